@@ -1,0 +1,129 @@
+# lca: build, test, run.
+#
+# Layout rule: every top-level service folder holds one binary.  Its main()
+# lives in main.c; every other .c file of the folder goes into a static
+# library that the tests link against.  proto/ is the shared library.
+#
+#   make            release build of every binary into build/bin/
+#   make test       sanitizer build (ASan+UBSan) and the whole test suite
+#   make run        lca up, and seed REPO (default: this directory)
+#   make bench      benchmarks (release build), printed as tables
+#   make eval       retrieval quality evaluation
+#   make deps       install the Debian/npm packages the build and tests need
+
+SERVICES := gateway embedder retriever generator seeder
+BUILD    ?= build
+REPO     ?= $(CURDIR)
+
+PKGS     := libzmq libczmq libh2o-evloop libcurl libcjson sqlite3 openssl
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+CC       ?= cc
+WARN     := -Wall -Wextra -Werror -Wno-missing-field-initializers
+CPPFLAGS += -D_GNU_SOURCE -DH2O_USE_LIBUV=0 -I. $(PKG_CFLAGS)
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=c11 $(WARN) -pthread -fno-strict-aliasing
+LDLIBS   += $(PKG_LIBS) -lpthread -lm
+
+ifeq ($(SAN),1)
+BUILD    := build/san
+CFLAGS   := -O1 -g -std=c11 $(WARN) -pthread -fno-omit-frame-pointer \
+            -fsanitize=address,undefined -fno-sanitize-recover=undefined
+LDFLAGS  += -fsanitize=address,undefined
+endif
+
+BIN      := $(BUILD)/bin
+OBJ      := $(BUILD)/obj
+LIB      := $(BUILD)/lib
+
+# Sources per folder; main.c is the binary's entry point, the rest a library.
+lib_srcs  = $(filter-out $(1)/main.c,$(wildcard $(1)/*.c))
+lib_objs  = $(patsubst %.c,$(OBJ)/%.o,$(call lib_srcs,$(1)))
+
+PROTO_LIB := $(LIB)/libproto.a
+SVC_LIBS  := $(foreach s,$(SERVICES),$(LIB)/lib$(s).a) $(LIB)/libdeploy.a
+ALL_LIBS  := $(SVC_LIBS) $(PROTO_LIB)
+
+BINARIES  := $(foreach s,$(SERVICES),$(BIN)/lca-$(s)) $(BIN)/lca
+
+UNIT_SRCS  := $(wildcard tests/unit/*_test.c)
+INTEG_SRCS := $(wildcard tests/integration/*_test.c)
+TOOL_SRCS  := $(wildcard tests/tools/*.c)
+BENCH_SRCS := $(wildcard tests/bench/*.c)
+TEST_BINS  := $(patsubst tests/%.c,$(BUILD)/tests/%,$(UNIT_SRCS) $(INTEG_SRCS) $(TOOL_SRCS))
+BENCH_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(BENCH_SRCS))
+
+.PHONY: all test run bench eval deps format lint clean test-bins npm-deps
+.DEFAULT_GOAL := all
+.SECONDARY:
+all: $(BINARIES)
+
+$(OBJ)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(PROTO_LIB): $(call lib_objs,proto)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+define service_rules
+$(LIB)/lib$(1).a: $(call lib_objs,$(1))
+	@mkdir -p $$(dir $$@)
+	rm -f $$@ && ar rcs $$@ $$^
+endef
+$(foreach s,$(SERVICES) deploy,$(eval $(call service_rules,$(s))))
+
+$(BIN)/lca-%: $(OBJ)/%/main.o $(LIB)/lib%.a $(PROTO_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(BIN)/lca: $(OBJ)/deploy/main.o $(LIB)/libdeploy.a $(PROTO_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+# A test named after a folder (tests/unit/retriever_scan_test.c, proto_wire_test.c)
+# links only that folder's library and proto; any other test links them all.
+test_libs = $(or $(strip $(foreach d,$(SERVICES) deploy proto,\
+              $(if $(filter $(d)_%,$(notdir $(1))),$(if $(filter proto,$(d)),,$(LIB)/lib$(d).a) $(PROTO_LIB)))),\
+              $(ALL_LIBS))
+
+.SECONDEXPANSION:
+$(BUILD)/tests/%: $(OBJ)/tests/%.o $$(call test_libs,$$*)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) $< $(call test_libs,$*) $(LDLIBS) -o $@
+
+test-bins: $(BINARIES) $(TEST_BINS)
+
+# The suite runs against the sanitizer build.
+test: deps
+	$(MAKE) SAN=1 test-bins
+	$(MAKE) test-bins
+	LCA_BIN=$(CURDIR)/build/san/bin LCA_TESTS=$(CURDIR)/build/san/tests \
+	  LCA_RELEASE_BIN=$(CURDIR)/build/bin tests/run
+
+run: deps all
+	LCA_SEED=$(REPO) $(BIN)/lca up
+
+bench: deps all $(BENCH_BINS)
+	LCA_BIN=$(CURDIR)/$(BIN) LCA_TESTS=$(CURDIR)/$(BUILD)/tests tests/bench/run
+
+eval: deps all
+	LCA_BIN=$(CURDIR)/$(BIN) tests/eval/run
+
+deps:
+	@deploy/deps.sh
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+lint:
+	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
+	  --inline-suppr --suppress=missingIncludeSystem -D_GNU_SOURCE -I. \
+	  $(SERVICES) proto deploy
+	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
