@@ -1,0 +1,629 @@
+/*
+ * subword: the identifier scanner and splitter (see subword.h for the rules).
+ *
+ * The scanner is one pass over the bytes with a 256-entry class table for
+ * ASCII; a non-ASCII byte starts a UTF-8 decode that either yields a code
+ * point (letter or not) or rejects the byte alone, so a decode never reads
+ * past len and invalid input only costs the byte it sits on.  An identifier
+ * is at most SUBWORD_IDENT_MAX bytes, which bounds the stack buffers the
+ * tokens are built in: nothing is allocated per token.
+ *
+ * The keyword set is an open-addressing hash table filled once (pthread_once)
+ * from a static list; it holds each keyword as written and its folded form
+ * (lower case, `_` and `$` removed), so both original identifiers and tokens
+ * can be tested with one probe sequence.
+ */
+#include "proto/subword.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Character classes of ASCII bytes; non-ASCII bytes are decoded instead. */
+enum {
+    CLASS_OTHER = 0, /* ends an identifier, never in one */
+    CLASS_LOWER,     /* a-z */
+    CLASS_UPPER,     /* A-Z */
+    CLASS_DIGIT,     /* 0-9: continues an identifier, starts a number */
+    CLASS_SEP,       /* _ $: in identifiers, split parts, dropped from tokens */
+    CLASS_HIGH,      /* byte >= 0x80 */
+};
+
+static const unsigned char char_class[256] = {
+    ['a' ... 'z'] = CLASS_LOWER, ['A' ... 'Z'] = CLASS_UPPER, ['0' ... '9'] = CLASS_DIGIT,
+    ['_'] = CLASS_SEP,           ['$'] = CLASS_SEP,           [0x80 ... 0xff] = CLASS_HIGH,
+};
+
+/* Decodes one UTF-8 sequence at s[0..n); returns its length (2..4) and the
+ * code point, or 0 if the bytes are not a valid, shortest-form sequence. */
+static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp) {
+    unsigned char c = s[0];
+    size_t need;
+    uint32_t v, min;
+    if (c >= 0xc2 && c <= 0xdf) {
+        need = 2, v = c & 0x1f, min = 0x80;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        need = 3, v = c & 0x0f, min = 0x800;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        need = 4, v = c & 0x07, min = 0x10000;
+    } else {
+        return 0;
+    }
+    if (n < need)
+        return 0;
+    for (size_t k = 1; k < need; k++) {
+        if ((s[k] & 0xc0) != 0x80)
+            return 0;
+        v = (v << 6) | (s[k] & 0x3f);
+    }
+    if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
+        return 0;
+    *cp = v;
+    return need;
+}
+
+/* Whether a non-ASCII code point may be part of an identifier: everything
+ * but the blocks of punctuation, symbols, private use and specials that show
+ * up in source text. */
+static bool codepoint_is_letter(uint32_t cp) {
+    if (cp < 0xc0)
+        return cp == 0xaa || cp == 0xb5 || cp == 0xba;
+    if (cp == 0xd7 || cp == 0xf7)
+        return false;
+    if (cp >= 0x2000 && cp <= 0x2bff) /* punctuation, arrows, maths, boxes, symbols */
+        return false;
+    if (cp >= 0x2e00 && cp <= 0x2e7f) /* supplemental punctuation */
+        return false;
+    if (cp >= 0x3000 && cp <= 0x303f) /* CJK symbols and punctuation */
+        return false;
+    if (cp >= 0xe000 && cp <= 0xf8ff) /* private use */
+        return false;
+    if ((cp >= 0xfe00 && cp <= 0xfe1f) || (cp >= 0xfe30 && cp <= 0xfe6f) || cp == 0xfeff)
+        return false;
+    if ((cp >= 0xff00 && cp <= 0xff0f) || (cp >= 0xff1a && cp <= 0xff20) ||
+        (cp >= 0xff3b && cp <= 0xff40) || (cp >= 0xff5b && cp <= 0xff65))
+        return false;                 /* fullwidth punctuation */
+    if (cp >= 0xfff0 && cp <= 0xffff) /* specials, U+FFFD */
+        return false;
+    if (cp >= 0x1f000 && cp <= 0x1faff) /* emoji, pictographs */
+        return false;
+    if (cp >= 0xe0000) /* tags, private use planes */
+        return false;
+    return true;
+}
+
+/* Length of the identifier letter at s[0..n) if s starts with a non-ASCII
+ * letter, else 0. */
+static size_t high_letter_len(const unsigned char *s, size_t n) {
+    uint32_t cp;
+    size_t k = utf8_decode(s, n, &cp);
+    return k && codepoint_is_letter(cp) ? k : 0;
+}
+
+/* ---- splitting ---- */
+
+/* Class used for splitting: non-ASCII counts as lower case, other ASCII as a separator. */
+static int split_class(unsigned char c) {
+    int k = char_class[c];
+    if (k == CLASS_HIGH)
+        return CLASS_LOWER;
+    if (k == CLASS_OTHER)
+        return CLASS_SEP;
+    return k;
+}
+
+int subword_split(const char *ident, size_t len, size_t *offsets, size_t *lengths, size_t max) {
+    if ((!ident && len) || !offsets || !lengths)
+        return -EINVAL;
+    const unsigned char *s = (const unsigned char *)ident;
+    size_t count = 0, start = 0;
+    bool in_part = false;
+    if (max == 0)
+        return 0;
+    for (size_t k = 0; k < len; k++) {
+        int cls = split_class(s[k]);
+        if (cls == CLASS_SEP) {
+            if (in_part) {
+                offsets[count] = start, lengths[count] = k - start, count++;
+                in_part = false;
+                if (count == max)
+                    return (int)count;
+            }
+            continue;
+        }
+        if (!in_part) {
+            start = k, in_part = true;
+            continue;
+        }
+        if (count == max - 1)
+            continue; /* the last slot absorbs the rest */
+        int prev = split_class(s[k - 1]);
+        bool boundary = false;
+        if (prev == CLASS_LOWER && cls == CLASS_UPPER)
+            boundary = true; /* camelCase */
+        else if ((prev == CLASS_DIGIT) != (cls == CLASS_DIGIT))
+            boundary = true; /* json2text, int64 */
+        else if (prev == CLASS_UPPER && cls == CLASS_UPPER && k + 1 < len &&
+                 split_class(s[k + 1]) == CLASS_LOWER)
+            boundary = true; /* HTTPServer: the S starts a new word */
+        if (boundary) {
+            offsets[count] = start, lengths[count] = k - start, count++;
+            start = k;
+        }
+    }
+    if (in_part) {
+        /* trim separators the absorbing last part may end with */
+        size_t end = len;
+        while (end > start && split_class(s[end - 1]) == CLASS_SEP)
+            end--;
+        offsets[count] = start, lengths[count] = end - start, count++;
+    }
+    return (int)count;
+}
+
+/* ---- keywords ---- */
+
+static const char *const keyword_list[] = {
+    /* C, C++, preprocessor */
+    "auto",
+    "break",
+    "case",
+    "char",
+    "const",
+    "continue",
+    "default",
+    "do",
+    "double",
+    "else",
+    "enum",
+    "extern",
+    "float",
+    "for",
+    "goto",
+    "if",
+    "inline",
+    "int",
+    "long",
+    "register",
+    "restrict",
+    "return",
+    "short",
+    "signed",
+    "sizeof",
+    "static",
+    "struct",
+    "switch",
+    "typedef",
+    "union",
+    "unsigned",
+    "void",
+    "volatile",
+    "while",
+    "_Bool",
+    "_Complex",
+    "_Alignas",
+    "_Alignof",
+    "_Atomic",
+    "_Generic",
+    "_Noreturn",
+    "_Static_assert",
+    "_Thread_local",
+    "bool",
+    "true",
+    "false",
+    "TRUE",
+    "FALSE",
+    "NULL",
+    "nullptr",
+    "class",
+    "namespace",
+    "template",
+    "typename",
+    "public",
+    "private",
+    "protected",
+    "virtual",
+    "override",
+    "new",
+    "delete",
+    "operator",
+    "friend",
+    "using",
+    "this",
+    "throw",
+    "try",
+    "catch",
+    "constexpr",
+    "noexcept",
+    "explicit",
+    "mutable",
+    "static_cast",
+    "dynamic_cast",
+    "reinterpret_cast",
+    "const_cast",
+    "decltype",
+    "include",
+    "define",
+    "ifdef",
+    "ifndef",
+    "endif",
+    "undef",
+    "pragma",
+    "elif",
+    "size_t",
+    "int8_t",
+    "int16_t",
+    "int32_t",
+    "int64_t",
+    "uint8_t",
+    "uint16_t",
+    "uint32_t",
+    "uint64_t",
+    "std",
+    /* Python */
+    "False",
+    "None",
+    "True",
+    "and",
+    "as",
+    "assert",
+    "async",
+    "await",
+    "def",
+    "del",
+    "except",
+    "finally",
+    "from",
+    "global",
+    "import",
+    "in",
+    "is",
+    "lambda",
+    "nonlocal",
+    "not",
+    "or",
+    "pass",
+    "raise",
+    "with",
+    "yield",
+    "self",
+    "cls",
+    "match",
+    /* JavaScript, TypeScript */
+    "debugger",
+    "export",
+    "extends",
+    "function",
+    "instanceof",
+    "let",
+    "super",
+    "typeof",
+    "var",
+    "of",
+    "null",
+    "undefined",
+    "interface",
+    "type",
+    "implements",
+    "package",
+    "readonly",
+    "declare",
+    "abstract",
+    "any",
+    "boolean",
+    "number",
+    "string",
+    "never",
+    "unknown",
+    "keyof",
+    "require",
+    /* Go */
+    "chan",
+    "defer",
+    "fallthrough",
+    "func",
+    "go",
+    "map",
+    "range",
+    "select",
+    "nil",
+    "iota",
+    "make",
+    "len",
+    "cap",
+    "append",
+    "byte",
+    "rune",
+    "uint",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
+    "uintptr",
+    "float32",
+    "float64",
+    "err",
+    /* Java */
+    "final",
+    "native",
+    "strictfp",
+    "synchronized",
+    "throws",
+    "transient",
+    "record",
+    "String",
+    "Object",
+    /* Rust */
+    "crate",
+    "dyn",
+    "fn",
+    "impl",
+    "loop",
+    "mod",
+    "move",
+    "mut",
+    "pub",
+    "ref",
+    "Self",
+    "trait",
+    "unsafe",
+    "use",
+    "where",
+    "Some",
+    "Ok",
+    "Err",
+    "i8",
+    "i16",
+    "i32",
+    "i64",
+    "i128",
+    "u8",
+    "u16",
+    "u32",
+    "u64",
+    "u128",
+    "isize",
+    "usize",
+    "f32",
+    "f64",
+    "str",
+};
+
+#define KEYWORD_SLOTS 1024 /* power of two, > 2 * (originals + folded forms) */
+#define KEYWORD_MAX 24     /* longer words are never keywords */
+
+static const char *keyword_slot[KEYWORD_SLOTS];
+static unsigned char keyword_slot_len[KEYWORD_SLOTS];
+static char keyword_folded[4096]; /* storage of the folded forms */
+static pthread_once_t keyword_once = PTHREAD_ONCE_INIT;
+
+static uint32_t keyword_hash(const char *s, size_t n) {
+    uint32_t h = 2166136261u;
+    for (size_t k = 0; k < n; k++)
+        h = (h ^ (unsigned char)s[k]) * 16777619u;
+    return h;
+}
+
+static bool keyword_find(const char *s, size_t n) {
+    for (uint32_t i = keyword_hash(s, n) & (KEYWORD_SLOTS - 1);;
+         i = (i + 1) & (KEYWORD_SLOTS - 1)) {
+        if (!keyword_slot[i])
+            return false;
+        if (keyword_slot_len[i] == n && memcmp(keyword_slot[i], s, n) == 0)
+            return true;
+    }
+}
+
+static void keyword_add(const char *s, size_t n) {
+    if (n == 0 || n > KEYWORD_MAX || keyword_find(s, n))
+        return;
+    uint32_t i = keyword_hash(s, n) & (KEYWORD_SLOTS - 1);
+    while (keyword_slot[i])
+        i = (i + 1) & (KEYWORD_SLOTS - 1);
+    keyword_slot[i] = s;
+    keyword_slot_len[i] = (unsigned char)n;
+}
+
+static void keyword_init(void) {
+    size_t used = 0;
+    for (size_t w = 0; w < sizeof keyword_list / sizeof keyword_list[0]; w++) {
+        const char *word = keyword_list[w];
+        size_t n = strlen(word);
+        keyword_add(word, n);
+        char *folded = keyword_folded + used;
+        size_t m = 0;
+        for (size_t k = 0; k < n && used + m < sizeof keyword_folded; k++) {
+            unsigned char c = (unsigned char)word[k];
+            if (char_class[c] == CLASS_SEP)
+                continue;
+            folded[m++] = (char)(char_class[c] == CLASS_UPPER ? c + 32 : c);
+        }
+        if (used + m >= sizeof keyword_folded)
+            continue; /* cannot happen with this list; never overflow if it grows */
+        if (!keyword_find(folded, m)) {
+            keyword_add(folded, m);
+            used += m;
+        }
+    }
+}
+
+bool subword_is_keyword(const char *word, size_t len) {
+    if (!word || len < 2 || len > KEYWORD_MAX)
+        return false;
+    pthread_once(&keyword_once, keyword_init);
+    return keyword_find(word, len);
+}
+
+/* ---- scanning ---- */
+
+/* Lower-cases ASCII and drops separators from s[0..n) into out; returns the length. */
+static size_t fold_into(char *out, const unsigned char *s, size_t n) {
+    size_t m = 0;
+    for (size_t k = 0; k < n; k++) {
+        unsigned char c = s[k];
+        int cls = char_class[c];
+        if (cls == CLASS_SEP || cls == CLASS_OTHER)
+            continue;
+        out[m++] = (char)(cls == CLASS_UPPER ? c + 32 : c);
+    }
+    out[m] = '\0';
+    return m;
+}
+
+/* Emits the tokens of one identifier s[0..n); returns the callback's stop value or 0. */
+static int scan_identifier(const unsigned char *s, size_t n, unsigned flags, subword_fn fn,
+                           void *arg) {
+    char whole[SUBWORD_IDENT_MAX + 1], part[SUBWORD_IDENT_MAX + 1];
+    size_t offsets[SUBWORD_PARTS_MAX], lengths[SUBWORD_PARTS_MAX];
+    if (n > SUBWORD_IDENT_MAX)
+        return 0;
+    subword_token_t token = {.ident = (const char *)s, .ident_len = n};
+    token.len = fold_into(whole, s, n);
+    if (token.len == 0)
+        return 0;
+    token.keyword = subword_is_keyword((const char *)s, n);
+    if (token.keyword && (flags & SUBWORD_SKIP_KEYWORDS))
+        return 0;
+    int parts = subword_split((const char *)s, n, offsets, lengths, SUBWORD_PARTS_MAX);
+    token.parts = parts > 0 ? (unsigned)parts : 1;
+    bool skip_single = flags & SUBWORD_SKIP_SINGLE;
+    if ((flags & SUBWORD_WHOLE) && !(skip_single && token.len == 1)) {
+        token.text = whole;
+        token.kind = SUBWORD_KIND_WHOLE;
+        token.part = 0;
+        int rc = fn(&token, arg);
+        if (rc)
+            return rc;
+    }
+    if (!(flags & SUBWORD_PARTS) || parts < 2)
+        return 0;
+    token.kind = SUBWORD_KIND_PART;
+    token.text = part;
+    for (int p = 0; p < parts; p++) {
+        token.len = fold_into(part, s + offsets[p], lengths[p]);
+        if (token.len == 0 || (skip_single && token.len == 1))
+            continue;
+        token.part = (unsigned)p;
+        int rc = fn(&token, arg);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+int subword_scan(const char *text, size_t len, unsigned flags, subword_fn fn, void *arg) {
+    if (!fn || (!text && len))
+        return -EINVAL;
+    if ((flags & (SUBWORD_WHOLE | SUBWORD_PARTS)) == 0)
+        flags |= SUBWORD_DEFAULT;
+    const unsigned char *s = (const unsigned char *)text;
+    size_t i = 0;
+    while (i < len) {
+        int cls = char_class[s[i]];
+        if (cls == CLASS_OTHER) {
+            i++;
+            continue;
+        }
+        if (cls == CLASS_DIGIT) {
+            /* a number with its suffix or radix letters: 0x1F, 1e9, 64u */
+            while (i < len && char_class[s[i]] != CLASS_OTHER && char_class[s[i]] != CLASS_HIGH)
+                i++;
+            continue;
+        }
+        if (cls == CLASS_HIGH) {
+            size_t k = high_letter_len(s + i, len - i);
+            if (k == 0) {
+                i++; /* invalid byte or a symbol's first byte; the rest is skipped in turn */
+                continue;
+            }
+        }
+        size_t start = i;
+        while (i < len) {
+            int c = char_class[s[i]];
+            if (c == CLASS_OTHER)
+                break;
+            if (c == CLASS_HIGH) {
+                size_t k = high_letter_len(s + i, len - i);
+                if (k == 0)
+                    break;
+                i += k;
+            } else {
+                i++;
+            }
+        }
+        int rc = scan_identifier(s + start, i - start, flags, fn, arg);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* ---- rendering ---- */
+
+typedef struct {
+    char *out;     /* destination; NUL-terminated at all times */
+    size_t cap;    /* bytes available at out */
+    size_t used;   /* bytes written, excluding the NUL */
+    bool grow;     /* out is a heap buffer we may realloc */
+    bool overflow; /* a token did not fit (fixed buffer) or realloc failed */
+} render_state_t;
+
+static int render_token(const subword_token_t *token, void *arg) {
+    render_state_t *st = arg;
+    size_t need = st->used + (st->used ? 1 : 0) + token->len + 1;
+    if (need > st->cap) {
+        if (!st->grow) {
+            st->overflow = true;
+            return 1;
+        }
+        size_t cap = st->cap * 2 > need ? st->cap * 2 : need;
+        char *bigger = realloc(st->out, cap);
+        if (!bigger) {
+            st->overflow = true;
+            return 1;
+        }
+        st->out = bigger, st->cap = cap;
+    }
+    if (st->used)
+        st->out[st->used++] = ' ';
+    memcpy(st->out + st->used, token->text, token->len);
+    st->used += token->len;
+    st->out[st->used] = '\0';
+    return 0;
+}
+
+int subword_render(const char *text, size_t len, unsigned flags, char *out, size_t cap,
+                   size_t *out_len) {
+    if (!out || cap == 0 || (!text && len))
+        return -EINVAL;
+    render_state_t st = {.out = out, .cap = cap};
+    out[0] = '\0';
+    subword_scan(text, len, flags, render_token, &st);
+    if (out_len)
+        *out_len = st.used;
+    return st.overflow ? -ENOSPC : 0;
+}
+
+char *subword_render_new(const char *text, size_t len, unsigned flags, size_t *out_len) {
+    if (!text && len)
+        return NULL;
+    render_state_t st = {.cap = len / 2 + 64, .grow = true};
+    st.out = malloc(st.cap);
+    if (!st.out)
+        return NULL;
+    st.out[0] = '\0';
+    subword_scan(text, len, flags, render_token, &st);
+    if (st.overflow) {
+        free(st.out);
+        return NULL;
+    }
+    if (out_len)
+        *out_len = st.used;
+    return st.out;
+}

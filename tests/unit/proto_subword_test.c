@@ -1,0 +1,278 @@
+/*
+ * Tests of proto/subword: identifier finding, splitting, keywords, rendering,
+ * and that no byte sequence makes the scanner misbehave.
+ */
+#include "proto/subword.h"
+#include "tests/test.h"
+
+#include <errno.h>
+
+/* Renders with the given flags into a static buffer (tests only). */
+static const char *render(const char *text, unsigned flags) {
+    static char out[4096];
+    size_t n = 0;
+    int rc = subword_render(text, strlen(text), flags, out, sizeof out, &n);
+    if (rc != 0 || n != strlen(out))
+        return "(render failed)";
+    return out;
+}
+
+/* Joins the parts subword_split finds, lower-cased by the caller's eyes only. */
+static const char *split(const char *ident) {
+    static char out[512];
+    size_t off[SUBWORD_PARTS_MAX], len[SUBWORD_PARTS_MAX];
+    int n = subword_split(ident, strlen(ident), off, len, SUBWORD_PARTS_MAX);
+    out[0] = '\0';
+    for (int i = 0; i < n; i++) {
+        if (i)
+            strcat(out, "|");
+        strncat(out, ident + off[i], len[i]);
+    }
+    return out;
+}
+
+TEST(split_styles) {
+    CHECK_STR(split("getUserName"), "get|User|Name");
+    CHECK_STR(split("GetUserName"), "Get|User|Name");
+    CHECK_STR(split("get_user_name"), "get|user|name");
+    CHECK_STR(split("GET_USER_NAME"), "GET|USER|NAME");
+    CHECK_STR(split("HTTPServerError"), "HTTP|Server|Error");
+    CHECK_STR(split("parseJSON2Text"), "parse|JSON|2|Text");
+    CHECK_STR(split("int64_t"), "int|64|t");
+    CHECK_STR(split("__init__"), "init");
+    CHECK_STR(split("$scope"), "scope");
+    CHECK_STR(split("x"), "x");
+    CHECK_STR(split("ABC"), "ABC");
+    CHECK_STR(split("getHTTP"), "get|HTTP");
+    CHECK_STR(split("a__b"), "a|b");
+    CHECK_STR(split("___"), "");
+}
+
+TEST(split_limits) {
+    size_t off[3], len[3];
+    /* more words than slots: the last slot takes the rest */
+    const char *id = "oneTwoThreeFourFive";
+    int n = subword_split(id, strlen(id), off, len, 3);
+    REQUIRE(n == 3);
+    CHECK_INT(off[2], ==, 6);
+    CHECK_INT(len[2], ==, strlen("ThreeFourFive"));
+    CHECK_INT(subword_split(id, strlen(id), off, len, 0), ==, 0);
+    CHECK_INT(subword_split(NULL, 3, off, len, 3), ==, -EINVAL);
+    CHECK_INT(subword_split(id, strlen(id), NULL, len, 3), ==, -EINVAL);
+}
+
+TEST(render_whole_and_parts) {
+    CHECK_STR(render("getUserName", 0), "getusername get user name");
+    CHECK_STR(render("HTTPServerError", 0), "httpservererror http server error");
+    CHECK_STR(render("parseJSON2Text", 0), "parsejson2text parse json 2 text");
+    CHECK_STR(render("get_user_name(x)", 0), "getusername get user name x");
+    CHECK_STR(render("MAX_LEN", SUBWORD_PARTS), "max len");
+    CHECK_STR(render("MAX_LEN name", SUBWORD_WHOLE), "maxlen name");
+    /* a single-word identifier is emitted once, not as whole and part */
+    CHECK_STR(render("name", 0), "name");
+}
+
+TEST(render_code) {
+    const char *c = "static int parse_header(const char *buf, size_t len) {\n"
+                    "    if (len == 0) return -EINVAL; /* empty HTTPHeader */\n"
+                    "    return 0x1F + 42u;\n}\n";
+    CHECK_STR(render(c, SUBWORD_DEFAULT | SUBWORD_SKIP_KEYWORDS),
+              "parseheader parse header buf einval empty httpheader http header");
+    CHECK_STR(render("user.getName() + obj->m_count", 0),
+              "user getname get name obj mcount m count");
+    CHECK_STR(render("x = foo2bar;", SUBWORD_DEFAULT | SUBWORD_SKIP_SINGLE), "foo2bar foo bar");
+    CHECK_STR(render("", 0), "");
+    CHECK_STR(render("  123 4.5e10 0xFF ++ -- ", 0), "");
+}
+
+TEST(keywords) {
+    const char *kw[] = {"if",         "for",     "return", "const", "def",     "function",
+                        "import",     "func",    "fn",     "let",   "None",    "none",
+                        "NULL",       "null",    "self",   "this",  "elif",    "struct",
+                        "impl",       "package", "typeof", "_Bool", "nullptr", "static_cast",
+                        "staticcast", "True",    "true"};
+    for (size_t i = 0; i < sizeof kw / sizeof kw[0]; i++) {
+        if (!subword_is_keyword(kw[i], strlen(kw[i])))
+            fprintf(stderr, "  not a keyword: %s\n", kw[i]);
+        CHECK(subword_is_keyword(kw[i], strlen(kw[i])));
+    }
+    const char *not_kw[] = {"user", "getUserName", "If", "RETURN", "parse", "i", "", "foreach"};
+    for (size_t i = 0; i < sizeof not_kw / sizeof not_kw[0]; i++)
+        CHECK(!subword_is_keyword(not_kw[i], strlen(not_kw[i])));
+    /* a prefix of a keyword is not a keyword */
+    CHECK(!subword_is_keyword("return", 3));
+    CHECK(!subword_is_keyword(NULL, 2));
+}
+
+typedef struct {
+    int count;
+    int stop_after;
+    char log[1024];
+} collect_t;
+
+static int collect(const subword_token_t *t, void *arg) {
+    collect_t *c = arg;
+    char line[256];
+    snprintf(line, sizeof line, "%s:%s:%u/%u:%.*s%s;", t->kind == SUBWORD_KIND_WHOLE ? "W" : "P",
+             t->text, t->part, t->parts, (int)t->ident_len, t->ident, t->keyword ? ":kw" : "");
+    strncat(c->log, line, sizeof c->log - strlen(c->log) - 1);
+    CHECK_INT(strlen(t->text), ==, t->len);
+    c->count++;
+    return c->stop_after && c->count >= c->stop_after ? 7 : 0;
+}
+
+TEST(scan_callback_fields) {
+    collect_t c = {0};
+    const char *text = "if fooBar";
+    CHECK_INT(subword_scan(text, strlen(text), 0, collect, &c), ==, 0);
+    CHECK_STR(c.log, "W:if:0/1:if:kw;W:foobar:0/2:fooBar;P:foo:0/2:fooBar;P:bar:1/2:fooBar;");
+    CHECK_INT(c.count, ==, 4);
+}
+
+TEST(scan_stops_on_callback) {
+    collect_t c = {.stop_after = 2};
+    const char *text = "alpha beta gamma delta";
+    CHECK_INT(subword_scan(text, strlen(text), 0, collect, &c), ==, 7);
+    CHECK_INT(c.count, ==, 2);
+    CHECK_INT(subword_scan(NULL, 1, 0, collect, &c), ==, -EINVAL);
+    CHECK_INT(subword_scan(text, 3, 0, NULL, NULL), ==, -EINVAL);
+    CHECK_INT(subword_scan(NULL, 0, 0, collect, &c), ==, 0);
+}
+
+TEST(scan_respects_length) {
+    /* the scan must not look past len: "abc" of "abcdef" */
+    CHECK_STR(render("abcdef", 0), "abcdef");
+    char out[64];
+    size_t n;
+    CHECK_INT(subword_render("fooBar baz", 6, 0, out, sizeof out, &n), ==, 0);
+    CHECK_STR(out, "foobar foo bar");
+    CHECK_INT(n, ==, 14);
+}
+
+TEST(unicode) {
+    /* letters are kept (only ASCII is folded), punctuation and symbols separate */
+    CHECK_STR(render("größeBerechnen", 0), "größeberechnen größe berechnen");
+    CHECK_STR(render("naïve—approach", 0), "naïve approach");
+    CHECK_STR(render("x\xe2\x86\x92y", 0), "x y");    /* x→y */
+    CHECK_STR(render("\xef\xbb\xbfmain", 0), "main"); /* BOM */
+    CHECK_STR(render("变量名 = 1", 0), "变量名");
+    CHECK_STR(render("hi\xf0\x9f\x98\x80there", 0), "hi there"); /* emoji */
+}
+
+TEST(invalid_utf8_never_crashes) {
+    /* lone continuation bytes, overlongs, surrogates, truncated sequences */
+    CHECK_STR(render("ab\x80\x80"
+                     "cd",
+                     0),
+              "ab cd");
+    CHECK_STR(render("ab\xc0\xaf"
+                     "cd",
+                     0),
+              "ab cd");
+    CHECK_STR(render("ab\xed\xa0\x80"
+                     "cd",
+                     0),
+              "ab cd");
+    CHECK_STR(render("ab\xf4\x90\x80\x80"
+                     "cd",
+                     0),
+              "ab cd");
+    CHECK_STR(render("ab\xe4\xb8", 0), "ab");
+    CHECK_STR(render("\xff\xfe", 0), "");
+
+    /* every two- and three-byte input, each in its own exact-size heap buffer */
+    size_t tokens = 0;
+    for (unsigned a = 0; a < 256; a++) {
+        for (unsigned b = 0; b < 256; b++) {
+            unsigned char *buf = malloc(3);
+            REQUIRE(buf);
+            buf[0] = (unsigned char)a, buf[1] = (unsigned char)b, buf[2] = (unsigned char)(a ^ b);
+            collect_t c = {0};
+            subword_scan((const char *)buf, 2, 0, collect, &c);
+            subword_scan((const char *)buf, 3, 0, collect, &c);
+            tokens += (size_t)c.count;
+            free(buf);
+        }
+    }
+    CHECK(tokens > 0);
+
+    /* random bytes */
+    unsigned x = 12345;
+    char *blob = malloc(1 << 16);
+    REQUIRE(blob);
+    for (int i = 0; i < 1 << 16; i++) {
+        x = x * 1103515245u + 12345u;
+        blob[i] = (char)(x >> 16);
+    }
+    size_t n = 0;
+    char *out = subword_render_new(blob, 1 << 16, 0, &n);
+    CHECK(out != NULL);
+    if (out)
+        CHECK_INT(strlen(out), ==, n);
+    free(out);
+    free(blob);
+}
+
+TEST(long_identifiers_are_data) {
+    char text[300];
+    memset(text, 'a', sizeof text - 1);
+    text[sizeof text - 1] = '\0';
+    CHECK_STR(render(text, 0), "");
+    text[SUBWORD_IDENT_MAX] = ' ';
+    char expect[SUBWORD_IDENT_MAX + 1];
+    memset(expect, 'a', SUBWORD_IDENT_MAX);
+    expect[SUBWORD_IDENT_MAX] = '\0';
+    /* exactly SUBWORD_IDENT_MAX letters, then a space, then a too-long run */
+    CHECK_STR(render(text, 0), expect);
+}
+
+TEST(many_parts) {
+    /* 40 words: the scanner still emits bounded, well-formed parts */
+    char text[256] = "";
+    for (int i = 0; i < 40; i++)
+        strcat(text, i ? "_w" : "w");
+    collect_t c = {0};
+    CHECK_INT(subword_scan(text, strlen(text), SUBWORD_PARTS, collect, &c), ==, 0);
+    CHECK_INT(c.count, ==, SUBWORD_PARTS_MAX);
+}
+
+TEST(render_overflow) {
+    char out[16];
+    size_t n = 99;
+    const char *text = "alpha beta gamma delta";
+    CHECK_INT(subword_render(text, strlen(text), 0, out, sizeof out, &n), ==, -ENOSPC);
+    CHECK_STR(out, "alpha beta");
+    CHECK_INT(n, ==, 10);
+    CHECK_INT(subword_render(text, strlen(text), 0, out, 0, &n), ==, -EINVAL);
+    CHECK_INT(subword_render(text, strlen(text), 0, NULL, 5, &n), ==, -EINVAL);
+    char one[1];
+    CHECK_INT(subword_render(text, strlen(text), 0, one, 1, &n), ==, -ENOSPC);
+    CHECK_STR(one, "");
+}
+
+TEST(render_new_grows) {
+    /* many tokens: the heap variant grows past its first guess */
+    size_t len = 0;
+    char *text = malloc(20000);
+    REQUIRE(text);
+    for (int i = 0; i < 1000; i++)
+        len += (size_t)sprintf(text + len, "aB%d ", i);
+    size_t n = 0;
+    char *out = subword_render_new(text, len, 0, &n);
+    REQUIRE(out);
+    CHECK_INT(strlen(out), ==, n);
+    CHECK(strncmp(out, "ab0 a b 0 ab1 a b 1 ", 20) == 0);
+    CHECK(strstr(out, "ab999 a b 999") != NULL);
+    free(out);
+    free(text);
+    out = subword_render_new("", 0, 0, &n);
+    REQUIRE(out);
+    CHECK_STR(out, "");
+    free(out);
+}
+
+TEST_MAIN(TEST_CASE(split_styles), TEST_CASE(split_limits), TEST_CASE(render_whole_and_parts),
+          TEST_CASE(render_code), TEST_CASE(keywords), TEST_CASE(scan_callback_fields),
+          TEST_CASE(scan_stops_on_callback), TEST_CASE(scan_respects_length), TEST_CASE(unicode),
+          TEST_CASE(invalid_utf8_never_crashes), TEST_CASE(long_identifiers_are_data),
+          TEST_CASE(many_parts), TEST_CASE(render_new_grows), TEST_CASE(render_overflow))
