@@ -1,0 +1,139 @@
+/*
+ * scan: exact inner-product top-k over a dense row-major matrix, with SIMD.
+ *
+ * A shard keeps its vectors in one contiguous array (see vectors.h); a query
+ * reads every row once, computes its dot product with the query and keeps
+ * the best k in a bounded heap.  The scan is bound by memory bandwidth, so
+ * the kernels aim to keep the loads streaming and do nothing per row but
+ * multiply-add and one compare against the heap's worst score.
+ *
+ * Two element types:
+ *   - float32 rows, scored with a float32 query;
+ *   - int8 rows with one float scale per row (row ~= scale * q), scored
+ *     against the query quantised the same way; the integer dot product is
+ *     exact and the score is dot * row_scale * query_scale.
+ *
+ * Kernels: scalar (everywhere), AVX2+FMA, AVX-512 (F+BW+VL) and AVX-512 with
+ * VNNI on x86-64, chosen at run time, and NEON on arm64.  The default build
+ * runs on any x86-64: the wide kernels are compiled with per-function target
+ * attributes and only called after the CPU says it has them.
+ *
+ * Invariants every kernel keeps, and the tests check:
+ *   - float32 scores are bit-identical across kernels: each row's products
+ *     are accumulated with fused multiply-add into 16 partial sums (element
+ *     i goes to sum i % 16) which are then added in one fixed tree
+ *     (j + j+8, then j + j+4, j + j+2, j + j+1).  That is why dim must be a
+ *     multiple of 16.  Same scores mean the same hits in the same order.
+ *   - int8 dot products are exact 32-bit integers (dim <= 4096 keeps
+ *     |sum| < 2^31), so int8 scores are bit-identical across kernels too.
+ *   - hits are sorted by score descending, then row ascending; the result
+ *     does not depend on the kernel or on the number of threads.
+ *   - a row whose score is NaN (a NaN or an infinity in the row) is never
+ *     returned.
+ *
+ * Rules for the caller:
+ *   - dim is a multiple of 16 between 16 and SCAN_DIM_MAX;
+ *   - `rows` starts on a 64-byte boundary (row i is at rows + i * dim);
+ *   - the query has dim finite values (a NaN or infinity is rejected);
+ *   - `out` has room for min(k, nrows) hits.
+ */
+#ifndef LCA_RETRIEVER_SCAN_H
+#define LCA_RETRIEVER_SCAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SCAN_DIM_MAX 4096
+#define SCAN_ALIGN 64
+
+typedef enum {
+    SCAN_ISA_SCALAR,
+    SCAN_ISA_AVX2,        /* AVX2 + FMA */
+    SCAN_ISA_AVX512,      /* AVX-512 F, BW, VL */
+    SCAN_ISA_AVX512_VNNI, /* the above plus AVX512-VNNI (int8 dot products) */
+    SCAN_ISA_NEON,        /* arm64 Advanced SIMD */
+    SCAN_ISA_COUNT
+} scan_isa_t;
+
+typedef struct {
+    uint32_t row; /* index of the row in the scanned matrix */
+    float score;  /* its dot product with the query */
+} scan_hit_t;
+
+/* The widest kernel set this CPU runs.  Detected once; thread-safe. */
+scan_isa_t scan_isa_best(void);
+
+/* True when this build has kernels for `isa` and this CPU runs them. */
+bool scan_isa_supported(scan_isa_t isa);
+
+/* A short lower-case name ("scalar", "avx2", "avx512", "avx512vnni", "neon"),
+ * or "unknown" for a value outside the enum.  The string is static. */
+const char *scan_isa_name(scan_isa_t isa);
+
+/* The best k rows by dot product with `query`.  Writes min(k, nrows) hits to
+ * `out`, best first (score descending, then row ascending), and returns how
+ * many it wrote (fewer when rows score NaN).  `threads` <= 1 scans on the
+ * calling thread; more splits the rows into ranges scanned in parallel, but
+ * only as many threads as there is work for (small matrices stay on one).
+ * `isa` picks the kernel; pass scan_isa_best() normally.
+ * Returns -EINVAL for a bad dim, a misaligned `rows`, a non-finite query,
+ * more than UINT32_MAX rows, NULL pointers where data is needed, or an
+ * `isa` this CPU lacks; -ENOMEM when scratch memory cannot be had; -EAGAIN
+ * when a thread cannot be started.  k == 0 or nrows == 0 returns 0. */
+long scan_topk_f32(const float *rows, size_t nrows, size_t dim, const float *query, size_t k,
+                   scan_hit_t *out, int threads, scan_isa_t isa);
+
+/* Quantises one vector of dim floats to int8: out[i] = round(in[i] / scale)
+ * with scale = max|in[i]| / 127, so every value lands in [-127, 127] and
+ * in[i] ~= scale * out[i].  An all-zero vector gets scale 0 and zeros.
+ * Returns 0, or -EINVAL when dim is 0 or a value is not finite (then `out`
+ * and `scale` are left untouched). */
+int scan_quantize_row(const float *in, size_t dim, int8_t *out, float *scale);
+
+/* Like scan_topk_f32 over int8 rows: row r's score is
+ * dot(rows[r], q) * scales[r] * query_scale, where q and query_scale come
+ * from scan_quantize_row(query).  Rows may hold any int8 value, but only
+ * rows made by scan_quantize_row ([-127, 127]) approximate float scores.
+ * Same rules and errors as scan_topk_f32; `scales` has nrows entries. */
+long scan_topk_i8(const int8_t *rows, const float *scales, size_t nrows, size_t dim,
+                  const float *query, size_t k, scan_hit_t *out, int threads, scan_isa_t isa);
+
+/*
+ * Kernel backend interface.  Only scan.c and the per-ISA kernel files use
+ * what follows; other modules call the functions above.
+ *
+ * A kernel scores `n` consecutive rows of `dim` elements (dim a multiple of
+ * 16, rows not necessarily aligned) against one query and writes one result
+ * per row.  f32: the float score, computed in the canonical order described
+ * at the top of this file.  i8: the exact integer dot product.
+ */
+typedef void (*scan_kernel_f32_fn)(const float *rows, size_t n, size_t dim, const float *query,
+                                   float *scores);
+typedef void (*scan_kernel_i8_fn)(const int8_t *rows, size_t n, size_t dim, const int8_t *query,
+                                  int32_t *dots);
+
+void scan_kernel_f32_scalar(const float *rows, size_t n, size_t dim, const float *query,
+                            float *scores);
+void scan_kernel_i8_scalar(const int8_t *rows, size_t n, size_t dim, const int8_t *query,
+                           int32_t *dots);
+#if defined(__x86_64__)
+void scan_kernel_f32_avx2(const float *rows, size_t n, size_t dim, const float *query,
+                          float *scores);
+void scan_kernel_i8_avx2(const int8_t *rows, size_t n, size_t dim, const int8_t *query,
+                         int32_t *dots);
+void scan_kernel_f32_avx512(const float *rows, size_t n, size_t dim, const float *query,
+                            float *scores);
+void scan_kernel_i8_avx512(const int8_t *rows, size_t n, size_t dim, const int8_t *query,
+                           int32_t *dots);
+void scan_kernel_i8_avx512_vnni(const int8_t *rows, size_t n, size_t dim, const int8_t *query,
+                                int32_t *dots);
+#endif
+#if defined(__aarch64__)
+void scan_kernel_f32_neon(const float *rows, size_t n, size_t dim, const float *query,
+                          float *scores);
+void scan_kernel_i8_neon(const int8_t *rows, size_t n, size_t dim, const int8_t *query,
+                         int32_t *dots);
+#endif
+
+#endif

@@ -1,0 +1,114 @@
+/*
+ * scan_avx2: the AVX2 + FMA kernels of the scan (x86-64 only).
+ *
+ * Compiled for any x86-64 and only called after scan_isa_supported() has
+ * seen AVX2 and FMA, so every function here carries the target attribute
+ * instead of the whole file being built with -mavx2.
+ *
+ * float32: a row's 16 canonical partial sums (scan.h) live in two 8-lane
+ * registers, lanes 0-7 and 8-15, so the fused multiply-adds and the final
+ * tree are exactly the scalar kernel's.  Four rows go together so that
+ * eight independent FMA chains hide the FMA latency and each query load
+ * serves four rows.
+ *
+ * int8: bytes are sign-extended to 16 bits and multiplied with vpmaddwd,
+ * which adds pairs into 32-bit lanes exactly (no saturation, any int8).
+ */
+#if defined(__x86_64__)
+
+#include "retriever/scan.h"
+
+#include <immintrin.h>
+
+#define AVX2 __attribute__((target("avx2,fma")))
+
+/* The canonical tree over lanes 0-7 (lo) and 8-15 (hi). */
+static inline AVX2 float reduce16(__m256 lo, __m256 hi) {
+    __m256 t8 = _mm256_add_ps(lo, hi);
+    __m128 t4 = _mm_add_ps(_mm256_castps256_ps128(t8), _mm256_extractf128_ps(t8, 1));
+    __m128 t2 = _mm_add_ps(t4, _mm_movehl_ps(t4, t4));
+    __m128 t1 = _mm_add_ss(t2, _mm_shuffle_ps(t2, t2, _MM_SHUFFLE(1, 1, 1, 1)));
+    return _mm_cvtss_f32(t1);
+}
+
+AVX2 void scan_kernel_f32_avx2(const float *rows, size_t n, size_t dim, const float *query,
+                               float *scores) {
+    size_t r = 0;
+    for (; r + 4 <= n; r += 4) {
+        const float *a = rows + r * dim, *b = a + dim, *c = b + dim, *d = c + dim;
+        __m256 a0 = _mm256_setzero_ps(), a1 = a0, b0 = a0, b1 = a0;
+        __m256 c0 = a0, c1 = a0, d0 = a0, d1 = a0;
+        for (size_t i = 0; i < dim; i += 16) {
+            __m256 q0 = _mm256_loadu_ps(query + i), q1 = _mm256_loadu_ps(query + i + 8);
+            a0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), q0, a0);
+            a1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), q1, a1);
+            b0 = _mm256_fmadd_ps(_mm256_loadu_ps(b + i), q0, b0);
+            b1 = _mm256_fmadd_ps(_mm256_loadu_ps(b + i + 8), q1, b1);
+            c0 = _mm256_fmadd_ps(_mm256_loadu_ps(c + i), q0, c0);
+            c1 = _mm256_fmadd_ps(_mm256_loadu_ps(c + i + 8), q1, c1);
+            d0 = _mm256_fmadd_ps(_mm256_loadu_ps(d + i), q0, d0);
+            d1 = _mm256_fmadd_ps(_mm256_loadu_ps(d + i + 8), q1, d1);
+        }
+        scores[r] = reduce16(a0, a1);
+        scores[r + 1] = reduce16(b0, b1);
+        scores[r + 2] = reduce16(c0, c1);
+        scores[r + 3] = reduce16(d0, d1);
+    }
+    for (; r < n; r++) {
+        const float *a = rows + r * dim;
+        __m256 a0 = _mm256_setzero_ps(), a1 = a0;
+        for (size_t i = 0; i < dim; i += 16) {
+            a0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(query + i), a0);
+            a1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(query + i + 8), a1);
+        }
+        scores[r] = reduce16(a0, a1);
+    }
+}
+
+static inline AVX2 int32_t reduce_i32(__m256i v) {
+    __m128i x = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    x = _mm_add_epi32(x, _mm_shuffle_epi32(x, _MM_SHUFFLE(1, 0, 3, 2)));
+    x = _mm_add_epi32(x, _mm_shuffle_epi32(x, _MM_SHUFFLE(2, 3, 0, 1)));
+    return _mm_cvtsi128_si32(x);
+}
+
+/* 16 bytes at p, sign-extended to 16 x int16. */
+static inline AVX2 __m256i load_i8_as_i16(const int8_t *p) {
+    return _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)p));
+}
+
+AVX2 void scan_kernel_i8_avx2(const int8_t *rows, size_t n, size_t dim, const int8_t *query,
+                              int32_t *dots) {
+    /* The query widened once per call: dim <= SCAN_DIM_MAX. */
+    _Alignas(32) int16_t q16[SCAN_DIM_MAX];
+    for (size_t i = 0; i < dim; i += 16)
+        _mm256_store_si256((__m256i *)(q16 + i), load_i8_as_i16(query + i));
+
+    size_t r = 0;
+    for (; r + 4 <= n; r += 4) {
+        const int8_t *a = rows + r * dim, *b = a + dim, *c = b + dim, *d = c + dim;
+        __m256i sa = _mm256_setzero_si256(), sb = sa, sc = sa, sd = sa;
+        for (size_t i = 0; i < dim; i += 16) {
+            __m256i q = _mm256_load_si256((const __m256i *)(q16 + i));
+            sa = _mm256_add_epi32(sa, _mm256_madd_epi16(load_i8_as_i16(a + i), q));
+            sb = _mm256_add_epi32(sb, _mm256_madd_epi16(load_i8_as_i16(b + i), q));
+            sc = _mm256_add_epi32(sc, _mm256_madd_epi16(load_i8_as_i16(c + i), q));
+            sd = _mm256_add_epi32(sd, _mm256_madd_epi16(load_i8_as_i16(d + i), q));
+        }
+        dots[r] = reduce_i32(sa);
+        dots[r + 1] = reduce_i32(sb);
+        dots[r + 2] = reduce_i32(sc);
+        dots[r + 3] = reduce_i32(sd);
+    }
+    for (; r < n; r++) {
+        const int8_t *a = rows + r * dim;
+        __m256i sa = _mm256_setzero_si256();
+        for (size_t i = 0; i < dim; i += 16)
+            sa = _mm256_add_epi32(sa,
+                                  _mm256_madd_epi16(load_i8_as_i16(a + i),
+                                                    _mm256_load_si256((const __m256i *)(q16 + i))));
+        dots[r] = reduce_i32(sa);
+    }
+}
+
+#endif

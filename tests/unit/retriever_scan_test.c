@@ -1,0 +1,563 @@
+/*
+ * Tests of retriever/scan: every kernel this CPU runs against the scalar
+ * reference (bit for bit), the top-k against a double-precision brute force,
+ * determinism over thread counts and ties, int8 error bounds and recall, and
+ * the input checks.
+ */
+#include "retriever/scan.h"
+#include "tests/test.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+
+/* ---- helpers ---- */
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
+
+static uint64_t rng_next(void) {
+    uint64_t x = rng_state;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    rng_state = x;
+    return x * 0x2545f4914f6cdd1dull;
+}
+
+/* Uniform in [-1, 1). */
+static float rng_uniform(void) {
+    return (float)((double)(rng_next() >> 11) / (double)(1ull << 53) * 2.0 - 1.0);
+}
+
+static float rng_gauss(void) {
+    double u = ((double)(rng_next() >> 11) + 0.5) / (double)(1ull << 53);
+    double v = (double)(rng_next() >> 11) / (double)(1ull << 53);
+    return (float)(sqrt(-2.0 * log(u)) * cos(2.0 * M_PI * v));
+}
+
+static void *alloc_aligned(size_t bytes) {
+    size_t rounded = (bytes + SCAN_ALIGN - 1) / SCAN_ALIGN * SCAN_ALIGN;
+    return aligned_alloc(SCAN_ALIGN, rounded ? rounded : SCAN_ALIGN);
+}
+
+static float *random_matrix(size_t nrows, size_t dim) {
+    float *m = alloc_aligned(nrows * dim * sizeof *m);
+    for (size_t i = 0; m && i < nrows * dim; i++)
+        m[i] = rng_uniform();
+    return m;
+}
+
+/* Unit-length Gaussian rows: what embeddings look like to the scan. */
+static float *normal_matrix(size_t nrows, size_t dim) {
+    float *m = alloc_aligned(nrows * dim * sizeof *m);
+    for (size_t r = 0; m && r < nrows; r++) {
+        double norm = 0;
+        for (size_t i = 0; i < dim; i++) {
+            m[r * dim + i] = rng_gauss();
+            norm += (double)m[r * dim + i] * m[r * dim + i];
+        }
+        for (size_t i = 0; i < dim; i++)
+            m[r * dim + i] = (float)(m[r * dim + i] / sqrt(norm));
+    }
+    return m;
+}
+
+static int8_t *quantize_matrix(const float *m, size_t nrows, size_t dim, float *scales) {
+    int8_t *q = alloc_aligned(nrows * dim);
+    for (size_t r = 0; q && r < nrows; r++)
+        if (scan_quantize_row(m + r * dim, dim, q + r * dim, &scales[r]) != 0)
+            scales[r] = NAN;
+    return q;
+}
+
+static double dot_double(const float *a, const float *b, size_t dim) {
+    double s = 0;
+    for (size_t i = 0; i < dim; i++)
+        s += (double)a[i] * b[i];
+    return s;
+}
+
+static bool hits_equal(const scan_hit_t *a, const scan_hit_t *b, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (a[i].row != b[i].row || memcmp(&a[i].score, &b[i].score, sizeof(float)) != 0)
+            return false;
+    return true;
+}
+
+static bool hits_sorted(const scan_hit_t *h, size_t n) {
+    for (size_t i = 1; i < n; i++)
+        if (h[i - 1].score < h[i].score ||
+            (h[i - 1].score == h[i].score && h[i - 1].row >= h[i].row))
+            return false;
+    return true;
+}
+
+static const scan_isa_t all_isas[] = {SCAN_ISA_SCALAR, SCAN_ISA_AVX2, SCAN_ISA_AVX512,
+                                      SCAN_ISA_AVX512_VNNI, SCAN_ISA_NEON};
+#define N_ISAS (sizeof all_isas / sizeof all_isas[0])
+
+/* The raw kernels of an ISA, or NULL when this build/CPU lacks it. */
+static scan_kernel_f32_fn f32_kernel(scan_isa_t isa) {
+    if (!scan_isa_supported(isa))
+        return NULL;
+    switch (isa) {
+    case SCAN_ISA_SCALAR:
+        return scan_kernel_f32_scalar;
+#if defined(__x86_64__)
+    case SCAN_ISA_AVX2:
+        return scan_kernel_f32_avx2;
+    case SCAN_ISA_AVX512:
+    case SCAN_ISA_AVX512_VNNI:
+        return scan_kernel_f32_avx512;
+#endif
+#if defined(__aarch64__)
+    case SCAN_ISA_NEON:
+        return scan_kernel_f32_neon;
+#endif
+    default:
+        return NULL;
+    }
+}
+
+static scan_kernel_i8_fn i8_kernel(scan_isa_t isa) {
+    if (!scan_isa_supported(isa))
+        return NULL;
+    switch (isa) {
+    case SCAN_ISA_SCALAR:
+        return scan_kernel_i8_scalar;
+#if defined(__x86_64__)
+    case SCAN_ISA_AVX2:
+        return scan_kernel_i8_avx2;
+    case SCAN_ISA_AVX512:
+        return scan_kernel_i8_avx512;
+    case SCAN_ISA_AVX512_VNNI:
+        return scan_kernel_i8_avx512_vnni;
+#endif
+#if defined(__aarch64__)
+    case SCAN_ISA_NEON:
+        return scan_kernel_i8_neon;
+#endif
+    default:
+        return NULL;
+    }
+}
+
+/* ---- ISA detection ---- */
+
+TEST(isa_detection_is_consistent) {
+    scan_isa_t best = scan_isa_best();
+    CHECK(scan_isa_supported(SCAN_ISA_SCALAR));
+    CHECK(scan_isa_supported(best));
+    CHECK(!scan_isa_supported(SCAN_ISA_COUNT));
+    CHECK(!scan_isa_supported((scan_isa_t)-1));
+    CHECK_STR(scan_isa_name(SCAN_ISA_SCALAR), "scalar");
+    CHECK_STR(scan_isa_name(SCAN_ISA_AVX512_VNNI), "avx512vnni");
+    CHECK_STR(scan_isa_name(SCAN_ISA_COUNT), "unknown");
+#if defined(__x86_64__)
+    CHECK(!scan_isa_supported(SCAN_ISA_NEON));
+    /* A wider set implies the narrower ones. */
+    if (scan_isa_supported(SCAN_ISA_AVX512_VNNI))
+        CHECK(scan_isa_supported(SCAN_ISA_AVX512));
+    if (scan_isa_supported(SCAN_ISA_AVX512))
+        CHECK(scan_isa_supported(SCAN_ISA_AVX2));
+#endif
+#if defined(__aarch64__)
+    CHECK_INT(best, ==, SCAN_ISA_NEON);
+#endif
+    size_t n = 0;
+    for (size_t i = 0; i < N_ISAS; i++)
+        n += scan_isa_supported(all_isas[i]);
+    printf("# kernels on this CPU: %zu, best %s\n", n, scan_isa_name(best));
+}
+
+/* ---- kernels against the scalar reference ---- */
+
+TEST(f32_kernels_match_scalar_bit_for_bit) {
+    static const size_t dims[] = {16, 32, 48, 80, 384, 768, 4096};
+    static const size_t counts[] = {1, 2, 3, 4, 5, 7, 64, 301};
+    for (size_t d = 0; d < sizeof dims / sizeof dims[0]; d++) {
+        size_t dim = dims[d], nmax = 301;
+        float *rows = random_matrix(nmax, dim), *query = random_matrix(1, dim);
+        float *want = malloc(nmax * sizeof *want), *got = malloc(nmax * sizeof *got);
+        REQUIRE(rows && query && want && got);
+        for (size_t c = 0; c < sizeof counts / sizeof counts[0]; c++) {
+            size_t n = counts[c];
+            scan_kernel_f32_scalar(rows, n, dim, query, want);
+            for (size_t i = 0; i < N_ISAS; i++) {
+                scan_kernel_f32_fn kernel = f32_kernel(all_isas[i]);
+                if (!kernel)
+                    continue;
+                memset(got, 0xff, nmax * sizeof *got);
+                kernel(rows, n, dim, query, got);
+                bool same = memcmp(want, got, n * sizeof *got) == 0;
+                if (!same)
+                    fprintf(stderr, "  %s dim %zu n %zu differs\n", scan_isa_name(all_isas[i]), dim,
+                            n);
+                CHECK(same);
+            }
+        }
+        /* The reference itself is a good dot product. */
+        for (size_t r = 0; r < nmax; r++)
+            CHECK(fabs(want[r] - dot_double(rows + r * dim, query, dim)) < 1e-4 * sqrt(dim));
+        free(rows), free(query), free(want), free(got);
+    }
+}
+
+TEST(i8_kernels_match_scalar_exactly) {
+    static const size_t dims[] = {16, 32, 48, 64, 80, 112, 384, 4096};
+    static const size_t counts[] = {1, 3, 4, 5, 9, 130};
+    for (size_t d = 0; d < sizeof dims / sizeof dims[0]; d++) {
+        size_t dim = dims[d], nmax = 130;
+        /* Any int8 value, including -128, not only what the quantiser makes. */
+        int8_t *rows = alloc_aligned(nmax * dim), *query = alloc_aligned(dim);
+        int32_t *want = malloc(nmax * sizeof *want), *got = malloc(nmax * sizeof *got);
+        REQUIRE(rows && query && want && got);
+        for (size_t i = 0; i < nmax * dim; i++)
+            rows[i] = (int8_t)(rng_next() >> 56);
+        for (size_t i = 0; i < dim; i++)
+            query[i] = (int8_t)(rng_next() >> 56);
+        /* The extremes, where a saturating kernel would be wrong. */
+        for (size_t i = 0; i < dim; i++)
+            rows[i] = -128, rows[dim + i] = 127;
+        for (size_t c = 0; c < sizeof counts / sizeof counts[0]; c++) {
+            size_t n = counts[c];
+            scan_kernel_i8_scalar(rows, n, dim, query, want);
+            for (size_t i = 0; i < N_ISAS; i++) {
+                scan_kernel_i8_fn kernel = i8_kernel(all_isas[i]);
+                if (!kernel)
+                    continue;
+                memset(got, 0x55, nmax * sizeof *got);
+                kernel(rows, n, dim, query, got);
+                bool same = memcmp(want, got, n * sizeof *got) == 0;
+                if (!same)
+                    fprintf(stderr, "  %s dim %zu n %zu differs\n", scan_isa_name(all_isas[i]), dim,
+                            n);
+                CHECK(same);
+            }
+        }
+        /* Row 0 is all -128: its dot is -128 * sum(query). */
+        int32_t sum = 0;
+        for (size_t i = 0; i < dim; i++)
+            sum += query[i];
+        CHECK_INT(want[0], ==, -128 * sum);
+        free(rows), free(query), free(want), free(got);
+    }
+}
+
+/* ---- top-k ---- */
+
+/* The top k of a brute force in double precision must be what the scan found,
+ * except where two double scores are closer than float rounding can tell. */
+TEST(f32_topk_is_the_exact_topk) {
+    size_t nrows = 5000, dim = 96, k = 25;
+    float *rows = random_matrix(nrows, dim), *query = random_matrix(1, dim);
+    double *exact = malloc(nrows * sizeof *exact);
+    scan_hit_t hits[25];
+    REQUIRE(rows && query && exact);
+    for (size_t r = 0; r < nrows; r++)
+        exact[r] = dot_double(rows + r * dim, query, dim);
+    long n = scan_topk_f32(rows, nrows, dim, query, k, hits, 1, scan_isa_best());
+    CHECK_INT(n, ==, (long)k);
+    CHECK(hits_sorted(hits, k));
+    const double eps = 1e-5;
+    double kth = exact[hits[k - 1].row];
+    bool returned[5000] = {false};
+    for (size_t i = 0; i < k; i++) {
+        returned[hits[i].row] = true;
+        CHECK(fabs(hits[i].score - exact[hits[i].row]) < eps);
+    }
+    for (size_t r = 0; r < nrows; r++)
+        if (!returned[r])
+            CHECK(exact[r] <= kth + eps);
+    free(rows), free(query), free(exact);
+}
+
+TEST(every_isa_gives_the_same_hits) {
+    size_t nrows = 3001, dim = 384, k = 50;
+    float *rows = random_matrix(nrows, dim), *query = random_matrix(1, dim);
+    float *scales = malloc(nrows * sizeof *scales);
+    REQUIRE(rows && query && scales);
+    int8_t *rows8 = quantize_matrix(rows, nrows, dim, scales);
+    REQUIRE(rows8);
+    scan_hit_t want[50], got[50], want8[50], got8[50];
+    CHECK_INT(scan_topk_f32(rows, nrows, dim, query, k, want, 1, SCAN_ISA_SCALAR), ==, (long)k);
+    CHECK_INT(scan_topk_i8(rows8, scales, nrows, dim, query, k, want8, 1, SCAN_ISA_SCALAR), ==,
+              (long)k);
+    CHECK(hits_sorted(want, k));
+    CHECK(hits_sorted(want8, k));
+    for (size_t i = 0; i < N_ISAS; i++) {
+        if (!scan_isa_supported(all_isas[i]))
+            continue;
+        memset(got, 0, sizeof got);
+        memset(got8, 0, sizeof got8);
+        CHECK_INT(scan_topk_f32(rows, nrows, dim, query, k, got, 2, all_isas[i]), ==, (long)k);
+        CHECK(hits_equal(want, got, k));
+        CHECK_INT(scan_topk_i8(rows8, scales, nrows, dim, query, k, got8, 2, all_isas[i]), ==,
+                  (long)k);
+        CHECK(hits_equal(want8, got8, k));
+    }
+    free(rows), free(query), free(scales), free(rows8);
+}
+
+TEST(thread_count_does_not_change_the_result) {
+    /* Big enough that the scan really uses several threads. */
+    size_t nrows = 24000, dim = 384, k = 40;
+    float *rows = random_matrix(nrows, dim), *query = random_matrix(1, dim);
+    float *scales = malloc(nrows * sizeof *scales);
+    REQUIRE(rows && query && scales);
+    /* Exact ties across the thread boundaries: copies of the best rows. */
+    scan_hit_t one[40], many[40];
+    CHECK_INT(scan_topk_f32(rows, nrows, dim, query, 5, one, 1, scan_isa_best()), ==, 5);
+    for (size_t c = 0; c < 5; c++) {
+        size_t to = nrows - 1 - c * 5000;
+        memcpy(rows + to * dim, rows + one[c].row * dim, dim * sizeof *rows);
+    }
+    int8_t *rows8 = quantize_matrix(rows, nrows, dim, scales);
+    REQUIRE(rows8);
+    CHECK_INT(scan_topk_f32(rows, nrows, dim, query, k, one, 1, scan_isa_best()), ==, (long)k);
+    CHECK(hits_sorted(one, k));
+    /* Each copied row and its original score the same: ties in order by row. */
+    size_t ties = 0;
+    for (size_t i = 1; i < k; i++)
+        ties += one[i].score == one[i - 1].score;
+    CHECK_INT(ties, >=, 5);
+    static const int thread_counts[] = {2, 3, 4, 7, 64, 1000};
+    for (size_t t = 0; t < sizeof thread_counts / sizeof thread_counts[0]; t++) {
+        CHECK_INT(
+            scan_topk_f32(rows, nrows, dim, query, k, many, thread_counts[t], scan_isa_best()), ==,
+            (long)k);
+        CHECK(hits_equal(one, many, k));
+    }
+    scan_hit_t one8[40], many8[40];
+    CHECK_INT(scan_topk_i8(rows8, scales, nrows, dim, query, k, one8, 1, scan_isa_best()), ==,
+              (long)k);
+    for (size_t t = 0; t < sizeof thread_counts / sizeof thread_counts[0]; t++) {
+        CHECK_INT(scan_topk_i8(rows8, scales, nrows, dim, query, k, many8, thread_counts[t],
+                               scan_isa_best()),
+                  ==, (long)k);
+        CHECK(hits_equal(one8, many8, k));
+    }
+    free(rows), free(query), free(scales), free(rows8);
+}
+
+TEST(equal_scores_come_in_row_order) {
+    size_t nrows = 100, dim = 16;
+    float *rows = alloc_aligned(nrows * dim * sizeof *rows), query[16];
+    REQUIRE(rows);
+    /* Scores 0, 1, 2, 3, 0, 1, 2, 3, ...: 25 rows share each score. */
+    for (size_t r = 0; r < nrows; r++)
+        for (size_t i = 0; i < dim; i++)
+            rows[r * dim + i] = i == 0 ? (float)(r % 4) : 0.0f;
+    for (size_t i = 0; i < dim; i++)
+        query[i] = i == 0 ? 1.0f : 0.5f;
+    scan_hit_t hits[30];
+    for (size_t i = 0; i < N_ISAS; i++) {
+        if (!scan_isa_supported(all_isas[i]))
+            continue;
+        CHECK_INT(scan_topk_f32(rows, nrows, dim, query, 30, hits, 1, all_isas[i]), ==, 30);
+        for (size_t h = 0; h < 25; h++) {
+            CHECK_INT(hits[h].row, ==, 3 + 4 * h);
+            CHECK(hits[h].score == 3.0f);
+        }
+        for (size_t h = 25; h < 30; h++)
+            CHECK_INT(hits[h].row, ==, 2 + 4 * (h - 25));
+    }
+    free(rows);
+}
+
+/* ---- int8 ---- */
+
+TEST(quantize_row_bounds_the_error) {
+    float in[64];
+    int8_t out[64];
+    float scale = -1;
+    for (size_t i = 0; i < 64; i++)
+        in[i] = rng_gauss() * 3.0f;
+    in[17] = -9.5f; /* the largest magnitude, negative */
+    CHECK_INT(scan_quantize_row(in, 64, out, &scale), ==, 0);
+    CHECK(fabsf(scale - 9.5f / 127.0f) < 1e-7f);
+    CHECK_INT(out[17], ==, -127);
+    for (size_t i = 0; i < 64; i++) {
+        CHECK(out[i] >= -127 && out[i] <= 127);
+        CHECK(fabsf(in[i] - scale * out[i]) <= scale * 0.5f * 1.0001f);
+    }
+    float zeros[16] = {0};
+    int8_t z[16];
+    memset(z, 1, sizeof z);
+    CHECK_INT(scan_quantize_row(zeros, 16, z, &scale), ==, 0);
+    CHECK(scale == 0.0f);
+    CHECK_INT(z[0], ==, 0);
+    CHECK_INT(z[15], ==, 0);
+    in[3] = NAN;
+    scale = 42.0f;
+    CHECK_INT(scan_quantize_row(in, 64, out, &scale), ==, -EINVAL);
+    CHECK(scale == 42.0f);
+    in[3] = INFINITY;
+    CHECK_INT(scan_quantize_row(in, 64, out, &scale), ==, -EINVAL);
+    CHECK_INT(scan_quantize_row(in, 0, out, &scale), ==, -EINVAL);
+    CHECK_INT(scan_quantize_row(NULL, 16, out, &scale), ==, -EINVAL);
+}
+
+/* Each int8 score is within the bound that rounding both sides implies:
+ * |r.q - r'.q'| <= (sq/2)|r|_1 + (sr/2)|q|_1 + dim * sr * sq / 4. */
+TEST(i8_scores_are_within_the_quantisation_bound) {
+    size_t nrows = 2000, dim = 384;
+    float *rows = normal_matrix(nrows, dim), *query = normal_matrix(1, dim);
+    float *scales = malloc(nrows * sizeof *scales);
+    REQUIRE(rows && query && scales);
+    int8_t *rows8 = quantize_matrix(rows, nrows, dim, scales);
+    int8_t q8[384];
+    float qscale;
+    REQUIRE(rows8);
+    REQUIRE(scan_quantize_row(query, dim, q8, &qscale) == 0);
+    scan_hit_t *hits = malloc(nrows * sizeof *hits);
+    REQUIRE(hits);
+    CHECK_INT(scan_topk_i8(rows8, scales, nrows, dim, query, nrows, hits, 2, scan_isa_best()), ==,
+              (long)nrows);
+    double q1 = 0, worst = 0;
+    for (size_t i = 0; i < dim; i++)
+        q1 += fabs(query[i]);
+    for (size_t h = 0; h < nrows; h++) {
+        const float *r = rows + (size_t)hits[h].row * dim;
+        double r1 = 0;
+        for (size_t i = 0; i < dim; i++)
+            r1 += fabs(r[i]);
+        double sr = scales[hits[h].row];
+        double bound = qscale / 2 * r1 + sr / 2 * q1 + dim * sr * qscale / 4;
+        double err = fabs(hits[h].score - dot_double(r, query, dim));
+        CHECK(err <= bound * 1.001 + 1e-6);
+        if (err / bound > worst)
+            worst = err / bound;
+    }
+    printf("# int8 worst error / bound: %.3f\n", worst);
+    free(rows), free(query), free(scales), free(rows8), free(hits);
+}
+
+TEST(i8_recall_at_10_is_at_least_0_98) {
+    size_t nrows = 20000, dim = 384, nq = 50, k = 10;
+    float *rows = normal_matrix(nrows, dim), *queries = normal_matrix(nq, dim);
+    float *scales = malloc(nrows * sizeof *scales);
+    REQUIRE(rows && queries && scales);
+    int8_t *rows8 = quantize_matrix(rows, nrows, dim, scales);
+    REQUIRE(rows8);
+    size_t found = 0;
+    for (size_t q = 0; q < nq; q++) {
+        scan_hit_t exact[10], approx[10];
+        REQUIRE(scan_topk_f32(rows, nrows, dim, queries + q * dim, k, exact, 2, scan_isa_best()) ==
+                (long)k);
+        REQUIRE(scan_topk_i8(rows8, scales, nrows, dim, queries + q * dim, k, approx, 2,
+                             scan_isa_best()) == (long)k);
+        for (size_t i = 0; i < k; i++)
+            for (size_t j = 0; j < k; j++)
+                found += exact[i].row == approx[j].row;
+    }
+    double recall = (double)found / (double)(nq * k);
+    printf("# int8 recall@10 over %zu queries: %.4f\n", nq, recall);
+    CHECK(recall >= 0.98);
+    free(rows), free(queries), free(scales), free(rows8);
+}
+
+/* ---- edge cases and input checks ---- */
+
+TEST(k_and_row_count_edges) {
+    size_t dim = 32;
+    float *rows = random_matrix(10, dim), *query = random_matrix(1, dim);
+    float scales[10];
+    REQUIRE(rows && query);
+    int8_t *rows8 = quantize_matrix(rows, 10, dim, scales);
+    REQUIRE(rows8);
+    scan_hit_t hits[10];
+    scan_isa_t best = scan_isa_best();
+    /* k > nrows: every row, sorted. */
+    CHECK_INT(scan_topk_f32(rows, 10, dim, query, 1000, hits, 1, best), ==, 10);
+    CHECK(hits_sorted(hits, 10));
+    CHECK_INT(scan_topk_i8(rows8, scales, 10, dim, query, 1000, hits, 1, best), ==, 10);
+    CHECK(hits_sorted(hits, 10));
+    /* nrows 0 and k 0: nothing, and NULL data is fine then. */
+    CHECK_INT(scan_topk_f32(NULL, 0, dim, query, 10, hits, 1, best), ==, 0);
+    CHECK_INT(scan_topk_f32(rows, 10, dim, query, 0, NULL, 1, best), ==, 0);
+    CHECK_INT(scan_topk_i8(NULL, NULL, 0, dim, query, 10, hits, 1, best), ==, 0);
+    /* threads > rows, and nonsense thread counts. */
+    scan_hit_t a[3], b[3];
+    CHECK_INT(scan_topk_f32(rows, 10, dim, query, 3, a, 1, best), ==, 3);
+    CHECK_INT(scan_topk_f32(rows, 10, dim, query, 3, b, 64, best), ==, 3);
+    CHECK(hits_equal(a, b, 3));
+    CHECK_INT(scan_topk_f32(rows, 10, dim, query, 3, b, -5, best), ==, 3);
+    CHECK(hits_equal(a, b, 3));
+    CHECK_INT(scan_topk_f32(rows, 1, dim, query, 3, b, 8, best), ==, 1);
+    CHECK_INT(b[0].row, ==, 0);
+    free(rows), free(query), free(rows8);
+}
+
+TEST(bad_input_is_rejected) {
+    size_t dim = 4096 + 16;
+    float *rows = random_matrix(4, dim), *query = random_matrix(1, dim);
+    float scales[4] = {1, 1, 1, 1};
+    REQUIRE(rows && query);
+    scan_hit_t hits[4];
+    scan_isa_t best = scan_isa_best();
+    static const size_t bad_dims[] = {0, 8, 24, 100, 4096 + 16};
+    for (size_t i = 0; i < sizeof bad_dims / sizeof bad_dims[0]; i++) {
+        CHECK_INT(scan_topk_f32(rows, 4, bad_dims[i], query, 4, hits, 1, best), ==, -EINVAL);
+        CHECK_INT(scan_topk_i8((int8_t *)rows, scales, 4, bad_dims[i], query, 4, hits, 1, best), ==,
+                  -EINVAL);
+    }
+    CHECK_INT(scan_topk_f32(rows, 4, 4096, query, 4, hits, 1, best), ==, 4);
+    /* Misaligned rows. */
+    CHECK_INT(scan_topk_f32(rows + 1, 2, 16, query, 4, hits, 1, best), ==, -EINVAL);
+    CHECK_INT(scan_topk_i8((int8_t *)rows + 16, scales, 2, 16, query, 4, hits, 1, best), ==,
+              -EINVAL);
+    /* Non-finite queries. */
+    query[5] = NAN;
+    CHECK_INT(scan_topk_f32(rows, 4, 64, query, 4, hits, 1, best), ==, -EINVAL);
+    CHECK_INT(scan_topk_i8((int8_t *)rows, scales, 4, 64, query, 4, hits, 1, best), ==, -EINVAL);
+    query[5] = -INFINITY;
+    CHECK_INT(scan_topk_f32(rows, 4, 64, query, 4, hits, 1, best), ==, -EINVAL);
+    query[5] = 0.5f;
+    /* Missing pointers, a kernel set this CPU lacks, too many rows. */
+    CHECK_INT(scan_topk_f32(rows, 4, 64, NULL, 4, hits, 1, best), ==, -EINVAL);
+    CHECK_INT(scan_topk_f32(rows, 4, 64, query, 4, NULL, 1, best), ==, -EINVAL);
+    CHECK_INT(scan_topk_i8((int8_t *)rows, NULL, 4, 64, query, 4, hits, 1, best), ==, -EINVAL);
+    CHECK_INT(scan_topk_f32(rows, 4, 64, query, 4, hits, 1, SCAN_ISA_COUNT), ==, -EINVAL);
+#if defined(__x86_64__)
+    CHECK_INT(scan_topk_f32(rows, 4, 64, query, 4, hits, 1, SCAN_ISA_NEON), ==, -EINVAL);
+#endif
+    CHECK_INT(scan_topk_f32(rows, (size_t)UINT32_MAX + 1, 64, query, 4, hits, 1, best), ==,
+              -EINVAL);
+    free(rows), free(query);
+}
+
+TEST(rows_scoring_nan_are_never_returned) {
+    size_t nrows = 40, dim = 16;
+    float *rows = random_matrix(nrows, dim), *query = random_matrix(1, dim);
+    REQUIRE(rows && query);
+    rows[3 * dim + 2] = NAN;
+    rows[7 * dim] = INFINITY;
+    rows[8 * dim] = INFINITY, rows[8 * dim + 1] = -INFINITY; /* inf - inf */
+    query[0] = fabsf(query[0]) + 0.1f;                       /* row 7 scores +inf */
+    query[1] = fabsf(query[1]) + 0.1f;
+    scan_hit_t hits[40];
+    for (size_t i = 0; i < N_ISAS; i++) {
+        if (!scan_isa_supported(all_isas[i]))
+            continue;
+        long n = scan_topk_f32(rows, nrows, dim, query, nrows, hits, 1, all_isas[i]);
+        CHECK_INT(n, ==, (long)nrows - 2);
+        CHECK(hits_sorted(hits, (size_t)(n > 0 ? n : 0)));
+        CHECK_INT(hits[0].row, ==, 7);
+        for (long h = 0; h < n; h++)
+            CHECK(hits[h].row != 3 && hits[h].row != 8);
+        /* With a full heap the NaN rows lose every comparison too. */
+        CHECK_INT(scan_topk_f32(rows, nrows, dim, query, 2, hits, 1, all_isas[i]), ==, 2);
+        CHECK(hits[0].row != 3 && hits[1].row != 3 && hits[1].row != 8);
+    }
+    free(rows), free(query);
+}
+
+TEST_MAIN(TEST_CASE(isa_detection_is_consistent), TEST_CASE(f32_kernels_match_scalar_bit_for_bit),
+          TEST_CASE(i8_kernels_match_scalar_exactly), TEST_CASE(f32_topk_is_the_exact_topk),
+          TEST_CASE(every_isa_gives_the_same_hits),
+          TEST_CASE(thread_count_does_not_change_the_result),
+          TEST_CASE(equal_scores_come_in_row_order), TEST_CASE(quantize_row_bounds_the_error),
+          TEST_CASE(i8_scores_are_within_the_quantisation_bound),
+          TEST_CASE(i8_recall_at_10_is_at_least_0_98), TEST_CASE(k_and_row_count_edges),
+          TEST_CASE(bad_input_is_rejected), TEST_CASE(rows_scoring_nan_are_never_returned))
