@@ -402,6 +402,13 @@ static const char *keyword_slot[KEYWORD_SLOTS];
 static unsigned char keyword_slot_len[KEYWORD_SLOTS];
 static char keyword_folded[4096]; /* storage of the folded forms */
 static pthread_once_t keyword_once = PTHREAD_ONCE_INIT;
+static uint64_t keyword_filter[64]; /* bit per (first byte, last byte, length) class of keywords */
+
+/* Cheap class of a word for keyword_filter: most identifiers that are not
+ * keywords fall into a class no keyword has and skip the hash probe. */
+static inline unsigned keyword_filter_bit(const unsigned char *s, size_t n) {
+    return ((unsigned)s[0] * 31u + (unsigned)s[n - 1] * 131u + (unsigned)n * 7u) & 4095u;
+}
 
 static uint32_t keyword_hash(const char *s, size_t n) {
     uint32_t h = 2166136261u;
@@ -428,6 +435,8 @@ static void keyword_add(const char *s, size_t n) {
         i = (i + 1) & (KEYWORD_SLOTS - 1);
     keyword_slot[i] = s;
     keyword_slot_len[i] = (unsigned char)n;
+    unsigned bit = keyword_filter_bit((const unsigned char *)s, n);
+    keyword_filter[bit / 64] |= 1ull << (bit % 64);
 }
 
 static void keyword_init(void) {
@@ -457,6 +466,9 @@ bool subword_is_keyword(const char *word, size_t len) {
     if (!word || len < 2 || len > KEYWORD_MAX)
         return false;
     pthread_once(&keyword_once, keyword_init);
+    unsigned bit = keyword_filter_bit((const unsigned char *)word, len);
+    if (!(keyword_filter[bit / 64] >> (bit % 64) & 1))
+        return false;
     return keyword_find(word, len);
 }
 
@@ -483,15 +495,21 @@ static int scan_identifier(const unsigned char *s, size_t n, unsigned flags, sub
     size_t offsets[SUBWORD_PARTS_MAX], lengths[SUBWORD_PARTS_MAX];
     if (n > SUBWORD_IDENT_MAX)
         return 0;
-    subword_token_t token = {.ident = (const char *)s, .ident_len = n};
-    token.len = fold_into(whole, s, n);
-    if (token.len == 0)
-        return 0;
+    int parts = subword_split((const char *)s, n, offsets, lengths, SUBWORD_PARTS_MAX);
+    if (parts <= 0)
+        return 0; /* only separators */
+    /* the whole token is the folded parts end to end; remember where each lands */
+    size_t len = 0;
+    for (int p = 0; p < parts; p++) {
+        size_t folded = fold_into(whole + len, s + offsets[p], lengths[p]);
+        offsets[p] = len, lengths[p] = folded;
+        len += folded;
+    }
+    subword_token_t token = {.ident = (const char *)s, .ident_len = n, .len = len};
     token.keyword = subword_is_keyword((const char *)s, n);
     if (token.keyword && (flags & SUBWORD_SKIP_KEYWORDS))
         return 0;
-    int parts = subword_split((const char *)s, n, offsets, lengths, SUBWORD_PARTS_MAX);
-    token.parts = parts > 0 ? (unsigned)parts : 1;
+    token.parts = (unsigned)parts;
     bool skip_single = flags & SUBWORD_SKIP_SINGLE;
     if ((flags & SUBWORD_WHOLE) && !(skip_single && token.len == 1)) {
         token.text = whole;
@@ -506,9 +524,11 @@ static int scan_identifier(const unsigned char *s, size_t n, unsigned flags, sub
     token.kind = SUBWORD_KIND_PART;
     token.text = part;
     for (int p = 0; p < parts; p++) {
-        token.len = fold_into(part, s + offsets[p], lengths[p]);
+        token.len = lengths[p];
         if (token.len == 0 || (skip_single && token.len == 1))
             continue;
+        memcpy(part, whole + offsets[p], token.len);
+        part[token.len] = '\0';
         token.part = (unsigned)p;
         int rc = fn(&token, arg);
         if (rc)

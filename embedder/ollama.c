@@ -1,0 +1,614 @@
+/*
+ * ollama: the /api/embed client (see ollama.h for the behaviour).
+ *
+ * One libcurl easy handle lives as long as the embedder, with the URL,
+ * headers, timeouts and callbacks set once; each request only swaps the
+ * POST body.  The response is collected into one growing buffer that is
+ * reused too, so a long seeding run allocates per batch only what cJSON
+ * needs.
+ *
+ * Request life: build JSON -> POST -> classify.  Classification decides
+ * between "retry after a back-off" (no connection, timeout, connection lost
+ * mid-answer, 429, 5xx) and "fail now" (4xx, malformed answer), and turns
+ * the failure into one message for the user, built here because only here
+ * are the URL, the model and Ollama's own words all known.
+ *
+ * Invariants: dim is 0 until a well-formed answer arrived and never changes
+ * afterwards; the response buffer is NUL-terminated after each transfer;
+ * cancel is cleared whenever a public call returns.
+ */
+#include "embedder/ollama.h"
+
+#include <cJSON.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define DEFAULT_BATCH 32
+#define DEFAULT_ATTEMPTS 4
+#define DEFAULT_BACKOFF_MS 250
+#define DEFAULT_CONNECT_TIMEOUT_MS 5000
+#define DEFAULT_TIMEOUT_MS 300000
+#define RESPONSE_MAX (512u << 20) /* larger answers are not embeddings */
+#define DIM_MAX 65536             /* larger "dimensions" are a broken answer */
+#define PROBE_TEXT "lca dimension probe"
+
+struct ollama_embedder {
+    char *model;                       /* as given, e.g. "nomic-embed-text" */
+    char *url;                         /* normalised base URL, no trailing slash */
+    char *endpoint;                    /* url + "/api/embed" */
+    size_t batch;                      /* most texts per request, >= 1 */
+    unsigned attempts;                 /* tries per request, >= 1 */
+    unsigned backoff_ms;               /* first retry delay */
+    CURL *curl;                        /* reused easy handle */
+    struct curl_slist *headers;        /* Content-Type, no Expect */
+    char curl_error[CURL_ERROR_SIZE];  /* libcurl's detail for the last failure */
+    char *response;                    /* body of the last answer, NUL-terminated */
+    size_t response_len, response_cap; /* bytes in response, allocated bytes */
+    bool response_too_big;             /* the last answer passed RESPONSE_MAX */
+    char *scratch;                     /* one text made valid UTF-8, NUL-terminated */
+    size_t scratch_cap;                /* allocated bytes of scratch */
+    size_t dim;                        /* the model's dimension; 0 = not known yet */
+    atomic_bool cancel;                /* abort the call in progress */
+};
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static CURLcode curl_init_result;
+
+static void curl_init(void) {
+    curl_init_result = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+static void set_error(char *err, size_t errlen, const char *fmt, ...) {
+    if (!err || errlen == 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+/* ---- host ---- */
+
+/*
+ * Turns an OLLAMA_HOST-style value into a base URL the way Ollama's own
+ * client reads it: no scheme means http and port 11434, "http://h" means
+ * port 80, "https://h" port 443; an empty value means 127.0.0.1:11434.  A
+ * path (a reverse proxy's prefix) is kept.  Returns a heap string or NULL
+ * (bad scheme, or no memory), with *bad set for the former.
+ */
+static char *host_normalise(const char *host, bool *bad) {
+    *bad = false;
+    while (*host == ' ' || *host == '\t')
+        host++;
+    size_t n = strlen(host);
+    while (n && (host[n - 1] == ' ' || host[n - 1] == '\t' || host[n - 1] == '/' ||
+                 host[n - 1] == '\n' || host[n - 1] == '\r'))
+        n--;
+    const char *scheme = "http", *port = "11434";
+    const char *sep = memmem(host, n, "://", 3);
+    if (sep) {
+        size_t scheme_len = (size_t)(sep - host);
+        if (scheme_len == 4 && strncmp(host, "http", 4) == 0) {
+            port = "80";
+        } else if (scheme_len == 5 && strncmp(host, "https", 5) == 0) {
+            scheme = "https", port = "443";
+        } else {
+            *bad = true;
+            return NULL;
+        }
+        n -= scheme_len + 3;
+        host = sep + 3;
+    }
+    const char *slash = memchr(host, '/', n);
+    size_t hostport_len = slash ? (size_t)(slash - host) : n;
+    const char *path = slash ? slash : "";
+    size_t path_len = slash ? n - hostport_len : 0;
+    if (hostport_len == 0) {
+        host = "127.0.0.1", hostport_len = strlen(host);
+        port = "11434";
+    }
+    /* a port is present after "]:" for IPv6, or after the only ':' otherwise */
+    bool has_port, bare_ipv6 = false;
+    if (host[0] == '[') {
+        const char *close = memchr(host, ']', hostport_len);
+        has_port = close && (size_t)(close - host) + 1 < hostport_len && close[1] == ':';
+    } else {
+        const char *colon = memchr(host, ':', hostport_len);
+        bool several = colon && memchr(colon + 1, ':', hostport_len - (size_t)(colon + 1 - host));
+        has_port = colon && !several;
+        bare_ipv6 = several;
+    }
+    char *url = NULL;
+    int rc;
+    if (has_port)
+        rc = asprintf(&url, "%s://%.*s%.*s", scheme, (int)hostport_len, host, (int)path_len, path);
+    else
+        rc = asprintf(&url, "%s://%s%.*s%s:%s%.*s", scheme, bare_ipv6 ? "[" : "", (int)hostport_len,
+                      host, bare_ipv6 ? "]" : "", port, (int)path_len, path);
+    return rc < 0 ? NULL : url;
+}
+
+/* ---- libcurl callbacks ---- */
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *arg) {
+    ollama_embedder_t *o = arg;
+    size_t n = size * nmemb;
+    if (o->response_len + n + 1 > RESPONSE_MAX) {
+        o->response_too_big = true;
+        return 0; /* aborts the transfer with CURLE_WRITE_ERROR */
+    }
+    if (o->response_len + n + 1 > o->response_cap) {
+        size_t cap = o->response_cap ? o->response_cap : 16384;
+        while (cap < o->response_len + n + 1)
+            cap *= 2;
+        char *bigger = realloc(o->response, cap);
+        if (!bigger)
+            return 0;
+        o->response = bigger, o->response_cap = cap;
+    }
+    memcpy(o->response + o->response_len, data, n);
+    o->response_len += n;
+    o->response[o->response_len] = '\0';
+    return n;
+}
+
+static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow) {
+    (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+    ollama_embedder_t *o = arg;
+    return atomic_load(&o->cancel) ? 1 : 0;
+}
+
+/* ---- life cycle ---- */
+
+ollama_embedder_t *ollama_embedder_new(const ollama_embedder_config_t *config, char *err,
+                                       size_t errlen) {
+    if (!config || !config->model || !*config->model) {
+        set_error(err, errlen, "ollama: no model given (e.g. ollama:nomic-embed-text)");
+        return NULL;
+    }
+    pthread_once(&curl_once, curl_init);
+    if (curl_init_result != CURLE_OK) {
+        set_error(err, errlen, "ollama: libcurl failed to initialise: %s",
+                  curl_easy_strerror(curl_init_result));
+        return NULL;
+    }
+    const char *host = config->host;
+    if (!host)
+        host = getenv("OLLAMA_HOST");
+    if (!host)
+        host = "";
+    ollama_embedder_t *o = calloc(1, sizeof *o);
+    if (!o)
+        goto no_memory;
+    bool bad = false;
+    o->url = host_normalise(host, &bad);
+    if (bad) {
+        set_error(err, errlen, "ollama: host '%s' is not an http:// or https:// URL", host);
+        ollama_embedder_destroy(&o);
+        return NULL;
+    }
+    o->model = strdup(config->model);
+    if (!o->url || !o->model || asprintf(&o->endpoint, "%s/api/embed", o->url) < 0) {
+        o->endpoint = NULL;
+        goto no_memory;
+    }
+    o->batch = config->batch ? config->batch : DEFAULT_BATCH;
+    o->attempts = config->attempts ? config->attempts : DEFAULT_ATTEMPTS;
+    o->backoff_ms = config->backoff_ms ? config->backoff_ms : DEFAULT_BACKOFF_MS;
+    long connect_ms =
+        config->connect_timeout_ms > 0 ? config->connect_timeout_ms : DEFAULT_CONNECT_TIMEOUT_MS;
+    long timeout_ms = config->timeout_ms > 0 ? config->timeout_ms : DEFAULT_TIMEOUT_MS;
+
+    o->curl = curl_easy_init();
+    struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+    if (h)
+        o->headers = h, h = curl_slist_append(h, "Expect:");
+    if (!o->curl || !h)
+        goto no_memory;
+    o->headers = h;
+    CURL *c = o->curl;
+    curl_easy_setopt(c, CURLOPT_URL, o->endpoint);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, o->headers);
+    curl_easy_setopt(c, CURLOPT_POST, 1L);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
+    curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, o);
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, o);
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, o->curl_error);
+    curl_easy_setopt(c, CURLOPT_USERAGENT, "lca-embedder");
+    return o;
+
+no_memory:
+    ollama_embedder_destroy(&o);
+    set_error(err, errlen, "ollama: out of memory");
+    return NULL;
+}
+
+const char *ollama_embedder_url(const ollama_embedder_t *embedder) {
+    return embedder ? embedder->url : NULL;
+}
+
+void ollama_embedder_cancel(ollama_embedder_t *embedder) {
+    if (embedder)
+        atomic_store(&embedder->cancel, true);
+}
+
+void ollama_embedder_destroy(ollama_embedder_t **embedder_p) {
+    if (!embedder_p || !*embedder_p)
+        return;
+    ollama_embedder_t *o = *embedder_p;
+    if (o->curl)
+        curl_easy_cleanup(o->curl);
+    curl_slist_free_all(o->headers);
+    free(o->model);
+    free(o->url);
+    free(o->endpoint);
+    free(o->response);
+    free(o->scratch);
+    free(o);
+    *embedder_p = NULL;
+}
+
+/* ---- request body ---- */
+
+/* Length of a valid UTF-8 sequence at s[0..n), or 0. */
+static size_t utf8_valid_len(const unsigned char *s, size_t n) {
+    unsigned char c = s[0];
+    size_t need;
+    uint32_t v, min;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf)
+        need = 2, v = c & 0x1f, min = 0x80;
+    else if (c >= 0xe0 && c <= 0xef)
+        need = 3, v = c & 0x0f, min = 0x800;
+    else if (c >= 0xf0 && c <= 0xf4)
+        need = 4, v = c & 0x07, min = 0x10000;
+    else
+        return 0;
+    if (n < need)
+        return 0;
+    for (size_t k = 1; k < need; k++) {
+        if ((s[k] & 0xc0) != 0x80)
+            return 0;
+        v = v << 6 | (s[k] & 0x3f);
+    }
+    return v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff) ? 0 : need;
+}
+
+/* Copies text into scratch as valid UTF-8 without NULs (invalid bytes become
+ * U+FFFD, NUL a space), NUL-terminated; returns scratch or NULL. */
+static const char *text_sanitise(ollama_embedder_t *o, const char *text, size_t len) {
+    if (len > (SIZE_MAX - 1) / 3)
+        return NULL;
+    size_t need = len * 3 + 1;
+    if (need > o->scratch_cap) {
+        char *bigger = realloc(o->scratch, need);
+        if (!bigger)
+            return NULL;
+        o->scratch = bigger, o->scratch_cap = need;
+    }
+    const unsigned char *s = (const unsigned char *)text;
+    char *out = o->scratch;
+    for (size_t i = 0; i < len;) {
+        size_t k = utf8_valid_len(s + i, len - i);
+        if (k == 0) {
+            memcpy(out, "\xef\xbf\xbd", 3), out += 3, i++;
+        } else if (k == 1 && s[i] == 0) {
+            *out++ = ' ', i++;
+        } else {
+            memcpy(out, s + i, k), out += k, i += k;
+        }
+    }
+    *out = '\0';
+    return o->scratch;
+}
+
+/* Builds the JSON body for texts[idx[0..count)]; heap string or NULL. */
+static char *body_build(ollama_embedder_t *o, const char *const *texts, const size_t *lens,
+                        const size_t *idx, size_t count) {
+    char *body = NULL;
+    cJSON *root = cJSON_CreateObject();
+    cJSON *input = root ? cJSON_AddArrayToObject(root, "input") : NULL;
+    if (!input || !cJSON_AddStringToObject(root, "model", o->model) ||
+        !cJSON_AddTrueToObject(root, "truncate"))
+        goto done;
+    for (size_t i = 0; i < count; i++) {
+        const char *clean = text_sanitise(o, texts[idx[i]], lens[idx[i]]);
+        cJSON *item = clean ? cJSON_CreateString(clean) : NULL;
+        if (!item || !cJSON_AddItemToArray(input, item)) {
+            cJSON_Delete(item);
+            goto done;
+        }
+    }
+    body = cJSON_PrintUnformatted(root);
+done:
+    cJSON_Delete(root);
+    return body;
+}
+
+/* ---- one request with retries ---- */
+
+/* Sleeps ms milliseconds in short slices; false if cancelled meanwhile. */
+static bool backoff_sleep(ollama_embedder_t *o, unsigned ms) {
+    while (ms > 0) {
+        if (atomic_load(&o->cancel))
+            return false;
+        unsigned slice = ms < 20 ? ms : 20;
+        struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)slice * 1000000L};
+        nanosleep(&ts, NULL);
+        ms -= slice;
+    }
+    return !atomic_load(&o->cancel);
+}
+
+/* Ollama's {"error": "..."} message from the response, or the start of the body. */
+static void answer_message(const ollama_embedder_t *o, char *out, size_t outlen) {
+    cJSON *root = o->response ? cJSON_ParseWithLength(o->response, o->response_len) : NULL;
+    const cJSON *error = cJSON_GetObjectItemCaseSensitive(root, "error");
+    if (cJSON_IsString(error) && error->valuestring) {
+        snprintf(out, outlen, "%s", error->valuestring);
+    } else {
+        size_t n = 0;
+        for (size_t i = 0; i < o->response_len && n + 1 < outlen && n < 200; i++) {
+            unsigned char c = (unsigned char)o->response[i];
+            out[n++] = c >= 0x20 && c < 0x7f ? (char)c : ' ';
+        }
+        while (n && out[n - 1] == ' ')
+            n--;
+        out[n] = '\0';
+        if (n == 0)
+            snprintf(out, outlen, "(empty answer)");
+    }
+    cJSON_Delete(root);
+}
+
+static bool curl_code_is_transient(CURLcode code) {
+    switch (code) {
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_GOT_NOTHING:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_PARTIAL_FILE:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/*
+ * POSTs body and leaves a 200 answer in o->response.  Retries transient
+ * failures up to o->attempts tries; returns 0 or a negative code with the
+ * user's message in err.
+ */
+static int request_send(ollama_embedder_t *o, const char *body, char *err, size_t errlen) {
+    char message[512];
+    unsigned delay = o->backoff_ms;
+    int rc = -EIO;
+    curl_easy_setopt(o->curl, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(o->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
+    for (unsigned attempt = 1; attempt <= o->attempts; attempt++) {
+        if (attempt > 1 && !backoff_sleep(o, delay)) {
+            set_error(err, errlen, "ollama: cancelled");
+            return -ECANCELED;
+        }
+        if (attempt > 1)
+            delay = delay > UINT32_MAX / 2 ? delay : delay * 2;
+        o->response_len = 0, o->response_too_big = false, o->curl_error[0] = '\0';
+        if (o->response)
+            o->response[0] = '\0';
+        CURLcode code = curl_easy_perform(o->curl);
+        if (code == CURLE_ABORTED_BY_CALLBACK) {
+            set_error(err, errlen, "ollama: cancelled");
+            return -ECANCELED;
+        }
+        if (code != CURLE_OK) {
+            const char *detail = o->curl_error[0] ? o->curl_error : curl_easy_strerror(code);
+            if (code == CURLE_WRITE_ERROR) {
+                set_error(err, errlen, "ollama: answer from %s %s", o->url,
+                          o->response_too_big ? "too large"
+                                              : "could not be stored (out of memory)");
+                return o->response_too_big ? -EBADMSG : -ENOMEM;
+            }
+            if (!curl_code_is_transient(code)) {
+                set_error(err, errlen, "ollama: request to %s failed: %s", o->endpoint, detail);
+                return -EIO;
+            }
+            if (code == CURLE_OPERATION_TIMEDOUT) {
+                set_error(err, errlen,
+                          "ollama: %s did not answer in time (%u attempt%s; is the model still "
+                          "loading?): %s",
+                          o->url, attempt, attempt > 1 ? "s" : "", detail);
+                rc = -ETIMEDOUT;
+            } else {
+                set_error(err, errlen,
+                          "Ollama not reachable at %s (start it with `ollama serve` or set "
+                          "OLLAMA_HOST): %s",
+                          o->url, detail);
+                rc = -ECONNREFUSED;
+            }
+            continue;
+        }
+        long status = 0;
+        curl_easy_getinfo(o->curl, CURLINFO_RESPONSE_CODE, &status);
+        if (status == 200)
+            return 0;
+        answer_message(o, message, sizeof message);
+        if (status == 429 || status >= 500) {
+            set_error(err, errlen, "ollama: %s failed with HTTP %ld: %s", o->url, status, message);
+            rc = -EIO;
+            continue;
+        }
+        if (status == 404) {
+            bool from_ollama = strstr(message, "model") != NULL;
+            if (from_ollama)
+                set_error(err, errlen, "ollama: %s (run `ollama pull %s`)", message, o->model);
+            else
+                set_error(err, errlen,
+                          "ollama: %s has no /api/embed (HTTP 404: %s); is it Ollama 0.3 or "
+                          "newer?",
+                          o->url, message);
+            return from_ollama ? -ENOENT : -EINVAL;
+        }
+        set_error(err, errlen, "ollama: %s refused the request with HTTP %ld: %s", o->url, status,
+                  message);
+        return -EINVAL;
+    }
+    return rc;
+}
+
+/*
+ * Reads count rows from the last answer into out (count * dim floats),
+ * learning dim if it is not known yet.  Returns 0, -EBADMSG or -ERANGE.
+ */
+static int answer_read(ollama_embedder_t *o, size_t count, float *out, char *err, size_t errlen) {
+    int rc = 0;
+    cJSON *root = cJSON_ParseWithLength(o->response, o->response_len);
+    const cJSON *rows = cJSON_GetObjectItemCaseSensitive(root, "embeddings");
+    if (!cJSON_IsArray(rows) || (size_t)cJSON_GetArraySize(rows) != count) {
+        set_error(err, errlen,
+                  "ollama: malformed answer from %s: want \"embeddings\" with %zu rows", o->url,
+                  count);
+        rc = -EBADMSG;
+        goto done;
+    }
+    size_t r = 0;
+    const cJSON *row;
+    cJSON_ArrayForEach(row, rows) {
+        int size = cJSON_IsArray(row) ? cJSON_GetArraySize(row) : -1;
+        if (size <= 0 || size > DIM_MAX) {
+            set_error(err, errlen, "ollama: malformed answer from %s: row %zu is not a vector",
+                      o->url, r);
+            rc = -EBADMSG;
+            goto done;
+        }
+        if (o->dim == 0) {
+            o->dim = (size_t)size;
+        } else if ((size_t)size != o->dim) {
+            set_error(err, errlen,
+                      "ollama: dimension of %s changed from %zu to %d between answers (model "
+                      "replaced?); re-seed the collection",
+                      o->model, o->dim, size);
+            rc = -ERANGE;
+            goto done;
+        }
+        if (out) {
+            size_t d = 0;
+            const cJSON *value;
+            cJSON_ArrayForEach(value, row) {
+                if (!cJSON_IsNumber(value)) {
+                    set_error(err, errlen,
+                              "ollama: malformed answer from %s: row %zu holds a non-number",
+                              o->url, r);
+                    rc = -EBADMSG;
+                    goto done;
+                }
+                out[r * o->dim + d++] = (float)value->valuedouble;
+            }
+        }
+        r++;
+    }
+done:
+    cJSON_Delete(root);
+    return rc;
+}
+
+/* Learns dim with a probe if no answer has been seen. */
+static int dim_ensure(ollama_embedder_t *o, char *err, size_t errlen) {
+    if (o->dim)
+        return 0;
+    const char *text = PROBE_TEXT;
+    size_t len = strlen(text), idx = 0;
+    char *body = body_build(o, &text, &len, &idx, 1);
+    if (!body) {
+        set_error(err, errlen, "ollama: out of memory");
+        return -ENOMEM;
+    }
+    int rc = request_send(o, body, err, errlen);
+    free(body);
+    return rc ? rc : answer_read(o, 1, NULL, err, errlen);
+}
+
+int ollama_embedder_dim(ollama_embedder_t *embedder, size_t *dim, char *err, size_t errlen) {
+    if (!embedder || !dim) {
+        set_error(err, errlen, "ollama: bad arguments");
+        return -EINVAL;
+    }
+    int rc = dim_ensure(embedder, err, errlen);
+    *dim = rc == 0 ? embedder->dim : 0;
+    atomic_store(&embedder->cancel, false);
+    return rc;
+}
+
+int ollama_embedder_embed(ollama_embedder_t *embedder, const char *const *texts, const size_t *lens,
+                          size_t n, float *out, char *err, size_t errlen) {
+    ollama_embedder_t *o = embedder;
+    if (!o || (n && (!texts || !lens || !out))) {
+        set_error(err, errlen, "ollama: bad arguments");
+        return -EINVAL;
+    }
+    size_t *idx = NULL;
+    int rc = dim_ensure(o, err, errlen);
+    if (rc || n == 0)
+        goto done;
+    idx = malloc((o->batch < n ? o->batch : n) * sizeof *idx);
+    if (!idx) {
+        set_error(err, errlen, "ollama: out of memory");
+        rc = -ENOMEM;
+        goto done;
+    }
+    size_t dim = o->dim, next = 0;
+    while (next < n && rc == 0) {
+        /* gather up to batch non-empty texts; empty ones get the zero row */
+        size_t count = 0;
+        for (; next < n && count < o->batch; next++) {
+            if (lens[next] == 0 || !texts[next])
+                memset(out + next * dim, 0, dim * sizeof *out);
+            else
+                idx[count++] = next;
+        }
+        if (count == 0)
+            break;
+        char *body = body_build(o, texts, lens, idx, count);
+        if (!body) {
+            set_error(err, errlen, "ollama: out of memory");
+            rc = -ENOMEM;
+            break;
+        }
+        rc = request_send(o, body, err, errlen);
+        free(body);
+        if (rc)
+            break;
+        float *rows = malloc(count * dim * sizeof *rows);
+        if (!rows) {
+            set_error(err, errlen, "ollama: out of memory");
+            rc = -ENOMEM;
+            break;
+        }
+        rc = answer_read(o, count, rows, err, errlen);
+        for (size_t i = 0; rc == 0 && i < count; i++)
+            memcpy(out + idx[i] * dim, rows + i * dim, dim * sizeof *out);
+        free(rows);
+    }
+done:
+    free(idx);
+    atomic_store(&o->cancel, false);
+    return rc;
+}

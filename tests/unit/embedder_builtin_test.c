@@ -1,0 +1,262 @@
+/*
+ * Tests of embedder/builtin (the feature-hashing code embedding) and of the
+ * backend dispatch in embedder/backend for specs that need no server.
+ */
+#include "embedder/backend.h"
+#include "embedder/builtin.h"
+#include "tests/test.h"
+
+#include <errno.h>
+#include <math.h>
+
+#define DIM 384
+#define GOLDEN_SUM (-32090)
+
+static double dot(const float *a, const float *b, size_t n) {
+    double s = 0;
+    for (size_t i = 0; i < n; i++)
+        s += (double)a[i] * b[i];
+    return s;
+}
+
+/* Cosine of two texts under a fresh embedder of dim dimensions. */
+static double similarity_dim(const char *a, const char *b, size_t dim) {
+    builtin_embedder_t *e = builtin_embedder_new(dim);
+    static float va[BUILTIN_EMBEDDER_DIM_MAX], vb[BUILTIN_EMBEDDER_DIM_MAX];
+    if (!e || builtin_embedder_embed(e, a, strlen(a), va) != 0 ||
+        builtin_embedder_embed(e, b, strlen(b), vb) != 0) {
+        builtin_embedder_destroy(&e);
+        return NAN;
+    }
+    builtin_embedder_destroy(&e);
+    return dot(va, vb, dim);
+}
+
+/* The same at the default dimension (vectors are unit or zero). */
+static double similarity(const char *a, const char *b) {
+    return similarity_dim(a, b, DIM);
+}
+
+TEST(dim_validation) {
+    CHECK_INT(builtin_embedder_check_dim(384), ==, 0);
+    CHECK_INT(builtin_embedder_check_dim(16), ==, 0);
+    CHECK_INT(builtin_embedder_check_dim(BUILTIN_EMBEDDER_DIM_MAX), ==, 0);
+    CHECK_INT(builtin_embedder_check_dim(0), ==, -EINVAL);
+    CHECK_INT(builtin_embedder_check_dim(100), ==, -EINVAL);
+    CHECK_INT(builtin_embedder_check_dim(8), ==, -EINVAL);
+    CHECK_INT(builtin_embedder_check_dim(BUILTIN_EMBEDDER_DIM_MAX + 16), ==, -EINVAL);
+    CHECK(builtin_embedder_new(100) == NULL);
+    builtin_embedder_t *e = builtin_embedder_new(512);
+    REQUIRE(e);
+    CHECK_INT(builtin_embedder_dim(e), ==, 512);
+    builtin_embedder_destroy(&e);
+    CHECK(e == NULL);
+    builtin_embedder_destroy(&e);
+    builtin_embedder_destroy(NULL);
+}
+
+TEST(determinism) {
+    const char *code = "int parse_http_header(const char *line, http_header_t *out) {\n"
+                       "    return splitHeaderLine(line, ':', &out->name, &out->value);\n}\n";
+    builtin_embedder_t *a = builtin_embedder_new(DIM), *b = builtin_embedder_new(DIM);
+    REQUIRE(a && b);
+    float va[DIM], vb[DIM], vc[DIM];
+    CHECK_INT(builtin_embedder_embed(a, code, strlen(code), va), ==, 0);
+    CHECK_INT(builtin_embedder_embed(a, "something else entirely", 23, vc), ==, 0);
+    CHECK_INT(builtin_embedder_embed(b, code, strlen(code), vb), ==, 0);
+    CHECK(memcmp(va, vb, sizeof va) == 0);
+    /* the same embedder, after other texts, gives the same bits again */
+    CHECK_INT(builtin_embedder_embed(a, code, strlen(code), vc), ==, 0);
+    CHECK(memcmp(va, vc, sizeof va) == 0);
+    builtin_embedder_destroy(&a);
+    builtin_embedder_destroy(&b);
+}
+
+TEST(golden_vector) {
+    /* Pins builtin-v1: if this fails, the embedding changed and
+     * BUILTIN_EMBEDDER_MODEL must be bumped (stored collections are invalid). */
+    builtin_embedder_t *e = builtin_embedder_new(64);
+    REQUIRE(e);
+    float v[64];
+    const char *text = "getUserName(user_id)";
+    REQUIRE(builtin_embedder_embed(e, text, strlen(text), v) == 0);
+    long sum = 0;
+    for (int i = 0; i < 64; i++)
+        sum += lroundf(v[i] * 1000.0f) * (i + 1);
+    CHECK_INT(sum, ==, GOLDEN_SUM);
+    CHECK_STR(BUILTIN_EMBEDDER_MODEL, "builtin-v1");
+    builtin_embedder_destroy(&e);
+}
+
+TEST(normalised_or_zero) {
+    builtin_embedder_t *e = builtin_embedder_new(DIM);
+    REQUIRE(e);
+    float v[DIM];
+    const char *texts[] = {"x", "getUserName", "def main():\n    print('hi')\n", "if else return"};
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        CHECK_INT(builtin_embedder_embed(e, texts[i], strlen(texts[i]), v), ==, 0);
+        CHECK(fabs(dot(v, v, DIM) - 1.0) < 1e-5);
+    }
+    /* nothing to embed: the zero vector */
+    const char *empty[] = {"", "   \n\t", "123 + 4.5 * 0xff;", "(){}[];,.<>"};
+    for (size_t i = 0; i < sizeof empty / sizeof empty[0]; i++) {
+        v[0] = 42.0f;
+        CHECK_INT(builtin_embedder_embed(e, empty[i], strlen(empty[i]), v), ==, 0);
+        CHECK(dot(v, v, DIM) == 0.0);
+    }
+    CHECK_INT(builtin_embedder_embed(e, NULL, 0, v), ==, 0);
+    CHECK(dot(v, v, DIM) == 0.0);
+    CHECK_INT(builtin_embedder_embed(e, NULL, 3, v), ==, -EINVAL);
+    CHECK_INT(builtin_embedder_embed(e, "abc", 3, NULL), ==, -EINVAL);
+    CHECK_INT(builtin_embedder_embed(NULL, "abc", 3, v), ==, -EINVAL);
+    builtin_embedder_destroy(&e);
+}
+
+TEST(case_styles_meet) {
+    double same = similarity("getUserName", "get_user_name");
+    double other = similarity("getUserName", "parseHttpHeader");
+    CHECK(same > 0.99);
+    CHECK(fabs(other) < 0.2);
+    CHECK(similarity("HTTPServerError", "http_server_error") > 0.99);
+    /* sharing two of three words is in between */
+    double partial = similarity("getUserName", "setUserName");
+    CHECK(partial > 0.3);
+    CHECK(partial < same);
+    if (!(same > 0.99 && fabs(other) < 0.2 && partial > 0.3))
+        fprintf(stderr, "  same %.3f other %.3f partial %.3f\n", same, other, partial);
+}
+
+TEST(ngrams_relate_word_forms) {
+    /* at a high dimension, so that the features speak and not hash collisions */
+    double forms = similarity_dim("parser", "parse", 4096);
+    double plural = similarity_dim("users", "user", 4096);
+    double unrelated = similarity_dim("parser", "matrix", 4096);
+    CHECK(forms > 0.2);
+    CHECK(plural > 0.2);
+    CHECK(forms > unrelated + 0.2);
+    if (!(forms > 0.2 && plural > 0.2 && forms > unrelated + 0.2))
+        fprintf(stderr, "  forms %.3f plural %.3f unrelated %.3f\n", forms, plural, unrelated);
+}
+
+TEST(keywords_count_little) {
+    /* the same keywords around different names are not similar */
+    double kw = similarity("if (x) return y;", "if (a) return b;");
+    CHECK(kw < 0.3);
+    /* the same names with different keywords are */
+    double names = similarity("if (count) return total;", "while (count) yield total");
+    CHECK(names > 0.8);
+}
+
+TEST(similar_code_closer_than_unrelated) {
+    const char *query = "user = repo.findUserByEmail(email)\nif user is None: raise NotFound";
+    const char *related = "def find_user_by_email(self, email):\n"
+                          "    return self.session.query(User).filter_by(email=email).first()\n";
+    const char *unrelated = "static void matrix_multiply(const float *a, const float *b, float *c,"
+                            " int n) { for (int i = 0; i < n; i++) c[i] = a[i] * b[i]; }\n";
+    double near = similarity(query, related), far = similarity(query, unrelated);
+    CHECK(near > 0.3);
+    CHECK(near > far + 0.25);
+    if (!(near > 0.3 && near > far + 0.25))
+        fprintf(stderr, "  near %.3f far %.3f\n", near, far);
+}
+
+TEST(large_text_grows_table) {
+    /* 60000 distinct identifiers: the feature table must grow several times */
+    size_t cap = 60000 * 12, len = 0;
+    char *text = malloc(cap);
+    REQUIRE(text);
+    for (int i = 0; i < 60000; i++)
+        len += (size_t)snprintf(text + len, cap - len, "id%c%c%c%c ", 'a' + i % 26,
+                                'a' + i / 26 % 26, 'a' + i / 676 % 26, 'a' + i / 17576 % 26);
+    builtin_embedder_t *a = builtin_embedder_new(DIM), *b = builtin_embedder_new(DIM);
+    REQUIRE(a && b);
+    float va[DIM], vb[DIM];
+    CHECK_INT(builtin_embedder_embed(a, text, len, va), ==, 0);
+    CHECK(fabs(dot(va, va, DIM) - 1.0) < 1e-5);
+    CHECK_INT(builtin_embedder_embed(b, "warm up", 7, vb), ==, 0);
+    CHECK_INT(builtin_embedder_embed(b, text, len, vb), ==, 0);
+    CHECK(memcmp(va, vb, sizeof va) == 0);
+    /* and after the big text, small texts come out as before */
+    float small1[DIM], small2[DIM];
+    builtin_embedder_t *c = builtin_embedder_new(DIM);
+    REQUIRE(c);
+    CHECK_INT(builtin_embedder_embed(a, "getUserName", 11, small1), ==, 0);
+    CHECK_INT(builtin_embedder_embed(c, "getUserName", 11, small2), ==, 0);
+    CHECK(memcmp(small1, small2, sizeof small1) == 0);
+    builtin_embedder_destroy(&a);
+    builtin_embedder_destroy(&b);
+    builtin_embedder_destroy(&c);
+    free(text);
+}
+
+TEST(backend_specs) {
+    char err[256] = "";
+    embed_backend_t *b = embed_backend_new(NULL, err, sizeof err);
+    REQUIRE(b);
+    CHECK_STR(embed_backend_model(b), "builtin-v1");
+    CHECK_INT(embed_backend_dim(b, err, sizeof err), ==, 384);
+    embed_backend_destroy(&b);
+    CHECK(b == NULL);
+
+    b = embed_backend_new("builtin:512", err, sizeof err);
+    REQUIRE(b);
+    CHECK_INT(embed_backend_dim(b, err, sizeof err), ==, 512);
+    embed_backend_destroy(&b);
+
+    const char *bad[] = {"builtin:100",         "builtin:",        "builtin:abc", "builtin:-16",
+                         "builtin:99999999999", "bogus",           "ollama:",     "ollama:a b",
+                         "ollama:m@",           "ollama:m@ftp://x"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        err[0] = '\0';
+        b = embed_backend_new(bad[i], err, sizeof err);
+        CHECK(b == NULL);
+        CHECK(err[0] != '\0');
+        embed_backend_destroy(&b);
+    }
+    b = embed_backend_new("bogus", err, sizeof err);
+    CHECK(strstr(err, "unknown backend 'bogus'") != NULL);
+    b = embed_backend_new("builtin:100", err, sizeof err);
+    CHECK(strstr(err, "multiple of 16") != NULL);
+
+    /* an Ollama backend is created without contacting anything */
+    b = embed_backend_new("ollama:nomic-embed-text:v1.5@http://127.0.0.1:9", err, sizeof err);
+    REQUIRE(b);
+    CHECK_STR(embed_backend_model(b), "ollama:nomic-embed-text:v1.5");
+    embed_backend_destroy(&b);
+    embed_backend_destroy(NULL);
+    CHECK(embed_backend_model(NULL) == NULL);
+}
+
+TEST(backend_batch_matches_single) {
+    char err[256];
+    embed_backend_t *b = embed_backend_new("builtin", err, sizeof err);
+    REQUIRE(b);
+    const char *texts[] = {"alpha_beta", "", "gammaDelta(x)"};
+    size_t lens[] = {10, 0, 13};
+    float rows[3 * DIM], one[DIM];
+    CHECK_INT(embed_backend_embed(b, texts, lens, 3, rows, err, sizeof err), ==, 0);
+    builtin_embedder_t *e = builtin_embedder_new(DIM);
+    REQUIRE(e);
+    for (int i = 0; i < 3; i++) {
+        builtin_embedder_embed(e, texts[i], lens[i], one);
+        CHECK(memcmp(one, rows + i * DIM, sizeof one) == 0);
+    }
+    builtin_embedder_destroy(&e);
+    CHECK_INT(embed_backend_embed(b, texts, lens, 0, NULL, err, sizeof err), ==, 0);
+    CHECK_INT(embed_backend_embed(b, texts, NULL, 3, rows, err, sizeof err), ==, -EINVAL);
+    const char *null_text[] = {NULL};
+    size_t three = 3;
+    CHECK_INT(embed_backend_embed(b, null_text, &three, 1, rows, err, sizeof err), ==, -EINVAL);
+
+    /* a cancel with no call in progress cancels the next call, and only that one */
+    embed_backend_cancel(b);
+    CHECK_INT(embed_backend_embed(b, texts, lens, 3, rows, err, sizeof err), ==, -ECANCELED);
+    CHECK_INT(embed_backend_embed(b, texts, lens, 3, rows, err, sizeof err), ==, 0);
+    embed_backend_destroy(&b);
+}
+
+TEST_MAIN(TEST_CASE(dim_validation), TEST_CASE(determinism), TEST_CASE(golden_vector),
+          TEST_CASE(normalised_or_zero), TEST_CASE(case_styles_meet),
+          TEST_CASE(ngrams_relate_word_forms), TEST_CASE(keywords_count_little),
+          TEST_CASE(similar_code_closer_than_unrelated), TEST_CASE(large_text_grows_table),
+          TEST_CASE(backend_specs), TEST_CASE(backend_batch_matches_single))
