@@ -480,6 +480,7 @@ static int request_send(ollama_embedder_t *o, const char *body, char *err, size_
  */
 static int answer_read(ollama_embedder_t *o, size_t count, float *out, char *err, size_t errlen) {
     int rc = 0;
+    bool learned = false; /* dim was set by this answer: undo if it turns out malformed */
     cJSON *root = cJSON_ParseWithLength(o->response, o->response_len);
     const cJSON *rows = cJSON_GetObjectItemCaseSensitive(root, "embeddings");
     if (!cJSON_IsArray(rows) || (size_t)cJSON_GetArraySize(rows) != count) {
@@ -501,6 +502,7 @@ static int answer_read(ollama_embedder_t *o, size_t count, float *out, char *err
         }
         if (o->dim == 0) {
             o->dim = (size_t)size;
+            learned = true;
         } else if ((size_t)size != o->dim) {
             set_error(err, errlen,
                       "ollama: dimension of %s changed from %zu to %d between answers (model "
@@ -509,23 +511,25 @@ static int answer_read(ollama_embedder_t *o, size_t count, float *out, char *err
             rc = -ERANGE;
             goto done;
         }
-        if (out) {
-            size_t d = 0;
-            const cJSON *value;
-            cJSON_ArrayForEach(value, row) {
-                if (!cJSON_IsNumber(value)) {
-                    set_error(err, errlen,
-                              "ollama: malformed answer from %s: row %zu holds a non-number",
-                              o->url, r);
-                    rc = -EBADMSG;
-                    goto done;
-                }
-                out[r * o->dim + d++] = (float)value->valuedouble;
+        size_t d = 0;
+        const cJSON *value;
+        cJSON_ArrayForEach(value, row) {
+            if (!cJSON_IsNumber(value)) {
+                set_error(err, errlen,
+                          "ollama: malformed answer from %s: row %zu holds a non-number", o->url,
+                          r);
+                rc = -EBADMSG;
+                goto done;
             }
+            if (out)
+                out[r * o->dim + d] = (float)value->valuedouble;
+            d++;
         }
         r++;
     }
 done:
+    if (rc && learned)
+        o->dim = 0;
     cJSON_Delete(root);
     return rc;
 }
