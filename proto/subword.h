@@ -108,9 +108,10 @@ int subword_split(const char *ident, size_t len, size_t *offsets, size_t *length
  * name of C/C++, Python, JavaScript/TypeScript, Go, Java or Rust (`if`,
  * `def`, `func`, `const`, `return`, `import`, `None`, `NULL`, `self`,
  * `this`, `int64_t`, `usize`, ...) or one of a few names as ubiquitous
- * (`err`, `std`, `len`): words that say little about what code is about.  The test is case-sensitive as
- * the languages are; for each keyword its lower-case form is included, so a
- * token from subword_scan() can be tested too.
+ * (`err`, `std`, `len`): words that say little about what code is about.
+ * The test is case-sensitive as the languages are; the folded form of each
+ * keyword (lower case, no `_`) is included too, so the WHOLE token of
+ * subword_scan() can be tested as well as the identifier as written.
  */
 bool subword_is_keyword(const char *word, size_t len);
 
