@@ -54,6 +54,7 @@ struct ollama_embedder {
     char *response;                    /* body of the last answer, NUL-terminated */
     size_t response_len, response_cap; /* bytes in response, allocated bytes */
     bool response_too_big;             /* the last answer passed RESPONSE_MAX */
+    char *noproxy;                     /* hosts reached without a proxy */
     char *scratch;                     /* one text made valid UTF-8, NUL-terminated */
     size_t scratch_cap;                /* allocated bytes of scratch */
     size_t dim;                        /* the model's dimension; 0 = not known yet */
@@ -231,6 +232,19 @@ ollama_embedder_t *ollama_embedder_new(const ollama_embedder_config_t *config, c
     curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, o->curl_error);
     curl_easy_setopt(c, CURLOPT_USERAGENT, "lca-embedder");
+    /* like Ollama's own client, never send loopback traffic through an
+     * http_proxy from the environment; keep the user's no_proxy list */
+    const char *no_proxy = getenv("no_proxy");
+    if (!no_proxy || !*no_proxy)
+        no_proxy = getenv("NO_PROXY");
+    if (no_proxy && strcmp(no_proxy, "*") == 0)
+        o->noproxy = strdup("*");
+    else if (asprintf(&o->noproxy, "localhost,127.0.0.1,::1%s%s", no_proxy && *no_proxy ? "," : "",
+                      no_proxy ? no_proxy : "") < 0)
+        o->noproxy = NULL;
+    if (!o->noproxy)
+        goto no_memory;
+    curl_easy_setopt(c, CURLOPT_NOPROXY, o->noproxy);
     return o;
 
 no_memory:
@@ -260,6 +274,7 @@ void ollama_embedder_destroy(ollama_embedder_t **embedder_p) {
     free(o->endpoint);
     free(o->response);
     free(o->scratch);
+    free(o->noproxy);
     free(o);
     *embedder_p = NULL;
 }

@@ -556,6 +556,35 @@ TEST(host_forms) {
     free(copy);
 }
 
+TEST(loopback_bypasses_proxy) {
+    /* an http_proxy that does not exist must not stand between us and a local Ollama */
+    fake_t f = {.dim = 4};
+    REQUIRE(fake_start(&f));
+    const char *names[] = {"http_proxy", "HTTP_PROXY", "no_proxy", "NO_PROXY"};
+    char *saved[4];
+    for (int i = 0; i < 4; i++) {
+        saved[i] = getenv(names[i]) ? strdup(getenv(names[i])) : NULL;
+        unsetenv(names[i]);
+    }
+    setenv("http_proxy", "http://127.0.0.1:9", 1);
+    setenv("no_proxy", "example.org", 1);
+    char err[512] = "";
+    ollama_embedder_t *o = embedder_for(&f, 0, 1, err, sizeof err);
+    REQUIRE(o);
+    size_t dim = 0;
+    CHECK_INT(ollama_embedder_dim(o, &dim, err, sizeof err), ==, 0);
+    CHECK_INT(dim, ==, 4);
+    ollama_embedder_destroy(&o);
+    for (int i = 0; i < 4; i++) {
+        if (saved[i])
+            setenv(names[i], saved[i], 1);
+        else
+            unsetenv(names[i]);
+        free(saved[i]);
+    }
+    fake_stop(&f);
+}
+
 TEST(through_the_backend_interface) {
     fake_t f = {.dim = 6};
     REQUIRE(fake_start(&f));
@@ -581,4 +610,4 @@ TEST_MAIN(TEST_CASE(batches_reuse_one_connection), TEST_CASE(embed_probes_dimens
           TEST_CASE(not_reachable), TEST_CASE(dimension_change_is_an_error),
           TEST_CASE(malformed_answers), TEST_CASE(timeout), TEST_CASE(cancel),
           TEST_CASE(texts_are_sent_as_valid_utf8), TEST_CASE(host_forms),
-          TEST_CASE(through_the_backend_interface))
+          TEST_CASE(loopback_bypasses_proxy), TEST_CASE(through_the_backend_interface))
