@@ -1,0 +1,1434 @@
+/*
+ * imports: per-language scanners feeding one set of resolvers.
+ *
+ * The index keeps the collection's paths sorted, plus three sorted key
+ * arrays whose keys point into those same strings (no copies): by base name
+ * (`util.h`), by the last two components (`shop/util.py`), and by directory.
+ * "Which paths end with a/b/c.py" is then a binary search on the two-
+ * component key `b/c.py` and a suffix check of the few hits, which keeps
+ * resolution cheap on repositories with tens of thousands of files.
+ *
+ * When several files match (two `util.py` under different source roots),
+ * the one sharing the longest directory prefix with the importing file
+ * wins; ties go to the shorter, then the bytewise smaller path, so results
+ * are deterministic.
+ *
+ * Scanners: Python and C are read line by line (their imports are line
+ * oriented); JS/TS, Go, Java/Kotlin and Rust go through one small tokenizer
+ * that knows comments, strings and identifiers, and a pattern over the last
+ * few tokens.
+ */
+#include "seeder/imports.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define IMPORTS_PATH_MAX 4096
+
+/* snprintf that returns the length actually written (a path that does not
+ * fit is cut short, and then simply resolves to nothing). */
+static int imports_fmt(char *out, size_t cap, const char *format, ...)
+    __attribute__((format(printf, 3, 4)));
+static int imports_fmt(char *out, size_t cap, const char *format, ...) {
+    va_list ap;
+    va_start(ap, format);
+    int n = vsnprintf(out, cap, format, ap);
+    va_end(ap);
+    if (n < 0) {
+        out[0] = '\0';
+        return 0;
+    }
+    return (size_t)n >= cap ? (int)cap - 1 : n;
+}
+
+typedef struct {
+    const char *key; /* points into a path string */
+    size_t key_len;
+    size_t path; /* index into paths */
+} imports_key_t;
+
+typedef struct {
+    char *dir;    /* directory of a go.mod, "" for the root */
+    char *module; /* its module path */
+} imports_go_module_t;
+
+struct imports_index {
+    char **paths; /* sorted, distinct */
+    size_t count;
+    imports_key_t *by_base; /* key: base name */
+    imports_key_t *by_tail; /* key: last two components (paths with a directory) */
+    size_t tail_count;
+    imports_key_t *by_dir; /* key: directory ("" for the root) */
+    imports_go_module_t *go;
+    size_t go_count;
+};
+
+typedef struct {
+    char *name;
+    int line;
+    const char **files;
+    size_t file_count;
+} imports_item_t;
+
+struct imports {
+    imports_entry_t *entries;
+    imports_item_t *items;
+    size_t count, capacity;
+    const char **files; /* union, sorted */
+    size_t file_count;
+};
+
+/* A vector of path indices. */
+typedef struct {
+    size_t *at;
+    size_t count, capacity;
+    bool failed;
+} imports_hits_t;
+
+static void imports_hits_add(imports_hits_t *h, size_t path) {
+    for (size_t i = 0; i < h->count; i++)
+        if (h->at[i] == path)
+            return;
+    if (h->count == h->capacity) {
+        size_t capacity = h->capacity ? h->capacity * 2 : 8;
+        size_t *grown = realloc(h->at, capacity * sizeof *grown);
+        if (!grown) {
+            h->failed = true;
+            return;
+        }
+        h->at = grown;
+        h->capacity = capacity;
+    }
+    h->at[h->count++] = path;
+}
+
+/* ---- index ----------------------------------------------------------------- */
+
+static int imports_compare_strings(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int imports_compare_bytes(const char *a, size_t a_len, const char *b, size_t b_len) {
+    int c = memcmp(a, b, a_len < b_len ? a_len : b_len);
+    if (c != 0)
+        return c;
+    return a_len < b_len ? -1 : a_len > b_len;
+}
+
+static int imports_compare_keys(const void *pa, const void *pb) {
+    const imports_key_t *a = pa, *b = pb;
+    int c = imports_compare_bytes(a->key, a->key_len, b->key, b->key_len);
+    if (c != 0)
+        return c;
+    return a->path < b->path ? -1 : a->path > b->path;
+}
+
+/* First key >= (key, len) in keys[0..n). */
+static size_t imports_lower_bound(const imports_key_t *keys, size_t n, const char *key,
+                                  size_t len) {
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (imports_compare_bytes(keys[mid].key, keys[mid].key_len, key, len) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static long imports_find_path(const imports_index_t *self, const char *path) {
+    size_t lo = 0, hi = self->count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(self->paths[mid], path);
+        if (c == 0)
+            return (long)mid;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return -1;
+}
+
+/* Reads the `module` line of root/rel (a go.mod).  NULL if none. */
+static char *imports_read_go_module(const char *root, const char *rel) {
+    char full[IMPORTS_PATH_MAX];
+    if (imports_fmt(full, sizeof full, "%s/%s", root, rel) >= (int)sizeof full)
+        return NULL;
+    int fd = open(full, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return NULL;
+    char buf[8192];
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return NULL;
+    buf[n] = '\0';
+    for (char *line = buf; line && *line;) {
+        char *next = strchr(line, '\n');
+        if (next)
+            *next++ = '\0';
+        while (*line == ' ' || *line == '\t')
+            line++;
+        if (strncmp(line, "module", 6) == 0 && (line[6] == ' ' || line[6] == '\t')) {
+            char *m = line + 6;
+            while (*m == ' ' || *m == '\t' || *m == '"')
+                m++;
+            size_t len = 0;
+            while (m[len] && m[len] != ' ' && m[len] != '\t' && m[len] != '"' && m[len] != '\r' &&
+                   !(m[len] == '/' && m[len + 1] == '/'))
+                len++;
+            return len ? strndup(m, len) : NULL;
+        }
+        line = next;
+    }
+    return NULL;
+}
+
+int imports_index_new(const char *root, const char *const *paths, size_t n, imports_index_t **out) {
+    *out = NULL;
+    imports_index_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return -ENOMEM;
+    self->paths = calloc(n ? n : 1, sizeof *self->paths);
+    if (!self->paths)
+        goto fail;
+    for (size_t i = 0; i < n; i++) {
+        if (!(self->paths[self->count] = strdup(paths[i])))
+            goto fail;
+        self->count++;
+    }
+    qsort(self->paths, self->count, sizeof *self->paths, imports_compare_strings);
+    size_t kept = 0;
+    for (size_t i = 0; i < self->count; i++) {
+        if (kept > 0 && strcmp(self->paths[kept - 1], self->paths[i]) == 0) {
+            free(self->paths[i]);
+            continue;
+        }
+        self->paths[kept++] = self->paths[i];
+    }
+    self->count = kept;
+    size_t slots = self->count ? self->count : 1;
+    self->by_base = calloc(slots, sizeof *self->by_base);
+    self->by_tail = calloc(slots, sizeof *self->by_tail);
+    self->by_dir = calloc(slots, sizeof *self->by_dir);
+    if (!self->by_base || !self->by_tail || !self->by_dir)
+        goto fail;
+    for (size_t i = 0; i < self->count; i++) {
+        const char *p = self->paths[i];
+        const char *slash = strrchr(p, '/');
+        const char *base = slash ? slash + 1 : p;
+        self->by_base[i] = (imports_key_t){base, strlen(base), i};
+        self->by_dir[i] = (imports_key_t){p, slash ? (size_t)(slash - p) : 0, i};
+        if (slash) {
+            const char *tail = p;
+            for (const char *q = slash - 1; q >= p; q--)
+                if (*q == '/') {
+                    tail = q + 1;
+                    break;
+                }
+            self->by_tail[self->tail_count++] = (imports_key_t){tail, strlen(tail), i};
+        }
+        if (strcmp(base, "go.mod") == 0 && root) {
+            char *module = imports_read_go_module(root, p);
+            if (module) {
+                void *grown = realloc(self->go, (self->go_count + 1) * sizeof *self->go);
+                char *dir = strndup(p, slash ? (size_t)(slash - p) : 0);
+                if (grown)
+                    self->go = grown;
+                if (!grown || !dir) {
+                    free(module);
+                    free(dir);
+                    goto fail;
+                }
+                self->go = grown;
+                self->go[self->go_count++] = (imports_go_module_t){dir, module};
+            }
+        }
+    }
+    qsort(self->by_base, self->count, sizeof *self->by_base, imports_compare_keys);
+    qsort(self->by_tail, self->tail_count, sizeof *self->by_tail, imports_compare_keys);
+    qsort(self->by_dir, self->count, sizeof *self->by_dir, imports_compare_keys);
+    *out = self;
+    return 0;
+fail:
+    imports_index_destroy(&self);
+    return -ENOMEM;
+}
+
+void imports_index_destroy(imports_index_t **self_p) {
+    if (!self_p || !*self_p)
+        return;
+    imports_index_t *self = *self_p;
+    for (size_t i = 0; i < self->count; i++)
+        free(self->paths[i]);
+    for (size_t i = 0; i < self->go_count; i++) {
+        free(self->go[i].dir);
+        free(self->go[i].module);
+    }
+    free(self->go);
+    free(self->paths);
+    free(self->by_base);
+    free(self->by_tail);
+    free(self->by_dir);
+    free(self);
+    *self_p = NULL;
+}
+
+size_t imports_index_count(const imports_index_t *self) {
+    return self ? self->count : 0;
+}
+
+/* ---- path helpers ---------------------------------------------------------- */
+
+/* The directory part of path ("" for a file at the root) into out. */
+static void imports_dirname(const char *path, char *out, size_t cap) {
+    const char *slash = strrchr(path, '/');
+    size_t len = slash ? (size_t)(slash - path) : 0;
+    if (len >= cap)
+        len = cap - 1;
+    memcpy(out, path, len);
+    out[len] = '\0';
+}
+
+/* Joins dir and rel and folds `.` and `..`; false when the result would
+ * leave the root or not fit. */
+static bool imports_join(const char *dir, const char *rel, char *out, size_t cap) {
+    char tmp[IMPORTS_PATH_MAX];
+    int n =
+        *dir ? imports_fmt(tmp, sizeof tmp, "%s/%s", dir, rel) : imports_fmt(tmp, sizeof tmp, "%s", rel);
+    if (n < 0 || (size_t)n >= sizeof tmp - 1 || (size_t)n >= cap)
+        return false;
+    size_t len = 0;
+    for (char *comp = tmp; comp;) {
+        char *slash = strchr(comp, '/');
+        if (slash)
+            *slash = '\0';
+        if (strcmp(comp, "..") == 0) {
+            if (len == 0)
+                return false;
+            while (len > 0 && out[len - 1] != '/')
+                len--;
+            if (len > 0)
+                len--; /* the slash */
+        } else if (*comp && strcmp(comp, ".") != 0) {
+            if (len > 0)
+                out[len++] = '/';
+            size_t c = strlen(comp);
+            memcpy(out + len, comp, c);
+            len += c;
+        }
+        comp = slash ? slash + 1 : NULL;
+    }
+    out[len] = '\0';
+    return len > 0;
+}
+
+/* Adds path if it is in the collection.  True when it is. */
+static bool imports_try(const imports_index_t *index, const char *path, imports_hits_t *hits) {
+    long at = imports_find_path(index, path);
+    if (at < 0)
+        return false;
+    imports_hits_add(hits, (size_t)at);
+    return true;
+}
+
+/* Paths equal to rel or ending in "/rel", into hits. */
+static void imports_find_suffix(const imports_index_t *index, const char *rel,
+                                imports_hits_t *hits) {
+    const char *slash = strrchr(rel, '/');
+    size_t rel_len = strlen(rel);
+    const imports_key_t *keys;
+    size_t n;
+    const char *key;
+    if (slash) {
+        key = rel;
+        for (const char *q = slash - 1; q >= rel; q--)
+            if (*q == '/') {
+                key = q + 1;
+                break;
+            }
+        keys = index->by_tail;
+        n = index->tail_count;
+    } else {
+        key = rel;
+        keys = index->by_base;
+        n = index->count;
+    }
+    size_t key_len = strlen(key);
+    for (size_t i = imports_lower_bound(keys, n, key, key_len);
+         i < n && imports_compare_bytes(keys[i].key, keys[i].key_len, key, key_len) == 0; i++) {
+        const char *p = index->paths[keys[i].path];
+        size_t p_len = strlen(p);
+        if (p_len == rel_len ? strcmp(p, rel) == 0
+                             : p_len > rel_len && p[p_len - rel_len - 1] == '/' &&
+                                   strcmp(p + p_len - rel_len, rel) == 0)
+            imports_hits_add(hits, keys[i].path);
+    }
+}
+
+/* Files directly in dir (not below), into hits; filter may reject some. */
+static void imports_files_in(const imports_index_t *index, const char *dir,
+                             bool (*filter)(const char *path), imports_hits_t *hits) {
+    size_t len = strlen(dir);
+    for (size_t i = imports_lower_bound(index->by_dir, index->count, dir, len);
+         i < index->count &&
+         imports_compare_bytes(index->by_dir[i].key, index->by_dir[i].key_len, dir, len) == 0;
+         i++) {
+        const char *p = index->paths[index->by_dir[i].path];
+        if (!filter || filter(p))
+            imports_hits_add(hits, index->by_dir[i].path);
+    }
+}
+
+/* Number of leading directory components a and b share. */
+static size_t imports_shared_dirs(const char *a, const char *b) {
+    size_t shared = 0;
+    for (size_t i = 0; a[i] && a[i] == b[i]; i++)
+        if (a[i] == '/')
+            shared++;
+    return shared;
+}
+
+/* Keeps only the hit closest to from (see the top of the file). */
+static void imports_keep_closest(const imports_index_t *index, const char *from,
+                                 imports_hits_t *hits) {
+    if (hits->count <= 1)
+        return;
+    size_t best = hits->at[0];
+    for (size_t i = 1; i < hits->count; i++) {
+        size_t c = hits->at[i];
+        size_t sb = imports_shared_dirs(index->paths[best], from);
+        size_t sc = imports_shared_dirs(index->paths[c], from);
+        size_t lb = strlen(index->paths[best]), lc = strlen(index->paths[c]);
+        if (sc > sb || (sc == sb && (lc < lb || (lc == lb && c < best))))
+            best = c;
+    }
+    hits->at[0] = best;
+    hits->count = 1;
+}
+
+/* ---- result ---------------------------------------------------------------- */
+
+typedef struct {
+    const imports_index_t *index;
+    const char *path; /* the importing file */
+    long self_at;     /* its index in the collection, or -1 */
+    imports_t *out;
+    bool failed;
+} imports_ctx_t;
+
+static int imports_compare_ptrs(const void *a, const void *b) {
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Records one import with the given hits (which it empties). */
+static void imports_record(imports_ctx_t *ctx, const char *name, size_t name_len, int line,
+                           imports_hits_t *hits) {
+    imports_t *out = ctx->out;
+    if (hits->failed)
+        ctx->failed = true;
+    if (ctx->failed || name_len == 0) {
+        hits->count = 0;
+        return;
+    }
+    if (out->count == out->capacity) {
+        size_t capacity = out->capacity ? out->capacity * 2 : 16;
+        imports_item_t *grown = realloc(out->items, capacity * sizeof *grown);
+        if (!grown) {
+            ctx->failed = true;
+            return;
+        }
+        out->items = grown;
+        out->capacity = capacity;
+    }
+    imports_item_t *item = &out->items[out->count];
+    *item = (imports_item_t){.name = strndup(name, name_len), .line = line};
+    if (!item->name) {
+        ctx->failed = true;
+        return;
+    }
+    if (hits->count > 0) {
+        item->files = calloc(hits->count, sizeof *item->files);
+        if (!item->files) {
+            free(item->name);
+            ctx->failed = true;
+            return;
+        }
+        for (size_t i = 0; i < hits->count; i++)
+            if ((long)hits->at[i] != ctx->self_at)
+                item->files[item->file_count++] = ctx->index->paths[hits->at[i]];
+        qsort(item->files, item->file_count, sizeof *item->files, imports_compare_ptrs);
+        if (item->file_count == 0) {
+            free(item->files);
+            item->files = NULL;
+        }
+    }
+    out->count++;
+    hits->count = 0;
+}
+
+/* ---- Python ---------------------------------------------------------------- */
+
+/* Resolves dotted module (a.b.c) below base ("" = anywhere, by suffix). */
+static void imports_python_module(imports_ctx_t *ctx, const char *base, bool relative,
+                                  const char *module, size_t len, imports_hits_t *hits) {
+    char rel[IMPORTS_PATH_MAX], candidate[IMPORTS_PATH_MAX];
+    if (len + 16 >= sizeof rel)
+        return;
+    for (size_t i = 0; i < len; i++)
+        rel[i] = module[i] == '.' ? '/' : module[i];
+    rel[len] = '\0';
+    static const char *const forms[] = {"%s.py", "%s/__init__.py", "%s.pyi"};
+    for (size_t f = 0; f < sizeof forms / sizeof forms[0]; f++) {
+        char file[IMPORTS_PATH_MAX];
+        imports_fmt(file, sizeof file, forms[f], rel);
+        if (relative) {
+            if (imports_join(base, file, candidate, sizeof candidate))
+                imports_try(ctx->index, candidate, hits);
+        } else {
+            imports_find_suffix(ctx->index, file, hits);
+        }
+        if (hits->count > 0)
+            break;
+    }
+    if (!relative)
+        imports_keep_closest(ctx->index, ctx->path, hits);
+}
+
+static bool imports_is_python_name(const char *s, size_t len) {
+    if (len == 0)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        if (!(c == '_' || c == '.' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              (c >= '0' && c <= '9') || (unsigned char)c >= 0x80))
+            return false;
+    }
+    return true;
+}
+
+/* Trims spaces and an `as alias` from an item of an import list. */
+static void imports_trim_item(const char **s, size_t *len) {
+    while (*len > 0 && (**s == ' ' || **s == '\t' || **s == '(' || **s == '\n' || **s == '\r'))
+        (*s)++, (*len)--;
+    for (size_t i = 0; i < *len; i++)
+        if ((*s)[i] == ' ' || (*s)[i] == '\t' || (*s)[i] == ')' || (*s)[i] == '\n' ||
+            (*s)[i] == '\r') {
+            *len = i;
+            break;
+        }
+}
+
+static void imports_python_statement(imports_ctx_t *ctx, char *stmt, int line) {
+    imports_hits_t hits = {0};
+    char dir[IMPORTS_PATH_MAX];
+    imports_dirname(ctx->path, dir, sizeof dir);
+    char *hash = strchr(stmt, '#');
+    if (hash)
+        *hash = '\0';
+    if (strncmp(stmt, "import", 6) == 0) {
+        for (char *item = stmt + 6; item;) {
+            char *comma = strchr(item, ',');
+            if (comma)
+                *comma = '\0';
+            const char *name = item;
+            size_t len = strlen(item);
+            imports_trim_item(&name, &len);
+            if (imports_is_python_name(name, len)) {
+                imports_python_module(ctx, "", false, name, len, &hits);
+                imports_record(ctx, name, len, line, &hits);
+            }
+            item = comma ? comma + 1 : NULL;
+        }
+    } else if (strncmp(stmt, "from", 4) == 0) {
+        char *p = stmt + 4;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        char *module = p;
+        while (*p && *p != ' ' && *p != '\t')
+            p++;
+        size_t module_len = (size_t)(p - module);
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (strncmp(p, "import", 6) != 0 || module_len == 0)
+            goto done;
+        size_t level = 0;
+        while (level < module_len && module[level] == '.')
+            level++;
+        char base[IMPORTS_PATH_MAX];
+        imports_fmt(base, sizeof base, "%s", dir);
+        for (size_t up = 1; up < level; up++) {
+            char *slash = strrchr(base, '/');
+            if (!slash && !*base) {
+                level = (size_t)-1; /* climbs above the root */
+                break;
+            }
+            if (slash)
+                *slash = '\0';
+            else
+                *base = '\0';
+        }
+        bool relative = level > 0;
+        const char *rest = module + (relative && level != (size_t)-1 ? level : 0);
+        size_t rest_len = module_len - (size_t)(rest - module);
+        bool has_plain = false;
+        char full[IMPORTS_PATH_MAX];
+        for (char *item = p + 6; item && level != (size_t)-1;) {
+            char *comma = strchr(item, ',');
+            if (comma)
+                *comma = '\0';
+            const char *name = item;
+            size_t len = strlen(item);
+            imports_trim_item(&name, &len);
+            if (len == 1 && name[0] == '*') {
+                has_plain = true;
+            } else if (imports_is_python_name(name, len) && rest_len + len + 2 < sizeof full) {
+                int n = imports_fmt(full, sizeof full, "%.*s%s%.*s", (int)rest_len, rest,
+                                 rest_len ? "." : "", (int)len, name);
+                imports_python_module(ctx, base, relative, full, (size_t)n, &hits);
+                if (hits.count > 0) {
+                    char shown[IMPORTS_PATH_MAX];
+                    int m = imports_fmt(shown, sizeof shown, "%.*s%s%.*s", (int)module_len, module,
+                                     rest_len ? "." : "", (int)len, name);
+                    imports_record(ctx, shown, (size_t)m, line, &hits);
+                } else {
+                    has_plain = true;
+                }
+            }
+            item = comma ? comma + 1 : NULL;
+        }
+        if (has_plain || level == (size_t)-1) {
+            if (level != (size_t)-1) {
+                if (rest_len > 0)
+                    imports_python_module(ctx, base, relative, rest, rest_len, &hits);
+                else if (imports_join(base, "__init__.py", full, sizeof full))
+                    imports_try(ctx->index, full, &hits);
+            }
+            imports_record(ctx, module, module_len, line, &hits);
+        }
+    }
+done:
+    free(hits.at);
+}
+
+static void imports_scan_python(imports_ctx_t *ctx, const char *data, size_t len) {
+    bool in_doc = false;
+    int line = 0;
+    for (size_t at = 0; at < len;) {
+        const char *nl = memchr(data + at, '\n', len - at);
+        size_t end = nl ? (size_t)(nl - data) : len;
+        line++;
+        const char *s = data + at;
+        size_t n = end - at;
+        size_t quotes = 0;
+        for (size_t i = 0; i + 2 < n; i++)
+            if ((s[i] == '"' || s[i] == '\'') && s[i + 1] == s[i] && s[i + 2] == s[i])
+                quotes++, i += 2;
+        bool was_doc = in_doc;
+        if (quotes % 2 == 1)
+            in_doc = !in_doc;
+        size_t indent = 0;
+        while (indent < n && (s[indent] == ' ' || s[indent] == '\t'))
+            indent++;
+        bool is_import = !was_doc && n - indent > 5 &&
+                         ((strncmp(s + indent, "import", 6) == 0 && n - indent > 6 &&
+                           (s[indent + 6] == ' ' || s[indent + 6] == '\t')) ||
+                          (strncmp(s + indent, "from", 4) == 0 &&
+                           (s[indent + 4] == ' ' || s[indent + 4] == '\t')));
+        if (!is_import) {
+            at = end + 1;
+            continue;
+        }
+        /* Gather the logical line: parentheses and backslash continuations. */
+        size_t stop = end;
+        int depth = 0;
+        for (size_t i = at + indent; i < len; i++) {
+            char c = data[i];
+            if (c == '(')
+                depth++;
+            else if (c == ')')
+                depth--;
+            else if (c == '#') {
+                while (i < len && data[i] != '\n')
+                    i++;
+            }
+            if (i >= len || data[i] == '\n') {
+                bool continued = depth > 0 || (i > 0 && data[i - 1] == '\\');
+                stop = i;
+                if (!continued || i >= len)
+                    break;
+            }
+        }
+        size_t stmt_len = stop - (at + indent);
+        char *stmt = malloc(stmt_len + 1);
+        if (!stmt) {
+            ctx->failed = true;
+            return;
+        }
+        for (size_t i = 0; i < stmt_len; i++) {
+            char c = data[at + indent + i];
+            stmt[i] = (c == '\n' || c == '\\' || c == '\r' || c == '(' || c == ')') ? ' ' : c;
+        }
+        stmt[stmt_len] = '\0';
+        /* Comments inside a parenthesised list end at their own line. */
+        imports_python_statement(ctx, stmt, line);
+        free(stmt);
+        for (size_t i = end; i < stop; i++)
+            line += data[i] == '\n';
+        at = stop + 1;
+    }
+}
+
+/* ---- C and C++ ------------------------------------------------------------- */
+
+static void imports_c_include(imports_ctx_t *ctx, const char *name, size_t len, bool quoted,
+                              int line) {
+    imports_hits_t hits = {0};
+    char rel[IMPORTS_PATH_MAX], dir[IMPORTS_PATH_MAX], candidate[IMPORTS_PATH_MAX];
+    if (len == 0 || len >= sizeof rel)
+        return;
+    memcpy(rel, name, len);
+    rel[len] = '\0';
+    imports_dirname(ctx->path, dir, sizeof dir);
+    if (quoted && imports_join(dir, rel, candidate, sizeof candidate))
+        imports_try(ctx->index, candidate, &hits);
+    /* The file's ancestors and their usual include directories. */
+    static const char *const subdirs[] = {"", "include", "inc", "src"};
+    char ancestor[IMPORTS_PATH_MAX];
+    imports_fmt(ancestor, sizeof ancestor, "%s", dir);
+    while (hits.count == 0) {
+        for (size_t s = 0; s < sizeof subdirs / sizeof subdirs[0] && hits.count == 0; s++) {
+            char base[IMPORTS_PATH_MAX];
+            if (*subdirs[s])
+                imports_fmt(base, sizeof base, "%s%s%s", ancestor, *ancestor ? "/" : "", subdirs[s]);
+            else
+                imports_fmt(base, sizeof base, "%s", ancestor);
+            if (imports_join(base, rel, candidate, sizeof candidate))
+                imports_try(ctx->index, candidate, &hits);
+        }
+        if (!*ancestor)
+            break;
+        char *slash = strrchr(ancestor, '/');
+        if (slash)
+            *slash = '\0';
+        else
+            *ancestor = '\0';
+    }
+    if (hits.count == 0 && (quoted || strchr(rel, '/'))) {
+        imports_find_suffix(ctx->index, rel, &hits);
+        imports_keep_closest(ctx->index, ctx->path, &hits);
+    }
+    imports_record(ctx, name, len, line, &hits);
+    free(hits.at);
+}
+
+static void imports_scan_c(imports_ctx_t *ctx, const char *data, size_t len) {
+    int line = 0;
+    for (size_t at = 0; at < len;) {
+        const char *nl = memchr(data + at, '\n', len - at);
+        size_t end = nl ? (size_t)(nl - data) : len;
+        line++;
+        size_t i = at;
+        while (i < end && (data[i] == ' ' || data[i] == '\t'))
+            i++;
+        if (i < end && data[i] == '#') {
+            i++;
+            while (i < end && (data[i] == ' ' || data[i] == '\t'))
+                i++;
+            if (end - i > 7 &&
+                (strncmp(data + i, "include", 7) == 0 || strncmp(data + i, "import", 6) == 0)) {
+                i += data[i + 2] == 'c' ? 7 : 6;
+                while (i < end && (data[i] == ' ' || data[i] == '\t'))
+                    i++;
+                if (i < end && (data[i] == '"' || data[i] == '<')) {
+                    char close = data[i] == '"' ? '"' : '>';
+                    size_t start = ++i;
+                    while (i < end && data[i] != close)
+                        i++;
+                    if (i < end)
+                        imports_c_include(ctx, data + start, i - start, close == '"', line);
+                }
+            }
+        }
+        at = end + 1;
+    }
+}
+
+/* ---- tokenizer for JS/TS, Go, Java/Kotlin, Rust ----------------------------- */
+
+typedef enum { TOKEN_END, TOKEN_IDENT, TOKEN_STRING, TOKEN_PUNCT } imports_token_kind_t;
+
+typedef struct {
+    imports_token_kind_t kind;
+    const char *text; /* for strings, the contents without quotes */
+    size_t len;
+    int line;
+} imports_token_t;
+
+typedef struct {
+    const char *data;
+    size_t len, at;
+    int line;
+} imports_lexer_t;
+
+static bool imports_is_ident_char(char c) {
+    return c == '_' || c == '$' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c >= '0' && c <= '9') || (unsigned char)c >= 0x80;
+}
+
+static imports_token_t imports_next_token(imports_lexer_t *lx) {
+    const char *d = lx->data;
+    while (lx->at < lx->len) {
+        char c = d[lx->at];
+        if (c == '\n') {
+            lx->line++;
+            lx->at++;
+        } else if (c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v') {
+            lx->at++;
+        } else if (c == '/' && lx->at + 1 < lx->len && d[lx->at + 1] == '/') {
+            while (lx->at < lx->len && d[lx->at] != '\n')
+                lx->at++;
+        } else if (c == '/' && lx->at + 1 < lx->len && d[lx->at + 1] == '*') {
+            lx->at += 2;
+            while (lx->at + 1 < lx->len && !(d[lx->at] == '*' && d[lx->at + 1] == '/'))
+                lx->line += d[lx->at++] == '\n';
+            lx->at = lx->at + 2 <= lx->len ? lx->at + 2 : lx->len;
+        } else {
+            break;
+        }
+    }
+    imports_token_t t = {TOKEN_END, d + lx->at, 0, lx->line};
+    if (lx->at >= lx->len)
+        return t;
+    char c = d[lx->at];
+    if (c == '"' || c == '\'' || c == '`') {
+        size_t start = ++lx->at;
+        while (lx->at < lx->len && d[lx->at] != c && (c == '`' || d[lx->at] != '\n')) {
+            if (d[lx->at] == '\\' && lx->at + 1 < lx->len)
+                lx->at++;
+            else if (d[lx->at] == '\n')
+                lx->line++;
+            lx->at++;
+        }
+        t = (imports_token_t){TOKEN_STRING, d + start, lx->at - start, t.line};
+        if (lx->at < lx->len && d[lx->at] == c)
+            lx->at++;
+        return t;
+    }
+    if (imports_is_ident_char(c)) {
+        size_t start = lx->at;
+        while (lx->at < lx->len && imports_is_ident_char(d[lx->at]))
+            lx->at++;
+        return (imports_token_t){TOKEN_IDENT, d + start, lx->at - start, t.line};
+    }
+    lx->at++;
+    return (imports_token_t){TOKEN_PUNCT, d + lx->at - 1, 1, t.line};
+}
+
+static bool imports_token_is(const imports_token_t *t, imports_token_kind_t kind,
+                             const char *text) {
+    return t->kind == kind && t->len == strlen(text) && memcmp(t->text, text, t->len) == 0;
+}
+
+/* ---- JavaScript and TypeScript --------------------------------------------- */
+
+static void imports_js_specifier(imports_ctx_t *ctx, const imports_token_t *spec) {
+    imports_hits_t hits = {0};
+    char rel[IMPORTS_PATH_MAX], dir[IMPORTS_PATH_MAX], base[IMPORTS_PATH_MAX];
+    if (spec->len == 0 || spec->len >= sizeof rel - 16)
+        return;
+    memcpy(rel, spec->text, spec->len);
+    rel[spec->len] = '\0';
+    imports_dirname(ctx->path, dir, sizeof dir);
+    bool relative = rel[0] == '.' && (rel[1] == '/' || (rel[1] == '.' && rel[2] == '/') ||
+                                      rel[1] == '\0' || (rel[1] == '.' && rel[2] == '\0'));
+    if (relative && imports_join(dir, rel, base, sizeof base)) {
+        static const char *const exts[] = {".ts",  ".tsx", ".js",  ".jsx", ".mjs",
+                                           ".cjs", ".mts", ".cts", ".d.ts"};
+        size_t n_exts = sizeof exts / sizeof exts[0];
+        char candidate[IMPORTS_PATH_MAX + 16];
+        if (!imports_try(ctx->index, base, &hits)) {
+            for (size_t e = 0; e < n_exts && hits.count == 0; e++) {
+                imports_fmt(candidate, sizeof candidate, "%s%s", base, exts[e]);
+                imports_try(ctx->index, candidate, &hits);
+            }
+        }
+        /* `./x.js` written for TypeScript source `./x.ts`. */
+        const char *dot = strrchr(base, '.');
+        const char *slash = strrchr(base, '/');
+        if (hits.count == 0 && dot && (!slash || dot > slash)) {
+            static const char *const js_exts[] = {".js", ".jsx", ".mjs", ".cjs"};
+            static const char *const ts_exts[] = {".ts", ".tsx", ".mts", ".cts"};
+            for (size_t e = 0; e < 4 && hits.count == 0; e++)
+                if (strcmp(dot, js_exts[e]) == 0)
+                    for (size_t k = 0; k < 4 && hits.count == 0; k++) {
+                        imports_fmt(candidate, sizeof candidate, "%.*s%s", (int)(dot - base), base,
+                                 ts_exts[k]);
+                        imports_try(ctx->index, candidate, &hits);
+                    }
+        }
+        for (size_t e = 0; e < n_exts && hits.count == 0; e++) {
+            imports_fmt(candidate, sizeof candidate, "%s/index%s", base, exts[e]);
+            imports_try(ctx->index, candidate, &hits);
+        }
+    }
+    imports_record(ctx, spec->text, spec->len, spec->line, &hits);
+    free(hits.at);
+}
+
+static void imports_scan_js(imports_ctx_t *ctx, const char *data, size_t len) {
+    imports_lexer_t lx = {data, len, 0, 1};
+    imports_token_t prev2 = {0}, prev = {0};
+    for (;;) {
+        imports_token_t t = imports_next_token(&lx);
+        if (t.kind == TOKEN_END)
+            break;
+        if (t.kind == TOKEN_STRING && (imports_token_is(&prev, TOKEN_IDENT, "from") ||
+                                       imports_token_is(&prev, TOKEN_IDENT, "import") ||
+                                       (imports_token_is(&prev, TOKEN_PUNCT, "(") &&
+                                        (imports_token_is(&prev2, TOKEN_IDENT, "require") ||
+                                         imports_token_is(&prev2, TOKEN_IDENT, "import")))))
+            imports_js_specifier(ctx, &t);
+        prev2 = prev;
+        prev = t;
+    }
+}
+
+/* ---- Go -------------------------------------------------------------------- */
+
+static bool imports_is_go_source(const char *path) {
+    size_t n = strlen(path);
+    return n > 3 && strcmp(path + n - 3, ".go") == 0 &&
+           !(n > 8 && strcmp(path + n - 8, "_test.go") == 0);
+}
+
+static void imports_go_path(imports_ctx_t *ctx, const imports_token_t *spec) {
+    imports_hits_t hits = {0};
+    const imports_go_module_t *best = NULL;
+    size_t best_len = 0;
+    for (size_t i = 0; i < ctx->index->go_count; i++) {
+        const imports_go_module_t *m = &ctx->index->go[i];
+        size_t n = strlen(m->module);
+        if (spec->len >= n && memcmp(spec->text, m->module, n) == 0 &&
+            (spec->len == n || spec->text[n] == '/') && n > best_len) {
+            best = m;
+            best_len = n;
+        }
+    }
+    if (best) {
+        char dir[IMPORTS_PATH_MAX];
+        const char *rest = spec->text + best_len + (spec->len > best_len ? 1 : 0);
+        size_t rest_len = spec->len - (size_t)(rest - spec->text);
+        int n = imports_fmt(dir, sizeof dir, "%s%s%.*s", best->dir, *best->dir && rest_len ? "/" : "",
+                         (int)rest_len, rest);
+        if (n > 0 && (size_t)n < sizeof dir)
+            imports_files_in(ctx->index, dir, imports_is_go_source, &hits);
+    }
+    imports_record(ctx, spec->text, spec->len, spec->line, &hits);
+    free(hits.at);
+}
+
+static void imports_scan_go(imports_ctx_t *ctx, const char *data, size_t len) {
+    imports_lexer_t lx = {data, len, 0, 1};
+    for (;;) {
+        imports_token_t t = imports_next_token(&lx);
+        if (t.kind == TOKEN_END)
+            break;
+        if (!imports_token_is(&t, TOKEN_IDENT, "import"))
+            continue;
+        imports_token_t u = imports_next_token(&lx);
+        if (imports_token_is(&u, TOKEN_PUNCT, "(")) {
+            for (;;) {
+                imports_token_t v = imports_next_token(&lx);
+                if (v.kind == TOKEN_END || imports_token_is(&v, TOKEN_PUNCT, ")"))
+                    break;
+                if (v.kind == TOKEN_STRING)
+                    imports_go_path(ctx, &v);
+            }
+            continue;
+        }
+        if (u.kind != TOKEN_STRING)
+            u = imports_next_token(&lx); /* an alias, `_` or `.` */
+        if (u.kind == TOKEN_STRING)
+            imports_go_path(ctx, &u);
+    }
+}
+
+/* ---- Java and Kotlin ------------------------------------------------------- */
+
+static bool imports_is_jvm_source(const char *path) {
+    size_t n = strlen(path);
+    return (n > 5 && strcmp(path + n - 5, ".java") == 0) ||
+           (n > 3 && strcmp(path + n - 3, ".kt") == 0);
+}
+
+/* Resolves a.b.C (or, with wildcard, a.b.*) to files. */
+static void imports_java_name(imports_ctx_t *ctx, const char *name, size_t len, bool wildcard,
+                              bool is_static, int line) {
+    imports_hits_t hits = {0};
+    char rel[IMPORTS_PATH_MAX], file[IMPORTS_PATH_MAX + 8];
+    if (len == 0 || len >= sizeof rel)
+        return;
+    for (size_t i = 0; i < len; i++)
+        rel[i] = name[i] == '.' ? '/' : name[i];
+    rel[len] = '\0';
+    bool was_wildcard = wildcard;
+    if (wildcard) {
+        /* Every source file of a directory whose path ends with rel. */
+        size_t rel_len = len;
+        for (size_t i = 0; i < ctx->index->count; i++) {
+            const imports_key_t *k = &ctx->index->by_dir[i];
+            if (k->key_len >= rel_len && memcmp(k->key + k->key_len - rel_len, rel, rel_len) == 0 &&
+                (k->key_len == rel_len || k->key[k->key_len - rel_len - 1] == '/') &&
+                imports_is_jvm_source(ctx->index->paths[k->path]))
+                imports_hits_add(&hits, k->path);
+        }
+    }
+    /* A class, then (static imports, wildcard of a class) its enclosing names. */
+    for (size_t cut = len; hits.count == 0 && cut > 0;) {
+        rel[cut] = '\0';
+        imports_fmt(file, sizeof file, "%s.java", rel);
+        imports_find_suffix(ctx->index, file, &hits);
+        if (hits.count == 0) {
+            imports_fmt(file, sizeof file, "%s.kt", rel);
+            imports_find_suffix(ctx->index, file, &hits);
+        }
+        if (!is_static && !wildcard)
+            break;
+        char *slash = strrchr(rel, '/');
+        if (!slash)
+            break;
+        cut = (size_t)(slash - rel);
+        is_static = false; /* one level: the class of the member */
+        wildcard = false;
+    }
+    if (!was_wildcard)
+        imports_keep_closest(ctx->index, ctx->path, &hits);
+    imports_record(ctx, name, len, line, &hits);
+    free(hits.at);
+}
+
+static void imports_scan_java(imports_ctx_t *ctx, const char *data, size_t len) {
+    imports_lexer_t lx = {data, len, 0, 1};
+    imports_token_t prev = {0};
+    for (;;) {
+        imports_token_t t = imports_next_token(&lx);
+        if (t.kind == TOKEN_END)
+            break;
+        bool at_statement = prev.kind == TOKEN_END || imports_token_is(&prev, TOKEN_PUNCT, ";") ||
+                            prev.line < t.line;
+        prev = t;
+        if (!at_statement || !imports_token_is(&t, TOKEN_IDENT, "import"))
+            continue;
+        imports_token_t u = imports_next_token(&lx);
+        bool is_static = imports_token_is(&u, TOKEN_IDENT, "static");
+        if (is_static)
+            u = imports_next_token(&lx);
+        char name[IMPORTS_PATH_MAX];
+        size_t n = 0;
+        bool wildcard = false;
+        int line = u.line;
+        while (u.kind == TOKEN_IDENT && n + u.len + 2 < sizeof name) {
+            memcpy(name + n, u.text, u.len);
+            n += u.len;
+            imports_token_t dot = imports_next_token(&lx);
+            prev = dot;
+            if (!imports_token_is(&dot, TOKEN_PUNCT, "."))
+                break;
+            u = imports_next_token(&lx);
+            prev = u;
+            if (imports_token_is(&u, TOKEN_PUNCT, "*")) {
+                wildcard = true;
+                break;
+            }
+            name[n++] = '.';
+        }
+        if (n > 0)
+            imports_java_name(ctx, name, n, wildcard, is_static, line);
+    }
+}
+
+/* ---- Rust ------------------------------------------------------------------ */
+
+typedef struct {
+    char root[IMPORTS_PATH_MAX];   /* crate root directory ("" = collection root) */
+    char module[IMPORTS_PATH_MAX]; /* the file's module path under root, "/"-joined */
+} imports_rust_t;
+
+static bool imports_has(const imports_index_t *index, const char *dir, const char *name) {
+    char path[IMPORTS_PATH_MAX];
+    if (imports_fmt(path, sizeof path, "%s%s%s", dir, *dir ? "/" : "", name) >= (int)sizeof path)
+        return false;
+    return imports_find_path(index, path) >= 0;
+}
+
+static void imports_rust_locate(imports_ctx_t *ctx, imports_rust_t *rust) {
+    char dir[IMPORTS_PATH_MAX], ancestor[IMPORTS_PATH_MAX];
+    imports_dirname(ctx->path, dir, sizeof dir);
+    imports_fmt(rust->root, sizeof rust->root, "%s", dir);
+    bool found = false;
+    imports_fmt(ancestor, sizeof ancestor, "%s", dir);
+    for (;;) {
+        if (imports_has(ctx->index, ancestor, "Cargo.toml")) {
+            char src[IMPORTS_PATH_MAX];
+            imports_fmt(src, sizeof src, "%.*s%ssrc", (int)(sizeof src - 8), ancestor,
+                     *ancestor ? "/" : "");
+            size_t n = strlen(src);
+            if (strncmp(ctx->path, src, n) == 0 && ctx->path[n] == '/')
+                imports_fmt(rust->root, sizeof rust->root, "%s", src);
+            found = true;
+            break;
+        }
+        if (!*ancestor)
+            break;
+        char *slash = strrchr(ancestor, '/');
+        if (slash)
+            *slash = '\0';
+        else
+            *ancestor = '\0';
+    }
+    if (!found) {
+        imports_fmt(ancestor, sizeof ancestor, "%s", dir);
+        for (;;) {
+            if (imports_has(ctx->index, ancestor, "lib.rs") ||
+                imports_has(ctx->index, ancestor, "main.rs")) {
+                imports_fmt(rust->root, sizeof rust->root, "%s", ancestor);
+                break;
+            }
+            if (!*ancestor)
+                break;
+            char *slash = strrchr(ancestor, '/');
+            if (slash)
+                *slash = '\0';
+            else
+                *ancestor = '\0';
+        }
+    }
+    /* The module path: the file's path under root without `.rs`, `mod`. */
+    size_t n = strlen(rust->root);
+    const char *rel = n ? ctx->path + n + 1 : ctx->path;
+    if (n && strncmp(ctx->path, rust->root, n) != 0)
+        rel = ctx->path;
+    imports_fmt(rust->module, sizeof rust->module, "%s", rel);
+    size_t m = strlen(rust->module);
+    if (m > 3 && strcmp(rust->module + m - 3, ".rs") == 0)
+        rust->module[m -= 3] = '\0';
+    if (strcmp(rust->module, "main") == 0 || strcmp(rust->module, "lib") == 0)
+        rust->module[0] = '\0';
+    else if (m >= 4 && strcmp(rust->module + m - 4, "/mod") == 0)
+        rust->module[m - 4] = '\0';
+    else if (strcmp(rust->module, "mod") == 0)
+        rust->module[0] = '\0';
+}
+
+/* The file of module `module` ("a/b"; "" = crate root) into hits. */
+static bool imports_rust_module_file(imports_ctx_t *ctx, const imports_rust_t *rust,
+                                     const char *module, imports_hits_t *hits) {
+    char path[IMPORTS_PATH_MAX];
+    const char *r = rust->root;
+    if (!*module) {
+        const char *base = strrchr(ctx->path, '/');
+        base = base ? base + 1 : ctx->path;
+        bool in_main = strcmp(base, "main.rs") == 0;
+        static const char *const roots[] = {"lib.rs", "main.rs"};
+        for (int k = 0; k < 2; k++) {
+            imports_fmt(path, sizeof path, "%s%s%s", r, *r ? "/" : "", roots[in_main ? 1 - k : k]);
+            if (imports_try(ctx->index, path, hits))
+                return true;
+        }
+        return false;
+    }
+    imports_fmt(path, sizeof path, "%s%s%s.rs", r, *r ? "/" : "", module);
+    if (imports_try(ctx->index, path, hits))
+        return true;
+    imports_fmt(path, sizeof path, "%s%s%s/mod.rs", r, *r ? "/" : "", module);
+    return imports_try(ctx->index, path, hits);
+}
+
+/* Resolves one use path (`crate::a::b`, `super::x`, `a::b`) as written. */
+static void imports_rust_path(imports_ctx_t *ctx, const imports_rust_t *rust, const char *name,
+                              int line) {
+    imports_hits_t hits = {0};
+    char module[IMPORTS_PATH_MAX];
+    const char *rest = name;
+    bool local = true;
+    if (strncmp(rest, "crate::", 7) == 0 || strcmp(rest, "crate") == 0) {
+        module[0] = '\0';
+        rest += rest[5] ? 7 : 5;
+    } else if (strncmp(rest, "self::", 6) == 0 || strncmp(rest, "super::", 7) == 0 ||
+               strcmp(rest, "self") == 0 || strcmp(rest, "super") == 0) {
+        imports_fmt(module, sizeof module, "%s", rust->module);
+        for (;;) {
+            if (strncmp(rest, "self", 4) == 0 && (rest[4] == ':' || rest[4] == '\0')) {
+                rest += rest[4] ? 6 : 4;
+            } else if (strncmp(rest, "super", 5) == 0 && (rest[5] == ':' || rest[5] == '\0')) {
+                char *slash = strrchr(module, '/');
+                if (slash)
+                    *slash = '\0';
+                else if (*module)
+                    module[0] = '\0';
+                else
+                    local = false; /* above the crate root */
+                rest += rest[5] ? 7 : 5;
+            } else {
+                break;
+            }
+        }
+    } else {
+        /* `std::`, an external crate, or (2018) a module of the crate root. */
+        module[0] = '\0';
+        local = strncmp(rest, "std::", 5) != 0 && strncmp(rest, "core::", 6) != 0 &&
+                strncmp(rest, "alloc::", 7) != 0;
+    }
+    if (local) {
+        /* Append the remaining components, then back off one at a time. */
+        size_t base_len = strlen(module);
+        for (const char *p = rest; *p && base_len + 2 < sizeof module;) {
+            const char *sep = strstr(p, "::");
+            size_t n = sep ? (size_t)(sep - p) : strlen(p);
+            if (n == 1 && p[0] == '*')
+                break;
+            if (base_len + n + 2 >= sizeof module)
+                break;
+            if (base_len)
+                module[base_len++] = '/';
+            memcpy(module + base_len, p, n);
+            base_len += n;
+            module[base_len] = '\0';
+            p = sep ? sep + 2 : p + n;
+        }
+        bool top_level_only = rest == name; /* no crate/self/super: only if the first is a module */
+        for (;;) {
+            if (imports_rust_module_file(ctx, rust, module, &hits))
+                break;
+            char *slash = strrchr(module, '/');
+            if (!slash) {
+                if (!top_level_only && *module) {
+                    module[0] = '\0';
+                    imports_rust_module_file(ctx, rust, module, &hits);
+                }
+                break;
+            }
+            *slash = '\0';
+        }
+    }
+    imports_record(ctx, name, strlen(name), line, &hits);
+    free(hits.at);
+}
+
+/* Expands a use tree (tokens already joined into text without spaces, such
+ * as `crate::a::{b,c::{d,self}}`) into leaf paths. */
+static void imports_rust_tree(imports_ctx_t *ctx, const imports_rust_t *rust, const char *prefix,
+                              const char *tree, size_t len, int line, int depth) {
+    if (depth > 16)
+        return;
+    const char *brace = memchr(tree, '{', len);
+    if (!brace) {
+        char leaf[IMPORTS_PATH_MAX];
+        size_t n = len;
+        const char *as = NULL;
+        for (size_t i = 0; i + 3 < n; i++)
+            if (memcmp(tree + i, " as ", 4) == 0) {
+                as = tree + i;
+                break;
+            }
+        if (as)
+            n = (size_t)(as - tree);
+        while (n > 0 && tree[n - 1] == ' ')
+            n--;
+        const char *t = tree;
+        while (n > 0 && *t == ' ')
+            t++, n--;
+        if (n >= 6 && memcmp(t + n - 6, "::self", 6) == 0)
+            n -= 6;
+        int written;
+        if (n == 4 && memcmp(t, "self", 4) == 0 && *prefix)
+            written = imports_fmt(leaf, sizeof leaf, "%.*s", (int)(strlen(prefix) - 2), prefix);
+        else
+            written = imports_fmt(leaf, sizeof leaf, "%s%.*s", prefix, (int)n, t);
+        if (written > 0 && (size_t)written < sizeof leaf && n > 0)
+            imports_rust_path(ctx, rust, leaf, line);
+        return;
+    }
+    char inner_prefix[IMPORTS_PATH_MAX];
+    int written =
+        imports_fmt(inner_prefix, sizeof inner_prefix, "%s%.*s", prefix, (int)(brace - tree), tree);
+    if (written < 0 || (size_t)written >= sizeof inner_prefix)
+        return;
+    /* Split the braces' contents at top-level commas. */
+    const char *end = tree + len;
+    const char *item = brace + 1;
+    int level = 0;
+    for (const char *p = brace + 1; p < end; p++) {
+        if (*p == '{')
+            level++;
+        else if (*p == '}' && level > 0)
+            level--;
+        else if ((*p == ',' && level == 0) || (*p == '}' && level == 0)) {
+            if (p > item)
+                imports_rust_tree(ctx, rust, inner_prefix, item, (size_t)(p - item), line,
+                                  depth + 1);
+            item = p + 1;
+            if (*p == '}')
+                break;
+        }
+    }
+}
+
+static void imports_scan_rust(imports_ctx_t *ctx, const char *data, size_t len) {
+    imports_rust_t rust;
+    imports_rust_locate(ctx, &rust);
+    imports_lexer_t lx = {data, len, 0, 1};
+    for (;;) {
+        imports_token_t t = imports_next_token(&lx);
+        if (t.kind == TOKEN_END)
+            break;
+        if (imports_token_is(&t, TOKEN_IDENT, "mod")) {
+            imports_token_t name = imports_next_token(&lx);
+            imports_token_t semi = imports_next_token(&lx);
+            if (name.kind == TOKEN_IDENT && imports_token_is(&semi, TOKEN_PUNCT, ";")) {
+                char module[IMPORTS_PATH_MAX], shown[IMPORTS_PATH_MAX];
+                imports_hits_t hits = {0};
+                imports_fmt(module, sizeof module, "%s%s%.*s", rust.module, *rust.module ? "/" : "",
+                         (int)name.len, name.text);
+                imports_rust_module_file(ctx, &rust, module, &hits);
+                int n = imports_fmt(shown, sizeof shown, "mod %.*s", (int)name.len, name.text);
+                imports_record(ctx, shown, (size_t)n, name.line, &hits);
+                free(hits.at);
+            }
+            continue;
+        }
+        if (!imports_token_is(&t, TOKEN_IDENT, "use"))
+            continue;
+        /* Join the tokens up to `;` into text: idents, `::`, braces, commas. */
+        char tree[IMPORTS_PATH_MAX];
+        size_t n = 0;
+        bool ok = true;
+        for (;;) {
+            imports_token_t u = imports_next_token(&lx);
+            if (u.kind == TOKEN_END || imports_token_is(&u, TOKEN_PUNCT, ";"))
+                break;
+            if (n + u.len + 4 >= sizeof tree || u.kind == TOKEN_STRING) {
+                ok = false;
+                continue;
+            }
+            if (u.kind == TOKEN_IDENT && strncmp(u.text, "as", u.len) == 0 && u.len == 2) {
+                memcpy(tree + n, " as ", 4);
+                n += 4;
+                continue;
+            }
+            memcpy(tree + n, u.text, u.len);
+            n += u.len;
+        }
+        tree[n] = '\0';
+        if (ok && n > 0)
+            imports_rust_tree(ctx, &rust, "", tree, n, t.line, 0);
+    }
+}
+
+/* ---- entry points ---------------------------------------------------------- */
+
+int imports_extract(const imports_index_t *index, const char *path, lang_id_t lang,
+                    const char *data, size_t len, imports_t **out) {
+    *out = NULL;
+    imports_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return -ENOMEM;
+    imports_ctx_t ctx = {index, path, imports_find_path(index, path), self, false};
+    switch (lang) {
+    case LANG_PYTHON:
+        imports_scan_python(&ctx, data, len);
+        break;
+    case LANG_C:
+    case LANG_CPP:
+        imports_scan_c(&ctx, data, len);
+        break;
+    case LANG_JAVASCRIPT:
+    case LANG_TYPESCRIPT:
+        imports_scan_js(&ctx, data, len);
+        break;
+    case LANG_GO:
+        imports_scan_go(&ctx, data, len);
+        break;
+    case LANG_JAVA:
+    case LANG_KOTLIN:
+        imports_scan_java(&ctx, data, len);
+        break;
+    case LANG_RUST:
+        imports_scan_rust(&ctx, data, len);
+        break;
+    default:
+        break;
+    }
+    if (!ctx.failed) {
+        self->entries = calloc(self->count ? self->count : 1, sizeof *self->entries);
+        size_t total = 0;
+        for (size_t i = 0; i < self->count; i++)
+            total += self->items[i].file_count;
+        self->files = calloc(total ? total : 1, sizeof *self->files);
+        if (!self->entries || !self->files)
+            ctx.failed = true;
+    }
+    if (ctx.failed) {
+        imports_destroy(&self);
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < self->count; i++) {
+        const imports_item_t *it = &self->items[i];
+        self->entries[i] = (imports_entry_t){it->name, it->line, it->files, it->file_count};
+        for (size_t k = 0; k < it->file_count; k++)
+            self->files[self->file_count++] = it->files[k];
+    }
+    qsort(self->files, self->file_count, sizeof *self->files, imports_compare_ptrs);
+    size_t kept = 0;
+    for (size_t i = 0; i < self->file_count; i++)
+        if (kept == 0 || strcmp(self->files[kept - 1], self->files[i]) != 0)
+            self->files[kept++] = self->files[i];
+    self->file_count = kept;
+    *out = self;
+    return 0;
+}
+
+void imports_destroy(imports_t **self_p) {
+    if (!self_p || !*self_p)
+        return;
+    imports_t *self = *self_p;
+    for (size_t i = 0; i < self->count; i++) {
+        free(self->items[i].name);
+        free(self->items[i].files);
+    }
+    free(self->items);
+    free(self->entries);
+    free(self->files);
+    free(self);
+    *self_p = NULL;
+}
+
+size_t imports_count(const imports_t *self) {
+    return self ? self->count : 0;
+}
+
+const imports_entry_t *imports_get(const imports_t *self, size_t index) {
+    if (!self || index >= self->count)
+        return NULL;
+    return &self->entries[index];
+}
+
+size_t imports_file_count(const imports_t *self) {
+    return self ? self->file_count : 0;
+}
+
+const char *imports_file(const imports_t *self, size_t index) {
+    if (!self || index >= self->file_count)
+        return NULL;
+    return self->files[index];
+}
