@@ -167,9 +167,10 @@ static int builtin_embed_all(embed_backend_t *b, const char *const *texts, const
     return rc;
 }
 
-int embed_backend_embed(embed_backend_t *backend, const char *const *texts, const size_t *lens,
-                        size_t n, float *out, char *err, size_t errlen) {
-    if (!backend || (n && (!texts || !lens || !out))) {
+int embed_backend_embed_kind(embed_backend_t *backend, embed_kind_t kind, const char *const *texts,
+                             const size_t *lens, size_t n, float *out, char *err, size_t errlen) {
+    if (!backend || (n && (!texts || !lens || !out)) ||
+        (kind != EMBED_DOCUMENT && kind != EMBED_QUERY)) {
         set_error(err, errlen, "embedder: bad arguments");
         return -EINVAL;
     }
@@ -181,7 +182,13 @@ int embed_backend_embed(embed_backend_t *backend, const char *const *texts, cons
     }
     if (backend->kind == BACKEND_BUILTIN)
         return builtin_embed_all(backend, texts, lens, n, out, err, errlen);
-    return ollama_embedder_embed(backend->ollama, texts, lens, n, out, err, errlen);
+    ollama_text_kind_t ollama_kind = kind == EMBED_QUERY ? OLLAMA_QUERY : OLLAMA_DOCUMENT;
+    return ollama_embedder_embed(backend->ollama, ollama_kind, texts, lens, n, out, err, errlen);
+}
+
+int embed_backend_embed(embed_backend_t *backend, const char *const *texts, const size_t *lens,
+                        size_t n, float *out, char *err, size_t errlen) {
+    return embed_backend_embed_kind(backend, EMBED_DOCUMENT, texts, lens, n, out, err, errlen);
 }
 
 void embed_backend_cancel(embed_backend_t *backend) {

@@ -23,6 +23,13 @@
 
 typedef struct embed_backend embed_backend_t;
 
+/* What a text is: some models embed queries and documents differently
+ * (nomic-embed-text wants a task prefix on each); the built-in one does not. */
+typedef enum {
+    EMBED_DOCUMENT = 0, /* a chunk of the collection */
+    EMBED_QUERY = 1,    /* what the collection is searched with */
+} embed_kind_t;
+
 /* The spec used when none is given. */
 #define EMBED_BACKEND_DEFAULT "builtin"
 
@@ -44,13 +51,17 @@ const char *embed_backend_model(const embed_backend_t *backend);
 size_t embed_backend_dim(embed_backend_t *backend, char *err, size_t errlen);
 
 /*
- * Embeds texts[i][0..lens[i]) for i < n into out, n rows of
+ * Embeds documents texts[i][0..lens[i]) for i < n into out, n rows of
  * embed_backend_dim() floats.  Returns 0 or a negative errno-style code with
- * a message in err[0..errlen) (-EINVAL for bad arguments; the Ollama codes
- * are listed in embedder/ollama.h).
+ * a message in err[0..errlen) (-EINVAL for bad arguments, -ECANCELED after
+ * embed_backend_cancel; the Ollama codes are listed in embedder/ollama.h).
  */
 int embed_backend_embed(embed_backend_t *backend, const char *const *texts, const size_t *lens,
                         size_t n, float *out, char *err, size_t errlen);
+
+/* As embed_backend_embed, for texts of the given kind (queries at search time). */
+int embed_backend_embed_kind(embed_backend_t *backend, embed_kind_t kind, const char *const *texts,
+                             const size_t *lens, size_t n, float *out, char *err, size_t errlen);
 
 /* Makes an embed call in progress in another thread return -ECANCELED soon
  * (Ollama); the built-in backend checks between texts.  Safe from any thread. */

@@ -55,6 +55,8 @@ struct ollama_embedder {
     size_t response_len, response_cap; /* bytes in response, allocated bytes */
     bool response_too_big;             /* the last answer passed RESPONSE_MAX */
     char *noproxy;                     /* hosts reached without a proxy */
+    char *query_prefix;                /* put before query texts, "" = none */
+    char *document_prefix;             /* put before document texts, "" = none */
     char *scratch;                     /* one text made valid UTF-8, NUL-terminated */
     size_t scratch_cap;                /* allocated bytes of scratch */
     size_t dim;                        /* the model's dimension; 0 = not known yet */
@@ -75,6 +77,35 @@ static void set_error(char *err, size_t errlen, const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(err, errlen, fmt, ap);
     va_end(ap);
+}
+
+/* ---- task prefixes ---- */
+
+/* Models trained with instructions in front of the text; used without them
+ * they retrieve markedly worse (see each model's card). */
+static const struct {
+    const char *model;    /* name without namespace and tag */
+    const char *query;    /* before a query */
+    const char *document; /* before a document */
+} model_prefixes[] = {
+    {"nomic-embed-text", "search_query: ", "search_document: "},
+    {"mxbai-embed-large", "Represent this sentence for searching relevant passages: ", ""},
+    {"snowflake-arctic-embed", "Represent this sentence for searching relevant passages: ", ""},
+};
+
+/* The prefixes for model ("ns/name:tag" compares as "name"); "" when unknown. */
+static void model_prefixes_find(const char *model, const char **query, const char **document) {
+    const char *name = strrchr(model, '/');
+    name = name ? name + 1 : model;
+    size_t len = strcspn(name, ":");
+    *query = *document = "";
+    for (size_t i = 0; i < sizeof model_prefixes / sizeof model_prefixes[0]; i++) {
+        if (strlen(model_prefixes[i].model) == len &&
+            strncmp(model_prefixes[i].model, name, len) == 0) {
+            *query = model_prefixes[i].query;
+            *document = model_prefixes[i].document;
+        }
+    }
 }
 
 /* ---- host ---- */
@@ -203,6 +234,12 @@ ollama_embedder_t *ollama_embedder_new(const ollama_embedder_config_t *config, c
         o->endpoint = NULL;
         goto no_memory;
     }
+    const char *query, *document;
+    model_prefixes_find(config->model, &query, &document);
+    o->query_prefix = strdup(config->query_prefix ? config->query_prefix : query);
+    o->document_prefix = strdup(config->document_prefix ? config->document_prefix : document);
+    if (!o->query_prefix || !o->document_prefix)
+        goto no_memory;
     o->batch = config->batch ? config->batch : DEFAULT_BATCH;
     o->attempts = config->attempts ? config->attempts : DEFAULT_ATTEMPTS;
     o->backoff_ms = config->backoff_ms ? config->backoff_ms : DEFAULT_BACKOFF_MS;
@@ -275,6 +312,8 @@ void ollama_embedder_destroy(ollama_embedder_t **embedder_p) {
     free(o->response);
     free(o->scratch);
     free(o->noproxy);
+    free(o->query_prefix);
+    free(o->document_prefix);
     free(o);
     *embedder_p = NULL;
 }
@@ -308,10 +347,12 @@ static size_t utf8_valid_len(const unsigned char *s, size_t n) {
 
 /* Copies text into scratch as valid UTF-8 without NULs (invalid bytes become
  * U+FFFD, NUL a space), NUL-terminated; returns scratch or NULL. */
-static const char *text_sanitise(ollama_embedder_t *o, const char *text, size_t len) {
-    if (len > (SIZE_MAX - 1) / 3)
+static const char *text_sanitise(ollama_embedder_t *o, const char *prefix, const char *text,
+                                 size_t len) {
+    size_t prefix_len = strlen(prefix);
+    if (len > (SIZE_MAX - 1 - prefix_len) / 3)
         return NULL;
-    size_t need = len * 3 + 1;
+    size_t need = prefix_len + len * 3 + 1;
     if (need > o->scratch_cap) {
         char *bigger = realloc(o->scratch, need);
         if (!bigger)
@@ -320,6 +361,8 @@ static const char *text_sanitise(ollama_embedder_t *o, const char *text, size_t 
     }
     const unsigned char *s = (const unsigned char *)text;
     char *out = o->scratch;
+    memcpy(out, prefix, prefix_len);
+    out += prefix_len;
     for (size_t i = 0; i < len;) {
         size_t k = utf8_valid_len(s + i, len - i);
         if (k == 0) {
@@ -335,8 +378,8 @@ static const char *text_sanitise(ollama_embedder_t *o, const char *text, size_t 
 }
 
 /* Builds the JSON body for texts[idx[0..count)]; heap string or NULL. */
-static char *body_build(ollama_embedder_t *o, const char *const *texts, const size_t *lens,
-                        const size_t *idx, size_t count) {
+static char *body_build(ollama_embedder_t *o, const char *prefix, const char *const *texts,
+                        const size_t *lens, const size_t *idx, size_t count) {
     char *body = NULL;
     cJSON *root = cJSON_CreateObject();
     cJSON *input = root ? cJSON_AddArrayToObject(root, "input") : NULL;
@@ -344,7 +387,7 @@ static char *body_build(ollama_embedder_t *o, const char *const *texts, const si
         !cJSON_AddTrueToObject(root, "truncate"))
         goto done;
     for (size_t i = 0; i < count; i++) {
-        const char *clean = text_sanitise(o, texts[idx[i]], lens[idx[i]]);
+        const char *clean = text_sanitise(o, prefix, texts[idx[i]], lens[idx[i]]);
         cJSON *item = clean ? cJSON_CreateString(clean) : NULL;
         if (!item || !cJSON_AddItemToArray(input, item)) {
             cJSON_Delete(item);
@@ -555,7 +598,7 @@ static int dim_ensure(ollama_embedder_t *o, char *err, size_t errlen) {
         return 0;
     const char *text = PROBE_TEXT;
     size_t len = strlen(text), idx = 0;
-    char *body = body_build(o, &text, &len, &idx, 1);
+    char *body = body_build(o, "", &text, &len, &idx, 1);
     if (!body) {
         set_error(err, errlen, "ollama: out of memory");
         return -ENOMEM;
@@ -576,9 +619,11 @@ int ollama_embedder_dim(ollama_embedder_t *embedder, size_t *dim, char *err, siz
     return rc;
 }
 
-int ollama_embedder_embed(ollama_embedder_t *embedder, const char *const *texts, const size_t *lens,
-                          size_t n, float *out, char *err, size_t errlen) {
+int ollama_embedder_embed(ollama_embedder_t *embedder, ollama_text_kind_t kind,
+                          const char *const *texts, const size_t *lens, size_t n, float *out,
+                          char *err, size_t errlen) {
     ollama_embedder_t *o = embedder;
+    const char *prefix = !o ? "" : kind == OLLAMA_QUERY ? o->query_prefix : o->document_prefix;
     if (!o || (n && (!texts || !lens || !out))) {
         set_error(err, errlen, "ollama: bad arguments");
         return -EINVAL;
@@ -605,7 +650,7 @@ int ollama_embedder_embed(ollama_embedder_t *embedder, const char *const *texts,
         }
         if (count == 0)
             break;
-        char *body = body_build(o, texts, lens, idx, count);
+        char *body = body_build(o, prefix, texts, lens, idx, count);
         if (!body) {
             set_error(err, errlen, "ollama: out of memory");
             rc = -ENOMEM;

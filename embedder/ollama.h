@@ -16,6 +16,12 @@
  *
  * Empty texts are not sent (Ollama rejects or pads them); they get the zero
  * vector, as with the built-in backend.
+ *
+ * Models trained with task instructions get them: nomic-embed-text sees
+ * "search_query: " before queries and "search_document: " before documents,
+ * mxbai-embed-large and snowflake-arctic-embed their retrieval instruction
+ * before queries.  Other models get the texts as they are; the config can
+ * set or clear the prefixes for any model.
  */
 #ifndef LCA_EMBEDDER_OLLAMA_H
 #define LCA_EMBEDDER_OLLAMA_H
@@ -26,16 +32,24 @@
 
 typedef struct ollama_embedder ollama_embedder_t;
 
+/* What a text is: some models embed queries and documents differently. */
+typedef enum {
+    OLLAMA_DOCUMENT = 0, /* a chunk of the collection */
+    OLLAMA_QUERY = 1,    /* what the collection is searched with */
+} ollama_text_kind_t;
+
 /* Settings; a zero field takes the default in brackets. */
 typedef struct {
     const char *model; /* Ollama model name, e.g. "nomic-embed-text" (required) */
     const char
         *host;    /* URL or OLLAMA_HOST-style host[:port] [$OLLAMA_HOST, else 127.0.0.1:11434] */
     size_t batch; /* most texts per request [32] */
-    unsigned attempts;       /* tries per request, first included [4] */
-    unsigned backoff_ms;     /* wait before the first retry, doubled after each [250] */
-    long connect_timeout_ms; /* per connection attempt [5000] */
-    long timeout_ms;         /* per request, model loading included [300000] */
+    unsigned attempts;           /* tries per request, first included [4] */
+    unsigned backoff_ms;         /* wait before the first retry, doubled after each [250] */
+    long connect_timeout_ms;     /* per connection attempt [5000] */
+    long timeout_ms;             /* per request, model loading included [300000] */
+    const char *query_prefix;    /* put before queries [the model's, see below] */
+    const char *document_prefix; /* put before documents [the model's, see below] */
 } ollama_embedder_config_t;
 
 /*
@@ -57,8 +71,9 @@ const char *ollama_embedder_url(const ollama_embedder_t *embedder);
 int ollama_embedder_dim(ollama_embedder_t *embedder, size_t *dim, char *err, size_t errlen);
 
 /*
- * Embeds texts[i][0..lens[i]) for i < n into out, n rows of dim floats (call
- * ollama_embedder_dim first to size out; this call probes too if needed).
+ * Embeds texts[i][0..lens[i]) for i < n, all of one kind (documents or
+ * queries), into out, n rows of dim floats (call ollama_embedder_dim first
+ * to size out; this call probes too if needed).
  * Returns 0, or on failure a negative code with a message in err:
  *   -ECONNREFUSED  Ollama not reachable (after the retries)
  *   -ETIMEDOUT     a request took longer than timeout_ms (after the retries)
@@ -71,8 +86,9 @@ int ollama_embedder_dim(ollama_embedder_t *embedder, size_t *dim, char *err, siz
  *   -ENOMEM
  * On failure the content of out is unspecified.
  */
-int ollama_embedder_embed(ollama_embedder_t *embedder, const char *const *texts, const size_t *lens,
-                          size_t n, float *out, char *err, size_t errlen);
+int ollama_embedder_embed(ollama_embedder_t *embedder, ollama_text_kind_t kind,
+                          const char *const *texts, const size_t *lens, size_t n, float *out,
+                          char *err, size_t errlen);
 
 /*
  * Makes the ollama_embedder_embed/dim call in progress in another thread

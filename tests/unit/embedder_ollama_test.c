@@ -249,7 +249,8 @@ TEST(batches_reuse_one_connection) {
     size_t lens[] = {1, 2, 0, 4, 5, 6, 7};
     float out[7 * 4];
     memset(out, 0xff, sizeof out);
-    CHECK_INT(ollama_embedder_embed(o, texts, lens, 7, out, err, sizeof err), ==, 0);
+    CHECK_INT(ollama_embedder_embed(o, OLLAMA_DOCUMENT, texts, lens, 7, out, err, sizeof err), ==,
+              0);
     /* 6 non-empty texts in batches of 3: two requests after the probe */
     CHECK_INT(atomic_load(&f.requests), ==, 3);
     CHECK_INT(atomic_load(&f.connections), ==, 1);
@@ -268,10 +269,14 @@ TEST(batches_reuse_one_connection) {
     CHECK(strstr(f.last_body, "\"input\":[\"eeeee\",\"ffffff\",\"ggggggg\"]") != NULL);
 
     /* nothing to do: no request */
-    CHECK_INT(ollama_embedder_embed(o, texts, lens, 0, out, err, sizeof err), ==, 0);
-    CHECK_INT(ollama_embedder_embed(o, texts + 2, lens + 2, 1, out, err, sizeof err), ==, 0);
+    CHECK_INT(ollama_embedder_embed(o, OLLAMA_DOCUMENT, texts, lens, 0, out, err, sizeof err), ==,
+              0);
+    CHECK_INT(
+        ollama_embedder_embed(o, OLLAMA_DOCUMENT, texts + 2, lens + 2, 1, out, err, sizeof err), ==,
+        0);
     CHECK_INT(atomic_load(&f.requests), ==, 3);
-    CHECK_INT(ollama_embedder_embed(o, texts, NULL, 1, out, err, sizeof err), ==, -EINVAL);
+    CHECK_INT(ollama_embedder_embed(o, OLLAMA_DOCUMENT, texts, NULL, 1, out, err, sizeof err), ==,
+              -EINVAL);
     ollama_embedder_destroy(&o);
     CHECK(o == NULL);
     fake_stop(&f);
@@ -286,7 +291,8 @@ TEST(embed_probes_dimension_when_not_asked) {
     const char *text = "hello";
     size_t len = 5;
     float out[8];
-    CHECK_INT(ollama_embedder_embed(o, &text, &len, 1, out, err, sizeof err), ==, 0);
+    CHECK_INT(ollama_embedder_embed(o, OLLAMA_DOCUMENT, &text, &len, 1, out, err, sizeof err), ==,
+              0);
     CHECK_INT(atomic_load(&f.requests), ==, 2);
     CHECK(out[0] == 5.0f);
     ollama_embedder_destroy(&o);
@@ -398,7 +404,8 @@ TEST(not_reachable) {
     const char *text = "x";
     size_t len = 1;
     float out[4];
-    CHECK_INT(ollama_embedder_embed(o, &text, &len, 1, out, err, sizeof err), ==, -ECONNREFUSED);
+    CHECK_INT(ollama_embedder_embed(o, OLLAMA_DOCUMENT, &text, &len, 1, out, err, sizeof err), ==,
+              -ECONNREFUSED);
     ollama_embedder_destroy(&o);
 }
 
@@ -412,7 +419,8 @@ TEST(dimension_change_is_an_error) {
     size_t lens[] = {3, 3};
     float out[2 * 4];
     /* probe (4), first text (4), second text (5) */
-    CHECK_INT(ollama_embedder_embed(o, texts, lens, 2, out, err, sizeof err), ==, -ERANGE);
+    CHECK_INT(ollama_embedder_embed(o, OLLAMA_DOCUMENT, texts, lens, 2, out, err, sizeof err), ==,
+              -ERANGE);
     CHECK(strstr(err, "changed from 4 to 5") != NULL);
     size_t dim = 0;
     CHECK_INT(ollama_embedder_dim(o, &dim, err, sizeof err), ==, 0);
@@ -453,7 +461,8 @@ TEST(malformed_answers) {
     const char *texts[] = {"one", "two"};
     size_t lens[] = {3, 3};
     float out[2 * 2];
-    CHECK_INT(ollama_embedder_embed(o, texts, lens, 2, out, err, sizeof err), ==, -EBADMSG);
+    CHECK_INT(ollama_embedder_embed(o, OLLAMA_DOCUMENT, texts, lens, 2, out, err, sizeof err), ==,
+              -EBADMSG);
     CHECK(strstr(err, "with 2 rows") != NULL);
     ollama_embedder_destroy(&o);
     fake_stop(&f);
@@ -506,7 +515,8 @@ TEST(texts_are_sent_as_valid_utf8) {
     float out[2];
     size_t dim;
     REQUIRE(ollama_embedder_dim(o, &dim, err, sizeof err) == 0);
-    CHECK_INT(ollama_embedder_embed(o, texts, lens, 1, out, err, sizeof err), ==, 0);
+    CHECK_INT(ollama_embedder_embed(o, OLLAMA_DOCUMENT, texts, lens, 1, out, err, sizeof err), ==,
+              0);
     CHECK_STR(f.first_input, "a\xef\xbf\xbd"
                              "b c\"q\"\n");
     ollama_embedder_destroy(&o);
@@ -597,10 +607,58 @@ TEST(through_the_backend_interface) {
     const char *texts[] = {"abc", "de"};
     size_t lens[] = {3, 2};
     float out[2 * 6];
+    /* nomic-embed-text gets its task prefixes: documents ... */
     CHECK_INT(embed_backend_embed(b, texts, lens, 2, out, err, sizeof err), ==, 0);
-    CHECK(out[0] == 3.0f && out[6] == 2.0f);
+    CHECK_STR(f.first_input, "search_document: abc");
+    CHECK(out[0] == 20.0f && out[6] == 19.0f);
     CHECK(strstr(f.last_body, "\"model\":\"nomic-embed-text\"") != NULL);
+    /* ... and queries */
+    CHECK_INT(embed_backend_embed_kind(b, EMBED_QUERY, texts, lens, 1, out, err, sizeof err), ==,
+              0);
+    CHECK_STR(f.first_input, "search_query: abc");
+    CHECK_INT(embed_backend_embed_kind(b, (embed_kind_t)7, texts, lens, 1, out, err, sizeof err),
+              ==, -EINVAL);
     embed_backend_destroy(&b);
+    fake_stop(&f);
+}
+
+TEST(task_prefixes) {
+    fake_t f = {.dim = 2};
+    REQUIRE(fake_start(&f));
+    char host[64], err[512] = "";
+    snprintf(host, sizeof host, "127.0.0.1:%d", f.port);
+    const char *text = "abc";
+    size_t len = 3;
+    float out[2];
+    /* an unknown model: texts as they are */
+    ollama_embedder_config_t config = {.model = "all-minilm", .host = host};
+    ollama_embedder_t *o = ollama_embedder_new(&config, err, sizeof err);
+    REQUIRE(o);
+    CHECK_INT(ollama_embedder_embed(o, OLLAMA_QUERY, &text, &len, 1, out, err, sizeof err), ==, 0);
+    CHECK_STR(f.first_input, "abc");
+    ollama_embedder_destroy(&o);
+    /* namespace and tag do not hide a known model */
+    config.model = "library/mxbai-embed-large:335m";
+    o = ollama_embedder_new(&config, err, sizeof err);
+    REQUIRE(o);
+    CHECK_INT(ollama_embedder_embed(o, OLLAMA_QUERY, &text, &len, 1, out, err, sizeof err), ==, 0);
+    CHECK_STR(f.first_input, "Represent this sentence for searching relevant passages: abc");
+    CHECK_INT(ollama_embedder_embed(o, OLLAMA_DOCUMENT, &text, &len, 1, out, err, sizeof err), ==,
+              0);
+    CHECK_STR(f.first_input, "abc");
+    ollama_embedder_destroy(&o);
+    /* the config overrides, and "" clears */
+    config.model = "nomic-embed-text:latest";
+    config.query_prefix = "q> ";
+    config.document_prefix = "";
+    o = ollama_embedder_new(&config, err, sizeof err);
+    REQUIRE(o);
+    CHECK_INT(ollama_embedder_embed(o, OLLAMA_QUERY, &text, &len, 1, out, err, sizeof err), ==, 0);
+    CHECK_STR(f.first_input, "q> abc");
+    CHECK_INT(ollama_embedder_embed(o, OLLAMA_DOCUMENT, &text, &len, 1, out, err, sizeof err), ==,
+              0);
+    CHECK_STR(f.first_input, "abc");
+    ollama_embedder_destroy(&o);
     fake_stop(&f);
 }
 
@@ -610,4 +668,5 @@ TEST_MAIN(TEST_CASE(batches_reuse_one_connection), TEST_CASE(embed_probes_dimens
           TEST_CASE(not_reachable), TEST_CASE(dimension_change_is_an_error),
           TEST_CASE(malformed_answers), TEST_CASE(timeout), TEST_CASE(cancel),
           TEST_CASE(texts_are_sent_as_valid_utf8), TEST_CASE(host_forms),
-          TEST_CASE(loopback_bypasses_proxy), TEST_CASE(through_the_backend_interface))
+          TEST_CASE(loopback_bypasses_proxy), TEST_CASE(through_the_backend_interface),
+          TEST_CASE(task_prefixes))
