@@ -537,12 +537,7 @@ static int scan_identifier(const unsigned char *s, size_t n, unsigned flags, sub
     return 0;
 }
 
-int subword_scan(const char *text, size_t len, unsigned flags, subword_fn fn, void *arg) {
-    if (!fn || (!text && len))
-        return -EINVAL;
-    if ((flags & (SUBWORD_WHOLE | SUBWORD_PARTS)) == 0)
-        flags |= SUBWORD_DEFAULT;
-    const unsigned char *s = (const unsigned char *)text;
+static int scan_text(const unsigned char *s, size_t len, unsigned flags, subword_fn fn, void *arg) {
     size_t i = 0;
     while (i < len) {
         int cls = char_class[s[i]];
@@ -582,6 +577,70 @@ int subword_scan(const char *text, size_t len, unsigned flags, subword_fn fn, vo
             return rc;
     }
     return 0;
+}
+
+/* ---- unique tokens ---- */
+
+/* A set of token hashes (open addressing, at most half full) in front of the
+ * caller's callback; allocated once per scan, grown by doubling. */
+typedef struct {
+    uint64_t *slots; /* 0 = empty */
+    size_t capacity; /* power of two */
+    size_t count;    /* occupied slots */
+    subword_fn fn;   /* the caller's callback and argument */
+    void *arg;
+} unique_t;
+
+static uint64_t token_hash(const char *s, size_t n) {
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t k = 0; k < n; k++)
+        h = (h ^ (unsigned char)s[k]) * 0x100000001b3ull;
+    h ^= h >> 32;
+    return h ? h : 1;
+}
+
+static bool unique_insert(uint64_t *slots, size_t capacity, uint64_t h) {
+    size_t i = (size_t)(h * 0x9e3779b97f4a7c15ull >> 32) & (capacity - 1);
+    for (; slots[i]; i = (i + 1) & (capacity - 1))
+        if (slots[i] == h)
+            return false;
+    slots[i] = h;
+    return true;
+}
+
+static int unique_token(const subword_token_t *token, void *arg) {
+    unique_t *u = arg;
+    if (u->count + 1 > u->capacity / 2) {
+        size_t capacity = u->capacity * 2;
+        uint64_t *slots = calloc(capacity, sizeof *slots);
+        if (!slots)
+            return -ENOMEM;
+        for (size_t i = 0; i < u->capacity; i++)
+            if (u->slots[i])
+                unique_insert(slots, capacity, u->slots[i]);
+        free(u->slots);
+        u->slots = slots, u->capacity = capacity;
+    }
+    if (!unique_insert(u->slots, u->capacity, token_hash(token->text, token->len)))
+        return 0;
+    u->count++;
+    return u->fn(token, u->arg);
+}
+
+int subword_scan(const char *text, size_t len, unsigned flags, subword_fn fn, void *arg) {
+    if (!fn || (!text && len))
+        return -EINVAL;
+    if ((flags & (SUBWORD_WHOLE | SUBWORD_PARTS)) == 0)
+        flags |= SUBWORD_DEFAULT;
+    if (!(flags & SUBWORD_UNIQUE))
+        return scan_text((const unsigned char *)text, len, flags, fn, arg);
+    unique_t u = {.capacity = 256, .fn = fn, .arg = arg};
+    u.slots = calloc(u.capacity, sizeof *u.slots);
+    if (!u.slots)
+        return -ENOMEM;
+    int rc = scan_text((const unsigned char *)text, len, flags, unique_token, &u);
+    free(u.slots);
+    return rc;
 }
 
 /* ---- rendering ---- */
@@ -624,9 +683,11 @@ int subword_render(const char *text, size_t len, unsigned flags, char *out, size
         return -EINVAL;
     render_state_t st = {.out = out, .cap = cap};
     out[0] = '\0';
-    subword_scan(text, len, flags, render_token, &st);
+    int rc = subword_scan(text, len, flags, render_token, &st);
     if (out_len)
         *out_len = st.used;
+    if (rc < 0)
+        return rc;
     return st.overflow ? -ENOSPC : 0;
 }
 
@@ -638,8 +699,8 @@ char *subword_render_new(const char *text, size_t len, unsigned flags, size_t *o
     if (!st.out)
         return NULL;
     st.out[0] = '\0';
-    subword_scan(text, len, flags, render_token, &st);
-    if (st.overflow) {
+    int rc = subword_scan(text, len, flags, render_token, &st);
+    if (st.overflow || rc < 0) {
         free(st.out);
         return NULL;
     }

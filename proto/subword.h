@@ -56,6 +56,7 @@ enum {
     SUBWORD_PARTS = 1 << 1,         /* emit the PART tokens of multi-part identifiers */
     SUBWORD_SKIP_KEYWORDS = 1 << 2, /* drop identifiers that are language keywords */
     SUBWORD_SKIP_SINGLE = 1 << 3,   /* drop tokens one byte long (`i`, `x`, the `t` of int64_t) */
+    SUBWORD_UNIQUE = 1 << 4,        /* emit each distinct token once, where it first occurs */
 };
 
 /* The default: every whole identifier and its parts. */
@@ -88,8 +89,9 @@ typedef int (*subword_fn)(const subword_token_t *token, void *arg);
  * for one identifier its WHOLE token first, then its PARTs left to right,
  * as selected by flags (SUBWORD_* bits; 0 means SUBWORD_DEFAULT).  text need
  * not be NUL-terminated and may hold any bytes.  Returns 0 when the text is
- * done, the callback's non-zero value if it stopped the scan, or -EINVAL if
- * fn is NULL or text is NULL with len > 0.
+ * done, the callback's non-zero value if it stopped the scan, -EINVAL if fn
+ * is NULL or text is NULL with len > 0, or -ENOMEM (SUBWORD_UNIQUE only: it
+ * keeps a set of the tokens seen, one heap table per call).
  */
 int subword_scan(const char *text, size_t len, unsigned flags, subword_fn fn, void *arg);
 
@@ -121,7 +123,9 @@ bool subword_is_keyword(const char *word, size_t len);
  * wants it, into out[0..cap), NUL-terminated.  *out_len (if not NULL)
  * receives the length written.  Returns 0, -ENOSPC if the tokens did not
  * all fit (out then holds the tokens that did, whole tokens only, still
- * NUL-terminated), or -EINVAL on bad arguments (out NULL or cap 0).
+ * NUL-terminated), -EINVAL on bad arguments (out NULL or cap 0), or -ENOMEM
+ * (SUBWORD_UNIQUE only).  With SUBWORD_UNIQUE | SUBWORD_SKIP_KEYWORDS it
+ * also makes the term list of a query from the code around a cursor.
  */
 int subword_render(const char *text, size_t len, unsigned flags, char *out, size_t cap,
                    size_t *out_len);

@@ -271,8 +271,37 @@ TEST(render_new_grows) {
     free(out);
 }
 
+TEST(unique_tokens) {
+    const char *text = "user.getUser(user_id); getUser(userId); User user;";
+    CHECK_STR(render(text, SUBWORD_DEFAULT | SUBWORD_UNIQUE), "user getuser get userid id");
+    CHECK_STR(render(text, SUBWORD_WHOLE | SUBWORD_UNIQUE), "user getuser userid");
+    /* many distinct tokens: the set grows and still catches every repeat */
+    size_t len = 0;
+    char *big = malloc(40000);
+    REQUIRE(big);
+    for (int round = 0; round < 2; round++)
+        for (int i = 0; i < 2000; i++)
+            len += (size_t)sprintf(big + len, "w%d ", i);
+    size_t n = 0;
+    char *out = subword_render_new(big, len, SUBWORD_WHOLE | SUBWORD_UNIQUE, &n);
+    REQUIRE(out);
+    int words = 0;
+    for (char *p = out; *p; p++)
+        words += *p == ' ';
+    CHECK_INT(words + 1, ==, 2000);
+    CHECK(strncmp(out, "w0 w1 w2 ", 9) == 0);
+    free(out);
+    free(big);
+    /* the callback still sees the first spelling */
+    collect_t c = {0};
+    const char *two = "getUser get_user";
+    CHECK_INT(subword_scan(two, strlen(two), SUBWORD_WHOLE | SUBWORD_UNIQUE, collect, &c), ==, 0);
+    CHECK_STR(c.log, "W:getuser:0/2:getUser;");
+}
+
 TEST_MAIN(TEST_CASE(split_styles), TEST_CASE(split_limits), TEST_CASE(render_whole_and_parts),
           TEST_CASE(render_code), TEST_CASE(keywords), TEST_CASE(scan_callback_fields),
           TEST_CASE(scan_stops_on_callback), TEST_CASE(scan_respects_length), TEST_CASE(unicode),
           TEST_CASE(invalid_utf8_never_crashes), TEST_CASE(long_identifiers_are_data),
-          TEST_CASE(many_parts), TEST_CASE(render_new_grows), TEST_CASE(render_overflow))
+          TEST_CASE(many_parts), TEST_CASE(render_new_grows), TEST_CASE(render_overflow),
+          TEST_CASE(unique_tokens))
