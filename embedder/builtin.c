@@ -36,9 +36,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Feature weights: tuned by eye on code, versioned by BUILTIN_EMBEDDER_MODEL. */
-#define WEIGHT_WHOLE 1.0f   /* a whole identifier (single- or multi-part) */
-#define WEIGHT_PART 0.6f    /* one sub-word of a multi-part identifier */
+/* Feature weights, versioned by BUILTIN_EMBEDDER_MODEL.  Chosen on a small
+ * probe (600 call sites in Python's standard library, the 8 lines before the
+ * call as query, the callee's definition as target, 1571 chunks): whole
+ * identifiers matter most (whole/part 1.0/0.6 -> 1.5/0.4 raised MRR from 0.068 to 0.080 when
+ * the name is in the query), keywords at full weight cost a third of
+ * recall@10, n-grams change little there but relate word forms. */
+#define WEIGHT_WHOLE 1.5f   /* a whole identifier (single- or multi-part) */
+#define WEIGHT_PART 0.4f    /* one sub-word of a multi-part identifier */
 #define WEIGHT_NGRAM 0.35f  /* one character 3-gram of a sub-word */
 #define WEIGHT_KEYWORD 0.1f /* any token of a keyword (see subword_is_keyword) */
 #define WEIGHT_SINGLE 0.25f /* a one-byte token: i, x, n */
