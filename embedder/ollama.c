@@ -8,8 +8,9 @@
  * needs.
  *
  * Request life: build JSON -> POST -> classify.  Classification decides
- * between "retry after a back-off" (no connection, timeout, connection lost
- * mid-answer, 429, 5xx) and "fail now" (4xx, malformed answer), and turns
+ * between "retry after a back-off" (no connection, connect timeout,
+ * connection lost mid-answer, 429, 5xx) and "fail now" (4xx, malformed
+ * answer, a sent request that timed out), and turns
  * the failure into one message for the user, built here because only here
  * are the URL, the model and Ollama's own words all known.
  *
@@ -48,6 +49,7 @@ struct ollama_embedder {
     size_t batch;                      /* most texts per request, >= 1 */
     unsigned attempts;                 /* tries per request, >= 1 */
     unsigned backoff_ms;               /* first retry delay */
+    long timeout_ms;                   /* per request, for messages */
     CURL *curl;                        /* reused easy handle */
     struct curl_slist *headers;        /* Content-Type, no Expect */
     char curl_error[CURL_ERROR_SIZE];  /* libcurl's detail for the last failure */
@@ -246,6 +248,7 @@ ollama_embedder_t *ollama_embedder_new(const ollama_embedder_config_t *config, c
     long connect_ms =
         config->connect_timeout_ms > 0 ? config->connect_timeout_ms : DEFAULT_CONNECT_TIMEOUT_MS;
     long timeout_ms = config->timeout_ms > 0 ? config->timeout_ms : DEFAULT_TIMEOUT_MS;
+    o->timeout_ms = timeout_ms;
 
     o->curl = curl_easy_init();
     struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
@@ -489,11 +492,22 @@ static int request_send(ollama_embedder_t *o, const char *body, char *err, size_
                 set_error(err, errlen, "ollama: request to %s failed: %s", o->endpoint, detail);
                 return -EIO;
             }
+            long sent = 0;
+            curl_easy_getinfo(o->curl, CURLINFO_REQUEST_SIZE, &sent);
+            if (code == CURLE_OPERATION_TIMEDOUT && sent > 0) {
+                /* the request went out and Ollama is slow: trying again
+                 * would only wait as long once more */
+                set_error(err, errlen,
+                          "ollama: %s did not answer within %ld ms (is the model still "
+                          "loading? a larger timeout may help): %s",
+                          o->url, o->timeout_ms, detail);
+                return -ETIMEDOUT;
+            }
             if (code == CURLE_OPERATION_TIMEDOUT) {
                 set_error(err, errlen,
-                          "ollama: %s did not answer in time (%u attempt%s; is the model still "
-                          "loading?): %s",
-                          o->url, attempt, attempt > 1 ? "s" : "", detail);
+                          "Ollama not reachable at %s in time (start it with `ollama serve` or set "
+                          "OLLAMA_HOST): %s",
+                          o->url, detail);
                 rc = -ETIMEDOUT;
             } else {
                 set_error(err, errlen,

@@ -4,10 +4,12 @@
  * Texts go out in batches of at most `batch` per POST
  * (`{"model":…,"input":[…],"truncate":true}` -> `{"embeddings":[[…]…]}`)
  * over one reused libcurl easy handle, so consecutive batches share a
- * keep-alive connection.  Connection failures, timeouts, 429 and 5xx are
- * retried with exponential back-off; everything else fails at once with a
- * message that says what to do (start Ollama, set OLLAMA_HOST, pull the
- * model).
+ * keep-alive connection.  Connection failures (connect timeouts included),
+ * connections lost mid-answer, 429 and 5xx are retried with exponential
+ * back-off; everything else fails at once (a request Ollama received but did
+ * not answer within the timeout too: sending it again would only wait as
+ * long once more) with a message that says what to do (start Ollama, set
+ * OLLAMA_HOST, pull the model).
  *
  * The dimension is the model's: it is learned from the first answer, or
  * from a one-word probe when asked for before any embedding, and every later
