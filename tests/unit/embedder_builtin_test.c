@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 
 #define DIM 384
 #define GOLDEN_SUM (-36562)
@@ -189,6 +190,60 @@ TEST(large_text_grows_table) {
     free(text);
 }
 
+TEST(any_bytes_give_unit_or_zero) {
+    /* random bytes, invalid UTF-8, NULs: never a crash, always a unit or zero vector */
+    builtin_embedder_t *e = builtin_embedder_new(DIM);
+    REQUIRE(e);
+    unsigned x = 7;
+    char buf[4096];
+    float v[DIM];
+    int units = 0;
+    for (int round = 0; round < 200; round++) {
+        size_t len = (size_t)(round * 37 % (int)sizeof buf);
+        for (size_t i = 0; i < len; i++) {
+            x = x * 1103515245u + 12345u;
+            buf[i] = (char)(x >> 16);
+        }
+        CHECK_INT(builtin_embedder_embed(e, buf, len, v), ==, 0);
+        double n = dot(v, v, DIM);
+        CHECK(n == 0.0 || fabs(n - 1.0) < 1e-5);
+        units += n > 0;
+    }
+    CHECK(units > 100);
+    builtin_embedder_destroy(&e);
+}
+
+typedef struct {
+    const char *text;
+    float out[DIM];
+    int rc;
+} thread_job_t;
+
+static void *embed_in_thread(void *arg) {
+    thread_job_t *job = arg;
+    builtin_embedder_t *e = builtin_embedder_new(DIM);
+    job->rc = e ? builtin_embedder_embed(e, job->text, strlen(job->text), job->out) : -ENOMEM;
+    builtin_embedder_destroy(&e);
+    return NULL;
+}
+
+TEST(embedders_in_threads_agree) {
+    /* one embedder per thread, first use of the shared keyword table racing */
+    const char *text = "for (const auto &item : itemList) if (item.isValid()) return item;";
+    thread_job_t jobs[4];
+    pthread_t threads[4];
+    for (int i = 0; i < 4; i++) {
+        jobs[i] = (thread_job_t){.text = text, .rc = -1};
+        REQUIRE(pthread_create(&threads[i], NULL, embed_in_thread, &jobs[i]) == 0);
+    }
+    for (int i = 0; i < 4; i++)
+        pthread_join(threads[i], NULL);
+    for (int i = 0; i < 4; i++) {
+        CHECK_INT(jobs[i].rc, ==, 0);
+        CHECK(memcmp(jobs[i].out, jobs[0].out, sizeof jobs[0].out) == 0);
+    }
+}
+
 TEST(backend_specs) {
     char err[256] = "";
     embed_backend_t *b = embed_backend_new(NULL, err, sizeof err);
@@ -259,4 +314,5 @@ TEST_MAIN(TEST_CASE(dim_validation), TEST_CASE(determinism), TEST_CASE(golden_ve
           TEST_CASE(normalised_or_zero), TEST_CASE(case_styles_meet),
           TEST_CASE(ngrams_relate_word_forms), TEST_CASE(keywords_count_little),
           TEST_CASE(similar_code_closer_than_unrelated), TEST_CASE(large_text_grows_table),
+          TEST_CASE(any_bytes_give_unit_or_zero), TEST_CASE(embedders_in_threads_agree),
           TEST_CASE(backend_specs), TEST_CASE(backend_batch_matches_single))
