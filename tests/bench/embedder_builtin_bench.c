@@ -8,7 +8,8 @@
  *       is, cut into chunks of about CHUNK bytes at line ends as the seeder
  *       cuts definitions.  Times, on one thread, the sub-word scan alone and
  *       the full embedding at several dimensions, each repeated for at least
- *       a second, and prints a table and one line per measurement:
+ *       a second, and prints a table on stderr and one line per measurement
+ *       on stdout:
  *         RESULT|name|MB_per_s|chunks_per_s|ns_per_byte
  */
 #include "embedder/builtin.h"
@@ -161,10 +162,10 @@ static int count_token(const subword_token_t *token, void *arg) {
 
 static void report(const char *name, size_t bytes, size_t chunks, double seconds) {
     double mbps = (double)bytes / seconds / 1e6;
-    printf("%-24s %10.1f %12.0f %10.2f\n", name, mbps, (double)chunks / seconds,
-           seconds * 1e9 / (double)bytes);
-    fprintf(stderr, "RESULT|%s|%.1f|%.0f|%.2f\n", name, mbps, (double)chunks / seconds,
+    fprintf(stderr, "%-24s %10.1f %12.0f %10.2f\n", name, mbps, (double)chunks / seconds,
             seconds * 1e9 / (double)bytes);
+    printf("RESULT|%s|%.1f|%.0f|%.2f\n", name, mbps, (double)chunks / seconds,
+           seconds * 1e9 / (double)bytes);
 }
 
 int main(int argc, char **argv) {
@@ -176,9 +177,10 @@ int main(int argc, char **argv) {
         synthetic_make(&corpus);
     size_t *starts;
     size_t chunks = chunks_cut(&corpus, &starts);
-    printf("# builtin embedder, one thread, %s corpus: %.1f MB in %zu chunks of ~%d bytes\n",
-           source, (double)corpus.len / 1e6, chunks, CHUNK);
-    printf("%-24s %10s %12s %10s\n", "measurement", "MB/s", "chunks/s", "ns/byte");
+    fprintf(stderr,
+            "# builtin embedder, one thread, %s corpus: %.1f MB in %zu chunks of ~%d bytes\n",
+            source, (double)corpus.len / 1e6, chunks, CHUNK);
+    fprintf(stderr, "%-24s %10s %12s %10s\n", "measurement", "MB/s", "chunks/s", "ns/byte");
 
     /* the tokenizer alone */
     size_t sink = 0, bytes = 0, done = 0;
@@ -221,7 +223,7 @@ int main(int argc, char **argv) {
         report("embed whole corpus", corpus.len, 1, now_s() - start);
     }
     builtin_embedder_destroy(&e);
-    printf("# %zu token bytes scanned\n", sink);
+    fprintf(stderr, "# %zu token bytes scanned\n", sink);
     free(out);
     free(starts);
     free(corpus.data);
