@@ -61,26 +61,26 @@ all: $(BINARIES)
 
 $(OBJ)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+	@echo "  CC  $<"; $(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(PROTO_LIB): $(call lib_objs,proto)
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	@rm -f $@ && ar rcs $@ $^
 
 define service_rules
 $(LIB)/lib$(1).a: $(call lib_objs,$(1))
 	@mkdir -p $$(dir $$@)
-	rm -f $$@ && ar rcs $$@ $$^
+	@rm -f $$@ && ar rcs $$@ $$^
 endef
 $(foreach s,$(SERVICES) deploy,$(eval $(call service_rules,$(s))))
 
 $(BIN)/lca-%: $(OBJ)/%/main.o $(LIB)/lib%.a $(PROTO_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
+	@echo "  LD  $@"; $(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 $(BIN)/lca: $(OBJ)/deploy/main.o $(LIB)/libdeploy.a $(PROTO_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
+	@echo "  LD  $@"; $(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 # A test named after a folder (tests/unit/retriever_scan_test.c, proto_wire_test.c)
 # links only that folder's library and proto; any other test links them all.
@@ -91,7 +91,7 @@ test_libs = $(or $(strip $(foreach d,$(SERVICES) deploy proto,\
 .SECONDEXPANSION:
 $(BUILD)/tests/%: $(OBJ)/tests/%.o $$(call test_libs,$$*)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) $< $(call test_libs,$*) $(LDLIBS) -o $@
+	@echo "  LD  $@"; $(CC) $(CFLAGS) $(LDFLAGS) $< $(call test_libs,$*) $(LDLIBS) -o $@
 
 test-bins: $(BINARIES) $(TEST_BINS)
 

@@ -27,7 +27,7 @@ static int test_failed_checks;
 #define CHECK(cond)                                                                                \
     do {                                                                                           \
         if (!(cond)) {                                                                             \
-            fprintf(stderr, "  %s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond);            \
+            fprintf(stderr, "  %s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond);             \
             test_failed_checks++;                                                                  \
         }                                                                                          \
     } while (0)
@@ -36,8 +36,8 @@ static int test_failed_checks;
     do {                                                                                           \
         long long test_a_ = (long long)(a), test_b_ = (long long)(b);                              \
         if (!(test_a_ op test_b_)) {                                                               \
-            fprintf(stderr, "  %s:%d: CHECK(%s %s %s) failed: %lld vs %lld\n", __FILE__,           \
-                    __LINE__, #a, #op, #b, test_a_, test_b_);                                      \
+            fprintf(stderr, "  %s:%d: CHECK(%s %s %s) failed: %lld vs %lld\n", __FILE__, __LINE__, \
+                    #a, #op, #b, test_a_, test_b_);                                                \
             test_failed_checks++;                                                                  \
         }                                                                                          \
     } while (0)
@@ -63,7 +63,8 @@ static int test_failed_checks;
     } while (0)
 
 #define TEST(name) static void name(void)
-#define TEST_CASE(name) {#name, name}
+#define TEST_CASE(name)                                                                            \
+    { #name, name }
 
 /* Runs the cases (or only those named on the command line); exit 1 on any failure. */
 static inline int test_main(int argc, char **argv, const test_case_t *cases, size_t n) {

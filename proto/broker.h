@@ -1,0 +1,48 @@
+/*
+ * The broker: routes requests from clients to workers by service name.
+ *
+ * Workers connect and say READY for one service; clients send REQUESTs for a
+ * service.  The broker hands each request to the least-busy live worker of the
+ * service that has a free slot (a worker declares its capacity in READY),
+ * queues it (bounded, per service) when none has, and fails it with ERROR 503
+ * "no <service> worker available" when its deadline passes in the queue.
+ * PARTIALs stream back to the client one by one as they arrive; FINAL or
+ * ERROR ends a request.  Heartbeats go both ways; a worker silent for three
+ * intervals is dead and each request it held gets ERROR at once.  CANCEL from
+ * a client reaches the worker holding the request.
+ *
+ * The broker answers one service itself: "broker.status" returns a JSON
+ * snapshot of services, workers and queues.
+ *
+ * It runs on a thread of its own; every socket it has lives on that thread.
+ * In-process clients connect to broker_local_endpoint() (inproc, no CURVE).
+ */
+#ifndef LCA_BROKER_H
+#define LCA_BROKER_H
+
+#include <stddef.h>
+
+typedef struct broker broker_t;
+
+typedef struct {
+    const char *endpoint;        /* bind address, e.g. tcp://127.0.0.1:5555 (NULL: none) */
+    const char *public_endpoint; /* optional second bind address, always CURVE */
+    const char *curve_dir;       /* keys (see socket.h); required for non-local endpoints */
+    int heartbeat_ms;            /* 0: proto_heartbeat_ms() */
+    int queue_max;               /* per service; 0: 1024 */
+    int queue_timeout_ms;        /* deadline in the queue when a request names none; 0: 30000 */
+} broker_config_t;
+
+/* Binds the endpoints and starts the broker thread.  Returns NULL with a
+ * message in err when an endpoint cannot be bound, is not local and CURVE is
+ * not configured, or the keys cannot be read. */
+broker_t *broker_new(const broker_config_t *config, char *err, size_t err_len);
+
+/* The inproc endpoint in-process clients and workers connect to. */
+const char *broker_local_endpoint(const broker_t *self);
+
+/* Tells connected workers to go away, stops the thread, closes everything.
+ * Accepts NULL. */
+void broker_destroy(broker_t **self_p);
+
+#endif

@@ -1,0 +1,264 @@
+/*
+ * The client side of the wire (see client.h).  The table of requests in
+ * flight maps id -> deadline; a request leaves it on FINAL, ERROR, CANCEL or
+ * local expiry, which is how "exactly one end per request" is kept.
+ */
+#include "proto/client.h"
+
+#include "proto/log.h"
+#include "proto/map.h"
+#include "proto/socket.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    int64_t deadline;
+    int timeout_ms;
+    char service[PROTO_SERVICE_MAX + 1];
+} pending_t;
+
+struct proto_client {
+    void *socket;
+    uint64_t next_id;
+    map_t *pending; /* id -> pending_t */
+};
+
+proto_client_t *proto_client_new(const char *endpoint, const char *curve_dir, char *err,
+                                 size_t err_len) {
+    proto_client_t *c = calloc(1, sizeof *c);
+    if (!c) {
+        snprintf(err, err_len, "out of memory");
+        return NULL;
+    }
+    c->pending = map_new();
+    c->socket = proto_socket_new(ZMQ_DEALER);
+    if (!c->pending || !c->socket) {
+        snprintf(err, err_len, "cannot create a socket: %s", zmq_strerror(errno));
+        goto fail;
+    }
+    if (curve_dir && proto_curve_client(c->socket, curve_dir, err, err_len) != 0)
+        goto fail;
+    if (zmq_connect(c->socket, endpoint) != 0) {
+        snprintf(err, err_len, "cannot connect to %s: %s", endpoint, zmq_strerror(errno));
+        goto fail;
+    }
+    return c;
+fail:
+    proto_client_destroy(&c);
+    return NULL;
+}
+
+static void free_pending(const void *key, size_t key_len, void *value, void *arg) {
+    (void)key, (void)key_len, (void)arg;
+    free(value);
+}
+
+void proto_client_destroy(proto_client_t **self_p) {
+    proto_client_t *c = *self_p;
+    if (!c)
+        return;
+    if (c->pending) {
+        map_each(c->pending, free_pending, NULL);
+        map_destroy(&c->pending);
+    }
+    proto_socket_close(&c->socket);
+    free(c);
+    *self_p = NULL;
+}
+
+void *proto_client_socket(proto_client_t *self) {
+    return self->socket;
+}
+
+size_t proto_client_pending(const proto_client_t *self) {
+    return map_size(self->pending);
+}
+
+int proto_client_send(proto_client_t *c, const char *service, const char *header,
+                      const void *payload, size_t payload_len, int timeout_ms, uint64_t *id) {
+    if (!proto_service_valid(service) || timeout_ms <= 0)
+        return -EINVAL;
+    /* Put the deadline first in the header, for the broker. */
+    size_t hlen = header ? strlen(header) : 0;
+    const char *rest = header ? header : "";
+    while (hlen && (*rest == ' ' || *rest == '\n' || *rest == '\t' || *rest == '\r'))
+        rest++, hlen--;
+    if (hlen && *rest != '{')
+        return -EINVAL;
+    char small[512];
+    size_t need = hlen + 40;
+    char *full = need <= sizeof small ? small : malloc(need);
+    if (!full)
+        return -ENOMEM;
+    const char *body = hlen ? rest + 1 : "}";
+    while (*body == ' ' || *body == '\n' || *body == '\t' || *body == '\r')
+        body++;
+    int n =
+        snprintf(full, need, "{\"timeout_ms\":%d%s%s", timeout_ms, *body == '}' ? "" : ",", body);
+    pending_t *p = calloc(1, sizeof *p);
+    int rc = -ENOMEM;
+    if (p) {
+        p->timeout_ms = timeout_ms;
+        p->deadline = clock_ms() + timeout_ms;
+        snprintf(p->service, sizeof p->service, "%s", service);
+        uint64_t new_id = ++c->next_id;
+        rc = proto_send(c->socket, NULL, 0,
+                        &(proto_out_t){.cmd = PROTO_REQUEST,
+                                       .id = new_id,
+                                       .service = service,
+                                       .header = full,
+                                       .header_len = (size_t)n,
+                                       .payload = payload,
+                                       .payload_len = payload_len,
+                                       .has_payload = payload != NULL});
+        if (rc == 0 && (rc = map_put_u64(c->pending, new_id, p)) == 0) {
+            *id = new_id;
+            p = NULL;
+        }
+        free(p);
+    }
+    if (full != small)
+        free(full);
+    return rc;
+}
+
+int proto_client_cancel(proto_client_t *c, uint64_t id) {
+    pending_t *p = map_remove_u64(c->pending, id);
+    if (!p)
+        return -ENOENT;
+    free(p);
+    return proto_send(c->socket, NULL, 0, &(proto_out_t){.cmd = PROTO_CANCEL, .id = id});
+}
+
+typedef struct {
+    int64_t earliest;
+    uint64_t id;
+} earliest_t;
+
+static void find_earliest(const void *key, size_t key_len, void *value, void *arg) {
+    (void)key_len;
+    earliest_t *e = arg;
+    const pending_t *p = value;
+    if (p->deadline < e->earliest) {
+        e->earliest = p->deadline;
+        memcpy(&e->id, key, sizeof e->id);
+    }
+}
+
+static earliest_t earliest(proto_client_t *c) {
+    earliest_t e = {INT64_MAX, 0};
+    map_each(c->pending, find_earliest, &e);
+    return e;
+}
+
+int proto_client_next_deadline(proto_client_t *c) {
+    earliest_t e = earliest(c);
+    if (!e.id)
+        return -1;
+    int64_t left = e.earliest - clock_ms();
+    return left < 0 ? 0 : left > INT32_MAX ? INT32_MAX : (int)left;
+}
+
+/* Fills msg with a locally made ERROR for id (frames owned by msg). */
+static void make_error(proto_msg_t *msg, uint64_t id, int status, const char *message) {
+    char header[512];
+    size_t n = proto_error_header(header, sizeof header, status, message);
+    memset(msg, 0, sizeof *msg);
+    zmq_msg_init_size(&msg->frames[0], n);
+    memcpy(zmq_msg_data(&msg->frames[0]), header, n);
+    msg->nframes = 1;
+    msg->cmd = PROTO_ERROR;
+    msg->id = id;
+    msg->header = zmq_msg_data(&msg->frames[0]);
+    msg->header_len = n;
+}
+
+int proto_client_recv(proto_client_t *c, proto_msg_t *msg, int timeout_ms) {
+    int64_t until = timeout_ms < 0 ? INT64_MAX : clock_ms() + timeout_ms;
+    for (;;) {
+        int64_t now = clock_ms();
+        earliest_t e = earliest(c);
+        if (e.id && e.earliest <= now) {
+            pending_t *p = map_remove_u64(c->pending, e.id);
+            char message[160];
+            snprintf(message, sizeof message, "%s did not answer within %d ms", p->service,
+                     p->timeout_ms);
+            free(p);
+            proto_send(c->socket, NULL, 0, &(proto_out_t){.cmd = PROTO_CANCEL, .id = e.id});
+            make_error(msg, e.id, 504, message);
+            return 0;
+        }
+        char why[160];
+        int rc = proto_recv(c->socket, false, msg, ZMQ_DONTWAIT, why, sizeof why);
+        if (rc == 0) {
+            pending_t *p = map_get_u64(c->pending, msg->id);
+            if (!p ||
+                (msg->cmd != PROTO_PARTIAL && msg->cmd != PROTO_FINAL && msg->cmd != PROTO_ERROR)) {
+                proto_msg_close(msg); /* cancelled, expired, or not for a client */
+                continue;
+            }
+            if (msg->cmd != PROTO_PARTIAL)
+                free(map_remove_u64(c->pending, msg->id));
+            return 0;
+        }
+        if (rc == -EPROTO) {
+            log_warn("rejected a malformed message from the broker: %s", why);
+            continue;
+        }
+        if (rc != -EAGAIN && rc != -EINTR)
+            return rc;
+        int64_t wake = e.id && e.earliest < until ? e.earliest : until;
+        if (now >= until)
+            return -ETIMEDOUT;
+        zmq_pollitem_t item = {.socket = c->socket, .events = ZMQ_POLLIN};
+        long wait = wake == INT64_MAX ? -1 : (long)(wake - now);
+        if (zmq_poll(&item, 1, wait) < 0 && errno != EINTR)
+            return -errno;
+    }
+}
+
+int proto_client_call(proto_client_t *c, const char *service, const char *header,
+                      const void *payload, size_t payload_len, int timeout_ms,
+                      void (*on_partial)(const proto_msg_t *msg, void *arg), void *arg,
+                      proto_msg_t *final, int *status, char *err, size_t err_len) {
+    uint64_t id;
+    int rc = proto_client_send(c, service, header, payload, payload_len, timeout_ms, &id);
+    if (rc != 0) {
+        *status = 500;
+        snprintf(err, err_len, "cannot send the request: %s", zmq_strerror(-rc));
+        return rc;
+    }
+    for (;;) {
+        proto_msg_t msg;
+        rc = proto_client_recv(c, &msg, -1);
+        if (rc != 0) {
+            *status = 500;
+            snprintf(err, err_len, "receive failed: %s", zmq_strerror(-rc));
+            return rc;
+        }
+        if (msg.id != id) {
+            proto_msg_close(&msg);
+            continue;
+        }
+        if (msg.cmd == PROTO_PARTIAL) {
+            if (on_partial)
+                on_partial(&msg, arg);
+            proto_msg_close(&msg);
+            continue;
+        }
+        if (msg.cmd == PROTO_ERROR) {
+            proto_error_parse(&msg, status, err, err_len);
+            proto_msg_close(&msg);
+            return -EIO;
+        }
+        *status = 200;
+        if (final)
+            *final = msg;
+        else
+            proto_msg_close(&msg);
+        return 0;
+    }
+}

@@ -1,0 +1,243 @@
+/*
+ * A validating JSON scanner (see json.h).  It walks the text once with an
+ * explicit container stack instead of recursion, so depth is bounded by
+ * JSON_MAX_DEPTH and no input can exhaust the C stack.
+ */
+#include "proto/json.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+bool utf8_valid(const char *s, size_t len) {
+    const unsigned char *p = (const unsigned char *)s, *end = p + len;
+    while (p < end) {
+        unsigned c = *p;
+        if (c < 0x80) {
+            p++;
+            continue;
+        }
+        size_t n;
+        uint32_t cp;
+        if (c >= 0xc2 && c <= 0xdf) {
+            n = 1;
+            cp = c & 0x1f;
+        } else if (c >= 0xe0 && c <= 0xef) {
+            n = 2;
+            cp = c & 0x0f;
+        } else if (c >= 0xf0 && c <= 0xf4) {
+            n = 3;
+            cp = c & 0x07;
+        } else {
+            return false;
+        }
+        if ((size_t)(end - p) <= n)
+            return false;
+        for (size_t i = 1; i <= n; i++) {
+            if ((p[i] & 0xc0) != 0x80)
+                return false;
+            cp = (cp << 6) | (p[i] & 0x3f);
+        }
+        if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
+            (cp >= 0xd800 && cp <= 0xdfff))
+            return false;
+        p += n + 1;
+    }
+    return true;
+}
+
+typedef struct {
+    const char *s;
+    size_t len, pos;
+    char *why;
+    size_t why_len;
+} scanner_t;
+
+static int fail(scanner_t *sc, const char *what) {
+    if (sc->why && sc->why_len) {
+        if (sc->pos < sc->len)
+            snprintf(sc->why, sc->why_len, "%s at byte %zu", what, sc->pos);
+        else
+            snprintf(sc->why, sc->why_len, "%s at end of input", what);
+    }
+    return -EINVAL;
+}
+
+static void skip_space(scanner_t *sc) {
+    while (sc->pos < sc->len) {
+        char c = sc->s[sc->pos];
+        if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
+            return;
+        sc->pos++;
+    }
+}
+
+static bool is_hex(char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+static int scan_string(scanner_t *sc) {
+    sc->pos++; /* opening quote */
+    size_t start = sc->pos;
+    while (sc->pos < sc->len) {
+        unsigned char c = (unsigned char)sc->s[sc->pos];
+        if (c == '"') {
+            if (!utf8_valid(sc->s + start, sc->pos - start))
+                return fail(sc, "invalid UTF-8 in string");
+            sc->pos++;
+            return 0;
+        }
+        if (c < 0x20)
+            return fail(sc, "control character in string");
+        if (c == '\\') {
+            if (sc->pos + 1 >= sc->len)
+                return fail(sc, "unterminated escape");
+            char e = sc->s[sc->pos + 1];
+            if (e == 'u') {
+                if (sc->pos + 6 > sc->len)
+                    return fail(sc, "short \\u escape");
+                for (int i = 2; i < 6; i++)
+                    if (!is_hex(sc->s[sc->pos + i]))
+                        return fail(sc, "bad \\u escape");
+                sc->pos += 6;
+                continue;
+            }
+            if (!strchr("\"\\/bfnrt", e) || e == 0)
+                return fail(sc, "bad escape");
+            sc->pos += 2;
+            continue;
+        }
+        sc->pos++;
+    }
+    return fail(sc, "unterminated string");
+}
+
+static bool digit_at(const scanner_t *sc, size_t pos) {
+    return pos < sc->len && sc->s[pos] >= '0' && sc->s[pos] <= '9';
+}
+
+static int scan_number(scanner_t *sc) {
+    if (sc->s[sc->pos] == '-')
+        sc->pos++;
+    if (!digit_at(sc, sc->pos))
+        return fail(sc, "bad number");
+    if (sc->s[sc->pos] == '0')
+        sc->pos++;
+    else
+        while (digit_at(sc, sc->pos))
+            sc->pos++;
+    if (sc->pos < sc->len && sc->s[sc->pos] == '.') {
+        sc->pos++;
+        if (!digit_at(sc, sc->pos))
+            return fail(sc, "bad fraction");
+        while (digit_at(sc, sc->pos))
+            sc->pos++;
+    }
+    if (sc->pos < sc->len && (sc->s[sc->pos] == 'e' || sc->s[sc->pos] == 'E')) {
+        sc->pos++;
+        if (sc->pos < sc->len && (sc->s[sc->pos] == '+' || sc->s[sc->pos] == '-'))
+            sc->pos++;
+        if (!digit_at(sc, sc->pos))
+            return fail(sc, "bad exponent");
+        while (digit_at(sc, sc->pos))
+            sc->pos++;
+    }
+    return 0;
+}
+
+static int scan_literal(scanner_t *sc, const char *word) {
+    size_t n = strlen(word);
+    if (sc->len - sc->pos < n || memcmp(sc->s + sc->pos, word, n) != 0)
+        return fail(sc, "unexpected character");
+    sc->pos += n;
+    return 0;
+}
+
+int json_check(const char *s, size_t len, bool want_object, char *why, size_t why_len) {
+    scanner_t sc = {s, len, 0, why, why_len};
+    char stack[JSON_MAX_DEPTH]; /* '{' or '[' for each open container */
+    int depth = 0;
+
+    skip_space(&sc);
+    if (sc.pos >= len)
+        return fail(&sc, "empty document");
+    if (want_object && s[sc.pos] != '{')
+        return fail(&sc, "expected an object");
+
+    /* Each turn scans one value; containers push and we come back for members. */
+    for (;;) {
+        skip_space(&sc);
+        if (sc.pos >= len)
+            return fail(&sc, "unexpected end");
+        char c = s[sc.pos];
+        int rc = 0;
+        if (c == '{' || c == '[') {
+            if (depth == JSON_MAX_DEPTH)
+                return fail(&sc, "nested too deep");
+            stack[depth++] = c;
+            sc.pos++;
+            skip_space(&sc);
+            if (sc.pos < len && s[sc.pos] == (c == '{' ? '}' : ']')) {
+                sc.pos++;
+                depth--;
+                goto after_value;
+            }
+            if (c == '{')
+                goto object_key;
+            continue;
+        } else if (c == '"') {
+            rc = scan_string(&sc);
+        } else if (c == '-' || (c >= '0' && c <= '9')) {
+            rc = scan_number(&sc);
+        } else if (c == 't') {
+            rc = scan_literal(&sc, "true");
+        } else if (c == 'f') {
+            rc = scan_literal(&sc, "false");
+        } else if (c == 'n') {
+            rc = scan_literal(&sc, "null");
+        } else {
+            return fail(&sc, "unexpected character");
+        }
+        if (rc)
+            return rc;
+
+    after_value:
+        /* After a value: close containers or move to the next member. */
+        for (;;) {
+            skip_space(&sc);
+            if (depth == 0) {
+                if (sc.pos != len)
+                    return fail(&sc, "trailing data");
+                return 0;
+            }
+            if (sc.pos >= len)
+                return fail(&sc, "unexpected end");
+            char open = stack[depth - 1];
+            c = s[sc.pos];
+            if (c == (open == '{' ? '}' : ']')) {
+                sc.pos++;
+                depth--;
+                continue;
+            }
+            if (c != ',')
+                return fail(&sc, "expected ',' or close");
+            sc.pos++;
+            if (open == '[')
+                break; /* next element */
+            goto object_key;
+        }
+        continue;
+
+    object_key:
+        skip_space(&sc);
+        if (sc.pos >= len || s[sc.pos] != '"')
+            return fail(&sc, "expected a member name");
+        if ((rc = scan_string(&sc)) != 0)
+            return rc;
+        skip_space(&sc);
+        if (sc.pos >= len || s[sc.pos] != ':')
+            return fail(&sc, "expected ':'");
+        sc.pos++;
+    }
+}

@@ -1,0 +1,26 @@
+/*
+ * Strict JSON and UTF-8 checks for bytes that come from outside: wire
+ * headers, HTTP bodies, files.  cJSON parses leniently (it accepts invalid
+ * UTF-8 and trailing garbage in some modes); these checks run first so that
+ * what we parse is RFC 8259 JSON in valid UTF-8.  They allocate nothing and
+ * bound nesting depth, so hostile input costs at most one linear pass.
+ */
+#ifndef LCA_JSON_H
+#define LCA_JSON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define JSON_MAX_DEPTH 64
+
+/* True when s[0..len) is well-formed UTF-8 (no overlongs, surrogates or
+ * code points above U+10FFFF). */
+bool utf8_valid(const char *s, size_t len);
+
+/* Checks that s[0..len) is one JSON value (an object when want_object),
+ * optionally surrounded by whitespace, in valid UTF-8, nested at most
+ * JSON_MAX_DEPTH deep.  Returns 0, or -EINVAL with a reason in why
+ * ("unexpected ',' at byte 17"). */
+int json_check(const char *s, size_t len, bool want_object, char *why, size_t why_len);
+
+#endif

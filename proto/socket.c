@@ -1,0 +1,195 @@
+/*
+ * ZeroMQ plumbing (see socket.h).
+ */
+#include "proto/socket.h"
+
+#include "proto/log.h"
+
+#include <czmq.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <time.h>
+
+int64_t clock_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t clock_us(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static pthread_once_t context_once = PTHREAD_ONCE_INIT;
+static void *context;
+
+static void context_init(void) {
+    zsys_handler_set(NULL);
+    zsys_set_logstream(stderr);
+    context = zsys_init();
+}
+
+void *proto_context(void) {
+    pthread_once(&context_once, context_init);
+    return context;
+}
+
+void *proto_socket_new(int type) {
+    void *ctx = proto_context();
+    if (!ctx) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    void *s = zmq_socket(ctx, type);
+    if (!s)
+        return NULL;
+    int zero = 0, one = 1;
+    zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero);
+    zmq_setsockopt(s, ZMQ_SNDHWM, &zero, sizeof zero);
+    zmq_setsockopt(s, ZMQ_RCVHWM, &zero, sizeof zero);
+    if (type == ZMQ_ROUTER)
+        zmq_setsockopt(s, ZMQ_ROUTER_MANDATORY, &one, sizeof one);
+    return s;
+}
+
+void proto_socket_close(void **socket_p) {
+    if (*socket_p)
+        zmq_close(*socket_p);
+    *socket_p = NULL;
+}
+
+bool proto_endpoint_is_local(const char *ep) {
+    if (!strncmp(ep, "inproc://", 9) || !strncmp(ep, "ipc://", 6))
+        return true;
+    if (strncmp(ep, "tcp://", 6) != 0)
+        return false;
+    const char *host = ep + 6;
+    return !strncmp(host, "127.", 4) || !strncmp(host, "localhost:", 10) ||
+           !strncmp(host, "[::1]:", 6) || !strncmp(host, "lo:", 3);
+}
+
+static int load_cert(const char *dir, const char *name, bool need_secret, zcert_t **cert, char *err,
+                     size_t err_len) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    char secret[4200];
+    snprintf(secret, sizeof secret, "%s_secret", path);
+    struct stat st;
+    if (stat(need_secret ? secret : path, &st) != 0) {
+        snprintf(err, err_len, "CURVE key %s is missing (create keys with `lca keys init`)",
+                 need_secret ? secret : path);
+        return -ENOENT;
+    }
+    *cert = zcert_load(path);
+    if (!*cert) {
+        snprintf(err, err_len, "CURVE key %s could not be read", path);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+int proto_curve_server(void *socket, const char *dir, char *err, size_t err_len) {
+    zcert_t *cert = NULL;
+    int rc = load_cert(dir, "broker.cert", true, &cert, err, err_len);
+    if (rc)
+        return rc;
+    int one = 1;
+    zmq_setsockopt(socket, ZMQ_CURVE_SERVER, &one, sizeof one);
+    zmq_setsockopt(socket, ZMQ_CURVE_SECRETKEY, zcert_secret_key(cert), 32);
+    zmq_setsockopt(socket, ZMQ_CURVE_PUBLICKEY, zcert_public_key(cert), 32);
+    zcert_destroy(&cert);
+    return 0;
+}
+
+int proto_curve_client(void *socket, const char *dir, char *err, size_t err_len) {
+    zcert_t *broker = NULL, *client = NULL;
+    int rc = load_cert(dir, "broker.cert", false, &broker, err, err_len);
+    if (rc == 0)
+        rc = load_cert(dir, "client.cert", true, &client, err, err_len);
+    if (rc == 0) {
+        zmq_setsockopt(socket, ZMQ_CURVE_SERVERKEY, zcert_public_key(broker), 32);
+        zmq_setsockopt(socket, ZMQ_CURVE_PUBLICKEY, zcert_public_key(client), 32);
+        zmq_setsockopt(socket, ZMQ_CURVE_SECRETKEY, zcert_secret_key(client), 32);
+    }
+    zcert_destroy(&broker);
+    zcert_destroy(&client);
+    return rc;
+}
+
+void *proto_curve_auth_start(const char *dir, char *err, size_t err_len) {
+    char allowed[4096];
+    snprintf(allowed, sizeof allowed, "%s/allowed", dir);
+    struct stat st;
+    if (stat(allowed, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        snprintf(err, err_len, "CURVE allow-list directory %s is missing", allowed);
+        return NULL;
+    }
+    proto_context();
+    zactor_t *auth = zactor_new(zauth, NULL);
+    if (!auth) {
+        snprintf(err, err_len, "cannot start the CURVE authenticator");
+        return NULL;
+    }
+    if (log_enabled(LOG_DEBUG)) {
+        zstr_send(auth, "VERBOSE");
+        zsock_wait(auth);
+    }
+    zstr_sendx(auth, "CURVE", allowed, NULL);
+    zsock_wait(auth);
+    return auth;
+}
+
+void proto_curve_auth_stop(void **auth_p) {
+    zactor_t *auth = *auth_p;
+    if (auth)
+        zactor_destroy(&auth);
+    *auth_p = NULL;
+}
+
+long proto_env_long(const char *name, long fallback, long min, long max) {
+    const char *v = getenv(name);
+    if (!v || !*v)
+        return fallback;
+    char *end;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    if (errno || *end || n < min || n > max) {
+        log_warn("ignoring %s=%s (expected an integer in %ld..%ld)", name, v, min, max);
+        return fallback;
+    }
+    return n;
+}
+
+int proto_heartbeat_ms(void) {
+    return (int)proto_env_long("LCA_HEARTBEAT_MS", 1000, 10, 60000);
+}
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_stop_signal(int sig) {
+    (void)sig;
+    stop_flag = 1;
+}
+
+void proto_stop_on_signals(void) {
+    struct sigaction sa = {0};
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+bool proto_stop_requested(void) {
+    return stop_flag != 0;
+}
+
+void proto_request_stop(void) {
+    stop_flag = 1;
+}

@@ -1,0 +1,69 @@
+/*
+ * ZeroMQ plumbing shared by broker, worker and client: the process-wide
+ * context, sockets with lca's options, CURVE keys, and the clock.
+ *
+ * Every socket comes from czmq's context (zsys_init) so that czmq's zauth
+ * guards it when CURVE is on.  Sockets are made with linger 0 (closing never
+ * blocks on unsent messages) and no high-water mark: a ROUTER at its mark
+ * drops messages silently, and a stream of tokens must never lose one, so
+ * memory is the limit instead.  Sockets are used by one thread each.
+ *
+ * CURVE key layout (what `lca keys` writes):
+ *   server dir:  broker.cert, broker.cert_secret, allowed/<name>.cert (public)
+ *   client dir:  broker.cert (public only), client.cert, client.cert_secret
+ */
+#ifndef LCA_SOCKET_H
+#define LCA_SOCKET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Milliseconds on a monotonic clock. */
+int64_t clock_ms(void);
+/* Microseconds on a monotonic clock. */
+int64_t clock_us(void);
+
+/* The process-wide ZeroMQ context (created on first use; czmq's signal
+ * handling is switched off: processes handle their own signals). */
+void *proto_context(void);
+
+/* A new socket of `type` with lca's options, or NULL (errno set). */
+void *proto_socket_new(int type);
+
+/* Closes a socket and nulls the pointer; accepts NULL. */
+void proto_socket_close(void **socket_p);
+
+/* True for endpoints that cannot be reached from another host
+ * (inproc, ipc, tcp on 127.0.0.0/8, ::1 or localhost). */
+bool proto_endpoint_is_local(const char *endpoint);
+
+/* Makes socket a CURVE server with the broker key of dir.
+ * Returns 0, or -errno with a message in err. */
+int proto_curve_server(void *socket, const char *dir, char *err, size_t err_len);
+
+/* Makes socket a CURVE client with the client key and broker public key of dir.
+ * Returns 0, or -errno with a message in err. */
+int proto_curve_client(void *socket, const char *dir, char *err, size_t err_len);
+
+/* Starts czmq's authenticator allowing the public certificates in
+ * <dir>/allowed.  Returns the actor (destroy with proto_curve_auth_stop) or
+ * NULL with a message in err. */
+void *proto_curve_auth_start(const char *dir, char *err, size_t err_len);
+void proto_curve_auth_stop(void **auth_p);
+
+/* Reads an integer setting: env var, else fallback; values outside
+ * [min, max] give fallback (and a warning). */
+long proto_env_long(const char *name, long fallback, long min, long max);
+
+/* The heartbeat interval every process agrees on: LCA_HEARTBEAT_MS, default 1000. */
+int proto_heartbeat_ms(void);
+
+/* Installs SIGINT/SIGTERM handlers that only set a flag (and ignores
+ * SIGPIPE); long loops poll proto_stop_requested() and wind down. */
+void proto_stop_on_signals(void);
+bool proto_stop_requested(void);
+/* Sets the flag as a signal would (tests, embedding programs). */
+void proto_request_stop(void);
+
+#endif
