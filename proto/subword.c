@@ -104,62 +104,56 @@ static size_t high_letter_len(const unsigned char *s, size_t n) {
 
 /* ---- splitting ---- */
 
-/* Class used for splitting: non-ASCII counts as lower case, other ASCII as a separator. */
-static int split_class(unsigned char c) {
-    int k = char_class[c];
-    if (k == CLASS_HIGH)
-        return CLASS_LOWER;
-    if (k == CLASS_OTHER)
-        return CLASS_SEP;
-    return k;
-}
+/* Classes used for splitting: non-ASCII counts as lower case, any ASCII byte
+ * that is not a letter or digit as a separator. */
+enum { SPLIT_SEP = 0, SPLIT_LOWER, SPLIT_UPPER, SPLIT_DIGIT };
+
+static const unsigned char split_class[256] = {
+    ['a' ... 'z'] = SPLIT_LOWER,
+    ['A' ... 'Z'] = SPLIT_UPPER,
+    ['0' ... '9'] = SPLIT_DIGIT,
+    [0x80 ... 0xff] = SPLIT_LOWER,
+};
 
 int subword_split(const char *ident, size_t len, size_t *offsets, size_t *lengths, size_t max) {
     if ((!ident && len) || !offsets || !lengths)
         return -EINVAL;
-    const unsigned char *s = (const unsigned char *)ident;
-    size_t count = 0, start = 0;
-    bool in_part = false;
     if (max == 0)
         return 0;
+    const unsigned char *s = (const unsigned char *)ident;
+    size_t count = 0, start = 0, end = 0;
+    bool in_part = false;
+    int prev = SPLIT_SEP; /* class of s[k-1] */
     for (size_t k = 0; k < len; k++) {
-        int cls = split_class(s[k]);
-        if (cls == CLASS_SEP) {
-            if (in_part) {
+        int cls = split_class[s[k]];
+        if (cls == SPLIT_SEP) {
+            /* a separator ends a part, except the last slot's, which absorbs the rest */
+            if (in_part && count < max - 1) {
                 offsets[count] = start, lengths[count] = k - start, count++;
                 in_part = false;
-                if (count == max)
-                    return (int)count;
             }
-            continue;
-        }
-        if (!in_part) {
+        } else if (!in_part) {
             start = k, in_part = true;
-            continue;
+        } else if (count < max - 1) {
+            bool boundary = false;
+            if (prev == SPLIT_LOWER && cls == SPLIT_UPPER)
+                boundary = true; /* camelCase */
+            else if ((prev == SPLIT_DIGIT) != (cls == SPLIT_DIGIT))
+                boundary = true; /* json2text, int64 */
+            else if (prev == SPLIT_UPPER && cls == SPLIT_UPPER && k + 1 < len &&
+                     split_class[s[k + 1]] == SPLIT_LOWER)
+                boundary = true; /* HTTPServer: the S starts a new word */
+            if (boundary) {
+                offsets[count] = start, lengths[count] = k - start, count++;
+                start = k;
+            }
         }
-        if (count == max - 1)
-            continue; /* the last slot absorbs the rest */
-        int prev = split_class(s[k - 1]);
-        bool boundary = false;
-        if (prev == CLASS_LOWER && cls == CLASS_UPPER)
-            boundary = true; /* camelCase */
-        else if ((prev == CLASS_DIGIT) != (cls == CLASS_DIGIT))
-            boundary = true; /* json2text, int64 */
-        else if (prev == CLASS_UPPER && cls == CLASS_UPPER && k + 1 < len &&
-                 split_class(s[k + 1]) == CLASS_LOWER)
-            boundary = true; /* HTTPServer: the S starts a new word */
-        if (boundary) {
-            offsets[count] = start, lengths[count] = k - start, count++;
-            start = k;
-        }
+        if (cls != SPLIT_SEP)
+            end = k + 1;
+        prev = cls;
     }
-    if (in_part) {
-        /* trim separators the absorbing last part may end with */
-        size_t end = len;
-        while (end > start && split_class(s[end - 1]) == CLASS_SEP)
-            end--;
+    if (in_part)
         offsets[count] = start, lengths[count] = end - start, count++;
-    }
     return (int)count;
 }
 

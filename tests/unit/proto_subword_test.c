@@ -56,6 +56,15 @@ TEST(split_limits) {
     REQUIRE(n == 3);
     CHECK_INT(off[2], ==, 6);
     CHECK_INT(len[2], ==, strlen("ThreeFourFive"));
+    /* the last slot takes separators and all, up to the last letter or digit */
+    const char *snake = "one_two_three__";
+    n = subword_split(snake, strlen(snake), off, len, 2);
+    REQUIRE(n == 2);
+    CHECK_INT(off[1], ==, 4);
+    CHECK_INT(len[1], ==, strlen("two_three"));
+    CHECK_INT(subword_split(snake, strlen(snake), off, len, 1), ==, 1);
+    CHECK_INT(off[0], ==, 0);
+    CHECK_INT(len[0], ==, strlen("one_two_three"));
     CHECK_INT(subword_split(id, strlen(id), off, len, 0), ==, 0);
     CHECK_INT(subword_split(NULL, 3, off, len, 3), ==, -EINVAL);
     CHECK_INT(subword_split(id, strlen(id), NULL, len, 3), ==, -EINVAL);
