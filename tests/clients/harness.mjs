@@ -27,8 +27,9 @@ export const FAKE_SCRIPT = path.resolve(here, '../fake-ollama/fake-ollama.mjs');
  * child exits or stays silent for `timeoutMs` before listening.
  */
 export async function startFake({ args = [], host = '127.0.0.1', timeoutMs = 10000, quiet = true } = {}) {
-    const argv = [FAKE_SCRIPT, '--host', host, '--port', '0', ...(quiet ? ['--quiet'] : []), ...args];
-    const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // The child exits when its stdin closes, so a test process that dies takes its fake along.
+    const argv = [FAKE_SCRIPT, '--host', host, '--port', '0', '--exit-with-stdin', ...(quiet ? ['--quiet'] : []), ...args];
+    const child = spawn(process.execPath, argv, { stdio: ['pipe', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (d) => {

@@ -10,7 +10,7 @@
 // fails (error status, cut connection, hang), and can read back every request
 // received and every time a client went away in the middle of a stream.
 //
-// Usage: node fake-ollama.mjs [--host 127.0.0.1] [--port 0] [--dim 768] [--quiet]
+// Usage: node fake-ollama.mjs [--host 127.0.0.1] [--port 0] [--dim 768] [--quiet] [--exit-with-stdin]
 // Prints exactly one line "listening <host>:<port>" on stdout once it listens;
 // everything else goes to stderr. No dependencies beyond Node's standard library.
 
@@ -21,7 +21,7 @@ import crypto from 'node:crypto';
 // Command line
 
 function parseArgs(argv) {
-    const opts = { host: '127.0.0.1', port: 0, dim: 768, quiet: false };
+    const opts = { host: '127.0.0.1', port: 0, dim: 768, quiet: false, exitWithStdin: false };
     for (let i = 0; i < argv.length; i++) {
         const arg = argv[i];
         const value = () => {
@@ -32,6 +32,7 @@ function parseArgs(argv) {
         else if (arg === '--port') opts.port = Number(value());
         else if (arg === '--dim') opts.dim = Number(value());
         else if (arg === '--quiet') opts.quiet = true;
+        else if (arg === '--exit-with-stdin') opts.exitWithStdin = true;
         else if (arg === '--help' || arg === '-h') usage(null);
         else usage(`unknown argument ${arg}`);
     }
@@ -43,7 +44,8 @@ function parseArgs(argv) {
 function usage(message) {
     if (message) process.stderr.write(`fake-ollama: ${message}\n`);
     process.stderr.write(
-        'usage: node fake-ollama.mjs [--host 127.0.0.1] [--port 0] [--dim 768] [--quiet]\n');
+        'usage: node fake-ollama.mjs [--host 127.0.0.1] [--port 0] [--dim 768] [--quiet] [--exit-with-stdin]\n' +
+        '  --exit-with-stdin  exit when standard input closes (a parent test process died)\n');
     process.exit(message ? 2 : 0);
 }
 
@@ -358,18 +360,20 @@ function dig(value, path) {
 
 // Decides the tokens of one inference reply: the next queued reply override,
 // else the script; echo modes derive the text from the request.
-function planReply(ctx, kind, body, prompt) {
+function planReply(ctx, kind, body, prompt, limits) {
     const script = scriptFor(ctx);
+    // Echoes read the request as the client sent it, before any OpenAI-to-Ollama conversion.
+    const received = ctx.received ?? body;
     let tokens = script.tokens;
-    if (script.echo_json) tokens = tokenize(JSON.stringify(body));
+    if (script.echo_json) tokens = tokenize(JSON.stringify(received));
     else if (script.echo_field) {
-        const v = dig(body, script.echo_field);
+        const v = dig(received, script.echo_field);
         tokens = tokenize(typeof v === 'string' ? v : JSON.stringify(v ?? null));
     } else if (script.echo_prompt) tokens = tokenize(prompt ?? '');
 
     let doneReason = 'stop';
     if (script.honour_options) {
-        const stops = body.__stop ?? [];
+        const stops = limits.stop;
         if (stops.length > 0) {
             const text = tokens.join('');
             let cut = -1;
@@ -389,13 +393,19 @@ function planReply(ctx, kind, body, prompt) {
                 tokens = kept;
             }
         }
-        const limit = body.__num_predict;
+        const limit = limits.numPredict;
         if (Number.isInteger(limit) && limit > 0 && tokens.length > limit) {
             tokens = tokens.slice(0, limit);
             doneReason = 'length';
         }
     }
     return { script, tokens, doneReason, kind };
+}
+
+// The options a model applies to its own output: stop strings and num_predict.
+function limitsOf(options) {
+    const o = options && typeof options === 'object' ? options : {};
+    return { stop: Array.isArray(o.stop) ? o.stop : [], numPredict: o.num_predict };
 }
 
 function countPromptTokens(text) {
@@ -582,13 +592,7 @@ async function handleGenerate(ctx, body, openai = null) {
         });
     }
 
-    const options = body.options ?? {};
-    const request = {
-        ...body,
-        __stop: Array.isArray(options.stop) ? options.stop : [],
-        __num_predict: options.num_predict,
-    };
-    const plan = planReply(ctx, 'generate', request, prompt);
+    const plan = planReply(ctx, 'generate', body, prompt, limitsOf(body.options));
     const promptTokens = countPromptTokens(prompt + (body.suffix ?? '') + (body.system ?? ''));
     const stream = openai ? openai.stream : body.stream !== false;
     const contextIds = () => (body.raw ? undefined : fakeContext(prompt + plan.tokens.join('')));
@@ -661,13 +665,7 @@ async function handleChat(ctx, body, openai = null) {
         });
     }
 
-    const options = body.options ?? {};
-    const request = {
-        ...body,
-        __stop: Array.isArray(options.stop) ? options.stop : [],
-        __num_predict: options.num_predict,
-    };
-    const plan = planReply(ctx, 'chat', request, lastUserContent(messages));
+    const plan = planReply(ctx, 'chat', body, lastUserContent(messages), limitsOf(body.options));
     const promptTokens = countPromptTokens(messages.map((m) => m.content ?? '').join('\n'));
     const stream = openai ? openai.stream : body.stream !== false;
 
@@ -1110,9 +1108,17 @@ async function handleControl(ctx, text) {
 function refuse(reopenAfterMs) {
     recordEvent('refuse', { reopen_after_ms: reopenAfterMs ?? null });
     log('refusing new connections');
-    server.close();
+    const reopen = Number.isFinite(reopenAfterMs);
+    // Without a reopen the fake has nothing left to do once its last
+    // connection ends, so it exits (tests start a new one).
+    server.close(() => {
+        if (!reopen) {
+            log('closed; exiting');
+            process.exit(0);
+        }
+    });
     server.closeIdleConnections?.();
-    if (Number.isFinite(reopenAfterMs)) {
+    if (reopen) {
         setTimeout(() => {
             server.listen(listenAddress.port, listenAddress.host, () => {
                 recordEvent('reopen', {});
@@ -1218,6 +1224,7 @@ function onRequest(req, res) {
             query: url.search, http_version: req.httpVersion, headers: req.headers,
             raw_headers: req.rawHeaders, body: parsed === undefined ? null : parsed, body_text: text,
         });
+        ctx.received = parsed ?? null;
         recordEvent('request', { request_id: ctx.id, method: req.method, path: url.pathname });
         log(`#${ctx.id} ${req.method} ${req.url}`);
         res.on('close', () => {
@@ -1256,6 +1263,12 @@ server.listen(cli.port, cli.host, () => {
     process.stdout.write(`listening ${cli.host}:${address.port}\n`);
     log(`listening on ${cli.host}:${address.port}`);
 });
+
+if (cli.exitWithStdin) {
+    process.stdin.on('end', () => process.exit(0));
+    process.stdin.on('error', () => process.exit(0));
+    process.stdin.resume();
+}
 
 for (const signal of ['SIGINT', 'SIGTERM']) {
     process.on(signal, () => {
