@@ -477,10 +477,17 @@ async function runStream(ctx, plan, { contentType, format, finish, errorLine }) 
 
 // Handles the fail modes that happen before any output for non-streaming
 // replies; returns true when the request is dealt with.
-async function failBeforeOutput(ctx, plan, sendError, model) {
+// A non-streaming reply that fails half way is, as in Ollama, a 500 with the error.
+async function failBeforeOutput(ctx, plan, sendError, model, stream = true) {
     const fail = plan.script.fail === null ? null : String(plan.script.fail);
-    if (fail === null || fail === 'error_mid') return false;
-    const { res, id } = ctx;
+    if (fail === null) return false;
+    const { res } = ctx;
+    if (fail === 'error_mid') {
+        if (stream) return false;
+        if (!(await waitForReply(ctx, plan))) return true;
+        sendError(res, 500, plan.script.error_message ?? 'an error was encountered while running the model: fake error');
+        return true;
+    }
     if (/^\d+$/.test(fail)) {
         const status = Number(fail);
         if (plan.script.first_token_delay_ms > 0) await sleep(plan.script.first_token_delay_ms);
@@ -583,6 +590,8 @@ async function handleGenerate(ctx, body, openai = null) {
         return sendError(res, 400, 'raw mode does not support template, system, or context');
     if (!model.capabilities.includes('completion'))
         return sendError(res, 400, `"${modelName}" does not support generate`);
+    if (thinkRequested(body) && !model.capabilities.includes('thinking'))
+        return sendError(res, 400, `"${modelName}" does not support thinking`);
     if ((body.suffix ?? '') !== '' && !model.capabilities.includes('insert'))
         return sendError(res, 400, `"${modelName}" does not support insert`);
     markLoaded(model);
@@ -597,7 +606,7 @@ async function handleGenerate(ctx, body, openai = null) {
     const stream = openai ? openai.stream : body.stream !== false;
     const contextIds = () => (body.raw ? undefined : fakeContext(prompt + plan.tokens.join('')));
 
-    if (await failBeforeOutput(ctx, plan, sendError, modelName)) return;
+    if (await failBeforeOutput(ctx, plan, sendError, modelName, stream)) return;
     if (openai) return openAICompletion(ctx, plan, openai, modelName, promptTokens);
 
     const finalObject = (response) => {
@@ -622,6 +631,10 @@ async function handleGenerate(ctx, body, openai = null) {
 const CHAT_FIELDS = {
     model: 'string', messages: 'array', stream: 'boolean', options: 'object', tools: 'array',
 };
+
+function thinkRequested(body) {
+    return body.think === true || (typeof body.think === 'string' && body.think !== '');
+}
 
 function lastUserContent(messages) {
     for (let i = messages.length - 1; i >= 0; i--) {
@@ -655,6 +668,8 @@ async function handleChat(ctx, body, openai = null) {
     }
     if (!model.capabilities.includes('completion'))
         return sendError(res, 400, `"${modelName}" does not support chat`);
+    if (thinkRequested(body) && !model.capabilities.includes('thinking'))
+        return sendError(res, 400, `"${modelName}" does not support thinking`);
     if (Array.isArray(body.tools) && body.tools.length > 0 && !model.capabilities.includes('tools'))
         return sendError(res, 400, `registry.ollama.ai/library/${model.name} does not support tools`);
     markLoaded(model);
@@ -669,7 +684,7 @@ async function handleChat(ctx, body, openai = null) {
     const promptTokens = countPromptTokens(messages.map((m) => m.content ?? '').join('\n'));
     const stream = openai ? openai.stream : body.stream !== false;
 
-    if (await failBeforeOutput(ctx, plan, sendError, modelName)) return;
+    if (await failBeforeOutput(ctx, plan, sendError, modelName, stream)) return;
     if (openai) return openAIChat(ctx, plan, openai, modelName, promptTokens);
 
     const finalObject = (content) => Object.assign({
@@ -754,7 +769,7 @@ async function handleEmbed(ctx, body, openai = null) {
     if (!model) return sendError(res, 404, `model '${modelName}' not found`);
     markLoaded(model);
     const plan = { script: scriptFor(ctx), tokens: [] };
-    if (await failBeforeOutput(ctx, plan, sendError, modelName)) return;
+    if (await failBeforeOutput(ctx, plan, sendError, modelName, false)) return;
     if (plan.script.fail !== null && await failWithoutOutput(ctx, plan, 'application/json; charset=utf-8')) return;
     if (!(await waitForReply(ctx, plan))) return;
 
@@ -779,7 +794,7 @@ async function handleEmbeddingsLegacy(ctx, body) {
     if (!model) return sendOllamaError(res, 404, `model "${body.model}" not found, try pulling it first`);
     markLoaded(model);
     const plan = { script: scriptFor(ctx), tokens: [] };
-    if (await failBeforeOutput(ctx, plan, sendOllamaError, body.model)) return;
+    if (await failBeforeOutput(ctx, plan, sendOllamaError, body.model, false)) return;
     if (plan.script.fail !== null && await failWithoutOutput(ctx, plan, 'application/json; charset=utf-8')) return;
     if (!(await waitForReply(ctx, plan))) return;
     const prompt = body.prompt ?? '';

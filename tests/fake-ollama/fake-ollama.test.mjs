@@ -121,6 +121,10 @@ test('fail "error_mid": lines, then {"error"} with status 200', async () => {
     assert.equal(res.status, 200);
     assert.deepEqual(lines(res.text), [lines(res.text)[0], { error: 'boom' }]);
     assert.equal(lines(res.text)[0].message.content, '1');
+    const whole = await exchange('/api/chat', {
+        body: { model: 'llama3.2', stream: false, messages: [{ role: 'user', content: 'mid' }] },
+    });
+    assert.deepEqual([whole.status, JSON.parse(whole.text)], [500, { error: 'boom' }], 'not streaming: a 500');
 });
 
 test('fail "<status>": error before output, Ollama and OpenAI shapes', async () => {
@@ -234,6 +238,8 @@ test('validation as Ollama does it', async () => {
         ['/api/generate', { model: 'qwen2.5-coder:7b', prompt: 7 }, 400,
             'json: cannot unmarshal number into Go struct field GenerateRequest.prompt of type string'],
         ['/api/embed', { model: 'nomic-embed-text', input: [1] }, 400, 'invalid input type'],
+        ['/api/chat', { model: 'llama3.2', think: true, messages: [{ role: 'user', content: 'x' }] }, 400,
+            '"llama3.2" does not support thinking'],
         ['/api/show', {}, 400, 'model is required'],
         ['/api/show', { model: 'nope' }, 404, "model 'nope' not found"],
     ];
