@@ -422,12 +422,52 @@ test('Ollama provider <=3.7.4, completion on /api/generate with Accept SSE strea
         assert.ok(spread >= pace * (COMPLETION_TOKENS.length - 1) * 0.5, `events arrived within ${spread.toFixed(0)} ms: buffered`);
     });
 
+// Every FIM template ProxyAI offers, sent the way the Ollama provider sends
+// code completions. The model must still get a prompt of that family: the
+// prefix and suffix intact and the template's closing token last (the
+// gateway may add repository context in front, nothing after).
+const FIM_TEMPLATES = [
+    ['OpenAI', (p, s) => `<|fim_prefix|> ${p} <|fim_suffix|>${s} <|fim_middle|>`, [], '<|fim_middle|>'],
+    ['CodeQwen2.5', qwenFim, QWEN25_STOPS, '<|fim_middle|>'],
+    ['CodeGemma', (p, s) => `<|fim_prefix|>${p}<|fim_suffix|>${s}<|fim_middle|>`,
+        ['<|file_separator|>', '<|fim_prefix|>', '<|fim_suffix|>', '<|fim_middle|>', '<eos>'], '<|fim_middle|>'],
+    ['CodeQwen1.5', (p, s) => `<fim_prefix>${p}<fim_suffix>${s}<fim_middle>`, ['<|endoftext|>'], '<fim_middle>'],
+    ['Stability', (p, s) => `<fim_prefix>${p}<fim_suffix>${s}<fim_middle>`, ['<|endoftext|>'], '<fim_middle>'],
+    ['StarCoder2', (p, s) => `<fim_prefix>${p} <fim_suffix> ${s}<fim_middle>`, ['<|endoftext|>'], '<fim_middle>'],
+    ['Code Llama', (p, s) => `<PRE> ${p} <SUF>${s} <MID>`, ['<EOT>'], '<MID>'],
+    ['DeepSeek Coder', (p, s) => `<\uff5cfim\u2581begin\uff5c>${p}<\uff5cfim\u2581hole\uff5c>${s}<\uff5cfim\u2581end\uff5c>`,
+        ['<|EOT|>'], '<\uff5cfim\u2581end\uff5c>'],
+    ['Codestral', (p, s) => `[SUFFIX]${s}[PREFIX]${p}[MIDDLE]`, ['</s>'], '[MIDDLE]'],
+];
+
+for (const [label, build, stops, closing] of FIM_TEMPLATES) {
+    test(`Ollama provider <=3.7.4, FIM template ${label}: reads response; the model gets a ${label} prompt`, async () => {
+        const m = await scriptFor('pa-fim', COMPLETION_TOKENS);
+        const prefix = `# ${m}\n${PREFIX}`;
+        const body = jacksonCompact({
+            model: MODELS.code, prompt: build(prefix, SUFFIX), stream: true,
+            options: { stop: ['\n\n', ...stops], num_predict: 128, temperature: dbl(0.4) }, raw: true,
+        });
+        const res = await send(`${t.lcaUrl}/api/generate`, { headers: OLLAMA_CLIENT_HEADERS('text/event-stream'), body });
+        assert.equal(collect(okhttpEventSource(res, { rewriteNdjson: true }), ollamaResponse), COMPLETION_TOKENS.join(''));
+        const [seen] = await t.fake.requests(m);
+        assert.ok(seen, 'the model was asked');
+        const prompt = seen.body.prompt;
+        assert.equal(typeof prompt, 'string');
+        assert.ok(prompt.includes(PREFIX) && prompt.includes(m), 'prefix intact');
+        assert.ok(prompt.includes(SUFFIX.trim()), 'suffix intact');
+        assert.ok(prompt.trimEnd().endsWith(closing), `ends with ${closing}`);
+        if (!t.viaGateway) assert.equal(seen.body_text, body);
+    });
+}
+
 // ---------------------------------------------------------------------------
 // ProxyAI "Ollama" provider, from 3.7.5 (Koog/Ktor)
 
 test('Ollama provider >=3.7.5, chat on /api/chat: NDJSON message.content', async () => {
     const m = await scriptFor('pa-ol2-chat', CHAT_TOKENS);
-    const headers = { 'Content-Type': 'application/json', Accept: 'application/json' };
+    // The optional API key of the Ollama provider travels as a bearer token.
+    const headers = { 'Content-Type': 'application/json', Accept: 'application/json', Authorization: 'Bearer ollama-key' };
     const body = JSON.stringify({
         model: MODELS.chat, messages: chatMessages(m), stream: true, options: { temperature: 0.1 },
     });
