@@ -147,42 +147,66 @@ void scan_kernel_f32_scalar(const float *rows, size_t n, size_t dim, const float
     }
 }
 
-void scan_kernel_i8_scalar(const int8_t *rows, size_t n, size_t dim, const int8_t *query,
-                           int32_t *dots) {
+void scan_kernel_i8_scalar(const int8_t *rows, size_t n, size_t dim, const int16_t *query,
+                           const float *scales, float query_scale, float *scores) {
     for (size_t r = 0; r < n; r++) {
         const int8_t *row = rows + r * dim;
         int32_t sum = 0;
         for (size_t i = 0; i < dim; i++)
             sum += (int32_t)row[i] * (int32_t)query[i];
-        dots[r] = sum;
+        scores[r] = (float)sum * scales[r] * query_scale;
     }
 }
 
 /* ---- quantisation ---- */
 
-int scan_quantize_row(const float *in, size_t dim, int8_t *out, float *scale) {
-    if (!in || !out || !scale || dim == 0)
-        return -EINVAL;
+/* max |in[i]| over a vector, or -1 when a value is not finite. */
+static float max_abs(const float *in, size_t dim) {
     float max = 0.0f;
     for (size_t i = 0; i < dim; i++) {
         if (!isfinite(in[i]))
-            return -EINVAL;
+            return -1.0f;
         float a = fabsf(in[i]);
         if (a > max)
             max = a;
     }
+    return max;
+}
+
+/* round(x * inverse), clamped to [-levels, levels]. */
+static inline long quantize_one(float x, float inverse, long levels) {
+    long q = lrintf(x * inverse);
+    return q > levels ? levels : q < -levels ? -levels : q;
+}
+
+int scan_quantize_row(const float *in, size_t dim, int8_t *out, float *scale) {
+    if (!in || !out || !scale || dim == 0)
+        return -EINVAL;
+    float max = max_abs(in, dim);
+    if (max < 0.0f)
+        return -EINVAL;
     if (max == 0.0f) {
         memset(out, 0, dim);
         *scale = 0.0f;
         return 0;
     }
     float inverse = 127.0f / max;
-    for (size_t i = 0; i < dim; i++) {
-        long q = lrintf(in[i] * inverse);
-        out[i] = (int8_t)(q > 127 ? 127 : q < -127 ? -127 : q);
-    }
+    for (size_t i = 0; i < dim; i++)
+        out[i] = (int8_t)quantize_one(in[i], inverse, 127);
     *scale = max / 127.0f;
     return 0;
+}
+
+/* The int8 scan's query: SCAN_QUERY_LEVELS levels, zero-padded to a
+ * multiple of 32 (the kernels' widest step).  The caller checked the
+ * values are finite. */
+static void quantize_query(const float *in, size_t dim, int16_t *out, float *scale) {
+    float max = max_abs(in, dim);
+    float inverse = max > 0.0f ? (float)SCAN_QUERY_LEVELS / max : 0.0f;
+    for (size_t i = 0; i < dim; i++)
+        out[i] = (int16_t)quantize_one(in[i], inverse, SCAN_QUERY_LEVELS);
+    memset(out + dim, 0, (dim % 32 ? 32 - dim % 32 : 0) * sizeof *out);
+    *scale = max / (float)SCAN_QUERY_LEVELS;
 }
 
 /* ---- bounded heap of hits: a min-heap whose root is the worst hit ---- */
@@ -244,27 +268,25 @@ typedef struct {
     const void *rows;    /* float or int8 matrix, row-major */
     const float *scales; /* int8 only: per-row scales */
     size_t dim;
-    const float *query_f32; /* float query */
-    const int8_t *query_i8; /* quantised query (int8 only) */
-    float query_scale;      /* its scale */
-    scan_kernel_f32_fn f32; /* exactly one of f32 / i8 is set */
-    scan_kernel_i8_fn i8;   /* */
-    size_t begin, end;      /* rows [begin, end) */
-    hit_heap_t heap;        /* this job's best hits */
+    const float *query_f32;   /* float query */
+    const int16_t *query_i16; /* quantised query, padded (int8 only) */
+    float query_scale;        /* its scale */
+    scan_kernel_f32_fn f32;   /* exactly one of f32 / i8 is set */
+    scan_kernel_i8_fn i8;     /* */
+    size_t begin, end;        /* rows [begin, end) */
+    hit_heap_t heap;          /* this job's best hits */
 } scan_job_t;
 
 static void *scan_job_run(void *arg) {
     scan_job_t *job = arg;
     float scores[SCAN_BLOCK];
-    int32_t dots[SCAN_BLOCK];
     for (size_t r = job->begin; r < job->end; r += SCAN_BLOCK) {
         size_t n = job->end - r < SCAN_BLOCK ? job->end - r : SCAN_BLOCK;
         if (job->f32) {
             job->f32((const float *)job->rows + r * job->dim, n, job->dim, job->query_f32, scores);
         } else {
-            job->i8((const int8_t *)job->rows + r * job->dim, n, job->dim, job->query_i8, dots);
-            for (size_t i = 0; i < n; i++)
-                scores[i] = (float)dots[i] * job->scales[r + i] * job->query_scale;
+            job->i8((const int8_t *)job->rows + r * job->dim, n, job->dim, job->query_i16,
+                    job->scales + r, job->query_scale, scores);
         }
         for (size_t i = 0; i < n; i++)
             heap_offer(&job->heap, (uint32_t)(r + i), scores[i]);
@@ -334,7 +356,7 @@ static long scan_run(const scan_job_t *proto, size_t nrows, size_t k, scan_hit_t
 
 /* Checks what both element types share; 1 means "nothing to do". */
 static int scan_check(const void *rows, size_t nrows, size_t dim, const float *query, size_t k,
-                      const scan_hit_t *out, scan_isa_t isa) {
+                      const void *out, scan_isa_t isa) {
     if (dim == 0 || dim % 16 != 0 || dim > SCAN_DIM_MAX || nrows > UINT32_MAX ||
         !scan_isa_supported(isa))
         return -EINVAL;
@@ -357,6 +379,19 @@ long scan_topk_f32(const float *rows, size_t nrows, size_t dim, const float *que
     return scan_run(&proto, nrows, k, out, threads);
 }
 
+int scan_score_rows_f32(const float *rows, size_t dim, const uint32_t *which, size_t n,
+                        const float *query, float *scores, scan_isa_t isa) {
+    int rc = scan_check(rows, n, dim, query, n, scores, isa);
+    if (rc != 0)
+        return rc < 0 ? rc : 0;
+    if (!which)
+        return -EINVAL;
+    scan_kernel_f32_fn kernel = kernel_f32_for(isa);
+    for (size_t i = 0; i < n; i++)
+        kernel(rows + (size_t)which[i] * dim, 1, dim, query, &scores[i]);
+    return 0;
+}
+
 long scan_topk_i8(const int8_t *rows, const float *scales, size_t nrows, size_t dim,
                   const float *query, size_t k, scan_hit_t *out, int threads, scan_isa_t isa) {
     int rc = scan_check(rows, nrows, dim, query, k, out, isa);
@@ -364,15 +399,13 @@ long scan_topk_i8(const int8_t *rows, const float *scales, size_t nrows, size_t 
         return rc < 0 ? rc : 0;
     if (!scales)
         return -EINVAL;
-    _Alignas(SCAN_ALIGN) int8_t quantized[SCAN_DIM_MAX];
+    _Alignas(SCAN_ALIGN) int16_t quantized[SCAN_DIM_MAX + 32];
     float query_scale;
-    rc = scan_quantize_row(query, dim, quantized, &query_scale);
-    if (rc < 0)
-        return rc;
+    quantize_query(query, dim, quantized, &query_scale);
     scan_job_t proto = {.rows = rows,
                         .scales = scales,
                         .dim = dim,
-                        .query_i8 = quantized,
+                        .query_i16 = quantized,
                         .query_scale = query_scale,
                         .i8 = kernel_i8_for(isa)};
     return scan_run(&proto, nrows, k, out, threads);

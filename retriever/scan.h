@@ -10,8 +10,10 @@
  * Two element types:
  *   - float32 rows, scored with a float32 query;
  *   - int8 rows with one float scale per row (row ~= scale * q), scored
- *     against the query quantised the same way; the integer dot product is
- *     exact and the score is dot * row_scale * query_scale.
+ *     against the query quantised to 13-bit integers (+-4095, one scale):
+ *     16 times finer than int8, which removes most of the query's share of
+ *     the error for the same work per byte.  The integer dot product is
+ *     exact and the score is (float)dot * row_scale * query_scale.
  *
  * Kernels: scalar (everywhere), AVX2+FMA, AVX-512 (F+BW+VL) and AVX-512 with
  * VNNI on x86-64, chosen at run time, and NEON on arm64.  The default build
@@ -24,8 +26,9 @@
  *     i goes to sum i % 16) which are then added in one fixed tree
  *     (j + j+8, then j + j+4, j + j+2, j + j+1).  That is why dim must be a
  *     multiple of 16.  Same scores mean the same hits in the same order.
- *   - int8 dot products are exact 32-bit integers (dim <= 4096 keeps
- *     |sum| < 2^31), so int8 scores are bit-identical across kernels too.
+ *   - int8 dot products are exact 32-bit integers (dim <= 4096, |row| <= 128
+ *     and |query| <= 4095 keep |sum| < 2^31), so int8 scores are
+ *     bit-identical across kernels too.
  *   - hits are sorted by score descending, then row ascending; the result
  *     does not depend on the kernel or on the number of threads.
  *   - a row whose score is NaN (a NaN or an infinity in the row) is never
@@ -46,6 +49,8 @@
 
 #define SCAN_DIM_MAX 4096
 #define SCAN_ALIGN 64
+/* The int8 scan's query is quantised to integers in [-4095, 4095]. */
+#define SCAN_QUERY_LEVELS 4095
 
 typedef enum {
     SCAN_ISA_SCALAR,
@@ -92,48 +97,61 @@ long scan_topk_f32(const float *rows, size_t nrows, size_t dim, const float *que
 int scan_quantize_row(const float *in, size_t dim, int8_t *out, float *scale);
 
 /* Like scan_topk_f32 over int8 rows: row r's score is
- * dot(rows[r], q) * scales[r] * query_scale, where q and query_scale come
- * from scan_quantize_row(query).  Rows may hold any int8 value, but only
- * rows made by scan_quantize_row ([-127, 127]) approximate float scores.
+ * (float)dot(rows[r], q) * scales[r] * query_scale, where q = round(query /
+ * query_scale) with query_scale = max|query| / 4095.  Rows may hold any int8
+ * value, but only rows made by scan_quantize_row approximate float scores.
  * Same rules and errors as scan_topk_f32; `scales` has nrows entries. */
 long scan_topk_i8(const int8_t *rows, const float *scales, size_t nrows, size_t dim,
                   const float *query, size_t k, scan_hit_t *out, int threads, scan_isa_t isa);
+
+/* Scores the rows listed in `which` (n row numbers of a matrix laid out as
+ * for scan_topk_f32) with the same kernel, hence the same bits, as
+ * scan_topk_f32 would: scores[i] = dot(rows[which[i]], query).  For
+ * re-scoring a few candidates found another way.  The caller guarantees
+ * each which[i] is a row of the matrix.  Returns 0, or -EINVAL as
+ * scan_topk_f32 would for dim, alignment, query or isa. */
+int scan_score_rows_f32(const float *rows, size_t dim, const uint32_t *which, size_t n,
+                        const float *query, float *scores, scan_isa_t isa);
 
 /*
  * Kernel backend interface.  Only scan.c and the per-ISA kernel files use
  * what follows; other modules call the functions above.
  *
  * A kernel scores `n` consecutive rows of `dim` elements (dim a multiple of
- * 16, rows not necessarily aligned) against one query and writes one result
- * per row.  f32: the float score, computed in the canonical order described
- * at the top of this file.  i8: the exact integer dot product.
+ * 16, rows not necessarily aligned) against one query and writes one score
+ * per row.  f32: computed in the canonical order described at the top of
+ * this file.  i8: scores[r] = (float)dot * scales[r] * query_scale, where
+ * dot is the exact integer dot product of the int8 row and the int16 query
+ * (values within +-SCAN_QUERY_LEVELS, 64-byte aligned, zero-padded to a
+ * multiple of 32), and the two products are rounded in that order (no
+ * fused multiply-add).
  */
 typedef void (*scan_kernel_f32_fn)(const float *rows, size_t n, size_t dim, const float *query,
                                    float *scores);
-typedef void (*scan_kernel_i8_fn)(const int8_t *rows, size_t n, size_t dim, const int8_t *query,
-                                  int32_t *dots);
+typedef void (*scan_kernel_i8_fn)(const int8_t *rows, size_t n, size_t dim, const int16_t *query,
+                                  const float *scales, float query_scale, float *scores);
 
 void scan_kernel_f32_scalar(const float *rows, size_t n, size_t dim, const float *query,
                             float *scores);
-void scan_kernel_i8_scalar(const int8_t *rows, size_t n, size_t dim, const int8_t *query,
-                           int32_t *dots);
+void scan_kernel_i8_scalar(const int8_t *rows, size_t n, size_t dim, const int16_t *query,
+                           const float *scales, float query_scale, float *scores);
 #if defined(__x86_64__)
 void scan_kernel_f32_avx2(const float *rows, size_t n, size_t dim, const float *query,
                           float *scores);
-void scan_kernel_i8_avx2(const int8_t *rows, size_t n, size_t dim, const int8_t *query,
-                         int32_t *dots);
+void scan_kernel_i8_avx2(const int8_t *rows, size_t n, size_t dim, const int16_t *query,
+                         const float *scales, float query_scale, float *scores);
 void scan_kernel_f32_avx512(const float *rows, size_t n, size_t dim, const float *query,
                             float *scores);
-void scan_kernel_i8_avx512(const int8_t *rows, size_t n, size_t dim, const int8_t *query,
-                           int32_t *dots);
-void scan_kernel_i8_avx512_vnni(const int8_t *rows, size_t n, size_t dim, const int8_t *query,
-                                int32_t *dots);
+void scan_kernel_i8_avx512(const int8_t *rows, size_t n, size_t dim, const int16_t *query,
+                           const float *scales, float query_scale, float *scores);
+void scan_kernel_i8_avx512_vnni(const int8_t *rows, size_t n, size_t dim, const int16_t *query,
+                                const float *scales, float query_scale, float *scores);
 #endif
 #if defined(__aarch64__)
 void scan_kernel_f32_neon(const float *rows, size_t n, size_t dim, const float *query,
                           float *scores);
-void scan_kernel_i8_neon(const int8_t *rows, size_t n, size_t dim, const int8_t *query,
-                         int32_t *dots);
+void scan_kernel_i8_neon(const int8_t *rows, size_t n, size_t dim, const int16_t *query,
+                         const float *scales, float query_scale, float *scores);
 #endif
 
 #endif

@@ -11,8 +11,11 @@
  * eight independent FMA chains hide the FMA latency and each query load
  * serves four rows.
  *
- * int8: bytes are sign-extended to 16 bits and multiplied with vpmaddwd,
- * which adds pairs into 32-bit lanes exactly (no saturation, any int8).
+ * int8: row bytes are sign-extended to 16 bits and multiplied with the
+ * 16-bit query by vpmaddwd, which adds pairs into 32-bit lanes exactly
+ * (|128 * 4095 * 2| is far from overflow).  Four rows' sums are reduced
+ * together and turned into scores with one conversion and two multiplies,
+ * rounded exactly as the scalar kernel rounds them.
  */
 #if defined(__x86_64__)
 
@@ -65,11 +68,17 @@ AVX2 void scan_kernel_f32_avx2(const float *rows, size_t n, size_t dim, const fl
     }
 }
 
-static inline AVX2 int32_t reduce_i32(__m256i v) {
-    __m128i x = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-    x = _mm_add_epi32(x, _mm_shuffle_epi32(x, _MM_SHUFFLE(1, 0, 3, 2)));
-    x = _mm_add_epi32(x, _mm_shuffle_epi32(x, _MM_SHUFFLE(2, 3, 0, 1)));
-    return _mm_cvtsi128_si32(x);
+/* The four horizontal sums of a, b, c, d, as one vector [a, b, c, d]. */
+static inline AVX2 __m128i reduce4_i32(__m256i a, __m256i b, __m256i c, __m256i d) {
+    __m256i abcd = _mm256_hadd_epi32(_mm256_hadd_epi32(a, b), _mm256_hadd_epi32(c, d));
+    return _mm_add_epi32(_mm256_castsi256_si128(abcd), _mm256_extracti128_si256(abcd, 1));
+}
+
+/* scores[0..3] = (float)dots * scales[0..3] * query_scale, rounded as the scalar kernel does. */
+static inline AVX2 void score4(__m128i dots, const float *scales, float query_scale,
+                               float *scores) {
+    __m128 s = _mm_mul_ps(_mm_cvtepi32_ps(dots), _mm_loadu_ps(scales));
+    _mm_storeu_ps(scores, _mm_mul_ps(s, _mm_set1_ps(query_scale)));
 }
 
 /* 16 bytes at p, sign-extended to 16 x int16. */
@@ -77,13 +86,8 @@ static inline AVX2 __m256i load_i8_as_i16(const int8_t *p) {
     return _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)p));
 }
 
-AVX2 void scan_kernel_i8_avx2(const int8_t *rows, size_t n, size_t dim, const int8_t *query,
-                              int32_t *dots) {
-    /* The query widened once per call: dim <= SCAN_DIM_MAX. */
-    _Alignas(32) int16_t q16[SCAN_DIM_MAX];
-    for (size_t i = 0; i < dim; i += 16)
-        _mm256_store_si256((__m256i *)(q16 + i), load_i8_as_i16(query + i));
-
+AVX2 void scan_kernel_i8_avx2(const int8_t *rows, size_t n, size_t dim, const int16_t *q16,
+                              const float *scales, float query_scale, float *scores) {
     size_t r = 0;
     for (; r + 4 <= n; r += 4) {
         const int8_t *a = rows + r * dim, *b = a + dim, *c = b + dim, *d = c + dim;
@@ -95,10 +99,7 @@ AVX2 void scan_kernel_i8_avx2(const int8_t *rows, size_t n, size_t dim, const in
             sc = _mm256_add_epi32(sc, _mm256_madd_epi16(load_i8_as_i16(c + i), q));
             sd = _mm256_add_epi32(sd, _mm256_madd_epi16(load_i8_as_i16(d + i), q));
         }
-        dots[r] = reduce_i32(sa);
-        dots[r + 1] = reduce_i32(sb);
-        dots[r + 2] = reduce_i32(sc);
-        dots[r + 3] = reduce_i32(sd);
+        score4(reduce4_i32(sa, sb, sc, sd), scales + r, query_scale, scores + r);
     }
     for (; r < n; r++) {
         const int8_t *a = rows + r * dim;
@@ -107,7 +108,9 @@ AVX2 void scan_kernel_i8_avx2(const int8_t *rows, size_t n, size_t dim, const in
             sa = _mm256_add_epi32(sa,
                                   _mm256_madd_epi16(load_i8_as_i16(a + i),
                                                     _mm256_load_si256((const __m256i *)(q16 + i))));
-        dots[r] = reduce_i32(sa);
+        int32_t dot = _mm_cvtsi128_si32(reduce4_i32(
+            sa, _mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256()));
+        scores[r] = (float)dot * scales[r] * query_scale;
     }
 }
 

@@ -10,17 +10,14 @@
  * Four rows go together: independent FMA chains, one query load per four
  * rows.
  *
- * int8 (AVX-512 BW): 32 bytes at a time sign-extended to 16 bits and
- * multiplied with vpmaddwd; exact for any int8.
- *
- * int8 (VNNI): vpdpbusd multiplies unsigned by signed bytes and adds groups
- * of four into 32-bit lanes, 64 products per instruction.  The row is made
- * unsigned by flipping its sign bit (r ^ 0x80 == r + 128 as a uint8), so the
- * instruction yields sum((r + 128) * q) = dot + 128 * sum(q); the second term
- * is computed once per call and subtracted.  No intermediate saturates
- * (vpdpbusd without "s" wraps, and |values| stay below 2^31 for dim <= 4096),
- * so the result is exact.  A dim that is not a multiple of 64 ends with a
- * masked load, which reads nothing past the row.
+ * int8: row bytes are widened to 16 bits (32 per step) and multiplied with
+ * the 16-bit query, pairs added into 32-bit lanes: vpmaddwd + vpaddd with
+ * AVX-512 BW, one vpdpwssd with VNNI.  Both are exact (|128 * 4095 * 2| per
+ * pair, and the sum stays below 2^31 for dim <= 4096).  A dim with
+ * dim % 32 == 16 ends with a 16-byte step against the query's zero padding.
+ * Four rows' accumulators are reduced together and turned into scores with
+ * one vector conversion and two multiplies, rounded exactly as the scalar
+ * kernel rounds them.
  */
 #if defined(__x86_64__)
 
@@ -69,111 +66,84 @@ AVX512 void scan_kernel_f32_avx512(const float *rows, size_t n, size_t dim, cons
     }
 }
 
-/* ---- int8 with AVX-512 BW ---- */
+/* ---- int8: shared tails ---- */
 
-/* The sum of the dot products of 32 bytes at p with the widened query q. */
-static inline AVX512 __m512i madd32(const int8_t *p, __m512i q) {
-    return _mm512_madd_epi16(_mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)p)), q);
+/* The four horizontal sums of a, b, c, d, as one vector [a, b, c, d]. */
+static inline AVX512 __m128i reduce4_i32(__m512i a, __m512i b, __m512i c, __m512i d) {
+#define HALVES(v) _mm256_add_epi32(_mm512_castsi512_si256(v), _mm512_extracti64x4_epi64(v, 1))
+    __m256i abcd = _mm256_hadd_epi32(_mm256_hadd_epi32(HALVES(a), HALVES(b)),
+                                     _mm256_hadd_epi32(HALVES(c), HALVES(d)));
+#undef HALVES
+    return _mm_add_epi32(_mm256_castsi256_si128(abcd), _mm256_extracti128_si256(abcd, 1));
 }
 
-static inline AVX512 __m256i madd16(const int8_t *p, __m256i q) {
-    return _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)p)), q);
+/* scores[0..3] = (float)dots * scales[0..3] * query_scale, rounded as the scalar kernel does. */
+static inline AVX512 void score4(__m128i dots, const float *scales, float query_scale,
+                                 float *scores) {
+    __m128 s = _mm_mul_ps(_mm_cvtepi32_ps(dots), _mm_loadu_ps(scales));
+    _mm_storeu_ps(scores, _mm_mul_ps(s, _mm_set1_ps(query_scale)));
 }
 
-/* Sum of one row: 32-byte steps, then a 16-byte tail when dim % 32 == 16. */
-static inline AVX512 int32_t row_dot_bw(const int8_t *a, size_t dim, const int16_t *q16) {
-    __m512i s = _mm512_setzero_si512();
-    size_t i = 0;
-    for (; i + 32 <= dim; i += 32)
-        s = _mm512_add_epi32(s, madd32(a + i, _mm512_load_si512(q16 + i)));
-    int32_t sum = _mm512_reduce_add_epi32(s);
-    if (i < dim) {
-        __m256i t = madd16(a + i, _mm256_load_si256((const __m256i *)(q16 + i)));
-        sum += _mm512_reduce_add_epi32(_mm512_zextsi256_si512(t));
+/* ---- int8 ---- */
+
+/* One int8 kernel body for both instruction sets: ACC(acc, rows16, q)
+ * adds the pairwise products of two int16 vectors into acc's 32-bit lanes.
+ * 32 row bytes per step, widened to int16; a dim with dim % 32 == 16 ends
+ * with a 16-byte step against the query's zero padding. */
+#define I8_KERNEL(NAME, TARGET, ACC)                                                               \
+    TARGET void NAME(const int8_t *rows, size_t n, size_t dim, const int16_t *q16,                 \
+                     const float *scales, float query_scale, float *scores) {                      \
+        size_t full = dim & ~(size_t)31;                                                           \
+        __m512i q_tail = full < dim ? _mm512_load_si512(q16 + full) : _mm512_setzero_si512();      \
+        size_t r = 0;                                                                              \
+        for (; r + 4 <= n; r += 4) {                                                               \
+            const int8_t *a = rows + r * dim, *b = a + dim, *c = b + dim, *d = c + dim;            \
+            __m512i sa = _mm512_setzero_si512(), sb = sa, sc = sa, sd = sa;                        \
+            for (size_t i = 0; i < full; i += 32) {                                                \
+                __m512i q = _mm512_load_si512(q16 + i);                                            \
+                sa = ACC(sa, widen32(a + i), q);                                                   \
+                sb = ACC(sb, widen32(b + i), q);                                                   \
+                sc = ACC(sc, widen32(c + i), q);                                                   \
+                sd = ACC(sd, widen32(d + i), q);                                                   \
+            }                                                                                      \
+            if (full < dim) {                                                                      \
+                sa = ACC(sa, widen16(a + full), q_tail);                                           \
+                sb = ACC(sb, widen16(b + full), q_tail);                                           \
+                sc = ACC(sc, widen16(c + full), q_tail);                                           \
+                sd = ACC(sd, widen16(d + full), q_tail);                                           \
+            }                                                                                      \
+            score4(reduce4_i32(sa, sb, sc, sd), scales + r, query_scale, scores + r);              \
+        }                                                                                          \
+        for (; r < n; r++) {                                                                       \
+            const int8_t *a = rows + r * dim;                                                      \
+            __m512i sa = _mm512_setzero_si512();                                                   \
+            for (size_t i = 0; i < full; i += 32)                                                  \
+                sa = ACC(sa, widen32(a + i), _mm512_load_si512(q16 + i));                          \
+            if (full < dim)                                                                        \
+                sa = ACC(sa, widen16(a + full), q_tail);                                           \
+            scores[r] = (float)_mm512_reduce_add_epi32(sa) * scales[r] * query_scale;              \
+        }                                                                                          \
     }
-    return sum;
+
+/* 32 bytes at p as 32 x int16. */
+static inline AVX512 __m512i widen32(const int8_t *p) {
+    return _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)p));
 }
 
-AVX512 void scan_kernel_i8_avx512(const int8_t *rows, size_t n, size_t dim, const int8_t *query,
-                                  int32_t *dots) {
-    _Alignas(64) int16_t q16[SCAN_DIM_MAX];
-    for (size_t i = 0; i < dim; i += 16)
-        _mm256_store_si256((__m256i *)(q16 + i),
-                           _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(query + i))));
-
-    size_t full = dim & ~(size_t)31;
-    size_t r = 0;
-    for (; r + 4 <= n && full == dim; r += 4) {
-        const int8_t *a = rows + r * dim, *b = a + dim, *c = b + dim, *d = c + dim;
-        __m512i sa = _mm512_setzero_si512(), sb = sa, sc = sa, sd = sa;
-        for (size_t i = 0; i < dim; i += 32) {
-            __m512i q = _mm512_load_si512(q16 + i);
-            sa = _mm512_add_epi32(sa, madd32(a + i, q));
-            sb = _mm512_add_epi32(sb, madd32(b + i, q));
-            sc = _mm512_add_epi32(sc, madd32(c + i, q));
-            sd = _mm512_add_epi32(sd, madd32(d + i, q));
-        }
-        dots[r] = _mm512_reduce_add_epi32(sa);
-        dots[r + 1] = _mm512_reduce_add_epi32(sb);
-        dots[r + 2] = _mm512_reduce_add_epi32(sc);
-        dots[r + 3] = _mm512_reduce_add_epi32(sd);
-    }
-    for (; r < n; r++)
-        dots[r] = row_dot_bw(rows + r * dim, dim, q16);
+/* 16 bytes at p as 16 x int16, upper half zero. */
+static inline AVX512 __m512i widen16(const int8_t *p) {
+    return _mm512_zextsi256_si512(_mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)p)));
 }
 
-/* ---- int8 with AVX-512 VNNI ---- */
-
-static inline AVX512_VNNI __m512i dp64(__m512i acc, __m512i row, __m512i q) {
-    const __m512i bias = _mm512_set1_epi8((char)0x80);
-    return _mm512_dpbusd_epi32(acc, _mm512_xor_si512(row, bias), q);
+static inline AVX512 __m512i acc_madd(__m512i acc, __m512i x, __m512i q) {
+    return _mm512_add_epi32(acc, _mm512_madd_epi16(x, q));
 }
 
-AVX512_VNNI void scan_kernel_i8_avx512_vnni(const int8_t *rows, size_t n, size_t dim,
-                                            const int8_t *query, int32_t *dots) {
-    int32_t query_sum = 0;
-    for (size_t i = 0; i < dim; i++)
-        query_sum += query[i];
-    const int32_t bias = 128 * query_sum;
-
-    size_t full = dim & ~(size_t)63;
-    /* dim - full is 0, 16, 32 or 48: the tail's byte mask. */
-    __mmask64 tail = full == dim ? 0 : (((__mmask64)1 << (dim - full)) - 1);
-    __m512i q_tail = _mm512_maskz_loadu_epi8(tail, query + full);
-
-    size_t r = 0;
-    for (; r + 4 <= n; r += 4) {
-        const int8_t *a = rows + r * dim, *b = a + dim, *c = b + dim, *d = c + dim;
-        __m512i sa = _mm512_setzero_si512(), sb = sa, sc = sa, sd = sa;
-        for (size_t i = 0; i < full; i += 64) {
-            __m512i q = _mm512_loadu_si512(query + i);
-            sa = dp64(sa, _mm512_loadu_si512(a + i), q);
-            sb = dp64(sb, _mm512_loadu_si512(b + i), q);
-            sc = dp64(sc, _mm512_loadu_si512(c + i), q);
-            sd = dp64(sd, _mm512_loadu_si512(d + i), q);
-        }
-        if (tail) {
-            /* Masked-off row bytes read as 0, become 128 after the flip, and
-             * meet a 0 in q_tail: they add nothing. */
-            sa = dp64(sa, _mm512_maskz_loadu_epi8(tail, a + full), q_tail);
-            sb = dp64(sb, _mm512_maskz_loadu_epi8(tail, b + full), q_tail);
-            sc = dp64(sc, _mm512_maskz_loadu_epi8(tail, c + full), q_tail);
-            sd = dp64(sd, _mm512_maskz_loadu_epi8(tail, d + full), q_tail);
-        }
-        dots[r] = _mm512_reduce_add_epi32(sa) - bias;
-        dots[r + 1] = _mm512_reduce_add_epi32(sb) - bias;
-        dots[r + 2] = _mm512_reduce_add_epi32(sc) - bias;
-        dots[r + 3] = _mm512_reduce_add_epi32(sd) - bias;
-    }
-    for (; r < n; r++) {
-        const int8_t *a = rows + r * dim;
-        __m512i sa = _mm512_setzero_si512();
-        for (size_t i = 0; i < full; i += 64)
-            sa = dp64(sa, _mm512_loadu_si512(a + i), _mm512_loadu_si512(query + i));
-        if (tail)
-            sa = dp64(sa, _mm512_maskz_loadu_epi8(tail, a + full), q_tail);
-        dots[r] = _mm512_reduce_add_epi32(sa) - bias;
-    }
+static inline AVX512_VNNI __m512i acc_vnni(__m512i acc, __m512i x, __m512i q) {
+    return _mm512_dpwssd_epi32(acc, x, q); /* madd and add in one, exact */
 }
+
+I8_KERNEL(scan_kernel_i8_avx512, AVX512, acc_madd)
+I8_KERNEL(scan_kernel_i8_avx512_vnni, AVX512_VNNI, acc_vnni)
 
 #endif

@@ -10,9 +10,11 @@
  * j + j+1 within the last register.  Four rows go together for sixteen
  * independent FMA chains.
  *
- * int8: with the dot-product extension (sdot, e.g. Apple M1, built with
- * +dotprod) sixteen products per instruction; otherwise vmull_s8 to 16 bits
- * and pairwise accumulate to 32 bits.  Both are exact for any int8.
+ * int8: row bytes are widened to 16 bits (vmovl) and multiplied with the
+ * 16-bit query into 32-bit lanes (vmlal_s16); exact for any int8 row and
+ * query within +-4095.  (The sdot instruction takes int8 on both sides, so
+ * it does not apply to the finer query.)  Four rows' sums are combined with
+ * pairwise adds and turned into scores with the scalar kernel's roundings.
  */
 #if defined(__aarch64__)
 
@@ -64,40 +66,39 @@ void scan_kernel_f32_neon(const float *rows, size_t n, size_t dim, const float *
     }
 }
 
-/* Adds the 16 products of a[0..15] and q into the four lanes of acc. */
-static inline int32x4_t dot16(int32x4_t acc, int8x16_t a, int8x16_t q) {
-#if defined(__ARM_FEATURE_DOTPROD)
-    return vdotq_s32(acc, a, q);
-#else
-    acc = vpadalq_s16(acc, vmull_s8(vget_low_s8(a), vget_low_s8(q)));
-    return vpadalq_s16(acc, vmull_high_s8(a, q));
-#endif
+/* Adds the 16 products of a[0..15] and q[0..15] into the four lanes of acc. */
+static inline int32x4_t dot16(int32x4_t acc, int8x16_t a, const int16_t *q) {
+    int16x8_t lo = vmovl_s8(vget_low_s8(a)), hi = vmovl_high_s8(a);
+    int16x8_t q0 = vld1q_s16(q), q1 = vld1q_s16(q + 8);
+    acc = vmlal_s16(acc, vget_low_s16(lo), vget_low_s16(q0));
+    acc = vmlal_high_s16(acc, lo, q0);
+    acc = vmlal_s16(acc, vget_low_s16(hi), vget_low_s16(q1));
+    return vmlal_high_s16(acc, hi, q1);
 }
 
-void scan_kernel_i8_neon(const int8_t *rows, size_t n, size_t dim, const int8_t *query,
-                         int32_t *dots) {
+void scan_kernel_i8_neon(const int8_t *rows, size_t n, size_t dim, const int16_t *query,
+                         const float *scales, float query_scale, float *scores) {
     size_t r = 0;
     for (; r + 4 <= n; r += 4) {
         const int8_t *a = rows + r * dim, *b = a + dim, *c = b + dim, *d = c + dim;
         int32x4_t sa = vdupq_n_s32(0), sb = sa, sc = sa, sd = sa;
         for (size_t i = 0; i < dim; i += 16) {
-            int8x16_t q = vld1q_s8(query + i);
-            sa = dot16(sa, vld1q_s8(a + i), q);
-            sb = dot16(sb, vld1q_s8(b + i), q);
-            sc = dot16(sc, vld1q_s8(c + i), q);
-            sd = dot16(sd, vld1q_s8(d + i), q);
+            sa = dot16(sa, vld1q_s8(a + i), query + i);
+            sb = dot16(sb, vld1q_s8(b + i), query + i);
+            sc = dot16(sc, vld1q_s8(c + i), query + i);
+            sd = dot16(sd, vld1q_s8(d + i), query + i);
         }
-        dots[r] = vaddvq_s32(sa);
-        dots[r + 1] = vaddvq_s32(sb);
-        dots[r + 2] = vaddvq_s32(sc);
-        dots[r + 3] = vaddvq_s32(sd);
+        /* Pairwise adds leave [a, b, c, d]; then the scalar kernel's roundings. */
+        int32x4_t dots = vpaddq_s32(vpaddq_s32(sa, sb), vpaddq_s32(sc, sd));
+        float32x4_t s = vmulq_f32(vcvtq_f32_s32(dots), vld1q_f32(scales + r));
+        vst1q_f32(scores + r, vmulq_n_f32(s, query_scale));
     }
     for (; r < n; r++) {
         const int8_t *a = rows + r * dim;
         int32x4_t sa = vdupq_n_s32(0);
         for (size_t i = 0; i < dim; i += 16)
-            sa = dot16(sa, vld1q_s8(a + i), vld1q_s8(query + i));
-        dots[r] = vaddvq_s32(sa);
+            sa = dot16(sa, vld1q_s8(a + i), query + i);
+        scores[r] = (float)vaddvq_s32(sa) * scales[r] * query_scale;
     }
 }
 

@@ -242,24 +242,30 @@ static long search_i8(const vectors_t *self, const float *query, size_t k, int t
                       scan_hit_t *hits) {
     size_t want = k > self->count / VECTORS_RERANK ? self->count : k * VECTORS_RERANK;
     scan_hit_t *candidates = malloc(want * sizeof *candidates);
-    if (!candidates)
-        return -ENOMEM;
-    long n = scan_topk_i8(self->rows8, self->scales, self->count, self->dim, query, want,
-                          candidates, threads, self->isa);
-    for (long c = 0; c < n; c++) {
-        scan_hit_t exact;
-        const float *row = self->rows + (size_t)candidates[c].row * self->dim;
-        long one = scan_topk_f32(row, 1, self->dim, query, 1, &exact, 1, self->isa);
-        /* Only a NaN score (impossible for finite rows) leaves nothing. */
-        candidates[c].score = one == 1 ? exact.score : -INFINITY;
+    uint32_t *which = malloc(want * sizeof *which);
+    float *exact = malloc(want * sizeof *exact);
+    long n = -ENOMEM;
+    if (!candidates || !which || !exact)
+        goto done;
+    n = scan_topk_i8(self->rows8, self->scales, self->count, self->dim, query, want, candidates,
+                     threads, self->isa);
+    if (n <= 0)
+        goto done;
+    for (long c = 0; c < n; c++)
+        which[c] = candidates[c].row;
+    int rc = scan_score_rows_f32(self->rows, self->dim, which, (size_t)n, query, exact, self->isa);
+    if (rc < 0) {
+        n = rc;
+        goto done;
     }
-    if (n > 0) {
-        qsort(candidates, (size_t)n, sizeof *candidates, hit_compare);
-        if ((size_t)n > k)
-            n = (long)k;
-        memcpy(hits, candidates, (size_t)n * sizeof *hits);
-    }
-    free(candidates);
+    for (long c = 0; c < n; c++) /* a NaN (finite rows cannot overflow to it) sorts last */
+        candidates[c].score = isnan(exact[c]) ? -INFINITY : exact[c];
+    qsort(candidates, (size_t)n, sizeof *candidates, hit_compare);
+    if ((size_t)n > k)
+        n = (long)k;
+    memcpy(hits, candidates, (size_t)n * sizeof *hits);
+done:
+    free(candidates), free(which), free(exact);
     return n;
 }
 

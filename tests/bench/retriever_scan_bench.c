@@ -12,13 +12,14 @@
  *   retriever_scan_bench run FILE THREADS K
  *       loads the set and times, query by query, on the same memory:
  *       a plain SIMD read of the float32 bytes (the bandwidth floor), the
- *       float32 scan per kernel, a plain read of the int8 bytes and the
- *       int8 scan per kernel.  Writes the exact top K (the float32 scan) to
- *       FILE.truth (queries * K uint32) for the peers' recall, and prints
- *       one line per measurement:
- *         RESULT|name|median_ms|p99_ms|bytes_read|recall@K or -
+ *       float32 scan per kernel, a plain read of the int8 bytes, the int8
+ *       scan per kernel, and the store's int8 search (retriever/vectors:
+ *       int8 scan for VECTORS_RERANK * K candidates, re-scored in float32).  Writes the exact top K
+ * (the float32 scan) to FILE.truth (queries * K uint32) for the peers' recall, and prints one line
+ * per measurement: RESULT|name|median_ms|p99_ms|bytes_read|recall@K or -
  */
 #include "retriever/scan.h"
+#include "retriever/vectors.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -230,7 +231,7 @@ static double recall_of(const scan_hit_t *got, const uint32_t *truth, size_t k) 
     return (double)found;
 }
 
-typedef enum { FLOOR_F32, SCAN_F32, FLOOR_I8, SCAN_I8 } measure_kind_t;
+typedef enum { FLOOR_F32, SCAN_F32, FLOOR_I8, SCAN_I8, STORE_I8 } measure_kind_t;
 
 typedef struct {
     char name[48];
@@ -242,7 +243,7 @@ typedef struct {
 
 static void measure_add(measure_t *m, size_t *n, measure_kind_t kind, scan_isa_t isa) {
     static const char *const what[] = {"floor f32 read", "lca scan f32", "floor i8 read",
-                                       "lca scan i8"};
+                                       "lca scan i8", "lca vectors i8+rerank"};
     m[*n] = (measure_t){.kind = kind, .isa = isa};
     if (kind == SCAN_F32 || kind == SCAN_I8)
         snprintf(m[*n].name, sizeof m[*n].name, "%s %s", what[kind], scan_isa_name(isa));
@@ -299,6 +300,18 @@ static int cmd_run(const char *path, int threads, size_t k) {
             measure_add(m, &nm, SCAN_I8, isas8[i]);
     if (!simd)
         measure_add(m, &nm, SCAN_I8, SCAN_ISA_SCALAR);
+    measure_add(m, &nm, STORE_I8, scan_isa_best());
+
+    /* The store holds its own copy; ids are row numbers. */
+    vectors_t *store = vectors_new(dim);
+    for (size_t r = 0; store && r < rows; r++)
+        if (vectors_add(store, r, data + r * dim) != 0)
+            vectors_destroy(&store);
+    vectors_hit_t *store_hits = calloc(k, sizeof *store_hits);
+    if (!store || !store_hits) {
+        fprintf(stderr, "cannot build the store\n");
+        return 1;
+    }
     for (size_t i = 0; i < nm; i++)
         if (!(m[i].ms = calloc(nq, sizeof(double))))
             return 1;
@@ -323,6 +336,11 @@ static int cmd_run(const char *path, int threads, size_t k) {
             case SCAN_I8:
                 n = scan_topk_i8(data8, scales, rows, dim, query, k, hits, threads, m[i].isa);
                 break;
+            case STORE_I8:
+                n = vectors_search(store, query, k, VECTORS_I8, threads, store_hits);
+                for (long h = 0; h < n; h++)
+                    hits[h] = (scan_hit_t){(uint32_t)store_hits[h].id, store_hits[h].score};
+                break;
             }
             double t = now_ms() - t0;
             if (n != (long)k)
@@ -333,7 +351,7 @@ static int cmd_run(const char *path, int threads, size_t k) {
             if (i == 1) /* the widest float32 kernel: exact, the truth */
                 for (size_t j = 0; j < k; j++)
                     truth[(size_t)q * k + j] = hits[j].row;
-            if (m[i].kind == SCAN_I8)
+            if (m[i].kind == SCAN_I8 || m[i].kind == STORE_I8)
                 m[i].found += recall_of(hits, truth + (size_t)q * k, k);
         }
     }
@@ -341,12 +359,16 @@ static int cmd_run(const char *path, int threads, size_t k) {
         size_t bytes = m[i].kind == FLOOR_F32 || m[i].kind == SCAN_F32 ? rows * dim * sizeof *data
                        : m[i].kind == FLOOR_I8                         ? rows * dim
                                                : rows * dim + rows * sizeof *scales;
-        double recall = m[i].kind == SCAN_F32  ? 1.0
-                        : m[i].kind == SCAN_I8 ? m[i].found / (double)(nq * k)
-                                               : -1;
+        double recall = m[i].kind == SCAN_F32 ? 1.0
+                        : m[i].kind == SCAN_I8 || m[i].kind == STORE_I8
+                            ? m[i].found / (double)(nq * k)
+                            : -1;
         report(m[i].name, m[i].ms, nq, bytes, recall);
         free(m[i].ms);
     }
+
+    vectors_destroy(&store);
+    free(store_hits);
 
     char truth_path[4096];
     snprintf(truth_path, sizeof truth_path, "%s.truth", path);
