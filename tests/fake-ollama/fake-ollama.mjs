@@ -261,9 +261,18 @@ function now() {
     return { t: Number(nanos) / 1e6, time: rfc3339Nano(nanos) };
 }
 
+// The logs keep the most recent entries only, so that a long benchmark run
+// against the fake does not grow without bound.
+const LOG_LIMIT = 20000;
+
+function pushBounded(list, entry) {
+    list.push(entry);
+    if (list.length > LOG_LIMIT) list.splice(0, list.length - LOG_LIMIT);
+}
+
 function recordEvent(type, fields = {}) {
     const event = { ...now(), type, ...fields };
-    state.events.push(event);
+    pushBounded(state.events, event);
     return event;
 }
 
@@ -1234,7 +1243,7 @@ function onRequest(req, res) {
             parsed = undefined;
         }
         const stamp = now();
-        state.requests.push({
+        pushBounded(state.requests, {
             id: ctx.id, t: stamp.t, time: stamp.time, method: req.method, path: url.pathname,
             query: url.search, http_version: req.httpVersion, headers: req.headers,
             raw_headers: req.rawHeaders, body: parsed === undefined ? null : parsed, body_text: text,
