@@ -155,6 +155,14 @@ function normaliseName(name) {
     return name.slice(lastSlash + 1).includes(':') ? name : name + ':latest';
 }
 
+// model.Name.String(): host/namespace/model:tag, as capability errors print it.
+function fullName(model) {
+    const parts = model.name.split('/');
+    if (parts.length === 1) return `registry.ollama.ai/library/${model.name}`;
+    if (parts.length === 2) return `registry.ollama.ai/${model.name}`;
+    return model.name;
+}
+
 function findModel(name) {
     if (typeof name !== 'string' || name === '') return null;
     const wanted = normaliseName(name).toLowerCase();
@@ -602,7 +610,7 @@ async function handleGenerate(ctx, body, openai = null) {
     if (thinkRequested(body) && !model.capabilities.includes('thinking'))
         return sendError(res, 400, `"${modelName}" does not support thinking`);
     if ((body.suffix ?? '') !== '' && !model.capabilities.includes('insert'))
-        return sendError(res, 400, `"${modelName}" does not support insert`);
+        return sendError(res, 400, `${fullName(model)} does not support insert`);
     markLoaded(model);
     if (!openai && prompt === '') {
         return sendGinJSON(res, 200, {
@@ -680,7 +688,7 @@ async function handleChat(ctx, body, openai = null) {
     if (thinkRequested(body) && !model.capabilities.includes('thinking'))
         return sendError(res, 400, `"${modelName}" does not support thinking`);
     if (Array.isArray(body.tools) && body.tools.length > 0 && !model.capabilities.includes('tools'))
-        return sendError(res, 400, `registry.ollama.ai/library/${model.name} does not support tools`);
+        return sendError(res, 400, `${fullName(model)} does not support tools`);
     markLoaded(model);
     if (messages.length === 0) {
         return sendGinJSON(res, 200, {
