@@ -376,8 +376,7 @@ static void on_request(broker_t *b, const peer_t *p, proto_msg_t *msg) {
     r->client = *p;
     r->service = s;
     r->deadline = clock_ms() + timeout;
-    r->msg = *msg; /* takes the frames */
-    msg->nframes = 0;
+    proto_msg_move(&r->msg, msg);
     map_put_u64(b->requests, r->id, r);
     map_put(b->client_requests, key, key_len, r);
     list_push(&s->queue, r);
@@ -460,21 +459,31 @@ static void on_message(broker_t *b, const peer_t *p, proto_msg_t *msg) {
 
 /* ---- timers ---- */
 
-static void heartbeat_tick(broker_t *b, int64_t now) {
+/* Sends every worker a heartbeat. */
+static void heartbeat_send(broker_t *b) {
+    for (service_t *s = b->service_list; s; s = s->next_service)
+        for (worker_t *w = s->workers; w; w = w->next)
+            send_simple(b, &w->peer, PROTO_HEARTBEAT, 0);
+}
+
+/* Removes workers silent past their expiry; returns the earliest expiry left. */
+static int64_t expire_workers(broker_t *b, int64_t now) {
+    int64_t earliest = INT64_MAX;
     for (service_t *s = b->service_list; s; s = s->next_service) {
         worker_t *w = s->workers;
         while (w) {
             worker_t *next = w->next;
-            if (now > w->expires) {
+            if (now >= w->expires) {
                 char why[64];
                 snprintf(why, sizeof why, "was silent for %d ms", 3 * b->heartbeat_ms);
                 worker_delete(b, w, why);
-            } else {
-                send_simple(b, &w->peer, PROTO_HEARTBEAT, 0);
+            } else if (w->expires < earliest) {
+                earliest = w->expires;
             }
             w = next;
         }
     }
+    return earliest;
 }
 
 /* Fails queued requests whose deadline passed; returns the earliest deadline left. */
@@ -506,7 +515,7 @@ static void *broker_thread(void *arg) {
     for (int i = 0; i < b->nsockets; i++)
         items[1 + i] = (zmq_pollitem_t){.socket = b->sockets[i], .events = ZMQ_POLLIN};
     b->next_heartbeat = clock_ms() + b->heartbeat_ms;
-    int64_t earliest = INT64_MAX;
+    int64_t earliest = INT64_MAX; /* next queue deadline or worker expiry */
     for (;;) {
         int64_t now = clock_ms();
         int64_t wake = b->next_heartbeat < earliest ? b->next_heartbeat : earliest;
@@ -537,10 +546,11 @@ static void *broker_thread(void *arg) {
         }
         now = clock_ms();
         if (now >= b->next_heartbeat) {
-            heartbeat_tick(b, now);
+            heartbeat_send(b);
             b->next_heartbeat = now + b->heartbeat_ms;
         }
-        earliest = expire_queued(b, now);
+        int64_t queued = expire_queued(b, now), expiry = expire_workers(b, now);
+        earliest = queued < expiry ? queued : expiry;
     }
     /* Going away: tell workers, fail what is in flight. */
     for (service_t *s = b->service_list; s; s = s->next_service) {

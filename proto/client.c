@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define DEADLINE_GRACE_MS 100
+
 typedef struct {
     int64_t deadline;
     int timeout_ms;
@@ -102,7 +104,9 @@ int proto_client_send(proto_client_t *c, const char *service, const char *header
     int rc = -ENOMEM;
     if (p) {
         p->timeout_ms = timeout_ms;
-        p->deadline = clock_ms() + timeout_ms;
+        /* The broker enforces timeout_ms on the queue; the local deadline
+         * comes a little later so that its precise answer wins the race. */
+        p->deadline = clock_ms() + timeout_ms + DEADLINE_GRACE_MS;
         snprintf(p->service, sizeof p->service, "%s", service);
         uint64_t new_id = ++c->next_id;
         rc = proto_send(c->socket, NULL, 0,
@@ -162,20 +166,6 @@ int proto_client_next_deadline(proto_client_t *c) {
     return left < 0 ? 0 : left > INT32_MAX ? INT32_MAX : (int)left;
 }
 
-/* Fills msg with a locally made ERROR for id (frames owned by msg). */
-static void make_error(proto_msg_t *msg, uint64_t id, int status, const char *message) {
-    char header[512];
-    size_t n = proto_error_header(header, sizeof header, status, message);
-    memset(msg, 0, sizeof *msg);
-    zmq_msg_init_size(&msg->frames[0], n);
-    memcpy(zmq_msg_data(&msg->frames[0]), header, n);
-    msg->nframes = 1;
-    msg->cmd = PROTO_ERROR;
-    msg->id = id;
-    msg->header = zmq_msg_data(&msg->frames[0]);
-    msg->header_len = n;
-}
-
 int proto_client_recv(proto_client_t *c, proto_msg_t *msg, int timeout_ms) {
     int64_t until = timeout_ms < 0 ? INT64_MAX : clock_ms() + timeout_ms;
     for (;;) {
@@ -188,7 +178,7 @@ int proto_client_recv(proto_client_t *c, proto_msg_t *msg, int timeout_ms) {
                      p->timeout_ms);
             free(p);
             proto_send(c->socket, NULL, 0, &(proto_out_t){.cmd = PROTO_CANCEL, .id = e.id});
-            make_error(msg, e.id, 504, message);
+            proto_msg_make_error(msg, e.id, 504, message);
             return 0;
         }
         char why[160];
@@ -256,7 +246,7 @@ int proto_client_call(proto_client_t *c, const char *service, const char *header
         }
         *status = 200;
         if (final)
-            *final = msg;
+            proto_msg_move(final, &msg);
         else
             proto_msg_close(&msg);
         return 0;

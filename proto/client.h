@@ -6,8 +6,9 @@
  * proto_client_send) that its replies carry.  Each request has a deadline:
  * the broker is told it (as "timeout_ms" in the header) and fails the request
  * with ERROR 503 "no <service> worker available" if it is still queued then;
- * if the request is running when the deadline passes, the client sends CANCEL
- * and hands its caller a locally made ERROR 504.  So every request ends with
+ * if the request is running when the deadline passes (plus 100 ms of grace,
+ * so the broker's answer arrives first), the client sends CANCEL and hands
+ * its caller a locally made ERROR 504.  So every request ends with
  * exactly one FINAL or ERROR, in time.
  *
  * A client is used by one thread.  proto_client_socket() exposes the socket

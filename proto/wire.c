@@ -123,10 +123,37 @@ int proto_decode(const proto_frame_t *frames, size_t n, proto_msg_t *msg, char *
     return 0;
 }
 
+void proto_msg_move(proto_msg_t *dst, proto_msg_t *src) {
+    memcpy(dst, src, sizeof *dst);
+    if (dst->header_at)
+        dst->header = zmq_msg_data(&dst->frames[dst->header_at - 1]);
+    if (dst->payload_at)
+        dst->payload = zmq_msg_size(&dst->frames[dst->payload_at - 1])
+                           ? zmq_msg_data(&dst->frames[dst->payload_at - 1])
+                           : "";
+    src->nframes = 0;
+    src->header_at = src->payload_at = 0;
+}
+
+void proto_msg_make_error(proto_msg_t *msg, uint64_t id, int status, const char *message) {
+    char header[1024];
+    size_t n = proto_error_header(header, sizeof header, status, message);
+    memset(msg, 0, sizeof *msg);
+    zmq_msg_init_size(&msg->frames[0], n);
+    memcpy(zmq_msg_data(&msg->frames[0]), header, n);
+    msg->nframes = 1;
+    msg->header_at = 1;
+    msg->cmd = PROTO_ERROR;
+    msg->id = id;
+    msg->header = zmq_msg_data(&msg->frames[0]);
+    msg->header_len = n;
+}
+
 void proto_msg_close(proto_msg_t *msg) {
     for (int i = 0; i < msg->nframes; i++)
         zmq_msg_close(&msg->frames[i]);
     msg->nframes = 0;
+    msg->header_at = msg->payload_at = 0;
 }
 
 /* Reads and discards the rest of a multipart message. */
@@ -187,9 +214,13 @@ int proto_recv(void *socket, bool routed, proto_msg_t *msg, int flags, char *why
             break;
     }
     int rc = proto_decode(views, (size_t)msg->nframes, msg, why, why_len);
-    if (rc != 0)
+    if (rc != 0) {
         proto_msg_close(msg);
-    return rc;
+        return rc;
+    }
+    msg->header_at = msg->header ? 5 : 0;
+    msg->payload_at = msg->nframes == 6 ? 6 : 0;
+    return 0;
 }
 
 /* Sends one frame from memory (copied by zmq: frames here are small or owned

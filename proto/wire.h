@@ -60,9 +60,12 @@ typedef struct {
     size_t header_len;                   /* 0: no header (read as {}) */
     const void *payload;                 /* NULL when there is no payload frame */
     size_t payload_len;
-    /* Ownership of the received frames (proto_recv only). */
+    /* Ownership of the received frames (proto_recv only).  header and
+     * payload may point inside a frame (small frames keep their bytes inline),
+     * so a message must only be moved with proto_msg_move(). */
     zmq_msg_t frames[6];
     int nframes;
+    uint8_t header_at, payload_at;  /* frame index + 1 holding header/payload; 0: none */
     uint8_t route[PROTO_ROUTE_MAX]; /* routing id of the sender, on ROUTER sockets */
     size_t route_len;
 } proto_msg_t;
@@ -96,6 +99,13 @@ int proto_decode(const proto_frame_t *frames, size_t n, proto_msg_t *msg, char *
  * waiting, -EPROTO for a malformed message (already discarded; why says what was
  * wrong and msg->route who sent it), or another negative errno. */
 int proto_recv(void *socket, bool routed, proto_msg_t *msg, int flags, char *why, size_t why_len);
+
+/* Moves a received message to dst (which must not own frames), fixing the
+ * pointers into its frames; src is left empty. */
+void proto_msg_move(proto_msg_t *dst, proto_msg_t *src);
+
+/* Makes msg a locally built ERROR for id that owns its header bytes. */
+void proto_msg_make_error(proto_msg_t *msg, uint64_t id, int status, const char *message);
 
 /* Releases the frames a received message owns.  Safe on a zeroed message. */
 void proto_msg_close(proto_msg_t *msg);

@@ -161,8 +161,7 @@ static void on_request(proto_worker_t *w, proto_msg_t *msg) {
     job->worker = w;
     job->id = msg->id;
     job->generation = atomic_load(&w->generation);
-    job->request = *msg;
-    msg->nframes = 0;
+    proto_msg_move(&job->request, msg);
     pthread_mutex_lock(&w->lock);
     proto_job_t *old = map_get_u64(w->jobs, job->id);
     if (old) /* the broker reuses no id within a connection; a stale job from

@@ -1,0 +1,174 @@
+/*
+ * lca-embedder: the "embed" service.
+ *
+ * REQUEST header {"kind": "document"|"query"} with a packed-texts payload
+ * (proto/buf.h) -> FINAL {"model", "dim", "count"} with count*dim
+ * little-endian float32 rows.  {"op": "info"} -> FINAL {"model", "dim"}.
+ *
+ * Each job thread has its own backend (backends are not shared across
+ * threads); CANCEL interrupts a backend call in progress.
+ */
+#include "embedder/backend.h"
+#include "proto/buf.h"
+#include "proto/log.h"
+#include "proto/socket.h"
+#include "proto/worker.h"
+
+#include <cJSON.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MAX_TEXTS 4096
+
+static const char *backend_spec = EMBED_BACKEND_DEFAULT;
+static __thread embed_backend_t *thread_backend;
+
+static void cancel_backend(void *arg) {
+    embed_backend_cancel(arg);
+}
+
+static void handle(proto_job_t *job, void *arg) {
+    (void)arg;
+    char err[512] = "";
+    if (!thread_backend && !(thread_backend = embed_backend_new(backend_spec, err, sizeof err))) {
+        proto_job_error(job, 500, err);
+        return;
+    }
+    embed_backend_t *b = thread_backend;
+    size_t dim = embed_backend_dim(b, err, sizeof err);
+    if (dim == 0) {
+        proto_job_error(job, 502, err);
+        return;
+    }
+    const cJSON *h = proto_job_json(job);
+    const cJSON *op = cJSON_GetObjectItemCaseSensitive(h, "op");
+    char header[256];
+    if (cJSON_IsString(op) && strcmp(op->valuestring, "info") == 0) {
+        snprintf(header, sizeof header, "{\"model\":\"%s\",\"dim\":%zu}", embed_backend_model(b),
+                 dim);
+        proto_job_final(job, header, NULL, 0);
+        return;
+    }
+    const cJSON *kind = cJSON_GetObjectItemCaseSensitive(h, "kind");
+    embed_kind_t k = cJSON_IsString(kind) && strcmp(kind->valuestring, "query") == 0
+                         ? EMBED_QUERY
+                         : EMBED_DOCUMENT;
+    size_t len;
+    const void *payload = proto_job_payload(job, &len);
+    long n = payload ? texts_count(payload, len) : 0;
+    if (n <= 0 || n > MAX_TEXTS) {
+        proto_job_error(job, 400,
+                        n < 0 ? "payload is not a packed list of texts"
+                              : "send between 1 and 4096 texts to embed");
+        return;
+    }
+    const char **texts = malloc((size_t)n * sizeof *texts);
+    size_t *lens = malloc((size_t)n * sizeof *lens);
+    float *out = malloc((size_t)n * dim * sizeof *out);
+    if (!texts || !lens || !out) {
+        proto_job_error(job, 503, "embedder out of memory");
+        goto done;
+    }
+    size_t pos = 0;
+    for (long i = 0; i < n; i++)
+        texts_next(payload, len, &pos, &texts[i], &lens[i]);
+    proto_job_on_cancel(job, cancel_backend, b);
+    int rc = embed_backend_embed_kind(b, k, texts, lens, (size_t)n, out, err, sizeof err);
+    proto_job_on_cancel(job, NULL, NULL);
+    if (rc != 0) {
+        proto_job_error(job, rc == -ECONNREFUSED ? 502 : rc == -ENOENT ? 404 : 500, err);
+        goto done;
+    }
+    snprintf(header, sizeof header, "{\"model\":\"%s\",\"dim\":%zu,\"count\":%ld}",
+             embed_backend_model(b), dim, n);
+    proto_job_final(job, header, out, (size_t)n * dim * sizeof *out);
+done:
+    free(texts);
+    free(lens);
+    free(out);
+}
+
+static void usage(FILE *out) {
+    fprintf(out,
+            "usage: lca-embedder [options]\n"
+            "\n"
+            "Serves the \"embed\" service: turns code and queries into vectors.\n"
+            "\n"
+            "  --broker ENDPOINT   broker address (LCA_BROKER, default tcp://127.0.0.1:5555)\n"
+            "  --backend SPEC      builtin (default), builtin:DIM, or ollama:MODEL\n"
+            "                      (LCA_EMBEDDER; ollama uses OLLAMA_HOST)\n"
+            "  --threads N         concurrent requests (LCA_EMBEDDER_THREADS, default: cores)\n"
+            "  -h, --help          this text\n"
+            "\n"
+            "LCA_CURVE_DIR holds client keys when the broker requires CURVE.\n");
+}
+
+int main(int argc, char **argv) {
+    log_init("embedder");
+    const char *broker = getenv("LCA_BROKER") ? getenv("LCA_BROKER") : "tcp://127.0.0.1:5555";
+    if (getenv("LCA_EMBEDDER") && *getenv("LCA_EMBEDDER"))
+        backend_spec = getenv("LCA_EMBEDDER");
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    long threads = proto_env_long("LCA_EMBEDDER_THREADS", cores > 0 ? cores : 1, 1, 256);
+    static const struct option options[] = {
+        {"broker", required_argument, NULL, 'b'},
+        {"backend", required_argument, NULL, 'e'},
+        {"threads", required_argument, NULL, 't'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int opt;
+    while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        switch (opt) {
+        case 'b':
+            broker = optarg;
+            break;
+        case 'e':
+            backend_spec = optarg;
+            break;
+        case 't':
+            threads = strtol(optarg, NULL, 10);
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (optind < argc || threads < 1 || threads > 256) {
+        usage(stderr);
+        return 2;
+    }
+    char err[512];
+    embed_backend_t *probe = embed_backend_new(backend_spec, err, sizeof err);
+    if (!probe) {
+        log_error("%s", err);
+        return 2;
+    }
+    log_info("backend %s", embed_backend_model(probe));
+    embed_backend_destroy(&probe);
+
+    proto_stop_on_signals();
+    const char *curve = getenv("LCA_CURVE_DIR");
+    proto_worker_t *w =
+        proto_worker_new(&(proto_worker_config_t){.endpoint = broker,
+                                                  .service = "embed",
+                                                  .curve_dir = curve && *curve ? curve : NULL,
+                                                  .capacity = (int)threads,
+                                                  .handler = handle},
+                         err, sizeof err);
+    if (!w) {
+        log_error("%s", err);
+        return 1;
+    }
+    log_info("serving embed via %s with %ld thread%s", broker, threads, threads == 1 ? "" : "s");
+    proto_worker_run(w);
+    proto_worker_destroy(&w);
+    return 0;
+}

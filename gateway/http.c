@@ -1,0 +1,300 @@
+/*
+ * HTTP serving (see http.h): the listener, the per-request context, the
+ * checks every request passes (size, authentication, route), and replies.
+ */
+#include "gateway/http.h"
+
+#include "gateway/gateway.h"
+#include "proto/log.h"
+
+#include <arpa/inet.h>
+#include <cJSON.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+gateway_t *http_gateway; /* set by main; the one gateway of this process */
+
+/* ---- listening ---- */
+
+static void on_accept(h2o_socket_t *listener, const char *err) {
+    if (err)
+        return;
+    h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
+    if (!sock)
+        return;
+    h2o_accept(listener->data, sock);
+}
+
+int http_listen(h2o_context_t *ctx, h2o_accept_ctx_t *accept_ctx, const char *host, int port,
+                h2o_socket_t **listener, char *err, size_t err_len) {
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+    struct addrinfo *res = NULL;
+    char service[16];
+    snprintf(service, sizeof service, "%d", port);
+    int rc = getaddrinfo(host, service, &hints, &res);
+    if (rc != 0) {
+        snprintf(err, err_len, "cannot resolve %s: %s", host, gai_strerror(rc));
+        return -EINVAL;
+    }
+    int fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+        bind(fd, res->ai_addr, res->ai_addrlen) != 0 || listen(fd, SOMAXCONN) != 0) {
+        int e = errno;
+        snprintf(err, err_len, "cannot listen on %s:%d: %s", host, port, strerror(e));
+        if (fd >= 0)
+            close(fd);
+        freeaddrinfo(res);
+        return -e;
+    }
+    freeaddrinfo(res);
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    h2o_socket_t *sock = h2o_evloop_socket_create(ctx->loop, fd, H2O_SOCKET_FLAG_DONT_READ);
+    sock->data = accept_ctx;
+    h2o_socket_read_start(sock, on_accept);
+    *listener = sock;
+    return 0;
+}
+
+/* ---- routing ---- */
+
+const http_route_t *http_route_find(const char *method, size_t method_len, const char *path,
+                                    size_t path_len, bool *path_known) {
+    *path_known = false;
+    for (const http_route_t *r = http_routes; r->path; r++) {
+        if (strlen(r->path) != path_len || memcmp(r->path, path, path_len) != 0)
+            continue;
+        *path_known = true;
+        size_t n = strlen(r->method);
+        if (n == method_len && memcmp(r->method, method, n) == 0)
+            return r;
+        if (strcmp(r->method, "GET") == 0 && method_len == 4 && memcmp(method, "HEAD", 4) == 0)
+            return r;
+    }
+    return NULL;
+}
+
+static api_family_t family_of(h2o_iovec_t path) {
+    if (path.len >= 4 && memcmp(path.base, "/v1/", 4) == 0)
+        return API_OPENAI;
+    if ((path.len >= 5 && memcmp(path.base, "/api/", 5) == 0) || (path.len == 1))
+        return API_OLLAMA;
+    return API_LCA;
+}
+
+static bool collection_char(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '-';
+}
+
+h2o_iovec_t http_header(const h2o_req_t *req, const char *name) {
+    size_t n = strlen(name);
+    for (size_t i = 0; i != req->headers.size; i++) {
+        const h2o_header_t *h = req->headers.entries + i;
+        if (h->name->len == n && strncasecmp(h->name->base, name, n) == 0)
+            return h->value;
+    }
+    return h2o_iovec_init(NULL, 0);
+}
+
+bool http_wants_sse(const h2o_req_t *req) {
+    h2o_iovec_t accept = http_header(req, "accept");
+    return accept.len &&
+           h2o_strstr(accept.base, accept.len, H2O_STRLIT("text/event-stream")) != SIZE_MAX;
+}
+
+/* Compares without an early exit, so timing says nothing about the key. */
+static bool same_secret(const char *a, size_t a_len, const char *b, size_t b_len) {
+    unsigned char diff = a_len != b_len;
+    for (size_t i = 0; i < a_len && i < b_len; i++)
+        diff |= (unsigned char)(a[i] ^ b[i]);
+    return diff == 0;
+}
+
+static bool authorized(const http_ctx_t *ctx) {
+    const char *key = ctx->gateway->api_key;
+    if (!key)
+        return true;
+    h2o_iovec_t auth = http_header(ctx->req, "authorization");
+    if (auth.len < 7 || strncasecmp(auth.base, "Bearer ", 7) != 0)
+        return false;
+    return same_secret(auth.base + 7, auth.len - 7, key, strlen(key));
+}
+
+static void request_id(http_ctx_t *ctx) {
+    static uint64_t counter;
+    h2o_iovec_t given = http_header(ctx->req, "x-request-id");
+    bool ok = given.len > 0 && given.len < sizeof ctx->rid;
+    for (size_t i = 0; ok && i < given.len; i++)
+        ok = collection_char(given.base[i]);
+    if (ok) {
+        memcpy(ctx->rid, given.base, given.len);
+        ctx->rid[given.len] = '\0';
+    } else {
+        snprintf(ctx->rid, sizeof ctx->rid, "%x-%llx", (unsigned)getpid() & 0xffff,
+                 (unsigned long long)++counter);
+    }
+}
+
+static void on_ctx_dispose(void *p) {
+    http_ctx_t *ctx = p;
+    for (size_t i = 0; i < sizeof ctx->calls / sizeof ctx->calls[0]; i++)
+        if (ctx->calls[i])
+            bridge_cancel(ctx->gateway->bridge, ctx->calls[i]);
+}
+
+int http_on_request(h2o_handler_t *self, h2o_req_t *req) {
+    (void)self;
+    http_ctx_t *ctx = h2o_mem_alloc_shared(&req->pool, sizeof *ctx, on_ctx_dispose);
+    memset(ctx, 0, sizeof *ctx);
+    ctx->req = req;
+    ctx->gateway = http_gateway;
+    ctx->path = req->path_normalized;
+    request_id(ctx);
+    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-request-id"), 0, NULL,
+                          ctx->rid, strlen(ctx->rid));
+
+    /* /c/<collection>/rest -> collection + /rest */
+    if (ctx->path.len > 3 && memcmp(ctx->path.base, "/c/", 3) == 0) {
+        const char *name = ctx->path.base + 3, *end = ctx->path.base + ctx->path.len;
+        const char *slash = memchr(name, '/', (size_t)(end - name));
+        size_t name_len = (size_t)((slash ? slash : end) - name);
+        bool valid = name_len > 0 && name_len <= 64;
+        for (size_t i = 0; valid && i < name_len; i++)
+            valid = collection_char(name[i]);
+        ctx->path = slash ? h2o_iovec_init(slash, (size_t)(end - slash)) : h2o_iovec_init("/", 1);
+        ctx->family = family_of(ctx->path);
+        if (!valid) {
+            http_error(ctx, 400, NULL,
+                       "invalid collection name in /c/<name>/ (use letters, digits, . _ -)");
+            return 0;
+        }
+        ctx->collection = h2o_iovec_init(name, name_len);
+    }
+    ctx->family = family_of(ctx->path);
+
+    bool is_health = ctx->path.len == 8 && memcmp(ctx->path.base, "/healthz", 8) == 0;
+    if (!is_health && !authorized(ctx)) {
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_WWW_AUTHENTICATE, NULL,
+                       H2O_STRLIT("Bearer"));
+        http_error(ctx, 401, "invalid_request_error",
+                   "missing or wrong API key: send Authorization: Bearer <LCA_API_KEY>");
+        return 0;
+    }
+    if (req->entity.base && req->entity.len > ctx->gateway->max_body) {
+        char message[128];
+        snprintf(message, sizeof message, "request body is larger than %zu bytes",
+                 ctx->gateway->max_body);
+        http_error(ctx, 413, NULL, message);
+        return 0;
+    }
+    bool known;
+    const http_route_t *route =
+        http_route_find(req->method.base, req->method.len, ctx->path.base, ctx->path.len, &known);
+    if (!route) {
+        char message[300];
+        if (known) {
+            snprintf(message, sizeof message, "method %.*s is not allowed on %.*s",
+                     (int)req->method.len, req->method.base, (int)ctx->path.len, ctx->path.base);
+            http_error(ctx, 405, NULL, message);
+        } else {
+            snprintf(message, sizeof message, "no such endpoint: %.*s %.*s", (int)req->method.len,
+                     req->method.base, (int)(ctx->path.len > 200 ? 200 : ctx->path.len),
+                     ctx->path.base);
+            http_error(ctx, 404, NULL, message);
+        }
+        return 0;
+    }
+    log_debug("req=%s %.*s %.*s", ctx->rid, (int)req->method.len, req->method.base,
+              (int)ctx->path.len, ctx->path.base);
+    return route->handler(ctx);
+}
+
+/* ---- replies ---- */
+
+void http_reply(http_ctx_t *ctx, int status, const char *content_type, const char *body,
+                size_t len) {
+    h2o_req_t *req = ctx->req;
+    req->res.status = status;
+    req->res.reason = status < 400 ? "OK" : "Error";
+    if (content_type)
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, content_type,
+                       strlen(content_type));
+    h2o_send_inline(req, body, len);
+}
+
+static const char *openai_type(int status) {
+    switch (status) {
+    case 401:
+        return "invalid_request_error";
+    case 404:
+        return "not_found_error";
+    case 400:
+    case 405:
+    case 413:
+    case 422:
+        return "invalid_request_error";
+    default:
+        return "api_error";
+    }
+}
+
+void http_error(http_ctx_t *ctx, int status, const char *type, const char *message) {
+    cJSON *root = cJSON_CreateObject();
+    if (ctx->family == API_OPENAI) {
+        cJSON *e = cJSON_AddObjectToObject(root, "error");
+        cJSON_AddStringToObject(e, "message", message);
+        cJSON_AddStringToObject(e, "type", type ? type : openai_type(status));
+        cJSON_AddNullToObject(e, "param");
+        cJSON_AddNullToObject(e, "code");
+    } else {
+        cJSON_AddStringToObject(root, "error", message);
+    }
+    char *text = cJSON_PrintUnformatted(root);
+    cJSON_Delete(root);
+    if (status >= 500)
+        log_warn("req=%s %d %s", ctx->rid, status, message);
+    else
+        log_debug("req=%s %d %s", ctx->rid, status, message);
+    http_reply(ctx, status, "application/json; charset=utf-8", text ? text : "{}",
+               text ? strlen(text) : 2);
+    free(text);
+}
+
+/* ---- calls on behalf of a request ---- */
+
+uint64_t http_call(http_ctx_t *ctx, const char *service, const char *header, const void *payload,
+                   size_t payload_len, int timeout_ms, const bridge_callbacks_t *callbacks,
+                   void *cb_ctx) {
+    size_t slots = sizeof ctx->calls / sizeof ctx->calls[0], i;
+    for (i = 0; i < slots && ctx->calls[i]; i++)
+        ;
+    if (i == slots)
+        return 0;
+    uint64_t id = bridge_call(ctx->gateway->bridge, service, header, payload, payload_len,
+                              timeout_ms, callbacks, cb_ctx);
+    ctx->calls[i] = id;
+    return id;
+}
+
+void http_untrack(http_ctx_t *ctx, uint64_t call_id) {
+    for (size_t i = 0; call_id && i < sizeof ctx->calls / sizeof ctx->calls[0]; i++)
+        if (ctx->calls[i] == call_id)
+            ctx->calls[i] = 0;
+}
+
+void http_cancel(http_ctx_t *ctx, uint64_t call_id) {
+    if (!call_id)
+        return;
+    http_untrack(ctx, call_id);
+    bridge_cancel(ctx->gateway->bridge, call_id);
+}

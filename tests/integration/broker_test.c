@@ -1,0 +1,525 @@
+/*
+ * The broker, over real processes: lca-gateway hosts it, tests/tools/test_worker
+ * processes serve, and this test is the client over TCP.  Heartbeats run at
+ * 100 ms so failure detection is quick.
+ *
+ *   make build/tests/integration/broker_test build/tests/tools/test_worker build/bin/lca-gateway
+ *   build/tests/integration/broker_test [test names]
+ */
+#include "proto/client.h"
+#include "proto/socket.h"
+#include "tests/proc.h"
+#include "tests/test.h"
+
+#include <cJSON.h>
+#include <czmq.h>
+
+#define HEARTBEAT_MS 100
+
+static char logdir[256];
+static char broker_ep[64];
+static int http_port;
+static pid_t gateway_pid;
+
+static const char *env_heartbeat[] = {"LCA_HEARTBEAT_MS=100", "LCA_LOG=info", NULL};
+
+static char *log_path(const char *name) {
+    static char path[8][320];
+    static int slot;
+    char *p = path[slot++ % 8];
+    snprintf(p, 320, "%s/%s.log", logdir, name);
+    return p;
+}
+
+/* Starts a gateway (the broker) on fresh ports, optionally under a wrapper
+ * (valgrind) and with extra arguments. */
+static bool gateway_start(const char *const *wrapper, const char *const *extra) {
+    if (!logdir[0])
+        snprintf(logdir, sizeof logdir, "%s", proc_tmpdir());
+    int broker_port = proc_free_port();
+    http_port = proc_free_port();
+    snprintf(broker_ep, sizeof broker_ep, "tcp://127.0.0.1:%d", broker_port);
+    char port_arg[16];
+    snprintf(port_arg, sizeof port_arg, "%d", http_port);
+    char *argv[32];
+    int n = 0;
+    for (int i = 0; wrapper && wrapper[i]; i++)
+        argv[n++] = (char *)wrapper[i];
+    const char *bin = wrapper ? getenv("LCA_RELEASE_BIN") : NULL;
+    static char release[1024];
+    if (bin && *bin)
+        snprintf(release, sizeof release, "%s/lca-gateway", bin);
+    argv[n++] = (char *)(bin && *bin ? release : proc_bin("lca-gateway"));
+    argv[n++] = "--port";
+    argv[n++] = port_arg;
+    argv[n++] = "--broker";
+    argv[n++] = broker_ep;
+    for (int i = 0; extra && extra[i]; i++)
+        argv[n++] = (char *)extra[i];
+    argv[n] = NULL;
+    gateway_pid = proc_start(argv, env_heartbeat, log_path("gateway"));
+    return proc_wait_port(http_port, wrapper ? 30000 : 5000);
+}
+
+static pid_t worker_start(const char *endpoint, const char *service, int capacity,
+                          const char *curve_dir) {
+    char cap[16];
+    snprintf(cap, sizeof cap, "%d", capacity);
+    char *argv[] = {(char *)proc_tool("test_worker"), (char *)endpoint, (char *)service, cap, NULL};
+    static char curve_env[300];
+    const char *env[] = {"LCA_HEARTBEAT_MS=100", NULL, NULL};
+    if (curve_dir) {
+        snprintf(curve_env, sizeof curve_env, "LCA_CURVE_DIR=%s", curve_dir);
+        env[1] = curve_env;
+    }
+    return proc_start(argv, env, log_path("workers"));
+}
+
+static proto_client_t *client_new(void) {
+    char err[256];
+    proto_client_t *c = proto_client_new(broker_ep, NULL, err, sizeof err);
+    if (!c)
+        fprintf(stderr, "  client: %s\n", err);
+    return c;
+}
+
+/* Number of live workers of service, from broker.status (-1 on failure). */
+static int workers_of(proto_client_t *c, const char *service) {
+    proto_msg_t final;
+    int status;
+    char err[256];
+    if (proto_client_call(c, "broker.status", NULL, NULL, 0, 2000, NULL, NULL, &final, &status, err,
+                          sizeof err) != 0)
+        return -1;
+    cJSON *j = cJSON_ParseWithLength(final.header, final.header_len);
+    proto_msg_close(&final);
+    const cJSON *s =
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "services"), service);
+    const cJSON *w = cJSON_GetObjectItemCaseSensitive(s, "workers");
+    int n = cJSON_IsNumber(w) ? (int)w->valuedouble : 0;
+    cJSON_Delete(j);
+    return n;
+}
+
+typedef struct {
+    proto_client_t *c;
+    const char *service;
+    int n;
+} workers_wait_t;
+
+static bool workers_ready(void *arg) {
+    workers_wait_t *w = arg;
+    return workers_of(w->c, w->service) == w->n;
+}
+
+static bool wait_workers(proto_client_t *c, const char *service, int n) {
+    workers_wait_t w = {c, service, n};
+    return proc_wait_for(workers_ready, &w, 5000);
+}
+
+static long header_long(const proto_msg_t *m, const char *key) {
+    cJSON *j = cJSON_ParseWithLength(m->header, m->header_len);
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, key);
+    long r = cJSON_IsNumber(v) ? (long)v->valuedouble : -1;
+    cJSON_Delete(j);
+    return r;
+}
+
+static void stop_all(void) {
+    proc_kill_all();
+}
+
+/* ---- tests ---- */
+
+TEST(two_workers_share_100_requests_each_answered_once) {
+    REQUIRE(gateway_start(NULL, NULL));
+    pid_t a = worker_start(broker_ep, "echo", 1, NULL),
+          b = worker_start(broker_ep, "echo", 1, NULL);
+    proto_client_t *c = client_new();
+    REQUIRE(c && wait_workers(c, "echo", 2));
+    enum { N = 100 };
+    static int answers[N + 1];
+    memset(answers, 0, sizeof answers);
+    int by_a = 0, by_b = 0;
+    for (int i = 0; i < N; i++) {
+        char payload[16];
+        int len = snprintf(payload, sizeof payload, "%d", i);
+        uint64_t id;
+        CHECK_INT(
+            proto_client_send(c, "echo", "{\"op\":\"echo\"}", payload, (size_t)len, 5000, &id), ==,
+            0);
+    }
+    for (int got = 0; got < N;) {
+        proto_msg_t m;
+        REQUIRE(proto_client_recv(c, &m, 5000) == 0);
+        REQUIRE(m.cmd == PROTO_FINAL && m.payload);
+        char text[16] = "";
+        memcpy(text, m.payload, m.payload_len < 15 ? m.payload_len : 15);
+        int i = atoi(text);
+        REQUIRE(i >= 0 && i < N);
+        answers[i]++;
+        long pid = header_long(&m, "pid");
+        by_a += pid == a;
+        by_b += pid == b;
+        proto_msg_close(&m);
+        got++;
+    }
+    for (int i = 0; i < N; i++)
+        CHECK_INT(answers[i], ==, 1);
+    CHECK_INT(by_a + by_b, ==, N);
+    CHECK_INT(by_a, >=, 20); /* both took a real share */
+    CHECK_INT(by_b, >=, 20);
+    proto_msg_t extra;
+    CHECK_INT(proto_client_recv(c, &extra, 200), ==, -ETIMEDOUT); /* nothing twice */
+    proto_client_destroy(&c);
+    stop_all();
+}
+
+static bool stream_in_order(proto_client_t *c, uint64_t id, long n, int *partials) {
+    (void)id;
+    long next = 0;
+    for (;;) {
+        proto_msg_t m;
+        if (proto_client_recv(c, &m, 10000) != 0)
+            return false;
+        if (m.cmd == PROTO_FINAL) {
+            proto_msg_close(&m);
+            return next == n;
+        }
+        if (m.cmd != PROTO_PARTIAL || m.payload_len < 8) {
+            proto_msg_close(&m);
+            return false;
+        }
+        long index;
+        memcpy(&index, m.payload, sizeof index);
+        proto_msg_close(&m);
+        if (index != next)
+            return false;
+        next++;
+        (*partials)++;
+    }
+}
+
+TEST(ten_thousand_partials_arrive_complete_and_in_order) {
+    REQUIRE(gateway_start(NULL, NULL));
+    worker_start(broker_ep, "stream", 1, NULL);
+    proto_client_t *c = client_new();
+    REQUIRE(c && wait_workers(c, "stream", 1));
+    uint64_t id;
+    REQUIRE(proto_client_send(c, "stream", "{\"op\":\"stream\",\"n\":10000,\"size\":64}", NULL, 0,
+                              20000, &id) == 0);
+    int partials = 0;
+    CHECK(stream_in_order(c, id, 10000, &partials));
+    CHECK_INT(partials, ==, 10000);
+    proto_client_destroy(&c);
+    stop_all();
+}
+
+TEST(two_hundred_concurrent_streams_arrive_complete_and_in_order) {
+    REQUIRE(gateway_start(NULL, NULL));
+    worker_start(broker_ep, "stream", 100, NULL);
+    worker_start(broker_ep, "stream", 100, NULL);
+    proto_client_t *c = client_new();
+    REQUIRE(c && wait_workers(c, "stream", 2));
+    enum { STREAMS = 200, EACH = 300 };
+    static long next[STREAMS + 1];
+    static bool done[STREAMS + 1];
+    memset(next, 0, sizeof next);
+    memset(done, 0, sizeof done);
+    uint64_t first = 0;
+    for (int s = 0; s < STREAMS; s++) {
+        uint64_t id;
+        REQUIRE(proto_client_send(c, "stream", "{\"op\":\"stream\",\"n\":300,\"size\":32}", NULL, 0,
+                                  30000, &id) == 0);
+        if (s == 0)
+            first = id;
+    }
+    int finished = 0, disorder = 0, errors = 0;
+    while (finished < STREAMS) {
+        proto_msg_t m;
+        REQUIRE(proto_client_recv(c, &m, 10000) == 0);
+        long s = (long)(m.id - first);
+        REQUIRE(s >= 0 && s < STREAMS);
+        if (m.cmd == PROTO_PARTIAL) {
+            long index;
+            memcpy(&index, m.payload, sizeof index);
+            disorder += index != next[s];
+            next[s]++;
+        } else {
+            errors += m.cmd != PROTO_FINAL || next[s] != EACH || done[s];
+            done[s] = true;
+            finished++;
+        }
+        proto_msg_close(&m);
+    }
+    CHECK_INT(disorder, ==, 0);
+    CHECK_INT(errors, ==, 0);
+    proto_client_destroy(&c);
+    stop_all();
+}
+
+TEST(killed_worker_fails_its_request_within_three_heartbeats_and_the_survivor_serves) {
+    REQUIRE(gateway_start(NULL, NULL));
+    pid_t a = worker_start(broker_ep, "svc", 1, NULL), b = worker_start(broker_ep, "svc", 1, NULL);
+    proto_client_t *c = client_new();
+    REQUIRE(c && wait_workers(c, "svc", 2));
+    uint64_t id;
+    REQUIRE(proto_client_send(c, "svc", "{\"op\":\"hold\"}", NULL, 0, 10000, &id) == 0);
+    proto_msg_t m;
+    REQUIRE(proto_client_recv(c, &m, 5000) == 0);
+    CHECK_INT(m.cmd, ==, PROTO_PARTIAL);
+    pid_t holder = (pid_t)header_long(&m, "pid");
+    proto_msg_close(&m);
+    REQUIRE(holder == a || holder == b);
+    pid_t survivor = holder == a ? b : a;
+
+    int64_t killed = proc_now_ms();
+    kill(holder, SIGKILL);
+    REQUIRE(proto_client_recv(c, &m, 5000) == 0);
+    int64_t took = proc_now_ms() - killed;
+    CHECK_INT(m.cmd, ==, PROTO_ERROR);
+    CHECK(m.id == id);
+    int status;
+    char message[256];
+    proto_error_parse(&m, &status, message, sizeof message);
+    CHECK_INT(status, ==, 503);
+    CHECK(strstr(message, "svc") != NULL);
+    proto_msg_close(&m);
+    /* Three intervals, plus scheduling slack for sanitizer builds. */
+    CHECK_INT(took, <=, 3 * HEARTBEAT_MS + 150);
+
+    for (int i = 0; i < 5; i++) {
+        proto_msg_t final;
+        char err[128];
+        REQUIRE(proto_client_call(c, "svc", "{\"op\":\"echo\"}", "x", 1, 3000, NULL, NULL, &final,
+                                  &status, err, sizeof err) == 0);
+        CHECK_INT(header_long(&final, "pid"), ==, survivor);
+        proto_msg_close(&final);
+    }
+
+    pid_t again = worker_start(broker_ep, "svc", 1, NULL);
+    REQUIRE(wait_workers(c, "svc", 2));
+    bool served_by_new = false;
+    for (int i = 0; i < 10 && !served_by_new; i++) {
+        proto_msg_t final;
+        char err[128];
+        REQUIRE(proto_client_call(c, "svc", "{\"op\":\"echo\"}", "x", 1, 3000, NULL, NULL, &final,
+                                  &status, err, sizeof err) == 0);
+        served_by_new = header_long(&final, "pid") == again;
+        proto_msg_close(&final);
+    }
+    CHECK(served_by_new);
+    proto_client_destroy(&c);
+    stop_all();
+}
+
+TEST(cancel_reaches_the_worker_and_its_handler_stops) {
+    REQUIRE(gateway_start(NULL, NULL));
+    worker_start(broker_ep, "svc", 1, NULL);
+    proto_client_t *c = client_new();
+    REQUIRE(c && wait_workers(c, "svc", 1));
+    uint64_t id;
+    REQUIRE(proto_client_send(c, "svc", "{\"op\":\"hold\"}", NULL, 0, 10000, &id) == 0);
+    proto_msg_t m;
+    REQUIRE(proto_client_recv(c, &m, 5000) == 0);
+    CHECK_INT(m.cmd, ==, PROTO_PARTIAL);
+    proto_msg_close(&m);
+    CHECK_INT(proto_client_cancel(c, id), ==, 0);
+    /* Capacity 1: stats is served only once the held handler has stopped. */
+    proto_msg_t final;
+    int status;
+    char err[128];
+    REQUIRE(proto_client_call(c, "svc", "{\"op\":\"stats\"}", NULL, 0, 3000, NULL, NULL, &final,
+                              &status, err, sizeof err) == 0);
+    CHECK_INT(header_long(&final, "cancelled"), ==, 1);
+    proto_msg_close(&final);
+    CHECK_INT(proto_client_pending(c), ==, 0);
+    proto_client_destroy(&c);
+    stop_all();
+}
+
+TEST(service_without_worker_fails_within_the_deadline) {
+    REQUIRE(gateway_start(NULL, NULL));
+    proto_client_t *c = client_new();
+    REQUIRE(c);
+    int64_t start = proc_now_ms();
+    int status;
+    char err[256];
+    int rc = proto_client_call(c, "nobody", NULL, NULL, 0, 300, NULL, NULL, NULL, &status, err,
+                               sizeof err);
+    int64_t took = proc_now_ms() - start;
+    CHECK_INT(rc, ==, -EIO);
+    CHECK_INT(status, ==, 503);
+    CHECK_STR(err, "no nobody worker available");
+    CHECK_INT(took, >=, 290);
+    CHECK_INT(took, <=, 800);
+    proto_client_destroy(&c);
+    stop_all();
+}
+
+TEST(worker_errors_and_missing_replies_reach_the_client) {
+    REQUIRE(gateway_start(NULL, NULL));
+    worker_start(broker_ep, "svc", 1, NULL);
+    proto_client_t *c = client_new();
+    REQUIRE(c && wait_workers(c, "svc", 1));
+    int status;
+    char err[256];
+    CHECK_INT(proto_client_call(c, "svc", "{\"op\":\"fail\"}", NULL, 0, 2000, NULL, NULL, NULL,
+                                &status, err, sizeof err),
+              ==, -EIO);
+    CHECK_INT(status, ==, 418);
+    CHECK_STR(err, "scripted failure");
+    CHECK_INT(proto_client_call(c, "svc", "{\"op\":\"silent\"}", NULL, 0, 2000, NULL, NULL, NULL,
+                                &status, err, sizeof err),
+              ==, -EIO);
+    CHECK_INT(status, ==, 500);
+    CHECK(strstr(err, "without a reply") != NULL);
+    /* Every service answers ping. */
+    proto_msg_t final;
+    CHECK_INT(proto_client_call(c, "svc", "{\"op\":\"ping\"}", NULL, 0, 2000, NULL, NULL, &final,
+                                &status, err, sizeof err),
+              ==, 0);
+    CHECK(final.header && strstr(final.header, "\"pong\":true") != NULL);
+    proto_msg_close(&final);
+    proto_client_destroy(&c);
+    stop_all();
+}
+
+TEST(malformed_messages_do_not_hurt_the_broker) {
+    REQUIRE(gateway_start(NULL, NULL));
+    worker_start(broker_ep, "svc", 1, NULL);
+    void *raw = proto_socket_new(ZMQ_DEALER);
+    REQUIRE(zmq_connect(raw, broker_ep) == 0);
+    zmq_send(raw, "garbage", 7, 0);
+    zmq_send(raw, "LCA\x01", 4, ZMQ_SNDMORE);
+    zmq_send(raw, "\x02", 1, 0);              /* truncated REQUEST */
+    zmq_send(raw, "LCA\x07", 4, ZMQ_SNDMORE); /* wrong version */
+    zmq_send(raw, "\x07", 1, ZMQ_SNDMORE);
+    zmq_send(raw, "\0\0\0\0\0\0\0\0", 8, ZMQ_SNDMORE);
+    zmq_send(raw, "", 0, ZMQ_SNDMORE);
+    zmq_send(raw, "", 0, 0);
+    proto_socket_close(&raw);
+    proto_client_t *c = client_new();
+    REQUIRE(c && wait_workers(c, "svc", 1));
+    int status;
+    char err[128];
+    CHECK_INT(proto_client_call(c, "svc", "{\"op\":\"echo\"}", "ok", 2, 2000, NULL, NULL, NULL,
+                                &status, err, sizeof err),
+              ==, 0);
+    CHECK(proc_alive(gateway_pid));
+    proto_client_destroy(&c);
+    stop_all();
+}
+
+static bool make_cert(const char *path) {
+    zcert_t *cert = zcert_new();
+    int rc = cert ? zcert_save(cert, path) : -1;
+    zcert_destroy(&cert);
+    return rc == 0;
+}
+
+static bool copy_public(const char *from, const char *to) {
+    zcert_t *cert = zcert_load(from);
+    int rc = cert ? zcert_save_public(cert, to) : -1;
+    zcert_destroy(&cert);
+    return rc == 0;
+}
+
+TEST(curve_lets_in_only_allowed_workers) {
+    char dir[256], path[512], path2[512];
+    snprintf(dir, sizeof dir, "%s", proc_tmpdir());
+    const char *subdirs[] = {"allowed", "good", "bad"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, subdirs[i]);
+        mkdir(path, 0700);
+    }
+    snprintf(path, sizeof path, "%s/broker.cert", dir);
+    REQUIRE(make_cert(path));
+    for (int i = 1; i < 3; i++) {
+        snprintf(path2, sizeof path2, "%s/%s/broker.cert", dir, subdirs[i]);
+        REQUIRE(copy_public(path, path2));
+        snprintf(path2, sizeof path2, "%s/%s/client.cert", dir, subdirs[i]);
+        REQUIRE(make_cert(path2));
+    }
+    snprintf(path, sizeof path, "%s/good/client.cert", dir);
+    snprintf(path2, sizeof path2, "%s/allowed/good.cert", dir);
+    REQUIRE(copy_public(path, path2));
+
+    char public_ep[64];
+    snprintf(public_ep, sizeof public_ep, "tcp://127.0.0.1:%d", proc_free_port());
+    const char *extra[] = {"--broker-public", public_ep, "--curve-dir", dir, NULL};
+    REQUIRE(gateway_start(NULL, extra));
+    char good_dir[300], bad_dir[300];
+    snprintf(good_dir, sizeof good_dir, "%s/good", dir);
+    snprintf(bad_dir, sizeof bad_dir, "%s/bad", dir);
+    pid_t bad = worker_start(public_ep, "secure", 1, bad_dir);
+    pid_t good = worker_start(public_ep, "secure", 1, good_dir);
+    proto_client_t *c = client_new();
+    REQUIRE(c && wait_workers(c, "secure", 1));
+    int status;
+    char err[128];
+    for (int i = 0; i < 10; i++) {
+        proto_msg_t final;
+        REQUIRE(proto_client_call(c, "secure", "{\"op\":\"echo\"}", "x", 1, 2000, NULL, NULL,
+                                  &final, &status, err, sizeof err) == 0);
+        CHECK_INT(header_long(&final, "pid"), ==, good);
+        proto_msg_close(&final);
+    }
+    /* Long enough for the rejected worker to have retried: still one worker. */
+    proc_sleep_ms(5 * HEARTBEAT_MS);
+    CHECK_INT(workers_of(c, "secure"), ==, 1);
+    proc_stop(good, SIGKILL, 1000);
+    CHECK(wait_workers(c, "secure", 0));
+    CHECK_INT(proto_client_call(c, "secure", "{\"op\":\"echo\"}", "x", 1, 500, NULL, NULL, NULL,
+                                &status, err, sizeof err),
+              ==, -EIO);
+    CHECK_INT(status, ==, 503);
+    CHECK(proc_alive(bad));
+    proto_client_destroy(&c);
+    stop_all();
+}
+
+TEST(broker_under_valgrind_serves_and_exits_clean) {
+    const char *valgrind[] = {"/usr/bin/valgrind",
+                              "--quiet",
+                              "--error-exitcode=99",
+                              "--leak-check=full",
+                              "--errors-for-leak-kinds=definite",
+                              NULL};
+    if (access(valgrind[0], X_OK) != 0) {
+        fprintf(stderr, "  valgrind is not installed (make deps installs it)\n");
+        CHECK(!"valgrind available");
+        return;
+    }
+    REQUIRE(gateway_start(valgrind, NULL));
+    worker_start(broker_ep, "echo", 2, NULL);
+    worker_start(broker_ep, "echo", 2, NULL);
+    proto_client_t *c = client_new();
+    REQUIRE(c);
+    workers_wait_t w = {c, "echo", 2};
+    REQUIRE(proc_wait_for(workers_ready, &w, 20000));
+    for (int i = 0; i < 50; i++) {
+        int status;
+        char err[128];
+        CHECK_INT(proto_client_call(c, "echo", "{\"op\":\"echo\"}", "x", 1, 10000, NULL, NULL, NULL,
+                                    &status, err, sizeof err),
+                  ==, 0);
+    }
+    proto_client_destroy(&c);
+    int status = proc_stop(gateway_pid, SIGTERM, 30000);
+    CHECK(WIFEXITED(status));
+    CHECK_INT(WEXITSTATUS(status), ==, 0); /* 99: valgrind found errors (see gateway.log) */
+    stop_all();
+}
+
+TEST_MAIN(
+    TEST_CASE(two_workers_share_100_requests_each_answered_once),
+    TEST_CASE(ten_thousand_partials_arrive_complete_and_in_order),
+    TEST_CASE(two_hundred_concurrent_streams_arrive_complete_and_in_order),
+    TEST_CASE(killed_worker_fails_its_request_within_three_heartbeats_and_the_survivor_serves),
+    TEST_CASE(cancel_reaches_the_worker_and_its_handler_stops),
+    TEST_CASE(service_without_worker_fails_within_the_deadline),
+    TEST_CASE(worker_errors_and_missing_replies_reach_the_client),
+    TEST_CASE(malformed_messages_do_not_hurt_the_broker),
+    TEST_CASE(curve_lets_in_only_allowed_workers),
+    TEST_CASE(broker_under_valgrind_serves_and_exits_clean))

@@ -1,0 +1,215 @@
+/*
+ * Process helpers for lca's integration tests: start the real binaries,
+ * find free ports, wait for conditions with a deadline, and make sure no
+ * child outlives the test.
+ *
+ * Binaries come from $LCA_BIN (default build/bin), test tools from
+ * $LCA_TESTS/tools (default build/tests/tools).  Children are put in their
+ * own process group and killed with it when the test exits.
+ */
+#ifndef LCA_TEST_PROC_H
+#define LCA_TEST_PROC_H
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PROC_MAX 64
+static pid_t proc_children[PROC_MAX];
+
+static inline int64_t proc_now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static inline void proc_sleep_ms(int ms) {
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static inline void proc_kill_all(void) {
+    for (int i = 0; i < PROC_MAX; i++)
+        if (proc_children[i] > 0) {
+            kill(-proc_children[i], SIGKILL);
+            waitpid(proc_children[i], NULL, 0);
+            proc_children[i] = 0;
+        }
+}
+
+static inline void proc_on_signal(int sig) {
+    proc_kill_all();
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static inline void proc_setup(void) {
+    static bool done;
+    if (done)
+        return;
+    done = true;
+    atexit(proc_kill_all);
+    signal(SIGINT, proc_on_signal);
+    signal(SIGTERM, proc_on_signal);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+/* Path of a product binary (lca-gateway, lca, ...). */
+static inline const char *proc_bin(const char *name) {
+    static char path[8][1024];
+    static int slot;
+    const char *dir = getenv("LCA_BIN");
+    char *p = path[slot++ % 8];
+    snprintf(p, 1024, "%s/%s", dir && *dir ? dir : "build/bin", name);
+    return p;
+}
+
+/* Path of a test tool (tests/tools/<name>.c). */
+static inline const char *proc_tool(const char *name) {
+    static char path[8][1024];
+    static int slot;
+    const char *dir = getenv("LCA_TESTS");
+    char *p = path[slot++ % 8];
+    snprintf(p, 1024, "%s/tools/%s", dir && *dir ? dir : "build/tests", name);
+    return p;
+}
+
+/* Starts argv (NULL-terminated) with extra "NAME=value" entries added to the
+ * environment (NULL-terminated, may be NULL); stdout/stderr go to log_path
+ * when given (appended), else to ours.  Returns the pid, or -1. */
+static inline pid_t proc_start(char *const argv[], const char *const env[], const char *log_path) {
+    proc_setup();
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        setpgid(0, 0);
+        for (int i = 0; env && env[i]; i++)
+            putenv((char *)env[i]);
+        if (log_path) {
+            int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+            if (fd >= 0) {
+                dup2(fd, 1);
+                dup2(fd, 2);
+                close(fd);
+            }
+        }
+        execv(argv[0], argv);
+        fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
+        _exit(127);
+    }
+    setpgid(pid, pid);
+    for (int i = 0; i < PROC_MAX; i++)
+        if (proc_children[i] == 0) {
+            proc_children[i] = pid;
+            break;
+        }
+    return pid;
+}
+
+static inline void proc_forget(pid_t pid) {
+    for (int i = 0; i < PROC_MAX; i++)
+        if (proc_children[i] == pid)
+            proc_children[i] = 0;
+}
+
+/* Sends sig to the process; returns its exit status after it ended (waits
+ * up to timeout_ms, then SIGKILLs), or -1. */
+static inline int proc_stop(pid_t pid, int sig, int timeout_ms) {
+    if (pid <= 0)
+        return -1;
+    kill(pid, sig);
+    int64_t until = proc_now_ms() + timeout_ms;
+    int status;
+    for (;;) {
+        pid_t r = waitpid(pid, &status, WNOHANG);
+        if (r == pid)
+            break;
+        if (r < 0) {
+            proc_forget(pid);
+            return -1;
+        }
+        if (proc_now_ms() > until) {
+            kill(-pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            proc_forget(pid);
+            return -2;
+        }
+        proc_sleep_ms(5);
+    }
+    kill(-pid, SIGKILL); /* anything the process left in its group */
+    proc_forget(pid);
+    return status;
+}
+
+/* True while pid is alive (not yet reaped). */
+static inline bool proc_alive(pid_t pid) {
+    int status;
+    return waitpid(pid, &status, WNOHANG) == 0;
+}
+
+/* A TCP port that was free a moment ago. */
+static inline int proc_free_port(void) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 ||
+        getsockname(fd, (struct sockaddr *)&a, &len) != 0) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+/* True once something accepts TCP connections on 127.0.0.1:port (waits up
+ * to timeout_ms). */
+static inline bool proc_wait_port(int port, int timeout_ms) {
+    int64_t until = proc_now_ms() + timeout_ms;
+    do {
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in a = {.sin_family = AF_INET,
+                                .sin_port = htons((uint16_t)port),
+                                .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        int rc = connect(fd, (struct sockaddr *)&a, sizeof a);
+        close(fd);
+        if (rc == 0)
+            return true;
+        proc_sleep_ms(10);
+    } while (proc_now_ms() < until);
+    return false;
+}
+
+/* Polls cond(arg) every 5 ms until it holds or timeout_ms passes. */
+static inline bool proc_wait_for(bool (*cond)(void *), void *arg, int timeout_ms) {
+    int64_t until = proc_now_ms() + timeout_ms;
+    do {
+        if (cond(arg))
+            return true;
+        proc_sleep_ms(5);
+    } while (proc_now_ms() < until);
+    return cond(arg);
+}
+
+/* A fresh temporary directory (removed by the caller if wanted). */
+static inline const char *proc_tmpdir(void) {
+    static char dir[256];
+    snprintf(dir, sizeof dir, "/tmp/lca-test-XXXXXX");
+    return mkdtemp(dir);
+}
+
+#endif
