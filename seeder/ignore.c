@@ -8,8 +8,9 @@
  *
  * The glob matcher treats `*` and `?` as never crossing `/`; `**` counts as
  * "any number of directories" only when it is a whole path component, as in
- * git; elsewhere it is an ordinary `*`.  Backtracking is bounded by a depth
- * limit so that a hostile pattern cannot take the walk down.
+ * git; elsewhere it is an ordinary `*`.  Matching is polynomial (a table over
+ * components, a greedy match within one), so no hostile pattern can stall a
+ * walk.
  */
 #include "seeder/ignore.h"
 
@@ -109,94 +110,123 @@ int ignore_add_text(ignore_t *self, const char *text, size_t len) {
     return 0;
 }
 
-/* Matches a bracket expression at *pp against c; advances *pp past the `]`.
- * Returns 1 on match, 0 on no match, -1 if the bracket is not closed (then
- * the `[` is an ordinary character). */
-static int ignore_match_class(const char **pp, char c) {
-    const char *p = *pp + 1;
-    bool negate = false;
-    if (*p == '!' || *p == '^') {
-        negate = true;
-        p++;
+/* Matches the one pattern element at p[*pi] (`?`, a bracket expression, an
+ * escaped or plain character) against c and advances *pi past it. */
+static bool ignore_match_one(const char *p, size_t pn, size_t *pi, char c) {
+    size_t i = *pi;
+    if (p[i] == '?') {
+        *pi = i + 1;
+        return true;
     }
-    bool matched = false;
-    bool first = true;
-    while (*p && (*p != ']' || first)) {
-        char lo = *p;
-        if (lo == '\\' && p[1])
-            lo = *++p;
-        char hi = lo;
-        if (p[1] == '-' && p[2] && p[2] != ']') {
-            hi = p[2];
-            if (hi == '\\' && p[3])
-                hi = p[3], p++;
-            p += 2;
+    if (p[i] == '[') {
+        size_t j = i + 1;
+        bool negate = j < pn && (p[j] == '!' || p[j] == '^');
+        if (negate)
+            j++;
+        bool matched = false, first = true;
+        while (j < pn && (p[j] != ']' || first)) {
+            char lo = p[j];
+            if (lo == '\\' && j + 1 < pn)
+                lo = p[++j];
+            char hi = lo;
+            if (j + 2 < pn && p[j + 1] == '-' && p[j + 2] != ']') {
+                hi = p[j + 2];
+                j += 2;
+            }
+            if (c >= lo && c <= hi)
+                matched = true;
+            j++;
+            first = false;
         }
-        if (c >= lo && c <= hi)
-            matched = true;
-        p++;
-        first = false;
+        if (j < pn) { /* closed: a real bracket expression */
+            *pi = j + 1;
+            return matched != negate;
+        }
+        /* unclosed: `[` is an ordinary character */
     }
-    if (*p != ']')
-        return -1;
-    *pp = p + 1;
-    return (matched != negate) && c != '/';
+    if (p[i] == '\\' && i + 1 < pn)
+        i++;
+    *pi = i + 1;
+    return p[i] == c;
 }
 
-static bool ignore_glob(const char *start, const char *p, const char *s, int depth) {
-    if (depth > 64)
-        return false;
-    while (*p) {
-        if (p[0] == '*' && p[1] == '*' && (p == start || p[-1] == '/') &&
-            (p[2] == '/' || p[2] == '\0')) {
-            if (p[2] == '\0')
-                return true; /* trailing `**`: everything below */
-            /* A `**` component followed by a slash: zero or more whole directories. */
-            const char *rest = p + 3;
-            for (const char *t = s;;) {
-                if (ignore_glob(start, rest, t, depth + 1))
-                    return true;
-                t = strchr(t, '/');
-                if (!t)
-                    return false;
-                t++;
-            }
-        }
-        if (*p == '*') {
-            while (*p == '*')
-                p++;
-            for (const char *t = s;; t++) {
-                if (ignore_glob(start, p, t, depth + 1))
-                    return true;
-                if (*t == '\0' || *t == '/')
-                    return false;
-            }
-        }
-        if (*s == '\0')
-            return false;
-        if (*p == '?') {
-            if (*s == '/')
-                return false;
-            p++, s++;
+/* One path component against one pattern component, `*` never crossing a
+ * component (there is none inside).  The classic greedy match that returns
+ * to the last `*` on a mismatch: O(len(p) * len(s)) at worst. */
+static bool ignore_match_component(const char *p, size_t pn, const char *s, size_t sn) {
+    size_t pi = 0, si = 0, star_p = (size_t)-1, star_s = 0;
+    while (si < sn) {
+        if (pi < pn && p[pi] == '*') {
+            while (pi < pn && p[pi] == '*')
+                pi++;
+            star_p = pi;
+            star_s = si;
             continue;
         }
-        if (*p == '[') {
-            const char *q = p;
-            int m = ignore_match_class(&q, *s);
-            if (m >= 0) {
-                if (!m)
-                    return false;
-                p = q, s++;
-                continue;
-            }
+        size_t next = pi;
+        if (pi < pn && ignore_match_one(p, pn, &next, s[si])) {
+            pi = next;
+            si++;
+            continue;
         }
-        if (*p == '\\' && p[1])
-            p++;
-        if (*p != *s)
+        if (star_p == (size_t)-1)
             return false;
-        p++, s++;
+        pi = star_p;
+        si = ++star_s;
     }
-    return *s == '\0';
+    while (pi < pn && p[pi] == '*')
+        pi++;
+    return pi == pn;
+}
+
+#define IGNORE_MAX_COMPONENTS 64
+
+typedef struct {
+    const char *at;
+    size_t len;
+} ignore_span_t;
+
+/* Splits s at `/` into at most IGNORE_MAX_COMPONENTS spans; -1 if more. */
+static int ignore_split(const char *s, ignore_span_t *out) {
+    int n = 0;
+    for (const char *c = s;;) {
+        const char *slash = strchr(c, '/');
+        size_t len = slash ? (size_t)(slash - c) : strlen(c);
+        if (n == IGNORE_MAX_COMPONENTS)
+            return -1;
+        out[n++] = (ignore_span_t){c, len};
+        if (!slash)
+            return n;
+        c = slash + 1;
+    }
+}
+
+/* Matches a whole glob against a whole path, component by component, with
+ * `**` components standing for any number of path components (at least one
+ * when the `**` ends the pattern, as a trailing `**` matches what is inside the directory).
+ * A table over (pattern component, path component) keeps this polynomial. */
+static bool ignore_glob(const char *glob, const char *path) {
+    ignore_span_t pc[IGNORE_MAX_COMPONENTS], sc[IGNORE_MAX_COMPONENTS];
+    int np = ignore_split(glob, pc), ns = ignore_split(path, sc);
+    if (np < 0 || ns < 0)
+        return false;
+    /* next[j]: whether pattern components i+1.. match path components j.. */
+    bool next[IGNORE_MAX_COMPONENTS + 1], cur[IGNORE_MAX_COMPONENTS + 1];
+    for (int j = 0; j <= ns; j++)
+        next[j] = j == ns;
+    for (int i = np - 1; i >= 0; i--) {
+        bool double_star = pc[i].len == 2 && pc[i].at[0] == '*' && pc[i].at[1] == '*';
+        cur[ns] = double_star ? (i < np - 1 && next[ns]) : false;
+        for (int j = ns - 1; j >= 0; j--) {
+            if (double_star)
+                cur[j] = (i < np - 1 && next[j]) || next[j + 1] || cur[j + 1];
+            else
+                cur[j] =
+                    next[j + 1] && ignore_match_component(pc[i].at, pc[i].len, sc[j].at, sc[j].len);
+        }
+        memcpy(next, cur, sizeof next);
+    }
+    return next[0];
 }
 
 ignore_match_t ignore_match_path(const ignore_t *self, const char *rel_path, bool is_dir) {
@@ -209,7 +239,7 @@ ignore_match_t ignore_match_path(const ignore_t *self, const char *rel_path, boo
         if (p->dir_only && !is_dir)
             continue;
         const char *subject = p->anchored ? rel_path : base;
-        if (ignore_glob(p->glob, p->glob, subject, 0))
+        if (ignore_glob(p->glob, subject))
             return p->negated ? IGNORE_INCLUDED : IGNORE_EXCLUDED;
     }
     return IGNORE_NO_MATCH;

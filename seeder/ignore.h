@@ -15,8 +15,8 @@
  * base name at any depth; `*`, `?`, `[a-z]`, `[!x]` that never match `/`, and
  * `**` as a whole component (leading, trailing, or between two slashes).
  *
- * Invariants: patterns are stored in file order; matching never allocates,
- * and its backtracking depth is capped so no pattern can stall the walk.
+ * Invariants: patterns are stored in file order; matching never allocates
+ * and takes polynomial time in the pattern and path lengths.
  */
 #ifndef LCA_SEEDER_IGNORE_H
 #define LCA_SEEDER_IGNORE_H
