@@ -1,0 +1,452 @@
+/* Tests of seeder/walk: git and directory listings, and every skip reason. */
+#define _XOPEN_SOURCE 700
+#include "seeder/walk.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "tests/test.h"
+
+/* ---- helpers --------------------------------------------------------------- */
+
+static const char *fixture_dir(void) {
+    static char path[4096];
+    const char *source = getenv("LCA_SOURCE_DIR");
+    snprintf(path, sizeof path, "%s/tests/fixtures/repo", source ? source : ".");
+    return path;
+}
+
+static char *make_temp_dir(void) {
+    char *dir = strdup("/tmp/lca-walk-test-XXXXXX");
+    if (dir && !mkdtemp(dir)) {
+        free(dir);
+        return NULL;
+    }
+    return dir;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+    (void)st, (void)ftw;
+    if (flag == FTW_DP || flag == FTW_D)
+        chmod(path, 0700);
+    remove(path);
+    return 0;
+}
+
+static void remove_tree(char **dir) {
+    if (!*dir)
+        return;
+    /* Directories made unreadable by a test must be opened again first. */
+    char locked[4200];
+    snprintf(locked, sizeof locked, "%s/locked", *dir);
+    chmod(locked, 0700);
+    nftw(*dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    free(*dir);
+    *dir = NULL;
+}
+
+/* Creates root/rel (and its directories) holding len bytes of data. */
+static int write_file(const char *root, const char *rel, const char *data, size_t len) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", root, rel);
+    for (char *p = path + strlen(root) + 1; (p = strchr(p, '/')); p++) {
+        *p = '\0';
+        mkdir(path, 0755);
+        *p = '/';
+    }
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0)
+        return -errno;
+    size_t done = 0;
+    while (done < len) {
+        ssize_t n = write(fd, data + done, len - done);
+        if (n <= 0) {
+            close(fd);
+            return -EIO;
+        }
+        done += (size_t)n;
+    }
+    close(fd);
+    return 0;
+}
+
+static int write_text(const char *root, const char *rel, const char *text) {
+    return write_file(root, rel, text, strlen(text));
+}
+
+static int make_link(const char *root, const char *rel, const char *target) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", root, rel);
+    return symlink(target, path) == 0 ? 0 : -errno;
+}
+
+/* Runs argv in dir with stdout and stderr discarded; returns its exit status. */
+static int run(const char *dir, const char *const argv[]) {
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        int null_fd = open("/dev/null", O_RDWR);
+        if (null_fd < 0 || dup2(null_fd, 1) < 0 || dup2(null_fd, 2) < 0 || chdir(dir) != 0)
+            _exit(126);
+        execvp(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static const walk_entry_t *find(const walk_t *w, const char *path) {
+    return walk_find(w, path);
+}
+
+static walk_reason_t reason_of(const walk_t *w, const char *path) {
+    const walk_entry_t *e = walk_find(w, path);
+    return e ? e->reason : (walk_reason_t)-1;
+}
+
+static walk_t *walk_dir(const char *root, bool use_git) {
+    walk_options_t options;
+    walk_options_default(&options);
+    options.use_git = use_git;
+    walk_t *w = NULL;
+    char *error = NULL;
+    int rc = walk_list(root, &options, &w, &error);
+    if (rc != 0)
+        fprintf(stderr, "  walk_list: %d %s\n", rc, error ? error : "");
+    free(error);
+    return w;
+}
+
+/* ---- tests ----------------------------------------------------------------- */
+
+TEST(gitignore_is_honoured_without_git) {
+    char *root = make_temp_dir();
+    REQUIRE(root);
+    write_text(root, ".gitignore",
+               "# logs\n*.log\n!keep.log\nout/\n/only_root.txt\ndocs/**/*.tmp\n");
+    write_text(root, "a.c", "int a;\n");
+    write_text(root, "x.log", "log\n");
+    write_text(root, "keep.log", "kept\n");
+    write_text(root, "out/gen.c", "int gen;\n");
+    write_text(root, "src/out", "a file named out is not a directory\n");
+    write_text(root, "only_root.txt", "x\n");
+    write_text(root, "sub/only_root.txt", "y\n");
+    write_text(root, "sub/.gitignore", "local.txt\n!*.log\n");
+    write_text(root, "sub/local.txt", "z\n");
+    write_text(root, "sub/y.log", "re-included by the deeper file\n");
+    write_text(root, "docs/a/b/c.tmp", "tmp\n");
+    write_text(root, "docs/readme.md", "# docs\n");
+    write_text(root, ".git/config", "[core]\n");
+    walk_t *w = walk_dir(root, true); /* not a checkout: git fails, the walk runs */
+    REQUIRE(w);
+    CHECK_STR(walk_method(w), "walk");
+    const char *expected[] = {".gitignore",        "a.c",      "docs/readme.md",
+                              "keep.log",          "src/out",  "sub/.gitignore",
+                              "sub/only_root.txt", "sub/y.log"};
+    CHECK_INT(walk_count(w), ==, sizeof expected / sizeof expected[0]);
+    for (size_t i = 0; i < sizeof expected / sizeof expected[0]; i++) {
+        const walk_entry_t *e = walk_get(w, i);
+        REQUIRE(e);
+        CHECK_STR(e->path, expected[i]);
+        CHECK_INT(e->reason, ==, WALK_ACCEPTED);
+    }
+    CHECK(find(w, "x.log") == NULL);
+    CHECK(find(w, "out/gen.c") == NULL);
+    CHECK(find(w, "only_root.txt") == NULL);
+    CHECK(find(w, "sub/local.txt") == NULL);
+    CHECK(find(w, "docs/a/b/c.tmp") == NULL);
+    CHECK(find(w, ".git/config") == NULL);
+    CHECK_INT(find(w, "a.c")->lang, ==, LANG_C);
+    walk_destroy(&w);
+    remove_tree(&root);
+}
+
+TEST(every_skip_reason) {
+    char *root = make_temp_dir();
+    char *outside = make_temp_dir();
+    REQUIRE(root && outside);
+    write_text(root, "ok.py",
+               "def f():\n    return 'h\xc3\xa9llo \xe2\x82\xac \xf0\x9f\x98\x80'\n");
+    write_file(root, "bin.dat", "abc\0def\n", 8);
+    write_text(root, "latin1.txt", "caf\xe9\n");
+    size_t big = 10u << 20;
+    char *line = malloc(big);
+    REQUIRE(line);
+    memset(line, 'x', big - 1);
+    line[big - 1] = '\n';
+    write_file(root, "huge.js", line, big);
+    write_file(root, "wide.js", line, 4096); /* one 4 KiB line: minified */
+    free(line);
+    write_text(root, "node_modules/pkg/index.js", "module.exports = 1;\n");
+    write_text(root, "web/lib.min.js", "var a=1;\n");
+    write_text(root, "api/types.go",
+               "// Code generated by protoc-gen-go. DO NOT EDIT.\n\npackage api\n");
+    write_text(root, "gen/model.py", "# @generated by a tool\nX = 1\n");
+    write_text(root, "package-lock.json", "{}\n");
+    write_text(root, "target.c", "int t;\n");
+    write_text(outside, "secret.c", "int s;\n");
+    char outside_file[4200];
+    snprintf(outside_file, sizeof outside_file, "%s/secret.c", outside);
+    CHECK_INT(make_link(root, "loop_a", "loop_b"), ==, 0);
+    CHECK_INT(make_link(root, "loop_b", "loop_a"), ==, 0);
+    CHECK_INT(make_link(root, "self", "self"), ==, 0);
+    CHECK_INT(make_link(root, "escape.c", outside_file), ==, 0);
+    CHECK_INT(make_link(root, "up", ".."), ==, 0);
+    CHECK_INT(make_link(root, "alias.c", "target.c"), ==, 0);
+    CHECK_INT(make_link(root, "dangling.c", "nowhere.c"), ==, 0);
+    char fifo[4200];
+    snprintf(fifo, sizeof fifo, "%s/pipe", root);
+    CHECK_INT(mkfifo(fifo, 0644), ==, 0);
+
+    walk_t *w = walk_dir(root, false);
+    REQUIRE(w);
+    CHECK_STR(walk_method(w), "walk");
+    CHECK_INT(reason_of(w, "ok.py"), ==, WALK_ACCEPTED);
+    CHECK_INT(reason_of(w, "bin.dat"), ==, WALK_SKIP_BINARY);
+    CHECK_INT(reason_of(w, "latin1.txt"), ==, WALK_SKIP_NOT_UTF8);
+    CHECK_INT(reason_of(w, "huge.js"), ==, WALK_SKIP_TOO_BIG);
+    CHECK_INT(reason_of(w, "wide.js"), ==, WALK_SKIP_MINIFIED);
+    CHECK_INT(reason_of(w, "node_modules/"), ==, WALK_SKIP_VENDORED);
+    CHECK(find(w, "node_modules/pkg/index.js") == NULL); /* the directory is not entered */
+    CHECK_INT(reason_of(w, "web/lib.min.js"), ==, WALK_SKIP_VENDORED);
+    CHECK_INT(reason_of(w, "api/types.go"), ==, WALK_SKIP_GENERATED);
+    CHECK_INT(reason_of(w, "gen/model.py"), ==, WALK_SKIP_GENERATED);
+    CHECK_INT(reason_of(w, "package-lock.json"), ==, WALK_SKIP_GENERATED);
+    CHECK_INT(reason_of(w, "loop_a"), ==, WALK_SKIP_SYMLINK);
+    CHECK_INT(reason_of(w, "loop_b"), ==, WALK_SKIP_SYMLINK);
+    CHECK_INT(reason_of(w, "self"), ==, WALK_SKIP_SYMLINK);
+    CHECK_STR(find(w, "self")->detail, "symlink loop");
+    CHECK_INT(reason_of(w, "escape.c"), ==, WALK_SKIP_SYMLINK);
+    CHECK_STR(find(w, "escape.c")->detail, "symlink points outside the root");
+    CHECK_INT(reason_of(w, "up"), ==, WALK_SKIP_SYMLINK);
+    CHECK_INT(reason_of(w, "dangling.c"), ==, WALK_SKIP_SYMLINK);
+    CHECK_INT(reason_of(w, "alias.c"), ==, WALK_ACCEPTED);
+    CHECK_INT(reason_of(w, "pipe"), ==, WALK_SKIP_NOT_REGULAR);
+    CHECK_INT(reason_of(w, "target.c"), ==, WALK_ACCEPTED);
+    CHECK_INT(walk_count_accepted(w), ==, 3);
+    /* Every skipped entry explains itself; accepted ones do not. */
+    for (size_t i = 0; i < walk_count(w); i++) {
+        const walk_entry_t *e = walk_get(w, i);
+        CHECK((e->reason == WALK_ACCEPTED) == (e->detail == NULL));
+        CHECK(strcmp(walk_reason_name(e->reason), "unknown") != 0);
+    }
+    CHECK(strstr(find(w, "huge.js")->detail, "10485760") != NULL);
+    walk_destroy(&w);
+
+    /* With a higher size limit the long line is called what it is. */
+    walk_options_t options;
+    walk_options_default(&options);
+    options.use_git = false;
+    options.max_file_bytes = 20u << 20;
+    REQUIRE(walk_list(root, &options, &w, NULL) == 0);
+    CHECK_INT(reason_of(w, "huge.js"), ==, WALK_SKIP_MINIFIED);
+    walk_destroy(&w);
+    CHECK(w == NULL);
+    walk_destroy(&w);
+    remove_tree(&root);
+    remove_tree(&outside);
+}
+
+/* The walk as an unprivileged user, where permissions bite. */
+static void check_unreadable(const char *root) {
+    walk_t *w = walk_dir(root, false);
+    if (!w) {
+        test_failed_checks++;
+        return;
+    }
+    CHECK_INT(reason_of(w, "a.c"), ==, WALK_ACCEPTED);
+    CHECK_INT(reason_of(w, "secret.c"), ==, WALK_SKIP_UNREADABLE);
+    CHECK_INT(reason_of(w, "locked/"), ==, WALK_SKIP_UNREADABLE);
+    CHECK_INT(reason_of(w, "z.c"), ==, WALK_ACCEPTED); /* the walk went on */
+    CHECK(find(w, "secret.c")->detail && strstr(find(w, "secret.c")->detail, "ermission"));
+    walk_destroy(&w);
+}
+
+TEST(unreadable_files_are_reported_not_fatal) {
+    char *root = make_temp_dir();
+    REQUIRE(root);
+    write_text(root, "a.c", "int a;\n");
+    write_text(root, "secret.c", "int s;\n");
+    write_text(root, "locked/inner.c", "int i;\n");
+    write_text(root, "z.c", "int z;\n");
+    char path[4200];
+    snprintf(path, sizeof path, "%s/secret.c", root);
+    chmod(path, 0);
+    snprintf(path, sizeof path, "%s/locked", root);
+    chmod(path, 0);
+    chmod(root, 0755);
+    if (geteuid() != 0) {
+        check_unreadable(root);
+    } else {
+        /* root reads everything: run the walk as nobody in a child. */
+        fflush(stdout);
+        pid_t pid = fork();
+        REQUIRE(pid >= 0);
+        if (pid == 0) {
+            if (setgid(65534) != 0 || setuid(65534) != 0)
+                _exit(2);
+            check_unreadable(root);
+            _exit(test_failed_checks ? 1 : 0);
+        }
+        int status = 0;
+        waitpid(pid, &status, 0);
+        CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    remove_tree(&root);
+}
+
+/* Copies the fixture to a new temporary directory; NULL on failure. */
+static char *copy_fixture(void) {
+    char *dir = make_temp_dir();
+    if (!dir)
+        return NULL;
+    char source[4200];
+    snprintf(source, sizeof source, "%s/.", fixture_dir());
+    const char *argv[] = {"cp", "-a", source, dir, NULL};
+    if (run(".", argv) != 0)
+        remove_tree(&dir);
+    return dir;
+}
+
+static size_t count_accepted_with_prefix(const walk_t *w, const char *prefix) {
+    size_t n = 0;
+    for (size_t i = 0; i < walk_count(w); i++)
+        n += walk_get(w, i)->reason == WALK_ACCEPTED &&
+             strncmp(walk_get(w, i)->path, prefix, strlen(prefix)) == 0;
+    return n;
+}
+
+TEST(fixture_is_listed_by_git) {
+    char *root = copy_fixture();
+    REQUIRE(root);
+    const char *init[] = {"git", "init", "-q", ".", NULL};
+    const char *add[] = {"git", "add", "-A", NULL};
+    if (run(root, init) != 0 || run(root, add) != 0) {
+        fprintf(stderr, "  git is not usable here; skipping the git listing\n");
+        remove_tree(&root);
+        return;
+    }
+    write_text(root, ".gitignore", "ignored.txt\nnode_modules/\n");
+    write_text(root, "ignored.txt", "not listed\n");
+    write_text(root, "untracked.py", "X = 1\n");
+    write_text(root, "node_modules/dep/index.js", "module.exports = 2;\n");
+    walk_t *w = walk_dir(root, true);
+    REQUIRE(w);
+    CHECK_STR(walk_method(w), "git");
+    CHECK(find(w, "ignored.txt") == NULL);
+    CHECK(find(w, "node_modules/dep/index.js") == NULL);
+    CHECK_INT(reason_of(w, "untracked.py"), ==, WALK_ACCEPTED);
+    CHECK_INT(reason_of(w, "py/shop/models.py"), ==, WALK_ACCEPTED);
+    CHECK_INT(reason_of(w, "scripts/deploy"), ==, WALK_ACCEPTED);
+    CHECK_INT(find(w, "scripts/deploy")->lang, ==, LANG_SHELL);
+    CHECK_INT(find(w, "web/src/components/Button.tsx")->lang, ==, LANG_TYPESCRIPT);
+    CHECK_INT(count_accepted_with_prefix(w, "go/"), ==, 4);
+    CHECK_INT(count_accepted_with_prefix(w, "rust/src/"), ==, 4);
+    CHECK(find(w, ".git/HEAD") == NULL);
+    /* A tracked file deleted from the work tree is simply gone. */
+    char path[4200];
+    snprintf(path, sizeof path, "%s/docs/notes.txt", root);
+    unlink(path);
+    walk_t *again = walk_dir(root, true);
+    REQUIRE(again);
+    CHECK(find(again, "docs/notes.txt") == NULL);
+    CHECK_INT(walk_count(again), ==, walk_count(w) - 1);
+    walk_destroy(&again);
+    walk_destroy(&w);
+    remove_tree(&root);
+}
+
+TEST(fixture_walk_agrees_with_git) {
+    char *plain = copy_fixture();
+    char *checkout = copy_fixture();
+    REQUIRE(plain && checkout);
+    const char *init[] = {"git", "init", "-q", ".", NULL};
+    const char *add[] = {"git", "add", "-A", NULL};
+    bool have_git = run(checkout, init) == 0 && run(checkout, add) == 0;
+    walk_t *a = walk_dir(plain, false);
+    walk_t *b = walk_dir(checkout, have_git);
+    REQUIRE(a && b);
+    CHECK_STR(walk_method(a), "walk");
+    CHECK_INT(walk_count(a), >=, 30);
+    CHECK_INT(walk_count(a), ==, walk_count(b));
+    CHECK_INT(walk_count_accepted(a), ==, walk_count(a));
+    for (size_t i = 0; i < walk_count(a) && i < walk_count(b); i++) {
+        CHECK_STR(walk_get(a, i)->path, walk_get(b, i)->path);
+        CHECK_INT(walk_get(a, i)->lang, ==, walk_get(b, i)->lang);
+    }
+    walk_destroy(&a);
+    walk_destroy(&b);
+    remove_tree(&plain);
+    remove_tree(&checkout);
+}
+
+TEST(single_file_checks) {
+    char *root = make_temp_dir();
+    REQUIRE(root);
+    write_text(root, "src/a.py", "x = 1\n");
+    char detail[256];
+    walk_entry_t e;
+    CHECK_INT(walk_check_file(root, "src/a.py", NULL, &e, detail, sizeof detail), ==, 0);
+    CHECK_INT(e.reason, ==, WALK_ACCEPTED);
+    CHECK_INT(e.lang, ==, LANG_PYTHON);
+    CHECK_INT(e.size, ==, 6);
+    CHECK_INT(walk_check_file(root, "../etc/passwd", NULL, &e, detail, sizeof detail), ==, 0);
+    CHECK_INT(e.reason, ==, WALK_SKIP_OUTSIDE_ROOT);
+    CHECK_INT(walk_check_file(root, "src/../../x", NULL, &e, detail, sizeof detail), ==, 0);
+    CHECK_INT(e.reason, ==, WALK_SKIP_OUTSIDE_ROOT);
+    CHECK_INT(walk_check_file(root, "/etc/hostname", NULL, &e, detail, sizeof detail), ==, 0);
+    CHECK_INT(e.reason, ==, WALK_SKIP_OUTSIDE_ROOT);
+    char absolute[4200];
+    snprintf(absolute, sizeof absolute, "%s/src/a.py", root);
+    CHECK_INT(walk_check_file(root, absolute, NULL, &e, detail, sizeof detail), ==, 0);
+    CHECK_INT(e.reason, ==, WALK_ACCEPTED);
+    CHECK_INT(walk_check_file(root, "src/missing.py", NULL, &e, detail, sizeof detail), ==,
+              -ENOENT);
+    CHECK_INT(e.reason, ==, WALK_SKIP_UNREADABLE);
+    remove_tree(&root);
+}
+
+TEST(content_checks) {
+    char detail[128];
+#define CONTENT(s) walk_check_content("f.c", (s), sizeof(s) - 1, NULL, detail, sizeof detail)
+    CHECK_INT(CONTENT(""), ==, WALK_ACCEPTED);
+    CHECK_INT(CONTENT("\xef\xbb\xbfint bom;\n"), ==, WALK_ACCEPTED);
+    CHECK_INT(CONTENT("\xc0\x80"), ==, WALK_SKIP_NOT_UTF8);     /* overlong NUL */
+    CHECK_INT(CONTENT("\xed\xa0\x80"), ==, WALK_SKIP_NOT_UTF8); /* surrogate */
+    CHECK_INT(CONTENT("\xf4\x90\x80\x80"), ==, WALK_SKIP_NOT_UTF8);
+    CHECK_INT(CONTENT("ok \xe2\x82"), ==, WALK_SKIP_NOT_UTF8); /* cut short at the end */
+    CHECK_STR(detail, "invalid UTF-8 at offset 3");
+    CHECK_INT(CONTENT("x\0y"), ==, WALK_SKIP_BINARY);
+    CHECK_INT(CONTENT("// x\n// y\n// Code generated by stringer; DO NOT EDIT.\n"), ==,
+              WALK_SKIP_GENERATED);
+    CHECK_INT(CONTENT("// <auto-generated/>\n"), ==, WALK_SKIP_GENERATED);
+    CHECK_INT(CONTENT("1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n// generated, do not edit\n"), ==,
+              WALK_ACCEPTED); /* only the header counts */
+    CHECK_INT(CONTENT("/* This module generated no warnings. */\n"), ==, WALK_ACCEPTED);
+#undef CONTENT
+}
+
+TEST(missing_root_is_an_error) {
+    walk_t *w = (walk_t *)1;
+    char *error = NULL;
+    CHECK_INT(walk_list("/nonexistent/lca/root", NULL, &w, &error), ==, -ENOENT);
+    CHECK(w == NULL);
+    CHECK(error && strstr(error, "/nonexistent/lca/root"));
+    free(error);
+    CHECK_INT(walk_list("/etc/hostname", NULL, &w, NULL), ==, -ENOTDIR);
+    CHECK(walk_get(NULL, 0) == NULL && walk_count(NULL) == 0 && walk_find(NULL, "x") == NULL);
+}
+
+TEST_MAIN(TEST_CASE(gitignore_is_honoured_without_git), TEST_CASE(every_skip_reason),
+          TEST_CASE(unreadable_files_are_reported_not_fatal), TEST_CASE(fixture_is_listed_by_git),
+          TEST_CASE(fixture_walk_agrees_with_git), TEST_CASE(single_file_checks),
+          TEST_CASE(content_checks), TEST_CASE(missing_root_is_an_error))
