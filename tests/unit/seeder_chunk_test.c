@@ -1,0 +1,460 @@
+/* Tests of seeder/chunk: definition boundaries per language, windows, and
+ * the invariants every chunk list keeps. */
+#include "seeder/chunk.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "seeder/ctags.h"
+#include "tests/test.h"
+
+static const char *fixture_dir(void) {
+    static char path[4096];
+    const char *source = getenv("LCA_SOURCE_DIR");
+    snprintf(path, sizeof path, "%s/tests/fixtures/repo", source ? source : ".");
+    return path;
+}
+
+static const char *const fixture_files[] = {
+    "py/shop/models.py",
+    "py/shop/main.py",
+    "c/src/report.c",
+    "c/src/stock.c",
+    "go/internal/store/store.go",
+    "java/src/main/java/com/example/shop/App.java",
+    "rust/src/config.rs",
+    "rust/src/net/http.rs",
+    "web/src/index.ts",
+    "web/legacy.cjs",
+    "docs/notes.txt",
+    "scripts/deploy",
+};
+#define FIXTURE_COUNT (sizeof fixture_files / sizeof fixture_files[0])
+
+static ctags_batch_t *fixture_tags;
+
+static char *read_fixture(const char *rel, size_t *len) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", fixture_dir(), rel);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *data = malloc(1 << 20);
+    *len = data ? fread(data, 1, 1 << 20, f) : 0;
+    fclose(f);
+    return data;
+}
+
+/* The chunks of a fixture file, checked against the invariants of chunk.h. */
+static chunk_list_t *chunk_fixture(const char *rel, lang_id_t lang);
+
+static int count_lines(const char *data, size_t len) {
+    int n = 0;
+    for (size_t i = 0; i < len; i++)
+        n += data[i] == '\n';
+    return n + (len > 0 && data[len - 1] != '\n');
+}
+
+/* Offset of line l (1-based) in data. */
+static size_t line_offset(const char *data, size_t len, int l) {
+    size_t at = 0;
+    for (int k = 1; k < l && at < len; at++)
+        k += data[at] == '\n';
+    return at;
+}
+
+static bool line_blank(const char *data, size_t len, int l) {
+    for (size_t i = line_offset(data, len, l); i < len && data[i] != '\n'; i++)
+        if (data[i] != ' ' && data[i] != '\t' && data[i] != '\r')
+            return false;
+    return true;
+}
+
+static void check_invariants(const chunk_list_t *list, const char *data, size_t len) {
+    int lines = count_lines(data, len);
+    char *covered = calloc((size_t)lines + 2, 1);
+    if (!covered)
+        return;
+    int previous_start = 0;
+    for (size_t i = 0; i < chunk_list_count(list); i++) {
+        const chunk_t *c = chunk_list_get(list, i);
+        CHECK_INT(c->start_line, >=, 1);
+        CHECK_INT(c->start_line, <=, c->end_line);
+        CHECK_INT(c->end_line, <=, lines);
+        CHECK_INT(c->start_line, >, previous_start);
+        previous_start = c->start_line;
+        CHECK(!line_blank(data, len, c->start_line));
+        CHECK(!line_blank(data, len, c->end_line));
+        size_t from = line_offset(data, len, c->start_line);
+        size_t to = line_offset(data, len, c->end_line + 1);
+        CHECK_INT(c->text_len, ==, to - from);
+        CHECK(c->text_len > 0 && memcmp(c->text, data + from, c->text_len) == 0);
+        for (int l = c->start_line; l <= c->end_line && l <= lines; l++)
+            covered[l] = 1;
+        for (size_t k = 1; k < c->identifier_count; k++)
+            CHECK(strcmp(c->identifiers[k - 1], c->identifiers[k]) < 0);
+        for (size_t k = 0; k < c->identifier_count; k++)
+            for (size_t s = 0; s < c->symbol_count; s++)
+                CHECK(strcmp(c->identifiers[k], c->symbols[s]) != 0);
+    }
+    for (int l = 1; l <= lines; l++)
+        if (!covered[l] && !line_blank(data, len, l)) {
+            fprintf(stderr, "  line %d is in no chunk\n", l);
+            test_failed_checks++;
+        }
+    free(covered);
+}
+
+static chunk_list_t *chunk_fixture(const char *rel, lang_id_t lang) {
+    if (!fixture_tags) {
+        char *error = NULL;
+        if (ctags_batch_run(fixture_dir(), fixture_files, FIXTURE_COUNT, &fixture_tags, &error)) {
+            fprintf(stderr, "  ctags: %s\n", error ? error : "?");
+            free(error);
+            return NULL;
+        }
+    }
+    size_t len = 0, n_tags = 0;
+    char *data = read_fixture(rel, &len);
+    if (!data)
+        return NULL;
+    const ctags_tag_t *tags = ctags_batch_tags(fixture_tags, rel, &n_tags);
+    chunk_list_t *list = NULL;
+    if (chunk_split_file(data, len, lang, tags, n_tags, NULL, &list) == 0)
+        check_invariants(list, data, len);
+    free(data);
+    return list;
+}
+
+static bool has_symbol(const chunk_t *c, const char *symbol) {
+    for (size_t i = 0; i < c->symbol_count; i++)
+        if (strcmp(c->symbols[i], symbol) == 0)
+            return true;
+    return false;
+}
+
+static bool has_identifier(const chunk_t *c, const char *identifier) {
+    for (size_t i = 0; i < c->identifier_count; i++)
+        if (strcmp(c->identifiers[i], identifier) == 0)
+            return true;
+    return false;
+}
+
+/* The first chunk defining symbol, or NULL. */
+static const chunk_t *defining(const chunk_list_t *list, const char *symbol) {
+    for (size_t i = 0; i < chunk_list_count(list); i++)
+        if (has_symbol(chunk_list_get(list, i), symbol))
+            return chunk_list_get(list, i);
+    return NULL;
+}
+
+TEST(python_big_class_is_split_into_methods) {
+    chunk_list_t *list = chunk_fixture("py/shop/models.py", LANG_PYTHON);
+    REQUIRE(list);
+    const chunk_t *c = chunk_list_get(list, 0);
+    CHECK_INT(c->kind, ==, CHUNK_PREAMBLE);
+    CHECK_INT(c->start_line, ==, 1);
+    CHECK_INT(c->end_line, ==, 3);
+    c = defining(list, "Customer");
+    REQUIRE(c);
+    CHECK_INT(c->start_line, ==, 6); /* the @dataclass decorator goes with the class */
+    c = defining(list, "Order");
+    REQUIRE(c);
+    CHECK(has_symbol(c, "Order.add_line")); /* a small class stays whole */
+    CHECK(!has_symbol(c, "Inventory"));
+    c = defining(list, "Inventory");
+    REQUIRE(c);
+    CHECK_INT(c->kind, ==, CHUNK_HEADER);
+    CHECK_INT(c->start_line, ==, 26);
+    CHECK(has_symbol(c, "Inventory.__init__")); /* the small first member packs with the header */
+    CHECK(!has_symbol(c, "Inventory.receive"));
+    c = defining(list, "Inventory.receive");
+    REQUIRE(c);
+    CHECK_INT(c->kind, ==, CHUNK_DEFINITION);
+    CHECK_INT(c->start_line, ==, 33);
+    CHECK_INT(c->end_line, ==, 41);
+    CHECK(has_symbol(c, "receive"));
+    CHECK(has_identifier(c, "history"));
+    CHECK(has_identifier(c, "ValueError"));
+    CHECK(!has_identifier(c, "receive"));
+    CHECK(!has_identifier(c, "self") && !has_identifier(c, "return")); /* keywords dropped */
+    c = defining(list, "Inventory.reconcile");
+    REQUIRE(c);
+    CHECK_INT(c->end_line, ==, 171);
+    CHECK_INT(chunk_list_count(list), ==, 18);
+    chunk_list_destroy(&list);
+}
+
+TEST(python_preamble_and_decorated_function) {
+    chunk_list_t *list = chunk_fixture("py/shop/main.py", LANG_PYTHON);
+    REQUIRE(list);
+    const chunk_t *c = chunk_list_get(list, 0);
+    CHECK_INT(c->kind, ==, CHUNK_PREAMBLE);
+    CHECK_INT(c->end_line, ==, 8);
+    CHECK(has_identifier(c, "billing"));
+    CHECK_INT(c->symbol_count, ==, 0); /* `import ... as billing` defines nothing */
+    c = defining(list, "checkout");
+    REQUIRE(c);
+    CHECK_INT(c->start_line, ==, 20);
+    CHECK_INT(c->end_line, ==, 31); /* the short `if __name__` tail joins it */
+    CHECK(has_identifier(c, "slugify"));
+    CHECK(has_identifier(c, "Customer"));
+    CHECK(!has_identifier(c, "checkout"));
+    c = defining(list, "parse_args");
+    REQUIRE(c);
+    CHECK_INT(c->start_line, ==, 11);
+    CHECK_INT(c->end_line, ==, 17);
+    chunk_list_destroy(&list);
+}
+
+TEST(c_long_function_becomes_windows) {
+    chunk_list_t *list = chunk_fixture("c/src/report.c", LANG_C);
+    REQUIRE(list);
+    int windows = 0, last_start = 0, last_end = 0;
+    for (size_t i = 0; i < chunk_list_count(list); i++) {
+        const chunk_t *c = chunk_list_get(list, i);
+        if (c->kind != CHUNK_WINDOW)
+            continue;
+        if (windows++ > 0)
+            CHECK_INT(last_end - c->start_line + 1, ==, 10); /* overlap */
+        CHECK_INT(c->end_line - c->start_line + 1, <=, 40 + 15);
+        last_start = c->start_line;
+        last_end = c->end_line;
+    }
+    (void)last_start;
+    CHECK_INT(windows, ==, 4);
+    CHECK_INT(last_end, ==, 131); /* the function's closing brace */
+    const chunk_t *first = defining(list, "report_print");
+    REQUIRE(first);
+    CHECK_INT(first->kind, ==, CHUNK_WINDOW);
+    CHECK_INT(first->start_line, ==, 5); /* with its comment */
+    const chunk_t *total = defining(list, "report_total");
+    REQUIRE(total);
+    CHECK_INT(total->kind, ==, CHUNK_DEFINITION);
+    CHECK_INT(total->start_line, ==, 133);
+    CHECK_INT(total->end_line, ==, 141);
+    CHECK(has_identifier(total, "stock_count"));
+    chunk_list_destroy(&list);
+}
+
+TEST(c_functions_with_comments) {
+    chunk_list_t *list = chunk_fixture("c/src/stock.c", LANG_C);
+    REQUIRE(list);
+    CHECK_INT(chunk_list_get(list, 0)->kind, ==, CHUNK_PREAMBLE);
+    const chunk_t *c = defining(list, "stock_find");
+    REQUIRE(c);
+    CHECK_INT(c->start_line, ==, 19);
+    CHECK_INT(c->end_line, ==, 27);
+    CHECK(defining(list, "stock_add") != defining(list, "stock_count"));
+    CHECK(defining(list, "entry.quantity") != NULL);
+    chunk_list_destroy(&list);
+}
+
+TEST(go_methods_are_qualified) {
+    chunk_list_t *list = chunk_fixture("go/internal/store/store.go", LANG_GO);
+    REQUIRE(list);
+    const chunk_t *c = defining(list, "Store.Add");
+    REQUIRE(c);
+    CHECK_INT(c->start_line, ==, 18); /* the doc comment */
+    CHECK_INT(c->end_line, ==, 24);
+    CHECK(has_symbol(c, "Add"));
+    CHECK(defining(list, "Store.Count") != c);
+    CHECK(defining(list, "main.Store.Add") == NULL); /* no package prefix */
+    CHECK_INT(chunk_list_get(list, 0)->kind, ==, CHUNK_PREAMBLE);
+    chunk_list_destroy(&list);
+}
+
+TEST(java_class_with_annotated_methods) {
+    chunk_list_t *list = chunk_fixture("java/src/main/java/com/example/shop/App.java", LANG_JAVA);
+    REQUIRE(list);
+    const chunk_t *pre = chunk_list_get(list, 0);
+    REQUIRE(pre);
+    CHECK_INT(pre->kind, ==, CHUNK_PREAMBLE);
+    CHECK_INT(pre->end_line, ==, 6);
+    const chunk_t *c = defining(list, "App");
+    REQUIRE(c);
+    CHECK_INT(c->start_line, ==, 8); /* the javadoc line */
+    CHECK(has_symbol(c, "App.toString"));
+    CHECK(has_identifier(c, "Override"));
+    chunk_list_destroy(&list);
+}
+
+TEST(rust_ends_found_by_brace_matching) {
+    chunk_list_t *list = chunk_fixture("rust/src/config.rs", LANG_RUST);
+    REQUIRE(list);
+    const chunk_t *c = defining(list, "Settings.from_env");
+    REQUIRE(c);
+    CHECK_INT(c->start_line, ==, 10);
+    CHECK_INT(c->end_line, ==, 20); /* lifetimes 'a are not character literals */
+    c = defining(list, "Settings");
+    REQUIRE(c);
+    CHECK_INT(c->start_line, ==, 3); /* doc comment and #[derive] */
+    CHECK_INT(c->end_line, ==, 8);
+    chunk_list_destroy(&list);
+    list = chunk_fixture("rust/src/net/http.rs", LANG_RUST);
+    REQUIRE(list);
+    c = defining(list, "serve");
+    REQUIRE(c);
+    CHECK_INT(c->start_line, ==, 9);
+    CHECK_INT(c->end_line, ==, 12); /* '{' is a character, not a block */
+    chunk_list_destroy(&list);
+}
+
+TEST(typescript_and_javascript_classes) {
+    chunk_list_t *list = chunk_fixture("web/src/index.ts", LANG_TYPESCRIPT);
+    REQUIRE(list);
+    const chunk_t *c = defining(list, "App");
+    REQUIRE(c);
+    CHECK_INT(c->start_line, ==, 12);
+    CHECK_INT(c->end_line, ==, 25);
+    CHECK(has_symbol(c, "App.render"));
+    CHECK(!has_symbol(c, "labels")); /* a local of render */
+    c = defining(list, "main");
+    REQUIRE(c);
+    CHECK_INT(c->start_line, ==, 27);
+    CHECK_INT(c->end_line, ==, 31);
+    CHECK_INT(chunk_list_get(list, 0)->end_line, ==, 5);
+    chunk_list_destroy(&list);
+    list = chunk_fixture("web/legacy.cjs", LANG_JAVASCRIPT);
+    REQUIRE(list);
+    c = defining(list, "LegacyCart");
+    REQUIRE(c);
+    CHECK_INT(c->start_line, ==, 5);
+    CHECK_INT(c->end_line, ==, 20);
+    CHECK(has_symbol(c, "LegacyCart.describe"));
+    chunk_list_destroy(&list);
+}
+
+TEST(untagged_text_gets_overlapping_windows) {
+    chunk_list_t *list = chunk_fixture("docs/notes.txt", LANG_UNKNOWN);
+    REQUIRE(list);
+    REQUIRE(chunk_list_count(list) == 3);
+    int expected[3][2] = {{1, 40}, {31, 70}, {61, 100}};
+    for (size_t i = 0; i < 3; i++) {
+        CHECK_INT(chunk_list_get(list, i)->start_line, ==, expected[i][0]);
+        CHECK_INT(chunk_list_get(list, i)->end_line, ==, expected[i][1]);
+        CHECK_INT(chunk_list_get(list, i)->kind, ==, CHUNK_WINDOW);
+        CHECK_INT(chunk_list_get(list, i)->symbol_count, ==, 0);
+    }
+    chunk_list_destroy(&list);
+}
+
+TEST(shell_script_by_shebang) {
+    chunk_list_t *list = chunk_fixture("scripts/deploy", LANG_SHELL);
+    REQUIRE(list);
+    CHECK(defining(list, "deploy_to") != NULL);
+    chunk_list_destroy(&list);
+}
+
+static chunk_list_t *split(const char *text, lang_id_t lang, const ctags_tag_t *tags, size_t n,
+                           const chunk_options_t *options) {
+    chunk_list_t *list = NULL;
+    if (chunk_split_file(text, strlen(text), lang, tags, n, options, &list) != 0)
+        return NULL;
+    check_invariants(list, text, strlen(text));
+    return list;
+}
+
+TEST(degenerate_inputs) {
+    chunk_list_t *list = split("", LANG_C, NULL, 0, NULL);
+    REQUIRE(list);
+    CHECK_INT(chunk_list_count(list), ==, 0);
+    CHECK(chunk_list_get(list, 0) == NULL);
+    chunk_list_destroy(&list);
+    list = split("\n\n  \n\t\n", LANG_PYTHON, NULL, 0, NULL);
+    REQUIRE(list);
+    CHECK_INT(chunk_list_count(list), ==, 0);
+    chunk_list_destroy(&list);
+    /* No trailing newline, CRLF ends, one short untagged file: one chunk. */
+    list = split("\r\nalpha beta\r\ngamma", LANG_UNKNOWN, NULL, 0, NULL);
+    REQUIRE(list);
+    REQUIRE(chunk_list_count(list) == 1);
+    CHECK_INT(chunk_list_get(list, 0)->kind, ==, CHUNK_CODE);
+    CHECK_INT(chunk_list_get(list, 0)->start_line, ==, 2);
+    CHECK_INT(chunk_list_get(list, 0)->end_line, ==, 3);
+    CHECK(has_identifier(chunk_list_get(list, 0), "gamma"));
+    chunk_list_destroy(&list);
+    /* Stale or broken tags: past the end, line 0, end before line. */
+    ctags_tag_t tags[] = {
+        {"f.py", "ghost", "function", NULL, NULL, 99, 120},
+        {"f.py", "zero", "function", NULL, NULL, 0, 3},
+        {"f.py", "f", "function", NULL, NULL, 2, 1},
+        {"f.py", "g", "function", NULL, NULL, 4, 50},
+    };
+    list = split("x = 1\ndef f():\n    pass\ndef g():\n    return 2\n", LANG_PYTHON, tags, 4, NULL);
+    REQUIRE(list);
+    CHECK(defining(list, "ghost") == NULL);
+    CHECK(defining(list, "g") != NULL);
+    CHECK_INT(chunk_list_get(list, chunk_list_count(list) - 1)->end_line, ==, 5);
+    chunk_list_destroy(&list);
+    CHECK(list == NULL);
+    chunk_list_destroy(&list);
+}
+
+TEST(options_control_sizes) {
+    /* A 30-line function with max_lines 10: windows of 8 overlapping by 2. */
+    char text[2048] = "int f(void) {\n";
+    for (int i = 0; i < 28; i++)
+        strcat(text, "    call_something();\n");
+    strcat(text, "}\n");
+    ctags_tag_t tag = {"f.c", "f", "function", NULL, NULL, 1, 30};
+    chunk_options_t options = {
+        .max_lines = 10, .window_lines = 8, .window_overlap = 2, .small_lines = 3};
+    chunk_list_t *list = split(text, LANG_C, &tag, 1, &options);
+    REQUIRE(list);
+    CHECK_INT(chunk_list_count(list), ==, 5);
+    for (size_t i = 0; i < chunk_list_count(list); i++) {
+        const chunk_t *c = chunk_list_get(list, i);
+        CHECK_INT(c->kind, ==, CHUNK_WINDOW);
+        if (i > 0)
+            CHECK_INT(chunk_list_get(list, i - 1)->end_line - c->start_line + 1, ==, 2);
+    }
+    CHECK(has_symbol(chunk_list_get(list, 0), "f"));
+    CHECK(!has_symbol(chunk_list_get(list, 1), "f"));
+    chunk_list_destroy(&list);
+    /* Nonsense options fall back to defaults: one chunk for 30 lines. */
+    options = (chunk_options_t){.max_lines = -5, .window_lines = 0, .window_overlap = 99};
+    list = split(text, LANG_C, &tag, 1, &options);
+    REQUIRE(list);
+    CHECK_INT(chunk_list_count(list), ==, 1);
+    chunk_list_destroy(&list);
+}
+
+TEST(tiny_definitions_are_packed) {
+    const char *text = "#define A 1\n#define B 2\n\nint f(void) { return A; }\n"
+                       "int g(void) { return B; }\nint h(void) { return 3; }\n";
+    ctags_tag_t tags[] = {
+        {"f.c", "A", "macro", NULL, NULL, 1, 1},    {"f.c", "B", "macro", NULL, NULL, 2, 2},
+        {"f.c", "f", "function", NULL, NULL, 4, 4}, {"f.c", "g", "function", NULL, NULL, 5, 5},
+        {"f.c", "h", "function", NULL, NULL, 6, 6},
+    };
+    chunk_list_t *list = split(text, LANG_C, tags, 5, NULL);
+    REQUIRE(list);
+    CHECK_INT(chunk_list_count(list), ==, 1);
+    CHECK(has_symbol(chunk_list_get(list, 0), "A") && has_symbol(chunk_list_get(list, 0), "h"));
+    chunk_list_destroy(&list);
+}
+
+TEST(kind_names) {
+    CHECK_STR(chunk_kind_name(CHUNK_PREAMBLE), "preamble");
+    CHECK_STR(chunk_kind_name(CHUNK_WINDOW), "window");
+    CHECK_STR(chunk_kind_name((chunk_kind_t)77), "unknown");
+}
+
+TEST(release_fixture_tags) {
+    ctags_batch_destroy(&fixture_tags);
+    CHECK(fixture_tags == NULL);
+}
+
+TEST_MAIN(TEST_CASE(python_big_class_is_split_into_methods),
+          TEST_CASE(python_preamble_and_decorated_function),
+          TEST_CASE(c_long_function_becomes_windows), TEST_CASE(c_functions_with_comments),
+          TEST_CASE(go_methods_are_qualified), TEST_CASE(java_class_with_annotated_methods),
+          TEST_CASE(rust_ends_found_by_brace_matching),
+          TEST_CASE(typescript_and_javascript_classes),
+          TEST_CASE(untagged_text_gets_overlapping_windows), TEST_CASE(shell_script_by_shebang),
+          TEST_CASE(degenerate_inputs), TEST_CASE(options_control_sizes),
+          TEST_CASE(tiny_definitions_are_packed), TEST_CASE(kind_names),
+          TEST_CASE(release_fixture_tags))
