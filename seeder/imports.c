@@ -303,8 +303,8 @@ static void imports_dirname(const char *path, char *out, size_t cap) {
  * leave the root or not fit. */
 static bool imports_join(const char *dir, const char *rel, char *out, size_t cap) {
     char tmp[IMPORTS_PATH_MAX];
-    int n =
-        *dir ? imports_fmt(tmp, sizeof tmp, "%s/%s", dir, rel) : imports_fmt(tmp, sizeof tmp, "%s", rel);
+    int n = *dir ? imports_fmt(tmp, sizeof tmp, "%s/%s", dir, rel)
+                 : imports_fmt(tmp, sizeof tmp, "%s", rel);
     if (n < 0 || (size_t)n >= sizeof tmp - 1 || (size_t)n >= cap)
         return false;
     size_t len = 0;
@@ -593,12 +593,12 @@ static void imports_python_statement(imports_ctx_t *ctx, char *stmt, int line) {
                 has_plain = true;
             } else if (imports_is_python_name(name, len) && rest_len + len + 2 < sizeof full) {
                 int n = imports_fmt(full, sizeof full, "%.*s%s%.*s", (int)rest_len, rest,
-                                 rest_len ? "." : "", (int)len, name);
+                                    rest_len ? "." : "", (int)len, name);
                 imports_python_module(ctx, base, relative, full, (size_t)n, &hits);
                 if (hits.count > 0) {
                     char shown[IMPORTS_PATH_MAX];
                     int m = imports_fmt(shown, sizeof shown, "%.*s%s%.*s", (int)module_len, module,
-                                     rest_len ? "." : "", (int)len, name);
+                                        rest_len ? "." : "", (int)len, name);
                     imports_record(ctx, shown, (size_t)m, line, &hits);
                 } else {
                     has_plain = true;
@@ -709,7 +709,8 @@ static void imports_c_include(imports_ctx_t *ctx, const char *name, size_t len, 
         for (size_t s = 0; s < sizeof subdirs / sizeof subdirs[0] && hits.count == 0; s++) {
             char base[IMPORTS_PATH_MAX];
             if (*subdirs[s])
-                imports_fmt(base, sizeof base, "%s%s%s", ancestor, *ancestor ? "/" : "", subdirs[s]);
+                imports_fmt(base, sizeof base, "%s%s%s", ancestor, *ancestor ? "/" : "",
+                            subdirs[s]);
             else
                 imports_fmt(base, sizeof base, "%s", ancestor);
             if (imports_join(base, rel, candidate, sizeof candidate))
@@ -872,7 +873,7 @@ static void imports_js_specifier(imports_ctx_t *ctx, const imports_token_t *spec
                 if (strcmp(dot, js_exts[e]) == 0)
                     for (size_t k = 0; k < 4 && hits.count == 0; k++) {
                         imports_fmt(candidate, sizeof candidate, "%.*s%s", (int)(dot - base), base,
-                                 ts_exts[k]);
+                                    ts_exts[k]);
                         imports_try(ctx->index, candidate, &hits);
                     }
         }
@@ -928,8 +929,8 @@ static void imports_go_path(imports_ctx_t *ctx, const imports_token_t *spec) {
         char dir[IMPORTS_PATH_MAX];
         const char *rest = spec->text + best_len + (spec->len > best_len ? 1 : 0);
         size_t rest_len = spec->len - (size_t)(rest - spec->text);
-        int n = imports_fmt(dir, sizeof dir, "%s%s%.*s", best->dir, *best->dir && rest_len ? "/" : "",
-                         (int)rest_len, rest);
+        int n = imports_fmt(dir, sizeof dir, "%s%s%.*s", best->dir,
+                            *best->dir && rest_len ? "/" : "", (int)rest_len, rest);
         if (n > 0 && (size_t)n < sizeof dir)
             imports_files_in(ctx->index, dir, imports_is_go_source, &hits);
     }
@@ -1019,9 +1020,11 @@ static void imports_java_name(imports_ctx_t *ctx, const char *name, size_t len, 
 
 static void imports_scan_java(imports_ctx_t *ctx, const char *data, size_t len) {
     imports_lexer_t lx = {data, len, 0, 1};
-    imports_token_t prev = {0};
+    imports_token_t prev = {0}, pending = {0};
+    bool have_pending = false;
     for (;;) {
-        imports_token_t t = imports_next_token(&lx);
+        imports_token_t t = have_pending ? pending : imports_next_token(&lx);
+        have_pending = false;
         if (t.kind == TOKEN_END)
             break;
         bool at_statement = prev.kind == TOKEN_END || imports_token_is(&prev, TOKEN_PUNCT, ";") ||
@@ -1040,10 +1043,14 @@ static void imports_scan_java(imports_ctx_t *ctx, const char *data, size_t len) 
         while (u.kind == TOKEN_IDENT && n + u.len + 2 < sizeof name) {
             memcpy(name + n, u.text, u.len);
             n += u.len;
+            prev = u;
             imports_token_t dot = imports_next_token(&lx);
-            prev = dot;
-            if (!imports_token_is(&dot, TOKEN_PUNCT, "."))
+            if (!imports_token_is(&dot, TOKEN_PUNCT, ".")) {
+                pending = dot; /* the start of the next statement, perhaps */
+                have_pending = true;
                 break;
+            }
+            prev = dot;
             u = imports_next_token(&lx);
             prev = u;
             if (imports_token_is(&u, TOKEN_PUNCT, "*")) {
@@ -1081,7 +1088,7 @@ static void imports_rust_locate(imports_ctx_t *ctx, imports_rust_t *rust) {
         if (imports_has(ctx->index, ancestor, "Cargo.toml")) {
             char src[IMPORTS_PATH_MAX];
             imports_fmt(src, sizeof src, "%.*s%ssrc", (int)(sizeof src - 8), ancestor,
-                     *ancestor ? "/" : "");
+                        *ancestor ? "/" : "");
             size_t n = strlen(src);
             if (strncmp(ctx->path, src, n) == 0 && ctx->path[n] == '/')
                 imports_fmt(rust->root, sizeof rust->root, "%s", src);
@@ -1299,7 +1306,7 @@ static void imports_scan_rust(imports_ctx_t *ctx, const char *data, size_t len) 
                 char module[IMPORTS_PATH_MAX], shown[IMPORTS_PATH_MAX];
                 imports_hits_t hits = {0};
                 imports_fmt(module, sizeof module, "%s%s%.*s", rust.module, *rust.module ? "/" : "",
-                         (int)name.len, name.text);
+                            (int)name.len, name.text);
                 imports_rust_module_file(ctx, &rust, module, &hits);
                 int n = imports_fmt(shown, sizeof shown, "mod %.*s", (int)name.len, name.text);
                 imports_record(ctx, shown, (size_t)n, name.line, &hits);

@@ -1,0 +1,374 @@
+/* Tests of seeder/imports: scanning and resolution for each language. */
+#include "seeder/imports.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tests/test.h"
+
+static const char *fixture_dir(void) {
+    static char path[4096];
+    const char *source = getenv("LCA_SOURCE_DIR");
+    snprintf(path, sizeof path, "%s/tests/fixtures/repo", source ? source : ".");
+    return path;
+}
+
+/* Every file of the fixture, as the walk lists them. */
+static const char *const fixture_paths[] = {
+    "README.md",
+    "c/include/inventory/stock.h",
+    "c/lib/vec.h",
+    "c/src/report.c",
+    "c/src/stock.c",
+    "c/src/util.h",
+    "docs/notes.txt",
+    "go.mod",
+    "go/cmd/server/main.go",
+    "go/internal/store/cache.go",
+    "go/internal/store/store.go",
+    "go/internal/store/store_test.go",
+    "java/src/main/java/com/example/shop/App.java",
+    "java/src/main/java/com/example/shop/model/Order.java",
+    "java/src/main/java/com/example/shop/util/Money.java",
+    "java/src/main/java/com/example/shop/util/Strings.java",
+    "py/shop/__init__.py",
+    "py/shop/main.py",
+    "py/shop/models.py",
+    "py/shop/services/__init__.py",
+    "py/shop/services/billing.py",
+    "py/shop/services/tax.py",
+    "py/shop/util.py",
+    "rust/Cargo.toml",
+    "rust/src/config.rs",
+    "rust/src/main.rs",
+    "rust/src/net/http.rs",
+    "rust/src/net/mod.rs",
+    "scripts/deploy",
+    "web/legacy.cjs",
+    "web/src/api.ts",
+    "web/src/components/Button.tsx",
+    "web/src/index.ts",
+    "web/src/util/format.ts",
+    "web/src/util/index.js",
+    "web/src/util/slug.mjs",
+};
+#define FIXTURE_COUNT (sizeof fixture_paths / sizeof fixture_paths[0])
+
+static imports_index_t *fixture_index(void) {
+    static imports_index_t *index;
+    if (!index && imports_index_new(fixture_dir(), fixture_paths, FIXTURE_COUNT, &index) != 0)
+        return NULL;
+    return index;
+}
+
+static imports_t *extract_fixture(const char *rel, lang_id_t lang) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", fixture_dir(), rel);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *data = malloc(1 << 20);
+    size_t len = data ? fread(data, 1, 1 << 20, f) : 0;
+    fclose(f);
+    imports_t *out = NULL;
+    imports_index_t *index = fixture_index();
+    if (data && index && imports_extract(index, rel, lang, data, len, &out) != 0)
+        out = NULL;
+    free(data);
+    return out;
+}
+
+static const imports_entry_t *entry(const imports_t *im, const char *name) {
+    for (size_t i = 0; i < imports_count(im); i++)
+        if (strcmp(imports_get(im, i)->name, name) == 0)
+            return imports_get(im, i);
+    return NULL;
+}
+
+/* "a b" lists the files an import resolves to, in order; "" means none. */
+static bool resolves_to(const imports_t *im, const char *name, const char *files) {
+    const imports_entry_t *e = entry(im, name);
+    if (!e) {
+        fprintf(stderr, "  no import named %s\n", name);
+        return false;
+    }
+    char joined[4096] = "";
+    for (size_t i = 0; i < e->file_count; i++) {
+        if (i)
+            strcat(joined, " ");
+        strncat(joined, e->files[i], sizeof joined - strlen(joined) - 2);
+    }
+    if (strcmp(joined, files) != 0) {
+        fprintf(stderr, "  %s resolves to \"%s\", expected \"%s\"\n", name, joined, files);
+        return false;
+    }
+    return true;
+}
+
+TEST(python_imports) {
+    imports_t *im = extract_fixture("py/shop/main.py", LANG_PYTHON);
+    REQUIRE(im);
+    CHECK(resolves_to(im, "os", ""));
+    CHECK(resolves_to(im, "sys", ""));
+    CHECK(resolves_to(im, "shop.services.billing", "py/shop/services/billing.py"));
+    CHECK(resolves_to(im, "shop.util", "py/shop/util.py")); /* from shop import util */
+    CHECK(resolves_to(im, ".models", "py/shop/models.py"));
+    CHECK(resolves_to(im, ".services.tax", "py/shop/services/tax.py"));
+    CHECK_INT(entry(im, ".models")->line, ==, 7);
+    CHECK_INT(imports_count(im), ==, 6);
+    CHECK_INT(imports_file_count(im), ==, 4);
+    CHECK_STR(imports_file(im, 0), "py/shop/models.py");
+    CHECK(imports_file(im, 99) == NULL);
+    imports_destroy(&im);
+    im = extract_fixture("py/shop/services/billing.py", LANG_PYTHON);
+    REQUIRE(im);
+    CHECK(resolves_to(im, "..models", "py/shop/models.py"));
+    CHECK(resolves_to(im, ".tax", "py/shop/services/tax.py"));
+    CHECK(resolves_to(im, "..util", "py/shop/util.py"));
+    imports_destroy(&im);
+}
+
+TEST(javascript_and_typescript_imports) {
+    imports_t *im = extract_fixture("web/src/index.ts", LANG_TYPESCRIPT);
+    REQUIRE(im);
+    CHECK(resolves_to(im, "./api", "web/src/api.ts"));
+    CHECK(resolves_to(im, "./components/Button", "web/src/components/Button.tsx"));
+    CHECK(resolves_to(im, "./util", "web/src/util/index.js"));         /* directory index */
+    CHECK(resolves_to(im, "./util/format", "web/src/util/format.ts")); /* export * from */
+    CHECK(resolves_to(im, "react", ""));
+    imports_destroy(&im);
+    im = extract_fixture("web/src/components/Button.tsx", LANG_TYPESCRIPT);
+    REQUIRE(im);
+    CHECK(resolves_to(im, "../util/format.js", "web/src/util/format.ts")); /* .js means .ts */
+    imports_destroy(&im);
+    im = extract_fixture("web/src/util/index.js", LANG_JAVASCRIPT);
+    REQUIRE(im);
+    CHECK(resolves_to(im, "./format", "web/src/util/format.ts"));
+    CHECK(resolves_to(im, "./slug.mjs", "web/src/util/slug.mjs"));
+    imports_destroy(&im);
+    im = extract_fixture("web/legacy.cjs", LANG_JAVASCRIPT);
+    REQUIRE(im);
+    CHECK(resolves_to(im, "./src/util", "web/src/util/index.js"));
+    CHECK(resolves_to(im, "lodash", ""));
+    imports_destroy(&im);
+}
+
+TEST(c_includes) {
+    imports_t *im = extract_fixture("c/src/stock.c", LANG_C);
+    REQUIRE(im);
+    CHECK(resolves_to(im, "inventory/stock.h", "c/include/inventory/stock.h")); /* include dir */
+    CHECK(resolves_to(im, "util.h", "c/src/util.h"));                           /* relative */
+    CHECK(resolves_to(im, "vec.h", "c/lib/vec.h"));                             /* by name */
+    CHECK(resolves_to(im, "stdio.h", ""));
+    CHECK(resolves_to(im, "missing/nowhere.h", ""));
+    CHECK_INT(entry(im, "vec.h")->line, ==, 7);
+    imports_destroy(&im);
+}
+
+TEST(go_imports) {
+    imports_t *im = extract_fixture("go/cmd/server/main.go", LANG_GO);
+    REQUIRE(im);
+    CHECK(resolves_to(im, "example.com/shop/go/internal/store",
+                      "go/internal/store/cache.go go/internal/store/store.go")); /* no _test.go */
+    CHECK(resolves_to(im, "fmt", ""));
+    CHECK(resolves_to(im, "net/http", ""));
+    imports_destroy(&im);
+}
+
+TEST(java_imports) {
+    imports_t *im = extract_fixture("java/src/main/java/com/example/shop/App.java", LANG_JAVA);
+    REQUIRE(im);
+    CHECK(resolves_to(im, "com.example.shop.model.Order",
+                      "java/src/main/java/com/example/shop/model/Order.java"));
+    CHECK(resolves_to(im, "com.example.shop.util",
+                      "java/src/main/java/com/example/shop/util/Money.java "
+                      "java/src/main/java/com/example/shop/util/Strings.java")); /* a.b.* */
+    CHECK(resolves_to(im, "com.example.shop.util.Strings.join",
+                      "java/src/main/java/com/example/shop/util/Strings.java")); /* static */
+    CHECK(resolves_to(im, "java.util.List", ""));
+    imports_destroy(&im);
+}
+
+TEST(rust_imports) {
+    imports_t *im = extract_fixture("rust/src/main.rs", LANG_RUST);
+    REQUIRE(im);
+    CHECK(resolves_to(im, "mod config", "rust/src/config.rs"));
+    CHECK(resolves_to(im, "mod net", "rust/src/net/mod.rs"));
+    CHECK(resolves_to(im, "crate::config::Settings", "rust/src/config.rs"));
+    CHECK(resolves_to(im, "crate::net::http::serve", "rust/src/net/http.rs")); /* use tree */
+    CHECK(resolves_to(im, "crate::net::http::Request", "rust/src/net/http.rs"));
+    CHECK(resolves_to(im, "std::env", ""));
+    imports_destroy(&im);
+    im = extract_fixture("rust/src/net/http.rs", LANG_RUST);
+    REQUIRE(im);
+    CHECK(resolves_to(im, "super::address", "rust/src/net/mod.rs"));
+    imports_destroy(&im);
+    im = extract_fixture("rust/src/net/mod.rs", LANG_RUST);
+    REQUIRE(im);
+    CHECK(resolves_to(im, "mod http", "rust/src/net/http.rs"));
+    CHECK(resolves_to(im, "super::config::Settings", "rust/src/config.rs"));
+    imports_destroy(&im);
+}
+
+/* Synthetic sources against a small collection. */
+static const char *const synthetic_paths[] = {
+    "pkg/__init__.py",
+    "pkg/a.py",
+    "pkg/sub/__init__.py",
+    "pkg/sub/b.py",
+    "src/lib.rs",
+    "src/x/mod.rs",
+    "src/x/y.rs",
+    "src/x/z.rs",
+    "ui/app.js",
+    "ui/widgets/w.jsx",
+    "ui/lazy.ts",
+    "include/proj/api.h",
+    "lib/one/util.h",
+    "lib/two/util.h",
+    "lib/two/user.c",
+    "Main.kt",
+    "src/main/kotlin/app/Tool.kt",
+};
+
+static imports_t *extract(const char *path, lang_id_t lang, const char *text) {
+    static imports_index_t *index;
+    if (!index &&
+        imports_index_new(NULL, synthetic_paths, sizeof synthetic_paths / sizeof synthetic_paths[0],
+                          &index) != 0)
+        return NULL;
+    if (!path) {
+        imports_index_destroy(&index);
+        return NULL;
+    }
+    imports_t *out = NULL;
+    return imports_extract(index, path, lang, text, strlen(text), &out) == 0 ? out : NULL;
+}
+
+TEST(python_edge_cases) {
+    imports_t *im = extract("pkg/sub/b.py", LANG_PYTHON,
+                            "\"\"\"Docstring.\n"
+                            "import fake_in_docstring\n"
+                            "\"\"\"\n"
+                            "from .. import a\n"
+                            "from . import (\n"
+                            "    nothing_here,  # a comment\n"
+                            "    other,\n"
+                            ")\n"
+                            "from ...too_far import x\n"
+                            "def f():\n"
+                            "    import pkg.a as alias, json\n");
+    REQUIRE(im);
+    CHECK(entry(im, "fake_in_docstring") == NULL);
+    CHECK(resolves_to(im, "..a", "pkg/a.py"));
+    CHECK(resolves_to(im, ".", "pkg/sub/__init__.py")); /* names, not modules: the package */
+    CHECK_INT(entry(im, ".")->line, ==, 5);
+    CHECK(resolves_to(im, "...too_far", ""));
+    CHECK(resolves_to(im, "pkg.a", "pkg/a.py"));
+    CHECK(resolves_to(im, "json", ""));
+    CHECK_INT(entry(im, "json")->line, ==, 11);
+    imports_destroy(&im);
+    /* A module never resolves to itself. */
+    im = extract("pkg/a.py", LANG_PYTHON, "import pkg.a\n");
+    REQUIRE(im);
+    CHECK(resolves_to(im, "pkg.a", ""));
+    CHECK_INT(imports_file_count(im), ==, 0);
+    imports_destroy(&im);
+}
+
+TEST(javascript_edge_cases) {
+    imports_t *im = extract("ui/app.js", LANG_JAVASCRIPT,
+                            "// import x from './commented';\n"
+                            "/* require('./also_commented') */\n"
+                            "const s = \"require('./in_a_string')\";\n"
+                            "import W from './widgets/w';\n"
+                            "const lazy = () => import('./lazy');\n"
+                            "export { a } from '../outside/of/root/../../..';\n"
+                            "import './missing';\n");
+    REQUIRE(im);
+    CHECK(entry(im, "./commented") == NULL);
+    CHECK(entry(im, "./also_commented") == NULL);
+    CHECK(entry(im, "./in_a_string") == NULL);
+    CHECK(resolves_to(im, "./widgets/w", "ui/widgets/w.jsx"));
+    CHECK(resolves_to(im, "./lazy", "ui/lazy.ts"));
+    CHECK(resolves_to(im, "./missing", ""));
+    CHECK_INT(entry(im, "./lazy")->line, ==, 5);
+    CHECK_INT(imports_count(im), ==, 4);
+    imports_destroy(&im);
+}
+
+TEST(c_edge_cases) {
+    imports_t *im = extract("lib/two/user.c", LANG_C,
+                            "#include <proj/api.h>\n"
+                            "  #  include \"util.h\"\n"
+                            "#include <util.h>\n"
+                            "#include \"unterminated.h\n");
+    REQUIRE(im);
+    CHECK(resolves_to(im, "proj/api.h", "include/proj/api.h"));
+    CHECK(resolves_to(im, "util.h", "lib/two/util.h")); /* the closest of two */
+    CHECK_INT(imports_count(im), ==, 3);
+    imports_destroy(&im);
+}
+
+TEST(rust_edge_cases) {
+    imports_t *im = extract("src/x/y.rs", LANG_RUST,
+                            "use self::inner::Thing;\n"
+                            "use super::{z::{self, Z as Zed}, y};\n"
+                            "use crate::x::*;\n"
+                            "mod inline { fn f() {} }\n"
+                            "use serde::Deserialize;\n");
+    REQUIRE(im);
+    CHECK(resolves_to(im, "super::z", "src/x/z.rs"));
+    CHECK(resolves_to(im, "super::z::Z", "src/x/z.rs"));
+    CHECK(resolves_to(im, "super::y", "")); /* itself */
+    CHECK(resolves_to(im, "crate::x::*", "src/x/mod.rs"));
+    CHECK(resolves_to(im, "serde::Deserialize", "")); /* an external crate */
+    CHECK(entry(im, "mod inline") == NULL);
+    imports_destroy(&im);
+}
+
+TEST(kotlin_and_unknown_languages) {
+    imports_t *im = extract("Main.kt", LANG_KOTLIN, "import app.Tool\nimport app.Missing as M\n");
+    REQUIRE(im);
+    CHECK(resolves_to(im, "app.Tool", "src/main/kotlin/app/Tool.kt"));
+    CHECK(resolves_to(im, "app.Missing", ""));
+    imports_destroy(&im);
+    im = extract("notes.txt", LANG_UNKNOWN, "import everything\n");
+    REQUIRE(im);
+    CHECK_INT(imports_count(im), ==, 0);
+    CHECK(imports_get(im, 0) == NULL);
+    imports_destroy(&im);
+    CHECK(im == NULL);
+    imports_destroy(&im);
+}
+
+TEST(index_basics) {
+    const char *paths[] = {"b.c", "a.c", "b.c"};
+    imports_index_t *index = NULL;
+    REQUIRE(imports_index_new(NULL, paths, 3, &index) == 0);
+    CHECK_INT(imports_index_count(index), ==, 2);
+    imports_index_destroy(&index);
+    CHECK(index == NULL);
+    imports_index_destroy(&index);
+    REQUIRE(imports_index_new(NULL, NULL, 0, &index) == 0);
+    imports_t *im = NULL;
+    CHECK_INT(imports_extract(index, "x.py", LANG_PYTHON, "import os\n", 10, &im), ==, 0);
+    CHECK(resolves_to(im, "os", ""));
+    imports_destroy(&im);
+    imports_index_destroy(&index);
+}
+
+TEST(release_indexes) {
+    imports_index_t *index = fixture_index();
+    imports_index_destroy(&index);
+    CHECK(extract(NULL, LANG_UNKNOWN, "") == NULL);
+}
+
+TEST_MAIN(TEST_CASE(python_imports), TEST_CASE(javascript_and_typescript_imports),
+          TEST_CASE(c_includes), TEST_CASE(go_imports), TEST_CASE(java_imports),
+          TEST_CASE(rust_imports), TEST_CASE(python_edge_cases), TEST_CASE(javascript_edge_cases),
+          TEST_CASE(c_edge_cases), TEST_CASE(rust_edge_cases),
+          TEST_CASE(kotlin_and_unknown_languages), TEST_CASE(index_basics),
+          TEST_CASE(release_indexes))
