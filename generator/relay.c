@@ -77,7 +77,7 @@ void relay_error_message(const char *body, size_t len, long status, char *out, s
         error = cJSON_GetObjectItemCaseSensitive(error, "message");
     if (cJSON_IsString(error) && error->valuestring[0])
         snprintf(out, size, "%s", error->valuestring);
-    else if (!json && body && len)
+    else if (!cJSON_IsObject(json) && body && len)
         copy_line(body, len, out, size);
     cJSON_Delete(json);
     if (!out[0])
