@@ -337,6 +337,46 @@ static bool chunk_same_scope(const ctags_tag_t *a, const ctags_tag_t *b) {
     return strcmp(a->scope, b->scope) == 0;
 }
 
+/* Orders tag indices by (scope, line) for chunk_scope_limits(). */
+static int chunk_compare_by_scope(const void *pa, const void *pb, void *arg) {
+    const ctags_tag_t *tags = arg;
+    const ctags_tag_t *a = &tags[*(const size_t *)pa], *b = &tags[*(const size_t *)pb];
+    if (!a->scope != !b->scope)
+        return a->scope ? 1 : -1;
+    int c = a->scope ? strcmp(a->scope, b->scope) : 0;
+    if (c != 0)
+        return c;
+    return a->line < b->line ? -1 : a->line > b->line;
+}
+
+/* limits[t]: the line before the next tag of t's scope, or the last line.
+ * That next sibling bounds a definition whose end ctags did not give.
+ * Sorting by scope keeps this O(n log n) for files with thousands of tags.
+ * Returns NULL when out of memory. */
+static int *chunk_scope_limits(const ctags_tag_t *tags, size_t n_tags, int line_count) {
+    int *limits = malloc((n_tags ? n_tags : 1) * sizeof *limits);
+    size_t *order = malloc((n_tags ? n_tags : 1) * sizeof *order);
+    if (!limits || !order) {
+        free(limits);
+        free(order);
+        return NULL;
+    }
+    for (size_t i = 0; i < n_tags; i++)
+        order[i] = i;
+    qsort_r(order, n_tags, sizeof *order, chunk_compare_by_scope, (void *)tags);
+    for (size_t i = 0; i < n_tags; i++) {
+        const ctags_tag_t *tag = &tags[order[i]];
+        limits[order[i]] = line_count;
+        for (size_t k = i + 1; k < n_tags && chunk_same_scope(tag, &tags[order[k]]); k++)
+            if (tags[order[k]].line > tag->line) {
+                limits[order[i]] = tags[order[k]].line - 1;
+                break;
+            }
+    }
+    free(order);
+    return limits;
+}
+
 static int chunk_compare_defs(const void *pa, const void *pb) {
     const chunk_def_t *a = pa, *b = pb;
     if (a->start != b->start)
@@ -349,8 +389,11 @@ static int chunk_compare_defs(const void *pa, const void *pb) {
 /* Fills b->defs from the tags and links them into a forest. */
 static int chunk_find_definitions(chunk_builder_t *b, const ctags_tag_t *tags, size_t n_tags) {
     b->defs = calloc(n_tags ? n_tags : 1, sizeof *b->defs);
-    if (!b->defs)
+    int *limits = chunk_scope_limits(tags, n_tags, b->line_count);
+    if (!b->defs || !limits) {
+        free(limits);
         return -ENOMEM;
+    }
     for (size_t t = 0; t < n_tags; t++) {
         const ctags_tag_t *tag = &tags[t];
         if (tag->line < 1 || tag->line > b->line_count || !chunk_is_symbol_tag(tag, b->lang->id) ||
@@ -360,12 +403,7 @@ static int chunk_find_definitions(chunk_builder_t *b, const ctags_tag_t *tags, s
         bool if_long = !always && chunk_kind_in(tag->kind, chunk_multiline_kinds);
         if (!always && !if_long)
             continue;
-        /* The next tag of the same scope bounds this one. */
-        int limit = b->line_count;
-        for (size_t u = 0; u < n_tags; u++)
-            if (tags[u].line > tag->line && tags[u].line - 1 < limit &&
-                chunk_same_scope(tag, &tags[u]))
-                limit = tags[u].line - 1;
+        int limit = limits[t];
         int end = tag->end;
         if (end == 0 && b->lang->braces)
             end = chunk_match_braces(b, tag->line, limit);
@@ -381,6 +419,7 @@ static int chunk_find_definitions(chunk_builder_t *b, const ctags_tag_t *tags, s
             continue;
         b->defs[b->def_count++] = (chunk_def_t){tag->line, end, -1, -1};
     }
+    free(limits);
     qsort(b->defs, (size_t)b->def_count, sizeof *b->defs, chunk_compare_defs);
     /* Nest by range with a stack of open definitions. */
     int *stack = malloc(((size_t)b->def_count + 1) * sizeof *stack);
@@ -686,12 +725,22 @@ static int chunk_fill(chunk_builder_t *b, chunk_list_t *list, const ctags_tag_t 
         owner[t] = -1;
         if (!chunk_is_symbol_tag(&tags[t], b->lang->id))
             continue;
-        for (size_t c = 0; c < list->count; c++)
-            if (list->chunks[c].start_line <= tags[t].line &&
-                tags[t].line <= list->chunks[c].end_line) {
+        /* The last chunk starting at or before the line, then back over
+         * overlapping windows to the first that holds it. */
+        size_t lo = 0, hi = list->count;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (list->chunks[mid].start_line <= tags[t].line)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        for (size_t c = lo; c-- > 0;) {
+            if (list->chunks[c].end_line >= tags[t].line)
                 owner[t] = (int)c;
+            else if (owner[t] >= 0 || list->chunks[c].kind != CHUNK_WINDOW)
                 break;
-            }
+        }
     }
     for (size_t c = 0; c < list->count; c++) {
         chunk_t *chunk = &list->chunks[c];
