@@ -37,6 +37,7 @@ typedef struct {
     bool stream;       /* the caller wants lines as PARTIALs */
     ndjson_t *lines;   /* splitter of a 2xx stream */
     bool done;         /* a line said "done": true */
+    bool done_field;   /* some line had a "done" member (chat, generate) */
     char *error;       /* message of an {"error": ...} line, heap */
     size_t lines_sent; /* PARTIALs sent */
     int send_rc;       /* first failed send (job cancelled), else 0 */
@@ -99,8 +100,9 @@ static int on_line(void *arg, const char *line, size_t len) {
             cJSON_Delete(json);
             return -1; /* Ollama's last word; end here */
         }
-        if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(json, "done")))
-            ex->done = true;
+        const cJSON *done = cJSON_GetObjectItemCaseSensitive(json, "done");
+        ex->done_field |= done != NULL;
+        ex->done |= cJSON_IsTrue(done);
     }
     cJSON_Delete(json);
     int rc = proto_job_partial(ex->job, NULL, line, len);
@@ -271,7 +273,9 @@ static int conclude(exchange_t *ex, const request_t *r, int rc, const char *url,
     if (rc == 0 && ex->stream) {
         if (ndjson_finish(ex->lines, on_line, ex) < 0)
             return conclude(ex, r, -ECONNABORTED, url, message, size);
-        if (!ex->done) {
+        /* Chat and generate streams end with "done": true; streams without
+         * a "done" member at all (/api/pull's progress) end with the body. */
+        if (!ex->done && (ex->done_field || ex->lines_sent == 0)) {
             snprintf(message, size, "Ollama closed the stream before it finished");
             proto_job_error(ex->job, 502, message);
             return 502;

@@ -536,6 +536,23 @@ TEST(stream_reassembles_a_line_split_across_reads) {
     reply_free(&r);
 }
 
+TEST(stream_ends_with_a_last_line_without_newline) {
+    REQUIRE(fixture_up());
+    REQUIRE(fake_script(&fakes[0], "{}"));
+    /* No messages: Ollama loads the model and answers one JSON object with
+     * no trailing newline, even to a streaming request. */
+    const char *body = "{\"model\":\"llama3.2\",\"messages\":[],\"stream\":true}";
+    reply_t r;
+    REQUIRE(exchange(chat_stream_header, body, 10000, &r));
+    CHECK(r.final);
+    CHECK_INT(r.npartials, ==, 1);
+    if (r.npartials == 1) {
+        CHECK(line_done(r.partials[0]));
+        CHECK(strstr(r.partials[0], "\"done_reason\":\"load\"") != NULL);
+    }
+    reply_free(&r);
+}
+
 TEST(no_stream_returns_the_whole_body) {
     REQUIRE(fixture_up());
     REQUIRE(fake_script(&fakes[0], "{\"tokens\":[\"Whole\",\" answer\"]}"));
@@ -815,6 +832,7 @@ TEST(generator_exits_clean_on_sigterm) {
 
 TEST_MAIN(TEST_CASE(stream_chat_returns_each_token_at_once),
           TEST_CASE(stream_reassembles_a_line_split_across_reads),
+          TEST_CASE(stream_ends_with_a_last_line_without_newline),
           TEST_CASE(no_stream_returns_the_whole_body), TEST_CASE(get_and_head_pass_through),
           TEST_CASE(unknown_model_is_ollamas_404), TEST_CASE(upstream_500_passes_through),
           TEST_CASE(error_line_mid_stream_is_error_500), TEST_CASE(cut_mid_stream_is_502),
