@@ -20,8 +20,9 @@
  *    merged while the result fits in max_lines, so a run of one-line
  *    constants becomes one chunk, not twenty.
  * 4. Contents.  Text, symbols (each tag goes to the first chunk that holds
- *    its line) and identifiers (proto/subword's scanner, keywords and
- *    one-letter names dropped, the chunk's own symbols removed).
+ *    its line) and identifiers (proto/subword's scanner over the text with
+ *    comments blanked out; keywords, one-letter names and the chunk's own
+ *    symbols dropped).
  *
  * Every string a chunk_list_t hands out lives in its arena and its copy of
  * the file, freed together.
@@ -709,6 +710,36 @@ static int chunk_compare_words(const void *pa, const void *pb) {
     return a->len < b->len ? -1 : a->len > b->len;
 }
 
+/* A copy of the file with comments blanked out (newlines kept), so that the
+ * words of prose do not count as identifiers a chunk uses.  Strings stay:
+ * `getattr(x, "name")` and `require('./x')` name real things.  NULL when
+ * out of memory. */
+static char *chunk_mask_comments(const chunk_builder_t *b) {
+    char *masked = malloc(b->len ? b->len : 1);
+    if (!masked)
+        return NULL;
+    memcpy(masked, b->data, b->len);
+    const char *comment = b->lang->line_comment;
+    size_t comment_len = comment ? strlen(comment) : 0;
+    int line = 0;
+    for (size_t i = 0; i < b->len;) {
+        size_t start = i;
+        const char *d = b->data + i;
+        bool is_comment =
+            (comment && b->len - i >= comment_len && memcmp(d, comment, comment_len) == 0) ||
+            (b->len - i >= 2 && d[0] == '/' && d[1] == '*');
+        if (!chunk_skip_literal(b, &i, &line)) {
+            i++;
+            continue;
+        }
+        if (is_comment)
+            for (size_t k = start; k < i; k++)
+                if (masked[k] != '\n')
+                    masked[k] = ' ';
+    }
+    return masked;
+}
+
 /* Fills symbols and identifiers of every chunk.  Returns 0 or -ENOMEM. */
 static int chunk_fill(chunk_builder_t *b, chunk_list_t *list, const ctags_tag_t *tags,
                       size_t n_tags) {
@@ -716,8 +747,9 @@ static int chunk_fill(chunk_builder_t *b, chunk_list_t *list, const ctags_tag_t 
     int *owner = malloc((n_tags ? n_tags : 1) * sizeof *owner);
     chunk_strings_t symbols = {.list = list}, identifiers = {.list = list};
     chunk_words_t words = {0};
+    char *masked = chunk_mask_comments(b);
     int rc = 0;
-    if (!owner) {
+    if (!owner || !masked) {
         rc = -ENOMEM;
         goto done;
     }
@@ -750,7 +782,7 @@ static int chunk_fill(chunk_builder_t *b, chunk_list_t *list, const ctags_tag_t 
         for (size_t t = 0; t < n_tags; t++)
             if (owner[t] == (int)c)
                 chunk_add_symbol(&symbols, &tags[t], b->lang->id);
-        subword_scan(chunk->text, chunk->text_len,
+        subword_scan(masked + (chunk->text - list->data), chunk->text_len,
                      SUBWORD_WHOLE | SUBWORD_SKIP_KEYWORDS | SUBWORD_SKIP_SINGLE,
                      chunk_collect_word, &words);
         if (words.failed) {
@@ -777,6 +809,7 @@ static int chunk_fill(chunk_builder_t *b, chunk_list_t *list, const ctags_tag_t 
     }
 done:
     free(owner);
+    free(masked);
     free(symbols.items);
     free(identifiers.items);
     free(words.words);

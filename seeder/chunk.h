@@ -15,7 +15,8 @@
  * Each chunk records what retrieval needs: its line range, its text, the
  * symbols it defines (plain names and `Class.method` qualified forms) and
  * the identifiers it uses but does not define (whole identifiers as
- * proto/subword.h sees them, keywords and one-letter names left out).
+ * proto/subword.h sees them, outside comments; keywords and one-letter names
+ * left out).
  *
  * Invariants of a chunk_list_t: chunks are in file order (by start line);
  * 1 <= start_line <= end_line <= number of lines; no chunk is empty or starts

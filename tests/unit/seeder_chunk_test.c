@@ -247,6 +247,8 @@ TEST(c_functions_with_comments) {
     REQUIRE(c);
     CHECK_INT(c->start_line, ==, 19);
     CHECK_INT(c->end_line, ==, 27);
+    CHECK(!has_identifier(c, "Finds")); /* words of the comment are not identifiers */
+    CHECK(has_identifier(c, "strcmp"));
     CHECK(defining(list, "stock_add") != defining(list, "stock_count"));
     CHECK(defining(list, "entry.quantity") != NULL);
     chunk_list_destroy(&list);
@@ -260,6 +262,8 @@ TEST(go_methods_are_qualified) {
     CHECK_INT(c->start_line, ==, 18); /* the doc comment */
     CHECK_INT(c->end_line, ==, 24);
     CHECK(has_symbol(c, "Add"));
+    CHECK(!has_identifier(c, "changes"));
+    CHECK(has_identifier(c, "Unlock"));
     CHECK(defining(list, "Store.Count") != c);
     CHECK(defining(list, "main.Store.Add") == NULL); /* no package prefix */
     CHECK_INT(chunk_list_get(list, 0)->kind, ==, CHUNK_PREAMBLE);
