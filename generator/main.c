@@ -25,6 +25,42 @@
 #define DEFAULT_CAPACITY 64
 #define CAPACITY_MAX 4096
 
+static int probe_collect(void *arg, const char *data, size_t len) {
+    char *out = arg;
+    size_t have = strlen(out), room = 127 - have;
+    memcpy(out + have, data, len < room ? len : room);
+    out[have + (len < room ? len : room)] = '\0';
+    return 0;
+}
+
+/* Says in the log whether Ollama answers, so a wrong OLLAMA_HOST shows at
+ * start and not at the first request.  Serving starts either way: Ollama may
+ * come up later. */
+static void probe_ollama(ollama_t *ollama) {
+    char body[128] = "";
+    ollama_call_t *call = ollama_call_new(ollama, &(ollama_request_t){.method = "GET",
+                                                                      .path = "/api/version",
+                                                                      .timeout_ms = 1500,
+                                                                      .on_body = probe_collect,
+                                                                      .arg = body});
+    if (!call)
+        return;
+    int rc = ollama_call_run(call);
+    const char *version = strstr(body, "\"version\":\"");
+    if (rc == 0 && ollama_call_status(call) == 200 && version)
+        log_info("Ollama %.*s at %s", (int)strcspn(version + 11, "\""), version + 11,
+                 ollama_url(ollama));
+    else if (rc == 0)
+        log_warn("%s answered HTTP %ld to /api/version: is it Ollama?", ollama_url(ollama),
+                 ollama_call_status(call));
+    else
+        log_warn("Ollama is not reachable at %s yet (%s): start it with `ollama serve` or set "
+                 "OLLAMA_HOST",
+                 ollama_url(ollama),
+                 ollama_call_error(call)[0] ? ollama_call_error(call) : "no answer");
+    ollama_call_destroy(&call);
+}
+
 static void usage(FILE *out) {
     fprintf(out,
             "usage: lca-generator [--ollama URL] [--broker ENDPOINT] [--capacity N]\n"
@@ -108,6 +144,7 @@ int main(int argc, char **argv) {
         return 1;
     }
     proto_stop_on_signals();
+    probe_ollama(ollama);
     proto_worker_t *worker = proto_worker_new(&(proto_worker_config_t){.endpoint = broker,
                                                                        .service = "generate",
                                                                        .curve_dir = curve_dir,
