@@ -17,8 +17,9 @@
  *    again at the next level (methods out of a big class); one without is
  *    cut into windows, as is any piece too long.
  * 3. Packing.  Neighbouring chunks where one is shorter than small_lines are
- *    merged while the result fits in max_lines, so a run of one-line
- *    constants becomes one chunk, not twenty.
+ *    merged while the result fits in a window (a class header with its first
+ *    member: in max_lines), so a run of one-line constants becomes one
+ *    chunk, not twenty.
  * 4. Contents.  Text, symbols (each tag goes to the first chunk that holds
  *    its line) and identifiers (proto/subword's scanner over the text with
  *    comments blanked out; keywords, one-letter names and the chunk's own
@@ -579,7 +580,10 @@ static void chunk_pack(chunk_builder_t *b) {
                             s.kind != CHUNK_HEADER && prev->end < s.start;
             bool small = prev->end - prev->start + 1 < b->options.small_lines ||
                          s.end - s.start + 1 < b->options.small_lines;
-            if (packable && small && s.end - prev->start + 1 <= b->options.window_lines) {
+            /* A tiny header joins its first member whatever that member's
+             * size (up to max_lines); other packing stops at a window. */
+            int fits = prev->kind == CHUNK_HEADER ? b->options.max_lines : b->options.window_lines;
+            if (packable && small && s.end - prev->start + 1 <= fits) {
                 prev->end = s.end;
                 if (s.kind == CHUNK_DEFINITION && prev->kind == CHUNK_CODE)
                     prev->kind = CHUNK_DEFINITION;
