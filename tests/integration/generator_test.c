@@ -536,6 +536,54 @@ TEST(stream_reassembles_a_line_split_across_reads) {
     reply_free(&r);
 }
 
+TEST(a_long_stream_keeps_every_line_in_order) {
+    REQUIRE(fixture_up());
+    enum { TOKENS = 2000 };
+    size_t cap = TOKENS * 8 + 64, len = 0;
+    char *script = malloc(cap);
+    REQUIRE(script);
+    len += (size_t)snprintf(script + len, cap - len, "{\"tokens\":[");
+    for (int i = 0; i < TOKENS; i++)
+        len += (size_t)snprintf(script + len, cap - len, "%s\"%d\"", i ? "," : "", i);
+    snprintf(script + len, cap - len, "]}");
+    REQUIRE(fake_script(&fakes[0], script));
+    free(script);
+    char body[256];
+    chat_body(body, sizeof body, "llama3.2", "m-long", true);
+    uint64_t id;
+    int64_t start = clock_ms();
+    REQUIRE(proto_client_send(client, "generate", chat_stream_header, body, strlen(body), 20000,
+                              &id) == 0);
+    int next = 0, done_lines = 0, ends = 0, status = 0;
+    bool in_order = true;
+    while (ends == 0) {
+        proto_msg_t msg;
+        if (proto_client_recv(client, &msg, 20000) != 0)
+            break;
+        if (msg.id == id && msg.cmd == PROTO_PARTIAL) {
+            char *line = copy_bytes(msg.payload, msg.payload_len);
+            char *text = line_text(line);
+            if (line_done(line))
+                done_lines++;
+            else if (!text || atoi(text) != next++)
+                in_order = false;
+            free(text);
+            free(line);
+        } else if (msg.id == id) {
+            ends++;
+            status = msg.cmd == PROTO_FINAL ? 200 : -1;
+        }
+        proto_msg_close(&msg);
+    }
+    int64_t took = clock_ms() - start;
+    CHECK(in_order);
+    CHECK_INT(next, ==, TOKENS);
+    CHECK_INT(done_lines, ==, 1);
+    CHECK_INT(status, ==, 200);
+    printf("# %d lines in %lld ms (%.0f lines/s, bound by the fake)\n", TOKENS + 1, (long long)took,
+           took > 0 ? (TOKENS + 1) * 1000.0 / (double)took : 0.0);
+}
+
 TEST(stream_ends_with_a_last_line_without_newline) {
     REQUIRE(fixture_up());
     REQUIRE(fake_script(&fakes[0], "{}"));
@@ -832,6 +880,7 @@ TEST(generator_exits_clean_on_sigterm) {
 
 TEST_MAIN(TEST_CASE(stream_chat_returns_each_token_at_once),
           TEST_CASE(stream_reassembles_a_line_split_across_reads),
+          TEST_CASE(a_long_stream_keeps_every_line_in_order),
           TEST_CASE(stream_ends_with_a_last_line_without_newline),
           TEST_CASE(no_stream_returns_the_whole_body), TEST_CASE(get_and_head_pass_through),
           TEST_CASE(unknown_model_is_ollamas_404), TEST_CASE(upstream_500_passes_through),
