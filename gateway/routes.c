@@ -4,8 +4,25 @@
  */
 #include "gateway/health.h"
 #include "gateway/http.h"
+#include "gateway/ollama.h"
+#include "gateway/openai.h"
 
 const http_route_t http_routes[] = {
     {"GET", "/healthz", health_handle},
+    /* Ollama */
+    {"GET", "/", ollama_handle_root},
+    {"POST", "/api/chat", ollama_handle_chat},
+    {"POST", "/api/generate", ollama_handle_generate},
+    {"POST", "/api/embed", ollama_handle_embed},
+    {"POST", "/api/embeddings", ollama_handle_embeddings},
+    {"POST", "/api/show", ollama_handle_show},
+    {"GET", "/api/tags", ollama_handle_passthrough},
+    {"GET", "/api/ps", ollama_handle_passthrough},
+    {"GET", "/api/version", ollama_handle_passthrough},
+    /* OpenAI */
+    {"POST", "/v1/chat/completions", openai_handle_chat},
+    {"POST", "/v1/completions", openai_handle_completions},
+    {"GET", "/v1/models", openai_handle_models},
+    {"POST", "/v1/embeddings", openai_handle_embeddings},
     {NULL, NULL, NULL},
 };
