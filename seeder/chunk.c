@@ -714,8 +714,9 @@ static int chunk_compare_words(const void *pa, const void *pb) {
     return a->len < b->len ? -1 : a->len > b->len;
 }
 
-/* A copy of the file with comments blanked out (newlines kept), so that the
- * words of prose do not count as identifiers a chunk uses.  Strings stay:
+/* A copy of the file with comments (and Python docstrings) blanked out,
+ * newlines kept, so that the words of prose do not count as identifiers a
+ * chunk uses.  Other strings stay:
  * `getattr(x, "name")` and `require('./x')` name real things.  NULL when
  * out of memory. */
 static char *chunk_mask_comments(const chunk_builder_t *b) {
@@ -726,9 +727,33 @@ static char *chunk_mask_comments(const chunk_builder_t *b) {
     const char *comment = b->lang->line_comment;
     size_t comment_len = comment ? strlen(comment) : 0;
     int line = 0;
+    bool line_start = true; /* only blanks so far on this line */
     for (size_t i = 0; i < b->len;) {
         size_t start = i;
         const char *d = b->data + i;
+        if (b->lang->id == LANG_PYTHON && b->len - i >= 3 && (d[0] == '"' || d[0] == '\'') &&
+            d[1] == d[0] && d[2] == d[0]) {
+            /* A triple-quoted string; standing alone it is a docstring,
+             * which is prose like a comment. */
+            size_t end = i + 3;
+            while (end + 2 < b->len &&
+                   !(b->data[end] == d[0] && b->data[end + 1] == d[0] && b->data[end + 2] == d[0]))
+                end += b->data[end] == '\\' ? 2 : 1;
+            end = end + 2 < b->len ? end + 3 : b->len;
+            if (line_start)
+                for (size_t k = start; k < end; k++)
+                    if (masked[k] != '\n')
+                        masked[k] = ' ';
+            i = end;
+            line_start = false;
+            continue;
+        }
+        if (*d == '\n' || ((*d == ' ' || *d == '\t') && line_start)) {
+            line_start = *d == '\n' || line_start;
+            i++;
+            continue;
+        }
+        line_start = false;
         bool is_comment =
             (comment && b->len - i >= comment_len && memcmp(d, comment, comment_len) == 0) ||
             (b->len - i >= 2 && d[0] == '/' && d[1] == '*');

@@ -180,6 +180,8 @@ TEST(python_big_class_is_split_into_methods) {
     CHECK(has_identifier(c, "ValueError"));
     CHECK(!has_identifier(c, "receive"));
     CHECK(!has_identifier(c, "self") && !has_identifier(c, "return")); /* keywords dropped */
+    CHECK(!has_identifier(c, "units"));                                /* from the docstring */
+    CHECK(has_identifier(c, "product"));
     c = defining(list, "Inventory.reconcile");
     REQUIRE(c);
     CHECK_INT(c->end_line, ==, 171);
@@ -194,7 +196,8 @@ TEST(python_preamble_and_decorated_function) {
     CHECK_INT(c->kind, ==, CHUNK_PREAMBLE);
     CHECK_INT(c->end_line, ==, 8);
     CHECK(has_identifier(c, "billing"));
-    CHECK_INT(c->symbol_count, ==, 0); /* `import ... as billing` defines nothing */
+    CHECK(!has_identifier(c, "Command")); /* the module docstring is prose */
+    CHECK_INT(c->symbol_count, ==, 0);    /* `import ... as billing` defines nothing */
     c = defining(list, "checkout");
     REQUIRE(c);
     CHECK_INT(c->start_line, ==, 20);
