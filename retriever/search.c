@@ -1,0 +1,694 @@
+/*
+ * search: gathering one shard's candidates and their signals.
+ *
+ * The work is a handful of indexed lookups plus one vector scan and one FTS5
+ * query, all on the caller's read connection under the store's shared lock
+ * (so rows and vectors agree for the whole query).  Candidates live in one
+ * array with an id -> index map; each signal adds to it and records its own
+ * rank, and once every signal has run, each candidate's row is read once
+ * and its remaining signal values (import level of its file, object match,
+ * uses, in-degree, exact dense score) are filled in.
+ *
+ * Bounds keep a hostile or clumsy query cheap: at most MAX_TERMS query
+ * tokens, MAX_SYMBOLS identifiers, MAX_IMPORT_FILES files in the import
+ * neighbourhood and MAX_SCAN_CHUNKS chunks read to rank them by overlap.
+ */
+#include "retriever/search.h"
+
+#include "proto/map.h"
+#include "proto/subword.h"
+#include "retriever/scan.h"
+
+#include <errno.h>
+#include <math.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_TERMS 64
+#define MAX_SYMBOLS 64
+#define MAX_IMPORT_FILES 256
+#define MAX_SCAN_CHUNKS 4096
+#define RRF_K 60.0
+
+enum { SIG_DENSE, SIG_BM25, SIG_SYMBOL, SIG_IMPORT, SIG_OBJECT, SIG_COUNT };
+
+typedef struct {
+    int64_t id;
+    float dense;
+    float bm25;
+    int symbol;      /* distinct query identifiers it defines */
+    int symbol_last; /* index + 1 of the last identifier counted */
+    int import;      /* 0, 1 or 2 */
+    int object;      /* 0 or 1 */
+    long uses;
+    long imported_by;
+    bool has_dense;      /* dense was set by the scan or computed */
+    int rank[SIG_COUNT]; /* 1-based rank in each ranked signal, 0: absent */
+    double fused;
+} candidate_t;
+
+typedef struct {
+    int64_t file;
+    int level;   /* 1: imported by the current file, 2: imported by those */
+    bool object; /* its stem is the object */
+} import_file_t;
+
+/* The query's tokens, as a set that chunk tokens are looked up in. */
+typedef struct {
+    char *rendered; /* space-separated tokens (owned) */
+    const char **tokens;
+    size_t *lens;
+    size_t n;
+    uint32_t *slots; /* token index + 1, open addressing; 0 empty */
+    size_t nslots;
+    uint32_t *seen; /* per token: stamp of the last chunk that had it */
+} terms_t;
+
+typedef struct {
+    store_t *store;
+    const search_query_t *q;
+    store_view_t view;
+    candidate_t *cands;
+    size_t ncands, cap;
+    map_t *by_id;         /* chunk id -> index + 1 */
+    import_file_t *files; /* import neighbourhood, nfiles */
+    size_t nfiles;
+    int64_t own_file;  /* file id of q->path on this shard, 0 none */
+    size_t own_chunks; /* its chunk count */
+    bool has_imports;  /* the graph knows what q->path imports */
+    terms_t terms;
+    float *vector; /* aligned copy of the query vector, or NULL */
+    char *err;
+    size_t err_len;
+} search_t;
+
+static int fail(search_t *s, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int fail(search_t *s, int rc, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(s->err, s->err_len, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+static int db_fail(search_t *s, const char *what) {
+    return fail(s, -EIO, "search: %s failed: %s", what, sqlite3_errmsg(s->view.db));
+}
+
+/* The candidate for chunk id, added when new; NULL when out of memory. */
+static candidate_t *candidate_get(search_t *s, int64_t id) {
+    uintptr_t at = (uintptr_t)map_get_u64(s->by_id, (uint64_t)id);
+    if (at)
+        return &s->cands[at - 1];
+    if (s->ncands == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 64;
+        candidate_t *grown = realloc(s->cands, cap * sizeof *grown);
+        if (!grown)
+            return NULL;
+        s->cands = grown;
+        s->cap = cap;
+    }
+    if (map_put_u64(s->by_id, (uint64_t)id, (void *)(uintptr_t)(s->ncands + 1)) != 0)
+        return NULL;
+    candidate_t *c = &s->cands[s->ncands++];
+    memset(c, 0, sizeof *c);
+    c->id = id;
+    return c;
+}
+
+/* ---- query terms ---- */
+
+static uint64_t hash_bytes(const char *p, size_t n) {
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)p[i]) * 1099511628211ull;
+    return h;
+}
+
+static long terms_find(const terms_t *t, const char *p, size_t n) {
+    if (!t->nslots)
+        return -1;
+    size_t i = (size_t)hash_bytes(p, n) & (t->nslots - 1);
+    while (t->slots[i]) {
+        size_t k = t->slots[i] - 1;
+        if (t->lens[k] == n && memcmp(t->tokens[k], p, n) == 0)
+            return (long)k;
+        i = (i + 1) & (t->nslots - 1);
+    }
+    return -1;
+}
+
+/* Builds the term set from the free text and the identifiers. */
+static int terms_build(search_t *s) {
+    terms_t *t = &s->terms;
+    buf_t text = BUF_INIT;
+    if (s->q->query && s->q->query_len)
+        buf_append(&text, s->q->query, s->q->query_len);
+    for (size_t i = 0; i < s->q->symbol_count && i < MAX_SYMBOLS; i++) {
+        buf_append_str(&text, " ");
+        buf_append_str(&text, s->q->symbols[i]);
+    }
+    t->rendered =
+        subword_render_new(text.data ? text.data : "", text.len,
+                           SUBWORD_DEFAULT | SUBWORD_SKIP_KEYWORDS | SUBWORD_UNIQUE, NULL);
+    buf_free(&text);
+    t->tokens = calloc(MAX_TERMS, sizeof *t->tokens);
+    t->lens = calloc(MAX_TERMS, sizeof *t->lens);
+    t->seen = calloc(MAX_TERMS, sizeof *t->seen);
+    t->nslots = 4 * MAX_TERMS;
+    t->slots = calloc(t->nslots, sizeof *t->slots);
+    if (!t->rendered || !t->tokens || !t->lens || !t->seen || !t->slots)
+        return fail(s, -ENOMEM, "out of memory");
+    for (char *p = t->rendered; *p && t->n < MAX_TERMS;) {
+        while (*p == ' ')
+            p++;
+        size_t n = strcspn(p, " ");
+        if (!n)
+            break;
+        if (terms_find(t, p, n) < 0) {
+            t->tokens[t->n] = p;
+            t->lens[t->n] = n;
+            size_t i = (size_t)hash_bytes(p, n) & (t->nslots - 1);
+            while (t->slots[i])
+                i = (i + 1) & (t->nslots - 1);
+            t->slots[i] = (uint32_t)++t->n;
+        }
+        p += n;
+    }
+    return 0;
+}
+
+static void terms_free(terms_t *t) {
+    free(t->rendered);
+    free(t->tokens);
+    free(t->lens);
+    free(t->seen);
+    free(t->slots);
+}
+
+/* How many distinct query terms occur in the space-separated tokens;
+ * `stamp` must differ between calls. */
+static int terms_overlap(terms_t *t, const char *tokens, uint32_t stamp) {
+    int hits = 0;
+    for (const char *p = tokens; p && *p;) {
+        while (*p == ' ')
+            p++;
+        size_t n = strcspn(p, " ");
+        if (!n)
+            break;
+        long k = terms_find(t, p, n);
+        if (k >= 0 && t->seen[k] != stamp) {
+            t->seen[k] = stamp;
+            hits++;
+        }
+        p += n;
+    }
+    return hits;
+}
+
+/* ---- the signals ---- */
+
+static const char SQL_OWN_FILE[] =
+    "SELECT f.id, (SELECT count(*) FROM chunks c WHERE c.file = f.id) FROM files f"
+    " WHERE f.collection = ? AND f.path = ?";
+
+static int find_own_file(search_t *s) {
+    if (!s->q->path || !*s->q->path)
+        return 0;
+    sqlite3_stmt *st = store_view_stmt(&s->view, SQL_OWN_FILE);
+    if (!st)
+        return db_fail(s, "finding the current file");
+    sqlite3_bind_int64(st, 1, s->view.collection_id);
+    sqlite3_bind_text(st, 2, s->q->path, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        s->own_file = sqlite3_column_int64(st, 0);
+        s->own_chunks = (size_t)sqlite3_column_int64(st, 1);
+    }
+    sqlite3_reset(st);
+    return 0;
+}
+
+static int signal_dense(search_t *s) {
+    if (!s->q->vector)
+        return 0;
+    size_t dim = s->view.dim;
+    if (s->q->vector_bytes != dim * sizeof(float))
+        return fail(s, -EINVAL, "the query vector must be %zu float32 (%zu bytes), not %zu bytes",
+                    dim, dim * sizeof(float), s->q->vector_bytes);
+    s->vector =
+        aligned_alloc(SCAN_ALIGN, (dim * sizeof(float) + SCAN_ALIGN - 1) / SCAN_ALIGN * SCAN_ALIGN);
+    if (!s->vector)
+        return fail(s, -ENOMEM, "out of memory");
+    memcpy(s->vector, s->q->vector, dim * sizeof(float));
+    for (size_t i = 0; i < dim; i++)
+        if (!isfinite(s->vector[i]))
+            return fail(s, -EINVAL, "the query vector has a non-finite value");
+    size_t want = s->q->limit + s->own_chunks;
+    vectors_hit_t *hits = malloc(want * sizeof *hits);
+    if (!hits)
+        return fail(s, -ENOMEM, "out of memory");
+    long n = vectors_search(s->view.vectors, s->vector, want, s->q->mode, s->q->threads, hits);
+    if (n < 0) {
+        free(hits);
+        return fail(s, (int)n, "vector search failed: %s", strerror((int)-n));
+    }
+    int rank = 0;
+    for (long i = 0; i < n; i++) {
+        candidate_t *c = candidate_get(s, (int64_t)hits[i].id);
+        if (!c) {
+            free(hits);
+            return fail(s, -ENOMEM, "out of memory");
+        }
+        c->dense = hits[i].score;
+        c->has_dense = true;
+        c->rank[SIG_DENSE] = ++rank;
+    }
+    free(hits);
+    return 0;
+}
+
+static int signal_bm25(search_t *s) {
+    terms_t *t = &s->terms;
+    if (!t->n)
+        return 0;
+    buf_t match = BUF_INIT;
+    for (size_t i = 0; i < t->n; i++) {
+        buf_append_str(&match, i ? " OR \"" : "\"");
+        buf_append(&match, t->tokens[i], t->lens[i]);
+        buf_append_str(&match, "\"");
+    }
+    char sql[200];
+    snprintf(sql, sizeof sql,
+             "SELECT rowid, -bm25(%s) FROM %s WHERE %s MATCH ? ORDER BY rank LIMIT ?", s->view.fts,
+             s->view.fts, s->view.fts);
+    sqlite3_stmt *st = NULL;
+    int rc = 0;
+    if (!match.data || sqlite3_prepare_v2(s->view.db, sql, -1, &st, NULL) != SQLITE_OK) {
+        rc = match.data ? db_fail(s, "preparing BM25") : fail(s, -ENOMEM, "out of memory");
+        goto done;
+    }
+    sqlite3_bind_text(st, 1, match.data, (int)match.len, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)(s->q->limit + s->own_chunks));
+    int step, rank = 0;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        candidate_t *c = candidate_get(s, sqlite3_column_int64(st, 0));
+        if (!c) {
+            rc = fail(s, -ENOMEM, "out of memory");
+            goto done;
+        }
+        c->bm25 = (float)sqlite3_column_double(st, 1);
+        c->rank[SIG_BM25] = ++rank;
+    }
+    if (step != SQLITE_DONE)
+        rc = db_fail(s, "BM25");
+done:
+    sqlite3_finalize(st);
+    buf_free(&match);
+    return rc;
+}
+
+static const char SQL_DEFINERS[] =
+    "SELECT DISTINCT chunk FROM symbols WHERE collection = ? AND name = ?";
+
+static int signal_symbol(search_t *s) {
+    size_t budget = 4 * s->q->limit, found = 0;
+    for (size_t i = 0; i < s->q->symbol_count && i < MAX_SYMBOLS && found < budget; i++) {
+        const char *name = s->q->symbols[i];
+        size_t key_at, key_len = store_symbol_key(name, strlen(name), &key_at);
+        bool repeated = false;
+        for (size_t j = 0; j < i && !repeated; j++)
+            repeated = strcmp(s->q->symbols[j], name) == 0;
+        if (!key_len || repeated)
+            continue;
+        sqlite3_stmt *st = store_view_stmt(&s->view, SQL_DEFINERS);
+        if (!st)
+            return db_fail(s, "symbol lookup");
+        sqlite3_bind_int64(st, 1, s->view.collection_id);
+        sqlite3_bind_text(st, 2, name + key_at, (int)key_len, SQLITE_STATIC);
+        while (found < budget && sqlite3_step(st) == SQLITE_ROW) {
+            candidate_t *c = candidate_get(s, sqlite3_column_int64(st, 0));
+            if (!c) {
+                sqlite3_reset(st);
+                return fail(s, -ENOMEM, "out of memory");
+            }
+            if (c->symbol_last != (int)i + 1) {
+                c->symbol_last = (int)i + 1;
+                c->symbol++;
+                found++;
+            }
+        }
+        sqlite3_reset(st);
+    }
+    /* Rank: more identifiers defined first, then by id (stable). */
+    int rank = 0;
+    for (int want = MAX_SYMBOLS; want >= 1; want--)
+        for (size_t i = 0; i < s->ncands; i++)
+            if (s->cands[i].symbol == want)
+                s->cands[i].rank[SIG_SYMBOL] = ++rank;
+    return 0;
+}
+
+static const char SQL_IMPORTS_OF[] =
+    "SELECT target FROM imports WHERE collection = ? AND path = ? LIMIT 256";
+static const char SQL_FILE_BY_PATH[] =
+    "SELECT id, stem FROM files WHERE collection = ? AND path = ?";
+static const char SQL_FILES_BY_STEM[] =
+    "SELECT id FROM files WHERE collection = ? AND stem = ? LIMIT 64";
+static const char SQL_CHUNKS_OF_FILE[] = "SELECT id FROM chunks WHERE file = ? LIMIT 4096";
+
+static import_file_t *import_file_find(search_t *s, int64_t file) {
+    for (size_t i = 0; i < s->nfiles; i++)
+        if (s->files[i].file == file)
+            return &s->files[i];
+    return NULL;
+}
+
+/* Adds a file of this shard to the neighbourhood (keeping the lowest level). */
+static int import_file_add(search_t *s, int64_t file, int level, bool object) {
+    import_file_t *f = import_file_find(s, file);
+    if (f) {
+        if (level && (!f->level || level < f->level))
+            f->level = level;
+        f->object |= object;
+        return 0;
+    }
+    if (s->nfiles >= MAX_IMPORT_FILES)
+        return 0;
+    if (!s->files && !(s->files = calloc(MAX_IMPORT_FILES, sizeof *s->files)))
+        return fail(s, -ENOMEM, "out of memory");
+    s->files[s->nfiles++] = (import_file_t){file, level, object};
+    return 0;
+}
+
+/* Collects the targets `path` imports into list (owned strings). */
+static int imports_of(search_t *s, const char *path, char ***list, size_t *n) {
+    sqlite3_stmt *st = store_view_stmt(&s->view, SQL_IMPORTS_OF);
+    if (!st)
+        return db_fail(s, "reading imports");
+    sqlite3_bind_int64(st, 1, s->view.collection_id);
+    sqlite3_bind_text(st, 2, path, -1, SQLITE_TRANSIENT);
+    int rc = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        char **grown = realloc(*list, (*n + 1) * sizeof *grown);
+        char *target = strdup((const char *)sqlite3_column_text(st, 0));
+        if (!grown || !target) {
+            free(target);
+            if (grown)
+                *list = grown;
+            rc = fail(s, -ENOMEM, "out of memory");
+            break;
+        }
+        *list = grown;
+        (*list)[(*n)++] = target;
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+/* Builds the import neighbourhood of the current file: levels 1 and 2, and
+ * whether a level-1 file's stem is the object. */
+static int import_neighbourhood(search_t *s) {
+    if (!s->q->path || !*s->q->path)
+        return 0;
+    char **level1 = NULL, **level2 = NULL;
+    size_t n1 = 0, n2 = 0;
+    int rc = imports_of(s, s->q->path, &level1, &n1);
+    s->has_imports = n1 > 0;
+    for (size_t i = 0; rc == 0 && i < n1 && n2 < MAX_IMPORT_FILES; i++)
+        rc = imports_of(s, level1[i], &level2, &n2);
+    for (int level = 1; rc == 0 && level <= 2; level++) {
+        char **list = level == 1 ? level1 : level2;
+        size_t n = level == 1 ? n1 : n2;
+        for (size_t i = 0; rc == 0 && i < n; i++) {
+            if (strcmp(list[i], s->q->path) == 0)
+                continue;
+            sqlite3_stmt *st = store_view_stmt(&s->view, SQL_FILE_BY_PATH);
+            if (!st) {
+                rc = db_fail(s, "reading imported files");
+                break;
+            }
+            sqlite3_bind_int64(st, 1, s->view.collection_id);
+            sqlite3_bind_text(st, 2, list[i], -1, SQLITE_STATIC);
+            if (sqlite3_step(st) == SQLITE_ROW) {
+                const char *stem = (const char *)sqlite3_column_text(st, 1);
+                bool object = level == 1 && s->q->object && stem && strcmp(stem, s->q->object) == 0;
+                rc = import_file_add(s, sqlite3_column_int64(st, 0), level, object);
+            }
+            sqlite3_reset(st);
+        }
+    }
+    for (size_t i = 0; i < n1; i++)
+        free(level1[i]);
+    for (size_t i = 0; i < n2; i++)
+        free(level2[i]);
+    free(level1);
+    free(level2);
+    /* A file the graph knows nothing of (new, unsaved, not seeded): any file
+     * named like the object stands in for the module it would import. */
+    if (rc == 0 && !s->has_imports && s->q->object && *s->q->object) {
+        sqlite3_stmt *st = store_view_stmt(&s->view, SQL_FILES_BY_STEM);
+        if (!st)
+            return db_fail(s, "reading files by stem");
+        sqlite3_bind_int64(st, 1, s->view.collection_id);
+        sqlite3_bind_text(st, 2, s->q->object, -1, SQLITE_STATIC);
+        while (rc == 0 && sqlite3_step(st) == SQLITE_ROW)
+            rc = import_file_add(s, sqlite3_column_int64(st, 0), 0, true);
+        sqlite3_reset(st);
+    }
+    return rc;
+}
+
+typedef struct {
+    int64_t id;
+    double score;
+} scored_t;
+
+static int scored_cmp(const void *a, const void *b) {
+    const scored_t *x = a, *y = b;
+    if (x->score != y->score)
+        return x->score > y->score ? -1 : 1;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* Ranks the chunks of the neighbourhood files selected by `want_object`
+ * (object files) or by level (import files) by term overlap and adds the
+ * best `limit` as candidates of signal `sig`. */
+static int rank_neighbourhood(search_t *s, int sig) {
+    size_t cap = MAX_SCAN_CHUNKS, n = 0;
+    scored_t *scored = NULL;
+    sqlite3_stmt *tokens = NULL;
+    int rc = 0;
+    char sql[160];
+    snprintf(sql, sizeof sql, "SELECT body, path, symbols FROM %s WHERE rowid = ?", s->view.fts);
+    for (size_t f = 0; f < s->nfiles && n < cap && rc == 0; f++) {
+        const import_file_t *file = &s->files[f];
+        if (sig == SIG_OBJECT ? !file->object : !file->level)
+            continue;
+        if (!scored && !(scored = malloc(cap * sizeof *scored))) {
+            rc = fail(s, -ENOMEM, "out of memory");
+            break;
+        }
+        if (!tokens && sqlite3_prepare_v2(s->view.db, sql, -1, &tokens, NULL) != SQLITE_OK) {
+            rc = db_fail(s, "reading tokens");
+            break;
+        }
+        sqlite3_stmt *st = store_view_stmt(&s->view, SQL_CHUNKS_OF_FILE);
+        if (!st) {
+            rc = db_fail(s, "reading chunks of imported files");
+            break;
+        }
+        sqlite3_bind_int64(st, 1, file->file);
+        while (n < cap && sqlite3_step(st) == SQLITE_ROW) {
+            int64_t id = sqlite3_column_int64(st, 0);
+            sqlite3_reset(tokens);
+            sqlite3_bind_int64(tokens, 1, id);
+            int overlap = 0;
+            if (sqlite3_step(tokens) == SQLITE_ROW)
+                for (int col = 0; col < 3; col++)
+                    overlap += terms_overlap(
+                        &s->terms, (const char *)sqlite3_column_text(tokens, col), (uint32_t)n + 1);
+            double level = sig == SIG_OBJECT || !file->level ? 1 : file->level;
+            scored[n++] = (scored_t){id, overlap / level};
+        }
+        sqlite3_reset(st);
+    }
+    if (rc == 0 && n) {
+        qsort(scored, n, sizeof *scored, scored_cmp);
+        for (size_t i = 0; i < n && i < s->q->limit; i++) {
+            candidate_t *c = candidate_get(s, scored[i].id);
+            if (!c) {
+                rc = fail(s, -ENOMEM, "out of memory");
+                break;
+            }
+            c->rank[sig] = (int)i + 1;
+        }
+    }
+    sqlite3_finalize(tokens);
+    free(scored);
+    return rc;
+}
+
+static const char SQL_OBJECT_DEFINERS[] =
+    "SELECT chunk FROM symbols WHERE collection = ?1 AND name = ?2"
+    " UNION SELECT chunk FROM symbols WHERE collection = ?1 AND scope = ?2 LIMIT ?3";
+
+static int signal_object(search_t *s) {
+    if (!s->q->object || !*s->q->object)
+        return 0;
+    int rc = rank_neighbourhood(s, SIG_OBJECT);
+    if (rc != 0)
+        return rc;
+    sqlite3_stmt *st = store_view_stmt(&s->view, SQL_OBJECT_DEFINERS);
+    if (!st)
+        return db_fail(s, "object lookup");
+    sqlite3_bind_int64(st, 1, s->view.collection_id);
+    sqlite3_bind_text(st, 2, s->q->object, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)(4 * s->q->limit));
+    int rank = 0;
+    for (size_t i = 0; i < s->ncands; i++)
+        if (s->cands[i].rank[SIG_OBJECT] > rank)
+            rank = s->cands[i].rank[SIG_OBJECT];
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        candidate_t *c = candidate_get(s, sqlite3_column_int64(st, 0));
+        if (!c) {
+            rc = fail(s, -ENOMEM, "out of memory");
+            break;
+        }
+        c->object = 1;
+        if (!c->rank[SIG_OBJECT])
+            c->rank[SIG_OBJECT] = ++rank;
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+/* ---- filling in and writing out ---- */
+
+static const char SQL_CHUNK_ROW[] =
+    "SELECT c.file, c.start_line, c.end_line, c.kind, c.symbols, c.text, f.path, f.language"
+    " FROM chunks c JOIN files f ON f.id = c.file WHERE c.id = ?";
+static const char SQL_USES_OF[] =
+    "SELECT coalesce(sum(u.count), 0) FROM (SELECT DISTINCT name FROM symbols WHERE chunk = ?1) s"
+    " JOIN uses u ON u.collection = ?2 AND u.name = s.name";
+static const char SQL_IMPORTED_BY[] =
+    "SELECT count(*) FROM imports WHERE collection = ? AND target = ?";
+
+static int fused_cmp(const void *a, const void *b) {
+    const candidate_t *x = a, *y = b;
+    if (x->fused != y->fused)
+        return x->fused > y->fused ? -1 : 1;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static long query_long(search_t *s, const char *sql, int64_t a, const char *text, int64_t b) {
+    sqlite3_stmt *st = store_view_stmt(&s->view, sql);
+    if (!st)
+        return 0;
+    sqlite3_bind_int64(st, 1, a);
+    if (text)
+        sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_int64(st, 2, b);
+    long v = sqlite3_step(st) == SQLITE_ROW ? (long)sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    return v;
+}
+
+static int write_results(search_t *s, buf_t *out, size_t *count) {
+    for (size_t i = 0; i < s->ncands; i++) {
+        candidate_t *c = &s->cands[i];
+        for (int k = 0; k < SIG_COUNT; k++)
+            if (c->rank[k])
+                c->fused += 1.0 / (RRF_K + c->rank[k]);
+    }
+    if (s->ncands)
+        qsort(s->cands, s->ncands, sizeof *s->cands, fused_cmp);
+    *count = 0;
+    buf_append_str(out, "{\"chunks\":[");
+    for (size_t i = 0; i < s->ncands; i++) {
+        candidate_t *c = &s->cands[i];
+        sqlite3_stmt *st = store_view_stmt(&s->view, SQL_CHUNK_ROW);
+        if (!st)
+            return db_fail(s, "reading a chunk");
+        sqlite3_bind_int64(st, 1, c->id);
+        if (sqlite3_step(st) != SQLITE_ROW) {
+            sqlite3_reset(st);
+            continue; /* a vector without a row: cannot happen under the lock */
+        }
+        int64_t file = sqlite3_column_int64(st, 0);
+        if (file == s->own_file) {
+            sqlite3_reset(st);
+            continue;
+        }
+        const import_file_t *f = import_file_find(s, file);
+        c->import = f ? f->level : 0;
+        c->object |= f && f->object;
+        if (s->vector && !c->has_dense) {
+            const float *v = vectors_get(s->view.vectors, (uint64_t)c->id);
+            double dot = 0;
+            for (size_t d = 0; v && d < s->view.dim; d++)
+                dot += (double)v[d] * s->vector[d];
+            c->dense = (float)dot;
+        }
+        c->uses = query_long(s, SQL_USES_OF, c->id, NULL, s->view.collection_id);
+        const char *path = (const char *)sqlite3_column_text(st, 6);
+        c->imported_by = query_long(s, SQL_IMPORTED_BY, s->view.collection_id, path, 0);
+        buf_printf(out, "%s{\"id\":%lld,\"path\":", *count ? "," : "", (long long)c->id);
+        buf_append_json_string(out, path, (size_t)sqlite3_column_bytes(st, 6));
+        buf_printf(out, ",\"start_line\":%lld,\"end_line\":%lld,\"language\":",
+                   (long long)sqlite3_column_int64(st, 1), (long long)sqlite3_column_int64(st, 2));
+        buf_append_json_string(out, (const char *)sqlite3_column_text(st, 7),
+                               (size_t)sqlite3_column_bytes(st, 7));
+        buf_append_str(out, ",\"kind\":");
+        buf_append_json_string(out, (const char *)sqlite3_column_text(st, 3),
+                               (size_t)sqlite3_column_bytes(st, 3));
+        buf_append_str(out, ",\"text\":");
+        buf_append_json_string(out, (const char *)sqlite3_column_text(st, 5),
+                               (size_t)sqlite3_column_bytes(st, 5));
+        buf_append_str(out, ",\"symbols\":");
+        buf_append(out, sqlite3_column_text(st, 4), (size_t)sqlite3_column_bytes(st, 4));
+        buf_printf(out,
+                   ",\"signals\":{\"dense\":%.6g,\"bm25\":%.6g,\"symbol\":%d,\"import\":%d,"
+                   "\"object\":%d,\"uses\":%ld,\"imported_by\":%ld}}",
+                   (double)c->dense, (double)c->bm25, c->symbol, c->import, c->object, c->uses,
+                   c->imported_by);
+        sqlite3_reset(st);
+        ++*count;
+    }
+    if (buf_append_str(out, "]}") != 0)
+        return fail(s, -ENOMEM, "out of memory");
+    return 0;
+}
+
+int search_run(store_t *store, const search_query_t *q, buf_t *out, size_t *count, char *err,
+               size_t err_len) {
+    search_t s = {.store = store, .q = q, .err = err, .err_len = err_len};
+    *count = 0;
+    if (q->limit < 1)
+        return fail(&s, -EINVAL, "\"limit\" must be at least 1");
+    if (!(s.by_id = map_new()))
+        return fail(&s, -ENOMEM, "out of memory");
+    int rc = store_read_begin(store, q->collection, &s.view, err, err_len);
+    if (rc != 0) {
+        map_destroy(&s.by_id);
+        return rc;
+    }
+    if ((rc = terms_build(&s)) == 0 && (rc = find_own_file(&s)) == 0 &&
+        (rc = import_neighbourhood(&s)) == 0 && (rc = signal_dense(&s)) == 0 &&
+        (rc = signal_bm25(&s)) == 0 && (rc = signal_symbol(&s)) == 0 &&
+        (rc = rank_neighbourhood(&s, SIG_IMPORT)) == 0 && (rc = signal_object(&s)) == 0)
+        rc = write_results(&s, out, count);
+    store_read_end(store, &s.view);
+    terms_free(&s.terms);
+    map_destroy(&s.by_id);
+    free(s.cands);
+    free(s.files);
+    free(s.vector);
+    return rc;
+}

@@ -1,0 +1,58 @@
+/*
+ * search: the candidates one shard offers for a query, with every signal
+ * the gateway fuses.
+ *
+ * A query names the current file, free text (the code around the cursor or
+ * a question), the identifiers used near the cursor, the name before the
+ * cursor's dot and optionally a query vector.  Each signal picks its own
+ * candidates from the shard:
+ *
+ *   dense   the best `limit` chunks by dot product with the vector;
+ *   bm25    the best `limit` chunks by FTS5 BM25 over sub-word tokens;
+ *   symbol  the chunks that define one of the identifiers (value: how many);
+ *   import  chunks of files the current file imports (1) or that those
+ *           import (2), the best `limit` by token overlap with the query;
+ *   object  chunks of imported files whose stem is the object, and chunks
+ *           defining the object or members of it;
+ *
+ * and the answer is the union, each candidate carrying the value of every
+ * signal (0 where it has none; `dense` is the exact score whenever a vector
+ * was sent), plus `uses` (how many chunks of the shard use a symbol it
+ * defines) and `imported_by` (how many files import its file).  Chunks of
+ * the current file are never returned.  The list is ordered by
+ * equal-weight reciprocal-rank fusion of the ranked signals, a sensible
+ * default only: the gateway re-fuses across shards with measured weights.
+ */
+#ifndef LCA_RETRIEVER_SEARCH_H
+#define LCA_RETRIEVER_SEARCH_H
+
+#include "proto/buf.h"
+#include "retriever/store.h"
+#include "retriever/vectors.h"
+
+#include <stddef.h>
+
+typedef struct {
+    const char *collection;
+    size_t limit;      /* candidates per ranked signal, >= 1 */
+    const char *path;  /* the current file, or NULL */
+    const char *query; /* free text, or NULL */
+    size_t query_len;
+    const char *const *symbols; /* identifiers near the cursor */
+    size_t symbol_count;
+    const char *object;  /* the name before the cursor's dot, or NULL */
+    vectors_mode_t mode; /* dense scan: VECTORS_I8 or VECTORS_F32 */
+    const void *vector;  /* dim little-endian float32, or NULL */
+    size_t vector_bytes;
+    int threads; /* scan threads for the dense signal */
+} search_query_t;
+
+/* Runs the query on the store and appends {"chunks":[...]} to out (format
+ * in retriever/main.c); *count receives the number of chunks.  Returns 0,
+ * -EINVAL for a bad query (vector of the wrong size or non-finite), -ENOENT
+ * for an unknown collection, or another negative errno; the message is in
+ * err. */
+int search_run(store_t *store, const search_query_t *query, buf_t *out, size_t *count, char *err,
+               size_t err_len);
+
+#endif

@@ -1,0 +1,1389 @@
+/*
+ * store: the shard's sqlite file and the vectors mirrored from it.
+ *
+ * Schema (one file per shard, every collection in it):
+ *
+ *   collections(id, name UNIQUE, root, model, dim, shards, seeded_at)
+ *   files(id, collection -> collections, path, hash, language, stem)
+ *   chunks(id AUTOINCREMENT, file -> files, start_line, end_line, kind,
+ *          symbols JSON, identifiers JSON, text, vec BLOB)
+ *   symbols(collection, name, scope, chunk -> chunks)   name = last part
+ *   uses(collection, name, count)      chunks whose identifiers hold name
+ *   imports(collection, path, target)  replicated graph; the index on
+ *                                      (collection, target) gives in-degrees
+ *   fts_<collection id>(body, path, symbols)   FTS5, rowid = chunk id
+ *
+ * Foreign keys cascade (collection -> files -> chunks -> symbols), so
+ * deleting a file row or a collection row removes everything under it; only
+ * the FTS rows and the usage counts are maintained by hand, from the chunk
+ * ids and identifier lists read before the delete.  Freed pages go to
+ * sqlite's free list and are reused by the next insert, and the WAL is
+ * truncated back to a bounded size after checkpoints, so churn does not grow
+ * the file.
+ *
+ * A write parses and checks the whole request before it touches the
+ * database, does its inserts and deletes inside BEGIN IMMEDIATE, and then,
+ * holding the reader-writer lock exclusively, adds the new vectors, commits
+ * and removes the old vectors.  If the adds or the commit fail, the added
+ * vectors are removed again and the transaction rolled back, so memory and
+ * disk agree after every outcome.
+ */
+#include "retriever/store.h"
+
+#include "proto/json.h"
+#include "proto/log.h"
+#include "proto/shard.h"
+#include "proto/subword.h"
+#include "retriever/scan.h"
+#include "retriever/vectors.h"
+
+#include <cJSON.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "vectors travel and are stored as little-endian float32"
+#endif
+
+#define STMT_CACHE 48
+#define NAME_MAX_BYTES 256
+#define PATH_MAX_BYTES 4096
+#define WAL_LIMIT_BYTES (8 << 20)
+
+/* A connection with its prepared statements, cached by the address of
+ * their SQL text (static strings). */
+typedef struct store_reader {
+    sqlite3 *db;
+    struct {
+        const char *sql;
+        sqlite3_stmt *stmt;
+    } cache[STMT_CACHE];
+    int ncache;
+} conn_t;
+
+typedef struct {
+    int64_t id;         /* rowid in collections */
+    char *name;         /* unique */
+    char *root;         /* repository root */
+    char *model;        /* embedding model */
+    long dim;           /* vector dimension, as vectors_dim(vectors) */
+    long shards;        /* equals the store's shard count */
+    int64_t seeded_at;  /* unix seconds, 0 never */
+    vectors_t *vectors; /* one row per chunk of this shard, id = chunk id */
+} collection_t;
+
+struct store {
+    char *db_path;
+    int shard, shards;
+    pthread_mutex_t write_lock; /* serialises writes; guards writer */
+    conn_t writer;
+    pthread_rwlock_t lock;      /* exclusive: collections list and vectors change */
+    collection_t **collections; /* ncollections entries */
+    size_t ncollections;
+    pthread_mutex_t pool_lock; /* guards the pool below */
+    conn_t **readers;          /* every read connection made, nreaders */
+    size_t nreaders;
+    conn_t **idle; /* those not in use, nidle */
+    size_t nidle;
+};
+
+/* ---- small helpers ---- */
+
+static int fail(char *err, size_t err_len, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int fail(char *err, size_t err_len, int rc, const char *fmt, ...) {
+    if (err && err_len) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, err_len, fmt, ap);
+        va_end(ap);
+    }
+    return rc;
+}
+
+static int db_fail(sqlite3 *db, char *err, size_t err_len, const char *what) {
+    log_error("sqlite: %s: %s", what, sqlite3_errmsg(db));
+    int code = sqlite3_errcode(db);
+    int rc = code == SQLITE_FULL ? -ENOSPC : code == SQLITE_NOMEM ? -ENOMEM : -EIO;
+    return fail(err, err_len, rc, "shard store: %s failed: %s", what, sqlite3_errmsg(db));
+}
+
+/* The cached statement for `sql`, reset with its bindings cleared, or NULL
+ * (the error is on the connection). */
+static sqlite3_stmt *conn_stmt(conn_t *c, const char *sql) {
+    for (int i = 0; i < c->ncache; i++)
+        if (c->cache[i].sql == sql) {
+            sqlite3_reset(c->cache[i].stmt);
+            sqlite3_clear_bindings(c->cache[i].stmt);
+            return c->cache[i].stmt;
+        }
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK)
+        return NULL;
+    if (c->ncache < STMT_CACHE) {
+        c->cache[c->ncache].sql = sql;
+        c->cache[c->ncache++].stmt = st;
+    } else {
+        log_warn("statement cache full");
+    }
+    return st;
+}
+
+static void conn_close(conn_t *c) {
+    for (int i = 0; i < c->ncache; i++)
+        sqlite3_finalize(c->cache[i].stmt);
+    c->ncache = 0;
+    sqlite3_close(c->db);
+    c->db = NULL;
+}
+
+static int conn_open(conn_t *c, const char *path, bool writer, char *err, size_t err_len) {
+    memset(c, 0, sizeof *c);
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (writer ? SQLITE_OPEN_CREATE : 0);
+    if (sqlite3_open_v2(path, &c->db, flags, NULL) != SQLITE_OK) {
+        int rc = fail(err, err_len, -EIO, "cannot open %s: %s", path,
+                      c->db ? sqlite3_errmsg(c->db) : "out of memory");
+        sqlite3_close(c->db);
+        c->db = NULL;
+        return rc;
+    }
+    sqlite3_busy_timeout(c->db, 10000);
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL; PRAGMA journal_size_limit=%d;%s",
+             WAL_LIMIT_BYTES, writer ? " PRAGMA journal_mode=WAL;" : " PRAGMA query_only=1;");
+    char *msg = NULL;
+    if (sqlite3_exec(c->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        int rc = fail(err, err_len, -EIO, "cannot set up %s: %s", path, msg ? msg : "?");
+        sqlite3_free(msg);
+        conn_close(c);
+        return rc;
+    }
+    return 0;
+}
+
+static int exec_sql(conn_t *c, const char *sql, char *err, size_t err_len) {
+    if (sqlite3_exec(c->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        return db_fail(c->db, err, err_len, sql);
+    return 0;
+}
+
+static void rollback(conn_t *c) {
+    if (!sqlite3_get_autocommit(c->db))
+        sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+static char *dup_string(const char *s) {
+    return strdup(s ? s : "");
+}
+
+static collection_t *collection_find(const store_t *self, const char *name) {
+    for (size_t i = 0; i < self->ncollections; i++)
+        if (strcmp(self->collections[i]->name, name) == 0)
+            return self->collections[i];
+    return NULL;
+}
+
+static void collection_free(collection_t *c) {
+    if (!c)
+        return;
+    free(c->name);
+    free(c->root);
+    free(c->model);
+    vectors_destroy(&c->vectors);
+    free(c);
+}
+
+static void fts_name(int64_t id, char *out, size_t cap) {
+    snprintf(out, cap, "fts_%" PRId64, id);
+}
+
+static int check_name(const char *what, const char *s, size_t max, char *err, size_t err_len) {
+    if (!s || !*s)
+        return fail(err, err_len, -EINVAL, "\"%s\" must be a non-empty string", what);
+    if (strlen(s) > max)
+        return fail(err, err_len, -EINVAL, "\"%s\" is longer than %zu bytes", what, max);
+    return 0;
+}
+
+size_t store_symbol_key(const char *name, size_t len, size_t *offset) {
+    size_t start = 0;
+    for (size_t i = 0; i < len; i++)
+        if (name[i] == '.' || name[i] == ':' || name[i] == '#' || name[i] == '/')
+            start = i + 1;
+    *offset = start;
+    return len - start;
+}
+
+/* The scope a qualified symbol belongs to: the part before the key
+ * ("a.Outer.name" -> "Outer"); length 0 for a plain name. */
+static size_t symbol_scope(const char *name, size_t len, size_t *offset) {
+    size_t key_at;
+    store_symbol_key(name, len, &key_at);
+    size_t end = key_at;
+    while (end > 0 && (name[end - 1] == '.' || name[end - 1] == ':' || name[end - 1] == '#' ||
+                       name[end - 1] == '/'))
+        end--;
+    size_t start = end;
+    while (start > 0 && name[start - 1] != '.' && name[start - 1] != ':' &&
+           name[start - 1] != '#' && name[start - 1] != '/')
+        start--;
+    *offset = start;
+    return end - start;
+}
+
+void store_path_stem(const char *path, char *out, size_t cap) {
+    if (!cap)
+        return;
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    const char *dot = strchr(base, '.');
+    size_t len = dot && dot != base ? (size_t)(dot - base) : strlen(base);
+    bool generic = (len == 5 && memcmp(base, "index", 5) == 0) ||
+                   (len == 8 && memcmp(base, "__init__", 8) == 0) ||
+                   (len == 3 && memcmp(base, "mod", 3) == 0) ||
+                   (len == 4 && memcmp(base, "main", 4) == 0);
+    if (generic && base > path) {
+        const char *end = base - 1; /* the '/' */
+        const char *dir = end;
+        while (dir > path && dir[-1] != '/')
+            dir--;
+        if (end > dir) {
+            base = dir;
+            len = (size_t)(end - dir);
+        }
+    }
+    if (len >= cap)
+        len = cap - 1;
+    memcpy(out, base, len);
+    out[len] = '\0';
+}
+
+/* ---- opening ---- */
+
+static const char SCHEMA[] =
+    "CREATE TABLE IF NOT EXISTS collections("
+    " id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, root TEXT NOT NULL,"
+    " model TEXT NOT NULL, dim INTEGER NOT NULL, shards INTEGER NOT NULL,"
+    " seeded_at INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE IF NOT EXISTS files("
+    " id INTEGER PRIMARY KEY,"
+    " collection INTEGER NOT NULL REFERENCES collections(id) ON DELETE CASCADE,"
+    " path TEXT NOT NULL, hash TEXT NOT NULL, language TEXT NOT NULL, stem TEXT NOT NULL,"
+    " UNIQUE(collection, path));"
+    "CREATE INDEX IF NOT EXISTS files_stem ON files(collection, stem);"
+    "CREATE TABLE IF NOT EXISTS chunks("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " file INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,"
+    " start_line INTEGER NOT NULL, end_line INTEGER NOT NULL, kind TEXT NOT NULL,"
+    " symbols TEXT NOT NULL, identifiers TEXT NOT NULL, text TEXT NOT NULL, vec BLOB NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS chunks_file ON chunks(file);"
+    "CREATE TABLE IF NOT EXISTS symbols("
+    " collection INTEGER NOT NULL, name TEXT NOT NULL, scope TEXT NOT NULL,"
+    " chunk INTEGER NOT NULL REFERENCES chunks(id) ON DELETE CASCADE,"
+    " PRIMARY KEY(collection, name, scope, chunk)) WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS symbols_scope ON symbols(collection, scope);"
+    "CREATE INDEX IF NOT EXISTS symbols_chunk ON symbols(chunk);"
+    "CREATE TABLE IF NOT EXISTS uses("
+    " collection INTEGER NOT NULL REFERENCES collections(id) ON DELETE CASCADE,"
+    " name TEXT NOT NULL, count INTEGER NOT NULL,"
+    " PRIMARY KEY(collection, name)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS imports("
+    " collection INTEGER NOT NULL REFERENCES collections(id) ON DELETE CASCADE,"
+    " path TEXT NOT NULL, target TEXT NOT NULL,"
+    " PRIMARY KEY(collection, path, target)) WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS imports_target ON imports(collection, target);";
+
+static const char SQL_COLLECTIONS[] =
+    "SELECT id, name, root, model, dim, shards, seeded_at FROM collections ORDER BY id";
+static const char SQL_COLLECTION_VECTORS[] =
+    "SELECT c.id, c.vec FROM chunks c JOIN files f ON f.id = c.file WHERE f.collection = ?";
+
+/* Loads one collection's vectors from the database. */
+static int collection_load_vectors(store_t *self, collection_t *c, char *err, size_t err_len) {
+    sqlite3_stmt *st = conn_stmt(&self->writer, SQL_COLLECTION_VECTORS);
+    if (!st)
+        return db_fail(self->writer.db, err, err_len, "loading vectors");
+    sqlite3_bind_int64(st, 1, c->id);
+    float *vec = malloc((size_t)c->dim * sizeof *vec);
+    if (!vec)
+        return fail(err, err_len, -ENOMEM, "out of memory");
+    int rc = 0, step;
+    size_t bad = 0;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(st, 0);
+        const void *blob = sqlite3_column_blob(st, 1);
+        size_t bytes = (size_t)sqlite3_column_bytes(st, 1);
+        if (!blob || bytes != (size_t)c->dim * sizeof *vec) {
+            bad++;
+            continue;
+        }
+        memcpy(vec, blob, bytes);
+        int added = vectors_add(c->vectors, (uint64_t)id, vec);
+        if (added == -EINVAL) {
+            bad++;
+        } else if (added < 0) {
+            rc = fail(err, err_len, added, "cannot hold the vectors of '%s': %s", c->name,
+                      strerror(-added));
+            break;
+        }
+    }
+    if (rc == 0 && step != SQLITE_DONE && step != SQLITE_ROW)
+        rc = db_fail(self->writer.db, err, err_len, "loading vectors");
+    sqlite3_reset(st);
+    free(vec);
+    if (bad)
+        log_warn("collection '%s': %zu stored vectors are unusable and were skipped", c->name, bad);
+    return rc;
+}
+
+static int store_load(store_t *self, char *err, size_t err_len) {
+    sqlite3_stmt *st = conn_stmt(&self->writer, SQL_COLLECTIONS);
+    if (!st)
+        return db_fail(self->writer.db, err, err_len, "listing collections");
+    int rc = 0, step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        collection_t *c = calloc(1, sizeof *c);
+        collection_t **grown = realloc(self->collections, (self->ncollections + 1) * sizeof *grown);
+        if (!c || !grown) {
+            free(c);
+            if (grown)
+                self->collections = grown;
+            rc = fail(err, err_len, -ENOMEM, "out of memory");
+            break;
+        }
+        self->collections = grown;
+        c->id = sqlite3_column_int64(st, 0);
+        c->name = dup_string((const char *)sqlite3_column_text(st, 1));
+        c->root = dup_string((const char *)sqlite3_column_text(st, 2));
+        c->model = dup_string((const char *)sqlite3_column_text(st, 3));
+        c->dim = sqlite3_column_int(st, 4);
+        c->shards = sqlite3_column_int(st, 5);
+        c->seeded_at = sqlite3_column_int64(st, 6);
+        c->vectors = vectors_new((size_t)c->dim);
+        self->collections[self->ncollections++] = c;
+        if (!c->name || !c->root || !c->model || !c->vectors) {
+            rc = fail(err, err_len, -ENOMEM, "collection '%s' (dim %ld) cannot be loaded",
+                      c->name ? c->name : "?", c->dim);
+            break;
+        }
+    }
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = db_fail(self->writer.db, err, err_len, "listing collections");
+    sqlite3_reset(st);
+    for (size_t i = 0; rc == 0 && i < self->ncollections; i++)
+        rc = collection_load_vectors(self, self->collections[i], err, err_len);
+    return rc;
+}
+
+store_t *store_open(const char *dir, int shard, int shards, char *err, size_t err_len) {
+    if (!dir || shards < 1 || shard < 0 || shard >= shards) {
+        fail(err, err_len, -EINVAL, "bad shard %d/%d", shard, shards);
+        return NULL;
+    }
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+        fail(err, err_len, -errno, "cannot create %s: %s", dir, strerror(errno));
+        return NULL;
+    }
+    store_t *self = calloc(1, sizeof *self);
+    if (!self) {
+        fail(err, err_len, -ENOMEM, "out of memory");
+        return NULL;
+    }
+    self->shard = shard;
+    self->shards = shards;
+    pthread_mutex_init(&self->write_lock, NULL);
+    pthread_mutex_init(&self->pool_lock, NULL);
+    pthread_rwlockattr_t attr;
+    pthread_rwlockattr_init(&attr);
+    /* A steady stream of searches must not starve the seeder's writes. */
+    pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    pthread_rwlock_init(&self->lock, &attr);
+    pthread_rwlockattr_destroy(&attr);
+    size_t n = strlen(dir) + 32;
+    self->db_path = malloc(n);
+    if (!self->db_path) {
+        fail(err, err_len, -ENOMEM, "out of memory");
+        goto failed;
+    }
+    snprintf(self->db_path, n, "%s/shard-%d.db", dir, shard);
+    if (conn_open(&self->writer, self->db_path, true, err, err_len) != 0)
+        goto failed;
+    if (exec_sql(&self->writer, SCHEMA, err, err_len) != 0 || store_load(self, err, err_len) != 0)
+        goto failed;
+    return self;
+failed:
+    store_destroy(&self);
+    return NULL;
+}
+
+void store_destroy(store_t **self_p) {
+    if (!self_p || !*self_p)
+        return;
+    store_t *self = *self_p;
+    for (size_t i = 0; i < self->nreaders; i++) {
+        conn_close(self->readers[i]);
+        free(self->readers[i]);
+    }
+    free(self->readers);
+    free(self->idle);
+    if (self->writer.db) {
+        /* A clean close checkpoints and removes the WAL. */
+        conn_close(&self->writer);
+    }
+    for (size_t i = 0; i < self->ncollections; i++)
+        collection_free(self->collections[i]);
+    free(self->collections);
+    free(self->db_path);
+    pthread_rwlock_destroy(&self->lock);
+    pthread_mutex_destroy(&self->pool_lock);
+    pthread_mutex_destroy(&self->write_lock);
+    free(self);
+    *self_p = NULL;
+}
+
+int store_shard(const store_t *self) {
+    return self->shard;
+}
+
+int store_shards(const store_t *self) {
+    return self->shards;
+}
+
+/* ---- read connections ---- */
+
+static conn_t *reader_take(store_t *self, char *err, size_t err_len) {
+    pthread_mutex_lock(&self->pool_lock);
+    if (self->nidle) {
+        conn_t *c = self->idle[--self->nidle];
+        pthread_mutex_unlock(&self->pool_lock);
+        return c;
+    }
+    conn_t *c = calloc(1, sizeof *c);
+    conn_t **all = c ? realloc(self->readers, (self->nreaders + 1) * sizeof *all) : NULL;
+    conn_t **idle = all ? realloc(self->idle, (self->nreaders + 1) * sizeof *idle) : NULL;
+    if (all)
+        self->readers = all;
+    if (idle)
+        self->idle = idle;
+    if (!c || !all || !idle) {
+        pthread_mutex_unlock(&self->pool_lock);
+        free(c);
+        fail(err, err_len, -ENOMEM, "out of memory");
+        return NULL;
+    }
+    if (conn_open(c, self->db_path, false, err, err_len) != 0) {
+        pthread_mutex_unlock(&self->pool_lock);
+        free(c);
+        return NULL;
+    }
+    self->readers[self->nreaders++] = c;
+    pthread_mutex_unlock(&self->pool_lock);
+    return c;
+}
+
+static void reader_give(store_t *self, conn_t *c) {
+    pthread_mutex_lock(&self->pool_lock);
+    self->idle[self->nidle++] = c;
+    pthread_mutex_unlock(&self->pool_lock);
+}
+
+int store_read_begin(store_t *self, const char *collection, store_view_t *view, char *err,
+                     size_t err_len) {
+    memset(view, 0, sizeof *view);
+    conn_t *c = reader_take(self, err, err_len);
+    if (!c)
+        return -ENOMEM;
+    pthread_rwlock_rdlock(&self->lock);
+    collection_t *col = collection ? collection_find(self, collection) : NULL;
+    if (collection && !col) {
+        pthread_rwlock_unlock(&self->lock);
+        reader_give(self, c);
+        return fail(err, err_len, -ENOENT, "no collection '%s' (seed it first)", collection);
+    }
+    view->db = c->db;
+    view->reader = c;
+    if (col) {
+        view->collection_id = col->id;
+        view->vectors = col->vectors;
+        view->dim = (size_t)col->dim;
+        fts_name(col->id, view->fts, sizeof view->fts);
+    }
+    return 0;
+}
+
+void store_read_end(store_t *self, store_view_t *view) {
+    if (!view->reader)
+        return;
+    pthread_rwlock_unlock(&self->lock);
+    reader_give(self, view->reader);
+    view->reader = NULL;
+    view->db = NULL;
+}
+
+sqlite3_stmt *store_view_stmt(store_view_t *view, const char *sql) {
+    return conn_stmt(view->reader, sql);
+}
+
+/* ---- collections ---- */
+
+static const char SQL_COLLECTION_INSERT[] =
+    "INSERT INTO collections(name, root, model, dim, shards) VALUES(?, ?, ?, ?, ?)";
+
+int store_collection_ensure(store_t *self, const store_collection_spec_t *spec, bool *created,
+                            char *err, size_t err_len) {
+    int rc;
+    if ((rc = check_name("collection", spec->name, NAME_MAX_BYTES, err, err_len)) != 0 ||
+        (rc = check_name("model", spec->model, NAME_MAX_BYTES, err, err_len)) != 0)
+        return rc;
+    if (spec->dim < 16 || spec->dim > SCAN_DIM_MAX || spec->dim % 16 != 0)
+        return fail(err, err_len, -EINVAL,
+                    "\"dim\" must be a multiple of 16 between 16 and %d, not %ld", SCAN_DIM_MAX,
+                    spec->dim);
+    if (spec->shards != self->shards)
+        return fail(err, err_len, -EEXIST,
+                    "collection '%s' asks for %ld shards but this retriever is shard %d of %d",
+                    spec->name, spec->shards, self->shard, self->shards);
+    *created = false;
+    pthread_mutex_lock(&self->write_lock);
+    collection_t *c = collection_find(self, spec->name);
+    if (c) {
+        if (strcmp(c->model, spec->model) != 0 || c->dim != spec->dim || c->shards != spec->shards)
+            rc = fail(err, err_len, -EEXIST,
+                      "collection '%s' was indexed with %s (%ld dims, %ld shards); re-seed it "
+                      "with --reset to change",
+                      c->name, c->model, c->dim, c->shards);
+        pthread_mutex_unlock(&self->write_lock);
+        return rc;
+    }
+    conn_t *w = &self->writer;
+    c = calloc(1, sizeof *c);
+    collection_t **grown =
+        c ? realloc(self->collections, (self->ncollections + 1) * sizeof *grown) : NULL;
+    if (grown)
+        self->collections = grown;
+    if (!c || !grown || !(c->name = dup_string(spec->name)) ||
+        !(c->root = dup_string(spec->root)) || !(c->model = dup_string(spec->model)) ||
+        !(c->vectors = vectors_new((size_t)spec->dim))) {
+        rc = fail(err, err_len, -ENOMEM, "out of memory");
+        goto done;
+    }
+    c->dim = spec->dim;
+    c->shards = spec->shards;
+    if ((rc = exec_sql(w, "BEGIN IMMEDIATE", err, err_len)) != 0)
+        goto done;
+    sqlite3_stmt *st = conn_stmt(w, SQL_COLLECTION_INSERT);
+    if (!st) {
+        rc = db_fail(w->db, err, err_len, "creating the collection");
+        goto done;
+    }
+    sqlite3_bind_text(st, 1, spec->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, spec->root ? spec->root : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, spec->model, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, spec->dim);
+    sqlite3_bind_int64(st, 5, spec->shards);
+    if (sqlite3_step(st) != SQLITE_DONE) {
+        rc = db_fail(w->db, err, err_len, "creating the collection");
+        goto done;
+    }
+    sqlite3_reset(st);
+    c->id = sqlite3_last_insert_rowid(w->db);
+    char sql[160], name[32];
+    fts_name(c->id, name, sizeof name);
+    snprintf(sql, sizeof sql, "CREATE VIRTUAL TABLE %s USING fts5(body, path, symbols)", name);
+    if ((rc = exec_sql(w, sql, err, err_len)) != 0)
+        goto done;
+    pthread_rwlock_wrlock(&self->lock);
+    if (sqlite3_exec(w->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        pthread_rwlock_unlock(&self->lock);
+        rc = db_fail(w->db, err, err_len, "creating the collection");
+        goto done;
+    }
+    self->collections[self->ncollections++] = c;
+    pthread_rwlock_unlock(&self->lock);
+    c = NULL;
+    *created = true;
+    log_info("collection '%s' created (%s, %ld dims, %ld shards)", spec->name, spec->model,
+             spec->dim, spec->shards);
+done:
+    if (rc != 0)
+        rollback(w);
+    collection_free(c);
+    pthread_mutex_unlock(&self->write_lock);
+    return rc;
+}
+
+int store_collection_drop(store_t *self, const char *name, char *err, size_t err_len) {
+    int rc = check_name("collection", name, NAME_MAX_BYTES, err, err_len);
+    if (rc != 0)
+        return rc;
+    pthread_mutex_lock(&self->write_lock);
+    conn_t *w = &self->writer;
+    collection_t *c = collection_find(self, name);
+    if (!c)
+        goto done;
+    char sql[160], fts[32];
+    fts_name(c->id, fts, sizeof fts);
+    snprintf(sql, sizeof sql,
+             "BEGIN IMMEDIATE; DROP TABLE IF EXISTS %s;"
+             " DELETE FROM collections WHERE id = %" PRId64 ";",
+             fts, c->id);
+    if ((rc = exec_sql(w, sql, err, err_len)) != 0)
+        goto done;
+    pthread_rwlock_wrlock(&self->lock);
+    if (sqlite3_exec(w->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        pthread_rwlock_unlock(&self->lock);
+        rc = db_fail(w->db, err, err_len, "dropping the collection");
+        goto done;
+    }
+    for (size_t i = 0; i < self->ncollections; i++)
+        if (self->collections[i] == c) {
+            self->collections[i] = self->collections[--self->ncollections];
+            break;
+        }
+    pthread_rwlock_unlock(&self->lock);
+    log_info("collection '%s' dropped", c->name);
+    collection_free(c);
+done:
+    if (rc != 0)
+        rollback(w);
+    pthread_mutex_unlock(&self->write_lock);
+    return rc;
+}
+
+static const char SQL_TOUCH[] = "UPDATE collections SET seeded_at = ? WHERE id = ?";
+
+int store_collection_touch(store_t *self, const char *name, int64_t seeded_at, char *err,
+                           size_t err_len) {
+    int rc = check_name("collection", name, NAME_MAX_BYTES, err, err_len);
+    if (rc != 0)
+        return rc;
+    pthread_mutex_lock(&self->write_lock);
+    collection_t *c = collection_find(self, name);
+    sqlite3_stmt *st = c ? conn_stmt(&self->writer, SQL_TOUCH) : NULL;
+    if (!c) {
+        rc = fail(err, err_len, -ENOENT, "no collection '%s' (seed it first)", name);
+    } else if (!st) {
+        rc = db_fail(self->writer.db, err, err_len, "recording the seed time");
+    } else {
+        sqlite3_bind_int64(st, 1, seeded_at);
+        sqlite3_bind_int64(st, 2, c->id);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            rc = db_fail(self->writer.db, err, err_len, "recording the seed time");
+        sqlite3_reset(st);
+        if (rc == 0) {
+            pthread_rwlock_wrlock(&self->lock);
+            c->seeded_at = seeded_at;
+            pthread_rwlock_unlock(&self->lock);
+        }
+    }
+    pthread_mutex_unlock(&self->write_lock);
+    return rc;
+}
+
+static const char SQL_FILES[] = "SELECT path, hash FROM files WHERE collection = ? ORDER BY path";
+
+int store_collection_files(store_t *self, const char *name, buf_t *out, char *err, size_t err_len) {
+    int rc = check_name("collection", name, NAME_MAX_BYTES, err, err_len);
+    store_view_t view;
+    if (rc != 0 || (rc = store_read_begin(self, name, &view, err, err_len)) != 0)
+        return rc;
+    sqlite3_stmt *st = store_view_stmt(&view, SQL_FILES);
+    if (!st) {
+        rc = db_fail(view.db, err, err_len, "listing files");
+        goto done;
+    }
+    sqlite3_bind_int64(st, 1, view.collection_id);
+    buf_append_str(out, "{\"files\":[");
+    int step, n = 0;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        buf_append_str(out, n++ ? ",{\"path\":" : "{\"path\":");
+        buf_append_json_string(out, (const char *)sqlite3_column_text(st, 0),
+                               (size_t)sqlite3_column_bytes(st, 0));
+        buf_append_str(out, ",\"hash\":");
+        buf_append_json_string(out, (const char *)sqlite3_column_text(st, 1),
+                               (size_t)sqlite3_column_bytes(st, 1));
+        buf_append_str(out, "}");
+    }
+    if (step != SQLITE_DONE)
+        rc = db_fail(view.db, err, err_len, "listing files");
+    else if (buf_append_str(out, "]}") != 0)
+        rc = fail(err, err_len, -ENOMEM, "out of memory");
+    sqlite3_reset(st);
+done:
+    store_read_end(self, &view);
+    return rc;
+}
+
+static const char SQL_FILE_COUNT[] = "SELECT count(*) FROM files WHERE collection = ?";
+
+int store_collections_list(store_t *self, buf_t *out, char *err, size_t err_len) {
+    store_view_t view;
+    int rc = store_read_begin(self, NULL, &view, err, err_len);
+    if (rc != 0)
+        return rc;
+    buf_append_str(out, "{\"collections\":[");
+    for (size_t i = 0; i < self->ncollections && rc == 0; i++) {
+        const collection_t *c = self->collections[i];
+        sqlite3_stmt *st = store_view_stmt(&view, SQL_FILE_COUNT);
+        if (!st) {
+            rc = db_fail(view.db, err, err_len, "counting files");
+            break;
+        }
+        sqlite3_bind_int64(st, 1, c->id);
+        long files = sqlite3_step(st) == SQLITE_ROW ? (long)sqlite3_column_int64(st, 0) : 0;
+        sqlite3_reset(st);
+        buf_append_str(out, i ? ",{\"name\":" : "{\"name\":");
+        buf_append_json_string(out, c->name, strlen(c->name));
+        buf_append_str(out, ",\"root\":");
+        buf_append_json_string(out, c->root, strlen(c->root));
+        buf_append_str(out, ",\"model\":");
+        buf_append_json_string(out, c->model, strlen(c->model));
+        buf_printf(out,
+                   ",\"dim\":%ld,\"shards\":%ld,\"files\":%ld,\"chunks\":%zu,\"seeded_at\":%" PRId64
+                   "}",
+                   c->dim, c->shards, files, vectors_count(c->vectors), c->seeded_at);
+    }
+    if (rc == 0 && buf_append_str(out, "]}") != 0)
+        rc = fail(err, err_len, -ENOMEM, "out of memory");
+    store_read_end(self, &view);
+    return rc;
+}
+
+int store_stats_get(store_t *self, store_stats_t *out) {
+    memset(out, 0, sizeof *out);
+    pthread_rwlock_rdlock(&self->lock);
+    out->collections = (long)self->ncollections;
+    for (size_t i = 0; i < self->ncollections; i++) {
+        out->chunks += (long)vectors_count(self->collections[i]->vectors);
+        out->vector_bytes += vectors_bytes(self->collections[i]->vectors);
+    }
+    pthread_rwlock_unlock(&self->lock);
+    struct stat st;
+    if (stat(self->db_path, &st) == 0)
+        out->db_bytes += (size_t)st.st_size;
+    char wal[PATH_MAX_BYTES + 8];
+    snprintf(wal, sizeof wal, "%s-wal", self->db_path);
+    if (stat(wal, &st) == 0)
+        out->db_bytes += (size_t)st.st_size;
+    return 0;
+}
+
+/* ---- parsing a file.put payload ---- */
+
+/* Replaces each byte that does not start a valid UTF-8 sequence with '?',
+ * so that what the store returns is always valid JSON text.  Lengths (and
+ * so line numbers) stay as they were. */
+static void utf8_sanitize(char *s, size_t len) {
+    size_t i = 0;
+    while (i < len) {
+        unsigned char c = (unsigned char)s[i];
+        size_t n = c < 0x80             ? 1
+                   : (c & 0xe0) == 0xc0 ? 2
+                   : (c & 0xf0) == 0xe0 ? 3
+                   : (c & 0xf8) == 0xf0 ? 4
+                                        : 0;
+        if (n == 0 || i + n > len || !utf8_valid(s + i, n)) {
+            s[i++] = '?';
+            continue;
+        }
+        i += n;
+    }
+}
+
+typedef struct {
+    long start_line, end_line;
+    const char *kind;
+    const cJSON *symbols;     /* array of strings */
+    const cJSON *identifiers; /* array of strings */
+    char *symbols_json;       /* symbols re-serialised (as stored and returned) */
+    char *identifiers_json;
+    const char *text; /* in the payload, or text_copy */
+    size_t text_len;
+    char *text_copy; /* the text with invalid UTF-8 bytes replaced, or NULL */
+} parsed_chunk_t;
+
+typedef struct {
+    cJSON *json;
+    parsed_chunk_t *chunks;
+    size_t n;
+    float *vectors; /* n * dim, aligned copy of the payload's vectors */
+} parsed_file_t;
+
+static void parsed_free(parsed_file_t *p) {
+    for (size_t i = 0; p->chunks && i < p->n; i++) {
+        free(p->chunks[i].symbols_json);
+        free(p->chunks[i].identifiers_json);
+        free(p->chunks[i].text_copy);
+    }
+    free(p->chunks);
+    free(p->vectors);
+    cJSON_Delete(p->json);
+    memset(p, 0, sizeof *p);
+}
+
+static int check_string_array(const cJSON *a, const char *what, size_t i, char *err,
+                              size_t err_len) {
+    if (!a)
+        return 0;
+    if (!cJSON_IsArray(a))
+        return fail(err, err_len, -EINVAL, "chunk %zu: \"%s\" must be an array of strings", i,
+                    what);
+    const cJSON *e;
+    cJSON_ArrayForEach(e, a) {
+        if (!cJSON_IsString(e) || !e->valuestring[0] || strlen(e->valuestring) > NAME_MAX_BYTES)
+            return fail(err, err_len, -EINVAL,
+                        "chunk %zu: \"%s\" must hold non-empty strings of at most %d bytes", i,
+                        what, NAME_MAX_BYTES);
+    }
+    return 0;
+}
+
+static bool json_integer(const cJSON *v, long min, long max, long *out) {
+    if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) || v->valuedouble < min ||
+        v->valuedouble > max)
+        return false;
+    *out = (long)v->valuedouble;
+    return true;
+}
+
+static int parse_file_payload(const void *payload, size_t len, size_t dim, parsed_file_t *p,
+                              char *err, size_t err_len) {
+    memset(p, 0, sizeof *p);
+    if (!payload)
+        return fail(err, err_len, -EINVAL,
+                    "file.put needs a payload: chunk JSON, chunk texts, vectors");
+    long count = texts_count(payload, len);
+    if (count < 2)
+        return fail(err, err_len, -EINVAL,
+                    count < 0 ? "payload is not a packed list of texts"
+                              : "payload needs chunk JSON, one text per chunk and the vectors");
+    size_t pos = 0;
+    const char *text;
+    size_t text_len;
+    texts_next(payload, len, &pos, &text, &text_len);
+    p->json = cJSON_ParseWithLength(text, text_len);
+    const cJSON *chunks = cJSON_GetObjectItemCaseSensitive(p->json, "chunks");
+    if (!cJSON_IsArray(chunks))
+        return fail(err, err_len, -EINVAL,
+                    "payload text 0 must be JSON {\"chunks\":[...]} describing the chunks");
+    p->n = (size_t)cJSON_GetArraySize(chunks);
+    if ((size_t)count != p->n + 2)
+        return fail(err, err_len, -EINVAL,
+                    "payload has %ld texts; %zu chunks need %zu (JSON, texts, vectors)", count,
+                    p->n, p->n + 2);
+    p->chunks = calloc(p->n ? p->n : 1, sizeof *p->chunks);
+    if (!p->chunks)
+        return fail(err, err_len, -ENOMEM, "out of memory");
+    size_t i = 0;
+    const cJSON *c;
+    cJSON_ArrayForEach(c, chunks) {
+        parsed_chunk_t *pc = &p->chunks[i];
+        if (!cJSON_IsObject(c))
+            return fail(err, err_len, -EINVAL, "chunk %zu is not an object", i);
+        const cJSON *kind = cJSON_GetObjectItemCaseSensitive(c, "kind");
+        if (!json_integer(cJSON_GetObjectItemCaseSensitive(c, "start_line"), 1, INT32_MAX,
+                          &pc->start_line) ||
+            !json_integer(cJSON_GetObjectItemCaseSensitive(c, "end_line"), pc->start_line,
+                          INT32_MAX, &pc->end_line))
+            return fail(err, err_len, -EINVAL,
+                        "chunk %zu: \"start_line\" and \"end_line\" must be integers with "
+                        "1 <= start_line <= end_line",
+                        i);
+        if (kind && (!cJSON_IsString(kind) || strlen(kind->valuestring) > 64))
+            return fail(err, err_len, -EINVAL, "chunk %zu: \"kind\" must be a short string", i);
+        pc->kind = kind ? kind->valuestring : "";
+        pc->symbols = cJSON_GetObjectItemCaseSensitive(c, "symbols");
+        pc->identifiers = cJSON_GetObjectItemCaseSensitive(c, "identifiers");
+        int rc;
+        if ((rc = check_string_array(pc->symbols, "symbols", i, err, err_len)) != 0 ||
+            (rc = check_string_array(pc->identifiers, "identifiers", i, err, err_len)) != 0)
+            return rc;
+        pc->symbols_json = pc->symbols ? cJSON_PrintUnformatted(pc->symbols) : strdup("[]");
+        pc->identifiers_json =
+            pc->identifiers ? cJSON_PrintUnformatted(pc->identifiers) : strdup("[]");
+        if (!pc->symbols_json || !pc->identifiers_json)
+            return fail(err, err_len, -ENOMEM, "out of memory");
+        i++;
+    }
+    for (i = 0; i < p->n; i++) {
+        parsed_chunk_t *pc = &p->chunks[i];
+        texts_next(payload, len, &pos, &pc->text, &pc->text_len);
+        if (!utf8_valid(pc->text, pc->text_len)) {
+            /* Latin-1 and other stray bytes: keep the file, mark the bytes. */
+            if (!(pc->text_copy = malloc(pc->text_len + 1)))
+                return fail(err, err_len, -ENOMEM, "out of memory");
+            memcpy(pc->text_copy, pc->text, pc->text_len);
+            utf8_sanitize(pc->text_copy, pc->text_len);
+            pc->text = pc->text_copy;
+        }
+    }
+    texts_next(payload, len, &pos, &text, &text_len);
+    if (text_len != p->n * dim * sizeof(float))
+        return fail(err, err_len, -EINVAL,
+                    "the last text must hold %zu chunks x %zu float32 (%zu bytes), not %zu bytes",
+                    p->n, dim, p->n * dim * sizeof(float), text_len);
+    if (p->n) {
+        p->vectors = aligned_alloc(SCAN_ALIGN, (p->n * dim * sizeof(float) + SCAN_ALIGN - 1) /
+                                                   SCAN_ALIGN * SCAN_ALIGN);
+        if (!p->vectors)
+            return fail(err, err_len, -ENOMEM, "out of memory");
+        memcpy(p->vectors, text, text_len);
+        for (size_t k = 0; k < p->n * dim; k++)
+            if (!isfinite(p->vectors[k]))
+                return fail(err, err_len, -EINVAL, "vector of chunk %zu has a non-finite value",
+                            k / dim);
+    }
+    return 0;
+}
+
+/* ---- writing files ---- */
+
+static const char SQL_FILE_FIND[] = "SELECT id FROM files WHERE collection = ? AND path = ?";
+static const char SQL_FILE_UPSERT[] =
+    "INSERT INTO files(collection, path, hash, language, stem) VALUES(?, ?, ?, ?, ?)"
+    " ON CONFLICT(collection, path) DO UPDATE SET hash = excluded.hash,"
+    " language = excluded.language RETURNING id";
+static const char SQL_FILE_DELETE[] = "DELETE FROM files WHERE id = ?";
+static const char SQL_FILE_CHUNKS[] = "SELECT id, identifiers FROM chunks WHERE file = ?";
+static const char SQL_CHUNKS_DELETE[] = "DELETE FROM chunks WHERE file = ?";
+static const char SQL_CHUNK_INSERT[] =
+    "INSERT INTO chunks(file, start_line, end_line, kind, symbols, identifiers, text, vec)"
+    " VALUES(?, ?, ?, ?, ?, ?, ?, ?)";
+static const char SQL_SYMBOL_INSERT[] =
+    "INSERT OR IGNORE INTO symbols(collection, name, scope, chunk) VALUES(?, ?, ?, ?)";
+static const char SQL_USES_INC[] = "INSERT INTO uses(collection, name, count) VALUES(?, ?, 1)"
+                                   " ON CONFLICT(collection, name) DO UPDATE SET count = count + 1";
+static const char SQL_USES_DEC[] =
+    "UPDATE uses SET count = count - 1 WHERE collection = ? AND name = ?";
+static const char SQL_USES_DROP[] =
+    "DELETE FROM uses WHERE collection = ? AND name = ? AND count <= 0";
+static const char SQL_IMPORTS_CLEAR[] = "DELETE FROM imports WHERE collection = ? AND path = ?";
+static const char SQL_IMPORT_INSERT[] =
+    "INSERT OR IGNORE INTO imports(collection, path, target) VALUES(?, ?, ?)";
+
+typedef struct {
+    int64_t *ids;
+    size_t n, cap;
+} id_list_t;
+
+static int id_list_push(id_list_t *l, int64_t id) {
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 16;
+        int64_t *ids = realloc(l->ids, cap * sizeof *ids);
+        if (!ids)
+            return -ENOMEM;
+        l->ids = ids;
+        l->cap = cap;
+    }
+    l->ids[l->n++] = id;
+    return 0;
+}
+
+/* Runs a statement that returns no rows; 0 or the failure. */
+static int step_done(conn_t *w, sqlite3_stmt *st, char *err, size_t err_len, const char *what) {
+    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(w->db, err, err_len, what);
+    sqlite3_reset(st);
+    return rc;
+}
+
+/* Adds delta (+1 or -1) to the usage count of every identifier in the
+ * JSON array text. */
+static int uses_update(conn_t *w, int64_t cid, const char *identifiers_json, int delta, char *err,
+                       size_t err_len) {
+    cJSON *a = cJSON_Parse(identifiers_json);
+    int rc = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, a) {
+        if (!cJSON_IsString(e))
+            continue;
+        const char *sqls[2] = {delta > 0 ? SQL_USES_INC : SQL_USES_DEC,
+                               delta > 0 ? NULL : SQL_USES_DROP};
+        for (int k = 0; k < 2 && sqls[k] && rc == 0; k++) {
+            sqlite3_stmt *st = conn_stmt(w, sqls[k]);
+            if (!st) {
+                rc = db_fail(w->db, err, err_len, "updating usage counts");
+                break;
+            }
+            sqlite3_bind_int64(st, 1, cid);
+            sqlite3_bind_text(st, 2, e->valuestring, -1, SQLITE_STATIC);
+            rc = step_done(w, st, err, err_len, "updating usage counts");
+        }
+        if (rc != 0)
+            break;
+    }
+    cJSON_Delete(a);
+    return rc;
+}
+
+/* Deletes the rows of the chunks of file_id (FTS rows and usage counts by
+ * hand, symbols by cascade) and collects their ids into old. */
+static int file_chunks_remove(conn_t *w, int64_t cid, int64_t file_id, sqlite3_stmt *fts_delete,
+                              id_list_t *old, char *err, size_t err_len) {
+    sqlite3_stmt *st = conn_stmt(w, SQL_FILE_CHUNKS);
+    if (!st)
+        return db_fail(w->db, err, err_len, "reading old chunks");
+    sqlite3_bind_int64(st, 1, file_id);
+    int rc = 0, step;
+    /* Collect first: the usage updates below use other statements. */
+    buf_t idents = BUF_INIT;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *json = (const char *)sqlite3_column_text(st, 1);
+        if (id_list_push(old, sqlite3_column_int64(st, 0)) != 0 ||
+            buf_append(&idents, json ? json : "[]",
+                       json ? (size_t)sqlite3_column_bytes(st, 1) + 1 : 3) != 0) {
+            rc = fail(err, err_len, -ENOMEM, "out of memory");
+            break;
+        }
+    }
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = db_fail(w->db, err, err_len, "reading old chunks");
+    sqlite3_reset(st);
+    /* Each identifier list was appended with its NUL: walk them. */
+    for (size_t at = 0, i = 0; rc == 0 && i < old->n; i++) {
+        const char *json = idents.data + at;
+        rc = uses_update(w, cid, json, -1, err, err_len);
+        at += strlen(json) + 1;
+    }
+    buf_free(&idents);
+    for (size_t i = 0; rc == 0 && i < old->n; i++) {
+        sqlite3_reset(fts_delete);
+        sqlite3_bind_int64(fts_delete, 1, old->ids[i]);
+        rc = step_done(w, fts_delete, err, err_len, "removing old tokens");
+    }
+    if (rc == 0 && (st = conn_stmt(w, SQL_CHUNKS_DELETE)) == NULL)
+        rc = db_fail(w->db, err, err_len, "removing old chunks");
+    if (rc == 0) {
+        sqlite3_bind_int64(st, 1, file_id);
+        rc = step_done(w, st, err, err_len, "removing old chunks");
+    }
+    return rc;
+}
+
+static int imports_replace(conn_t *w, int64_t cid, const char *path, const char *const *targets,
+                           size_t n, char *err, size_t err_len) {
+    sqlite3_stmt *st = conn_stmt(w, SQL_IMPORTS_CLEAR);
+    if (!st)
+        return db_fail(w->db, err, err_len, "replacing imports");
+    sqlite3_bind_int64(st, 1, cid);
+    sqlite3_bind_text(st, 2, path, -1, SQLITE_STATIC);
+    int rc = step_done(w, st, err, err_len, "replacing imports");
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        if (!(st = conn_stmt(w, SQL_IMPORT_INSERT)))
+            return db_fail(w->db, err, err_len, "replacing imports");
+        sqlite3_bind_int64(st, 1, cid);
+        sqlite3_bind_text(st, 2, path, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, targets[i], -1, SQLITE_STATIC);
+        rc = step_done(w, st, err, err_len, "replacing imports");
+    }
+    return rc;
+}
+
+static int check_targets(const char *const *targets, size_t n, char *err, size_t err_len) {
+    for (size_t i = 0; i < n; i++)
+        if (!targets[i] || !*targets[i] || strlen(targets[i]) > PATH_MAX_BYTES)
+            return fail(err, err_len, -EINVAL,
+                        "\"imports\" must hold non-empty paths of at most %d bytes",
+                        PATH_MAX_BYTES);
+    return 0;
+}
+
+/* Prepares a statement on the collection's FTS table (named at run time,
+ * so not cached). */
+static sqlite3_stmt *fts_prepare(conn_t *w, int64_t cid, const char *fmt) {
+    char name[32], sql[160];
+    fts_name(cid, name, sizeof name);
+    snprintf(sql, sizeof sql, fmt, name);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(w->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return NULL;
+    return st;
+}
+
+/* Inserts one chunk's rows (chunk, FTS tokens, symbols, usage); its id in *id. */
+static int chunk_insert(conn_t *w, int64_t cid, int64_t file_id, const char *path,
+                        const parsed_chunk_t *pc, const float *vec, size_t dim,
+                        sqlite3_stmt *fts_insert, int64_t *id, char *err, size_t err_len) {
+    sqlite3_stmt *st = conn_stmt(w, SQL_CHUNK_INSERT);
+    if (!st)
+        return db_fail(w->db, err, err_len, "storing a chunk");
+    sqlite3_bind_int64(st, 1, file_id);
+    sqlite3_bind_int64(st, 2, pc->start_line);
+    sqlite3_bind_int64(st, 3, pc->end_line);
+    sqlite3_bind_text(st, 4, pc->kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, pc->symbols_json, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, pc->identifiers_json, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 7, pc->text, (int)pc->text_len, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 8, vec, (int)(dim * sizeof *vec), SQLITE_STATIC);
+    int rc = step_done(w, st, err, err_len, "storing a chunk");
+    if (rc != 0)
+        return rc;
+    *id = sqlite3_last_insert_rowid(w->db);
+
+    /* Tokens: the text's sub-words, the path's, the symbols'. */
+    buf_t names = BUF_INIT;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, pc->symbols) {
+        buf_append_str(&names, e->valuestring);
+        buf_append_str(&names, " ");
+    }
+    char *body = subword_render_new(pc->text, pc->text_len, SUBWORD_DEFAULT, NULL);
+    char *path_tokens = subword_render_new(path, strlen(path), SUBWORD_DEFAULT, NULL);
+    char *symbol_tokens =
+        subword_render_new(names.data ? names.data : "", names.len, SUBWORD_DEFAULT, NULL);
+    buf_free(&names);
+    if (!body || !path_tokens || !symbol_tokens) {
+        rc = fail(err, err_len, -ENOMEM, "out of memory");
+    } else {
+        sqlite3_reset(fts_insert);
+        sqlite3_bind_int64(fts_insert, 1, *id);
+        sqlite3_bind_text(fts_insert, 2, body, -1, SQLITE_STATIC);
+        sqlite3_bind_text(fts_insert, 3, path_tokens, -1, SQLITE_STATIC);
+        sqlite3_bind_text(fts_insert, 4, symbol_tokens, -1, SQLITE_STATIC);
+        rc = step_done(w, fts_insert, err, err_len, "indexing tokens");
+        sqlite3_clear_bindings(fts_insert);
+    }
+    free(body);
+    free(path_tokens);
+    free(symbol_tokens);
+
+    cJSON_ArrayForEach(e, pc->symbols) {
+        if (rc != 0)
+            break;
+        const char *s = e->valuestring;
+        size_t len = strlen(s), key_at, scope_at;
+        size_t key_len = store_symbol_key(s, len, &key_at);
+        size_t scope_len = symbol_scope(s, len, &scope_at);
+        if (key_len == 0)
+            continue;
+        if (!(st = conn_stmt(w, SQL_SYMBOL_INSERT)))
+            return db_fail(w->db, err, err_len, "storing symbols");
+        sqlite3_bind_int64(st, 1, cid);
+        sqlite3_bind_text(st, 2, s + key_at, (int)key_len, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, s + scope_at, (int)scope_len, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 4, *id);
+        rc = step_done(w, st, err, err_len, "storing symbols");
+    }
+    if (rc == 0)
+        rc = uses_update(w, cid, pc->identifiers_json, +1, err, err_len);
+    return rc;
+}
+
+/* Under the exclusive lock: adds the new vectors, commits, removes the old
+ * ones.  On failure nothing changed in memory and the transaction is rolled
+ * back. */
+static int commit_vectors(store_t *self, collection_t *c, const id_list_t *added_ids,
+                          const float *vectors, const id_list_t *old, char *err, size_t err_len) {
+    conn_t *w = &self->writer;
+    int rc = 0;
+    size_t added = 0;
+    pthread_rwlock_wrlock(&self->lock);
+    for (; added < added_ids->n; added++) {
+        int r = vectors_add(c->vectors, (uint64_t)added_ids->ids[added],
+                            vectors + added * (size_t)c->dim);
+        if (r != 0) {
+            rc = fail(err, err_len, r == -ENOSPC ? -ENOSPC : -ENOMEM,
+                      "cannot hold more vectors: %s", strerror(-r));
+            break;
+        }
+    }
+    if (rc == 0 && sqlite3_exec(w->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        rc = db_fail(w->db, err, err_len, "committing");
+    if (rc != 0) {
+        for (size_t i = 0; i < added; i++)
+            vectors_remove(c->vectors, (uint64_t)added_ids->ids[i]);
+    } else {
+        for (size_t i = 0; i < old->n; i++)
+            vectors_remove(c->vectors, (uint64_t)old->ids[i]);
+    }
+    pthread_rwlock_unlock(&self->lock);
+    return rc;
+}
+
+int store_file_put(store_t *self, const store_file_spec_t *file, const void *payload,
+                   size_t payload_len, long *chunks, char *err, size_t err_len) {
+    int rc;
+    if ((rc = check_name("collection", file->collection, NAME_MAX_BYTES, err, err_len)) != 0 ||
+        (rc = check_name("path", file->path, PATH_MAX_BYTES, err, err_len)) != 0 ||
+        (rc = check_targets(file->imports, file->import_count, err, err_len)) != 0)
+        return rc;
+    if (!file->hash || strlen(file->hash) > NAME_MAX_BYTES)
+        return fail(err, err_len, -EINVAL, "\"hash\" must be a string of at most %d bytes",
+                    NAME_MAX_BYTES);
+    if (file->language && strlen(file->language) > 64)
+        return fail(err, err_len, -EINVAL, "\"language\" must be a short string");
+    int owner = shard_of(file->path, strlen(file->path), self->shards);
+    if (owner != self->shard)
+        return fail(err, err_len, -EINVAL,
+                    "path '%s' belongs to shard %d of %d, not to this shard %d (misrouted write)",
+                    file->path, owner, self->shards, self->shard);
+
+    pthread_mutex_lock(&self->write_lock);
+    conn_t *w = &self->writer;
+    parsed_file_t parsed = {0};
+    id_list_t old = {0}, added = {0};
+    sqlite3_stmt *fts_insert = NULL, *fts_delete = NULL;
+    collection_t *c = collection_find(self, file->collection);
+    if (!c) {
+        rc = fail(err, err_len, -ENOENT, "no collection '%s' (call collection.ensure first)",
+                  file->collection);
+        goto done;
+    }
+    if ((rc = parse_file_payload(payload, payload_len, (size_t)c->dim, &parsed, err, err_len)) != 0)
+        goto done;
+    if ((rc = exec_sql(w, "BEGIN IMMEDIATE", err, err_len)) != 0)
+        goto done;
+    fts_insert =
+        fts_prepare(w, c->id, "INSERT INTO %s(rowid, body, path, symbols) VALUES(?,?,?,?)");
+    fts_delete = fts_prepare(w, c->id, "DELETE FROM %s WHERE rowid = ?");
+    sqlite3_stmt *st = conn_stmt(w, SQL_FILE_FIND);
+    if (!fts_insert || !fts_delete || !st) {
+        rc = db_fail(w->db, err, err_len, "preparing the write");
+        goto done;
+    }
+    sqlite3_bind_int64(st, 1, c->id);
+    sqlite3_bind_text(st, 2, file->path, -1, SQLITE_STATIC);
+    int64_t file_id = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    if (file_id &&
+        (rc = file_chunks_remove(w, c->id, file_id, fts_delete, &old, err, err_len)) != 0)
+        goto done;
+    if (!(st = conn_stmt(w, SQL_FILE_UPSERT))) {
+        rc = db_fail(w->db, err, err_len, "storing the file");
+        goto done;
+    }
+    char stem[NAME_MAX_BYTES];
+    store_path_stem(file->path, stem, sizeof stem);
+    sqlite3_bind_int64(st, 1, c->id);
+    sqlite3_bind_text(st, 2, file->path, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, file->hash, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, file->language ? file->language : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, stem, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        rc = db_fail(w->db, err, err_len, "storing the file");
+        sqlite3_reset(st);
+        goto done;
+    }
+    file_id = sqlite3_column_int64(st, 0);
+    sqlite3_step(st); /* finish the RETURNING statement */
+    sqlite3_reset(st);
+    for (size_t i = 0; i < parsed.n; i++) {
+        int64_t id = 0;
+        if ((rc = chunk_insert(w, c->id, file_id, file->path, &parsed.chunks[i],
+                               parsed.vectors + i * (size_t)c->dim, (size_t)c->dim, fts_insert, &id,
+                               err, err_len)) != 0)
+            goto done;
+        if (id_list_push(&added, id) != 0) {
+            rc = fail(err, err_len, -ENOMEM, "out of memory");
+            goto done;
+        }
+    }
+    if ((rc = imports_replace(w, c->id, file->path, file->imports, file->import_count, err,
+                              err_len)) != 0)
+        goto done;
+    /* Finalise before COMMIT: an unfinished statement would hold the lock. */
+    sqlite3_finalize(fts_insert);
+    sqlite3_finalize(fts_delete);
+    fts_insert = fts_delete = NULL;
+    rc = commit_vectors(self, c, &added, parsed.vectors, &old, err, err_len);
+    if (rc == 0)
+        *chunks = (long)parsed.n;
+done:
+    sqlite3_finalize(fts_insert);
+    sqlite3_finalize(fts_delete);
+    if (rc != 0)
+        rollback(w);
+    pthread_mutex_unlock(&self->write_lock);
+    parsed_free(&parsed);
+    free(old.ids);
+    free(added.ids);
+    return rc;
+}
+
+int store_file_delete(store_t *self, const char *collection, const char *path, char *err,
+                      size_t err_len) {
+    int rc;
+    if ((rc = check_name("collection", collection, NAME_MAX_BYTES, err, err_len)) != 0 ||
+        (rc = check_name("path", path, PATH_MAX_BYTES, err, err_len)) != 0)
+        return rc;
+    pthread_mutex_lock(&self->write_lock);
+    conn_t *w = &self->writer;
+    id_list_t old = {0}, none = {0};
+    sqlite3_stmt *fts_delete = NULL;
+    collection_t *c = collection_find(self, collection);
+    if (!c) {
+        rc = fail(err, err_len, -ENOENT, "no collection '%s'", collection);
+        goto done;
+    }
+    if ((rc = exec_sql(w, "BEGIN IMMEDIATE", err, err_len)) != 0)
+        goto done;
+    sqlite3_stmt *st = conn_stmt(w, SQL_FILE_FIND);
+    fts_delete = fts_prepare(w, c->id, "DELETE FROM %s WHERE rowid = ?");
+    if (!st || !fts_delete) {
+        rc = db_fail(w->db, err, err_len, "preparing the delete");
+        goto done;
+    }
+    sqlite3_bind_int64(st, 1, c->id);
+    sqlite3_bind_text(st, 2, path, -1, SQLITE_STATIC);
+    int64_t file_id = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    if (file_id) {
+        if ((rc = file_chunks_remove(w, c->id, file_id, fts_delete, &old, err, err_len)) != 0)
+            goto done;
+        if (!(st = conn_stmt(w, SQL_FILE_DELETE))) {
+            rc = db_fail(w->db, err, err_len, "deleting the file");
+            goto done;
+        }
+        sqlite3_bind_int64(st, 1, file_id);
+        if ((rc = step_done(w, st, err, err_len, "deleting the file")) != 0)
+            goto done;
+    }
+    if ((rc = imports_replace(w, c->id, path, NULL, 0, err, err_len)) != 0)
+        goto done;
+    sqlite3_finalize(fts_delete);
+    fts_delete = NULL;
+    rc = commit_vectors(self, c, &none, NULL, &old, err, err_len);
+done:
+    sqlite3_finalize(fts_delete);
+    if (rc != 0)
+        rollback(w);
+    pthread_mutex_unlock(&self->write_lock);
+    free(old.ids);
+    return rc;
+}
+
+int store_imports_put(store_t *self, const char *collection, const char *path,
+                      const char *const *targets, size_t n, char *err, size_t err_len) {
+    int rc;
+    if ((rc = check_name("collection", collection, NAME_MAX_BYTES, err, err_len)) != 0 ||
+        (rc = check_name("path", path, PATH_MAX_BYTES, err, err_len)) != 0 ||
+        (rc = check_targets(targets, n, err, err_len)) != 0)
+        return rc;
+    pthread_mutex_lock(&self->write_lock);
+    conn_t *w = &self->writer;
+    collection_t *c = collection_find(self, collection);
+    if (!c)
+        rc = fail(err, err_len, -ENOENT, "no collection '%s' (call collection.ensure first)",
+                  collection);
+    else if ((rc = exec_sql(w, "BEGIN IMMEDIATE", err, err_len)) == 0 &&
+             (rc = imports_replace(w, c->id, path, targets, n, err, err_len)) == 0)
+        rc = exec_sql(w, "COMMIT", err, err_len);
+    if (rc != 0)
+        rollback(w);
+    pthread_mutex_unlock(&self->write_lock);
+    return rc;
+}
+
+int store_imports_delete(store_t *self, const char *collection, const char *path, char *err,
+                         size_t err_len) {
+    return store_imports_put(self, collection, path, NULL, 0, err, err_len);
+}

@@ -1,0 +1,563 @@
+/*
+ * Tests of retriever/store and retriever/search on a temporary directory:
+ * collections (ensure, mismatch, drop), file put/replace/delete, each
+ * search signal on a small synthetic corpus, exclusion of the current file,
+ * the import graph, reloading from disk, bounded size under churn, and
+ * rejection of malformed writes and queries.
+ */
+#include "proto/buf.h"
+#include "proto/shard.h"
+#include "retriever/search.h"
+#include "retriever/store.h"
+#include "tests/test.h"
+
+#include <cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define DIM 16
+
+static char dir[256];
+static char err[512];
+
+static void fresh_dir(void) {
+    snprintf(dir, sizeof dir, "/tmp/lca-store-XXXXXX");
+    if (!mkdtemp(dir))
+        dir[0] = '\0';
+}
+
+static store_t *open_store(int shard, int shards) {
+    store_t *s = store_open(dir, shard, shards, err, sizeof err);
+    if (!s)
+        fprintf(stderr, "  store_open: %s\n", err);
+    return s;
+}
+
+static int ensure(store_t *s, const char *name, const char *model, long dim, long shards,
+                  bool *created) {
+    store_collection_spec_t spec = {name, "/repo", model, dim, shards};
+    bool c = false;
+    int rc = store_collection_ensure(s, &spec, &c, err, sizeof err);
+    if (created)
+        *created = c;
+    return rc;
+}
+
+/* One chunk of a test file. */
+typedef struct {
+    int start, end;
+    const char *symbols;     /* JSON array text */
+    const char *identifiers; /* JSON array text */
+    const char *text;
+    int axis; /* its vector is the unit vector on this axis (mixed with axis+1 when negative) */
+} chunk_def_t;
+
+static void unit_vector(float *v, int axis) {
+    memset(v, 0, DIM * sizeof *v);
+    if (axis >= 0) {
+        v[axis % DIM] = 1;
+    } else {
+        v[(-axis) % DIM] = 0.8f;
+        v[(-axis + 1) % DIM] = 0.6f;
+    }
+}
+
+static void payload_build(buf_t *p, const chunk_def_t *chunks, size_t n) {
+    buf_t json = BUF_INIT;
+    buf_append_str(&json, "{\"chunks\":[");
+    for (size_t i = 0; i < n; i++)
+        buf_printf(&json,
+                   "%s{\"start_line\":%d,\"end_line\":%d,\"kind\":\"definition\",\"symbols\":%s,"
+                   "\"identifiers\":%s}",
+                   i ? "," : "", chunks[i].start, chunks[i].end, chunks[i].symbols,
+                   chunks[i].identifiers);
+    buf_append_str(&json, "]}");
+    texts_append(p, json.data, json.len);
+    buf_free(&json);
+    for (size_t i = 0; i < n; i++)
+        texts_append(p, chunks[i].text, strlen(chunks[i].text));
+    float *vecs = calloc(n ? n * DIM : 1, sizeof *vecs);
+    for (size_t i = 0; i < n; i++)
+        unit_vector(vecs + i * DIM, chunks[i].axis);
+    texts_append(p, (const char *)vecs, n * DIM * sizeof *vecs);
+    free(vecs);
+}
+
+static int put(store_t *s, const char *path, const char *hash, const char *const *imports,
+               size_t nimports, const chunk_def_t *chunks, size_t n) {
+    buf_t p = BUF_INIT;
+    payload_build(&p, chunks, n);
+    store_file_spec_t f = {"demo", path, hash, "python", imports, nimports};
+    long stored = -1;
+    int rc = store_file_put(s, &f, p.data, p.len, &stored, err, sizeof err);
+    if (rc == 0 && stored != (long)n)
+        rc = -EPROTO;
+    buf_free(&p);
+    return rc;
+}
+
+/* The corpus: app.py imports utils.py and models.py; utils.py imports
+ * helpers.py; other.py stands alone. */
+static const chunk_def_t APP[] = {
+    {1, 3, "[]", "[\"parse_config\",\"User\"]", "from utils import parse_config\n", 0},
+    {5, 9, "[\"main\"]", "[\"parse_config\",\"load_user\"]",
+     "def main():\n    cfg = parse_config('x')\n    load_user(cfg)\n", 1},
+};
+static const chunk_def_t UTILS[] = {
+    {1, 6, "[\"parse_config\"]", "[\"open\",\"json\"]",
+     "def parse_config(path):\n    return json.load(open(path))\n", 2},
+    {8, 12, "[\"load_user\"]", "[\"fetch_row\"]",
+     "def load_user(uid):\n    return fetch_row(uid)\n", 3},
+};
+static const chunk_def_t MODELS[] = {
+    {1, 4, "[\"User\"]", "[]", "class User:\n    name = ''\n", 4},
+    {5, 8, "[\"save\",\"User.save\"]", "[\"write_row\"]",
+     "    def save(self):\n        write_row(self)\n", 5},
+};
+static const chunk_def_t HELPERS[] = {
+    {1, 3, "[\"fetch_row\"]", "[]", "def fetch_row(uid):\n    return db[uid]\n", 6},
+};
+static const chunk_def_t OTHER[] = {
+    {1, 4, "[\"tokenize_whitespace\"]", "[\"parse_config\"]",
+     "def tokenize_whitespace(s):\n    return s.split()  # parse_config elsewhere\n", -7},
+};
+
+static bool load_corpus(store_t *s) {
+    static const char *const app_imports[] = {"src/utils.py", "src/models.py"};
+    static const char *const utils_imports[] = {"src/helpers.py"};
+    return ensure(s, "demo", "builtin", DIM, 1, NULL) == 0 &&
+           put(s, "src/app.py", "h-app", app_imports, 2, APP, 2) == 0 &&
+           put(s, "src/utils.py", "h-utils", utils_imports, 1, UTILS, 2) == 0 &&
+           put(s, "src/models.py", "h-models", NULL, 0, MODELS, 2) == 0 &&
+           put(s, "src/helpers.py", "h-helpers", NULL, 0, HELPERS, 1) == 0 &&
+           put(s, "lib/other.py", "h-other", NULL, 0, OTHER, 1) == 0;
+}
+
+/* Runs a search and returns the parsed chunks array (caller deletes the
+ * root in *root). */
+static const cJSON *search(store_t *s, search_query_t *q, cJSON **root) {
+    buf_t out = BUF_INIT;
+    size_t count = 0;
+    if (!q->collection)
+        q->collection = "demo";
+    if (!q->limit)
+        q->limit = 8;
+    int rc = search_run(s, q, &out, &count, err, sizeof err);
+    *root = rc == 0 ? cJSON_ParseWithLength(out.data, out.len) : NULL;
+    buf_free(&out);
+    if (rc != 0)
+        fprintf(stderr, "  search: %s\n", err);
+    const cJSON *chunks = cJSON_GetObjectItemCaseSensitive(*root, "chunks");
+    if (chunks && (size_t)cJSON_GetArraySize(chunks) != count)
+        return NULL;
+    return chunks;
+}
+
+static const cJSON *find_chunk(const cJSON *chunks, const char *path, int start_line) {
+    const cJSON *c;
+    cJSON_ArrayForEach(c, chunks) {
+        const cJSON *p = cJSON_GetObjectItemCaseSensitive(c, "path");
+        const cJSON *l = cJSON_GetObjectItemCaseSensitive(c, "start_line");
+        if (cJSON_IsString(p) && strcmp(p->valuestring, path) == 0 &&
+            (int)l->valuedouble == start_line)
+            return c;
+    }
+    return NULL;
+}
+
+static double signal(const cJSON *chunk, const char *name) {
+    const cJSON *v =
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(chunk, "signals"), name);
+    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+static bool has_path(const cJSON *chunks, const char *path) {
+    const cJSON *c;
+    cJSON_ArrayForEach(c, chunks) {
+        if (strcmp(cJSON_GetObjectItemCaseSensitive(c, "path")->valuestring, path) == 0)
+            return true;
+    }
+    return false;
+}
+
+static long listed(store_t *s, const char *field) {
+    buf_t out = BUF_INIT;
+    store_collections_list(s, &out, err, sizeof err);
+    cJSON *j = cJSON_ParseWithLength(out.data, out.len);
+    buf_free(&out);
+    const cJSON *c = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "collections"), 0);
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(c, field);
+    long r = cJSON_IsNumber(v) ? (long)v->valuedouble : -1;
+    cJSON_Delete(j);
+    return r;
+}
+
+static void cleanup(store_t **s) {
+    store_destroy(s);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (dir[0] && system(cmd) != 0)
+        fprintf(stderr, "  could not remove %s\n", dir);
+}
+
+/* ---- tests ---- */
+
+TEST(ensure_creates_verifies_and_rejects_a_mismatch) {
+    fresh_dir();
+    store_t *s = open_store(0, 2);
+    REQUIRE(s);
+    bool created = false;
+    CHECK_INT(ensure(s, "demo", "builtin", 384, 2, &created), ==, 0);
+    CHECK(created);
+    CHECK_INT(ensure(s, "demo", "builtin", 384, 2, &created), ==, 0);
+    CHECK(!created);
+    CHECK_INT(ensure(s, "demo", "nomic-embed-text", 768, 2, NULL), ==, -EEXIST);
+    CHECK(strstr(err, "collection 'demo' was indexed with builtin (384 dims, 2 shards); re-seed "
+                      "it with --reset to change") != NULL);
+    CHECK_INT(ensure(s, "demo", "builtin", 384, 3, NULL), ==, -EEXIST);
+    CHECK_INT(ensure(s, "bad", "builtin", 100, 2, NULL), ==, -EINVAL);
+    CHECK_INT(ensure(s, "", "builtin", 384, 2, NULL), ==, -EINVAL);
+    CHECK_INT(store_collection_drop(s, "demo", err, sizeof err), ==, 0);
+    CHECK_INT(ensure(s, "demo", "nomic-embed-text", 768, 2, &created), ==, 0);
+    CHECK(created);
+    CHECK_INT(store_collection_drop(s, "never", err, sizeof err), ==, 0);
+    cleanup(&s);
+}
+
+TEST(put_replace_and_delete_keep_counts) {
+    fresh_dir();
+    store_t *s = open_store(0, 1);
+    REQUIRE(s && load_corpus(s));
+    CHECK_INT(listed(s, "files"), ==, 5);
+    CHECK_INT(listed(s, "chunks"), ==, 8);
+    /* Replace utils.py with one chunk. */
+    CHECK_INT(put(s, "src/utils.py", "h-utils-2", NULL, 0, UTILS, 1), ==, 0);
+    CHECK_INT(listed(s, "files"), ==, 5);
+    CHECK_INT(listed(s, "chunks"), ==, 7);
+    buf_t out = BUF_INIT;
+    CHECK_INT(store_collection_files(s, "demo", &out, err, sizeof err), ==, 0);
+    CHECK(out.data && strstr(out.data, "{\"path\":\"src/utils.py\",\"hash\":\"h-utils-2\"}"));
+    buf_free(&out);
+    CHECK_INT(store_file_delete(s, "demo", "src/utils.py", err, sizeof err), ==, 0);
+    CHECK_INT(store_file_delete(s, "demo", "src/utils.py", err, sizeof err), ==, 0);
+    CHECK_INT(listed(s, "files"), ==, 4);
+    CHECK_INT(listed(s, "chunks"), ==, 6);
+    CHECK_INT(store_collection_touch(s, "demo", 1700000000, err, sizeof err), ==, 0);
+    CHECK_INT(listed(s, "seeded_at"), ==, 1700000000);
+    CHECK_INT(store_file_delete(s, "nope", "x", err, sizeof err), ==, -ENOENT);
+    store_stats_t st;
+    store_stats_get(s, &st);
+    CHECK_INT(st.collections, ==, 1);
+    CHECK_INT(st.chunks, ==, 6);
+    CHECK_INT(st.vector_bytes, >, 0);
+    CHECK_INT(st.db_bytes, >, 0);
+    cleanup(&s);
+}
+
+TEST(each_signal_finds_its_chunk_and_the_current_file_is_excluded) {
+    fresh_dir();
+    store_t *s = open_store(0, 1);
+    REQUIRE(s && load_corpus(s));
+    cJSON *root;
+
+    /* dense: the query vector points at other.py's chunk. */
+    float q[DIM];
+    unit_vector(q, -7);
+    search_query_t dq = {.path = "src/app.py", .vector = q, .vector_bytes = sizeof q, .limit = 1};
+    const cJSON *chunks = search(s, &dq, &root);
+    REQUIRE(chunks);
+    const cJSON *c = find_chunk(chunks, "lib/other.py", 1);
+    CHECK(c && fabs(signal(c, "dense") - 1.0) < 1e-3);
+    CHECK(!has_path(chunks, "src/app.py"));
+    cJSON_Delete(root);
+
+    /* f32 mode agrees. */
+    dq.mode = VECTORS_F32;
+    chunks = search(s, &dq, &root);
+    CHECK(chunks && find_chunk(chunks, "lib/other.py", 1));
+    cJSON_Delete(root);
+
+    /* bm25: sub-words of tokenizeWhitespace. */
+    search_query_t bq = {.path = "src/app.py", .query = "x = tokenizeWhitespace(line)"};
+    bq.query_len = strlen(bq.query);
+    chunks = search(s, &bq, &root);
+    REQUIRE(chunks);
+    c = find_chunk(chunks, "lib/other.py", 1);
+    CHECK(c && signal(c, "bm25") > 0);
+    const cJSON *e;
+    cJSON_ArrayForEach(e, chunks) {
+        CHECK(e == c || signal(e, "bm25") < signal(c, "bm25"));
+    }
+    cJSON_Delete(root);
+
+    /* symbol: who defines load_user and save (User.save counts once). */
+    static const char *const syms[] = {"load_user", "save", "load_user"};
+    search_query_t sq = {.path = "src/app.py", .symbols = syms, .symbol_count = 3};
+    chunks = search(s, &sq, &root);
+    REQUIRE(chunks);
+    c = find_chunk(chunks, "src/utils.py", 8);
+    CHECK(c && signal(c, "symbol") == 1);
+    c = find_chunk(chunks, "src/models.py", 5);
+    CHECK(c && signal(c, "symbol") == 1);
+    cJSON_Delete(root);
+
+    /* import: app.py imports utils and models (1), utils imports helpers (2). */
+    search_query_t iq = {.path = "src/app.py", .query = "parse config", .query_len = 12};
+    chunks = search(s, &iq, &root);
+    REQUIRE(chunks);
+    c = find_chunk(chunks, "src/utils.py", 1);
+    CHECK(c && signal(c, "import") == 1);
+    c = find_chunk(chunks, "src/models.py", 1);
+    CHECK(c && signal(c, "import") == 1);
+    c = find_chunk(chunks, "src/helpers.py", 1);
+    CHECK(c && signal(c, "import") == 2);
+    c = find_chunk(chunks, "lib/other.py", 1);
+    CHECK(c && signal(c, "import") == 0);
+    CHECK(!has_path(chunks, "src/app.py"));
+    /* uses: parse_config is used by app.py's two chunks and other.py. */
+    c = find_chunk(chunks, "src/utils.py", 1);
+    CHECK(c && signal(c, "uses") == 3);
+    /* in-degree: utils.py is imported by one file. */
+    CHECK(c && signal(c, "imported_by") == 1);
+    cJSON_Delete(root);
+
+    /* object: `utils.` -> the imported module's chunks; `User.` -> the class
+     * and its members. */
+    search_query_t oq = {.path = "src/app.py", .object = "utils"};
+    chunks = search(s, &oq, &root);
+    REQUIRE(chunks);
+    c = find_chunk(chunks, "src/utils.py", 8);
+    CHECK(c && signal(c, "object") == 1);
+    c = find_chunk(chunks, "src/models.py", 1);
+    CHECK(!c || signal(c, "object") == 0);
+    cJSON_Delete(root);
+    oq.object = "User";
+    chunks = search(s, &oq, &root);
+    REQUIRE(chunks);
+    c = find_chunk(chunks, "src/models.py", 1);
+    CHECK(c && signal(c, "object") == 1);
+    c = find_chunk(chunks, "src/models.py", 5);
+    CHECK(c && signal(c, "object") == 1);
+    cJSON_Delete(root);
+
+    /* A file unknown to the graph still finds the module by its stem. */
+    search_query_t nq = {.path = "src/new.py", .object = "utils"};
+    chunks = search(s, &nq, &root);
+    REQUIRE(chunks);
+    c = find_chunk(chunks, "src/utils.py", 1);
+    CHECK(c && signal(c, "object") == 1 && signal(c, "import") == 0);
+    cJSON_Delete(root);
+
+    /* The text and symbols come back as stored. */
+    chunks = search(s, &bq, &root);
+    c = find_chunk(chunks, "lib/other.py", 1);
+    const cJSON *text = cJSON_GetObjectItemCaseSensitive(c, "text");
+    CHECK(cJSON_IsString(text) && strcmp(text->valuestring, OTHER[0].text) == 0);
+    const cJSON *sy = cJSON_GetObjectItemCaseSensitive(c, "symbols");
+    CHECK(cJSON_IsArray(sy) && cJSON_GetArraySize(sy) == 1);
+    cJSON_Delete(root);
+    cleanup(&s);
+}
+
+TEST(import_graph_is_replicated_and_counts_in_degree) {
+    fresh_dir();
+    store_t *s = open_store(0, 1);
+    REQUIRE(s && load_corpus(s));
+    /* Paths need not be this shard's files: the graph is replicated. */
+    static const char *const t[] = {"src/utils.py", "src/models.py"};
+    CHECK_INT(store_imports_put(s, "demo", "elsewhere/a.py", t, 2, err, sizeof err), ==, 0);
+    CHECK_INT(store_imports_put(s, "demo", "elsewhere/b.py", t, 1, err, sizeof err), ==, 0);
+    cJSON *root;
+    search_query_t q = {.path = "elsewhere/a.py"};
+    const cJSON *chunks = search(s, &q, &root);
+    REQUIRE(chunks);
+    const cJSON *c = find_chunk(chunks, "src/utils.py", 1);
+    CHECK(c && signal(c, "import") == 1 && signal(c, "imported_by") == 3);
+    c = find_chunk(chunks, "src/models.py", 1);
+    CHECK(c && signal(c, "imported_by") == 2);
+    cJSON_Delete(root);
+    CHECK_INT(store_imports_delete(s, "demo", "elsewhere/a.py", err, sizeof err), ==, 0);
+    chunks = search(s, &q, &root);
+    REQUIRE(chunks);
+    CHECK_INT(cJSON_GetArraySize(chunks), ==, 0);
+    cJSON_Delete(root);
+    CHECK_INT(store_imports_put(s, "demo", "", t, 1, err, sizeof err), ==, -EINVAL);
+    CHECK_INT(store_imports_put(s, "nope", "a", t, 1, err, sizeof err), ==, -ENOENT);
+    cleanup(&s);
+}
+
+TEST(reopening_loads_vectors_and_rows) {
+    fresh_dir();
+    store_t *s = open_store(0, 1);
+    REQUIRE(s && load_corpus(s));
+    store_destroy(&s);
+    s = open_store(0, 1);
+    REQUIRE(s);
+    store_stats_t st;
+    store_stats_get(s, &st);
+    CHECK_INT(st.chunks, ==, 8);
+    CHECK_INT(listed(s, "files"), ==, 5);
+    float q[DIM];
+    unit_vector(q, 3);
+    cJSON *root;
+    search_query_t dq = {.vector = q, .vector_bytes = sizeof q, .limit = 1};
+    const cJSON *chunks = search(s, &dq, &root);
+    REQUIRE(chunks);
+    const cJSON *c = cJSON_GetArrayItem(chunks, 0);
+    CHECK(c && find_chunk(chunks, "src/utils.py", 8) == c);
+    cJSON_Delete(root);
+    /* New chunk ids never reuse old ones. */
+    CHECK_INT(put(s, "src/utils.py", "h2", NULL, 0, UTILS, 2), ==, 0);
+    store_stats_get(s, &st);
+    CHECK_INT(st.chunks, ==, 8);
+    cleanup(&s);
+}
+
+static size_t file_bytes(const char *suffix) {
+    char path[400];
+    snprintf(path, sizeof path, "%s/shard-0.db%s", dir, suffix);
+    struct stat st;
+    return stat(path, &st) == 0 ? (size_t)st.st_size : 0;
+}
+
+TEST(hundred_rounds_of_delete_and_re_add_do_not_grow) {
+    fresh_dir();
+    store_t *s = open_store(0, 1);
+    REQUIRE(s && ensure(s, "demo", "builtin", DIM, 1, NULL) == 0);
+    enum { CHUNKS = 40 };
+    static chunk_def_t big[CHUNKS];
+    static char texts[CHUNKS][2048];
+    static char idents[CHUNKS][256];
+    for (int i = 0; i < CHUNKS; i++) {
+        int n = 0;
+        for (int w = 0; n < 1900; w++)
+            n += snprintf(texts[i] + n, sizeof texts[i] - (size_t)n, "value_%d_%d = compute%d(x)\n",
+                          i, w, w % 17);
+        snprintf(idents[i], sizeof idents[i], "[\"compute%d\",\"helper_%d\"]", i % 17, i);
+        big[i] = (chunk_def_t){i * 10 + 1, i * 10 + 9, "[\"big\"]", idents[i], texts[i], i};
+    }
+    size_t db20 = 0, vec20 = 0;
+    store_stats_t st;
+    for (int round = 1; round <= 100; round++) {
+        REQUIRE(store_file_delete(s, "demo", "big.py", err, sizeof err) == 0);
+        REQUIRE(put(s, "big.py", "h", NULL, 0, big, CHUNKS) == 0);
+        if (round == 20) {
+            store_stats_get(s, &st);
+            db20 = file_bytes("");
+            vec20 = st.vector_bytes;
+        }
+    }
+    store_stats_get(s, &st);
+    size_t db100 = file_bytes(""), wal = file_bytes("-wal");
+    fprintf(stderr, "  db after 20 rounds %zu, after 100 %zu; wal %zu; vectors %zu -> %zu\n", db20,
+            db100, wal, vec20, st.vector_bytes);
+    CHECK_INT(st.chunks, ==, CHUNKS);
+    CHECK_INT(st.vector_bytes, ==, vec20);
+    CHECK_INT(db100, <=, db20 + db20 / 4);
+    CHECK_INT(wal, <=, 9 << 20);
+    cleanup(&s);
+}
+
+TEST(malformed_writes_and_queries_are_rejected_without_effect) {
+    fresh_dir();
+    store_t *s = open_store(0, 1);
+    REQUIRE(s && load_corpus(s));
+    store_file_spec_t f = {"demo", "src/utils.py", "h-bad", "python", NULL, 0};
+    long n;
+    CHECK_INT(store_file_put(s, &f, NULL, 0, &n, err, sizeof err), ==, -EINVAL);
+    CHECK_INT(store_file_put(s, &f, "\x05\x00\x00\x00ab", 6, &n, err, sizeof err), ==, -EINVAL);
+
+    static const char *const bad_json[] = {
+        "not json",
+        "{\"chunks\":{}}",
+        "{\"chunks\":[1]}",
+        "{\"chunks\":[{\"start_line\":5,\"end_line\":2}]}",
+        "{\"chunks\":[{\"start_line\":1.5,\"end_line\":2}]}",
+        "{\"chunks\":[{\"start_line\":1,\"end_line\":2,\"symbols\":\"x\"}]}",
+        "{\"chunks\":[{\"start_line\":1,\"end_line\":2,\"identifiers\":[3]}]}",
+        "{\"chunks\":[{\"start_line\":1,\"end_line\":2,\"kind\":7}]}",
+    };
+    float vec[DIM] = {1};
+    for (size_t i = 0; i < sizeof bad_json / sizeof bad_json[0]; i++) {
+        buf_t p = BUF_INIT;
+        texts_append(&p, bad_json[i], strlen(bad_json[i]));
+        texts_append(&p, "x", 1);
+        texts_append(&p, (const char *)vec, sizeof vec);
+        CHECK_INT(store_file_put(s, &f, p.data, p.len, &n, err, sizeof err), ==, -EINVAL);
+        buf_free(&p);
+    }
+    /* Wrong number of texts, wrong vector size, a NaN. */
+    const char *one = "{\"chunks\":[{\"start_line\":1,\"end_line\":2}]}";
+    buf_t p = BUF_INIT;
+    texts_append(&p, one, strlen(one));
+    texts_append(&p, (const char *)vec, sizeof vec);
+    CHECK_INT(store_file_put(s, &f, p.data, p.len, &n, err, sizeof err), ==, -EINVAL);
+    buf_reset(&p);
+    texts_append(&p, one, strlen(one));
+    texts_append(&p, "x", 1);
+    texts_append(&p, (const char *)vec, sizeof vec - 4);
+    CHECK_INT(store_file_put(s, &f, p.data, p.len, &n, err, sizeof err), ==, -EINVAL);
+    CHECK(strstr(err, "float32") != NULL);
+    buf_reset(&p);
+    vec[3] = NAN;
+    texts_append(&p, one, strlen(one));
+    texts_append(&p, "x", 1);
+    texts_append(&p, (const char *)vec, sizeof vec);
+    CHECK_INT(store_file_put(s, &f, p.data, p.len, &n, err, sizeof err), ==, -EINVAL);
+    buf_free(&p);
+    /* Nothing changed. */
+    CHECK_INT(listed(s, "chunks"), ==, 8);
+    buf_t out = BUF_INIT;
+    store_collection_files(s, "demo", &out, err, sizeof err);
+    CHECK(out.data && strstr(out.data, "\"h-utils\"") && !strstr(out.data, "h-bad"));
+    buf_free(&out);
+
+    /* Invalid UTF-8 in a chunk's text is stored as '?', so replies stay JSON. */
+    chunk_def_t latin = {1, 1, "[\"caf\"]", "[]", "caf\xe9 = 1\n", 9};
+    CHECK_INT(put(s, "latin.py", "h", NULL, 0, &latin, 1), ==, 0);
+
+    /* Queries: a vector of the wrong size, a NaN, an unknown collection. */
+    float q[DIM + 1] = {1};
+    search_query_t bad = {.collection = "demo", .vector = q, .vector_bytes = sizeof q, .limit = 4};
+    out = (buf_t)BUF_INIT;
+    size_t count;
+    CHECK_INT(search_run(s, &bad, &out, &count, err, sizeof err), ==, -EINVAL);
+    q[0] = NAN;
+    bad.vector_bytes = DIM * sizeof(float);
+    CHECK_INT(search_run(s, &bad, &out, &count, err, sizeof err), ==, -EINVAL);
+    bad.collection = "nope";
+    CHECK_INT(search_run(s, &bad, &out, &count, err, sizeof err), ==, -ENOENT);
+    buf_free(&out);
+    cleanup(&s);
+}
+
+TEST(a_path_of_another_shard_is_refused) {
+    fresh_dir();
+    store_t *s = open_store(1, 2);
+    REQUIRE(s && ensure(s, "demo", "builtin", DIM, 2, NULL) == 0);
+    char path[32];
+    int i = 0;
+    do
+        snprintf(path, sizeof path, "f%d.py", i++);
+    while (shard_of(path, strlen(path), 2) != 0);
+    CHECK_INT(put(s, path, "h", NULL, 0, HELPERS, 1), ==, -EINVAL);
+    CHECK(strstr(err, "belongs to shard 0 of 2") != NULL);
+    do
+        snprintf(path, sizeof path, "f%d.py", i++);
+    while (shard_of(path, strlen(path), 2) != 1);
+    CHECK_INT(put(s, path, "h", NULL, 0, HELPERS, 1), ==, 0);
+    cleanup(&s);
+}
+
+TEST_MAIN(TEST_CASE(ensure_creates_verifies_and_rejects_a_mismatch),
+          TEST_CASE(put_replace_and_delete_keep_counts),
+          TEST_CASE(each_signal_finds_its_chunk_and_the_current_file_is_excluded),
+          TEST_CASE(import_graph_is_replicated_and_counts_in_degree),
+          TEST_CASE(reopening_loads_vectors_and_rows),
+          TEST_CASE(hundred_rounds_of_delete_and_re_add_do_not_grow),
+          TEST_CASE(malformed_writes_and_queries_are_rejected_without_effect),
+          TEST_CASE(a_path_of_another_shard_is_refused))
