@@ -12,13 +12,13 @@
  * stopped at the end; the generator must exit 0 on SIGTERM (under SAN=1 that
  * also means no leak).
  *
- * Run from the repository root:
+ * Run (from anywhere; the repository is found from the binary's path):
  *   make build/bin/lca-generator build/tests/integration/generator_test
  *   build/tests/integration/generator_test [test names...]
  * Sanitizer build:
  *   make SAN=1 build/san/bin/lca-generator build/san/tests/integration/generator_test
  *   LCA_BIN=build/san/bin build/san/tests/integration/generator_test
- * Needs node; LCA_BIN (default build/bin) holds the binaries, LCA_FAKE_OLLAMA
+ * Needs node; LCA_BIN (default <repo>/build/bin) holds the binaries, LCA_FAKE_OLLAMA
  * overrides tests/fake-ollama/fake-ollama.mjs.
  */
 #include "proto/broker.h"
@@ -32,6 +32,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -120,10 +121,41 @@ static int stop_child(pid_t *pid) {
     return status;
 }
 
+/* The repository root: the working directory when it holds the fake, else
+ * the nearest parent of this test binary that does ("" when none does). */
+static const char *repo_root(void) {
+    static char root[PATH_MAX + 1];
+    static bool found;
+    if (found)
+        return root;
+    found = true;
+    if (access("tests/fake-ollama/fake-ollama.mjs", R_OK) == 0)
+        return root; /* "" = here */
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    exe[n > 0 ? n : 0] = '\0';
+    for (char *slash; (slash = strrchr(exe, '/'));) {
+        *slash = '\0';
+        char probe[PATH_MAX + 64];
+        snprintf(probe, sizeof probe, "%s/tests/fake-ollama/fake-ollama.mjs", exe);
+        if (access(probe, R_OK) == 0) {
+            size_t len = strlen(exe);
+            memcpy(root, exe, len);
+            root[len] = '/';
+            root[len + 1] = '\0';
+            break;
+        }
+    }
+    return root;
+}
+
 static bool fake_start(fake_t *f) {
+    char default_script[PATH_MAX + 64];
+    snprintf(default_script, sizeof default_script, "%stests/fake-ollama/fake-ollama.mjs",
+             repo_root());
     const char *script = getenv("LCA_FAKE_OLLAMA");
     if (!script || !*script)
-        script = "tests/fake-ollama/fake-ollama.mjs";
+        script = default_script;
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) != 0)
         return false;
@@ -156,13 +188,19 @@ static bool fake_start(fake_t *f) {
 }
 
 static void generator_path(char *path, size_t size) {
+    path[0] = '\0';
+    if (size < PATH_MAX + 32)
+        return;
     const char *bin = getenv("LCA_BIN");
-    snprintf(path, size, "%s/lca-generator", bin && *bin ? bin : "build/bin");
+    if (bin && *bin)
+        snprintf(path, size, "%s/lca-generator", bin);
+    else
+        snprintf(path, size, "%sbuild/bin/lca-generator", repo_root());
 }
 
 /* A generator configured by its command line. */
 static pid_t generator_start(const char *ollama_url) {
-    char path[512];
+    char path[PATH_MAX + 32];
     generator_path(path, sizeof path);
     char *argv[] = {path, "--broker", broker_endpoint, "--ollama", (char *)ollama_url, "--capacity",
                     "8",  NULL};
@@ -173,7 +211,7 @@ static pid_t generator_start(const char *ollama_url) {
  * (no scheme, as people write it for Ollama), LCA_BROKER and
  * LCA_GENERATOR_CAPACITY; the environment is built before fork. */
 static pid_t generator_start_from_env(int ollama_port, int capacity) {
-    char path[512];
+    char path[PATH_MAX + 32];
     generator_path(path, sizeof path);
     size_t n = 0;
     while (environ[n])
