@@ -10,7 +10,9 @@
  *
  * SIGPIPE is blocked while we write (ctags may exit early) and any pending
  * one is consumed before we return, so the caller's signal state is as it
- * was.
+ * was.  Signal masks are per thread, so ctags_batch_run() can run one
+ * ctags per slice of a big batch in parallel threads and concatenate the
+ * results in slice order.
  */
 #include "seeder/ctags.h"
 
@@ -32,6 +34,8 @@
 #include "seeder/lang.h"
 
 #define CTAGS_STDERR_KEEP 2048
+#define CTAGS_SLICE_MIN 256 /* fewest files worth a process of their own */
+#define CTAGS_SLICES_MAX 8
 
 /* A growable byte buffer. */
 typedef struct {
@@ -439,13 +443,106 @@ static int ctags_compare_files(const void *a, const void *b) {
     return strcmp(((const ctags_file_t *)a)->path, ((const ctags_file_t *)b)->path);
 }
 
+/* One slice of a batch, parsed by its own ctags process in its own thread. */
+typedef struct {
+    const char *root;
+    const char *const *paths;
+    size_t n;
+    ctags_batch_t *batch;
+    int rc;
+    char *error;
+} ctags_slice_t;
+
+static void *ctags_slice_main(void *arg) {
+    ctags_slice_t *slice = arg;
+    slice->rc = ctags_run(slice->root, slice->paths, slice->n, ctags_batch_add, slice->batch,
+                          &slice->error);
+    return NULL;
+}
+
+/* Moves the tags, files and string blocks of from to the end of into.
+ * Returns 0 or -ENOMEM (then into is unchanged). */
+static int ctags_batch_absorb(ctags_batch_t *into, ctags_batch_t *from) {
+    ctags_tag_t *tags = realloc(into->tags, (into->count + from->count + 1) * sizeof *tags);
+    if (!tags)
+        return -ENOMEM;
+    into->tags = tags;
+    ctags_file_t *files =
+        realloc(into->files, (into->file_count + from->file_count + 1) * sizeof *files);
+    if (!files)
+        return -ENOMEM;
+    into->files = files;
+    memcpy(into->tags + into->count, from->tags, from->count * sizeof *tags);
+    for (size_t i = 0; i < from->file_count; i++) {
+        files[into->file_count + i] = from->files[i];
+        files[into->file_count + i].first += into->count;
+    }
+    into->count += from->count;
+    into->capacity = into->count + 1;
+    into->file_count += from->file_count;
+    into->file_capacity = into->file_count + 1;
+    ctags_block_t **tail = &into->blocks;
+    while (*tail)
+        tail = &(*tail)->next;
+    *tail = from->blocks;
+    from->blocks = NULL;
+    return 0;
+}
+
 int ctags_batch_run(const char *root, const char *const *paths, size_t n, ctags_batch_t **out,
                     char **error) {
     *out = NULL;
-    ctags_batch_t *self = calloc(1, sizeof *self);
-    if (!self)
-        return -ENOMEM;
-    int rc = ctags_run(root, paths, n, ctags_batch_add, self, error);
+    if (error)
+        *error = NULL;
+    /* Big batches are cut into slices parsed by parallel ctags processes:
+     * ctags, not us, is the slow part of seeding.  Small ones are not worth
+     * the extra processes. */
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    size_t slices = n / CTAGS_SLICE_MIN;
+    if (cpus > 0 && slices > (size_t)cpus)
+        slices = (size_t)cpus;
+    if (slices > CTAGS_SLICES_MAX)
+        slices = CTAGS_SLICES_MAX;
+    if (slices < 1)
+        slices = 1;
+    ctags_slice_t slice[CTAGS_SLICES_MAX];
+    pthread_t threads[CTAGS_SLICES_MAX];
+    bool started[CTAGS_SLICES_MAX] = {false};
+    int rc = 0;
+    for (size_t i = 0; i < slices; i++) {
+        size_t from = n * i / slices, to = n * (i + 1) / slices;
+        slice[i] = (ctags_slice_t){root, paths + from, to - from, calloc(1, sizeof(ctags_batch_t)),
+                                   0,    NULL};
+        if (!slice[i].batch)
+            rc = -ENOMEM;
+    }
+    for (size_t i = 1; i < slices && rc == 0; i++)
+        started[i] = pthread_create(&threads[i], NULL, ctags_slice_main, &slice[i]) == 0;
+    if (rc == 0)
+        ctags_slice_main(&slice[0]);
+    for (size_t i = 1; i < slices; i++) {
+        if (started[i])
+            pthread_join(threads[i], NULL);
+        else if (rc == 0)
+            ctags_slice_main(&slice[i]); /* no thread to spare: do it here */
+    }
+    for (size_t i = 0; i < slices && rc == 0; i++)
+        if (slice[i].rc != 0) {
+            rc = slice[i].rc;
+            if (error) {
+                *error = slice[i].error;
+                slice[i].error = NULL;
+            }
+        }
+    ctags_batch_t *self = rc == 0 ? slice[0].batch : NULL;
+    if (self)
+        slice[0].batch = NULL;
+    for (size_t i = 1; i < slices && rc == 0; i++)
+        rc = ctags_batch_absorb(self, slice[i].batch);
+    for (size_t i = 0; i < slices; i++) {
+        ctags_batch_destroy(&slice[i].batch);
+        free(slice[i].error);
+    }
     if (rc != 0) {
         if (rc == -ENOMEM && error && !*error)
             ctags_set_error(error, "ctags: out of memory");

@@ -52,7 +52,9 @@ int ctags_run(const char *root, const char *const *paths, size_t n, ctags_tag_fn
 typedef struct ctags_batch ctags_batch_t;
 
 /* ctags_run() collecting every tag; *out holds them until
- * ctags_batch_destroy().  Returns as ctags_run(); *out is NULL on failure. */
+ * ctags_batch_destroy().  A big batch (hundreds of files per CPU) is cut
+ * into slices parsed by parallel ctags processes.  Returns as ctags_run();
+ * *out is NULL on failure. */
 int ctags_batch_run(const char *root, const char *const *paths, size_t n, ctags_batch_t **out,
                     char **error);
 
