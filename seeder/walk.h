@@ -16,7 +16,8 @@
  *
  * Invariants of a walk_t: entries are sorted by path (bytewise) and unique;
  * paths are relative to the root, use `/`, and have no `.` or `..`
- * components; an accepted entry is a regular file (possibly reached through
+ * components; a directory skipped whole (vendored, unreadable) is one entry
+ * whose path ends in `/`; an accepted entry is a regular file (possibly reached through
  * a symlink that stays inside the root) that was valid UTF-8 text, no larger
  * than the size limit, when it was read.
  */
