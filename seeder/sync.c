@@ -1,0 +1,1508 @@
+/*
+ * sync: the incremental pipeline (see sync.h for what it guarantees).
+ *
+ * A run has two halves.  The plan reads every candidate file once, hashes
+ * it and sorts it into unchanged, to index (a job) or to delete; unchanged
+ * files whose imports resolve differently under the new file list get an
+ * `imports.put`.  The execution then drives one loop over one client socket
+ * with three kinds of requests in flight at once:
+ *
+ *   embed   a batch of chunk texts from one or more jobs, in file order;
+ *   put     one finished job (all its chunks have vectors) to its shard;
+ *   write   the small requests: file.delete, imports.put, imports.delete.
+ *
+ * Jobs are loaded (read, chunked, imports resolved) just ahead of the embed
+ * cursor, so memory holds a bounded window of files, never the repository.
+ * Each job keeps its vectors until its put has been sent; the put carries
+ * the hash of exactly the bytes that were chunked, so a file edited during
+ * the run is simply found changed again next time.
+ *
+ * Every request has a deadline.  A reply the client made up because the
+ * deadline passed (504) ends the run: something in lca stopped answering,
+ * and waiting on the other requests would only repeat that.
+ */
+#include "seeder/sync.h"
+
+#include "proto/buf.h"
+#include "proto/json.h"
+#include "proto/log.h"
+#include "proto/map.h"
+#include "proto/shard.h"
+#include "proto/socket.h"
+#include "seeder/chunk.h"
+#include "seeder/ctags.h"
+#include "seeder/imports.h"
+
+#include <cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SYNC_PROBE_TIMEOUT_MS 3000
+#define SYNC_EMBED_TIMEOUT_MS 120000
+#define SYNC_WRITE_TIMEOUT_MS 60000
+#define SYNC_LOADED_BYTES_MAX (64u << 20) /* file bytes held by loaded jobs */
+#define SYNC_LOADED_FILES_MAX 4096
+#define SYNC_BATCH_BYTES_MAX (8u << 20) /* text bytes per embed request */
+#define SYNC_ERRORS_SHOWN 20            /* per-file error lines before we only count */
+#define SYNC_TICK_MS 100                /* longest wait between progress updates */
+
+/* What the shards hold for one path. */
+typedef struct {
+    char *path;
+    char hash[65];
+} known_t;
+
+struct sync {
+    sync_config_t config; /* strings borrowed from the caller */
+    char model[128];      /* the embedder's model */
+    unsigned dim;         /* and its dimension */
+    map_t *known;         /* path -> known_t*, owned */
+    int errors_shown;     /* per-file error lines written so far */
+};
+
+typedef enum {
+    JOB_WAITING = 0, /* not loaded yet */
+    JOB_LOADED,      /* chunked; waiting for vectors */
+    JOB_READY,       /* every chunk has its vector; put not sent yet */
+    JOB_WRITING,     /* put sent */
+    JOB_DONE,        /* written */
+    JOB_FAILED,      /* reported and counted */
+} job_state_t;
+
+/* One new or changed file on its way to a shard. */
+typedef struct {
+    char *path;
+    lang_id_t lang;
+    bool is_new; /* the shards did not hold the path */
+    job_state_t state;
+    char *data; /* the content chunked (LOADED, READY) */
+    size_t len;
+    char hash[65]; /* of data */
+    chunk_list_t *chunks;
+    size_t nchunks;
+    char *imports_json; /* JSON array of the resolved files */
+    bool imports_empty;
+    float *vectors;  /* nchunks * dim */
+    size_t queued;   /* chunks handed to embed batches */
+    size_t embedded; /* chunks whose vectors arrived */
+} job_t;
+
+/* A small request waiting for a free slot. */
+typedef struct {
+    char *service;
+    char *header;
+    char *what;      /* "file.delete a/b.c", for messages */
+    char *forget;    /* path to drop from the known map on success, or NULL */
+    bool missing_ok; /* a 404 is success (deleting what is not there) */
+} write_op_t;
+
+typedef enum { REQ_EMBED, REQ_PUT, REQ_WRITE } req_kind_t;
+
+/* A request in flight. */
+typedef struct {
+    req_kind_t kind;
+    size_t job;     /* REQ_PUT */
+    size_t count;   /* REQ_EMBED: texts */
+    size_t *jobs;   /* REQ_EMBED: job of each text */
+    size_t *chunks; /* REQ_EMBED: chunk of each text */
+    write_op_t op;  /* REQ_WRITE */
+} req_t;
+
+/* The state of one execution. */
+typedef struct {
+    sync_t *sync;
+    sync_stats_t *stats;
+    job_t *jobs;
+    size_t njobs;
+    ctags_batch_t *tags;    /* of all jobs, or NULL */
+    imports_index_t *index; /* the new file list */
+    size_t next_load;       /* first job not loaded yet */
+    size_t cursor_job;      /* next chunk to embed: job ... */
+    size_t cursor_chunk;    /* ... and chunk */
+    size_t unsent;          /* loaded chunks not in a batch yet */
+    uint64_t loaded_bytes;  /* bytes of jobs holding data */
+    size_t loaded_files;
+    size_t *ready; /* jobs whose put can be sent (a FIFO) */
+    size_t ready_head, ready_len, ready_cap;
+    write_op_t *ops; /* FIFO of small requests */
+    size_t ops_head, ops_len, ops_cap;
+    map_t *requests; /* id -> req_t*, in flight */
+    int embed_inflight, write_inflight;
+    uint64_t files_done, bytes_done; /* progress of the index phase */
+    int fatal;                       /* negative errno that ends the run */
+    char *fatal_message;
+} run_t;
+
+/* ---- small helpers ---- */
+
+void sync_hash_content(const void *data, size_t len, char hex[65]) {
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int md_len = 0;
+    if (EVP_Digest(data, len, md, &md_len, EVP_sha256(), NULL) != 1)
+        md_len = 0;
+    static const char digits[] = "0123456789abcdef";
+    for (unsigned i = 0; i < 32; i++) {
+        hex[2 * i] = i < md_len ? digits[md[i] >> 4] : '0';
+        hex[2 * i + 1] = i < md_len ? digits[md[i] & 15] : '0';
+    }
+    hex[64] = '\0';
+}
+
+static char *sync_format(const char *format, ...) __attribute__((format(printf, 1, 2)));
+static char *sync_format(const char *format, ...) {
+    va_list ap;
+    va_start(ap, format);
+    char *s = NULL;
+    if (vasprintf(&s, format, ap) < 0)
+        s = NULL;
+    va_end(ap);
+    return s;
+}
+
+/* Reads a regular file of at most max bytes.  Returns 0 with *data (caller
+ * frees, NUL-terminated) and *len, or a negative errno (-EFBIG when larger,
+ * -EINVAL when not a regular file). */
+static int sync_read_file(const char *root, const char *rel, uint64_t max, char **data,
+                          size_t *len) {
+    *data = NULL;
+    *len = 0;
+    char *full = sync_format("%s/%s", root, rel);
+    if (!full)
+        return -ENOMEM;
+    int fd = open(full, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    free(full);
+    if (fd < 0)
+        return -errno;
+    struct stat st;
+    int rc = 0;
+    if (fstat(fd, &st) != 0)
+        rc = -errno;
+    else if (!S_ISREG(st.st_mode))
+        rc = -EINVAL;
+    else if ((uint64_t)st.st_size > max)
+        rc = -EFBIG;
+    size_t cap = rc == 0 ? (size_t)st.st_size + 1 : 0, used = 0;
+    char *buf = rc == 0 ? malloc(cap + 1) : NULL;
+    if (rc == 0 && !buf)
+        rc = -ENOMEM;
+    while (rc == 0) {
+        if (used == cap) {
+            if (used > max) {
+                rc = -EFBIG;
+                break;
+            }
+            char *grown = realloc(buf, cap * 2 + 1);
+            if (!grown) {
+                rc = -ENOMEM;
+                break;
+            }
+            buf = grown;
+            cap *= 2;
+        }
+        ssize_t n = read(fd, buf + used, cap - used);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            rc = -errno;
+            break;
+        }
+        if (n == 0)
+            break;
+        used += (size_t)n;
+    }
+    close(fd);
+    if (rc == 0 && used > max)
+        rc = -EFBIG;
+    if (rc < 0) {
+        free(buf);
+        return rc;
+    }
+    buf[used] = '\0';
+    *data = buf;
+    *len = used;
+    return 0;
+}
+
+static const walk_options_t *sync_walk_options(const sync_t *s, walk_options_t *defaults) {
+    if (s->config.walk_options)
+        return s->config.walk_options;
+    walk_options_default(defaults);
+    return defaults;
+}
+
+static void sync_service(char *buf, size_t len, int shard) {
+    snprintf(buf, len, "retrieve.%d", shard);
+}
+
+/* Writes a per-file error line (the first SYNC_ERRORS_SHOWN of a run). */
+static void sync_report(sync_t *s, const char *format, ...) __attribute__((format(printf, 2, 3)));
+static void sync_report(sync_t *s, const char *format, ...) {
+    FILE *out = s->config.report ? s->config.report : stderr;
+    if (s->errors_shown >= SYNC_ERRORS_SHOWN) {
+        if (s->errors_shown++ == SYNC_ERRORS_SHOWN)
+            fprintf(out, "error: more errors follow; only counted from now on\n");
+        return;
+    }
+    s->errors_shown++;
+    va_list ap;
+    va_start(ap, format);
+    fprintf(out, "error: ");
+    vfprintf(out, format, ap);
+    fprintf(out, "\n");
+    va_end(ap);
+}
+
+static void sync_add_skip(sync_stats_t *stats, walk_reason_t reason, const char *path,
+                          const char *detail) {
+    if (reason <= WALK_ACCEPTED || reason >= WALK_REASON_COUNT)
+        return;
+    uint64_t seen = stats->skipped[reason]++;
+    stats->files_skipped++;
+    if (seen < SYNC_EXAMPLES)
+        stats->examples[reason][seen] =
+            detail && *detail ? sync_format("%s (%s)", path, detail) : strdup(path);
+}
+
+void sync_stats_free(sync_stats_t *stats) {
+    for (int r = 0; r < WALK_REASON_COUNT; r++)
+        for (int i = 0; i < SYNC_EXAMPLES; i++)
+            free(stats->examples[r][i]);
+    memset(stats, 0, sizeof *stats);
+}
+
+/* ---- the known map ---- */
+
+static known_t *sync_known_get(const sync_t *s, const char *path) {
+    return map_get(s->known, path, strlen(path));
+}
+
+static int sync_known_set(sync_t *s, const char *path, const char *hash) {
+    known_t *k = sync_known_get(s, path);
+    if (k) {
+        snprintf(k->hash, sizeof k->hash, "%s", hash);
+        return 0;
+    }
+    k = calloc(1, sizeof *k);
+    if (!k || !(k->path = strdup(path))) {
+        free(k);
+        return -ENOMEM;
+    }
+    snprintf(k->hash, sizeof k->hash, "%s", hash);
+    int rc = map_put(s->known, path, strlen(path), k);
+    if (rc != 0) {
+        free(k->path);
+        free(k);
+    }
+    return rc;
+}
+
+static void sync_known_forget(sync_t *s, const char *path) {
+    known_t *k = map_remove(s->known, path, strlen(path));
+    if (k) {
+        free(k->path);
+        free(k);
+    }
+}
+
+static void sync_known_free_each(const void *key, size_t key_len, void *value, void *arg) {
+    (void)key, (void)key_len, (void)arg;
+    known_t *k = value;
+    free(k->path);
+    free(k);
+}
+
+typedef struct {
+    const char **paths;
+    size_t n;
+} path_list_t;
+
+static void sync_known_collect(const void *key, size_t key_len, void *value, void *arg) {
+    (void)key, (void)key_len;
+    path_list_t *list = arg;
+    list->paths[list->n++] = ((known_t *)value)->path;
+}
+
+static int sync_compare_strings(const void *a, const void *b) {
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The known paths, sorted (borrowed from the map; caller frees the array). */
+static const char **sync_known_paths(const sync_t *s, size_t *n) {
+    size_t count = map_size(s->known);
+    path_list_t list = {calloc(count + 1, sizeof *list.paths), 0};
+    if (!list.paths)
+        return NULL;
+    map_each(s->known, sync_known_collect, &list);
+    qsort(list.paths, list.n, sizeof *list.paths, sync_compare_strings);
+    *n = list.n;
+    return list.paths;
+}
+
+size_t sync_known_count(const sync_t *self) {
+    return map_size(self->known);
+}
+
+const char *sync_model(const sync_t *self) {
+    return self->model;
+}
+
+unsigned sync_dim(const sync_t *self) {
+    return self->dim;
+}
+
+/* ---- one request at a time (sync_open, touch) ---- */
+
+/* A request and its FINAL.  On ERROR returns -EIO with *status and err set. */
+static int sync_call(sync_t *s, const char *service, const char *header, int timeout_ms,
+                     proto_msg_t *final, int *status, char *err, size_t err_len) {
+    return proto_client_call(s->config.client, service, header, NULL, 0, timeout_ms, NULL, NULL,
+                             final, status, err, err_len);
+}
+
+/* The message for a failed request to a shard or the embedder. */
+static char *sync_service_error(const sync_t *s, const char *service, int status, const char *err) {
+    if (status == 503 && strstr(err, "no ") && strstr(err, "worker")) {
+        int shard = -1;
+        if (sscanf(service, "retrieve.%d", &shard) == 1)
+            return sync_format("%s: is lca-retriever --shard %d/%d running?", err, shard,
+                               s->config.shards);
+        return sync_format("%s: is lca-%s running?", err,
+                           strcmp(service, "embed") == 0 ? "embedder" : service);
+    }
+    if (status == 504)
+        return sync_format("%s (is lca still running at %s?)", err, s->config.endpoint);
+    return sync_format("%s: %s", service, err);
+}
+
+/* {"op":op,"collection":name} */
+static char *sync_collection_header(const sync_t *s, const char *op) {
+    buf_t b = BUF_INIT;
+    buf_printf(&b, "{\"op\":\"%s\",\"collection\":", op);
+    buf_append_json_string(&b, s->config.collection, strlen(s->config.collection));
+    if (buf_append_str(&b, "}") != 0) {
+        buf_free(&b);
+        return NULL;
+    }
+    return b.data;
+}
+
+/* Reads one shard's `collection.files` answer into the known map.  Entries
+ * on the wrong shard (the shard count changed under them) are deleted there
+ * and left out, so they are indexed again where they belong. */
+static int sync_load_shard(sync_t *s, int shard, char **error) {
+    char service[32], err[512];
+    sync_service(service, sizeof service, shard);
+    char *header = sync_collection_header(s, "collection.files");
+    if (!header)
+        return -ENOMEM;
+    proto_msg_t final;
+    int status = 0;
+    int rc = sync_call(s, service, header, s->config.timeout_ms, &final, &status, err, sizeof err);
+    free(header);
+    if (rc != 0) {
+        *error = sync_service_error(s, service, status, err);
+        return status == 504 ? -ETIMEDOUT : -EIO;
+    }
+    cJSON *root = final.payload ? cJSON_ParseWithLength(final.payload, final.payload_len) : NULL;
+    proto_msg_close(&final);
+    const cJSON *files = cJSON_GetObjectItemCaseSensitive(root, "files");
+    if (!cJSON_IsArray(files)) {
+        cJSON_Delete(root);
+        *error = sync_format("%s: collection.files answered without a file list", service);
+        return -EPROTO;
+    }
+    rc = 0;
+    const cJSON *f;
+    cJSON_ArrayForEach(f, files) {
+        const cJSON *path = cJSON_GetObjectItemCaseSensitive(f, "path");
+        const cJSON *hash = cJSON_GetObjectItemCaseSensitive(f, "hash");
+        if (!cJSON_IsString(path) || !cJSON_IsString(hash))
+            continue;
+        const char *p = path->valuestring;
+        if (shard_of(p, strlen(p), s->config.shards) != shard) {
+            log_warn("%s holds %s, which belongs to shard %d: deleting it there", service, p,
+                     shard_of(p, strlen(p), s->config.shards));
+            buf_t h = BUF_INIT;
+            buf_append_str(&h, "{\"op\":\"file.delete\",\"collection\":");
+            buf_append_json_string(&h, s->config.collection, strlen(s->config.collection));
+            buf_append_str(&h, ",\"path\":");
+            buf_append_json_string(&h, p, strlen(p));
+            buf_append_str(&h, "}");
+            int st;
+            char e[256];
+            if (h.data)
+                sync_call(s, service, h.data, s->config.timeout_ms, NULL, &st, e, sizeof e);
+            buf_free(&h);
+            continue;
+        }
+        if ((rc = sync_known_set(s, p, hash->valuestring)) != 0)
+            break;
+    }
+    cJSON_Delete(root);
+    return rc;
+}
+
+int sync_open(const sync_config_t *config, sync_t **out, char **error) {
+    *out = NULL;
+    char *message = NULL;
+    sync_t *s = calloc(1, sizeof *s);
+    if (!s || !(s->known = map_new())) {
+        free(s);
+        if (error)
+            *error = strdup("out of memory");
+        return -ENOMEM;
+    }
+    s->config = *config;
+    if (s->config.shards < 1)
+        s->config.shards = 1;
+    if (s->config.embed_batch <= 0)
+        s->config.embed_batch = 128;
+    if (s->config.embed_batch > 4096)
+        s->config.embed_batch = 4096;
+    if (s->config.embed_inflight <= 0)
+        s->config.embed_inflight = 4;
+    if (s->config.write_inflight <= 0)
+        s->config.write_inflight = 32;
+    if (s->config.timeout_ms <= 0)
+        s->config.timeout_ms = 5000;
+    int rc = 0, status = 0;
+    char err[512];
+    proto_msg_t final;
+
+    /* The broker answers broker.status itself: silence means no broker. */
+    int probe =
+        s->config.timeout_ms < SYNC_PROBE_TIMEOUT_MS ? s->config.timeout_ms : SYNC_PROBE_TIMEOUT_MS;
+    if (sync_call(s, "broker.status", NULL, probe, NULL, &status, err, sizeof err) != 0) {
+        message = sync_format("cannot reach lca at %s: is `lca up` running?", config->endpoint);
+        rc = -EHOSTUNREACH;
+        goto done;
+    }
+
+    if (sync_call(s, "embed", "{\"op\":\"info\"}", s->config.timeout_ms, &final, &status, err,
+                  sizeof err) != 0) {
+        message = sync_service_error(s, "embed", status, err);
+        rc = -EIO;
+        goto done;
+    }
+    cJSON *info = cJSON_ParseWithLength(final.header, final.header_len);
+    proto_msg_close(&final);
+    const cJSON *model = cJSON_GetObjectItemCaseSensitive(info, "model");
+    const cJSON *dim = cJSON_GetObjectItemCaseSensitive(info, "dim");
+    if (cJSON_IsString(model) && cJSON_IsNumber(dim) && dim->valuedouble >= 1 &&
+        dim->valuedouble <= 65536) {
+        snprintf(s->model, sizeof s->model, "%s", model->valuestring);
+        s->dim = (unsigned)dim->valuedouble;
+    }
+    cJSON_Delete(info);
+    if (!s->dim) {
+        message = strdup("the embedder's info answer has no model and dimension");
+        rc = -EPROTO;
+        goto done;
+    }
+
+    for (int shard = 0; shard < s->config.shards && s->config.reset; shard++) {
+        char service[32];
+        sync_service(service, sizeof service, shard);
+        char *header = sync_collection_header(s, "collection.drop");
+        int call = header ? sync_call(s, service, header, s->config.timeout_ms, NULL, &status, err,
+                                      sizeof err)
+                          : -ENOMEM;
+        free(header);
+        if (call != 0 && status != 404) {
+            message = sync_service_error(s, service, status, err);
+            rc = -EIO;
+            goto done;
+        }
+    }
+
+    for (int shard = 0; shard < s->config.shards; shard++) {
+        char service[32];
+        sync_service(service, sizeof service, shard);
+        buf_t h = BUF_INIT;
+        buf_append_str(&h, "{\"op\":\"collection.ensure\",\"collection\":");
+        buf_append_json_string(&h, s->config.collection, strlen(s->config.collection));
+        buf_append_str(&h, ",\"root\":");
+        buf_append_json_string(&h, s->config.root, strlen(s->config.root));
+        buf_append_str(&h, ",\"model\":");
+        buf_append_json_string(&h, s->model, strlen(s->model));
+        buf_printf(&h, ",\"dim\":%u,\"shards\":%d}", s->dim, s->config.shards);
+        int call = h.data ? sync_call(s, service, h.data, s->config.timeout_ms, NULL, &status, err,
+                                      sizeof err)
+                          : -ENOMEM;
+        buf_free(&h);
+        if (call != 0) {
+            if (status == 409) {
+                message = sync_format("collection %s does not fit the embedder (%s, dim %u): %s; "
+                                      "seed with --reset to drop it and index it again",
+                                      s->config.collection, s->model, s->dim, err);
+                rc = -EEXIST;
+            } else {
+                message = sync_service_error(s, service, status, err);
+                rc = -EIO;
+            }
+            goto done;
+        }
+    }
+
+    for (int shard = 0; shard < s->config.shards; shard++)
+        if ((rc = sync_load_shard(s, shard, &message)) != 0)
+            goto done;
+done:
+    if (rc != 0) {
+        if (error)
+            *error = message ? message : strdup("cannot start the seeding run");
+        else
+            free(message);
+        sync_destroy(&s);
+        return rc;
+    }
+    *out = s;
+    return 0;
+}
+
+void sync_destroy(sync_t **self_p) {
+    if (!self_p || !*self_p)
+        return;
+    sync_t *s = *self_p;
+    if (s->known) {
+        map_each(s->known, sync_known_free_each, NULL);
+        map_destroy(&s->known);
+    }
+    free(s);
+    *self_p = NULL;
+}
+
+/* ---- imports ---- */
+
+/* The files path imports, as a JSON array, under index. */
+static char *sync_imports_json(const imports_index_t *index, const char *path, lang_id_t lang,
+                               const char *data, size_t len, bool *empty) {
+    imports_t *imports = NULL;
+    if (imports_extract(index, path, lang, data, len, &imports) != 0)
+        return NULL;
+    buf_t b = BUF_INIT;
+    buf_append_str(&b, "[");
+    size_t n = imports_file_count(imports);
+    for (size_t i = 0; i < n; i++) {
+        const char *file = imports_file(imports, i);
+        if (i)
+            buf_append_str(&b, ",");
+        buf_append_json_string(&b, file, strlen(file));
+    }
+    int rc = buf_append_str(&b, "]");
+    imports_destroy(&imports);
+    if (rc != 0) {
+        buf_free(&b);
+        return NULL;
+    }
+    if (empty)
+        *empty = n == 0;
+    return b.data;
+}
+
+/* ---- the queue of small requests ---- */
+
+static int run_push_op(run_t *r, int shard, const char *op, const char *path,
+                       const char *imports_json, bool forget, bool missing_ok) {
+    if (r->ops_len == r->ops_cap) {
+        size_t cap = r->ops_cap ? r->ops_cap * 2 : 64;
+        write_op_t *grown = realloc(r->ops, cap * sizeof *grown);
+        if (!grown)
+            return -ENOMEM;
+        r->ops = grown;
+        r->ops_cap = cap;
+    }
+    const sync_t *s = r->sync;
+    char service[32];
+    sync_service(service, sizeof service, shard);
+    buf_t h = BUF_INIT;
+    buf_printf(&h, "{\"op\":\"%s\",\"collection\":", op);
+    buf_append_json_string(&h, s->config.collection, strlen(s->config.collection));
+    buf_append_str(&h, ",\"path\":");
+    buf_append_json_string(&h, path, strlen(path));
+    if (imports_json) {
+        buf_append_str(&h, ",\"imports\":");
+        buf_append_str(&h, imports_json);
+    }
+    if (buf_append_str(&h, "}") != 0) {
+        buf_free(&h);
+        return -ENOMEM;
+    }
+    write_op_t w = {.service = strdup(service),
+                    .header = h.data,
+                    .what = sync_format("%s %s on %s", op, path, service),
+                    .forget = forget ? strdup(path) : NULL,
+                    .missing_ok = missing_ok};
+    if (!w.service || !w.what || (forget && !w.forget)) {
+        free(w.service);
+        free(w.header);
+        free(w.what);
+        free(w.forget);
+        return -ENOMEM;
+    }
+    r->ops[r->ops_len++] = w;
+    return 0;
+}
+
+/* imports.put of path to every shard. */
+static int run_push_imports(run_t *r, const char *path, const char *imports_json) {
+    for (int shard = 0; shard < r->sync->config.shards; shard++) {
+        int rc = run_push_op(r, shard, "imports.put", path, imports_json, false, false);
+        if (rc != 0)
+            return rc;
+    }
+    r->stats->imports_updates++;
+    return 0;
+}
+
+/* file.delete on the owner, imports.delete everywhere. */
+static int run_push_delete(run_t *r, const char *path) {
+    const sync_t *s = r->sync;
+    int rc = run_push_op(r, shard_of(path, strlen(path), s->config.shards), "file.delete", path,
+                         NULL, true, true);
+    for (int shard = 0; shard < s->config.shards && rc == 0; shard++)
+        rc = run_push_op(r, shard, "imports.delete", path, NULL, false, true);
+    return rc;
+}
+
+static void write_op_free(write_op_t *w) {
+    free(w->service);
+    free(w->header);
+    free(w->what);
+    free(w->forget);
+    memset(w, 0, sizeof *w);
+}
+
+/* ---- jobs ---- */
+
+static void job_release(run_t *r, job_t *job) {
+    if (job->data) {
+        r->loaded_bytes -= job->len;
+        r->loaded_files--;
+    }
+    free(job->data);
+    job->data = NULL;
+    chunk_list_destroy(&job->chunks);
+    free(job->vectors);
+    job->vectors = NULL;
+}
+
+static void run_count_done(run_t *r, const job_t *job) {
+    r->files_done++;
+    r->bytes_done += job->len;
+}
+
+static void run_fail_job(run_t *r, size_t j, const char *format, ...)
+    __attribute__((format(printf, 3, 4)));
+static void run_fail_job(run_t *r, size_t j, const char *format, ...) {
+    job_t *job = &r->jobs[j];
+    if (job->state == JOB_FAILED || job->state == JOB_DONE)
+        return;
+    va_list ap;
+    va_start(ap, format);
+    char *why = NULL;
+    if (vasprintf(&why, format, ap) < 0)
+        why = NULL;
+    va_end(ap);
+    sync_report(r->sync, "%s: %s", job->path, why ? why : "failed");
+    free(why);
+    if (job->state == JOB_LOADED)
+        r->unsent -= job->nchunks - job->queued;
+    job->state = JOB_FAILED;
+    r->stats->files_failed++;
+    run_count_done(r, job);
+    job_release(r, job);
+}
+
+static int run_push_ready(run_t *r, size_t j) {
+    if (r->ready_len == r->ready_cap) {
+        size_t cap = r->ready_cap ? r->ready_cap * 2 : 64;
+        size_t *grown = realloc(r->ready, cap * sizeof *grown);
+        if (!grown)
+            return -ENOMEM;
+        r->ready = grown;
+        r->ready_cap = cap;
+    }
+    r->ready[r->ready_len++] = j;
+    r->jobs[j].state = JOB_READY;
+    return 0;
+}
+
+/* Reads, chunks and resolves job j. */
+static int run_load_job(run_t *r, size_t j) {
+    sync_t *s = r->sync;
+    job_t *job = &r->jobs[j];
+    walk_options_t defaults;
+    const walk_options_t *options = sync_walk_options(s, &defaults);
+    int rc =
+        sync_read_file(s->config.root, job->path, options->max_file_bytes, &job->data, &job->len);
+    if (rc < 0) {
+        job->state = JOB_LOADED;
+        run_fail_job(r, j, "cannot read it: %s", strerror(-rc));
+        return 0;
+    }
+    r->loaded_bytes += job->len;
+    r->loaded_files++;
+    job->state = JOB_LOADED;
+    char detail[160];
+    walk_reason_t reason =
+        walk_check_content(job->path, job->data, job->len, options, detail, sizeof detail);
+    if (reason != WALK_ACCEPTED) {
+        run_fail_job(r, j, "changed while being indexed, now %s (%s)", walk_reason_name(reason),
+                     detail);
+        return 0;
+    }
+    sync_hash_content(job->data, job->len, job->hash);
+    size_t ntags = 0;
+    const ctags_tag_t *tags = r->tags ? ctags_batch_tags(r->tags, job->path, &ntags) : NULL;
+    if ((rc = chunk_split_file(job->data, job->len, job->lang, tags, ntags, NULL, &job->chunks)) !=
+            0 ||
+        !(job->imports_json = sync_imports_json(r->index, job->path, job->lang, job->data, job->len,
+                                                &job->imports_empty))) {
+        run_fail_job(r, j, "out of memory while chunking");
+        return -ENOMEM;
+    }
+    job->nchunks = chunk_list_count(job->chunks);
+    if (job->nchunks) {
+        job->vectors = malloc(job->nchunks * s->dim * sizeof *job->vectors);
+        if (!job->vectors) {
+            run_fail_job(r, j, "out of memory for %zu vectors", job->nchunks);
+            return -ENOMEM;
+        }
+        r->unsent += job->nchunks;
+        return 0;
+    }
+    return run_push_ready(r, j);
+}
+
+/* ---- requests ---- */
+
+static void req_free(req_t *req) {
+    if (!req)
+        return;
+    free(req->jobs);
+    free(req->chunks);
+    write_op_free(&req->op);
+    free(req);
+}
+
+static int run_track(run_t *r, uint64_t id, req_t *req) {
+    int rc = map_put_u64(r->requests, id, req);
+    if (rc != 0) {
+        proto_client_cancel(r->sync->config.client, id);
+        req_free(req);
+    }
+    return rc;
+}
+
+static void run_set_fatal(run_t *r, int rc, char *message) {
+    if (r->fatal) {
+        free(message);
+        return;
+    }
+    r->fatal = rc;
+    r->fatal_message = message;
+}
+
+/* Sends the next embed batch: up to embed_batch texts in file order. */
+static int run_send_batch(run_t *r) {
+    sync_t *s = r->sync;
+    size_t max = (size_t)s->config.embed_batch;
+    req_t *req = calloc(1, sizeof *req);
+    if (!req)
+        return -ENOMEM;
+    req->kind = REQ_EMBED;
+    req->jobs = malloc(max * sizeof *req->jobs);
+    req->chunks = malloc(max * sizeof *req->chunks);
+    buf_t payload = BUF_INIT;
+    int rc = req->jobs && req->chunks ? 0 : -ENOMEM;
+    while (rc == 0 && req->count < max && payload.len < SYNC_BATCH_BYTES_MAX &&
+           r->cursor_job < r->next_load) {
+        job_t *job = &r->jobs[r->cursor_job];
+        if (job->state != JOB_LOADED || r->cursor_chunk >= job->nchunks) {
+            r->cursor_job++;
+            r->cursor_chunk = 0;
+            continue;
+        }
+        const chunk_t *c = chunk_list_get(job->chunks, r->cursor_chunk);
+        if ((rc = texts_append(&payload, c->text, c->text_len)) != 0)
+            break;
+        req->jobs[req->count] = r->cursor_job;
+        req->chunks[req->count] = r->cursor_chunk;
+        req->count++;
+        job->queued++;
+        r->unsent--;
+        r->cursor_chunk++;
+    }
+    if (rc == 0 && req->count == 0) {
+        req_free(req);
+        buf_free(&payload);
+        return 0;
+    }
+    uint64_t id = 0;
+    if (rc == 0)
+        rc = proto_client_send(s->config.client, "embed", "{\"kind\":\"document\"}", payload.data,
+                               payload.len, SYNC_EMBED_TIMEOUT_MS, &id);
+    buf_free(&payload);
+    if (rc != 0) {
+        for (size_t i = 0; i < req->count; i++)
+            run_fail_job(r, req->jobs[i], "cannot send it to the embedder: %s", strerror(-rc));
+        req_free(req);
+        return rc == -ENOMEM ? rc : 0;
+    }
+    r->stats->embed_requests++;
+    r->stats->texts_embedded += req->count;
+    r->embed_inflight++;
+    return run_track(r, id, req);
+}
+
+static void run_on_embed(run_t *r, req_t *req, const proto_msg_t *msg) {
+    sync_t *s = r->sync;
+    char why[512] = "";
+    if (msg->cmd == PROTO_ERROR) {
+        int status;
+        char err[400];
+        proto_error_parse(msg, &status, err, sizeof err);
+        if (status == 504) {
+            run_set_fatal(r, -ETIMEDOUT, sync_service_error(s, "embed", status, err));
+            return;
+        }
+        char *m = sync_service_error(s, "embed", status, err);
+        snprintf(why, sizeof why, "embedding failed: %s", m ? m : err);
+        free(m);
+    } else {
+        cJSON *h = cJSON_ParseWithLength(msg->header, msg->header_len);
+        const cJSON *dim = cJSON_GetObjectItemCaseSensitive(h, "dim");
+        const cJSON *count = cJSON_GetObjectItemCaseSensitive(h, "count");
+        const cJSON *model = cJSON_GetObjectItemCaseSensitive(h, "model");
+        if (!cJSON_IsNumber(dim) || (unsigned)dim->valuedouble != s->dim ||
+            !cJSON_IsString(model) || strcmp(model->valuestring, s->model) != 0)
+            snprintf(why, sizeof why, "the embedder changed its model or dimension mid-run");
+        else if (!cJSON_IsNumber(count) || (size_t)count->valuedouble != req->count ||
+                 msg->payload_len != req->count * s->dim * sizeof(float))
+            snprintf(why, sizeof why, "the embedder answered with the wrong number of vectors");
+        cJSON_Delete(h);
+    }
+    for (size_t i = 0; i < req->count; i++) {
+        size_t j = req->jobs[i];
+        job_t *job = &r->jobs[j];
+        if (job->state != JOB_LOADED)
+            continue; /* failed meanwhile */
+        if (why[0]) {
+            run_fail_job(r, j, "%s", why);
+            continue;
+        }
+        memcpy(job->vectors + req->chunks[i] * s->dim,
+               (const char *)msg->payload + i * s->dim * sizeof(float), s->dim * sizeof(float));
+        if (++job->embedded == job->nchunks && run_push_ready(r, j) != 0)
+            run_fail_job(r, j, "out of memory");
+    }
+}
+
+/* Sends file.put for a ready job to the shard that owns its path. */
+static int run_send_put(run_t *r, size_t j) {
+    sync_t *s = r->sync;
+    job_t *job = &r->jobs[j];
+    int shard = shard_of(job->path, strlen(job->path), s->config.shards);
+    char service[32];
+    sync_service(service, sizeof service, shard);
+    buf_t h = BUF_INIT, meta = BUF_INIT, payload = BUF_INIT;
+    buf_append_str(&h, "{\"op\":\"file.put\",\"collection\":");
+    buf_append_json_string(&h, s->config.collection, strlen(s->config.collection));
+    buf_append_str(&h, ",\"path\":");
+    buf_append_json_string(&h, job->path, strlen(job->path));
+    buf_printf(&h, ",\"hash\":\"%s\",\"language\":\"%s\",\"imports\":", job->hash,
+               lang_get(job->lang)->name);
+    buf_append_str(&h, job->imports_json);
+    int rc = buf_append_str(&h, "}");
+
+    buf_append_str(&meta, "{\"chunks\":[");
+    for (size_t i = 0; i < job->nchunks; i++) {
+        const chunk_t *c = chunk_list_get(job->chunks, i);
+        buf_printf(&meta, "%s{\"start_line\":%d,\"end_line\":%d,\"kind\":\"%s\",\"symbols\":[",
+                   i ? "," : "", c->start_line, c->end_line, chunk_kind_name(c->kind));
+        for (size_t k = 0; k < c->symbol_count; k++) {
+            if (k)
+                buf_append_str(&meta, ",");
+            buf_append_json_string(&meta, c->symbols[k], strlen(c->symbols[k]));
+        }
+        buf_append_str(&meta, "],\"identifiers\":[");
+        for (size_t k = 0; k < c->identifier_count; k++) {
+            if (k)
+                buf_append_str(&meta, ",");
+            buf_append_json_string(&meta, c->identifiers[k], strlen(c->identifiers[k]));
+        }
+        buf_append_str(&meta, "]}");
+    }
+    if (rc == 0)
+        rc = buf_append_str(&meta, "]}");
+    if (rc == 0)
+        rc = texts_append(&payload, meta.data, meta.len);
+    for (size_t i = 0; i < job->nchunks && rc == 0; i++) {
+        const chunk_t *c = chunk_list_get(job->chunks, i);
+        rc = texts_append(&payload, c->text, c->text_len);
+    }
+    if (rc == 0)
+        rc = texts_append(&payload, (const char *)job->vectors,
+                          job->nchunks * s->dim * sizeof(float));
+    uint64_t id = 0;
+    if (rc == 0)
+        rc = proto_client_send(s->config.client, service, h.data, payload.data, payload.len,
+                               SYNC_WRITE_TIMEOUT_MS, &id);
+    buf_free(&h);
+    buf_free(&meta);
+    buf_free(&payload);
+    if (rc != 0) {
+        run_fail_job(r, j, "cannot send file.put: %s", strerror(-rc));
+        return rc == -ENOMEM ? rc : 0;
+    }
+    job->state = JOB_WRITING;
+    size_t len = job->len; /* keep the size for the counts; free the bulk */
+    job_release(r, job);
+    job->len = len;
+    req_t *req = calloc(1, sizeof *req);
+    if (!req) {
+        proto_client_cancel(s->config.client, id);
+        run_fail_job(r, j, "out of memory");
+        return -ENOMEM;
+    }
+    req->kind = REQ_PUT;
+    req->job = j;
+    r->write_inflight++;
+    return run_track(r, id, req);
+}
+
+static void run_on_put(run_t *r, req_t *req, const proto_msg_t *msg) {
+    sync_t *s = r->sync;
+    job_t *job = &r->jobs[req->job];
+    char service[32];
+    sync_service(service, sizeof service, shard_of(job->path, strlen(job->path), s->config.shards));
+    if (msg->cmd == PROTO_ERROR) {
+        int status;
+        char err[400];
+        proto_error_parse(msg, &status, err, sizeof err);
+        if (status == 504) {
+            run_set_fatal(r, -ETIMEDOUT, sync_service_error(s, service, status, err));
+            return;
+        }
+        char *m = sync_service_error(s, service, status, err);
+        run_fail_job(r, req->job, "file.put failed: %s", m ? m : err);
+        free(m);
+        return;
+    }
+    job->state = JOB_DONE;
+    r->stats->files_indexed++;
+    r->stats->files_new += job->is_new;
+    r->stats->chunks += job->nchunks;
+    r->stats->bytes_indexed += job->len;
+    run_count_done(r, job);
+    if (sync_known_set(s, job->path, job->hash) != 0 ||
+        ((!job->is_new || !job->imports_empty) &&
+         run_push_imports(r, job->path, job->imports_json) != 0))
+        run_set_fatal(r, -ENOMEM, strdup("out of memory"));
+}
+
+static int run_send_op(run_t *r) {
+    write_op_t *w = &r->ops[r->ops_head];
+    uint64_t id = 0;
+    int rc = proto_client_send(r->sync->config.client, w->service, w->header, NULL, 0,
+                               SYNC_WRITE_TIMEOUT_MS, &id);
+    req_t *req = rc == 0 ? calloc(1, sizeof *req) : NULL;
+    if (rc != 0 || !req) {
+        sync_report(r->sync, "%s: cannot send it: %s", w->what, strerror(rc ? -rc : ENOMEM));
+        r->stats->writes_failed++;
+        write_op_free(w);
+        r->ops_head++;
+        return 0;
+    }
+    req->kind = REQ_WRITE;
+    req->op = *w;
+    memset(w, 0, sizeof *w);
+    r->ops_head++;
+    r->write_inflight++;
+    return run_track(r, id, req);
+}
+
+static void run_on_op(run_t *r, req_t *req, const proto_msg_t *msg) {
+    sync_t *s = r->sync;
+    int status = 200;
+    char err[400] = "";
+    if (msg->cmd == PROTO_ERROR)
+        proto_error_parse(msg, &status, err, sizeof err);
+    if (status == 504) {
+        run_set_fatal(r, -ETIMEDOUT, sync_service_error(s, req->op.service, status, err));
+        return;
+    }
+    if (msg->cmd == PROTO_ERROR && !(status == 404 && req->op.missing_ok)) {
+        char *m = sync_service_error(s, req->op.service, status, err);
+        sync_report(s, "%s failed: %s", req->op.what, m ? m : err);
+        free(m);
+        r->stats->writes_failed++;
+        return;
+    }
+    if (req->op.forget) {
+        sync_known_forget(s, req->op.forget);
+        r->stats->files_deleted++;
+    }
+}
+
+static void run_dispatch(run_t *r, proto_msg_t *msg) {
+    if (msg->cmd == PROTO_PARTIAL)
+        return;
+    req_t *req = map_remove_u64(r->requests, msg->id);
+    if (!req)
+        return;
+    switch (req->kind) {
+    case REQ_EMBED:
+        r->embed_inflight--;
+        run_on_embed(r, req, msg);
+        break;
+    case REQ_PUT:
+        r->write_inflight--;
+        run_on_put(r, req, msg);
+        break;
+    case REQ_WRITE:
+        r->write_inflight--;
+        run_on_op(r, req, msg);
+        break;
+    }
+    req_free(req);
+}
+
+static bool run_can_load(const run_t *r) {
+    return r->next_load < r->njobs && r->loaded_bytes < SYNC_LOADED_BYTES_MAX &&
+           r->loaded_files < SYNC_LOADED_FILES_MAX;
+}
+
+/* Drives every request of the run to its end. */
+static int run_loop(run_t *r) {
+    sync_t *s = r->sync;
+    uint64_t total_bytes = 0;
+    for (size_t j = 0; j < r->njobs; j++)
+        total_bytes += r->jobs[j].len;
+    if (s->config.progress)
+        progress_begin(s->config.progress, "indexing", r->njobs, total_bytes);
+    int rc = 0;
+    for (;;) {
+        if (proto_stop_requested())
+            return -EINTR;
+        if (r->fatal)
+            return r->fatal;
+        while (r->ops_head < r->ops_len && r->write_inflight < s->config.write_inflight)
+            if ((rc = run_send_op(r)) != 0)
+                return rc;
+        while (r->ready_head < r->ready_len && r->write_inflight < s->config.write_inflight)
+            if ((rc = run_send_put(r, r->ready[r->ready_head++])) != 0)
+                return rc;
+        while (r->embed_inflight < s->config.embed_inflight) {
+            while (r->unsent < (size_t)s->config.embed_batch && run_can_load(r))
+                if ((rc = run_load_job(r, r->next_load++)) != 0)
+                    return rc;
+            if (r->unsent == 0 || (r->unsent < (size_t)s->config.embed_batch && run_can_load(r)))
+                break;
+            if ((rc = run_send_batch(r)) != 0)
+                return rc;
+        }
+        /* Jobs with no chunks became ready while loading. */
+        if (r->ready_head < r->ready_len && r->write_inflight < s->config.write_inflight)
+            continue;
+        if (map_size(r->requests) == 0) {
+            if (r->ops_head < r->ops_len || r->unsent > 0 || r->next_load < r->njobs)
+                continue;
+            break;
+        }
+        proto_msg_t msg;
+        rc = proto_client_recv(s->config.client, &msg, SYNC_TICK_MS);
+        if (rc == 0) {
+            run_dispatch(r, &msg);
+            proto_msg_close(&msg);
+        } else if (rc != -ETIMEDOUT && rc != -EINTR) {
+            run_set_fatal(r, rc,
+                          sync_format("lost the connection to lca at %s: %s", s->config.endpoint,
+                                      zmq_strerror(-rc)));
+        }
+        if (s->config.progress)
+            progress_update(s->config.progress, r->files_done, r->bytes_done);
+    }
+    if (s->config.progress)
+        progress_finish(s->config.progress);
+    return 0;
+}
+
+/* ---- planning and running ---- */
+
+static void run_cancel_each(const void *key, size_t key_len, void *value, void *arg) {
+    uint64_t id;
+    if (key_len == sizeof id) {
+        memcpy(&id, key, sizeof id);
+        proto_client_cancel(arg, id);
+    }
+    req_free(value);
+}
+
+static void run_free(run_t *r) {
+    for (size_t j = 0; j < r->njobs; j++) {
+        job_release(r, &r->jobs[j]);
+        free(r->jobs[j].path);
+        free(r->jobs[j].imports_json);
+    }
+    free(r->jobs);
+    ctags_batch_destroy(&r->tags);
+    imports_index_destroy(&r->index);
+    free(r->ready);
+    for (size_t i = r->ops_head; i < r->ops_len; i++)
+        write_op_free(&r->ops[i]);
+    free(r->ops);
+    if (r->requests) {
+        /* Requests abandoned by a stop or a fatal error: cancel them, so
+         * their late replies never reach a later run. */
+        map_each(r->requests, run_cancel_each, r->sync->config.client);
+        map_destroy(&r->requests);
+    }
+    free(r->fatal_message);
+}
+
+static int run_add_job(run_t *r, const char *path, lang_id_t lang, uint64_t size, bool is_new) {
+    job_t *grown = realloc(r->jobs, (r->njobs + 1) * sizeof *grown);
+    if (!grown)
+        return -ENOMEM;
+    r->jobs = grown;
+    job_t *job = &r->jobs[r->njobs];
+    *job = (job_t){.lang = lang, .is_new = is_new, .len = (size_t)size};
+    if (!(job->path = strdup(path)))
+        return -ENOMEM;
+    r->njobs++;
+    return 0;
+}
+
+/* Runs ctags once over the jobs whose language it parses. */
+static void run_ctags(run_t *r) {
+    const char **paths = malloc((r->njobs + 1) * sizeof *paths);
+    if (!paths)
+        return;
+    size_t n = 0;
+    for (size_t j = 0; j < r->njobs; j++)
+        if (lang_get(r->jobs[j].lang)->ctags_name)
+            paths[n++] = r->jobs[j].path;
+    char *err = NULL;
+    int rc = n ? ctags_batch_run(r->sync->config.root, paths, n, &r->tags, &err) : 0;
+    if (rc != 0) {
+        static bool warned;
+        if (!warned)
+            fprintf(r->sync->config.report ? r->sync->config.report : stderr,
+                    "warning: %s; chunking by line windows instead\n", err ? err : "ctags failed");
+        warned = true;
+        r->tags = NULL;
+    }
+    free(err);
+    free(paths);
+}
+
+/* Tells every shard the collection was seeded now. */
+static int sync_touch(sync_t *s, char **error) {
+    for (int shard = 0; shard < s->config.shards; shard++) {
+        char service[32], err[400];
+        sync_service(service, sizeof service, shard);
+        buf_t h = BUF_INIT;
+        buf_append_str(&h, "{\"op\":\"collection.touch\",\"collection\":");
+        buf_append_json_string(&h, s->config.collection, strlen(s->config.collection));
+        buf_printf(&h, ",\"seeded_at\":%lld}", (long long)time(NULL));
+        int status = 0;
+        int rc = h.data ? sync_call(s, service, h.data, s->config.timeout_ms, NULL, &status, err,
+                                    sizeof err)
+                        : -ENOMEM;
+        buf_free(&h);
+        if (rc != 0) {
+            *error = sync_service_error(s, service, status, err);
+            return status == 504 ? -ETIMEDOUT : -EIO;
+        }
+    }
+    return 0;
+}
+
+/* Indexes the jobs and sends the queued writes, then touches. */
+static int run_execute(run_t *r, bool touch, char **error) {
+    sync_t *s = r->sync;
+    s->errors_shown = 0;
+    run_ctags(r);
+    r->requests = map_new();
+    if (!r->requests)
+        return -ENOMEM;
+    int rc = run_loop(r);
+    if (rc == 0 && touch)
+        rc = sync_touch(s, error);
+    else if (rc != 0 && rc != -EINTR && error && !*error)
+        *error = r->fatal_message ? strdup(r->fatal_message) : sync_format("%s", strerror(-rc));
+    if (s->config.progress)
+        progress_finish(s->config.progress);
+    return rc;
+}
+
+/* For an unchanged file when the file list changed: queues imports.put if
+ * its imports resolve differently under the new list. */
+static int run_check_imports(run_t *r, const imports_index_t *old_index, const char *path,
+                             lang_id_t lang, const char *data, size_t len) {
+    bool empty_old = true, empty_new = true;
+    char *before = sync_imports_json(old_index, path, lang, data, len, &empty_old);
+    char *after = sync_imports_json(r->index, path, lang, data, len, &empty_new);
+    int rc = before && after ? 0 : -ENOMEM;
+    if (rc == 0 && strcmp(before, after) != 0)
+        rc = run_push_imports(r, path, after);
+    free(before);
+    free(after);
+    return rc;
+}
+
+static int sync_compare_entries(const void *a, const void *b) {
+    return strcmp((*(const walk_entry_t *const *)a)->path, (*(const walk_entry_t *const *)b)->path);
+}
+
+/* The shared end of sync_full and sync_paths: candidates are accepted
+ * entries (sorted by path); deletes are known paths that are gone; when the
+ * file list changed, every other known file is read again for its imports. */
+static int sync_plan_and_run(sync_t *s, const walk_entry_t *const *accepted, size_t n_accepted,
+                             const char *const *deletes, size_t n_deletes, bool full,
+                             sync_stats_t *stats, char **error) {
+    int64_t started = clock_ms();
+    run_t r = {.sync = s, .stats = stats};
+    int rc = 0;
+    walk_options_t defaults;
+    const walk_options_t *options = sync_walk_options(s, &defaults);
+    size_t n_known = 0;
+    const char **known = sync_known_paths(s, &n_known);
+    imports_index_t *old_index = NULL;
+    const char **paths = NULL;
+    size_t n_paths = 0;
+    if (!known) {
+        rc = -ENOMEM;
+        goto done;
+    }
+
+    /* The new file list: for a full run the accepted entries; for a few
+     * paths the known files minus deletes plus the new ones. */
+    bool changed_set = n_deletes > 0;
+    for (size_t i = 0; i < n_accepted && !changed_set; i++)
+        changed_set = !sync_known_get(s, accepted[i]->path);
+    if (full && !changed_set)
+        changed_set = n_accepted != n_known;
+    paths = malloc((n_known + n_accepted + 1) * sizeof *paths);
+    if (!paths) {
+        rc = -ENOMEM;
+        goto done;
+    }
+    for (size_t i = 0; i < n_accepted; i++)
+        paths[n_paths++] = accepted[i]->path;
+    if (!full) {
+        for (size_t i = 0; i < n_known; i++) {
+            bool gone = false;
+            for (size_t d = 0; d < n_deletes && !gone; d++)
+                gone = strcmp(known[i], deletes[d]) == 0;
+            if (!gone)
+                paths[n_paths++] = known[i];
+        }
+    }
+    if ((rc = imports_index_new(s->config.root, paths, n_paths, &r.index)) != 0 ||
+        (changed_set && (rc = imports_index_new(s->config.root, known, n_known, &old_index)) != 0))
+        goto done;
+
+    for (size_t d = 0; d < n_deletes && rc == 0; d++)
+        rc = run_push_delete(&r, deletes[d]);
+
+    /* Hash every candidate: unchanged ones stop here. */
+    uint64_t total = 0, done_bytes = 0;
+    for (size_t i = 0; i < n_accepted; i++)
+        total += accepted[i]->size;
+    if (s->config.progress)
+        progress_begin(s->config.progress, "checking", n_accepted, total);
+    for (size_t i = 0; i < n_accepted && rc == 0; i++) {
+        const walk_entry_t *e = accepted[i];
+        if (proto_stop_requested()) {
+            rc = -EINTR;
+            break;
+        }
+        char *data = NULL;
+        size_t len = 0;
+        int read_rc = sync_read_file(s->config.root, e->path, options->max_file_bytes, &data, &len);
+        stats->files_seen++;
+        if (read_rc < 0) {
+            sync_report(s, "%s: cannot read it: %s", e->path, strerror(-read_rc));
+            stats->files_failed++;
+            continue;
+        }
+        stats->bytes_seen += len;
+        done_bytes += len;
+        char hash[65];
+        sync_hash_content(data, len, hash);
+        const known_t *k = sync_known_get(s, e->path);
+        if (k && strcmp(k->hash, hash) == 0) {
+            stats->files_unchanged++;
+            if (changed_set)
+                rc = run_check_imports(&r, old_index, e->path, e->lang, data, len);
+        } else {
+            rc = run_add_job(&r, e->path, e->lang, len, !k);
+        }
+        free(data);
+        if (s->config.progress)
+            progress_update(s->config.progress, i + 1, done_bytes);
+    }
+    /* A few paths changed the file list: the other files' imports may
+     * resolve differently now. */
+    for (size_t i = 0; !full && changed_set && i < n_known && rc == 0; i++) {
+        const char *path = known[i];
+        bool skip = false;
+        for (size_t d = 0; d < n_deletes && !skip; d++)
+            skip = strcmp(path, deletes[d]) == 0;
+        for (size_t a = 0; a < n_accepted && !skip; a++)
+            skip = strcmp(path, accepted[a]->path) == 0;
+        if (skip)
+            continue;
+        char *data = NULL;
+        size_t len = 0;
+        if (sync_read_file(s->config.root, path, options->max_file_bytes, &data, &len) == 0)
+            rc = run_check_imports(&r, old_index, path, lang_detect(path, data, len), data, len);
+        free(data);
+    }
+    if (s->config.progress)
+        progress_finish(s->config.progress);
+    if (rc == 0)
+        rc = run_execute(&r, full || r.njobs > 0 || n_deletes > 0 || stats->imports_updates > 0,
+                         error);
+done:
+    if (rc == -ENOMEM && error && !*error)
+        *error = strdup("out of memory");
+    stats->elapsed_ms += clock_ms() - started;
+    imports_index_destroy(&old_index);
+    free(paths);
+    free(known);
+    run_free(&r);
+    return rc;
+}
+
+int sync_full(sync_t *self, const walk_t *walk, sync_stats_t *stats, char **error) {
+    if (error)
+        *error = NULL;
+    size_t n = walk_count(walk), n_accepted = 0, n_deletes = 0;
+    const walk_entry_t **accepted = malloc((n + 1) * sizeof *accepted);
+    size_t n_known = 0;
+    const char **known = sync_known_paths(self, &n_known);
+    const char **deletes = known ? malloc((n_known + 1) * sizeof *deletes) : NULL;
+    if (!accepted || !deletes) {
+        free(accepted);
+        free(known);
+        free(deletes);
+        if (error)
+            *error = strdup("out of memory");
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const walk_entry_t *e = walk_get(walk, i);
+        if (e->reason != WALK_ACCEPTED)
+            sync_add_skip(stats, e->reason, e->path, e->detail);
+        else if (!utf8_valid(e->path, strlen(e->path)))
+            sync_add_skip(stats, WALK_SKIP_NOT_UTF8, e->path, "the file name is not UTF-8");
+        else
+            accepted[n_accepted++] = e;
+    }
+    /* Known paths not accepted now: gone, renamed, or skipped now. */
+    for (size_t i = 0; i < n_known; i++) {
+        const walk_entry_t *e = walk_find(walk, known[i]);
+        if (!e || e->reason != WALK_ACCEPTED)
+            deletes[n_deletes++] = known[i];
+    }
+    /* The deletes borrow the known map's strings, which a delete's success
+     * frees: copy them. */
+    int rc = 0;
+    for (size_t d = 0; d < n_deletes && rc == 0; d++)
+        if (!(deletes[d] = strdup(deletes[d])))
+            rc = -ENOMEM;
+    if (rc == 0)
+        rc = sync_plan_and_run(self, accepted, n_accepted, deletes, n_deletes, true, stats, error);
+    else if (error)
+        *error = strdup("out of memory");
+    for (size_t d = 0; d < n_deletes; d++)
+        free((char *)deletes[d]);
+    free(deletes);
+    free(known);
+    free(accepted);
+    return rc;
+}
+
+int sync_paths(sync_t *self, const char *const *paths, size_t n, sync_stats_t *stats,
+               char **error) {
+    if (error)
+        *error = NULL;
+    size_t n_known = 0;
+    const char **known = sync_known_paths(self, &n_known);
+    /* Expand directories into the known files under them; dedupe. */
+    size_t cap = n + n_known + 1, count = 0;
+    char **candidates = known ? calloc(cap, sizeof *candidates) : NULL;
+    int rc = candidates ? 0 : -ENOMEM;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        size_t len = strlen(paths[i]);
+        if (len && paths[i][len - 1] == '/') {
+            for (size_t k = 0; k < n_known && rc == 0; k++)
+                if (strncmp(known[k], paths[i], len) == 0 &&
+                    !(candidates[count++] = strdup(known[k])))
+                    rc = -ENOMEM;
+        } else if (len && !(candidates[count++] = strdup(paths[i]))) {
+            rc = -ENOMEM;
+        }
+    }
+    if (rc == 0)
+        qsort(candidates, count, sizeof *candidates, sync_compare_strings);
+    size_t unique = 0;
+    for (size_t i = 0; i < count; i++) {
+        if (unique && strcmp(candidates[unique - 1], candidates[i]) == 0) {
+            free(candidates[i]);
+            continue;
+        }
+        candidates[unique++] = candidates[i];
+    }
+    count = unique;
+
+    walk_entry_t *entries = rc == 0 ? calloc(count + 1, sizeof *entries) : NULL;
+    char(*details)[160] = rc == 0 ? calloc(count + 1, sizeof *details) : NULL;
+    const walk_entry_t **accepted = rc == 0 ? calloc(count + 1, sizeof *accepted) : NULL;
+    const char **deletes = rc == 0 ? calloc(count + 1, sizeof *deletes) : NULL;
+    if (rc == 0 && (!entries || !details || !accepted || !deletes))
+        rc = -ENOMEM;
+    size_t n_accepted = 0, n_deletes = 0;
+    walk_options_t defaults;
+    const walk_options_t *options = sync_walk_options(self, &defaults);
+    for (size_t i = 0; i < count && rc == 0; i++) {
+        int check = walk_check_file(self->config.root, candidates[i], options, &entries[i],
+                                    details[i], sizeof details[i]);
+        bool known_path = sync_known_get(self, candidates[i]) != NULL;
+        if (entries[i].reason == WALK_ACCEPTED && utf8_valid(candidates[i], strlen(candidates[i])))
+            accepted[n_accepted++] = &entries[i];
+        else {
+            if (check != -ENOENT)
+                sync_add_skip(stats, entries[i].reason ? entries[i].reason : WALK_SKIP_NOT_UTF8,
+                              candidates[i], entries[i].detail);
+            if (known_path)
+                deletes[n_deletes++] = candidates[i];
+        }
+    }
+    if (rc == 0) {
+        qsort(accepted, n_accepted, sizeof *accepted, sync_compare_entries);
+        rc = sync_plan_and_run(self, accepted, n_accepted, deletes, n_deletes, false, stats, error);
+    } else if (error) {
+        *error = strdup("out of memory");
+    }
+    for (size_t i = 0; i < count; i++)
+        free(candidates[i]);
+    free(candidates);
+    free(entries);
+    free(details);
+    free(accepted);
+    free(deletes);
+    free(known);
+    return rc;
+}
