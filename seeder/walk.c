@@ -495,9 +495,40 @@ static int walk_append(walk_t *self, const char *path, walk_reason_t reason, con
     return 0;
 }
 
+/* Length of rel up to and including its first vendored directory and the
+ * slash after it ("a/node_modules/" of "a/node_modules/x/y.js"), or 0. */
+static size_t walk_vendored_prefix(const char *rel) {
+    for (const char *component = rel;;) {
+        const char *slash = strchr(component, '/');
+        if (!slash)
+            return 0;
+        size_t len = (size_t)(slash - component);
+        char name[NAME_MAX + 1];
+        if (len <= NAME_MAX) {
+            memcpy(name, component, len);
+            name[len] = '\0';
+            if (walk_is_vendored_dir(name))
+                return (size_t)(slash - rel) + 1;
+        }
+        component = slash + 1;
+    }
+}
+
 static int walk_check_and_append(walker_t *w, const char *rel, bool drop_missing) {
     char detail[256];
     walk_entry_t entry;
+    /* A vendored directory is one entry, whether git lists its files or
+     * the walk meets the directory (walk_finish drops the repeats). */
+    size_t prefix = walk_vendored_prefix(rel);
+    if (prefix > 0) {
+        char *dir = strndup(rel, prefix);
+        if (!dir)
+            return -ENOMEM;
+        int rc =
+            walk_append(w->out, dir, WALK_SKIP_VENDORED, "vendored directory", LANG_UNKNOWN, 0);
+        free(dir);
+        return rc;
+    }
     int rc = walk_check_at(w->root, w->real_root, rel, &w->options, &entry, detail, sizeof detail);
     if (rc == -ENOENT && drop_missing)
         return 0;

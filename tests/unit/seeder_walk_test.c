@@ -328,6 +328,8 @@ static size_t count_accepted_with_prefix(const walk_t *w, const char *prefix) {
 TEST(fixture_is_listed_by_git) {
     char *root = copy_fixture();
     REQUIRE(root);
+    write_text(root, "vendor/lib/x.go", "package lib\n");
+    write_text(root, "web/vendor/y.js", "var y;\n");
     const char *init[] = {"git", "init", "-q", ".", NULL};
     const char *add[] = {"git", "add", "-A", NULL};
     if (run(root, init) != 0 || run(root, add) != 0) {
@@ -352,6 +354,10 @@ TEST(fixture_is_listed_by_git) {
     CHECK_INT(count_accepted_with_prefix(w, "go/"), ==, 4);
     CHECK_INT(count_accepted_with_prefix(w, "rust/src/"), ==, 4);
     CHECK(find(w, ".git/HEAD") == NULL);
+    /* Tracked vendored files are reported as their directory, once. */
+    CHECK_INT(reason_of(w, "vendor/"), ==, WALK_SKIP_VENDORED);
+    CHECK_INT(reason_of(w, "web/vendor/"), ==, WALK_SKIP_VENDORED);
+    CHECK(find(w, "vendor/lib/x.go") == NULL);
     /* A tracked file deleted from the work tree is simply gone. */
     char path[4200];
     snprintf(path, sizeof path, "%s/docs/notes.txt", root);
