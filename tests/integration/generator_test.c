@@ -507,8 +507,10 @@ static bool exchange(const char *header, const char *payload, int timeout_ms, re
     return exchange_many(1, &header, &payload, timeout_ms, r);
 }
 
+/* As the gateway writes it; the client puts its own deadline first, and
+ * that first "timeout_ms" is the one read. */
 static const char *chat_stream_header = "{\"method\":\"POST\",\"path\":\"/api/chat\","
-                                        "\"stream\":true,\"rid\":\"t-chat\"}";
+                                        "\"stream\":true,\"rid\":\"t-chat\",\"timeout_ms\":10000}";
 
 static void chat_body(char *out, size_t size, const char *model, const char *marker, bool stream) {
     snprintf(out, size,
