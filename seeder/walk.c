@@ -676,13 +676,18 @@ static int walk_compare_names(const void *a, const void *b) {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Walks rel_dir ("" for the root).  Returns 0 or -ENOMEM; problems with
- * single entries become skipped entries. */
+/* Walks rel_dir ("" for the root).  Returns 0, -ENOMEM, or the error of
+ * opening the root; problems below it become skipped entries. */
 static int walk_directory(walker_t *w, const char *rel_dir, int depth) {
     char *full = NULL;
     if (asprintf(&full, "%s%s%s", w->root, *rel_dir ? "/" : "", rel_dir) < 0)
         return -ENOMEM;
     DIR *dir = depth > 200 ? NULL : opendir(full);
+    if (!dir && depth == 0) {
+        int rc = errno ? -errno : -EACCES;
+        free(full);
+        return rc; /* the root itself: the walk cannot start */
+    }
     if (!dir) {
         char detail[128];
         snprintf(detail, sizeof detail, "%s", depth > 200 ? "too deep" : strerror(errno));

@@ -70,9 +70,9 @@ const char *walk_reason_name(walk_reason_t reason);
 
 /* Lists and classifies the files under root (options may be NULL for the
  * defaults).  On success returns 0 and sets *out, which the caller frees with
- * walk_destroy().  On failure (root missing or not a directory, out of
- * memory) returns a negative errno, sets *out to NULL and, if error is not
- * NULL, sets *error to a message the caller frees.  Problems with single
+ * walk_destroy().  On failure (root missing, not a directory or unreadable;
+ * out of memory) returns a negative errno, sets *out to NULL and, if error is
+ * not NULL, sets *error to a message the caller frees.  Problems with single
  * files or subdirectories are entries of the result, not failures. */
 int walk_list(const char *root, const walk_options_t *options, walk_t **out, char **error);
 

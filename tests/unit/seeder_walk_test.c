@@ -269,6 +269,12 @@ static void check_unreadable(const char *root) {
     CHECK_INT(reason_of(w, "z.c"), ==, WALK_ACCEPTED); /* the walk went on */
     CHECK(find(w, "secret.c")->detail && strstr(find(w, "secret.c")->detail, "ermission"));
     walk_destroy(&w);
+    /* An unreadable root is the one failure of the walk itself. */
+    char locked[4200];
+    snprintf(locked, sizeof locked, "%s/locked", root);
+    walk_t *none = (walk_t *)1;
+    CHECK_INT(walk_list(locked, NULL, &none, NULL), ==, -EACCES);
+    CHECK(none == NULL);
 }
 
 TEST(unreadable_files_are_reported_not_fatal) {
