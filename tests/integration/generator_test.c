@@ -977,12 +977,38 @@ TEST(two_generators_share_the_requests) {
     CHECK(wait_workers(1, 5000));
 }
 
-TEST(generator_exits_clean_on_sigterm) {
+TEST(generator_exits_clean_on_sigterm_mid_stream) {
     REQUIRE(fixture_up());
+    REQUIRE(fake_script(&fakes[0], "{\"tokens\":[\"a\",\"b\",\"c\",\"d\",\"e\",\"f\"],"
+                                   "\"pace_ms\":1000}"));
+    char body[256];
+    chat_body(body, sizeof body, "llama3.2", "m-term", true);
+    uint64_t id;
+    REQUIRE(proto_client_send(client, "generate", chat_stream_header, body, strlen(body), 10000,
+                              &id) == 0);
+    proto_msg_t msg;
+    bool partial = false;
+    while (!partial && proto_client_recv(client, &msg, 5000) == 0) {
+        partial = msg.id == id && msg.cmd == PROTO_PARTIAL;
+        proto_msg_close(&msg);
+    }
+    REQUIRE(partial);
+    /* A stream in progress neither delays the exit nor outlives it. */
+    int64_t start = clock_ms();
     int status = stop_child(&generators[0]);
+    printf("# exited %lld ms after SIGTERM, mid-stream\n", (long long)(clock_ms() - start));
     CHECK(status != -1);
     CHECK(WIFEXITED(status));
     CHECK_INT(WEXITSTATUS(status), ==, 0);
+    CHECK_INT(clock_ms() - start, <, 2000);
+    CHECK(wait_event(&fakes[0], "m-term", "client_closed", 1000) >= 0);
+    /* The client hears of it: the broker fails the request. */
+    bool ended = false;
+    while (!ended && proto_client_recv(client, &msg, 5000) == 0) {
+        ended = msg.id == id && msg.cmd == PROTO_ERROR;
+        proto_msg_close(&msg);
+    }
+    CHECK(ended);
 }
 
 TEST_MAIN(TEST_CASE(stream_chat_returns_each_token_at_once),
@@ -995,4 +1021,5 @@ TEST_MAIN(TEST_CASE(stream_chat_returns_each_token_at_once),
           TEST_CASE(refused_connection_is_502_with_a_hint),
           TEST_CASE(hang_past_the_deadline_is_504),
           TEST_CASE(cancel_closes_the_upstream_connection), TEST_CASE(bad_requests_are_400),
-          TEST_CASE(two_generators_share_the_requests), TEST_CASE(generator_exits_clean_on_sigterm))
+          TEST_CASE(two_generators_share_the_requests),
+          TEST_CASE(generator_exits_clean_on_sigterm_mid_stream))
