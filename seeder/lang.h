@@ -11,8 +11,9 @@
  * Invariants: every lang_id_t below LANG_COUNT has exactly one entry in the
  * table; `name` and `fence` are never NULL; `ctags_name` and `line_comment`
  * are NULL when universal-ctags has no parser or the language no line
- * comment.  The table is static and immutable: every pointer returned is
- * valid for the life of the process.
+ * comment; a language without a line comment has a block comment where it
+ * has one at all (HTML, Markdown, CSS; not JSON).  The table is static and immutable: every pointer
+ * returned is valid for the life of the process.
  */
 #ifndef LCA_SEEDER_LANG_H
 #define LCA_SEEDER_LANG_H
@@ -67,6 +68,8 @@ typedef struct {
     bool braces;                   /* blocks are delimited by { and } */
     bool char_quotes;              /* ' opens a character literal (or a lifetime), not a string */
     const char *const *extensions; /* NULL-terminated, lower-case, without the dot */
+    const char *block_open;  /* opens a block comment ("<!--") where there is no line comment */
+    const char *block_close; /* closes it ("-->"); NULL when block_open is */
 } lang_t;
 
 /* The entry for id; an out-of-range id gives the LANG_UNKNOWN entry.  Never NULL. */

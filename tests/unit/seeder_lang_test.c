@@ -72,6 +72,14 @@ TEST(table_entries_are_complete) {
     CHECK_STR(lang_get(LANG_LUA)->line_comment, "--");
     CHECK(lang_get(LANG_JSON)->line_comment == NULL);
     CHECK_STR(lang_get(LANG_SHELL)->fence, "bash");
+    CHECK_STR(lang_get(LANG_HTML)->block_open, "<!--");
+    CHECK_STR(lang_get(LANG_CSS)->block_close, "*/");
+    CHECK(lang_get(LANG_PYTHON)->block_open == NULL);
+    for (int id = 0; id < LANG_COUNT; id++) {
+        const lang_t *lang = lang_get((lang_id_t)id);
+        CHECK(!lang->block_open == !lang->block_close);
+        CHECK(!(lang->line_comment && lang->block_open)); /* one way to head a block */
+    }
     CHECK_INT(lang_get((lang_id_t)9999)->id, ==, LANG_UNKNOWN);
     CHECK_INT(lang_get((lang_id_t)-1)->id, ==, LANG_UNKNOWN);
     CHECK_INT(lang_from_name("PYTHON"), ==, LANG_PYTHON);
