@@ -323,7 +323,7 @@ done:
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
             ;
         if (rc == 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
-            rc = -EPROTO;
+            rc = WIFSIGNALED(status) ? -ECHILD : -EPROTO;
             ctags_set_error(error, "ctags failed (%s %d): %.*s",
                             WIFEXITED(status) ? "exit status" : "signal",
                             WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status),
@@ -374,6 +374,8 @@ struct ctags_batch {
     ctags_file_t *files; /* sorted by path once the run is over */
     size_t file_count, file_capacity;
     ctags_block_t *blocks;
+    const char **failed; /* interned paths ctags crashed on, in input order */
+    size_t failed_count;
 };
 
 static const char *ctags_batch_intern(ctags_batch_t *self, const char *s) {
@@ -453,10 +455,50 @@ typedef struct {
     char *error;
 } ctags_slice_t;
 
+static int ctags_batch_absorb(ctags_batch_t *into, ctags_batch_t *from);
+
+/* Collects the tags of paths into batch.  When ctags crashes (dies by a
+ * signal) the paths are halved and each half run again, down to the one
+ * file that does it, which is then recorded as failed and left without
+ * tags: one odd file must not cost the tags of thousands.  Other failures
+ * (no ctags, not universal-ctags, out of memory) are returned at once. */
+static int ctags_collect(const char *root, const char *const *paths, size_t n, ctags_batch_t *batch,
+                         char **error) {
+    ctags_batch_t *part = calloc(1, sizeof *part);
+    if (!part)
+        return -ENOMEM;
+    char *part_error = NULL;
+    int rc = ctags_run(root, paths, n, ctags_batch_add, part, &part_error);
+    if (rc == 0)
+        rc = ctags_batch_absorb(batch, part);
+    ctags_batch_destroy(&part);
+    if (rc != -ECHILD) {
+        if (rc != 0 && error && !*error) {
+            *error = part_error;
+            part_error = NULL;
+        }
+        free(part_error);
+        return rc;
+    }
+    free(part_error);
+    if (n > 1) {
+        size_t half = n / 2;
+        rc = ctags_collect(root, paths, half, batch, error);
+        return rc == 0 ? ctags_collect(root, paths + half, n - half, batch, error) : rc;
+    }
+    const char **grown = realloc(batch->failed, (batch->failed_count + 1) * sizeof *grown);
+    if (!grown)
+        return -ENOMEM;
+    batch->failed = grown;
+    if (!(grown[batch->failed_count] = ctags_batch_intern(batch, paths[0])))
+        return -ENOMEM;
+    batch->failed_count++;
+    return 0;
+}
+
 static void *ctags_slice_main(void *arg) {
     ctags_slice_t *slice = arg;
-    slice->rc = ctags_run(slice->root, slice->paths, slice->n, ctags_batch_add, slice->batch,
-                          &slice->error);
+    slice->rc = ctags_collect(slice->root, slice->paths, slice->n, slice->batch, &slice->error);
     return NULL;
 }
 
@@ -481,6 +523,16 @@ static int ctags_batch_absorb(ctags_batch_t *into, ctags_batch_t *from) {
     into->capacity = into->count + 1;
     into->file_count += from->file_count;
     into->file_capacity = into->file_count + 1;
+    if (from->failed_count > 0) {
+        const char **failed =
+            realloc(into->failed, (into->failed_count + from->failed_count) * sizeof *failed);
+        if (!failed)
+            return -ENOMEM;
+        into->failed = failed;
+        memcpy(failed + into->failed_count, from->failed, from->failed_count * sizeof *failed);
+        into->failed_count += from->failed_count;
+        from->failed_count = 0;
+    }
     ctags_block_t **tail = &into->blocks;
     while (*tail)
         tail = &(*tail)->next;
@@ -567,6 +619,7 @@ void ctags_batch_destroy(ctags_batch_t **self_p) {
     }
     free(self->tags);
     free(self->files);
+    free(self->failed);
     free(self);
     *self_p = NULL;
 }
@@ -593,4 +646,14 @@ const ctags_tag_t *ctags_batch_tags(const ctags_batch_t *self, const char *path,
 
 size_t ctags_batch_count(const ctags_batch_t *self) {
     return self ? self->count : 0;
+}
+
+size_t ctags_batch_failed_count(const ctags_batch_t *self) {
+    return self ? self->failed_count : 0;
+}
+
+const char *ctags_batch_failed(const ctags_batch_t *self, size_t index) {
+    if (!self || index >= self->failed_count)
+        return NULL;
+    return self->failed[index];
 }

@@ -42,7 +42,8 @@ typedef int (*ctags_tag_fn)(const ctags_tag_t *tag, void *arg);
  * root) and calls fn for every tag.  Paths that contain a newline are left
  * out (ctags reads one path per line); files ctags cannot open give no tags.
  * Returns 0; -ENOENT when ctags is not installed; -EPROTO when the program
- * found is not universal-ctags with JSON output, or ctags failed; fn's own
+ * found is not universal-ctags with JSON output, or ctags exited with an
+ * error; -ECHILD when ctags was killed by a signal (it crashed); fn's own
  * non-zero result; or another negative errno.  On failure, if error is not
  * NULL, *error is a message for the user (caller frees). */
 int ctags_run(const char *root, const char *const *paths, size_t n, ctags_tag_fn fn, void *arg,
@@ -53,8 +54,10 @@ typedef struct ctags_batch ctags_batch_t;
 
 /* ctags_run() collecting every tag; *out holds them until
  * ctags_batch_destroy().  A big batch (hundreds of files per CPU) is cut
- * into slices parsed by parallel ctags processes.  Returns as ctags_run();
- * *out is NULL on failure. */
+ * into slices parsed by parallel ctags processes.  When ctags crashes, the
+ * run is split and repeated until the file responsible is found; that file
+ * gets no tags and is listed by ctags_batch_failed(), and the run succeeds.
+ * Otherwise returns as ctags_run(); *out is NULL on failure. */
 int ctags_batch_run(const char *root, const char *const *paths, size_t n, ctags_batch_t **out,
                     char **error);
 
@@ -67,5 +70,11 @@ const ctags_tag_t *ctags_batch_tags(const ctags_batch_t *self, const char *path,
 
 /* Total number of tags held. */
 size_t ctags_batch_count(const ctags_batch_t *self);
+
+/* Number of paths ctags crashed on (they have no tags). */
+size_t ctags_batch_failed_count(const ctags_batch_t *self);
+
+/* Failed path i, borrowed from self; NULL when out of range. */
+const char *ctags_batch_failed(const ctags_batch_t *self, size_t index);
 
 #endif

@@ -147,6 +147,62 @@ TEST(missing_ctags_is_a_clear_error) {
     CHECK(batch == NULL);
 }
 
+/* A ctags that crashes whenever its input names the poisoned file. */
+TEST(a_crash_costs_only_the_file_responsible) {
+    char dir[] = "/tmp/lca-ctags-fake-XXXXXX";
+    REQUIRE(mkdtemp(dir));
+    char real[4096] = "";
+    FILE *which = popen("command -v ctags", "r");
+    if (which) {
+        if (!fgets(real, sizeof real, which))
+            real[0] = '\0';
+        pclose(which);
+    }
+    real[strcspn(real, "\n")] = '\0';
+    REQUIRE(real[0] == '/');
+    char script[4200], text[8192];
+    snprintf(script, sizeof script, "%s/ctags", dir);
+    snprintf(text, sizeof text,
+             "#!/bin/sh\ninput=$(cat)\ncase \"$input\" in *poison*) kill -SEGV $$ ;; esac\n"
+             "printf '%%s\\n' \"$input\" | exec %s \"$@\"\n",
+             real);
+    FILE *f = fopen(script, "w");
+    REQUIRE(f);
+    fputs(text, f);
+    fclose(f);
+    chmod(script, 0755);
+    const char *path = getenv("PATH");
+    char *saved = strdup(path ? path : "/usr/bin:/bin");
+    char *fake_path = malloc(strlen(dir) + strlen(saved) + 2);
+    REQUIRE(saved && fake_path);
+    sprintf(fake_path, "%s:%s", dir, saved);
+    setenv("PATH", fake_path, 1);
+    const char *paths[] = {"py/shop/util.py", "py/shop/main.py", "poison.py",
+                           "py/shop/services/tax.py", "go/internal/store/cache.go"};
+    ctags_batch_t *batch = NULL;
+    char *error = NULL;
+    int rc = ctags_batch_run(fixture_dir(), paths, 5, &batch, &error);
+    counter_t counter = {0, 0};
+    int run_rc = ctags_run(fixture_dir(), paths, 5, count_tags, &counter, NULL);
+    setenv("PATH", saved, 1);
+    free(saved);
+    free(fake_path);
+    remove(script);
+    rmdir(dir);
+    CHECK_INT(rc, ==, 0);
+    CHECK(error == NULL);
+    free(error);
+    REQUIRE(batch);
+    CHECK_INT(ctags_batch_failed_count(batch), ==, 1);
+    CHECK_STR(ctags_batch_failed(batch, 0), "poison.py");
+    CHECK(ctags_batch_failed(batch, 1) == NULL);
+    CHECK(find_tag(batch, "py/shop/util.py", "slugify", NULL) != NULL);
+    CHECK(find_tag(batch, "py/shop/services/tax.py", "compute", NULL) != NULL);
+    CHECK(find_tag(batch, "go/internal/store/cache.go", "newCache", NULL) != NULL);
+    ctags_batch_destroy(&batch);
+    CHECK_INT(run_rc, ==, -ECHILD); /* the streaming run reports the crash */
+}
+
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
     (void)st, (void)flag, (void)ftw;
     remove(path);
@@ -193,4 +249,4 @@ TEST(large_batch_streams) {
 
 TEST_MAIN(TEST_CASE(batch_over_fixture_languages), TEST_CASE(callback_can_stop_the_run),
           TEST_CASE(odd_paths_are_harmless), TEST_CASE(missing_ctags_is_a_clear_error),
-          TEST_CASE(large_batch_streams))
+          TEST_CASE(a_crash_costs_only_the_file_responsible), TEST_CASE(large_batch_streams))
