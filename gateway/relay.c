@@ -113,10 +113,13 @@ static void on_tick(h2o_timeout_entry_t *entry) {
     relay_t *r = H2O_STRUCT_FROM_MEMBER(relay_t, tick, entry);
     if (r->over)
         return;
-    if (!r->stream && peer_gone(r->ctx->req)) {
+    if (peer_gone(r->ctx->req)) {
         client_gone(r);
         /* Finish the request so that h2o closes the connection and frees it. */
-        http_error(r->ctx, 499, NULL, "client closed the connection");
+        if (r->stream)
+            http_stream_end(r->stream);
+        else
+            http_error(r->ctx, 499, NULL, "client closed the connection");
         return;
     }
     if (format_is_sse(&r->format) && clock_ms() - r->last_write_ms >= HEARTBEAT_MS) {

@@ -11,10 +11,12 @@
  *   upstream error (404 unknown model, 502 Ollama down, ...) reaches the
  *   client with its own status in the family's error shape.  After that an
  *   error becomes a last {"error": ...} line (NDJSON) or SSE error event.
- * - A client that leaves cancels the upstream call at once.  HTTP/2 and
- *   HTTP/1.1 streams learn it from h2o (stop); an HTTP/1.1 request with
- *   nothing written yet is watched by peeking at its socket every 100 ms,
- *   since h2o does not read it then.  SSE answers also send a comment
+ * - A client that leaves cancels the upstream call at once.  HTTP/2 streams
+ *   learn it from h2o (stop).  h2o does not read an HTTP/1.1 socket while it
+ *   answers, and notices a closed one only when a write fails (two writes
+ *   later), so the relay peeks at the socket every 100 ms: a client gone
+ *   before the first byte (stream:false, a model loading) or between slow
+ *   tokens is seen within 100 ms.  SSE answers also send a comment
  *   (": ok") after a second without bytes, which keeps proxies and clients
  *   from timing out while a model loads.
  * - The deadline (gateway->request_timeout_ms) is the generator's and the

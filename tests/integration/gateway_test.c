@@ -1,0 +1,938 @@
+/*
+ * The gateway's Ollama and OpenAI routes over real processes:
+ *
+ *   libcurl (this test)  ->  lca-gateway  ->  lca-generator  ->  fake Ollama (node)
+ *
+ * The fake is scripted per test through its control API with a marker the
+ * request carries ({"match": marker}), and its event log tells when tokens
+ * left it and when its client (the generator) closed the connection.  The
+ * checks: tokens are not buffered, a client that leaves (HTTP/1.1 and
+ * HTTP/2, before or after the first byte) closes the upstream connection
+ * within a second, a generator killed mid-stream gives a well-formed error,
+ * every failure of Ollama gets the right status and shape in both API
+ * families, bad input is a 4xx and never a crash, keep-alive, the
+ * /c/<collection>/ prefix, the API key and the refusal to listen on a public
+ * address without one.  The gateway must exit 0 on SIGTERM (with SAN=1 that
+ * includes no leaks).
+ *
+ *   make build/bin/lca-gateway build/bin/lca-generator build/tests/integration/gateway_test
+ *   build/tests/integration/gateway_test [test names]
+ * Needs node (the fake: tests/fake-ollama/fake-ollama.mjs, run from the
+ * repository root).
+ */
+#include "proto/buf.h"
+#include "tests/proc.h"
+#include "tests/test.h"
+
+#include <cJSON.h>
+#include <curl/curl.h>
+
+#define TIMEOUT_MS 2000 /* the gateway's --timeout: hangs end after it */
+#define MAX_BODY 65536  /* the gateway's --max-body */
+#define MAX_LINES 256
+
+static char logdir[256];
+static int gw_port, fake_port;
+static char gw_url[64], fake_url[64], broker_ep[64];
+static pid_t fake_pid, gw_pid, gen_pid;
+static bool fixture_ok, fixture_tried;
+
+static double now_real_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+static char *log_path(const char *name) {
+    static char path[8][320];
+    static int slot;
+    char *p = path[slot++ % 8];
+    snprintf(p, 320, "%s/%s.log", logdir, name);
+    return p;
+}
+
+/* ---- HTTP client ---- */
+
+typedef struct {
+    const char *method; /* NULL: POST when body, else GET */
+    const char *base;   /* NULL: the gateway */
+    const char *path;
+    const char *body;     /* NULL: none */
+    size_t body_len;      /* 0: strlen(body) */
+    const char *accept;   /* Accept header, or NULL */
+    const char *auth;     /* Authorization header, or NULL */
+    bool http2;           /* cleartext HTTP/2 with prior knowledge */
+    int timeout_ms;       /* 0: 10 s */
+    int abort_after;      /* close the connection after this many lines (0: never) */
+    pid_t kill_after_pid; /* kill -9 this process after kill_after lines */
+    int kill_after;
+    CURL *handle; /* reuse (keep-alive); NULL: a fresh one */
+} request_t;
+
+typedef struct {
+    CURLcode rc;
+    long status;
+    long version;  /* CURL_HTTP_VERSION_* of the response */
+    long connects; /* new connections made for this request */
+    char content_type[128];
+    buf_t body;
+    size_t scanned;
+    int nlines; /* non-empty lines */
+    char *lines[MAX_LINES];
+    double line_ms[MAX_LINES]; /* arrival, epoch ms */
+    int data_lines;            /* lines that carry JSON ({...} or data: {...}) */
+    int abort_after, kill_after;
+    pid_t kill_pid;
+    double aborted_ms; /* when the test closed the connection */
+} reply_t;
+
+static void reply_free(reply_t *r) {
+    for (int i = 0; i < r->nlines; i++)
+        free(r->lines[i]);
+    buf_free(&r->body);
+    memset(r, 0, sizeof *r);
+}
+
+static size_t on_body(char *p, size_t size, size_t n, void *arg) {
+    reply_t *r = arg;
+    double t = now_real_ms();
+    buf_append(&r->body, p, size * n);
+    for (;;) {
+        char *start = r->body.data + r->scanned;
+        char *nl = memchr(start, '\n', r->body.len - r->scanned);
+        if (!nl)
+            break;
+        size_t len = (size_t)(nl - start);
+        r->scanned += len + 1;
+        if (len == 0 || r->nlines == MAX_LINES)
+            continue;
+        r->lines[r->nlines] = strndup(start, len);
+        r->line_ms[r->nlines++] = t;
+        if (start[0] == '{' || strncmp(start, "data: {", 7) == 0)
+            r->data_lines++;
+        if (r->kill_after && r->data_lines == r->kill_after) {
+            kill(r->kill_pid, SIGKILL);
+            r->kill_after = 0;
+        }
+        if (r->abort_after && r->data_lines >= r->abort_after) {
+            r->aborted_ms = now_real_ms();
+            return 0; /* curl closes the connection */
+        }
+    }
+    return size * n;
+}
+
+static size_t on_header(char *p, size_t size, size_t n, void *arg) {
+    reply_t *r = arg;
+    size_t len = size * n;
+    if (len > 13 && strncasecmp(p, "content-type:", 13) == 0) {
+        const char *v = p + 13;
+        while (*v == ' ')
+            v++;
+        size_t vlen = len - (size_t)(v - p);
+        while (vlen && (v[vlen - 1] == '\r' || v[vlen - 1] == '\n'))
+            vlen--;
+        snprintf(r->content_type, sizeof r->content_type, "%.*s", (int)vlen, v);
+    }
+    return len;
+}
+
+static void request(const request_t *q, reply_t *r) {
+    memset(r, 0, sizeof *r);
+    r->abort_after = q->abort_after;
+    r->kill_after = q->kill_after;
+    r->kill_pid = q->kill_after_pid;
+    CURL *c = q->handle ? q->handle : curl_easy_init();
+    char url[512];
+    snprintf(url, sizeof url, "%s%s", q->base ? q->base : gw_url, q->path);
+    struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
+    char line[300];
+    if (q->accept) {
+        snprintf(line, sizeof line, "Accept: %s", q->accept);
+        headers = curl_slist_append(headers, line);
+    }
+    if (q->auth) {
+        snprintf(line, sizeof line, "Authorization: %s", q->auth);
+        headers = curl_slist_append(headers, line);
+    }
+    curl_easy_reset(c);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(q->timeout_ms ? q->timeout_ms : 10000));
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
+    curl_easy_setopt(c, CURLOPT_HTTP_VERSION,
+                     q->http2 ? (long)CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE
+                              : (long)CURL_HTTP_VERSION_1_1);
+    if (q->body) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, q->body);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE,
+                         (long)(q->body_len ? q->body_len : strlen(q->body)));
+    }
+    if (q->method)
+        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, q->method);
+    if (q->method && strcmp(q->method, "HEAD") == 0)
+        curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+    r->rc = curl_easy_perform(c);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+    curl_easy_getinfo(c, CURLINFO_HTTP_VERSION, &r->version);
+    curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS, &r->connects);
+    curl_slist_free_all(headers);
+    if (!q->handle)
+        curl_easy_cleanup(c);
+}
+
+/* POST body to path on the gateway. */
+static void post(const char *path, const char *body, reply_t *r) {
+    request(&(request_t){.path = path, .body = body}, r);
+}
+
+static cJSON *body_json(const reply_t *r) {
+    return r->body.len ? cJSON_ParseWithLength(r->body.data, r->body.len) : NULL;
+}
+
+/* The message of an error body: {"error": "m"} (Ollama) or {"error": {"message": "m"}}
+ * (OpenAI); family tells which shape is required. */
+static bool error_shape(const char *json_text, bool openai, char *message, size_t size) {
+    cJSON *j = cJSON_Parse(json_text);
+    const cJSON *e = cJSON_GetObjectItemCaseSensitive(j, "error");
+    bool ok = false;
+    if (openai && cJSON_IsObject(e)) {
+        const cJSON *m = cJSON_GetObjectItemCaseSensitive(e, "message");
+        const cJSON *t = cJSON_GetObjectItemCaseSensitive(e, "type");
+        ok = cJSON_IsString(m) && cJSON_IsString(t);
+        if (ok)
+            snprintf(message, size, "%s", m->valuestring);
+    } else if (!openai && cJSON_IsString(e)) {
+        ok = true;
+        snprintf(message, size, "%s", e->valuestring);
+    }
+    cJSON_Delete(j);
+    return ok;
+}
+
+/* ---- the fake's control API ---- */
+
+static cJSON *fake_call(const char *path, const char *body) {
+    reply_t r;
+    request(&(request_t){.base = fake_url, .path = path, .body = body}, &r);
+    cJSON *json = r.status == 200 ? body_json(&r) : NULL;
+    if (!json)
+        fprintf(stderr, "  fake %s: HTTP %ld %s\n", path, r.status, r.body.data ? r.body.data : "");
+    reply_free(&r);
+    return json;
+}
+
+static bool fake_script(const char *script) {
+    cJSON *answer = fake_call("/_fake/script", script);
+    cJSON_Delete(answer);
+    return answer != NULL;
+}
+
+/* The time (epoch ms) of the first event of type for marker, or 0. */
+static double fake_event_time(const char *marker, const char *type, int index) {
+    char path[160];
+    snprintf(path, sizeof path, "/_fake/events?match=%s", marker);
+    cJSON *events = fake_call(path, NULL);
+    double t = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, events) {
+        const cJSON *ty = cJSON_GetObjectItemCaseSensitive(e, "type");
+        const cJSON *ix = cJSON_GetObjectItemCaseSensitive(e, "index");
+        if (cJSON_IsString(ty) && strcmp(ty->valuestring, type) == 0 &&
+            (index < 0 || (cJSON_IsNumber(ix) && ix->valueint == index))) {
+            t = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(e, "t"));
+            break;
+        }
+    }
+    cJSON_Delete(events);
+    return t;
+}
+
+typedef struct {
+    const char *marker, *type;
+} event_wait_t;
+
+static bool event_seen(void *arg) {
+    event_wait_t *w = arg;
+    return fake_event_time(w->marker, w->type, -1) > 0;
+}
+
+/* Waits up to ms for the event; its time (epoch ms) or 0. */
+static double wait_event(const char *marker, const char *type, int ms) {
+    event_wait_t w = {marker, type};
+    return proc_wait_for(event_seen, &w, ms) ? fake_event_time(marker, type, -1) : 0;
+}
+
+/* ---- the fixture ---- */
+
+static bool generator_ready(void *arg) {
+    (void)arg;
+    reply_t r;
+    request(&(request_t){.path = "/healthz", .timeout_ms = 1000}, &r);
+    cJSON *j = body_json(&r);
+    const cJSON *w = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "services"),
+                                         "generate"),
+        "workers");
+    bool ok = cJSON_IsNumber(w) && w->valueint > 0;
+    cJSON_Delete(j);
+    reply_free(&r);
+    return ok;
+}
+
+static pid_t generator_start(void) {
+    static char ollama_env[96];
+    snprintf(ollama_env, sizeof ollama_env, "OLLAMA_HOST=%s", fake_url);
+    const char *env[] = {"LCA_HEARTBEAT_MS=200", ollama_env, NULL};
+    char *argv[] = {(char *)proc_bin("lca-generator"), "--broker", broker_ep, NULL};
+    return proc_start(argv, env, log_path("generator"));
+}
+
+static bool fixture_up(void) {
+    if (fixture_tried)
+        return fixture_ok;
+    fixture_tried = true;
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    snprintf(logdir, sizeof logdir, "%s", proc_tmpdir());
+    fake_port = proc_free_port();
+    gw_port = proc_free_port();
+    snprintf(broker_ep, sizeof broker_ep, "tcp://127.0.0.1:%d", proc_free_port());
+    snprintf(fake_url, sizeof fake_url, "http://127.0.0.1:%d", fake_port);
+    snprintf(gw_url, sizeof gw_url, "http://127.0.0.1:%d", gw_port);
+
+    const char *script = getenv("LCA_FAKE_OLLAMA");
+    char fport[16], gport[16], timeout[16], max_body[16];
+    snprintf(fport, sizeof fport, "%d", fake_port);
+    snprintf(gport, sizeof gport, "%d", gw_port);
+    snprintf(timeout, sizeof timeout, "%d", TIMEOUT_MS);
+    snprintf(max_body, sizeof max_body, "%d", MAX_BODY);
+    char *fake_argv[] = {"/usr/bin/env",
+                         "node",
+                         (char *)(script && *script ? script : "tests/fake-ollama/fake-ollama.mjs"),
+                         "--port",
+                         fport,
+                         "--quiet",
+                         NULL};
+    fake_pid = proc_start(fake_argv, NULL, log_path("fake"));
+    const char *env[] = {"LCA_HEARTBEAT_MS=200", NULL};
+    char *gw_argv[] = {(char *)proc_bin("lca-gateway"),
+                       "--port",
+                       gport,
+                       "--broker",
+                       broker_ep,
+                       "--timeout",
+                       timeout,
+                       "--max-body",
+                       max_body,
+                       NULL};
+    gw_pid = proc_start(gw_argv, env, log_path("gateway"));
+    gen_pid = generator_start();
+    fixture_ok = proc_wait_port(fake_port, 15000) && proc_wait_port(gw_port, 10000) &&
+                 proc_wait_for(generator_ready, NULL, 10000);
+    if (!fixture_ok)
+        fprintf(stderr, "  the fixture did not start; logs in %s\n", logdir);
+    return fixture_ok;
+}
+
+static void marker_new(char *out, size_t size, const char *label) {
+    static int counter;
+    snprintf(out, size, "m-%s-%d-%d", label, (int)getpid(), ++counter);
+}
+
+static void chat_body(char *out, size_t size, const char *model, const char *marker,
+                      const char *extra) {
+    snprintf(out, size,
+             "{\"model\":\"%s\",\"messages\":[{\"role\":\"user\",\"content\":\"hi %s\"}]%s%s}",
+             model, marker, extra ? "," : "", extra ? extra : "");
+}
+
+/* The text of an NDJSON line (message.content or response) or of an SSE
+ * event (choices[0].delta.content or choices[0].text); NULL otherwise. */
+static char *line_text(const char *line) {
+    if (strncmp(line, "data: ", 6) == 0)
+        line += 6;
+    cJSON *j = cJSON_Parse(line);
+    const cJSON *t =
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "message"), "content");
+    if (!t)
+        t = cJSON_GetObjectItemCaseSensitive(j, "response");
+    const cJSON *choice = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "choices"), 0);
+    if (!t)
+        t = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(choice, "delta"),
+                                             "content");
+    if (!t)
+        t = cJSON_GetObjectItemCaseSensitive(choice, "text");
+    char *s = cJSON_IsString(t) ? strdup(t->valuestring) : NULL;
+    cJSON_Delete(j);
+    return s;
+}
+
+static void joined_text(const reply_t *r, char *out, size_t size) {
+    size_t n = 0;
+    out[0] = '\0';
+    for (int i = 0; i < r->nlines; i++) {
+        char *t = line_text(r->lines[i]);
+        if (t)
+            n += (size_t)snprintf(out + n, n < size ? size - n : 0, "%s", t);
+        free(t);
+    }
+}
+
+/* ---- streaming ---- */
+
+TEST(tokens_reach_the_client_unbuffered) {
+    REQUIRE(fixture_up());
+    static const char *tokens[] = {"one", " two", " three", " four", " five", " six"};
+    struct {
+        const char *path, *body_fmt;
+        bool http2;
+    } cases[] = {
+        {"/api/generate", "{\"model\":\"qwen2.5-coder:7b\",\"prompt\":\"%s\"}", false},
+        {"/v1/chat/completions",
+         "{\"model\":\"llama3.2\",\"stream\":true,\"messages\":[{\"role\":\"user\","
+         "\"content\":\"%s\"}]}",
+         true},
+    };
+    for (size_t k = 0; k < 2; k++) {
+        char m[64], script[256], body[256];
+        marker_new(m, sizeof m, "pace");
+        snprintf(script, sizeof script,
+                 "{\"match\":\"%s\",\"tokens\":[\"one\",\" two\",\" three\",\" four\",\" five\","
+                 "\" six\"],\"pace_ms\":50}",
+                 m);
+        REQUIRE(fake_script(script));
+        snprintf(body, sizeof body, cases[k].body_fmt, m);
+        reply_t r;
+        request(&(request_t){.path = cases[k].path, .body = body, .http2 = cases[k].http2}, &r);
+        CHECK_INT(r.status, ==, 200);
+        int got = 0;
+        double worst = 0;
+        for (int i = 0; i < r.nlines && got < 6; i++) {
+            char *t = line_text(r.lines[i]);
+            if (t && t[0]) {
+                CHECK_STR(t, tokens[got]);
+                double sent = fake_event_time(m, "token", got);
+                double late = r.line_ms[i] - sent;
+                worst = late > worst ? late : worst;
+                CHECK(sent > 0);
+                CHECK(late < 10.0);
+                got++;
+            }
+            free(t);
+        }
+        CHECK_INT(got, ==, 6);
+        printf("# %s%s: each token at most %.2f ms after the fake wrote it\n", cases[k].path,
+               cases[k].http2 ? " (HTTP/2)" : "", worst);
+        reply_free(&r);
+    }
+}
+
+TEST(ndjson_json_and_sse_answers) {
+    REQUIRE(fixture_up());
+    char m[64], script[200], body[400], text[256];
+    marker_new(m, sizeof m, "shape");
+    snprintf(script, sizeof script, "{\"match\":\"%s\",\"tokens\":[\"Hi\",\" there\"]}", m);
+    REQUIRE(fake_script(script));
+
+    /* NDJSON: exactly Ollama's content type, every line a JSON object, done last. */
+    reply_t r;
+    chat_body(body, sizeof body, "llama3.2", m, NULL);
+    post("/api/chat", body, &r);
+    CHECK_INT(r.status, ==, 200);
+    CHECK_STR(r.content_type, "application/x-ndjson");
+    CHECK_INT(r.nlines, ==, 3);
+    CHECK(r.body.len > 0 && r.body.data[r.body.len - 1] == '\n');
+    joined_text(&r, text, sizeof text);
+    CHECK_STR(text, "Hi there");
+    CHECK(r.nlines > 0 && strstr(r.lines[r.nlines - 1], "\"done\":true"));
+    reply_free(&r);
+
+    /* stream:false: one object with the whole text. */
+    chat_body(body, sizeof body, "llama3.2", m, "\"stream\":false");
+    post("/api/chat", body, &r);
+    CHECK_INT(r.status, ==, 200);
+    CHECK_STR(r.content_type, "application/json; charset=utf-8");
+    cJSON *j = body_json(&r);
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+                  cJSON_GetObjectItemCaseSensitive(j, "message"), "content")),
+              "Hi there");
+    CHECK(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "done")));
+    cJSON_Delete(j);
+    reply_free(&r);
+
+    /* Accept: text/event-stream on /api/chat, even with stream:false: OpenAI chunks. */
+    request(&(request_t){.path = "/api/chat", .body = body, .accept = "text/event-stream"}, &r);
+    CHECK_INT(r.status, ==, 200);
+    CHECK(strncmp(r.content_type, "text/event-stream", 17) == 0);
+    joined_text(&r, text, sizeof text);
+    CHECK_STR(text, "Hi there");
+    CHECK(r.nlines > 0 && strstr(r.lines[0], "\"object\":\"chat.completion.chunk\""));
+    CHECK(r.nlines > 0 && strcmp(r.lines[r.nlines - 1], "data: [DONE]") == 0);
+    reply_free(&r);
+
+    /* ... and on /api/generate, events carry both "response" and choices[0].text. */
+    char gen[300];
+    snprintf(gen, sizeof gen,
+             "{\"model\":\"qwen2.5-coder:7b\",\"prompt\":\"%s\",\"stream\":false,"
+             "\"suffix\":\"}\",\"temperature\":0.2,\"max_tokens\":24}",
+             m);
+    request(&(request_t){.path = "/api/generate", .body = gen, .accept = "text/event-stream"}, &r);
+    CHECK_INT(r.status, ==, 200);
+    CHECK(r.nlines > 0 && strstr(r.lines[0], "\"response\":\"Hi\"") &&
+          strstr(r.lines[0], "\"text\":\"Hi\""));
+    reply_free(&r);
+
+    /* The top-level OpenAI-style fields reached Ollama as options. */
+    char path[160];
+    snprintf(path, sizeof path, "/_fake/requests?match=%s", m);
+    cJSON *reqs = fake_call(path, NULL);
+    const cJSON *last = cJSON_GetArrayItem(reqs, cJSON_GetArraySize(reqs) - 1);
+    const cJSON *opts =
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(last, "body"), "options");
+    CHECK_INT(cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(opts, "num_predict")), ==, 24);
+    CHECK(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(last, "body"), "stream")));
+    cJSON_Delete(reqs);
+
+    /* OpenAI, not streamed. */
+    chat_body(body, sizeof body, "llama3.2", m, NULL);
+    post("/v1/chat/completions", body, &r);
+    CHECK_INT(r.status, ==, 200);
+    j = body_json(&r);
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "object")),
+              "chat.completion");
+    const cJSON *choice = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "choices"), 0);
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+                  cJSON_GetObjectItemCaseSensitive(choice, "message"), "content")),
+              "Hi there");
+    cJSON_Delete(j);
+    reply_free(&r);
+}
+
+TEST(sse_sends_comments_while_waiting) {
+    REQUIRE(fixture_up());
+    char m[64], script[200], body[300];
+    marker_new(m, sizeof m, "wait");
+    snprintf(script, sizeof script,
+             "{\"match\":\"%s\",\"tokens\":[\"late\"],\"first_token_delay_ms\":1300}", m);
+    REQUIRE(fake_script(script));
+    chat_body(body, sizeof body, "llama3.2", m, "\"stream\":true");
+    reply_t r;
+    post("/v1/chat/completions", body, &r);
+    CHECK_INT(r.status, ==, 200);
+    CHECK(r.nlines > 0 && strcmp(r.lines[0], ": ok") == 0);
+    char text[64];
+    joined_text(&r, text, sizeof text);
+    CHECK_STR(text, "late");
+    reply_free(&r);
+}
+
+/* A stream the client abandons after two tokens: the fake must see its
+ * upstream connection closed within a second, and the gateway go on. */
+static void abandon_stream(bool http2, const char *path, const char *extra, int abort_after,
+                           int timeout_ms) {
+    char m[64], script[256], body[300];
+    marker_new(m, sizeof m, http2 ? "gone2" : "gone1");
+    snprintf(script, sizeof script,
+             "{\"match\":\"%s\",\"tokens\":[\"a\",\"b\",\"c\",\"d\",\"e\",\"f\",\"g\",\"h\",\"i\","
+             "\"j\",\"k\",\"l\",\"m\",\"n\",\"o\"],\"pace_ms\":100}",
+             m);
+    REQUIRE(fake_script(script));
+    chat_body(body, sizeof body, "llama3.2", m, extra);
+    reply_t r;
+    double start = now_real_ms();
+    request(&(request_t){.path = path,
+                         .body = body,
+                         .http2 = http2,
+                         .abort_after = abort_after,
+                         .timeout_ms = timeout_ms},
+            &r);
+    double left = r.aborted_ms ? r.aborted_ms : now_real_ms();
+    CHECK(r.rc != CURLE_OK);
+    if (http2 && r.status)
+        CHECK_INT(r.version, ==, CURL_HTTP_VERSION_2_0);
+    double closed = wait_event(m, "client_closed", 2000);
+    CHECK(closed > 0);
+    CHECK(closed - left < 1000);
+    printf("# %s %s %s: upstream closed %.0f ms after the client left (%.0f ms in)\n",
+           http2 ? "HTTP/2" : "HTTP/1.1", path, extra ? extra : "", closed - left, left - start);
+    reply_free(&r);
+    /* The gateway goes on serving. */
+    chat_body(body, sizeof body, "llama3.2", "after", "\"stream\":false");
+    post("/api/chat", body, &r);
+    CHECK_INT(r.status, ==, 200);
+    reply_free(&r);
+}
+
+TEST(client_gone_http1_cancels_upstream) {
+    REQUIRE(fixture_up());
+    abandon_stream(false, "/api/chat", NULL, 2, 0);
+    abandon_stream(false, "/v1/chat/completions", "\"stream\":true", 2, 0);
+}
+
+TEST(client_gone_http2_cancels_upstream) {
+    REQUIRE(fixture_up());
+    abandon_stream(true, "/api/chat", NULL, 2, 0);
+    abandon_stream(true, "/v1/chat/completions", "\"stream\":true", 2, 0);
+}
+
+TEST(client_gone_before_any_byte_cancels_upstream) {
+    REQUIRE(fixture_up());
+    /* stream:false writes nothing until the end: the client gives up first. */
+    abandon_stream(false, "/api/chat", "\"stream\":false", 0, 400);
+    abandon_stream(true, "/v1/chat/completions", "\"stream\":false", 0, 400);
+}
+
+/* ---- failures ---- */
+
+typedef struct {
+    const char *label;
+    const char *script; /* %s: the marker; NULL: the fake's default */
+    const char *model;
+    int status;          /* expected status */
+    bool midstream;      /* error after output: 200 and an error line / event */
+    const char *message; /* part of the message */
+} failure_t;
+
+static void check_failure(const failure_t *f, bool openai) {
+    char m[64], script[300], body[300], message[512] = "";
+    marker_new(m, sizeof m, f->label);
+    if (f->script) {
+        snprintf(script, sizeof script, f->script, m);
+        REQUIRE(fake_script(script));
+    }
+    chat_body(body, sizeof body, f->model, m, openai ? "\"stream\":true" : NULL);
+    reply_t r;
+    post(openai ? "/v1/chat/completions" : "/api/chat", body, &r);
+    if (f->midstream || (openai && f->status == 504)) {
+        /* Output had started (tokens, or SSE comments while waiting). */
+        CHECK_INT(r.status, ==, 200);
+        REQUIRE(r.nlines > 0);
+        const char *last = r.lines[r.nlines - 1];
+        if (openai)
+            CHECK(strncmp(last, "data: ", 6) == 0 &&
+                  error_shape(last + 6, true, message, sizeof message));
+        else
+            CHECK(error_shape(last, false, message, sizeof message));
+    } else {
+        CHECK_INT(r.status, ==, f->status);
+        CHECK(strncmp(r.content_type, "application/json", 16) == 0);
+        CHECK(r.body.data && error_shape(r.body.data, openai, message, sizeof message));
+    }
+    CHECK(strstr(message, f->message) != NULL);
+    if (!strstr(message, f->message))
+        fprintf(stderr, "  %s %s: status %ld, message \"%s\"\n", f->label,
+                openai ? "openai" : "ollama", r.status, message);
+    reply_free(&r);
+}
+
+TEST(ollama_failures_have_the_right_status_and_shape) {
+    REQUIRE(fixture_up());
+    static const failure_t failures[] = {
+        {"500", "{\"match\":\"%s\",\"fail\":\"500\",\"error_message\":\"runner crashed\"}",
+         "llama3.2", 500, false, "runner crashed"},
+        {"404", "{\"match\":\"%s\"}", "no-such-model", 404, false,
+         "model 'no-such-model' not found"},
+        {"503", "{\"match\":\"%s\",\"fail\":\"503\",\"error_message\":\"busy\"}", "llama3.2", 503,
+         false, "busy"},
+        {"cut",
+         "{\"match\":\"%s\",\"tokens\":[\"a\",\"b\",\"c\"],\"fail\":\"cut\",\"cut_after\":2}",
+         "llama3.2", 502, true, "closed the stream"},
+        {"errmid",
+         "{\"match\":\"%s\",\"tokens\":[\"a\",\"b\",\"c\"],\"fail\":\"error_mid\",\"cut_after\":2,"
+         "\"error_message\":\"out of memory\"}",
+         "llama3.2", 500, true, "out of memory"},
+        {"hang", "{\"match\":\"%s\",\"fail\":\"hang\"}", "llama3.2", 504, false, "within"},
+    };
+    for (size_t i = 0; i < sizeof failures / sizeof failures[0]; i++) {
+        check_failure(&failures[i], false);
+        check_failure(&failures[i], true);
+    }
+}
+
+TEST(ollama_refusing_connections_is_502) {
+    REQUIRE(fixture_up());
+    cJSON *answer = fake_call("/_fake/refuse", "{\"reopen_after_ms\":1200}");
+    REQUIRE(answer);
+    cJSON_Delete(answer);
+    /* The fake's control API is refused too: its default script applies. */
+    static const failure_t refused = {"refused", NULL,  "llama3.2",
+                                      502,       false, "Ollama is not reachable"};
+    check_failure(&refused, false);
+    check_failure(&refused, true);
+    /* Back once the fake listens again. */
+    CHECK(proc_wait_port(fake_port, 5000));
+}
+
+TEST(generator_killed_mid_stream) {
+    REQUIRE(fixture_up());
+    char m[64], script[256], body[300];
+    marker_new(m, sizeof m, "kill");
+    snprintf(script, sizeof script,
+             "{\"match\":\"%s\",\"tokens\":[\"a\",\"b\",\"c\",\"d\",\"e\",\"f\",\"g\",\"h\"],"
+             "\"pace_ms\":100}",
+             m);
+    REQUIRE(fake_script(script));
+    for (int openai = 0; openai < 2; openai++) {
+        chat_body(body, sizeof body, "llama3.2", m, openai ? "\"stream\":true" : NULL);
+        reply_t r;
+        request(&(request_t){.path = openai ? "/v1/chat/completions" : "/api/chat",
+                             .body = body,
+                             .kill_after_pid = gen_pid,
+                             .kill_after = 2},
+                &r);
+        CHECK_INT(r.status, ==, 200);
+        CHECK(r.rc == CURLE_OK); /* a well-formed end of the response */
+        REQUIRE(r.nlines > 0);
+        char message[512] = "";
+        const char *last = r.lines[r.nlines - 1];
+        CHECK(error_shape(openai ? last + (strncmp(last, "data: ", 6) == 0 ? 6 : 0) : last, openai,
+                          message, sizeof message));
+        printf("# generator killed: the client read \"%s\"\n", message);
+        reply_free(&r);
+        proc_stop(gen_pid, SIGKILL, 1000);
+        CHECK(proc_alive(gw_pid));
+        gen_pid = generator_start();
+        REQUIRE(proc_wait_for(generator_ready, NULL, 10000));
+    }
+    chat_body(body, sizeof body, "llama3.2", "after-kill", "\"stream\":false");
+    reply_t r;
+    post("/api/chat", body, &r);
+    CHECK_INT(r.status, ==, 200);
+    reply_free(&r);
+}
+
+/* ---- bad input ---- */
+
+TEST(bad_input_is_4xx_in_the_family_shape) {
+    REQUIRE(fixture_up());
+    static const struct {
+        const char *path, *body;
+        int status;
+    } cases[] = {
+        {"/api/chat", "{\"model\":\"llama3.2\",\"messages\":[", 400},
+        {"/api/chat", "{\"model\":\"llama3.2\",\"messages\":\"hi\"}", 400},
+        {"/api/chat", "{\"model\":\"llama3.2\",\"messages\":[{\"role\":1}]}", 400},
+        {"/api/chat", "{\"messages\":[]}", 400},
+        {"/api/chat", "[]", 400},
+        {"/api/chat", "", 400},
+        {"/api/generate", "{\"model\":\"qwen2.5-coder:7b\",\"prompt\":3}", 400},
+        {"/api/generate", "{\"model\":\"qwen2.5-coder:7b\",\"stream\":\"yes\"}", 400},
+        {"/api/generate", "{\"prompt\":\"x\"}", 400},
+        {"/api/generate", "{\"model\":\"qwen2.5-coder:7b\",\"options\":[]}", 400},
+        {"/api/embed", "{\"input\":\"x\"}", 400},
+        {"/api/embed", "{\"model\":\"nomic-embed-text\",\"input\":7}", 400},
+        {"/api/show", "{}", 400},
+        {"/v1/chat/completions", "{\"model\":\"llama3.2\",\"messages\":[]}", 400},
+        {"/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}", 400},
+        {"/v1/chat/completions", "{\"model\":\"llama3.2\",\"max_tokens\":\"9\",\"messages\":[]}",
+         400},
+        {"/v1/completions", "{\"model\":\"qwen2.5-coder:7b\",\"prompt\":[1,2]}", 400},
+        {"/v1/completions", "{\"model\":\"qwen2.5-coder:7b\",\"stop\":[1]}", 400},
+        {"/v1/embeddings", "{\"model\":\"nomic-embed-text\",\"input\":[]}", 400},
+        {"/v1/embeddings",
+         "{\"model\":\"nomic-embed-text\",\"input\":\"x\",\"encoding_format\":"
+         "\"hex\"}",
+         400},
+        {"/api/chat", "{\"model\":\"llama3.2\",\"messages\":[],\"unknown\":{\"x\":[1]}}", 200},
+        {"/v1/completions", "{\"model\":\"qwen2.5-coder:7b\",\"prompt\":\"x\",\"zzz\":true}", 200},
+        {"/api/tags", "", 405},
+        {"/api/nope", "{}", 404},
+        {"/v1/nope", "{}", 404},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        reply_t r;
+        bool openai = strncmp(cases[i].path, "/v1/", 4) == 0;
+        request(&(request_t){.path = cases[i].path,
+                             .body = cases[i].body,
+                             .method = strcmp(cases[i].path, "/api/tags") == 0 ? "POST" : NULL},
+                &r);
+        CHECK_INT(r.status, ==, cases[i].status);
+        char message[256];
+        if (cases[i].status >= 400)
+            CHECK(r.body.data && error_shape(r.body.data, openai, message, sizeof message));
+        if (r.status != cases[i].status)
+            fprintf(stderr, "  %s %s -> %ld %s\n", cases[i].path, cases[i].body, r.status,
+                    r.body.data ? r.body.data : "");
+        reply_free(&r);
+    }
+    /* Invalid UTF-8, in a string and as a raw byte. */
+    const char *bad_utf8[] = {"{\"model\":\"llama3.2\xff\",\"messages\":[]}",
+                              "{\"model\":\"ll\xc3\x28\",\"prompt\":\"x\"}"};
+    for (int i = 0; i < 2; i++) {
+        reply_t r;
+        post(i ? "/v1/completions" : "/api/chat", bad_utf8[i], &r);
+        CHECK_INT(r.status, ==, 400);
+        CHECK(r.body.data && strstr(r.body.data, "UTF-8"));
+        reply_free(&r);
+    }
+    /* A body over --max-body is 413 in both shapes. */
+    size_t big_len = MAX_BODY + 100;
+    char *big = malloc(big_len + 1);
+    REQUIRE(big);
+    memset(big, ' ', big_len);
+    memcpy(big, "{\"model\":\"llama3.2\",\"prompt\":\"", 30);
+    big[big_len - 2] = '"';
+    big[big_len - 1] = '}';
+    big[big_len] = '\0';
+    for (int openai = 0; openai < 2; openai++) {
+        reply_t r;
+        post(openai ? "/v1/completions" : "/api/generate", big, &r);
+        CHECK_INT(r.status, ==, 413);
+        char message[256];
+        CHECK(r.body.data && error_shape(r.body.data, openai, message, sizeof message));
+        reply_free(&r);
+    }
+    free(big);
+    /* Every truncation of a valid body is a 400, never a crash (one connection). */
+    const char *valid = "{\"model\":\"llama3.2\",\"messages\":[{\"role\":\"user\",\"content\":"
+                        "\"h\\u00e9\"}],\"options\":{\"temperature\":0.5},\"stream\":false}";
+    CURL *c = curl_easy_init();
+    int wrong = 0;
+    for (size_t n = 1; n < strlen(valid); n++) {
+        reply_t r;
+        request(&(request_t){.path = n % 2 ? "/api/chat" : "/v1/chat/completions",
+                             .body = valid,
+                             .body_len = n,
+                             .handle = c},
+                &r);
+        wrong += r.status != 400;
+        reply_free(&r);
+    }
+    curl_easy_cleanup(c);
+    CHECK_INT(wrong, ==, 0);
+    CHECK(proc_alive(gw_pid));
+}
+
+/* ---- connections, prefix, key, host ---- */
+
+TEST(keep_alive_serves_two_requests_on_one_connection) {
+    REQUIRE(fixture_up());
+    CURL *c = curl_easy_init();
+    char body[300];
+    reply_t r;
+    chat_body(body, sizeof body, "llama3.2", "ka", NULL);
+    request(&(request_t){.path = "/api/chat", .body = body, .handle = c}, &r);
+    CHECK_INT(r.status, ==, 200);
+    CHECK_INT(r.connects, ==, 1);
+    reply_free(&r);
+    request(&(request_t){.path = "/v1/chat/completions", .body = body, .handle = c}, &r);
+    CHECK_INT(r.status, ==, 200);
+    CHECK_INT(r.connects, ==, 0); /* reused */
+    reply_free(&r);
+    request(&(request_t){.path = "/", .handle = c, .method = "HEAD"}, &r);
+    CHECK_INT(r.status, ==, 200);
+    CHECK_INT(r.connects, ==, 0);
+    reply_free(&r);
+    curl_easy_cleanup(c);
+}
+
+TEST(collection_prefix_routes_the_same) {
+    REQUIRE(fixture_up());
+    char body[300], text[64];
+    chat_body(body, sizeof body, "llama3.2", "prefix", NULL);
+    reply_t r;
+    post("/c/my-repo/api/chat", body, &r);
+    CHECK_INT(r.status, ==, 200);
+    joined_text(&r, text, sizeof text);
+    CHECK(text[0] != '\0');
+    reply_free(&r);
+    post("/c/my-repo/v1/chat/completions", body, &r);
+    CHECK_INT(r.status, ==, 200);
+    reply_free(&r);
+    post("/c/bad%20name/api/chat", body, &r);
+    CHECK_INT(r.status, ==, 400);
+    reply_free(&r);
+}
+
+TEST(api_key_is_required_but_not_for_healthz) {
+    REQUIRE(fixture_up());
+    int port = proc_free_port();
+    char port_arg[16], broker[64], base[64];
+    snprintf(port_arg, sizeof port_arg, "%d", port);
+    snprintf(broker, sizeof broker, "tcp://127.0.0.1:%d", proc_free_port());
+    snprintf(base, sizeof base, "http://127.0.0.1:%d", port);
+    const char *env[] = {"LCA_API_KEY=s3cret", "LCA_HEARTBEAT_MS=200", NULL};
+    char *argv[] = {(char *)proc_bin("lca-gateway"), "--port", port_arg, "--broker", broker, NULL};
+    pid_t pid = proc_start(argv, env, log_path("gateway-key"));
+    REQUIRE(proc_wait_port(port, 10000));
+    char message[256];
+    reply_t r;
+    request(&(request_t){.base = base, .path = "/api/tags"}, &r);
+    CHECK_INT(r.status, ==, 401);
+    CHECK(r.body.data && error_shape(r.body.data, false, message, sizeof message));
+    reply_free(&r);
+    request(&(request_t){.base = base, .path = "/v1/models", .auth = "Bearer wrong"}, &r);
+    CHECK_INT(r.status, ==, 401);
+    CHECK(r.body.data && error_shape(r.body.data, true, message, sizeof message));
+    reply_free(&r);
+    request(&(request_t){.base = base, .path = "/healthz"}, &r);
+    CHECK(r.status == 200 || r.status == 503);
+    reply_free(&r);
+    request(&(request_t){.base = base, .path = "/", .auth = "Bearer s3cret"}, &r);
+    CHECK_INT(r.status, ==, 200);
+    CHECK(r.body.data && strcmp(r.body.data, "Ollama is running") == 0);
+    reply_free(&r);
+    int status = proc_stop(pid, SIGTERM, 5000);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+TEST(public_host_needs_a_key_or_insecure) {
+    REQUIRE(fixture_up());
+    for (int mode = 0; mode < 3; mode++) {
+        int port = proc_free_port();
+        char port_arg[16], broker[64];
+        snprintf(port_arg, sizeof port_arg, "%d", port);
+        snprintf(broker, sizeof broker, "tcp://127.0.0.1:%d", proc_free_port());
+        const char *env[] = {mode == 2 ? "LCA_API_KEY=k" : "LCA_API_KEY=", NULL};
+        char *argv[] = {(char *)proc_bin("lca-gateway"),
+                        "--host",
+                        "0.0.0.0",
+                        "--port",
+                        port_arg,
+                        "--broker",
+                        broker,
+                        mode == 1 ? "--insecure" : NULL,
+                        NULL};
+        pid_t pid = proc_start(argv, env, log_path("gateway-host"));
+        if (mode == 0) {
+            int status;
+            int64_t until = proc_now_ms() + 5000;
+            while (waitpid(pid, &status, WNOHANG) == 0 && proc_now_ms() < until)
+                proc_sleep_ms(5);
+            proc_forget(pid);
+            CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 2);
+        } else {
+            CHECK(proc_wait_port(port, 10000));
+            int status = proc_stop(pid, SIGTERM, 5000);
+            CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        }
+    }
+}
+
+TEST(gateway_exits_clean_on_sigterm) {
+    REQUIRE(fixture_up());
+    int status = proc_stop(gen_pid, SIGTERM, 5000);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    status = proc_stop(gw_pid, SIGTERM, 5000);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0))
+        fprintf(stderr, "  gateway log: %s\n", log_path("gateway"));
+}
+
+TEST_MAIN(TEST_CASE(tokens_reach_the_client_unbuffered), TEST_CASE(ndjson_json_and_sse_answers),
+          TEST_CASE(sse_sends_comments_while_waiting),
+          TEST_CASE(client_gone_http1_cancels_upstream),
+          TEST_CASE(client_gone_http2_cancels_upstream),
+          TEST_CASE(client_gone_before_any_byte_cancels_upstream),
+          TEST_CASE(ollama_failures_have_the_right_status_and_shape),
+          TEST_CASE(ollama_refusing_connections_is_502), TEST_CASE(generator_killed_mid_stream),
+          TEST_CASE(bad_input_is_4xx_in_the_family_shape),
+          TEST_CASE(keep_alive_serves_two_requests_on_one_connection),
+          TEST_CASE(collection_prefix_routes_the_same),
+          TEST_CASE(api_key_is_required_but_not_for_healthz),
+          TEST_CASE(public_host_needs_a_key_or_insecure), TEST_CASE(gateway_exits_clean_on_sigterm))
