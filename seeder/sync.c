@@ -368,7 +368,7 @@ static int sync_call(sync_t *s, const char *service, const char *header, int tim
 
 /* The message for a failed request to a shard or the embedder. */
 static char *sync_service_error(const sync_t *s, const char *service, int status, const char *err) {
-    if (status == 503 && strstr(err, "no ") && strstr(err, "worker")) {
+    if (status == 503) {
         int shard = -1;
         if (sscanf(service, "retrieve.%d", &shard) == 1)
             return sync_format("%s: is lca-retriever --shard %d/%d running?", err, shard,
@@ -539,9 +539,14 @@ int sync_open(const sync_config_t *config, sync_t **out, char **error) {
         buf_free(&h);
         if (call != 0) {
             if (status == 409) {
-                message = sync_format("collection %s does not fit the embedder (%s, dim %u): %s; "
-                                      "seed with --reset to drop it and index it again",
-                                      s->config.collection, s->model, s->dim, err);
+                message = sync_format("cannot seed collection %s with %s (dim %u, %d shards): %s%s",
+                                      s->config.collection, s->model, s->dim, s->config.shards, err,
+                                      strstr(err, "this retriever is shard")
+                                          ? "; set --shards (or LCA_SHARDS) to the number of "
+                                            "retriever shards"
+                                      : strstr(err, "--reset")
+                                          ? ""
+                                          : "; seed with --reset to drop it and index it again");
                 rc = -EEXIST;
             } else {
                 message = sync_service_error(s, service, status, err);

@@ -1,0 +1,785 @@
+/*
+ * lca-seeder over the real stack: lca-gateway hosts the broker, lca-embedder
+ * embeds with its built-in model, two lca-retriever shards keep a temporary
+ * data directory, and the real lca-seeder indexes copies of
+ * tests/fixtures/repo.  The test reads the seeder's --json summary and asks
+ * the shards themselves (collections, collection.files) what they hold, so
+ * every claim of the summary is checked against the store.
+ *
+ * Covered: a git checkout and a plain directory; counts and content hashes
+ * per shard; an unchanged re-seed that embeds nothing; an edit that
+ * re-embeds one file; a delete and a rename; --watch applying an edit, a new
+ * file, a delete and a rename within two seconds and stopping on SIGINT;
+ * bad files (binary, invalid UTF-8, a 10 MB single line, a symlink loop, a
+ * dangling symlink, symlinks out of the root, a FIFO) skipped with their
+ * reasons; an unreachable broker, a shard without a worker, a model
+ * mismatch and --reset.
+ *
+ *   make build/bin/lca-seeder build/bin/lca-gateway build/bin/lca-embedder \
+ *        build/bin/lca-retriever build/tests/integration/seeder_test
+ *   build/tests/integration/seeder_test [test names]
+ */
+#include "proto/client.h"
+#include "proto/shard.h"
+#include "proto/socket.h"
+#include "tests/proc.h"
+#include "tests/test.h"
+
+#include <cJSON.h>
+#include <dirent.h>
+#include <limits.h>
+#include <openssl/evp.h>
+
+#define SHARDS 2
+
+static char workdir[256];
+static char datadir[300];
+static char broker_ep[64];
+static pid_t embedder_pid;
+static pid_t retriever_pid[SHARDS];
+static proto_client_t *client;
+static bool stack_failed;
+
+static const char *env_worker[] = {"LCA_HEARTBEAT_MS=100", "LCA_LOG=info", NULL};
+
+static char *path_in(const char *name) {
+    static char path[16][PATH_MAX];
+    static int slot;
+    char *p = path[slot++ % 16];
+    snprintf(p, PATH_MAX, "%s/%s", workdir, name);
+    return p;
+}
+
+/* The repository root (with a trailing '/'), found from the working
+ * directory or the test binary's path; "" when neither holds the fixture. */
+static const char *repo_root(void) {
+    static char root[PATH_MAX + 1];
+    static bool found;
+    if (found)
+        return root;
+    found = true;
+    if (access("tests/fixtures/repo", R_OK) == 0)
+        return root;
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    exe[n > 0 ? n : 0] = '\0';
+    for (char *slash; (slash = strrchr(exe, '/'));) {
+        *slash = '\0';
+        char probe[PATH_MAX + 64];
+        snprintf(probe, sizeof probe, "%s/tests/fixtures/repo", exe);
+        if (access(probe, R_OK) == 0) {
+            snprintf(root, sizeof root, "%s/", exe);
+            break;
+        }
+    }
+    return root;
+}
+
+static int shell(const char *format, ...) __attribute__((format(printf, 1, 2)));
+static int shell(const char *format, ...) {
+    char command[4096];
+    va_list ap;
+    va_start(ap, format);
+    vsnprintf(command, sizeof command, format, ap);
+    va_end(ap);
+    int rc = system(command);
+    if (rc != 0)
+        fprintf(stderr, "  command failed (%d): %s\n", rc, command);
+    return rc;
+}
+
+/* ---- the stack ---- */
+
+static bool shard_ready(void *arg) {
+    int shard = *(int *)arg;
+    char service[32], err[128];
+    snprintf(service, sizeof service, "retrieve.%d", shard);
+    int st;
+    return proto_client_call(client, service, "{\"op\":\"ping\"}", NULL, 0, 300, NULL, NULL, NULL,
+                             &st, err, sizeof err) == 0;
+}
+
+static bool embedder_ready(void *arg) {
+    (void)arg;
+    char err[128];
+    int st;
+    return proto_client_call(client, "embed", "{\"op\":\"info\"}", NULL, 0, 300, NULL, NULL, NULL,
+                             &st, err, sizeof err) == 0;
+}
+
+static void retriever_start(int shard) {
+    char spec[16];
+    snprintf(spec, sizeof spec, "%d/%d", shard, SHARDS);
+    char *argv[] = {(char *)proc_bin("lca-retriever"),
+                    "--shard",
+                    spec,
+                    "--data",
+                    datadir,
+                    "--broker",
+                    broker_ep,
+                    "--threads",
+                    "2",
+                    NULL};
+    retriever_pid[shard] = proc_start(argv, env_worker, path_in("retriever.log"));
+}
+
+/* Live workers of service as the broker counts them (-1 on failure). */
+static int workers_of(const char *service) {
+    proto_msg_t m;
+    int st;
+    char err[256];
+    if (proto_client_call(client, "broker.status", NULL, NULL, 0, 2000, NULL, NULL, &m, &st, err,
+                          sizeof err) != 0)
+        return -1;
+    cJSON *j = cJSON_ParseWithLength(m.header, m.header_len);
+    proto_msg_close(&m);
+    const cJSON *w = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "services"), service),
+        "workers");
+    int n = cJSON_IsNumber(w) ? (int)w->valuedouble : 0;
+    cJSON_Delete(j);
+    return n;
+}
+
+static bool no_workers(void *service) {
+    return workers_of(service) == 0;
+}
+
+static void embedder_start(void) {
+    char *argv[] = {
+        (char *)proc_bin("lca-embedder"), "--broker", broker_ep, "--threads", "2", NULL};
+    embedder_pid = proc_start(argv, env_worker, path_in("embedder.log"));
+}
+
+/* Starts gateway, embedder and two shards once for the whole file. */
+static bool stack_up(void) {
+    if (client)
+        return true;
+    if (stack_failed)
+        return false;
+    stack_failed = true;
+    snprintf(workdir, sizeof workdir, "%s", proc_tmpdir());
+    snprintf(datadir, sizeof datadir, "%s/data", workdir);
+    int broker_port = proc_free_port(), http_port = proc_free_port();
+    snprintf(broker_ep, sizeof broker_ep, "tcp://127.0.0.1:%d", broker_port);
+    char port[16];
+    snprintf(port, sizeof port, "%d", http_port);
+    char *gateway[] = {
+        (char *)proc_bin("lca-gateway"), "--port", port, "--broker", broker_ep, NULL};
+    proc_start(gateway, env_worker, path_in("gateway.log"));
+    if (!proc_wait_port(http_port, 10000))
+        return false;
+    embedder_start();
+    for (int s = 0; s < SHARDS; s++)
+        retriever_start(s);
+    char err[256];
+    client = proto_client_new(broker_ep, NULL, err, sizeof err);
+    if (!client)
+        return false;
+    for (int s = 0; s < SHARDS; s++)
+        if (!proc_wait_for(shard_ready, &s, 15000))
+            return false;
+    if (!proc_wait_for(embedder_ready, NULL, 15000))
+        return false;
+    stack_failed = false;
+    return true;
+}
+
+/* ---- running the seeder ---- */
+
+typedef struct {
+    int status;  /* exit status, -1 when it did not end in time */
+    int64_t ms;  /* wall time */
+    cJSON *json; /* the last --json line, or NULL */
+    char err[16384];
+} seed_t;
+
+static void seed_free(seed_t *r) {
+    cJSON_Delete(r->json);
+    r->json = NULL;
+}
+
+static size_t read_text(const char *path, char *out, size_t len) {
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(out, 1, len - 1, f) : 0;
+    out[n] = '\0';
+    if (f)
+        fclose(f);
+    return n;
+}
+
+/* Starts lca-seeder DIR --broker EP --json extra... with stdout and stderr
+ * to files; env entries are added. */
+static pid_t seed_start(const char *dir, const char *const *extra, const char *const *env,
+                        const char *out_path, const char *err_path) {
+    char *argv[32];
+    int n = 0;
+    argv[n++] = (char *)proc_bin("lca-seeder");
+    argv[n++] = (char *)dir;
+    argv[n++] = "--broker";
+    argv[n++] = broker_ep;
+    argv[n++] = "--json";
+    for (int i = 0; extra && extra[i] && n < 30; i++)
+        argv[n++] = (char *)extra[i];
+    argv[n] = NULL;
+    proc_setup();
+    pid_t pid = fork();
+    if (pid == 0) {
+        setpgid(0, 0);
+        for (int i = 0; env && env[i]; i++)
+            putenv((char *)env[i]);
+        int out = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        int err = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        dup2(out, 1);
+        dup2(err, 2);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    if (pid > 0) {
+        setpgid(pid, pid);
+        for (int i = 0; i < PROC_MAX; i++)
+            if (proc_children[i] == 0) {
+                proc_children[i] = pid;
+                break;
+            }
+    }
+    return pid;
+}
+
+/* The last JSON line of a file. */
+static cJSON *last_json(const char *path) {
+    static char text[1 << 20];
+    size_t n = read_text(path, text, sizeof text);
+    while (n > 0 && text[n - 1] == '\n')
+        text[--n] = '\0';
+    char *line = strrchr(text, '\n');
+    return cJSON_Parse(line ? line + 1 : text);
+}
+
+/* Runs the seeder to its end (at most 30 s). */
+static void seed(seed_t *r, const char *dir, const char *const *extra, const char *const *env) {
+    memset(r, 0, sizeof *r);
+    char *out = path_in("seed.out"), *err = path_in("seed.err");
+    int64_t start = proc_now_ms();
+    pid_t pid = seed_start(dir, extra, env, out, err);
+    int status = -1;
+    while (pid > 0) {
+        pid_t done = waitpid(pid, &status, WNOHANG);
+        if (done == pid)
+            break;
+        if (proc_now_ms() - start > 30000) {
+            kill(-pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            status = -1;
+            break;
+        }
+        proc_sleep_ms(2);
+    }
+    proc_forget(pid);
+    r->ms = proc_now_ms() - start;
+    r->status = status >= 0 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    read_text(err, r->err, sizeof r->err);
+    r->json = last_json(out);
+    if (r->status != 0)
+        fprintf(stderr, "  seeder exited %d:\n%s", r->status, r->err);
+}
+
+/* A number from the summary: "chunks" or "files.indexed". */
+static long num(const seed_t *r, const char *key) {
+    const cJSON *j = r->json;
+    char copy[64];
+    snprintf(copy, sizeof copy, "%s", key);
+    for (char *part = strtok(copy, "."); part && j; part = strtok(NULL, "."))
+        j = cJSON_GetObjectItemCaseSensitive(j, part);
+    return cJSON_IsNumber(j) ? (long)j->valuedouble : -1;
+}
+
+static long skipped(const seed_t *r, const char *reason) {
+    const cJSON *s = cJSON_GetObjectItemCaseSensitive(r->json, "skipped");
+    const cJSON *c =
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(s, reason), "count");
+    return cJSON_IsNumber(c) ? (long)c->valuedouble : 0;
+}
+
+/* Whether an example of reason mentions text. */
+static bool skip_example(const seed_t *r, const char *reason, const char *text) {
+    const cJSON *s = cJSON_GetObjectItemCaseSensitive(r->json, "skipped");
+    const cJSON *examples =
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(s, reason), "examples");
+    const cJSON *e;
+    cJSON_ArrayForEach(e,
+                       examples) if (cJSON_IsString(e) && strstr(e->valuestring, text)) return true;
+    return false;
+}
+
+/* ---- what the shards hold ---- */
+
+typedef struct {
+    char path[256];
+    char hash[65];
+    int shard;
+} held_t;
+
+/* Every file of collection on every shard (at most max); -1 on failure. */
+static int held_files(const char *collection, held_t *out, int max) {
+    int n = 0;
+    for (int s = 0; s < SHARDS; s++) {
+        char service[32], header[256], err[256];
+        snprintf(service, sizeof service, "retrieve.%d", s);
+        snprintf(header, sizeof header, "{\"op\":\"collection.files\",\"collection\":\"%s\"}",
+                 collection);
+        proto_msg_t m;
+        int st;
+        if (proto_client_call(client, service, header, NULL, 0, 3000, NULL, NULL, &m, &st, err,
+                              sizeof err) != 0)
+            return -1;
+        cJSON *j = cJSON_ParseWithLength(m.payload, m.payload_len);
+        proto_msg_close(&m);
+        const cJSON *f;
+        cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(j, "files")) {
+            const cJSON *p = cJSON_GetObjectItemCaseSensitive(f, "path");
+            const cJSON *h = cJSON_GetObjectItemCaseSensitive(f, "hash");
+            if (n < max && cJSON_IsString(p) && cJSON_IsString(h)) {
+                snprintf(out[n].path, sizeof out[n].path, "%s", p->valuestring);
+                snprintf(out[n].hash, sizeof out[n].hash, "%s", h->valuestring);
+                out[n].shard = s;
+                n++;
+            }
+        }
+        cJSON_Delete(j);
+    }
+    return n;
+}
+
+static const held_t *held_find(const held_t *files, int n, const char *path) {
+    for (int i = 0; i < n; i++)
+        if (strcmp(files[i].path, path) == 0)
+            return &files[i];
+    return NULL;
+}
+
+/* Files and chunks of collection summed over the shards' `collections`. */
+static void held_counts(const char *collection, long *files, long *chunks) {
+    *files = *chunks = 0;
+    for (int s = 0; s < SHARDS; s++) {
+        char service[32], err[256];
+        snprintf(service, sizeof service, "retrieve.%d", s);
+        proto_msg_t m;
+        int st;
+        if (proto_client_call(client, service, "{\"op\":\"collections\"}", NULL, 0, 3000, NULL,
+                              NULL, &m, &st, err, sizeof err) != 0) {
+            *files = *chunks = -1;
+            return;
+        }
+        cJSON *j = cJSON_ParseWithLength(m.payload, m.payload_len);
+        proto_msg_close(&m);
+        const cJSON *c;
+        cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(j, "collections")) {
+            const cJSON *name = cJSON_GetObjectItemCaseSensitive(c, "name");
+            if (!cJSON_IsString(name) || strcmp(name->valuestring, collection) != 0)
+                continue;
+            *files += (long)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(c, "files"));
+            *chunks += (long)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(c, "chunks"));
+        }
+        cJSON_Delete(j);
+    }
+}
+
+static void sha256_file(const char *path, char hex[65]) {
+    static char data[1 << 21];
+    FILE *f = fopen(path, "rb");
+    size_t n = f ? fread(data, 1, sizeof data, f) : 0;
+    if (f)
+        fclose(f);
+    unsigned char md[32];
+    unsigned int len = 0;
+    EVP_Digest(data, n, md, &len, EVP_sha256(), NULL);
+    for (int i = 0; i < 32; i++)
+        sprintf(hex + 2 * i, "%02x", md[i]);
+}
+
+/* Every held file sits on its shard with the hash of its content on disk. */
+static int held_mismatches(const char *dir, const held_t *files, int n) {
+    int bad = 0;
+    for (int i = 0; i < n; i++) {
+        char full[PATH_MAX], hex[65];
+        snprintf(full, sizeof full, "%s/%s", dir, files[i].path);
+        sha256_file(full, hex);
+        if (files[i].shard != shard_of(files[i].path, strlen(files[i].path), SHARDS) ||
+            strcmp(hex, files[i].hash) != 0) {
+            fprintf(stderr, "  %s: shard %d hash %s, want shard %d hash %s\n", files[i].path,
+                    files[i].shard, files[i].hash,
+                    shard_of(files[i].path, strlen(files[i].path), SHARDS), hex);
+            bad++;
+        }
+    }
+    return bad;
+}
+
+/* Regular files under dir (the fixture has no others). */
+static int count_files(const char *dir) {
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    int n = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (de->d_name[0] == '.' &&
+            (!de->d_name[1] || de->d_name[1] == '.' || strcmp(de->d_name, ".git") == 0))
+            continue;
+        char sub[PATH_MAX];
+        snprintf(sub, sizeof sub, "%s/%s", dir, de->d_name);
+        struct stat st;
+        if (lstat(sub, &st) != 0)
+            continue;
+        n += S_ISDIR(st.st_mode) ? count_files(sub) : S_ISREG(st.st_mode);
+    }
+    closedir(d);
+    return n;
+}
+
+/* A fresh copy of the fixture at workdir/name; with git, a checkout. */
+static const char *fixture_copy(const char *name, bool git) {
+    const char *dir = path_in(name);
+    if (shell("rm -rf '%s' && cp -r '%stests/fixtures/repo' '%s'", dir, repo_root(), dir) != 0)
+        return NULL;
+    if (git && shell("cd '%s' && git init -q && git add -A", dir) != 0)
+        return NULL;
+    return dir;
+}
+
+static int fixture_files;
+
+/* ---- tests ---- */
+
+TEST(git_checkout_is_seeded_whole_and_matches_the_shards) {
+    REQUIRE(stack_up());
+    const char *dir = fixture_copy("git", true);
+    REQUIRE(dir);
+    fixture_files = count_files(dir);
+    REQUIRE(fixture_files >= 30);
+    seed_t r;
+    const char *extra[] = {"--collection", "git", NULL};
+    seed(&r, dir, extra, NULL);
+    CHECK_INT(r.status, ==, 0);
+    REQUIRE(r.json);
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r.json, "method")), "git");
+    CHECK_INT(num(&r, "files.indexed"), ==, fixture_files);
+    CHECK_INT(num(&r, "files.new"), ==, fixture_files);
+    CHECK_INT(num(&r, "files.failed"), ==, 0);
+    CHECK_INT(num(&r, "files.skipped"), ==, 0);
+    CHECK_INT(num(&r, "chunks"), >=, fixture_files);
+    CHECK_INT(num(&r, "texts_embedded"), ==, num(&r, "chunks"));
+    CHECK_INT(num(&r, "imports_updates"), >, 0); /* the fixture's files import each other */
+    long files, chunks;
+    held_counts("git", &files, &chunks);
+    CHECK_INT(files, ==, fixture_files);
+    CHECK_INT(chunks, ==, num(&r, "chunks"));
+    static held_t held[256];
+    int n = held_files("git", held, 256);
+    CHECK_INT(n, ==, fixture_files);
+    CHECK_INT(held_mismatches(dir, held, n), ==, 0);
+    CHECK(held_find(held, n, "py/shop/services/billing.py") != NULL);
+    seed_free(&r);
+}
+
+TEST(unchanged_reseed_embeds_and_writes_nothing) {
+    REQUIRE(stack_up() && fixture_files > 0);
+    seed_t r;
+    const char *extra[] = {"--collection", "git", NULL};
+    seed(&r, path_in("git"), extra, NULL);
+    CHECK_INT(r.status, ==, 0);
+    REQUIRE(r.json);
+    CHECK_INT(num(&r, "files.unchanged"), ==, fixture_files);
+    CHECK_INT(num(&r, "files.indexed"), ==, 0);
+    CHECK_INT(num(&r, "files.deleted"), ==, 0);
+    CHECK_INT(num(&r, "embed_requests"), ==, 0);
+    CHECK_INT(num(&r, "imports_updates"), ==, 0);
+    fprintf(stderr, "  unchanged re-seed of %d files: %lld ms\n", fixture_files, (long long)r.ms);
+    seed_free(&r);
+}
+
+TEST(edit_delete_and_rename_touch_only_those_files) {
+    REQUIRE(stack_up() && fixture_files > 0);
+    const char *dir = path_in("git");
+    const char *extra[] = {"--collection", "git", NULL};
+    REQUIRE(shell("printf '\\ndef freshly_added(x):\\n    return x * 2\\n' >> '%s/py/shop/util.py'",
+                  dir) == 0);
+    seed_t r;
+    seed(&r, dir, extra, NULL);
+    CHECK_INT(r.status, ==, 0);
+    REQUIRE(r.json);
+    CHECK_INT(num(&r, "files.indexed"), ==, 1);
+    CHECK_INT(num(&r, "files.new"), ==, 0);
+    CHECK_INT(num(&r, "files.unchanged"), ==, fixture_files - 1);
+    CHECK_INT(num(&r, "embed_requests"), ==, 1);
+    CHECK_INT(num(&r, "texts_embedded"), ==, num(&r, "chunks")); /* that file's chunks only */
+    CHECK_INT(num(&r, "chunks"), >=, 1);
+    seed_free(&r);
+    static held_t held[256];
+    int n = held_files("git", held, 256);
+    CHECK_INT(held_mismatches(dir, held, n), ==, 0);
+
+    /* Delete one file, rename another (a rename is a delete plus an add). */
+    const held_t *before = held_find(held, n, "rust/src/config.rs");
+    REQUIRE(before);
+    char renamed_hash[65];
+    snprintf(renamed_hash, sizeof renamed_hash, "%s", before->hash);
+    REQUIRE(shell("cd '%s' && rm c/src/report.c && mv rust/src/config.rs rust/src/settings.rs",
+                  dir) == 0);
+    seed(&r, dir, extra, NULL);
+    CHECK_INT(r.status, ==, 0);
+    REQUIRE(r.json);
+    CHECK_INT(num(&r, "files.deleted"), ==, 2);
+    CHECK_INT(num(&r, "files.indexed"), ==, 1);
+    CHECK_INT(num(&r, "files.new"), ==, 1);
+    CHECK_INT(num(&r, "files.unchanged"), ==, fixture_files - 2);
+    seed_free(&r);
+    n = held_files("git", held, 256);
+    CHECK_INT(n, ==, fixture_files - 1);
+    CHECK(!held_find(held, n, "c/src/report.c"));
+    CHECK(!held_find(held, n, "rust/src/config.rs"));
+    const held_t *after = held_find(held, n, "rust/src/settings.rs");
+    CHECK(after && strcmp(after->hash, renamed_hash) == 0);
+    CHECK_INT(held_mismatches(dir, held, n), ==, 0);
+    long files, chunks;
+    held_counts("git", &files, &chunks);
+    CHECK_INT(files, ==, fixture_files - 1);
+}
+
+TEST(plain_directory_skips_bad_files_with_reasons_and_succeeds) {
+    REQUIRE(stack_up());
+    const char *dir = fixture_copy("plain", false);
+    REQUIRE(dir);
+    int good = count_files(dir);
+    REQUIRE(shell("cd '%s' && printf 'GIF89a\\0\\0\\1' > logo.gif.dat && "
+                  "printf 'caf\\351 au lait\\n' > latin1.txt && "
+                  "head -c 10000000 /dev/zero | tr '\\0' x > huge_line.js && "
+                  "ln -s loop_b loop_a && ln -s loop_a loop_b && "
+                  "ln -s does/not/exist dangling.py && "
+                  "ln -s /etc/hostname outside_file.txt && ln -s /usr outside_dir && "
+                  "mkfifo pipe.py",
+                  dir) == 0);
+    bool unreadable = geteuid() != 0; /* root reads anything: the FIFO stands in */
+    if (unreadable)
+        REQUIRE(shell("cd '%s' && echo 'x = 1' > secret.py && chmod 000 secret.py", dir) == 0);
+    seed_t r;
+    const char *extra[] = {"--collection", "plain", NULL};
+    seed(&r, dir, extra, NULL);
+    CHECK_INT(r.status, ==, 0);
+    REQUIRE(r.json);
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r.json, "method")), "walk");
+    CHECK_INT(num(&r, "files.indexed"), ==, good);
+    CHECK_INT(num(&r, "files.failed"), ==, 0);
+    CHECK_INT(skipped(&r, "binary"), ==, 1);
+    CHECK(skip_example(&r, "binary", "logo.gif.dat"));
+    CHECK_INT(skipped(&r, "not-utf8"), ==, 1);
+    CHECK(skip_example(&r, "not-utf8", "latin1.txt"));
+    CHECK_INT(skipped(&r, "too-big"), ==, 1);
+    CHECK(skip_example(&r, "too-big", "huge_line.js"));
+    CHECK_INT(skipped(&r, "symlink"), ==, 5); /* two loop ends, dangling, two leaving the root */
+    CHECK(skip_example(&r, "symlink", "loop"));
+    CHECK_INT(skipped(&r, "not-regular"), ==, 1);
+    CHECK(skip_example(&r, "not-regular", "pipe.py"));
+    if (unreadable)
+        CHECK_INT(skipped(&r, "unreadable"), ==, 1);
+    CHECK(strstr(r.err, "skipped 1 binary: logo.gif.dat") != NULL); /* the human summary */
+    long files, chunks;
+    held_counts("plain", &files, &chunks);
+    CHECK_INT(files, ==, good);
+    CHECK_INT(chunks, ==, num(&r, "chunks"));
+    seed_free(&r);
+}
+
+typedef struct {
+    const char *collection;
+    const char *path;
+    const char *hash; /* wanted hash, or NULL: wanted absent */
+} held_wait_t;
+
+static bool held_as_wanted(void *arg) {
+    held_wait_t *w = arg;
+    static held_t held[256];
+    int n = held_files(w->collection, held, 256);
+    if (n < 0)
+        return false;
+    const held_t *h = held_find(held, n, w->path);
+    return w->hash ? h && strcmp(h->hash, w->hash) == 0 : h == NULL;
+}
+
+static bool seed_line_written(void *arg) {
+    char text[65536];
+    read_text(arg, text, sizeof text);
+    return strstr(text, "\"event\":\"seed\"") != NULL;
+}
+
+/* Makes a change in dir, then waits (at most 2 s) until the shards hold
+ * path with the file's new hash (or no longer hold it). */
+static int64_t change_and_wait(const char *dir, const char *command, const char *path, bool gone) {
+    int64_t start = proc_now_ms();
+    if (shell("cd '%s' && %s", dir, command) != 0)
+        return -1;
+    char full[PATH_MAX], hex[65];
+    snprintf(full, sizeof full, "%s/%s", dir, path);
+    if (!gone)
+        sha256_file(full, hex);
+    held_wait_t w = {"watched", path, gone ? NULL : hex};
+    if (!proc_wait_for(held_as_wanted, &w, 2000))
+        return -1;
+    return proc_now_ms() - start;
+}
+
+TEST(watch_applies_edits_creates_deletes_and_renames_within_two_seconds) {
+    REQUIRE(stack_up());
+    const char *dir = fixture_copy("watched", true);
+    REQUIRE(dir);
+    char *out = path_in("watch.out"), *err = path_in("watch.err");
+    const char *extra[] = {"--collection", "watched", "--watch", NULL};
+    pid_t pid = seed_start(dir, extra, NULL, out, err);
+    REQUIRE(pid > 0);
+    REQUIRE(proc_wait_for(seed_line_written, out, 20000));
+    int64_t took;
+    took = change_and_wait(dir, "echo 'export const late = 1;' >> web/src/api.ts", "web/src/api.ts",
+                           false);
+    CHECK_INT(took, >=, 0);
+    fprintf(stderr, "  edit visible after %lld ms\n", (long long)took);
+    took = change_and_wait(dir,
+                           "mkdir -p py/shop/extra && echo 'def f(): pass' > py/shop/extra/new.py",
+                           "py/shop/extra/new.py", false);
+    CHECK_INT(took, >=, 0);
+    took =
+        change_and_wait(dir, "rm go/internal/store/cache.go", "go/internal/store/cache.go", true);
+    CHECK_INT(took, >=, 0);
+    took = change_and_wait(dir, "mv java/src/main/java/com/example/shop/util/Money.java Cash.java",
+                           "Cash.java", false);
+    CHECK_INT(took, >=, 0);
+    held_wait_t gone = {"watched", "java/src/main/java/com/example/shop/util/Money.java", NULL};
+    CHECK(proc_wait_for(held_as_wanted, &gone, 2000));
+    /* Ignored paths and .git never reach the shards. */
+    CHECK(shell("cd '%s' && echo 'tmp/' > .gitignore && mkdir -p tmp && echo 'x=1' > tmp/t.py",
+                dir) == 0);
+    held_wait_t ignore_file = {"watched", ".gitignore", NULL};
+    char hex[65];
+    sha256_file(path_in("watched/.gitignore"), hex);
+    ignore_file.hash = hex;
+    CHECK(proc_wait_for(held_as_wanted, &ignore_file, 3000));
+    static held_t held[256];
+    int n = held_files("watched", held, 256);
+    CHECK(!held_find(held, n, "tmp/t.py"));
+    CHECK_INT(held_mismatches(dir, held, n), ==, 0);
+    int status = proc_stop(pid, SIGINT, 5000);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+TEST(unreachable_broker_is_a_clear_error_within_seconds) {
+    REQUIRE(stack_up());
+    char nowhere[64];
+    snprintf(nowhere, sizeof nowhere, "tcp://127.0.0.1:%d", proc_free_port());
+    const char *extra[] = {"--broker", nowhere, NULL}; /* the last --broker wins */
+    seed_t r;
+    seed(&r, path_in("git"), extra, NULL);
+    CHECK_INT(r.status, ==, 1);
+    char want[128];
+    snprintf(want, sizeof want, "cannot reach lca at %s: is `lca up` running?", nowhere);
+    CHECK(strstr(r.err, want) != NULL);
+    CHECK_INT(r.ms, <, 6000);
+    seed_free(&r);
+}
+
+TEST(a_shard_without_worker_is_named) {
+    REQUIRE(stack_up());
+    proc_stop(retriever_pid[1], SIGKILL, 2000);
+    REQUIRE(proc_wait_for(no_workers, "retrieve.1", 5000));
+    const char *extra[] = {"--collection", "noshard", NULL};
+    const char *env[] = {"LCA_SEEDER_TIMEOUT_MS=800", NULL};
+    seed_t r;
+    seed(&r, path_in("git"), extra, env);
+    CHECK_INT(r.status, ==, 1);
+    CHECK(strstr(r.err, "no retrieve.1 worker available") != NULL);
+    CHECK(strstr(r.err, "is lca-retriever --shard 1/2 running?") != NULL);
+    CHECK_INT(r.ms, <, 5000);
+    seed_free(&r);
+    retriever_start(1);
+    int shard = 1;
+    CHECK(proc_wait_for(shard_ready, &shard, 15000));
+}
+
+TEST(a_different_shard_count_is_refused) {
+    REQUIRE(stack_up());
+    const char *extra[] = {"--collection", "three", "--shards", "3", NULL};
+    seed_t r;
+    seed(&r, path_in("git"), extra, NULL);
+    CHECK_INT(r.status, ==, 1);
+    CHECK(strstr(r.err, "cannot seed collection three") != NULL);
+    CHECK(strstr(r.err, "3 shards") != NULL);
+    seed_free(&r);
+}
+
+TEST(model_mismatch_fails_and_reset_reindexes) {
+    REQUIRE(stack_up() && fixture_files > 0);
+    for (int s = 0; s < SHARDS; s++) {
+        char service[32], err[256], header[512];
+        snprintf(service, sizeof service, "retrieve.%d", s);
+        snprintf(header, sizeof header,
+                 "{\"op\":\"collection.ensure\",\"collection\":\"other\",\"root\":\"%s\","
+                 "\"model\":\"some-other-model\",\"dim\":384,\"shards\":%d}",
+                 path_in("plain"), SHARDS);
+        int st;
+        REQUIRE(proto_client_call(client, service, header, NULL, 0, 3000, NULL, NULL, NULL, &st,
+                                  err, sizeof err) == 0);
+    }
+    const char *extra[] = {"--collection", "other", NULL};
+    seed_t r;
+    seed(&r, path_in("plain"), extra, NULL);
+    CHECK_INT(r.status, ==, 1);
+    CHECK(strstr(r.err, "some-other-model") != NULL);
+    CHECK(strstr(r.err, "--reset") != NULL);
+    seed_free(&r);
+    const char *reset[] = {"--collection", "other", "--reset", NULL};
+    seed(&r, path_in("plain"), reset, NULL);
+    CHECK_INT(r.status, ==, 0);
+    CHECK_INT(num(&r, "files.new"), ==, num(&r, "files.seen"));
+    CHECK_INT(num(&r, "files.indexed"), >, 0);
+    seed_free(&r);
+}
+
+TEST(missing_embedder_is_named) {
+    REQUIRE(stack_up());
+    proc_stop(embedder_pid, SIGKILL, 2000);
+    REQUIRE(proc_wait_for(no_workers, "embed", 5000));
+    const char *extra[] = {"--collection", "noembed", NULL};
+    const char *env[] = {"LCA_SEEDER_TIMEOUT_MS=800", NULL};
+    seed_t r;
+    seed(&r, path_in("git"), extra, env);
+    CHECK_INT(r.status, ==, 1);
+    CHECK(strstr(r.err, "no embed worker available: is lca-embedder running?") != NULL);
+    seed_free(&r);
+    embedder_start();
+    CHECK(proc_wait_for(embedder_ready, NULL, 15000));
+}
+
+static void teardown(void) {
+    proto_client_destroy(&client);
+    proc_kill_all();
+    if (workdir[0])
+        shell("rm -rf '%s'", workdir);
+}
+
+static const test_case_t cases[] = {
+    TEST_CASE(git_checkout_is_seeded_whole_and_matches_the_shards),
+    TEST_CASE(unchanged_reseed_embeds_and_writes_nothing),
+    TEST_CASE(edit_delete_and_rename_touch_only_those_files),
+    TEST_CASE(plain_directory_skips_bad_files_with_reasons_and_succeeds),
+    TEST_CASE(watch_applies_edits_creates_deletes_and_renames_within_two_seconds),
+    TEST_CASE(unreachable_broker_is_a_clear_error_within_seconds),
+    TEST_CASE(a_shard_without_worker_is_named),
+    TEST_CASE(a_different_shard_count_is_refused),
+    TEST_CASE(model_mismatch_fails_and_reset_reindexes),
+    TEST_CASE(missing_embedder_is_named),
+};
+
+int main(int argc, char **argv) {
+    int rc = test_main(argc, argv, cases, sizeof cases / sizeof cases[0]);
+    teardown();
+    return rc;
+}
