@@ -450,6 +450,14 @@ static const char *fixture_copy(const char *name, bool git) {
 
 static int fixture_files;
 
+/* A copy of the fixture for tests that only need some repository. */
+static const char *scratch_copy(void) {
+    static const char *dir;
+    if (!dir)
+        dir = fixture_copy("scratch", false);
+    return dir;
+}
+
 /* ---- tests ---- */
 
 TEST(git_checkout_is_seeded_whole_and_matches_the_shards) {
@@ -677,7 +685,7 @@ TEST(unreachable_broker_is_a_clear_error_within_seconds) {
     snprintf(nowhere, sizeof nowhere, "tcp://127.0.0.1:%d", proc_free_port());
     const char *extra[] = {"--broker", nowhere, NULL}; /* the last --broker wins */
     seed_t r;
-    seed(&r, path_in("git"), extra, NULL);
+    seed(&r, scratch_copy(), extra, NULL);
     CHECK_INT(r.status, ==, 1);
     char want[128];
     snprintf(want, sizeof want, "cannot reach lca at %s: is `lca up` running?", nowhere);
@@ -693,7 +701,7 @@ TEST(a_shard_without_worker_is_named) {
     const char *extra[] = {"--collection", "noshard", NULL};
     const char *env[] = {"LCA_SEEDER_TIMEOUT_MS=800", NULL};
     seed_t r;
-    seed(&r, path_in("git"), extra, env);
+    seed(&r, scratch_copy(), extra, env);
     CHECK_INT(r.status, ==, 1);
     CHECK(strstr(r.err, "no retrieve.1 worker available") != NULL);
     CHECK(strstr(r.err, "is lca-retriever --shard 1/2 running?") != NULL);
@@ -708,7 +716,7 @@ TEST(a_different_shard_count_is_refused) {
     REQUIRE(stack_up());
     const char *extra[] = {"--collection", "three", "--shards", "3", NULL};
     seed_t r;
-    seed(&r, path_in("git"), extra, NULL);
+    seed(&r, scratch_copy(), extra, NULL);
     CHECK_INT(r.status, ==, 1);
     CHECK(strstr(r.err, "cannot seed collection three") != NULL);
     CHECK(strstr(r.err, "3 shards") != NULL);
@@ -716,27 +724,27 @@ TEST(a_different_shard_count_is_refused) {
 }
 
 TEST(model_mismatch_fails_and_reset_reindexes) {
-    REQUIRE(stack_up() && fixture_files > 0);
+    REQUIRE(stack_up() && scratch_copy());
     for (int s = 0; s < SHARDS; s++) {
         char service[32], err[256], header[512];
         snprintf(service, sizeof service, "retrieve.%d", s);
         snprintf(header, sizeof header,
                  "{\"op\":\"collection.ensure\",\"collection\":\"other\",\"root\":\"%s\","
                  "\"model\":\"some-other-model\",\"dim\":384,\"shards\":%d}",
-                 path_in("plain"), SHARDS);
+                 scratch_copy(), SHARDS);
         int st;
         REQUIRE(proto_client_call(client, service, header, NULL, 0, 3000, NULL, NULL, NULL, &st,
                                   err, sizeof err) == 0);
     }
     const char *extra[] = {"--collection", "other", NULL};
     seed_t r;
-    seed(&r, path_in("plain"), extra, NULL);
+    seed(&r, scratch_copy(), extra, NULL);
     CHECK_INT(r.status, ==, 1);
     CHECK(strstr(r.err, "some-other-model") != NULL);
     CHECK(strstr(r.err, "--reset") != NULL);
     seed_free(&r);
     const char *reset[] = {"--collection", "other", "--reset", NULL};
-    seed(&r, path_in("plain"), reset, NULL);
+    seed(&r, scratch_copy(), reset, NULL);
     CHECK_INT(r.status, ==, 0);
     CHECK_INT(num(&r, "files.new"), ==, num(&r, "files.seen"));
     CHECK_INT(num(&r, "files.indexed"), >, 0);
@@ -750,7 +758,7 @@ TEST(missing_embedder_is_named) {
     const char *extra[] = {"--collection", "noembed", NULL};
     const char *env[] = {"LCA_SEEDER_TIMEOUT_MS=800", NULL};
     seed_t r;
-    seed(&r, path_in("git"), extra, env);
+    seed(&r, scratch_copy(), extra, env);
     CHECK_INT(r.status, ==, 1);
     CHECK(strstr(r.err, "no embed worker available: is lca-embedder running?") != NULL);
     seed_free(&r);
