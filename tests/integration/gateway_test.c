@@ -647,6 +647,9 @@ TEST(ollama_failures_have_the_right_status_and_shape) {
          "\"error_message\":\"out of memory\"}",
          "llama3.2", 500, true, "out of memory"},
         {"hang", "{\"match\":\"%s\",\"fail\":\"hang\"}", "llama3.2", 504, false, "within"},
+        /* A stream stuck after its first token: the deadline ends it with an error line. */
+        {"stall", "{\"match\":\"%s\",\"tokens\":[\"a\",\"b\"],\"pace_ms\":4000}", "llama3.2", 504,
+         true, "within"},
     };
     for (size_t i = 0; i < sizeof failures / sizeof failures[0]; i++) {
         check_failure(&failures[i], false);
