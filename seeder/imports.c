@@ -71,6 +71,7 @@ struct imports_index {
 
 typedef struct {
     char *name;
+    char *alias; /* NULL when the import binds no module name */
     int line;
     const char **files;
     size_t file_count;
@@ -430,9 +431,10 @@ static int imports_compare_ptrs(const void *a, const void *b) {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* Records one import with the given hits (which it empties). */
-static void imports_record(imports_ctx_t *ctx, const char *name, size_t name_len, int line,
-                           imports_hits_t *hits) {
+/* Records one import, bound to alias (alias_len 0 for none), with the
+ * given hits (which it empties). */
+static void imports_record(imports_ctx_t *ctx, const char *name, size_t name_len, const char *alias,
+                           size_t alias_len, int line, imports_hits_t *hits) {
     imports_t *out = ctx->out;
     if (hits->failed)
         ctx->failed = true;
@@ -452,7 +454,11 @@ static void imports_record(imports_ctx_t *ctx, const char *name, size_t name_len
     }
     imports_item_t *item = &out->items[out->count];
     *item = (imports_item_t){.name = strndup(name, name_len), .line = line};
-    if (!item->name) {
+    if (alias && alias_len > 0)
+        item->alias = strndup(alias, alias_len);
+    if (!item->name || (alias && alias_len > 0 && !item->alias)) {
+        free(item->name);
+        free(item->alias);
         ctx->failed = true;
         return;
     }
@@ -460,6 +466,7 @@ static void imports_record(imports_ctx_t *ctx, const char *name, size_t name_len
         item->files = calloc(hits->count, sizeof *item->files);
         if (!item->files) {
             free(item->name);
+            free(item->alias);
             ctx->failed = true;
             return;
         }
@@ -516,36 +523,50 @@ static bool imports_is_python_name(const char *s, size_t len) {
     return true;
 }
 
-/* Trims spaces and an `as alias` from an item of an import list. */
-static void imports_trim_item(const char **s, size_t *len) {
-    while (*len > 0 && (**s == ' ' || **s == '\t' || **s == '(' || **s == '\n' || **s == '\r'))
-        (*s)++, (*len)--;
-    for (size_t i = 0; i < *len; i++)
-        if ((*s)[i] == ' ' || (*s)[i] == '\t' || (*s)[i] == ')' || (*s)[i] == '\n' ||
-            (*s)[i] == '\r') {
-            *len = i;
-            break;
+/* Splits an item of an import list, "name" or "name as alias", into its
+ * name and the name it binds (the alias, else the name itself). */
+static void imports_split_item(const char *item, const char **name, size_t *name_len,
+                               const char **alias, size_t *alias_len) {
+    const char *p = item;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    *name = p;
+    while (*p && *p != ' ' && *p != '\t')
+        p++;
+    *name_len = (size_t)(p - *name);
+    *alias = *name;
+    *alias_len = *name_len;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    if (p[0] == 'a' && p[1] == 's' && (p[2] == ' ' || p[2] == '\t')) {
+        p += 2;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        const char *a = p;
+        while (*p && *p != ' ' && *p != '\t')
+            p++;
+        if (p > a) {
+            *alias = a;
+            *alias_len = (size_t)(p - a);
         }
+    }
 }
 
 static void imports_python_statement(imports_ctx_t *ctx, char *stmt, int line) {
     imports_hits_t hits = {0};
     char dir[IMPORTS_PATH_MAX];
     imports_dirname(ctx->path, dir, sizeof dir);
-    char *hash = strchr(stmt, '#');
-    if (hash)
-        *hash = '\0';
     if (strncmp(stmt, "import", 6) == 0) {
         for (char *item = stmt + 6; item;) {
             char *comma = strchr(item, ',');
             if (comma)
                 *comma = '\0';
-            const char *name = item;
-            size_t len = strlen(item);
-            imports_trim_item(&name, &len);
+            const char *name, *alias;
+            size_t len, alias_len;
+            imports_split_item(item, &name, &len, &alias, &alias_len);
             if (imports_is_python_name(name, len)) {
                 imports_python_module(ctx, "", false, name, len, &hits);
-                imports_record(ctx, name, len, line, &hits);
+                imports_record(ctx, name, len, alias, alias_len, line, &hits);
             }
             item = comma ? comma + 1 : NULL;
         }
@@ -586,9 +607,9 @@ static void imports_python_statement(imports_ctx_t *ctx, char *stmt, int line) {
             char *comma = strchr(item, ',');
             if (comma)
                 *comma = '\0';
-            const char *name = item;
-            size_t len = strlen(item);
-            imports_trim_item(&name, &len);
+            const char *name, *alias;
+            size_t len, alias_len;
+            imports_split_item(item, &name, &len, &alias, &alias_len);
             if (len == 1 && name[0] == '*') {
                 has_plain = true;
             } else if (imports_is_python_name(name, len) && rest_len + len + 2 < sizeof full) {
@@ -599,7 +620,7 @@ static void imports_python_statement(imports_ctx_t *ctx, char *stmt, int line) {
                     char shown[IMPORTS_PATH_MAX];
                     int m = imports_fmt(shown, sizeof shown, "%.*s%s%.*s", (int)module_len, module,
                                         rest_len ? "." : "", (int)len, name);
-                    imports_record(ctx, shown, (size_t)m, line, &hits);
+                    imports_record(ctx, shown, (size_t)m, alias, alias_len, line, &hits);
                 } else {
                     has_plain = true;
                 }
@@ -613,7 +634,7 @@ static void imports_python_statement(imports_ctx_t *ctx, char *stmt, int line) {
                 else if (imports_join(base, "__init__.py", full, sizeof full))
                     imports_try(ctx->index, full, &hits);
             }
-            imports_record(ctx, module, module_len, line, &hits);
+            imports_record(ctx, module, module_len, NULL, 0, line, &hits);
         }
     }
 done:
@@ -674,9 +695,16 @@ static void imports_scan_python(imports_ctx_t *ctx, const char *data, size_t len
             ctx->failed = true;
             return;
         }
+        bool in_comment = false;
         for (size_t i = 0; i < stmt_len; i++) {
             char c = data[at + indent + i];
-            stmt[i] = (c == '\n' || c == '\\' || c == '\r' || c == '(' || c == ')') ? ' ' : c;
+            if (c == '#')
+                in_comment = true; /* to the end of this physical line */
+            else if (c == '\n')
+                in_comment = false;
+            stmt[i] = (in_comment || c == '\n' || c == '\\' || c == '\r' || c == '(' || c == ')')
+                          ? ' '
+                          : c;
         }
         stmt[stmt_len] = '\0';
         /* Comments inside a parenthesised list end at their own line. */
@@ -728,7 +756,7 @@ static void imports_c_include(imports_ctx_t *ctx, const char *name, size_t len, 
         imports_find_suffix(ctx->index, rel, &hits);
         imports_keep_closest(ctx->index, ctx->path, &hits);
     }
-    imports_record(ctx, name, len, line, &hits);
+    imports_record(ctx, name, len, NULL, 0, line, &hits);
     free(hits.at);
 }
 
@@ -842,7 +870,8 @@ static bool imports_token_is(const imports_token_t *t, imports_token_kind_t kind
 
 /* ---- JavaScript and TypeScript --------------------------------------------- */
 
-static void imports_js_specifier(imports_ctx_t *ctx, const imports_token_t *spec) {
+static void imports_js_specifier(imports_ctx_t *ctx, const imports_token_t *spec,
+                                 const imports_token_t *alias) {
     imports_hits_t hits = {0};
     char rel[IMPORTS_PATH_MAX], dir[IMPORTS_PATH_MAX], base[IMPORTS_PATH_MAX];
     if (spec->len == 0 || spec->len >= sizeof rel - 16)
@@ -882,25 +911,66 @@ static void imports_js_specifier(imports_ctx_t *ctx, const imports_token_t *spec
             imports_try(ctx->index, candidate, &hits);
         }
     }
-    imports_record(ctx, spec->text, spec->len, spec->line, &hits);
+    imports_record(ctx, spec->text, spec->len, alias ? alias->text : NULL, alias ? alias->len : 0,
+                   spec->line, &hits);
     free(hits.at);
+}
+
+/* The name an import clause binds to the whole module: `X` of
+ * `import X from`, `ns` of `import * as ns from`; NULL for named imports
+ * only (`import { a } from`).  clause holds the tokens after `import`. */
+static const imports_token_t *imports_js_clause_alias(const imports_token_t *clause, size_t n) {
+    size_t i = 0;
+    if (i < n && imports_token_is(&clause[i], TOKEN_IDENT, "type"))
+        i++; /* import type X from */
+    if (i < n && clause[i].kind == TOKEN_IDENT &&
+        !imports_token_is(&clause[i], TOKEN_IDENT, "from"))
+        return &clause[i];
+    if (i + 2 < n && imports_token_is(&clause[i], TOKEN_PUNCT, "*") &&
+        imports_token_is(&clause[i + 1], TOKEN_IDENT, "as") && clause[i + 2].kind == TOKEN_IDENT)
+        return &clause[i + 2];
+    return NULL;
 }
 
 static void imports_scan_js(imports_ctx_t *ctx, const char *data, size_t len) {
     imports_lexer_t lx = {data, len, 0, 1};
-    imports_token_t prev2 = {0}, prev = {0};
+    imports_token_t recent[4] = {{0}}; /* recent[0] the previous token, [1] the one before... */
+    imports_token_t clause[8];         /* tokens of the current `import` clause */
+    size_t clause_len = 0;
+    bool in_import = false;
     for (;;) {
         imports_token_t t = imports_next_token(&lx);
         if (t.kind == TOKEN_END)
             break;
-        if (t.kind == TOKEN_STRING && (imports_token_is(&prev, TOKEN_IDENT, "from") ||
-                                       imports_token_is(&prev, TOKEN_IDENT, "import") ||
-                                       (imports_token_is(&prev, TOKEN_PUNCT, "(") &&
-                                        (imports_token_is(&prev2, TOKEN_IDENT, "require") ||
-                                         imports_token_is(&prev2, TOKEN_IDENT, "import")))))
-            imports_js_specifier(ctx, &t);
-        prev2 = prev;
-        prev = t;
+        const imports_token_t *prev = &recent[0], *prev2 = &recent[1];
+        if (t.kind == TOKEN_STRING) {
+            if (imports_token_is(prev, TOKEN_IDENT, "from") ||
+                imports_token_is(prev, TOKEN_IDENT, "import")) {
+                imports_js_specifier(
+                    ctx, &t, in_import ? imports_js_clause_alias(clause, clause_len) : NULL);
+            } else if (imports_token_is(prev, TOKEN_PUNCT, "(") &&
+                       imports_token_is(prev2, TOKEN_IDENT, "require")) {
+                /* const x = require('./x') */
+                bool bound =
+                    imports_token_is(&recent[2], TOKEN_PUNCT, "=") && recent[3].kind == TOKEN_IDENT;
+                imports_js_specifier(ctx, &t, bound ? &recent[3] : NULL);
+            } else if (imports_token_is(prev, TOKEN_PUNCT, "(") &&
+                       imports_token_is(prev2, TOKEN_IDENT, "import")) {
+                imports_js_specifier(ctx, &t, NULL); /* import('./x') */
+            }
+            in_import = false;
+        } else if (imports_token_is(&t, TOKEN_IDENT, "import") &&
+                   !imports_token_is(prev, TOKEN_PUNCT, ".")) {
+            in_import = true;
+            clause_len = 0;
+        } else if (in_import) {
+            if (imports_token_is(&t, TOKEN_PUNCT, ";") || imports_token_is(&t, TOKEN_PUNCT, "("))
+                in_import = false;
+            else if (clause_len < sizeof clause / sizeof clause[0])
+                clause[clause_len++] = t;
+        }
+        memmove(&recent[1], &recent[0], 3 * sizeof recent[0]);
+        recent[0] = t;
     }
 }
 
@@ -912,7 +982,10 @@ static bool imports_is_go_source(const char *path) {
            !(n > 8 && strcmp(path + n - 8, "_test.go") == 0);
 }
 
-static void imports_go_path(imports_ctx_t *ctx, const imports_token_t *spec) {
+/* alias: the name written before the path, or NULL (then the package is
+ * known by the last element of its path, a `/vN` version suffix skipped). */
+static void imports_go_path(imports_ctx_t *ctx, const imports_token_t *spec,
+                            const imports_token_t *alias) {
     imports_hits_t hits = {0};
     const imports_go_module_t *best = NULL;
     size_t best_len = 0;
@@ -934,7 +1007,26 @@ static void imports_go_path(imports_ctx_t *ctx, const imports_token_t *spec) {
         if (n > 0 && (size_t)n < sizeof dir)
             imports_files_in(ctx->index, dir, imports_is_go_source, &hits);
     }
-    imports_record(ctx, spec->text, spec->len, spec->line, &hits);
+    const char *bound = NULL;
+    size_t bound_len = 0;
+    if (alias && alias->kind == TOKEN_IDENT && !imports_token_is(alias, TOKEN_IDENT, "_")) {
+        bound = alias->text;
+        bound_len = alias->len;
+    } else if (!alias) {
+        const char *end = spec->text + spec->len, *start = end;
+        while (start > spec->text && start[-1] != '/')
+            start--;
+        bool version = end - start >= 2 && start[0] == 'v' && start[1] >= '0' && start[1] <= '9';
+        if (version && start > spec->text) {
+            end = start - 1;
+            start = end;
+            while (start > spec->text && start[-1] != '/')
+                start--;
+        }
+        bound = start;
+        bound_len = (size_t)(end - start);
+    }
+    imports_record(ctx, spec->text, spec->len, bound, bound_len, spec->line, &hits);
     free(hits.at);
 }
 
@@ -948,19 +1040,27 @@ static void imports_scan_go(imports_ctx_t *ctx, const char *data, size_t len) {
             continue;
         imports_token_t u = imports_next_token(&lx);
         if (imports_token_is(&u, TOKEN_PUNCT, "(")) {
+            imports_token_t before = {0};
             for (;;) {
                 imports_token_t v = imports_next_token(&lx);
                 if (v.kind == TOKEN_END || imports_token_is(&v, TOKEN_PUNCT, ")"))
                     break;
-                if (v.kind == TOKEN_STRING)
-                    imports_go_path(ctx, &v);
+                if (v.kind == TOKEN_STRING) {
+                    bool aliased = before.kind != TOKEN_END && before.line == v.line;
+                    imports_go_path(ctx, &v, aliased ? &before : NULL);
+                    before = (imports_token_t){0};
+                } else {
+                    before = v; /* an alias, `_` or `.` */
+                }
             }
             continue;
         }
-        if (u.kind != TOKEN_STRING)
-            u = imports_next_token(&lx); /* an alias, `_` or `.` */
+        imports_token_t alias = u;
+        bool aliased = u.kind != TOKEN_STRING;
+        if (aliased)
+            u = imports_next_token(&lx);
         if (u.kind == TOKEN_STRING)
-            imports_go_path(ctx, &u);
+            imports_go_path(ctx, &u, aliased ? &alias : NULL);
     }
 }
 
@@ -974,7 +1074,7 @@ static bool imports_is_jvm_source(const char *path) {
 
 /* Resolves a.b.C (or, with wildcard, a.b.*) to files. */
 static void imports_java_name(imports_ctx_t *ctx, const char *name, size_t len, bool wildcard,
-                              bool is_static, int line) {
+                              bool is_static, const imports_token_t *alias, int line) {
     imports_hits_t hits = {0};
     char rel[IMPORTS_PATH_MAX], file[IMPORTS_PATH_MAX + 8];
     if (len == 0 || len >= sizeof rel)
@@ -1014,7 +1114,18 @@ static void imports_java_name(imports_ctx_t *ctx, const char *name, size_t len, 
     }
     if (!was_wildcard)
         imports_keep_closest(ctx->index, ctx->path, &hits);
-    imports_record(ctx, name, len, line, &hits);
+    /* The simple name binds (`Order`, a static member), or a Kotlin alias. */
+    const char *bound = NULL;
+    size_t bound_len = 0;
+    if (alias) {
+        bound = alias->text;
+        bound_len = alias->len;
+    } else if (!was_wildcard) {
+        const char *dot = memrchr(name, '.', len);
+        bound = dot ? dot + 1 : name;
+        bound_len = len - (size_t)(bound - name);
+    }
+    imports_record(ctx, name, len, bound, bound_len, line, &hits);
     free(hits.at);
 }
 
@@ -1059,8 +1170,15 @@ static void imports_scan_java(imports_ctx_t *ctx, const char *data, size_t len) 
             }
             name[n++] = '.';
         }
+        imports_token_t alias = {0};
+        if (have_pending && imports_token_is(&pending, TOKEN_IDENT, "as")) {
+            alias = imports_next_token(&lx); /* Kotlin: import a.b.C as D */
+            have_pending = false;
+            prev = alias;
+        }
         if (n > 0)
-            imports_java_name(ctx, name, n, wildcard, is_static, line);
+            imports_java_name(ctx, name, n, wildcard, is_static,
+                              alias.kind == TOKEN_IDENT ? &alias : NULL, line);
     }
 }
 
@@ -1163,7 +1281,7 @@ static bool imports_rust_module_file(imports_ctx_t *ctx, const imports_rust_t *r
 
 /* Resolves one use path (`crate::a::b`, `super::x`, `a::b`) as written. */
 static void imports_rust_path(imports_ctx_t *ctx, const imports_rust_t *rust, const char *name,
-                              int line) {
+                              const char *alias, size_t alias_len, int line) {
     imports_hits_t hits = {0};
     char module[IMPORTS_PATH_MAX];
     const char *rest = name;
@@ -1228,7 +1346,7 @@ static void imports_rust_path(imports_ctx_t *ctx, const imports_rust_t *rust, co
             *slash = '\0';
         }
     }
-    imports_record(ctx, name, strlen(name), line, &hits);
+    imports_record(ctx, name, strlen(name), alias, alias_len, line, &hits);
     free(hits.at);
 }
 
@@ -1262,8 +1380,25 @@ static void imports_rust_tree(imports_ctx_t *ctx, const imports_rust_t *rust, co
             written = imports_fmt(leaf, sizeof leaf, "%.*s", (int)(strlen(prefix) - 2), prefix);
         else
             written = imports_fmt(leaf, sizeof leaf, "%s%.*s", prefix, (int)n, t);
-        if (written > 0 && (size_t)written < sizeof leaf && n > 0)
-            imports_rust_path(ctx, rust, leaf, line);
+        /* It binds its `as` name, else its last segment (a glob binds none). */
+        const char *alias = NULL;
+        size_t alias_len = 0;
+        if (as) {
+            alias = as + 4;
+            alias_len = len - (size_t)(alias - tree);
+            while (alias_len > 0 && *alias == ' ')
+                alias++, alias_len--;
+            while (alias_len > 0 && alias[alias_len - 1] == ' ')
+                alias_len--;
+        } else if (written > 0 && leaf[written - 1] != '*') {
+            const char *last = leaf + written;
+            while (last > leaf && last[-1] != ':')
+                last--;
+            alias = last;
+            alias_len = (size_t)(leaf + written - last);
+        }
+        if (written > 0 && n > 0)
+            imports_rust_path(ctx, rust, leaf, alias, alias_len, line);
         return;
     }
     char inner_prefix[IMPORTS_PATH_MAX];
@@ -1309,7 +1444,7 @@ static void imports_scan_rust(imports_ctx_t *ctx, const char *data, size_t len) 
                             (int)name.len, name.text);
                 imports_rust_module_file(ctx, &rust, module, &hits);
                 int n = imports_fmt(shown, sizeof shown, "mod %.*s", (int)name.len, name.text);
-                imports_record(ctx, shown, (size_t)n, name.line, &hits);
+                imports_record(ctx, shown, (size_t)n, name.text, name.len, name.line, &hits);
                 free(hits.at);
             }
             continue;
@@ -1391,7 +1526,8 @@ int imports_extract(const imports_index_t *index, const char *path, lang_id_t la
     }
     for (size_t i = 0; i < self->count; i++) {
         const imports_item_t *it = &self->items[i];
-        self->entries[i] = (imports_entry_t){it->name, it->line, it->files, it->file_count};
+        self->entries[i] =
+            (imports_entry_t){it->name, it->line, it->files, it->file_count, it->alias};
         for (size_t k = 0; k < it->file_count; k++)
             self->files[self->file_count++] = it->files[k];
     }
@@ -1411,6 +1547,7 @@ void imports_destroy(imports_t **self_p) {
     imports_t *self = *self_p;
     for (size_t i = 0; i < self->count; i++) {
         free(self->items[i].name);
+        free(self->items[i].alias);
         free(self->items[i].files);
     }
     free(self->items);

@@ -30,6 +30,13 @@
  *
  * Imports that do not resolve (the standard library, third-party packages)
  * are kept by name with no files: they still say what the code is about.
+ * Each import also records the name it binds in the importing file, where
+ * it binds one, so that `billing.` before the cursor leads to billing.py:
+ * Python `import a.b` binds `a.b`, `import a as b` and `from x import a as
+ * b` bind `b`; JS default and namespace imports and `const x = require()`
+ * bind their name (named imports `{ a }` bind none); Go the alias or the
+ * last path element; Java/Kotlin the simple name or `as` alias; Rust the
+ * last segment or `as` alias, `mod x;` binds `x`; C includes bind none.
  * Scanning is lexical, not a full parse: comments are skipped where it
  * matters, and anything odd is at worst an unresolved name, never a crash.
  *
@@ -56,6 +63,8 @@ typedef struct {
     int line;                 /* 1-based line where the import starts */
     const char *const *files; /* resolved paths (borrowed), sorted; NULL when unresolved */
     size_t file_count;
+    const char *alias; /* the name the file knows it by (`np` of `import numpy as np`, `store`
+                          of a Go package, `Order` of a Java class), or NULL */
 } imports_entry_t;
 
 /* Indexes the n paths (relative to root, `/`-separated; duplicates are

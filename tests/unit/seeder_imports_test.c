@@ -87,6 +87,17 @@ static const imports_entry_t *entry(const imports_t *im, const char *name) {
     return NULL;
 }
 
+/* The name an import binds, "" for none. */
+static bool binds(const imports_t *im, const char *name, const char *alias) {
+    const imports_entry_t *e = entry(im, name);
+    const char *got = e && e->alias ? e->alias : "";
+    if (!e || strcmp(got, alias) != 0) {
+        fprintf(stderr, "  %s binds \"%s\", expected \"%s\"\n", name, got, alias);
+        return false;
+    }
+    return true;
+}
+
 /* "a b" lists the files an import resolves to, in order; "" means none. */
 static bool resolves_to(const imports_t *im, const char *name, const char *files) {
     const imports_entry_t *e = entry(im, name);
@@ -117,6 +128,10 @@ TEST(python_imports) {
     CHECK(resolves_to(im, ".models", "py/shop/models.py"));
     CHECK(resolves_to(im, ".services.tax", "py/shop/services/tax.py"));
     CHECK_INT(entry(im, ".models")->line, ==, 7);
+    CHECK(binds(im, "shop.services.billing", "billing")); /* import ... as billing */
+    CHECK(binds(im, "shop.util", "util"));                /* from shop import util */
+    CHECK(binds(im, ".models", ""));                      /* names, not a module */
+    CHECK(binds(im, "os", "os"));
     CHECK_INT(imports_count(im), ==, 6);
     CHECK_INT(imports_file_count(im), ==, 4);
     CHECK_STR(imports_file(im, 0), "py/shop/models.py");
@@ -138,6 +153,9 @@ TEST(javascript_and_typescript_imports) {
     CHECK(resolves_to(im, "./util", "web/src/util/index.js"));         /* directory index */
     CHECK(resolves_to(im, "./util/format", "web/src/util/format.ts")); /* export * from */
     CHECK(resolves_to(im, "react", ""));
+    CHECK(binds(im, "react", "React"));
+    CHECK(binds(im, "./components/Button", "Button"));
+    CHECK(binds(im, "./api", "")); /* named imports only */
     imports_destroy(&im);
     im = extract_fixture("web/src/components/Button.tsx", LANG_TYPESCRIPT);
     REQUIRE(im);
@@ -151,6 +169,7 @@ TEST(javascript_and_typescript_imports) {
     im = extract_fixture("web/legacy.cjs", LANG_JAVASCRIPT);
     REQUIRE(im);
     CHECK(resolves_to(im, "./src/util", "web/src/util/index.js"));
+    CHECK(binds(im, "./src/util", "util")); /* const util = require(...) */
     CHECK(resolves_to(im, "lodash", ""));
     imports_destroy(&im);
 }
@@ -174,6 +193,8 @@ TEST(go_imports) {
                       "go/internal/store/cache.go go/internal/store/store.go")); /* no _test.go */
     CHECK(resolves_to(im, "fmt", ""));
     CHECK(resolves_to(im, "net/http", ""));
+    CHECK(binds(im, "net/http", "http"));
+    CHECK(binds(im, "example.com/shop/go/internal/store", "store"));
     imports_destroy(&im);
 }
 
@@ -188,6 +209,8 @@ TEST(java_imports) {
     CHECK(resolves_to(im, "com.example.shop.util.Strings.join",
                       "java/src/main/java/com/example/shop/util/Strings.java")); /* static */
     CHECK(resolves_to(im, "java.util.List", ""));
+    CHECK(binds(im, "com.example.shop.model.Order", "Order"));
+    CHECK(binds(im, "com.example.shop.util", "")); /* a wildcard binds no one name */
     imports_destroy(&im);
 }
 
@@ -200,6 +223,8 @@ TEST(rust_imports) {
     CHECK(resolves_to(im, "crate::net::http::serve", "rust/src/net/http.rs")); /* use tree */
     CHECK(resolves_to(im, "crate::net::http::Request", "rust/src/net/http.rs"));
     CHECK(resolves_to(im, "std::env", ""));
+    CHECK(binds(im, "mod net", "net"));
+    CHECK(binds(im, "crate::net::http::Request", "Request"));
     imports_destroy(&im);
     im = extract_fixture("rust/src/net/http.rs", LANG_RUST);
     REQUIRE(im);
@@ -268,6 +293,9 @@ TEST(python_edge_cases) {
     CHECK(resolves_to(im, "...too_far", ""));
     CHECK(resolves_to(im, "pkg.a", "pkg/a.py"));
     CHECK(resolves_to(im, "json", ""));
+    CHECK(binds(im, "pkg.a", "alias"));
+    CHECK(binds(im, "json", "json"));
+    CHECK(binds(im, "..a", "a"));
     CHECK_INT(entry(im, "json")->line, ==, 11);
     imports_destroy(&im);
     /* A module never resolves to itself. */
@@ -286,7 +314,9 @@ TEST(javascript_edge_cases) {
                             "import W from './widgets/w';\n"
                             "const lazy = () => import('./lazy');\n"
                             "export { a } from '../outside/of/root/../../..';\n"
-                            "import './missing';\n");
+                            "import './missing';\n"
+                            "import * as ns from './lazy';\n"
+                            "import type T from './widgets/w';\n");
     REQUIRE(im);
     CHECK(entry(im, "./commented") == NULL);
     CHECK(entry(im, "./also_commented") == NULL);
@@ -295,7 +325,11 @@ TEST(javascript_edge_cases) {
     CHECK(resolves_to(im, "./lazy", "ui/lazy.ts"));
     CHECK(resolves_to(im, "./missing", ""));
     CHECK_INT(entry(im, "./lazy")->line, ==, 5);
-    CHECK_INT(imports_count(im), ==, 4);
+    CHECK_INT(imports_count(im), ==, 6);
+    CHECK(binds(im, "./widgets/w", "W"));
+    CHECK(binds(im, "./lazy", "")); /* the dynamic import comes first */
+    CHECK_STR(imports_get(im, 4)->alias, "ns");
+    CHECK_STR(imports_get(im, 5)->alias, "T");
     imports_destroy(&im);
 }
 
@@ -312,6 +346,27 @@ TEST(c_edge_cases) {
     imports_destroy(&im);
 }
 
+TEST(go_aliases) {
+    imports_t *im = extract("cmd/x.go", LANG_GO,
+                            "package main\n"
+                            "import (\n"
+                            "\tstr \"example.com/m/pkg/strings\"\n"
+                            "\t_ \"example.com/m/pkg/init\"\n"
+                            "\t. \"example.com/m/pkg/dot\"\n"
+                            "\t\"example.com/m/pkg/v2\" // a comment\n"
+                            ")\n"
+                            "import single \"example.com/m/one\"\n");
+    REQUIRE(im);
+    CHECK_INT(imports_count(im), ==, 5);
+    CHECK(binds(im, "example.com/m/pkg/strings", "str"));
+    CHECK(binds(im, "example.com/m/pkg/init", ""));
+    CHECK(binds(im, "example.com/m/pkg/dot", ""));
+    CHECK(binds(im, "example.com/m/pkg/v2", "pkg")); /* a version suffix is not the name */
+    CHECK(binds(im, "example.com/m/one", "single"));
+    CHECK_INT(entry(im, "example.com/m/one")->line, ==, 8);
+    imports_destroy(&im);
+}
+
 TEST(rust_edge_cases) {
     imports_t *im = extract("src/x/y.rs", LANG_RUST,
                             "use self::inner::Thing;\n"
@@ -322,6 +377,9 @@ TEST(rust_edge_cases) {
     REQUIRE(im);
     CHECK(resolves_to(im, "super::z", "src/x/z.rs"));
     CHECK(resolves_to(im, "super::z::Z", "src/x/z.rs"));
+    CHECK(binds(im, "super::z::Z", "Zed"));
+    CHECK(binds(im, "super::z", "z"));
+    CHECK(binds(im, "crate::x::*", ""));
     CHECK(resolves_to(im, "super::y", "")); /* itself */
     CHECK(resolves_to(im, "crate::x::*", "src/x/mod.rs"));
     CHECK(resolves_to(im, "serde::Deserialize", "")); /* an external crate */
@@ -334,6 +392,8 @@ TEST(kotlin_and_unknown_languages) {
     REQUIRE(im);
     CHECK(resolves_to(im, "app.Tool", "src/main/kotlin/app/Tool.kt"));
     CHECK(resolves_to(im, "app.Missing", ""));
+    CHECK(binds(im, "app.Tool", "Tool"));
+    CHECK(binds(im, "app.Missing", "M"));
     imports_destroy(&im);
     im = extract("notes.txt", LANG_UNKNOWN, "import everything\n");
     REQUIRE(im);
@@ -369,6 +429,6 @@ TEST(release_indexes) {
 TEST_MAIN(TEST_CASE(python_imports), TEST_CASE(javascript_and_typescript_imports),
           TEST_CASE(c_includes), TEST_CASE(go_imports), TEST_CASE(java_imports),
           TEST_CASE(rust_imports), TEST_CASE(python_edge_cases), TEST_CASE(javascript_edge_cases),
-          TEST_CASE(c_edge_cases), TEST_CASE(rust_edge_cases),
+          TEST_CASE(c_edge_cases), TEST_CASE(go_aliases), TEST_CASE(rust_edge_cases),
           TEST_CASE(kotlin_and_unknown_languages), TEST_CASE(index_basics),
           TEST_CASE(release_indexes))
