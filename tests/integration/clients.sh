@@ -77,7 +77,9 @@ generator_pid=$!
 lca_url="http://127.0.0.1:$port"
 
 generator_ready() {
-    curl -s --noproxy '*' "$lca_url/healthz" | grep -q '"generate":{"workers":[1-9]'
+    node -e 'fetch(process.argv[1]).then((r) => r.json())
+        .then((j) => process.exit(j.services?.generate?.workers > 0 ? 0 : 1), () => process.exit(1))' \
+        "$lca_url/healthz"
 }
 wait_until 20 generator_ready || fail "the gateway did not see the generator at $lca_url"
 

@@ -811,6 +811,68 @@ TEST(bad_input_is_4xx_in_the_family_shape) {
     CHECK(proc_alive(gw_pid));
 }
 
+/* ---- the routes passed through to Ollama ---- */
+
+TEST(passthrough_routes) {
+    REQUIRE(fixture_up());
+    static const struct {
+        const char *path, *body, *field; /* field: a key the answer must have */
+        int status;
+    } cases[] = {
+        {"/api/tags", NULL, "models", 200},
+        {"/api/ps", NULL, "models", 200},
+        {"/api/version", NULL, "version", 200},
+        {"/api/show", "{\"model\":\"qwen2.5-coder:7b\"}", "capabilities", 200},
+        {"/api/show", "{\"name\":\"qwen2.5-coder:7b\"}", "template", 200},
+        {"/api/show", "{\"model\":\"nope\"}", "error", 404},
+        {"/api/embed", "{\"model\":\"nomic-embed-text\",\"input\":[\"a\",\"b\"]}", "embeddings",
+         200},
+        {"/api/embeddings", "{\"model\":\"nomic-embed-text\",\"prompt\":\"a\"}", "embedding", 200},
+        {"/v1/models", NULL, "data", 200},
+        {"/v1/embeddings", "{\"model\":\"nomic-embed-text\",\"input\":\"a\"}", "data", 200},
+        {"/v1/embeddings", "{\"model\":\"nope\",\"input\":\"a\"}", "error", 404},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        reply_t r;
+        request(&(request_t){.path = cases[i].path, .body = cases[i].body}, &r);
+        CHECK_INT(r.status, ==, cases[i].status);
+        cJSON *j = body_json(&r);
+        CHECK(cJSON_GetObjectItemCaseSensitive(j, cases[i].field) != NULL);
+        if (cases[i].status == 404) {
+            char message[200];
+            CHECK(error_shape(r.body.data, strncmp(cases[i].path, "/v1/", 4) == 0, message,
+                              sizeof message));
+        }
+        cJSON_Delete(j);
+        reply_free(&r);
+    }
+    /* base64 embeddings are float32: 4 bytes a dimension, as the float form has. */
+    const char *body = "{\"model\":\"nomic-embed-text\",\"input\":\"x\",\"encoding_format\":";
+    char b64[120], flt[120];
+    snprintf(b64, sizeof b64, "%s\"base64\"}", body);
+    snprintf(flt, sizeof flt, "%s\"float\"}", body);
+    reply_t a, b;
+    post("/v1/embeddings", b64, &a);
+    post("/v1/embeddings", flt, &b);
+    cJSON *ja = body_json(&a), *jb = body_json(&b);
+    const char *text = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(ja, "data"), 0), "embedding"));
+    int dims = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(jb, "data"), 0), "embedding"));
+    CHECK(text != NULL);
+    CHECK(dims > 0);
+    CHECK_INT(text ? strlen(text) : 0, ==, (size_t)(4 * ((dims * 4 + 2) / 3)));
+    cJSON_Delete(ja);
+    cJSON_Delete(jb);
+    reply_free(&a);
+    reply_free(&b);
+    /* HEAD answers like GET, without a body. */
+    request(&(request_t){.path = "/api/tags", .method = "HEAD"}, &a);
+    CHECK_INT(a.status, ==, 200);
+    CHECK_INT(a.body.len, ==, 0);
+    reply_free(&a);
+}
+
 /* ---- connections, prefix, key, host ---- */
 
 TEST(keep_alive_serves_two_requests_on_one_connection) {
@@ -934,7 +996,7 @@ TEST_MAIN(TEST_CASE(tokens_reach_the_client_unbuffered), TEST_CASE(ndjson_json_a
           TEST_CASE(client_gone_before_any_byte_cancels_upstream),
           TEST_CASE(ollama_failures_have_the_right_status_and_shape),
           TEST_CASE(ollama_refusing_connections_is_502), TEST_CASE(generator_killed_mid_stream),
-          TEST_CASE(bad_input_is_4xx_in_the_family_shape),
+          TEST_CASE(bad_input_is_4xx_in_the_family_shape), TEST_CASE(passthrough_routes),
           TEST_CASE(keep_alive_serves_two_requests_on_one_connection),
           TEST_CASE(collection_prefix_routes_the_same),
           TEST_CASE(api_key_is_required_but_not_for_healthz),
