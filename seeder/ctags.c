@@ -557,7 +557,7 @@ int ctags_batch_run(const char *root, const char *const *paths, size_t n, ctags_
         slices = CTAGS_SLICES_MAX;
     if (slices < 1)
         slices = 1;
-    ctags_slice_t slice[CTAGS_SLICES_MAX];
+    ctags_slice_t slice[CTAGS_SLICES_MAX] = {{0}};
     pthread_t threads[CTAGS_SLICES_MAX];
     bool started[CTAGS_SLICES_MAX] = {false};
     int rc = 0;
