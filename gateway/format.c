@@ -220,8 +220,9 @@ static int aggregate(format_t *f, const line_t *l) {
         if (!f->tool_calls && !(f->tool_calls = cJSON_CreateArray()))
             return -ENOMEM;
         const cJSON *call;
-        cJSON_ArrayForEach(call, l->tool_calls)
+        cJSON_ArrayForEach(call, l->tool_calls) {
             cJSON_AddItemToArray(f->tool_calls, cJSON_Duplicate(call, true));
+        }
     }
     return 0;
 }

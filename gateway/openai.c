@@ -404,7 +404,9 @@ static cJSON *vector_base64(const cJSON *vector) {
     if (floats && text) {
         int i = 0;
         const cJSON *x;
-        cJSON_ArrayForEach(x, vector) floats[i++] = cJSON_IsNumber(x) ? (float)x->valuedouble : 0;
+        cJSON_ArrayForEach(x, vector) {
+            floats[i++] = cJSON_IsNumber(x) ? (float)x->valuedouble : 0;
+        }
         /* little-endian float32, as the clients decode it (x86 and arm64 are) */
         h2o_base64_encode(text, floats, (size_t)n * sizeof *floats, 0);
         out = cJSON_CreateString(text);
@@ -456,7 +458,9 @@ int openai_handle_embeddings(http_ctx_t *ctx) {
     const cJSON *input = cJSON_GetObjectItemCaseSensitive(in, "input"), *item;
     bool valid = cJSON_IsString(input) || (cJSON_IsArray(input) && cJSON_GetArraySize(input) > 0);
     if (cJSON_IsArray(input))
-        cJSON_ArrayForEach(item, input) valid &= cJSON_IsString(item);
+        cJSON_ArrayForEach(item, input) {
+            valid &= cJSON_IsString(item);
+        }
     if (!valid) {
         bad_request(ctx, "%s", "\"input\" must be a string or a non-empty list of strings");
         return 0;
