@@ -13,6 +13,7 @@
 #include "gateway/api.h"
 #include "gateway/relay.h"
 #include "proto/buf.h"
+#include "proto/map.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,18 +106,21 @@ static bool options_build(http_ctx_t *ctx, const cJSON *in, cJSON *body) {
 
 /* ---- chat ---- */
 
-/* The function name of the earlier assistant tool call with this id. */
-static const char *tool_name_of(const cJSON *messages, const char *id) {
+/* Maps every assistant tool call id of messages to its function name (one
+ * pass: a lookup per tool message would be quadratic in hostile input). */
+static map_t *tool_names_map(const cJSON *messages) {
+    map_t *names = map_new();
     const cJSON *m, *call;
     cJSON_ArrayForEach(m, messages) {
         cJSON_ArrayForEach(call, cJSON_GetObjectItemCaseSensitive(m, "tool_calls")) {
-            const char *cid = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(call, "id"));
-            if (cid && strcmp(cid, id) == 0)
-                return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
-                    cJSON_GetObjectItemCaseSensitive(call, "function"), "name"));
+            const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(call, "id"));
+            const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+                cJSON_GetObjectItemCaseSensitive(call, "function"), "name"));
+            if (names && id && name)
+                map_put(names, id, strlen(id), (void *)name);
         }
     }
-    return NULL;
+    return names;
 }
 
 /* Text parts joined into out_text, data: URL images into images. */
@@ -152,7 +156,8 @@ static bool content_parts(http_ctx_t *ctx, const cJSON *parts, buf_t *text, cJSO
 }
 
 /* One OpenAI message in Ollama's form, or NULL when the client was answered. */
-static cJSON *message_convert(http_ctx_t *ctx, const cJSON *messages, const cJSON *in, int index) {
+static cJSON *message_convert(http_ctx_t *ctx, const map_t *tool_names, const cJSON *in,
+                              int index) {
     char where[32];
     snprintf(where, sizeof where, "messages[%d]", index);
     if (!cJSON_IsObject(in)) {
@@ -213,7 +218,8 @@ static cJSON *message_convert(http_ctx_t *ctx, const cJSON *messages, const cJSO
     }
     const char *call_id =
         cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(in, "tool_call_id"));
-    const char *tool_name = call_id ? tool_name_of(messages, call_id) : NULL;
+    const char *tool_name =
+        call_id && tool_names ? map_get(tool_names, call_id, strlen(call_id)) : NULL;
     if (tool_name)
         cJSON_AddStringToObject(out, "tool_name", tool_name);
     return out;
@@ -272,14 +278,18 @@ int openai_handle_chat(http_ctx_t *ctx) {
     api_request_t *r = api_request_new(ctx, API_CHAT);
     cJSON_AddStringToObject(r->body, "model", model);
     cJSON *list = cJSON_AddArrayToObject(r->body, "messages");
+    map_t *tool_names = tool_names_map(messages);
     const cJSON *m;
     int i = 0;
     cJSON_ArrayForEach(m, messages) {
-        cJSON *converted = message_convert(ctx, messages, m, i++);
-        if (!converted)
+        cJSON *converted = message_convert(ctx, tool_names, m, i++);
+        if (!converted) {
+            map_destroy(&tool_names);
             return 0;
+        }
         cJSON_AddItemToArray(list, converted);
     }
+    map_destroy(&tool_names);
     if (!options_build(ctx, in, r->body) || !format_build(ctx, in, r->body))
         return 0;
     const cJSON *tools = cJSON_GetObjectItemCaseSensitive(in, "tools");

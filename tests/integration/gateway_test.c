@@ -811,6 +811,80 @@ TEST(bad_input_is_4xx_in_the_family_shape) {
     CHECK(proc_alive(gw_pid));
 }
 
+/* What the fake received for marker (the last request), as parsed JSON. */
+static cJSON *fake_last_body(const char *marker) {
+    char path[160];
+    snprintf(path, sizeof path, "/_fake/requests?match=%s", marker);
+    cJSON *list = fake_call(path, NULL);
+    cJSON *body = cJSON_DetachItemFromObjectCaseSensitive(
+        cJSON_GetArrayItem(list, cJSON_GetArraySize(list) - 1), "body");
+    cJSON_Delete(list);
+    return body;
+}
+
+static const char *json_path(const cJSON *j, const char *a, const char *b) {
+    const cJSON *x = cJSON_GetObjectItemCaseSensitive(j, a);
+    if (b)
+        x = cJSON_GetObjectItemCaseSensitive(x, b);
+    static char text[256];
+    char *printed = x ? cJSON_PrintUnformatted(x) : NULL;
+    snprintf(text, sizeof text, "%s", printed ? printed : "(none)");
+    free(printed);
+    return text;
+}
+
+TEST(openai_requests_reach_ollama_translated) {
+    REQUIRE(fixture_up());
+    char m[64], body[1200];
+    marker_new(m, sizeof m, "tr");
+    snprintf(body, sizeof body,
+             "{\"model\":\"llama3.2\",\"messages\":[{\"role\":\"developer\",\"content\":\"be "
+             "brief\"},{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"%s \"},"
+             "{\"type\":\"image_url\",\"image_url\":{\"url\":\"data:image/png;base64,AAAA\"}}]},"
+             "{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"id\":\"c1\",\"type\":"
+             "\"function\",\"function\":{\"name\":\"f\",\"arguments\":\"{\\\"a\\\":1}\"}}]},"
+             "{\"role\":\"tool\",\"tool_call_id\":\"c1\",\"content\":\"42\"}],"
+             "\"max_completion_tokens\":50,\"stop\":\"END\",\"temperature\":0.5,\"top_p\":0.9,"
+             "\"seed\":3,\"frequency_penalty\":0.1,\"presence_penalty\":0.6,"
+             "\"response_format\":{\"type\":\"json_object\"},\"user\":\"ignored\"}",
+             m);
+    reply_t r;
+    post("/v1/chat/completions", body, &r);
+    CHECK_INT(r.status, ==, 200);
+    reply_free(&r);
+    cJSON *seen = fake_last_body(m);
+    REQUIRE(seen);
+    CHECK_STR(json_path(seen, "options", NULL),
+              "{\"num_predict\":50,\"temperature\":0.5,\"top_p\":0.9,\"seed\":3,"
+              "\"frequency_penalty\":0.1,\"presence_penalty\":0.6,\"stop\":[\"END\"]}");
+    CHECK_STR(json_path(seen, "format", NULL), "\"json\"");
+    CHECK_STR(json_path(seen, "stream", NULL), "true");
+    CHECK_STR(json_path(seen, "user", NULL), "(none)");
+    const cJSON *msgs = cJSON_GetObjectItemCaseSensitive(seen, "messages");
+    CHECK_STR(json_path(cJSON_GetArrayItem(msgs, 0), "role", NULL), "\"system\"");
+    CHECK_STR(json_path(cJSON_GetArrayItem(msgs, 1), "images", NULL), "[\"AAAA\"]");
+    CHECK_STR(json_path(cJSON_GetArrayItem(msgs, 2), "tool_calls", NULL),
+              "[{\"function\":{\"name\":\"f\",\"arguments\":{\"a\":1}}}]");
+    CHECK_STR(json_path(cJSON_GetArrayItem(msgs, 3), "tool_name", NULL), "\"f\"");
+    cJSON_Delete(seen);
+
+    /* /v1/completions: suffix for fill-in-the-middle on /api/generate. */
+    marker_new(m, sizeof m, "tr");
+    snprintf(body, sizeof body,
+             "{\"model\":\"qwen2.5-coder:7b\",\"prompt\":[\"def %s():\"],\"suffix\":\"\\nx()\","
+             "\"max_tokens\":16,\"stop\":[\"\\n\\n\"]}",
+             m);
+    post("/v1/completions", body, &r);
+    CHECK_INT(r.status, ==, 200);
+    reply_free(&r);
+    seen = fake_last_body(m);
+    REQUIRE(seen);
+    CHECK_STR(json_path(seen, "suffix", NULL), "\"\\nx()\"");
+    CHECK_STR(json_path(seen, "options", NULL), "{\"num_predict\":16,\"stop\":[\"\\n\\n\"]}");
+    CHECK(strstr(json_path(seen, "prompt", NULL), m) != NULL);
+    cJSON_Delete(seen);
+}
+
 /* ---- the routes passed through to Ollama ---- */
 
 TEST(passthrough_routes) {
@@ -997,6 +1071,7 @@ TEST_MAIN(TEST_CASE(tokens_reach_the_client_unbuffered), TEST_CASE(ndjson_json_a
           TEST_CASE(ollama_failures_have_the_right_status_and_shape),
           TEST_CASE(ollama_refusing_connections_is_502), TEST_CASE(generator_killed_mid_stream),
           TEST_CASE(bad_input_is_4xx_in_the_family_shape), TEST_CASE(passthrough_routes),
+          TEST_CASE(openai_requests_reach_ollama_translated),
           TEST_CASE(keep_alive_serves_two_requests_on_one_connection),
           TEST_CASE(collection_prefix_routes_the_same),
           TEST_CASE(api_key_is_required_but_not_for_healthz),
