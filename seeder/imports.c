@@ -868,7 +868,41 @@ static bool imports_token_is(const imports_token_t *t, imports_token_kind_t kind
     return t->kind == kind && t->len == strlen(text) && memcmp(t->text, text, t->len) == 0;
 }
 
+static bool imports_has(const imports_index_t *index, const char *dir, const char *name);
+
 /* ---- JavaScript and TypeScript --------------------------------------------- */
+
+/* A JS/TS module path (already joined, without `./`) as a file: itself,
+ * with an extension, `.js` standing for `.ts`, or its directory's index. */
+static void imports_js_resolve(imports_ctx_t *ctx, const char *base, imports_hits_t *hits) {
+    static const char *const exts[] = {".ts",  ".tsx", ".js",  ".jsx", ".mjs",
+                                       ".cjs", ".mts", ".cts", ".d.ts"};
+    size_t n_exts = sizeof exts / sizeof exts[0];
+    char candidate[IMPORTS_PATH_MAX + 16];
+    if (imports_try(ctx->index, base, hits))
+        return;
+    for (size_t e = 0; e < n_exts && hits->count == 0; e++) {
+        imports_fmt(candidate, sizeof candidate, "%s%s", base, exts[e]);
+        imports_try(ctx->index, candidate, hits);
+    }
+    const char *dot = strrchr(base, '.');
+    const char *slash = strrchr(base, '/');
+    if (hits->count == 0 && dot && (!slash || dot > slash)) {
+        static const char *const js_exts[] = {".js", ".jsx", ".mjs", ".cjs"};
+        static const char *const ts_exts[] = {".ts", ".tsx", ".mts", ".cts"};
+        for (size_t e = 0; e < 4 && hits->count == 0; e++)
+            if (strcmp(dot, js_exts[e]) == 0)
+                for (size_t k = 0; k < 4 && hits->count == 0; k++) {
+                    imports_fmt(candidate, sizeof candidate, "%.*s%s", (int)(dot - base), base,
+                                ts_exts[k]);
+                    imports_try(ctx->index, candidate, hits);
+                }
+    }
+    for (size_t e = 0; e < n_exts && hits->count == 0; e++) {
+        imports_fmt(candidate, sizeof candidate, "%s/index%s", base, exts[e]);
+        imports_try(ctx->index, candidate, hits);
+    }
+}
 
 static void imports_js_specifier(imports_ctx_t *ctx, const imports_token_t *spec,
                                  const imports_token_t *alias) {
@@ -881,34 +915,36 @@ static void imports_js_specifier(imports_ctx_t *ctx, const imports_token_t *spec
     imports_dirname(ctx->path, dir, sizeof dir);
     bool relative = rel[0] == '.' && (rel[1] == '/' || (rel[1] == '.' && rel[2] == '/') ||
                                       rel[1] == '\0' || (rel[1] == '.' && rel[2] == '\0'));
-    if (relative && imports_join(dir, rel, base, sizeof base)) {
-        static const char *const exts[] = {".ts",  ".tsx", ".js",  ".jsx", ".mjs",
-                                           ".cjs", ".mts", ".cts", ".d.ts"};
-        size_t n_exts = sizeof exts / sizeof exts[0];
-        char candidate[IMPORTS_PATH_MAX + 16];
-        if (!imports_try(ctx->index, base, &hits)) {
-            for (size_t e = 0; e < n_exts && hits.count == 0; e++) {
-                imports_fmt(candidate, sizeof candidate, "%s%s", base, exts[e]);
-                imports_try(ctx->index, candidate, &hits);
+    if (relative) {
+        if (imports_join(dir, rel, base, sizeof base))
+            imports_js_resolve(ctx, base, &hits);
+    } else if ((rel[0] == '@' || rel[0] == '~') && rel[1] == '/') {
+        /* The `@/x` and `~/x` path aliases of bundlers and tsconfig: the
+         * project's src/ (or root), the project being the nearest ancestor
+         * with a package.json, tsconfig.json or jsconfig.json. */
+        static const char *const markers[] = {"package.json", "tsconfig.json", "jsconfig.json"};
+        char ancestor[IMPORTS_PATH_MAX];
+        imports_fmt(ancestor, sizeof ancestor, "%s", dir);
+        for (;;) {
+            bool project = false;
+            for (size_t m = 0; m < 3 && !project; m++)
+                project = imports_has(ctx->index, ancestor, markers[m]);
+            if (project) {
+                char under[IMPORTS_PATH_MAX];
+                imports_fmt(under, sizeof under, "%s%ssrc", ancestor, *ancestor ? "/" : "");
+                if (imports_join(under, rel + 2, base, sizeof base))
+                    imports_js_resolve(ctx, base, &hits);
+                if (hits.count == 0 && imports_join(ancestor, rel + 2, base, sizeof base))
+                    imports_js_resolve(ctx, base, &hits);
+                break;
             }
-        }
-        /* `./x.js` written for TypeScript source `./x.ts`. */
-        const char *dot = strrchr(base, '.');
-        const char *slash = strrchr(base, '/');
-        if (hits.count == 0 && dot && (!slash || dot > slash)) {
-            static const char *const js_exts[] = {".js", ".jsx", ".mjs", ".cjs"};
-            static const char *const ts_exts[] = {".ts", ".tsx", ".mts", ".cts"};
-            for (size_t e = 0; e < 4 && hits.count == 0; e++)
-                if (strcmp(dot, js_exts[e]) == 0)
-                    for (size_t k = 0; k < 4 && hits.count == 0; k++) {
-                        imports_fmt(candidate, sizeof candidate, "%.*s%s", (int)(dot - base), base,
-                                    ts_exts[k]);
-                        imports_try(ctx->index, candidate, &hits);
-                    }
-        }
-        for (size_t e = 0; e < n_exts && hits.count == 0; e++) {
-            imports_fmt(candidate, sizeof candidate, "%s/index%s", base, exts[e]);
-            imports_try(ctx->index, candidate, &hits);
+            if (!*ancestor)
+                break;
+            char *slash = strrchr(ancestor, '/');
+            if (slash)
+                *slash = '\0';
+            else
+                *ancestor = '\0';
         }
     }
     imports_record(ctx, spec->text, spec->len, alias ? alias->text : NULL, alias ? alias->len : 0,

@@ -12,7 +12,8 @@
  *   JS/TS    `import ... from './x'`, `import './x'`, `export ... from`,
  *            `require('./x')`, `import('./x')`: relative specifiers with
  *            extension (.ts .tsx .js .jsx .mjs .cjs .mts .cts, and `.js`
- *            standing for `.ts`) and `/index.*` resolution;
+ *            standing for `.ts`) and `/index.*` resolution; the `@/x` and `~/x`
+ *            aliases under the project's src/ (or root);
  *   C/C++    `#include "x.h"`: relative to the file, then to the root or an
  *            ancestor directory and their include/, inc/ and src/, then by
  *            path suffix (closest wins); `<x.h>` the same without the first

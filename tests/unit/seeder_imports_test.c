@@ -256,6 +256,9 @@ static const char *const synthetic_paths[] = {
     "lib/two/user.c",
     "Main.kt",
     "src/main/kotlin/app/Tool.kt",
+    "web2/package.json",
+    "web2/src/lib/api.ts",
+    "web2/src/pages/home.tsx",
 };
 
 static imports_t *extract(const char *path, lang_id_t lang, const char *text) {
@@ -330,6 +333,21 @@ TEST(javascript_edge_cases) {
     CHECK(binds(im, "./lazy", "")); /* the dynamic import comes first */
     CHECK_STR(imports_get(im, 4)->alias, "ns");
     CHECK_STR(imports_get(im, 5)->alias, "T");
+    imports_destroy(&im);
+}
+
+TEST(path_aliases_of_js_projects) {
+    imports_t *im = extract("web2/src/pages/home.tsx", LANG_TYPESCRIPT,
+                            "import api from '@/lib/api';\n"
+                            "import pkg from '~/package.json';\n"
+                            "import scoped from '@scope/lib';\n"
+                            "import missing from '@/lib/missing';\n");
+    REQUIRE(im);
+    CHECK(resolves_to(im, "@/lib/api", "web2/src/lib/api.ts"));
+    CHECK(resolves_to(im, "~/package.json", "web2/package.json"));
+    CHECK(resolves_to(im, "@scope/lib", "")); /* an npm scope, not an alias */
+    CHECK(resolves_to(im, "@/lib/missing", ""));
+    CHECK(binds(im, "@/lib/api", "api"));
     imports_destroy(&im);
 }
 
@@ -429,6 +447,6 @@ TEST(release_indexes) {
 TEST_MAIN(TEST_CASE(python_imports), TEST_CASE(javascript_and_typescript_imports),
           TEST_CASE(c_includes), TEST_CASE(go_imports), TEST_CASE(java_imports),
           TEST_CASE(rust_imports), TEST_CASE(python_edge_cases), TEST_CASE(javascript_edge_cases),
-          TEST_CASE(c_edge_cases), TEST_CASE(go_aliases), TEST_CASE(rust_edge_cases),
-          TEST_CASE(kotlin_and_unknown_languages), TEST_CASE(index_basics),
-          TEST_CASE(release_indexes))
+          TEST_CASE(path_aliases_of_js_projects), TEST_CASE(c_edge_cases), TEST_CASE(go_aliases),
+          TEST_CASE(rust_edge_cases), TEST_CASE(kotlin_and_unknown_languages),
+          TEST_CASE(index_basics), TEST_CASE(release_indexes))
