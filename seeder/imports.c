@@ -58,6 +58,11 @@ typedef struct {
     char *module; /* its module path */
 } imports_go_module_t;
 
+typedef struct {
+    char *name; /* crate name as `use` spells it (dashes as underscores) */
+    char *src;  /* its src/ directory */
+} imports_crate_t;
+
 struct imports_index {
     char **paths; /* sorted, distinct */
     size_t count;
@@ -67,6 +72,8 @@ struct imports_index {
     imports_key_t *by_dir; /* key: directory ("" for the root) */
     imports_go_module_t *go;
     size_t go_count;
+    imports_crate_t *crates; /* from the Cargo.toml files: workspace members */
+    size_t crate_count;
 };
 
 typedef struct {
@@ -194,6 +201,52 @@ static char *imports_read_go_module(const char *root, const char *rel) {
     return NULL;
 }
 
+/* The crate name in root/rel (a Cargo.toml): `[lib] name`, else `[package]
+ * name`, dashes turned into underscores.  NULL if none. */
+static char *imports_read_crate_name(const char *root, const char *rel) {
+    char full[IMPORTS_PATH_MAX];
+    imports_fmt(full, sizeof full, "%s/%s", root, rel);
+    int fd = open(full, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return NULL;
+    char buf[16384];
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return NULL;
+    buf[n] = '\0';
+    char package[256] = "", lib[256] = "", *section = NULL;
+    for (char *line = buf; line && *line;) {
+        char *next = strchr(line, '\n');
+        if (next)
+            *next++ = '\0';
+        while (*line == ' ' || *line == '\t')
+            line++;
+        if (*line == '[') {
+            section = strncmp(line, "[package]", 9) == 0 ? package
+                      : strncmp(line, "[lib]", 5) == 0   ? lib
+                                                         : NULL;
+        } else if (section && strncmp(line, "name", 4) == 0) {
+            char *q = strchr(line, '"');
+            char *e = q ? strchr(q + 1, '"') : NULL;
+            if (q && e && e - q - 1 > 0 && e - q - 1 < 256) {
+                memcpy(section, q + 1, (size_t)(e - q - 1));
+                section[e - q - 1] = '\0';
+            }
+        }
+        line = next;
+    }
+    char *name = strdup(*lib ? lib : package);
+    if (name && !*name) {
+        free(name);
+        return NULL;
+    }
+    for (char *c = name; c && *c; c++)
+        if (*c == '-')
+            *c = '_';
+    return name;
+}
+
 int imports_index_new(const char *root, const char *const *paths, size_t n, imports_index_t **out) {
     *out = NULL;
     imports_index_t *self = calloc(1, sizeof *self);
@@ -238,6 +291,21 @@ int imports_index_new(const char *root, const char *const *paths, size_t n, impo
                 }
             self->by_tail[self->tail_count++] = (imports_key_t){tail, strlen(tail), i};
         }
+        if (strcmp(base, "Cargo.toml") == 0 && root) {
+            char *name = imports_read_crate_name(root, p);
+            if (name) {
+                void *grown = realloc(self->crates, (self->crate_count + 1) * sizeof *self->crates);
+                char *src = NULL;
+                if (grown)
+                    self->crates = grown;
+                if (!grown || asprintf(&src, "%.*s%ssrc", slash ? (int)(slash - p) : 0, p,
+                                       slash ? "/" : "") < 0) {
+                    free(name);
+                    goto fail;
+                }
+                self->crates[self->crate_count++] = (imports_crate_t){name, src};
+            }
+        }
         if (strcmp(base, "go.mod") == 0 && root) {
             char *module = imports_read_go_module(root, p);
             if (module) {
@@ -276,6 +344,11 @@ void imports_index_destroy(imports_index_t **self_p) {
         free(self->go[i].module);
     }
     free(self->go);
+    for (size_t i = 0; i < self->crate_count; i++) {
+        free(self->crates[i].name);
+        free(self->crates[i].src);
+    }
+    free(self->crates);
     free(self->paths);
     free(self->by_base);
     free(self->by_tail);
@@ -1297,9 +1370,9 @@ static bool imports_rust_module_file(imports_ctx_t *ctx, const imports_rust_t *r
     char path[IMPORTS_PATH_MAX];
     const char *r = rust->root;
     if (!*module) {
-        const char *base = strrchr(ctx->path, '/');
-        base = base ? base + 1 : ctx->path;
-        bool in_main = strcmp(base, "main.rs") == 0;
+        /* A binary's own `crate::` is its main.rs; anyone else's, lib.rs. */
+        imports_fmt(path, sizeof path, "%s%smain.rs", r, *r ? "/" : "");
+        bool in_main = strcmp(ctx->path, path) == 0;
         static const char *const roots[] = {"lib.rs", "main.rs"};
         for (int k = 0; k < 2; k++) {
             imports_fmt(path, sizeof path, "%s%s%s", r, *r ? "/" : "", roots[in_main ? 1 - k : k]);
@@ -1315,19 +1388,57 @@ static bool imports_rust_module_file(imports_ctx_t *ctx, const imports_rust_t *r
     return imports_try(ctx->index, path, hits);
 }
 
+/* Resolves rest (`a::b::C`, relative to module, "a/b" under rust->root)
+ * to the file of the longest module prefix that is one.  Without
+ * to_root, a path none of whose prefixes is a module resolves to nothing
+ * rather than to the crate root. */
+static void imports_rust_resolve(imports_ctx_t *ctx, const imports_rust_t *rust,
+                                 const char *module_prefix, const char *rest, bool to_root,
+                                 imports_hits_t *hits) {
+    char module[IMPORTS_PATH_MAX];
+    imports_fmt(module, sizeof module, "%s", module_prefix);
+    size_t base_len = strlen(module);
+    for (const char *p = rest; *p && base_len + 2 < sizeof module;) {
+        const char *sep = strstr(p, "::");
+        size_t n = sep ? (size_t)(sep - p) : strlen(p);
+        if (n == 1 && p[0] == '*')
+            break;
+        if (base_len + n + 2 >= sizeof module)
+            break;
+        if (base_len)
+            module[base_len++] = '/';
+        memcpy(module + base_len, p, n);
+        base_len += n;
+        module[base_len] = '\0';
+        p = sep ? sep + 2 : p + n;
+    }
+    for (;;) {
+        if (imports_rust_module_file(ctx, rust, module, hits))
+            return;
+        char *slash = strrchr(module, '/');
+        if (!slash) {
+            if (to_root && *module) {
+                module[0] = '\0';
+                imports_rust_module_file(ctx, rust, module, hits);
+            }
+            return;
+        }
+        *slash = '\0';
+    }
+}
+
 /* Resolves one use path (`crate::a::b`, `super::x`, `a::b`) as written. */
 static void imports_rust_path(imports_ctx_t *ctx, const imports_rust_t *rust, const char *name,
                               const char *alias, size_t alias_len, int line) {
     imports_hits_t hits = {0};
-    char module[IMPORTS_PATH_MAX];
     const char *rest = name;
-    bool local = true;
     if (strncmp(rest, "crate::", 7) == 0 || strcmp(rest, "crate") == 0) {
-        module[0] = '\0';
-        rest += rest[5] ? 7 : 5;
+        imports_rust_resolve(ctx, rust, "", rest + (rest[5] ? 7 : 5), true, &hits);
     } else if (strncmp(rest, "self::", 6) == 0 || strncmp(rest, "super::", 7) == 0 ||
                strcmp(rest, "self") == 0 || strcmp(rest, "super") == 0) {
+        char module[IMPORTS_PATH_MAX];
         imports_fmt(module, sizeof module, "%s", rust->module);
+        bool inside = true;
         for (;;) {
             if (strncmp(rest, "self", 4) == 0 && (rest[4] == ':' || rest[4] == '\0')) {
                 rest += rest[4] ? 6 : 4;
@@ -1338,48 +1449,39 @@ static void imports_rust_path(imports_ctx_t *ctx, const imports_rust_t *rust, co
                 else if (*module)
                     module[0] = '\0';
                 else
-                    local = false; /* above the crate root */
+                    inside = false; /* above the crate root */
                 rest += rest[5] ? 7 : 5;
             } else {
                 break;
             }
         }
-    } else {
-        /* `std::`, an external crate, or (2018) a module of the crate root. */
-        module[0] = '\0';
-        local = strncmp(rest, "std::", 5) != 0 && strncmp(rest, "core::", 6) != 0 &&
-                strncmp(rest, "alloc::", 7) != 0;
-    }
-    if (local) {
-        /* Append the remaining components, then back off one at a time. */
-        size_t base_len = strlen(module);
-        for (const char *p = rest; *p && base_len + 2 < sizeof module;) {
-            const char *sep = strstr(p, "::");
-            size_t n = sep ? (size_t)(sep - p) : strlen(p);
-            if (n == 1 && p[0] == '*')
-                break;
-            if (base_len + n + 2 >= sizeof module)
-                break;
-            if (base_len)
-                module[base_len++] = '/';
-            memcpy(module + base_len, p, n);
-            base_len += n;
-            module[base_len] = '\0';
-            p = sep ? sep + 2 : p + n;
+        if (inside)
+            imports_rust_resolve(ctx, rust, module, rest, true, &hits);
+    } else if (strncmp(rest, "std::", 5) != 0 && strncmp(rest, "core::", 6) != 0 &&
+               strncmp(rest, "alloc::", 7) != 0 && strcmp(rest, "std") != 0) {
+        /* Another crate of this workspace (resolved inside it), an external
+         * crate (nothing), or (2018) a module of this crate's root. */
+        const char *sep = strstr(rest, "::");
+        size_t first = sep ? (size_t)(sep - rest) : strlen(rest);
+        const imports_crate_t *crate = NULL;
+        for (size_t i = 0; i < ctx->index->crate_count && !crate; i++) {
+            const imports_crate_t *c = &ctx->index->crates[i];
+            if (strlen(c->name) == first && memcmp(c->name, rest, first) == 0 &&
+                strcmp(c->src, rust->root) != 0)
+                crate = c;
         }
-        bool top_level_only = rest == name; /* no crate/self/super: only if the first is a module */
-        for (;;) {
-            if (imports_rust_module_file(ctx, rust, module, &hits))
-                break;
-            char *slash = strrchr(module, '/');
-            if (!slash) {
-                if (!top_level_only && *module) {
-                    module[0] = '\0';
-                    imports_rust_module_file(ctx, rust, module, &hits);
-                }
-                break;
+        if (crate) {
+            imports_rust_t *other = malloc(sizeof *other);
+            if (other) {
+                imports_fmt(other->root, sizeof other->root, "%s", crate->src);
+                other->module[0] = '\0';
+                imports_rust_resolve(ctx, other, "", sep ? sep + 2 : "", true, &hits);
+                free(other);
+            } else {
+                hits.failed = true;
             }
-            *slash = '\0';
+        } else {
+            imports_rust_resolve(ctx, rust, "", rest, false, &hits);
         }
     }
     imports_record(ctx, name, strlen(name), alias, alias_len, line, &hits);

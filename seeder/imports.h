@@ -27,7 +27,8 @@
  *            braces, `mod x;`: `a/b.rs` or `a/b/mod.rs` from the crate root
  *            (the nearest Cargo.toml's src/), falling back to the longest
  *            module prefix that is a file (an imported item lives in its
- *            module's file).
+ *            module's file); `use other_crate::x` inside the crate of that
+ *            name when a Cargo.toml of the collection declares it (workspaces).
  *
  * Imports that do not resolve (the standard library, third-party packages)
  * are kept by name with no files: they still say what the code is about.
@@ -69,10 +70,10 @@ typedef struct {
 } imports_entry_t;
 
 /* Indexes the n paths (relative to root, `/`-separated; duplicates are
- * fine) of a collection.  root is used only to read the go.mod files among
- * the paths (their module lines); it may be NULL, and then Go imports stay
- * unresolved.  Returns 0 and sets *out (caller frees with
- * imports_index_destroy()), or -ENOMEM. */
+ * fine) of a collection.  root is used only to read the go.mod and
+ * Cargo.toml files among the paths (module path, crate name); it may be
+ * NULL, and then Go imports and other workspace crates stay unresolved.  Returns 0 and sets *out
+ * (caller frees with imports_index_destroy()), or -ENOMEM. */
 int imports_index_new(const char *root, const char *const *paths, size_t n, imports_index_t **out);
 
 /* Frees *self_p (NULL is fine) and sets it to NULL. */

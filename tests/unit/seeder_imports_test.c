@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "tests/test.h"
 
@@ -405,6 +406,68 @@ TEST(rust_edge_cases) {
     imports_destroy(&im);
 }
 
+static void write_text(const char *root, const char *rel, const char *text) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", root, rel);
+    for (char *p = path + strlen(root) + 1; (p = strchr(p, '/')); p++) {
+        *p = '\0';
+        mkdir(path, 0755);
+        *p = '/';
+    }
+    FILE *f = fopen(path, "w");
+    if (f) {
+        fputs(text, f);
+        fclose(f);
+    }
+}
+
+TEST(rust_workspace_crates) {
+    char root[] = "/tmp/lca-imports-test-XXXXXX";
+    REQUIRE(mkdtemp(root));
+    write_text(root, "Cargo.toml", "[workspace]\nmembers = [\"crates/*\"]\n");
+    write_text(root, "crates/core-lib/Cargo.toml", "[package]\nname = \"core-lib\"\n");
+    write_text(root, "crates/app/Cargo.toml",
+               "[package]\nname = \"app\"\n\n[dependencies]\nname = \"decoy\"\n");
+    const char *paths[] = {
+        "Cargo.toml",
+        "crates/core-lib/Cargo.toml",
+        "crates/core-lib/src/lib.rs",
+        "crates/core-lib/src/model.rs",
+        "crates/app/Cargo.toml",
+        "crates/app/src/main.rs",
+        "crates/app/src/cli.rs",
+    };
+    imports_index_t *index = NULL;
+    REQUIRE(imports_index_new(root, paths, sizeof paths / sizeof paths[0], &index) == 0);
+    const char *text = "mod cli;\n"
+                       "use core_lib::model::Item;\n"
+                       "use core_lib::Thing;\n"
+                       "use serde::Serialize;\n"
+                       "use crate::cli::Args;\n";
+    imports_t *im = NULL;
+    REQUIRE(imports_extract(index, "crates/app/src/main.rs", LANG_RUST, text, strlen(text), &im) ==
+            0);
+    CHECK(resolves_to(im, "mod cli", "crates/app/src/cli.rs"));
+    CHECK(resolves_to(im, "core_lib::model::Item", "crates/core-lib/src/model.rs"));
+    CHECK(resolves_to(im, "core_lib::Thing", "crates/core-lib/src/lib.rs"));
+    CHECK(resolves_to(im, "serde::Serialize", ""));
+    CHECK(resolves_to(im, "crate::cli::Args", "crates/app/src/cli.rs"));
+    imports_destroy(&im);
+    imports_index_destroy(&index);
+    const char *rm[] = {"crates/core-lib/Cargo.toml",
+                        "crates/app/Cargo.toml",
+                        "Cargo.toml",
+                        "crates/core-lib",
+                        "crates/app",
+                        "crates",
+                        ""};
+    for (size_t i = 0; i < sizeof rm / sizeof rm[0]; i++) {
+        char path[4200];
+        snprintf(path, sizeof path, "%s/%s", root, rm[i]);
+        remove(path);
+    }
+}
+
 TEST(kotlin_and_unknown_languages) {
     imports_t *im = extract("Main.kt", LANG_KOTLIN, "import app.Tool\nimport app.Missing as M\n");
     REQUIRE(im);
@@ -448,5 +511,6 @@ TEST_MAIN(TEST_CASE(python_imports), TEST_CASE(javascript_and_typescript_imports
           TEST_CASE(c_includes), TEST_CASE(go_imports), TEST_CASE(java_imports),
           TEST_CASE(rust_imports), TEST_CASE(python_edge_cases), TEST_CASE(javascript_edge_cases),
           TEST_CASE(path_aliases_of_js_projects), TEST_CASE(c_edge_cases), TEST_CASE(go_aliases),
-          TEST_CASE(rust_edge_cases), TEST_CASE(kotlin_and_unknown_languages),
-          TEST_CASE(index_basics), TEST_CASE(release_indexes))
+          TEST_CASE(rust_edge_cases), TEST_CASE(rust_workspace_crates),
+          TEST_CASE(kotlin_and_unknown_languages), TEST_CASE(index_basics),
+          TEST_CASE(release_indexes))
