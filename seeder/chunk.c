@@ -58,12 +58,14 @@ typedef struct {
     int start, end;   /* line range, 1-based, inclusive */
     int first_child;  /* index into defs, or -1 */
     int next_sibling; /* index into defs, or -1 */
+    int tag;          /* index of its tag */
 } chunk_def_t;
 
 /* A chunk before its contents are filled in. */
 typedef struct {
     int start, end;
     chunk_kind_t kind;
+    int context; /* tag of the definition the span is a part of, or -1 */
 } chunk_span_t;
 
 typedef struct {
@@ -419,7 +421,7 @@ static int chunk_find_definitions(chunk_builder_t *b, const ctags_tag_t *tags, s
             end--;
         if (if_long && end == tag->line)
             continue;
-        b->defs[b->def_count++] = (chunk_def_t){tag->line, end, -1, -1};
+        b->defs[b->def_count++] = (chunk_def_t){tag->line, end, -1, -1, (int)t};
     }
     free(limits);
     qsort(b->defs, (size_t)b->def_count, sizeof *b->defs, chunk_compare_defs);
@@ -460,7 +462,8 @@ static int chunk_find_definitions(chunk_builder_t *b, const ctags_tag_t *tags, s
 
 /* ---- layout ---------------------------------------------------------------- */
 
-static void chunk_push_span(chunk_builder_t *b, int start, int end, chunk_kind_t kind) {
+static void chunk_push_span(chunk_builder_t *b, int start, int end, chunk_kind_t kind,
+                            int context) {
     while (start <= end && b->blank[start])
         start++;
     while (end >= start && b->blank[end])
@@ -477,11 +480,14 @@ static void chunk_push_span(chunk_builder_t *b, int start, int end, chunk_kind_t
         b->spans = grown;
         b->span_capacity = capacity;
     }
-    b->spans[b->span_count++] = (chunk_span_t){start, end, kind};
+    b->spans[b->span_count++] = (chunk_span_t){start, end, kind, context};
 }
 
-/* Lines lo..hi as one chunk if they fit in `fits` lines, else as windows. */
-static void chunk_emit_range(chunk_builder_t *b, int lo, int hi, chunk_kind_t kind, int fits) {
+/* Lines lo..hi as one chunk if they fit in `fits` lines, else as windows;
+ * context is the tag of the definition they are part of (windows of a long
+ * definition are part of it), or -1. */
+static void chunk_emit_range(chunk_builder_t *b, int lo, int hi, chunk_kind_t kind, int fits,
+                             int context, int own) {
     while (lo <= hi && b->blank[lo])
         lo++;
     while (hi >= lo && b->blank[hi])
@@ -489,15 +495,17 @@ static void chunk_emit_range(chunk_builder_t *b, int lo, int hi, chunk_kind_t ki
     if (lo > hi)
         return;
     if (hi - lo + 1 <= fits) {
-        chunk_push_span(b, lo, hi, kind);
+        chunk_push_span(b, lo, hi, kind, context);
         return;
     }
+    if (own >= 0)
+        context = own; /* cut up: each window is a part of that definition */
     int size = b->options.window_lines, step = size - b->options.window_overlap;
     for (int s = lo;; s += step) {
         int e = s + size - 1;
         if (e + step / 2 >= hi)
             e = hi; /* absorb a short tail into the last window */
-        chunk_push_span(b, s, e, CHUNK_WINDOW);
+        chunk_push_span(b, s, e, CHUNK_WINDOW, context);
         if (e == hi)
             break;
     }
@@ -517,7 +525,8 @@ typedef struct {
 } chunk_piece_t;
 
 /* Lays out lines lo..hi whose definitions are first_child and its siblings. */
-static void chunk_layout(chunk_builder_t *b, int lo, int hi, int first_child, bool top) {
+static void chunk_layout(chunk_builder_t *b, int lo, int hi, int first_child, bool top,
+                         int context) {
     size_t capacity = 8, count = 0;
     chunk_piece_t *pieces = malloc(capacity * sizeof *pieces);
     if (!pieces) {
@@ -560,9 +569,11 @@ static void chunk_layout(chunk_builder_t *b, int lo, int hi, int first_child, bo
         chunk_piece_t *p = &pieces[i];
         int lines = p->end - p->start + 1;
         if (p->def >= 0 && lines > b->options.max_lines && b->defs[p->def].first_child >= 0)
-            chunk_layout(b, p->start, p->end, b->defs[p->def].first_child, false);
+            chunk_layout(b, p->start, p->end, b->defs[p->def].first_child, false,
+                         b->defs[p->def].tag);
         else
-            chunk_emit_range(b, p->start, p->end, p->kind, b->options.max_lines);
+            chunk_emit_range(b, p->start, p->end, p->kind, b->options.max_lines, context,
+                             p->def >= 0 ? b->defs[p->def].tag : -1);
     }
     free(pieces);
 }
@@ -587,6 +598,8 @@ static void chunk_pack(chunk_builder_t *b) {
                 prev->end = s.end;
                 if (s.kind == CHUNK_DEFINITION && prev->kind == CHUNK_CODE)
                     prev->kind = CHUNK_DEFINITION;
+                if (prev->context != s.context)
+                    prev->context = -1;
                 continue;
             }
         }
@@ -645,35 +658,44 @@ static const char *const *chunk_strings_freeze(chunk_strings_t *s) {
     return array;
 }
 
-/* `Scope.name` for a tag with a scope: `::` becomes `.`, and Go's package
- * prefix (`main.S` -> `S`) is dropped; package scopes give nothing. */
+/* `Scope.name` of a tag into buf (cap bytes), or its plain name when it has
+ * no scope worth naming: `::` becomes `.`, Go's package prefix (`main.S`)
+ * is dropped, and package scopes give the plain name.  Returns the length,
+ * 0 when it does not fit. */
+static size_t chunk_qualified_name(const ctags_tag_t *tag, lang_id_t lang, char *buf, size_t cap) {
+    size_t name_len = strlen(tag->name), at = 0;
+    if (tag->scope && tag->scope[0] &&
+        !(tag->scope_kind && strcmp(tag->scope_kind, "package") == 0)) {
+        const char *scope = tag->scope;
+        if (lang == LANG_GO && strchr(scope, '.'))
+            scope = strchr(scope, '.') + 1;
+        for (const char *p = scope; *p && at + 2 < cap; p++) {
+            if (p[0] == ':' && p[1] == ':') {
+                buf[at++] = '.';
+                p++;
+            } else {
+                buf[at++] = *p;
+            }
+        }
+        buf[at++] = '.';
+    }
+    if (at + name_len + 1 > cap)
+        return 0;
+    memcpy(buf + at, tag->name, name_len);
+    at += name_len;
+    buf[at] = '\0';
+    return at;
+}
+
+/* A tag's plain name and, when it has a scope, its qualified name. */
 static void chunk_add_symbol(chunk_strings_t *symbols, const ctags_tag_t *tag, lang_id_t lang) {
     size_t name_len = strlen(tag->name);
     if (!chunk_strings_has(symbols, tag->name, name_len))
         chunk_strings_add(symbols, tag->name, name_len);
-    if (!tag->scope || !tag->scope[0] ||
-        (tag->scope_kind && strcmp(tag->scope_kind, "package") == 0))
-        return;
-    const char *scope = tag->scope;
-    if (lang == LANG_GO && strchr(scope, '.'))
-        scope = strchr(scope, '.') + 1;
     char buf[512];
-    size_t at = 0;
-    for (const char *p = scope; *p && at + 2 < sizeof buf; p++) {
-        if (p[0] == ':' && p[1] == ':') {
-            buf[at++] = '.';
-            p++;
-        } else {
-            buf[at++] = *p;
-        }
-    }
-    if (at + 1 + name_len >= sizeof buf)
-        return;
-    buf[at++] = '.';
-    memcpy(buf + at, tag->name, name_len);
-    at += name_len;
-    if (!chunk_strings_has(symbols, buf, at))
-        chunk_strings_add(symbols, buf, at);
+    size_t len = chunk_qualified_name(tag, lang, buf, sizeof buf);
+    if (len > name_len && !chunk_strings_has(symbols, buf, len))
+        chunk_strings_add(symbols, buf, len);
 }
 
 typedef struct {
@@ -772,6 +794,16 @@ static char *chunk_mask_comments(const chunk_builder_t *b) {
 /* Fills symbols and identifiers of every chunk.  Returns 0 or -ENOMEM. */
 static int chunk_fill(chunk_builder_t *b, chunk_list_t *list, const ctags_tag_t *tags,
                       size_t n_tags) {
+    /* The definition each chunk is a part of, by its qualified name. */
+    for (size_t c = 0; c < list->count; c++) {
+        int context = b->spans[c].context;
+        char buf[512];
+        size_t len = context >= 0 && (size_t)context < n_tags
+                         ? chunk_qualified_name(&tags[context], b->lang->id, buf, sizeof buf)
+                         : 0;
+        if (len > 0 && !(list->chunks[c].context = chunk_strndup(list, buf, len)))
+            return -ENOMEM;
+    }
     /* Each symbol tag goes to the first chunk holding its line. */
     int *owner = malloc((n_tags ? n_tags : 1) * sizeof *owner);
     chunk_strings_t symbols = {.list = list}, identifiers = {.list = list};
@@ -873,9 +905,9 @@ int chunk_split_file(const char *data, size_t len, lang_id_t lang, const ctags_t
     if (rc < 0)
         goto done;
     if (b.def_count == 0)
-        chunk_emit_range(&b, 1, b.line_count, CHUNK_WINDOW, b.options.window_lines);
+        chunk_emit_range(&b, 1, b.line_count, CHUNK_WINDOW, b.options.window_lines, -1, -1);
     else
-        chunk_layout(&b, 1, b.line_count, 0, true);
+        chunk_layout(&b, 1, b.line_count, 0, true, -1);
     if (b.span_count == 1 && b.spans[0].kind == CHUNK_WINDOW && b.def_count == 0)
         b.spans[0].kind = CHUNK_CODE; /* a short untagged file is one plain chunk */
     chunk_pack(&b);

@@ -13,8 +13,9 @@
  * macros) are packed together so that no chunk is a lone line.
  *
  * Each chunk records what retrieval needs: its line range, its text, the
- * symbols it defines (plain names and `Class.method` qualified forms) and
- * the identifiers it uses but does not define (whole identifiers as
+ * symbols it defines (plain names and `Class.method` qualified forms), the
+ * definition it is a part of when it is not whole (so a prompt can say
+ * "inside Publish.publish") and the identifiers it uses but does not define (whole identifiers as
  * proto/subword.h sees them, outside comments; keywords and one-letter names
  * left out).
  *
@@ -58,6 +59,9 @@ typedef struct {
     size_t symbol_count;
     const char *const *identifiers; /* used here but not defined here; distinct, sorted */
     size_t identifier_count;
+    const char *context; /* the definition this chunk is a part of ("Publish.publish" for the
+                            windows of a long method, "Inventory" for the methods of a class
+                            split up), or NULL for whole top-level chunks */
 } chunk_t;
 
 typedef struct chunk_list chunk_list_t;

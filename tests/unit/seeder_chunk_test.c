@@ -162,6 +162,7 @@ TEST(python_big_class_is_split_into_methods) {
     CHECK_INT(c->start_line, ==, 6); /* the @dataclass decorator goes with the class */
     c = defining(list, "Order");
     REQUIRE(c);
+    CHECK(c->context == NULL);              /* whole, at the top level */
     CHECK(has_symbol(c, "Order.add_line")); /* a small class stays whole */
     CHECK(!has_symbol(c, "Inventory"));
     c = defining(list, "Inventory");
@@ -175,6 +176,7 @@ TEST(python_big_class_is_split_into_methods) {
     CHECK_INT(c->kind, ==, CHUNK_DEFINITION);
     CHECK_INT(c->start_line, ==, 33);
     CHECK_INT(c->end_line, ==, 41);
+    CHECK_STR(c->context, "Inventory"); /* a method split out of its class */
     CHECK(has_symbol(c, "receive"));
     CHECK(has_identifier(c, "history"));
     CHECK(has_identifier(c, "ValueError"));
@@ -223,6 +225,7 @@ TEST(c_long_function_becomes_windows) {
         if (windows++ > 0)
             CHECK_INT(last_end - c->start_line + 1, ==, 10); /* overlap */
         CHECK_INT(c->end_line - c->start_line + 1, <=, 40 + 15);
+        CHECK_STR(c->context, "report_print");
         last_start = c->start_line;
         last_end = c->end_line;
     }
@@ -236,6 +239,7 @@ TEST(c_long_function_becomes_windows) {
     const chunk_t *total = defining(list, "report_total");
     REQUIRE(total);
     CHECK_INT(total->kind, ==, CHUNK_DEFINITION);
+    CHECK(total->context == NULL);
     CHECK_INT(total->start_line, ==, 133);
     CHECK_INT(total->end_line, ==, 141);
     CHECK(has_identifier(total, "stock_count"));
@@ -344,6 +348,7 @@ TEST(untagged_text_gets_overlapping_windows) {
         CHECK_INT(chunk_list_get(list, i)->end_line, ==, expected[i][1]);
         CHECK_INT(chunk_list_get(list, i)->kind, ==, CHUNK_WINDOW);
         CHECK_INT(chunk_list_get(list, i)->symbol_count, ==, 0);
+        CHECK(chunk_list_get(list, i)->context == NULL);
     }
     chunk_list_destroy(&list);
 }
