@@ -32,8 +32,9 @@
 #define MAX_TERMS 64
 #define MAX_SYMBOLS 64
 #define MAX_IMPORT_FILES 256
-#define MAX_SCAN_CHUNKS 4096
+#define MAX_SCAN_CHUNKS 256
 #define RRF_K 60.0
+#define BM25_POSTINGS 3000
 
 enum { SIG_DENSE, SIG_BM25, SIG_SYMBOL, SIG_IMPORT, SIG_OBJECT, SIG_COUNT };
 
@@ -273,16 +274,53 @@ static int signal_dense(search_t *s) {
     return 0;
 }
 
+static const char SQL_TERM_DF[] = "SELECT df FROM terms WHERE collection = ? AND token = ?";
+
+typedef struct {
+    size_t term;
+    long df;
+} term_df_t;
+
+static int term_df_cmp(const void *a, const void *b) {
+    const term_df_t *x = a, *y = b;
+    if (x->df != y->df)
+        return x->df < y->df ? -1 : 1;
+    return x->term < y->term ? -1 : x->term > y->term;
+}
+
+/* BM25 over the query's informative terms: those in fewer than
+ * BM25_POSTINGS chunks, rarest first, while their chunks add up to at most
+ * BM25_POSTINGS.  FTS5 scores every chunk that matches any term, so one
+ * common sub-word (`get`, `value`) would cost a pass over most of the shard
+ * while adding almost nothing to the ranking (its idf is near zero). */
 static int signal_bm25(search_t *s) {
     terms_t *t = &s->terms;
     if (!t->n)
         return 0;
-    buf_t match = BUF_INIT;
+    term_df_t dfs[MAX_TERMS];
+    size_t n = 0;
     for (size_t i = 0; i < t->n; i++) {
+        sqlite3_stmt *st = store_view_stmt(&s->view, SQL_TERM_DF);
+        if (!st)
+            return db_fail(s, "reading term counts");
+        sqlite3_bind_int64(st, 1, s->view.collection_id);
+        sqlite3_bind_text(st, 2, t->tokens[i], (int)t->lens[i], SQLITE_STATIC);
+        long df = sqlite3_step(st) == SQLITE_ROW ? (long)sqlite3_column_int64(st, 0) : 0;
+        sqlite3_reset(st);
+        if (df > 0 && df <= BM25_POSTINGS)
+            dfs[n++] = (term_df_t){i, df};
+    }
+    qsort(dfs, n, sizeof *dfs, term_df_cmp);
+    buf_t match = BUF_INIT;
+    long postings = 0;
+    for (size_t i = 0; i < n && postings + dfs[i].df <= BM25_POSTINGS; i++) {
+        postings += dfs[i].df;
         buf_append_str(&match, i ? " OR \"" : "\"");
-        buf_append(&match, t->tokens[i], t->lens[i]);
+        buf_append(&match, t->tokens[dfs[i].term], t->lens[dfs[i].term]);
         buf_append_str(&match, "\"");
     }
+    if (!postings)
+        return 0;
     char sql[200];
     snprintf(sql, sizeof sql,
              "SELECT rowid, -bm25(%s) FROM %s WHERE %s MATCH ? ORDER BY rank LIMIT ?", s->view.fts,
@@ -573,9 +611,8 @@ static int signal_object(search_t *s) {
 static const char SQL_CHUNK_ROW[] =
     "SELECT c.file, c.start_line, c.end_line, c.kind, c.symbols, c.text, f.path, f.language"
     " FROM chunks c JOIN files f ON f.id = c.file WHERE c.id = ?";
-static const char SQL_USES_OF[] =
-    "SELECT coalesce(sum(u.count), 0) FROM (SELECT DISTINCT name FROM symbols WHERE chunk = ?1) s"
-    " JOIN uses u ON u.collection = ?2 AND u.name = s.name";
+static const char SQL_NAMES_OF[] = "SELECT name FROM symbols WHERE chunk = ? ORDER BY name";
+static const char SQL_USES_OF[] = "SELECT count FROM uses WHERE collection = ? AND name = ?";
 static const char SQL_IMPORTED_BY[] =
     "SELECT count(*) FROM imports WHERE collection = ? AND target = ?";
 
@@ -600,7 +637,28 @@ static long query_long(search_t *s, const char *sql, int64_t a, const char *text
     return v;
 }
 
+/* How many chunks use a name the chunk defines (each name once). */
+static long uses_of(search_t *s, int64_t chunk) {
+    sqlite3_stmt *names = store_view_stmt(&s->view, SQL_NAMES_OF);
+    if (!names)
+        return 0;
+    sqlite3_bind_int64(names, 1, chunk);
+    long sum = 0;
+    char last[256] = "";
+    while (sqlite3_step(names) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(names, 0);
+        if (!name || strcmp(name, last) == 0)
+            continue; /* `name` and `Scope.name` give the same key */
+        snprintf(last, sizeof last, "%s", name);
+        sum += query_long(s, SQL_USES_OF, s->view.collection_id, name, 0);
+    }
+    sqlite3_reset(names);
+    return sum;
+}
+
 static int write_results(search_t *s, buf_t *out, size_t *count) {
+    int64_t last_file = -1;
+    long last_imported_by = 0;
     for (size_t i = 0; i < s->ncands; i++) {
         candidate_t *c = &s->cands[i];
         for (int k = 0; k < SIG_COUNT; k++)
@@ -636,9 +694,13 @@ static int write_results(search_t *s, buf_t *out, size_t *count) {
                 dot += (double)v[d] * s->vector[d];
             c->dense = (float)dot;
         }
-        c->uses = query_long(s, SQL_USES_OF, c->id, NULL, s->view.collection_id);
+        c->uses = uses_of(s, c->id);
         const char *path = (const char *)sqlite3_column_text(st, 6);
-        c->imported_by = query_long(s, SQL_IMPORTED_BY, s->view.collection_id, path, 0);
+        if (file != last_file) { /* neighbours in the list often share a file */
+            last_imported_by = query_long(s, SQL_IMPORTED_BY, s->view.collection_id, path, 0);
+            last_file = file;
+        }
+        c->imported_by = last_imported_by;
         buf_printf(out, "%s{\"id\":%lld,\"path\":", *count ? "," : "", (long long)c->id);
         buf_append_json_string(out, path, (size_t)sqlite3_column_bytes(st, 6));
         buf_printf(out, ",\"start_line\":%lld,\"end_line\":%lld,\"language\":",

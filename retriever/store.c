@@ -11,12 +11,16 @@
  *   uses(collection, name, count)      chunks whose identifiers hold name
  *   imports(collection, path, target)  replicated graph; the index on
  *                                      (collection, target) gives in-degrees
+ *   terms(collection, token, df)       chunks whose FTS row holds token
  *   fts_<collection id>(body, path, symbols)   FTS5, rowid = chunk id
  *
  * Foreign keys cascade (collection -> files -> chunks -> symbols), so
  * deleting a file row or a collection row removes everything under it; only
- * the FTS rows and the usage counts are maintained by hand, from the chunk
- * ids and identifier lists read before the delete.  Freed pages go to
+ * the FTS rows, the usage counts and the document frequencies are
+ * maintained by hand, from the chunk ids, identifier lists and FTS rows read
+ * before the delete.  Document frequencies are what lets a query skip the
+ * common sub-words (FTS5 does not store them, and scoring a term that
+ * half the shard contains costs milliseconds for almost no information).  Freed pages go to
  * sqlite's free list and are reused by the next insert, and the WAL is
  * truncated back to a bounded size after checkpoints, so churn does not grow
  * the file.
@@ -32,6 +36,7 @@
 
 #include "proto/json.h"
 #include "proto/log.h"
+#include "proto/map.h"
 #include "proto/shard.h"
 #include "proto/subword.h"
 #include "retriever/scan.h"
@@ -57,6 +62,11 @@
 #define NAME_MAX_BYTES 256
 #define PATH_MAX_BYTES 4096
 #define WAL_LIMIT_BYTES (8 << 20)
+/* Reads go through a shared memory map of the file (address space only;
+ * the page cache holds the bytes once for every connection) plus a modest
+ * private cache per connection. */
+#define MMAP_BYTES (16LL << 30)
+#define CACHE_KIB 4096
 
 /* A connection with its prepared statements, cached by the address of
  * their SQL text (static strings). */
@@ -159,8 +169,10 @@ static int conn_open(conn_t *c, const char *path, bool writer, char *err, size_t
     sqlite3_busy_timeout(c->db, 10000);
     char sql[256];
     snprintf(sql, sizeof sql,
-             "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL; PRAGMA journal_size_limit=%d;%s",
-             WAL_LIMIT_BYTES, writer ? " PRAGMA journal_mode=WAL;" : " PRAGMA query_only=1;");
+             "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL; PRAGMA journal_size_limit=%d;"
+             " PRAGMA mmap_size=%lld; PRAGMA cache_size=-%d;%s",
+             WAL_LIMIT_BYTES, MMAP_BYTES, CACHE_KIB,
+             writer ? " PRAGMA journal_mode=WAL;" : " PRAGMA query_only=1;");
     char *msg = NULL;
     if (sqlite3_exec(c->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
         int rc = fail(err, err_len, -EIO, "cannot set up %s: %s", path, msg ? msg : "?");
@@ -301,7 +313,11 @@ static const char SCHEMA[] =
     " collection INTEGER NOT NULL REFERENCES collections(id) ON DELETE CASCADE,"
     " path TEXT NOT NULL, target TEXT NOT NULL,"
     " PRIMARY KEY(collection, path, target)) WITHOUT ROWID;"
-    "CREATE INDEX IF NOT EXISTS imports_target ON imports(collection, target);";
+    "CREATE INDEX IF NOT EXISTS imports_target ON imports(collection, target);"
+    "CREATE TABLE IF NOT EXISTS terms("
+    " collection INTEGER NOT NULL REFERENCES collections(id) ON DELETE CASCADE,"
+    " token TEXT NOT NULL, df INTEGER NOT NULL,"
+    " PRIMARY KEY(collection, token)) WITHOUT ROWID;";
 
 static const char SQL_COLLECTIONS[] =
     "SELECT id, name, root, model, dim, shards, seeded_at FROM collections ORDER BY id";
@@ -968,6 +984,11 @@ static const char SQL_USES_DEC[] =
 static const char SQL_USES_DROP[] =
     "DELETE FROM uses WHERE collection = ? AND name = ? AND count <= 0";
 static const char SQL_IMPORTS_CLEAR[] = "DELETE FROM imports WHERE collection = ? AND path = ?";
+static const char SQL_TERM_ADD[] =
+    "INSERT INTO terms(collection, token, df) VALUES(?, ?, ?)"
+    " ON CONFLICT(collection, token) DO UPDATE SET df = df + excluded.df";
+static const char SQL_TERM_DROP[] =
+    "DELETE FROM terms WHERE collection = ? AND token = ? AND df <= 0";
 static const char SQL_IMPORT_INSERT[] =
     "INSERT OR IGNORE INTO imports(collection, path, target) VALUES(?, ?, ?)";
 
@@ -1025,10 +1046,74 @@ static int uses_update(conn_t *w, int64_t cid, const char *identifiers_json, int
     return rc;
 }
 
+/* Document frequency changes of one write, token -> 2 * delta + 1 (odd, so
+ * never NULL). */
+static int df_add_chunk(map_t *df, const char *const cols[3], int delta) {
+    map_t *seen = map_new();
+    if (!seen)
+        return -ENOMEM;
+    int rc = 0;
+    for (int c = 0; c < 3 && rc == 0; c++) {
+        for (const char *p = cols[c]; p && *p && rc == 0;) {
+            while (*p == ' ')
+                p++;
+            size_t n = strcspn(p, " ");
+            if (!n)
+                break;
+            if (!map_get(seen, p, n)) {
+                intptr_t v = (intptr_t)map_get(df, p, n);
+                intptr_t count = v ? (v - 1) / 2 : 0;
+                if (map_put(seen, p, n, (void *)1) != 0 ||
+                    map_put(df, p, n, (void *)(2 * (count + delta) + 1)) != 0)
+                    rc = -ENOMEM;
+            }
+            p += n;
+        }
+    }
+    map_destroy(&seen);
+    return rc;
+}
+
+typedef struct {
+    conn_t *w;
+    int64_t cid;
+    int rc;
+    char *err;
+    size_t err_len;
+} df_flush_t;
+
+static void df_flush_one(const void *key, size_t key_len, void *value, void *arg) {
+    df_flush_t *f = arg;
+    intptr_t delta = ((intptr_t)value - 1) / 2;
+    if (f->rc != 0 || delta == 0)
+        return;
+    const char *sqls[2] = {SQL_TERM_ADD, delta < 0 ? SQL_TERM_DROP : NULL};
+    for (int k = 0; k < 2 && sqls[k] && f->rc == 0; k++) {
+        sqlite3_stmt *st = conn_stmt(f->w, sqls[k]);
+        if (!st) {
+            f->rc = db_fail(f->w->db, f->err, f->err_len, "updating term counts");
+            return;
+        }
+        sqlite3_bind_int64(st, 1, f->cid);
+        sqlite3_bind_text(st, 2, key, (int)key_len, SQLITE_STATIC);
+        if (k == 0)
+            sqlite3_bind_int64(st, 3, delta);
+        f->rc = step_done(f->w, st, f->err, f->err_len, "updating term counts");
+    }
+}
+
+/* Writes the collected document frequency changes. */
+static int df_flush(conn_t *w, int64_t cid, map_t *df, char *err, size_t err_len) {
+    df_flush_t f = {w, cid, 0, err, err_len};
+    map_each(df, df_flush_one, &f);
+    return f.rc;
+}
+
 /* Deletes the rows of the chunks of file_id (FTS rows and usage counts by
  * hand, symbols by cascade) and collects their ids into old. */
-static int file_chunks_remove(conn_t *w, int64_t cid, int64_t file_id, sqlite3_stmt *fts_delete,
-                              id_list_t *old, char *err, size_t err_len) {
+static int file_chunks_remove(conn_t *w, int64_t cid, int64_t file_id, sqlite3_stmt *fts_read,
+                              sqlite3_stmt *fts_delete, map_t *df, id_list_t *old, char *err,
+                              size_t err_len) {
     sqlite3_stmt *st = conn_stmt(w, SQL_FILE_CHUNKS);
     if (!st)
         return db_fail(w->db, err, err_len, "reading old chunks");
@@ -1056,6 +1141,18 @@ static int file_chunks_remove(conn_t *w, int64_t cid, int64_t file_id, sqlite3_s
     }
     buf_free(&idents);
     for (size_t i = 0; rc == 0 && i < old->n; i++) {
+        sqlite3_reset(fts_read);
+        sqlite3_bind_int64(fts_read, 1, old->ids[i]);
+        if (sqlite3_step(fts_read) == SQLITE_ROW) {
+            const char *cols[3] = {(const char *)sqlite3_column_text(fts_read, 0),
+                                   (const char *)sqlite3_column_text(fts_read, 1),
+                                   (const char *)sqlite3_column_text(fts_read, 2)};
+            if (df_add_chunk(df, cols, -1) != 0)
+                rc = fail(err, err_len, -ENOMEM, "out of memory");
+        }
+        sqlite3_reset(fts_read);
+        if (rc != 0)
+            break;
         sqlite3_reset(fts_delete);
         sqlite3_bind_int64(fts_delete, 1, old->ids[i]);
         rc = step_done(w, fts_delete, err, err_len, "removing old tokens");
@@ -1097,6 +1194,8 @@ static int check_targets(const char *const *targets, size_t n, char *err, size_t
     return 0;
 }
 
+static const char FTS_READ[] = "SELECT body, path, symbols FROM %s WHERE rowid = ?";
+
 /* Prepares a statement on the collection's FTS table (named at run time,
  * so not cached). */
 static sqlite3_stmt *fts_prepare(conn_t *w, int64_t cid, const char *fmt) {
@@ -1112,7 +1211,8 @@ static sqlite3_stmt *fts_prepare(conn_t *w, int64_t cid, const char *fmt) {
 /* Inserts one chunk's rows (chunk, FTS tokens, symbols, usage); its id in *id. */
 static int chunk_insert(conn_t *w, int64_t cid, int64_t file_id, const char *path,
                         const parsed_chunk_t *pc, const float *vec, size_t dim,
-                        sqlite3_stmt *fts_insert, int64_t *id, char *err, size_t err_len) {
+                        sqlite3_stmt *fts_insert, map_t *df, int64_t *id, char *err,
+                        size_t err_len) {
     sqlite3_stmt *st = conn_stmt(w, SQL_CHUNK_INSERT);
     if (!st)
         return db_fail(w->db, err, err_len, "storing a chunk");
@@ -1151,6 +1251,9 @@ static int chunk_insert(conn_t *w, int64_t cid, int64_t file_id, const char *pat
         sqlite3_bind_text(fts_insert, 4, symbol_tokens, -1, SQLITE_STATIC);
         rc = step_done(w, fts_insert, err, err_len, "indexing tokens");
         sqlite3_clear_bindings(fts_insert);
+        const char *cols[3] = {body, path_tokens, symbol_tokens};
+        if (rc == 0 && df_add_chunk(df, cols, +1) != 0)
+            rc = fail(err, err_len, -ENOMEM, "out of memory");
     }
     free(body);
     free(path_tokens);
@@ -1231,7 +1334,8 @@ int store_file_put(store_t *self, const store_file_spec_t *file, const void *pay
     conn_t *w = &self->writer;
     parsed_file_t parsed = {0};
     id_list_t old = {0}, added = {0};
-    sqlite3_stmt *fts_insert = NULL, *fts_delete = NULL;
+    sqlite3_stmt *fts_insert = NULL, *fts_delete = NULL, *fts_read = NULL;
+    map_t *df = map_new();
     collection_t *c = collection_find(self, file->collection);
     if (!c) {
         rc = fail(err, err_len, -ENOENT, "no collection '%s' (call collection.ensure first)",
@@ -1245,8 +1349,13 @@ int store_file_put(store_t *self, const store_file_spec_t *file, const void *pay
     fts_insert =
         fts_prepare(w, c->id, "INSERT INTO %s(rowid, body, path, symbols) VALUES(?,?,?,?)");
     fts_delete = fts_prepare(w, c->id, "DELETE FROM %s WHERE rowid = ?");
+    fts_read = fts_prepare(w, c->id, FTS_READ);
     sqlite3_stmt *st = conn_stmt(w, SQL_FILE_FIND);
-    if (!fts_insert || !fts_delete || !st) {
+    if (!df) {
+        rc = fail(err, err_len, -ENOMEM, "out of memory");
+        goto done;
+    }
+    if (!fts_insert || !fts_delete || !fts_read || !st) {
         rc = db_fail(w->db, err, err_len, "preparing the write");
         goto done;
     }
@@ -1254,8 +1363,8 @@ int store_file_put(store_t *self, const store_file_spec_t *file, const void *pay
     sqlite3_bind_text(st, 2, file->path, -1, SQLITE_STATIC);
     int64_t file_id = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
     sqlite3_reset(st);
-    if (file_id &&
-        (rc = file_chunks_remove(w, c->id, file_id, fts_delete, &old, err, err_len)) != 0)
+    if (file_id && (rc = file_chunks_remove(w, c->id, file_id, fts_read, fts_delete, df, &old, err,
+                                            err_len)) != 0)
         goto done;
     if (!(st = conn_stmt(w, SQL_FILE_UPSERT))) {
         rc = db_fail(w->db, err, err_len, "storing the file");
@@ -1279,8 +1388,8 @@ int store_file_put(store_t *self, const store_file_spec_t *file, const void *pay
     for (size_t i = 0; i < parsed.n; i++) {
         int64_t id = 0;
         if ((rc = chunk_insert(w, c->id, file_id, file->path, &parsed.chunks[i],
-                               parsed.vectors + i * (size_t)c->dim, (size_t)c->dim, fts_insert, &id,
-                               err, err_len)) != 0)
+                               parsed.vectors + i * (size_t)c->dim, (size_t)c->dim, fts_insert, df,
+                               &id, err, err_len)) != 0)
             goto done;
         if (id_list_push(&added, id) != 0) {
             rc = fail(err, err_len, -ENOMEM, "out of memory");
@@ -1288,21 +1397,25 @@ int store_file_put(store_t *self, const store_file_spec_t *file, const void *pay
         }
     }
     if ((rc = imports_replace(w, c->id, file->path, file->imports, file->import_count, err,
-                              err_len)) != 0)
+                              err_len)) != 0 ||
+        (rc = df_flush(w, c->id, df, err, err_len)) != 0)
         goto done;
     /* Finalise before COMMIT: an unfinished statement would hold the lock. */
     sqlite3_finalize(fts_insert);
     sqlite3_finalize(fts_delete);
-    fts_insert = fts_delete = NULL;
+    sqlite3_finalize(fts_read);
+    fts_insert = fts_delete = fts_read = NULL;
     rc = commit_vectors(self, c, &added, parsed.vectors, &old, err, err_len);
     if (rc == 0)
         *chunks = (long)parsed.n;
 done:
     sqlite3_finalize(fts_insert);
     sqlite3_finalize(fts_delete);
+    sqlite3_finalize(fts_read);
     if (rc != 0)
         rollback(w);
     pthread_mutex_unlock(&self->write_lock);
+    map_destroy(&df);
     parsed_free(&parsed);
     free(old.ids);
     free(added.ids);
@@ -1318,8 +1431,13 @@ int store_file_delete(store_t *self, const char *collection, const char *path, c
     pthread_mutex_lock(&self->write_lock);
     conn_t *w = &self->writer;
     id_list_t old = {0}, none = {0};
-    sqlite3_stmt *fts_delete = NULL;
+    sqlite3_stmt *fts_delete = NULL, *fts_read = NULL;
+    map_t *df = map_new();
     collection_t *c = collection_find(self, collection);
+    if (!df) {
+        rc = fail(err, err_len, -ENOMEM, "out of memory");
+        goto done;
+    }
     if (!c) {
         rc = fail(err, err_len, -ENOENT, "no collection '%s'", collection);
         goto done;
@@ -1328,7 +1446,8 @@ int store_file_delete(store_t *self, const char *collection, const char *path, c
         goto done;
     sqlite3_stmt *st = conn_stmt(w, SQL_FILE_FIND);
     fts_delete = fts_prepare(w, c->id, "DELETE FROM %s WHERE rowid = ?");
-    if (!st || !fts_delete) {
+    fts_read = fts_prepare(w, c->id, FTS_READ);
+    if (!st || !fts_delete || !fts_read) {
         rc = db_fail(w->db, err, err_len, "preparing the delete");
         goto done;
     }
@@ -1337,7 +1456,9 @@ int store_file_delete(store_t *self, const char *collection, const char *path, c
     int64_t file_id = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
     sqlite3_reset(st);
     if (file_id) {
-        if ((rc = file_chunks_remove(w, c->id, file_id, fts_delete, &old, err, err_len)) != 0)
+        if ((rc = file_chunks_remove(w, c->id, file_id, fts_read, fts_delete, df, &old, err,
+                                     err_len)) != 0 ||
+            (rc = df_flush(w, c->id, df, err, err_len)) != 0)
             goto done;
         if (!(st = conn_stmt(w, SQL_FILE_DELETE))) {
             rc = db_fail(w->db, err, err_len, "deleting the file");
@@ -1350,10 +1471,13 @@ int store_file_delete(store_t *self, const char *collection, const char *path, c
     if ((rc = imports_replace(w, c->id, path, NULL, 0, err, err_len)) != 0)
         goto done;
     sqlite3_finalize(fts_delete);
-    fts_delete = NULL;
+    sqlite3_finalize(fts_read);
+    fts_delete = fts_read = NULL;
     rc = commit_vectors(self, c, &none, NULL, &old, err, err_len);
 done:
     sqlite3_finalize(fts_delete);
+    sqlite3_finalize(fts_read);
+    map_destroy(&df);
     if (rc != 0)
         rollback(w);
     pthread_mutex_unlock(&self->write_lock);
