@@ -12,7 +12,9 @@
  *   write   the small requests: file.delete, imports.put, imports.delete.
  *
  * Jobs are loaded (read, chunked, imports resolved) just ahead of the embed
- * cursor, so memory holds a bounded window of files, never the repository.
+ * cursor, so memory holds a bounded window of files, never the repository;
+ * ctags runs on its own thread a few hundred files ahead of the loader
+ * (tagger.h), so parsing overlaps embedding and writing.
  * Each job keeps its vectors until its put has been sent; the put carries
  * the hash of exactly the bytes that were chunked, so a file edited during
  * the run is simply found changed again next time.
@@ -32,6 +34,7 @@
 #include "seeder/chunk.h"
 #include "seeder/ctags.h"
 #include "seeder/imports.h"
+#include "seeder/tagger.h"
 
 #include <cJSON.h>
 #include <errno.h>
@@ -47,11 +50,16 @@
 #define SYNC_PROBE_TIMEOUT_MS 3000
 #define SYNC_EMBED_TIMEOUT_MS 120000
 #define SYNC_WRITE_TIMEOUT_MS 60000
-#define SYNC_LOADED_BYTES_MAX (64u << 20) /* file bytes held by loaded jobs */
+#define SYNC_STORE_TIMEOUT_MS                                                                      \
+    120000 /* collection ops: a drop of a big collection takes a while                             \
+            */
+#define SYNC_LOADED_BYTES_MAX (32u << 20) /* bytes held by loaded jobs: text, chunks, vectors */
 #define SYNC_LOADED_FILES_MAX 4096
 #define SYNC_BATCH_BYTES_MAX (8u << 20) /* text bytes per embed request */
 #define SYNC_ERRORS_SHOWN 20            /* per-file error lines before we only count */
 #define SYNC_TICK_MS 100                /* longest wait between progress updates */
+#define SYNC_TAG_SLICE 512              /* files per ctags run */
+#define SYNC_TAG_AHEAD 2                /* ctags slices parsed ahead of the loader */
 
 /* What the shards hold for one path. */
 typedef struct {
@@ -92,6 +100,7 @@ typedef struct {
     float *vectors;  /* nchunks * dim */
     size_t queued;   /* chunks handed to embed batches */
     size_t embedded; /* chunks whose vectors arrived */
+    size_t mem;      /* bytes this job holds while loaded (counted in loaded_bytes) */
 } job_t;
 
 /* A small request waiting for a free slot. */
@@ -121,13 +130,14 @@ typedef struct {
     sync_stats_t *stats;
     job_t *jobs;
     size_t njobs;
-    ctags_batch_t *tags;    /* of all jobs, or NULL */
+    tagger_t *tagger;       /* ctags for the jobs, running ahead of the loader */
+    const char **tag_paths; /* job path when ctags parses its language, else NULL */
     imports_index_t *index; /* the new file list */
     size_t next_load;       /* first job not loaded yet */
     size_t cursor_job;      /* next chunk to embed: job ... */
     size_t cursor_chunk;    /* ... and chunk */
     size_t unsent;          /* loaded chunks not in a batch yet */
-    uint64_t loaded_bytes;  /* bytes of jobs holding data */
+    uint64_t loaded_bytes;  /* memory held by loaded jobs (job_t.mem) */
     size_t loaded_files;
     size_t *ready; /* jobs whose put can be sent (a FIFO) */
     size_t ready_head, ready_len, ready_cap;
@@ -404,7 +414,7 @@ static int sync_load_shard(sync_t *s, int shard, char **error) {
         return -ENOMEM;
     proto_msg_t final;
     int status = 0;
-    int rc = sync_call(s, service, header, s->config.timeout_ms, &final, &status, err, sizeof err);
+    int rc = sync_call(s, service, header, SYNC_STORE_TIMEOUT_MS, &final, &status, err, sizeof err);
     free(header);
     if (rc != 0) {
         *error = sync_service_error(s, service, status, err);
@@ -438,7 +448,7 @@ static int sync_load_shard(sync_t *s, int shard, char **error) {
             int st;
             char e[256];
             if (h.data)
-                sync_call(s, service, h.data, s->config.timeout_ms, NULL, &st, e, sizeof e);
+                sync_call(s, service, h.data, SYNC_STORE_TIMEOUT_MS, NULL, &st, e, sizeof e);
             buf_free(&h);
             continue;
         }
@@ -507,24 +517,30 @@ int sync_open(const sync_config_t *config, sync_t **out, char **error) {
         goto done;
     }
 
-    for (int shard = 0; shard < s->config.shards && s->config.reset; shard++) {
+    /* Shard by shard: ping (the worker library answers at once, so a
+     * missing worker shows within the short timeout; the collection ops may
+     * legitimately take long), drop when resetting, ensure. */
+    for (int shard = 0; shard < s->config.shards; shard++) {
         char service[32];
         sync_service(service, sizeof service, shard);
-        char *header = sync_collection_header(s, "collection.drop");
-        int call = header ? sync_call(s, service, header, s->config.timeout_ms, NULL, &status, err,
-                                      sizeof err)
-                          : -ENOMEM;
-        free(header);
-        if (call != 0 && status != 404) {
+        if (sync_call(s, service, "{\"op\":\"ping\"}", s->config.timeout_ms, NULL, &status, err,
+                      sizeof err) != 0) {
             message = sync_service_error(s, service, status, err);
             rc = -EIO;
             goto done;
         }
-    }
-
-    for (int shard = 0; shard < s->config.shards; shard++) {
-        char service[32];
-        sync_service(service, sizeof service, shard);
+        if (s->config.reset) {
+            char *header = sync_collection_header(s, "collection.drop");
+            int call = header ? sync_call(s, service, header, SYNC_STORE_TIMEOUT_MS, NULL, &status,
+                                          err, sizeof err)
+                              : -ENOMEM;
+            free(header);
+            if (call != 0 && status != 404) {
+                message = sync_service_error(s, service, status, err);
+                rc = -EIO;
+                goto done;
+            }
+        }
         buf_t h = BUF_INIT;
         buf_append_str(&h, "{\"op\":\"collection.ensure\",\"collection\":");
         buf_append_json_string(&h, s->config.collection, strlen(s->config.collection));
@@ -533,7 +549,7 @@ int sync_open(const sync_config_t *config, sync_t **out, char **error) {
         buf_append_str(&h, ",\"model\":");
         buf_append_json_string(&h, s->model, strlen(s->model));
         buf_printf(&h, ",\"dim\":%u,\"shards\":%d}", s->dim, s->config.shards);
-        int call = h.data ? sync_call(s, service, h.data, s->config.timeout_ms, NULL, &status, err,
+        int call = h.data ? sync_call(s, service, h.data, SYNC_STORE_TIMEOUT_MS, NULL, &status, err,
                                       sizeof err)
                           : -ENOMEM;
         buf_free(&h);
@@ -688,9 +704,10 @@ static void write_op_free(write_op_t *w) {
 /* ---- jobs ---- */
 
 static void job_release(run_t *r, job_t *job) {
-    if (job->data) {
-        r->loaded_bytes -= job->len;
+    if (job->mem) {
+        r->loaded_bytes -= job->mem;
         r->loaded_files--;
+        job->mem = 0;
     }
     free(job->data);
     job->data = NULL;
@@ -753,7 +770,8 @@ static int run_load_job(run_t *r, size_t j) {
         run_fail_job(r, j, "cannot read it: %s", strerror(-rc));
         return 0;
     }
-    r->loaded_bytes += job->len;
+    job->mem = job->len;
+    r->loaded_bytes += job->mem;
     r->loaded_files++;
     job->state = JOB_LOADED;
     char detail[160];
@@ -766,7 +784,7 @@ static int run_load_job(run_t *r, size_t j) {
     }
     sync_hash_content(job->data, job->len, job->hash);
     size_t ntags = 0;
-    const ctags_tag_t *tags = r->tags ? ctags_batch_tags(r->tags, job->path, &ntags) : NULL;
+    const ctags_tag_t *tags = r->tagger ? tagger_tags(r->tagger, j, &ntags) : NULL;
     if ((rc = chunk_split_file(job->data, job->len, job->lang, tags, ntags, NULL, &job->chunks)) !=
             0 ||
         !(job->imports_json = sync_imports_json(r->index, job->path, job->lang, job->data, job->len,
@@ -775,6 +793,11 @@ static int run_load_job(run_t *r, size_t j) {
         return -ENOMEM;
     }
     job->nchunks = chunk_list_count(job->chunks);
+    size_t extra = job->nchunks * s->dim * sizeof *job->vectors;
+    for (size_t i = 0; i < job->nchunks; i++)
+        extra += chunk_list_get(job->chunks, i)->text_len;
+    job->mem += extra;
+    r->loaded_bytes += extra;
     if (job->nchunks) {
         job->vectors = malloc(job->nchunks * s->dim * sizeof *job->vectors);
         if (!job->vectors) {
@@ -1083,7 +1106,8 @@ static void run_dispatch(run_t *r, proto_msg_t *msg) {
 
 static bool run_can_load(const run_t *r) {
     return r->next_load < r->njobs && r->loaded_bytes < SYNC_LOADED_BYTES_MAX &&
-           r->loaded_files < SYNC_LOADED_FILES_MAX;
+           r->loaded_files < SYNC_LOADED_FILES_MAX &&
+           (!r->tagger || tagger_ready(r->tagger, r->next_load, false));
 }
 
 /* Drives every request of the run to its end. */
@@ -1118,13 +1142,17 @@ static int run_loop(run_t *r) {
         /* Jobs with no chunks became ready while loading. */
         if (r->ready_head < r->ready_len && r->write_inflight < s->config.write_inflight)
             continue;
+        bool tags_pending =
+            r->next_load < r->njobs && r->tagger && !tagger_ready(r->tagger, r->next_load, false);
         if (map_size(r->requests) == 0) {
+            if (tags_pending) /* nothing else to wait for */
+                tagger_ready(r->tagger, r->next_load, true);
             if (r->ops_head < r->ops_len || r->unsent > 0 || r->next_load < r->njobs)
                 continue;
             break;
         }
         proto_msg_t msg;
-        rc = proto_client_recv(s->config.client, &msg, SYNC_TICK_MS);
+        rc = proto_client_recv(s->config.client, &msg, tags_pending ? 5 : SYNC_TICK_MS);
         if (rc == 0) {
             run_dispatch(r, &msg);
             proto_msg_close(&msg);
@@ -1153,13 +1181,14 @@ static void run_cancel_each(const void *key, size_t key_len, void *value, void *
 }
 
 static void run_free(run_t *r) {
+    tagger_destroy(&r->tagger); /* first: its thread reads the jobs' paths */
+    free(r->tag_paths);
     for (size_t j = 0; j < r->njobs; j++) {
         job_release(r, &r->jobs[j]);
         free(r->jobs[j].path);
         free(r->jobs[j].imports_json);
     }
     free(r->jobs);
-    ctags_batch_destroy(&r->tags);
     imports_index_destroy(&r->index);
     free(r->ready);
     for (size_t i = r->ops_head; i < r->ops_len; i++)
@@ -1187,27 +1216,28 @@ static int run_add_job(run_t *r, const char *path, lang_id_t lang, uint64_t size
     return 0;
 }
 
-/* Runs ctags once over the jobs whose language it parses. */
-static void run_ctags(run_t *r) {
-    const char **paths = malloc((r->njobs + 1) * sizeof *paths);
-    if (!paths)
-        return;
-    size_t n = 0;
+/* Starts ctags over the jobs whose language it parses, slice by slice
+ * ahead of the loader. */
+static int run_start_tagger(run_t *r) {
+    r->tag_paths = calloc(r->njobs + 1, sizeof *r->tag_paths);
+    if (!r->tag_paths)
+        return -ENOMEM;
     for (size_t j = 0; j < r->njobs; j++)
         if (lang_get(r->jobs[j].lang)->ctags_name)
-            paths[n++] = r->jobs[j].path;
-    char *err = NULL;
-    int rc = n ? ctags_batch_run(r->sync->config.root, paths, n, &r->tags, &err) : 0;
-    if (rc != 0) {
-        static bool warned;
-        if (!warned)
-            fprintf(r->sync->config.report ? r->sync->config.report : stderr,
-                    "warning: %s; chunking by line windows instead\n", err ? err : "ctags failed");
-        warned = true;
-        r->tags = NULL;
-    }
-    free(err);
-    free(paths);
+            r->tag_paths[j] = r->jobs[j].path;
+    return tagger_new(r->sync->config.root, r->tag_paths, r->njobs, SYNC_TAG_SLICE, SYNC_TAG_AHEAD,
+                      &r->tagger);
+}
+
+/* Says once per process that ctags failed and chunks are line windows. */
+static void run_warn_tagger(run_t *r) {
+    static bool warned;
+    const char *err = r->tagger ? tagger_error(r->tagger) : NULL;
+    if (!err || warned)
+        return;
+    warned = true;
+    fprintf(r->sync->config.report ? r->sync->config.report : stderr,
+            "warning: %s; chunking by line windows instead\n", err);
 }
 
 /* Tells every shard the collection was seeded now. */
@@ -1220,7 +1250,7 @@ static int sync_touch(sync_t *s, char **error) {
         buf_append_json_string(&h, s->config.collection, strlen(s->config.collection));
         buf_printf(&h, ",\"seeded_at\":%lld}", (long long)time(NULL));
         int status = 0;
-        int rc = h.data ? sync_call(s, service, h.data, s->config.timeout_ms, NULL, &status, err,
+        int rc = h.data ? sync_call(s, service, h.data, SYNC_STORE_TIMEOUT_MS, NULL, &status, err,
                                     sizeof err)
                         : -ENOMEM;
         buf_free(&h);
@@ -1236,11 +1266,11 @@ static int sync_touch(sync_t *s, char **error) {
 static int run_execute(run_t *r, bool touch, char **error) {
     sync_t *s = r->sync;
     s->errors_shown = 0;
-    run_ctags(r);
     r->requests = map_new();
-    if (!r->requests)
+    if (!r->requests || (r->njobs && run_start_tagger(r) != 0))
         return -ENOMEM;
     int rc = run_loop(r);
+    run_warn_tagger(r);
     if (rc == 0 && touch)
         rc = sync_touch(s, error);
     else if (rc != 0 && rc != -EINTR && error && !*error)

@@ -6,7 +6,8 @@
  * `collection.files` with the path and content hash of every file it owns,
  * so a re-seed needs no local state.  A file whose SHA-256 is unchanged is
  * left alone (no chunking, no embedding, no write); a file that is new or
- * changed is chunked at its definitions (one ctags run for all of them),
+ * changed is chunked at its definitions (ctags runs over slices of a few
+ * hundred files, one process per slice, ahead of the chunker),
  * embedded in batches with several requests in flight so the embedder's
  * threads stay busy, and written with one `file.put` to the shard that owns
  * its path; a file that vanished (or is now skipped) gets `file.delete` on
