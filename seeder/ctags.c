@@ -514,7 +514,8 @@ static int ctags_batch_absorb(ctags_batch_t *into, ctags_batch_t *from) {
     if (!files)
         return -ENOMEM;
     into->files = files;
-    memcpy(into->tags + into->count, from->tags, from->count * sizeof *tags);
+    if (from->count > 0)
+        memcpy(into->tags + into->count, from->tags, from->count * sizeof *tags);
     for (size_t i = 0; i < from->file_count; i++) {
         files[into->file_count + i] = from->files[i];
         files[into->file_count + i].first += into->count;
@@ -603,7 +604,8 @@ int ctags_batch_run(const char *root, const char *const *paths, size_t n, ctags_
     }
     /* A file whose tags came in two runs of output would appear twice; ctags
      * never does that with --sort=no, and a lookup then finds one of them. */
-    qsort(self->files, self->file_count, sizeof *self->files, ctags_compare_files);
+    if (self->file_count > 1)
+        qsort(self->files, self->file_count, sizeof *self->files, ctags_compare_files);
     *out = self;
     return 0;
 }

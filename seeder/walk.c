@@ -542,7 +542,8 @@ static int walk_compare_items(const void *a, const void *b) {
 /* Sorts, drops duplicates (git lists a conflicted path once per stage) and
  * builds the public entry array.  Returns 0 or -ENOMEM. */
 static int walk_finish(walk_t *self) {
-    qsort(self->items, self->count, sizeof *self->items, walk_compare_items);
+    if (self->count > 1)
+        qsort(self->items, self->count, sizeof *self->items, walk_compare_items);
     size_t kept = 0;
     for (size_t i = 0; i < self->count; i++) {
         if (kept > 0 && strcmp(self->items[kept - 1].path, self->items[i].path) == 0) {
@@ -726,7 +727,7 @@ static int walk_directory(walker_t *w, const char *rel_dir, int depth) {
     int pushed = rc == 0 ? walk_push_gitignore(w, rel_dir) : 0;
     if (pushed < 0)
         rc = pushed;
-    if (rc == 0)
+    if (rc == 0 && count > 1)
         qsort(names, count, sizeof *names, walk_compare_names);
     for (size_t i = 0; i < count && rc == 0; i++) {
         char *rel = NULL, *path = NULL;

@@ -125,6 +125,15 @@ TEST(odd_paths_are_harmless) {
     counter.count = 0;
     CHECK_INT(ctags_run(fixture_dir(), NULL, 0, count_tags, &counter, NULL), ==, 0);
     CHECK_INT(counter.count, ==, 0);
+    /* Batches with nothing in them, or nothing tagged. */
+    ctags_batch_t *batch = NULL;
+    CHECK_INT(ctags_batch_run(fixture_dir(), NULL, 0, &batch, NULL), ==, 0);
+    CHECK_INT(ctags_batch_count(batch), ==, 0);
+    ctags_batch_destroy(&batch);
+    const char *untagged[] = {"docs/notes.txt"};
+    CHECK_INT(ctags_batch_run(fixture_dir(), untagged, 1, &batch, NULL), ==, 0);
+    CHECK_INT(ctags_batch_count(batch), ==, 0);
+    ctags_batch_destroy(&batch);
 }
 
 TEST(missing_ctags_is_a_clear_error) {

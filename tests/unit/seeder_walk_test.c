@@ -146,7 +146,10 @@ TEST(gitignore_is_honoured_without_git) {
     write_text(root, "docs/a/b/c.tmp", "tmp\n");
     write_text(root, "docs/readme.md", "# docs\n");
     write_text(root, ".git/config", "[core]\n");
-    walk_t *w = walk_dir(root, true); /* not a checkout: git fails, the walk runs */
+    char empty[4200];
+    snprintf(empty, sizeof empty, "%s/empty", root);
+    CHECK_INT(mkdir(empty, 0755), ==, 0); /* an empty directory lists nothing */
+    walk_t *w = walk_dir(root, true);     /* not a checkout: git fails, the walk runs */
     REQUIRE(w);
     CHECK_STR(walk_method(w), "walk");
     const char *expected[] = {".gitignore",        "a.c",      "docs/readme.md",
@@ -447,6 +450,18 @@ TEST(content_checks) {
 #undef CONTENT
 }
 
+TEST(empty_root_lists_nothing) {
+    char *root = make_temp_dir();
+    REQUIRE(root);
+    walk_t *w = walk_dir(root, true);
+    REQUIRE(w);
+    CHECK_INT(walk_count(w), ==, 0);
+    CHECK_INT(walk_count_accepted(w), ==, 0);
+    CHECK(walk_get(w, 0) == NULL);
+    walk_destroy(&w);
+    remove_tree(&root);
+}
+
 TEST(missing_root_is_an_error) {
     walk_t *w = (walk_t *)1;
     char *error = NULL;
@@ -461,4 +476,5 @@ TEST(missing_root_is_an_error) {
 TEST_MAIN(TEST_CASE(gitignore_is_honoured_without_git), TEST_CASE(every_skip_reason),
           TEST_CASE(unreadable_files_are_reported_not_fatal), TEST_CASE(fixture_is_listed_by_git),
           TEST_CASE(fixture_walk_agrees_with_git), TEST_CASE(single_file_checks),
-          TEST_CASE(content_checks), TEST_CASE(missing_root_is_an_error))
+          TEST_CASE(content_checks), TEST_CASE(empty_root_lists_nothing),
+          TEST_CASE(missing_root_is_an_error))
