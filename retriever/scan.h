@@ -126,6 +126,12 @@ int scan_score_rows_f32(const float *rows, size_t dim, const uint32_t *which, si
  * multiple of 32), and the two products are rounded in that order (no
  * fused multiply-add).
  */
+/* How far ahead (in rows) the int8 kernels prefetch, within their block:
+ * int8 rows are short (a few cache lines), and fetching them explicitly
+ * ahead of use keeps enough misses in flight to run at memory speed while
+ * the dot products are computed. */
+#define SCAN_PREFETCH_ROWS 16
+
 typedef void (*scan_kernel_f32_fn)(const float *rows, size_t n, size_t dim, const float *query,
                                    float *scores);
 typedef void (*scan_kernel_i8_fn)(const int8_t *rows, size_t n, size_t dim, const int16_t *query,

@@ -15,7 +15,8 @@
  * 16-bit query by vpmaddwd, which adds pairs into 32-bit lanes exactly
  * (|128 * 4095 * 2| is far from overflow).  Four rows' sums are reduced
  * together and turned into scores with one conversion and two multiplies,
- * rounded exactly as the scalar kernel rounds them.
+ * rounded exactly as the scalar kernel rounds them.  Rows SCAN_PREFETCH_ROWS
+ * ahead are prefetched (see scan.h).
  */
 #if defined(__x86_64__)
 
@@ -92,6 +93,9 @@ AVX2 void scan_kernel_i8_avx2(const int8_t *rows, size_t n, size_t dim, const in
     for (; r + 4 <= n; r += 4) {
         const int8_t *a = rows + r * dim, *b = a + dim, *c = b + dim, *d = c + dim;
         __m256i sa = _mm256_setzero_si256(), sb = sa, sc = sa, sd = sa;
+        if (r + SCAN_PREFETCH_ROWS + 4 <= n)
+            for (size_t o = 0; o < 4 * dim; o += 64)
+                _mm_prefetch((const char *)(a + SCAN_PREFETCH_ROWS * dim) + o, _MM_HINT_T0);
         for (size_t i = 0; i < dim; i += 16) {
             __m256i q = _mm256_load_si256((const __m256i *)(q16 + i));
             sa = _mm256_add_epi32(sa, _mm256_madd_epi16(load_i8_as_i16(a + i), q));

