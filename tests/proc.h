@@ -27,6 +27,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tests/test.h"
+
 #define PROC_MAX 64
 static pid_t proc_children[PROC_MAX];
 
@@ -62,6 +64,7 @@ static inline void proc_setup(void) {
         return;
     done = true;
     atexit(proc_kill_all);
+    test_before_exit = proc_kill_all;
     signal(SIGINT, proc_on_signal);
     signal(SIGTERM, proc_on_signal);
     signal(SIGPIPE, SIG_IGN);

@@ -1,0 +1,24 @@
+/*
+ * The subcommands of `lca` (one file each).  Each takes argc/argv starting
+ * at the subcommand's name and returns the process exit status.
+ */
+#ifndef LCA_DEPLOY_COMMANDS_H
+#define LCA_DEPLOY_COMMANDS_H
+
+#define LCA_VERSION "0.1.0"
+
+int command_up(int argc, char **argv);
+int command_status(int argc, char **argv);
+int command_keys(int argc, char **argv);
+
+/* Runs a product binary that sits next to `lca` with the given arguments
+ * (argv[0] is replaced).  Returns only on failure. */
+int command_exec(const char *binary, int argc, char **argv);
+
+/* The directory of the running `lca` binary (where its siblings are). */
+const char *command_bindir(void);
+
+/* An environment setting or a default. */
+const char *command_env(const char *name, const char *fallback);
+
+#endif

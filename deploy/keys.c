@@ -1,0 +1,119 @@
+/*
+ * `lca keys`: CURVE key pairs for a broker that accepts workers from other
+ * hosts (see DESIGN.md, and proto/socket.h for the layout).
+ *
+ *   lca keys init DIR        DIR/broker.cert(+_secret), DIR/allowed/
+ *   lca keys add NAME DIR    DIR/hosts/NAME/{broker.cert, client.cert(+_secret)}
+ *                            and DIR/allowed/NAME.cert; copy DIR/hosts/NAME to the
+ *                            host and point LCA_CURVE_DIR there
+ */
+#include "deploy/commands.h"
+
+#include <czmq.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static void usage(FILE *out) {
+    fprintf(out, "usage: lca keys init DIR\n"
+                 "       lca keys add NAME DIR\n"
+                 "\n"
+                 "init creates the broker's key pair and an empty allow-list in DIR; run the\n"
+                 "gateway with LCA_CURVE_DIR=DIR.  add creates a key pair for the worker host\n"
+                 "NAME, allows it, and writes what that host needs to DIR/hosts/NAME: copy\n"
+                 "that folder there and set LCA_CURVE_DIR to it.  Remove DIR/allowed/NAME.cert\n"
+                 "to revoke a host.\n");
+}
+
+static int make_dir(const char *path) {
+    if (mkdir(path, 0700) != 0 && errno != EEXIST) {
+        fprintf(stderr, "lca keys: cannot create %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static bool exists(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+static int keys_init(const char *dir) {
+    char path[4096];
+    if (make_dir(dir) != 0)
+        return 1;
+    snprintf(path, sizeof path, "%s/allowed", dir);
+    if (make_dir(path) != 0)
+        return 1;
+    snprintf(path, sizeof path, "%s/broker.cert", dir);
+    if (exists(path)) {
+        fprintf(stderr, "lca keys: %s exists; keeping it\n", path);
+        return 0;
+    }
+    zcert_t *cert = zcert_new();
+    zcert_set_meta(cert, "name", "lca broker");
+    int rc = zcert_save(cert, path);
+    zcert_destroy(&cert);
+    if (rc != 0) {
+        fprintf(stderr, "lca keys: cannot write %s\n", path);
+        return 1;
+    }
+    printf("broker keys in %s; start the gateway with LCA_CURVE_DIR=%s\n"
+           "and --broker-public tcp://0.0.0.0:5556, then `lca keys add NAME %s` per host\n",
+           dir, dir, dir);
+    return 0;
+}
+
+static int keys_add(const char *name, const char *dir) {
+    for (const char *p = name; *p; p++)
+        if (!(*p == '-' || *p == '_' || *p == '.' || (*p >= 'a' && *p <= 'z') ||
+              (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9'))) {
+            fprintf(stderr, "lca keys: a host name may use letters, digits, '.', '_' and '-'\n");
+            return 2;
+        }
+    char path[4096], host[4096];
+    snprintf(path, sizeof path, "%s/broker.cert", dir);
+    zcert_t *broker = zcert_load(path);
+    if (!broker) {
+        fprintf(stderr, "lca keys: no broker keys in %s: run `lca keys init %s` first\n", dir, dir);
+        return 1;
+    }
+    snprintf(path, sizeof path, "%s/hosts", dir);
+    snprintf(host, sizeof host, "%s/hosts/%s", dir, name);
+    if (make_dir(path) != 0 || make_dir(host) != 0) {
+        zcert_destroy(&broker);
+        return 1;
+    }
+    zcert_t *cert = zcert_new();
+    zcert_set_meta(cert, "name", "%s", name);
+    char client[4200], broker_copy[4200], allowed[4200];
+    snprintf(client, sizeof client, "%s/client.cert", host);
+    snprintf(broker_copy, sizeof broker_copy, "%s/broker.cert", host);
+    snprintf(allowed, sizeof allowed, "%s/allowed/%s.cert", dir, name);
+    int rc = zcert_save(cert, client) | zcert_save_public(broker, broker_copy) |
+             zcert_save_public(cert, allowed);
+    zcert_destroy(&cert);
+    zcert_destroy(&broker);
+    if (rc != 0) {
+        fprintf(stderr, "lca keys: cannot write the keys for %s\n", name);
+        return 1;
+    }
+    printf("host %s allowed.  Copy %s to that host and run its workers with\n"
+           "LCA_CURVE_DIR=<the copy> LCA_BROKER=tcp://<this machine>:5556\n",
+           name, host);
+    return 0;
+}
+
+int command_keys(int argc, char **argv) {
+    if (argc == 3 && !strcmp(argv[1], "init"))
+        return keys_init(argv[2]);
+    if (argc == 4 && !strcmp(argv[1], "add"))
+        return keys_add(argv[2], argv[3]);
+    if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        usage(stdout);
+        return 0;
+    }
+    usage(stderr);
+    return 2;
+}

@@ -1,0 +1,223 @@
+/*
+ * `lca up` as a user runs it: the whole stack under the supervisor.  Every
+ * service answers ping through the broker; a worker killed with kill -9 is
+ * restarted and rejoins; SIGTERM leaves no process behind; `lca status`
+ * shows the workers; `lca keys` writes keys the broker accepts.
+ */
+#include "proto/client.h"
+#include "tests/proc.h"
+#include "tests/test.h"
+
+#include <cJSON.h>
+#include <dirent.h>
+
+static char broker_ep[64], logfile[300], data_dir[256];
+static int http_port;
+static pid_t lca_pid;
+
+static bool start_up(void) {
+    snprintf(data_dir, sizeof data_dir, "%s", proc_tmpdir());
+    snprintf(logfile, sizeof logfile, "%s/lca.log", data_dir);
+    http_port = proc_free_port();
+    snprintf(broker_ep, sizeof broker_ep, "tcp://127.0.0.1:%d", proc_free_port());
+    static char port_arg[16], data_arg[300];
+    snprintf(port_arg, sizeof port_arg, "%d", http_port);
+    snprintf(data_arg, sizeof data_arg, "%s/data", data_dir);
+    char *argv[] = {(char *)proc_bin("lca"),
+                    "up",
+                    "--port",
+                    port_arg,
+                    "--broker",
+                    broker_ep,
+                    "--data",
+                    data_arg,
+                    "--shards",
+                    "2",
+                    NULL};
+    const char *env[] = {"LCA_HEARTBEAT_MS=100", "OLLAMA_HOST=http://127.0.0.1:9", NULL};
+    lca_pid = proc_start(argv, env, logfile);
+    return lca_pid > 0;
+}
+
+static cJSON *broker_status(proto_client_t *c) {
+    proto_msg_t final;
+    int status;
+    char err[256];
+    if (proto_client_call(c, "broker.status", NULL, NULL, 0, 1000, NULL, NULL, &final, &status, err,
+                          sizeof err) != 0)
+        return NULL;
+    cJSON *j = cJSON_ParseWithLength(final.header, final.header_len);
+    proto_msg_close(&final);
+    return j;
+}
+
+static const char *const services[] = {"embed", "generate", "retrieve.0", "retrieve.1"};
+
+static bool all_services_up(void *arg) {
+    cJSON *j = broker_status(arg);
+    bool up = j != NULL;
+    for (size_t i = 0; up && i < 4; i++) {
+        const cJSON *w = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "services"),
+                                             services[i]),
+            "workers");
+        up = cJSON_IsNumber(w) && w->valuedouble == 1;
+    }
+    cJSON_Delete(j);
+    return up;
+}
+
+/* The pid of the one worker of service, or 0. */
+static pid_t worker_pid(proto_client_t *c, const char *service) {
+    cJSON *j = broker_status(c);
+    pid_t pid = 0;
+    const cJSON *w;
+    cJSON_ArrayForEach(w, cJSON_GetObjectItemCaseSensitive(j, "workers")) {
+        const cJSON *s = cJSON_GetObjectItemCaseSensitive(w, "service");
+        if (cJSON_IsString(s) && !strcmp(s->valuestring, service))
+            pid = (pid_t)cJSON_GetObjectItemCaseSensitive(w, "pid")->valuedouble;
+    }
+    cJSON_Delete(j);
+    return pid;
+}
+
+typedef struct {
+    proto_client_t *c;
+    pid_t old;
+} replaced_t;
+
+static bool embed_replaced(void *arg) {
+    replaced_t *r = arg;
+    pid_t now = worker_pid(r->c, "embed");
+    return now != 0 && now != r->old;
+}
+
+/* Pids of the processes whose parent is ppid. */
+static int children_of(pid_t ppid, pid_t *out, int max) {
+    DIR *d = opendir("/proc");
+    int n = 0;
+    struct dirent *e;
+    while (d && (e = readdir(d)) && n < max) {
+        char path[300], buf[512];
+        snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            continue;
+        size_t len = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        buf[len] = '\0';
+        char *close_paren = strrchr(buf, ')');
+        int parent = 0;
+        if (close_paren && sscanf(close_paren + 2, "%*c %d", &parent) == 1 && parent == ppid)
+            out[n++] = (pid_t)atoi(e->d_name);
+    }
+    if (d)
+        closedir(d);
+    return n;
+}
+
+static bool gone(pid_t pid) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (f)
+        fclose(f);
+    /* A zombie still has a /proc entry; it is gone once reaped or a zombie. */
+    if (!f)
+        return true;
+    char stat[64], buf[256] = "";
+    snprintf(stat, sizeof stat, "/proc/%d/stat", (int)pid);
+    FILE *s = fopen(stat, "r");
+    if (!s)
+        return true;
+    size_t n = fread(buf, 1, sizeof buf - 1, s);
+    fclose(s);
+    buf[n] = '\0';
+    char *p = strrchr(buf, ')');
+    return p && p[2] == 'Z';
+}
+
+TEST(lca_up_serves_restarts_and_stops_clean) {
+    REQUIRE(start_up());
+    char err[256];
+    proto_client_t *c = proto_client_new(broker_ep, NULL, err, sizeof err);
+    REQUIRE(c);
+    if (!proc_wait_for(all_services_up, c, 15000)) {
+        fprintf(stderr, "  services did not all register; see %s\n", logfile);
+        REQUIRE(false);
+    }
+    /* Every service answers ping. */
+    for (size_t i = 0; i < 4; i++) {
+        proto_msg_t final;
+        int status;
+        CHECK_INT(proto_client_call(c, services[i], "{\"op\":\"ping\"}", NULL, 0, 2000, NULL, NULL,
+                                    &final, &status, err, sizeof err),
+                  ==, 0);
+        if (status == 200) {
+            CHECK(strstr(final.header, "\"pong\":true") != NULL);
+            proto_msg_close(&final);
+        }
+    }
+    /* kill -9 a worker: the supervisor restarts it and it rejoins. */
+    pid_t old = worker_pid(c, "embed");
+    REQUIRE(old > 0);
+    kill(old, SIGKILL);
+    replaced_t r = {c, old};
+    CHECK(proc_wait_for(embed_replaced, &r, 10000));
+    proto_msg_t final;
+    int status;
+    CHECK_INT(proto_client_call(c, "embed", "{\"op\":\"ping\"}", NULL, 0, 2000, NULL, NULL, &final,
+                                &status, err, sizeof err),
+              ==, 0);
+    if (status == 200)
+        proto_msg_close(&final);
+
+    /* lca status shows the services and workers. */
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "LCA_BROKER=%s %s status", broker_ep, proc_bin("lca"));
+    FILE *p = popen(cmd, "r");
+    char out[8192] = "";
+    size_t n = p ? fread(out, 1, sizeof out - 1, p) : 0;
+    out[n] = '\0';
+    CHECK(p && pclose(p) == 0);
+    CHECK(strstr(out, "retrieve.1") != NULL);
+    CHECK(strstr(out, "generate") != NULL);
+
+    /* SIGTERM: every process lca started is gone when it returns. */
+    pid_t kids[32];
+    int nkids = children_of(lca_pid, kids, 32);
+    CHECK_INT(nkids, ==, 5); /* gateway, embedder, generator, two retrievers */
+    proto_client_destroy(&c);
+    int st = proc_stop(lca_pid, SIGTERM, 10000);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    for (int i = 0; i < nkids; i++)
+        CHECK(gone(kids[i]));
+}
+
+TEST(lca_keys_and_help) {
+    const char *dir = proc_tmpdir();
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "%s keys init %s/k >/dev/null && %s keys add gpu1 %s/k >/dev/null",
+             proc_bin("lca"), dir, proc_bin("lca"), dir);
+    CHECK_INT(system(cmd), ==, 0);
+    const char *files[] = {"k/broker.cert",
+                           "k/broker.cert_secret",
+                           "k/allowed/gpu1.cert",
+                           "k/hosts/gpu1/broker.cert",
+                           "k/hosts/gpu1/client.cert",
+                           "k/hosts/gpu1/client.cert_secret"};
+    for (size_t i = 0; i < 6; i++) {
+        char path[512];
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        CHECK(access(path, R_OK) == 0);
+    }
+    char secret[512];
+    snprintf(secret, sizeof secret, "%s/k/hosts/gpu1/broker.cert_secret", dir);
+    CHECK(access(secret, F_OK) != 0); /* the host never gets the broker's secret */
+    snprintf(cmd, sizeof cmd, "%s --help | grep -q 'lca up'", proc_bin("lca"));
+    CHECK_INT(system(cmd), ==, 0);
+    snprintf(cmd, sizeof cmd, "%s nonsense 2>/dev/null", proc_bin("lca"));
+    CHECK(WEXITSTATUS(system(cmd)) == 2);
+}
+
+TEST_MAIN(TEST_CASE(lca_up_serves_restarts_and_stops_clean), TEST_CASE(lca_keys_and_help))
