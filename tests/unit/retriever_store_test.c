@@ -14,6 +14,8 @@
 #include <cJSON.h>
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -553,6 +555,72 @@ TEST(a_path_of_another_shard_is_refused) {
     cleanup(&s);
 }
 
+typedef struct {
+    store_t *store;
+    atomic_int *stop;
+    int searches, failures;
+} reader_arg_t;
+
+static void *reader_main(void *arg) {
+    reader_arg_t *r = arg;
+    float q[DIM];
+    unit_vector(q, 3);
+    static const char *const syms[] = {"load_user"};
+    while (!*r->stop) {
+        search_query_t sq = {.collection = "demo",
+                             .limit = 8,
+                             .path = "src/app.py",
+                             .query = "load user config",
+                             .query_len = 16,
+                             .symbols = syms,
+                             .symbol_count = 1,
+                             .object = "utils",
+                             .vector = q,
+                             .vector_bytes = sizeof q};
+        buf_t out = BUF_INIT;
+        size_t count;
+        char e[256];
+        int rc = search_run(r->store, &sq, &out, &count, e, sizeof e);
+        cJSON *j = rc == 0 ? cJSON_ParseWithLength(out.data, out.len) : NULL;
+        r->failures += rc != 0 || !j;
+        cJSON_Delete(j);
+        buf_free(&out);
+        r->searches++;
+    }
+    return NULL;
+}
+
+TEST(searches_run_in_parallel_with_each_other_and_with_writes) {
+    fresh_dir();
+    store_t *s = open_store(0, 1);
+    REQUIRE(s && load_corpus(s));
+    atomic_int stop = 0;
+    enum { READERS = 4 };
+    reader_arg_t args[READERS];
+    pthread_t threads[READERS];
+    for (int i = 0; i < READERS; i++) {
+        args[i] = (reader_arg_t){s, &stop, 0, 0};
+        REQUIRE(pthread_create(&threads[i], NULL, reader_main, &args[i]) == 0);
+    }
+    static const char *const utils_imports[] = {"src/helpers.py"};
+    for (int round = 0; round < 50; round++) {
+        CHECK_INT(put(s, "src/utils.py", "h", utils_imports, 1, UTILS, 1 + round % 2), ==, 0);
+        CHECK_INT(store_file_delete(s, "demo", "src/models.py", err, sizeof err), ==, 0);
+        CHECK_INT(put(s, "src/models.py", "h", NULL, 0, MODELS, 2), ==, 0);
+    }
+    stop = 1;
+    int searches = 0, failures = 0;
+    for (int i = 0; i < READERS; i++) {
+        pthread_join(threads[i], NULL);
+        searches += args[i].searches;
+        failures += args[i].failures;
+    }
+    CHECK_INT(failures, ==, 0);
+    CHECK_INT(searches, >, 0);
+    CHECK_INT(listed(s, "chunks"), ==, 8);
+    cleanup(&s);
+}
+
 TEST_MAIN(TEST_CASE(ensure_creates_verifies_and_rejects_a_mismatch),
           TEST_CASE(put_replace_and_delete_keep_counts),
           TEST_CASE(each_signal_finds_its_chunk_and_the_current_file_is_excluded),
@@ -560,4 +628,5 @@ TEST_MAIN(TEST_CASE(ensure_creates_verifies_and_rejects_a_mismatch),
           TEST_CASE(reopening_loads_vectors_and_rows),
           TEST_CASE(hundred_rounds_of_delete_and_re_add_do_not_grow),
           TEST_CASE(malformed_writes_and_queries_are_rejected_without_effect),
-          TEST_CASE(a_path_of_another_shard_is_refused))
+          TEST_CASE(a_path_of_another_shard_is_refused),
+          TEST_CASE(searches_run_in_parallel_with_each_other_and_with_writes))
