@@ -30,6 +30,7 @@
 #define MAX_SOCKETS 3
 #define MAX_SERVICES 256
 #define DRAIN_BATCH 256
+#define NO_WORKER_HEARTBEATS 5
 
 typedef struct request request_t;
 typedef struct worker worker_t;
@@ -52,6 +53,7 @@ struct request {
     service_t *service;
     worker_t *worker;       /* NULL while queued */
     int64_t deadline;       /* end of waiting in the queue, ms */
+    int64_t queued_at;      /* when it entered the queue, ms */
     request_t *prev, *next; /* in service->queue or worker->held */
     proto_msg_t msg;        /* the REQUEST while queued (msg.nframes > 0) */
 };
@@ -375,7 +377,8 @@ static void on_request(broker_t *b, const peer_t *p, proto_msg_t *msg) {
     r->client_id = msg->id;
     r->client = *p;
     r->service = s;
-    r->deadline = clock_ms() + timeout;
+    r->queued_at = clock_ms();
+    r->deadline = r->queued_at + timeout;
     proto_msg_move(&r->msg, msg);
     map_put_u64(b->requests, r->id, r);
     map_put(b->client_requests, key, key_len, r);
@@ -486,19 +489,26 @@ static int64_t expire_workers(broker_t *b, int64_t now) {
     return earliest;
 }
 
-/* Fails queued requests whose deadline passed; returns the earliest deadline left. */
+/* Fails queued requests whose deadline passed, and requests for a service
+ * that has had no worker at all for NO_WORKER_HEARTBEATS intervals (a worker
+ * restarting rejoins well within that; a service nobody runs should not make
+ * the caller wait for its whole deadline).  Returns the earliest deadline left. */
 static int64_t expire_queued(broker_t *b, int64_t now) {
     int64_t earliest = INT64_MAX;
+    int64_t grace = (int64_t)NO_WORKER_HEARTBEATS * b->heartbeat_ms;
     for (service_t *s = b->service_list; s; s = s->next_service) {
         request_t *r = s->queue.head;
         while (r) {
             request_t *next = r->next;
-            if (now >= r->deadline) {
+            int64_t due = r->deadline;
+            if (s->nworkers == 0 && r->queued_at + grace < due)
+                due = r->queued_at + grace;
+            if (now >= due) {
                 char message[128];
                 snprintf(message, sizeof message, "no %s worker available", s->name);
                 request_fail(b, r, 503, message);
-            } else if (r->deadline < earliest) {
-                earliest = r->deadline;
+            } else if (due < earliest) {
+                earliest = due;
             }
             r = next;
         }

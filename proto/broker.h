@@ -5,7 +5,8 @@
  * service.  The broker hands each request to the least-busy live worker of the
  * service that has a free slot (a worker declares its capacity in READY),
  * queues it (bounded, per service) when none has, and fails it with ERROR 503
- * "no <service> worker available" when its deadline passes in the queue.
+ * "no <service> worker available" when its deadline passes in the queue, or
+ * after five heartbeat intervals when the service has no worker at all.
  * PARTIALs stream back to the client one by one as they arrive; FINAL or
  * ERROR ends a request.  Heartbeats go both ways; a worker silent for three
  * intervals is dead and each request it held gets ERROR at once.  CANCEL from

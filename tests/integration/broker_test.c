@@ -357,6 +357,24 @@ TEST(service_without_worker_fails_within_the_deadline) {
     stop_all();
 }
 
+TEST(service_nobody_runs_fails_after_five_heartbeats_not_the_whole_deadline) {
+    REQUIRE(gateway_start(NULL, NULL));
+    proto_client_t *c = client_new();
+    REQUIRE(c);
+    int64_t start = proc_now_ms();
+    int status;
+    char err[256];
+    int rc = proto_client_call(c, "nobody", NULL, NULL, 0, 20000, NULL, NULL, NULL, &status, err,
+                               sizeof err);
+    int64_t took = proc_now_ms() - start;
+    CHECK_INT(rc, ==, -EIO);
+    CHECK_INT(status, ==, 503);
+    CHECK_INT(took, >=, 5 * HEARTBEAT_MS - 10);
+    CHECK_INT(took, <=, 5 * HEARTBEAT_MS + 400);
+    proto_client_destroy(&c);
+    stop_all();
+}
+
 TEST(worker_errors_and_missing_replies_reach_the_client) {
     REQUIRE(gateway_start(NULL, NULL));
     worker_start(broker_ep, "svc", 1, NULL);
@@ -519,6 +537,7 @@ TEST_MAIN(
     TEST_CASE(killed_worker_fails_its_request_within_three_heartbeats_and_the_survivor_serves),
     TEST_CASE(cancel_reaches_the_worker_and_its_handler_stops),
     TEST_CASE(service_without_worker_fails_within_the_deadline),
+    TEST_CASE(service_nobody_runs_fails_after_five_heartbeats_not_the_whole_deadline),
     TEST_CASE(worker_errors_and_missing_replies_reach_the_client),
     TEST_CASE(malformed_messages_do_not_hurt_the_broker),
     TEST_CASE(curve_lets_in_only_allowed_workers),
