@@ -1,0 +1,132 @@
+/*
+ * Broker benchmark: what the broker hop costs.
+ *
+ * The same traffic twice, in the same run: through lca-gateway's broker to a
+ * test_worker (client -> broker -> worker -> broker -> client), and on a
+ * direct DEALER-ROUTER pair to bench_peer (client -> peer -> client), both
+ * speaking lca's wire codec.  Round trip: sequential 32-byte echo requests,
+ * median and p99.  Streaming: one request answered by N PARTIALs of 32 bytes,
+ * PARTIALs per second.  Targets: the broker adds < 50 us median round trip
+ * and keeps >= half of the direct pair's PARTIAL throughput.
+ */
+#include "proto/client.h"
+#include "proto/socket.h"
+#include "tests/proc.h"
+
+#include <cJSON.h>
+
+#define ROUND_TRIPS 20000
+#define WARMUP 2000
+#define PARTIALS 200000
+#define RUNS 3
+
+static int cmp_i64(const void *a, const void *b) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void round_trips(proto_client_t *c, const char *service, double *median, double *p99) {
+    static int64_t us[ROUND_TRIPS];
+    char payload[32];
+    memset(payload, 'x', sizeof payload);
+    for (int i = 0; i < WARMUP + ROUND_TRIPS; i++) {
+        int64_t t0 = clock_us();
+        uint64_t id;
+        proto_client_send(c, service, "{\"op\":\"echo\"}", payload, sizeof payload, 5000, &id);
+        proto_msg_t m;
+        if (proto_client_recv(c, &m, 5000) != 0) {
+            fprintf(stderr, "round trip %d failed\n", i);
+            exit(1);
+        }
+        proto_msg_close(&m);
+        if (i >= WARMUP)
+            us[i - WARMUP] = clock_us() - t0;
+    }
+    qsort(us, ROUND_TRIPS, sizeof us[0], cmp_i64);
+    *median = (double)us[ROUND_TRIPS / 2];
+    *p99 = (double)us[ROUND_TRIPS * 99 / 100];
+}
+
+static double stream_rate(proto_client_t *c, const char *service) {
+    double best = 0;
+    for (int run = 0; run < RUNS; run++) {
+        char header[96];
+        snprintf(header, sizeof header, "{\"op\":\"stream\",\"n\":%d,\"size\":32}", PARTIALS);
+        int64_t t0 = clock_us();
+        uint64_t id;
+        proto_client_send(c, service, header, NULL, 0, 60000, &id);
+        long partials = 0;
+        for (;;) {
+            proto_msg_t m;
+            if (proto_client_recv(c, &m, 60000) != 0) {
+                fprintf(stderr, "stream failed\n");
+                exit(1);
+            }
+            int cmd = m.cmd;
+            proto_msg_close(&m);
+            if (cmd == PROTO_PARTIAL)
+                partials++;
+            else
+                break;
+        }
+        double rate = partials / ((clock_us() - t0) / 1e6);
+        if (partials != PARTIALS) {
+            fprintf(stderr, "stream lost PARTIALs: %ld of %d\n", partials, PARTIALS);
+            exit(1);
+        }
+        if (rate > best)
+            best = rate;
+    }
+    return best;
+}
+
+static bool ready(void *arg) {
+    proto_client_t *c = arg;
+    int status;
+    char err[128];
+    return proto_client_call(c, "bench", "{\"op\":\"echo\"}", "x", 1, 200, NULL, NULL, NULL,
+                             &status, err, sizeof err) == 0;
+}
+
+int main(void) {
+    proc_setup();
+    char broker[64], direct[64], port[16];
+    snprintf(broker, sizeof broker, "tcp://127.0.0.1:%d", proc_free_port());
+    snprintf(direct, sizeof direct, "tcp://127.0.0.1:%d", proc_free_port());
+    snprintf(port, sizeof port, "%d", proc_free_port());
+    const char *env[] = {"LCA_LOG=warn", NULL};
+    proc_start((char *[]){(char *)proc_bin("lca-gateway"), "--port", port, "--broker", broker,
+                          NULL},
+               env, "/dev/null");
+    proc_start((char *[]){(char *)proc_tool("test_worker"), broker, "bench", "1", NULL}, env,
+               "/dev/null");
+    proc_start((char *[]){(char *)proc_tool("bench_peer"), direct, NULL}, env, "/dev/null");
+
+    char err[256];
+    proto_client_t *via = proto_client_new(broker, NULL, err, sizeof err);
+    proto_client_t *pair = proto_client_new(direct, NULL, err, sizeof err);
+    if (!via || !pair || !proc_wait_for(ready, via, 10000)) {
+        fprintf(stderr, "broker bench: services did not start\n");
+        return 1;
+    }
+    double d_med, d_p99, b_med, b_p99;
+    round_trips(pair, "bench", &d_med, &d_p99);
+    round_trips(via, "bench", &b_med, &b_p99);
+    double d_rate = stream_rate(pair, "bench"), b_rate = stream_rate(via, "bench");
+
+    printf("\n### Broker (%d round trips of 32 B, %d PARTIALs of 32 B, best of %d)\n\n",
+           ROUND_TRIPS, PARTIALS, RUNS);
+    printf("| metric | direct DEALER-ROUTER | via gateway broker | broker adds / ratio | target |\n");
+    printf("|---|---|---|---|---|\n");
+    printf("| round trip, median | %.0f us | %.0f us | +%.0f us | < +50 us |\n", d_med, b_med,
+           b_med - d_med);
+    printf("| round trip, p99 | %.0f us | %.0f us | +%.0f us | |\n", d_p99, b_p99, b_p99 - d_p99);
+    printf("| PARTIALs per second | %.0f | %.0f | %.2fx | >= 0.5x |\n", d_rate, b_rate,
+           b_rate / d_rate);
+    printf("\nRESULT|broker_rtt_added_us|%.0f\nRESULT|broker_stream_ratio|%.3f\n", b_med - d_med,
+           b_rate / d_rate);
+    proto_client_destroy(&via);
+    proto_client_destroy(&pair);
+    proc_kill_all();
+    return 0;
+}
