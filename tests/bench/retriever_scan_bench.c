@@ -10,13 +10,14 @@
  *       for approximate search and for int8).
  *
  *   retriever_scan_bench run FILE THREADS K
- *       loads the set and times, query by query, on the same memory:
- *       a plain SIMD read of the float32 bytes (the bandwidth floor), the
+ *       loads the set and times, query by query, on the same memory: a
+ *       plain SIMD read of the float32 bytes (the bandwidth floor), the
  *       float32 scan per kernel, a plain read of the int8 bytes, the int8
  *       scan per kernel, and the store's int8 search (retriever/vectors:
- *       int8 scan for VECTORS_RERANK * K candidates, re-scored in float32).  Writes the exact top K
- * (the float32 scan) to FILE.truth (queries * K uint32) for the peers' recall, and prints one line
- * per measurement: RESULT|name|median_ms|p99_ms|bytes_read|recall@K or -
+ *       int8 candidates re-scored in float32).  Writes the exact top K
+ *       (the float32 scan) to FILE.truth (queries * K uint32) for the
+ *       peers' recall, and prints one line per measurement:
+ *         RESULT|name|median_ms|p99_ms|min_ms|bytes_read|recall@K or -
  */
 #include "retriever/scan.h"
 #include "retriever/vectors.h"
@@ -219,7 +220,8 @@ static void report(const char *name, double *ms, size_t n, size_t bytes, double 
     char rec[32] = "-";
     if (recall >= 0)
         snprintf(rec, sizeof rec, "%.4f", recall);
-    printf("RESULT|%s|%.3f|%.3f|%zu|%s\n", name, median, ms[p99 ? p99 - 1 : 0], bytes, rec);
+    printf("RESULT|%s|%.3f|%.3f|%.3f|%zu|%s\n", name, median, ms[p99 ? p99 - 1 : 0], ms[0], bytes,
+           rec);
     fflush(stdout);
 }
 

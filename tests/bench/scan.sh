@@ -38,21 +38,23 @@ fi
 data=$(mktemp "${TMPDIR:-/tmp}/lca-scan-bench.XXXXXX")
 trap 'rm -f "$data" "$data.truth"' EXIT
 
+loadavg() { cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown; }
 echo "== retriever scan: $rows x $dim float32, top-$k, $threads threads, $queries queries" \
-     "(clusters: $clusters), $(date -u +%Y-%m-%dT%H:%MZ)"
+     "(clusters: $clusters), $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs, load $(loadavg)"
 "$bench" gen "$data" "$rows" "$dim" "$queries" "$clusters" "$seed"
 results=$("$bench" run "$data" "$threads" "$k")
 if [ "$peers" != 0 ]; then
     results+=$'\n'$("$python" tests/bench/scan_peers.py "$data" "$threads" "$k")
 fi
 
+echo "   load average after the run: $(loadavg) (other work on the machine inflates medians)"
 awk -F'|' -v k="$k" '
 $1 == "INFO" { print "   " $2; next }
 $1 == "SKIP" { skipped = skipped sprintf("   skipped %s: %s\n", $2, $3); next }
 $1 != "RESULT" { next }
 {
-    n++; name[n] = $2; med[n] = $3; p99[n] = $4; bytes[n] = $5; rec[n] = $6
-    build[n] = NF >= 7 ? $7 : "-"
+    n++; name[n] = $2; med[n] = $3; p99[n] = $4; best[n] = $5; bytes[n] = $6; rec[n] = $7
+    build[n] = NF >= 8 ? $8 : "-"
     if ($2 == "floor f32 read") floor32 = n
     if ($2 == "floor i8 read") floor8 = n
     if ($2 ~ /^lca scan f32/ && !f32) f32 = n
@@ -62,11 +64,12 @@ $1 != "RESULT" { next }
     if ($2 ~ /^hnswlib/) hnsw = n
 }
 END {
-    printf "\n%-28s %10s %10s %8s %10s %9s\n", "what", "median ms", "p99 ms", "GB/s", "recall@" k, "build s"
+    printf "\n%-28s %10s %9s %9s %8s %10s %8s\n", "what", "median ms", "p99 ms", "min ms", "GB/s", "recall@" k, "build s"
     for (i = 1; i <= n; i++) {
         gbs = bytes[i] == "-" ? "-" : sprintf("%.1f", bytes[i] / med[i] / 1e6)
-        printf "%-28s %10.2f %10.2f %8s %10s %9s\n", name[i], med[i], p99[i], gbs, rec[i], build[i]
+        printf "%-28s %10.2f %9.2f %9.2f %8s %10s %8s\n", name[i], med[i], p99[i], best[i], gbs, rec[i], build[i]
     }
+    print "   (GB/s: bytes a query reads / median time; min: the fastest query)"
     printf "%s", skipped
     printf "\n%-61s %s\n", "ratios (medians)", "target"
     if (f32 && floor32)

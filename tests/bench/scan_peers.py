@@ -11,7 +11,7 @@ uint64), the rows and the queries as float32; FILE.truth holds the exact top
 K of every query (uint32 row numbers) from our float32 scan.  Queries are
 timed one at a time, as a completion request would issue them.  Prints
 
-    RESULT|name|median_ms|p99_ms|bytes_read|recall@K|build_s
+    RESULT|name|median_ms|p99_ms|min_ms|bytes_read|recall@K|build_s
 
 and SKIP|name|reason when a library is missing.
 """
@@ -40,8 +40,8 @@ def report(name, times_ms, nbytes, found, nq, k, build_s=None):
     p99 = times_ms[max(math.ceil(0.99 * n) - 1, 0)]
     build = "-" if build_s is None else f"{build_s:.1f}"
     nbytes = "-" if nbytes is None else str(nbytes)
-    print(f"RESULT|{name}|{median:.3f}|{p99:.3f}|{nbytes}|{found / (nq * k):.4f}|{build}",
-          flush=True)
+    print(f"RESULT|{name}|{median:.3f}|{p99:.3f}|{times_ms[0]:.3f}|{nbytes}|"
+          f"{found / (nq * k):.4f}|{build}", flush=True)
 
 
 def timed_queries(search, queries, truth, k):
