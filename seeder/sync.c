@@ -672,9 +672,12 @@ static int run_push_op(run_t *r, int shard, const char *op, const char *path,
     return 0;
 }
 
-/* imports.put of path to every shard. */
-static int run_push_imports(run_t *r, const char *path, const char *imports_json) {
+/* imports.put of path to every shard but skip (-1: none; the owner after a
+ * file.put, which carried the imports already). */
+static int run_push_imports(run_t *r, const char *path, const char *imports_json, int skip) {
     for (int shard = 0; shard < r->sync->config.shards; shard++) {
+        if (shard == skip)
+            continue;
         int rc = run_push_op(r, shard, "imports.put", path, imports_json, false, false);
         if (rc != 0)
             return rc;
@@ -1033,7 +1036,8 @@ static void run_on_put(run_t *r, req_t *req, const proto_msg_t *msg) {
     run_count_done(r, job);
     if (sync_known_set(s, job->path, job->hash) != 0 ||
         ((!job->is_new || !job->imports_empty) &&
-         run_push_imports(r, job->path, job->imports_json) != 0))
+         run_push_imports(r, job->path, job->imports_json,
+                          shard_of(job->path, strlen(job->path), s->config.shards)) != 0))
         run_set_fatal(r, -ENOMEM, strdup("out of memory"));
 }
 
@@ -1289,7 +1293,7 @@ static int run_check_imports(run_t *r, const imports_index_t *old_index, const c
     char *after = sync_imports_json(r->index, path, lang, data, len, &empty_new);
     int rc = before && after ? 0 : -ENOMEM;
     if (rc == 0 && strcmp(before, after) != 0)
-        rc = run_push_imports(r, path, after);
+        rc = run_push_imports(r, path, after, -1);
     free(before);
     free(after);
     return rc;

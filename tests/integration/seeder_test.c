@@ -416,6 +416,47 @@ static int held_mismatches(const char *dir, const held_t *files, int n) {
     return bad;
 }
 
+/* Paths of the chunks the shards return with the "import" signal for a
+ * search from path (every shard must know path's imports: the graph is
+ * replicated).  Fills out (at most max) and returns the count, -1 on failure. */
+static int imported_paths(const char *collection, const char *path, char out[][256], int max) {
+    int n = 0;
+    for (int s = 0; s < SHARDS; s++) {
+        char service[32], header[512], err[256];
+        snprintf(service, sizeof service, "retrieve.%d", s);
+        snprintf(header, sizeof header,
+                 "{\"op\":\"search\",\"collection\":\"%s\",\"k\":50,\"path\":\"%s\","
+                 "\"query\":\"charge order tax clamp\",\"mode\":\"f32\"}",
+                 collection, path);
+        proto_msg_t m;
+        int st;
+        if (proto_client_call(client, service, header, NULL, 0, 3000, NULL, NULL, &m, &st, err,
+                              sizeof err) != 0) {
+            fprintf(stderr, "  search on %s: %d %s\n", service, st, err);
+            return -1;
+        }
+        cJSON *j = cJSON_ParseWithLength(m.payload, m.payload_len);
+        proto_msg_close(&m);
+        const cJSON *c;
+        cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(j, "chunks")) {
+            const cJSON *signals = cJSON_GetObjectItemCaseSensitive(c, "signals");
+            const cJSON *import = cJSON_GetObjectItemCaseSensitive(signals, "import");
+            const cJSON *p = cJSON_GetObjectItemCaseSensitive(c, "path");
+            if (n < max && cJSON_IsNumber(import) && import->valuedouble > 0 && cJSON_IsString(p))
+                snprintf(out[n++], 256, "%s", p->valuestring);
+        }
+        cJSON_Delete(j);
+    }
+    return n;
+}
+
+static bool in_list(char list[][256], int n, const char *path) {
+    for (int i = 0; i < n; i++)
+        if (strcmp(list[i], path) == 0)
+            return true;
+    return false;
+}
+
 /* Regular files under dir (the fixture has no others). */
 static int count_files(const char *dir) {
     DIR *d = opendir(dir);
@@ -488,6 +529,14 @@ TEST(git_checkout_is_seeded_whole_and_matches_the_shards) {
     CHECK_INT(n, ==, fixture_files);
     CHECK_INT(held_mismatches(dir, held, n), ==, 0);
     CHECK(held_find(held, n, "py/shop/services/billing.py") != NULL);
+    /* main.py (shard 0) imports models.py and util.py (shard 1): shard 1
+     * knows only because main.py's imports went to every shard. */
+    CHECK_INT(shard_of("py/shop/main.py", 15, SHARDS), ==, 0);
+    CHECK_INT(shard_of("py/shop/models.py", 17, SHARDS), ==, 1);
+    static char imported[256][256];
+    int k = imported_paths("git", "py/shop/main.py", imported, 256);
+    CHECK(in_list(imported, k, "py/shop/models.py"));
+    CHECK(in_list(imported, k, "py/shop/util.py"));
     seed_free(&r);
 }
 
@@ -541,6 +590,8 @@ TEST(edit_delete_and_rename_touch_only_those_files) {
     CHECK_INT(num(&r, "files.deleted"), ==, 2);
     CHECK_INT(num(&r, "files.indexed"), ==, 1);
     CHECK_INT(num(&r, "files.new"), ==, 1);
+    /* main.rs's `mod config;` no longer resolves: its import list is sent again. */
+    CHECK_INT(num(&r, "imports_updates"), >=, 1);
     CHECK_INT(num(&r, "files.unchanged"), ==, fixture_files - 2);
     seed_free(&r);
     n = held_files("git", held, 256);
