@@ -407,7 +407,7 @@ static int chunk_find_definitions(chunk_builder_t *b, const ctags_tag_t *tags, s
         bool if_long = !always && chunk_kind_in(tag->kind, chunk_multiline_kinds);
         if (!always && !if_long)
             continue;
-        int limit = limits[t];
+        int limit = limits[t] < b->line_count ? limits[t] : b->line_count; /* stale tags */
         int end = tag->end;
         if (end == 0 && b->lang->braces)
             end = chunk_match_braces(b, tag->line, limit);
@@ -470,6 +470,16 @@ static void chunk_push_span(chunk_builder_t *b, int start, int end, chunk_kind_t
         end--;
     if (start > end)
         return;
+    if (b->span_count > 0) {
+        /* Trimming blank lines can make a window start where the previous
+         * one did, or fall inside it: extend or drop rather than repeat. */
+        chunk_span_t *last = &b->spans[b->span_count - 1];
+        if (start <= last->start || end <= last->end) {
+            if (end > last->end)
+                last->end = end;
+            return;
+        }
+    }
     if (b->span_count == b->span_capacity) {
         size_t capacity = b->span_capacity ? b->span_capacity * 2 : 64;
         chunk_span_t *grown = realloc(b->spans, capacity * sizeof *grown);

@@ -67,7 +67,8 @@ static size_t line_offset(const char *data, size_t len, int l) {
 
 static bool line_blank(const char *data, size_t len, int l) {
     for (size_t i = line_offset(data, len, l); i < len && data[i] != '\n'; i++)
-        if (data[i] != ' ' && data[i] != '\t' && data[i] != '\r')
+        if (data[i] != ' ' && data[i] != '\t' && data[i] != '\r' && data[i] != '\f' &&
+            data[i] != '\v')
             return false;
     return true;
 }
@@ -403,6 +404,16 @@ TEST(degenerate_inputs) {
     chunk_list_destroy(&list);
     CHECK(list == NULL);
     chunk_list_destroy(&list);
+    /* A brace language whose next tag lies past the end (stale tags). */
+    ctags_tag_t stale[] = {
+        {"f.js", "f", "function", NULL, NULL, 1, 0},
+        {"f.js", "g", "function", NULL, NULL, 50, 0},
+    };
+    list = split("function f() {\n  return 1;\n}\n", LANG_JAVASCRIPT, stale, 2, NULL);
+    REQUIRE(list);
+    CHECK_INT(chunk_list_count(list), ==, 1);
+    CHECK(defining(list, "f") != NULL);
+    chunk_list_destroy(&list);
 }
 
 TEST(options_control_sizes) {
@@ -449,6 +460,45 @@ TEST(tiny_definitions_are_packed) {
     chunk_list_destroy(&list);
 }
 
+/* Random text and random (often nonsensical) tags, every language and odd
+ * options: the invariants hold and nothing reads out of bounds. */
+TEST(random_inputs_keep_the_invariants) {
+    static const char alphabet[] = "{}()[];'\"`/*#\n\n\n  abc_.:=<>\\@$0189 def class fn \t\r";
+    static const char *const kinds[] = {"function", "class",  "method",    "member", "variable",
+                                        "constant", "struct", "namespace", "local"};
+    static const char *const scopes[] = {NULL, "A", "A.B", "main.S", "ns::C"};
+    unsigned seed = 20261126;
+    char text[1500];
+    for (int round = 0; round < 1500; round++) {
+        size_t len = (size_t)(rand_r(&seed) % (sizeof text - 1));
+        for (size_t i = 0; i < len; i++)
+            text[i] = rand_r(&seed) % 10 ? alphabet[rand_r(&seed) % (sizeof alphabet - 1)]
+                                         : (char)(rand_r(&seed) % 256);
+        text[len] = '\0';
+        ctags_tag_t tags[24];
+        size_t n = (size_t)(rand_r(&seed) % 24);
+        for (size_t t = 0; t < n; t++)
+            tags[t] = (ctags_tag_t){"f",
+                                    "name",
+                                    kinds[rand_r(&seed) % 9],
+                                    scopes[rand_r(&seed) % 5],
+                                    rand_r(&seed) % 2 ? "class" : "package",
+                                    (int)(rand_r(&seed) % 90) - 3,
+                                    rand_r(&seed) % 3 ? 0 : (int)(rand_r(&seed) % 100)};
+        chunk_options_t options = {(int)(rand_r(&seed) % 40) - 2, (int)(rand_r(&seed) % 20) - 2,
+                                   (int)(rand_r(&seed) % 12) - 3, (int)(rand_r(&seed) % 6)};
+        chunk_list_t *list = NULL;
+        int rc = chunk_split_file(text, len, (lang_id_t)(rand_r(&seed) % LANG_COUNT), tags, n,
+                                  rand_r(&seed) % 2 ? &options : NULL, &list);
+        CHECK_INT(rc, ==, 0);
+        if (list)
+            check_invariants(list, text, len);
+        chunk_list_destroy(&list);
+        if (test_failed_checks)
+            break; /* one broken round says enough */
+    }
+}
+
 TEST(kind_names) {
     CHECK_STR(chunk_kind_name(CHUNK_PREAMBLE), "preamble");
     CHECK_STR(chunk_kind_name(CHUNK_WINDOW), "window");
@@ -468,5 +518,5 @@ TEST_MAIN(TEST_CASE(python_big_class_is_split_into_methods),
           TEST_CASE(typescript_and_javascript_classes),
           TEST_CASE(untagged_text_gets_overlapping_windows), TEST_CASE(shell_script_by_shebang),
           TEST_CASE(degenerate_inputs), TEST_CASE(options_control_sizes),
-          TEST_CASE(tiny_definitions_are_packed), TEST_CASE(kind_names),
-          TEST_CASE(release_fixture_tags))
+          TEST_CASE(tiny_definitions_are_packed), TEST_CASE(random_inputs_keep_the_invariants),
+          TEST_CASE(kind_names), TEST_CASE(release_fixture_tags))
