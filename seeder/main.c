@@ -235,8 +235,9 @@ static int run_watch(const options_t *o, sync_t *sync, watch_t *watch, const cha
             fprintf(stderr, "lca-seeder: poll: %s\n", strerror(errno));
             return 1;
         }
-        if (n > 0 && watch_read(watch) < 0) {
-            fprintf(stderr, "lca-seeder: reading inotify events: %s\n", strerror(errno));
+        int events = n > 0 ? watch_read(watch) : 0;
+        if (events < 0) {
+            fprintf(stderr, "lca-seeder: reading inotify events: %s\n", strerror(-events));
             return 1;
         }
         bool retry = retry_at && clock_ms() >= retry_at;

@@ -57,6 +57,7 @@
 #define SYNC_LOADED_FILES_MAX 4096
 #define SYNC_BATCH_BYTES_MAX (8u << 20) /* text bytes per embed request */
 #define SYNC_ERRORS_SHOWN 20            /* per-file error lines before we only count */
+#define SYNC_IMPORTS_MAX 4096           /* the retriever takes lists of at most this many */
 #define SYNC_TICK_MS 100                /* longest wait between progress updates */
 #define SYNC_TAG_SLICE 512              /* files per ctags run */
 #define SYNC_TAG_AHEAD 2                /* ctags slices parsed ahead of the loader */
@@ -611,6 +612,8 @@ static char *sync_imports_json(const imports_index_t *index, const char *path, l
     buf_t b = BUF_INIT;
     buf_append_str(&b, "[");
     size_t n = imports_file_count(imports);
+    if (n > SYNC_IMPORTS_MAX)
+        n = SYNC_IMPORTS_MAX; /* a vast Go package: the first files say enough */
     for (size_t i = 0; i < n; i++) {
         const char *file = imports_file(imports, i);
         if (i)
