@@ -485,6 +485,54 @@ TEST(kotlin_and_unknown_languages) {
     imports_destroy(&im);
 }
 
+static bool is_synthetic_path(const char *path) {
+    for (size_t i = 0; i < sizeof synthetic_paths / sizeof synthetic_paths[0]; i++)
+        if (strcmp(synthetic_paths[i], path) == 0)
+            return true;
+    return false;
+}
+
+/* Random import-flavoured text in every scanned language: no crash, and
+ * every resolved file is a distinct path of the collection, sorted. */
+TEST(random_inputs_resolve_only_to_collection_files) {
+    static const char *const words[] = {
+        "import ", "from ", "use ", "mod ", "require", "(",       ")",         "{",     "}",
+        ";",       ",",     "'./",  "\"",   "'",       "`",       "#include ", "<",     ">",
+        "::",      ".",     "..",   "/",    "*",       " as ",    "\n",        "crate", "super",
+        "self",    "pkg",   "a",    "ui",   "widgets", "w",       "x",         "y",     "lib",
+        "#",       "//",    "/*",   "*/",   "\\",      "static ", "package ",  "@/",    "\t",
+    };
+    static const lang_id_t langs[] = {LANG_PYTHON, LANG_JAVASCRIPT, LANG_TYPESCRIPT, LANG_C,
+                                      LANG_GO,     LANG_JAVA,       LANG_KOTLIN,     LANG_RUST};
+    static const char *const from[] = {"pkg/sub/b.py",   "ui/app.js", "src/x/y.rs",
+                                       "lib/two/user.c", "Main.kt",   "web2/src/pages/home.tsx"};
+    unsigned seed = 7;
+    char text[2048];
+    for (int round = 0; round < 2000 && !test_failed_checks; round++) {
+        size_t len = 0;
+        while (len < sizeof text - 16 && rand_r(&seed) % 200) {
+            const char *w = words[rand_r(&seed) % (sizeof words / sizeof words[0])];
+            size_t n = strlen(w);
+            memcpy(text + len, w, n);
+            len += n;
+        }
+        text[len] = '\0';
+        imports_t *im = extract(from[rand_r(&seed) % 6], langs[rand_r(&seed) % 8], text);
+        CHECK(im != NULL);
+        for (size_t i = 0; i < imports_count(im); i++) {
+            const imports_entry_t *e = imports_get(im, i);
+            CHECK(e->name && e->name[0]);
+            CHECK(!e->alias || e->alias[0]);
+            for (size_t k = 0; k < e->file_count; k++) {
+                CHECK(is_synthetic_path(e->files[k]));
+                if (k > 0)
+                    CHECK(strcmp(e->files[k - 1], e->files[k]) < 0);
+            }
+        }
+        imports_destroy(&im);
+    }
+}
+
 TEST(index_basics) {
     const char *paths[] = {"b.c", "a.c", "b.c"};
     imports_index_t *index = NULL;
@@ -512,5 +560,6 @@ TEST_MAIN(TEST_CASE(python_imports), TEST_CASE(javascript_and_typescript_imports
           TEST_CASE(rust_imports), TEST_CASE(python_edge_cases), TEST_CASE(javascript_edge_cases),
           TEST_CASE(path_aliases_of_js_projects), TEST_CASE(c_edge_cases), TEST_CASE(go_aliases),
           TEST_CASE(rust_edge_cases), TEST_CASE(rust_workspace_crates),
-          TEST_CASE(kotlin_and_unknown_languages), TEST_CASE(index_basics),
+          TEST_CASE(kotlin_and_unknown_languages),
+          TEST_CASE(random_inputs_resolve_only_to_collection_files), TEST_CASE(index_basics),
           TEST_CASE(release_indexes))
