@@ -57,6 +57,7 @@
 #define SYNC_LOADED_FILES_MAX 4096
 #define SYNC_BATCH_BYTES_MAX (8u << 20) /* text bytes per embed request */
 #define SYNC_ERRORS_SHOWN 20            /* per-file error lines before we only count */
+#define SYNC_NAME_MAX 256               /* longest symbol or identifier the retriever takes */
 #define SYNC_IMPORTS_MAX 4096           /* the retriever takes lists of at most this many */
 #define SYNC_TICK_MS 100                /* longest wait between progress updates */
 #define SYNC_TAG_SLICE 512              /* files per ctags run */
@@ -940,6 +941,22 @@ static void run_on_embed(run_t *r, req_t *req, const proto_msg_t *msg) {
     }
 }
 
+/* Appends names as JSON strings, leaving out the empty and the overlong
+ * (the retriever refuses a whole file for one name past its limit, and a
+ * name that long is no help to a search anyway). */
+static void sync_append_names(buf_t *b, const char *const *names, size_t n) {
+    bool first = true;
+    for (size_t k = 0; k < n; k++) {
+        size_t len = strlen(names[k]);
+        if (len == 0 || len > SYNC_NAME_MAX)
+            continue;
+        if (!first)
+            buf_append_str(b, ",");
+        first = false;
+        buf_append_json_string(b, names[k], len);
+    }
+}
+
 /* Sends file.put for a ready job to the shard that owns its path. */
 static int run_send_put(run_t *r, size_t j) {
     sync_t *s = r->sync;
@@ -962,17 +979,9 @@ static int run_send_put(run_t *r, size_t j) {
         const chunk_t *c = chunk_list_get(job->chunks, i);
         buf_printf(&meta, "%s{\"start_line\":%d,\"end_line\":%d,\"kind\":\"%s\",\"symbols\":[",
                    i ? "," : "", c->start_line, c->end_line, chunk_kind_name(c->kind));
-        for (size_t k = 0; k < c->symbol_count; k++) {
-            if (k)
-                buf_append_str(&meta, ",");
-            buf_append_json_string(&meta, c->symbols[k], strlen(c->symbols[k]));
-        }
+        sync_append_names(&meta, c->symbols, c->symbol_count);
         buf_append_str(&meta, "],\"identifiers\":[");
-        for (size_t k = 0; k < c->identifier_count; k++) {
-            if (k)
-                buf_append_str(&meta, ",");
-            buf_append_json_string(&meta, c->identifiers[k], strlen(c->identifiers[k]));
-        }
+        sync_append_names(&meta, c->identifiers, c->identifier_count);
         buf_append_str(&meta, "]}");
     }
     if (rc == 0)

@@ -610,14 +610,15 @@ TEST(plain_directory_skips_bad_files_with_reasons_and_succeeds) {
     REQUIRE(stack_up());
     const char *dir = fixture_copy("plain", false);
     REQUIRE(dir);
-    int good = count_files(dir);
+    int good = count_files(dir) + 1; /* and long_name.c, made below */
     REQUIRE(shell("cd '%s' && printf 'GIF89a\\0\\0\\1' > logo.gif.dat && "
                   "printf 'caf\\351 au lait\\n' > latin1.txt && "
                   "head -c 10000000 /dev/zero | tr '\\0' x > huge_line.js && "
                   "ln -s loop_b loop_a && ln -s loop_a loop_b && "
                   "ln -s does/not/exist dangling.py && "
                   "ln -s /etc/hostname outside_file.txt && ln -s /usr outside_dir && "
-                  "mkfifo pipe.py",
+                  "mkfifo pipe.py && "
+                  "printf 'int %%0300d;\\n' 0 | tr 0 z > long_name.c",
                   dir) == 0);
     bool unreadable = geteuid() != 0; /* root reads anything: the FIFO stands in */
     if (unreadable)
@@ -730,6 +731,41 @@ TEST(watch_applies_edits_creates_deletes_and_renames_within_two_seconds) {
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
+static bool text_in_file(const char *path, const char *text) {
+    static char buf[65536];
+    read_text(path, buf, sizeof buf);
+    return strstr(buf, text) != NULL;
+}
+
+static bool refused_put_reported(void *path) {
+    return text_in_file(path, "error: web/src/api.ts: file.put failed");
+}
+
+TEST(a_refused_put_is_reported_and_the_watch_goes_on) {
+    REQUIRE(stack_up());
+    const char *dir = fixture_copy("refused", false);
+    REQUIRE(dir);
+    char *out = path_in("refused.out"), *err = path_in("refused.err");
+    const char *extra[] = {"--collection", "refused", "--watch", NULL};
+    pid_t pid = seed_start(dir, extra, NULL, out, err);
+    REQUIRE(pid > 0);
+    REQUIRE(proc_wait_for(seed_line_written, out, 20000));
+    /* The collection vanishes under the running seeder: its next put fails. */
+    for (int s = 0; s < SHARDS; s++) {
+        char service[32], e[256];
+        snprintf(service, sizeof service, "retrieve.%d", s);
+        int st;
+        REQUIRE(proto_client_call(client, service,
+                                  "{\"op\":\"collection.drop\",\"collection\":\"refused\"}", NULL,
+                                  0, 5000, NULL, NULL, NULL, &st, e, sizeof e) == 0);
+    }
+    REQUIRE(shell("echo 'export const x = 2;' >> '%s/web/src/api.ts'", dir) == 0);
+    CHECK(proc_wait_for(refused_put_reported, err, 3000));
+    CHECK(proc_alive(pid));
+    int status = proc_stop(pid, SIGTERM, 5000);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
 TEST(unreachable_broker_is_a_clear_error_within_seconds) {
     REQUIRE(stack_up());
     char nowhere[64];
@@ -830,6 +866,7 @@ static const test_case_t cases[] = {
     TEST_CASE(edit_delete_and_rename_touch_only_those_files),
     TEST_CASE(plain_directory_skips_bad_files_with_reasons_and_succeeds),
     TEST_CASE(watch_applies_edits_creates_deletes_and_renames_within_two_seconds),
+    TEST_CASE(a_refused_put_is_reported_and_the_watch_goes_on),
     TEST_CASE(unreachable_broker_is_a_clear_error_within_seconds),
     TEST_CASE(a_shard_without_worker_is_named),
     TEST_CASE(a_different_shard_count_is_refused),
