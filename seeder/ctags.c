@@ -36,6 +36,7 @@
 #define CTAGS_STDERR_KEEP 2048
 #define CTAGS_SLICE_MIN 256 /* fewest files worth a process of their own */
 #define CTAGS_SLICES_MAX 8
+#define CTAGS_IDLE_MS 60000 /* silence after which ctags is taken to hang */
 
 /* A growable byte buffer. */
 typedef struct {
@@ -158,6 +159,18 @@ static char **ctags_build_argv(size_t *first_owned, size_t *count) {
     return argv;
 }
 
+/* How long ctags may go without reading a path or writing a tag before it
+ * is taken to hang: CTAGS_IDLE_MS, or LCA_CTAGS_TIMEOUT_MS from the
+ * environment (milliseconds) for slow machines and for tests. */
+static int ctags_idle_timeout_ms(void) {
+    const char *text = getenv("LCA_CTAGS_TIMEOUT_MS");
+    char *end = NULL;
+    long ms = text ? strtol(text, &end, 10) : 0;
+    if (!text || end == text || *end || ms <= 0 || ms > 3600000)
+        return CTAGS_IDLE_MS;
+    return (int)ms;
+}
+
 static void ctags_set_error(char **error, const char *format, ...)
     __attribute__((format(printf, 2, 3)));
 static void ctags_set_error(char **error, const char *format, ...) {
@@ -251,6 +264,7 @@ int ctags_run(const char *root, const char *const *paths, size_t n, ctags_tag_fn
         goto done;
     }
     fcntl(in_pipe[1], F_SETFL, fcntl(in_pipe[1], F_GETFL) | O_NONBLOCK);
+    int idle_ms = ctags_idle_timeout_ms();
     size_t written = 0;
     bool out_open = true, err_open = true;
     while (out_open || err_open) {
@@ -262,10 +276,16 @@ int ctags_run(const char *root, const char *const *paths, size_t n, ctags_tag_fn
             fds[out_at = nfds++] = (struct pollfd){.fd = out_pipe[0], .events = POLLIN};
         if (err_open)
             fds[err_at = nfds++] = (struct pollfd){.fd = err_pipe[0], .events = POLLIN};
-        if (poll(fds, (nfds_t)nfds, -1) < 0) {
+        int ready = poll(fds, (nfds_t)nfds, idle_ms);
+        if (ready < 0) {
             if (errno == EINTR)
                 continue;
             rc = -errno;
+            break;
+        }
+        if (ready == 0) {
+            rc = -ETIMEDOUT;
+            ctags_set_error(error, "ctags made no progress for %d ms (stuck on a file?)", idle_ms);
             break;
         }
         if (in_at >= 0 && fds[in_at].revents) {
@@ -316,7 +336,7 @@ int ctags_run(const char *root, const char *const *paths, size_t n, ctags_tag_fn
 done:
     if (pid > 0) {
         if (rc != 0)
-            kill(pid, SIGTERM);
+            kill(pid, rc == -ETIMEDOUT ? SIGKILL : SIGTERM);
         if (in_pipe[1] >= 0)
             close(in_pipe[1]), in_pipe[1] = -1;
         int status = 0;
@@ -458,7 +478,7 @@ typedef struct {
 static int ctags_batch_absorb(ctags_batch_t *into, ctags_batch_t *from);
 
 /* Collects the tags of paths into batch.  When ctags crashes (dies by a
- * signal) the paths are halved and each half run again, down to the one
+ * signal) or hangs, the paths are halved and each half run again, down to the one
  * file that does it, which is then recorded as failed and left without
  * tags: one odd file must not cost the tags of thousands.  Other failures
  * (no ctags, not universal-ctags, out of memory) are returned at once. */
@@ -472,7 +492,7 @@ static int ctags_collect(const char *root, const char *const *paths, size_t n, c
     if (rc == 0)
         rc = ctags_batch_absorb(batch, part);
     ctags_batch_destroy(&part);
-    if (rc != -ECHILD) {
+    if (rc != -ECHILD && rc != -ETIMEDOUT) {
         if (rc != 0 && error && !*error) {
             *error = part_error;
             part_error = NULL;

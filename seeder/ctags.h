@@ -43,8 +43,10 @@ typedef int (*ctags_tag_fn)(const ctags_tag_t *tag, void *arg);
  * out (ctags reads one path per line); files ctags cannot open give no tags.
  * Returns 0; -ENOENT when ctags is not installed; -EPROTO when the program
  * found is not universal-ctags with JSON output, or ctags exited with an
- * error; -ECHILD when ctags was killed by a signal (it crashed); fn's own
- * non-zero result; or another negative errno.  On failure, if error is not
+ * error; -ECHILD when ctags was killed by a signal (it crashed);
+ * -ETIMEDOUT when it went 60 s (or LCA_CTAGS_TIMEOUT_MS) without reading a
+ * path or writing a tag, and was killed; fn's own non-zero result; or
+ * another negative errno.  On failure, if error is not
  * NULL, *error is a message for the user (caller frees). */
 int ctags_run(const char *root, const char *const *paths, size_t n, ctags_tag_fn fn, void *arg,
               char **error);
@@ -54,8 +56,8 @@ typedef struct ctags_batch ctags_batch_t;
 
 /* ctags_run() collecting every tag; *out holds them until
  * ctags_batch_destroy().  A big batch (hundreds of files per CPU) is cut
- * into slices parsed by parallel ctags processes.  When ctags crashes, the
- * run is split and repeated until the file responsible is found; that file
+ * into slices parsed by parallel ctags processes.  When ctags crashes or
+ * hangs, the run is split and repeated until the file responsible is found; that file
  * gets no tags and is listed by ctags_batch_failed(), and the run succeeds.
  * Otherwise returns as ctags_run(); *out is NULL on failure. */
 int ctags_batch_run(const char *root, const char *const *paths, size_t n, ctags_batch_t **out,

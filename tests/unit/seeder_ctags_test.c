@@ -156,10 +156,12 @@ TEST(missing_ctags_is_a_clear_error) {
     CHECK(batch == NULL);
 }
 
-/* A ctags that crashes whenever its input names the poisoned file. */
-TEST(a_crash_costs_only_the_file_responsible) {
-    char dir[] = "/tmp/lca-ctags-fake-XXXXXX";
-    REQUIRE(mkdtemp(dir));
+/* Puts a `ctags` first on PATH that runs `action` when its input names a
+ * path containing trigger, and the real ctags otherwise.  Returns the old
+ * PATH (caller restores it with restore_path) or NULL. */
+static char *fake_ctags(char *dir, const char *trigger, const char *action) {
+    if (!mkdtemp(dir))
+        return NULL;
     char real[4096] = "";
     FILE *which = popen("command -v ctags", "r");
     if (which) {
@@ -168,48 +170,96 @@ TEST(a_crash_costs_only_the_file_responsible) {
         pclose(which);
     }
     real[strcspn(real, "\n")] = '\0';
-    REQUIRE(real[0] == '/');
-    char script[4200], text[8192];
+    if (real[0] != '/')
+        return NULL;
+    char script[4200];
     snprintf(script, sizeof script, "%s/ctags", dir);
-    snprintf(text, sizeof text,
-             "#!/bin/sh\ninput=$(cat)\ncase \"$input\" in *poison*) kill -SEGV $$ ;; esac\n"
-             "printf '%%s\\n' \"$input\" | exec %s \"$@\"\n",
-             real);
     FILE *f = fopen(script, "w");
-    REQUIRE(f);
-    fputs(text, f);
+    if (!f)
+        return NULL;
+    fprintf(f,
+            "#!/bin/sh\ninput=$(cat)\ncase \"$input\" in *%s*) %s ;; esac\n"
+            "printf '%%s\\n' \"$input\" | exec %s \"$@\"\n",
+            trigger, action, real);
     fclose(f);
     chmod(script, 0755);
     const char *path = getenv("PATH");
     char *saved = strdup(path ? path : "/usr/bin:/bin");
-    char *fake_path = malloc(strlen(dir) + strlen(saved) + 2);
-    REQUIRE(saved && fake_path);
+    char *fake_path = malloc(strlen(dir) + strlen(saved ? saved : "") + 2);
+    if (!saved || !fake_path) {
+        free(saved);
+        free(fake_path);
+        return NULL;
+    }
     sprintf(fake_path, "%s:%s", dir, saved);
     setenv("PATH", fake_path, 1);
-    const char *paths[] = {"py/shop/util.py", "py/shop/main.py", "poison.py",
-                           "py/shop/services/tax.py", "go/internal/store/cache.go"};
-    ctags_batch_t *batch = NULL;
-    char *error = NULL;
-    int rc = ctags_batch_run(fixture_dir(), paths, 5, &batch, &error);
-    counter_t counter = {0, 0};
-    int run_rc = ctags_run(fixture_dir(), paths, 5, count_tags, &counter, NULL);
-    setenv("PATH", saved, 1);
-    free(saved);
     free(fake_path);
+    return saved;
+}
+
+static void restore_path(char *saved, const char *dir) {
+    if (saved)
+        setenv("PATH", saved, 1);
+    free(saved);
+    char script[4200];
+    snprintf(script, sizeof script, "%s/ctags", dir);
     remove(script);
     rmdir(dir);
-    CHECK_INT(rc, ==, 0);
-    CHECK(error == NULL);
-    free(error);
-    REQUIRE(batch);
+}
+
+static const char *const odd_batch[] = {"py/shop/util.py", "py/shop/main.py", "odd.py",
+                                        "py/shop/services/tax.py", "go/internal/store/cache.go"};
+
+static void check_odd_one_out(ctags_batch_t *batch) {
     CHECK_INT(ctags_batch_failed_count(batch), ==, 1);
-    CHECK_STR(ctags_batch_failed(batch, 0), "poison.py");
+    CHECK_STR(ctags_batch_failed(batch, 0), "odd.py");
     CHECK(ctags_batch_failed(batch, 1) == NULL);
     CHECK(find_tag(batch, "py/shop/util.py", "slugify", NULL) != NULL);
     CHECK(find_tag(batch, "py/shop/services/tax.py", "compute", NULL) != NULL);
     CHECK(find_tag(batch, "go/internal/store/cache.go", "newCache", NULL) != NULL);
+}
+
+/* A ctags that crashes whenever its input names the odd file. */
+TEST(a_crash_costs_only_the_file_responsible) {
+    char dir[] = "/tmp/lca-ctags-fake-XXXXXX";
+    char *saved = fake_ctags(dir, "odd", "kill -SEGV $$");
+    REQUIRE(saved);
+    ctags_batch_t *batch = NULL;
+    char *error = NULL;
+    int rc = ctags_batch_run(fixture_dir(), odd_batch, 5, &batch, &error);
+    counter_t counter = {0, 0};
+    int run_rc = ctags_run(fixture_dir(), odd_batch, 5, count_tags, &counter, NULL);
+    restore_path(saved, dir);
+    CHECK_INT(rc, ==, 0);
+    CHECK(error == NULL);
+    free(error);
+    REQUIRE(batch);
+    check_odd_one_out(batch);
     ctags_batch_destroy(&batch);
     CHECK_INT(run_rc, ==, -ECHILD); /* the streaming run reports the crash */
+}
+
+/* A ctags that hangs on the odd file is killed after the idle timeout. */
+TEST(a_hang_costs_only_the_file_responsible) {
+    char dir[] = "/tmp/lca-ctags-fake-XXXXXX";
+    char *saved = fake_ctags(dir, "odd", "exec sleep 30");
+    REQUIRE(saved);
+    setenv("LCA_CTAGS_TIMEOUT_MS", "150", 1);
+    ctags_batch_t *batch = NULL;
+    int rc = ctags_batch_run(fixture_dir(), odd_batch, 5, &batch, NULL);
+    char *error = NULL;
+    counter_t counter = {0, 0};
+    int run_rc = ctags_run(fixture_dir(), odd_batch, 5, count_tags, &counter, &error);
+    unsetenv("LCA_CTAGS_TIMEOUT_MS");
+    restore_path(saved, dir);
+    CHECK_INT(rc, ==, 0);
+    REQUIRE(batch);
+    check_odd_one_out(batch);
+    ctags_batch_destroy(&batch);
+    CHECK_INT(run_rc, ==, -ETIMEDOUT);
+    CHECK(error && strstr(error, "no progress"));
+    free(error);
+    CHECK_INT(waitpid(-1, NULL, WNOHANG), ==, -1); /* every child reaped */
 }
 
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
@@ -258,4 +308,5 @@ TEST(large_batch_streams) {
 
 TEST_MAIN(TEST_CASE(batch_over_fixture_languages), TEST_CASE(callback_can_stop_the_run),
           TEST_CASE(odd_paths_are_harmless), TEST_CASE(missing_ctags_is_a_clear_error),
-          TEST_CASE(a_crash_costs_only_the_file_responsible), TEST_CASE(large_batch_streams))
+          TEST_CASE(a_crash_costs_only_the_file_responsible),
+          TEST_CASE(a_hang_costs_only_the_file_responsible), TEST_CASE(large_batch_streams))
