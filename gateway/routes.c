@@ -2,6 +2,7 @@
  * The gateway's route table: every endpoint, its method and its handler.
  * GET routes answer HEAD too.  The same table serves /c/<collection>/...
  */
+#include "gateway/context.h"
 #include "gateway/health.h"
 #include "gateway/http.h"
 #include "gateway/ollama.h"
@@ -9,6 +10,9 @@
 
 const http_route_t http_routes[] = {
     {"GET", "/healthz", health_handle},
+    /* lca's own: what the assistant knows */
+    {"POST", "/api/context", context_handle},
+    {"GET", "/api/collections", collections_handle},
     /* Ollama */
     {"GET", "/", ollama_handle_root},
     {"POST", "/api/chat", ollama_handle_chat},

@@ -1,0 +1,935 @@
+/*
+ * Retrieval across shards, and its fusion (see context.h).
+ *
+ * One retrieval is a small state machine living in the request's pool:
+ *   collections  (only when the cached list is older than 2 s or empty)
+ *   embed        (only when the dense signal is wanted)
+ *   search       one call per shard, in parallel
+ *   done         fuse, cut to k, call back
+ * A timer bounds the whole; when it fires, calls still in flight are
+ * cancelled and the retrieval finishes with what arrived.  Every bridge
+ * call goes through http_call(), so a request freed mid-way (the client
+ * left) cancels its calls, and the pool's dispose hook unlinks the timer:
+ * no callback ever touches freed memory.
+ *
+ * Fusion.  Each candidate carries every signal's value from its shard.  The
+ * gateway normalises them over the whole candidate set (BM25 by its maximum,
+ * uses by log scale, symbol matches capped at 3) and sums them with weights
+ * measured on the retrieval evaluation (tests/eval).  What the evaluation
+ * taught: structure decides completion — a chunk that defines an identifier
+ * used near the cursor, or belongs to the module before the cursor's dot, is
+ * nearly always the right one — while BM25 and dense similarity only order
+ * the rest.  Equal-weight rank fusion lets a weak signal drown the strong
+ * one, so the weights are far from equal.  LCA_FUSION overrides them
+ * ("symbol=1,object=0.8,import=0.5,bm25=0.3,dense=0.15,uses=0.1").
+ */
+#include "gateway/context.h"
+
+#include "gateway/gateway.h"
+#include "gateway/timer.h"
+#include "proto/buf.h"
+#include "proto/json.h"
+#include "proto/log.h"
+#include "proto/socket.h"
+#include "proto/subword.h"
+
+#include <cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_SHARDS 24
+#define CACHE_MS 2000
+#define QUERY_LINES_BEFORE 40
+#define QUERY_LINES_AFTER 10
+#define SYMBOL_LINES_BEFORE 15
+#define SYMBOL_LINES_AFTER 4
+#define MAX_SYMBOLS 48
+#define PER_FILE_DEFAULT 2
+
+/* ---- weights ---- */
+
+typedef struct {
+    double dense, bm25, symbol, import, object, uses;
+} weights_t;
+
+static weights_t weights = {
+    .dense = 0.15, .bm25 = 0.3, .symbol = 1.0, .import = 0.5, .object = 0.8, .uses = 0.1};
+static int per_file = PER_FILE_DEFAULT;
+
+static void weights_load(void) {
+    static bool loaded;
+    if (loaded)
+        return;
+    loaded = true;
+    per_file = (int)proto_env_long("LCA_CONTEXT_PER_FILE", PER_FILE_DEFAULT, 1, 100);
+    const char *env = getenv("LCA_FUSION");
+    if (!env)
+        return;
+    char copy[256];
+    snprintf(copy, sizeof copy, "%s", env);
+    char *save = NULL;
+    for (char *item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(item, '=');
+        if (!eq)
+            continue;
+        *eq = '\0';
+        double v = atof(eq + 1);
+        if (!strcmp(item, "dense"))
+            weights.dense = v;
+        else if (!strcmp(item, "bm25"))
+            weights.bm25 = v;
+        else if (!strcmp(item, "symbol"))
+            weights.symbol = v;
+        else if (!strcmp(item, "import"))
+            weights.import = v;
+        else if (!strcmp(item, "object"))
+            weights.object = v;
+        else if (!strcmp(item, "uses"))
+            weights.uses = v;
+        else
+            log_warn("LCA_FUSION: unknown signal %s", item);
+    }
+}
+
+/* ---- the collections cache ---- */
+
+typedef struct {
+    char *name, *root, *model;
+    double files, chunks, seeded_at;
+    int dim, shards;
+} collection_t;
+
+static collection_t *cache;
+static size_t cache_count;
+static int64_t cache_at;
+
+static void cache_clear(void) {
+    for (size_t i = 0; i < cache_count; i++) {
+        free(cache[i].name);
+        free(cache[i].root);
+        free(cache[i].model);
+    }
+    free(cache);
+    cache = NULL;
+    cache_count = 0;
+}
+
+static const collection_t *cache_find(const char *name) {
+    for (size_t i = 0; i < cache_count; i++)
+        if (!strcmp(cache[i].name, name))
+            return &cache[i];
+    return NULL;
+}
+
+/* Merges one shard's `collections` answer into the (new) cache. */
+static void cache_merge(const cJSON *answer) {
+    const cJSON *c;
+    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(answer, "collections")) {
+        const cJSON *name = cJSON_GetObjectItemCaseSensitive(c, "name");
+        if (!cJSON_IsString(name))
+            continue;
+        collection_t *known = (collection_t *)cache_find(name->valuestring);
+        if (!known) {
+            collection_t *grown = realloc(cache, (cache_count + 1) * sizeof *cache);
+            if (!grown)
+                return;
+            cache = grown;
+            known = &cache[cache_count++];
+            memset(known, 0, sizeof *known);
+            known->name = strdup(name->valuestring);
+            const cJSON *root = cJSON_GetObjectItemCaseSensitive(c, "root");
+            const cJSON *model = cJSON_GetObjectItemCaseSensitive(c, "model");
+            known->root = strdup(cJSON_IsString(root) ? root->valuestring : "");
+            known->model = strdup(cJSON_IsString(model) ? model->valuestring : "");
+            known->dim = (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(c, "dim"));
+            known->shards =
+                (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(c, "shards"));
+        }
+        double files = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(c, "files"));
+        double chunks = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(c, "chunks"));
+        double seeded = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(c, "seeded_at"));
+        known->files += isnan(files) ? 0 : files;
+        known->chunks += isnan(chunks) ? 0 : chunks;
+        if (!isnan(seeded) && seeded > known->seeded_at)
+            known->seeded_at = seeded;
+    }
+}
+
+const char *context_collection_for_path(const char *path, size_t len) {
+    const collection_t *best = NULL;
+    size_t best_len = 0;
+    for (size_t i = 0; i < cache_count; i++) {
+        size_t n = strlen(cache[i].root);
+        if (n == 0 || n > len || n <= best_len || memcmp(cache[i].root, path, n) != 0)
+            continue;
+        if (n < len && path[n] != '/')
+            continue;
+        best = &cache[i];
+        best_len = n;
+    }
+    return best ? best->name : NULL;
+}
+
+/* ---- one retrieval ---- */
+
+typedef struct candidate {
+    const cJSON *json; /* the chunk object, inside a shard answer */
+    const char *path;
+    double dense, bm25, symbol, import, object, uses;
+    double score;
+} candidate_t;
+
+typedef struct query query_t;
+
+typedef struct {
+    query_t *query;
+    int shard;
+    uint64_t call;
+} call_t;
+
+struct query {
+    http_ctx_t *ctx;
+    context_query_t q;
+    context_done_t done;
+    void *arg;
+    int shards;
+    int pending;
+    call_t calls[MAX_SHARDS + 1];
+    int ncalls;
+    bool finished, fetching_collections;
+    bool list_only; /* GET /api/collections: fetch the list and stop */
+    cJSON *answers[MAX_SHARDS];
+    int answered;
+    h2o_timeout_entry_t timer; /* the deadline */
+    h2o_timeout_entry_t kick;  /* starts the work on the next loop turn */
+    int64_t started_us;
+    char *query_text; /* what BM25 and the embedder see */
+    size_t query_text_len;
+    buf_t symbols; /* JSON array text */
+    char object[SUBWORD_IDENT_MAX + 1];
+    float *vector;
+    size_t vector_bytes;
+    context_result_t result;
+};
+
+static void search_start(query_t *qs);
+static void finish(query_t *qs);
+
+static void query_dispose(void *p) {
+    query_t *qs = p;
+    if (h2o_timeout_is_linked(&qs->timer))
+        h2o_timeout_unlink(&qs->timer);
+    if (h2o_timeout_is_linked(&qs->kick))
+        h2o_timeout_unlink(&qs->kick);
+    for (int i = 0; i < MAX_SHARDS; i++)
+        cJSON_Delete(qs->answers[i]);
+    buf_free(&qs->symbols);
+    free(qs->query_text);
+    free(qs->vector);
+}
+
+static void cancel_pending(query_t *qs) {
+    for (int i = 0; i < qs->ncalls; i++)
+        if (qs->calls[i].call) {
+            http_cancel(qs->ctx, qs->calls[i].call);
+            qs->calls[i].call = 0;
+            if (qs->calls[i].shard >= 0)
+                qs->result.shards_missing++;
+        }
+    qs->pending = 0;
+}
+
+static void on_deadline(h2o_timeout_entry_t *entry) {
+    query_t *qs = H2O_STRUCT_FROM_MEMBER(query_t, timer, entry);
+    qs->result.timed_out = true;
+    cancel_pending(qs);
+    finish(qs);
+}
+
+static void fail(query_t *qs, int status, const char *message) {
+    if (qs->finished)
+        return;
+    cancel_pending(qs);
+    qs->result.status = status;
+    snprintf(qs->result.message, sizeof qs->result.message, "%s", message);
+    finish(qs);
+}
+
+static int remaining_ms(const query_t *qs) {
+    int64_t left = qs->q.deadline_ms - (clock_us() - qs->started_us) / 1000;
+    return left < 1 ? 1 : (int)left;
+}
+
+static call_t *call_slot(query_t *qs, int shard) {
+    if (qs->ncalls == (int)(sizeof qs->calls / sizeof qs->calls[0]))
+        return NULL;
+    call_t *c = &qs->calls[qs->ncalls++];
+    *c = (call_t){.query = qs, .shard = shard};
+    return c;
+}
+
+static void call_done(call_t *c) {
+    http_untrack(c->query->ctx, c->call);
+    c->call = 0;
+    c->query->pending--;
+}
+
+/* -- collections -- */
+
+static void resolve_and_go(query_t *qs);
+
+/* One shard's part of the collections list arrived (or failed). */
+static void collections_part_done(query_t *qs) {
+    if (qs->pending > 0 || qs->finished)
+        return;
+    cache_clear();
+    for (int i = 0; i < qs->shards; i++) {
+        cache_merge(qs->answers[i]);
+        cJSON_Delete(qs->answers[i]);
+        qs->answers[i] = NULL;
+    }
+    cache_at = clock_ms();
+    qs->fetching_collections = false;
+    qs->ncalls = 0;
+    if (qs->list_only)
+        finish(qs);
+    else
+        resolve_and_go(qs);
+}
+
+static void on_collections_final(void *arg, const proto_msg_t *msg) {
+    call_t *c = arg;
+    query_t *qs = c->query;
+    call_done(c);
+    cJSON *j = msg->payload ? cJSON_ParseWithLength(msg->payload, msg->payload_len) : NULL;
+    if (j) {
+        cJSON_Delete(qs->answers[c->shard]);
+        qs->answers[c->shard] = j;
+    }
+    collections_part_done(qs);
+}
+
+static void on_collections_error(void *arg, int status, const char *message) {
+    call_t *c = arg;
+    query_t *qs = c->query;
+    call_done(c);
+    log_warn("req=%s shard %d did not list its collections: %d %s", qs->ctx->rid, c->shard, status,
+             message);
+    qs->result.shards_missing++;
+    collections_part_done(qs);
+}
+
+static void collections_fetch(query_t *qs) {
+    static const bridge_callbacks_t callbacks = {NULL, on_collections_final, on_collections_error};
+    qs->fetching_collections = true;
+    qs->ncalls = 0;
+    qs->pending = 0;
+    for (int i = 0; i < qs->shards; i++) {
+        char service[32];
+        snprintf(service, sizeof service, "retrieve.%d", i);
+        call_t *c = call_slot(qs, i);
+        qs->pending++;
+        c->call = http_call(qs->ctx, service, "{\"op\":\"collections\"}", NULL, 0, remaining_ms(qs),
+                            &callbacks, c);
+        if (!c->call) {
+            qs->pending--;
+            fail(qs, 503, "cannot reach the broker");
+            return;
+        }
+    }
+}
+
+/* -- embed -- */
+
+static void on_embed_final(void *arg, const proto_msg_t *msg) {
+    call_t *c = arg;
+    query_t *qs = c->query;
+    call_done(c);
+    if (msg->payload && msg->payload_len >= sizeof(float)) {
+        qs->vector = malloc(msg->payload_len);
+        if (qs->vector) {
+            memcpy(qs->vector, msg->payload, msg->payload_len);
+            qs->vector_bytes = msg->payload_len;
+        }
+    }
+    search_start(qs);
+}
+
+static void on_embed_error(void *arg, int status, const char *message) {
+    call_t *c = arg;
+    query_t *qs = c->query;
+    call_done(c);
+    log_warn("req=%s embedding the query failed (%d %s); searching without vectors", qs->ctx->rid,
+             status, message);
+    search_start(qs);
+}
+
+/* -- search -- */
+
+static void on_search_final(void *arg, const proto_msg_t *msg) {
+    call_t *c = arg;
+    query_t *qs = c->query;
+    call_done(c);
+    cJSON *j = msg->payload ? cJSON_ParseWithLength(msg->payload, msg->payload_len) : NULL;
+    if (j) {
+        qs->answers[c->shard] = j;
+        qs->answered++;
+    }
+    if (qs->pending == 0)
+        finish(qs);
+}
+
+static void on_search_error(void *arg, int status, const char *message) {
+    call_t *c = arg;
+    query_t *qs = c->query;
+    call_done(c);
+    if (status == 404 || status == 409 || status == 400) {
+        fail(qs, status, message);
+        return;
+    }
+    log_warn("req=%s shard %d did not answer: %d %s", qs->ctx->rid, c->shard, status, message);
+    qs->result.shards_missing++;
+    if (qs->pending == 0)
+        finish(qs);
+}
+
+static void search_start(query_t *qs) {
+    static const bridge_callbacks_t callbacks = {NULL, on_search_final, on_search_error};
+    if (qs->finished)
+        return;
+    buf_t h = BUF_INIT;
+    buf_append_str(&h, "{\"op\":\"search\",\"collection\":");
+    buf_append_json_string(&h, qs->result.collection, strlen(qs->result.collection));
+    buf_printf(&h, ",\"k\":%d,\"limit\":%d", qs->q.k, qs->q.k * 4 < 40 ? 40 : qs->q.k * 4);
+    if (qs->q.path && *qs->q.path) {
+        buf_append_str(&h, ",\"path\":");
+        buf_append_json_string(&h, qs->q.path, strlen(qs->q.path));
+    }
+    if (qs->query_text_len && (qs->q.signals & (SIGNAL_BM25 | SIGNAL_IMPORT))) {
+        buf_append_str(&h, ",\"query\":");
+        buf_append_json_string(&h, qs->query_text, qs->query_text_len);
+    }
+    if (qs->symbols.len && (qs->q.signals & SIGNAL_SYMBOL))
+        buf_printf(&h, ",\"symbols\":%s", qs->symbols.data);
+    if (qs->object[0] && (qs->q.signals & SIGNAL_OBJECT)) {
+        buf_append_str(&h, ",\"object\":");
+        buf_append_json_string(&h, qs->object, strlen(qs->object));
+    }
+    buf_append_str(&h, "}");
+    qs->ncalls = 0;
+    for (int i = 0; i < qs->shards; i++) {
+        char service[32];
+        snprintf(service, sizeof service, "retrieve.%d", i);
+        call_t *c = call_slot(qs, i);
+        qs->pending++;
+        c->call = http_call(qs->ctx, service, h.data, qs->vector, qs->vector ? qs->vector_bytes : 0,
+                            remaining_ms(qs), &callbacks, c);
+        if (!c->call) {
+            qs->pending--;
+            qs->result.shards_missing++;
+        }
+    }
+    buf_free(&h);
+    if (qs->pending == 0)
+        finish(qs);
+}
+
+/* -- features of the request -- */
+
+/* Start of the n-th line counted back from the end of text. */
+static size_t lines_back(const char *text, size_t len, int n) {
+    size_t i = len;
+    while (i > 0) {
+        if (text[i - 1] == '\n' && --n < 0)
+            break;
+        i--;
+    }
+    return i;
+}
+
+/* End of the n-th line from the start of text. */
+static size_t lines_forward(const char *text, size_t len, int n) {
+    size_t i = 0;
+    while (i < len) {
+        if (text[i++] == '\n' && --n <= 0)
+            break;
+    }
+    return i;
+}
+
+typedef struct {
+    buf_t *out;
+    int count;
+} symbols_acc_t;
+
+static int add_symbol(const subword_token_t *t, void *arg) {
+    symbols_acc_t *acc = arg;
+    if (acc->count >= MAX_SYMBOLS || t->ident_len < 2)
+        return 0;
+    buf_append_str(acc->out, acc->count ? "," : "[");
+    buf_append_json_string(acc->out, t->ident, t->ident_len);
+    acc->count++;
+    return 0;
+}
+
+/* The identifier before the cursor's `.`, `->` or `::` (with the member
+ * being typed skipped), e.g. "utils" for "x = utils.fo". */
+static void object_before_cursor(const char *prefix, size_t len, char *out, size_t size) {
+    out[0] = '\0';
+    size_t i = len;
+#define IDENT_CHAR(c)                                                                              \
+    (((c) >= 'a' && (c) <= 'z') || ((c) >= 'A' && (c) <= 'Z') || ((c) >= '0' && (c) <= '9') ||     \
+     (c) == '_' || (c) == '$')
+    while (i > 0 && IDENT_CHAR(prefix[i - 1]))
+        i--;
+    if (i > 0 && prefix[i - 1] == '.')
+        i--;
+    else if (i > 1 && ((prefix[i - 2] == '-' && prefix[i - 1] == '>') ||
+                       (prefix[i - 2] == ':' && prefix[i - 1] == ':')))
+        i -= 2;
+    else
+        return;
+    size_t end = i;
+    while (i > 0 && IDENT_CHAR(prefix[i - 1]))
+        i--;
+#undef IDENT_CHAR
+    if (end > i && end - i < size && !(prefix[i] >= '0' && prefix[i] <= '9')) {
+        memcpy(out, prefix + i, end - i);
+        out[end - i] = '\0';
+    }
+}
+
+static void features(query_t *qs) {
+    const context_query_t *q = &qs->q;
+    buf_t text = BUF_INIT;
+    if (q->query_len) {
+        buf_append(&text, q->query, q->query_len);
+    } else {
+        size_t from = lines_back(q->prefix, q->prefix_len, QUERY_LINES_BEFORE);
+        buf_append(&text, q->prefix + from, q->prefix_len - from);
+        buf_append(&text, "\n", 1);
+        buf_append(&text, q->suffix, lines_forward(q->suffix, q->suffix_len, QUERY_LINES_AFTER));
+    }
+    qs->query_text = text.data;
+    qs->query_text_len = text.len;
+
+    /* Identifiers near the cursor, nearest lines first. */
+    symbols_acc_t acc = {&qs->symbols, 0};
+    unsigned flags = SUBWORD_WHOLE | SUBWORD_SKIP_KEYWORDS | SUBWORD_SKIP_SINGLE | SUBWORD_UNIQUE;
+    if (q->query_len) {
+        subword_scan(q->query, q->query_len, flags, add_symbol, &acc);
+    } else {
+        size_t from = lines_back(q->prefix, q->prefix_len, SYMBOL_LINES_BEFORE);
+        buf_t near = BUF_INIT;
+        buf_append(&near, q->prefix + from, q->prefix_len - from);
+        buf_append(&near, "\n", 1);
+        buf_append(&near, q->suffix, lines_forward(q->suffix, q->suffix_len, SYMBOL_LINES_AFTER));
+        subword_scan(near.data ? near.data : "", near.len, flags, add_symbol, &acc);
+        buf_free(&near);
+        object_before_cursor(q->prefix, q->prefix_len, qs->object, sizeof qs->object);
+    }
+    if (acc.count)
+        buf_append_str(&qs->symbols, "]");
+}
+
+/* -- fusion -- */
+
+static double number(const cJSON *o, const char *key) {
+    double v = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(o, key));
+    return isnan(v) ? 0 : v;
+}
+
+static int by_score(const void *a, const void *b) {
+    const candidate_t *x = a, *y = b;
+    if (x->score != y->score)
+        return x->score < y->score ? 1 : -1;
+    if (x->dense != y->dense)
+        return x->dense < y->dense ? 1 : -1;
+    return strcmp(x->path, y->path);
+}
+
+static char *pool_strdup(h2o_mem_pool_t *pool, const char *s, size_t len) {
+    char *p = h2o_mem_alloc_pool(pool, len + 1);
+    memcpy(p, s, len);
+    p[len] = '\0';
+    return p;
+}
+
+/* True when the chunk's text already sits in the prompt the model gets. */
+static bool already_in_prompt(const query_t *qs, const char *text, size_t len) {
+    if (len < 40 || len > 4000)
+        return false;
+    return (qs->q.prefix_len && memmem(qs->q.prefix, qs->q.prefix_len, text, len)) ||
+           (qs->q.suffix_len && memmem(qs->q.suffix, qs->q.suffix_len, text, len));
+}
+
+static void fuse(query_t *qs) {
+    size_t n = 0;
+    for (int s = 0; s < qs->shards; s++)
+        n += (size_t)cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(qs->answers[s], "chunks"));
+    if (n == 0)
+        return;
+    candidate_t *c = calloc(n, sizeof *c);
+    if (!c)
+        return;
+    size_t m = 0;
+    double max_bm25 = 0, max_uses = 0;
+    unsigned sig = qs->q.signals;
+    for (int s = 0; s < qs->shards; s++) {
+        const cJSON *chunk;
+        cJSON_ArrayForEach(chunk, cJSON_GetObjectItemCaseSensitive(qs->answers[s], "chunks")) {
+            const cJSON *signals = cJSON_GetObjectItemCaseSensitive(chunk, "signals");
+            const cJSON *path = cJSON_GetObjectItemCaseSensitive(chunk, "path");
+            if (!cJSON_IsString(path) || m == n)
+                continue;
+            candidate_t *x = &c[m++];
+            x->json = chunk;
+            x->path = path->valuestring;
+            x->dense = sig & SIGNAL_DENSE ? number(signals, "dense") : 0;
+            x->bm25 = sig & SIGNAL_BM25 ? number(signals, "bm25") : 0;
+            x->symbol = sig & SIGNAL_SYMBOL ? number(signals, "symbol") : 0;
+            double imp = number(signals, "import");
+            x->import = sig & SIGNAL_IMPORT ? (imp == 1 ? 1.0 : imp == 2 ? 0.4 : 0) : 0;
+            x->object = sig & SIGNAL_OBJECT ? number(signals, "object") : 0;
+            x->uses = sig & SIGNAL_USES ? number(signals, "uses") : 0;
+            if (x->bm25 > max_bm25)
+                max_bm25 = x->bm25;
+            if (x->uses > max_uses)
+                max_uses = x->uses;
+        }
+    }
+    for (size_t i = 0; i < m; i++) {
+        candidate_t *x = &c[i];
+        double sym = x->symbol > 3 ? 1.0 : x->symbol / 3.0;
+        x->score = weights.dense * x->dense +
+                   weights.bm25 * (max_bm25 > 0 ? x->bm25 / max_bm25 : 0) + weights.symbol * sym +
+                   weights.import * x->import + weights.object * (x->object > 0 ? 1.0 : 0) +
+                   weights.uses * (max_uses > 0 ? log1p(x->uses) / log1p(max_uses) : 0);
+        /* A candidate no wanted signal found stays out (ablations). */
+        if (x->dense == 0 && x->bm25 == 0 && sym == 0 && x->import == 0 && x->object == 0)
+            x->score = -1;
+    }
+    qsort(c, m, sizeof *c, by_score);
+
+    h2o_mem_pool_t *pool = &qs->ctx->req->pool;
+    qs->result.chunks = h2o_mem_alloc_pool(pool, sizeof *qs->result.chunks * (size_t)qs->q.k);
+    size_t out = 0;
+    for (size_t i = 0; i < m && out < (size_t)qs->q.k; i++) {
+        if (c[i].score < 0)
+            break;
+        int same_file = 0;
+        for (size_t j = 0; j < out; j++)
+            same_file += !strcmp(qs->result.chunks[j].path, c[i].path);
+        if (same_file >= per_file)
+            continue;
+        const cJSON *text = cJSON_GetObjectItemCaseSensitive(c[i].json, "text");
+        const char *t = cJSON_IsString(text) ? text->valuestring : "";
+        size_t tl = strlen(t);
+        if (already_in_prompt(qs, t, tl))
+            continue;
+        const cJSON *lang = cJSON_GetObjectItemCaseSensitive(c[i].json, "language");
+        const cJSON *kind = cJSON_GetObjectItemCaseSensitive(c[i].json, "kind");
+        context_chunk_t *r = &qs->result.chunks[out++];
+        r->path = pool_strdup(pool, c[i].path, strlen(c[i].path));
+        r->start_line = (int)number(c[i].json, "start_line");
+        r->end_line = (int)number(c[i].json, "end_line");
+        r->language = cJSON_IsString(lang)
+                          ? pool_strdup(pool, lang->valuestring, strlen(lang->valuestring))
+                          : "";
+        r->kind = cJSON_IsString(kind)
+                      ? pool_strdup(pool, kind->valuestring, strlen(kind->valuestring))
+                      : "";
+        r->score = c[i].score;
+        r->text = pool_strdup(pool, t, tl);
+        r->text_len = tl;
+    }
+    qs->result.count = out;
+    free(c);
+}
+
+static void finish(query_t *qs) {
+    if (qs->finished)
+        return;
+    qs->finished = true;
+    if (h2o_timeout_is_linked(&qs->timer))
+        h2o_timeout_unlink(&qs->timer);
+    if (qs->result.status == 200 && !qs->list_only)
+        fuse(qs);
+    qs->result.elapsed_ms = (clock_us() - qs->started_us) / 1000.0;
+    log_debug("req=%s context: %zu chunks from %s in %.2f ms (%d shard%s missing)", qs->ctx->rid,
+              qs->result.count, qs->result.collection ? qs->result.collection : "-",
+              qs->result.elapsed_ms, qs->result.shards_missing,
+              qs->result.shards_missing == 1 ? "" : "s");
+    qs->done(qs->ctx, &qs->result, qs->arg);
+}
+
+/* Picks the collection, then embeds (if wanted) and searches. */
+static void resolve_and_go(query_t *qs) {
+    const collection_t *col = NULL;
+    const char *name = qs->q.collection;
+    if (name && *name) {
+        col = cache_find(name);
+        if (!col) {
+            char message[200];
+            snprintf(message, sizeof message,
+                     "no collection named '%s' is indexed (index it with `lca seed DIR "
+                     "--collection %s`)",
+                     name, name);
+            fail(qs, 404, message);
+            return;
+        }
+    } else {
+        const char *wanted = getenv("LCA_COLLECTION");
+        const char *by_path = qs->q.path && qs->q.path[0] == '/'
+                                  ? context_collection_for_path(qs->q.path, strlen(qs->q.path))
+                                  : NULL;
+        if (by_path)
+            col = cache_find(by_path);
+        else if (wanted && *wanted)
+            col = cache_find(wanted);
+        else if (cache_count == 1)
+            col = &cache[0];
+        if (!col) {
+            fail(qs, qs->q.quiet_unknown ? 204 : 404,
+                 cache_count == 0 ? "no collection is indexed yet: run `lca seed DIR`"
+                                  : "several collections are indexed: name one (\"collection\", "
+                                    "/c/<name>/, X-LCA-Collection or LCA_COLLECTION)");
+            return;
+        }
+    }
+    qs->result.collection = col->name;
+    qs->result.root = col->root;
+    /* An absolute path under the root becomes relative. */
+    if (qs->q.path && qs->q.path[0] == '/') {
+        size_t n = strlen(col->root);
+        if (n && !strncmp(qs->q.path, col->root, n) && qs->q.path[n] == '/')
+            qs->q.path += n + 1;
+    }
+    if (col->shards > 0 && col->shards != qs->shards) {
+        char message[200];
+        snprintf(message, sizeof message,
+                 "collection '%s' was indexed with %d shards but the gateway runs %d "
+                 "(LCA_SHARDS)",
+                 col->name, col->shards, qs->shards);
+        fail(qs, 409, message);
+        return;
+    }
+    features(qs);
+    if ((qs->q.signals & SIGNAL_DENSE) && qs->query_text_len) {
+        static const bridge_callbacks_t callbacks = {NULL, on_embed_final, on_embed_error};
+        buf_t payload = BUF_INIT;
+        texts_append(&payload, qs->query_text, qs->query_text_len);
+        call_t *c = call_slot(qs, -1);
+        c->shard = -1;
+        qs->pending++;
+        c->call = http_call(qs->ctx, "embed", "{\"kind\":\"query\"}", payload.data, payload.len,
+                            remaining_ms(qs), &callbacks, c);
+        buf_free(&payload);
+        if (!c->call) {
+            qs->pending--;
+            search_start(qs);
+        }
+        return;
+    }
+    search_start(qs);
+}
+
+static void on_start(h2o_timeout_entry_t *entry) {
+    query_t *qs = H2O_STRUCT_FROM_MEMBER(query_t, kick, entry);
+    if (!qs->list_only && cache_at && clock_ms() - cache_at < CACHE_MS)
+        resolve_and_go(qs);
+    else
+        collections_fetch(qs);
+}
+
+static query_t *query_new(http_ctx_t *ctx, const context_query_t *q, context_done_t done,
+                          void *arg);
+
+void context_retrieve(http_ctx_t *ctx, const context_query_t *q, context_done_t done, void *arg) {
+    query_new(ctx, q, done, arg);
+}
+
+static query_t *query_new(http_ctx_t *ctx, const context_query_t *q, context_done_t done,
+                          void *arg) {
+    weights_load();
+    query_t *qs = h2o_mem_alloc_shared(&ctx->req->pool, sizeof *qs, query_dispose);
+    memset(qs, 0, sizeof *qs);
+    qs->ctx = ctx;
+    qs->q = *q;
+    if (qs->q.k <= 0)
+        qs->q.k = 10;
+    if (qs->q.k > 100)
+        qs->q.k = 100;
+    if (!qs->q.signals)
+        qs->q.signals = SIGNAL_ALL;
+    if (qs->q.deadline_ms <= 0)
+        qs->q.deadline_ms = 1000;
+    if (!qs->q.prefix)
+        qs->q.prefix = "";
+    if (!qs->q.suffix)
+        qs->q.suffix = "";
+    if (!qs->q.query)
+        qs->q.query = "";
+    if (!qs->q.collection && ctx->collection.len)
+        qs->q.collection = pool_strdup(&ctx->req->pool, ctx->collection.base, ctx->collection.len);
+    if (!qs->q.collection) {
+        h2o_iovec_t header = http_header(ctx->req, "x-lca-collection");
+        if (header.len)
+            qs->q.collection = pool_strdup(&ctx->req->pool, header.base, header.len);
+    }
+    qs->shards = ctx->gateway->shards > MAX_SHARDS ? MAX_SHARDS : ctx->gateway->shards;
+    qs->done = done;
+    qs->arg = arg;
+    qs->started_us = clock_us();
+    qs->result.status = 200;
+    qs->timer.cb = on_deadline;
+    timer_start(ctx->gateway->context->loop, &qs->timer, (uint64_t)qs->q.deadline_ms);
+    /* Never call back from inside this call: start on the next loop turn
+     * (h2o runs a zero-millisecond timeout then). */
+    qs->kick.cb = on_start;
+    timer_start(ctx->gateway->context->loop, &qs->kick, 0);
+    return qs;
+}
+
+/* ---- routes ---- */
+
+typedef struct {
+    cJSON *body;
+} body_t;
+
+static void body_dispose(void *p) {
+    cJSON_Delete(((body_t *)p)->body);
+}
+
+static const char *string_field(const cJSON *body, const char *key, size_t *len, bool *bad) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(body, key);
+    if (!v || cJSON_IsNull(v))
+        return NULL;
+    if (!cJSON_IsString(v)) {
+        *bad = true;
+        return NULL;
+    }
+    if (len)
+        *len = strlen(v->valuestring);
+    return v->valuestring;
+}
+
+static void on_context_done(http_ctx_t *ctx, const context_result_t *r, void *arg) {
+    (void)arg;
+    if (r->status != 200) {
+        http_error(ctx, r->status == 204 ? 404 : r->status, NULL, r->message);
+        return;
+    }
+    buf_t out = BUF_INIT;
+    buf_append_str(&out, "{\"collection\":");
+    buf_append_json_string(&out, r->collection, strlen(r->collection));
+    buf_append_str(&out, ",\"root\":");
+    buf_append_json_string(&out, r->root, strlen(r->root));
+    buf_printf(&out, ",\"elapsed_ms\":%.3f,\"shards_missing\":%d,\"chunks\":[", r->elapsed_ms,
+               r->shards_missing);
+    for (size_t i = 0; i < r->count; i++) {
+        const context_chunk_t *c = &r->chunks[i];
+        buf_append_str(&out, i ? ",{\"path\":" : "{\"path\":");
+        buf_append_json_string(&out, c->path, strlen(c->path));
+        buf_printf(&out, ",\"start_line\":%d,\"end_line\":%d,\"language\":", c->start_line,
+                   c->end_line);
+        buf_append_json_string(&out, c->language, strlen(c->language));
+        buf_printf(&out, ",\"score\":%.4f,\"text\":", c->score);
+        buf_append_json_string(&out, c->text, c->text_len);
+        buf_append_str(&out, "}");
+    }
+    buf_append_str(&out, "]}");
+    http_reply(ctx, 200, "application/json; charset=utf-8", out.data, out.len);
+    buf_free(&out);
+}
+
+int context_handle(http_ctx_t *ctx) {
+    h2o_iovec_t entity = ctx->req->entity;
+    char why[128];
+    if (!entity.base || json_check(entity.base, entity.len, true, why, sizeof why) != 0) {
+        char message[200];
+        snprintf(message, sizeof message, "the body must be a JSON object: %s",
+                 entity.base ? why : "empty body");
+        http_error(ctx, 400, NULL, message);
+        return 0;
+    }
+    body_t *holder = h2o_mem_alloc_shared(&ctx->req->pool, sizeof *holder, body_dispose);
+    holder->body = cJSON_ParseWithLength(entity.base, entity.len);
+    const cJSON *body = holder->body;
+    context_query_t q = {.deadline_ms = 2000};
+    bool bad = false;
+    q.query = string_field(body, "query", &q.query_len, &bad);
+    q.prefix = string_field(body, "prefix", &q.prefix_len, &bad);
+    q.suffix = string_field(body, "suffix", &q.suffix_len, &bad);
+    q.path = string_field(body, "path", NULL, &bad);
+    q.collection = string_field(body, "collection", NULL, &bad);
+    const cJSON *k = cJSON_GetObjectItemCaseSensitive(body, "k");
+    if (k && !(cJSON_IsNumber(k) && k->valuedouble >= 1 && k->valuedouble <= 100))
+        bad = true;
+    q.k = k ? (int)k->valuedouble : 10;
+    const cJSON *deadline = cJSON_GetObjectItemCaseSensitive(body, "deadline_ms");
+    if (cJSON_IsNumber(deadline) && deadline->valuedouble >= 1 && deadline->valuedouble <= 60000)
+        q.deadline_ms = (int)deadline->valuedouble;
+    const cJSON *signals = cJSON_GetObjectItemCaseSensitive(body, "signals"), *sig;
+    if (signals && !cJSON_IsArray(signals))
+        bad = true;
+    cJSON_ArrayForEach(sig, signals) {
+        const char *name = cJSON_IsString(sig) ? sig->valuestring : "";
+        unsigned bit = !strcmp(name, "dense")       ? SIGNAL_DENSE
+                       : !strcmp(name, "bm25")      ? SIGNAL_BM25
+                       : !strcmp(name, "structure") ? SIGNAL_STRUCTURE
+                       : !strcmp(name, "symbol")    ? SIGNAL_SYMBOL
+                       : !strcmp(name, "import")    ? SIGNAL_IMPORT
+                       : !strcmp(name, "object")    ? SIGNAL_OBJECT
+                       : !strcmp(name, "uses")      ? SIGNAL_USES
+                                                    : 0;
+        if (!bit) {
+            http_error(ctx, 400, NULL,
+                       "unknown signal (use dense, bm25, structure, symbol, import, object, uses)");
+            return 0;
+        }
+        q.signals |= bit;
+    }
+    if (bad) {
+        http_error(ctx, 400, NULL,
+                   "query, prefix, suffix, path and collection must be strings, k a number from "
+                   "1 to 100, signals an array of names");
+        return 0;
+    }
+    if (!q.query_len && !q.prefix_len && !q.suffix_len) {
+        http_error(ctx, 400, NULL, "send a query (chat) or a prefix/suffix (completion)");
+        return 0;
+    }
+    context_retrieve(ctx, &q, on_context_done, NULL);
+    return 0;
+}
+
+static void on_collections_done(http_ctx_t *ctx, const context_result_t *r, void *arg) {
+    (void)r, (void)arg;
+    buf_t out = BUF_INIT;
+    buf_append_str(&out, "{\"collections\":[");
+    for (size_t i = 0; i < cache_count; i++) {
+        const collection_t *c = &cache[i];
+        buf_append_str(&out, i ? ",{\"name\":" : "{\"name\":");
+        buf_append_json_string(&out, c->name, strlen(c->name));
+        buf_append_str(&out, ",\"root\":");
+        buf_append_json_string(&out, c->root, strlen(c->root));
+        buf_append_str(&out, ",\"model\":");
+        buf_append_json_string(&out, c->model, strlen(c->model));
+        buf_printf(&out,
+                   ",\"dim\":%d,\"shards\":%d,\"files\":%.0f,\"chunks\":%.0f,\"seeded_at\":%.0f}",
+                   c->dim, c->shards, c->files, c->chunks, c->seeded_at);
+    }
+    buf_printf(&out, "],\"shards_missing\":%d}", r->shards_missing);
+    http_reply(ctx, 200, "application/json; charset=utf-8", out.data, out.len);
+    buf_free(&out);
+}
+
+int collections_handle(http_ctx_t *ctx) {
+    context_query_t q = {.deadline_ms = 2000};
+    query_t *qs = query_new(ctx, &q, on_collections_done, NULL);
+    qs->list_only = true;
+    return 0;
+}
