@@ -5,11 +5,22 @@
 #ifndef LCA_DEPLOY_COMMANDS_H
 #define LCA_DEPLOY_COMMANDS_H
 
+#include "proto/buf.h"
+
+#include <stddef.h>
+
 #define LCA_VERSION "0.1.0"
 
 int command_up(int argc, char **argv);
 int command_status(int argc, char **argv);
 int command_keys(int argc, char **argv);
+int command_search(int argc, char **argv);
+
+/* POSTs a JSON body to the gateway (LCA_URL, or 127.0.0.1:LCA_PORT) with
+ * LCA_API_KEY when set; the answer goes to *answer.  Returns the HTTP status,
+ * or 0 with a message in err when the gateway cannot be reached. */
+long command_http_post(const char *path, const char *body, buf_t *answer, char *err,
+                       size_t err_len);
 
 /* Runs a product binary that sits next to `lca` with the given arguments
  * (argv[0] is replaced).  Returns only on failure. */

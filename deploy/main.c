@@ -29,6 +29,8 @@ static void usage(FILE *out) {
             "  seed DIR [--collection NAME] [--watch] [--reset]\n"
             "                 index a repository (needs `lca up` running)\n"
             "  status         services, workers (with host) and collections\n"
+            "  search [--collection NAME] [-k N] TEXT\n"
+            "                 the code the assistant would use for TEXT\n"
             "  keys init DIR  create the broker's CURVE key pair and allow-list in DIR\n"
             "  keys add NAME DIR\n"
             "                 create keys for a worker host NAME and allow it\n"
@@ -61,6 +63,8 @@ int main(int argc, char **argv) {
         return command_exec("lca-seeder", argc - 1, argv + 1);
     if (!strcmp(cmd, "status"))
         return command_status(argc - 1, argv + 1);
+    if (!strcmp(cmd, "search"))
+        return command_search(argc - 1, argv + 1);
     if (!strcmp(cmd, "keys"))
         return command_keys(argc - 1, argv + 1);
     fprintf(stderr, "lca: unknown command '%s' (see lca --help)\n", cmd);
