@@ -15,11 +15,12 @@
  * Each chunk records what retrieval needs: its line range, its text, the
  * symbols it defines (plain names and `Class.method` qualified forms), the
  * definition it is a part of when it is not whole (so a prompt can say
- * "inside Publish.publish") and the identifiers it uses but does not define (whole identifiers as
- * proto/subword.h sees them, outside comments; keywords and one-letter names
- * left out).
+ * "inside Publish.publish") and the identifiers it uses but does not define
+ * (whole identifiers as proto/subword.h sees them, outside comments and
+ * Python docstrings; keywords and one-letter names left out).
  *
- * Invariants of a chunk_list_t: chunks are in file order (by start line);
+ * Invariants of a chunk_list_t: chunks are in file order (strictly
+ * increasing start lines, and so are their end lines);
  * 1 <= start_line <= end_line <= number of lines; no chunk is empty or starts
  * or ends with a blank line; every line that is not blank lies in at least
  * one chunk; chunks overlap only where a long definition or an untagged file

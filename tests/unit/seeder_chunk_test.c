@@ -78,14 +78,16 @@ static void check_invariants(const chunk_list_t *list, const char *data, size_t 
     char *covered = calloc((size_t)lines + 2, 1);
     if (!covered)
         return;
-    int previous_start = 0;
+    int previous_start = 0, previous_end = 0;
     for (size_t i = 0; i < chunk_list_count(list); i++) {
         const chunk_t *c = chunk_list_get(list, i);
         CHECK_INT(c->start_line, >=, 1);
         CHECK_INT(c->start_line, <=, c->end_line);
         CHECK_INT(c->end_line, <=, lines);
         CHECK_INT(c->start_line, >, previous_start);
+        CHECK_INT(c->end_line, >, previous_end);
         previous_start = c->start_line;
+        previous_end = c->end_line;
         CHECK(!line_blank(data, len, c->start_line));
         CHECK(!line_blank(data, len, c->end_line));
         size_t from = line_offset(data, len, c->start_line);
