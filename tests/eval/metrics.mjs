@@ -1,0 +1,32 @@
+// Metrics of a ranked list against a case's answer, and their averages.
+export const BUDGET = 6000; // characters of context a completion prompt has room for
+
+// A hit: a result of file G whose line range contains a definition line.
+export function isHit(c, r) {
+  return r.path === c.def_file && c.def_lines.some((l) => r.start_line <= l && l <= r.end_line);
+}
+
+// results: [{path, start_line, end_line, chars}] best first.
+export function score(c, results) {
+  const rank = results.slice(0, 10).findIndex((r) => isHit(c, r)) + 1; // 0: none
+  let used = 0;
+  let budgetHit = false;
+  for (const r of results) {
+    if (used + r.chars > BUDGET) break;
+    used += r.chars;
+    if (isHit(c, r)) { budgetHit = true; break; }
+  }
+  return { rank, r1: rank === 1 ? 1 : 0, r5: rank >= 1 && rank <= 5 ? 1 : 0, mrr: rank ? 1 / rank : 0, budget: budgetHit ? 1 : 0 };
+}
+
+export function average(scores) {
+  const n = scores.length;
+  const sum = (k) => scores.reduce((a, s) => a + s[k], 0);
+  return n ? { n, r1: sum('r1') / n, r5: sum('r5') / n, mrr: sum('mrr') / n, budget: sum('budget') / n } : { n: 0 };
+}
+
+export function percentile(values, p) {
+  if (!values.length) return NaN;
+  const v = values.slice().sort((a, b) => a - b);
+  return v[Math.min(v.length - 1, Math.floor((p / 100) * v.length))];
+}
