@@ -300,7 +300,15 @@ int watch_new(const char *root, watch_t **out, char **error) {
     w->ignores = map_new();
     w->pending = map_new();
     int rc = 0;
-    if (w->fd < 0) {
+    struct stat st;
+    if (stat(root, &st) != 0)
+        rc = -errno;
+    else if (!S_ISDIR(st.st_mode))
+        rc = -ENOTDIR;
+    if (rc != 0) {
+        if (error && asprintf(error, "cannot watch %s: %s", root, strerror(-rc)) < 0)
+            *error = NULL;
+    } else if (w->fd < 0) {
         rc = -errno;
         if (error && asprintf(error, "cannot watch %s: inotify: %s", root, strerror(errno)) < 0)
             *error = NULL;
