@@ -104,6 +104,7 @@ typedef struct {
 static collection_t *cache;
 static size_t cache_count;
 static int64_t cache_at;
+static bool cache_known; /* at least one shard answered the last fetch */
 
 static void cache_clear(void) {
     for (size_t i = 0; i < cache_count; i++) {
@@ -245,6 +246,13 @@ static void on_deadline(h2o_timeout_entry_t *entry) {
     query_t *qs = H2O_STRUCT_FROM_MEMBER(query_t, timer, entry);
     qs->result.timed_out = true;
     cancel_pending(qs);
+    if (qs->fetching_collections) {
+        /* No shard listed its collections in time: remember "unknown" for a
+         * moment, so the next requests do not wait for it too. */
+        cache_clear();
+        cache_at = clock_ms();
+        cache_known = false;
+    }
     finish(qs);
 }
 
@@ -285,7 +293,9 @@ static void collections_part_done(query_t *qs) {
     if (qs->pending > 0 || qs->finished)
         return;
     cache_clear();
+    cache_known = false;
     for (int i = 0; i < qs->shards; i++) {
+        cache_known |= qs->answers[i] != NULL;
         cache_merge(qs->answers[i]);
         cJSON_Delete(qs->answers[i]);
         qs->answers[i] = NULL;
@@ -655,6 +665,11 @@ static void finish(query_t *qs) {
     qs->finished = true;
     if (h2o_timeout_is_linked(&qs->timer))
         h2o_timeout_unlink(&qs->timer);
+    if (qs->result.status == 200 && !qs->list_only && !qs->result.collection) {
+        qs->result.status = 204;
+        snprintf(qs->result.message, sizeof qs->result.message,
+                 "retrieval ran out of time before it knew the collections");
+    }
     if (qs->result.status == 200 && !qs->list_only)
         fuse(qs);
     qs->result.elapsed_ms = (clock_us() - qs->started_us) / 1000.0;
@@ -671,6 +686,10 @@ static void resolve_and_go(query_t *qs) {
     const char *name = qs->q.collection;
     if (name && *name) {
         col = cache_find(name);
+        if (!col && !cache_known) { /* no shard answered: we cannot tell */
+            fail(qs, 204, "the retriever shards did not answer");
+            return;
+        }
         if (!col) {
             char message[200];
             snprintf(message, sizeof message,

@@ -11,6 +11,8 @@
  */
 #include "gateway/relay.h"
 
+#include "gateway/rag.h"
+
 #include "gateway/format.h"
 #include "gateway/gateway.h"
 #include "gateway/stream.h"
@@ -236,18 +238,27 @@ static void relay_send(relay_t *r) {
     tick_start(r);
 }
 
+static void rag_go(void *arg) {
+    relay_send(arg);
+}
+
+static void rag_fail(void *arg, int status, const char *message) {
+    relay_t *r = arg;
+    http_error(r->ctx, status, NULL, message);
+    relay_over(r, status, message);
+}
+
 /*
  * The seam for retrieval.  Every chat and completion request passes here,
  * parsed and already in Ollama's native shape (r->request->body: "messages"
  * for API_CHAT; "prompt", "suffix", "raw" for API_GENERATE), with the
  * collection from /c/<name>/ in r->request->collection, before anything goes
- * upstream.  Retrieval starts its broker calls here with http_call(), edits
- * the body when they answer and then calls relay_send(); a failure answers
- * with http_error() and relay_over() instead.  Until then requests go as
- * they are.
+ * upstream.  rag_prepare() (rag.h) adds the repository's code to the body
+ * and then lets the request go on; a request naming a collection that does
+ * not exist ends here with 404.
  */
 static void relay_prepare(relay_t *r) {
-    relay_send(r);
+    rag_prepare(r->ctx, r->request, rag_go, rag_fail, r);
 }
 
 int relay_generate(http_ctx_t *ctx, api_request_t *request) {
