@@ -35,6 +35,7 @@
  *      these to all), so any shard answers "what does F import"; the
  *      number of files importing a target is its in-degree.
  *  collection.touch {collection, seeded_at (unix seconds)} -> FINAL {}
+ *      Also merges the collection's token index, after replying.
  *  collections {}
  *      -> FINAL, payload {"collections":[{"name","root","model","dim",
  *         "shards","files","chunks","seeded_at"}...]} (this shard's counts)
@@ -292,6 +293,10 @@ static void handle(proto_job_t *job, void *arg) {
         }
         rc = store_collection_touch(store, collection, seeded_at, err, sizeof err);
         reply(job, rc, err, "{}", NULL);
+        /* A seed just ended: merge its token index, after the reply so that
+         * the seeder does not wait for it. */
+        if (rc == 0 && store_collection_optimize(store, collection, err, sizeof err) != 0)
+            log_warn("merging the token index of '%s': %s", collection, err);
     } else if (strcmp(op, "file.put") == 0) {
         size_t nimports;
         const char **imports = field_strings(&f, "imports", &nimports);

@@ -19,8 +19,10 @@
 #include "proto/subword.h"
 #include "retriever/scan.h"
 
+#include <cJSON.h>
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -32,9 +34,10 @@
 #define MAX_TERMS 64
 #define MAX_SYMBOLS 64
 #define MAX_IMPORT_FILES 256
-#define MAX_SCAN_CHUNKS 256
+#define MAX_SCAN_CHUNKS 128
 #define RRF_K 60.0
-#define BM25_POSTINGS 3000
+#define BM25_POSTINGS 2000
+#define SYMBOL_DEFINERS 12
 
 enum { SIG_DENSE, SIG_BM25, SIG_SYMBOL, SIG_IMPORT, SIG_OBJECT, SIG_COUNT };
 
@@ -83,7 +86,12 @@ typedef struct {
     size_t own_chunks; /* its chunk count */
     bool has_imports;  /* the graph knows what q->path imports */
     terms_t terms;
-    float *vector; /* aligned copy of the query vector, or NULL */
+    float *vector;             /* aligned copy of the query vector, or NULL */
+    vectors_hit_t *dense_hits; /* the scan's result, dense_want slots */
+    size_t dense_want;
+    long dense_n; /* hits found, or a negative errno */
+    pthread_t dense_thread;
+    bool dense_running; /* dense_thread must be joined */
     char *err;
     size_t err_len;
 } search_t;
@@ -235,7 +243,18 @@ static int find_own_file(search_t *s) {
     return 0;
 }
 
-static int signal_dense(search_t *s) {
+/* The vector scan runs on its own thread while the lexical and structural
+ * signals query sqlite on the caller's: they use different resources
+ * (memory bandwidth vs. b-tree lookups), so the query takes about the
+ * longer of the two instead of their sum. */
+static void *dense_main(void *arg) {
+    search_t *s = arg;
+    s->dense_n = vectors_search(s->view.vectors, s->vector, s->dense_want, s->q->mode,
+                                s->q->threads, s->dense_hits);
+    return NULL;
+}
+
+static int dense_start(search_t *s) {
     if (!s->q->vector)
         return 0;
     size_t dim = s->view.dim;
@@ -250,27 +269,33 @@ static int signal_dense(search_t *s) {
     for (size_t i = 0; i < dim; i++)
         if (!isfinite(s->vector[i]))
             return fail(s, -EINVAL, "the query vector has a non-finite value");
-    size_t want = s->q->limit + s->own_chunks;
-    vectors_hit_t *hits = malloc(want * sizeof *hits);
-    if (!hits)
+    s->dense_want = s->q->limit + s->own_chunks;
+    if (!(s->dense_hits = malloc(s->dense_want * sizeof *s->dense_hits)))
         return fail(s, -ENOMEM, "out of memory");
-    long n = vectors_search(s->view.vectors, s->vector, want, s->q->mode, s->q->threads, hits);
-    if (n < 0) {
-        free(hits);
-        return fail(s, (int)n, "vector search failed: %s", strerror((int)-n));
+    s->dense_running = pthread_create(&s->dense_thread, NULL, dense_main, s) == 0;
+    if (!s->dense_running)
+        dense_main(s); /* no thread to be had: scan here */
+    return 0;
+}
+
+/* Waits for the scan (if any) and adds its hits. */
+static int dense_finish(search_t *s) {
+    if (s->dense_running) {
+        pthread_join(s->dense_thread, NULL);
+        s->dense_running = false;
     }
-    int rank = 0;
-    for (long i = 0; i < n; i++) {
-        candidate_t *c = candidate_get(s, (int64_t)hits[i].id);
-        if (!c) {
-            free(hits);
+    if (!s->dense_hits)
+        return 0;
+    if (s->dense_n < 0)
+        return fail(s, (int)s->dense_n, "vector search failed: %s", strerror((int)-s->dense_n));
+    for (long i = 0; i < s->dense_n; i++) {
+        candidate_t *c = candidate_get(s, (int64_t)s->dense_hits[i].id);
+        if (!c)
             return fail(s, -ENOMEM, "out of memory");
-        }
-        c->dense = hits[i].score;
+        c->dense = s->dense_hits[i].score;
         c->has_dense = true;
-        c->rank[SIG_DENSE] = ++rank;
+        c->rank[SIG_DENSE] = (int)i + 1;
     }
-    free(hits);
     return 0;
 }
 
@@ -369,7 +394,10 @@ static int signal_symbol(search_t *s) {
             return db_fail(s, "symbol lookup");
         sqlite3_bind_int64(st, 1, s->view.collection_id);
         sqlite3_bind_text(st, 2, name + key_at, (int)key_len, SQLITE_STATIC);
-        while (found < budget && sqlite3_step(st) == SQLITE_ROW) {
+        /* A name defined everywhere (`get`, `__init__`) says little and
+         * would crowd out the rest: at most SYMBOL_DEFINERS of its definers. */
+        size_t definers = 0;
+        while (found < budget && definers++ < SYMBOL_DEFINERS && sqlite3_step(st) == SQLITE_ROW) {
             candidate_t *c = candidate_get(s, sqlite3_column_int64(st, 0));
             if (!c) {
                 sqlite3_reset(st);
@@ -611,7 +639,6 @@ static int signal_object(search_t *s) {
 static const char SQL_CHUNK_ROW[] =
     "SELECT c.file, c.start_line, c.end_line, c.kind, c.symbols, c.text, f.path, f.language"
     " FROM chunks c JOIN files f ON f.id = c.file WHERE c.id = ?";
-static const char SQL_NAMES_OF[] = "SELECT name FROM symbols WHERE chunk = ? ORDER BY name";
 static const char SQL_USES_OF[] = "SELECT count FROM uses WHERE collection = ? AND name = ?";
 static const char SQL_IMPORTED_BY[] =
     "SELECT count(*) FROM imports WHERE collection = ? AND target = ?";
@@ -637,22 +664,36 @@ static long query_long(search_t *s, const char *sql, int64_t a, const char *text
     return v;
 }
 
-/* How many chunks use a name the chunk defines (each name once). */
-static long uses_of(search_t *s, int64_t chunk) {
-    sqlite3_stmt *names = store_view_stmt(&s->view, SQL_NAMES_OF);
-    if (!names)
-        return 0;
-    sqlite3_bind_int64(names, 1, chunk);
+/* How many chunks use a name the chunk defines, from its symbols (JSON
+ * array text as stored), each lookup key once: `name` and `Scope.name`
+ * share one. */
+static long uses_of(search_t *s, const char *symbols_json, size_t len) {
+    cJSON *a = cJSON_ParseWithLength(symbols_json, len);
+    const char *keys[16];
+    size_t key_lens[16], nkeys = 0;
     long sum = 0;
-    char last[256] = "";
-    while (sqlite3_step(names) == SQLITE_ROW) {
-        const char *name = (const char *)sqlite3_column_text(names, 0);
-        if (!name || strcmp(name, last) == 0)
-            continue; /* `name` and `Scope.name` give the same key */
-        snprintf(last, sizeof last, "%s", name);
-        sum += query_long(s, SQL_USES_OF, s->view.collection_id, name, 0);
+    const cJSON *e;
+    cJSON_ArrayForEach(e, a) {
+        if (!cJSON_IsString(e) || nkeys == 16)
+            continue;
+        size_t at, n = store_symbol_key(e->valuestring, strlen(e->valuestring), &at);
+        bool seen = n == 0;
+        for (size_t k = 0; k < nkeys && !seen; k++)
+            seen = key_lens[k] == n && memcmp(keys[k], e->valuestring + at, n) == 0;
+        if (seen)
+            continue;
+        keys[nkeys] = e->valuestring + at;
+        key_lens[nkeys++] = n;
+        sqlite3_stmt *st = store_view_stmt(&s->view, SQL_USES_OF);
+        if (!st)
+            break;
+        sqlite3_bind_int64(st, 1, s->view.collection_id);
+        sqlite3_bind_text(st, 2, e->valuestring + at, (int)n, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW)
+            sum += (long)sqlite3_column_int64(st, 0);
+        sqlite3_reset(st);
     }
-    sqlite3_reset(names);
+    cJSON_Delete(a);
     return sum;
 }
 
@@ -694,7 +735,8 @@ static int write_results(search_t *s, buf_t *out, size_t *count) {
                 dot += (double)v[d] * s->vector[d];
             c->dense = (float)dot;
         }
-        c->uses = uses_of(s, c->id);
+        c->uses = uses_of(s, (const char *)sqlite3_column_text(st, 4),
+                          (size_t)sqlite3_column_bytes(st, 4));
         const char *path = (const char *)sqlite3_column_text(st, 6);
         if (file != last_file) { /* neighbours in the list often share a file */
             last_imported_by = query_long(s, SQL_IMPORTED_BY, s->view.collection_id, path, 0);
@@ -742,9 +784,13 @@ int search_run(store_t *store, const search_query_t *q, buf_t *out, size_t *coun
         return rc;
     }
     if ((rc = terms_build(&s)) == 0 && (rc = find_own_file(&s)) == 0 &&
-        (rc = import_neighbourhood(&s)) == 0 && (rc = signal_dense(&s)) == 0 &&
+        (rc = dense_start(&s)) == 0 && (rc = import_neighbourhood(&s)) == 0 &&
         (rc = signal_bm25(&s)) == 0 && (rc = signal_symbol(&s)) == 0 &&
         (rc = rank_neighbourhood(&s, SIG_IMPORT)) == 0 && (rc = signal_object(&s)) == 0)
+        rc = dense_finish(&s);
+    else
+        dense_finish(&s); /* join the scan; the first error stands */
+    if (rc == 0)
         rc = write_results(&s, out, count);
     store_read_end(store, &s.view);
     terms_free(&s.terms);
@@ -752,5 +798,6 @@ int search_run(store_t *store, const search_query_t *q, buf_t *out, size_t *coun
     free(s.cands);
     free(s.files);
     free(s.vector);
+    free(s.dense_hits);
     return rc;
 }

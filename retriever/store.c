@@ -38,6 +38,7 @@
 #include "proto/log.h"
 #include "proto/map.h"
 #include "proto/shard.h"
+#include "proto/socket.h"
 #include "proto/subword.h"
 #include "retriever/scan.h"
 #include "retriever/vectors.h"
@@ -701,6 +702,30 @@ int store_collection_touch(store_t *self, const char *name, int64_t seeded_at, c
             c->seeded_at = seeded_at;
             pthread_rwlock_unlock(&self->lock);
         }
+    }
+    pthread_mutex_unlock(&self->write_lock);
+    return rc;
+}
+
+int store_collection_optimize(store_t *self, const char *name, char *err, size_t err_len) {
+    int rc = check_name("collection", name, NAME_MAX_BYTES, err, err_len);
+    if (rc != 0)
+        return rc;
+    pthread_mutex_lock(&self->write_lock);
+    collection_t *c = collection_find(self, name);
+    if (!c) {
+        rc = fail(err, err_len, -ENOENT, "no collection '%s'", name);
+    } else {
+        char fts[32], sql[160];
+        fts_name(c->id, fts, sizeof fts);
+        snprintf(sql, sizeof sql, "INSERT INTO %s(%s) VALUES('optimize')", fts, fts);
+        int64_t start = clock_ms();
+        rc = exec_sql(&self->writer, sql, err, err_len);
+        /* The merged index went through the WAL: give that space back now. */
+        sqlite3_wal_checkpoint_v2(self->writer.db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+        if (rc == 0)
+            log_info("collection '%s': token index merged in %" PRId64 " ms", name,
+                     clock_ms() - start);
     }
     pthread_mutex_unlock(&self->write_lock);
     return rc;

@@ -250,6 +250,8 @@ TEST(put_replace_and_delete_keep_counts) {
     CHECK_INT(listed(s, "chunks"), ==, 6);
     CHECK_INT(store_collection_touch(s, "demo", 1700000000, err, sizeof err), ==, 0);
     CHECK_INT(listed(s, "seeded_at"), ==, 1700000000);
+    CHECK_INT(store_collection_optimize(s, "demo", err, sizeof err), ==, 0);
+    CHECK_INT(store_collection_optimize(s, "nope", err, sizeof err), ==, -ENOENT);
     CHECK_INT(store_file_delete(s, "nope", "x", err, sizeof err), ==, -ENOENT);
     store_stats_t st;
     store_stats_get(s, &st);
