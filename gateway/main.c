@@ -38,6 +38,9 @@ static void usage(FILE *out) {
             "  --max-body BYTES      largest request body (LCA_MAX_BODY, default 8388608)\n"
             "  --timeout MS          longest generation (LCA_REQUEST_TIMEOUT_MS, default 300000)\n"
             "  --insecure            allow a non-loopback --host without LCA_API_KEY\n"
+            "  --insecure-broker     serve --broker without CURVE even on a non-loopback\n"
+            "                        address (LCA_BROKER_INSECURE=1); only for a private\n"
+            "                        network such as docker compose's\n"
             "  -h, --help            this text\n"
             "\n"
             "LCA_API_KEY, when set, is required as `Authorization: Bearer <key>` on every\n"
@@ -64,6 +67,7 @@ int main(int argc, char **argv) {
     long max_body = proto_env_long("LCA_MAX_BODY", 8 << 20, 1024, 1L << 30);
     long timeout = proto_env_long("LCA_REQUEST_TIMEOUT_MS", 300000, 100, 86400000);
     bool insecure = false;
+    bool insecure_broker = proto_env_long("LCA_BROKER_INSECURE", 0, 0, 1) == 1;
 
     static const struct option options[] = {
         {"host", required_argument, NULL, 'H'},
@@ -75,6 +79,7 @@ int main(int argc, char **argv) {
         {"max-body", required_argument, NULL, 'm'},
         {"timeout", required_argument, NULL, 't'},
         {"insecure", no_argument, NULL, 'i'},
+        {"insecure-broker", no_argument, NULL, 'I'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -109,6 +114,9 @@ int main(int argc, char **argv) {
         case 'i':
             insecure = true;
             break;
+        case 'I':
+            insecure_broker = true;
+            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -139,7 +147,8 @@ int main(int argc, char **argv) {
     char err[512];
     broker_t *broker = broker_new(&(broker_config_t){.endpoint = broker_ep,
                                                      .public_endpoint = broker_public,
-                                                     .curve_dir = curve_dir},
+                                                     .curve_dir = curve_dir,
+                                                     .plain_endpoint = insecure_broker},
                                   err, sizeof err);
     if (!broker) {
         log_error("%s", err);

@@ -621,7 +621,8 @@ broker_t *broker_new(const broker_config_t *config, char *err, size_t err_len) {
     }
 
     const char *ep = config->endpoint;
-    bool need_curve = (ep && !proto_endpoint_is_local(ep)) || config->public_endpoint;
+    bool plain = ep && (proto_endpoint_is_local(ep) || config->plain_endpoint);
+    bool need_curve = (ep && !plain) || config->public_endpoint;
     if (need_curve && !config->curve_dir) {
         snprintf(err, err_len,
                  "refusing to listen on %s without CURVE: create keys with `lca keys init DIR` "
@@ -633,8 +634,7 @@ broker_t *broker_new(const broker_config_t *config, char *err, size_t err_len) {
         goto fail;
     if (bind_socket(b, b->local_endpoint, NULL, err, err_len) != 0)
         goto fail;
-    if (ep && bind_socket(b, ep, proto_endpoint_is_local(ep) ? NULL : config->curve_dir, err,
-                          err_len) != 0)
+    if (ep && bind_socket(b, ep, plain ? NULL : config->curve_dir, err, err_len) != 0)
         goto fail;
     if (config->public_endpoint &&
         bind_socket(b, config->public_endpoint, config->curve_dir, err, err_len) != 0)

@@ -21,6 +21,7 @@
 #ifndef LCA_BROKER_H
 #define LCA_BROKER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 typedef struct broker broker_t;
@@ -29,6 +30,8 @@ typedef struct {
     const char *endpoint;        /* bind address, e.g. tcp://127.0.0.1:5555 (NULL: none) */
     const char *public_endpoint; /* optional second bind address, always CURVE */
     const char *curve_dir;       /* keys (see socket.h); required for non-local endpoints */
+    bool plain_endpoint;         /* endpoint is served without CURVE even when not local
+                                  * (a private network: containers, a bench) */
     int heartbeat_ms;            /* 0: proto_heartbeat_ms() */
     int queue_max;               /* per service; 0: 1024 */
     int queue_timeout_ms;        /* deadline in the queue when a request names none; 0: 30000 */
@@ -36,7 +39,7 @@ typedef struct {
 
 /* Binds the endpoints and starts the broker thread.  Returns NULL with a
  * message in err when an endpoint cannot be bound, is not local and CURVE is
- * not configured, or the keys cannot be read. */
+ * not configured (unless plain_endpoint), or the keys cannot be read. */
 broker_t *broker_new(const broker_config_t *config, char *err, size_t err_len);
 
 /* The inproc endpoint in-process clients and workers connect to. */
