@@ -322,7 +322,7 @@ static int signal_bm25(search_t *s) {
     terms_t *t = &s->terms;
     if (!t->n)
         return 0;
-    term_df_t dfs[MAX_TERMS];
+    term_df_t dfs[MAX_TERMS] = {0};
     size_t n = 0;
     for (size_t i = 0; i < t->n; i++) {
         sqlite3_stmt *st = store_view_stmt(&s->view, SQL_TERM_DF);
@@ -669,8 +669,8 @@ static long query_long(search_t *s, const char *sql, int64_t a, const char *text
  * share one. */
 static long uses_of(search_t *s, const char *symbols_json, size_t len) {
     cJSON *a = cJSON_ParseWithLength(symbols_json, len);
-    const char *keys[16];
-    size_t key_lens[16], nkeys = 0;
+    const char *keys[16] = {0};
+    size_t key_lens[16] = {0}, nkeys = 0;
     long sum = 0;
     const cJSON *e;
     cJSON_ArrayForEach(e, a) {

@@ -1315,7 +1315,7 @@ static int commit_vectors(store_t *self, collection_t *c, const id_list_t *added
     int rc = 0;
     size_t added = 0;
     pthread_rwlock_wrlock(&self->lock);
-    for (; added < added_ids->n; added++) {
+    for (; vectors && added < added_ids->n; added++) {
         int r = vectors_add(c->vectors, (uint64_t)added_ids->ids[added],
                             vectors + added * (size_t)c->dim);
         if (r != 0) {

@@ -253,6 +253,11 @@ TEST(put_replace_and_delete_keep_counts) {
     CHECK_INT(store_collection_optimize(s, "demo", err, sizeof err), ==, 0);
     CHECK_INT(store_collection_optimize(s, "nope", err, sizeof err), ==, -ENOENT);
     CHECK_INT(store_file_delete(s, "nope", "x", err, sizeof err), ==, -ENOENT);
+    /* An empty file is a file with no chunks (its hash still recorded). */
+    CHECK_INT(put(s, "empty.py", "h-empty", NULL, 0, NULL, 0), ==, 0);
+    CHECK_INT(listed(s, "files"), ==, 5);
+    CHECK_INT(listed(s, "chunks"), ==, 6);
+    CHECK_INT(store_file_delete(s, "demo", "empty.py", err, sizeof err), ==, 0);
     store_stats_t st;
     store_stats_get(s, &st);
     CHECK_INT(st.collections, ==, 1);
