@@ -26,6 +26,7 @@
 #include "gateway/context.h"
 
 #include "gateway/gateway.h"
+#include "gateway/metrics.h"
 #include "gateway/timer.h"
 #include "proto/buf.h"
 #include "proto/json.h"
@@ -171,6 +172,18 @@ const char *context_collection_for_path(const char *path, size_t len) {
         best_len = n;
     }
     return best ? best->name : NULL;
+}
+
+void context_metrics(buf_t *out) {
+    buf_append_str(out, "# HELP lca_collection_chunks Chunks indexed per collection.\n"
+                        "# TYPE lca_collection_chunks gauge\n");
+    for (size_t i = 0; i < cache_count; i++) {
+        buf_append_str(out, "lca_collection_chunks{collection=\"");
+        for (const char *p = cache[i].name; *p; p++)
+            if (*p != '"' && *p != '\\' && *p != '\n')
+                buf_append(out, p, 1);
+        buf_printf(out, "\"} %.0f\n", cache[i].chunks);
+    }
 }
 
 /* ---- one retrieval ---- */
@@ -673,6 +686,8 @@ static void finish(query_t *qs) {
     if (qs->result.status == 200 && !qs->list_only)
         fuse(qs);
     qs->result.elapsed_ms = (clock_us() - qs->started_us) / 1000.0;
+    if (!qs->list_only)
+        metrics_retrieval(qs->result.elapsed_ms);
     log_debug("req=%s context: %zu chunks from %s in %.2f ms (%d shard%s missing)", qs->ctx->rid,
               qs->result.count, qs->result.collection ? qs->result.collection : "-",
               qs->result.elapsed_ms, qs->result.shards_missing,

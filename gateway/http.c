@@ -5,6 +5,7 @@
 #include "gateway/http.h"
 
 #include "gateway/gateway.h"
+#include "gateway/metrics.h"
 #include "proto/log.h"
 
 #include <arpa/inet.h>
@@ -224,6 +225,7 @@ int http_on_request(h2o_handler_t *self, h2o_req_t *req) {
 void http_reply(http_ctx_t *ctx, int status, const char *content_type, const char *body,
                 size_t len) {
     h2o_req_t *req = ctx->req;
+    metrics_response(ctx, status);
     req->res.status = status;
     req->res.reason = status < 400 ? "OK" : "Error";
     if (content_type)

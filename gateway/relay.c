@@ -11,6 +11,7 @@
  */
 #include "gateway/relay.h"
 
+#include "gateway/metrics.h"
 #include "gateway/rag.h"
 
 #include "gateway/format.h"
@@ -62,6 +63,7 @@ static void relay_over(relay_t *r, int status, const char *message) {
     tick_stop(r);
     int64_t now = clock_ms();
     long long first = r->first_token_ms ? (long long)(r->first_token_ms - r->started_ms) : -1;
+    metrics_generation((double)first, r->format.lines);
     if (status >= 200 && status < 300)
         log_info("req=%s %s -> %d, first token %lld ms, %zu lines, %lld ms", r->ctx->rid,
                  kind_path(r->request->kind), status, first, r->format.lines,
@@ -85,9 +87,11 @@ static void client_gone(void *arg) {
 /* ---- writing ---- */
 
 static void relay_write(relay_t *r, const char *data, size_t len) {
-    if (!r->stream)
+    if (!r->stream) {
+        metrics_response(r->ctx, 200);
         r->stream =
             http_stream_start(r->ctx->req, 200, format_content_type(&r->format), client_gone, r);
+    }
     http_stream_write(r->stream, data, len);
     r->last_write_ms = clock_ms();
 }
@@ -176,9 +180,11 @@ static void on_final(void *arg, const proto_msg_t *msg) {
     if (format_streams(&r->format)) {
         if (out.len)
             relay_write(r, out.data, out.len);
-        else if (!r->stream)
+        else if (!r->stream) {
+            metrics_response(r->ctx, 200);
             r->stream = http_stream_start(r->ctx->req, 200, format_content_type(&r->format),
                                           client_gone, r);
+        }
         http_stream_end(r->stream);
     } else {
         http_reply(r->ctx, 200, format_content_type(&r->format), out.data ? out.data : "", out.len);

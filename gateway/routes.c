@@ -4,12 +4,14 @@
  */
 #include "gateway/context.h"
 #include "gateway/health.h"
+#include "gateway/metrics.h"
 #include "gateway/http.h"
 #include "gateway/ollama.h"
 #include "gateway/openai.h"
 
 const http_route_t http_routes[] = {
     {"GET", "/healthz", health_handle},
+    {"GET", "/metrics", metrics_handle},
     /* lca's own: what the assistant knows */
     {"POST", "/api/context", context_handle},
     {"GET", "/api/collections", collections_handle},
