@@ -5,6 +5,7 @@
  *   lca seed     index a repository (runs lca-seeder)
  *   lca status   services, workers and collections, as the broker sees them
  *   lca keys     CURVE keys for workers on other hosts
+ *   lca health   exit status from the gateway's /healthz (container health checks)
  *
  * The product binaries live next to this one (build/bin, or /usr/local/bin
  * in a container); `lca` finds them through /proc/self/exe.
@@ -31,6 +32,7 @@ static void usage(FILE *out) {
             "  status         services, workers (with host) and collections\n"
             "  search [--collection NAME] [-k N] TEXT\n"
             "                 the code the assistant would use for TEXT\n"
+            "  health         exit 0 when the gateway's /healthz says every service is up\n"
             "  keys init DIR  create the broker's CURVE key pair and allow-list in DIR\n"
             "  keys add NAME DIR\n"
             "                 create keys for a worker host NAME and allow it\n"
@@ -65,6 +67,8 @@ int main(int argc, char **argv) {
         return command_status(argc - 1, argv + 1);
     if (!strcmp(cmd, "search"))
         return command_search(argc - 1, argv + 1);
+    if (!strcmp(cmd, "health"))
+        return command_health(argc - 1, argv + 1);
     if (!strcmp(cmd, "keys"))
         return command_keys(argc - 1, argv + 1);
     fprintf(stderr, "lca: unknown command '%s' (see lca --help)\n", cmd);

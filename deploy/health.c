@@ -1,0 +1,86 @@
+/*
+ * `lca health`: exit 0 when the gateway's /healthz answers 200, 1 otherwise.
+ *
+ * Made for container health checks: the runtime image carries libcurl but
+ * no curl binary, and a check must finish quickly and say nothing on success
+ * unless asked.  The gateway is found like every other subcommand finds it:
+ * LCA_URL, else http://127.0.0.1:LCA_PORT.
+ */
+#include "deploy/commands.h"
+
+#include <curl/curl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(FILE *out) {
+    fprintf(out, "usage: lca health [--timeout MS] [--quiet]\n"
+                 "\n"
+                 "Asks the gateway (LCA_URL, or http://127.0.0.1:LCA_PORT) for /healthz and\n"
+                 "prints its answer.  Exits 0 when it is 200 (every service has a worker),\n"
+                 "1 otherwise: a health check for containers and scripts.\n"
+                 "\n"
+                 "  --timeout MS   give up after MS milliseconds (default 3000)\n"
+                 "  --quiet        print nothing\n");
+}
+
+static size_t collect(char *data, size_t size, size_t count, void *arg) {
+    buf_t *b = arg;
+    return buf_append(b, data, size * count) == 0 ? size * count : 0;
+}
+
+int command_health(int argc, char **argv) {
+    long timeout_ms = 3000;
+    bool quiet = false;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            usage(stdout);
+            return 0;
+        } else if (!strcmp(argv[i], "--quiet") || !strcmp(argv[i], "-q")) {
+            quiet = true;
+        } else if (!strcmp(argv[i], "--timeout") && i + 1 < argc) {
+            char *end;
+            timeout_ms = strtol(argv[++i], &end, 10);
+            if (*end || timeout_ms < 1) {
+                usage(stderr);
+                return 2;
+            }
+        } else {
+            usage(stderr);
+            return 2;
+        }
+    }
+    char url[512];
+    const char *base = command_env("LCA_URL", NULL);
+    if (base)
+        snprintf(url, sizeof url, "%s/healthz", base);
+    else
+        snprintf(url, sizeof url, "http://127.0.0.1:%s/healthz", command_env("LCA_PORT", "11435"));
+
+    buf_t answer = {0};
+    CURL *curl = curl_easy_init();
+    if (!curl) {
+        fprintf(stderr, "lca health: cannot start libcurl\n");
+        return 1;
+    }
+    curl_easy_setopt(curl, CURLOPT_URL, url);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &answer);
+    curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    long status = 0;
+    CURLcode rc = curl_easy_perform(curl);
+    if (rc == CURLE_OK)
+        curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_cleanup(curl);
+    if (!quiet) {
+        if (rc != CURLE_OK)
+            fprintf(stderr, "lca health: cannot reach %s: %s\n", url, curl_easy_strerror(rc));
+        else
+            printf("%ld %.*s\n", status, (int)answer.len, answer.data ? answer.data : "");
+    }
+    buf_free(&answer);
+    return status == 200 ? 0 : 1;
+}
