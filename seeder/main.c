@@ -66,7 +66,10 @@ static void usage(FILE *out) {
             "  --json              print each run's summary as one JSON object on stdout\n"
             "  -h, --help          this text\n"
             "\n"
-            "LCA_CURVE_DIR holds client keys when the broker requires CURVE.\n");
+            "LCA_CURVE_DIR holds client keys when the broker requires CURVE.  Tuning:\n"
+            "LCA_SEEDER_BATCH (texts per embed request, 128), LCA_SEEDER_INFLIGHT (embed\n"
+            "requests in flight; default twice the embedders' threads), LCA_SEEDER_TIMEOUT_MS\n"
+            "(how long to wait for the broker and each service to answer, 5000).\n");
 }
 
 /* A collection name from a directory name: keep [A-Za-z0-9._-], map the
@@ -381,7 +384,7 @@ int main(int argc, char **argv) {
         .shards = o.shards,
         .reset = o.reset,
         .embed_batch = (int)proto_env_long("LCA_SEEDER_BATCH", 128, 1, 4096),
-        .embed_inflight = (int)proto_env_long("LCA_SEEDER_INFLIGHT", 4, 1, 64),
+        .embed_inflight = (int)proto_env_long("LCA_SEEDER_INFLIGHT", 0, 0, 64),
         .timeout_ms = (int)proto_env_long("LCA_SEEDER_TIMEOUT_MS", 5000, 100, 600000),
         .progress = progress,
     };

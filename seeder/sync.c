@@ -461,6 +461,26 @@ static int sync_load_shard(sync_t *s, int shard, char **error) {
     return rc;
 }
 
+/* Embed requests to keep in flight: enough for every embedder thread the
+ * broker knows of to have one, plus one queued behind each (2..32; 4 when
+ * the broker's status says nothing). */
+static int sync_embed_inflight(const proto_msg_t *status) {
+    cJSON *root = cJSON_ParseWithLength(status->header, status->header_len);
+    int capacity = 0;
+    const cJSON *w;
+    cJSON_ArrayForEach(w, cJSON_GetObjectItemCaseSensitive(root, "workers")) {
+        const cJSON *service = cJSON_GetObjectItemCaseSensitive(w, "service");
+        const cJSON *c = cJSON_GetObjectItemCaseSensitive(w, "capacity");
+        if (cJSON_IsString(service) && strcmp(service->valuestring, "embed") == 0 &&
+            cJSON_IsNumber(c) && c->valuedouble > 0)
+            capacity += c->valuedouble < 64 ? (int)c->valuedouble : 64;
+    }
+    cJSON_Delete(root);
+    if (capacity == 0)
+        return 4;
+    return capacity * 2 < 2 ? 2 : capacity * 2 > 32 ? 32 : capacity * 2;
+}
+
 int sync_open(const sync_config_t *config, sync_t **out, char **error) {
     *out = NULL;
     char *message = NULL;
@@ -478,8 +498,6 @@ int sync_open(const sync_config_t *config, sync_t **out, char **error) {
         s->config.embed_batch = 128;
     if (s->config.embed_batch > 4096)
         s->config.embed_batch = 4096;
-    if (s->config.embed_inflight <= 0)
-        s->config.embed_inflight = 4;
     if (s->config.write_inflight <= 0)
         s->config.write_inflight = 32;
     if (s->config.timeout_ms <= 0)
@@ -491,11 +509,14 @@ int sync_open(const sync_config_t *config, sync_t **out, char **error) {
     /* The broker answers broker.status itself: silence means no broker. */
     int probe =
         s->config.timeout_ms < SYNC_PROBE_TIMEOUT_MS ? s->config.timeout_ms : SYNC_PROBE_TIMEOUT_MS;
-    if (sync_call(s, "broker.status", NULL, probe, NULL, &status, err, sizeof err) != 0) {
+    if (sync_call(s, "broker.status", NULL, probe, &final, &status, err, sizeof err) != 0) {
         message = sync_format("cannot reach lca at %s: is `lca up` running?", config->endpoint);
         rc = -EHOSTUNREACH;
         goto done;
     }
+    if (s->config.embed_inflight <= 0)
+        s->config.embed_inflight = sync_embed_inflight(&final);
+    proto_msg_close(&final);
 
     if (sync_call(s, "embed", "{\"op\":\"info\"}", s->config.timeout_ms, &final, &status, err,
                   sizeof err) != 0) {

@@ -58,11 +58,11 @@ typedef struct {
     bool reset;             /* drop the collection before anything else (sync_open) */
     const walk_options_t *walk_options; /* NULL: walk's defaults */
     int embed_batch;                    /* texts per embed request (0: 128) */
-    int embed_inflight;                 /* embed requests in flight (0: 4) */
-    int write_inflight;                 /* writes to shards in flight (0: 32) */
-    int timeout_ms;                     /* deadline of control requests (0: 5000) */
-    progress_t *progress;               /* may be NULL */
-    FILE *report;                       /* per-file errors are written here (NULL: stderr) */
+    int embed_inflight;   /* embed requests in flight (0: twice the embedders' threads) */
+    int write_inflight;   /* writes to shards in flight (0: 32) */
+    int timeout_ms;       /* deadline of control requests (0: 5000) */
+    progress_t *progress; /* may be NULL */
+    FILE *report;         /* per-file errors are written here (NULL: stderr) */
 } sync_config_t;
 
 typedef struct {
