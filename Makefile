@@ -96,13 +96,16 @@ $(BUILD)/tests/%: $(OBJ)/tests/%.o $$(call test_libs,$$*)
 test-bins: $(BINARIES) $(TEST_BINS)
 
 # The suite runs against the sanitizer build.
+NPROC    := $(shell nproc 2>/dev/null || echo 2)
+
 test: deps
-	$(MAKE) SAN=1 test-bins
-	$(MAKE) test-bins
+	$(MAKE) -j$(NPROC) SAN=1 test-bins
+	$(MAKE) -j$(NPROC) test-bins
 	LCA_BIN=$(CURDIR)/build/san/bin LCA_TESTS=$(CURDIR)/build/san/tests \
 	  LCA_RELEASE_BIN=$(CURDIR)/build/bin tests/run
 
-run: deps all
+run: deps
+	$(MAKE) -j$(NPROC) all
 	LCA_SEED=$(REPO) $(BIN)/lca up
 
 bench: deps all $(BENCH_BINS)
