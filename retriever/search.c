@@ -452,6 +452,20 @@ static int import_file_add(search_t *s, int64_t file, int level, bool object) {
     return 0;
 }
 
+/* True when the directory holding `path` is named `name`: a Go or Java
+ * package (`client.Do()` with the files of client/ imported) names its directory,
+ * not a file. */
+static bool dir_is(const char *path, const char *name) {
+    const char *end = strrchr(path, '/');
+    if (!end)
+        return false;
+    const char *start = end;
+    while (start > path && start[-1] != '/')
+        start--;
+    size_t n = strlen(name);
+    return (size_t)(end - start) == n && memcmp(start, name, n) == 0;
+}
+
 /* Collects the targets `path` imports into list (owned strings). */
 static int imports_of(search_t *s, const char *path, char ***list, size_t *n) {
     sqlite3_stmt *st = store_view_stmt(&s->view, SQL_IMPORTS_OF);
@@ -503,7 +517,9 @@ static int import_neighbourhood(search_t *s) {
             sqlite3_bind_text(st, 2, list[i], -1, SQLITE_STATIC);
             if (sqlite3_step(st) == SQLITE_ROW) {
                 const char *stem = (const char *)sqlite3_column_text(st, 1);
-                bool object = level == 1 && s->q->object && stem && strcmp(stem, s->q->object) == 0;
+                bool object =
+                    level == 1 && s->q->object && *s->q->object &&
+                    ((stem && strcmp(stem, s->q->object) == 0) || dir_is(list[i], s->q->object));
                 rc = import_file_add(s, sqlite3_column_int64(st, 0), level, object);
             }
             sqlite3_reset(st);

@@ -12,8 +12,9 @@
  *   symbol  the chunks that define one of the identifiers (value: how many);
  *   import  chunks of files the current file imports (1) or that those
  *           import (2), the best `limit` by token overlap with the query;
- *   object  chunks of imported files whose stem is the object, and chunks
- *           defining the object or members of it;
+ *   object  chunks of imported files whose stem (or directory, for Go and
+ *           Java packages) is the object, and chunks defining the object or
+ *           members of it;
  *
  * and the answer is the union, each candidate carrying the value of every
  * signal (0 where it has none; `dense` is the exact score whenever a vector

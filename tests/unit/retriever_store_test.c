@@ -353,6 +353,17 @@ TEST(each_signal_finds_its_chunk_and_the_current_file_is_excluded) {
     CHECK(c && signal(c, "object") == 1);
     cJSON_Delete(root);
 
+    /* Go: `helpers.` names the directory of an imported package. */
+    CHECK_INT(store_imports_put(s, "demo", "cmd/main.go", (const char *const[]){"lib/other.py"}, 1,
+                                err, sizeof err),
+              ==, 0);
+    search_query_t gq = {.path = "cmd/main.go", .object = "lib"};
+    chunks = search(s, &gq, &root);
+    REQUIRE(chunks);
+    c = find_chunk(chunks, "lib/other.py", 1);
+    CHECK(c && signal(c, "object") == 1 && signal(c, "import") == 1);
+    cJSON_Delete(root);
+
     /* A file unknown to the graph still finds the module by its stem. */
     search_query_t nq = {.path = "src/new.py", .object = "utils"};
     chunks = search(s, &nq, &root);
