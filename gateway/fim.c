@@ -143,6 +143,15 @@ size_t fim_context(fim_family_t family, const context_chunk_t *chunks, size_t co
                    bool *used) {
     size_t start = out->len, n = 0;
     const char *comment = fim_comment_for(current_path, count ? chunks[0].language : NULL);
+    /* The current file's separator closes the repository layouts; it counts
+     * against the budget too, so room for it is kept from the start. */
+    const char *cur = current_path && *current_path ? current_path : "untitled";
+    const char *closing = family == FIM_QWEN         ? "<|file_sep|>"
+                          : family == FIM_STARCODER2 ? "<file_sep>"
+                          : family == FIM_CODEGEMMA  ? "<|file_separator|>"
+                                                     : NULL;
+    size_t trailer = closing ? strlen(closing) + strlen(cur) + 1 : 0;
+    budget = budget > trailer ? budget - trailer : 0;
     if (family == FIM_QWEN || family == FIM_CODEGEMMA || family == FIM_STARCODER2) {
         if (family == FIM_QWEN)
             buf_printf(out, "<|repo_name|>%s\n", repo ? repo : "repository");
@@ -185,13 +194,8 @@ size_t fim_context(fim_family_t family, const context_chunk_t *chunks, size_t co
             out->data[start] = '\0';
         return 0;
     }
-    const char *cur = current_path && *current_path ? current_path : "untitled";
-    if (family == FIM_QWEN)
-        buf_printf(out, "<|file_sep|>%s\n", cur);
-    else if (family == FIM_STARCODER2)
-        buf_printf(out, "<file_sep>%s\n", cur);
-    else if (family == FIM_CODEGEMMA)
-        buf_printf(out, "<|file_separator|>%s\n", cur);
+    if (closing)
+        buf_printf(out, "%s%s\n", closing, cur);
     return n;
 }
 

@@ -38,14 +38,14 @@ typedef struct {
 } rag_t;
 
 static bool rag_enabled(const cJSON *body) {
-    const char *env = getenv("LCA_RAG");
-    if (env && (!strcasecmp(env, "off") || !strcmp(env, "0") || !strcasecmp(env, "false")))
-        return false;
     cJSON *options = cJSON_GetObjectItemCaseSensitive(body, "options");
     const cJSON *flag = cJSON_GetObjectItemCaseSensitive(options, "lca_rag");
     bool on = !cJSON_IsFalse(flag);
-    if (flag) /* ours, not Ollama's: it never goes upstream */
+    if (flag) /* ours, not Ollama's: it never goes upstream, even with LCA_RAG=off */
         cJSON_DeleteItemFromObjectCaseSensitive(options, "lca_rag");
+    const char *env = getenv("LCA_RAG");
+    if (env && (!strcasecmp(env, "off") || !strcmp(env, "0") || !strcasecmp(env, "false")))
+        return false;
     return on;
 }
 
