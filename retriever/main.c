@@ -204,6 +204,11 @@ static void op_search(proto_job_t *job, fields_t *f, const char *collection) {
                         .vector = vector_bytes ? vector : NULL,
                         .vector_bytes = vector_bytes,
                         .threads = scan_threads};
+    /* Test hook, for the gateway's retrieval-deadline tests only: every
+     * search answers LCA_RETRIEVER_TEST_DELAY_MS later.  Never set it in use. */
+    long test_delay_ms = proto_env_long("LCA_RETRIEVER_TEST_DELAY_MS", 0, 0, 60000);
+    if (test_delay_ms > 0)
+        usleep((useconds_t)test_delay_ms * 1000);
     buf_t out = BUF_INIT;
     size_t count = 0;
     char err[512] = "";
