@@ -6,7 +6,10 @@
  *   collections(id, name UNIQUE, root, model, dim, shards, seeded_at)
  *   files(id, collection -> collections, path, hash, language, stem)
  *   chunks(id AUTOINCREMENT, file -> files, start_line, end_line, kind,
- *          symbols JSON, identifiers JSON, text, vec BLOB)
+ *          symbols JSON, identifiers JSON, text)
+ *   chunk_vectors(id -> chunks, vec BLOB)   read only when the store opens,
+ *          kept apart so that a chunk row is small and a search that reads
+ *          a few hundred rows touches few pages
  *   symbols(collection, name, scope, chunk -> chunks)   name = last part
  *   uses(collection, name, count)      chunks whose identifiers hold name
  *   imports(collection, path, target)  replicated graph; the index on
@@ -298,7 +301,9 @@ static const char SCHEMA[] =
     " id INTEGER PRIMARY KEY AUTOINCREMENT,"
     " file INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,"
     " start_line INTEGER NOT NULL, end_line INTEGER NOT NULL, kind TEXT NOT NULL,"
-    " symbols TEXT NOT NULL, identifiers TEXT NOT NULL, text TEXT NOT NULL, vec BLOB NOT NULL);"
+    " symbols TEXT NOT NULL, identifiers TEXT NOT NULL, text TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS chunk_vectors("
+    " id INTEGER PRIMARY KEY REFERENCES chunks(id) ON DELETE CASCADE, vec BLOB NOT NULL);"
     "CREATE INDEX IF NOT EXISTS chunks_file ON chunks(file);"
     "CREATE TABLE IF NOT EXISTS symbols("
     " collection INTEGER NOT NULL, name TEXT NOT NULL, scope TEXT NOT NULL,"
@@ -323,7 +328,8 @@ static const char SCHEMA[] =
 static const char SQL_COLLECTIONS[] =
     "SELECT id, name, root, model, dim, shards, seeded_at FROM collections ORDER BY id";
 static const char SQL_COLLECTION_VECTORS[] =
-    "SELECT c.id, c.vec FROM chunks c JOIN files f ON f.id = c.file WHERE f.collection = ?";
+    "SELECT v.id, v.vec FROM chunk_vectors v JOIN chunks c ON c.id = v.id"
+    " JOIN files f ON f.id = c.file WHERE f.collection = ?";
 
 /* Loads one collection's vectors from the database. */
 static int collection_load_vectors(store_t *self, collection_t *c, char *err, size_t err_len) {
@@ -998,8 +1004,9 @@ static const char SQL_FILE_DELETE[] = "DELETE FROM files WHERE id = ?";
 static const char SQL_FILE_CHUNKS[] = "SELECT id, identifiers FROM chunks WHERE file = ?";
 static const char SQL_CHUNKS_DELETE[] = "DELETE FROM chunks WHERE file = ?";
 static const char SQL_CHUNK_INSERT[] =
-    "INSERT INTO chunks(file, start_line, end_line, kind, symbols, identifiers, text, vec)"
-    " VALUES(?, ?, ?, ?, ?, ?, ?, ?)";
+    "INSERT INTO chunks(file, start_line, end_line, kind, symbols, identifiers, text)"
+    " VALUES(?, ?, ?, ?, ?, ?, ?)";
+static const char SQL_VECTOR_INSERT[] = "INSERT INTO chunk_vectors(id, vec) VALUES(?, ?)";
 static const char SQL_SYMBOL_INSERT[] =
     "INSERT OR IGNORE INTO symbols(collection, name, scope, chunk) VALUES(?, ?, ?, ?)";
 static const char SQL_USES_INC[] = "INSERT INTO uses(collection, name, count) VALUES(?, ?, 1)"
@@ -1248,11 +1255,16 @@ static int chunk_insert(conn_t *w, int64_t cid, int64_t file_id, const char *pat
     sqlite3_bind_text(st, 5, pc->symbols_json, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 6, pc->identifiers_json, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 7, pc->text, (int)pc->text_len, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 8, vec, (int)(dim * sizeof *vec), SQLITE_STATIC);
     int rc = step_done(w, st, err, err_len, "storing a chunk");
     if (rc != 0)
         return rc;
     *id = sqlite3_last_insert_rowid(w->db);
+    if (!(st = conn_stmt(w, SQL_VECTOR_INSERT)))
+        return db_fail(w->db, err, err_len, "storing a vector");
+    sqlite3_bind_int64(st, 1, *id);
+    sqlite3_bind_blob(st, 2, vec, (int)(dim * sizeof *vec), SQLITE_STATIC);
+    if ((rc = step_done(w, st, err, err_len, "storing a vector")) != 0)
+        return rc;
 
     /* Tokens: the text's sub-words, the path's, the symbols'. */
     buf_t names = BUF_INIT;
