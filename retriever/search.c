@@ -714,8 +714,9 @@ static long uses_of(search_t *s, const char *symbols_json, size_t len) {
 }
 
 static int write_results(search_t *s, buf_t *out, size_t *count) {
-    int64_t last_file = -1;
-    long last_imported_by = 0;
+    map_t *in_degree = map_new(); /* file id -> imported_by + 1: files recur in the list */
+    if (!in_degree)
+        return fail(s, -ENOMEM, "out of memory");
     for (size_t i = 0; i < s->ncands; i++) {
         candidate_t *c = &s->cands[i];
         for (int k = 0; k < SIG_COUNT; k++)
@@ -729,8 +730,10 @@ static int write_results(search_t *s, buf_t *out, size_t *count) {
     for (size_t i = 0; i < s->ncands; i++) {
         candidate_t *c = &s->cands[i];
         sqlite3_stmt *st = store_view_stmt(&s->view, SQL_CHUNK_ROW);
-        if (!st)
+        if (!st) {
+            map_destroy(&in_degree);
             return db_fail(s, "reading a chunk");
+        }
         sqlite3_bind_int64(st, 1, c->id);
         if (sqlite3_step(st) != SQLITE_ROW) {
             sqlite3_reset(st);
@@ -754,11 +757,13 @@ static int write_results(search_t *s, buf_t *out, size_t *count) {
         c->uses = uses_of(s, (const char *)sqlite3_column_text(st, 4),
                           (size_t)sqlite3_column_bytes(st, 4));
         const char *path = (const char *)sqlite3_column_text(st, 6);
-        if (file != last_file) { /* neighbours in the list often share a file */
-            last_imported_by = query_long(s, SQL_IMPORTED_BY, s->view.collection_id, path, 0);
-            last_file = file;
+        intptr_t known = (intptr_t)map_get_u64(in_degree, (uint64_t)file);
+        if (known) {
+            c->imported_by = (long)(known - 1);
+        } else {
+            c->imported_by = query_long(s, SQL_IMPORTED_BY, s->view.collection_id, path, 0);
+            map_put_u64(in_degree, (uint64_t)file, (void *)(intptr_t)(c->imported_by + 1));
         }
-        c->imported_by = last_imported_by;
         buf_printf(out, "%s{\"id\":%lld,\"path\":", *count ? "," : "", (long long)c->id);
         buf_append_json_string(out, path, (size_t)sqlite3_column_bytes(st, 6));
         buf_printf(out, ",\"start_line\":%lld,\"end_line\":%lld,\"language\":",
@@ -781,6 +786,7 @@ static int write_results(search_t *s, buf_t *out, size_t *count) {
         sqlite3_reset(st);
         ++*count;
     }
+    map_destroy(&in_degree);
     if (buf_append_str(out, "]}") != 0)
         return fail(s, -ENOMEM, "out of memory");
     return 0;
