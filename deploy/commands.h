@@ -15,6 +15,7 @@ int command_up(int argc, char **argv);
 int command_status(int argc, char **argv);
 int command_keys(int argc, char **argv);
 int command_search(int argc, char **argv);
+int command_ask(int argc, char **argv);
 int command_health(int argc, char **argv);
 
 /* POSTs a JSON body to the gateway (LCA_URL, or 127.0.0.1:LCA_PORT) with

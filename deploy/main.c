@@ -4,6 +4,7 @@
  *   lca up       run the whole stack on this machine (supervised)
  *   lca seed     index a repository (runs lca-seeder)
  *   lca status   services, workers and collections, as the broker sees them
+ *   lca ask      a chat about the repository from the terminal
  *   lca keys     CURVE keys for workers on other hosts
  *   lca health   exit status from the gateway's /healthz (container health checks)
  *
@@ -32,6 +33,8 @@ static void usage(FILE *out) {
             "  status         services, workers (with host) and collections\n"
             "  search [--collection NAME] [-k N] TEXT\n"
             "                 the code the assistant would use for TEXT\n"
+            "  ask [--collection NAME] [--model M] QUESTION\n"
+            "                 chat about the repository from the terminal, with sources\n"
             "  health         exit 0 when the gateway's /healthz says every service is up\n"
             "  keys init DIR  create the broker's CURVE key pair and allow-list in DIR\n"
             "  keys add NAME DIR\n"
@@ -67,6 +70,8 @@ int main(int argc, char **argv) {
         return command_status(argc - 1, argv + 1);
     if (!strcmp(cmd, "search"))
         return command_search(argc - 1, argv + 1);
+    if (!strcmp(cmd, "ask"))
+        return command_ask(argc - 1, argv + 1);
     if (!strcmp(cmd, "health"))
         return command_health(argc - 1, argv + 1);
     if (!strcmp(cmd, "keys"))
