@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 DEBS="build-essential pkg-config git libzmq3-dev libczmq-dev libh2o-evloop-dev libssl-dev
 libcurl4-openssl-dev libcjson-dev libsqlite3-dev universal-ctags nodejs npm iproute2
-valgrind"
+valgrind docker-compose"
 
 missing=""
 for p in $DEBS; do

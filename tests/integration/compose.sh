@@ -1,0 +1,216 @@
+#!/usr/bin/env bash
+# The deployment files against the binaries they run.
+#
+# There is no Docker engine in the test environment, so this checks what can
+# be checked without one:
+#   - docker-compose.yml and deploy/compose.gpu.yml are valid compose files
+#     (`docker-compose config`, with and without the variables a user sets);
+#   - every lca service runs one of our binaries, and every option it passes
+#     (command, entrypoint, health check) appears in that binary's --help;
+#   - what must stay private does: the gateway's HTTP port is published on
+#     127.0.0.1 only, the broker and Ollama are not published, the GPU host
+#     joins with CURVE keys;
+#   - deploy/Dockerfile copies the binaries the compose files run and uses
+#     Debian packages only.
+#
+# docker-compose (Debian's package) is installed when missing and we are root;
+# otherwise the test fails and says what to install.
+#
+#   tests/integration/compose.sh                        # build/bin
+#   LCA_BIN=build/san/bin tests/integration/compose.sh
+set -u
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root"
+bin=${LCA_BIN:-build/bin}
+case $bin in /*) ;; *) bin=$root/$bin ;; esac
+export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$root/tests/lsan.supp:print_suppressions=0}"
+
+tmp=$(mktemp -d /tmp/lca-compose-XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+
+n=0 failed=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() {
+    n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"
+    [ $# -gt 1 ] && printf '%s\n' "$2" | sed 's/^/#   /'
+}
+check() { # name, command...
+    local name=$1 out; shift
+    if out=$("$@" 2>&1); then ok "$name"; else not_ok "$name" "$out"; fi
+}
+
+if ! command -v docker-compose >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ]; then
+        echo "# installing docker-compose"
+        { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose; } \
+            >"$tmp/apt.log" 2>&1 || { cat "$tmp/apt.log"; }
+    fi
+fi
+if ! command -v docker-compose >/dev/null 2>&1; then
+    not_ok "docker-compose is installed" "install it: apt-get install docker-compose (deploy/deps.sh)"
+    echo "1..$n"
+    exit 1
+fi
+ok "docker-compose is installed ($(docker-compose version --short 2>/dev/null))"
+
+# Resolved configurations, as the engine would see them.  Variables a user may
+# set are cleared first so that the defaults are what is checked.
+unset REPO COLLECTION LCA_PORT LCA_API_KEY LCA_LOG LCA_BROKER LCA_KEYS LCA_UID LCA_GID
+check "docker-compose.yml is valid" docker-compose -f docker-compose.yml config -q
+check "deploy/compose.gpu.yml is valid" docker-compose -f deploy/compose.gpu.yml config -q
+docker-compose -f docker-compose.yml config >"$tmp/main.yml" 2>"$tmp/main.err"
+REPO=/srv/some/repo docker-compose -f docker-compose.yml config >"$tmp/seed.yml" 2>"$tmp/seed.err"
+LCA_BROKER=tcp://10.0.0.5:5556 LCA_KEYS=/srv/keys/gpu1 \
+    docker-compose -f deploy/compose.gpu.yml config >"$tmp/gpu.yml" 2>"$tmp/gpu.err"
+check "both files are valid with REPO, LCA_BROKER, LCA_KEYS set" \
+    test -s "$tmp/seed.yml" -a -s "$tmp/gpu.yml"
+
+# The rest reads the resolved YAML (python3-yaml comes with docker-compose)
+# and prints TAP lines of its own, numbered after ours.
+python3 - "$bin" "$n" "$tmp" <<'EOF'
+import os, re, subprocess, sys, yaml
+
+bin_dir, n, tmp = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+failed = 0
+
+def tap(good, name, detail=""):
+    global n, failed
+    n += 1
+    print(("ok" if good else "not ok"), n, "-", name)
+    if not good:
+        failed += 1
+        for line in str(detail).splitlines():
+            print("#  ", line)
+
+def load(name):
+    with open(os.path.join(tmp, name)) as f:
+        return yaml.safe_load(f)
+
+helps = {}
+def help_text(argv):
+    """--help of the binary (and `lca` subcommand) argv starts with."""
+    binary = argv[0]
+    key = tuple(argv[:2]) if binary == "lca" else (binary,)
+    if key not in helps:
+        path = os.path.join(bin_dir, binary)
+        if not os.access(path, os.X_OK):
+            helps[key] = None
+        else:
+            args = [path] + list(key[1:]) + ["--help"]
+            r = subprocess.run(args, capture_output=True, text=True, timeout=20)
+            helps[key] = r.stdout + r.stderr
+    return helps[key]
+
+def check_argv(where, argv):
+    text = help_text(argv)
+    if text is None:
+        tap(False, f"{where}: {argv[0]} is one of lca's binaries", f"no {argv[0]} in {bin_dir}")
+        return
+    used = [a.split("=", 1)[0] for a in argv[1:] if a.startswith("--")]
+    missing = [o for o in used if not re.search(re.escape(o) + r"(?![A-Za-z0-9-])", text)]
+    tap(not missing, f"{where}: {' '.join(argv[:2] if argv[0] == 'lca' else argv[:1])} "
+        f"knows {', '.join(used) or 'no options'}",
+        f"not in `{argv[0]} --help`: {', '.join(missing)}")
+
+def argv_of(service):
+    def as_list(v):
+        if v is None:
+            return []
+        return v if isinstance(v, list) else v.split()
+    return [str(a) for a in as_list(service.get("entrypoint")) + as_list(service.get("command"))]
+
+def lca_services(config):
+    return {k: v for k, v in config["services"].items() if str(v.get("image", "")).startswith("lca")}
+
+main, seed, gpu = load("main.yml"), load("seed.yml"), load("gpu.yml")
+
+# Every lca service of both files: its program and options.
+for file, config in (("docker-compose.yml", main), ("compose.gpu.yml", gpu)):
+    for name, service in sorted(lca_services(config).items()):
+        argv = argv_of(service)
+        check_argv(f"{file} {name}", argv)
+        test = (service.get("healthcheck") or {}).get("test")
+        if isinstance(test, list) and test and test[0] in ("CMD", "CMD-SHELL"):
+            hc = test[1:] if test[0] == "CMD" else test[1].split()
+            check_argv(f"{file} {name} health check", hc)
+
+# The services docker-compose.yml promises.
+services = main["services"]
+expected = {"gateway", "embedder", "retriever-0", "retriever-1", "generator", "ollama", "seeder"}
+tap(expected <= set(services), "docker-compose.yml has " + ", ".join(sorted(expected)),
+    f"missing: {sorted(expected - set(services))}")
+shards = sorted(a for s in services.values() for i, a in enumerate(argv_of(s))
+                if i and argv_of(s)[i - 1] == "--shard")
+tap(shards == ["0/2", "1/2"], "retriever shards 0/2 and 1/2", f"got {shards}")
+
+gw = services.get("gateway", {})
+ports = gw.get("ports", [])
+published = [p if isinstance(p, str) else f"{p.get('host_ip', '')}:{p.get('published')}:{p.get('target')}"
+             for p in ports]
+tap(published and all(p.startswith("127.0.0.1:") for p in published),
+    "gateway's HTTP port is published on 127.0.0.1 only", f"ports: {published}")
+others = {k: v.get("ports") for k, v in services.items() if k != "gateway" and v.get("ports")}
+tap(not others, "no other service publishes a port (broker, Ollama stay private)", others)
+tap("healthcheck" in gw and "lca" in argv_of({"command": gw["healthcheck"]["test"][1:]}),
+    "gateway has a health check on /healthz (lca health)")
+tap(all(v.get("restart") == "unless-stopped" for k, v in services.items() if k != "seeder")
+    and services.get("seeder", {}).get("restart") == "no",
+    "long-running services restart unless stopped; the seeder is one-shot")
+
+workers = [k for k, v in lca_services(main).items() if k not in ("gateway",)]
+bad = [k for k in workers
+       if (v := services[k]).get("environment", {}).get("LCA_BROKER") != "tcp://gateway:5555"
+       or ("--broker" in argv_of(v) and argv_of(v)[argv_of(v).index("--broker") + 1] != "tcp://gateway:5555")]
+tap(not bad, "workers and seeder reach the broker at tcp://gateway:5555", f"wrong: {bad}")
+tap(services.get("generator", {}).get("environment", {}).get("OLLAMA_HOST") == "http://ollama:11434",
+    "generator streams from http://ollama:11434")
+tap(any((v.get("source") if isinstance(v, dict) else v.split(":")[0]) == "lca-data"
+        for k in ("retriever-0", "retriever-1") for v in services.get(k, {}).get("volumes", []))
+    and "lca-data" in main.get("volumes", {}) and "ollama-models" in main.get("volumes", {}),
+    "named volumes for the index (/data) and Ollama's models")
+
+s = seed["services"]["seeder"]
+argv, vols = argv_of(s), [str(v) for v in s.get("volumes", [])]
+tap(argv[:2] == ["lca-seeder", "/srv/some/repo"] and any(
+        v.startswith("/srv/some/repo:/srv/some/repo:ro") or
+        ("/srv/some/repo" in v and "ro" in v) for v in vols),
+    "REPO=… mounts the repository read-only and seeds it", f"argv {argv}, volumes {vols}")
+tap("seed" in s.get("profiles", []), "the seeder runs only when asked (profile seed)")
+
+g = gpu["services"]
+gen = g.get("generator", {})
+argv = argv_of(gen)
+tap("--broker" in argv and argv[argv.index("--broker") + 1] == "tcp://10.0.0.5:5556"
+    and gen.get("environment", {}).get("LCA_CURVE_DIR") == "/keys"
+    and any(str(v).startswith("/srv/keys/gpu1:/keys") or "/srv/keys/gpu1" in str(v)
+            for v in gen.get("volumes", [])),
+    "GPU host: the generator joins LCA_BROKER over CURVE with the keys in LCA_KEYS",
+    f"argv {argv}, env {gen.get('environment')}, volumes {gen.get('volumes')}")
+tap(not any(v.get("ports") for v in g.values()), "GPU host publishes no port (it connects out)")
+devices = (((g.get("ollama", {}).get("deploy") or {}).get("resources") or {})
+           .get("reservations") or {}).get("devices") or []
+tap(any("gpu" in (d.get("capabilities") or []) for d in devices), "GPU host: Ollama reserves the GPU")
+
+# The Dockerfile: Debian base, packages only from apt, binaries installed.
+with open("deploy/Dockerfile") as f:
+    docker = f.read()
+froms = re.findall(r"^FROM\s+(\S+)", docker, re.M)
+tap(froms and all(x == "debian:bookworm-slim" for x in froms) and len(froms) == 2,
+    "Dockerfile: two stages on debian:bookworm-slim", f"FROM {froms}")
+runtime = docker[docker.rindex("FROM"):]
+need = "libzmq5 libczmq4 libh2o-evloop0.13 libcurl4 libcjson1 libsqlite3-0 libssl3 universal-ctags git ca-certificates".split()
+tap(all(re.search(r"\b" + re.escape(p) + r"\b", runtime) for p in need) and "-dev" not in runtime,
+    "Dockerfile: runtime stage has the runtime libraries and no -dev package")
+tap(re.search(r"^USER\s+(?!root|0\b)\S+", runtime, re.M) is not None
+    and "COPY --from=build /src/build/bin/ /usr/local/bin/" in runtime
+    and re.search(r"LCA_DATA=/data", runtime) is not None,
+    "Dockerfile: non-root user, binaries in /usr/local/bin, LCA_DATA=/data")
+with open(".dockerignore") as f:
+    ignored = f.read().split()
+tap("build" in ignored and ".git" in ignored, ".dockerignore keeps build/ and .git out of the context")
+
+print(f"1..{n}")
+sys.exit(1 if failed else 0)
+EOF
+py=$?
+[ "$failed" -eq 0 ] && [ "$py" -eq 0 ]
