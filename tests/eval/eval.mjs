@@ -101,6 +101,7 @@ async function main() {
 
   // 3. lca: seed the masked copies, query every case with every signal set.
   const latency = [];
+  const degraded = {};
   let lcaError = null;
   let seedNotes = [];
   if (!opt['baselines-only']) {
@@ -111,7 +112,7 @@ async function main() {
       for (const k of corpora) {
         const t = Date.now();
         const { summary } = await stack.seed(k.dir, k.collection);
-        const indexed = summary ? (summary.indexed ?? summary.files_indexed ?? '?') : '?';
+        const indexed = summary?.files?.indexed ?? '?';
         seedNotes.push(`${k.spec.name}: ${indexed} files indexed of ${k.files.size} in ${((Date.now() - t) / 1000).toFixed(1)} s`);
         log(`seeded ${k.collection}: ${JSON.stringify(summary)}`);
       }
@@ -121,8 +122,9 @@ async function main() {
           for (const c of k.cases) {
             const body = { collection: k.collection, path: c.file, prefix: c.prefix, suffix: c.suffix, k: 10 };
             if (m.signals) body.signals = m.signals;
-            const { chunks, ms } = await stack.context(body);
+            const { chunks, ms, degraded: d } = await stack.context(body);
             if (m.id === 'lca') latency.push(ms);
+            if (d) degraded[m.id] = (degraded[m.id] || 0) + 1;
             results.get(c.id)[m.id] = chunks.map((ch) => ({
               path: relPath(String(ch.path), k.dir),
               start_line: ch.start_line,
@@ -175,6 +177,8 @@ async function main() {
     lines.push(`lca /api/context latency (all signals, one client, sequential): p50 ${percentile(latency, 50).toFixed(1)} ms, ` +
       `p95 ${percentile(latency, 95).toFixed(1)} ms, ${(latency.length / total).toFixed(1)} cases/s.`);
   }
+  if (Object.keys(degraded).length) lines.push(`Answers with a shard missing or timed out: ${Object.entries(degraded).map(([k, v]) => `${k} ${v}`).join(', ')}.`);
+  if (stack?.retries) lines.push(`Requests retried after a dropped connection: ${stack.retries}.`);
   if (seedNotes.length) lines.push(`Seeding: ${seedNotes.join('; ')}.`);
   let targetMet = null;
   if (summary.lca && summary['bm25-win']) {

@@ -103,13 +103,29 @@ export class Stack {
 
   // POST /api/context; returns {chunks, ms}.  404: the route is missing.
   async context(body) {
-    const t0 = performance.now();
-    const r = await fetch(`http://127.0.0.1:${this.port}/api/context`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-    const text = await r.text();
+    const payload = JSON.stringify(body);
+    let r;
+    let text;
+    let t0;
+    for (let attempt = 1; ; attempt++) {
+      t0 = performance.now();
+      try {
+        r = await fetch(`http://127.0.0.1:${this.port}/api/context`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: payload,
+        });
+        text = await r.text();
+        break;
+      } catch (e) {
+        // a connection the server closed under us: say so, try twice more
+        const why = e.cause ? `${e.cause.code || ''} ${e.cause.message || e.cause}` : e.message;
+        this.retries = (this.retries || 0) + 1;
+        this.log(`/api/context (${body.collection} ${body.path}, ${payload.length} bytes): ${why}${attempt < 3 ? ', retrying' : ''}`);
+        if (attempt >= 3) throw new Error(`POST /api/context failed 3 times: ${why}`);
+        await sleep(100);
+      }
+    }
     const ms = performance.now() - t0;
     if (r.status === 404 && !/collection/i.test(text)) {
       throw new ContextMissing('POST /api/context answered 404: the gateway has no context route yet');
@@ -117,7 +133,7 @@ export class Stack {
     if (r.status !== 200) throw new Error(`POST /api/context: ${r.status} ${text.slice(0, 300)}`);
     const j = JSON.parse(text);
     if (!Array.isArray(j.chunks)) throw new Error(`POST /api/context: no "chunks" array in ${text.slice(0, 300)}`);
-    return { chunks: j.chunks, ms };
+    return { chunks: j.chunks, ms, degraded: !!(j.shards_missing || j.timed_out) };
   }
 }
 
