@@ -138,7 +138,18 @@ static void on_chat_context(http_ctx_t *ctx, const context_result_t *r, void *ar
         cJSON *msg = cJSON_CreateObject();
         cJSON_AddStringToObject(msg, "role", "system");
         cJSON_AddStringToObject(msg, "content", text.data);
-        cJSON_InsertItemInArray(messages, at, msg);
+        /* Rebuilt rather than cJSON_InsertItemInArray: Debian 12's cJSON
+         * (1.7.15-1+deb12u4) refuses to insert anywhere but at the head
+         * (returns false, and the item would leak). */
+        cJSON *rebuilt = cJSON_CreateArray();
+        for (int i = 0; messages && messages->child; i++) {
+            if (i == at)
+                cJSON_AddItemToArray(rebuilt, msg);
+            cJSON_AddItemToArray(rebuilt, cJSON_DetachItemFromArray(messages, 0));
+        }
+        if (cJSON_GetArraySize(rebuilt) <= at) /* only system messages, or none */
+            cJSON_AddItemToArray(rebuilt, msg);
+        cJSON_ReplaceItemInObjectCaseSensitive(rag->request->body, "messages", rebuilt);
     }
     buf_free(&text);
     go_on(rag);
