@@ -111,7 +111,14 @@ async function main() {
       log(`lca up on 127.0.0.1:${stack.port} (broker ${stack.broker})`);
       for (const k of corpora) {
         const t = Date.now();
-        const { summary } = await stack.seed(k.dir, k.collection);
+        let summary;
+        try {
+          ({ summary } = await stack.seed(k.dir, k.collection));
+        } catch (err) {
+          log(`${err.message.split('\n')[0]}; seeding again`);
+          await new Promise((r) => setTimeout(r, 1000));
+          ({ summary } = await stack.seed(k.dir, k.collection));
+        }
         const indexed = summary?.files?.indexed ?? '?';
         seedNotes.push(`${k.spec.name}: ${indexed} files indexed of ${k.files.size} in ${((Date.now() - t) / 1000).toFixed(1)} s`);
         log(`seeded ${k.collection}: ${JSON.stringify(summary)}`);
@@ -160,6 +167,8 @@ async function main() {
     summary[m.id] = a;
     lines.push(`| ${m.label} | ${a.n} | ${f2(a.r1)} | ${f2(a.r5)} | ${f2(a.mrr)} | ${f2(a.budget)} |`);
   }
+  const fileR5 = (m) => cases.filter((c) => results.get(c.id)[m.id].slice(0, 5).some((x) => x.path === c.def_file)).length / cases.length;
+  lines.push('', `File-level recall@5 (a chunk of G in the top 5, any chunk): ${shown.map((m) => `${m.label} ${f2(fileR5(m))}`).join('; ')}.`);
   lines.push('', '### recall@5 / MRR@10 per corpus', '');
   lines.push(`| method | ${corpora.map((k) => `${k.spec.name} (${k.cases.length})`).join(' | ')} |`);
   lines.push(`|---|${corpora.map(() => '---:').join('|')}|`);
@@ -200,6 +209,7 @@ async function main() {
     const o = { id: c.id, file: c.file, line: c.line, symbol: c.symbol, via: c.via, def_file: c.def_file, def_lines: c.def_lines, hops: c.hops };
     for (const m of shown) {
       o[m.id] = score(c, r[m.id]).rank;
+      o[m.id + '_file'] = r[m.id].slice(0, 10).findIndex((x) => x.path === c.def_file) + 1;
       if (m.id === 'lca') o.lca_top = r[m.id].slice(0, 3).map((x) => `${x.path}:${x.start_line}-${x.end_line}`);
     }
     return JSON.stringify(o);
