@@ -458,7 +458,7 @@ static bool stack_up(void) {
     snprintf(broker_ep, sizeof broker_ep, "tcp://127.0.0.1:%d", proc_free_port());
     snprintf(gw_url, sizeof gw_url, "http://127.0.0.1:%d", gw_port);
 
-    char script[PATH_MAX];
+    char script[PATH_MAX + 64];
     snprintf(script, sizeof script, "%stests/fake-ollama/fake-ollama.mjs", repo_root());
     char *fake_argv[] = {"/usr/bin/env", "node", script, "--port", "0", "--quiet", NULL};
     /* stdout (the "listening" line) and stderr apart */
