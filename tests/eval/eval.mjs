@@ -71,9 +71,17 @@ async function main() {
 
   // 1. Corpora, cases, masked copies, baseline indexes.
   const corpora = [];
+  const missingCorpora = [];
   for (const spec of specs) {
     const t = Date.now();
-    const fc = fetchCorpus(spec, dl, log);
+    let fc;
+    try {
+      fc = fetchCorpus(spec, dl, log);
+    } catch (err) {
+      log(`cannot fetch ${spec.name}: ${err.message.split('\n')[0]}; going on without it`);
+      missingCorpora.push(`${spec.name} (${err.message.split('\n')[0]})`);
+      continue;
+    }
     const corpus = new Corpus(spec.name, fc.files);
     const { cases, stats } = sampleCases(corpus, perCorpus, seed);
     const masked = maskFiles(corpus, cases);
@@ -120,6 +128,7 @@ async function main() {
           ({ summary } = await stack.seed(k.dir, k.collection));
         }
         const indexed = summary?.files?.indexed ?? '?';
+        if (indexed !== k.files.size) log(`warning: the seeder indexed ${indexed} files of ${k.spec.name}, the baselines see ${k.files.size}`);
         seedNotes.push(`${k.spec.name}: ${indexed} files indexed of ${k.files.size} in ${((Date.now() - t) / 1000).toFixed(1)} s`);
         log(`seeded ${k.collection}: ${JSON.stringify(summary)}`);
       }
@@ -200,6 +209,7 @@ async function main() {
   const st = corpora.map((k) => `${k.spec.name}: ${k.stats.candidates} candidates; skipped ${k.stats.noDefinition} with no definition found in G, ` +
     `${k.stats.noUse} with no use after the import, ${k.stats.short} names shorter than 3, ${k.stats.shadowed} redefined in F`);
   lines.push(`Cases: ${st.join('; ')}.`);
+  if (missingCorpora.length) lines.push(`**Corpora missing from this run:** ${missingCorpora.join('; ')}.`);
   lines.push(`Run time: ${((Date.now() - t0) / 1000).toFixed(0)} s.`);
   const report = lines.join('\n') + '\n';
   process.stdout.write(report);
@@ -227,6 +237,7 @@ async function main() {
     }
     process.exit(2);
   }
+  if (missingCorpora.length) process.exit(3);
   if (opt.strict && targetMet === false) process.exit(1);
 }
 
