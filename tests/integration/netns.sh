@@ -293,19 +293,21 @@ if wait_until 20 workers_are 2 && kill -0 "$pid_generator1" 2>/dev/null; then
 else
     not_ok "gpu1's generator rejoins when the link is back" "healthz: $(cat "$tmp/health.json")"
 fi
-# A later chat on gpu1: gpu2 is kept busy first so least-busy picks gpu1.
-script 1 one- 30 5 && script 2 two- 50 100 || bail "fake Ollama accepts scripts"
+# Later chats: two at once, so least-busy dispatch must use gpu1 for one of
+# them whichever host it picks first; both must arrive whole.
+script 1 one- 30 20 && script 2 two- 30 20 || bail "fake Ollama accepts scripts"
 chat "$tmp/chatC.out" &
 chat_c=$!
 pids+=($chat_c)
-wait_until 10 grep -qs two- "$tmp/chatC.out"
 chat "$tmp/chatD.out"
-if [ "$(content "$tmp/chatD.out")" = "$(printf '%s\nDONE' "$(expected one- 30)")" ]; then
-    ok "a later chat is served by gpu1 again, every token"
-else
-    not_ok "a later chat is served by gpu1 again" "$(head -c 400 "$tmp/chatD.out")"
-fi
 wait "$chat_c"
+c=$(content "$tmp/chatC.out") d=$(content "$tmp/chatD.out")
+w1=$(printf '%s\nDONE' "$(expected one- 30)") w2=$(printf '%s\nDONE' "$(expected two- 30)")
+if { [ "$c" = "$w1" ] && [ "$d" = "$w2" ]; } || { [ "$c" = "$w2" ] && [ "$d" = "$w1" ]; }; then
+    ok "later chats succeed, gpu1 serving again (every token from both hosts)"
+else
+    not_ok "later chats succeed, gpu1 serving again" "C: $(head -c 300 "$tmp/chatC.out") D: $(head -c 300 "$tmp/chatD.out")"
+fi
 
 # Clean exits: every lca process ends with status 0 on SIGTERM (leaks fail
 # under the sanitizer build).
