@@ -54,11 +54,11 @@ static void set_context_header(http_ctx_t *ctx, const context_result_t *r, const
     char value[HEADER_MAX];
     size_t n = 0, count = 0;
     for (size_t i = 0; i < r->count; i++)
-        count += used[i];
+        count += used && used[i];
     n += (size_t)snprintf(value, sizeof value, "%zu chunk%s", count, count == 1 ? "" : "s");
     bool first = true;
     for (size_t i = 0; i < r->count && n < sizeof value - 1; i++) {
-        if (!used[i])
+        if (!used || !used[i])
             continue;
         char item[300];
         snprintf(item, sizeof item, "%s%s:%d-%d", first ? ": " : ", ", r->chunks[i].path,
