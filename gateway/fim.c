@@ -138,6 +138,33 @@ const char *fim_comment_for(const char *path, const char *language) {
     return "//";
 }
 
+/* True when text holds a model's special token (a FIM marker, a repository
+ * separator).  Code about language models does (this repository does):
+ * such a chunk in the context would read as a second FIM prompt, so it is
+ * left out. */
+static bool has_special_token(const char *text, size_t len) {
+    static const char *const tokens[] = {"<|fim_",
+                                         "<fim_",
+                                         "<PRE>",
+                                         "<SUF>",
+                                         "<MID>",
+                                         "[SUFFIX]",
+                                         "[PREFIX]",
+                                         "[MIDDLE]",
+                                         "<|file_sep",
+                                         "<|repo_name",
+                                         "<file_sep>",
+                                         "<repo_name>",
+                                         "<|endoftext|>",
+                                         "<\xef\xbd\x9c"
+                                         "fim\xe2\x96\x81",
+                                         NULL};
+    for (int i = 0; tokens[i]; i++)
+        if (memmem(text, len, tokens[i], strlen(tokens[i])))
+            return true;
+    return false;
+}
+
 size_t fim_context(fim_family_t family, const context_chunk_t *chunks, size_t count,
                    const char *repo, const char *current_path, size_t budget, buf_t *out,
                    bool *used) {
@@ -161,6 +188,11 @@ size_t fim_context(fim_family_t family, const context_chunk_t *chunks, size_t co
     for (size_t i = 0; i < count; i++) {
         const context_chunk_t *c = &chunks[i];
         size_t before = out->len;
+        if (has_special_token(c->text, c->text_len) ||
+            has_special_token(c->path, strlen(c->path))) {
+            used[i] = false;
+            continue;
+        }
         switch (family) {
         case FIM_QWEN:
             buf_printf(out, "<|file_sep|>%s\n", c->path);

@@ -363,6 +363,36 @@ TEST(context_stays_within_the_budget) {
     free(big);
 }
 
+TEST(context_leaves_out_chunks_with_special_tokens) {
+    /* Code about models (this repository's gateway/fim.c) holds FIM markers;
+     * in a prompt they would read as a second FIM part. */
+    static const char *const texts[] = {
+        "const char *m = \"<|fim_prefix|>\";\n",
+        "s = '<fim_suffix>'\n",
+        "x = \"<PRE> \" + p\n",
+        "t = '[SUFFIX]' + s + '[PREFIX]'\n",
+        "sep = \"<|file_sep|>\"\n",
+        "r = '<repo_name>'\n",
+        "e = '<|endoftext|>'\n",
+        "d = \"" DS_BEGIN "\"\n",
+    };
+    static const fim_family_t all[] = {FIM_NONE,       FIM_QWEN,      FIM_CODEGEMMA, FIM_CODEQWEN,
+                                       FIM_STARCODER2, FIM_CODELLAMA, FIM_DEEPSEEK,  FIM_CODESTRAL};
+    buf_t out = BUF_INIT;
+    for (size_t f = 0; f < sizeof all / sizeof all[0]; f++)
+        for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+            context_chunk_t list[] = {chunk("gateway/fim.c", 1, 1, "c", texts[i]),
+                                      chunk("a/ok.py", 1, 2, "python", "def ok():\n    pass\n")};
+            bool used[2] = {true, false};
+            buf_reset(&out);
+            size_t n = fim_context(all[f], list, 2, "repo", "a/cur.py", 4000, &out, used);
+            CHECK_INT(n, ==, 1);
+            CHECK(!used[0] && used[1]);
+            CHECK(strstr(out.data, "gateway/fim.c") == NULL);
+        }
+    buf_free(&out);
+}
+
 /* ---- fim_rebuild ---- */
 
 TEST(rebuild_puts_context_in_place_and_keeps_the_fim_part) {
@@ -476,6 +506,7 @@ TEST_MAIN(TEST_CASE(parse_recognises_every_template_of_the_table),
           TEST_CASE(parse_respects_the_length_given), TEST_CASE(parse_invalid_utf8_and_nul_bytes),
           TEST_CASE(parse_huge_input), TEST_CASE(context_layout_of_each_family),
           TEST_CASE(context_stays_within_the_budget),
+          TEST_CASE(context_leaves_out_chunks_with_special_tokens),
           TEST_CASE(rebuild_puts_context_in_place_and_keeps_the_fim_part),
           TEST_CASE(rebuild_keeps_text_before_the_markers),
           TEST_CASE(diff_comment_is_skipped_only_when_it_is_a_diff),
