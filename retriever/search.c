@@ -37,6 +37,7 @@
 #define MAX_SCAN_CHUNKS 128
 #define RRF_K 60.0
 #define BM25_POSTINGS 2000
+#define BM25_TERMS 16
 #define SYMBOL_DEFINERS 12
 
 enum { SIG_DENSE, SIG_BM25, SIG_SYMBOL, SIG_IMPORT, SIG_OBJECT, SIG_COUNT };
@@ -315,9 +316,10 @@ static int term_df_cmp(const void *a, const void *b) {
 
 /* BM25 over the query's informative terms: those in fewer than
  * BM25_POSTINGS chunks, rarest first, while their chunks add up to at most
- * BM25_POSTINGS.  FTS5 scores every chunk that matches any term, so one
- * common sub-word (`get`, `value`) would cost a pass over most of the shard
- * while adding almost nothing to the ranking (its idf is near zero). */
+ * BM25_POSTINGS, and at most BM25_TERMS of them (each costs FTS5 a lookup
+ * and a pass over its chunks to count them for the idf).  FTS5 scores every chunk that matches any
+ * term, so one common sub-word (`get`, `value`) would cost a pass over most of the shard while
+ * adding almost nothing to the ranking (its idf is near zero). */
 static int signal_bm25(search_t *s) {
     terms_t *t = &s->terms;
     if (!t->n)
@@ -338,7 +340,7 @@ static int signal_bm25(search_t *s) {
     qsort(dfs, n, sizeof *dfs, term_df_cmp);
     buf_t match = BUF_INIT;
     long postings = 0;
-    for (size_t i = 0; i < n && postings + dfs[i].df <= BM25_POSTINGS; i++) {
+    for (size_t i = 0; i < n && i < BM25_TERMS && postings + dfs[i].df <= BM25_POSTINGS; i++) {
         postings += dfs[i].df;
         buf_append_str(&match, i ? " OR \"" : "\"");
         buf_append(&match, t->tokens[dfs[i].term], t->lens[dfs[i].term]);

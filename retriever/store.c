@@ -535,6 +535,10 @@ int store_read_begin(store_t *self, const char *collection, store_view_t *view, 
     }
     view->db = c->db;
     view->reader = c;
+    /* One read transaction for the whole view: one snapshot, and the WAL
+     * read lock taken once instead of once per statement. */
+    if (sqlite3_exec(c->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+        log_warn("sqlite: cannot begin a read transaction: %s", sqlite3_errmsg(c->db));
     if (col) {
         view->collection_id = col->id;
         view->vectors = col->vectors;
@@ -547,6 +551,8 @@ int store_read_begin(store_t *self, const char *collection, store_view_t *view, 
 void store_read_end(store_t *self, store_view_t *view) {
     if (!view->reader)
         return;
+    if (!sqlite3_get_autocommit(view->reader->db))
+        sqlite3_exec(view->reader->db, "COMMIT", NULL, NULL, NULL);
     pthread_rwlock_unlock(&self->lock);
     reader_give(self, view->reader);
     view->reader = NULL;
