@@ -42,6 +42,10 @@ namespaces=()
 cleanup() {
     for ((i = ${#pids[@]} - 1; i >= 0; i--)); do kill "${pids[i]}" 2>/dev/null; done
     for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null; done
+    # Anything still running in our namespaces (a curl of a chat) goes too.
+    for ns in "${namespaces[@]}"; do
+        for pid in $(ip netns pids "$ns" 2>/dev/null); do kill "$pid" 2>/dev/null; done
+    done
     # Deleting a namespace deletes the veth ends inside it, and so the pairs.
     for ns in "${namespaces[@]}"; do ip netns del "$ns" 2>/dev/null; done
     rm -rf "$tmp"
