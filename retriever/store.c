@@ -924,6 +924,9 @@ static int parse_file_payload(const void *payload, size_t len, size_t dim, parse
     const char *text;
     size_t text_len;
     texts_next(payload, len, &pos, &text, &text_len);
+    char why[128];
+    if (json_check(text, text_len, true, why, sizeof why) != 0)
+        return fail(err, err_len, -EINVAL, "payload text 0 is not a JSON object: %s", why);
     p->json = cJSON_ParseWithLength(text, text_len);
     const cJSON *chunks = cJSON_GetObjectItemCaseSensitive(p->json, "chunks");
     if (!cJSON_IsArray(chunks))

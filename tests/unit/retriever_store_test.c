@@ -500,6 +500,8 @@ TEST(malformed_writes_and_queries_are_rejected_without_effect) {
         "{\"chunks\":[{\"start_line\":1,\"end_line\":2,\"symbols\":\"x\"}]}",
         "{\"chunks\":[{\"start_line\":1,\"end_line\":2,\"identifiers\":[3]}]}",
         "{\"chunks\":[{\"start_line\":1,\"end_line\":2,\"kind\":7}]}",
+        "{\"chunks\":[{\"start_line\":1,\"end_line\":2,\"symbols\":[\"caf\xe9\"]}]}",
+        "{\"chunks\":[]} trailing",
     };
     float vec[DIM] = {1};
     for (size_t i = 0; i < sizeof bad_json / sizeof bad_json[0]; i++) {
