@@ -20,7 +20,7 @@
  *   JSON): one system message with path, lines and fenced code, after the
  *   client's own system messages, within LCA_RAG_CHAT_BUDGET (6000); the
  *   client's messages intact;
- * - which repository: the only one; /c/<name>/; X-LCA-Collection; an
+ * - which repository: the only one or LCA_COLLECTION; /c/<name>/; X-LCA-Collection; an
  *   absolute path under a root (<project_path>, "File Path:", ```ext:/path
  *   fences); several collections and no hint pass through; an unknown name
  *   is a 404 in the family's shape and nothing goes upstream; with nothing
@@ -1316,6 +1316,8 @@ TEST(lca_ask_streams_and_lists_sources) {
 
 /* ---- which repository ---- */
 
+static void gateway_restart(const char *const *extra);
+
 /* Sends a chat to path with extra headers; returns the added system
  * message (a copy) or NULL when nothing was added. */
 static char *chat_context(const char *path, const char *header, const char *system,
@@ -1403,6 +1405,20 @@ TEST(collection_by_prefix_header_path_or_default) {
     CHECK(added == NULL);
     free(added);
     reply_free(&r);
+
+    /* LCA_COLLECTION names the default; a path in the request still wins. */
+    const char *default_other[] = {"LCA_COLLECTION=other", NULL};
+    gateway_restart(default_other);
+    added = chat_context("/api/chat", NULL, NULL, q_other, &r);
+    CHECK(added && strstr(added, "Code from the repository other") != NULL);
+    free(added);
+    reply_free(&r);
+    snprintf(system, sizeof system, "<project_path>\n%s\n</project_path>", shop_dir);
+    added = chat_context("/api/chat", NULL, system, q_shop, &r);
+    CHECK(added && strstr(added, "Code from the repository shop") != NULL);
+    free(added);
+    reply_free(&r);
+    gateway_restart(NULL);
 
     /* A completion by header. */
     char marker[64];
