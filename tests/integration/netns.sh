@@ -153,10 +153,12 @@ for i in 1 2; do
     wait_until 15 grep -qs '^listening ' "$tmp/fake$i.log" || bail "fake Ollama on gpu$i starts"
     eval "fake$i=http://$(sed -n 's/^listening //p' "$tmp/fake$i.log" | head -n1)"
 done
-# The revoked generator starts first, so it has tried for longest by the time
-# the allowed ones are counted.
+# The intruders start first, so they have tried for longest by the time the
+# allowed ones are counted: a generator whose key was revoked, and one with
+# no keys at all (plain TCP against the CURVE port).
 LCA_CURVE_DIR=$keys/hosts/gpu3 OLLAMA_HOST=$fake2 \
     start rogue $ns_gpu2 "$bin/lca-generator" --broker tcp://10.213.2.1:5556
+OLLAMA_HOST=$fake1 start nokey $ns_gpu1 "$bin/lca-generator" --broker tcp://10.213.1.1:5556
 LCA_CURVE_DIR=$keys/hosts/gpu1 OLLAMA_HOST=$fake1 \
     start generator1 $ns_gpu1 "$bin/lca-generator" --broker tcp://10.213.1.1:5556
 LCA_CURVE_DIR=$keys/hosts/gpu2 OLLAMA_HOST=$fake2 \
@@ -181,25 +183,59 @@ else
     bail "gpu1 and gpu2 join the laptop's broker over CURVE" "healthz: $(cat "$tmp/health.json" 2>/dev/null)"
 fi
 
-# The revoked key: its generator is alive and retrying, and the broker must
-# keep seeing exactly the two allowed hosts for ten heartbeat intervals.
+# The intruders are alive and retrying, and the broker must keep seeing
+# exactly the two allowed hosts for ten heartbeat intervals.
 rogue_kept_out() {
     local until=$(($(now_ms) + 10 * hb))
     while [ "$(now_ms)" -lt $until ]; do
         workers_are 2 || return 1
         sleep 0.05
     done
-    kill -0 "$pid_rogue" 2>/dev/null
+    kill -0 "$pid_rogue" 2>/dev/null && kill -0 "$pid_nokey" 2>/dev/null
 }
 in_ns $ns_laptop env LCA_BROKER=tcp://127.0.0.1:5555 "$bin/lca" status >"$tmp/status.out" 2>&1
 # lca status lists each worker with its pid: both allowed generators, not the rogue.
 listed() { grep -Eq "^  generate +[^ ]+ +pid $1 " "$tmp/status.out"; }
 if rogue_kept_out && grep -Eq '^  generate +2 workers' "$tmp/status.out" &&
-    listed "$pid_generator1" && listed "$pid_generator2" && ! listed "$pid_rogue"; then
-    ok "a generator with a revoked key cannot join (lca status: 2 generate workers)"
+    listed "$pid_generator1" && listed "$pid_generator2" && ! listed "$pid_rogue" &&
+    ! listed "$pid_nokey"; then
+    ok "generators with a revoked key or no key cannot join (lca status: 2 generate workers)"
 else
-    not_ok "a generator with a revoked key cannot join" "healthz: $(cat "$tmp/health.json"); lca status: $(cat "$tmp/status.out")"
+    not_ok "generators with a revoked key or no key cannot join" "healthz: $(cat "$tmp/health.json"); lca status: $(cat "$tmp/status.out")"
 fi
+
+# ---- a plain broker on a non-loopback address ------------------------------
+
+# Refused unless asked for (--insecure-broker, as docker-compose.yml does on
+# its private network); when asked for, a worker without keys joins it.
+in_ns $ns_laptop "$bin/lca-gateway" --port 11436 --broker tcp://10.213.1.1:5565 \
+    >"$tmp/plain-refused.log" 2>&1
+refused=$?
+if [ $refused -ne 0 ] && grep -q "without CURVE" "$tmp/plain-refused.log"; then
+    ok "a broker on a non-loopback address without CURVE is refused (exit $refused)"
+else
+    not_ok "a broker on a non-loopback address without CURVE is refused" "$(cat "$tmp/plain-refused.log")"
+fi
+start plain_gateway $ns_laptop "$bin/lca-gateway" --port 11436 --broker tcp://10.213.1.1:5565 \
+    --insecure-broker
+OLLAMA_HOST=$fake1 start plain_generator $ns_gpu1 "$bin/lca-generator" --broker tcp://10.213.1.1:5565
+plain_joined() {
+    in_ns $ns_laptop curl -s --max-time 2 http://127.0.0.1:11436/healthz 2>/dev/null |
+        grep -q '"generate":{[^}]*"workers":1'
+}
+if wait_until 15 plain_joined; then
+    ok "--insecure-broker: a generator without keys joins over plain TCP on the veth address"
+else
+    not_ok "--insecure-broker: a generator without keys joins over plain TCP" \
+        "$(in_ns $ns_laptop curl -s --max-time 2 http://127.0.0.1:11436/healthz)"
+fi
+bad=""
+for name in plain_generator plain_gateway; do
+    pid_var=pid_$name
+    kill -TERM "${!pid_var}" 2>/dev/null
+    wait "${!pid_var}" || bad="$bad $name:$?"
+done
+[ -z "$bad" ] || not_ok "the plain gateway and generator exit cleanly" "exit status:$bad"
 
 # ---- chats ----------------------------------------------------------------
 
@@ -316,7 +352,7 @@ fi
 # Clean exits: every lca process ends with status 0 on SIGTERM (leaks fail
 # under the sanitizer build).
 bad=""
-for name in generator1 generator2 rogue retriever0 retriever1 embedder gateway; do
+for name in generator1 generator2 rogue nokey retriever0 retriever1 embedder gateway; do
     pid_var=pid_$name
     kill -TERM "${!pid_var}" 2>/dev/null
     wait "${!pid_var}"
