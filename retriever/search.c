@@ -157,13 +157,15 @@ static long terms_find(const terms_t *t, const char *p, size_t n) {
 /* Builds the term set from the free text and the identifiers. */
 static int terms_build(search_t *s) {
     terms_t *t = &s->terms;
+    /* The identifiers first: they are the ones nearest the cursor, and the
+     * term list is cut at MAX_TERMS. */
     buf_t text = BUF_INIT;
+    for (size_t i = 0; i < s->q->symbol_count && i < MAX_SYMBOLS; i++) {
+        buf_append_str(&text, s->q->symbols[i]);
+        buf_append_str(&text, " ");
+    }
     if (s->q->query && s->q->query_len)
         buf_append(&text, s->q->query, s->q->query_len);
-    for (size_t i = 0; i < s->q->symbol_count && i < MAX_SYMBOLS; i++) {
-        buf_append_str(&text, " ");
-        buf_append_str(&text, s->q->symbols[i]);
-    }
     t->rendered =
         subword_render_new(text.data ? text.data : "", text.len,
                            SUBWORD_DEFAULT | SUBWORD_SKIP_KEYWORDS | SUBWORD_UNIQUE, NULL);
