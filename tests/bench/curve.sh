@@ -15,7 +15,15 @@
 #   - tokens/s: a CURVE_TOKENS-token reply the fake sends as fast as it can,
 #     from the first token to the last, CURVE_LONG chats;
 # beside the same requests sent straight to the fake Ollama across the same
-# veth link (no lca at all: the floor).  Prints one markdown table.
+# veth link (no lca at all: the floor for time to first token).  Prints one
+# markdown table.
+#
+# Reading the rates: the fake sends as fast as it can, thousands of times
+# faster than a model, so tokens/s is the ceiling of each path, and CPU bound.
+# The direct row's ceiling is the client's: the fake writes one segment per
+# token and the client reads each; the gateway coalesces tokens that arrive
+# together into one write, so lca's rows can read faster than direct.  The
+# row to compare is CURVE against plain TCP.
 #
 # Needs root (ip netns).  LCA_BIN: the binaries (default build/bin; use a
 # release build).  Knobs: CURVE_CHATS (40), CURVE_TOKENS (2000), CURVE_LONG (5),
