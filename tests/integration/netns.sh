@@ -11,7 +11,9 @@
 #   gpu2    (ns lca-N-gpu2)    fake Ollama + lca-generator, keys of host gpu2,
 #                              and a generator whose key was revoked
 #
-# Checks: both GPU hosts join over CURVE and the revoked key never does; a
+# Checks: both GPU hosts join over CURVE, and neither a revoked key nor a
+# generator without keys ever does; a broker on a non-loopback address is
+# refused without CURVE and works with --insecure-broker; `lca health`; a
 # streamed chat (curl -N inside the laptop) returns every token; two chats at
 # once are spread over both hosts; cutting gpu1's link mid-stream ends its
 # chat with an error within the heartbeat window (LCA_HEARTBEAT_MS=200) while
@@ -219,6 +221,18 @@ fi
 start plain_gateway $ns_laptop "$bin/lca-gateway" --port 11436 --broker tcp://10.213.1.1:5565 \
     --insecure-broker
 OLLAMA_HOST=$fake1 start plain_generator $ns_gpu1 "$bin/lca-generator" --broker tcp://10.213.1.1:5565
+# lca health (the containers' health check): 0 on the full laptop, 1 on the
+# plain gateway that has a generator but no embedder or retriever (503), 1
+# where nothing listens.
+health_rc() { in_ns $ns_laptop env LCA_PORT=$1 "$bin/lca" health --quiet --timeout 2000 >/dev/null 2>&1; echo $?; }
+plain_up() { in_ns $ns_laptop curl -s --max-time 2 -o /dev/null http://127.0.0.1:11436/healthz; }
+wait_until 15 plain_up
+health="$(health_rc 11435) $(health_rc 11436) $(health_rc 11437)"
+if [ "$health" = "0 1 1" ]; then
+    ok "lca health: 0 when every service has a worker, 1 when one is missing or nothing listens"
+else
+    not_ok "lca health exit statuses" "got $health, want 0 1 1"
+fi
 plain_joined() {
     in_ns $ns_laptop curl -s --max-time 2 http://127.0.0.1:11436/healthz 2>/dev/null |
         grep -q '"generate":{[^}]*"workers":1'
