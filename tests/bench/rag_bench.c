@@ -371,10 +371,10 @@ int main(void) {
     }
     double on50 = pct(on, (int)n, 0.5), on95 = pct(on, (int)n, 0.95);
     double off50 = pct(off, (int)n, 0.5), off95 = pct(off, (int)n, 0.95);
-    printf("%ld chunks in %ld files (%s shards), seeded in %.1f s (files written in %.1f s); "
+    printf("%ld chunks in %ld files (%d shards), seeded in %.1f s (files written in %.1f s); "
            "%ld completions each way, one keep-alive connection, fake Ollama answering at once; "
            "LCA_RAG_COMPLETION_MS %s\n\n",
-           indexed, files, "2", seed_ms / 1000.0, written_ms / 1000.0, n,
+           indexed, files, SHARDS, seed_ms / 1000.0, written_ms / 1000.0, n,
            getenv("LCA_RAG_COMPLETION_MS") ? getenv("LCA_RAG_COMPLETION_MS") : "40 (default)");
     printf("| time to first token | p50 ms | p95 ms | with context | called definition in it |\n");
     printf("|---|---:|---:|---:|---:|\n");
