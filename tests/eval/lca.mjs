@@ -80,14 +80,16 @@ export class Stack {
   }
 
   stopSync() {
+    if (this.seeder && this.seeder.exitCode === null) this.seeder.kill('SIGTERM');
     const c = this.child;
     if (c && c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
   }
 
   seed(dir, collection) {
     return new Promise((resolve, reject) => {
-      execFile(path.join(this.bin, 'lca'), ['seed', dir, '--collection', collection, '--json'],
+      this.seeder = execFile(path.join(this.bin, 'lca'), ['seed', dir, '--collection', collection, '--json'],
         { env: this.env, maxBuffer: 64 << 20, timeout: 300000 }, (err, stdout, stderr) => {
+          this.seeder = null;
           if (err) return reject(new Error(`lca seed ${collection} failed: ${err.message}\n${stderr}`));
           let summary = null;
           for (const line of stdout.split('\n')) {
