@@ -17,6 +17,7 @@
 #include <cJSON.h>
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +26,12 @@
 #define MAX_TEXTS 4096
 
 static const char *backend_spec = EMBED_BACKEND_DEFAULT;
-static __thread embed_backend_t *thread_backend;
+/* Each job thread's backend, freed when the thread ends (key destructor). */
+static pthread_key_t backend_key;
+
+static void backend_free(void *backend) {
+    embed_backend_destroy((embed_backend_t **)&backend);
+}
 
 static void cancel_backend(void *arg) {
     embed_backend_cancel(arg);
@@ -34,11 +40,14 @@ static void cancel_backend(void *arg) {
 static void handle(proto_job_t *job, void *arg) {
     (void)arg;
     char err[512] = "";
-    if (!thread_backend && !(thread_backend = embed_backend_new(backend_spec, err, sizeof err))) {
-        proto_job_error(job, 500, err);
-        return;
+    embed_backend_t *b = pthread_getspecific(backend_key);
+    if (!b) {
+        if (!(b = embed_backend_new(backend_spec, err, sizeof err))) {
+            proto_job_error(job, 500, err);
+            return;
+        }
+        pthread_setspecific(backend_key, b);
     }
-    embed_backend_t *b = thread_backend;
     size_t dim = embed_backend_dim(b, err, sizeof err);
     if (dim == 0) {
         proto_job_error(job, 502, err);
@@ -154,6 +163,7 @@ int main(int argc, char **argv) {
     log_info("backend %s", embed_backend_model(probe));
     embed_backend_destroy(&probe);
 
+    pthread_key_create(&backend_key, backend_free);
     proto_stop_on_signals();
     const char *curve = getenv("LCA_CURVE_DIR");
     proto_worker_t *w =
