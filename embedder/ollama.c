@@ -20,6 +20,8 @@
  */
 #include "embedder/ollama.h"
 
+#include "proto/ollama_url.h"
+
 #include <cJSON.h>
 #include <curl/curl.h>
 #include <errno.h>
@@ -110,67 +112,6 @@ static void model_prefixes_find(const char *model, const char **query, const cha
     }
 }
 
-/* ---- host ---- */
-
-/*
- * Turns an OLLAMA_HOST-style value into a base URL the way Ollama's own
- * client reads it: no scheme means http and port 11434, "http://h" means
- * port 80, "https://h" port 443; an empty value means 127.0.0.1:11434.  A
- * path (a reverse proxy's prefix) is kept.  Returns a heap string or NULL
- * (bad scheme, or no memory), with *bad set for the former.
- */
-static char *host_normalise(const char *host, bool *bad) {
-    *bad = false;
-    while (*host == ' ' || *host == '\t')
-        host++;
-    size_t n = strlen(host);
-    while (n && (host[n - 1] == ' ' || host[n - 1] == '\t' || host[n - 1] == '/' ||
-                 host[n - 1] == '\n' || host[n - 1] == '\r'))
-        n--;
-    const char *scheme = "http", *port = "11434";
-    const char *sep = memmem(host, n, "://", 3);
-    if (sep) {
-        size_t scheme_len = (size_t)(sep - host);
-        if (scheme_len == 4 && strncmp(host, "http", 4) == 0) {
-            port = "80";
-        } else if (scheme_len == 5 && strncmp(host, "https", 5) == 0) {
-            scheme = "https", port = "443";
-        } else {
-            *bad = true;
-            return NULL;
-        }
-        n -= scheme_len + 3;
-        host = sep + 3;
-    }
-    const char *slash = memchr(host, '/', n);
-    size_t hostport_len = slash ? (size_t)(slash - host) : n;
-    const char *path = slash ? slash : "";
-    size_t path_len = slash ? n - hostport_len : 0;
-    if (hostport_len == 0) {
-        host = "127.0.0.1", hostport_len = strlen(host);
-        port = "11434";
-    }
-    /* a port is present after "]:" for IPv6, or after the only ':' otherwise */
-    bool has_port, bare_ipv6 = false;
-    if (host[0] == '[') {
-        const char *close = memchr(host, ']', hostport_len);
-        has_port = close && (size_t)(close - host) + 1 < hostport_len && close[1] == ':';
-    } else {
-        const char *colon = memchr(host, ':', hostport_len);
-        bool several = colon && memchr(colon + 1, ':', hostport_len - (size_t)(colon + 1 - host));
-        has_port = colon && !several;
-        bare_ipv6 = several;
-    }
-    char *url = NULL;
-    int rc;
-    if (has_port)
-        rc = asprintf(&url, "%s://%.*s%.*s", scheme, (int)hostport_len, host, (int)path_len, path);
-    else
-        rc = asprintf(&url, "%s://%s%.*s%s:%s%.*s", scheme, bare_ipv6 ? "[" : "", (int)hostport_len,
-                      host, bare_ipv6 ? "]" : "", port, (int)path_len, path);
-    return rc < 0 ? NULL : url;
-}
-
 /* ---- libcurl callbacks ---- */
 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *arg) {
@@ -224,9 +165,8 @@ ollama_embedder_t *ollama_embedder_new(const ollama_embedder_config_t *config, c
     ollama_embedder_t *o = calloc(1, sizeof *o);
     if (!o)
         goto no_memory;
-    bool bad = false;
-    o->url = host_normalise(host, &bad);
-    if (bad) {
+    int url_rc = ollama_url_from_host(host, &o->url);
+    if (url_rc == -EINVAL) {
         set_error(err, errlen, "ollama: host '%s' is not an http:// or https:// URL", host);
         ollama_embedder_destroy(&o);
         return NULL;

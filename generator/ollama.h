@@ -23,19 +23,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "proto/ollama_url.h"
+
 #define OLLAMA_DEFAULT_HOST "http://127.0.0.1:11434"
 
 typedef struct ollama ollama_t;
 typedef struct ollama_call ollama_call_t;
-
-/* Turns an OLLAMA_HOST-style setting into a base URL, as Ollama does: no
- * scheme means http, no port means 11434 (80 for "http://", 443 for
- * "https://"), an empty setting means http://127.0.0.1:11434, a path (a
- * reverse proxy's prefix) is kept without its trailing '/'.  The wildcard
- * addresses 0.0.0.0 and [::] (what a server binds to) become 127.0.0.1 and
- * [::1].  Stores a heap string in *url.  Returns 0, -EINVAL for a scheme other
- * than http(s) or a bad port, -ENOMEM. */
-int ollama_url_from_host(const char *host, char **url);
 
 /* A client for the Ollama at host (a setting as above; NULL: OLLAMA_HOST or
  * the default).  NULL with a message in err when the setting is bad or

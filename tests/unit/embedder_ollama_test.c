@@ -539,7 +539,7 @@ static const char *url_of(const char *host) {
 TEST(host_forms) {
     CHECK_STR(url_of(""), "http://127.0.0.1:11434");
     CHECK_STR(url_of("localhost"), "http://localhost:11434");
-    CHECK_STR(url_of("0.0.0.0:8080"), "http://0.0.0.0:8080");
+    CHECK_STR(url_of("0.0.0.0:8080"), "http://127.0.0.1:8080"); /* a bind address means this host */
     CHECK_STR(url_of("gpu-box:11434/"), "http://gpu-box:11434");
     CHECK_STR(url_of("http://gpu-box"), "http://gpu-box:80");
     CHECK_STR(url_of("https://gpu-box/ollama/"), "https://gpu-box:443/ollama");
