@@ -42,7 +42,7 @@
  *  search {collection, k (10), path, query, symbols:[...], object,
  *          mode "i8"|"f32" ("i8"), limit (4*k)}; payload: optional query
  *      vector (dim float32)
- *      -> FINAL {"count": n}, payload {"chunks":[{"id","path","start_line",
+ *      -> FINAL {"count": n, "us": time taken}, payload {"chunks":[{"id","path","start_line",
  *         "end_line","language","kind","text","symbols":[...],
  *         "signals":{"dense","bm25","symbol","import","object","uses",
  *         "imported_by"}}...]}: the union of every signal's candidates on

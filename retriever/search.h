@@ -7,11 +7,19 @@
  * cursor's dot and optionally a query vector.  Each signal picks its own
  * candidates from the shard:
  *
- *   dense   the best `limit` chunks by dot product with the vector;
- *   bm25    the best `limit` chunks by FTS5 BM25 over sub-word tokens;
- *   symbol  the chunks that define one of the identifiers (value: how many);
+ *   dense   the best `limit` chunks by dot product with the vector (int8
+ *           scan re-scored in float32, or float32), scanned on a thread of
+ *           its own while the other signals run;
+ *   bm25    the best `limit` chunks by FTS5 BM25 over sub-word tokens, the
+ *           query reduced to its informative terms: the rarest first (at
+ *           most 16, in at most 2000 chunks together); a sub-word found in
+ *           more chunks than that has an idf near zero and would make FTS5
+ *           score most of the shard;
+ *   symbol  the chunks that define one of the identifiers (value: how many),
+ *           at most 12 per identifier and 4 * limit in all;
  *   import  chunks of files the current file imports (1) or that those
- *           import (2), the best `limit` by token overlap with the query;
+ *           import (2), the best `limit` by token overlap with the query
+ *           (level-2 overlap counts half; at most 128 chunks are read);
  *   object  chunks of imported files whose stem (or directory, for Go and
  *           Java packages) is the object, and chunks defining the object or
  *           members of it;
