@@ -26,14 +26,14 @@
 # row to compare is CURVE against plain TCP.
 #
 # Needs root (ip netns).  LCA_BIN: the binaries (default build/bin; use a
-# release build).  Knobs: CURVE_CHATS (40), CURVE_TOKENS (2000), CURVE_LONG (5),
-# ROUNDS (2).
+# release build).  Knobs: CURVE_CHATS (40), CURVE_TOKENS (2000), CURVE_LONG (8),
+# ROUNDS (3).
 set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 bin=${LCA_BIN:-build/bin}
 case $bin in /*) ;; *) bin=$root/$bin ;; esac
-chats=${CURVE_CHATS:-40} tokens=${CURVE_TOKENS:-2000} long=${CURVE_LONG:-5} rounds=${ROUNDS:-2}
+chats=${CURVE_CHATS:-40} tokens=${CURVE_TOKENS:-2000} long=${CURVE_LONG:-8} rounds=${ROUNDS:-3}
 export LCA_LOG=warn LCA_RAG=off
 
 tmp=$(mktemp -d /tmp/lca-curve-bench-XXXXXX)
