@@ -17,6 +17,7 @@ const { values: opt } = parseArgs({
     cases: { type: 'string', default: '75' },
     seed: { type: 'string', default: '20261126' },
     'query-lines': { type: 'string', default: '20' },
+    methods: { type: 'string' },
     'baselines-only': { type: 'boolean', default: false },
     strict: { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
@@ -28,7 +29,7 @@ const { values: opt } = parseArgs({
 });
 if (opt.help) {
   console.log(`usage: tests/eval/run [--corpora ${CORPORA.map((c) => c.name).join(',')}] [--cases N per corpus]
-  [--seed N] [--query-lines N] [--baselines-only] [--strict] [--keep] [--cache DIR] [--out FILE]
+  [--seed N] [--query-lines N] [--methods lca,lca-dense,lca-bm25,lca-structure] [--baselines-only] [--strict] [--keep] [--cache DIR] [--out FILE]
 LCA_BIN: folder with the lca binaries (make eval sets it).`);
   process.exit(0);
 }
@@ -62,7 +63,9 @@ const METHODS = [
   { id: 'bm25-win', label: `BM25, ${WINDOW}-line windows` },
   { id: 'jaccard-win', label: `Jaccard, ${WINDOW}-line windows` },
 ];
-const LCA_METHODS = METHODS.filter((m) => m.id.startsWith('lca'));
+const wanted = opt.methods ? new Set(opt.methods.split(',').map((s) => s.trim())) : null;
+for (const id of wanted || []) if (!METHODS.some((m) => m.id === id)) fail(`unknown method ${id} (${METHODS.map((m) => m.id).join(', ')})`);
+const LCA_METHODS = METHODS.filter((m) => m.id.startsWith('lca') && (!wanted || wanted.has(m.id)));
 
 async function main() {
   const t0 = Date.now();
