@@ -189,11 +189,13 @@ async function main() {
   for (const m of shown) {
     lines.push(`| ${m.label} | ${corpora.map((k) => { const a = per(m, k.cases); return `${f2(a.r5)} / ${f2(a.mrr)}`; }).join(' | ')} |`);
   }
-  const kinds = [...new Set(cases.map((c) => c.via))];
+  // kinds of use, and whether G was reached through a re-export (barrel index, __init__.py)
+  const groups = [...new Set(cases.map((c) => c.via))].map((v) => [v, (c) => c.via === v]);
+  groups.push(['direct import of G', (c) => c.hops === 0], ['through re-exports', (c) => c.hops > 0]);
   lines.push('', '### recall@5 per kind of use', '');
-  lines.push(`| method | ${kinds.map((v) => `${v} (${cases.filter((c) => c.via === v).length})`).join(' | ')} |`);
-  lines.push(`|---|${kinds.map(() => '---:').join('|')}|`);
-  for (const m of shown) lines.push(`| ${m.label} | ${kinds.map((v) => f2(per(m, cases.filter((c) => c.via === v)).r5)).join(' | ')} |`);
+  lines.push(`| method | ${groups.map(([v, p]) => `${v} (${cases.filter(p).length})`).join(' | ')} |`);
+  lines.push(`|---|${groups.map(() => '---:').join('|')}|`);
+  for (const m of shown) lines.push(`| ${m.label} | ${groups.map(([, p]) => f2(per(m, cases.filter(p)).r5)).join(' | ')} |`);
   lines.push('');
   if (latency.length) {
     const total = latency.reduce((a, b) => a + b, 0) / 1000;
@@ -201,6 +203,9 @@ async function main() {
       `p95 ${percentile(latency, 95).toFixed(1)} ms, ${(latency.length / total).toFixed(1)} cases/s.`);
   }
   if (Object.keys(degraded).length) lines.push(`Answers with a shard missing or timed out: ${Object.entries(degraded).map(([k, v]) => `${k} ${v}`).join(', ')}.`);
+  const ownFile = LCA_METHODS.map((m) => [m.id, cases.filter((c) => (results.get(c.id)[m.id] || []).some((x) => x.path === c.file)).length])
+    .filter(([, n]) => n > 0);
+  if (ownFile.length) lines.push(`**Answers that contain a chunk of the current file F** (should be left out): ${ownFile.map(([k, n]) => `${k} ${n}`).join(', ')}.`);
   if (stack?.retries) lines.push(`Requests retried after a dropped connection: ${stack.retries}.`);
   if (seedNotes.length) lines.push(`Seeding: ${seedNotes.join('; ')}.`);
   let targetMet = null;
