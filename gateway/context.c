@@ -26,6 +26,7 @@
 #include "gateway/context.h"
 
 #include "gateway/gateway.h"
+#include "gateway/imported.h"
 #include "gateway/metrics.h"
 #include "gateway/timer.h"
 #include "proto/buf.h"
@@ -52,11 +53,17 @@
 /* ---- weights ---- */
 
 typedef struct {
-    double dense, bm25, symbol, import, object, uses;
+    double dense, bm25, symbol, import, object, uses, fresh, imported;
 } weights_t;
 
-static weights_t weights = {
-    .dense = 0.15, .bm25 = 0.3, .symbol = 1.0, .import = 0.5, .object = 0.8, .uses = 0.1};
+static weights_t weights = {.dense = 0.15,
+                            .bm25 = 0.3,
+                            .symbol = 1.0,
+                            .import = 0.5,
+                            .object = 0.8,
+                            .uses = 0.1,
+                            .fresh = 1.5,
+                            .imported = 0.4};
 static int per_file = PER_FILE_DEFAULT;
 
 static void weights_load(void) {
@@ -89,6 +96,10 @@ static void weights_load(void) {
             weights.object = v;
         else if (!strcmp(item, "uses"))
             weights.uses = v;
+        else if (!strcmp(item, "fresh"))
+            weights.fresh = v;
+        else if (!strcmp(item, "imported"))
+            weights.imported = v;
         else
             log_warn("LCA_FUSION: unknown signal %s", item);
     }
@@ -192,6 +203,7 @@ typedef struct candidate {
     const cJSON *json; /* the chunk object, inside a shard answer */
     const char *path;
     double dense, bm25, symbol, import, object, uses;
+    double fresh, imported; /* defines a name the file imports: not used yet / used */
     double score;
 } candidate_t;
 
@@ -223,6 +235,8 @@ struct query {
     size_t query_text_len;
     buf_t symbols; /* JSON array text */
     char object[SUBWORD_IDENT_MAX + 1];
+    imported_name_t imports[32]; /* names the prefix imports, with their uses */
+    size_t nimports;
     float *vector;
     size_t vector_bytes;
     context_result_t result;
@@ -485,15 +499,25 @@ static size_t lines_forward(const char *text, size_t len, int n) {
 typedef struct {
     buf_t *out;
     int count;
+    const imported_name_t *imports; /* already in the list */
+    size_t nimports;
 } symbols_acc_t;
+
+static void add_name(symbols_acc_t *acc, const char *name, size_t len) {
+    if (acc->count >= MAX_SYMBOLS || len < 2)
+        return;
+    buf_append_str(acc->out, acc->count ? "," : "[");
+    buf_append_json_string(acc->out, name, len);
+    acc->count++;
+}
 
 static int add_symbol(const subword_token_t *t, void *arg) {
     symbols_acc_t *acc = arg;
-    if (acc->count >= MAX_SYMBOLS || t->ident_len < 2)
-        return 0;
-    buf_append_str(acc->out, acc->count ? "," : "[");
-    buf_append_json_string(acc->out, t->ident, t->ident_len);
-    acc->count++;
+    for (size_t i = 0; i < acc->nimports; i++)
+        if (strlen(acc->imports[i].name) == t->ident_len &&
+            !memcmp(acc->imports[i].name, t->ident, t->ident_len))
+            return 0;
+    add_name(acc, t->ident, t->ident_len);
     return 0;
 }
 
@@ -538,8 +562,19 @@ static void features(query_t *qs) {
     qs->query_text = text.data;
     qs->query_text_len = text.len;
 
-    /* Identifiers near the cursor, nearest lines first. */
-    symbols_acc_t acc = {&qs->symbols, 0};
+    /* Names the file imports, those not used yet first; then identifiers
+     * near the cursor. */
+    symbols_acc_t acc = {&qs->symbols, 0, NULL, 0};
+    if (!q->query_len) {
+        qs->nimports = imported_names(q->prefix, q->prefix_len, qs->imports,
+                                      sizeof qs->imports / sizeof qs->imports[0]);
+        for (int pass = 0; pass < 2; pass++)
+            for (size_t i = 0; i < qs->nimports; i++)
+                if ((qs->imports[i].uses == 0) == (pass == 0))
+                    add_name(&acc, qs->imports[i].name, strlen(qs->imports[i].name));
+        acc.imports = qs->imports;
+        acc.nimports = qs->nimports;
+    }
     unsigned flags = SUBWORD_WHOLE | SUBWORD_SKIP_KEYWORDS | SUBWORD_SKIP_SINGLE | SUBWORD_UNIQUE;
     if (q->query_len) {
         subword_scan(q->query, q->query_len, flags, add_symbol, &acc);
@@ -562,6 +597,26 @@ static void features(query_t *qs) {
 static double number(const cJSON *o, const char *key) {
     double v = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(o, key));
     return isnan(v) ? 0 : v;
+}
+
+/* Marks x when it defines a name the current file imports (fresh: not used
+ * since the import).  Symbols come as `name` or `Scope.name`. */
+static void import_match(const query_t *qs, const cJSON *symbols, candidate_t *x) {
+    const cJSON *sym;
+    cJSON_ArrayForEach(sym, symbols) {
+        if (!cJSON_IsString(sym))
+            continue;
+        const char *name = sym->valuestring, *dot = strrchr(name, '.');
+        const char *last = dot ? dot + 1 : name;
+        for (size_t i = 0; i < qs->nimports; i++) {
+            if (strcmp(qs->imports[i].name, name) != 0 && strcmp(qs->imports[i].name, last) != 0)
+                continue;
+            if (qs->imports[i].uses == 0)
+                x->fresh = 1;
+            else
+                x->imported = 1;
+        }
+    }
 }
 
 static int by_score(const void *a, const void *b) {
@@ -617,6 +672,14 @@ static void fuse(query_t *qs) {
             x->import = sig & SIGNAL_IMPORT ? (imp == 1 ? 1.0 : imp == 2 ? 0.4 : 0) : 0;
             x->object = sig & SIGNAL_OBJECT ? number(signals, "object") : 0;
             x->uses = sig & SIGNAL_USES ? number(signals, "uses") : 0;
+            /* A preamble "defines" the names it imports (`const X =
+             * require(...)`): never a definition to offer for them. */
+            const cJSON *kind = cJSON_GetObjectItemCaseSensitive(chunk, "kind");
+            bool preamble = cJSON_IsString(kind) && !strcmp(kind->valuestring, "preamble");
+            if (preamble)
+                x->symbol = 0;
+            else if (sig & SIGNAL_SYMBOL)
+                import_match(qs, cJSON_GetObjectItemCaseSensitive(chunk, "symbols"), x);
             if (x->bm25 > max_bm25)
                 max_bm25 = x->bm25;
             if (x->uses > max_uses)
@@ -629,7 +692,8 @@ static void fuse(query_t *qs) {
         x->score = weights.dense * x->dense +
                    weights.bm25 * (max_bm25 > 0 ? x->bm25 / max_bm25 : 0) + weights.symbol * sym +
                    weights.import * x->import + weights.object * (x->object > 0 ? 1.0 : 0) +
-                   weights.uses * (max_uses > 0 ? log1p(x->uses) / log1p(max_uses) : 0);
+                   weights.uses * (max_uses > 0 ? log1p(x->uses) / log1p(max_uses) : 0) +
+                   weights.fresh * x->fresh + weights.imported * x->imported;
         /* A candidate no wanted signal found stays out (ablations). */
         if (x->dense == 0 && x->bm25 == 0 && sym == 0 && x->import == 0 && x->object == 0)
             x->score = -1;

@@ -1,0 +1,89 @@
+/* Imported names and their uses, per language. */
+#include "gateway/imported.h"
+#include "tests/test.h"
+
+static imported_name_t names[64];
+
+static int find(size_t n, const char *name) {
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(names[i].name, name))
+            return names[i].uses;
+    return -1;
+}
+
+static size_t scan(const char *text) {
+    return imported_names(text, strlen(text), names, 64);
+}
+
+TEST(es_modules) {
+    size_t n = scan("import Foo, { bar, baz as qux, type T } from './a';\n"
+                    "import * as ns from \"../b\";\n"
+                    "import {\n  multi,\n  line as other,\n} from './c';\n"
+                    "const x = bar(ns.y) + bar;\n");
+    CHECK_INT(find(n, "Foo"), ==, 0);
+    CHECK_INT(find(n, "bar"), ==, 2);
+    CHECK_INT(find(n, "qux"), ==, 0);
+    CHECK_INT(find(n, "baz"), ==, -1); /* renamed: the local name counts */
+    CHECK_INT(find(n, "T"), ==, 0);
+    CHECK_INT(find(n, "ns"), ==, 1);
+    CHECK_INT(find(n, "multi"), ==, 0);
+    CHECK_INT(find(n, "other"), ==, 0);
+}
+
+TEST(commonjs) {
+    size_t n = scan("const Compiler = require(\"./Compiler\");\n"
+                    "const { a, b: c } = require('./util');\n"
+                    "let d = require('d')\n"
+                    "new Compiler(a);\n");
+    CHECK_INT(find(n, "Compiler"), ==, 1);
+    CHECK_INT(find(n, "a"), ==, 1);
+    CHECK_INT(find(n, "c"), ==, 0);
+    CHECK_INT(find(n, "d"), ==, 0);
+}
+
+TEST(python) {
+    size_t n = scan("from .base import Engine, connect as conn\n"
+                    "from ..sql import (\n    select,\n    text as t,\n)\n"
+                    "import os.path as osp\n"
+                    "import json\n"
+                    "x = select(1) + json.dumps(2)\n");
+    CHECK_INT(find(n, "Engine"), ==, 0);
+    CHECK_INT(find(n, "conn"), ==, 0);
+    CHECK_INT(find(n, "select"), ==, 1);
+    CHECK_INT(find(n, "t"), ==, 0);
+    CHECK_INT(find(n, "osp"), ==, 0);
+    CHECK_INT(find(n, "json"), ==, 1);
+}
+
+TEST(java_go_rust) {
+    size_t n = scan("import com.shop.Order;\nimport \"shop/billing\"\n"
+                    "import (\n\t\"fmt\"\n\t\"shop/tax\"\n)\n"
+                    "use crate::store::{Store, Item};\nuse std::io::Read;\n");
+    CHECK_INT(find(n, "Order"), ==, 0);
+    CHECK_INT(find(n, "billing"), ==, 0);
+    CHECK_INT(find(n, "tax"), ==, 0);
+    CHECK_INT(find(n, "Store"), ==, 0);
+    CHECK_INT(find(n, "Item"), ==, 0);
+    CHECK_INT(find(n, "Read"), ==, 0);
+}
+
+TEST(hostile_text_never_crashes) {
+    const char *bad[] = {"import",       "import {",
+                         "import * as",  "from x import (",
+                         "const {",      "const x = require(",
+                         "use a::{",     "import (",
+                         "import \"",    "from",
+                         "import {a as", "\n\n\nimport\n"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        CHECK(scan(bad[i]) <= 64);
+    static char big[1 << 16];
+    unsigned seed = 3;
+    for (int round = 0; round < 200; round++) {
+        for (size_t i = 0; i < sizeof big; i++)
+            big[i] = "import{}*as ,:()\"'\nfromusecontrequire.xy_"[rand_r(&seed) % 41];
+        CHECK(imported_names(big, sizeof big, names, 64) <= 64);
+    }
+}
+
+TEST_MAIN(TEST_CASE(es_modules), TEST_CASE(commonjs), TEST_CASE(python), TEST_CASE(java_go_rust),
+          TEST_CASE(hostile_text_never_crashes))
