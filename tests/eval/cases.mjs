@@ -41,6 +41,19 @@ export function shuffle(list, rand) {
   return a;
 }
 
+// Which use of a name becomes the case: 'first' (the default: the name is
+// being typed for the first time, as in CrossCodeEval) or 'random' (any use
+// after the import, drawn with a seed per file and name).
+export function pickUse(mode, seed) {
+  if (mode === 'first') return (uses) => uses[0];
+  if (mode !== 'random') throw new Error(`--use must be first or random, not ${mode}`);
+  return (uses, key) => {
+    let h = 2166136261 ^ seed;
+    for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 16777619);
+    return uses[Math.floor(rng(h)() * uses.length)];
+  };
+}
+
 // Per-file analysis, cached: text, code mask, line starts, definitions,
 // imports and re-exports.
 class FileInfo {
@@ -316,9 +329,10 @@ export class Corpus {
     return null;
   }
 
-  // Every candidate case of file rel: the first use in code after its
-  // import of each imported name (or each module member).
-  candidates(rel, stats) {
+  // Every candidate case of file rel: one use in code after its import of
+  // each imported name (or each module member): the first one, or with
+  // choose = pickUse('random', seed) one drawn at random (seeded per name).
+  candidates(rel, stats, choose = (uses) => uses[0]) {
     const f = this.file(rel);
     const { bindings, spans } = this.imports(rel);
     const inSpan = (o) => spans.some(([a, b]) => o >= a && o < b);
@@ -336,7 +350,7 @@ export class Corpus {
         const re = new RegExp(`(?<![\\w$.])${escapeRe(b.local)}(?![\\w$])`, 'g');
         re.lastIndex = from;
         let m;
-        let found = null;
+        const uses = [];
         while ((m = re.exec(f.text))) {
           const o = m.index;
           if (!f.mask[o] || inSpan(o)) continue;
@@ -344,29 +358,31 @@ export class Corpus {
           if (!py && /^\s*:(?!:)/.test(after) && !/\?\s*$/.test(f.text.slice(o - 3, o))) continue; // object key
           if (py && /^\s*=(?!=)/.test(after)) continue; // keyword argument or re-binding
           if (/\b(?:def|class|function|let|const|var)\s+$/.test(f.text.slice(Math.max(0, o - 10), o))) continue;
-          found = o;
-          break;
+          uses.push(o);
         }
-        if (found === null) { stats.noUse++; continue; }
-        const key = `${found}`;
-        if (seen.has(key)) continue;
-        seen.add(key);
+        if (!uses.length) { stats.noUse++; continue; }
+        const found = choose(uses, `${rel}\0${b.local}`);
+        if (seen.has(found)) continue;
+        seen.add(found);
         out.push(this.makeCase(f, found, b.local, d, b.imported === 'default' ? 'default' : 'named'));
       } else {
         const re = new RegExp(`(?<![\\w$.])${escapeRe(b.local)}\\s*\\.\\s*([A-Za-z_$][\\w$]*)(?![\\w$])`, 'g');
         re.lastIndex = from;
-        const members = new Set();
+        const members = new Map(); // member -> offsets of its uses
         let m;
         while ((m = re.exec(f.text))) {
-          const o = m.index + m[0].length - m[1].length;
-          if (!f.mask[m.index] || inSpan(m.index) || members.has(m[1])) continue;
-          members.add(m[1]);
-          const d = this.definition(b.file, m[1]);
+          if (!f.mask[m.index] || inSpan(m.index)) continue;
+          if (!members.has(m[1])) members.set(m[1], []);
+          members.get(m[1]).push(m.index + m[0].length - m[1].length);
+        }
+        for (const [name, uses] of members) {
+          const d = this.definition(b.file, name);
           if (!d) { stats.noDefinition++; continue; }
           if (d.file === rel) continue;
-          if (seen.has(`${o}`)) continue;
-          seen.add(`${o}`);
-          out.push(this.makeCase(f, o, m[1], d, 'member'));
+          const o = choose(uses, `${rel}\0${b.local}.${name}`);
+          if (seen.has(o)) continue;
+          seen.add(o);
+          out.push(this.makeCase(f, o, name, d, 'member'));
         }
       }
     }
@@ -399,7 +415,7 @@ export function sampleCases(corpus, count, seed, opts = {}) {
   let all = [];
   for (const rel of [...corpus.texts.keys()].sort()) {
     stats.files++;
-    for (const c of corpus.candidates(rel, stats)) {
+    for (const c of corpus.candidates(rel, stats, pickUse(opts.use || 'first', seed))) {
       if (c.symbol.length < 3) { stats.short++; continue; }
       all.push(c);
     }

@@ -18,6 +18,7 @@ const { values: opt } = parseArgs({
     seed: { type: 'string', default: '20261126' },
     'query-lines': { type: 'string', default: '20' },
     methods: { type: 'string' },
+    use: { type: 'string', default: 'first' },
     'baselines-only': { type: 'boolean', default: false },
     strict: { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
@@ -29,7 +30,7 @@ const { values: opt } = parseArgs({
 });
 if (opt.help) {
   console.log(`usage: tests/eval/run [--corpora ${CORPORA.map((c) => c.name).join(',')}] [--cases N per corpus]
-  [--seed N] [--query-lines N] [--methods lca,lca-dense,lca-bm25,lca-structure] [--baselines-only] [--strict] [--keep] [--cache DIR] [--out FILE]
+  [--seed N] [--use first|random] [--query-lines N] [--methods lca,lca-dense,lca-bm25,lca-structure] [--baselines-only] [--strict] [--keep] [--cache DIR] [--out FILE]
 LCA_BIN: folder with the lca binaries (make eval sets it).`);
   process.exit(0);
 }
@@ -87,7 +88,7 @@ async function main() {
       continue;
     }
     const corpus = new Corpus(spec.name, fc.files);
-    const { cases, stats } = sampleCases(corpus, perCorpus, seed);
+    const { cases, stats } = sampleCases(corpus, perCorpus, seed, { use: opt.use });
     const masked = maskFiles(corpus, cases);
     const dir = path.join(work, 'corpora', spec.name);
     writeCorpus(dir, fc.files, masked);
@@ -172,7 +173,7 @@ async function main() {
   const lines = [];
   lines.push(`## Retrieval evaluation (\`make eval\`)`, '');
   lines.push(`Corpora (fetched at eval time): ${corpora.map((k) => `${k.spec.pkg} ${k.version} (${k.spec.lang}, ${k.files.size} files)`).join('; ')}.`);
-  lines.push(`${cases.length} cases (seed ${seed}, up to ${perCorpus} per corpus). Baselines: ${WINDOW}-line windows every ${STRIDE} lines, ` +
+  lines.push(`${cases.length} cases (seed ${seed}, up to ${perCorpus} per corpus, ${opt.use} use of each imported name). Baselines: ${WINDOW}-line windows every ${STRIDE} lines, ` +
     `query = the last ${queryLines} lines of the prefix; lca gets the whole prefix and ${'20'} lines of suffix. Budget: ${BUDGET} characters.`, '');
   lines.push('| method | cases | recall@1 | recall@5 | MRR@10 | hit within 6,000 chars |', '|---|---:|---:|---:|---:|---:|');
   const summary = {};

@@ -3,7 +3,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { codeMaskJs, codeMaskPy } from './lex.mjs';
-import { Corpus, sampleCases, maskFiles, queryOf, rng } from './cases.mjs';
+import { Corpus, sampleCases, maskFiles, queryOf, rng, pickUse } from './cases.mjs';
 import { WindowIndex, tokens } from './baselines.mjs';
 import { score, average, BUDGET } from './metrics.mjs';
 
@@ -98,6 +98,16 @@ test('masking keeps lengths and hides only the use site; the query stops before 
   }
   assert.ok(masked.get('src/app.ts').includes('new ___()'));
   assert.ok(masked.get('src/app.ts').startsWith('import { Vec,'), 'imports stay as they are');
+});
+
+test('--use random draws among the uses, the same way every time', () => {
+  const pick = pickUse('random', 5);
+  const uses = [10, 20, 30, 40, 50, 60];
+  const drawn = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'].map((k) => pick(uses, k));
+  assert.deepEqual(drawn, ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'].map((k) => pickUse('random', 5)(uses, k)));
+  assert.ok(new Set(drawn).size > 1);
+  assert.equal(pickUse('first', 5)(uses, 'a'), 10);
+  assert.throws(() => pickUse('last', 1));
 });
 
 test('sampling is deterministic for a seed', () => {
