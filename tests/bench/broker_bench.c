@@ -95,9 +95,9 @@ int main(void) {
     snprintf(direct, sizeof direct, "tcp://127.0.0.1:%d", proc_free_port());
     snprintf(port, sizeof port, "%d", proc_free_port());
     const char *env[] = {"LCA_LOG=warn", NULL};
-    proc_start((char *[]){(char *)proc_bin("lca-gateway"), "--port", port, "--broker", broker,
-                          NULL},
-               env, "/dev/null");
+    proc_start(
+        (char *[]){(char *)proc_bin("lca-gateway"), "--port", port, "--broker", broker, NULL}, env,
+        "/dev/null");
     proc_start((char *[]){(char *)proc_tool("test_worker"), broker, "bench", "1", NULL}, env,
                "/dev/null");
     proc_start((char *[]){(char *)proc_tool("bench_peer"), direct, NULL}, env, "/dev/null");
@@ -116,7 +116,8 @@ int main(void) {
 
     printf("\n### Broker (%d round trips of 32 B, %d PARTIALs of 32 B, best of %d)\n\n",
            ROUND_TRIPS, PARTIALS, RUNS);
-    printf("| metric | direct DEALER-ROUTER | via gateway broker | broker adds / ratio | target |\n");
+    printf(
+        "| metric | direct DEALER-ROUTER | via gateway broker | broker adds / ratio | target |\n");
     printf("|---|---|---|---|---|\n");
     printf("| round trip, median | %.0f us | %.0f us | +%.0f us | < +50 us |\n", d_med, b_med,
            b_med - d_med);

@@ -51,16 +51,20 @@ int main(int argc, char **argv) {
                 bytes = 8;
             for (long i = 0; i < count; i++) {
                 memcpy(buf, &i, sizeof i);
-                proto_send(router, m.route, m.route_len,
-                           &(proto_out_t){.cmd = PROTO_PARTIAL, .id = m.id, .payload = buf,
-                                          .payload_len = bytes});
+                proto_send(
+                    router, m.route, m.route_len,
+                    &(proto_out_t){
+                        .cmd = PROTO_PARTIAL, .id = m.id, .payload = buf, .payload_len = bytes});
             }
             proto_send(router, m.route, m.route_len,
                        &(proto_out_t){.cmd = PROTO_FINAL, .id = m.id, .header = "{}"});
         } else {
             proto_send(router, m.route, m.route_len,
-                       &(proto_out_t){.cmd = PROTO_FINAL, .id = m.id, .header = "{\"pid\":0}",
-                                      .payload = m.payload, .payload_len = m.payload_len,
+                       &(proto_out_t){.cmd = PROTO_FINAL,
+                                      .id = m.id,
+                                      .header = "{\"pid\":0}",
+                                      .payload = m.payload,
+                                      .payload_len = m.payload_len,
                                       .has_payload = m.payload != NULL});
         }
         cJSON_Delete(h);
