@@ -25,6 +25,7 @@
 static void usage(FILE *out) {
     fprintf(out,
             "usage: lca up [--port N] [--broker ENDPOINT] [--data DIR] [--shards N] [--seed DIR]\n"
+            "              [--broker-public EP --curve-dir DIR] [--no-generator]\n"
             "\n"
             "Starts the gateway and one worker of each service on this machine (the\n"
             "retriever as N shard processes), prefixes every log line with the process's\n"
@@ -35,6 +36,10 @@ static void usage(FILE *out) {
             "  --data DIR        where the index lives (LCA_DATA, default ~/.local/share/lca)\n"
             "  --shards N        retriever shards (LCA_SHARDS, default 2)\n"
             "  --seed DIR        index DIR once the services are ready (LCA_SEED)\n"
+            "  --broker-public EP  also accept workers from other hosts here, CURVE only\n"
+            "                    (LCA_BROKER_PUBLIC, e.g. tcp://0.0.0.0:5556)\n"
+            "  --curve-dir DIR   the broker's keys and allow-list (LCA_CURVE_DIR; lca keys)\n"
+            "  --no-generator    no local generator: generation runs on GPU hosts\n"
             "\n"
             "OLLAMA_HOST (default http://127.0.0.1:11434) is passed on to the generator.\n");
 }
@@ -110,9 +115,9 @@ static bool on_tick(supervisor_t *sv, void *arg) {
         return false;
     st->next_check = now + 250;
     bool generator = false;
-    if (!index_ready(st, &generator) || !generator)
+    if (!index_ready(st, &generator))
         return false;
-    if (!st->announced) {
+    if (generator && !st->announced) {
         st->announced = true;
         log_info("ready: point your IDE (Ollama or OpenAI provider) at http://127.0.0.1:%s",
                  st->port);
@@ -135,6 +140,9 @@ int command_up(int argc, char **argv) {
     const char *home = command_env("HOME", "/tmp");
     snprintf(default_data, sizeof default_data, "%s/.local/share/lca", home);
     const char *data = command_env("LCA_DATA", default_data);
+    const char *broker_public = command_env("LCA_BROKER_PUBLIC", NULL);
+    const char *curve_dir = command_env("LCA_CURVE_DIR", NULL);
+    bool with_generator = true;
 
     static const struct option options[] = {
         {"port", required_argument, NULL, 'p'},
@@ -142,6 +150,9 @@ int command_up(int argc, char **argv) {
         {"data", required_argument, NULL, 'd'},
         {"shards", required_argument, NULL, 's'},
         {"seed", required_argument, NULL, 'S'},
+        {"broker-public", required_argument, NULL, 'P'},
+        {"curve-dir", required_argument, NULL, 'c'},
+        {"no-generator", no_argument, NULL, 'n'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -163,6 +174,15 @@ int command_up(int argc, char **argv) {
             break;
         case 'S':
             seed = optarg;
+            break;
+        case 'P':
+            broker_public = optarg;
+            break;
+        case 'c':
+            curve_dir = optarg;
+            break;
+        case 'n':
+            with_generator = false;
             break;
         case 'h':
             usage(stdout);
@@ -191,6 +211,14 @@ int command_up(int argc, char **argv) {
     char shards_env[16];
     snprintf(shards_env, sizeof shards_env, "%ld", shards);
     setenv("LCA_SHARDS", shards_env, 1);
+    /* The local workers use the plain loopback broker; only the gateway
+     * needs the CURVE keys (for hosts joining on --broker-public). */
+    unsetenv("LCA_CURVE_DIR");
+    unsetenv("LCA_BROKER_PUBLIC");
+    if (broker_public && !curve_dir) {
+        fprintf(stderr, "lca up: --broker-public needs --curve-dir (see `lca keys init`)\n");
+        return 2;
+    }
 
     const char *bin = command_bindir();
     char gateway[PATH_MAX], embedder[PATH_MAX], generator[PATH_MAX], retriever[PATH_MAX],
@@ -203,9 +231,19 @@ int command_up(int argc, char **argv) {
 
     proto_stop_on_signals();
     supervisor_t *sv = supervisor_new();
-    supervisor_add(sv, "gateway", (char *[]){gateway, NULL}, false);
+    if (broker_public)
+        supervisor_add(sv, "gateway",
+                       (char *[]){gateway, "--broker-public", (char *)broker_public, "--curve-dir",
+                                  (char *)curve_dir, NULL},
+                       false);
+    else
+        supervisor_add(sv, "gateway", (char *[]){gateway, NULL}, false);
     supervisor_add(sv, "embedder", (char *[]){embedder, NULL}, false);
-    supervisor_add(sv, "generator", (char *[]){generator, NULL}, false);
+    int local = 2;
+    if (with_generator) {
+        supervisor_add(sv, "generator", (char *[]){generator, NULL}, false);
+        local++;
+    }
     for (long i = 0; i < shards; i++) {
         char name[32], shard[32];
         snprintf(name, sizeof name, "retriever.%ld", i);
@@ -216,7 +254,7 @@ int command_up(int argc, char **argv) {
         .broker = broker, .seed_dir = seed, .seeder = -1, .shards = (int)shards, .port = port};
     if (seed)
         st.seeder = supervisor_add(sv, "seeder", (char *[]){seeder, (char *)seed, NULL}, true);
-    for (int i = 0; i < 3 + shards; i++) {
+    for (int i = 0; i < local + shards; i++) {
         rc = supervisor_start(sv, i);
         if (rc != 0)
             log_error("cannot start a process: %s", strerror(-rc));
