@@ -136,7 +136,7 @@ async function main() {
         const indexed = summary?.files?.indexed ?? '?';
         if (indexed !== k.files.size) log(`warning: the seeder indexed ${indexed} files of ${k.spec.name}, the baselines see ${k.files.size}`);
         seedNotes.push(`${k.spec.name}: ${indexed} files indexed of ${k.files.size} in ${((Date.now() - t) / 1000).toFixed(1)} s`);
-        log(`seeded ${k.collection}: ${JSON.stringify(summary)}`);
+        log(`seeded ${k.collection}: ${indexed} files, ${summary?.chunks ?? '?'} chunks in ${summary?.seconds ?? '?'} s`);
       }
       for (const m of LCA_METHODS) {
         const tm = Date.now();
