@@ -21,7 +21,7 @@
  * nearly always the right one — while BM25 and dense similarity only order
  * the rest.  Equal-weight rank fusion lets a weak signal drown the strong
  * one, so the weights are far from equal.  LCA_FUSION overrides them
- * ("symbol=1,object=0.8,import=0.5,bm25=0.3,dense=0.15,uses=0.1").
+ * ("symbol=1,object=0.8,import=0.5,bm25=0.3,dense=0.15,uses=0.1,fresh=1,imported=0.4").
  */
 #include "gateway/context.h"
 
@@ -62,7 +62,7 @@ static weights_t weights = {.dense = 0.15,
                             .import = 0.5,
                             .object = 0.8,
                             .uses = 0.1,
-                            .fresh = 1.5,
+                            .fresh = 1.0,
                             .imported = 0.4};
 static int per_file = PER_FILE_DEFAULT;
 
