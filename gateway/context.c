@@ -237,6 +237,7 @@ struct query {
     char object[SUBWORD_IDENT_MAX + 1];
     imported_name_t imports[32]; /* names the prefix imports, with their uses */
     size_t nimports;
+    bool object_imported; /* the object before the cursor is an imported module or name */
     float *vector;
     size_t vector_bytes;
     context_result_t result;
@@ -548,6 +549,27 @@ static void object_before_cursor(const char *prefix, size_t len, char *out, size
     }
 }
 
+/* When the object before the cursor is a name the file imports, the member
+ * being typed is defined in that module: name its file stem for the shards
+ * (`ns` of `import * as ns from './graph'` is `graph`; a Python
+ * `from .pkg import mod` names the module itself). */
+static void object_resolve(query_t *qs) {
+    for (size_t i = 0; qs->object[0] && i < qs->nimports; i++) {
+        if (strcmp(qs->imports[i].name, qs->object) != 0)
+            continue;
+        qs->object_imported = true;
+        const char *module = qs->imports[i].module;
+        char stem[IMPORTED_NAME_MAX];
+        if (strchr(module, '/'))
+            imported_module_stem(module, stem, sizeof stem);
+        else
+            snprintf(stem, sizeof stem, "%s", qs->imports[i].name);
+        if (stem[0])
+            snprintf(qs->object, sizeof qs->object, "%s", stem);
+        return;
+    }
+}
+
 static void features(query_t *qs) {
     const context_query_t *q = &qs->q;
     buf_t text = BUF_INIT;
@@ -587,6 +609,7 @@ static void features(query_t *qs) {
         subword_scan(near.data ? near.data : "", near.len, flags, add_symbol, &acc);
         buf_free(&near);
         object_before_cursor(q->prefix, q->prefix_len, qs->object, sizeof qs->object);
+        object_resolve(qs);
     }
     if (acc.count)
         buf_append_str(&qs->symbols, "]");
@@ -686,14 +709,18 @@ static void fuse(query_t *qs) {
                 max_uses = x->uses;
         }
     }
+    /* Typing a member of an imported module: its definitions lead, and the
+     * file's other imports matter less than usual. */
+    double w_object = weights.object * (qs->object_imported ? 3.0 : 1.0);
+    double w_fresh = weights.fresh * (qs->object_imported ? 0.2 : 1.0);
     for (size_t i = 0; i < m; i++) {
         candidate_t *x = &c[i];
         double sym = x->symbol > 3 ? 1.0 : x->symbol / 3.0;
         x->score = weights.dense * x->dense +
                    weights.bm25 * (max_bm25 > 0 ? x->bm25 / max_bm25 : 0) + weights.symbol * sym +
-                   weights.import * x->import + weights.object * (x->object > 0 ? 1.0 : 0) +
+                   weights.import * x->import + w_object * (x->object > 0 ? 1.0 : 0) +
                    weights.uses * (max_uses > 0 ? log1p(x->uses) / log1p(max_uses) : 0) +
-                   weights.fresh * x->fresh + weights.imported * x->imported;
+                   w_fresh * x->fresh + weights.imported * x->imported;
         /* A candidate no wanted signal found stays out (ablations). */
         if (x->dense == 0 && x->bm25 == 0 && sym == 0 && x->import == 0 && x->object == 0)
             x->score = -1;

@@ -24,6 +24,7 @@ typedef struct {
     imported_name_t *out;
     size_t max, count;
     size_t ends[64]; /* where each name's import statement ends (for counting uses) */
+    char module[IMPORTED_NAME_MAX]; /* the statement being read: where its names come from */
 } scan_t;
 
 static bool word_at(const char *s, size_t len, size_t at, const char *word) {
@@ -45,6 +46,7 @@ static void add(scan_t *sc, const char *name, size_t n, size_t statement_end) {
     memcpy(sc->out[sc->count].name, name, n);
     sc->out[sc->count].name[n] = '\0';
     sc->out[sc->count].uses = 0;
+    memcpy(sc->out[sc->count].module, sc->module, sizeof sc->module);
     if (sc->count < sizeof sc->ends / sizeof sc->ends[0])
         sc->ends[sc->count] = statement_end;
     sc->count++;
@@ -138,9 +140,59 @@ static void last_component(scan_t *sc, size_t from, size_t to, size_t end) {
     add(sc, s + best, best_len, end);
 }
 
+/* Sets sc->module to s[from, to) trimmed (cut to fit). */
+static void set_module(scan_t *sc, size_t from, size_t to) {
+    const char *s = sc->text;
+    while (from < to && (s[from] == ' ' || s[from] == '\t'))
+        from++;
+    while (to > from && (s[to - 1] == ' ' || s[to - 1] == '\t' || s[to - 1] == '\r'))
+        to--;
+    size_t n = to - from < sizeof sc->module - 1 ? to - from : sizeof sc->module - 1;
+    memcpy(sc->module, s + from, n);
+    sc->module[n] = '\0';
+}
+
+/* The first quoted string of [from, to) becomes the module. */
+static void quoted_module(scan_t *sc, size_t from, size_t to) {
+    const char *s = sc->text;
+    for (size_t i = from; i < to; i++)
+        if (s[i] == '\'' || s[i] == '"' || s[i] == '`') {
+            size_t close = find_char(s, i + 1, to, s[i]);
+            set_module(sc, i + 1, close);
+            return;
+        }
+}
+
+void imported_module_stem(const char *module, char *out, size_t size) {
+    size_t n = strlen(module);
+    while (n && (module[n - 1] == '/' || module[n - 1] == '.'))
+        n--;
+    size_t start = n;
+    while (start > 0 && module[start - 1] != '/' && module[start - 1] != '.' &&
+           module[start - 1] != ':')
+        start--;
+    /* "x.js": the component before a known extension is the stem. */
+    static const char *const exts[] = {"js", "mjs", "cjs", "jsx", "ts", "tsx", "py", NULL};
+    for (int i = 0; exts[i] && start > 1 && module[start - 1] == '.'; i++)
+        if (n - start == strlen(exts[i]) && !memcmp(module + start, exts[i], n - start)) {
+            n = start - 1;
+            start = n;
+            while (start > 0 && module[start - 1] != '/' && module[start - 1] != '.')
+                start--;
+            break;
+        }
+    size_t len = n - start < size - 1 ? n - start : size - 1;
+    memcpy(out, module + start, len);
+    out[len] = '\0';
+}
+
 static void statement(scan_t *sc, size_t at) {
     const char *s = sc->text;
     size_t len = sc->len, end = statement_end(s, len, at);
+    sc->module[0] = '\0';
+    if (word_at(s, len, at, "import") || word_at(s, len, at, "const") ||
+        word_at(s, len, at, "let") || word_at(s, len, at, "var"))
+        quoted_module(sc, at, end);
     if (word_at(s, len, at, "import")) {
         size_t p = at + 6;
         while (p < end && (s[p] == ' ' || s[p] == '\t'))
@@ -199,6 +251,24 @@ static void statement(scan_t *sc, size_t at) {
                     as = r + 2, aliased = true;
                     break;
                 }
+            if (!sc->module[0] || aliased) {
+                size_t path_end = start;
+                while (path_end < q && s[path_end] != ' ' && s[path_end] != '\t')
+                    path_end++;
+                size_t path_start = start;
+                while (path_start < q && (s[path_start] == ' ' || s[path_start] == '\t'))
+                    path_start++;
+                path_end = path_start;
+                while (path_end < q && s[path_end] != ' ' && s[path_end] != '\t' &&
+                       s[path_end] != ';')
+                    path_end++;
+                set_module(sc, path_start, path_end);
+                /* `import a.b.g`: a path to the module itself; written with
+                 * slashes so it reads like the other languages' paths. */
+                for (char *c = sc->module; *c; c++)
+                    if (*c == '.')
+                        *c = '/';
+            }
             if (aliased) {
                 size_t n = ident(s, q, &as);
                 add(sc, s + as - n, n, end);
@@ -221,6 +291,7 @@ static void statement(scan_t *sc, size_t at) {
             imp++;
         if (imp >= end)
             return;
+        set_module(sc, at + 4, imp);
         imp += 6;
         while (imp < end && (s[imp] == ' ' || s[imp] == '\t'))
             imp++;

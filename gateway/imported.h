@@ -24,8 +24,13 @@
 
 typedef struct {
     char name[IMPORTED_NAME_MAX];
-    int uses; /* whole-word occurrences after the import statement */
+    int uses;                       /* whole-word occurrences after the import statement */
+    char module[IMPORTED_NAME_MAX]; /* where it comes from: "./g", "a.b.g", ".base" */
 } imported_name_t;
+
+/* The file stem a module specifier names ("g" for "./x/g.js", "a.b.g",
+ * "../g"); empty for "." and "..". */
+void imported_module_stem(const char *module, char *out, size_t size);
 
 /* Fills out with up to max distinct names imported in text[0..len), in
  * order of appearance; returns how many. */

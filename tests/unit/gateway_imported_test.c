@@ -67,6 +67,38 @@ TEST(java_go_rust) {
     CHECK_INT(find(n, "Read"), ==, 0);
 }
 
+static const char *module_of(size_t n, const char *name) {
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(names[i].name, name))
+            return names[i].module;
+    return "(none)";
+}
+
+static const char *stem(const char *module) {
+    static char out[64];
+    imported_module_stem(module, out, sizeof out);
+    return out;
+}
+
+TEST(modules_and_stems) {
+    size_t n = scan("import * as ns from './lib/graph.js';\n"
+                    "const RuntimeGlobals = require(\"./RuntimeGlobals\");\n"
+                    "from ..sql import expression as exp\n"
+                    "from . import util\n"
+                    "import sqlalchemy.sql.roles as roles\n");
+    CHECK_STR(module_of(n, "ns"), "./lib/graph.js");
+    CHECK_STR(module_of(n, "RuntimeGlobals"), "./RuntimeGlobals");
+    CHECK_STR(module_of(n, "exp"), "..sql");
+    CHECK_STR(module_of(n, "util"), ".");
+    CHECK_STR(module_of(n, "roles"), "sqlalchemy/sql/roles");
+    CHECK_STR(stem("./lib/graph.js"), "graph");
+    CHECK_STR(stem("./RuntimeGlobals"), "RuntimeGlobals");
+    CHECK_STR(stem("sqlalchemy.sql.roles"), "roles");
+    CHECK_STR(stem(".."), "");
+    CHECK_STR(stem("..sql"), "sql");
+    CHECK_STR(stem("x/y/index.ts"), "index");
+}
+
 TEST(hostile_text_never_crashes) {
     const char *bad[] = {"import",       "import {",
                          "import * as",  "from x import (",
@@ -86,4 +118,4 @@ TEST(hostile_text_never_crashes) {
 }
 
 TEST_MAIN(TEST_CASE(es_modules), TEST_CASE(commonjs), TEST_CASE(python), TEST_CASE(java_go_rust),
-          TEST_CASE(hostile_text_never_crashes))
+          TEST_CASE(modules_and_stems), TEST_CASE(hostile_text_never_crashes))
