@@ -108,7 +108,9 @@ run: deps
 	$(MAKE) -j$(NPROC) all
 	LCA_SEED=$(REPO) $(BIN)/lca up
 
-bench: deps all $(BENCH_BINS)
+bench:
+	@deploy/deps.sh bench
+	$(MAKE) -j$(NPROC) all $(BENCH_BINS)
 	LCA_BIN=$(CURDIR)/$(BIN) LCA_TESTS=$(CURDIR)/$(BUILD)/tests tests/bench/run
 
 eval: deps all

@@ -1,12 +1,17 @@
 #!/bin/sh
 # Installs what lca needs to build and test, when it is missing.
 # As root it runs apt-get and npm; otherwise it prints the exact command and stops.
+#   deploy/deps.sh         build, test and run
+#   deploy/deps.sh bench   also the benchmarks' peers (FAISS, hnswlib) and tools
 set -e
 cd "$(dirname "$0")/.."
 
 DEBS="build-essential pkg-config git libzmq3-dev libczmq-dev libh2o-evloop-dev libssl-dev
 libcurl4-openssl-dev libcjson-dev libsqlite3-dev universal-ctags nodejs npm iproute2
-valgrind docker-compose"
+valgrind docker-compose curl"
+if [ "${1:-}" = bench ]; then
+    DEBS="$DEBS python3-faiss python3-hnswlib python3-numpy time"
+fi
 
 missing=""
 for p in $DEBS; do
