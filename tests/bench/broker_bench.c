@@ -172,9 +172,19 @@ static double direct_stream_rate(direct_t *d) {
 }
 
 /* Binds a ROUTER, starts a test_worker on it and waits for its READY. */
+/* An endpoint of the transport under test: TCP on loopback, or, with
+ * LCA_BENCH_IPC=1, a Unix socket (what workers on the same host can use). */
+static void endpoint(char *ep, size_t size) {
+    static int n;
+    if (getenv("LCA_BENCH_IPC"))
+        snprintf(ep, size, "ipc:///tmp/lca-bench-%d-%d", (int)getpid(), n++);
+    else
+        snprintf(ep, size, "tcp://127.0.0.1:%d", proc_free_port());
+}
+
 static bool direct_open(direct_t *d) {
     char ep[64];
-    snprintf(ep, sizeof ep, "tcp://127.0.0.1:%d", proc_free_port());
+    endpoint(ep, sizeof ep);
     d->router = proto_socket_new(ZMQ_ROUTER);
     if (!d->router || zmq_bind(d->router, ep) != 0)
         return false;
@@ -211,8 +221,8 @@ static bool ready(void *arg) {
 int main(void) {
     proc_setup();
     char broker[64], direct[64], port[16];
-    snprintf(broker, sizeof broker, "tcp://127.0.0.1:%d", proc_free_port());
-    snprintf(direct, sizeof direct, "tcp://127.0.0.1:%d", proc_free_port());
+    endpoint(broker, sizeof broker);
+    endpoint(direct, sizeof direct);
     snprintf(port, sizeof port, "%d", proc_free_port());
     const char *env[] = {"LCA_LOG=warn", NULL};
     proc_start(
