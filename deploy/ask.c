@@ -168,11 +168,7 @@ int command_ask(int argc, char **argv) {
         return 2;
     }
     buf_t question = BUF_INIT;
-    for (int i = optind; i < argc; i++) {
-        if (i > optind)
-            buf_append_str(&question, " ");
-        buf_append_str(&question, argv[i]);
-    }
+    command_join_args(argc, argv, optind, &question);
     cJSON *req = cJSON_CreateObject();
     cJSON_AddStringToObject(req, "model", model);
     cJSON *message = cJSON_CreateObject();

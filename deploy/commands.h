@@ -31,6 +31,10 @@ int command_exec(const char *binary, int argc, char **argv);
 /* The directory of the running `lca` binary (where its siblings are). */
 const char *command_bindir(void);
 
+/* Appends argv[from..argc) to out, separated by spaces (a question or a
+ * query typed without quotes). */
+void command_join_args(int argc, char **argv, int from, buf_t *out);
+
 /* An environment setting or a default. */
 const char *command_env(const char *name, const char *fallback);
 

@@ -106,11 +106,7 @@ int command_search(int argc, char **argv) {
         return 2;
     }
     buf_t query = BUF_INIT;
-    for (int i = optind; i < argc; i++) {
-        if (i > optind)
-            buf_append_str(&query, " ");
-        buf_append_str(&query, argv[i]);
-    }
+    command_join_args(argc, argv, optind, &query);
     cJSON *req = cJSON_CreateObject();
     cJSON_AddStringToObject(req, "query", query.data);
     cJSON_AddNumberToObject(req, "k", (double)k);

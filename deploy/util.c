@@ -45,3 +45,11 @@ int command_exec(const char *binary, int argc, char **argv) {
     free(args);
     return 127;
 }
+
+void command_join_args(int argc, char **argv, int from, buf_t *out) {
+    for (int i = from; i < argc; i++) {
+        if (i > from)
+            buf_append_str(out, " ");
+        buf_append_str(out, argv[i]);
+    }
+}
