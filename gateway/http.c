@@ -165,23 +165,27 @@ int http_on_request(h2o_handler_t *self, h2o_req_t *req) {
                           ctx->rid, strlen(ctx->rid));
 
     /* /c/<collection>/rest -> collection + /rest */
+    bool valid_collection = true;
     if (ctx->path.len > 3 && memcmp(ctx->path.base, "/c/", 3) == 0) {
         const char *name = ctx->path.base + 3, *end = ctx->path.base + ctx->path.len;
         const char *slash = memchr(name, '/', (size_t)(end - name));
         size_t name_len = (size_t)((slash ? slash : end) - name);
-        bool valid = name_len > 0 && name_len <= 64;
-        for (size_t i = 0; valid && i < name_len; i++)
-            valid = collection_char(name[i]);
+        valid_collection = name_len > 0 && name_len <= 64;
+        for (size_t i = 0; valid_collection && i < name_len; i++)
+            valid_collection = collection_char(name[i]);
         ctx->path = slash ? h2o_iovec_init(slash, (size_t)(end - slash)) : h2o_iovec_init("/", 1);
-        ctx->family = family_of(ctx->path);
-        if (!valid) {
-            http_error(ctx, 400, NULL,
-                       "invalid collection name in /c/<name>/ (use letters, digits, . _ -)");
-            return 0;
-        }
-        ctx->collection = h2o_iovec_init(name, name_len);
+        if (valid_collection)
+            ctx->collection = h2o_iovec_init(name, name_len);
     }
     ctx->family = family_of(ctx->path);
+    bool known;
+    ctx->route =
+        http_route_find(req->method.base, req->method.len, ctx->path.base, ctx->path.len, &known);
+    if (!valid_collection) {
+        http_error(ctx, 400, NULL,
+                   "invalid collection name in /c/<name>/ (use letters, digits, . _ -)");
+        return 0;
+    }
 
     bool is_health = ctx->path.len == 8 && memcmp(ctx->path.base, "/healthz", 8) == 0;
     if (!is_health && !authorized(ctx)) {
@@ -198,10 +202,7 @@ int http_on_request(h2o_handler_t *self, h2o_req_t *req) {
         http_error(ctx, 413, NULL, message);
         return 0;
     }
-    bool known;
-    const http_route_t *route =
-        http_route_find(req->method.base, req->method.len, ctx->path.base, ctx->path.len, &known);
-    if (!route) {
+    if (!ctx->route) {
         char message[300];
         if (known) {
             snprintf(message, sizeof message, "method %.*s is not allowed on %.*s",
@@ -217,7 +218,7 @@ int http_on_request(h2o_handler_t *self, h2o_req_t *req) {
     }
     log_debug("req=%s %.*s %.*s", ctx->rid, (int)req->method.len, req->method.base,
               (int)ctx->path.len, ctx->path.base);
-    return route->handler(ctx);
+    return ctx->route->handler(ctx);
 }
 
 /* ---- replies ---- */

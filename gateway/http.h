@@ -31,16 +31,17 @@ typedef struct {
     h2o_req_t *req;
     gateway_t *gateway;
     api_family_t family;
-    h2o_iovec_t path;       /* without the /c/<name> prefix and the query */
-    h2o_iovec_t collection; /* from the /c/<name>/ prefix; len 0 when none */
-    char rid[24];           /* request id, in logs and X-Request-Id */
-    uint64_t calls[32];     /* bridge calls in flight for this request (0: free slot) */
+    h2o_iovec_t path;               /* without the /c/<name> prefix and the query */
+    const struct http_route *route; /* the route of path and method; NULL: none */
+    h2o_iovec_t collection;         /* from the /c/<name>/ prefix; len 0 when none */
+    char rid[24];                   /* request id, in logs and X-Request-Id */
+    uint64_t calls[32];             /* bridge calls in flight for this request (0: free slot) */
 } http_ctx_t;
 
 /* Returns 0 once a response is started (or will be, asynchronously). */
 typedef int (*http_handler_t)(http_ctx_t *ctx);
 
-typedef struct {
+typedef struct http_route {
     const char *method; /* "GET", "POST", ...; GET routes also answer HEAD */
     const char *path;   /* exact path */
     http_handler_t handler;

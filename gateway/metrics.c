@@ -45,12 +45,8 @@ static void observe(histogram_t *h, double ms) {
 }
 
 void metrics_response(const http_ctx_t *ctx, int status) {
-    const char *route = "other";
-    bool known;
-    const http_route_t *r = http_route_find(ctx->req->method.base, ctx->req->method.len,
-                                            ctx->path.base, ctx->path.len, &known);
-    if (r)
-        route = r->path;
+    /* The route http_on_request already found (unknown paths: "other"). */
+    const char *route = ctx->route ? ctx->route->path : "other";
     for (int i = 0; i < nrequests; i++)
         if (requests[i].status == status && !strcmp(requests[i].route, route)) {
             requests[i].count++;
