@@ -37,6 +37,9 @@ static void usage(FILE *out) {
             "  --shards N            retriever shards the index uses (LCA_SHARDS, default 2)\n"
             "  --max-body BYTES      largest request body (LCA_MAX_BODY, default 8388608)\n"
             "  --timeout MS          longest generation (LCA_REQUEST_TIMEOUT_MS, default 300000)\n"
+            "  --broker-spin US      after a message, the broker polls up to US microseconds\n"
+            "                        before it sleeps, adapting to the traffic\n"
+            "                        (LCA_BROKER_SPIN_US, default 200; 0: never)\n"
             "  --insecure            allow a non-loopback --host without LCA_API_KEY\n"
             "  --insecure-broker     serve --broker without CURVE even on a non-loopback\n"
             "                        address (LCA_BROKER_INSECURE=1); only for a private\n"
@@ -66,6 +69,7 @@ int main(int argc, char **argv) {
     long shards = proto_env_long("LCA_SHARDS", 2, 1, 256);
     long max_body = proto_env_long("LCA_MAX_BODY", 8 << 20, 1024, 1L << 30);
     long timeout = proto_env_long("LCA_REQUEST_TIMEOUT_MS", 300000, 100, 86400000);
+    long spin_us = proto_env_long("LCA_BROKER_SPIN_US", 200, 0, 100000);
     bool insecure = false;
     bool insecure_broker = proto_env_long("LCA_BROKER_INSECURE", 0, 0, 1) == 1;
 
@@ -78,6 +82,7 @@ int main(int argc, char **argv) {
         {"shards", required_argument, NULL, 's'},
         {"max-body", required_argument, NULL, 'm'},
         {"timeout", required_argument, NULL, 't'},
+        {"broker-spin", required_argument, NULL, 'S'},
         {"insecure", no_argument, NULL, 'i'},
         {"insecure-broker", no_argument, NULL, 'I'},
         {"help", no_argument, NULL, 'h'},
@@ -111,6 +116,9 @@ int main(int argc, char **argv) {
         case 't':
             timeout = strtol(optarg, &end, 10);
             break;
+        case 'S':
+            spin_us = strtol(optarg, &end, 10);
+            break;
         case 'i':
             insecure = true;
             break;
@@ -130,7 +138,7 @@ int main(int argc, char **argv) {
         }
     }
     if (optind < argc || port < 0 || port > 65535 || shards < 1 || shards > 256 ||
-        max_body < 1024 || timeout < 100) {
+        max_body < 1024 || timeout < 100 || spin_us < 0 || spin_us > 100000) {
         fprintf(stderr, "lca-gateway: bad arguments (see --help)\n");
         return 2;
     }
@@ -148,7 +156,8 @@ int main(int argc, char **argv) {
     broker_t *broker = broker_new(&(broker_config_t){.endpoint = broker_ep,
                                                      .public_endpoint = broker_public,
                                                      .curve_dir = curve_dir,
-                                                     .plain_endpoint = insecure_broker},
+                                                     .plain_endpoint = insecure_broker,
+                                                     .spin_us = (int)spin_us},
                                   err, sizeof err);
     if (!broker) {
         log_error("%s", err);

@@ -17,6 +17,7 @@
 #include "proto/log.h"
 #include "proto/map.h"
 #include "proto/socket.h"
+#include "proto/spin.h"
 #include "proto/wire.h"
 
 #include <cJSON.h>
@@ -92,6 +93,7 @@ struct broker {
     bool started;
 
     int heartbeat_ms, queue_max, queue_timeout_ms;
+    spin_t spin;
     int64_t next_heartbeat;
     uint64_t next_id;
     map_t *services, *workers, *requests, *client_requests;
@@ -518,6 +520,33 @@ static int64_t expire_queued(broker_t *b, int64_t now) {
 
 /* ---- the thread ---- */
 
+/* Reads up to DRAIN_BATCH messages from each socket; returns how many. */
+static int drain(broker_t *b) {
+    int handled = 0;
+    for (int i = 0; i < b->nsockets; i++) {
+        for (int n = 0; n < DRAIN_BATCH; n++) {
+            proto_msg_t msg;
+            char why[160];
+            int rc = proto_recv(b->sockets[i], true, &msg, ZMQ_DONTWAIT, why, sizeof why);
+            if (rc == -EAGAIN || rc == -EINTR)
+                break;
+            if (rc == -EPROTO) {
+                log_warn("rejected a malformed message: %s", why);
+                continue;
+            }
+            if (rc != 0) {
+                log_error("receive failed: %s", zmq_strerror(-rc));
+                break;
+            }
+            peer_t p = {.sock = (uint8_t)i, .len = (uint8_t)msg.route_len};
+            memcpy(p.route, msg.route, msg.route_len);
+            on_message(b, &p, &msg);
+            handled++;
+        }
+    }
+    return handled;
+}
+
 static void *broker_thread(void *arg) {
     broker_t *b = arg;
     zmq_pollitem_t items[1 + MAX_SOCKETS];
@@ -526,35 +555,26 @@ static void *broker_thread(void *arg) {
         items[1 + i] = (zmq_pollitem_t){.socket = b->sockets[i], .events = ZMQ_POLLIN};
     b->next_heartbeat = clock_ms() + b->heartbeat_ms;
     int64_t earliest = INT64_MAX; /* next queue deadline or worker expiry */
+    int64_t idle_since = clock_us();
     for (;;) {
         int64_t now = clock_ms();
         int64_t wake = b->next_heartbeat < earliest ? b->next_heartbeat : earliest;
         long timeout = wake > now ? (long)(wake - now) : 0;
+        if (spin_polling(&b->spin, clock_us() - idle_since))
+            timeout = 0;
         if (zmq_poll(items, 1 + b->nsockets, timeout) < 0 && errno != EINTR)
             break;
         if (items[0].revents & ZMQ_POLLIN)
             break;
-        for (int i = 0; i < b->nsockets; i++) {
-            for (int n = 0; n < DRAIN_BATCH; n++) {
-                proto_msg_t msg;
-                char why[160];
-                int rc = proto_recv(b->sockets[i], true, &msg, ZMQ_DONTWAIT, why, sizeof why);
-                if (rc == -EAGAIN || rc == -EINTR)
-                    break;
-                if (rc == -EPROTO) {
-                    log_warn("rejected a malformed message: %s", why);
-                    continue;
-                }
-                if (rc != 0) {
-                    log_error("receive failed: %s", zmq_strerror(-rc));
-                    break;
-                }
-                peer_t p = {.sock = (uint8_t)i, .len = (uint8_t)msg.route_len};
-                memcpy(p.route, msg.route, msg.route_len);
-                on_message(b, &p, &msg);
-            }
-        }
+        int handled = drain(b);
         now = clock_ms();
+        if (handled) {
+            int64_t t = clock_us();
+            spin_learn(&b->spin, t - idle_since);
+            idle_since = t;
+        } else if (now < wake) {
+            continue; /* a spin that found nothing: no timer is due */
+        }
         if (now >= b->next_heartbeat) {
             heartbeat_send(b);
             b->next_heartbeat = now + b->heartbeat_ms;
@@ -606,6 +626,7 @@ broker_t *broker_new(const broker_config_t *config, char *err, size_t err_len) {
     b->heartbeat_ms = config->heartbeat_ms > 0 ? config->heartbeat_ms : proto_heartbeat_ms();
     b->queue_max = config->queue_max > 0 ? config->queue_max : 1024;
     b->queue_timeout_ms = config->queue_timeout_ms > 0 ? config->queue_timeout_ms : 30000;
+    spin_init(&b->spin, config->spin_us);
     b->services = map_new();
     b->workers = map_new();
     b->requests = map_new();

@@ -35,6 +35,8 @@ typedef struct {
     int heartbeat_ms;            /* 0: proto_heartbeat_ms() */
     int queue_max;               /* per service; 0: 1024 */
     int queue_timeout_ms;        /* deadline in the queue when a request names none; 0: 30000 */
+    int spin_us;                 /* ceiling of the adaptive busy-poll after messages
+                                  * (see spin.h); 0: always sleep */
 } broker_config_t;
 
 /* Binds the endpoints and starts the broker thread.  Returns NULL with a

@@ -164,6 +164,25 @@ static inline bool proc_alive(pid_t pid) {
     return waitpid(pid, &status, WNOHANG) == 0;
 }
 
+/* CPU seconds pid has used (user + system), from /proc/<pid>/stat; -1 when
+ * it cannot be read. */
+static inline double proc_cpu_seconds(pid_t pid) {
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    const char *p = strrchr(buf, ')'); /* the name may hold spaces */
+    unsigned long utime = 0, stime = 0;
+    if (!p ||
+        sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime) != 2)
+        return -1;
+    return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
+}
+
 /* A TCP port that was free a moment ago. */
 static inline int proc_free_port(void) {
     int fd = socket(AF_INET, SOCK_STREAM, 0);

@@ -8,6 +8,11 @@
  * median and p99.  Streaming: one request answered by N PARTIALs of 32 bytes,
  * PARTIALs per second.  Targets: the broker adds < 50 us median round trip
  * and keeps >= half of the direct pair's PARTIAL throughput.
+ *
+ * The broker is measured twice, with its adaptive busy-poll (the default)
+ * and with --broker-spin 0, and the CPU its gateway used is read from /proc:
+ * while the round trips ran, and over an idle second afterwards (workers
+ * still heartbeating), so the price of the spin is on the table too.
  */
 #include "proto/client.h"
 #include "proto/socket.h"
@@ -210,6 +215,41 @@ static bool direct_open(direct_t *d) {
     return false;
 }
 
+typedef struct {
+    pid_t gateway;
+    proto_client_t *client;
+    double med, p99, rate;
+    double busy_cpu; /* share of a core the gateway used during the round trips */
+    double idle_cpu; /* ... and over an idle second after them */
+} broker_run_t;
+
+/* Starts a gateway (with extra arguments) and a test_worker on it. */
+static bool broker_start(broker_run_t *r, const char *spin) {
+    char ep[64], port[16], err[256];
+    endpoint(ep, sizeof ep);
+    snprintf(port, sizeof port, "%d", proc_free_port());
+    const char *env[] = {"LCA_LOG=warn", NULL};
+    r->gateway = proc_start((char *[]){(char *)proc_bin("lca-gateway"), "--port", port, "--broker",
+                                       ep, "--broker-spin", (char *)spin, NULL},
+                            env, "/dev/null");
+    proc_start((char *[]){(char *)proc_tool("test_worker"), ep, "bench", "1", NULL}, env,
+               "/dev/null");
+    r->client = proto_client_new(ep, NULL, err, sizeof err);
+    return r->client != NULL;
+}
+
+static void broker_measure(broker_run_t *r) {
+    double cpu0 = proc_cpu_seconds(r->gateway);
+    int64_t t0 = clock_us();
+    round_trips(r->client, "bench", &r->med, &r->p99);
+    r->busy_cpu = (proc_cpu_seconds(r->gateway) - cpu0) / ((clock_us() - t0) / 1e6);
+    r->rate = stream_rate(r->client, "bench");
+    cpu0 = proc_cpu_seconds(r->gateway);
+    t0 = clock_us();
+    proc_sleep_ms(1000); /* measuring idleness: nothing to wait for */
+    r->idle_cpu = (proc_cpu_seconds(r->gateway) - cpu0) / ((clock_us() - t0) / 1e6);
+}
+
 static bool ready(void *arg) {
     proto_client_t *c = arg;
     int status;
@@ -220,22 +260,16 @@ static bool ready(void *arg) {
 
 int main(void) {
     proc_setup();
-    char broker[64], direct[64], port[16];
-    endpoint(broker, sizeof broker);
+    char direct[64];
     endpoint(direct, sizeof direct);
-    snprintf(port, sizeof port, "%d", proc_free_port());
     const char *env[] = {"LCA_LOG=warn", NULL};
-    proc_start(
-        (char *[]){(char *)proc_bin("lca-gateway"), "--port", port, "--broker", broker, NULL}, env,
-        "/dev/null");
-    proc_start((char *[]){(char *)proc_tool("test_worker"), broker, "bench", "1", NULL}, env,
-               "/dev/null");
     proc_start((char *[]){(char *)proc_tool("bench_peer"), direct, NULL}, env, "/dev/null");
-
+    broker_run_t spin = {0}, sleep = {0};
     char err[256];
-    proto_client_t *via = proto_client_new(broker, NULL, err, sizeof err);
     proto_client_t *pair = proto_client_new(direct, NULL, err, sizeof err);
-    if (!via || !pair || !proc_wait_for(ready, via, 10000)) {
+    if (!pair || !broker_start(&spin, "200") || !broker_start(&sleep, "0") ||
+        !proc_wait_for(ready, spin.client, 10000) || !proc_wait_for(ready, sleep.client, 10000) ||
+        !proc_wait_for(ready, pair, 10000)) {
         fprintf(stderr, "broker bench: services did not start\n");
         return 1;
     }
@@ -246,31 +280,40 @@ int main(void) {
     }
     /* The direct worker's phases run back to back: we are its broker, and
      * it would reconnect if we stopped beating while measuring the others. */
-    double d_med, d_p99, b_med, b_p99, w_med, w_p99;
+    double d_med, d_p99, w_med, w_p99;
     direct_round_trips(&worker_pair, &w_med, &w_p99);
     double w_rate = direct_stream_rate(&worker_pair);
-    round_trips(via, "bench", &b_med, &b_p99);
-    double b_rate = stream_rate(via, "bench");
+    broker_measure(&spin);
+    broker_measure(&sleep);
     round_trips(pair, "bench", &d_med, &d_p99);
     double d_rate = stream_rate(pair, "bench");
 
     printf("\n### Broker (%d round trips of 32 B, %d PARTIALs of 32 B, best of %d)\n\n",
            ROUND_TRIPS, PARTIALS, RUNS);
     printf("Direct pairs: a minimal ROUTER peer (the codec alone), and the real worker\n"
-           "(test_worker, lca's worker library) on a ROUTER we hold, with no broker.\n\n");
-    printf("| metric | minimal peer | worker, no broker | worker via gateway broker | broker "
-           "adds / ratio | target |\n");
-    printf("|---|---|---|---|---|---|\n");
-    printf("| round trip, median | %.0f us | %.0f us | %.0f us | +%.0f us | < +50 us |\n", d_med,
-           w_med, b_med, b_med - w_med);
-    printf("| round trip, p99 | %.0f us | %.0f us | %.0f us | +%.0f us | |\n", d_p99, w_p99, b_p99,
-           b_p99 - w_p99);
-    printf("| PARTIALs per second | %.0f | %.0f | %.0f | %.2fx | >= 0.5x |\n", d_rate, w_rate,
-           b_rate, b_rate / w_rate);
-    printf("\nRESULT|broker_rtt_added_us|%.0f\nRESULT|broker_stream_ratio|%.3f\n", b_med - w_med,
-           b_rate / w_rate);
+           "(test_worker, lca's worker library) on a ROUTER we hold, with no broker.\n"
+           "Via the broker: the same worker through lca-gateway, with the broker's\n"
+           "adaptive busy-poll (default, --broker-spin 200) and without (--broker-spin 0).\n\n");
+    printf("| metric | minimal peer | worker, no broker | via broker | broker adds / ratio | "
+           "via broker, no spin | adds / ratio | target |\n");
+    printf("|---|---|---|---|---|---|---|---|\n");
+    printf("| round trip, median | %.0f us | %.0f us | %.0f us | +%.0f us | %.0f us | +%.0f us | "
+           "< +50 us |\n",
+           d_med, w_med, spin.med, spin.med - w_med, sleep.med, sleep.med - w_med);
+    printf("| round trip, p99 | %.0f us | %.0f us | %.0f us | +%.0f us | %.0f us | +%.0f us | |\n",
+           d_p99, w_p99, spin.p99, spin.p99 - w_p99, sleep.p99, sleep.p99 - w_p99);
+    printf("| PARTIALs per second | %.0f | %.0f | %.0f | %.2fx | %.0f | %.2fx | >= 0.5x |\n",
+           d_rate, w_rate, spin.rate, spin.rate / w_rate, sleep.rate, sleep.rate / w_rate);
+    printf("| gateway CPU, round trips | | | %.0f%% of a core | | %.0f%% of a core | | |\n",
+           100 * spin.busy_cpu, 100 * sleep.busy_cpu);
+    printf("| gateway CPU, idle second | | | %.1f%% | | %.1f%% | | |\n", 100 * spin.idle_cpu,
+           100 * sleep.idle_cpu);
+    printf("\nRESULT|broker_rtt_added_us|%.0f\nRESULT|broker_rtt_added_no_spin_us|%.0f\n"
+           "RESULT|broker_stream_ratio|%.3f\nRESULT|broker_idle_cpu_pct|%.1f\n",
+           spin.med - w_med, sleep.med - w_med, spin.rate / w_rate, 100 * spin.idle_cpu);
     proto_socket_close(&worker_pair.router);
-    proto_client_destroy(&via);
+    proto_client_destroy(&spin.client);
+    proto_client_destroy(&sleep.client);
     proto_client_destroy(&pair);
     proc_kill_all();
     return 0;

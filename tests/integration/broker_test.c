@@ -406,6 +406,32 @@ TEST(worker_errors_and_missing_replies_reach_the_client) {
     stop_all();
 }
 
+/* Quick request/reply traffic opens the broker's busy-poll window; when the
+ * traffic stops the broker must go back to sleep, not keep a core busy. */
+TEST(broker_sleeps_once_quick_traffic_stops) {
+    REQUIRE(gateway_start(NULL, NULL));
+    worker_start(broker_ep, "echo", 1, NULL);
+    proto_client_t *c = client_new();
+    REQUIRE(c && wait_workers(c, "echo", 1));
+    for (int i = 0; i < 2000; i++) {
+        proto_msg_t final;
+        int status;
+        char err[128];
+        REQUIRE(proto_client_call(c, "echo", "{\"op\":\"echo\"}", "x", 1, 5000, NULL, NULL, &final,
+                                  &status, err, sizeof err) == 0);
+        proto_msg_close(&final);
+    }
+    double cpu0 = proc_cpu_seconds(gateway_pid);
+    int64_t t0 = proc_now_ms();
+    proc_sleep_ms(500); /* a measuring window: heartbeats still flow in it */
+    double used = proc_cpu_seconds(gateway_pid) - cpu0;
+    double window = (double)(proc_now_ms() - t0) / 1000;
+    REQUIRE(cpu0 >= 0);
+    CHECK(used < 0.1 * window); /* well under a tenth of a core */
+    proto_client_destroy(&c);
+    stop_all();
+}
+
 TEST(malformed_messages_do_not_hurt_the_broker) {
     REQUIRE(gateway_start(NULL, NULL));
     worker_start(broker_ep, "svc", 1, NULL);
@@ -546,6 +572,7 @@ TEST_MAIN(
     TEST_CASE(service_without_worker_fails_within_the_deadline),
     TEST_CASE(service_nobody_runs_fails_after_five_heartbeats_not_the_whole_deadline),
     TEST_CASE(worker_errors_and_missing_replies_reach_the_client),
+    TEST_CASE(broker_sleeps_once_quick_traffic_stops),
     TEST_CASE(malformed_messages_do_not_hurt_the_broker),
     TEST_CASE(curve_lets_in_only_allowed_workers),
     TEST_CASE(broker_under_valgrind_serves_and_exits_clean))
