@@ -17,6 +17,12 @@
  * Quick request/reply traffic (an embedding, a status call) keeps the window
  * open; a stream of model tokens tens of milliseconds apart closes it after a
  * few messages, so an idle or slow process does not burn a core.
+ *
+ * Only the broker spins.  Every message of every service crosses it, so one
+ * spinning thread serves them all.  Spinning in the worker library too was
+ * tried and was worse: a laptop runs five or more workers, more spinning
+ * threads than cores, and on two cores the round trip through the broker
+ * went from ~120 us to ~210 us.
  */
 #ifndef LCA_SPIN_H
 #define LCA_SPIN_H
