@@ -5,9 +5,10 @@
  * test_worker (client -> broker -> worker -> broker -> client), and on a
  * direct DEALER-ROUTER pair to bench_peer (client -> peer -> client), both
  * speaking lca's wire codec.  Round trip: sequential 32-byte echo requests,
- * median and p99.  Streaming: one request answered by N PARTIALs of 32 bytes,
- * PARTIALs per second.  Targets: the broker adds < 50 us median round trip
- * and keeps >= half of the direct pair's PARTIAL throughput.
+ * median and p99, taken in interleaved rounds (every path in turn, ROUNDS
+ * times) so that a passing load on the machine falls on all paths alike.  Streaming: one request
+ * answered by N PARTIALs of 32 bytes, PARTIALs per second.  Targets: the broker adds < 50 us median
+ * round trip and keeps >= half of the direct pair's PARTIAL throughput.
  *
  * The broker is measured twice, with its adaptive busy-poll (the default)
  * and with --broker-spin 0, and the CPU its gateway used is read from /proc:
@@ -20,7 +21,8 @@
 
 #include <cJSON.h>
 
-#define ROUND_TRIPS 20000
+#define ROUND_TRIPS 20000 /* per path, over all rounds */
+#define ROUNDS 10
 #define WARMUP 2000
 #define PARTIALS 200000
 #define RUNS 3
@@ -30,36 +32,45 @@ static int cmp_i64(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
-static void round_trips(proto_client_t *c, const char *service, double *median, double *p99) {
-    static int64_t us[ROUND_TRIPS];
+/* Round-trip samples of one path, gathered over the rounds. */
+typedef struct {
+    int64_t us[ROUND_TRIPS];
+    int n;
+} samples_t;
+
+static void samples_stats(samples_t *s, double *median, double *p99) {
+    qsort(s->us, (size_t)s->n, sizeof s->us[0], cmp_i64);
+    *median = (double)s->us[s->n / 2];
+    *p99 = (double)s->us[s->n * 99 / 100];
+}
+
+/* n sequential echo round trips through a client; kept in s when s. */
+static void round_trips(proto_client_t *c, int n, samples_t *s) {
     char payload[32];
     memset(payload, 'x', sizeof payload);
-    for (int i = 0; i < WARMUP + ROUND_TRIPS; i++) {
+    for (int i = 0; i < n; i++) {
         int64_t t0 = clock_us();
         uint64_t id;
-        proto_client_send(c, service, "{\"op\":\"echo\"}", payload, sizeof payload, 5000, &id);
+        proto_client_send(c, "bench", "{\"op\":\"echo\"}", payload, sizeof payload, 5000, &id);
         proto_msg_t m;
         if (proto_client_recv(c, &m, 5000) != 0) {
             fprintf(stderr, "round trip %d failed\n", i);
             exit(1);
         }
         proto_msg_close(&m);
-        if (i >= WARMUP)
-            us[i - WARMUP] = clock_us() - t0;
+        if (s)
+            s->us[s->n++] = clock_us() - t0;
     }
-    qsort(us, ROUND_TRIPS, sizeof us[0], cmp_i64);
-    *median = (double)us[ROUND_TRIPS / 2];
-    *p99 = (double)us[ROUND_TRIPS * 99 / 100];
 }
 
-static double stream_rate(proto_client_t *c, const char *service) {
+static double stream_rate(proto_client_t *c) {
     double best = 0;
     for (int run = 0; run < RUNS; run++) {
         char header[96];
         snprintf(header, sizeof header, "{\"op\":\"stream\",\"n\":%d,\"size\":32}", PARTIALS);
         int64_t t0 = clock_us();
         uint64_t id;
-        proto_client_send(c, service, header, NULL, 0, 60000, &id);
+        proto_client_send(c, "bench", header, NULL, 0, 60000, &id);
         long partials = 0;
         for (;;) {
             proto_msg_t m;
@@ -132,23 +143,19 @@ static void direct_send(direct_t *d, const char *header, const void *payload, si
                               .has_payload = payload != NULL});
 }
 
-static void direct_round_trips(direct_t *d, double *median, double *p99) {
-    static int64_t us[ROUND_TRIPS];
+static void direct_round_trips(direct_t *d, int n, samples_t *s) {
     char payload[32];
     memset(payload, 'x', sizeof payload);
-    for (int i = 0; i < WARMUP + ROUND_TRIPS; i++) {
+    for (int i = 0; i < n; i++) {
         int64_t t0 = clock_us();
         direct_send(d, "{\"op\":\"echo\"}", payload, sizeof payload);
         proto_msg_t m;
         if (direct_recv(d, &m) != 0)
             exit(1);
         proto_msg_close(&m);
-        if (i >= WARMUP)
-            us[i - WARMUP] = clock_us() - t0;
+        if (s)
+            s->us[s->n++] = clock_us() - t0;
     }
-    qsort(us, ROUND_TRIPS, sizeof us[0], cmp_i64);
-    *median = (double)us[ROUND_TRIPS / 2];
-    *p99 = (double)us[ROUND_TRIPS * 99 / 100];
 }
 
 static double direct_stream_rate(direct_t *d) {
@@ -218,9 +225,11 @@ static bool direct_open(direct_t *d) {
 typedef struct {
     pid_t gateway;
     proto_client_t *client;
+    samples_t samples;
     double med, p99, rate;
-    double busy_cpu; /* share of a core the gateway used during the round trips */
-    double idle_cpu; /* ... and over an idle second after them */
+    double busy_s, cpu_s; /* time spent in round trips, and the gateway's CPU meanwhile */
+    double busy_cpu;      /* cpu_s / busy_s: share of a core while busy */
+    double idle_cpu;      /* share of a core the gateway used over an idle second */
 } broker_run_t;
 
 /* Starts a gateway (with extra arguments) and a test_worker on it. */
@@ -238,14 +247,18 @@ static bool broker_start(broker_run_t *r, const char *spin) {
     return r->client != NULL;
 }
 
-static void broker_measure(broker_run_t *r) {
+/* One round of round trips through this broker, with the gateway's CPU. */
+static void broker_round(broker_run_t *r, int n) {
     double cpu0 = proc_cpu_seconds(r->gateway);
     int64_t t0 = clock_us();
-    round_trips(r->client, "bench", &r->med, &r->p99);
-    r->busy_cpu = (proc_cpu_seconds(r->gateway) - cpu0) / ((clock_us() - t0) / 1e6);
-    r->rate = stream_rate(r->client, "bench");
-    cpu0 = proc_cpu_seconds(r->gateway);
-    t0 = clock_us();
+    round_trips(r->client, n, &r->samples);
+    r->busy_s += (clock_us() - t0) / 1e6;
+    r->cpu_s += proc_cpu_seconds(r->gateway) - cpu0;
+}
+
+static void broker_idle(broker_run_t *r) {
+    double cpu0 = proc_cpu_seconds(r->gateway);
+    int64_t t0 = clock_us();
     proc_sleep_ms(1000); /* measuring idleness: nothing to wait for */
     r->idle_cpu = (proc_cpu_seconds(r->gateway) - cpu0) / ((clock_us() - t0) / 1e6);
 }
@@ -278,18 +291,39 @@ int main(void) {
         fprintf(stderr, "broker bench: the direct worker did not start\n");
         return 1;
     }
-    /* The direct worker's phases run back to back: we are its broker, and
-     * it would reconnect if we stopped beating while measuring the others. */
+    /* Round trips: warm every path, then interleave.  A round is short next
+     * to the direct worker's heartbeat expiry (we are its broker, and
+     * direct_recv beats for it only while it runs). */
+    static samples_t direct_pair, worker_direct;
+    round_trips(pair, WARMUP, NULL);
+    direct_round_trips(&worker_pair, WARMUP, NULL);
+    round_trips(spin.client, WARMUP, NULL);
+    round_trips(sleep.client, WARMUP, NULL);
+    for (int round = 0; round < ROUNDS; round++) {
+        int n = ROUND_TRIPS / ROUNDS;
+        round_trips(pair, n, &direct_pair);
+        direct_round_trips(&worker_pair, n, &worker_direct);
+        broker_round(&spin, n);
+        broker_round(&sleep, n);
+    }
     double d_med, d_p99, w_med, w_p99;
-    direct_round_trips(&worker_pair, &w_med, &w_p99);
+    samples_stats(&direct_pair, &d_med, &d_p99);
+    samples_stats(&worker_direct, &w_med, &w_p99);
+    samples_stats(&spin.samples, &spin.med, &spin.p99);
+    samples_stats(&sleep.samples, &sleep.med, &sleep.p99);
+    spin.busy_cpu = spin.cpu_s / spin.busy_s;
+    sleep.busy_cpu = sleep.cpu_s / sleep.busy_s;
+    /* Streaming: best of RUNS per path; the direct worker's first. */
     double w_rate = direct_stream_rate(&worker_pair);
-    broker_measure(&spin);
-    broker_measure(&sleep);
-    round_trips(pair, "bench", &d_med, &d_p99);
-    double d_rate = stream_rate(pair, "bench");
+    spin.rate = stream_rate(spin.client);
+    sleep.rate = stream_rate(sleep.client);
+    double d_rate = stream_rate(pair);
+    broker_idle(&spin);
+    broker_idle(&sleep);
 
-    printf("\n### Broker (%d round trips of 32 B, %d PARTIALs of 32 B, best of %d)\n\n",
-           ROUND_TRIPS, PARTIALS, RUNS);
+    printf("\n### Broker (%d round trips of 32 B per path in %d interleaved rounds; %d "
+           "PARTIALs of 32 B, best of %d)\n\n",
+           ROUND_TRIPS, ROUNDS, PARTIALS, RUNS);
     printf("Direct pairs: a minimal ROUTER peer (the codec alone), and the real worker\n"
            "(test_worker, lca's worker library) on a ROUTER we hold, with no broker.\n"
            "Via the broker: the same worker through lca-gateway, with the broker's\n"
@@ -297,10 +331,10 @@ int main(void) {
     printf("| metric | minimal peer | worker, no broker | via broker | broker adds / ratio | "
            "via broker, no spin | adds / ratio | target |\n");
     printf("|---|---|---|---|---|---|---|---|\n");
-    printf("| round trip, median | %.0f us | %.0f us | %.0f us | +%.0f us | %.0f us | +%.0f us | "
+    printf("| round trip, median | %.0f us | %.0f us | %.0f us | %+.0f us | %.0f us | %+.0f us | "
            "< +50 us |\n",
            d_med, w_med, spin.med, spin.med - w_med, sleep.med, sleep.med - w_med);
-    printf("| round trip, p99 | %.0f us | %.0f us | %.0f us | +%.0f us | %.0f us | +%.0f us | |\n",
+    printf("| round trip, p99 | %.0f us | %.0f us | %.0f us | %+.0f us | %.0f us | %+.0f us | |\n",
            d_p99, w_p99, spin.p99, spin.p99 - w_p99, sleep.p99, sleep.p99 - w_p99);
     printf("| PARTIALs per second | %.0f | %.0f | %.0f | %.2fx | %.0f | %.2fx | >= 0.5x |\n",
            d_rate, w_rate, spin.rate, spin.rate / w_rate, sleep.rate, sleep.rate / w_rate);
