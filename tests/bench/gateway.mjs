@@ -50,6 +50,10 @@ const chat = {
   messages: [{ role: 'user', content: 'hello' }],
 };
 
+function signed(x) {
+  return (x < 0 ? '' : '+') + x.toFixed(2);
+}
+
 function quantile(xs, q) {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor(q * s.length))];
@@ -92,7 +96,7 @@ for (const [c, rounds] of [[1, 200], [64, 8]]) {
     const d50 = quantile(direct[key], 0.5), d99 = quantile(direct[key], 0.99);
     const g50 = quantile(via[key], 0.5), g99 = quantile(via[key], 0.99);
     rows.push(`| ${name}, ${c} stream${c > 1 ? 's' : ''} | ${d50.toFixed(2)} / ${d99.toFixed(2)} ms` +
-      ` | ${g50.toFixed(2)} / ${g99.toFixed(2)} ms | +${(g50 - d50).toFixed(2)} / +${(g99 - d99).toFixed(2)} ms |`);
+      ` | ${g50.toFixed(2)} / ${g99.toFixed(2)} ms | ${signed(g50 - d50)} / ${signed(g99 - d99)} ms |`);
   }
 }
 const tagsDirect = await rps(fakeUrl, 3, 16);
