@@ -20,6 +20,8 @@
  */
 #include "seeder/imports.h"
 
+#include "seeder/tsconfig.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -74,6 +76,8 @@ struct imports_index {
     size_t go_count;
     imports_crate_t *crates; /* from the Cargo.toml files: workspace members */
     size_t crate_count;
+    tsconfig_t **tsconfigs; /* JS/TS projects that declare baseUrl or paths */
+    size_t tsconfig_count;
 };
 
 typedef struct {
@@ -247,6 +251,30 @@ static char *imports_read_crate_name(const char *root, const char *rel) {
     return name;
 }
 
+/* Reads the JS/TS project config rel.  Paths come sorted, so a directory's
+ * jsconfig.json comes before its tsconfig.json, which replaces it (as in
+ * TypeScript, which ignores a jsconfig.json beside a tsconfig.json). */
+static int imports_add_tsconfig(imports_index_t *self, const char *root, const char *rel) {
+    tsconfig_t *config = tsconfig_read(root, rel);
+    if (!config)
+        return 0;
+    size_t n = self->tsconfig_count;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(tsconfig_dir(self->tsconfigs[i]), tsconfig_dir(config)) == 0) {
+            tsconfig_destroy(&self->tsconfigs[i]);
+            self->tsconfigs[i] = config;
+            return 0;
+        }
+    void *grown = realloc(self->tsconfigs, (n + 1) * sizeof *self->tsconfigs);
+    if (!grown) {
+        tsconfig_destroy(&config);
+        return -ENOMEM;
+    }
+    self->tsconfigs = grown;
+    self->tsconfigs[self->tsconfig_count++] = config;
+    return 0;
+}
+
 int imports_index_new(const char *root, const char *const *paths, size_t n, imports_index_t **out) {
     *out = NULL;
     imports_index_t *self = calloc(1, sizeof *self);
@@ -306,6 +334,9 @@ int imports_index_new(const char *root, const char *const *paths, size_t n, impo
                 self->crates[self->crate_count++] = (imports_crate_t){name, src};
             }
         }
+        if ((strcmp(base, "tsconfig.json") == 0 || strcmp(base, "jsconfig.json") == 0) && root &&
+            imports_add_tsconfig(self, root, p) != 0)
+            goto fail;
         if (strcmp(base, "go.mod") == 0 && root) {
             char *module = imports_read_go_module(root, p);
             if (module) {
@@ -349,6 +380,9 @@ void imports_index_destroy(imports_index_t **self_p) {
         free(self->crates[i].src);
     }
     free(self->crates);
+    for (size_t i = 0; i < self->tsconfig_count; i++)
+        tsconfig_destroy(&self->tsconfigs[i]);
+    free(self->tsconfigs);
     free(self->paths);
     free(self->by_base);
     free(self->by_tail);
@@ -373,9 +407,7 @@ static void imports_dirname(const char *path, char *out, size_t cap) {
     out[len] = '\0';
 }
 
-/* Joins dir and rel and folds `.` and `..`; false when the result would
- * leave the root or not fit. */
-static bool imports_join(const char *dir, const char *rel, char *out, size_t cap) {
+bool imports_path_join(const char *dir, const char *rel, char *out, size_t cap) {
     char tmp[IMPORTS_PATH_MAX];
     int n = *dir ? imports_fmt(tmp, sizeof tmp, "%s/%s", dir, rel)
                  : imports_fmt(tmp, sizeof tmp, "%s", rel);
@@ -572,7 +604,7 @@ static void imports_python_module(imports_ctx_t *ctx, const char *base, bool rel
         char file[IMPORTS_PATH_MAX];
         imports_fmt(file, sizeof file, forms[f], rel);
         if (relative) {
-            if (imports_join(base, file, candidate, sizeof candidate))
+            if (imports_path_join(base, file, candidate, sizeof candidate))
                 imports_try(ctx->index, candidate, hits);
         } else {
             imports_find_suffix(ctx->index, file, hits);
@@ -704,7 +736,7 @@ static void imports_python_statement(imports_ctx_t *ctx, char *stmt, int line) {
             if (level != (size_t)-1) {
                 if (rest_len > 0)
                     imports_python_module(ctx, base, relative, rest, rest_len, &hits);
-                else if (imports_join(base, "__init__.py", full, sizeof full))
+                else if (imports_path_join(base, "__init__.py", full, sizeof full))
                     imports_try(ctx->index, full, &hits);
             }
             imports_record(ctx, module, module_len, NULL, 0, line, &hits);
@@ -800,7 +832,7 @@ static void imports_c_include(imports_ctx_t *ctx, const char *name, size_t len, 
     memcpy(rel, name, len);
     rel[len] = '\0';
     imports_dirname(ctx->path, dir, sizeof dir);
-    if (quoted && imports_join(dir, rel, candidate, sizeof candidate))
+    if (quoted && imports_path_join(dir, rel, candidate, sizeof candidate))
         imports_try(ctx->index, candidate, &hits);
     /* The file's ancestors and their usual include directories. */
     static const char *const subdirs[] = {"", "include", "inc", "src"};
@@ -814,7 +846,7 @@ static void imports_c_include(imports_ctx_t *ctx, const char *name, size_t len, 
                             subdirs[s]);
             else
                 imports_fmt(base, sizeof base, "%s", ancestor);
-            if (imports_join(base, rel, candidate, sizeof candidate))
+            if (imports_path_join(base, rel, candidate, sizeof candidate))
                 imports_try(ctx->index, candidate, &hits);
         }
         if (!*ancestor)
@@ -977,6 +1009,36 @@ static void imports_js_resolve(imports_ctx_t *ctx, const char *base, imports_hit
     }
 }
 
+typedef struct {
+    imports_ctx_t *ctx;
+    imports_hits_t *hits;
+} imports_js_try_t;
+
+static bool imports_js_try(const char *path, void *arg) {
+    imports_js_try_t *t = arg;
+    imports_js_resolve(t->ctx, path, t->hits);
+    return t->hits->count > 0;
+}
+
+/* A bare specifier through the baseUrl and paths of the nearest enclosing
+ * project that declares them. */
+static void imports_js_project_paths(imports_ctx_t *ctx, const char *spec, const char *dir,
+                                     imports_hits_t *hits) {
+    const tsconfig_t *nearest = NULL;
+    size_t nearest_len = 0;
+    for (size_t i = 0; i < ctx->index->tsconfig_count; i++) {
+        const char *d = tsconfig_dir(ctx->index->tsconfigs[i]);
+        size_t len = strlen(d);
+        bool encloses = len == 0 || (strncmp(dir, d, len) == 0 && (!dir[len] || dir[len] == '/'));
+        if (encloses && (!nearest || len > nearest_len)) {
+            nearest = ctx->index->tsconfigs[i];
+            nearest_len = len;
+        }
+    }
+    if (nearest)
+        tsconfig_resolve(nearest, spec, imports_js_try, &(imports_js_try_t){ctx, hits});
+}
+
 static void imports_js_specifier(imports_ctx_t *ctx, const imports_token_t *spec,
                                  const imports_token_t *alias) {
     imports_hits_t hits = {0};
@@ -989,9 +1051,12 @@ static void imports_js_specifier(imports_ctx_t *ctx, const imports_token_t *spec
     bool relative = rel[0] == '.' && (rel[1] == '/' || (rel[1] == '.' && rel[2] == '/') ||
                                       rel[1] == '\0' || (rel[1] == '.' && rel[2] == '\0'));
     if (relative) {
-        if (imports_join(dir, rel, base, sizeof base))
+        if (imports_path_join(dir, rel, base, sizeof base))
             imports_js_resolve(ctx, base, &hits);
-    } else if ((rel[0] == '@' || rel[0] == '~') && rel[1] == '/') {
+    } else {
+        imports_js_project_paths(ctx, rel, dir, &hits);
+    }
+    if (!relative && hits.count == 0 && (rel[0] == '@' || rel[0] == '~') && rel[1] == '/') {
         /* The `@/x` and `~/x` path aliases of bundlers and tsconfig: the
          * project's src/ (or root), the project being the nearest ancestor
          * with a package.json, tsconfig.json or jsconfig.json. */
@@ -1005,9 +1070,9 @@ static void imports_js_specifier(imports_ctx_t *ctx, const imports_token_t *spec
             if (project) {
                 char under[IMPORTS_PATH_MAX];
                 imports_fmt(under, sizeof under, "%s%ssrc", ancestor, *ancestor ? "/" : "");
-                if (imports_join(under, rel + 2, base, sizeof base))
+                if (imports_path_join(under, rel + 2, base, sizeof base))
                     imports_js_resolve(ctx, base, &hits);
-                if (hits.count == 0 && imports_join(ancestor, rel + 2, base, sizeof base))
+                if (hits.count == 0 && imports_path_join(ancestor, rel + 2, base, sizeof base))
                     imports_js_resolve(ctx, base, &hits);
                 break;
             }

@@ -12,7 +12,9 @@
  *   JS/TS    `import ... from './x'`, `import './x'`, `export ... from`,
  *            `require('./x')`, `import('./x')`: relative specifiers with
  *            extension (.ts .tsx .js .jsx .mjs .cjs .mts .cts, and `.js`
- *            standing for `.ts`) and `/index.*` resolution; the `@/x` and `~/x`
+ *            standing for `.ts`) and `/index.*` resolution; bare specifiers
+ *            through the `paths` and `baseUrl` of the nearest tsconfig.json or
+ *            jsconfig.json (see tsconfig.h); failing those, the `@/x` and `~/x`
  *            aliases under the project's src/ (or root);
  *   C/C++    `#include "x.h"`: relative to the file, then to the root or an
  *            ancestor directory and their include/, inc/ and src/, then by
@@ -50,6 +52,7 @@
 #ifndef LCA_SEEDER_IMPORTS_H
 #define LCA_SEEDER_IMPORTS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "seeder/lang.h"
@@ -81,6 +84,11 @@ void imports_index_destroy(imports_index_t **self_p);
 
 /* Number of distinct paths in the index. */
 size_t imports_index_count(const imports_index_t *self);
+
+/* Joins dir and rel (repository-relative paths, "" for the root) folding
+ * `.` and `..` into out; false when the result would leave the root, is
+ * empty or does not fit in cap. */
+bool imports_path_join(const char *dir, const char *rel, char *out, size_t cap);
 
 /* Scans data[0..len) (path's content; need not be NUL-terminated) as
  * language lang and resolves what it imports against index.  Languages

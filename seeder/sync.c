@@ -1319,17 +1319,66 @@ static int run_execute(run_t *r, bool touch, char **error) {
 
 /* For an unchanged file when the file list changed: queues imports.put if
  * its imports resolve differently under the new list. */
+/* Sends path's imports again when they resolve differently under the new
+ * index than under old_index; with no old_index, always (the shards' copy
+ * cannot be reproduced: a config that steered it has changed). */
 static int run_check_imports(run_t *r, const imports_index_t *old_index, const char *path,
                              lang_id_t lang, const char *data, size_t len) {
     bool empty_old = true, empty_new = true;
-    char *before = sync_imports_json(old_index, path, lang, data, len, &empty_old);
+    char *before =
+        old_index ? sync_imports_json(old_index, path, lang, data, len, &empty_old) : strdup("");
     char *after = sync_imports_json(r->index, path, lang, data, len, &empty_new);
     int rc = before && after ? 0 : -ENOMEM;
-    if (rc == 0 && strcmp(before, after) != 0)
+    if (rc == 0 && (!old_index || strcmp(before, after) != 0))
         rc = run_push_imports(r, path, after, -1);
     free(before);
     free(after);
     return rc;
+}
+
+_Static_assert(LANG_COUNT <= 64, "a language set is a 64-bit mask");
+
+/* The languages whose imports a file's content steers (0 for most files):
+ * go.mod names Go's module path, Cargo.toml a crate, a tsconfig or
+ * jsconfig the module paths of JavaScript and TypeScript. */
+static uint64_t sync_config_languages(const char *path) {
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    size_t len = strlen(base);
+    if (!strcmp(base, "go.mod"))
+        return 1ull << LANG_GO;
+    if (!strcmp(base, "Cargo.toml"))
+        return 1ull << LANG_RUST;
+    if (!strcmp(base, "jsconfig.json") ||
+        (!strncmp(base, "tsconfig", 8) && len >= 13 && !strcmp(base + len - 5, ".json")))
+        return 1ull << LANG_JAVASCRIPT | 1ull << LANG_TYPESCRIPT;
+    return 0;
+}
+
+/* The languages whose files' imports must all be sent again because such a
+ * config is new, gone or edited in this run.  (Its content is read here:
+ * the hashing pass comes too late for the files sorted before it.) */
+static uint64_t sync_configs_changed(sync_t *s, const walk_entry_t *const *accepted,
+                                     size_t n_accepted, const char *const *deletes,
+                                     size_t n_deletes, uint64_t max) {
+    uint64_t langs = 0;
+    for (size_t d = 0; d < n_deletes; d++)
+        langs |= sync_config_languages(deletes[d]);
+    for (size_t i = 0; i < n_accepted; i++) {
+        uint64_t steers = sync_config_languages(accepted[i]->path);
+        if (!steers || (langs & steers) == steers)
+            continue;
+        const known_t *k = sync_known_get(s, accepted[i]->path);
+        char *data = NULL;
+        size_t len = 0;
+        char hash[65] = "";
+        if (k && sync_read_file(s->config.root, accepted[i]->path, max, &data, &len) == 0)
+            sync_hash_content(data, len, hash);
+        free(data);
+        if (!k || strcmp(hash, k->hash) != 0)
+            langs |= steers;
+    }
+    return langs;
 }
 
 static int sync_compare_entries(const void *a, const void *b) {
@@ -1364,6 +1413,8 @@ static int sync_plan_and_run(sync_t *s, const walk_entry_t *const *accepted, siz
         changed_set = !sync_known_get(s, accepted[i]->path);
     if (full && !changed_set)
         changed_set = n_accepted != n_known;
+    uint64_t resend =
+        sync_configs_changed(s, accepted, n_accepted, deletes, n_deletes, options->max_file_bytes);
     paths = malloc((n_known + n_accepted + 1) * sizeof *paths);
     if (!paths) {
         rc = -ENOMEM;
@@ -1415,8 +1466,9 @@ static int sync_plan_and_run(sync_t *s, const walk_entry_t *const *accepted, siz
         const known_t *k = sync_known_get(s, e->path);
         if (k && strcmp(k->hash, hash) == 0) {
             stats->files_unchanged++;
-            if (changed_set)
-                rc = run_check_imports(&r, old_index, e->path, e->lang, data, len);
+            bool again = resend & (1ull << e->lang);
+            if (changed_set || again)
+                rc = run_check_imports(&r, again ? NULL : old_index, e->path, e->lang, data, len);
         } else {
             rc = run_add_job(&r, e->path, e->lang, len, !k);
         }
@@ -1424,9 +1476,9 @@ static int sync_plan_and_run(sync_t *s, const walk_entry_t *const *accepted, siz
         if (s->config.progress)
             progress_update(s->config.progress, i + 1, done_bytes);
     }
-    /* A few paths changed the file list: the other files' imports may
-     * resolve differently now. */
-    for (size_t i = 0; !full && changed_set && i < n_known && rc == 0; i++) {
+    /* A few paths changed the file list, or a resolution config: the other
+     * files' imports may resolve differently now. */
+    for (size_t i = 0; !full && (changed_set || resend) && i < n_known && rc == 0; i++) {
         const char *path = known[i];
         bool skip = false;
         for (size_t d = 0; d < n_deletes && !skip; d++)
@@ -1437,8 +1489,12 @@ static int sync_plan_and_run(sync_t *s, const walk_entry_t *const *accepted, siz
             continue;
         char *data = NULL;
         size_t len = 0;
-        if (sync_read_file(s->config.root, path, options->max_file_bytes, &data, &len) == 0)
-            rc = run_check_imports(&r, old_index, path, lang_detect(path, data, len), data, len);
+        if (sync_read_file(s->config.root, path, options->max_file_bytes, &data, &len) == 0) {
+            lang_id_t lang = lang_detect(path, data, len);
+            bool again = resend & (1ull << lang);
+            if (changed_set || again)
+                rc = run_check_imports(&r, again ? NULL : old_index, path, lang, data, len);
+        }
         free(data);
     }
     if (s->config.progress)

@@ -689,6 +689,57 @@ static int64_t change_and_wait(const char *dir, const char *command, const char 
     return proc_now_ms() - start;
 }
 
+/* Writes text to dir/rel, making directories; false on failure. */
+static bool put_file(const char *dir, const char *rel, const char *text) {
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s", dir, rel);
+    mkdir(dir, 0755);
+    for (char *p = path + strlen(dir) + 1; (p = strchr(p, '/')); p++) {
+        *p = '\0';
+        mkdir(path, 0755);
+        *p = '/';
+    }
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return false;
+    bool ok = fputs(text, f) >= 0;
+    return fclose(f) == 0 && ok;
+}
+
+/* A tsconfig says where `@app/...` lives.  Editing it changes no TS file,
+ * yet their imports now resolve elsewhere: the shards must hear of it. */
+TEST(an_edited_tsconfig_re_resolves_imports_of_unchanged_files) {
+    REQUIRE(stack_up());
+    const char *dir = path_in("tsproject");
+    REQUIRE(put_file(dir, "tsconfig.json",
+                     "{\"compilerOptions\": {\"paths\": {\"@app/*\": [\"src/app/*\"]}}}\n"));
+    REQUIRE(put_file(dir, "src/app/db.ts", "export function openDb() { return 1; }\n"));
+    REQUIRE(put_file(dir, "lib/db.ts", "export function openDb() { return 2; }\n"));
+    REQUIRE(put_file(dir, "src/main.ts",
+                     "import { openDb } from '@app/db';\nexport const db = openDb();\n"));
+    const char *extra[] = {"--collection", "ts", NULL};
+    seed_t r;
+    seed(&r, dir, extra, NULL);
+    CHECK_INT(r.status, ==, 0);
+    seed_free(&r);
+    static char imported[256][256];
+    int k = imported_paths("ts", "src/main.ts", imported, 256);
+    CHECK(in_list(imported, k, "src/app/db.ts"));
+    CHECK(!in_list(imported, k, "lib/db.ts"));
+
+    REQUIRE(put_file(dir, "tsconfig.json",
+                     "{\"compilerOptions\": {\"paths\": {\"@app/*\": [\"lib/*\"]}}}\n"));
+    seed(&r, dir, extra, NULL);
+    CHECK_INT(r.status, ==, 0);
+    REQUIRE(r.json);
+    CHECK_INT(num(&r, "files.indexed"), ==, 1); /* the tsconfig itself */
+    CHECK_INT(num(&r, "imports_updates"), >=, 1);
+    seed_free(&r);
+    k = imported_paths("ts", "src/main.ts", imported, 256);
+    CHECK(in_list(imported, k, "lib/db.ts"));
+    CHECK(!in_list(imported, k, "src/app/db.ts"));
+}
+
 TEST(watch_applies_edits_creates_deletes_and_renames_within_two_seconds) {
     REQUIRE(stack_up());
     const char *dir = fixture_copy("watched", true);
@@ -865,6 +916,7 @@ static const test_case_t cases[] = {
     TEST_CASE(unchanged_reseed_embeds_and_writes_nothing),
     TEST_CASE(edit_delete_and_rename_touch_only_those_files),
     TEST_CASE(plain_directory_skips_bad_files_with_reasons_and_succeeds),
+    TEST_CASE(an_edited_tsconfig_re_resolves_imports_of_unchanged_files),
     TEST_CASE(watch_applies_edits_creates_deletes_and_renames_within_two_seconds),
     TEST_CASE(a_refused_put_is_reported_and_the_watch_goes_on),
     TEST_CASE(unreachable_broker_is_a_clear_error_within_seconds),

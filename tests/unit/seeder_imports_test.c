@@ -468,6 +468,159 @@ TEST(rust_workspace_crates) {
     }
 }
 
+/* Removes what write_text made: files, then directories deepest first. */
+static void remove_tree(const char *root, const char *const *rels, size_t n) {
+    for (size_t i = n; i-- > 0;) {
+        char path[4200];
+        snprintf(path, sizeof path, "%s/%s", root, rels[i]);
+        remove(path);
+    }
+    remove(root);
+}
+
+TEST(tsconfig_paths_and_base_url) {
+    char root[] = "/tmp/lca-imports-test-XXXXXX";
+    REQUIRE(mkdtemp(root));
+    /* JSON with comments and trailing commas, a pattern key holding a star,
+     * a first target that does not exist, and a longer competing prefix. */
+    write_text(root, "tsconfig.base.json",
+               "// shared settings\n"
+               "{\n"
+               "  \"compilerOptions\": {\n"
+               "    /* everything is relative to the repository root */\n"
+               "    \"baseUrl\": \".\",\n"
+               "    \"paths\": {\n"
+               "      \"@app/*\": [\"apps/web/src/app/*\"],\n"
+               "      \"@app/special/*\": [\"apps/web/src/special/*\",],\n"
+               "      \"@lib\": [\"libs/core/src/index.ts\"],\n"
+               "      \"@shared/*\": [\"missing/*\", \"libs/shared/src/*\"], // fallback\n"
+               "    },\n"
+               "  },\n"
+               "}\n");
+    write_text(root, "apps/web/tsconfig.json", "{ \"extends\": \"../../tsconfig.base\" }\n");
+    write_text(root, "apps/admin/jsconfig.json", "{\"compilerOptions\": {\"baseUrl\": \"lib\"}}");
+    write_text(root, "apps/admin/tsconfig.json", "{\"compilerOptions\": {\"baseUrl\": \"src\"}}");
+    write_text(root, "broken/tsconfig.json", "{\"compilerOptions\": {\"baseUrl\": ");
+    const char *paths[] = {
+        "tsconfig.base.json",
+        "apps/web/tsconfig.json",
+        "apps/web/src/main.ts",
+        "apps/web/src/app/db.ts",
+        "apps/web/src/special/x.ts",
+        "apps/admin/jsconfig.json",
+        "apps/admin/tsconfig.json",
+        "apps/admin/src/page.tsx",
+        "apps/admin/src/components/Button.tsx",
+        "apps/admin/lib/components/Button.js",
+        "libs/core/src/index.ts",
+        "libs/shared/src/strings.ts",
+        "broken/tsconfig.json",
+        "broken/src/a.ts",
+        "broken/src/b.ts",
+    };
+    imports_index_t *index = NULL;
+    REQUIRE(imports_index_new(root, paths, sizeof paths / sizeof paths[0], &index) == 0);
+    const char *web = "import { db } from '@app/db';\n"
+                      "import x from '@app/special/x';\n"
+                      "import core from '@lib';\n"
+                      "import { slug } from '@shared/strings';\n"
+                      "import { idx } from 'libs/core/src/index';\n"
+                      "import React from 'react';\n"
+                      "import { nope } from '@app/nope';\n";
+    imports_t *im = NULL;
+    REQUIRE(imports_extract(index, "apps/web/src/main.ts", LANG_TYPESCRIPT, web, strlen(web),
+                            &im) == 0);
+    CHECK(resolves_to(im, "@app/db", "apps/web/src/app/db.ts"));
+    CHECK(resolves_to(im, "@app/special/x", "apps/web/src/special/x.ts"));
+    CHECK(resolves_to(im, "@lib", "libs/core/src/index.ts"));
+    CHECK(resolves_to(im, "@shared/strings", "libs/shared/src/strings.ts"));
+    CHECK(resolves_to(im, "libs/core/src/index", "libs/core/src/index.ts"));
+    CHECK(resolves_to(im, "react", ""));
+    CHECK(resolves_to(im, "@app/nope", ""));
+    CHECK(binds(im, "@lib", "core"));
+    imports_destroy(&im);
+    /* tsconfig.json replaces the jsconfig.json beside it */
+    const char *admin = "import Button from 'components/Button';\n";
+    REQUIRE(imports_extract(index, "apps/admin/src/page.tsx", LANG_TYPESCRIPT, admin, strlen(admin),
+                            &im) == 0);
+    CHECK(resolves_to(im, "components/Button", "apps/admin/src/components/Button.tsx"));
+    imports_destroy(&im);
+    /* a config that does not parse declares nothing; relative imports still work */
+    const char *broken = "import b from './b';\nimport c from 'src/b';\n";
+    REQUIRE(imports_extract(index, "broken/src/a.ts", LANG_TYPESCRIPT, broken, strlen(broken),
+                            &im) == 0);
+    CHECK(resolves_to(im, "./b", "broken/src/b.ts"));
+    CHECK(resolves_to(im, "src/b", ""));
+    imports_destroy(&im);
+    imports_index_destroy(&index);
+    const char *made[] = {"apps",
+                          "apps/web",
+                          "apps/web/tsconfig.json",
+                          "apps/admin",
+                          "apps/admin/jsconfig.json",
+                          "apps/admin/tsconfig.json",
+                          "broken",
+                          "broken/tsconfig.json",
+                          "tsconfig.base.json"};
+    remove_tree(root, made, sizeof made / sizeof made[0]);
+}
+
+/* Token soup as tsconfig files: whatever reads, nothing crashes, and
+ * whatever resolves is a file of the collection. */
+TEST(random_tsconfigs_are_survived) {
+    char root[] = "/tmp/lca-imports-test-XXXXXX";
+    REQUIRE(mkdtemp(root));
+    static const char *const tokens[] = {"{",
+                                         "}",
+                                         "[",
+                                         "]",
+                                         ",",
+                                         ":",
+                                         "\"",
+                                         "//",
+                                         "/*",
+                                         "*/",
+                                         "\\",
+                                         "\n",
+                                         "\"*\"",
+                                         "\"a/*\"",
+                                         "\"..\"",
+                                         "\"paths\"",
+                                         "\"baseUrl\"",
+                                         "\"extends\"",
+                                         "\"compilerOptions\"",
+                                         "\"./tsconfig\"",
+                                         "\"src\"",
+                                         "\"src/*\"",
+                                         "1",
+                                         "null",
+                                         "\"\"",
+                                         "\"../../..\""};
+    const char *paths[] = {"tsconfig.json", "src/a.ts", "src/b.ts", "a.ts"};
+    unsigned seed = 11;
+    for (int round = 0; round < 300; round++) {
+        char text[512] = "";
+        int n = rand_r(&seed) % 40;
+        for (int i = 0; i < n; i++)
+            strcat(text, tokens[rand_r(&seed) % (sizeof tokens / sizeof tokens[0])]);
+        write_text(root, "tsconfig.json", text);
+        imports_index_t *index = NULL;
+        REQUIRE(imports_index_new(root, paths, 4, &index) == 0);
+        const char *src = "import a from 'a';\nimport b from 'src/b';\nimport c from 'zz';\n";
+        imports_t *im = NULL;
+        REQUIRE(imports_extract(index, "src/a.ts", LANG_TYPESCRIPT, src, strlen(src), &im) == 0);
+        for (size_t i = 0; i < imports_count(im); i++)
+            for (size_t f = 0; f < imports_get(im, i)->file_count; f++) {
+                const char *file = imports_get(im, i)->files[f];
+                CHECK(!strcmp(file, "src/b.ts") || !strcmp(file, "a.ts"));
+            }
+        imports_destroy(&im);
+        imports_index_destroy(&index);
+    }
+    const char *made[] = {"tsconfig.json"};
+    remove_tree(root, made, 1);
+}
+
 TEST(kotlin_and_unknown_languages) {
     imports_t *im = extract("Main.kt", LANG_KOTLIN, "import app.Tool\nimport app.Missing as M\n");
     REQUIRE(im);
@@ -560,6 +713,7 @@ TEST_MAIN(TEST_CASE(python_imports), TEST_CASE(javascript_and_typescript_imports
           TEST_CASE(rust_imports), TEST_CASE(python_edge_cases), TEST_CASE(javascript_edge_cases),
           TEST_CASE(path_aliases_of_js_projects), TEST_CASE(c_edge_cases), TEST_CASE(go_aliases),
           TEST_CASE(rust_edge_cases), TEST_CASE(rust_workspace_crates),
+          TEST_CASE(tsconfig_paths_and_base_url), TEST_CASE(random_tsconfigs_are_survived),
           TEST_CASE(kotlin_and_unknown_languages),
           TEST_CASE(random_inputs_resolve_only_to_collection_files), TEST_CASE(index_basics),
           TEST_CASE(release_indexes))

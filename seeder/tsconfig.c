@@ -1,0 +1,278 @@
+/*
+ * tsconfig (see tsconfig.h).
+ *
+ * A config is read into: its directory, the baseUrl (repository-relative),
+ * and its path patterns, each split at its `*` with targets already joined
+ * to the directory they are relative to.  JSON with comments is turned into
+ * JSON by blanking comments and trailing commas in place (offsets stay
+ * put), then parsed with cJSON.
+ */
+#include "seeder/tsconfig.h"
+
+#include "seeder/imports.h"
+
+#include <cJSON.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define TSCONFIG_MAX_BYTES (1 << 20)
+#define TSCONFIG_MAX_DEPTH 8
+#define TSCONFIG_PATH_MAX 4096
+
+typedef struct {
+    char *prefix, *suffix; /* around the `*`; suffix NULL for an exact pattern */
+    char **targets;        /* repository-relative, each with at most one `*` */
+    size_t target_count;
+} tsconfig_pattern_t;
+
+struct tsconfig {
+    char *dir;
+    char *base_url; /* NULL when no config in the chain sets one */
+    tsconfig_pattern_t *patterns;
+    size_t pattern_count;
+};
+
+/* ---- reading ---- */
+
+static char *tsconfig_slurp(const char *root, const char *rel) {
+    char full[TSCONFIG_PATH_MAX];
+    if (snprintf(full, sizeof full, "%s/%s", root, rel) >= (int)sizeof full)
+        return NULL;
+    int fd = open(full, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return NULL;
+    char *buf = malloc(TSCONFIG_MAX_BYTES + 1);
+    size_t len = 0;
+    while (buf && len < TSCONFIG_MAX_BYTES) {
+        ssize_t n = read(fd, buf + len, TSCONFIG_MAX_BYTES - len);
+        if (n <= 0)
+            break;
+        len += (size_t)n;
+    }
+    close(fd);
+    if (buf)
+        buf[len] = '\0';
+    return buf;
+}
+
+/* Blanks comments and trailing commas outside strings, in place. */
+static void tsconfig_strip(char *s) {
+    char *last_comma = NULL; /* a comma with only blanks after it so far */
+    for (char *p = s; *p; p++) {
+        if (*p == '"') {
+            last_comma = NULL;
+            for (p++; *p && *p != '"'; p++)
+                if (*p == '\\' && p[1])
+                    p++;
+            if (!*p)
+                return;
+        } else if (p[0] == '/' && p[1] == '/') {
+            while (*p && *p != '\n')
+                *p++ = ' ';
+            if (!*p)
+                return;
+        } else if (p[0] == '/' && p[1] == '*') {
+            char *end = strstr(p + 2, "*/");
+            char *stop = end ? end + 2 : p + strlen(p);
+            while (p < stop)
+                *p++ = ' ';
+            p--;
+        } else if (*p == ',') {
+            last_comma = p;
+        } else if (*p == '}' || *p == ']') {
+            if (last_comma)
+                *last_comma = ' ';
+            last_comma = NULL;
+        } else if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r') {
+            last_comma = NULL;
+        }
+    }
+}
+
+static void tsconfig_patterns_free(tsconfig_pattern_t *patterns, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        free(patterns[i].prefix);
+        free(patterns[i].suffix);
+        for (size_t t = 0; t < patterns[i].target_count; t++)
+            free(patterns[i].targets[t]);
+        free(patterns[i].targets);
+    }
+    free(patterns);
+}
+
+/* Reads `paths` (an object of pattern -> [target]) with targets relative to
+ * dir.  False when out of memory. */
+static bool tsconfig_read_paths(tsconfig_t *self, const cJSON *paths, const char *dir) {
+    const cJSON *entry;
+    size_t n = 0;
+    cJSON_ArrayForEach(entry, paths) n++;
+    self->patterns = calloc(n ? n : 1, sizeof *self->patterns);
+    if (!self->patterns)
+        return false;
+    cJSON_ArrayForEach(entry, paths) {
+        const char *key = entry->string;
+        const char *star = key ? strchr(key, '*') : NULL;
+        if (!key || !cJSON_IsArray(entry) || (star && strchr(star + 1, '*')))
+            continue;
+        tsconfig_pattern_t *p = &self->patterns[self->pattern_count];
+        p->prefix = star ? strndup(key, (size_t)(star - key)) : strdup(key);
+        p->suffix = star ? strdup(star + 1) : NULL;
+        p->targets = calloc((size_t)cJSON_GetArraySize(entry) + 1, sizeof *p->targets);
+        self->pattern_count++;
+        if (!p->prefix || (star && !p->suffix) || !p->targets)
+            return false;
+        const cJSON *target;
+        cJSON_ArrayForEach(target, entry) {
+            char joined[TSCONFIG_PATH_MAX];
+            if (!cJSON_IsString(target) ||
+                !imports_path_join(dir, target->valuestring, joined, sizeof joined))
+                continue;
+            if (!(p->targets[p->target_count] = strdup(joined)))
+                return false;
+            p->target_count++;
+        }
+    }
+    return true;
+}
+
+/* Reads rel and, through `extends`, its ancestors, filling what self still
+ * lacks: the nearest config to set baseUrl or paths wins.  paths_dir is
+ * where the winning paths are relative to when no baseUrl is set.  False
+ * only when out of memory. */
+static bool tsconfig_read_chain(tsconfig_t *self, const char *root, const char *rel, int depth,
+                                const cJSON **paths_out, cJSON **docs, int *ndocs,
+                                char *paths_dir) {
+    if (depth >= TSCONFIG_MAX_DEPTH)
+        return true;
+    char *text = tsconfig_slurp(root, rel);
+    if (!text)
+        return true;
+    tsconfig_strip(text);
+    cJSON *doc = cJSON_Parse(text);
+    free(text);
+    if (!doc)
+        return true;
+    docs[(*ndocs)++] = doc; /* kept until the paths are copied */
+    char dir[TSCONFIG_PATH_MAX];
+    const char *slash = strrchr(rel, '/');
+    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - rel) : 0, rel);
+    const cJSON *options = cJSON_GetObjectItemCaseSensitive(doc, "compilerOptions");
+    const cJSON *base = cJSON_GetObjectItemCaseSensitive(options, "baseUrl");
+    const cJSON *paths = cJSON_GetObjectItemCaseSensitive(options, "paths");
+    if (!self->base_url && cJSON_IsString(base)) {
+        char joined[TSCONFIG_PATH_MAX];
+        const char *value = base->valuestring;
+        bool is_root = !*value || !strcmp(value, ".") || !strcmp(value, "./");
+        if (is_root || imports_path_join(dir, value, joined, sizeof joined)) {
+            if (!(self->base_url = strdup(is_root ? dir : joined)))
+                return false;
+        }
+    }
+    if (!*paths_out && cJSON_IsObject(paths)) {
+        *paths_out = paths;
+        snprintf(paths_dir, TSCONFIG_PATH_MAX, "%s", dir);
+    }
+    const cJSON *extends = cJSON_GetObjectItemCaseSensitive(doc, "extends");
+    if (cJSON_IsString(extends) && extends->valuestring[0] == '.') {
+        char parent[TSCONFIG_PATH_MAX];
+        if (imports_path_join(dir, extends->valuestring, parent, sizeof parent - 5)) {
+            size_t len = strlen(parent);
+            if (len < 5 || strcmp(parent + len - 5, ".json") != 0)
+                strcat(parent, ".json");
+            return tsconfig_read_chain(self, root, parent, depth + 1, paths_out, docs, ndocs,
+                                       paths_dir);
+        }
+    }
+    return true;
+}
+
+tsconfig_t *tsconfig_read(const char *root, const char *rel) {
+    tsconfig_t *self = calloc(1, sizeof *self);
+    const char *slash = strrchr(rel, '/');
+    if (!self || !(self->dir = strndup(rel, slash ? (size_t)(slash - rel) : 0))) {
+        free(self);
+        return NULL;
+    }
+    cJSON *docs[TSCONFIG_MAX_DEPTH];
+    int ndocs = 0;
+    const cJSON *paths = NULL;
+    char paths_dir[TSCONFIG_PATH_MAX] = "";
+    bool ok = tsconfig_read_chain(self, root, rel, 0, &paths, docs, &ndocs, paths_dir);
+    if (ok && paths)
+        ok = tsconfig_read_paths(self, paths, self->base_url ? self->base_url : paths_dir);
+    for (int i = 0; i < ndocs; i++)
+        cJSON_Delete(docs[i]);
+    if (!ok || (!self->base_url && self->pattern_count == 0))
+        tsconfig_destroy(&self);
+    return self;
+}
+
+/* ---- resolving ---- */
+
+/* The pattern TypeScript picks for spec: an exact one, else the wildcard
+ * with the longest prefix; NULL for none.  *capture gets what `*` matched. */
+static const tsconfig_pattern_t *tsconfig_match(const tsconfig_t *self, const char *spec,
+                                                const char **capture, size_t *capture_len) {
+    const tsconfig_pattern_t *best = NULL;
+    size_t spec_len = strlen(spec), best_prefix = 0;
+    for (size_t i = 0; i < self->pattern_count; i++) {
+        const tsconfig_pattern_t *p = &self->patterns[i];
+        if (!p->suffix) {
+            if (strcmp(p->prefix, spec) == 0) {
+                *capture = NULL;
+                *capture_len = 0;
+                return p;
+            }
+            continue;
+        }
+        size_t pre = strlen(p->prefix), suf = strlen(p->suffix);
+        if (spec_len < pre + suf || strncmp(spec, p->prefix, pre) != 0 ||
+            strcmp(spec + spec_len - suf, p->suffix) != 0)
+            continue;
+        if (!best || pre > best_prefix) {
+            best = p;
+            best_prefix = pre;
+            *capture = spec + pre;
+            *capture_len = spec_len - pre - suf;
+        }
+    }
+    return best;
+}
+
+bool tsconfig_resolve(const tsconfig_t *self, const char *specifier,
+                      bool (*try)(const char *path, void *arg), void *arg) {
+    const char *capture = NULL;
+    size_t capture_len = 0;
+    const tsconfig_pattern_t *p = tsconfig_match(self, specifier, &capture, &capture_len);
+    char path[TSCONFIG_PATH_MAX];
+    for (size_t t = 0; p && t < p->target_count; t++) {
+        const char *target = p->targets[t];
+        const char *star = strchr(target, '*');
+        int n = star ? snprintf(path, sizeof path, "%.*s%.*s%s", (int)(star - target), target,
+                                (int)capture_len, capture ? capture : "", star + 1)
+                     : snprintf(path, sizeof path, "%s", target);
+        if (n > 0 && (size_t)n < sizeof path && try(path, arg))
+            return true;
+    }
+    if (self->base_url && imports_path_join(self->base_url, specifier, path, sizeof path))
+        return try(path, arg);
+    return false;
+}
+
+const char *tsconfig_dir(const tsconfig_t *self) {
+    return self->dir;
+}
+
+void tsconfig_destroy(tsconfig_t **self_p) {
+    tsconfig_t *self = *self_p;
+    if (!self)
+        return;
+    tsconfig_patterns_free(self->patterns, self->pattern_count);
+    free(self->dir);
+    free(self->base_url);
+    free(self);
+    *self_p = NULL;
+}
