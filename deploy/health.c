@@ -7,8 +7,10 @@
  * LCA_URL, else http://127.0.0.1:LCA_PORT.
  */
 #include "deploy/commands.h"
+#include "proto/socket.h"
 
 #include <curl/curl.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,12 +42,8 @@ int command_health(int argc, char **argv) {
         } else if (!strcmp(argv[i], "--quiet") || !strcmp(argv[i], "-q")) {
             quiet = true;
         } else if (!strcmp(argv[i], "--timeout") && i + 1 < argc) {
-            char *end;
-            timeout_ms = strtol(argv[++i], &end, 10);
-            if (*end || timeout_ms < 1) {
-                usage(stderr);
+            if (!proto_arg_long("lca health", "--timeout", argv[++i], 1, LONG_MAX, &timeout_ms))
                 return 2;
-            }
         } else {
             usage(stderr);
             return 2;

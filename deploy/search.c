@@ -5,10 +5,12 @@
  */
 #include "deploy/commands.h"
 #include "proto/buf.h"
+#include "proto/socket.h"
 
 #include <cJSON.h>
 #include <curl/curl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,16 +84,19 @@ int command_search(int argc, char **argv) {
     };
     int opt;
     optind = 1;
-    while ((opt = getopt_long(argc, argv, "hk:c:", options, NULL)) != -1) {
+    /* Only -k has a short form, as the usage says. */
+    while ((opt = getopt_long(argc, argv, "hk:", options, NULL)) != -1) {
         switch (opt) {
         case 'c':
             collection = optarg;
             break;
         case 'k':
-            k = strtol(optarg, NULL, 10);
+            if (!proto_arg_long("lca search", "-k", optarg, 1, 100, &k))
+                return 2;
             break;
         case 'l':
-            lines = strtol(optarg, NULL, 10);
+            if (!proto_arg_long("lca search", "--lines", optarg, 0, LONG_MAX, &lines))
+                return 2;
             break;
         case 'h':
             usage(stdout);
@@ -101,7 +106,7 @@ int command_search(int argc, char **argv) {
             return 2;
         }
     }
-    if (optind >= argc || k < 1 || k > 100 || lines < 0) {
+    if (optind >= argc) {
         usage(stderr);
         return 2;
     }

@@ -136,6 +136,8 @@ int command_up(int argc, char **argv) {
     const char *broker = command_env("LCA_BROKER", "tcp://127.0.0.1:5555");
     const char *seed = command_env("LCA_SEED", NULL);
     const char *shards_text = command_env("LCA_SHARDS", "2");
+    /* Named in messages: a bad value may come from the environment. */
+    const char *port_from = "LCA_PORT", *shards_from = "LCA_SHARDS";
     char default_data[PATH_MAX];
     const char *home = command_env("HOME", "/tmp");
     snprintf(default_data, sizeof default_data, "%s/.local/share/lca", home);
@@ -162,6 +164,7 @@ int command_up(int argc, char **argv) {
         switch (opt) {
         case 'p':
             port = optarg;
+            port_from = "--port";
             break;
         case 'b':
             broker = optarg;
@@ -171,6 +174,7 @@ int command_up(int argc, char **argv) {
             break;
         case 's':
             shards_text = optarg;
+            shards_from = "--shards";
             break;
         case 'S':
             seed = optarg;
@@ -192,13 +196,16 @@ int command_up(int argc, char **argv) {
             return 2;
         }
     }
-    char *end;
-    long shards = strtol(shards_text, &end, 10);
-    long port_n = strtol(port, NULL, 10);
-    if (optind < argc || *end || shards < 1 || shards > 64 || port_n < 1 || port_n > 65535) {
+    if (optind < argc) {
         fprintf(stderr, "lca up: bad arguments (see lca up --help)\n");
         return 2;
     }
+    /* The port text goes to the children as it is, so it must be exactly a
+     * number: the gateway would not listen on "12abc". */
+    long port_n, shards;
+    if (!proto_arg_long("lca up", port_from, port, 1, 65535, &port_n) ||
+        !proto_arg_long("lca up", shards_from, shards_text, 1, 64, &shards))
+        return 2;
     int rc = mkdir_p(data);
     if (rc != 0) {
         fprintf(stderr, "lca up: cannot create the data directory %s: %s\n", data, strerror(-rc));

@@ -140,7 +140,8 @@ int main(int argc, char **argv) {
             backend_spec = optarg;
             break;
         case 't':
-            threads = strtol(optarg, NULL, 10);
+            if (!proto_arg_long("lca-embedder", "--threads", optarg, 1, 256, &threads))
+                return 2;
             break;
         case 'h':
             usage(stdout);
@@ -150,7 +151,7 @@ int main(int argc, char **argv) {
             return 2;
         }
     }
-    if (optind < argc || threads < 1 || threads > 256) {
+    if (optind < argc) {
         usage(stderr);
         return 2;
     }

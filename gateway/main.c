@@ -12,6 +12,7 @@
 #include "proto/socket.h"
 
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,13 +91,13 @@ int main(int argc, char **argv) {
     };
     int opt;
     while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-        char *end = NULL;
+        bool ok = true;
         switch (opt) {
         case 'H':
             host = optarg;
             break;
         case 'p':
-            port = strtol(optarg, &end, 10);
+            ok = proto_arg_long("lca-gateway", "--port", optarg, 0, 65535, &port);
             break;
         case 'b':
             broker_ep = optarg;
@@ -108,16 +109,16 @@ int main(int argc, char **argv) {
             curve_dir = optarg;
             break;
         case 's':
-            shards = strtol(optarg, &end, 10);
+            ok = proto_arg_long("lca-gateway", "--shards", optarg, 1, 256, &shards);
             break;
         case 'm':
-            max_body = strtol(optarg, &end, 10);
+            ok = proto_arg_long("lca-gateway", "--max-body", optarg, 1024, LONG_MAX, &max_body);
             break;
         case 't':
-            timeout = strtol(optarg, &end, 10);
+            ok = proto_arg_long("lca-gateway", "--timeout", optarg, 100, LONG_MAX, &timeout);
             break;
         case 'S':
-            spin_us = strtol(optarg, &end, 10);
+            ok = proto_arg_long("lca-gateway", "--broker-spin", optarg, 0, 100000, &spin_us);
             break;
         case 'i':
             insecure = true;
@@ -132,13 +133,10 @@ int main(int argc, char **argv) {
             usage(stderr);
             return 2;
         }
-        if (end && *end) {
-            fprintf(stderr, "lca-gateway: %s is not a number\n", optarg);
+        if (!ok)
             return 2;
-        }
     }
-    if (optind < argc || port < 0 || port > 65535 || shards < 1 || shards > 256 ||
-        max_body < 1024 || timeout < 100 || spin_us < 0 || spin_us > 100000) {
+    if (optind < argc) {
         fprintf(stderr, "lca-gateway: bad arguments (see --help)\n");
         return 2;
     }

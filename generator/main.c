@@ -16,7 +16,6 @@
 #include "proto/socket.h"
 #include "proto/worker.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,16 +122,9 @@ int main(int argc, char **argv) {
     if (!broker || !*broker)
         broker = DEFAULT_BROKER;
     long capacity = proto_env_long("LCA_GENERATOR_CAPACITY", DEFAULT_CAPACITY, 1, CAPACITY_MAX);
-    if (capacity_text) {
-        char *end = NULL;
-        errno = 0;
-        capacity = strtol(capacity_text, &end, 10);
-        if (errno || end == capacity_text || *end || capacity < 1 || capacity > CAPACITY_MAX) {
-            fprintf(stderr, "lca-generator: --capacity wants a number from 1 to %d\n",
-                    CAPACITY_MAX);
-            return 2;
-        }
-    }
+    if (capacity_text &&
+        !proto_arg_long("lca-generator", "--capacity", capacity_text, 1, CAPACITY_MAX, &capacity))
+        return 2;
     const char *curve_dir = getenv("LCA_CURVE_DIR");
     if (curve_dir && !*curve_dir)
         curve_dir = NULL;

@@ -6,7 +6,9 @@
 #include "proto/log.h"
 
 #include <czmq.h>
+#include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,6 +166,28 @@ long proto_env_long(const char *name, long fallback, long min, long max) {
         return fallback;
     }
     return n;
+}
+
+bool proto_arg_long(const char *program, const char *option, const char *text, long min, long max,
+                    long *out) {
+    /* strtol alone would skip leading spaces and stop quietly at junk. */
+    char *end = NULL;
+    long n = 0;
+    bool ok = !isspace((unsigned char)text[0]);
+    if (ok) {
+        errno = 0;
+        n = strtol(text, &end, 10);
+        ok = end != text && *end == '\0' && errno == 0 && n >= min && n <= max;
+    }
+    if (ok)
+        *out = n;
+    else if (max == LONG_MAX) /* no real upper bound: do not print one */
+        fprintf(stderr, "%s: %s wants a whole number of at least %ld, not \"%s\"\n", program,
+                option, min, text);
+    else
+        fprintf(stderr, "%s: %s wants a whole number from %ld to %ld, not \"%s\"\n", program,
+                option, min, max, text);
+    return ok;
 }
 
 int proto_heartbeat_ms(void) {

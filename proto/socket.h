@@ -56,6 +56,13 @@ void proto_curve_auth_stop(void **auth_p);
  * [min, max] give fallback (and a warning). */
 long proto_env_long(const char *name, long fallback, long min, long max);
 
+/* Reads the number a command-line option was given: all of text must be a
+ * base-10 integer (optional sign, no spaces) in [min, max].  Otherwise says
+ * so in one line on stderr ("program: option wants a whole number from min
+ * to max, not "text"") and returns false, leaving *out alone. */
+bool proto_arg_long(const char *program, const char *option, const char *text, long min, long max,
+                    long *out);
+
 /* The heartbeat interval every process agrees on: LCA_HEARTBEAT_MS, default 1000. */
 int proto_heartbeat_ms(void);
 

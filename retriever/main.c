@@ -368,6 +368,25 @@ static void usage(FILE *out) {
             "LCA_CURVE_DIR holds client keys when the broker requires CURVE.\n");
 }
 
+/* Reads --shard I/N: both numbers strictly, 0 <= I < N <= 65536.  Says what
+ * is wrong (one line on stderr) and returns false otherwise. */
+static bool parse_shard(const char *text, int *shard, int *shards) {
+    const char *slash = strchr(text, '/');
+    char index[32];
+    if (!slash || (size_t)(slash - text) >= sizeof index) {
+        fprintf(stderr, "lca-retriever: --shard wants I/N (shard I of N), not \"%s\"\n", text);
+        return false;
+    }
+    snprintf(index, sizeof index, "%.*s", (int)(slash - text), text);
+    long i, n;
+    if (!proto_arg_long("lca-retriever", "N in --shard I/N", slash + 1, 1, 1 << 16, &n) ||
+        !proto_arg_long("lca-retriever", "I in --shard I/N", index, 0, n - 1, &i))
+        return false;
+    *shard = (int)i;
+    *shards = (int)n;
+    return true;
+}
+
 int main(int argc, char **argv) {
     log_init("retriever");
     const char *broker = getenv("LCA_BROKER") && *getenv("LCA_BROKER") ? getenv("LCA_BROKER")
@@ -375,7 +394,7 @@ int main(int argc, char **argv) {
     const char *data = getenv("LCA_DATA") && *getenv("LCA_DATA") ? getenv("LCA_DATA") : NULL;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     long threads = proto_env_long("LCA_RETRIEVER_THREADS", cores > 0 ? cores : 1, 1, 256);
-    scan_threads = (int)proto_env_long("LCA_RETRIEVER_SCAN_THREADS", 1, 1, 64);
+    long scan = proto_env_long("LCA_RETRIEVER_SCAN_THREADS", 1, 1, 64);
     int shard = -1, shards = 0;
     static const struct option options[] = {
         {"shard", required_argument, NULL, 's'},
@@ -390,8 +409,8 @@ int main(int argc, char **argv) {
     while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
         switch (opt) {
         case 's':
-            if (sscanf(optarg, "%d/%d", &shard, &shards) != 2)
-                shard = -1;
+            if (!parse_shard(optarg, &shard, &shards))
+                return 2;
             break;
         case 'd':
             data = optarg;
@@ -400,10 +419,12 @@ int main(int argc, char **argv) {
             broker = optarg;
             break;
         case 't':
-            threads = strtol(optarg, NULL, 10);
+            if (!proto_arg_long("lca-retriever", "--threads", optarg, 1, 256, &threads))
+                return 2;
             break;
         case 'S':
-            scan_threads = (int)strtol(optarg, NULL, 10);
+            if (!proto_arg_long("lca-retriever", "--scan-threads", optarg, 1, 64, &scan))
+                return 2;
             break;
         case 'h':
             usage(stdout);
@@ -413,11 +434,11 @@ int main(int argc, char **argv) {
             return 2;
         }
     }
-    if (optind < argc || threads < 1 || threads > 256 || scan_threads < 1 || scan_threads > 64 ||
-        shards < 1 || shards > 1 << 16 || shard < 0 || shard >= shards) {
+    if (optind < argc || shard < 0) { /* leftovers, or no --shard */
         usage(stderr);
         return 2;
     }
+    scan_threads = (int)scan;
     char dir[4096];
     if (data) {
         snprintf(dir, sizeof dir, "%s", data);

@@ -303,12 +303,9 @@ static int parse_options(int argc, char **argv, options_t *o) {
             o->broker = optarg;
             break;
         case 's': {
-            char *end = NULL;
-            long n = strtol(optarg, &end, 10);
-            if (!end || *end || n < 1 || n > 256) {
-                fprintf(stderr, "lca-seeder: --shards wants a number from 1 to 256\n");
+            long n;
+            if (!proto_arg_long("lca-seeder", "--shards", optarg, 1, 256, &n))
                 return 2;
-            }
             o->shards = (int)n;
             break;
         }

@@ -2,7 +2,9 @@
  * `lca up` as a user runs it: the whole stack under the supervisor.  Every
  * service answers ping through the broker; a worker killed with kill -9 is
  * restarted and rejoins; SIGTERM leaves no process behind; `lca status`
- * shows the workers; `lca keys` writes keys the broker accepts.
+ * shows the workers; `lca keys` writes keys the broker accepts.  A number
+ * option given junk is refused with one line and exit status 2, by `lca up`
+ * itself (not by the gateway it would start) as by the services.
  */
 #include "proto/client.h"
 #include "tests/proc.h"
@@ -220,4 +222,29 @@ TEST(lca_keys_and_help) {
     CHECK(WEXITSTATUS(system(cmd)) == 2);
 }
 
-TEST_MAIN(TEST_CASE(lca_up_serves_restarts_and_stops_clean), TEST_CASE(lca_keys_and_help))
+TEST(junk_numbers_are_refused_in_one_line) {
+    static const struct {
+        const char *bin, *args, *message;
+    } cases[] = {
+        {"lca-gateway", "--port 12abc",
+         "lca-gateway: --port wants a whole number from 0 to 65535, not \"12abc\"\n"},
+        {"lca-retriever", "--threads abc",
+         "lca-retriever: --threads wants a whole number from 1 to 256, not \"abc\"\n"},
+        {"lca", "up --port 12abc",
+         "lca up: --port wants a whole number from 1 to 65535, not \"12abc\"\n"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char cmd[1200], out[512];
+        snprintf(cmd, sizeof cmd, "%s %s 2>&1", proc_bin(cases[i].bin), cases[i].args);
+        FILE *p = popen(cmd, "r");
+        REQUIRE(p);
+        size_t n = fread(out, 1, sizeof out - 1, p);
+        out[n] = '\0';
+        int st = pclose(p);
+        CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 2);
+        CHECK_STR(out, cases[i].message);
+    }
+}
+
+TEST_MAIN(TEST_CASE(lca_up_serves_restarts_and_stops_clean), TEST_CASE(lca_keys_and_help),
+          TEST_CASE(junk_numbers_are_refused_in_one_line))
