@@ -12,7 +12,6 @@
 #include "proto/socket.h"
 
 #include <getopt.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,10 +111,10 @@ int main(int argc, char **argv) {
             ok = proto_arg_long("lca-gateway", "--shards", optarg, 1, 256, &shards);
             break;
         case 'm':
-            ok = proto_arg_long("lca-gateway", "--max-body", optarg, 1024, LONG_MAX, &max_body);
+            ok = proto_arg_long("lca-gateway", "--max-body", optarg, 1024, 1L << 30, &max_body);
             break;
         case 't':
-            ok = proto_arg_long("lca-gateway", "--timeout", optarg, 100, LONG_MAX, &timeout);
+            ok = proto_arg_long("lca-gateway", "--timeout", optarg, 100, 86400000, &timeout);
             break;
         case 'S':
             ok = proto_arg_long("lca-gateway", "--broker-spin", optarg, 0, 100000, &spin_us);
