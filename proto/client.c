@@ -2,6 +2,12 @@
  * The client side of the wire (see client.h).  The table of requests in
  * flight maps id -> deadline; a request leaves it on FINAL, ERROR, CANCEL or
  * local expiry, which is how "exactly one end per request" is kept.
+ *
+ * The earliest deadline is needed on every receive, so deadlines also sit in
+ * a binary min-heap.  A request that ends leaves its heap entry behind; an
+ * entry whose id is no longer in the table is dropped when it reaches the
+ * top, and the heap is rebuilt from the table when stale entries outnumber
+ * live ones, so it stays within about twice the requests in flight.
  */
 #include "proto/client.h"
 
@@ -22,10 +28,17 @@ typedef struct {
     char service[PROTO_SERVICE_MAX + 1];
 } pending_t;
 
+typedef struct {
+    int64_t deadline;
+    uint64_t id;
+} due_t;
+
 struct proto_client {
     void *socket;
     uint64_t next_id;
     map_t *pending; /* id -> pending_t */
+    due_t *dues;    /* min-heap by deadline (see the top of the file) */
+    size_t ndues, dues_cap;
 };
 
 proto_client_t *proto_client_new(const char *endpoint, const char *curve_dir, char *err,
@@ -67,6 +80,7 @@ void proto_client_destroy(proto_client_t **self_p) {
         map_destroy(&c->pending);
     }
     proto_socket_close(&c->socket);
+    free(c->dues);
     free(c);
     *self_p = NULL;
 }
@@ -78,6 +92,77 @@ void *proto_client_socket(proto_client_t *self) {
 size_t proto_client_pending(const proto_client_t *self) {
     return map_size(self->pending);
 }
+
+/* ---- the deadline heap ---- */
+
+static bool due_before(const due_t *a, const due_t *b) {
+    return a->deadline < b->deadline || (a->deadline == b->deadline && a->id < b->id);
+}
+
+static void dues_sift_down(due_t *h, size_t n, size_t i) {
+    for (;;) {
+        size_t least = i, l = 2 * i + 1, r = l + 1;
+        if (l < n && due_before(&h[l], &h[least]))
+            least = l;
+        if (r < n && due_before(&h[r], &h[least]))
+            least = r;
+        if (least == i)
+            return;
+        due_t t = h[i];
+        h[i] = h[least];
+        h[least] = t;
+        i = least;
+    }
+}
+
+/* Keeps only the entries of requests still in flight, as a heap again. */
+static void dues_compact(proto_client_t *c) {
+    size_t kept = 0;
+    for (size_t i = 0; i < c->ndues; i++)
+        if (map_get_u64(c->pending, c->dues[i].id))
+            c->dues[kept++] = c->dues[i];
+    c->ndues = kept;
+    for (size_t i = kept / 2; i-- > 0;)
+        dues_sift_down(c->dues, kept, i);
+}
+
+/* Room for one more entry.  0 or -ENOMEM. */
+static int dues_reserve(proto_client_t *c) {
+    if (c->ndues > 2 * map_size(c->pending) + 32)
+        dues_compact(c);
+    if (c->ndues < c->dues_cap)
+        return 0;
+    size_t cap = c->dues_cap ? c->dues_cap * 2 : 64;
+    due_t *grown = realloc(c->dues, cap * sizeof *grown);
+    if (!grown)
+        return -ENOMEM;
+    c->dues = grown;
+    c->dues_cap = cap;
+    return 0;
+}
+
+static void dues_push(proto_client_t *c, due_t due) {
+    size_t i = c->ndues++;
+    while (i > 0 && due_before(&due, &c->dues[(i - 1) / 2])) {
+        c->dues[i] = c->dues[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    c->dues[i] = due;
+}
+
+static void dues_pop(proto_client_t *c) {
+    c->dues[0] = c->dues[--c->ndues];
+    dues_sift_down(c->dues, c->ndues, 0);
+}
+
+/* The request in flight with the earliest deadline (NULL: none). */
+static const due_t *earliest(proto_client_t *c) {
+    while (c->ndues > 0 && !map_get_u64(c->pending, c->dues[0].id))
+        dues_pop(c);
+    return c->ndues > 0 ? &c->dues[0] : NULL;
+}
+
+/* ---- requests ---- */
 
 int proto_client_send(proto_client_t *c, const char *service, const char *header,
                       const void *payload, size_t payload_len, int timeout_ms, uint64_t *id) {
@@ -102,7 +187,7 @@ int proto_client_send(proto_client_t *c, const char *service, const char *header
         snprintf(full, need, "{\"timeout_ms\":%d%s%s", timeout_ms, *body == '}' ? "" : ",", body);
     pending_t *p = calloc(1, sizeof *p);
     int rc = -ENOMEM;
-    if (p) {
+    if (p && dues_reserve(c) == 0) {
         p->timeout_ms = timeout_ms;
         /* The broker enforces timeout_ms on the queue; the local deadline
          * comes a little later so that its precise answer wins the race. */
@@ -119,6 +204,7 @@ int proto_client_send(proto_client_t *c, const char *service, const char *header
                                        .payload_len = payload_len,
                                        .has_payload = payload != NULL});
         if (rc == 0 && (rc = map_put_u64(c->pending, new_id, p)) == 0) {
+            dues_push(c, (due_t){p->deadline, new_id});
             *id = new_id;
             p = NULL;
         }
@@ -137,32 +223,11 @@ int proto_client_cancel(proto_client_t *c, uint64_t id) {
     return proto_send(c->socket, NULL, 0, &(proto_out_t){.cmd = PROTO_CANCEL, .id = id});
 }
 
-typedef struct {
-    int64_t earliest;
-    uint64_t id;
-} earliest_t;
-
-static void find_earliest(const void *key, size_t key_len, void *value, void *arg) {
-    (void)key_len;
-    earliest_t *e = arg;
-    const pending_t *p = value;
-    if (p->deadline < e->earliest) {
-        e->earliest = p->deadline;
-        memcpy(&e->id, key, sizeof e->id);
-    }
-}
-
-static earliest_t earliest(proto_client_t *c) {
-    earliest_t e = {INT64_MAX, 0};
-    map_each(c->pending, find_earliest, &e);
-    return e;
-}
-
 int proto_client_next_deadline(proto_client_t *c) {
-    earliest_t e = earliest(c);
-    if (!e.id)
+    const due_t *e = earliest(c);
+    if (!e)
         return -1;
-    int64_t left = e.earliest - clock_ms();
+    int64_t left = e->deadline - clock_ms();
     return left < 0 ? 0 : left > INT32_MAX ? INT32_MAX : (int)left;
 }
 
@@ -170,15 +235,18 @@ int proto_client_recv(proto_client_t *c, proto_msg_t *msg, int timeout_ms) {
     int64_t until = timeout_ms < 0 ? INT64_MAX : clock_ms() + timeout_ms;
     for (;;) {
         int64_t now = clock_ms();
-        earliest_t e = earliest(c);
-        if (e.id && e.earliest <= now) {
-            pending_t *p = map_remove_u64(c->pending, e.id);
+        const due_t *e = earliest(c);
+        int64_t due = e ? e->deadline : INT64_MAX;
+        if (e && due <= now) {
+            uint64_t id = e->id;
+            dues_pop(c);
+            pending_t *p = map_remove_u64(c->pending, id);
             char message[160];
             snprintf(message, sizeof message, "%s did not answer within %d ms", p->service,
                      p->timeout_ms);
             free(p);
-            proto_send(c->socket, NULL, 0, &(proto_out_t){.cmd = PROTO_CANCEL, .id = e.id});
-            proto_msg_make_error(msg, e.id, 504, message);
+            proto_send(c->socket, NULL, 0, &(proto_out_t){.cmd = PROTO_CANCEL, .id = id});
+            proto_msg_make_error(msg, id, 504, message);
             return 0;
         }
         char why[160];
@@ -200,7 +268,7 @@ int proto_client_recv(proto_client_t *c, proto_msg_t *msg, int timeout_ms) {
         }
         if (rc != -EAGAIN && rc != -EINTR)
             return rc;
-        int64_t wake = e.id && e.earliest < until ? e.earliest : until;
+        int64_t wake = due < until ? due : until;
         if (now >= until)
             return -ETIMEDOUT;
         zmq_pollitem_t item = {.socket = c->socket, .events = ZMQ_POLLIN};
