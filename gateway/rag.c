@@ -21,7 +21,7 @@
 #include <strings.h>
 
 #define RAG_K 8
-#define HEADER_MAX 512
+#define HEADER_MAX 2048
 
 typedef struct {
     http_ctx_t *ctx;
@@ -49,27 +49,45 @@ static bool rag_enabled(const cJSON *body) {
     return on;
 }
 
-/* Sets X-LCA-Context: "<n> chunks: path:start-end, ..." (ASCII only). */
+size_t rag_context_header(char *out, size_t cap, const context_result_t *r, const bool *used) {
+    size_t count = 0;
+    for (size_t i = 0; i < r->count; i++)
+        count += !used || used[i];
+    int head = snprintf(out, cap, "%zu chunk%s", count, count == 1 ? "" : "s");
+    if (head < 0 || (size_t)head >= cap)
+        return 0;
+    size_t n = (size_t)head, listed = 0;
+    for (size_t i = 0; i < r->count; i++) {
+        if (used && !used[i])
+            continue;
+        char item[HEADER_MAX];
+        int len = snprintf(item, sizeof item, "%s:%d-%d", r->chunks[i].path,
+                           r->chunks[i].start_line, r->chunks[i].end_line);
+        /* Room for the separator, this item and, should more follow, for
+         * ", +N more". */
+        size_t reserve = listed + 1 < count ? 32 : 0;
+        if (len < 0 || (size_t)len >= sizeof item || n + 2 + (size_t)len + reserve >= cap)
+            break;
+        memcpy(out + n, listed ? ", " : ": ", 2);
+        n += 2;
+        for (int k = 0; k < len; k++) /* printable ASCII; a comma only between items */
+            out[n++] = item[k] >= 0x20 && item[k] < 0x7f && item[k] != ',' ? item[k] : '?';
+        listed++;
+    }
+    if (listed < count) {
+        int more = snprintf(out + n, cap - n, "%s+%zu more", listed ? ", " : ": ", count - listed);
+        n = more > 0 && n + (size_t)more < cap ? n + (size_t)more : n;
+    }
+    out[n] = '\0';
+    return n;
+}
+
+/* Sets X-LCA-Context (see rag.h). */
 static void set_context_header(http_ctx_t *ctx, const context_result_t *r, const bool *used) {
     char value[HEADER_MAX];
-    size_t n = 0, count = 0;
-    for (size_t i = 0; i < r->count; i++)
-        count += used && used[i];
-    n += (size_t)snprintf(value, sizeof value, "%zu chunk%s", count, count == 1 ? "" : "s");
-    bool first = true;
-    for (size_t i = 0; i < r->count && n < sizeof value - 1; i++) {
-        if (!used || !used[i])
-            continue;
-        char item[300];
-        snprintf(item, sizeof item, "%s%s:%d-%d", first ? ": " : ", ", r->chunks[i].path,
-                 r->chunks[i].start_line, r->chunks[i].end_line);
-        first = false;
-        for (const char *p = item; *p && n < sizeof value - 1; p++)
-            value[n++] = (*p >= 0x20 && *p < 0x7f) ? *p : '?';
-    }
-    value[n < sizeof value ? n : sizeof value - 1] = '\0';
+    size_t n = rag_context_header(value, sizeof value, r, used);
     h2o_add_header_by_str(&ctx->req->pool, &ctx->req->res.headers, H2O_STRLIT("x-lca-context"), 0,
-                          NULL, h2o_strdup(&ctx->req->pool, value, SIZE_MAX).base, strlen(value));
+                          NULL, h2o_strdup(&ctx->req->pool, value, n).base, n);
 }
 
 static void go_on(rag_t *rag) {

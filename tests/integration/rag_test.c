@@ -150,7 +150,7 @@ typedef struct {
     CURLcode rc;
     long status;
     char content_type[128];
-    char context[600]; /* X-LCA-Context */
+    char context[2100]; /* X-LCA-Context (at most 2 KB) */
     bool has_context;
     buf_t body;
     size_t scanned;
