@@ -71,7 +71,7 @@ int command_status(int argc, char **argv) {
     printf("\nworkers\n");
     const cJSON *w;
     cJSON_ArrayForEach(w, cJSON_GetObjectItemCaseSensitive(st, "workers")) {
-        printf("  %-14s %-20s pid %-7.0f %3.0f/%-3.0f busy  %8.0f served\n", string(w, "service"),
+        printf("  %-14s %-20s pid %-7.0f busy %3.0f of %-3.0f %8.0f served\n", string(w, "service"),
                string(w, "host"), number(w, "pid"), number(w, "inflight"), number(w, "capacity"),
                number(w, "served"));
     }
