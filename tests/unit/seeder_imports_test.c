@@ -421,6 +421,16 @@ static void write_text(const char *root, const char *rel, const char *text) {
     }
 }
 
+/* Removes what write_text made: files, then directories deepest first. */
+static void remove_tree(const char *root, const char *const *rels, size_t n) {
+    for (size_t i = n; i-- > 0;) {
+        char path[4200];
+        snprintf(path, sizeof path, "%s/%s", root, rels[i]);
+        remove(path);
+    }
+    remove(root);
+}
+
 TEST(rust_workspace_crates) {
     char root[] = "/tmp/lca-imports-test-XXXXXX";
     REQUIRE(mkdtemp(root));
@@ -454,28 +464,10 @@ TEST(rust_workspace_crates) {
     CHECK(resolves_to(im, "crate::cli::Args", "crates/app/src/cli.rs"));
     imports_destroy(&im);
     imports_index_destroy(&index);
-    const char *rm[] = {"crates/core-lib/Cargo.toml",
-                        "crates/app/Cargo.toml",
-                        "Cargo.toml",
-                        "crates/core-lib",
-                        "crates/app",
-                        "crates",
-                        ""};
-    for (size_t i = 0; i < sizeof rm / sizeof rm[0]; i++) {
-        char path[4200];
-        snprintf(path, sizeof path, "%s/%s", root, rm[i]);
-        remove(path);
-    }
-}
-
-/* Removes what write_text made: files, then directories deepest first. */
-static void remove_tree(const char *root, const char *const *rels, size_t n) {
-    for (size_t i = n; i-- > 0;) {
-        char path[4200];
-        snprintf(path, sizeof path, "%s/%s", root, rels[i]);
-        remove(path);
-    }
-    remove(root);
+    const char *made[] = {"Cargo.toml",      "crates",
+                          "crates/core-lib", "crates/core-lib/Cargo.toml",
+                          "crates/app",      "crates/app/Cargo.toml"};
+    remove_tree(root, made, sizeof made / sizeof made[0]);
 }
 
 TEST(tsconfig_paths_and_base_url) {
