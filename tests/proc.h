@@ -13,6 +13,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -225,6 +226,80 @@ static inline bool proc_wait_for(bool (*cond)(void *), void *arg, int timeout_ms
         proc_sleep_ms(5);
     } while (proc_now_ms() < until);
     return cond(arg);
+}
+
+/* dir/name followed by suffix (may be ""), in one of 16 rotating buffers:
+ * valid until 16 more calls. */
+static inline char *proc_path(const char *dir, const char *name, const char *suffix) {
+    static char path[16][PATH_MAX];
+    static int slot;
+    char *p = path[slot++ % 16];
+    snprintf(p, sizeof path[0], "%s/%s%s", dir, name, suffix);
+    return p;
+}
+
+/* The repository root with a trailing '/': "" when the working directory
+ * is it, else the nearest parent of this test binary holding tests/proc.h
+ * ("" too when none does). */
+static inline const char *proc_repo_root(void) {
+    static char root[PATH_MAX + 1];
+    static bool found;
+    if (found)
+        return root;
+    found = true;
+    if (access("tests/proc.h", R_OK) == 0)
+        return root;
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    exe[n > 0 ? n : 0] = '\0';
+    for (char *slash; (slash = strrchr(exe, '/'));) {
+        *slash = '\0';
+        char probe[PATH_MAX + 64];
+        snprintf(probe, sizeof probe, "%s/tests/proc.h", exe);
+        if (access(probe, R_OK) == 0) {
+            size_t len = strlen(exe);
+            memcpy(root, exe, len);
+            root[len] = '/';
+            root[len + 1] = '\0';
+            break;
+        }
+    }
+    return root;
+}
+
+/* Runs a shell command made from format; says so on stderr when it fails.
+ * Returns system()'s status. */
+static inline int proc_shell(const char *format, ...) __attribute__((format(printf, 1, 2)));
+static inline int proc_shell(const char *format, ...) {
+    char command[4096];
+    va_list ap;
+    va_start(ap, format);
+    vsnprintf(command, sizeof command, format, ap);
+    va_end(ap);
+    int rc = system(command);
+    if (rc != 0)
+        fprintf(stderr, "  command failed (%d): %s\n", rc, command);
+    return rc;
+}
+
+/* Writes text to path, making its missing parent directories.  False on
+ * failure. */
+static inline bool proc_write_file(const char *path, const char *text) {
+    char dir[PATH_MAX];
+    size_t len = strlen(path);
+    if (len >= sizeof dir)
+        return false;
+    memcpy(dir, path, len + 1);
+    for (char *p = dir + 1; (p = strchr(p, '/')); p++) {
+        *p = '\0';
+        mkdir(dir, 0755); /* EEXIST is fine; a real failure shows at fopen */
+        *p = '/';
+    }
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return false;
+    bool ok = fputs(text, f) >= 0;
+    return fclose(f) == 0 && ok;
 }
 
 /* A fresh temporary directory (removed by the caller if wanted). */

@@ -26,11 +26,7 @@ static pid_t gateway_pid;
 static const char *heartbeat_setting = "LCA_HEARTBEAT_MS=100";
 
 static char *log_path(const char *name) {
-    static char path[8][320];
-    static int slot;
-    char *p = path[slot++ % 8];
-    snprintf(p, 320, "%s/%s.log", logdir, name);
-    return p;
+    return proc_path(logdir, name, ".log");
 }
 
 /* Starts a gateway (the broker) on fresh ports, optionally under a wrapper

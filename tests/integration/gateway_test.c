@@ -44,11 +44,7 @@ static double now_real_ms(void) {
 }
 
 static char *log_path(const char *name) {
-    static char path[8][320];
-    static int slot;
-    char *p = path[slot++ % 8];
-    snprintf(p, 320, "%s/%s.log", logdir, name);
-    return p;
+    return proc_path(logdir, name, ".log");
 }
 
 /* ---- HTTP client ---- */

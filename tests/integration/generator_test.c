@@ -25,6 +25,7 @@
 #include "proto/client.h"
 #include "proto/socket.h"
 #include "proto/wire.h"
+#include "tests/proc.h"
 #include "tests/test.h"
 
 #include <arpa/inet.h>
@@ -121,38 +122,10 @@ static int stop_child(pid_t *pid) {
     return status;
 }
 
-/* The repository root: the working directory when it holds the fake, else
- * the nearest parent of this test binary that does ("" when none does). */
-static const char *repo_root(void) {
-    static char root[PATH_MAX + 1];
-    static bool found;
-    if (found)
-        return root;
-    found = true;
-    if (access("tests/fake-ollama/fake-ollama.mjs", R_OK) == 0)
-        return root; /* "" = here */
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    exe[n > 0 ? n : 0] = '\0';
-    for (char *slash; (slash = strrchr(exe, '/'));) {
-        *slash = '\0';
-        char probe[PATH_MAX + 64];
-        snprintf(probe, sizeof probe, "%s/tests/fake-ollama/fake-ollama.mjs", exe);
-        if (access(probe, R_OK) == 0) {
-            size_t len = strlen(exe);
-            memcpy(root, exe, len);
-            root[len] = '/';
-            root[len + 1] = '\0';
-            break;
-        }
-    }
-    return root;
-}
-
 static bool fake_start(fake_t *f) {
     char default_script[PATH_MAX + 64];
     snprintf(default_script, sizeof default_script, "%stests/fake-ollama/fake-ollama.mjs",
-             repo_root());
+             proc_repo_root());
     const char *script = getenv("LCA_FAKE_OLLAMA");
     if (!script || !*script)
         script = default_script;
@@ -195,7 +168,7 @@ static void generator_path(char *path, size_t size) {
     if (bin && *bin)
         snprintf(path, size, "%s/lca-generator", bin);
     else
-        snprintf(path, size, "%sbuild/bin/lca-generator", repo_root());
+        snprintf(path, size, "%sbuild/bin/lca-generator", proc_repo_root());
 }
 
 /* A generator configured by its command line. */

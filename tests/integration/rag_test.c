@@ -62,40 +62,7 @@ static bool stack_ok, stack_tried, shop_seeded, other_seeded;
 static const char *env_worker[] = {"LCA_HEARTBEAT_MS=100", "LCA_LOG=info", NULL};
 
 static char *path_in(const char *name) {
-    static char path[16][PATH_MAX];
-    static int slot;
-    char *p = path[slot++ % 16];
-    snprintf(p, PATH_MAX, "%s/%s", workdir, name);
-    return p;
-}
-
-static int shell(const char *format, ...) __attribute__((format(printf, 1, 2)));
-static int shell(const char *format, ...) {
-    char command[4096];
-    va_list ap;
-    va_start(ap, format);
-    vsnprintf(command, sizeof command, format, ap);
-    va_end(ap);
-    int rc = system(command);
-    if (rc != 0)
-        fprintf(stderr, "  command failed (%d): %s\n", rc, command);
-    return rc;
-}
-
-static bool write_file(const char *path, const char *text) {
-    char dir[PATH_MAX];
-    snprintf(dir, sizeof dir, "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (slash) {
-        *slash = '\0';
-        if (shell("mkdir -p '%s'", dir) != 0)
-            return false;
-    }
-    FILE *f = fopen(path, "w");
-    if (!f)
-        return false;
-    fputs(text, f);
-    return fclose(f) == 0;
+    return proc_path(workdir, name, "");
 }
 
 static size_t read_text(const char *path, char *out, size_t len) {
@@ -352,29 +319,6 @@ static void marker_new(char *out, size_t size, const char *label) {
 
 /* ---- the stack ---- */
 
-static const char *repo_root(void) {
-    static char root[PATH_MAX + 1];
-    static bool found;
-    if (found)
-        return root;
-    found = true;
-    if (access("tests/fixtures/repo", R_OK) == 0)
-        return root;
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    exe[n > 0 ? n : 0] = '\0';
-    for (char *slash; (slash = strrchr(exe, '/'));) {
-        *slash = '\0';
-        char probe[PATH_MAX + 64];
-        snprintf(probe, sizeof probe, "%s/tests/fixtures/repo", exe);
-        if (access(probe, R_OK) == 0) {
-            snprintf(root, sizeof root, "%s/", exe);
-            break;
-        }
-    }
-    return root;
-}
-
 /* The worker count of every service from /healthz is at least want. */
 static bool workers_ready(void *arg) {
     (void)arg;
@@ -459,7 +403,7 @@ static bool stack_up(void) {
     snprintf(gw_url, sizeof gw_url, "http://127.0.0.1:%d", gw_port);
 
     char script[PATH_MAX + 64];
-    snprintf(script, sizeof script, "%stests/fake-ollama/fake-ollama.mjs", repo_root());
+    snprintf(script, sizeof script, "%stests/fake-ollama/fake-ollama.mjs", proc_repo_root());
     char *fake_argv[] = {"/usr/bin/env", "node", script, "--port", "0", "--quiet", NULL};
     /* stdout (the "listening" line) and stderr apart */
     pid_t pid = fork();
@@ -536,15 +480,15 @@ static const char *tariffs_py = "\"\"\"Wholesale tariffs per region.\"\"\"\n"
 static bool make_repos(void) {
     snprintf(shop_dir, sizeof shop_dir, "%s/shop", workdir);
     snprintf(other_dir, sizeof other_dir, "%s/other", workdir);
-    if (shell("cp -r '%stests/fixtures/repo' '%s'", repo_root(), shop_dir) != 0)
+    if (proc_shell("cp -r '%stests/fixtures/repo' '%s'", proc_repo_root(), shop_dir) != 0)
         return false;
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/py/shop/pricing/__init__.py", shop_dir);
-    bool ok = write_file(path, "");
+    bool ok = proc_write_file(path, "");
     snprintf(path, sizeof path, "%s/py/shop/pricing/discounts.py", shop_dir);
-    ok &= write_file(path, discounts_py);
+    ok &= proc_write_file(path, discounts_py);
     snprintf(path, sizeof path, "%s/py/shop/pricing/tariffs.py", shop_dir);
-    ok &= write_file(path, tariffs_py);
+    ok &= proc_write_file(path, tariffs_py);
     static const char *const ledger[] = {"reconcile", "archive", "audit"};
     for (int i = 0; i < 3; i++) {
         buf_t text = BUF_INIT;
@@ -552,16 +496,16 @@ static bool make_repos(void) {
         snprintf(name, sizeof name, "ledger_%s_accounts", ledger[i]);
         big_function(&text, name);
         snprintf(path, sizeof path, "%s/py/shop/ledger/%s.py", shop_dir, ledger[i]);
-        ok &= write_file(path, text.data);
+        ok &= proc_write_file(path, text.data);
         buf_free(&text);
     }
     snprintf(path, sizeof path, "%s/lib/greet.py", other_dir);
-    ok &= write_file(path, "\"\"\"Greetings.\"\"\"\n\n\ndef greet_visitor(name):\n"
-                           "    \"\"\"Says hello to a visitor.\"\"\"\n"
-                           "    return \"Welcome, \" + name\n");
+    ok &= proc_write_file(path, "\"\"\"Greetings.\"\"\"\n\n\ndef greet_visitor(name):\n"
+                                "    \"\"\"Says hello to a visitor.\"\"\"\n"
+                                "    return \"Welcome, \" + name\n");
     snprintf(path, sizeof path, "%s/lib/visitors.py", other_dir);
-    ok &= write_file(path, "from .greet import greet_visitor\n\n\ndef welcome_all(names):\n"
-                           "    return [greet_visitor(n) for n in names]\n");
+    ok &= proc_write_file(path, "from .greet import greet_visitor\n\n\ndef welcome_all(names):\n"
+                                "    return [greet_visitor(n) for n in names]\n");
     return ok;
 }
 

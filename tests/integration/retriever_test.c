@@ -30,11 +30,7 @@ static pid_t retriever_pid[SHARDS];
 static const char *env_worker[] = {"LCA_HEARTBEAT_MS=100", "LCA_LOG=info", NULL};
 
 static char *log_path(const char *name) {
-    static char path[8][320];
-    static int slot;
-    char *p = path[slot++ % 8];
-    snprintf(p, 320, "%s/%s.log", logdir, name);
-    return p;
+    return proc_path(logdir, name, ".log");
 }
 
 static bool gateway_start(void) {

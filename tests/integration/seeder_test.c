@@ -43,49 +43,7 @@ static bool stack_failed;
 static const char *env_worker[] = {"LCA_HEARTBEAT_MS=100", "LCA_LOG=info", NULL};
 
 static char *path_in(const char *name) {
-    static char path[16][PATH_MAX];
-    static int slot;
-    char *p = path[slot++ % 16];
-    snprintf(p, PATH_MAX, "%s/%s", workdir, name);
-    return p;
-}
-
-/* The repository root (with a trailing '/'), found from the working
- * directory or the test binary's path; "" when neither holds the fixture. */
-static const char *repo_root(void) {
-    static char root[PATH_MAX + 1];
-    static bool found;
-    if (found)
-        return root;
-    found = true;
-    if (access("tests/fixtures/repo", R_OK) == 0)
-        return root;
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    exe[n > 0 ? n : 0] = '\0';
-    for (char *slash; (slash = strrchr(exe, '/'));) {
-        *slash = '\0';
-        char probe[PATH_MAX + 64];
-        snprintf(probe, sizeof probe, "%s/tests/fixtures/repo", exe);
-        if (access(probe, R_OK) == 0) {
-            snprintf(root, sizeof root, "%s/", exe);
-            break;
-        }
-    }
-    return root;
-}
-
-static int shell(const char *format, ...) __attribute__((format(printf, 1, 2)));
-static int shell(const char *format, ...) {
-    char command[4096];
-    va_list ap;
-    va_start(ap, format);
-    vsnprintf(command, sizeof command, format, ap);
-    va_end(ap);
-    int rc = system(command);
-    if (rc != 0)
-        fprintf(stderr, "  command failed (%d): %s\n", rc, command);
-    return rc;
+    return proc_path(workdir, name, "");
 }
 
 /* ---- the stack ---- */
@@ -482,9 +440,10 @@ static int count_files(const char *dir) {
 /* A fresh copy of the fixture at workdir/name; with git, a checkout. */
 static const char *fixture_copy(const char *name, bool git) {
     const char *dir = path_in(name);
-    if (shell("rm -rf '%s' && cp -r '%stests/fixtures/repo' '%s'", dir, repo_root(), dir) != 0)
+    if (proc_shell("rm -rf '%s' && cp -r '%stests/fixtures/repo' '%s'", dir, proc_repo_root(),
+                   dir) != 0)
         return NULL;
-    if (git && shell("cd '%s' && git init -q && git add -A", dir) != 0)
+    if (git && proc_shell("cd '%s' && git init -q && git add -A", dir) != 0)
         return NULL;
     return dir;
 }
@@ -560,8 +519,9 @@ TEST(edit_delete_and_rename_touch_only_those_files) {
     REQUIRE(stack_up() && fixture_files > 0);
     const char *dir = path_in("git");
     const char *extra[] = {"--collection", "git", NULL};
-    REQUIRE(shell("printf '\\ndef freshly_added(x):\\n    return x * 2\\n' >> '%s/py/shop/util.py'",
-                  dir) == 0);
+    REQUIRE(proc_shell(
+                "printf '\\ndef freshly_added(x):\\n    return x * 2\\n' >> '%s/py/shop/util.py'",
+                dir) == 0);
     seed_t r;
     seed(&r, dir, extra, NULL);
     CHECK_INT(r.status, ==, 0);
@@ -582,8 +542,8 @@ TEST(edit_delete_and_rename_touch_only_those_files) {
     REQUIRE(before);
     char renamed_hash[65];
     snprintf(renamed_hash, sizeof renamed_hash, "%s", before->hash);
-    REQUIRE(shell("cd '%s' && rm c/src/report.c && mv rust/src/config.rs rust/src/settings.rs",
-                  dir) == 0);
+    REQUIRE(proc_shell("cd '%s' && rm c/src/report.c && mv rust/src/config.rs rust/src/settings.rs",
+                       dir) == 0);
     seed(&r, dir, extra, NULL);
     CHECK_INT(r.status, ==, 0);
     REQUIRE(r.json);
@@ -611,18 +571,18 @@ TEST(plain_directory_skips_bad_files_with_reasons_and_succeeds) {
     const char *dir = fixture_copy("plain", false);
     REQUIRE(dir);
     int good = count_files(dir) + 1; /* and long_name.c, made below */
-    REQUIRE(shell("cd '%s' && printf 'GIF89a\\0\\0\\1' > logo.gif.dat && "
-                  "printf 'caf\\351 au lait\\n' > latin1.txt && "
-                  "head -c 10000000 /dev/zero | tr '\\0' x > huge_line.js && "
-                  "ln -s loop_b loop_a && ln -s loop_a loop_b && "
-                  "ln -s does/not/exist dangling.py && "
-                  "ln -s /etc/hostname outside_file.txt && ln -s /usr outside_dir && "
-                  "mkfifo pipe.py && "
-                  "printf 'int %%0300d;\\n' 0 | tr 0 z > long_name.c",
-                  dir) == 0);
+    REQUIRE(proc_shell("cd '%s' && printf 'GIF89a\\0\\0\\1' > logo.gif.dat && "
+                       "printf 'caf\\351 au lait\\n' > latin1.txt && "
+                       "head -c 10000000 /dev/zero | tr '\\0' x > huge_line.js && "
+                       "ln -s loop_b loop_a && ln -s loop_a loop_b && "
+                       "ln -s does/not/exist dangling.py && "
+                       "ln -s /etc/hostname outside_file.txt && ln -s /usr outside_dir && "
+                       "mkfifo pipe.py && "
+                       "printf 'int %%0300d;\\n' 0 | tr 0 z > long_name.c",
+                       dir) == 0);
     bool unreadable = geteuid() != 0; /* root reads anything: the FIFO stands in */
     if (unreadable)
-        REQUIRE(shell("cd '%s' && echo 'x = 1' > secret.py && chmod 000 secret.py", dir) == 0);
+        REQUIRE(proc_shell("cd '%s' && echo 'x = 1' > secret.py && chmod 000 secret.py", dir) == 0);
     seed_t r;
     const char *extra[] = {"--collection", "plain", NULL};
     seed(&r, dir, extra, NULL);
@@ -677,7 +637,7 @@ static bool seed_line_written(void *arg) {
  * path with the file's new hash (or no longer hold it). */
 static int64_t change_and_wait(const char *dir, const char *command, const char *path, bool gone) {
     int64_t start = proc_now_ms();
-    if (shell("cd '%s' && %s", dir, command) != 0)
+    if (proc_shell("cd '%s' && %s", dir, command) != 0)
         return -1;
     char full[PATH_MAX], hex[65];
     snprintf(full, sizeof full, "%s/%s", dir, path);
@@ -689,34 +649,19 @@ static int64_t change_and_wait(const char *dir, const char *command, const char 
     return proc_now_ms() - start;
 }
 
-/* Writes text to dir/rel, making directories; false on failure. */
-static bool put_file(const char *dir, const char *rel, const char *text) {
-    char path[PATH_MAX];
-    snprintf(path, sizeof path, "%s/%s", dir, rel);
-    mkdir(dir, 0755);
-    for (char *p = path + strlen(dir) + 1; (p = strchr(p, '/')); p++) {
-        *p = '\0';
-        mkdir(path, 0755);
-        *p = '/';
-    }
-    FILE *f = fopen(path, "w");
-    if (!f)
-        return false;
-    bool ok = fputs(text, f) >= 0;
-    return fclose(f) == 0 && ok;
-}
-
 /* A tsconfig says where `@app/...` lives.  Editing it changes no TS file,
  * yet their imports now resolve elsewhere: the shards must hear of it. */
 TEST(an_edited_tsconfig_re_resolves_imports_of_unchanged_files) {
     REQUIRE(stack_up());
     const char *dir = path_in("tsproject");
-    REQUIRE(put_file(dir, "tsconfig.json",
-                     "{\"compilerOptions\": {\"paths\": {\"@app/*\": [\"src/app/*\"]}}}\n"));
-    REQUIRE(put_file(dir, "src/app/db.ts", "export function openDb() { return 1; }\n"));
-    REQUIRE(put_file(dir, "lib/db.ts", "export function openDb() { return 2; }\n"));
-    REQUIRE(put_file(dir, "src/main.ts",
-                     "import { openDb } from '@app/db';\nexport const db = openDb();\n"));
+    REQUIRE(proc_write_file(path_in("tsproject/tsconfig.json"),
+                            "{\"compilerOptions\": {\"paths\": {\"@app/*\": [\"src/app/*\"]}}}\n"));
+    REQUIRE(proc_write_file(path_in("tsproject/src/app/db.ts"),
+                            "export function openDb() { return 1; }\n"));
+    REQUIRE(proc_write_file(path_in("tsproject/lib/db.ts"),
+                            "export function openDb() { return 2; }\n"));
+    REQUIRE(proc_write_file(path_in("tsproject/src/main.ts"),
+                            "import { openDb } from '@app/db';\nexport const db = openDb();\n"));
     const char *extra[] = {"--collection", "ts", NULL};
     seed_t r;
     seed(&r, dir, extra, NULL);
@@ -727,8 +672,8 @@ TEST(an_edited_tsconfig_re_resolves_imports_of_unchanged_files) {
     CHECK(in_list(imported, k, "src/app/db.ts"));
     CHECK(!in_list(imported, k, "lib/db.ts"));
 
-    REQUIRE(put_file(dir, "tsconfig.json",
-                     "{\"compilerOptions\": {\"paths\": {\"@app/*\": [\"lib/*\"]}}}\n"));
+    REQUIRE(proc_write_file(path_in("tsproject/tsconfig.json"),
+                            "{\"compilerOptions\": {\"paths\": {\"@app/*\": [\"lib/*\"]}}}\n"));
     seed(&r, dir, extra, NULL);
     CHECK_INT(r.status, ==, 0);
     REQUIRE(r.json);
@@ -767,8 +712,8 @@ TEST(watch_applies_edits_creates_deletes_and_renames_within_two_seconds) {
     held_wait_t gone = {"watched", "java/src/main/java/com/example/shop/util/Money.java", NULL};
     CHECK(proc_wait_for(held_as_wanted, &gone, 2000));
     /* Ignored paths and .git never reach the shards. */
-    CHECK(shell("cd '%s' && echo 'tmp/' > .gitignore && mkdir -p tmp && echo 'x=1' > tmp/t.py",
-                dir) == 0);
+    CHECK(proc_shell("cd '%s' && echo 'tmp/' > .gitignore && mkdir -p tmp && echo 'x=1' > tmp/t.py",
+                     dir) == 0);
     held_wait_t ignore_file = {"watched", ".gitignore", NULL};
     char hex[65];
     sha256_file(path_in("watched/.gitignore"), hex);
@@ -810,7 +755,7 @@ TEST(a_refused_put_is_reported_and_the_watch_goes_on) {
                                   "{\"op\":\"collection.drop\",\"collection\":\"refused\"}", NULL,
                                   0, 5000, NULL, NULL, NULL, &st, e, sizeof e) == 0);
     }
-    REQUIRE(shell("echo 'export const x = 2;' >> '%s/web/src/api.ts'", dir) == 0);
+    REQUIRE(proc_shell("echo 'export const x = 2;' >> '%s/web/src/api.ts'", dir) == 0);
     CHECK(proc_wait_for(refused_put_reported, err, 3000));
     CHECK(proc_alive(pid));
     int status = proc_stop(pid, SIGTERM, 5000);
@@ -908,7 +853,7 @@ static void teardown(void) {
     proto_client_destroy(&client);
     proc_kill_all();
     if (workdir[0])
-        shell("rm -rf '%s'", workdir);
+        proc_shell("rm -rf '%s'", workdir);
 }
 
 static const test_case_t cases[] = {
