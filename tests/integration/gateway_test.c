@@ -21,6 +21,7 @@
  * repository root).
  */
 #include "proto/buf.h"
+#include "tests/http.h"
 #include "tests/proc.h"
 #include "tests/test.h"
 
@@ -29,7 +30,6 @@
 
 #define TIMEOUT_MS 2000 /* the gateway's --timeout: hangs end after it */
 #define MAX_BODY 65536  /* the gateway's --max-body */
-#define MAX_LINES 256
 
 static char logdir[256];
 static int gw_port, fake_port;
@@ -37,157 +37,15 @@ static char gw_url[64], fake_url[64], broker_ep[64];
 static pid_t fake_pid, gw_pid, gen_pid;
 static bool fixture_ok, fixture_tried;
 
-static double now_real_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
-}
-
 static char *log_path(const char *name) {
     return proc_path(logdir, name, ".log");
 }
 
 /* ---- HTTP client ---- */
 
-typedef struct {
-    const char *method; /* NULL: POST when body, else GET */
-    const char *base;   /* NULL: the gateway */
-    const char *path;
-    const char *body;     /* NULL: none */
-    size_t body_len;      /* 0: strlen(body) */
-    const char *accept;   /* Accept header, or NULL */
-    const char *auth;     /* Authorization header, or NULL */
-    bool http2;           /* cleartext HTTP/2 with prior knowledge */
-    int timeout_ms;       /* 0: 10 s */
-    int abort_after;      /* close the connection after this many lines (0: never) */
-    pid_t kill_after_pid; /* kill -9 this process after kill_after lines */
-    int kill_after;
-    CURL *handle; /* reuse (keep-alive); NULL: a fresh one */
-} request_t;
-
-typedef struct {
-    CURLcode rc;
-    long status;
-    long version;  /* CURL_HTTP_VERSION_* of the response */
-    long connects; /* new connections made for this request */
-    char content_type[128];
-    buf_t body;
-    size_t scanned;
-    int nlines; /* non-empty lines */
-    char *lines[MAX_LINES];
-    double line_ms[MAX_LINES]; /* arrival, epoch ms */
-    int data_lines;            /* lines that carry JSON ({...} or data: {...}) */
-    int abort_after, kill_after;
-    pid_t kill_pid;
-    double aborted_ms; /* when the test closed the connection */
-} reply_t;
-
-static void reply_free(reply_t *r) {
-    for (int i = 0; i < r->nlines; i++)
-        free(r->lines[i]);
-    buf_free(&r->body);
-    memset(r, 0, sizeof *r);
-}
-
-static size_t on_body(char *p, size_t size, size_t n, void *arg) {
-    reply_t *r = arg;
-    double t = now_real_ms();
-    buf_append(&r->body, p, size * n);
-    for (;;) {
-        char *start = r->body.data + r->scanned;
-        char *nl = memchr(start, '\n', r->body.len - r->scanned);
-        if (!nl)
-            break;
-        size_t len = (size_t)(nl - start);
-        r->scanned += len + 1;
-        if (len == 0 || r->nlines == MAX_LINES)
-            continue;
-        r->lines[r->nlines] = strndup(start, len);
-        r->line_ms[r->nlines++] = t;
-        if (start[0] == '{' || strncmp(start, "data: {", 7) == 0)
-            r->data_lines++;
-        if (r->kill_after && r->data_lines == r->kill_after) {
-            kill(r->kill_pid, SIGKILL);
-            r->kill_after = 0;
-        }
-        if (r->abort_after && r->data_lines >= r->abort_after) {
-            r->aborted_ms = now_real_ms();
-            return 0; /* curl closes the connection */
-        }
-    }
-    return size * n;
-}
-
-static size_t on_header(char *p, size_t size, size_t n, void *arg) {
-    reply_t *r = arg;
-    size_t len = size * n;
-    if (len > 13 && strncasecmp(p, "content-type:", 13) == 0) {
-        const char *v = p + 13;
-        while (*v == ' ')
-            v++;
-        size_t vlen = len - (size_t)(v - p);
-        while (vlen && (v[vlen - 1] == '\r' || v[vlen - 1] == '\n'))
-            vlen--;
-        snprintf(r->content_type, sizeof r->content_type, "%.*s", (int)vlen, v);
-    }
-    return len;
-}
-
-static void request(const request_t *q, reply_t *r) {
-    memset(r, 0, sizeof *r);
-    r->abort_after = q->abort_after;
-    r->kill_after = q->kill_after;
-    r->kill_pid = q->kill_after_pid;
-    CURL *c = q->handle ? q->handle : curl_easy_init();
-    char url[512];
-    snprintf(url, sizeof url, "%s%s", q->base ? q->base : gw_url, q->path);
-    struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
-    char line[300];
-    if (q->accept) {
-        snprintf(line, sizeof line, "Accept: %s", q->accept);
-        headers = curl_slist_append(headers, line);
-    }
-    if (q->auth) {
-        snprintf(line, sizeof line, "Authorization: %s", q->auth);
-        headers = curl_slist_append(headers, line);
-    }
-    curl_easy_reset(c);
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(q->timeout_ms ? q->timeout_ms : 10000));
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
-    curl_easy_setopt(c, CURLOPT_HTTP_VERSION,
-                     q->http2 ? (long)CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE
-                              : (long)CURL_HTTP_VERSION_1_1);
-    if (q->body) {
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, q->body);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE,
-                         (long)(q->body_len ? q->body_len : strlen(q->body)));
-    }
-    if (q->method)
-        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, q->method);
-    if (q->method && strcmp(q->method, "HEAD") == 0)
-        curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
-    r->rc = curl_easy_perform(c);
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
-    curl_easy_getinfo(c, CURLINFO_HTTP_VERSION, &r->version);
-    curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS, &r->connects);
-    curl_slist_free_all(headers);
-    if (!q->handle)
-        curl_easy_cleanup(c);
-}
-
 /* POST body to path on the gateway. */
-static void post(const char *path, const char *body, reply_t *r) {
-    request(&(request_t){.path = path, .body = body}, r);
-}
-
-static cJSON *body_json(const reply_t *r) {
-    return r->body.len ? cJSON_ParseWithLength(r->body.data, r->body.len) : NULL;
+static void post(const char *path, const char *body, http_reply_t *r) {
+    http_request(&(http_request_t){.path = path, .body = body}, r);
 }
 
 /* The message of an error body: {"error": "m"} (Ollama) or {"error": {"message": "m"}}
@@ -213,12 +71,12 @@ static bool error_shape(const char *json_text, bool openai, char *message, size_
 /* ---- the fake's control API ---- */
 
 static cJSON *fake_call(const char *path, const char *body) {
-    reply_t r;
-    request(&(request_t){.base = fake_url, .path = path, .body = body}, &r);
-    cJSON *json = r.status == 200 ? body_json(&r) : NULL;
+    http_reply_t r;
+    http_request(&(http_request_t){.base = fake_url, .path = path, .body = body}, &r);
+    cJSON *json = r.status == 200 ? http_body_json(&r) : NULL;
     if (!json)
         fprintf(stderr, "  fake %s: HTTP %ld %s\n", path, r.status, r.body.data ? r.body.data : "");
-    reply_free(&r);
+    http_reply_free(&r);
     return json;
 }
 
@@ -267,16 +125,16 @@ static double wait_event(const char *marker, const char *type, int ms) {
 
 static bool generator_ready(void *arg) {
     (void)arg;
-    reply_t r;
-    request(&(request_t){.path = "/healthz", .timeout_ms = 1000}, &r);
-    cJSON *j = body_json(&r);
+    http_reply_t r;
+    http_request(&(http_request_t){.path = "/healthz", .timeout_ms = 1000}, &r);
+    cJSON *j = http_body_json(&r);
     const cJSON *w = cJSON_GetObjectItemCaseSensitive(
         cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "services"),
                                          "generate"),
         "workers");
     bool ok = cJSON_IsNumber(w) && w->valueint > 0;
     cJSON_Delete(j);
-    reply_free(&r);
+    http_reply_free(&r);
     return ok;
 }
 
@@ -299,6 +157,7 @@ static bool fixture_up(void) {
     snprintf(broker_ep, sizeof broker_ep, "tcp://127.0.0.1:%d", proc_free_port());
     snprintf(fake_url, sizeof fake_url, "http://127.0.0.1:%d", fake_port);
     snprintf(gw_url, sizeof gw_url, "http://127.0.0.1:%d", gw_port);
+    http_base = gw_url;
 
     const char *script = getenv("LCA_FAKE_OLLAMA");
     char fport[16], gport[16], timeout[16], max_body[16];
@@ -330,9 +189,9 @@ static bool fixture_up(void) {
     fixture_ok = proc_wait_port(fake_port, 15000) && proc_wait_port(gw_port, 10000) &&
                  proc_wait_for(generator_ready, NULL, 10000);
     if (fixture_ok) { /* warm every hop up, so that timings measure the steady state */
-        reply_t r;
+        http_reply_t r;
         post("/api/chat", "{\"model\":\"llama3.2\",\"messages\":[]}", &r);
-        reply_free(&r);
+        http_reply_free(&r);
     }
     if (!fixture_ok)
         fprintf(stderr, "  the fixture did not start; logs in %s\n", logdir);
@@ -349,38 +208,6 @@ static void chat_body(char *out, size_t size, const char *model, const char *mar
     snprintf(out, size,
              "{\"model\":\"%s\",\"messages\":[{\"role\":\"user\",\"content\":\"hi %s\"}]%s%s}",
              model, marker, extra ? "," : "", extra ? extra : "");
-}
-
-/* The text of an NDJSON line (message.content or response) or of an SSE
- * event (choices[0].delta.content or choices[0].text); NULL otherwise. */
-static char *line_text(const char *line) {
-    if (strncmp(line, "data: ", 6) == 0)
-        line += 6;
-    cJSON *j = cJSON_Parse(line);
-    const cJSON *t =
-        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "message"), "content");
-    if (!t)
-        t = cJSON_GetObjectItemCaseSensitive(j, "response");
-    const cJSON *choice = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "choices"), 0);
-    if (!t)
-        t = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(choice, "delta"),
-                                             "content");
-    if (!t)
-        t = cJSON_GetObjectItemCaseSensitive(choice, "text");
-    char *s = cJSON_IsString(t) ? strdup(t->valuestring) : NULL;
-    cJSON_Delete(j);
-    return s;
-}
-
-static void joined_text(const reply_t *r, char *out, size_t size) {
-    size_t n = 0;
-    out[0] = '\0';
-    for (int i = 0; i < r->nlines; i++) {
-        char *t = line_text(r->lines[i]);
-        if (t)
-            n += (size_t)snprintf(out + n, n < size ? size - n : 0, "%s", t);
-        free(t);
-    }
 }
 
 /* ---- streaming ---- */
@@ -412,13 +239,15 @@ TEST(tokens_reach_the_client_unbuffered) {
                      m);
             REQUIRE(fake_script(script));
             snprintf(body, sizeof body, cases[k].body_fmt, m);
-            reply_t r;
-            request(&(request_t){.path = cases[k].path, .body = body, .http2 = cases[k].http2}, &r);
+            http_reply_t r;
+            http_request(
+                &(http_request_t){.path = cases[k].path, .body = body, .http2 = cases[k].http2},
+                &r);
             CHECK_INT(r.status, ==, 200);
             int got = 0;
             double worst = 0;
             for (int i = 0; i < r.nlines && got < 6; i++) {
-                char *t = line_text(r.lines[i]);
+                char *t = http_line_text(r.lines[i]);
                 if (t && t[0]) {
                     CHECK_STR(t, tokens[got]);
                     double sent = fake_event_time(m, "token", got);
@@ -433,7 +262,7 @@ TEST(tokens_reach_the_client_unbuffered) {
             best = worst < best ? worst : best;
             printf("# %s%s: each token at most %.2f ms after the fake wrote it\n", cases[k].path,
                    cases[k].http2 ? " (HTTP/2)" : "", worst);
-            reply_free(&r);
+            http_reply_free(&r);
         }
         CHECK(best < 10.0);
     }
@@ -447,40 +276,41 @@ TEST(ndjson_json_and_sse_answers) {
     REQUIRE(fake_script(script));
 
     /* NDJSON: exactly Ollama's content type, every line a JSON object, done last. */
-    reply_t r;
+    http_reply_t r;
     chat_body(body, sizeof body, "llama3.2", m, NULL);
     post("/api/chat", body, &r);
     CHECK_INT(r.status, ==, 200);
     CHECK_STR(r.content_type, "application/x-ndjson");
     CHECK_INT(r.nlines, ==, 3);
     CHECK(r.body.len > 0 && r.body.data[r.body.len - 1] == '\n');
-    joined_text(&r, text, sizeof text);
+    http_joined_text(&r, text, sizeof text);
     CHECK_STR(text, "Hi there");
     CHECK(r.nlines > 0 && strstr(r.lines[r.nlines - 1], "\"done\":true"));
-    reply_free(&r);
+    http_reply_free(&r);
 
     /* stream:false: one object with the whole text. */
     chat_body(body, sizeof body, "llama3.2", m, "\"stream\":false");
     post("/api/chat", body, &r);
     CHECK_INT(r.status, ==, 200);
     CHECK_STR(r.content_type, "application/json; charset=utf-8");
-    cJSON *j = body_json(&r);
+    cJSON *j = http_body_json(&r);
     CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
                   cJSON_GetObjectItemCaseSensitive(j, "message"), "content")),
               "Hi there");
     CHECK(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "done")));
     cJSON_Delete(j);
-    reply_free(&r);
+    http_reply_free(&r);
 
     /* Accept: text/event-stream on /api/chat, even with stream:false: OpenAI chunks. */
-    request(&(request_t){.path = "/api/chat", .body = body, .accept = "text/event-stream"}, &r);
+    http_request(
+        &(http_request_t){.path = "/api/chat", .body = body, .accept = "text/event-stream"}, &r);
     CHECK_INT(r.status, ==, 200);
     CHECK(strncmp(r.content_type, "text/event-stream", 17) == 0);
-    joined_text(&r, text, sizeof text);
+    http_joined_text(&r, text, sizeof text);
     CHECK_STR(text, "Hi there");
     CHECK(r.nlines > 0 && strstr(r.lines[0], "\"object\":\"chat.completion.chunk\""));
     CHECK(r.nlines > 0 && strcmp(r.lines[r.nlines - 1], "data: [DONE]") == 0);
-    reply_free(&r);
+    http_reply_free(&r);
 
     /* ... and on /api/generate, events carry both "response" and choices[0].text. */
     char gen[300];
@@ -488,11 +318,12 @@ TEST(ndjson_json_and_sse_answers) {
              "{\"model\":\"qwen2.5-coder:7b\",\"prompt\":\"%s\",\"stream\":false,"
              "\"suffix\":\"}\",\"temperature\":0.2,\"max_tokens\":24}",
              m);
-    request(&(request_t){.path = "/api/generate", .body = gen, .accept = "text/event-stream"}, &r);
+    http_request(
+        &(http_request_t){.path = "/api/generate", .body = gen, .accept = "text/event-stream"}, &r);
     CHECK_INT(r.status, ==, 200);
     CHECK(r.nlines > 0 && strstr(r.lines[0], "\"response\":\"Hi\"") &&
           strstr(r.lines[0], "\"text\":\"Hi\""));
-    reply_free(&r);
+    http_reply_free(&r);
 
     /* The top-level OpenAI-style fields reached Ollama as options. */
     char path[160];
@@ -510,7 +341,7 @@ TEST(ndjson_json_and_sse_answers) {
     chat_body(body, sizeof body, "llama3.2", m, NULL);
     post("/v1/chat/completions", body, &r);
     CHECK_INT(r.status, ==, 200);
-    j = body_json(&r);
+    j = http_body_json(&r);
     CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "object")),
               "chat.completion");
     const cJSON *choice = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "choices"), 0);
@@ -518,7 +349,7 @@ TEST(ndjson_json_and_sse_answers) {
                   cJSON_GetObjectItemCaseSensitive(choice, "message"), "content")),
               "Hi there");
     cJSON_Delete(j);
-    reply_free(&r);
+    http_reply_free(&r);
 }
 
 TEST(sse_sends_comments_while_waiting) {
@@ -529,14 +360,14 @@ TEST(sse_sends_comments_while_waiting) {
              "{\"match\":\"%s\",\"tokens\":[\"late\"],\"first_token_delay_ms\":1300}", m);
     REQUIRE(fake_script(script));
     chat_body(body, sizeof body, "llama3.2", m, "\"stream\":true");
-    reply_t r;
+    http_reply_t r;
     post("/v1/chat/completions", body, &r);
     CHECK_INT(r.status, ==, 200);
     CHECK(r.nlines > 0 && strcmp(r.lines[0], ": ok") == 0);
     char text[64];
-    joined_text(&r, text, sizeof text);
+    http_joined_text(&r, text, sizeof text);
     CHECK_STR(text, "late");
-    reply_free(&r);
+    http_reply_free(&r);
 }
 
 /* A stream the client abandons after two tokens: the fake must see its
@@ -551,15 +382,15 @@ static void abandon_stream(bool http2, const char *path, const char *extra, int 
              m);
     REQUIRE(fake_script(script));
     chat_body(body, sizeof body, "llama3.2", m, extra);
-    reply_t r;
-    double start = now_real_ms();
-    request(&(request_t){.path = path,
-                         .body = body,
-                         .http2 = http2,
-                         .abort_after = abort_after,
-                         .timeout_ms = timeout_ms},
-            &r);
-    double left = r.aborted_ms ? r.aborted_ms : now_real_ms();
+    http_reply_t r;
+    double start = http_now_real_ms();
+    http_request(&(http_request_t){.path = path,
+                                   .body = body,
+                                   .http2 = http2,
+                                   .abort_after = abort_after,
+                                   .timeout_ms = timeout_ms},
+                 &r);
+    double left = r.aborted_ms ? r.aborted_ms : http_now_real_ms();
     CHECK(r.rc != CURLE_OK);
     if (http2 && r.status)
         CHECK_INT(r.version, ==, CURL_HTTP_VERSION_2_0);
@@ -568,12 +399,12 @@ static void abandon_stream(bool http2, const char *path, const char *extra, int 
     CHECK(closed - left < 1000);
     printf("# %s %s %s: upstream closed %.0f ms after the client left (%.0f ms in)\n",
            http2 ? "HTTP/2" : "HTTP/1.1", path, extra ? extra : "", closed - left, left - start);
-    reply_free(&r);
+    http_reply_free(&r);
     /* The gateway goes on serving. */
     chat_body(body, sizeof body, "llama3.2", "after", "\"stream\":false");
     post("/api/chat", body, &r);
     CHECK_INT(r.status, ==, 200);
-    reply_free(&r);
+    http_reply_free(&r);
 }
 
 TEST(client_gone_http1_cancels_upstream) {
@@ -614,7 +445,7 @@ static void check_failure(const failure_t *f, bool openai) {
         REQUIRE(fake_script(script));
     }
     chat_body(body, sizeof body, f->model, m, openai ? "\"stream\":true" : NULL);
-    reply_t r;
+    http_reply_t r;
     post(openai ? "/v1/chat/completions" : "/api/chat", body, &r);
     if (f->midstream || (openai && f->status == 504)) {
         /* Output had started (tokens, or SSE comments while waiting). */
@@ -635,7 +466,7 @@ static void check_failure(const failure_t *f, bool openai) {
     if (!strstr(message, f->message))
         fprintf(stderr, "  %s %s: status %ld, message \"%s\"\n", f->label,
                 openai ? "openai" : "ollama", r.status, message);
-    reply_free(&r);
+    http_reply_free(&r);
 }
 
 TEST(ollama_failures_have_the_right_status_and_shape) {
@@ -691,12 +522,12 @@ TEST(generator_killed_mid_stream) {
     REQUIRE(fake_script(script));
     for (int openai = 0; openai < 2; openai++) {
         chat_body(body, sizeof body, "llama3.2", m, openai ? "\"stream\":true" : NULL);
-        reply_t r;
-        request(&(request_t){.path = openai ? "/v1/chat/completions" : "/api/chat",
-                             .body = body,
-                             .kill_after_pid = gen_pid,
-                             .kill_after = 2},
-                &r);
+        http_reply_t r;
+        http_request(&(http_request_t){.path = openai ? "/v1/chat/completions" : "/api/chat",
+                                       .body = body,
+                                       .kill_after_pid = gen_pid,
+                                       .kill_after = 2},
+                     &r);
         CHECK_INT(r.status, ==, 200);
         CHECK(r.rc == CURLE_OK); /* a well-formed end of the response */
         REQUIRE(r.nlines > 0);
@@ -705,17 +536,17 @@ TEST(generator_killed_mid_stream) {
         CHECK(error_shape(openai ? last + (strncmp(last, "data: ", 6) == 0 ? 6 : 0) : last, openai,
                           message, sizeof message));
         printf("# generator killed: the client read \"%s\"\n", message);
-        reply_free(&r);
+        http_reply_free(&r);
         proc_stop(gen_pid, SIGKILL, 1000);
         CHECK(proc_alive(gw_pid));
         gen_pid = generator_start();
         REQUIRE(proc_wait_for(generator_ready, NULL, 10000));
     }
     chat_body(body, sizeof body, "llama3.2", "after-kill", "\"stream\":false");
-    reply_t r;
+    http_reply_t r;
     post("/api/chat", body, &r);
     CHECK_INT(r.status, ==, 200);
-    reply_free(&r);
+    http_reply_free(&r);
 }
 
 /* ---- bad input ---- */
@@ -757,12 +588,13 @@ TEST(bad_input_is_4xx_in_the_family_shape) {
         {"/v1/nope", "{}", 404},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        reply_t r;
+        http_reply_t r;
         bool openai = strncmp(cases[i].path, "/v1/", 4) == 0;
-        request(&(request_t){.path = cases[i].path,
-                             .body = cases[i].body,
-                             .method = strcmp(cases[i].path, "/api/tags") == 0 ? "POST" : NULL},
-                &r);
+        http_request(
+            &(http_request_t){.path = cases[i].path,
+                              .body = cases[i].body,
+                              .method = strcmp(cases[i].path, "/api/tags") == 0 ? "POST" : NULL},
+            &r);
         CHECK_INT(r.status, ==, cases[i].status);
         char message[256];
         if (cases[i].status >= 400)
@@ -770,17 +602,17 @@ TEST(bad_input_is_4xx_in_the_family_shape) {
         if (r.status != cases[i].status)
             fprintf(stderr, "  %s %s -> %ld %s\n", cases[i].path, cases[i].body, r.status,
                     r.body.data ? r.body.data : "");
-        reply_free(&r);
+        http_reply_free(&r);
     }
     /* Invalid UTF-8, in a string and as a raw byte. */
     const char *bad_utf8[] = {"{\"model\":\"llama3.2\xff\",\"messages\":[]}",
                               "{\"model\":\"ll\xc3\x28\",\"prompt\":\"x\"}"};
     for (int i = 0; i < 2; i++) {
-        reply_t r;
+        http_reply_t r;
         post(i ? "/v1/completions" : "/api/chat", bad_utf8[i], &r);
         CHECK_INT(r.status, ==, 400);
         CHECK(r.body.data && strstr(r.body.data, "UTF-8"));
-        reply_free(&r);
+        http_reply_free(&r);
     }
     /* A body over --max-body is 413 in both shapes. */
     size_t big_len = MAX_BODY + 100;
@@ -792,12 +624,12 @@ TEST(bad_input_is_4xx_in_the_family_shape) {
     big[big_len - 1] = '}';
     big[big_len] = '\0';
     for (int openai = 0; openai < 2; openai++) {
-        reply_t r;
+        http_reply_t r;
         post(openai ? "/v1/completions" : "/api/generate", big, &r);
         CHECK_INT(r.status, ==, 413);
         char message[256];
         CHECK(r.body.data && error_shape(r.body.data, openai, message, sizeof message));
-        reply_free(&r);
+        http_reply_free(&r);
     }
     free(big);
     /* Every truncation of a valid body is a 400, never a crash (one connection). */
@@ -806,14 +638,14 @@ TEST(bad_input_is_4xx_in_the_family_shape) {
     CURL *c = curl_easy_init();
     int wrong = 0;
     for (size_t n = 1; n < strlen(valid); n++) {
-        reply_t r;
-        request(&(request_t){.path = n % 2 ? "/api/chat" : "/v1/chat/completions",
-                             .body = valid,
-                             .body_len = n,
-                             .handle = c},
-                &r);
+        http_reply_t r;
+        http_request(&(http_request_t){.path = n % 2 ? "/api/chat" : "/v1/chat/completions",
+                                       .body = valid,
+                                       .body_len = n,
+                                       .handle = c},
+                     &r);
         wrong += r.status != 400;
-        reply_free(&r);
+        http_reply_free(&r);
     }
     CHECK_INT(wrong, ==, 0);
     /* Random byte changes to valid bodies on every route: any answer but a 5xx or a crash. */
@@ -845,15 +677,17 @@ TEST(bad_input_is_4xx_in_the_family_shape) {
                 seed = seed * 1103515245u + 12345u;
                 body[at] = alphabet[(seed >> 8) % (sizeof alphabet - 1)];
             }
-            reply_t r;
-            request(&(request_t){.path = seeds[k].path, .body = body, .body_len = len, .handle = c},
-                    &r);
+            http_reply_t r;
+            http_request(
+                &(http_request_t){
+                    .path = seeds[k].path, .body = body, .body_len = len, .handle = c},
+                &r);
             requests++;
             if (r.status < 200 || r.status >= 500) {
                 server_errors++;
                 fprintf(stderr, "  %s %.*s -> %ld\n", seeds[k].path, (int)len, body, r.status);
             }
-            reply_free(&r);
+            http_reply_free(&r);
         }
     }
     curl_easy_cleanup(c);
@@ -899,10 +733,10 @@ TEST(openai_requests_reach_ollama_translated) {
              "\"seed\":3,\"frequency_penalty\":0.1,\"presence_penalty\":0.6,"
              "\"response_format\":{\"type\":\"json_object\"},\"user\":\"ignored\"}",
              m);
-    reply_t r;
+    http_reply_t r;
     post("/v1/chat/completions", body, &r);
     CHECK_INT(r.status, ==, 200);
-    reply_free(&r);
+    http_reply_free(&r);
     cJSON *seen = fake_last_body(m);
     REQUIRE(seen);
     CHECK_STR(json_path(seen, "options", NULL),
@@ -927,7 +761,7 @@ TEST(openai_requests_reach_ollama_translated) {
              m);
     post("/v1/completions", body, &r);
     CHECK_INT(r.status, ==, 200);
-    reply_free(&r);
+    http_reply_free(&r);
     seen = fake_last_body(m);
     REQUIRE(seen);
     CHECK_STR(json_path(seen, "suffix", NULL), "\"\\nx()\"");
@@ -958,10 +792,10 @@ TEST(passthrough_routes) {
         {"/v1/embeddings", "{\"model\":\"nope\",\"input\":\"a\"}", "error", 404},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        reply_t r;
-        request(&(request_t){.path = cases[i].path, .body = cases[i].body}, &r);
+        http_reply_t r;
+        http_request(&(http_request_t){.path = cases[i].path, .body = cases[i].body}, &r);
         CHECK_INT(r.status, ==, cases[i].status);
-        cJSON *j = body_json(&r);
+        cJSON *j = http_body_json(&r);
         CHECK(cJSON_GetObjectItemCaseSensitive(j, cases[i].field) != NULL);
         if (cases[i].status == 404) {
             char message[200];
@@ -969,17 +803,17 @@ TEST(passthrough_routes) {
                               sizeof message));
         }
         cJSON_Delete(j);
-        reply_free(&r);
+        http_reply_free(&r);
     }
     /* base64 embeddings are float32: 4 bytes a dimension, as the float form has. */
     const char *body = "{\"model\":\"nomic-embed-text\",\"input\":\"x\",\"encoding_format\":";
     char b64[120], flt[120];
     snprintf(b64, sizeof b64, "%s\"base64\"}", body);
     snprintf(flt, sizeof flt, "%s\"float\"}", body);
-    reply_t a, b;
+    http_reply_t a, b;
     post("/v1/embeddings", b64, &a);
     post("/v1/embeddings", flt, &b);
-    cJSON *ja = body_json(&a), *jb = body_json(&b);
+    cJSON *ja = http_body_json(&a), *jb = http_body_json(&b);
     const char *text = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
         cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(ja, "data"), 0), "embedding"));
     int dims = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(
@@ -989,13 +823,13 @@ TEST(passthrough_routes) {
     CHECK_INT(text ? strlen(text) : 0, ==, (size_t)(4 * ((dims * 4 + 2) / 3)));
     cJSON_Delete(ja);
     cJSON_Delete(jb);
-    reply_free(&a);
-    reply_free(&b);
+    http_reply_free(&a);
+    http_reply_free(&b);
     /* HEAD answers like GET, without a body. */
-    request(&(request_t){.path = "/api/tags", .method = "HEAD"}, &a);
+    http_request(&(http_request_t){.path = "/api/tags", .method = "HEAD"}, &a);
     CHECK_INT(a.status, ==, 200);
     CHECK_INT(a.body.len, ==, 0);
-    reply_free(&a);
+    http_reply_free(&a);
 }
 
 /* ---- connections, prefix, key, host ---- */
@@ -1004,20 +838,20 @@ TEST(keep_alive_serves_two_requests_on_one_connection) {
     REQUIRE(fixture_up());
     CURL *c = curl_easy_init();
     char body[300];
-    reply_t r;
+    http_reply_t r;
     chat_body(body, sizeof body, "llama3.2", "ka", NULL);
-    request(&(request_t){.path = "/api/chat", .body = body, .handle = c}, &r);
+    http_request(&(http_request_t){.path = "/api/chat", .body = body, .handle = c}, &r);
     CHECK_INT(r.status, ==, 200);
     CHECK_INT(r.connects, ==, 1);
-    reply_free(&r);
-    request(&(request_t){.path = "/v1/chat/completions", .body = body, .handle = c}, &r);
+    http_reply_free(&r);
+    http_request(&(http_request_t){.path = "/v1/chat/completions", .body = body, .handle = c}, &r);
     CHECK_INT(r.status, ==, 200);
     CHECK_INT(r.connects, ==, 0); /* reused */
-    reply_free(&r);
-    request(&(request_t){.path = "/", .handle = c, .method = "HEAD"}, &r);
+    http_reply_free(&r);
+    http_request(&(http_request_t){.path = "/", .handle = c, .method = "HEAD"}, &r);
     CHECK_INT(r.status, ==, 200);
     CHECK_INT(r.connects, ==, 0);
-    reply_free(&r);
+    http_reply_free(&r);
     curl_easy_cleanup(c);
 }
 
@@ -1025,18 +859,18 @@ TEST(collection_prefix_routes_the_same) {
     REQUIRE(fixture_up());
     char body[300], text[64];
     chat_body(body, sizeof body, "llama3.2", "prefix", NULL);
-    reply_t r;
+    http_reply_t r;
     post("/c/my-repo/api/chat", body, &r);
     CHECK_INT(r.status, ==, 200);
-    joined_text(&r, text, sizeof text);
+    http_joined_text(&r, text, sizeof text);
     CHECK(text[0] != '\0');
-    reply_free(&r);
+    http_reply_free(&r);
     post("/c/my-repo/v1/chat/completions", body, &r);
     CHECK_INT(r.status, ==, 200);
-    reply_free(&r);
+    http_reply_free(&r);
     post("/c/bad%20name/api/chat", body, &r);
     CHECK_INT(r.status, ==, 400);
-    reply_free(&r);
+    http_reply_free(&r);
 }
 
 TEST(api_key_is_required_but_not_for_healthz) {
@@ -1051,22 +885,22 @@ TEST(api_key_is_required_but_not_for_healthz) {
     pid_t pid = proc_start(argv, env, log_path("gateway-key"));
     REQUIRE(proc_wait_port(port, 10000));
     char message[256];
-    reply_t r;
-    request(&(request_t){.base = base, .path = "/api/tags"}, &r);
+    http_reply_t r;
+    http_request(&(http_request_t){.base = base, .path = "/api/tags"}, &r);
     CHECK_INT(r.status, ==, 401);
     CHECK(r.body.data && error_shape(r.body.data, false, message, sizeof message));
-    reply_free(&r);
-    request(&(request_t){.base = base, .path = "/v1/models", .auth = "Bearer wrong"}, &r);
+    http_reply_free(&r);
+    http_request(&(http_request_t){.base = base, .path = "/v1/models", .auth = "Bearer wrong"}, &r);
     CHECK_INT(r.status, ==, 401);
     CHECK(r.body.data && error_shape(r.body.data, true, message, sizeof message));
-    reply_free(&r);
-    request(&(request_t){.base = base, .path = "/healthz"}, &r);
+    http_reply_free(&r);
+    http_request(&(http_request_t){.base = base, .path = "/healthz"}, &r);
     CHECK(r.status == 200 || r.status == 503);
-    reply_free(&r);
-    request(&(request_t){.base = base, .path = "/", .auth = "Bearer s3cret"}, &r);
+    http_reply_free(&r);
+    http_request(&(http_request_t){.base = base, .path = "/", .auth = "Bearer s3cret"}, &r);
     CHECK_INT(r.status, ==, 200);
     CHECK(r.body.data && strcmp(r.body.data, "Ollama is running") == 0);
-    reply_free(&r);
+    http_reply_free(&r);
     int status = proc_stop(pid, SIGTERM, 5000);
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }

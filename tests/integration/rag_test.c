@@ -38,6 +38,7 @@
  * Needs node (the fake), run from the repository root.
  */
 #include "proto/buf.h"
+#include "tests/http.h"
 #include "tests/proc.h"
 #include "tests/test.h"
 
@@ -50,7 +51,6 @@
 #define CHAT_BUDGET 6000       /* LCA_RAG_CHAT_BUDGET's default */
 #define DEADLINE_MS 40         /* LCA_RAG_COMPLETION_MS's default */
 #define SLOW_MS 400            /* the slowed retrievers' delay */
-#define MAX_LINES 256
 #define CURSOR_FILE "py/shop/cart.py"
 
 static char workdir[256], datadir[300], shop_dir[300], other_dir[300];
@@ -104,152 +104,10 @@ static size_t count_of(const char *hay, size_t len, const char *needle) {
 
 /* ---- HTTP client ---- */
 
-typedef struct {
-    const char *method; /* NULL: POST when body, else GET */
-    const char *base;   /* NULL: the gateway */
-    const char *path;
-    const char *body;
-    const char *headers[6]; /* extra "Name: value" lines, NULL-terminated */
-    int timeout_ms;         /* 0: 10 s */
-} request_t;
-
-typedef struct {
-    CURLcode rc;
-    long status;
-    char content_type[128];
-    char context[2100]; /* X-LCA-Context (at most 2 KB) */
-    bool has_context;
-    buf_t body;
-    size_t scanned;
-    int nlines;
-    char *lines[MAX_LINES];
-    int64_t started_ms, first_byte_ms; /* proc_now_ms() */
-} reply_t;
-
-static void reply_free(reply_t *r) {
-    for (int i = 0; i < r->nlines; i++)
-        free(r->lines[i]);
-    buf_free(&r->body);
-    memset(r, 0, sizeof *r);
-}
-
-static void add_line(reply_t *r, const char *start, size_t len) {
-    if (len && r->nlines < MAX_LINES)
-        r->lines[r->nlines++] = strndup(start, len);
-}
-
-static size_t on_body(char *p, size_t size, size_t n, void *arg) {
-    reply_t *r = arg;
-    if (!r->first_byte_ms)
-        r->first_byte_ms = proc_now_ms();
-    buf_append(&r->body, p, size * n);
-    for (;;) {
-        char *start = r->body.data + r->scanned;
-        char *nl = memchr(start, '\n', r->body.len - r->scanned);
-        if (!nl)
-            break;
-        r->scanned += (size_t)(nl - start) + 1;
-        add_line(r, start, (size_t)(nl - start));
-    }
-    return size * n;
-}
-
-static void header_value(const char *p, size_t len, size_t name_len, char *out, size_t size) {
-    const char *v = p + name_len;
-    while (*v == ' ')
-        v++;
-    size_t vlen = len - (size_t)(v - p);
-    while (vlen && (v[vlen - 1] == '\r' || v[vlen - 1] == '\n'))
-        vlen--;
-    snprintf(out, size, "%.*s", (int)vlen, v);
-}
-
-static size_t on_header(char *p, size_t size, size_t n, void *arg) {
-    reply_t *r = arg;
-    size_t len = size * n;
-    if (len > 13 && strncasecmp(p, "content-type:", 13) == 0)
-        header_value(p, len, 13, r->content_type, sizeof r->content_type);
-    if (len > 14 && strncasecmp(p, "x-lca-context:", 14) == 0) {
-        header_value(p, len, 14, r->context, sizeof r->context);
-        r->has_context = true;
-    }
-    return len;
-}
-
-static void request(const request_t *q, reply_t *r) {
-    memset(r, 0, sizeof *r);
-    CURL *c = curl_easy_init();
-    char url[512];
-    snprintf(url, sizeof url, "%s%s", q->base ? q->base : gw_url, q->path);
-    struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
-    for (int i = 0; i < 6 && q->headers[i]; i++)
-        headers = curl_slist_append(headers, q->headers[i]);
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(q->timeout_ms ? q->timeout_ms : 10000));
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
-    if (q->body) {
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, q->body);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(q->body));
-    }
-    if (q->method)
-        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, q->method);
-    r->started_ms = proc_now_ms();
-    r->rc = curl_easy_perform(c);
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
-    curl_slist_free_all(headers);
-    curl_easy_cleanup(c);
-    if (r->scanned < r->body.len) /* a last line without '\n' (JSON answers) */
-        add_line(r, r->body.data + r->scanned, r->body.len - r->scanned);
-}
-
-static cJSON *body_json(const reply_t *r) {
-    return r->body.len ? cJSON_ParseWithLength(r->body.data, r->body.len) : NULL;
-}
-
-/* The text of an NDJSON line (message.content or response), an SSE event
- * (choices[0].delta.content or choices[0].text) or a JSON answer. */
-static char *line_text(const char *line) {
-    if (strncmp(line, "data: ", 6) == 0)
-        line += 6;
-    cJSON *j = cJSON_Parse(line);
-    const cJSON *t =
-        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "message"), "content");
-    if (!t)
-        t = cJSON_GetObjectItemCaseSensitive(j, "response");
-    const cJSON *choice = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "choices"), 0);
-    if (!t)
-        t = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(choice, "delta"),
-                                             "content");
-    if (!t)
-        t = cJSON_GetObjectItemCaseSensitive(choice, "text");
-    if (!t)
-        t = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(choice, "message"),
-                                             "content");
-    char *s = cJSON_IsString(t) ? strdup(t->valuestring) : NULL;
-    cJSON_Delete(j);
-    return s;
-}
-
-static void joined_text(const reply_t *r, char *out, size_t size) {
-    size_t n = 0;
-    out[0] = '\0';
-    for (int i = 0; i < r->nlines; i++) {
-        char *t = line_text(r->lines[i]);
-        if (t && n < size)
-            n += (size_t)snprintf(out + n, size - n, "%s", t);
-        free(t);
-    }
-}
-
 /* The error message of a body in the Ollama ({"error": "m"}) or OpenAI
  * ({"error": {"message", "type"}}) shape, as openai says; NULL otherwise. */
-static char *error_message(const reply_t *r, bool openai) {
-    cJSON *j = body_json(r);
+static char *error_message(const http_reply_t *r, bool openai) {
+    cJSON *j = http_body_json(r);
     const cJSON *e = cJSON_GetObjectItemCaseSensitive(j, "error");
     char *m = NULL;
     if (openai && cJSON_IsObject(e)) {
@@ -270,12 +128,12 @@ static char *error_message(const reply_t *r, bool openai) {
 static int upstream_count(const char *marker) {
     char path[200];
     snprintf(path, sizeof path, "/_fake/requests?match=%s", marker);
-    reply_t r;
-    request(&(request_t){.base = fake_url, .path = path}, &r);
-    cJSON *all = r.status == 200 ? body_json(&r) : NULL;
+    http_reply_t r;
+    http_request(&(http_request_t){.base = fake_url, .path = path}, &r);
+    cJSON *all = r.status == 200 ? http_body_json(&r) : NULL;
     int n = cJSON_GetArraySize(all);
     cJSON_Delete(all);
-    reply_free(&r);
+    http_reply_free(&r);
     return n;
 }
 
@@ -284,10 +142,10 @@ static int upstream_count(const char *marker) {
 static cJSON *upstream_body(const char *marker, char *path_out, size_t size) {
     char path[200];
     snprintf(path, sizeof path, "/_fake/requests?match=%s", marker);
-    reply_t r;
-    request(&(request_t){.base = fake_url, .path = path}, &r);
-    cJSON *all = r.status == 200 ? body_json(&r) : NULL;
-    reply_free(&r);
+    http_reply_t r;
+    http_request(&(http_request_t){.base = fake_url, .path = path}, &r);
+    cJSON *all = r.status == 200 ? http_body_json(&r) : NULL;
+    http_reply_free(&r);
     cJSON *last = cJSON_GetArrayItem(all, cJSON_GetArraySize(all) - 1);
     cJSON *body = cJSON_DetachItemFromObjectCaseSensitive(last, "body");
     if (path_out)
@@ -302,10 +160,10 @@ static cJSON *upstream_body(const char *marker, char *path_out, size_t size) {
 }
 
 static bool fake_script(const char *script) {
-    reply_t r;
-    request(&(request_t){.base = fake_url, .path = "/_fake/script", .body = script}, &r);
+    http_reply_t r;
+    http_request(&(http_request_t){.base = fake_url, .path = "/_fake/script", .body = script}, &r);
     bool ok = r.status == 200;
-    reply_free(&r);
+    http_reply_free(&r);
     return ok;
 }
 
@@ -322,9 +180,9 @@ static void marker_new(char *out, size_t size, const char *label) {
 /* The worker count of every service from /healthz is at least want. */
 static bool workers_ready(void *arg) {
     (void)arg;
-    reply_t r;
-    request(&(request_t){.path = "/healthz", .timeout_ms = 1000}, &r);
-    cJSON *j = body_json(&r);
+    http_reply_t r;
+    http_request(&(http_request_t){.path = "/healthz", .timeout_ms = 1000}, &r);
+    cJSON *j = http_body_json(&r);
     const cJSON *services = cJSON_GetObjectItemCaseSensitive(j, "services");
     static const char *const names[] = {"generate", "embed", "retrieve.0", "retrieve.1"};
     bool ok = services != NULL;
@@ -334,7 +192,7 @@ static bool workers_ready(void *arg) {
         ok = cJSON_IsNumber(w) && w->valueint == 1;
     }
     cJSON_Delete(j);
-    reply_free(&r);
+    http_reply_free(&r);
     return ok;
 }
 
@@ -401,6 +259,7 @@ static bool stack_up(void) {
     gw_port = proc_free_port();
     snprintf(broker_ep, sizeof broker_ep, "tcp://127.0.0.1:%d", proc_free_port());
     snprintf(gw_url, sizeof gw_url, "http://127.0.0.1:%d", gw_port);
+    http_base = gw_url;
 
     char script[PATH_MAX + 64];
     snprintf(script, sizeof script, "%stests/fake-ollama/fake-ollama.mjs", proc_repo_root());
@@ -510,19 +369,19 @@ static bool make_repos(void) {
 }
 
 static bool collection_listed(void *name) {
-    reply_t r;
-    request(&(request_t){.path = "/api/collections"}, &r);
+    http_reply_t r;
+    http_request(&(http_request_t){.path = "/api/collections"}, &r);
     bool ok = r.status == 200 && r.body.data && strstr(r.body.data, (const char *)name);
-    reply_free(&r);
+    http_reply_free(&r);
     return ok;
 }
 
 /* Refreshes the gateway's list of collections (it caches it for 2 s), so
  * that a completion's 40 ms go to retrieval alone. */
 static void collections_refresh(void) {
-    reply_t r;
-    request(&(request_t){.path = "/api/collections"}, &r);
-    reply_free(&r);
+    http_reply_t r;
+    http_request(&(http_request_t){.path = "/api/collections"}, &r);
+    http_reply_free(&r);
 }
 
 static bool seed(const char *dir) {
@@ -704,13 +563,13 @@ TEST(nothing_indexed_passes_through) {
     snprintf(prompt, sizeof prompt, prompt_fmt, marker);
     snprintf(body, sizeof body, "{\"model\":\"qwen2.5-coder:7b\",\"prompt\":\"%s\",\"raw\":true}",
              prompt);
-    reply_t r;
-    request(&(request_t){.path = "/api/generate", .body = body}, &r);
+    http_reply_t r;
+    http_request(&(http_request_t){.path = "/api/generate", .body = body}, &r);
     CHECK_INT(r.status, ==, 200);
     char text[256];
-    joined_text(&r, text, sizeof text);
+    http_joined_text(&r, text, sizeof text);
     CHECK_STR(text, "Hello from the fake Ollama.");
-    reply_free(&r);
+    http_reply_free(&r);
     cJSON *sent = upstream_body(marker, NULL, 0);
     cJSON *want = cJSON_Parse(body);
     cJSON *p = cJSON_GetObjectItemCaseSensitive(sent, "prompt");
@@ -724,10 +583,10 @@ TEST(nothing_indexed_passes_through) {
              "{\"model\":\"llama3.2\",\"messages\":[{\"role\":\"user\",\"content\":\"what does "
              "apply_loyalty_discount do? %s\"}]}",
              marker);
-    request(&(request_t){.path = "/api/chat", .body = body}, &r);
+    http_request(&(http_request_t){.path = "/api/chat", .body = body}, &r);
     CHECK_INT(r.status, ==, 200);
     CHECK(r.nlines >= 2);
-    reply_free(&r);
+    http_reply_free(&r);
     sent = upstream_body(marker, NULL, 0);
     CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(sent, "messages")), ==, 1);
     cJSON_Delete(sent);
@@ -744,17 +603,17 @@ static void check_completion(const template_t *t, int mode, bool with_diff, bool
     build_prompt(t, p.data, cursor_suffix, &prompt, &prefix_at);
     char *body = completion_body(prompt.data, t->stop, mode);
     collections_refresh();
-    reply_t r;
-    request(&(request_t){.path = "/api/generate",
-                         .body = body,
-                         .headers = {send_path ? path_header : "X-Nothing: 1",
-                                     mode == 1 ? "Accept: text/event-stream" : NULL}},
-            &r);
+    http_reply_t r;
+    http_request(&(http_request_t){.path = "/api/generate",
+                                   .body = body,
+                                   .headers = {send_path ? path_header : "X-Nothing: 1",
+                                               mode == 1 ? "Accept: text/event-stream" : NULL}},
+                 &r);
     CHECK_INT(r.status, ==, 200);
     if (mode == 1)
         CHECK_STR(r.content_type, "text/event-stream");
     char text[512];
-    joined_text(&r, text, sizeof text);
+    http_joined_text(&r, text, sizeof text);
     CHECK_STR(text, "Hello from the fake Ollama.");
     CHECK(r.has_context);
     CHECK(strstr(r.context, "py/shop/pricing/discounts.py:") != NULL);
@@ -830,7 +689,7 @@ static void check_completion(const template_t *t, int mode, bool with_diff, bool
     free(body);
     buf_free(&p);
     buf_free(&prompt);
-    reply_free(&r);
+    http_reply_free(&r);
 }
 
 TEST(completion_every_fim_template) {
@@ -861,10 +720,10 @@ TEST(completion_budget_binds) {
     cJSON_AddStringToObject(q, "path", CURSOR_FILE);
     cJSON_AddNumberToObject(q, "k", 8);
     char *body = cJSON_PrintUnformatted(q);
-    reply_t r;
-    request(&(request_t){.path = "/api/context", .body = body}, &r);
+    http_reply_t r;
+    http_request(&(http_request_t){.path = "/api/context", .body = body}, &r);
     CHECK_INT(r.status, ==, 200);
-    cJSON *j = body_json(&r);
+    cJSON *j = http_body_json(&r);
     size_t offered = 0;
     const cJSON *c;
     cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(j, "chunks")) offered +=
@@ -873,7 +732,7 @@ TEST(completion_budget_binds) {
     cJSON_Delete(j);
     cJSON_Delete(q);
     free(body);
-    reply_free(&r);
+    http_reply_free(&r);
     buf_free(&p);
 }
 
@@ -893,11 +752,12 @@ TEST(completion_prompt_and_suffix) {
         cJSON_AddBoolToObject(b, "stream", i == 0);
         char *body = cJSON_PrintUnformatted(b);
         collections_refresh();
-        reply_t r;
-        request(&(request_t){.path = paths[i], .body = body, .headers = {path_header}}, &r);
+        http_reply_t r;
+        http_request(&(http_request_t){.path = paths[i], .body = body, .headers = {path_header}},
+                     &r);
         CHECK_INT(r.status, ==, 200);
         char text[256];
-        joined_text(&r, text, sizeof text);
+        http_joined_text(&r, text, sizeof text);
         CHECK_STR(text, "Hello from the fake Ollama.");
         CHECK(strstr(r.context, "py/shop/pricing/discounts.py:") != NULL);
         char upstream_path[64];
@@ -918,7 +778,7 @@ TEST(completion_prompt_and_suffix) {
         cJSON_Delete(b);
         free(body);
         buf_free(&p);
-        reply_free(&r);
+        http_reply_free(&r);
     }
 }
 
@@ -943,8 +803,9 @@ TEST(completion_diff_comment_is_left_out_of_the_query) {
         build_prompt(&templates[0], p.data, "\n", &prompt, &prefix_at);
         char *body = completion_body(prompt.data, "<|endoftext|>", 0);
         collections_refresh();
-        reply_t r;
-        request(&(request_t){.path = "/api/generate", .body = body, .headers = {path_header}}, &r);
+        http_reply_t r;
+        http_request(
+            &(http_request_t){.path = "/api/generate", .body = body, .headers = {path_header}}, &r);
         CHECK_INT(r.status, ==, 200);
         const char *list = strstr(r.context, ": ");
         bool first = list && strncmp(list + 2, "py/shop/pricing/tariffs.py:", 27) == 0;
@@ -958,7 +819,7 @@ TEST(completion_diff_comment_is_left_out_of_the_query) {
         free(body);
         buf_free(&p);
         buf_free(&prompt);
-        reply_free(&r);
+        http_reply_free(&r);
     }
 }
 
@@ -1045,13 +906,14 @@ TEST(chat_context_in_every_api) {
         snprintf(question, sizeof question,
                  "How does apply_loyalty_discount compute the rate? (%s)", marker);
         char *body = chat_body("llama3.2", cases[i].nsystem, NULL, question, cases[i].stream);
-        reply_t r;
-        request(&(request_t){.path = cases[i].path, .body = body, .headers = {cases[i].accept}},
-                &r);
+        http_reply_t r;
+        http_request(
+            &(http_request_t){.path = cases[i].path, .body = body, .headers = {cases[i].accept}},
+            &r);
         int before = test_failed_checks;
         CHECK_INT(r.status, ==, 200);
         char text[256];
-        joined_text(&r, text, sizeof text);
+        http_joined_text(&r, text, sizeof text);
         CHECK_STR(text, "Hello from the fake Ollama.");
         CHECK(strstr(r.context, "py/shop/pricing/discounts.py:") != NULL);
         char *added = check_chat_upstream(marker, body, cases[i].nsystem);
@@ -1066,7 +928,7 @@ TEST(chat_context_in_every_api) {
             fprintf(stderr, "  ^ %s %s\n", cases[i].path, cases[i].accept ? "SSE" : "");
         free(added);
         free(body);
-        reply_free(&r);
+        http_reply_free(&r);
     }
 }
 
@@ -1079,8 +941,8 @@ TEST(chat_budget_binds) {
              "ledger_audit_accounts sum up? (%s)",
              marker);
     char *body = chat_body("llama3.2", 1, NULL, question, true);
-    reply_t r;
-    request(&(request_t){.path = "/api/chat", .body = body}, &r);
+    http_reply_t r;
+    http_request(&(http_request_t){.path = "/api/chat", .body = body}, &r);
     CHECK_INT(r.status, ==, 200);
     char *added = check_chat_upstream(marker, body, 1);
     REQUIRE(added != NULL);
@@ -1094,7 +956,7 @@ TEST(chat_budget_binds) {
     CHECK(ledgers >= 1 && ledgers <= 2);
     free(added);
     free(body);
-    reply_free(&r);
+    http_reply_free(&r);
 }
 
 TEST(rag_off_by_request_option) {
@@ -1113,13 +975,13 @@ TEST(rag_off_by_request_option) {
     cJSON_AddFalseToObject(options, "lca_rag");
     cJSON_AddNumberToObject(options, "num_predict", 3);
     char *body = cJSON_PrintUnformatted(b);
-    reply_t r;
-    request(&(request_t){.path = "/api/generate", .body = body}, &r);
+    http_reply_t r;
+    http_request(&(http_request_t){.path = "/api/generate", .body = body}, &r);
     CHECK_INT(r.status, ==, 200);
     char text[256];
-    joined_text(&r, text, sizeof text);
+    http_joined_text(&r, text, sizeof text);
     CHECK_STR(text, "Hello from the"); /* num_predict reached Ollama */
-    reply_free(&r);
+    http_reply_free(&r);
     cJSON *sent = upstream_body(marker, NULL, 0);
     CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(sent, "prompt")), prompt.data);
     const cJSON *up_options = cJSON_GetObjectItemCaseSensitive(sent, "options");
@@ -1138,9 +1000,9 @@ TEST(rag_off_by_request_option) {
         cJSON *cb = cJSON_Parse(chat);
         cJSON_AddBoolToObject(cJSON_AddObjectToObject(cb, "options"), "lca_rag", on);
         char *text_body = cJSON_PrintUnformatted(cb);
-        request(&(request_t){.path = "/api/chat", .body = text_body}, &r);
+        http_request(&(http_request_t){.path = "/api/chat", .body = text_body}, &r);
         CHECK_INT(r.status, ==, 200);
-        reply_free(&r);
+        http_reply_free(&r);
         sent = upstream_body(marker, NULL, 0);
         CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(sent, "messages")), ==,
                   4 + on);
@@ -1265,12 +1127,12 @@ static void gateway_restart(const char *const *extra);
 /* Sends a chat to path with extra headers; returns the added system
  * message (a copy) or NULL when nothing was added. */
 static char *chat_context(const char *path, const char *header, const char *system,
-                          const char *question_text, reply_t *r) {
+                          const char *question_text, http_reply_t *r) {
     char marker[64], question[512];
     marker_new(marker, sizeof marker, "which");
     snprintf(question, sizeof question, "%s (%s)", question_text, marker);
     char *body = chat_body("llama3.2", system ? 1 : 0, system, question, true);
-    request(&(request_t){.path = path, .body = body, .headers = {header}}, r);
+    http_request(&(http_request_t){.path = path, .body = body, .headers = {header}}, r);
     CHECK_INT(r->status, ==, 200);
     cJSON *sent = upstream_body(marker, NULL, 0);
     cJSON *mine = cJSON_Parse(body);
@@ -1287,7 +1149,7 @@ TEST(collection_by_prefix_header_path_or_default) {
     REQUIRE(other_up());
     const char *q_other = "How does greet_visitor greet a visitor?";
     const char *q_shop = "How does apply_loyalty_discount compute the rate?";
-    reply_t r;
+    http_reply_t r;
     char system[PATH_MAX + 200], user[PATH_MAX + 200];
 
     /* Two collections and no hint: no default, the request passes through. */
@@ -1295,7 +1157,7 @@ TEST(collection_by_prefix_header_path_or_default) {
     CHECK(added == NULL);
     CHECK(r.has_context && strncmp(r.context, "0 chunks", 8) == 0);
     free(added);
-    reply_free(&r);
+    http_reply_free(&r);
 
     struct {
         const char *path, *header;
@@ -1317,14 +1179,14 @@ TEST(collection_by_prefix_header_path_or_default) {
         if (!added || !strstr(added, "lib/greet.py:"))
             fprintf(stderr, "  ^ case %zu (%s)\n", i, by[i].path);
         free(added);
-        reply_free(&r);
+        http_reply_free(&r);
     }
     /* The project path picks shop just as well. */
     snprintf(system, sizeof system, "<project_path>\n%s\n</project_path>", shop_dir);
     added = chat_context("/api/chat", NULL, system, q_shop, &r);
     CHECK(added && strstr(added, "py/shop/pricing/discounts.py:") != NULL);
     free(added);
-    reply_free(&r);
+    http_reply_free(&r);
     /* "File Path: /abs" in the user's message (ProxyAI's attached files). */
     /* (The attached file's own chunks stay out: the message holds it.) */
     snprintf(user, sizeof user,
@@ -1333,7 +1195,7 @@ TEST(collection_by_prefix_header_path_or_default) {
     added = chat_context("/api/chat", NULL, NULL, user, &r);
     CHECK(added && strstr(added, "lib/greet.py:") != NULL);
     free(added);
-    reply_free(&r);
+    http_reply_free(&r);
     /* A ```ext:/abs/path fence (<referenced_files> in the system message). */
     snprintf(system, sizeof system,
              "<referenced_files>\n```py:%s/lib/visitors.py\nwelcome_all(names)\n```\n"
@@ -1342,13 +1204,13 @@ TEST(collection_by_prefix_header_path_or_default) {
     added = chat_context("/api/chat", NULL, system, q_other, &r);
     CHECK(added && strstr(added, "lib/greet.py:") != NULL);
     free(added);
-    reply_free(&r);
+    http_reply_free(&r);
     /* A path under no collection's root: still no default. */
     snprintf(user, sizeof user, "%s\nFile Path: /nowhere/at/all.py", q_other);
     added = chat_context("/api/chat", NULL, NULL, user, &r);
     CHECK(added == NULL);
     free(added);
-    reply_free(&r);
+    http_reply_free(&r);
 
     /* LCA_COLLECTION names the default; a path in the request still wins. */
     const char *default_other[] = {"LCA_COLLECTION=other", NULL};
@@ -1356,12 +1218,12 @@ TEST(collection_by_prefix_header_path_or_default) {
     added = chat_context("/api/chat", NULL, NULL, q_other, &r);
     CHECK(added && strstr(added, "Code from the repository other") != NULL);
     free(added);
-    reply_free(&r);
+    http_reply_free(&r);
     snprintf(system, sizeof system, "<project_path>\n%s\n</project_path>", shop_dir);
     added = chat_context("/api/chat", NULL, system, q_shop, &r);
     CHECK(added && strstr(added, "Code from the repository shop") != NULL);
     free(added);
-    reply_free(&r);
+    http_reply_free(&r);
     gateway_restart(NULL);
 
     /* A completion by header. */
@@ -1373,12 +1235,13 @@ TEST(collection_by_prefix_header_path_or_default) {
     snprintf(body, sizeof body, "{\"model\":\"qwen2.5-coder:7b\",\"prompt\":\"%s\",\"raw\":true}",
              prompt);
     collections_refresh();
-    request(
-        &(request_t){.path = "/api/generate", .body = body, .headers = {"X-LCA-Collection: other"}},
-        &r);
+    http_request(&(http_request_t){.path = "/api/generate",
+                                   .body = body,
+                                   .headers = {"X-LCA-Collection: other"}},
+                 &r);
     CHECK_INT(r.status, ==, 200);
     CHECK(strstr(r.context, "lib/greet.py:") != NULL);
-    reply_free(&r);
+    http_reply_free(&r);
 
     /* An unknown collection: 404 in the family's shape, nothing upstream. */
     struct {
@@ -1405,11 +1268,11 @@ TEST(collection_by_prefix_header_path_or_default) {
                      "\"greet_visitor? %s\"}]}",
                      marker);
         bool sse = !strcmp(unknown[i].body, "chat-sse");
-        request(
-            &(request_t){.path = unknown[i].path,
-                         .body = body,
-                         .headers = {unknown[i].header, sse ? "Accept: text/event-stream" : NULL}},
-            &r);
+        http_request(&(http_request_t){.path = unknown[i].path,
+                                       .body = body,
+                                       .headers = {unknown[i].header,
+                                                   sse ? "Accept: text/event-stream" : NULL}},
+                     &r);
         CHECK_INT(r.status, ==, 404);
         /* SSE on /api/chat is the OpenAI stream ProxyAI's Custom OpenAI
          * reads, and so are its errors. */
@@ -1418,7 +1281,7 @@ TEST(collection_by_prefix_header_path_or_default) {
         if (!message)
             fprintf(stderr, "  %s: %s\n", unknown[i].path, r.body.data ? r.body.data : "");
         free(message);
-        reply_free(&r);
+        http_reply_free(&r);
         CHECK_INT(upstream_count(marker), ==, 0);
     }
 }
@@ -1458,13 +1321,13 @@ TEST(rag_off_by_environment) {
     cJSON_AddTrueToObject(b, "raw");
     cJSON_AddTrueToObject(cJSON_AddObjectToObject(b, "options"), "lca_rag");
     char *body = cJSON_PrintUnformatted(b);
-    reply_t r;
-    request(&(request_t){.path = "/api/generate",
-                         .body = body,
-                         .headers = {"X-LCA-Collection: shop", path_header}},
-            &r);
+    http_reply_t r;
+    http_request(&(http_request_t){.path = "/api/generate",
+                                   .body = body,
+                                   .headers = {"X-LCA-Collection: shop", path_header}},
+                 &r);
     CHECK_INT(r.status, ==, 200);
-    reply_free(&r);
+    http_reply_free(&r);
     cJSON *sent = upstream_body(marker, NULL, 0);
     CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(sent, "prompt")), prompt.data);
     CHECK(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(sent, "options"),
@@ -1474,10 +1337,11 @@ TEST(rag_off_by_environment) {
     marker_new(marker, sizeof marker, "env-off-chat");
     snprintf(question, sizeof question, "How does apply_loyalty_discount work? %s", marker);
     char *chat = chat_body("llama3.2", 1, NULL, question, true);
-    request(&(request_t){.path = "/api/chat", .body = chat, .headers = {"X-LCA-Collection: shop"}},
-            &r);
+    http_request(
+        &(http_request_t){.path = "/api/chat", .body = chat, .headers = {"X-LCA-Collection: shop"}},
+        &r);
     CHECK_INT(r.status, ==, 200);
-    reply_free(&r);
+    http_reply_free(&r);
     sent = upstream_body(marker, NULL, 0);
     CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(sent, "messages")), ==, 4);
     cJSON_Delete(sent);
@@ -1501,14 +1365,14 @@ static void timed_completion(const char *label, int64_t *ms, long *chunks, bool 
     build_prompt(&templates[0], p.data, cursor_suffix, &prompt, &prefix_at);
     char *body = completion_body(prompt.data, "<|endoftext|>", 0);
     collections_refresh();
-    reply_t r;
-    request(&(request_t){.path = "/api/generate",
-                         .body = body,
-                         .headers = {"X-LCA-Collection: shop", path_header}},
-            &r);
+    http_reply_t r;
+    http_request(&(http_request_t){.path = "/api/generate",
+                                   .body = body,
+                                   .headers = {"X-LCA-Collection: shop", path_header}},
+                 &r);
     CHECK_INT(r.status, ==, 200);
     char text[256];
-    joined_text(&r, text, sizeof text);
+    http_joined_text(&r, text, sizeof text);
     CHECK_STR(text, "Hello from the fake Ollama.");
     CHECK(r.nlines >= 7); /* six tokens and the final line: it streamed */
     *ms = r.first_byte_ms - r.started_ms;
@@ -1520,19 +1384,19 @@ static void timed_completion(const char *label, int64_t *ms, long *chunks, bool 
     free(body);
     buf_free(&p);
     buf_free(&prompt);
-    reply_free(&r);
+    http_reply_free(&r);
 }
 
 static bool shards_answer(void *arg) {
     (void)arg;
-    reply_t r;
-    request(&(request_t){.path = "/api/collections"}, &r);
-    cJSON *j = body_json(&r);
+    http_reply_t r;
+    http_request(&(http_request_t){.path = "/api/collections"}, &r);
+    cJSON *j = http_body_json(&r);
     bool ok = r.status == 200 &&
               cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(j, "shards_missing")) == 0 &&
               strstr(r.body.data, "\"shop\"");
     cJSON_Delete(j);
-    reply_free(&r);
+    http_reply_free(&r);
     return ok;
 }
 
@@ -1548,12 +1412,12 @@ static void retrievers_restart(const char *delay_env) {
 /* A few retrievals, so that every worker thread has its caches warm. */
 static void warm_up(void) {
     for (int i = 0; i < 6; i++) {
-        reply_t r;
-        request(&(request_t){.path = "/api/context",
-                             .body = "{\"collection\":\"shop\",\"prefix\":\"return "
-                                     "apply_loyalty_discount(\",\"k\":8}"},
-                &r);
-        reply_free(&r);
+        http_reply_t r;
+        http_request(&(http_request_t){.path = "/api/context",
+                                       .body = "{\"collection\":\"shop\",\"prefix\":\"return "
+                                               "apply_loyalty_discount(\",\"k\":8}"},
+                     &r);
+        http_reply_free(&r);
     }
 }
 
