@@ -138,16 +138,24 @@ static bool tsconfig_read_paths(tsconfig_t *self, const cJSON *paths, const char
     return true;
 }
 
-/* Reads rel and, through `extends`, its ancestors, filling what self still
- * lacks: the nearest config to set baseUrl or paths wins.  paths_dir is
- * where the winning paths are relative to when no baseUrl is set.  False
- * only when out of memory. */
-static bool tsconfig_read_chain(tsconfig_t *self, const char *root, const char *rel, int depth,
-                                const cJSON **paths_out, cJSON **docs, int *ndocs,
-                                char *paths_dir) {
-    if (depth >= TSCONFIG_MAX_DEPTH)
+/* What reading a chain of configs gathers besides self's fields: the
+ * nearest `paths` object, the directory its targets are relative to when no
+ * baseUrl is set, and the parsed documents it points into. */
+typedef struct {
+    const char *root;
+    const cJSON *paths;
+    char paths_dir[TSCONFIG_PATH_MAX];
+    cJSON *docs[TSCONFIG_MAX_DEPTH];
+    int ndocs;
+} tsconfig_chain_t;
+
+/* Reads rel and, through `extends`, its ancestors, filling what is still
+ * unset: the nearest config to set baseUrl or paths wins.  False only when
+ * out of memory. */
+static bool tsconfig_read_chain(tsconfig_t *self, tsconfig_chain_t *chain, const char *rel) {
+    if (chain->ndocs >= TSCONFIG_MAX_DEPTH)
         return true;
-    char *text = tsconfig_slurp(root, rel);
+    char *text = tsconfig_slurp(chain->root, rel);
     if (!text)
         return true;
     tsconfig_strip(text);
@@ -155,7 +163,7 @@ static bool tsconfig_read_chain(tsconfig_t *self, const char *root, const char *
     free(text);
     if (!doc)
         return true;
-    docs[(*ndocs)++] = doc; /* kept until the paths are copied */
+    chain->docs[chain->ndocs++] = doc;
     char dir[TSCONFIG_PATH_MAX];
     const char *slash = strrchr(rel, '/');
     snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - rel) : 0, rel);
@@ -165,28 +173,25 @@ static bool tsconfig_read_chain(tsconfig_t *self, const char *root, const char *
     if (!self->base_url && cJSON_IsString(base)) {
         char joined[TSCONFIG_PATH_MAX];
         const char *value = base->valuestring;
-        bool is_root = !*value || !strcmp(value, ".") || !strcmp(value, "./");
-        if (is_root || imports_path_join(dir, value, joined, sizeof joined)) {
-            if (!(self->base_url = strdup(is_root ? dir : joined)))
+        bool is_dir = !*value || !strcmp(value, ".") || !strcmp(value, "./");
+        if (is_dir || imports_path_join(dir, value, joined, sizeof joined)) {
+            if (!(self->base_url = strdup(is_dir ? dir : joined)))
                 return false;
         }
     }
-    if (!*paths_out && cJSON_IsObject(paths)) {
-        *paths_out = paths;
-        snprintf(paths_dir, TSCONFIG_PATH_MAX, "%s", dir);
+    if (!chain->paths && cJSON_IsObject(paths)) {
+        chain->paths = paths;
+        snprintf(chain->paths_dir, sizeof chain->paths_dir, "%s", dir);
     }
     const cJSON *extends = cJSON_GetObjectItemCaseSensitive(doc, "extends");
-    if (cJSON_IsString(extends) && extends->valuestring[0] == '.') {
-        char parent[TSCONFIG_PATH_MAX];
-        if (imports_path_join(dir, extends->valuestring, parent, sizeof parent - 5)) {
-            size_t len = strlen(parent);
-            if (len < 5 || strcmp(parent + len - 5, ".json") != 0)
-                strcat(parent, ".json");
-            return tsconfig_read_chain(self, root, parent, depth + 1, paths_out, docs, ndocs,
-                                       paths_dir);
-        }
-    }
-    return true;
+    char parent[TSCONFIG_PATH_MAX];
+    if (!cJSON_IsString(extends) || extends->valuestring[0] != '.' ||
+        !imports_path_join(dir, extends->valuestring, parent, sizeof parent - 5))
+        return true; /* none, a package's (not in the repository), or outside the root */
+    size_t len = strlen(parent);
+    if (len < 5 || strcmp(parent + len - 5, ".json") != 0)
+        strcat(parent, ".json");
+    return tsconfig_read_chain(self, chain, parent);
 }
 
 tsconfig_t *tsconfig_read(const char *root, const char *rel) {
@@ -196,15 +201,13 @@ tsconfig_t *tsconfig_read(const char *root, const char *rel) {
         free(self);
         return NULL;
     }
-    cJSON *docs[TSCONFIG_MAX_DEPTH];
-    int ndocs = 0;
-    const cJSON *paths = NULL;
-    char paths_dir[TSCONFIG_PATH_MAX] = "";
-    bool ok = tsconfig_read_chain(self, root, rel, 0, &paths, docs, &ndocs, paths_dir);
-    if (ok && paths)
-        ok = tsconfig_read_paths(self, paths, self->base_url ? self->base_url : paths_dir);
-    for (int i = 0; i < ndocs; i++)
-        cJSON_Delete(docs[i]);
+    tsconfig_chain_t chain = {.root = root};
+    bool ok = tsconfig_read_chain(self, &chain, rel);
+    if (ok && chain.paths)
+        ok = tsconfig_read_paths(self, chain.paths,
+                                 self->base_url ? self->base_url : chain.paths_dir);
+    for (int i = 0; i < chain.ndocs; i++)
+        cJSON_Delete(chain.docs[i]);
     if (!ok || (!self->base_url && self->pattern_count == 0))
         tsconfig_destroy(&self);
     return self;
