@@ -10,6 +10,9 @@
 #   make bench      benchmarks (release build), printed as tables
 #   make eval       retrieval quality evaluation
 #   make deps       install the Debian/npm packages the build and tests need
+#   make fuzz       libFuzzer (clang, ASan+UBSan) on every parser of untrusted
+#                   bytes, FUZZ_SECONDS (default 60) each; `make test` runs a
+#                   short smoke of each (tests/fuzz/smoke.sh)
 
 SERVICES := gateway embedder retriever generator seeder
 BUILD    ?= build
@@ -54,7 +57,7 @@ BENCH_SRCS := $(wildcard tests/bench/*.c)
 TEST_BINS  := $(patsubst tests/%.c,$(BUILD)/tests/%,$(UNIT_SRCS) $(INTEG_SRCS) $(TOOL_SRCS))
 BENCH_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(BENCH_SRCS))
 
-.PHONY: all test run bench eval deps format lint clean test-bins npm-deps
+.PHONY: all test run bench eval deps format lint clean test-bins npm-deps fuzz fuzz-bins
 .DEFAULT_GOAL := all
 .SECONDARY:
 all: $(BINARIES)
@@ -101,6 +104,7 @@ NPROC    := $(shell nproc 2>/dev/null || echo 2)
 test: deps
 	$(MAKE) -j$(NPROC) SAN=1 test-bins
 	$(MAKE) -j$(NPROC) test-bins
+	$(MAKE) -j$(NPROC) fuzz-bins
 	LCA_BIN=$(CURDIR)/build/san/bin LCA_TESTS=$(CURDIR)/build/san/tests \
 	  LCA_RELEASE_BIN=$(CURDIR)/build/bin tests/run
 
@@ -131,4 +135,44 @@ lint:
 clean:
 	rm -rf build
 
+# ---- Fuzzing: clang's libFuzzer with ASan+UBSan ----
+# One target per parser of untrusted bytes: tests/fuzz/<name>_fuzz.c becomes
+# build/fuzz/<name>_fuzz.  The product libraries are compiled again by clang,
+# with coverage instrumentation, into build/fuzz/obj (never the gcc objects).
+# `make fuzz` runs every target for FUZZ_SECONDS on its corpus kept in
+# build/fuzz/corpus/<name> (seeded from tests/fuzz/corpus/<name>); crashes
+# land in build/fuzz/artifacts/.  `make test` runs a few seconds of each.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_DIR     := build/fuzz
+FUZZ_OBJ     := $(FUZZ_DIR)/obj
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_CFLAGS  := -g -O1 -std=c11 $(WARN) -pthread -fno-strict-aliasing -fno-omit-frame-pointer
+FUZZ_SVCS    := gateway generator embedder seeder
+FUZZ_LIBS    := $(foreach s,$(FUZZ_SVCS) proto,$(FUZZ_DIR)/lib/lib$(s).a)
+FUZZ_BINS    := $(patsubst tests/fuzz/%.c,$(FUZZ_DIR)/%,$(wildcard tests/fuzz/*_fuzz.c))
+
+$(FUZZ_OBJ)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC  $< (fuzz)"; $(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) \
+	  -fsanitize=fuzzer-no-link $(FUZZ_SAN) -MMD -MP -c $< -o $@
+
+define fuzz_lib_rule
+$(FUZZ_DIR)/lib/lib$(1).a: $(patsubst %.c,$(FUZZ_OBJ)/%.o,$(call lib_srcs,$(1)))
+	@mkdir -p $$(dir $$@)
+	@rm -f $$@ && ar rcs $$@ $$^
+endef
+$(foreach s,$(FUZZ_SVCS) proto,$(eval $(call fuzz_lib_rule,$(s))))
+
+$(FUZZ_DIR)/%_fuzz: $(FUZZ_OBJ)/tests/fuzz/%_fuzz.o $(FUZZ_LIBS)
+	@echo "  LD  $@"; $(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(FUZZ_SAN) \
+	  $< $(FUZZ_LIBS) $(PKG_LIBS) -lpthread -lm -o $@
+
+fuzz-bins: $(FUZZ_BINS)
+
+fuzz: fuzz-bins
+	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_CORPUS=$(CURDIR)/$(FUZZ_DIR)/corpus \
+	  FUZZ_ARTIFACTS=$(CURDIR)/$(FUZZ_DIR)/artifacts tests/fuzz/run
+
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(FUZZ_OBJ) -name '*.d' 2>/dev/null)

@@ -502,7 +502,7 @@ static int answer_read(ollama_embedder_t *o, size_t count, float *out, char *err
         rc = -EBADMSG;
         goto done;
     }
-    size_t r = 0;
+    size_t r = 0, width = 0;
     const cJSON *row;
     cJSON_ArrayForEach(row, rows) {
         int size = cJSON_IsArray(row) ? cJSON_GetArraySize(row) : -1;
@@ -512,6 +512,16 @@ static int answer_read(ollama_embedder_t *o, size_t count, float *out, char *err
             rc = -EBADMSG;
             goto done;
         }
+        /* Rows of one answer differ: a broken answer, not a model whose
+         * dimension changed (-ERANGE tells the user to re-seed). */
+        if (r > 0 && (size_t)size != width) {
+            set_error(err, errlen,
+                      "ollama: malformed answer from %s: row %zu has %d values, row 0 has %zu",
+                      o->url, r, size, width);
+            rc = -EBADMSG;
+            goto done;
+        }
+        width = (size_t)size;
         if (o->dim == 0) {
             o->dim = (size_t)size;
             learned = true;

@@ -77,6 +77,20 @@ static bool is_hex(char c) {
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
+/* The code unit of a "\uXXXX" escape at s[at..at+6), or -1 when there is none. */
+static long unit_at(const scanner_t *sc, size_t at) {
+    if (at + 6 > sc->len || sc->s[at] != '\\' || sc->s[at + 1] != 'u')
+        return -1;
+    long unit = 0;
+    for (size_t i = at + 2; i < at + 6; i++) {
+        char c = sc->s[i];
+        if (!is_hex(c))
+            return -1;
+        unit = unit * 16 + (c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+    }
+    return unit;
+}
+
 static int scan_string(scanner_t *sc) {
     sc->pos++; /* opening quote */
     size_t start = sc->pos;
@@ -97,9 +111,21 @@ static int scan_string(scanner_t *sc) {
             if (e == 'u') {
                 if (sc->pos + 6 > sc->len)
                     return fail(sc, "short \\u escape");
-                for (int i = 2; i < 6; i++)
-                    if (!is_hex(sc->s[sc->pos + i]))
-                        return fail(sc, "bad \\u escape");
+                long unit = unit_at(sc, sc->pos);
+                if (unit < 0)
+                    return fail(sc, "bad \\u escape");
+                /* UTF-16 surrogates only come in pairs: a high one escaped
+                 * right before a low one.  RFC 8259's grammar lets a lone
+                 * one through, but it names no character and cJSON refuses
+                 * it, so what passes here must not have one. */
+                if (unit >= 0xdc00 && unit <= 0xdfff)
+                    return fail(sc, "lone low surrogate in \\u escape");
+                if (unit >= 0xd800 && unit <= 0xdbff) {
+                    long low = unit_at(sc, sc->pos + 6);
+                    if (low < 0xdc00 || low > 0xdfff)
+                        return fail(sc, "lone high surrogate in \\u escape");
+                    sc->pos += 6;
+                }
                 sc->pos += 6;
                 continue;
             }

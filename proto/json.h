@@ -19,8 +19,9 @@ bool utf8_valid(const char *s, size_t len);
 
 /* Checks that s[0..len) is one JSON value (an object when want_object),
  * optionally surrounded by whitespace, in valid UTF-8, nested at most
- * JSON_MAX_DEPTH deep.  Returns 0, or -EINVAL with a reason in why
- * ("unexpected ',' at byte 17"). */
+ * JSON_MAX_DEPTH deep, with no \u escape of a lone UTF-16 surrogate (cJSON
+ * refuses those: what passes here, cJSON parses).  Returns 0, or -EINVAL
+ * with a reason in why ("unexpected ',' at byte 17"). */
 int json_check(const char *s, size_t len, bool want_object, char *why, size_t why_len);
 
 #endif

@@ -291,24 +291,68 @@ done:
     return rc;
 }
 
+/* Length of the well-formed UTF-8 character at p (NUL-terminated), or 0. */
+static size_t utf8_char_len(const unsigned char *p) {
+    size_t n = p[0] < 0x80                    ? 1
+               : p[0] >= 0xc2 && p[0] <= 0xdf ? 2
+               : p[0] >= 0xe0 && p[0] <= 0xef ? 3
+               : p[0] >= 0xf0 && p[0] <= 0xf4 ? 4
+                                              : 0;
+    for (size_t i = 1; i < n; i++)
+        if (p[i] == '\0') /* cut short: do not read past the string */
+            return 0;
+    return n && utf8_valid((const char *)p, n) ? n : 0;
+}
+
+/*
+ * Written by hand rather than by cJSON, because the header must pass
+ * proto_decode()'s strict check whatever the message holds: messages carry
+ * text from outside (an upstream's error body, cut to a buffer's size,
+ * possibly in the middle of a character or in Latin-1), and cJSON copies
+ * such bytes as they are.  proto_send() then refused the ERROR and the
+ * client heard nothing until its deadline.  So bytes that are not UTF-8
+ * become U+FFFD, and a message too long for buf is cut at a character
+ * boundary.  Escapes are cJSON's, so well-formed messages read as before.
+ */
 size_t proto_error_header(char *buf, size_t size, int status, const char *message) {
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddNumberToObject(o, "status", status);
-    cJSON_AddStringToObject(o, "message", message ? message : "error");
-    char *text = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
-    size_t n = 0;
-    if (text && strlen(text) < size) {
-        n = strlen(text);
-        memcpy(buf, text, n + 1);
-    } else if (size > 0) {
-        n = (size_t)snprintf(buf, size, "{\"status\":%d,\"message\":\"error message too long\"}",
-                             status);
-        if (n >= size)
-            n = 0;
+    char head[64];
+    size_t n = (size_t)snprintf(head, sizeof head, "{\"status\":%d,\"message\":\"", status);
+    if (size < n + 3) { /* not even an empty message fits */
+        if (size > 0)
+            buf[0] = '\0';
+        return 0;
     }
-    free(text);
-    return n;
+    memcpy(buf, head, n);
+    size_t room = size - 3; /* keep the closing quote and brace and the NUL */
+    const unsigned char *p = (const unsigned char *)(message ? message : "error");
+    while (*p) {
+        size_t len = utf8_char_len(p);
+        char esc[8];
+        const char *out = (const char *)p;
+        size_t out_len = len;
+        if (len == 0) {
+            out = "\xef\xbf\xbd", out_len = 3, len = 1;
+        } else if (*p == '"' || *p == '\\') {
+            esc[0] = '\\', esc[1] = (char)*p, out = esc, out_len = 2;
+        } else if (*p < 0x20) {
+            const char *named = *p == '\b'   ? "\\b"
+                                : *p == '\f' ? "\\f"
+                                : *p == '\n' ? "\\n"
+                                : *p == '\r' ? "\\r"
+                                : *p == '\t' ? "\\t"
+                                             : NULL;
+            out_len = named ? (size_t)snprintf(esc, sizeof esc, "%s", named)
+                            : (size_t)snprintf(esc, sizeof esc, "\\u%04x", *p);
+            out = esc;
+        }
+        if (n + out_len > room)
+            break;
+        memcpy(buf + n, out, out_len);
+        n += out_len;
+        p += len;
+    }
+    memcpy(buf + n, "\"}", 3);
+    return n + 2;
 }
 
 void proto_error_parse(const proto_msg_t *msg, int *status, char *message, size_t size) {

@@ -121,8 +121,11 @@ int proto_send(void *socket, const void *route, size_t route_len, const proto_ou
  * whatever the outcome.  Returns as proto_send(). */
 int proto_forward(void *socket, const void *route, size_t route_len, proto_msg_t *msg, uint64_t id);
 
-/* Builds an ERROR header {"status": status, "message": message} into buf
- * (truncating the message if it must).  Returns the length written. */
+/* Builds an ERROR header {"status": status, "message": message} into buf,
+ * NUL-terminated, that proto_decode() accepts whatever message holds: bytes
+ * that are not UTF-8 become U+FFFD and a message too long is cut at a
+ * character boundary.  Returns the length written (0 when size cannot hold
+ * even an empty message). */
 size_t proto_error_header(char *buf, size_t size, int status, const char *message);
 
 /* Reads an ERROR message's status and message (defaults 500 / "unknown error"). */
