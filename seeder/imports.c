@@ -170,20 +170,33 @@ static long imports_find_path(const imports_index_t *self, const char *path) {
     return -1;
 }
 
-/* Reads the `module` line of root/rel (a go.mod).  NULL if none. */
-static char *imports_read_go_module(const char *root, const char *rel) {
+char *imports_read_text(const char *root, const char *rel, size_t max) {
     char full[IMPORTS_PATH_MAX];
     if (imports_fmt(full, sizeof full, "%s/%s", root, rel) >= (int)sizeof full)
         return NULL;
     int fd = open(full, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return NULL;
-    char buf[8192];
-    ssize_t n = read(fd, buf, sizeof buf - 1);
+    char *text = malloc(max + 1);
+    size_t len = 0;
+    while (text && len < max) {
+        ssize_t n = read(fd, text + len, max - len);
+        if (n <= 0)
+            break;
+        len += (size_t)n;
+    }
     close(fd);
-    if (n <= 0)
+    if (text)
+        text[len] = '\0';
+    return text;
+}
+
+/* Reads the `module` line of root/rel (a go.mod).  NULL if none. */
+static char *imports_read_go_module(const char *root, const char *rel) {
+    char *buf = imports_read_text(root, rel, 8192);
+    if (!buf)
         return NULL;
-    buf[n] = '\0';
+    char *module = NULL;
     for (char *line = buf; line && *line;) {
         char *next = strchr(line, '\n');
         if (next)
@@ -198,27 +211,21 @@ static char *imports_read_go_module(const char *root, const char *rel) {
             while (m[len] && m[len] != ' ' && m[len] != '\t' && m[len] != '"' && m[len] != '\r' &&
                    !(m[len] == '/' && m[len + 1] == '/'))
                 len++;
-            return len ? strndup(m, len) : NULL;
+            module = len ? strndup(m, len) : NULL;
+            break;
         }
         line = next;
     }
-    return NULL;
+    free(buf);
+    return module;
 }
 
 /* The crate name in root/rel (a Cargo.toml): `[lib] name`, else `[package]
  * name`, dashes turned into underscores.  NULL if none. */
 static char *imports_read_crate_name(const char *root, const char *rel) {
-    char full[IMPORTS_PATH_MAX];
-    imports_fmt(full, sizeof full, "%s/%s", root, rel);
-    int fd = open(full, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0)
+    char *buf = imports_read_text(root, rel, 16384);
+    if (!buf)
         return NULL;
-    char buf[16384];
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return NULL;
-    buf[n] = '\0';
     char package[256] = "", lib[256] = "", *section = NULL;
     for (char *line = buf; line && *line;) {
         char *next = strchr(line, '\n');
@@ -240,6 +247,7 @@ static char *imports_read_crate_name(const char *root, const char *rel) {
         }
         line = next;
     }
+    free(buf);
     char *name = strdup(*lib ? lib : package);
     if (name && !*name) {
         free(name);

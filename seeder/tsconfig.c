@@ -12,11 +12,9 @@
 #include "seeder/imports.h"
 
 #include <cJSON.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #define TSCONFIG_MAX_BYTES (1 << 20)
 #define TSCONFIG_MAX_DEPTH 8
@@ -36,27 +34,6 @@ struct tsconfig {
 };
 
 /* ---- reading ---- */
-
-static char *tsconfig_slurp(const char *root, const char *rel) {
-    char full[TSCONFIG_PATH_MAX];
-    if (snprintf(full, sizeof full, "%s/%s", root, rel) >= (int)sizeof full)
-        return NULL;
-    int fd = open(full, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0)
-        return NULL;
-    char *buf = malloc(TSCONFIG_MAX_BYTES + 1);
-    size_t len = 0;
-    while (buf && len < TSCONFIG_MAX_BYTES) {
-        ssize_t n = read(fd, buf + len, TSCONFIG_MAX_BYTES - len);
-        if (n <= 0)
-            break;
-        len += (size_t)n;
-    }
-    close(fd);
-    if (buf)
-        buf[len] = '\0';
-    return buf;
-}
 
 /* Blanks comments and trailing commas outside strings, in place. */
 static void tsconfig_strip(char *s) {
@@ -155,7 +132,7 @@ typedef struct {
 static bool tsconfig_read_chain(tsconfig_t *self, tsconfig_chain_t *chain, const char *rel) {
     if (chain->ndocs >= TSCONFIG_MAX_DEPTH)
         return true;
-    char *text = tsconfig_slurp(chain->root, rel);
+    char *text = imports_read_text(chain->root, rel, TSCONFIG_MAX_BYTES);
     if (!text)
         return true;
     tsconfig_strip(text);
