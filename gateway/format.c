@@ -19,6 +19,19 @@
 #include <string.h>
 #include <time.h>
 
+/* Copies a model name into f->model, cutting a name too long for it at a
+ * character boundary: the answer must stay valid UTF-8. */
+static void model_set(format_t *f, const char *name) {
+    size_t n = strlen(name);
+    if (n >= sizeof f->model) {
+        n = sizeof f->model - 1;
+        while (n > 0 && ((unsigned char)name[n] & 0xc0) == 0x80)
+            n--; /* name[n] continues a character: cut before that character */
+    }
+    memcpy(f->model, name, n);
+    f->model[n] = '\0';
+}
+
 void format_init(format_t *f, const api_request_t *r, const char *rid) {
     *f = (format_t){.kind = r->kind,
                     .output = r->output,
@@ -27,7 +40,7 @@ void format_init(format_t *f, const api_request_t *r, const char *rid) {
                     .openai_fields = r->openai_fields,
                     .created = (long long)time(NULL)};
     snprintf(f->id, sizeof f->id, "%s-%s", r->kind == API_CHAT ? "chatcmpl" : "cmpl", rid);
-    snprintf(f->model, sizeof f->model, "%s", r->model ? r->model : "");
+    model_set(f, r->model ? r->model : "");
 }
 
 void format_dispose(format_t *f) {
@@ -90,9 +103,15 @@ static line_t line_read(const format_t *f, const cJSON *json) {
     return l;
 }
 
+/* A token count from an upstream line: 0 when absent or negative, and at
+ * most COUNT_MAX (far beyond any real count, and small enough that the
+ * conversion and the sum of two are defined). */
+#define COUNT_MAX 1e15
 static long long count_of(const cJSON *json, const char *name) {
     const cJSON *n = cJSON_GetObjectItemCaseSensitive(json, name);
-    return cJSON_IsNumber(n) && n->valuedouble > 0 ? (long long)n->valuedouble : 0;
+    if (!cJSON_IsNumber(n) || !(n->valuedouble > 0))
+        return 0;
+    return (long long)(n->valuedouble < COUNT_MAX ? n->valuedouble : COUNT_MAX);
 }
 
 static const char *finish_reason(const format_t *f) {
@@ -240,7 +259,7 @@ int format_add_line(format_t *f, const char *line, size_t len, buf_t *out) {
     f->lines++;
     const char *model = string_or(cJSON_GetObjectItemCaseSensitive(json, "model"), NULL);
     if (model && model[0])
-        snprintf(f->model, sizeof f->model, "%s", model);
+        model_set(f, model);
     line_t l = line_read(f, json);
     int rc = aggregate(f, &l);
     if (l.done)
