@@ -23,6 +23,7 @@
 #include <cJSON.h>
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -573,7 +574,11 @@ static void *broker_thread(void *arg) {
             spin_learn(&b->spin, t - idle_since);
             idle_since = t;
         } else if (now < wake) {
-            continue; /* a spin that found nothing: no timer is due */
+            /* A spin that found nothing, and no timer is due.  Give the
+             * core to any thread waiting for it (a worker, the client):
+             * spinning over them is what made the tail slow. */
+            sched_yield();
+            continue;
         }
         if (now >= b->next_heartbeat) {
             heartbeat_send(b);
