@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 DEBS="build-essential pkg-config git libzmq3-dev libczmq-dev libh2o-evloop-dev libssl-dev
 libcurl4-openssl-dev libcjson-dev libsqlite3-dev universal-ctags nodejs npm iproute2
-valgrind docker-compose curl clang"
+valgrind docker-compose curl clang libclang-rt-14-dev"
 if [ "${1:-}" = bench ]; then
     DEBS="$DEBS python3-faiss python3-hnswlib python3-numpy time"
 fi
