@@ -12,7 +12,7 @@
 #   make deps       install the Debian/npm packages the build and tests need
 #   make fuzz       libFuzzer (clang, ASan+UBSan) on every parser of untrusted
 #                   bytes, FUZZ_SECONDS (default 60) each; `make test` runs a
-#                   short smoke of each (tests/fuzz/smoke.sh)
+#                   short smoke of each (tests/fuzz/run)
 
 SERVICES := gateway embedder retriever generator seeder
 BUILD    ?= build
