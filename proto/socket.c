@@ -154,40 +154,37 @@ void proto_curve_auth_stop(void **auth_p) {
     *auth_p = NULL;
 }
 
+/* A complete base-10 number within [min, max] (strtol skips leading blanks:
+ * callers that refuse them check first).  False, *out untouched, otherwise. */
+static bool whole_number(const char *text, long min, long max, long *out) {
+    char *end = NULL;
+    errno = 0;
+    long n = strtol(text, &end, 10);
+    if (end == text || *end != '\0' || errno != 0 || n < min || n > max)
+        return false;
+    *out = n;
+    return true;
+}
+
 long proto_env_long(const char *name, long fallback, long min, long max) {
     const char *v = getenv(name);
-    if (!v || !*v)
-        return fallback;
-    char *end;
-    errno = 0;
-    long n = strtol(v, &end, 10);
-    if (errno || *end || n < min || n > max) {
+    long n = fallback;
+    if (v && *v && !whole_number(v, min, max, &n))
         log_warn("ignoring %s=%s (expected an integer in %ld..%ld)", name, v, min, max);
-        return fallback;
-    }
     return n;
 }
 
 bool proto_arg_long(const char *program, const char *option, const char *text, long min, long max,
                     long *out) {
-    /* strtol alone would skip leading spaces and stop quietly at junk. */
-    char *end = NULL;
-    long n = 0;
-    bool ok = !isspace((unsigned char)text[0]);
-    if (ok) {
-        errno = 0;
-        n = strtol(text, &end, 10);
-        ok = end != text && *end == '\0' && errno == 0 && n >= min && n <= max;
-    }
-    if (ok)
-        *out = n;
-    else if (max == LONG_MAX) /* no real upper bound: do not print one */
+    if (!isspace((unsigned char)text[0]) && whole_number(text, min, max, out))
+        return true;
+    if (max == LONG_MAX) /* no real upper bound: do not print one */
         fprintf(stderr, "%s: %s wants a whole number of at least %ld, not \"%s\"\n", program,
                 option, min, text);
     else
         fprintf(stderr, "%s: %s wants a whole number from %ld to %ld, not \"%s\"\n", program,
                 option, min, max, text);
-    return ok;
+    return false;
 }
 
 int proto_heartbeat_ms(void) {
