@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "tests/proc.h"
 #include "tests/test.h"
 
 static const char *fixture_dir(void) {
@@ -407,18 +408,7 @@ TEST(rust_edge_cases) {
 }
 
 static void write_text(const char *root, const char *rel, const char *text) {
-    char path[4200];
-    snprintf(path, sizeof path, "%s/%s", root, rel);
-    for (char *p = path + strlen(root) + 1; (p = strchr(p, '/')); p++) {
-        *p = '\0';
-        mkdir(path, 0755);
-        *p = '/';
-    }
-    FILE *f = fopen(path, "w");
-    if (f) {
-        fputs(text, f);
-        fclose(f);
-    }
+    proc_write_file(proc_path(root, rel, ""), text);
 }
 
 /* Removes what write_text made: files, then directories deepest first. */
