@@ -9,6 +9,8 @@
 #   make run        lca up, and seed REPO (default: this directory)
 #   make bench      benchmarks (release build), printed as tables
 #   make eval       retrieval quality evaluation
+#   make soak       32 clients on every route for a minute while workers are
+#                   killed and restarted (release build; tests/integration/stress_test)
 #   make deps       install the Debian/npm packages the build and tests need
 #   make fuzz       libFuzzer (clang, ASan+UBSan) on every parser of untrusted
 #                   bytes, FUZZ_SECONDS (default 60) each; `make test` runs a
@@ -57,7 +59,7 @@ BENCH_SRCS := $(wildcard tests/bench/*.c)
 TEST_BINS  := $(patsubst tests/%.c,$(BUILD)/tests/%,$(UNIT_SRCS) $(INTEG_SRCS) $(TOOL_SRCS))
 BENCH_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(BENCH_SRCS))
 
-.PHONY: all test run bench eval deps format lint clean test-bins npm-deps fuzz fuzz-bins
+.PHONY: all test run bench eval deps format lint clean test-bins npm-deps fuzz fuzz-bins soak
 .DEFAULT_GOAL := all
 .SECONDARY:
 all: $(BINARIES)
@@ -116,6 +118,11 @@ bench:
 	@deploy/deps.sh bench
 	$(MAKE) -j$(NPROC) all $(BENCH_BINS)
 	LCA_BIN=$(CURDIR)/$(BIN) LCA_TESTS=$(CURDIR)/$(BUILD)/tests tests/bench/run
+
+soak: deps
+	$(MAKE) -j$(NPROC) all $(BUILD)/tests/integration/stress_test
+	LCA_BIN=$(CURDIR)/$(BIN) LCA_STRESS_CLIENTS=8 LCA_STRESS_MS=30000 LCA_STRESS_RSS=1 \
+	  $(BUILD)/tests/integration/stress_test
 
 eval: deps all
 	LCA_BIN=$(CURDIR)/$(BIN) tests/eval/run

@@ -25,6 +25,8 @@
  */
 #include "gateway/context.h"
 
+#include "gateway/collections.h"
+
 #include "gateway/gateway.h"
 #include "gateway/imported.h"
 #include "gateway/metrics.h"
@@ -42,7 +44,6 @@
 #include <string.h>
 
 #define MAX_SHARDS 24
-#define CACHE_MS 2000
 #define QUERY_LINES_BEFORE 40
 #define QUERY_LINES_AFTER 10
 #define SYMBOL_LINES_BEFORE 15
@@ -105,96 +106,10 @@ static void weights_load(void) {
     }
 }
 
-/* ---- the collections cache ---- */
+/* ---- the collections cache (collections.h) ---- */
 
-typedef struct {
-    char *name, *root, *model;
-    double files, chunks, seeded_at;
-    int dim, shards;
-} collection_t;
-
-static collection_t *cache;
-static size_t cache_count;
-static int64_t cache_at;
-static bool cache_known; /* at least one shard answered the last fetch */
-
-static void cache_clear(void) {
-    for (size_t i = 0; i < cache_count; i++) {
-        free(cache[i].name);
-        free(cache[i].root);
-        free(cache[i].model);
-    }
-    free(cache);
-    cache = NULL;
-    cache_count = 0;
-}
-
-static const collection_t *cache_find(const char *name) {
-    for (size_t i = 0; i < cache_count; i++)
-        if (!strcmp(cache[i].name, name))
-            return &cache[i];
-    return NULL;
-}
-
-/* Merges one shard's `collections` answer into the (new) cache. */
-static void cache_merge(const cJSON *answer) {
-    const cJSON *c;
-    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(answer, "collections")) {
-        const cJSON *name = cJSON_GetObjectItemCaseSensitive(c, "name");
-        if (!cJSON_IsString(name))
-            continue;
-        collection_t *known = (collection_t *)cache_find(name->valuestring);
-        if (!known) {
-            collection_t *grown = realloc(cache, (cache_count + 1) * sizeof *cache);
-            if (!grown)
-                return;
-            cache = grown;
-            known = &cache[cache_count++];
-            memset(known, 0, sizeof *known);
-            known->name = strdup(name->valuestring);
-            const cJSON *root = cJSON_GetObjectItemCaseSensitive(c, "root");
-            const cJSON *model = cJSON_GetObjectItemCaseSensitive(c, "model");
-            known->root = strdup(cJSON_IsString(root) ? root->valuestring : "");
-            known->model = strdup(cJSON_IsString(model) ? model->valuestring : "");
-            known->dim = (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(c, "dim"));
-            known->shards =
-                (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(c, "shards"));
-        }
-        double files = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(c, "files"));
-        double chunks = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(c, "chunks"));
-        double seeded = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(c, "seeded_at"));
-        known->files += isnan(files) ? 0 : files;
-        known->chunks += isnan(chunks) ? 0 : chunks;
-        if (!isnan(seeded) && seeded > known->seeded_at)
-            known->seeded_at = seeded;
-    }
-}
-
-const char *context_collection_for_path(const char *path, size_t len) {
-    const collection_t *best = NULL;
-    size_t best_len = 0;
-    for (size_t i = 0; i < cache_count; i++) {
-        size_t n = strlen(cache[i].root);
-        if (n == 0 || n > len || n <= best_len || memcmp(cache[i].root, path, n) != 0)
-            continue;
-        if (n < len && path[n] != '/')
-            continue;
-        best = &cache[i];
-        best_len = n;
-    }
-    return best ? best->name : NULL;
-}
-
-void context_metrics(buf_t *out) {
-    buf_append_str(out, "# HELP lca_collection_chunks Chunks indexed per collection.\n"
-                        "# TYPE lca_collection_chunks gauge\n");
-    for (size_t i = 0; i < cache_count; i++) {
-        buf_append_str(out, "lca_collection_chunks{collection=\"");
-        for (const char *p = cache[i].name; *p; p++)
-            if (*p != '"' && *p != '\\' && *p != '\n')
-                buf_append(out, p, 1);
-        buf_printf(out, "\"} %.0f\n", cache[i].chunks);
-    }
+static collections_cache_t *cache_of(const http_ctx_t *ctx) {
+    return ctx->gateway->collections;
 }
 
 /* ---- one retrieval ---- */
@@ -224,8 +139,9 @@ struct query {
     int pending;
     call_t calls[MAX_SHARDS + 1];
     int ncalls;
-    bool finished, fetching_collections;
-    bool list_only; /* GET /api/collections: fetch the list and stop */
+    bool finished;
+    bool waiting;                /* for the first list of collections */
+    collections_waiter_t waiter; /* linked while waiting */
     cJSON *answers[MAX_SHARDS];
     int answered;
     h2o_timeout_entry_t timer; /* the deadline */
@@ -252,6 +168,7 @@ static void query_dispose(void *p) {
         h2o_timeout_unlink(&qs->timer);
     if (h2o_timeout_is_linked(&qs->kick))
         h2o_timeout_unlink(&qs->kick);
+    collections_cancel_wait(&qs->waiter);
     for (int i = 0; i < MAX_SHARDS; i++)
         cJSON_Delete(qs->answers[i]);
     buf_free(&qs->symbols);
@@ -274,13 +191,10 @@ static void on_deadline(h2o_timeout_entry_t *entry) {
     query_t *qs = H2O_STRUCT_FROM_MEMBER(query_t, timer, entry);
     qs->result.timed_out = true;
     cancel_pending(qs);
-    if (qs->fetching_collections) {
-        /* No shard listed its collections in time: remember "unknown" for a
-         * moment, so the next requests do not wait for it too. */
-        cache_clear();
-        cache_at = clock_ms();
-        cache_known = false;
-    }
+    /* Still waiting for the list of collections: this request gives up on
+     * it; the refresh goes on for the next ones. */
+    collections_cancel_wait(&qs->waiter);
+    qs->waiting = false;
     finish(qs);
 }
 
@@ -314,69 +228,18 @@ static void call_done(call_t *c) {
 
 /* -- collections -- */
 
-static void resolve_and_go(query_t *qs);
+static bool resolve(query_t *qs, const collections_t *snapshot);
+static void go(query_t *qs);
 
-/* One shard's part of the collections list arrived (or failed). */
-static void collections_part_done(query_t *qs) {
-    if (qs->pending > 0 || qs->finished)
+static void on_collections_ready(collections_waiter_t *w, const collections_t *snapshot) {
+    query_t *qs = H2O_STRUCT_FROM_MEMBER(query_t, waiter, w);
+    qs->waiting = false;
+    if (qs->finished)
         return;
-    cache_clear();
-    cache_known = false;
-    for (int i = 0; i < qs->shards; i++) {
-        cache_known |= qs->answers[i] != NULL;
-        cache_merge(qs->answers[i]);
-        cJSON_Delete(qs->answers[i]);
-        qs->answers[i] = NULL;
-    }
-    cache_at = clock_ms();
-    qs->fetching_collections = false;
-    qs->ncalls = 0;
-    if (qs->list_only)
-        finish(qs);
+    if (resolve(qs, snapshot))
+        go(qs);
     else
-        resolve_and_go(qs);
-}
-
-static void on_collections_final(void *arg, const proto_msg_t *msg) {
-    call_t *c = arg;
-    query_t *qs = c->query;
-    call_done(c);
-    cJSON *j = msg->payload ? cJSON_ParseWithLength(msg->payload, msg->payload_len) : NULL;
-    if (j) {
-        cJSON_Delete(qs->answers[c->shard]);
-        qs->answers[c->shard] = j;
-    }
-    collections_part_done(qs);
-}
-
-static void on_collections_error(void *arg, int status, const char *message) {
-    call_t *c = arg;
-    query_t *qs = c->query;
-    call_done(c);
-    log_warn("req=%s shard %d did not list its collections: %d %s", qs->ctx->rid, c->shard, status,
-             message);
-    qs->result.shards_missing++;
-    collections_part_done(qs);
-}
-
-static void collections_fetch(query_t *qs) {
-    static const bridge_callbacks_t callbacks = {NULL, on_collections_final, on_collections_error};
-    qs->fetching_collections = true;
-    qs->ncalls = 0;
-    qs->pending = 0;
-    for (int i = 0; i < qs->shards; i++) {
-        char service[32];
-        snprintf(service, sizeof service, "retrieve.%d", i);
-        call_t *c = call_slot(qs, i);
-        qs->pending++;
-        c->call = http_call(qs->ctx, service, "{\"op\":\"collections\"}", NULL, 0, remaining_ms(qs),
-                            &callbacks, c);
-        if (!c->call) {
-            qs->pending--;
-            fail(qs, 503, "cannot reach the broker");
-            return;
-        }
-    }
+        finish(qs);
 }
 
 /* -- embed -- */
@@ -769,16 +632,15 @@ static void finish(query_t *qs) {
     qs->finished = true;
     if (h2o_timeout_is_linked(&qs->timer))
         h2o_timeout_unlink(&qs->timer);
-    if (qs->result.status == 200 && !qs->list_only && !qs->result.collection) {
+    if (qs->result.status == 200 && !qs->result.collection) {
         qs->result.status = 204;
         snprintf(qs->result.message, sizeof qs->result.message,
                  "retrieval ran out of time before it knew the collections");
     }
-    if (qs->result.status == 200 && !qs->list_only)
+    if (qs->result.status == 200)
         fuse(qs);
     qs->result.elapsed_ms = (clock_us() - qs->started_us) / 1000.0;
-    if (!qs->list_only)
-        metrics_retrieval(qs->result.elapsed_ms);
+    metrics_retrieval(qs->result.elapsed_ms);
     log_debug("req=%s context: %zu chunks from %s in %.2f ms (%d shard%s missing)", qs->ctx->rid,
               qs->result.count, qs->result.collection ? qs->result.collection : "-",
               qs->result.elapsed_ms, qs->result.shards_missing,
@@ -786,15 +648,22 @@ static void finish(query_t *qs) {
     qs->done(qs->ctx, &qs->result, qs->arg);
 }
 
-/* Picks the collection, then embeds (if wanted) and searches. */
-static void resolve_and_go(query_t *qs) {
+/* Sets the request's outcome to an error, to be reported when it finishes. */
+static void refuse(query_t *qs, int status, const char *message) {
+    qs->result.status = status;
+    snprintf(qs->result.message, sizeof qs->result.message, "%s", message);
+}
+
+/* Picks the collection from snapshot (borrowed): the result names it from
+ * then on, or holds the error.  Returns whether one was picked. */
+static bool resolve(query_t *qs, const collections_t *snapshot) {
     const collection_t *col = NULL;
     const char *name = qs->q.collection;
     if (name && *name) {
-        col = cache_find(name);
-        if (!col && !cache_known) { /* no shard answered: we cannot tell */
-            fail(qs, 204, "the retriever shards did not answer");
-            return;
+        col = collections_find(snapshot, name);
+        if (!col && !snapshot->known) { /* no shard answered: we cannot tell */
+            refuse(qs, 204, "the retriever shards did not answer");
+            return false;
         }
         if (!col) {
             char message[200];
@@ -802,30 +671,30 @@ static void resolve_and_go(query_t *qs) {
                      "no collection named '%s' is indexed (index it with `lca seed DIR "
                      "--collection %s`)",
                      name, name);
-            fail(qs, 404, message);
-            return;
+            refuse(qs, 404, message);
+            return false;
         }
     } else {
         const char *wanted = getenv("LCA_COLLECTION");
-        const char *by_path = qs->q.path && qs->q.path[0] == '/'
-                                  ? context_collection_for_path(qs->q.path, strlen(qs->q.path))
-                                  : NULL;
-        if (by_path)
-            col = cache_find(by_path);
-        else if (wanted && *wanted)
-            col = cache_find(wanted);
-        else if (cache_count == 1)
-            col = &cache[0];
+        if (qs->q.path && qs->q.path[0] == '/')
+            col = collections_for_path(snapshot, qs->q.path, strlen(qs->q.path));
+        if (!col && wanted && *wanted)
+            col = collections_find(snapshot, wanted);
+        else if (!col && snapshot->count == 1)
+            col = &snapshot->items[0];
         if (!col) {
-            fail(qs, qs->q.quiet_unknown ? 204 : 404,
-                 cache_count == 0 ? "no collection is indexed yet: run `lca seed DIR`"
-                                  : "several collections are indexed: name one (\"collection\", "
-                                    "/c/<name>/, X-LCA-Collection or LCA_COLLECTION)");
-            return;
+            refuse(qs, qs->q.quiet_unknown ? 204 : 404,
+                   snapshot->count == 0 ? "no collection is indexed yet: run `lca seed DIR`"
+                                        : "several collections are indexed: name one "
+                                          "(\"collection\", /c/<name>/, X-LCA-Collection or "
+                                          "LCA_COLLECTION)");
+            return false;
         }
     }
-    qs->result.collection = col->name;
-    qs->result.root = col->root;
+    /* The snapshot is only borrowed: what the request keeps is its own. */
+    h2o_mem_pool_t *pool = &qs->ctx->req->pool;
+    qs->result.collection = pool_strdup(pool, col->name, strlen(col->name));
+    qs->result.root = pool_strdup(pool, col->root, strlen(col->root));
     /* An absolute path under the root becomes relative. */
     if (qs->q.path && qs->q.path[0] == '/') {
         size_t n = strlen(col->root);
@@ -838,9 +707,14 @@ static void resolve_and_go(query_t *qs) {
                  "collection '%s' was indexed with %d shards but the gateway runs %d "
                  "(LCA_SHARDS)",
                  col->name, col->shards, qs->shards);
-        fail(qs, 409, message);
-        return;
+        refuse(qs, 409, message);
+        return false;
     }
+    return true;
+}
+
+/* Embeds the query (if wanted) and searches every shard. */
+static void go(query_t *qs) {
     features(qs);
     if ((qs->q.signals & SIGNAL_DENSE) && qs->query_text_len) {
         static const bridge_callbacks_t callbacks = {NULL, on_embed_final, on_embed_error};
@@ -863,21 +737,20 @@ static void resolve_and_go(query_t *qs) {
 
 static void on_start(h2o_timeout_entry_t *entry) {
     query_t *qs = H2O_STRUCT_FROM_MEMBER(query_t, kick, entry);
-    if (!qs->list_only && cache_at && clock_ms() - cache_at < CACHE_MS)
-        resolve_and_go(qs);
-    else
-        collections_fetch(qs);
+    if (qs->finished) /* the deadline came first */
+        return;
+    if (qs->result.status != 200) {
+        finish(qs);
+    } else if (qs->result.collection) {
+        go(qs);
+    } else {
+        qs->waiting = true;
+        qs->waiter.on_ready = on_collections_ready;
+        collections_wait(cache_of(qs->ctx), &qs->waiter);
+    }
 }
-
-static query_t *query_new(http_ctx_t *ctx, const context_query_t *q, context_done_t done,
-                          void *arg);
 
 void context_retrieve(http_ctx_t *ctx, const context_query_t *q, context_done_t done, void *arg) {
-    query_new(ctx, q, done, arg);
-}
-
-static query_t *query_new(http_ctx_t *ctx, const context_query_t *q, context_done_t done,
-                          void *arg) {
     weights_load();
     query_t *qs = h2o_mem_alloc_shared(&ctx->req->pool, sizeof *qs, query_dispose);
     memset(qs, 0, sizeof *qs);
@@ -911,11 +784,16 @@ static query_t *query_new(http_ctx_t *ctx, const context_query_t *q, context_don
     qs->result.status = 200;
     qs->timer.cb = on_deadline;
     timer_start(ctx->gateway->context->loop, &qs->timer, (uint64_t)qs->q.deadline_ms);
+    /* The collection is picked now when the list is known, so that even a
+     * deadline that fires before the work starts answers for the right one. */
+    collections_t *snapshot = collections_current(cache_of(ctx));
+    if (snapshot)
+        resolve(qs, snapshot);
+    collections_release(&snapshot);
     /* Never call back from inside this call: start on the next loop turn
      * (h2o runs a zero-millisecond timeout then). */
     qs->kick.cb = on_start;
     timer_start(ctx->gateway->context->loop, &qs->kick, 0);
-    return qs;
 }
 
 /* ---- routes ---- */
@@ -944,7 +822,10 @@ static const char *string_field(const cJSON *body, const char *key, size_t *len,
 static void on_context_done(http_ctx_t *ctx, const context_result_t *r, void *arg) {
     (void)arg;
     if (r->status != 200) {
-        http_error(ctx, r->status == 204 ? 404 : r->status, NULL, r->message);
+        /* 204 is "no context": nothing indexed (404), or no list of the
+         * collections yet within the request's deadline (504). */
+        int status = r->status != 204 ? r->status : r->timed_out ? 504 : 404;
+        http_error(ctx, status, NULL, r->message);
         return;
     }
     buf_t out = BUF_INIT;
@@ -1031,30 +912,32 @@ int context_handle(http_ctx_t *ctx) {
     return 0;
 }
 
-static void on_collections_done(http_ctx_t *ctx, const context_result_t *r, void *arg) {
-    (void)r, (void)arg;
+/* GET /api/collections waits for a refresh, so that a collection seeded a
+ * moment ago is listed. */
+typedef struct {
+    http_ctx_t *ctx;
+    collections_waiter_t waiter;
+} list_t;
+
+static void list_dispose(void *p) {
+    collections_cancel_wait(&((list_t *)p)->waiter);
+}
+
+static void on_list_ready(collections_waiter_t *w, const collections_t *snapshot) {
+    list_t *list = H2O_STRUCT_FROM_MEMBER(list_t, waiter, w);
     buf_t out = BUF_INIT;
-    buf_append_str(&out, "{\"collections\":[");
-    for (size_t i = 0; i < cache_count; i++) {
-        const collection_t *c = &cache[i];
-        buf_append_str(&out, i ? ",{\"name\":" : "{\"name\":");
-        buf_append_json_string(&out, c->name, strlen(c->name));
-        buf_append_str(&out, ",\"root\":");
-        buf_append_json_string(&out, c->root, strlen(c->root));
-        buf_append_str(&out, ",\"model\":");
-        buf_append_json_string(&out, c->model, strlen(c->model));
-        buf_printf(&out,
-                   ",\"dim\":%d,\"shards\":%d,\"files\":%.0f,\"chunks\":%.0f,\"seeded_at\":%.0f}",
-                   c->dim, c->shards, c->files, c->chunks, c->seeded_at);
-    }
-    buf_printf(&out, "],\"shards_missing\":%d}", r->shards_missing);
-    http_reply(ctx, 200, "application/json; charset=utf-8", out.data, out.len);
+    buf_append_str(&out, "{\"collections\":");
+    collections_append_json(snapshot, &out);
+    buf_printf(&out, ",\"shards_missing\":%d}", snapshot->shards_missing);
+    http_reply(list->ctx, 200, "application/json; charset=utf-8", out.data, out.len);
     buf_free(&out);
 }
 
 int collections_handle(http_ctx_t *ctx) {
-    context_query_t q = {.deadline_ms = 2000};
-    query_t *qs = query_new(ctx, &q, on_collections_done, NULL);
-    qs->list_only = true;
+    list_t *list = h2o_mem_alloc_shared(&ctx->req->pool, sizeof *list, list_dispose);
+    memset(list, 0, sizeof *list);
+    list->ctx = ctx;
+    list->waiter.on_ready = on_list_ready;
+    collections_wait(cache_of(ctx), &list->waiter);
     return 0;
 }

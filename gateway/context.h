@@ -77,14 +77,6 @@ typedef void (*context_done_t)(http_ctx_t *ctx, const context_result_t *result, 
 void context_retrieve(http_ctx_t *ctx, const context_query_t *query, context_done_t done,
                       void *arg);
 
-/* Finds which collection an absolute path belongs to (the longest root that
- * is a prefix of it), from the cached list; NULL when none. */
-const char *context_collection_for_path(const char *path, size_t len);
-
-/* Appends "lca_collection_chunks{collection=...}" gauges from the cached
- * collection list (Prometheus text). */
-void context_metrics(buf_t *out);
-
 /* POST /api/context {"query"?, "prefix"?, "suffix"?, "path"?, "collection"?, "k"?, "signals"?} */
 int context_handle(http_ctx_t *ctx);
 

@@ -6,11 +6,13 @@
 #define LCA_GATEWAY_GATEWAY_H
 
 #include "gateway/bridge.h"
+#include "gateway/collections.h"
 
 #include <stddef.h>
 
 struct gateway {
     bridge_t *bridge;
+    collections_cache_t *collections; /* what the shards hold; refreshed on its own schedule */
     h2o_context_t *context;
     const char *api_key;    /* NULL: no authentication */
     size_t max_body;        /* bytes; larger bodies get 413 */

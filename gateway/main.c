@@ -193,9 +193,18 @@ int main(int argc, char **argv) {
         broker_destroy(&broker);
         return 1;
     }
+    gateway.collections =
+        collections_cache_new(gateway.bridge, gateway.shards, gateway.status_timeout_ms);
+    if (!gateway.collections) {
+        log_error("out of memory");
+        bridge_destroy(&gateway.bridge);
+        broker_destroy(&broker);
+        return 1;
+    }
     h2o_socket_t *listener = NULL;
     if (http_listen(&context, &accept_ctx, host, (int)port, &listener, err, sizeof err) != 0) {
         log_error("%s", err);
+        collections_cache_destroy(&gateway.collections);
         bridge_destroy(&gateway.bridge);
         broker_destroy(&broker);
         return 1;
@@ -209,6 +218,7 @@ int main(int argc, char **argv) {
     log_info("shutting down");
     h2o_socket_read_stop(listener);
     h2o_socket_close(listener);
+    collections_cache_destroy(&gateway.collections);
     bridge_destroy(&gateway.bridge);
     broker_destroy(&broker);
     return 0;

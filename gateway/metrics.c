@@ -5,7 +5,7 @@
  */
 #include "gateway/metrics.h"
 
-#include "gateway/context.h"
+#include "gateway/collections.h"
 #include "gateway/gateway.h"
 #include "proto/buf.h"
 
@@ -139,7 +139,9 @@ static void render(http_ctx_t *ctx, const cJSON *status) {
         buf_printf(&out, "\"} %g\n",
                    cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(s, "inflight")));
     }
-    context_metrics(&out);
+    collections_t *snapshot = collections_current(ctx->gateway->collections);
+    collections_append_metrics(snapshot, &out);
+    collections_release(&snapshot);
     http_reply(ctx, 200, "text/plain; version=0.0.4; charset=utf-8", out.data, out.len);
     buf_free(&out);
 }

@@ -159,6 +159,28 @@ static inline int proc_stop(pid_t pid, int sig, int timeout_ms) {
     return status;
 }
 
+/* Waits for pid to end by itself and returns its exit status; -1 when it
+ * did not end within timeout_ms (it is killed then) or did not exit
+ * normally. */
+static inline int proc_wait_exit(pid_t pid, int timeout_ms) {
+    int64_t until = proc_now_ms() + timeout_ms;
+    int status = -1;
+    while (pid > 0) {
+        pid_t done = waitpid(pid, &status, WNOHANG);
+        if (done == pid)
+            break;
+        if (done < 0 || proc_now_ms() > until) {
+            kill(-pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            status = -1;
+            break;
+        }
+        proc_sleep_ms(2);
+    }
+    proc_forget(pid);
+    return status >= 0 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
 /* True while pid is alive (not yet reaped). */
 static inline bool proc_alive(pid_t pid) {
     int status;

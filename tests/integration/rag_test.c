@@ -74,27 +74,6 @@ static size_t read_text(const char *path, char *out, size_t len) {
     return n;
 }
 
-/* The exit status of pid once it ended (-1: killed after timeout_ms, or
- * not a normal exit). */
-static int proc_wait_exit(pid_t pid, int timeout_ms) {
-    int64_t until = proc_now_ms() + timeout_ms;
-    int status = -1;
-    while (pid > 0) {
-        pid_t done = waitpid(pid, &status, WNOHANG);
-        if (done == pid)
-            break;
-        if (done < 0 || proc_now_ms() > until) {
-            kill(-pid, SIGKILL);
-            waitpid(pid, &status, 0);
-            status = -1;
-            break;
-        }
-        proc_sleep_ms(2);
-    }
-    proc_forget(pid);
-    return status >= 0 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 static size_t count_of(const char *hay, size_t len, const char *needle) {
     size_t n = 0, nl = strlen(needle);
     for (const char *p = hay; (p = memmem(p, len - (size_t)(p - hay), needle, nl)) != NULL; p += nl)
