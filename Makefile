@@ -2,7 +2,11 @@
 #
 # Layout rule: every top-level service folder holds one binary.  Its main()
 # lives in main.c; every other .c file of the folder goes into a static
-# library that the tests link against.  proto/ is the shared library.
+# library that the tests link against.  What the services share are three
+# libraries, each a folder, each depending only on those after it:
+#   proto/       libproto.a  the wire, broker, worker, client, CURVE
+#   proto/code/  libcode.a   knowledge about source code (languages, imports, sub-words)
+#   proto/base/  libbase.a   buffers, maps, log, clock, settings, signals, JSON checks
 #
 #   make            release build of every binary into build/bin/
 #   make test       sanitizer build (ASan+UBSan) and the whole test suite
@@ -46,9 +50,12 @@ LIB      := $(BUILD)/lib
 lib_srcs  = $(filter-out $(1)/main.c,$(wildcard $(1)/*.c))
 lib_objs  = $(patsubst %.c,$(OBJ)/%.o,$(call lib_srcs,$(1)))
 
-PROTO_LIB := $(LIB)/libproto.a
+# The shared libraries, in link order (each depends only on those after it).
+SHARED_DIRS := proto proto/code proto/base
+lib_of       = $(LIB)/lib$(notdir $(1)).a
+SHARED_LIBS := $(foreach d,$(SHARED_DIRS),$(call lib_of,$(d)))
 SVC_LIBS  := $(foreach s,$(SERVICES),$(LIB)/lib$(s).a) $(LIB)/libdeploy.a
-ALL_LIBS  := $(SVC_LIBS) $(PROTO_LIB)
+ALL_LIBS  := $(SVC_LIBS) $(SHARED_LIBS)
 
 BINARIES  := $(foreach s,$(SERVICES),$(BIN)/lca-$(s)) $(BIN)/lca
 
@@ -68,30 +75,28 @@ $(OBJ)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CC  $<"; $(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
-$(PROTO_LIB): $(call lib_objs,proto)
-	@mkdir -p $(dir $@)
-	@rm -f $@ && ar rcs $@ $^
-
-define service_rules
-$(LIB)/lib$(1).a: $(call lib_objs,$(1))
+define lib_rules
+$(call lib_of,$(1)): $(call lib_objs,$(1))
 	@mkdir -p $$(dir $$@)
 	@rm -f $$@ && ar rcs $$@ $$^
 endef
-$(foreach s,$(SERVICES) deploy,$(eval $(call service_rules,$(s))))
+$(foreach d,$(SERVICES) deploy $(SHARED_DIRS),$(eval $(call lib_rules,$(d))))
 
-$(BIN)/lca-%: $(OBJ)/%/main.o $(LIB)/lib%.a $(PROTO_LIB)
+$(BIN)/lca-%: $(OBJ)/%/main.o $(LIB)/lib%.a $(SHARED_LIBS)
 	@mkdir -p $(dir $@)
 	@echo "  LD  $@"; $(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-$(BIN)/lca: $(OBJ)/deploy/main.o $(LIB)/libdeploy.a $(PROTO_LIB)
+$(BIN)/lca: $(OBJ)/deploy/main.o $(LIB)/libdeploy.a $(SHARED_LIBS)
 	@mkdir -p $(dir $@)
 	@echo "  LD  $@"; $(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-# A test named after a folder (tests/unit/retriever_scan_test.c, proto_wire_test.c)
-# links only that folder's library and proto; any other test links them all.
-test_libs = $(or $(strip $(foreach d,$(SERVICES) deploy proto,\
-              $(if $(filter $(d)_%,$(notdir $(1))),$(if $(filter proto,$(d)),,$(LIB)/lib$(d).a) $(PROTO_LIB)))),\
-              $(ALL_LIBS))
+# A test named after a folder (tests/unit/retriever_scan_test.c, proto_wire_test.c,
+# code_imports_test.c, base_buf_test.c) links only that folder's library and
+# the shared ones; any other test links them all.
+test_prefix = $(firstword $(subst _, ,$(notdir $(1))))
+test_libs = $(if $(filter $(SERVICES) deploy,$(call test_prefix,$(1))),\
+              $(LIB)/lib$(call test_prefix,$(1)).a $(SHARED_LIBS),\
+              $(if $(filter proto code base,$(call test_prefix,$(1))),$(SHARED_LIBS),$(ALL_LIBS)))
 
 .SECONDEXPANSION:
 $(BUILD)/tests/%: $(OBJ)/tests/%.o $$(call test_libs,$$*)
@@ -156,7 +161,7 @@ FUZZ_OBJ     := $(FUZZ_DIR)/obj
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS  := -g -O1 -std=c11 $(WARN) -pthread -fno-strict-aliasing -fno-omit-frame-pointer
 FUZZ_SVCS    := gateway generator embedder seeder
-FUZZ_LIBS    := $(foreach s,$(FUZZ_SVCS) proto,$(FUZZ_DIR)/lib/lib$(s).a)
+FUZZ_LIBS    := $(foreach s,$(FUZZ_SVCS) $(SHARED_DIRS),$(FUZZ_DIR)/lib/lib$(notdir $(s)).a)
 FUZZ_BINS    := $(patsubst tests/fuzz/%.c,$(FUZZ_DIR)/%,$(wildcard tests/fuzz/*_fuzz.c))
 
 $(FUZZ_OBJ)/%.o: %.c
@@ -165,11 +170,11 @@ $(FUZZ_OBJ)/%.o: %.c
 	  -fsanitize=fuzzer-no-link $(FUZZ_SAN) -MMD -MP -c $< -o $@
 
 define fuzz_lib_rule
-$(FUZZ_DIR)/lib/lib$(1).a: $(patsubst %.c,$(FUZZ_OBJ)/%.o,$(call lib_srcs,$(1)))
+$(FUZZ_DIR)/lib/lib$(notdir $(1)).a: $(patsubst %.c,$(FUZZ_OBJ)/%.o,$(call lib_srcs,$(1)))
 	@mkdir -p $$(dir $$@)
 	@rm -f $$@ && ar rcs $$@ $$^
 endef
-$(foreach s,$(FUZZ_SVCS) proto,$(eval $(call fuzz_lib_rule,$(s))))
+$(foreach s,$(FUZZ_SVCS) $(SHARED_DIRS),$(eval $(call fuzz_lib_rule,$(s))))
 
 $(FUZZ_DIR)/%_fuzz: $(FUZZ_OBJ)/tests/fuzz/%_fuzz.o $(FUZZ_LIBS)
 	@echo "  LD  $@"; $(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(FUZZ_SAN) \

@@ -10,7 +10,7 @@
  * stream ends the answer the same way.
  */
 #include "deploy/commands.h"
-#include "proto/buf.h"
+#include "proto/base/buf.h"
 
 #include <cJSON.h>
 #include <curl/curl.h>

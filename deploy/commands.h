@@ -5,7 +5,7 @@
 #ifndef LCA_DEPLOY_COMMANDS_H
 #define LCA_DEPLOY_COMMANDS_H
 
-#include "proto/buf.h"
+#include "proto/base/buf.h"
 
 #include <stddef.h>
 

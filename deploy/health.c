@@ -7,7 +7,7 @@
  * LCA_URL, else http://127.0.0.1:LCA_PORT.
  */
 #include "deploy/commands.h"
-#include "proto/socket.h"
+#include "proto/base/settings.h"
 
 #include <curl/curl.h>
 #include <limits.h>
@@ -42,7 +42,7 @@ int command_health(int argc, char **argv) {
         } else if (!strcmp(argv[i], "--quiet") || !strcmp(argv[i], "-q")) {
             quiet = true;
         } else if (!strcmp(argv[i], "--timeout") && i + 1 < argc) {
-            if (!proto_arg_long("lca health", "--timeout", argv[++i], 1, LONG_MAX, &timeout_ms))
+            if (!settings_arg_long("lca health", "--timeout", argv[++i], 1, LONG_MAX, &timeout_ms))
                 return 2;
         } else {
             usage(stderr);

@@ -12,7 +12,7 @@
  * in a container); `lca` finds them through /proc/self/exe.
  */
 #include "deploy/commands.h"
-#include "proto/log.h"
+#include "proto/base/log.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -4,8 +4,8 @@
  * the gateway's POST /api/context.  Works before Ollama is running.
  */
 #include "deploy/commands.h"
-#include "proto/buf.h"
-#include "proto/socket.h"
+#include "proto/base/buf.h"
+#include "proto/base/settings.h"
 
 #include <cJSON.h>
 #include <curl/curl.h>
@@ -91,11 +91,11 @@ int command_search(int argc, char **argv) {
             collection = optarg;
             break;
         case 'k':
-            if (!proto_arg_long("lca search", "-k", optarg, 1, 100, &k))
+            if (!settings_arg_long("lca search", "-k", optarg, 1, 100, &k))
                 return 2;
             break;
         case 'l':
-            if (!proto_arg_long("lca search", "--lines", optarg, 0, LONG_MAX, &lines))
+            if (!settings_arg_long("lca search", "--lines", optarg, 0, LONG_MAX, &lines))
                 return 2;
             break;
         case 'h':

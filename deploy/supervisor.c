@@ -5,8 +5,9 @@
  */
 #include "deploy/supervisor.h"
 
-#include "proto/log.h"
-#include "proto/socket.h"
+#include "proto/base/log.h"
+#include "proto/base/signals.h"
+#include "proto/base/clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -226,7 +227,7 @@ static void reap(supervisor_t *s, int64_t now) {
 
 void supervisor_run(supervisor_t *s, bool (*on_tick)(supervisor_t *self, void *arg), void *arg) {
     int64_t next_tick = clock_ms();
-    while (!proto_stop_requested()) {
+    while (!stop_requested()) {
         struct pollfd fds[MAX_CHILDREN];
         int who[MAX_CHILDREN], n = 0;
         for (int i = 0; i < s->count; i++)

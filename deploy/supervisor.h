@@ -29,7 +29,7 @@ int supervisor_add(supervisor_t *self, const char *name, char *const argv[], boo
 /* Starts child index now (if not running).  Returns 0 or -errno. */
 int supervisor_start(supervisor_t *self, int index);
 
-/* Runs until a stop signal (proto_stop_requested) or until `until` returns
+/* Runs until a stop signal (stop_requested) or until `until` returns
  * true (checked each turn; may be NULL); restarts children as described.
  * Calls on_tick(arg) about every 100 ms (may be NULL). */
 void supervisor_run(supervisor_t *self, bool (*on_tick)(supervisor_t *self, void *arg), void *arg);

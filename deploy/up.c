@@ -10,8 +10,10 @@
 #include "deploy/commands.h"
 #include "deploy/supervisor.h"
 #include "proto/client.h"
-#include "proto/log.h"
-#include "proto/socket.h"
+#include "proto/base/log.h"
+#include "proto/base/signals.h"
+#include "proto/base/settings.h"
+#include "proto/base/clock.h"
 
 #include <cJSON.h>
 #include <errno.h>
@@ -203,8 +205,8 @@ int command_up(int argc, char **argv) {
     /* The port text goes to the children as it is, so it must be exactly a
      * number: the gateway would not listen on "12abc". */
     long port_n, shards;
-    if (!proto_arg_long("lca up", port_from, port, 1, 65535, &port_n) ||
-        !proto_arg_long("lca up", shards_from, shards_text, 1, 64, &shards))
+    if (!settings_arg_long("lca up", port_from, port, 1, 65535, &port_n) ||
+        !settings_arg_long("lca up", shards_from, shards_text, 1, 64, &shards))
         return 2;
     int rc = mkdir_p(data);
     if (rc != 0) {
@@ -236,7 +238,7 @@ int command_up(int argc, char **argv) {
     snprintf(retriever, sizeof retriever, "%s/lca-retriever", bin);
     snprintf(seeder, sizeof seeder, "%s/lca-seeder", bin);
 
-    proto_stop_on_signals();
+    stop_on_signals();
     supervisor_t *sv = supervisor_new();
     if (broker_public)
         supervisor_add(sv, "gateway",

@@ -2,7 +2,7 @@
  * builtin: the feature-hashing code embedding (see builtin.h for what it
  * computes and why).
  *
- * Work per text, in one pass of proto/subword's scanner:
+ * Work per text, in one pass of proto/code/subword's scanner:
  *   - each token (whole identifier or sub-word) is one "word" feature; whole
  *     and part share one key space, so `name` in one chunk meets the `Name`
  *     of `getUserName` in another;
@@ -27,7 +27,7 @@
  */
 #include "embedder/builtin.h"
 
-#include "proto/subword.h"
+#include "proto/code/subword.h"
 
 #include <errno.h>
 #include <math.h>

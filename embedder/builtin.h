@@ -5,7 +5,7 @@
  * another.
  *
  * A text becomes a bag of features: its identifiers (folded whole, see
- * proto/subword.h), their sub-words, and the character 3-grams of each
+ * proto/code/subword.h), their sub-words, and the character 3-grams of each
  * sub-word, weighted by kind (keywords and one-letter names count little),
  * with sublinear term frequency (1 + ln tf), signed-hashed into dim
  * dimensions and L2-normalised.  Dot product is then cosine similarity,

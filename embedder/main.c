@@ -2,17 +2,18 @@
  * lca-embedder: the "embed" service.
  *
  * REQUEST header {"kind": "document"|"query"} with a packed-texts payload
- * (proto/buf.h) -> FINAL {"model", "dim", "count"} with count*dim
+ * (proto/base/buf.h) -> FINAL {"model", "dim", "count"} with count*dim
  * little-endian float32 rows.  {"op": "info"} -> FINAL {"model", "dim"}.
  *
  * Each job thread has its own backend (backends are not shared across
  * threads); CANCEL interrupts a backend call in progress.
  */
 #include "embedder/backend.h"
-#include "proto/buf.h"
-#include "proto/log.h"
-#include "proto/socket.h"
+#include "proto/base/buf.h"
+#include "proto/base/log.h"
 #include "proto/worker.h"
+#include "proto/base/signals.h"
+#include "proto/base/settings.h"
 
 #include <cJSON.h>
 #include <errno.h>
@@ -122,7 +123,7 @@ int main(int argc, char **argv) {
     if (getenv("LCA_EMBEDDER") && *getenv("LCA_EMBEDDER"))
         backend_spec = getenv("LCA_EMBEDDER");
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    long threads = proto_env_long("LCA_EMBEDDER_THREADS", cores > 0 ? cores : 1, 1, 256);
+    long threads = settings_env_long("LCA_EMBEDDER_THREADS", cores > 0 ? cores : 1, 1, 256);
     static const struct option options[] = {
         {"broker", required_argument, NULL, 'b'},
         {"backend", required_argument, NULL, 'e'},
@@ -140,7 +141,7 @@ int main(int argc, char **argv) {
             backend_spec = optarg;
             break;
         case 't':
-            if (!proto_arg_long("lca-embedder", "--threads", optarg, 1, 256, &threads))
+            if (!settings_arg_long("lca-embedder", "--threads", optarg, 1, 256, &threads))
                 return 2;
             break;
         case 'h':
@@ -165,7 +166,7 @@ int main(int argc, char **argv) {
     embed_backend_destroy(&probe);
 
     pthread_key_create(&backend_key, backend_free);
-    proto_stop_on_signals();
+    stop_on_signals();
     const char *curve = getenv("LCA_CURVE_DIR");
     proto_worker_t *w =
         proto_worker_new(&(proto_worker_config_t){.endpoint = broker,

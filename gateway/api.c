@@ -7,7 +7,7 @@
  */
 #include "gateway/api.h"
 
-#include "proto/json.h"
+#include "proto/base/json.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -11,7 +11,7 @@
  * one place to change a prompt (see relay.h).
  *
  * Bodies from the network are checked before cJSON sees them: valid UTF-8,
- * one JSON object (proto/json.h).  Every refusal is a 400 in the caller's
+ * one JSON object (proto/base/json.h).  Every refusal is a 400 in the caller's
  * family's shape, answered here, so a handler only has to stop.
  */
 #ifndef LCA_GATEWAY_API_H

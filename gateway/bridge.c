@@ -13,8 +13,8 @@
 #include "gateway/bridge.h"
 
 #include "proto/client.h"
-#include "proto/log.h"
-#include "proto/map.h"
+#include "proto/base/log.h"
+#include "proto/base/map.h"
 #include "proto/socket.h"
 
 #include <errno.h>

@@ -11,8 +11,8 @@
  */
 #include "gateway/collections.h"
 
-#include "proto/log.h"
-#include "proto/socket.h"
+#include "proto/base/log.h"
+#include "proto/base/clock.h"
 
 #include <cJSON.h>
 #include <errno.h>

@@ -25,7 +25,7 @@
 #define LCA_GATEWAY_COLLECTIONS_H
 
 #include "gateway/bridge.h"
-#include "proto/buf.h"
+#include "proto/base/buf.h"
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -28,14 +28,15 @@
 #include "gateway/collections.h"
 
 #include "gateway/gateway.h"
-#include "gateway/imported.h"
+#include "proto/code/imported.h"
 #include "gateway/metrics.h"
 #include "gateway/timer.h"
-#include "proto/buf.h"
-#include "proto/json.h"
-#include "proto/log.h"
-#include "proto/socket.h"
-#include "proto/subword.h"
+#include "proto/base/buf.h"
+#include "proto/base/json.h"
+#include "proto/base/log.h"
+#include "proto/code/subword.h"
+#include "proto/base/settings.h"
+#include "proto/base/clock.h"
 
 #include <cJSON.h>
 #include <math.h>
@@ -72,7 +73,7 @@ static void weights_load(void) {
     if (loaded)
         return;
     loaded = true;
-    per_file = (int)proto_env_long("LCA_CONTEXT_PER_FILE", PER_FILE_DEFAULT, 1, 100);
+    per_file = (int)settings_env_long("LCA_CONTEXT_PER_FILE", PER_FILE_DEFAULT, 1, 100);
     const char *env = getenv("LCA_FUSION");
     if (!env)
         return;

@@ -16,7 +16,7 @@
 #define LCA_GATEWAY_CONTEXT_H
 
 #include "gateway/http.h"
-#include "proto/buf.h"
+#include "proto/base/buf.h"
 
 #include <stdbool.h>
 #include <stddef.h>

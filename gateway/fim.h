@@ -22,7 +22,7 @@
 #define LCA_GATEWAY_FIM_H
 
 #include "gateway/context.h"
-#include "proto/buf.h"
+#include "proto/base/buf.h"
 
 #include <stddef.h>
 

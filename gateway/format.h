@@ -21,7 +21,7 @@
 #define LCA_GATEWAY_FORMAT_H
 
 #include "gateway/api.h"
-#include "proto/buf.h"
+#include "proto/base/buf.h"
 
 #include <cJSON.h>
 #include <stdbool.h>

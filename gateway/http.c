@@ -6,7 +6,7 @@
 
 #include "gateway/gateway.h"
 #include "gateway/metrics.h"
-#include "proto/log.h"
+#include "proto/base/log.h"
 
 #include <arpa/inet.h>
 #include <cJSON.h>

@@ -8,8 +8,9 @@
 #include "gateway/gateway.h"
 #include "gateway/http.h"
 #include "proto/broker.h"
-#include "proto/log.h"
-#include "proto/socket.h"
+#include "proto/base/log.h"
+#include "proto/base/signals.h"
+#include "proto/base/settings.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -62,16 +63,16 @@ static bool host_is_loopback(const char *host) {
 int main(int argc, char **argv) {
     log_init("gateway");
     const char *host = env_or("LCA_HOST", "127.0.0.1");
-    long port = proto_env_long("LCA_PORT", 11435, 0, 65535);
+    long port = settings_env_long("LCA_PORT", 11435, 0, 65535);
     const char *broker_ep = env_or("LCA_BROKER", "tcp://127.0.0.1:5555");
     const char *broker_public = env_or("LCA_BROKER_PUBLIC", NULL);
     const char *curve_dir = env_or("LCA_CURVE_DIR", NULL);
-    long shards = proto_env_long("LCA_SHARDS", 2, 1, 256);
-    long max_body = proto_env_long("LCA_MAX_BODY", 8 << 20, 1024, 1L << 30);
-    long timeout = proto_env_long("LCA_REQUEST_TIMEOUT_MS", 300000, 100, 86400000);
-    long spin_us = proto_env_long("LCA_BROKER_SPIN_US", 200, 0, 100000);
+    long shards = settings_env_long("LCA_SHARDS", 2, 1, 256);
+    long max_body = settings_env_long("LCA_MAX_BODY", 8 << 20, 1024, 1L << 30);
+    long timeout = settings_env_long("LCA_REQUEST_TIMEOUT_MS", 300000, 100, 86400000);
+    long spin_us = settings_env_long("LCA_BROKER_SPIN_US", 200, 0, 100000);
     bool insecure = false;
-    bool insecure_broker = proto_env_long("LCA_BROKER_INSECURE", 0, 0, 1) == 1;
+    bool insecure_broker = settings_env_long("LCA_BROKER_INSECURE", 0, 0, 1) == 1;
 
     static const struct option options[] = {
         {"host", required_argument, NULL, 'H'},
@@ -96,7 +97,7 @@ int main(int argc, char **argv) {
             host = optarg;
             break;
         case 'p':
-            ok = proto_arg_long("lca-gateway", "--port", optarg, 0, 65535, &port);
+            ok = settings_arg_long("lca-gateway", "--port", optarg, 0, 65535, &port);
             break;
         case 'b':
             broker_ep = optarg;
@@ -108,16 +109,16 @@ int main(int argc, char **argv) {
             curve_dir = optarg;
             break;
         case 's':
-            ok = proto_arg_long("lca-gateway", "--shards", optarg, 1, 256, &shards);
+            ok = settings_arg_long("lca-gateway", "--shards", optarg, 1, 256, &shards);
             break;
         case 'm':
-            ok = proto_arg_long("lca-gateway", "--max-body", optarg, 1024, 1L << 30, &max_body);
+            ok = settings_arg_long("lca-gateway", "--max-body", optarg, 1024, 1L << 30, &max_body);
             break;
         case 't':
-            ok = proto_arg_long("lca-gateway", "--timeout", optarg, 100, 86400000, &timeout);
+            ok = settings_arg_long("lca-gateway", "--timeout", optarg, 100, 86400000, &timeout);
             break;
         case 'S':
-            ok = proto_arg_long("lca-gateway", "--broker-spin", optarg, 0, 100000, &spin_us);
+            ok = settings_arg_long("lca-gateway", "--broker-spin", optarg, 0, 100000, &spin_us);
             break;
         case 'i':
             insecure = true;
@@ -148,7 +149,7 @@ int main(int argc, char **argv) {
         return 2;
     }
 
-    proto_stop_on_signals();
+    stop_on_signals();
     char err[512];
     broker_t *broker = broker_new(&(broker_config_t){.endpoint = broker_ep,
                                                      .public_endpoint = broker_public,
@@ -212,7 +213,7 @@ int main(int argc, char **argv) {
     log_info("listening on http://%s:%ld; broker on %s%s%s", host, port, broker_ep,
              broker_public ? " and " : "", broker_public ? broker_public : "");
 
-    while (!proto_stop_requested())
+    while (!stop_requested())
         h2o_evloop_run(loop, 250);
 
     log_info("shutting down");

@@ -7,7 +7,7 @@
 
 #include "gateway/collections.h"
 #include "gateway/gateway.h"
-#include "proto/buf.h"
+#include "proto/base/buf.h"
 
 #include <cJSON.h>
 #include <string.h>

@@ -12,8 +12,8 @@
 
 #include "gateway/api.h"
 #include "gateway/relay.h"
-#include "proto/buf.h"
-#include "proto/map.h"
+#include "proto/base/buf.h"
+#include "proto/base/map.h"
 
 #include <stdio.h>
 #include <stdlib.h>

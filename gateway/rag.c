@@ -11,9 +11,9 @@
 
 #include "gateway/context.h"
 #include "gateway/fim.h"
-#include "proto/buf.h"
-#include "proto/log.h"
-#include "proto/socket.h"
+#include "proto/base/buf.h"
+#include "proto/base/log.h"
+#include "proto/base/settings.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,7 +117,7 @@ static void on_chat_context(http_ctx_t *ctx, const context_result_t *r, void *ar
     rag_t *rag = arg;
     if (handle_failure(rag, r))
         return;
-    long budget = proto_env_long("LCA_RAG_CHAT_BUDGET", 6000, 0, 1 << 20);
+    long budget = settings_env_long("LCA_RAG_CHAT_BUDGET", 6000, 0, 1 << 20);
     bool *used = h2o_mem_alloc_pool(&ctx->req->pool, sizeof *used * (r->count + 1));
     buf_t text = BUF_INIT;
     buf_printf(&text,
@@ -229,7 +229,7 @@ static void prepare_chat(rag_t *rag, context_query_t *q) {
     q->query = last_user->valuestring;
     q->query_len = strlen(last_user->valuestring);
     q->path = user_hint ? user_hint : hint;
-    q->deadline_ms = (int)proto_env_long("LCA_RAG_CHAT_MS", 300, 1, 60000);
+    q->deadline_ms = (int)settings_env_long("LCA_RAG_CHAT_MS", 300, 1, 60000);
     context_retrieve(rag->ctx, q, on_chat_context, rag);
 }
 
@@ -239,7 +239,7 @@ static void on_completion_context(http_ctx_t *ctx, const context_result_t *r, vo
     rag_t *rag = arg;
     if (handle_failure(rag, r))
         return;
-    long budget = proto_env_long("LCA_RAG_COMPLETION_BUDGET", 4000, 0, 1 << 20);
+    long budget = settings_env_long("LCA_RAG_COMPLETION_BUDGET", 4000, 0, 1 << 20);
     bool *used = h2o_mem_alloc_pool(&ctx->req->pool, sizeof *used * (r->count + 1));
     buf_t context = BUF_INIT;
     size_t n = fim_context(rag->fim.family, r->chunks, r->count, r->collection, rag->path,
@@ -289,7 +289,7 @@ static void prepare_completion(rag_t *rag, context_query_t *q) {
     if (path.len)
         rag->path = h2o_strdup(&rag->ctx->req->pool, path.base, path.len).base;
     q->path = rag->path;
-    q->deadline_ms = (int)proto_env_long("LCA_RAG_COMPLETION_MS", 40, 1, 60000);
+    q->deadline_ms = (int)settings_env_long("LCA_RAG_COMPLETION_MS", 40, 1, 60000);
     context_retrieve(rag->ctx, q, on_completion_context, rag);
 }
 

@@ -17,8 +17,8 @@
 #include "gateway/format.h"
 #include "gateway/gateway.h"
 #include "gateway/stream.h"
-#include "proto/log.h"
-#include "proto/socket.h"
+#include "proto/base/log.h"
+#include "proto/base/clock.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -12,9 +12,10 @@
  */
 #include "generator/ollama.h"
 #include "generator/relay.h"
-#include "proto/log.h"
-#include "proto/socket.h"
+#include "proto/base/log.h"
 #include "proto/worker.h"
+#include "proto/base/signals.h"
+#include "proto/base/settings.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,9 +122,9 @@ int main(int argc, char **argv) {
         broker = getenv("LCA_BROKER");
     if (!broker || !*broker)
         broker = DEFAULT_BROKER;
-    long capacity = proto_env_long("LCA_GENERATOR_CAPACITY", DEFAULT_CAPACITY, 1, CAPACITY_MAX);
+    long capacity = settings_env_long("LCA_GENERATOR_CAPACITY", DEFAULT_CAPACITY, 1, CAPACITY_MAX);
     if (capacity_text &&
-        !proto_arg_long("lca-generator", "--capacity", capacity_text, 1, CAPACITY_MAX, &capacity))
+        !settings_arg_long("lca-generator", "--capacity", capacity_text, 1, CAPACITY_MAX, &capacity))
         return 2;
     const char *curve_dir = getenv("LCA_CURVE_DIR");
     if (curve_dir && !*curve_dir)
@@ -135,7 +136,7 @@ int main(int argc, char **argv) {
         log_error("%s", err);
         return 1;
     }
-    proto_stop_on_signals();
+    stop_on_signals();
     probe_ollama(ollama);
     proto_worker_t *worker = proto_worker_new(&(proto_worker_config_t){.endpoint = broker,
                                                                        .service = "generate",

@@ -16,7 +16,7 @@
  */
 #include "generator/ollama.h"
 
-#include "proto/socket.h"
+#include "proto/base/clock.h"
 
 #include <curl/curl.h>
 #include <errno.h>

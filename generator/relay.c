@@ -16,9 +16,9 @@
 #include "generator/relay.h"
 
 #include "generator/ndjson.h"
-#include "proto/log.h"
-#include "proto/socket.h"
+#include "proto/base/log.h"
 #include "proto/wire.h"
+#include "proto/base/clock.h"
 
 #include <cJSON.h>
 #include <errno.h>

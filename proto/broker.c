@@ -14,11 +14,12 @@
  */
 #include "proto/broker.h"
 
-#include "proto/log.h"
-#include "proto/map.h"
+#include "proto/base/log.h"
+#include "proto/base/map.h"
 #include "proto/socket.h"
 #include "proto/spin.h"
 #include "proto/wire.h"
+#include "proto/base/clock.h"
 
 #include <cJSON.h>
 #include <errno.h>

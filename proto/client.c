@@ -11,9 +11,10 @@
  */
 #include "proto/client.h"
 
-#include "proto/log.h"
-#include "proto/map.h"
+#include "proto/base/log.h"
+#include "proto/base/map.h"
 #include "proto/socket.h"
+#include "proto/base/clock.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -3,30 +3,15 @@
  */
 #include "proto/socket.h"
 
-#include "proto/log.h"
+#include "proto/base/log.h"
+#include "proto/base/settings.h"
 
 #include <czmq.h>
-#include <ctype.h>
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <signal.h>
 #include <sys/stat.h>
-#include <time.h>
-
-int64_t clock_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-int64_t clock_us(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 static pthread_once_t context_once = PTHREAD_ONCE_INIT;
 static void *context;
@@ -154,63 +139,6 @@ void proto_curve_auth_stop(void **auth_p) {
     *auth_p = NULL;
 }
 
-/* A complete base-10 number within [min, max] (strtol skips leading blanks:
- * callers that refuse them check first).  False, *out untouched, otherwise. */
-static bool whole_number(const char *text, long min, long max, long *out) {
-    char *end = NULL;
-    errno = 0;
-    long n = strtol(text, &end, 10);
-    if (end == text || *end != '\0' || errno != 0 || n < min || n > max)
-        return false;
-    *out = n;
-    return true;
-}
-
-long proto_env_long(const char *name, long fallback, long min, long max) {
-    const char *v = getenv(name);
-    long n = fallback;
-    if (v && *v && !whole_number(v, min, max, &n))
-        log_warn("ignoring %s=%s (expected an integer in %ld..%ld)", name, v, min, max);
-    return n;
-}
-
-bool proto_arg_long(const char *program, const char *option, const char *text, long min, long max,
-                    long *out) {
-    if (!isspace((unsigned char)text[0]) && whole_number(text, min, max, out))
-        return true;
-    if (max == LONG_MAX) /* no real upper bound: do not print one */
-        fprintf(stderr, "%s: %s wants a whole number of at least %ld, not \"%s\"\n", program,
-                option, min, text);
-    else
-        fprintf(stderr, "%s: %s wants a whole number from %ld to %ld, not \"%s\"\n", program,
-                option, min, max, text);
-    return false;
-}
-
 int proto_heartbeat_ms(void) {
-    return (int)proto_env_long("LCA_HEARTBEAT_MS", 1000, 10, 60000);
-}
-
-static volatile sig_atomic_t stop_flag;
-
-static void on_stop_signal(int sig) {
-    (void)sig;
-    stop_flag = 1;
-}
-
-void proto_stop_on_signals(void) {
-    struct sigaction sa = {0};
-    sa.sa_handler = on_stop_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
-}
-
-bool proto_stop_requested(void) {
-    return stop_flag != 0;
-}
-
-void proto_request_stop(void) {
-    stop_flag = 1;
+    return (int)settings_env_long("LCA_HEARTBEAT_MS", 1000, 10, 60000);
 }

@@ -1,6 +1,6 @@
 /*
  * ZeroMQ plumbing shared by broker, worker and client: the process-wide
- * context, sockets with lca's options, CURVE keys, and the clock.
+ * context, sockets with lca's options, CURVE keys, and the heartbeat interval.
  *
  * Every socket comes from czmq's context (zsys_init) so that czmq's zauth
  * guards it when CURVE is on.  Sockets are made with linger 0 (closing never
@@ -18,11 +18,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-/* Milliseconds on a monotonic clock. */
-int64_t clock_ms(void);
-/* Microseconds on a monotonic clock. */
-int64_t clock_us(void);
 
 /* The process-wide ZeroMQ context (created on first use; czmq's signal
  * handling is switched off: processes handle their own signals). */
@@ -52,25 +47,7 @@ int proto_curve_client(void *socket, const char *dir, char *err, size_t err_len)
 void *proto_curve_auth_start(const char *dir, char *err, size_t err_len);
 void proto_curve_auth_stop(void **auth_p);
 
-/* Reads an integer setting: env var, else fallback; values outside
- * [min, max] give fallback (and a warning). */
-long proto_env_long(const char *name, long fallback, long min, long max);
-
-/* Reads the number a command-line option was given: all of text must be a
- * base-10 integer (optional sign, no spaces) in [min, max].  Otherwise says
- * so in one line on stderr ("program: option wants a whole number from min
- * to max, not "text"") and returns false, leaving *out alone. */
-bool proto_arg_long(const char *program, const char *option, const char *text, long min, long max,
-                    long *out);
-
 /* The heartbeat interval every process agrees on: LCA_HEARTBEAT_MS, default 1000. */
 int proto_heartbeat_ms(void);
-
-/* Installs SIGINT/SIGTERM handlers that only set a flag (and ignores
- * SIGPIPE); long loops poll proto_stop_requested() and wind down. */
-void proto_stop_on_signals(void);
-bool proto_stop_requested(void);
-/* Sets the flag as a signal would (tests, embedding programs). */
-void proto_request_stop(void);
 
 #endif

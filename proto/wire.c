@@ -7,7 +7,7 @@
  */
 #include "proto/wire.h"
 
-#include "proto/json.h"
+#include "proto/base/json.h"
 
 #include <cJSON.h>
 #include <errno.h>

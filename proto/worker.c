@@ -13,10 +13,12 @@
  */
 #include "proto/worker.h"
 
-#include "proto/log.h"
-#include "proto/map.h"
+#include "proto/base/log.h"
+#include "proto/base/map.h"
 #include "proto/socket.h"
 #include "proto/wire.h"
+#include "proto/base/signals.h"
+#include "proto/base/clock.h"
 
 #include <cJSON.h>
 #include <errno.h>
@@ -108,7 +110,7 @@ static void reconnect(proto_worker_t *w, const char *why) {
     proto_socket_close(&w->dealer);
     /* Wait out the back-off, still draining replies (they are stale now). */
     int64_t until = clock_ms() + w->backoff_ms;
-    while (!proto_stop_requested() && clock_ms() < until) {
+    while (!stop_requested() && clock_ms() < until) {
         zmq_pollitem_t item = {.socket = w->pull, .events = ZMQ_POLLIN};
         zmq_poll(&item, 1, (long)(until - clock_ms()));
         proto_msg_t m;
@@ -291,7 +293,7 @@ static void forward_replies(proto_worker_t *w) {
 }
 
 int proto_worker_run(proto_worker_t *w) {
-    while (!proto_stop_requested()) {
+    while (!stop_requested()) {
         int64_t now = clock_ms();
         if (now >= w->broker_expires) {
             char why[96];

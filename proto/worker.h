@@ -22,6 +22,7 @@
 #define LCA_WORKER_H
 
 #include <stdbool.h>
+#include "proto/base/signals.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -42,7 +43,7 @@ typedef struct {
 /* Checks the configuration and connects.  NULL with a message in err. */
 proto_worker_t *proto_worker_new(const proto_worker_config_t *config, char *err, size_t err_len);
 
-/* Serves until proto_stop_requested() (see socket.h), then says DISCONNECT,
+/* Serves until stop_requested() (see socket.h), then says DISCONNECT,
  * cancels running jobs and waits for their threads.  Returns 0. */
 int proto_worker_run(proto_worker_t *self);
 

@@ -21,7 +21,7 @@
  *  collection.files {collection}
  *      -> FINAL, payload {"files":[{"path","hash"}...]} (this shard's files)
  *  file.put {collection, path, hash, language, imports:[paths]}
- *      payload = packed texts (proto/buf.h): text 0 is JSON
+ *      payload = packed texts (proto/base/buf.h): text 0 is JSON
  *      {"chunks":[{"start_line","end_line","kind","symbols":[...],
  *      "identifiers":[...]}...]}, then one text per chunk (its source), then
  *      one text of n*dim little-endian float32 (n = number of chunks).
@@ -51,12 +51,14 @@
  *  stats {} -> FINAL {"collections","chunks","vector_bytes","db_bytes"}
  *  ping {}  -> answered by the worker library.
  */
-#include "proto/buf.h"
-#include "proto/log.h"
-#include "proto/socket.h"
+#include "proto/base/buf.h"
+#include "proto/base/log.h"
 #include "proto/worker.h"
 #include "retriever/search.h"
 #include "retriever/store.h"
+#include "proto/base/signals.h"
+#include "proto/base/settings.h"
+#include "proto/base/clock.h"
 
 #include <cJSON.h>
 #include <errno.h>
@@ -206,7 +208,7 @@ static void op_search(proto_job_t *job, fields_t *f, const char *collection) {
                         .threads = scan_threads};
     /* Test hook, for the gateway's retrieval-deadline tests only: every
      * search answers LCA_RETRIEVER_TEST_DELAY_MS later.  Never set it in use. */
-    long test_delay_ms = proto_env_long("LCA_RETRIEVER_TEST_DELAY_MS", 0, 0, 60000);
+    long test_delay_ms = settings_env_long("LCA_RETRIEVER_TEST_DELAY_MS", 0, 0, 60000);
     if (test_delay_ms > 0)
         usleep((useconds_t)test_delay_ms * 1000);
     buf_t out = BUF_INIT;
@@ -379,8 +381,8 @@ static bool parse_shard(const char *text, int *shard, int *shards) {
     }
     snprintf(index, sizeof index, "%.*s", (int)(slash - text), text);
     long i, n;
-    if (!proto_arg_long("lca-retriever", "N in --shard I/N", slash + 1, 1, 1 << 16, &n) ||
-        !proto_arg_long("lca-retriever", "I in --shard I/N", index, 0, n - 1, &i))
+    if (!settings_arg_long("lca-retriever", "N in --shard I/N", slash + 1, 1, 1 << 16, &n) ||
+        !settings_arg_long("lca-retriever", "I in --shard I/N", index, 0, n - 1, &i))
         return false;
     *shard = (int)i;
     *shards = (int)n;
@@ -393,8 +395,8 @@ int main(int argc, char **argv) {
                                                                        : "tcp://127.0.0.1:5555";
     const char *data = getenv("LCA_DATA") && *getenv("LCA_DATA") ? getenv("LCA_DATA") : NULL;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    long threads = proto_env_long("LCA_RETRIEVER_THREADS", cores > 0 ? cores : 1, 1, 256);
-    long scan = proto_env_long("LCA_RETRIEVER_SCAN_THREADS", 1, 1, 64);
+    long threads = settings_env_long("LCA_RETRIEVER_THREADS", cores > 0 ? cores : 1, 1, 256);
+    long scan = settings_env_long("LCA_RETRIEVER_SCAN_THREADS", 1, 1, 64);
     int shard = -1, shards = 0;
     static const struct option options[] = {
         {"shard", required_argument, NULL, 's'},
@@ -419,11 +421,11 @@ int main(int argc, char **argv) {
             broker = optarg;
             break;
         case 't':
-            if (!proto_arg_long("lca-retriever", "--threads", optarg, 1, 256, &threads))
+            if (!settings_arg_long("lca-retriever", "--threads", optarg, 1, 256, &threads))
                 return 2;
             break;
         case 'S':
-            if (!proto_arg_long("lca-retriever", "--scan-threads", optarg, 1, 64, &scan))
+            if (!settings_arg_long("lca-retriever", "--scan-threads", optarg, 1, 64, &scan))
                 return 2;
             break;
         case 'h':
@@ -467,7 +469,7 @@ int main(int argc, char **argv) {
     log_info("shard %d/%d: %ld collections, %ld chunks loaded from %s in %" PRId64 " ms", shard,
              shards, st.collections, st.chunks, dir, clock_ms() - start);
 
-    proto_stop_on_signals();
+    stop_on_signals();
     char service[32];
     snprintf(service, sizeof service, "retrieve.%d", shard);
     const char *curve = getenv("LCA_CURVE_DIR");

@@ -15,8 +15,8 @@
  */
 #include "retriever/search.h"
 
-#include "proto/map.h"
-#include "proto/subword.h"
+#include "proto/base/map.h"
+#include "proto/code/subword.h"
 #include "retriever/scan.h"
 
 #include <cJSON.h>

@@ -35,7 +35,7 @@
 #ifndef LCA_RETRIEVER_SEARCH_H
 #define LCA_RETRIEVER_SEARCH_H
 
-#include "proto/buf.h"
+#include "proto/base/buf.h"
 #include "retriever/store.h"
 #include "retriever/vectors.h"
 

@@ -37,14 +37,14 @@
  */
 #include "retriever/store.h"
 
-#include "proto/json.h"
-#include "proto/log.h"
-#include "proto/map.h"
+#include "proto/base/json.h"
+#include "proto/base/log.h"
+#include "proto/base/map.h"
 #include "proto/shard.h"
-#include "proto/socket.h"
-#include "proto/subword.h"
+#include "proto/code/subword.h"
 #include "retriever/scan.h"
 #include "retriever/vectors.h"
+#include "proto/base/clock.h"
 
 #include <cJSON.h>
 #include <errno.h>

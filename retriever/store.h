@@ -30,7 +30,7 @@
 #ifndef LCA_RETRIEVER_STORE_H
 #define LCA_RETRIEVER_STORE_H
 
-#include "proto/buf.h"
+#include "proto/base/buf.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -109,7 +109,7 @@ int store_collections_list(store_t *self, buf_t *out, char *err, size_t err_len)
 /*
  * Replaces the file's chunks with those of the payload, in one transaction:
  * rows, FTS tokens, symbols, usage counts, vectors, and the file's imports.
- * The payload is packed texts (proto/buf.h): text 0 is JSON
+ * The payload is packed texts (proto/base/buf.h): text 0 is JSON
  * {"chunks":[{"start_line","end_line","kind","symbols":[...],"identifiers":[...]}...]},
  * then one text per chunk with its source, then n*dim little-endian float32
  * (n chunks).  A path that is not this shard's is -EINVAL, as is any

@@ -21,7 +21,7 @@
  *    member: in max_lines), so a run of one-line constants becomes one
  *    chunk, not twenty.
  * 4. Contents.  Text, symbols (each tag goes to the first chunk that holds
- *    its line) and identifiers (proto/subword's scanner over the text with
+ *    its line) and identifiers (proto/code/subword's scanner over the text with
  *    comments blanked out; keywords, one-letter names and the chunk's own
  *    symbols dropped).
  *
@@ -37,7 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "proto/subword.h"
+#include "proto/code/subword.h"
 
 typedef struct chunk_block {
     struct chunk_block *next;

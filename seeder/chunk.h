@@ -16,7 +16,7 @@
  * symbols it defines (plain names and `Class.method` qualified forms), the
  * definition it is a part of when it is not whole (so a prompt can say
  * "inside Publish.publish") and the identifiers it uses but does not define
- * (whole identifiers as proto/subword.h sees them, outside comments and
+ * (whole identifiers as proto/code/subword.h sees them, outside comments and
  * Python docstrings; keywords and one-letter names left out).
  *
  * Invariants of a chunk_list_t: chunks are in file order (strictly
@@ -33,7 +33,7 @@
 #include <stddef.h>
 
 #include "seeder/ctags.h"
-#include "seeder/lang.h"
+#include "proto/code/lang.h"
 
 typedef enum {
     CHUNK_PREAMBLE = 0, /* what precedes the first definition: package, imports, file comment */

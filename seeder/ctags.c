@@ -31,7 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "seeder/lang.h"
+#include "proto/code/lang.h"
 
 #define CTAGS_STDERR_KEEP 2048
 #define CTAGS_SLICE_MIN 256 /* fewest files worth a process of their own */

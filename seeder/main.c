@@ -17,14 +17,16 @@
  * every file was indexed, 1 when a file or a write failed or lca could not
  * be used, 2 for bad arguments, 130 when interrupted during the first run.
  */
-#include "proto/buf.h"
+#include "proto/base/buf.h"
 #include "proto/client.h"
-#include "proto/log.h"
-#include "proto/socket.h"
+#include "proto/base/log.h"
 #include "seeder/progress.h"
 #include "seeder/sync.h"
 #include "seeder/walk.h"
 #include "seeder/watch.h"
+#include "proto/base/signals.h"
+#include "proto/base/settings.h"
+#include "proto/base/clock.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -225,7 +227,7 @@ static int run_watch(const options_t *o, sync_t *sync, watch_t *watch, const cha
                      const char *root) {
     fprintf(stderr, "watching %s (%zu directories); Ctrl-C stops\n", root, watch_dir_count(watch));
     int64_t retry_at = 0; /* a failed batch asks for a full pass at this time */
-    while (!proto_stop_requested()) {
+    while (!stop_requested()) {
         int due = watch_due_in(watch);
         int timeout = due < 0 ? 1000 : due;
         if (retry_at) {
@@ -304,7 +306,7 @@ static int parse_options(int argc, char **argv, options_t *o) {
             break;
         case 's': {
             long n;
-            if (!proto_arg_long("lca-seeder", "--shards", optarg, 1, 256, &n))
+            if (!settings_arg_long("lca-seeder", "--shards", optarg, 1, 256, &n))
                 return 2;
             o->shards = (int)n;
             break;
@@ -338,7 +340,7 @@ int main(int argc, char **argv) {
                                                                 : "tcp://127.0.0.1:5555",
         .curve_dir =
             getenv("LCA_CURVE_DIR") && *getenv("LCA_CURVE_DIR") ? getenv("LCA_CURVE_DIR") : NULL,
-        .shards = (int)proto_env_long("LCA_SHARDS", 2, 1, 256),
+        .shards = (int)settings_env_long("LCA_SHARDS", 2, 1, 256),
     };
     int parsed = parse_options(argc, argv, &o);
     if (parsed >= 0)
@@ -365,7 +367,7 @@ int main(int argc, char **argv) {
         collection_from_dir(root, collection, sizeof collection);
     }
 
-    proto_stop_on_signals();
+    stop_on_signals();
     char err[512];
     proto_client_t *client = proto_client_new(o.broker, o.curve_dir, err, sizeof err);
     if (!client) {
@@ -380,9 +382,9 @@ int main(int argc, char **argv) {
         .root = root,
         .shards = o.shards,
         .reset = o.reset,
-        .embed_batch = (int)proto_env_long("LCA_SEEDER_BATCH", 128, 1, 4096),
-        .embed_inflight = (int)proto_env_long("LCA_SEEDER_INFLIGHT", 0, 0, 64),
-        .timeout_ms = (int)proto_env_long("LCA_SEEDER_TIMEOUT_MS", 5000, 100, 600000),
+        .embed_batch = (int)settings_env_long("LCA_SEEDER_BATCH", 128, 1, 4096),
+        .embed_inflight = (int)settings_env_long("LCA_SEEDER_INFLIGHT", 0, 0, 64),
+        .timeout_ms = (int)settings_env_long("LCA_SEEDER_TIMEOUT_MS", 5000, 100, 600000),
         .progress = progress,
     };
     int status = 1;

@@ -10,7 +10,7 @@
  */
 #include "seeder/progress.h"
 
-#include "proto/socket.h"
+#include "proto/base/clock.h"
 
 #include <stdlib.h>
 #include <string.h>

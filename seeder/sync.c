@@ -25,16 +25,18 @@
  */
 #include "seeder/sync.h"
 
-#include "proto/buf.h"
-#include "proto/json.h"
-#include "proto/log.h"
-#include "proto/map.h"
+#include "proto/base/buf.h"
+#include "proto/base/json.h"
+#include "proto/base/log.h"
+#include "proto/base/map.h"
 #include "proto/shard.h"
 #include "proto/socket.h"
 #include "seeder/chunk.h"
 #include "seeder/ctags.h"
-#include "seeder/imports.h"
+#include "proto/code/imports.h"
 #include "seeder/tagger.h"
+#include "proto/base/signals.h"
+#include "proto/base/clock.h"
 
 #include <cJSON.h>
 #include <errno.h>
@@ -1157,7 +1159,7 @@ static int run_loop(run_t *r) {
         progress_begin(s->config.progress, "indexing", r->njobs, total_bytes);
     int rc = 0;
     for (;;) {
-        if (proto_stop_requested())
+        if (stop_requested())
             return -EINTR;
         if (r->fatal)
             return r->fatal;
@@ -1446,7 +1448,7 @@ static int sync_plan_and_run(sync_t *s, const walk_entry_t *const *accepted, siz
         progress_begin(s->config.progress, "checking", n_accepted, total);
     for (size_t i = 0; i < n_accepted && rc == 0; i++) {
         const walk_entry_t *e = accepted[i];
-        if (proto_stop_requested()) {
+        if (stop_requested()) {
             rc = -EINTR;
             break;
         }

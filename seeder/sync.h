@@ -46,6 +46,7 @@
 #include "proto/client.h"
 #include "seeder/progress.h"
 #include "seeder/walk.h"
+#include "proto/base/signals.h"
 
 #define SYNC_EXAMPLES 3 /* example paths kept per skip reason */
 
@@ -113,7 +114,7 @@ size_t sync_known_count(const sync_t *self);
  * touches the collection.  Fills *stats (which the caller releases with
  * sync_stats_free()).  Returns 0 when the run completed (single files may
  * still have failed: see stats->files_failed); -EINTR when a stop was
- * requested (proto_stop_requested()); another negative errno when the run
+ * requested (stop_requested()); another negative errno when the run
  * could not go on, with *error set as in sync_open(). */
 int sync_full(sync_t *self, const walk_t *walk, sync_stats_t *stats, char **error);
 

@@ -28,7 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "seeder/lang.h"
+#include "proto/code/lang.h"
 
 typedef enum {
     WALK_ACCEPTED = 0,

@@ -13,9 +13,9 @@
  */
 #include "seeder/watch.h"
 
-#include "proto/map.h"
-#include "proto/socket.h"
+#include "proto/base/map.h"
 #include "seeder/ignore.h"
+#include "proto/base/clock.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -15,7 +15,7 @@
 #ifndef LCA_TEST_HTTP_H
 #define LCA_TEST_HTTP_H
 
-#include "proto/buf.h"
+#include "proto/base/buf.h"
 #include "tests/proc.h"
 
 #include <cJSON.h>

@@ -18,6 +18,7 @@
 #include "proto/client.h"
 #include "proto/socket.h"
 #include "tests/proc.h"
+#include "proto/base/clock.h"
 
 #include <cJSON.h>
 

@@ -13,7 +13,7 @@
  *         RESULT|name|MB_per_s|chunks_per_s|ns_per_byte
  */
 #include "embedder/builtin.h"
-#include "proto/subword.h"
+#include "proto/code/subword.h"
 
 #include <stdint.h>
 #include <stdio.h>

@@ -22,9 +22,9 @@
  *   make build/tests/bench/rag_bench && LCA_BIN=build/bin build/tests/bench/rag_bench
  * Needs node (tests/fake-ollama), run from the repository root.
  */
-#include "proto/buf.h"
-#include "proto/socket.h"
+#include "proto/base/buf.h"
 #include "tests/proc.h"
+#include "proto/base/settings.h"
 
 #include <cJSON.h>
 #include <curl/curl.h>
@@ -229,8 +229,8 @@ static char *completion(long f, const char *callee, bool rag) {
 
 int main(void) {
     proc_setup();
-    long chunks = proto_env_long("LCA_BENCH_CHUNKS", 200000, 42, 10000000);
-    long n = proto_env_long("LCA_BENCH_N", 300, 10, 100000);
+    long chunks = settings_env_long("LCA_BENCH_CHUNKS", 200000, 42, 10000000);
+    long n = settings_env_long("LCA_BENCH_N", 300, 10, 100000);
     long files = chunks / (DEFS_PER_FILE + 1);
     if (files < 2 || n < 10) {
         fprintf(stderr, "LCA_BENCH_CHUNKS >= 42 and LCA_BENCH_N >= 10, please\n");

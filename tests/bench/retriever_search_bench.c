@@ -17,7 +17,7 @@
  * searching thread's is the sqlite part (the vector scan overlaps it on its
  * own thread), the process's is the total work.
  */
-#include "proto/buf.h"
+#include "proto/base/buf.h"
 #include "retriever/search.h"
 #include "retriever/store.h"
 

@@ -1,5 +1,5 @@
 /*
- * seeder/chunk and seeder/lang: a file of the repository being indexed (any
+ * seeder/chunk and proto/code/lang: a file of the repository being indexed (any
  * bytes), its language, and tags (as stale or nonsensical as ctags could
  * give), cut into chunks.
  *
@@ -14,7 +14,7 @@
  * that lang_from_name() maps back.
  */
 #include "seeder/chunk.h"
-#include "seeder/lang.h"
+#include "proto/code/lang.h"
 #include "tests/fuzz/fuzz.h"
 
 #include <errno.h>

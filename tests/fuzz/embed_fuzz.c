@@ -22,7 +22,7 @@
  */
 #include "embedder/builtin.h"
 #include "embedder/ollama.c"
-#include "proto/json.h"
+#include "proto/base/json.h"
 #include "tests/fuzz/fuzz.h"
 
 #include <math.h>

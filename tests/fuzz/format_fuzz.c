@@ -14,7 +14,7 @@
  *     valid UTF-8 it passes the strict check clients' parsers apply.
  */
 #include "gateway/format.h"
-#include "proto/json.h"
+#include "proto/base/json.h"
 #include "tests/fuzz/fuzz.h"
 
 /* Checks that s[0..len) is one JSON object (strictly when strict). */

@@ -1,5 +1,5 @@
 /*
- * gateway/imported: the names a code prefix sent by a client imports.
+ * proto/code/imported: the names a code prefix sent by a client imports.
  *
  * Invariants: at most max names, each a NUL-terminated identifier
  * ([A-Za-z_$][A-Za-z0-9_$]*) shorter than IMPORTED_NAME_MAX, all distinct,
@@ -7,7 +7,7 @@
  * occurrences in the text; modules NUL-terminated; a module's stem is a
  * NUL-terminated part of it that fits the buffer.
  */
-#include "gateway/imported.h"
+#include "proto/code/imported.h"
 #include "tests/fuzz/fuzz.h"
 
 static bool ident_char(char c) {

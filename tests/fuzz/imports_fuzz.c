@@ -1,5 +1,5 @@
 /*
- * seeder/imports: what a file of the repository imports (any bytes, in any
+ * proto/code/imports: what a file of the repository imports (any bytes, in any
  * of the languages with a scanner), resolved against a fixed index of the
  * paths of tests/fixtures/repo plus a few more.
  *
@@ -11,7 +11,7 @@
  * file exactly once, sorted.  imports_path_join() never leaves the root and
  * gives a path without empty, "." or ".." components that fits.
  */
-#include "seeder/imports.h"
+#include "proto/code/imports.h"
 #include "tests/fuzz/fuzz.h"
 
 static const char *const paths[] = {

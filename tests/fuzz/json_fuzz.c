@@ -1,5 +1,5 @@
 /*
- * proto/json: the strict UTF-8 and JSON checks that every body, wire header
+ * proto/base/json: the strict UTF-8 and JSON checks that every body, wire header
  * and stored file goes through before cJSON sees it.
  *
  * Invariants: utf8_valid() agrees with a reference written straight from
@@ -9,8 +9,8 @@
  * an accepted value, and cJSON's printout of it is accepted again; a string
  * buf_append_json_string() writes is accepted and parses back to its bytes.
  */
-#include "proto/buf.h"
-#include "proto/json.h"
+#include "proto/base/buf.h"
+#include "proto/base/json.h"
 #include "tests/fuzz/fuzz.h"
 
 #include <cJSON.h>

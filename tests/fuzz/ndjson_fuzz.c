@@ -12,7 +12,7 @@
  */
 #include "generator/ndjson.h"
 #include "generator/relay.h"
-#include "proto/buf.h"
+#include "proto/base/buf.h"
 #include "tests/fuzz/fuzz.h"
 
 #include <errno.h>

@@ -1,5 +1,5 @@
 /*
- * proto/subword: the identifier tokenizer every part of lca shares, over
+ * proto/code/subword: the identifier tokenizer every part of lca shares, over
  * any bytes (file contents, prompts, queries).
  *
  * The first input byte picks the flags and a render buffer size; the rest
@@ -15,9 +15,9 @@
  *     gives the same string;
  *   - subword_split() gives ordered, disjoint parts inside the identifier.
  */
-#include "proto/buf.h"
-#include "proto/json.h"
-#include "proto/subword.h"
+#include "proto/base/buf.h"
+#include "proto/base/json.h"
+#include "proto/code/subword.h"
 #include "tests/fuzz/fuzz.h"
 
 #include <errno.h>

@@ -1,5 +1,5 @@
 /*
- * seeder/tsconfig: a project's tsconfig.json (JSON with comments and
+ * proto/code/tsconfig: a project's tsconfig.json (JSON with comments and
  * trailing commas, from the repository being indexed) and the config it
  * extends, read from disk and used to resolve module specifiers.
  *
@@ -10,7 +10,7 @@
  * hands the callback NUL-terminated paths that fit TypeScript's path limit,
  * stops at the first that it accepts, and returns whether one was.
  */
-#include "seeder/tsconfig.h"
+#include "proto/code/tsconfig.h"
 #include "tests/fuzz/fuzz.h"
 
 #include <fcntl.h>

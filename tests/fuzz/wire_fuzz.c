@@ -11,8 +11,8 @@
  * proto_error_parse() reads back; a packed-texts payload that walks cleanly
  * re-packs to the same bytes.
  */
-#include "proto/buf.h"
-#include "proto/json.h"
+#include "proto/base/buf.h"
+#include "proto/base/json.h"
 #include "proto/wire.h"
 #include "tests/fuzz/fuzz.h"
 

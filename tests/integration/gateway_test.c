@@ -20,7 +20,7 @@
  * Needs node (the fake: tests/fake-ollama/fake-ollama.mjs, run from the
  * repository root).
  */
-#include "proto/buf.h"
+#include "proto/base/buf.h"
 #include "tests/http.h"
 #include "tests/proc.h"
 #include "tests/test.h"

@@ -23,10 +23,10 @@
  */
 #include "proto/broker.h"
 #include "proto/client.h"
-#include "proto/socket.h"
 #include "proto/wire.h"
 #include "tests/proc.h"
 #include "tests/test.h"
+#include "proto/base/clock.h"
 
 #include <arpa/inet.h>
 #include <cJSON.h>

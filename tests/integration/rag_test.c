@@ -37,7 +37,7 @@
  *   build/tests/integration/rag_test [test names]
  * Needs node (the fake), run from the repository root.
  */
-#include "proto/buf.h"
+#include "proto/base/buf.h"
 #include "tests/http.h"
 #include "tests/proc.h"
 #include "tests/test.h"

@@ -10,10 +10,9 @@
  *   make build/tests/integration/retriever_test build/bin/lca-retriever build/bin/lca-gateway
  *   build/tests/integration/retriever_test [test names]
  */
-#include "proto/buf.h"
+#include "proto/base/buf.h"
 #include "proto/client.h"
 #include "proto/shard.h"
-#include "proto/socket.h"
 #include "tests/proc.h"
 #include "tests/test.h"
 

@@ -21,7 +21,6 @@
  */
 #include "proto/client.h"
 #include "proto/shard.h"
-#include "proto/socket.h"
 #include "tests/proc.h"
 #include "tests/test.h"
 

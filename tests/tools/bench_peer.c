@@ -6,9 +6,10 @@
  *
  *   bench_peer ENDPOINT
  */
-#include "proto/log.h"
+#include "proto/base/log.h"
 #include "proto/socket.h"
 #include "proto/wire.h"
+#include "proto/base/signals.h"
 
 #include <cJSON.h>
 #include <errno.h>
@@ -22,14 +23,14 @@ int main(int argc, char **argv) {
         return 2;
     }
     log_init("bench-peer");
-    proto_stop_on_signals();
+    stop_on_signals();
     void *router = proto_socket_new(ZMQ_ROUTER);
     if (!router || zmq_bind(router, argv[1]) != 0) {
         log_error("cannot bind %s: %s", argv[1], zmq_strerror(errno));
         return 1;
     }
     unsigned char buf[4096] = {0};
-    while (!proto_stop_requested()) {
+    while (!stop_requested()) {
         zmq_pollitem_t item = {.socket = router, .events = ZMQ_POLLIN};
         if (zmq_poll(&item, 1, 200) <= 0)
             continue;

@@ -14,9 +14,9 @@
  *   fail               ERROR 418 "scripted failure"
  *   silent             returns without replying (the library must answer)
  */
-#include "proto/log.h"
-#include "proto/socket.h"
+#include "proto/base/log.h"
 #include "proto/worker.h"
+#include "proto/base/signals.h"
 
 #include <cJSON.h>
 #include <stdatomic.h>
@@ -90,7 +90,7 @@ int main(int argc, char **argv) {
         return 2;
     }
     log_init("test-worker");
-    proto_stop_on_signals();
+    stop_on_signals();
     char err[256];
     const char *curve = getenv("LCA_CURVE_DIR");
     proto_worker_t *w =

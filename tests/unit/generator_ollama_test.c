@@ -6,8 +6,8 @@
  * reuse, cancellation from another thread and the deadline can be checked.
  */
 #include "generator/ollama.h"
-#include "proto/socket.h"
 #include "tests/test.h"
+#include "proto/base/clock.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

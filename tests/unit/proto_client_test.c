@@ -4,6 +4,7 @@
 #include "proto/client.h"
 #include "proto/socket.h"
 #include "tests/test.h"
+#include "proto/base/clock.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -1,18 +1,18 @@
-/* proto_arg_long: the strict reading of numeric command-line options, and
+/* settings_arg_long: the strict reading of numeric command-line options, and
  * the one line it prints when a value is refused. */
-#include "proto/socket.h"
 #include "tests/test.h"
+#include "proto/base/settings.h"
 
 #include <limits.h>
 
-/* proto_arg_long with stderr caught into message (the line it printed, or
+/* settings_arg_long with stderr caught into message (the line it printed, or
  * "" when it printed nothing). */
 static bool arg_long(const char *text, long min, long max, long *out, char *message, size_t len) {
     FILE *caught = tmpfile();
     int saved = dup(2);
     fflush(stderr);
     dup2(fileno(caught), 2);
-    bool ok = proto_arg_long("lca-test", "--n", text, min, max, out);
+    bool ok = settings_arg_long("lca-test", "--n", text, min, max, out);
     fflush(stderr);
     dup2(saved, 2);
     close(saved);

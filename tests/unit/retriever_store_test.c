@@ -5,7 +5,7 @@
  * the import graph, reloading from disk, bounded size under churn, and
  * rejection of malformed writes and queries.
  */
-#include "proto/buf.h"
+#include "proto/base/buf.h"
 #include "proto/shard.h"
 #include "retriever/search.h"
 #include "retriever/store.h"

@@ -4,7 +4,7 @@
  * no empty slot in between; deletion shifts later entries of the run back to
  * keep that true.
  */
-#include "proto/map.h"
+#include "proto/base/map.h"
 
 #include <errno.h>
 #include <stdlib.h>

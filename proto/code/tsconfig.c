@@ -7,9 +7,9 @@
  * JSON by blanking comments and trailing commas in place (offsets stay
  * put), then parsed with cJSON.
  */
-#include "seeder/tsconfig.h"
+#include "proto/code/tsconfig.h"
 
-#include "seeder/imports.h"
+#include "proto/code/imports.h"
 
 #include <cJSON.h>
 #include <stdio.h>

@@ -9,8 +9,8 @@
  * `req=<id>` in the message so one request can be followed across processes.
  * Safe to call from any thread: each line is written with one write(2).
  */
-#ifndef LCA_LOG_H
-#define LCA_LOG_H
+#ifndef LCA_BASE_LOG_H
+#define LCA_BASE_LOG_H
 
 typedef enum { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR } log_level_t;
 

@@ -7,7 +7,7 @@
  * interpreter named by a `#!` line, which is how scripts without an extension
  * (`bin/deploy`) get a language.  Nothing here allocates.
  */
-#include "seeder/lang.h"
+#include "proto/code/lang.h"
 
 #include <string.h>
 #include <strings.h>

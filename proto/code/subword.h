@@ -38,8 +38,8 @@
  * The hot path allocates nothing: tokens are built in a buffer on the stack
  * and handed to a callback, valid only for the duration of the call.
  */
-#ifndef LCA_PROTO_SUBWORD_H
-#define LCA_PROTO_SUBWORD_H
+#ifndef LCA_CODE_SUBWORD_H
+#define LCA_CODE_SUBWORD_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -5,8 +5,8 @@
  * what we parse is RFC 8259 JSON in valid UTF-8.  They allocate nothing and
  * bound nesting depth, so hostile input costs at most one linear pass.
  */
-#ifndef LCA_JSON_H
-#define LCA_JSON_H
+#ifndef LCA_BASE_JSON_H
+#define LCA_BASE_JSON_H
 
 #include <stdbool.h>
 #include <stddef.h>

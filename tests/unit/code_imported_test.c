@@ -1,5 +1,5 @@
 /* Imported names and their uses, per language. */
-#include "gateway/imported.h"
+#include "proto/code/imported.h"
 #include "tests/test.h"
 
 static imported_name_t names[64];

@@ -15,8 +15,8 @@
  * has one at all (HTML, Markdown, CSS; not JSON).  The table is static and immutable: every pointer
  * returned is valid for the life of the process.
  */
-#ifndef LCA_SEEDER_LANG_H
-#define LCA_SEEDER_LANG_H
+#ifndef LCA_CODE_LANG_H
+#define LCA_CODE_LANG_H
 
 #include <stdbool.h>
 #include <stddef.h>

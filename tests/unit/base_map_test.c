@@ -1,5 +1,5 @@
 /* The byte-key hash map, against a plain array as the model. */
-#include "proto/map.h"
+#include "proto/base/map.h"
 #include "tests/test.h"
 
 TEST(put_get_remove_against_a_model) {

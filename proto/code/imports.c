@@ -18,9 +18,9 @@
  * that knows comments, strings and identifiers, and a pattern over the last
  * few tokens.
  */
-#include "seeder/imports.h"
+#include "proto/code/imports.h"
 
-#include "seeder/tsconfig.h"
+#include "proto/code/tsconfig.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -49,13 +49,13 @@
  * importing file itself; the union list holds every resolved file once,
  * sorted.
  */
-#ifndef LCA_SEEDER_IMPORTS_H
-#define LCA_SEEDER_IMPORTS_H
+#ifndef LCA_CODE_IMPORTS_H
+#define LCA_CODE_IMPORTS_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "seeder/lang.h"
+#include "proto/code/lang.h"
 
 /* The paths of a collection, indexed for resolution. */
 typedef struct imports_index imports_index_t;

@@ -1,8 +1,8 @@
 /*
- * Tests of proto/subword: identifier finding, splitting, keywords, rendering,
+ * Tests of proto/code/subword: identifier finding, splitting, keywords, rendering,
  * and that no byte sequence makes the scanner misbehave.
  */
-#include "proto/subword.h"
+#include "proto/code/subword.h"
 #include "tests/test.h"
 
 #include <errno.h>

@@ -1,5 +1,5 @@
-/* Tests of seeder/lang: detection by name, extension and `#!` line. */
-#include "seeder/lang.h"
+/* Tests of proto/code/lang: detection by name, extension and `#!` line. */
+#include "proto/code/lang.h"
 
 #include <string.h>
 

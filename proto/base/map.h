@@ -5,8 +5,8 @@
  * tombstones to pile up under churn.  Keys are copied; values are borrowed.
  * Not thread-safe.
  */
-#ifndef LCA_MAP_H
-#define LCA_MAP_H
+#ifndef LCA_BASE_MAP_H
+#define LCA_BASE_MAP_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -13,7 +13,7 @@
  * (lower case, `_` and `$` removed), so both original identifiers and tokens
  * can be tested with one probe sequence.
  */
-#include "proto/subword.h"
+#include "proto/code/subword.h"
 
 #include <errno.h>
 #include <pthread.h>

@@ -7,8 +7,8 @@
  * Buffers own their memory; buf_free() releases it.  Appends either grow the
  * buffer or leave it unchanged and return -ENOMEM.
  */
-#ifndef LCA_BUF_H
-#define LCA_BUF_H
+#ifndef LCA_BASE_BUF_H
+#define LCA_BASE_BUF_H
 
 #include <stdarg.h>
 #include <stddef.h>

@@ -2,7 +2,7 @@
  * Log lines (see log.h).  Formatting happens into a stack buffer so a line
  * is one write(2) and lines of different threads never interleave.
  */
-#include "proto/log.h"
+#include "proto/base/log.h"
 
 #include <stdarg.h>
 #include <stdio.h>

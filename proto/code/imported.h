@@ -15,8 +15,8 @@
  * (`use a::b::{C, D}`).  A light scanner, not a parser: it reads statements
  * that start a line, so code that merely mentions "import" is left alone.
  */
-#ifndef LCA_GATEWAY_IMPORTED_H
-#define LCA_GATEWAY_IMPORTED_H
+#ifndef LCA_CODE_IMPORTED_H
+#define LCA_CODE_IMPORTED_H
 
 #include <stddef.h>
 

@@ -1,5 +1,5 @@
 /* Strict JSON and UTF-8 checks. */
-#include "proto/json.h"
+#include "proto/base/json.h"
 #include "tests/test.h"
 
 #include <errno.h>

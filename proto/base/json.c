@@ -3,7 +3,7 @@
  * explicit container stack instead of recursion, so depth is bounded by
  * JSON_MAX_DEPTH and no input can exhaust the C stack.
  */
-#include "proto/json.h"
+#include "proto/base/json.h"
 
 #include <errno.h>
 #include <stdint.h>

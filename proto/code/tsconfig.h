@@ -19,8 +19,8 @@
  * Resolution then tries each target of the pattern in order, then
  * baseUrl/specifier.  Anything unreadable simply declares nothing.
  */
-#ifndef LCA_SEEDER_TSCONFIG_H
-#define LCA_SEEDER_TSCONFIG_H
+#ifndef LCA_CODE_TSCONFIG_H
+#define LCA_CODE_TSCONFIG_H
 
 #include <stdbool.h>
 #include <stddef.h>

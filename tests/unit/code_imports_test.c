@@ -1,5 +1,5 @@
-/* Tests of seeder/imports: scanning and resolution for each language. */
-#include "seeder/imports.h"
+/* Tests of proto/code/imports: scanning and resolution for each language. */
+#include "proto/code/imports.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -5,7 +5,7 @@
  * bracket of a multi-line list).  All reads are bounded by len: the text is
  * whatever a client sent.
  */
-#include "gateway/imported.h"
+#include "proto/code/imported.h"
 
 #include <stdbool.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 /*
  * Growable buffers and packed texts (see buf.h).
  */
-#include "proto/buf.h"
+#include "proto/base/buf.h"
 
 #include <errno.h>
 #include <stdio.h>
