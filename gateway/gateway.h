@@ -7,6 +7,7 @@
 
 #include "gateway/bridge.h"
 #include "gateway/collections.h"
+#include "gateway/guard.h"
 
 #include <stddef.h>
 
@@ -14,7 +15,8 @@ struct gateway {
     bridge_t *bridge;
     collections_cache_t *collections; /* what the shards hold; refreshed on its own schedule */
     h2o_context_t *context;
-    const char *api_key;    /* NULL: no authentication */
+    const char *api_key;    /* NULL: no authentication, and guard decides who may call */
+    const guard_t *guard;   /* Host and Origin rules when there is no key */
     size_t max_body;        /* bytes; larger bodies get 413 */
     int shards;             /* retriever shards: services retrieve.0 .. retrieve.N-1 */
     int request_timeout_ms; /* end of a generation stream, at the latest */

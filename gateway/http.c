@@ -131,6 +131,73 @@ static bool authorized(const http_ctx_t *ctx) {
     return same_secret(auth.base + 7, auth.len - 7, key, strlen(key));
 }
 
+/* A header value fit to quote in a message: printable ASCII, at most 80. */
+static void quotable(h2o_iovec_t v, char *out, size_t cap) {
+    size_t n = 0;
+    for (size_t i = 0; i < v.len && n + 4 < cap && i < 80; i++)
+        out[n++] = v.base[i] >= 0x20 && v.base[i] < 0x7f ? v.base[i] : '?';
+    if (v.len > 80)
+        out[n++] = '.', out[n++] = '.', out[n++] = '.';
+    out[n] = '\0';
+}
+
+/* CORS for an allowed page of another origin: the answer may be read, and a
+ * preflight (OPTIONS) is answered here. */
+static bool cors(http_ctx_t *ctx, h2o_iovec_t origin) {
+    h2o_req_t *req = ctx->req;
+    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("access-control-allow-origin"),
+                          0, NULL, origin.base, origin.len);
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_VARY, NULL, H2O_STRLIT("Origin"));
+    if (!h2o_memis(req->method.base, req->method.len, H2O_STRLIT("OPTIONS")))
+        return false;
+    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("access-control-allow-methods"),
+                          0, NULL, H2O_STRLIT("GET, HEAD, POST, OPTIONS"));
+    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("access-control-allow-headers"),
+                          0, NULL,
+                          H2O_STRLIT("Authorization, Content-Type, X-LCA-Collection, X-LCA-Path, "
+                                     "X-Request-Id"));
+    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("access-control-max-age"), 0,
+                          NULL, H2O_STRLIT("600"));
+    http_reply(ctx, 204, NULL, "", 0);
+    return true;
+}
+
+/* Without an API key, only this machine's names and allowed origins (see
+ * guard.h); with one, the key decides, and CORS still follows the allowed
+ * origins.  Returns false once it has answered (403, or a preflight). */
+static bool caller_allowed(http_ctx_t *ctx) {
+    const guard_t *guard = ctx->gateway->guard;
+    /* A request without a Host header is no browser's (h2o names it
+     * HTTP_NO_HOST). */
+    h2o_iovec_t host = ctx->req->input.authority;
+    if (h2o_memis(host.base, host.len, H2O_STRLIT(HTTP_NO_HOST)))
+        host = h2o_iovec_init(NULL, 0);
+    h2o_iovec_t origin = http_header(ctx->req, "origin");
+    char quoted[100], message[400];
+    if (!ctx->gateway->api_key && host.len && !guard_host_allowed(guard, host.base, host.len)) {
+        quotable(host, quoted, sizeof quoted);
+        snprintf(message, sizeof message,
+                 "Host '%s' is not one of this machine's names: lca answers localhost, an IP "
+                 "address or its --host without an API key (add the name to LCA_HOSTS, or set "
+                 "LCA_API_KEY)",
+                 quoted);
+        http_error(ctx, 403, "permission_error", message);
+        return false;
+    }
+    if (!origin.len)
+        return true;
+    if (!guard_origin_allowed(guard, origin.base, origin.len, host.base, host.len)) {
+        if (ctx->gateway->api_key)
+            return true; /* the key decides; the page just cannot read the answer */
+        quotable(origin, quoted, sizeof quoted);
+        snprintf(message, sizeof message,
+                 "web pages from %s may not call lca (allow the origin with LCA_ORIGINS)", quoted);
+        http_error(ctx, 403, "permission_error", message);
+        return false;
+    }
+    return !cors(ctx, origin);
+}
+
 static void request_id(http_ctx_t *ctx) {
     static uint64_t counter;
     h2o_iovec_t given = http_header(ctx->req, "x-request-id");
@@ -187,6 +254,8 @@ int http_on_request(h2o_handler_t *self, h2o_req_t *req) {
         return 0;
     }
 
+    if (!caller_allowed(ctx))
+        return 0;
     bool is_health = ctx->path.len == 8 && memcmp(ctx->path.base, "/healthz", 8) == 0;
     if (!is_health && !authorized(ctx)) {
         h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_WWW_AUTHENTICATE, NULL,
@@ -239,6 +308,8 @@ static const char *openai_type(int status) {
     switch (status) {
     case 401:
         return "invalid_request_error";
+    case 403:
+        return "permission_error";
     case 404:
         return "not_found_error";
     case 400:

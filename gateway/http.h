@@ -24,6 +24,11 @@
 
 typedef struct gateway gateway_t;
 
+/* The name of the gateway's one h2o host.  h2o gives a request without a
+ * Host header this name as its authority; a .invalid name never resolves,
+ * so no browser sends it (RFC 6761), and it means "no Host". */
+#define HTTP_NO_HOST "lca.no-host.invalid"
+
 typedef enum { API_OLLAMA, API_OPENAI, API_LCA } api_family_t;
 
 /* What a route handler gets; lives in the request's pool. */

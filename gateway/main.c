@@ -48,7 +48,10 @@ static void usage(FILE *out) {
             "  -h, --help            this text\n"
             "\n"
             "LCA_API_KEY, when set, is required as `Authorization: Bearer <key>` on every\n"
-            "route but /healthz.\n");
+            "route but /healthz.  Without it only this machine's names are served\n"
+            "(Host: localhost, an IP address, --host, or a name in LCA_HOSTS) and web\n"
+            "pages only from allowed origins (local apps and IDE webviews, and the\n"
+            "comma-separated patterns of LCA_ORIGINS).\n");
 }
 
 static const char *env_or(const char *name, const char *fallback) {
@@ -171,7 +174,7 @@ int main(int argc, char **argv) {
      * stops bodies far beyond it. */
     config.max_request_entity_size = (size_t)max_body * 2;
     h2o_hostconf_t *hostconf =
-        h2o_config_register_host(&config, h2o_iovec_init(H2O_STRLIT("default")), 65535);
+        h2o_config_register_host(&config, h2o_iovec_init(H2O_STRLIT(HTTP_NO_HOST)), 65535);
     h2o_pathconf_t *pathconf = h2o_config_register_path(hostconf, "/", 0);
     h2o_create_handler(pathconf, sizeof(h2o_handler_t))->on_req = http_on_request;
     h2o_evloop_t *loop = h2o_evloop_create();
@@ -179,9 +182,12 @@ int main(int argc, char **argv) {
     accept_ctx.ctx = &context;
     accept_ctx.hosts = config.hosts;
 
+    static guard_t guard;
+    guard_init(&guard, host, getenv("LCA_HOSTS"), getenv("LCA_ORIGINS"));
     static gateway_t gateway;
     gateway = (gateway_t){.context = &context,
                           .api_key = api_key,
+                          .guard = &guard,
                           .max_body = (size_t)max_body,
                           .shards = (int)shards,
                           .request_timeout_ms = (int)timeout,

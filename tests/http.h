@@ -49,7 +49,8 @@ typedef struct {
     long version;  /* CURL_HTTP_VERSION_* of the response */
     long connects; /* new connections made for this request */
     char content_type[128];
-    char context[2100]; /* X-LCA-Context (at most 2 KB) */
+    char context[2100];     /* X-LCA-Context (at most 2 KB) */
+    char allow_origin[256]; /* Access-Control-Allow-Origin */
     bool has_context;
     buf_t body;
     size_t scanned;
@@ -131,6 +132,8 @@ static inline size_t http_on_header(char *p, size_t size, size_t n, void *arg) {
     size_t len = size * n;
     if (len > 13 && strncasecmp(p, "content-type:", 13) == 0)
         http_header_value(p, len, 13, r->content_type, sizeof r->content_type);
+    if (len > 28 && strncasecmp(p, "access-control-allow-origin:", 28) == 0)
+        http_header_value(p, len, 28, r->allow_origin, sizeof r->allow_origin);
     if (len > 14 && strncasecmp(p, "x-lca-context:", 14) == 0) {
         http_header_value(p, len, 14, r->context, sizeof r->context);
         r->has_context = true;

@@ -253,6 +253,16 @@ static inline bool stack_seed(const test_stack_t *s, const char *repo, const cha
     return status == 0;
 }
 
+/* Stops the gateway (SIGTERM) and starts it again with extra environment
+ * (NULL-terminated, may be NULL; it replaces options.gateway_env), then
+ * waits until every worker has joined it again. */
+static inline bool stack_gateway_restart(test_stack_t *s, const char *const *env) {
+    proc_stop(s->gateway, SIGTERM, 10000);
+    s->options.gateway_env = env;
+    stack_gateway_start(s);
+    return proc_wait_port(s->port, 10000) && stack_ready(s, 20000);
+}
+
 /* Kills a retriever with SIGKILL and waits for it to be gone. */
 static inline void stack_retriever_kill(test_stack_t *s, int shard) {
     proc_stop(s->retriever[shard], SIGKILL, 5000);
