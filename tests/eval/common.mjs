@@ -131,6 +131,7 @@ export function summarize(doc, fnName) {
   t = t.replace(/\{@\w+\s+([^}]*)\}/g, (_, x) => x.replace(/.*#/, '')); // {@link A#b} -> b
   t = t.replace(/<\/?[a-zA-Z][^>]*>/g, ' '); // HTML tags
   t = t.replace(/\[`?([^\]`]+)`?\](\([^)]*\))?/g, '$1'); // markdown links
+  t = t.replace(/:[\w:.-]+:`~?\.?([^`]+)`/g, (_, x) => x.replace(/^.*\.(?=\w)/, '')); // reST roles: :class:`~a.Engine` -> Engine
   t = t.replace(/`/g, '');
   t = t.split(/\n\s*[@:](?:param|return|returns|throws|raises|type|rtype|see|since|deprecated|example)\b/)[0];
   t = t.replace(/\s+/g, ' ').trim();

@@ -154,7 +154,6 @@ export function candidates(corpus, rel, stats, choose) {
 function objectCases(corpus, f, inSpan, choose) {
   const out = [];
   const rel = f.rel;
-  const isMethodOf = (d) => corpus.file(d.file).classes.get(d.cls)?.methods.has(d.name);
   const lookup = (file, cls, name) => {
     const d = classMember(corpus, resolveType, file, cls, name);
     if (!d || d.file === rel) return null;
@@ -165,7 +164,6 @@ function objectCases(corpus, f, inSpan, choose) {
     }
     return null;
   };
-  void isMethodOf;
   // this.m( and m( inside a class whose bases (other files) define m
   for (const c of f.classes.values()) {
     if (!c.bases.length) continue;

@@ -50,16 +50,11 @@ function classes(f) {
       if (!mm || !f.mask[f.lineStart(l) + mm[1].length]) continue;
       const ind = indentOf(mm[1]);
       if (bodyIndent === null) bodyIndent = ind;
-      if (ind === bodyIndent) addDef(c.members, mm[2], decoratedLine(f, l));
+      if (ind === bodyIndent) addDef(c.members, mm[2], l);
     }
     out.set(c.name, c);
   }
   return out;
-}
-
-// The line itself; decorators above a def are part of its chunk anyway.
-function decoratedLine(f, l) {
-  return l;
 }
 
 // `from <dotted> import …` relative to `from`; returns a module's file.
@@ -276,7 +271,6 @@ function objectCases(corpus, f, inSpan, choose) {
       const t = resolveType(corpus, rel, type);
       if (!t) continue;
       const line = f.line(at);
-      const lt = f.lineText(line);
       // a parameter's scope is its function's body; a variable's, its block
       const isParam = m.length === 3 && via === 'annotation' && m[0][0] !== ' ' && m[0][0] !== '\t';
       const defLine = isParam ? defLineOf(f, line) : line;
@@ -289,7 +283,6 @@ function objectCases(corpus, f, inSpan, choose) {
       again.lastIndex = f.lineStart(line + 1);
       const a = again.exec(f.text);
       if (a && a.index < to) to = a.index;
-      void lt;
       for (const [name, uses] of memberUses(f, x, from, to)) {
         const d = classMember(corpus, resolveType, t.file, t.name, name);
         if (!d || d.file === rel) continue;
