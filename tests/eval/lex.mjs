@@ -140,8 +140,102 @@ export function codeMaskPy(text) {
   return code;
 }
 
+// Go, Rust and Java: // and /* */ comments (nested in Rust), "…" strings
+// with escapes, character literals; Go's `…` raw strings, Rust's r#"…"#
+// raw strings (b and br prefixes too) and Java's """…""" text blocks.  A
+// Rust `'a` with no closing quote right after one character is a lifetime,
+// which is code.
+export function codeMaskC(lang, text) {
+  const n = text.length;
+  const code = new Uint8Array(n);
+  const rust = lang === 'rust';
+  let i = 0;
+  while (i < n) {
+    const c = text[i];
+    const d = text[i + 1];
+    if (c === '/' && d === '/') {
+      while (i < n && text[i] !== '\n') i++;
+      continue;
+    }
+    if (c === '/' && d === '*') {
+      let depth = 1;
+      i += 2;
+      while (i < n && depth > 0) {
+        if (text[i] === '*' && text[i + 1] === '/') { depth--; i += 2; continue; }
+        if (rust && text[i] === '/' && text[i + 1] === '*') { depth++; i += 2; continue; }
+        i++;
+      }
+      continue;
+    }
+    if (lang === 'go' && c === '`') {
+      const e = text.indexOf('`', i + 1);
+      i = e < 0 ? n : e + 1;
+      continue;
+    }
+    if (rust && (c === 'r' || c === 'b') && !/[\w$]/.test(text[i - 1] || '')) {
+      const m = /^b?r(#*)"/.exec(text.slice(i, i + 40));
+      if (m) {
+        const close = '"' + m[1];
+        const e = text.indexOf(close, i + m[0].length);
+        i = e < 0 ? n : e + close.length;
+        continue;
+      }
+    }
+    if (lang === 'java' && c === '"' && d === '"' && text[i + 2] === '"') {
+      const e = text.indexOf('"""', i + 3);
+      i = e < 0 ? n : e + 3;
+      continue;
+    }
+    if (c === '"') {
+      let j = i + 1;
+      while (j < n && text[j] !== '"' && (rust || text[j] !== '\n')) j += text[j] === '\\' ? 2 : 1;
+      i = j + 1;
+      continue;
+    }
+    if (c === "'") {
+      if (rust) {
+        const m = /^'(?:\\(?:u\{[0-9a-fA-F]+\}|x[0-9a-fA-F]{2}|.)|[^\\'\n])'/u.exec(text.slice(i, i + 12));
+        if (m) { i += m[0].length; continue; }
+        code[i++] = 1; // a lifetime or a label
+        continue;
+      }
+      let j = i + 1;
+      while (j < n && text[j] !== "'" && text[j] !== '\n') j += text[j] === '\\' ? 2 : 1;
+      i = j + 1;
+      continue;
+    }
+    code[i++] = 1;
+  }
+  return code;
+}
+
 export function codeMask(lang, text) {
-  return lang === 'python' ? codeMaskPy(text) : codeMaskJs(text);
+  if (lang === 'python') return codeMaskPy(text);
+  if (lang === 'go' || lang === 'rust' || lang === 'java') return codeMaskC(lang, text);
+  return codeMaskJs(text);
+}
+
+// Pairs of matching braces in code: opens[i] / closes[i] are offsets of
+// the i-th `{` (in text order) and its `}` (text.length when unclosed);
+// parents[i] is the block holding block i (-1 at top level).
+export function braceBlocks(text, mask) {
+  const opens = [];
+  const closes = [];
+  const parents = [];
+  const stack = [];
+  for (let i = 0; i < text.length; i++) {
+    if (!mask[i]) continue;
+    const c = text[i];
+    if (c === '{') {
+      parents.push(stack.length ? stack[stack.length - 1] : -1);
+      stack.push(opens.length);
+      opens.push(i);
+      closes.push(text.length);
+    } else if (c === '}' && stack.length) {
+      closes[stack.pop()] = i;
+    }
+  }
+  return { opens, closes, parents };
 }
 
 // Offsets of the starts of lines; lineOf(offset) is 1-based.

@@ -1,9 +1,17 @@
 // Metrics of a ranked list against a case's answer, and their averages.
 export const BUDGET = 6000; // characters of context a completion prompt has room for
 
-// A hit: a result of file G whose line range contains a definition line.
+// A hit: a result of file G whose line range contains a definition line
+// (or of one of the case's alternative definitions: a name defined once per
+// build configuration, in several files).
 export function isHit(c, r) {
-  return r.path === c.def_file && c.def_lines.some((l) => r.start_line <= l && l <= r.end_line);
+  const holds = (file, lines) => r.path === file && lines.some((l) => r.start_line <= l && l <= r.end_line);
+  return holds(c.def_file, c.def_lines) || (c.alt || []).some((a) => holds(a.file, a.lines));
+}
+
+// A result of the definition's file (any chunk of it).
+export function isFileHit(c, r) {
+  return r.path === c.def_file || (c.alt || []).some((a) => a.file === r.path);
 }
 
 // results: [{path, start_line, end_line, chars}] best first.
