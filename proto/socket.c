@@ -3,6 +3,8 @@
  */
 #include "proto/socket.h"
 
+#include "proto/wire.h"
+
 #include "proto/base/log.h"
 #include "proto/base/settings.h"
 
@@ -36,10 +38,14 @@ void *proto_socket_new(int type) {
     void *s = zmq_socket(ctx, type);
     if (!s)
         return NULL;
-    int zero = 0, one = 1;
+    int zero = 0, one = 1, hwm = PROTO_SOCKET_HWM;
+    int64_t max_frame = PROTO_PAYLOAD_MAX;
     zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero);
-    zmq_setsockopt(s, ZMQ_SNDHWM, &zero, sizeof zero);
-    zmq_setsockopt(s, ZMQ_RCVHWM, &zero, sizeof zero);
+    /* What this process sends is bounded by what it does; what others send
+     * it, and what a ROUTER holds for peers, by the mark. */
+    zmq_setsockopt(s, ZMQ_SNDHWM, type == ZMQ_ROUTER ? &hwm : &zero, sizeof hwm);
+    zmq_setsockopt(s, ZMQ_RCVHWM, &hwm, sizeof hwm);
+    zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &max_frame, sizeof max_frame);
     if (type == ZMQ_ROUTER)
         zmq_setsockopt(s, ZMQ_ROUTER_MANDATORY, &one, sizeof one);
     return s;

@@ -4,9 +4,20 @@
  *
  * Every socket comes from czmq's context (zsys_init) so that czmq's zauth
  * guards it when CURVE is on.  Sockets are made with linger 0 (closing never
- * blocks on unsent messages) and no high-water mark: a ROUTER at its mark
- * drops messages silently, and a stream of tokens must never lose one, so
- * memory is the limit instead.  Sockets are used by one thread each.
+ * blocks on unsent messages), bounded queues and bounded frames, so that no
+ * peer can make a process hold unbounded memory:
+ *   - a high-water mark of PROTO_SOCKET_HWM messages per peer on what a
+ *     socket receives (at the mark it stops reading from that peer: TCP
+ *     pushes back) and on what a ROUTER holds for its peers.  A ROUTER at its
+ *     mark would drop messages silently; every ROUTER is made with
+ *     ZMQ_ROUTER_MANDATORY, so a send fails with EAGAIN instead, and the
+ *     broker treats a client that far behind as gone (its request is
+ *     cancelled: nothing is lost silently).  Other sockets send without a
+ *     mark: what a process sends is bounded by what it does, and a send
+ *     that failed for a full queue would lose a message;
+ *   - ZMQ_MAXMSGSIZE of PROTO_PAYLOAD_MAX: a peer sending a larger frame is
+ *     disconnected before the frame is held in memory.
+ * Sockets are used by one thread each.
  *
  * CURVE key layout (what `lca keys` writes):
  *   server dir:  broker.cert, broker.cert_secret, allowed/<name>.cert (public)
@@ -18,6 +29,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/* Messages held per peer: what a ROUTER queues for it before sends fail,
+ * and what any socket takes in from it before reading pauses.  A stream of
+ * tokens never comes near it; a peer that far behind is stuck. */
+#define PROTO_SOCKET_HWM 100000
 
 /* The process-wide ZeroMQ context (created on first use; czmq's signal
  * handling is switched off: processes handle their own signals). */
