@@ -3,9 +3,13 @@
  * hosts (see DESIGN.md, and proto/socket.h for the layout).
  *
  *   lca keys init DIR        DIR/broker.cert(+_secret), DIR/allowed/
- *   lca keys add NAME DIR    DIR/hosts/NAME/{broker.cert, client.cert(+_secret)}
+ *   lca keys add NAME DIR [--serves SERVICES] [--calls SERVICES]
+ *                            DIR/hosts/NAME/{broker.cert, client.cert(+_secret)}
  *                            and DIR/allowed/NAME.cert; copy DIR/hosts/NAME to the
- *                            host and point LCA_CURVE_DIR there
+ *                            host and point LCA_CURVE_DIR there.  The allowed
+ *                            certificate says what the key may serve (default:
+ *                            generate) and call (default: nothing), as metadata
+ *                            the broker reads (proto/broker.c).
  */
 #include "deploy/commands.h"
 
@@ -17,13 +21,19 @@
 
 static void usage(FILE *out) {
     fprintf(out, "usage: lca keys init DIR\n"
-                 "       lca keys add NAME DIR\n"
+                 "       lca keys add NAME DIR [--serves SERVICES] [--calls SERVICES]\n"
                  "\n"
                  "init creates the broker's key pair and an empty allow-list in DIR; run the\n"
                  "gateway with LCA_CURVE_DIR=DIR.  add creates a key pair for the worker host\n"
                  "NAME, allows it, and writes what that host needs to DIR/hosts/NAME: copy\n"
                  "that folder there and set LCA_CURVE_DIR to it.  Remove DIR/allowed/NAME.cert\n"
-                 "to revoke a host.\n");
+                 "to revoke a host.\n"
+                 "\n"
+                 "  --serves SERVICES  services the host's workers may serve, comma-separated\n"
+                 "                     patterns (default: generate; e.g. generate,embed or\n"
+                 "                     'retrieve.*')\n"
+                 "  --calls SERVICES   services its programs may send requests to (default:\n"
+                 "                     none; e.g. broker.status for `lca status`)\n");
 }
 
 static int make_dir(const char *path) {
@@ -65,7 +75,21 @@ static int keys_init(const char *dir) {
     return 0;
 }
 
-static int keys_add(const char *name, const char *dir) {
+/* A list of service patterns: service-name characters, `*` and commas. */
+static bool services_valid(const char *list) {
+    for (const char *p = list; *p; p++)
+        if (!(*p == ',' || *p == '*' || *p == '.' || *p == '_' || *p == '-' ||
+              (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9')))
+            return false;
+    return true;
+}
+
+static int keys_add(const char *name, const char *dir, const char *serves, const char *calls) {
+    if (!services_valid(serves) || !services_valid(calls)) {
+        fprintf(stderr, "lca keys: --serves and --calls take service names or patterns "
+                        "(a-z 0-9 . _ - *), comma-separated\n");
+        return 2;
+    }
     for (const char *p = name; *p; p++)
         if (!(*p == '-' || *p == '_' || *p == '.' || (*p >= 'a' && *p <= 'z') ||
               (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9'))) {
@@ -87,6 +111,8 @@ static int keys_add(const char *name, const char *dir) {
     }
     zcert_t *cert = zcert_new();
     zcert_set_meta(cert, "name", "%s", name);
+    zcert_set_meta(cert, "serves", "%s", serves);
+    zcert_set_meta(cert, "calls", "%s", calls);
     char client[4200], broker_copy[4200], allowed[4200];
     snprintf(client, sizeof client, "%s/client.cert", host);
     snprintf(broker_copy, sizeof broker_copy, "%s/broker.cert", host);
@@ -99,17 +125,30 @@ static int keys_add(const char *name, const char *dir) {
         fprintf(stderr, "lca keys: cannot write the keys for %s\n", name);
         return 1;
     }
-    printf("host %s allowed.  Copy %s to that host and run its workers with\n"
-           "LCA_CURVE_DIR=<the copy> LCA_BROKER=tcp://<this machine>:5556\n",
-           name, host);
+    printf("host %s allowed to serve %s and to call %s.  Copy %s to that host and\n"
+           "run its workers with LCA_CURVE_DIR=<the copy> LCA_BROKER=tcp://<this machine>:5556\n",
+           name, serves, *calls ? calls : "nothing", host);
     return 0;
 }
 
 int command_keys(int argc, char **argv) {
     if (argc == 3 && !strcmp(argv[1], "init"))
         return keys_init(argv[2]);
-    if (argc == 4 && !strcmp(argv[1], "add"))
-        return keys_add(argv[2], argv[3]);
+    if (argc >= 4 && !strcmp(argv[1], "add")) {
+        const char *serves = "generate", *calls = "";
+        for (int i = 4; i < argc; i++) {
+            bool has_value = i + 1 < argc;
+            if (!strcmp(argv[i], "--serves") && has_value)
+                serves = argv[++i];
+            else if (!strcmp(argv[i], "--calls") && has_value)
+                calls = argv[++i];
+            else {
+                usage(stderr);
+                return 2;
+            }
+        }
+        return keys_add(argv[2], argv[3], serves, calls);
+    }
     if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
         usage(stdout);
         return 0;

@@ -3,6 +3,8 @@
  */
 #include "gateway/guard.h"
 
+#include "proto/base/glob.h"
+
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
@@ -19,29 +21,8 @@ static const char *const default_origins[] = {
     "vscode-file://*",
 };
 
-static char lower(char c) {
-    return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
-}
-
 bool guard_match(const char *pattern, const char *text, size_t len) {
-    size_t p = 0, t = 0, star = (size_t)-1, resume = 0;
-    while (t < len) {
-        if (pattern[p] == '*') {
-            star = p++;
-            resume = t;
-        } else if (pattern[p] && lower(pattern[p]) == lower(text[t])) {
-            p++;
-            t++;
-        } else if (star != (size_t)-1) { /* let the last star take one more character */
-            p = star + 1;
-            t = ++resume;
-        } else {
-            return false;
-        }
-    }
-    while (pattern[p] == '*')
-        p++;
-    return pattern[p] == '\0';
+    return glob_match(pattern, text, len);
 }
 
 /* Splits a comma-separated list into patterns kept in g->storage. */
@@ -104,7 +85,7 @@ static bool host_part(const char *host, size_t len, char *out, size_t cap) {
         unsigned char c = (unsigned char)start[i];
         if (c <= ' ' || c >= 0x7f || c == '/' || c == '@')
             return false;
-        out[i] = lower((char)c);
+        out[i] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : (char)c;
     }
     out[n] = '\0';
     return true;

@@ -14,14 +14,17 @@
  */
 #include "proto/broker.h"
 
+#include "proto/base/glob.h"
 #include "proto/base/log.h"
 #include "proto/base/map.h"
+#include "proto/curve.h"
 #include "proto/socket.h"
 #include "proto/spin.h"
 #include "proto/wire.h"
 #include "proto/base/clock.h"
 
 #include <cJSON.h>
+#include <czmq.h>
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
@@ -68,6 +71,7 @@ struct worker {
     int inflight;    /* == length of held */
     int64_t expires; /* dead when the clock passes this without a word from it */
     char host[64];
+    char key[64]; /* the name of its CURVE key in the allow-list; "" on a local endpoint */
     long pid;
     uint64_t served;
     worker_t *prev, *next; /* in service->workers */
@@ -86,11 +90,14 @@ struct service {
 
 struct broker {
     void *sockets[MAX_SOCKETS];
+    bool curve[MAX_SOCKETS]; /* socket i authenticates keys: their certificates say what they
+                                may do; the others are the user's own endpoints */
     int nsockets;
+    zcertstore_t *allowed; /* the allow-list, for what a key may do (broker thread only) */
     char local_endpoint[64];
     char pipe_endpoint[64];
     void *pipe_main, *pipe_thread; /* PAIR: broker_destroy -> thread */
-    void *auth;
+    curve_auth_t *auth;
     pthread_t thread;
     bool started;
 
@@ -271,6 +278,8 @@ static char *status_json(broker_t *b) {
             cJSON *wo = cJSON_CreateObject();
             cJSON_AddStringToObject(wo, "service", s->name);
             cJSON_AddStringToObject(wo, "host", w->host);
+            if (w->key[0])
+                cJSON_AddStringToObject(wo, "key", w->key);
             cJSON_AddNumberToObject(wo, "pid", (double)w->pid);
             cJSON_AddNumberToObject(wo, "capacity", w->capacity);
             cJSON_AddNumberToObject(wo, "inflight", w->inflight);
@@ -291,9 +300,58 @@ static char *status_json(broker_t *b) {
     return text;
 }
 
+/* ---- who may do what ---- */
+
+/*
+ * Whether the sender of msg may serve (what = "serves") or call (what =
+ * "calls") msg's service.  Local endpoints (inproc, and --broker served
+ * without CURVE: loopback or a private network) belong to the user, and may
+ * do anything.  On a CURVE endpoint the key's certificate in the allow-list
+ * says it, in its metadata: "serves" and "calls", comma-separated service
+ * patterns (glob.h).  A certificate without "serves" was made before the
+ * rule and may serve anything (a warning says so); one without "calls" may
+ * call nothing.  The certificate is looked up for every READY and REQUEST,
+ * so removing it from the allow-list revokes the key at once.  The key's
+ * name (metadata "name") goes to name.
+ */
+static bool permitted(broker_t *b, const peer_t *p, const proto_msg_t *msg, const char *what,
+                      char *name, size_t name_len) {
+    name[0] = '\0';
+    if (!b->curve[p->sock])
+        return true;
+    zcert_t *cert =
+        b->allowed && msg->user_id[0] ? zcertstore_lookup(b->allowed, msg->user_id) : NULL;
+    if (!cert) /* the authenticator let it in, but the certificate is gone: revoked */
+        return false;
+    const char *given = zcert_meta(cert, "name");
+    snprintf(name, name_len, "%s", given ? given : "?");
+    const char *rules = zcert_meta(cert, what);
+    if (!rules && !strcmp(what, "serves")) {
+        log_warn("key %s may serve any service (its certificate predates per-service rules: "
+                 "make it again with `lca keys add NAME DIR --serves SERVICES`)",
+                 name);
+        return true;
+    }
+    return glob_list_match(rules, msg->service, strlen(msg->service));
+}
+
 /* ---- message handlers ---- */
 
 static void on_ready(broker_t *b, const peer_t *p, proto_msg_t *msg) {
+    char key_name[64];
+    if (!permitted(b, p, msg, "serves", key_name, sizeof key_name)) {
+        char message[200], header[300];
+        snprintf(message, sizeof message, "key %s may not serve %s (see `lca keys add --serves`)",
+                 key_name[0] ? key_name : "(revoked)", msg->service);
+        log_warn("refused a worker: %s", message);
+        cJSON *h = cJSON_CreateObject();
+        cJSON_AddStringToObject(h, "message", message);
+        if (!cJSON_PrintPreallocated(h, header, sizeof header, false))
+            snprintf(header, sizeof header, "{}");
+        cJSON_Delete(h);
+        send_to(b, p, &(proto_out_t){.cmd = PROTO_DISCONNECT, .header = header});
+        return;
+    }
     uint8_t key[1 + PROTO_ROUTE_MAX];
     size_t key_len = peer_key(p, key);
     worker_t *old = map_get(b->workers, key, key_len);
@@ -308,6 +366,7 @@ static void on_ready(broker_t *b, const peer_t *p, proto_msg_t *msg) {
     w->peer = *p;
     w->service = s;
     w->capacity = 1;
+    snprintf(w->key, sizeof w->key, "%s", key_name);
     snprintf(w->host, sizeof w->host, "?");
     cJSON *h = msg->header ? cJSON_ParseWithLength(msg->header, msg->header_len) : NULL;
     const cJSON *v;
@@ -335,6 +394,15 @@ static void on_ready(broker_t *b, const peer_t *p, proto_msg_t *msg) {
 }
 
 static void on_request(broker_t *b, const peer_t *p, proto_msg_t *msg) {
+    char key_name[64];
+    if (!permitted(b, p, msg, "calls", key_name, sizeof key_name)) {
+        char message[200];
+        snprintf(message, sizeof message, "key %s may not call %s (see `lca keys add --calls`)",
+                 key_name[0] ? key_name : "(revoked)", msg->service);
+        send_error(b, p, msg->id, 403, message);
+        proto_msg_close(msg);
+        return;
+    }
     if (strcmp(msg->service, "broker.status") == 0) {
         char *text = status_json(b);
         send_to(b, p, &(proto_out_t){.cmd = PROTO_FINAL, .id = msg->id, .header = text});
@@ -604,6 +672,7 @@ static void *broker_thread(void *arg) {
 
 static int bind_socket(broker_t *b, const char *endpoint, const char *curve_dir, char *err,
                        size_t err_len) {
+    b->curve[b->nsockets] = curve_dir != NULL;
     void *s = proto_socket_new(ZMQ_ROUTER);
     if (!s) {
         snprintf(err, err_len, "cannot create a socket: %s", zmq_strerror(errno));
@@ -659,6 +728,11 @@ broker_t *broker_new(const broker_config_t *config, char *err, size_t err_len) {
     }
     if (config->curve_dir && !(b->auth = proto_curve_auth_start(config->curve_dir, err, err_len)))
         goto fail;
+    if (config->curve_dir) {
+        char allowed[4096];
+        snprintf(allowed, sizeof allowed, "%s/allowed", config->curve_dir);
+        b->allowed = zcertstore_new(allowed);
+    }
     if (bind_socket(b, b->local_endpoint, NULL, err, err_len) != 0)
         goto fail;
     if (ep && bind_socket(b, ep, plain ? NULL : config->curve_dir, err, err_len) != 0)
@@ -707,6 +781,7 @@ void broker_destroy(broker_t **self_p) {
     proto_socket_close(&b->pipe_main);
     proto_socket_close(&b->pipe_thread);
     proto_curve_auth_stop(&b->auth);
+    zcertstore_destroy(&b->allowed);
     if (b->services)
         map_each(b->services, free_service, NULL);
     map_destroy(&b->services);

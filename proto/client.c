@@ -13,6 +13,7 @@
 
 #include "proto/base/log.h"
 #include "proto/base/map.h"
+#include "proto/curve.h"
 #include "proto/socket.h"
 #include "proto/base/clock.h"
 

@@ -1,9 +1,9 @@
 /*
  * ZeroMQ plumbing shared by broker, worker and client: the process-wide
- * context, sockets with lca's options, CURVE keys, and the heartbeat interval.
+ * context, sockets with lca's options, and the heartbeat interval.
  *
- * Every socket comes from czmq's context (zsys_init) so that czmq's zauth
- * guards it when CURVE is on.  Sockets are made with linger 0 (closing never
+ * Every socket comes from one context (czmq's, zsys_init), the one the
+ * CURVE authenticator (curve.h) is bound in.  Sockets are made with linger 0 (closing never
  * blocks on unsent messages), bounded queues and bounded frames, so that no
  * peer can make a process hold unbounded memory:
  *   - a high-water mark of PROTO_SOCKET_HWM messages per peer on what a
@@ -19,9 +19,7 @@
  *     disconnected before the frame is held in memory.
  * Sockets are used by one thread each.
  *
- * CURVE key layout (what `lca keys` writes):
- *   server dir:  broker.cert, broker.cert_secret, allowed/<name>.cert (public)
- *   client dir:  broker.cert (public only), client.cert, client.cert_secret
+ * CURVE keys and the authenticator are in curve.h.
  */
 #ifndef LCA_SOCKET_H
 #define LCA_SOCKET_H
@@ -48,20 +46,6 @@ void proto_socket_close(void **socket_p);
 /* True for endpoints that cannot be reached from another host
  * (inproc, ipc, tcp on 127.0.0.0/8, ::1 or localhost). */
 bool proto_endpoint_is_local(const char *endpoint);
-
-/* Makes socket a CURVE server with the broker key of dir.
- * Returns 0, or -errno with a message in err. */
-int proto_curve_server(void *socket, const char *dir, char *err, size_t err_len);
-
-/* Makes socket a CURVE client with the client key and broker public key of dir.
- * Returns 0, or -errno with a message in err. */
-int proto_curve_client(void *socket, const char *dir, char *err, size_t err_len);
-
-/* Starts czmq's authenticator allowing the public certificates in
- * <dir>/allowed.  Returns the actor (destroy with proto_curve_auth_stop) or
- * NULL with a message in err. */
-void *proto_curve_auth_start(const char *dir, char *err, size_t err_len);
-void proto_curve_auth_stop(void **auth_p);
 
 /* The heartbeat interval every process agrees on: LCA_HEARTBEAT_MS, default 1000. */
 int proto_heartbeat_ms(void);

@@ -173,6 +173,7 @@ static void drain(void *socket) {
 int proto_recv(void *socket, bool routed, proto_msg_t *msg, int flags, char *why, size_t why_len) {
     msg->nframes = 0;
     msg->route_len = 0;
+    msg->user_id[0] = '\0';
     if (routed) {
         zmq_msg_t route;
         zmq_msg_init(&route);
@@ -208,6 +209,13 @@ int proto_recv(void *socket, bool routed, proto_msg_t *msg, int flags, char *why
         }
         views[msg->nframes].data = zmq_msg_data(f);
         views[msg->nframes].size = zmq_msg_size(f);
+        if (routed && msg->nframes == 0) {
+            /* The connection's metadata rides on the frames it delivered (not
+             * on the routing id, which the ROUTER made up). */
+            const char *user = zmq_msg_gets(f, "User-Id");
+            if (user && strlen(user) < sizeof msg->user_id)
+                memcpy(msg->user_id, user, strlen(user) + 1);
+        }
         msg->nframes++;
         flags = 0;
         if (!zmq_msg_more(f))

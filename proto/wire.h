@@ -68,6 +68,9 @@ typedef struct {
     uint8_t header_at, payload_at;  /* frame index + 1 holding header/payload; 0: none */
     uint8_t route[PROTO_ROUTE_MAX]; /* routing id of the sender, on ROUTER sockets */
     size_t route_len;
+    /* Who the sender authenticated as (ZAP User-Id: a CURVE client's public
+     * key in Z85), on ROUTER sockets; "" when the connection has none. */
+    char user_id[64];
 } proto_msg_t;
 
 /* What to send.  Unset fields mean: no service, no header ({}), no payload. */

@@ -15,6 +15,7 @@
 
 #include "proto/base/log.h"
 #include "proto/base/map.h"
+#include "proto/curve.h"
 #include "proto/socket.h"
 #include "proto/wire.h"
 #include "proto/base/signals.h"
@@ -247,9 +248,24 @@ static void *job_thread(void *arg) {
 
 /* ---- the loop ---- */
 
+/* A DISCONNECT that says why: the broker refused us (this key may not
+ * serve the service).  Trying again will not help soon: back off to the
+ * longest wait at once. */
+static bool refused(proto_worker_t *w, const proto_msg_t *msg, char *why, size_t why_len) {
+    cJSON *h = msg->header ? cJSON_ParseWithLength(msg->header, msg->header_len) : NULL;
+    const char *message = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(h, "message"));
+    if (message) {
+        snprintf(why, why_len, "the broker refused us: %s", message);
+        w->backoff_ms = 8000;
+    }
+    cJSON_Delete(h);
+    return message != NULL;
+}
+
 static void on_broker_message(proto_worker_t *w, proto_msg_t *msg) {
     w->broker_expires = clock_ms() + 3 * w->heartbeat_ms;
     w->backoff_ms = w->heartbeat_ms;
+    char why[300];
     switch (msg->cmd) {
     case PROTO_REQUEST:
         on_request(w, msg);
@@ -258,8 +274,10 @@ static void on_broker_message(proto_worker_t *w, proto_msg_t *msg) {
         on_cancel(w, msg->id);
         break;
     case PROTO_DISCONNECT:
+        if (!refused(w, msg, why, sizeof why))
+            snprintf(why, sizeof why, "the broker asked us to register again");
         proto_msg_close(msg);
-        reconnect(w, "the broker asked us to register again");
+        reconnect(w, why);
         return;
     default: /* HEARTBEAT; anything else a broker should not send is ignored */
         break;

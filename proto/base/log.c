@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 static char log_name[32] = "lca";
-static log_level_t log_threshold = LOG_INFO;
+static log_level_t log_threshold = LOG_LEVEL_INFO;
 
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
 
@@ -24,7 +24,7 @@ void log_init(const char *process_name) {
     const char *env = getenv("LCA_LOG");
     if (!env)
         return;
-    for (int i = LOG_DEBUG; i <= LOG_ERROR; i++)
+    for (int i = LOG_LEVEL_DEBUG; i <= LOG_LEVEL_ERROR; i++)
         if (strcasecmp(env, level_names[i]) == 0)
             log_threshold = (log_level_t)i;
 }
@@ -34,7 +34,7 @@ int log_enabled(log_level_t level) {
 }
 
 void log_write(log_level_t level, const char *fmt, ...) {
-    if (level < log_threshold)
+    if (level < log_threshold || level > LOG_LEVEL_ERROR)
         return;
     char line[2048];
     struct timeval tv;

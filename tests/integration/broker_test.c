@@ -522,6 +522,81 @@ TEST(curve_lets_in_only_allowed_workers) {
     stop_all();
 }
 
+/* The log of the test's workers holds text. */
+static bool workers_log_has(void *text) {
+    FILE *f = fopen(log_path("workers"), "r");
+    char line[1024];
+    bool found = false;
+    while (f && !found && fgets(line, sizeof line, f))
+        found = strstr(line, (const char *)text) != NULL;
+    if (f)
+        fclose(f);
+    return found;
+}
+
+TEST(curve_keys_serve_and_call_only_what_their_certificate_says) {
+    char dir[256], cmd[2048];
+    snprintf(dir, sizeof dir, "%s/keys", proc_tmpdir());
+    const char *lca = proc_bin("lca");
+    snprintf(cmd, sizeof cmd,
+             "%s keys init %s >/dev/null && %s keys add gpu %s --calls broker.status >/dev/null "
+             "&& %s keys add tool %s --serves '' --calls 'gen*' >/dev/null",
+             lca, dir, lca, dir, lca, dir);
+    REQUIRE(proc_shell("%s", cmd) == 0);
+    char public_ep[64];
+    snprintf(public_ep, sizeof public_ep, "tcp://127.0.0.1:%d", proc_free_port());
+    const char *extra[] = {"--broker-public", public_ep, "--curve-dir", dir, NULL};
+    REQUIRE(gateway_start(NULL, extra));
+    char gpu[300], tool[300];
+    snprintf(gpu, sizeof gpu, "%s/hosts/gpu", dir);
+    snprintf(tool, sizeof tool, "%s/hosts/tool", dir);
+    proto_client_t *local = client_new();
+    REQUIRE(local);
+
+    /* The GPU host's key serves generate, not a retriever shard. */
+    worker_start(public_ep, "retrieve.0", 1, gpu);
+    CHECK(proc_wait_for(workers_log_has, "refused us: key gpu may not serve retrieve.0", 10000));
+    CHECK_INT(workers_of(local, "retrieve.0"), ==, 0);
+    worker_start(public_ep, "generate", 1, gpu);
+    CHECK(wait_workers(local, "generate", 1));
+
+    /* Calls: the GPU key may ask for broker.status only; the tool key may
+     * call gen*, and serve nothing. */
+    char err[256];
+    int status = 0;
+    proto_client_t *as_gpu = proto_client_new(public_ep, gpu, err, sizeof err);
+    REQUIRE(as_gpu);
+    CHECK_INT(proto_client_call(as_gpu, "generate", "{\"op\":\"echo\"}", "x", 1, 3000, NULL, NULL,
+                                NULL, &status, err, sizeof err),
+              ==, -EIO);
+    CHECK_INT(status, ==, 403);
+    CHECK(strstr(err, "key gpu may not call generate") != NULL);
+    proto_msg_t final;
+    CHECK_INT(proto_client_call(as_gpu, "broker.status", NULL, NULL, 0, 3000, NULL, NULL, &final,
+                                &status, err, sizeof err),
+              ==, 0);
+    if (status == 200 || final.header) {
+        /* the status names the key each remote worker joined with */
+        CHECK(memmem(final.header, final.header_len, "\"key\":\"gpu\"", 11) != NULL);
+        proto_msg_close(&final);
+    }
+    proto_client_t *as_tool = proto_client_new(public_ep, tool, err, sizeof err);
+    REQUIRE(as_tool);
+    CHECK_INT(proto_client_call(as_tool, "generate", "{\"op\":\"echo\"}", "x", 1, 3000, NULL, NULL,
+                                NULL, &status, err, sizeof err),
+              ==, 0);
+    CHECK_INT(proto_client_call(as_tool, "retrieve.0", "{\"op\":\"collections\"}", NULL, 0, 3000,
+                                NULL, NULL, NULL, &status, err, sizeof err),
+              ==, -EIO);
+    CHECK_INT(status, ==, 403);
+    worker_start(public_ep, "echo", 1, tool);
+    CHECK(proc_wait_for(workers_log_has, "refused us: key tool may not serve echo", 10000));
+    proto_client_destroy(&as_gpu);
+    proto_client_destroy(&as_tool);
+    proto_client_destroy(&local);
+    stop_all();
+}
+
 TEST(broker_under_valgrind_serves_and_exits_clean) {
     const char *valgrind[] = {"/usr/bin/valgrind",
                               "--quiet",
@@ -571,4 +646,5 @@ TEST_MAIN(
     TEST_CASE(broker_sleeps_once_quick_traffic_stops),
     TEST_CASE(malformed_messages_do_not_hurt_the_broker),
     TEST_CASE(curve_lets_in_only_allowed_workers),
+    TEST_CASE(curve_keys_serve_and_call_only_what_their_certificate_says),
     TEST_CASE(broker_under_valgrind_serves_and_exits_clean))
