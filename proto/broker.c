@@ -682,6 +682,10 @@ static int bind_socket(broker_t *b, const char *endpoint, const char *curve_dir,
         proto_socket_close(&s);
         return -1;
     }
+    if (proto_endpoint_prepare(endpoint, true, err, err_len) != 0) {
+        proto_socket_close(&s);
+        return -1;
+    }
     if (zmq_bind(s, endpoint) != 0) {
         snprintf(err, err_len, "cannot listen on %s: %s", endpoint, zmq_strerror(errno));
         proto_socket_close(&s);

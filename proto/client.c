@@ -58,6 +58,8 @@ proto_client_t *proto_client_new(const char *endpoint, const char *curve_dir, ch
     }
     if (curve_dir && proto_curve_client(c->socket, curve_dir, err, err_len) != 0)
         goto fail;
+    if (proto_endpoint_prepare(endpoint, false, err, err_len) != 0)
+        goto fail;
     if (zmq_connect(c->socket, endpoint) != 0) {
         snprintf(err, err_len, "cannot connect to %s: %s", endpoint, zmq_strerror(errno));
         goto fail;

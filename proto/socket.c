@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static pthread_once_t context_once = PTHREAD_ONCE_INIT;
 static void *context;
@@ -65,6 +66,54 @@ bool proto_endpoint_is_local(const char *ep) {
     const char *host = ep + 6;
     return !strncmp(host, "127.", 4) || !strncmp(host, "localhost:", 10) ||
            !strncmp(host, "[::1]:", 6) || !strncmp(host, "lo:", 3);
+}
+
+const char *proto_broker_default(void) {
+    static char endpoint[256];
+    if (endpoint[0])
+        return endpoint;
+    const char *runtime = getenv("XDG_RUNTIME_DIR");
+    if (runtime && runtime[0] == '/' && strlen(runtime) < 64)
+        snprintf(endpoint, sizeof endpoint, "ipc://%s/lca/broker", runtime);
+    else
+        snprintf(endpoint, sizeof endpoint, "ipc:///tmp/lca-%u/broker", (unsigned)getuid());
+    return endpoint;
+}
+
+int proto_endpoint_prepare(const char *endpoint, bool binding, char *err, size_t err_len) {
+    if (strncmp(endpoint, "ipc://", 6) != 0)
+        return 0;
+    const char *path = endpoint + 6;
+    const char *slash = strrchr(path, '/');
+    if (path[0] != '/' || !slash || slash == path || strlen(path) >= 100) {
+        snprintf(err, err_len,
+                 "%s: an ipc:// endpoint needs an absolute path of less than 100 bytes, in a "
+                 "directory of its own",
+                 endpoint);
+        return -EINVAL;
+    }
+    char dir[256];
+    snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    if (binding && mkdir(dir, 0700) != 0 && errno != EEXIST) {
+        int e = errno;
+        snprintf(err, err_len, "cannot create %s for the broker's socket: %s", dir, strerror(e));
+        return -e;
+    }
+    struct stat st;
+    if (lstat(dir, &st) != 0) {
+        int e = errno;
+        snprintf(err, err_len, "%s: %s (is the gateway running?)", dir, strerror(e));
+        return -e;
+    }
+    if (!S_ISDIR(st.st_mode) || st.st_uid != getuid() || (st.st_mode & 077) != 0) {
+        snprintf(err, err_len,
+                 "refusing the broker socket in %s: it must be a directory of this user (uid "
+                 "%u) that no one else may enter (chmod 700); it is %s, uid %u, mode %03o",
+                 dir, (unsigned)getuid(), S_ISDIR(st.st_mode) ? "a directory" : "not a directory",
+                 (unsigned)st.st_uid, (unsigned)(st.st_mode & 0777));
+        return -EPERM;
+    }
+    return 0;
 }
 
 int proto_heartbeat_ms(void) {

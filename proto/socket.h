@@ -47,6 +47,19 @@ void proto_socket_close(void **socket_p);
  * (inproc, ipc, tcp on 127.0.0.0/8, ::1 or localhost). */
 bool proto_endpoint_is_local(const char *endpoint);
 
+/* The broker's address when LCA_BROKER and --broker name none: a Unix
+ * socket in a directory only this user may enter, so that only this user's
+ * processes can join the broker or call it
+ * ($XDG_RUNTIME_DIR/lca/broker, else /tmp/lca-<uid>/broker). */
+const char *proto_broker_default(void);
+
+/* Checks an ipc:// endpoint before binding (the broker: its directory is
+ * created, mode 0700) or connecting to it: the directory must belong to
+ * this user and be closed to everyone else, or another user could listen
+ * there in the broker's place or join it.  Other endpoints pass.  Returns 0,
+ * or -errno with a message in err. */
+int proto_endpoint_prepare(const char *endpoint, bool binding, char *err, size_t err_len);
+
 /* The heartbeat interval every process agrees on: LCA_HEARTBEAT_MS, default 1000. */
 int proto_heartbeat_ms(void);
 

@@ -91,7 +91,10 @@ static int connect_broker(proto_worker_t *w, char *err, size_t err_len) {
     }
     if (w->curve_dir && proto_curve_client(w->dealer, w->curve_dir, err, err_len) != 0)
         return -1;
-    if (zmq_connect(w->dealer, w->endpoint) != 0) {
+    int rc = proto_endpoint_prepare(w->endpoint, false, err, err_len);
+    if (rc != 0 && rc != -ENOENT)
+        return -1;
+    if (rc == 0 && zmq_connect(w->dealer, w->endpoint) != 0) {
         snprintf(err, err_len, "cannot connect to %s: %s", w->endpoint, zmq_strerror(errno));
         return -1;
     }
@@ -99,6 +102,12 @@ static int connect_broker(proto_worker_t *w, char *err, size_t err_len) {
     int64_t now = clock_ms();
     w->broker_expires = now + 3 * w->heartbeat_ms;
     w->next_heartbeat = now + w->heartbeat_ms;
+    if (rc == -ENOENT) {
+        /* The broker has not made its socket's directory yet: the broker
+         * stays silent, so the next try comes by itself. */
+        log_info("%s; will try again", err);
+        return 0;
+    }
     return send_ready(w);
 }
 

@@ -597,6 +597,50 @@ TEST(curve_keys_serve_and_call_only_what_their_certificate_says) {
     stop_all();
 }
 
+TEST(ipc_endpoint_lives_in_a_directory_only_its_user_may_enter) {
+    char dir[256], ep[300], err[512];
+    snprintf(dir, sizeof dir, "%s/run", proc_tmpdir());
+    snprintf(ep, sizeof ep, "ipc://%s/broker", dir);
+    /* The gateway makes the directory, closed to everyone else. */
+    const char *extra[] = {"--broker", ep, NULL};
+    REQUIRE(gateway_start(NULL, extra));
+    struct stat st;
+    REQUIRE(stat(dir, &st) == 0);
+    CHECK_INT(st.st_mode & 0777, ==, 0700);
+    pid_t w = worker_start(ep, "echo", 1, NULL);
+    proto_client_t *c = proto_client_new(ep, NULL, err, sizeof err);
+    REQUIRE(c);
+    CHECK(wait_workers(c, "echo", 1));
+    int status;
+    CHECK_INT(proto_client_call(c, "echo", "{\"op\":\"echo\"}", "x", 1, 3000, NULL, NULL, NULL,
+                                &status, err, sizeof err),
+              ==, 0);
+    proto_client_destroy(&c);
+    /* Opened to others, it is refused by clients, and by a new gateway. */
+    chmod(dir, 0755);
+    CHECK(proto_client_new(ep, NULL, err, sizeof err) == NULL);
+    CHECK(strstr(err, "chmod 700") != NULL);
+    proc_stop(gateway_pid, SIGTERM, 5000);
+    proc_stop(w, SIGKILL, 1000);
+    char http[16];
+    snprintf(http, sizeof http, "%d", proc_free_port());
+    char *argv[] = {(char *)proc_bin("lca-gateway"), "--port", http, "--broker", ep, NULL};
+    pid_t gw = proc_start(argv, NULL, log_path("refused-gateway"));
+    CHECK_INT(proc_wait_exit(gw, 10000), ==, 1);
+    FILE *f = fopen(log_path("refused-gateway"), "r");
+    char text[2048] = "";
+    if (f) {
+        text[fread(text, 1, sizeof text - 1, f)] = '\0';
+        fclose(f);
+    }
+    CHECK(strstr(text, "no one else may enter") != NULL);
+    /* A missing directory: the client says the gateway is not there. */
+    snprintf(ep, sizeof ep, "ipc://%s/nowhere/broker", dir);
+    CHECK(proto_client_new(ep, NULL, err, sizeof err) == NULL);
+    CHECK(strstr(err, "is the gateway running?") != NULL);
+    stop_all();
+}
+
 TEST(broker_under_valgrind_serves_and_exits_clean) {
     const char *valgrind[] = {"/usr/bin/valgrind",
                               "--quiet",
@@ -647,4 +691,5 @@ TEST_MAIN(
     TEST_CASE(malformed_messages_do_not_hurt_the_broker),
     TEST_CASE(curve_lets_in_only_allowed_workers),
     TEST_CASE(curve_keys_serve_and_call_only_what_their_certificate_says),
+    TEST_CASE(ipc_endpoint_lives_in_a_directory_only_its_user_may_enter),
     TEST_CASE(broker_under_valgrind_serves_and_exits_clean))
