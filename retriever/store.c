@@ -40,6 +40,7 @@
 #include "proto/base/json.h"
 #include "proto/base/log.h"
 #include "proto/base/map.h"
+#include "proto/base/utf8.h"
 #include "proto/shard.h"
 #include "proto/code/subword.h"
 #include "retriever/scan.h"
@@ -833,26 +834,6 @@ int store_stats_get(store_t *self, store_stats_t *out) {
 
 /* ---- parsing a file.put payload ---- */
 
-/* Replaces each byte that does not start a valid UTF-8 sequence with '?',
- * so that what the store returns is always valid JSON text.  Lengths (and
- * so line numbers) stay as they were. */
-static void utf8_sanitize(char *s, size_t len) {
-    size_t i = 0;
-    while (i < len) {
-        unsigned char c = (unsigned char)s[i];
-        size_t n = c < 0x80             ? 1
-                   : (c & 0xe0) == 0xc0 ? 2
-                   : (c & 0xf0) == 0xe0 ? 3
-                   : (c & 0xf8) == 0xf0 ? 4
-                                        : 0;
-        if (n == 0 || i + n > len || !utf8_valid(s + i, n)) {
-            s[i++] = '?';
-            continue;
-        }
-        i += n;
-    }
-}
-
 typedef struct {
     long start_line, end_line;
     const char *kind;
@@ -979,7 +960,7 @@ static int parse_file_payload(const void *payload, size_t len, size_t dim, parse
             if (!(pc->text_copy = malloc(pc->text_len + 1)))
                 return fail(err, err_len, -ENOMEM, "out of memory");
             memcpy(pc->text_copy, pc->text, pc->text_len);
-            utf8_sanitize(pc->text_copy, pc->text_len);
+            utf8_sanitize(pc->text_copy, pc->text_len, '?');
             pc->text = pc->text_copy;
         }
     }

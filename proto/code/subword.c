@@ -15,6 +15,8 @@
  */
 #include "proto/code/subword.h"
 
+#include "proto/base/utf8.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -35,34 +37,6 @@ static const unsigned char char_class[256] = {
     ['a' ... 'z'] = CLASS_LOWER, ['A' ... 'Z'] = CLASS_UPPER, ['0' ... '9'] = CLASS_DIGIT,
     ['_'] = CLASS_SEP,           ['$'] = CLASS_SEP,           [0x80 ... 0xff] = CLASS_HIGH,
 };
-
-/* Decodes one UTF-8 sequence at s[0..n); returns its length (2..4) and the
- * code point, or 0 if the bytes are not a valid, shortest-form sequence. */
-static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp) {
-    unsigned char c = s[0];
-    size_t need;
-    uint32_t v, min;
-    if (c >= 0xc2 && c <= 0xdf) {
-        need = 2, v = c & 0x1f, min = 0x80;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        need = 3, v = c & 0x0f, min = 0x800;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        need = 4, v = c & 0x07, min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (n < need)
-        return 0;
-    for (size_t k = 1; k < need; k++) {
-        if ((s[k] & 0xc0) != 0x80)
-            return 0;
-        v = (v << 6) | (s[k] & 0x3f);
-    }
-    if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
-        return 0;
-    *cp = v;
-    return need;
-}
 
 /* Whether a non-ASCII code point may be part of an identifier: everything
  * but the blocks of punctuation, symbols, private use and specials that show
@@ -98,7 +72,7 @@ static bool codepoint_is_letter(uint32_t cp) {
  * letter, else 0. */
 static size_t high_letter_len(const unsigned char *s, size_t n) {
     uint32_t cp;
-    size_t k = utf8_decode(s, n, &cp);
+    size_t k = utf8_decode((const char *)s, n, &cp);
     return k && codepoint_is_letter(cp) ? k : 0;
 }
 
