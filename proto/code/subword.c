@@ -15,7 +15,7 @@
  */
 #include "proto/code/subword.h"
 
-#include "proto/base/utf8.h"
+#include "proto/code/ident.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -23,7 +23,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Character classes of ASCII bytes; non-ASCII bytes are decoded instead. */
+/* Character classes of ASCII bytes, which ident.h's rule decides (letters,
+ * digits, `_` and `$` are in identifiers), split further by the role each
+ * plays in sub-words; non-ASCII bytes are decoded instead. */
 enum {
     CLASS_OTHER = 0, /* ends an identifier, never in one */
     CLASS_LOWER,     /* a-z */
@@ -37,44 +39,6 @@ static const unsigned char char_class[256] = {
     ['a' ... 'z'] = CLASS_LOWER, ['A' ... 'Z'] = CLASS_UPPER, ['0' ... '9'] = CLASS_DIGIT,
     ['_'] = CLASS_SEP,           ['$'] = CLASS_SEP,           [0x80 ... 0xff] = CLASS_HIGH,
 };
-
-/* Whether a non-ASCII code point may be part of an identifier: everything
- * but the blocks of punctuation, symbols, private use and specials that show
- * up in source text. */
-static bool codepoint_is_letter(uint32_t cp) {
-    if (cp < 0xc0)
-        return cp == 0xaa || cp == 0xb5 || cp == 0xba;
-    if (cp == 0xd7 || cp == 0xf7)
-        return false;
-    if (cp >= 0x2000 && cp <= 0x2bff) /* punctuation, arrows, maths, boxes, symbols */
-        return false;
-    if (cp >= 0x2e00 && cp <= 0x2e7f) /* supplemental punctuation */
-        return false;
-    if (cp >= 0x3000 && cp <= 0x303f) /* CJK symbols and punctuation */
-        return false;
-    if (cp >= 0xe000 && cp <= 0xf8ff) /* private use */
-        return false;
-    if ((cp >= 0xfe00 && cp <= 0xfe1f) || (cp >= 0xfe30 && cp <= 0xfe6f) || cp == 0xfeff)
-        return false;
-    if ((cp >= 0xff00 && cp <= 0xff0f) || (cp >= 0xff1a && cp <= 0xff20) ||
-        (cp >= 0xff3b && cp <= 0xff40) || (cp >= 0xff5b && cp <= 0xff65))
-        return false;                 /* fullwidth punctuation */
-    if (cp >= 0xfff0 && cp <= 0xffff) /* specials, U+FFFD */
-        return false;
-    if (cp >= 0x1f000 && cp <= 0x1faff) /* emoji, pictographs */
-        return false;
-    if (cp >= 0xe0000) /* tags, private use planes */
-        return false;
-    return true;
-}
-
-/* Length of the identifier letter at s[0..n) if s starts with a non-ASCII
- * letter, else 0. */
-static size_t high_letter_len(const unsigned char *s, size_t n) {
-    uint32_t cp;
-    size_t k = utf8_decode((const char *)s, n, &cp);
-    return k && codepoint_is_letter(cp) ? k : 0;
-}
 
 /* ---- splitting ---- */
 
@@ -520,7 +484,7 @@ static int scan_text(const unsigned char *s, size_t len, unsigned flags, subword
             continue;
         }
         if (cls == CLASS_HIGH) {
-            size_t k = high_letter_len(s + i, len - i);
+            size_t k = ident_char_len((const char *)s + i, len - i);
             if (k == 0) {
                 i++; /* invalid byte or a symbol's first byte; the rest is skipped in turn */
                 continue;
@@ -532,7 +496,7 @@ static int scan_text(const unsigned char *s, size_t len, unsigned flags, subword
             if (c == CLASS_OTHER)
                 break;
             if (c == CLASS_HIGH) {
-                size_t k = high_letter_len(s + i, len - i);
+                size_t k = ident_char_len((const char *)s + i, len - i);
                 if (k == 0)
                     break;
                 i += k;
