@@ -20,6 +20,7 @@
  */
 #include "proto/code/imports.h"
 
+#include "proto/code/repopath.h"
 #include "proto/code/tsconfig.h"
 
 #include <errno.h>
@@ -31,7 +32,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define IMPORTS_PATH_MAX 4096
+#define IMPORTS_PATH_MAX REPOPATH_MAX
 
 /* snprintf that returns the length actually written (a path that does not
  * fit is cut short, and then simply resolves to nothing). */
@@ -170,30 +171,9 @@ static long imports_find_path(const imports_index_t *self, const char *path) {
     return -1;
 }
 
-char *imports_read_text(const char *root, const char *rel, size_t max) {
-    char full[IMPORTS_PATH_MAX];
-    if (imports_fmt(full, sizeof full, "%s/%s", root, rel) >= (int)sizeof full)
-        return NULL;
-    int fd = open(full, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0)
-        return NULL;
-    char *text = malloc(max + 1);
-    size_t len = 0;
-    while (text && len < max) {
-        ssize_t n = read(fd, text + len, max - len);
-        if (n <= 0)
-            break;
-        len += (size_t)n;
-    }
-    close(fd);
-    if (text)
-        text[len] = '\0';
-    return text;
-}
-
 /* Reads the `module` line of root/rel (a go.mod).  NULL if none. */
 static char *imports_read_go_module(const char *root, const char *rel) {
-    char *buf = imports_read_text(root, rel, 8192);
+    char *buf = repopath_read_text(root, rel, 8192);
     if (!buf)
         return NULL;
     char *module = NULL;
@@ -223,7 +203,7 @@ static char *imports_read_go_module(const char *root, const char *rel) {
 /* The crate name in root/rel (a Cargo.toml): `[lib] name`, else `[package]
  * name`, dashes turned into underscores.  NULL if none. */
 static char *imports_read_crate_name(const char *root, const char *rel) {
-    char *buf = imports_read_text(root, rel, 16384);
+    char *buf = repopath_read_text(root, rel, 16384);
     if (!buf)
         return NULL;
     char package[256] = "", lib[256] = "", *section = NULL;
@@ -405,47 +385,6 @@ size_t imports_index_count(const imports_index_t *self) {
 
 /* ---- path helpers ---------------------------------------------------------- */
 
-/* The directory part of path ("" for a file at the root) into out. */
-static void imports_dirname(const char *path, char *out, size_t cap) {
-    const char *slash = strrchr(path, '/');
-    size_t len = slash ? (size_t)(slash - path) : 0;
-    if (len >= cap)
-        len = cap - 1;
-    memcpy(out, path, len);
-    out[len] = '\0';
-}
-
-bool imports_path_join(const char *dir, const char *rel, char *out, size_t cap) {
-    char tmp[IMPORTS_PATH_MAX];
-    int n = *dir ? imports_fmt(tmp, sizeof tmp, "%s/%s", dir, rel)
-                 : imports_fmt(tmp, sizeof tmp, "%s", rel);
-    if (n < 0 || (size_t)n >= sizeof tmp - 1 || (size_t)n >= cap)
-        return false;
-    size_t len = 0;
-    for (char *comp = tmp; comp;) {
-        char *slash = strchr(comp, '/');
-        if (slash)
-            *slash = '\0';
-        if (strcmp(comp, "..") == 0) {
-            if (len == 0)
-                return false;
-            while (len > 0 && out[len - 1] != '/')
-                len--;
-            if (len > 0)
-                len--; /* the slash */
-        } else if (*comp && strcmp(comp, ".") != 0) {
-            if (len > 0)
-                out[len++] = '/';
-            size_t c = strlen(comp);
-            memcpy(out + len, comp, c);
-            len += c;
-        }
-        comp = slash ? slash + 1 : NULL;
-    }
-    out[len] = '\0';
-    return len > 0;
-}
-
 /* Adds path if it is in the collection.  True when it is. */
 static bool imports_try(const imports_index_t *index, const char *path, imports_hits_t *hits) {
     long at = imports_find_path(index, path);
@@ -612,7 +551,7 @@ static void imports_python_module(imports_ctx_t *ctx, const char *base, bool rel
         char file[IMPORTS_PATH_MAX];
         imports_fmt(file, sizeof file, forms[f], rel);
         if (relative) {
-            if (imports_path_join(base, file, candidate, sizeof candidate))
+            if (repopath_join(base, file, candidate, sizeof candidate))
                 imports_try(ctx->index, candidate, hits);
         } else {
             imports_find_suffix(ctx->index, file, hits);
@@ -668,7 +607,7 @@ static void imports_split_item(const char *item, const char **name, size_t *name
 static void imports_python_statement(imports_ctx_t *ctx, char *stmt, int line) {
     imports_hits_t hits = {0};
     char dir[IMPORTS_PATH_MAX];
-    imports_dirname(ctx->path, dir, sizeof dir);
+    repopath_dirname(ctx->path, dir, sizeof dir);
     if (strncmp(stmt, "import", 6) == 0) {
         for (char *item = stmt + 6; item;) {
             char *comma = strchr(item, ',');
@@ -744,7 +683,7 @@ static void imports_python_statement(imports_ctx_t *ctx, char *stmt, int line) {
             if (level != (size_t)-1) {
                 if (rest_len > 0)
                     imports_python_module(ctx, base, relative, rest, rest_len, &hits);
-                else if (imports_path_join(base, "__init__.py", full, sizeof full))
+                else if (repopath_join(base, "__init__.py", full, sizeof full))
                     imports_try(ctx->index, full, &hits);
             }
             imports_record(ctx, module, module_len, NULL, 0, line, &hits);
@@ -839,8 +778,8 @@ static void imports_c_include(imports_ctx_t *ctx, const char *name, size_t len, 
         return;
     memcpy(rel, name, len);
     rel[len] = '\0';
-    imports_dirname(ctx->path, dir, sizeof dir);
-    if (quoted && imports_path_join(dir, rel, candidate, sizeof candidate))
+    repopath_dirname(ctx->path, dir, sizeof dir);
+    if (quoted && repopath_join(dir, rel, candidate, sizeof candidate))
         imports_try(ctx->index, candidate, &hits);
     /* The file's ancestors and their usual include directories. */
     static const char *const subdirs[] = {"", "include", "inc", "src"};
@@ -854,16 +793,11 @@ static void imports_c_include(imports_ctx_t *ctx, const char *name, size_t len, 
                             subdirs[s]);
             else
                 imports_fmt(base, sizeof base, "%s", ancestor);
-            if (imports_path_join(base, rel, candidate, sizeof candidate))
+            if (repopath_join(base, rel, candidate, sizeof candidate))
                 imports_try(ctx->index, candidate, &hits);
         }
-        if (!*ancestor)
+        if (!repopath_parent(ancestor))
             break;
-        char *slash = strrchr(ancestor, '/');
-        if (slash)
-            *slash = '\0';
-        else
-            *ancestor = '\0';
     }
     if (hits.count == 0 && (quoted || strchr(rel, '/'))) {
         imports_find_suffix(ctx->index, rel, &hits);
@@ -1055,11 +989,11 @@ static void imports_js_specifier(imports_ctx_t *ctx, const imports_token_t *spec
         return;
     memcpy(rel, spec->text, spec->len);
     rel[spec->len] = '\0';
-    imports_dirname(ctx->path, dir, sizeof dir);
+    repopath_dirname(ctx->path, dir, sizeof dir);
     bool relative = rel[0] == '.' && (rel[1] == '/' || (rel[1] == '.' && rel[2] == '/') ||
                                       rel[1] == '\0' || (rel[1] == '.' && rel[2] == '\0'));
     if (relative) {
-        if (imports_path_join(dir, rel, base, sizeof base))
+        if (repopath_join(dir, rel, base, sizeof base))
             imports_js_resolve(ctx, base, &hits);
     } else {
         imports_js_project_paths(ctx, rel, dir, &hits);
@@ -1078,19 +1012,14 @@ static void imports_js_specifier(imports_ctx_t *ctx, const imports_token_t *spec
             if (project) {
                 char under[IMPORTS_PATH_MAX];
                 imports_fmt(under, sizeof under, "%s%ssrc", ancestor, *ancestor ? "/" : "");
-                if (imports_path_join(under, rel + 2, base, sizeof base))
+                if (repopath_join(under, rel + 2, base, sizeof base))
                     imports_js_resolve(ctx, base, &hits);
-                if (hits.count == 0 && imports_path_join(ancestor, rel + 2, base, sizeof base))
+                if (hits.count == 0 && repopath_join(ancestor, rel + 2, base, sizeof base))
                     imports_js_resolve(ctx, base, &hits);
                 break;
             }
-            if (!*ancestor)
+            if (!repopath_parent(ancestor))
                 break;
-            char *slash = strrchr(ancestor, '/');
-            if (slash)
-                *slash = '\0';
-            else
-                *ancestor = '\0';
         }
     }
     imports_record(ctx, spec->text, spec->len, alias ? alias->text : NULL, alias ? alias->len : 0,
@@ -1380,7 +1309,7 @@ static bool imports_has(const imports_index_t *index, const char *dir, const cha
 
 static void imports_rust_locate(imports_ctx_t *ctx, imports_rust_t *rust) {
     char dir[IMPORTS_PATH_MAX], ancestor[IMPORTS_PATH_MAX];
-    imports_dirname(ctx->path, dir, sizeof dir);
+    repopath_dirname(ctx->path, dir, sizeof dir);
     imports_fmt(rust->root, sizeof rust->root, "%s", dir);
     bool found = false;
     imports_fmt(ancestor, sizeof ancestor, "%s", dir);
@@ -1395,13 +1324,8 @@ static void imports_rust_locate(imports_ctx_t *ctx, imports_rust_t *rust) {
             found = true;
             break;
         }
-        if (!*ancestor)
+        if (!repopath_parent(ancestor))
             break;
-        char *slash = strrchr(ancestor, '/');
-        if (slash)
-            *slash = '\0';
-        else
-            *ancestor = '\0';
     }
     if (!found) {
         imports_fmt(ancestor, sizeof ancestor, "%s", dir);
@@ -1411,13 +1335,8 @@ static void imports_rust_locate(imports_ctx_t *ctx, imports_rust_t *rust) {
                 imports_fmt(rust->root, sizeof rust->root, "%s", ancestor);
                 break;
             }
-            if (!*ancestor)
+            if (!repopath_parent(ancestor))
                 break;
-            char *slash = strrchr(ancestor, '/');
-            if (slash)
-                *slash = '\0';
-            else
-                *ancestor = '\0';
         }
     }
     /* The module path: the file's path under root without `.rs`, `mod`. */
