@@ -42,6 +42,7 @@
 #include "proto/base/map.h"
 #include "proto/base/utf8.h"
 #include "proto/shard.h"
+#include "proto/code/module.h"
 #include "proto/code/subword.h"
 #include "retriever/scan.h"
 #include "retriever/vectors.h"
@@ -256,33 +257,6 @@ static size_t symbol_scope(const char *name, size_t len, size_t *offset) {
         start--;
     *offset = start;
     return end - start;
-}
-
-void store_path_stem(const char *path, char *out, size_t cap) {
-    if (!cap)
-        return;
-    const char *base = strrchr(path, '/');
-    base = base ? base + 1 : path;
-    const char *dot = strchr(base, '.');
-    size_t len = dot && dot != base ? (size_t)(dot - base) : strlen(base);
-    bool generic = (len == 5 && memcmp(base, "index", 5) == 0) ||
-                   (len == 8 && memcmp(base, "__init__", 8) == 0) ||
-                   (len == 3 && memcmp(base, "mod", 3) == 0) ||
-                   (len == 4 && memcmp(base, "main", 4) == 0);
-    if (generic && base > path) {
-        const char *end = base - 1; /* the '/' */
-        const char *dir = end;
-        while (dir > path && dir[-1] != '/')
-            dir--;
-        if (end > dir) {
-            base = dir;
-            len = (size_t)(end - dir);
-        }
-    }
-    if (len >= cap)
-        len = cap - 1;
-    memcpy(out, base, len);
-    out[len] = '\0';
 }
 
 /* ---- opening ---- */
@@ -1398,7 +1372,7 @@ int store_file_put(store_t *self, const store_file_spec_t *file, const void *pay
         goto done;
     }
     char stem[NAME_MAX_BYTES];
-    store_path_stem(file->path, stem, sizeof stem);
+    module_stem(file->path, stem, sizeof stem);
     sqlite3_bind_int64(st, 1, c->id);
     sqlite3_bind_text(st, 2, file->path, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, file->hash, -1, SQLITE_STATIC);

@@ -7,6 +7,8 @@
  */
 #include "proto/code/imported.h"
 
+#include "proto/code/module.h"
+
 #include <stdbool.h>
 #include <string.h>
 
@@ -164,26 +166,7 @@ static void quoted_module(scan_t *sc, size_t from, size_t to) {
 }
 
 void imported_module_stem(const char *module, char *out, size_t size) {
-    size_t n = strlen(module);
-    while (n && (module[n - 1] == '/' || module[n - 1] == '.'))
-        n--;
-    size_t start = n;
-    while (start > 0 && module[start - 1] != '/' && module[start - 1] != '.' &&
-           module[start - 1] != ':')
-        start--;
-    /* "x.js": the component before a known extension is the stem. */
-    static const char *const exts[] = {"js", "mjs", "cjs", "jsx", "ts", "tsx", "py", NULL};
-    for (int i = 0; exts[i] && start > 1 && module[start - 1] == '.'; i++)
-        if (n - start == strlen(exts[i]) && !memcmp(module + start, exts[i], n - start)) {
-            n = start - 1;
-            start = n;
-            while (start > 0 && module[start - 1] != '/' && module[start - 1] != '.')
-                start--;
-            break;
-        }
-    size_t len = n - start < size - 1 ? n - start : size - 1;
-    memcpy(out, module + start, len);
-    out[len] = '\0';
+    module_stem(module, out, size);
 }
 
 static void statement(scan_t *sc, size_t at) {

@@ -28,8 +28,8 @@ typedef struct {
     char module[IMPORTED_NAME_MAX]; /* where it comes from: "./g", "a.b.g", ".base" */
 } imported_name_t;
 
-/* The file stem a module specifier names ("g" for "./x/g.js", "a.b.g",
- * "../g"); empty for "." and "..". */
+/* module_stem() (see module.h) under its old name, for gateway/context.c
+ * until it calls module_stem() itself. */
 void imported_module_stem(const char *module, char *out, size_t size);
 
 /* Fills out with up to max distinct names imported in text[0..len), in

@@ -74,13 +74,7 @@ static const char *module_of(size_t n, const char *name) {
     return "(none)";
 }
 
-static const char *stem(const char *module) {
-    static char out[64];
-    imported_module_stem(module, out, sizeof out);
-    return out;
-}
-
-TEST(modules_and_stems) {
+TEST(modules) {
     size_t n = scan("import * as ns from './lib/graph.js';\n"
                     "const RuntimeGlobals = require(\"./RuntimeGlobals\");\n"
                     "from ..sql import expression as exp\n"
@@ -91,12 +85,6 @@ TEST(modules_and_stems) {
     CHECK_STR(module_of(n, "exp"), "..sql");
     CHECK_STR(module_of(n, "util"), ".");
     CHECK_STR(module_of(n, "roles"), "sqlalchemy/sql/roles");
-    CHECK_STR(stem("./lib/graph.js"), "graph");
-    CHECK_STR(stem("./RuntimeGlobals"), "RuntimeGlobals");
-    CHECK_STR(stem("sqlalchemy.sql.roles"), "roles");
-    CHECK_STR(stem(".."), "");
-    CHECK_STR(stem("..sql"), "sql");
-    CHECK_STR(stem("x/y/index.ts"), "index");
 }
 
 TEST(hostile_text_never_crashes) {
@@ -118,4 +106,4 @@ TEST(hostile_text_never_crashes) {
 }
 
 TEST_MAIN(TEST_CASE(es_modules), TEST_CASE(commonjs), TEST_CASE(python), TEST_CASE(java_go_rust),
-          TEST_CASE(modules_and_stems), TEST_CASE(hostile_text_never_crashes))
+          TEST_CASE(modules), TEST_CASE(hostile_text_never_crashes))
