@@ -20,7 +20,7 @@ typedef struct {
 
 static void add(names_t *acc, const char *name, size_t n, const char *module, size_t module_len,
                 bool module_as_path, size_t end) {
-    if (n == 0 || n >= IMPORTED_NAME_MAX || acc->count >= acc->max || !ident_start_len(name, n))
+    if (n == 0 || n >= IMPORTED_NAME_MAX || acc->count >= acc->max || ident_len(name, n) != n)
         return;
     static const char *const skip[] = {"type", "typeof", "as", "from", "import", "default", NULL};
     for (int i = 0; skip[i]; i++)

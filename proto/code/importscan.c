@@ -730,6 +730,8 @@ static void rust_tree(scan_t *sc, const char *prefix, const char *tree, size_t l
             binds = last;
             binds_len = (size_t)(leaf + written - last);
         }
+        if (binds && ident_len(binds, binds_len) != binds_len)
+            binds = NULL, binds_len = 0; /* `a::{b%c}`: not a name */
         names_reset(sc);
         emit(sc, leaf, (size_t)written, binds, binds_len, flags, line, end);
         return;
