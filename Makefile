@@ -5,8 +5,9 @@
 # library that the tests link against.  What the services share are three
 # libraries, each a folder, each depending only on those after it:
 #   proto/       libproto.a  the wire, broker, worker, client, CURVE
-#   proto/code/  libcode.a   knowledge about source code (languages, imports, sub-words)
-#   proto/base/  libbase.a   buffers, maps, log, clock, settings, signals, JSON checks
+#   proto/code/  libcode.a   knowledge about source code (languages, identifiers, imports,
+#                            module stems, sub-words)
+#   proto/base/  libbase.a   buffers, maps, log, clock, settings, signals, UTF-8, JSON checks
 #
 #   make            release build of every binary into build/bin/
 #   make test       sanitizer build (ASan+UBSan) and the whole test suite

@@ -20,6 +20,7 @@
  */
 #include "embedder/ollama.h"
 
+#include "proto/base/utf8.h"
 #include "proto/ollama_url.h"
 
 #include <cJSON.h>
@@ -263,31 +264,6 @@ void ollama_embedder_destroy(ollama_embedder_t **embedder_p) {
 
 /* ---- request body ---- */
 
-/* Length of a valid UTF-8 sequence at s[0..n), or 0. */
-static size_t utf8_valid_len(const unsigned char *s, size_t n) {
-    unsigned char c = s[0];
-    size_t need;
-    uint32_t v, min;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf)
-        need = 2, v = c & 0x1f, min = 0x80;
-    else if (c >= 0xe0 && c <= 0xef)
-        need = 3, v = c & 0x0f, min = 0x800;
-    else if (c >= 0xf0 && c <= 0xf4)
-        need = 4, v = c & 0x07, min = 0x10000;
-    else
-        return 0;
-    if (n < need)
-        return 0;
-    for (size_t k = 1; k < need; k++) {
-        if ((s[k] & 0xc0) != 0x80)
-            return 0;
-        v = v << 6 | (s[k] & 0x3f);
-    }
-    return v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff) ? 0 : need;
-}
-
 /* Copies text into scratch as valid UTF-8 without NULs (invalid bytes become
  * U+FFFD, NUL a space), NUL-terminated; returns scratch or NULL. */
 static const char *text_sanitise(ollama_embedder_t *o, const char *prefix, const char *text,
@@ -307,7 +283,7 @@ static const char *text_sanitise(ollama_embedder_t *o, const char *prefix, const
     memcpy(out, prefix, prefix_len);
     out += prefix_len;
     for (size_t i = 0; i < len;) {
-        size_t k = utf8_valid_len(s + i, len - i);
+        size_t k = utf8_decode(text + i, len - i, NULL);
         if (k == 0) {
             memcpy(out, "\xef\xbf\xbd", 3), out += 3, i++;
         } else if (k == 1 && s[i] == 0) {

@@ -6,6 +6,8 @@
  */
 #include "gateway/fim.h"
 
+#include "proto/code/lang.h"
+
 #include <string.h>
 
 typedef struct {
@@ -112,30 +114,12 @@ fim_family_t fim_parse(const char *s, size_t len, fim_t *out) {
     return FIM_NONE;
 }
 
-static const char *extension(const char *path) {
-    const char *slash = path ? strrchr(path, '/') : NULL;
-    const char *dot = path ? strrchr(slash ? slash : path, '.') : NULL;
-    return dot ? dot + 1 : "";
-}
-
 const char *fim_comment_for(const char *path, const char *language) {
-    static const char *const hash[] = {"py",   "rb", "sh",    "bash", "pl", "r",   "yaml", "yml",
-                                       "toml", "mk", "cmake", "nim",  "ex", "exs", NULL};
-    static const char *const dash[] = {"sql", "lua", "hs", "elm", NULL};
-    static const char *const hash_langs[] = {"python", "ruby", "shell", "perl",   "r", "yaml",
-                                             "toml",   "make", "cmake", "elixir", NULL};
-    const char *ext = extension(path);
-    for (int i = 0; hash[i]; i++)
-        if (!strcmp(ext, hash[i]))
-            return "#";
-    for (int i = 0; dash[i]; i++)
-        if (!strcmp(ext, dash[i]))
-            return "--";
-    if (!*ext && language)
-        for (int i = 0; hash_langs[i]; i++)
-            if (!strcmp(language, hash_langs[i]))
-                return "#";
-    return "//";
+    lang_id_t id = lang_detect(path, NULL, 0);
+    if (id == LANG_UNKNOWN && language)
+        id = lang_from_name(language);
+    const char *comment = lang_get(id)->line_comment;
+    return comment ? comment : "//";
 }
 
 /* True when text holds a model's special token (a FIM marker, a repository

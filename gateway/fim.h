@@ -49,7 +49,10 @@ const char *fim_family_name(fim_family_t family);
  * prompt is not one) and where the prefix and suffix are. */
 fim_family_t fim_parse(const char *prompt, size_t len, fim_t *out);
 
-/* The line-comment syntax for a file path ("//", "#", "--"). */
+/* The line comment of the current file's language ("//", "#", "--", "%"),
+ * from lang.h: its language by file name or extension, else the one named
+ * by language (a chunk's language, for a path without one); "//" when
+ * neither is known or the language has no line comment. */
 const char *fim_comment_for(const char *path, const char *language);
 
 /* Appends the repository context for chunks to out, in family's layout,

@@ -8,6 +8,7 @@
 #include "proto/wire.h"
 
 #include "proto/base/json.h"
+#include "proto/base/utf8.h"
 
 #include <cJSON.h>
 #include <errno.h>
@@ -299,19 +300,6 @@ done:
     return rc;
 }
 
-/* Length of the well-formed UTF-8 character at p (NUL-terminated), or 0. */
-static size_t utf8_char_len(const unsigned char *p) {
-    size_t n = p[0] < 0x80                    ? 1
-               : p[0] >= 0xc2 && p[0] <= 0xdf ? 2
-               : p[0] >= 0xe0 && p[0] <= 0xef ? 3
-               : p[0] >= 0xf0 && p[0] <= 0xf4 ? 4
-                                              : 0;
-    for (size_t i = 1; i < n; i++)
-        if (p[i] == '\0') /* cut short: do not read past the string */
-            return 0;
-    return n && utf8_valid((const char *)p, n) ? n : 0;
-}
-
 /*
  * Written by hand rather than by cJSON, because the header must pass
  * proto_decode()'s strict check whatever the message holds: messages carry
@@ -334,7 +322,8 @@ size_t proto_error_header(char *buf, size_t size, int status, const char *messag
     size_t room = size - 3; /* keep the closing quote and brace and the NUL */
     const unsigned char *p = (const unsigned char *)(message ? message : "error");
     while (*p) {
-        size_t len = utf8_char_len(p);
+        /* strnlen: a character cut short by the NUL is not one */
+        size_t len = utf8_decode((const char *)p, strnlen((const char *)p, 4), NULL);
         char esc[8];
         const char *out = (const char *)p;
         size_t out_len = len;

@@ -16,6 +16,7 @@
 #include "retriever/search.h"
 
 #include "proto/base/map.h"
+#include "proto/code/module.h"
 #include "proto/code/subword.h"
 #include "retriever/scan.h"
 
@@ -426,8 +427,7 @@ static int signal_symbol(search_t *s) {
 
 static const char SQL_IMPORTS_OF[] =
     "SELECT target FROM imports WHERE collection = ? AND path = ? LIMIT 256";
-static const char SQL_FILE_BY_PATH[] =
-    "SELECT id, stem FROM files WHERE collection = ? AND path = ?";
+static const char SQL_FILE_BY_PATH[] = "SELECT id FROM files WHERE collection = ? AND path = ?";
 static const char SQL_FILES_BY_STEM[] =
     "SELECT id FROM files WHERE collection = ? AND stem = ? LIMIT 64";
 static const char SQL_CHUNKS_OF_FILE[] = "SELECT id FROM chunks WHERE file = ? LIMIT 4096";
@@ -459,17 +459,6 @@ static int import_file_add(search_t *s, int64_t file, int level, bool object) {
 /* True when the directory holding `path` is named `name`: a Go or Java
  * package (`client.Do()` with the files of client/ imported) names its directory,
  * not a file. */
-static bool dir_is(const char *path, const char *name) {
-    const char *end = strrchr(path, '/');
-    if (!end)
-        return false;
-    const char *start = end;
-    while (start > path && start[-1] != '/')
-        start--;
-    size_t n = strlen(name);
-    return (size_t)(end - start) == n && memcmp(start, name, n) == 0;
-}
-
 /* Collects the targets `path` imports into list (owned strings). */
 static int imports_of(search_t *s, const char *path, char ***list, size_t *n) {
     sqlite3_stmt *st = store_view_stmt(&s->view, SQL_IMPORTS_OF);
@@ -520,10 +509,7 @@ static int import_neighbourhood(search_t *s) {
             sqlite3_bind_int64(st, 1, s->view.collection_id);
             sqlite3_bind_text(st, 2, list[i], -1, SQLITE_STATIC);
             if (sqlite3_step(st) == SQLITE_ROW) {
-                const char *stem = (const char *)sqlite3_column_text(st, 1);
-                bool object =
-                    level == 1 && s->q->object && *s->q->object &&
-                    ((stem && strcmp(stem, s->q->object) == 0) || dir_is(list[i], s->q->object));
+                bool object = level == 1 && module_names_file(s->q->object, list[i]);
                 rc = import_file_add(s, sqlite3_column_int64(st, 0), level, object);
             }
             sqlite3_reset(st);

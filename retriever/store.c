@@ -40,7 +40,9 @@
 #include "proto/base/json.h"
 #include "proto/base/log.h"
 #include "proto/base/map.h"
+#include "proto/base/utf8.h"
 #include "proto/shard.h"
+#include "proto/code/module.h"
 #include "proto/code/subword.h"
 #include "retriever/scan.h"
 #include "retriever/vectors.h"
@@ -255,33 +257,6 @@ static size_t symbol_scope(const char *name, size_t len, size_t *offset) {
         start--;
     *offset = start;
     return end - start;
-}
-
-void store_path_stem(const char *path, char *out, size_t cap) {
-    if (!cap)
-        return;
-    const char *base = strrchr(path, '/');
-    base = base ? base + 1 : path;
-    const char *dot = strchr(base, '.');
-    size_t len = dot && dot != base ? (size_t)(dot - base) : strlen(base);
-    bool generic = (len == 5 && memcmp(base, "index", 5) == 0) ||
-                   (len == 8 && memcmp(base, "__init__", 8) == 0) ||
-                   (len == 3 && memcmp(base, "mod", 3) == 0) ||
-                   (len == 4 && memcmp(base, "main", 4) == 0);
-    if (generic && base > path) {
-        const char *end = base - 1; /* the '/' */
-        const char *dir = end;
-        while (dir > path && dir[-1] != '/')
-            dir--;
-        if (end > dir) {
-            base = dir;
-            len = (size_t)(end - dir);
-        }
-    }
-    if (len >= cap)
-        len = cap - 1;
-    memcpy(out, base, len);
-    out[len] = '\0';
 }
 
 /* ---- opening ---- */
@@ -833,26 +808,6 @@ int store_stats_get(store_t *self, store_stats_t *out) {
 
 /* ---- parsing a file.put payload ---- */
 
-/* Replaces each byte that does not start a valid UTF-8 sequence with '?',
- * so that what the store returns is always valid JSON text.  Lengths (and
- * so line numbers) stay as they were. */
-static void utf8_sanitize(char *s, size_t len) {
-    size_t i = 0;
-    while (i < len) {
-        unsigned char c = (unsigned char)s[i];
-        size_t n = c < 0x80             ? 1
-                   : (c & 0xe0) == 0xc0 ? 2
-                   : (c & 0xf0) == 0xe0 ? 3
-                   : (c & 0xf8) == 0xf0 ? 4
-                                        : 0;
-        if (n == 0 || i + n > len || !utf8_valid(s + i, n)) {
-            s[i++] = '?';
-            continue;
-        }
-        i += n;
-    }
-}
-
 typedef struct {
     long start_line, end_line;
     const char *kind;
@@ -979,7 +934,7 @@ static int parse_file_payload(const void *payload, size_t len, size_t dim, parse
             if (!(pc->text_copy = malloc(pc->text_len + 1)))
                 return fail(err, err_len, -ENOMEM, "out of memory");
             memcpy(pc->text_copy, pc->text, pc->text_len);
-            utf8_sanitize(pc->text_copy, pc->text_len);
+            utf8_sanitize(pc->text_copy, pc->text_len, '?');
             pc->text = pc->text_copy;
         }
     }
@@ -1417,7 +1372,7 @@ int store_file_put(store_t *self, const store_file_spec_t *file, const void *pay
         goto done;
     }
     char stem[NAME_MAX_BYTES];
-    store_path_stem(file->path, stem, sizeof stem);
+    module_stem(file->path, stem, sizeof stem);
     sqlite3_bind_int64(st, 1, c->id);
     sqlite3_bind_text(st, 2, file->path, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, file->hash, -1, SQLITE_STATIC);

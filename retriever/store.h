@@ -166,10 +166,4 @@ struct sqlite3_stmt *store_view_stmt(store_view_t *view, const char *sql);
  * returns its length (0 when name ends with a separator). */
 size_t store_symbol_key(const char *name, size_t len, size_t *offset);
 
-/* The stem of a path, as an `object` before the cursor names a module:
- * the file name without extension, or the directory's name for index.*,
- * __init__.py, mod.rs and main.* files ("src/utils/index.js" -> "utils").
- * Writes it NUL-terminated into out (truncated to cap - 1 bytes). */
-void store_path_stem(const char *path, char *out, size_t cap);
-
 #endif

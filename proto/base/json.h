@@ -11,11 +11,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define JSON_MAX_DEPTH 64
+#include "proto/base/utf8.h" /* utf8_valid(), which json_check() applies to strings */
 
-/* True when s[0..len) is well-formed UTF-8 (no overlongs, surrogates or
- * code points above U+10FFFF). */
-bool utf8_valid(const char *s, size_t len);
+#define JSON_MAX_DEPTH 64
 
 /* Checks that s[0..len) is one JSON value (an object when want_object),
  * optionally surrounded by whitespace, in valid UTF-8, nested at most

@@ -8,17 +8,16 @@
  * definitions of these names and ranks a definition of a "fresh" import
  * (imported, never used since) above everything else.
  *
- * Recognised: ES modules (`import a, {b, c as d} from`, `import * as ns`),
- * CommonJS (`const a = require(...)`, `const {b, c: d} = require(...)`),
- * Python (`from m import a, b as c`, `import a.b as c`, `import a`), Java
- * and Kotlin (`import a.b.C`), Go (`import "a/b/c"` and grouped), Rust
- * (`use a::b::{C, D}`).  A light scanner, not a parser: it reads statements
- * that start a line, so code that merely mentions "import" is left alone.
+ * The statements are importscan's (see importscan.h for what each language
+ * binds): this module keeps the names they bind, and counts each name's
+ * whole-word uses after its statement (ident.h's word boundaries).
  */
 #ifndef LCA_CODE_IMPORTED_H
 #define LCA_CODE_IMPORTED_H
 
 #include <stddef.h>
+
+#include "proto/code/lang.h"
 
 #define IMPORTED_NAME_MAX 64
 
@@ -28,12 +27,18 @@ typedef struct {
     char module[IMPORTED_NAME_MAX]; /* where it comes from: "./g", "a.b.g", ".base" */
 } imported_name_t;
 
-/* The file stem a module specifier names ("g" for "./x/g.js", "a.b.g",
- * "../g"); empty for "." and "..". */
+/* module_stem() (see module.h) under its old name, for gateway/context.c
+ * until it calls module_stem() itself. */
 void imported_module_stem(const char *module, char *out, size_t size);
 
-/* Fills out with up to max distinct names imported in text[0..len), in
- * order of appearance; returns how many. */
+/* Fills out with up to max distinct names imported in text[0..len), read
+ * as language lang, in order of appearance; returns how many.  LANG_UNKNOWN
+ * reads every language's statements (see importscan.h). */
+size_t imported_names_of(lang_id_t lang, const char *text, size_t len, imported_name_t *out,
+                         size_t max);
+
+/* imported_names_of() with LANG_UNKNOWN: for a prefix whose language is not
+ * known.  gateway/context.c calls it until it passes the file's language. */
 size_t imported_names(const char *text, size_t len, imported_name_t *out, size_t max);
 
 #endif

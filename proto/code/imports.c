@@ -1,5 +1,5 @@
 /*
- * imports: per-language scanners feeding one set of resolvers.
+ * imports: per-language resolvers over importscan's records.
  *
  * The index keeps the collection's paths sorted, plus three sorted key
  * arrays whose keys point into those same strings (no copies): by base name
@@ -13,13 +13,13 @@
  * wins; ties go to the shorter, then the bytewise smaller path, so results
  * are deterministic.
  *
- * Scanners: Python and C are read line by line (their imports are line
- * oriented); JS/TS, Go, Java/Kotlin and Rust go through one small tokenizer
- * that knows comments, strings and identifiers, and a pattern over the last
- * few tokens.
+ * The statements come from importscan.h, one record per imported module;
+ * this file only resolves them, per language, and records what each binds.
  */
 #include "proto/code/imports.h"
 
+#include "proto/code/importscan.h"
+#include "proto/code/repopath.h"
 #include "proto/code/tsconfig.h"
 
 #include <errno.h>
@@ -31,7 +31,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define IMPORTS_PATH_MAX 4096
+#define IMPORTS_PATH_MAX REPOPATH_MAX
 
 /* snprintf that returns the length actually written (a path that does not
  * fit is cut short, and then simply resolves to nothing). */
@@ -170,30 +170,9 @@ static long imports_find_path(const imports_index_t *self, const char *path) {
     return -1;
 }
 
-char *imports_read_text(const char *root, const char *rel, size_t max) {
-    char full[IMPORTS_PATH_MAX];
-    if (imports_fmt(full, sizeof full, "%s/%s", root, rel) >= (int)sizeof full)
-        return NULL;
-    int fd = open(full, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0)
-        return NULL;
-    char *text = malloc(max + 1);
-    size_t len = 0;
-    while (text && len < max) {
-        ssize_t n = read(fd, text + len, max - len);
-        if (n <= 0)
-            break;
-        len += (size_t)n;
-    }
-    close(fd);
-    if (text)
-        text[len] = '\0';
-    return text;
-}
-
 /* Reads the `module` line of root/rel (a go.mod).  NULL if none. */
 static char *imports_read_go_module(const char *root, const char *rel) {
-    char *buf = imports_read_text(root, rel, 8192);
+    char *buf = repopath_read_text(root, rel, 8192);
     if (!buf)
         return NULL;
     char *module = NULL;
@@ -223,7 +202,7 @@ static char *imports_read_go_module(const char *root, const char *rel) {
 /* The crate name in root/rel (a Cargo.toml): `[lib] name`, else `[package]
  * name`, dashes turned into underscores.  NULL if none. */
 static char *imports_read_crate_name(const char *root, const char *rel) {
-    char *buf = imports_read_text(root, rel, 16384);
+    char *buf = repopath_read_text(root, rel, 16384);
     if (!buf)
         return NULL;
     char package[256] = "", lib[256] = "", *section = NULL;
@@ -405,47 +384,6 @@ size_t imports_index_count(const imports_index_t *self) {
 
 /* ---- path helpers ---------------------------------------------------------- */
 
-/* The directory part of path ("" for a file at the root) into out. */
-static void imports_dirname(const char *path, char *out, size_t cap) {
-    const char *slash = strrchr(path, '/');
-    size_t len = slash ? (size_t)(slash - path) : 0;
-    if (len >= cap)
-        len = cap - 1;
-    memcpy(out, path, len);
-    out[len] = '\0';
-}
-
-bool imports_path_join(const char *dir, const char *rel, char *out, size_t cap) {
-    char tmp[IMPORTS_PATH_MAX];
-    int n = *dir ? imports_fmt(tmp, sizeof tmp, "%s/%s", dir, rel)
-                 : imports_fmt(tmp, sizeof tmp, "%s", rel);
-    if (n < 0 || (size_t)n >= sizeof tmp - 1 || (size_t)n >= cap)
-        return false;
-    size_t len = 0;
-    for (char *comp = tmp; comp;) {
-        char *slash = strchr(comp, '/');
-        if (slash)
-            *slash = '\0';
-        if (strcmp(comp, "..") == 0) {
-            if (len == 0)
-                return false;
-            while (len > 0 && out[len - 1] != '/')
-                len--;
-            if (len > 0)
-                len--; /* the slash */
-        } else if (*comp && strcmp(comp, ".") != 0) {
-            if (len > 0)
-                out[len++] = '/';
-            size_t c = strlen(comp);
-            memcpy(out + len, comp, c);
-            len += c;
-        }
-        comp = slash ? slash + 1 : NULL;
-    }
-    out[len] = '\0';
-    return len > 0;
-}
-
 /* Adds path if it is in the collection.  True when it is. */
 static bool imports_try(const imports_index_t *index, const char *path, imports_hits_t *hits) {
     long at = imports_find_path(index, path);
@@ -538,6 +476,8 @@ typedef struct {
     long self_at;     /* its index in the collection, or -1 */
     imports_t *out;
     bool failed;
+    lang_id_t lang;            /* the file's language */
+    struct imports_rust *rust; /* where a Rust file sits in its crate, found on first use */
 } imports_ctx_t;
 
 static int imports_compare_ptrs(const void *a, const void *b) {
@@ -612,7 +552,7 @@ static void imports_python_module(imports_ctx_t *ctx, const char *base, bool rel
         char file[IMPORTS_PATH_MAX];
         imports_fmt(file, sizeof file, forms[f], rel);
         if (relative) {
-            if (imports_path_join(base, file, candidate, sizeof candidate))
+            if (repopath_join(base, file, candidate, sizeof candidate))
                 imports_try(ctx->index, candidate, hits);
         } else {
             imports_find_suffix(ctx->index, file, hits);
@@ -624,209 +564,62 @@ static void imports_python_module(imports_ctx_t *ctx, const char *base, bool rel
         imports_keep_closest(ctx->index, ctx->path, hits);
 }
 
-static bool imports_is_python_name(const char *s, size_t len) {
-    if (len == 0)
-        return false;
-    for (size_t i = 0; i < len; i++) {
-        char c = s[i];
-        if (!(c == '_' || c == '.' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-              (c >= '0' && c <= '9') || (unsigned char)c >= 0x80))
-            return false;
-    }
-    return true;
-}
-
-/* Splits an item of an import list, "name" or "name as alias", into its
- * name and the name it binds (the alias, else the name itself). */
-static void imports_split_item(const char *item, const char **name, size_t *name_len,
-                               const char **alias, size_t *alias_len) {
-    const char *p = item;
-    while (*p == ' ' || *p == '\t')
-        p++;
-    *name = p;
-    while (*p && *p != ' ' && *p != '\t')
-        p++;
-    *name_len = (size_t)(p - *name);
-    *alias = *name;
-    *alias_len = *name_len;
-    while (*p == ' ' || *p == '\t')
-        p++;
-    if (p[0] == 'a' && p[1] == 's' && (p[2] == ' ' || p[2] == '\t')) {
-        p += 2;
-        while (*p == ' ' || *p == '\t')
-            p++;
-        const char *a = p;
-        while (*p && *p != ' ' && *p != '\t')
-            p++;
-        if (p > a) {
-            *alias = a;
-            *alias_len = (size_t)(p - a);
-        }
-    }
-}
-
-static void imports_python_statement(imports_ctx_t *ctx, char *stmt, int line) {
+/* One Python record: `import a.b [as c]` (the module binds), or `from m
+ * import x, y` whose names may be submodules (then each is an import of
+ * its own) or members of m. */
+static void imports_python(imports_ctx_t *ctx, const importscan_t *im) {
     imports_hits_t hits = {0};
-    char dir[IMPORTS_PATH_MAX];
-    imports_dirname(ctx->path, dir, sizeof dir);
-    if (strncmp(stmt, "import", 6) == 0) {
-        for (char *item = stmt + 6; item;) {
-            char *comma = strchr(item, ',');
-            if (comma)
-                *comma = '\0';
-            const char *name, *alias;
-            size_t len, alias_len;
-            imports_split_item(item, &name, &len, &alias, &alias_len);
-            if (imports_is_python_name(name, len)) {
-                imports_python_module(ctx, "", false, name, len, &hits);
-                imports_record(ctx, name, len, alias, alias_len, line, &hits);
-            }
-            item = comma ? comma + 1 : NULL;
-        }
-    } else if (strncmp(stmt, "from", 4) == 0) {
-        char *p = stmt + 4;
-        while (*p == ' ' || *p == '\t')
-            p++;
-        char *module = p;
-        while (*p && *p != ' ' && *p != '\t')
-            p++;
-        size_t module_len = (size_t)(p - module);
-        while (*p == ' ' || *p == '\t')
-            p++;
-        if (strncmp(p, "import", 6) != 0 || module_len == 0)
-            goto done;
-        size_t level = 0;
-        while (level < module_len && module[level] == '.')
-            level++;
-        char base[IMPORTS_PATH_MAX];
-        imports_fmt(base, sizeof base, "%s", dir);
-        for (size_t up = 1; up < level; up++) {
-            char *slash = strrchr(base, '/');
-            if (!slash && !*base) {
-                level = (size_t)-1; /* climbs above the root */
-                break;
-            }
-            if (slash)
-                *slash = '\0';
-            else
-                *base = '\0';
-        }
-        bool relative = level > 0;
-        const char *rest = module + (relative && level != (size_t)-1 ? level : 0);
-        size_t rest_len = module_len - (size_t)(rest - module);
-        bool has_plain = false;
-        char full[IMPORTS_PATH_MAX];
-        for (char *item = p + 6; item && level != (size_t)-1;) {
-            char *comma = strchr(item, ',');
-            if (comma)
-                *comma = '\0';
-            const char *name, *alias;
-            size_t len, alias_len;
-            imports_split_item(item, &name, &len, &alias, &alias_len);
-            if (len == 1 && name[0] == '*') {
-                has_plain = true;
-            } else if (imports_is_python_name(name, len) && rest_len + len + 2 < sizeof full) {
-                int n = imports_fmt(full, sizeof full, "%.*s%s%.*s", (int)rest_len, rest,
-                                    rest_len ? "." : "", (int)len, name);
-                imports_python_module(ctx, base, relative, full, (size_t)n, &hits);
-                if (hits.count > 0) {
-                    char shown[IMPORTS_PATH_MAX];
-                    int m = imports_fmt(shown, sizeof shown, "%.*s%s%.*s", (int)module_len, module,
-                                        rest_len ? "." : "", (int)len, name);
-                    imports_record(ctx, shown, (size_t)m, alias, alias_len, line, &hits);
-                } else {
-                    has_plain = true;
-                }
-            }
-            item = comma ? comma + 1 : NULL;
-        }
-        if (has_plain || level == (size_t)-1) {
-            if (level != (size_t)-1) {
-                if (rest_len > 0)
-                    imports_python_module(ctx, base, relative, rest, rest_len, &hits);
-                else if (imports_path_join(base, "__init__.py", full, sizeof full))
-                    imports_try(ctx->index, full, &hits);
-            }
-            imports_record(ctx, module, module_len, NULL, 0, line, &hits);
-        }
+    const char *module = im->module;
+    size_t module_len = im->module_len;
+    if (im->binds) {
+        /* Binds its alias, else the dotted name as written (`a.b`). */
+        imports_python_module(ctx, "", false, module, module_len, &hits);
+        if (im->flags & IMPORTSCAN_ALIASED)
+            imports_record(ctx, module, module_len, im->binds, im->binds_len, im->line, &hits);
+        else
+            imports_record(ctx, module, module_len, module, module_len, im->line, &hits);
+        free(hits.at);
+        return;
     }
-done:
-    free(hits.at);
-}
-
-static void imports_scan_python(imports_ctx_t *ctx, const char *data, size_t len) {
-    bool in_doc = false;
-    int line = 0;
-    for (size_t at = 0; at < len;) {
-        const char *nl = memchr(data + at, '\n', len - at);
-        size_t end = nl ? (size_t)(nl - data) : len;
-        line++;
-        const char *s = data + at;
-        size_t n = end - at;
-        size_t quotes = 0;
-        for (size_t i = 0; i + 2 < n; i++)
-            if ((s[i] == '"' || s[i] == '\'') && s[i + 1] == s[i] && s[i + 2] == s[i])
-                quotes++, i += 2;
-        bool was_doc = in_doc;
-        if (quotes % 2 == 1)
-            in_doc = !in_doc;
-        size_t indent = 0;
-        while (indent < n && (s[indent] == ' ' || s[indent] == '\t'))
-            indent++;
-        bool is_import = !was_doc && n - indent > 5 &&
-                         ((strncmp(s + indent, "import", 6) == 0 && n - indent > 6 &&
-                           (s[indent + 6] == ' ' || s[indent + 6] == '\t')) ||
-                          (strncmp(s + indent, "from", 4) == 0 &&
-                           (s[indent + 4] == ' ' || s[indent + 4] == '\t')));
-        if (!is_import) {
-            at = end + 1;
+    char dir[IMPORTS_PATH_MAX], base[IMPORTS_PATH_MAX], full[IMPORTS_PATH_MAX];
+    repopath_dirname(ctx->path, dir, sizeof dir);
+    size_t level = 0;
+    while (level < module_len && module[level] == '.')
+        level++;
+    imports_fmt(base, sizeof base, "%s", dir);
+    bool above_root = false;
+    for (size_t up = 1; up < level && !above_root; up++)
+        above_root = !repopath_parent(base);
+    bool relative = level > 0;
+    const char *rest = module + (relative && !above_root ? level : 0);
+    size_t rest_len = module_len - (size_t)(rest - module);
+    bool has_plain = (im->flags & IMPORTSCAN_WILDCARD) != 0;
+    for (size_t i = 0; i < im->name_count && !above_root; i++) {
+        const importscan_name_t *item = &im->names[i];
+        if (rest_len + item->name_len + 2 >= sizeof full)
             continue;
+        int n = imports_fmt(full, sizeof full, "%.*s%s%.*s", (int)rest_len, rest,
+                            rest_len ? "." : "", (int)item->name_len, item->name);
+        imports_python_module(ctx, base, relative, full, (size_t)n, &hits);
+        if (hits.count > 0) {
+            char shown[IMPORTS_PATH_MAX];
+            int m = imports_fmt(shown, sizeof shown, "%.*s%s%.*s", (int)module_len, module,
+                                rest_len ? "." : "", (int)item->name_len, item->name);
+            imports_record(ctx, shown, (size_t)m, item->local, item->local_len, im->line, &hits);
+        } else {
+            has_plain = true;
         }
-        /* Gather the logical line: parentheses and backslash continuations. */
-        size_t stop = end;
-        int depth = 0;
-        for (size_t i = at + indent; i < len; i++) {
-            char c = data[i];
-            if (c == '(')
-                depth++;
-            else if (c == ')')
-                depth--;
-            else if (c == '#') {
-                while (i < len && data[i] != '\n')
-                    i++;
-            }
-            if (i >= len || data[i] == '\n') {
-                bool continued = depth > 0 || (i > 0 && data[i - 1] == '\\');
-                stop = i;
-                if (!continued || i >= len)
-                    break;
-            }
-        }
-        size_t stmt_len = stop - (at + indent);
-        char *stmt = malloc(stmt_len + 1);
-        if (!stmt) {
-            ctx->failed = true;
-            return;
-        }
-        bool in_comment = false;
-        for (size_t i = 0; i < stmt_len; i++) {
-            char c = data[at + indent + i];
-            if (c == '#')
-                in_comment = true; /* to the end of this physical line */
-            else if (c == '\n')
-                in_comment = false;
-            stmt[i] = (in_comment || c == '\n' || c == '\\' || c == '\r' || c == '(' || c == ')')
-                          ? ' '
-                          : c;
-        }
-        stmt[stmt_len] = '\0';
-        /* Comments inside a parenthesised list end at their own line. */
-        imports_python_statement(ctx, stmt, line);
-        free(stmt);
-        for (size_t i = end; i < stop; i++)
-            line += data[i] == '\n';
-        at = stop + 1;
     }
+    if (has_plain || above_root) {
+        if (!above_root) {
+            if (rest_len > 0)
+                imports_python_module(ctx, base, relative, rest, rest_len, &hits);
+            else if (repopath_join(base, "__init__.py", full, sizeof full))
+                imports_try(ctx->index, full, &hits);
+        }
+        imports_record(ctx, module, module_len, NULL, 0, im->line, &hits);
+    }
+    free(hits.at);
 }
 
 /* ---- C and C++ ------------------------------------------------------------- */
@@ -839,8 +632,8 @@ static void imports_c_include(imports_ctx_t *ctx, const char *name, size_t len, 
         return;
     memcpy(rel, name, len);
     rel[len] = '\0';
-    imports_dirname(ctx->path, dir, sizeof dir);
-    if (quoted && imports_path_join(dir, rel, candidate, sizeof candidate))
+    repopath_dirname(ctx->path, dir, sizeof dir);
+    if (quoted && repopath_join(dir, rel, candidate, sizeof candidate))
         imports_try(ctx->index, candidate, &hits);
     /* The file's ancestors and their usual include directories. */
     static const char *const subdirs[] = {"", "include", "inc", "src"};
@@ -854,16 +647,11 @@ static void imports_c_include(imports_ctx_t *ctx, const char *name, size_t len, 
                             subdirs[s]);
             else
                 imports_fmt(base, sizeof base, "%s", ancestor);
-            if (imports_path_join(base, rel, candidate, sizeof candidate))
+            if (repopath_join(base, rel, candidate, sizeof candidate))
                 imports_try(ctx->index, candidate, &hits);
         }
-        if (!*ancestor)
+        if (!repopath_parent(ancestor))
             break;
-        char *slash = strrchr(ancestor, '/');
-        if (slash)
-            *slash = '\0';
-        else
-            *ancestor = '\0';
     }
     if (hits.count == 0 && (quoted || strchr(rel, '/'))) {
         imports_find_suffix(ctx->index, rel, &hits);
@@ -871,114 +659,6 @@ static void imports_c_include(imports_ctx_t *ctx, const char *name, size_t len, 
     }
     imports_record(ctx, name, len, NULL, 0, line, &hits);
     free(hits.at);
-}
-
-static void imports_scan_c(imports_ctx_t *ctx, const char *data, size_t len) {
-    int line = 0;
-    for (size_t at = 0; at < len;) {
-        const char *nl = memchr(data + at, '\n', len - at);
-        size_t end = nl ? (size_t)(nl - data) : len;
-        line++;
-        size_t i = at;
-        while (i < end && (data[i] == ' ' || data[i] == '\t'))
-            i++;
-        if (i < end && data[i] == '#') {
-            i++;
-            while (i < end && (data[i] == ' ' || data[i] == '\t'))
-                i++;
-            if (end - i > 7 &&
-                (strncmp(data + i, "include", 7) == 0 || strncmp(data + i, "import", 6) == 0)) {
-                i += data[i + 2] == 'c' ? 7 : 6;
-                while (i < end && (data[i] == ' ' || data[i] == '\t'))
-                    i++;
-                if (i < end && (data[i] == '"' || data[i] == '<')) {
-                    char close = data[i] == '"' ? '"' : '>';
-                    size_t start = ++i;
-                    while (i < end && data[i] != close)
-                        i++;
-                    if (i < end)
-                        imports_c_include(ctx, data + start, i - start, close == '"', line);
-                }
-            }
-        }
-        at = end + 1;
-    }
-}
-
-/* ---- tokenizer for JS/TS, Go, Java/Kotlin, Rust ----------------------------- */
-
-typedef enum { TOKEN_END, TOKEN_IDENT, TOKEN_STRING, TOKEN_PUNCT } imports_token_kind_t;
-
-typedef struct {
-    imports_token_kind_t kind;
-    const char *text; /* for strings, the contents without quotes */
-    size_t len;
-    int line;
-} imports_token_t;
-
-typedef struct {
-    const char *data;
-    size_t len, at;
-    int line;
-} imports_lexer_t;
-
-static bool imports_is_ident_char(char c) {
-    return c == '_' || c == '$' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-           (c >= '0' && c <= '9') || (unsigned char)c >= 0x80;
-}
-
-static imports_token_t imports_next_token(imports_lexer_t *lx) {
-    const char *d = lx->data;
-    while (lx->at < lx->len) {
-        char c = d[lx->at];
-        if (c == '\n') {
-            lx->line++;
-            lx->at++;
-        } else if (c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v') {
-            lx->at++;
-        } else if (c == '/' && lx->at + 1 < lx->len && d[lx->at + 1] == '/') {
-            while (lx->at < lx->len && d[lx->at] != '\n')
-                lx->at++;
-        } else if (c == '/' && lx->at + 1 < lx->len && d[lx->at + 1] == '*') {
-            lx->at += 2;
-            while (lx->at + 1 < lx->len && !(d[lx->at] == '*' && d[lx->at + 1] == '/'))
-                lx->line += d[lx->at++] == '\n';
-            lx->at = lx->at + 2 <= lx->len ? lx->at + 2 : lx->len;
-        } else {
-            break;
-        }
-    }
-    imports_token_t t = {TOKEN_END, d + lx->at, 0, lx->line};
-    if (lx->at >= lx->len)
-        return t;
-    char c = d[lx->at];
-    if (c == '"' || c == '\'' || c == '`') {
-        size_t start = ++lx->at;
-        while (lx->at < lx->len && d[lx->at] != c && (c == '`' || d[lx->at] != '\n')) {
-            if (d[lx->at] == '\\' && lx->at + 1 < lx->len)
-                lx->at++;
-            else if (d[lx->at] == '\n')
-                lx->line++;
-            lx->at++;
-        }
-        t = (imports_token_t){TOKEN_STRING, d + start, lx->at - start, t.line};
-        if (lx->at < lx->len && d[lx->at] == c)
-            lx->at++;
-        return t;
-    }
-    if (imports_is_ident_char(c)) {
-        size_t start = lx->at;
-        while (lx->at < lx->len && imports_is_ident_char(d[lx->at]))
-            lx->at++;
-        return (imports_token_t){TOKEN_IDENT, d + start, lx->at - start, t.line};
-    }
-    lx->at++;
-    return (imports_token_t){TOKEN_PUNCT, d + lx->at - 1, 1, t.line};
-}
-
-static bool imports_token_is(const imports_token_t *t, imports_token_kind_t kind,
-                             const char *text) {
-    return t->kind == kind && t->len == strlen(text) && memcmp(t->text, text, t->len) == 0;
 }
 
 static bool imports_has(const imports_index_t *index, const char *dir, const char *name);
@@ -1047,19 +727,18 @@ static void imports_js_project_paths(imports_ctx_t *ctx, const char *spec, const
         tsconfig_resolve(nearest, spec, imports_js_try, &(imports_js_try_t){ctx, hits});
 }
 
-static void imports_js_specifier(imports_ctx_t *ctx, const imports_token_t *spec,
-                                 const imports_token_t *alias) {
+static void imports_js(imports_ctx_t *ctx, const importscan_t *im) {
     imports_hits_t hits = {0};
     char rel[IMPORTS_PATH_MAX], dir[IMPORTS_PATH_MAX], base[IMPORTS_PATH_MAX];
-    if (spec->len == 0 || spec->len >= sizeof rel - 16)
+    if (im->module_len >= sizeof rel - 16)
         return;
-    memcpy(rel, spec->text, spec->len);
-    rel[spec->len] = '\0';
-    imports_dirname(ctx->path, dir, sizeof dir);
+    memcpy(rel, im->module, im->module_len);
+    rel[im->module_len] = '\0';
+    repopath_dirname(ctx->path, dir, sizeof dir);
     bool relative = rel[0] == '.' && (rel[1] == '/' || (rel[1] == '.' && rel[2] == '/') ||
                                       rel[1] == '\0' || (rel[1] == '.' && rel[2] == '\0'));
     if (relative) {
-        if (imports_path_join(dir, rel, base, sizeof base))
+        if (repopath_join(dir, rel, base, sizeof base))
             imports_js_resolve(ctx, base, &hits);
     } else {
         imports_js_project_paths(ctx, rel, dir, &hits);
@@ -1078,84 +757,23 @@ static void imports_js_specifier(imports_ctx_t *ctx, const imports_token_t *spec
             if (project) {
                 char under[IMPORTS_PATH_MAX];
                 imports_fmt(under, sizeof under, "%s%ssrc", ancestor, *ancestor ? "/" : "");
-                if (imports_path_join(under, rel + 2, base, sizeof base))
+                if (repopath_join(under, rel + 2, base, sizeof base))
                     imports_js_resolve(ctx, base, &hits);
-                if (hits.count == 0 && imports_path_join(ancestor, rel + 2, base, sizeof base))
+                if (hits.count == 0 && repopath_join(ancestor, rel + 2, base, sizeof base))
                     imports_js_resolve(ctx, base, &hits);
                 break;
             }
-            if (!*ancestor)
+            if (!repopath_parent(ancestor))
                 break;
-            char *slash = strrchr(ancestor, '/');
-            if (slash)
-                *slash = '\0';
-            else
-                *ancestor = '\0';
         }
     }
-    imports_record(ctx, spec->text, spec->len, alias ? alias->text : NULL, alias ? alias->len : 0,
-                   spec->line, &hits);
+    imports_record(ctx, im->module, im->module_len, im->binds, im->binds_len, im->line, &hits);
     free(hits.at);
 }
 
 /* The name an import clause binds to the whole module: `X` of
  * `import X from`, `ns` of `import * as ns from`; NULL for named imports
  * only (`import { a } from`).  clause holds the tokens after `import`. */
-static const imports_token_t *imports_js_clause_alias(const imports_token_t *clause, size_t n) {
-    size_t i = 0;
-    if (i < n && imports_token_is(&clause[i], TOKEN_IDENT, "type"))
-        i++; /* import type X from */
-    if (i < n && clause[i].kind == TOKEN_IDENT &&
-        !imports_token_is(&clause[i], TOKEN_IDENT, "from"))
-        return &clause[i];
-    if (i + 2 < n && imports_token_is(&clause[i], TOKEN_PUNCT, "*") &&
-        imports_token_is(&clause[i + 1], TOKEN_IDENT, "as") && clause[i + 2].kind == TOKEN_IDENT)
-        return &clause[i + 2];
-    return NULL;
-}
-
-static void imports_scan_js(imports_ctx_t *ctx, const char *data, size_t len) {
-    imports_lexer_t lx = {data, len, 0, 1};
-    imports_token_t recent[4] = {{0}}; /* recent[0] the previous token, [1] the one before... */
-    imports_token_t clause[8];         /* tokens of the current `import` clause */
-    size_t clause_len = 0;
-    bool in_import = false;
-    for (;;) {
-        imports_token_t t = imports_next_token(&lx);
-        if (t.kind == TOKEN_END)
-            break;
-        const imports_token_t *prev = &recent[0], *prev2 = &recent[1];
-        if (t.kind == TOKEN_STRING) {
-            if (imports_token_is(prev, TOKEN_IDENT, "from") ||
-                imports_token_is(prev, TOKEN_IDENT, "import")) {
-                imports_js_specifier(
-                    ctx, &t, in_import ? imports_js_clause_alias(clause, clause_len) : NULL);
-            } else if (imports_token_is(prev, TOKEN_PUNCT, "(") &&
-                       imports_token_is(prev2, TOKEN_IDENT, "require")) {
-                /* const x = require('./x') */
-                bool bound =
-                    imports_token_is(&recent[2], TOKEN_PUNCT, "=") && recent[3].kind == TOKEN_IDENT;
-                imports_js_specifier(ctx, &t, bound ? &recent[3] : NULL);
-            } else if (imports_token_is(prev, TOKEN_PUNCT, "(") &&
-                       imports_token_is(prev2, TOKEN_IDENT, "import")) {
-                imports_js_specifier(ctx, &t, NULL); /* import('./x') */
-            }
-            in_import = false;
-        } else if (imports_token_is(&t, TOKEN_IDENT, "import") &&
-                   !imports_token_is(prev, TOKEN_PUNCT, ".")) {
-            in_import = true;
-            clause_len = 0;
-        } else if (in_import) {
-            if (imports_token_is(&t, TOKEN_PUNCT, ";") || imports_token_is(&t, TOKEN_PUNCT, "("))
-                in_import = false;
-            else if (clause_len < sizeof clause / sizeof clause[0])
-                clause[clause_len++] = t;
-        }
-        memmove(&recent[1], &recent[0], 3 * sizeof recent[0]);
-        recent[0] = t;
-    }
-}
-
 /* ---- Go -------------------------------------------------------------------- */
 
 static bool imports_is_go_source(const char *path) {
@@ -1164,86 +782,34 @@ static bool imports_is_go_source(const char *path) {
            !(n > 8 && strcmp(path + n - 8, "_test.go") == 0);
 }
 
-/* alias: the name written before the path, or NULL (then the package is
- * known by the last element of its path, a `/vN` version suffix skipped). */
-static void imports_go_path(imports_ctx_t *ctx, const imports_token_t *spec,
-                            const imports_token_t *alias) {
+/* An import path: all non-test .go files of its directory when a go.mod of
+ * the collection declares its module. */
+static void imports_go(imports_ctx_t *ctx, const importscan_t *im) {
+    const char *spec = im->module;
+    size_t spec_len = im->module_len;
     imports_hits_t hits = {0};
     const imports_go_module_t *best = NULL;
     size_t best_len = 0;
     for (size_t i = 0; i < ctx->index->go_count; i++) {
         const imports_go_module_t *m = &ctx->index->go[i];
         size_t n = strlen(m->module);
-        if (spec->len >= n && memcmp(spec->text, m->module, n) == 0 &&
-            (spec->len == n || spec->text[n] == '/') && n > best_len) {
+        if (spec_len >= n && memcmp(spec, m->module, n) == 0 && (spec_len == n || spec[n] == '/') &&
+            n > best_len) {
             best = m;
             best_len = n;
         }
     }
     if (best) {
         char dir[IMPORTS_PATH_MAX];
-        const char *rest = spec->text + best_len + (spec->len > best_len ? 1 : 0);
-        size_t rest_len = spec->len - (size_t)(rest - spec->text);
+        const char *rest = spec + best_len + (spec_len > best_len ? 1 : 0);
+        size_t rest_len = spec_len - (size_t)(rest - spec);
         int n = imports_fmt(dir, sizeof dir, "%s%s%.*s", best->dir,
                             *best->dir && rest_len ? "/" : "", (int)rest_len, rest);
         if (n > 0 && (size_t)n < sizeof dir)
             imports_files_in(ctx->index, dir, imports_is_go_source, &hits);
     }
-    const char *bound = NULL;
-    size_t bound_len = 0;
-    if (alias && alias->kind == TOKEN_IDENT && !imports_token_is(alias, TOKEN_IDENT, "_")) {
-        bound = alias->text;
-        bound_len = alias->len;
-    } else if (!alias) {
-        const char *end = spec->text + spec->len, *start = end;
-        while (start > spec->text && start[-1] != '/')
-            start--;
-        bool version = end - start >= 2 && start[0] == 'v' && start[1] >= '0' && start[1] <= '9';
-        if (version && start > spec->text) {
-            end = start - 1;
-            start = end;
-            while (start > spec->text && start[-1] != '/')
-                start--;
-        }
-        bound = start;
-        bound_len = (size_t)(end - start);
-    }
-    imports_record(ctx, spec->text, spec->len, bound, bound_len, spec->line, &hits);
+    imports_record(ctx, spec, spec_len, im->binds, im->binds_len, im->line, &hits);
     free(hits.at);
-}
-
-static void imports_scan_go(imports_ctx_t *ctx, const char *data, size_t len) {
-    imports_lexer_t lx = {data, len, 0, 1};
-    for (;;) {
-        imports_token_t t = imports_next_token(&lx);
-        if (t.kind == TOKEN_END)
-            break;
-        if (!imports_token_is(&t, TOKEN_IDENT, "import"))
-            continue;
-        imports_token_t u = imports_next_token(&lx);
-        if (imports_token_is(&u, TOKEN_PUNCT, "(")) {
-            imports_token_t before = {0};
-            for (;;) {
-                imports_token_t v = imports_next_token(&lx);
-                if (v.kind == TOKEN_END || imports_token_is(&v, TOKEN_PUNCT, ")"))
-                    break;
-                if (v.kind == TOKEN_STRING) {
-                    bool aliased = before.kind != TOKEN_END && before.line == v.line;
-                    imports_go_path(ctx, &v, aliased ? &before : NULL);
-                    before = (imports_token_t){0};
-                } else {
-                    before = v; /* an alias, `_` or `.` */
-                }
-            }
-            continue;
-        }
-        imports_token_t alias = u;
-        bool aliased = u.kind != TOKEN_STRING;
-        if (aliased)
-            u = imports_next_token(&lx);
-        if (u.kind == TOKEN_STRING)
-            imports_go_path(ctx, &u, aliased ? &alias : NULL);
-    }
 }
 
 /* ---- Java and Kotlin ------------------------------------------------------- */
@@ -1255,8 +821,10 @@ static bool imports_is_jvm_source(const char *path) {
 }
 
 /* Resolves a.b.C (or, with wildcard, a.b.*) to files. */
-static void imports_java_name(imports_ctx_t *ctx, const char *name, size_t len, bool wildcard,
-                              bool is_static, const imports_token_t *alias, int line) {
+static void imports_java(imports_ctx_t *ctx, const importscan_t *im) {
+    const char *name = im->module;
+    size_t len = im->module_len;
+    bool wildcard = im->flags & IMPORTSCAN_WILDCARD, is_static = im->flags & IMPORTSCAN_STATIC;
     imports_hits_t hits = {0};
     char rel[IMPORTS_PATH_MAX], file[IMPORTS_PATH_MAX + 8];
     if (len == 0 || len >= sizeof rel)
@@ -1297,76 +865,13 @@ static void imports_java_name(imports_ctx_t *ctx, const char *name, size_t len, 
     if (!was_wildcard)
         imports_keep_closest(ctx->index, ctx->path, &hits);
     /* The simple name binds (`Order`, a static member), or a Kotlin alias. */
-    const char *bound = NULL;
-    size_t bound_len = 0;
-    if (alias) {
-        bound = alias->text;
-        bound_len = alias->len;
-    } else if (!was_wildcard) {
-        const char *dot = memrchr(name, '.', len);
-        bound = dot ? dot + 1 : name;
-        bound_len = len - (size_t)(bound - name);
-    }
-    imports_record(ctx, name, len, bound, bound_len, line, &hits);
+    imports_record(ctx, name, len, im->binds, im->binds_len, im->line, &hits);
     free(hits.at);
-}
-
-static void imports_scan_java(imports_ctx_t *ctx, const char *data, size_t len) {
-    imports_lexer_t lx = {data, len, 0, 1};
-    imports_token_t prev = {0}, pending = {0};
-    bool have_pending = false;
-    for (;;) {
-        imports_token_t t = have_pending ? pending : imports_next_token(&lx);
-        have_pending = false;
-        if (t.kind == TOKEN_END)
-            break;
-        bool at_statement = prev.kind == TOKEN_END || imports_token_is(&prev, TOKEN_PUNCT, ";") ||
-                            prev.line < t.line;
-        prev = t;
-        if (!at_statement || !imports_token_is(&t, TOKEN_IDENT, "import"))
-            continue;
-        imports_token_t u = imports_next_token(&lx);
-        bool is_static = imports_token_is(&u, TOKEN_IDENT, "static");
-        if (is_static)
-            u = imports_next_token(&lx);
-        char name[IMPORTS_PATH_MAX];
-        size_t n = 0;
-        bool wildcard = false;
-        int line = u.line;
-        while (u.kind == TOKEN_IDENT && n + u.len + 2 < sizeof name) {
-            memcpy(name + n, u.text, u.len);
-            n += u.len;
-            prev = u;
-            imports_token_t dot = imports_next_token(&lx);
-            if (!imports_token_is(&dot, TOKEN_PUNCT, ".")) {
-                pending = dot; /* the start of the next statement, perhaps */
-                have_pending = true;
-                break;
-            }
-            prev = dot;
-            u = imports_next_token(&lx);
-            prev = u;
-            if (imports_token_is(&u, TOKEN_PUNCT, "*")) {
-                wildcard = true;
-                break;
-            }
-            name[n++] = '.';
-        }
-        imports_token_t alias = {0};
-        if (have_pending && imports_token_is(&pending, TOKEN_IDENT, "as")) {
-            alias = imports_next_token(&lx); /* Kotlin: import a.b.C as D */
-            have_pending = false;
-            prev = alias;
-        }
-        if (n > 0)
-            imports_java_name(ctx, name, n, wildcard, is_static,
-                              alias.kind == TOKEN_IDENT ? &alias : NULL, line);
-    }
 }
 
 /* ---- Rust ------------------------------------------------------------------ */
 
-typedef struct {
+typedef struct imports_rust {
     char root[IMPORTS_PATH_MAX];   /* crate root directory ("" = collection root) */
     char module[IMPORTS_PATH_MAX]; /* the file's module path under root, "/"-joined */
 } imports_rust_t;
@@ -1380,7 +885,7 @@ static bool imports_has(const imports_index_t *index, const char *dir, const cha
 
 static void imports_rust_locate(imports_ctx_t *ctx, imports_rust_t *rust) {
     char dir[IMPORTS_PATH_MAX], ancestor[IMPORTS_PATH_MAX];
-    imports_dirname(ctx->path, dir, sizeof dir);
+    repopath_dirname(ctx->path, dir, sizeof dir);
     imports_fmt(rust->root, sizeof rust->root, "%s", dir);
     bool found = false;
     imports_fmt(ancestor, sizeof ancestor, "%s", dir);
@@ -1395,13 +900,8 @@ static void imports_rust_locate(imports_ctx_t *ctx, imports_rust_t *rust) {
             found = true;
             break;
         }
-        if (!*ancestor)
+        if (!repopath_parent(ancestor))
             break;
-        char *slash = strrchr(ancestor, '/');
-        if (slash)
-            *slash = '\0';
-        else
-            *ancestor = '\0';
     }
     if (!found) {
         imports_fmt(ancestor, sizeof ancestor, "%s", dir);
@@ -1411,13 +911,8 @@ static void imports_rust_locate(imports_ctx_t *ctx, imports_rust_t *rust) {
                 imports_fmt(rust->root, sizeof rust->root, "%s", ancestor);
                 break;
             }
-            if (!*ancestor)
+            if (!repopath_parent(ancestor))
                 break;
-            char *slash = strrchr(ancestor, '/');
-            if (slash)
-                *slash = '\0';
-            else
-                *ancestor = '\0';
         }
     }
     /* The module path: the file's path under root without `.rs`, `mod`. */
@@ -1563,132 +1058,63 @@ static void imports_rust_path(imports_ctx_t *ctx, const imports_rust_t *rust, co
 
 /* Expands a use tree (tokens already joined into text without spaces, such
  * as `crate::a::{b,c::{d,self}}`) into leaf paths. */
-static void imports_rust_tree(imports_ctx_t *ctx, const imports_rust_t *rust, const char *prefix,
-                              const char *tree, size_t len, int line, int depth) {
-    if (depth > 16)
-        return;
-    const char *brace = memchr(tree, '{', len);
-    if (!brace) {
-        char leaf[IMPORTS_PATH_MAX];
-        size_t n = len;
-        const char *as = NULL;
-        for (size_t i = 0; i + 3 < n; i++)
-            if (memcmp(tree + i, " as ", 4) == 0) {
-                as = tree + i;
-                break;
-            }
-        if (as)
-            n = (size_t)(as - tree);
-        while (n > 0 && tree[n - 1] == ' ')
-            n--;
-        const char *t = tree;
-        while (n > 0 && *t == ' ')
-            t++, n--;
-        if (n >= 6 && memcmp(t + n - 6, "::self", 6) == 0)
-            n -= 6;
-        int written;
-        if (n == 4 && memcmp(t, "self", 4) == 0 && *prefix)
-            written = imports_fmt(leaf, sizeof leaf, "%.*s", (int)(strlen(prefix) - 2), prefix);
-        else
-            written = imports_fmt(leaf, sizeof leaf, "%s%.*s", prefix, (int)n, t);
-        /* It binds its `as` name, else its last segment (a glob binds none). */
-        const char *alias = NULL;
-        size_t alias_len = 0;
-        if (as) {
-            alias = as + 4;
-            alias_len = len - (size_t)(alias - tree);
-            while (alias_len > 0 && *alias == ' ')
-                alias++, alias_len--;
-            while (alias_len > 0 && alias[alias_len - 1] == ' ')
-                alias_len--;
-        } else if (written > 0 && leaf[written - 1] != '*') {
-            const char *last = leaf + written;
-            while (last > leaf && last[-1] != ':')
-                last--;
-            alias = last;
-            alias_len = (size_t)(leaf + written - last);
+/* A `use` leaf (`crate::a::B`) or a `mod x;` declaration. */
+static void imports_rust(imports_ctx_t *ctx, const importscan_t *im) {
+    if (!ctx->rust) {
+        if (!(ctx->rust = malloc(sizeof *ctx->rust))) {
+            ctx->failed = true;
+            return;
         }
-        if (written > 0 && n > 0)
-            imports_rust_path(ctx, rust, leaf, alias, alias_len, line);
+        imports_rust_locate(ctx, ctx->rust);
+    }
+    char name[IMPORTS_PATH_MAX];
+    imports_fmt(name, sizeof name, "%.*s", (int)im->module_len, im->module);
+    if (!(im->flags & IMPORTSCAN_DECLARATION)) {
+        imports_rust_path(ctx, ctx->rust, name, im->binds, im->binds_len, im->line);
         return;
     }
-    char inner_prefix[IMPORTS_PATH_MAX];
-    int written =
-        imports_fmt(inner_prefix, sizeof inner_prefix, "%s%.*s", prefix, (int)(brace - tree), tree);
-    if (written < 0 || (size_t)written >= sizeof inner_prefix)
-        return;
-    /* Split the braces' contents at top-level commas. */
-    const char *end = tree + len;
-    const char *item = brace + 1;
-    int level = 0;
-    for (const char *p = brace + 1; p < end; p++) {
-        if (*p == '{')
-            level++;
-        else if (*p == '}' && level > 0)
-            level--;
-        else if ((*p == ',' && level == 0) || (*p == '}' && level == 0)) {
-            if (p > item)
-                imports_rust_tree(ctx, rust, inner_prefix, item, (size_t)(p - item), line,
-                                  depth + 1);
-            item = p + 1;
-            if (*p == '}')
-                break;
-        }
-    }
-}
-
-static void imports_scan_rust(imports_ctx_t *ctx, const char *data, size_t len) {
-    imports_rust_t rust;
-    imports_rust_locate(ctx, &rust);
-    imports_lexer_t lx = {data, len, 0, 1};
-    for (;;) {
-        imports_token_t t = imports_next_token(&lx);
-        if (t.kind == TOKEN_END)
-            break;
-        if (imports_token_is(&t, TOKEN_IDENT, "mod")) {
-            imports_token_t name = imports_next_token(&lx);
-            imports_token_t semi = imports_next_token(&lx);
-            if (name.kind == TOKEN_IDENT && imports_token_is(&semi, TOKEN_PUNCT, ";")) {
-                char module[IMPORTS_PATH_MAX], shown[IMPORTS_PATH_MAX];
-                imports_hits_t hits = {0};
-                imports_fmt(module, sizeof module, "%s%s%.*s", rust.module, *rust.module ? "/" : "",
-                            (int)name.len, name.text);
-                imports_rust_module_file(ctx, &rust, module, &hits);
-                int n = imports_fmt(shown, sizeof shown, "mod %.*s", (int)name.len, name.text);
-                imports_record(ctx, shown, (size_t)n, name.text, name.len, name.line, &hits);
-                free(hits.at);
-            }
-            continue;
-        }
-        if (!imports_token_is(&t, TOKEN_IDENT, "use"))
-            continue;
-        /* Join the tokens up to `;` into text: idents, `::`, braces, commas. */
-        char tree[IMPORTS_PATH_MAX];
-        size_t n = 0;
-        bool ok = true;
-        for (;;) {
-            imports_token_t u = imports_next_token(&lx);
-            if (u.kind == TOKEN_END || imports_token_is(&u, TOKEN_PUNCT, ";"))
-                break;
-            if (n + u.len + 4 >= sizeof tree || u.kind == TOKEN_STRING) {
-                ok = false;
-                continue;
-            }
-            if (u.kind == TOKEN_IDENT && strncmp(u.text, "as", u.len) == 0 && u.len == 2) {
-                memcpy(tree + n, " as ", 4);
-                n += 4;
-                continue;
-            }
-            memcpy(tree + n, u.text, u.len);
-            n += u.len;
-        }
-        tree[n] = '\0';
-        if (ok && n > 0)
-            imports_rust_tree(ctx, &rust, "", tree, n, t.line, 0);
-    }
+    char module[IMPORTS_PATH_MAX], shown[IMPORTS_PATH_MAX];
+    imports_hits_t hits = {0};
+    imports_fmt(module, sizeof module, "%s%s%s", ctx->rust->module, *ctx->rust->module ? "/" : "",
+                name);
+    imports_rust_module_file(ctx, ctx->rust, module, &hits);
+    int n = imports_fmt(shown, sizeof shown, "mod %s", name);
+    imports_record(ctx, shown, (size_t)n, im->binds, im->binds_len, im->line, &hits);
+    free(hits.at);
 }
 
 /* ---- entry points ---------------------------------------------------------- */
+
+static int imports_on_record(const importscan_t *im, void *arg) {
+    imports_ctx_t *ctx = arg;
+    switch (ctx->lang) {
+    case LANG_PYTHON:
+        imports_python(ctx, im);
+        break;
+    case LANG_C:
+    case LANG_CPP:
+        imports_c_include(ctx, im->module, im->module_len, !(im->flags & IMPORTSCAN_SYSTEM),
+                          im->line);
+        break;
+    case LANG_JAVASCRIPT:
+    case LANG_TYPESCRIPT:
+        imports_js(ctx, im);
+        break;
+    case LANG_GO:
+        imports_go(ctx, im);
+        break;
+    case LANG_JAVA:
+    case LANG_KOTLIN:
+        imports_java(ctx, im);
+        break;
+    case LANG_RUST:
+        imports_rust(ctx, im);
+        break;
+    default:
+        break;
+    }
+    return ctx->failed ? -ENOMEM : 0;
+}
 
 int imports_extract(const imports_index_t *index, const char *path, lang_id_t lang,
                     const char *data, size_t len, imports_t **out) {
@@ -1696,32 +1122,16 @@ int imports_extract(const imports_index_t *index, const char *path, lang_id_t la
     imports_t *self = calloc(1, sizeof *self);
     if (!self)
         return -ENOMEM;
-    imports_ctx_t ctx = {index, path, imports_find_path(index, path), self, false};
-    switch (lang) {
-    case LANG_PYTHON:
-        imports_scan_python(&ctx, data, len);
-        break;
-    case LANG_C:
-    case LANG_CPP:
-        imports_scan_c(&ctx, data, len);
-        break;
-    case LANG_JAVASCRIPT:
-    case LANG_TYPESCRIPT:
-        imports_scan_js(&ctx, data, len);
-        break;
-    case LANG_GO:
-        imports_scan_go(&ctx, data, len);
-        break;
-    case LANG_JAVA:
-    case LANG_KOTLIN:
-        imports_scan_java(&ctx, data, len);
-        break;
-    case LANG_RUST:
-        imports_scan_rust(&ctx, data, len);
-        break;
-    default:
-        break;
-    }
+    imports_ctx_t ctx = {.index = index,
+                         .path = path,
+                         .self_at = imports_find_path(index, path),
+                         .out = self,
+                         .lang = lang};
+    /* Languages the resolvers do not know have no imports (the scanner
+     * would read any language for LANG_UNKNOWN). */
+    if (lang != LANG_UNKNOWN && importscan_text(lang, data, len, imports_on_record, &ctx) < 0)
+        ctx.failed = true;
+    free(ctx.rust);
     if (!ctx.failed) {
         self->entries = calloc(self->count ? self->count : 1, sizeof *self->entries);
         size_t total = 0;

@@ -85,16 +85,6 @@ void imports_index_destroy(imports_index_t **self_p);
 /* Number of distinct paths in the index. */
 size_t imports_index_count(const imports_index_t *self);
 
-/* The first max bytes of root/rel as a NUL-terminated string (caller
- * frees), or NULL when it cannot be read: the small files that steer
- * resolution (go.mod, Cargo.toml, tsconfig.json). */
-char *imports_read_text(const char *root, const char *rel, size_t max);
-
-/* Joins dir and rel (repository-relative paths, "" for the root) folding
- * `.` and `..` into out; false when the result would leave the root, is
- * empty or does not fit in cap. */
-bool imports_path_join(const char *dir, const char *rel, char *out, size_t cap);
-
 /* Scans data[0..len) (path's content; need not be NUL-terminated) as
  * language lang and resolves what it imports against index.  Languages
  * without an import scanner give an empty result.  Returns 0 and sets *out

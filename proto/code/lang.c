@@ -64,6 +64,8 @@ static const lang_t lang_table[LANG_COUNT] = {
     [LANG_CMAKE] = {LANG_CMAKE, "cmake", "CMake", "#", "cmake", false, false, EXTS("cmake")},
     [LANG_DOCKERFILE] = {LANG_DOCKERFILE, "dockerfile", NULL, "#", "dockerfile", false, false,
                          EXTS("dockerfile")},
+    [LANG_NIM] = {LANG_NIM, "nim", NULL, "#", "nim", false, true, EXTS("nim", "nims")},
+    [LANG_ELM] = {LANG_ELM, "elm", NULL, "--", "elm", false, true, EXTS("elm")},
 };
 
 /* Whole file names that decide the language by themselves. */

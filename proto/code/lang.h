@@ -4,8 +4,9 @@
  *
  * The seeder asks once per file (from its name, else from a `#!` line) and
  * carries the answer with every chunk; the gateway uses the same table to
- * head retrieved code with a path comment in the file's own comment syntax
- * and to fence it in chat answers.  ctags gets its own parser name from here
+ * head retrieved code with a path comment in the current file's own comment
+ * syntax (fim.c) and to fence it in chat answers.  This is the only table of
+ * comment syntax in lca.  ctags gets its own parser name from here
  * so that both agree on the language of every file.
  *
  * Invariants: every lang_id_t below LANG_COUNT has exactly one entry in the
@@ -56,6 +57,8 @@ typedef enum {
     LANG_MAKE,
     LANG_CMAKE,
     LANG_DOCKERFILE,
+    LANG_NIM,
+    LANG_ELM,
     LANG_COUNT
 } lang_id_t;
 

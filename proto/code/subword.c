@@ -15,13 +15,17 @@
  */
 #include "proto/code/subword.h"
 
+#include "proto/code/ident.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Character classes of ASCII bytes; non-ASCII bytes are decoded instead. */
+/* Character classes of ASCII bytes, which ident.h's rule decides (letters,
+ * digits, `_` and `$` are in identifiers), split further by the role each
+ * plays in sub-words; non-ASCII bytes are decoded instead. */
 enum {
     CLASS_OTHER = 0, /* ends an identifier, never in one */
     CLASS_LOWER,     /* a-z */
@@ -35,72 +39,6 @@ static const unsigned char char_class[256] = {
     ['a' ... 'z'] = CLASS_LOWER, ['A' ... 'Z'] = CLASS_UPPER, ['0' ... '9'] = CLASS_DIGIT,
     ['_'] = CLASS_SEP,           ['$'] = CLASS_SEP,           [0x80 ... 0xff] = CLASS_HIGH,
 };
-
-/* Decodes one UTF-8 sequence at s[0..n); returns its length (2..4) and the
- * code point, or 0 if the bytes are not a valid, shortest-form sequence. */
-static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp) {
-    unsigned char c = s[0];
-    size_t need;
-    uint32_t v, min;
-    if (c >= 0xc2 && c <= 0xdf) {
-        need = 2, v = c & 0x1f, min = 0x80;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        need = 3, v = c & 0x0f, min = 0x800;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        need = 4, v = c & 0x07, min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (n < need)
-        return 0;
-    for (size_t k = 1; k < need; k++) {
-        if ((s[k] & 0xc0) != 0x80)
-            return 0;
-        v = (v << 6) | (s[k] & 0x3f);
-    }
-    if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
-        return 0;
-    *cp = v;
-    return need;
-}
-
-/* Whether a non-ASCII code point may be part of an identifier: everything
- * but the blocks of punctuation, symbols, private use and specials that show
- * up in source text. */
-static bool codepoint_is_letter(uint32_t cp) {
-    if (cp < 0xc0)
-        return cp == 0xaa || cp == 0xb5 || cp == 0xba;
-    if (cp == 0xd7 || cp == 0xf7)
-        return false;
-    if (cp >= 0x2000 && cp <= 0x2bff) /* punctuation, arrows, maths, boxes, symbols */
-        return false;
-    if (cp >= 0x2e00 && cp <= 0x2e7f) /* supplemental punctuation */
-        return false;
-    if (cp >= 0x3000 && cp <= 0x303f) /* CJK symbols and punctuation */
-        return false;
-    if (cp >= 0xe000 && cp <= 0xf8ff) /* private use */
-        return false;
-    if ((cp >= 0xfe00 && cp <= 0xfe1f) || (cp >= 0xfe30 && cp <= 0xfe6f) || cp == 0xfeff)
-        return false;
-    if ((cp >= 0xff00 && cp <= 0xff0f) || (cp >= 0xff1a && cp <= 0xff20) ||
-        (cp >= 0xff3b && cp <= 0xff40) || (cp >= 0xff5b && cp <= 0xff65))
-        return false;                 /* fullwidth punctuation */
-    if (cp >= 0xfff0 && cp <= 0xffff) /* specials, U+FFFD */
-        return false;
-    if (cp >= 0x1f000 && cp <= 0x1faff) /* emoji, pictographs */
-        return false;
-    if (cp >= 0xe0000) /* tags, private use planes */
-        return false;
-    return true;
-}
-
-/* Length of the identifier letter at s[0..n) if s starts with a non-ASCII
- * letter, else 0. */
-static size_t high_letter_len(const unsigned char *s, size_t n) {
-    uint32_t cp;
-    size_t k = utf8_decode(s, n, &cp);
-    return k && codepoint_is_letter(cp) ? k : 0;
-}
 
 /* ---- splitting ---- */
 
@@ -546,7 +484,7 @@ static int scan_text(const unsigned char *s, size_t len, unsigned flags, subword
             continue;
         }
         if (cls == CLASS_HIGH) {
-            size_t k = high_letter_len(s + i, len - i);
+            size_t k = ident_char_len((const char *)s + i, len - i);
             if (k == 0) {
                 i++; /* invalid byte or a symbol's first byte; the rest is skipped in turn */
                 continue;
@@ -558,7 +496,7 @@ static int scan_text(const unsigned char *s, size_t len, unsigned flags, subword
             if (c == CLASS_OTHER)
                 break;
             if (c == CLASS_HIGH) {
-                size_t k = high_letter_len(s + i, len - i);
+                size_t k = ident_char_len((const char *)s + i, len - i);
                 if (k == 0)
                     break;
                 i += k;

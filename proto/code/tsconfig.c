@@ -9,7 +9,7 @@
  */
 #include "proto/code/tsconfig.h"
 
-#include "proto/code/imports.h"
+#include "proto/code/repopath.h"
 
 #include <cJSON.h>
 #include <stdio.h>
@@ -18,7 +18,6 @@
 
 #define TSCONFIG_MAX_BYTES (1 << 20)
 #define TSCONFIG_MAX_DEPTH 8
-#define TSCONFIG_PATH_MAX 4096
 
 typedef struct {
     char *prefix, *suffix; /* around the `*`; suffix NULL for an exact pattern */
@@ -103,9 +102,9 @@ static bool tsconfig_read_paths(tsconfig_t *self, const cJSON *paths, const char
             return false;
         const cJSON *target;
         cJSON_ArrayForEach(target, entry) {
-            char joined[TSCONFIG_PATH_MAX];
+            char joined[REPOPATH_MAX];
             if (!cJSON_IsString(target) ||
-                !imports_path_join(dir, target->valuestring, joined, sizeof joined))
+                !repopath_join(dir, target->valuestring, joined, sizeof joined))
                 continue;
             if (!(p->targets[p->target_count] = strdup(joined)))
                 return false;
@@ -121,7 +120,7 @@ static bool tsconfig_read_paths(tsconfig_t *self, const cJSON *paths, const char
 typedef struct {
     const char *root;
     const cJSON *paths;
-    char paths_dir[TSCONFIG_PATH_MAX];
+    char paths_dir[REPOPATH_MAX];
     cJSON *docs[TSCONFIG_MAX_DEPTH];
     int ndocs;
 } tsconfig_chain_t;
@@ -132,7 +131,7 @@ typedef struct {
 static bool tsconfig_read_chain(tsconfig_t *self, tsconfig_chain_t *chain, const char *rel) {
     if (chain->ndocs >= TSCONFIG_MAX_DEPTH)
         return true;
-    char *text = imports_read_text(chain->root, rel, TSCONFIG_MAX_BYTES);
+    char *text = repopath_read_text(chain->root, rel, TSCONFIG_MAX_BYTES);
     if (!text)
         return true;
     tsconfig_strip(text);
@@ -141,17 +140,16 @@ static bool tsconfig_read_chain(tsconfig_t *self, tsconfig_chain_t *chain, const
     if (!doc)
         return true;
     chain->docs[chain->ndocs++] = doc;
-    char dir[TSCONFIG_PATH_MAX];
-    const char *slash = strrchr(rel, '/');
-    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - rel) : 0, rel);
+    char dir[REPOPATH_MAX];
+    repopath_dirname(rel, dir, sizeof dir);
     const cJSON *options = cJSON_GetObjectItemCaseSensitive(doc, "compilerOptions");
     const cJSON *base = cJSON_GetObjectItemCaseSensitive(options, "baseUrl");
     const cJSON *paths = cJSON_GetObjectItemCaseSensitive(options, "paths");
     if (!self->base_url && cJSON_IsString(base)) {
-        char joined[TSCONFIG_PATH_MAX];
+        char joined[REPOPATH_MAX];
         const char *value = base->valuestring;
         bool is_dir = !*value || !strcmp(value, ".") || !strcmp(value, "./");
-        if (is_dir || imports_path_join(dir, value, joined, sizeof joined)) {
+        if (is_dir || repopath_join(dir, value, joined, sizeof joined)) {
             if (!(self->base_url = strdup(is_dir ? dir : joined)))
                 return false;
         }
@@ -161,9 +159,9 @@ static bool tsconfig_read_chain(tsconfig_t *self, tsconfig_chain_t *chain, const
         snprintf(chain->paths_dir, sizeof chain->paths_dir, "%s", dir);
     }
     const cJSON *extends = cJSON_GetObjectItemCaseSensitive(doc, "extends");
-    char parent[TSCONFIG_PATH_MAX];
+    char parent[REPOPATH_MAX];
     if (!cJSON_IsString(extends) || extends->valuestring[0] != '.' ||
-        !imports_path_join(dir, extends->valuestring, parent, sizeof parent - 5))
+        !repopath_join(dir, extends->valuestring, parent, sizeof parent - 5))
         return true; /* none, a package's (not in the repository), or outside the root */
     size_t len = strlen(parent);
     if (len < 5 || strcmp(parent + len - 5, ".json") != 0)
@@ -227,7 +225,7 @@ bool tsconfig_resolve(const tsconfig_t *self, const char *specifier,
     const char *capture = NULL;
     size_t capture_len = 0;
     const tsconfig_pattern_t *p = tsconfig_match(self, specifier, &capture, &capture_len);
-    char path[TSCONFIG_PATH_MAX];
+    char path[REPOPATH_MAX];
     for (size_t t = 0; p && t < p->target_count; t++) {
         const char *target = p->targets[t];
         const char *star = strchr(target, '*');
@@ -237,7 +235,7 @@ bool tsconfig_resolve(const tsconfig_t *self, const char *specifier,
         if (n > 0 && (size_t)n < sizeof path && try(path, arg))
             return true;
     }
-    if (self->base_url && imports_path_join(self->base_url, specifier, path, sizeof path))
+    if (self->base_url && repopath_join(self->base_url, specifier, path, sizeof path))
         return try(path, arg);
     return false;
 }

@@ -1,19 +1,16 @@
 /*
  * proto/code/imported: the names a code prefix sent by a client imports.
  *
- * Invariants: at most max names, each a NUL-terminated identifier
- * ([A-Za-z_$][A-Za-z0-9_$]*) shorter than IMPORTED_NAME_MAX, all distinct,
+ * Invariants, read without a language and as each language: at most max
+ * names, each a NUL-terminated identifier (ident.h's rule) shorter than
+ * IMPORTED_NAME_MAX, all distinct,
  * each with a non-negative use count no greater than the number of its
  * occurrences in the text; modules NUL-terminated; a module's stem is a
  * NUL-terminated part of it that fits the buffer.
  */
+#include "proto/code/ident.h"
 #include "proto/code/imported.h"
 #include "tests/fuzz/fuzz.h"
-
-static bool ident_char(char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-           c == '$';
-}
 
 static int occurrences(const char *text, size_t len, const char *name) {
     size_t n = strlen(name);
@@ -33,19 +30,16 @@ static void check_stem(const char *module) {
     FUZZ_ASSERT(strncmp(small, stem, strlen(small)) == 0);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    size_t max = fuzz_take_byte(&data, &size) % 80;
-    const char *text = (const char *)data;
+static void check_names(lang_id_t lang, const char *text, size_t size, size_t max) {
     imported_name_t *out = max ? calloc(max, sizeof *out) : NULL;
-    size_t n = imported_names(text, size, out, max);
+    size_t n = lang == LANG_UNKNOWN ? imported_names(text, size, out, max)
+                                    : imported_names_of(lang, text, size, out, max);
     FUZZ_ASSERT(n <= max);
     for (size_t i = 0; i < n; i++) {
         const imported_name_t *e = &out[i];
         size_t len = strnlen(e->name, IMPORTED_NAME_MAX);
         FUZZ_ASSERT(len > 0 && len < IMPORTED_NAME_MAX);
-        FUZZ_ASSERT(!(e->name[0] >= '0' && e->name[0] <= '9'));
-        for (size_t k = 0; k < len; k++)
-            FUZZ_ASSERT(ident_char(e->name[k]));
+        FUZZ_ASSERT(ident_len(e->name, len) == len);
         FUZZ_ASSERT(e->uses >= 0 && e->uses <= occurrences(text, size, e->name));
         FUZZ_ASSERT(memchr(e->module, '\0', IMPORTED_NAME_MAX) != NULL);
         for (size_t j = 0; j < i; j++)
@@ -53,6 +47,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         check_stem(e->module);
     }
     free(out);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    size_t max = fuzz_take_byte(&data, &size) % 80;
+    const char *text = (const char *)data;
+    check_names(LANG_UNKNOWN, text, size, max);
+    check_names((lang_id_t)(max % LANG_COUNT), text, size, max);
 
     /* The stem of the text itself, as a module specifier. */
     char *module = fuzz_strndup(text, size < 256 ? size : 256);

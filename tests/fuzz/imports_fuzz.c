@@ -8,10 +8,11 @@
  * imports.h: entries in the order they appear (lines non-decreasing, within
  * the file), each with a name; each entry's files distinct paths of the
  * index, sorted, never the importing file; the union list every resolved
- * file exactly once, sorted.  imports_path_join() never leaves the root and
+ * file exactly once, sorted.  repopath_join() never leaves the root and
  * gives a path without empty, "." or ".." components that fits.
  */
 #include "proto/code/imports.h"
+#include "proto/code/repopath.h"
 #include "tests/fuzz/fuzz.h"
 
 static const char *const paths[] = {
@@ -83,7 +84,7 @@ static void check_join(const char *text, size_t len) {
     char *dir = fuzz_strndup(text, len / 2), *rel = fuzz_strndup(text + len / 2, len - len / 2);
     char out[128];
     size_t cap = 1 + len % sizeof out;
-    if (imports_path_join(dir, rel, out, cap)) {
+    if (repopath_join(dir, rel, out, cap)) {
         size_t n = strlen(out);
         FUZZ_ASSERT(n > 0 && n < cap);
         FUZZ_ASSERT(out[0] != '/' && out[n - 1] != '/' && !strstr(out, "//"));
@@ -94,7 +95,7 @@ static void check_join(const char *text, size_t len) {
             c = slash ? slash + 1 : NULL;
         }
         char again[128];
-        FUZZ_ASSERT(imports_path_join("", out, again, sizeof again) && strcmp(again, out) == 0);
+        FUZZ_ASSERT(repopath_join("", out, again, sizeof again) && strcmp(again, out) == 0);
     }
     free(dir);
     free(rel);

@@ -58,12 +58,5 @@ TEST(rejects_invalid_utf8_and_deep_nesting) {
     CHECK_INT(json_check(deep + 100 - JSON_MAX_DEPTH, 2 * JSON_MAX_DEPTH, false, NULL, 0), ==, 0);
 }
 
-TEST(utf8) {
-    CHECK(utf8_valid("plain", 5));
-    CHECK(utf8_valid("\xf0\x9f\x98\x80", 4));
-    CHECK(!utf8_valid("\xf0\x9f\x98", 3));
-    CHECK(!utf8_valid("\x80", 1));
-}
-
 TEST_MAIN(TEST_CASE(accepts_valid_json), TEST_CASE(rejects_invalid_json),
-          TEST_CASE(rejects_invalid_utf8_and_deep_nesting), TEST_CASE(utf8))
+          TEST_CASE(rejects_invalid_utf8_and_deep_nesting))

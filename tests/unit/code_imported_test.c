@@ -74,13 +74,7 @@ static const char *module_of(size_t n, const char *name) {
     return "(none)";
 }
 
-static const char *stem(const char *module) {
-    static char out[64];
-    imported_module_stem(module, out, sizeof out);
-    return out;
-}
-
-TEST(modules_and_stems) {
+TEST(modules) {
     size_t n = scan("import * as ns from './lib/graph.js';\n"
                     "const RuntimeGlobals = require(\"./RuntimeGlobals\");\n"
                     "from ..sql import expression as exp\n"
@@ -91,12 +85,31 @@ TEST(modules_and_stems) {
     CHECK_STR(module_of(n, "exp"), "..sql");
     CHECK_STR(module_of(n, "util"), ".");
     CHECK_STR(module_of(n, "roles"), "sqlalchemy/sql/roles");
-    CHECK_STR(stem("./lib/graph.js"), "graph");
-    CHECK_STR(stem("./RuntimeGlobals"), "RuntimeGlobals");
-    CHECK_STR(stem("sqlalchemy.sql.roles"), "roles");
-    CHECK_STR(stem(".."), "");
-    CHECK_STR(stem("..sql"), "sql");
-    CHECK_STR(stem("x/y/index.ts"), "index");
+}
+
+TEST(the_language_decides_what_binds) {
+    const char *text = "import shop.model.Order\nOrder()\n";
+    size_t n = imported_names_of(LANG_KOTLIN, text, strlen(text), names, 64);
+    CHECK_INT(n, ==, 1);
+    CHECK_STR(names[0].name, "Order");
+    CHECK_INT(names[0].uses, ==, 1);
+    CHECK_STR(names[0].module, "shop/model/Order");
+    /* Without a language, a dotted import without `;` reads as Python's. */
+    n = imported_names(text, strlen(text), names, 64);
+    CHECK_INT(n, ==, 1);
+    CHECK_STR(names[0].name, "shop");
+}
+
+TEST(comments_docstrings_and_unfinished_statements_import_nothing) {
+    CHECK_INT(scan("// import { a } from './a'\n"
+                   "/* import b from './b' */\n"
+                   "\"\"\"\nfrom c import d\n\"\"\"\n"
+                   "# use of the cache\n"
+                   "import { e, f"),
+              ==, 0);
+    /* Whole words, with letters beyond ASCII: café is not caf. */
+    size_t n = scan("from m import caf\ncaf\xc3\xa9() + caf()\n");
+    CHECK_INT(find(n, "caf"), ==, 1);
 }
 
 TEST(hostile_text_never_crashes) {
@@ -118,4 +131,6 @@ TEST(hostile_text_never_crashes) {
 }
 
 TEST_MAIN(TEST_CASE(es_modules), TEST_CASE(commonjs), TEST_CASE(python), TEST_CASE(java_go_rust),
-          TEST_CASE(modules_and_stems), TEST_CASE(hostile_text_never_crashes))
+          TEST_CASE(modules), TEST_CASE(the_language_decides_what_binds),
+          TEST_CASE(comments_docstrings_and_unfinished_statements_import_nothing),
+          TEST_CASE(hostile_text_never_crashes))

@@ -479,6 +479,32 @@ TEST(diff_comment_is_skipped_only_when_it_is_a_diff) {
     CHECK_INT(fim_skip_diff_comment(prefix, strlen(diff) - 1), ==, 0);
 }
 
+/* The comment syntax comes from lang.h's table: every extension fim.c's own
+ * table used to know gives what it gave, and languages it did not know
+ * get their own comment instead of "//". */
+TEST(comment_syntax_is_the_language_table_s) {
+    static const struct {
+        const char *path, *comment;
+    } known[] = {
+        {"a.py", "#"},    {"a.rb", "#"},    {"a.sh", "#"},   {"a.bash", "#"},  {"a.pl", "#"},
+        {"a.r", "#"},     {"a.yaml", "#"},  {"a.yml", "#"},  {"a.toml", "#"},  {"a.mk", "#"},
+        {"a.cmake", "#"}, {"a.nim", "#"},   {"a.ex", "#"},   {"a.exs", "#"},   {"a.sql", "--"},
+        {"a.lua", "--"},  {"a.hs", "--"},   {"a.elm", "--"}, {"a.c", "//"},    {"a.ts", "//"},
+        {"a.js", "//"},   {"a.go", "//"},   {"a.rs", "//"},  {"a.java", "//"}, {"a.txt", "//"},
+        {"a.json", "//"}, {"a.html", "//"}, {"a.css", "//"}, {"a", "//"},      {"a.", "//"},
+    };
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        CHECK_STR(fim_comment_for(known[i].path, NULL), known[i].comment);
+    /* Where the old table said "//" for want of knowing better. */
+    CHECK_STR(fim_comment_for("stubs/os.pyi", NULL), "#");
+    CHECK_STR(fim_comment_for("lib/Foo.pm", NULL), "#");
+    CHECK_STR(fim_comment_for("src/db.erl", NULL), "%");
+    CHECK_STR(fim_comment_for("Dockerfile", NULL), "#");
+    CHECK_STR(fim_comment_for("app/Rakefile", NULL), "#");
+    CHECK_STR(fim_comment_for("bin/tool", "lua"), "--");
+    CHECK_STR(fim_comment_for("LEGACY.PY", NULL), "#");
+}
+
 TEST(comment_syntax_and_family_names) {
     CHECK_STR(fim_comment_for("a/b.py", NULL), "#");
     CHECK_STR(fim_comment_for("deploy.sh", NULL), "#");
@@ -487,7 +513,8 @@ TEST(comment_syntax_and_family_names) {
     CHECK_STR(fim_comment_for("src/main.c", NULL), "//");
     CHECK_STR(fim_comment_for("web/index.ts", "typescript"), "//");
     CHECK_STR(fim_comment_for("scripts/deploy", "shell"), "#");
-    CHECK_STR(fim_comment_for("v1.2/Makefile", NULL), "//");
+    CHECK_STR(fim_comment_for("v1.2/README", NULL), "//"); /* the dot is the directory's */
+    CHECK_STR(fim_comment_for("v1.2/Makefile", NULL), "#");
     CHECK_STR(fim_comment_for(NULL, NULL), "//");
     CHECK_STR(fim_comment_for(NULL, "python"), "#");
     CHECK_STR(fim_comment_for("", ""), "//");
@@ -504,8 +531,8 @@ TEST_MAIN(TEST_CASE(parse_recognises_every_template_of_the_table),
           TEST_CASE(parse_exact_bytes_of_the_qwen_default),
           TEST_CASE(parse_refuses_what_is_not_a_fim_prompt),
           TEST_CASE(parse_respects_the_length_given), TEST_CASE(parse_invalid_utf8_and_nul_bytes),
-          TEST_CASE(parse_huge_input), TEST_CASE(context_layout_of_each_family),
-          TEST_CASE(context_stays_within_the_budget),
+          TEST_CASE(comment_syntax_is_the_language_table_s), TEST_CASE(parse_huge_input),
+          TEST_CASE(context_layout_of_each_family), TEST_CASE(context_stays_within_the_budget),
           TEST_CASE(context_leaves_out_chunks_with_special_tokens),
           TEST_CASE(rebuild_puts_context_in_place_and_keeps_the_fim_part),
           TEST_CASE(rebuild_keeps_text_before_the_markers),

@@ -1,0 +1,85 @@
+/*
+ * Identifier characters (see ident.h).  ASCII is decided by the inline
+ * tests; anything else is decoded with the one UTF-8 decoder and its code
+ * point looked up in the list of blocks that are not letters.
+ */
+#include "proto/code/ident.h"
+
+#include "proto/base/utf8.h"
+
+bool ident_code_point_is_letter(uint32_t cp) {
+    if (cp < 0x80)
+        return ident_ascii_start((unsigned char)cp);
+    if (cp < 0xc0)
+        return cp == 0xaa || cp == 0xb5 || cp == 0xba;
+    if (cp == 0xd7 || cp == 0xf7)
+        return false;
+    if (cp >= 0x2000 && cp <= 0x2bff) /* punctuation, arrows, maths, boxes, symbols */
+        return false;
+    if (cp >= 0x2e00 && cp <= 0x2e7f) /* supplemental punctuation */
+        return false;
+    if (cp >= 0x3000 && cp <= 0x303f) /* CJK symbols and punctuation */
+        return false;
+    if (cp >= 0xe000 && cp <= 0xf8ff) /* private use */
+        return false;
+    if ((cp >= 0xfe00 && cp <= 0xfe1f) || (cp >= 0xfe30 && cp <= 0xfe6f) || cp == 0xfeff)
+        return false;
+    if ((cp >= 0xff00 && cp <= 0xff0f) || (cp >= 0xff1a && cp <= 0xff20) ||
+        (cp >= 0xff3b && cp <= 0xff40) || (cp >= 0xff5b && cp <= 0xff65))
+        return false;                 /* fullwidth punctuation */
+    if (cp >= 0xfff0 && cp <= 0xffff) /* specials, U+FFFD */
+        return false;
+    if (cp >= 0x1f000 && cp <= 0x1faff) /* emoji, pictographs */
+        return false;
+    if (cp >= 0xe0000) /* tags, private use planes */
+        return false;
+    return true;
+}
+
+size_t ident_char_len(const char *s, size_t len) {
+    unsigned char c = (unsigned char)s[0];
+    if (c < 0x80)
+        return ident_ascii_char(c);
+    uint32_t cp;
+    size_t n = utf8_decode(s, len, &cp);
+    return n && ident_code_point_is_letter(cp) ? n : 0;
+}
+
+size_t ident_start_len(const char *s, size_t len) {
+    unsigned char c = (unsigned char)s[0];
+    return c >= '0' && c <= '9' ? 0 : ident_char_len(s, len);
+}
+
+size_t ident_len(const char *s, size_t len) {
+    if (len == 0)
+        return 0;
+    size_t at = ident_start_len(s, len);
+    if (at == 0)
+        return 0;
+    while (at < len) {
+        size_t n = ident_char_len(s + at, len - at);
+        if (n == 0)
+            break;
+        at += n;
+    }
+    return at;
+}
+
+size_t ident_char_len_before(const char *s, size_t at) {
+    if (at == 0)
+        return 0;
+    unsigned char c = (unsigned char)s[at - 1];
+    if (c < 0x80)
+        return ident_ascii_char(c);
+    /* Back over continuation bytes to the lead byte (at most 3 of them). */
+    size_t start = at - 1;
+    while (start > 0 && at - start < 4 && ((unsigned char)s[start] & 0xc0) == 0x80)
+        start--;
+    size_t n = ident_char_len(s + start, at - start);
+    return n == at - start ? n : 0;
+}
+
+bool ident_is_whole_word(const char *s, size_t len, size_t at, size_t n) {
+    return ident_char_len_before(s, at) == 0 &&
+           (at + n >= len || !ident_char_len(s + at + n, len - at - n));
+}

@@ -1,0 +1,38 @@
+/*
+ * repopath: paths inside a repository, as the import resolvers and the
+ * project configs (go.mod, Cargo.toml, tsconfig.json) speak of them.
+ *
+ * A repository path is relative to the collection's root, `/`-separated,
+ * with no leading or trailing slash, no `.` or `..` components; "" is the
+ * root itself.  These helpers keep that form: a join that would climb above
+ * the root fails instead of producing `../x`.  Nothing here allocates but
+ * repopath_read_text(), and every output is bounded by its capacity.
+ */
+#ifndef LCA_CODE_REPOPATH_H
+#define LCA_CODE_REPOPATH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Longest repository path the resolvers build. */
+#define REPOPATH_MAX 4096
+
+/* Joins dir and rel (repository paths, "" for the root; rel may hold `.`
+ * and `..`) folding `.` and `..` into out; false when the result would
+ * leave the root, is empty or does not fit in cap. */
+bool repopath_join(const char *dir, const char *rel, char *out, size_t cap);
+
+/* The directory part of path ("" for a file at the root) into out, cut to
+ * fit cap (cap >= 1). */
+void repopath_dirname(const char *path, char *out, size_t cap);
+
+/* Cuts the last component off dir in place ("a/b" -> "a", "a" -> "");
+ * false when dir is already the root, "". */
+bool repopath_parent(char *dir);
+
+/* The first max bytes of root/rel as a NUL-terminated string (caller
+ * frees), or NULL when it cannot be read: the small files that steer
+ * resolution (go.mod, Cargo.toml, tsconfig.json). */
+char *repopath_read_text(const char *root, const char *rel, size_t max);
+
+#endif

@@ -1,0 +1,69 @@
+/* Repository paths: joining, parents, directories and reading small files. */
+#include "proto/code/repopath.h"
+#include "tests/test.h"
+
+#include <sys/stat.h>
+
+static const char *join(const char *dir, const char *rel) {
+    static char out[256];
+    return repopath_join(dir, rel, out, sizeof out) ? out : "(none)";
+}
+
+TEST(join_folds_dots) {
+    CHECK_STR(join("src/app", "./util.js"), "src/app/util.js");
+    CHECK_STR(join("src/app", "../lib/x.ts"), "src/lib/x.ts");
+    CHECK_STR(join("", "a/b"), "a/b");
+    CHECK_STR(join("a", "b/./c/../d"), "a/b/d");
+    CHECK_STR(join("a//b", "c"), "a/b/c");
+    CHECK_STR(join("a", "b/"), "a/b");
+}
+
+TEST(join_never_leaves_the_root) {
+    CHECK_STR(join("", "../x"), "(none)");
+    CHECK_STR(join("a", "../../x"), "(none)");
+    CHECK_STR(join("a", ".."), "(none)"); /* the root itself is empty */
+    CHECK_STR(join("", ""), "(none)");
+    char small[6];
+    CHECK(!repopath_join("abc", "def", small, sizeof small)); /* does not fit */
+    CHECK(repopath_join("ab", "c", small, sizeof small));
+    CHECK_STR(small, "ab/c");
+}
+
+TEST(dirname_and_parent) {
+    char dir[8];
+    repopath_dirname("a/b/c.py", dir, sizeof dir);
+    CHECK_STR(dir, "a/b");
+    repopath_dirname("top.py", dir, sizeof dir);
+    CHECK_STR(dir, "");
+    repopath_dirname("abcdefghij/x", dir, sizeof dir);
+    CHECK_STR(dir, "abcdefg"); /* cut to fit */
+    char path[] = "a/b/c";
+    CHECK(repopath_parent(path));
+    CHECK_STR(path, "a/b");
+    CHECK(repopath_parent(path) && repopath_parent(path));
+    CHECK_STR(path, "");
+    CHECK(!repopath_parent(path));
+}
+
+TEST(read_text_reads_at_most_max_bytes) {
+    char root[] = "/tmp/lca-repopath-XXXXXX";
+    REQUIRE(mkdtemp(root) != NULL);
+    char file[128];
+    snprintf(file, sizeof file, "%s/go.mod", root);
+    FILE *f = fopen(file, "w");
+    REQUIRE(f != NULL);
+    fputs("module example.com/shop\n", f);
+    fclose(f);
+    char *text = repopath_read_text(root, "go.mod", 1024);
+    CHECK_STR(text, "module example.com/shop\n");
+    free(text);
+    text = repopath_read_text(root, "go.mod", 6);
+    CHECK_STR(text, "module");
+    free(text);
+    CHECK(repopath_read_text(root, "missing.toml", 64) == NULL);
+    unlink(file);
+    rmdir(root);
+}
+
+TEST_MAIN(TEST_CASE(join_folds_dots), TEST_CASE(join_never_leaves_the_root),
+          TEST_CASE(dirname_and_parent), TEST_CASE(read_text_reads_at_most_max_bytes))
