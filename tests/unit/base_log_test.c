@@ -38,7 +38,7 @@ static void warn_only(void) {
 TEST(lines_have_time_level_process_and_message) {
     unsetenv("LCA_LOG");
     log_init("tester");
-    CHECK(log_enabled(LOG_INFO) && !log_enabled(LOG_DEBUG));
+    CHECK(log_enabled(LOG_LEVEL_INFO) && !log_enabled(LOG_LEVEL_DEBUG));
     const char *out = captured(info_and_debug);
     /* 2026-11-26T15:26:39.123Z info tester: listening on 127.0.0.1:1 */
     CHECK(strlen(out) > 25 && out[4] == '-' && out[10] == 'T' && out[23] == 'Z');
@@ -50,13 +50,13 @@ TEST(lines_have_time_level_process_and_message) {
 TEST(threshold_from_lca_log) {
     setenv("LCA_LOG", "warn", 1);
     log_init("tester");
-    CHECK(!log_enabled(LOG_INFO) && log_enabled(LOG_WARN) && log_enabled(LOG_ERROR));
+    CHECK(!log_enabled(LOG_LEVEL_INFO) && log_enabled(LOG_LEVEL_WARN) && log_enabled(LOG_LEVEL_ERROR));
     const char *out = captured(warn_only);
     CHECK(strstr(out, "below") == NULL);
     CHECK(strstr(out, " warn tester: shown\n") != NULL);
     setenv("LCA_LOG", "debug", 1);
     log_init("tester");
-    CHECK(log_enabled(LOG_DEBUG));
+    CHECK(log_enabled(LOG_LEVEL_DEBUG));
     unsetenv("LCA_LOG");
 }
 
