@@ -58,6 +58,12 @@ ok "docker-compose is installed ($(docker-compose version --short 2>/dev/null))"
 unset REPO COLLECTION LCA_PORT LCA_API_KEY LCA_LOG LCA_BROKER LCA_KEYS LCA_UID LCA_GID LCA_OLLAMA_IMAGE
 check "docker-compose.yml is valid" docker-compose -f docker-compose.yml config -q
 check "deploy/compose.gpu.yml is valid" docker-compose -f deploy/compose.gpu.yml config -q
+# Compose v2 reads the same files; where its plugin is installed it checks them too.
+if docker compose version >/dev/null 2>&1; then
+    check "docker-compose.yml is valid for compose v2 ($(docker compose version --short 2>/dev/null))" \
+        docker compose -f docker-compose.yml --profile seed config -q
+    check "deploy/compose.gpu.yml is valid for compose v2" docker compose -f deploy/compose.gpu.yml config -q
+fi
 docker-compose -f docker-compose.yml config >"$tmp/main.yml" 2>"$tmp/main.err"
 REPO=/srv/some/repo LCA_UID=4242 LCA_GID=4343 LCA_OLLAMA_IMAGE=example/ollama:pinned \
     docker-compose -f docker-compose.yml config >"$tmp/seed.yml" 2>"$tmp/seed.err"
