@@ -11,6 +11,9 @@
 #
 #   make            release build of every binary into build/bin/
 #   make test       sanitizer build (ASan+UBSan) and the whole test suite
+#   make test-compose
+#                   the README's `docker compose` commands for real (needs root:
+#                   installs Docker and starts an engine when none runs)
 #   make run        lca up, and seed REPO (default: this directory)
 #   make bench      benchmarks (release build), printed as tables
 #   make eval       retrieval quality evaluation
@@ -67,7 +70,8 @@ BENCH_SRCS := $(wildcard tests/bench/*.c)
 TEST_BINS  := $(patsubst tests/%.c,$(BUILD)/tests/%,$(UNIT_SRCS) $(INTEG_SRCS) $(TOOL_SRCS))
 BENCH_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(BENCH_SRCS))
 
-.PHONY: all test run bench eval deps format lint clean test-bins npm-deps fuzz fuzz-bins soak
+.PHONY: all test test-compose run bench eval deps format lint clean test-bins npm-deps fuzz \
+        fuzz-bins soak
 .DEFAULT_GOAL := all
 .SECONDARY:
 all: $(BINARIES)
@@ -115,6 +119,9 @@ test: deps
 	$(MAKE) -j$(NPROC) fuzz-bins
 	LCA_BIN=$(CURDIR)/build/san/bin LCA_TESTS=$(CURDIR)/build/san/tests \
 	  LCA_RELEASE_BIN=$(CURDIR)/build/bin tests/run
+
+test-compose: deps
+	tests/compose/run
 
 run: deps
 	$(MAKE) -j$(NPROC) all

@@ -1,8 +1,6 @@
 #!/usr/bin/env bash
-# The deployment files against the binaries they run.
-#
-# There is no Docker engine in the test environment, so this checks what can
-# be checked without one:
+# The deployment files against the binaries they run, without a Docker
+# engine (tests/compose/run, `make test-compose`, runs them on one):
 #   - docker-compose.yml and deploy/compose.gpu.yml are valid compose files
 #     (`docker-compose config`, with and without the variables a user sets);
 #   - every lca service runs one of our binaries, and every option it passes
@@ -10,8 +8,10 @@
 #   - what must stay private does: the gateway's HTTP port is published on
 #     127.0.0.1 only, the broker and Ollama are not published, the GPU host
 #     joins with CURVE keys;
-#   - deploy/Dockerfile copies the binaries the compose files run and uses
-#     Debian packages only.
+#   - the seeder runs as LCA_UID:LCA_GID (the caller, for private repositories),
+#     Ollama's image follows LCA_OLLAMA_IMAGE;
+#   - deploy/Dockerfile copies the binaries the compose files run, uses
+#     Debian packages only and declares no VOLUME (no anonymous volumes).
 #
 # docker-compose (Debian's package) is installed when missing and we are root;
 # otherwise the test fails and says what to install.
@@ -55,14 +55,21 @@ ok "docker-compose is installed ($(docker-compose version --short 2>/dev/null))"
 
 # Resolved configurations, as the engine would see them.  Variables a user may
 # set are cleared first so that the defaults are what is checked.
-unset REPO COLLECTION LCA_PORT LCA_API_KEY LCA_LOG LCA_BROKER LCA_KEYS LCA_UID LCA_GID
+unset REPO COLLECTION LCA_PORT LCA_API_KEY LCA_LOG LCA_BROKER LCA_KEYS LCA_UID LCA_GID LCA_OLLAMA_IMAGE
 check "docker-compose.yml is valid" docker-compose -f docker-compose.yml config -q
 check "deploy/compose.gpu.yml is valid" docker-compose -f deploy/compose.gpu.yml config -q
+# Compose v2 reads the same files; where its plugin is installed it checks them too.
+if docker compose version >/dev/null 2>&1; then
+    check "docker-compose.yml is valid for compose v2 ($(docker compose version --short 2>/dev/null))" \
+        docker compose -f docker-compose.yml --profile seed config -q
+    check "deploy/compose.gpu.yml is valid for compose v2" docker compose -f deploy/compose.gpu.yml config -q
+fi
 docker-compose -f docker-compose.yml config >"$tmp/main.yml" 2>"$tmp/main.err"
-REPO=/srv/some/repo docker-compose -f docker-compose.yml config >"$tmp/seed.yml" 2>"$tmp/seed.err"
+REPO=/srv/some/repo LCA_UID=4242 LCA_GID=4343 LCA_OLLAMA_IMAGE=example/ollama:pinned \
+    docker-compose -f docker-compose.yml config >"$tmp/seed.yml" 2>"$tmp/seed.err"
 LCA_BROKER=tcp://10.0.0.5:5556 LCA_KEYS=/srv/keys/gpu1 \
     docker-compose -f deploy/compose.gpu.yml config >"$tmp/gpu.yml" 2>"$tmp/gpu.err"
-check "both files are valid with REPO, LCA_BROKER, LCA_KEYS set" \
+check "both files are valid with REPO, LCA_UID, LCA_GID, LCA_OLLAMA_IMAGE, LCA_BROKER, LCA_KEYS set" \
     test -s "$tmp/seed.yml" -a -s "$tmp/gpu.yml"
 
 # The rest reads the resolved YAML (python3-yaml comes with docker-compose)
@@ -176,6 +183,13 @@ tap(argv[:2] == ["lca-seeder", "/srv/some/repo"] and any(
         ("/srv/some/repo" in v and "ro" in v) for v in vols),
     "REPO=… mounts the repository read-only and seeds it", f"argv {argv}, volumes {vols}")
 tap("seed" in s.get("profiles", []), "the seeder runs only when asked (profile seed)")
+tap(str(s.get("user")) == "4242:4343" and str(services["seeder"].get("user")) == "10001:10001",
+    "the seeder runs as LCA_UID:LCA_GID (default lca's 10001:10001)",
+    f"with them: {s.get('user')}, without: {services['seeder'].get('user')}")
+tap(services["ollama"].get("image") == "ollama/ollama:latest"
+    and seed["services"]["ollama"].get("image") == "example/ollama:pinned",
+    "Ollama's image is ollama/ollama:latest unless LCA_OLLAMA_IMAGE names another",
+    f"{services['ollama'].get('image')}, {seed['services']['ollama'].get('image')}")
 
 g = gpu["services"]
 gen = g.get("generator", {})
@@ -187,6 +201,7 @@ tap("--broker" in argv and argv[argv.index("--broker") + 1] == "tcp://10.0.0.5:5
     "GPU host: the generator joins LCA_BROKER over CURVE with the keys in LCA_KEYS",
     f"argv {argv}, env {gen.get('environment')}, volumes {gen.get('volumes')}")
 tap(not any(v.get("ports") for v in g.values()), "GPU host publishes no port (it connects out)")
+tap(g.get("ollama", {}).get("image") == "ollama/ollama:latest", "GPU host: Ollama from ollama/ollama:latest")
 devices = (((g.get("ollama", {}).get("deploy") or {}).get("resources") or {})
            .get("reservations") or {}).get("devices") or []
 tap(any("gpu" in (d.get("capabilities") or []) for d in devices), "GPU host: Ollama reserves the GPU")
@@ -205,6 +220,8 @@ tap(re.search(r"^USER\s+(?!root|0\b)\S+", runtime, re.M) is not None
     and "COPY --from=build /src/build/bin/ /usr/local/bin/" in runtime
     and re.search(r"LCA_DATA=/data", runtime) is not None,
     "Dockerfile: non-root user, binaries in /usr/local/bin, LCA_DATA=/data")
+tap(re.search(r"^\s*VOLUME\b", docker, re.M | re.I) is None,
+    "Dockerfile: no VOLUME, so no service gets an anonymous volume")
 with open(".dockerignore") as f:
     ignored = f.read().split()
 tap("build" in ignored and ".git" in ignored, ".dockerignore keeps build/ and .git out of the context")
