@@ -1,6 +1,8 @@
 /*
- * The gateway's HTTP side: listening, routing, and the small helpers every
- * route uses (JSON replies, errors in the caller's API family's shape).
+ * The gateway's HTTP side: a request's context and the small helpers every
+ * route uses (JSON replies, errors in the caller's API family's shape, bridge
+ * calls tied to the request), in http.c; listening and routing, in server.c,
+ * which calls the routes (routes.c) that call http.c.
  *
  * Routing: a request's path may start with /c/<collection>/, which selects a
  * repository; the prefix is stripped and kept in the context, and the rest
@@ -47,6 +49,8 @@ typedef struct http_route {
     http_handler_t handler;
 } http_route_t;
 
+/* ---- serving (server.c) ---- */
+
 /* The route table (gateway/routes.c), terminated by a NULL path. */
 extern const http_route_t http_routes[];
 
@@ -63,6 +67,16 @@ int http_listen(h2o_context_t *ctx, h2o_accept_ctx_t *accept_ctx, const char *ho
 
 /* Entry point h2o calls for every request (registered by the gateway). */
 int http_on_request(h2o_handler_t *self, h2o_req_t *req);
+
+/* ---- a request's context (http.c) ---- */
+
+/* A new context for req, owned by its pool: when the pool is freed, bridge
+ * calls still tracked for it are cancelled. */
+http_ctx_t *http_ctx_new(h2o_req_t *req, gateway_t *gateway);
+
+/* The path of ctx's route, or "other" when none matched (so that unknown
+ * paths cannot grow a label set). */
+const char *http_route_name(const http_ctx_t *ctx);
 
 /* Sends a complete response with a body (copied into the request pool). */
 void http_reply(http_ctx_t *ctx, int status, const char *content_type, const char *body,
