@@ -7,7 +7,7 @@
  *   inproc_t s;
  *   REQUIRE(inproc_start(&s));
  *   inproc_worker(&s, "retrieve.0", 4, handler, arg);
- *   bridge_t *b = bridge_new(s.loop, broker_local_endpoint(s.broker), ...);
+ *   bridge_t *b = inproc_bridge(&s);
  *   ... inproc_run_until(&s, done, arg, 2000) ...
  *   bridge_destroy(&b);
  *   inproc_stop(&s);
@@ -23,6 +23,7 @@
 #define H2O_USE_LIBUV 0
 #include <h2o.h>
 
+#include "gateway/bridge.h"
 #include "proto/base/clock.h"
 #include "proto/base/signals.h"
 #include "proto/broker.h"
@@ -85,6 +86,16 @@ static inline bool inproc_worker(inproc_t *s, const char *service, int capacity,
     }
     s->workers[s->nworkers++] = w;
     return true;
+}
+
+/* A gateway bridge to the broker, delivering on the loop; NULL (said on
+ * stderr) when it cannot start. */
+static inline bridge_t *inproc_bridge(inproc_t *s) {
+    char err[256];
+    bridge_t *b = bridge_new(s->loop, broker_local_endpoint(s->broker), err, sizeof err);
+    if (!b)
+        fprintf(stderr, "  bridge: %s\n", err);
+    return b;
 }
 
 /* Runs the loop until done(arg) or timeout_ms; returns done(arg). */

@@ -42,16 +42,11 @@ static void handle(proto_job_t *job, void *arg) {
 
 static bool setup(void) {
     static bool tried, ok;
-    if (tried)
-        return ok;
-    tried = true;
-    char err[256];
-    ok = inproc_start(&s) && inproc_worker(&s, "scripted", 8, handle, NULL);
-    if (ok)
-        bridge = bridge_new(s.loop, broker_local_endpoint(s.broker), err, sizeof err);
-    if (ok && !bridge)
-        fprintf(stderr, "  bridge: %s\n", err);
-    ok = ok && bridge;
+    if (!tried) {
+        tried = true;
+        ok = inproc_start(&s) && inproc_worker(&s, "scripted", 8, handle, NULL) &&
+             (bridge = inproc_bridge(&s)) != NULL;
+    }
     return ok;
 }
 

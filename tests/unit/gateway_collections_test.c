@@ -130,18 +130,15 @@ static void shard(proto_job_t *job, void *arg) {
 
 static bridge_t *bridge;
 
+/* Shards 0 and 1 of 3: retrieve.2 has no worker. */
 static bool setup(void) {
     static bool tried;
-    if (tried)
-        return shards_up;
-    tried = true;
-    char err[256];
-    /* Shards 0 and 1 of 3: retrieve.2 has no worker. */
-    shards_up = inproc_start(&s) && inproc_worker(&s, "retrieve.0", 2, shard, (void *)0) &&
-                inproc_worker(&s, "retrieve.1", 2, shard, (void *)1);
-    if (shards_up)
-        bridge = bridge_new(s.loop, broker_local_endpoint(s.broker), err, sizeof err);
-    shards_up = shards_up && bridge;
+    if (!tried) {
+        tried = true;
+        shards_up = inproc_start(&s) && inproc_worker(&s, "retrieve.0", 2, shard, (void *)0) &&
+                    inproc_worker(&s, "retrieve.1", 2, shard, (void *)1) &&
+                    (bridge = inproc_bridge(&s)) != NULL;
+    }
     return shards_up;
 }
 
