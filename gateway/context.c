@@ -30,7 +30,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_SHARDS 24
 #define PER_FILE_DEFAULT 2
 
 /* ---- weights ---- */
@@ -73,14 +72,14 @@ struct query {
     context_query_t q;
     context_done_t done;
     void *arg;
-    int shards;
+    int shards; /* the gateway's, every one asked */
     int pending;
-    call_t calls[MAX_SHARDS + 1];
-    int ncalls;
+    call_t *calls; /* the embed call, then one per shard; in the pool */
+    int ncalls;    /* slots used, at most shards (search) or 1 (embed) */
     bool finished;
     bool waiting;                /* for the first list of collections */
     collections_waiter_t waiter; /* linked while waiting */
-    cJSON *answers[MAX_SHARDS];
+    cJSON **answers;             /* per shard, NULL until it answered; in the pool */
     int answered;
     h2o_timeout_entry_t timer; /* the deadline */
     h2o_timeout_entry_t kick;  /* starts the work on the next loop turn */
@@ -101,7 +100,7 @@ static void query_dispose(void *p) {
     if (h2o_timeout_is_linked(&qs->kick))
         h2o_timeout_unlink(&qs->kick);
     collections_cancel_wait(&qs->waiter);
-    for (int i = 0; i < MAX_SHARDS; i++)
+    for (int i = 0; i < qs->shards; i++)
         cJSON_Delete(qs->answers[i]);
     features_free(&qs->features);
     free(qs->vector);
@@ -143,9 +142,9 @@ static int remaining_ms(const query_t *qs) {
     return left < 1 ? 1 : (int)left;
 }
 
+/* The next call's slot: calls are made one phase at a time (embed, then
+ * the shards), each phase from slot 0, so shards slots always suffice. */
 static call_t *call_slot(query_t *qs, int shard) {
-    if (qs->ncalls == (int)(sizeof qs->calls / sizeof qs->calls[0]))
-        return NULL;
     call_t *c = &qs->calls[qs->ncalls++];
     *c = (call_t){.query = qs, .shard = shard};
     return c;
@@ -447,7 +446,12 @@ void context_retrieve(http_ctx_t *ctx, const context_query_t *q, context_done_t 
         if (header.len)
             qs->q.collection = pool_strdup(&ctx->req->pool, header.base, header.len);
     }
-    qs->shards = ctx->gateway->shards > MAX_SHARDS ? MAX_SHARDS : ctx->gateway->shards;
+    /* Per-shard state sized by the gateway's shards, however many. */
+    qs->shards = ctx->gateway->shards > 0 ? ctx->gateway->shards : 1;
+    qs->calls = h2o_mem_alloc_pool(&ctx->req->pool, sizeof *qs->calls * (size_t)qs->shards);
+    qs->answers = h2o_mem_alloc_pool(&ctx->req->pool, sizeof *qs->answers * (size_t)qs->shards);
+    memset(qs->calls, 0, sizeof *qs->calls * (size_t)qs->shards);
+    memset(qs->answers, 0, sizeof *qs->answers * (size_t)qs->shards);
     qs->done = done;
     qs->arg = arg;
     qs->started_us = clock_us();

@@ -17,9 +17,11 @@
 
 /* ---- the context ---- */
 
+/* Runs before the pool's memory is freed (h2o releases shared entries
+ * first), so the calls array is still there. */
 static void on_ctx_dispose(void *p) {
     http_ctx_t *ctx = p;
-    for (size_t i = 0; i < sizeof ctx->calls / sizeof ctx->calls[0]; i++)
+    for (size_t i = 0; i < ctx->calls_cap; i++)
         if (ctx->calls[i])
             bridge_cancel(ctx->gateway->bridge, ctx->calls[i]);
 }
@@ -107,22 +109,35 @@ void http_error(http_ctx_t *ctx, int status, const char *type, const char *messa
 
 /* ---- calls on behalf of a request ---- */
 
+/* The index of a free slot in ctx->calls, growing the array (in the pool;
+ * the old one stays there until the request ends) when every slot is taken. */
+static size_t call_slot(http_ctx_t *ctx) {
+    for (size_t i = 0; i < ctx->calls_cap; i++)
+        if (!ctx->calls[i])
+            return i;
+    size_t cap = ctx->calls_cap ? ctx->calls_cap * 2 : 8;
+    uint64_t *calls = h2o_mem_alloc_pool(&ctx->req->pool, sizeof *calls * cap);
+    memset(calls, 0, sizeof *calls * cap);
+    if (ctx->calls_cap)
+        memcpy(calls, ctx->calls, sizeof *calls * ctx->calls_cap);
+    size_t slot = ctx->calls_cap;
+    ctx->calls = calls;
+    ctx->calls_cap = cap;
+    return slot;
+}
+
 uint64_t http_call(http_ctx_t *ctx, const char *service, const char *header, const void *payload,
                    size_t payload_len, int timeout_ms, const bridge_callbacks_t *callbacks,
                    void *cb_ctx) {
-    size_t slots = sizeof ctx->calls / sizeof ctx->calls[0], i;
-    for (i = 0; i < slots && ctx->calls[i]; i++)
-        ;
-    if (i == slots)
-        return 0;
+    size_t slot = call_slot(ctx);
     uint64_t id = bridge_call(ctx->gateway->bridge, service, header, payload, payload_len,
                               timeout_ms, callbacks, cb_ctx);
-    ctx->calls[i] = id;
+    ctx->calls[slot] = id;
     return id;
 }
 
 void http_untrack(http_ctx_t *ctx, uint64_t call_id) {
-    for (size_t i = 0; call_id && i < sizeof ctx->calls / sizeof ctx->calls[0]; i++)
+    for (size_t i = 0; call_id && i < ctx->calls_cap; i++)
         if (ctx->calls[i] == call_id)
             ctx->calls[i] = 0;
 }

@@ -37,7 +37,8 @@ typedef struct {
     const struct http_route *route; /* the route of path and method; NULL: none */
     h2o_iovec_t collection;         /* from the /c/<name>/ prefix; len 0 when none */
     char rid[24];                   /* request id, in logs and X-Request-Id */
-    uint64_t calls[32];             /* bridge calls in flight for this request (0: free slot) */
+    uint64_t *calls;  /* bridge calls in flight for this request (0: free slot); in the pool */
+    size_t calls_cap; /* slots in calls; grows as the request starts more calls at once */
 } http_ctx_t;
 
 /* Returns 0 once a response is started (or will be, asynchronously). */
@@ -89,7 +90,8 @@ void http_error(http_ctx_t *ctx, int status, const char *type, const char *messa
 /* Starts a bridge call on behalf of the request and tracks it: if the
  * request is freed (the client went away) while the call is in flight, the
  * call is cancelled, so no callback ever sees a freed request.  Callbacks
- * must call http_untrack(ctx, id) first thing when the call ends.
+ * must call http_untrack(ctx, id) first thing when the call ends.  A request
+ * may have any number of calls in flight (a retrieval has one per shard).
  * Returns the call id, or 0 (then no callback runs). */
 uint64_t http_call(http_ctx_t *ctx, const char *service, const char *header, const void *payload,
                    size_t payload_len, int timeout_ms, const bridge_callbacks_t *callbacks,
