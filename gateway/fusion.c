@@ -23,22 +23,17 @@ const fusion_weights_t fusion_weights_measured = {.dense = 0.15,
 /* ---- weights ---- */
 
 static double *weight_named(fusion_weights_t *w, const char *name) {
-    static const struct {
+    const struct {
         const char *name;
-        size_t offset;
+        double *weight;
     } names[] = {
-        {"dense", offsetof(fusion_weights_t, dense)},
-        {"bm25", offsetof(fusion_weights_t, bm25)},
-        {"symbol", offsetof(fusion_weights_t, symbol)},
-        {"import", offsetof(fusion_weights_t, import)},
-        {"object", offsetof(fusion_weights_t, object)},
-        {"uses", offsetof(fusion_weights_t, uses)},
-        {"fresh", offsetof(fusion_weights_t, fresh)},
-        {"imported", offsetof(fusion_weights_t, imported)},
+        {"dense", &w->dense},   {"bm25", &w->bm25},         {"symbol", &w->symbol},
+        {"import", &w->import}, {"object", &w->object},     {"uses", &w->uses},
+        {"fresh", &w->fresh},   {"imported", &w->imported},
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (!strcmp(name, names[i].name))
-            return (double *)((char *)w + names[i].offset);
+            return names[i].weight;
     return NULL;
 }
 

@@ -38,7 +38,7 @@ TEST(a_route_name_is_its_path_or_other) {
 
 TEST(headers_are_found_by_name_in_any_case) {
     h2o_req_t req;
-    request(&req, "x-lca-collection", "shop", "Content-Type", "text/plain", NULL);
+    request(&req, "x-lca-collection", "shop", "Content-Type", "text/plain", (const char *)NULL);
     h2o_iovec_t v = http_header(&req, "X-LCA-Collection");
     CHECK(v.len == 4 && memcmp(v.base, "shop", 4) == 0);
     v = http_header(&req, "content-type");
@@ -50,13 +50,13 @@ TEST(headers_are_found_by_name_in_any_case) {
 
 TEST(sse_is_wanted_when_accept_names_it) {
     h2o_req_t req;
-    request(&req, "accept", "application/json, text/event-stream;q=0.9", NULL);
+    request(&req, "accept", "application/json, text/event-stream;q=0.9", (const char *)NULL);
     CHECK(http_wants_sse(&req));
     h2o_mem_clear_pool(&req.pool);
-    request(&req, "accept", "application/json", NULL);
+    request(&req, "accept", "application/json", (const char *)NULL);
     CHECK(!http_wants_sse(&req));
     h2o_mem_clear_pool(&req.pool);
-    request(&req, NULL);
+    request(&req, (const char *)NULL);
     CHECK(!http_wants_sse(&req));
     h2o_mem_clear_pool(&req.pool);
 }
@@ -107,7 +107,7 @@ static bool at_least(void *arg) {
 TEST(every_call_a_request_starts_is_tracked_and_ends_with_it) {
     REQUIRE(setup());
     h2o_req_t req;
-    request(&req, NULL);
+    request(&req, (const char *)NULL);
     http_ctx_t *ctx = http_ctx_new(&req, &gateway);
     static const bridge_callbacks_t callbacks = {never, never, never_error};
     int callbacks_run = 0;
