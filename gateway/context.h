@@ -1,36 +1,26 @@
 /*
  * Retrieval: the chunks of a collection that matter for a request.
  *
- * context_retrieve() resolves the collection, embeds the query, asks every
- * retriever shard for its candidates (in parallel, under one deadline), and
- * fuses them with weights measured on the retrieval evaluation (see
- * README): the code's structure (the symbols used near the cursor and where
- * they are defined, the object before the cursor, the current file's
- * imports) first, then BM25 over identifier sub-words, then dense
- * similarity.  A shard that does not answer in time degrades the answer
- * (result->shards_missing), it never holds it up.
+ * context_retrieve() resolves the collection, reads the request's features
+ * (features.h), embeds the query, asks every retriever shard for its
+ * candidates (in parallel, under one deadline), and ranks them (fusion.h):
+ * the code's structure (the symbols used near the cursor and where they are
+ * defined, the object before the cursor, the current file's imports) first,
+ * then BM25 over identifier sub-words, then dense similarity.  A shard that
+ * does not answer in time degrades the answer (result->shards_missing), it
+ * never holds it up.
  *
- * Routes: POST /api/context and GET /api/collections.
+ * The routes that expose it, POST /api/context and GET /api/collections,
+ * are in knowledge.h.
  */
 #ifndef LCA_GATEWAY_CONTEXT_H
 #define LCA_GATEWAY_CONTEXT_H
 
+#include "gateway/fusion.h"
 #include "gateway/http.h"
-#include "proto/base/buf.h"
 
 #include <stdbool.h>
 #include <stddef.h>
-
-enum {
-    SIGNAL_DENSE = 1 << 0,
-    SIGNAL_BM25 = 1 << 1,
-    SIGNAL_SYMBOL = 1 << 2, /* chunks defining identifiers used near the cursor */
-    SIGNAL_IMPORT = 1 << 3, /* chunks of files the current file imports */
-    SIGNAL_OBJECT = 1 << 4, /* definitions of the module/type before the cursor's dot */
-    SIGNAL_USES = 1 << 5,   /* how widely a definition is used */
-    SIGNAL_STRUCTURE = SIGNAL_SYMBOL | SIGNAL_IMPORT | SIGNAL_OBJECT | SIGNAL_USES,
-    SIGNAL_ALL = SIGNAL_DENSE | SIGNAL_BM25 | SIGNAL_STRUCTURE,
-};
 
 typedef struct {
     const char *collection; /* NULL: the request's (prefix, header) or the default */
@@ -76,11 +66,5 @@ typedef void (*context_done_t)(http_ctx_t *ctx, const context_result_t *result, 
  * valid until then (the request's pool or body). */
 void context_retrieve(http_ctx_t *ctx, const context_query_t *query, context_done_t done,
                       void *arg);
-
-/* POST /api/context {"query"?, "prefix"?, "suffix"?, "path"?, "collection"?, "k"?, "signals"?} */
-int context_handle(http_ctx_t *ctx);
-
-/* GET /api/collections */
-int collections_handle(http_ctx_t *ctx);
 
 #endif

@@ -1,6 +1,8 @@
 /*
- * The gateway's HTTP side: listening, routing, and the small helpers every
- * route uses (JSON replies, errors in the caller's API family's shape).
+ * The gateway's HTTP side: a request's context and the small helpers every
+ * route uses (JSON replies, errors in the caller's API family's shape, bridge
+ * calls tied to the request), in http.c; listening and routing, in server.c,
+ * which calls the routes (routes.c) that call http.c.
  *
  * Routing: a request's path may start with /c/<collection>/, which selects a
  * repository; the prefix is stripped and kept in the context, and the rest
@@ -40,7 +42,8 @@ typedef struct {
     const struct http_route *route; /* the route of path and method; NULL: none */
     h2o_iovec_t collection;         /* from the /c/<name>/ prefix; len 0 when none */
     char rid[24];                   /* request id, in logs and X-Request-Id */
-    uint64_t calls[32];             /* bridge calls in flight for this request (0: free slot) */
+    uint64_t *calls;  /* bridge calls in flight for this request (0: free slot); in the pool */
+    size_t calls_cap; /* slots in calls; grows as the request starts more calls at once */
 } http_ctx_t;
 
 /* Returns 0 once a response is started (or will be, asynchronously). */
@@ -51,6 +54,8 @@ typedef struct http_route {
     const char *path;   /* exact path */
     http_handler_t handler;
 } http_route_t;
+
+/* ---- serving (server.c) ---- */
 
 /* The route table (gateway/routes.c), terminated by a NULL path. */
 extern const http_route_t http_routes[];
@@ -69,6 +74,16 @@ int http_listen(h2o_context_t *ctx, h2o_accept_ctx_t *accept_ctx, const char *ho
 /* Entry point h2o calls for every request (registered by the gateway). */
 int http_on_request(h2o_handler_t *self, h2o_req_t *req);
 
+/* ---- a request's context (http.c) ---- */
+
+/* A new context for req, owned by its pool: when the pool is freed, bridge
+ * calls still tracked for it are cancelled. */
+http_ctx_t *http_ctx_new(h2o_req_t *req, gateway_t *gateway);
+
+/* The path of ctx's route, or "other" when none matched (so that unknown
+ * paths cannot grow a label set). */
+const char *http_route_name(const http_ctx_t *ctx);
+
 /* Sends a complete response with a body (copied into the request pool). */
 void http_reply(http_ctx_t *ctx, int status, const char *content_type, const char *body,
                 size_t len);
@@ -80,7 +95,8 @@ void http_error(http_ctx_t *ctx, int status, const char *type, const char *messa
 /* Starts a bridge call on behalf of the request and tracks it: if the
  * request is freed (the client went away) while the call is in flight, the
  * call is cancelled, so no callback ever sees a freed request.  Callbacks
- * must call http_untrack(ctx, id) first thing when the call ends.
+ * must call http_untrack(ctx, id) first thing when the call ends.  A request
+ * may have any number of calls in flight (a retrieval has one per shard).
  * Returns the call id, or 0 (then no callback runs). */
 uint64_t http_call(http_ctx_t *ctx, const char *service, const char *header, const void *payload,
                    size_t payload_len, int timeout_ms, const bridge_callbacks_t *callbacks,

@@ -5,11 +5,6 @@
  */
 #include "gateway/metrics.h"
 
-#include "gateway/collections.h"
-#include "gateway/gateway.h"
-#include "proto/base/buf.h"
-
-#include <cJSON.h>
 #include <string.h>
 
 #define MAX_SERIES 256
@@ -44,9 +39,7 @@ static void observe(histogram_t *h, double ms) {
     h->n++;
 }
 
-void metrics_response(const http_ctx_t *ctx, int status) {
-    /* The route http_on_request already found (unknown paths: "other"). */
-    const char *route = ctx->route ? ctx->route->path : "other";
+void metrics_response(const char *route, int status) {
     for (int i = 0; i < nrequests; i++)
         if (requests[i].status == status && !strcmp(requests[i].route, route)) {
             requests[i].count++;
@@ -91,84 +84,40 @@ static void label(buf_t *out, const char *s) {
     }
 }
 
-typedef struct {
-    http_ctx_t *ctx;
-    uint64_t call;
-} scrape_t;
-
-static void render(http_ctx_t *ctx, const cJSON *status) {
-    buf_t out = BUF_INIT;
-    buf_append_str(&out, "# HELP lca_http_requests_total HTTP responses by route and status.\n"
-                         "# TYPE lca_http_requests_total counter\n");
-    for (int i = 0; i < nrequests; i++) {
-        buf_append_str(&out, "lca_http_requests_total{route=\"");
-        label(&out, requests[i].route);
-        buf_printf(&out, "\",status=\"%d\"} %llu\n", requests[i].status, requests[i].count);
+/* One gauge per service of the broker's status: field of each service. */
+static void gauge(buf_t *out, const char *name, const char *help, const cJSON *services,
+                  const char *field) {
+    buf_printf(out, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
+    const cJSON *s;
+    cJSON_ArrayForEach(s, services) {
+        buf_printf(out, "%s{service=\"", name);
+        label(out, s->string);
+        buf_printf(out, "\"} %g\n",
+                   cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(s, field)));
     }
-    histogram(&out, "lca_time_to_first_token_seconds",
+}
+
+void metrics_render(const cJSON *status, buf_t *out) {
+    buf_append_str(out, "# HELP lca_http_requests_total HTTP responses by route and status.\n"
+                        "# TYPE lca_http_requests_total counter\n");
+    for (int i = 0; i < nrequests; i++) {
+        buf_append_str(out, "lca_http_requests_total{route=\"");
+        label(out, requests[i].route);
+        buf_printf(out, "\",status=\"%d\"} %llu\n", requests[i].status, requests[i].count);
+    }
+    histogram(out, "lca_time_to_first_token_seconds",
               "From the request to the first token written to the client.", &ttft);
-    histogram(&out, "lca_retrieval_seconds", "Retrieval across all shards, fused.", &retrieval);
-    buf_printf(&out,
+    histogram(out, "lca_retrieval_seconds", "Retrieval across all shards, fused.", &retrieval);
+    buf_printf(out,
                "# HELP lca_tokens_streamed_total Tokens (lines) streamed to clients.\n"
                "# TYPE lca_tokens_streamed_total counter\nlca_tokens_streamed_total %llu\n"
                "# HELP lca_generations_total Generation requests finished.\n"
                "# TYPE lca_generations_total counter\nlca_generations_total %llu\n",
                tokens_total, generations_total);
-    const cJSON *services = cJSON_GetObjectItemCaseSensitive(status, "services"), *s;
-    buf_append_str(&out, "# HELP lca_workers Live workers per service.\n"
-                         "# TYPE lca_workers gauge\n");
-    cJSON_ArrayForEach(s, services) {
-        buf_append_str(&out, "lca_workers{service=\"");
-        label(&out, s->string);
-        buf_printf(&out, "\"} %g\n",
-                   cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(s, "workers")));
-    }
-    buf_append_str(&out, "# HELP lca_queue_depth Requests waiting for a worker, per service.\n"
-                         "# TYPE lca_queue_depth gauge\n");
-    cJSON_ArrayForEach(s, services) {
-        buf_append_str(&out, "lca_queue_depth{service=\"");
-        label(&out, s->string);
-        buf_printf(&out, "\"} %g\n",
-                   cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(s, "queued")));
-    }
-    buf_append_str(&out, "# HELP lca_requests_inflight Requests being served, per service.\n"
-                         "# TYPE lca_requests_inflight gauge\n");
-    cJSON_ArrayForEach(s, services) {
-        buf_append_str(&out, "lca_requests_inflight{service=\"");
-        label(&out, s->string);
-        buf_printf(&out, "\"} %g\n",
-                   cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(s, "inflight")));
-    }
-    collections_t *snapshot = collections_current(ctx->gateway->collections);
-    collections_append_metrics(snapshot, &out);
-    collections_release(&snapshot);
-    http_reply(ctx, 200, "text/plain; version=0.0.4; charset=utf-8", out.data, out.len);
-    buf_free(&out);
-}
-
-static void on_status(void *arg, const proto_msg_t *msg) {
-    scrape_t *sc = arg;
-    http_untrack(sc->ctx, sc->call);
-    cJSON *status =
-        cJSON_ParseWithLength(msg->header ? msg->header : "{}", msg->header ? msg->header_len : 2);
-    render(sc->ctx, status);
-    cJSON_Delete(status);
-}
-
-static void on_status_error(void *arg, int code, const char *message) {
-    (void)code, (void)message;
-    scrape_t *sc = arg;
-    http_untrack(sc->ctx, sc->call);
-    render(sc->ctx, NULL);
-}
-
-int metrics_handle(http_ctx_t *ctx) {
-    static const bridge_callbacks_t callbacks = {NULL, on_status, on_status_error};
-    scrape_t *sc = h2o_mem_alloc_pool(&ctx->req->pool, sizeof *sc);
-    sc->ctx = ctx;
-    sc->call = http_call(ctx, "broker.status", NULL, NULL, 0, ctx->gateway->status_timeout_ms,
-                         &callbacks, sc);
-    if (!sc->call)
-        render(ctx, NULL);
-    return 0;
+    const cJSON *services = cJSON_GetObjectItemCaseSensitive(status, "services");
+    gauge(out, "lca_workers", "Live workers per service.", services, "workers");
+    gauge(out, "lca_queue_depth", "Requests waiting for a worker, per service.", services,
+          "queued");
+    gauge(out, "lca_requests_inflight", "Requests being served, per service.", services,
+          "inflight");
 }

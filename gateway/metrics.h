@@ -1,17 +1,22 @@
 /*
- * GET /metrics in Prometheus's text format: requests by route and status,
- * time to first token and retrieval latency histograms, tokens streamed,
- * and — asked of the broker when scraped — workers and queue depth per
- * service, plus chunks per collection.  Counters live on the loop thread;
- * no locking.
+ * The gateway's metrics registry: requests by route and status, time to
+ * first token and retrieval latency histograms, tokens streamed, rendered
+ * in Prometheus's text format.  A leaf: it takes plain values and knows
+ * nothing of HTTP (the GET /metrics route is in ops.h).  Counters live on
+ * the loop thread; no locking.
  */
 #ifndef LCA_GATEWAY_METRICS_H
 #define LCA_GATEWAY_METRICS_H
 
-#include "gateway/http.h"
+#include "proto/base/buf.h"
 
-/* A response with this status started for ctx's route. */
-void metrics_response(const http_ctx_t *ctx, int status);
+#include <cJSON.h>
+#include <stddef.h>
+
+/* A response with this status started for route: a route table path, or
+ * "other" (a string that lives as long as the process; there is room for
+ * 256 route and status pairs, later ones are not counted). */
+void metrics_response(const char *route, int status);
 
 /* A generation ended: time to its first token (ms; < 0 when none came) and
  * how many lines (tokens) it streamed. */
@@ -20,7 +25,10 @@ void metrics_generation(double first_token_ms, size_t tokens);
 /* A retrieval finished in ms. */
 void metrics_retrieval(double ms);
 
-/* GET /metrics */
-int metrics_handle(http_ctx_t *ctx);
+/* Appends every counter and histogram to out, then the live workers, queue
+ * depth and requests in flight of each service in broker_status (the
+ * broker's "broker.status" answer: {"services":{name:{"workers","queued",
+ * "inflight"}}}; NULL: no services). */
+void metrics_render(const cJSON *broker_status, buf_t *out);
 
 #endif

@@ -88,7 +88,7 @@ static void client_gone(void *arg) {
 
 static void relay_write(relay_t *r, const char *data, size_t len) {
     if (!r->stream) {
-        metrics_response(r->ctx, 200);
+        metrics_response(http_route_name(r->ctx), 200);
         r->stream =
             http_stream_start(r->ctx->req, 200, format_content_type(&r->format), client_gone, r);
     }
@@ -181,7 +181,7 @@ static void on_final(void *arg, const proto_msg_t *msg) {
         if (out.len)
             relay_write(r, out.data, out.len);
         else if (!r->stream) {
-            metrics_response(r->ctx, 200);
+            metrics_response(http_route_name(r->ctx), 200);
             r->stream = http_stream_start(r->ctx->req, 200, format_content_type(&r->format),
                                           client_gone, r);
         }

@@ -2,19 +2,18 @@
  * The gateway's route table: every endpoint, its method and its handler.
  * GET routes answer HEAD too.  The same table serves /c/<collection>/...
  */
-#include "gateway/context.h"
-#include "gateway/health.h"
-#include "gateway/metrics.h"
 #include "gateway/http.h"
+#include "gateway/knowledge.h"
 #include "gateway/ollama.h"
 #include "gateway/openai.h"
+#include "gateway/ops.h"
 
 const http_route_t http_routes[] = {
-    {"GET", "/healthz", health_handle},
-    {"GET", "/metrics", metrics_handle},
+    {"GET", "/healthz", ops_handle_health},
+    {"GET", "/metrics", ops_handle_metrics},
     /* lca's own: what the assistant knows */
-    {"POST", "/api/context", context_handle},
-    {"GET", "/api/collections", collections_handle},
+    {"POST", "/api/context", knowledge_handle_context},
+    {"GET", "/api/collections", knowledge_handle_collections},
     /* Ollama */
     {"GET", "/", ollama_handle_root},
     {"POST", "/api/chat", ollama_handle_chat},

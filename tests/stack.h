@@ -24,7 +24,10 @@
 #define STACK_ENV_MAX 8
 
 typedef struct {
-    int shards;                       /* retriever shards; 0: 2 */
+    int shards;                       /* retriever shards of the gateway and seeder; 0: 2 */
+    int first_shard;                  /* the shard the first retriever serves, then the next */
+    int retrievers;                   /* retrievers started; 0: one per shard from first_shard
+                                         (at most STACK_SHARDS_MAX) */
     bool generator;                   /* the fake Ollama and lca-generator too */
     bool no_embedder;                 /* leave lca-embedder out */
     const char *const *gateway_env;   /* more NAME=value for the gateway, NULL-terminated */
@@ -40,7 +43,7 @@ typedef struct {
     char fake_url[64]; /* the fake Ollama, when started */
     int port;
     pid_t gateway, embedder, generator, fake;
-    pid_t retriever[STACK_SHARDS_MAX];
+    pid_t retriever[STACK_SHARDS_MAX]; /* the one serving shard first_shard + i */
 } test_stack_t;
 
 static const char *const stack_worker_env[] = {"LCA_HEARTBEAT_MS=100", "LCA_LOG=info", NULL};
@@ -92,7 +95,8 @@ static inline void stack_retriever_start(test_stack_t *s, int shard) {
                     "--threads",
                     "2",
                     NULL};
-    s->retriever[shard] = proc_start(argv, env, stack_path(s, "retriever.log"));
+    s->retriever[shard - s->options.first_shard] =
+        proc_start(argv, env, stack_path(s, "retriever.log"));
 }
 
 static inline void stack_embedder_start(test_stack_t *s) {
@@ -180,9 +184,9 @@ static inline bool stack_all_ready(void *arg) {
         return false;
     if (s->options.generator && stack_workers(s, "generate") != 1)
         return false;
-    for (int i = 0; i < s->options.shards; i++) {
+    for (int i = 0; i < s->options.retrievers; i++) {
         char service[32];
-        snprintf(service, sizeof service, "retrieve.%d", i);
+        snprintf(service, sizeof service, "retrieve.%d", s->options.first_shard + i);
         if (stack_workers(s, service) != 1)
             return false;
     }
@@ -201,8 +205,13 @@ static inline bool stack_start(test_stack_t *s, const stack_options_t *options) 
     s->options = options ? *options : (stack_options_t){0};
     if (s->options.shards <= 0)
         s->options.shards = 2;
-    if (s->options.shards > STACK_SHARDS_MAX)
-        s->options.shards = STACK_SHARDS_MAX;
+    if (s->options.first_shard < 0 || s->options.first_shard >= s->options.shards)
+        s->options.first_shard = 0;
+    if (s->options.retrievers <= 0 ||
+        s->options.retrievers > s->options.shards - s->options.first_shard)
+        s->options.retrievers = s->options.shards - s->options.first_shard;
+    if (s->options.retrievers > STACK_SHARDS_MAX)
+        s->options.retrievers = STACK_SHARDS_MAX;
     const char *dir = proc_tmpdir();
     if (!dir)
         return false;
@@ -214,8 +223,8 @@ static inline bool stack_start(test_stack_t *s, const stack_options_t *options) 
     stack_gateway_start(s);
     if (!s->options.no_embedder)
         stack_embedder_start(s);
-    for (int i = 0; i < s->options.shards; i++)
-        stack_retriever_start(s, i);
+    for (int i = 0; i < s->options.retrievers; i++)
+        stack_retriever_start(s, s->options.first_shard + i);
     if (s->options.generator) {
         if (!stack_fake_start(s)) {
             fprintf(stderr, "  the fake Ollama did not start; logs in %s\n", s->dir);
@@ -265,8 +274,9 @@ static inline bool stack_gateway_restart(test_stack_t *s, const char *const *env
 
 /* Kills a retriever with SIGKILL and waits for it to be gone. */
 static inline void stack_retriever_kill(test_stack_t *s, int shard) {
-    proc_stop(s->retriever[shard], SIGKILL, 5000);
-    s->retriever[shard] = 0;
+    pid_t *pid = &s->retriever[shard - s->options.first_shard];
+    proc_stop(*pid, SIGKILL, 5000);
+    *pid = 0;
 }
 
 #endif

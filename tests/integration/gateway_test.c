@@ -832,6 +832,35 @@ TEST(passthrough_routes) {
     http_reply_free(&a);
 }
 
+/* ---- operational routes ---- */
+
+TEST(healthz_and_metrics_ask_the_broker) {
+    REQUIRE(fixture_up());
+    http_reply_t r;
+    http_request(&(http_request_t){.path = "/healthz"}, &r);
+    long health = r.status;
+    CHECK(health == 200 || health == 503); /* ready or not, it says which */
+    cJSON *j = http_body_json(&r);
+    const cJSON *generate = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(j, "services"), "generate");
+    CHECK_INT(cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(generate, "workers")), ==, 1);
+    cJSON_Delete(j);
+    http_reply_free(&r);
+
+    http_request(&(http_request_t){.path = "/metrics"}, &r);
+    CHECK_INT(r.status, ==, 200);
+    CHECK(strncmp(r.content_type, "text/plain; version=0.0.4", 25) == 0);
+    char line[128];
+    snprintf(line, sizeof line, "\nlca_http_requests_total{route=\"/healthz\",status=\"%ld\"} ",
+             health);
+    const char *page = r.body.data ? r.body.data : "";
+    CHECK(strstr(page, line) != NULL);
+    CHECK(strstr(page, "\nlca_workers{service=\"generate\"} 1\n") != NULL);
+    CHECK(strstr(page, "\n# TYPE lca_retrieval_seconds histogram\n") != NULL);
+    CHECK(strstr(page, "\n# TYPE lca_queue_depth gauge\n") != NULL);
+    http_reply_free(&r);
+}
+
 /* ---- connections, prefix, key, host ---- */
 
 TEST(keep_alive_serves_two_requests_on_one_connection) {
@@ -956,6 +985,7 @@ TEST_MAIN(TEST_CASE(tokens_reach_the_client_unbuffered), TEST_CASE(ndjson_json_a
           TEST_CASE(ollama_failures_have_the_right_status_and_shape),
           TEST_CASE(ollama_refusing_connections_is_502), TEST_CASE(generator_killed_mid_stream),
           TEST_CASE(bad_input_is_4xx_in_the_family_shape), TEST_CASE(passthrough_routes),
+          TEST_CASE(healthz_and_metrics_ask_the_broker),
           TEST_CASE(openai_requests_reach_ollama_translated),
           TEST_CASE(keep_alive_serves_two_requests_on_one_connection),
           TEST_CASE(collection_prefix_routes_the_same),

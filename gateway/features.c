@@ -1,0 +1,186 @@
+/*
+ * Features of a retrieval request (see features.h).
+ */
+#include "gateway/features.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define QUERY_LINES_BEFORE 40
+#define QUERY_LINES_AFTER 10
+#define SYMBOL_LINES_BEFORE 15
+#define SYMBOL_LINES_AFTER 4
+#define MAX_SYMBOLS 48
+
+/* Start of the n-th line counted back from the end of text. */
+static size_t lines_back(const char *text, size_t len, int n) {
+    size_t i = len;
+    while (i > 0) {
+        if (text[i - 1] == '\n' && --n < 0)
+            break;
+        i--;
+    }
+    return i;
+}
+
+/* End of the n-th line from the start of text. */
+static size_t lines_forward(const char *text, size_t len, int n) {
+    size_t i = 0;
+    while (i < len) {
+        if (text[i++] == '\n' && --n <= 0)
+            break;
+    }
+    return i;
+}
+
+/* The last `before` lines of the prefix, a newline, the first `after` lines
+ * of the suffix: the code around the cursor. */
+static void around_cursor(const char *prefix, size_t prefix_len, const char *suffix,
+                          size_t suffix_len, int before, int after, buf_t *out) {
+    size_t from = lines_back(prefix, prefix_len, before);
+    buf_append(out, prefix + from, prefix_len - from);
+    buf_append(out, "\n", 1);
+    buf_append(out, suffix, lines_forward(suffix, suffix_len, after));
+}
+
+typedef struct {
+    buf_t *out;
+    int count;
+    const imported_name_t *imports; /* already in the list */
+    size_t nimports;
+} symbols_acc_t;
+
+static void add_name(symbols_acc_t *acc, const char *name, size_t len) {
+    if (acc->count >= MAX_SYMBOLS || len < 2)
+        return;
+    buf_append_str(acc->out, acc->count ? "," : "[");
+    buf_append_json_string(acc->out, name, len);
+    acc->count++;
+}
+
+static int add_symbol(const subword_token_t *t, void *arg) {
+    symbols_acc_t *acc = arg;
+    for (size_t i = 0; i < acc->nimports; i++)
+        if (strlen(acc->imports[i].name) == t->ident_len &&
+            !memcmp(acc->imports[i].name, t->ident, t->ident_len))
+            return 0;
+    add_name(acc, t->ident, t->ident_len);
+    return 0;
+}
+
+/* The identifier before the cursor's `.`, `->` or `::` (with the member
+ * being typed skipped), e.g. "utils" for "x = utils.fo". */
+static void object_before_cursor(const char *prefix, size_t len, char *out, size_t size) {
+    out[0] = '\0';
+    size_t i = len;
+#define IDENT_CHAR(c)                                                                              \
+    (((c) >= 'a' && (c) <= 'z') || ((c) >= 'A' && (c) <= 'Z') || ((c) >= '0' && (c) <= '9') ||     \
+     (c) == '_' || (c) == '$')
+    while (i > 0 && IDENT_CHAR(prefix[i - 1]))
+        i--;
+    if (i > 0 && prefix[i - 1] == '.')
+        i--;
+    else if (i > 1 && ((prefix[i - 2] == '-' && prefix[i - 1] == '>') ||
+                       (prefix[i - 2] == ':' && prefix[i - 1] == ':')))
+        i -= 2;
+    else
+        return;
+    size_t end = i;
+    while (i > 0 && IDENT_CHAR(prefix[i - 1]))
+        i--;
+#undef IDENT_CHAR
+    if (end > i && end - i < size && !(prefix[i] >= '0' && prefix[i] <= '9')) {
+        memcpy(out, prefix + i, end - i);
+        out[end - i] = '\0';
+    }
+}
+
+/* When the object before the cursor is a name the file imports, the member
+ * being typed is defined in that module: name its file stem for the shards
+ * (`ns` of `import * as ns from './graph'` is `graph`; a Python
+ * `from .pkg import mod` names the module itself). */
+static void object_resolve(features_t *f) {
+    for (size_t i = 0; f->object[0] && i < f->nimports; i++) {
+        if (strcmp(f->imports[i].name, f->object) != 0)
+            continue;
+        f->object_imported = true;
+        const char *module = f->imports[i].module;
+        char stem[IMPORTED_NAME_MAX];
+        if (strchr(module, '/'))
+            imported_module_stem(module, stem, sizeof stem);
+        else
+            snprintf(stem, sizeof stem, "%s", f->imports[i].name);
+        if (stem[0])
+            snprintf(f->object, sizeof f->object, "%s", stem);
+        return;
+    }
+}
+
+void features_extract(features_t *f, const char *query, size_t query_len, const char *prefix,
+                      size_t prefix_len, const char *suffix, size_t suffix_len) {
+    memset(f, 0, sizeof *f);
+    if (!prefix)
+        prefix = "", prefix_len = 0;
+    if (!suffix)
+        suffix = "", suffix_len = 0;
+    if (query_len)
+        buf_append(&f->text, query, query_len);
+    else
+        around_cursor(prefix, prefix_len, suffix, suffix_len, QUERY_LINES_BEFORE, QUERY_LINES_AFTER,
+                      &f->text);
+
+    /* Names the file imports, those not used yet first; then identifiers
+     * near the cursor. */
+    symbols_acc_t acc = {&f->symbols, 0, NULL, 0};
+    if (!query_len) {
+        f->nimports = imported_names(prefix, prefix_len, f->imports, FEATURES_IMPORTS_MAX);
+        for (int pass = 0; pass < 2; pass++)
+            for (size_t i = 0; i < f->nimports; i++)
+                if ((f->imports[i].uses == 0) == (pass == 0))
+                    add_name(&acc, f->imports[i].name, strlen(f->imports[i].name));
+        acc.imports = f->imports;
+        acc.nimports = f->nimports;
+    }
+    unsigned flags = SUBWORD_WHOLE | SUBWORD_SKIP_KEYWORDS | SUBWORD_SKIP_SINGLE | SUBWORD_UNIQUE;
+    if (query_len) {
+        subword_scan(query, query_len, flags, add_symbol, &acc);
+    } else {
+        buf_t near = BUF_INIT;
+        around_cursor(prefix, prefix_len, suffix, suffix_len, SYMBOL_LINES_BEFORE,
+                      SYMBOL_LINES_AFTER, &near);
+        subword_scan(near.data ? near.data : "", near.len, flags, add_symbol, &acc);
+        buf_free(&near);
+        object_before_cursor(prefix, prefix_len, f->object, sizeof f->object);
+        object_resolve(f);
+    }
+    if (acc.count)
+        buf_append_str(&f->symbols, "]");
+}
+
+void features_free(features_t *f) {
+    buf_free(&f->text);
+    buf_free(&f->symbols);
+    memset(f, 0, sizeof *f);
+}
+
+void features_search_header(const features_t *f, const char *collection, const char *path, int k,
+                            unsigned signals, buf_t *out) {
+    buf_append_str(out, "{\"op\":\"search\",\"collection\":");
+    buf_append_json_string(out, collection, strlen(collection));
+    buf_printf(out, ",\"k\":%d,\"limit\":%d", k, k * 4 < 40 ? 40 : k * 4);
+    if (path && *path) {
+        buf_append_str(out, ",\"path\":");
+        buf_append_json_string(out, path, strlen(path));
+    }
+    if (f->text.len && (signals & (SIGNAL_BM25 | SIGNAL_IMPORT))) {
+        buf_append_str(out, ",\"query\":");
+        buf_append_json_string(out, f->text.data, f->text.len);
+    }
+    if (f->symbols.len && (signals & SIGNAL_SYMBOL))
+        buf_printf(out, ",\"symbols\":%s", f->symbols.data);
+    if (f->object[0] && (signals & SIGNAL_OBJECT)) {
+        buf_append_str(out, ",\"object\":");
+        buf_append_json_string(out, f->object, strlen(f->object));
+    }
+    buf_append_str(out, "}");
+}

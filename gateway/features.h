@@ -1,0 +1,62 @@
+/*
+ * features: what a retrieval request says, read from its text alone.  Pure
+ * (no server), tested in tests/unit/gateway_features_test.c.
+ *
+ * A chat question is its own query.  For a completion the gateway reads the
+ * code around the cursor:
+ *   - the query text BM25 and the embedder see: the last 40 lines of the
+ *     prefix and the first 10 of the suffix;
+ *   - the symbols to look up: first the names the prefix imports (those not
+ *     used yet first), then identifiers of the 15 lines before and 4 after
+ *     the cursor (whole identifiers, no keywords or one-letter names, each
+ *     once, at most 48 in all, names shorter than 2 bytes left out);
+ *   - the object before the cursor's `.`, `->` or `::` ("utils" for
+ *     "x = utils.fo"), and whether it is a name the prefix imports; then it
+ *     is replaced by the stem of the module it comes from (`ns` of
+ *     `import * as ns from './graph'` is `graph`), which is the file the
+ *     member being typed is defined in.
+ * For a chat question the symbols are the question's identifiers.
+ *
+ * features_search_header() turns them into the retriever's `search` request
+ * (the op's contract is in retriever/main.c).
+ */
+#ifndef LCA_GATEWAY_FEATURES_H
+#define LCA_GATEWAY_FEATURES_H
+
+#include "gateway/fusion.h"
+#include "proto/base/buf.h"
+#include "proto/code/imported.h"
+#include "proto/code/subword.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define FEATURES_IMPORTS_MAX 32
+
+typedef struct {
+    buf_t text;    /* the query BM25 and the embedder see */
+    buf_t symbols; /* JSON array of names to look up; empty (len 0) when none */
+    char object[SUBWORD_IDENT_MAX + 1];            /* "" when the cursor follows no object */
+    imported_name_t imports[FEATURES_IMPORTS_MAX]; /* names the prefix imports */
+    size_t nimports;
+    bool object_imported; /* object names an imported module or name (then: its stem) */
+} features_t;
+
+/* Reads the features of a chat question (query_len > 0) or of the code
+ * around a completion's cursor (prefix and suffix; NULL when empty) into *f,
+ * which it overwrites (free it with features_free). */
+void features_extract(features_t *f, const char *query, size_t query_len, const char *prefix,
+                      size_t prefix_len, const char *suffix, size_t suffix_len);
+
+/* Frees what *f holds; it reads as empty afterwards. */
+void features_free(features_t *f);
+
+/* Writes the header of the retriever's `search` request for f into out
+ * (appended): the collection, k and a candidate limit of max(40, 4k), the
+ * current file's path (NULL or "": none), and of f only what the signals
+ * mask wants (the query text for BM25 and imports, the symbols, the
+ * object). */
+void features_search_header(const features_t *f, const char *collection, const char *path, int k,
+                            unsigned signals, buf_t *out);
+
+#endif

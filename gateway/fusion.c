@@ -1,0 +1,215 @@
+/*
+ * Fusion (see fusion.h): candidates with their signals in, ranked chunks out.
+ */
+#include "gateway/fusion.h"
+
+#include "proto/base/log.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const fusion_weights_t fusion_weights_measured = {.dense = 0.15,
+                                                  .bm25 = 0.3,
+                                                  .symbol = 1.0,
+                                                  .import = 0.5,
+                                                  .object = 0.8,
+                                                  .uses = 0.1,
+                                                  .fresh = 1.0,
+                                                  .imported = 0.4};
+
+/* ---- weights ---- */
+
+static double *weight_named(fusion_weights_t *w, const char *name) {
+    const struct {
+        const char *name;
+        double *weight;
+    } names[] = {
+        {"dense", &w->dense},   {"bm25", &w->bm25},         {"symbol", &w->symbol},
+        {"import", &w->import}, {"object", &w->object},     {"uses", &w->uses},
+        {"fresh", &w->fresh},   {"imported", &w->imported},
+    };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (!strcmp(name, names[i].name))
+            return names[i].weight;
+    return NULL;
+}
+
+int fusion_weights_parse(fusion_weights_t *w, const char *spec) {
+    char copy[256];
+    snprintf(copy, sizeof copy, "%s", spec);
+    int rc = 0;
+    char *save = NULL;
+    for (char *item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(item, '=');
+        if (!eq) {
+            rc = -EINVAL;
+            continue;
+        }
+        *eq = '\0';
+        double *weight = weight_named(w, item);
+        if (weight) {
+            *weight = atof(eq + 1);
+        } else {
+            log_warn("LCA_FUSION: unknown signal %s", item);
+            rc = -EINVAL;
+        }
+    }
+    return rc;
+}
+
+/* ---- ranking ---- */
+
+typedef struct {
+    const cJSON *json; /* the chunk object, inside a shard answer */
+    const char *path;
+    double dense, bm25, symbol, import, object, uses;
+    double fresh, imported; /* defines a name the file imports: not used yet / used */
+    double score;
+} candidate_t;
+
+static double number(const cJSON *o, const char *key) {
+    double v = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(o, key));
+    return isnan(v) ? 0 : v;
+}
+
+static const char *string_or_empty(const cJSON *o, const char *key) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+/* Marks x when it defines a name the current file imports (fresh: not used
+ * since the import).  Symbols come as `name` or `Scope.name`. */
+static void import_match(const fusion_query_t *q, const cJSON *symbols, candidate_t *x) {
+    const cJSON *sym;
+    cJSON_ArrayForEach(sym, symbols) {
+        if (!cJSON_IsString(sym))
+            continue;
+        const char *name = sym->valuestring, *dot = strrchr(name, '.');
+        const char *last = dot ? dot + 1 : name;
+        for (size_t i = 0; i < q->nimports; i++) {
+            if (strcmp(q->imports[i].name, name) != 0 && strcmp(q->imports[i].name, last) != 0)
+                continue;
+            if (q->imports[i].uses == 0)
+                x->fresh = 1;
+            else
+                x->imported = 1;
+        }
+    }
+}
+
+/* One chunk of a shard answer as a candidate: the wanted signals' raw values. */
+static void candidate_read(const fusion_query_t *q, const cJSON *chunk, const char *path,
+                           candidate_t *x) {
+    unsigned sig = q->signals;
+    const cJSON *signals = cJSON_GetObjectItemCaseSensitive(chunk, "signals");
+    x->json = chunk;
+    x->path = path;
+    x->dense = sig & SIGNAL_DENSE ? number(signals, "dense") : 0;
+    x->bm25 = sig & SIGNAL_BM25 ? number(signals, "bm25") : 0;
+    x->symbol = sig & SIGNAL_SYMBOL ? number(signals, "symbol") : 0;
+    /* 1: a file the current file imports; 2: one it imports in turn. */
+    double imp = number(signals, "import");
+    x->import = sig & SIGNAL_IMPORT ? (imp == 1 ? 1.0 : imp == 2 ? 0.4 : 0) : 0;
+    x->object = sig & SIGNAL_OBJECT ? number(signals, "object") : 0;
+    x->uses = sig & SIGNAL_USES ? number(signals, "uses") : 0;
+    /* A preamble "defines" the names it imports (`const X = require(...)`):
+     * never a definition to offer for them. */
+    if (!strcmp(string_or_empty(chunk, "kind"), "preamble"))
+        x->symbol = 0;
+    else if (sig & SIGNAL_SYMBOL)
+        import_match(q, cJSON_GetObjectItemCaseSensitive(chunk, "symbols"), x);
+}
+
+static int by_score(const void *a, const void *b) {
+    const candidate_t *x = a, *y = b;
+    if (x->score != y->score)
+        return x->score < y->score ? 1 : -1;
+    if (x->dense != y->dense)
+        return x->dense < y->dense ? 1 : -1;
+    return strcmp(x->path, y->path);
+}
+
+/* Scores every candidate; -1 for those no wanted signal found. */
+static void score(const fusion_weights_t *w, const fusion_query_t *q, candidate_t *c, size_t n) {
+    double max_bm25 = 0, max_uses = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (c[i].bm25 > max_bm25)
+            max_bm25 = c[i].bm25;
+        if (c[i].uses > max_uses)
+            max_uses = c[i].uses;
+    }
+    /* Typing a member of an imported module: its definitions lead, and the
+     * file's other imports matter less than usual. */
+    double w_object = w->object * (q->object_imported ? 3.0 : 1.0);
+    double w_fresh = w->fresh * (q->object_imported ? 0.2 : 1.0);
+    for (size_t i = 0; i < n; i++) {
+        candidate_t *x = &c[i];
+        double sym = x->symbol > 3 ? 1.0 : x->symbol / 3.0;
+        x->score = w->dense * x->dense + w->bm25 * (max_bm25 > 0 ? x->bm25 / max_bm25 : 0) +
+                   w->symbol * sym + w->import * x->import + w_object * (x->object > 0 ? 1.0 : 0) +
+                   w->uses * (max_uses > 0 ? log1p(x->uses) / log1p(max_uses) : 0) +
+                   w_fresh * x->fresh + w->imported * x->imported;
+        /* A candidate no wanted signal found stays out (ablations). */
+        if (x->dense == 0 && x->bm25 == 0 && sym == 0 && x->import == 0 && x->object == 0)
+            x->score = -1;
+    }
+}
+
+/* True when the chunk's text already sits in the prompt the model gets. */
+static bool already_in_prompt(const fusion_query_t *q, const char *text, size_t len) {
+    if (len < 40 || len > 4000)
+        return false;
+    return (q->prefix_len && memmem(q->prefix, q->prefix_len, text, len)) ||
+           (q->suffix_len && memmem(q->suffix, q->suffix_len, text, len));
+}
+
+size_t fusion_rank(const fusion_weights_t *weights, const fusion_query_t *q,
+                   const cJSON *const *answers, size_t nanswers, fusion_pick_t *out) {
+    size_t n = 0;
+    for (size_t s = 0; s < nanswers; s++)
+        n += (size_t)cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(answers[s], "chunks"));
+    if (n == 0)
+        return 0;
+    candidate_t *c = calloc(n, sizeof *c);
+    if (!c)
+        return 0;
+    size_t m = 0;
+    for (size_t s = 0; s < nanswers; s++) {
+        const cJSON *chunk;
+        cJSON_ArrayForEach(chunk, cJSON_GetObjectItemCaseSensitive(answers[s], "chunks")) {
+            const cJSON *path = cJSON_GetObjectItemCaseSensitive(chunk, "path");
+            if (cJSON_IsString(path) && m < n)
+                candidate_read(q, chunk, path->valuestring, &c[m++]);
+        }
+    }
+    score(weights, q, c, m);
+    qsort(c, m, sizeof *c, by_score);
+
+    size_t count = 0;
+    for (size_t i = 0; i < m && count < (size_t)q->k; i++) {
+        if (c[i].score < 0)
+            break;
+        int same_file = 0;
+        for (size_t j = 0; j < count; j++)
+            same_file += !strcmp(out[j].path, c[i].path);
+        if (same_file >= q->per_file)
+            continue;
+        const char *text = string_or_empty(c[i].json, "text");
+        size_t text_len = strlen(text);
+        if (already_in_prompt(q, text, text_len))
+            continue;
+        out[count++] = (fusion_pick_t){.path = c[i].path,
+                                       .language = string_or_empty(c[i].json, "language"),
+                                       .kind = string_or_empty(c[i].json, "kind"),
+                                       .text = text,
+                                       .text_len = text_len,
+                                       .start_line = (int)number(c[i].json, "start_line"),
+                                       .end_line = (int)number(c[i].json, "end_line"),
+                                       .score = c[i].score};
+    }
+    free(c);
+    return count;
+}

@@ -1,0 +1,104 @@
+/*
+ * fusion: the candidates every shard found for a retrieval, ranked into the
+ * few chunks the prompt gets.  Pure (no server, no clock, no I/O), so it is
+ * tested on shard answers written by hand (tests/unit/gateway_fusion_test.c).
+ *
+ * Each candidate carries every signal's value from its shard.  Fusion
+ * normalises them over the whole candidate set (BM25 by its maximum, uses by
+ * log scale, symbol matches capped at 3) and sums them with weights measured
+ * on the retrieval evaluation (tests/eval).  What the evaluation taught:
+ * structure decides completion — a chunk that defines an identifier used
+ * near the cursor, or belongs to the module before the cursor's dot, is
+ * nearly always the right one — while BM25 and dense similarity only order
+ * the rest.  Equal-weight rank fusion lets a weak signal drown the strong
+ * one, so the weights are far from equal.
+ *
+ * The rules, in the order they apply:
+ *   - a signal the query did not ask for (the SIGNAL_* mask) counts 0, and a
+ *     candidate none of dense, BM25, symbol, import or object found is left
+ *     out (so an ablation really removes what only that signal found);
+ *   - a preamble chunk (a file's imports) "defines" the names it imports
+ *     (`const X = require(...)`): its symbol matches count 0, and it is never
+ *     offered as the definition of an imported name;
+ *   - with the symbol signal, a chunk defining a name the current file
+ *     imports scores `fresh` when the name is not used yet since its
+ *     import, `imported` otherwise;
+ *   - when the object before the cursor's dot is an imported module or
+ *     name, `object` weighs 3 times more and `fresh` 5 times less;
+ *   - ties go to the denser candidate, then to the path that sorts first;
+ *   - at most per_file chunks of one file, and none whose text the prompt
+ *     already holds (prefix or suffix, for texts of 40 to 4000 bytes).
+ *
+ * LCA_FUSION overrides the weights ("symbol=1,object=0.8,import=0.5,bm25=0.3,
+ * dense=0.15,uses=0.1,fresh=1,imported=0.4"; fusion_weights_parse).
+ */
+#ifndef LCA_GATEWAY_FUSION_H
+#define LCA_GATEWAY_FUSION_H
+
+#include "proto/code/imported.h"
+
+#include <cJSON.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+/* The signals a retrieval may use (a request's "signals" names them). */
+enum {
+    SIGNAL_DENSE = 1 << 0,
+    SIGNAL_BM25 = 1 << 1,
+    SIGNAL_SYMBOL = 1 << 2, /* chunks defining identifiers used near the cursor */
+    SIGNAL_IMPORT = 1 << 3, /* chunks of files the current file imports */
+    SIGNAL_OBJECT = 1 << 4, /* definitions of the module/type before the cursor's dot */
+    SIGNAL_USES = 1 << 5,   /* how widely a definition is used */
+    SIGNAL_STRUCTURE = SIGNAL_SYMBOL | SIGNAL_IMPORT | SIGNAL_OBJECT | SIGNAL_USES,
+    SIGNAL_ALL = SIGNAL_DENSE | SIGNAL_BM25 | SIGNAL_STRUCTURE,
+};
+
+/* What each normalised signal adds to a candidate's score. */
+typedef struct {
+    double dense, bm25, symbol, import, object, uses;
+    double fresh;    /* defines a name the file imports and has not used yet */
+    double imported; /* defines a name the file imports and already uses */
+} fusion_weights_t;
+
+/* The weights measured on the retrieval evaluation. */
+extern const fusion_weights_t fusion_weights_measured;
+
+/* Applies spec, "name=value" items separated by commas (the first 255
+ * bytes), over *w.  An item without '=' or with an unknown name (logged) is
+ * skipped and the others still apply; a value is read as atof reads it.
+ * Returns 0, or -EINVAL when some item was skipped. */
+int fusion_weights_parse(fusion_weights_t *w, const char *spec);
+
+/* What fusion needs of the request (all borrowed). */
+typedef struct {
+    unsigned signals;               /* SIGNAL_* wanted */
+    const imported_name_t *imports; /* names the current file imports, with their uses */
+    size_t nimports;                /* ... how many */
+    bool object_imported;           /* the object before the cursor is one of them */
+    const char *prefix, *suffix;    /* the prompt's code around the cursor */
+    size_t prefix_len, suffix_len;  /* ... their lengths (0: none) */
+    int k;                          /* chunks wanted, >= 1 */
+    int per_file;                   /* chunks of one file, at most, >= 1 */
+} fusion_query_t;
+
+/* A ranked chunk, borrowed from the shard answers it came from. */
+typedef struct {
+    const char *path;
+    const char *language, *kind; /* "" when the shard did not say */
+    const char *text;            /* "" when the shard sent none */
+    size_t text_len;
+    int start_line, end_line;
+    double score;
+} fusion_pick_t;
+
+/* Ranks the chunks of the shard answers ({"chunks":[{"path", "text",
+ * "language", "kind", "start_line", "end_line", "symbols":[...],
+ * "signals":{"dense","bm25","symbol","import","object","uses"}}...]}; NULL
+ * entries are shards that did not answer) and writes the best, at most
+ * query->k, into out (room for query->k), best first.  Chunks without a
+ * path are skipped; missing numbers count 0.  Returns how many were written
+ * (0 also when memory ran out). */
+size_t fusion_rank(const fusion_weights_t *weights, const fusion_query_t *query,
+                   const cJSON *const *answers, size_t nanswers, fusion_pick_t *out);
+
+#endif

@@ -1,0 +1,158 @@
+/*
+ * lca's own routes (see knowledge.h).
+ */
+#include "gateway/knowledge.h"
+
+#include "gateway/collections.h"
+#include "gateway/context.h"
+#include "gateway/gateway.h"
+#include "proto/base/buf.h"
+#include "proto/base/json.h"
+
+#include <cJSON.h>
+#include <stdio.h>
+#include <string.h>
+
+typedef struct {
+    cJSON *body;
+} body_t;
+
+static void body_dispose(void *p) {
+    cJSON_Delete(((body_t *)p)->body);
+}
+
+static const char *string_field(const cJSON *body, const char *key, size_t *len, bool *bad) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(body, key);
+    if (!v || cJSON_IsNull(v))
+        return NULL;
+    if (!cJSON_IsString(v)) {
+        *bad = true;
+        return NULL;
+    }
+    if (len)
+        *len = strlen(v->valuestring);
+    return v->valuestring;
+}
+
+static void on_context_done(http_ctx_t *ctx, const context_result_t *r, void *arg) {
+    (void)arg;
+    if (r->status != 200) {
+        /* 204 is "no context": nothing indexed (404), or no list of the
+         * collections yet within the request's deadline (504). */
+        int status = r->status != 204 ? r->status : r->timed_out ? 504 : 404;
+        http_error(ctx, status, NULL, r->message);
+        return;
+    }
+    buf_t out = BUF_INIT;
+    buf_append_str(&out, "{\"collection\":");
+    buf_append_json_string(&out, r->collection, strlen(r->collection));
+    buf_append_str(&out, ",\"root\":");
+    buf_append_json_string(&out, r->root, strlen(r->root));
+    buf_printf(&out, ",\"elapsed_ms\":%.3f,\"shards_missing\":%d,\"chunks\":[", r->elapsed_ms,
+               r->shards_missing);
+    for (size_t i = 0; i < r->count; i++) {
+        const context_chunk_t *c = &r->chunks[i];
+        buf_append_str(&out, i ? ",{\"path\":" : "{\"path\":");
+        buf_append_json_string(&out, c->path, strlen(c->path));
+        buf_printf(&out, ",\"start_line\":%d,\"end_line\":%d,\"language\":", c->start_line,
+                   c->end_line);
+        buf_append_json_string(&out, c->language, strlen(c->language));
+        buf_printf(&out, ",\"score\":%.4f,\"text\":", c->score);
+        buf_append_json_string(&out, c->text, c->text_len);
+        buf_append_str(&out, "}");
+    }
+    buf_append_str(&out, "]}");
+    http_reply(ctx, 200, "application/json; charset=utf-8", out.data, out.len);
+    buf_free(&out);
+}
+
+int knowledge_handle_context(http_ctx_t *ctx) {
+    h2o_iovec_t entity = ctx->req->entity;
+    char why[128];
+    if (!entity.base || json_check(entity.base, entity.len, true, why, sizeof why) != 0) {
+        char message[200];
+        snprintf(message, sizeof message, "the body must be a JSON object: %s",
+                 entity.base ? why : "empty body");
+        http_error(ctx, 400, NULL, message);
+        return 0;
+    }
+    body_t *holder = h2o_mem_alloc_shared(&ctx->req->pool, sizeof *holder, body_dispose);
+    holder->body = cJSON_ParseWithLength(entity.base, entity.len);
+    const cJSON *body = holder->body;
+    context_query_t q = {.deadline_ms = 2000};
+    bool bad = false;
+    q.query = string_field(body, "query", &q.query_len, &bad);
+    q.prefix = string_field(body, "prefix", &q.prefix_len, &bad);
+    q.suffix = string_field(body, "suffix", &q.suffix_len, &bad);
+    q.path = string_field(body, "path", NULL, &bad);
+    q.collection = string_field(body, "collection", NULL, &bad);
+    const cJSON *k = cJSON_GetObjectItemCaseSensitive(body, "k");
+    if (k && !(cJSON_IsNumber(k) && k->valuedouble >= 1 && k->valuedouble <= 100))
+        bad = true;
+    q.k = k ? (int)k->valuedouble : 10;
+    const cJSON *deadline = cJSON_GetObjectItemCaseSensitive(body, "deadline_ms");
+    if (cJSON_IsNumber(deadline) && deadline->valuedouble >= 1 && deadline->valuedouble <= 60000)
+        q.deadline_ms = (int)deadline->valuedouble;
+    const cJSON *signals = cJSON_GetObjectItemCaseSensitive(body, "signals"), *sig;
+    if (signals && !cJSON_IsArray(signals))
+        bad = true;
+    cJSON_ArrayForEach(sig, signals) {
+        const char *name = cJSON_IsString(sig) ? sig->valuestring : "";
+        unsigned bit = !strcmp(name, "dense")       ? SIGNAL_DENSE
+                       : !strcmp(name, "bm25")      ? SIGNAL_BM25
+                       : !strcmp(name, "structure") ? SIGNAL_STRUCTURE
+                       : !strcmp(name, "symbol")    ? SIGNAL_SYMBOL
+                       : !strcmp(name, "import")    ? SIGNAL_IMPORT
+                       : !strcmp(name, "object")    ? SIGNAL_OBJECT
+                       : !strcmp(name, "uses")      ? SIGNAL_USES
+                                                    : 0;
+        if (!bit) {
+            http_error(ctx, 400, NULL,
+                       "unknown signal (use dense, bm25, structure, symbol, import, object, uses)");
+            return 0;
+        }
+        q.signals |= bit;
+    }
+    if (bad) {
+        http_error(ctx, 400, NULL,
+                   "query, prefix, suffix, path and collection must be strings, k a number from "
+                   "1 to 100, signals an array of names");
+        return 0;
+    }
+    if (!q.query_len && !q.prefix_len && !q.suffix_len) {
+        http_error(ctx, 400, NULL, "send a query (chat) or a prefix/suffix (completion)");
+        return 0;
+    }
+    context_retrieve(ctx, &q, on_context_done, NULL);
+    return 0;
+}
+
+/* GET /api/collections waits for a refresh, so that a collection seeded a
+ * moment ago is listed. */
+typedef struct {
+    http_ctx_t *ctx;
+    collections_waiter_t waiter;
+} list_t;
+
+static void list_dispose(void *p) {
+    collections_cancel_wait(&((list_t *)p)->waiter);
+}
+
+static void on_list_ready(collections_waiter_t *w, const collections_t *snapshot) {
+    list_t *list = H2O_STRUCT_FROM_MEMBER(list_t, waiter, w);
+    buf_t out = BUF_INIT;
+    buf_append_str(&out, "{\"collections\":");
+    collections_append_json(snapshot, &out);
+    buf_printf(&out, ",\"shards_missing\":%d}", snapshot->shards_missing);
+    http_reply(list->ctx, 200, "application/json; charset=utf-8", out.data, out.len);
+    buf_free(&out);
+}
+
+int knowledge_handle_collections(http_ctx_t *ctx) {
+    list_t *list = h2o_mem_alloc_shared(&ctx->req->pool, sizeof *list, list_dispose);
+    memset(list, 0, sizeof *list);
+    list->ctx = ctx;
+    list->waiter.on_ready = on_list_ready;
+    collections_wait(ctx->gateway->collections, &list->waiter);
+    return 0;
+}

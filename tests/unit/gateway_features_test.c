@@ -1,0 +1,283 @@
+/*
+ * gateway/features: what a chat question or the code around a completion's
+ * cursor says, and the `search` request it makes, without a server.
+ */
+#include "gateway/features.h"
+#include "tests/test.h"
+
+#include <cJSON.h>
+
+static void completion(features_t *f, const char *prefix, const char *suffix) {
+    features_extract(f, NULL, 0, prefix, strlen(prefix), suffix, suffix ? strlen(suffix) : 0);
+}
+
+/* The symbols as a cJSON array (an empty array when there are none). */
+static cJSON *symbols_of(const features_t *f) {
+    return f->symbols.len ? cJSON_Parse(f->symbols.data) : cJSON_CreateArray();
+}
+
+static int index_of(const cJSON *array, const char *name) {
+    int i = 0;
+    const cJSON *item;
+    cJSON_ArrayForEach(item, array) {
+        if (cJSON_IsString(item) && !strcmp(item->valuestring, name))
+            return i;
+        i++;
+    }
+    return -1;
+}
+
+TEST(a_question_is_its_own_query) {
+    features_t f;
+    const char *q = "where is apply_discount called with a LoyaltyCard?";
+    features_extract(&f, q, strlen(q), NULL, 0, NULL, 0);
+    CHECK_STR(f.text.data, q);
+    cJSON *s = symbols_of(&f);
+    REQUIRE(s);
+    CHECK(index_of(s, "apply_discount") >= 0);
+    CHECK(index_of(s, "LoyaltyCard") >= 0);
+    CHECK_INT(index_of(s, "a"), ==, -1); /* one letter */
+    CHECK_STR(f.object, "");             /* only completions have one */
+    CHECK_INT(f.nimports, ==, 0);
+    cJSON_Delete(s);
+    features_free(&f);
+}
+
+TEST(a_completion_queries_the_lines_around_the_cursor) {
+    /* 60 lines before the cursor, 30 after. */
+    buf_t prefix = BUF_INIT, suffix = BUF_INIT;
+    for (int i = 1; i <= 60; i++)
+        buf_printf(&prefix, "before_%d = %d\n", i, i);
+    buf_append_str(&prefix, "total = ");
+    for (int i = 1; i <= 30; i++)
+        buf_printf(&suffix, "after_%d = %d\n", i, i);
+    features_t f;
+    completion(&f, prefix.data, suffix.data);
+    /* The cursor's line and the 40 whole lines before it, a newline, and 10
+     * lines of the suffix. */
+    const char *text = f.text.data;
+    REQUIRE(text);
+    CHECK(strncmp(text, "before_21 = 21\n", 15) == 0);
+    CHECK(strstr(text, "before_20 ") == NULL);
+    CHECK(strstr(text, "total = \nafter_1 = 1\n") != NULL);
+    CHECK(strstr(text, "after_10 = 10\n") != NULL);
+    CHECK(strstr(text, "after_11 ") == NULL);
+    /* The symbols come from the 15 lines before and 4 after. */
+    cJSON *s = symbols_of(&f);
+    REQUIRE(s);
+    CHECK(index_of(s, "before_46") >= 0);
+    CHECK_INT(index_of(s, "before_45"), ==, -1);
+    CHECK(index_of(s, "total") >= 0);
+    CHECK(index_of(s, "after_4") >= 0);
+    CHECK_INT(index_of(s, "after_5"), ==, -1);
+    cJSON_Delete(s);
+    features_free(&f);
+    buf_free(&prefix);
+    buf_free(&suffix);
+}
+
+TEST(imported_names_lead_the_symbols_unused_first) {
+    features_t f;
+    completion(&f,
+               "import { used, fresh, other } from './shop/cart';\n"
+               "used(1);\nother(2);\nconst price = ",
+               "\nreturn price;\n");
+    REQUIRE(f.nimports == 3);
+    cJSON *s = symbols_of(&f);
+    REQUIRE(s);
+    CHECK_INT(index_of(s, "fresh"), ==, 0);
+    CHECK_INT(index_of(s, "used"), ==, 1);
+    CHECK_INT(index_of(s, "other"), ==, 2);
+    CHECK(index_of(s, "price") > 2);
+    /* Each name once, though the code near the cursor names them again. */
+    int n = 0;
+    const cJSON *item;
+    cJSON_ArrayForEach(item, s) n += !strcmp(item->valuestring, "used");
+    CHECK_INT(n, ==, 1);
+    cJSON_Delete(s);
+    features_free(&f);
+}
+
+TEST(at_most_48_symbols_of_two_bytes_or_more) {
+    buf_t prefix = BUF_INIT;
+    for (int i = 0; i < 12; i++)
+        buf_printf(&prefix, "name_a%d + name_b%d + name_c%d + name_d%d + name_e%d + x\n", i, i, i,
+                   i, i);
+    features_t f;
+    completion(&f, prefix.data, "");
+    cJSON *s = symbols_of(&f);
+    REQUIRE(s);
+    CHECK_INT(cJSON_GetArraySize(s), ==, 48);
+    CHECK_INT(index_of(s, "x"), ==, -1);
+    cJSON_Delete(s);
+    features_free(&f);
+    buf_free(&prefix);
+    /* Nothing to look up: no symbols at all, not "[]". */
+    completion(&f, "  ", "");
+    CHECK_INT(f.symbols.len, ==, 0);
+    features_free(&f);
+    /* A one-letter import is no symbol either. */
+    completion(&f, "import { q } from './m';\nq(", "");
+    CHECK_INT(f.nimports, ==, 1);
+    CHECK_INT(f.symbols.len, ==, 0);
+    features_free(&f);
+}
+
+TEST(the_object_before_the_cursor) {
+    static const struct {
+        const char *prefix, *object;
+    } cases[] = {
+        {"x = utils.fo", "utils"},
+        {"x = utils.", "utils"},
+        {"p->na", "p"},
+        {"std::vec", "std"},
+        {"a.b.c", "b"},
+        {"$el.ad", "$el"},
+        {"x = 3.fo", ""},
+        {"call(arg", ""},
+        {"x = .5", ""},
+        {"", ""},
+        {"->x", ""},
+        {"-> x", ""},
+        {"self.items.ap", "items"},
+        {"a :: b", ""},
+        {"Map<K>::ne", ""},
+        {"_private.x", "_private"},
+        {"obj2.y", "obj2"},
+        {".", ""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        features_t f;
+        completion(&f, cases[i].prefix, "");
+        if (strcmp(f.object, cases[i].object) != 0)
+            fprintf(stderr, "  prefix \"%s\"\n", cases[i].prefix);
+        CHECK_STR(f.object, cases[i].object);
+        CHECK(!f.object_imported);
+        features_free(&f);
+    }
+    /* An identifier longer than the longest kept is no object. */
+    char prefix[400];
+    memset(prefix, 'a', 300);
+    memcpy(prefix + 300, ".b", 3);
+    features_t f;
+    completion(&f, prefix, "");
+    CHECK_STR(f.object, "");
+    features_free(&f);
+}
+
+TEST(an_imported_object_is_its_module_stem) {
+    features_t f;
+    completion(&f, "import * as ns from './graph/node_utils.js';\nconst n = ns.ad", "");
+    CHECK(f.object_imported);
+    CHECK_STR(f.object, "node_utils");
+    features_free(&f);
+    completion(&f, "const cfg = require('../config');\nlet v = cfg.", "");
+    CHECK(f.object_imported);
+    CHECK_STR(f.object, "config");
+    features_free(&f);
+    /* Python: `from .pkg import mod` names the module itself. */
+    completion(&f, "from .pkg import mod\n\nmod.ru", "");
+    CHECK(f.object_imported);
+    CHECK_STR(f.object, "mod");
+    features_free(&f);
+    /* A name that is not imported stays as written. */
+    completion(&f, "import * as ns from './graph';\nlocal.ad", "");
+    CHECK(!f.object_imported);
+    CHECK_STR(f.object, "local");
+    features_free(&f);
+}
+
+/* The search header for f, parsed. */
+static cJSON *header(const features_t *f, const char *collection, const char *path, int k,
+                     unsigned signals) {
+    buf_t h = BUF_INIT;
+    features_search_header(f, collection, path, k, signals, &h);
+    cJSON *j = cJSON_Parse(h.data);
+    buf_free(&h);
+    return j;
+}
+
+static const char *string_at(const cJSON *j, const char *key) {
+    return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, key));
+}
+
+static double number_at(const cJSON *j, const char *key) {
+    return cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(j, key));
+}
+
+TEST(the_search_request_carries_what_the_signals_want) {
+    features_t f;
+    completion(&f, "import { helper } from './h';\nconst v = graph.no", "\n");
+    cJSON *j = header(&f, "we\"ird", "src/app.js", 5, SIGNAL_ALL);
+    REQUIRE(j);
+    CHECK_STR(string_at(j, "op"), "search");
+    CHECK_STR(string_at(j, "collection"), "we\"ird");
+    CHECK_INT(number_at(j, "k"), ==, 5);
+    CHECK_INT(number_at(j, "limit"), ==, 40);
+    CHECK_STR(string_at(j, "path"), "src/app.js");
+    CHECK_STR(string_at(j, "query"), f.text.data);
+    CHECK_STR(string_at(j, "object"), "graph");
+    const cJSON *symbols = cJSON_GetObjectItemCaseSensitive(j, "symbols");
+    CHECK_INT(index_of(symbols, "helper"), ==, 0);
+    cJSON_Delete(j);
+
+    /* Dense only: the vector says it all (it travels as the payload). */
+    j = header(&f, "c", "", 20, SIGNAL_DENSE);
+    REQUIRE(j);
+    CHECK_INT(number_at(j, "limit"), ==, 80);
+    CHECK(!cJSON_HasObjectItem(j, "path"));
+    CHECK(!cJSON_HasObjectItem(j, "query"));
+    CHECK(!cJSON_HasObjectItem(j, "symbols"));
+    CHECK(!cJSON_HasObjectItem(j, "object"));
+    cJSON_Delete(j);
+
+    /* The import signal needs the query text too (the retriever resolves
+     * imports from it); the others only their own field. */
+    j = header(&f, "c", NULL, 5, SIGNAL_IMPORT);
+    CHECK(cJSON_HasObjectItem(j, "query"));
+    CHECK(!cJSON_HasObjectItem(j, "symbols"));
+    cJSON_Delete(j);
+    j = header(&f, "c", NULL, 5, SIGNAL_SYMBOL);
+    CHECK(!cJSON_HasObjectItem(j, "query"));
+    CHECK(cJSON_HasObjectItem(j, "symbols"));
+    CHECK(!cJSON_HasObjectItem(j, "object"));
+    cJSON_Delete(j);
+    j = header(&f, "c", NULL, 5, SIGNAL_OBJECT);
+    CHECK_STR(string_at(j, "object"), "graph");
+    CHECK(!cJSON_HasObjectItem(j, "symbols"));
+    cJSON_Delete(j);
+    features_free(&f);
+
+    /* Nothing found: no empty fields. */
+    completion(&f, "", "");
+    j = header(&f, "c", NULL, 5, SIGNAL_ALL);
+    REQUIRE(j);
+    CHECK(!cJSON_HasObjectItem(j, "symbols"));
+    CHECK(!cJSON_HasObjectItem(j, "object"));
+    cJSON_Delete(j);
+    features_free(&f);
+}
+
+TEST(odd_text_is_read_safely) {
+    /* NUL bytes, invalid UTF-8, a prefix that is all newlines. */
+    const char odd[] = "a\0b.\xff\xfe.c\n\n\n";
+    features_t f;
+    features_extract(&f, NULL, 0, odd, sizeof odd - 1, odd, sizeof odd - 1);
+    buf_t h = BUF_INIT;
+    features_search_header(&f, "c", NULL, 5, SIGNAL_ALL, &h);
+    cJSON *j = cJSON_Parse(h.data);
+    CHECK(j != NULL); /* still one JSON object */
+    cJSON_Delete(j);
+    buf_free(&h);
+    features_free(&f);
+    features_free(&f); /* twice is harmless */
+    CHECK_INT(f.text.len, ==, 0);
+}
+
+TEST_MAIN(TEST_CASE(a_question_is_its_own_query),
+          TEST_CASE(a_completion_queries_the_lines_around_the_cursor),
+          TEST_CASE(imported_names_lead_the_symbols_unused_first),
+          TEST_CASE(at_most_48_symbols_of_two_bytes_or_more),
+          TEST_CASE(the_object_before_the_cursor), TEST_CASE(an_imported_object_is_its_module_stem),
+          TEST_CASE(the_search_request_carries_what_the_signals_want),
+          TEST_CASE(odd_text_is_read_safely))

@@ -1,0 +1,412 @@
+/*
+ * gateway/fusion: shard answers written by hand, ranked as the gateway ranks
+ * them.  Every rule of fusion.h has a case here; the scores are worked out
+ * from the measured weights so that a change to a rule or a weight shows.
+ */
+#include "gateway/fusion.h"
+#include "tests/test.h"
+
+#include <errno.h>
+#include <math.h>
+
+#define K_MAX 16
+
+/* One shard answer: {"chunks":[...]} from the chunk objects given. */
+static cJSON *answer(const char *chunks) {
+    char text[8192];
+    snprintf(text, sizeof text, "{\"chunks\":[%s]}", chunks);
+    cJSON *j = cJSON_Parse(text);
+    if (!j)
+        fprintf(stderr, "  bad test JSON: %s\n", text);
+    return j;
+}
+
+/* A query for k chunks, up to 2 per file, with every signal. */
+static fusion_query_t query(int k) {
+    return (fusion_query_t){.signals = SIGNAL_ALL, .k = k, .per_file = 2};
+}
+
+typedef struct {
+    fusion_pick_t picks[K_MAX];
+    size_t count;
+} ranked_t;
+
+static ranked_t rank_with(const fusion_weights_t *w, const fusion_query_t *q, cJSON *a, cJSON *b) {
+    const cJSON *answers[] = {a, b};
+    ranked_t r = {0};
+    r.count = fusion_rank(w, q, answers, 2, r.picks);
+    return r;
+}
+
+static ranked_t rank(const fusion_query_t *q, cJSON *a, cJSON *b) {
+    return rank_with(&fusion_weights_measured, q, a, b);
+}
+
+static bool near(double a, double b) {
+    return fabs(a - b) < 1e-9;
+}
+
+#define CHECK_NEAR(a, b)                                                                           \
+    do {                                                                                           \
+        double test_x_ = (a), test_y_ = (b);                                                       \
+        if (!near(test_x_, test_y_)) {                                                             \
+            fprintf(stderr, "  %s:%d: CHECK_NEAR(%s, %s) failed: %.12g vs %.12g\n", __FILE__,      \
+                    __LINE__, #a, #b, test_x_, test_y_);                                           \
+            test_failed_checks++;                                                                  \
+        }                                                                                          \
+    } while (0)
+
+/* The i-th pick is of path, with score. */
+#define CHECK_PICK(r, i, file, value)                                                              \
+    do {                                                                                           \
+        CHECK_STR((r).picks[i].path, file);                                                        \
+        CHECK_NEAR((r).picks[i].score, value);                                                     \
+    } while (0)
+
+/* A query (k 10) in a file importing the names given. */
+static fusion_query_t query_importing(const imported_name_t *imports, size_t n) {
+    fusion_query_t q = query(10);
+    q.imports = imports;
+    q.nimports = n;
+    return q;
+}
+
+TEST(the_measured_weights) {
+    const fusion_weights_t *w = &fusion_weights_measured;
+    CHECK_NEAR(w->symbol, 1.0);
+    CHECK_NEAR(w->object, 0.8);
+    CHECK_NEAR(w->import, 0.5);
+    CHECK_NEAR(w->bm25, 0.3);
+    CHECK_NEAR(w->dense, 0.15);
+    CHECK_NEAR(w->uses, 0.1);
+    CHECK_NEAR(w->fresh, 1.0);
+    CHECK_NEAR(w->imported, 0.4);
+}
+
+TEST(the_score_is_the_weighted_sum_of_normalised_signals) {
+    /* a: every signal at its top: BM25 and uses are the maxima, symbol
+     * matches beyond 3 count as 3, an import of distance 1 counts 1. */
+    cJSON *s0 = answer("{\"path\":\"a.py\",\"text\":\"a\",\"signals\":{\"dense\":0.5,\"bm25\":8,"
+                       "\"symbol\":6,\"import\":1,\"object\":2,\"uses\":7}},"
+                       "{\"path\":\"b.py\",\"text\":\"b\",\"signals\":{\"bm25\":2,\"symbol\":1,"
+                       "\"import\":2,\"uses\":1}}");
+    /* c: a file imported in turn (distance 2) and nothing else. */
+    cJSON *s1 = answer("{\"path\":\"c.py\",\"text\":\"c\",\"signals\":{\"import\":2}}");
+    fusion_query_t q = query(10);
+    ranked_t r = rank(&q, s0, s1);
+    REQUIRE(r.count == 3);
+    CHECK_PICK(r, 0, "a.py", 0.15 * 0.5 + 0.3 * 1 + 1.0 * 1 + 0.5 * 1 + 0.8 * 1 + 0.1 * 1);
+    CHECK_PICK(r, 1, "b.py",
+               0.3 * (2.0 / 8) + 1.0 * (1.0 / 3) + 0.5 * 0.4 + 0.1 * (log1p(1) / log1p(7)));
+    CHECK_PICK(r, 2, "c.py", 0.5 * 0.4);
+    cJSON_Delete(s0);
+    cJSON_Delete(s1);
+}
+
+TEST(structure_dominates_bm25_and_dense) {
+    /* The best BM25 and dense match of all loses to one symbol match of 3,
+     * and to a definition of the object before the cursor. */
+    cJSON *s0 = answer("{\"path\":\"text.py\",\"signals\":{\"dense\":1,\"bm25\":9}},"
+                       "{\"path\":\"object.py\",\"signals\":{\"object\":1}}");
+    cJSON *s1 = answer("{\"path\":\"symbol.py\",\"signals\":{\"symbol\":3}}");
+    fusion_query_t q = query(10);
+    ranked_t r = rank(&q, s0, s1);
+    REQUIRE(r.count == 3);
+    CHECK_STR(r.picks[0].path, "symbol.py");
+    CHECK_STR(r.picks[1].path, "object.py");
+    CHECK_PICK(r, 2, "text.py", 0.15 + 0.3);
+    cJSON_Delete(s0);
+    cJSON_Delete(s1);
+}
+
+TEST(a_preamble_never_defines_what_it_imports) {
+    imported_name_t imports[] = {{.name = "Graph", .uses = 0, .module = "./graph"}};
+    fusion_query_t q = query_importing(imports, 1);
+    /* The preamble "defines" Graph (require) and matches the symbol; the
+     * real definition matches it too.  Only the definition is offered, and
+     * only it gets the fresh-import score. */
+    cJSON *s0 = answer("{\"path\":\"use.js\",\"kind\":\"preamble\",\"symbols\":[\"Graph\"],"
+                       "\"signals\":{\"symbol\":3}},"
+                       "{\"path\":\"graph.js\",\"kind\":\"class\",\"symbols\":[\"Graph\"],"
+                       "\"signals\":{\"symbol\":3}}");
+    ranked_t r = rank(&q, s0, NULL);
+    REQUIRE(r.count == 1);
+    CHECK_PICK(r, 0, "graph.js", 1.0 + 1.0);
+    cJSON_Delete(s0);
+    /* A preamble found by another signal stays, scored by that alone. */
+    s0 = answer("{\"path\":\"use.js\",\"kind\":\"preamble\",\"symbols\":[\"Graph\"],"
+                "\"signals\":{\"symbol\":3,\"dense\":0.4}}");
+    r = rank(&q, s0, NULL);
+    REQUIRE(r.count == 1);
+    CHECK_NEAR(r.picks[0].score, 0.15 * 0.4);
+    cJSON_Delete(s0);
+}
+
+TEST(definitions_of_imported_names_fresh_before_used) {
+    imported_name_t imports[] = {{.name = "fresh", .uses = 0, .module = "./m"},
+                                 {.name = "used", .uses = 2, .module = "./m"}};
+    fusion_query_t q = query_importing(imports, 2);
+    /* Symbols come as `name` or `Scope.name`. */
+    cJSON *s0 = answer("{\"path\":\"u.py\",\"symbols\":[\"used\"],\"signals\":{\"symbol\":3}},"
+                       "{\"path\":\"f.py\",\"symbols\":[\"M.fresh\"],\"signals\":{\"symbol\":3}},"
+                       "{\"path\":\"o.py\",\"symbols\":[\"other\",7],\"signals\":{\"symbol\":3}}");
+    ranked_t r = rank(&q, s0, NULL);
+    REQUIRE(r.count == 3);
+    CHECK_PICK(r, 0, "f.py", 1.0 + 1.0);
+    CHECK_PICK(r, 1, "u.py", 1.0 + 0.4);
+    CHECK_PICK(r, 2, "o.py", 1.0);
+    /* Without the symbol signal imports are not matched either. */
+    q.signals = SIGNAL_ALL & ~SIGNAL_SYMBOL;
+    r = rank(&q, s0, NULL);
+    CHECK_INT(r.count, ==, 0);
+    cJSON_Delete(s0);
+}
+
+TEST(an_imported_object_boosts_its_definitions) {
+    imported_name_t imports[] = {{.name = "helper", .uses = 0, .module = "./h"}};
+    fusion_query_t q = query_importing(imports, 1);
+    cJSON *s0 = answer("{\"path\":\"graph.js\",\"signals\":{\"object\":1}},"
+                       "{\"path\":\"h.js\",\"symbols\":[\"helper\"],\"signals\":{\"symbol\":3}}");
+    /* Not typing a member of an import: the fresh import leads. */
+    ranked_t r = rank(&q, s0, NULL);
+    REQUIRE(r.count == 2);
+    CHECK_PICK(r, 0, "h.js", 1.0 + 1.0);
+    CHECK_NEAR(r.picks[1].score, 0.8);
+    /* `graph.` where graph is imported: object x3, fresh x0.2. */
+    q.object_imported = true;
+    r = rank(&q, s0, NULL);
+    REQUIRE(r.count == 2);
+    CHECK_PICK(r, 0, "graph.js", 0.8 * 3);
+    CHECK_PICK(r, 1, "h.js", 1.0 + 1.0 * 0.2);
+    cJSON_Delete(s0);
+}
+
+TEST(at_most_per_file_chunks_of_one_file) {
+    cJSON *s0 = answer("{\"path\":\"a.py\",\"start_line\":1,\"signals\":{\"symbol\":3}},"
+                       "{\"path\":\"a.py\",\"start_line\":2,\"signals\":{\"symbol\":2}},"
+                       "{\"path\":\"a.py\",\"start_line\":3,\"signals\":{\"symbol\":1.5}}");
+    cJSON *s1 = answer("{\"path\":\"a.py\",\"start_line\":4,\"signals\":{\"symbol\":1.2}},"
+                       "{\"path\":\"b.py\",\"start_line\":5,\"signals\":{\"symbol\":1}}");
+    fusion_query_t q = query(10);
+    ranked_t r = rank(&q, s0, s1);
+    REQUIRE(r.count == 3);
+    CHECK_INT(r.picks[0].start_line, ==, 1);
+    CHECK_INT(r.picks[1].start_line, ==, 2);
+    CHECK_STR(r.picks[2].path, "b.py");
+    q.per_file = 1;
+    r = rank(&q, s0, s1);
+    REQUIRE(r.count == 2);
+    CHECK_INT(r.picks[0].start_line, ==, 1);
+    CHECK_STR(r.picks[1].path, "b.py");
+    /* k cuts after the cap. */
+    q.per_file = 4;
+    q.k = 3;
+    r = rank(&q, s0, s1);
+    REQUIRE(r.count == 3);
+    CHECK_INT(r.picks[2].start_line, ==, 3);
+    cJSON_Delete(s0);
+    cJSON_Delete(s1);
+}
+
+TEST(what_the_prompt_holds_is_not_offered_again) {
+    const char *body = "def apply_discount(order, rate):\\n    return order.total * (1 - rate)\\n";
+    char chunks[1024];
+    snprintf(chunks, sizeof chunks,
+             "{\"path\":\"in_prefix.py\",\"text\":\"%s\",\"signals\":{\"symbol\":3}},"
+             "{\"path\":\"short.py\",\"text\":\"x = 1\",\"signals\":{\"symbol\":2}},"
+             "{\"path\":\"other.py\",\"text\":\"def other(): pass\",\"signals\":{\"symbol\":1}}",
+             body);
+    cJSON *s0 = answer(chunks);
+    const char *prefix = "import os\n"
+                         "def apply_discount(order, rate):\n    return order.total * (1 - rate)\n"
+                         "x = 1\n";
+    fusion_query_t q = query(10);
+    q.prefix = prefix;
+    q.prefix_len = strlen(prefix);
+    /* The two-line chunk is in the prefix; "x = 1" is too, but shorter than
+     * 40 bytes it may well be a coincidence and stays. */
+    ranked_t r = rank(&q, s0, NULL);
+    REQUIRE(r.count == 2);
+    CHECK_STR(r.picks[0].path, "short.py");
+    CHECK_STR(r.picks[1].path, "other.py");
+    /* The suffix counts as well; a skipped chunk does not use up the file's
+     * share or k. */
+    q.prefix = NULL;
+    q.prefix_len = 0;
+    q.suffix = prefix;
+    q.suffix_len = strlen(prefix);
+    q.k = 2;
+    r = rank(&q, s0, NULL);
+    REQUIRE(r.count == 2);
+    CHECK_STR(r.picks[0].path, "short.py");
+    q.suffix_len = 0;
+    r = rank(&q, s0, NULL);
+    REQUIRE(r.count == 2);
+    CHECK_STR(r.picks[0].path, "in_prefix.py");
+    cJSON_Delete(s0);
+}
+
+TEST(ablation_masks_remove_what_only_that_signal_found) {
+    cJSON *s0 = answer("{\"path\":\"dense.py\",\"signals\":{\"dense\":0.9}},"
+                       "{\"path\":\"bm25.py\",\"signals\":{\"bm25\":4}},"
+                       "{\"path\":\"symbol.py\",\"signals\":{\"symbol\":3,\"dense\":0.1}},"
+                       "{\"path\":\"import.py\",\"signals\":{\"import\":1}},"
+                       "{\"path\":\"object.py\",\"signals\":{\"object\":1}},"
+                       "{\"path\":\"uses.py\",\"signals\":{\"uses\":50}}");
+    fusion_query_t q = query(10);
+    q.per_file = 10;
+    /* Uses alone never makes a candidate. */
+    ranked_t r = rank(&q, s0, NULL);
+    CHECK_INT(r.count, ==, 5);
+    for (size_t i = 0; i < r.count; i++)
+        CHECK(strcmp(r.picks[i].path, "uses.py") != 0);
+
+    q.signals = SIGNAL_DENSE;
+    r = rank(&q, s0, NULL);
+    REQUIRE(r.count == 2);
+    CHECK_PICK(r, 0, "dense.py", 0.15 * 0.9);
+    CHECK_PICK(r, 1, "symbol.py", 0.15 * 0.1);
+
+    q.signals = SIGNAL_BM25;
+    r = rank(&q, s0, NULL);
+    REQUIRE(r.count == 1);
+    CHECK_PICK(r, 0, "bm25.py", 0.3);
+
+    q.signals = SIGNAL_STRUCTURE;
+    r = rank(&q, s0, NULL);
+    REQUIRE(r.count == 3);
+    CHECK_PICK(r, 0, "symbol.py", 1.0);
+    CHECK_STR(r.picks[1].path, "object.py");
+    CHECK_STR(r.picks[2].path, "import.py");
+
+    q.signals = SIGNAL_OBJECT | SIGNAL_IMPORT;
+    r = rank(&q, s0, NULL);
+    REQUIRE(r.count == 2);
+    CHECK_STR(r.picks[0].path, "object.py");
+    CHECK_STR(r.picks[1].path, "import.py");
+    cJSON_Delete(s0);
+}
+
+TEST(ties_go_to_the_denser_then_to_the_path) {
+    /* Dense weighs nothing here, so all three score the same. */
+    fusion_weights_t w = fusion_weights_measured;
+    w.dense = 0;
+    cJSON *s0 = answer("{\"path\":\"c.py\",\"signals\":{\"symbol\":3,\"dense\":0.2}},"
+                       "{\"path\":\"b.py\",\"signals\":{\"symbol\":3,\"dense\":0.7}}");
+    cJSON *s1 = answer("{\"path\":\"a.py\",\"signals\":{\"symbol\":3,\"dense\":0.2}}");
+    fusion_query_t q = query(10);
+    ranked_t r = rank_with(&w, &q, s0, s1);
+    REQUIRE(r.count == 3);
+    CHECK_STR(r.picks[0].path, "b.py");
+    CHECK_STR(r.picks[1].path, "a.py");
+    CHECK_STR(r.picks[2].path, "c.py");
+    /* The same whichever shard answered first. */
+    r = rank_with(&w, &q, s1, s0);
+    REQUIRE(r.count == 3);
+    CHECK_STR(r.picks[0].path, "b.py");
+    CHECK_STR(r.picks[1].path, "a.py");
+    CHECK_STR(r.picks[2].path, "c.py");
+    cJSON_Delete(s0);
+    cJSON_Delete(s1);
+}
+
+TEST(picks_carry_the_chunk_and_tolerate_odd_answers) {
+    cJSON *s0 = answer("{\"path\":\"src/a.ts\",\"language\":\"typescript\",\"kind\":\"function\","
+                       "\"start_line\":3,\"end_line\":9,\"text\":\"function a() {}\","
+                       "\"signals\":{\"symbol\":3}},"
+                       "{\"text\":\"no path\",\"signals\":{\"symbol\":3}},"
+                       "{\"path\":7,\"signals\":{\"symbol\":3}},"
+                       "{\"path\":\"bare.ts\",\"signals\":{\"symbol\":\"x\",\"object\":1}},"
+                       "{\"path\":\"nothing.ts\"}");
+    fusion_query_t q = query(10);
+    ranked_t r = rank(&q, s0, NULL);
+    REQUIRE(r.count == 2);
+    const fusion_pick_t *p = &r.picks[0];
+    CHECK_STR(p->path, "src/a.ts");
+    CHECK_STR(p->language, "typescript");
+    CHECK_STR(p->kind, "function");
+    CHECK_STR(p->text, "function a() {}");
+    CHECK_INT(p->text_len, ==, strlen("function a() {}"));
+    CHECK_INT(p->start_line, ==, 3);
+    CHECK_INT(p->end_line, ==, 9);
+    p = &r.picks[1];
+    CHECK_STR(p->path, "bare.ts");
+    CHECK_STR(p->language, "");
+    CHECK_STR(p->kind, "");
+    CHECK_STR(p->text, "");
+    CHECK_INT(p->start_line, ==, 0);
+    cJSON_Delete(s0);
+    /* No shard answered, or answers without chunks. */
+    cJSON *odd = cJSON_Parse("{\"chunks\":{}}");
+    r = rank(&q, NULL, odd);
+    CHECK_INT(r.count, ==, 0);
+    r = rank(&q, NULL, NULL);
+    CHECK_INT(r.count, ==, 0);
+    cJSON_Delete(odd);
+}
+
+TEST(lca_fusion_sets_the_named_weights) {
+    fusion_weights_t w = fusion_weights_measured;
+    CHECK_INT(fusion_weights_parse(&w, "symbol=2,dense=0.5,imported=0"), ==, 0);
+    CHECK_NEAR(w.symbol, 2);
+    CHECK_NEAR(w.dense, 0.5);
+    CHECK_NEAR(w.imported, 0);
+    CHECK_NEAR(w.bm25, 0.3); /* the others stay */
+    CHECK_NEAR(w.object, 0.8);
+    /* Every name. */
+    CHECK_INT(fusion_weights_parse(&w, "dense=1,bm25=2,symbol=3,import=4,object=5,uses=6,fresh=7,"
+                                       "imported=8"),
+              ==, 0);
+    CHECK_NEAR(w.dense + w.bm25 + w.symbol + w.import + w.object + w.uses + w.fresh + w.imported,
+               36);
+    CHECK_NEAR(w.fresh, 7);
+    /* Empty items and an empty spec change nothing. */
+    fusion_weights_t before = w;
+    CHECK_INT(fusion_weights_parse(&w, ""), ==, 0);
+    CHECK_INT(fusion_weights_parse(&w, ",,"), ==, 0);
+    CHECK(memcmp(&before, &w, sizeof w) == 0);
+}
+
+TEST(lca_fusion_bad_items_are_skipped_the_rest_applies) {
+    fusion_weights_t w = fusion_weights_measured;
+    /* An unknown name (logged), an item without '=', a name with a space. */
+    CHECK_INT(fusion_weights_parse(&w, "colour=1,symbol=0.9"), ==, -EINVAL);
+    CHECK_NEAR(w.symbol, 0.9);
+    CHECK_INT(fusion_weights_parse(&w, "object,bm25=0.2"), ==, -EINVAL);
+    CHECK_NEAR(w.object, 0.8);
+    CHECK_NEAR(w.bm25, 0.2);
+    CHECK_INT(fusion_weights_parse(&w, " dense=1"), ==, -EINVAL);
+    CHECK_NEAR(w.dense, 0.15);
+    /* Values are read as atof reads them: a word is 0, trailing text is
+     * ignored. */
+    CHECK_INT(fusion_weights_parse(&w, "uses=abc,fresh=2x,import=1=2"), ==, 0);
+    CHECK_NEAR(w.uses, 0);
+    CHECK_NEAR(w.fresh, 2);
+    CHECK_NEAR(w.import, 1);
+    /* Only the first 255 bytes are read: an item cut there is lost whole
+     * or in part, without harm. */
+    char spec[600];
+    memset(spec, ',', sizeof spec);
+    spec[sizeof spec - 1] = '\0';
+    memcpy(spec, "symbol=5", 8);
+    memcpy(spec + 246, "dense=3.25", 10); /* bytes 246 to 255 */
+    memcpy(spec + 400, "bm25=9", 6);
+    CHECK_INT(fusion_weights_parse(&w, spec), ==, 0);
+    CHECK_NEAR(w.symbol, 5);
+    CHECK_NEAR(w.dense, 3.2); /* cut after "dense=3.2" */
+    CHECK_NEAR(w.bm25, 0.2);
+}
+
+TEST_MAIN(TEST_CASE(the_measured_weights),
+          TEST_CASE(the_score_is_the_weighted_sum_of_normalised_signals),
+          TEST_CASE(structure_dominates_bm25_and_dense),
+          TEST_CASE(a_preamble_never_defines_what_it_imports),
+          TEST_CASE(definitions_of_imported_names_fresh_before_used),
+          TEST_CASE(an_imported_object_boosts_its_definitions),
+          TEST_CASE(at_most_per_file_chunks_of_one_file),
+          TEST_CASE(what_the_prompt_holds_is_not_offered_again),
+          TEST_CASE(ablation_masks_remove_what_only_that_signal_found),
+          TEST_CASE(ties_go_to_the_denser_then_to_the_path),
+          TEST_CASE(picks_carry_the_chunk_and_tolerate_odd_answers),
+          TEST_CASE(lca_fusion_sets_the_named_weights),
+          TEST_CASE(lca_fusion_bad_items_are_skipped_the_rest_applies))
