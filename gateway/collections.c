@@ -11,6 +11,8 @@
  */
 #include "gateway/collections.h"
 
+#include "gateway/metrics.h"
+
 #include "proto/base/log.h"
 #include "proto/base/clock.h"
 
@@ -184,9 +186,7 @@ void collections_append_metrics(const collections_t *s, buf_t *out) {
                         "# TYPE lca_collection_chunks gauge\n");
     for (size_t i = 0; s && i < s->count; i++) {
         buf_append_str(out, "lca_collection_chunks{collection=\"");
-        for (const char *p = s->items[i].name; *p; p++)
-            if (*p != '"' && *p != '\\' && *p != '\n')
-                buf_append(out, p, 1);
+        metrics_label(out, s->items[i].name);
         buf_printf(out, "\"} %.0f\n", s->items[i].chunks);
     }
 }

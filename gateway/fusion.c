@@ -45,13 +45,20 @@ int fusion_weights_parse(fusion_weights_t *w, const char *spec) {
     for (char *item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
         char *eq = strchr(item, '=');
         if (!eq) {
+            log_warn("LCA_FUSION: %s is not name=weight; ignored", item);
             rc = -EINVAL;
             continue;
         }
         *eq = '\0';
         double *weight = weight_named(w, item);
-        if (weight) {
-            *weight = atof(eq + 1);
+        char *end = NULL;
+        double value = strtod(eq + 1, &end);
+        if (weight && (end == eq + 1 || *end || !isfinite(value) || value < 0 || value > 100 ||
+                       isnan(value))) {
+            log_warn("LCA_FUSION: %s=%s is not a weight from 0 to 100; ignored", item, eq + 1);
+            rc = -EINVAL;
+        } else if (weight) {
+            *weight = value;
         } else {
             log_warn("LCA_FUSION: unknown signal %s", item);
             rc = -EINVAL;

@@ -72,8 +72,7 @@ static void histogram(buf_t *out, const char *name, const char *help, const hist
                name, h->sum, name, h->n);
 }
 
-/* A label value with quotes, backslashes and newlines escaped. */
-static void label(buf_t *out, const char *s) {
+void metrics_label(buf_t *out, const char *s) {
     for (; *s; s++) {
         if (*s == '"' || *s == '\\')
             buf_append(out, "\\", 1);
@@ -91,7 +90,7 @@ static void gauge(buf_t *out, const char *name, const char *help, const cJSON *s
     const cJSON *s;
     cJSON_ArrayForEach(s, services) {
         buf_printf(out, "%s{service=\"", name);
-        label(out, s->string);
+        metrics_label(out, s->string);
         buf_printf(out, "\"} %g\n",
                    cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(s, field)));
     }
@@ -102,7 +101,7 @@ void metrics_render(const cJSON *status, buf_t *out) {
                         "# TYPE lca_http_requests_total counter\n");
     for (int i = 0; i < nrequests; i++) {
         buf_append_str(out, "lca_http_requests_total{route=\"");
-        label(out, requests[i].route);
+        metrics_label(out, requests[i].route);
         buf_printf(out, "\",status=\"%d\"} %llu\n", requests[i].status, requests[i].count);
     }
     histogram(out, "lca_time_to_first_token_seconds",

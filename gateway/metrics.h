@@ -31,4 +31,8 @@ void metrics_retrieval(double ms);
  * "inflight"}}}; NULL: no services). */
 void metrics_render(const cJSON *broker_status, buf_t *out);
 
+/* Appends s as a Prometheus label value: quotes, backslashes and newlines
+ * escaped (the one escaping rule of every label lca writes). */
+void metrics_label(buf_t *out, const char *s);
+
 #endif

@@ -2,7 +2,7 @@
  * The broker (see broker.h).
  *
  * Tables, all owned by the broker thread:
- *   services         name -> service_t; a service is never freed before the broker
+ *   services         name -> service_t; freed only when idle and the table is full
  *   workers          peer key (socket index + routing id) -> worker_t
  *   requests         broker id -> request_t, for replies coming back from workers
  *   client_requests  (peer key, client id) -> request_t, for CANCEL and duplicate ids
@@ -34,7 +34,7 @@
 #include <unistd.h>
 
 #define MAX_SOCKETS 3
-#define MAX_SERVICES 256
+#define MAX_SERVICES 1024 /* > the 256 retriever shards a gateway may run, and the rest */
 #define DRAIN_BATCH 256
 #define NO_WORKER_HEARTBEATS 5
 
@@ -245,9 +245,27 @@ static void dispatch(broker_t *b, service_t *s) {
 
 /* ---- services ---- */
 
+/* Frees one service nobody uses (no worker, nothing queued: no request or
+ * worker points at it), to make room in a full table: a caller naming
+ * services at random cannot lock out the ones in use.  False when every
+ * service is in use. */
+static bool service_evict_idle(broker_t *b) {
+    for (service_t **link = &b->service_list; *link; link = &(*link)->next_service) {
+        service_t *s = *link;
+        if (s->nworkers || s->queued)
+            continue;
+        *link = s->next_service;
+        map_remove(b->services, s->name, strlen(s->name));
+        free(s);
+        b->nservices--;
+        return true;
+    }
+    return false;
+}
+
 static service_t *service_get(broker_t *b, const char *name, bool create) {
     service_t *s = map_get(b->services, name, strlen(name));
-    if (s || !create || b->nservices >= MAX_SERVICES)
+    if (s || !create || (b->nservices >= MAX_SERVICES && !service_evict_idle(b)))
         return s;
     s = calloc(1, sizeof *s);
     if (!s)

@@ -377,12 +377,18 @@ TEST(lca_fusion_bad_items_are_skipped_the_rest_applies) {
     CHECK_NEAR(w.bm25, 0.2);
     CHECK_INT(fusion_weights_parse(&w, " dense=1"), ==, -EINVAL);
     CHECK_NEAR(w.dense, 0.15);
-    /* Values are read as atof reads them: a word is 0, trailing text is
-     * ignored. */
-    CHECK_INT(fusion_weights_parse(&w, "uses=abc,fresh=2x,import=1=2"), ==, 0);
-    CHECK_NEAR(w.uses, 0);
+    /* A value must be a number from 0 to 100: anything else is
+     * refused (logged) and the weight keeps its value. */
+    CHECK_INT(fusion_weights_parse(&w, "uses=abc,fresh=2x,import=1=2,object=-1,dense=nan"), ==,
+              -EINVAL);
+    CHECK_NEAR(w.uses, 0.1);
+    CHECK_NEAR(w.fresh, 1);
+    CHECK_NEAR(w.import, 0.5);
+    CHECK_NEAR(w.object, 0.8);
+    CHECK_NEAR(w.dense, 0.15);
+    CHECK_INT(fusion_weights_parse(&w, "uses=0.25,fresh=2"), ==, 0);
+    CHECK_NEAR(w.uses, 0.25);
     CHECK_NEAR(w.fresh, 2);
-    CHECK_NEAR(w.import, 1);
     /* Only the first 255 bytes are read: an item cut there is lost whole
      * or in part, without harm. */
     char spec[600];

@@ -89,6 +89,37 @@ TEST(zero_fires_on_the_next_turn_not_inside) {
     CHECK_INT(now.fired, ==, 1);
 }
 
-TEST_MAIN(TEST_CASE(timers_fire_in_deadline_order),
+/* Durations sent by clients: past the table's exact lists, a timer is
+ * rounded up, never down, so that no client can make another's fire early. */
+TEST(many_durations_never_fire_early) {
+    for (uint64_t ms = 1; ms < 500; ms += 7) {
+        uint64_t effective = timer_effective_ms(ms);
+        CHECK_INT(effective, >=, ms);
+        CHECK_INT(effective * 100, <=, ms * 120 + 100);
+    }
+    /* 40 durations, then a 300 ms one: it still waits 300 ms. */
+    static tick_t many[40];
+    for (int i = 0; i < 40; i++) {
+        tick_init(&many[i]);
+        timer_start(loop, &many[i].entry, (uint64_t)(i + 1));
+    }
+    tick_t late;
+    tick_init(&late);
+    int64_t start = clock_ms();
+    timer_start(loop, &late.entry, 300);
+    run((tick_t *[]){&late}, 1);
+    CHECK_INT(late.fired, ==, 1);
+    /* h2o counts from the loop's clock, read when it last woke: up to one
+     * turn (5 ms here) before start.  Before the fix this timer shared the
+     * 40 ms list and fired after 40 ms. */
+    CHECK_INT(late.at_ms - start, >=, 300 - 10);
+    for (int i = 0; i < 40; i++)
+        if (h2o_timeout_is_linked(&many[i].entry))
+            h2o_timeout_unlink(&many[i].entry);
+    CHECK_INT(timer_effective_ms(1000000), >=, 1000000);
+    CHECK_INT(timer_effective_ms(0), ==, timer_effective_ms(0)); /* no crash at the ends */
+}
+
+TEST_MAIN(TEST_CASE(many_durations_never_fire_early), TEST_CASE(timers_fire_in_deadline_order),
           TEST_CASE(re_arming_moves_a_timer_and_unlinking_stops_it),
           TEST_CASE(zero_fires_on_the_next_turn_not_inside))
