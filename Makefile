@@ -8,6 +8,8 @@
 #   make test       sanitizer build (ASan+UBSan) and the whole test suite
 #   make run        lca up, and seed REPO (default: this directory)
 #   make bench      benchmarks (release build), printed as tables
+#   make bench-prompt  keystroke replays: what the model re-reads per keystroke,
+#                   for a client alone and through lca (tests/bench/prompt/)
 #   make eval       retrieval quality evaluation
 #   make deps       install the Debian/npm packages the build and tests need
 #   make fuzz       libFuzzer (clang, ASan+UBSan) on every parser of untrusted
@@ -57,7 +59,7 @@ BENCH_SRCS := $(wildcard tests/bench/*.c)
 TEST_BINS  := $(patsubst tests/%.c,$(BUILD)/tests/%,$(UNIT_SRCS) $(INTEG_SRCS) $(TOOL_SRCS))
 BENCH_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(BENCH_SRCS))
 
-.PHONY: all test run bench eval deps format lint clean test-bins npm-deps fuzz fuzz-bins
+.PHONY: all test run bench bench-prompt eval deps format lint clean test-bins npm-deps fuzz fuzz-bins
 .DEFAULT_GOAL := all
 .SECONDARY:
 all: $(BINARIES)
@@ -119,6 +121,10 @@ bench:
 
 eval: deps all
 	LCA_BIN=$(CURDIR)/$(BIN) tests/eval/run
+
+bench-prompt: deps
+	$(MAKE) -j$(NPROC) all
+	LCA_BIN=$(CURDIR)/$(BIN) node tests/bench/prompt/bench.mjs
 
 deps:
 	@deploy/deps.sh
