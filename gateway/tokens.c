@@ -29,8 +29,8 @@ typedef struct {
     uint32_t newline_div;     /* a run of newlines: one per this many (1: no merges) */
     bool space_first;         /* SentencePiece puts a space before the text: a token of its
                                  own unless a word follows */
-    uint32_t wide;            /* a three-byte character (CJK, most symbols) */
-    uint32_t astral;          /* a four-byte character (emoji) */
+    uint32_t cjk;             /* a CJK ideograph, kana, hangul, a full-width form */
+    uint32_t symbol;          /* general punctuation, arrows, mathematical, box drawing */
     uint32_t scale;           /* the sum times scale/100 */
 } prices_t;
 
@@ -46,8 +46,8 @@ static const prices_t QWEN = {
     .space_div = 6400,
     .newline_div = 1600,
     .space_first = false,
-    .wide = 100,
-    .astral = 200,
+    .cjk = 100,
+    .symbol = 100,
     .scale = 100,
 };
 
@@ -63,8 +63,8 @@ static const prices_t LLAMA = {
     .space_div = 1600,
     .newline_div = 100,
     .space_first = true,
-    .wide = 150,
-    .astral = 400,
+    .cjk = 150,
+    .symbol = 300,
     .scale = 104,
 };
 
@@ -89,25 +89,48 @@ static bool is_vowel(unsigned char c) {
     return c == 'a' || c == 'e' || c == 'i' || c == 'o' || c == 'u' || c == 'y';
 }
 
-/* A two-byte UTF-8 character (Latin, Greek, Cyrillic ...) belongs to words
- * like a letter: alphabetic scripts merge into words too. */
-static size_t letter_at(const unsigned char *s, size_t i, size_t n) {
-    if (is_ascii_letter(s[i]))
-        return 1;
-    if (s[i] >= 0xc2 && s[i] <= 0xdf && i + 1 < n && (s[i + 1] & 0xc0) == 0x80)
-        return 2;
-    return 0;
-}
-
-/* The length of a valid UTF-8 character of three or four bytes at s[i], or 0. */
-static size_t wide_at(const unsigned char *s, size_t i, size_t n) {
-    size_t len = s[i] >= 0xe0 && s[i] <= 0xef ? 3 : s[i] >= 0xf0 && s[i] <= 0xf4 ? 4 : 0;
+/* The length of a valid UTF-8 character of two to four bytes at s[i], or 0. */
+static size_t multibyte_at(const unsigned char *s, size_t i, size_t n) {
+    size_t len = s[i] >= 0xc2 && s[i] <= 0xdf   ? 2
+                 : s[i] >= 0xe0 && s[i] <= 0xef ? 3
+                 : s[i] >= 0xf0 && s[i] <= 0xf4 ? 4
+                                                : 0;
     if (len == 0 || i + len > n)
         return 0;
     for (size_t k = 1; k < len; k++)
         if ((s[i + k] & 0xc0) != 0x80)
             return 0;
     return len;
+}
+
+/* A two-byte character of the Latin, Greek and Cyrillic blocks (U+0080 to
+ * U+02FF, U+0370 to U+04FF) belongs to words like a letter: those scripts
+ * merge into words too.  Combining marks and the scripts after Cyrillic are
+ * rare in these vocabularies and priced by their bytes. */
+static size_t letter_at(const unsigned char *s, size_t i, size_t n) {
+    if (is_ascii_letter(s[i]))
+        return 1;
+    if (((s[i] >= 0xc2 && s[i] <= 0xcb) || (s[i] >= 0xce && s[i] <= 0xd3)) &&
+        multibyte_at(s, i, n) == 2)
+        return 2;
+    return 0;
+}
+
+/* The price of a character of two bytes that is not a letter, or of three or
+ * four: what the vocabularies know well (CJK, kana, hangul, common symbols)
+ * costs its family's price, anything else a token a byte. */
+static uint64_t multibyte_price(const prices_t *p, const unsigned char *s, size_t len) {
+    if (len != 3)
+        return 100 * len;
+    uint32_t cp = (uint32_t)(s[0] & 0x0f) << 12 | (uint32_t)(s[1] & 0x3f) << 6 | (s[2] & 0x3f);
+    if ((cp >= 0x3000 && cp <= 0x30ff) || (cp >= 0x3400 && cp <= 0x4dbf) ||
+        (cp >= 0x4e00 && cp <= 0x9fff) || (cp >= 0xac00 && cp <= 0xd7af) ||
+        (cp >= 0xff00 && cp <= 0xffef))
+        return p->cjk;
+    if ((cp >= 0x2000 && cp <= 0x206f) || (cp >= 0x2190 && cp <= 0x22ff) ||
+        (cp >= 0x2500 && cp <= 0x257f))
+        return p->symbol;
+    return 300;
 }
 
 static uint64_t at_least_one(uint64_t hundredths) {
@@ -176,8 +199,8 @@ static uint64_t estimate_with(const prices_t *p, const unsigned char *s, size_t 
             while (i < n && (w = letter_at(s, i, n)) > 0)
                 i += w;
             total += word_price(p, s, from, i);
-        } else if ((wide = wide_at(s, i, n)) > 0) {
-            total += wide == 3 ? p->wide : p->astral;
+        } else if ((wide = multibyte_at(s, i, n)) > 0) {
+            total += multibyte_price(p, s + i, wide);
             i += wide;
         } else if (is_blank(c) || is_newline(c)) {
             size_t end = i, newlines = 0;
