@@ -166,8 +166,8 @@ static size_t char_len(const char *s) {
 }
 
 TEST(growing_by_whole_characters_never_lowers_the_estimate) {
-    static char text[4096];
-    for (uint32_t seed = 1; seed <= 20; seed++) {
+    static char text[1024];
+    for (uint32_t seed = 1; seed <= 8; seed++) {
         size_t len = sample_text(text, sizeof text, seed);
         for (size_t f = 0; f < 3; f++) {
             size_t before = 0, failures = 0;
@@ -186,8 +186,8 @@ TEST(the_parts_of_a_text_add_up_to_at_least_nearly_the_whole) {
     /* Budgets add the estimates of context, prefix and suffix: the estimate
      * of the joined prompt may exceed their sum by a little (a word or a run
      * of consonants cut in two is priced lower in parts), never more. */
-    static char text[4096];
-    for (uint32_t seed = 1; seed <= 20; seed++) {
+    static char text[1024];
+    for (uint32_t seed = 1; seed <= 8; seed++) {
         size_t len = sample_text(text, sizeof text, seed);
         for (size_t cut = 0; cut < len; cut += char_len(text + cut)) {
             for (size_t f = 0; f < 3; f++) {
