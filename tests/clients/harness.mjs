@@ -86,6 +86,15 @@ export function fakeControl(base) {
         reset: () => controlCall(base, 'POST', 'reset', {}),
         requests: (match) => controlCall(base, 'GET', `requests${q(match)}`),
         events: (match) => controlCall(base, 'GET', `events${q(match)}`),
+        /** What the model read per request: tokens in the prompt, cached, evaluated, truncation. */
+        prompts: (match, { after, text } = {}) => {
+            const params = new URLSearchParams();
+            if (match) params.set('match', match);
+            if (after) params.set('after', String(after));
+            if (text === false) params.set('text', '0');
+            const qs = params.toString();
+            return controlCall(base, 'GET', `prompts${qs ? `?${qs}` : ''}`);
+        },
         refuse: (options = {}) => controlCall(base, 'POST', 'refuse', options),
     };
 }

@@ -16,6 +16,7 @@
 
 import http from 'node:http';
 import crypto from 'node:crypto';
+import { tokenize as tokenizeText, countTokens, commonPrefix } from './tokens.mjs';
 
 // ---------------------------------------------------------------------------
 // Command line
@@ -141,6 +142,9 @@ function describeModel(spec) {
         parameter_size: given.parameter_size ?? (embedding ? '137M' : '1.5B'),
         quantization_level: given.quantization_level ?? (embedding ? 'F16' : 'Q4_K_M'),
         context_length: given.context_length ?? (embedding ? 2048 : 32768),
+        // The Modelfile's PARAMETER num_ctx: the window when a request names none.
+        num_ctx: Number.isInteger(given.num_ctx) && given.num_ctx > 0 ? given.num_ctx :
+            (embedding ? 8192 : null),
         embedding_length: given.embedding_length ?? cli.dim,
         capabilities,
         template: given.template ??
@@ -198,6 +202,9 @@ const DEFAULT_SCRIPT = Object.freeze({
     version: '0.12.6',
     embed_dim: null,            // defaults to --dim
     honour_options: true,       // apply num_predict / max_tokens and stop like a model would
+    prompt_eval_rate: 0,        // prompt tokens/s: >0 delays the first token by evaluated/rate
+    num_parallel: 1,            // OLLAMA_NUM_PARALLEL: KV cache slots per loaded model
+    default_num_ctx: 4096,      // OLLAMA_CONTEXT_LENGTH: the window when neither request nor model names one
 });
 
 const state = {
@@ -207,7 +214,8 @@ const state = {
     models: DEFAULT_MODELS.map(describeModel),
     requests: [],
     events: [],
-    loaded: new Map(),          // model name -> time it was last used, for /api/ps
+    prompts: [],                // what each inference request made the model read (GET /_fake/prompts)
+    runners: new Map(),         // model name -> loaded runner {numCtx, window, slots, usedAt}, for /api/ps
     nextId: 1,
 };
 
@@ -218,16 +226,21 @@ function resetState() {
     state.models = DEFAULT_MODELS.map(describeModel);
     state.requests = [];
     state.events = [];
-    state.loaded.clear();
+    state.prompts = [];
+    state.runners.clear();
 }
 
 function setScript(body) {
     const script = { ...DEFAULT_SCRIPT, ...body };
     if (!Array.isArray(script.tokens) || !script.tokens.every((t) => typeof t === 'string'))
         throw new Error('tokens must be an array of strings');
-    for (const key of ['pace_ms', 'first_token_delay_ms', 'cut_after']) {
+    for (const key of ['pace_ms', 'first_token_delay_ms', 'cut_after', 'prompt_eval_rate']) {
         if (typeof script[key] !== 'number' || script[key] < 0)
             throw new Error(`${key} must be a number >= 0`);
+    }
+    for (const key of ['num_parallel', 'default_num_ctx']) {
+        if (!Number.isInteger(script[key]) || script[key] < 1)
+            throw new Error(`${key} must be an integer >= 1`);
     }
     const fail = script.fail;
     if (fail !== null && !['cut', 'hang', 'silent', 'error_mid'].includes(String(fail)) &&
@@ -241,6 +254,10 @@ function setScript(body) {
         state.matched.push({ match: script.match, script, replies: script.replies.map((r) => ({ ...r })) });
         return script;
     }
+    // Another slot count or default window is another server: its loaded models and caches are gone.
+    if (script.num_parallel !== state.script.num_parallel || script.default_num_ctx !== state.script.default_num_ctx ||
+        script.models !== null || state.script.models !== null)
+        state.runners.clear();
     state.script = script;
     state.replies = script.replies.map((r) => ({ ...r }));
     state.models = (script.models ?? DEFAULT_MODELS).map(describeModel);
@@ -426,7 +443,7 @@ function limitsOf(options) {
 }
 
 function countPromptTokens(text) {
-    return Math.max(1, Math.ceil(String(text ?? '').length / 4));
+    return Math.max(1, countTokens(text));
 }
 
 // Fake token ids for /api/generate's "context": stable for the same text.
@@ -461,7 +478,8 @@ async function runStream(ctx, plan, { contentType, format, finish, errorLine }) 
         recordEvent('hang', { request_id: id, path: ctx.path });
         return;
     }
-    if (script.first_token_delay_ms > 0) await sleep(script.first_token_delay_ms);
+    const delay = script.first_token_delay_ms + (ctx.evalDelayMs ?? 0);
+    if (delay > 0) await sleep(delay);
     ctx.firstTokenAt = monoNanos();
 
     const limit = fail === 'cut' || fail === 'error_mid' ? Math.min(script.cut_after, tokens.length) : tokens.length;
@@ -552,7 +570,8 @@ async function failWithoutOutput(ctx, plan, contentType) {
 // same total time as when streaming) and reports whether the client is still there.
 async function waitForReply(ctx, plan) {
     const { script, tokens } = plan;
-    if (script.first_token_delay_ms > 0) await sleep(script.first_token_delay_ms);
+    const delay = script.first_token_delay_ms + (ctx.evalDelayMs ?? 0);
+    if (delay > 0) await sleep(delay);
     ctx.firstTokenAt = monoNanos();
     if (script.pace_ms > 0 && tokens.length > 1) await sleep(script.pace_ms * (tokens.length - 1));
     return !ctx.closed;
@@ -573,8 +592,183 @@ function metrics(ctx, promptTokens, evalCount) {
     };
 }
 
-function markLoaded(model) {
-    state.loaded.set(model.name, Date.now());
+// ---------------------------------------------------------------------------
+// The window and the KV cache, as Ollama's runner keeps them
+//
+// A model is loaded with a window of num_ctx tokens: the request's
+// options.num_ctx, else the model's PARAMETER num_ctx, else
+// OLLAMA_CONTEXT_LENGTH (default_num_ctx), at least 4; the runner caps it at
+// the context length the model was trained with.  A request asking for
+// another num_ctx loads the model again, and its cache is gone.
+//
+// The runner has num_parallel slots (OLLAMA_NUM_PARALLEL), each holding the
+// tokens of its last prompt and reply.  A request takes the free slot
+// sharing the longest prefix in tokens with its prompt and evaluates only
+// what follows that prefix (at least one token): those are the tokens the
+// model re-reads.  A prompt longer than the window loses its start after the
+// first num_keep tokens (default 4), as the runner does; chat first drops its
+// oldest messages, keeping the system messages and the last one, as the
+// server does (api.ChatRequest/GenerateRequest "truncate": false refuses).
+// Everything is recorded per request for GET /_fake/prompts.
+
+const DEFAULT_NUM_KEEP = 4;
+const PROMPT_LOG_LIMIT = 5000;
+
+function numCtxFor(model, options) {
+    const o = options && typeof options === 'object' ? options : {};
+    const asked = Number.isInteger(o.num_ctx) && o.num_ctx > 0 ? o.num_ctx : null;
+    return Math.max(asked ?? model.num_ctx ?? state.script.default_num_ctx, 4);
+}
+
+// The loaded runner of a model, loaded (again) when missing or when the
+// request's window differs from the loaded one.
+function loadRunner(model, options) {
+    const numCtx = numCtxFor(model, options);
+    let runner = state.runners.get(model.name);
+    let reloaded = false;
+    if (runner && runner.numCtx !== numCtx) {
+        reloaded = true;
+        recordEvent('reload', { model: model.name, from_num_ctx: runner.numCtx, num_ctx: numCtx });
+        runner = null;
+    }
+    if (!runner) {
+        runner = {
+            numCtx,
+            window: model.context_length > 0 ? Math.min(numCtx, model.context_length) : numCtx,
+            slots: Array.from({ length: state.script.num_parallel }, (_, id) => ({ id, tokens: [], inUse: false })),
+            usedAt: Date.now(),
+            fresh: { reloaded }, // until the first prompt is read: that prompt paid for the load
+        };
+        state.runners.set(model.name, runner);
+    }
+    runner.usedAt = Date.now();
+    return runner;
+}
+
+function markLoaded(model, options) {
+    return loadRunner(model, options);
+}
+
+function unload(model) {
+    state.runners.delete(model.name);
+}
+
+// The text a model reads for a chat, in its family's template.
+function renderChat(model, messages) {
+    const content = (m) => (typeof m.content === 'string' ? m.content : '');
+    if (model.family === 'qwen2') {
+        return messages.map((m) => `<|im_start|>${m.role}\n${content(m)}<|im_end|>\n`).join('') +
+            '<|im_start|>assistant\n';
+    }
+    if (model.family === 'nomic-bert') return messages.map(content).join('\n');
+    return messages.map((m) => `<|start_header_id|>${m.role}<|end_header_id|>\n\n${content(m)}<|eot_id|>`).join('') +
+        '<|start_header_id|>assistant<|end_header_id|>\n\n';
+}
+
+// The fill-in-the-middle template of a model that has the insert capability.
+function renderInsert(model, prompt, suffix) {
+    const base = model.name.toLowerCase();
+    if (base.includes('codellama')) return `<PRE> ${prompt} <SUF>${suffix} <MID>`;
+    if (base.includes('starcoder')) return `<fim_prefix>${prompt}<fim_suffix>${suffix}<fim_middle>`;
+    if (base.includes('deepseek')) return `<\uFF5Cfim\u2581begin\uFF5C>${prompt}<\uFF5Cfim\u2581hole\uFF5C>${suffix}<\uFF5Cfim\u2581end\uFF5C>`;
+    if (base.includes('codestral')) return `[SUFFIX]${suffix}[PREFIX]${prompt}`;
+    return `<|fim_prefix|>${prompt}<|fim_suffix|>${suffix}<|fim_middle|>`;
+}
+
+// Ollama's chatPrompt: the latest messages that fit the window, with the
+// system messages before the first one kept; the last message always.
+function fitMessages(model, messages, numCtx, truncate) {
+    let n = messages.length - 1;
+    let system = [];
+    for (let i = n; i >= 0; i--) {
+        if (i === n) continue;
+        system = messages.slice(0, i).filter((m) => m.role === 'system');
+        const tokens = countTokens(renderChat(model, system.concat(messages.slice(i))));
+        if (truncate && tokens > numCtx) break;
+        n = i;
+    }
+    const kept = system.concat(messages.slice(Math.max(n, 0)));
+    return { text: renderChat(model, kept), dropped: messages.length - kept.length };
+}
+
+// The runner's cut of a prompt longer than its window: keep num_keep tokens,
+// drop what follows them until the rest fits.
+function fitWindow(tokens, window, options, truncate) {
+    if (tokens.length <= window) return { tokens, dropped: 0 };
+    if (truncate === false) return { error: 'the input length exceeds the context length' };
+    const o = options && typeof options === 'object' ? options : {};
+    let numKeep = Number.isInteger(o.num_keep) ? o.num_keep : DEFAULT_NUM_KEEP;
+    if (numKeep < 0) numKeep = tokens.length;
+    numKeep = Math.min(numKeep, window - 1);
+    const discard = tokens.length - window;
+    if (numKeep + discard >= tokens.length) return { error: 'entire prompt removed by truncation' };
+    return { tokens: tokens.slice(0, numKeep).concat(tokens.slice(numKeep + discard)), dropped: discard };
+}
+
+// Ollama's findLongestCacheSlot: the free slot with the longest common prefix.
+function takeSlot(runner, tokens) {
+    let best = null;
+    let longest = -1;
+    for (const slot of runner.slots) {
+        if (slot.inUse) continue;
+        const shared = commonPrefix(slot.tokens, tokens);
+        if (shared > longest) {
+            longest = shared;
+            best = slot;
+        }
+    }
+    if (!best) return { slot: null, cached: 0 };
+    let cached = longest;
+    if (cached === tokens.length) cached--; // the last token is always evaluated
+    best.inUse = true;
+    best.tokens = tokens;
+    return { slot: best, cached: Math.max(cached, 0) };
+}
+
+// Reads the prompt of one inference request the way the runner would:
+// window, truncation, cache slot.  Returns {error} when Ollama refuses it,
+// else the record (also kept for /_fake/prompts).  The slot is given back
+// when the response ends; a complete reply stays in the slot's cache.
+function readPrompt(ctx, model, kind, body, text, droppedMessages) {
+    const options = body.options;
+    const runner = loadRunner(model, options);
+    const loaded = runner.fresh !== null;
+    const reloaded = runner.fresh?.reloaded ?? false;
+    runner.fresh = null;
+    const input = tokenizeText(text);
+    const truncate = body.truncate !== false;
+    const fit = fitWindow(input, runner.window, options, truncate);
+    if (fit.error) return { error: fit.error };
+    const { slot, cached } = takeSlot(runner, fit.tokens);
+    const stamp = now();
+    const record = {
+        request_id: ctx.id, t: stamp.t, path: ctx.path, model: model.name, kind,
+        num_ctx: runner.numCtx, window: runner.window, slot: slot ? slot.id : null,
+        input_tokens: input.length, prompt_tokens: fit.tokens.length,
+        cached_tokens: cached, evaluated_tokens: fit.tokens.length - cached,
+        truncated: fit.dropped > 0 || droppedMessages > 0, dropped_tokens: fit.dropped,
+        dropped_messages: droppedMessages, loaded, reloaded, prompt: text,
+    };
+    state.prompts.push(record);
+    if (state.prompts.length > PROMPT_LOG_LIMIT) state.prompts.splice(0, state.prompts.length - PROMPT_LOG_LIMIT);
+    if (record.truncated) {
+        recordEvent('truncate', {
+            request_id: ctx.id, window: runner.window, input_tokens: input.length,
+            dropped_tokens: fit.dropped, dropped_messages: droppedMessages,
+        });
+        log(`#${ctx.id} prompt of ${input.length} tokens over the window of ${runner.window}: truncated`);
+    }
+    ctx.evalDelayMs = state.script.prompt_eval_rate > 0 ? (record.evaluated_tokens / state.script.prompt_eval_rate) * 1000 : 0;
+    if (slot) {
+        ctx.res.on('close', () => {
+            slot.inUse = false;
+            // The reply's tokens follow the prompt in the cache, but for the
+            // last one, which was sampled and never fed back.
+            if (ctx.replyText !== undefined && ctx.res.writableFinished)
+                slot.tokens = slot.tokens.concat(tokenizeText(ctx.replyText).slice(0, -1));
+        });
+    }
+    return { record };
 }
 
 // ---------------------------------------------------------------------------
@@ -597,7 +791,7 @@ async function handleGenerate(ctx, body, openai = null) {
     const prompt = body.prompt ?? '';
     const keepAliveZero = body.keep_alive === 0 || body.keep_alive === '0' || body.keep_alive === '0s';
     if (!openai && prompt === '' && keepAliveZero) {
-        state.loaded.delete(model.name);
+        unload(model);
         return sendGinJSON(res, 200, {
             model: modelName, created_at: now().time, response: '', done: true, done_reason: 'unload',
         });
@@ -611,15 +805,32 @@ async function handleGenerate(ctx, body, openai = null) {
         return sendError(res, 400, `"${modelName}" does not support thinking`);
     if ((body.suffix ?? '') !== '' && !model.capabilities.includes('insert'))
         return sendError(res, 400, `${fullName(model)} does not support insert`);
-    markLoaded(model);
+    markLoaded(model, body.options);
     if (!openai && prompt === '') {
         return sendGinJSON(res, 200, {
             model: modelName, created_at: now().time, response: '', done: true, done_reason: 'load',
         });
     }
 
+    // What the model reads: the prompt as sent (raw), the model's insert
+    // template (suffix), or its chat template around one user message.
+    let text = prompt;
+    let droppedMessages = 0;
+    if (!body.raw) {
+        if ((body.suffix ?? '') !== '') text = renderInsert(model, prompt, body.suffix);
+        else {
+            const messages = (body.system ?? '') !== '' ? [{ role: 'system', content: body.system }] : [];
+            messages.push({ role: 'user', content: prompt });
+            const fit = fitMessages(model, messages, numCtxFor(model, body.options), body.truncate !== false);
+            text = fit.text;
+            droppedMessages = fit.dropped;
+        }
+    }
+    const read = readPrompt(ctx, model, 'generate', body, text, droppedMessages);
+    if (read.error) return sendError(res, 400, read.error);
     const plan = planReply(ctx, 'generate', body, prompt, limitsOf(body.options));
-    const promptTokens = countPromptTokens(prompt + (body.suffix ?? '') + (body.system ?? ''));
+    ctx.replyText = plan.tokens.join('');
+    const promptTokens = read.record.prompt_tokens;
     const stream = openai ? openai.stream : body.stream !== false;
     const contextIds = () => (body.raw ? undefined : fakeContext(prompt + plan.tokens.join('')));
 
@@ -677,7 +888,7 @@ async function handleChat(ctx, body, openai = null) {
     }
     const keepAliveZero = body.keep_alive === 0 || body.keep_alive === '0' || body.keep_alive === '0s';
     if (!openai && messages.length === 0 && keepAliveZero) {
-        state.loaded.delete(model.name);
+        unload(model);
         return sendGinJSON(res, 200, {
             model: modelName, created_at: now().time, message: { role: 'assistant', content: '' },
             done: true, done_reason: 'unload',
@@ -689,7 +900,7 @@ async function handleChat(ctx, body, openai = null) {
         return sendError(res, 400, `"${modelName}" does not support thinking`);
     if (Array.isArray(body.tools) && body.tools.length > 0 && !model.capabilities.includes('tools'))
         return sendError(res, 400, `${fullName(model)} does not support tools`);
-    markLoaded(model);
+    markLoaded(model, body.options);
     if (messages.length === 0) {
         return sendGinJSON(res, 200, {
             model: modelName, created_at: now().time, message: { role: 'assistant', content: '' },
@@ -697,8 +908,12 @@ async function handleChat(ctx, body, openai = null) {
         });
     }
 
+    const fit = fitMessages(model, messages, numCtxFor(model, body.options), body.truncate !== false);
+    const read = readPrompt(ctx, model, 'chat', body, fit.text, fit.dropped);
+    if (read.error) return sendError(res, 400, read.error);
     const plan = planReply(ctx, 'chat', body, lastUserContent(messages), limitsOf(body.options));
-    const promptTokens = countPromptTokens(messages.map((m) => m.content ?? '').join('\n'));
+    ctx.replyText = plan.tokens.join('');
+    const promptTokens = read.record.prompt_tokens;
     const stream = openai ? openai.stream : body.stream !== false;
 
     if (await failBeforeOutput(ctx, plan, sendError, modelName, stream)) return;
@@ -784,7 +999,7 @@ async function handleEmbed(ctx, body, openai = null) {
     const modelName = body.model ?? '';
     const model = findModel(modelName);
     if (!model) return sendError(res, 404, `model '${modelName}' not found`);
-    markLoaded(model);
+    markLoaded(model, body.options);
     const plan = { script: scriptFor(ctx), tokens: [] };
     if (await failBeforeOutput(ctx, plan, sendError, modelName, false)) return;
     if (plan.script.fail !== null && await failWithoutOutput(ctx, plan, 'application/json; charset=utf-8')) return;
@@ -809,7 +1024,7 @@ async function handleEmbeddingsLegacy(ctx, body) {
     if ((body.model ?? '') === '') return sendOllamaError(res, 400, 'model is required');
     const model = findModel(body.model);
     if (!model) return sendOllamaError(res, 404, `model "${body.model}" not found, try pulling it first`);
-    markLoaded(model);
+    markLoaded(model, body.options);
     const plan = { script: scriptFor(ctx), tokens: [] };
     if (await failBeforeOutput(ctx, plan, sendOllamaError, body.model, false)) return;
     if (plan.script.fail !== null && await failWithoutOutput(ctx, plan, 'application/json; charset=utf-8')) return;
@@ -837,13 +1052,16 @@ function handleShow(ctx, body) {
     const m = findModel(name);
     if (!m) return sendOllamaError(res, 404, `model '${name}' not found`);
     const arch = m.family;
-    const parameters = m.capabilities.includes('embedding') ? 'num_ctx                        8192' :
-        'stop                           "<|endoftext|>"';
+    // Ollama prints each Modelfile PARAMETER as "%-30s %s"; num_ctx only when the model sets it.
+    const params = [];
+    if (m.num_ctx) params.push(['num_ctx', String(m.num_ctx)]);
+    if (!m.capabilities.includes('embedding')) params.push(['stop', '"<|endoftext|>"']);
+    const parameters = params.map(([k, v]) => `${k.padEnd(30)} ${v}`).join('\n');
     sendGinJSON(res, 200, {
         license: 'Apache License\nVersion 2.0, January 2004',
         modelfile: `# Modelfile generated by "ollama show"\n# To build a new Modelfile based on this, replace FROM with:\n` +
             `# FROM ${m.name}\n\nFROM /usr/share/ollama/.ollama/models/blobs/sha256-${m.digest}\n` +
-            `TEMPLATE """${m.template}"""\n${parameters.replace(/ +/, ' ')}\n`,
+            `TEMPLATE """${m.template}"""\n${params.map(([k, v]) => `PARAMETER ${k} ${v}\n`).join('')}`,
         parameters,
         template: m.template,
         details: detailsOf(m),
@@ -864,13 +1082,13 @@ function handleShow(ctx, body) {
 
 function handlePs(ctx) {
     const models = [];
-    for (const [name, usedAt] of state.loaded) {
+    for (const [name, runner] of state.runners) {
         const m = findModel(name);
         if (!m) continue;
         models.push({
             name: m.name, model: m.name, size: m.size + 500000000, digest: m.digest, details: detailsOf(m),
-            expires_at: rfc3339Nano(BigInt(usedAt + 5 * 60 * 1000) * 1000000n), size_vram: m.size + 500000000,
-            context_length: 4096,
+            expires_at: rfc3339Nano(BigInt(runner.usedAt + 5 * 60 * 1000) * 1000000n), size_vram: m.size + 500000000,
+            context_length: runner.numCtx,
         });
     }
     models.sort((a, b) => (a.expires_at < b.expires_at ? 1 : -1));
@@ -1117,6 +1335,20 @@ async function handleControl(ctx, text) {
         if (match === null) return json(200, state.events);
         const ids = new Set(state.requests.filter((r) => r.body_text.includes(match)).map((r) => r.id));
         return json(200, state.events.filter((e) => ids.has(e.request_id)));
+    }
+    case 'GET /_fake/prompts': {
+        // What each inference request made the model read (see readPrompt).
+        // ?match=<marker> keeps the requests whose body contains the marker;
+        // ?after=<request id> only later ones; ?text=0 leaves out the prompt texts.
+        const match = ctx.query.get('match');
+        const after = Number(ctx.query.get('after') ?? 0) || 0;
+        let list = state.prompts.filter((p) => p.request_id > after);
+        if (match !== null) {
+            const ids = new Set(state.requests.filter((r) => r.body_text.includes(match)).map((r) => r.id));
+            list = list.filter((p) => ids.has(p.request_id));
+        }
+        if (ctx.query.get('text') === '0') list = list.map(({ prompt, ...rest }) => rest);
+        return json(200, list);
     }
     case 'POST /_fake/reset':
         resetState();
