@@ -1,5 +1,6 @@
 /*
- * proto/code/imported: the names a code prefix sent by a client imports.
+ * proto/code/imported and proto/code/cursor: the names a code prefix sent
+ * by a client imports, and what the thing before its cursor's dot is.
  *
  * Invariants, read without a language and as each language: at most max
  * names, each a NUL-terminated identifier (ident.h's rule) shorter than
@@ -8,6 +9,7 @@
  * occurrences in the text; modules NUL-terminated; a module's stem is a
  * NUL-terminated part of it that fits the buffer.
  */
+#include "proto/code/cursor.h"
 #include "proto/code/ident.h"
 #include "proto/code/imported.h"
 #include "tests/fuzz/fuzz.h"
@@ -28,6 +30,24 @@ static void check_stem(const char *module) {
     imported_module_stem(module, small, sizeof small);
     FUZZ_ASSERT(memchr(small, '\0', sizeof small) != NULL);
     FUZZ_ASSERT(strncmp(small, stem, strlen(small)) == 0);
+}
+
+/* The cursor's reading of the same prefix: every field NUL-terminated,
+ * counts within bounds, names identifiers. */
+static void check_cursor(lang_id_t lang, const char *text, size_t size) {
+    cursor_t c;
+    cursor_read(lang, text, size, &c);
+    FUZZ_ASSERT(c.kind <= CURSOR_TYPE);
+    FUZZ_ASSERT(c.chain_len >= 0 && c.chain_len <= CURSOR_CHAIN_MAX);
+    FUZZ_ASSERT(c.base_count >= 0 && c.base_count <= CURSOR_BASES_MAX);
+    FUZZ_ASSERT(memchr(c.module, '\0', sizeof c.module) && memchr(c.type, '\0', sizeof c.type));
+    FUZZ_ASSERT(memchr(c.partial, '\0', sizeof c.partial) && memchr(c.op, '\0', sizeof c.op));
+    for (int i = 0; i < c.chain_len; i++) {
+        size_t n = strnlen(c.chain[i], CURSOR_NAME_MAX);
+        FUZZ_ASSERT(n > 0 && n < CURSOR_NAME_MAX && ident_len(c.chain[i], n) == n);
+    }
+    for (int i = 0; i < c.base_count; i++)
+        FUZZ_ASSERT(strnlen(c.bases[i], CURSOR_NAME_MAX) < CURSOR_NAME_MAX);
 }
 
 static void check_names(lang_id_t lang, const char *text, size_t size, size_t max) {
@@ -54,6 +74,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     const char *text = (const char *)data;
     check_names(LANG_UNKNOWN, text, size, max);
     check_names((lang_id_t)(max % LANG_COUNT), text, size, max);
+    check_cursor(LANG_UNKNOWN, text, size);
+    check_cursor((lang_id_t)(max % LANG_COUNT), text, size);
 
     /* The stem of the text itself, as a module specifier. */
     char *module = fuzz_strndup(text, size < 256 ? size : 256);

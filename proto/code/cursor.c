@@ -1,0 +1,694 @@
+/*
+ * What the code before a cursor says about the name being typed (see
+ * cursor.h).
+ *
+ * Only the last WINDOW bytes of the prefix are read: what a member access
+ * needs (the enclosing class, the variable's declaration, the imports) is
+ * near, or at the top of the file, and the imports are read from the whole
+ * prefix by importscan.  A mask marks which bytes of the window are code (not
+ * comments or strings), so that braces and declarations in a string or a
+ * comment count for nothing.
+ */
+#include "proto/code/cursor.h"
+
+#include "proto/code/ident.h"
+#include "proto/code/importscan.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define WINDOW (64 * 1024)
+
+const char *cursor_kind_name(cursor_kind_t kind) {
+    static const char *const names[] = {"none", "unknown", "module", "self", "value", "type"};
+    return kind <= CURSOR_TYPE ? names[kind] : "?";
+}
+
+/* ---- the text ---- */
+
+typedef struct {
+    lang_id_t lang;
+    const char *s; /* the window: the prefix's last bytes */
+    size_t n;
+    uint8_t *code;      /* code[i]: s[i] is code (not comment or string) */
+    const char *prefix; /* the whole prefix, for the imports */
+    size_t prefix_len;
+} text_t;
+
+static bool python_like(lang_id_t lang) {
+    return lang == LANG_PYTHON || lang == LANG_RUBY || lang == LANG_SHELL || lang == LANG_PERL ||
+           lang == LANG_R || lang == LANG_ELIXIR;
+}
+
+/* Marks comments and strings out of the code mask.  Line comments `//`
+ * (C family, JS, Go, Rust, Java) or `#` (Python family); block comments
+ * `/ *...* /`; strings in ", ' (not in Rust and Go, where ' is a character
+ * or a lifetime), ` and Python's triple quotes. */
+static void mask_build(text_t *t) {
+    bool hash = python_like(t->lang);
+    bool slash = !hash;
+    bool single_quote = t->lang != LANG_RUST;
+    size_t i = 0;
+    while (i < t->n) {
+        char c = t->s[i];
+        if ((hash && c == '#') || (slash && c == '/' && i + 1 < t->n && t->s[i + 1] == '/')) {
+            while (i < t->n && t->s[i] != '\n')
+                t->code[i++] = 0;
+            continue;
+        }
+        if (slash && c == '/' && i + 1 < t->n && t->s[i + 1] == '*') {
+            size_t start = i;
+            i += 2;
+            while (i + 1 < t->n && !(t->s[i] == '*' && t->s[i + 1] == '/'))
+                i++;
+            i = i + 2 < t->n ? i + 2 : t->n;
+            memset(t->code + start, 0, i - start);
+            continue;
+        }
+        if (c == '"' || c == '`' || (c == '\'' && single_quote)) {
+            size_t start = i;
+            bool triple = hash && i + 2 < t->n && t->s[i + 1] == c && t->s[i + 2] == c;
+            i += triple ? 3 : 1;
+            while (i < t->n) {
+                if (t->s[i] == '\\') {
+                    i += 2;
+                    continue;
+                }
+                if (!triple && t->s[i] == '\n' && c != '`')
+                    break; /* an unterminated string ends with its line */
+                if (t->s[i] == c &&
+                    (!triple || (i + 2 < t->n && t->s[i + 1] == c && t->s[i + 2] == c))) {
+                    i += triple ? 3 : 1;
+                    break;
+                }
+                i++;
+            }
+            if (i > t->n)
+                i = t->n;
+            memset(t->code + start, 0, i - start);
+            continue;
+        }
+        t->code[i++] = 1;
+    }
+}
+
+static bool is_code(const text_t *t, size_t i) {
+    return i < t->n && t->code[i];
+}
+
+/* The identifier ending just before `end` (code only): its start, or end. */
+static size_t ident_back(const text_t *t, size_t end) {
+    size_t i = end;
+    while (i > 0 && is_code(t, i - 1)) {
+        size_t n = ident_char_len_before(t->s, i);
+        if (!n)
+            break;
+        i -= n;
+    }
+    /* a name starts with a letter: skip leading digits of the run */
+    while (i < end && t->s[i] >= '0' && t->s[i] <= '9')
+        i++;
+    return i;
+}
+
+static bool copy_name(char *out, const char *s, size_t n) {
+    if (n == 0 || n >= CURSOR_NAME_MAX)
+        return false;
+    memcpy(out, s, n);
+    out[n] = '\0';
+    return true;
+}
+
+static size_t skip_space_back(const text_t *t, size_t i) {
+    while (i > 0 && (t->s[i - 1] == ' ' || t->s[i - 1] == '\t'))
+        i--;
+    return i;
+}
+
+static size_t skip_space(const text_t *t, size_t i) {
+    while (i < t->n && (t->s[i] == ' ' || t->s[i] == '\t'))
+        i++;
+    return i;
+}
+
+/* An identifier starting at i: its length (0 when none). */
+static size_t ident_at(const text_t *t, size_t i) {
+    return i < t->n ? ident_len(t->s + i, t->n - i) : 0;
+}
+
+static bool word_at(const text_t *t, size_t i, const char *word) {
+    size_t n = strlen(word);
+    return i + n <= t->n && !memcmp(t->s + i, word, n) && ident_at(t, i) == n &&
+           (i == 0 || !ident_char_len_before(t->s, i));
+}
+
+static bool capitalised(const char *name) {
+    return name[0] >= 'A' && name[0] <= 'Z';
+}
+
+/* ---- the receiver ---- */
+
+/* The operator ending at end: its length, and its text in op. */
+static size_t operator_back(const text_t *t, size_t end, char op[3]) {
+    if (end >= 2 && t->s[end - 1] == '.' && t->s[end - 2] == '?') {
+        memcpy(op, "?.", 3);
+        return 2;
+    }
+    if (end >= 2 && t->s[end - 1] == '>' && t->s[end - 2] == '-') {
+        memcpy(op, "->", 3);
+        return 2;
+    }
+    if (end >= 2 && t->s[end - 1] == ':' && t->s[end - 2] == ':') {
+        memcpy(op, "::", 3);
+        return 2;
+    }
+    if (end >= 1 && t->s[end - 1] == '.' && !(end >= 2 && t->s[end - 2] == '.')) {
+        memcpy(op, ".", 2);
+        return 1;
+    }
+    return 0;
+}
+
+/* Reads `a.b.c.` (or ::, ->) before the cursor into out->chain.  Returns
+ * false when the cursor does not follow a member access. */
+static bool receiver_read(const text_t *t, cursor_t *out) {
+    size_t end = t->n;
+    size_t start = ident_back(t, end);
+    if (start < end && !copy_name(out->partial, t->s + start, end - start))
+        return false;
+    size_t op = operator_back(t, start, out->op);
+    if (!op || !is_code(t, start - 1))
+        return false;
+    char names[CURSOR_CHAIN_MAX][CURSOR_NAME_MAX];
+    int count = 0;
+    size_t at = start - op;
+    for (;;) {
+        size_t name_start = ident_back(t, at);
+        if (name_start == at)
+            break; /* `f().`, `x[0].`, `1.`: not a name */
+        if (count == CURSOR_CHAIN_MAX)
+            return false; /* a chain this long says little */
+        if (!copy_name(names[count++], t->s + name_start, at - name_start))
+            return false;
+        char ignored[3];
+        size_t more = operator_back(t, name_start, ignored);
+        if (!more || !is_code(t, name_start - 1))
+            break;
+        at = name_start - more;
+    }
+    if (count == 0) {
+        /* `f().`, `x[0].`: a member of something that is not a name; `1.`
+         * is a number */
+        char before = t->s[at - 1 < t->n ? at - 1 : 0];
+        if (at == 0 || !(before == ')' || before == ']'))
+            return false;
+        out->kind = CURSOR_UNKNOWN;
+        return true;
+    }
+    for (int i = 0; i < count; i++) /* outermost first */
+        memcpy(out->chain[i], names[count - 1 - i], CURSOR_NAME_MAX);
+    out->chain_len = count;
+    memcpy(out->receiver, out->chain[count - 1], CURSOR_NAME_MAX);
+    out->kind = CURSOR_UNKNOWN;
+    return true;
+}
+
+/* ---- the imports ---- */
+
+typedef struct {
+    const cursor_t *cursor;
+    const char *name; /* the name looked for */
+    char module[CURSOR_SPEC_MAX];
+    char member[CURSOR_NAME_MAX];
+    bool bound;      /* name is the module itself */
+    bool aliased;    /* bound by `as` or an alias */
+    bool from_names; /* name was imported from inside module */
+    lang_id_t lang;
+} import_find_t;
+
+static int import_match(const importscan_t *imp, void *arg) {
+    import_find_t *f = arg;
+    size_t n = strlen(f->name);
+    if (imp->binds && imp->binds_len == n && !memcmp(imp->binds, f->name, n)) {
+        snprintf(f->module, sizeof f->module, "%.*s", (int)imp->module_len, imp->module);
+        f->bound = true;
+        f->from_names = false;
+        f->aliased = imp->flags & IMPORTSCAN_ALIASED;
+        f->lang = imp->lang;
+        f->member[0] = '\0';
+    }
+    for (size_t i = 0; i < imp->name_count; i++) {
+        const importscan_name_t *nm = &imp->names[i];
+        if (nm->local_len == n && !memcmp(nm->local, f->name, n)) {
+            snprintf(f->module, sizeof f->module, "%.*s", (int)imp->module_len, imp->module);
+            snprintf(f->member, sizeof f->member, "%.*s", (int)nm->name_len, nm->name);
+            f->bound = false;
+            f->from_names = true;
+            f->lang = imp->lang;
+        }
+    }
+    return 0; /* the last import of the name wins, as in the languages */
+}
+
+/* Where the prefix imports name from; false when it does not. */
+static bool import_find(const text_t *t, const char *name, import_find_t *f) {
+    memset(f, 0, sizeof *f);
+    f->name = name;
+    importscan_text(t->lang, t->prefix, t->prefix_len, import_match, f);
+    return f->bound || f->from_names;
+}
+
+/* Python's `import a.b` binds `a`; `a.b.c.` then names module a.b.c when
+ * the import named it: the longest import of the chain wins. */
+static void python_dotted(const cursor_t *c, const import_find_t *f, char *module, size_t cap) {
+    snprintf(module, cap, "%s", f->module);
+    if (f->aliased || c->chain_len < 2)
+        return;
+    char joined[CURSOR_SPEC_MAX] = "";
+    size_t n = 0;
+    for (int i = 0; i < c->chain_len && n < sizeof joined; i++)
+        n += (size_t)snprintf(joined + n, sizeof joined - n, "%s%s", i ? "." : "", c->chain[i]);
+    size_t m = strlen(f->module);
+    if (!strncmp(joined, f->module, m) && (joined[m] == '.' || !joined[m]))
+        snprintf(module, cap, "%s", joined);
+}
+
+/* ---- declarations before the cursor ---- */
+
+/* The type named at s[i..]: skips `&`, `*`, `mut `, `new `, `const `; a
+ * dotted or :: path gives its last name and, in qualifier, the first.
+ * Returns false when no capitalised name (or any name with allow_lower)
+ * is there. */
+static bool type_at(const text_t *t, size_t i, char *type, char *qualifier, bool allow_lower) {
+    qualifier[0] = '\0';
+    for (;;) {
+        i = skip_space(t, i);
+        if (i < t->n && (t->s[i] == '&' || t->s[i] == '*' || t->s[i] == '(')) {
+            i++;
+            continue;
+        }
+        if (word_at(t, i, "mut") || word_at(t, i, "new") || word_at(t, i, "const") ||
+            word_at(t, i, "await")) {
+            i += ident_at(t, i);
+            continue;
+        }
+        break;
+    }
+    size_t n = ident_at(t, i);
+    if (!n || !copy_name(type, t->s + i, n))
+        return false;
+    i += n;
+    /* pkg.Type, mod::Type, a.b.Type */
+    for (;;) {
+        size_t sep = i + 1 < t->n && t->s[i] == ':' && t->s[i + 1] == ':' ? 2
+                     : i < t->n && t->s[i] == '.'                         ? 1
+                                                                          : 0;
+        size_t m = sep ? ident_at(t, i + sep) : 0;
+        if (!m)
+            break;
+        if (!qualifier[0])
+            snprintf(qualifier, CURSOR_NAME_MAX, "%s", type);
+        if (!copy_name(type, t->s + i + sep, m))
+            return false;
+        i += sep + m;
+    }
+    return allow_lower || capitalised(type);
+}
+
+/* Go: `pkg.NewFoo(` makes a Foo; Rust `Foo::new(`/`Foo::default(` and
+ * `Foo::with_x(` a Foo (handled by the caller keeping the qualifier). */
+static void constructor_type(char *type) {
+    if (!strncmp(type, "New", 3) && capitalised(type + 3) && type[3])
+        memmove(type, type + 3, strlen(type + 3) + 1);
+}
+
+/* The start of the line holding i. */
+static size_t line_start(const text_t *t, size_t i) {
+    while (i > 0 && t->s[i - 1] != '\n')
+        i--;
+    return i;
+}
+
+/* Finds the declaration of name nearest before the end of the window and
+ * the type it shows.  Patterns, at a word boundary on code:
+ *   name = Foo(  name = mod.Foo(  name = new Foo(  name := pkg.NewFoo(
+ *   name := &Foo{  name := Foo{  name = Foo::new(  (let|var|const) name ...
+ *   name: Foo  (annotations, parameters: Python, TS, Rust, Kotlin)
+ *   var name Foo  name *Foo  (Go)    Foo name =  Foo name;  Foo<T> name (Java, C#)
+ */
+static bool declaration_find(const text_t *t, const char *name, char *type, char *qualifier) {
+    size_t n = strlen(name);
+    for (size_t at = t->n; at-- > 0;) {
+        if (!word_at(t, at, name) || !is_code(t, at) || at + n >= t->n)
+            continue;
+        size_t i = skip_space(t, at + n);
+        char q[CURSOR_NAME_MAX];
+        /* name = ..., name := ... (not ==) */
+        if (i < t->n &&
+            (t->s[i] == '=' || (t->s[i] == ':' && i + 1 < t->n && t->s[i + 1] == '='))) {
+            size_t after = i + (t->s[i] == ':' ? 2 : 1);
+            if (after < t->n && t->s[after] == '=')
+                continue;
+            if (type_at(t, after, type, q, true)) {
+                size_t j = after;
+                while (j < t->n && t->s[j] != '\n' && t->s[j] != '(' && t->s[j] != '{')
+                    j++;
+                bool call = j < t->n && (t->s[j] == '(' || t->s[j] == '{');
+                constructor_type(type);
+                /* Foo::new(): the type is the qualifier */
+                if (q[0] && capitalised(q) && !capitalised(type)) {
+                    snprintf(type, CURSOR_NAME_MAX, "%s", q);
+                    q[0] = '\0';
+                }
+                if (call && capitalised(type)) {
+                    snprintf(qualifier, CURSOR_NAME_MAX, "%s", q);
+                    return true;
+                }
+            }
+            continue;
+        }
+        /* name: Foo (an annotation or a parameter), not `name::` */
+        if (i < t->n && t->s[i] == ':' && !(i + 1 < t->n && t->s[i + 1] == ':')) {
+            if (type_at(t, i + 1, type, q, false)) {
+                snprintf(qualifier, CURSOR_NAME_MAX, "%s", q);
+                return true;
+            }
+            continue;
+        }
+        /* Go: var name Foo / name *Foo (a parameter) */
+        if (t->lang == LANG_GO && type_at(t, i, type, q, false)) {
+            snprintf(qualifier, CURSOR_NAME_MAX, "%s", q);
+            return true;
+        }
+        /* Java, C#, C++, TS: Foo name = / Foo name; / Foo<T> name */
+        size_t before = skip_space_back(t, at);
+        if (before < at && before > 0) {
+            size_t end = before;
+            if (t->s[end - 1] == '>') { /* skip generic arguments */
+                int depth = 0;
+                while (end > 0) {
+                    char c = t->s[--end];
+                    depth += c == '>' ? 1 : c == '<' ? -1 : 0;
+                    if (depth == 0)
+                        break;
+                }
+            }
+            size_t ts = ident_back(t, end);
+            if (ts < end && copy_name(type, t->s + ts, end - ts) && capitalised(type) &&
+                line_start(t, ts) <= ts) {
+                qualifier[0] = '\0';
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+/* ---- the enclosing class ---- */
+
+static int indent_of(const text_t *t, size_t line) {
+    int n = 0;
+    while (line < t->n && (t->s[line] == ' ' || t->s[line] == '\t')) {
+        n += t->s[line] == '\t' ? 8 : 1;
+        line++;
+    }
+    return n;
+}
+
+static bool blank_line(const text_t *t, size_t line) {
+    size_t i = skip_space(t, line);
+    return i >= t->n || t->s[i] == '\n' || t->s[i] == '#';
+}
+
+/* Adds the names of a comma-separated base list s[i..end) to out->bases:
+ * the last component of each (`mod.Base` -> Base), keyword arguments and
+ * generic arguments skipped. */
+static void bases_read(const text_t *t, size_t i, size_t end, cursor_t *out) {
+    while (i < end && out->base_count < CURSOR_BASES_MAX) {
+        i = skip_space(t, i);
+        char type[CURSOR_NAME_MAX], q[CURSOR_NAME_MAX];
+        size_t n = ident_at(t, i);
+        if (n && !word_at(t, i, "implements") && !word_at(t, i, "extends") &&
+            type_at(t, i, type, q, true)) {
+            size_t after = skip_space(t, i + n);
+            bool keyword = after < end && t->s[after] == '=';
+            if (!keyword && strcmp(type, "object") != 0)
+                memcpy(out->bases[out->base_count++], type, CURSOR_NAME_MAX);
+        }
+        int depth = 0; /* to the next comma outside brackets */
+        while (i < end) {
+            char c = t->s[i];
+            if (c == '(' || c == '<' || c == '[')
+                depth++;
+            else if ((c == ')' || c == '>' || c == ']') && depth > 0)
+                depth--;
+            else if ((c == ',' || c == ' ') && depth == 0)
+                break;
+            i++;
+        }
+        i++;
+    }
+}
+
+/* Python: the nearest `class Name(Bases):` whose body holds the cursor. */
+static bool python_class(const text_t *t, cursor_t *out) {
+    size_t line = line_start(t, t->n);
+    int limit = indent_of(t, line);
+    while (line > 0) {
+        line = line_start(t, line - 1);
+        if (blank_line(t, line) || !is_code(t, skip_space(t, line)))
+            continue;
+        int indent = indent_of(t, line);
+        if (indent >= limit)
+            continue;
+        limit = indent;
+        size_t i = skip_space(t, line);
+        if (word_at(t, i, "class")) {
+            i = skip_space(t, i + 5);
+            size_t n = ident_at(t, i);
+            if (!copy_name(out->type, t->s + i, n))
+                return false;
+            i += n;
+            if (i < t->n && t->s[i] == '(') {
+                size_t close = i;
+                while (close < t->n && t->s[close] != ')')
+                    close++;
+                bases_read(t, i + 1, close, out);
+            }
+            return true;
+        }
+        if (indent == 0)
+            return false;
+    }
+    return false;
+}
+
+/* Brace languages: the innermost unclosed `{` whose header declares a
+ * class, interface, struct, object or (Rust) impl. */
+static bool brace_class(const text_t *t, cursor_t *out, char *receiver) {
+    int depth = 0;
+    for (size_t i = t->n; i-- > 0;) {
+        if (!is_code(t, i))
+            continue;
+        if (t->s[i] == '}') {
+            depth++;
+            continue;
+        }
+        if (t->s[i] != '{')
+            continue;
+        if (depth > 0) {
+            depth--;
+            continue;
+        }
+        /* An enclosing block: read its header, back to the previous ; { or }. */
+        size_t h = i;
+        while (h > 0 && !(is_code(t, h - 1) &&
+                          (t->s[h - 1] == ';' || t->s[h - 1] == '{' || t->s[h - 1] == '}')))
+            h--;
+        for (size_t k = h; k < i; k++) {
+            if (!is_code(t, k))
+                continue;
+            if (t->lang == LANG_GO && word_at(t, k, "func")) {
+                /* func (r *T) Name(...) { */
+                size_t p = skip_space(t, k + 4);
+                if (p < i && t->s[p] == '(') {
+                    size_t rn = ident_at(t, skip_space(t, p + 1));
+                    size_t r = skip_space(t, p + 1);
+                    char q[CURSOR_NAME_MAX];
+                    if (rn && copy_name(receiver, t->s + r, rn) &&
+                        type_at(t, r + rn, out->type, q, true))
+                        return true;
+                }
+                break;
+            }
+            bool is_impl = t->lang == LANG_RUST && word_at(t, k, "impl");
+            if (is_impl) {
+                /* impl Type / impl<T> Trait for Type */
+                size_t p = k + 4, last = 0;
+                for (size_t q = p; q < i; q++)
+                    if (word_at(t, q, "for"))
+                        last = q + 3;
+                p = last ? last : p;
+                p = skip_space(t, p);
+                if (p < i && t->s[p] == '<') {
+                    int d = 0;
+                    while (p < i) {
+                        d += t->s[p] == '<' ? 1 : t->s[p] == '>' ? -1 : 0;
+                        p++;
+                        if (d == 0)
+                            break;
+                    }
+                }
+                char q[CURSOR_NAME_MAX];
+                return type_at(t, p, out->type, q, true);
+            }
+            if (word_at(t, k, "class") || word_at(t, k, "interface") || word_at(t, k, "object") ||
+                (word_at(t, k, "struct") && t->lang != LANG_GO) || word_at(t, k, "trait")) {
+                size_t p = skip_space(t, k + ident_at(t, k));
+                size_t n = ident_at(t, p);
+                if (!copy_name(out->type, t->s + p, n))
+                    return false;
+                p += n;
+                /* extends A implements B, C / : A(), B (Kotlin, C#, C++) */
+                for (size_t q = p; q < i; q++) {
+                    if (word_at(t, q, "extends") || word_at(t, q, "implements")) {
+                        bases_read(t, q + ident_at(t, q), i, out);
+                        break;
+                    } else if (t->s[q] == ':' && is_code(t, q) &&
+                               !(q + 1 < i && t->s[q + 1] == ':')) {
+                        bases_read(t, q + 1, i, out);
+                        break;
+                    }
+                }
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+/* ---- putting it together ---- */
+
+static void type_module(const text_t *t, cursor_t *out, const char *qualifier) {
+    import_find_t f;
+    const char *look = qualifier && *qualifier ? qualifier : out->type;
+    if (import_find(t, look, &f)) {
+        snprintf(out->module, sizeof out->module, "%s", f.module);
+        if (f.from_names && (!qualifier || !*qualifier) && strcmp(f.member, out->type) != 0)
+            snprintf(out->type, sizeof out->type, "%s", f.member); /* imported under an alias */
+    }
+}
+
+static bool self_word(const text_t *t, const char *name) {
+    if (!strcmp(name, "this"))
+        return t->lang != LANG_PYTHON;
+    if (!strcmp(name, "self"))
+        return t->lang == LANG_PYTHON || t->lang == LANG_RUST || t->lang == LANG_SWIFT ||
+               t->lang == LANG_RUBY || t->lang == LANG_UNKNOWN;
+    return false;
+}
+
+/* The class the cursor is in (for a Go method, its receiver's type, and the
+ * receiver's name in receiver). */
+static bool enclosing_class(const text_t *t, cursor_t *out, char *receiver) {
+    receiver[0] = '\0';
+    if (t->lang == LANG_PYTHON)
+        return python_class(t, out);
+    if (t->lang == LANG_UNKNOWN && python_class(t, out))
+        return true;
+    return brace_class(t, out, receiver);
+}
+
+void cursor_read(lang_id_t lang, const char *prefix, size_t len, cursor_t *out) {
+    memset(out, 0, sizeof *out);
+    if (!prefix || len == 0)
+        return;
+    text_t t = {.lang = lang, .prefix = prefix, .prefix_len = len};
+    t.n = len > WINDOW ? WINDOW : len;
+    t.s = prefix + len - t.n;
+    t.code = malloc(t.n ? t.n : 1);
+    if (!t.code)
+        return;
+    mask_build(&t);
+    if (!receiver_read(&t, out) || out->chain_len == 0)
+        goto done;
+    const char *first = out->chain[0];
+    char receiver[CURSOR_NAME_MAX];
+
+    /* self. / this. (and self.x. / this.x.) */
+    if (self_word(&t, first)) {
+        cursor_t cls = *out;
+        if (!enclosing_class(&t, &cls, receiver))
+            goto done;
+        if (out->chain_len == 1) {
+            out->kind = CURSOR_SELF;
+            memcpy(out->type, cls.type, sizeof out->type);
+            memcpy(out->bases, cls.bases, sizeof out->bases);
+            out->base_count = cls.base_count;
+            goto done;
+        }
+        if (out->chain_len == 2) { /* self.x = Foo(...) somewhere above */
+            char type[CURSOR_NAME_MAX], q[CURSOR_NAME_MAX];
+            if (declaration_find(&t, out->chain[1], type, q)) {
+                out->kind = CURSOR_VALUE;
+                memcpy(out->type, type, sizeof out->type);
+                type_module(&t, out, q);
+            }
+        }
+        goto done;
+    }
+
+    /* Go: the receiver of the method the cursor is in */
+    if (lang == LANG_GO && out->chain_len == 1) {
+        cursor_t cls = *out;
+        if (enclosing_class(&t, &cls, receiver) && !strcmp(receiver, first)) {
+            out->kind = CURSOR_SELF;
+            memcpy(out->type, cls.type, sizeof out->type);
+            goto done;
+        }
+    }
+
+    /* a variable declared above (nearer than any import) */
+    char type[CURSOR_NAME_MAX], q[CURSOR_NAME_MAX];
+    if (out->chain_len == 1 && declaration_find(&t, first, type, q)) {
+        out->kind = CURSOR_VALUE;
+        memcpy(out->type, type, sizeof out->type);
+        type_module(&t, out, q);
+        goto done;
+    }
+
+    /* a module, or a name imported from one */
+    import_find_t f;
+    if (import_find(&t, first, &f)) {
+        if (f.bound) {
+            if (f.lang == LANG_PYTHON || lang == LANG_PYTHON)
+                python_dotted(out, &f, out->module, sizeof out->module);
+            else
+                snprintf(out->module, sizeof out->module, "%s", f.module);
+            bool java = f.lang == LANG_JAVA || f.lang == LANG_KOTLIN;
+            out->kind = java && capitalised(first) ? CURSOR_TYPE : CURSOR_MODULE;
+            if (out->kind == CURSOR_TYPE)
+                snprintf(out->type, sizeof out->type, "%s", first);
+        } else {
+            snprintf(out->module, sizeof out->module, "%s", f.module);
+            if (capitalised(f.member)) {
+                out->kind = CURSOR_TYPE;
+                snprintf(out->type, sizeof out->type, "%s", f.member);
+            } else {
+                out->kind = CURSOR_MODULE;
+                snprintf(out->member_of, sizeof out->member_of, "%s", f.member);
+            }
+        }
+        goto done;
+    }
+
+    /* Foo. / Foo:: with Foo a type of this file or the language */
+    if (capitalised(first) && out->chain_len == 1) {
+        out->kind = CURSOR_TYPE;
+        snprintf(out->type, sizeof out->type, "%s", first);
+    }
+done:
+    free(t.code);
+}

@@ -1,0 +1,82 @@
+/*
+ * cursor: what the code right before a cursor says about the name being
+ * typed — above all, what the thing before the dot is.
+ *
+ * When a developer has typed `utils.`, `self.`, `cart.` or `pkg::`, the next
+ * name is a member of that thing, and the right context is its members'
+ * definitions.  This module reads the prefix (the file's text up to the
+ * cursor) and says, as far as the prefix shows:
+ *
+ *   receiver   the expression before `.`, `?.`, `->` or `::`, as a chain of
+ *              names (`self.session` -> "self", "session"), and the part of
+ *              the member typed so far;
+ *   what it is
+ *     module   bound by an import of the prefix: its module specifier as
+ *              written (`email.utils` for `from email import utils`, `./g`,
+ *              `github.com/a/b`, `crate::config`), and whether it was
+ *              imported as a name from inside another module (then the
+ *              name may be a submodule or a class of it: both are offered);
+ *     self     `self`/`this` (or a Go method's receiver): the class the
+ *              cursor is in, with the bases its header names;
+ *     value    a variable whose type the prefix shows (`x = Foo(...)`,
+ *              `x: Foo`, `self.x = Foo()`, `const x = new Foo()`,
+ *              `x := pkg.NewFoo()`, `x := &Foo{}`, `var x Foo`,
+ *              `let x = Foo::new()`, `let x: Foo`, `Foo x = ...`): the type,
+ *              and where the prefix imports it from when it does;
+ *     type     a name that is itself a class or type (capitalised, or
+ *              defined or imported as one): its static members;
+ *     unknown  a receiver the prefix says nothing about.
+ *
+ * Reading is lexical, per language, on the last few hundred lines at most;
+ * wrong guesses cost a little precision, never a crash or a read outside
+ * prefix[0..len).  Names longer than CURSOR_NAME_MAX are not names.
+ */
+#ifndef LCA_CODE_CURSOR_H
+#define LCA_CODE_CURSOR_H
+
+#include "proto/code/lang.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define CURSOR_NAME_MAX 96
+#define CURSOR_SPEC_MAX 256
+#define CURSOR_CHAIN_MAX 4
+#define CURSOR_BASES_MAX 6
+
+typedef enum {
+    CURSOR_NONE = 0, /* no member access at the cursor */
+    CURSOR_UNKNOWN,  /* `x.` with nothing known about x */
+    CURSOR_MODULE,   /* x is a module, package or namespace */
+    CURSOR_SELF,     /* x is self/this: members of the enclosing class */
+    CURSOR_VALUE,    /* x is a variable of a known type */
+    CURSOR_TYPE,     /* x is a class or type: its static members */
+} cursor_kind_t;
+
+typedef struct {
+    cursor_kind_t kind;
+    char op[3];                                    /* ".", "?.", "->", "::" */
+    char chain[CURSOR_CHAIN_MAX][CURSOR_NAME_MAX]; /* the receiver, outermost first */
+    int chain_len;                                 /* 0 when kind is CURSOR_NONE */
+    char receiver[CURSOR_NAME_MAX];                /* the last name of the chain */
+    char partial[CURSOR_NAME_MAX];                 /* the member typed so far ("" none) */
+    char module[CURSOR_SPEC_MAX];    /* CURSOR_MODULE: the specifier; for VALUE/TYPE: where the type
+                                        was imported from ("" when not imported) */
+    char member_of[CURSOR_NAME_MAX]; /* CURSOR_MODULE: x was imported as this name from inside
+                                        `module` (it may be a submodule or a class of it) */
+    char type[CURSOR_NAME_MAX];      /* CURSOR_VALUE/TYPE: the type's name; CURSOR_SELF: the
+                                        enclosing class */
+    char bases[CURSOR_BASES_MAX][CURSOR_NAME_MAX]; /* CURSOR_SELF: the class's bases as written
+                                                      (last name of each: `mod.Base` -> Base) */
+    int base_count;
+} cursor_t;
+
+/* Reads prefix[0..len) (need not be NUL-terminated) as language lang
+ * (LANG_UNKNOWN: guessed from the syntax) and fills *out.  Always succeeds;
+ * out->kind is CURSOR_NONE when the cursor does not follow a member access. */
+void cursor_read(lang_id_t lang, const char *prefix, size_t len, cursor_t *out);
+
+/* Short name of a kind: "none", "unknown", "module", "self", "value", "type". */
+const char *cursor_kind_name(cursor_kind_t kind);
+
+#endif

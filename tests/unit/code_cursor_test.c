@@ -1,0 +1,208 @@
+/*
+ * Tests of proto/code/cursor: what the thing before the cursor's dot is, in
+ * each language.
+ */
+#include "proto/code/cursor.h"
+#include "tests/test.h"
+
+static cursor_t read_as(lang_id_t lang, const char *prefix) {
+    cursor_t c;
+    cursor_read(lang, prefix, strlen(prefix), &c);
+    return c;
+}
+
+TEST(no_member_access_is_none) {
+    CHECK_INT(read_as(LANG_PYTHON, "x = 1\nfoo").kind, ==, CURSOR_NONE);
+    CHECK_INT(read_as(LANG_PYTHON, "x = 1.").kind, ==, CURSOR_NONE);
+    CHECK_INT(read_as(LANG_PYTHON, "# utils.").kind, ==, CURSOR_NONE);
+    CHECK_INT(read_as(LANG_JAVASCRIPT, "s = 'utils.").kind, ==, CURSOR_NONE);
+    CHECK_INT(read_as(LANG_PYTHON, "").kind, ==, CURSOR_NONE);
+    cursor_t c = read_as(LANG_JAVASCRIPT, "f().");
+    CHECK_INT(c.kind, ==, CURSOR_UNKNOWN);
+    CHECK_INT(c.chain_len, ==, 0);
+}
+
+TEST(receiver_chain_operator_and_partial) {
+    cursor_t c = read_as(LANG_PYTHON, "def f():\n    return a.b.pa");
+    CHECK_INT(c.chain_len, ==, 2);
+    CHECK_STR(c.chain[0], "a");
+    CHECK_STR(c.receiver, "b");
+    CHECK_STR(c.partial, "pa");
+    CHECK_STR(c.op, ".");
+    c = read_as(LANG_RUST, "let v = config::");
+    CHECK_STR(c.op, "::");
+    CHECK_STR(c.receiver, "config");
+    c = read_as(LANG_C, "n = node->");
+    CHECK_STR(c.op, "->");
+    c = read_as(LANG_TYPESCRIPT, "const v = maybe?.");
+    CHECK_STR(c.op, "?.");
+    CHECK_STR(c.receiver, "maybe");
+}
+
+TEST(python_modules) {
+    cursor_t c =
+        read_as(LANG_PYTHON, "from email import utils\n\ndef parse(s):\n    return utils.");
+    CHECK_INT(c.kind, ==, CURSOR_MODULE);
+    CHECK_STR(c.module, "email");
+    CHECK_STR(c.member_of, "utils");
+    c = read_as(LANG_PYTHON, "import email.utils as eu\n\nx = eu.");
+    CHECK_INT(c.kind, ==, CURSOR_MODULE);
+    CHECK_STR(c.module, "email.utils");
+    c = read_as(LANG_PYTHON, "import os.path\n\nx = os.path.");
+    CHECK_INT(c.kind, ==, CURSOR_MODULE);
+    CHECK_STR(c.module, "os.path");
+    c = read_as(LANG_PYTHON, "from . import graph\nx = graph.");
+    CHECK_INT(c.kind, ==, CURSOR_MODULE);
+    CHECK_STR(c.module, ".");
+    CHECK_STR(c.member_of, "graph");
+    c = read_as(LANG_PYTHON, "import networkx as nx\nG = nx.");
+    CHECK_STR(c.module, "networkx");
+    c = read_as(LANG_PYTHON, "from .models import Order\nx = Order.");
+    CHECK_INT(c.kind, ==, CURSOR_TYPE);
+    CHECK_STR(c.type, "Order");
+    CHECK_STR(c.module, ".models");
+}
+
+TEST(python_self_and_values) {
+    const char *src = "from .base import Base\n"
+                      "from .session import Session\n"
+                      "\n"
+                      "class Cart(Base, metaclass=Meta):\n"
+                      "    def __init__(self):\n"
+                      "        self.session = Session(1)\n"
+                      "\n"
+                      "    def total(self):\n"
+                      "        s = \"self.x = Nope()\"\n"
+                      "        return self.";
+    cursor_t c = read_as(LANG_PYTHON, src);
+    CHECK_INT(c.kind, ==, CURSOR_SELF);
+    CHECK_STR(c.type, "Cart");
+    CHECK_INT(c.base_count, ==, 1);
+    CHECK_STR(c.bases[0], "Base");
+    char more[1024];
+    snprintf(more, sizeof more, "%ssession.", src);
+    c = read_as(LANG_PYTHON, more);
+    CHECK_INT(c.kind, ==, CURSOR_VALUE);
+    CHECK_STR(c.type, "Session");
+    CHECK_STR(c.module, ".session");
+    c = read_as(LANG_PYTHON, "import shop\n\ndef f():\n    cart = shop.Cart()\n    cart.");
+    CHECK_INT(c.kind, ==, CURSOR_VALUE);
+    CHECK_STR(c.type, "Cart");
+    CHECK_STR(c.module, "shop");
+    c = read_as(LANG_PYTHON, "def f(g: Graph):\n    return g.");
+    CHECK_INT(c.kind, ==, CURSOR_VALUE);
+    CHECK_STR(c.type, "Graph");
+    /* a method outside any class: self is unknown */
+    CHECK_INT(read_as(LANG_PYTHON, "def f(self):\n    self.").kind, ==, CURSOR_UNKNOWN);
+}
+
+TEST(javascript_and_typescript) {
+    cursor_t c = read_as(LANG_TYPESCRIPT, "import * as Option from './Option.js'\nOption.");
+    CHECK_INT(c.kind, ==, CURSOR_MODULE);
+    CHECK_STR(c.module, "./Option.js");
+    c = read_as(LANG_JAVASCRIPT, "const astUtils = require('./utils/ast-utils');\nastUtils.");
+    CHECK_INT(c.kind, ==, CURSOR_MODULE);
+    CHECK_STR(c.module, "./utils/ast-utils");
+    c = read_as(LANG_JAVASCRIPT, "import { Scheduler } from './Scheduler.js';\n"
+                                 "const s = new Scheduler();\ns.");
+    CHECK_INT(c.kind, ==, CURSOR_VALUE);
+    CHECK_STR(c.type, "Scheduler");
+    CHECK_STR(c.module, "./Scheduler.js");
+    c = read_as(LANG_TYPESCRIPT, "import { Mesh } from './Mesh';\n"
+                                 "class Line extends Mesh implements Drawable {\n"
+                                 "  draw() {\n    if (x) {\n      this.");
+    CHECK_INT(c.kind, ==, CURSOR_SELF);
+    CHECK_STR(c.type, "Line");
+    CHECK_INT(c.base_count, ==, 2);
+    CHECK_STR(c.bases[0], "Mesh");
+    CHECK_STR(c.bases[1], "Drawable");
+    c = read_as(LANG_TYPESCRIPT, "function f(g: Graph) {\n  return g.");
+    CHECK_INT(c.kind, ==, CURSOR_VALUE);
+    CHECK_STR(c.type, "Graph");
+    /* braces in strings and comments do not open classes */
+    c = read_as(LANG_JAVASCRIPT, "class A {\n}\n// class B {\nconst s = '{';\nthis.");
+    CHECK_INT(c.kind, ==, CURSOR_UNKNOWN);
+}
+
+TEST(go_packages_receivers_and_values) {
+    const char *head =
+        "package cart\n\nimport (\n\t\"fmt\"\n\tstore \"example.com/shop/store\"\n)\n\n";
+    char src[1024];
+    snprintf(src, sizeof src, "%sfunc f() {\n\tfmt.", head);
+    cursor_t c = read_as(LANG_GO, src);
+    CHECK_INT(c.kind, ==, CURSOR_MODULE);
+    CHECK_STR(c.module, "fmt");
+    snprintf(src, sizeof src, "%sfunc f() {\n\tstore.", head);
+    c = read_as(LANG_GO, src);
+    CHECK_STR(c.module, "example.com/shop/store");
+    snprintf(src, sizeof src, "%sfunc (c *Cart) Total() int {\n\tfor {\n\t\tc.", head);
+    c = read_as(LANG_GO, src);
+    CHECK_INT(c.kind, ==, CURSOR_SELF);
+    CHECK_STR(c.type, "Cart");
+    snprintf(src, sizeof src, "%sfunc f() {\n\ts := store.NewInventory(1)\n\ts.", head);
+    c = read_as(LANG_GO, src);
+    CHECK_INT(c.kind, ==, CURSOR_VALUE);
+    CHECK_STR(c.type, "Inventory");
+    CHECK_STR(c.module, "example.com/shop/store");
+    snprintf(src, sizeof src, "%sfunc f() {\n\tx := &Item{}\n\tx.", head);
+    c = read_as(LANG_GO, src);
+    CHECK_STR(c.type, "Item");
+    snprintf(src, sizeof src, "%sfunc f(r *http.Request) {\n\tr.", head);
+    c = read_as(LANG_GO, src);
+    CHECK_INT(c.kind, ==, CURSOR_VALUE);
+    CHECK_STR(c.type, "Request");
+}
+
+TEST(rust_paths_impls_and_lets) {
+    cursor_t c = read_as(LANG_RUST, "use crate::config;\nfn f() { config::");
+    CHECK_INT(c.kind, ==, CURSOR_MODULE);
+    CHECK_STR(c.module, "crate::config");
+    c = read_as(LANG_RUST, "impl<T> Drop for Pool<T> {\n    fn drop(&mut self) {\n        self.");
+    CHECK_INT(c.kind, ==, CURSOR_SELF);
+    CHECK_STR(c.type, "Pool");
+    c = read_as(LANG_RUST, "fn f() {\n    let mut b = Builder::new();\n    b.");
+    CHECK_INT(c.kind, ==, CURSOR_VALUE);
+    CHECK_STR(c.type, "Builder");
+    c = read_as(LANG_RUST, "fn f(rt: &Runtime) {\n    rt.");
+    CHECK_STR(c.type, "Runtime");
+}
+
+TEST(java_types_and_declarations) {
+    cursor_t c = read_as(LANG_JAVA, "import javafx.scene.control.Button;\nclass A {\n"
+                                    "  void f() {\n    Button b = new Button();\n    b.");
+    CHECK_INT(c.kind, ==, CURSOR_VALUE);
+    CHECK_STR(c.type, "Button");
+    CHECK_STR(c.module, "javafx.scene.control.Button");
+    c = read_as(LANG_JAVA, "import a.b.Util;\nclass A { void f() { Util.");
+    CHECK_INT(c.kind, ==, CURSOR_TYPE);
+    CHECK_STR(c.type, "Util");
+    c = read_as(LANG_JAVA, "class Skin extends SkinBase<Control> implements A, B {\n"
+                           "  void f() { this.");
+    CHECK_INT(c.kind, ==, CURSOR_SELF);
+    CHECK_STR(c.type, "Skin");
+    CHECK_STR(c.bases[0], "SkinBase");
+}
+
+TEST(hostile_prefixes_do_not_crash) {
+    static char big[200000];
+    memset(big, '{', sizeof big - 2);
+    big[sizeof big - 2] = '.';
+    cursor_t c;
+    cursor_read(LANG_JAVA, big, sizeof big - 1, &c);
+    memset(big, '.', sizeof big - 1);
+    cursor_read(LANG_PYTHON, big, sizeof big - 1, &c);
+    cursor_read(LANG_UNKNOWN, "\xff\xfe.", 3, &c);
+    cursor_read(LANG_RUST, "::", 2, &c);
+    cursor_read(LANG_GO, "func (", 6, &c);
+    char longname[300];
+    memset(longname, 'a', 200);
+    memcpy(longname + 200, ".", 2);
+    cursor_read(LANG_PYTHON, longname, strlen(longname), &c);
+    CHECK_INT(c.kind, ==, CURSOR_NONE);
+}
+
+TEST_MAIN(TEST_CASE(no_member_access_is_none), TEST_CASE(receiver_chain_operator_and_partial),
+          TEST_CASE(python_modules), TEST_CASE(python_self_and_values),
+          TEST_CASE(javascript_and_typescript), TEST_CASE(go_packages_receivers_and_values),
+          TEST_CASE(rust_paths_impls_and_lets), TEST_CASE(java_types_and_declarations),
+          TEST_CASE(hostile_prefixes_do_not_crash))
