@@ -11,6 +11,7 @@
  */
 #include "proto/code/cursor.h"
 
+#include "proto/code/codemask.h"
 #include "proto/code/ident.h"
 #include "proto/code/importscan.h"
 
@@ -36,63 +37,6 @@ typedef struct {
     const char *prefix; /* the whole prefix, for the imports */
     size_t prefix_len;
 } text_t;
-
-static bool python_like(lang_id_t lang) {
-    return lang == LANG_PYTHON || lang == LANG_RUBY || lang == LANG_SHELL || lang == LANG_PERL ||
-           lang == LANG_R || lang == LANG_ELIXIR;
-}
-
-/* Marks comments and strings out of the code mask.  Line comments `//`
- * (C family, JS, Go, Rust, Java) or `#` (Python family); block comments
- * `/ *...* /`; strings in ", ' (not in Rust and Go, where ' is a character
- * or a lifetime), ` and Python's triple quotes. */
-static void mask_build(text_t *t) {
-    bool hash = python_like(t->lang);
-    bool slash = !hash;
-    bool single_quote = t->lang != LANG_RUST;
-    size_t i = 0;
-    while (i < t->n) {
-        char c = t->s[i];
-        if ((hash && c == '#') || (slash && c == '/' && i + 1 < t->n && t->s[i + 1] == '/')) {
-            while (i < t->n && t->s[i] != '\n')
-                t->code[i++] = 0;
-            continue;
-        }
-        if (slash && c == '/' && i + 1 < t->n && t->s[i + 1] == '*') {
-            size_t start = i;
-            i += 2;
-            while (i + 1 < t->n && !(t->s[i] == '*' && t->s[i + 1] == '/'))
-                i++;
-            i = i + 2 < t->n ? i + 2 : t->n;
-            memset(t->code + start, 0, i - start);
-            continue;
-        }
-        if (c == '"' || c == '`' || (c == '\'' && single_quote)) {
-            size_t start = i;
-            bool triple = hash && i + 2 < t->n && t->s[i + 1] == c && t->s[i + 2] == c;
-            i += triple ? 3 : 1;
-            while (i < t->n) {
-                if (t->s[i] == '\\') {
-                    i += 2;
-                    continue;
-                }
-                if (!triple && t->s[i] == '\n' && c != '`')
-                    break; /* an unterminated string ends with its line */
-                if (t->s[i] == c &&
-                    (!triple || (i + 2 < t->n && t->s[i + 1] == c && t->s[i + 2] == c))) {
-                    i += triple ? 3 : 1;
-                    break;
-                }
-                i++;
-            }
-            if (i > t->n)
-                i = t->n;
-            memset(t->code + start, 0, i - start);
-            continue;
-        }
-        t->code[i++] = 1;
-    }
-}
 
 static bool is_code(const text_t *t, size_t i) {
     return i < t->n && t->code[i];
@@ -611,7 +555,7 @@ void cursor_read(lang_id_t lang, const char *prefix, size_t len, cursor_t *out) 
     t.code = malloc(t.n ? t.n : 1);
     if (!t.code)
         return;
-    mask_build(&t);
+    codemask_build(t.lang, t.s, t.n, t.code);
     if (!receiver_read(&t, out) || out->chain_len == 0)
         goto done;
     const char *first = out->chain[0];
