@@ -8,6 +8,7 @@
 #include "proto/base/map.h"
 #include "proto/code/codemask.h"
 #include "proto/code/ident.h"
+#include "proto/code/imported.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -167,5 +168,127 @@ int refs_scan(lang_id_t lang, const char *text, size_t len, refs_fn fn, void *ar
     free(t.pairs);
     map_destroy(&t.map);
     free(code);
+    return rc;
+}
+
+/* ---- a file's references ---- */
+
+/* Totals by key ("target\0name\0" or "name\0"), in order of first sight. */
+typedef struct {
+    map_t *index; /* key -> position + 1 */
+    char **keys;
+    int *counts;
+    size_t n, cap;
+} totals_t;
+
+static int totals_add(totals_t *t, const char *key, size_t key_len, int count) {
+    uintptr_t at = (uintptr_t)map_get(t->index, key, key_len);
+    if (at) {
+        t->counts[at - 1] += count;
+        return 0;
+    }
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 64;
+        char **keys = realloc(t->keys, cap * sizeof *keys);
+        if (keys)
+            t->keys = keys;
+        int *counts = realloc(t->counts, cap * sizeof *counts);
+        if (counts)
+            t->counts = counts;
+        if (!keys || !counts)
+            return -ENOMEM;
+        t->cap = cap;
+    }
+    char *copy = malloc(key_len);
+    if (!copy)
+        return -ENOMEM;
+    memcpy(copy, key, key_len);
+    t->keys[t->n] = copy;
+    t->counts[t->n] = count;
+    t->n++;
+    return map_put(t->index, copy, key_len, (void *)(uintptr_t)t->n) == 0 ? 0 : -ENOMEM;
+}
+
+static void totals_free(totals_t *t) {
+    for (size_t i = 0; i < t->n; i++)
+        free(t->keys[i]);
+    free(t->keys);
+    free(t->counts);
+    map_destroy(&t->index);
+}
+
+static int qualified_add(totals_t *t, const imports_entry_t *e, const char *name, int count) {
+    char key[1024];
+    size_t name_len = strlen(name);
+    for (size_t f = 0; f < e->file_count; f++) {
+        size_t target_len = strlen(e->files[f]);
+        if (target_len + name_len + 2 > sizeof key)
+            continue;
+        memcpy(key, e->files[f], target_len + 1);
+        memcpy(key + target_len + 1, name, name_len + 1);
+        int rc = totals_add(t, key, target_len + 1 + name_len + 1, count);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+typedef struct {
+    const imports_t *imports;
+    totals_t qualified, attributes;
+} file_refs_t;
+
+static const imports_entry_t *entry_bound_to(const imports_t *imports, const char *alias) {
+    const imports_entry_t *found = NULL;
+    for (size_t i = 0; i < imports_count(imports); i++) {
+        const imports_entry_t *e = imports_get(imports, i);
+        if (e->alias && e->file_count && !strcmp(e->alias, alias))
+            found = e; /* the last import of a name wins, as in the languages */
+    }
+    return found;
+}
+
+static const imports_entry_t *entry_named(const imports_t *imports, const char *module) {
+    for (size_t i = 0; i < imports_count(imports); i++) {
+        const imports_entry_t *e = imports_get(imports, i);
+        if (!e->alias && e->file_count && !strcmp(e->name, module))
+            return e;
+    }
+    return NULL;
+}
+
+static int on_access(const refs_access_t *a, void *arg) {
+    file_refs_t *r = arg;
+    int rc = totals_add(&r->attributes, a->member, strlen(a->member) + 1, a->count);
+    const imports_entry_t *e = a->receiver[0] ? entry_bound_to(r->imports, a->receiver) : NULL;
+    if (rc == 0 && e)
+        rc = qualified_add(&r->qualified, e, a->member, a->count);
+    return rc;
+}
+
+int refs_of_file(lang_id_t lang, const char *text, size_t len, const imports_t *imports,
+                 refs_qualified_fn qualified, refs_attribute_fn attribute, void *arg) {
+    file_refs_t r = {.imports = imports};
+    r.qualified.index = map_new();
+    r.attributes.index = map_new();
+    int rc = r.qualified.index && r.attributes.index ? 0 : -ENOMEM;
+    if (rc == 0)
+        rc = refs_scan(lang, text, len, on_access, &r);
+    /* Names imported from inside a module, used bare. */
+    imported_name_t names[64];
+    size_t n = rc == 0 && imports ? imported_names_of(lang, text, len, names, 64) : 0;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        const imports_entry_t *e = names[i].uses > 0 ? entry_named(imports, names[i].module) : NULL;
+        if (e)
+            rc = qualified_add(&r.qualified, e, names[i].name, names[i].uses);
+    }
+    for (size_t i = 0; rc == 0 && qualified && i < r.qualified.n; i++) {
+        const char *key = r.qualified.keys[i];
+        rc = qualified(key, key + strlen(key) + 1, r.qualified.counts[i], arg);
+    }
+    for (size_t i = 0; rc == 0 && attribute && i < r.attributes.n; i++)
+        rc = attribute(r.attributes.keys[i], r.attributes.counts[i], arg);
+    totals_free(&r.qualified);
+    totals_free(&r.attributes);
     return rc;
 }

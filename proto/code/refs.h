@@ -18,6 +18,7 @@
 #ifndef LCA_CODE_REFS_H
 #define LCA_CODE_REFS_H
 
+#include "proto/code/imports.h"
 #include "proto/code/lang.h"
 
 #include <stddef.h>
@@ -39,5 +40,26 @@ typedef int (*refs_fn)(const refs_access_t *access, void *arg);
 /* Scans text[0..len) as language lang.  Returns 0, the callback's value,
  * or -ENOMEM. */
 int refs_scan(lang_id_t lang, const char *text, size_t len, refs_fn fn, void *arg);
+
+/*
+ * What one file reaches of the repository, for the reference index: each
+ * (file of the repository, name) it uses through its imports, and each
+ * member name it accesses at all.
+ *
+ *   qualified  `X.name` where X is bound to an import that resolves to
+ *              files (imports.h), and the bare uses of names imported from
+ *              inside a resolved module (`from m import a` ... `a(`): one
+ *              call per (target file, name) with the total count;
+ *   attribute  every member name reached through any receiver (`.name`,
+ *              `->name`, `::name`), with its total count: how popular a
+ *              method name is, whatever its class.
+ * Callbacks may be NULL; a non-zero return stops and is returned.  Returns
+ * 0, that value, or -ENOMEM.
+ */
+typedef int (*refs_qualified_fn)(const char *target, const char *name, int count, void *arg);
+typedef int (*refs_attribute_fn)(const char *name, int count, void *arg);
+
+int refs_of_file(lang_id_t lang, const char *text, size_t len, const imports_t *imports,
+                 refs_qualified_fn qualified, refs_attribute_fn attribute, void *arg);
 
 #endif

@@ -15,6 +15,15 @@ static int collect(const refs_access_t *a, void *arg) {
     return 0;
 }
 
+#define REQUIRE_NULL(cond)                                                                         \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "  %s:%d: REQUIRE(%s) failed\n", __FILE__, __LINE__, #cond);           \
+            test_failed_checks++;                                                                  \
+            return "";                                                                             \
+        }                                                                                          \
+    } while (0)
+
 static const char *scan(lang_id_t lang, const char *text) {
     static seen_t s;
     memset(&s, 0, sizeof s);
@@ -69,6 +78,59 @@ TEST(many_and_long_accesses) {
     CHECK_STR(scan(LANG_PYTHON, name), ">b=1;"); /* a 300-byte name is not a receiver */
 }
 
-TEST_MAIN(TEST_CASE(accesses_are_counted_per_receiver_and_member),
+/* ---- a file's references through its imports ---- */
+
+static int on_qualified(const char *target, const char *name, int count, void *arg) {
+    seen_t *s = arg;
+    if (s->n + 300 < sizeof s->text)
+        s->n += (size_t)snprintf(s->text + s->n, sizeof s->text - s->n, "%s#%s=%d;", target, name,
+                                 count);
+    return 0;
+}
+
+static int on_attribute(const char *name, int count, void *arg) {
+    seen_t *s = arg;
+    if (s->n + 300 < sizeof s->text)
+        s->n += (size_t)snprintf(s->text + s->n, sizeof s->text - s->n, "@%s=%d;", name, count);
+    return 0;
+}
+
+static const char *refs_in(const char *path, lang_id_t lang, const char *text, bool attributes) {
+    static const char *const paths[] = {"email/__init__.py", "email/utils.py",  "email/parser.py",
+                                        "web/lib/graph.js",  "web/lib/util.js", "web/app.js"};
+    static seen_t s;
+    memset(&s, 0, sizeof s);
+    imports_index_t *index = NULL;
+    imports_t *imports = NULL;
+    REQUIRE_NULL(imports_index_new(NULL, paths, 6, &index) == 0);
+    REQUIRE_NULL(imports_extract(index, path, lang, text, strlen(text), &imports) == 0);
+    CHECK_INT(refs_of_file(lang, text, strlen(text), imports, on_qualified,
+                           attributes ? on_attribute : NULL, &s),
+              ==, 0);
+    imports_destroy(&imports);
+    imports_index_destroy(&index);
+    return s.text;
+}
+
+TEST(members_reached_through_imports) {
+    CHECK_STR(refs_in("email/parser.py", LANG_PYTHON,
+                      "from email import utils\nimport email.utils as eu\n\n"
+                      "def f(s):\n    utils.parseaddr(s)\n    eu.parseaddr(s)\n"
+                      "    return utils.formatdate()\n",
+                      false),
+              "email/utils.py#parseaddr=2;email/utils.py#formatdate=1;");
+    CHECK_STR(refs_in("web/app.js", LANG_JAVASCRIPT,
+                      "import * as graph from './lib/graph.js';\n"
+                      "import { clamp } from './lib/util.js';\n"
+                      "graph.addNode(clamp(1), clamp(2));\nx.addNode();\n",
+                      true),
+              "web/lib/graph.js#addNode=1;web/lib/util.js#clamp=2;@addNode=2;");
+    /* receivers that are not imports count only as attributes */
+    CHECK_STR(refs_in("email/parser.py", LANG_PYTHON, "def f(x):\n    x.parse()\n", true),
+              "@parse=1;");
+}
+
+TEST_MAIN(TEST_CASE(members_reached_through_imports),
+          TEST_CASE(accesses_are_counted_per_receiver_and_member),
           TEST_CASE(chains_count_each_step), TEST_CASE(non_names_numbers_comments_and_strings),
           TEST_CASE(the_callback_can_stop_the_scan), TEST_CASE(many_and_long_accesses))
