@@ -34,10 +34,11 @@
 
 /* ---- weights ---- */
 
-static fusion_weights_t weights;
+static fusion_weights_t weights, question_weights;
 static int per_file = PER_FILE_DEFAULT;
 
-/* The weights (LCA_FUSION over the measured ones) and the per-file cap
+/* The weights for code (LCA_FUSION over the measured ones) and for
+ * questions in words (LCA_FUSION_QUESTION), and the per-file cap
  * (LCA_CONTEXT_PER_FILE), read once. */
 static void weights_load(void) {
     static bool loaded;
@@ -45,10 +46,13 @@ static void weights_load(void) {
         return;
     loaded = true;
     weights = fusion_weights_measured;
+    question_weights = fusion_weights_question;
     per_file = (int)settings_env_long("LCA_CONTEXT_PER_FILE", PER_FILE_DEFAULT, 1, 100);
     const char *env = getenv("LCA_FUSION");
     if (env)
         fusion_weights_parse(&weights, env);
+    if ((env = getenv("LCA_FUSION_QUESTION")) != NULL)
+        fusion_weights_parse(&question_weights, env);
 }
 
 /* ---- the collections cache (collections.h) ---- */
@@ -275,8 +279,10 @@ static void fuse(query_t *qs) {
                          .per_file = per_file};
     h2o_mem_pool_t *pool = &qs->ctx->req->pool;
     fusion_pick_t *picks = h2o_mem_alloc_pool(pool, sizeof *picks * (size_t)qs->q.k);
-    size_t count =
-        fusion_rank(&weights, &fq, (const cJSON *const *)qs->answers, (size_t)qs->shards, picks);
+    /* A question in words (chat) has no code around a cursor: its own weights. */
+    bool question = qs->q.query_len > 0 && qs->q.prefix_len == 0 && qs->q.suffix_len == 0;
+    size_t count = fusion_rank(question ? &question_weights : &weights, &fq,
+                               (const cJSON *const *)qs->answers, (size_t)qs->shards, picks);
     qs->result.chunks = h2o_mem_alloc_pool(pool, sizeof *qs->result.chunks * (count ? count : 1));
     for (size_t i = 0; i < count; i++) {
         const fusion_pick_t *p = &picks[i];

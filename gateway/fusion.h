@@ -60,8 +60,10 @@ typedef struct {
     double imported; /* defines a name the file imports and already uses */
 } fusion_weights_t;
 
-/* The weights measured on the retrieval evaluation. */
+/* The weights measured on the retrieval evaluation: for code around a
+ * cursor, and for a question in words (chat). */
 extern const fusion_weights_t fusion_weights_measured;
+extern const fusion_weights_t fusion_weights_question;
 
 /* Applies spec, "name=value" items separated by commas (the first 255
  * bytes), over *w.  An item without '=' or with an unknown name (logged) is
