@@ -782,8 +782,9 @@ static bool imports_is_go_source(const char *path) {
            !(n > 8 && strcmp(path + n - 8, "_test.go") == 0);
 }
 
-/* An import path: all non-test .go files of its directory when a go.mod of
- * the collection declares its module. */
+/* An import path: all non-test .go files of its directory, found through
+ * the go.mod of the collection that declares its module, else by the path
+ * itself. */
 static void imports_go(imports_ctx_t *ctx, const importscan_t *im) {
     const char *spec = im->module;
     size_t spec_len = im->module_len;
@@ -807,6 +808,25 @@ static void imports_go(imports_ctx_t *ctx, const importscan_t *im) {
                             *best->dir && rest_len ? "/" : "", (int)rest_len, rest);
         if (n > 0 && (size_t)n < sizeof dir)
             imports_files_in(ctx->index, dir, imports_is_go_source, &hits);
+    } else if (spec_len < IMPORTS_PATH_MAX && memchr(spec, '.', spec_len)) {
+        /* No go.mod declares it (a GOPATH tree, or a checkout without its
+         * module file): the import path is a directory, under the
+         * collection's root or under one of its directories: for a
+         * remote path (a dot in its first element), the whole path, then its
+         * tails, longest first: `github.com/a/b/pkg/x` is `pkg/x` of a
+         * checkout of github.com/a/b.  The standard library's paths (no dot)
+         * stay unresolved, so `log` never lands on a ./log of the
+         * repository. */
+        char dir[IMPORTS_PATH_MAX];
+        memcpy(dir, spec, spec_len);
+        dir[spec_len] = '\0';
+        const char *first_slash = memchr(spec, '/', spec_len);
+        bool remote = first_slash && memchr(spec, '.', (size_t)(first_slash - spec));
+        for (const char *tail = dir; remote && tail && !hits.count; tail = strchr(tail, '/')) {
+            if (*tail == '/')
+                tail++;
+            imports_files_in(ctx->index, tail, imports_is_go_source, &hits);
+        }
     }
     imports_record(ctx, spec, spec_len, im->binds, im->binds_len, im->line, &hits);
     free(hits.at);
@@ -1116,6 +1136,24 @@ static int imports_on_record(const importscan_t *im, void *arg) {
     return ctx->failed ? -ENOMEM : 0;
 }
 
+/* A Go file sees every name of its package, and a Java or Kotlin file every
+ * class of its own: the other sources of its directory are an import the
+ * file never writes, recorded as `.` (no alias). */
+static void imports_own_package(imports_ctx_t *ctx) {
+    bool (*filter)(const char *) = ctx->lang == LANG_GO ? imports_is_go_source
+                                   : ctx->lang == LANG_JAVA || ctx->lang == LANG_KOTLIN
+                                       ? imports_is_jvm_source
+                                       : NULL;
+    if (!filter || ctx->failed || !filter(ctx->path))
+        return;
+    char dir[IMPORTS_PATH_MAX];
+    repopath_dirname(ctx->path, dir, sizeof dir);
+    imports_hits_t hits = {0};
+    imports_files_in(ctx->index, dir, filter, &hits);
+    imports_record(ctx, ".", 1, NULL, 0, 0, &hits);
+    free(hits.at);
+}
+
 int imports_extract(const imports_index_t *index, const char *path, lang_id_t lang,
                     const char *data, size_t len, imports_t **out) {
     *out = NULL;
@@ -1131,6 +1169,7 @@ int imports_extract(const imports_index_t *index, const char *path, lang_id_t la
      * would read any language for LANG_UNKNOWN). */
     if (lang != LANG_UNKNOWN && importscan_text(lang, data, len, imports_on_record, &ctx) < 0)
         ctx.failed = true;
+    imports_own_package(&ctx);
     free(ctx.rust);
     if (!ctx.failed) {
         self->entries = calloc(self->count ? self->count : 1, sizeof *self->entries);

@@ -377,7 +377,7 @@ TEST(go_aliases) {
                             ")\n"
                             "import single \"example.com/m/one\"\n");
     REQUIRE(im);
-    CHECK_INT(imports_count(im), ==, 5);
+    CHECK_INT(imports_count(im), ==, 6); /* and `.`: its own package */
     CHECK(binds(im, "example.com/m/pkg/strings", "str"));
     CHECK(binds(im, "example.com/m/pkg/init", ""));
     CHECK(binds(im, "example.com/m/pkg/dot", ""));
@@ -690,9 +690,49 @@ TEST(release_indexes) {
     CHECK(extract(NULL, LANG_UNKNOWN, "") == NULL);
 }
 
-TEST_MAIN(TEST_CASE(python_imports), TEST_CASE(javascript_and_typescript_imports),
-          TEST_CASE(c_includes), TEST_CASE(go_imports), TEST_CASE(java_imports),
-          TEST_CASE(rust_imports), TEST_CASE(python_edge_cases), TEST_CASE(javascript_edge_cases),
+TEST(go_without_a_module_file) {
+    static const char *const paths[] = {
+        "github.com/acme/shop/store/store.go",
+        "github.com/acme/shop/store/store_test.go",
+        "github.com/acme/shop/cmd/app/main.go",
+        "store/stock.go",
+        "log/log.go",
+        "cmd/main.go",
+    };
+    imports_index_t *index = NULL;
+    REQUIRE(imports_index_new(NULL, paths, 6, &index) == 0);
+    imports_t *im = NULL;
+    const char *src = "package main\n\nimport (\n\t\"log\"\n"
+                      "\t\"github.com/acme/shop/store\"\n\t\"example.org/x/stock\"\n)\n";
+    REQUIRE(imports_extract(index, "github.com/acme/shop/cmd/app/main.go", LANG_GO, src,
+                            strlen(src), &im) == 0);
+    /* GOPATH: the import path is the directory, whole */
+    CHECK(resolves_to(im, "github.com/acme/shop/store", "github.com/acme/shop/store/store.go"));
+    /* the standard library never lands on a directory of the repository */
+    CHECK(resolves_to(im, "log", ""));
+    /* the files of its own package, tests left out */
+    CHECK(resolves_to(im, ".", ""));
+    imports_destroy(&im);
+    REQUIRE(imports_extract(index, "github.com/acme/shop/store/extra.go", LANG_GO, src, strlen(src),
+                            &im) == 0);
+    CHECK(resolves_to(im, ".", "github.com/acme/shop/store/store.go"));
+    imports_destroy(&im);
+    /* a checkout of github.com/acme/shop: the path's tail is the directory */
+    const char *checkout = "package main\n\nimport \"github.com/acme/shop/store\"\n";
+    static const char *const flat[] = {"store/stock.go", "cmd/main.go"};
+    imports_index_t *index2 = NULL;
+    REQUIRE(imports_index_new(NULL, flat, 2, &index2) == 0);
+    REQUIRE(imports_extract(index2, "cmd/main.go", LANG_GO, checkout, strlen(checkout), &im) == 0);
+    CHECK(resolves_to(im, "github.com/acme/shop/store", "store/stock.go"));
+    imports_destroy(&im);
+    imports_index_destroy(&index2);
+    imports_index_destroy(&index);
+}
+
+TEST_MAIN(TEST_CASE(go_without_a_module_file), TEST_CASE(python_imports),
+          TEST_CASE(javascript_and_typescript_imports), TEST_CASE(c_includes),
+          TEST_CASE(go_imports), TEST_CASE(java_imports), TEST_CASE(rust_imports),
+          TEST_CASE(python_edge_cases), TEST_CASE(javascript_edge_cases),
           TEST_CASE(path_aliases_of_js_projects), TEST_CASE(c_edge_cases), TEST_CASE(go_aliases),
           TEST_CASE(rust_edge_cases), TEST_CASE(rust_workspace_crates),
           TEST_CASE(tsconfig_paths_and_base_url), TEST_CASE(random_tsconfigs_are_survived),
