@@ -271,6 +271,7 @@ static void fuse(query_t *qs) {
                          .imports = f->imports,
                          .nimports = f->nimports,
                          .object_imported = f->object_imported,
+                         .members = f->cursor.kind >= CURSOR_MODULE,
                          .prefix = qs->q.prefix,
                          .prefix_len = qs->q.prefix_len,
                          .suffix = qs->q.suffix,
@@ -388,8 +389,8 @@ static bool resolve(query_t *qs, const collections_t *snapshot) {
 
 /* Embeds the query (if wanted) and searches every shard. */
 static void go(query_t *qs) {
-    features_extract(&qs->features, qs->q.query, qs->q.query_len, qs->q.prefix, qs->q.prefix_len,
-                     qs->q.suffix, qs->q.suffix_len);
+    features_extract(&qs->features, qs->q.path, qs->q.query, qs->q.query_len, qs->q.prefix,
+                     qs->q.prefix_len, qs->q.suffix, qs->q.suffix_len);
     const buf_t *text = &qs->features.text;
     if ((qs->q.signals & SIGNAL_DENSE) && text->len) {
         static const bridge_callbacks_t callbacks = {NULL, on_embed_final, on_embed_error};

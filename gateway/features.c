@@ -116,8 +116,34 @@ static void object_resolve(features_t *f) {
     }
 }
 
-void features_extract(features_t *f, const char *query, size_t query_len, const char *prefix,
-                      size_t prefix_len, const char *suffix, size_t suffix_len) {
+typedef struct {
+    buf_t *out;
+    int count;
+} hints_acc_t;
+
+static int add_hint(const subword_token_t *t, void *arg) {
+    hints_acc_t *acc = arg;
+    if (acc->count >= FEATURES_HINTS_MAX)
+        return 1;
+    buf_append_str(acc->out, acc->count++ ? "," : "[");
+    buf_append_json_string(acc->out, t->text, t->len);
+    return 0;
+}
+
+/* The folded identifiers of the code right after the cursor: a member
+ * used there again (`utils.parse(a) ... utils.parse(b)`) is the likeliest
+ * one to type now. */
+static void suffix_hints(features_t *f, const char *suffix, size_t suffix_len) {
+    size_t n = lines_forward(suffix, suffix_len, QUERY_LINES_AFTER);
+    hints_acc_t acc = {&f->hints, 0};
+    subword_scan(suffix, n, SUBWORD_WHOLE | SUBWORD_SKIP_KEYWORDS | SUBWORD_UNIQUE, add_hint, &acc);
+    if (acc.count)
+        buf_append_str(&f->hints, "]");
+}
+
+void features_extract(features_t *f, const char *path, const char *query, size_t query_len,
+                      const char *prefix, size_t prefix_len, const char *suffix,
+                      size_t suffix_len) {
     memset(f, 0, sizeof *f);
     if (!prefix)
         prefix = "", prefix_len = 0;
@@ -132,8 +158,9 @@ void features_extract(features_t *f, const char *query, size_t query_len, const 
     /* Names the file imports, those not used yet first; then identifiers
      * near the cursor. */
     symbols_acc_t acc = {&f->symbols, 0, NULL, 0};
+    lang_id_t lang = path && *path ? lang_detect(path, prefix, prefix_len) : LANG_UNKNOWN;
     if (!query_len) {
-        f->nimports = imported_names(prefix, prefix_len, f->imports, FEATURES_IMPORTS_MAX);
+        f->nimports = imported_names_of(lang, prefix, prefix_len, f->imports, FEATURES_IMPORTS_MAX);
         for (int pass = 0; pass < 2; pass++)
             for (size_t i = 0; i < f->nimports; i++)
                 if ((f->imports[i].uses == 0) == (pass == 0))
@@ -152,6 +179,9 @@ void features_extract(features_t *f, const char *query, size_t query_len, const 
         buf_free(&near);
         object_before_cursor(prefix, prefix_len, f->object, sizeof f->object);
         object_resolve(f);
+        cursor_read(lang, prefix, prefix_len, &f->cursor);
+        if (f->cursor.kind >= CURSOR_MODULE)
+            suffix_hints(f, suffix, suffix_len);
     }
     if (acc.count)
         buf_append_str(&f->symbols, "]");
@@ -160,7 +190,39 @@ void features_extract(features_t *f, const char *query, size_t query_len, const 
 void features_free(features_t *f) {
     buf_free(&f->text);
     buf_free(&f->symbols);
+    buf_free(&f->hints);
     memset(f, 0, sizeof *f);
+}
+
+static void json_field(buf_t *out, const char *name, const char *value) {
+    if (!value || !*value)
+        return;
+    buf_printf(out, ",\"%s\":", name);
+    buf_append_json_string(out, value, strlen(value));
+}
+
+/* "member":{"kind","module","member_of","type","bases","partial","hints"}:
+ * what the retriever needs to offer the object's members (search.h). */
+static void member_header(const cursor_t *c, const buf_t *hints, buf_t *out) {
+    bool module = c->kind == CURSOR_MODULE;
+    buf_printf(out, ",\"member\":{\"kind\":\"%s\"", module ? "module" : "class");
+    json_field(out, "module", c->module);
+    if (module)
+        json_field(out, "member_of", c->member_of);
+    else
+        json_field(out, "type", c->type);
+    if (!module && c->base_count) {
+        buf_append_str(out, ",\"bases\":[");
+        for (int i = 0; i < c->base_count; i++) {
+            buf_append_str(out, i ? "," : "");
+            buf_append_json_string(out, c->bases[i], strlen(c->bases[i]));
+        }
+        buf_append_str(out, "]");
+    }
+    json_field(out, "partial", c->partial);
+    if (hints->len)
+        buf_printf(out, ",\"hints\":%s", hints->data);
+    buf_append_str(out, "}");
 }
 
 void features_search_header(const features_t *f, const char *collection, const char *path, int k,
@@ -182,5 +244,7 @@ void features_search_header(const features_t *f, const char *collection, const c
         buf_append_str(out, ",\"object\":");
         buf_append_json_string(out, f->object, strlen(f->object));
     }
+    if (f->cursor.kind >= CURSOR_MODULE && (signals & SIGNAL_OBJECT))
+        member_header(&f->cursor, &f->hints, out);
     buf_append_str(out, "}");
 }

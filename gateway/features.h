@@ -14,7 +14,11 @@
  *     "x = utils.fo"), and whether it is a name the prefix imports; then it
  *     is replaced by the stem of the module it comes from (`ns` of
  *     `import * as ns from './graph'` is `graph`), which is the file the
- *     member being typed is defined in.
+ *     member being typed is defined in;
+ *   - what that object is (proto/code/cursor.h: a module, self, a value
+ *     of a known class, a class) and the words of the code after the cursor
+ *     (the first 10 lines of the suffix, whole identifiers folded): the
+ *     retriever offers the object's members, those the suffix names first.
  * For a chat question the symbols are the question's identifiers.
  *
  * features_search_header() turns them into the retriever's `search` request
@@ -25,6 +29,7 @@
 
 #include "gateway/fusion.h"
 #include "proto/base/buf.h"
+#include "proto/code/cursor.h"
 #include "proto/code/imported.h"
 #include "proto/code/subword.h"
 
@@ -32,6 +37,7 @@
 #include <stddef.h>
 
 #define FEATURES_IMPORTS_MAX 32
+#define FEATURES_HINTS_MAX 48
 
 typedef struct {
     buf_t text;    /* the query BM25 and the embedder see */
@@ -40,13 +46,16 @@ typedef struct {
     imported_name_t imports[FEATURES_IMPORTS_MAX]; /* names the prefix imports */
     size_t nimports;
     bool object_imported; /* object names an imported module or name (then: its stem) */
+    cursor_t cursor;      /* what the object is; cursor.kind CURSOR_NONE when no object */
+    buf_t hints;          /* JSON array of the suffix's folded identifiers; len 0 when none */
 } features_t;
 
 /* Reads the features of a chat question (query_len > 0) or of the code
- * around a completion's cursor (prefix and suffix; NULL when empty) into *f,
- * which it overwrites (free it with features_free). */
-void features_extract(features_t *f, const char *query, size_t query_len, const char *prefix,
-                      size_t prefix_len, const char *suffix, size_t suffix_len);
+ * around a completion's cursor (prefix and suffix; NULL when empty) of the
+ * file at path (NULL when unknown: its language is guessed from the code)
+ * into *f, which it overwrites (free it with features_free). */
+void features_extract(features_t *f, const char *path, const char *query, size_t query_len,
+                      const char *prefix, size_t prefix_len, const char *suffix, size_t suffix_len);
 
 /* Frees what *f holds; it reads as empty afterwards. */
 void features_free(features_t *f);
@@ -55,7 +64,7 @@ void features_free(features_t *f);
  * (appended): the collection, k and a candidate limit of max(40, 4k), the
  * current file's path (NULL or "": none), and of f only what the signals
  * mask wants (the query text for BM25 and imports, the symbols, the
- * object). */
+ * object and its members). */
 void features_search_header(const features_t *f, const char *collection, const char *path, int k,
                             unsigned signals, buf_t *out);
 

@@ -18,7 +18,11 @@ const fusion_weights_t fusion_weights_measured = {.dense = 0.15,
                                                   .object = 0.8,
                                                   .uses = 0.1,
                                                   .fresh = 1.0,
-                                                  .imported = 0.4};
+                                                  .imported = 0.4,
+                                                  .member = 2.0,
+                                                  .member_uses = 1.0,
+                                                  .member_hint = 1.0,
+                                                  .member_partial = 1.5};
 
 /* For a question in words: what the words match (BM25 over identifier
  * sub-words, the dense vector) decides; structure has nothing to say (on
@@ -40,9 +44,18 @@ static double *weight_named(fusion_weights_t *w, const char *name) {
         const char *name;
         double *weight;
     } names[] = {
-        {"dense", &w->dense},   {"bm25", &w->bm25},         {"symbol", &w->symbol},
-        {"import", &w->import}, {"object", &w->object},     {"uses", &w->uses},
-        {"fresh", &w->fresh},   {"imported", &w->imported},
+        {"dense", &w->dense},
+        {"bm25", &w->bm25},
+        {"symbol", &w->symbol},
+        {"import", &w->import},
+        {"object", &w->object},
+        {"uses", &w->uses},
+        {"fresh", &w->fresh},
+        {"imported", &w->imported},
+        {"member", &w->member},
+        {"member_uses", &w->member_uses},
+        {"member_hint", &w->member_hint},
+        {"member_partial", &w->member_partial},
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (!strcmp(name, names[i].name))
@@ -87,6 +100,7 @@ typedef struct {
     const char *path;
     double dense, bm25, symbol, import, object, uses;
     double fresh, imported; /* defines a name the file imports: not used yet / used */
+    double member, member_uses, member_hint, member_partial;
     double score;
 } candidate_t;
 
@@ -135,6 +149,12 @@ static void candidate_read(const fusion_query_t *q, const cJSON *chunk, const ch
     x->import = sig & SIGNAL_IMPORT ? (imp == 1 ? 1.0 : imp == 2 ? 0.4 : 0) : 0;
     x->object = sig & SIGNAL_OBJECT ? number(signals, "object") : 0;
     x->uses = sig & SIGNAL_USES ? number(signals, "uses") : 0;
+    if (sig & SIGNAL_OBJECT) {
+        x->member = number(signals, "member");
+        x->member_uses = number(signals, "member_uses");
+        x->member_hint = number(signals, "member_hint");
+        x->member_partial = number(signals, "member_partial");
+    }
     /* A preamble "defines" the names it imports (`const X = require(...)`):
      * never a definition to offer for them. */
     if (!strcmp(string_or_empty(chunk, "kind"), "preamble"))
@@ -154,26 +174,36 @@ static int by_score(const void *a, const void *b) {
 
 /* Scores every candidate; -1 for those no wanted signal found. */
 static void score(const fusion_weights_t *w, const fusion_query_t *q, candidate_t *c, size_t n) {
-    double max_bm25 = 0, max_uses = 0;
+    double max_bm25 = 0, max_uses = 0, max_member_uses = 0;
     for (size_t i = 0; i < n; i++) {
         if (c[i].bm25 > max_bm25)
             max_bm25 = c[i].bm25;
         if (c[i].uses > max_uses)
             max_uses = c[i].uses;
+        if (c[i].member > 0 && c[i].member_uses > max_member_uses)
+            max_member_uses = c[i].member_uses;
     }
     /* Typing a member of an imported module: its definitions lead, and the
      * file's other imports matter less than usual. */
     double w_object = w->object * (q->object_imported ? 3.0 : 1.0);
-    double w_fresh = w->fresh * (q->object_imported ? 0.2 : 1.0);
+    double w_fresh = w->fresh * (q->object_imported || q->members ? 0.2 : 1.0);
+    double w_imported = w->imported * (q->members ? 0.2 : 1.0);
     for (size_t i = 0; i < n; i++) {
         candidate_t *x = &c[i];
         double sym = x->symbol > 3 ? 1.0 : x->symbol / 3.0;
         x->score = w->dense * x->dense + w->bm25 * (max_bm25 > 0 ? x->bm25 / max_bm25 : 0) +
                    w->symbol * sym + w->import * x->import + w_object * (x->object > 0 ? 1.0 : 0) +
                    w->uses * (max_uses > 0 ? log1p(x->uses) / log1p(max_uses) : 0) +
-                   w_fresh * x->fresh + w->imported * x->imported;
+                   w_fresh * x->fresh + w_imported * x->imported;
+        if (x->member > 0)
+            x->score +=
+                w->member * x->member +
+                w->member_uses *
+                    (max_member_uses > 0 ? log1p(x->member_uses) / log1p(max_member_uses) : 0) +
+                w->member_hint * x->member_hint + w->member_partial * x->member_partial;
         /* A candidate no wanted signal found stays out (ablations). */
-        if (x->dense == 0 && x->bm25 == 0 && sym == 0 && x->import == 0 && x->object == 0)
+        if (x->dense == 0 && x->bm25 == 0 && sym == 0 && x->import == 0 && x->object == 0 &&
+            x->member == 0)
             x->score = -1;
     }
 }

@@ -25,6 +25,13 @@
  *     import, `imported` otherwise;
  *   - when the object before the cursor's dot is an imported module or
  *     name, `object` weighs 3 times more and `fresh` 5 times less;
+ *   - when the shards were asked for the object's members, a member adds
+ *     `member` (times 0.6 through a package's re-export or a base class),
+ *     how often the repository reaches it (`member_uses`, log-scaled over
+ *     the members found), whether the code after the cursor names it
+ *     (`member_hint`) and whether it starts with what is typed
+ *     (`member_partial`, subtracted when it does not); `fresh` and
+ *     `imported` weigh 5 times less (the name to come is the object's);
  *   - ties go to the denser candidate, then to the path that sorts first;
  *   - at most per_file chunks of one file, and none whose text the prompt
  *     already holds (prefix or suffix, for texts of 40 to 4000 bytes).
@@ -58,6 +65,11 @@ typedef struct {
     double dense, bm25, symbol, import, object, uses;
     double fresh;    /* defines a name the file imports and has not used yet */
     double imported; /* defines a name the file imports and already uses */
+    /* When the cursor follows an object whose members the shards offered: */
+    double member;         /* defines a member of it (through a package or a base: 0.6 of it) */
+    double member_uses;    /* how often the repository reaches that member (log, normalised) */
+    double member_hint;    /* the code after the cursor names that member */
+    double member_partial; /* the member starts with what is typed (against: when it does not) */
 } fusion_weights_t;
 
 /* The weights measured on the retrieval evaluation: for code around a
@@ -77,6 +89,7 @@ typedef struct {
     const imported_name_t *imports; /* names the current file imports, with their uses */
     size_t nimports;                /* ... how many */
     bool object_imported;           /* the object before the cursor is one of them */
+    bool members;                   /* the shards were asked for the object's members */
     const char *prefix, *suffix;    /* the prompt's code around the cursor */
     size_t prefix_len, suffix_len;  /* ... their lengths (0: none) */
     int k;                          /* chunks wanted, >= 1 */

@@ -16,6 +16,7 @@
 #include "retriever/search.h"
 
 #include "proto/base/map.h"
+#include "proto/code/ident.h"
 #include "proto/code/module.h"
 #include "proto/code/subword.h"
 #include "retriever/scan.h"
@@ -40,8 +41,10 @@
 #define BM25_POSTINGS 2000
 #define BM25_TERMS 16
 #define SYMBOL_DEFINERS 12
+#define MAX_MEMBER_FILES 64
+#define MAX_MEMBER_CHUNKS 512
 
-enum { SIG_DENSE, SIG_BM25, SIG_SYMBOL, SIG_IMPORT, SIG_OBJECT, SIG_COUNT };
+enum { SIG_DENSE, SIG_BM25, SIG_SYMBOL, SIG_IMPORT, SIG_OBJECT, SIG_MEMBER, SIG_COUNT };
 
 typedef struct {
     int64_t id;
@@ -53,6 +56,12 @@ typedef struct {
     int object;      /* 0 or 1 */
     long uses;
     long imported_by;
+    double member;       /* defines a member of the receiver: 1, through a package or a base
+                            0.6, 0 not one */
+    long member_uses;    /* how often the repository reaches that member (the best of its
+                            members, when the chunk defines several) */
+    bool member_hint;    /* the code around the cursor names it */
+    int member_partial;  /* 1 starts with what is typed, -1 does not, 0 nothing typed */
     bool has_dense;      /* dense was set by the scan or computed */
     int rank[SIG_COUNT]; /* 1-based rank in each ranked signal, 0: absent */
     double fused;
@@ -644,6 +653,400 @@ static int signal_object(search_t *s) {
     return rc;
 }
 
+/* ---- member: what the cursor's receiver holds ---- */
+
+static const char SQL_FILES_OF_MODULE[] =
+    "SELECT path FROM files WHERE collection = ? AND (stem = ? OR path LIKE '%/' || ? || '/%')"
+    " LIMIT 256";
+static const char SQL_REFS_OF[] =
+    "SELECT sum(count) FROM refs WHERE collection = ? AND target = ? AND name = ?";
+static const char SQL_CLASS_MEMBERS[] =
+    "SELECT chunk, name FROM symbols WHERE collection = ? AND scope = ? LIMIT 512";
+static const char SQL_CHUNK_SYMBOLS[] = "SELECT id, symbols, kind FROM chunks WHERE file = ?";
+
+/* A specifier as a repository path to compare file paths with: `a.b` and
+ * `crate::a::b` become `a/b`; `./x`, `../x` and Python's leading dots are
+ * resolved against the current file's directory (then *anchored is set: the
+ * path must match whole, not as a tail). */
+static bool spec_path(const char *current, const char *spec, const char *member_of, char *out,
+                      size_t cap, bool *anchored) {
+    char rel[512];
+    size_t n = 0;
+    *anchored = false;
+    const char *p = spec;
+    if (!strncmp(p, "crate::", 7) || !strncmp(p, "self::", 6) || !strncmp(p, "super::", 7))
+        p = strstr(p, "::") + 2;
+    bool js_relative = !strncmp(p, "./", 2) || !strncmp(p, "../", 3);
+    size_t dots = 0;
+    if (!js_relative && strchr(p, '/') == NULL)
+        while (p[dots] == '.')
+            dots++;
+    for (const char *q = p + dots; *q && n + 2 < sizeof rel; q++) {
+        if (!js_relative && (*q == '.' || (*q == ':' && q[1] == ':'))) {
+            rel[n++] = '/';
+            q += *q == ':';
+        } else {
+            rel[n++] = *q;
+        }
+    }
+    if (member_of && *member_of && n + strlen(member_of) + 2 < sizeof rel)
+        n += (size_t)snprintf(rel + n, sizeof rel - n, "%s%s", n ? "/" : "", member_of);
+    rel[n] = '\0';
+    /* a JS/TS extension is not part of the module's name */
+    char *ext = strrchr(rel, '.');
+    if (js_relative && ext && !strchr(ext, '/') && ext != rel && ext[-1] != '.')
+        *ext = '\0';
+    if (!js_relative && dots == 0) {
+        snprintf(out, cap, "%s", rel);
+        return n > 0;
+    }
+    /* relative: from the current file's directory */
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s", current ? current : "");
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *slash = '\0';
+    else
+        dir[0] = '\0';
+    for (size_t up = 1; up < dots; up++) {
+        slash = strrchr(dir, '/');
+        if (slash)
+            *slash = '\0';
+        else
+            dir[0] = '\0';
+    }
+    char joined[1024];
+    snprintf(joined, sizeof joined, "%s%s%s", dir, *dir && *rel ? "/" : "", rel);
+    /* fold ./ and ../ of a JS specifier */
+    char parts[64][128], *save = NULL;
+    int np = 0;
+    for (char *tok = strtok_r(joined, "/", &save); tok && np < 64;
+         tok = strtok_r(NULL, "/", &save)) {
+        if (!strcmp(tok, "."))
+            continue;
+        if (!strcmp(tok, "..")) {
+            if (np > 0)
+                np--;
+            continue;
+        }
+        snprintf(parts[np++], sizeof parts[0], "%s", tok);
+    }
+    size_t m = 0;
+    out[0] = '\0';
+    for (int i = 0; i < np && m + 2 < cap; i++)
+        m += (size_t)snprintf(out + m, cap - m, "%s%s", i ? "/" : "", parts[i]);
+    *anchored = true;
+    return np > 0;
+}
+
+/* The module a file path is: without its extension, and without a trailing
+ * /__init__, /index or /mod (a package's own file).  *package tells it was. */
+static void file_module(const char *path, char *out, size_t cap, bool *package) {
+    snprintf(out, cap, "%s", path);
+    char *slash = strrchr(out, '/');
+    char *dot = strrchr(slash ? slash : out, '.');
+    if (dot && dot != (slash ? slash + 1 : out))
+        *dot = '\0';
+    *package = false;
+    static const char *const own[] = {"__init__", "index", "mod"};
+    const char *last = slash ? slash + 1 : out;
+    for (size_t i = 0; i < 3; i++)
+        if (!strcmp(last, own[i])) {
+            *package = true;
+            if (slash)
+                *slash = '\0';
+            else
+                out[0] = '\0';
+        }
+}
+
+/* Whether want (a repository path, or a tail of one unless anchored) names
+ * the module of the file at path, or its directory (Go, Java packages). */
+static bool module_matches(const char *path, const char *want, bool anchored, bool *package) {
+    char mod[1024], dir[1024];
+    file_module(path, mod, sizeof mod, package);
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *slash = '\0';
+    else
+        dir[0] = '\0';
+    const char *forms[2] = {mod, dir};
+    for (int i = 0; i < 2; i++) {
+        size_t n = strlen(forms[i]), w = strlen(want);
+        if (!w || w > n)
+            continue;
+        if (n == w ? !strcmp(forms[i], want)
+                   : !anchored && forms[i][n - w - 1] == '/' && !strcmp(forms[i] + n - w, want)) {
+            if (i == 1)
+                *package = true; /* the whole directory is the module */
+            return true;
+        }
+    }
+    return false;
+}
+
+typedef struct {
+    int64_t file;
+    char *path;
+    double weight; /* 1: the module itself, 0.6: reached through a package */
+} member_file_t;
+
+typedef struct {
+    member_file_t files[MAX_MEMBER_FILES];
+    size_t n;
+} member_files_t;
+
+static int member_file_add(search_t *s, member_files_t *mf, const char *path, double weight) {
+    for (size_t i = 0; i < mf->n; i++)
+        if (!strcmp(mf->files[i].path, path))
+            return 0;
+    if (mf->n == MAX_MEMBER_FILES || (s->q->path && !strcmp(path, s->q->path)))
+        return 0;
+    sqlite3_stmt *st = store_view_stmt(&s->view, SQL_FILE_BY_PATH);
+    if (!st)
+        return db_fail(s, "reading member files");
+    sqlite3_bind_int64(st, 1, s->view.collection_id);
+    sqlite3_bind_text(st, 2, path, -1, SQLITE_TRANSIENT);
+    int64_t id = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    char *copy = strdup(path);
+    if (!copy)
+        return fail(s, -ENOMEM, "out of memory");
+    /* files of other shards are kept too: their paths are targets the
+     * reference index counts under, even if their chunks are elsewhere */
+    mf->files[mf->n++] = (member_file_t){id, copy, weight};
+    return 0;
+}
+
+/* The files of the module the receiver names: among what the current file
+ * imports when the graph knows it, else among the files of this shard. */
+static int module_files(search_t *s, member_files_t *mf) {
+    const search_member_t *m = &s->q->member;
+    char want[1024];
+    bool anchored;
+    if (!m->module || !spec_path(s->q->path, m->module, m->member_of, want, sizeof want, &anchored))
+        return 0;
+    char **targets = NULL;
+    size_t n = 0;
+    int rc = s->q->path && *s->q->path ? imports_of(s, s->q->path, &targets, &n) : 0;
+    bool from_graph = n > 0;
+    if (rc == 0 && !from_graph) { /* not indexed: any file of the collection this shard holds */
+        char stem[256];
+        module_stem(want, stem, sizeof stem);
+        sqlite3_stmt *st = store_view_stmt(&s->view, SQL_FILES_OF_MODULE);
+        if (!st) {
+            rc = db_fail(s, "reading files by module");
+        } else {
+            sqlite3_bind_int64(st, 1, s->view.collection_id);
+            sqlite3_bind_text(st, 2, stem, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 3, stem, -1, SQLITE_STATIC);
+        }
+        while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
+            char **grown = realloc(targets, (n + 1) * sizeof *grown);
+            char *path = strdup((const char *)sqlite3_column_text(st, 0));
+            if (!grown || !path) {
+                free(path);
+                if (grown)
+                    targets = grown;
+                rc = fail(s, -ENOMEM, "out of memory");
+                break;
+            }
+            targets = grown;
+            targets[n++] = path;
+        }
+        if (st)
+            sqlite3_reset(st);
+    }
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        bool package = false;
+        if (!module_matches(targets[i], want, anchored, &package))
+            continue;
+        rc = member_file_add(s, mf, targets[i], 1.0);
+        /* A package's own file re-exports what it imports. */
+        if (rc == 0 && package) {
+            char **inner = NULL;
+            size_t k = 0;
+            rc = imports_of(s, targets[i], &inner, &k);
+            for (size_t j = 0; rc == 0 && j < k; j++)
+                rc = member_file_add(s, mf, inner[j], 0.6);
+            for (size_t j = 0; j < k; j++)
+                free(inner[j]);
+            free(inner);
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        free(targets[i]);
+    free(targets);
+    return rc;
+}
+
+static bool word_in(const search_member_t *m, const char *name) {
+    char folded[256];
+    size_t n = 0;
+    for (const char *p = name; *p && n + 1 < sizeof folded; p++)
+        if (*p != '_' && *p != '$')
+            folded[n++] = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
+    folded[n] = '\0';
+    for (size_t i = 0; i < m->hint_count; i++)
+        if (!strcmp(m->hints[i], folded))
+            return true;
+    return false;
+}
+
+static int partial_of(const search_member_t *m, const char *name) {
+    if (!m->partial || !*m->partial)
+        return 0;
+    size_t n = strlen(m->partial);
+    for (size_t i = 0; i < n; i++) {
+        char a = name[i], b = m->partial[i];
+        if (!a)
+            return -1;
+        if ((a >= 'A' && a <= 'Z' ? a - 'A' + 'a' : a) !=
+            (b >= 'A' && b <= 'Z' ? b - 'A' + 'a' : b))
+            return -1;
+    }
+    return 1;
+}
+
+/* Records that chunk id defines member `name` of the receiver, with weight
+ * and how often the repository reaches it. */
+static int member_note(search_t *s, int64_t id, const char *name, double weight, long uses) {
+    candidate_t *c = candidate_get(s, id);
+    if (!c)
+        return fail(s, -ENOMEM, "out of memory");
+    const search_member_t *m = &s->q->member;
+    int partial = partial_of(m, name);
+    bool hint = word_in(m, name);
+    /* The chunk's best member: what is typed first, then named nearby,
+     * then reached most. */
+    bool better = c->member == 0 || partial > c->member_partial ||
+                  (partial == c->member_partial && hint > c->member_hint) ||
+                  (partial == c->member_partial && hint == c->member_hint && uses > c->member_uses);
+    if (weight > c->member)
+        c->member = weight;
+    if (better) {
+        c->member_partial = partial;
+        c->member_hint = hint;
+        c->member_uses = uses;
+    }
+    return 0;
+}
+
+static long refs_of(search_t *s, const char *target, const char *name) {
+    sqlite3_stmt *st = store_view_stmt(&s->view, SQL_REFS_OF);
+    if (!st)
+        return 0;
+    sqlite3_bind_int64(st, 1, s->view.collection_id);
+    sqlite3_bind_text(st, 2, target, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, name, -1, SQLITE_STATIC);
+    long v = sqlite3_step(st) == SQLITE_ROW ? (long)sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    return v;
+}
+
+/* The top-level definitions of the module's files on this shard. */
+static int module_members(search_t *s, const member_files_t *mf) {
+    int rc = 0;
+    size_t found = 0;
+    for (size_t f = 0; rc == 0 && f < mf->n && found < MAX_MEMBER_CHUNKS; f++) {
+        if (!mf->files[f].file)
+            continue; /* another shard's */
+        sqlite3_stmt *st = store_view_stmt(&s->view, SQL_CHUNK_SYMBOLS);
+        if (!st)
+            return db_fail(s, "reading a module's members");
+        sqlite3_bind_int64(st, 1, mf->files[f].file);
+        while (rc == 0 && found < MAX_MEMBER_CHUNKS && sqlite3_step(st) == SQLITE_ROW) {
+            const char *kind = (const char *)sqlite3_column_text(st, 2);
+            if (kind && !strcmp(kind, "preamble"))
+                continue;
+            cJSON *symbols = cJSON_ParseWithLength((const char *)sqlite3_column_text(st, 1),
+                                                   (size_t)sqlite3_column_bytes(st, 1));
+            const cJSON *e;
+            cJSON_ArrayForEach(e, symbols) {
+                if (!cJSON_IsString(e) || strpbrk(e->valuestring, ".:#/"))
+                    continue; /* `Class.method` is not the module's */
+                /* reached as a member of its own file, or of the module the
+                 * receiver names when that is a package re-exporting it */
+                long uses = refs_of(s, mf->files[f].path, e->valuestring);
+                for (size_t t = 0; t < mf->n; t++)
+                    if (t != f && mf->files[t].weight >= 1.0)
+                        uses += refs_of(s, mf->files[t].path, e->valuestring);
+                if ((rc = member_note(s, sqlite3_column_int64(st, 0), e->valuestring,
+                                      mf->files[f].weight, uses)) != 0)
+                    break;
+                found++;
+            }
+            cJSON_Delete(symbols);
+        }
+        sqlite3_reset(st);
+    }
+    return rc;
+}
+
+/* The members of class type and of its bases, by the scope of their
+ * symbols. */
+static int class_members(search_t *s, const char *type, const char *const *bases,
+                         size_t base_count) {
+    int rc = 0;
+    size_t found = 0;
+    for (size_t k = 0; rc == 0 && k <= base_count && found < MAX_MEMBER_CHUNKS; k++) {
+        const char *cls = k == 0 ? type : bases[k - 1];
+        if (!cls || !*cls)
+            continue;
+        sqlite3_stmt *st = store_view_stmt(&s->view, SQL_CLASS_MEMBERS);
+        if (!st)
+            return db_fail(s, "reading a class's members");
+        sqlite3_bind_int64(st, 1, s->view.collection_id);
+        sqlite3_bind_text(st, 2, cls, -1, SQLITE_STATIC);
+        while (rc == 0 && found < MAX_MEMBER_CHUNKS && sqlite3_step(st) == SQLITE_ROW) {
+            const char *name = (const char *)sqlite3_column_text(st, 1);
+            long uses = refs_of(s, "", name);
+            rc = member_note(s, sqlite3_column_int64(st, 0), name, k == 0 ? 1.0 : 0.6, uses);
+            found++;
+        }
+        sqlite3_reset(st);
+    }
+    return rc;
+}
+
+static int signal_member(search_t *s) {
+    const search_member_t *m = &s->q->member;
+    int rc = 0;
+    if (m->kind == SEARCH_MEMBER_MODULE) {
+        member_files_t mf = {0};
+        rc = module_files(s, &mf);
+        if (rc == 0)
+            rc = module_members(s, &mf);
+        /* `from pkg import thing`: thing may be a class of pkg, not a file */
+        if (rc == 0 && m->member_of && *m->member_of)
+            rc = class_members(s, m->member_of, NULL, 0);
+        for (size_t i = 0; i < mf.n; i++)
+            free(mf.files[i].path);
+    } else if (m->kind == SEARCH_MEMBER_CLASS) {
+        rc = class_members(s, m->type, m->bases, m->base_count);
+    }
+    /* Rank: members of the receiver itself, what is typed, named nearby,
+     * then by how often the repository reaches them. */
+    if (rc == 0 && m->kind) {
+        size_t n = 0;
+        scored_t *order = malloc((s->ncands ? s->ncands : 1) * sizeof *order);
+        if (!order)
+            return fail(s, -ENOMEM, "out of memory");
+        for (size_t i = 0; i < s->ncands; i++) {
+            const candidate_t *c = &s->cands[i];
+            if (c->member > 0)
+                order[n++] = (scored_t){c->id, c->member + c->member_partial + c->member_hint +
+                                                   log1p((double)c->member_uses) / 10.0};
+        }
+        qsort(order, n, sizeof *order, scored_cmp);
+        for (size_t i = 0; i < n; i++)
+            candidate_get(s, order[i].id)->rank[SIG_MEMBER] = (int)i + 1;
+        free(order);
+    }
+    return rc;
+}
+
 /* ---- filling in and writing out ---- */
 
 static const char SQL_CHUNK_ROW[] =
@@ -774,9 +1177,15 @@ static int write_results(search_t *s, buf_t *out, size_t *count) {
         buf_append(out, sqlite3_column_text(st, 4), (size_t)sqlite3_column_bytes(st, 4));
         buf_printf(out,
                    ",\"signals\":{\"dense\":%.6g,\"bm25\":%.6g,\"symbol\":%d,\"import\":%d,"
-                   "\"object\":%d,\"uses\":%ld,\"imported_by\":%ld}}",
+                   "\"object\":%d,\"uses\":%ld,\"imported_by\":%ld",
                    (double)c->dense, (double)c->bm25, c->symbol, c->import, c->object, c->uses,
                    c->imported_by);
+        if (c->member > 0)
+            buf_printf(out,
+                       ",\"member\":%.2g,\"member_uses\":%ld,\"member_hint\":%d,"
+                       "\"member_partial\":%d",
+                       c->member, c->member_uses, c->member_hint, c->member_partial);
+        buf_append_str(out, "}}");
         sqlite3_reset(st);
         ++*count;
     }
@@ -802,7 +1211,8 @@ int search_run(store_t *store, const search_query_t *q, buf_t *out, size_t *coun
     if ((rc = terms_build(&s)) == 0 && (rc = find_own_file(&s)) == 0 &&
         (rc = dense_start(&s)) == 0 && (rc = import_neighbourhood(&s)) == 0 &&
         (rc = signal_bm25(&s)) == 0 && (rc = signal_symbol(&s)) == 0 &&
-        (rc = rank_neighbourhood(&s, SIG_IMPORT)) == 0 && (rc = signal_object(&s)) == 0)
+        (rc = rank_neighbourhood(&s, SIG_IMPORT)) == 0 && (rc = signal_object(&s)) == 0 &&
+        (rc = signal_member(&s)) == 0)
         rc = dense_finish(&s);
     else
         dense_finish(&s); /* join the scan; the first error stands */

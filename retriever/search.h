@@ -23,6 +23,17 @@
  *   object  chunks of imported files whose stem (or directory, for Go and
  *           Java packages) is the object, and chunks defining the object or
  *           members of it;
+ *   member  when the cursor follows `x.` and the gateway knows what x is:
+ *           the chunks defining x's members — the top-level definitions of
+ *           the module x names (found among the files the current file
+ *           imports, else by the specifier's path; through a package's
+ *           __init__/index/mod to the files it imports), or the members of
+ *           x's class and its bases — each with how often the repository
+ *           reaches that member (`member_uses`: the reference index, for a
+ *           module; how often any receiver reaches a member of that name,
+ *           for a class), whether the code around the cursor names it
+ *           (`member_hint`) and whether it starts with what is typed
+ *           (`member_partial`, -1 when it does not);
  *
  * and the answer is the union, each candidate carrying the value of every
  * signal (0 where it has none; `dense` is the exact score whenever a vector
@@ -41,6 +52,26 @@
 
 #include <stddef.h>
 
+/* What the cursor follows, when it follows `x.` (proto/code/cursor.h says
+ * how the gateway reads it): the members of x are the candidates. */
+typedef enum {
+    SEARCH_MEMBER_NONE = 0,
+    SEARCH_MEMBER_MODULE, /* x is a module: `module` (as written), maybe `member_of` inside it */
+    SEARCH_MEMBER_CLASS,  /* x is an object or a class: members of `type` and its `bases` */
+} search_member_kind_t;
+
+typedef struct {
+    search_member_kind_t kind;
+    const char *module; /* MODULE: the import's specifier; CLASS: where type came from, or NULL */
+    const char *member_of;    /* MODULE: x was imported by this name from inside module, or NULL */
+    const char *type;         /* CLASS: the class; NULL otherwise */
+    const char *const *bases; /* CLASS: its bases, nearest first */
+    size_t base_count;
+    const char *partial;      /* the member typed so far, or NULL */
+    const char *const *hints; /* words the code around the cursor uses (folded sub-words) */
+    size_t hint_count;
+} search_member_t;
+
 typedef struct {
     const char *collection;
     size_t limit;      /* candidates per ranked signal, >= 1 */
@@ -54,6 +85,7 @@ typedef struct {
     const void *vector;  /* dim little-endian float32, or NULL */
     size_t vector_bytes;
     int threads; /* scan threads for the dense signal */
+    search_member_t member;
 } search_query_t;
 
 /* Runs the query on the store and appends {"chunks":[...]} to out (format

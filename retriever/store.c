@@ -295,6 +295,11 @@ static const char SCHEMA[] =
     " path TEXT NOT NULL, target TEXT NOT NULL,"
     " PRIMARY KEY(collection, path, target)) WITHOUT ROWID;"
     "CREATE INDEX IF NOT EXISTS imports_target ON imports(collection, target);"
+    "CREATE TABLE IF NOT EXISTS refs("
+    " collection INTEGER NOT NULL REFERENCES collections(id) ON DELETE CASCADE,"
+    " target TEXT NOT NULL, name TEXT NOT NULL, path TEXT NOT NULL, count INTEGER NOT NULL,"
+    " PRIMARY KEY(collection, target, name, path)) WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS refs_path ON refs(collection, path);"
     "CREATE TABLE IF NOT EXISTS terms("
     " collection INTEGER NOT NULL REFERENCES collections(id) ON DELETE CASCADE,"
     " token TEXT NOT NULL, df INTEGER NOT NULL,"
@@ -1510,5 +1515,61 @@ int store_imports_put(store_t *self, const char *collection, const char *path,
 
 int store_imports_delete(store_t *self, const char *collection, const char *path, char *err,
                          size_t err_len) {
-    return store_imports_put(self, collection, path, NULL, 0, err, err_len);
+    int rc = store_imports_put(self, collection, path, NULL, 0, err, err_len);
+    return rc ? rc : store_refs_put(self, collection, path, NULL, 0, err, err_len);
+}
+
+static const char SQL_REFS_CLEAR[] = "DELETE FROM refs WHERE collection = ? AND path = ?";
+static const char SQL_REF_INSERT[] =
+    "INSERT INTO refs(collection, target, name, path, count) VALUES (?, ?, ?, ?, ?)"
+    " ON CONFLICT DO UPDATE SET count = count + excluded.count";
+
+int store_refs_put(store_t *self, const char *collection, const char *path, const store_ref_t *refs,
+                   size_t n, char *err, size_t err_len) {
+    int rc;
+    if ((rc = check_name("collection", collection, NAME_MAX_BYTES, err, err_len)) != 0 ||
+        (rc = check_name("path", path, PATH_MAX_BYTES, err, err_len)) != 0)
+        return rc;
+    if (n > STORE_REFS_MAX)
+        return fail(err, err_len, -EINVAL, "at most %d references per file", STORE_REFS_MAX);
+    for (size_t i = 0; i < n; i++)
+        if (!refs[i].target || !refs[i].name || !*refs[i].name || refs[i].count < 1 ||
+            strlen(refs[i].target) > PATH_MAX_BYTES || strlen(refs[i].name) > NAME_MAX_BYTES)
+            return fail(err, err_len, -EINVAL,
+                        "a reference is a target path (\"\" for any receiver), a non-empty "
+                        "name and a count of at least 1");
+    pthread_mutex_lock(&self->write_lock);
+    conn_t *w = &self->writer;
+    collection_t *c = collection_find(self, collection);
+    sqlite3_stmt *st = NULL;
+    if (!c) {
+        rc = fail(err, err_len, -ENOENT, "no collection '%s' (call collection.ensure first)",
+                  collection);
+    } else if ((rc = exec_sql(w, "BEGIN IMMEDIATE", err, err_len)) == 0) {
+        if (!(st = conn_stmt(w, SQL_REFS_CLEAR)))
+            rc = db_fail(w->db, err, err_len, "replacing references");
+        if (rc == 0) {
+            sqlite3_bind_int64(st, 1, c->id);
+            sqlite3_bind_text(st, 2, path, -1, SQLITE_STATIC);
+            rc = step_done(w, st, err, err_len, "replacing references");
+        }
+        for (size_t i = 0; rc == 0 && i < n; i++) {
+            if (!(st = conn_stmt(w, SQL_REF_INSERT))) {
+                rc = db_fail(w->db, err, err_len, "replacing references");
+                break;
+            }
+            sqlite3_bind_int64(st, 1, c->id);
+            sqlite3_bind_text(st, 2, refs[i].target, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 3, refs[i].name, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 4, path, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(st, 5, refs[i].count);
+            rc = step_done(w, st, err, err_len, "replacing references");
+        }
+        if (rc == 0)
+            rc = exec_sql(w, "COMMIT", err, err_len);
+    }
+    if (rc != 0 && c)
+        rollback(w);
+    pthread_mutex_unlock(&self->write_lock);
+    return rc;
 }

@@ -7,7 +7,9 @@
  * range, kind, text, the symbols they define, the identifiers they use, the
  * float32 vector), an FTS5 table of each chunk's sub-word tokens, a symbol
  * table (name -> defining chunks), a usage table (name -> how many chunks
- * use it) and the import graph, which the seeder replicates to every shard.
+ * use it), and two tables the seeder replicates to every shard: the import
+ * graph and the reference index (which file reaches which definitions of
+ * which file, how often; which member names it reaches at all).
  * The vectors are also kept in memory, one vectors_t per collection, loaded
  * when the store opens.
  *
@@ -129,7 +131,25 @@ int store_file_delete(store_t *self, const char *collection, const char *path, c
 int store_imports_put(store_t *self, const char *collection, const char *path,
                       const char *const *targets, size_t n, char *err, size_t err_len);
 
-/* Clears what `path` imports. */
+/* One reference of the reference index: `path` reaches `name` of the file
+ * `target` `count` times (through an import), or, with target "", reaches
+ * a member called `name` through any receiver. */
+typedef struct {
+    const char *target;
+    const char *name;
+    long count;
+} store_ref_t;
+
+#define STORE_REFS_MAX 65536
+
+/* Replaces the references `path` makes (any path: like the import graph,
+ * the reference index is replicated to every shard, so any shard can tell
+ * how often the repository reaches a definition).  n == 0 clears them.
+ * Duplicate (target, name) pairs add up. */
+int store_refs_put(store_t *self, const char *collection, const char *path, const store_ref_t *refs,
+                   size_t n, char *err, size_t err_len);
+
+/* Clears what `path` imports, and its references. */
 int store_imports_delete(store_t *self, const char *collection, const char *path, char *err,
                          size_t err_len);
 

@@ -8,7 +8,7 @@
 #include <cJSON.h>
 
 static void completion(features_t *f, const char *prefix, const char *suffix) {
-    features_extract(f, NULL, 0, prefix, strlen(prefix), suffix, suffix ? strlen(suffix) : 0);
+    features_extract(f, NULL, NULL, 0, prefix, strlen(prefix), suffix, suffix ? strlen(suffix) : 0);
 }
 
 /* The symbols as a cJSON array (an empty array when there are none). */
@@ -30,7 +30,7 @@ static int index_of(const cJSON *array, const char *name) {
 TEST(a_question_is_its_own_query) {
     features_t f;
     const char *q = "where is apply_discount called with a LoyaltyCard?";
-    features_extract(&f, q, strlen(q), NULL, 0, NULL, 0);
+    features_extract(&f, NULL, q, strlen(q), NULL, 0, NULL, 0);
     CHECK_STR(f.text.data, q);
     cJSON *s = symbols_of(&f);
     REQUIRE(s);
@@ -262,7 +262,7 @@ TEST(odd_text_is_read_safely) {
     /* NUL bytes, invalid UTF-8, a prefix that is all newlines. */
     const char odd[] = "a\0b.\xff\xfe.c\n\n\n";
     features_t f;
-    features_extract(&f, NULL, 0, odd, sizeof odd - 1, odd, sizeof odd - 1);
+    features_extract(&f, NULL, NULL, 0, odd, sizeof odd - 1, odd, sizeof odd - 1);
     buf_t h = BUF_INIT;
     features_search_header(&f, "c", NULL, 5, SIGNAL_ALL, &h);
     cJSON *j = cJSON_Parse(h.data);
@@ -274,10 +274,48 @@ TEST(odd_text_is_read_safely) {
     CHECK_INT(f.text.len, ==, 0);
 }
 
+TEST(the_search_request_asks_for_the_objects_members) {
+    const char *prefix = "from email import utils\n\ndef parse(s):\n    return utils.pa";
+    const char *suffix = "rseaddr(s)\n\ndef again(t):\n    return utils.formatdate(t)\n";
+    features_t f;
+    features_extract(&f, "mail/reader.py", NULL, 0, prefix, strlen(prefix), suffix, strlen(suffix));
+    CHECK_INT(f.cursor.kind, ==, CURSOR_MODULE);
+    cJSON *j = header(&f, "c", "mail/reader.py", 5, SIGNAL_ALL);
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(j, "member");
+    CHECK_STR(string_at(m, "kind"), "module");
+    CHECK_STR(string_at(m, "module"), "email");
+    CHECK_STR(string_at(m, "member_of"), "utils");
+    CHECK_STR(string_at(m, "partial"), "pa");
+    bool named = false;
+    const cJSON *h;
+    cJSON_ArrayForEach(h, cJSON_GetObjectItemCaseSensitive(m, "hints")) named |=
+        cJSON_IsString(h) && !strcmp(h->valuestring, "formatdate");
+    CHECK(named);
+    cJSON_Delete(j);
+    /* without the object signal (an ablation), no members */
+    j = header(&f, "c", "mail/reader.py", 5, SIGNAL_BM25);
+    CHECK(cJSON_GetObjectItemCaseSensitive(j, "member") == NULL);
+    cJSON_Delete(j);
+    features_free(&f);
+    /* self in a class: the class and its bases */
+    const char *cls = "class Cart(Base):\n    def total(self):\n        return self.";
+    features_extract(&f, "shop/cart.py", NULL, 0, cls, strlen(cls), "", 0);
+    j = header(&f, "c", "shop/cart.py", 5, SIGNAL_ALL);
+    m = cJSON_GetObjectItemCaseSensitive(j, "member");
+    CHECK_STR(string_at(m, "kind"), "class");
+    CHECK_STR(string_at(m, "type"), "Cart");
+    CHECK_STR(
+        cJSON_GetStringValue(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(m, "bases"), 0)),
+        "Base");
+    cJSON_Delete(j);
+    features_free(&f);
+}
+
 TEST_MAIN(TEST_CASE(a_question_is_its_own_query),
           TEST_CASE(a_completion_queries_the_lines_around_the_cursor),
           TEST_CASE(imported_names_lead_the_symbols_unused_first),
           TEST_CASE(at_most_48_symbols_of_two_bytes_or_more),
           TEST_CASE(the_object_before_the_cursor), TEST_CASE(an_imported_object_is_its_module_stem),
           TEST_CASE(the_search_request_carries_what_the_signals_want),
+          TEST_CASE(the_search_request_asks_for_the_objects_members),
           TEST_CASE(odd_text_is_read_safely))

@@ -641,6 +641,71 @@ TEST(searches_run_in_parallel_with_each_other_and_with_writes) {
     cleanup(&s);
 }
 
+/* The member signal: the cursor follows `x.` and the gateway knows what x
+ * is.  A module's top-level definitions (not a class's methods), ranked by
+ * how often the repository reaches them; a class's members by scope. */
+TEST(members_of_a_module_and_of_a_class) {
+    fresh_dir();
+    store_t *s = open_store(0, 1);
+    REQUIRE(s && load_corpus(s));
+    /* app.py reached utils.load_user 5 times and parse_config once */
+    static const store_ref_t app_refs[] = {
+        {"src/utils.py", "load_user", 5}, {"src/utils.py", "parse_config", 1}, {"", "save", 7}};
+    CHECK_INT(store_refs_put(s, "demo", "src/app.py", app_refs, 3, err, sizeof err), ==, 0);
+    static const store_ref_t other_refs[] = {{"src/utils.py", "parse_config", 2}};
+    CHECK_INT(store_refs_put(s, "demo", "lib/other.py", other_refs, 1, err, sizeof err), ==, 0);
+
+    search_query_t q = {.path = "src/app.py",
+                        .member = {.kind = SEARCH_MEMBER_MODULE, .module = "utils"}};
+    cJSON *root;
+    const cJSON *chunks = search(s, &q, &root);
+    REQUIRE(chunks);
+    const cJSON *load = find_chunk(chunks, "src/utils.py", 8);
+    const cJSON *parse = find_chunk(chunks, "src/utils.py", 1);
+    REQUIRE(load && parse);
+    CHECK(signal(load, "member") == 1);
+    CHECK(signal(load, "member_uses") == 5);
+    CHECK(signal(parse, "member_uses") == 3); /* summed over the files that reach it */
+    CHECK(find_chunk(chunks, "src/helpers.py", 1) == NULL ||
+          isnan(signal(find_chunk(chunks, "src/helpers.py", 1), "member")));
+    cJSON_Delete(root);
+
+    /* what is typed, and what the suffix names, tell the members apart */
+    static const char *const hints[] = {"parseconfig"};
+    q.member.partial = "lo";
+    q.member.hints = hints;
+    q.member.hint_count = 1;
+    chunks = search(s, &q, &root);
+    REQUIRE(chunks);
+    CHECK(signal(find_chunk(chunks, "src/utils.py", 8), "member_partial") == 1);
+    CHECK(signal(find_chunk(chunks, "src/utils.py", 1), "member_partial") == -1);
+    CHECK(signal(find_chunk(chunks, "src/utils.py", 1), "member_hint") == 1);
+    cJSON_Delete(root);
+
+    /* a class: User's members by scope, with how often any receiver
+     * reaches a member of that name */
+    search_query_t c = {.path = "src/app.py",
+                        .member = {.kind = SEARCH_MEMBER_CLASS, .type = "User"}};
+    chunks = search(s, &c, &root);
+    REQUIRE(chunks);
+    const cJSON *save = find_chunk(chunks, "src/models.py", 5);
+    REQUIRE(save);
+    CHECK(signal(save, "member") == 1);
+    CHECK(signal(save, "member_uses") == 7);
+    cJSON_Delete(root);
+
+    /* the references go with the file that made them */
+    CHECK_INT(store_imports_delete(s, "demo", "src/app.py", err, sizeof err), ==, 0);
+    q.member.partial = NULL;
+    chunks = search(s, &q, &root);
+    CHECK(signal(find_chunk(chunks, "src/utils.py", 8), "member_uses") == 0);
+    cJSON_Delete(root);
+    /* bad references are refused whole */
+    static const store_ref_t bad[] = {{"src/utils.py", "", 1}};
+    CHECK_INT(store_refs_put(s, "demo", "x.py", bad, 1, err, sizeof err), ==, -EINVAL);
+    cleanup(&s);
+}
+
 TEST_MAIN(TEST_CASE(ensure_creates_verifies_and_rejects_a_mismatch),
           TEST_CASE(put_replace_and_delete_keep_counts),
           TEST_CASE(each_signal_finds_its_chunk_and_the_current_file_is_excluded),
@@ -649,4 +714,5 @@ TEST_MAIN(TEST_CASE(ensure_creates_verifies_and_rejects_a_mismatch),
           TEST_CASE(hundred_rounds_of_delete_and_re_add_do_not_grow),
           TEST_CASE(malformed_writes_and_queries_are_rejected_without_effect),
           TEST_CASE(a_path_of_another_shard_is_refused),
-          TEST_CASE(searches_run_in_parallel_with_each_other_and_with_writes))
+          TEST_CASE(searches_run_in_parallel_with_each_other_and_with_writes),
+          TEST_CASE(members_of_a_module_and_of_a_class))
