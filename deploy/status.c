@@ -4,6 +4,7 @@
  */
 #include "deploy/commands.h"
 #include "proto/client.h"
+#include "proto/shard.h"
 
 #include <cJSON.h>
 #include <stdio.h>
@@ -79,7 +80,7 @@ int command_status(int argc, char **argv) {
     /* Collections: every shard reports its part. */
     cJSON *totals = cJSON_CreateObject();
     cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(st, "services")) {
-        if (strncmp(s->string, "retrieve.", 9) != 0 || number(s, "workers") < 1)
+        if (shard_of_service(s->string) < 0 || number(s, "workers") < 1)
             continue;
         cJSON *cols = call_json(c, s->string, "{\"op\":\"collections\"}", true, err, sizeof err);
         const cJSON *col;

@@ -10,6 +10,7 @@
 #include "deploy/commands.h"
 #include "deploy/supervisor.h"
 #include "proto/client.h"
+#include "proto/shard.h"
 #include "proto/base/log.h"
 #include "proto/base/signals.h"
 #include "proto/base/settings.h"
@@ -99,9 +100,8 @@ static bool index_ready(up_state_t *st, bool *generator) {
     const cJSON *services = cJSON_GetObjectItemCaseSensitive(j, "services");
     bool ready = has_worker(services, "embed");
     for (int i = 0; i < st->shards; i++) {
-        char name[32];
-        snprintf(name, sizeof name, "retrieve.%d", i);
-        ready = ready && has_worker(services, name);
+        char name[SHARD_SERVICE_MAX];
+        ready = ready && has_worker(services, shard_service(i, name));
     }
     *generator = has_worker(services, "generate");
     cJSON_Delete(j);

@@ -12,6 +12,7 @@
 #include "gateway/collections.h"
 
 #include "proto/base/log.h"
+#include "proto/shard.h"
 #include "proto/base/clock.h"
 
 #include <cJSON.h>
@@ -273,8 +274,8 @@ static void refresh_start(collections_cache_t *cache) {
      * the refresh while others are still to be sent. */
     r->pending = cache->shards + 1;
     for (int i = 0; i < cache->shards; i++) {
-        char service[32];
-        snprintf(service, sizeof service, "retrieve.%d", i);
+        char service[SHARD_SERVICE_MAX];
+        shard_service(i, service);
         refresh_call_t *c = &r->calls[i];
         *c = (refresh_call_t){.refresh = r, .shard = i};
         c->call = bridge_call(cache->bridge, service, "{\"op\":\"collections\"}", NULL, 0,

@@ -6,6 +6,7 @@
 #include "gateway/health.h"
 
 #include "gateway/gateway.h"
+#include "proto/shard.h"
 
 #include <cJSON.h>
 #include <stdio.h>
@@ -39,9 +40,8 @@ static void on_final(void *arg, const proto_msg_t *msg) {
     add_service(out, services, "generate", &ready);
     add_service(out, services, "embed", &ready);
     for (int i = 0; i < gw->shards; i++) {
-        char name[32];
-        snprintf(name, sizeof name, "retrieve.%d", i);
-        add_service(out, services, name, &ready);
+        char name[SHARD_SERVICE_MAX];
+        add_service(out, services, shard_service(i, name), &ready);
     }
     cJSON_AddStringToObject(root, "status", ready ? "ok" : "unavailable");
     cJSON_AddItemToObject(root, "services", out);

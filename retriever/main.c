@@ -56,6 +56,7 @@
 #include "proto/worker.h"
 #include "retriever/search.h"
 #include "retriever/store.h"
+#include "proto/shard.h"
 #include "proto/base/signals.h"
 #include "proto/base/settings.h"
 #include "proto/base/clock.h"
@@ -470,8 +471,8 @@ int main(int argc, char **argv) {
              shards, st.collections, st.chunks, dir, clock_ms() - start);
 
     stop_on_signals();
-    char service[32];
-    snprintf(service, sizeof service, "retrieve.%d", shard);
+    char service[SHARD_SERVICE_MAX];
+    shard_service(shard, service);
     const char *curve = getenv("LCA_CURVE_DIR");
     proto_worker_t *w =
         proto_worker_new(&(proto_worker_config_t){.endpoint = broker,

@@ -251,10 +251,6 @@ static const walk_options_t *sync_walk_options(const sync_t *s, walk_options_t *
     return defaults;
 }
 
-static void sync_service(char *buf, size_t len, int shard) {
-    snprintf(buf, len, "retrieve.%d", shard);
-}
-
 /* Writes a per-file error line (the first SYNC_ERRORS_SHOWN of a run). */
 static void sync_report(sync_t *s, const char *format, ...) __attribute__((format(printf, 2, 3)));
 static void sync_report(sync_t *s, const char *format, ...) {
@@ -383,8 +379,8 @@ static int sync_call(sync_t *s, const char *service, const char *header, int tim
 /* The message for a failed request to a shard or the embedder. */
 static char *sync_service_error(const sync_t *s, const char *service, int status, const char *err) {
     if (status == 503) {
-        int shard = -1;
-        if (sscanf(service, "retrieve.%d", &shard) == 1)
+        int shard = shard_of_service(service);
+        if (shard >= 0)
             return sync_format("%s: is lca-retriever --shard %d/%d running?", err, shard,
                                s->config.shards);
         return sync_format("%s: is lca-%s running?", err,
@@ -411,8 +407,8 @@ static char *sync_collection_header(const sync_t *s, const char *op) {
  * on the wrong shard (the shard count changed under them) are deleted there
  * and left out, so they are indexed again where they belong. */
 static int sync_load_shard(sync_t *s, int shard, char **error) {
-    char service[32], err[512];
-    sync_service(service, sizeof service, shard);
+    char service[SHARD_SERVICE_MAX], err[512];
+    shard_service(shard, service);
     char *header = sync_collection_header(s, "collection.files");
     if (!header)
         return -ENOMEM;
@@ -546,8 +542,8 @@ int sync_open(const sync_config_t *config, sync_t **out, char **error) {
      * missing worker shows within the short timeout; the collection ops may
      * legitimately take long), drop when resetting, ensure. */
     for (int shard = 0; shard < s->config.shards; shard++) {
-        char service[32];
-        sync_service(service, sizeof service, shard);
+        char service[SHARD_SERVICE_MAX];
+        shard_service(shard, service);
         if (sync_call(s, service, "{\"op\":\"ping\"}", s->config.timeout_ms, NULL, &status, err,
                       sizeof err) != 0) {
             message = sync_service_error(s, service, status, err);
@@ -668,8 +664,8 @@ static int run_push_op(run_t *r, int shard, const char *op, const char *path,
         r->ops_cap = cap;
     }
     const sync_t *s = r->sync;
-    char service[32];
-    sync_service(service, sizeof service, shard);
+    char service[SHARD_SERVICE_MAX];
+    shard_service(shard, service);
     buf_t h = BUF_INIT;
     buf_printf(&h, "{\"op\":\"%s\",\"collection\":", op);
     buf_append_json_string(&h, s->config.collection, strlen(s->config.collection));
@@ -985,8 +981,8 @@ static int run_send_put(run_t *r, size_t j) {
     sync_t *s = r->sync;
     job_t *job = &r->jobs[j];
     int shard = shard_of(job->path, strlen(job->path), s->config.shards);
-    char service[32];
-    sync_service(service, sizeof service, shard);
+    char service[SHARD_SERVICE_MAX];
+    shard_service(shard, service);
     buf_t h = BUF_INIT, meta = BUF_INIT, payload = BUF_INIT;
     buf_append_str(&h, "{\"op\":\"file.put\",\"collection\":");
     buf_append_json_string(&h, s->config.collection, strlen(s->config.collection));
@@ -1048,8 +1044,8 @@ static int run_send_put(run_t *r, size_t j) {
 static void run_on_put(run_t *r, req_t *req, const proto_msg_t *msg) {
     sync_t *s = r->sync;
     job_t *job = &r->jobs[req->job];
-    char service[32];
-    sync_service(service, sizeof service, shard_of(job->path, strlen(job->path), s->config.shards));
+    char service[SHARD_SERVICE_MAX];
+    shard_service(shard_of(job->path, strlen(job->path), s->config.shards), service);
     if (msg->cmd == PROTO_ERROR) {
         int status;
         char err[400];
@@ -1282,8 +1278,8 @@ static void run_warn_tagger(run_t *r) {
 /* Tells every shard the collection was seeded now. */
 static int sync_touch(sync_t *s, char **error) {
     for (int shard = 0; shard < s->config.shards; shard++) {
-        char service[32], err[400];
-        sync_service(service, sizeof service, shard);
+        char service[SHARD_SERVICE_MAX], err[400];
+        shard_service(shard, service);
         buf_t h = BUF_INIT;
         buf_append_str(&h, "{\"op\":\"collection.touch\",\"collection\":");
         buf_append_json_string(&h, s->config.collection, strlen(s->config.collection));

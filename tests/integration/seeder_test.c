@@ -50,7 +50,7 @@ static char *path_in(const char *name) {
 static bool shard_ready(void *arg) {
     int shard = *(int *)arg;
     char service[32], err[128];
-    snprintf(service, sizeof service, "retrieve.%d", shard);
+    shard_service(shard, service);
     int st;
     return proto_client_call(client, service, "{\"op\":\"ping\"}", NULL, 0, 300, NULL, NULL, NULL,
                              &st, err, sizeof err) == 0;
@@ -282,7 +282,7 @@ static int held_files(const char *collection, held_t *out, int max) {
     int n = 0;
     for (int s = 0; s < SHARDS; s++) {
         char service[32], header[256], err[256];
-        snprintf(service, sizeof service, "retrieve.%d", s);
+        shard_service(s, service);
         snprintf(header, sizeof header, "{\"op\":\"collection.files\",\"collection\":\"%s\"}",
                  collection);
         proto_msg_t m;
@@ -320,7 +320,7 @@ static void held_counts(const char *collection, long *files, long *chunks) {
     *files = *chunks = 0;
     for (int s = 0; s < SHARDS; s++) {
         char service[32], err[256];
-        snprintf(service, sizeof service, "retrieve.%d", s);
+        shard_service(s, service);
         proto_msg_t m;
         int st;
         if (proto_client_call(client, service, "{\"op\":\"collections\"}", NULL, 0, 3000, NULL,
@@ -380,7 +380,7 @@ static int imported_paths(const char *collection, const char *path, char out[][2
     int n = 0;
     for (int s = 0; s < SHARDS; s++) {
         char service[32], header[512], err[256];
-        snprintf(service, sizeof service, "retrieve.%d", s);
+        shard_service(s, service);
         snprintf(header, sizeof header,
                  "{\"op\":\"search\",\"collection\":\"%s\",\"k\":50,\"path\":\"%s\","
                  "\"query\":\"charge order tax clamp\",\"mode\":\"f32\"}",
@@ -748,7 +748,7 @@ TEST(a_refused_put_is_reported_and_the_watch_goes_on) {
     /* The collection vanishes under the running seeder: its next put fails. */
     for (int s = 0; s < SHARDS; s++) {
         char service[32], e[256];
-        snprintf(service, sizeof service, "retrieve.%d", s);
+        shard_service(s, service);
         int st;
         REQUIRE(proto_client_call(client, service,
                                   "{\"op\":\"collection.drop\",\"collection\":\"refused\"}", NULL,
@@ -809,7 +809,7 @@ TEST(model_mismatch_fails_and_reset_reindexes) {
     REQUIRE(stack_up() && scratch_copy());
     for (int s = 0; s < SHARDS; s++) {
         char service[32], err[256], header[512];
-        snprintf(service, sizeof service, "retrieve.%d", s);
+        shard_service(s, service);
         snprintf(header, sizeof header,
                  "{\"op\":\"collection.ensure\",\"collection\":\"other\",\"root\":\"%s\","
                  "\"model\":\"some-other-model\",\"dim\":384,\"shards\":%d}",
