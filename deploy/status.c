@@ -4,6 +4,7 @@
  */
 #include "deploy/commands.h"
 #include "proto/client.h"
+#include "proto/ops.h"
 #include "proto/shard.h"
 
 #include <cJSON.h>
@@ -79,10 +80,12 @@ int command_status(int argc, char **argv) {
 
     /* Collections: every shard reports its part. */
     cJSON *totals = cJSON_CreateObject();
+    buf_t header = BUF_INIT;
+    ops_encode(&(ops_request_t){.op = OPS_COLLECTIONS}, &header);
     cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(st, "services")) {
         if (shard_of_service(s->string) < 0 || number(s, "workers") < 1)
             continue;
-        cJSON *cols = call_json(c, s->string, "{\"op\":\"collections\"}", true, err, sizeof err);
+        cJSON *cols = call_json(c, s->string, header.data, true, err, sizeof err);
         const cJSON *col;
         cJSON_ArrayForEach(col, cJSON_GetObjectItemCaseSensitive(cols, "collections")) {
             const char *name = string(col, "name");
@@ -105,6 +108,7 @@ int command_status(int argc, char **argv) {
         }
         cJSON_Delete(cols);
     }
+    buf_free(&header);
     printf("\ncollections\n");
     if (!totals->child)
         printf("  (none yet: index a repository with `lca seed DIR`)\n");

@@ -12,6 +12,7 @@
 #include "gateway/collections.h"
 
 #include "proto/base/log.h"
+#include "proto/ops.h"
 #include "proto/shard.h"
 #include "proto/base/clock.h"
 
@@ -258,12 +259,15 @@ static void refresh_start(collections_cache_t *cache) {
     if (cache->refresh)
         return;
     refresh_t *r = calloc(1, sizeof *r);
+    buf_t header = BUF_INIT;
     if (r) {
         r->calls = calloc((size_t)cache->shards, sizeof *r->calls);
         r->building = collections_new();
     }
-    if (!r || !r->calls || !r->building) {
+    if (!r || !r->calls || !r->building ||
+        ops_encode(&(ops_request_t){.op = OPS_COLLECTIONS}, &header) != 0) {
         refresh_free(r);
+        buf_free(&header);
         log_error("out of memory refreshing the collections");
         return;
     }
@@ -278,11 +282,12 @@ static void refresh_start(collections_cache_t *cache) {
         shard_service(i, service);
         refresh_call_t *c = &r->calls[i];
         *c = (refresh_call_t){.refresh = r, .shard = i};
-        c->call = bridge_call(cache->bridge, service, "{\"op\":\"collections\"}", NULL, 0,
-                              cache->timeout_ms, &callbacks, c);
+        c->call = bridge_call(cache->bridge, service, header.data, NULL, 0, cache->timeout_ms,
+                              &callbacks, c);
         if (!c->call)
             r->pending--;
     }
+    buf_free(&header);
     if (--r->pending == 0)
         refresh_complete(r);
 }

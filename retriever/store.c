@@ -40,6 +40,7 @@
 #include "proto/base/json.h"
 #include "proto/base/log.h"
 #include "proto/base/map.h"
+#include "proto/ops.h"
 #include "proto/shard.h"
 #include "proto/code/subword.h"
 #include "retriever/scan.h"
@@ -853,12 +854,10 @@ static void utf8_sanitize(char *s, size_t len) {
     }
 }
 
+/* A chunk of a file.put as the store writes it. */
 typedef struct {
-    long start_line, end_line;
-    const char *kind;
-    const cJSON *symbols;     /* array of strings */
-    const cJSON *identifiers; /* array of strings */
-    char *symbols_json;       /* symbols re-serialised (as stored and returned) */
+    const ops_chunk_t *chunk; /* in the decoded payload */
+    char *symbols_json;       /* the symbols as JSON (as stored and returned) */
     char *identifiers_json;
     const char *text; /* in the payload, or text_copy */
     size_t text_len;
@@ -866,7 +865,7 @@ typedef struct {
 } parsed_chunk_t;
 
 typedef struct {
-    cJSON *json;
+    ops_payload_t payload;
     parsed_chunk_t *chunks;
     size_t n;
     float *vectors; /* n * dim, aligned copy of the payload's vectors */
@@ -880,100 +879,42 @@ static void parsed_free(parsed_file_t *p) {
     }
     free(p->chunks);
     free(p->vectors);
-    cJSON_Delete(p->json);
+    ops_payload_free(&p->payload);
     memset(p, 0, sizeof *p);
 }
 
-static int check_string_array(const cJSON *a, const char *what, size_t i, char *err,
-                              size_t err_len) {
-    if (!a)
-        return 0;
-    if (!cJSON_IsArray(a))
-        return fail(err, err_len, -EINVAL, "chunk %zu: \"%s\" must be an array of strings", i,
-                    what);
-    const cJSON *e;
-    cJSON_ArrayForEach(e, a) {
-        if (!cJSON_IsString(e) || !e->valuestring[0] || strlen(e->valuestring) > NAME_MAX_BYTES)
-            return fail(err, err_len, -EINVAL,
-                        "chunk %zu: \"%s\" must hold non-empty strings of at most %d bytes", i,
-                        what, NAME_MAX_BYTES);
-    }
-    return 0;
+/* names as a JSON array text (heap), "[]" when there are none. */
+static char *names_json(const char *const *names, size_t n) {
+    if (!names || n == 0)
+        return strdup("[]");
+    cJSON *array = cJSON_CreateStringArray((const char *const *)names, (int)n);
+    char *text = array ? cJSON_PrintUnformatted(array) : NULL;
+    cJSON_Delete(array);
+    return text;
 }
 
-static bool json_integer(const cJSON *v, long min, long max, long *out) {
-    if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) || v->valuedouble < min ||
-        v->valuedouble > max)
-        return false;
-    *out = (long)v->valuedouble;
-    return true;
-}
-
+/* Decodes the payload (proto/ops.h) and prepares what the store writes:
+ * the name lists as JSON, texts in valid UTF-8, the vectors aligned. */
 static int parse_file_payload(const void *payload, size_t len, size_t dim, parsed_file_t *p,
                               char *err, size_t err_len) {
     memset(p, 0, sizeof *p);
-    if (!payload)
-        return fail(err, err_len, -EINVAL,
-                    "file.put needs a payload: chunk JSON, chunk texts, vectors");
-    long count = texts_count(payload, len);
-    if (count < 2)
-        return fail(err, err_len, -EINVAL,
-                    count < 0 ? "payload is not a packed list of texts"
-                              : "payload needs chunk JSON, one text per chunk and the vectors");
-    size_t pos = 0;
-    const char *text;
-    size_t text_len;
-    texts_next(payload, len, &pos, &text, &text_len);
-    char why[128];
-    if (json_check(text, text_len, true, why, sizeof why) != 0)
-        return fail(err, err_len, -EINVAL, "payload text 0 is not a JSON object: %s", why);
-    p->json = cJSON_ParseWithLength(text, text_len);
-    const cJSON *chunks = cJSON_GetObjectItemCaseSensitive(p->json, "chunks");
-    if (!cJSON_IsArray(chunks))
-        return fail(err, err_len, -EINVAL,
-                    "payload text 0 must be JSON {\"chunks\":[...]} describing the chunks");
-    p->n = (size_t)cJSON_GetArraySize(chunks);
-    if ((size_t)count != p->n + 2)
-        return fail(err, err_len, -EINVAL,
-                    "payload has %ld texts; %zu chunks need %zu (JSON, texts, vectors)", count,
-                    p->n, p->n + 2);
+    int rc = ops_payload_decode(payload, len, dim, &p->payload, err, err_len);
+    if (rc != 0)
+        return rc;
+    p->n = p->payload.count;
     p->chunks = calloc(p->n ? p->n : 1, sizeof *p->chunks);
     if (!p->chunks)
         return fail(err, err_len, -ENOMEM, "out of memory");
-    size_t i = 0;
-    const cJSON *c;
-    cJSON_ArrayForEach(c, chunks) {
+    for (size_t i = 0; i < p->n; i++) {
         parsed_chunk_t *pc = &p->chunks[i];
-        if (!cJSON_IsObject(c))
-            return fail(err, err_len, -EINVAL, "chunk %zu is not an object", i);
-        const cJSON *kind = cJSON_GetObjectItemCaseSensitive(c, "kind");
-        if (!json_integer(cJSON_GetObjectItemCaseSensitive(c, "start_line"), 1, INT32_MAX,
-                          &pc->start_line) ||
-            !json_integer(cJSON_GetObjectItemCaseSensitive(c, "end_line"), pc->start_line,
-                          INT32_MAX, &pc->end_line))
-            return fail(err, err_len, -EINVAL,
-                        "chunk %zu: \"start_line\" and \"end_line\" must be integers with "
-                        "1 <= start_line <= end_line",
-                        i);
-        if (kind && (!cJSON_IsString(kind) || strlen(kind->valuestring) > 64))
-            return fail(err, err_len, -EINVAL, "chunk %zu: \"kind\" must be a short string", i);
-        pc->kind = kind ? kind->valuestring : "";
-        pc->symbols = cJSON_GetObjectItemCaseSensitive(c, "symbols");
-        pc->identifiers = cJSON_GetObjectItemCaseSensitive(c, "identifiers");
-        int rc;
-        if ((rc = check_string_array(pc->symbols, "symbols", i, err, err_len)) != 0 ||
-            (rc = check_string_array(pc->identifiers, "identifiers", i, err, err_len)) != 0)
-            return rc;
-        pc->symbols_json = pc->symbols ? cJSON_PrintUnformatted(pc->symbols) : strdup("[]");
-        pc->identifiers_json =
-            pc->identifiers ? cJSON_PrintUnformatted(pc->identifiers) : strdup("[]");
+        const ops_chunk_t *c = &p->payload.chunks[i];
+        pc->chunk = c;
+        pc->symbols_json = names_json(c->symbols, c->symbol_count);
+        pc->identifiers_json = names_json(c->identifiers, c->identifier_count);
         if (!pc->symbols_json || !pc->identifiers_json)
             return fail(err, err_len, -ENOMEM, "out of memory");
-        i++;
-    }
-    for (i = 0; i < p->n; i++) {
-        parsed_chunk_t *pc = &p->chunks[i];
-        texts_next(payload, len, &pos, &pc->text, &pc->text_len);
+        pc->text = c->text;
+        pc->text_len = c->text_len;
         if (!utf8_valid(pc->text, pc->text_len)) {
             /* Latin-1 and other stray bytes: keep the file, mark the bytes. */
             if (!(pc->text_copy = malloc(pc->text_len + 1)))
@@ -983,21 +924,12 @@ static int parse_file_payload(const void *payload, size_t len, size_t dim, parse
             pc->text = pc->text_copy;
         }
     }
-    texts_next(payload, len, &pos, &text, &text_len);
-    if (text_len != p->n * dim * sizeof(float))
-        return fail(err, err_len, -EINVAL,
-                    "the last text must hold %zu chunks x %zu float32 (%zu bytes), not %zu bytes",
-                    p->n, dim, p->n * dim * sizeof(float), text_len);
     if (p->n) {
-        p->vectors = aligned_alloc(SCAN_ALIGN, (p->n * dim * sizeof(float) + SCAN_ALIGN - 1) /
-                                                   SCAN_ALIGN * SCAN_ALIGN);
+        size_t bytes = p->n * dim * sizeof(float);
+        p->vectors = aligned_alloc(SCAN_ALIGN, (bytes + SCAN_ALIGN - 1) / SCAN_ALIGN * SCAN_ALIGN);
         if (!p->vectors)
             return fail(err, err_len, -ENOMEM, "out of memory");
-        memcpy(p->vectors, text, text_len);
-        for (size_t k = 0; k < p->n * dim; k++)
-            if (!isfinite(p->vectors[k]))
-                return fail(err, err_len, -EINVAL, "vector of chunk %zu has a non-finite value",
-                            k / dim);
+        memcpy(p->vectors, p->payload.vectors, bytes);
     }
     return 0;
 }
@@ -1258,9 +1190,9 @@ static int chunk_insert(conn_t *w, int64_t cid, int64_t file_id, const char *pat
     if (!st)
         return db_fail(w->db, err, err_len, "storing a chunk");
     sqlite3_bind_int64(st, 1, file_id);
-    sqlite3_bind_int64(st, 2, pc->start_line);
-    sqlite3_bind_int64(st, 3, pc->end_line);
-    sqlite3_bind_text(st, 4, pc->kind, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, pc->chunk->start_line);
+    sqlite3_bind_int64(st, 3, pc->chunk->end_line);
+    sqlite3_bind_text(st, 4, pc->chunk->kind, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 5, pc->symbols_json, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 6, pc->identifiers_json, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 7, pc->text, (int)pc->text_len, SQLITE_STATIC);
@@ -1277,9 +1209,8 @@ static int chunk_insert(conn_t *w, int64_t cid, int64_t file_id, const char *pat
 
     /* Tokens: the text's sub-words, the path's, the symbols'. */
     buf_t names = BUF_INIT;
-    const cJSON *e;
-    cJSON_ArrayForEach(e, pc->symbols) {
-        buf_append_str(&names, e->valuestring);
+    for (size_t i = 0; i < pc->chunk->symbol_count; i++) {
+        buf_append_str(&names, pc->chunk->symbols[i]);
         buf_append_str(&names, " ");
     }
     char *body = subword_render_new(pc->text, pc->text_len, SUBWORD_DEFAULT, NULL);
@@ -1305,10 +1236,8 @@ static int chunk_insert(conn_t *w, int64_t cid, int64_t file_id, const char *pat
     free(path_tokens);
     free(symbol_tokens);
 
-    cJSON_ArrayForEach(e, pc->symbols) {
-        if (rc != 0)
-            break;
-        const char *s = e->valuestring;
+    for (size_t i = 0; i < pc->chunk->symbol_count && rc == 0; i++) {
+        const char *s = pc->chunk->symbols[i];
         size_t len = strlen(s), key_at, scope_at;
         size_t key_len = store_symbol_key(s, len, &key_at);
         size_t scope_len = symbol_scope(s, len, &scope_at);
