@@ -9,6 +9,7 @@
 #include "proto/ops.h"
 
 #include "proto/base/json.h"
+#include "proto/shard.h"
 
 #include <cJSON.h>
 #include <errno.h>
@@ -88,6 +89,8 @@ int ops_encode(const ops_request_t *req, buf_t *b) {
         rc |= put_optional(b, "root", req->ensure.root) |
               put_optional(b, "model", req->ensure.model) |
               buf_printf(b, ",\"dim\":%ld,\"shards\":%ld", req->ensure.dim, req->ensure.shards);
+        if (req->ensure.placement > 0)
+            rc |= buf_printf(b, ",\"placement\":%ld", req->ensure.placement);
         break;
     case OPS_COLLECTION_TOUCH:
         rc |= buf_printf(b, ",\"seeded_at\":%" PRId64, req->seeded_at);
@@ -241,6 +244,8 @@ static void decode_fields(fields_t *f, ops_request_t *req) {
         req->ensure.model = field_string(f, "model", true);
         req->ensure.dim = field_long(f, "dim", true, 0, 0, 1 << 20);
         req->ensure.shards = field_long(f, "shards", true, 0, 1, 1 << 16);
+        req->ensure.placement =
+            field_long(f, "placement", false, SHARD_PLACEMENT, 1, SHARD_PLACEMENT);
         break;
     case OPS_COLLECTION_TOUCH:
         req->seeded_at = field_long(f, "seeded_at", true, 0, 0, INT64_MAX / 2);

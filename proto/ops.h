@@ -11,11 +11,15 @@
  * belongs to another shard), 404 for an unknown collection, 409 for a
  * collection indexed differently, 500/503 for faults of the retriever.
  *
- *  collection.ensure {collection, root, model, dim, shards}
+ *  collection.ensure {collection, root, model, dim, shards, placement}
  *      Creates the collection or checks the existing record.  A different
  *      model, dim or shards is 409 "collection 'x' was indexed with <model>
  *      (<dim> dims, <n> shards); re-seed it with --reset to change".
- *      -> FINAL {"created": bool}
+ *      placement (proto/shard.h; default SHARD_PLACEMENT) is how the files
+ *      of a new collection are placed; an existing collection keeps its own
+ *      and says which it is, so that the seeder can index a collection
+ *      placed the old way again (drop, then ensure).
+ *      -> FINAL {"created": bool, "placement": the collection's}
  *  collection.drop {collection}            -> FINAL {"dropped": true}
  *      Deletes all its rows and vectors (idempotent).
  *  collection.files {collection}
@@ -26,7 +30,8 @@
  *      "identifiers":[...]}...]}, then one text per chunk (its source), then
  *      one text of n*dim little-endian float32 (n = number of chunks).
  *      Replaces the file's chunks, tokens, symbols, vectors and imports in
- *      one transaction.  path must be this shard's (shard_of).
+ *      one transaction.  path must be this shard's under the collection's
+ *      placement (shard_of_placement).
  *      -> FINAL {"chunks": n}
  *  file.delete {collection, path}          -> FINAL {"deleted": true}
  *  imports.put {collection, path, imports:[paths]}
@@ -38,7 +43,8 @@
  *      Also merges the collection's token index, after replying.
  *  collections {}
  *      -> FINAL, payload {"collections":[{"name","root","model","dim",
- *         "shards","files","chunks","seeded_at"}...]} (this shard's counts)
+ *         "shards","placement","files","chunks","seeded_at"}...]} (this
+ *         shard's counts)
  *  search {collection, k (10), path, query, symbols:[...], object,
  *          mode "i8"|"f32" ("i8"), limit (4*k)}; payload: optional query
  *      vector (dim float32)
@@ -95,6 +101,8 @@ typedef struct {
     const char *model; /* embedding model, e.g. "builtin" */
     long dim;          /* vector dimension, 0..2^20 (the store wants a multiple of 16) */
     long shards;       /* shards the collection is split into, 1..65536 */
+    long placement;    /* how its files go to shards (proto/shard.h), 1..SHARD_PLACEMENT;
+                          0 when encoding: leave out (SHARD_PLACEMENT) */
 } ops_ensure_t;
 
 /* file.put */

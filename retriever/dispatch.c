@@ -88,11 +88,14 @@ static void run_ensure(const dispatch_t *d, const ops_request_t *req, dispatch_r
                                     .root = req->ensure.root,
                                     .model = req->ensure.model,
                                     .dim = req->ensure.dim,
-                                    .shards = req->ensure.shards};
-    bool created = false;
-    char err[512] = "";
-    int rc = store_collection_ensure(d->store, &spec, &created, err, sizeof err);
-    finish(reply, rc, err, created ? "{\"created\":true}" : "{\"created\":false}");
+                                    .shards = req->ensure.shards,
+                                    .placement = (int)req->ensure.placement};
+    store_ensured_t ensured = {0};
+    char err[512] = "", header[64];
+    int rc = store_collection_ensure(d->store, &spec, &ensured, err, sizeof err);
+    snprintf(header, sizeof header, "{\"created\":%s,\"placement\":%d}",
+             ensured.created ? "true" : "false", ensured.placement);
+    finish(reply, rc, err, header);
 }
 
 static void run_file_put(const dispatch_t *d, const ops_request_t *req, const void *payload,

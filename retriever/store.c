@@ -3,7 +3,8 @@
  *
  * Schema (one file per shard, every collection in it):
  *
- *   collections(id, name UNIQUE, root, model, dim, shards, seeded_at)
+ *   collections(id, name UNIQUE, root, model, dim, shards, seeded_at,
+ *          placement)   placement 1 for collections made before it was recorded
  *   files(id, collection -> collections, path, hash, language, stem)
  *   chunks(id AUTOINCREMENT, file -> files, start_line, end_line, kind,
  *          symbols JSON, identifiers JSON, text)
@@ -91,6 +92,7 @@ typedef struct {
     char *model;        /* embedding model */
     long dim;           /* vector dimension, as vectors_dim(vectors) */
     long shards;        /* equals the store's shard count */
+    int placement;      /* how its files are placed on the shards (proto/shard.h) */
     int64_t seeded_at;  /* unix seconds, 0 never */
     vectors_t *vectors; /* one row per chunk of this shard, id = chunk id */
 } collection_t;
@@ -291,7 +293,7 @@ static const char SCHEMA[] =
     "CREATE TABLE IF NOT EXISTS collections("
     " id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, root TEXT NOT NULL,"
     " model TEXT NOT NULL, dim INTEGER NOT NULL, shards INTEGER NOT NULL,"
-    " seeded_at INTEGER NOT NULL DEFAULT 0);"
+    " seeded_at INTEGER NOT NULL DEFAULT 0, placement INTEGER NOT NULL DEFAULT 1);"
     "CREATE TABLE IF NOT EXISTS files("
     " id INTEGER PRIMARY KEY,"
     " collection INTEGER NOT NULL REFERENCES collections(id) ON DELETE CASCADE,"
@@ -327,7 +329,22 @@ static const char SCHEMA[] =
     " PRIMARY KEY(collection, token)) WITHOUT ROWID;";
 
 static const char SQL_COLLECTIONS[] =
-    "SELECT id, name, root, model, dim, shards, seeded_at FROM collections ORDER BY id";
+    "SELECT id, name, root, model, dim, shards, seeded_at, placement FROM collections ORDER BY id";
+
+/* A shard file written before collections recorded their placement has no
+ * such column: its collections were all placed by FNV-1a alone
+ * (SHARD_PLACEMENT_FNV1A), which the column's default says. */
+static int schema_upgrade(conn_t *w, char *err, size_t err_len) {
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(w->db, "SELECT placement FROM collections", -1, &st, NULL) ==
+        SQLITE_OK) {
+        sqlite3_finalize(st);
+        return 0;
+    }
+    log_info("recording the placement of the collections in %s", sqlite3_db_filename(w->db, NULL));
+    return exec_sql(w, "ALTER TABLE collections ADD COLUMN placement INTEGER NOT NULL DEFAULT 1",
+                    err, err_len);
+}
 static const char SQL_COLLECTION_VECTORS[] =
     "SELECT v.id, v.vec FROM chunk_vectors v JOIN chunks c ON c.id = v.id"
     " JOIN files f ON f.id = c.file WHERE f.collection = ?";
@@ -393,6 +410,7 @@ static int store_load(store_t *self, char *err, size_t err_len) {
         c->dim = sqlite3_column_int(st, 4);
         c->shards = sqlite3_column_int(st, 5);
         c->seeded_at = sqlite3_column_int64(st, 6);
+        c->placement = sqlite3_column_int(st, 7);
         c->vectors = vectors_new((size_t)c->dim);
         self->collections[self->ncollections++] = c;
         if (!c->name || !c->root || !c->model || !c->vectors) {
@@ -442,7 +460,8 @@ store_t *store_open(const char *dir, int shard, int shards, char *err, size_t er
     snprintf(self->db_path, n, "%s/shard-%d.db", dir, shard);
     if (conn_open(&self->writer, self->db_path, true, err, err_len) != 0)
         goto failed;
-    if (exec_sql(&self->writer, SCHEMA, err, err_len) != 0 || store_load(self, err, err_len) != 0)
+    if (exec_sql(&self->writer, SCHEMA, err, err_len) != 0 ||
+        schema_upgrade(&self->writer, err, err_len) != 0 || store_load(self, err, err_len) != 0)
         goto failed;
     return self;
 failed:
@@ -567,10 +586,10 @@ sqlite3_stmt *store_view_stmt(store_view_t *view, const char *sql) {
 /* ---- collections ---- */
 
 static const char SQL_COLLECTION_INSERT[] =
-    "INSERT INTO collections(name, root, model, dim, shards) VALUES(?, ?, ?, ?, ?)";
+    "INSERT INTO collections(name, root, model, dim, shards, placement) VALUES(?, ?, ?, ?, ?, ?)";
 
-int store_collection_ensure(store_t *self, const store_collection_spec_t *spec, bool *created,
-                            char *err, size_t err_len) {
+int store_collection_ensure(store_t *self, const store_collection_spec_t *spec,
+                            store_ensured_t *out, char *err, size_t err_len) {
     int rc;
     if ((rc = check_name("collection", spec->name, NAME_MAX_BYTES, err, err_len)) != 0 ||
         (rc = check_name("model", spec->model, NAME_MAX_BYTES, err, err_len)) != 0)
@@ -583,10 +602,15 @@ int store_collection_ensure(store_t *self, const store_collection_spec_t *spec, 
         return fail(err, err_len, -EEXIST,
                     "collection '%s' asks for %ld shards but this retriever is shard %d of %d",
                     spec->name, spec->shards, self->shard, self->shards);
-    *created = false;
+    int placement = spec->placement ? spec->placement : SHARD_PLACEMENT;
+    if (placement != SHARD_PLACEMENT_FNV1A && placement != SHARD_PLACEMENT_MIXED)
+        return fail(err, err_len, -EINVAL, "\"placement\" must be %d or %d, not %d",
+                    SHARD_PLACEMENT_FNV1A, SHARD_PLACEMENT_MIXED, placement);
+    *out = (store_ensured_t){.created = false, .placement = placement};
     pthread_mutex_lock(&self->write_lock);
     collection_t *c = collection_find(self, spec->name);
     if (c) {
+        out->placement = c->placement;
         if (strcmp(c->model, spec->model) != 0 || c->dim != spec->dim || c->shards != spec->shards)
             rc = fail(err, err_len, -EEXIST,
                       "collection '%s' was indexed with %s (%ld dims, %ld shards); re-seed it "
@@ -609,6 +633,7 @@ int store_collection_ensure(store_t *self, const store_collection_spec_t *spec, 
     }
     c->dim = spec->dim;
     c->shards = spec->shards;
+    c->placement = placement;
     if ((rc = exec_sql(w, "BEGIN IMMEDIATE", err, err_len)) != 0)
         goto done;
     sqlite3_stmt *st = conn_stmt(w, SQL_COLLECTION_INSERT);
@@ -621,6 +646,7 @@ int store_collection_ensure(store_t *self, const store_collection_spec_t *spec, 
     sqlite3_bind_text(st, 3, spec->model, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 4, spec->dim);
     sqlite3_bind_int64(st, 5, spec->shards);
+    sqlite3_bind_int(st, 6, placement);
     if (sqlite3_step(st) != SQLITE_DONE) {
         rc = db_fail(w->db, err, err_len, "creating the collection");
         goto done;
@@ -641,9 +667,9 @@ int store_collection_ensure(store_t *self, const store_collection_spec_t *spec, 
     self->collections[self->ncollections++] = c;
     pthread_rwlock_unlock(&self->lock);
     c = NULL;
-    *created = true;
-    log_info("collection '%s' created (%s, %ld dims, %ld shards)", spec->name, spec->model,
-             spec->dim, spec->shards);
+    out->created = true;
+    log_info("collection '%s' created (%s, %ld dims, %ld shards, placement %d)", spec->name,
+             spec->model, spec->dim, spec->shards, placement);
 done:
     if (rc != 0)
         rollback(w);
@@ -803,9 +829,9 @@ int store_collections_list(store_t *self, buf_t *out, char *err, size_t err_len)
         buf_append_str(out, ",\"model\":");
         buf_append_json_string(out, c->model, strlen(c->model));
         buf_printf(out,
-                   ",\"dim\":%ld,\"shards\":%ld,\"files\":%ld,\"chunks\":%zu,\"seeded_at\":%" PRId64
-                   "}",
-                   c->dim, c->shards, files, vectors_count(c->vectors), c->seeded_at);
+                   ",\"dim\":%ld,\"shards\":%ld,\"placement\":%d,\"files\":%ld,\"chunks\":%zu,"
+                   "\"seeded_at\":%" PRId64 "}",
+                   c->dim, c->shards, c->placement, files, vectors_count(c->vectors), c->seeded_at);
     }
     if (rc == 0 && buf_append_str(out, "]}") != 0)
         rc = fail(err, err_len, -ENOMEM, "out of memory");
@@ -1299,11 +1325,6 @@ int store_file_put(store_t *self, const store_file_spec_t *file, const void *pay
                     NAME_MAX_BYTES);
     if (file->language && strlen(file->language) > 64)
         return fail(err, err_len, -EINVAL, "\"language\" must be a short string");
-    int owner = shard_of(file->path, strlen(file->path), self->shards);
-    if (owner != self->shard)
-        return fail(err, err_len, -EINVAL,
-                    "path '%s' belongs to shard %d of %d, not to this shard %d (misrouted write)",
-                    file->path, owner, self->shards, self->shard);
 
     pthread_mutex_lock(&self->write_lock);
     conn_t *w = &self->writer;
@@ -1315,6 +1336,13 @@ int store_file_put(store_t *self, const store_file_spec_t *file, const void *pay
     if (!c) {
         rc = fail(err, err_len, -ENOENT, "no collection '%s' (call collection.ensure first)",
                   file->collection);
+        goto done;
+    }
+    int owner = shard_of_placement(c->placement, file->path, strlen(file->path), self->shards);
+    if (owner != self->shard) {
+        rc = fail(err, err_len, -EINVAL,
+                  "path '%s' belongs to shard %d of %d, not to this shard %d (misrouted write)",
+                  file->path, owner, self->shards, self->shard);
         goto done;
     }
     if ((rc = parse_file_payload(payload, payload_len, (size_t)c->dim, &parsed, err, err_len)) != 0)

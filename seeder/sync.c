@@ -464,6 +464,65 @@ static int sync_load_shard(sync_t *s, int shard, char **error) {
     return rc;
 }
 
+/* Drops the collection on one shard (dropping what is not there is fine). */
+static int sync_drop(sync_t *s, const char *service, char **message) {
+    char err[512];
+    int status = 0;
+    char *header = sync_collection_header(s, OPS_COLLECTION_DROP);
+    int call = header ? sync_call(s, service, header, SYNC_STORE_TIMEOUT_MS, NULL, &status, err,
+                                  sizeof err)
+                      : -ENOMEM;
+    free(header);
+    if (call == 0 || status == 404)
+        return 0;
+    *message =
+        call == -ENOMEM ? strdup("out of memory") : sync_service_error(s, service, status, err);
+    return call == -ENOMEM ? -ENOMEM : -EIO;
+}
+
+/* Makes sure one shard has the collection with the embedder's model; sets
+ * *placement to the placement the shard has it with. */
+static int sync_ensure(sync_t *s, const char *service, int *placement, char **message) {
+    char err[512];
+    int status = 0;
+    proto_msg_t final;
+    char *h = sync_header(&(ops_request_t){.op = OPS_COLLECTION_ENSURE,
+                                           .collection = s->config.collection,
+                                           .ensure = {.root = s->config.root,
+                                                      .model = s->model,
+                                                      .dim = s->dim,
+                                                      .shards = s->config.shards,
+                                                      .placement = SHARD_PLACEMENT}});
+    int call = h ? sync_call(s, service, h, SYNC_STORE_TIMEOUT_MS, &final, &status, err, sizeof err)
+                 : -ENOMEM;
+    free(h);
+    if (call == -ENOMEM) {
+        *message = strdup("out of memory");
+        return -ENOMEM;
+    }
+    if (call != 0 && status == 409) {
+        *message = sync_format("cannot seed collection %s with %s (dim %u, %d shards): %s%s",
+                               s->config.collection, s->model, s->dim, s->config.shards, err,
+                               strstr(err, "this retriever is shard")
+                                   ? "; set --shards (or LCA_SHARDS) to the number of "
+                                     "retriever shards"
+                               : strstr(err, "--reset")
+                                   ? ""
+                                   : "; seed with --reset to drop it and index it again");
+        return -EEXIST;
+    }
+    if (call != 0) {
+        *message = sync_service_error(s, service, status, err);
+        return -EIO;
+    }
+    cJSON *answer = cJSON_ParseWithLength(final.header, final.header_len);
+    proto_msg_close(&final);
+    const cJSON *p = cJSON_GetObjectItemCaseSensitive(answer, "placement");
+    *placement = cJSON_IsNumber(p) ? (int)p->valuedouble : SHARD_PLACEMENT;
+    cJSON_Delete(answer);
+    return 0;
+}
+
 /* Embed requests to keep in flight: enough for every embedder thread the
  * broker knows of to have one, plus one queued behind each (2..32; 4 when
  * the broker's status says nothing). */
@@ -546,6 +605,7 @@ int sync_open(const sync_config_t *config, sync_t **out, char **error) {
     /* Shard by shard: ping (the worker library answers at once, so a
      * missing worker shows within the short timeout; the collection ops may
      * legitimately take long), drop when resetting, ensure. */
+    int placed = SHARD_PLACEMENT; /* a placement other than ours, if a shard has one */
     for (int shard = 0; shard < s->config.shards; shard++) {
         char service[SHARD_SERVICE_MAX];
         shard_service(shard, service);
@@ -555,44 +615,32 @@ int sync_open(const sync_config_t *config, sync_t **out, char **error) {
             rc = -EIO;
             goto done;
         }
-        if (s->config.reset) {
-            char *header = sync_collection_header(s, OPS_COLLECTION_DROP);
-            int call = header ? sync_call(s, service, header, SYNC_STORE_TIMEOUT_MS, NULL, &status,
-                                          err, sizeof err)
-                              : -ENOMEM;
-            free(header);
-            if (call != 0 && status != 404) {
-                message = sync_service_error(s, service, status, err);
-                rc = -EIO;
+        int placement = SHARD_PLACEMENT;
+        if ((s->config.reset && (rc = sync_drop(s, service, &message)) != 0) ||
+            (rc = sync_ensure(s, service, &placement, &message)) != 0)
+            goto done;
+        if (placement != SHARD_PLACEMENT)
+            placed = placement;
+    }
+    /* Files placed by another hash would sit on the wrong shards: index the
+     * collection again from scratch. */
+    if (placed != SHARD_PLACEMENT) {
+        log_warn("collection %s was placed on its shards the old way (placement %d, now %d): "
+                 "dropping it and indexing it again from scratch",
+                 s->config.collection, placed, SHARD_PLACEMENT);
+        for (int shard = 0; shard < s->config.shards; shard++) {
+            char service[SHARD_SERVICE_MAX];
+            shard_service(shard, service);
+            int placement = SHARD_PLACEMENT;
+            if ((rc = sync_drop(s, service, &message)) != 0 ||
+                (rc = sync_ensure(s, service, &placement, &message)) != 0)
+                goto done;
+            if (placement != SHARD_PLACEMENT) {
+                message = sync_format("%s keeps collection %s placed the old way after a drop",
+                                      service, s->config.collection);
+                rc = -EPROTO;
                 goto done;
             }
-        }
-        char *h = sync_header(&(ops_request_t){.op = OPS_COLLECTION_ENSURE,
-                                               .collection = s->config.collection,
-                                               .ensure = {.root = s->config.root,
-                                                          .model = s->model,
-                                                          .dim = s->dim,
-                                                          .shards = s->config.shards}});
-        int call =
-            h ? sync_call(s, service, h, SYNC_STORE_TIMEOUT_MS, NULL, &status, err, sizeof err)
-              : -ENOMEM;
-        free(h);
-        if (call != 0) {
-            if (status == 409) {
-                message = sync_format("cannot seed collection %s with %s (dim %u, %d shards): %s%s",
-                                      s->config.collection, s->model, s->dim, s->config.shards, err,
-                                      strstr(err, "this retriever is shard")
-                                          ? "; set --shards (or LCA_SHARDS) to the number of "
-                                            "retriever shards"
-                                      : strstr(err, "--reset")
-                                          ? ""
-                                          : "; seed with --reset to drop it and index it again");
-                rc = -EEXIST;
-            } else {
-                message = sync_service_error(s, service, status, err);
-                rc = -EIO;
-            }
-            goto done;
         }
     }
 

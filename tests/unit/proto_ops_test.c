@@ -5,6 +5,7 @@
  * names the store would refuse.
  */
 #include "proto/ops.h"
+#include "proto/shard.h"
 #include "tests/test.h"
 
 #include <cJSON.h>
@@ -38,10 +39,10 @@ static int decode_text(const char *text, ops_request_t *out) {
 TEST(collection_ops_round_trip) {
     ops_request_t out;
     cJSON *json;
-    ops_request_t ensure = {.op = OPS_COLLECTION_ENSURE,
-                            .collection = "demo \"x\"",
-                            .ensure = {.root = "/src/demo", .model = "builtin", .dim = 256,
-                                       .shards = 3}};
+    ops_request_t ensure = {
+        .op = OPS_COLLECTION_ENSURE,
+        .collection = "demo \"x\"",
+        .ensure = {.root = "/src/demo", .model = "builtin", .dim = 256, .shards = 3}};
     REQUIRE(round_trip(&ensure, &out, &json) == 0);
     CHECK_INT(out.op, ==, OPS_COLLECTION_ENSURE);
     CHECK_STR(out.collection, "demo \"x\"");
@@ -49,6 +50,12 @@ TEST(collection_ops_round_trip) {
     CHECK_STR(out.ensure.model, "builtin");
     CHECK_INT(out.ensure.dim, ==, 256);
     CHECK_INT(out.ensure.shards, ==, 3);
+    CHECK_INT(out.ensure.placement, ==, SHARD_PLACEMENT); /* left out: the current one */
+    ops_request_free(&out);
+    cJSON_Delete(json);
+    ensure.ensure.placement = SHARD_PLACEMENT_FNV1A;
+    REQUIRE(round_trip(&ensure, &out, &json) == 0);
+    CHECK_INT(out.ensure.placement, ==, SHARD_PLACEMENT_FNV1A);
     ops_request_free(&out);
     cJSON_Delete(json);
 
@@ -154,11 +161,10 @@ TEST(search_round_trips_and_leaves_out_what_is_unset) {
 
 TEST(encode_refuses_requests_missing_what_the_op_needs) {
     buf_t b = BUF_INIT;
-    CHECK_INT(ops_encode(&(ops_request_t){.op = OPS_FILE_PUT, .collection = "c"}, &b), ==,
-              -EINVAL);
+    CHECK_INT(ops_encode(&(ops_request_t){.op = OPS_FILE_PUT, .collection = "c"}, &b), ==, -EINVAL);
     CHECK_INT(ops_encode(&(ops_request_t){.op = OPS_SEARCH}, &b), ==, -EINVAL);
-    CHECK_INT(ops_encode(&(ops_request_t){.op = OPS_COLLECTION_ENSURE, .collection = "c"}, &b),
-              ==, -EINVAL);
+    CHECK_INT(ops_encode(&(ops_request_t){.op = OPS_COLLECTION_ENSURE, .collection = "c"}, &b), ==,
+              -EINVAL);
     CHECK_INT(ops_encode(&(ops_request_t){.op = OPS_COUNT, .collection = "c"}, &b), ==, -EINVAL);
     CHECK_INT(b.len, ==, 0);
     CHECK(ops_name(OPS_COUNT) == NULL);
@@ -203,6 +209,9 @@ TEST(bad_headers_get_the_message_the_client_sees) {
          "missing \"model\" (a string)"},
         {"{\"op\":\"collection.ensure\",\"collection\":\"x\",\"model\":\"m\",\"dim\":16}",
          "missing \"shards\" (an integer)"},
+        {"{\"op\":\"collection.ensure\",\"collection\":\"x\",\"model\":\"m\",\"dim\":16,"
+         "\"shards\":2,\"placement\":3}",
+         "\"placement\" must be an integer in [1, 2]"},
         {"{\"op\":\"imports.put\",\"collection\":\"demo\",\"path\":\"a\"}",
          "missing \"imports\" (an array of paths)"},
         {"{\"op\":\"imports.delete\",\"collection\":\"demo\"}", "missing \"path\" (a string)"},

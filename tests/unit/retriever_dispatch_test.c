@@ -95,11 +95,11 @@ TEST(every_op_answers_as_the_contract_says) {
     REQUIRE(setup());
     dispatch_reply_t reply;
     REQUIRE(run(&ENSURE, NULL, &reply) == 0);
-    CHECK_STR(reply.header.data, "{\"created\":true}");
+    CHECK_STR(reply.header.data, "{\"created\":true,\"placement\":2}");
     CHECK_INT(reply.payload.len, ==, 0);
     dispatch_reply_free(&reply);
     REQUIRE(run(&ENSURE, NULL, &reply) == 0);
-    CHECK_STR(reply.header.data, "{\"created\":false}");
+    CHECK_STR(reply.header.data, "{\"created\":false,\"placement\":2}");
     dispatch_reply_free(&reply);
 
     int n = 0;
@@ -119,8 +119,8 @@ TEST(every_op_answers_as_the_contract_says) {
     CHECK_STR(reply.header.data, "{\"chunks\":1}");
     dispatch_reply_free(&reply);
 
-    REQUIRE(run(&(ops_request_t){.op = OPS_COLLECTION_FILES, .collection = "demo"}, NULL,
-                &reply) == 0);
+    REQUIRE(run(&(ops_request_t){.op = OPS_COLLECTION_FILES, .collection = "demo"}, NULL, &reply) ==
+            0);
     cJSON *files = cJSON_ParseWithLength(reply.payload.data, reply.payload.len);
     const cJSON *first = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(files, "files"), 0);
     CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(first, "path")), path);
@@ -160,9 +160,10 @@ TEST(every_op_answers_as_the_contract_says) {
     cJSON_Delete(stats);
     dispatch_reply_free(&reply);
 
-    ops_request_t imports_put = {.op = OPS_IMPORTS_PUT,
-                                 .collection = "demo",
-                                 .path = {.path = "other.py", .imports = imports, .import_count = 1}};
+    ops_request_t imports_put = {
+        .op = OPS_IMPORTS_PUT,
+        .collection = "demo",
+        .path = {.path = "other.py", .imports = imports, .import_count = 1}};
     CHECK_INT(status_of(&imports_put, NULL), ==, 0);
     CHECK_INT(status_of(&(ops_request_t){.op = OPS_IMPORTS_DELETE,
                                          .collection = "demo",
@@ -171,7 +172,8 @@ TEST(every_op_answers_as_the_contract_says) {
               ==, 0);
 
     /* touch answers first and leaves the merge for after the reply. */
-    REQUIRE(run(&(ops_request_t){.op = OPS_COLLECTION_TOUCH, .collection = "demo",
+    REQUIRE(run(&(ops_request_t){.op = OPS_COLLECTION_TOUCH,
+                                 .collection = "demo",
                                  .seeded_at = 1700000000},
                 NULL, &reply) == 0);
     CHECK_STR(reply.header.data, "{}");
@@ -222,9 +224,8 @@ TEST(faults_get_their_status_and_message) {
     int n = 0;
     buf_t payload = BUF_INIT;
     one_chunk(&payload, "f", "def f(): pass\n");
-    ops_request_t put = {.op = OPS_FILE_PUT,
-                         .collection = "demo",
-                         .file = {.path = own_path(&n, 1), .hash = "h"}};
+    ops_request_t put = {
+        .op = OPS_FILE_PUT, .collection = "demo", .file = {.path = own_path(&n, 1), .hash = "h"}};
     CHECK_INT(run(&put, &payload, &reply), ==, 400);
     CHECK(strstr(reply.message, "belongs to shard 1 of 2") != NULL);
     dispatch_reply_free(&reply);
