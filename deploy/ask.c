@@ -11,25 +11,15 @@
  */
 #include "deploy/commands.h"
 #include "proto/base/buf.h"
+#include "proto/base/settings.h"
 
 #include <cJSON.h>
 #include <curl/curl.h>
-#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-static void usage(FILE *out) {
-    fprintf(out, "usage: lca ask [--collection NAME] [--model M] \"question\"\n"
-                 "\n"
-                 "Asks the model a question about the indexed repository and streams the\n"
-                 "answer, then lists the code it was given (path:lines).  The model is\n"
-                 "LCA_CHAT_MODEL (default llama3.2); the gateway is LCA_URL (default\n"
-                 "http://127.0.0.1:$LCA_PORT).  --collection picks the repository when\n"
-                 "several are indexed.\n");
-}
 
 /* The state of one streamed answer. */
 typedef struct {
@@ -136,39 +126,37 @@ static void print_sources(const char *context) {
     }
 }
 
+#define ABOUT                                                                                      \
+    "Asks the model a question about the indexed repository and streams the answer, "              \
+    "then lists the code it was given (path:lines)."
+
 int command_ask(int argc, char **argv) {
-    const char *collection = NULL;
-    const char *model = command_env("LCA_CHAT_MODEL", "llama3.2");
-    static const struct option options[] = {
-        {"collection", required_argument, NULL, 'c'},
-        {"model", required_argument, NULL, 'm'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+    const char *collection = NULL, *model = "llama3.2";
+    const setting_t settings[] = {
+        {"collection", 'c', NULL, SETTING_TEXT, "NAME", "the repository, when several are indexed",
+         .out = &collection},
+        {"model", 'm', "LCA_CHAT_MODEL", SETTING_TEXT, "M", "the model to ask", .out = &model},
+        {NULL, 0, "LCA_URL", SETTING_TEXT, NULL, "the gateway",
+         .shown = "http://127.0.0.1:$LCA_PORT"},
+        {NULL, 0, "LCA_API_KEY", SETTING_TEXT, NULL, "the gateway's API key, when it has one"},
     };
-    int opt;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "hc:m:", options, NULL)) != -1) {
-        switch (opt) {
-        case 'c':
-            collection = optarg;
-            break;
-        case 'm':
-            model = optarg;
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return 2;
-        }
-    }
-    if (optind >= argc || !*model) {
-        usage(stderr);
+    const settings_spec_t spec = {"lca ask",
+                                  "[options] QUESTION",
+                                  ABOUT,
+                                  .settings = settings,
+                                  .count = sizeof settings / sizeof settings[0],
+                                  .operands = "QUESTION",
+                                  .min_operands = 1,
+                                  .max_operands = -1};
+    int first = 0, read = settings_read(&spec, argc, argv, &first);
+    if (read != SETTINGS_GO_ON)
+        return read;
+    if (!*model) {
+        fprintf(stderr, "lca ask: --model wants a model name\n");
         return 2;
     }
     buf_t question = BUF_INIT;
-    command_join_args(argc, argv, optind, &question);
+    command_join_args(argc, argv, first, &question);
     cJSON *req = cJSON_CreateObject();
     cJSON_AddStringToObject(req, "model", model);
     cJSON *message = cJSON_CreateObject();

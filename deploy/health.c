@@ -16,39 +16,31 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void usage(FILE *out) {
-    fprintf(out, "usage: lca health [--timeout MS] [--quiet]\n"
-                 "\n"
-                 "Asks the gateway (LCA_URL, or http://127.0.0.1:LCA_PORT) for /healthz and\n"
-                 "prints its answer.  Exits 0 when it is 200 (every service has a worker),\n"
-                 "1 otherwise: a health check for containers and scripts.\n"
-                 "\n"
-                 "  --timeout MS   give up after MS milliseconds (default 3000)\n"
-                 "  --quiet        print nothing\n");
-}
-
 static size_t collect(char *data, size_t size, size_t count, void *arg) {
     buf_t *b = arg;
     return buf_append(b, data, size * count) == 0 ? size * count : 0;
 }
 
+#define ABOUT                                                                                      \
+    "Asks the gateway for /healthz and prints its answer.  Exits 0 when it is 200 "                \
+    "(every service has a worker), 1 otherwise: a health check for containers and "                \
+    "scripts."
+
 int command_health(int argc, char **argv) {
     long timeout_ms = 3000;
     bool quiet = false;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            usage(stdout);
-            return 0;
-        } else if (!strcmp(argv[i], "--quiet") || !strcmp(argv[i], "-q")) {
-            quiet = true;
-        } else if (!strcmp(argv[i], "--timeout") && i + 1 < argc) {
-            if (!settings_arg_long("lca health", "--timeout", argv[++i], 1, LONG_MAX, &timeout_ms))
-                return 2;
-        } else {
-            usage(stderr);
-            return 2;
-        }
-    }
+    const setting_t settings[] = {
+        {"timeout", 0, NULL, SETTING_NUMBER, "MS", "give up after MS milliseconds", .min = 1,
+         .max = LONG_MAX, .out = &timeout_ms},
+        {"quiet", 'q', NULL, SETTING_SWITCH, NULL, "print nothing", .out = &quiet},
+        {NULL, 0, "LCA_URL", SETTING_TEXT, NULL, "the gateway",
+         .shown = "http://127.0.0.1:$LCA_PORT"},
+    };
+    const settings_spec_t spec = {"lca health", NULL, ABOUT, .settings = settings,
+                                  .count = sizeof settings / sizeof settings[0]};
+    int read = settings_read(&spec, argc, argv, NULL);
+    if (read != SETTINGS_GO_ON)
+        return read;
     char url[512];
     const char *base = command_env("LCA_URL", NULL);
     if (base)

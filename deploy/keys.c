@@ -8,23 +8,13 @@
  *                            host and point LCA_CURVE_DIR there
  */
 #include "deploy/commands.h"
+#include "proto/base/settings.h"
 
 #include <czmq.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-
-static void usage(FILE *out) {
-    fprintf(out, "usage: lca keys init DIR\n"
-                 "       lca keys add NAME DIR\n"
-                 "\n"
-                 "init creates the broker's key pair and an empty allow-list in DIR; run the\n"
-                 "gateway with LCA_CURVE_DIR=DIR.  add creates a key pair for the worker host\n"
-                 "NAME, allows it, and writes what that host needs to DIR/hosts/NAME: copy\n"
-                 "that folder there and set LCA_CURVE_DIR to it.  Remove DIR/allowed/NAME.cert\n"
-                 "to revoke a host.\n");
-}
 
 static int make_dir(const char *path) {
     if (mkdir(path, 0700) != 0 && errno != EEXIST) {
@@ -105,15 +95,26 @@ static int keys_add(const char *name, const char *dir) {
     return 0;
 }
 
+#define ABOUT                                                                                      \
+    "init creates the broker's key pair and an empty allow-list in DIR; run the "                  \
+    "gateway with LCA_CURVE_DIR=DIR.  add creates a key pair for the worker host "                 \
+    "NAME, allows it, and writes what that host needs to DIR/hosts/NAME: copy that "               \
+    "folder there and set LCA_CURVE_DIR to it.  Remove DIR/allowed/NAME.cert to "                  \
+    "revoke a host."
+
 int command_keys(int argc, char **argv) {
-    if (argc == 3 && !strcmp(argv[1], "init"))
-        return keys_init(argv[2]);
-    if (argc == 4 && !strcmp(argv[1], "add"))
-        return keys_add(argv[2], argv[3]);
-    if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-        usage(stdout);
-        return 0;
-    }
-    usage(stderr);
+    const settings_spec_t spec = {
+        "lca keys",        "init DIR | add NAME DIR", ABOUT, .operands = "init DIR or add NAME DIR",
+        .min_operands = 2, .max_operands = 3};
+    int first = 0, read = settings_read(&spec, argc, argv, &first);
+    if (read != SETTINGS_GO_ON)
+        return read;
+    int n = argc - first;
+    if (n == 2 && !strcmp(argv[first], "init"))
+        return keys_init(argv[first + 1]);
+    if (n == 3 && !strcmp(argv[first], "add"))
+        return keys_add(argv[first + 1], argv[first + 2]);
+    fprintf(stderr, "lca keys: wants init DIR or add NAME DIR, not \"%s\" (see lca keys --help)\n",
+            argv[first]);
     return 2;
 }

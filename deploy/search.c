@@ -9,19 +9,10 @@
 
 #include <cJSON.h>
 #include <curl/curl.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void usage(FILE *out) {
-    fprintf(out, "usage: lca search [--collection NAME] [-k N] [--lines N] \"text\"\n"
-                 "\n"
-                 "Prints the chunks of the index that best match the text: what the assistant\n"
-                 "will put into a prompt about it.  Asks the gateway at LCA_URL (default\n"
-                 "http://127.0.0.1:$LCA_PORT).\n");
-}
 
 static size_t collect(char *data, size_t size, size_t n, void *arg) {
     buf_append(arg, data, size * n);
@@ -73,45 +64,36 @@ static const char *error_message(const cJSON *j) {
     return cJSON_IsString(m) ? m->valuestring : "unknown error";
 }
 
+#define ABOUT                                                                                      \
+    "Prints the chunks of the index that best match the text: what the assistant "                 \
+    "will put into a prompt about it."
+
 int command_search(int argc, char **argv) {
     const char *collection = NULL;
     long k = 8, lines = 4;
-    static const struct option options[] = {
-        {"collection", required_argument, NULL, 'c'},
-        {"lines", required_argument, NULL, 'l'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+    const setting_t settings[] = {
+        {"collection", 0, NULL, SETTING_TEXT, "NAME", "the repository, when several are indexed",
+         .out = &collection},
+        {NULL, 'k', NULL, SETTING_NUMBER, "N", "chunks to print", .min = 1, .max = 100, .out = &k},
+        {"lines", 0, NULL, SETTING_NUMBER, "N", "lines of each chunk to print", .min = 0,
+         .max = LONG_MAX, .out = &lines},
+        {NULL, 0, "LCA_URL", SETTING_TEXT, NULL, "the gateway",
+         .shown = "http://127.0.0.1:$LCA_PORT"},
+        {NULL, 0, "LCA_API_KEY", SETTING_TEXT, NULL, "the gateway's API key, when it has one"},
     };
-    int opt;
-    optind = 1;
-    /* Only -k has a short form, as the usage says. */
-    while ((opt = getopt_long(argc, argv, "hk:", options, NULL)) != -1) {
-        switch (opt) {
-        case 'c':
-            collection = optarg;
-            break;
-        case 'k':
-            if (!settings_arg_long("lca search", "-k", optarg, 1, 100, &k))
-                return 2;
-            break;
-        case 'l':
-            if (!settings_arg_long("lca search", "--lines", optarg, 0, LONG_MAX, &lines))
-                return 2;
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return 2;
-        }
-    }
-    if (optind >= argc) {
-        usage(stderr);
-        return 2;
-    }
+    const settings_spec_t spec = {"lca search",
+                                  "[options] TEXT",
+                                  ABOUT,
+                                  .settings = settings,
+                                  .count = sizeof settings / sizeof settings[0],
+                                  .operands = "TEXT",
+                                  .min_operands = 1,
+                                  .max_operands = -1};
+    int first = 0, read = settings_read(&spec, argc, argv, &first);
+    if (read != SETTINGS_GO_ON)
+        return read;
     buf_t query = BUF_INIT;
-    command_join_args(argc, argv, optind, &query);
+    command_join_args(argc, argv, first, &query);
     cJSON *req = cJSON_CreateObject();
     cJSON_AddStringToObject(req, "query", query.data);
     cJSON_AddNumberToObject(req, "k", (double)k);

@@ -3,7 +3,9 @@
  * and what the index holds (collections, summed over the retriever shards).
  */
 #include "deploy/commands.h"
+#include "proto/base/settings.h"
 #include "proto/client.h"
+#include "proto/options.h"
 #include "proto/ops.h"
 #include "proto/shard.h"
 
@@ -40,16 +42,22 @@ static const char *string(const cJSON *o, const char *key) {
     return cJSON_IsString(v) ? v->valuestring : "";
 }
 
+#define ABOUT                                                                                      \
+    "Shows services, workers (with host and load) and indexed collections, asking "                \
+    "the broker."
+
 int command_status(int argc, char **argv) {
-    if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-        printf("usage: lca status\n\nShows services, workers (with host and load) and indexed\n"
-               "collections, asking the broker at LCA_BROKER.\n");
-        return 0;
-    }
-    const char *broker = command_env("LCA_BROKER", "tcp://127.0.0.1:5555");
+    const char *broker = PROTO_BROKER_DEFAULT, *curve_dir = NULL;
+    const setting_t settings[] = {
+        {NULL, 0, "LCA_BROKER", SETTING_TEXT, NULL, "the broker to ask", .out = &broker},
+        OPTION_CURVE_KEYS(&curve_dir),
+    };
+    const settings_spec_t spec = {"lca status", "", ABOUT, SETTINGS_OF(settings)};
+    int read = settings_read(&spec, argc, argv, NULL);
+    if (read != SETTINGS_GO_ON)
+        return read;
     char err[512];
-    proto_client_t *c =
-        proto_client_new(broker, command_env("LCA_CURVE_DIR", NULL), err, sizeof err);
+    proto_client_t *c = proto_client_new(broker, curve_dir, err, sizeof err);
     if (!c) {
         fprintf(stderr, "lca status: %s\n", err);
         return 1;

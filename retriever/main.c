@@ -8,6 +8,7 @@
  */
 #include "proto/base/buf.h"
 #include "proto/base/log.h"
+#include "proto/options.h"
 #include "proto/worker.h"
 #include "retriever/dispatch.h"
 #include "retriever/store.h"
@@ -17,7 +18,6 @@
 #include "proto/base/clock.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,94 +41,59 @@ static void handle(proto_job_t *job, void *arg) {
     dispatch_reply_free(&reply);
 }
 
-static void usage(FILE *out) {
-    fprintf(out,
-            "usage: lca-retriever --shard I/N [options]\n"
-            "\n"
-            "Serves \"retrieve.I\": shard I of N of every collection (vectors, BM25,\n"
-            "symbols, imports), stored in DIR/shard-I.db.\n"
-            "\n"
-            "  --shard I/N         this process's shard (required)\n"
-            "  --data DIR          data directory (LCA_DATA, default ~/.local/share/lca)\n"
-            "  --broker ENDPOINT   broker address (LCA_BROKER, default tcp://127.0.0.1:5555)\n"
-            "  --threads N         concurrent requests (LCA_RETRIEVER_THREADS, default: cores)\n"
-            "  --scan-threads N    threads per vector scan (LCA_RETRIEVER_SCAN_THREADS, "
-            "default 1)\n"
-            "  -h, --help          this text\n"
-            "\n"
-            "LCA_CURVE_DIR holds client keys when the broker requires CURVE.\n");
-}
+/* --shard I/N: this process is shard I of N. */
+typedef struct {
+    int shard, shards;
+} shard_spec_t;
 
-/* Reads --shard I/N: both numbers strictly, 0 <= I < N <= 65536.  Says what
- * is wrong (one line on stderr) and returns false otherwise. */
-static bool parse_shard(const char *text, int *shard, int *shards) {
+/* Reads I/N: both numbers strictly, 0 <= I < N <= 65536. */
+static bool parse_shard(const char *text, void *out, char *why, size_t why_len) {
+    shard_spec_t *spec = out;
     const char *slash = strchr(text, '/');
     char index[32];
-    if (!slash || (size_t)(slash - text) >= sizeof index) {
-        fprintf(stderr, "lca-retriever: --shard wants I/N (shard I of N), not \"%s\"\n", text);
-        return false;
-    }
-    snprintf(index, sizeof index, "%.*s", (int)(slash - text), text);
     long i, n;
-    if (!settings_arg_long("lca-retriever", "N in --shard I/N", slash + 1, 1, 1 << 16, &n) ||
-        !settings_arg_long("lca-retriever", "I in --shard I/N", index, 0, n - 1, &i))
+    snprintf(why, why_len, "wants I/N: shard I of N, 0 <= I < N <= 65536");
+    if (!slash || (size_t)(slash - text) >= sizeof index)
         return false;
-    *shard = (int)i;
-    *shards = (int)n;
+    snprintf(index, sizeof index, "%.*s", (int)(slash - text), text);
+    if (!settings_parse_long(slash + 1, 1, 1 << 16, &n) ||
+        !settings_parse_long(index, 0, n - 1, &i))
+        return false;
+    spec->shard = (int)i;
+    spec->shards = (int)n;
     return true;
 }
 
+#define ABOUT                                                                                      \
+    "Serves \"retrieve.I\": shard I of N of every collection (vectors, BM25, "                     \
+    "symbols, imports), stored in DIR/shard-I.db."
+
 int main(int argc, char **argv) {
     log_init("retriever");
-    const char *broker = getenv("LCA_BROKER") && *getenv("LCA_BROKER") ? getenv("LCA_BROKER")
-                                                                       : "tcp://127.0.0.1:5555";
-    const char *data = getenv("LCA_DATA") && *getenv("LCA_DATA") ? getenv("LCA_DATA") : NULL;
+    const char *broker = PROTO_BROKER_DEFAULT, *data = NULL, *curve = NULL;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    long threads = settings_env_long("LCA_RETRIEVER_THREADS", cores > 0 ? cores : 1, 1, 256);
-    long scan = settings_env_long("LCA_RETRIEVER_SCAN_THREADS", 1, 1, 64);
-    int shard = -1, shards = 0;
-    static const struct option options[] = {
-        {"shard", required_argument, NULL, 's'},
-        {"data", required_argument, NULL, 'd'},
-        {"broker", required_argument, NULL, 'b'},
-        {"threads", required_argument, NULL, 't'},
-        {"scan-threads", required_argument, NULL, 'S'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+    long threads = cores > 0 ? cores : 1, scan = 1, delay_ms = 0;
+    shard_spec_t shard = {-1, 0};
+    const setting_t settings[] = {
+        {"shard", 0, NULL, SETTING_CUSTOM, "I/N", "this process's shard", .out = &shard,
+         .parse = parse_shard, .required = true},
+        OPTION_DATA(&data),
+        OPTION_BROKER(&broker),
+        {"threads", 0, "LCA_RETRIEVER_THREADS", SETTING_NUMBER, "N", "concurrent requests",
+         .shown = "cores", .min = 1, .max = 256, .out = &threads},
+        {"scan-threads", 0, "LCA_RETRIEVER_SCAN_THREADS", SETTING_NUMBER, "N",
+         "threads per vector scan", .min = 1, .max = 64, .out = &scan},
+        OPTION_CURVE_KEYS(&curve),
+        /* Test hook, for the gateway's retrieval-deadline tests only: every
+         * search answers this much later.  Never set it in use. */
+        {NULL, 0, "LCA_RETRIEVER_TEST_DELAY_MS", SETTING_NUMBER, .min = 0, .max = 60000,
+         .out = &delay_ms},
     };
-    int opt;
-    while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-        switch (opt) {
-        case 's':
-            if (!parse_shard(optarg, &shard, &shards))
-                return 2;
-            break;
-        case 'd':
-            data = optarg;
-            break;
-        case 'b':
-            broker = optarg;
-            break;
-        case 't':
-            if (!settings_arg_long("lca-retriever", "--threads", optarg, 1, 256, &threads))
-                return 2;
-            break;
-        case 'S':
-            if (!settings_arg_long("lca-retriever", "--scan-threads", optarg, 1, 64, &scan))
-                return 2;
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return 2;
-        }
-    }
-    if (optind < argc || shard < 0) { /* leftovers, or no --shard */
-        usage(stderr);
-        return 2;
-    }
+    const settings_spec_t spec = {"lca-retriever", "--shard I/N [options]", ABOUT,
+                                  SETTINGS_OF(settings)};
+    int rc = settings_read(&spec, argc, argv, NULL);
+    if (rc != SETTINGS_GO_ON)
+        return rc;
     char dir[4096];
     if (data) {
         snprintf(dir, sizeof dir, "%s", data);
@@ -147,33 +112,27 @@ int main(int argc, char **argv) {
     }
     char err[512];
     int64_t start = clock_ms();
-    store_t *store = store_open(dir, shard, shards, err, sizeof err);
+    store_t *store = store_open(dir, shard.shard, shard.shards, err, sizeof err);
     if (!store) {
         log_error("%s", err);
         return 1;
     }
-    /* Test hook, for the gateway's retrieval-deadline tests only: every
-     * search answers LCA_RETRIEVER_TEST_DELAY_MS later.  Never set it in use. */
-    dispatch = (dispatch_t){.store = store,
-                            .scan_threads = (int)scan,
-                            .test_delay_ms =
-                                (int)settings_env_long("LCA_RETRIEVER_TEST_DELAY_MS", 0, 0, 60000)};
+    dispatch =
+        (dispatch_t){.store = store, .scan_threads = (int)scan, .test_delay_ms = (int)delay_ms};
     store_stats_t st;
     store_stats_get(store, &st);
-    log_info("shard %d/%d: %ld collections, %ld chunks loaded from %s in %" PRId64 " ms", shard,
-             shards, st.collections, st.chunks, dir, clock_ms() - start);
+    log_info("shard %d/%d: %ld collections, %ld chunks loaded from %s in %" PRId64 " ms",
+             shard.shard, shard.shards, st.collections, st.chunks, dir, clock_ms() - start);
 
     stop_on_signals();
     char service[SHARD_SERVICE_MAX];
-    shard_service(shard, service);
-    const char *curve = getenv("LCA_CURVE_DIR");
-    proto_worker_t *w =
-        proto_worker_new(&(proto_worker_config_t){.endpoint = broker,
-                                                  .service = service,
-                                                  .curve_dir = curve && *curve ? curve : NULL,
-                                                  .capacity = (int)threads,
-                                                  .handler = handle},
-                         err, sizeof err);
+    shard_service(shard.shard, service);
+    proto_worker_t *w = proto_worker_new(&(proto_worker_config_t){.endpoint = broker,
+                                                                  .service = service,
+                                                                  .curve_dir = curve,
+                                                                  .capacity = (int)threads,
+                                                                  .handler = handle},
+                                         err, sizeof err);
     if (!w) {
         log_error("%s", err);
         store_destroy(&store);
