@@ -10,6 +10,7 @@
 #include "deploy/commands.h"
 #include "deploy/supervisor.h"
 #include "proto/client.h"
+#include "proto/ollama/url.h"
 #include "proto/options.h"
 #include "proto/shard.h"
 #include "proto/base/log.h"
@@ -136,7 +137,7 @@ int command_up(int argc, char **argv) {
         {"no-generator", 0, NULL, SETTING_SWITCH, NULL,
          "no local generator: generation runs on GPU hosts", .out = &no_generator},
         {NULL, 0, "OLLAMA_HOST", SETTING_TEXT, NULL, "passed on to the generator",
-         .shown = "http://127.0.0.1:11434"},
+         .shown = OLLAMA_DEFAULT_HOST},
     };
     const settings_spec_t spec = {"lca up", NULL, ABOUT, SETTINGS_OF(settings),
                                   /* Every child reads these again: a bad one must stop here. */

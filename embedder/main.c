@@ -11,6 +11,7 @@
 #include "embedder/backend.h"
 #include "proto/base/buf.h"
 #include "proto/base/log.h"
+#include "proto/ollama/url.h"
 #include "proto/options.h"
 #include "proto/worker.h"
 #include "proto/base/signals.h"
@@ -115,7 +116,7 @@ int main(int argc, char **argv) {
          .shown = "cores", .min = 1, .max = 256, .out = &threads},
         OPTION_CURVE_KEYS(&curve),
         {NULL, 0, "OLLAMA_HOST", SETTING_TEXT, NULL, "the Ollama of the ollama: backend",
-         .shown = "http://127.0.0.1:11434"},
+         .shown = OLLAMA_DEFAULT_HOST},
     };
     const settings_spec_t spec = {
         "lca-embedder", NULL, "Serves the \"embed\" service: turns code and queries into vectors.",

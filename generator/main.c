@@ -1,11 +1,11 @@
 /*
  * lca-generator: the "generate" worker.  It connects to the broker, takes
  * requests for Ollama's API and streams Ollama's answers back (relay.c),
- * talking to one Ollama (ollama.c).  Run one per Ollama host; the broker
+ * talking to one Ollama (proto/ollama/client.h).  Run one per Ollama host; the broker
  * spreads requests over all of them, least busy first.  Its settings are
  * the table in main() (`lca-generator --help` prints it).
  */
-#include "generator/ollama.h"
+#include "proto/ollama/client.h"
 #include "generator/relay.h"
 #include "proto/base/log.h"
 #include "proto/options.h"
@@ -81,7 +81,7 @@ int main(int argc, char **argv) {
         return rc;
 
     char err[512];
-    ollama_t *ollama = ollama_new(ollama_host, err, sizeof err);
+    ollama_t *ollama = ollama_new(ollama_host, "lca-generator", err, sizeof err);
     if (!ollama) {
         log_error("%s", err);
         return 1;
