@@ -69,9 +69,10 @@ static inline const char *shard_service(int shard, char out[SHARD_SERVICE_MAX]) 
  * decimal number without sign or leading zeros, below 65536), else -1. */
 static inline int shard_of_service(const char *service) {
     static const char prefix[] = "retrieve.";
-    if (!service || strncmp(service, prefix, sizeof prefix - 1) != 0)
+    size_t skip = strlen(prefix);
+    if (!service || strncmp(service, prefix, skip) != 0)
         return -1;
-    const char *p = service + sizeof prefix - 1;
+    const char *p = service + skip;
     if (*p < '0' || *p > '9' || (p[0] == '0' && p[1] != '\0'))
         return -1;
     long n = 0;
