@@ -135,18 +135,9 @@ int main(int argc, char **argv) {
 
     pthread_key_create(&backend_key, backend_free);
     stop_on_signals();
-    proto_worker_t *w = proto_worker_new(&(proto_worker_config_t){.endpoint = broker,
-                                                                  .service = "embed",
-                                                                  .curve_dir = curve,
-                                                                  .capacity = (int)threads,
-                                                                  .handler = handle},
-                                         err, sizeof err);
-    if (!w) {
-        log_error("%s", err);
-        return 1;
-    }
-    log_info("serving embed via %s with %ld thread%s", broker, threads, threads == 1 ? "" : "s");
-    proto_worker_run(w);
-    proto_worker_destroy(&w);
-    return 0;
+    return proto_worker_serve(&(proto_worker_config_t){.endpoint = broker,
+                                                       .service = "embed",
+                                                       .curve_dir = curve,
+                                                       .capacity = (int)threads,
+                                                       .handler = handle});
 }

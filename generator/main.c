@@ -88,23 +88,14 @@ int main(int argc, char **argv) {
     }
     stop_on_signals();
     probe_ollama(ollama);
-    proto_worker_t *worker = proto_worker_new(&(proto_worker_config_t){.endpoint = broker,
-                                                                       .service = "generate",
-                                                                       .curve_dir = curve_dir,
-                                                                       .capacity = (int)capacity,
-                                                                       .handler = relay_handle_job,
-                                                                       .arg = ollama},
-                                              err, sizeof err);
-    if (!worker) {
-        log_error("%s", err);
-        ollama_destroy(&ollama);
-        return 1;
-    }
-    log_info("serving generate from Ollama at %s via %s%s, %ld at a time", ollama_url(ollama),
-             broker, curve_dir ? " (CURVE)" : "", capacity);
-    proto_worker_run(worker);
-    proto_worker_destroy(&worker);
+    rc = proto_worker_serve(&(proto_worker_config_t){.endpoint = broker,
+                                                     .service = "generate",
+                                                     .curve_dir = curve_dir,
+                                                     .capacity = (int)capacity,
+                                                     .handler = relay_handle_job,
+                                                     .arg = ollama});
     ollama_destroy(&ollama);
-    log_info("stopped");
-    return 0;
+    if (rc == 0)
+        log_info("stopped");
+    return rc;
 }

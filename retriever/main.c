@@ -127,21 +127,11 @@ int main(int argc, char **argv) {
     stop_on_signals();
     char service[SHARD_SERVICE_MAX];
     shard_service(shard.shard, service);
-    proto_worker_t *w = proto_worker_new(&(proto_worker_config_t){.endpoint = broker,
-                                                                  .service = service,
-                                                                  .curve_dir = curve,
-                                                                  .capacity = (int)threads,
-                                                                  .handler = handle},
-                                         err, sizeof err);
-    if (!w) {
-        log_error("%s", err);
-        store_destroy(&store);
-        return 1;
-    }
-    log_info("serving %s via %s with %ld thread%s", service, broker, threads,
-             threads == 1 ? "" : "s");
-    proto_worker_run(w);
-    proto_worker_destroy(&w);
+    rc = proto_worker_serve(&(proto_worker_config_t){.endpoint = broker,
+                                                     .service = service,
+                                                     .curve_dir = curve,
+                                                     .capacity = (int)threads,
+                                                     .handler = handle});
     store_destroy(&store);
-    return 0;
+    return rc;
 }

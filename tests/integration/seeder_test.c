@@ -459,6 +459,30 @@ static const char *scratch_copy(void) {
     return made ? dir : NULL;
 }
 
+/* Sends req (encoded with proto/ops.h) to shard s; 0 and the FINAL's
+ * header in answer (may be NULL), or -1. */
+static int shard_call(int s, const ops_request_t *req, const buf_t *payload, char *answer,
+                      size_t answer_len) {
+    char service[SHARD_SERVICE_MAX], err[256];
+    buf_t h = BUF_INIT;
+    if (ops_encode(req, &h) != 0)
+        return -1;
+    proto_msg_t m;
+    int st;
+    int rc =
+        proto_client_call(client, shard_service(s, service), h.data, payload ? payload->data : NULL,
+                          payload ? payload->len : 0, 3000, NULL, NULL, &m, &st, err, sizeof err);
+    buf_free(&h);
+    if (rc != 0) {
+        fprintf(stderr, "  %s on %s: %d %s\n", ops_name(req->op), service, st, err);
+        return -1;
+    }
+    if (answer)
+        snprintf(answer, answer_len, "%.*s", (int)m.header_len, m.header);
+    proto_msg_close(&m);
+    return 0;
+}
+
 /* ---- tests ---- */
 
 TEST(git_checkout_is_seeded_whole_and_matches_the_shards) {
@@ -809,17 +833,13 @@ TEST(a_different_shard_count_is_refused) {
 
 TEST(model_mismatch_fails_and_reset_reindexes) {
     REQUIRE(stack_up() && scratch_copy());
-    for (int s = 0; s < SHARDS; s++) {
-        char service[32], err[256], header[512];
-        shard_service(s, service);
-        snprintf(header, sizeof header,
-                 "{\"op\":\"collection.ensure\",\"collection\":\"other\",\"root\":\"%s\","
-                 "\"model\":\"some-other-model\",\"dim\":384,\"shards\":%d}",
-                 scratch_copy(), SHARDS);
-        int st;
-        REQUIRE(proto_client_call(client, service, header, NULL, 0, 3000, NULL, NULL, NULL, &st,
-                                  err, sizeof err) == 0);
-    }
+    ops_request_t ensure = {
+        .op = OPS_COLLECTION_ENSURE,
+        .collection = "other",
+        .ensure = {
+            .root = scratch_copy(), .model = "some-other-model", .dim = 384, .shards = SHARDS}};
+    for (int s = 0; s < SHARDS; s++)
+        REQUIRE(shard_call(s, &ensure, NULL, NULL, 0) == 0);
     const char *extra[] = {"--collection", "other", NULL};
     seed_t r;
     seed(&r, scratch_copy(), extra, NULL);
@@ -848,30 +868,6 @@ TEST(missing_embedder_is_named) {
     seed_free(&r);
     embedder_start();
     CHECK(proc_wait_for(embedder_ready, NULL, 15000));
-}
-
-/* Sends req (encoded with proto/ops.h) to shard s; 0 and the FINAL's
- * header in answer (may be NULL), or -1. */
-static int shard_call(int s, const ops_request_t *req, const buf_t *payload, char *answer,
-                      size_t answer_len) {
-    char service[SHARD_SERVICE_MAX], err[256];
-    buf_t h = BUF_INIT;
-    if (ops_encode(req, &h) != 0)
-        return -1;
-    proto_msg_t m;
-    int st;
-    int rc =
-        proto_client_call(client, shard_service(s, service), h.data, payload ? payload->data : NULL,
-                          payload ? payload->len : 0, 3000, NULL, NULL, &m, &st, err, sizeof err);
-    buf_free(&h);
-    if (rc != 0) {
-        fprintf(stderr, "  %s on %s: %d %s\n", ops_name(req->op), service, st, err);
-        return -1;
-    }
-    if (answer)
-        snprintf(answer, answer_len, "%.*s", (int)m.header_len, m.header);
-    proto_msg_close(&m);
-    return 0;
 }
 
 /* An index written before collections recorded their placement: files
