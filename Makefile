@@ -2,12 +2,14 @@
 #
 # Layout rule: every top-level service folder holds one binary.  Its main()
 # lives in main.c; every other .c file of the folder goes into a static
-# library that the tests link against.  What the services share are three
+# library that the tests link against.  What the services share are four
 # libraries, each a folder, each depending only on those after it:
-#   proto/       libproto.a  the wire, broker, worker, client, CURVE
-#   proto/code/  libcode.a   knowledge about source code (languages, identifiers, imports,
-#                            module stems, sub-words)
-#   proto/base/  libbase.a   buffers, maps, log, clock, settings, signals, UTF-8, JSON checks
+#   proto/         libproto.a   the wire, broker, worker, client, CURVE, retriever ops
+#   proto/ollama/  libollama.a  the HTTP client for Ollama (generator, embedder)
+#   proto/code/    libcode.a    knowledge about source code (languages, identifiers, imports,
+#                               module stems, sub-words, the cursor, references)
+#   proto/base/    libbase.a    buffers, maps, log, clock, settings, signals, UTF-8, JSON
+#                               checks, hashing, allow-list patterns
 #
 #   make            release build of every binary into build/bin/
 #   make test       sanitizer build (ASan+UBSan) and the whole test suite
@@ -57,7 +59,7 @@ lib_srcs  = $(filter-out $(1)/main.c,$(wildcard $(1)/*.c))
 lib_objs  = $(patsubst %.c,$(OBJ)/%.o,$(call lib_srcs,$(1)))
 
 # The shared libraries, in link order (each depends only on those after it).
-SHARED_DIRS := proto proto/code proto/base
+SHARED_DIRS := proto proto/ollama proto/code proto/base
 lib_of       = $(LIB)/lib$(notdir $(1)).a
 SHARED_LIBS := $(foreach d,$(SHARED_DIRS),$(call lib_of,$(d)))
 SVC_LIBS  := $(foreach s,$(SERVICES),$(LIB)/lib$(s).a) $(LIB)/libdeploy.a
@@ -98,12 +100,12 @@ $(BIN)/lca: $(OBJ)/deploy/main.o $(LIB)/libdeploy.a $(SHARED_LIBS)
 	@echo "  LD  $@"; $(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 # A test named after a folder (tests/unit/retriever_scan_test.c, proto_wire_test.c,
-# code_imports_test.c, base_buf_test.c) links only that folder's library and
-# the shared ones; any other test links them all.
+# ollama_client_test.c, code_imports_test.c, base_buf_test.c) links only that
+# folder's library and the shared ones; any other test links them all.
 test_prefix = $(firstword $(subst _, ,$(notdir $(1))))
 test_libs = $(if $(filter $(SERVICES) deploy,$(call test_prefix,$(1))),\
               $(LIB)/lib$(call test_prefix,$(1)).a $(SHARED_LIBS),\
-              $(if $(filter proto code base,$(call test_prefix,$(1))),$(SHARED_LIBS),$(ALL_LIBS)))
+              $(if $(filter proto ollama code base,$(call test_prefix,$(1))),$(SHARED_LIBS),$(ALL_LIBS)))
 
 .SECONDEXPANSION:
 $(BUILD)/tests/%: $(OBJ)/tests/%.o $$(call test_libs,$$*)

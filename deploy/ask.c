@@ -10,31 +10,19 @@
  * stream ends the answer the same way.
  */
 #include "deploy/commands.h"
+#include "deploy/http.h"
 #include "proto/base/buf.h"
+#include "proto/base/settings.h"
 
 #include <cJSON.h>
-#include <curl/curl.h>
-#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-static void usage(FILE *out) {
-    fprintf(out, "usage: lca ask [--collection NAME] [--model M] \"question\"\n"
-                 "\n"
-                 "Asks the model a question about the indexed repository and streams the\n"
-                 "answer, then lists the code it was given (path:lines).  The model is\n"
-                 "LCA_CHAT_MODEL (default llama3.2); the gateway is LCA_URL (default\n"
-                 "http://127.0.0.1:$LCA_PORT).  --collection picks the repository when\n"
-                 "several are indexed.\n");
-}
-
 /* The state of one streamed answer. */
 typedef struct {
-    CURL *curl;
-    long status;        /* HTTP status, known once the headers are in */
     buf_t line;         /* the NDJSON line being received */
     buf_t error_body;   /* the whole body of a non-200 answer */
     char *context;      /* X-LCA-Context, or NULL */
@@ -43,9 +31,8 @@ typedef struct {
     char *stream_error; /* an {"error": ...} line in the stream */
 } answer_t;
 
-static size_t on_header(char *data, size_t size, size_t n, void *arg) {
+static void on_header(void *arg, const char *data, size_t len) {
     answer_t *a = arg;
-    size_t len = size * n;
     static const char name[] = "x-lca-context:";
     if (len > sizeof name - 1 && strncasecmp(data, name, sizeof name - 1) == 0) {
         const char *v = data + sizeof name - 1;
@@ -61,16 +48,6 @@ static size_t on_header(char *data, size_t size, size_t n, void *arg) {
         free(a->context);
         a->context = NULL;
     }
-    return len;
-}
-
-/* The message of an error object in either API shape, or NULL. */
-static const char *error_text(const cJSON *j) {
-    const cJSON *e = cJSON_GetObjectItemCaseSensitive(j, "error");
-    if (cJSON_IsString(e))
-        return e->valuestring;
-    const cJSON *m = cJSON_GetObjectItemCaseSensitive(e, "message");
-    return cJSON_IsString(m) ? m->valuestring : NULL;
 }
 
 /* One NDJSON line of a 200 answer: print its token, or keep its error. */
@@ -78,7 +55,7 @@ static void on_line(answer_t *a, const char *line, size_t len) {
     cJSON *j = cJSON_ParseWithLength(line, len);
     if (!j)
         return; /* not JSON: nothing a chat stream carries */
-    const char *error = error_text(j);
+    const char *error = command_http_error(j);
     const cJSON *content =
         cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "message"), "content");
     if (error && !a->stream_error) {
@@ -93,14 +70,11 @@ static void on_line(answer_t *a, const char *line, size_t len) {
     cJSON_Delete(j);
 }
 
-static size_t on_body(char *data, size_t size, size_t n, void *arg) {
+static bool on_body(void *arg, long status, const char *data, size_t len) {
     answer_t *a = arg;
-    size_t len = size * n;
-    if (!a->status) /* the headers are in before the first body byte */
-        curl_easy_getinfo(a->curl, CURLINFO_RESPONSE_CODE, &a->status);
-    if (a->status != 200) {
+    if (status != 200) {
         buf_append(&a->error_body, data, len);
-        return len;
+        return true;
     }
     for (size_t i = 0; i < len; i++) {
         if (data[i] != '\n') {
@@ -111,7 +85,7 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg) {
             on_line(a, a->line.data, a->line.len);
         buf_reset(&a->line);
     }
-    return len;
+    return true;
 }
 
 /* Prints the sources from X-LCA-Context: "<n> chunks: path:a-b, path:c-d". */
@@ -136,39 +110,29 @@ static void print_sources(const char *context) {
     }
 }
 
+#define ABOUT                                                                                      \
+    "Asks the model a question about the indexed repository and streams the answer, "              \
+    "then lists the code it was given (path:lines)."
+
 int command_ask(int argc, char **argv) {
-    const char *collection = NULL;
-    const char *model = command_env("LCA_CHAT_MODEL", "llama3.2");
-    static const struct option options[] = {
-        {"collection", required_argument, NULL, 'c'},
-        {"model", required_argument, NULL, 'm'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+    const char *collection = NULL, *model = "llama3.2";
+    const setting_t settings[] = {
+        {"collection", 'c', NULL, SETTING_TEXT, "NAME", "the repository, when several are indexed",
+         .out = &collection},
+        {"model", 'm', "LCA_CHAT_MODEL", SETTING_TEXT, "M", "the model to ask", .out = &model},
+        COMMAND_HTTP_SETTINGS,
     };
-    int opt;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "hc:m:", options, NULL)) != -1) {
-        switch (opt) {
-        case 'c':
-            collection = optarg;
-            break;
-        case 'm':
-            model = optarg;
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return 2;
-        }
-    }
-    if (optind >= argc || !*model) {
-        usage(stderr);
+    const settings_spec_t spec = {"lca ask", "[options] QUESTION", ABOUT, SETTINGS_OF(settings),
+                                  COMMAND_WORDS("QUESTION")};
+    int first = 0, read = settings_read(&spec, argc, argv, &first);
+    if (read != SETTINGS_GO_ON)
+        return read;
+    if (!*model) {
+        fprintf(stderr, "lca ask: --model wants a model name\n");
         return 2;
     }
     buf_t question = BUF_INIT;
-    command_join_args(argc, argv, optind, &question);
+    command_join_args(argc, argv, first, &question);
     cJSON *req = cJSON_CreateObject();
     cJSON_AddStringToObject(req, "model", model);
     cJSON *message = cJSON_CreateObject();
@@ -180,56 +144,32 @@ int command_ask(int argc, char **argv) {
     cJSON_Delete(req);
     buf_free(&question);
 
-    char url[512];
-    const char *base = command_env("LCA_URL", NULL);
-    if (base)
-        snprintf(url, sizeof url, "%s/api/chat", base);
-    else
-        snprintf(url, sizeof url, "http://127.0.0.1:%s/api/chat", command_env("LCA_PORT", "11435"));
-    struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
-    headers = curl_slist_append(headers, "Accept: application/x-ndjson");
-    char line[600];
-    const char *key = command_env("LCA_API_KEY", NULL);
-    if (key) {
-        snprintf(line, sizeof line, "Authorization: Bearer %s", key);
-        headers = curl_slist_append(headers, line);
-    }
-    if (collection) {
-        snprintf(line, sizeof line, "X-LCA-Collection: %s", collection);
-        headers = curl_slist_append(headers, line);
-    }
     answer_t a = {.line = BUF_INIT, .error_body = BUF_INIT};
-    CURL *curl = curl_easy_init();
-    a.curl = curl;
-    curl_easy_setopt(curl, CURLOPT_URL, url);
-    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(curl, CURLOPT_HEADERDATA, &a);
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &a);
-    curl_easy_setopt(curl, CURLOPT_NOPROXY, "127.0.0.1,localhost");
-    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 10L);
-    CURLcode rc = curl_easy_perform(curl);
-    long status = 0;
-    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-    curl_slist_free_all(headers);
-    curl_easy_cleanup(curl);
+    command_http_result_t result;
+    command_http(&(command_http_request_t){.path = "/api/chat",
+                                           .body = body,
+                                           .accept = "application/x-ndjson",
+                                           .collection = collection,
+                                           .on_body = on_body,
+                                           .on_header = on_header,
+                                           .arg = &a},
+                 &result);
     free(body);
+    long status = result.status;
     if (a.line.len && status == 200) /* a last line without its newline */
         on_line(&a, a.line.data, a.line.len);
     if (a.printed && !a.ends_newline)
         putchar('\n');
 
     int exit_status = 0;
-    if (rc != CURLE_OK && !a.printed && status == 0) {
-        fprintf(stderr, "lca ask: cannot reach lca at %s (%s): is `lca up` running?\n", url,
-                curl_easy_strerror(rc));
+    if (!result.complete && !a.printed && status == 0) {
+        fprintf(stderr, "lca ask: cannot reach lca at %s (%s): is `lca up` running?\n", result.url,
+                result.error);
         exit_status = 1;
     } else if (status != 200) {
         cJSON *j =
             a.error_body.len ? cJSON_ParseWithLength(a.error_body.data, a.error_body.len) : NULL;
-        const char *message = error_text(j);
+        const char *message = command_http_error(j);
         fprintf(stderr, "lca ask: %s (HTTP %ld)\n",
                 message ? message : (a.error_body.len ? a.error_body.data : "no answer"), status);
         cJSON_Delete(j);
@@ -237,8 +177,8 @@ int command_ask(int argc, char **argv) {
     } else if (a.stream_error) {
         fprintf(stderr, "lca ask: the answer broke off: %s\n", a.stream_error);
         exit_status = 1;
-    } else if (rc != CURLE_OK) {
-        fprintf(stderr, "lca ask: the answer broke off: %s\n", curl_easy_strerror(rc));
+    } else if (!result.complete) {
+        fprintf(stderr, "lca ask: the answer broke off: %s\n", result.error);
         exit_status = 1;
     }
     if (status == 200) {

@@ -18,18 +18,16 @@ int command_search(int argc, char **argv);
 int command_ask(int argc, char **argv);
 int command_health(int argc, char **argv);
 
-/* POSTs a JSON body to the gateway (LCA_URL, or 127.0.0.1:LCA_PORT) with
- * LCA_API_KEY when set; the answer goes to *answer.  Returns the HTTP status,
- * or 0 with a message in err when the gateway cannot be reached. */
-long command_http_post(const char *path, const char *body, buf_t *answer, char *err,
-                       size_t err_len);
-
 /* Runs a product binary that sits next to `lca` with the given arguments
  * (argv[0] is replaced).  Returns only on failure. */
 int command_exec(const char *binary, int argc, char **argv);
 
 /* The directory of the running `lca` binary (where its siblings are). */
 const char *command_bindir(void);
+
+/* The operands of a settings spec (proto/base/settings.h) for a command
+ * that takes free words: one or more, joined by command_join_args(). */
+#define COMMAND_WORDS(name) .operands = (name), .min_operands = 1, .max_operands = -1
 
 /* Appends argv[from..argc) to out, separated by spaces (a question or a
  * query typed without quotes). */

@@ -1,6 +1,6 @@
 /*
  * `lca keys`: CURVE key pairs for a broker that accepts workers from other
- * hosts (see DESIGN.md, and proto/socket.h for the layout).
+ * hosts (proto/curve.h has the layout).
  *
  *   lca keys init DIR        DIR/broker.cert(+_secret), DIR/allowed/
  *   lca keys add NAME DIR [--serves SERVICES] [--calls SERVICES]
@@ -12,29 +12,13 @@
  *                            the broker reads (proto/broker.c).
  */
 #include "deploy/commands.h"
+#include "proto/base/settings.h"
 
 #include <czmq.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-
-static void usage(FILE *out) {
-    fprintf(out, "usage: lca keys init DIR\n"
-                 "       lca keys add NAME DIR [--serves SERVICES] [--calls SERVICES]\n"
-                 "\n"
-                 "init creates the broker's key pair and an empty allow-list in DIR; run the\n"
-                 "gateway with LCA_CURVE_DIR=DIR.  add creates a key pair for the worker host\n"
-                 "NAME, allows it, and writes what that host needs to DIR/hosts/NAME: copy\n"
-                 "that folder there and set LCA_CURVE_DIR to it.  Remove DIR/allowed/NAME.cert\n"
-                 "to revoke a host.\n"
-                 "\n"
-                 "  --serves SERVICES  services the host's workers may serve, comma-separated\n"
-                 "                     patterns (default: generate; e.g. generate,embed or\n"
-                 "                     'retrieve.*')\n"
-                 "  --calls SERVICES   services its programs may send requests to (default:\n"
-                 "                     none; e.g. broker.status for `lca status`)\n");
-}
 
 static int make_dir(const char *path) {
     if (mkdir(path, 0700) != 0 && errno != EEXIST) {
@@ -131,28 +115,41 @@ static int keys_add(const char *name, const char *dir, const char *serves, const
     return 0;
 }
 
+#define ABOUT                                                                                      \
+    "init creates the broker's key pair and an empty allow-list in DIR; run the "                  \
+    "gateway with LCA_CURVE_DIR=DIR.  add creates a key pair for the worker host "                 \
+    "NAME, allows it, and writes what that host needs to DIR/hosts/NAME: copy that "               \
+    "folder there and set LCA_CURVE_DIR to it.  Remove DIR/allowed/NAME.cert to "                  \
+    "revoke a host."
+
 int command_keys(int argc, char **argv) {
-    if (argc == 3 && !strcmp(argv[1], "init"))
-        return keys_init(argv[2]);
-    if (argc >= 4 && !strcmp(argv[1], "add")) {
-        const char *serves = "generate", *calls = "";
-        for (int i = 4; i < argc; i++) {
-            bool has_value = i + 1 < argc;
-            if (!strcmp(argv[i], "--serves") && has_value)
-                serves = argv[++i];
-            else if (!strcmp(argv[i], "--calls") && has_value)
-                calls = argv[++i];
-            else {
-                usage(stderr);
-                return 2;
-            }
-        }
-        return keys_add(argv[2], argv[3], serves, calls);
-    }
-    if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-        usage(stdout);
-        return 0;
-    }
-    usage(stderr);
+    const char *serves = "generate", *calls = "";
+    const setting_t settings[] = {
+        {"serves", 0, NULL, SETTING_TEXT, "SERVICES",
+         "add: services the host's workers may serve, comma-separated patterns\n"
+         "(generate,embed; 'retrieve.*')",
+         .out = &serves},
+        {"calls", 0, NULL, SETTING_TEXT, "SERVICES",
+         "add: services its programs may send requests to (broker.status for\n"
+         "`lca status`)",
+         .shown = "nothing", .out = &calls},
+    };
+    const settings_spec_t spec = {"lca keys",
+                                  "init DIR | add NAME DIR [--serves S] [--calls S]",
+                                  ABOUT,
+                                  SETTINGS_OF(settings),
+                                  .operands = "init DIR or add NAME DIR",
+                                  .min_operands = 2,
+                                  .max_operands = 3};
+    int first = 0, read = settings_read(&spec, argc, argv, &first);
+    if (read != SETTINGS_GO_ON)
+        return read;
+    int n = argc - first;
+    if (n == 2 && !strcmp(argv[first], "init"))
+        return keys_init(argv[first + 1]);
+    if (n == 3 && !strcmp(argv[first], "add"))
+        return keys_add(argv[first + 1], argv[first + 2], serves, calls);
+    fprintf(stderr, "lca keys: wants init DIR or add NAME DIR, not \"%s\" (see lca keys --help)\n",
+            argv[first]);
     return 2;
 }

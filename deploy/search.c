@@ -4,114 +4,38 @@
  * the gateway's POST /api/context.  Works before Ollama is running.
  */
 #include "deploy/commands.h"
+#include "deploy/http.h"
 #include "proto/base/buf.h"
 #include "proto/base/settings.h"
 
 #include <cJSON.h>
-#include <curl/curl.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static void usage(FILE *out) {
-    fprintf(out, "usage: lca search [--collection NAME] [-k N] [--lines N] \"text\"\n"
-                 "\n"
-                 "Prints the chunks of the index that best match the text: what the assistant\n"
-                 "will put into a prompt about it.  Asks the gateway at LCA_URL (default\n"
-                 "http://127.0.0.1:$LCA_PORT).\n");
-}
-
-static size_t collect(char *data, size_t size, size_t n, void *arg) {
-    buf_append(arg, data, size * n);
-    return size * n;
-}
-
-/* POSTs body to the gateway's path; returns the HTTP status (0: no answer). */
-long command_http_post(const char *path, const char *body, buf_t *answer, char *err,
-                       size_t err_len) {
-    char url[512];
-    const char *base = command_env("LCA_URL", NULL);
-    if (base)
-        snprintf(url, sizeof url, "%s%s", base, path);
-    else
-        snprintf(url, sizeof url, "http://127.0.0.1:%s%s", command_env("LCA_PORT", "11435"), path);
-    CURL *curl = curl_easy_init();
-    struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
-    const char *key = command_env("LCA_API_KEY", NULL);
-    char auth[512];
-    if (key) {
-        snprintf(auth, sizeof auth, "Authorization: Bearer %s", key);
-        headers = curl_slist_append(headers, auth);
-    }
-    curl_easy_setopt(curl, CURLOPT_URL, url);
-    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, answer);
-    curl_easy_setopt(curl, CURLOPT_NOPROXY, "127.0.0.1,localhost");
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT, 30L);
-    long status = 0;
-    CURLcode rc = curl_easy_perform(curl);
-    if (rc == CURLE_OK)
-        curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-    else
-        snprintf(err, err_len, "cannot reach lca at %s (%s): is `lca up` running?", url,
-                 curl_easy_strerror(rc));
-    curl_slist_free_all(headers);
-    curl_easy_cleanup(curl);
-    return status;
-}
-
-/* The message of an error answer in either API shape. */
-static const char *error_message(const cJSON *j) {
-    const cJSON *e = cJSON_GetObjectItemCaseSensitive(j, "error");
-    if (cJSON_IsString(e))
-        return e->valuestring;
-    const cJSON *m = cJSON_GetObjectItemCaseSensitive(e, "message");
-    return cJSON_IsString(m) ? m->valuestring : "unknown error";
-}
+#define ABOUT                                                                                      \
+    "Prints the chunks of the index that best match the text: what the assistant will put into "   \
+    "a prompt about it."
 
 int command_search(int argc, char **argv) {
     const char *collection = NULL;
     long k = 8, lines = 4;
-    static const struct option options[] = {
-        {"collection", required_argument, NULL, 'c'},
-        {"lines", required_argument, NULL, 'l'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+    const setting_t settings[] = {
+        {"collection", 0, NULL, SETTING_TEXT, "NAME", "the repository, when several are indexed",
+         .out = &collection},
+        {NULL, 'k', NULL, SETTING_NUMBER, "N", "chunks to print", .min = 1, .max = 100, .out = &k},
+        {"lines", 0, NULL, SETTING_NUMBER, "N", "lines of each chunk to print", .min = 0,
+         .max = LONG_MAX, .out = &lines},
+        COMMAND_HTTP_SETTINGS,
     };
-    int opt;
-    optind = 1;
-    /* Only -k has a short form, as the usage says. */
-    while ((opt = getopt_long(argc, argv, "hk:", options, NULL)) != -1) {
-        switch (opt) {
-        case 'c':
-            collection = optarg;
-            break;
-        case 'k':
-            if (!settings_arg_long("lca search", "-k", optarg, 1, 100, &k))
-                return 2;
-            break;
-        case 'l':
-            if (!settings_arg_long("lca search", "--lines", optarg, 0, LONG_MAX, &lines))
-                return 2;
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return 2;
-        }
-    }
-    if (optind >= argc) {
-        usage(stderr);
-        return 2;
-    }
+    const settings_spec_t spec = {"lca search", "[options] TEXT", ABOUT, SETTINGS_OF(settings),
+                                  COMMAND_WORDS("TEXT")};
+    int first = 0, read = settings_read(&spec, argc, argv, &first);
+    if (read != SETTINGS_GO_ON)
+        return read;
     buf_t query = BUF_INIT;
-    command_join_args(argc, argv, optind, &query);
+    command_join_args(argc, argv, first, &query);
     cJSON *req = cJSON_CreateObject();
     cJSON_AddStringToObject(req, "query", query.data);
     cJSON_AddNumberToObject(req, "k", (double)k);
@@ -122,16 +46,21 @@ int command_search(int argc, char **argv) {
     buf_free(&query);
 
     buf_t answer = BUF_INIT;
-    char err[512] = "";
-    long status = command_http_post("/api/context", body, &answer, err, sizeof err);
+    command_http_result_t result;
+    command_http(
+        &(command_http_request_t){
+            .path = "/api/context", .body = body, .timeout_ms = 30000, .answer = &answer},
+        &result);
     free(body);
     cJSON *j = answer.len ? cJSON_ParseWithLength(answer.data, answer.len) : NULL;
     int rc = 0;
-    if (status == 0) {
-        fprintf(stderr, "lca search: %s\n", err);
+    const char *message = command_http_error(j);
+    if (!result.complete) {
+        fprintf(stderr, "lca search: cannot reach lca at %s (%s): is `lca up` running?\n",
+                result.url, result.error);
         rc = 1;
-    } else if (status != 200) {
-        fprintf(stderr, "lca search: %s\n", error_message(j));
+    } else if (result.status != 200) {
+        fprintf(stderr, "lca search: %s\n", message ? message : "unknown error");
         rc = 1;
     } else {
         const cJSON *chunks = cJSON_GetObjectItemCaseSensitive(j, "chunks"), *c;

@@ -3,7 +3,11 @@
  * and what the index holds (collections, summed over the retriever shards).
  */
 #include "deploy/commands.h"
+#include "proto/base/settings.h"
 #include "proto/client.h"
+#include "proto/options.h"
+#include "proto/ops.h"
+#include "proto/shard.h"
 
 #include <cJSON.h>
 #include <stdio.h>
@@ -38,16 +42,22 @@ static const char *string(const cJSON *o, const char *key) {
     return cJSON_IsString(v) ? v->valuestring : "";
 }
 
+#define ABOUT                                                                                      \
+    "Shows services, workers (with host and load) and indexed collections, asking "                \
+    "the broker."
+
 int command_status(int argc, char **argv) {
-    if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-        printf("usage: lca status\n\nShows services, workers (with host and load) and indexed\n"
-               "collections, asking the broker at LCA_BROKER.\n");
-        return 0;
-    }
-    const char *broker = command_env("LCA_BROKER", "tcp://127.0.0.1:5555");
+    const char *broker = PROTO_BROKER_DEFAULT, *curve_dir = NULL;
+    const setting_t settings[] = {
+        {NULL, 0, "LCA_BROKER", SETTING_TEXT, NULL, "the broker to ask", .out = &broker},
+        OPTION_CURVE_KEYS(&curve_dir),
+    };
+    const settings_spec_t spec = {"lca status", "", ABOUT, SETTINGS_OF(settings)};
+    int read = settings_read(&spec, argc, argv, NULL);
+    if (read != SETTINGS_GO_ON)
+        return read;
     char err[512];
-    proto_client_t *c =
-        proto_client_new(broker, command_env("LCA_CURVE_DIR", NULL), err, sizeof err);
+    proto_client_t *c = proto_client_new(broker, curve_dir, err, sizeof err);
     if (!c) {
         fprintf(stderr, "lca status: %s\n", err);
         return 1;
@@ -78,10 +88,12 @@ int command_status(int argc, char **argv) {
 
     /* Collections: every shard reports its part. */
     cJSON *totals = cJSON_CreateObject();
+    buf_t header = BUF_INIT;
+    ops_encode(&(ops_request_t){.op = OPS_COLLECTIONS}, &header);
     cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(st, "services")) {
-        if (strncmp(s->string, "retrieve.", 9) != 0 || number(s, "workers") < 1)
+        if (shard_of_service(s->string) < 0 || number(s, "workers") < 1)
             continue;
-        cJSON *cols = call_json(c, s->string, "{\"op\":\"collections\"}", true, err, sizeof err);
+        cJSON *cols = call_json(c, s->string, header.data, true, err, sizeof err);
         const cJSON *col;
         cJSON_ArrayForEach(col, cJSON_GetObjectItemCaseSensitive(cols, "collections")) {
             const char *name = string(col, "name");
@@ -104,6 +116,7 @@ int command_status(int argc, char **argv) {
         }
         cJSON_Delete(cols);
     }
+    buf_free(&header);
     printf("\ncollections\n");
     if (!totals->child)
         printf("  (none yet: index a repository with `lca seed DIR`)\n");

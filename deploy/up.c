@@ -10,6 +10,9 @@
 #include "deploy/commands.h"
 #include "deploy/supervisor.h"
 #include "proto/client.h"
+#include "proto/ollama/url.h"
+#include "proto/options.h"
+#include "proto/shard.h"
 #include "proto/base/log.h"
 #include "proto/base/signals.h"
 #include "proto/base/settings.h"
@@ -17,34 +20,11 @@
 
 #include <cJSON.h>
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-
-static void usage(FILE *out) {
-    fprintf(out,
-            "usage: lca up [--port N] [--broker ENDPOINT] [--data DIR] [--shards N] [--seed DIR]\n"
-            "              [--broker-public EP --curve-dir DIR] [--no-generator]\n"
-            "\n"
-            "Starts the gateway and one worker of each service on this machine (the\n"
-            "retriever as N shard processes), prefixes every log line with the process's\n"
-            "name, restarts a worker that dies, and stops everything on Ctrl-C.\n"
-            "\n"
-            "  --port N          HTTP port for IDEs (LCA_PORT, default 11435)\n"
-            "  --broker EP       broker address (LCA_BROKER, default tcp://127.0.0.1:5555)\n"
-            "  --data DIR        where the index lives (LCA_DATA, default ~/.local/share/lca)\n"
-            "  --shards N        retriever shards (LCA_SHARDS, default 2)\n"
-            "  --seed DIR        index DIR once the services are ready (LCA_SEED)\n"
-            "  --broker-public EP  also accept workers from other hosts here, CURVE only\n"
-            "                    (LCA_BROKER_PUBLIC, e.g. tcp://0.0.0.0:5556)\n"
-            "  --curve-dir DIR   the broker's keys and allow-list (LCA_CURVE_DIR; lca keys)\n"
-            "  --no-generator    no local generator: generation runs on GPU hosts\n"
-            "\n"
-            "OLLAMA_HOST (default http://127.0.0.1:11434) is passed on to the generator.\n");
-}
 
 static int mkdir_p(const char *path) {
     char tmp[PATH_MAX];
@@ -99,9 +79,8 @@ static bool index_ready(up_state_t *st, bool *generator) {
     const cJSON *services = cJSON_GetObjectItemCaseSensitive(j, "services");
     bool ready = has_worker(services, "embed");
     for (int i = 0; i < st->shards; i++) {
-        char name[32];
-        snprintf(name, sizeof name, "retrieve.%d", i);
-        ready = ready && has_worker(services, name);
+        char name[SHARD_SERVICE_MAX];
+        ready = ready && has_worker(services, shard_service(i, name));
     }
     *generator = has_worker(services, "generate");
     cJSON_Delete(j);
@@ -133,88 +112,48 @@ static bool on_tick(supervisor_t *sv, void *arg) {
     return false;
 }
 
-int command_up(int argc, char **argv) {
-    const char *port = command_env("LCA_PORT", "11435");
-    const char *broker = command_env("LCA_BROKER", "tcp://127.0.0.1:5555");
-    const char *seed = command_env("LCA_SEED", NULL);
-    const char *shards_text = command_env("LCA_SHARDS", "2");
-    /* Named in messages: a bad value may come from the environment. */
-    const char *port_from = "LCA_PORT", *shards_from = "LCA_SHARDS";
-    char default_data[PATH_MAX];
-    const char *home = command_env("HOME", "/tmp");
-    snprintf(default_data, sizeof default_data, "%s/.local/share/lca", home);
-    const char *data = command_env("LCA_DATA", default_data);
-    const char *broker_public = command_env("LCA_BROKER_PUBLIC", NULL);
-    const char *curve_dir = command_env("LCA_CURVE_DIR", NULL);
-    bool with_generator = true;
+#define ABOUT                                                                                      \
+    "Starts the gateway and one worker of each service on this machine (the "                      \
+    "retriever as N shard processes), prefixes every log line with the process's "                 \
+    "name, restarts a worker that dies, and stops everything on Ctrl-C."
 
-    static const struct option options[] = {
-        {"port", required_argument, NULL, 'p'},
-        {"broker", required_argument, NULL, 'b'},
-        {"data", required_argument, NULL, 'd'},
-        {"shards", required_argument, NULL, 's'},
-        {"seed", required_argument, NULL, 'S'},
-        {"broker-public", required_argument, NULL, 'P'},
-        {"curve-dir", required_argument, NULL, 'c'},
-        {"no-generator", no_argument, NULL, 'n'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+int command_up(int argc, char **argv) {
+    char default_data[PATH_MAX];
+    snprintf(default_data, sizeof default_data, "%s/.local/share/lca", command_env("HOME", "/tmp"));
+    const char *broker = PROTO_BROKER_DEFAULT, *data = default_data, *seed = NULL,
+               *broker_public = NULL, *curve_dir = NULL;
+    long port = 11435, shards = 2;
+    bool no_generator = false;
+    const setting_t settings[] = {
+        {"port", 0, "LCA_PORT", SETTING_NUMBER, "N", "HTTP port for IDEs", .min = 1, .max = 65535,
+         .out = &port},
+        OPTION_BROKER(&broker),
+        OPTION_DATA(&data),
+        OPTION_SHARDS(&shards, 64),
+        {"seed", 0, "LCA_SEED", SETTING_TEXT, "DIR", "index DIR once the services are ready",
+         .out = &seed},
+        OPTION_BROKER_PUBLIC(&broker_public),
+        OPTION_CURVE_DIR(&curve_dir),
+        {"no-generator", 0, NULL, SETTING_SWITCH, NULL,
+         "no local generator: generation runs on GPU hosts", .out = &no_generator},
+        {NULL, 0, "OLLAMA_HOST", SETTING_TEXT, NULL, "passed on to the generator",
+         .shown = OLLAMA_DEFAULT_HOST},
     };
-    int opt;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-        switch (opt) {
-        case 'p':
-            port = optarg;
-            port_from = "--port";
-            break;
-        case 'b':
-            broker = optarg;
-            break;
-        case 'd':
-            data = optarg;
-            break;
-        case 's':
-            shards_text = optarg;
-            shards_from = "--shards";
-            break;
-        case 'S':
-            seed = optarg;
-            break;
-        case 'P':
-            broker_public = optarg;
-            break;
-        case 'c':
-            curve_dir = optarg;
-            break;
-        case 'n':
-            with_generator = false;
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return 2;
-        }
-    }
-    if (optind < argc) {
-        fprintf(stderr, "lca up: bad arguments (see lca up --help)\n");
-        return 2;
-    }
-    /* The port text goes to the children as it is, so it must be exactly a
-     * number: the gateway would not listen on "12abc". */
-    long port_n, shards;
-    if (!settings_arg_long("lca up", port_from, port, 1, 65535, &port_n) ||
-        !settings_arg_long("lca up", shards_from, shards_text, 1, 64, &shards))
-        return 2;
+    const settings_spec_t spec = {"lca up", NULL, ABOUT, SETTINGS_OF(settings),
+                                  /* Every child reads these again: a bad one must stop here. */
+                                  .strict_environment = true};
+    int read = settings_read(&spec, argc, argv, NULL);
+    if (read != SETTINGS_GO_ON)
+        return read;
+    char port_env[16]; /* the children and the messages get the port as text */
+    snprintf(port_env, sizeof port_env, "%ld", port);
     int rc = mkdir_p(data);
     if (rc != 0) {
         fprintf(stderr, "lca up: cannot create the data directory %s: %s\n", data, strerror(-rc));
         return 1;
     }
     /* Every child reads the same settings. */
-    setenv("LCA_PORT", port, 1);
+    setenv("LCA_PORT", port_env, 1);
     setenv("LCA_BROKER", broker, 1);
     setenv("LCA_DATA", data, 1);
     char shards_env[16];
@@ -249,7 +188,7 @@ int command_up(int argc, char **argv) {
         supervisor_add(sv, "gateway", (char *[]){gateway, NULL}, false);
     supervisor_add(sv, "embedder", (char *[]){embedder, NULL}, false);
     int local = 2;
-    if (with_generator) {
+    if (!no_generator) {
         supervisor_add(sv, "generator", (char *[]){generator, NULL}, false);
         local++;
     }
@@ -260,7 +199,7 @@ int command_up(int argc, char **argv) {
         supervisor_add(sv, name, (char *[]){retriever, "--shard", shard, NULL}, false);
     }
     up_state_t st = {
-        .broker = broker, .seed_dir = seed, .seeder = -1, .shards = (int)shards, .port = port};
+        .broker = broker, .seed_dir = seed, .seeder = -1, .shards = (int)shards, .port = port_env};
     if (seed)
         st.seeder = supervisor_add(sv, "seeder", (char *[]){seeder, (char *)seed, NULL}, true);
     for (int i = 0; i < local + shards; i++) {
@@ -268,8 +207,8 @@ int command_up(int argc, char **argv) {
         if (rc != 0)
             log_error("cannot start a process: %s", strerror(-rc));
     }
-    log_info("starting lca: gateway on http://127.0.0.1:%s, broker on %s, data in %s", port, broker,
-             data);
+    log_info("starting lca: gateway on http://127.0.0.1:%s, broker on %s, data in %s", port_env,
+             broker, data);
     supervisor_run(sv, on_tick, &st);
     log_info("stopping");
     supervisor_stop_all(sv, 5000);

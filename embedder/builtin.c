@@ -27,6 +27,7 @@
  */
 #include "embedder/builtin.h"
 
+#include "proto/base/hash.h"
 #include "proto/code/subword.h"
 
 #include <errno.h>
@@ -79,21 +80,11 @@ struct builtin_embedder {
     size_t arena_cap;   /* bytes allocated */
 };
 
-/* splitmix64's finaliser: a cheap, well-mixing 64-bit permutation. */
-static inline uint64_t mix64(uint64_t x) {
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ull;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebull;
-    x ^= x >> 31;
-    return x;
-}
-
 static uint64_t hash_bytes(const char *s, size_t n, uint64_t seed) {
     uint64_t h = seed ^ (n * 0x100000001b3ull);
     for (size_t k = 0; k < n; k++)
         h = (h ^ (unsigned char)s[k]) * 0x100000001b3ull;
-    return mix64(h);
+    return hash_mix64(h);
 }
 
 int builtin_embedder_check_dim(size_t dim) {
@@ -205,7 +196,7 @@ static bool feature_keep_word(builtin_embedder_t *e, feature_t *f, const char *w
 
 /* Adds value to the bucket key projects to, with key's sign. */
 static inline void project(float *out, size_t dim, uint64_t key, float value) {
-    uint64_t h = mix64(key ^ SEED_PROJECT);
+    uint64_t h = hash_mix64(key ^ SEED_PROJECT);
     size_t bucket = (size_t)(((h >> 32) * (uint64_t)dim) >> 32);
     out[bucket] += (h & 1) ? -value : value;
 }

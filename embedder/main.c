@@ -11,13 +11,14 @@
 #include "embedder/backend.h"
 #include "proto/base/buf.h"
 #include "proto/base/log.h"
+#include "proto/ollama/url.h"
+#include "proto/options.h"
 #include "proto/worker.h"
 #include "proto/base/signals.h"
 #include "proto/base/settings.h"
 
 #include <cJSON.h>
 #include <errno.h>
-#include <getopt.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,60 +103,27 @@ done:
     free(out);
 }
 
-static void usage(FILE *out) {
-    fprintf(out,
-            "usage: lca-embedder [options]\n"
-            "\n"
-            "Serves the \"embed\" service: turns code and queries into vectors.\n"
-            "\n"
-            "  --broker ENDPOINT   broker address (LCA_BROKER, default tcp://127.0.0.1:5555)\n"
-            "  --backend SPEC      builtin (default), builtin:DIM, or ollama:MODEL\n"
-            "                      (LCA_EMBEDDER; ollama uses OLLAMA_HOST)\n"
-            "  --threads N         concurrent requests (LCA_EMBEDDER_THREADS, default: cores)\n"
-            "  -h, --help          this text\n"
-            "\n"
-            "LCA_CURVE_DIR holds client keys when the broker requires CURVE.\n");
-}
-
 int main(int argc, char **argv) {
     log_init("embedder");
-    const char *broker = getenv("LCA_BROKER") ? getenv("LCA_BROKER") : "tcp://127.0.0.1:5555";
-    if (getenv("LCA_EMBEDDER") && *getenv("LCA_EMBEDDER"))
-        backend_spec = getenv("LCA_EMBEDDER");
+    const char *broker = PROTO_BROKER_DEFAULT, *curve = NULL;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    long threads = settings_env_long("LCA_EMBEDDER_THREADS", cores > 0 ? cores : 1, 1, 256);
-    static const struct option options[] = {
-        {"broker", required_argument, NULL, 'b'},
-        {"backend", required_argument, NULL, 'e'},
-        {"threads", required_argument, NULL, 't'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+    long threads = cores > 0 ? cores : 1;
+    const setting_t settings[] = {
+        OPTION_BROKER(&broker),
+        {"backend", 0, "LCA_EMBEDDER", SETTING_TEXT, "SPEC",
+         "builtin, builtin:DIM, or ollama:MODEL (ollama uses OLLAMA_HOST)", .out = &backend_spec},
+        {"threads", 0, "LCA_EMBEDDER_THREADS", SETTING_NUMBER, "N", "concurrent requests",
+         .shown = "cores", .min = 1, .max = 256, .out = &threads},
+        OPTION_CURVE_KEYS(&curve),
+        {NULL, 0, "OLLAMA_HOST", SETTING_TEXT, NULL, "the Ollama of the ollama: backend",
+         .shown = OLLAMA_DEFAULT_HOST},
     };
-    int opt;
-    while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-        switch (opt) {
-        case 'b':
-            broker = optarg;
-            break;
-        case 'e':
-            backend_spec = optarg;
-            break;
-        case 't':
-            if (!settings_arg_long("lca-embedder", "--threads", optarg, 1, 256, &threads))
-                return 2;
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return 2;
-        }
-    }
-    if (optind < argc) {
-        usage(stderr);
-        return 2;
-    }
+    const settings_spec_t spec = {
+        "lca-embedder", NULL, "Serves the \"embed\" service: turns code and queries into vectors.",
+        SETTINGS_OF(settings)};
+    int rc = settings_read(&spec, argc, argv, NULL);
+    if (rc != SETTINGS_GO_ON)
+        return rc;
     char err[512];
     embed_backend_t *probe = embed_backend_new(backend_spec, err, sizeof err);
     if (!probe) {
@@ -167,20 +135,9 @@ int main(int argc, char **argv) {
 
     pthread_key_create(&backend_key, backend_free);
     stop_on_signals();
-    const char *curve = getenv("LCA_CURVE_DIR");
-    proto_worker_t *w =
-        proto_worker_new(&(proto_worker_config_t){.endpoint = broker,
-                                                  .service = "embed",
-                                                  .curve_dir = curve && *curve ? curve : NULL,
-                                                  .capacity = (int)threads,
-                                                  .handler = handle},
-                         err, sizeof err);
-    if (!w) {
-        log_error("%s", err);
-        return 1;
-    }
-    log_info("serving embed via %s with %ld thread%s", broker, threads, threads == 1 ? "" : "s");
-    proto_worker_run(w);
-    proto_worker_destroy(&w);
-    return 0;
+    return proto_worker_serve(&(proto_worker_config_t){.endpoint = broker,
+                                                       .service = "embed",
+                                                       .curve_dir = curve,
+                                                       .capacity = (int)threads,
+                                                       .handler = handle});
 }

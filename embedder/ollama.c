@@ -1,11 +1,11 @@
 /*
  * ollama: the /api/embed client (see ollama.h for the behaviour).
  *
- * One libcurl easy handle lives as long as the embedder, with the URL,
- * headers, timeouts and callbacks set once; each request only swaps the
- * POST body.  The response is collected into one growing buffer that is
- * reused too, so a long seeding run allocates per batch only what cJSON
- * needs.
+ * The HTTP side is lca's Ollama client (proto/ollama/client.h), whose
+ * handles stay with the embedder's thread, so consecutive batches share a
+ * keep-alive connection.  The response is collected into one growing
+ * buffer that is reused too, so a long seeding run allocates per batch only
+ * what cJSON needs.
  *
  * Request life: build JSON -> POST -> classify.  Classification decides
  * between "retry after a back-off" (no connection, connect timeout,
@@ -21,10 +21,9 @@
 #include "embedder/ollama.h"
 
 #include "proto/base/utf8.h"
-#include "proto/ollama_url.h"
+#include "proto/ollama/client.h"
 
 #include <cJSON.h>
-#include <curl/curl.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -47,19 +46,17 @@
 
 struct ollama_embedder {
     char *model;                       /* as given, e.g. "nomic-embed-text" */
-    char *url;                         /* normalised base URL, no trailing slash */
-    char *endpoint;                    /* url + "/api/embed" */
+    ollama_t *client;                  /* Ollama's URL, this thread's HTTP handles */
     size_t batch;                      /* most texts per request, >= 1 */
     unsigned attempts;                 /* tries per request, >= 1 */
     unsigned backoff_ms;               /* first retry delay */
-    long timeout_ms;                   /* per request, for messages */
-    CURL *curl;                        /* reused easy handle */
-    struct curl_slist *headers;        /* Content-Type, no Expect */
-    char curl_error[CURL_ERROR_SIZE];  /* libcurl's detail for the last failure */
+    long connect_timeout_ms;           /* per connection attempt */
+    long timeout_ms;                   /* per request */
+    pthread_mutex_t lock;              /* guards call */
+    ollama_call_t *call;               /* the request in progress, for a cancel */
     char *response;                    /* body of the last answer, NUL-terminated */
     size_t response_len, response_cap; /* bytes in response, allocated bytes */
     bool response_too_big;             /* the last answer passed RESPONSE_MAX */
-    char *noproxy;                     /* hosts reached without a proxy */
     char *query_prefix;                /* put before query texts, "" = none */
     char *document_prefix;             /* put before document texts, "" = none */
     char *scratch;                     /* one text made valid UTF-8, NUL-terminated */
@@ -67,13 +64,6 @@ struct ollama_embedder {
     size_t dim;                        /* the model's dimension; 0 = not known yet */
     atomic_bool cancel;                /* abort the call in progress */
 };
-
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static CURLcode curl_init_result;
-
-static void curl_init(void) {
-    curl_init_result = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
 
 static void set_error(char *err, size_t errlen, const char *fmt, ...) {
     if (!err || errlen == 0)
@@ -113,14 +103,14 @@ static void model_prefixes_find(const char *model, const char **query, const cha
     }
 }
 
-/* ---- libcurl callbacks ---- */
+/* ---- the answer ---- */
 
-static size_t on_body(char *data, size_t size, size_t nmemb, void *arg) {
+/* Collects the answer's body into o->response. */
+static int on_body(void *arg, const char *data, size_t n) {
     ollama_embedder_t *o = arg;
-    size_t n = size * nmemb;
     if (o->response_len + n + 1 > RESPONSE_MAX) {
         o->response_too_big = true;
-        return 0; /* aborts the transfer with CURLE_WRITE_ERROR */
+        return -1; /* ends the transfer */
     }
     if (o->response_len + n + 1 > o->response_cap) {
         size_t cap = o->response_cap ? o->response_cap : 16384;
@@ -128,20 +118,13 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *arg) {
             cap *= 2;
         char *bigger = realloc(o->response, cap);
         if (!bigger)
-            return 0;
+            return -1;
         o->response = bigger, o->response_cap = cap;
     }
     memcpy(o->response + o->response_len, data, n);
     o->response_len += n;
     o->response[o->response_len] = '\0';
-    return n;
-}
-
-static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
-                       curl_off_t ulnow) {
-    (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
-    ollama_embedder_t *o = arg;
-    return atomic_load(&o->cancel) ? 1 : 0;
+    return 0;
 }
 
 /* ---- life cycle ---- */
@@ -152,31 +135,18 @@ ollama_embedder_t *ollama_embedder_new(const ollama_embedder_config_t *config, c
         set_error(err, errlen, "ollama: no model given (e.g. ollama:nomic-embed-text)");
         return NULL;
     }
-    pthread_once(&curl_once, curl_init);
-    if (curl_init_result != CURLE_OK) {
-        set_error(err, errlen, "ollama: libcurl failed to initialise: %s",
-                  curl_easy_strerror(curl_init_result));
-        return NULL;
-    }
-    const char *host = config->host;
-    if (!host)
-        host = getenv("OLLAMA_HOST");
-    if (!host)
-        host = "";
     ollama_embedder_t *o = calloc(1, sizeof *o);
     if (!o)
         goto no_memory;
-    int url_rc = ollama_url_from_host(host, &o->url);
-    if (url_rc == -EINVAL) {
-        set_error(err, errlen, "ollama: host '%s' is not an http:// or https:// URL", host);
+    pthread_mutex_init(&o->lock, NULL);
+    char why[256];
+    if (!(o->client = ollama_new(config->host, "lca-embedder", why, sizeof why))) {
+        set_error(err, errlen, "ollama: %s", why);
         ollama_embedder_destroy(&o);
         return NULL;
     }
-    o->model = strdup(config->model);
-    if (!o->url || !o->model || asprintf(&o->endpoint, "%s/api/embed", o->url) < 0) {
-        o->endpoint = NULL;
+    if (!(o->model = strdup(config->model)))
         goto no_memory;
-    }
     const char *query, *document;
     model_prefixes_find(config->model, &query, &document);
     o->query_prefix = strdup(config->query_prefix ? config->query_prefix : query);
@@ -186,46 +156,9 @@ ollama_embedder_t *ollama_embedder_new(const ollama_embedder_config_t *config, c
     o->batch = config->batch ? config->batch : DEFAULT_BATCH;
     o->attempts = config->attempts ? config->attempts : DEFAULT_ATTEMPTS;
     o->backoff_ms = config->backoff_ms ? config->backoff_ms : DEFAULT_BACKOFF_MS;
-    long connect_ms =
+    o->connect_timeout_ms =
         config->connect_timeout_ms > 0 ? config->connect_timeout_ms : DEFAULT_CONNECT_TIMEOUT_MS;
-    long timeout_ms = config->timeout_ms > 0 ? config->timeout_ms : DEFAULT_TIMEOUT_MS;
-    o->timeout_ms = timeout_ms;
-
-    o->curl = curl_easy_init();
-    struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
-    if (h)
-        o->headers = h, h = curl_slist_append(h, "Expect:");
-    if (!o->curl || !h)
-        goto no_memory;
-    o->headers = h;
-    CURL *c = o->curl;
-    curl_easy_setopt(c, CURLOPT_URL, o->endpoint);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, o->headers);
-    curl_easy_setopt(c, CURLOPT_POST, 1L);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
-    curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, o);
-    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
-    curl_easy_setopt(c, CURLOPT_XFERINFODATA, o);
-    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, o->curl_error);
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "lca-embedder");
-    /* like Ollama's own client, never send loopback traffic through an
-     * http_proxy from the environment; keep the user's no_proxy list */
-    const char *no_proxy = getenv("no_proxy");
-    if (!no_proxy || !*no_proxy)
-        no_proxy = getenv("NO_PROXY");
-    if (no_proxy && strcmp(no_proxy, "*") == 0)
-        o->noproxy = strdup("*");
-    else if (asprintf(&o->noproxy, "localhost,127.0.0.1,::1%s%s", no_proxy && *no_proxy ? "," : "",
-                      no_proxy ? no_proxy : "") < 0)
-        o->noproxy = NULL;
-    if (!o->noproxy)
-        goto no_memory;
-    curl_easy_setopt(c, CURLOPT_NOPROXY, o->noproxy);
+    o->timeout_ms = config->timeout_ms > 0 ? config->timeout_ms : DEFAULT_TIMEOUT_MS;
     return o;
 
 no_memory:
@@ -235,27 +168,28 @@ no_memory:
 }
 
 const char *ollama_embedder_url(const ollama_embedder_t *embedder) {
-    return embedder ? embedder->url : NULL;
+    return embedder ? ollama_url(embedder->client) : NULL;
 }
 
 void ollama_embedder_cancel(ollama_embedder_t *embedder) {
-    if (embedder)
-        atomic_store(&embedder->cancel, true);
+    if (!embedder)
+        return;
+    pthread_mutex_lock(&embedder->lock);
+    atomic_store(&embedder->cancel, true);
+    if (embedder->call)
+        ollama_call_cancel(embedder->call);
+    pthread_mutex_unlock(&embedder->lock);
 }
 
 void ollama_embedder_destroy(ollama_embedder_t **embedder_p) {
     if (!embedder_p || !*embedder_p)
         return;
     ollama_embedder_t *o = *embedder_p;
-    if (o->curl)
-        curl_easy_cleanup(o->curl);
-    curl_slist_free_all(o->headers);
+    ollama_destroy(&o->client);
+    pthread_mutex_destroy(&o->lock);
     free(o->model);
-    free(o->url);
-    free(o->endpoint);
     free(o->response);
     free(o->scratch);
-    free(o->noproxy);
     free(o->query_prefix);
     free(o->document_prefix);
     free(o);
@@ -334,53 +268,16 @@ static bool backoff_sleep(ollama_embedder_t *o, unsigned ms) {
     return !atomic_load(&o->cancel);
 }
 
-/* Ollama's {"error": "..."} message from the response, or the start of the body. */
-static void answer_message(const ollama_embedder_t *o, char *out, size_t outlen) {
-    cJSON *root = o->response ? cJSON_ParseWithLength(o->response, o->response_len) : NULL;
-    const cJSON *error = cJSON_GetObjectItemCaseSensitive(root, "error");
-    if (cJSON_IsString(error) && error->valuestring) {
-        snprintf(out, outlen, "%s", error->valuestring);
-    } else {
-        size_t n = 0;
-        for (size_t i = 0; i < o->response_len && n + 1 < outlen && n < 200; i++) {
-            unsigned char c = (unsigned char)o->response[i];
-            out[n++] = c >= 0x20 && c < 0x7f ? (char)c : ' ';
-        }
-        while (n && out[n - 1] == ' ')
-            n--;
-        out[n] = '\0';
-        if (n == 0)
-            snprintf(out, outlen, "(empty answer)");
-    }
-    cJSON_Delete(root);
-}
-
-static bool curl_code_is_transient(CURLcode code) {
-    switch (code) {
-    case CURLE_COULDNT_CONNECT:
-    case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_OPERATION_TIMEDOUT:
-    case CURLE_GOT_NOTHING:
-    case CURLE_SEND_ERROR:
-    case CURLE_RECV_ERROR:
-    case CURLE_PARTIAL_FILE:
-        return true;
-    default:
-        return false;
-    }
-}
-
 /*
  * POSTs body and leaves a 200 answer in o->response.  Retries transient
  * failures up to o->attempts tries; returns 0 or a negative code with the
  * user's message in err.
  */
 static int request_send(ollama_embedder_t *o, const char *body, char *err, size_t errlen) {
-    char message[512];
+    char message[512], detail[256];
     unsigned delay = o->backoff_ms;
     int rc = -EIO;
-    curl_easy_setopt(o->curl, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(o->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
+    const char *url = ollama_url(o->client);
     for (unsigned attempt = 1; attempt <= o->attempts; attempt++) {
         if (attempt > 1 && !backoff_sleep(o, delay)) {
             set_error(err, errlen, "ollama: cancelled");
@@ -388,59 +285,72 @@ static int request_send(ollama_embedder_t *o, const char *body, char *err, size_
         }
         if (attempt > 1)
             delay = delay > UINT32_MAX / 2 ? delay : delay * 2;
-        o->response_len = 0, o->response_too_big = false, o->curl_error[0] = '\0';
+        o->response_len = 0, o->response_too_big = false;
         if (o->response)
             o->response[0] = '\0';
-        CURLcode code = curl_easy_perform(o->curl);
-        if (code == CURLE_ABORTED_BY_CALLBACK) {
+        ollama_call_t *call = ollama_call_new(
+            o->client, &(ollama_request_t){.method = "POST",
+                                           .path = "/api/embed",
+                                           .body = body,
+                                           .body_len = strlen(body),
+                                           .timeout_ms = (int)o->timeout_ms,
+                                           .connect_timeout_ms = (int)o->connect_timeout_ms,
+                                           .on_body = on_body,
+                                           .arg = o});
+        if (!call) {
+            set_error(err, errlen, "ollama: out of memory");
+            return -ENOMEM;
+        }
+        /* A cancel from now on reaches this call. */
+        pthread_mutex_lock(&o->lock);
+        bool cancelled = atomic_load(&o->cancel);
+        o->call = cancelled ? NULL : call;
+        pthread_mutex_unlock(&o->lock);
+        int run = cancelled ? -ECANCELED : ollama_call_run(call);
+        pthread_mutex_lock(&o->lock);
+        o->call = NULL;
+        pthread_mutex_unlock(&o->lock);
+        long status = ollama_call_status(call);
+        bool sent = ollama_call_sent(call), timed_out = ollama_call_timed_out(call);
+        snprintf(detail, sizeof detail, "%s",
+                 ollama_call_error(call)[0] ? ollama_call_error(call) : strerror(-run));
+        ollama_call_destroy(&call);
+        if (run == -ECANCELED) {
             set_error(err, errlen, "ollama: cancelled");
             return -ECANCELED;
         }
-        if (code != CURLE_OK) {
-            const char *detail = o->curl_error[0] ? o->curl_error : curl_easy_strerror(code);
-            if (code == CURLE_WRITE_ERROR) {
-                set_error(err, errlen, "ollama: answer from %s %s", o->url,
-                          o->response_too_big ? "too large"
-                                              : "could not be stored (out of memory)");
-                return o->response_too_big ? -EBADMSG : -ENOMEM;
-            }
-            if (!curl_code_is_transient(code)) {
-                set_error(err, errlen, "ollama: request to %s failed: %s", o->endpoint, detail);
-                return -EIO;
-            }
-            long sent = 0;
-            curl_easy_getinfo(o->curl, CURLINFO_REQUEST_SIZE, &sent);
-            if (code == CURLE_OPERATION_TIMEDOUT && sent > 0) {
-                /* the request went out and Ollama is slow: trying again
-                 * would only wait as long once more */
-                set_error(err, errlen,
-                          "ollama: %s did not answer within %ld ms (is the model still "
-                          "loading? a larger timeout may help): %s",
-                          o->url, o->timeout_ms, detail);
-                return -ETIMEDOUT;
-            }
-            if (code == CURLE_OPERATION_TIMEDOUT) {
-                set_error(err, errlen,
-                          "Ollama not reachable at %s in time (start it with `ollama serve` or set "
-                          "OLLAMA_HOST): %s",
-                          o->url, detail);
-                rc = -ETIMEDOUT;
-            } else {
-                set_error(err, errlen,
-                          "Ollama not reachable at %s (start it with `ollama serve` or set "
-                          "OLLAMA_HOST): %s",
-                          o->url, detail);
-                rc = -ECONNREFUSED;
-            }
+        if (run == -ECONNABORTED) { /* on_body refused the answer */
+            set_error(err, errlen, "ollama: answer from %s %s", url,
+                      o->response_too_big ? "too large" : "could not be stored (out of memory)");
+            return o->response_too_big ? -EBADMSG : -ENOMEM;
+        }
+        if (run == -EIO) {
+            set_error(err, errlen, "ollama: request to %s/api/embed failed: %s", url, detail);
+            return -EIO;
+        }
+        if (run != 0 && timed_out && sent) {
+            /* the request went out and Ollama is slow: trying again would
+             * only wait as long once more */
+            set_error(err, errlen,
+                      "ollama: %s did not answer within %ld ms (is the model still loading? a "
+                      "larger timeout may help): %s",
+                      url, o->timeout_ms, detail);
+            return -ETIMEDOUT;
+        }
+        if (run != 0) { /* not reachable, or the connection broke: try again */
+            set_error(err, errlen,
+                      "Ollama not reachable at %s%s (start it with `ollama serve` or set "
+                      "OLLAMA_HOST): %s",
+                      url, timed_out ? " in time" : "", detail);
+            rc = timed_out ? -ETIMEDOUT : -ECONNREFUSED;
             continue;
         }
-        long status = 0;
-        curl_easy_getinfo(o->curl, CURLINFO_RESPONSE_CODE, &status);
         if (status == 200)
             return 0;
-        answer_message(o, message, sizeof message);
+        if (!ollama_error_text(o->response, o->response_len, message, sizeof message))
+            snprintf(message, sizeof message, "(empty answer)");
         if (status == 429 || status >= 500) {
-            set_error(err, errlen, "ollama: %s failed with HTTP %ld: %s", o->url, status, message);
+            set_error(err, errlen, "ollama: %s failed with HTTP %ld: %s", url, status, message);
             rc = -EIO;
             continue;
         }
@@ -452,10 +362,10 @@ static int request_send(ollama_embedder_t *o, const char *body, char *err, size_
                 set_error(err, errlen,
                           "ollama: %s has no /api/embed (HTTP 404: %s); is it Ollama 0.3 or "
                           "newer?",
-                          o->url, message);
+                          url, message);
             return from_ollama ? -ENOENT : -EINVAL;
         }
-        set_error(err, errlen, "ollama: %s refused the request with HTTP %ld: %s", o->url, status,
+        set_error(err, errlen, "ollama: %s refused the request with HTTP %ld: %s", url, status,
                   message);
         return -EINVAL;
     }
@@ -473,8 +383,8 @@ static int answer_read(ollama_embedder_t *o, size_t count, float *out, char *err
     const cJSON *rows = cJSON_GetObjectItemCaseSensitive(root, "embeddings");
     if (!cJSON_IsArray(rows) || (size_t)cJSON_GetArraySize(rows) != count) {
         set_error(err, errlen,
-                  "ollama: malformed answer from %s: want \"embeddings\" with %zu rows", o->url,
-                  count);
+                  "ollama: malformed answer from %s: want \"embeddings\" with %zu rows",
+                  ollama_url(o->client), count);
         rc = -EBADMSG;
         goto done;
     }
@@ -484,7 +394,7 @@ static int answer_read(ollama_embedder_t *o, size_t count, float *out, char *err
         int size = cJSON_IsArray(row) ? cJSON_GetArraySize(row) : -1;
         if (size <= 0 || size > DIM_MAX) {
             set_error(err, errlen, "ollama: malformed answer from %s: row %zu is not a vector",
-                      o->url, r);
+                      ollama_url(o->client), r);
             rc = -EBADMSG;
             goto done;
         }
@@ -493,7 +403,7 @@ static int answer_read(ollama_embedder_t *o, size_t count, float *out, char *err
         if (r > 0 && (size_t)size != width) {
             set_error(err, errlen,
                       "ollama: malformed answer from %s: row %zu has %d values, row 0 has %zu",
-                      o->url, r, size, width);
+                      ollama_url(o->client), r, size, width);
             rc = -EBADMSG;
             goto done;
         }
@@ -514,8 +424,8 @@ static int answer_read(ollama_embedder_t *o, size_t count, float *out, char *err
         cJSON_ArrayForEach(value, row) {
             if (!cJSON_IsNumber(value)) {
                 set_error(err, errlen,
-                          "ollama: malformed answer from %s: row %zu holds a non-number", o->url,
-                          r);
+                          "ollama: malformed answer from %s: row %zu holds a non-number",
+                          ollama_url(o->client), r);
                 rc = -EBADMSG;
                 goto done;
             }

@@ -28,9 +28,11 @@
 #ifndef LCA_EMBEDDER_OLLAMA_H
 #define LCA_EMBEDDER_OLLAMA_H
 
+#include "proto/ollama/url.h"
+
 #include <stddef.h>
 
-#define OLLAMA_EMBEDDER_DEFAULT_HOST "http://127.0.0.1:11434"
+#define OLLAMA_EMBEDDER_DEFAULT_HOST OLLAMA_DEFAULT_HOST
 
 typedef struct ollama_embedder ollama_embedder_t;
 

@@ -14,6 +14,8 @@
 #include "gateway/metrics.h"
 
 #include "proto/base/log.h"
+#include "proto/ops.h"
+#include "proto/shard.h"
 #include "proto/base/clock.h"
 
 #include <cJSON.h>
@@ -257,12 +259,15 @@ static void refresh_start(collections_cache_t *cache) {
     if (cache->refresh)
         return;
     refresh_t *r = calloc(1, sizeof *r);
+    buf_t header = BUF_INIT;
     if (r) {
         r->calls = calloc((size_t)cache->shards, sizeof *r->calls);
         r->building = collections_new();
     }
-    if (!r || !r->calls || !r->building) {
+    if (!r || !r->calls || !r->building ||
+        ops_encode(&(ops_request_t){.op = OPS_COLLECTIONS}, &header) != 0) {
         refresh_free(r);
+        buf_free(&header);
         log_error("out of memory refreshing the collections");
         return;
     }
@@ -273,15 +278,16 @@ static void refresh_start(collections_cache_t *cache) {
      * the refresh while others are still to be sent. */
     r->pending = cache->shards + 1;
     for (int i = 0; i < cache->shards; i++) {
-        char service[32];
-        snprintf(service, sizeof service, "retrieve.%d", i);
+        char service[SHARD_SERVICE_MAX];
+        shard_service(i, service);
         refresh_call_t *c = &r->calls[i];
         *c = (refresh_call_t){.refresh = r, .shard = i};
-        c->call = bridge_call(cache->bridge, service, "{\"op\":\"collections\"}", NULL, 0,
-                              cache->timeout_ms, &callbacks, c);
+        c->call = bridge_call(cache->bridge, service, header.data, NULL, 0, cache->timeout_ms,
+                              &callbacks, c);
         if (!c->call)
             r->pending--;
     }
+    buf_free(&header);
     if (--r->pending == 0)
         refresh_complete(r);
 }

@@ -8,11 +8,11 @@
 #include "gateway/gateway.h"
 #include "gateway/http.h"
 #include "proto/broker.h"
+#include "proto/options.h"
 #include "proto/base/log.h"
 #include "proto/base/signals.h"
 #include "proto/base/settings.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,43 +21,9 @@
 
 extern gateway_t *http_gateway;
 
-static void usage(FILE *out) {
-    fprintf(out,
-            "usage: lca-gateway [options]\n"
-            "\n"
-            "Serves the Ollama- and OpenAI-compatible HTTP API and hosts the broker\n"
-            "that lca's workers connect to.\n"
-            "\n"
-            "  --host ADDR           HTTP address (LCA_HOST, default 127.0.0.1)\n"
-            "  --port N              HTTP port (LCA_PORT, default 11435)\n"
-            "  --broker ENDPOINT     broker address for workers (LCA_BROKER,\n"
-            "                        default tcp://127.0.0.1:5555)\n"
-            "  --broker-public EP    a second, CURVE-only broker address for other hosts\n"
-            "                        (LCA_BROKER_PUBLIC), e.g. tcp://0.0.0.0:5556\n"
-            "  --curve-dir DIR       CURVE keys and allow-list (LCA_CURVE_DIR; see `lca keys`)\n"
-            "  --shards N            retriever shards the index uses (LCA_SHARDS, default 2)\n"
-            "  --max-body BYTES      largest request body (LCA_MAX_BODY, default 8388608)\n"
-            "  --timeout MS          longest generation (LCA_REQUEST_TIMEOUT_MS, default 300000)\n"
-            "  --broker-spin US      after a message, the broker polls up to US microseconds\n"
-            "                        before it sleeps, adapting to the traffic\n"
-            "                        (LCA_BROKER_SPIN_US, default 200; 0: never)\n"
-            "  --insecure            allow a non-loopback --host without LCA_API_KEY\n"
-            "  --insecure-broker     serve --broker without CURVE even on a non-loopback\n"
-            "                        address (LCA_BROKER_INSECURE=1); only for a private\n"
-            "                        network such as docker compose's\n"
-            "  -h, --help            this text\n"
-            "\n"
-            "LCA_API_KEY, when set, is required as `Authorization: Bearer <key>` on every\n"
-            "route but /healthz.  Without it only this machine's names are served\n"
-            "(Host: localhost, an IP address, --host, or a name in LCA_HOSTS) and web\n"
-            "pages only from allowed origins (local apps and IDE webviews, and the\n"
-            "comma-separated patterns of LCA_ORIGINS).\n");
-}
-
-static const char *env_or(const char *name, const char *fallback) {
-    const char *v = getenv(name);
-    return v && *v ? v : fallback;
-}
+#define ABOUT                                                                                      \
+    "Serves the Ollama- and OpenAI-compatible HTTP API and hosts the broker that lca's workers "   \
+    "connect to."
 
 static bool host_is_loopback(const char *host) {
     return !strncmp(host, "127.", 4) || !strcmp(host, "localhost") || !strcmp(host, "::1");
@@ -65,85 +31,48 @@ static bool host_is_loopback(const char *host) {
 
 int main(int argc, char **argv) {
     log_init("gateway");
-    const char *host = env_or("LCA_HOST", "127.0.0.1");
-    long port = settings_env_long("LCA_PORT", 11435, 0, 65535);
-    const char *broker_ep = env_or("LCA_BROKER", "tcp://127.0.0.1:5555");
-    const char *broker_public = env_or("LCA_BROKER_PUBLIC", NULL);
-    const char *curve_dir = env_or("LCA_CURVE_DIR", NULL);
-    long shards = settings_env_long("LCA_SHARDS", 2, 1, 256);
-    long max_body = settings_env_long("LCA_MAX_BODY", 8 << 20, 1024, 1L << 30);
-    long timeout = settings_env_long("LCA_REQUEST_TIMEOUT_MS", 300000, 100, 86400000);
-    long spin_us = settings_env_long("LCA_BROKER_SPIN_US", 200, 0, 100000);
-    bool insecure = false;
-    bool insecure_broker = settings_env_long("LCA_BROKER_INSECURE", 0, 0, 1) == 1;
-
-    static const struct option options[] = {
-        {"host", required_argument, NULL, 'H'},
-        {"port", required_argument, NULL, 'p'},
-        {"broker", required_argument, NULL, 'b'},
-        {"broker-public", required_argument, NULL, 'B'},
-        {"curve-dir", required_argument, NULL, 'c'},
-        {"shards", required_argument, NULL, 's'},
-        {"max-body", required_argument, NULL, 'm'},
-        {"timeout", required_argument, NULL, 't'},
-        {"broker-spin", required_argument, NULL, 'S'},
-        {"insecure", no_argument, NULL, 'i'},
-        {"insecure-broker", no_argument, NULL, 'I'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+    const char *host = "127.0.0.1", *broker_ep = PROTO_BROKER_DEFAULT, *broker_public = NULL,
+               *curve_dir = NULL, *api_key = NULL, *hosts = NULL, *origins = NULL;
+    long port = 11435, shards = 2, max_body = 8 << 20, timeout = 300000, spin_us = 200;
+    bool insecure = false, insecure_broker = false;
+    const setting_t settings[] = {
+        {"host", 0, "LCA_HOST", SETTING_TEXT, "ADDR", "HTTP address", .out = &host},
+        {"port", 0, "LCA_PORT", SETTING_NUMBER, "N", "HTTP port", .min = 0, .max = 65535,
+         .out = &port},
+        OPTION_BROKER(&broker_ep),
+        OPTION_BROKER_PUBLIC(&broker_public),
+        OPTION_CURVE_DIR(&curve_dir),
+        OPTION_SHARDS(&shards, 256),
+        {"max-body", 0, "LCA_MAX_BODY", SETTING_NUMBER, "BYTES", "largest request body",
+         .min = 1024, .max = 1L << 30, .out = &max_body},
+        {"timeout", 0, "LCA_REQUEST_TIMEOUT_MS", SETTING_NUMBER, "MS", "longest generation",
+         .min = 100, .max = 86400000, .out = &timeout},
+        {"broker-spin", 0, "LCA_BROKER_SPIN_US", SETTING_NUMBER, "US",
+         "after a message, the broker polls up to US microseconds before it sleeps, adapting "
+         "to the traffic; 0: never",
+         .min = 0, .max = 100000, .out = &spin_us},
+        {"insecure", 0, NULL, SETTING_SWITCH, NULL,
+         "allow a non-loopback --host without LCA_API_KEY", .out = &insecure},
+        {"insecure-broker", 0, "LCA_BROKER_INSECURE", SETTING_SWITCH, NULL,
+         "serve --broker without CURVE even on a non-loopback address; only for a private "
+         "network such as docker compose's",
+         .out = &insecure_broker},
+        {NULL, 0, "LCA_API_KEY", SETTING_TEXT, NULL,
+         "when set, required as `Authorization: Bearer <key>` on every route but /healthz",
+         .shown = "", .out = &api_key},
+        {NULL, 0, "LCA_HOSTS", SETTING_TEXT, NULL,
+         "without an API key, Host names served besides localhost, IP addresses and --host "
+         "(comma-separated patterns, * any run of characters)",
+         .shown = "", .out = &hosts},
+        {NULL, 0, "LCA_ORIGINS", SETTING_TEXT, NULL,
+         "without an API key, web page origins served besides the gateway's own, local "
+         "pages and IDE webviews (comma-separated patterns, e.g. https://*.example.com)",
+         .shown = "", .out = &origins},
     };
-    int opt;
-    while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-        bool ok = true;
-        switch (opt) {
-        case 'H':
-            host = optarg;
-            break;
-        case 'p':
-            ok = settings_arg_long("lca-gateway", "--port", optarg, 0, 65535, &port);
-            break;
-        case 'b':
-            broker_ep = optarg;
-            break;
-        case 'B':
-            broker_public = optarg;
-            break;
-        case 'c':
-            curve_dir = optarg;
-            break;
-        case 's':
-            ok = settings_arg_long("lca-gateway", "--shards", optarg, 1, 256, &shards);
-            break;
-        case 'm':
-            ok = settings_arg_long("lca-gateway", "--max-body", optarg, 1024, 1L << 30, &max_body);
-            break;
-        case 't':
-            ok = settings_arg_long("lca-gateway", "--timeout", optarg, 100, 86400000, &timeout);
-            break;
-        case 'S':
-            ok = settings_arg_long("lca-gateway", "--broker-spin", optarg, 0, 100000, &spin_us);
-            break;
-        case 'i':
-            insecure = true;
-            break;
-        case 'I':
-            insecure_broker = true;
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return 2;
-        }
-        if (!ok)
-            return 2;
-    }
-    if (optind < argc) {
-        fprintf(stderr, "lca-gateway: bad arguments (see --help)\n");
-        return 2;
-    }
-    const char *api_key = env_or("LCA_API_KEY", NULL);
+    const settings_spec_t spec = {"lca-gateway", NULL, ABOUT, SETTINGS_OF(settings)};
+    int rc = settings_read(&spec, argc, argv, NULL);
+    if (rc != SETTINGS_GO_ON)
+        return rc;
     if (!host_is_loopback(host) && !api_key && !insecure) {
         fprintf(stderr,
                 "lca-gateway: refusing to serve on %s without an API key: set LCA_API_KEY "
@@ -183,7 +112,7 @@ int main(int argc, char **argv) {
     accept_ctx.hosts = config.hosts;
 
     static guard_t guard;
-    guard_init(&guard, host, getenv("LCA_HOSTS"), getenv("LCA_ORIGINS"));
+    guard_init(&guard, host, hosts, origins);
     static gateway_t gateway;
     gateway = (gateway_t){.context = &context,
                           .api_key = api_key,

@@ -5,6 +5,8 @@
  */
 #include "gateway/ops.h"
 
+#include "proto/shard.h"
+
 #include "gateway/collections.h"
 #include "gateway/gateway.h"
 #include "gateway/metrics.h"
@@ -79,9 +81,8 @@ static void on_health(http_ctx_t *ctx, const cJSON *status, const char *error) {
     add_service(out, services, "generate", &ready);
     add_service(out, services, "embed", &ready);
     for (int i = 0; i < gw->shards; i++) {
-        char name[32];
-        snprintf(name, sizeof name, "retrieve.%d", i);
-        add_service(out, services, name, &ready);
+        char name[SHARD_SERVICE_MAX];
+        add_service(out, services, shard_service(i, name), &ready);
     }
     cJSON_AddStringToObject(root, "status", ready ? "ok" : "unavailable");
     cJSON_AddItemToObject(root, "services", out);

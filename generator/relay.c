@@ -52,36 +52,8 @@ static bool status_ok(long status) {
 
 /* ---- error messages ---- */
 
-/* Copies text into out as one printable line, at most size-1 bytes. */
-static void copy_line(const char *text, size_t len, char *out, size_t size) {
-    while (len && (*text == ' ' || *text == '\n' || *text == '\r' || *text == '\t'))
-        text++, len--;
-    size_t n = 0;
-    for (size_t i = 0; i < len && n + 1 < size; i++) {
-        unsigned char c = (unsigned char)text[i];
-        if (c == '\n' || c == '\r')
-            break;
-        out[n++] = c < 0x20 || c == 0x7f ? ' ' : (char)c;
-    }
-    while (n && out[n - 1] == ' ')
-        n--;
-    out[n] = '\0';
-}
-
 void relay_error_message(const char *body, size_t len, long status, char *out, size_t size) {
-    if (size == 0)
-        return;
-    out[0] = '\0';
-    cJSON *json = body && len ? cJSON_ParseWithLength(body, len) : NULL;
-    const cJSON *error = cJSON_GetObjectItemCaseSensitive(json, "error");
-    if (cJSON_IsObject(error))
-        error = cJSON_GetObjectItemCaseSensitive(error, "message");
-    if (cJSON_IsString(error) && error->valuestring[0])
-        snprintf(out, size, "%s", error->valuestring);
-    else if (!cJSON_IsObject(json) && body && len)
-        copy_line(body, len, out, size);
-    cJSON_Delete(json);
-    if (!out[0])
+    if (size > 0 && !ollama_error_text(body, len, out, size))
         snprintf(out, size, "Ollama answered HTTP %ld", status);
 }
 

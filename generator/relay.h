@@ -19,7 +19,7 @@
 #ifndef LCA_GENERATOR_RELAY_H
 #define LCA_GENERATOR_RELAY_H
 
-#include "generator/ollama.h"
+#include "proto/ollama/client.h"
 #include "proto/worker.h"
 
 /* The default deadline of a request whose header names none. */

@@ -519,3 +519,18 @@ void proto_job_on_cancel(proto_job_t *job, void (*fn)(void *arg), void *arg) {
     if (now && fn)
         fn(arg);
 }
+
+int proto_worker_serve(const proto_worker_config_t *config) {
+    char err[512];
+    proto_worker_t *w = proto_worker_new(config, err, sizeof err);
+    if (!w) {
+        log_error("%s", err);
+        return 1;
+    }
+    int capacity = config->capacity > 0 ? config->capacity : 1;
+    log_info("serving %s via %s%s with %d thread%s", config->service, config->endpoint,
+             config->curve_dir ? " (CURVE)" : "", capacity, capacity == 1 ? "" : "s");
+    proto_worker_run(w);
+    proto_worker_destroy(&w);
+    return 0;
+}

@@ -49,6 +49,11 @@ int proto_worker_run(proto_worker_t *self);
 
 void proto_worker_destroy(proto_worker_t **self_p);
 
+/* A worker process's whole life: connects, says in the log what it serves
+ * (service, broker, CURVE, capacity), serves until stop_requested(), and
+ * disconnects.  Returns 0, or 1 after logging why it could not start. */
+int proto_worker_serve(const proto_worker_config_t *config);
+
 /* ---- inside a handler ---- */
 
 uint64_t proto_job_id(const proto_job_t *job);

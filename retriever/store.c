@@ -3,7 +3,8 @@
  *
  * Schema (one file per shard, every collection in it):
  *
- *   collections(id, name UNIQUE, root, model, dim, shards, seeded_at)
+ *   collections(id, name UNIQUE, root, model, dim, shards, seeded_at,
+ *          placement)   placement 1 for collections made before it was recorded
  *   files(id, collection -> collections, path, hash, language, stem)
  *   chunks(id AUTOINCREMENT, file -> files, start_line, end_line, kind,
  *          symbols JSON, identifiers JSON, text)
@@ -41,6 +42,7 @@
 #include "proto/base/log.h"
 #include "proto/base/map.h"
 #include "proto/base/utf8.h"
+#include "proto/ops.h"
 #include "proto/shard.h"
 #include "proto/code/module.h"
 #include "proto/code/subword.h"
@@ -92,6 +94,7 @@ typedef struct {
     char *model;        /* embedding model */
     long dim;           /* vector dimension, as vectors_dim(vectors) */
     long shards;        /* equals the store's shard count */
+    int placement;      /* how its files are placed on the shards (proto/shard.h) */
     int64_t seeded_at;  /* unix seconds, 0 never */
     vectors_t *vectors; /* one row per chunk of this shard, id = chunk id */
 } collection_t;
@@ -265,7 +268,7 @@ static const char SCHEMA[] =
     "CREATE TABLE IF NOT EXISTS collections("
     " id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, root TEXT NOT NULL,"
     " model TEXT NOT NULL, dim INTEGER NOT NULL, shards INTEGER NOT NULL,"
-    " seeded_at INTEGER NOT NULL DEFAULT 0);"
+    " seeded_at INTEGER NOT NULL DEFAULT 0, placement INTEGER NOT NULL DEFAULT 1);"
     "CREATE TABLE IF NOT EXISTS files("
     " id INTEGER PRIMARY KEY,"
     " collection INTEGER NOT NULL REFERENCES collections(id) ON DELETE CASCADE,"
@@ -306,7 +309,22 @@ static const char SCHEMA[] =
     " PRIMARY KEY(collection, token)) WITHOUT ROWID;";
 
 static const char SQL_COLLECTIONS[] =
-    "SELECT id, name, root, model, dim, shards, seeded_at FROM collections ORDER BY id";
+    "SELECT id, name, root, model, dim, shards, seeded_at, placement FROM collections ORDER BY id";
+
+/* A shard file written before collections recorded their placement has no
+ * such column: its collections were all placed by FNV-1a alone
+ * (SHARD_PLACEMENT_FNV1A), which the column's default says. */
+static int schema_upgrade(conn_t *w, char *err, size_t err_len) {
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(w->db, "SELECT placement FROM collections", -1, &st, NULL) ==
+        SQLITE_OK) {
+        sqlite3_finalize(st);
+        return 0;
+    }
+    log_info("recording the placement of the collections in %s", sqlite3_db_filename(w->db, NULL));
+    return exec_sql(w, "ALTER TABLE collections ADD COLUMN placement INTEGER NOT NULL DEFAULT 1",
+                    err, err_len);
+}
 static const char SQL_COLLECTION_VECTORS[] =
     "SELECT v.id, v.vec FROM chunk_vectors v JOIN chunks c ON c.id = v.id"
     " JOIN files f ON f.id = c.file WHERE f.collection = ?";
@@ -372,6 +390,7 @@ static int store_load(store_t *self, char *err, size_t err_len) {
         c->dim = sqlite3_column_int(st, 4);
         c->shards = sqlite3_column_int(st, 5);
         c->seeded_at = sqlite3_column_int64(st, 6);
+        c->placement = sqlite3_column_int(st, 7);
         c->vectors = vectors_new((size_t)c->dim);
         self->collections[self->ncollections++] = c;
         if (!c->name || !c->root || !c->model || !c->vectors) {
@@ -421,7 +440,8 @@ store_t *store_open(const char *dir, int shard, int shards, char *err, size_t er
     snprintf(self->db_path, n, "%s/shard-%d.db", dir, shard);
     if (conn_open(&self->writer, self->db_path, true, err, err_len) != 0)
         goto failed;
-    if (exec_sql(&self->writer, SCHEMA, err, err_len) != 0 || store_load(self, err, err_len) != 0)
+    if (exec_sql(&self->writer, SCHEMA, err, err_len) != 0 ||
+        schema_upgrade(&self->writer, err, err_len) != 0 || store_load(self, err, err_len) != 0)
         goto failed;
     return self;
 failed:
@@ -546,10 +566,10 @@ sqlite3_stmt *store_view_stmt(store_view_t *view, const char *sql) {
 /* ---- collections ---- */
 
 static const char SQL_COLLECTION_INSERT[] =
-    "INSERT INTO collections(name, root, model, dim, shards) VALUES(?, ?, ?, ?, ?)";
+    "INSERT INTO collections(name, root, model, dim, shards, placement) VALUES(?, ?, ?, ?, ?, ?)";
 
-int store_collection_ensure(store_t *self, const store_collection_spec_t *spec, bool *created,
-                            char *err, size_t err_len) {
+int store_collection_ensure(store_t *self, const store_collection_spec_t *spec,
+                            store_ensured_t *out, char *err, size_t err_len) {
     int rc;
     if ((rc = check_name("collection", spec->name, NAME_MAX_BYTES, err, err_len)) != 0 ||
         (rc = check_name("model", spec->model, NAME_MAX_BYTES, err, err_len)) != 0)
@@ -562,10 +582,15 @@ int store_collection_ensure(store_t *self, const store_collection_spec_t *spec, 
         return fail(err, err_len, -EEXIST,
                     "collection '%s' asks for %ld shards but this retriever is shard %d of %d",
                     spec->name, spec->shards, self->shard, self->shards);
-    *created = false;
+    int placement = spec->placement ? spec->placement : SHARD_PLACEMENT;
+    if (placement != SHARD_PLACEMENT_FNV1A && placement != SHARD_PLACEMENT_MIXED)
+        return fail(err, err_len, -EINVAL, "\"placement\" must be %d or %d, not %d",
+                    SHARD_PLACEMENT_FNV1A, SHARD_PLACEMENT_MIXED, placement);
+    *out = (store_ensured_t){.created = false, .placement = placement};
     pthread_mutex_lock(&self->write_lock);
     collection_t *c = collection_find(self, spec->name);
     if (c) {
+        out->placement = c->placement;
         if (strcmp(c->model, spec->model) != 0 || c->dim != spec->dim || c->shards != spec->shards)
             rc = fail(err, err_len, -EEXIST,
                       "collection '%s' was indexed with %s (%ld dims, %ld shards); re-seed it "
@@ -588,6 +613,7 @@ int store_collection_ensure(store_t *self, const store_collection_spec_t *spec, 
     }
     c->dim = spec->dim;
     c->shards = spec->shards;
+    c->placement = placement;
     if ((rc = exec_sql(w, "BEGIN IMMEDIATE", err, err_len)) != 0)
         goto done;
     sqlite3_stmt *st = conn_stmt(w, SQL_COLLECTION_INSERT);
@@ -600,6 +626,7 @@ int store_collection_ensure(store_t *self, const store_collection_spec_t *spec, 
     sqlite3_bind_text(st, 3, spec->model, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 4, spec->dim);
     sqlite3_bind_int64(st, 5, spec->shards);
+    sqlite3_bind_int(st, 6, placement);
     if (sqlite3_step(st) != SQLITE_DONE) {
         rc = db_fail(w->db, err, err_len, "creating the collection");
         goto done;
@@ -620,9 +647,9 @@ int store_collection_ensure(store_t *self, const store_collection_spec_t *spec, 
     self->collections[self->ncollections++] = c;
     pthread_rwlock_unlock(&self->lock);
     c = NULL;
-    *created = true;
-    log_info("collection '%s' created (%s, %ld dims, %ld shards)", spec->name, spec->model,
-             spec->dim, spec->shards);
+    out->created = true;
+    log_info("collection '%s' created (%s, %ld dims, %ld shards, placement %d)", spec->name,
+             spec->model, spec->dim, spec->shards, placement);
 done:
     if (rc != 0)
         rollback(w);
@@ -782,9 +809,9 @@ int store_collections_list(store_t *self, buf_t *out, char *err, size_t err_len)
         buf_append_str(out, ",\"model\":");
         buf_append_json_string(out, c->model, strlen(c->model));
         buf_printf(out,
-                   ",\"dim\":%ld,\"shards\":%ld,\"files\":%ld,\"chunks\":%zu,\"seeded_at\":%" PRId64
-                   "}",
-                   c->dim, c->shards, files, vectors_count(c->vectors), c->seeded_at);
+                   ",\"dim\":%ld,\"shards\":%ld,\"placement\":%d,\"files\":%ld,\"chunks\":%zu,"
+                   "\"seeded_at\":%" PRId64 "}",
+                   c->dim, c->shards, c->placement, files, vectors_count(c->vectors), c->seeded_at);
     }
     if (rc == 0 && buf_append_str(out, "]}") != 0)
         rc = fail(err, err_len, -ENOMEM, "out of memory");
@@ -813,12 +840,10 @@ int store_stats_get(store_t *self, store_stats_t *out) {
 
 /* ---- parsing a file.put payload ---- */
 
+/* A chunk of a file.put as the store writes it. */
 typedef struct {
-    long start_line, end_line;
-    const char *kind;
-    const cJSON *symbols;     /* array of strings */
-    const cJSON *identifiers; /* array of strings */
-    char *symbols_json;       /* symbols re-serialised (as stored and returned) */
+    const ops_chunk_t *chunk; /* in the decoded payload */
+    char *symbols_json;       /* the symbols as JSON (as stored and returned) */
     char *identifiers_json;
     const char *text; /* in the payload, or text_copy */
     size_t text_len;
@@ -826,7 +851,7 @@ typedef struct {
 } parsed_chunk_t;
 
 typedef struct {
-    cJSON *json;
+    ops_payload_t payload;
     parsed_chunk_t *chunks;
     size_t n;
     float *vectors; /* n * dim, aligned copy of the payload's vectors */
@@ -840,100 +865,42 @@ static void parsed_free(parsed_file_t *p) {
     }
     free(p->chunks);
     free(p->vectors);
-    cJSON_Delete(p->json);
+    ops_payload_free(&p->payload);
     memset(p, 0, sizeof *p);
 }
 
-static int check_string_array(const cJSON *a, const char *what, size_t i, char *err,
-                              size_t err_len) {
-    if (!a)
-        return 0;
-    if (!cJSON_IsArray(a))
-        return fail(err, err_len, -EINVAL, "chunk %zu: \"%s\" must be an array of strings", i,
-                    what);
-    const cJSON *e;
-    cJSON_ArrayForEach(e, a) {
-        if (!cJSON_IsString(e) || !e->valuestring[0] || strlen(e->valuestring) > NAME_MAX_BYTES)
-            return fail(err, err_len, -EINVAL,
-                        "chunk %zu: \"%s\" must hold non-empty strings of at most %d bytes", i,
-                        what, NAME_MAX_BYTES);
-    }
-    return 0;
+/* names as a JSON array text (heap), "[]" when there are none. */
+static char *names_json(const char *const *names, size_t n) {
+    if (!names || n == 0)
+        return strdup("[]");
+    cJSON *array = cJSON_CreateStringArray((const char *const *)names, (int)n);
+    char *text = array ? cJSON_PrintUnformatted(array) : NULL;
+    cJSON_Delete(array);
+    return text;
 }
 
-static bool json_integer(const cJSON *v, long min, long max, long *out) {
-    if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) || v->valuedouble < min ||
-        v->valuedouble > max)
-        return false;
-    *out = (long)v->valuedouble;
-    return true;
-}
-
+/* Decodes the payload (proto/ops.h) and prepares what the store writes:
+ * the name lists as JSON, texts in valid UTF-8, the vectors aligned. */
 static int parse_file_payload(const void *payload, size_t len, size_t dim, parsed_file_t *p,
                               char *err, size_t err_len) {
     memset(p, 0, sizeof *p);
-    if (!payload)
-        return fail(err, err_len, -EINVAL,
-                    "file.put needs a payload: chunk JSON, chunk texts, vectors");
-    long count = texts_count(payload, len);
-    if (count < 2)
-        return fail(err, err_len, -EINVAL,
-                    count < 0 ? "payload is not a packed list of texts"
-                              : "payload needs chunk JSON, one text per chunk and the vectors");
-    size_t pos = 0;
-    const char *text;
-    size_t text_len;
-    texts_next(payload, len, &pos, &text, &text_len);
-    char why[128];
-    if (json_check(text, text_len, true, why, sizeof why) != 0)
-        return fail(err, err_len, -EINVAL, "payload text 0 is not a JSON object: %s", why);
-    p->json = cJSON_ParseWithLength(text, text_len);
-    const cJSON *chunks = cJSON_GetObjectItemCaseSensitive(p->json, "chunks");
-    if (!cJSON_IsArray(chunks))
-        return fail(err, err_len, -EINVAL,
-                    "payload text 0 must be JSON {\"chunks\":[...]} describing the chunks");
-    p->n = (size_t)cJSON_GetArraySize(chunks);
-    if ((size_t)count != p->n + 2)
-        return fail(err, err_len, -EINVAL,
-                    "payload has %ld texts; %zu chunks need %zu (JSON, texts, vectors)", count,
-                    p->n, p->n + 2);
+    int rc = ops_payload_decode(payload, len, dim, &p->payload, err, err_len);
+    if (rc != 0)
+        return rc;
+    p->n = p->payload.count;
     p->chunks = calloc(p->n ? p->n : 1, sizeof *p->chunks);
     if (!p->chunks)
         return fail(err, err_len, -ENOMEM, "out of memory");
-    size_t i = 0;
-    const cJSON *c;
-    cJSON_ArrayForEach(c, chunks) {
+    for (size_t i = 0; i < p->n; i++) {
         parsed_chunk_t *pc = &p->chunks[i];
-        if (!cJSON_IsObject(c))
-            return fail(err, err_len, -EINVAL, "chunk %zu is not an object", i);
-        const cJSON *kind = cJSON_GetObjectItemCaseSensitive(c, "kind");
-        if (!json_integer(cJSON_GetObjectItemCaseSensitive(c, "start_line"), 1, INT32_MAX,
-                          &pc->start_line) ||
-            !json_integer(cJSON_GetObjectItemCaseSensitive(c, "end_line"), pc->start_line,
-                          INT32_MAX, &pc->end_line))
-            return fail(err, err_len, -EINVAL,
-                        "chunk %zu: \"start_line\" and \"end_line\" must be integers with "
-                        "1 <= start_line <= end_line",
-                        i);
-        if (kind && (!cJSON_IsString(kind) || strlen(kind->valuestring) > 64))
-            return fail(err, err_len, -EINVAL, "chunk %zu: \"kind\" must be a short string", i);
-        pc->kind = kind ? kind->valuestring : "";
-        pc->symbols = cJSON_GetObjectItemCaseSensitive(c, "symbols");
-        pc->identifiers = cJSON_GetObjectItemCaseSensitive(c, "identifiers");
-        int rc;
-        if ((rc = check_string_array(pc->symbols, "symbols", i, err, err_len)) != 0 ||
-            (rc = check_string_array(pc->identifiers, "identifiers", i, err, err_len)) != 0)
-            return rc;
-        pc->symbols_json = pc->symbols ? cJSON_PrintUnformatted(pc->symbols) : strdup("[]");
-        pc->identifiers_json =
-            pc->identifiers ? cJSON_PrintUnformatted(pc->identifiers) : strdup("[]");
+        const ops_chunk_t *c = &p->payload.chunks[i];
+        pc->chunk = c;
+        pc->symbols_json = names_json(c->symbols, c->symbol_count);
+        pc->identifiers_json = names_json(c->identifiers, c->identifier_count);
         if (!pc->symbols_json || !pc->identifiers_json)
             return fail(err, err_len, -ENOMEM, "out of memory");
-        i++;
-    }
-    for (i = 0; i < p->n; i++) {
-        parsed_chunk_t *pc = &p->chunks[i];
-        texts_next(payload, len, &pos, &pc->text, &pc->text_len);
+        pc->text = c->text;
+        pc->text_len = c->text_len;
         if (!utf8_valid(pc->text, pc->text_len)) {
             /* Latin-1 and other stray bytes: keep the file, mark the bytes. */
             if (!(pc->text_copy = malloc(pc->text_len + 1)))
@@ -943,21 +910,12 @@ static int parse_file_payload(const void *payload, size_t len, size_t dim, parse
             pc->text = pc->text_copy;
         }
     }
-    texts_next(payload, len, &pos, &text, &text_len);
-    if (text_len != p->n * dim * sizeof(float))
-        return fail(err, err_len, -EINVAL,
-                    "the last text must hold %zu chunks x %zu float32 (%zu bytes), not %zu bytes",
-                    p->n, dim, p->n * dim * sizeof(float), text_len);
     if (p->n) {
-        p->vectors = aligned_alloc(SCAN_ALIGN, (p->n * dim * sizeof(float) + SCAN_ALIGN - 1) /
-                                                   SCAN_ALIGN * SCAN_ALIGN);
+        size_t bytes = p->n * dim * sizeof(float);
+        p->vectors = aligned_alloc(SCAN_ALIGN, (bytes + SCAN_ALIGN - 1) / SCAN_ALIGN * SCAN_ALIGN);
         if (!p->vectors)
             return fail(err, err_len, -ENOMEM, "out of memory");
-        memcpy(p->vectors, text, text_len);
-        for (size_t k = 0; k < p->n * dim; k++)
-            if (!isfinite(p->vectors[k]))
-                return fail(err, err_len, -EINVAL, "vector of chunk %zu has a non-finite value",
-                            k / dim);
+        memcpy(p->vectors, p->payload.vectors, bytes);
     }
     return 0;
 }
@@ -1218,9 +1176,9 @@ static int chunk_insert(conn_t *w, int64_t cid, int64_t file_id, const char *pat
     if (!st)
         return db_fail(w->db, err, err_len, "storing a chunk");
     sqlite3_bind_int64(st, 1, file_id);
-    sqlite3_bind_int64(st, 2, pc->start_line);
-    sqlite3_bind_int64(st, 3, pc->end_line);
-    sqlite3_bind_text(st, 4, pc->kind, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, pc->chunk->start_line);
+    sqlite3_bind_int64(st, 3, pc->chunk->end_line);
+    sqlite3_bind_text(st, 4, pc->chunk->kind, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 5, pc->symbols_json, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 6, pc->identifiers_json, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 7, pc->text, (int)pc->text_len, SQLITE_STATIC);
@@ -1237,9 +1195,8 @@ static int chunk_insert(conn_t *w, int64_t cid, int64_t file_id, const char *pat
 
     /* Tokens: the text's sub-words, the path's, the symbols'. */
     buf_t names = BUF_INIT;
-    const cJSON *e;
-    cJSON_ArrayForEach(e, pc->symbols) {
-        buf_append_str(&names, e->valuestring);
+    for (size_t i = 0; i < pc->chunk->symbol_count; i++) {
+        buf_append_str(&names, pc->chunk->symbols[i]);
         buf_append_str(&names, " ");
     }
     char *body = subword_render_new(pc->text, pc->text_len, SUBWORD_DEFAULT, NULL);
@@ -1265,10 +1222,8 @@ static int chunk_insert(conn_t *w, int64_t cid, int64_t file_id, const char *pat
     free(path_tokens);
     free(symbol_tokens);
 
-    cJSON_ArrayForEach(e, pc->symbols) {
-        if (rc != 0)
-            break;
-        const char *s = e->valuestring;
+    for (size_t i = 0; i < pc->chunk->symbol_count && rc == 0; i++) {
+        const char *s = pc->chunk->symbols[i];
         size_t len = strlen(s), key_at, scope_at;
         size_t key_len = store_symbol_key(s, len, &key_at);
         size_t scope_len = symbol_scope(s, len, &scope_at);
@@ -1330,11 +1285,6 @@ int store_file_put(store_t *self, const store_file_spec_t *file, const void *pay
                     NAME_MAX_BYTES);
     if (file->language && strlen(file->language) > 64)
         return fail(err, err_len, -EINVAL, "\"language\" must be a short string");
-    int owner = shard_of(file->path, strlen(file->path), self->shards);
-    if (owner != self->shard)
-        return fail(err, err_len, -EINVAL,
-                    "path '%s' belongs to shard %d of %d, not to this shard %d (misrouted write)",
-                    file->path, owner, self->shards, self->shard);
 
     pthread_mutex_lock(&self->write_lock);
     conn_t *w = &self->writer;
@@ -1346,6 +1296,13 @@ int store_file_put(store_t *self, const store_file_spec_t *file, const void *pay
     if (!c) {
         rc = fail(err, err_len, -ENOENT, "no collection '%s' (call collection.ensure first)",
                   file->collection);
+        goto done;
+    }
+    int owner = shard_of_placement(c->placement, file->path, strlen(file->path), self->shards);
+    if (owner != self->shard) {
+        rc = fail(err, err_len, -EINVAL,
+                  "path '%s' belongs to shard %d of %d, not to this shard %d (misrouted write)",
+                  file->path, owner, self->shards, self->shard);
         goto done;
     }
     if ((rc = parse_file_payload(payload, payload_len, (size_t)c->dim, &parsed, err, err_len)) != 0)

@@ -47,7 +47,14 @@ typedef struct {
     const char *model; /* embedding model, e.g. "builtin" */
     long dim;          /* vector dimension: a multiple of 16 in [16, 4096] */
     long shards;       /* shards the collection is split into */
+    int placement;     /* how its files go to shards (proto/shard.h); 0: SHARD_PLACEMENT */
 } store_collection_spec_t;
+
+/* What collection.ensure found or made. */
+typedef struct {
+    bool created;  /* the collection is new */
+    int placement; /* the placement its files are checked against */
+} store_ensured_t;
 
 /* One file to (re)place, as `file.put` sends it (payload described at
  * store_file_put). */
@@ -83,9 +90,10 @@ int store_shards(const store_t *self);
 /* Creates the collection, or checks that the existing one has the same
  * model, dim and shards (-EEXIST with the message the client sees when not;
  * -EINVAL for a dim the vector store cannot take or shards different from
- * this process's).  *created tells which. */
-int store_collection_ensure(store_t *self, const store_collection_spec_t *spec, bool *created,
-                            char *err, size_t err_len);
+ * this process's).  An existing collection keeps its placement, whatever
+ * spec asks for.  *out says whether it was created and its placement. */
+int store_collection_ensure(store_t *self, const store_collection_spec_t *spec,
+                            store_ensured_t *out, char *err, size_t err_len);
 
 /* Deletes the collection with all its rows and vectors.  Returns 0 also when
  * it did not exist (dropping is idempotent). */
@@ -104,8 +112,8 @@ int store_collection_optimize(store_t *self, const char *name, char *err, size_t
 /* Appends {"files":[{"path","hash"}...]} (this shard's files) to out. */
 int store_collection_files(store_t *self, const char *name, buf_t *out, char *err, size_t err_len);
 
-/* Appends {"collections":[{"name","root","model","dim","shards","files",
- * "chunks","seeded_at"}...]} (counts of this shard) to out. */
+/* Appends {"collections":[{"name","root","model","dim","shards","placement",
+ * "files","chunks","seeded_at"}...]} (counts of this shard) to out. */
 int store_collections_list(store_t *self, buf_t *out, char *err, size_t err_len);
 
 /*
@@ -114,8 +122,9 @@ int store_collections_list(store_t *self, buf_t *out, char *err, size_t err_len)
  * The payload is packed texts (proto/base/buf.h): text 0 is JSON
  * {"chunks":[{"start_line","end_line","kind","symbols":[...],"identifiers":[...]}...]},
  * then one text per chunk with its source, then n*dim little-endian float32
- * (n chunks).  A path that is not this shard's is -EINVAL, as is any
- * malformed part of the payload; nothing is written then.  *chunks receives
+ * (n chunks).  A path that is not this shard's under the collection's
+ * placement is -EINVAL, as is any malformed part of the payload; nothing
+ * is written then.  *chunks receives
  * the number of chunks stored.
  */
 int store_file_put(store_t *self, const store_file_spec_t *file, const void *payload,

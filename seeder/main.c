@@ -19,6 +19,7 @@
  */
 #include "proto/base/buf.h"
 #include "proto/client.h"
+#include "proto/options.h"
 #include "proto/base/log.h"
 #include "seeder/progress.h"
 #include "seeder/sync.h"
@@ -29,7 +30,6 @@
 #include "proto/base/clock.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <poll.h>
 #include <stdio.h>
@@ -45,34 +45,14 @@ typedef struct {
     const char *collection;
     const char *broker;
     const char *curve_dir;
-    int shards;
+    long shards;
     bool watch;
     bool reset;
     bool json;
+    long batch;      /* texts per embed request */
+    long inflight;   /* embed requests in flight (0: twice the embedders' threads) */
+    long timeout_ms; /* deadline of control requests */
 } options_t;
-
-static void usage(FILE *out) {
-    fprintf(out,
-            "usage: lca-seeder DIR [options]\n"
-            "\n"
-            "Indexes the repository in DIR into lca: lists its files (git ls-files, or a walk\n"
-            "that honours .gitignore), chunks new and changed files at their definitions,\n"
-            "embeds them and writes them to the retriever shards.  Unchanged files cost a\n"
-            "hash; deleted files are removed.\n"
-            "\n"
-            "  --collection NAME   collection name (default: the directory's name)\n"
-            "  --watch             keep following edits after the first run (inotify)\n"
-            "  --broker ENDPOINT   broker address (LCA_BROKER, default tcp://127.0.0.1:5555)\n"
-            "  --shards N          retriever shards (LCA_SHARDS, default 2)\n"
-            "  --reset             drop the collection first and index everything again\n"
-            "  --json              print each run's summary as one JSON object on stdout\n"
-            "  -h, --help          this text\n"
-            "\n"
-            "LCA_CURVE_DIR holds client keys when the broker requires CURVE.  Tuning:\n"
-            "LCA_SEEDER_BATCH (texts per embed request, 128), LCA_SEEDER_INFLIGHT (embed\n"
-            "requests in flight; default twice the embedders' threads), LCA_SEEDER_TIMEOUT_MS\n"
-            "(how long to wait for the broker and each service to answer, 5000).\n");
-}
 
 /* A collection name from a directory name: keep [A-Za-z0-9._-], map the
  * rest to '-'. */
@@ -197,7 +177,7 @@ static void report(const options_t *o, const char *event, const char *collection
                    const char *method, const sync_t *sync, const sync_stats_t *st) {
     print_human(o->json ? stderr : stdout, collection, method, st);
     if (o->json)
-        print_json(stdout, event, collection, root, method, sync, o->shards, st);
+        print_json(stdout, event, collection, root, method, sync, (int)o->shards, st);
 }
 
 /* ---- runs ---- */
@@ -281,70 +261,42 @@ static int run_watch(const options_t *o, sync_t *sync, watch_t *watch, const cha
     return 0;
 }
 
-static int parse_options(int argc, char **argv, options_t *o) {
-    static const struct option longopts[] = {
-        {"collection", required_argument, NULL, 'c'},
-        {"watch", no_argument, NULL, 'w'},
-        {"broker", required_argument, NULL, 'b'},
-        {"shards", required_argument, NULL, 's'},
-        {"reset", no_argument, NULL, 'r'},
-        {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    int opt;
-    while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        switch (opt) {
-        case 'c':
-            o->collection = optarg;
-            break;
-        case 'w':
-            o->watch = true;
-            break;
-        case 'b':
-            o->broker = optarg;
-            break;
-        case 's': {
-            long n;
-            if (!settings_arg_long("lca-seeder", "--shards", optarg, 1, 256, &n))
-                return 2;
-            o->shards = (int)n;
-            break;
-        }
-        case 'r':
-            o->reset = true;
-            break;
-        case 'j':
-            o->json = true;
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return 2;
-        }
-    }
-    if (optind + 1 != argc) {
-        usage(stderr);
-        return 2;
-    }
-    o->dir = argv[optind];
-    return -1;
-}
+#define ABOUT                                                                                      \
+    "Indexes the repository in DIR into lca: lists its files (git ls-files, or a "                 \
+    "walk that honours .gitignore), chunks new and changed files at their "                        \
+    "definitions, embeds them and writes them to the retriever shards.  Unchanged "                \
+    "files cost a hash; deleted files are removed."
 
 int main(int argc, char **argv) {
     log_init("seeder");
-    options_t o = {
-        .broker = getenv("LCA_BROKER") && *getenv("LCA_BROKER") ? getenv("LCA_BROKER")
-                                                                : "tcp://127.0.0.1:5555",
-        .curve_dir =
-            getenv("LCA_CURVE_DIR") && *getenv("LCA_CURVE_DIR") ? getenv("LCA_CURVE_DIR") : NULL,
-        .shards = (int)settings_env_long("LCA_SHARDS", 2, 1, 256),
+    options_t o = {.broker = PROTO_BROKER_DEFAULT, .shards = 2, .batch = 128, .timeout_ms = 5000};
+    const setting_t settings[] = {
+        {"collection", 0, NULL, SETTING_TEXT, "NAME",
+         "collection name; by default the directory's name", .out = &o.collection},
+        {"watch", 0, NULL, SETTING_SWITCH, NULL,
+         "keep following edits after the first run (inotify)", .out = &o.watch},
+        OPTION_BROKER(&o.broker),
+        OPTION_SHARDS(&o.shards, 256),
+        {"reset", 0, NULL, SETTING_SWITCH, NULL,
+         "drop the collection first and index everything again", .out = &o.reset},
+        {"json", 0, NULL, SETTING_SWITCH, NULL,
+         "print each run's summary as one JSON object on stdout", .out = &o.json},
+        OPTION_CURVE_KEYS(&o.curve_dir),
+        {NULL, 0, "LCA_SEEDER_BATCH", SETTING_NUMBER, NULL, "texts per embed request", .min = 1,
+         .max = 4096, .out = &o.batch},
+        {NULL, 0, "LCA_SEEDER_INFLIGHT", SETTING_NUMBER, NULL, "embed requests in flight",
+         .shown = "twice the embedders' threads", .min = 0, .max = 64, .out = &o.inflight},
+        {NULL, 0, "LCA_SEEDER_TIMEOUT_MS", SETTING_NUMBER, NULL,
+         "how long to wait for the broker and each service to answer", .min = 100, .max = 600000,
+         .out = &o.timeout_ms},
     };
-    int parsed = parse_options(argc, argv, &o);
-    if (parsed >= 0)
+    const settings_spec_t spec = {"lca-seeder",          "DIR [options]",   ABOUT,
+                                  SETTINGS_OF(settings), .operands = "DIR", .min_operands = 1,
+                                  .max_operands = 1};
+    int first = 0, parsed = settings_read(&spec, argc, argv, &first);
+    if (parsed != SETTINGS_GO_ON)
         return parsed;
+    o.dir = argv[first];
 
     char root[PATH_MAX];
     struct stat st;
@@ -380,11 +332,11 @@ int main(int argc, char **argv) {
         .endpoint = o.broker,
         .collection = collection,
         .root = root,
-        .shards = o.shards,
+        .shards = (int)o.shards,
         .reset = o.reset,
-        .embed_batch = (int)settings_env_long("LCA_SEEDER_BATCH", 128, 1, 4096),
-        .embed_inflight = (int)settings_env_long("LCA_SEEDER_INFLIGHT", 0, 0, 64),
-        .timeout_ms = (int)settings_env_long("LCA_SEEDER_TIMEOUT_MS", 5000, 100, 600000),
+        .embed_batch = (int)o.batch,
+        .embed_inflight = (int)o.inflight,
+        .timeout_ms = (int)o.timeout_ms,
         .progress = progress,
     };
     int status = 1;

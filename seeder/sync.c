@@ -29,6 +29,7 @@
 #include "proto/base/json.h"
 #include "proto/base/log.h"
 #include "proto/base/map.h"
+#include "proto/ops.h"
 #include "proto/shard.h"
 #include "proto/socket.h"
 #include "seeder/chunk.h"
@@ -59,11 +60,16 @@
 #define SYNC_LOADED_FILES_MAX 4096
 #define SYNC_BATCH_BYTES_MAX (8u << 20) /* text bytes per embed request */
 #define SYNC_ERRORS_SHOWN 20            /* per-file error lines before we only count */
-#define SYNC_NAME_MAX 256               /* longest symbol or identifier the retriever takes */
 #define SYNC_IMPORTS_MAX 4096           /* the retriever takes lists of at most this many */
 #define SYNC_TICK_MS 100                /* longest wait between progress updates */
 #define SYNC_TAG_SLICE 512              /* files per ctags run */
 #define SYNC_TAG_AHEAD 2                /* ctags slices parsed ahead of the loader */
+
+/* The files one file imports, resolved (owned strings). */
+typedef struct {
+    char **paths;
+    size_t count;
+} import_list_t;
 
 /* What the shards hold for one path. */
 typedef struct {
@@ -99,12 +105,11 @@ typedef struct {
     char hash[65]; /* of data */
     chunk_list_t *chunks;
     size_t nchunks;
-    char *imports_json; /* JSON array of the resolved files */
-    bool imports_empty;
-    float *vectors;  /* nchunks * dim */
-    size_t queued;   /* chunks handed to embed batches */
-    size_t embedded; /* chunks whose vectors arrived */
-    size_t mem;      /* bytes this job holds while loaded (counted in loaded_bytes) */
+    import_list_t imports; /* the resolved files it imports */
+    float *vectors;        /* nchunks * dim */
+    size_t queued;         /* chunks handed to embed batches */
+    size_t embedded;       /* chunks whose vectors arrived */
+    size_t mem;            /* bytes this job holds while loaded (counted in loaded_bytes) */
 } job_t;
 
 /* A small request waiting for a free slot. */
@@ -251,10 +256,6 @@ static const walk_options_t *sync_walk_options(const sync_t *s, walk_options_t *
     return defaults;
 }
 
-static void sync_service(char *buf, size_t len, int shard) {
-    snprintf(buf, len, "retrieve.%d", shard);
-}
-
 /* Writes a per-file error line (the first SYNC_ERRORS_SHOWN of a run). */
 static void sync_report(sync_t *s, const char *format, ...) __attribute__((format(printf, 2, 3)));
 static void sync_report(sync_t *s, const char *format, ...) {
@@ -383,8 +384,8 @@ static int sync_call(sync_t *s, const char *service, const char *header, int tim
 /* The message for a failed request to a shard or the embedder. */
 static char *sync_service_error(const sync_t *s, const char *service, int status, const char *err) {
     if (status == 503) {
-        int shard = -1;
-        if (sscanf(service, "retrieve.%d", &shard) == 1)
+        int shard = shard_of_service(service);
+        if (shard >= 0)
             return sync_format("%s: is lca-retriever --shard %d/%d running?", err, shard,
                                s->config.shards);
         return sync_format("%s: is lca-%s running?", err,
@@ -395,25 +396,29 @@ static char *sync_service_error(const sync_t *s, const char *service, int status
     return sync_format("%s: %s", service, err);
 }
 
-/* {"op":op,"collection":name} */
-static char *sync_collection_header(const sync_t *s, const char *op) {
+/* The header of a request to the shards (proto/ops.h) as a heap string;
+ * NULL when out of memory. */
+static char *sync_header(const ops_request_t *req) {
     buf_t b = BUF_INIT;
-    buf_printf(&b, "{\"op\":\"%s\",\"collection\":", op);
-    buf_append_json_string(&b, s->config.collection, strlen(s->config.collection));
-    if (buf_append_str(&b, "}") != 0) {
+    if (ops_encode(req, &b) != 0) {
         buf_free(&b);
         return NULL;
     }
     return b.data;
 }
 
+/* {"op":op,"collection":name} */
+static char *sync_collection_header(const sync_t *s, ops_op_t op) {
+    return sync_header(&(ops_request_t){.op = op, .collection = s->config.collection});
+}
+
 /* Reads one shard's `collection.files` answer into the known map.  Entries
  * on the wrong shard (the shard count changed under them) are deleted there
  * and left out, so they are indexed again where they belong. */
 static int sync_load_shard(sync_t *s, int shard, char **error) {
-    char service[32], err[512];
-    sync_service(service, sizeof service, shard);
-    char *header = sync_collection_header(s, "collection.files");
+    char service[SHARD_SERVICE_MAX], err[512];
+    shard_service(shard, service);
+    char *header = sync_collection_header(s, OPS_COLLECTION_FILES);
     if (!header)
         return -ENOMEM;
     proto_msg_t final;
@@ -443,17 +448,13 @@ static int sync_load_shard(sync_t *s, int shard, char **error) {
         if (shard_of(p, strlen(p), s->config.shards) != shard) {
             log_warn("%s holds %s, which belongs to shard %d: deleting it there", service, p,
                      shard_of(p, strlen(p), s->config.shards));
-            buf_t h = BUF_INIT;
-            buf_append_str(&h, "{\"op\":\"file.delete\",\"collection\":");
-            buf_append_json_string(&h, s->config.collection, strlen(s->config.collection));
-            buf_append_str(&h, ",\"path\":");
-            buf_append_json_string(&h, p, strlen(p));
-            buf_append_str(&h, "}");
+            char *h = sync_header(&(ops_request_t){
+                .op = OPS_FILE_DELETE, .collection = s->config.collection, .path.path = p});
             int st;
             char e[256];
-            if (h.data)
-                sync_call(s, service, h.data, SYNC_STORE_TIMEOUT_MS, NULL, &st, e, sizeof e);
-            buf_free(&h);
+            if (h)
+                sync_call(s, service, h, SYNC_STORE_TIMEOUT_MS, NULL, &st, e, sizeof e);
+            free(h);
             continue;
         }
         if ((rc = sync_known_set(s, p, hash->valuestring)) != 0)
@@ -461,6 +462,65 @@ static int sync_load_shard(sync_t *s, int shard, char **error) {
     }
     cJSON_Delete(root);
     return rc;
+}
+
+/* Drops the collection on one shard (dropping what is not there is fine). */
+static int sync_drop(sync_t *s, const char *service, char **message) {
+    char err[512];
+    int status = 0;
+    char *header = sync_collection_header(s, OPS_COLLECTION_DROP);
+    int call = header ? sync_call(s, service, header, SYNC_STORE_TIMEOUT_MS, NULL, &status, err,
+                                  sizeof err)
+                      : -ENOMEM;
+    free(header);
+    if (call == 0 || status == 404)
+        return 0;
+    *message =
+        call == -ENOMEM ? strdup("out of memory") : sync_service_error(s, service, status, err);
+    return call == -ENOMEM ? -ENOMEM : -EIO;
+}
+
+/* Makes sure one shard has the collection with the embedder's model; sets
+ * *placement to the placement the shard has it with. */
+static int sync_ensure(sync_t *s, const char *service, int *placement, char **message) {
+    char err[512];
+    int status = 0;
+    proto_msg_t final;
+    char *h = sync_header(&(ops_request_t){.op = OPS_COLLECTION_ENSURE,
+                                           .collection = s->config.collection,
+                                           .ensure = {.root = s->config.root,
+                                                      .model = s->model,
+                                                      .dim = s->dim,
+                                                      .shards = s->config.shards,
+                                                      .placement = SHARD_PLACEMENT}});
+    int call = h ? sync_call(s, service, h, SYNC_STORE_TIMEOUT_MS, &final, &status, err, sizeof err)
+                 : -ENOMEM;
+    free(h);
+    if (call == -ENOMEM) {
+        *message = strdup("out of memory");
+        return -ENOMEM;
+    }
+    if (call != 0 && status == 409) {
+        *message = sync_format("cannot seed collection %s with %s (dim %u, %d shards): %s%s",
+                               s->config.collection, s->model, s->dim, s->config.shards, err,
+                               strstr(err, "this retriever is shard")
+                                   ? "; set --shards (or LCA_SHARDS) to the number of "
+                                     "retriever shards"
+                               : strstr(err, "--reset")
+                                   ? ""
+                                   : "; seed with --reset to drop it and index it again");
+        return -EEXIST;
+    }
+    if (call != 0) {
+        *message = sync_service_error(s, service, status, err);
+        return -EIO;
+    }
+    cJSON *answer = cJSON_ParseWithLength(final.header, final.header_len);
+    proto_msg_close(&final);
+    const cJSON *p = cJSON_GetObjectItemCaseSensitive(answer, "placement");
+    *placement = cJSON_IsNumber(p) ? (int)p->valuedouble : SHARD_PLACEMENT;
+    cJSON_Delete(answer);
+    return 0;
 }
 
 /* Embed requests to keep in flight: enough for every embedder thread the
@@ -545,55 +605,42 @@ int sync_open(const sync_config_t *config, sync_t **out, char **error) {
     /* Shard by shard: ping (the worker library answers at once, so a
      * missing worker shows within the short timeout; the collection ops may
      * legitimately take long), drop when resetting, ensure. */
+    int placed = SHARD_PLACEMENT; /* a placement other than ours, if a shard has one */
     for (int shard = 0; shard < s->config.shards; shard++) {
-        char service[32];
-        sync_service(service, sizeof service, shard);
+        char service[SHARD_SERVICE_MAX];
+        shard_service(shard, service);
         if (sync_call(s, service, "{\"op\":\"ping\"}", s->config.timeout_ms, NULL, &status, err,
                       sizeof err) != 0) {
             message = sync_service_error(s, service, status, err);
             rc = -EIO;
             goto done;
         }
-        if (s->config.reset) {
-            char *header = sync_collection_header(s, "collection.drop");
-            int call = header ? sync_call(s, service, header, SYNC_STORE_TIMEOUT_MS, NULL, &status,
-                                          err, sizeof err)
-                              : -ENOMEM;
-            free(header);
-            if (call != 0 && status != 404) {
-                message = sync_service_error(s, service, status, err);
-                rc = -EIO;
+        int placement = SHARD_PLACEMENT;
+        if ((s->config.reset && (rc = sync_drop(s, service, &message)) != 0) ||
+            (rc = sync_ensure(s, service, &placement, &message)) != 0)
+            goto done;
+        if (placement != SHARD_PLACEMENT)
+            placed = placement;
+    }
+    /* Files placed by another hash would sit on the wrong shards: index the
+     * collection again from scratch. */
+    if (placed != SHARD_PLACEMENT) {
+        log_warn("collection %s was placed on its shards the old way (placement %d, now %d): "
+                 "dropping it and indexing it again from scratch",
+                 s->config.collection, placed, SHARD_PLACEMENT);
+        for (int shard = 0; shard < s->config.shards; shard++) {
+            char service[SHARD_SERVICE_MAX];
+            shard_service(shard, service);
+            int placement = SHARD_PLACEMENT;
+            if ((rc = sync_drop(s, service, &message)) != 0 ||
+                (rc = sync_ensure(s, service, &placement, &message)) != 0)
+                goto done;
+            if (placement != SHARD_PLACEMENT) {
+                message = sync_format("%s keeps collection %s placed the old way after a drop",
+                                      service, s->config.collection);
+                rc = -EPROTO;
                 goto done;
             }
-        }
-        buf_t h = BUF_INIT;
-        buf_append_str(&h, "{\"op\":\"collection.ensure\",\"collection\":");
-        buf_append_json_string(&h, s->config.collection, strlen(s->config.collection));
-        buf_append_str(&h, ",\"root\":");
-        buf_append_json_string(&h, s->config.root, strlen(s->config.root));
-        buf_append_str(&h, ",\"model\":");
-        buf_append_json_string(&h, s->model, strlen(s->model));
-        buf_printf(&h, ",\"dim\":%u,\"shards\":%d}", s->dim, s->config.shards);
-        int call = h.data ? sync_call(s, service, h.data, SYNC_STORE_TIMEOUT_MS, NULL, &status, err,
-                                      sizeof err)
-                          : -ENOMEM;
-        buf_free(&h);
-        if (call != 0) {
-            if (status == 409) {
-                message = sync_format("cannot seed collection %s with %s (dim %u, %d shards): %s%s",
-                                      s->config.collection, s->model, s->dim, s->config.shards, err,
-                                      strstr(err, "this retriever is shard")
-                                          ? "; set --shards (or LCA_SHARDS) to the number of "
-                                            "retriever shards"
-                                      : strstr(err, "--reset")
-                                          ? ""
-                                          : "; seed with --reset to drop it and index it again");
-                rc = -EEXIST;
-            } else {
-                message = sync_service_error(s, service, status, err);
-                rc = -EIO;
-            }
-            goto done;
         }
     }
 
@@ -627,38 +674,48 @@ void sync_destroy(sync_t **self_p) {
 
 /* ---- imports ---- */
 
-/* The files path imports, as a JSON array, under index. */
-static char *sync_imports_json(const imports_index_t *index, const char *path, lang_id_t lang,
-                               const char *data, size_t len, bool *empty) {
+static void import_list_free(import_list_t *list) {
+    for (size_t i = 0; i < list->count; i++)
+        free(list->paths[i]);
+    free(list->paths);
+    *list = (import_list_t){0};
+}
+
+static bool import_list_equal(const import_list_t *a, const import_list_t *b) {
+    if (a->count != b->count)
+        return false;
+    for (size_t i = 0; i < a->count; i++)
+        if (strcmp(a->paths[i], b->paths[i]) != 0)
+            return false;
+    return true;
+}
+
+/* The files path imports under index, into *out.  Returns 0 or -ENOMEM. */
+static int sync_imports_list(const imports_index_t *index, const char *path, lang_id_t lang,
+                             const char *data, size_t len, import_list_t *out) {
+    *out = (import_list_t){0};
     imports_t *imports = NULL;
     if (imports_extract(index, path, lang, data, len, &imports) != 0)
-        return NULL;
-    buf_t b = BUF_INIT;
-    buf_append_str(&b, "[");
+        return -ENOMEM;
     size_t n = imports_file_count(imports);
     if (n > SYNC_IMPORTS_MAX)
         n = SYNC_IMPORTS_MAX; /* a vast Go package: the first files say enough */
-    for (size_t i = 0; i < n; i++) {
-        const char *file = imports_file(imports, i);
-        if (i)
-            buf_append_str(&b, ",");
-        buf_append_json_string(&b, file, strlen(file));
-    }
-    int rc = buf_append_str(&b, "]");
+    int rc = (out->paths = calloc(n + 1, sizeof *out->paths)) ? 0 : -ENOMEM;
+    for (size_t i = 0; i < n && rc == 0; i++)
+        if ((out->paths[out->count] = strdup(imports_file(imports, i))))
+            out->count++;
+        else
+            rc = -ENOMEM;
     imports_destroy(&imports);
-    if (rc != 0) {
-        buf_free(&b);
-        return NULL;
-    }
-    if (empty)
-        *empty = n == 0;
-    return b.data;
+    if (rc != 0)
+        import_list_free(out);
+    return rc;
 }
 
 /* ---- the queue of small requests ---- */
 
-static int run_push_op(run_t *r, int shard, const char *op, const char *path,
-                       const char *imports_json, bool forget, bool missing_ok) {
+static int run_push_op(run_t *r, int shard, ops_op_t op, const char *path,
+                       const import_list_t *imports, bool forget, bool missing_ok) {
     if (r->ops_len == r->ops_cap) {
         size_t cap = r->ops_cap ? r->ops_cap * 2 : 64;
         write_op_t *grown = realloc(r->ops, cap * sizeof *grown);
@@ -668,24 +725,19 @@ static int run_push_op(run_t *r, int shard, const char *op, const char *path,
         r->ops_cap = cap;
     }
     const sync_t *s = r->sync;
-    char service[32];
-    sync_service(service, sizeof service, shard);
-    buf_t h = BUF_INIT;
-    buf_printf(&h, "{\"op\":\"%s\",\"collection\":", op);
-    buf_append_json_string(&h, s->config.collection, strlen(s->config.collection));
-    buf_append_str(&h, ",\"path\":");
-    buf_append_json_string(&h, path, strlen(path));
-    if (imports_json) {
-        buf_append_str(&h, ",\"imports\":");
-        buf_append_str(&h, imports_json);
+    char service[SHARD_SERVICE_MAX];
+    shard_service(shard, service);
+    ops_request_t req = {.op = op, .collection = s->config.collection, .path.path = path};
+    if (imports) {
+        req.path.imports = (const char *const *)imports->paths;
+        req.path.import_count = imports->count;
     }
-    if (buf_append_str(&h, "}") != 0) {
-        buf_free(&h);
+    char *header = sync_header(&req);
+    if (!header)
         return -ENOMEM;
-    }
     write_op_t w = {.service = strdup(service),
-                    .header = h.data,
-                    .what = sync_format("%s %s on %s", op, path, service),
+                    .header = header,
+                    .what = sync_format("%s %s on %s", ops_name(op), path, service),
                     .forget = forget ? strdup(path) : NULL,
                     .missing_ok = missing_ok};
     if (!w.service || !w.what || (forget && !w.forget)) {
@@ -701,11 +753,11 @@ static int run_push_op(run_t *r, int shard, const char *op, const char *path,
 
 /* imports.put of path to every shard but skip (-1: none; the owner after a
  * file.put, which carried the imports already). */
-static int run_push_imports(run_t *r, const char *path, const char *imports_json, int skip) {
+static int run_push_imports(run_t *r, const char *path, const import_list_t *imports, int skip) {
     for (int shard = 0; shard < r->sync->config.shards; shard++) {
         if (shard == skip)
             continue;
-        int rc = run_push_op(r, shard, "imports.put", path, imports_json, false, false);
+        int rc = run_push_op(r, shard, OPS_IMPORTS_PUT, path, imports, false, false);
         if (rc != 0)
             return rc;
     }
@@ -716,10 +768,10 @@ static int run_push_imports(run_t *r, const char *path, const char *imports_json
 /* file.delete on the owner, imports.delete everywhere. */
 static int run_push_delete(run_t *r, const char *path) {
     const sync_t *s = r->sync;
-    int rc = run_push_op(r, shard_of(path, strlen(path), s->config.shards), "file.delete", path,
+    int rc = run_push_op(r, shard_of(path, strlen(path), s->config.shards), OPS_FILE_DELETE, path,
                          NULL, true, true);
     for (int shard = 0; shard < s->config.shards && rc == 0; shard++)
-        rc = run_push_op(r, shard, "imports.delete", path, NULL, false, true);
+        rc = run_push_op(r, shard, OPS_IMPORTS_DELETE, path, NULL, false, true);
     return rc;
 }
 
@@ -817,8 +869,8 @@ static int run_load_job(run_t *r, size_t j) {
     const ctags_tag_t *tags = r->tagger ? tagger_tags(r->tagger, j, &ntags) : NULL;
     if ((rc = chunk_split_file(job->data, job->len, job->lang, tags, ntags, NULL, &job->chunks)) !=
             0 ||
-        !(job->imports_json = sync_imports_json(r->index, job->path, job->lang, job->data, job->len,
-                                                &job->imports_empty))) {
+        (rc = sync_imports_list(r->index, job->path, job->lang, job->data, job->len,
+                                &job->imports)) != 0) {
         run_fail_job(r, j, "out of memory while chunking");
         return -ENOMEM;
     }
@@ -964,66 +1016,43 @@ static void run_on_embed(run_t *r, req_t *req, const proto_msg_t *msg) {
     }
 }
 
-/* Appends names as JSON strings, leaving out the empty and the overlong
- * (the retriever refuses a whole file for one name past its limit, and a
- * name that long is no help to a search anyway). */
-static void sync_append_names(buf_t *b, const char *const *names, size_t n) {
-    bool first = true;
-    for (size_t k = 0; k < n; k++) {
-        size_t len = strlen(names[k]);
-        if (len == 0 || len > SYNC_NAME_MAX)
-            continue;
-        if (!first)
-            buf_append_str(b, ",");
-        first = false;
-        buf_append_json_string(b, names[k], len);
-    }
-}
-
 /* Sends file.put for a ready job to the shard that owns its path. */
 static int run_send_put(run_t *r, size_t j) {
     sync_t *s = r->sync;
     job_t *job = &r->jobs[j];
     int shard = shard_of(job->path, strlen(job->path), s->config.shards);
-    char service[32];
-    sync_service(service, sizeof service, shard);
-    buf_t h = BUF_INIT, meta = BUF_INIT, payload = BUF_INIT;
-    buf_append_str(&h, "{\"op\":\"file.put\",\"collection\":");
-    buf_append_json_string(&h, s->config.collection, strlen(s->config.collection));
-    buf_append_str(&h, ",\"path\":");
-    buf_append_json_string(&h, job->path, strlen(job->path));
-    buf_printf(&h, ",\"hash\":\"%s\",\"language\":\"%s\",\"imports\":", job->hash,
-               lang_get(job->lang)->name);
-    buf_append_str(&h, job->imports_json);
-    int rc = buf_append_str(&h, "}");
-
-    buf_append_str(&meta, "{\"chunks\":[");
-    for (size_t i = 0; i < job->nchunks; i++) {
+    char service[SHARD_SERVICE_MAX];
+    shard_service(shard, service);
+    buf_t h = BUF_INIT, payload = BUF_INIT;
+    ops_request_t put = {.op = OPS_FILE_PUT,
+                         .collection = s->config.collection,
+                         .file = {.path = job->path,
+                                  .hash = job->hash,
+                                  .language = lang_get(job->lang)->name,
+                                  .imports = (const char *const *)job->imports.paths,
+                                  .import_count = job->imports.count}};
+    ops_chunk_t *chunks = calloc(job->nchunks + 1, sizeof *chunks);
+    for (size_t i = 0; chunks && i < job->nchunks; i++) {
         const chunk_t *c = chunk_list_get(job->chunks, i);
-        buf_printf(&meta, "%s{\"start_line\":%d,\"end_line\":%d,\"kind\":\"%s\",\"symbols\":[",
-                   i ? "," : "", c->start_line, c->end_line, chunk_kind_name(c->kind));
-        sync_append_names(&meta, c->symbols, c->symbol_count);
-        buf_append_str(&meta, "],\"identifiers\":[");
-        sync_append_names(&meta, c->identifiers, c->identifier_count);
-        buf_append_str(&meta, "]}");
+        chunks[i] = (ops_chunk_t){.start_line = c->start_line,
+                                  .end_line = c->end_line,
+                                  .kind = chunk_kind_name(c->kind),
+                                  .symbols = c->symbols,
+                                  .symbol_count = c->symbol_count,
+                                  .identifiers = c->identifiers,
+                                  .identifier_count = c->identifier_count,
+                                  .text = c->text,
+                                  .text_len = c->text_len};
     }
+    int rc = chunks ? ops_encode(&put, &h) : -ENOMEM;
     if (rc == 0)
-        rc = buf_append_str(&meta, "]}");
-    if (rc == 0)
-        rc = texts_append(&payload, meta.data, meta.len);
-    for (size_t i = 0; i < job->nchunks && rc == 0; i++) {
-        const chunk_t *c = chunk_list_get(job->chunks, i);
-        rc = texts_append(&payload, c->text, c->text_len);
-    }
-    if (rc == 0)
-        rc = texts_append(&payload, (const char *)job->vectors,
-                          job->nchunks * s->dim * sizeof(float));
+        rc = ops_payload_encode(&payload, chunks, job->nchunks, job->vectors, s->dim);
+    free(chunks);
     uint64_t id = 0;
     if (rc == 0)
         rc = proto_client_send(s->config.client, service, h.data, payload.data, payload.len,
                                SYNC_WRITE_TIMEOUT_MS, &id);
     buf_free(&h);
-    buf_free(&meta);
     buf_free(&payload);
     if (rc != 0) {
         run_fail_job(r, j, "cannot send file.put: %s", strerror(-rc));
@@ -1048,8 +1077,8 @@ static int run_send_put(run_t *r, size_t j) {
 static void run_on_put(run_t *r, req_t *req, const proto_msg_t *msg) {
     sync_t *s = r->sync;
     job_t *job = &r->jobs[req->job];
-    char service[32];
-    sync_service(service, sizeof service, shard_of(job->path, strlen(job->path), s->config.shards));
+    char service[SHARD_SERVICE_MAX];
+    shard_service(shard_of(job->path, strlen(job->path), s->config.shards), service);
     if (msg->cmd == PROTO_ERROR) {
         int status;
         char err[400];
@@ -1070,8 +1099,8 @@ static void run_on_put(run_t *r, req_t *req, const proto_msg_t *msg) {
     r->stats->bytes_indexed += job->len;
     run_count_done(r, job);
     if (sync_known_set(s, job->path, job->hash) != 0 ||
-        ((!job->is_new || !job->imports_empty) &&
-         run_push_imports(r, job->path, job->imports_json,
+        ((!job->is_new || job->imports.count > 0) &&
+         run_push_imports(r, job->path, &job->imports,
                           shard_of(job->path, strlen(job->path), s->config.shards)) != 0))
         run_set_fatal(r, -ENOMEM, strdup("out of memory"));
 }
@@ -1225,7 +1254,7 @@ static void run_free(run_t *r) {
     for (size_t j = 0; j < r->njobs; j++) {
         job_release(r, &r->jobs[j]);
         free(r->jobs[j].path);
-        free(r->jobs[j].imports_json);
+        import_list_free(&r->jobs[j].imports);
     }
     free(r->jobs);
     imports_index_destroy(&r->index);
@@ -1282,17 +1311,15 @@ static void run_warn_tagger(run_t *r) {
 /* Tells every shard the collection was seeded now. */
 static int sync_touch(sync_t *s, char **error) {
     for (int shard = 0; shard < s->config.shards; shard++) {
-        char service[32], err[400];
-        sync_service(service, sizeof service, shard);
-        buf_t h = BUF_INIT;
-        buf_append_str(&h, "{\"op\":\"collection.touch\",\"collection\":");
-        buf_append_json_string(&h, s->config.collection, strlen(s->config.collection));
-        buf_printf(&h, ",\"seeded_at\":%lld}", (long long)time(NULL));
+        char service[SHARD_SERVICE_MAX], err[400];
+        shard_service(shard, service);
+        char *h = sync_header(&(ops_request_t){.op = OPS_COLLECTION_TOUCH,
+                                               .collection = s->config.collection,
+                                               .seeded_at = (int64_t)time(NULL)});
         int status = 0;
-        int rc = h.data ? sync_call(s, service, h.data, SYNC_STORE_TIMEOUT_MS, NULL, &status, err,
-                                    sizeof err)
-                        : -ENOMEM;
-        buf_free(&h);
+        int rc = h ? sync_call(s, service, h, SYNC_STORE_TIMEOUT_MS, NULL, &status, err, sizeof err)
+                   : -ENOMEM;
+        free(h);
         if (rc != 0) {
             *error = sync_service_error(s, service, status, err);
             return status == 504 ? -ETIMEDOUT : -EIO;
@@ -1326,15 +1353,14 @@ static int run_execute(run_t *r, bool touch, char **error) {
  * cannot be reproduced: a config that steered it has changed). */
 static int run_check_imports(run_t *r, const imports_index_t *old_index, const char *path,
                              lang_id_t lang, const char *data, size_t len) {
-    bool empty_old = true, empty_new = true;
-    char *before =
-        old_index ? sync_imports_json(old_index, path, lang, data, len, &empty_old) : strdup("");
-    char *after = sync_imports_json(r->index, path, lang, data, len, &empty_new);
-    int rc = before && after ? 0 : -ENOMEM;
-    if (rc == 0 && (!old_index || strcmp(before, after) != 0))
-        rc = run_push_imports(r, path, after, -1);
-    free(before);
-    free(after);
+    import_list_t before = {0}, after = {0};
+    int rc = old_index ? sync_imports_list(old_index, path, lang, data, len, &before) : 0;
+    if (rc == 0)
+        rc = sync_imports_list(r->index, path, lang, data, len, &after);
+    if (rc == 0 && (!old_index || !import_list_equal(&before, &after)))
+        rc = run_push_imports(r, path, &after, -1);
+    import_list_free(&before);
+    import_list_free(&after);
     return rc;
 }
 

@@ -91,7 +91,10 @@ typedef struct sync sync_t;
 /* Connects the run to lca: checks that the broker answers, asks the
  * embedder for its model and dimension, drops the collection first when
  * config->reset, makes sure every shard has the collection with that model
- * (collection.ensure), and loads what the shards hold.  config is copied
+ * (collection.ensure), and loads what the shards hold.  A collection whose
+ * files were placed on the shards by an older hash (proto/shard.h) is
+ * dropped and made again, with one line in the log, so that the run
+ * indexes it from scratch.  config is copied
  * (its strings must outlive the sync_t).  Returns 0 and sets *out; on
  * failure returns a negative errno (-EHOSTUNREACH: the broker does not
  * answer; -EEXIST: the collection was indexed with another model or

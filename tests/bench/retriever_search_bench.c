@@ -191,9 +191,9 @@ int main(int argc, char **argv) {
         fprintf(stderr, "%s\n", err);
         return 1;
     }
-    store_collection_spec_t spec = {"bench", "/bench", "builtin", (long)dim, 1};
-    bool created;
-    if (store_collection_ensure(s, &spec, &created, err, sizeof err) != 0) {
+    store_collection_spec_t spec = {"bench", "/bench", "builtin", (long)dim, 1, 0};
+    store_ensured_t ensured;
+    if (store_collection_ensure(s, &spec, &ensured, err, sizeof err) != 0) {
         fprintf(stderr, "%s\n", err);
         return 1;
     }

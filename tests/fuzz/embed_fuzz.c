@@ -79,7 +79,7 @@ static void check_answer(ollama_embedder_t *o, const uint8_t *data, size_t size,
         free(rows);
     }
     char message[128];
-    answer_message(o, message, sizeof message);
+    ollama_error_text(o->response, o->response_len, message, sizeof message);
     FUZZ_ASSERT(memchr(message, '\0', sizeof message) != NULL);
 }
 

@@ -69,11 +69,9 @@ static proto_client_t *client_new(void) {
 }
 
 static const char *service_of(int shard) {
-    static char name[4][32];
+    static char name[4][SHARD_SERVICE_MAX];
     static int slot;
-    char *p = name[slot++ % 4];
-    snprintf(p, 32, "retrieve.%d", shard);
-    return p;
+    return shard_service(shard, name[slot++ % 4]);
 }
 
 /* One request: 0 and the FINAL in *final (closed by the caller; NULL to

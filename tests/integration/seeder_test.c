@@ -20,6 +20,7 @@
  *   build/tests/integration/seeder_test [test names]
  */
 #include "proto/client.h"
+#include "proto/ops.h"
 #include "proto/shard.h"
 #include "tests/proc.h"
 #include "tests/test.h"
@@ -50,7 +51,7 @@ static char *path_in(const char *name) {
 static bool shard_ready(void *arg) {
     int shard = *(int *)arg;
     char service[32], err[128];
-    snprintf(service, sizeof service, "retrieve.%d", shard);
+    shard_service(shard, service);
     int st;
     return proto_client_call(client, service, "{\"op\":\"ping\"}", NULL, 0, 300, NULL, NULL, NULL,
                              &st, err, sizeof err) == 0;
@@ -282,7 +283,7 @@ static int held_files(const char *collection, held_t *out, int max) {
     int n = 0;
     for (int s = 0; s < SHARDS; s++) {
         char service[32], header[256], err[256];
-        snprintf(service, sizeof service, "retrieve.%d", s);
+        shard_service(s, service);
         snprintf(header, sizeof header, "{\"op\":\"collection.files\",\"collection\":\"%s\"}",
                  collection);
         proto_msg_t m;
@@ -320,7 +321,7 @@ static void held_counts(const char *collection, long *files, long *chunks) {
     *files = *chunks = 0;
     for (int s = 0; s < SHARDS; s++) {
         char service[32], err[256];
-        snprintf(service, sizeof service, "retrieve.%d", s);
+        shard_service(s, service);
         proto_msg_t m;
         int st;
         if (proto_client_call(client, service, "{\"op\":\"collections\"}", NULL, 0, 3000, NULL,
@@ -380,7 +381,7 @@ static int imported_paths(const char *collection, const char *path, char out[][2
     int n = 0;
     for (int s = 0; s < SHARDS; s++) {
         char service[32], header[512], err[256];
-        snprintf(service, sizeof service, "retrieve.%d", s);
+        shard_service(s, service);
         snprintf(header, sizeof header,
                  "{\"op\":\"search\",\"collection\":\"%s\",\"k\":50,\"path\":\"%s\","
                  "\"query\":\"charge order tax clamp\",\"mode\":\"f32\"}",
@@ -451,10 +452,35 @@ static int fixture_files;
 
 /* A copy of the fixture for tests that only need some repository. */
 static const char *scratch_copy(void) {
-    static const char *dir;
-    if (!dir)
-        dir = fixture_copy("scratch", false);
-    return dir;
+    static char dir[PATH_MAX]; /* fixture_copy's path is in proc_path's ring of 16 */
+    const char *made = dir[0] ? dir : fixture_copy("scratch", false);
+    if (made && made != dir)
+        snprintf(dir, sizeof dir, "%s", made);
+    return made ? dir : NULL;
+}
+
+/* Sends req (encoded with proto/ops.h) to shard s; 0 and the FINAL's
+ * header in answer (may be NULL), or -1. */
+static int shard_call(int s, const ops_request_t *req, const buf_t *payload, char *answer,
+                      size_t answer_len) {
+    char service[SHARD_SERVICE_MAX], err[256];
+    buf_t h = BUF_INIT;
+    if (ops_encode(req, &h) != 0)
+        return -1;
+    proto_msg_t m;
+    int st;
+    int rc =
+        proto_client_call(client, shard_service(s, service), h.data, payload ? payload->data : NULL,
+                          payload ? payload->len : 0, 3000, NULL, NULL, &m, &st, err, sizeof err);
+    buf_free(&h);
+    if (rc != 0) {
+        fprintf(stderr, "  %s on %s: %d %s\n", ops_name(req->op), service, st, err);
+        return -1;
+    }
+    if (answer)
+        snprintf(answer, answer_len, "%.*s", (int)m.header_len, m.header);
+    proto_msg_close(&m);
+    return 0;
 }
 
 /* ---- tests ---- */
@@ -487,8 +513,8 @@ TEST(git_checkout_is_seeded_whole_and_matches_the_shards) {
     CHECK_INT(n, ==, fixture_files);
     CHECK_INT(held_mismatches(dir, held, n), ==, 0);
     CHECK(held_find(held, n, "py/shop/services/billing.py") != NULL);
-    /* main.py (shard 0) imports models.py and util.py (shard 1): shard 1
-     * knows only because main.py's imports went to every shard. */
+    /* main.py (shard 0) imports models.py (shard 1) and util.py (shard 0):
+     * shard 1 knows only because main.py's imports went to every shard. */
     CHECK_INT(shard_of("py/shop/main.py", 15, SHARDS), ==, 0);
     CHECK_INT(shard_of("py/shop/models.py", 17, SHARDS), ==, 1);
     static char imported[256][256];
@@ -748,7 +774,7 @@ TEST(a_refused_put_is_reported_and_the_watch_goes_on) {
     /* The collection vanishes under the running seeder: its next put fails. */
     for (int s = 0; s < SHARDS; s++) {
         char service[32], e[256];
-        snprintf(service, sizeof service, "retrieve.%d", s);
+        shard_service(s, service);
         int st;
         REQUIRE(proto_client_call(client, service,
                                   "{\"op\":\"collection.drop\",\"collection\":\"refused\"}", NULL,
@@ -807,17 +833,13 @@ TEST(a_different_shard_count_is_refused) {
 
 TEST(model_mismatch_fails_and_reset_reindexes) {
     REQUIRE(stack_up() && scratch_copy());
-    for (int s = 0; s < SHARDS; s++) {
-        char service[32], err[256], header[512];
-        snprintf(service, sizeof service, "retrieve.%d", s);
-        snprintf(header, sizeof header,
-                 "{\"op\":\"collection.ensure\",\"collection\":\"other\",\"root\":\"%s\","
-                 "\"model\":\"some-other-model\",\"dim\":384,\"shards\":%d}",
-                 scratch_copy(), SHARDS);
-        int st;
-        REQUIRE(proto_client_call(client, service, header, NULL, 0, 3000, NULL, NULL, NULL, &st,
-                                  err, sizeof err) == 0);
-    }
+    ops_request_t ensure = {
+        .op = OPS_COLLECTION_ENSURE,
+        .collection = "other",
+        .ensure = {
+            .root = scratch_copy(), .model = "some-other-model", .dim = 384, .shards = SHARDS}};
+    for (int s = 0; s < SHARDS; s++)
+        REQUIRE(shard_call(s, &ensure, NULL, NULL, 0) == 0);
     const char *extra[] = {"--collection", "other", NULL};
     seed_t r;
     seed(&r, scratch_copy(), extra, NULL);
@@ -848,6 +870,85 @@ TEST(missing_embedder_is_named) {
     CHECK(proc_wait_for(embedder_ready, NULL, 15000));
 }
 
+/* An index written before collections recorded their placement: files
+ * placed by FNV-1a alone, one of them long gone from the directory. */
+TEST(a_collection_placed_the_old_way_is_indexed_again_from_scratch) {
+    REQUIRE(stack_up() && scratch_copy());
+    char info[256], err[256];
+    proto_msg_t m;
+    int st;
+    REQUIRE(proto_client_call(client, "embed", "{\"op\":\"info\"}", NULL, 0, 3000, NULL, NULL, &m,
+                              &st, err, sizeof err) == 0);
+    snprintf(info, sizeof info, "%.*s", (int)m.header_len, m.header);
+    proto_msg_close(&m);
+    cJSON *j = cJSON_Parse(info);
+    REQUIRE(j);
+    ops_request_t ensure = {
+        .op = OPS_COLLECTION_ENSURE,
+        .collection = "legacy",
+        .ensure = {.root = scratch_copy(),
+                   .model = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "model")),
+                   .dim = (long)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(j, "dim")),
+                   .shards = SHARDS,
+                   .placement = SHARD_PLACEMENT_FNV1A}};
+    char answer[128];
+    for (int s = 0; s < SHARDS; s++) {
+        REQUIRE(shard_call(s, &ensure, NULL, answer, sizeof answer) == 0);
+        CHECK(strstr(answer, "\"placement\":1") != NULL);
+    }
+    /* util.py belongs to shard 1 the old way and to shard 0 now. */
+    static const char *const old_files[] = {"py/shop/util.py", "gone/old.py"};
+    float *vector = calloc((size_t)ensure.ensure.dim, sizeof *vector);
+    REQUIRE(vector);
+    for (size_t i = 0; i < 2; i++) {
+        const char *path = old_files[i];
+        int old_shard = shard_of_placement(SHARD_PLACEMENT_FNV1A, path, strlen(path), SHARDS);
+        ops_chunk_t chunk = {.start_line = 1, .end_line = 1, .text = "x = 1\n", .text_len = 6};
+        buf_t payload = BUF_INIT;
+        REQUIRE(ops_payload_encode(&payload, &chunk, 1, vector, (size_t)ensure.ensure.dim) == 0);
+        ops_request_t put = {.op = OPS_FILE_PUT,
+                             .collection = "legacy",
+                             .file = {.path = path, .hash = "stale", .language = "python"}};
+        CHECK_INT(shard_call(old_shard, &put, &payload, NULL, 0), ==, 0);
+        /* The other shard refuses it: not its file under the old placement. */
+        CHECK_INT(shard_call(1 - old_shard, &put, &payload, NULL, 0), ==, -1);
+        buf_free(&payload);
+    }
+    free(vector);
+    CHECK_INT(shard_of_placement(SHARD_PLACEMENT_FNV1A, "py/shop/util.py", 15, SHARDS), ==, 1);
+    CHECK_INT(shard_of("py/shop/util.py", 15, SHARDS), ==, 0);
+
+    const char *extra[] = {"--collection", "legacy", NULL};
+    seed_t r;
+    seed(&r, scratch_copy(), extra, NULL);
+    CHECK_INT(r.status, ==, 0);
+    CHECK(strstr(r.err, "collection legacy was placed on its shards the old way (placement 1, "
+                        "now 2): dropping it and indexing it again from scratch") != NULL);
+    CHECK_INT(num(&r, "files.new"), ==, num(&r, "files.seen"));
+    CHECK_INT(num(&r, "files.indexed"), ==, count_files(scratch_copy()));
+    static held_t held[256];
+    int n = held_files("legacy", held, 256);
+    CHECK_INT(n, ==, count_files(scratch_copy()));
+    CHECK_INT(held_mismatches(scratch_copy(), held, n), ==, 0);
+    CHECK(held_find(held, n, "gone/old.py") == NULL);
+    const held_t *util_py = held_find(held, n, "py/shop/util.py");
+    CHECK(util_py && util_py->shard == 0);
+    for (int s = 0; s < SHARDS; s++) {
+        ensure.ensure.placement = SHARD_PLACEMENT;
+        REQUIRE(shard_call(s, &ensure, NULL, answer, sizeof answer) == 0);
+        CHECK_STR(answer, "{\"created\":false,\"placement\":2}");
+    }
+    seed_free(&r);
+    cJSON_Delete(j);
+
+    /* Once placed the new way, a seed changes nothing. */
+    seed(&r, scratch_copy(), extra, NULL);
+    CHECK_INT(r.status, ==, 0);
+    CHECK(strstr(r.err, "the old way") == NULL);
+    CHECK_INT(num(&r, "files.indexed"), ==, 0);
+    seed_free(&r);
+}
+
 static void teardown(void) {
     proto_client_destroy(&client);
     proc_kill_all();
@@ -868,6 +969,7 @@ static const test_case_t cases[] = {
     TEST_CASE(a_different_shard_count_is_refused),
     TEST_CASE(model_mismatch_fails_and_reset_reindexes),
     TEST_CASE(missing_embedder_is_named),
+    TEST_CASE(a_collection_placed_the_old_way_is_indexed_again_from_scratch),
 };
 
 int main(int argc, char **argv) {

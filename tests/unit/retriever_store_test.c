@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
+#include <sqlite3.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,11 +42,11 @@ static store_t *open_store(int shard, int shards) {
 
 static int ensure(store_t *s, const char *name, const char *model, long dim, long shards,
                   bool *created) {
-    store_collection_spec_t spec = {name, "/repo", model, dim, shards};
-    bool c = false;
-    int rc = store_collection_ensure(s, &spec, &c, err, sizeof err);
+    store_collection_spec_t spec = {name, "/repo", model, dim, shards, 0};
+    store_ensured_t out = {0};
+    int rc = store_collection_ensure(s, &spec, &out, err, sizeof err);
     if (created)
-        *created = c;
+        *created = out.created;
     return rc;
 }
 
@@ -575,6 +576,93 @@ TEST(a_path_of_another_shard_is_refused) {
     cleanup(&s);
 }
 
+/* A path "f<n>.py" with the given shards under the old and the new
+ * placement (of 2 shards). */
+static void path_placed(char *path, size_t cap, int old_shard, int new_shard) {
+    int i = 0;
+    do
+        snprintf(path, cap, "f%d.py", i++);
+    while (shard_of_placement(SHARD_PLACEMENT_FNV1A, path, strlen(path), 2) != old_shard ||
+           shard_of_placement(SHARD_PLACEMENT_MIXED, path, strlen(path), 2) != new_shard);
+}
+
+/* The placement collection `name` reports in the store's listing; -1: none. */
+static int listed_placement(store_t *s, const char *name) {
+    buf_t out = BUF_INIT;
+    store_collections_list(s, &out, err, sizeof err);
+    cJSON *j = cJSON_ParseWithLength(out.data, out.len);
+    buf_free(&out);
+    int placement = -1;
+    const cJSON *c;
+    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(j, "collections")) {
+        if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "name")), name) == 0)
+            placement = (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(c, "placement"));
+    }
+    cJSON_Delete(j);
+    return placement;
+}
+
+TEST(a_collection_keeps_its_placement_and_puts_are_checked_against_it) {
+    fresh_dir();
+    store_t *s = open_store(0, 2);
+    REQUIRE(s);
+    store_collection_spec_t old = {"demo", "/repo", "builtin", DIM, 2, SHARD_PLACEMENT_FNV1A};
+    store_ensured_t out;
+    REQUIRE(store_collection_ensure(s, &old, &out, err, sizeof err) == 0);
+    CHECK(out.created);
+    CHECK_INT(out.placement, ==, SHARD_PLACEMENT_FNV1A);
+    /* Asking for the new placement does not change an existing collection. */
+    store_collection_spec_t now = old;
+    now.placement = 0;
+    REQUIRE(store_collection_ensure(s, &now, &out, err, sizeof err) == 0);
+    CHECK(!out.created);
+    CHECK_INT(out.placement, ==, SHARD_PLACEMENT_FNV1A);
+    CHECK_INT(listed_placement(s, "demo"), ==, SHARD_PLACEMENT_FNV1A);
+    char ours_before[32], ours_now[32];
+    path_placed(ours_before, sizeof ours_before, 0, 1);
+    path_placed(ours_now, sizeof ours_now, 1, 0);
+    CHECK_INT(put(s, ours_before, "h", NULL, 0, HELPERS, 1), ==, 0);
+    CHECK_INT(put(s, ours_now, "h", NULL, 0, HELPERS, 1), ==, -EINVAL);
+    CHECK(strstr(err, "belongs to shard 1 of 2") != NULL);
+    /* Dropped and made again, it takes the placement asked for. */
+    REQUIRE(store_collection_drop(s, "demo", err, sizeof err) == 0);
+    REQUIRE(store_collection_ensure(s, &now, &out, err, sizeof err) == 0);
+    CHECK(out.created);
+    CHECK_INT(out.placement, ==, SHARD_PLACEMENT);
+    CHECK_INT(put(s, ours_now, "h", NULL, 0, HELPERS, 1), ==, 0);
+    CHECK_INT(put(s, ours_before, "h", NULL, 0, HELPERS, 1), ==, -EINVAL);
+    now.placement = 3;
+    CHECK_INT(store_collection_ensure(s, &now, &out, err, sizeof err), ==, -EINVAL);
+    cleanup(&s);
+}
+
+TEST(a_shard_file_from_before_placements_opens_with_the_old_one) {
+    fresh_dir();
+    store_t *s = open_store(0, 2);
+    REQUIRE(s && ensure(s, "demo", "builtin", DIM, 2, NULL) == 0);
+    store_destroy(&s);
+    /* What an older retriever wrote: no placement column. */
+    char path[300];
+    snprintf(path, sizeof path, "%s/shard-0.db", dir);
+    sqlite3 *db = NULL;
+    REQUIRE(sqlite3_open(path, &db) == SQLITE_OK);
+    CHECK_INT(sqlite3_exec(db, "ALTER TABLE collections DROP COLUMN placement", NULL, NULL, NULL),
+              ==, SQLITE_OK);
+    sqlite3_close(db);
+    s = open_store(0, 2);
+    REQUIRE(s);
+    CHECK_INT(listed_placement(s, "demo"), ==, SHARD_PLACEMENT_FNV1A);
+    char ours_before[32];
+    path_placed(ours_before, sizeof ours_before, 0, 1);
+    CHECK_INT(put(s, ours_before, "h", NULL, 0, HELPERS, 1), ==, 0);
+    store_destroy(&s);
+    /* The column stays: reopening again changes nothing. */
+    s = open_store(0, 2);
+    REQUIRE(s);
+    CHECK_INT(listed_placement(s, "demo"), ==, SHARD_PLACEMENT_FNV1A);
+    cleanup(&s);
+}
+
 typedef struct {
     store_t *store;
     atomic_int *stop;
@@ -714,5 +802,7 @@ TEST_MAIN(TEST_CASE(ensure_creates_verifies_and_rejects_a_mismatch),
           TEST_CASE(hundred_rounds_of_delete_and_re_add_do_not_grow),
           TEST_CASE(malformed_writes_and_queries_are_rejected_without_effect),
           TEST_CASE(a_path_of_another_shard_is_refused),
+          TEST_CASE(a_collection_keeps_its_placement_and_puts_are_checked_against_it),
+          TEST_CASE(a_shard_file_from_before_placements_opens_with_the_old_one),
           TEST_CASE(searches_run_in_parallel_with_each_other_and_with_writes),
           TEST_CASE(members_of_a_module_and_of_a_class))

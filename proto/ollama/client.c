@@ -1,5 +1,5 @@
 /*
- * Ollama HTTP client (see ollama.h).
+ * Ollama HTTP client (see client.h).
  *
  * Each thread that makes calls owns one multi handle and one easy handle,
  * kept in a pthread key between calls: the multi handle holds the connection
@@ -14,10 +14,11 @@
  * the call; `cancelled` only goes from false to true; curl_multi_wakeup() is
  * the one libcurl function called from another thread.
  */
-#include "generator/ollama.h"
+#include "proto/ollama/client.h"
 
 #include "proto/base/clock.h"
 
+#include <cJSON.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <pthread.h>
@@ -32,6 +33,7 @@
 
 struct ollama {
     char *url;                       /* base URL, no trailing '/' */
+    char *agent;                     /* User-Agent */
     char *noproxy;                   /* hosts reached without a proxy */
     struct curl_slist *post_headers; /* headers of a POST */
     struct curl_slist *headers;      /* headers of GET and HEAD */
@@ -51,6 +53,8 @@ struct ollama_call {
     char *url;
     atomic_bool cancelled;
     bool stopped;                /* on_body asked to stop */
+    bool sent;                   /* the request went out whole */
+    bool timed_out;              /* the run ended on a timeout */
     long status;                 /* HTTP status; 0 until known */
     char content_type[128];      /* "" until known */
     char error[CURL_ERROR_SIZE]; /* libcurl's error text */
@@ -92,7 +96,17 @@ static thread_handles_t *thread_handles(ollama_t *o) {
     return h;
 }
 
-ollama_t *ollama_new(const char *host, char *err, size_t err_len) {
+/* Frees what ollama_new() allocated, but the thread key. */
+static void client_free(ollama_t *o) {
+    curl_slist_free_all(o->headers);
+    curl_slist_free_all(o->post_headers);
+    free(o->agent);
+    free(o->noproxy);
+    free(o->url);
+    free(o);
+}
+
+ollama_t *ollama_new(const char *host, const char *agent, char *err, size_t err_len) {
     pthread_once(&curl_once, curl_init);
     if (curl_init_result != CURLE_OK) {
         snprintf(err, err_len, "libcurl failed to start: %s", curl_easy_strerror(curl_init_result));
@@ -115,27 +129,27 @@ ollama_t *ollama_new(const char *host, char *err, size_t err_len) {
         return NULL;
     }
     /* Like Ollama's own client (Go's ProxyFromEnvironment), never send
-     * loopback traffic through an http_proxy; keep the user's no_proxy list. */
+     * loopback traffic through an http_proxy; keep the user's no_proxy list
+     * ("*" alone means no proxy at all). */
     const char *no_proxy = getenv("no_proxy");
     if (!no_proxy || !*no_proxy)
         no_proxy = getenv("NO_PROXY");
-    if (asprintf(&o->noproxy, "localhost,127.0.0.1,::1%s%s", no_proxy && *no_proxy ? "," : "",
-                 no_proxy ? no_proxy : "") < 0)
+    if (no_proxy && strcmp(no_proxy, "*") == 0)
+        o->noproxy = strdup("*");
+    else if (asprintf(&o->noproxy, "localhost,127.0.0.1,::1%s%s", no_proxy && *no_proxy ? "," : "",
+                      no_proxy ? no_proxy : "") < 0)
         o->noproxy = NULL;
+    o->agent = strdup(agent ? agent : "lca");
     /* "Expect:" stops libcurl from waiting for "100 Continue" before sending
      * a large prompt: a round trip for nothing. */
     o->headers = curl_slist_append(NULL, "Expect:");
     o->post_headers = curl_slist_append(NULL, "Expect:");
     if (o->post_headers)
         o->post_headers = curl_slist_append(o->post_headers, "Content-Type: application/json");
-    if (!o->noproxy || !o->headers || !o->post_headers ||
+    if (!o->noproxy || !o->agent || !o->headers || !o->post_headers ||
         pthread_key_create(&o->handles_key, thread_handles_free) != 0) {
         snprintf(err, err_len, "out of memory");
-        curl_slist_free_all(o->headers);
-        curl_slist_free_all(o->post_headers);
-        free(o->noproxy);
-        free(o->url);
-        free(o);
+        client_free(o);
         return NULL;
     }
     return o;
@@ -152,11 +166,7 @@ void ollama_destroy(ollama_t **self_p) {
     thread_handles_free(pthread_getspecific(o->handles_key));
     pthread_setspecific(o->handles_key, NULL);
     pthread_key_delete(o->handles_key);
-    curl_slist_free_all(o->headers);
-    curl_slist_free_all(o->post_headers);
-    free(o->noproxy);
-    free(o->url);
-    free(o);
+    client_free(o);
     *self_p = NULL;
 }
 
@@ -214,13 +224,14 @@ ollama_call_t *ollama_call_new(ollama_t *o, const ollama_request_t *request) {
     curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
     curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(c, CURLOPT_NOPROXY, o->noproxy);
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "lca-generator");
+    curl_easy_setopt(c, CURLOPT_USERAGENT, o->agent);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, call->error);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, call);
     long timeout = request->timeout_ms > 0 ? request->timeout_ms : 1;
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
-                     timeout < CONNECT_TIMEOUT_MS ? timeout : (long)CONNECT_TIMEOUT_MS);
+    long connect =
+        request->connect_timeout_ms > 0 ? request->connect_timeout_ms : CONNECT_TIMEOUT_MS;
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, timeout < connect ? timeout : connect);
     if (strcmp(method, "POST") == 0) {
         curl_easy_setopt(c, CURLOPT_HTTPHEADER, o->post_headers);
         curl_easy_setopt(c, CURLOPT_POST, 1L);
@@ -256,6 +267,7 @@ static int result_of(ollama_call_t *call, CURLcode code) {
     case CURLE_COULDNT_RESOLVE_PROXY:
         return -ECONNREFUSED;
     case CURLE_OPERATION_TIMEDOUT: /* only the connect timeout is libcurl's */
+        call->timed_out = true;
         return connected(call) ? -ETIMEDOUT : -ECONNREFUSED;
     case CURLE_GOT_NOTHING:
     case CURLE_PARTIAL_FILE:
@@ -313,6 +325,10 @@ int ollama_call_run(ollama_call_t *call) {
     }
     if (call->status == 0)
         note_status(call); /* a HEAD, an answer without a body, or none */
+    long sent = 0;
+    curl_easy_getinfo(call->easy, CURLINFO_REQUEST_SIZE, &sent);
+    call->sent = sent > 0;
+    call->timed_out |= rc == -ETIMEDOUT;
     /* Removing an unfinished transfer closes its connection. */
     curl_multi_remove_handle(call->multi, call->easy);
     return rc;
@@ -337,6 +353,46 @@ const char *ollama_call_error(const ollama_call_t *call) {
 
 int64_t ollama_call_first_byte_ms(const ollama_call_t *call) {
     return call->first_byte_ms;
+}
+
+bool ollama_call_sent(const ollama_call_t *call) {
+    return call->sent;
+}
+
+bool ollama_call_timed_out(const ollama_call_t *call) {
+    return call->timed_out;
+}
+
+/* Copies text into out as one printable line, at most size-1 bytes. */
+static void copy_line(const char *text, size_t len, char *out, size_t size) {
+    while (len && (*text == ' ' || *text == '\n' || *text == '\r' || *text == '\t'))
+        text++, len--;
+    size_t n = 0;
+    for (size_t i = 0; i < len && n + 1 < size; i++) {
+        unsigned char c = (unsigned char)text[i];
+        if (c == '\n' || c == '\r')
+            break;
+        out[n++] = c < 0x20 || c == 0x7f ? ' ' : (char)c;
+    }
+    while (n && out[n - 1] == ' ')
+        n--;
+    out[n] = '\0';
+}
+
+bool ollama_error_text(const char *body, size_t len, char *out, size_t size) {
+    if (size == 0)
+        return false;
+    out[0] = '\0';
+    cJSON *json = body && len ? cJSON_ParseWithLength(body, len) : NULL;
+    const cJSON *error = cJSON_GetObjectItemCaseSensitive(json, "error");
+    if (cJSON_IsObject(error))
+        error = cJSON_GetObjectItemCaseSensitive(error, "message");
+    if (cJSON_IsString(error) && error->valuestring[0])
+        snprintf(out, size, "%s", error->valuestring);
+    else if (!cJSON_IsObject(json) && body && len)
+        copy_line(body, len, out, size);
+    cJSON_Delete(json);
+    return out[0] != '\0';
 }
 
 void ollama_call_destroy(ollama_call_t **call_p) {

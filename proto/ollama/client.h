@@ -1,6 +1,8 @@
 /*
- * The generator's HTTP client for Ollama: one request at a time per thread,
- * streamed, cancellable at once, with a hard deadline.
+ * client: lca's one HTTP client for Ollama, used by the generator (streamed
+ * chat and generate) and the embedder's Ollama backend (/api/embed).  One
+ * request at a time per thread, streamed, cancellable at once, with a hard
+ * deadline; what a request and its answer mean is each service's business.
  *
  * An ollama_t holds what every request shares: Ollama's base URL (read the
  * way Ollama reads OLLAMA_HOST) and the fixed request headers.  An
@@ -16,24 +18,23 @@
  * Body bytes go to the caller's callback as they arrive, unbuffered; the
  * caller decides what a piece means (lines of a stream, a whole body).
  */
-#ifndef LCA_GENERATOR_OLLAMA_H
-#define LCA_GENERATOR_OLLAMA_H
+#ifndef LCA_OLLAMA_CLIENT_H
+#define LCA_OLLAMA_CLIENT_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "proto/ollama_url.h"
-
-#define OLLAMA_DEFAULT_HOST "http://127.0.0.1:11434"
+#include "proto/ollama/url.h"
 
 typedef struct ollama ollama_t;
 typedef struct ollama_call ollama_call_t;
 
-/* A client for the Ollama at host (a setting as above; NULL: OLLAMA_HOST or
- * the default).  NULL with a message in err when the setting is bad or
- * libcurl cannot start. */
-ollama_t *ollama_new(const char *host, char *err, size_t err_len);
+/* A client for the Ollama at host (an OLLAMA_HOST-style setting, url.h;
+ * NULL: OLLAMA_HOST or the default) that names itself `agent` (the
+ * User-Agent, e.g. "lca-generator").  NULL with a message in err when the
+ * setting is bad or libcurl cannot start. */
+ollama_t *ollama_new(const char *host, const char *agent, char *err, size_t err_len);
 
 /* The base URL requests go to, e.g. "http://127.0.0.1:11434". */
 const char *ollama_url(const ollama_t *self);
@@ -48,7 +49,8 @@ typedef struct {
     const char *path;   /* appended to the base URL, e.g. "/api/chat" */
     const void *body;   /* POST body, borrowed until the call ends; NULL: empty */
     size_t body_len;
-    int timeout_ms; /* the whole exchange must end within this (> 0) */
+    int timeout_ms;         /* the whole exchange must end within this (> 0) */
+    int connect_timeout_ms; /* connecting must end within this; 0: 10 s (never past timeout_ms) */
     /* Each piece of the answer's body as it arrives, in order; the status is
      * known by then (ollama_call_status).  Return 0 to go on, negative to
      * stop the transfer (the call then returns -ECONNABORTED). */
@@ -84,6 +86,18 @@ const char *ollama_call_content_type(const ollama_call_t *call);
 
 /* libcurl's description of a failure; "" when there was none. */
 const char *ollama_call_error(const ollama_call_t *call);
+
+/* After a run: the request went out whole (so Ollama may be working on it). */
+bool ollama_call_sent(const ollama_call_t *call);
+
+/* After a run: it ended because time ran out, while connecting or after. */
+bool ollama_call_timed_out(const ollama_call_t *call);
+
+/* Ollama's words in an error answer's body: the message of {"error": "..."}
+ * or {"error": {"message": "..."}}, else the body's first line when it is
+ * not JSON, as one printable line in out (at most size-1 bytes).  Returns
+ * false, out empty, when the body says nothing. */
+bool ollama_error_text(const char *body, size_t len, char *out, size_t size);
 
 /* Milliseconds from the start of the run to the first body byte; -1: none. */
 int64_t ollama_call_first_byte_ms(const ollama_call_t *call);

@@ -6,6 +6,9 @@
 #ifndef LCA_OLLAMA_URL_H
 #define LCA_OLLAMA_URL_H
 
+/* Where Ollama is when nothing says otherwise. */
+#define OLLAMA_DEFAULT_HOST "http://127.0.0.1:11434"
+
 /* Turns an OLLAMA_HOST-style setting into a base URL, as Ollama does: no
  * scheme means http, no port means 11434 (80 for "http://", 443 for
  * "https://"), an empty setting means http://127.0.0.1:11434, a path (a

@@ -1,11 +1,12 @@
 /*
- * Tests of generator/ollama: OLLAMA_HOST parsing, and calls against a tiny
- * HTTP server run by the test in a thread of its own.  The server answers
- * every GET with a fixed body (or, held, answers nothing), and counts the
- * connections it accepted and the ones its peer closed, so connection
- * reuse, cancellation from another thread and the deadline can be checked.
+ * Tests of proto/ollama: OLLAMA_HOST parsing, Ollama's error answers, and
+ * calls against a tiny HTTP server run by the test in a thread of its own.
+ * The server answers every GET with a fixed body (or, held, answers
+ * nothing), and counts the connections it accepted and the ones its peer
+ * closed, so connection reuse, cancellation from another thread and the
+ * deadline can be checked.
  */
-#include "generator/ollama.h"
+#include "proto/ollama/client.h"
 #include "tests/test.h"
 #include "proto/base/clock.h"
 
@@ -58,7 +59,7 @@ TEST(bad_hosts_are_refused) {
         CHECK(url == NULL);
     }
     char err[256] = "";
-    ollama_t *o = ollama_new("ftp://h", err, sizeof err);
+    ollama_t *o = ollama_new("ftp://h", "lca-test", err, sizeof err);
     CHECK(o == NULL);
     CHECK(strstr(err, "ftp://h") != NULL);
 }
@@ -174,7 +175,7 @@ static int collect(void *arg, const char *data, size_t len) {
 static ollama_t *client_for(int port) {
     char host[64], err[256];
     snprintf(host, sizeof host, "127.0.0.1:%d", port);
-    ollama_t *o = ollama_new(host, err, sizeof err);
+    ollama_t *o = ollama_new(host, "lca-test", err, sizeof err);
     if (!o)
         fprintf(stderr, "  %s\n", err);
     return o;
@@ -280,6 +281,9 @@ TEST(the_deadline_ends_a_silent_call) {
     int64_t took = clock_ms() - start;
     CHECK_INT(took, >=, 190);
     CHECK_INT(took, <, 600);
+    /* Ollama got the request and said nothing: a retry would wait as long. */
+    CHECK(ollama_call_timed_out(call));
+    CHECK(ollama_call_sent(call));
     ollama_call_destroy(&call);
     ollama_destroy(&o);
     server_stop(&s);
@@ -298,14 +302,36 @@ TEST(a_closed_port_is_not_reachable) {
     CHECK_INT(ollama_call_run(call), ==, -ECONNREFUSED);
     CHECK_INT(ollama_call_status(call), ==, 0);
     CHECK(ollama_call_error(call)[0] != '\0');
+    CHECK(!ollama_call_sent(call));
+    CHECK(!ollama_call_timed_out(call));
     ollama_call_destroy(&call);
     CHECK(ollama_call_new(o, &(ollama_request_t){.method = "PUT", .path = "/"}) == NULL);
     ollama_destroy(&o);
     ollama_destroy(&o); /* accepts NULL */
 }
 
+TEST(error_answers_say_what_ollama_said) {
+    char out[64];
+    CHECK(ollama_error_text("{\"error\":\"model 'x' not found\"}", 32, out, sizeof out));
+    CHECK_STR(out, "model 'x' not found");
+    const char *openai = "{\"error\":{\"message\":\"bad request\",\"type\":\"x\"}}";
+    CHECK(ollama_error_text(openai, strlen(openai), out, sizeof out));
+    CHECK_STR(out, "bad request");
+    const char *html = "\n  <html>502 Bad Gateway\t</html>\r\nmore";
+    CHECK(ollama_error_text(html, strlen(html), out, sizeof out));
+    CHECK_STR(out, "<html>502 Bad Gateway </html>");
+    CHECK(!ollama_error_text("{\"status\":\"x\"}", 14, out, sizeof out));
+    CHECK_STR(out, "");
+    CHECK(!ollama_error_text("", 0, out, sizeof out));
+    CHECK(!ollama_error_text(NULL, 0, out, sizeof out));
+    char tiny[4];
+    CHECK(ollama_error_text("{\"error\":\"abcdef\"}", 18, tiny, sizeof tiny));
+    CHECK_STR(tiny, "abc");
+}
+
 TEST_MAIN(TEST_CASE(hosts_read_like_ollama), TEST_CASE(bad_hosts_are_refused),
           TEST_CASE(calls_reuse_the_threads_connection),
           TEST_CASE(cancel_from_another_thread_closes_the_connection_at_once),
           TEST_CASE(a_call_cancelled_before_it_runs_does_not_connect),
-          TEST_CASE(the_deadline_ends_a_silent_call), TEST_CASE(a_closed_port_is_not_reachable))
+          TEST_CASE(the_deadline_ends_a_silent_call), TEST_CASE(a_closed_port_is_not_reachable),
+          TEST_CASE(error_answers_say_what_ollama_said))

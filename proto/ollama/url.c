@@ -1,8 +1,8 @@
 /*
- * OLLAMA_HOST parsing (see ollama_url.h).  The setting comes from a user or
+ * OLLAMA_HOST parsing (see url.h).  The setting comes from a user or
  * a compose file: every byte is checked, nothing is assumed.
  */
-#include "proto/ollama_url.h"
+#include "proto/ollama/url.h"
 
 #include <errno.h>
 #include <stdbool.h>

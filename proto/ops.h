@@ -1,0 +1,206 @@
+/*
+ * ops: the requests a retriever shard ("retrieve.<i>", proto/shard.h)
+ * serves, as C structs, with one encoder (the seeder and the gateway build
+ * requests with it) and one strict decoder (the retriever reads them with
+ * it).  This comment is the contract.
+ *
+ * Every request header is a JSON object with "op"; every op but
+ * `collections` and `stats` also has "collection".  Errors are ERROR
+ * {status, message}: 400 for a bad request (unknown op, missing or
+ * mistyped field, malformed payload, vector of the wrong size, a path that
+ * belongs to another shard), 404 for an unknown collection, 409 for a
+ * collection indexed differently, 500/503 for faults of the retriever.
+ *
+ *  collection.ensure {collection, root, model, dim, shards, placement}
+ *      Creates the collection or checks the existing record.  A different
+ *      model, dim or shards is 409 "collection 'x' was indexed with <model>
+ *      (<dim> dims, <n> shards); re-seed it with --reset to change".
+ *      placement (proto/shard.h; default SHARD_PLACEMENT) is how the files
+ *      of a new collection are placed; an existing collection keeps its own
+ *      and says which it is, so that the seeder can index a collection
+ *      placed the old way again (drop, then ensure).
+ *      -> FINAL {"created": bool, "placement": the collection's}
+ *  collection.drop {collection}            -> FINAL {"dropped": true}
+ *      Deletes all its rows and vectors (idempotent).
+ *  collection.files {collection}
+ *      -> FINAL, payload {"files":[{"path","hash"}...]} (this shard's files)
+ *  file.put {collection, path, hash, language, imports:[paths]}
+ *      payload = packed texts (proto/base/buf.h): text 0 is JSON
+ *      {"chunks":[{"start_line","end_line","kind","symbols":[...],
+ *      "identifiers":[...]}...]}, then one text per chunk (its source), then
+ *      one text of n*dim little-endian float32 (n = number of chunks).
+ *      Replaces the file's chunks, tokens, symbols, vectors and imports in
+ *      one transaction.  path must be this shard's under the collection's
+ *      placement (shard_of_placement).
+ *      -> FINAL {"chunks": n}
+ *  file.delete {collection, path}          -> FINAL {"deleted": true}
+ *  imports.put {collection, path, imports:[paths]}
+ *  imports.delete {collection, path}       -> FINAL {}
+ *      The import graph is replicated to every shard (the seeder sends
+ *      these to all), so any shard answers "what does F import"; the
+ *      number of files importing a target is its in-degree.
+ *  collection.touch {collection, seeded_at (unix seconds)} -> FINAL {}
+ *      Also merges the collection's token index, after replying.
+ *  collections {}
+ *      -> FINAL, payload {"collections":[{"name","root","model","dim",
+ *         "shards","placement","files","chunks","seeded_at"}...]} (this
+ *         shard's counts)
+ *  search {collection, k (10), path, query, symbols:[...], object,
+ *          mode "i8"|"f32" ("i8"), limit (4*k)}; payload: optional query
+ *      vector (dim float32)
+ *      -> FINAL {"count": n, "us": time taken}, payload {"chunks":[{"id","path","start_line",
+ *         "end_line","language","kind","text","symbols":[...],
+ *         "signals":{"dense","bm25","symbol","import","object","uses",
+ *         "imported_by"}}...]}: the union of every signal's candidates on
+ *         this shard, never a chunk of `path` itself (see retriever/search.h
+ *         for what each signal means).
+ *  stats {} -> FINAL {"collections","chunks","vector_bytes","db_bytes"}
+ *  ping {}  -> answered by the worker library (proto/worker.h).
+ *
+ * The decoder checks what the wire can say wrong (types, ranges, required
+ * fields, list lengths) and stops at the first fault, with the message the
+ * client sees; what only the store can judge (a dim its vectors cannot
+ * take, a path of another shard, names too long for it) the store checks.
+ * Decoded strings are borrowed from the cJSON header (or the payload) they
+ * came from.
+ */
+#ifndef LCA_PROTO_OPS_H
+#define LCA_PROTO_OPS_H
+
+#include "proto/base/buf.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct cJSON;
+
+#define OPS_LIST_MAX 4096 /* strings in a list field (imports, symbols) */
+#define OPS_K_MAX 1000    /* most results a search asks for */
+#define OPS_NAME_MAX 256  /* longest symbol or identifier a chunk carries */
+#define OPS_KIND_MAX 64   /* longest chunk kind */
+
+typedef enum {
+    OPS_COLLECTION_ENSURE,
+    OPS_COLLECTION_DROP,
+    OPS_COLLECTION_FILES,
+    OPS_COLLECTION_TOUCH,
+    OPS_FILE_PUT,
+    OPS_FILE_DELETE,
+    OPS_IMPORTS_PUT,
+    OPS_IMPORTS_DELETE,
+    OPS_SEARCH,
+    OPS_COLLECTIONS,
+    OPS_STATS,
+    OPS_COUNT
+} ops_op_t;
+
+/* collection.ensure */
+typedef struct {
+    const char *root;  /* absolute path of the repository; NULL: none */
+    const char *model; /* embedding model, e.g. "builtin" */
+    long dim;          /* vector dimension, 0..2^20 (the store wants a multiple of 16) */
+    long shards;       /* shards the collection is split into, 1..65536 */
+    long placement;    /* how its files go to shards (proto/shard.h), 1..SHARD_PLACEMENT;
+                          0 when encoding: leave out (SHARD_PLACEMENT) */
+} ops_ensure_t;
+
+/* file.put */
+typedef struct {
+    const char *path;           /* collection-relative */
+    const char *hash;           /* content hash, opaque */
+    const char *language;       /* NULL: none */
+    const char *const *imports; /* resolved collection-relative paths */
+    size_t import_count;
+} ops_file_t;
+
+/* file.delete, imports.put, imports.delete */
+typedef struct {
+    const char *path;
+    const char *const *imports; /* imports.put only: what path imports now */
+    size_t import_count;
+} ops_path_t;
+
+/* search */
+typedef struct {
+    long k;            /* results wanted, 1..OPS_K_MAX; 0 when encoding: leave out (10) */
+    long limit;        /* candidates per signal, 1..4*OPS_K_MAX; 0 when encoding: leave out */
+    const char *path;  /* the current file; NULL: none */
+    const char *query; /* free text query[0..query_len); NULL: none */
+    size_t query_len;
+    const char *const *symbols; /* identifiers near the cursor; NULL: none */
+    size_t symbol_count;
+    const char *object; /* the name before the cursor's dot; NULL: none */
+    bool f32;           /* dense scan in float32 (mode "f32") instead of int8 */
+} ops_search_t;
+
+typedef struct {
+    ops_op_t op;
+    const char *collection; /* every op but collections and stats */
+    union {
+        ops_ensure_t ensure; /* collection.ensure */
+        int64_t seeded_at;   /* collection.touch: unix seconds */
+        ops_file_t file;     /* file.put */
+        ops_path_t path;     /* file.delete, imports.put, imports.delete */
+        ops_search_t search; /* search */
+    };
+    const char **owned; /* the decoder's list of strings, freed by ops_request_free */
+} ops_request_t;
+
+/* The op's name on the wire ("file.put"); NULL for a value out of range. */
+const char *ops_name(ops_op_t op);
+
+/* Appends req's header JSON to header.  Returns 0, -EINVAL for an op out of
+ * range or a required string that is NULL (collection, file.put's path and
+ * hash, ensure's model, a path op's path), -ENOMEM (header then holds a
+ * partial object: discard it). */
+int ops_encode(const ops_request_t *req, buf_t *header);
+
+/* Reads a request header.  Returns 0 with *req filled (strings borrowed
+ * from header; release with ops_request_free), -EINVAL with the 400
+ * message in err, or -ENOMEM.  *req needs no release on failure. */
+int ops_decode(const struct cJSON *header, ops_request_t *req, char *err, size_t err_len);
+
+/* Frees what ops_decode allocated and zeroes *req.  Accepts a zeroed one. */
+void ops_request_free(ops_request_t *req);
+
+/* ---- the payload of file.put ---- */
+
+/* One chunk of a file. */
+typedef struct {
+    long start_line, end_line;  /* 1 <= start_line <= end_line < 2^31 */
+    const char *kind;           /* "function", ...; "" or NULL: none */
+    const char *const *symbols; /* defined here; NULL: none */
+    size_t symbol_count;
+    const char *const *identifiers; /* used here; NULL: none */
+    size_t identifier_count;
+    const char *text; /* its source, text[0..text_len); not necessarily UTF-8 */
+    size_t text_len;
+} ops_chunk_t;
+
+/* A decoded payload. */
+typedef struct {
+    ops_chunk_t *chunks;
+    size_t count;
+    const void *vectors; /* count * dim little-endian float32, in the payload (unaligned) */
+    struct cJSON *json;  /* the chunk JSON the strings point into */
+    const char **names;  /* storage of the chunks' symbol and identifier lists */
+} ops_payload_t;
+
+/* Appends the payload of a file.put: chunks[0..n) and their vectors (n * dim
+ * float32).  Symbols and identifiers that are empty or longer than
+ * OPS_NAME_MAX are left out (the store would refuse the whole file for one
+ * of them, and a name that long helps no search).  Returns 0 or -ENOMEM. */
+int ops_payload_encode(buf_t *payload, const ops_chunk_t *chunks, size_t n, const float *vectors,
+                       size_t dim);
+
+/* Reads a file.put payload for a collection of dimension dim.  Returns 0
+ * with *out filled (release with ops_payload_free; texts and vectors are
+ * borrowed from payload), -EINVAL with the 400 message in err, or -ENOMEM. */
+int ops_payload_decode(const void *payload, size_t len, size_t dim, ops_payload_t *out, char *err,
+                       size_t err_len);
+
+/* Frees what ops_payload_decode allocated and zeroes *p.  Accepts a zeroed one. */
+void ops_payload_free(ops_payload_t *p);
+
+#endif
