@@ -21,6 +21,7 @@
 #include "gateway/metrics.h"
 #include "gateway/timer.h"
 #include "proto/base/buf.h"
+#include "proto/shard.h"
 #include "proto/base/clock.h"
 #include "proto/base/log.h"
 #include "proto/base/settings.h"
@@ -239,8 +240,8 @@ static void search_start(query_t *qs) {
                            &h);
     qs->ncalls = 0;
     for (int i = 0; i < qs->shards; i++) {
-        char service[32];
-        snprintf(service, sizeof service, "retrieve.%d", i);
+        char service[SHARD_SERVICE_MAX];
+        shard_service(i, service);
         call_t *c = call_slot(qs, i);
         qs->pending++;
         c->call = http_call(qs->ctx, service, h.data, qs->vector, qs->vector ? qs->vector_bytes : 0,

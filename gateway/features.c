@@ -3,7 +3,11 @@
  */
 #include "gateway/features.h"
 
+#include "proto/ops.h"
+
+#include <cJSON.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define QUERY_LINES_BEFORE 40
@@ -132,13 +136,27 @@ static int add_hint(const subword_token_t *t, void *arg) {
 
 /* The folded identifiers of the code right after the cursor: a member
  * used there again (`utils.parse(a) ... utils.parse(b)`) is the likeliest
- * one to type now. */
-static void suffix_hints(features_t *f, const char *suffix, size_t suffix_len) {
+ * one to type now.  And the sub-words of the identifiers around it: a
+ * member whose name shares them (`DMLColumnRole` where the code speaks of
+ * columns and DML) is a likelier one. */
+static void member_hints(features_t *f, const char *prefix, size_t prefix_len, const char *suffix,
+                         size_t suffix_len) {
     size_t n = lines_forward(suffix, suffix_len, QUERY_LINES_AFTER);
     hints_acc_t acc = {&f->hints, 0};
     subword_scan(suffix, n, SUBWORD_WHOLE | SUBWORD_SKIP_KEYWORDS | SUBWORD_UNIQUE, add_hint, &acc);
     if (acc.count)
         buf_append_str(&f->hints, "]");
+    buf_t near = BUF_INIT;
+    around_cursor(prefix, prefix_len, suffix, suffix_len, SYMBOL_LINES_BEFORE, SYMBOL_LINES_AFTER,
+                  &near);
+    hints_acc_t words = {&f->words, 0};
+    subword_scan(near.data ? near.data : "", near.len,
+                 SUBWORD_WHOLE | SUBWORD_PARTS | SUBWORD_SKIP_KEYWORDS | SUBWORD_SKIP_SINGLE |
+                     SUBWORD_UNIQUE,
+                 add_hint, &words);
+    if (words.count)
+        buf_append_str(&f->words, "]");
+    buf_free(&near);
 }
 
 void features_extract(features_t *f, const char *path, const char *query, size_t query_len,
@@ -181,7 +199,7 @@ void features_extract(features_t *f, const char *path, const char *query, size_t
         object_resolve(f);
         cursor_read(lang, prefix, prefix_len, &f->cursor);
         if (f->cursor.kind >= CURSOR_MODULE)
-            suffix_hints(f, suffix, suffix_len);
+            member_hints(f, prefix, prefix_len, suffix, suffix_len);
     }
     if (acc.count)
         buf_append_str(&f->symbols, "]");
@@ -191,60 +209,69 @@ void features_free(features_t *f) {
     buf_free(&f->text);
     buf_free(&f->symbols);
     buf_free(&f->hints);
+    buf_free(&f->words);
     memset(f, 0, sizeof *f);
 }
 
-static void json_field(buf_t *out, const char *name, const char *value) {
-    if (!value || !*value)
-        return;
-    buf_printf(out, ",\"%s\":", name);
-    buf_append_json_string(out, value, strlen(value));
-}
-
-/* "member":{"kind","module","member_of","type","bases","partial","hints"}:
- * what the retriever needs to offer the object's members (search.h). */
-static void member_header(const cursor_t *c, const buf_t *hints, buf_t *out) {
-    bool module = c->kind == CURSOR_MODULE;
-    buf_printf(out, ",\"member\":{\"kind\":\"%s\"", module ? "module" : "class");
-    json_field(out, "module", c->module);
-    if (module)
-        json_field(out, "member_of", c->member_of);
-    else
-        json_field(out, "type", c->type);
-    if (!module && c->base_count) {
-        buf_append_str(out, ",\"bases\":[");
-        for (int i = 0; i < c->base_count; i++) {
-            buf_append_str(out, i ? "," : "");
-            buf_append_json_string(out, c->bases[i], strlen(c->bases[i]));
+/* The strings of a JSON array text (the symbols, the hints) as a list
+ * borrowed from *holder (delete it after); n 0 when there are none. */
+static const char **list_of(const buf_t *json, cJSON **holder, size_t *n) {
+    *n = 0;
+    *holder = json->len ? cJSON_ParseWithLength(json->data, json->len) : NULL;
+    int size = cJSON_GetArraySize(*holder);
+    const char **list = size > 0 ? calloc((size_t)size, sizeof *list) : NULL;
+    const cJSON *e;
+    if (list)
+        cJSON_ArrayForEach(e, *holder) {
+            if (cJSON_IsString(e))
+                list[(*n)++] = e->valuestring;
         }
-        buf_append_str(out, "]");
-    }
-    json_field(out, "partial", c->partial);
-    if (hints->len)
-        buf_printf(out, ",\"hints\":%s", hints->data);
-    buf_append_str(out, "}");
+    return list;
 }
 
 void features_search_header(const features_t *f, const char *collection, const char *path, int k,
                             unsigned signals, buf_t *out) {
-    buf_append_str(out, "{\"op\":\"search\",\"collection\":");
-    buf_append_json_string(out, collection, strlen(collection));
-    buf_printf(out, ",\"k\":%d,\"limit\":%d", k, k * 4 < 40 ? 40 : k * 4);
-    if (path && *path) {
-        buf_append_str(out, ",\"path\":");
-        buf_append_json_string(out, path, strlen(path));
-    }
-    if (f->text.len && (signals & (SIGNAL_BM25 | SIGNAL_IMPORT))) {
-        buf_append_str(out, ",\"query\":");
-        buf_append_json_string(out, f->text.data, f->text.len);
-    }
-    if (f->symbols.len && (signals & SIGNAL_SYMBOL))
-        buf_printf(out, ",\"symbols\":%s", f->symbols.data);
-    if (f->object[0] && (signals & SIGNAL_OBJECT)) {
-        buf_append_str(out, ",\"object\":");
-        buf_append_json_string(out, f->object, strlen(f->object));
-    }
-    if (f->cursor.kind >= CURSOR_MODULE && (signals & SIGNAL_OBJECT))
-        member_header(&f->cursor, &f->hints, out);
-    buf_append_str(out, "}");
+    cJSON *symbols_json, *hints_json, *words_json;
+    size_t nsymbols, nhints, nwords;
+    const char **symbols = list_of(&f->symbols, &symbols_json, &nsymbols);
+    const char **hints = list_of(&f->hints, &hints_json, &nhints);
+    const char **words = list_of(&f->words, &words_json, &nwords);
+    const cursor_t *c = &f->cursor;
+    bool members = c->kind >= CURSOR_MODULE && (signals & SIGNAL_OBJECT);
+    bool module = c->kind == CURSOR_MODULE;
+    const char *bases[CURSOR_BASES_MAX];
+    for (int i = 0; i < c->base_count; i++)
+        bases[i] = c->bases[i];
+    ops_request_t req = {
+        .op = OPS_SEARCH,
+        .collection = collection,
+        .search = {.k = k,
+                   .limit = k * 4 < 40 ? 40 : k * 4,
+                   .path = path && *path ? path : NULL,
+                   .query = f->text.len && (signals & (SIGNAL_BM25 | SIGNAL_IMPORT)) ? f->text.data
+                                                                                     : NULL,
+                   .query_len = f->text.len,
+                   .symbols = nsymbols && (signals & SIGNAL_SYMBOL) ? symbols : NULL,
+                   .symbol_count = nsymbols,
+                   .object = f->object[0] && (signals & SIGNAL_OBJECT) ? f->object : NULL,
+                   .member = {.kind = !members ? OPS_MEMBER_NONE
+                                      : module ? OPS_MEMBER_MODULE
+                                               : OPS_MEMBER_CLASS,
+                              .module = c->module[0] ? c->module : NULL,
+                              .member_of = module && c->member_of[0] ? c->member_of : NULL,
+                              .type = !module && c->type[0] ? c->type : NULL,
+                              .bases = module ? NULL : bases,
+                              .base_count = module ? 0 : (size_t)c->base_count,
+                              .partial = c->partial[0] ? c->partial : NULL,
+                              .hints = hints,
+                              .hint_count = nhints,
+                              .words = words,
+                              .word_count = nwords}}};
+    ops_encode(&req, out);
+    free(symbols);
+    free(hints);
+    free(words);
+    cJSON_Delete(symbols_json);
+    cJSON_Delete(hints_json);
+    cJSON_Delete(words_json);
 }

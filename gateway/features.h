@@ -37,7 +37,7 @@
 #include <stddef.h>
 
 #define FEATURES_IMPORTS_MAX 32
-#define FEATURES_HINTS_MAX 48
+#define FEATURES_HINTS_MAX 96
 
 typedef struct {
     buf_t text;    /* the query BM25 and the embedder see */
@@ -48,6 +48,7 @@ typedef struct {
     bool object_imported; /* object names an imported module or name (then: its stem) */
     cursor_t cursor;      /* what the object is; cursor.kind CURSOR_NONE when no object */
     buf_t hints;          /* JSON array of the suffix's folded identifiers; len 0 when none */
+    buf_t words;          /* JSON array of the sub-words around the cursor; len 0 when none */
 } features_t;
 
 /* Reads the features of a chat question (query_len > 0) or of the code

@@ -21,7 +21,9 @@ const fusion_weights_t fusion_weights_measured = {.dense = 0.15,
                                                   .imported = 0.4,
                                                   .member = 2.0,
                                                   .member_uses = 1.0,
+                                                  .member_near = 1.0,
                                                   .member_hint = 1.0,
+                                                  .member_words = 1.0,
                                                   .member_partial = 1.5};
 
 /* For a question in words: what the words match (BM25 over identifier
@@ -54,7 +56,9 @@ static double *weight_named(fusion_weights_t *w, const char *name) {
         {"imported", &w->imported},
         {"member", &w->member},
         {"member_uses", &w->member_uses},
+        {"member_near", &w->member_near},
         {"member_hint", &w->member_hint},
+        {"member_words", &w->member_words},
         {"member_partial", &w->member_partial},
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
@@ -100,7 +104,7 @@ typedef struct {
     const char *path;
     double dense, bm25, symbol, import, object, uses;
     double fresh, imported; /* defines a name the file imports: not used yet / used */
-    double member, member_uses, member_hint, member_partial;
+    double member, member_uses, member_near, member_hint, member_words, member_partial;
     double score;
 } candidate_t;
 
@@ -152,7 +156,9 @@ static void candidate_read(const fusion_query_t *q, const cJSON *chunk, const ch
     if (sig & SIGNAL_OBJECT) {
         x->member = number(signals, "member");
         x->member_uses = number(signals, "member_uses");
+        x->member_near = number(signals, "member_near");
         x->member_hint = number(signals, "member_hint");
+        x->member_words = number(signals, "member_words");
         x->member_partial = number(signals, "member_partial");
     }
     /* A preamble "defines" the names it imports (`const X = require(...)`):
@@ -174,7 +180,7 @@ static int by_score(const void *a, const void *b) {
 
 /* Scores every candidate; -1 for those no wanted signal found. */
 static void score(const fusion_weights_t *w, const fusion_query_t *q, candidate_t *c, size_t n) {
-    double max_bm25 = 0, max_uses = 0, max_member_uses = 0;
+    double max_bm25 = 0, max_uses = 0, max_member_uses = 0, max_member_near = 0;
     for (size_t i = 0; i < n; i++) {
         if (c[i].bm25 > max_bm25)
             max_bm25 = c[i].bm25;
@@ -182,6 +188,8 @@ static void score(const fusion_weights_t *w, const fusion_query_t *q, candidate_
             max_uses = c[i].uses;
         if (c[i].member > 0 && c[i].member_uses > max_member_uses)
             max_member_uses = c[i].member_uses;
+        if (c[i].member > 0 && c[i].member_near > max_member_near)
+            max_member_near = c[i].member_near;
     }
     /* Typing a member of an imported module: its definitions lead, and the
      * file's other imports matter less than usual. */
@@ -200,7 +208,10 @@ static void score(const fusion_weights_t *w, const fusion_query_t *q, candidate_
                 w->member * x->member +
                 w->member_uses *
                     (max_member_uses > 0 ? log1p(x->member_uses) / log1p(max_member_uses) : 0) +
-                w->member_hint * x->member_hint + w->member_partial * x->member_partial;
+                w->member_near *
+                    (max_member_near > 0 ? log1p(x->member_near) / log1p(max_member_near) : 0) +
+                w->member_hint * x->member_hint + w->member_words * x->member_words +
+                w->member_partial * x->member_partial;
         /* A candidate no wanted signal found stays out (ablations). */
         if (x->dense == 0 && x->bm25 == 0 && sym == 0 && x->import == 0 && x->object == 0 &&
             x->member == 0)
@@ -237,15 +248,25 @@ size_t fusion_rank(const fusion_weights_t *weights, const fusion_query_t *q,
     }
     score(weights, q, c, m);
     qsort(c, m, sizeof *c, by_score);
+    for (size_t i = 0; i < m && i < 12 && log_enabled(LOG_LEVEL_DEBUG); i++)
+        log_debug("fusion %zu: %s:%d %.3f (dense %.2f bm25 %.1f symbol %.0f import %.1f object "
+                  "%.0f uses %.0f fresh %.0f imported %.0f member %.1f uses %.0f hint %.0f "
+                  "partial %.0f)",
+                  i, c[i].path, (int)number(c[i].json, "start_line"), c[i].score, c[i].dense,
+                  c[i].bm25, c[i].symbol, c[i].import, c[i].object, c[i].uses, c[i].fresh,
+                  c[i].imported, c[i].member, c[i].member_uses, c[i].member_hint,
+                  c[i].member_partial);
 
     size_t count = 0;
     for (size_t i = 0; i < m && count < (size_t)q->k; i++) {
         if (c[i].score < 0)
             break;
+        /* The members of the object before the cursor live in one file
+         * (a module) or a few (a class and its bases): no cap for them. */
         int same_file = 0;
         for (size_t j = 0; j < count; j++)
             same_file += !strcmp(out[j].path, c[i].path);
-        if (same_file >= q->per_file)
+        if (same_file >= q->per_file && c[i].member == 0)
             continue;
         const char *text = string_or_empty(c[i].json, "text");
         size_t text_len = strlen(text);

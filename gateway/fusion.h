@@ -33,8 +33,9 @@
  *     (`member_partial`, subtracted when it does not); `fresh` and
  *     `imported` weigh 5 times less (the name to come is the object's);
  *   - ties go to the denser candidate, then to the path that sorts first;
- *   - at most per_file chunks of one file, and none whose text the prompt
- *     already holds (prefix or suffix, for texts of 40 to 4000 bytes).
+ *   - at most per_file chunks of one file (members of the object before
+ *     the cursor excepted: they share a file), and none whose text the
+ *     prompt already holds (prefix or suffix, for texts of 40 to 4000 bytes).
  *
  * LCA_FUSION overrides the weights ("symbol=1,object=0.8,import=0.5,bm25=0.3,
  * dense=0.15,uses=0.1,fresh=1,imported=0.4"; fusion_weights_parse).
@@ -68,7 +69,9 @@ typedef struct {
     /* When the cursor follows an object whose members the shards offered: */
     double member;         /* defines a member of it (through a package or a base: 0.6 of it) */
     double member_uses;    /* how often the repository reaches that member (log, normalised) */
+    double member_near;    /* how often the current file's neighbours do (log, normalised) */
     double member_hint;    /* the code after the cursor names that member */
+    double member_words;   /* share of its name's sub-words the code around the cursor uses */
     double member_partial; /* the member starts with what is typed (against: when it does not) */
 } fusion_weights_t;
 

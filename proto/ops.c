@@ -107,6 +107,17 @@ int ops_encode(const ops_request_t *req, buf_t *b) {
     case OPS_IMPORTS_PUT:
         rc |= put_optional(b, "path", req->path.path) |
               put_strings(b, "imports", req->path.imports, req->path.import_count);
+        if (req->path.refs) {
+            rc |= buf_append_str(b, ",\"refs\":[");
+            for (size_t i = 0; i < req->path.ref_count; i++) {
+                const ops_ref_t *r = &req->path.refs[i];
+                rc |= buf_append_str(b, i ? ",[" : "[") |
+                      buf_append_json_string(b, r->target, strlen(r->target)) |
+                      buf_append_str(b, ",") | buf_append_json_string(b, r->name, strlen(r->name)) |
+                      buf_printf(b, ",%ld]", r->count);
+            }
+            rc |= buf_append_str(b, "]");
+        }
         break;
     case OPS_SEARCH: {
         const ops_search_t *s = &req->search;
@@ -120,6 +131,21 @@ int ops_encode(const ops_request_t *req, buf_t *b) {
         if (s->symbols)
             rc |= put_strings(b, "symbols", s->symbols, s->symbol_count);
         rc |= put_optional(b, "object", s->object);
+        if (s->member.kind != OPS_MEMBER_NONE) {
+            const ops_member_t *m = &s->member;
+            rc |= buf_printf(b, ",\"member\":{\"kind\":\"%s\"",
+                             m->kind == OPS_MEMBER_MODULE ? "module" : "class") |
+                  put_optional(b, "module", m->module) |
+                  put_optional(b, "member_of", m->member_of) | put_optional(b, "type", m->type) |
+                  put_optional(b, "partial", m->partial);
+            if (m->base_count)
+                rc |= put_strings(b, "bases", m->bases, m->base_count);
+            if (m->hint_count)
+                rc |= put_strings(b, "hints", m->hints, m->hint_count);
+            if (m->word_count)
+                rc |= put_strings(b, "words", m->words, m->word_count);
+            rc |= buf_append_str(b, "}");
+        }
         if (s->f32)
             rc |= buf_append_str(b, ",\"mode\":\"f32\"");
         break;
@@ -214,9 +240,82 @@ static const char **field_strings(fields_t *f, ops_request_t *req, const char *n
         }
         list[(*n)++] = e->valuestring;
     }
-    free(req->owned); /* one list per request */
-    req->owned = list;
+    if (req->owned_count == OPS_OWNED_MAX) {
+        free(list);
+        *n = 0;
+        field_fail(f, -EINVAL, "too many lists in one request");
+        return NULL;
+    }
+    req->owned[req->owned_count++] = list;
     return list;
+}
+
+/* "member": {kind, module, member_of, type, bases, partial, hints} */
+static void decode_member(fields_t *f, ops_request_t *req) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(f->json, "member");
+    if (!v || cJSON_IsNull(v))
+        return;
+    if (!cJSON_IsObject(v)) {
+        field_fail(f, -EINVAL, "\"member\" must be an object");
+        return;
+    }
+    fields_t inner = {.json = v, .err = f->err, .err_len = f->err_len};
+    ops_member_t *m = &req->search.member;
+    const char *kind = field_string(&inner, "kind", true);
+    if (kind && !strcmp(kind, "module"))
+        m->kind = OPS_MEMBER_MODULE;
+    else if (kind && !strcmp(kind, "class"))
+        m->kind = OPS_MEMBER_CLASS;
+    else if (kind)
+        field_fail(&inner, -EINVAL, "\"member\".\"kind\" must be \"module\" or \"class\"");
+    m->module = field_string(&inner, "module", false);
+    m->member_of = field_string(&inner, "member_of", false);
+    m->type = field_string(&inner, "type", false);
+    m->partial = field_string(&inner, "partial", false);
+    m->bases = field_strings(&inner, req, "bases", &m->base_count);
+    m->hints = field_strings(&inner, req, "hints", &m->hint_count);
+    m->words = field_strings(&inner, req, "words", &m->word_count);
+    /* inner wrote its message where f's goes: only its status moves up */
+    if (inner.rc && !f->rc)
+        f->rc = inner.rc;
+    if (f->rc)
+        memset(m, 0, sizeof *m);
+}
+
+/* "refs": [[target, name, count]...] */
+static void decode_refs(fields_t *f, ops_request_t *req) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(f->json, "refs");
+    if (!v || cJSON_IsNull(v))
+        return;
+    int size = cJSON_IsArray(v) ? cJSON_GetArraySize(v) : -1;
+    if (size < 0 || size > OPS_REFS_MAX) {
+        field_fail(f, -EINVAL, "\"refs\" must be an array of at most %d [target, name, count]",
+                   OPS_REFS_MAX);
+        return;
+    }
+    ops_ref_t *refs = calloc((size_t)size + 1, sizeof *refs);
+    if (!refs) {
+        field_fail(f, -ENOMEM, "out of memory");
+        return;
+    }
+    size_t n = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, v) {
+        const cJSON *target = cJSON_GetArrayItem(e, 0), *name = cJSON_GetArrayItem(e, 1),
+                    *count = cJSON_GetArrayItem(e, 2);
+        if (cJSON_GetArraySize(e) != 3 || !cJSON_IsString(target) || !cJSON_IsString(name) ||
+            !*name->valuestring || !cJSON_IsNumber(count) || count->valuedouble < 1 ||
+            count->valuedouble > 1e9 || count->valuedouble != floor(count->valuedouble)) {
+            free(refs);
+            field_fail(f, -EINVAL, "\"refs\" holds [target path, non-empty name, count >= 1]");
+            return;
+        }
+        refs[n++] = (ops_ref_t){target->valuestring, name->valuestring, (long)count->valuedouble};
+    }
+    free(req->owned_refs);
+    req->owned_refs = refs;
+    req->path.refs = refs;
+    req->path.ref_count = n;
 }
 
 static void decode_search(fields_t *f, ops_request_t *req) {
@@ -229,6 +328,7 @@ static void decode_search(fields_t *f, ops_request_t *req) {
     s->object = field_string(f, "object", false);
     const char *mode = field_string(f, "mode", false);
     s->symbols = field_strings(f, req, "symbols", &s->symbol_count);
+    decode_member(f, req);
     if (mode && strcmp(mode, "i8") != 0 && strcmp(mode, "f32") != 0)
         field_fail(f, -EINVAL, "\"mode\" must be \"i8\" or \"f32\"");
     s->f32 = mode && strcmp(mode, "f32") == 0;
@@ -265,6 +365,7 @@ static void decode_fields(fields_t *f, ops_request_t *req) {
         req->path.imports = field_strings(f, req, "imports", &req->path.import_count);
         if (!cJSON_GetObjectItemCaseSensitive(f->json, "imports"))
             field_fail(f, -EINVAL, "missing \"imports\" (an array of paths)");
+        decode_refs(f, req);
         break;
     default:
         break;
@@ -300,7 +401,9 @@ int ops_decode(const cJSON *header, ops_request_t *req, char *err, size_t err_le
 void ops_request_free(ops_request_t *req) {
     if (!req)
         return;
-    free(req->owned);
+    for (int i = 0; i < req->owned_count; i++)
+        free(req->owned[i]);
+    free(req->owned_refs);
     memset(req, 0, sizeof *req);
 }
 

@@ -34,11 +34,15 @@
  *      placement (shard_of_placement).
  *      -> FINAL {"chunks": n}
  *  file.delete {collection, path}          -> FINAL {"deleted": true}
- *  imports.put {collection, path, imports:[paths]}
+ *  imports.put {collection, path, imports:[paths], refs:[[target, name, count]...]}
  *  imports.delete {collection, path}       -> FINAL {}
- *      The import graph is replicated to every shard (the seeder sends
- *      these to all), so any shard answers "what does F import"; the
- *      number of files importing a target is its in-degree.
+ *      The import graph and the reference index are replicated to every
+ *      shard (the seeder sends these to all), so any shard answers "what
+ *      does F import" (the number of files importing a target is its
+ *      in-degree) and "how often does the repository reach name of file T"
+ *      (refs: path reaches name of target count times; target "" for a
+ *      member name reached through any receiver).  refs is optional; when
+ *      given it replaces path's references, and imports.delete clears them.
  *  collection.touch {collection, seeded_at (unix seconds)} -> FINAL {}
  *      Also merges the collection's token index, after replying.
  *  collections {}
@@ -46,12 +50,16 @@
  *         "shards","placement","files","chunks","seeded_at"}...]} (this
  *         shard's counts)
  *  search {collection, k (10), path, query, symbols:[...], object,
+ *          member {kind "module"|"class", module, member_of, type,
+ *          bases:[...], partial, hints:[...], words:[...]},
  *          mode "i8"|"f32" ("i8"), limit (4*k)}; payload: optional query
- *      vector (dim float32)
+ *      vector (dim float32).  member says what the object before the
+ *      cursor is (proto/code/cursor.h) so that its members are offered.
  *      -> FINAL {"count": n, "us": time taken}, payload {"chunks":[{"id","path","start_line",
  *         "end_line","language","kind","text","symbols":[...],
  *         "signals":{"dense","bm25","symbol","import","object","uses",
- *         "imported_by"}}...]}: the union of every signal's candidates on
+ *         "imported_by", and for a member "member","member_uses",
+ *         "member_hint","member_partial"}}...]}: the union of every signal's candidates on
  *         this shard, never a chunk of `path` itself (see retriever/search.h
  *         for what each signal means).
  *  stats {} -> FINAL {"collections","chunks","vector_bytes","db_bytes"}
@@ -75,10 +83,12 @@
 
 struct cJSON;
 
-#define OPS_LIST_MAX 4096 /* strings in a list field (imports, symbols) */
-#define OPS_K_MAX 1000    /* most results a search asks for */
-#define OPS_NAME_MAX 256  /* longest symbol or identifier a chunk carries */
-#define OPS_KIND_MAX 64   /* longest chunk kind */
+#define OPS_LIST_MAX 4096  /* strings in a list field (imports, symbols) */
+#define OPS_K_MAX 1000     /* most results a search asks for */
+#define OPS_NAME_MAX 256   /* longest symbol or identifier a chunk carries */
+#define OPS_KIND_MAX 64    /* longest chunk kind */
+#define OPS_REFS_MAX 65536 /* references in one imports.put */
+#define OPS_OWNED_MAX 5    /* lists one decoded request holds */
 
 typedef enum {
     OPS_COLLECTION_ENSURE,
@@ -114,12 +124,39 @@ typedef struct {
     size_t import_count;
 } ops_file_t;
 
+/* One reference: path reaches `name` of file `target` `count` times ("" as
+ * target: a member called name, through any receiver). */
+typedef struct {
+    const char *target;
+    const char *name;
+    long count; /* >= 1 */
+} ops_ref_t;
+
 /* file.delete, imports.put, imports.delete */
 typedef struct {
     const char *path;
     const char *const *imports; /* imports.put only: what path imports now */
     size_t import_count;
+    const ops_ref_t *refs; /* imports.put only: the references path makes; NULL: leave them */
+    size_t ref_count;
 } ops_path_t;
+
+typedef enum { OPS_MEMBER_NONE = 0, OPS_MEMBER_MODULE, OPS_MEMBER_CLASS } ops_member_kind_t;
+
+/* What the object before the cursor is, so that its members are offered. */
+typedef struct {
+    ops_member_kind_t kind;
+    const char *module;       /* the import's specifier as written; NULL: none */
+    const char *member_of;    /* a module imported by this name from inside module; NULL */
+    const char *type;         /* a class: its name; NULL */
+    const char *const *bases; /* its bases, nearest first */
+    size_t base_count;
+    const char *partial;      /* the member typed so far; NULL */
+    const char *const *hints; /* folded identifiers of the code after the cursor */
+    size_t hint_count;
+    const char *const *words; /* folded sub-words of the identifiers around the cursor */
+    size_t word_count;
+} ops_member_t;
 
 /* search */
 typedef struct {
@@ -130,8 +167,9 @@ typedef struct {
     size_t query_len;
     const char *const *symbols; /* identifiers near the cursor; NULL: none */
     size_t symbol_count;
-    const char *object; /* the name before the cursor's dot; NULL: none */
-    bool f32;           /* dense scan in float32 (mode "f32") instead of int8 */
+    const char *object;  /* the name before the cursor's dot; NULL: none */
+    ops_member_t member; /* what the object is; kind OPS_MEMBER_NONE: leave out */
+    bool f32;            /* dense scan in float32 (mode "f32") instead of int8 */
 } ops_search_t;
 
 typedef struct {
@@ -144,7 +182,9 @@ typedef struct {
         ops_path_t path;     /* file.delete, imports.put, imports.delete */
         ops_search_t search; /* search */
     };
-    const char **owned; /* the decoder's list of strings, freed by ops_request_free */
+    const char **owned[OPS_OWNED_MAX]; /* the decoder's lists of strings */
+    int owned_count;
+    ops_ref_t *owned_refs; /* the decoder's references */
 } ops_request_t;
 
 /* The op's name on the wire ("file.put"); NULL for a value out of range. */

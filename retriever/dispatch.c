@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -57,6 +58,17 @@ static void run_search(const dispatch_t *d, const ops_request_t *req, const void
                         .symbols = s->symbols,
                         .symbol_count = s->symbol_count,
                         .object = s->object,
+                        .member = {.kind = (search_member_kind_t)s->member.kind,
+                                   .module = s->member.module,
+                                   .member_of = s->member.member_of,
+                                   .type = s->member.type,
+                                   .bases = s->member.bases,
+                                   .base_count = s->member.base_count,
+                                   .partial = s->member.partial,
+                                   .hints = s->member.hints,
+                                   .hint_count = s->member.hint_count,
+                                   .words = s->member.words,
+                                   .word_count = s->member.word_count},
                         .mode = s->f32 ? VECTORS_F32 : VECTORS_I8,
                         .vector = payload_len ? payload : NULL,
                         .vector_bytes = payload_len,
@@ -71,6 +83,23 @@ static void run_search(const dispatch_t *d, const ops_request_t *req, const void
     snprintf(header, sizeof header, "{\"count\":%zu,\"us\":%" PRId64 "}", count,
              clock_us() - start);
     finish(reply, rc, err, header);
+}
+
+/* imports.put's references into the reference index (the wire's form and
+ * the store's are the same three fields). */
+static int put_refs(const dispatch_t *d, const ops_request_t *req, char *err, size_t err_len) {
+    store_ref_t *refs = calloc(req->path.ref_count + 1, sizeof *refs);
+    if (!refs) {
+        snprintf(err, err_len, "out of memory");
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < req->path.ref_count; i++)
+        refs[i] = (store_ref_t){req->path.refs[i].target, req->path.refs[i].name,
+                                req->path.refs[i].count};
+    int rc = store_refs_put(d->store, req->collection, req->path.path, refs, req->path.ref_count,
+                            err, err_len);
+    free(refs);
+    return rc;
 }
 
 static void run_stats(const dispatch_t *d, dispatch_reply_t *reply) {
@@ -142,9 +171,15 @@ static void run_collection_op(const dispatch_t *d, const ops_request_t *req,
         rc = store_file_delete(d->store, req->collection, req->path.path, err, sizeof err);
         finish(reply, rc, err, "{\"deleted\":true}");
         break;
-    default: /* imports.put, imports.delete */
+    case OPS_IMPORTS_DELETE:
+        rc = store_imports_delete(d->store, req->collection, req->path.path, err, sizeof err);
+        finish(reply, rc, err, "{}");
+        break;
+    default: /* imports.put */
         rc = store_imports_put(d->store, req->collection, req->path.path, req->path.imports,
                                req->path.import_count, err, sizeof err);
+        if (rc == 0 && req->path.refs)
+            rc = put_refs(d, req, err, sizeof err);
         finish(reply, rc, err, "{}");
         break;
     }

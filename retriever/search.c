@@ -60,7 +60,9 @@ typedef struct {
                             0.6, 0 not one */
     long member_uses;    /* how often the repository reaches that member (the best of its
                             members, when the chunk defines several) */
-    bool member_hint;    /* the code around the cursor names it */
+    long member_near;    /* ... and how often the files beside the current file do */
+    bool member_hint;    /* the code after the cursor names it */
+    double member_words; /* share of its name's sub-words used around the cursor */
     int member_partial;  /* 1 starts with what is typed, -1 does not, 0 nothing typed */
     bool has_dense;      /* dense was set by the scan or computed */
     int rank[SIG_COUNT]; /* 1-based rank in each ranked signal, 0: absent */
@@ -660,6 +662,9 @@ static const char SQL_FILES_OF_MODULE[] =
     " LIMIT 256";
 static const char SQL_REFS_OF[] =
     "SELECT sum(count) FROM refs WHERE collection = ? AND target = ? AND name = ?";
+static const char SQL_REFS_NEAR[] =
+    "SELECT sum(count) FROM refs WHERE collection = ?1 AND target = ?2 AND name = ?3"
+    " AND substr(path, 1, ?4) = ?5 AND instr(substr(path, ?4 + 1), '/') = 0 AND path <> ?6";
 static const char SQL_CLASS_MEMBERS[] =
     "SELECT chunk, name FROM symbols WHERE collection = ? AND scope = ? LIMIT 512";
 static const char SQL_CHUNK_SYMBOLS[] = "SELECT id, symbols, kind FROM chunks WHERE file = ?";
@@ -894,6 +899,32 @@ static bool word_in(const search_member_t *m, const char *name) {
     return false;
 }
 
+/* The share of name's sub-words (of 3 bytes or more) that the code around
+ * the cursor uses. */
+static double words_of(const search_member_t *m, const char *name) {
+    size_t offsets[SUBWORD_PARTS_MAX], lengths[SUBWORD_PARTS_MAX];
+    int n = subword_split(name, strlen(name), offsets, lengths, SUBWORD_PARTS_MAX);
+    int counted = 0, found = 0;
+    for (int i = 0; i < n; i++) {
+        if (lengths[i] < 3)
+            continue;
+        counted++;
+        char part[SUBWORD_IDENT_MAX + 1];
+        size_t len = lengths[i] < SUBWORD_IDENT_MAX ? lengths[i] : SUBWORD_IDENT_MAX;
+        for (size_t k = 0; k < len; k++) {
+            char ch = name[offsets[i] + k];
+            part[k] = (char)(ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch);
+        }
+        part[len] = '\0';
+        for (size_t w = 0; w < m->word_count; w++)
+            if (!strcmp(m->words[w], part)) {
+                found++;
+                break;
+            }
+    }
+    return counted ? (double)found / counted : 0;
+}
+
 static int partial_of(const search_member_t *m, const char *name) {
     if (!m->partial || !*m->partial)
         return 0;
@@ -910,8 +941,10 @@ static int partial_of(const search_member_t *m, const char *name) {
 }
 
 /* Records that chunk id defines member `name` of the receiver, with weight
- * and how often the repository reaches it. */
-static int member_note(search_t *s, int64_t id, const char *name, double weight, long uses) {
+ * and how often the repository (and the current file's neighbours) reach
+ * it. */
+static int member_note(search_t *s, int64_t id, const char *name, double weight, long uses,
+                       long near) {
     candidate_t *c = candidate_get(s, id);
     if (!c)
         return fail(s, -ENOMEM, "out of memory");
@@ -929,8 +962,33 @@ static int member_note(search_t *s, int64_t id, const char *name, double weight,
         c->member_partial = partial;
         c->member_hint = hint;
         c->member_uses = uses;
+        c->member_near = near;
+        c->member_words = words_of(m, name);
     }
     return 0;
+}
+
+/* How often the files of the current file's directory (not the file
+ * itself, not its subdirectories) reach name of target. */
+static long refs_near(search_t *s, const char *target, const char *name) {
+    const char *path = s->q->path;
+    const char *slash = path ? strrchr(path, '/') : NULL;
+    if (!path || !*path)
+        return 0;
+    /* the directory with its slash ("" at the root) */
+    int dir_len = slash ? (int)(slash - path) + 1 : 0;
+    sqlite3_stmt *st = store_view_stmt(&s->view, SQL_REFS_NEAR);
+    if (!st)
+        return 0;
+    sqlite3_bind_int64(st, 1, s->view.collection_id);
+    sqlite3_bind_text(st, 2, target, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, name, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 4, dir_len);
+    sqlite3_bind_text(st, 5, path, dir_len, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, path, -1, SQLITE_STATIC);
+    long v = sqlite3_step(st) == SQLITE_ROW ? (long)sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    return v;
 }
 
 static long refs_of(search_t *s, const char *target, const char *name) {
@@ -969,11 +1027,14 @@ static int module_members(search_t *s, const member_files_t *mf) {
                 /* reached as a member of its own file, or of the module the
                  * receiver names when that is a package re-exporting it */
                 long uses = refs_of(s, mf->files[f].path, e->valuestring);
+                long near = refs_near(s, mf->files[f].path, e->valuestring);
                 for (size_t t = 0; t < mf->n; t++)
-                    if (t != f && mf->files[t].weight >= 1.0)
+                    if (t != f && mf->files[t].weight >= 1.0) {
                         uses += refs_of(s, mf->files[t].path, e->valuestring);
+                        near += refs_near(s, mf->files[t].path, e->valuestring);
+                    }
                 if ((rc = member_note(s, sqlite3_column_int64(st, 0), e->valuestring,
-                                      mf->files[f].weight, uses)) != 0)
+                                      mf->files[f].weight, uses, near)) != 0)
                     break;
                 found++;
             }
@@ -1002,7 +1063,8 @@ static int class_members(search_t *s, const char *type, const char *const *bases
         while (rc == 0 && found < MAX_MEMBER_CHUNKS && sqlite3_step(st) == SQLITE_ROW) {
             const char *name = (const char *)sqlite3_column_text(st, 1);
             long uses = refs_of(s, "", name);
-            rc = member_note(s, sqlite3_column_int64(st, 0), name, k == 0 ? 1.0 : 0.6, uses);
+            rc = member_note(s, sqlite3_column_int64(st, 0), name, k == 0 ? 1.0 : 0.6, uses,
+                             refs_near(s, "", name));
             found++;
         }
         sqlite3_reset(st);
@@ -1182,9 +1244,10 @@ static int write_results(search_t *s, buf_t *out, size_t *count) {
                    c->imported_by);
         if (c->member > 0)
             buf_printf(out,
-                       ",\"member\":%.2g,\"member_uses\":%ld,\"member_hint\":%d,"
-                       "\"member_partial\":%d",
-                       c->member, c->member_uses, c->member_hint, c->member_partial);
+                       ",\"member\":%.2g,\"member_uses\":%ld,\"member_near\":%ld,"
+                       "\"member_hint\":%d,\"member_words\":%.2g,\"member_partial\":%d",
+                       c->member, c->member_uses, c->member_near, c->member_hint, c->member_words,
+                       c->member_partial);
         buf_append_str(out, "}}");
         sqlite3_reset(st);
         ++*count;

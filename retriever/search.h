@@ -31,9 +31,12 @@
  *           x's class and its bases — each with how often the repository
  *           reaches that member (`member_uses`: the reference index, for a
  *           module; how often any receiver reaches a member of that name,
- *           for a class), whether the code around the cursor names it
- *           (`member_hint`) and whether it starts with what is typed
- *           (`member_partial`, -1 when it does not);
+ *           for a class), how often the files of the current file's
+ *           directory reach it (`member_near`), whether the code after the
+ *           cursor names it (`member_hint`), which share of its name's
+ *           sub-words the code around the cursor uses (`member_words`) and
+ *           whether it starts with what is typed (`member_partial`, -1 when
+ *           it does not);
  *
  * and the answer is the union, each candidate carrying the value of every
  * signal (0 where it has none; `dense` is the exact score whenever a vector
@@ -68,8 +71,10 @@ typedef struct {
     const char *const *bases; /* CLASS: its bases, nearest first */
     size_t base_count;
     const char *partial;      /* the member typed so far, or NULL */
-    const char *const *hints; /* words the code around the cursor uses (folded sub-words) */
+    const char *const *hints; /* identifiers the code after the cursor uses (folded) */
     size_t hint_count;
+    const char *const *words; /* sub-words of the identifiers around the cursor (folded) */
+    size_t word_count;
 } search_member_t;
 
 typedef struct {

@@ -35,6 +35,7 @@
 #include "seeder/chunk.h"
 #include "seeder/ctags.h"
 #include "proto/code/imports.h"
+#include "proto/code/refs.h"
 #include "seeder/tagger.h"
 #include "proto/base/signals.h"
 #include "proto/base/clock.h"
@@ -65,10 +66,15 @@
 #define SYNC_TAG_SLICE 512              /* files per ctags run */
 #define SYNC_TAG_AHEAD 2                /* ctags slices parsed ahead of the loader */
 
-/* The files one file imports, resolved (owned strings). */
+#define SYNC_REFS_MAX 1024 /* references one file sends (the most repeated first) */
+
+/* The files one file imports, resolved, and the references it makes
+ * (proto/code/refs.h): all owned strings. */
 typedef struct {
     char **paths;
     size_t count;
+    ops_ref_t *refs; /* never NULL once listed: an empty list clears the shards' copy */
+    size_t ref_count;
 } import_list_t;
 
 /* What the shards hold for one path. */
@@ -678,7 +684,66 @@ static void import_list_free(import_list_t *list) {
     for (size_t i = 0; i < list->count; i++)
         free(list->paths[i]);
     free(list->paths);
+    for (size_t i = 0; i < list->ref_count; i++) {
+        free((char *)list->refs[i].target);
+        free((char *)list->refs[i].name);
+    }
+    free(list->refs);
     *list = (import_list_t){0};
+}
+
+static int ref_add(import_list_t *list, const char *target, const char *name, int count) {
+    if (list->ref_count == SYNC_REFS_MAX || strlen(name) > OPS_NAME_MAX)
+        return 0;
+    ops_ref_t *r = &list->refs[list->ref_count];
+    r->target = strdup(target);
+    r->name = strdup(name);
+    r->count = count;
+    if (!r->target || !r->name) {
+        free((char *)r->target);
+        free((char *)r->name);
+        return -ENOMEM;
+    }
+    list->ref_count++;
+    return 0;
+}
+
+/* The references of one file, gathered in one scan: qualified ones into
+ * out, member names apart, appended after them (when room is short, the
+ * qualified ones matter more). */
+typedef struct {
+    import_list_t *out;
+    import_list_t names;
+} refs_gather_t;
+
+static int on_qualified_ref(const char *target, const char *name, int count, void *arg) {
+    return ref_add(((refs_gather_t *)arg)->out, target, name, count);
+}
+
+static int on_attribute_ref(const char *name, int count, void *arg) {
+    /* one-letter member names say nothing of which member it is */
+    return name[0] && name[1] ? ref_add(&((refs_gather_t *)arg)->names, "", name, count) : 0;
+}
+
+static int refs_gather(lang_id_t lang, const char *data, size_t len, const imports_t *imports,
+                       import_list_t *out) {
+    refs_gather_t g = {.out = out};
+    if (!(out->refs = calloc(SYNC_REFS_MAX, sizeof *out->refs)) ||
+        !(g.names.refs = calloc(SYNC_REFS_MAX, sizeof *g.names.refs))) {
+        free(g.names.refs);
+        return -ENOMEM;
+    }
+    int rc = refs_of_file(lang, data, len, imports, on_qualified_ref, on_attribute_ref, &g);
+    for (size_t i = 0; i < g.names.ref_count; i++) {
+        if (rc == 0 && out->ref_count < SYNC_REFS_MAX) {
+            out->refs[out->ref_count++] = g.names.refs[i]; /* moved */
+        } else {
+            free((char *)g.names.refs[i].target);
+            free((char *)g.names.refs[i].name);
+        }
+    }
+    free(g.names.refs);
+    return rc;
 }
 
 static bool import_list_equal(const import_list_t *a, const import_list_t *b) {
@@ -706,6 +771,10 @@ static int sync_imports_list(const imports_index_t *index, const char *path, lan
             out->count++;
         else
             rc = -ENOMEM;
+    /* What it reaches through those imports, and which member names at all:
+     * the reference index (qualified references first, they matter most). */
+    if (rc == 0)
+        rc = refs_gather(lang, data, len, imports, out);
     imports_destroy(&imports);
     if (rc != 0)
         import_list_free(out);
@@ -731,6 +800,8 @@ static int run_push_op(run_t *r, int shard, ops_op_t op, const char *path,
     if (imports) {
         req.path.imports = (const char *const *)imports->paths;
         req.path.import_count = imports->count;
+        req.path.refs = imports->refs;
+        req.path.ref_count = imports->ref_count;
     }
     char *header = sync_header(&req);
     if (!header)
@@ -1098,10 +1169,11 @@ static void run_on_put(run_t *r, req_t *req, const proto_msg_t *msg) {
     r->stats->chunks += job->nchunks;
     r->stats->bytes_indexed += job->len;
     run_count_done(r, job);
+    /* Every shard gets its imports and references (the owner too: file.put
+     * carried only the imports). */
     if (sync_known_set(s, job->path, job->hash) != 0 ||
-        ((!job->is_new || job->imports.count > 0) &&
-         run_push_imports(r, job->path, &job->imports,
-                          shard_of(job->path, strlen(job->path), s->config.shards)) != 0))
+        ((!job->is_new || job->imports.count > 0 || job->imports.ref_count > 0) &&
+         run_push_imports(r, job->path, &job->imports, -1) != 0))
         run_set_fatal(r, -ENOMEM, strdup("out of memory"));
 }
 
