@@ -40,7 +40,8 @@ static history_entry_t *entry_of(uint64_t id) {
     return e->id == id ? e : NULL;
 }
 
-static void changed(const history_entry_t *e) {
+static void changed(history_entry_t *e) {
+    e->version++;
     if (listener)
         listener(e, listener_arg);
 }

@@ -41,6 +41,7 @@ typedef struct {
 
 typedef struct {
     uint64_t id;           /* 1, 2, ...; 0: an empty slot */
+    unsigned version;      /* changes so far: of two copies, a reader keeps the higher */
     char rid[24];          /* the request id (X-Request-Id) */
     char route[32];        /* the route's path: "/api/generate", "/v1/chat/completions", ... */
     char model[96];        /* as the client named it */

@@ -104,20 +104,6 @@ static void relay_write(relay_t *r, const char *data, size_t len) {
     r->last_write_ms = clock_ms();
 }
 
-/* An HTTP/1.x client that closed its connection, seen without reading:
- * h2o does not read the socket while a request is being answered. */
-static bool peer_gone(h2o_req_t *req) {
-    if (req->version >= 0x200 || !req->conn->callbacks->get_socket)
-        return false;
-    h2o_socket_t *sock = req->conn->callbacks->get_socket(req->conn);
-    int fd = sock ? h2o_socket_get_fd(sock) : -1;
-    if (fd < 0)
-        return false;
-    char c;
-    ssize_t n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
-    return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
-}
-
 static void tick_start(relay_t *r) {
     h2o_context_t *hctx = r->ctx->req->conn->ctx;
     h2o_timeout_link(hctx->loop, &hctx->hundred_ms_timeout, &r->tick);
@@ -127,7 +113,7 @@ static void on_tick(h2o_timeout_entry_t *entry) {
     relay_t *r = H2O_STRUCT_FROM_MEMBER(relay_t, tick, entry);
     if (r->over)
         return;
-    if (peer_gone(r->ctx->req)) {
+    if (http_peer_closed(r->ctx->req)) {
         client_gone(r);
         /* Finish the request so that h2o closes the connection and frees it. */
         if (r->stream)
