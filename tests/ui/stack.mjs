@@ -104,9 +104,12 @@ export async function startStack({ key, shards = 2, gatewayOnly = false, env = {
                 .map((f) => `---- ${f}\n${fs.readFileSync(path.join(dir, f), 'utf8').split('\n').slice(-30).join('\n')}`)
                 .join('\n');
         },
-        /** Indexes repo (relative to the repository root) as collection name. */
+        /** Indexes a copy of repo (relative to the repository root) as collection name,
+         *  rooted at <dir>/<name> (so that nothing shows where this checkout lives). */
         async seed(repo, name) {
-            const child = run('seeder', 'lca-seeder', [path.resolve(ROOT, repo), '--broker', broker, '--shards', String(shards), '--collection', name]);
+            const copy = path.join(dir, name);
+            fs.cpSync(path.resolve(ROOT, repo), copy, { recursive: true });
+            const child = run('seeder', 'lca-seeder', [copy, '--broker', broker, '--shards', String(shards), '--collection', name]);
             const [code] = await once(child, 'exit');
             if (code !== 0) throw new Error(`lca-seeder exited with ${code}\n${stack.logs()}`);
         },

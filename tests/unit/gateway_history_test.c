@@ -49,6 +49,7 @@ TEST(a_request_is_recorded_as_it_goes) {
     CHECK_INT(e->status, ==, 200);
     CHECK_INT(heard, ==, 4);
     CHECK_INT(heard_id, ==, id);
+    CHECK_INT(e->version, ==, 4); /* one per change */
     /* id 0 means "not recorded": every call ignores it. */
     history_first_token(0, 1);
     history_end(0, 200, 1, 1, 1);
