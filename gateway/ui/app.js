@@ -324,7 +324,7 @@ function renderCollections() {
         numCell(col.chunks),
         el('td', {}, `${col.model} (${col.dim})`),
         el('td', { title: col.seeded_at ? new Date(col.seeded_at * 1000).toString() : '' }, ago(col.seeded_at)),
-        el('td', { class: 'spread-cell' }, bars, el('span', { class: 'muted' }, spread.map((n) => (n === null ? '?' : n)).join(' \u00b7 '))),
+        el('td', {}, el('div', { class: 'spread-cell' }, bars, el('span', { class: 'muted' }, spread.map((n) => (n === null ? '?' : n)).join(' \u00b7 ')))),
       );
     }),
   );

@@ -33,7 +33,9 @@ let context; // the browser, with its own fresh profile
 let profile;
 
 before(async () => {
-    stack = await startStack({ key: KEY });
+    // Completion retrieval's 40 ms deadline is for a real keyboard; under the
+    // sanitizer build on a loaded machine the page must still have chunks to show.
+    stack = await startStack({ key: KEY, env: { LCA_RAG_COMPLETION_MS: '5000' } });
     await stack.seed('tests/fixtures/repo/py', 'shop');
     fs.mkdirSync(SHOTS, { recursive: true });
 });
