@@ -159,8 +159,9 @@ static void on_status_final(void *arg, const proto_msg_t *msg) {
     char *full = cJSON_PrintUnformatted(status);
     /* What changes by itself (how long since a worker was heard) is no news. */
     const cJSON *w;
-    cJSON_ArrayForEach(w, cJSON_GetObjectItemCaseSensitive(status, "workers"))
+    cJSON_ArrayForEach(w, cJSON_GetObjectItemCaseSensitive(status, "workers")) {
         cJSON_DeleteItemFromObjectCaseSensitive((cJSON *)w, "silent_ms");
+    }
     char *seen = cJSON_PrintUnformatted(status);
     cJSON_Delete(status);
     if (full && seen && remember(&hub.status_seen, seen)) {
