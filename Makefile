@@ -91,6 +91,16 @@ $(call lib_of,$(1)): $(call lib_objs,$(1))
 endef
 $(foreach d,$(SERVICES) deploy $(SHARED_DIRS),$(eval $(call lib_rules,$(d))))
 
+# The status page (gateway/ui/: HTML, one script, one style sheet) is compiled
+# into the gateway: embed.sh writes its bytes into a C file, which joins the
+# gateway's library like its other objects (and the fuzz build's, below).
+UI_FILES := $(sort $(wildcard gateway/ui/*.html gateway/ui/*.js gateway/ui/*.css))
+UI_GEN   := build/gen/ui_assets.c
+$(UI_GEN): $(UI_FILES) gateway/ui/embed.sh
+	@mkdir -p $(dir $@)
+	@echo "  GEN $@"; sh gateway/ui/embed.sh $@ $(UI_FILES)
+$(call lib_of,gateway): $(OBJ)/$(UI_GEN:.c=.o)
+
 $(BIN)/lca-%: $(OBJ)/%/main.o $(LIB)/lib%.a $(SHARED_LIBS)
 	@mkdir -p $(dir $@)
 	@echo "  LD  $@"; $(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
@@ -191,6 +201,7 @@ $(FUZZ_DIR)/lib/lib$(notdir $(1)).a: $(patsubst %.c,$(FUZZ_OBJ)/%.o,$(call lib_s
 	@rm -f $$@ && ar rcs $$@ $$^
 endef
 $(foreach s,$(FUZZ_SVCS) $(SHARED_DIRS),$(eval $(call fuzz_lib_rule,$(s))))
+$(FUZZ_DIR)/lib/libgateway.a: $(FUZZ_OBJ)/$(UI_GEN:.c=.o)
 
 $(FUZZ_DIR)/%_fuzz: $(FUZZ_OBJ)/tests/fuzz/%_fuzz.o $(FUZZ_LIBS)
 	@echo "  LD  $@"; $(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(FUZZ_SAN) \

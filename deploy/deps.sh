@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 DEBS="build-essential pkg-config git libzmq3-dev libczmq-dev libh2o-evloop-dev libssl-dev
 libcurl4-openssl-dev libcjson-dev libsqlite3-dev universal-ctags nodejs npm iproute2
-valgrind docker-compose curl clang libclang-rt-14-dev"
+valgrind docker-compose curl clang libclang-rt-14-dev chromium"
 if [ "${1:-}" = bench ]; then
     DEBS="$DEBS python3-faiss python3-hnswlib python3-numpy time"
 fi
@@ -37,10 +37,11 @@ if [ -n "$missing" ]; then
 fi
 
 # JavaScript packages of the tests: the client libraries of the compatibility
-# tests (tests/clients) and the real tokenizers the token estimates are held
+# tests (tests/clients), the real tokenizers the token estimates are held
 # against (tests/tokens; their vocabularies ship inside the packages, so the
-# tests need no network once installed).
-for dir in tests/clients tests/tokens; do
+# tests need no network once installed), and playwright-core, which drives
+# Debian's chromium through the status page (tests/ui; it downloads no browser).
+for dir in tests/clients tests/tokens tests/ui; do
     if [ -f "$dir/package.json" ] && [ ! -d "$dir/node_modules" ]; then
         echo "deps: installing npm packages for $dir"
         (cd "$dir" && npm install --no-audit --no-fund --loglevel=error)

@@ -72,8 +72,11 @@ void collections_release(collections_t **snapshot_p) {
         free(s->items[i].name);
         free(s->items[i].root);
         free(s->items[i].model);
+        free(s->items[i].shard_files);
+        free(s->items[i].shard_chunks);
     }
     free(s->items);
+    free(s->shard_answered);
     free(s);
 }
 
@@ -126,23 +129,34 @@ static int add_item(collections_t *s, const cJSON *c, const char *name) {
                            .model = strdup(string_of(c, "model")),
                            .dim = small_int(number_of(c, "dim")),
                            .shards = small_int(number_of(c, "shards"))};
-    if (!item->name || !item->root || !item->model) {
+    if (s->nshards > 0) {
+        item->shard_files = calloc((size_t)s->nshards, sizeof *item->shard_files);
+        item->shard_chunks = calloc((size_t)s->nshards, sizeof *item->shard_chunks);
+        item->nshards = s->nshards;
+    }
+    if (!item->name || !item->root || !item->model ||
+        (s->nshards > 0 && (!item->shard_files || !item->shard_chunks))) {
         free(item->name);
         free(item->root);
         free(item->model);
+        free(item->shard_files);
+        free(item->shard_chunks);
         return -ENOMEM;
     }
     s->count++;
     return 0;
 }
 
-int collections_merge(collections_t *s, const char *answer, size_t len) {
+/* Merges one answer; shard is its shard's index into the spread, or -1. */
+static int merge(collections_t *s, int shard, const char *answer, size_t len) {
     cJSON *json = answer ? cJSON_ParseWithLength(answer, len) : NULL;
     const cJSON *list = cJSON_GetObjectItemCaseSensitive(json, "collections");
     if (!cJSON_IsArray(list)) {
         cJSON_Delete(json);
         return -EINVAL;
     }
+    if (shard >= 0)
+        s->shard_answered[shard] = true;
     int rc = 0;
     const cJSON *c;
     cJSON_ArrayForEach(c, list) {
@@ -161,9 +175,48 @@ int collections_merge(collections_t *s, const char *answer, size_t len) {
         double seeded = number_of(c, "seeded_at");
         if (seeded > item->seeded_at)
             item->seeded_at = seeded;
+        if (shard >= 0 && shard < item->nshards) {
+            item->shard_files[shard] += number_of(c, "files");
+            item->shard_chunks[shard] += number_of(c, "chunks");
+        }
     }
     cJSON_Delete(json);
     return rc;
+}
+
+int collections_merge(collections_t *s, const char *answer, size_t len) {
+    if (s->nshards > 0)
+        return -EINVAL;
+    return merge(s, -1, answer, len);
+}
+
+int collections_merge_shard(collections_t *s, int shard, int shards, const char *answer,
+                            size_t len) {
+    if (shards <= 0 || shards > 4096 || shard < 0 || shard >= shards ||
+        (s->nshards > 0 && s->nshards != shards) || (s->nshards == 0 && s->count > 0))
+        return -EINVAL;
+    if (s->nshards == 0) {
+        s->shard_answered = calloc((size_t)shards, sizeof *s->shard_answered);
+        if (!s->shard_answered)
+            return -ENOMEM;
+        s->nshards = shards;
+    }
+    return merge(s, shard, answer, len);
+}
+
+/* "name":[v0,v1,...], null where the shard did not answer. */
+static void append_spread(buf_t *out, const char *name, const collections_t *s,
+                          const double *values) {
+    buf_printf(out, ",\"%s\":[", name);
+    for (int i = 0; i < s->nshards; i++) {
+        if (i)
+            buf_append_str(out, ",");
+        if (s->shard_answered[i])
+            buf_printf(out, "%.0f", values[i]);
+        else
+            buf_append_str(out, "null");
+    }
+    buf_append_str(out, "]");
 }
 
 void collections_append_json(const collections_t *s, buf_t *out) {
@@ -177,8 +230,13 @@ void collections_append_json(const collections_t *s, buf_t *out) {
         buf_append_str(out, ",\"model\":");
         buf_append_json_string(out, c->model, strlen(c->model));
         buf_printf(out,
-                   ",\"dim\":%d,\"shards\":%d,\"files\":%.0f,\"chunks\":%.0f,\"seeded_at\":%.0f}",
+                   ",\"dim\":%d,\"shards\":%d,\"files\":%.0f,\"chunks\":%.0f,\"seeded_at\":%.0f",
                    c->dim, c->shards, c->files, c->chunks, c->seeded_at);
+        if (c->nshards > 0 && c->nshards == s->nshards) {
+            append_spread(out, "shard_files", s, c->shard_files);
+            append_spread(out, "shard_chunks", s, c->shard_chunks);
+        }
+        buf_append_str(out, "}");
     }
     buf_append_str(out, "]");
 }
@@ -241,7 +299,8 @@ static void call_ended(refresh_call_t *c) {
 
 static void on_final(void *arg, const proto_msg_t *msg) {
     refresh_call_t *c = arg;
-    if (collections_merge(c->refresh->building, msg->payload, msg->payload_len) == 0)
+    if (collections_merge_shard(c->refresh->building, c->shard, c->refresh->cache->shards,
+                                msg->payload, msg->payload_len) == 0)
         c->refresh->answered++;
     else
         log_warn("shard %d listed its collections in a malformed answer", c->shard);

@@ -39,6 +39,11 @@ typedef struct {
     double files, chunks,
         seeded_at; /* summed (latest, for seeded_at) over the shards that answered */
     int dim, shards;
+    /* The spread over the shards: what each holds (0 when it answered
+     * without listing the collection).  nshards entries each; NULL and 0
+     * when the answers were merged without saying which shard gave them. */
+    double *shard_files, *shard_chunks;
+    int nshards;
 } collection_t;
 
 /* An immutable snapshot of the list. */
@@ -48,6 +53,9 @@ typedef struct {
     int shards_missing; /* shards that did not answer that refresh */
     size_t count;
     collection_t *items; /* count of them, in the order the shards listed them */
+    /* Which shards answered (nshards entries; NULL and 0 as in collection_t). */
+    bool *shard_answered;
+    int nshards;
 } collections_t;
 
 typedef struct collections_cache collections_cache_t;
@@ -102,10 +110,19 @@ const collection_t *collections_for_path(const collections_t *snapshot, const ch
  * such an object, -ENOMEM. */
 int collections_merge(collections_t *snapshot, const char *answer, size_t len);
 
+/* collections_merge(), knowing that the answer is shard's, one of shards
+ * (at most 4096): the snapshot then keeps each collection's spread over
+ * the shards, and which shards answered.  A snapshot merges either way,
+ * never both. */
+int collections_merge_shard(collections_t *snapshot, int shard, int shards, const char *answer,
+                            size_t len);
+
 /* A new, empty, unpublished snapshot with one reference; NULL on ENOMEM. */
 collections_t *collections_new(void);
 
-/* Appends the snapshot as the JSON array of GET /api/collections. */
+/* Appends the snapshot as the JSON array of GET /api/collections; with
+ * the spread known, each collection also has "shard_files" and
+ * "shard_chunks" arrays, null for a shard that did not answer. */
 void collections_append_json(const collections_t *snapshot, buf_t *out);
 
 /* Appends the lca_collection_chunks gauges (Prometheus text); snapshot may

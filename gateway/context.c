@@ -296,7 +296,9 @@ static void fuse(query_t *qs) {
                               .kind = pool_strdup(pool, p->kind, strlen(p->kind)),
                               .score = p->score,
                               .text = pool_strdup(pool, p->text, p->text_len),
-                              .text_len = p->text_len};
+                              .text_len = p->text_len,
+                              .nterms = p->nterms};
+        memcpy(qs->result.chunks[i].terms, p->terms, sizeof p->terms);
     }
     qs->result.count = count;
 }

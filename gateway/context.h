@@ -45,6 +45,8 @@ typedef struct {
     double score;
     const char *text;
     size_t text_len;
+    fusion_term_t terms[FUSION_TERMS_MAX]; /* why it ranked: score = sum of value * weight */
+    size_t nterms;
 } context_chunk_t;
 
 typedef struct {

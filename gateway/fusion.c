@@ -106,6 +106,8 @@ typedef struct {
     double fresh, imported; /* defines a name the file imports: not used yet / used */
     double member, member_uses, member_near, member_hint, member_words, member_partial;
     double score;
+    fusion_term_t terms[FUSION_TERMS_MAX]; /* the score, term by term */
+    size_t nterms;
 } candidate_t;
 
 static double number(const cJSON *o, const char *key) {
@@ -199,19 +201,37 @@ static void score(const fusion_weights_t *w, const fusion_query_t *q, candidate_
     for (size_t i = 0; i < n; i++) {
         candidate_t *x = &c[i];
         double sym = x->symbol > 3 ? 1.0 : x->symbol / 3.0;
-        x->score = w->dense * x->dense + w->bm25 * (max_bm25 > 0 ? x->bm25 / max_bm25 : 0) +
-                   w->symbol * sym + w->import * x->import + w_object * (x->object > 0 ? 1.0 : 0) +
-                   w->uses * (max_uses > 0 ? log1p(x->uses) / log1p(max_uses) : 0) +
-                   w_fresh * x->fresh + w_imported * x->imported;
-        if (x->member > 0)
-            x->score +=
-                w->member * x->member +
-                w->member_uses *
-                    (max_member_uses > 0 ? log1p(x->member_uses) / log1p(max_member_uses) : 0) +
-                w->member_near *
-                    (max_member_near > 0 ? log1p(x->member_near) / log1p(max_member_near) : 0) +
-                w->member_hint * x->member_hint + w->member_words * x->member_words +
-                w->member_partial * x->member_partial;
+        /* The score is the sum of its terms, kept so that a reader sees why
+         * a chunk ranked (fusion_term_t). */
+        bool member = x->member > 0;
+        const fusion_term_t terms[] = {
+            {"dense", x->dense, w->dense},
+            {"bm25", max_bm25 > 0 ? x->bm25 / max_bm25 : 0, w->bm25},
+            {"symbol", sym, w->symbol},
+            {"import", x->import, w->import},
+            {"object", x->object > 0 ? 1.0 : 0, w_object},
+            {"uses", max_uses > 0 ? log1p(x->uses) / log1p(max_uses) : 0, w->uses},
+            {"fresh", x->fresh, w_fresh},
+            {"imported", x->imported, w_imported},
+            {"member", x->member, w->member},
+            {"member_uses",
+             member && max_member_uses > 0 ? log1p(x->member_uses) / log1p(max_member_uses) : 0,
+             w->member_uses},
+            {"member_near",
+             member && max_member_near > 0 ? log1p(x->member_near) / log1p(max_member_near) : 0,
+             w->member_near},
+            {"member_hint", member ? x->member_hint : 0, w->member_hint},
+            {"member_words", member ? x->member_words : 0, w->member_words},
+            {"member_partial", member ? x->member_partial : 0, w->member_partial},
+        };
+        _Static_assert(sizeof terms / sizeof terms[0] <= FUSION_TERMS_MAX, "room for every term");
+        x->score = 0;
+        x->nterms = 0;
+        for (size_t t = 0; t < sizeof terms / sizeof terms[0]; t++) {
+            x->score += terms[t].weight * terms[t].value;
+            if (terms[t].value != 0)
+                x->terms[x->nterms++] = terms[t];
+        }
         /* A candidate no wanted signal found stays out (ablations). */
         if (x->dense == 0 && x->bm25 == 0 && sym == 0 && x->import == 0 && x->object == 0 &&
             x->member == 0)
@@ -279,7 +299,9 @@ size_t fusion_rank(const fusion_weights_t *weights, const fusion_query_t *q,
                                        .text_len = text_len,
                                        .start_line = (int)number(c[i].json, "start_line"),
                                        .end_line = (int)number(c[i].json, "end_line"),
-                                       .score = c[i].score};
+                                       .score = c[i].score,
+                                       .nterms = c[i].nterms};
+        memcpy(out[count - 1].terms, c[i].terms, sizeof c[i].terms);
     }
     free(c);
     return count;

@@ -99,6 +99,19 @@ typedef struct {
     int per_file;                   /* chunks of one file, at most, >= 1 */
 } fusion_query_t;
 
+/* Why a chunk ranked: one signal's part of its score.  The score is the
+ * sum of value * weight over its terms, in the order they are listed, so a
+ * reader (the status page, /api/context) sees exactly what each signal
+ * added.  Terms whose value is 0 are left out. */
+typedef struct {
+    const char *signal; /* a static name: "symbol", "bm25", "fresh", ... */
+    double value;       /* the signal's value as it entered the sum (normalised) */
+    double weight;      /* its weight for this query (after the query's adjustments) */
+} fusion_term_t;
+
+/* Room for every term a score may have (8 today; more signals fit). */
+#define FUSION_TERMS_MAX 16
+
 /* A ranked chunk, borrowed from the shard answers it came from. */
 typedef struct {
     const char *path;
@@ -107,6 +120,8 @@ typedef struct {
     size_t text_len;
     int start_line, end_line;
     double score;
+    fusion_term_t terms[FUSION_TERMS_MAX]; /* what made the score, see fusion_term_t */
+    size_t nterms;
 } fusion_pick_t;
 
 /* Ranks the chunks of the shard answers ({"chunks":[{"path", "text",

@@ -114,16 +114,20 @@ bool guard_host_allowed(const guard_t *g, const char *host, size_t len) {
     return false;
 }
 
-bool guard_origin_allowed(const guard_t *g, const char *origin, size_t len, const char *host,
-                          size_t host_len) {
-    /* Same origin: the page was served by this gateway at this Host. */
+bool guard_origin_is_own(const char *origin, size_t len, const char *host, size_t host_len) {
     const char *authority = NULL;
     if (len > 7 && !strncasecmp(origin, "http://", 7))
         authority = origin + 7;
     else if (len > 8 && !strncasecmp(origin, "https://", 8))
         authority = origin + 8;
-    if (authority && host_len > 0 && (size_t)(origin + len - authority) == host_len &&
-        !strncasecmp(authority, host, host_len))
+    return authority && host_len > 0 && (size_t)(origin + len - authority) == host_len &&
+           !strncasecmp(authority, host, host_len);
+}
+
+bool guard_origin_allowed(const guard_t *g, const char *origin, size_t len, const char *host,
+                          size_t host_len) {
+    /* Same origin: the page was served by this gateway at this Host. */
+    if (guard_origin_is_own(origin, len, host, host_len))
         return true;
     for (size_t i = 0; i < g->origin_count; i++)
         if (guard_match(g->origins[i], origin, len))

@@ -54,6 +54,10 @@ bool guard_host_allowed(const guard_t *g, const char *host, size_t len);
 bool guard_origin_allowed(const guard_t *g, const char *origin, size_t len, const char *host,
                           size_t host_len);
 
+/* True when origin[0..len) is the gateway's own for a request whose Host
+ * is host[0..host_len): http(s)://<Host>, the page it served itself. */
+bool guard_origin_is_own(const char *origin, size_t len, const char *host, size_t host_len);
+
 /* True when text[0..len) matches pattern (NUL-terminated; `*` matches any
  * run of characters, comparison ignores ASCII case). */
 bool guard_match(const char *pattern, const char *text, size_t len);

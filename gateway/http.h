@@ -42,8 +42,9 @@ typedef struct {
     const struct http_route *route; /* the route of path and method; NULL: none */
     h2o_iovec_t collection;         /* from the /c/<name>/ prefix; len 0 when none */
     char rid[24];                   /* request id, in logs and X-Request-Id */
-    uint64_t *calls;  /* bridge calls in flight for this request (0: free slot); in the pool */
-    size_t calls_cap; /* slots in calls; grows as the request starts more calls at once */
+    uint64_t *calls;     /* bridge calls in flight for this request (0: free slot); in the pool */
+    size_t calls_cap;    /* slots in calls; grows as the request starts more calls at once */
+    uint64_t history_id; /* its entry in the recent requests (history.h); 0: not recorded */
 } http_ctx_t;
 
 /* Returns 0 once a response is started (or will be, asynchronously). */

@@ -34,6 +34,26 @@ static const char *string_field(const cJSON *body, const char *key, size_t *len,
     return v->valuestring;
 }
 
+void knowledge_append_chunk(buf_t *out, const context_chunk_t *c, bool with_text) {
+    const char *path = c->path ? c->path : "", *language = c->language ? c->language : "";
+    buf_append_str(out, "{\"path\":");
+    buf_append_json_string(out, path, strlen(path));
+    buf_printf(out, ",\"start_line\":%d,\"end_line\":%d,\"language\":", c->start_line, c->end_line);
+    buf_append_json_string(out, language, strlen(language));
+    buf_printf(out, ",\"score\":%.4f,\"breakdown\":[", c->score);
+    for (size_t t = 0; t < c->nterms && t < FUSION_TERMS_MAX; t++) {
+        buf_append_str(out, t ? ",{\"signal\":" : "{\"signal\":");
+        buf_append_json_string(out, c->terms[t].signal, strlen(c->terms[t].signal));
+        buf_printf(out, ",\"value\":%.4f,\"weight\":%.4f}", c->terms[t].value, c->terms[t].weight);
+    }
+    buf_append_str(out, "]");
+    if (with_text) {
+        buf_append_str(out, ",\"text\":");
+        buf_append_json_string(out, c->text ? c->text : "", c->text ? c->text_len : 0);
+    }
+    buf_append_str(out, "}");
+}
+
 static void on_context_done(http_ctx_t *ctx, const context_result_t *r, void *arg) {
     (void)arg;
     if (r->status != 200) {
@@ -51,15 +71,9 @@ static void on_context_done(http_ctx_t *ctx, const context_result_t *r, void *ar
     buf_printf(&out, ",\"elapsed_ms\":%.3f,\"shards_missing\":%d,\"chunks\":[", r->elapsed_ms,
                r->shards_missing);
     for (size_t i = 0; i < r->count; i++) {
-        const context_chunk_t *c = &r->chunks[i];
-        buf_append_str(&out, i ? ",{\"path\":" : "{\"path\":");
-        buf_append_json_string(&out, c->path, strlen(c->path));
-        buf_printf(&out, ",\"start_line\":%d,\"end_line\":%d,\"language\":", c->start_line,
-                   c->end_line);
-        buf_append_json_string(&out, c->language, strlen(c->language));
-        buf_printf(&out, ",\"score\":%.4f,\"text\":", c->score);
-        buf_append_json_string(&out, c->text, c->text_len);
-        buf_append_str(&out, "}");
+        if (i)
+            buf_append_str(&out, ",");
+        knowledge_append_chunk(&out, &r->chunks[i], true);
     }
     buf_append_str(&out, "]}");
     http_reply(ctx, 200, "application/json; charset=utf-8", out.data, out.len);

@@ -19,14 +19,10 @@
 
 /* ---- asking the broker ---- */
 
-/* Gets the broker's status (parsed; NULL when its header is not JSON), or,
- * when the broker did not answer, NULL and the error's message. */
-typedef void (*status_fn)(http_ctx_t *ctx, const cJSON *status, const char *error);
-
 typedef struct {
     http_ctx_t *ctx;
     uint64_t call;
-    status_fn done;
+    ops_status_fn done;
 } status_call_t;
 
 static void on_status(void *arg, const proto_msg_t *msg) {
@@ -44,9 +40,7 @@ static void on_status_error(void *arg, int code, const char *message) {
     sc->done(sc->ctx, NULL, message);
 }
 
-/* Asks for the broker's status on behalf of ctx; done runs once (before
- * this returns when the call cannot even start). */
-static void status_ask(http_ctx_t *ctx, status_fn done) {
+void ops_status_ask(http_ctx_t *ctx, ops_status_fn done) {
     static const bridge_callbacks_t callbacks = {NULL, on_status, on_status_error};
     status_call_t *sc = h2o_mem_alloc_pool(&ctx->req->pool, sizeof *sc);
     *sc = (status_call_t){.ctx = ctx, .done = done};
@@ -94,7 +88,7 @@ static void on_health(http_ctx_t *ctx, const cJSON *status, const char *error) {
 }
 
 int ops_handle_health(http_ctx_t *ctx) {
-    status_ask(ctx, on_health);
+    ops_status_ask(ctx, on_health);
     return 0;
 }
 
@@ -113,6 +107,6 @@ static void on_metrics(http_ctx_t *ctx, const cJSON *status, const char *error) 
 }
 
 int ops_handle_metrics(http_ctx_t *ctx) {
-    status_ask(ctx, on_metrics);
+    ops_status_ask(ctx, on_metrics);
     return 0;
 }

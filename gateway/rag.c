@@ -11,6 +11,7 @@
 
 #include "gateway/context.h"
 #include "gateway/fim.h"
+#include "gateway/history.h"
 #include "proto/base/buf.h"
 #include "proto/base/log.h"
 #include "proto/base/settings.h"
@@ -88,6 +89,7 @@ static void set_context_header(http_ctx_t *ctx, const context_result_t *r, const
     size_t n = rag_context_header(value, sizeof value, r, used);
     h2o_add_header_by_str(&ctx->req->pool, &ctx->req->res.headers, H2O_STRLIT("x-lca-context"), 0,
                           NULL, h2o_strdup(&ctx->req->pool, value, n).base, n);
+    history_context(ctx->history_id, r, used); /* the status page shows what the model got */
 }
 
 static void go_on(rag_t *rag) {

@@ -11,6 +11,7 @@
  */
 #include "gateway/relay.h"
 
+#include "gateway/history.h"
 #include "gateway/metrics.h"
 #include "gateway/rag.h"
 
@@ -64,6 +65,13 @@ static void relay_over(relay_t *r, int status, const char *message) {
     int64_t now = clock_ms();
     long long first = r->first_token_ms ? (long long)(r->first_token_ms - r->started_ms) : -1;
     metrics_generation((double)first, r->format.lines);
+    /* The status page's record (history.h): the model's own counts when its
+     * last line gave them. */
+    const cJSON *eval = cJSON_GetObjectItemCaseSensitive(r->format.last, "eval_count");
+    const cJSON *prompt = cJSON_GetObjectItemCaseSensitive(r->format.last, "prompt_eval_count");
+    history_end(r->ctx->history_id, status, (double)(now - r->started_ms),
+                cJSON_IsNumber(eval) ? (long)eval->valuedouble : (long)r->format.lines,
+                cJSON_IsNumber(prompt) ? (long)prompt->valuedouble : -1);
     if (status >= 200 && status < 300)
         log_info("req=%s %s -> %d, first token %lld ms, %zu lines, %lld ms", r->ctx->rid,
                  kind_path(r->request->kind), status, first, r->format.lines,
@@ -96,20 +104,6 @@ static void relay_write(relay_t *r, const char *data, size_t len) {
     r->last_write_ms = clock_ms();
 }
 
-/* An HTTP/1.x client that closed its connection, seen without reading:
- * h2o does not read the socket while a request is being answered. */
-static bool peer_gone(h2o_req_t *req) {
-    if (req->version >= 0x200 || !req->conn->callbacks->get_socket)
-        return false;
-    h2o_socket_t *sock = req->conn->callbacks->get_socket(req->conn);
-    int fd = sock ? h2o_socket_get_fd(sock) : -1;
-    if (fd < 0)
-        return false;
-    char c;
-    ssize_t n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
-    return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
-}
-
 static void tick_start(relay_t *r) {
     h2o_context_t *hctx = r->ctx->req->conn->ctx;
     h2o_timeout_link(hctx->loop, &hctx->hundred_ms_timeout, &r->tick);
@@ -119,7 +113,7 @@ static void on_tick(h2o_timeout_entry_t *entry) {
     relay_t *r = H2O_STRUCT_FROM_MEMBER(relay_t, tick, entry);
     if (r->over)
         return;
-    if (peer_gone(r->ctx->req)) {
+    if (http_peer_closed(r->ctx->req)) {
         client_gone(r);
         /* Finish the request so that h2o closes the connection and frees it. */
         if (r->stream)
@@ -142,8 +136,10 @@ static void on_partial(void *arg, const proto_msg_t *msg) {
     relay_t *r = arg;
     if (r->over || !msg->payload)
         return;
-    if (!r->first_token_ms)
+    if (!r->first_token_ms) {
         r->first_token_ms = clock_ms();
+        history_first_token(r->ctx->history_id, (double)(r->first_token_ms - r->started_ms));
+    }
     buf_t out = BUF_INIT;
     int rc = format_add_line(&r->format, msg->payload, msg->payload_len, &out);
     if (rc == 0 && out.len)
@@ -275,6 +271,7 @@ int relay_generate(http_ctx_t *ctx, api_request_t *request) {
     r->tick.cb = on_tick;
     r->started_ms = r->last_write_ms = clock_ms();
     format_init(&r->format, request, ctx->rid);
+    ctx->history_id = history_begin(ctx->rid, http_route_name(ctx), request->model);
     relay_prepare(r);
     return 0;
 }

@@ -2,11 +2,13 @@
  * The gateway's route table: every endpoint, its method and its handler.
  * GET routes answer HEAD too.  The same table serves /c/<collection>/...
  */
+#include "gateway/events.h"
 #include "gateway/http.h"
 #include "gateway/knowledge.h"
 #include "gateway/ollama.h"
 #include "gateway/openai.h"
 #include "gateway/ops.h"
+#include "gateway/ui.h"
 
 const http_route_t http_routes[] = {
     {"GET", "/healthz", ops_handle_health},
@@ -14,8 +16,16 @@ const http_route_t http_routes[] = {
     /* lca's own: what the assistant knows */
     {"POST", "/api/context", knowledge_handle_context},
     {"GET", "/api/collections", knowledge_handle_collections},
+    /* the status page (ui.h, events.h); GET / is Ollama's but for a browser */
+    {"GET", "/ui", ui_handle_file},
+    {"GET", "/ui/", ui_handle_file},
+    {"GET", "/ui/app.js", ui_handle_file},
+    {"GET", "/ui/style.css", ui_handle_file},
+    {"GET", "/ui/api/state", ui_handle_state},
+    {"GET", "/ui/api/chunk", ui_handle_chunk},
+    {"GET", "/ui/events", events_handle},
     /* Ollama */
-    {"GET", "/", ollama_handle_root},
+    {"GET", "/", ui_handle_root},
     {"POST", "/api/chat", ollama_handle_chat},
     {"POST", "/api/generate", ollama_handle_generate},
     {"POST", "/api/embed", ollama_handle_embed},

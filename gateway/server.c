@@ -7,6 +7,7 @@
  */
 #include "gateway/gateway.h"
 #include "gateway/http.h"
+#include "gateway/ui.h"
 #include "proto/base/log.h"
 
 #include <errno.h>
@@ -167,6 +168,9 @@ static bool caller_allowed(http_ctx_t *ctx) {
         http_error(ctx, 403, "permission_error", message);
         return false;
     }
+    /* The status page: its own origin only, and no CORS (ui.h). */
+    if (ui_owns(ctx))
+        return ui_caller_allowed(ctx);
     if (!origin.len)
         return true;
     if (!guard_origin_allowed(guard, origin.base, origin.len, host.base, host.len)) {
@@ -229,7 +233,8 @@ int http_on_request(h2o_handler_t *self, h2o_req_t *req) {
     if (!caller_allowed(ctx))
         return 0;
     bool is_health = ctx->path.len == 8 && memcmp(ctx->path.base, "/healthz", 8) == 0;
-    if (!is_health && !authorized(ctx)) {
+    /* The status page's files need no key: a browser opening it cannot send one. */
+    if (!is_health && !ui_is_public(ctx) && !authorized(ctx)) {
         h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_WWW_AUTHENTICATE, NULL,
                        H2O_STRLIT("Bearer"));
         http_error(ctx, 401, "invalid_request_error",

@@ -8,6 +8,9 @@
  */
 #include "gateway/stream.h"
 
+#include <errno.h>
+#include <sys/socket.h>
+
 struct http_stream {
     h2o_generator_t super; /* first: h2o calls back with this pointer */
     h2o_req_t *req;
@@ -98,4 +101,20 @@ bool http_stream_closed(const http_stream_t *s) {
 
 bool http_stream_started(const http_stream_t *s) {
     return s->wrote;
+}
+
+size_t http_stream_pending(const http_stream_t *s) {
+    return s->pending->size + s->sending.bytes_inflight;
+}
+
+bool http_peer_closed(h2o_req_t *req) {
+    if (req->version >= 0x200 || !req->conn->callbacks->get_socket)
+        return false;
+    h2o_socket_t *sock = req->conn->callbacks->get_socket(req->conn);
+    int fd = sock ? h2o_socket_get_fd(sock) : -1;
+    if (fd < 0)
+        return false;
+    char c;
+    ssize_t n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
 }

@@ -42,4 +42,14 @@ bool http_stream_closed(const http_stream_t *s);
 /* True once any byte was written. */
 bool http_stream_started(const http_stream_t *s);
 
+/* Bytes written and not yet handed to the network: what a slow reader
+ * leaves queued (callers that write without end bound it with this). */
+size_t http_stream_pending(const http_stream_t *s);
+
+/* True when req's HTTP/1.x client has closed its connection, seen without
+ * reading (h2o does not read the socket while a request is answered, so a
+ * closed connection shows only when a write fails).  Always false on
+ * HTTP/2, where h2o calls stop at once. */
+bool http_peer_closed(h2o_req_t *req);
+
 #endif

@@ -106,6 +106,44 @@ TEST(a_snapshot_renders_as_json_and_gauges) {
     collections_release(&s);
 }
 
+TEST(a_snapshot_knows_the_spread_over_the_shards) {
+    collections_t *s = collections_new();
+    REQUIRE(s);
+    /* Three shards: 0 and 2 answer, 1 does not; 2 holds nothing of shop. */
+    const char *zero = "{\"collections\":[{\"name\":\"shop\",\"root\":\"/s\",\"files\":4,"
+                       "\"chunks\":40}]}";
+    CHECK_INT(collections_merge_shard(s, 0, 3, zero, strlen(zero)), ==, 0);
+    const char *two = "{\"collections\":[{\"name\":\"docs\",\"root\":\"/d\",\"files\":1,"
+                      "\"chunks\":2},{\"name\":\"shop\",\"files\":2,\"chunks\":7}]}";
+    CHECK_INT(collections_merge_shard(s, 2, 3, two, strlen(two)), ==, 0);
+    const collection_t *shop = collections_find(s, "shop");
+    REQUIRE(shop && shop->nshards == 3);
+    CHECK_INT(shop->chunks, ==, 47);
+    CHECK_INT(shop->shard_chunks[0], ==, 40);
+    CHECK_INT(shop->shard_chunks[2], ==, 7);
+    buf_t out = BUF_INIT;
+    collections_append_json(s, &out);
+    CHECK(strstr(out.data, "\"name\":\"shop\"") != NULL);
+    CHECK(strstr(out.data, "\"shard_files\":[4,null,2],\"shard_chunks\":[40,null,7]}") != NULL);
+    CHECK(strstr(out.data, "\"shard_files\":[0,null,1],\"shard_chunks\":[0,null,2]}") != NULL);
+    cJSON *parsed = cJSON_Parse(out.data);
+    CHECK(cJSON_IsArray(parsed) && cJSON_GetArraySize(parsed) == 2);
+    cJSON_Delete(parsed);
+    buf_free(&out);
+    /* Shards out of range, another shard count, or mixing both ways: refused. */
+    CHECK_INT(collections_merge_shard(s, 3, 3, two, strlen(two)), ==, -EINVAL);
+    CHECK_INT(collections_merge_shard(s, -1, 3, two, strlen(two)), ==, -EINVAL);
+    CHECK_INT(collections_merge_shard(s, 0, 4, two, strlen(two)), ==, -EINVAL);
+    CHECK_INT(collections_merge(s, two, strlen(two)), ==, -EINVAL);
+    CHECK_INT(collections_merge_shard(s, 1, 3, "[]", 2), ==, -EINVAL);
+    CHECK_INT(s->count, ==, 2);
+    collections_release(&s);
+    s = merged("{\"collections\":[]}", NULL);
+    REQUIRE(s);
+    CHECK_INT(collections_merge_shard(s, 0, 2, two, strlen(two)), ==, 0); /* still empty: fine */
+    collections_release(&s);
+}
+
 /* ---- the cache, against shards in this process ---- */
 
 static inproc_t s;
@@ -183,6 +221,12 @@ TEST(a_refresh_merges_the_shards_that_answer) {
     REQUIRE(shop);
     CHECK_INT(shop->files, ==, 1 + 2);
     CHECK_INT(shop->chunks, ==, 20);
+    /* The spread: shard i has i+1 files; retrieve.2 did not answer. */
+    REQUIRE(shop->nshards == 3 && first.snapshot->nshards == 3);
+    CHECK_INT(shop->shard_files[0], ==, 1);
+    CHECK_INT(shop->shard_files[1], ==, 2);
+    CHECK(first.snapshot->shard_answered[0] && first.snapshot->shard_answered[1]);
+    CHECK(!first.snapshot->shard_answered[2]);
     /* It is now the current one, shared, not copied. */
     collections_t *current = collections_current(cache);
     CHECK(current == first.snapshot);
@@ -226,6 +270,7 @@ TEST(everything_stops_clean) {
 TEST_MAIN(TEST_CASE(shard_answers_merge_by_name),
           TEST_CASE(a_path_belongs_to_the_longest_root_above_it),
           TEST_CASE(a_snapshot_renders_as_json_and_gauges),
+          TEST_CASE(a_snapshot_knows_the_spread_over_the_shards),
           TEST_CASE(a_refresh_merges_the_shards_that_answer),
           TEST_CASE(destroying_the_cache_mid_refresh_calls_nobody),
           TEST_CASE(everything_stops_clean))
