@@ -662,6 +662,10 @@ static const char SQL_FILES_OF_MODULE[] =
     " LIMIT 256";
 static const char SQL_REFS_OF[] =
     "SELECT sum(count) FROM refs WHERE collection = ? AND target = ? AND name = ?";
+static const char SQL_REFS_TO[] =
+    "SELECT name, sum(count), sum(CASE WHEN substr(path, 1, ?3) = ?4"
+    " AND instr(substr(path, ?3 + 1), '/') = 0 AND path <> ?5 THEN count ELSE 0 END)"
+    " FROM refs WHERE collection = ?1 AND target = ?2 GROUP BY name";
 static const char SQL_REFS_NEAR[] =
     "SELECT sum(count) FROM refs WHERE collection = ?1 AND target = ?2 AND name = ?3"
     " AND substr(path, 1, ?4) = ?5 AND instr(substr(path, ?4 + 1), '/') = 0 AND path <> ?6";
@@ -766,7 +770,9 @@ static void file_module(const char *path, char *out, size_t cap, bool *package) 
 }
 
 /* Whether want (a repository path, or a tail of one unless anchored) names
- * the module of the file at path, or its directory (Go, Java packages). */
+ * the module of the file at path, or its directory (Go, Java packages).
+ * *package tells that path is a package's own file (__init__, index, mod),
+ * whose imports are what it re-exports. */
 static bool module_matches(const char *path, const char *want, bool anchored, bool *package) {
     char mod[1024], dir[1024];
     file_module(path, mod, sizeof mod, package);
@@ -782,11 +788,8 @@ static bool module_matches(const char *path, const char *want, bool anchored, bo
         if (!w || w > n)
             continue;
         if (n == w ? !strcmp(forms[i], want)
-                   : !anchored && forms[i][n - w - 1] == '/' && !strcmp(forms[i] + n - w, want)) {
-            if (i == 1)
-                *package = true; /* the whole directory is the module */
-            return true;
-        }
+                   : !anchored && forms[i][n - w - 1] == '/' && !strcmp(forms[i] + n - w, want))
+            return true; /* the file's module, or its directory (a Go or Java package) */
     }
     return false;
 }
@@ -968,6 +971,88 @@ static int member_note(search_t *s, int64_t id, const char *name, double weight,
     return 0;
 }
 
+/* How often the repository, and the files beside the current file, reach
+ * each name of one target: read once per target with one query, then
+ * looked up (a module has hundreds of members). */
+typedef struct {
+    long uses, near;
+} tally_t;
+
+typedef struct {
+    map_t *by_name; /* "target\0name" -> tally_t * */
+    map_t *read;    /* targets read already */
+} tallies_t;
+
+static void tally_free(const void *key, size_t len, void *value, void *arg) {
+    (void)key, (void)len, (void)arg;
+    free(value);
+}
+
+static void tallies_free(tallies_t *t) {
+    if (t->by_name)
+        map_each(t->by_name, tally_free, NULL);
+    map_destroy(&t->by_name);
+    map_destroy(&t->read);
+}
+
+static int tallies_read(search_t *s, tallies_t *t, const char *target) {
+    if (!t->by_name && !(t->by_name = map_new()))
+        return fail(s, -ENOMEM, "out of memory");
+    if (!t->read && !(t->read = map_new()))
+        return fail(s, -ENOMEM, "out of memory");
+    if (map_get(t->read, target, strlen(target)))
+        return 0;
+    if (map_put(t->read, target, strlen(target), (void *)1) != 0)
+        return fail(s, -ENOMEM, "out of memory");
+    const char *path = s->q->path ? s->q->path : "";
+    const char *slash = strrchr(path, '/');
+    int dir_len = slash ? (int)(slash - path) + 1 : 0; /* with its slash; 0 at the root */
+    sqlite3_stmt *st = store_view_stmt(&s->view, SQL_REFS_TO);
+    if (!st)
+        return db_fail(s, "reading references");
+    sqlite3_bind_int64(st, 1, s->view.collection_id);
+    sqlite3_bind_text(st, 2, target, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 3, *path ? dir_len : -1); /* no current file: no neighbours */
+    sqlite3_bind_text(st, 4, path, dir_len, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, path, -1, SQLITE_STATIC);
+    int rc = 0;
+    char key[1024];
+    size_t tl = strlen(target);
+    while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(st, 0);
+        size_t nl = name ? strlen(name) : 0;
+        if (!name || tl + nl + 1 > sizeof key)
+            continue;
+        memcpy(key, target, tl + 1);
+        memcpy(key + tl + 1, name, nl);
+        tally_t *v = malloc(sizeof *v);
+        if (!v || map_put(t->by_name, key, tl + 1 + nl, v) != 0) {
+            free(v);
+            rc = fail(s, -ENOMEM, "out of memory");
+            break;
+        }
+        v->uses = (long)sqlite3_column_int64(st, 1);
+        v->near = (long)sqlite3_column_int64(st, 2);
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+/* The tally of name of target (zeros when nothing reaches it). */
+static tally_t tally_of(search_t *s, tallies_t *t, const char *target, const char *name) {
+    tally_t none = {0, 0};
+    if (tallies_read(s, t, target) != 0)
+        return none;
+    char key[1024];
+    size_t tl = strlen(target), nl = strlen(name);
+    if (tl + nl + 1 > sizeof key)
+        return none;
+    memcpy(key, target, tl + 1);
+    memcpy(key + tl + 1, name, nl);
+    const tally_t *v = map_get(t->by_name, key, tl + 1 + nl);
+    return v ? *v : none;
+}
+
 /* How often the files of the current file's directory (not the file
  * itself, not its subdirectories) reach name of target. */
 static long refs_near(search_t *s, const char *target, const char *name) {
@@ -1005,14 +1090,17 @@ static long refs_of(search_t *s, const char *target, const char *name) {
 
 /* The top-level definitions of the module's files on this shard. */
 static int module_members(search_t *s, const member_files_t *mf) {
+    tallies_t tallies = {0};
     int rc = 0;
     size_t found = 0;
     for (size_t f = 0; rc == 0 && f < mf->n && found < MAX_MEMBER_CHUNKS; f++) {
         if (!mf->files[f].file)
             continue; /* another shard's */
         sqlite3_stmt *st = store_view_stmt(&s->view, SQL_CHUNK_SYMBOLS);
-        if (!st)
-            return db_fail(s, "reading a module's members");
+        if (!st) {
+            rc = db_fail(s, "reading a module's members");
+            break;
+        }
         sqlite3_bind_int64(st, 1, mf->files[f].file);
         while (rc == 0 && found < MAX_MEMBER_CHUNKS && sqlite3_step(st) == SQLITE_ROW) {
             const char *kind = (const char *)sqlite3_column_text(st, 2);
@@ -1026,12 +1114,13 @@ static int module_members(search_t *s, const member_files_t *mf) {
                     continue; /* `Class.method` is not the module's */
                 /* reached as a member of its own file, or of the module the
                  * receiver names when that is a package re-exporting it */
-                long uses = refs_of(s, mf->files[f].path, e->valuestring);
-                long near = refs_near(s, mf->files[f].path, e->valuestring);
+                tally_t own = tally_of(s, &tallies, mf->files[f].path, e->valuestring);
+                long uses = own.uses, near = own.near;
                 for (size_t t = 0; t < mf->n; t++)
                     if (t != f && mf->files[t].weight >= 1.0) {
-                        uses += refs_of(s, mf->files[t].path, e->valuestring);
-                        near += refs_near(s, mf->files[t].path, e->valuestring);
+                        tally_t via = tally_of(s, &tallies, mf->files[t].path, e->valuestring);
+                        uses += via.uses;
+                        near += via.near;
                     }
                 if ((rc = member_note(s, sqlite3_column_int64(st, 0), e->valuestring,
                                       mf->files[f].weight, uses, near)) != 0)
@@ -1042,6 +1131,7 @@ static int module_members(search_t *s, const member_files_t *mf) {
         }
         sqlite3_reset(st);
     }
+    tallies_free(&tallies);
     return rc;
 }
 

@@ -2,12 +2,12 @@
  * What the code before a cursor says about the name being typed (see
  * cursor.h).
  *
- * Only the last WINDOW bytes of the prefix are read: what a member access
- * needs (the enclosing class, the variable's declaration, the imports) is
- * near, or at the top of the file, and the imports are read from the whole
- * prefix by importscan.  A mask marks which bytes of the window are code (not
- * comments or strings), so that braces and declarations in a string or a
- * comment count for nothing.
+ * A mask marks which bytes of the prefix are code (not comments or
+ * strings), so that braces and declarations in a string or a comment count
+ * for nothing.  It is built from the start of the prefix (of its last
+ * WINDOW bytes, for a prefix longer than any source file): begun in the
+ * middle of a docstring or a block comment, it would take code for text
+ * and text for code from there on.
  */
 #include "proto/code/cursor.h"
 
@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define WINDOW (64 * 1024)
+#define WINDOW (4 * 1024 * 1024)
 
 const char *cursor_kind_name(cursor_kind_t kind) {
     static const char *const names[] = {"none", "unknown", "module", "self", "value", "type"};
