@@ -1150,7 +1150,9 @@ static void imports_own_package(imports_ctx_t *ctx) {
     repopath_dirname(ctx->path, dir, sizeof dir);
     imports_hits_t hits = {0};
     imports_files_in(ctx->index, dir, filter, &hits);
-    imports_record(ctx, ".", 1, NULL, 0, 0, &hits);
+    /* it comes after the written imports: its line keeps them in order */
+    int line = ctx->out->count ? ctx->out->items[ctx->out->count - 1].line : 1;
+    imports_record(ctx, ".", 1, NULL, 0, line, &hits);
     free(hits.at);
 }
 
