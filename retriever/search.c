@@ -683,15 +683,21 @@ static bool spec_path(const char *current, const char *spec, const char *member_
     size_t n = 0;
     *anchored = false;
     const char *p = spec;
-    if (!strncmp(p, "crate::", 7) || !strncmp(p, "self::", 6) || !strncmp(p, "super::", 7))
+    /* Rust: crate:: (and self::, super::) is the crate's root module, lib.rs */
+    if (!strcmp(p, "crate") || !strcmp(p, "self") || !strcmp(p, "super"))
+        p = "lib";
+    else if (!strncmp(p, "crate::", 7) || !strncmp(p, "self::", 6) || !strncmp(p, "super::", 7))
         p = strstr(p, "::") + 2;
     bool js_relative = !strncmp(p, "./", 2) || !strncmp(p, "../", 3);
+    /* a path (a JS specifier, a Go import path: dots in names) or a dotted
+     * or ::-separated module name (Python, Java, Rust) */
+    bool path_like = strchr(p, '/') != NULL;
     size_t dots = 0;
-    if (!js_relative && strchr(p, '/') == NULL)
+    if (!path_like)
         while (p[dots] == '.')
             dots++;
     for (const char *q = p + dots; *q && n + 2 < sizeof rel; q++) {
-        if (!js_relative && (*q == '.' || (*q == ':' && q[1] == ':'))) {
+        if (!path_like && (*q == '.' || (*q == ':' && q[1] == ':'))) {
             rel[n++] = '/';
             q += *q == ':';
         } else {
@@ -829,50 +835,50 @@ static int member_file_add(search_t *s, member_files_t *mf, const char *path, do
 
 /* The files of the module the receiver names: among what the current file
  * imports when the graph knows it, else among the files of this shard. */
-static int module_files(search_t *s, member_files_t *mf) {
-    const search_member_t *m = &s->q->member;
-    char want[1024];
-    bool anchored;
-    if (!m->module || !spec_path(s->q->path, m->module, m->member_of, want, sizeof want, &anchored))
-        return 0;
-    char **targets = NULL;
-    size_t n = 0;
-    int rc = s->q->path && *s->q->path ? imports_of(s, s->q->path, &targets, &n) : 0;
-    bool from_graph = n > 0;
-    if (rc == 0 && !from_graph) { /* not indexed: any file of the collection this shard holds */
-        char stem[256];
-        module_stem(want, stem, sizeof stem);
-        sqlite3_stmt *st = store_view_stmt(&s->view, SQL_FILES_OF_MODULE);
-        if (!st) {
-            rc = db_fail(s, "reading files by module");
-        } else {
-            sqlite3_bind_int64(st, 1, s->view.collection_id);
-            sqlite3_bind_text(st, 2, stem, -1, SQLITE_STATIC);
-            sqlite3_bind_text(st, 3, stem, -1, SQLITE_STATIC);
+/* The files of this shard whose stem, or a directory of whose path, is
+ * want's last name: candidates for a module the graph cannot name. */
+static int files_by_stem(search_t *s, const char *want, char ***targets, size_t *n) {
+    char stem[256];
+    module_stem(want, stem, sizeof stem);
+    sqlite3_stmt *st = store_view_stmt(&s->view, SQL_FILES_OF_MODULE);
+    if (!st)
+        return db_fail(s, "reading files by module");
+    sqlite3_bind_int64(st, 1, s->view.collection_id);
+    sqlite3_bind_text(st, 2, stem, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, stem, -1, SQLITE_STATIC);
+    int rc = 0;
+    while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
+        char **grown = realloc(*targets, (*n + 1) * sizeof *grown);
+        char *path = strdup((const char *)sqlite3_column_text(st, 0));
+        if (!grown || !path) {
+            free(path);
+            if (grown)
+                *targets = grown;
+            rc = fail(s, -ENOMEM, "out of memory");
+            break;
         }
-        while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
-            char **grown = realloc(targets, (n + 1) * sizeof *grown);
-            char *path = strdup((const char *)sqlite3_column_text(st, 0));
-            if (!grown || !path) {
-                free(path);
-                if (grown)
-                    targets = grown;
-                rc = fail(s, -ENOMEM, "out of memory");
-                break;
-            }
-            targets = grown;
-            targets[n++] = path;
-        }
-        if (st)
-            sqlite3_reset(st);
+        *targets = grown;
+        (*targets)[(*n)++] = path;
     }
+    sqlite3_reset(st);
+    return rc;
+}
+
+/* Adds the targets that want names (and, for a package's own file or a
+ * Python module, what it re-exports). */
+static int module_match_targets(search_t *s, member_files_t *mf, char **targets, size_t n,
+                                const char *want, bool anchored) {
+    int rc = 0;
     for (size_t i = 0; rc == 0 && i < n; i++) {
         bool package = false;
         if (!module_matches(targets[i], want, anchored, &package))
             continue;
         rc = member_file_add(s, mf, targets[i], 1.0);
-        /* A package's own file re-exports what it imports. */
-        if (rc == 0 && package) {
+        /* A package's own file re-exports what it imports; so does any
+         * Python module (what it imports is an attribute of it). */
+        size_t len = strlen(targets[i]);
+        bool python = len > 3 && !strcmp(targets[i] + len - 3, ".py");
+        if (rc == 0 && (package || python)) {
             char **inner = NULL;
             size_t k = 0;
             rc = imports_of(s, targets[i], &inner, &k);
@@ -883,9 +889,46 @@ static int module_files(search_t *s, member_files_t *mf) {
             free(inner);
         }
     }
+    return rc;
+}
+
+static void targets_free(char **targets, size_t n) {
     for (size_t i = 0; i < n; i++)
         free(targets[i]);
     free(targets);
+}
+
+/* The files of the module the receiver names: among what the current file
+ * imports when the graph knows it, else (or when none of those is it)
+ * among the files of this shard named like it.  A Rust path that starts
+ * with a crate's own name (tests, examples, the crates of a workspace) is
+ * tried without it too. */
+static int module_files(search_t *s, member_files_t *mf) {
+    const search_member_t *m = &s->q->member;
+    char want[1024];
+    bool anchored;
+    if (!m->module || !spec_path(s->q->path, m->module, m->member_of, want, sizeof want, &anchored))
+        return 0;
+    const char *tail = m->module && strstr(m->module, "::") ? strchr(want, '/') : NULL;
+    const char *wants[2] = {want, tail ? tail + 1 : NULL};
+    int rc = 0;
+    for (int source = 0; source < 2 && rc == 0 && mf->n == 0; source++) {
+        char **targets = NULL;
+        size_t n = 0;
+        if (source == 0 && s->q->path && *s->q->path)
+            rc = imports_of(s, s->q->path, &targets, &n);
+        for (int w = 0; w < 2 && rc == 0 && mf->n == 0 && wants[w]; w++) {
+            if (source == 1) {
+                targets_free(targets, n);
+                targets = NULL;
+                n = 0;
+                rc = files_by_stem(s, wants[w], &targets, &n);
+            }
+            if (rc == 0)
+                rc = module_match_targets(s, mf, targets, n, wants[w], anchored);
+        }
+        targets_free(targets, n);
+    }
     return rc;
 }
 
