@@ -350,6 +350,29 @@ static bool is_filler(const char *s, size_t n) {
     return true;
 }
 
+/* Whether a line (trimmed, not a control statement) starts a definition:
+ * a definition keyword, or a C-like header (a call-like line that opens a
+ * block, or at the left margin and not a statement). */
+static bool is_definition(const char *s, size_t n, size_t indent) {
+    static const char *const words[] = {
+        "def",    "async",     "class",  "function", "func",     "fn",        "fun",
+        "pub",    "impl",      "struct", "enum",     "union",    "interface", "trait",
+        "module", "namespace", "export", "public",   "private",  "protected", "static",
+        "object", "type",      "extern", "inline",   "virtual",  "override",  "abstract",
+        "final",  "sub",       "proc",   "macro",    "template", "typedef",   NULL};
+    for (int i = 0; words[i]; i++)
+        if (starts_word(s, n, words[i]))
+            return true;
+    bool call_like = memchr(s, '(', n) != NULL;
+    if (call_like && n > 0 && s[n - 1] == '{')
+        return true;
+    /* const f = (a) => {, let g = function (...) */
+    if ((starts_word(s, n, "const") || starts_word(s, n, "let") || starts_word(s, n, "var")) &&
+        (memmem(s, n, "=>", 2) || memmem(s, n, "function", 8)))
+        return true;
+    return indent == 0 && call_like && s[n - 1] != ';' && s[n - 1] != ',';
+}
+
 /* Whether a line opens a block: it ends with ':', '{', '(' or '['. */
 static bool opens_block(const char *s, size_t n) {
     return n > 0 && (s[n - 1] == ':' || s[n - 1] == '{' || s[n - 1] == '(' || s[n - 1] == '[');
@@ -381,9 +404,13 @@ uint64_t session_scope(const char *text, size_t len) {
             continue;          /* blank */
         if (limit == SIZE_MAX) /* on a new line: a block the line above opens holds it */
             limit = opens_block(line, n) ? ind + 1 : ind;
-        if (ind >= limit || is_filler(line + ind, n - ind))
+        /* the tail of a header or statement cut over lines (") -> T:"):
+         * what it closes opens further up */
+        bool closing = line[ind] == ')' || line[ind] == ']' || line[ind] == '}';
+        if (ind >= limit || is_filler(line + ind, n - ind) || closing)
             continue;
-        if (is_control(line + ind, n - ind)) {
+        if (is_control(line + ind, n - ind) || !is_definition(line + ind, n - ind, ind)) {
+            /* a block inside the scope, or a statement's continuation */
             limit = ind;
             if (limit == 0)
                 break;
@@ -647,6 +674,19 @@ static bool advance(session_t *s, const context_chunk_t *fresh, size_t count,
     }
     size_t need_chars = cost_chars(promote), need_tokens = cost_tokens(promote, b->family);
     if (need_chars > b->chars || need_tokens > b->tokens)
+        return false;
+    /* Room is made only when dropping what is no longer offered makes
+     * enough: otherwise nothing moves. */
+    size_t free_chars = 0, free_tokens = 0, free_slots = 0;
+    for (size_t i = 0; i < s->nheld; i++)
+        if (s->held_seen[i] < s->round) {
+            free_chars += cost_chars(&s->held[i]);
+            free_tokens += cost_tokens(&s->held[i], b->family);
+            free_slots++;
+        }
+    if ((s->nheld == SESSION_HELD_MAX && free_slots == 0) ||
+        chars - free_chars + need_chars > b->chars ||
+        tokens - free_tokens + need_tokens > b->tokens)
         return false;
     bool changed = false;
     while (s->nheld == SESSION_HELD_MAX || chars + need_chars > b->chars ||

@@ -127,9 +127,11 @@ void session_remember(session_t *s, const char *restored, size_t restored_len, c
 /* ---- the context ---- */
 
 /* A hash of the scope the cursor is in: the line of the nearest enclosing
- * definition in text (the code before the cursor), found by indentation
- * and leaving out control statements, brackets, comments and decorators;
- * 0 when there is none. */
+ * definition in text (the code before the cursor), found by indentation —
+ * a line less indented than the cursor's that starts a definition (a
+ * keyword such as def, class, function, fn, func, or a C-like header);
+ * control statements, continuation lines, brackets, comments and
+ * decorators are passed over.  0 when there is none. */
 uint64_t session_scope(const char *text, size_t len);
 
 /* What a context block may cost (see fim_budget_t). */

@@ -201,6 +201,22 @@ TEST(scope_is_the_enclosing_definition) {
     char d[256];
     snprintf(d, sizeof d, "%s        x = 1\n\n    def other(self):\n        ", head);
     CHECK(scope_of(d) != total);
+    /* a statement's continuation lines are not a scope */
+    char e[400];
+    snprintf(e, sizeof e,
+             "%s        assert issubclass(\n            x, Undefined\n        ), \"must be\"\n"
+             "        assert (\n            a\n            != ",
+             head);
+    CHECK(scope_of(e) == total);
+    snprintf(e, sizeof e, "%s        value = compute(\n            a,\n            b", head);
+    CHECK(scope_of(e) == total);
+    /* a header cut over lines is the header */
+    uint64_t multi = scope_of("class Loader:\n    def get_source(\n        self, environment\n"
+                              "    ) -> t.Tuple[str, str]:\n        x = 1\n        ");
+    CHECK(multi != 0);
+    CHECK(multi == scope_of("class Loader:\n    def get_source(\n        self, environment\n"
+                            "    ) -> t.Tuple[str, str]:\n        if x:\n            y"));
+    CHECK(multi != scope_of("class Loader:\n    x = 1\n    "));
     /* C: the line that opens the function, not its brace */
     uint64_t f = scope_of("static int f(int x)\n{\n    int y = x;\n    if (y) {\n        re");
     CHECK(f != 0);
@@ -359,6 +375,17 @@ TEST(context_makes_room_at_its_end) {
      * those goes, so that what comes before it stays cached */
     CHECK(!hold(s, 7, (int[]){5, 1, 3}, 3, &four));
     CHECK(hold(s, 7, (int[]){5, 1, 3}, 3, &four));
+    held_list(s, list, sizeof list);
+    CHECK_STR(list, "1,2,3,5");
+    /* dropping what is no longer offered would not make room for a big
+     * one: nothing moves (no chunk leaves for nothing) */
+    static char big_text[2048];
+    memset(big_text, 0, sizeof big_text);
+    for (size_t i = 0; i + 1 < sizeof big_text && i < 3 * one; i++)
+        big_text[i] = i % 40 == 39 ? '\n' : 'x';
+    context_chunk_t big[] = {chunk("lib/big.py", 1, big_text), numbered(1), numbered(3)};
+    CHECK(!session_hold(s, 7, big, 3, &four));
+    CHECK(!session_hold(s, 7, big, 3, &four));
     held_list(s, list, sizeof list);
     CHECK_STR(list, "1,2,3,5");
     /* everything held still offered: no room, nothing moves */
