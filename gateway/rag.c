@@ -259,6 +259,20 @@ static size_t room_left(const rag_t *rag, size_t used, long reply) {
     return left > 0 ? (size_t)left : 0;
 }
 
+/* What else of the body the model reads: a system prompt, tool
+ * definitions. */
+static size_t extra_tokens(const rag_t *rag) {
+    const cJSON *body = rag->request->body;
+    const char *system = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(body, "system"));
+    size_t n = system ? tokens_estimate(rag->tokens, system, strlen(system)) : 0;
+    const cJSON *tools = cJSON_GetObjectItemCaseSensitive(body, "tools");
+    char *text = tools ? cJSON_PrintUnformatted(tools) : NULL;
+    if (text)
+        n += tokens_estimate(rag->tokens, text, strlen(text));
+    free(text);
+    return n;
+}
+
 /* ---- chat ---- */
 
 static void build_chat(rag_t *rag) {
@@ -275,7 +289,7 @@ static void build_chat(rag_t *rag) {
     /* The conversation stays whole: the context gets what the window has
      * left once it and the reply are counted. */
     cJSON *messages = cJSON_GetObjectItemCaseSensitive(rag->request->body, "messages");
-    size_t conversation = TEMPLATE_TOKENS;
+    size_t conversation = TEMPLATE_TOKENS + extra_tokens(rag);
     const cJSON *m;
     cJSON_ArrayForEach(m, messages) {
         const char *content = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "content"));
@@ -424,9 +438,14 @@ static void build_completion(rag_t *rag) {
     long chars = settings_env_long("LCA_RAG_COMPLETION_BUDGET", 4000, 0, 1 << 20);
 
     /* The suffix the model reads again at every keystroke, cut to its
-     * tokens (when asked to): room freed for the context too. */
+     * tokens (when asked to): room freed for the context too.  Not where
+     * the suffix comes first (Codestral's [SUFFIX]S[PREFIX]P): there it
+     * stays cached. */
     size_t suffix_keep = rag->suffix_len;
-    if (rag->rules.suffix)
+    bool suffix_first =
+        rag->fim.family == FIM_CODESTRAL || (rag->fim.family == FIM_NONE && rag->request->model &&
+                                             strcasestr(rag->request->model, "codestral"));
+    if (rag->rules.suffix && !suffix_first)
         suffix_keep = fim_suffix_keep(rag->suffix, rag->suffix_len, rag->rules.suffix, rag->tokens);
 
     /* The window's share for the gateway: what the client's text (its
@@ -441,7 +460,7 @@ static void build_completion(rag_t *rag) {
         client = tokens_estimate(rag->tokens, rag->prompt, cut_at) +
                  tokens_estimate(rag->tokens, rag->prompt + cut_end, rag->prompt_len - cut_end) + 5;
     }
-    client += TEMPLATE_TOKENS;
+    client += TEMPLATE_TOKENS + extra_tokens(rag);
     size_t room = room_left(rag, client, reply_reserve(rag, COMPLETION_REPLY));
 
     /* The context: what the session holds, or what retrieval offered. */

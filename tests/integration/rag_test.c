@@ -769,14 +769,16 @@ static double record_number(const cJSON *record, const char *name) {
 }
 
 /* A ProxyAI request for the file's text around the cursor (cursor bytes of
- * file before it), its window cut to window bytes before the cursor, with
- * options (JSON or NULL) and headers; returns the prompt the fake got
+ * file before it), its window cut to window bytes before the cursor and
+ * opened by diff (ProxyAI's git-diff comment, or ""), with options (JSON
+ * or NULL) and headers; returns the prompt the fake got
  * (caller frees) and X-LCA-Context in context (2100 bytes). */
 static char *proxyai_keystroke(const char *file, size_t cursor, size_t window, const char *suffix,
                                const char *marker, const char *options, const char *path_line,
-                               char *context) {
+                               const char *diff, char *context) {
     buf_t p = BUF_INIT, prompt = BUF_INIT;
     size_t from = cursor > window ? cursor - window : 0;
+    buf_append_str(&p, diff);
     buf_append(&p, file + from, cursor - from);
     size_t prefix_at;
     build_prompt(&templates[0], p.data, suffix, &prompt, &prefix_at);
@@ -814,8 +816,9 @@ static bool split_qwen(char *prompt, char **context, char **prefix) {
     return true;
 }
 
-TEST(completion_context_and_head_hold_still) {
-    REQUIRE(shop_up());
+/* Keystrokes typing checkout_total in the file at path_line, each prompt
+ * opened by diff; checks the head and the context of every one. */
+static void check_hold(const char *diff, const char *path_line) {
     char marker[64];
     marker_new(marker, sizeof marker, "hold");
     /* The suffix carries the marker: the window's head slides away from
@@ -834,23 +837,25 @@ TEST(completion_context_and_head_hold_still) {
                        "    discounted = apply_loyalty_discount(subtotal, cart.years)\n"
                        "    shipping = 0 if discounted > 100 else 5\n"
                        "    return discounted + shipping\n";
-    size_t body_at = strstr(file, "    subtotal") - file, window = 200;
+    size_t body_at = strstr(file, "    subtotal") - file, window = 200, dlen = strlen(diff);
     char first_context_header[2100] = "", context_header[2100];
     char *first_context = NULL;
     size_t first_from = body_at > window ? body_at - window : 0;
     int keystrokes = 0;
     for (size_t cursor = body_at; cursor <= strlen(file); cursor += 23, keystrokes++) {
-        char *up = proxyai_keystroke(file, cursor, window, suffix, marker, NULL, path_header,
+        char *up = proxyai_keystroke(file, cursor, window, suffix, marker, NULL, path_line, diff,
                                      context_header);
         char *context, *prefix;
         REQUIRE(split_qwen(up, &context, &prefix));
         /* The head stays where the first window started: what fell off the
-         * client's window is put back, and the rest is the client's. */
+         * client's window is put back after the diff comment, and the rest
+         * is the client's. */
         size_t want = cursor - first_from;
-        if (strlen(prefix) != want || memcmp(prefix, file + first_from, want) != 0)
+        bool same = strlen(prefix) == dlen + want && memcmp(prefix, diff, dlen) == 0 &&
+                    memcmp(prefix + dlen, file + first_from, want) == 0;
+        if (!same)
             fprintf(stderr, "  keystroke %d: the prefix is\n%s\n", keystrokes, prefix);
-        CHECK_INT(strlen(prefix), ==, want);
-        CHECK(memcmp(prefix, file + first_from, want) == 0);
+        CHECK(same);
         /* The context holds still in one scope, byte for byte. */
         CHECK(strstr(context, "<|file_sep|>") != NULL);
         if (!first_context) {
@@ -866,12 +871,21 @@ TEST(completion_context_and_head_hold_still) {
     /* Turned off, the client's window goes as it came. */
     size_t cursor = strlen(file);
     char *up = proxyai_keystroke(file, cursor, window, suffix, marker, "{\"lca_restore\":false}",
-                                 path_header, context_header);
+                                 path_line, diff, context_header);
     char *context, *prefix;
     REQUIRE(split_qwen(up, &context, &prefix));
-    CHECK_STR(prefix, file + cursor - window);
+    CHECK(strncmp(prefix, diff, dlen) == 0);
+    CHECK_STR(prefix + dlen, file + cursor - window);
     free(up);
     free(first_context);
+}
+
+TEST(completion_context_and_head_hold_still) {
+    REQUIRE(shop_up());
+    check_hold("", path_header);
+    /* ProxyAI's git-diff comment opens every prompt: the head goes back
+     * after it */
+    check_hold(diff_comment, "X-LCA-Path: py/shop/checkout.py");
 }
 
 TEST(completion_leaves_out_the_file_being_edited) {
