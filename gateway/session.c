@@ -642,7 +642,7 @@ static bool rebuild(session_t *s, const context_chunk_t *fresh, size_t count,
  * first (the model reads again only what follows the first one dropped). */
 static bool advance(session_t *s, const context_chunk_t *fresh, size_t count,
                     const session_budget_t *b) {
-    candidate_t ring[RING_MAX];
+    candidate_t ring[RING_MAX] = {{0}};
     size_t nring = 0;
     const context_chunk_t *promote = NULL;
     for (size_t f = 0; f < count; f++) {
