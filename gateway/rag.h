@@ -13,7 +13,7 @@
  * in the prompt); put the chunks into the prompt in that family's
  * repository layout.
  *
- * What the model pays for (DESIGN.md): Ollama reads again only what follows
+ * What the model pays for: Ollama reads again only what follows
  * the longest prefix a prompt shares with the last one.  So a completion
  * goes through its editing session (session.h): the context block stays
  * byte for byte the same while the cursor stays in one scope and changes
