@@ -8,7 +8,9 @@
 
 #include "proto/code/lang.h"
 
+#include <stdint.h>
 #include <string.h>
+#include <strings.h>
 
 typedef struct {
     const char *begin, *middle, *end;
@@ -114,6 +116,49 @@ fim_family_t fim_parse(const char *s, size_t len, fim_t *out) {
     return FIM_NONE;
 }
 
+/* Whether the model's name, without its namespace and tag, holds word
+ * (case-insensitive). */
+static bool name_has(const char *model, const char *word) {
+    const char *base = strrchr(model, '/');
+    base = base ? base + 1 : model;
+    size_t n = strcspn(base, ":"), w = strlen(word);
+    for (size_t i = 0; i + w <= n; i++)
+        if (strncasecmp(base + i, word, w) == 0)
+            return true;
+    return false;
+}
+
+fim_family_t fim_family_for_model(const char *model, fim_family_t parsed) {
+    if (!model || !*model)
+        return parsed;
+    switch (parsed) {
+    case FIM_QWEN:
+    case FIM_CODEGEMMA:
+        if (name_has(model, "gemma"))
+            return FIM_CODEGEMMA;
+        /* CodeQwen1.5 has the other markers: its name says nothing here */
+        if (name_has(model, "qwen") && !name_has(model, "codeqwen"))
+            return FIM_QWEN;
+        return parsed;
+    case FIM_CODEQWEN:
+    case FIM_STARCODER2:
+        if (name_has(model, "codeqwen") || name_has(model, "stable-code") ||
+            name_has(model, "stablecode"))
+            return FIM_CODEQWEN;
+        if (name_has(model, "starcoder"))
+            return FIM_STARCODER2;
+        return parsed;
+    default:
+        return parsed;
+    }
+}
+
+fim_family_t fim_parse_for_model(const char *s, size_t len, const char *model, fim_t *out) {
+    fim_family_t parsed = fim_parse(s, len, out);
+    /* the spans stay as the spacing made them: only the layout follows the name */
+    return out->family = fim_family_for_model(model, parsed);
+}
+
 const char *fim_comment_for(const char *path, const char *language) {
     lang_id_t id = lang_detect(path, NULL, 0);
     if (id == LANG_UNKNOWN && language)
@@ -152,7 +197,16 @@ static bool has_special_token(const char *text, size_t len) {
 size_t fim_context(fim_family_t family, const context_chunk_t *chunks, size_t count,
                    const char *repo, const char *current_path, size_t budget, buf_t *out,
                    bool *used) {
-    size_t start = out->len, n = 0;
+    fim_budget_t b = {.chars = budget, .tokens = SIZE_MAX, .tokens_family = TOKENS_ANY};
+    return fim_context_within(family, chunks, count, repo, current_path, &b, out, used, NULL);
+}
+
+size_t fim_context_within(fim_family_t family, const context_chunk_t *chunks, size_t count,
+                          const char *repo, const char *current_path, const fim_budget_t *limits,
+                          buf_t *out, bool *used, size_t *tokens) {
+    size_t start = out->len, n = 0, budget = limits->chars;
+    if (tokens)
+        *tokens = 0;
     const char *comment = fim_comment_for(current_path, count ? chunks[0].language : NULL);
     /* The current file's separator closes the repository layouts; it counts
      * against the budget too, so room for it is kept from the start. */
@@ -163,6 +217,19 @@ size_t fim_context(fim_family_t family, const context_chunk_t *chunks, size_t co
                                                      : NULL;
     size_t trailer = closing ? strlen(closing) + strlen(cur) + 1 : 0;
     budget = budget > trailer ? budget - trailer : 0;
+    /* The closing line in tokens, counted apart: the parts of a text cost
+     * at least its estimate less five, so five more per part keeps the sum
+     * above the whole. */
+    size_t token_budget = limits->tokens, token_trailer = 0;
+    if (closing && token_budget != SIZE_MAX) {
+        char line[64];
+        int k = snprintf(line, sizeof line, "%s", closing);
+        token_trailer = tokens_estimate(limits->tokens_family, line, (size_t)k) +
+                        tokens_estimate(limits->tokens_family, cur, strlen(cur)) + 1 + 10;
+    }
+    token_budget = token_budget == SIZE_MAX       ? SIZE_MAX
+                   : token_budget > token_trailer ? token_budget - token_trailer
+                                                  : 0;
     if (family == FIM_QWEN || family == FIM_CODEGEMMA || family == FIM_STARCODER2) {
         if (family == FIM_QWEN)
             buf_printf(out, "<|repo_name|>%s\n", repo ? repo : "repository");
@@ -195,7 +262,11 @@ size_t fim_context(fim_family_t family, const context_chunk_t *chunks, size_t co
             buf_append(out, "\n", 1);
         if (family != FIM_QWEN && family != FIM_STARCODER2 && family != FIM_CODEGEMMA)
             buf_append(out, "\n", 1);
-        if (out->len - start > budget) { /* does not fit: drop it, try the next */
+        bool fits = out->len - start <= budget;
+        if (fits && token_budget != SIZE_MAX)
+            fits = tokens_estimate(limits->tokens_family, out->data + start, out->len - start) <=
+                   token_budget;
+        if (!fits) { /* does not fit: drop it, try the next */
             out->len = before;
             out->data[out->len] = '\0';
             used[i] = false;
@@ -212,11 +283,15 @@ size_t fim_context(fim_family_t family, const context_chunk_t *chunks, size_t co
     }
     if (closing)
         buf_printf(out, "%s%s\n", closing, cur);
+    if (tokens)
+        *tokens = tokens_estimate(limits->tokens_family, out->data + start, out->len - start) +
+                  (closing ? 5 : 0);
     return n;
 }
 
-void fim_rebuild(const fim_t *fim, const char *prompt, size_t len, const char *context,
-                 size_t context_len, buf_t *out) {
+/* Where the context goes in prompt: before the FIM part for the
+ * repository layouts, right before the prefix for the others. */
+static size_t context_at(const fim_t *fim, const char *prompt, size_t len) {
     size_t at;
     switch (fim->family) {
     case FIM_QWEN:
@@ -234,9 +309,72 @@ void fim_rebuild(const fim_t *fim, const char *prompt, size_t len, const char *c
     default:
         at = fim->prefix_at; /* right before the prefix */
     }
+    return at <= len ? at : len;
+}
+
+void fim_rebuild(const fim_t *fim, const char *prompt, size_t len, const char *context,
+                 size_t context_len, buf_t *out) {
+    size_t at = context_at(fim, prompt, len);
     buf_append(out, prompt, at);
     buf_append(out, context, context_len);
     buf_append(out, prompt + at, len - at);
+}
+
+typedef struct {
+    size_t at, cut; /* where, and how many bytes of the prompt go from there */
+    const char *text;
+    size_t text_len; /* what is inserted there */
+} edit_t;
+
+void fim_rebuild_parts(const fim_t *fim, const char *prompt, size_t len, const fim_parts_t *parts,
+                       buf_t *out) {
+    /* Three edits at most, applied in the prompt's order: the context and
+     * the restored text are insertions, the suffix's tail a cut. */
+    edit_t edits[3];
+    int n = 0;
+    if (parts->context_len)
+        edits[n++] = (edit_t){context_at(fim, prompt, len), 0, parts->context, parts->context_len};
+    if (parts->restored_len)
+        edits[n++] = (edit_t){parts->restore_at <= len ? parts->restore_at : len, 0,
+                              parts->restored, parts->restored_len};
+    if (fim->family != FIM_NONE && parts->suffix_keep < fim->suffix_len &&
+        fim->suffix_at + fim->suffix_len <= len)
+        edits[n++] = (edit_t){fim->suffix_at + parts->suffix_keep,
+                              fim->suffix_len - parts->suffix_keep, NULL, 0};
+    /* insertion sort, stable: the context before the restored text at one offset */
+    for (int i = 1; i < n; i++)
+        for (int j = i; j > 0 && edits[j].at < edits[j - 1].at; j--) {
+            edit_t t = edits[j];
+            edits[j] = edits[j - 1];
+            edits[j - 1] = t;
+        }
+    size_t from = 0;
+    for (int i = 0; i < n; i++) {
+        size_t at = edits[i].at < from ? from : edits[i].at;
+        buf_append(out, prompt + from, at - from);
+        buf_append(out, edits[i].text, edits[i].text_len);
+        from = at + edits[i].cut > len ? len : at + edits[i].cut;
+    }
+    buf_append(out, prompt + from, len - from);
+}
+
+size_t fim_suffix_keep(const char *suffix, size_t len, size_t max_tokens, tokens_family_t family) {
+    if (len == 0 || tokens_estimate(family, suffix, len) <= max_tokens)
+        return len;
+    const char *nl = memchr(suffix, '\n', len);
+    size_t keep = nl ? (size_t)(nl - suffix) + 1 : len; /* the cursor's line, always */
+    /* then whole lines while they fit: the estimate grows with the text, so
+     * the first line that does not fit ends the scan */
+    while (keep < len) {
+        nl = memchr(suffix + keep, '\n', len - keep);
+        if (!nl)
+            break;
+        size_t end = (size_t)(nl - suffix) + 1;
+        if (tokens_estimate(family, suffix, end) > max_tokens)
+            break;
+        keep = end;
+    }
+    return keep;
 }
 
 size_t fim_skip_diff_comment(const char *prefix, size_t len) {

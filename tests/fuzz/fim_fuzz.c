@@ -15,7 +15,13 @@
  *   - a prompt built from any template of the table with P and S that hold
  *     no FIM marker parses as that family with exactly P and S (except the
  *     two spacing ambiguities the format has by construction);
- *   - fim_skip_diff_comment() skips a whole "/" "*...*" "/" block or nothing.
+ *   - fim_skip_diff_comment() skips a whole "/" "*...*" "/" block or nothing;
+ *   - fim_parse_for_model() finds the spans fim_parse() finds, and a family
+ *     that is fim_parse's or its twin on the same markers;
+ *   - fim_context_within() stays within its tokens as it counts them;
+ *   - fim_rebuild_parts() inserts exactly the context and the restored
+ *     text, cuts exactly the suffix's tail, and with nothing to do gives
+ *     the prompt back; fim_suffix_keep() keeps whole lines or the cursor's.
  */
 #include "gateway/fim.h"
 #include "tests/fuzz/fuzz.h"
@@ -171,6 +177,65 @@ static void check_diff_comment(const char *s, size_t len) {
     }
 }
 
+/* The family a model's name may choose instead of parsed. */
+static bool twins(fim_family_t a, fim_family_t b) {
+    if (a == b)
+        return true;
+    bool qwen_markers =
+        (a == FIM_QWEN || a == FIM_CODEGEMMA) && (b == FIM_QWEN || b == FIM_CODEGEMMA);
+    bool fim_markers =
+        (a == FIM_CODEQWEN || a == FIM_STARCODER2) && (b == FIM_CODEQWEN || b == FIM_STARCODER2);
+    return qwen_markers || fim_markers;
+}
+
+static void check_parts(const char *prompt, size_t len, const fim_t *fim, const fuzz_piece_t *text,
+                        const char *model, uint8_t mode) {
+    fim_t named;
+    fim_family_t by_name = fim_parse_for_model(prompt, len, model, &named);
+    FUZZ_ASSERT(twins(by_name, fim->family));
+    FUZZ_ASSERT(named.prefix_at == fim->prefix_at && named.prefix_len == fim->prefix_len &&
+                named.suffix_at == fim->suffix_at && named.suffix_len == fim->suffix_len);
+
+    context_chunk_t chunk = {.path = "lib/a.py",
+                             .start_line = 1,
+                             .end_line = 2,
+                             .language = "python",
+                             .kind = "function",
+                             .text = text->data,
+                             .text_len = text->len};
+    fim_budget_t budget = {.chars = 1u << 20,
+                           .tokens = (size_t)mode * 4,
+                           .tokens_family = (tokens_family_t)(mode % 3)};
+    buf_t context = BUF_INIT;
+    bool used = false;
+    size_t tokens = 0;
+    fim_context_within(named.family, &chunk, 1, "shop", model, &budget, &context, &used, &tokens);
+    FUZZ_ASSERT(tokens <= budget.tokens);
+    FUZZ_ASSERT(tokens_estimate(budget.tokens_family, context.data, context.len) <= tokens);
+
+    const char *suffix = prompt + named.suffix_at;
+    size_t keep = fim_suffix_keep(suffix, named.suffix_len, mode, TOKENS_QWEN);
+    FUZZ_ASSERT(keep <= named.suffix_len);
+    FUZZ_ASSERT(keep == named.suffix_len || (keep > 0 && suffix[keep - 1] == '\n'));
+    size_t restore_at = named.prefix_at + (mode & 4 ? named.prefix_len : 0);
+    fim_parts_t parts = {.context = context.data,
+                         .context_len = context.len,
+                         .restored = text->data,
+                         .restored_len = text->len,
+                         .restore_at = restore_at,
+                         .suffix_keep = keep};
+    buf_t out = BUF_INIT;
+    fim_rebuild_parts(&named, prompt, len, &parts, &out);
+    size_t cut = named.family != FIM_NONE ? named.suffix_len - keep : 0;
+    FUZZ_ASSERT(out.len == len + context.len + text->len - cut);
+    fim_parts_t none = {.suffix_keep = SIZE_MAX};
+    buf_reset(&out);
+    fim_rebuild_parts(&named, prompt, len, &none, &out);
+    FUZZ_ASSERT(same_bytes(out.data, out.len, prompt, len));
+    buf_free(&out);
+    buf_free(&context);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     uint8_t mode = fuzz_take_byte(&data, &size);
     fuzz_piece_t pieces[5] = {{"", 0}, {"", 0}, {"", 0}, {"", 0}, {"", 0}};
@@ -186,6 +251,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     char *path = fuzz_strndup(pieces[2].data, pieces[2].len);
     size_t budget = (size_t)(mode >> 3) * 64;
     check_rebuild(prompt->data, prompt->len, &fim, &pieces[1], path, budget, mode & 1);
+    check_parts(prompt->data, prompt->len, &fim, &pieces[1], path, mode);
     const char *comment = fim_comment_for(path, (mode & 2) ? "python" : NULL);
     FUZZ_ASSERT(!strcmp(comment, "//") || !strcmp(comment, "#") || !strcmp(comment, "--"));
     free(path);

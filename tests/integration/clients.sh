@@ -86,6 +86,18 @@ wait_until 20 generator_ready || fail "the gateway did not see the generator at 
 (cd tests/clients && LCA_URL=$lca_url FAKE_URL=$fake_url node --test --test-reporter=tap "$@")
 rc=$?
 
+# No prompt the gateway sent went over the model's window (the fake records
+# how its runner read each one, since the tests' last reset of it).
+over=$(node -e 'fetch(process.argv[1]).then((r) => r.json()).then((all) => {
+    const over = all.filter((p) => p.truncated);
+    for (const p of over) console.error(JSON.stringify(p));
+    console.log(over.length);
+}, () => console.log("unknown"))' "$fake_url/_fake/prompts?text=0")
+if [ "$over" != 0 ]; then
+    echo "not ok - prompts over the window upstream: $over" >&2
+    rc=1
+fi
+
 # Both must exit 0 on SIGTERM (the sanitizer build fails on a leak).
 for name in generator gateway; do
     pid_var=${name}_pid

@@ -59,6 +59,14 @@ static int gw_port;
 static pid_t gw_pid, gen_pid, embedder_pid, fake_pid, retriever_pid[SHARDS];
 static bool stack_ok, stack_tried, shop_seeded, other_seeded;
 
+/* Every model the tests name, for the fake's list. */
+static const char *fake_models =
+    "{\"models\":[\"qwen2.5-coder:7b\",\"qwen2.5-coder:1.5b-base\",\"llama3.2:latest\","
+    "\"nomic-embed-text:latest\",\"codegemma:7b-code\",\"codeqwen:7b-code\","
+    "\"stable-code:3b-code\",\"starcoder2:3b\",\"codellama:7b-code\","
+    "\"deepseek-coder:6.7b-base\",\"codestral:22b\",\"granite-code:3b\","
+    "{\"name\":\"qwen2.5-coder:small\",\"num_ctx\":1536}]}";
+
 static const char *env_worker[] = {"LCA_HEARTBEAT_MS=100", "LCA_LOG=info", NULL};
 
 static char *path_in(const char *name) {
@@ -274,6 +282,10 @@ static bool stack_up(void) {
         return false;
     }
     snprintf(fake_url, sizeof fake_url, "http://127.0.0.1:%d", fake_port);
+    if (!fake_script(fake_models)) {
+        fprintf(stderr, "  the fake refused its list of models; logs in %s\n", workdir);
+        return false;
+    }
     char ollama_env[96];
     snprintf(ollama_env, sizeof ollama_env, "OLLAMA_HOST=%s", fake_url);
     const char *gen_env[] = {env_worker[0], env_worker[1], ollama_env, NULL};
@@ -419,24 +431,29 @@ typedef struct {
     const char *open, *between, *close; /* open P between S close; Codestral: S and P swapped */
     bool suffix_first;
     layout_t layout;
-    const char *stop; /* the template's stop token */
+    const char *stop;  /* the template's stop token */
+    const char *model; /* a model of the family, as Ollama names it */
 } template_t;
 
 static const template_t templates[] = {
     {"CodeQwen2.5", "<|fim_prefix|> ", " <|fim_suffix|>", " <|fim_middle|>", false, LAYOUT_QWEN,
-     "<|endoftext|>"},
-    {"OpenAI", "<|fim_prefix|> ", " <|fim_suffix|>", " <|fim_middle|>", false, LAYOUT_QWEN, "\n\n"},
-    {"CodeGemma", "<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>", false, LAYOUT_GEMMA,
-     "\n\n"},
+     "<|endoftext|>", "qwen2.5-coder:7b"},
+    {"OpenAI", "<|fim_prefix|> ", " <|fim_suffix|>", " <|fim_middle|>", false, LAYOUT_QWEN, "\n\n",
+     "qwen2.5-coder:1.5b-base"},
+    {"CodeGemma", "<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>", false, LAYOUT_GEMMA, "\n\n",
+     "codegemma:7b-code"},
     {"CodeQwen1.5", "<fim_prefix>", "<fim_suffix>", "<fim_middle>", false, LAYOUT_COMMENTS,
-     "<|endoftext|>"},
+     "<|endoftext|>", "codeqwen:7b-code"},
     {"Stability", "<fim_prefix>", "<fim_suffix>", "<fim_middle>", false, LAYOUT_COMMENTS,
-     "<|endoftext|>"},
+     "<|endoftext|>", "stable-code:3b-code"},
     {"StarCoder2", "<fim_prefix>", " <fim_suffix> ", "<fim_middle>", false, LAYOUT_STARCODER,
-     "<file_sep>"},
-    {"Code Llama", "<PRE> ", " <SUF>", " <MID>", false, LAYOUT_COMMENTS, "<EOT>"},
-    {"DeepSeek Coder", DS_BEGIN, DS_HOLE, DS_END, false, LAYOUT_COMMENTS, "<|EOT|>"},
-    {"Codestral", "[SUFFIX]", "[PREFIX]", "[MIDDLE]", true, LAYOUT_COMMENTS, "</s>"},
+     "<file_sep>", "starcoder2:3b"},
+    {"Code Llama", "<PRE> ", " <SUF>", " <MID>", false, LAYOUT_COMMENTS, "<EOT>",
+     "codellama:7b-code"},
+    {"DeepSeek Coder", DS_BEGIN, DS_HOLE, DS_END, false, LAYOUT_COMMENTS, "<|EOT|>",
+     "deepseek-coder:6.7b-base"},
+    {"Codestral", "[SUFFIX]", "[PREFIX]", "[MIDDLE]", true, LAYOUT_COMMENTS, "</s>",
+     "codestral:22b"},
 };
 #define NTEMPLATES (sizeof templates / sizeof templates[0])
 
@@ -483,10 +500,12 @@ static void build_prompt(const template_t *t, const char *p, const char *s, buf_
     buf_append_str(out, t->close);
 }
 
-/* A ProxyAI completion body; mode 0 NDJSON, 1 SSE (Accept), 2 stream:false. */
-static char *completion_body(const char *prompt, const char *stop, int mode) {
+/* A ProxyAI completion body for model; mode 0 NDJSON, 1 SSE (Accept), 2
+ * stream:false; options (JSON object text, or NULL) joins its options. */
+static char *completion_body_for(const char *model, const char *prompt, const char *stop, int mode,
+                                 const char *options_json) {
     cJSON *b = cJSON_CreateObject();
-    cJSON_AddStringToObject(b, "model", "qwen2.5-coder:7b");
+    cJSON_AddStringToObject(b, "model", model);
     cJSON_AddStringToObject(b, "prompt", prompt);
     cJSON *options = cJSON_AddObjectToObject(b, "options");
     cJSON *stops = cJSON_AddArrayToObject(options, "stop");
@@ -495,11 +514,22 @@ static char *completion_body(const char *prompt, const char *stop, int mode) {
     cJSON_AddItemToArray(stops, cJSON_CreateString(stop));
     cJSON_AddNumberToObject(options, "num_predict", 128);
     cJSON_AddNumberToObject(options, "temperature", 0.4);
+    cJSON *more = options_json ? cJSON_Parse(options_json) : NULL;
+    while (more && more->child) {
+        cJSON *item = more->child;
+        cJSON_DetachItemViaPointer(more, item);
+        cJSON_AddItemToObject(options, item->string, item);
+    }
+    cJSON_Delete(more);
     cJSON_AddBoolToObject(b, "stream", mode != 2);
     cJSON_AddTrueToObject(b, "raw");
     char *text = cJSON_PrintUnformatted(b);
     cJSON_Delete(b);
     return text;
+}
+
+static char *completion_body(const char *prompt, const char *stop, int mode) {
+    return completion_body_for("qwen2.5-coder:7b", prompt, stop, mode, NULL);
 }
 
 /* What the gateway inserted into original to make sent: original and sent
@@ -580,12 +610,13 @@ static void check_completion(const template_t *t, int mode, bool with_diff, bool
     cursor_prefix(&p, marker, with_diff);
     size_t prefix_at;
     build_prompt(t, p.data, cursor_suffix, &prompt, &prefix_at);
-    char *body = completion_body(prompt.data, t->stop, mode);
+    char *body = completion_body_for(t->model, prompt.data, t->stop, mode, NULL);
     collections_refresh();
     http_reply_t r;
     http_request(&(http_request_t){.path = "/api/generate",
                                    .body = body,
-                                   .headers = {send_path ? path_header : "X-Nothing: 1",
+                                   .headers = {"X-LCA-Collection: shop",
+                                               send_path ? path_header : "X-Nothing: 1",
                                                mode == 1 ? "Accept: text/event-stream" : NULL}},
                  &r);
     CHECK_INT(r.status, ==, 200);
@@ -685,6 +716,345 @@ TEST(completion_every_fim_template) {
     check_completion(&templates[6], 2, false, false);
 }
 
+TEST(completion_family_follows_the_model_name) {
+    REQUIRE(shop_up());
+    /* Templates that share markers: the model's name says whose layout the
+     * context takes; the spacing only when the name says nothing. */
+    static const template_t rows[] = {
+        {"qwen2.5-coder, unspaced", "<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>", false,
+         LAYOUT_QWEN, "<|endoftext|>", "qwen2.5-coder:7b"},
+        {"codegemma, spaced", "<|fim_prefix|> ", " <|fim_suffix|>", " <|fim_middle|>", false,
+         LAYOUT_GEMMA, "\n\n", "codegemma:7b-code"},
+        {"codeqwen, spaced", "<fim_prefix>", " <fim_suffix> ", "<fim_middle>", false,
+         LAYOUT_COMMENTS, "<|endoftext|>", "codeqwen:7b-code"},
+        {"stable-code, spaced", "<fim_prefix>", " <fim_suffix> ", "<fim_middle>", false,
+         LAYOUT_COMMENTS, "<|endoftext|>", "stable-code:3b-code"},
+        {"starcoder2, unspaced", "<fim_prefix>", "<fim_suffix>", "<fim_middle>", false,
+         LAYOUT_STARCODER, "<file_sep>", "starcoder2:3b"},
+        {"a name that says nothing, spaced", "<|fim_prefix|> ", " <|fim_suffix|>",
+         " <|fim_middle|>", false, LAYOUT_QWEN, "\n\n", "granite-code:3b"},
+        {"a name that says nothing, unspaced", "<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>",
+         false, LAYOUT_GEMMA, "\n\n", "granite-code:3b"},
+        {"a name that says nothing, <fim_> spaced", "<fim_prefix>", " <fim_suffix> ",
+         "<fim_middle>", false, LAYOUT_STARCODER, "<file_sep>", "granite-code:3b"},
+        {"a name that says nothing, <fim_> unspaced", "<fim_prefix>", "<fim_suffix>",
+         "<fim_middle>", false, LAYOUT_COMMENTS, "<|endoftext|>", "granite-code:3b"},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        int before = test_failed_checks;
+        check_completion(&rows[i], (int)(i % 3), false, true);
+        if (test_failed_checks != before)
+            fprintf(stderr, "  ^ %s\n", rows[i].label);
+    }
+}
+
+/* ---- prompt economy: a context and a head that hold still ---- */
+
+/* What the fake recorded of the last inference request holding marker:
+ * tokens, window, truncation (caller deletes). */
+static cJSON *upstream_prompt_record(const char *marker) {
+    char path[200];
+    snprintf(path, sizeof path, "/_fake/prompts?match=%s&text=0", marker);
+    http_reply_t r;
+    http_request(&(http_request_t){.base = fake_url, .path = path}, &r);
+    cJSON *all = r.status == 200 ? http_body_json(&r) : NULL;
+    http_reply_free(&r);
+    cJSON *last = cJSON_DetachItemFromArray(all, cJSON_GetArraySize(all) - 1);
+    cJSON_Delete(all);
+    return last;
+}
+
+static double record_number(const cJSON *record, const char *name) {
+    return cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(record, name));
+}
+
+/* A ProxyAI request for the file's text around the cursor (cursor bytes of
+ * file before it), its window cut to window bytes before the cursor and
+ * opened by diff (ProxyAI's git-diff comment, or ""), with options (JSON
+ * or NULL) and headers; returns the prompt the fake got
+ * (caller frees) and X-LCA-Context in context (2100 bytes). */
+static char *proxyai_keystroke(const char *file, size_t cursor, size_t window, const char *suffix,
+                               const char *marker, const char *options, const char *path_line,
+                               const char *diff, char *context) {
+    buf_t p = BUF_INIT, prompt = BUF_INIT;
+    size_t from = cursor > window ? cursor - window : 0;
+    buf_append_str(&p, diff);
+    buf_append(&p, file + from, cursor - from);
+    size_t prefix_at;
+    build_prompt(&templates[0], p.data, suffix, &prompt, &prefix_at);
+    char *body = completion_body_for("qwen2.5-coder:7b", prompt.data, "<|endoftext|>", 2, options);
+    http_reply_t r;
+    http_request(&(http_request_t){.path = "/api/generate",
+                                   .body = body,
+                                   .headers = {"X-LCA-Collection: shop", path_line}},
+                 &r);
+    CHECK_INT(r.status, ==, 200);
+    snprintf(context, sizeof r.context, "%s", r.context);
+    cJSON *sent = upstream_body(marker, NULL, 0);
+    const char *up = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(sent, "prompt"));
+    char *copy = up ? strdup(up) : NULL;
+    cJSON_Delete(sent);
+    http_reply_free(&r);
+    free(body);
+    buf_free(&p);
+    buf_free(&prompt);
+    return copy;
+}
+
+/* The prompt's parts: the context before <|fim_prefix|>, and the prefix
+ * between "<|fim_prefix|> " and " <|fim_suffix|>" (both NUL-terminated in
+ * place; NULL when the prompt has no such shape). */
+static bool split_qwen(char *prompt, char **context, char **prefix) {
+    char *open = prompt ? strstr(prompt, "<|fim_prefix|> ") : NULL;
+    char *close = open ? strstr(open, " <|fim_suffix|>") : NULL;
+    if (!close)
+        return false;
+    *close = '\0';
+    *prefix = open + 15;
+    *open = '\0';
+    *context = prompt;
+    return true;
+}
+
+/* Keystrokes typing checkout_total in the file at path_line, each prompt
+ * opened by diff; checks the head and the context of every one. */
+static void check_hold(const char *diff, const char *path_line) {
+    char marker[64];
+    marker_new(marker, sizeof marker, "hold");
+    /* The suffix carries the marker: the window's head slides away from
+     * the file's start while the body of checkout_total is typed. */
+    char suffix[256];
+    snprintf(suffix, sizeof suffix, "\n\n\ndef empty_cart(cart):  # %s\n    cart.lines = []\n",
+             marker);
+    const char *file = "from .pricing.discounts import apply_loyalty_discount\n"
+                       "from .ledger.reconcile import ledger_reconcile_accounts\n"
+                       "\n"
+                       "\n"
+                       "def checkout_total(cart, entries):\n"
+                       "    \"\"\"What the customer pays: lines, loyalty, shipping.\"\"\"\n"
+                       "    subtotal = sum(line.price * line.quantity for line in cart.lines)\n"
+                       "    ledger_reconcile_accounts(entries)\n"
+                       "    discounted = apply_loyalty_discount(subtotal, cart.years)\n"
+                       "    shipping = 0 if discounted > 100 else 5\n"
+                       "    return discounted + shipping\n";
+    size_t body_at = strstr(file, "    subtotal") - file, window = 200, dlen = strlen(diff);
+    char first_context_header[2100] = "", context_header[2100];
+    char *first_context = NULL;
+    size_t first_from = body_at > window ? body_at - window : 0;
+    int keystrokes = 0;
+    for (size_t cursor = body_at; cursor <= strlen(file); cursor += 23, keystrokes++) {
+        char *up = proxyai_keystroke(file, cursor, window, suffix, marker, NULL, path_line, diff,
+                                     context_header);
+        char *context, *prefix;
+        REQUIRE(split_qwen(up, &context, &prefix));
+        /* The head stays where the first window started: what fell off the
+         * client's window is put back after the diff comment, and the rest
+         * is the client's. */
+        size_t want = cursor - first_from;
+        bool same = strlen(prefix) == dlen + want && memcmp(prefix, diff, dlen) == 0 &&
+                    memcmp(prefix + dlen, file + first_from, want) == 0;
+        if (!same)
+            fprintf(stderr, "  keystroke %d: the prefix is\n%s\n", keystrokes, prefix);
+        CHECK(same);
+        /* The context holds still in one scope, byte for byte. */
+        CHECK(strstr(context, "<|file_sep|>") != NULL);
+        if (!first_context) {
+            first_context = strdup(context);
+            snprintf(first_context_header, sizeof first_context_header, "%s", context_header);
+        } else {
+            CHECK_STR(context, first_context);
+            CHECK_STR(context_header, first_context_header);
+        }
+        free(up);
+    }
+    CHECK(keystrokes >= 8);
+    /* Turned off, the client's window goes as it came. */
+    size_t cursor = strlen(file);
+    char *up = proxyai_keystroke(file, cursor, window, suffix, marker, "{\"lca_restore\":false}",
+                                 path_line, diff, context_header);
+    char *context, *prefix;
+    REQUIRE(split_qwen(up, &context, &prefix));
+    CHECK(strncmp(prefix, diff, dlen) == 0);
+    CHECK_STR(prefix + dlen, file + cursor - window);
+    free(up);
+    free(first_context);
+}
+
+TEST(completion_context_and_head_hold_still) {
+    REQUIRE(shop_up());
+    check_hold("", path_header);
+    /* ProxyAI's git-diff comment opens every prompt: the head goes back
+     * after it */
+    check_hold(diff_comment, "X-LCA-Path: py/shop/checkout.py");
+}
+
+TEST(completion_leaves_out_the_file_being_edited) {
+    REQUIRE(shop_up());
+    /* ProxyAI names no file: a client editing py/shop/main.py, whose
+     * window holds lines of the indexed file.  Retrieval alone offers
+     * main.py's own chunks (asked without a path), the completion's context
+     * has none. */
+    char marker[64];
+    marker_new(marker, sizeof marker, "own");
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/py/shop/main.py", shop_dir);
+    char text[4096];
+    REQUIRE(read_text(path, text, sizeof text) > 0);
+    char *cut = strstr(text, "    total = billing.charge(");
+    REQUIRE(cut != NULL);
+    buf_t p = BUF_INIT, prompt = BUF_INIT;
+    buf_append(&p, text, (size_t)(cut - text));
+    buf_printf(&p, "    # %s\n    total = ", marker);
+    const char *suffix = cut + strcspn(cut, "\n") + 1;
+    cJSON *q = cJSON_CreateObject();
+    cJSON_AddStringToObject(q, "collection", "shop");
+    cJSON_AddStringToObject(q, "prefix", p.data);
+    cJSON_AddStringToObject(q, "suffix", suffix);
+    cJSON_AddNumberToObject(q, "k", 8);
+    char *query = cJSON_PrintUnformatted(q);
+    http_reply_t r;
+    http_request(&(http_request_t){.path = "/api/context", .body = query}, &r);
+    CHECK_INT(r.status, ==, 200);
+    CHECK(strstr(r.body.data ? r.body.data : "", "\"py/shop/main.py\"") != NULL);
+    http_reply_free(&r);
+    size_t prefix_at;
+    build_prompt(&templates[0], p.data, suffix, &prompt, &prefix_at);
+    for (int i = 0; i < 2; i++) {
+        char *body = completion_body(prompt.data, "<|endoftext|>", 2);
+        http_request(&(http_request_t){.path = "/api/generate",
+                                       .body = body,
+                                       .headers = {"X-LCA-Collection: shop"}},
+                     &r);
+        CHECK_INT(r.status, ==, 200);
+        CHECK(strtol(r.context, NULL, 10) > 0);
+        if (strstr(r.context, "py/shop/main.py"))
+            fprintf(stderr, "  X-LCA-Context: %s\n", r.context);
+        CHECK(strstr(r.context, "py/shop/main.py") == NULL);
+        http_reply_free(&r);
+        free(body);
+        /* ... and the file is named as the one being edited */
+        cJSON *sent = upstream_body(marker, NULL, 0);
+        const char *up = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(sent, "prompt"));
+        CHECK(up && strstr(up, "<|file_sep|>py/shop/main.py\n<|fim_prefix|>") != NULL);
+        cJSON_Delete(sent);
+    }
+    free(query);
+    cJSON_Delete(q);
+    buf_free(&p);
+    buf_free(&prompt);
+}
+
+/* ---- prompt economy: inside the model's window ---- */
+
+/* A completion of model with options whose prompt is a long file (about
+ * size bytes of code) around the marker; checks that the fake read it
+ * whole, inside its window, with room for num_predict. */
+static void check_fits(const char *label, const char *model, const char *options, long window,
+                       size_t size) {
+    char marker[64];
+    marker_new(marker, sizeof marker, label);
+    buf_t p = BUF_INIT, prompt = BUF_INIT;
+    for (int i = 0; p.len < size; i++)
+        buf_printf(&p, "def step_%d(cart):\n    return cart.total * %d + len(cart.lines)\n\n\n", i,
+                   i);
+    buf_printf(&p, "def close_cart(cart, entries):\n    # %s\n    return apply_loyalty_discount(",
+               marker);
+    size_t prefix_at;
+    build_prompt(&templates[0], p.data, cursor_suffix, &prompt, &prefix_at);
+    char *body = completion_body_for(model, prompt.data, "<|endoftext|>", 2, options);
+    collections_refresh();
+    http_reply_t r;
+    http_request(&(http_request_t){.path = "/api/generate",
+                                   .body = body,
+                                   .headers = {"X-LCA-Collection: shop", path_header}},
+                 &r);
+    CHECK_INT(r.status, ==, 200);
+    cJSON *record = upstream_prompt_record(marker);
+    REQUIRE(record != NULL);
+    CHECK(strtol(r.context, NULL, 10) > 0); /* some context, within what was left */
+    CHECK_INT(record_number(record, "window"), ==, window);
+    CHECK(!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(record, "truncated")));
+    CHECK_INT(record_number(record, "input_tokens") + 128, <=, window);
+    /* the client's text whole, byte for byte */
+    cJSON *sent = upstream_body(marker, NULL, 0);
+    const char *up = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(sent, "prompt"));
+    CHECK(up && strstr(up, prompt.data + 15) != NULL);
+    fprintf(stderr, "  %s: %.0f tokens read of a window of %ld, %s\n", label,
+            record_number(record, "input_tokens"), window, r.context);
+    cJSON_Delete(sent);
+    cJSON_Delete(record);
+    http_reply_free(&r);
+    free(body);
+    buf_free(&p);
+    buf_free(&prompt);
+}
+
+TEST(completion_fits_the_window) {
+    REQUIRE(shop_up());
+    /* options.num_ctx: a small window, a client's text of about half of it */
+    check_fits("num_ctx", "qwen2.5-coder:7b", "{\"num_ctx\":1024}", 1024, 1600);
+    /* the model's num_ctx parameter (/api/show) */
+    check_fits("parameter", "qwen2.5-coder:small", NULL, 1536, 2200);
+    /* the server's default, as /api/ps shows it for the loaded model */
+    char script[1024];
+    snprintf(script, sizeof script, "%.*s,\"default_num_ctx\":2048}", (int)strlen(fake_models) - 1,
+             fake_models);
+    REQUIRE(fake_script(script));
+    char marker[64], load[256];
+    marker_new(marker, sizeof marker, "load");
+    snprintf(load, sizeof load,
+             "{\"model\":\"qwen2.5-coder:1.5b-base\",\"prompt\":\"# %s\","
+             "\"options\":{\"lca_rag\":false},\"stream\":false}",
+             marker);
+    http_reply_t r;
+    http_request(&(http_request_t){.path = "/api/generate", .body = load}, &r);
+    CHECK_INT(r.status, ==, 200);
+    http_reply_free(&r);
+    check_fits("ps", "qwen2.5-coder:1.5b-base", NULL, 2048, 3400);
+    REQUIRE(fake_script(fake_models));
+}
+
+TEST(chat_keeps_the_conversation_in_the_window) {
+    REQUIRE(shop_up());
+    char marker[64];
+    marker_new(marker, sizeof marker, "chat-window");
+    cJSON *b = cJSON_CreateObject();
+    cJSON_AddStringToObject(b, "model", "qwen2.5-coder:7b");
+    cJSON *options = cJSON_AddObjectToObject(b, "options");
+    cJSON_AddNumberToObject(options, "num_ctx", 1536);
+    cJSON_AddFalseToObject(b, "stream");
+    cJSON *messages = cJSON_AddArrayToObject(b, "messages");
+    for (int i = 0; i < 8; i++) {
+        buf_t turn = BUF_INIT;
+        buf_printf(&turn, "Turn %d (%s): ", i, marker);
+        while (turn.len < 300)
+            buf_append_str(&turn, "what does apply_loyalty_discount return for old customers? ");
+        cJSON *m = cJSON_CreateObject();
+        cJSON_AddStringToObject(m, "role", i % 2 ? "assistant" : "user");
+        cJSON_AddStringToObject(m, "content", turn.data);
+        cJSON_AddItemToArray(messages, m);
+        buf_free(&turn);
+    }
+    char *body = cJSON_PrintUnformatted(b);
+    collections_refresh();
+    http_reply_t r;
+    http_request(
+        &(http_request_t){.path = "/api/chat", .body = body, .headers = {"X-LCA-Collection: shop"}},
+        &r);
+    CHECK_INT(r.status, ==, 200);
+    CHECK(strtol(r.context, NULL, 10) > 0);
+    cJSON *record = upstream_prompt_record(marker);
+    REQUIRE(record != NULL);
+    CHECK_INT(record_number(record, "dropped_messages"), ==, 0);
+    CHECK(!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(record, "truncated")));
+    fprintf(stderr, "  chat: %.0f tokens read of a window of 1536, %s\n",
+            record_number(record, "input_tokens"), r.context);
+    cJSON_Delete(record);
+    http_reply_free(&r);
+    free(body);
+    cJSON_Delete(b);
+}
+
 TEST(completion_budget_binds) {
     REQUIRE(shop_up());
     /* What retrieval offers for this cursor is more than the budget: so the
@@ -780,7 +1150,10 @@ TEST(completion_diff_comment_is_left_out_of_the_query) {
         buf_append_str(&p, "    return cart.total * ");
         size_t prefix_at;
         build_prompt(&templates[0], p.data, "\n", &prompt, &prefix_at);
-        char *body = completion_body(prompt.data, "<|endoftext|>", 0);
+        /* Each request on its own: a session holding its context in one
+         * scope would keep the first request's ranking. */
+        char *body = completion_body_for("qwen2.5-coder:7b", prompt.data, "<|endoftext|>", 0,
+                                         "{\"lca_hold\":false}");
         collections_refresh();
         http_reply_t r;
         http_request(
@@ -1332,10 +1705,13 @@ TEST(rag_off_by_environment) {
     gateway_restart(NULL);
 }
 
-/* One raw Qwen completion; *ms is the time to its first byte, *chunks the
- * chunks X-LCA-Context reports, *unchanged whether the prompt reached the
- * fake as sent. */
-static void timed_completion(const char *label, int64_t *ms, long *chunks, bool *unchanged) {
+/* One raw Qwen completion of the file at path (its own editing session);
+ * *ms is the time to its first byte, *chunks the chunks X-LCA-Context
+ * reports, *unchanged whether the prompt reached the fake as sent. */
+static void timed_completion(const char *label, const char *path, int64_t *ms, long *chunks,
+                             bool *unchanged) {
+    char path_line[128];
+    snprintf(path_line, sizeof path_line, "X-LCA-Path: %s", path);
     char marker[64];
     marker_new(marker, sizeof marker, label);
     buf_t p = BUF_INIT, prompt = BUF_INIT;
@@ -1347,7 +1723,7 @@ static void timed_completion(const char *label, int64_t *ms, long *chunks, bool 
     http_reply_t r;
     http_request(&(http_request_t){.path = "/api/generate",
                                    .body = body,
-                                   .headers = {"X-LCA-Collection: shop", path_header}},
+                                   .headers = {"X-LCA-Collection: shop", path_line}},
                  &r);
     CHECK_INT(r.status, ==, 200);
     char text[256];
@@ -1417,21 +1793,25 @@ TEST(completion_deadline_with_slow_retrievers) {
     long chunks = 0;
     bool unchanged = true;
     for (int i = 0; i < 3; i++) {
-        timed_completion("fast", &fast_ms, &chunks, &unchanged);
+        timed_completion("fast", CURSOR_FILE, &fast_ms, &chunks, &unchanged);
         if (chunks > 0)
             break;
     }
     CHECK(chunks > 0);
     CHECK(!unchanged);
-    /* Both shards answer SLOW_MS late: the completion goes on without
-     * context, at the deadline, and streams. */
+    long held = chunks;
+    /* Both shards answer SLOW_MS late: the completion goes on at the
+     * deadline, and streams, with the context its editing session holds —
+     * or, in a session that holds none yet, without context. */
     char delay[64];
     snprintf(delay, sizeof delay, "LCA_RETRIEVER_TEST_DELAY_MS=%d", SLOW_MS);
     retrievers_restart(delay);
     for (int i = 0; i < 5; i++) {
-        timed_completion("slow", &slow_ms[i], &chunks, &unchanged);
-        CHECK_INT(chunks, ==, 0);
-        CHECK(unchanged);
+        char path[64];
+        snprintf(path, sizeof path, "py/shop/new_%d.py", i);
+        timed_completion("slow", i == 0 ? CURSOR_FILE : path, &slow_ms[i], &chunks, &unchanged);
+        CHECK_INT(chunks, ==, i == 0 ? held : 0);
+        CHECK(unchanged == (i != 0));
         CHECK_INT(slow_ms[i], <, SLOW_MS); /* never waited for the shards */
     }
     qsort(slow_ms, 5, sizeof slow_ms[0], by_value);
@@ -1444,6 +1824,27 @@ TEST(completion_deadline_with_slow_retrievers) {
     CHECK_INT(slow_ms[2], <, DEADLINE_MS + 60);
     retrievers_restart(NULL);
     gateway_restart(NULL);
+}
+
+TEST(no_upstream_prompt_went_over_its_window) {
+    REQUIRE(stack_up());
+    /* Every prompt of every test above, as the fake's runner read it. */
+    http_reply_t r;
+    http_request(&(http_request_t){.base = fake_url, .path = "/_fake/prompts?text=0"}, &r);
+    cJSON *all = http_body_json(&r);
+    CHECK(cJSON_IsArray(all)); /* the fake's record of every prompt (the last 5000) */
+    const cJSON *p;
+    cJSON_ArrayForEach(p, all) {
+        bool over = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "truncated"));
+        if (over) {
+            char *text = cJSON_PrintUnformatted(p);
+            fprintf(stderr, "  over the window: %s\n", text);
+            free(text);
+        }
+        CHECK(!over);
+    }
+    cJSON_Delete(all);
+    http_reply_free(&r);
 }
 
 TEST(every_process_exits_clean) {
@@ -1472,4 +1873,10 @@ TEST_MAIN(TEST_CASE(nothing_indexed_passes_through), TEST_CASE(completion_every_
           TEST_CASE(chat_context_in_every_api), TEST_CASE(chat_budget_binds),
           TEST_CASE(rag_off_by_request_option), TEST_CASE(lca_ask_streams_and_lists_sources),
           TEST_CASE(collection_by_prefix_header_path_or_default), TEST_CASE(rag_off_by_environment),
-          TEST_CASE(completion_deadline_with_slow_retrievers), TEST_CASE(every_process_exits_clean))
+          TEST_CASE(completion_deadline_with_slow_retrievers),
+          TEST_CASE(completion_family_follows_the_model_name),
+          TEST_CASE(completion_context_and_head_hold_still),
+          TEST_CASE(completion_leaves_out_the_file_being_edited),
+          TEST_CASE(completion_fits_the_window),
+          TEST_CASE(chat_keeps_the_conversation_in_the_window),
+          TEST_CASE(no_upstream_prompt_went_over_its_window), TEST_CASE(every_process_exits_clean))

@@ -1,6 +1,6 @@
 /*
  * gateway/fim: the raw FIM prompt of every template ProxyAI builds (see
- * /work/shared/CLIENTS.md), recognised, given repository context in its
+ * the clients' notes), recognised, given repository context in its
  * family's layout and rebuilt, without a server.
  *
  * The promise checked everywhere: the FIM part of a prompt — markers,
@@ -454,6 +454,223 @@ TEST(rebuild_keeps_text_before_the_markers) {
     buf_free(&out);
 }
 
+/* ---- the model's name decides where markers are shared ---- */
+
+TEST(family_follows_the_model_name_for_every_shared_marker_pair) {
+    /* Each pair of families sharing markers, in both spacings, for a model
+     * of either family and for names that say nothing. */
+    static const struct {
+        const char *open, *between, *close;
+        fim_family_t spaced_as; /* what the spacing alone says */
+    } forms[] = {
+        {"<|fim_prefix|> ", " <|fim_suffix|>", " <|fim_middle|>", FIM_QWEN},
+        {"<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>", FIM_CODEGEMMA},
+        {"<fim_prefix>", " <fim_suffix> ", "<fim_middle>", FIM_STARCODER2},
+        {"<fim_prefix>", "<fim_suffix>", "<fim_middle>", FIM_CODEQWEN},
+    };
+    static const struct {
+        const char *model;
+        fim_family_t qwen_markers, fim_markers; /* FIM_NONE: the spacing decides */
+    } models[] = {
+        {"qwen2.5-coder:7b", FIM_QWEN, FIM_NONE},
+        {"qwen2.5-coder:1.5b-base", FIM_QWEN, FIM_NONE},
+        {"hf.co/Qwen/Qwen2.5-Coder-7B-Instruct-GGUF:Q4_K_M", FIM_QWEN, FIM_NONE},
+        {"qwen3-coder:30b", FIM_QWEN, FIM_NONE},
+        {"codegemma:7b-code", FIM_CODEGEMMA, FIM_NONE},
+        {"codegemma", FIM_CODEGEMMA, FIM_NONE},
+        {"codeqwen:7b-code-v1.5-q4_0", FIM_NONE, FIM_CODEQWEN},
+        {"stable-code:3b-code", FIM_NONE, FIM_CODEQWEN},
+        {"starcoder2:3b", FIM_NONE, FIM_STARCODER2},
+        {"starcoder2:15b-q4_0", FIM_NONE, FIM_STARCODER2},
+        {"granite-code:3b", FIM_NONE, FIM_NONE},
+        {"my-model", FIM_NONE, FIM_NONE},
+        {"", FIM_NONE, FIM_NONE},
+        {NULL, FIM_NONE, FIM_NONE},
+        /* a tag that looks like a name says nothing */
+        {"mine:qwen", FIM_NONE, FIM_NONE},
+    };
+    for (size_t f = 0; f < sizeof forms / sizeof forms[0]; f++)
+        for (size_t m = 0; m < sizeof models / sizeof models[0]; m++) {
+            buf_t prompt = BUF_INIT;
+            buf_printf(&prompt, "%s%s%s%s%s", forms[f].open, P, forms[f].between, S,
+                       forms[f].close);
+            fim_t fim;
+            fim_family_t got = fim_parse_for_model(prompt.data, prompt.len, models[m].model, &fim);
+            bool qwen_markers = forms[f].open[1] == '|';
+            fim_family_t by_name = qwen_markers ? models[m].qwen_markers : models[m].fim_markers;
+            fim_family_t want = by_name != FIM_NONE ? by_name : forms[f].spaced_as;
+            if (got != want)
+                fprintf(stderr, "  %s with %s%s: %s, not %s\n",
+                        models[m].model ? models[m].model : "NULL", forms[f].open, forms[f].between,
+                        fim_family_name(got), fim_family_name(want));
+            CHECK_INT(got, ==, want);
+            CHECK_INT(fim.family, ==, want);
+            /* the spans follow the spacing, whatever the name says */
+            CHECK_INT(fim.prefix_len, ==, strlen(P));
+            CHECK_INT(fim.suffix_len, ==, strlen(S));
+            CHECK(memcmp(prompt.data + fim.prefix_at, P, strlen(P)) == 0);
+            CHECK(memcmp(prompt.data + fim.suffix_at, S, strlen(S)) == 0);
+            buf_free(&prompt);
+        }
+    /* Families without a twin: the name changes nothing. */
+    for (size_t i = 0; i < NTEMPLATES; i++) {
+        if (templates[i].family == FIM_QWEN || templates[i].family == FIM_CODEGEMMA ||
+            templates[i].family == FIM_CODEQWEN || templates[i].family == FIM_STARCODER2)
+            continue;
+        buf_t prompt = BUF_INIT;
+        build(&templates[i], P, strlen(P), S, strlen(S), &prompt);
+        fim_t fim;
+        CHECK_INT(fim_parse_for_model(prompt.data, prompt.len, "codegemma:7b", &fim), ==,
+                  templates[i].family);
+        CHECK_INT(fim_parse_for_model(prompt.data, prompt.len, "starcoder2:3b", &fim), ==,
+                  templates[i].family);
+        buf_free(&prompt);
+    }
+    CHECK_INT(fim_parse_for_model("no markers", 10, "qwen2.5-coder", &(fim_t){0}), ==, FIM_NONE);
+    CHECK_INT(fim_family_for_model("qwen2.5-coder", FIM_NONE), ==, FIM_NONE);
+    CHECK_INT(fim_family_for_model("codegemma", FIM_CODELLAMA), ==, FIM_CODELLAMA);
+}
+
+TEST(a_qwen_model_with_unspaced_markers_gets_qwen_s_layout) {
+    /* The report that started this: qwen2.5-coder with CodeGemma's spacing
+     * got <|file_separator|>. */
+    const char *prompt = "<|fim_prefix|>def f(x):\n    return <|fim_suffix|>\n<|fim_middle|>";
+    fim_t fim;
+    REQUIRE(fim_parse_for_model(prompt, strlen(prompt), "qwen2.5-coder:7b", &fim) == FIM_QWEN);
+    buf_t out = BUF_INIT;
+    bool used[2];
+    CHECK_INT(fim_context(fim.family, chunks, 2, "shop", "a.py", 4000, &out, used), ==, 2);
+    CHECK(strstr(out.data, "<|file_sep|>py/shop/util.py\n") != NULL);
+    CHECK(strstr(out.data, "<|file_separator|>") == NULL);
+    buf_t rebuilt = BUF_INIT;
+    fim_rebuild(&fim, prompt, strlen(prompt), out.data, out.len, &rebuilt);
+    CHECK(strncmp(rebuilt.data, "<|repo_name|>shop\n", 18) == 0);
+    /* the client's FIM part, unspaced as it came */
+    CHECK(strcmp(rebuilt.data + out.len, prompt) == 0);
+    buf_free(&out);
+    buf_free(&rebuilt);
+}
+
+/* ---- budgets in tokens ---- */
+
+TEST(context_within_a_token_budget) {
+    static const fim_family_t all[] = {FIM_NONE,       FIM_QWEN,      FIM_CODEGEMMA, FIM_CODEQWEN,
+                                       FIM_STARCODER2, FIM_CODELLAMA, FIM_DEEPSEEK,  FIM_CODESTRAL};
+    buf_t out = BUF_INIT;
+    for (size_t f = 0; f < sizeof all / sizeof all[0]; f++)
+        for (size_t tokens = 0; tokens <= 120; tokens++) {
+            bool used[2] = {true, true};
+            size_t estimate = 0;
+            buf_reset(&out);
+            fim_budget_t b = {.chars = 4000, .tokens = tokens, .tokens_family = TOKENS_QWEN};
+            size_t n = fim_context_within(all[f], chunks, 2, "shop", "py/shop/main.py", &b, &out,
+                                          used, &estimate);
+            CHECK_INT(n, ==, (size_t)used[0] + used[1]);
+            /* the block and the estimate it reports stay within the budget */
+            CHECK(estimate <= tokens);
+            CHECK(tokens_estimate(TOKENS_QWEN, out.data, out.len) <= estimate);
+            if (n == 0)
+                CHECK_INT(out.len, ==, 0);
+            if (tokens >= 100) /* room for both */
+                CHECK_INT(n, ==, 2);
+        }
+    /* A list that fits renders the same bytes whatever the budget above it:
+     * what keeps a held context byte for byte the same. */
+    buf_t a = BUF_INIT, b2 = BUF_INIT;
+    bool used[2];
+    fim_budget_t tight = {.chars = 4000, .tokens = 100, .tokens_family = TOKENS_QWEN};
+    fim_budget_t loose = {.chars = 1 << 20, .tokens = SIZE_MAX, .tokens_family = TOKENS_ANY};
+    fim_context_within(FIM_QWEN, chunks, 2, "shop", "a.py", &tight, &a, used, NULL);
+    fim_context_within(FIM_QWEN, chunks, 2, "shop", "a.py", &loose, &b2, used, NULL);
+    CHECK_STR(a.data, b2.data);
+    buf_free(&a);
+    buf_free(&b2);
+    buf_free(&out);
+}
+
+TEST(rebuild_parts_puts_back_the_head_and_cuts_the_suffix) {
+    const char *restored = "import os\n\n";
+    for (size_t i = 0; i < NTEMPLATES; i++) {
+        const template_t *t = &templates[i];
+        buf_t prompt = BUF_INIT, out = BUF_INIT;
+        build(t, P, strlen(P), S, strlen(S), &prompt);
+        fim_t fim;
+        REQUIRE(fim_parse(prompt.data, prompt.len, &fim) == t->family);
+        size_t keep = 3; /* ")\n\n" */
+        fim_parts_t parts = {.context = "CTX\n",
+                             .context_len = 4,
+                             .restored = restored,
+                             .restored_len = strlen(restored),
+                             .restore_at = fim.prefix_at,
+                             .suffix_keep = keep};
+        fim_rebuild_parts(&fim, prompt.data, prompt.len, &parts, &out);
+        CHECK_INT(out.len, ==, prompt.len + 4 + strlen(restored) - (strlen(S) - keep));
+        fim_t again;
+        CHECK_INT(fim_parse(out.data, out.len, &again), ==, t->family);
+        /* the prefix is what was put back, then the client's */
+        const char *prefix = out.data + again.prefix_at;
+        size_t ctx_before =
+            (t->family == FIM_QWEN || t->family == FIM_CODEGEMMA || t->family == FIM_STARCODER2)
+                ? 0
+                : 4;
+        CHECK_INT(again.prefix_len, ==, ctx_before + strlen(restored) + strlen(P));
+        CHECK(memcmp(prefix + ctx_before, restored, strlen(restored)) == 0);
+        CHECK(memcmp(prefix + ctx_before + strlen(restored), P, strlen(P)) == 0);
+        /* the suffix, cut */
+        CHECK_INT(again.suffix_len, ==, keep);
+        CHECK(memcmp(out.data + again.suffix_at, S, keep) == 0);
+        /* nothing to do: the prompt as it came */
+        buf_reset(&out);
+        fim_parts_t none = {.suffix_keep = SIZE_MAX};
+        fim_rebuild_parts(&fim, prompt.data, prompt.len, &none, &out);
+        CHECK_STR(out.data, prompt.data);
+        /* offsets past the end are clamped, never read */
+        buf_reset(&out);
+        fim_parts_t wild = {
+            .restored = "x", .restored_len = 1, .restore_at = 1u << 30, .suffix_keep = SIZE_MAX};
+        fim_rebuild_parts(&fim, prompt.data, prompt.len, &wild, &out);
+        CHECK_INT(out.len, ==, prompt.len + 1);
+        buf_free(&prompt);
+        buf_free(&out);
+    }
+    /* A plain prompt: context first, the head after the diff comment. */
+    const char *plain = "/*\ndiff --git a/x b/x\n*/\n\ndef f(";
+    size_t skip = fim_skip_diff_comment(plain, strlen(plain));
+    REQUIRE(skip > 0);
+    fim_t none = {0};
+    buf_t out = BUF_INIT;
+    fim_parts_t parts = {.context = "# ctx\n\n",
+                         .context_len = 7,
+                         .restored = "x = 1\n",
+                         .restored_len = 6,
+                         .restore_at = skip,
+                         .suffix_keep = 0};
+    fim_rebuild_parts(&none, plain, strlen(plain), &parts, &out);
+    CHECK_STR(out.data, "# ctx\n\n/*\ndiff --git a/x b/x\n*/\n\nx = 1\ndef f(");
+    buf_free(&out);
+}
+
+TEST(suffix_keeps_whole_lines_within_its_tokens) {
+    const char *suffix = "x)\n    return y\n\n\ndef other(a, b):\n    return a + b\n";
+    size_t len = strlen(suffix);
+    CHECK_INT(fim_suffix_keep(suffix, len, 1000, TOKENS_QWEN), ==, len);
+    /* at least the cursor's line */
+    CHECK_INT(fim_suffix_keep(suffix, len, 0, TOKENS_QWEN), ==, 3);
+    for (size_t tokens = 0; tokens < 40; tokens++) {
+        size_t keep = fim_suffix_keep(suffix, len, tokens, TOKENS_QWEN);
+        CHECK(keep >= 3 && keep <= len);
+        CHECK(keep == len || suffix[keep - 1] == '\n');
+        if (keep > 3)
+            CHECK(tokens_estimate(TOKENS_QWEN, suffix, keep) <= tokens);
+        /* and no further whole line would have fitted */
+        const char *next = keep < len ? strchr(suffix + keep, '\n') : NULL;
+        if (next)
+            CHECK(tokens_estimate(TOKENS_QWEN, suffix, (size_t)(next - suffix) + 1) > tokens);
+    }
+    CHECK_INT(fim_suffix_keep("", 0, 5, TOKENS_QWEN), ==, 0);
+    CHECK_INT(fim_suffix_keep("no newline at all, and long enough", 34, 2, TOKENS_QWEN), ==, 34);
+}
+
 /* ---- the git diff comment ---- */
 
 TEST(diff_comment_is_skipped_only_when_it_is_a_diff) {
@@ -537,4 +754,9 @@ TEST_MAIN(TEST_CASE(parse_recognises_every_template_of_the_table),
           TEST_CASE(rebuild_puts_context_in_place_and_keeps_the_fim_part),
           TEST_CASE(rebuild_keeps_text_before_the_markers),
           TEST_CASE(diff_comment_is_skipped_only_when_it_is_a_diff),
-          TEST_CASE(comment_syntax_and_family_names))
+          TEST_CASE(comment_syntax_and_family_names),
+          TEST_CASE(family_follows_the_model_name_for_every_shared_marker_pair),
+          TEST_CASE(a_qwen_model_with_unspaced_markers_gets_qwen_s_layout),
+          TEST_CASE(context_within_a_token_budget),
+          TEST_CASE(rebuild_parts_puts_back_the_head_and_cuts_the_suffix),
+          TEST_CASE(suffix_keeps_whole_lines_within_its_tokens))

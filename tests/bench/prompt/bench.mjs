@@ -216,6 +216,9 @@ async function main() {
         console.log();
         console.log('Tokens are counted by the fake Ollama\'s approximate Qwen2.5 tokenizer (about 10% above the real count on code). ' +
             'Window: Ollama\'s default num_ctx, as neither client nor model sets one.');
+        // What lca adds must never push a prompt over the model's window.
+        const over = ['proxyai', 'continue'].filter((shape) => results[shape].lca.truncated > 0);
+        if (over.length) throw new Error(`prompts over the window through lca: ${over.join(', ')}`);
     } finally {
         await cleanup();
     }
