@@ -129,7 +129,7 @@ int command_up(int argc, char **argv) {
          .out = &port},
         OPTION_BROKER(&broker),
         OPTION_DATA(&data),
-        OPTION_SHARDS(&shards, 64),
+        OPTION_SHARDS(&shards),
         {"seed", 0, "LCA_SEED", SETTING_TEXT, "DIR", "index DIR once the services are ready",
          .out = &seed},
         OPTION_BROKER_PUBLIC(&broker_public),

@@ -7,8 +7,10 @@
  */
 #include "gateway/api.h"
 
+#include "gateway/gateway.h"
 #include "proto/base/json.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,7 +49,16 @@ cJSON *api_body_parse(http_ctx_t *ctx) {
         http_error(ctx, 400, "invalid_request_error", "request body is not valid UTF-8");
         return NULL;
     }
-    if (json_check(body.base, body.len, true, why, sizeof why) != 0) {
+    size_t max_values = ctx->gateway->max_json_values;
+    int rc = json_check_bounded(body.base, body.len, true, max_values, why, sizeof why);
+    if (rc == -E2BIG) {
+        snprintf(message, sizeof message,
+                 "the request body has more than %zu JSON values (LCA_MAX_JSON_VALUES)",
+                 max_values);
+        http_error(ctx, 413, "invalid_request_error", message);
+        return NULL;
+    }
+    if (rc != 0) {
         snprintf(message, sizeof message, "invalid JSON in the request body: %s", why);
         http_error(ctx, 400, "invalid_request_error", message);
         return NULL;

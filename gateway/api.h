@@ -11,8 +11,9 @@
  * one place to change a prompt (see relay.h).
  *
  * Bodies from the network are checked before cJSON sees them: valid UTF-8,
- * one JSON object (proto/base/json.h).  Every refusal is a 400 in the caller's
- * family's shape, answered here, so a handler only has to stop.
+ * one JSON object, not too many values (proto/base/json.h).  Every refusal
+ * is a 4xx in the caller's family's shape, answered here, so a handler only
+ * has to stop.
  */
 #ifndef LCA_GATEWAY_API_H
 #define LCA_GATEWAY_API_H
@@ -67,10 +68,12 @@ typedef struct {
  * request's pool (the body is freed with it). */
 api_request_t *api_request_new(http_ctx_t *ctx, api_kind_t kind);
 
-/* Parses the request body as one JSON object in valid UTF-8.  The result is
- * owned by the request's pool.  On failure answers 400 ("missing request
- * body", "request body is not valid UTF-8", "invalid JSON: ...") and
- * returns NULL. */
+/* Parses the request body as one JSON object in valid UTF-8, of at most
+ * the gateway's max_json_values values (LCA_MAX_JSON_VALUES), counted
+ * before cJSON builds anything.  Every route that reads a JSON body reads
+ * it here.  The result is owned by the request's pool.  On failure answers
+ * 400 ("missing request body", "request body is not valid UTF-8", "invalid
+ * JSON: ...") or 413 (too many values) and returns NULL. */
 cJSON *api_body_parse(http_ctx_t *ctx);
 
 /* Checks every field of the NULL-terminated list that obj has against its

@@ -204,7 +204,9 @@ uint64_t bridge_call(bridge_t *b, const char *service, const char *header, const
                      void *ctx) {
     command_t *c = calloc(1, sizeof *c);
     call_t *call = calloc(1, sizeof *call);
-    if (!c || !call || !proto_service_valid(service))
+    if (!c || !call || !proto_service_valid(service) ||
+        (header && strlen(header) > PROTO_CLIENT_HEADER_MAX) ||
+        (payload && payload_len > PROTO_PAYLOAD_MAX))
         goto fail;
     c->kind = COMMAND_SEND;
     c->call_id = ++b->next_call_id;

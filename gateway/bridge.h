@@ -42,7 +42,9 @@ void bridge_destroy(bridge_t **self_p);
 
 /* Sends a request to service; header is JSON object text (or NULL), payload
  * is copied.  Returns a call id (> 0) for bridge_cancel, or 0 when the request
- * could not even be queued (then no callback runs). */
+ * could not even be queued (then no callback runs): no memory, a bad service
+ * name, or a header or payload larger than the wire carries
+ * (PROTO_CLIENT_HEADER_MAX, PROTO_PAYLOAD_MAX). */
 uint64_t bridge_call(bridge_t *self, const char *service, const char *header, const void *payload,
                      size_t payload_len, int timeout_ms, const bridge_callbacks_t *callbacks,
                      void *ctx);

@@ -192,7 +192,7 @@ int collections_merge(collections_t *s, const char *answer, size_t len) {
 
 int collections_merge_shard(collections_t *s, int shard, int shards, const char *answer,
                             size_t len) {
-    if (shards <= 0 || shards > 4096 || shard < 0 || shard >= shards ||
+    if (shards <= 0 || shards > SHARD_MAX || shard < 0 || shard >= shards ||
         (s->nshards > 0 && s->nshards != shards) || (s->nshards == 0 && s->count > 0))
         return -EINVAL;
     if (s->nshards == 0) {

@@ -21,6 +21,7 @@
 #include "gateway/metrics.h"
 #include "gateway/timer.h"
 #include "proto/base/buf.h"
+#include "proto/client.h"
 #include "proto/shard.h"
 #include "proto/base/clock.h"
 #include "proto/base/log.h"
@@ -90,6 +91,7 @@ struct query {
     h2o_timeout_entry_t kick;  /* starts the work on the next loop turn */
     int64_t started_us;
     features_t features; /* read once the collection is known */
+    buf_t search;        /* the shards' search request header, made with the features */
     float *vector;
     size_t vector_bytes;
     context_result_t result;
@@ -108,6 +110,7 @@ static void query_dispose(void *p) {
     for (int i = 0; i < qs->shards; i++)
         cJSON_Delete(qs->answers[i]);
     features_free(&qs->features);
+    buf_free(&qs->search);
     free(qs->vector);
 }
 
@@ -235,23 +238,19 @@ static void search_start(query_t *qs) {
     static const bridge_callbacks_t callbacks = {NULL, on_search_final, on_search_error};
     if (qs->finished)
         return;
-    buf_t h = BUF_INIT;
-    features_search_header(&qs->features, qs->result.collection, qs->q.path, qs->q.k, qs->q.signals,
-                           &h);
     qs->ncalls = 0;
     for (int i = 0; i < qs->shards; i++) {
         char service[SHARD_SERVICE_MAX];
         shard_service(i, service);
         call_t *c = call_slot(qs, i);
         qs->pending++;
-        c->call = http_call(qs->ctx, service, h.data, qs->vector, qs->vector ? qs->vector_bytes : 0,
-                            remaining_ms(qs), &callbacks, c);
+        c->call = http_call(qs->ctx, service, qs->search.data, qs->vector,
+                            qs->vector ? qs->vector_bytes : 0, remaining_ms(qs), &callbacks, c);
         if (!c->call) {
             qs->pending--;
             qs->result.shards_missing++;
         }
     }
-    buf_free(&h);
     if (qs->pending == 0)
         finish(qs);
 }
@@ -390,10 +389,28 @@ static bool resolve(query_t *qs, const collections_t *snapshot) {
     return true;
 }
 
-/* Embeds the query (if wanted) and searches every shard. */
+/* Embeds the query (if wanted) and searches every shard.  A search
+ * request the wire cannot carry (its header over PROTO_CLIENT_HEADER_MAX: a query
+ * of a megabyte) is refused here, before anything is sent, rather than
+ * lost on the way with every shard reported missing. */
 static void go(query_t *qs) {
     features_extract(&qs->features, qs->q.path, qs->q.query, qs->q.query_len, qs->q.prefix,
                      qs->q.prefix_len, qs->q.suffix, qs->q.suffix_len);
+    features_search_header(&qs->features, qs->result.collection, qs->q.path, qs->q.k, qs->q.signals,
+                           &qs->search);
+    if (!qs->search.data || qs->search.len > PROTO_CLIENT_HEADER_MAX) {
+        char message[256];
+        if (qs->search.data)
+            snprintf(message, sizeof message,
+                     "the query is too long to search: it makes a %zu-byte request, and the "
+                     "retriever takes at most %u (send a shorter query, or fewer lines around "
+                     "the cursor)",
+                     qs->search.len, (unsigned)PROTO_CLIENT_HEADER_MAX);
+        else
+            snprintf(message, sizeof message, "out of memory");
+        fail(qs, qs->search.data ? 413 : 500, message);
+        return;
+    }
     const buf_t *text = &qs->features.text;
     if ((qs->q.signals & SIGNAL_DENSE) && text->len) {
         static const bridge_callbacks_t callbacks = {NULL, on_embed_final, on_embed_error};

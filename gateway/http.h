@@ -26,6 +26,10 @@
 
 typedef struct gateway gateway_t;
 
+/* Bytes past --max-body that h2o still reads, so that our own 413 answers
+ * a body a little too large (gateway/main.c). */
+#define HTTP_BODY_SLACK (64 * 1024)
+
 /* The name of the gateway's one h2o host.  h2o gives a request without a
  * Host header this name as its authority; a .invalid name never resolves,
  * so no browser sends it (RFC 6761), and it means "no Host". */

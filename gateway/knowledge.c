@@ -3,23 +3,15 @@
  */
 #include "gateway/knowledge.h"
 
+#include "gateway/api.h"
 #include "gateway/collections.h"
 #include "gateway/context.h"
 #include "gateway/gateway.h"
 #include "proto/base/buf.h"
-#include "proto/base/json.h"
 
 #include <cJSON.h>
 #include <stdio.h>
 #include <string.h>
-
-typedef struct {
-    cJSON *body;
-} body_t;
-
-static void body_dispose(void *p) {
-    cJSON_Delete(((body_t *)p)->body);
-}
 
 static const char *string_field(const cJSON *body, const char *key, size_t *len, bool *bad) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(body, key);
@@ -81,18 +73,9 @@ static void on_context_done(http_ctx_t *ctx, const context_result_t *r, void *ar
 }
 
 int knowledge_handle_context(http_ctx_t *ctx) {
-    h2o_iovec_t entity = ctx->req->entity;
-    char why[128];
-    if (!entity.base || json_check(entity.base, entity.len, true, why, sizeof why) != 0) {
-        char message[200];
-        snprintf(message, sizeof message, "the body must be a JSON object: %s",
-                 entity.base ? why : "empty body");
-        http_error(ctx, 400, NULL, message);
+    const cJSON *body = api_body_parse(ctx);
+    if (!body)
         return 0;
-    }
-    body_t *holder = h2o_mem_alloc_shared(&ctx->req->pool, sizeof *holder, body_dispose);
-    holder->body = cJSON_ParseWithLength(entity.base, entity.len);
-    const cJSON *body = holder->body;
     context_query_t q = {.deadline_ms = 2000};
     bool bad = false;
     q.query = string_field(body, "query", &q.query_len, &bad);

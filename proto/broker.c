@@ -18,6 +18,7 @@
 #include "proto/base/log.h"
 #include "proto/base/map.h"
 #include "proto/curve.h"
+#include "proto/shard.h"
 #include "proto/socket.h"
 #include "proto/spin.h"
 #include "proto/wire.h"
@@ -34,7 +35,8 @@
 #include <unistd.h>
 
 #define MAX_SOCKETS 3
-#define MAX_SERVICES 1024 /* > the 256 retriever shards a gateway may run, and the rest */
+#define MAX_SERVICES 1024 /* every retriever shard (SHARD_MAX), and the rest */
+_Static_assert(MAX_SERVICES >= 2 * SHARD_MAX, "the broker has room for every shard and more");
 #define DRAIN_BATCH 256
 #define NO_WORKER_HEARTBEATS 5
 

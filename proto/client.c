@@ -174,6 +174,8 @@ int proto_client_send(proto_client_t *c, const char *service, const char *header
         return -EINVAL;
     /* Put the deadline first in the header, for the broker. */
     size_t hlen = header ? strlen(header) : 0;
+    if (hlen > PROTO_CLIENT_HEADER_MAX || (payload && payload_len > PROTO_PAYLOAD_MAX))
+        return -EMSGSIZE;
     const char *rest = header ? header : "";
     while (hlen && (*rest == ' ' || *rest == '\n' || *rest == '\t' || *rest == '\r'))
         rest++, hlen--;

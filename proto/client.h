@@ -26,6 +26,11 @@
 
 typedef struct proto_client proto_client_t;
 
+/* The largest header a request may carry: the wire's limit less the room
+ * the client takes to put "timeout_ms" first.  A caller that builds a
+ * header from what it was sent (a query) checks it against this. */
+#define PROTO_CLIENT_HEADER_MAX (PROTO_HEADER_MAX - 32)
+
 /* Connects to the broker at endpoint (CURVE with the keys in curve_dir when
  * not NULL).  NULL with a message in err. */
 proto_client_t *proto_client_new(const char *endpoint, const char *curve_dir, char *err,
@@ -36,7 +41,9 @@ void *proto_client_socket(proto_client_t *self);
 
 /* Sends a REQUEST for service with header (JSON object text or NULL) and
  * optional payload; the request must end within timeout_ms.  Stores its id in
- * *id.  Returns 0 or a negative errno. */
+ * *id.  Returns 0 or a negative errno: -EMSGSIZE for a header over
+ * PROTO_CLIENT_HEADER_MAX or a payload over PROTO_PAYLOAD_MAX, which the
+ * wire does not carry. */
 int proto_client_send(proto_client_t *self, const char *service, const char *header,
                       const void *payload, size_t payload_len, int timeout_ms, uint64_t *id);
 

@@ -343,7 +343,7 @@ static void decode_fields(fields_t *f, ops_request_t *req) {
         req->ensure.root = field_string(f, "root", false);
         req->ensure.model = field_string(f, "model", true);
         req->ensure.dim = field_long(f, "dim", true, 0, 0, 1 << 20);
-        req->ensure.shards = field_long(f, "shards", true, 0, 1, 1 << 16);
+        req->ensure.shards = field_long(f, "shards", true, 0, 1, SHARD_MAX);
         req->ensure.placement =
             field_long(f, "placement", false, SHARD_PLACEMENT, 1, SHARD_PLACEMENT);
         break;

@@ -110,7 +110,7 @@ typedef struct {
     const char *root;  /* absolute path of the repository; NULL: none */
     const char *model; /* embedding model, e.g. "builtin" */
     long dim;          /* vector dimension, 0..2^20 (the store wants a multiple of 16) */
-    long shards;       /* shards the collection is split into, 1..65536 */
+    long shards;       /* shards the collection is split into, 1..SHARD_MAX (proto/shard.h) */
     long placement;    /* how its files go to shards (proto/shard.h), 1..SHARD_PLACEMENT;
                           0 when encoding: leave out (SHARD_PLACEMENT) */
 } ops_ensure_t;

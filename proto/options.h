@@ -8,6 +8,7 @@
 #define LCA_PROTO_OPTIONS_H
 
 #include "proto/base/settings.h"
+#include "proto/shard.h"
 
 #define PROTO_BROKER_DEFAULT "tcp://127.0.0.1:5555"
 #define PROTO_DATA_DEFAULT "~/.local/share/lca"
@@ -48,11 +49,14 @@
             .shown = PROTO_DATA_DEFAULT, .out = (target)                                           \
     }
 
-/* --shards N / LCA_SHARDS: the retriever shards of the index, 1..max (long *). */
-#define OPTION_SHARDS(target, max_shards)                                                          \
+/* --shards N / LCA_SHARDS: the retriever shards of the index, 1..SHARD_MAX
+ * (long *).  Every process must agree on it, so a bad value in the
+ * environment stops the program instead of leaving the default. */
+#define OPTION_SHARDS(target)                                                                      \
     {                                                                                              \
-        "shards", 0, "LCA_SHARDS", SETTING_NUMBER, "N", "retriever shards",                        \
-            .min = 1, .max = (max_shards), .out = (target)                                         \
+        "shards", 0, "LCA_SHARDS", SETTING_NUMBER, "N", OPTION_SHARDS_HELP,                        \
+            .min = 1, .max = SHARD_MAX, .out = (target), .strict = true                            \
     }
+#define OPTION_SHARDS_HELP "retriever shards, at most " SHARD_MAX_TEXT
 
 #endif

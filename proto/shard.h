@@ -31,6 +31,16 @@
 #define SHARD_PLACEMENT_MIXED 2               /* FNV-1a 64, finalized, modulo N */
 #define SHARD_PLACEMENT SHARD_PLACEMENT_MIXED /* what new collections get */
 
+/* The most shards an index may have: the one bound every program checks
+ * (--shards and LCA_SHARDS, the retriever's --shard I/N, collection.ensure,
+ * the shard services a gateway asks and the broker has room for).  Each
+ * shard is a process and every retrieval asks them all, so past a few
+ * dozen more shards make a query slower, not faster. */
+#define SHARD_MAX 256
+#define SHARD_TEXT_(n) #n
+#define SHARD_TEXT(n) SHARD_TEXT_(n)
+#define SHARD_MAX_TEXT SHARD_TEXT(SHARD_MAX) /* "256", for text made at compile time */
+
 /* Room for any shard's service name, "retrieve.65535" and its NUL. */
 #define SHARD_SERVICE_MAX 32
 
@@ -66,7 +76,7 @@ static inline const char *shard_service(int shard, char out[SHARD_SERVICE_MAX]) 
 }
 
 /* The shard a service name stands for: N for exactly "retrieve.N" (N a
- * decimal number without sign or leading zeros, below 65536), else -1. */
+ * decimal number without sign or leading zeros, below SHARD_MAX), else -1. */
 static inline int shard_of_service(const char *service) {
     static const char prefix[] = "retrieve.";
     size_t skip = strlen(prefix);
@@ -76,9 +86,9 @@ static inline int shard_of_service(const char *service) {
     if (*p < '0' || *p > '9' || (p[0] == '0' && p[1] != '\0'))
         return -1;
     long n = 0;
-    for (; *p >= '0' && *p <= '9' && n < 65536; p++)
+    for (; *p >= '0' && *p <= '9' && n < SHARD_MAX; p++)
         n = n * 10 + (*p - '0');
-    return *p == '\0' && n < 65536 ? (int)n : -1;
+    return *p == '\0' && n < SHARD_MAX ? (int)n : -1;
 }
 
 #endif

@@ -46,17 +46,17 @@ typedef struct {
     int shard, shards;
 } shard_spec_t;
 
-/* Reads I/N: both numbers strictly, 0 <= I < N <= 65536. */
+/* Reads I/N: both numbers strictly, 0 <= I < N <= SHARD_MAX. */
 static bool parse_shard(const char *text, void *out, char *why, size_t why_len) {
     shard_spec_t *spec = out;
     const char *slash = strchr(text, '/');
     char index[32];
     long i, n;
-    snprintf(why, why_len, "wants I/N: shard I of N, 0 <= I < N <= 65536");
+    snprintf(why, why_len, "wants I/N: shard I of N, 0 <= I < N <= %d", SHARD_MAX);
     if (!slash || (size_t)(slash - text) >= sizeof index)
         return false;
     snprintf(index, sizeof index, "%.*s", (int)(slash - text), text);
-    if (!settings_parse_long(slash + 1, 1, 1 << 16, &n) ||
+    if (!settings_parse_long(slash + 1, 1, SHARD_MAX, &n) ||
         !settings_parse_long(index, 0, n - 1, &i))
         return false;
     spec->shard = (int)i;

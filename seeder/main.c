@@ -276,7 +276,7 @@ int main(int argc, char **argv) {
         {"watch", 0, NULL, SETTING_SWITCH, NULL,
          "keep following edits after the first run (inotify)", .out = &o.watch},
         OPTION_BROKER(&o.broker),
-        OPTION_SHARDS(&o.shards, 256),
+        OPTION_SHARDS(&o.shards),
         {"reset", 0, NULL, SETTING_SWITCH, NULL,
          "drop the collection first and index everything again", .out = &o.reset},
         {"json", 0, NULL, SETTING_SWITCH, NULL,

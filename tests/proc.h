@@ -206,6 +206,22 @@ static inline double proc_cpu_seconds(pid_t pid) {
     return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
 }
 
+/* A memory figure of pid in KiB from /proc/<pid>/status ("VmRSS", or
+ * "VmHWM": the peak resident set so far); 0 when it cannot be read. */
+static inline long proc_status_kib(pid_t pid, const char *field) {
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    size_t n = strlen(field);
+    long kib = 0;
+    while (f && fgets(line, sizeof line, f))
+        if (!strncmp(line, field, n) && line[n] == ':')
+            kib = atol(line + n + 1);
+    if (f)
+        fclose(f);
+    return kib;
+}
+
 /* A TCP port that was free a moment ago. */
 static inline int proc_free_port(void) {
     int fd = socket(AF_INET, SOCK_STREAM, 0);

@@ -144,9 +144,15 @@ static int scan_literal(scanner_t *sc, const char *word) {
 }
 
 int json_check(const char *s, size_t len, bool want_object, char *why, size_t why_len) {
+    return json_check_bounded(s, len, want_object, 0, why, why_len);
+}
+
+int json_check_bounded(const char *s, size_t len, bool want_object, size_t max_values, char *why,
+                       size_t why_len) {
     scanner_t sc = {s, len, 0, why, why_len};
     char stack[JSON_MAX_DEPTH]; /* '{' or '[' for each open container */
     int depth = 0;
+    size_t values = 0; /* values begun so far */
 
     skip_space(&sc);
     if (sc.pos >= len)
@@ -161,6 +167,11 @@ int json_check(const char *s, size_t len, bool want_object, char *why, size_t wh
             return fail(&sc, "unexpected end");
         char c = s[sc.pos];
         int rc = 0;
+        if (max_values && ++values > max_values) {
+            if (why && why_len)
+                snprintf(why, why_len, "more than %zu values", max_values);
+            return -E2BIG;
+        }
         if (c == '{' || c == '[') {
             if (depth == JSON_MAX_DEPTH)
                 return fail(&sc, "nested too deep");

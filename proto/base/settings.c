@@ -235,7 +235,7 @@ static bool apply(const settings_spec_t *spec, const setting_t *s, const char *t
     }
     if (ok)
         return true;
-    if (from_env && !spec->strict_environment) {
+    if (from_env && !spec->strict_environment && !s->strict) {
         log_warn("ignoring %s=%s (%s)", name, text, why);
         return true;
     }

@@ -12,8 +12,8 @@
  * Numbers are whole base-10 numbers (optional sign, nothing else) within
  * the setting's range.  From the environment anything else is ignored with
  * a warning and the default stands (a service must still start), unless
- * the program asks for strict environment; on the command line it is an
- * error the user sees at once.
+ * the program asks for strict environment or the setting is strict; on the
+ * command line it is an error the user sees at once.
  */
 #ifndef LCA_BASE_SETTINGS_H
 #define LCA_BASE_SETTINGS_H
@@ -49,6 +49,10 @@ typedef struct {
      * ("wants I/N (shard I of N)") when the text is not acceptable. */
     bool (*parse)(const char *text, void *out, char *why, size_t why_len);
     bool required; /* must be given (on the command line or in the environment) */
+    /* A bad value in the environment is an error, as on the command line,
+     * even where the program lets others pass with a warning: for a value
+     * every process must agree on (the shard count). */
+    bool strict;
 } setting_t;
 
 typedef struct {

@@ -934,6 +934,97 @@ TEST(api_key_is_required_but_not_for_healthz) {
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
+/* {"query":"x","deadline_ms":50,"pad":[0,0,...]} of n zeros: n + 4 JSON values. */
+static char *padded_body(size_t n) {
+    static const char head[] = "{\"query\":\"x\",\"deadline_ms\":50,\"pad\":[";
+    size_t len = sizeof head - 1 + 2 * n + 2;
+    char *body = malloc(len + 1);
+    if (!body)
+        return NULL;
+    memcpy(body, head, sizeof head - 1);
+    char *p = body + sizeof head - 1;
+    for (size_t i = 0; i < n; i++) {
+        *p++ = '0';
+        *p++ = ',';
+    }
+    if (n)
+        p--;
+    *p++ = ']';
+    *p++ = '}';
+    *p = '\0';
+    return body;
+}
+
+TEST(a_body_of_too_many_values_is_refused_before_it_is_parsed) {
+    REQUIRE(fixture_up());
+    /* A gateway of its own: the default --max-body (8 MiB) holds the 8 MB array below. */
+    for (int mode = 0; mode < 2; mode++) {
+        long limit = mode == 0 ? 262144 : 1000; /* the default; --max-json-values */
+        int port = proc_free_port();
+        char port_arg[16], broker[64], base[64];
+        snprintf(port_arg, sizeof port_arg, "%d", port);
+        snprintf(broker, sizeof broker, "tcp://127.0.0.1:%d", proc_free_port());
+        snprintf(base, sizeof base, "http://127.0.0.1:%d", port);
+        char *argv[] = {
+            (char *)proc_bin("lca-gateway"),        "--port", port_arg, "--broker", broker,
+            mode == 1 ? "--max-json-values" : NULL, "1000",   NULL};
+        pid_t pid = proc_start(argv, NULL, log_path("gateway-values"));
+        REQUIRE(proc_wait_port(port, 10000));
+        /* At the limit the body is read (and the retrieval, with no shard
+         * to ask, ends at its deadline); one value more is a 413. */
+        for (long extra = 0; extra < 2; extra++) {
+            char *body = padded_body((size_t)(limit - 4 + extra));
+            REQUIRE(body);
+            http_reply_t r;
+            http_request(&(http_request_t){.base = base, .path = "/api/context", .body = body}, &r);
+            char message[256] = "";
+            if (extra) {
+                CHECK_INT(r.status, ==, 413);
+                CHECK(r.body.data && error_shape(r.body.data, false, message, sizeof message));
+                CHECK(strstr(message, "JSON values") != NULL);
+            } else {
+                CHECK(r.status != 413 && r.status != 400);
+            }
+            http_reply_free(&r);
+            free(body);
+        }
+        if (mode == 1) {
+            /* In OpenAI's shape too: /v1/embeddings with 1000 inputs. */
+            buf_t b = BUF_INIT;
+            buf_append_str(&b, "{\"model\":\"nomic-embed-text\",\"input\":[\"a\"");
+            for (int i = 1; i < 1000; i++)
+                buf_append_str(&b, ",\"a\"");
+            buf_append_str(&b, "]}");
+            http_reply_t r;
+            http_request(&(http_request_t){.base = base, .path = "/v1/embeddings", .body = b.data},
+                         &r);
+            CHECK_INT(r.status, ==, 413);
+            char message[256];
+            CHECK(r.body.data && error_shape(r.body.data, true, message, sizeof message));
+            http_reply_free(&r);
+            buf_free(&b);
+        } else {
+            /* Four million zeros, 8 MB of text that cJSON would make half a
+             * gigabyte of: refused, and the gateway's peak memory stays
+             * near the body's own size. */
+            char *body = padded_body(4000000);
+            REQUIRE(body);
+            long before = proc_status_kib(pid, "VmHWM");
+            http_reply_t r;
+            http_request(&(http_request_t){.base = base, .path = "/api/context", .body = body}, &r);
+            CHECK_INT(r.status, ==, 413);
+            long grown = proc_status_kib(pid, "VmHWM") - before;
+            fprintf(stderr, "  a 4-million-value body: 413, peak memory +%ld KiB\n", grown);
+            CHECK(before > 0);
+            CHECK_INT(grown, <, 100 * 1024);
+            http_reply_free(&r);
+            free(body);
+        }
+        int status = proc_stop(pid, SIGTERM, 5000);
+        CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+}
+
 TEST(public_host_needs_a_key_or_insecure) {
     REQUIRE(fixture_up());
     for (int mode = 0; mode < 3; mode++) {
@@ -990,4 +1081,5 @@ TEST_MAIN(TEST_CASE(tokens_reach_the_client_unbuffered), TEST_CASE(ndjson_json_a
           TEST_CASE(keep_alive_serves_two_requests_on_one_connection),
           TEST_CASE(collection_prefix_routes_the_same),
           TEST_CASE(api_key_is_required_but_not_for_healthz),
+          TEST_CASE(a_body_of_too_many_values_is_refused_before_it_is_parsed),
           TEST_CASE(public_host_needs_a_key_or_insecure), TEST_CASE(gateway_exits_clean_on_sigterm))

@@ -9,9 +9,13 @@
  *   webviews, the gateway's own pages and LCA_ORIGINS are served with CORS
  *   headers, preflights answered;
  *   with LCA_API_KEY the key decides: a stranger's Host with the key is
- *   served, any request without it is 401 but /healthz.
+ *   served, any request without it is 401 but /healthz; a stranger's
+ *   body larger than --max-body is refused from its headers, and one
+ *   under it is never parsed.
  */
 #include "tests/stack.h"
+
+#include <poll.h>
 
 static test_stack_t stack;
 static bool up, up_tried;
@@ -174,7 +178,79 @@ TEST(with_a_key_the_key_decides) {
     REQUIRE(stack_gateway_restart(&stack, NULL));
 }
 
+/* Sends request (headers only, no body) on a fresh connection to the
+ * gateway and reads until the response's headers are in, the connection
+ * closes or timeout_ms pass.  The status, or 0 when none came. */
+static int status_of_headers_only(const char *request, int timeout_ms) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)stack.port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) != 0 ||
+        write(fd, request, strlen(request)) != (ssize_t)strlen(request)) {
+        if (fd >= 0)
+            close(fd);
+        return 0;
+    }
+    char reply[1024];
+    size_t got = 0;
+    int64_t until = proc_now_ms() + timeout_ms;
+    while (got < sizeof reply - 1 && proc_now_ms() < until) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (poll(&p, 1, (int)(until - proc_now_ms())) <= 0)
+            break;
+        ssize_t n = read(fd, reply + got, sizeof reply - 1 - got);
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+        reply[got] = '\0';
+        if (strstr(reply, "\r\n\r\n"))
+            break;
+    }
+    close(fd);
+    reply[got] = '\0';
+    int status = 0;
+    return sscanf(reply, "HTTP/1.%*d %d", &status) == 1 ? status : 0;
+}
+
+TEST(with_a_key_a_stranger_cannot_make_the_gateway_hold_much) {
+    REQUIRE(setup());
+    static const char *const env[] = {"LCA_API_KEY=s3cret-key", NULL};
+    REQUIRE(stack_gateway_restart(&stack, env));
+    /* h2o reads a body whole before the key can be checked; what bounds it
+     * is --max-body (8 MiB here), and a larger Content-Length is refused
+     * from the headers alone, before a byte of the body is sent. */
+    long over = (8L << 20) + (1L << 20);
+    char request[256];
+    snprintf(request, sizeof request,
+             "POST /api/chat HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+             "Content-Length: %ld\r\n\r\n",
+             over);
+    CHECK_INT(status_of_headers_only(request, 5000), ==, 413);
+    /* A body under it without the key is 401, and never parsed: four
+     * million values, which parsed would be half a gigabyte, leave the
+     * gateway's peak memory near the body's own size. */
+    size_t count = 4000000, len = 2 * count + 1;
+    char *body = malloc(len + 1);
+    REQUIRE(body);
+    body[0] = '[';
+    for (size_t i = 0; i < count; i++) {
+        body[1 + 2 * i] = '0';
+        body[2 + 2 * i] = i + 1 < count ? ',' : ']';
+    }
+    body[len] = '\0';
+    long before = proc_status_kib(stack.gateway, "VmHWM");
+    http_reply_t r;
+    http_request(&(http_request_t){.path = "/api/chat", .body = body}, &r);
+    CHECK_INT(r.status, ==, 401);
+    CHECK_INT(proc_status_kib(stack.gateway, "VmHWM") - before, <, 100 * 1024);
+    http_reply_free(&r);
+    free(body);
+    REQUIRE(stack_gateway_restart(&stack, NULL));
+}
+
 TEST_MAIN(TEST_CASE(a_rebinding_page_gets_403_everywhere),
           TEST_CASE(pages_of_other_sites_get_403_on_loopback),
           TEST_CASE(local_apps_webviews_and_own_pages_are_served),
-          TEST_CASE(listed_origins_and_hosts_are_served), TEST_CASE(with_a_key_the_key_decides))
+          TEST_CASE(listed_origins_and_hosts_are_served), TEST_CASE(with_a_key_the_key_decides),
+          TEST_CASE(with_a_key_a_stranger_cannot_make_the_gateway_hold_much))

@@ -30,7 +30,10 @@
  * - the deadline: with both retrievers slowed on purpose
  *   (LCA_RETRIEVER_TEST_DELAY_MS) a completion goes on without context
  *   within LCA_RAG_COMPLETION_MS (40) plus slack, and still streams;
- * - `lca ask`: streams tokens as they come, prints the sources.
+ * - `lca ask`: streams tokens as they come, prints the sources;
+ * - a query longer than the wire carries (PROTO_HEADER_MAX): /api/context
+ *   says so with a 413, and a completion goes on without context, the
+ *   gateway's log saying why.
  *
  *   make build/bin/lca build/bin/lca-gateway build/bin/lca-generator build/bin/lca-embedder \
  *        build/bin/lca-retriever build/bin/lca-seeder build/tests/integration/rag_test
@@ -38,6 +41,7 @@
  * Needs node (the fake), run from the repository root.
  */
 #include "proto/base/buf.h"
+#include "proto/wire.h"
 #include "tests/http.h"
 #include "tests/proc.h"
 #include "tests/test.h"
@@ -1847,6 +1851,69 @@ TEST(no_upstream_prompt_went_over_its_window) {
     http_reply_free(&r);
 }
 
+/* Whether the file at path holds needle anywhere. */
+static bool file_holds(const char *path, const char *needle) {
+    FILE *f = fopen(path, "r");
+    buf_t text = BUF_INIT;
+    char chunk[65536];
+    size_t n;
+    while (f && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        buf_append(&text, chunk, n);
+    if (f)
+        fclose(f);
+    bool found = text.data && memmem(text.data, text.len, needle, strlen(needle)) != NULL;
+    buf_free(&text);
+    return found;
+}
+
+/* After the window check: this test's prompt is far over any window, on purpose. */
+TEST(a_query_longer_than_the_wire_carries) {
+    REQUIRE(shop_up());
+    /* A line of more than PROTO_HEADER_MAX bytes right before the cursor:
+     * the search request it makes is more than the wire carries. */
+    size_t line_len = PROTO_HEADER_MAX + 4096;
+    buf_t prefix = BUF_INIT;
+    buf_append_str(&prefix, "BLOB = '");
+    for (size_t i = 0; i < line_len; i++)
+        buf_append(&prefix, "a", 1);
+    buf_append_str(&prefix, "'\n\ndef checkout(cart):\n    return apply_loyalty_discount(");
+    /* /api/context: a 413 that says so. */
+    cJSON *q = cJSON_CreateObject();
+    cJSON_AddStringToObject(q, "collection", "shop");
+    cJSON_AddStringToObject(q, "prefix", prefix.data);
+    char *body = cJSON_PrintUnformatted(q);
+    http_reply_t r;
+    http_request(&(http_request_t){.path = "/api/context", .body = body}, &r);
+    CHECK_INT(r.status, ==, 413);
+    char *message = error_message(&r, false);
+    CHECK(message && strstr(message, "the query is too long to search") != NULL);
+    free(message);
+    http_reply_free(&r);
+    free(body);
+    cJSON_Delete(q);
+    /* A completion goes on without context, and the log says why. */
+    buf_t prompt = BUF_INIT;
+    size_t prefix_at;
+    build_prompt(&templates[0], prefix.data, cursor_suffix, &prompt, &prefix_at);
+    body = completion_body(prompt.data, "<|endoftext|>", 0);
+    http_request(
+        &(http_request_t){.path = "/api/generate",
+                          .body = body,
+                          .headers = {"X-LCA-Collection: shop", "X-Request-Id: query-too-long"}},
+        &r);
+    CHECK_INT(r.status, ==, 200);
+    char text[256];
+    http_joined_text(&r, text, sizeof text);
+    CHECK_STR(text, "Hello from the fake Ollama.");
+    CHECK_INT(strtol(r.context, NULL, 10), ==, 0);
+    CHECK(file_holds(path_in("gateway.log"),
+                     "req=query-too-long no context: 413 the query is too long to search"));
+    http_reply_free(&r);
+    free(body);
+    buf_free(&prompt);
+    buf_free(&prefix);
+}
+
 TEST(every_process_exits_clean) {
     REQUIRE(stack_up());
     /* The workers first: their clients leave the gateway's broker, then it. */
@@ -1879,4 +1946,5 @@ TEST_MAIN(TEST_CASE(nothing_indexed_passes_through), TEST_CASE(completion_every_
           TEST_CASE(completion_leaves_out_the_file_being_edited),
           TEST_CASE(completion_fits_the_window),
           TEST_CASE(chat_keeps_the_conversation_in_the_window),
-          TEST_CASE(no_upstream_prompt_went_over_its_window), TEST_CASE(every_process_exits_clean))
+          TEST_CASE(no_upstream_prompt_went_over_its_window),
+          TEST_CASE(a_query_longer_than_the_wire_carries), TEST_CASE(every_process_exits_clean))

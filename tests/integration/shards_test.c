@@ -2,13 +2,16 @@
  * A gateway with many shards: every shard is asked, and the ones that do
  * not answer are reported, however many there are.
  *
- * The gateway runs 40 shards (--shards takes up to 256; a retrieval once
- * asked only the first 24, and a request could track only 32 calls), and
- * one retriever serves the last of them, so an answer proves the 40th call
- * was made and tracked.  The collection exists on that shard only (made
- * through the broker, as the seeder would), so 39 shards are missing.
+ * The gateway runs 40 shards (--shards takes up to SHARD_MAX, 256; a
+ * retrieval once asked only the first 24, and a request could track only
+ * 32 calls), and one retriever serves the last of them, so an answer
+ * proves the 40th call was made and tracked.  The collection exists on
+ * that shard only (made through the broker, as the seeder would), so 39
+ * shards are missing.  Every program refuses more shards than SHARD_MAX,
+ * from the command line and from the environment alike.
  */
 #include "proto/client.h"
+#include "proto/shard.h"
 #include "tests/stack.h"
 #include "tests/test.h"
 
@@ -114,6 +117,61 @@ TEST(healthz_names_every_shard) {
     http_reply_free(&r);
 }
 
+/* Whether the file at path holds needle. */
+static bool log_holds(const char *path, const char *needle) {
+    char text[4096];
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(text, 1, sizeof text - 1, f) : 0;
+    if (f)
+        fclose(f);
+    text[n] = '\0';
+    return strstr(text, needle) != NULL;
+}
+
+TEST(every_program_refuses_more_than_shard_max) {
+    REQUIRE(setup());
+    char over[16], over_spec[32];
+    snprintf(over, sizeof over, "%d", SHARD_MAX + 1);
+    snprintf(over_spec, sizeof over_spec, "0/%d", SHARD_MAX + 1);
+    static char env_over[32];
+    snprintf(env_over, sizeof env_over, "LCA_SHARDS=%d", SHARD_MAX + 1);
+    const char *const shards_env[] = {env_over, NULL};
+    char spare_broker[64]; /* where a gateway that wrongly started would listen */
+    snprintf(spare_broker, sizeof spare_broker, "tcp://127.0.0.1:%d", proc_free_port());
+    const struct {
+        const char *name;
+        char *argv[6];
+        const char *const *env;
+    } cases[] = {
+        {"gateway", {(char *)proc_bin("lca-gateway"), "--shards", over, NULL}, NULL},
+        /* From the environment too: a gateway that went on with its default
+         * would disagree with the seeder and the retrievers. */
+        {"gateway-env",
+         {(char *)proc_bin("lca-gateway"), "--port", "0", "--broker", spare_broker, NULL},
+         shards_env},
+        {"seeder", {(char *)proc_bin("lca-seeder"), stack.dir, "--shards", over, NULL}, NULL},
+        {"seeder-env", {(char *)proc_bin("lca-seeder"), stack.dir, NULL}, shards_env},
+        {"retriever", {(char *)proc_bin("lca-retriever"), "--shard", over_spec, NULL}, NULL},
+        {"up", {(char *)proc_bin("lca"), "up", "--shards", over, NULL}, NULL},
+    };
+    char wanted[64];
+    snprintf(wanted, sizeof wanted, "%d", SHARD_MAX);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char log[64];
+        snprintf(log, sizeof log, "over-%s.log", cases[i].name);
+        const char *path = stack_path(&stack, log);
+        char path_copy[512];
+        snprintf(path_copy, sizeof path_copy, "%s", path);
+        pid_t pid = proc_start(cases[i].argv, cases[i].env, path_copy);
+        int status = proc_wait_exit(pid, 10000);
+        CHECK_INT(status, ==, 2);
+        /* One line that names the most there may be. */
+        CHECK(log_holds(path_copy, wanted));
+        if (status != 2 || !log_holds(path_copy, wanted))
+            fprintf(stderr, "  %s: exit %d, log %s\n", cases[i].name, status, path_copy);
+    }
+}
+
 TEST(every_process_exits_clean) {
     REQUIRE(setup());
     /* The worker first: it leaves the gateway's broker, then the gateway. */
@@ -124,4 +182,6 @@ TEST(every_process_exits_clean) {
 
 TEST_MAIN(TEST_CASE(collections_list_what_the_live_shard_holds),
           TEST_CASE(a_retrieval_asks_every_shard_and_reports_the_missing),
-          TEST_CASE(healthz_names_every_shard), TEST_CASE(every_process_exits_clean))
+          TEST_CASE(healthz_names_every_shard),
+          TEST_CASE(every_program_refuses_more_than_shard_max),
+          TEST_CASE(every_process_exits_clean))

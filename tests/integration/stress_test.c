@@ -332,20 +332,6 @@ static long env_number(const char *name, long fallback, long max) {
     return n > 0 && n <= max ? n : fallback;
 }
 
-/* Resident set of pid in KiB, from /proc (0 when unknown). */
-static long rss_kib(pid_t pid) {
-    char path[64], line[256];
-    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-    FILE *f = fopen(path, "r");
-    long kib = 0;
-    while (f && fgets(line, sizeof line, f))
-        if (!strncmp(line, "VmRSS:", 6))
-            kib = atol(line + 6);
-    if (f)
-        fclose(f);
-    return kib;
-}
-
 typedef struct {
     pthread_t threads[KINDS * MAX_CLIENTS];
     client_t clients[KINDS * MAX_CLIENTS];
@@ -430,7 +416,7 @@ TEST(answers_stay_right_while_workers_die) {
     run_start(&run, per_kind);
     CHECK(proc_wait_for(answered_enough, (void *)(intptr_t)(40 * per_kind), 30000));
     run_stop(&run);
-    long rss_before = rss_kib(stack.gateway);
+    long rss_before = proc_status_kib(stack.gateway, "VmRSS");
     tally_reset();
     atomic_store(&run.restarting, true);
     run_start(&run, per_kind);
@@ -458,7 +444,7 @@ TEST(answers_stay_right_while_workers_die) {
     fprintf(stderr, "  %d workers killed with SIGKILL and restarted\n", kills);
     CHECK_INT(atomic_load(&tally.wrong), ==, 0);
     CHECK(proc_alive(stack.gateway));
-    long rss_after = rss_kib(stack.gateway);
+    long rss_after = proc_status_kib(stack.gateway, "VmRSS");
     fprintf(stderr, "  gateway resident memory: %ld KiB after the warm-up, %ld KiB at the end\n",
             rss_before, rss_after);
     /* Only without the sanitizers: ASan's quarantine holds freed memory on

@@ -161,6 +161,15 @@ TEST(a_bad_variable_is_a_warning_unless_strict) {
     CHECK_INT(read_args(&spec, (const char *[]){"t", "dir", NULL}, &first), ==, 2);
     CHECK_STR(errors, "t-prog: T_PORT wants a whole number from 0 to 65535, not \"12abc\"\n");
     reset();
+    /* A strict setting stops the program whatever the program's environment. */
+    setenv("T_THREADS", "300", 1);
+    CHECK_INT(read_args(&spec, (const char *[]){"t", "dir", NULL}, &first), ==, SETTINGS_GO_ON);
+    CHECK_INT(v.threads, ==, 4);
+    table[2].strict = true;
+    CHECK_INT(read_args(&spec, (const char *[]){"t", "dir", NULL}, &first), ==, 2);
+    CHECK_STR(errors, "t-prog: T_THREADS wants a whole number from 1 to 256, not \"300\"\n");
+    CHECK_INT(v.threads, ==, 4);
+    reset();
 }
 
 TEST(every_fault_is_one_line_and_exit_status_2) {

@@ -5,6 +5,7 @@
  * call reaches its worker and calls back nothing.
  */
 #include "gateway/bridge.h"
+#include "proto/client.h"
 #include "tests/inproc.h"
 #include "tests/test.h"
 
@@ -153,6 +154,31 @@ TEST(a_deadline_or_a_missing_service_is_an_error) {
     CHECK_INT(nobody.status, ==, 503);
 }
 
+TEST(what_the_wire_cannot_carry_is_refused_at_once) {
+    REQUIRE(setup());
+    /* A header one byte over what the wire carries is refused at once,
+     * with no callback, rather than failing later. */
+    size_t len = PROTO_CLIENT_HEADER_MAX + 1;
+    char *header = malloc(len + 1);
+    REQUIRE(header);
+    memset(header, ' ', len);
+    static const char op[] = "{\"op\":\"stream\",\"n\":1}";
+    memcpy(header, op, sizeof op - 1);
+    header[len] = '\0';
+    seen_t big = {0}, fits = {.in_order = true};
+    CHECK(bridge_call(bridge, "scripted", header, NULL, 0, 5000, &callbacks, &big) == 0);
+    /* At the limit, it goes through. */
+    header[len - 1] = '\0';
+    CHECK(bridge_call(bridge, "scripted", header, NULL, 0, 5000, &callbacks, &fits) > 0);
+    CHECK(inproc_run_until(&s, ended, &fits, 5000));
+    CHECK_INT(fits.finals, ==, 1);
+    if (fits.finals != 1)
+        fprintf(stderr, "  at the limit: %d errors, %d %s\n", fits.errors, fits.status,
+                fits.message);
+    CHECK_INT(big.partials + big.finals + big.errors, ==, 0);
+    free(header);
+}
+
 /* Last: the bridge and the broker stop with nothing left running (ASan
  * reports any leak at exit). */
 TEST(everything_stops_clean) {
@@ -171,4 +197,6 @@ TEST(everything_stops_clean) {
 TEST_MAIN(TEST_CASE(partials_in_order_then_one_final),
           TEST_CASE(an_error_ends_the_call_with_its_status),
           TEST_CASE(a_cancelled_call_reaches_its_worker_and_calls_back_nothing),
-          TEST_CASE(a_deadline_or_a_missing_service_is_an_error), TEST_CASE(everything_stops_clean))
+          TEST_CASE(a_deadline_or_a_missing_service_is_an_error),
+          TEST_CASE(what_the_wire_cannot_carry_is_refused_at_once),
+          TEST_CASE(everything_stops_clean))

@@ -187,6 +187,34 @@ TEST(every_request_ends_exactly_once) {
     proto_socket_close(&router);
 }
 
+TEST(a_header_the_wire_cannot_carry_is_refused) {
+    void *router = router_new("inproc://client-test-size");
+    char err[128];
+    proto_client_t *c = proto_client_new("inproc://client-test-size", NULL, err, sizeof err);
+    REQUIRE(router && c);
+    /* PROTO_CLIENT_HEADER_MAX bytes go, even with the longest timeout put
+     * first; one more is -EMSGSIZE and sends nothing. */
+    size_t len = PROTO_CLIENT_HEADER_MAX + 1;
+    char *header = malloc(len + 1);
+    REQUIRE(header);
+    memset(header, ' ', len);
+    memcpy(header, "{\"a\":1}", 7);
+    header[len] = '\0';
+    uint64_t id = 0;
+    CHECK_INT(proto_client_send(c, "svc", header, NULL, 0, 2000, &id), ==, -EMSGSIZE);
+    header[len - 1] = '\0';
+    CHECK_INT(proto_client_send(c, "svc", header, NULL, 0, 2147483647, &id), ==, 0);
+    proto_msg_t m;
+    REQUIRE(router_next(router, &m));
+    CHECK(m.cmd == PROTO_REQUEST && m.id == id);
+    CHECK(m.header_len <= PROTO_HEADER_MAX);
+    proto_msg_close(&m);
+    free(header);
+    proto_client_destroy(&c);
+    proto_socket_close(&router);
+}
+
 TEST_MAIN(TEST_CASE(deadlines_end_requests_in_deadline_order),
           TEST_CASE(answered_requests_leave_no_deadline_behind),
-          TEST_CASE(every_request_ends_exactly_once))
+          TEST_CASE(every_request_ends_exactly_once),
+          TEST_CASE(a_header_the_wire_cannot_carry_is_refused))

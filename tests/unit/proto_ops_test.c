@@ -212,6 +212,10 @@ TEST(bad_headers_get_the_message_the_client_sees) {
         {"{\"op\":\"collection.ensure\",\"collection\":\"x\",\"model\":\"m\",\"dim\":16,"
          "\"shards\":2,\"placement\":3}",
          "\"placement\" must be an integer in [1, 2]"},
+        /* SHARD_MAX (proto/shard.h), as every program's --shards. */
+        {"{\"op\":\"collection.ensure\",\"collection\":\"x\",\"model\":\"m\",\"dim\":16,"
+         "\"shards\":257}",
+         "\"shards\" must be an integer in [1, 256]"},
         {"{\"op\":\"imports.put\",\"collection\":\"demo\",\"path\":\"a\"}",
          "missing \"imports\" (an array of paths)"},
         {"{\"op\":\"imports.delete\",\"collection\":\"demo\"}", "missing \"path\" (a string)"},

@@ -70,8 +70,11 @@ TEST(service_names_read_back) {
     char name[SHARD_SERVICE_MAX];
     CHECK_STR(shard_service(0, name), "retrieve.0");
     CHECK_STR(shard_service(65535, name), "retrieve.65535");
-    for (int s = 0; s < 300; s += 7)
+    for (int s = 0; s < SHARD_MAX; s += 7)
         CHECK_INT(shard_of_service(shard_service(s, name)), ==, s);
+    CHECK_INT(shard_of_service(shard_service(SHARD_MAX - 1, name)), ==, SHARD_MAX - 1);
+    /* No lca program serves a shard at or past SHARD_MAX. */
+    CHECK_INT(shard_of_service(shard_service(SHARD_MAX, name)), ==, -1);
     static const char *const not_shards[] = {"retrieve.",   "retrieve.01",    "retrieve.-1",
                                              "retrieve.1x", "retrieve.65536", "embed",
                                              "retrieve",    "Retrieve.1",     ""};
