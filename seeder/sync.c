@@ -34,6 +34,7 @@
 #include "proto/socket.h"
 #include "seeder/chunk.h"
 #include "seeder/ctags.h"
+#include "seeder/jsclass.h"
 #include "proto/code/imports.h"
 #include "proto/code/refs.h"
 #include "seeder/tagger.h"
@@ -936,15 +937,29 @@ static int run_load_job(run_t *r, size_t j) {
         return 0;
     }
     sync_hash_content(job->data, job->len, job->hash);
-    size_t ntags = 0;
+    size_t ntags = 0, nmore = 0;
     const ctags_tag_t *tags = r->tagger ? tagger_tags(r->tagger, j, &ntags) : NULL;
-    if ((rc = chunk_split_file(job->data, job->len, job->lang, tags, ntags, NULL, &job->chunks)) !=
+    /* the class members ctags loses in JavaScript and TypeScript */
+    ctags_tag_t *more = NULL;
+    char *more_names = NULL;
+    rc = jsclass_complete_tags(job->lang, job->data, job->len, tags, ntags, &more, &nmore,
+                               &more_names);
+    if (rc == 0 && more) {
+        tags = more;
+        ntags = nmore;
+    }
+    if (rc != 0 ||
+        (rc = chunk_split_file(job->data, job->len, job->lang, tags, ntags, NULL, &job->chunks)) !=
             0 ||
         (rc = sync_imports_list(r->index, job->path, job->lang, job->data, job->len,
                                 &job->imports)) != 0) {
+        free(more);
+        free(more_names);
         run_fail_job(r, j, "out of memory while chunking");
         return -ENOMEM;
     }
+    free(more);
+    free(more_names);
     job->nchunks = chunk_list_count(job->chunks);
     size_t extra = job->nchunks * s->dim * sizeof *job->vectors;
     for (size_t i = 0; i < job->nchunks; i++)
