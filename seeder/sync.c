@@ -1335,12 +1335,12 @@ static void run_on_op(run_t *r, req_t *req, const proto_msg_t *msg) {
         /* An unchanged file's imports are sent again only when they
          * resolve differently, so say what stays wrong, and until when. */
         bool imports = strncmp(req->op.what, "imports.put ", 12) == 0;
-        sync_report(s, "%s failed%s%.0d%s: %s%s", req->op.what,
-                    req->op.attempts > 1 ? " after " : "",
-                    req->op.attempts > 1 ? req->op.attempts : 0,
-                    req->op.attempts > 1 ? " attempts" : "", m ? m : err,
-                    imports ? "; that shard's import graph and references miss this file's until "
-                              "the file changes or the collection is seeded with --reset"
+        char attempts[48] = "";
+        if (req->op.attempts > 1)
+            snprintf(attempts, sizeof attempts, " after %d attempts", req->op.attempts);
+        sync_report(s, "%s failed%s: %s%s", req->op.what, attempts, m ? m : err,
+                    imports ? "; that shard does not know what the file imports and references "
+                              "until it changes or the collection is seeded with --reset"
                             : "");
         free(m);
         r->stats->writes_failed++;
