@@ -25,9 +25,15 @@
  * hash), so `--watch` can apply a handful of changed paths with the same
  * machinery (sync_paths) without asking the shards again.
  *
+ * Every file is read through an fd opened beneath the root
+ * (proto/base/beneath.h), so a tree that changed after the walk cannot make
+ * the run read, and index, a file outside it: a path that now leads out
+ * fails like an unreadable file.
+ *
  * Failures of single files (a put the retriever refused, an embed request
- * that failed) are reported and counted, and the run goes on; the file
- * keeps its old hash in the shards, so the next run tries it again.  The
+ * that failed, a file that cannot be read) are reported and counted, and the
+ * run goes on; the file keeps its old hash in the shards, so the next run
+ * tries it again.  The
  * small writes (imports.put with a file's references, file.delete,
  * imports.delete) are sent again when a shard fails them with a fault (500,
  * 502, 503: a worker restarting, a full queue), a few times with a growing
