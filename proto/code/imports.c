@@ -1182,6 +1182,19 @@ out:
 
 /* ---- entry points ---------------------------------------------------------- */
 
+/* Imports come out in the order of their lines.  The scanners record them so,
+ * except that Rust's inline paths follow its `use`s: two sorted runs, merged
+ * stably by an insertion sort that moves only the inline paths. */
+static void imports_order_by_line(imports_t *self) {
+    for (size_t i = 1; i < self->count; i++) {
+        imports_item_t it = self->items[i];
+        size_t k = i;
+        for (; k > 0 && self->items[k - 1].line > it.line; k--)
+            self->items[k] = self->items[k - 1];
+        self->items[k] = it;
+    }
+}
+
 static int imports_on_record(const importscan_t *im, void *arg) {
     imports_ctx_t *ctx = arg;
     switch (ctx->lang) {
@@ -1257,6 +1270,7 @@ int imports_extract(const imports_index_t *index, const char *path, lang_id_t la
     }
     imports_own_package(&ctx);
     free(ctx.rust);
+    imports_order_by_line(self);
     if (!ctx.failed) {
         self->entries = calloc(self->count ? self->count : 1, sizeof *self->entries);
         size_t total = 0;
