@@ -6,8 +6,10 @@
  * Unicode's table of well-formed byte sequences; a text json_check() accepts
  * is valid UTF-8 and cJSON parses it (gateway/api.c relies on that: it
  * answers "out of memory" if cJSON then fails), an accepted object is also
- * an accepted value, and cJSON's printout of it is accepted again; a string
- * buf_append_json_string() writes is accepted and parses back to its bytes.
+ * an accepted value, and cJSON's printout of it is accepted again; the
+ * values json_check_bounded() counts are exactly the nodes cJSON makes (so
+ * a limit on one is a limit on the other); a string buf_append_json_string()
+ * writes is accepted and parses back to its bytes.
  */
 #include "proto/base/buf.h"
 #include "proto/base/json.h"
@@ -52,6 +54,14 @@ static bool utf8_reference(const uint8_t *s, size_t n) {
     return true;
 }
 
+/* The nodes of a cJSON tree. */
+static size_t nodes(const cJSON *item) {
+    size_t n = 1;
+    for (const cJSON *child = item->child; child; child = child->next)
+        n += nodes(child);
+    return n;
+}
+
 static void check_reason(const char *why, size_t cap) {
     FUZZ_ASSERT(memchr(why, '\0', cap) != NULL);
 }
@@ -81,6 +91,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                     (int)(size < 200 ? size : 200), text);
         FUZZ_ASSERT(json != NULL);
         FUZZ_ASSERT(object != 0 || cJSON_IsObject(json));
+        size_t n = nodes(json);
+        FUZZ_ASSERT(json_check_bounded(text, size, false, n, NULL, 0) == 0);
+        FUZZ_ASSERT(n < 2 || json_check_bounded(text, size, false, n - 1, NULL, 0) == -E2BIG);
         char *printed = cJSON_PrintUnformatted(json);
         FUZZ_ASSERT(printed != NULL);
         FUZZ_ASSERT(json_check(printed, strlen(printed), false, NULL, 0) == 0);
