@@ -15,8 +15,11 @@
  *     cancelled: nothing is lost silently).  Other sockets send without a
  *     mark: what a process sends is bounded by what it does, and a send
  *     that failed for a full queue would lose a message;
- *   - ZMQ_MAXMSGSIZE of PROTO_PAYLOAD_MAX: a peer sending a larger frame is
- *     disconnected before the frame is held in memory.
+ *   - ZMQ_MAXMSGSIZE of PROTO_PAYLOAD_MAX: a peer over ipc or tcp sending a
+ *     larger frame is disconnected before the frame is held in memory
+ *     (inproc peers are this process's own threads, and their frames are
+ *     handed over, never read from a connection).
+ * What the broker's tables hold is bounded in broker.h.
  * Sockets are used by one thread each.
  *
  * CURVE keys and the authenticator are in curve.h.
