@@ -85,6 +85,24 @@ int command_status(int argc, char **argv) {
                string(w, "host"), number(w, "pid"), number(w, "inflight"), number(w, "capacity"),
                number(w, "served"));
     }
+    /* What the broker may hold, and what it refused past that (broker.h). */
+    const cJSON *limits = cJSON_GetObjectItemCaseSensitive(st, "limits");
+    const cJSON *refused = cJSON_GetObjectItemCaseSensitive(st, "refused");
+    const struct {
+        const char *label, *key;
+        double now;
+    } rows[] = {
+        {"services", "services",
+         cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(st, "services"))},
+        {"workers", "workers", cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(st, "workers"))},
+        {"waiting bytes", "queued_bytes", number(st, "queued_bytes")},
+    };
+    if (limits) {
+        printf("\nlimits\n");
+        for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+            printf("  %-14s %10.0f of %-10.0f %6.0f refused\n", rows[i].label, rows[i].now,
+                   number(limits, rows[i].key), number(refused, rows[i].key));
+    }
 
     /* Collections: every shard reports its part. */
     cJSON *totals = cJSON_CreateObject();

@@ -2,7 +2,7 @@
  * The broker (see broker.h).
  *
  * Tables, all owned by the broker thread:
- *   services         name -> service_t; freed only when idle and the table is full
+ *   services         name -> service_t; freed only to make room in a full table
  *   workers          peer key (socket index + routing id) -> worker_t
  *   requests         broker id -> request_t, for replies coming back from workers
  *   client_requests  (peer key, client id) -> request_t, for CANCEL and duplicate ids
@@ -10,7 +10,10 @@
  * Invariants: a request is in exactly one list — its service's queue (worker
  * NULL, frames held in msg) or its worker's held list (worker set, frames
  * already sent); worker->inflight is the length of worker->held and never
- * exceeds worker->capacity; service->queued is the length of service->queue.
+ * exceeds worker->capacity; service->queued is the length of service->queue;
+ * broker->nservices and broker->nworkers count the tables' entries and never
+ * exceed their limits; broker->queued_bytes is the sum of the queued
+ * requests' bytes.
  */
 #include "proto/broker.h"
 
@@ -35,8 +38,8 @@
 #include <unistd.h>
 
 #define MAX_SOCKETS 3
-#define MAX_SERVICES 1024 /* every retriever shard (SHARD_MAX), and the rest */
-_Static_assert(MAX_SERVICES >= 2 * SHARD_MAX, "the broker has room for every shard and more");
+_Static_assert(BROKER_SERVICES_MAX >= 2 * SHARD_MAX,
+               "the broker has room for every shard and more");
 #define DRAIN_BATCH 256
 #define NO_WORKER_HEARTBEATS 5
 
@@ -62,6 +65,7 @@ struct request {
     worker_t *worker;       /* NULL while queued */
     int64_t deadline;       /* end of waiting in the queue, ms */
     int64_t queued_at;      /* when it entered the queue, ms */
+    size_t bytes;           /* header and payload, counted in queued_bytes while queued */
     request_t *prev, *next; /* in service->queue or worker->held */
     proto_msg_t msg;        /* the REQUEST while queued (msg.nframes > 0) */
 };
@@ -90,6 +94,15 @@ struct service {
     service_t *next_service;
 };
 
+/* One limit (see broker.h), for its log lines and broker.status. */
+typedef struct {
+    const char *what; /* "services", "workers", "queued bytes" */
+    long max;
+    bool reached;     /* something was refused since the last admission */
+    uint64_t refused; /* in all */
+    uint64_t refused_since;
+} limit_t;
+
 struct broker {
     void *sockets[MAX_SOCKETS];
     bool curve[MAX_SOCKETS]; /* socket i authenticates keys: their certificates say what they
@@ -104,12 +117,14 @@ struct broker {
     bool started;
 
     int heartbeat_ms, queue_max, queue_timeout_ms;
+    limit_t services_limit, workers_limit, bytes_limit;
     spin_t spin;
     int64_t next_heartbeat;
     uint64_t next_id;
     map_t *services, *workers, *requests, *client_requests;
     service_t *service_list;
-    int nservices;
+    int nservices, nworkers;
+    size_t queued_bytes;
 };
 
 /* ---- lists ---- */
@@ -134,6 +149,32 @@ static void list_unlink(request_list_t *l, request_t *r) {
     else
         l->tail = r->prev;
     r->prev = r->next = NULL;
+}
+
+/* ---- limits ---- */
+
+/* Counts a refusal at a limit.  The first since the last admission is a
+ * warning that names the limit and what was refused; the rest are counted
+ * quietly, so that a peer knocking again and again cannot flood the log. */
+static void limit_refuse(limit_t *l, const char *refused) {
+    l->refused++;
+    l->refused_since++;
+    if (l->reached)
+        return;
+    l->reached = true;
+    log_warn("the broker holds the most %s it may (%ld): refused %s; more refusals are counted "
+             "quietly (broker.status) until there is room again",
+             l->what, l->max, refused);
+}
+
+/* Something was admitted under a limit: if refusals came before, say how many. */
+static void limit_admit(limit_t *l) {
+    if (!l->reached)
+        return;
+    log_info("the broker has room for %s again (%llu refused meanwhile)", l->what,
+             (unsigned long long)l->refused_since);
+    l->reached = false;
+    l->refused_since = 0;
 }
 
 /* ---- keys ---- */
@@ -179,6 +220,7 @@ static void request_free(broker_t *b, request_t *r) {
     } else {
         list_unlink(&r->service->queue, r);
         r->service->queued--;
+        b->queued_bytes -= r->bytes;
     }
     proto_msg_close(&r->msg);
     free(r);
@@ -207,6 +249,7 @@ static void worker_delete(broker_t *b, worker_t *w, const char *why) {
     if (w->next)
         w->next->prev = w->prev;
     s->nworkers--;
+    b->nworkers--;
     uint8_t key[1 + PROTO_ROUTE_MAX];
     map_remove(b->workers, key, peer_key(&w->peer, key));
     free(w);
@@ -234,6 +277,7 @@ static void dispatch(broker_t *b, service_t *s) {
         request_t *r = s->queue.head;
         list_unlink(&s->queue, r);
         s->queued--;
+        b->queued_bytes -= r->bytes;
         r->worker = w;
         list_push(&w->held, r);
         w->inflight++;
@@ -247,28 +291,60 @@ static void dispatch(broker_t *b, service_t *s) {
 
 /* ---- services ---- */
 
-/* Frees one service nobody uses (no worker, nothing queued: no request or
- * worker points at it), to make room in a full table: a caller naming
- * services at random cannot lock out the ones in use.  False when every
- * service is in use. */
-static bool service_evict_idle(broker_t *b) {
+/* Frees one service to make room in a full table: one nobody uses (no
+ * worker, nothing queued: no request or worker points at it) or, for a
+ * worker (for_worker), one that only has requests queued, which fail.  So
+ * a caller naming services at random locks out neither the services in use
+ * nor a worker that joins.  False when nothing may be freed. */
+static bool service_evict(broker_t *b, bool for_worker) {
+    service_t **victim = NULL;
     for (service_t **link = &b->service_list; *link; link = &(*link)->next_service) {
         service_t *s = *link;
-        if (s->nworkers || s->queued)
+        if (s->nworkers)
             continue;
-        *link = s->next_service;
-        map_remove(b->services, s->name, strlen(s->name));
-        free(s);
-        b->nservices--;
-        return true;
+        if (!s->queued) {
+            victim = link;
+            break;
+        }
+        if (for_worker && !victim)
+            victim = link;
     }
-    return false;
+    if (!victim)
+        return false;
+    service_t *s = *victim;
+    if (s->queued) {
+        char message[160];
+        snprintf(message, sizeof message,
+                 "no %s worker available (the broker needed its room for a service with a "
+                 "worker)",
+                 s->name);
+        log_warn("dropped service %s with %d queued request%s and no worker, to make room for "
+                 "a worker's",
+                 s->name, s->queued, s->queued == 1 ? "" : "s");
+        while (s->queue.head)
+            request_fail(b, s->queue.head, 503, message);
+    }
+    *victim = s->next_service;
+    map_remove(b->services, s->name, strlen(s->name));
+    free(s);
+    b->nservices--;
+    return true;
 }
 
-static service_t *service_get(broker_t *b, const char *name, bool create) {
+/* The service called name; when there is none and create, a new one (NULL
+ * when the table is full and nothing may be freed, see service_evict, or
+ * out of memory). */
+static service_t *service_get(broker_t *b, const char *name, bool create, bool for_worker) {
     service_t *s = map_get(b->services, name, strlen(name));
-    if (s || !create || (b->nservices >= MAX_SERVICES && !service_evict_idle(b)))
+    if (s || !create)
         return s;
+    if (b->nservices >= b->services_limit.max && !service_evict(b, for_worker)) {
+        char refused[PROTO_SERVICE_MAX + 64];
+        snprintf(refused, sizeof refused, "a %s for service %s", for_worker ? "worker" : "request",
+                 name);
+        limit_refuse(&b->services_limit, refused);
+        return NULL;
+    }
     s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
@@ -280,6 +356,7 @@ static service_t *service_get(broker_t *b, const char *name, bool create) {
     s->next_service = b->service_list;
     b->service_list = s;
     b->nservices++;
+    limit_admit(&b->services_limit);
     return s;
 }
 
@@ -315,6 +392,15 @@ static char *status_json(broker_t *b) {
         cJSON_AddNumberToObject(o, "failures", (double)s->failures);
     }
     cJSON_AddNumberToObject(root, "heartbeat_ms", b->heartbeat_ms);
+    cJSON_AddNumberToObject(root, "queued_bytes", (double)b->queued_bytes);
+    cJSON *limits = cJSON_AddObjectToObject(root, "limits");
+    cJSON *refused = cJSON_AddObjectToObject(root, "refused");
+    const limit_t *each[] = {&b->services_limit, &b->workers_limit, &b->bytes_limit};
+    static const char *const keys[] = {"services", "workers", "queued_bytes"};
+    for (size_t i = 0; i < sizeof each / sizeof each[0]; i++) {
+        cJSON_AddNumberToObject(limits, keys[i], (double)each[i]->max);
+        cJSON_AddNumberToObject(refused, keys[i], (double)each[i]->refused);
+    }
     char *text = cJSON_PrintUnformatted(root);
     cJSON_Delete(root);
     return text;
@@ -357,19 +443,25 @@ static bool permitted(broker_t *b, const peer_t *p, const proto_msg_t *msg, cons
 
 /* ---- message handlers ---- */
 
+/* Sends a would-be worker DISCONNECT with the reason it was refused (the
+ * worker logs it and backs off). */
+static void refuse_worker(broker_t *b, const peer_t *p, const char *message) {
+    char header[400];
+    cJSON *h = cJSON_CreateObject();
+    cJSON_AddStringToObject(h, "message", message);
+    if (!cJSON_PrintPreallocated(h, header, sizeof header, false))
+        snprintf(header, sizeof header, "{}");
+    cJSON_Delete(h);
+    send_to(b, p, &(proto_out_t){.cmd = PROTO_DISCONNECT, .header = header});
+}
+
 static void on_ready(broker_t *b, const peer_t *p, proto_msg_t *msg) {
-    char key_name[64];
+    char key_name[64], message[200];
     if (!permitted(b, p, msg, "serves", key_name, sizeof key_name)) {
-        char message[200], header[300];
         snprintf(message, sizeof message, "key %s may not serve %s (see `lca keys add --serves`)",
                  key_name[0] ? key_name : "(revoked)", msg->service);
         log_warn("refused a worker: %s", message);
-        cJSON *h = cJSON_CreateObject();
-        cJSON_AddStringToObject(h, "message", message);
-        if (!cJSON_PrintPreallocated(h, header, sizeof header, false))
-            snprintf(header, sizeof header, "{}");
-        cJSON_Delete(h);
-        send_to(b, p, &(proto_out_t){.cmd = PROTO_DISCONNECT, .header = header});
+        refuse_worker(b, p, message);
         return;
     }
     uint8_t key[1 + PROTO_ROUTE_MAX];
@@ -377,7 +469,22 @@ static void on_ready(broker_t *b, const peer_t *p, proto_msg_t *msg) {
     worker_t *old = map_get(b->workers, key, key_len);
     if (old) /* a worker that registers again starts afresh */
         worker_delete(b, old, "registered again");
-    service_t *s = service_get(b, msg->service, true);
+    if (b->nworkers >= b->workers_limit.max) {
+        snprintf(message, sizeof message, "the broker has %d workers, the most it holds",
+                 b->nworkers);
+        char refused[PROTO_SERVICE_MAX + 32];
+        snprintf(refused, sizeof refused, "a worker for %s", msg->service);
+        limit_refuse(&b->workers_limit, refused);
+        refuse_worker(b, p, message);
+        return;
+    }
+    service_t *s = service_get(b, msg->service, true, true);
+    if (!s && b->nservices >= b->services_limit.max) {
+        snprintf(message, sizeof message,
+                 "the broker has %d services with workers, the most it holds", b->nservices);
+        refuse_worker(b, p, message);
+        return;
+    }
     worker_t *w = s ? calloc(1, sizeof *w) : NULL;
     if (!w) {
         send_simple(b, p, PROTO_DISCONNECT, 0);
@@ -408,6 +515,8 @@ static void on_ready(broker_t *b, const peer_t *p, proto_msg_t *msg) {
         s->workers->prev = w;
     s->workers = w;
     s->nworkers++;
+    b->nworkers++;
+    limit_admit(&b->workers_limit);
     log_info("worker %s pid %ld joined %s (capacity %d, %d worker%s)", w->host, w->pid, s->name,
              w->capacity, s->nworkers, s->nworkers == 1 ? "" : "s");
     dispatch(b, s);
@@ -437,9 +546,12 @@ static void on_request(broker_t *b, const peer_t *p, proto_msg_t *msg) {
         proto_msg_close(msg);
         return;
     }
-    service_t *s = service_get(b, msg->service, true);
+    service_t *s = service_get(b, msg->service, true, false);
     if (!s) {
-        send_error(b, p, msg->id, 503, "too many services");
+        send_error(b, p, msg->id, 503,
+                   b->nservices >= b->services_limit.max
+                       ? "too many services: the broker holds the most it may"
+                       : "broker out of memory");
         proto_msg_close(msg);
         return;
     }
@@ -449,6 +561,19 @@ static void on_request(broker_t *b, const peer_t *p, proto_msg_t *msg) {
         snprintf(message, sizeof message, "the %s queue is full", s->name);
         s->failures++;
         send_error(b, p, msg->id, 503, message);
+        proto_msg_close(msg);
+        return;
+    }
+    /* A request no worker takes at once waits in the queue, in the
+     * broker's memory: bounded in all, not only per service. */
+    size_t bytes = msg->header_len + msg->payload_len;
+    if (b->queued_bytes + bytes > (size_t)b->bytes_limit.max && !worker_pick(s)) {
+        char refused[PROTO_SERVICE_MAX + 64];
+        snprintf(refused, sizeof refused, "a request of %zu bytes for %s", bytes, s->name);
+        limit_refuse(&b->bytes_limit, refused);
+        s->failures++;
+        send_error(b, p, msg->id, 503,
+                   "the broker's queues are full: too many bytes wait for workers");
         proto_msg_close(msg);
         return;
     }
@@ -471,11 +596,14 @@ static void on_request(broker_t *b, const peer_t *p, proto_msg_t *msg) {
     r->service = s;
     r->queued_at = clock_ms();
     r->deadline = r->queued_at + timeout;
+    r->bytes = bytes;
     proto_msg_move(&r->msg, msg);
     map_put_u64(b->requests, r->id, r);
     map_put(b->client_requests, key, key_len, r);
     list_push(&s->queue, r);
     s->queued++;
+    b->queued_bytes += bytes;
+    limit_admit(&b->bytes_limit);
     dispatch(b, s);
 }
 
@@ -725,6 +853,13 @@ broker_t *broker_new(const broker_config_t *config, char *err, size_t err_len) {
     b->heartbeat_ms = config->heartbeat_ms > 0 ? config->heartbeat_ms : proto_heartbeat_ms();
     b->queue_max = config->queue_max > 0 ? config->queue_max : 1024;
     b->queue_timeout_ms = config->queue_timeout_ms > 0 ? config->queue_timeout_ms : 30000;
+    b->services_limit = (limit_t){"services", config->services_max > 0 ? config->services_max
+                                                                       : BROKER_SERVICES_MAX};
+    b->workers_limit =
+        (limit_t){"workers", config->workers_max > 0 ? config->workers_max : BROKER_WORKERS_MAX};
+    b->bytes_limit =
+        (limit_t){"queued bytes", config->queued_bytes_max > 0 ? (long)config->queued_bytes_max
+                                                               : (long)BROKER_QUEUED_BYTES_MAX};
     spin_init(&b->spin, config->spin_us);
     b->services = map_new();
     b->workers = map_new();

@@ -15,6 +15,25 @@
  * The broker answers one service itself: "broker.status" returns a JSON
  * snapshot of services, workers and queues.
  *
+ * What callers and workers can make it hold is bounded, so that a peer
+ * naming services at random, or joining as worker after worker, cannot grow
+ * the broker without limit:
+ *   - services: at most services_max.  A request or worker for a new
+ *     service when the table is full first frees a service nobody uses (no
+ *     worker, nothing queued); a worker may also free one that has no worker
+ *     (its queued requests fail with 503: a service somebody serves matters
+ *     more than one callers only named).  When nothing can be freed a request
+ *     gets ERROR 503 "too many services" and a worker DISCONNECT with the
+ *     reason;
+ *   - workers: at most workers_max in all; one more is sent DISCONNECT with
+ *     the reason (it backs off, see worker.h);
+ *   - queued requests: at most queue_max per service, and at most
+ *     queued_bytes_max bytes of headers and payloads queued in all; past
+ *     either a request gets ERROR 503.
+ * Each limit, when first reached, is one warning in the log naming it; when
+ * there is room again one line says how many were refused meanwhile.
+ * broker.status shows the limits and the refusals.
+ *
  * It runs on a thread of its own; every socket it has lives on that thread.
  * In-process clients connect to broker_local_endpoint() (inproc, no CURVE).
  */
@@ -23,6 +42,15 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+
+/* The defaults of the limits above.  Services: every retriever shard
+ * (SHARD_MAX) and the rest, with room to spare.  Workers: a few for each of
+ * them.  Queued bytes: requests waiting for a worker (while a service
+ * starts, or when all of its workers are busy); what is in flight is the
+ * workers' to hold. */
+#define BROKER_SERVICES_MAX 1024
+#define BROKER_WORKERS_MAX 4096
+#define BROKER_QUEUED_BYTES_MAX ((size_t)1 << 30)
 
 typedef struct broker broker_t;
 
@@ -34,6 +62,9 @@ typedef struct {
                                   * (a private network: containers, a bench) */
     int heartbeat_ms;            /* 0: proto_heartbeat_ms() */
     int queue_max;               /* per service; 0: 1024 */
+    int services_max;            /* 0: BROKER_SERVICES_MAX */
+    int workers_max;             /* 0: BROKER_WORKERS_MAX */
+    size_t queued_bytes_max;     /* 0: BROKER_QUEUED_BYTES_MAX */
     int queue_timeout_ms;        /* deadline in the queue when a request names none; 0: 30000 */
     int spin_us;                 /* ceiling of the adaptive busy-poll after messages
                                   * (see spin.h); 0: always sleep */

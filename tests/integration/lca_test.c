@@ -184,6 +184,16 @@ TEST(lca_up_serves_restarts_and_stops_clean) {
     CHECK(p && pclose(p) == 0);
     CHECK(strstr(out, "retrieve.1") != NULL);
     CHECK(strstr(out, "generate") != NULL);
+    /* and the broker's limits, none of them reached. */
+    const char *limits = strstr(out, "\nlimits\n");
+    CHECK(limits != NULL);
+    double held, most, refused;
+    const char *line = limits ? strstr(limits, "  services ") : NULL;
+    CHECK(line && sscanf(line, " services %lf of %lf %lf refused", &held, &most, &refused) == 3 &&
+          held >= 4 && most == 1024 && refused == 0);
+    line = limits ? strstr(limits, "  workers ") : NULL;
+    CHECK(line && sscanf(line, " workers %lf of %lf %lf refused", &held, &most, &refused) == 3 &&
+          held >= 4 && most == 4096 && refused == 0);
 
     /* SIGTERM: every process lca started is gone when it returns. */
     pid_t kids[32];

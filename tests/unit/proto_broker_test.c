@@ -1,0 +1,353 @@
+/* The broker's limits (broker.h), with a broker in this process made small
+ * and peers this test drives over the wire by hand: a caller naming services
+ * at random fills a bounded table and gets 503 "too many services", and a
+ * worker still finds room among services nobody serves; workers past the
+ * limit are sent away with the reason; requests waiting for workers hold a
+ * bounded number of bytes in all.  Each limit, when first reached, is one
+ * warning in the broker's log, and broker.status counts the refusals. */
+#include "proto/broker.h"
+#include "proto/socket.h"
+#include "proto/wire.h"
+#include "tests/test.h"
+#include "proto/base/clock.h"
+
+#include <cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* ---- the broker's log, caught ---- */
+
+/* stderr goes to a file while a test runs, so that the broker's lines can be
+ * read; everything caught is copied to the real stderr at the end.  The
+ * file is only read with pread, which leaves the offset the writers share
+ * alone. */
+static FILE *caught;
+static int real_stderr = -1;
+
+static void catch_start(void) {
+    fflush(stderr);
+    caught = tmpfile();
+    real_stderr = dup(2);
+    if (caught)
+        dup2(fileno(caught), 2);
+}
+
+/* Everything caught so far, NUL-terminated (the caller frees); NULL on failure. */
+static char *caught_text(void) {
+    struct stat st;
+    if (!caught || fstat(fileno(caught), &st) != 0)
+        return NULL;
+    char *text = calloc(1, (size_t)st.st_size + 1);
+    if (text && pread(fileno(caught), text, (size_t)st.st_size, 0) < 0)
+        text[0] = '\0';
+    return text;
+}
+
+static void catch_stop(void) {
+    if (real_stderr < 0)
+        return;
+    char *text = caught_text();
+    dup2(real_stderr, 2);
+    close(real_stderr);
+    real_stderr = -1;
+    if (text)
+        fputs(text, stderr);
+    free(text);
+    if (caught)
+        fclose(caught);
+    caught = NULL;
+}
+
+/* How many times the caught log holds needle. */
+static int log_count(const char *needle) {
+    char *text = caught_text();
+    if (!text)
+        return -1;
+    int count = 0;
+    for (const char *p = text; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+        count++;
+    free(text);
+    return count;
+}
+
+/* ---- a broker and its peers ---- */
+
+#define PEERS_MAX 8
+
+static broker_t *broker;
+static void *peers[PEERS_MAX];
+
+static void everything_stop(void) {
+    for (int i = 0; i < PEERS_MAX; i++)
+        proto_socket_close(&peers[i]);
+    broker_destroy(&broker);
+    catch_stop();
+}
+
+static bool broker_start(const broker_config_t *config) {
+    test_before_exit = everything_stop;
+    catch_start();
+    char err[256];
+    broker = broker_new(config, err, sizeof err);
+    if (!broker)
+        fprintf(stderr, "  broker: %s\n", err);
+    return broker != NULL;
+}
+
+/* A DEALER connected to the broker, closed by everything_stop. */
+static void *peer(int i) {
+    peers[i] = proto_socket_new(ZMQ_DEALER);
+    if (peers[i] && zmq_connect(peers[i], broker_local_endpoint(broker)) != 0)
+        proto_socket_close(&peers[i]);
+    return peers[i];
+}
+
+/* The next message for s; false when none comes within 5 s. */
+static bool next(void *s, proto_msg_t *m) {
+    zmq_pollitem_t item = {.socket = s, .events = ZMQ_POLLIN};
+    if (zmq_poll(&item, 1, 5000) <= 0)
+        return false;
+    return proto_recv(s, false, m, 0, NULL, 0) == 0;
+}
+
+/* Whether anything waits for s now. */
+static bool waiting(void *s) {
+    zmq_pollitem_t item = {.socket = s, .events = ZMQ_POLLIN};
+    return zmq_poll(&item, 1, 0) > 0;
+}
+
+static int request(void *s, uint64_t id, const char *service, size_t payload_len) {
+    char *payload = calloc(1, payload_len + 1);
+    int rc = proto_send(s, NULL, 0,
+                        &(proto_out_t){.cmd = PROTO_REQUEST,
+                                       .id = id,
+                                       .service = service,
+                                       .payload = payload,
+                                       .payload_len = payload_len,
+                                       .has_payload = true});
+    free(payload);
+    return rc;
+}
+
+static int ready(void *s, const char *service) {
+    return proto_send(s, NULL, 0,
+                      &(proto_out_t){.cmd = PROTO_READY,
+                                     .service = service,
+                                     .header = "{\"capacity\":1,\"host\":\"test\",\"pid\":1}"});
+}
+
+/* The next message for s is an ERROR for id whose message holds text, with status 503. */
+static bool error_for(void *s, uint64_t id, const char *text) {
+    proto_msg_t m;
+    if (!next(s, &m))
+        return false;
+    int status = 0;
+    char message[256] = "";
+    if (m.cmd == PROTO_ERROR)
+        proto_error_parse(&m, &status, message, sizeof message);
+    bool ok = m.cmd == PROTO_ERROR && m.id == id && status == 503 && strstr(message, text);
+    if (!ok)
+        fprintf(stderr, "  wanted ERROR 503 for %llu holding \"%s\"; got %s for %llu: %d %s\n",
+                (unsigned long long)id, text, proto_cmd_name(m.cmd), (unsigned long long)m.id,
+                status, message);
+    proto_msg_close(&m);
+    return ok;
+}
+
+/* broker.status, asked by s (which must have nothing else coming), parsed; NULL on failure. */
+static cJSON *status(void *s) {
+    static uint64_t id = 1000000;
+    if (proto_send(s, NULL, 0,
+                   &(proto_out_t){.cmd = PROTO_REQUEST, .id = ++id, .service = "broker.status"}) !=
+        0)
+        return NULL;
+    proto_msg_t m;
+    if (!next(s, &m))
+        return NULL;
+    cJSON *j =
+        m.cmd == PROTO_FINAL && m.id == id ? cJSON_ParseWithLength(m.header, m.header_len) : NULL;
+    proto_msg_close(&m);
+    return j;
+}
+
+/* A number in broker.status: section.key, or key at the top when section is NULL. */
+static double status_number(void *s, const char *section, const char *key) {
+    cJSON *j = status(s);
+    const cJSON *in = section ? cJSON_GetObjectItemCaseSensitive(j, section) : j;
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(in, key);
+    double n = cJSON_IsNumber(v) ? v->valuedouble : -1;
+    cJSON_Delete(j);
+    return n;
+}
+
+/* The workers of service, and the services, the broker knows. */
+static int workers_of(void *s, const char *service, int *services) {
+    cJSON *j = status(s);
+    const cJSON *all = cJSON_GetObjectItemCaseSensitive(j, "services");
+    const cJSON *w =
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(all, service), "workers");
+    int n = cJSON_IsNumber(w) ? (int)w->valuedouble : 0;
+    if (services)
+        *services = cJSON_GetArraySize(all);
+    cJSON_Delete(j);
+    return n;
+}
+
+/* Asks broker.status until service has n workers (the broker reads its
+ * peers in turn, so a READY sent before may be read after); false after 5 s. */
+static bool wait_workers(void *s, const char *service, int n) {
+    int64_t until = clock_ms() + 5000;
+    while (clock_ms() < until)
+        if (workers_of(s, service, NULL) == n)
+            return true;
+    return false;
+}
+
+/* ---- tests ---- */
+
+TEST(callers_naming_services_at_random_fill_a_bounded_table) {
+    REQUIRE(broker_start(&(broker_config_t){.services_max = 4, .heartbeat_ms = 2000}));
+    void *client = peer(0);
+    REQUIRE(client);
+    /* Four services nobody serves: their requests wait (for five heartbeats). */
+    char name[16];
+    for (int i = 1; i <= 4; i++) {
+        snprintf(name, sizeof name, "s%d", i);
+        CHECK_INT(request(client, (uint64_t)i, name, 10), ==, 0);
+    }
+    /* A fifth and a sixth find the table full: nothing in it may be freed. */
+    CHECK_INT(request(client, 5, "s5", 10), ==, 0);
+    CHECK(error_for(client, 5, "too many services"));
+    CHECK_INT(request(client, 6, "s6", 10), ==, 0);
+    CHECK(error_for(client, 6, "too many services"));
+    int services = 0;
+    workers_of(client, "s1", &services);
+    CHECK_INT(services, ==, 4);
+    CHECK_INT(status_number(client, "limits", "services"), ==, 4);
+    CHECK_INT(status_number(client, "refused", "services"), ==, 2);
+    /* One warning that names the limit, not one per refusal. */
+    CHECK_INT(log_count("the broker holds the most services it may (4): refused a request for "
+                        "service s5"),
+              ==, 1);
+    CHECK_INT(log_count("the most services it may"), ==, 1);
+
+    /* A worker for a new service is let in: a service that only has a
+     * request queued makes room, and that request fails at once. */
+    void *worker = peer(1);
+    REQUIRE(worker);
+    CHECK_INT(ready(worker, "real"), ==, 0);
+    proto_msg_t m;
+    CHECK(next(client, &m) && m.cmd == PROTO_ERROR && m.id >= 1 && m.id <= 4);
+    int status_code = 0;
+    char message[256] = "";
+    proto_error_parse(&m, &status_code, message, sizeof message);
+    CHECK_INT(status_code, ==, 503);
+    CHECK(strstr(message, "needed its room for a service with a worker") != NULL);
+    proto_msg_close(&m);
+    CHECK(wait_workers(client, "real", 1));
+    workers_of(client, "real", &services);
+    CHECK_INT(services, ==, 4);
+    CHECK_INT(log_count("the broker has room for services again (2 refused meanwhile)"), ==, 1);
+    /* And it serves. */
+    CHECK_INT(request(client, 7, "real", 3), ==, 0);
+    CHECK(next(worker, &m) && m.cmd == PROTO_REQUEST && m.payload_len == 3);
+    uint64_t broker_id = m.id;
+    proto_msg_close(&m);
+    CHECK_INT(proto_send(worker, NULL, 0,
+                         &(proto_out_t){.cmd = PROTO_FINAL, .id = broker_id, .header = "{}"}),
+              ==, 0);
+    CHECK(next(client, &m) && m.cmd == PROTO_FINAL && m.id == 7);
+    proto_msg_close(&m);
+    everything_stop();
+}
+
+TEST(a_table_of_served_services_sends_one_more_worker_away_with_the_reason) {
+    REQUIRE(broker_start(&(broker_config_t){.services_max = 2, .heartbeat_ms = 2000}));
+    void *client = peer(0), *x = peer(1), *y = peer(2), *z = peer(3);
+    REQUIRE(client && x && y && z);
+    CHECK_INT(ready(x, "x"), ==, 0);
+    CHECK_INT(ready(y, "y"), ==, 0);
+    CHECK(wait_workers(client, "x", 1) && wait_workers(client, "y", 1));
+    CHECK_INT(ready(z, "z"), ==, 0);
+    proto_msg_t m;
+    CHECK(next(z, &m) && m.cmd == PROTO_DISCONNECT);
+    cJSON *h = cJSON_ParseWithLength(m.header, m.header_len);
+    const char *why = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(h, "message"));
+    CHECK(why && strstr(why, "the broker has 2 services with workers, the most it holds"));
+    cJSON_Delete(h);
+    proto_msg_close(&m);
+    CHECK_INT(log_count("the broker holds the most services it may (2): refused a worker for "
+                        "service z"),
+              ==, 1);
+    /* A caller naming yet another service is refused too, and the served
+     * ones go on serving. */
+    CHECK_INT(request(client, 1, "elsewhere", 0), ==, 0);
+    CHECK(error_for(client, 1, "too many services"));
+    CHECK_INT(workers_of(client, "x", NULL), ==, 1);
+    CHECK_INT(workers_of(client, "y", NULL), ==, 1);
+    everything_stop();
+}
+
+TEST(workers_past_the_limit_are_sent_away_with_the_reason) {
+    REQUIRE(broker_start(&(broker_config_t){.workers_max = 2, .heartbeat_ms = 2000}));
+    void *client = peer(0), *w1 = peer(1), *w2 = peer(2), *w3 = peer(3);
+    REQUIRE(client && w1 && w2 && w3);
+    CHECK_INT(ready(w1, "svc"), ==, 0);
+    CHECK_INT(ready(w2, "svc"), ==, 0);
+    CHECK(wait_workers(client, "svc", 2));
+    CHECK_INT(ready(w3, "other"), ==, 0);
+    proto_msg_t m;
+    CHECK(next(w3, &m) && m.cmd == PROTO_DISCONNECT);
+    cJSON *h = cJSON_ParseWithLength(m.header, m.header_len);
+    const char *why = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(h, "message"));
+    CHECK(why && strstr(why, "the broker has 2 workers, the most it holds"));
+    cJSON_Delete(h);
+    proto_msg_close(&m);
+    CHECK_INT(log_count("the broker holds the most workers it may (2): refused a worker for other"),
+              ==, 1);
+    CHECK_INT(status_number(client, "refused", "workers"), ==, 1);
+    CHECK_INT(workers_of(client, "other", NULL), ==, 0);
+    /* One leaves: there is room again. */
+    CHECK_INT(proto_send(w1, NULL, 0, &(proto_out_t){.cmd = PROTO_DISCONNECT}), ==, 0);
+    CHECK(wait_workers(client, "svc", 1));
+    CHECK_INT(ready(w3, "other"), ==, 0);
+    CHECK(wait_workers(client, "other", 1));
+    CHECK(!waiting(w3));
+    CHECK_INT(log_count("the broker has room for workers again (1 refused meanwhile)"), ==, 1);
+    everything_stop();
+}
+
+TEST(requests_waiting_for_workers_hold_bounded_bytes_in_all) {
+    REQUIRE(broker_start(&(broker_config_t){.queued_bytes_max = 1000, .heartbeat_ms = 2000}));
+    void *client = peer(0), *worker_a = peer(1), *worker_b = peer(2);
+    REQUIRE(client && worker_a && worker_b);
+    CHECK_INT(request(client, 1, "a", 600), ==, 0);
+    CHECK_INT(request(client, 2, "b", 600), ==, 0); /* 1200 bytes would wait */
+    CHECK(error_for(client, 2, "the broker's queues are full"));
+    CHECK_INT(request(client, 3, "a", 300), ==, 0); /* 900 */
+    CHECK_INT(status_number(client, NULL, "queued_bytes"), ==, 900);
+    CHECK_INT(status_number(client, "refused", "queued_bytes"), ==, 1);
+    CHECK_INT(log_count("the broker holds the most queued bytes it may (1000): refused a request "
+                        "of 600 bytes for b"),
+              ==, 1);
+    /* A request a free worker takes at once does not wait: it passes. */
+    CHECK_INT(ready(worker_b, "b"), ==, 0);
+    CHECK(wait_workers(client, "b", 1));
+    CHECK_INT(request(client, 4, "b", 600), ==, 0);
+    proto_msg_t m;
+    CHECK(next(worker_b, &m) && m.cmd == PROTO_REQUEST && m.payload_len == 600);
+    proto_msg_close(&m);
+    /* A worker for a takes its first request: those bytes no longer wait. */
+    CHECK_INT(ready(worker_a, "a"), ==, 0);
+    CHECK(next(worker_a, &m) && m.cmd == PROTO_REQUEST && m.payload_len == 600);
+    proto_msg_close(&m);
+    CHECK_INT(status_number(client, NULL, "queued_bytes"), ==, 300);
+    CHECK(!waiting(client));
+    everything_stop();
+}
+
+TEST_MAIN(TEST_CASE(callers_naming_services_at_random_fill_a_bounded_table),
+          TEST_CASE(a_table_of_served_services_sends_one_more_worker_away_with_the_reason),
+          TEST_CASE(workers_past_the_limit_are_sent_away_with_the_reason),
+          TEST_CASE(requests_waiting_for_workers_hold_bounded_bytes_in_all))
