@@ -272,7 +272,7 @@ static void fuse(query_t *qs) {
                          .imports = f->imports,
                          .nimports = f->nimports,
                          .object_imported = f->object_imported,
-                         .members = f->cursor.kind >= CURSOR_MODULE,
+                         .members = f->cursor.kind >= CURSOR_MODULE || f->package,
                          .prefix = qs->q.prefix,
                          .prefix_len = qs->q.prefix_len,
                          .suffix = qs->q.suffix,

@@ -16,6 +16,7 @@
 #include "retriever/search.h"
 
 #include "proto/base/map.h"
+#include "proto/code/cursor.h"
 #include "proto/code/ident.h"
 #include "proto/code/module.h"
 #include "proto/code/subword.h"
@@ -821,9 +822,13 @@ static void file_module(const char *path, char *out, size_t cap, bool *package) 
 
 /* Whether want (a repository path, or a tail of one unless anchored) names
  * the module of the file at path, or its directory (Go, Java packages).
- * *package tells that path is a package's own file (__init__, index, mod),
- * whose imports are what it re-exports. */
-static bool module_matches(const char *path, const char *want, bool anchored, bool *package) {
+ * A file the current one imports (imported) is also named by a want that
+ * ends with its directory: a Go import path is the module's path (go.mod)
+ * and then the directory, `github.com/x/y/v5/plumbing/format` for
+ * plumbing/format.  *package tells that path is a package's own file
+ * (__init__, index, mod), whose imports are what it re-exports. */
+static bool module_matches(const char *path, const char *want, bool anchored, bool imported,
+                           bool *package) {
     char mod[1024], dir[1024], bare[1024];
     file_module(path, mod, sizeof mod, package);
     snprintf(dir, sizeof dir, "%s", path);
@@ -840,6 +845,9 @@ static bool module_matches(const char *path, const char *want, bool anchored, bo
     const char *forms[3] = {mod, dir, bare};
     for (int i = 0; i < 3; i++) {
         size_t n = strlen(forms[i]), w = strlen(want);
+        if (imported && i == 1 && n && w > n && want[w - n - 1] == '/' &&
+            !strcmp(want + w - n, forms[i]))
+            return true;
         if (!w || w > n)
             continue;
         if (n == w ? !strcmp(forms[i], want)
@@ -917,11 +925,11 @@ static int files_by_stem(search_t *s, const char *want, char ***targets, size_t 
 /* Adds the targets that want names (and, for a package's own file or a
  * Python module, what it re-exports). */
 static int module_match_targets(search_t *s, member_files_t *mf, char **targets, size_t n,
-                                const char *want, bool anchored) {
+                                const char *want, bool anchored, bool imported) {
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < n; i++) {
         bool package = false;
-        if (!module_matches(targets[i], want, anchored, &package))
+        if (!module_matches(targets[i], want, anchored, imported, &package))
             continue;
         rc = member_file_add(s, mf, targets[i], 1.0);
         /* A package's own file re-exports what it imports; so does any
@@ -975,7 +983,7 @@ static int module_files(search_t *s, member_files_t *mf) {
                 rc = files_by_stem(s, wants[w], &targets, &n);
             }
             if (rc == 0)
-                rc = module_match_targets(s, mf, targets, n, wants[w], anchored);
+                rc = module_match_targets(s, mf, targets, n, wants[w], anchored, source == 0);
         }
         targets_free(targets, n);
     }
@@ -1181,9 +1189,26 @@ static long refs_of(search_t *s, const char *target, const char *name) {
     return v;
 }
 
+static const char SQL_USES_OF[] = "SELECT count FROM uses WHERE collection = ? AND name = ?";
+
+/* How many chunks of this shard use name: what a bare name is reached by
+ * (a Go package's own names are written unqualified, so
+ * the reference index, which counts `x.name`, does not see them). */
+static long name_uses(search_t *s, const char *name) {
+    sqlite3_stmt *st = store_view_stmt(&s->view, SQL_USES_OF);
+    if (!st)
+        return 0;
+    sqlite3_bind_int64(st, 1, s->view.collection_id);
+    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+    long v = sqlite3_step(st) == SQLITE_ROW ? (long)sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    return v;
+}
+
 /* The top-level definitions of the module's files on this shard. */
 static int module_members(search_t *s, const member_files_t *mf) {
     tallies_t tallies = {0};
+    bool own_package = s->q->member.module && !strcmp(s->q->member.module, ".");
     int rc = 0;
     size_t found = 0;
     for (size_t f = 0; rc == 0 && f < mf->n && found < MAX_MEMBER_CHUNKS; f++) {
@@ -1215,6 +1240,8 @@ static int module_members(search_t *s, const member_files_t *mf) {
                         uses += via.uses;
                         near += via.near;
                     }
+                if (own_package)
+                    uses += name_uses(s, e->valuestring);
                 if ((rc = member_note(s, sqlite3_column_int64(st, 0), e->valuestring,
                                       mf->files[f].weight, uses, near)) != 0)
                     break;
@@ -1226,6 +1253,53 @@ static int module_members(search_t *s, const member_files_t *mf) {
     }
     tallies_free(&tallies);
     return rc;
+}
+
+static const char SQL_FUNCTION_DEFS[] =
+    "SELECT c.text, f.path FROM symbols s JOIN chunks c ON c.id = s.chunk"
+    " JOIN files f ON f.id = c.file"
+    " WHERE s.collection = ? AND s.name = ? AND s.scope = '' LIMIT 32";
+
+/* Whether the directory of path is the package module names: the current
+ * file's own (module NULL or "") or a tail of an import path. */
+static bool package_of(const char *path, const char *current, const char *module) {
+    const char *slash = strrchr(path, '/');
+    size_t dir = slash ? (size_t)(slash - path) : 0;
+    if (!module || !*module) {
+        const char *cs = current ? strrchr(current, '/') : NULL;
+        size_t cdir = cs ? (size_t)(cs - current) : 0;
+        return current && cdir == dir && !strncmp(path, current, dir);
+    }
+    size_t m = strlen(module);
+    return dir && m >= dir && !strncmp(module + m - dir, path, dir) &&
+           (m == dir || module[m - dir - 1] == '/');
+}
+
+/* The class function call returns, from its definition on this shard (the
+ * one in the package the call names first), into out. */
+static bool call_type(search_t *s, const char *call, const char *module, char *out, size_t cap) {
+    sqlite3_stmt *st = store_view_stmt(&s->view, SQL_FUNCTION_DEFS);
+    if (!st)
+        return false;
+    sqlite3_bind_int64(st, 1, s->view.collection_id);
+    sqlite3_bind_text(st, 2, call, -1, SQLITE_STATIC);
+    bool found = false, found_in_package = false;
+    while (!found_in_package && sqlite3_step(st) == SQLITE_ROW) {
+        const char *text = (const char *)sqlite3_column_text(st, 0);
+        const char *path = (const char *)sqlite3_column_text(st, 1);
+        char type[256];
+        if (!text || !path ||
+            !cursor_return_type(text, (size_t)sqlite3_column_bytes(st, 0), call, type, sizeof type))
+            continue;
+        bool in_package = package_of(path, s->q->path, module);
+        if (!found || in_package) {
+            snprintf(out, cap, "%s", type);
+            found = true;
+            found_in_package = in_package;
+        }
+    }
+    sqlite3_reset(st);
+    return found;
 }
 
 /* The members of class type and of its bases, by the scope of their
@@ -1269,7 +1343,11 @@ static int signal_member(search_t *s) {
         for (size_t i = 0; i < mf.n; i++)
             free(mf.files[i].path);
     } else if (m->kind == SEARCH_MEMBER_CLASS) {
-        rc = class_members(s, m->type, m->bases, m->base_count);
+        /* what a function returns, when its definition says; else the guess */
+        char returned[256];
+        bool known =
+            m->call && *m->call && call_type(s, m->call, m->module, returned, sizeof returned);
+        rc = class_members(s, known ? returned : m->type, m->bases, m->base_count);
     }
     /* Rank: members of the receiver itself, what is typed, named nearby,
      * then by how often the repository reaches them. */
@@ -1297,7 +1375,6 @@ static int signal_member(search_t *s) {
 static const char SQL_CHUNK_ROW[] =
     "SELECT c.file, c.start_line, c.end_line, c.kind, c.symbols, c.text, f.path, f.language"
     " FROM chunks c JOIN files f ON f.id = c.file WHERE c.id = ?";
-static const char SQL_USES_OF[] = "SELECT count FROM uses WHERE collection = ? AND name = ?";
 static const char SQL_IMPORTED_BY[] =
     "SELECT count(*) FROM imports WHERE collection = ? AND target = ?";
 
