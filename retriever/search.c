@@ -42,7 +42,8 @@
 #define BM25_POSTINGS 2000
 #define BM25_TERMS 16
 #define SYMBOL_DEFINERS 12
-#define MAX_MEMBER_FILES 64
+#define MAX_MEMBER_FILES 256
+#define REEXPORT_DEPTH 3 /* packages re-exporting packages */
 #define MAX_MEMBER_CHUNKS 512
 
 enum { SIG_DENSE, SIG_BM25, SIG_SYMBOL, SIG_IMPORT, SIG_OBJECT, SIG_MEMBER, SIG_COUNT };
@@ -922,6 +923,41 @@ static int files_by_stem(search_t *s, const char *want, char ***targets, size_t 
     return rc;
 }
 
+/* Whether path is a package's own file (__init__.py, index.js, mod.rs). */
+static bool package_file(const char *path) {
+    char mod[1024];
+    bool package = false;
+    file_module(path, mod, sizeof mod, &package);
+    return package;
+}
+
+/* Adds what mf->files[from] re-exports, breadth first: the files it
+ * imports, and through a package's own file among them what that one
+ * imports in turn (`import networkx as nx` reaches nx.path_graph through
+ * networkx/__init__.py, networkx/generators/__init__.py, then
+ * generators/classic.py), at most REEXPORT_DEPTH packages deep. */
+static int reexports_add(search_t *s, member_files_t *mf, size_t from) {
+    int rc = 0;
+    size_t level_end = mf->n;
+    for (int depth = 0; rc == 0 && depth < REEXPORT_DEPTH && from < level_end; depth++) {
+        for (size_t f = from; rc == 0 && f < level_end; f++) {
+            if (depth > 0 && !package_file(mf->files[f].path))
+                continue;
+            char **inner = NULL;
+            size_t k = 0;
+            rc = imports_of(s, mf->files[f].path, &inner, &k);
+            for (size_t j = 0; rc == 0 && j < k; j++)
+                rc = member_file_add(s, mf, inner[j], 0.6);
+            for (size_t j = 0; j < k; j++)
+                free(inner[j]);
+            free(inner);
+        }
+        from = level_end;
+        level_end = mf->n;
+    }
+    return rc;
+}
+
 /* Adds the targets that want names (and, for a package's own file or a
  * Python module, what it re-exports). */
 static int module_match_targets(search_t *s, member_files_t *mf, char **targets, size_t n,
@@ -931,21 +967,14 @@ static int module_match_targets(search_t *s, member_files_t *mf, char **targets,
         bool package = false;
         if (!module_matches(targets[i], want, anchored, imported, &package))
             continue;
+        size_t first = mf->n;
         rc = member_file_add(s, mf, targets[i], 1.0);
         /* A package's own file re-exports what it imports; so does any
          * Python module (what it imports is an attribute of it). */
         size_t len = strlen(targets[i]);
         bool python = len > 3 && !strcmp(targets[i] + len - 3, ".py");
-        if (rc == 0 && (package || python)) {
-            char **inner = NULL;
-            size_t k = 0;
-            rc = imports_of(s, targets[i], &inner, &k);
-            for (size_t j = 0; rc == 0 && j < k; j++)
-                rc = member_file_add(s, mf, inner[j], 0.6);
-            for (size_t j = 0; j < k; j++)
-                free(inner[j]);
-            free(inner);
-        }
+        if (rc == 0 && (package || python) && mf->n > first)
+            rc = reexports_add(s, mf, first);
     }
     return rc;
 }
@@ -1206,11 +1235,92 @@ static long name_uses(search_t *s, const char *name) {
 }
 
 /* The top-level definitions of the module's files on this shard. */
+static const char SQL_TOP_LEVEL_DEFS[] =
+    "SELECT s.chunk, f.path FROM symbols s JOIN chunks c ON c.id = s.chunk"
+    " JOIN files f ON f.id = c.file"
+    " WHERE s.collection = ? AND s.name = ? AND s.scope = '' LIMIT 16";
+
+/* How often the repository reaches name of member file f: as a member of
+ * f itself, or of the module the receiver names (a package re-exporting
+ * it, weight 1). */
+static void member_tally(search_t *s, tallies_t *tallies, const member_files_t *mf, size_t f,
+                         const char *name, long *uses, long *near) {
+    tally_t own = tally_of(s, tallies, mf->files[f].path, name);
+    *uses = own.uses;
+    *near = own.near;
+    for (size_t t = 0; t < mf->n; t++)
+        if (t != f && mf->files[t].weight >= 1.0) {
+            tally_t via = tally_of(s, tallies, mf->files[t].path, name);
+            *uses += via.uses;
+            *near += via.near;
+        }
+}
+
+/* The members the repository already reaches through the receiver's own
+ * files (`nx.path_graph` counts against networkx/__init__.py), found by
+ * name among the member files before any other: a package re-exporting
+ * thousands of names has its used ones offered whatever the caps. */
+static int used_members(search_t *s, const member_files_t *mf, tallies_t *tallies, size_t *found) {
+    int rc = 0;
+    for (size_t r = 0; rc == 0 && r < mf->n; r++) {
+        if (mf->files[r].weight < 1.0 || tallies_read(s, tallies, mf->files[r].path) != 0)
+            continue;
+        sqlite3_stmt *refs = store_view_stmt(&s->view, SQL_REFS_TO);
+        if (!refs)
+            return db_fail(s, "reading references");
+        sqlite3_bind_int64(refs, 1, s->view.collection_id);
+        sqlite3_bind_text(refs, 2, mf->files[r].path, -1, SQLITE_STATIC);
+        sqlite3_bind_int(refs, 3, -1);
+        sqlite3_bind_text(refs, 4, "", 0, SQLITE_STATIC);
+        sqlite3_bind_text(refs, 5, "", 0, SQLITE_STATIC);
+        char **names = NULL;
+        size_t n = 0;
+        while (rc == 0 && n < MAX_MEMBER_FILES && sqlite3_step(refs) == SQLITE_ROW) {
+            char **grown = realloc(names, (n + 1) * sizeof *grown);
+            char *name = grown ? strdup((const char *)sqlite3_column_text(refs, 0)) : NULL;
+            if (grown)
+                names = grown;
+            if (!name)
+                rc = fail(s, -ENOMEM, "out of memory");
+            else
+                names[n++] = name;
+        }
+        sqlite3_reset(refs);
+        for (size_t i = 0; rc == 0 && i < n && *found < MAX_MEMBER_CHUNKS; i++) {
+            sqlite3_stmt *defs = store_view_stmt(&s->view, SQL_TOP_LEVEL_DEFS);
+            if (!defs) {
+                rc = db_fail(s, "reading definitions");
+                break;
+            }
+            sqlite3_bind_int64(defs, 1, s->view.collection_id);
+            sqlite3_bind_text(defs, 2, names[i], -1, SQLITE_STATIC);
+            while (rc == 0 && sqlite3_step(defs) == SQLITE_ROW) {
+                const char *path = (const char *)sqlite3_column_text(defs, 1);
+                for (size_t f = 0; path && f < mf->n; f++) {
+                    if (strcmp(mf->files[f].path, path) != 0)
+                        continue;
+                    long uses, near;
+                    member_tally(s, tallies, mf, f, names[i], &uses, &near);
+                    rc = member_note(s, sqlite3_column_int64(defs, 0), names[i],
+                                     mf->files[f].weight, uses, near);
+                    ++*found;
+                    break;
+                }
+            }
+            sqlite3_reset(defs);
+        }
+        for (size_t i = 0; i < n; i++)
+            free(names[i]);
+        free(names);
+    }
+    return rc;
+}
+
 static int module_members(search_t *s, const member_files_t *mf) {
     tallies_t tallies = {0};
     bool own_package = s->q->member.module && !strcmp(s->q->member.module, ".");
-    int rc = 0;
     size_t found = 0;
+    int rc = used_members(s, mf, &tallies, &found);
     for (size_t f = 0; rc == 0 && f < mf->n && found < MAX_MEMBER_CHUNKS; f++) {
         if (!mf->files[f].file)
             continue; /* another shard's */
@@ -1232,14 +1342,8 @@ static int module_members(search_t *s, const member_files_t *mf) {
                     continue; /* `Class.method` is not the module's */
                 /* reached as a member of its own file, or of the module the
                  * receiver names when that is a package re-exporting it */
-                tally_t own = tally_of(s, &tallies, mf->files[f].path, e->valuestring);
-                long uses = own.uses, near = own.near;
-                for (size_t t = 0; t < mf->n; t++)
-                    if (t != f && mf->files[t].weight >= 1.0) {
-                        tally_t via = tally_of(s, &tallies, mf->files[t].path, e->valuestring);
-                        uses += via.uses;
-                        near += via.near;
-                    }
+                long uses, near;
+                member_tally(s, &tallies, mf, f, e->valuestring, &uses, &near);
                 if (own_package)
                     uses += name_uses(s, e->valuestring);
                 if ((rc = member_note(s, sqlite3_column_int64(st, 0), e->valuestring,

@@ -937,6 +937,39 @@ TEST(members_of_go_packages) {
     cleanup(&s);
 }
 
+/* `import pkg as p` then `p.`: pkg/__init__.py re-exports pkg/sub (a
+ * package) which re-exports pkg/sub/deep.py; what the repository reaches
+ * as p.x is found first, however many other names the packages hold. */
+TEST(members_reexported_through_packages) {
+    fresh_dir();
+    store_t *s = open_store(0, 1);
+    REQUIRE(s && ensure(s, "demo", "builtin", DIM, 1, NULL) == 0);
+    static const chunk_def_t DEEP[] = {
+        {1, 3, "[\"path_graph\"]", "[]", "def path_graph(n):\n    pass\n", 1}};
+    static const chunk_def_t INIT[] = {{1, 1, "[\"VERSION\"]", "[]", "VERSION = 1\n", 2}};
+    static const chunk_def_t APP[] = {{1, 2, "[\"main\"]", "[]", "def main():\n    pass\n", 3}};
+    static const char *const top[] = {"pkg/sub/__init__.py"};
+    static const char *const sub[] = {"pkg/sub/deep.py"};
+    static const char *const app[] = {"pkg/__init__.py"};
+    REQUIRE(put(s, "pkg/sub/deep.py", "h1", NULL, 0, DEEP, 1) == 0 &&
+            put(s, "pkg/sub/__init__.py", "h2", sub, 1, INIT, 1) == 0 &&
+            put(s, "pkg/__init__.py", "h3", top, 1, INIT, 1) == 0 &&
+            put(s, "app.py", "h4", app, 1, APP, 1) == 0);
+    static const store_ref_t refs[] = {{"pkg/__init__.py", "path_graph", 3}};
+    CHECK_INT(store_refs_put(s, "demo", "app.py", refs, 1, err, sizeof err), ==, 0);
+    search_query_t q = {.path = "app.py",
+                        .member = {.kind = SEARCH_MEMBER_MODULE, .module = "pkg"}};
+    cJSON *root;
+    const cJSON *chunks = search(s, &q, &root);
+    REQUIRE(chunks);
+    const cJSON *deep = find_chunk(chunks, "pkg/sub/deep.py", 1);
+    REQUIRE(deep);
+    CHECK(fabs(signal(deep, "member") - 0.6) < 1e-9);
+    CHECK(signal(deep, "member_uses") == 3);
+    cJSON_Delete(root);
+    cleanup(&s);
+}
+
 TEST_MAIN(TEST_CASE(ensure_creates_verifies_and_rejects_a_mismatch),
           TEST_CASE(put_replace_and_delete_keep_counts),
           TEST_CASE(each_signal_finds_its_chunk_and_the_current_file_is_excluded),
@@ -949,4 +982,4 @@ TEST_MAIN(TEST_CASE(ensure_creates_verifies_and_rejects_a_mismatch),
           TEST_CASE(a_shard_file_from_before_placements_opens_with_the_old_one),
           TEST_CASE(searches_run_in_parallel_with_each_other_and_with_writes),
           TEST_CASE(members_of_a_module_and_of_a_class), TEST_CASE(members_of_rust_module_paths),
-          TEST_CASE(members_of_go_packages))
+          TEST_CASE(members_of_go_packages), TEST_CASE(members_reexported_through_packages))
