@@ -12,7 +12,8 @@
 #                               checks, hashing, allow-list patterns
 #
 #   make            release build of every binary into build/bin/
-#   make test       sanitizer build (ASan+UBSan) and the whole test suite
+#   make test       sanitizer build (ASan+UBSan) and the whole test suite; the
+#                   stress test once more under ThreadSanitizer (SAN=thread)
 #   make test-compose
 #                   the README's `docker compose` commands for real (needs root:
 #                   installs Docker and starts an engine when none runs)
@@ -54,6 +55,14 @@ CFLAGS   := -O1 -g -std=c11 $(WARN) -pthread -fno-omit-frame-pointer \
             -fsanitize=address,undefined -fno-sanitize-recover=undefined
 LDFLAGS  += -fsanitize=address,undefined
 endif
+# ThreadSanitizer: the threads of one process (the gateway's loop and its
+# ZeroMQ thread, the retriever's scan threads, the embedder's pool).  It
+# cannot share a build with ASan, hence its own tree.
+ifeq ($(SAN),thread)
+BUILD    := build/tsan
+CFLAGS   := -O1 -g -std=c11 $(WARN) -pthread -fno-omit-frame-pointer -fsanitize=thread
+LDFLAGS  += -fsanitize=thread
+endif
 
 BIN      := $(BUILD)/bin
 OBJ      := $(BUILD)/obj
@@ -80,7 +89,7 @@ TEST_BINS  := $(patsubst tests/%.c,$(BUILD)/tests/%,$(UNIT_SRCS) $(INTEG_SRCS) $
 BENCH_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(BENCH_SRCS))
 
 .PHONY: all test test-compose run bench bench-prompt bench-streams eval deps format lint clean \
-        test-bins npm-deps fuzz fuzz-bins soak
+        test-bins tsan-bins npm-deps fuzz fuzz-bins soak
 .DEFAULT_GOAL := all
 .SECONDARY:
 all: $(BINARIES)
@@ -135,6 +144,11 @@ $(BUILD)/tests/%: $(OBJ)/tests/%.o $$(call test_libs,$$*)
 
 test-bins: $(BINARIES) $(TEST_BINS)
 
+# The programs `make test` runs again with every process of the stack under
+# ThreadSanitizer (make SAN=thread tsan-bins; tests/tsan.supp).
+TSAN_TESTS := $(BUILD)/tests/integration/stress_test
+tsan-bins: $(BINARIES) $(TSAN_TESTS)
+
 # The suite runs against the sanitizer build.
 NPROC    := $(shell nproc 2>/dev/null || echo 2)
 
@@ -142,8 +156,10 @@ test: deps
 	$(MAKE) -j$(NPROC) SAN=1 test-bins
 	$(MAKE) -j$(NPROC) test-bins
 	$(MAKE) -j$(NPROC) fuzz-bins
+	$(MAKE) -j$(NPROC) SAN=thread tsan-bins
 	LCA_BIN=$(CURDIR)/build/san/bin LCA_TESTS=$(CURDIR)/build/san/tests \
-	  LCA_RELEASE_BIN=$(CURDIR)/build/bin tests/run
+	  LCA_RELEASE_BIN=$(CURDIR)/build/bin LCA_TSAN_BIN=$(CURDIR)/build/tsan/bin \
+	  LCA_TSAN_TESTS=$(CURDIR)/build/tsan/tests tests/run
 
 test-compose: deps
 	tests/compose/run
