@@ -282,12 +282,13 @@ static const char **list_of(const buf_t *json, cJSON **holder, size_t *n) {
     *holder = json->len ? cJSON_ParseWithLength(json->data, json->len) : NULL;
     int size = cJSON_GetArraySize(*holder);
     const char **list = size > 0 ? calloc((size_t)size, sizeof *list) : NULL;
+    if (!list)
+        return NULL;
     const cJSON *e;
-    if (list)
-        cJSON_ArrayForEach(e, *holder) {
-            if (cJSON_IsString(e))
-                list[(*n)++] = e->valuestring;
-        }
+    cJSON_ArrayForEach(e, *holder) {
+        if (cJSON_IsString(e))
+            list[(*n)++] = e->valuestring;
+    }
     return list;
 }
 

@@ -263,7 +263,11 @@ static int find_own_file(search_t *s) {
 /* The vector scan runs on its own thread while the lexical and structural
  * signals query sqlite on the caller's: they use different resources
  * (memory bandwidth vs. b-tree lookups), so the query takes about the
- * longer of the two instead of their sum. */
+ * longer of the two instead of their sum.  A shard small enough that its
+ * scan is shorter than starting a thread (the bound scan.c starts its own
+ * threads by) is scanned inline instead: under load a new thread also
+ * waits for a core, and the query waits for it. */
+#define DENSE_THREAD_MIN_WORK (1u << 19) /* rows * dim */
 static void *dense_main(void *arg) {
     search_t *s = arg;
     s->dense_n = vectors_search(s->view.vectors, s->vector, s->dense_want, s->q->mode,
@@ -289,9 +293,11 @@ static int dense_start(search_t *s) {
     s->dense_want = s->q->limit + s->own_chunks;
     if (!(s->dense_hits = malloc(s->dense_want * sizeof *s->dense_hits)))
         return fail(s, -ENOMEM, "out of memory");
-    s->dense_running = pthread_create(&s->dense_thread, NULL, dense_main, s) == 0;
+    size_t work = vectors_count(s->view.vectors) * dim;
+    s->dense_running =
+        work >= DENSE_THREAD_MIN_WORK && pthread_create(&s->dense_thread, NULL, dense_main, s) == 0;
     if (!s->dense_running)
-        dense_main(s); /* no thread to be had: scan here */
+        dense_main(s); /* small, or no thread to be had: scan here */
     return 0;
 }
 
