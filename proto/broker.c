@@ -709,6 +709,12 @@ static int bind_socket(broker_t *b, const char *endpoint, const char *curve_dir,
         proto_socket_close(&s);
         return -1;
     }
+    int rc = proto_endpoint_seal(endpoint);
+    if (rc != 0) {
+        snprintf(err, err_len, "cannot close %s to other users: %s", endpoint, strerror(-rc));
+        proto_socket_close(&s);
+        return -1;
+    }
     b->sockets[b->nsockets++] = s;
     return 0;
 }
@@ -738,14 +744,19 @@ broker_t *broker_new(const broker_config_t *config, char *err, size_t err_len) {
         goto fail;
     }
 
+    /* A Unix socket is guarded by its directory (proto_endpoint_prepare);
+     * TCP, loopback included, reaches every local user, so it takes CURVE
+     * unless the caller vouches for the network (plain_endpoint). */
     const char *ep = config->endpoint;
-    bool plain = ep && (proto_endpoint_is_local(ep) || config->plain_endpoint);
+    bool plain = ep && (proto_endpoint_is_private(ep) || config->plain_endpoint);
     bool need_curve = (ep && !plain) || config->public_endpoint;
     if (need_curve && !config->curve_dir) {
         snprintf(err, err_len,
-                 "refusing to listen on %s without CURVE: create keys with `lca keys init DIR` "
-                 "and set LCA_CURVE_DIR=DIR",
-                 config->public_endpoint ? config->public_endpoint : ep);
+                 "refusing to listen on %s without CURVE: anyone who reaches a TCP address "
+                 "(every local user, on loopback) could serve or call any service.  Leave "
+                 "--broker unset for this user's Unix socket (%s), or create keys with `lca keys "
+                 "init DIR` and set LCA_CURVE_DIR=DIR",
+                 config->public_endpoint ? config->public_endpoint : ep, proto_broker_default());
         goto fail;
     }
     if (config->curve_dir && !(b->auth = proto_curve_auth_start(config->curve_dir, err, err_len)))
