@@ -27,6 +27,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+/* Makes path and its missing parents; path itself 0700 (the index holds the
+ * code of private repositories), the parents 0755. */
 static int mkdir_p(const char *path) {
     char tmp[PATH_MAX];
     snprintf(tmp, sizeof tmp, "%s", path);
@@ -37,7 +39,7 @@ static int mkdir_p(const char *path) {
                 return -errno;
             *p = '/';
         }
-    if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+    if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
         return -errno;
     return 0;
 }

@@ -322,9 +322,9 @@ static char *status_json(broker_t *b) {
 
 /*
  * Whether the sender of msg may serve (what = "serves") or call (what =
- * "calls") msg's service.  Local endpoints (inproc, and --broker served
- * without CURVE: loopback or a private network) belong to the user, and may
- * do anything.  On a CURVE endpoint the key's certificate in the allow-list
+ * "calls") msg's service.  Endpoints without CURVE (inproc, this user's
+ * ipc:// socket, or a TCP one the caller vouched for with plain_endpoint)
+ * belong to the user, and may do anything.  On a CURVE endpoint the key's certificate in the allow-list
  * says it, in its metadata: "serves" and "calls", comma-separated service
  * patterns (glob.h).  A certificate without "serves" was made before the
  * rule and may serve anything (a warning says so); one without "calls" may

@@ -412,7 +412,8 @@ store_t *store_open(const char *dir, int shard, int shards, char *err, size_t er
         fail(err, err_len, -EINVAL, "bad shard %d/%d", shard, shards);
         return NULL;
     }
-    if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+    /* The index holds the code of private repositories: other users stay out. */
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
         fail(err, err_len, -errno, "cannot create %s: %s", dir, strerror(errno));
         return NULL;
     }

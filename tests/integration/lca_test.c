@@ -3,7 +3,8 @@
  * service answers ping through the broker; a worker killed with kill -9 is
  * restarted and rejoins; SIGTERM leaves no process behind; the broker is
  * the default one, a socket in a directory of the user's alone, where
- * `lca status` finds it and a second `lca up` is refused; `lca status`
+ * `lca status` finds it and a second `lca up` is refused; the data
+ * directory is made 0700; `lca status`
  * shows the workers; `lca keys` writes keys the broker accepts.  A number
  * option given junk is refused with one line and exit status 2, by `lca up`
  * itself (not by the gateway it would start) as by the services.
@@ -205,6 +206,9 @@ TEST(lca_up_serves_restarts_and_stops_clean) {
     struct stat sb;
     CHECK(stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode) && (sb.st_mode & 0777) == 0700);
     CHECK(stat(broker_ep + 6, &sb) == 0 && S_ISSOCK(sb.st_mode) && (sb.st_mode & 0777) == 0600);
+    /* The index, which holds the code of private repositories: no one else's. */
+    snprintf(dir, sizeof dir, "%s/data", data_dir);
+    CHECK(stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode) && (sb.st_mode & 0777) == 0700);
 
     /* lca status shows the services and workers, finding the broker where
      * lca up put it. */

@@ -231,6 +231,21 @@ TEST(ensure_creates_verifies_and_rejects_a_mismatch) {
     cleanup(&s);
 }
 
+TEST(a_new_index_directory_is_closed_to_other_users) {
+    fresh_dir();
+    char parent[256];
+    memcpy(parent, dir, sizeof parent);
+    snprintf(dir, sizeof dir, "%.200s/index", parent); /* parent: /tmp/lca-store-XXXXXX */
+    mode_t old = umask(022); /* the usual umask: what it lets through, the store must not */
+    store_t *s = open_store(0, 1);
+    umask(old);
+    REQUIRE(s);
+    struct stat st;
+    CHECK(stat(dir, &st) == 0 && (st.st_mode & 0777) == 0700);
+    cleanup(&s);
+    rmdir(parent);
+}
+
 TEST(put_replace_and_delete_keep_counts) {
     fresh_dir();
     store_t *s = open_store(0, 1);
@@ -797,6 +812,7 @@ TEST(members_of_a_module_and_of_a_class) {
 }
 
 TEST_MAIN(TEST_CASE(ensure_creates_verifies_and_rejects_a_mismatch),
+          TEST_CASE(a_new_index_directory_is_closed_to_other_users),
           TEST_CASE(put_replace_and_delete_keep_counts),
           TEST_CASE(each_signal_finds_its_chunk_and_the_current_file_is_excluded),
           TEST_CASE(import_graph_is_replicated_and_counts_in_degree),
