@@ -3,6 +3,7 @@
  */
 #include "gateway/features.h"
 
+#include "proto/code/refs.h"
 #include "proto/ops.h"
 
 #include <cJSON.h>
@@ -14,6 +15,7 @@
 #define QUERY_LINES_AFTER 10
 #define SYMBOL_LINES_BEFORE 15
 #define SYMBOL_LINES_AFTER 4
+#define SEEN_BYTES (64 * 1024) /* of the prefix read for members already reached */
 #define MAX_SYMBOLS 48
 
 /* Start of the n-th line counted back from the end of text. */
@@ -139,10 +141,43 @@ static int add_hint(const subword_token_t *t, void *arg) {
  * one to type now.  And the sub-words of the identifiers around it: a
  * member whose name shares them (`DMLColumnRole` where the code speaks of
  * columns and DML) is a likelier one. */
-static void member_hints(features_t *f, const char *prefix, size_t prefix_len, const char *suffix,
-                         size_t suffix_len) {
-    size_t n = lines_forward(suffix, suffix_len, QUERY_LINES_AFTER);
+/* The members the code before the cursor reached through the same
+ * receiver (`self.flush()` ... `self.`): what the file already uses of a
+ * thing is what it likeliest uses again. */
+typedef struct {
+    char receiver[CURSOR_CHAIN_MAX * (CURSOR_NAME_MAX + 2)];
+    hints_acc_t *acc;
+} seen_acc_t;
+
+static int add_seen(const refs_access_t *a, void *arg) {
+    seen_acc_t *s = arg;
+    if (strcmp(a->receiver, s->receiver) != 0 || s->acc->count >= FEATURES_HINTS_MAX / 2)
+        return 0;
+    char folded[CURSOR_NAME_MAX];
+    size_t n = 0;
+    for (const char *p = a->member; *p && n + 1 < sizeof folded; p++)
+        if (*p != '_' && *p != '$')
+            folded[n++] = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
+    if (n) {
+        buf_append_str(s->acc->out, s->acc->count++ ? "," : "[");
+        buf_append_json_string(s->acc->out, folded, n);
+    }
+    return 0;
+}
+
+static void member_hints(features_t *f, lang_id_t lang, const char *prefix, size_t prefix_len,
+                         const char *suffix, size_t suffix_len) {
     hints_acc_t acc = {&f->hints, 0};
+    seen_acc_t seen = {.acc = &acc};
+    size_t at = 0;
+    for (int i = 0; i < f->cursor.chain_len; i++)
+        at += (size_t)snprintf(seen.receiver + at, sizeof seen.receiver - at, "%s%s",
+                               i ? (strcmp(f->cursor.op, "::") ? "." : "::") : "",
+                               f->cursor.chain[i]);
+    size_t from = prefix_len > SEEN_BYTES ? prefix_len - SEEN_BYTES : 0;
+    if (at < sizeof seen.receiver)
+        refs_scan(lang, prefix + from, prefix_len - from, add_seen, &seen);
+    size_t n = lines_forward(suffix, suffix_len, QUERY_LINES_AFTER);
     subword_scan(suffix, n, SUBWORD_WHOLE | SUBWORD_SKIP_KEYWORDS | SUBWORD_UNIQUE, add_hint, &acc);
     if (acc.count)
         buf_append_str(&f->hints, "]");
@@ -199,7 +234,7 @@ void features_extract(features_t *f, const char *path, const char *query, size_t
         object_resolve(f);
         cursor_read(lang, prefix, prefix_len, &f->cursor);
         if (f->cursor.kind >= CURSOR_MODULE)
-            member_hints(f, prefix, prefix_len, suffix, suffix_len);
+            member_hints(f, lang, prefix, prefix_len, suffix, suffix_len);
     }
     if (acc.count)
         buf_append_str(&f->symbols, "]");

@@ -94,7 +94,9 @@ static bool chunk_copy(context_chunk_t *to, const context_chunk_t *from) {
                             .kind = copy_str(from->kind),
                             .score = from->score,
                             .text = copy(from->text ? from->text : "", from->text_len),
-                            .text_len = from->text_len};
+                            .text_len = from->text_len,
+                            .nterms = from->nterms}; /* why it ranked: static names */
+    memcpy(to->terms, from->terms, sizeof to->terms);
     if (!to->path || !to->language || !to->kind || !to->text) {
         chunk_free(to);
         return false;

@@ -658,8 +658,8 @@ static int signal_object(search_t *s) {
 /* ---- member: what the cursor's receiver holds ---- */
 
 static const char SQL_FILES_OF_MODULE[] =
-    "SELECT path FROM files WHERE collection = ? AND (stem = ? OR path LIKE '%/' || ? || '/%')"
-    " LIMIT 256";
+    "SELECT path FROM files WHERE collection = ?1 AND (stem = ?2 OR path LIKE '%/' || ?2 || '/%'"
+    " OR substr(path, 1, length(?3) + 1) = ?3 || '/') ORDER BY length(path) LIMIT 256";
 static const char SQL_REFS_OF[] =
     "SELECT sum(count) FROM refs WHERE collection = ? AND target = ? AND name = ?";
 static const char SQL_REFS_TO[] =
@@ -673,6 +673,42 @@ static const char SQL_CLASS_MEMBERS[] =
     "SELECT chunk, name FROM symbols WHERE collection = ? AND scope = ? LIMIT 512";
 static const char SQL_CHUNK_SYMBOLS[] = "SELECT id, symbols, kind FROM chunks WHERE file = ?";
 
+/* Rust's self:: and super:: paths, from the current file's module (a
+ * mod.rs, lib.rs or main.rs is its directory's module): `super::x` in
+ * src/a/b.rs is src/a/x.  False when spec is not one. */
+static bool rust_relative(const char *current, const char *spec, char *out, size_t cap) {
+    bool self = !strcmp(spec, "self") || !strncmp(spec, "self::", 6);
+    bool super = !strcmp(spec, "super") || !strncmp(spec, "super::", 7);
+    size_t len = current ? strlen(current) : 0;
+    if (len < 4 || strcmp(current + len - 3, ".rs") || !(self || super) || cap < 2)
+        return false;
+    char base[512];
+    snprintf(base, sizeof base, "%s", current);
+    char *slash = strrchr(base, '/'), *dot = strrchr(slash ? slash : base, '.');
+    if (dot)
+        *dot = '\0';
+    const char *last = slash ? slash + 1 : base;
+    if (!strcmp(last, "mod") || !strcmp(last, "lib") || !strcmp(last, "main"))
+        *(slash ? slash : base) = '\0';
+    const char *p = spec;
+    if (self)
+        p += strncmp(p, "self::", 6) ? 4 : 6;
+    while (!strncmp(p, "super", 5) && (p[5] == '\0' || !strncmp(p + 5, "::", 2))) {
+        slash = strrchr(base, '/');
+        *(slash ? slash : base) = '\0';
+        p += p[5] ? 7 : 5;
+    }
+    char rel[512];
+    size_t n = 0;
+    for (; *p && n + 1 < sizeof rel; p++) {
+        rel[n++] = *p == ':' && p[1] == ':' ? '/' : *p;
+        p += *p == ':' && p[1] == ':';
+    }
+    rel[n] = '\0';
+    snprintf(out, cap, "%s%s%s", base, *base && *rel ? "/" : "", rel);
+    return true;
+}
+
 /* A specifier as a repository path to compare file paths with: `a.b` and
  * `crate::a::b` become `a/b`; `./x`, `../x` and Python's leading dots are
  * resolved against the current file's directory (then *anchored is set: the
@@ -683,11 +719,15 @@ static bool spec_path(const char *current, const char *spec, const char *member_
     size_t n = 0;
     *anchored = false;
     const char *p = spec;
-    /* Rust: crate:: (and self::, super::) is the crate's root module, lib.rs */
-    if (!strcmp(p, "crate") || !strcmp(p, "self") || !strcmp(p, "super"))
+    if (rust_relative(current, spec, out, cap)) {
+        *anchored = true;
+        return *out != '\0';
+    }
+    /* Rust: crate:: is the crate's root module, lib.rs */
+    if (!strcmp(p, "crate"))
         p = "lib";
-    else if (!strncmp(p, "crate::", 7) || !strncmp(p, "self::", 6) || !strncmp(p, "super::", 7))
-        p = strstr(p, "::") + 2;
+    else if (!strncmp(p, "crate::", 7))
+        p += 7;
     bool js_relative = !strncmp(p, "./", 2) || !strncmp(p, "../", 3);
     /* a path (a JS specifier, a Go import path: dots in names) or a dotted
      * or ::-separated module name (Python, Java, Rust) */
@@ -755,7 +795,8 @@ static bool spec_path(const char *current, const char *spec, const char *member_
 }
 
 /* The module a file path is: without its extension, and without a trailing
- * /__init__, /index or /mod (a package's own file).  *package tells it was. */
+ * /__init__, /index or /mod (a package's own file; for Rust also /lib and
+ * /main).  *package tells it was. */
 static void file_module(const char *path, char *out, size_t cap, bool *package) {
     snprintf(out, cap, "%s", path);
     char *slash = strrchr(out, '/');
@@ -763,9 +804,12 @@ static void file_module(const char *path, char *out, size_t cap, bool *package) 
     if (dot && dot != (slash ? slash + 1 : out))
         *dot = '\0';
     *package = false;
-    static const char *const own[] = {"__init__", "index", "mod"};
+    /* a Rust crate's root file is its directory's module too */
+    size_t len = strlen(path);
+    bool rust = len > 3 && !strcmp(path + len - 3, ".rs");
+    static const char *const own[] = {"__init__", "index", "mod", "lib", "main"};
     const char *last = slash ? slash + 1 : out;
-    for (size_t i = 0; i < 3; i++)
+    for (size_t i = 0; i < (rust ? 5u : 3u); i++)
         if (!strcmp(last, own[i])) {
             *package = true;
             if (slash)
@@ -780,7 +824,7 @@ static void file_module(const char *path, char *out, size_t cap, bool *package) 
  * *package tells that path is a package's own file (__init__, index, mod),
  * whose imports are what it re-exports. */
 static bool module_matches(const char *path, const char *want, bool anchored, bool *package) {
-    char mod[1024], dir[1024];
+    char mod[1024], dir[1024], bare[1024];
     file_module(path, mod, sizeof mod, package);
     snprintf(dir, sizeof dir, "%s", path);
     char *slash = strrchr(dir, '/');
@@ -788,8 +832,13 @@ static bool module_matches(const char *path, const char *want, bool anchored, bo
         *slash = '\0';
     else
         dir[0] = '\0';
-    const char *forms[2] = {mod, dir};
-    for (int i = 0; i < 2; i++) {
+    /* and the path without its extension: `lib` names src/lib.rs */
+    snprintf(bare, sizeof bare, "%s", path);
+    char *dot = strrchr(bare, '.');
+    if (dot && !strchr(dot, '/'))
+        *dot = '\0';
+    const char *forms[3] = {mod, dir, bare};
+    for (int i = 0; i < 3; i++) {
         size_t n = strlen(forms[i]), w = strlen(want);
         if (!w || w > n)
             continue;
@@ -836,7 +885,8 @@ static int member_file_add(search_t *s, member_files_t *mf, const char *path, do
 /* The files of the module the receiver names: among what the current file
  * imports when the graph knows it, else among the files of this shard. */
 /* The files of this shard whose stem, or a directory of whose path, is
- * want's last name: candidates for a module the graph cannot name. */
+ * want's last name, or that are under want: candidates for a module the
+ * graph cannot name, the shallowest first. */
 static int files_by_stem(search_t *s, const char *want, char ***targets, size_t *n) {
     char stem[256];
     module_stem(want, stem, sizeof stem);
@@ -845,7 +895,7 @@ static int files_by_stem(search_t *s, const char *want, char ***targets, size_t 
         return db_fail(s, "reading files by module");
     sqlite3_bind_int64(st, 1, s->view.collection_id);
     sqlite3_bind_text(st, 2, stem, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, stem, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, want, -1, SQLITE_STATIC); /* its files, when want is a directory */
     int rc = 0;
     while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
         char **grown = realloc(*targets, (*n + 1) * sizeof *grown);

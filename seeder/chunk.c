@@ -174,9 +174,19 @@ static const char *const chunk_variable_kinds[] = {
     "variable", "constant", "var", "const", "let", "local", NULL,
 };
 
-static bool chunk_is_symbol_tag(const ctags_tag_t *tag, lang_id_t lang) {
+/* Whether tag names a definition of these bytes.  ctags read the file by
+ * its name, at another moment than the bytes chunked here were read: a tag
+ * whose name is not on its line is about other bytes (a file edited, or
+ * swapped for another, in between), and is left out rather than put a name
+ * into the index that the file does not hold. */
+static bool chunk_is_symbol_tag(const chunk_builder_t *b, const ctags_tag_t *tag) {
+    lang_id_t lang = b->lang->id;
     if (!tag->name || !tag->name[0] || strncmp(tag->name, "__anon", 6) == 0 ||
         strncmp(tag->name, "AnonymousFunction", 17) == 0)
+        return false;
+    if (tag->line < 1 || tag->line > b->line_count ||
+        !memmem(b->data + b->line_at[tag->line], b->line_at[tag->line + 1] - b->line_at[tag->line],
+                tag->name, strlen(tag->name)))
         return false;
     if (!tag->kind)
         return true;
@@ -400,8 +410,7 @@ static int chunk_find_definitions(chunk_builder_t *b, const ctags_tag_t *tags, s
     }
     for (size_t t = 0; t < n_tags; t++) {
         const ctags_tag_t *tag = &tags[t];
-        if (tag->line < 1 || tag->line > b->line_count || !chunk_is_symbol_tag(tag, b->lang->id) ||
-            !tag->kind)
+        if (!chunk_is_symbol_tag(b, tag) || !tag->kind)
             continue;
         bool always = chunk_kind_in(tag->kind, chunk_boundary_kinds);
         bool if_long = !always && chunk_kind_in(tag->kind, chunk_multiline_kinds);
@@ -826,7 +835,7 @@ static int chunk_fill(chunk_builder_t *b, chunk_list_t *list, const ctags_tag_t 
     }
     for (size_t t = 0; t < n_tags; t++) {
         owner[t] = -1;
-        if (!chunk_is_symbol_tag(&tags[t], b->lang->id))
+        if (!chunk_is_symbol_tag(b, &tags[t]))
             continue;
         /* The last chunk starting at or before the line, then back over
          * overlapping windows to the first that holds it. */

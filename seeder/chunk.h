@@ -77,11 +77,12 @@ const char *chunk_kind_name(chunk_kind_t kind);
  * language lang using its tags (from ctags; any order, may be NULL when
  * n_tags is 0; tags of other paths must not be passed).  options may be NULL
  * for the defaults; nonsensical option values are replaced by defaults.
- * Tags that point past the end of the file are ignored, so stale tags cannot
- * make a bad chunk.  On success returns 0 and sets *out (caller frees with
- * chunk_list_destroy(); it copies everything it needs from data and tags).
- * A file with nothing but blank lines gives an empty list.  Returns -ENOMEM
- * (with *out NULL) when out of memory. */
+ * Tags that point past the end of the file, or whose name is not on their
+ * line, are ignored, so stale tags (ctags read the file at another moment)
+ * cannot make a bad chunk nor name a symbol the file does not define.  On success returns 0 and
+ * sets *out (caller frees with chunk_list_destroy(); it copies everything it needs from data and
+ * tags). A file with nothing but blank lines gives an empty list.  Returns -ENOMEM (with *out NULL)
+ * when out of memory. */
 int chunk_split_file(const char *data, size_t len, lang_id_t lang, const ctags_tag_t *tags,
                      size_t n_tags, const chunk_options_t *options, chunk_list_t **out);
 

@@ -111,6 +111,9 @@ static void print_human(FILE *out, const char *collection, const char *method,
     if (st->imports_updates)
         fprintf(out, "  import lists updated for %llu files\n",
                 (unsigned long long)st->imports_updates);
+    if (st->writes_failed || st->writes_retried)
+        fprintf(out, "  writes to the shards: %llu sent again after a fault, %llu failed\n",
+                (unsigned long long)st->writes_retried, (unsigned long long)st->writes_failed);
     for (int r = 1; r < WALK_REASON_COUNT; r++) {
         if (!st->skipped[r])
             continue;
@@ -139,7 +142,7 @@ static void print_json(FILE *out, const char *event, const char *collection, con
     buf_printf(&b,
                ",\"dim\":%u,\"shards\":%d,\"files\":{\"seen\":%llu,\"indexed\":%llu,"
                "\"new\":%llu,\"unchanged\":%llu,\"deleted\":%llu,\"skipped\":%llu,"
-               "\"failed\":%llu},\"writes_failed\":%llu,\"chunks\":%llu,"
+               "\"failed\":%llu},\"writes_failed\":%llu,\"writes_retried\":%llu,\"chunks\":%llu,"
                "\"texts_embedded\":%llu,\"embed_requests\":%llu,\"imports_updates\":%llu,"
                "\"bytes_seen\":%llu,\"bytes_indexed\":%llu,\"seconds\":%.3f,"
                "\"mb_per_s\":%.3f,\"files_per_s\":%.1f,\"skipped\":{",
@@ -147,10 +150,11 @@ static void print_json(FILE *out, const char *event, const char *collection, con
                (unsigned long long)st->files_indexed, (unsigned long long)st->files_new,
                (unsigned long long)st->files_unchanged, (unsigned long long)st->files_deleted,
                (unsigned long long)st->files_skipped, (unsigned long long)st->files_failed,
-               (unsigned long long)st->writes_failed, (unsigned long long)st->chunks,
-               (unsigned long long)st->texts_embedded, (unsigned long long)st->embed_requests,
-               (unsigned long long)st->imports_updates, (unsigned long long)st->bytes_seen,
-               (unsigned long long)st->bytes_indexed, (double)st->elapsed_ms / 1000.0,
+               (unsigned long long)st->writes_failed, (unsigned long long)st->writes_retried,
+               (unsigned long long)st->chunks, (unsigned long long)st->texts_embedded,
+               (unsigned long long)st->embed_requests, (unsigned long long)st->imports_updates,
+               (unsigned long long)st->bytes_seen, (unsigned long long)st->bytes_indexed,
+               (double)st->elapsed_ms / 1000.0,
                rate((double)st->bytes_indexed / 1e6, st->elapsed_ms),
                rate((double)st->files_indexed, st->elapsed_ms));
     bool first = true;

@@ -25,6 +25,7 @@
  */
 #include "seeder/sync.h"
 
+#include "proto/base/beneath.h"
 #include "proto/base/buf.h"
 #include "proto/base/json.h"
 #include "proto/base/log.h"
@@ -34,11 +35,13 @@
 #include "proto/socket.h"
 #include "seeder/chunk.h"
 #include "seeder/ctags.h"
+#include "seeder/jsclass.h"
 #include "proto/code/imports.h"
 #include "proto/code/refs.h"
 #include "seeder/tagger.h"
 #include "proto/base/signals.h"
 #include "proto/base/clock.h"
+#include "proto/base/utf8.h"
 
 #include <cJSON.h>
 #include <errno.h>
@@ -85,6 +88,7 @@ typedef struct {
 
 struct sync {
     sync_config_t config; /* strings borrowed from the caller */
+    int root_fd;          /* config.root, held open: files are read beneath it */
     char model[128];      /* the embedder's model */
     unsigned dim;         /* and its dimension */
     map_t *known;         /* path -> known_t*, owned */
@@ -125,6 +129,8 @@ typedef struct {
     char *what;      /* "file.delete a/b.c", for messages */
     char *forget;    /* path to drop from the known map on success, or NULL */
     bool missing_ok; /* a 404 is success (deleting what is not there) */
+    int attempts;    /* times sent so far */
+    int64_t due_ms;  /* a retry waits until then (clock_ms) */
 } write_op_t;
 
 typedef enum { REQ_EMBED, REQ_PUT, REQ_WRITE } req_kind_t;
@@ -158,6 +164,8 @@ typedef struct {
     size_t ready_head, ready_len, ready_cap;
     write_op_t *ops; /* FIFO of small requests */
     size_t ops_head, ops_len, ops_cap;
+    write_op_t *retries; /* small requests a shard's fault sent back, waiting out a back-off */
+    size_t retry_len, retry_cap;
     map_t *requests; /* id -> req_t*, in flight */
     int embed_inflight, write_inflight;
     uint64_t files_done, bytes_done; /* progress of the index phase */
@@ -191,20 +199,19 @@ static char *sync_format(const char *format, ...) {
     return s;
 }
 
-/* Reads a regular file of at most max bytes.  Returns 0 with *data (caller
- * frees, NUL-terminated) and *len, or a negative errno (-EFBIG when larger,
- * -EINVAL when not a regular file). */
-static int sync_read_file(const char *root, const char *rel, uint64_t max, char **data,
+/* Reads rel, a regular file of at most max bytes, opened beneath the root
+ * (proto/base/beneath.h): the walk checked the path a while ago, and the
+ * tree may have changed since, so what is read is what this fd holds.
+ * Returns 0 with *data (caller frees, NUL-terminated) and *len, or a
+ * negative errno (-EFBIG when larger, -EINVAL when not a regular file,
+ * -EXDEV when the path now leads outside the root). */
+static int sync_read_file(const sync_t *s, const char *rel, uint64_t max, char **data,
                           size_t *len) {
     *data = NULL;
     *len = 0;
-    char *full = sync_format("%s/%s", root, rel);
-    if (!full)
-        return -ENOMEM;
-    int fd = open(full, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-    free(full);
+    int fd = beneath_open(s->root_fd, rel);
     if (fd < 0)
-        return -errno;
+        return fd;
     struct stat st;
     int rc = 0;
     if (fstat(fd, &st) != 0)
@@ -255,6 +262,21 @@ static int sync_read_file(const char *root, const char *rel, uint64_t max, char 
     return 0;
 }
 
+/* Why sync_read_file() failed, for the user. */
+static const char *sync_read_error(int rc) {
+    switch (rc) {
+    case -EXDEV:
+        return "its path now leads outside the root (a symlink or a directory changed since it "
+               "was listed): not read";
+    case -EINVAL:
+        return "no longer a regular file";
+    case -EFBIG:
+        return "grew past the size limit";
+    default:
+        return strerror(-rc);
+    }
+}
+
 static const walk_options_t *sync_walk_options(const sync_t *s, walk_options_t *defaults) {
     if (s->config.walk_options)
         return s->config.walk_options;
@@ -280,15 +302,38 @@ static void sync_report(sync_t *s, const char *format, ...) {
     va_end(ap);
 }
 
+/* path as the summary shows it: every byte that is not part of a UTF-8
+ * character written as \xNN, so that a name that is not UTF-8 can be shown
+ * (and sent as JSON) at all.  NULL when out of memory. */
+static char *sync_shown_path(const char *path) {
+    size_t len = strlen(path);
+    buf_t b = BUF_INIT;
+    int rc = buf_reserve(&b, len + 1);
+    for (size_t at = 0; rc == 0 && at < len;) {
+        size_t n = utf8_decode(path + at, len - at, NULL);
+        rc = n ? buf_append(&b, path + at, n) : buf_printf(&b, "\\x%02x", (unsigned char)path[at]);
+        at += n ? n : 1;
+    }
+    if (rc != 0 || b.len == 0) {
+        buf_free(&b);
+        return rc == 0 ? strdup(path) : NULL;
+    }
+    return b.data; /* NUL-terminated (buf.h) */
+}
+
 static void sync_add_skip(sync_stats_t *stats, walk_reason_t reason, const char *path,
                           const char *detail) {
     if (reason <= WALK_ACCEPTED || reason >= WALK_REASON_COUNT)
         return;
     uint64_t seen = stats->skipped[reason]++;
     stats->files_skipped++;
-    if (seen < SYNC_EXAMPLES)
+    if (seen < SYNC_EXAMPLES) {
+        char *shown = sync_shown_path(path);
         stats->examples[reason][seen] =
-            detail && *detail ? sync_format("%s (%s)", path, detail) : strdup(path);
+            !shown || !detail || !*detail ? shown : sync_format("%s (%s)", shown, detail);
+        if (shown && stats->examples[reason][seen] != shown)
+            free(shown);
+    }
 }
 
 void sync_stats_free(sync_stats_t *stats) {
@@ -552,6 +597,7 @@ static int sync_embed_inflight(const proto_msg_t *status) {
 int sync_open(const sync_config_t *config, sync_t **out, char **error) {
     *out = NULL;
     char *message = NULL;
+    int rc = 0, status = 0;
     sync_t *s = calloc(1, sizeof *s);
     if (!s || !(s->known = map_new())) {
         free(s);
@@ -559,7 +605,14 @@ int sync_open(const sync_config_t *config, sync_t **out, char **error) {
             *error = strdup("out of memory");
         return -ENOMEM;
     }
+    s->root_fd = -1;
     s->config = *config;
+    s->root_fd = open(config->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (s->root_fd < 0) {
+        rc = -errno;
+        message = sync_format("cannot open %s: %s", config->root, strerror(errno));
+        goto done;
+    }
     if (s->config.shards < 1)
         s->config.shards = 1;
     if (s->config.embed_batch <= 0)
@@ -570,7 +623,10 @@ int sync_open(const sync_config_t *config, sync_t **out, char **error) {
         s->config.write_inflight = 32;
     if (s->config.timeout_ms <= 0)
         s->config.timeout_ms = 5000;
-    int rc = 0, status = 0;
+    if (s->config.write_attempts <= 0)
+        s->config.write_attempts = 5;
+    if (s->config.retry_ms <= 0)
+        s->config.retry_ms = 250;
     char err[512];
     proto_msg_t final;
 
@@ -674,6 +730,8 @@ void sync_destroy(sync_t **self_p) {
         map_each(s->known, sync_known_free_each, NULL);
         map_destroy(&s->known);
     }
+    if (s->root_fd >= 0)
+        close(s->root_fd);
     free(s);
     *self_p = NULL;
 }
@@ -916,11 +974,10 @@ static int run_load_job(run_t *r, size_t j) {
     job_t *job = &r->jobs[j];
     walk_options_t defaults;
     const walk_options_t *options = sync_walk_options(s, &defaults);
-    int rc =
-        sync_read_file(s->config.root, job->path, options->max_file_bytes, &job->data, &job->len);
+    int rc = sync_read_file(s, job->path, options->max_file_bytes, &job->data, &job->len);
     if (rc < 0) {
         job->state = JOB_LOADED;
-        run_fail_job(r, j, "cannot read it: %s", strerror(-rc));
+        run_fail_job(r, j, "cannot read it: %s", sync_read_error(rc));
         return 0;
     }
     job->mem = job->len;
@@ -936,15 +993,29 @@ static int run_load_job(run_t *r, size_t j) {
         return 0;
     }
     sync_hash_content(job->data, job->len, job->hash);
-    size_t ntags = 0;
+    size_t ntags = 0, nmore = 0;
     const ctags_tag_t *tags = r->tagger ? tagger_tags(r->tagger, j, &ntags) : NULL;
-    if ((rc = chunk_split_file(job->data, job->len, job->lang, tags, ntags, NULL, &job->chunks)) !=
+    /* the class members ctags loses in JavaScript and TypeScript */
+    ctags_tag_t *more = NULL;
+    char *more_names = NULL;
+    rc = jsclass_complete_tags(job->lang, job->data, job->len, tags, ntags, &more, &nmore,
+                               &more_names);
+    if (rc == 0 && more) {
+        tags = more;
+        ntags = nmore;
+    }
+    if (rc != 0 ||
+        (rc = chunk_split_file(job->data, job->len, job->lang, tags, ntags, NULL, &job->chunks)) !=
             0 ||
         (rc = sync_imports_list(r->index, job->path, job->lang, job->data, job->len,
                                 &job->imports)) != 0) {
+        free(more);
+        free(more_names);
         run_fail_job(r, j, "out of memory while chunking");
         return -ENOMEM;
     }
+    free(more);
+    free(more_names);
     job->nchunks = chunk_list_count(job->chunks);
     size_t extra = job->nchunks * s->dim * sizeof *job->vectors;
     for (size_t i = 0; i < job->nchunks; i++)
@@ -1177,8 +1248,67 @@ static void run_on_put(run_t *r, req_t *req, const proto_msg_t *msg) {
         run_set_fatal(r, -ENOMEM, strdup("out of memory"));
 }
 
+/* Takes *w (zeroing it) into the FIFO of small requests to send. */
+static int run_queue_op(run_t *r, write_op_t *w) {
+    if (r->ops_len == r->ops_cap) {
+        size_t cap = r->ops_cap ? r->ops_cap * 2 : 64;
+        write_op_t *grown = realloc(r->ops, cap * sizeof *grown);
+        if (!grown)
+            return -ENOMEM;
+        r->ops = grown;
+        r->ops_cap = cap;
+    }
+    r->ops[r->ops_len++] = *w;
+    memset(w, 0, sizeof *w);
+    return 0;
+}
+
+/* Whether a small write that failed with status may succeed if sent again:
+ * the faults of a shard or of the way to it (a worker that died with the
+ * request, a queue that was full, no worker for a moment), not a refusal
+ * (400, 404, 409), nor a deadline that passed (504 ends the run). */
+static bool sync_write_retryable(int status) {
+    return status == 500 || status == 502 || status == 503;
+}
+
+/* Takes *w (zeroing it) to be sent again after its back-off: retry_ms, then
+ * twice that, and so on. */
+static int run_retry_later(run_t *r, write_op_t *w) {
+    if (r->retry_len == r->retry_cap) {
+        size_t cap = r->retry_cap ? r->retry_cap * 2 : 16;
+        write_op_t *grown = realloc(r->retries, cap * sizeof *grown);
+        if (!grown)
+            return -ENOMEM;
+        r->retries = grown;
+        r->retry_cap = cap;
+    }
+    int shift = w->attempts - 1 < 16 ? w->attempts - 1 : 16;
+    w->due_ms = clock_ms() + ((int64_t)r->sync->config.retry_ms << shift);
+    r->retries[r->retry_len++] = *w;
+    memset(w, 0, sizeof *w);
+    return 0;
+}
+
+/* Queues the retries whose back-off is over, in the order they failed;
+ * returns the milliseconds until the next one is due, or -1 when none waits. */
+static int run_release_retries(run_t *r) {
+    int64_t now = clock_ms(), next = -1;
+    size_t kept = 0;
+    for (size_t i = 0; i < r->retry_len; i++) {
+        write_op_t *w = &r->retries[i];
+        if (w->due_ms <= now && run_queue_op(r, w) == 0)
+            continue;
+        if (next < 0 || w->due_ms - now < next)
+            next = w->due_ms > now ? w->due_ms - now : 0;
+        r->retries[kept++] = *w;
+    }
+    r->retry_len = kept;
+    return next < 0 ? -1 : next > INT32_MAX ? INT32_MAX : (int)next;
+}
+
 static int run_send_op(run_t *r) {
     write_op_t *w = &r->ops[r->ops_head];
+    w->attempts++;
     uint64_t id = 0;
     int rc = proto_client_send(r->sync->config.client, w->service, w->header, NULL, 0,
                                SYNC_WRITE_TIMEOUT_MS, &id);
@@ -1209,8 +1339,24 @@ static void run_on_op(run_t *r, req_t *req, const proto_msg_t *msg) {
         return;
     }
     if (msg->cmd == PROTO_ERROR && !(status == 404 && req->op.missing_ok)) {
+        if (sync_write_retryable(status) && req->op.attempts < s->config.write_attempts) {
+            log_debug("%s failed (%d %s): sending it again", req->op.what, status, err);
+            if (run_retry_later(r, &req->op) == 0) {
+                r->stats->writes_retried++;
+                return;
+            }
+        }
         char *m = sync_service_error(s, req->op.service, status, err);
-        sync_report(s, "%s failed: %s", req->op.what, m ? m : err);
+        /* An unchanged file's imports are sent again only when they
+         * resolve differently, so say what stays wrong, and until when. */
+        bool imports = strncmp(req->op.what, "imports.put ", 12) == 0;
+        char attempts[48] = "";
+        if (req->op.attempts > 1)
+            snprintf(attempts, sizeof attempts, " after %d attempts", req->op.attempts);
+        sync_report(s, "%s failed%s: %s%s", req->op.what, attempts, m ? m : err,
+                    imports ? "; that shard does not know what the file imports and references "
+                              "until it changes or the collection is seeded with --reset"
+                            : "");
         free(m);
         r->stats->writes_failed++;
         return;
@@ -1264,6 +1410,7 @@ static int run_loop(run_t *r) {
             return -EINTR;
         if (r->fatal)
             return r->fatal;
+        int retry_in = run_release_retries(r); /* -1: no retry waits */
         while (r->ops_head < r->ops_len && r->write_inflight < s->config.write_inflight)
             if ((rc = run_send_op(r)) != 0)
                 return rc;
@@ -1284,15 +1431,19 @@ static int run_loop(run_t *r) {
             continue;
         bool tags_pending =
             r->next_load < r->njobs && r->tagger && !tagger_ready(r->tagger, r->next_load, false);
-        if (map_size(r->requests) == 0) {
+        if (map_size(r->requests) == 0 && retry_in < 0) {
             if (tags_pending) /* nothing else to wait for */
                 tagger_ready(r->tagger, r->next_load, true);
             if (r->ops_head < r->ops_len || r->unsent > 0 || r->next_load < r->njobs)
                 continue;
             break;
         }
+        /* Wait for a reply, or until the next retry is due. */
+        int wait = tags_pending ? 5 : SYNC_TICK_MS;
+        if (retry_in >= 0 && retry_in < wait)
+            wait = retry_in;
         proto_msg_t msg;
-        rc = proto_client_recv(s->config.client, &msg, tags_pending ? 5 : SYNC_TICK_MS);
+        rc = proto_client_recv(s->config.client, &msg, wait);
         if (rc == 0) {
             run_dispatch(r, &msg);
             proto_msg_close(&msg);
@@ -1334,6 +1485,9 @@ static void run_free(run_t *r) {
     for (size_t i = r->ops_head; i < r->ops_len; i++)
         write_op_free(&r->ops[i]);
     free(r->ops);
+    for (size_t i = 0; i < r->retry_len; i++)
+        write_op_free(&r->retries[i]);
+    free(r->retries);
     if (r->requests) {
         /* Requests abandoned by a stop or a fatal error: cancel them, so
          * their late replies never reach a later run. */
@@ -1472,7 +1626,7 @@ static uint64_t sync_configs_changed(sync_t *s, const walk_entry_t *const *accep
         char *data = NULL;
         size_t len = 0;
         char hash[65] = "";
-        if (k && sync_read_file(s->config.root, accepted[i]->path, max, &data, &len) == 0)
+        if (k && sync_read_file(s, accepted[i]->path, max, &data, &len) == 0)
             sync_hash_content(data, len, hash);
         free(data);
         if (!k || strcmp(hash, k->hash) != 0)
@@ -1552,10 +1706,10 @@ static int sync_plan_and_run(sync_t *s, const walk_entry_t *const *accepted, siz
         }
         char *data = NULL;
         size_t len = 0;
-        int read_rc = sync_read_file(s->config.root, e->path, options->max_file_bytes, &data, &len);
+        int read_rc = sync_read_file(s, e->path, options->max_file_bytes, &data, &len);
         stats->files_seen++;
         if (read_rc < 0) {
-            sync_report(s, "%s: cannot read it: %s", e->path, strerror(-read_rc));
+            sync_report(s, "%s: cannot read it: %s", e->path, sync_read_error(read_rc));
             stats->files_failed++;
             continue;
         }
@@ -1589,7 +1743,7 @@ static int sync_plan_and_run(sync_t *s, const walk_entry_t *const *accepted, siz
             continue;
         char *data = NULL;
         size_t len = 0;
-        if (sync_read_file(s->config.root, path, options->max_file_bytes, &data, &len) == 0) {
+        if (sync_read_file(s, path, options->max_file_bytes, &data, &len) == 0) {
             lang_id_t lang = lang_detect(path, data, len);
             bool again = resend & (1ull << lang);
             if (changed_set || again)
@@ -1633,8 +1787,6 @@ int sync_full(sync_t *self, const walk_t *walk, sync_stats_t *stats, char **erro
         const walk_entry_t *e = walk_get(walk, i);
         if (e->reason != WALK_ACCEPTED)
             sync_add_skip(stats, e->reason, e->path, e->detail);
-        else if (!utf8_valid(e->path, strlen(e->path)))
-            sync_add_skip(stats, WALK_SKIP_NOT_UTF8, e->path, "the file name is not UTF-8");
         else
             accepted[n_accepted++] = e;
     }
@@ -1708,12 +1860,11 @@ int sync_paths(sync_t *self, const char *const *paths, size_t n, sync_stats_t *s
         int check = walk_check_file(self->config.root, candidates[i], options, &entries[i],
                                     details[i], sizeof details[i]);
         bool known_path = sync_known_get(self, candidates[i]) != NULL;
-        if (entries[i].reason == WALK_ACCEPTED && utf8_valid(candidates[i], strlen(candidates[i])))
+        if (entries[i].reason == WALK_ACCEPTED)
             accepted[n_accepted++] = &entries[i];
         else {
             if (check != -ENOENT)
-                sync_add_skip(stats, entries[i].reason ? entries[i].reason : WALK_SKIP_NOT_UTF8,
-                              candidates[i], entries[i].detail);
+                sync_add_skip(stats, entries[i].reason, candidates[i], entries[i].detail);
             if (known_path)
                 deletes[n_deletes++] = candidates[i];
         }

@@ -25,9 +25,21 @@
  * hash), so `--watch` can apply a handful of changed paths with the same
  * machinery (sync_paths) without asking the shards again.
  *
+ * Every file is read through an fd opened beneath the root
+ * (proto/base/beneath.h), so a tree that changed after the walk cannot make
+ * the run read, and index, a file outside it: a path that now leads out
+ * fails like an unreadable file.
+ *
  * Failures of single files (a put the retriever refused, an embed request
- * that failed) are reported and counted, and the run goes on; the file
- * keeps its old hash in the shards, so the next run tries it again.
+ * that failed, a file that cannot be read) are reported and counted, and the
+ * run goes on; the file keeps its old hash in the shards, so the next run
+ * tries it again.  The
+ * small writes (imports.put with a file's references, file.delete,
+ * imports.delete) are sent again when a shard fails them with a fault (500,
+ * 502, 503: a worker restarting, a full queue), a few times with a growing
+ * back-off; one that still fails is reported and counted, and says what it
+ * leaves wrong: nothing records a lost imports.put, so an unchanged file's
+ * imports are not sent again by the next run.
  * Failures of the whole (broker gone, a shard without a worker, a model
  * mismatch) end the run with a message for the user.
  *
@@ -62,6 +74,8 @@ typedef struct {
     int embed_inflight;   /* embed requests in flight (0: twice the embedders' threads) */
     int write_inflight;   /* writes to shards in flight (0: 32) */
     int timeout_ms;       /* deadline of control requests (0: 5000) */
+    int write_attempts;   /* sends of a small write a shard fails with a fault (0: 5) */
+    int retry_ms;         /* back-off before its second send, doubled each time after (0: 250) */
     progress_t *progress; /* may be NULL */
     FILE *report;         /* per-file errors are written here (NULL: stderr) */
 } sync_config_t;
@@ -73,7 +87,8 @@ typedef struct {
     uint64_t files_unchanged; /* same hash as in the shards */
     uint64_t files_deleted;   /* removed from the shards */
     uint64_t files_failed;    /* reading, embedding or writing failed */
-    uint64_t writes_failed;   /* deletes and import updates the shards refused */
+    uint64_t writes_failed;   /* deletes and import updates the shards refused (after retries) */
+    uint64_t writes_retried;  /* of those small writes, sends repeated after a shard's fault */
     uint64_t files_skipped;   /* sum of skipped[] */
     uint64_t skipped[WALK_REASON_COUNT];
     char *examples[WALK_REASON_COUNT][SYNC_EXAMPLES]; /* "path (detail)", owned */

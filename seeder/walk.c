@@ -10,12 +10,19 @@
  *
  * The directory walk does not follow symlinks to directories, as git does
  * not: following them is how walks loop forever or index a tree twice.  A
- * symlink to a file is followed if its target stays inside the root.
+ * symlink to a file is followed if its target stays inside the root.  The
+ * tree may change under the walk (it is somebody else's), so the checks by
+ * name (lstat, realpath) only explain a verdict: every byte is read through
+ * an fd that proto/base/beneath.h opened relative to the root without
+ * leaving it, and the walk enters each directory relative to its parent's fd
+ * without following symlinks, so a directory swapped for a symlink after it
+ * was looked at leads nowhere.
  *
  * git is started with fork/exec (never a shell) in the root with stdin and
- * stderr on /dev/null and GIT_DIR & co. removed from its environment, so an
- * outer repository's settings cannot leak in.  When git fails for any reason
- * (not a checkout, not installed, "dubious ownership") the walk takes over.
+ * stderr on /dev/null, and a repository is somebody else's too: see
+ * walk_git_list() for what keeps its config and our environment from making
+ * git run anything.  When git fails for any reason (not a checkout, not
+ * installed, "dubious ownership") the walk takes over.
  */
 #include "seeder/walk.h"
 
@@ -31,10 +38,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "proto/base/beneath.h"
 #include "proto/base/utf8.h"
 #include "seeder/ignore.h"
 
-#define WALK_BINARY_PROBE 8192
 #define WALK_HEADER_PROBE 4096
 #define WALK_HEADER_LINES 12
 
@@ -55,10 +62,16 @@ struct walk {
     const char *method; /* "git" or "walk" */
 };
 
+/* The root of a walk, held open: every file is opened beneath fd. */
+typedef struct {
+    const char *path; /* as the caller named it */
+    char *real;       /* its realpath, for the "stays inside" explanations */
+    int fd;           /* the directory itself (O_PATH), or -1 */
+} walk_root_t;
+
 /* The walker's state during one walk_list(). */
 typedef struct {
-    const char *root;
-    char *real_root; /* realpath of root, for "stays inside" checks */
+    walk_root_t root;
     walk_options_t options;
     walk_t *out;
     struct {
@@ -73,6 +86,7 @@ static const char *const walk_reason_names[WALK_REASON_COUNT] = {
     [WALK_ACCEPTED] = "accepted",
     [WALK_SKIP_BINARY] = "binary",
     [WALK_SKIP_NOT_UTF8] = "not-utf8",
+    [WALK_SKIP_NAME_NOT_UTF8] = "name-not-utf8",
     [WALK_SKIP_TOO_BIG] = "too-big",
     [WALK_SKIP_VENDORED] = "vendored",
     [WALK_SKIP_GENERATED] = "generated",
@@ -145,12 +159,21 @@ static bool walk_is_vendored_dir(const char *name) {
     return false;
 }
 
-/* Name-only verdicts: escaping paths, vendored directories or bundles, lock
- * files and the generated-file names of common code generators. */
+/* Name-only verdicts: escaping paths, names that are not UTF-8, vendored
+ * directories or bundles, lock files and the generated-file names of common
+ * code generators. */
 static walk_reason_t walk_check_name(const char *rel, char *detail, size_t detail_len) {
     if (rel[0] == '/' || rel[0] == '\0') {
         walk_say(detail, detail_len, "not a path relative to the root");
         return WALK_SKIP_OUTSIDE_ROOT;
+    }
+    /* A path travels as JSON (to the shards, into prompts, to the IDE),
+     * which cannot carry it, and no client could name the file back. */
+    size_t name_len = strlen(rel), valid = utf8_valid_prefix(rel, name_len);
+    if (valid < name_len) {
+        walk_say(detail, detail_len, "the name is not UTF-8 (byte 0x%02x at offset %zu)",
+                 (unsigned char)rel[valid], valid);
+        return WALK_SKIP_NAME_NOT_UTF8;
     }
     const char *component = rel;
     for (;;) {
@@ -225,8 +248,9 @@ walk_reason_t walk_check_content(const char *rel_path, const char *data, size_t 
         options = &defaults;
     }
     (void)rel_path;
-    size_t probe = len < WALK_BINARY_PROBE ? len : WALK_BINARY_PROBE;
-    const char *nul = memchr(data, '\0', probe);
+    /* Anywhere, not only near the start: a NUL is valid UTF-8, and text
+     * with one further on would reach the index, and prompts, whole. */
+    const char *nul = memchr(data, '\0', len);
     if (nul) {
         walk_say(detail, detail_len, "NUL byte at offset %zu", (size_t)(nul - data));
         return WALK_SKIP_BINARY;
@@ -252,6 +276,30 @@ walk_reason_t walk_check_content(const char *rel_path, const char *data, size_t 
         }
     }
     return WALK_ACCEPTED;
+}
+
+/* Opens root->path: 0, or a negative errno (-ENOTDIR when it is not a
+ * directory). */
+static int walk_root_open(walk_root_t *root) {
+    root->real = NULL;
+    root->fd = open(root->path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (root->fd < 0)
+        return -errno;
+    if (!(root->real = realpath(root->path, NULL))) {
+        int rc = -errno;
+        close(root->fd);
+        root->fd = -1;
+        return rc;
+    }
+    return 0;
+}
+
+static void walk_root_close(walk_root_t *root) {
+    if (root->fd >= 0)
+        close(root->fd);
+    root->fd = -1;
+    free(root->real);
+    root->real = NULL;
 }
 
 /* Whether resolved (an absolute, symlink-free path) lies in real_root. */
@@ -301,11 +349,10 @@ static int walk_read_fd(int fd, uint64_t limit, char **data, size_t *len) {
     return 0;
 }
 
-/* The common check: rel is relative to root, real_root its realpath.
- * Returns 0, or -ENOENT when the file does not exist. */
-static int walk_check_at(const char *root, const char *real_root, const char *rel,
-                         const walk_options_t *options, walk_entry_t *entry, char *detail,
-                         size_t detail_len) {
+/* The common check of rel, relative to root.  Returns 0, or -ENOENT when
+ * the file does not exist. */
+static int walk_check_at(const walk_root_t *root, const char *rel, const walk_options_t *options,
+                         walk_entry_t *entry, char *detail, size_t detail_len) {
     *entry = (walk_entry_t){.path = rel, .detail = NULL, .lang = LANG_UNKNOWN};
     if (detail && detail_len)
         detail[0] = '\0';
@@ -314,7 +361,7 @@ static int walk_check_at(const char *root, const char *real_root, const char *re
     walk_reason_t reason = walk_check_name(rel, detail, detail_len);
     if (reason != WALK_ACCEPTED && reason != WALK_SKIP_VENDORED && reason != WALK_SKIP_GENERATED)
         goto done;
-    if (asprintf(&full, "%s/%s", root, rel) < 0) {
+    if (asprintf(&full, "%s/%s", root->path, rel) < 0) {
         full = NULL;
         reason = WALK_SKIP_UNREADABLE;
         walk_say(detail, detail_len, "out of memory");
@@ -338,7 +385,7 @@ static int walk_check_at(const char *root, const char *real_root, const char *re
                      errno == ELOOP ? "symlink loop" : "dangling symlink");
             goto done;
         }
-        if (!walk_is_inside(real_root, resolved)) {
+        if (!walk_is_inside(root->real, resolved)) {
             reason = WALK_SKIP_SYMLINK;
             walk_say(detail, detail_len, "symlink points outside the root");
             goto done;
@@ -354,7 +401,7 @@ static int walk_check_at(const char *root, const char *real_root, const char *re
             walk_say(detail, detail_len, "symlink to a directory (not followed)");
             goto done;
         }
-    } else if (resolved && !walk_is_inside(real_root, resolved)) {
+    } else if (resolved && !walk_is_inside(root->real, resolved)) {
         reason = WALK_SKIP_OUTSIDE_ROOT;
         walk_say(detail, detail_len, "a parent directory leads outside the root");
         goto done;
@@ -371,10 +418,23 @@ static int walk_check_at(const char *root, const char *real_root, const char *re
                  (unsigned long long)options->max_file_bytes);
         goto done;
     }
-    int fd = open(full, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    /* What was checked above by name is opened again beneath the root:
+     * the verdict is about the bytes of this fd, whatever the path became. */
+    int fd = beneath_open(root->fd, rel);
     if (fd < 0) {
-        reason = WALK_SKIP_UNREADABLE;
-        walk_say(detail, detail_len, "%s", strerror(errno));
+        reason = fd == -EXDEV   ? WALK_SKIP_OUTSIDE_ROOT
+                 : fd == -ELOOP ? WALK_SKIP_SYMLINK
+                                : WALK_SKIP_UNREADABLE;
+        walk_say(detail, detail_len, "%s",
+                 fd == -EXDEV   ? "leads outside the root when opened"
+                 : fd == -ELOOP ? "symlink loop"
+                                : strerror(-fd));
+        goto done;
+    }
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        reason = WALK_SKIP_NOT_REGULAR;
+        walk_say(detail, detail_len, "not a regular file when opened");
         goto done;
     }
     size_t len = 0;
@@ -411,22 +471,22 @@ int walk_check_file(const char *root, const char *rel_path, const walk_options_t
         walk_options_default(&defaults);
         options = &defaults;
     }
-    char *real_root = realpath(root, NULL);
-    if (!real_root) {
-        int rc = -errno;
+    walk_root_t at = {.path = root};
+    int rc = walk_root_open(&at);
+    if (rc != 0) {
         *entry = (walk_entry_t){.path = rel_path, .reason = WALK_SKIP_UNREADABLE};
-        walk_say(detail, detail_len, "root: %s", strerror(errno));
+        walk_say(detail, detail_len, "root: %s", strerror(-rc));
         entry->detail = detail;
         return rc;
     }
     /* An absolute path under the root is accepted and made relative. */
-    size_t n = strlen(real_root);
+    size_t n = strlen(at.real);
     const char *rel = rel_path;
-    if (rel[0] == '/' && strncmp(rel, real_root, n) == 0 && rel[n] == '/')
+    if (rel[0] == '/' && strncmp(rel, at.real, n) == 0 && rel[n] == '/')
         rel += n + 1;
-    int rc = walk_check_at(root, real_root, rel, options, entry, detail, detail_len);
+    rc = walk_check_at(&at, rel, options, entry, detail, detail_len);
     entry->path = rel_path;
-    free(real_root);
+    walk_root_close(&at);
     return rc;
 }
 
@@ -490,7 +550,7 @@ static int walk_check_and_append(walker_t *w, const char *rel, bool drop_missing
         free(dir);
         return rc;
     }
-    int rc = walk_check_at(w->root, w->real_root, rel, &w->options, &entry, detail, sizeof detail);
+    int rc = walk_check_at(&w->root, rel, &w->options, &entry, detail, sizeof detail);
     if (rc == -ENOENT && drop_missing)
         return 0;
     return walk_append(w->out, rel, entry.reason, entry.detail, entry.lang, entry.size);
@@ -527,17 +587,76 @@ static int walk_finish(walk_t *self) {
     return 0;
 }
 
+/* What git runs with.  The repository's own config is read by any git
+ * command and may name programs; the settings given with -c win over every
+ * config file, so they switch off each one that `ls-files` could start:
+ * the fsmonitor hook (it runs when the index is read), hooks of any kind,
+ * and every transport (ssh, a proxy, a remote helper, a partial clone's lazy
+ * fetch).  Drivers a .gitattributes names (filter, diff, merge) have names
+ * of the repository's choosing, so they cannot be listed here: ls-files
+ * reads no file content and never starts them.  The user's and the
+ * system's config stay in (they are the user's and the administrator's,
+ * and say which untracked files the user ignores); no pager is started. */
+static const char *const walk_git_argv[] = {
+    "git",
+    "--no-pager",
+    "-c",
+    "core.quotepath=off",
+    "-c",
+    "core.fsmonitor=false",
+    "-c",
+    "core.hooksPath=/dev/null",
+    "-c",
+    "protocol.allow=never",
+    "ls-files",
+    "-z",
+    "--cached",
+    "--others",
+    "--exclude-standard",
+    NULL,
+};
+
+/* Our environment without any GIT_* variable (an outer git's GIT_DIR or
+ * GIT_INDEX_FILE would list another repository, GIT_CONFIG_* and
+ * GIT_EXEC_PATH would undo the settings above, GIT_TRACE* write files),
+ * and git told never to prompt nor take the index lock.  The strings are
+ * borrowed from environ; the caller frees the array.  NULL when out of
+ * memory. */
+static char **walk_git_environment(void) {
+    extern char **environ;
+    static char quiet[] = "GIT_TERMINAL_PROMPT=0", no_locks[] = "GIT_OPTIONAL_LOCKS=0";
+    size_t n = 0;
+    for (char **e = environ; e && *e; e++)
+        n++;
+    char **env = calloc(n + 3, sizeof *env);
+    if (!env)
+        return NULL;
+    size_t kept = 0;
+    for (char **e = environ; e && *e; e++)
+        if (strncmp(*e, "GIT_", 4) != 0)
+            env[kept++] = *e;
+    env[kept++] = quiet;
+    env[kept++] = no_locks;
+    return env;
+}
+
 /* Runs git ls-files in root; on success returns 0 with the NUL-separated
  * list in *out (caller frees).  Any failure is a negative code. */
 static int walk_git_list(const char *root, char **out, size_t *out_len) {
+    char **env = walk_git_environment(); /* before fork: the child only execs */
+    if (!env)
+        return -ENOMEM;
     int pipe_fds[2];
-    if (pipe2(pipe_fds, O_CLOEXEC) != 0)
+    if (pipe2(pipe_fds, O_CLOEXEC) != 0) {
+        free(env);
         return -errno;
+    }
     pid_t pid = fork();
     if (pid < 0) {
         int rc = -errno;
         close(pipe_fds[0]);
         close(pipe_fds[1]);
+        free(env);
         return rc;
     }
     if (pid == 0) {
@@ -545,14 +664,10 @@ static int walk_git_list(const char *root, char **out, size_t *out_len) {
         if (null_fd < 0 || chdir(root) != 0 || dup2(pipe_fds[1], 1) < 0 || dup2(null_fd, 0) < 0 ||
             dup2(null_fd, 2) < 0)
             _exit(127);
-        unsetenv("GIT_DIR");
-        unsetenv("GIT_WORK_TREE");
-        unsetenv("GIT_INDEX_FILE");
-        unsetenv("GIT_CEILING_DIRECTORIES");
-        execlp("git", "git", "-c", "core.quotepath=off", "ls-files", "-z", "--cached", "--others",
-               "--exclude-standard", (char *)NULL);
+        execvpe("git", (char *const *)walk_git_argv, env);
         _exit(127);
     }
+    free(env);
     close(pipe_fds[1]);
     char *data = NULL;
     size_t len = 0;
@@ -585,19 +700,19 @@ static bool walk_is_ignored(const walker_t *w, const char *rel, bool is_dir) {
     return false;
 }
 
-/* Loads dir/.gitignore if there is one and pushes it.  Returns 1 if pushed,
- * 0 if there was none (or it was unreadable), -ENOMEM. */
-static int walk_push_gitignore(walker_t *w, const char *rel_dir) {
-    char *path = NULL;
-    if (asprintf(&path, "%s%s%s/.gitignore", w->root, *rel_dir ? "/" : "", rel_dir) < 0)
-        return -ENOMEM;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    free(path);
+/* Loads .gitignore of the directory dir_fd (rel_dir relative to the root)
+ * if there is one and pushes it.  A symlink is not followed, as git does
+ * not follow one either.  Returns 1 if pushed, 0 if there was none (or it
+ * was unreadable), -ENOMEM. */
+static int walk_push_gitignore(walker_t *w, int dir_fd, const char *rel_dir) {
+    int fd = openat(dir_fd, ".gitignore", O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);
     if (fd < 0)
         return 0;
+    struct stat st;
     char *text = NULL;
     size_t len = 0;
-    int rc = walk_read_fd(fd, 1u << 20, &text, &len);
+    int rc = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? walk_read_fd(fd, 1u << 20, &text, &len)
+                                                        : -EINVAL;
     close(fd);
     if (rc < 0)
         return rc == -ENOMEM ? rc : 0;
@@ -638,22 +753,29 @@ static int walk_compare_names(const void *a, const void *b) {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Walks rel_dir ("" for the root).  Returns 0, -ENOMEM, or the error of
+/* Walks rel_dir ("" for the root), whose parent directory is parent_fd
+ * (the root's fd for the root itself).  Returns 0, -ENOMEM, or the error of
  * opening the root; problems below it become skipped entries. */
-static int walk_directory(walker_t *w, const char *rel_dir, int depth) {
-    char *full = NULL;
-    if (asprintf(&full, "%s%s%s", w->root, *rel_dir ? "/" : "", rel_dir) < 0)
-        return -ENOMEM;
-    DIR *dir = depth > 200 ? NULL : opendir(full);
-    if (!dir && depth == 0) {
-        int rc = errno ? -errno : -EACCES;
-        free(full);
-        return rc; /* the root itself: the walk cannot start */
-    }
+static int walk_directory(walker_t *w, int parent_fd, const char *name, const char *rel_dir,
+                          int depth) {
+    /* Below the root, never through a symlink: a directory replaced by one
+     * after it was listed is not entered. */
+    int dir_fd = depth > 200
+                     ? -1
+                     : openat(parent_fd, name,
+                              O_RDONLY | O_DIRECTORY | O_CLOEXEC | (depth ? O_NOFOLLOW : 0));
+    int list_fd = dir_fd >= 0 ? dup(dir_fd) : -1;
+    DIR *dir = list_fd >= 0 ? fdopendir(list_fd) : NULL;
     if (!dir) {
+        int e = depth > 200 ? ELOOP : errno ? errno : EACCES;
+        if (list_fd >= 0)
+            close(list_fd);
+        if (dir_fd >= 0)
+            close(dir_fd);
+        if (depth == 0)
+            return -e; /* the root itself: the walk cannot start */
         char detail[128];
-        snprintf(detail, sizeof detail, "%s", depth > 200 ? "too deep" : strerror(errno));
-        free(full);
+        snprintf(detail, sizeof detail, "%s", depth > 200 ? "too deep" : strerror(e));
         char *path = NULL;
         if (asprintf(&path, "%s/", rel_dir) < 0)
             return -ENOMEM;
@@ -685,21 +807,20 @@ static int walk_directory(walker_t *w, const char *rel_dir, int depth) {
         count++;
     }
     closedir(dir);
-    int pushed = rc == 0 ? walk_push_gitignore(w, rel_dir) : 0;
+    int pushed = rc == 0 ? walk_push_gitignore(w, dir_fd, rel_dir) : 0;
     if (pushed < 0)
         rc = pushed;
     if (rc == 0 && count > 1)
         qsort(names, count, sizeof *names, walk_compare_names);
     for (size_t i = 0; i < count && rc == 0; i++) {
-        char *rel = NULL, *path = NULL;
-        if (asprintf(&rel, "%s%s%s", rel_dir, *rel_dir ? "/" : "", names[i]) < 0 ||
-            asprintf(&path, "%s/%s", full, names[i]) < 0) {
-            free(rel);
+        char *rel = NULL;
+        if (asprintf(&rel, "%s%s%s", rel_dir, *rel_dir ? "/" : "", names[i]) < 0) {
             rc = -ENOMEM;
             break;
         }
         struct stat st;
-        bool is_dir = lstat(path, &st) == 0 && S_ISDIR(st.st_mode);
+        bool is_dir =
+            fstatat(dir_fd, names[i], &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
         if (walk_is_ignored(w, rel, is_dir)) {
             /* Ignored paths are not candidates at all: nothing to report. */
         } else if (is_dir && walk_is_vendored_dir(names[i])) {
@@ -710,19 +831,18 @@ static int walk_directory(walker_t *w, const char *rel_dir, int depth) {
                                  LANG_UNKNOWN, 0);
             free(shown);
         } else if (is_dir) {
-            rc = walk_directory(w, rel, depth + 1);
+            rc = walk_directory(w, dir_fd, names[i], rel, depth + 1);
         } else {
             rc = walk_check_and_append(w, rel, false);
         }
         free(rel);
-        free(path);
     }
     if (pushed > 0)
         walk_pop_gitignore(w);
     for (size_t i = 0; i < count; i++)
         free(names[i]);
     free(names);
-    free(full);
+    close(dir_fd);
     return rc;
 }
 
@@ -744,7 +864,7 @@ int walk_list(const char *root, const walk_options_t *options, walk_t **out, cha
     *out = NULL;
     if (error)
         *error = NULL;
-    walker_t w = {.root = root};
+    walker_t w = {.root = {.path = root, .fd = -1}};
     if (options)
         w.options = *options;
     else
@@ -755,8 +875,8 @@ int walk_list(const char *root, const walk_options_t *options, walk_t **out, cha
         rc = -errno;
     else if (!S_ISDIR(st.st_mode))
         rc = -ENOTDIR;
-    else if (!(w.real_root = realpath(root, NULL)))
-        rc = -errno;
+    else
+        rc = walk_root_open(&w.root);
     if (rc < 0) {
         if (error && asprintf(error, "cannot walk %s: %s", root, strerror(-rc)) < 0)
             *error = NULL;
@@ -780,7 +900,7 @@ int walk_list(const char *root, const walk_options_t *options, walk_t **out, cha
         }
     } else {
         w.out->method = "walk";
-        rc = walk_directory(&w, "", 0);
+        rc = walk_directory(&w, w.root.fd, ".", "", 0);
     }
     free(list);
     if (rc == 0)
@@ -789,7 +909,7 @@ done:
     while (w.ignore_count > 0)
         walk_pop_gitignore(&w);
     free(w.ignores);
-    free(w.real_root);
+    walk_root_close(&w.root);
     if (rc < 0) {
         walk_destroy(&w.out);
         if (error && asprintf(error, "cannot walk %s: %s", root, strerror(-rc)) < 0)

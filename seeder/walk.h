@@ -9,17 +9,20 @@
  * never entering `.git`.
  *
  * Every candidate is then either accepted or skipped with a reason that the
- * seeder reports: binary, not UTF-8, too big, vendored, generated, minified,
- * a symlink that leaves the root or loops, unreadable, outside the root, not
- * a regular file.  A file that cannot be read is a line in the report, never
- * the end of the walk.
+ * seeder reports: binary, not UTF-8 (its bytes, or its name), too big,
+ * vendored, generated, minified, a symlink that leaves the root or loops,
+ * unreadable, outside the root, not a regular file.  A file that cannot be
+ * read is a line in the report, never the end of the walk.  What is read is
+ * read through an fd opened beneath the root (proto/base/beneath.h), so a
+ * path changed into a way out after it was checked is refused, not read.
  *
  * Invariants of a walk_t: entries are sorted by path (bytewise) and unique;
  * paths are relative to the root, use `/`, and have no `.` or `..`
  * components; a directory skipped whole (vendored, unreadable) is one entry
- * whose path ends in `/`; an accepted entry is a regular file (possibly reached through
- * a symlink that stays inside the root) that was valid UTF-8 text, no larger
- * than the size limit, when it was read.
+ * whose path ends in `/`; an accepted entry has a UTF-8 path and is a
+ * regular file (possibly reached through a symlink that stays inside the
+ * root) that was valid UTF-8 text without a NUL byte, no larger than the
+ * size limit, when it was read.
  */
 #ifndef LCA_SEEDER_WALK_H
 #define LCA_SEEDER_WALK_H
@@ -32,16 +35,17 @@
 
 typedef enum {
     WALK_ACCEPTED = 0,
-    WALK_SKIP_BINARY,       /* a NUL byte in the first 8 KiB */
-    WALK_SKIP_NOT_UTF8,     /* invalid UTF-8 somewhere in the file */
-    WALK_SKIP_TOO_BIG,      /* larger than walk_options_t.max_file_bytes */
-    WALK_SKIP_VENDORED,     /* node_modules/, vendor/, third_party/, dist/, *.min.js, ... */
-    WALK_SKIP_GENERATED,    /* "Code generated ... DO NOT EDIT", @generated, lock files */
-    WALK_SKIP_MINIFIED,     /* average line far longer than anyone writes by hand */
-    WALK_SKIP_SYMLINK,      /* a symlink that leaves the root, loops, dangles or names a dir */
-    WALK_SKIP_UNREADABLE,   /* open or read failed (permissions, I/O error) */
-    WALK_SKIP_OUTSIDE_ROOT, /* the path itself escapes the root (`..`, absolute elsewhere) */
-    WALK_SKIP_NOT_REGULAR,  /* a FIFO, socket, device, or a submodule's directory */
+    WALK_SKIP_BINARY,        /* a NUL byte anywhere in the file */
+    WALK_SKIP_NOT_UTF8,      /* invalid UTF-8 somewhere in the file */
+    WALK_SKIP_NAME_NOT_UTF8, /* the path itself is not UTF-8 (the file is never read) */
+    WALK_SKIP_TOO_BIG,       /* larger than walk_options_t.max_file_bytes */
+    WALK_SKIP_VENDORED,      /* node_modules/, vendor/, third_party/, dist/, *.min.js, ... */
+    WALK_SKIP_GENERATED,     /* "Code generated ... DO NOT EDIT", @generated, lock files */
+    WALK_SKIP_MINIFIED,      /* average line far longer than anyone writes by hand */
+    WALK_SKIP_SYMLINK,       /* a symlink that leaves the root, loops, dangles or names a dir */
+    WALK_SKIP_UNREADABLE,    /* open or read failed (permissions, I/O error) */
+    WALK_SKIP_OUTSIDE_ROOT,  /* the path itself escapes the root (`..`, absolute elsewhere) */
+    WALK_SKIP_NOT_REGULAR,   /* a FIFO, socket, device, or a submodule's directory */
     WALK_REASON_COUNT
 } walk_reason_t;
 

@@ -88,7 +88,8 @@ static const ignore_t *watch_ignore_of(watch_t *w, const char *dir, size_t dir_l
     void *value = &watch_no_ignore;
     if (asprintf(&path, "%s/%.*s%s.gitignore", w->root, (int)dir_len, dir, dir_len ? "/" : "") >=
         0) {
-        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+        /* Not through a symlink: neither git nor the walk follows one. */
+        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);
         struct stat st;
         if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size < (1 << 20)) {
             char *text = malloc((size_t)st.st_size + 1);

@@ -219,6 +219,34 @@ static void python_dotted(const cursor_t *c, const import_find_t *f, char *modul
         snprintf(module, cap, "%s", joined);
 }
 
+/* A Rust path (`crate::a::b::`, `super::`, `tokio::time::`, `task::local::`
+ * with `task` bound by a `use`): the module it names, with a capitalised
+ * last name read as a type of the module before it (`runtime::Runtime::`).
+ * False when the chain is one plain name, which the other rules read. */
+static bool rust_path(const text_t *t, cursor_t *out) {
+    const char *first = out->chain[0];
+    bool anchor = !strcmp(first, "crate") || !strcmp(first, "self") || !strcmp(first, "super");
+    if (strcmp(out->op, "::") || (out->chain_len < 2 && !anchor))
+        return false;
+    int names = out->chain_len;
+    bool type = names >= 2 && capitalised(out->chain[names - 1]);
+    if (type)
+        names--;
+    char path[CURSOR_SPEC_MAX];
+    import_find_t f;
+    bool bound = !anchor && import_find(t, first, &f) && f.bound;
+    int n = snprintf(path, sizeof path, "%s", bound ? f.module : first);
+    for (int i = 1; i < names && n > 0 && (size_t)n < sizeof path; i++)
+        n += snprintf(path + n, sizeof path - (size_t)n, "::%s", out->chain[i]);
+    if (n <= 0 || (size_t)n >= sizeof path)
+        return false;
+    memcpy(out->module, path, (size_t)n + 1);
+    out->kind = type ? CURSOR_TYPE : CURSOR_MODULE;
+    if (type)
+        snprintf(out->type, sizeof out->type, "%s", out->chain[out->chain_len - 1]);
+    return true;
+}
+
 /* ---- declarations before the cursor ---- */
 
 /* The type named at s[i..]: skips `&`, `*`, `mut `, `new `, `const `; a
@@ -560,6 +588,10 @@ void cursor_read(lang_id_t lang, const char *prefix, size_t len, cursor_t *out) 
         goto done;
     const char *first = out->chain[0];
     char receiver[CURSOR_NAME_MAX];
+
+    /* Rust paths: crate::a::b::, super::, a::b:: */
+    if ((lang == LANG_RUST || lang == LANG_UNKNOWN) && rust_path(&t, out))
+        goto done;
 
     /* self. / this. (and self.x. / this.x.) */
     if (self_word(&t, first)) {

@@ -41,7 +41,7 @@
 
 #define CURSOR_NAME_MAX 96
 #define CURSOR_SPEC_MAX 256
-#define CURSOR_CHAIN_MAX 4
+#define CURSOR_CHAIN_MAX 6
 #define CURSOR_BASES_MAX 6
 
 typedef enum {

@@ -18,6 +18,9 @@
  */
 #include "proto/code/imports.h"
 
+#include "proto/base/map.h"
+#include "proto/code/codemask.h"
+#include "proto/code/ident.h"
 #include "proto/code/importscan.h"
 #include "proto/code/repopath.h"
 #include "proto/code/tsconfig.h"
@@ -1103,7 +1106,94 @@ static void imports_rust(imports_ctx_t *ctx, const importscan_t *im) {
     free(hits.at);
 }
 
+/* Rust code also names modules inline, without a `use`: `crate::util::X`,
+ * `super::f()`, `tokio::time::sleep(..)`.  Each distinct module path so
+ * written (the names before the last, up to the first capitalised one: a
+ * type's path ends the module's) is an import bound to the path itself,
+ * which is how refs.h spells such a receiver.  A path of two names is one
+ * only from crate, self or super (`x::y` is mostly a `use`d name's member). */
+static void imports_rust_inline(imports_ctx_t *ctx, const char *data, size_t len) {
+    uint8_t *code = malloc(len ? len : 1);
+    map_t *seen = map_new();
+    if (!code || !seen) {
+        ctx->failed = true;
+        goto out;
+    }
+    codemask_build(LANG_RUST, data, len, code);
+    int line = 1;
+    size_t line_at = 0;
+    for (size_t i = 0; i < len && !ctx->failed;) {
+        size_t n = code[i] ? ident_len(data + i, len - i) : 0;
+        bool starts = n && (i == 0 || !ident_char_len_before(data, i)) &&
+                      !(i >= 2 && data[i - 1] == ':' && data[i - 2] == ':');
+        if (!starts) {
+            i += n ? n : 1;
+            continue;
+        }
+        char path[IMPORTS_PATH_MAX];
+        size_t plen = 0, module_len = 0, at = i;
+        int names = 0, module_names = 0;
+        bool module_open = true;
+        for (;;) {
+            size_t m = ident_len(data + at, len - at);
+            if (!m || plen + m + 3 >= sizeof path)
+                break;
+            if (names) {
+                memcpy(path + plen, "::", 2);
+                plen += 2;
+            }
+            memcpy(path + plen, data + at, m);
+            plen += m;
+            names++;
+            at += m;
+            bool more = at + 2 < len && data[at] == ':' && data[at + 1] == ':' && code[at];
+            if (module_open && more && !(data[at - m] >= 'A' && data[at - m] <= 'Z')) {
+                module_len = plen;
+                module_names = names;
+            } else {
+                module_open = false;
+            }
+            if (!more)
+                break;
+            at += 2;
+        }
+        i = at > i ? at : i + 1;
+        bool anchored = !strncmp(path, "crate::", 7) || !strncmp(path, "self::", 6) ||
+                        !strncmp(path, "super::", 7);
+        if (module_names == 0 || names < 2 || (module_names < 2 && !anchored) ||
+            !strncmp(path, "std::", 5) || !strncmp(path, "core::", 6) ||
+            !strncmp(path, "alloc::", 7))
+            continue;
+        path[module_len] = '\0';
+        if (map_get(seen, path, module_len))
+            continue;
+        if (map_put(seen, path, module_len, (void *)1) != 0) {
+            ctx->failed = true;
+            break;
+        }
+        for (; line_at < i && line_at < len; line_at++)
+            line += data[line_at] == '\n';
+        imports_rust_path(ctx, ctx->rust, path, path, module_len, line);
+    }
+out:
+    map_destroy(&seen);
+    free(code);
+}
+
 /* ---- entry points ---------------------------------------------------------- */
+
+/* Imports come out in the order of their lines.  The scanners record them so,
+ * except that Rust's inline paths follow its `use`s: two sorted runs, merged
+ * stably by an insertion sort that moves only the inline paths. */
+static void imports_order_by_line(imports_t *self) {
+    for (size_t i = 1; i < self->count; i++) {
+        imports_item_t it = self->items[i];
+        size_t k = i;
+        for (; k > 0 && self->items[k - 1].line > it.line; k--)
+            self->items[k] = self->items[k - 1];
+        self->items[k] = it;
+    }
+}
 
 static int imports_on_record(const importscan_t *im, void *arg) {
     imports_ctx_t *ctx = arg;
@@ -1171,8 +1261,16 @@ int imports_extract(const imports_index_t *index, const char *path, lang_id_t la
      * would read any language for LANG_UNKNOWN). */
     if (lang != LANG_UNKNOWN && importscan_text(lang, data, len, imports_on_record, &ctx) < 0)
         ctx.failed = true;
+    if (lang == LANG_RUST && !ctx.failed && data) {
+        if (!ctx.rust && (ctx.rust = malloc(sizeof *ctx.rust)) != NULL)
+            imports_rust_locate(&ctx, ctx.rust);
+        ctx.failed = ctx.rust == NULL;
+        if (!ctx.failed)
+            imports_rust_inline(&ctx, data, len);
+    }
     imports_own_package(&ctx);
     free(ctx.rust);
+    imports_order_by_line(self);
     if (!ctx.failed) {
         self->entries = calloc(self->count ? self->count : 1, sizeof *self->entries);
         size_t total = 0;

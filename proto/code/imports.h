@@ -96,7 +96,7 @@ int imports_extract(const imports_index_t *index, const char *path, lang_id_t la
 /* Frees *self_p (NULL is fine) and sets it to NULL. */
 void imports_destroy(imports_t **self_p);
 
-/* Number of imports found. */
+/* Number of imports found.  They are in the order of their lines. */
 size_t imports_count(const imports_t *self);
 
 /* Import i, borrowed from self; NULL when out of range. */

@@ -95,7 +95,7 @@ static int count_pair(scan_t *t, const char *receiver, size_t receiver_len, cons
 /* The member at i (after an operator): counts its pair with the chain of
  * names before the operator. */
 static int access_at(scan_t *t, size_t op_start, size_t member, size_t member_len) {
-    char chain[REFS_CHAIN_MAX * (REFS_NAME_MAX + 2)];
+    char chain[REFS_CHAIN_MAX * (REFS_NAME_MAX + 2)]; /* names and 2-byte operators */
     size_t starts[REFS_CHAIN_MAX], ends[REFS_CHAIN_MAX];
     int names = 0;
     size_t at = op_start;
@@ -121,8 +121,14 @@ static int access_at(scan_t *t, size_t op_start, size_t member, size_t member_le
     }
     size_t n = 0;
     for (int k = names - 1; k >= 0; k--) {
-        if (n)
+        /* a path keeps its `::` (a Rust module path is bound by imports.h
+         * under that spelling); any other operator reads as `.` */
+        if (n && t->s[starts[k] - 1] == ':') {
+            memcpy(chain + n, "::", 2);
+            n += 2;
+        } else if (n) {
             chain[n++] = '.';
+        }
         memcpy(chain + n, t->s + starts[k], ends[k] - starts[k]);
         n += ends[k] - starts[k];
     }

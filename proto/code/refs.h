@@ -10,7 +10,8 @@
  * rest of the repository reaches it.
  *
  * The receiver is the chain of names right before the operator (`a.b` for
- * `a.b.c`, which also counts `a` -> `b`), or "" when the member is reached
+ * `a.b.c`, which also counts `a` -> `b`; a path keeps its `::`: `a::b` for
+ * `a::b::c`), or "" when the member is reached
  * through something that is not a name (`f().m`, `x[0].m`, `"s".m`).
  * Numbers (`1.5`), spreads (`...x`) and the member of a chain longer than
  * REFS_CHAIN_MAX names are not accesses.
@@ -23,7 +24,7 @@
 
 #include <stddef.h>
 
-#define REFS_CHAIN_MAX 4
+#define REFS_CHAIN_MAX 6
 #define REFS_NAME_MAX 128
 
 typedef struct {

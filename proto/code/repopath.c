@@ -4,10 +4,13 @@
  */
 #include "proto/code/repopath.h"
 
+#include "proto/base/beneath.h"
+
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 bool repopath_join(const char *dir, const char *rel, char *out, size_t cap) {
@@ -62,14 +65,15 @@ bool repopath_parent(char *dir) {
 }
 
 char *repopath_read_text(const char *root, const char *rel, size_t max) {
-    char full[REPOPATH_MAX];
-    int n = snprintf(full, sizeof full, "%s/%s", root, rel);
-    if (n < 0 || (size_t)n >= sizeof full)
+    int root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (root_fd < 0)
         return NULL;
-    int fd = open(full, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    int fd = beneath_open(root_fd, rel);
+    close(root_fd);
     if (fd < 0)
         return NULL;
-    char *text = malloc(max + 1);
+    struct stat st;
+    char *text = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? malloc(max + 1) : NULL;
     size_t len = 0;
     while (text && len < max) {
         ssize_t got = read(fd, text + len, max - len);

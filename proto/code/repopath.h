@@ -32,7 +32,10 @@ bool repopath_parent(char *dir);
 
 /* The first max bytes of root/rel as a NUL-terminated string (caller
  * frees), or NULL when it cannot be read: the small files that steer
- * resolution (go.mod, Cargo.toml, tsconfig.json). */
+ * resolution (go.mod, Cargo.toml, tsconfig.json).  rel is opened beneath
+ * root (proto/base/beneath.h), so a config that is, or sits behind, a
+ * symlink out of the repository is not read; nor is anything but a
+ * regular file. */
 char *repopath_read_text(const char *root, const char *rel, size_t max);
 
 #endif

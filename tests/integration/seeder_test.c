@@ -12,8 +12,10 @@
  * file, a delete and a rename within two seconds and stopping on SIGINT;
  * bad files (binary, invalid UTF-8, a 10 MB single line, a symlink loop, a
  * dangling symlink, symlinks out of the root, a FIFO) skipped with their
- * reasons; an unreachable broker, a shard without a worker, a model
- * mismatch and --reset.
+ * reasons; a hostile checkout (an fsmonitor hook in its config, a name that
+ * is not UTF-8, a NUL byte 100 kB into a file) that runs nothing; an
+ * unreachable broker, a shard without a worker, a model mismatch and
+ * --reset.
  *
  *   make build/bin/lca-seeder build/bin/lca-gateway build/bin/lca-embedder \
  *        build/bin/lca-retriever build/tests/integration/seeder_test
@@ -636,6 +638,37 @@ TEST(plain_directory_skips_bad_files_with_reasons_and_succeeds) {
     seed_free(&r);
 }
 
+/* A checkout somebody else prepared: its config names an fsmonitor hook (git
+ * runs it whenever it reads the index), one file's name is not UTF-8, and
+ * one text file has a NUL byte far past its start. */
+TEST(a_hostile_checkout_runs_nothing_and_skips_what_it_must) {
+    REQUIRE(stack_up());
+    const char *dir = fixture_copy("hostile", true);
+    REQUIRE(dir);
+    int good = count_files(dir);
+    char *marker = path_in("fsmonitor-ran");
+    REQUIRE(proc_shell("cd '%s' && printf '#!/bin/sh\\ntouch %s\\n' > ../hook.sh && "
+                       "chmod +x ../hook.sh && git config core.fsmonitor \"$PWD/../hook.sh\" && "
+                       "printf 'x = 1\\n' > \"$(printf 'caf\\351.py')\" && "
+                       "head -c 100000 /dev/zero | tr '\\0' '\\n' > late_nul.py && "
+                       "printf '\\0x = 2\\n' >> late_nul.py",
+                       dir, marker) == 0);
+    seed_t r;
+    const char *extra[] = {"--collection", "hostile", NULL};
+    seed(&r, dir, extra, NULL);
+    CHECK_INT(r.status, ==, 0);
+    REQUIRE(r.json); /* valid JSON, the name that is not UTF-8 included */
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r.json, "method")), "git");
+    CHECK(access(marker, F_OK) != 0);
+    CHECK_INT(num(&r, "files.indexed"), ==, good);
+    CHECK_INT(skipped(&r, "name-not-utf8"), ==, 1);
+    CHECK(skip_example(&r, "name-not-utf8", "caf\\xe9.py (the name is not UTF-8"));
+    CHECK_INT(skipped(&r, "binary"), ==, 1);
+    CHECK(skip_example(&r, "binary", "late_nul.py (NUL byte at offset 100000)"));
+    CHECK(strstr(r.err, "skipped 1 name-not-utf8: caf\\xe9.py") != NULL); /* the human summary */
+    seed_free(&r);
+}
+
 typedef struct {
     const char *collection;
     const char *path;
@@ -975,6 +1008,7 @@ static const test_case_t cases[] = {
     TEST_CASE(unchanged_reseed_embeds_and_writes_nothing),
     TEST_CASE(edit_delete_and_rename_touch_only_those_files),
     TEST_CASE(plain_directory_skips_bad_files_with_reasons_and_succeeds),
+    TEST_CASE(a_hostile_checkout_runs_nothing_and_skips_what_it_must),
     TEST_CASE(an_edited_tsconfig_re_resolves_imports_of_unchanged_files),
     TEST_CASE(watch_applies_edits_creates_deletes_and_renames_within_two_seconds),
     TEST_CASE(a_refused_put_is_reported_and_the_watch_goes_on),

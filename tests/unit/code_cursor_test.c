@@ -165,6 +165,24 @@ TEST(rust_paths_impls_and_lets) {
     CHECK_STR(c.type, "Builder");
     c = read_as(LANG_RUST, "fn f(rt: &Runtime) {\n    rt.");
     CHECK_STR(c.type, "Runtime");
+    /* paths written inline: the module they name, a `use`d first name
+     * replaced by what it binds, a capitalised last name a type of it */
+    c = read_as(LANG_RUST, "fn gone() -> Error {\n    crate::util::error::");
+    CHECK_INT(c.kind, ==, CURSOR_MODULE);
+    CHECK_STR(c.module, "crate::util::error");
+    c = read_as(LANG_RUST, "fn f() {\n    super::");
+    CHECK_INT(c.kind, ==, CURSOR_MODULE);
+    CHECK_STR(c.module, "super");
+    c = read_as(LANG_RUST, "use crate::runtime;\nfn f() {\n    runtime::task::sp");
+    CHECK_INT(c.kind, ==, CURSOR_MODULE);
+    CHECK_STR(c.module, "crate::runtime::task");
+    CHECK_STR(c.partial, "sp");
+    c = read_as(LANG_RUST, "fn rt() -> crate::runtime::Runtime::");
+    CHECK_INT(c.kind, ==, CURSOR_TYPE);
+    CHECK_STR(c.type, "Runtime");
+    CHECK_STR(c.module, "crate::runtime");
+    c = read_as(LANG_RUST, "fn f() {\n    tokio::time::");
+    CHECK_STR(c.module, "tokio::time");
 }
 
 TEST(java_types_and_declarations) {

@@ -405,6 +405,25 @@ TEST(rust_edge_cases) {
     CHECK(resolves_to(im, "serde::Deserialize", "")); /* an external crate */
     CHECK(entry(im, "mod inline") == NULL);
     imports_destroy(&im);
+    /* modules named inline are imports too, bound to their path as written */
+    im = extract("src/x/y.rs", LANG_RUST,
+                 "fn f() -> crate::x::z::Z {\n"
+                 "    super::z::make(crate::x::z::KIND);\n"
+                 "    let s = std::mem::take(&mut v); // crate::nothing::here\n"
+                 "    crate::x::z::Z::new()\n"
+                 "}\n");
+    REQUIRE(im);
+    CHECK(resolves_to(im, "crate::x::z", "src/x/z.rs"));
+    CHECK(binds(im, "crate::x::z", "crate::x::z"));
+    CHECK(resolves_to(im, "super::z", "src/x/z.rs"));
+    CHECK(entry(im, "std::mem") == NULL);       /* the standard library */
+    CHECK(entry(im, "crate::nothing") == NULL); /* a comment */
+    CHECK(entry(im, "crate::x::z::Z") == NULL); /* a type's path ends the module's */
+    size_t named = 0;
+    for (size_t i = 0; i < imports_count(im); i++)
+        named += !strcmp(imports_get(im, i)->name, "crate::x::z");
+    CHECK_INT(named, ==, 1); /* once, however often it is written */
+    imports_destroy(&im);
 }
 
 static void write_text(const char *root, const char *rel, const char *text) {

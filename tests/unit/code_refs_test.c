@@ -43,6 +43,10 @@ TEST(accesses_are_counted_per_receiver_and_member) {
 TEST(chains_count_each_step) {
     CHECK_STR(scan(LANG_PYTHON, "os.path.join(a, b)"), "os>path=1;os.path>join=1;");
     CHECK_STR(scan(LANG_PYTHON, "self.session.query()"), "self>session=1;self.session>query=1;");
+    /* a path keeps its `::`, so that it reads as the module it names */
+    CHECK_STR(scan(LANG_RUST, "crate::util::error::GONE"),
+              "crate>util=1;crate::util>error=1;crate::util::error>GONE=1;");
+    CHECK_STR(scan(LANG_RUST, "self.io::read()"), "self>io=1;self.io>read=1;");
 }
 
 TEST(non_names_numbers_comments_and_strings) {
@@ -96,13 +100,14 @@ static int on_attribute(const char *name, int count, void *arg) {
 }
 
 static const char *refs_in(const char *path, lang_id_t lang, const char *text, bool attributes) {
-    static const char *const paths[] = {"email/__init__.py", "email/utils.py",  "email/parser.py",
-                                        "web/lib/graph.js",  "web/lib/util.js", "web/app.js"};
+    static const char *const paths[] = {"email/__init__.py", "email/utils.py",    "email/parser.py",
+                                        "web/lib/graph.js",  "web/lib/util.js",   "web/app.js",
+                                        "src/lib.rs",        "src/util/error.rs", "src/io/read.rs"};
     static seen_t s;
     memset(&s, 0, sizeof s);
     imports_index_t *index = NULL;
     imports_t *imports = NULL;
-    REQUIRE_NULL(imports_index_new(NULL, paths, 6, &index) == 0);
+    REQUIRE_NULL(imports_index_new(NULL, paths, 9, &index) == 0);
     REQUIRE_NULL(imports_extract(index, path, lang, text, strlen(text), &imports) == 0);
     CHECK_INT(refs_of_file(lang, text, strlen(text), imports, on_qualified,
                            attributes ? on_attribute : NULL, &s),
@@ -125,6 +130,12 @@ TEST(members_reached_through_imports) {
                       "graph.addNode(clamp(1), clamp(2));\nx.addNode();\n",
                       true),
               "web/lib/graph.js#addNode=1;web/lib/util.js#clamp=2;@addNode=2;");
+    /* a Rust module named inline, without a `use` */
+    CHECK_STR(
+        refs_in("src/io/read.rs", LANG_RUST,
+                "fn f() -> E {\n    crate::util::error::closed(crate::util::error::GONE)\n}\n",
+                false),
+        "src/util/error.rs#closed=1;src/util/error.rs#GONE=1;");
     /* receivers that are not imports count only as attributes */
     CHECK_STR(refs_in("email/parser.py", LANG_PYTHON, "def f(x):\n    x.parse()\n", true),
               "@parse=1;");

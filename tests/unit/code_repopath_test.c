@@ -65,5 +65,49 @@ TEST(read_text_reads_at_most_max_bytes) {
     rmdir(root);
 }
 
+/* A config that is, or sits behind, a symlink out of the repository is not
+ * read; one that stays inside is. */
+TEST(read_text_stays_inside_the_root) {
+    char root[] = "/tmp/lca-repopath-XXXXXX", outside[] = "/tmp/lca-repopath-out-XXXXXX";
+    REQUIRE(mkdtemp(root) != NULL && mkdtemp(outside) != NULL);
+    char path[128], target[128];
+    snprintf(path, sizeof path, "%s/Cargo.toml", outside);
+    FILE *f = fopen(path, "w");
+    REQUIRE(f != NULL);
+    fputs("[package]\nname = \"elsewhere\"\n", f);
+    fclose(f);
+    snprintf(path, sizeof path, "%s/Cargo.toml", root);
+    snprintf(target, sizeof target, "%s/Cargo.toml", outside);
+    CHECK_INT(symlink(target, path), ==, 0);
+    snprintf(path, sizeof path, "%s/sub", root);
+    CHECK_INT(symlink(outside, path), ==, 0);
+    snprintf(path, sizeof path, "%s/alias.toml", root);
+    CHECK_INT(symlink("sub/../Cargo.toml", path), ==, 0); /* climbs out through sub */
+    CHECK(repopath_read_text(root, "Cargo.toml", 64) == NULL);
+    CHECK(repopath_read_text(root, "sub/Cargo.toml", 64) == NULL);
+    CHECK(repopath_read_text(root, "alias.toml", 64) == NULL);
+    CHECK(repopath_read_text(root, "sub", 64) == NULL); /* nor a directory */
+    snprintf(path, sizeof path, "%s/real.toml", root);
+    f = fopen(path, "w");
+    REQUIRE(f != NULL);
+    fputs("inside\n", f);
+    fclose(f);
+    snprintf(path, sizeof path, "%s/link.toml", root);
+    CHECK_INT(symlink("real.toml", path), ==, 0);
+    char *text = repopath_read_text(root, "link.toml", 64);
+    CHECK_STR(text, "inside\n");
+    free(text);
+    const char *names[] = {"Cargo.toml", "sub", "alias.toml", "real.toml", "link.toml"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", root, names[i]);
+        unlink(path);
+    }
+    snprintf(path, sizeof path, "%s/Cargo.toml", outside);
+    unlink(path);
+    rmdir(root);
+    rmdir(outside);
+}
+
 TEST_MAIN(TEST_CASE(join_folds_dots), TEST_CASE(join_never_leaves_the_root),
-          TEST_CASE(dirname_and_parent), TEST_CASE(read_text_reads_at_most_max_bytes))
+          TEST_CASE(dirname_and_parent), TEST_CASE(read_text_reads_at_most_max_bytes),
+          TEST_CASE(read_text_stays_inside_the_root))

@@ -811,6 +811,60 @@ TEST(members_of_a_module_and_of_a_class) {
     cleanup(&s);
 }
 
+/* Rust module paths: super:: and self:: from the current file's module (a
+ * mod.rs is its directory's), crate:: and a crate's own name by the path's
+ * tail when the file's imports do not name it.  A module's directory
+ * counts whole: its mod.rs mostly re-exports what its files define. */
+TEST(members_of_rust_module_paths) {
+    fresh_dir();
+    store_t *s = open_store(0, 1);
+    REQUIRE(s && ensure(s, "demo", "builtin", DIM, 1, NULL) == 0);
+    static const chunk_def_t RT[] = {
+        {1, 3, "[\"spawn\"]", "[]", "pub fn spawn() {}\n", 1},
+    };
+    static const chunk_def_t TASK[] = {
+        {1, 3, "[\"join\"]", "[]", "pub fn join() {}\n", 2},
+    };
+    static const chunk_def_t TOP[] = {
+        {1, 3, "[\"block_on\"]", "[]", "pub fn block_on() {}\n", 3},
+    };
+    REQUIRE(put(s, "src/rt/mod.rs", "h1", NULL, 0, RT, 1) == 0 &&
+            put(s, "src/rt/task.rs", "h2", NULL, 0, TASK, 1) == 0 &&
+            put(s, "src/lib.rs", "h3", NULL, 0, TOP, 1) == 0);
+    static const struct {
+        const char *path, *module, *want; /* the member files, "|"-joined */
+    } cases[] = {
+        {"src/rt/task.rs", "super", "src/rt/mod.rs"},      /* rt::task's parent, rt */
+        {"src/rt/task.rs", "self", ""},                    /* itself: never its own member */
+        {"src/rt/mod.rs", "self::task", "src/rt/task.rs"}, /* mod.rs is rt itself */
+        {"src/rt/mod.rs", "super", "src/lib.rs"},          /* and its parent the crate */
+        {"src/rt/task.rs", "crate", "src/lib.rs"},
+        {"src/lib.rs", "self::rt", "src/rt/mod.rs|src/rt/task.rs"},
+        {"tests/it.rs", "crate::rt::task", "src/rt/task.rs"},
+        {"tests/it.rs", "mycrate::rt", "src/rt/mod.rs|src/rt/task.rs"}, /* a crate's name */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        search_query_t q = {.path = cases[i].path,
+                            .member = {.kind = SEARCH_MEMBER_MODULE, .module = cases[i].module}};
+        cJSON *root;
+        const cJSON *chunks = search(s, &q, &root);
+        REQUIRE(chunks);
+        char got[256] = "";
+        size_t n = 0;
+        const cJSON *c;
+        cJSON_ArrayForEach(c, chunks) {
+            if (!isnan(signal(c, "member")) && n < sizeof got)
+                n += (size_t)snprintf(got + n, sizeof got - n, "%s%s", n ? "|" : "",
+                                      cJSON_GetObjectItem(c, "path")->valuestring);
+        }
+        if (strcmp(got, cases[i].want) != 0)
+            fprintf(stderr, "  %s from %s:\n", cases[i].module, cases[i].path);
+        CHECK_STR(got, cases[i].want);
+        cJSON_Delete(root);
+    }
+    cleanup(&s);
+}
+
 TEST_MAIN(TEST_CASE(ensure_creates_verifies_and_rejects_a_mismatch),
           TEST_CASE(a_new_index_directory_is_closed_to_other_users),
           TEST_CASE(put_replace_and_delete_keep_counts),
@@ -823,4 +877,4 @@ TEST_MAIN(TEST_CASE(ensure_creates_verifies_and_rejects_a_mismatch),
           TEST_CASE(a_collection_keeps_its_placement_and_puts_are_checked_against_it),
           TEST_CASE(a_shard_file_from_before_placements_opens_with_the_old_one),
           TEST_CASE(searches_run_in_parallel_with_each_other_and_with_writes),
-          TEST_CASE(members_of_a_module_and_of_a_class))
+          TEST_CASE(members_of_a_module_and_of_a_class), TEST_CASE(members_of_rust_module_paths))

@@ -418,6 +418,24 @@ TEST(degenerate_inputs) {
     chunk_list_destroy(&list);
 }
 
+/* ctags read the file by its name at another moment: a tag whose name is
+ * not on its line speaks of other bytes (an edit, or a file swapped for one
+ * outside the repository) and must not name a symbol of these. */
+TEST(tags_of_other_bytes_name_nothing) {
+    const char *text = "def real():\n    return 1\n\n\ndef other():\n    return 2\n";
+    ctags_tag_t tags[] = {
+        {"f.py", "real", "function", NULL, NULL, 1, 2},
+        {"f.py", "secret_of_another_file", "function", NULL, NULL, 5, 6},
+        {"f.py", "other", "function", NULL, NULL, 4, 6}, /* a line too early: stale */
+    };
+    chunk_list_t *list = split(text, LANG_PYTHON, tags, 3, NULL);
+    REQUIRE(list);
+    CHECK(defining(list, "real") != NULL);
+    CHECK(defining(list, "secret_of_another_file") == NULL);
+    CHECK(defining(list, "other") == NULL);
+    chunk_list_destroy(&list);
+}
+
 TEST(options_control_sizes) {
     /* A 30-line function with max_lines 10: windows of 8 overlapping by 2. */
     char text[2048] = "int f(void) {\n";
@@ -481,7 +499,7 @@ TEST(random_inputs_keep_the_invariants) {
         size_t n = (size_t)(rand_r(&seed) % 24);
         for (size_t t = 0; t < n; t++)
             tags[t] = (ctags_tag_t){"f",
-                                    "name",
+                                    "a", /* on many a line: most tags are used */
                                     kinds[rand_r(&seed) % 9],
                                     scopes[rand_r(&seed) % 5],
                                     rand_r(&seed) % 2 ? "class" : "package",
@@ -519,6 +537,7 @@ TEST_MAIN(TEST_CASE(python_big_class_is_split_into_methods),
           TEST_CASE(rust_ends_found_by_brace_matching),
           TEST_CASE(typescript_and_javascript_classes),
           TEST_CASE(untagged_text_gets_overlapping_windows), TEST_CASE(shell_script_by_shebang),
-          TEST_CASE(degenerate_inputs), TEST_CASE(options_control_sizes),
-          TEST_CASE(tiny_definitions_are_packed), TEST_CASE(random_inputs_keep_the_invariants),
-          TEST_CASE(kind_names), TEST_CASE(release_fixture_tags))
+          TEST_CASE(degenerate_inputs), TEST_CASE(tags_of_other_bytes_name_nothing),
+          TEST_CASE(options_control_sizes), TEST_CASE(tiny_definitions_are_packed),
+          TEST_CASE(random_inputs_keep_the_invariants), TEST_CASE(kind_names),
+          TEST_CASE(release_fixture_tags))

@@ -450,6 +450,143 @@ TEST(content_checks) {
 #undef CONTENT
 }
 
+TEST(a_nul_byte_anywhere_makes_a_file_binary) {
+    char *root = make_temp_dir();
+    REQUIRE(root);
+    size_t len = 200000;
+    char *text = malloc(len);
+    REQUIRE(text);
+    for (size_t i = 0; i < len; i++)
+        text[i] = i % 40 == 39 ? '\n' : 'a' + (char)(i % 26);
+    write_file(root, "clean.py", text, len);
+    text[100000] = '\0';
+    write_file(root, "late_nul.py", text, len);
+    walk_options_t options;
+    walk_options_default(&options);
+    options.use_git = false;
+    options.max_average_line = 0; /* long lines are not what this is about */
+    walk_t *w = NULL;
+    REQUIRE(walk_list(root, &options, &w, NULL) == 0);
+    CHECK_INT(reason_of(w, "clean.py"), ==, WALK_ACCEPTED);
+    CHECK_INT(reason_of(w, "late_nul.py"), ==, WALK_SKIP_BINARY);
+    CHECK_STR(find(w, "late_nul.py")->detail, "NUL byte at offset 100000");
+    walk_destroy(&w);
+    char detail[128];
+    CHECK_INT(walk_check_content("f.c", text, len, &options, detail, sizeof detail), ==,
+              WALK_SKIP_BINARY);
+    free(text);
+    remove_tree(&root);
+}
+
+TEST(names_that_are_not_utf8_are_skipped_unread) {
+    char *root = make_temp_dir();
+    REQUIRE(root);
+    write_text(root, "caf\xe9.py", "x = 1\n");       /* Latin-1 */
+    write_text(root, "dir\xff/inner.py", "y = 2\n"); /* a directory's name */
+    write_text(root, "na\xc3\xafve.py", "z = 3\n");  /* UTF-8: fine */
+    for (int with_git = 0; with_git < 2; with_git++) {
+        if (with_git) {
+            const char *init[] = {"git", "init", "-q", ".", NULL};
+            if (run(root, init) != 0) {
+                fprintf(stderr, "  git is not usable here; skipping the git listing\n");
+                break;
+            }
+        }
+        walk_t *w = walk_dir(root, with_git);
+        REQUIRE(w);
+        CHECK_STR(walk_method(w), with_git ? "git" : "walk");
+        CHECK_INT(reason_of(w, "caf\xe9.py"), ==, WALK_SKIP_NAME_NOT_UTF8);
+        CHECK_STR(find(w, "caf\xe9.py")->detail, "the name is not UTF-8 (byte 0xe9 at offset 3)");
+        CHECK_INT(reason_of(w, "dir\xff/inner.py"), ==, WALK_SKIP_NAME_NOT_UTF8);
+        CHECK_INT(reason_of(w, "na\xc3\xafve.py"), ==, WALK_ACCEPTED);
+        walk_destroy(&w);
+    }
+    CHECK_STR(walk_reason_name(WALK_SKIP_NAME_NOT_UTF8), "name-not-utf8");
+    char detail[256];
+    walk_entry_t e;
+    CHECK_INT(walk_check_file(root, "caf\xe9.py", NULL, &e, detail, sizeof detail), ==, 0);
+    CHECK_INT(e.reason, ==, WALK_SKIP_NAME_NOT_UTF8);
+    remove_tree(&root);
+}
+
+static bool exists(const char *path) {
+    struct stat st;
+    return lstat(path, &st) == 0;
+}
+
+/* A repository is somebody else's: its config must not make the listing
+ * run a program, nor may a GIT_* variable of ours steer git. */
+TEST(git_runs_nothing_the_repository_or_the_environment_names) {
+    char *root = make_temp_dir();
+    char *elsewhere = make_temp_dir();
+    REQUIRE(root && elsewhere);
+    const char *init[] = {"git", "init", "-q", ".", NULL};
+    if (run(root, init) != 0) {
+        fprintf(stderr, "  git is not usable here; skipping\n");
+        remove_tree(&root);
+        remove_tree(&elsewhere);
+        return;
+    }
+    char marker[4200], trace[4200], hook[4200], script[4400];
+    snprintf(marker, sizeof marker, "%s/fsmonitor-ran", elsewhere);
+    snprintf(trace, sizeof trace, "%s/trace", elsewhere);
+    snprintf(hook, sizeof hook, "%s/fsmonitor.sh", elsewhere);
+    snprintf(script, sizeof script, "#!/bin/sh\ntouch '%s'\nexit 1\n", marker);
+    write_text(elsewhere, "fsmonitor.sh", script);
+    chmod(hook, 0755);
+    write_text(elsewhere, "hooks/post-checkout", script);
+    char hooks[4200];
+    snprintf(hooks, sizeof hooks, "%s/hooks", elsewhere);
+    const char *fsmonitor[] = {"git", "config", "core.fsmonitor", hook, NULL};
+    const char *hooks_path[] = {"git", "config", "core.hooksPath", hooks, NULL};
+    CHECK_INT(run(root, fsmonitor), ==, 0);
+    CHECK_INT(run(root, hooks_path), ==, 0);
+    write_text(root, "a.py", "x = 1\n");
+    write_text(root, ".gitignore", "ignored.py\n");
+    write_text(root, "ignored.py", "y = 2\n");
+    const char *add[] = {"git", "add", "a.py", ".gitignore", NULL};
+    /* git add itself reads the index and so runs the hook: that is the
+     * test's own git, not the seeder's. */
+    CHECK_INT(run(root, add), ==, 0);
+    unlink(marker);
+    /* Our environment: a trace file git would write, and the other
+     * repository an outer git's GIT_DIR would point at. */
+    setenv("GIT_TRACE", trace, 1);
+    setenv("GIT_DIR", elsewhere, 1);
+    walk_t *w = walk_dir(root, true);
+    unsetenv("GIT_TRACE");
+    unsetenv("GIT_DIR");
+    REQUIRE(w);
+    CHECK_STR(walk_method(w), "git");
+    CHECK_INT(reason_of(w, "a.py"), ==, WALK_ACCEPTED);
+    CHECK(find(w, "ignored.py") == NULL);
+    CHECK(!exists(marker));
+    CHECK(!exists(trace));
+    walk_destroy(&w);
+    remove_tree(&root);
+    remove_tree(&elsewhere);
+}
+
+/* git does not follow a .gitignore that is a symlink; neither does the
+ * walk, or a link to a file outside would decide what is listed. */
+TEST(a_gitignore_that_is_a_symlink_is_not_followed) {
+    char *root = make_temp_dir();
+    char *outside = make_temp_dir();
+    REQUIRE(root && outside);
+    write_text(outside, "patterns", "*.py\n");
+    char target[4200];
+    snprintf(target, sizeof target, "%s/patterns", outside);
+    CHECK_INT(make_link(root, ".gitignore", target), ==, 0);
+    write_text(root, "a.py", "x = 1\n");
+    walk_t *w = walk_dir(root, false);
+    REQUIRE(w);
+    CHECK_INT(reason_of(w, "a.py"), ==, WALK_ACCEPTED);
+    CHECK_INT(reason_of(w, ".gitignore"), ==, WALK_SKIP_SYMLINK);
+    walk_destroy(&w);
+    remove_tree(&root);
+    remove_tree(&outside);
+}
+
 TEST(empty_root_lists_nothing) {
     char *root = make_temp_dir();
     REQUIRE(root);
@@ -482,5 +619,8 @@ TEST(missing_root_is_an_error) {
 TEST_MAIN(TEST_CASE(gitignore_is_honoured_without_git), TEST_CASE(every_skip_reason),
           TEST_CASE(unreadable_files_are_reported_not_fatal), TEST_CASE(fixture_is_listed_by_git),
           TEST_CASE(fixture_walk_agrees_with_git), TEST_CASE(single_file_checks),
-          TEST_CASE(content_checks), TEST_CASE(empty_root_lists_nothing),
-          TEST_CASE(missing_root_is_an_error))
+          TEST_CASE(content_checks), TEST_CASE(a_nul_byte_anywhere_makes_a_file_binary),
+          TEST_CASE(names_that_are_not_utf8_are_skipped_unread),
+          TEST_CASE(git_runs_nothing_the_repository_or_the_environment_names),
+          TEST_CASE(a_gitignore_that_is_a_symlink_is_not_followed),
+          TEST_CASE(empty_root_lists_nothing), TEST_CASE(missing_root_is_an_error))

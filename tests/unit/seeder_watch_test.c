@@ -166,6 +166,23 @@ TEST(gitignore_rules_hold_for_new_paths_and_a_change_asks_for_a_rescan) {
     sh("rm -rf '%s'", root);
 }
 
+/* As the walk and git, the watch does not follow a .gitignore that is a
+ * symlink (here to patterns outside the tree that would hide every C file). */
+TEST(a_gitignore_that_is_a_symlink_is_not_followed) {
+    REQUIRE(tree_new());
+    REQUIRE(sh("printf '*.c\\n' > '%s-patterns' && ln -s '%s-patterns' '%s/src/.gitignore'", root,
+               root, root) == 0);
+    watch_t *w = NULL;
+    REQUIRE(watch_new(root, &w, NULL) == 0);
+    REQUIRE(sh("echo 'int n;' > '%s/src/new.c'", root) == 0);
+    burst_t b;
+    REQUIRE(burst_wait(w, &b));
+    CHECK(burst_has(&b, "src/new.c"));
+    burst_free(&b);
+    watch_destroy(&w);
+    sh("rm -rf '%s' '%s-patterns'", root, root);
+}
+
 TEST(a_missing_root_is_an_error_with_a_message) {
     watch_t *w = NULL;
     char *err = NULL;
@@ -179,4 +196,5 @@ TEST(a_missing_root_is_an_error_with_a_message) {
 TEST_MAIN(TEST_CASE(edits_creates_deletes_and_renames_are_reported_once),
           TEST_CASE(new_directories_are_watched_and_their_files_reported),
           TEST_CASE(gitignore_rules_hold_for_new_paths_and_a_change_asks_for_a_rescan),
+          TEST_CASE(a_gitignore_that_is_a_symlink_is_not_followed),
           TEST_CASE(a_missing_root_is_an_error_with_a_message))
