@@ -138,7 +138,7 @@ ok "lca keys: broker keys, hosts gpu1 and gpu2 allowed, gpu3 revoked"
 # ---- the laptop -----------------------------------------------------------
 
 http=http://127.0.0.1:11435
-local_broker=ipc://$tmp/broker # $tmp is 0700 (mktemp -d): this user's alone
+local_broker=ipc://$tmp/broker.sock # $tmp is 0700 (mktemp -d): this user's alone; $tmp/broker holds the keys
 start gateway $ns_laptop "$bin/lca-gateway" --port 11435 --broker "$local_broker" \
     --broker-public tcp://0.0.0.0:5556 --curve-dir "$keys" --timeout 30000
 start embedder $ns_laptop "$bin/lca-embedder" --broker "$local_broker" --threads 2
