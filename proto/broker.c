@@ -324,11 +324,12 @@ static char *status_json(broker_t *b) {
  * Whether the sender of msg may serve (what = "serves") or call (what =
  * "calls") msg's service.  Endpoints without CURVE (inproc, this user's
  * ipc:// socket, or a TCP one the caller vouched for with plain_endpoint)
- * belong to the user, and may do anything.  On a CURVE endpoint the key's certificate in the allow-list
- * says it, in its metadata: "serves" and "calls", comma-separated service
- * patterns (glob.h).  A certificate without "serves" was made before the
- * rule and may serve anything (a warning says so); one without "calls" may
- * call nothing.  The certificate is looked up for every READY and REQUEST,
+ * belong to the user, and may do anything.  On a CURVE endpoint the key's
+ * certificate in the allow-list says it, in its metadata: "serves" and
+ * "calls", comma-separated service patterns (glob.h).  A certificate without
+ * "serves" was made before the rule, when keys were for GPU hosts, and may
+ * serve generate only (a warning says so); one without "calls" may call
+ * nothing.  The certificate is looked up for every READY and REQUEST,
  * so removing it from the allow-list revokes the key at once.  The key's
  * name (metadata "name") goes to name.
  */
@@ -345,10 +346,10 @@ static bool permitted(broker_t *b, const peer_t *p, const proto_msg_t *msg, cons
     snprintf(name, name_len, "%s", given ? given : "?");
     const char *rules = zcert_meta(cert, what);
     if (!rules && !strcmp(what, "serves")) {
-        log_warn("key %s may serve any service (its certificate predates per-service rules: "
-                 "make it again with `lca keys add NAME DIR --serves SERVICES`)",
+        log_warn("key %s may serve generate only: its certificate predates per-service rules "
+                 "(make it again with `lca keys add NAME DIR --serves SERVICES` for others)",
                  name);
-        return true;
+        rules = "generate";
     }
     return glob_list_match(rules, msg->service, strlen(msg->service));
 }

@@ -472,6 +472,18 @@ static bool copy_public(const char *from, const char *to) {
     return rc == 0;
 }
 
+/* The log of the test's workers holds text. */
+static bool workers_log_has(void *text) {
+    FILE *f = fopen(log_path("workers"), "r");
+    char line[1024];
+    bool found = false;
+    while (f && !found && fgets(line, sizeof line, f))
+        found = strstr(line, (const char *)text) != NULL;
+    if (f)
+        fclose(f);
+    return found;
+}
+
 TEST(curve_lets_in_only_allowed_workers) {
     char dir[256], path[512], path2[512];
     snprintf(dir, sizeof dir, "%s", proc_tmpdir());
@@ -499,43 +511,37 @@ TEST(curve_lets_in_only_allowed_workers) {
     char good_dir[300], bad_dir[300];
     snprintf(good_dir, sizeof good_dir, "%s/good", dir);
     snprintf(bad_dir, sizeof bad_dir, "%s/bad", dir);
-    pid_t bad = worker_start(public_ep, "secure", 1, bad_dir);
-    pid_t good = worker_start(public_ep, "secure", 1, good_dir);
+    pid_t bad = worker_start(public_ep, "generate", 1, bad_dir);
+    pid_t good = worker_start(public_ep, "generate", 1, good_dir);
     proto_client_t *c = client_new();
-    REQUIRE(c && wait_workers(c, "secure", 1));
+    REQUIRE(c && wait_workers(c, "generate", 1));
     int status;
     char err[128];
     for (int i = 0; i < 10; i++) {
         proto_msg_t final;
-        REQUIRE(proto_client_call(c, "secure", "{\"op\":\"echo\"}", "x", 1, 2000, NULL, NULL,
+        REQUIRE(proto_client_call(c, "generate", "{\"op\":\"echo\"}", "x", 1, 2000, NULL, NULL,
                                   &final, &status, err, sizeof err) == 0);
         CHECK_INT(header_long(&final, "pid"), ==, good);
         proto_msg_close(&final);
     }
+    /* These certificates carry no rules (made before there were any, when
+     * keys were for GPU hosts): generate, and nothing else. */
+    pid_t shard = worker_start(public_ep, "retrieve.0", 1, good_dir);
+    CHECK(proc_wait_for(workers_log_has, "refused us: key ? may not serve retrieve.0", 10000));
+    CHECK_INT(workers_of(c, "retrieve.0"), ==, 0);
+    proc_stop(shard, SIGKILL, 1000);
     /* Long enough for the rejected worker to have retried: still one worker. */
     proc_sleep_ms(5 * HEARTBEAT_MS);
-    CHECK_INT(workers_of(c, "secure"), ==, 1);
+    CHECK_INT(workers_of(c, "generate"), ==, 1);
     proc_stop(good, SIGKILL, 1000);
-    CHECK(wait_workers(c, "secure", 0));
-    CHECK_INT(proto_client_call(c, "secure", "{\"op\":\"echo\"}", "x", 1, 500, NULL, NULL, NULL,
+    CHECK(wait_workers(c, "generate", 0));
+    CHECK_INT(proto_client_call(c, "generate", "{\"op\":\"echo\"}", "x", 1, 500, NULL, NULL, NULL,
                                 &status, err, sizeof err),
               ==, -EIO);
     CHECK_INT(status, ==, 503);
     CHECK(proc_alive(bad));
     proto_client_destroy(&c);
     stop_all();
-}
-
-/* The log of the test's workers holds text. */
-static bool workers_log_has(void *text) {
-    FILE *f = fopen(log_path("workers"), "r");
-    char line[1024];
-    bool found = false;
-    while (f && !found && fgets(line, sizeof line, f))
-        found = strstr(line, (const char *)text) != NULL;
-    if (f)
-        fclose(f);
-    return found;
 }
 
 TEST(curve_keys_serve_and_call_only_what_their_certificate_says) {
@@ -595,6 +601,16 @@ TEST(curve_keys_serve_and_call_only_what_their_certificate_says) {
     CHECK_INT(status, ==, 403);
     worker_start(public_ep, "echo", 1, tool);
     CHECK(proc_wait_for(workers_log_has, "refused us: key tool may not serve echo", 10000));
+    /* Its certificate taken out of the allow-list, the tool's next request
+     * is refused on the connection it already has. */
+    char allowed[300];
+    snprintf(allowed, sizeof allowed, "%s/allowed/tool.cert", dir);
+    REQUIRE(unlink(allowed) == 0);
+    CHECK_INT(proto_client_call(as_tool, "generate", "{\"op\":\"echo\"}", "x", 1, 3000, NULL, NULL,
+                                NULL, &status, err, sizeof err),
+              ==, -EIO);
+    CHECK_INT(status, ==, 403);
+    CHECK(strstr(err, "key (revoked) may not call generate") != NULL);
     proto_client_destroy(&as_gpu);
     proto_client_destroy(&as_tool);
     proto_client_destroy(&local);
@@ -753,6 +769,32 @@ TEST(another_user_cannot_connect_to_the_broker) {
     stop_all();
 }
 
+/* Every local user reaches a TCP address, loopback included: without CURVE
+ * the gateway refuses one unless told the network is trusted. */
+TEST(a_tcp_broker_takes_curve_even_on_loopback) {
+    if (!logdir[0])
+        snprintf(logdir, sizeof logdir, "%s", proc_tmpdir());
+    char ep[64], http[16], want[160];
+    snprintf(ep, sizeof ep, "tcp://127.0.0.1:%d", proc_free_port());
+    snprintf(http, sizeof http, "%d", proc_free_port());
+    char *argv[] = {(char *)proc_bin("lca-gateway"), "--port", http, "--broker", ep, NULL};
+    pid_t gw = proc_start(argv, NULL, log_path("tcp-refused"));
+    CHECK_INT(proc_wait_exit(gw, 10000), ==, 1);
+    snprintf(want, sizeof want, "refusing to listen on %s without CURVE", ep);
+    CHECK(file_has(log_path("tcp-refused"), want));
+    CHECK(file_has(log_path("tcp-refused"), "every local user, on loopback"));
+    /* Asked for on purpose, it serves a worker without keys. */
+    const char *extra[] = {"--broker", ep, "--insecure-broker", NULL};
+    REQUIRE(gateway_start(NULL, extra));
+    worker_start(ep, "echo", 1, NULL);
+    char err[256];
+    proto_client_t *c = proto_client_new(ep, NULL, err, sizeof err);
+    REQUIRE(c);
+    CHECK(wait_workers(c, "echo", 1));
+    proto_client_destroy(&c);
+    stop_all();
+}
+
 TEST(broker_under_valgrind_serves_and_exits_clean) {
     const char *valgrind[] = {"/usr/bin/valgrind",
                               "--quiet",
@@ -805,4 +847,5 @@ TEST_MAIN(
     TEST_CASE(curve_keys_serve_and_call_only_what_their_certificate_says),
     TEST_CASE(ipc_endpoint_lives_in_a_directory_only_its_user_may_enter),
     TEST_CASE(another_user_cannot_connect_to_the_broker),
+    TEST_CASE(a_tcp_broker_takes_curve_even_on_loopback),
     TEST_CASE(broker_under_valgrind_serves_and_exits_clean))
