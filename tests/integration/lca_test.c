@@ -247,7 +247,9 @@ TEST(lca_keys_and_help) {
     char cmd[600];
     snprintf(cmd, sizeof cmd, "%s keys init %s/k >/dev/null && %s keys add gpu1 %s/k >/dev/null",
              proc_bin("lca"), dir, proc_bin("lca"), dir);
+    mode_t old = umask(022); /* the usual umask: secrets must not follow it */
     CHECK_INT(system(cmd), ==, 0);
+    umask(old);
     const char *files[] = {"k/broker.cert",
                            "k/broker.cert_secret",
                            "k/allowed/gpu1.cert",
@@ -262,6 +264,16 @@ TEST(lca_keys_and_help) {
     char secret[512];
     snprintf(secret, sizeof secret, "%s/k/hosts/gpu1/broker.cert_secret", dir);
     CHECK(access(secret, F_OK) != 0); /* the host never gets the broker's secret */
+    /* Secrets are the user's alone, in directories no one else may enter. */
+    const char *private[] = {"k/broker.cert_secret", "k/hosts/gpu1/client.cert_secret", "k",
+                             "k/hosts/gpu1"};
+    for (size_t i = 0; i < 4; i++) {
+        char path[512];
+        struct stat st;
+        snprintf(path, sizeof path, "%s/%s", dir, private[i]);
+        CHECK(stat(path, &st) == 0);
+        CHECK_INT(st.st_mode & 0777, ==, S_ISDIR(st.st_mode) ? 0700 : 0600);
+    }
     snprintf(cmd, sizeof cmd, "%s --help | grep -q 'lca up'", proc_bin("lca"));
     CHECK_INT(system(cmd), ==, 0);
     snprintf(cmd, sizeof cmd, "%s nonsense 2>/dev/null", proc_bin("lca"));
