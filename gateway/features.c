@@ -256,11 +256,12 @@ static const char **list_of(const buf_t *json, cJSON **holder, size_t *n) {
     int size = cJSON_GetArraySize(*holder);
     const char **list = size > 0 ? calloc((size_t)size, sizeof *list) : NULL;
     const cJSON *e;
-    if (list)
-        cJSON_ArrayForEach(e, *holder) {
-            if (cJSON_IsString(e))
-                list[(*n)++] = e->valuestring;
-        }
+    if (!list)
+        return NULL;
+    cJSON_ArrayForEach(e, *holder) {
+        if (cJSON_IsString(e))
+            list[(*n)++] = e->valuestring;
+    }
     return list;
 }
 

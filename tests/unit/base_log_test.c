@@ -50,7 +50,8 @@ TEST(lines_have_time_level_process_and_message) {
 TEST(threshold_from_lca_log) {
     setenv("LCA_LOG", "warn", 1);
     log_init("tester");
-    CHECK(!log_enabled(LOG_LEVEL_INFO) && log_enabled(LOG_LEVEL_WARN) && log_enabled(LOG_LEVEL_ERROR));
+    CHECK(!log_enabled(LOG_LEVEL_INFO) && log_enabled(LOG_LEVEL_WARN) &&
+          log_enabled(LOG_LEVEL_ERROR));
     const char *out = captured(warn_only);
     CHECK(strstr(out, "below") == NULL);
     CHECK(strstr(out, " warn tester: shown\n") != NULL);
