@@ -12,7 +12,8 @@
 #                               checks, hashing, allow-list patterns
 #
 #   make            release build of every binary into build/bin/
-#   make test       sanitizer build (ASan+UBSan) and the whole test suite
+#   make test       sanitizer build (ASan+UBSan) and the whole test suite; the
+#                   stress test once more under ThreadSanitizer (SAN=thread)
 #   make test-compose
 #                   the README's `docker compose` commands for real (needs root:
 #                   installs Docker and starts an engine when none runs)
@@ -20,9 +21,14 @@
 #   make bench      benchmarks (release build), printed as tables
 #   make bench-prompt  keystroke replays: what the model re-reads per keystroke,
 #                   for a client alone and through lca (tests/bench/prompt/)
+#   make bench-streams  the share of completions that get context within the
+#                   retrieval deadline at 1, 8 and 32 concurrent streams
+#                   (tests/bench/streams.mjs; also part of make bench)
 #   make eval       retrieval quality evaluation
-#   make soak       32 clients on every route for a minute while workers are
-#                   killed and restarted (release build; tests/integration/stress_test)
+#   make soak       32 clients on every route kind for a minute while collections
+#                   churn, then a minute while workers are killed (kill -9) and
+#                   restarted: no wrong answer, every error well-formed, gateway
+#                   RSS growth under 10% (release build; tests/integration/stress_test)
 #   make deps       install the Debian/npm packages the build and tests need
 #   make fuzz       libFuzzer (clang, ASan+UBSan) on every parser of untrusted
 #                   bytes, FUZZ_SECONDS (default 60) each; `make test` runs a
@@ -49,6 +55,14 @@ CFLAGS   := -O1 -g -std=c11 $(WARN) -pthread -fno-omit-frame-pointer \
             -fsanitize=address,undefined -fno-sanitize-recover=undefined
 LDFLAGS  += -fsanitize=address,undefined
 endif
+# ThreadSanitizer: the threads of one process (the gateway's loop and its
+# ZeroMQ thread, the retriever's scan threads, the embedder's pool).  It
+# cannot share a build with ASan, hence its own tree.
+ifeq ($(SAN),thread)
+BUILD    := build/tsan
+CFLAGS   := -O1 -g -std=c11 $(WARN) -pthread -fno-omit-frame-pointer -fsanitize=thread
+LDFLAGS  += -fsanitize=thread
+endif
 
 BIN      := $(BUILD)/bin
 OBJ      := $(BUILD)/obj
@@ -74,8 +88,8 @@ BENCH_SRCS := $(wildcard tests/bench/*.c)
 TEST_BINS  := $(patsubst tests/%.c,$(BUILD)/tests/%,$(UNIT_SRCS) $(INTEG_SRCS) $(TOOL_SRCS))
 BENCH_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(BENCH_SRCS))
 
-.PHONY: all test test-compose run bench bench-prompt eval deps format lint clean test-bins \
-        npm-deps fuzz fuzz-bins soak
+.PHONY: all test test-compose run bench bench-prompt bench-streams eval deps format lint clean \
+        test-bins tsan-bins npm-deps fuzz fuzz-bins soak
 .DEFAULT_GOAL := all
 .SECONDARY:
 all: $(BINARIES)
@@ -101,6 +115,12 @@ $(UI_GEN): $(UI_FILES) gateway/ui/embed.sh
 	@echo "  GEN $@"; sh gateway/ui/embed.sh $@ $(UI_FILES)
 $(call lib_of,gateway): $(OBJ)/$(UI_GEN:.c=.o)
 
+# The gateway embeds queries of collections built with the built-in model
+# itself (gateway/context.c): the one file of that model joins its library,
+# the same code the embedder runs, so the vectors are the same.
+EMBED_BUILTIN := embedder/builtin.o
+$(call lib_of,gateway): $(OBJ)/$(EMBED_BUILTIN)
+
 $(BIN)/lca-%: $(OBJ)/%/main.o $(LIB)/lib%.a $(SHARED_LIBS)
 	@mkdir -p $(dir $@)
 	@echo "  LD  $@"; $(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
@@ -124,6 +144,11 @@ $(BUILD)/tests/%: $(OBJ)/tests/%.o $$(call test_libs,$$*)
 
 test-bins: $(BINARIES) $(TEST_BINS)
 
+# The programs `make test` runs again with every process of the stack under
+# ThreadSanitizer (make SAN=thread tsan-bins; tests/tsan.supp).
+TSAN_TESTS := $(BUILD)/tests/integration/stress_test
+tsan-bins: $(BINARIES) $(TSAN_TESTS)
+
 # The suite runs against the sanitizer build.
 NPROC    := $(shell nproc 2>/dev/null || echo 2)
 
@@ -131,8 +156,10 @@ test: deps
 	$(MAKE) -j$(NPROC) SAN=1 test-bins
 	$(MAKE) -j$(NPROC) test-bins
 	$(MAKE) -j$(NPROC) fuzz-bins
+	$(MAKE) -j$(NPROC) SAN=thread tsan-bins
 	LCA_BIN=$(CURDIR)/build/san/bin LCA_TESTS=$(CURDIR)/build/san/tests \
-	  LCA_RELEASE_BIN=$(CURDIR)/build/bin tests/run
+	  LCA_RELEASE_BIN=$(CURDIR)/build/bin LCA_TSAN_BIN=$(CURDIR)/build/tsan/bin \
+	  LCA_TSAN_TESTS=$(CURDIR)/build/tsan/tests tests/run
 
 test-compose: deps
 	tests/compose/run
@@ -148,7 +175,7 @@ bench:
 
 soak: deps
 	$(MAKE) -j$(NPROC) all $(BUILD)/tests/integration/stress_test
-	LCA_BIN=$(CURDIR)/$(BIN) LCA_STRESS_CLIENTS=8 LCA_STRESS_MS=30000 LCA_STRESS_RSS=1 \
+	LCA_BIN=$(CURDIR)/$(BIN) LCA_STRESS_CLIENTS=32 LCA_STRESS_MS=60000 LCA_STRESS_RSS=1 \
 	  $(BUILD)/tests/integration/stress_test
 
 eval: deps all
@@ -157,6 +184,10 @@ eval: deps all
 bench-prompt: deps
 	$(MAKE) -j$(NPROC) all
 	LCA_BIN=$(CURDIR)/$(BIN) node tests/bench/prompt/bench.mjs
+
+bench-streams: deps
+	$(MAKE) -j$(NPROC) all
+	LCA_BIN=$(CURDIR)/$(BIN) node tests/bench/streams.mjs
 
 deps:
 	@deploy/deps.sh
@@ -201,7 +232,7 @@ $(FUZZ_DIR)/lib/lib$(notdir $(1)).a: $(patsubst %.c,$(FUZZ_OBJ)/%.o,$(call lib_s
 	@rm -f $$@ && ar rcs $$@ $$^
 endef
 $(foreach s,$(FUZZ_SVCS) $(SHARED_DIRS),$(eval $(call fuzz_lib_rule,$(s))))
-$(FUZZ_DIR)/lib/libgateway.a: $(FUZZ_OBJ)/$(UI_GEN:.c=.o)
+$(FUZZ_DIR)/lib/libgateway.a: $(FUZZ_OBJ)/$(UI_GEN:.c=.o) $(FUZZ_OBJ)/$(EMBED_BUILTIN)
 
 $(FUZZ_DIR)/%_fuzz: $(FUZZ_OBJ)/tests/fuzz/%_fuzz.o $(FUZZ_LIBS)
 	@echo "  LD  $@"; $(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(FUZZ_SAN) \

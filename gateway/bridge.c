@@ -15,6 +15,7 @@
 #include "proto/client.h"
 #include "proto/base/log.h"
 #include "proto/base/map.h"
+#include "proto/base/tsan.h"
 #include "proto/socket.h"
 
 #include <errno.h>
@@ -137,6 +138,7 @@ static void *io_thread(void *arg) {
             command_t *c;
             if (zmq_recv(b->pull, &c, sizeof c, ZMQ_DONTWAIT) != sizeof c)
                 break;
+            tsan_acquire(c);
             bool go_on = run_command(b, c);
             command_free(c);
             if (!go_on)
@@ -192,6 +194,7 @@ static void on_events(h2o_multithread_receiver_t *receiver, h2o_linklist_t *mess
 }
 
 static int push_command(bridge_t *b, command_t *c) {
+    tsan_release(c);
     if (zmq_send(b->push, &c, sizeof c, ZMQ_DONTWAIT) != sizeof c) {
         command_free(c);
         return -1;

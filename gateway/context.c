@@ -3,7 +3,8 @@
  *
  * A retrieval is a small state machine living in the request's pool:
  *   collections  (only when the gateway has no list of them yet)
- *   embed        (only when the dense signal is wanted)
+ *   embed        (only when the dense signal is wanted; a collection of the
+ *                built-in model is embedded right here, see embed_here())
  *   search       one call per shard, in parallel
  *   done         rank (fusion.h), cut to k, call back
  * A timer bounds the whole; when it fires, calls still in flight are
@@ -14,6 +15,7 @@
  */
 #include "gateway/context.h"
 
+#include "embedder/builtin.h"
 #include "gateway/collections.h"
 #include "gateway/features.h"
 #include "gateway/fusion.h"
@@ -32,6 +34,9 @@
 #include <string.h>
 
 #define PER_FILE_DEFAULT 2
+/* The longest query text embedded on the loop thread (about 0.5 ms of
+ * work); a longer one (a pasted file in a chat) goes to the embed service. */
+#define EMBED_HERE_MAX (16 << 10)
 
 /* ---- weights ---- */
 
@@ -89,6 +94,8 @@ struct query {
     h2o_timeout_entry_t timer; /* the deadline */
     h2o_timeout_entry_t kick;  /* starts the work on the next loop turn */
     int64_t started_us;
+    const char *model;   /* the collection's embedding model (pool), once resolved */
+    int dim;             /* ... and its dimension */
     features_t features; /* read once the collection is known */
     float *vector;
     size_t vector_bytes;
@@ -272,7 +279,7 @@ static void fuse(query_t *qs) {
                          .imports = f->imports,
                          .nimports = f->nimports,
                          .object_imported = f->object_imported,
-                         .members = f->cursor.kind >= CURSOR_MODULE,
+                         .members = f->cursor.kind >= CURSOR_MODULE || f->package,
                          .prefix = qs->q.prefix,
                          .prefix_len = qs->q.prefix_len,
                          .suffix = qs->q.suffix,
@@ -317,7 +324,7 @@ static void finish(query_t *qs) {
     if (qs->result.status == 200)
         fuse(qs);
     qs->result.elapsed_ms = (clock_us() - qs->started_us) / 1000.0;
-    metrics_retrieval(qs->result.elapsed_ms);
+    metrics_retrieval(qs->result.elapsed_ms, qs->result.timed_out);
     log_debug("req=%s context: %zu chunks from %s in %.2f ms (%d shard%s missing)", qs->ctx->rid,
               qs->result.count, qs->result.collection ? qs->result.collection : "-",
               qs->result.elapsed_ms, qs->result.shards_missing,
@@ -372,6 +379,8 @@ static bool resolve(query_t *qs, const collections_t *snapshot) {
     h2o_mem_pool_t *pool = &qs->ctx->req->pool;
     qs->result.collection = pool_strdup(pool, col->name, strlen(col->name));
     qs->result.root = pool_strdup(pool, col->root, strlen(col->root));
+    qs->model = pool_strdup(pool, col->model, strlen(col->model));
+    qs->dim = col->dim;
     /* An absolute path under the root becomes relative. */
     if (qs->q.path && qs->q.path[0] == '/') {
         size_t n = strlen(col->root);
@@ -390,12 +399,48 @@ static bool resolve(query_t *qs, const collections_t *snapshot) {
     return true;
 }
 
+/* The built-in embedder of dim dimensions, made at first use and kept for
+ * the process's life (the loop thread is its only user), or NULL. */
+static builtin_embedder_t *builtin_for(int dim) {
+    static builtin_embedder_t *made[4];
+    for (size_t i = 0; i < sizeof made / sizeof made[0]; i++) {
+        if (made[i] && builtin_embedder_dim(made[i]) == (size_t)dim)
+            return made[i];
+        if (!made[i])
+            return made[i] = builtin_embedder_new((size_t)dim);
+    }
+    return NULL; /* four dimensions in use at once: the service does the rest */
+}
+
+/* Embeds the query on the loop thread when the collection was built with the
+ * built-in model, whose vectors are the same wherever they are computed
+ * (embedder/builtin.h): this saves a hop to the embed service and back,
+ * which under load costs far more than the tens of microseconds the
+ * embedding takes, and the whole retrieval has only its deadline
+ * (LCA_RAG_COMPLETION_MS).  It also uses the collection's own dimension,
+ * whatever the embed service runs.  False when it did not: the service is
+ * asked then. */
+static bool embed_here(query_t *qs, const buf_t *text) {
+    if (!qs->model || strcmp(qs->model, BUILTIN_EMBEDDER_MODEL) != 0 ||
+        builtin_embedder_check_dim((size_t)qs->dim) != 0 || text->len > EMBED_HERE_MAX)
+        return false;
+    builtin_embedder_t *embedder = builtin_for(qs->dim);
+    float *vector = embedder ? malloc(sizeof *vector * (size_t)qs->dim) : NULL;
+    if (!vector || builtin_embedder_embed(embedder, text->data, text->len, vector) != 0) {
+        free(vector);
+        return false;
+    }
+    qs->vector = vector;
+    qs->vector_bytes = sizeof *vector * (size_t)qs->dim;
+    return true;
+}
+
 /* Embeds the query (if wanted) and searches every shard. */
 static void go(query_t *qs) {
     features_extract(&qs->features, qs->q.path, qs->q.query, qs->q.query_len, qs->q.prefix,
                      qs->q.prefix_len, qs->q.suffix, qs->q.suffix_len);
     const buf_t *text = &qs->features.text;
-    if ((qs->q.signals & SIGNAL_DENSE) && text->len) {
+    if ((qs->q.signals & SIGNAL_DENSE) && text->len && !embed_here(qs, text)) {
         static const bridge_callbacks_t callbacks = {NULL, on_embed_final, on_embed_error};
         buf_t payload = BUF_INIT;
         texts_append(&payload, text->data, text->len);

@@ -3,6 +3,7 @@
  */
 #include "gateway/features.h"
 
+#include "proto/code/ident.h"
 #include "proto/code/refs.h"
 #include "proto/ops.h"
 
@@ -194,6 +195,30 @@ static void member_hints(features_t *f, lang_id_t lang, const char *prefix, size
     buf_free(&near);
 }
 
+/* Whether the cursor starts or continues a bare name (no `.` or `::`
+ * before it, not a number) in Go, whose files see their package's names
+ * unqualified; the part typed goes into c->partial.  (Java's classes of
+ * the same package are too: offered so, they crowded out the imported ones
+ * and the eval fell from 0.53 to 0.10.) */
+static bool bare_name(lang_id_t lang, const char *prefix, size_t len, cursor_t *c) {
+    if (lang != LANG_GO)
+        return false;
+    size_t i = len;
+    while (i > 0 && ident_char_len_before(prefix, i))
+        i -= ident_char_len_before(prefix, i);
+    size_t typed = len - i;
+    if (typed >= sizeof c->partial || (typed && prefix[i] >= '0' && prefix[i] <= '9'))
+        return false;
+    while (i > 0 && (prefix[i - 1] == ' ' || prefix[i - 1] == '\t'))
+        i--;
+    if (i > 0 && (prefix[i - 1] == '.' || prefix[i - 1] == ':' || prefix[i - 1] == '"' ||
+                  prefix[i - 1] == '\'' || prefix[i - 1] == '`'))
+        return false;
+    memcpy(c->partial, prefix + len - typed, typed);
+    c->partial[typed] = '\0';
+    return true;
+}
+
 void features_extract(features_t *f, const char *path, const char *query, size_t query_len,
                       const char *prefix, size_t prefix_len, const char *suffix,
                       size_t suffix_len) {
@@ -233,7 +258,9 @@ void features_extract(features_t *f, const char *path, const char *query, size_t
         object_before_cursor(prefix, prefix_len, f->object, sizeof f->object);
         object_resolve(f);
         cursor_read(lang, prefix, prefix_len, &f->cursor);
-        if (f->cursor.kind >= CURSOR_MODULE)
+        f->package =
+            f->cursor.kind == CURSOR_NONE && bare_name(lang, prefix, prefix_len, &f->cursor);
+        if (f->cursor.kind >= CURSOR_MODULE || f->package)
             member_hints(f, lang, prefix, prefix_len, suffix, suffix_len);
     }
     if (acc.count)
@@ -255,9 +282,9 @@ static const char **list_of(const buf_t *json, cJSON **holder, size_t *n) {
     *holder = json->len ? cJSON_ParseWithLength(json->data, json->len) : NULL;
     int size = cJSON_GetArraySize(*holder);
     const char **list = size > 0 ? calloc((size_t)size, sizeof *list) : NULL;
-    const cJSON *e;
     if (!list)
         return NULL;
+    const cJSON *e;
     cJSON_ArrayForEach(e, *holder) {
         if (cJSON_IsString(e))
             list[(*n)++] = e->valuestring;
@@ -273,8 +300,8 @@ void features_search_header(const features_t *f, const char *collection, const c
     const char **hints = list_of(&f->hints, &hints_json, &nhints);
     const char **words = list_of(&f->words, &words_json, &nwords);
     const cursor_t *c = &f->cursor;
-    bool members = c->kind >= CURSOR_MODULE && (signals & SIGNAL_OBJECT);
-    bool module = c->kind == CURSOR_MODULE;
+    bool members = (c->kind >= CURSOR_MODULE || f->package) && (signals & SIGNAL_OBJECT);
+    bool module = c->kind == CURSOR_MODULE || f->package;
     const char *bases[CURSOR_BASES_MAX];
     for (int i = 0; i < c->base_count; i++)
         bases[i] = c->bases[i];
@@ -293,9 +320,12 @@ void features_search_header(const features_t *f, const char *collection, const c
                    .member = {.kind = !members ? OPS_MEMBER_NONE
                                       : module ? OPS_MEMBER_MODULE
                                                : OPS_MEMBER_CLASS,
-                              .module = c->module[0] ? c->module : NULL,
+                              .module = f->package     ? "."
+                                        : c->module[0] ? c->module
+                                                       : NULL,
                               .member_of = module && c->member_of[0] ? c->member_of : NULL,
                               .type = !module && c->type[0] ? c->type : NULL,
+                              .call = !module && c->call[0] ? c->call : NULL,
                               .bases = module ? NULL : bases,
                               .base_count = module ? 0 : (size_t)c->base_count,
                               .partial = c->partial[0] ? c->partial : NULL,

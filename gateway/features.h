@@ -18,7 +18,10 @@
  *   - what that object is (proto/code/cursor.h: a module, self, a value
  *     of a known class, a class) and the words of the code after the cursor
  *     (the first 10 lines of the suffix, whole identifiers folded): the
- *     retriever offers the object's members, those the suffix names first.
+ *     retriever offers the object's members, those the suffix names first;
+ *   - a bare name (no object) in Go, whose files see every name of their
+ *     package unqualified: the package's own definitions are offered as its
+ *     members (the module `.`), with the name typed so far.
  * For a chat question the symbols are the question's identifiers.
  *
  * features_search_header() turns them into the retriever's `search` request
@@ -47,6 +50,8 @@ typedef struct {
     size_t nimports;
     bool object_imported; /* object names an imported module or name (then: its stem) */
     cursor_t cursor;      /* what the object is; cursor.kind CURSOR_NONE when no object */
+    bool package;         /* a bare name in Go, whose files see their package's names:
+                             those are the members offered */
     buf_t hints;          /* JSON array of the suffix's folded identifiers; len 0 when none */
     buf_t words;          /* JSON array of the sub-words around the cursor; len 0 when none */
 } features_t;

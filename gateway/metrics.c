@@ -28,7 +28,7 @@ typedef struct {
 } histogram_t;
 
 static histogram_t ttft, retrieval;
-static unsigned long long tokens_total, generations_total;
+static unsigned long long tokens_total, generations_total, retrieval_timeouts;
 
 static void observe(histogram_t *h, double ms) {
     size_t i = 0;
@@ -56,8 +56,9 @@ void metrics_generation(double first_token_ms, size_t tokens) {
         observe(&ttft, first_token_ms);
 }
 
-void metrics_retrieval(double ms) {
+void metrics_retrieval(double ms, bool timed_out) {
     observe(&retrieval, ms);
+    retrieval_timeouts += timed_out;
 }
 
 static void histogram(buf_t *out, const char *name, const char *help, const histogram_t *h) {
@@ -107,6 +108,11 @@ void metrics_render(const cJSON *status, buf_t *out) {
     histogram(out, "lca_time_to_first_token_seconds",
               "From the request to the first token written to the client.", &ttft);
     histogram(out, "lca_retrieval_seconds", "Retrieval across all shards, fused.", &retrieval);
+    buf_printf(out,
+               "# HELP lca_retrieval_timeouts_total Retrievals whose deadline came before every "
+               "shard answered.\n"
+               "# TYPE lca_retrieval_timeouts_total counter\nlca_retrieval_timeouts_total %llu\n",
+               retrieval_timeouts);
     buf_printf(out,
                "# HELP lca_tokens_streamed_total Tokens (lines) streamed to clients.\n"
                "# TYPE lca_tokens_streamed_total counter\nlca_tokens_streamed_total %llu\n"

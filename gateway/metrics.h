@@ -11,6 +11,7 @@
 #include "proto/base/buf.h"
 
 #include <cJSON.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 /* A response with this status started for route: a route table path, or
@@ -22,8 +23,9 @@ void metrics_response(const char *route, int status);
  * how many lines (tokens) it streamed. */
 void metrics_generation(double first_token_ms, size_t tokens);
 
-/* A retrieval finished in ms. */
-void metrics_retrieval(double ms);
+/* A retrieval finished in ms; timed_out when its deadline came before
+ * every shard had answered (it then went on with what had arrived). */
+void metrics_retrieval(double ms, bool timed_out);
 
 /* Appends every counter and histogram to out, then the live workers, queue
  * depth and requests in flight of each service in broker_status (the

@@ -137,7 +137,7 @@ int ops_encode(const ops_request_t *req, buf_t *b) {
                              m->kind == OPS_MEMBER_MODULE ? "module" : "class") |
                   put_optional(b, "module", m->module) |
                   put_optional(b, "member_of", m->member_of) | put_optional(b, "type", m->type) |
-                  put_optional(b, "partial", m->partial);
+                  put_optional(b, "call", m->call) | put_optional(b, "partial", m->partial);
             if (m->base_count)
                 rc |= put_strings(b, "bases", m->bases, m->base_count);
             if (m->hint_count)
@@ -250,7 +250,7 @@ static const char **field_strings(fields_t *f, ops_request_t *req, const char *n
     return list;
 }
 
-/* "member": {kind, module, member_of, type, bases, partial, hints} */
+/* "member": {kind, module, member_of, type, call, bases, partial, hints, words} */
 static void decode_member(fields_t *f, ops_request_t *req) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(f->json, "member");
     if (!v || cJSON_IsNull(v))
@@ -271,6 +271,7 @@ static void decode_member(fields_t *f, ops_request_t *req) {
     m->module = field_string(&inner, "module", false);
     m->member_of = field_string(&inner, "member_of", false);
     m->type = field_string(&inner, "type", false);
+    m->call = field_string(&inner, "call", false);
     m->partial = field_string(&inner, "partial", false);
     m->bases = field_strings(&inner, req, "bases", &m->base_count);
     m->hints = field_strings(&inner, req, "hints", &m->hint_count);

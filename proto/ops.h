@@ -50,11 +50,13 @@
  *         "shards","placement","files","chunks","seeded_at"}...]} (this
  *         shard's counts)
  *  search {collection, k (10), path, query, symbols:[...], object,
- *          member {kind "module"|"class", module, member_of, type,
+ *          member {kind "module"|"class", module, member_of, type, call,
  *          bases:[...], partial, hints:[...], words:[...]},
  *          mode "i8"|"f32" ("i8"), limit (4*k)}; payload: optional query
  *      vector (dim float32).  member says what the object before the
- *      cursor is (proto/code/cursor.h) so that its members are offered.
+ *      cursor is (proto/code/cursor.h) so that its members are offered;
+ *      module "." is the current file's own package (a bare name in Go),
+ *      call a function whose return type is the class.
  *      -> FINAL {"count": n, "us": time taken}, payload {"chunks":[{"id","path","start_line",
  *         "end_line","language","kind","text","symbols":[...],
  *         "signals":{"dense","bm25","symbol","import","object","uses",
@@ -149,6 +151,8 @@ typedef struct {
     const char *module;       /* the import's specifier as written; NULL: none */
     const char *member_of;    /* a module imported by this name from inside module; NULL */
     const char *type;         /* a class: its name; NULL */
+    const char *call;         /* a class: the value is what this function returns (its definition
+                                 says the class; type is then a guess, or NULL); NULL */
     const char *const *bases; /* its bases, nearest first */
     size_t base_count;
     const char *partial;      /* the member typed so far; NULL */

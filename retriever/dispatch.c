@@ -62,6 +62,7 @@ static void run_search(const dispatch_t *d, const ops_request_t *req, const void
                                    .module = s->member.module,
                                    .member_of = s->member.member_of,
                                    .type = s->member.type,
+                                   .call = s->member.call,
                                    .bases = s->member.bases,
                                    .base_count = s->member.base_count,
                                    .partial = s->member.partial,

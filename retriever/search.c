@@ -16,6 +16,7 @@
 #include "retriever/search.h"
 
 #include "proto/base/map.h"
+#include "proto/code/cursor.h"
 #include "proto/code/ident.h"
 #include "proto/code/module.h"
 #include "proto/code/subword.h"
@@ -41,7 +42,8 @@
 #define BM25_POSTINGS 2000
 #define BM25_TERMS 16
 #define SYMBOL_DEFINERS 12
-#define MAX_MEMBER_FILES 64
+#define MAX_MEMBER_FILES 256
+#define REEXPORT_DEPTH 3 /* packages re-exporting packages */
 #define MAX_MEMBER_CHUNKS 512
 
 enum { SIG_DENSE, SIG_BM25, SIG_SYMBOL, SIG_IMPORT, SIG_OBJECT, SIG_MEMBER, SIG_COUNT };
@@ -261,7 +263,11 @@ static int find_own_file(search_t *s) {
 /* The vector scan runs on its own thread while the lexical and structural
  * signals query sqlite on the caller's: they use different resources
  * (memory bandwidth vs. b-tree lookups), so the query takes about the
- * longer of the two instead of their sum. */
+ * longer of the two instead of their sum.  A shard small enough that its
+ * scan is shorter than starting a thread (the bound scan.c starts its own
+ * threads by) is scanned inline instead: under load a new thread also
+ * waits for a core, and the query waits for it. */
+#define DENSE_THREAD_MIN_WORK (1u << 19) /* rows * dim */
 static void *dense_main(void *arg) {
     search_t *s = arg;
     s->dense_n = vectors_search(s->view.vectors, s->vector, s->dense_want, s->q->mode,
@@ -287,9 +293,11 @@ static int dense_start(search_t *s) {
     s->dense_want = s->q->limit + s->own_chunks;
     if (!(s->dense_hits = malloc(s->dense_want * sizeof *s->dense_hits)))
         return fail(s, -ENOMEM, "out of memory");
-    s->dense_running = pthread_create(&s->dense_thread, NULL, dense_main, s) == 0;
+    size_t work = vectors_count(s->view.vectors) * dim;
+    s->dense_running =
+        work >= DENSE_THREAD_MIN_WORK && pthread_create(&s->dense_thread, NULL, dense_main, s) == 0;
     if (!s->dense_running)
-        dense_main(s); /* no thread to be had: scan here */
+        dense_main(s); /* small, or no thread to be had: scan here */
     return 0;
 }
 
@@ -821,9 +829,13 @@ static void file_module(const char *path, char *out, size_t cap, bool *package) 
 
 /* Whether want (a repository path, or a tail of one unless anchored) names
  * the module of the file at path, or its directory (Go, Java packages).
- * *package tells that path is a package's own file (__init__, index, mod),
- * whose imports are what it re-exports. */
-static bool module_matches(const char *path, const char *want, bool anchored, bool *package) {
+ * A file the current one imports (imported) is also named by a want that
+ * ends with its directory: a Go import path is the module's path (go.mod)
+ * and then the directory, `github.com/x/y/v5/plumbing/format` for
+ * plumbing/format.  *package tells that path is a package's own file
+ * (__init__, index, mod), whose imports are what it re-exports. */
+static bool module_matches(const char *path, const char *want, bool anchored, bool imported,
+                           bool *package) {
     char mod[1024], dir[1024], bare[1024];
     file_module(path, mod, sizeof mod, package);
     snprintf(dir, sizeof dir, "%s", path);
@@ -840,6 +852,9 @@ static bool module_matches(const char *path, const char *want, bool anchored, bo
     const char *forms[3] = {mod, dir, bare};
     for (int i = 0; i < 3; i++) {
         size_t n = strlen(forms[i]), w = strlen(want);
+        if (imported && i == 1 && n && w > n && want[w - n - 1] == '/' &&
+            !strcmp(want + w - n, forms[i]))
+            return true;
         if (!w || w > n)
             continue;
         if (n == w ? !strcmp(forms[i], want)
@@ -914,30 +929,58 @@ static int files_by_stem(search_t *s, const char *want, char ***targets, size_t 
     return rc;
 }
 
-/* Adds the targets that want names (and, for a package's own file or a
- * Python module, what it re-exports). */
-static int module_match_targets(search_t *s, member_files_t *mf, char **targets, size_t n,
-                                const char *want, bool anchored) {
+/* Whether path is a package's own file (__init__.py, index.js, mod.rs). */
+static bool package_file(const char *path) {
+    char mod[1024];
+    bool package = false;
+    file_module(path, mod, sizeof mod, &package);
+    return package;
+}
+
+/* Adds what mf->files[from] re-exports, breadth first: the files it
+ * imports, and through a package's own file among them what that one
+ * imports in turn (`import networkx as nx` reaches nx.path_graph through
+ * networkx/__init__.py, networkx/generators/__init__.py, then
+ * generators/classic.py), at most REEXPORT_DEPTH packages deep. */
+static int reexports_add(search_t *s, member_files_t *mf, size_t from) {
     int rc = 0;
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        bool package = false;
-        if (!module_matches(targets[i], want, anchored, &package))
-            continue;
-        rc = member_file_add(s, mf, targets[i], 1.0);
-        /* A package's own file re-exports what it imports; so does any
-         * Python module (what it imports is an attribute of it). */
-        size_t len = strlen(targets[i]);
-        bool python = len > 3 && !strcmp(targets[i] + len - 3, ".py");
-        if (rc == 0 && (package || python)) {
+    size_t level_end = mf->n;
+    for (int depth = 0; rc == 0 && depth < REEXPORT_DEPTH && from < level_end; depth++) {
+        for (size_t f = from; rc == 0 && f < level_end; f++) {
+            if (depth > 0 && !package_file(mf->files[f].path))
+                continue;
             char **inner = NULL;
             size_t k = 0;
-            rc = imports_of(s, targets[i], &inner, &k);
+            rc = imports_of(s, mf->files[f].path, &inner, &k);
             for (size_t j = 0; rc == 0 && j < k; j++)
                 rc = member_file_add(s, mf, inner[j], 0.6);
             for (size_t j = 0; j < k; j++)
                 free(inner[j]);
             free(inner);
         }
+        from = level_end;
+        level_end = mf->n;
+    }
+    return rc;
+}
+
+/* Adds the targets that want names (and, for a package's own file or a
+ * Python module, what it re-exports). */
+static int module_match_targets(search_t *s, member_files_t *mf, char **targets, size_t n,
+                                const char *want, bool anchored, bool imported) {
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        bool package = false;
+        if (!module_matches(targets[i], want, anchored, imported, &package))
+            continue;
+        size_t first = mf->n;
+        rc = member_file_add(s, mf, targets[i], 1.0);
+        /* A package's own file re-exports what it imports; so does any
+         * Python module (what it imports is an attribute of it). */
+        size_t len = strlen(targets[i]);
+        bool python = len > 3 && !strcmp(targets[i] + len - 3, ".py");
+        if (rc == 0 && (package || python) && mf->n > first)
+            rc = reexports_add(s, mf, first);
     }
     return rc;
 }
@@ -975,7 +1018,7 @@ static int module_files(search_t *s, member_files_t *mf) {
                 rc = files_by_stem(s, wants[w], &targets, &n);
             }
             if (rc == 0)
-                rc = module_match_targets(s, mf, targets, n, wants[w], anchored);
+                rc = module_match_targets(s, mf, targets, n, wants[w], anchored, source == 0);
         }
         targets_free(targets, n);
     }
@@ -1181,11 +1224,109 @@ static long refs_of(search_t *s, const char *target, const char *name) {
     return v;
 }
 
+static const char SQL_USES_OF[] = "SELECT count FROM uses WHERE collection = ? AND name = ?";
+
+/* How many chunks of this shard use name: what a bare name is reached by
+ * (a Go package's own names are written unqualified, so
+ * the reference index, which counts `x.name`, does not see them). */
+static long name_uses(search_t *s, const char *name) {
+    sqlite3_stmt *st = store_view_stmt(&s->view, SQL_USES_OF);
+    if (!st)
+        return 0;
+    sqlite3_bind_int64(st, 1, s->view.collection_id);
+    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+    long v = sqlite3_step(st) == SQLITE_ROW ? (long)sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    return v;
+}
+
 /* The top-level definitions of the module's files on this shard. */
+static const char SQL_TOP_LEVEL_DEFS[] =
+    "SELECT s.chunk, f.path FROM symbols s JOIN chunks c ON c.id = s.chunk"
+    " JOIN files f ON f.id = c.file"
+    " WHERE s.collection = ? AND s.name = ? AND s.scope = '' LIMIT 16";
+
+/* How often the repository reaches name of member file f: as a member of
+ * f itself, or of the module the receiver names (a package re-exporting
+ * it, weight 1). */
+static void member_tally(search_t *s, tallies_t *tallies, const member_files_t *mf, size_t f,
+                         const char *name, long *uses, long *near) {
+    tally_t own = tally_of(s, tallies, mf->files[f].path, name);
+    *uses = own.uses;
+    *near = own.near;
+    for (size_t t = 0; t < mf->n; t++)
+        if (t != f && mf->files[t].weight >= 1.0) {
+            tally_t via = tally_of(s, tallies, mf->files[t].path, name);
+            *uses += via.uses;
+            *near += via.near;
+        }
+}
+
+/* The members the repository already reaches through the receiver's own
+ * files (`nx.path_graph` counts against networkx/__init__.py), found by
+ * name among the member files before any other: a package re-exporting
+ * thousands of names has its used ones offered whatever the caps. */
+static int used_members(search_t *s, const member_files_t *mf, tallies_t *tallies, size_t *found) {
+    int rc = 0;
+    for (size_t r = 0; rc == 0 && r < mf->n; r++) {
+        if (mf->files[r].weight < 1.0 || tallies_read(s, tallies, mf->files[r].path) != 0)
+            continue;
+        sqlite3_stmt *refs = store_view_stmt(&s->view, SQL_REFS_TO);
+        if (!refs)
+            return db_fail(s, "reading references");
+        sqlite3_bind_int64(refs, 1, s->view.collection_id);
+        sqlite3_bind_text(refs, 2, mf->files[r].path, -1, SQLITE_STATIC);
+        sqlite3_bind_int(refs, 3, -1);
+        sqlite3_bind_text(refs, 4, "", 0, SQLITE_STATIC);
+        sqlite3_bind_text(refs, 5, "", 0, SQLITE_STATIC);
+        char **names = NULL;
+        size_t n = 0;
+        while (rc == 0 && n < MAX_MEMBER_FILES && sqlite3_step(refs) == SQLITE_ROW) {
+            char **grown = realloc(names, (n + 1) * sizeof *grown);
+            char *name = grown ? strdup((const char *)sqlite3_column_text(refs, 0)) : NULL;
+            if (grown)
+                names = grown;
+            if (!name)
+                rc = fail(s, -ENOMEM, "out of memory");
+            else
+                names[n++] = name;
+        }
+        sqlite3_reset(refs);
+        for (size_t i = 0; rc == 0 && i < n && *found < MAX_MEMBER_CHUNKS; i++) {
+            sqlite3_stmt *defs = store_view_stmt(&s->view, SQL_TOP_LEVEL_DEFS);
+            if (!defs) {
+                rc = db_fail(s, "reading definitions");
+                break;
+            }
+            sqlite3_bind_int64(defs, 1, s->view.collection_id);
+            sqlite3_bind_text(defs, 2, names[i], -1, SQLITE_STATIC);
+            while (rc == 0 && sqlite3_step(defs) == SQLITE_ROW) {
+                const char *path = (const char *)sqlite3_column_text(defs, 1);
+                for (size_t f = 0; path && f < mf->n; f++) {
+                    if (strcmp(mf->files[f].path, path) != 0)
+                        continue;
+                    long uses, near;
+                    member_tally(s, tallies, mf, f, names[i], &uses, &near);
+                    rc = member_note(s, sqlite3_column_int64(defs, 0), names[i],
+                                     mf->files[f].weight, uses, near);
+                    ++*found;
+                    break;
+                }
+            }
+            sqlite3_reset(defs);
+        }
+        for (size_t i = 0; i < n; i++)
+            free(names[i]);
+        free(names);
+    }
+    return rc;
+}
+
 static int module_members(search_t *s, const member_files_t *mf) {
     tallies_t tallies = {0};
-    int rc = 0;
+    bool own_package = s->q->member.module && !strcmp(s->q->member.module, ".");
     size_t found = 0;
+    int rc = used_members(s, mf, &tallies, &found);
     for (size_t f = 0; rc == 0 && f < mf->n && found < MAX_MEMBER_CHUNKS; f++) {
         if (!mf->files[f].file)
             continue; /* another shard's */
@@ -1207,14 +1348,10 @@ static int module_members(search_t *s, const member_files_t *mf) {
                     continue; /* `Class.method` is not the module's */
                 /* reached as a member of its own file, or of the module the
                  * receiver names when that is a package re-exporting it */
-                tally_t own = tally_of(s, &tallies, mf->files[f].path, e->valuestring);
-                long uses = own.uses, near = own.near;
-                for (size_t t = 0; t < mf->n; t++)
-                    if (t != f && mf->files[t].weight >= 1.0) {
-                        tally_t via = tally_of(s, &tallies, mf->files[t].path, e->valuestring);
-                        uses += via.uses;
-                        near += via.near;
-                    }
+                long uses, near;
+                member_tally(s, &tallies, mf, f, e->valuestring, &uses, &near);
+                if (own_package)
+                    uses += name_uses(s, e->valuestring);
                 if ((rc = member_note(s, sqlite3_column_int64(st, 0), e->valuestring,
                                       mf->files[f].weight, uses, near)) != 0)
                     break;
@@ -1226,6 +1363,53 @@ static int module_members(search_t *s, const member_files_t *mf) {
     }
     tallies_free(&tallies);
     return rc;
+}
+
+static const char SQL_FUNCTION_DEFS[] =
+    "SELECT c.text, f.path FROM symbols s JOIN chunks c ON c.id = s.chunk"
+    " JOIN files f ON f.id = c.file"
+    " WHERE s.collection = ? AND s.name = ? AND s.scope = '' LIMIT 32";
+
+/* Whether the directory of path is the package module names: the current
+ * file's own (module NULL or "") or a tail of an import path. */
+static bool package_of(const char *path, const char *current, const char *module) {
+    const char *slash = strrchr(path, '/');
+    size_t dir = slash ? (size_t)(slash - path) : 0;
+    if (!module || !*module) {
+        const char *cs = current ? strrchr(current, '/') : NULL;
+        size_t cdir = cs ? (size_t)(cs - current) : 0;
+        return current && cdir == dir && !strncmp(path, current, dir);
+    }
+    size_t m = strlen(module);
+    return dir && m >= dir && !strncmp(module + m - dir, path, dir) &&
+           (m == dir || module[m - dir - 1] == '/');
+}
+
+/* The class function call returns, from its definition on this shard (the
+ * one in the package the call names first), into out. */
+static bool call_type(search_t *s, const char *call, const char *module, char *out, size_t cap) {
+    sqlite3_stmt *st = store_view_stmt(&s->view, SQL_FUNCTION_DEFS);
+    if (!st)
+        return false;
+    sqlite3_bind_int64(st, 1, s->view.collection_id);
+    sqlite3_bind_text(st, 2, call, -1, SQLITE_STATIC);
+    bool found = false, found_in_package = false;
+    while (!found_in_package && sqlite3_step(st) == SQLITE_ROW) {
+        const char *text = (const char *)sqlite3_column_text(st, 0);
+        const char *path = (const char *)sqlite3_column_text(st, 1);
+        char type[256];
+        if (!text || !path ||
+            !cursor_return_type(text, (size_t)sqlite3_column_bytes(st, 0), call, type, sizeof type))
+            continue;
+        bool in_package = package_of(path, s->q->path, module);
+        if (!found || in_package) {
+            snprintf(out, cap, "%s", type);
+            found = true;
+            found_in_package = in_package;
+        }
+    }
+    sqlite3_reset(st);
+    return found;
 }
 
 /* The members of class type and of its bases, by the scope of their
@@ -1269,7 +1453,11 @@ static int signal_member(search_t *s) {
         for (size_t i = 0; i < mf.n; i++)
             free(mf.files[i].path);
     } else if (m->kind == SEARCH_MEMBER_CLASS) {
-        rc = class_members(s, m->type, m->bases, m->base_count);
+        /* what a function returns, when its definition says; else the guess */
+        char returned[256];
+        bool known =
+            m->call && *m->call && call_type(s, m->call, m->module, returned, sizeof returned);
+        rc = class_members(s, known ? returned : m->type, m->bases, m->base_count);
     }
     /* Rank: members of the receiver itself, what is typed, named nearby,
      * then by how often the repository reaches them. */
@@ -1297,7 +1485,6 @@ static int signal_member(search_t *s) {
 static const char SQL_CHUNK_ROW[] =
     "SELECT c.file, c.start_line, c.end_line, c.kind, c.symbols, c.text, f.path, f.language"
     " FROM chunks c JOIN files f ON f.id = c.file WHERE c.id = ?";
-static const char SQL_USES_OF[] = "SELECT count FROM uses WHERE collection = ? AND name = ?";
 static const char SQL_IMPORTED_BY[] =
     "SELECT count(*) FROM imports WHERE collection = ? AND target = ?";
 

@@ -67,7 +67,8 @@ typedef struct {
     search_member_kind_t kind;
     const char *module; /* MODULE: the import's specifier; CLASS: where type came from, or NULL */
     const char *member_of;    /* MODULE: x was imported by this name from inside module, or NULL */
-    const char *type;         /* CLASS: the class; NULL otherwise */
+    const char *type;         /* CLASS: the class (a guess when call is set); NULL otherwise */
+    const char *call;         /* CLASS: the value is what this function returns; NULL */
     const char *const *bases; /* CLASS: its bases, nearest first */
     size_t base_count;
     const char *partial;      /* the member typed so far, or NULL */

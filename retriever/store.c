@@ -609,13 +609,8 @@ int store_collection_ensure(store_t *self, const store_collection_spec_t *spec,
     }
     conn_t *w = &self->writer;
     c = calloc(1, sizeof *c);
-    collection_t **grown =
-        c ? realloc(self->collections, (self->ncollections + 1) * sizeof *grown) : NULL;
-    if (grown)
-        self->collections = grown;
-    if (!c || !grown || !(c->name = dup_string(spec->name)) ||
-        !(c->root = dup_string(spec->root)) || !(c->model = dup_string(spec->model)) ||
-        !(c->vectors = vectors_new((size_t)spec->dim))) {
+    if (!c || !(c->name = dup_string(spec->name)) || !(c->root = dup_string(spec->root)) ||
+        !(c->model = dup_string(spec->model)) || !(c->vectors = vectors_new((size_t)spec->dim))) {
         rc = fail(err, err_len, -ENOMEM, "out of memory");
         goto done;
     }
@@ -646,10 +641,16 @@ int store_collection_ensure(store_t *self, const store_collection_spec_t *spec,
     snprintf(sql, sizeof sql, "CREATE VIRTUAL TABLE %s USING fts5(body, path, symbols)", name);
     if ((rc = exec_sql(w, sql, err, err_len)) != 0)
         goto done;
+    /* The list grows under the exclusive lock: readers walk it under the
+     * shared one, and realloc may move it. */
     pthread_rwlock_wrlock(&self->lock);
-    if (sqlite3_exec(w->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+    collection_t **grown = realloc(self->collections, (self->ncollections + 1) * sizeof *grown);
+    if (grown)
+        self->collections = grown;
+    if (!grown || sqlite3_exec(w->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
         pthread_rwlock_unlock(&self->lock);
-        rc = db_fail(w->db, err, err_len, "creating the collection");
+        rc = grown ? db_fail(w->db, err, err_len, "creating the collection")
+                   : fail(err, err_len, -ENOMEM, "out of memory");
         goto done;
     }
     self->collections[self->ncollections++] = c;

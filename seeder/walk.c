@@ -103,7 +103,6 @@ static const char *const walk_vendored_dirs[] = {
     "jspm_packages", "vendor",
     "third_party",   "third-party",
     "thirdparty",    "3rdparty",
-    "dist",          "build",
     ".venv",         "venv",
     "site-packages", "__pycache__",
     ".tox",          ".mypy_cache",
@@ -152,9 +151,18 @@ static bool walk_ends_with(const char *s, const char *suffix) {
     return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
-static bool walk_is_vendored_dir(const char *name) {
+/* Build output only at the root: deeper, a directory so named is as often
+ * source (Go's go/build, a build/ package of tools). */
+static const char *const walk_output_dirs[] = {"dist", "build"};
+
+/* Whether the directory name (at the root when top) holds code that is not
+ * the repository's own. */
+static bool walk_is_vendored_dir(const char *name, bool top) {
     for (size_t i = 0; i < sizeof walk_vendored_dirs / sizeof walk_vendored_dirs[0]; i++)
         if (strcmp(name, walk_vendored_dirs[i]) == 0)
+            return true;
+    for (size_t i = 0; top && i < sizeof walk_output_dirs / sizeof walk_output_dirs[0]; i++)
+        if (strcmp(name, walk_output_dirs[i]) == 0)
             return true;
     return false;
 }
@@ -190,7 +198,7 @@ static walk_reason_t walk_check_name(const char *rel, char *detail, size_t detai
         if (len <= NAME_MAX) {
             memcpy(name, component, len);
             name[len] = '\0';
-            if (walk_is_vendored_dir(name)) {
+            if (walk_is_vendored_dir(name, component == rel)) {
                 walk_say(detail, detail_len, "inside %s/", name);
                 return WALK_SKIP_VENDORED;
             }
@@ -528,7 +536,7 @@ static size_t walk_vendored_prefix(const char *rel) {
         if (len <= NAME_MAX) {
             memcpy(name, component, len);
             name[len] = '\0';
-            if (walk_is_vendored_dir(name))
+            if (walk_is_vendored_dir(name, component == rel))
                 return (size_t)(slash - rel) + 1;
         }
         component = slash + 1;
@@ -823,7 +831,7 @@ static int walk_directory(walker_t *w, int parent_fd, const char *name, const ch
             fstatat(dir_fd, names[i], &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
         if (walk_is_ignored(w, rel, is_dir)) {
             /* Ignored paths are not candidates at all: nothing to report. */
-        } else if (is_dir && walk_is_vendored_dir(names[i])) {
+        } else if (is_dir && walk_is_vendored_dir(names[i], !*rel_dir)) {
             char *shown = NULL;
             rc = asprintf(&shown, "%s/", rel) < 0 ? -ENOMEM : 0;
             if (rc == 0)

@@ -32,6 +32,9 @@ typedef struct {
     bool no_embedder;                 /* leave lca-embedder out */
     const char *const *gateway_env;   /* more NAME=value for the gateway, NULL-terminated */
     const char *const *retriever_env; /* likewise for every retriever */
+    int heartbeat_ms;                 /* LCA_HEARTBEAT_MS of every process; 0: 100 (a dead
+                                         worker is noticed in 300 ms, but a process stalled
+                                         that long by a loaded machine is taken for dead) */
 } stack_options_t;
 
 typedef struct {
@@ -44,20 +47,20 @@ typedef struct {
     int port;
     pid_t gateway, embedder, generator, fake;
     pid_t retriever[STACK_SHARDS_MAX]; /* the one serving shard first_shard + i */
+    char heartbeat[32];                /* "LCA_HEARTBEAT_MS=..." */
 } test_stack_t;
-
-static const char *const stack_worker_env[] = {"LCA_HEARTBEAT_MS=100", "LCA_LOG=info", NULL};
 
 /* <dir>/name, in one of proc_path's rotating buffers. */
 static inline char *stack_path(const test_stack_t *s, const char *name) {
     return proc_path(s->dir, name, "");
 }
 
-/* env: the workers' defaults, then extra (NULL-terminated, may be NULL). */
-static inline void stack_env(const char **env, const char *const *extra) {
+/* env: what every process of s gets (the heartbeat, info logs), then extra
+ * (NULL-terminated, may be NULL). */
+static inline void stack_env(const test_stack_t *s, const char **env, const char *const *extra) {
     int n = 0;
-    for (int i = 0; stack_worker_env[i]; i++)
-        env[n++] = stack_worker_env[i];
+    env[n++] = s->heartbeat;
+    env[n++] = "LCA_LOG=info";
     for (int i = 0; extra && extra[i] && n < STACK_ENV_MAX; i++)
         env[n++] = extra[i];
     env[n] = NULL;
@@ -65,7 +68,7 @@ static inline void stack_env(const char **env, const char *const *extra) {
 
 static inline void stack_gateway_start(test_stack_t *s) {
     const char *env[STACK_ENV_MAX + 4];
-    stack_env(env, s->options.gateway_env);
+    stack_env(s, env, s->options.gateway_env);
     char port[16], shards[16];
     snprintf(port, sizeof port, "%d", s->port);
     snprintf(shards, sizeof shards, "%d", s->options.shards);
@@ -82,7 +85,7 @@ static inline void stack_gateway_start(test_stack_t *s) {
 
 static inline void stack_retriever_start(test_stack_t *s, int shard) {
     const char *env[STACK_ENV_MAX + 4];
-    stack_env(env, s->options.retriever_env);
+    stack_env(s, env, s->options.retriever_env);
     char spec[32];
     snprintf(spec, sizeof spec, "%d/%d", shard, s->options.shards);
     char *argv[] = {(char *)proc_bin("lca-retriever"),
@@ -101,7 +104,7 @@ static inline void stack_retriever_start(test_stack_t *s, int shard) {
 
 static inline void stack_embedder_start(test_stack_t *s) {
     const char *env[STACK_ENV_MAX + 4];
-    stack_env(env, NULL);
+    stack_env(s, env, NULL);
     char *argv[] = {
         (char *)proc_bin("lca-embedder"), "--broker", s->broker, "--threads", "2", NULL};
     s->embedder = proc_start(argv, env, stack_path(s, "embedder.log"));
@@ -112,7 +115,7 @@ static inline void stack_generator_start(test_stack_t *s) {
     snprintf(ollama, sizeof ollama, "OLLAMA_HOST=%s", s->fake_url);
     const char *extra[] = {ollama, NULL};
     const char *env[STACK_ENV_MAX + 4];
-    stack_env(env, extra);
+    stack_env(s, env, extra);
     char *argv[] = {(char *)proc_bin("lca-generator"), "--broker", s->broker, NULL};
     s->generator = proc_start(argv, env, stack_path(s, "generator.log"));
 }
@@ -203,6 +206,8 @@ static inline bool stack_ready(test_stack_t *s, int timeout_ms) {
 static inline bool stack_start(test_stack_t *s, const stack_options_t *options) {
     memset(s, 0, sizeof *s);
     s->options = options ? *options : (stack_options_t){0};
+    snprintf(s->heartbeat, sizeof s->heartbeat, "LCA_HEARTBEAT_MS=%d",
+             s->options.heartbeat_ms > 0 ? s->options.heartbeat_ms : 100);
     if (s->options.shards <= 0)
         s->options.shards = 2;
     if (s->options.first_shard < 0 || s->options.first_shard >= s->options.shards)
@@ -256,7 +261,7 @@ static inline bool stack_seed(const test_stack_t *s, const char *repo, const cha
         argv[n++] = (char *)extra[i];
     argv[n] = NULL;
     const char *env[STACK_ENV_MAX + 4];
-    stack_env(env, NULL);
+    stack_env(s, env, NULL);
     pid_t pid = proc_start(argv, env, stack_path(s, "seeder.log"));
     int status = proc_wait_exit(pid, 60000);
     return status == 0;

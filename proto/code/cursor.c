@@ -22,6 +22,91 @@
 
 #define WINDOW (4 * 1024 * 1024)
 
+/* ---- what a function returns ---- */
+
+static bool word_before(const char *text, size_t at, const char *word) {
+    size_t n = strlen(word);
+    while (at > 0 && (text[at - 1] == ' ' || text[at - 1] == '\t'))
+        at--;
+    return at >= n && !memcmp(text + at - n, word, n) &&
+           (at == n || !ident_char_len_before(text, at - n));
+}
+
+/* Whether the definition of name starts at text[at] (`name` is there): a
+ * function keyword before it on its line (Go's after a receiver). */
+static bool definition_at(const char *text, size_t at) {
+    if (word_before(text, at, "fn") || word_before(text, at, "def") ||
+        word_before(text, at, "function") || word_before(text, at, "func"))
+        return true;
+    /* func (r *T) name( */
+    size_t i = at;
+    while (i > 0 && (text[i - 1] == ' ' || text[i - 1] == '\t'))
+        i--;
+    if (i == 0 || text[i - 1] != ')')
+        return false;
+    while (i > 0 && text[i - 1] != '(' && text[i - 1] != '\n')
+        i--;
+    return i > 0 && text[i - 1] == '(' && word_before(text, i - 1, "func");
+}
+
+bool cursor_return_type(const char *text, size_t len, const char *name, char *out, size_t cap) {
+    size_t n = name ? strlen(name) : 0;
+    if (!text || !n || cap == 0)
+        return false;
+    for (size_t at = 0; at + n < len; at++) {
+        if (memcmp(text + at, name, n) != 0 || (at && ident_char_len_before(text, at)) ||
+            text[at + n] != '(' || !definition_at(text, at))
+            continue;
+        /* past the parameters */
+        size_t i = at + n;
+        int depth = 0;
+        for (; i < len; i++) {
+            depth += text[i] == '(' ? 1 : text[i] == ')' ? -1 : 0;
+            if (depth == 0)
+                break;
+        }
+        for (i++; i < len && (text[i] == ' ' || text[i] == '\t'); i++)
+            ;
+        if (i + 1 < len && text[i] == '-' && text[i + 1] == '>')
+            i += 2;
+        else if (i < len && text[i] == ':')
+            i++;
+        while (i < len && (text[i] == ' ' || text[i] == '(' || text[i] == '*' || text[i] == '&'))
+            i++;
+        /* a.b.T, a::b::T: the last name */
+        size_t from = i, last = i;
+        while (i < len) {
+            size_t m = ident_len(text + i, len - i);
+            if (!m)
+                break;
+            last = i;
+            i += m;
+            if (i < len && text[i] == '.')
+                i++;
+            else if (i + 1 < len && text[i] == ':' && text[i + 1] == ':')
+                i += 2;
+            else
+                break;
+        }
+        size_t m = i > from ? ident_len(text + last, len - last) : 0;
+        static const char *const plain[] = {
+            "error",     "string", "bool",   "int",     "int64",  "int32",   "uint",
+            "uint64",    "uint32", "byte",   "rune",    "any",    "float64", "float32",
+            "interface", "struct", "map",    "chan",    "func",   "void",    "None",
+            "Self",      "str",    "usize",  "i32",     "i64",    "u8",      "u32",
+            "u64",       "f64",    "number", "boolean", "Promise"};
+        if (!m || m >= cap)
+            return false;
+        for (size_t k = 0; k < sizeof plain / sizeof plain[0]; k++)
+            if (strlen(plain[k]) == m && !memcmp(plain[k], text + last, m))
+                return false;
+        memcpy(out, text + last, m);
+        out[m] = '\0';
+        return true;
+    }
+    return false;
+}
+
 const char *cursor_kind_name(cursor_kind_t kind) {
     static const char *const names[] = {"none", "unknown", "module", "self", "value", "type"};
     return kind <= CURSOR_TYPE ? names[kind] : "?";
@@ -307,16 +392,26 @@ static size_t line_start(const text_t *t, size_t i) {
  * the type it shows.  Patterns, at a word boundary on code:
  *   name = Foo(  name = mod.Foo(  name = new Foo(  name := pkg.NewFoo(
  *   name := &Foo{  name := Foo{  name = Foo::new(  (let|var|const) name ...
+ *   name, err := pkg.Open(  (Go: the type is what Open returns; in *call)
  *   name: Foo  (annotations, parameters: Python, TS, Rust, Kotlin)
  *   var name Foo  name *Foo  (Go)    Foo name =  Foo name;  Foo<T> name (Java, C#)
  */
-static bool declaration_find(const text_t *t, const char *name, char *type, char *qualifier) {
+static bool declaration_find(const text_t *t, const char *name, char *type, char *qualifier,
+                             char *call) {
     size_t n = strlen(name);
+    call[0] = '\0';
     for (size_t at = t->n; at-- > 0;) {
         if (!word_at(t, at, name) || !is_code(t, at) || at + n >= t->n)
             continue;
         size_t i = skip_space(t, at + n);
         char q[CURSOR_NAME_MAX];
+        /* Go: name, err := ... (name first of the names assigned) */
+        while (t->lang == LANG_GO && i < t->n && t->s[i] == ',') {
+            size_t next = skip_space(t, i + 1), m = ident_at(t, next);
+            if (!m)
+                break;
+            i = skip_space(t, next + m);
+        }
         /* name = ..., name := ... (not ==) */
         if (i < t->n &&
             (t->s[i] == '=' || (t->s[i] == ':' && i + 1 < t->n && t->s[i + 1] == '='))) {
@@ -327,14 +422,29 @@ static bool declaration_find(const text_t *t, const char *name, char *type, char
                 size_t j = after;
                 while (j < t->n && t->s[j] != '\n' && t->s[j] != '(' && t->s[j] != '{')
                     j++;
-                bool call = j < t->n && (t->s[j] == '(' || t->s[j] == '{');
+                bool made = j < t->n && (t->s[j] == '(' || t->s[j] == '{');
+                bool keyword = !strcmp(type, "map") || !strcmp(type, "struct") ||
+                               !strcmp(type, "func") || !strcmp(type, "chan");
+                if (t->lang == LANG_GO && made && !keyword) {
+                    /* T{...}, &T{...}: a T, exported or not; F(...): what F
+                     * returns, a Foo when F is NewFoo (a guess) */
+                    if (t->s[j] == '(') {
+                        snprintf(call, CURSOR_NAME_MAX, "%s", type);
+                        constructor_type(type);
+                        if (!strcmp(type, call) && !capitalised(type))
+                            type[0] = '\0';
+                    }
+                    snprintf(qualifier, CURSOR_NAME_MAX, "%s", q);
+                    return true;
+                }
+                bool call_made = made;
                 constructor_type(type);
                 /* Foo::new(): the type is the qualifier */
                 if (q[0] && capitalised(q) && !capitalised(type)) {
                     snprintf(type, CURSOR_NAME_MAX, "%s", q);
                     q[0] = '\0';
                 }
-                if (call && capitalised(type)) {
+                if (call_made && capitalised(type)) {
                     snprintf(qualifier, CURSOR_NAME_MAX, "%s", q);
                     return true;
                 }
@@ -607,7 +717,7 @@ void cursor_read(lang_id_t lang, const char *prefix, size_t len, cursor_t *out) 
         }
         if (out->chain_len == 2) { /* self.x = Foo(...) somewhere above */
             char type[CURSOR_NAME_MAX], q[CURSOR_NAME_MAX];
-            if (declaration_find(&t, out->chain[1], type, q)) {
+            if (declaration_find(&t, out->chain[1], type, q, out->call)) {
                 out->kind = CURSOR_VALUE;
                 memcpy(out->type, type, sizeof out->type);
                 type_module(&t, out, q);
@@ -628,7 +738,7 @@ void cursor_read(lang_id_t lang, const char *prefix, size_t len, cursor_t *out) 
 
     /* a variable declared above (nearer than any import) */
     char type[CURSOR_NAME_MAX], q[CURSOR_NAME_MAX];
-    if (out->chain_len == 1 && declaration_find(&t, first, type, q)) {
+    if (out->chain_len == 1 && declaration_find(&t, first, type, q, out->call)) {
         out->kind = CURSOR_VALUE;
         memcpy(out->type, type, sizeof out->type);
         type_module(&t, out, q);

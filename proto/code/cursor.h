@@ -69,12 +69,22 @@ typedef struct {
     char bases[CURSOR_BASES_MAX][CURSOR_NAME_MAX]; /* CURSOR_SELF: the class's bases as written
                                                       (last name of each: `mod.Base` -> Base) */
     int base_count;
+    char call[CURSOR_NAME_MAX]; /* CURSOR_VALUE in Go: the value is what this function returns
+                                   (`x, err := pkg.Open(...)`), its type being unknown here
+                                   ("" then) or guessed (`NewFoo` makes a Foo); "" otherwise */
 } cursor_t;
 
 /* Reads prefix[0..len) (need not be NUL-terminated) as language lang
  * (LANG_UNKNOWN: guessed from the syntax) and fills *out.  Always succeeds;
  * out->kind is CURSOR_NONE when the cursor does not follow a member access. */
 void cursor_read(lang_id_t lang, const char *prefix, size_t len, cursor_t *out);
+
+/* The class a function returns, read from its definition in text[0..len)
+ * (a chunk holding `func name(...) (*T, error)`, `fn name(..) -> T`,
+ * `def name(..) -> T:`, `function name(..): T`): T's last name (`pkg.T`
+ * -> T) into out.  False when text defines no such function or it returns
+ * nothing with members (error, string, int, a slice, a map...). */
+bool cursor_return_type(const char *text, size_t len, const char *name, char *out, size_t cap);
 
 /* Short name of a kind: "none", "unknown", "module", "self", "value", "type". */
 const char *cursor_kind_name(cursor_kind_t kind);

@@ -11,7 +11,9 @@
  * every file imports five others.  Then times
  * QUERIES (default 300) completion-shaped queries: ~1.5 KB of code around a
  * cursor, 8 identifiers, the current file, an object, and a query vector
- * near one chunk's, in i8 and f32 modes, and prints, in ms,
+ * near one chunk's, in i8 and f32 modes, then with the members of a module
+ * or of a class asked for as well (every file holds 10 references to what
+ * it imports, for the reference index to rank them), and prints, in ms,
  *   RESULT|name|wall p50|p95|p99|candidates|thread cpu p50|p95|process cpu p50|p95
  * The CPU times tell what the wall time would be on an idle machine: the
  * searching thread's is the sqlite part (the vector scan overlaps it on its
@@ -30,6 +32,7 @@
 #include <time.h>
 
 #define CHUNKS_PER_FILE 20
+#define REFS_PER_FILE 10
 #define LINES_PER_CHUNK 12
 #define WORDS 400
 #define VOCABULARY 50000
@@ -168,6 +171,15 @@ static int build_file(store_t *s, long f, long files, size_t dim, char *err, siz
     store_file_spec_t spec = {"bench", path, "h", "python", targets, 5};
     long n;
     int rc = store_file_put(s, &spec, p.data, p.len, &n, err, err_len);
+    /* and what it reaches of its imports: the reference index members rank by */
+    char names[REFS_PER_FILE][64];
+    store_ref_t refs[REFS_PER_FILE];
+    for (int i = 0; rc == 0 && i < REFS_PER_FILE; i++) {
+        identifier(names[i], sizeof names[i]);
+        refs[i] = (store_ref_t){targets[i % 5], names[i], 1 + (long)(rng_next() % 5)};
+    }
+    if (rc == 0)
+        rc = store_refs_put(s, "bench", path, refs, REFS_PER_FILE, err, err_len);
     buf_free(&json);
     buf_free(&p);
     return rc;
@@ -226,12 +238,15 @@ int main(int argc, char **argv) {
         const char *name;
         vectors_mode_t mode;
         bool vector, text, structure;
+        search_member_kind_t member; /* the cursor follows a module or an object */
     } runs[] = {
         {"all_signals_i8", VECTORS_I8, true, true, true},
         {"all_signals_f32", VECTORS_F32, true, true, true},
         {"dense_i8_only", VECTORS_I8, true, false, false},
         {"bm25_only", VECTORS_I8, false, true, false},
         {"structure_only", VECTORS_I8, false, false, true},
+        {"members_of_module_i8", VECTORS_I8, true, true, true, SEARCH_MEMBER_MODULE},
+        {"members_of_class_i8", VECTORS_I8, true, true, true, SEARCH_MEMBER_CLASS},
     };
     double *ms = malloc((size_t)queries * sizeof *ms);
     double *cpu = malloc((size_t)queries * sizeof *cpu);
@@ -261,18 +276,32 @@ int main(int argc, char **argv) {
             file_path(path, sizeof path, (long)(rng_next() % (uint64_t)files));
             snprintf(object, sizeof object, "mod%ld", (long)(rng_next() % (uint64_t)files));
             random_unit(qv, dim);
-            search_query_t q = {.collection = "bench",
-                                .limit = 40,
-                                .path = path,
-                                .query = runs[r].text ? text : NULL,
-                                .query_len = runs[r].text ? n : 0,
-                                .symbols = runs[r].structure ? symbols : NULL,
-                                .symbol_count = runs[r].structure ? 8 : 0,
-                                .object = runs[r].structure ? object : NULL,
-                                .mode = runs[r].mode,
-                                .vector = runs[r].vector ? qv : NULL,
-                                .vector_bytes = runs[r].vector ? dim * sizeof *qv : 0,
-                                .threads = threads};
+            /* `pkg3.mod17.` or `Mod17().`, with two letters typed and the
+             * suffix's names as hints */
+            long target = (long)(rng_next() % (uint64_t)files);
+            char module[64], type[64], partial[3] = {0};
+            snprintf(module, sizeof module, "pkg%ld.mod%ld", target % 97, target);
+            snprintf(type, sizeof type, "Mod%ld", target);
+            memcpy(partial, ids[0], 2);
+            search_query_t q = {
+                .collection = "bench",
+                .limit = 40,
+                .path = path,
+                .query = runs[r].text ? text : NULL,
+                .query_len = runs[r].text ? n : 0,
+                .symbols = runs[r].structure ? symbols : NULL,
+                .symbol_count = runs[r].structure ? 8 : 0,
+                .object = runs[r].structure ? object : NULL,
+                .mode = runs[r].mode,
+                .vector = runs[r].vector ? qv : NULL,
+                .vector_bytes = runs[r].vector ? dim * sizeof *qv : 0,
+                .threads = threads,
+                .member = {.kind = runs[r].member,
+                           .module = runs[r].member == SEARCH_MEMBER_MODULE ? module : NULL,
+                           .type = runs[r].member == SEARCH_MEMBER_CLASS ? type : NULL,
+                           .partial = partial,
+                           .hints = symbols,
+                           .hint_count = 8}};
             if (!runs[r].structure)
                 q.path = NULL;
             buf_t out = BUF_INIT;

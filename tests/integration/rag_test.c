@@ -236,6 +236,12 @@ static bool fake_listening(void *arg) {
     return *(int *)arg > 0;
 }
 
+static void embedder_start(void) {
+    char *embedder[] = {
+        (char *)proc_bin("lca-embedder"), "--broker", broker_ep, "--threads", "2", NULL};
+    embedder_pid = proc_start(embedder, env_worker, path_in("embedder.log"));
+}
+
 static bool stack_up(void) {
     if (stack_tried)
         return stack_ok;
@@ -271,9 +277,7 @@ static bool stack_up(void) {
         }
     fake_pid = pid;
     gateway_start(NULL);
-    char *embedder[] = {
-        (char *)proc_bin("lca-embedder"), "--broker", broker_ep, "--threads", "2", NULL};
-    embedder_pid = proc_start(embedder, env_worker, path_in("embedder.log"));
+    embedder_start();
     for (int s = 0; s < SHARDS; s++)
         retriever_start(s, NULL);
     int fake_port = 0;
@@ -1863,6 +1867,41 @@ TEST(no_upstream_prompt_went_over_its_window) {
     http_reply_free(&r);
 }
 
+/* A collection of the built-in model has its queries embedded by the
+ * gateway itself (gateway/context.c): with the embed service killed (and
+ * still counted alive by the broker, which would hold a call to it until the
+ * deadline), a dense-only query still finds the defining chunk by its
+ * vector, so the gateway's vectors are the ones the seeder's embedder wrote. */
+TEST(dense_queries_of_a_builtin_collection_need_no_embed_service) {
+    REQUIRE(shop_up());
+    proc_stop(embedder_pid, SIGKILL, 5000);
+    http_reply_t r;
+    http_request(&(http_request_t){.path = "/api/context",
+                                   .body = "{\"collection\":\"shop\",\"query\":\"apply the "
+                                           "loyalty discount for the years of a customer\","
+                                           "\"signals\":[\"dense\"],\"k\":3,\"deadline_ms\":5000}"},
+                 &r);
+    CHECK_INT(r.status, ==, 200);
+    cJSON *j = http_body_json(&r);
+    const cJSON *first = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "chunks"), 0);
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(first, "path")),
+              "py/shop/pricing/discounts.py");
+    double dense = 0;
+    const cJSON *term;
+    cJSON_ArrayForEach(term, cJSON_GetObjectItemCaseSensitive(first, "breakdown")) {
+        const char *signal = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(term, "signal"));
+        if (signal && !strcmp(signal, "dense"))
+            dense = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(term, "value"));
+    }
+    if (dense <= 0.2)
+        fprintf(stderr, "  answer: %.800s\n", r.body.data ? r.body.data : "");
+    CHECK(dense > 0.2);
+    cJSON_Delete(j);
+    http_reply_free(&r);
+    embedder_start();
+    CHECK(proc_wait_for(workers_ready, NULL, 15000));
+}
+
 TEST(every_process_exits_clean) {
     REQUIRE(stack_up());
     /* The workers first: their clients leave the gateway's broker, then it. */
@@ -1895,4 +1934,6 @@ TEST_MAIN(TEST_CASE(nothing_indexed_passes_through), TEST_CASE(completion_every_
           TEST_CASE(completion_leaves_out_the_file_being_edited),
           TEST_CASE(completion_fits_the_window),
           TEST_CASE(chat_keeps_the_conversation_in_the_window),
-          TEST_CASE(no_upstream_prompt_went_over_its_window), TEST_CASE(every_process_exits_clean))
+          TEST_CASE(no_upstream_prompt_went_over_its_window),
+          TEST_CASE(dense_queries_of_a_builtin_collection_need_no_embed_service),
+          TEST_CASE(every_process_exits_clean))

@@ -14,17 +14,32 @@
  *   completion   a raw Qwen FIM completion on /c/shop/api/generate, the fake
  *                echoing the prompt it got: the context in it names the shop
  *                repository and only files of it;
+ *   chat         a streamed OpenAI chat on /v1/chat/completions naming a file
+ *                of the shop repository by its absolute path (ProxyAI's
+ *                "File Path:"), the fake echoing the first message it got:
+ *                the context system message the gateway put there names the
+ *                shop repository and only files of it, and the stream is
+ *                well-formed SSE ending in [DONE];
  *   churn        a third collection dropped and seeded again (--reset).
  *
  * Phase one runs with every worker up: every answer must be complete.  Phase
  * two kills a retriever, the embedder and the generator with SIGKILL and
  * restarts them, on a loop: answers may then be partial (shards missing, no
- * context, a 5xx in the API's error shape) but never wrong.  At the end the
+ * context, a 5xx in the API's error shape, a stream ended by an error event)
+ * but never wrong, and every error is well-formed.  At the end the
  * gateway's resident memory must not have grown by more than a tenth since
- * the warm-up.
+ * the warm-up.  After each phase no process's log may hold a sanitizer's
+ * report: `make test` runs this test against the ASan+UBSan build and again
+ * against the ThreadSanitizer one (tests/tsan.supp).
  *
- *   LCA_STRESS_CLIENTS  threads per route kind (default 2; `make soak`: 8)
- *   LCA_STRESS_MS       length of each phase (default 2500; `make soak`: 30000)
+ * Nothing here waits by sleeping or asserts a speed: the retrieval deadlines
+ * are far above what a loaded machine needs, a request has ANSWER_MS to be
+ * answered at all, the heartbeat is the product's own (1 s), and the next
+ * worker is killed once the broker lists exactly one of each again.
+ *
+ *   LCA_STRESS_CLIENTS  clients in all, spread over the route kinds (default
+ *                       10, two per kind; `make soak`: 32)
+ *   LCA_STRESS_MS       length of each phase (default 2500; `make soak`: 60000)
  *   LCA_STRESS_RSS      set: check the gateway's memory growth (`make soak`, whose
  *                       binaries have no sanitizer quarantine)
  */
@@ -33,8 +48,15 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
-#define KINDS 4
-#define MAX_CLIENTS 32
+#define KINDS 5
+#define MAX_CLIENTS 64
+#define CHAT_MARKER "stress-chat-7f3a" /* the fake's echo script for chats */
+/* A request not answered in this long is wrong.  The retrieval deadlines of
+ * completions and chats (setup()) stay well under it, and far above what a
+ * loaded machine needs, so that phase one never loses context to a slow
+ * core: a deadline missed is then a bug, not the machine's load. */
+#define ANSWER_MS 30000
+#define RETRIEVAL_MS "10000"
 
 static test_stack_t stack;
 static char shop_dir[512], other_dir[512], churn_dir[512];
@@ -175,6 +197,93 @@ static void check_completion(const http_reply_t *r, bool restarting) {
     cJSON_Delete(j);
 }
 
+/* A chat's stream: SSE chunks whose contents join into the first message
+ * the model got; that is the gateway's context message ("Code from the
+ * repository shop ...", sections "\n<path>:<first>-<last>\n```") of files
+ * under shop_dir only, or (restarting: no context came in time) the user's
+ * own message.  The stream ends with [DONE], or, restarting, with an error
+ * event in OpenAI's shape. */
+static void check_chat(const http_reply_t *r, bool restarting) {
+    if (r->status != 200) {
+        cJSON *j = http_body_json(r);
+        const cJSON *e = cJSON_GetObjectItemCaseSensitive(j, "error");
+        bool formed = r->status >= 400 &&
+                      cJSON_IsString(cJSON_GetObjectItemCaseSensitive(e, "message")) &&
+                      cJSON_IsString(cJSON_GetObjectItemCaseSensitive(e, "type"));
+        cJSON_Delete(j);
+        if (!restarting || !formed)
+            wrong("chat", r, "not 200, or an error not in OpenAI's shape");
+        else
+            atomic_fetch_add(&tally.partial, 1);
+        return;
+    }
+    buf_t content = BUF_INIT;
+    bool done = false, failed = false, malformed = false;
+    const char *p = r->body.data ? r->body.data : "";
+    while (*p && !malformed) {
+        size_t n = strcspn(p, "\n");
+        if (n > 6 && !strncmp(p, "data: ", 6)) {
+            if (done) /* nothing may follow [DONE] */
+                malformed = true;
+            else if (n == 12 && !strncmp(p + 6, "[DONE]", 6))
+                done = true;
+            else {
+                cJSON *j = cJSON_ParseWithLength(p + 6, n - 6);
+                const cJSON *e = cJSON_GetObjectItemCaseSensitive(j, "error");
+                const cJSON *delta = cJSON_GetObjectItemCaseSensitive(
+                    cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "choices"), 0), "delta");
+                const char *text =
+                    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(delta, "content"));
+                if (e && cJSON_IsString(cJSON_GetObjectItemCaseSensitive(e, "message")))
+                    failed = true;
+                else if (!cJSON_IsObject(delta) || failed)
+                    malformed = true;
+                else if (text)
+                    buf_append_str(&content, text);
+                cJSON_Delete(j);
+            }
+        }
+        p += n + (p[n] == '\n');
+    }
+    const char *text = content.data ? content.data : "";
+    static const char head[] = "Code from the repository shop that may help";
+    if (malformed || (!done && !failed)) {
+        wrong("chat", r, "a malformed stream, or one without [DONE] or an error");
+    } else if (failed) {
+        if (!restarting)
+            wrong("chat", r, "an error event while every worker was up");
+        else
+            atomic_fetch_add(&tally.partial, 1);
+    } else if (strncmp(text, head, sizeof head - 1) != 0) {
+        if (!strstr(text, CHAT_MARKER))
+            wrong("chat", r, "the model got neither context of shop nor the user's message");
+        else if (!restarting)
+            wrong("chat", r, "no context");
+        else
+            atomic_fetch_add(&tally.partial, 1);
+    } else {
+        bool foreign = false, found = false;
+        for (const char *q = strstr(text, "\n```"); q; q = strstr(q + 4, "\n```")) {
+            /* the section's header line, "<path>:<first>-<last>", ends here */
+            const char *line = q;
+            while (line > text && line[-1] != '\n')
+                line--;
+            const char *colon = memchr(line, ':', (size_t)(q - line));
+            if (!colon || !strchr("0123456789", colon[1]))
+                continue; /* the closing fence of a section */
+            char rel[512];
+            snprintf(rel, sizeof rel, "%.*s", (int)(colon - line), line);
+            foreign |= !file_under(shop_dir, rel);
+            found |= !strcmp(rel, "py/shop/pricing/discounts.py");
+        }
+        if (foreign)
+            wrong("chat", r, "a context file that is not in the repository");
+        else if (!found && !restarting)
+            wrong("chat", r, "the defining file is not in the context");
+    }
+    buf_free(&content);
+}
+
 /* ---- clients ---- */
 
 typedef struct {
@@ -191,6 +300,7 @@ static void one_request(CURL *handle, int kind, int round, bool restarting) {
         int way = round % 3;
         if (way == 0) {
             http_request(&(http_request_t){.handle = handle,
+                                           .timeout_ms = ANSWER_MS,
                                            .path = "/c/shop/api/context",
                                            .body = "{\"query\":\"apply_loyalty_discount total "
                                                    "years\"}"},
@@ -199,6 +309,7 @@ static void one_request(CURL *handle, int kind, int round, bool restarting) {
                           true, restarting);
         } else if (way == 1) {
             http_request(&(http_request_t){.handle = handle,
+                                           .timeout_ms = ANSWER_MS,
                                            .path = "/api/context",
                                            .body = "{\"collection\":\"other\",\"query\":"
                                                    "\"greet_visitor welcome\"}"},
@@ -209,7 +320,10 @@ static void one_request(CURL *handle, int kind, int round, bool restarting) {
             snprintf(body, sizeof body,
                      "{\"query\":\"apply_loyalty_discount\",\"path\":\"%s/py/shop/cart.py\"}",
                      shop_dir);
-            http_request(&(http_request_t){.handle = handle, .path = "/api/context", .body = body},
+            http_request(&(http_request_t){.handle = handle,
+                                           .timeout_ms = ANSWER_MS,
+                                           .path = "/api/context",
+                                           .body = body},
                          &r);
             check_context("context by path", &r, "shop", shop_dir, "py/shop/pricing/discounts.py",
                           true, restarting);
@@ -218,12 +332,14 @@ static void one_request(CURL *handle, int kind, int round, bool restarting) {
     }
     case 1: /* a deadline no retrieval can meet, then an ordinary request */
         http_request(&(http_request_t){.handle = handle,
+                                       .timeout_ms = ANSWER_MS,
                                        .path = "/c/other/api/context",
                                        .body = "{\"query\":\"greet_visitor\",\"deadline_ms\":1}"},
                      &r);
         check_context("deadline 1 ms", &r, "other", other_dir, NULL, false, restarting);
         http_reply_free(&r);
         http_request(&(http_request_t){.handle = handle,
+                                       .timeout_ms = ANSWER_MS,
                                        .path = "/c/other/api/context",
                                        .body = "{\"query\":\"greet_visitor welcome\"}"},
                      &r);
@@ -231,7 +347,10 @@ static void one_request(CURL *handle, int kind, int round, bool restarting) {
                       restarting);
         break;
     case 2: { /* the list */
-        http_request(&(http_request_t){.handle = handle, .path = "/api/collections"}, &r);
+        http_request(&(http_request_t){.handle = handle,
+                                       .timeout_ms = ANSWER_MS,
+                                       .path = "/api/collections"},
+                     &r);
         cJSON *j = http_body_json(&r);
         int seen = 0;
         const cJSON *c;
@@ -248,14 +367,31 @@ static void one_request(CURL *handle, int kind, int round, bool restarting) {
         cJSON_Delete(j);
         break;
     }
+    case 4: /* chat, the repository named by a path in the message */
+        snprintf(body, sizeof body,
+                 "{\"model\":\"qwen2.5-coder:7b\",\"stream\":true,\"messages\":[{\"role\":"
+                 "\"user\",\"content\":\"" CHAT_MARKER " File Path: %s/py/shop/cart.py\\n"
+                 "How does apply_loyalty_discount compute the rate?\"}]}",
+                 shop_dir);
+        http_request(&(http_request_t){.handle = handle,
+                                       .timeout_ms = ANSWER_MS,
+                                       .path = "/v1/chat/completions",
+                                       .body = body,
+                                       .accept = "text/event-stream"},
+                     &r);
+        check_chat(&r, restarting);
+        break;
     default: { /* completion */
         snprintf(body, sizeof body,
                  "{\"model\":\"qwen2.5-coder:1.5b-base\",\"raw\":true,\"stream\":false,"
                  "\"prompt\":\"<|fim_prefix|> from shop.pricing.discounts import "
                  "apply_loyalty_discount\\n\\n\\ndef checkout(total, years):\\n    return "
                  "apply_loy <|fim_suffix|>\\n <|fim_middle|>\"}");
-        http_request(
-            &(http_request_t){.handle = handle, .path = "/c/shop/api/generate", .body = body}, &r);
+        http_request(&(http_request_t){.handle = handle,
+                                       .timeout_ms = ANSWER_MS,
+                                       .path = "/c/shop/api/generate",
+                                       .body = body},
+                     &r);
         check_completion(&r, restarting);
         break;
     }
@@ -286,8 +422,17 @@ static bool setup(void) {
         return up;
     up_tried = true;
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    static const char *const gateway_env[] = {"LCA_RAG_COMPLETION_MS=3000", NULL};
-    if (!stack_start(&stack, &(stack_options_t){.generator = true, .gateway_env = gateway_env}))
+    /* Deadlines no loaded machine misses while every worker is up: phase one
+     * wants every answer complete. */
+    static const char *const gateway_env[] = {"LCA_RAG_COMPLETION_MS=" RETRIEVAL_MS,
+                                              "LCA_RAG_CHAT_MS=" RETRIEVAL_MS,
+                                              "LCA_RAG_CHAT_BUDGET=1500", NULL};
+    /* The product's heartbeat: with the tests' usual 100 ms, a process that
+     * a loaded machine leaves without a core for 300 ms is taken for dead,
+     * and phase one then sees answers cut short for no fault of the code. */
+    if (!stack_start(&stack, &(stack_options_t){.generator = true,
+                                                .gateway_env = gateway_env,
+                                                .heartbeat_ms = 1000}))
         return false;
     http_base = stack.url;
     char path[1024];
@@ -309,13 +454,21 @@ static bool setup(void) {
         fprintf(stderr, "  seeding failed; logs in %s\n", stack.dir);
         return false;
     }
-    /* The fake answers every completion with the prompt it got. */
+    /* The fake answers every completion with the prompt it got, and every
+     * chat with the first message it got. */
     http_reply_t r;
     http_request(&(http_request_t){.base = stack.fake_url,
                                    .path = "/_fake/script",
                                    .body = "{\"echo_prompt\":true}"},
                  &r);
     ok = r.status == 200;
+    http_reply_free(&r);
+    http_request(&(http_request_t){.base = stack.fake_url,
+                                   .path = "/_fake/script",
+                                   .body = "{\"match\":\"" CHAT_MARKER
+                                           "\",\"echo_field\":\"messages.0.content\"}"},
+                 &r);
+    ok = ok && r.status == 200;
     http_reply_free(&r);
     /* The gateway's first list of collections; from here on no request may
      * find it unknown. */
@@ -326,10 +479,12 @@ static bool setup(void) {
     return up;
 }
 
-static long env_number(const char *name, long fallback, long max) {
+/* A positive number from the environment, at least min (every route kind
+ * has a client) and at most max, else fallback. */
+static long env_number(const char *name, long fallback, long min, long max) {
     const char *v = getenv(name);
     long n = v ? atol(v) : 0;
-    return n > 0 && n <= max ? n : fallback;
+    return n > 0 && n <= max ? (n < min ? min : n) : fallback;
 }
 
 /* Resident set of pid in KiB, from /proc (0 when unknown). */
@@ -347,22 +502,24 @@ static long rss_kib(pid_t pid) {
 }
 
 typedef struct {
-    pthread_t threads[KINDS * MAX_CLIENTS];
-    client_t clients[KINDS * MAX_CLIENTS];
+    pthread_t threads[MAX_CLIENTS];
+    client_t clients[MAX_CLIENTS];
     int n;
     atomic_bool stop, restarting;
 } run_t;
 
-static void run_start(run_t *run, int per_kind) {
+/* Starts clients threads, the route kinds in turn. */
+static void run_start(run_t *run, int clients) {
     atomic_store(&run->stop, false);
     run->n = 0;
-    for (int k = 0; k < KINDS; k++)
-        for (int i = 0; i < per_kind; i++) {
-            client_t *c = &run->clients[run->n];
-            *c = (client_t){
-                .kind = k, .index = i, .stop = &run->stop, .restarting = &run->restarting};
-            pthread_create(&run->threads[run->n++], NULL, client_main, c);
-        }
+    for (int i = 0; i < clients; i++) {
+        client_t *c = &run->clients[run->n];
+        *c = (client_t){.kind = i % KINDS,
+                        .index = i / KINDS,
+                        .stop = &run->stop,
+                        .restarting = &run->restarting};
+        pthread_create(&run->threads[run->n++], NULL, client_main, c);
+    }
 }
 
 static void run_stop(run_t *run) {
@@ -373,13 +530,39 @@ static void run_stop(run_t *run) {
 
 static void report(const char *phase) {
     fprintf(stderr,
-            "  %s: %ld answers (context %ld, deadline %ld, collections %ld, completion %ld), "
-            "%ld partial, %ld wrong\n",
+            "  %s: %ld answers (context %ld, deadline %ld, collections %ld, completion %ld, "
+            "chat %ld), %ld partial, %ld wrong\n",
             phase, atomic_load(&tally.answers), atomic_load(&tally.by_kind[0]),
             atomic_load(&tally.by_kind[1]), atomic_load(&tally.by_kind[2]),
-            atomic_load(&tally.by_kind[3]), atomic_load(&tally.partial), atomic_load(&tally.wrong));
+            atomic_load(&tally.by_kind[3]), atomic_load(&tally.by_kind[4]),
+            atomic_load(&tally.partial), atomic_load(&tally.wrong));
     if (tally.first_wrong[0])
         fprintf(stderr, "  first wrong answer: %s\n", tally.first_wrong);
+}
+
+/* True when no process of the stack wrote a sanitizer's report into its
+ * log.  A worker that died of one is restarted in phase two and its
+ * requests count as partial there, and a ThreadSanitizer report stops
+ * nothing: the logs are where either shows. */
+static bool sanitizer_clean(void) {
+    static const char *const logs[] = {"gateway.log", "retriever.log", "embedder.log",
+                                       "generator.log", "seeder.log"};
+    static const char *const marks[] = {"WARNING: ThreadSanitizer", "ERROR: AddressSanitizer",
+                                        "ERROR: LeakSanitizer", "runtime error:"};
+    bool clean = true;
+    for (size_t i = 0; i < sizeof logs / sizeof logs[0]; i++) {
+        FILE *f = fopen(stack_path(&stack, logs[i]), "r");
+        char line[4096];
+        while (f && fgets(line, sizeof line, f))
+            for (size_t k = 0; k < sizeof marks / sizeof marks[0]; k++)
+                if (strstr(line, marks[k])) {
+                    fprintf(stderr, "  %s/%s: %s", stack.dir, logs[i], line);
+                    clean = false;
+                }
+        if (f)
+            fclose(f);
+    }
+    return clean;
 }
 
 static void tally_reset(void) {
@@ -399,11 +582,11 @@ static bool answered_enough(void *want) {
 
 TEST(every_answer_is_right_while_collections_churn) {
     REQUIRE(setup());
-    int per_kind = (int)env_number("LCA_STRESS_CLIENTS", 2, MAX_CLIENTS);
-    long phase_ms = env_number("LCA_STRESS_MS", 2500, 3600000);
+    int clients = (int)env_number("LCA_STRESS_CLIENTS", 2 * KINDS, KINDS, MAX_CLIENTS);
+    long phase_ms = env_number("LCA_STRESS_MS", 2500, 1, 3600000);
     static run_t run;
     tally_reset();
-    run_start(&run, per_kind);
+    run_start(&run, clients);
     int64_t until = proc_now_ms() + phase_ms;
     int reseeds = 0;
     const char *const reset[] = {"--reset", NULL};
@@ -417,23 +600,24 @@ TEST(every_answer_is_right_while_collections_churn) {
     CHECK_INT(atomic_load(&tally.wrong), ==, 0);
     for (int k = 0; k < KINDS; k++)
         CHECK_INT(atomic_load(&tally.by_kind[k]), >, 0);
+    CHECK(sanitizer_clean());
 }
 
 TEST(answers_stay_right_while_workers_die) {
     REQUIRE(setup());
-    int per_kind = (int)env_number("LCA_STRESS_CLIENTS", 2, MAX_CLIENTS);
-    long phase_ms = env_number("LCA_STRESS_MS", 2500, 3600000);
+    int clients = (int)env_number("LCA_STRESS_CLIENTS", 2 * KINDS, KINDS, MAX_CLIENTS);
+    long phase_ms = env_number("LCA_STRESS_MS", 2500, 1, 3600000);
     static run_t run;
     /* Warm up, then measure where memory starts from. */
     tally_reset();
     atomic_store(&run.restarting, false);
-    run_start(&run, per_kind);
-    CHECK(proc_wait_for(answered_enough, (void *)(intptr_t)(40 * per_kind), 30000));
+    run_start(&run, clients);
+    CHECK(proc_wait_for(answered_enough, (void *)(intptr_t)(20 * clients), 30000));
     run_stop(&run);
     long rss_before = rss_kib(stack.gateway);
     tally_reset();
     atomic_store(&run.restarting, true);
-    run_start(&run, per_kind);
+    run_start(&run, clients);
     int64_t until = proc_now_ms() + phase_ms;
     int kills = 0;
     while (proc_now_ms() < until) {
@@ -451,13 +635,16 @@ TEST(answers_stay_right_while_workers_die) {
             stack_generator_start(&stack);
             break;
         }
-        CHECK(stack_ready(&stack, 10000));
+        /* Once the broker has let the dead one go (three heartbeats) and
+         * the new one has joined. */
+        CHECK(stack_ready(&stack, 30000));
     }
     run_stop(&run);
     report("workers killed and restarted");
     fprintf(stderr, "  %d workers killed with SIGKILL and restarted\n", kills);
     CHECK_INT(atomic_load(&tally.wrong), ==, 0);
     CHECK(proc_alive(stack.gateway));
+    CHECK(sanitizer_clean());
     long rss_after = rss_kib(stack.gateway);
     fprintf(stderr, "  gateway resident memory: %ld KiB after the warm-up, %ld KiB at the end\n",
             rss_before, rss_after);

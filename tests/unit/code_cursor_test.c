@@ -143,10 +143,31 @@ TEST(go_packages_receivers_and_values) {
     c = read_as(LANG_GO, src);
     CHECK_INT(c.kind, ==, CURSOR_VALUE);
     CHECK_STR(c.type, "Inventory");
+    CHECK_STR(c.call, "NewInventory");
     CHECK_STR(c.module, "example.com/shop/store");
     snprintf(src, sizeof src, "%sfunc f() {\n\tx := &Item{}\n\tx.", head);
     c = read_as(LANG_GO, src);
     CHECK_STR(c.type, "Item");
+    CHECK_STR(c.call, "");
+    /* an unexported type's literal; what a function returns, with or
+     * without an error beside it */
+    snprintf(src, sizeof src, "%sfunc f() {\n\tac := &accessController{\n\t}\n\tac.", head);
+    c = read_as(LANG_GO, src);
+    CHECK_INT(c.kind, ==, CURSOR_VALUE);
+    CHECK_STR(c.type, "accessController");
+    snprintf(src, sizeof src, "%sfunc f() {\n\tsink := newSink(u, 0)\n\tsink.", head);
+    c = read_as(LANG_GO, src);
+    CHECK_INT(c.kind, ==, CURSOR_VALUE);
+    CHECK_STR(c.type, "");
+    CHECK_STR(c.call, "newSink");
+    snprintf(src, sizeof src, "%sfunc f() {\n\tinv, err := store.Open(p)\n\tinv.", head);
+    c = read_as(LANG_GO, src);
+    CHECK_INT(c.kind, ==, CURSOR_VALUE);
+    CHECK_STR(c.call, "Open");
+    CHECK_STR(c.module, "example.com/shop/store");
+    snprintf(src, sizeof src, "%sfunc f() {\n\tm := map[string]int{}\n\tm.", head);
+    c = read_as(LANG_GO, src);
+    CHECK_INT(c.kind, !=, CURSOR_VALUE);
     snprintf(src, sizeof src, "%sfunc f(r *http.Request) {\n\tr.", head);
     c = read_as(LANG_GO, src);
     CHECK_INT(c.kind, ==, CURSOR_VALUE);
@@ -201,6 +222,33 @@ TEST(java_types_and_declarations) {
     CHECK_STR(c.bases[0], "SkinBase");
 }
 
+TEST(what_a_function_returns) {
+    static const struct {
+        const char *text, *name, *want; /* want NULL: nothing with members */
+    } cases[] = {
+        {"// Open opens.\nfunc Open(p string) (*Store, error) {\n\treturn nil, nil\n}\n", "Open",
+         "Store"},
+        {"func newSink(u string, n int) *httpSink {\n}\n", "newSink", "httpSink"},
+        {"func (b *Builder) Build() v2.URLBuilder {\n}\n", "Build", "URLBuilder"},
+        {"func Count() (int, error) {\n}\n", "Count", NULL},
+        {"func Names() []Name {\n}\n", "Names", NULL},
+        {"pub fn connect(addr: &str) -> io::Result<Conn> {\n}\n", "connect", "Result"},
+        {"pub fn new() -> Self {\n}\n", "new", NULL},
+        {"def make_engine(url) -> Engine:\n    pass\n", "make_engine", "Engine"},
+        {"export function createStore(a: A): Store<S> {\n}\n", "createStore", "Store"},
+        {"x := Open(p)\n", "Open", NULL}, /* a call, not the definition */
+        {"func Open(", "Open", NULL},     /* cut short */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char out[CURSOR_NAME_MAX] = "";
+        bool found = cursor_return_type(cases[i].text, strlen(cases[i].text), cases[i].name, out,
+                                        sizeof out);
+        CHECK(found == (cases[i].want != NULL));
+        if (found && cases[i].want)
+            CHECK_STR(out, cases[i].want);
+    }
+}
+
 TEST(hostile_prefixes_do_not_crash) {
     static char big[200000];
     memset(big, '{', sizeof big - 2);
@@ -223,4 +271,4 @@ TEST_MAIN(TEST_CASE(no_member_access_is_none), TEST_CASE(receiver_chain_operator
           TEST_CASE(python_modules), TEST_CASE(python_self_and_values),
           TEST_CASE(javascript_and_typescript), TEST_CASE(go_packages_receivers_and_values),
           TEST_CASE(rust_paths_impls_and_lets), TEST_CASE(java_types_and_declarations),
-          TEST_CASE(hostile_prefixes_do_not_crash))
+          TEST_CASE(what_a_function_returns), TEST_CASE(hostile_prefixes_do_not_crash))

@@ -311,6 +311,40 @@ TEST(the_search_request_asks_for_the_objects_members) {
     features_free(&f);
 }
 
+/* A bare name in Go: the package's own names are its members (module
+ * "."), with what is typed; not after a dot, not in other languages. */
+TEST(a_bare_go_name_asks_for_its_packages_names) {
+    static const struct {
+        const char *path, *prefix, *partial; /* partial NULL: no package members */
+    } cases[] = {
+        {"pkg/a.go", "package pkg\n\nfunc f() {\n\tx := newRe", "newRe"},
+        {"pkg/a.go", "package pkg\n\nfunc f() {\n\treturn ", ""},
+        {"pkg/a.go", "package pkg\n\nfunc f() {\n\tfmt.Pri", NULL},   /* a member */
+        {"pkg/a.go", "package pkg\n\nfunc f() {\n\ts := \"ab", NULL}, /* a string */
+        {"pkg/a.go", "package pkg\n\nfunc f() {\n\tn := 12", NULL},   /* a number */
+        {"pkg/a.py", "def f():\n    return new_re", NULL},
+        {"pkg/A.java", "class A {\n  void f() {\n    new Rea", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        features_t f;
+        features_extract(&f, cases[i].path, NULL, 0, cases[i].prefix, strlen(cases[i].prefix), "",
+                         0);
+        cJSON *j = header(&f, "c", cases[i].path, 5, SIGNAL_ALL);
+        const cJSON *m = cJSON_GetObjectItemCaseSensitive(j, "member");
+        if (cases[i].partial) {
+            CHECK(f.package);
+            CHECK_STR(string_at(m, "kind"), "module");
+            CHECK_STR(string_at(m, "module"), ".");
+            CHECK_STR(f.cursor.partial, cases[i].partial);
+        } else {
+            CHECK(!f.package);
+            CHECK(m == NULL || strcmp(string_at(m, "module"), ".") != 0);
+        }
+        cJSON_Delete(j);
+        features_free(&f);
+    }
+}
+
 TEST_MAIN(TEST_CASE(a_question_is_its_own_query),
           TEST_CASE(a_completion_queries_the_lines_around_the_cursor),
           TEST_CASE(imported_names_lead_the_symbols_unused_first),
@@ -318,4 +352,4 @@ TEST_MAIN(TEST_CASE(a_question_is_its_own_query),
           TEST_CASE(the_object_before_the_cursor), TEST_CASE(an_imported_object_is_its_module_stem),
           TEST_CASE(the_search_request_carries_what_the_signals_want),
           TEST_CASE(the_search_request_asks_for_the_objects_members),
-          TEST_CASE(odd_text_is_read_safely))
+          TEST_CASE(a_bare_go_name_asks_for_its_packages_names), TEST_CASE(odd_text_is_read_safely))

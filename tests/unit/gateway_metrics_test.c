@@ -63,10 +63,10 @@ TEST(responses_count_by_route_and_status) {
 }
 
 TEST(latencies_fill_cumulative_buckets_in_seconds) {
-    metrics_retrieval(0.5);
-    metrics_retrieval(1); /* a bucket's bound is inside it */
-    metrics_retrieval(3);
-    metrics_retrieval(2e4); /* beyond the last bound */
+    metrics_retrieval(0.5, false);
+    metrics_retrieval(1, false); /* a bucket's bound is inside it */
+    metrics_retrieval(3, false);
+    metrics_retrieval(2e4, true); /* beyond the last bound, and out of time */
     buf_t page = BUF_INIT;
     render(NULL, &page);
     CHECK_LINES(&page, "lca_retrieval_seconds_bucket{le=\"0.001\"} 2",
@@ -74,7 +74,8 @@ TEST(latencies_fill_cumulative_buckets_in_seconds) {
                 "lca_retrieval_seconds_bucket{le=\"0.005\"} 3",
                 "lca_retrieval_seconds_bucket{le=\"10\"} 3",
                 "lca_retrieval_seconds_bucket{le=\"+Inf\"} 4", "lca_retrieval_seconds_sum 20.0045",
-                "lca_retrieval_seconds_count 4", "lca_time_to_first_token_seconds_count 0");
+                "lca_retrieval_seconds_count 4", "lca_retrieval_timeouts_total 1",
+                "lca_time_to_first_token_seconds_count 0");
     buf_free(&page);
 }
 

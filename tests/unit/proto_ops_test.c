@@ -133,8 +133,17 @@ TEST(search_round_trips_and_leaves_out_what_is_unset) {
                                        .symbols = symbols,
                                        .symbol_count = 2,
                                        .object = "utils",
+                                       .member = {.kind = OPS_MEMBER_CLASS,
+                                                  .module = "example.com/x/store",
+                                                  .call = "Open",
+                                                  .partial = "Ge"},
                                        .f32 = true}};
     REQUIRE(round_trip(&search, &out, &json) == 0);
+    CHECK_INT(out.search.member.kind, ==, OPS_MEMBER_CLASS);
+    CHECK_STR(out.search.member.module, "example.com/x/store");
+    CHECK_STR(out.search.member.call, "Open");
+    CHECK_STR(out.search.member.partial, "Ge");
+    CHECK(out.search.member.type == NULL);
     CHECK_INT(out.search.k, ==, 8);
     CHECK_INT(out.search.limit, ==, 40);
     CHECK_STR(out.search.path, "a/b.py");

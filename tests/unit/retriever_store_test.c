@@ -878,6 +878,126 @@ TEST(members_of_rust_module_paths) {
     cleanup(&s);
 }
 
+/* Go: an import path is the go.mod module's path and then the directory,
+ * so a file the current one imports is named by a path that ends with its
+ * directory; and a bare name's members (module ".") are the other files
+ * of the current file's package, ranked by how many chunks use each name
+ * (written unqualified, they are not in the reference index). */
+static int compare_strings(const void *a, const void *b) {
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+TEST(members_of_go_packages) {
+    fresh_dir();
+    store_t *s = open_store(0, 1);
+    REQUIRE(s && ensure(s, "demo", "builtin", DIM, 1, NULL) == 0);
+    static const chunk_def_t ENC[] = {
+        {1, 3, "[\"Encode\"]", "[]", "func Encode() {}\n", 1},
+        {5, 7, "[\"Store.Get\"]", "[]", "func (s *Store) Get() {}\n", 6}};
+    static const chunk_def_t DEC[] = {
+        {1, 3, "[\"Decode\"]", "[]", "func Decode() {}\n", 2},
+        {5, 7, "[\"Open\"]", "[]", "func Open(p string) (*Store, error) {\n}\n", 7}};
+    static const chunk_def_t MAIN[] = {
+        {1, 3, "[\"main\"]", "[\"Decode\",\"helper\"]", "func main() {}\n", 3},
+        {5, 7, "[\"run\"]", "[\"Decode\"]", "func run() {}\n", 4}};
+    static const chunk_def_t HELP[] = {{1, 3, "[\"helper\"]", "[]", "func helper() {}\n", 5}};
+    static const char *const main_imports[] = {"cmd/help.go", "format/config/decoder.go",
+                                               "format/config/encoder.go"};
+    static const char *const help_imports[] = {"cmd/main.go"};
+    REQUIRE(put(s, "format/config/encoder.go", "h1", NULL, 0, ENC, 2) == 0 &&
+            put(s, "format/config/decoder.go", "h2", NULL, 0, DEC, 2) == 0 &&
+            put(s, "cmd/main.go", "h3", main_imports, 3, MAIN, 2) == 0 &&
+            put(s, "cmd/help.go", "h4", help_imports, 1, HELP, 1) == 0);
+    static const struct {
+        const char *path, *module, *want; /* the member files, "|"-joined */
+    } cases[] = {
+        {"cmd/main.go", "github.com/x/y/v5/format/config",
+         "format/config/decoder.go|format/config/decoder.go|format/config/encoder.go"},
+        {"cmd/main.go", "github.com/x/y/v5/format", ""}, /* a parent directory is not it */
+        {"cmd/main.go", ".", "cmd/help.go"},             /* its own package */
+        {"cmd/help.go", ".", "cmd/main.go|cmd/main.go"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        search_query_t q = {.path = cases[i].path,
+                            .member = {.kind = SEARCH_MEMBER_MODULE, .module = cases[i].module}};
+        cJSON *root;
+        const cJSON *chunks = search(s, &q, &root);
+        REQUIRE(chunks);
+        const char *paths[8];
+        size_t np = 0;
+        const cJSON *c;
+        cJSON_ArrayForEach(c, chunks) {
+            if (!isnan(signal(c, "member")) && np < 8)
+                paths[np++] = cJSON_GetObjectItem(c, "path")->valuestring;
+        }
+        qsort(paths, np, sizeof *paths, compare_strings); /* in path order, not rank */
+        char got[256] = "";
+        size_t n = 0;
+        for (size_t k = 0; k < np && n < sizeof got; k++)
+            n += (size_t)snprintf(got + n, sizeof got - n, "%s%s", k ? "|" : "", paths[k]);
+        if (strcmp(got, cases[i].want) != 0)
+            fprintf(stderr, "  %s from %s:\n", cases[i].module, cases[i].path);
+        CHECK_STR(got, cases[i].want);
+        cJSON_Delete(root);
+    }
+    /* helper is used by one chunk of the package, unqualified */
+    search_query_t q = {.path = "cmd/main.go",
+                        .member = {.kind = SEARCH_MEMBER_MODULE, .module = "."}};
+    cJSON *root;
+    const cJSON *chunks = search(s, &q, &root);
+    REQUIRE(chunks);
+    CHECK(signal(find_chunk(chunks, "cmd/help.go", 1), "member_uses") == 1);
+    cJSON_Delete(root);
+    /* `st, err := config.Open(p)` then `st.`: Open's definition says a Store */
+    search_query_t v = {.path = "cmd/main.go",
+                        .member = {.kind = SEARCH_MEMBER_CLASS,
+                                   .module = "github.com/x/y/v5/format/config",
+                                   .call = "Open"}};
+    chunks = search(s, &v, &root);
+    REQUIRE(chunks);
+    CHECK(signal(find_chunk(chunks, "format/config/encoder.go", 5), "member") == 1);
+    cJSON_Delete(root);
+    v.member.call = "Decode"; /* returns nothing: no members, and no crash */
+    chunks = search(s, &v, &root);
+    REQUIRE(chunks);
+    CHECK(isnan(signal(find_chunk(chunks, "format/config/encoder.go", 5), "member")));
+    cJSON_Delete(root);
+    cleanup(&s);
+}
+
+/* `import pkg as p` then `p.`: pkg/__init__.py re-exports pkg/sub (a
+ * package) which re-exports pkg/sub/deep.py; what the repository reaches
+ * as p.x is found first, however many other names the packages hold. */
+TEST(members_reexported_through_packages) {
+    fresh_dir();
+    store_t *s = open_store(0, 1);
+    REQUIRE(s && ensure(s, "demo", "builtin", DIM, 1, NULL) == 0);
+    static const chunk_def_t DEEP[] = {
+        {1, 3, "[\"path_graph\"]", "[]", "def path_graph(n):\n    pass\n", 1}};
+    static const chunk_def_t INIT[] = {{1, 1, "[\"VERSION\"]", "[]", "VERSION = 1\n", 2}};
+    static const chunk_def_t APP[] = {{1, 2, "[\"main\"]", "[]", "def main():\n    pass\n", 3}};
+    static const char *const top[] = {"pkg/sub/__init__.py"};
+    static const char *const sub[] = {"pkg/sub/deep.py"};
+    static const char *const app[] = {"pkg/__init__.py"};
+    REQUIRE(put(s, "pkg/sub/deep.py", "h1", NULL, 0, DEEP, 1) == 0 &&
+            put(s, "pkg/sub/__init__.py", "h2", sub, 1, INIT, 1) == 0 &&
+            put(s, "pkg/__init__.py", "h3", top, 1, INIT, 1) == 0 &&
+            put(s, "app.py", "h4", app, 1, APP, 1) == 0);
+    static const store_ref_t refs[] = {{"pkg/__init__.py", "path_graph", 3}};
+    CHECK_INT(store_refs_put(s, "demo", "app.py", refs, 1, err, sizeof err), ==, 0);
+    search_query_t q = {.path = "app.py",
+                        .member = {.kind = SEARCH_MEMBER_MODULE, .module = "pkg"}};
+    cJSON *root;
+    const cJSON *chunks = search(s, &q, &root);
+    REQUIRE(chunks);
+    const cJSON *deep = find_chunk(chunks, "pkg/sub/deep.py", 1);
+    REQUIRE(deep);
+    CHECK(fabs(signal(deep, "member") - 0.6) < 1e-9);
+    CHECK(signal(deep, "member_uses") == 3);
+    cJSON_Delete(root);
+    cleanup(&s);
+}
+
 TEST_MAIN(TEST_CASE(ensure_creates_verifies_and_rejects_a_mismatch),
           TEST_CASE(a_new_index_is_closed_to_other_users),
           TEST_CASE(put_replace_and_delete_keep_counts),
@@ -890,4 +1010,5 @@ TEST_MAIN(TEST_CASE(ensure_creates_verifies_and_rejects_a_mismatch),
           TEST_CASE(a_collection_keeps_its_placement_and_puts_are_checked_against_it),
           TEST_CASE(a_shard_file_from_before_placements_opens_with_the_old_one),
           TEST_CASE(searches_run_in_parallel_with_each_other_and_with_writes),
-          TEST_CASE(members_of_a_module_and_of_a_class), TEST_CASE(members_of_rust_module_paths))
+          TEST_CASE(members_of_a_module_and_of_a_class), TEST_CASE(members_of_rust_module_paths),
+          TEST_CASE(members_of_go_packages), TEST_CASE(members_reexported_through_packages))
