@@ -41,7 +41,7 @@ static void usage(FILE *out) {
             "                 create keys for a worker host NAME and allow it\n"
             "  version        print the version\n"
             "\n"
-            "environment: LCA_PORT (11435), LCA_BROKER (tcp://127.0.0.1:5555),\n"
+            "environment: LCA_PORT (11435), LCA_BROKER (ipc://$XDG_RUNTIME_DIR/lca/broker),\n"
             "LCA_DATA (~/.local/share/lca), LCA_SHARDS (2), OLLAMA_HOST (http://127.0.0.1:11434),\n"
             "LCA_API_KEY, LCA_CURVE_DIR, LCA_LOG (debug|info|warn|error).\n"
             "`lca <command> --help` tells more.\n");

@@ -6,6 +6,7 @@
 #include "proto/base/settings.h"
 #include "proto/client.h"
 #include "proto/options.h"
+#include "proto/socket.h"
 #include "proto/ops.h"
 #include "proto/shard.h"
 
@@ -47,7 +48,7 @@ static const char *string(const cJSON *o, const char *key) {
     "the broker."
 
 int command_status(int argc, char **argv) {
-    const char *broker = PROTO_BROKER_DEFAULT, *curve_dir = NULL;
+    const char *broker = proto_broker_default(), *curve_dir = NULL;
     const setting_t settings[] = {
         {NULL, 0, "LCA_BROKER", SETTING_TEXT, NULL, "the broker to ask", .out = &broker},
         OPTION_CURVE_KEYS(&curve_dir),

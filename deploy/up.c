@@ -12,6 +12,7 @@
 #include "proto/client.h"
 #include "proto/ollama/url.h"
 #include "proto/options.h"
+#include "proto/socket.h"
 #include "proto/shard.h"
 #include "proto/base/log.h"
 #include "proto/base/signals.h"
@@ -26,6 +27,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+/* Makes path and its missing parents; path itself 0700 (the index holds the
+ * code of private repositories), the parents 0755. */
 static int mkdir_p(const char *path) {
     char tmp[PATH_MAX];
     snprintf(tmp, sizeof tmp, "%s", path);
@@ -36,7 +39,7 @@ static int mkdir_p(const char *path) {
                 return -errno;
             *p = '/';
         }
-    if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+    if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
         return -errno;
     return 0;
 }
@@ -120,7 +123,7 @@ static bool on_tick(supervisor_t *sv, void *arg) {
 int command_up(int argc, char **argv) {
     char default_data[PATH_MAX];
     snprintf(default_data, sizeof default_data, "%s/.local/share/lca", command_env("HOME", "/tmp"));
-    const char *broker = PROTO_BROKER_DEFAULT, *data = default_data, *seed = NULL,
+    const char *broker = proto_broker_default(), *data = default_data, *seed = NULL,
                *broker_public = NULL, *curve_dir = NULL;
     long port = 11435, shards = 2;
     bool no_generator = false;
@@ -166,6 +169,24 @@ int command_up(int argc, char **argv) {
     if (broker_public && !curve_dir) {
         fprintf(stderr, "lca up: --broker-public needs --curve-dir (see `lca keys init`)\n");
         return 2;
+    }
+    /* The local workers join without keys, so the local broker must be one
+     * that only this user reaches; other hosts join on --broker-public. */
+    const char *insecure = getenv("LCA_BROKER_INSECURE");
+    if (!proto_endpoint_is_private(broker) && !(insecure && !strcmp(insecure, "1"))) {
+        fprintf(stderr,
+                "lca up: the local broker %s would be open to anyone who reaches it: leave "
+                "--broker unset (a Unix socket only you may reach); workers on other hosts join "
+                "on --broker-public with CURVE keys\n",
+                broker);
+        return 2;
+    }
+    /* Here rather than in the gateway alone: a second `lca up` says so and
+     * stops, instead of restarting a gateway that cannot start. */
+    char err[512];
+    if (proto_endpoint_prepare(broker, true, err, sizeof err) != 0) {
+        fprintf(stderr, "lca up: %s\n", err);
+        return 1;
     }
 
     const char *bin = command_bindir();

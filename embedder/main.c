@@ -13,6 +13,7 @@
 #include "proto/base/log.h"
 #include "proto/ollama/url.h"
 #include "proto/options.h"
+#include "proto/socket.h"
 #include "proto/worker.h"
 #include "proto/base/signals.h"
 #include "proto/base/settings.h"
@@ -105,7 +106,7 @@ done:
 
 int main(int argc, char **argv) {
     log_init("embedder");
-    const char *broker = PROTO_BROKER_DEFAULT, *curve = NULL;
+    const char *broker = proto_broker_default(), *curve = NULL;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     long threads = cores > 0 ? cores : 1;
     const setting_t settings[] = {

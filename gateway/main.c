@@ -9,6 +9,7 @@
 #include "gateway/http.h"
 #include "proto/broker.h"
 #include "proto/options.h"
+#include "proto/socket.h"
 #include "proto/base/log.h"
 #include "proto/base/signals.h"
 #include "proto/base/settings.h"
@@ -31,7 +32,7 @@ static bool host_is_loopback(const char *host) {
 
 int main(int argc, char **argv) {
     log_init("gateway");
-    const char *host = "127.0.0.1", *broker_ep = PROTO_BROKER_DEFAULT, *broker_public = NULL,
+    const char *host = "127.0.0.1", *broker_ep = proto_broker_default(), *broker_public = NULL,
                *curve_dir = NULL, *api_key = NULL, *hosts = NULL, *origins = NULL;
     long port = 11435, shards = 2, max_body = 8 << 20, timeout = 300000, spin_us = 200,
          max_json_values = GATEWAY_JSON_VALUES_DEFAULT;
@@ -58,8 +59,9 @@ int main(int argc, char **argv) {
         {"insecure", 0, NULL, SETTING_SWITCH, NULL,
          "allow a non-loopback --host without LCA_API_KEY", .out = &insecure},
         {"insecure-broker", 0, "LCA_BROKER_INSECURE", SETTING_SWITCH, NULL,
-         "serve --broker without CURVE even on a non-loopback address; only for a private "
-         "network such as docker compose's",
+         "serve a tcp:// --broker without CURVE: whoever reaches the address (every local "
+         "user, on loopback) may serve or call any service; only for a network whose every "
+         "peer you trust",
          .out = &insecure_broker},
         {NULL, 0, "LCA_API_KEY", SETTING_TEXT, NULL,
          "when set, required as `Authorization: Bearer <key>` on every route but /healthz",

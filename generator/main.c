@@ -9,6 +9,7 @@
 #include "generator/relay.h"
 #include "proto/base/log.h"
 #include "proto/options.h"
+#include "proto/socket.h"
 #include "proto/worker.h"
 #include "proto/base/signals.h"
 #include "proto/base/settings.h"
@@ -62,7 +63,7 @@ static void probe_ollama(ollama_t *ollama) {
 
 int main(int argc, char **argv) {
     log_init("generator");
-    const char *ollama_host = OLLAMA_DEFAULT_HOST, *broker = PROTO_BROKER_DEFAULT,
+    const char *ollama_host = OLLAMA_DEFAULT_HOST, *broker = proto_broker_default(),
                *curve_dir = NULL;
     long capacity = DEFAULT_CAPACITY;
     const setting_t settings[] = {

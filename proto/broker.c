@@ -410,13 +410,14 @@ static char *status_json(broker_t *b) {
 
 /*
  * Whether the sender of msg may serve (what = "serves") or call (what =
- * "calls") msg's service.  Local endpoints (inproc, and --broker served
- * without CURVE: loopback or a private network) belong to the user, and may
- * do anything.  On a CURVE endpoint the key's certificate in the allow-list
- * says it, in its metadata: "serves" and "calls", comma-separated service
- * patterns (glob.h).  A certificate without "serves" was made before the
- * rule and may serve anything (a warning says so); one without "calls" may
- * call nothing.  The certificate is looked up for every READY and REQUEST,
+ * "calls") msg's service.  Endpoints without CURVE (inproc, this user's
+ * ipc:// socket, or a TCP one the caller vouched for with plain_endpoint)
+ * belong to the user, and may do anything.  On a CURVE endpoint the key's
+ * certificate in the allow-list says it, in its metadata: "serves" and
+ * "calls", comma-separated service patterns (glob.h).  A certificate without
+ * "serves" was made before the rule, when keys were for GPU hosts, and may
+ * serve generate only (a warning says so); one without "calls" may call
+ * nothing.  The certificate is looked up for every READY and REQUEST,
  * so removing it from the allow-list revokes the key at once.  The key's
  * name (metadata "name") goes to name.
  */
@@ -433,10 +434,10 @@ static bool permitted(broker_t *b, const peer_t *p, const proto_msg_t *msg, cons
     snprintf(name, name_len, "%s", given ? given : "?");
     const char *rules = zcert_meta(cert, what);
     if (!rules && !strcmp(what, "serves")) {
-        log_warn("key %s may serve any service (its certificate predates per-service rules: "
-                 "make it again with `lca keys add NAME DIR --serves SERVICES`)",
+        log_warn("key %s may serve generate only: its certificate predates per-service rules "
+                 "(make it again with `lca keys add NAME DIR --serves SERVICES` for others)",
                  name);
-        return true;
+        rules = "generate";
     }
     return glob_list_match(rules, msg->service, strlen(msg->service));
 }
@@ -839,6 +840,12 @@ static int bind_socket(broker_t *b, const char *endpoint, const char *curve_dir,
         proto_socket_close(&s);
         return -1;
     }
+    int rc = proto_endpoint_seal(endpoint);
+    if (rc != 0) {
+        snprintf(err, err_len, "cannot close %s to other users: %s", endpoint, strerror(-rc));
+        proto_socket_close(&s);
+        return -1;
+    }
     b->sockets[b->nsockets++] = s;
     return 0;
 }
@@ -875,14 +882,19 @@ broker_t *broker_new(const broker_config_t *config, char *err, size_t err_len) {
         goto fail;
     }
 
+    /* A Unix socket is guarded by its directory (proto_endpoint_prepare);
+     * TCP, loopback included, reaches every local user, so it takes CURVE
+     * unless the caller vouches for the network (plain_endpoint). */
     const char *ep = config->endpoint;
-    bool plain = ep && (proto_endpoint_is_local(ep) || config->plain_endpoint);
+    bool plain = ep && (proto_endpoint_is_private(ep) || config->plain_endpoint);
     bool need_curve = (ep && !plain) || config->public_endpoint;
     if (need_curve && !config->curve_dir) {
         snprintf(err, err_len,
-                 "refusing to listen on %s without CURVE: create keys with `lca keys init DIR` "
-                 "and set LCA_CURVE_DIR=DIR",
-                 config->public_endpoint ? config->public_endpoint : ep);
+                 "refusing to listen on %s without CURVE: anyone who reaches a TCP address "
+                 "(every local user, on loopback) could serve or call any service.  Leave "
+                 "--broker unset for this user's Unix socket (%s), or create keys with `lca keys "
+                 "init DIR` and set LCA_CURVE_DIR=DIR",
+                 config->public_endpoint ? config->public_endpoint : ep, proto_broker_default());
         goto fail;
     }
     if (config->curve_dir && !(b->auth = proto_curve_auth_start(config->curve_dir, err, err_len)))

@@ -55,11 +55,11 @@
 typedef struct broker broker_t;
 
 typedef struct {
-    const char *endpoint;        /* bind address, e.g. tcp://127.0.0.1:5555 (NULL: none) */
+    const char *endpoint;        /* bind address, e.g. proto_broker_default() (NULL: none) */
     const char *public_endpoint; /* optional second bind address, always CURVE */
-    const char *curve_dir;       /* keys (see socket.h); required for non-local endpoints */
-    bool plain_endpoint;         /* endpoint is served without CURVE even when not local
-                                  * (a private network: containers, a bench) */
+    const char *curve_dir;       /* keys (see curve.h); required for tcp:// endpoints */
+    bool plain_endpoint;         /* a tcp:// endpoint is served without CURVE (a network
+                                  * whose every peer is trusted: a bench, a test) */
     int heartbeat_ms;            /* 0: proto_heartbeat_ms() */
     int queue_max;               /* per service; 0: 1024 */
     int services_max;            /* 0: BROKER_SERVICES_MAX */
@@ -71,8 +71,10 @@ typedef struct {
 } broker_config_t;
 
 /* Binds the endpoints and starts the broker thread.  Returns NULL with a
- * message in err when an endpoint cannot be bound, is not local and CURVE is
- * not configured (unless plain_endpoint), or the keys cannot be read. */
+ * message in err when an endpoint cannot be bound, is a tcp:// one and CURVE
+ * is not configured (unless plain_endpoint), or the keys cannot be read.  An
+ * ipc:// endpoint is bound in a directory only this user may enter, and
+ * never where another broker still listens (proto_endpoint_prepare). */
 broker_t *broker_new(const broker_config_t *config, char *err, size_t err_len);
 
 /* The inproc endpoint in-process clients and workers connect to. */

@@ -10,12 +10,17 @@
 #include "proto/base/settings.h"
 #include "proto/shard.h"
 
-#define PROTO_BROKER_DEFAULT "tcp://127.0.0.1:5555"
 #define PROTO_DATA_DEFAULT "~/.local/share/lca"
 
-/* --broker EP / LCA_BROKER: the broker to connect to (const char **). */
+/* --broker EP / LCA_BROKER: the broker to connect to (const char **; its
+ * default is proto_broker_default(), proto/socket.h). */
 #define OPTION_BROKER(target)                                                                      \
-    { "broker", 0, "LCA_BROKER", SETTING_TEXT, "ENDPOINT", "broker address", .out = (target) }
+    {                                                                                              \
+        "broker", 0, "LCA_BROKER", SETTING_TEXT, "ENDPOINT",                                       \
+            "broker address: by default a Unix socket only this user may reach; "                  \
+            "tcp://HOST:PORT for a broker on another host (with LCA_CURVE_DIR)",                   \
+            .out = (target)                                                                        \
+    }
 
 /* LCA_CURVE_DIR: a client's keys for a CURVE broker (const char **). */
 #define OPTION_CURVE_KEYS(target)                                                                  \

@@ -13,7 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 static pthread_once_t context_once = PTHREAD_ONCE_INIT;
@@ -58,14 +60,8 @@ void proto_socket_close(void **socket_p) {
     *socket_p = NULL;
 }
 
-bool proto_endpoint_is_local(const char *ep) {
-    if (!strncmp(ep, "inproc://", 9) || !strncmp(ep, "ipc://", 6))
-        return true;
-    if (strncmp(ep, "tcp://", 6) != 0)
-        return false;
-    const char *host = ep + 6;
-    return !strncmp(host, "127.", 4) || !strncmp(host, "localhost:", 10) ||
-           !strncmp(host, "[::1]:", 6) || !strncmp(host, "lo:", 3);
+bool proto_endpoint_is_private(const char *ep) {
+    return !strncmp(ep, "inproc://", 9) || !strncmp(ep, "ipc://", 6);
 }
 
 const char *proto_broker_default(void) {
@@ -78,6 +74,40 @@ const char *proto_broker_default(void) {
     else
         snprintf(endpoint, sizeof endpoint, "ipc:///tmp/lca-%u/broker", (unsigned)getuid());
     return endpoint;
+}
+
+/* ZeroMQ removes whatever is at an ipc:// path before it binds there.  That
+ * is right for a socket left behind by a broker that died, wrong for a
+ * broker still listening (a second gateway would take the address from the
+ * first one silently; TCP would have said "address in use"), and wrong for
+ * anything that is not a socket. */
+static int socket_replaceable(const char *endpoint, const char *path, char *err, size_t err_len) {
+    struct stat st;
+    if (lstat(path, &st) != 0)
+        return 0; /* nothing there */
+    if (!S_ISSOCK(st.st_mode)) {
+        snprintf(err, err_len, "%s: %s is there and is not a socket; refusing to replace it",
+                 endpoint, path);
+        return -EEXIST;
+    }
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) {
+        int e = errno;
+        snprintf(err, err_len, "cannot create a socket: %s", strerror(e));
+        return -e;
+    }
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path);
+    /* Refused: nobody listens.  Accepted, or a full backlog: someone does. */
+    bool listening = connect(fd, (struct sockaddr *)&addr, sizeof addr) == 0 || errno == EAGAIN;
+    close(fd);
+    if (listening) {
+        snprintf(err, err_len,
+                 "another broker listens on %s (is lca already running? `lca status` tells)",
+                 endpoint);
+        return -EADDRINUSE;
+    }
+    return 0;
 }
 
 int proto_endpoint_prepare(const char *endpoint, bool binding, char *err, size_t err_len) {
@@ -113,7 +143,13 @@ int proto_endpoint_prepare(const char *endpoint, bool binding, char *err, size_t
                  (unsigned)st.st_uid, (unsigned)(st.st_mode & 0777));
         return -EPERM;
     }
-    return 0;
+    return binding ? socket_replaceable(endpoint, path, err, err_len) : 0;
+}
+
+int proto_endpoint_seal(const char *endpoint) {
+    if (strncmp(endpoint, "ipc://", 6) != 0)
+        return 0;
+    return chmod(endpoint + 6, 0600) == 0 ? 0 : -errno;
 }
 
 int proto_heartbeat_ms(void) {

@@ -46,9 +46,10 @@ void *proto_socket_new(int type);
 /* Closes a socket and nulls the pointer; accepts NULL. */
 void proto_socket_close(void **socket_p);
 
-/* True for endpoints that cannot be reached from another host
- * (inproc, ipc, tcp on 127.0.0.0/8, ::1 or localhost). */
-bool proto_endpoint_is_local(const char *endpoint);
+/* True for endpoints that only this process (inproc) or this user (ipc, in
+ * a directory proto_endpoint_prepare accepts) can reach.  A tcp:// endpoint
+ * is never private, not even on loopback: every local user reaches that. */
+bool proto_endpoint_is_private(const char *endpoint);
 
 /* The broker's address when LCA_BROKER and --broker name none: a Unix
  * socket in a directory only this user may enter, so that only this user's
@@ -59,9 +60,17 @@ const char *proto_broker_default(void);
 /* Checks an ipc:// endpoint before binding (the broker: its directory is
  * created, mode 0700) or connecting to it: the directory must belong to
  * this user and be closed to everyone else, or another user could listen
- * there in the broker's place or join it.  Other endpoints pass.  Returns 0,
- * or -errno with a message in err. */
+ * there in the broker's place or join it.  Binding also fails when a broker
+ * still listens there (-EADDRINUSE) or something that is not a socket is in
+ * the way (-EEXIST); a socket left behind by a broker that died is
+ * replaced.  Other endpoints pass.  Returns 0, or -errno with a message in
+ * err. */
 int proto_endpoint_prepare(const char *endpoint, bool binding, char *err, size_t err_len);
+
+/* After binding an ipc:// endpoint: its socket becomes this user's alone
+ * (0600), besides the directory that already is.  Other endpoints pass.
+ * Returns 0 or -errno. */
+int proto_endpoint_seal(const char *endpoint);
 
 /* The heartbeat interval every process agrees on: LCA_HEARTBEAT_MS, default 1000. */
 int proto_heartbeat_ms(void);

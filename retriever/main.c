@@ -9,6 +9,7 @@
 #include "proto/base/buf.h"
 #include "proto/base/log.h"
 #include "proto/options.h"
+#include "proto/socket.h"
 #include "proto/worker.h"
 #include "retriever/dispatch.h"
 #include "retriever/store.h"
@@ -70,7 +71,7 @@ static bool parse_shard(const char *text, void *out, char *why, size_t why_len) 
 
 int main(int argc, char **argv) {
     log_init("retriever");
-    const char *broker = PROTO_BROKER_DEFAULT, *data = NULL, *curve = NULL;
+    const char *broker = proto_broker_default(), *data = NULL, *curve = NULL;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     long threads = cores > 0 ? cores : 1, scan = 1, delay_ms = 0;
     shard_spec_t shard = {-1, 0};

@@ -52,6 +52,7 @@
 
 #include <cJSON.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
 #include <pthread.h>
@@ -61,6 +62,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "vectors travel and are stored as little-endian float32"
@@ -412,7 +414,8 @@ store_t *store_open(const char *dir, int shard, int shards, char *err, size_t er
         fail(err, err_len, -EINVAL, "bad shard %d/%d", shard, shards);
         return NULL;
     }
-    if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+    /* The index holds the code of private repositories: other users stay out. */
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
         fail(err, err_len, -errno, "cannot create %s: %s", dir, strerror(errno));
         return NULL;
     }
@@ -438,6 +441,11 @@ store_t *store_open(const char *dir, int shard, int shards, char *err, size_t er
         goto failed;
     }
     snprintf(self->db_path, n, "%s/shard-%d.db", dir, shard);
+    /* sqlite would make a new database 0644 less the umask, and its -wal and
+     * -shm files with the database's mode: made here, all are 0600. */
+    int fd = open(self->db_path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    if (fd >= 0)
+        close(fd);
     if (conn_open(&self->writer, self->db_path, true, err, err_len) != 0)
         goto failed;
     if (exec_sql(&self->writer, SCHEMA, err, err_len) != 0 ||

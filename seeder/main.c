@@ -20,6 +20,7 @@
 #include "proto/base/buf.h"
 #include "proto/client.h"
 #include "proto/options.h"
+#include "proto/socket.h"
 #include "proto/base/log.h"
 #include "seeder/progress.h"
 #include "seeder/sync.h"
@@ -273,7 +274,7 @@ static int run_watch(const options_t *o, sync_t *sync, watch_t *watch, const cha
 
 int main(int argc, char **argv) {
     log_init("seeder");
-    options_t o = {.broker = PROTO_BROKER_DEFAULT, .shards = 2, .batch = 128, .timeout_ms = 5000};
+    options_t o = {.broker = proto_broker_default(), .shards = 2, .batch = 128, .timeout_ms = 5000};
     const setting_t settings[] = {
         {"collection", 0, NULL, SETTING_TEXT, "NAME",
          "collection name; by default the directory's name", .out = &o.collection},

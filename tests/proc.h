@@ -347,4 +347,13 @@ static inline const char *proc_tmpdir(void) {
     return mkdtemp(dir);
 }
 
+/* A broker address of the test's own, as lca's default is: a Unix socket in
+ * a fresh directory only this user may enter (0700, from mkdtemp), so that
+ * tests running side by side never meet.  Written to ep; false when no
+ * directory could be made. */
+static inline bool proc_broker_endpoint(char *ep, size_t size) {
+    const char *dir = proc_tmpdir();
+    return dir && (size_t)snprintf(ep, size, "ipc://%s/broker", dir) < size;
+}
+
 #endif

@@ -41,7 +41,7 @@ typedef struct {
     stack_options_t options;
     char dir[256];     /* logs, data, anything the test puts there */
     char data[300];    /* the retrievers' --data */
-    char broker[64];   /* tcp://127.0.0.1:port */
+    char broker[300];  /* ipc://<dir>/broker: the stack's own, closed to other users */
     char url[64];      /* the gateway: http://127.0.0.1:port */
     char fake_url[64]; /* the fake Ollama, when started */
     int port;
@@ -223,7 +223,7 @@ static inline bool stack_start(test_stack_t *s, const stack_options_t *options) 
     snprintf(s->dir, sizeof s->dir, "%s", dir);
     snprintf(s->data, sizeof s->data, "%s/data", s->dir);
     s->port = proc_free_port();
-    snprintf(s->broker, sizeof s->broker, "tcp://127.0.0.1:%d", proc_free_port());
+    snprintf(s->broker, sizeof s->broker, "ipc://%s/broker", s->dir);
     snprintf(s->url, sizeof s->url, "http://127.0.0.1:%d", s->port);
     stack_gateway_start(s);
     if (!s->options.no_embedder)

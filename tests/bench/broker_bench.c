@@ -185,18 +185,22 @@ static double direct_stream_rate(direct_t *d) {
 }
 
 /* Binds a ROUTER, starts a test_worker on it and waits for its READY. */
-/* An endpoint of the transport under test: TCP on loopback, or, with
- * LCA_BENCH_IPC=1, a Unix socket (what workers on the same host can use). */
+/* With LCA_BENCH_TCP=1 the paths run over TCP on loopback (as workers on
+ * other hosts reach the broker, less CURVE); else over a Unix socket in a
+ * directory of its own, lca's default between the processes of one host. */
+static bool bench_tcp(void) {
+    const char *tcp = getenv("LCA_BENCH_TCP");
+    return tcp && !strcmp(tcp, "1");
+}
+
+/* An endpoint of the transport under test. */
 static void endpoint(char *ep, size_t size) {
-    static int n;
-    if (getenv("LCA_BENCH_IPC"))
-        snprintf(ep, size, "ipc:///tmp/lca-bench-%d-%d", (int)getpid(), n++);
-    else
+    if (bench_tcp() || !proc_broker_endpoint(ep, size))
         snprintf(ep, size, "tcp://127.0.0.1:%d", proc_free_port());
 }
 
 static bool direct_open(direct_t *d) {
-    char ep[64];
+    char ep[300];
     endpoint(ep, sizeof ep);
     d->router = proto_socket_new(ZMQ_ROUTER);
     if (!d->router || zmq_bind(d->router, ep) != 0)
@@ -235,10 +239,11 @@ typedef struct {
 
 /* Starts a gateway (with extra arguments) and a test_worker on it. */
 static bool broker_start(broker_run_t *r, const char *spin) {
-    char ep[64], port[16], err[256];
+    char ep[300], port[16], err[256];
     endpoint(ep, sizeof ep);
     snprintf(port, sizeof port, "%d", proc_free_port());
-    const char *env[] = {"LCA_LOG=warn", NULL};
+    /* Plain TCP on loopback is for a benchmark only. */
+    const char *env[] = {"LCA_LOG=warn", bench_tcp() ? "LCA_BROKER_INSECURE=1" : NULL, NULL};
     r->gateway = proc_start((char *[]){(char *)proc_bin("lca-gateway"), "--port", port, "--broker",
                                        ep, "--broker-spin", (char *)spin, NULL},
                             env, "/dev/null");
@@ -274,7 +279,7 @@ static bool ready(void *arg) {
 
 int main(void) {
     proc_setup();
-    char direct[64];
+    char direct[300];
     endpoint(direct, sizeof direct);
     const char *env[] = {"LCA_LOG=warn", NULL};
     proc_start((char *[]){(char *)proc_tool("bench_peer"), direct, NULL}, env, "/dev/null");
@@ -322,9 +327,9 @@ int main(void) {
     broker_idle(&spin);
     broker_idle(&sleep);
 
-    printf("\n### Broker (%d round trips of 32 B per path in %d interleaved rounds; %d "
+    printf("\n### Broker over %s (%d round trips of 32 B per path in %d interleaved rounds; %d "
            "PARTIALs of 32 B, best of %d)\n\n",
-           ROUND_TRIPS, ROUNDS, PARTIALS, RUNS);
+           bench_tcp() ? "TCP on loopback" : "a Unix socket", ROUND_TRIPS, ROUNDS, PARTIALS, RUNS);
     printf("Direct pairs: a minimal ROUTER peer (the codec alone), and the real worker\n"
            "(test_worker, lca's worker library) on a ROUTER we hold, with no broker.\n"
            "Via the broker: the same worker through lca-gateway, with the broker's\n"

@@ -15,10 +15,10 @@ node tests/fake-ollama/fake-ollama.mjs --port 0 --quiet >"$tmp/fake.out" 2>"$tmp
 pids+=($!)
 for _ in $(seq 100); do grep -q listening "$tmp/fake.out" && break; sleep 0.05; done
 fake=$(sed -n 's/^listening //p' "$tmp/fake.out")
-http=$(port) broker=$(port)
-LCA_LOG=warn "$bin/lca-gateway" --port "$http" --broker "tcp://127.0.0.1:$broker" 2>"$tmp/gw.log" &
+http=$(port) broker="ipc://$tmp/broker" # lca's kind of broker: a Unix socket, 0700 directory
+LCA_LOG=warn "$bin/lca-gateway" --port "$http" --broker "$broker" 2>"$tmp/gw.log" &
 pids+=($!)
-LCA_LOG=warn OLLAMA_HOST="http://$fake" "$bin/lca-generator" --broker "tcp://127.0.0.1:$broker" \
+LCA_LOG=warn OLLAMA_HOST="http://$fake" "$bin/lca-generator" --broker "$broker" \
     2>"$tmp/gen.log" &
 pids+=($!)
 for _ in $(seq 200); do

@@ -34,7 +34,7 @@
 #define DEFS_PER_FILE 20 /* plus the module docstring/imports chunk */
 #define FILES_PER_DIR 100
 
-static char workdir[256], datadir[300], repo[300], broker_ep[64], gw_url[64];
+static char workdir[256], datadir[300], repo[300], broker_ep[300], gw_url[64];
 static int gw_port;
 static const char *env_worker[] = {"LCA_HEARTBEAT_MS=200", "LCA_LOG=warn", NULL};
 
@@ -247,7 +247,7 @@ int main(void) {
     int64_t written_ms = proc_now_ms() - t0;
 
     gw_port = proc_free_port();
-    snprintf(broker_ep, sizeof broker_ep, "tcp://127.0.0.1:%d", proc_free_port());
+    snprintf(broker_ep, sizeof broker_ep, "ipc://%s/broker", workdir); /* 0700 (mkdtemp) */
     snprintf(gw_url, sizeof gw_url, "http://127.0.0.1:%d", gw_port);
     char *fake_argv[] = {"/usr/bin/env", "node", "tests/fake-ollama/fake-ollama.mjs", "--port", "0",
                          "--quiet",      NULL};

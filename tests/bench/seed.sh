@@ -13,7 +13,7 @@ up_pid=''
 cleanup() { [ -n "$up_pid" ] && kill "$up_pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"; }
 trap cleanup EXIT
 port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
-http=$(port) broker="tcp://127.0.0.1:$(port)"
+http=$(port) broker="ipc://$tmp/broker" # lca's kind of broker: a Unix socket, 0700 directory
 export LCA_BROKER=$broker LCA_LOG=warn
 "$bin/lca" up --port "$http" --broker "$broker" --data "$tmp/data" >"$tmp/up.log" 2>&1 &
 up_pid=$!

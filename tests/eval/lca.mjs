@@ -3,6 +3,7 @@
 import { spawn, execFile } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import { posix as path } from 'node:path';
 
 export class ContextMissing extends Error {}
@@ -30,18 +31,20 @@ export class Stack {
 
   async start() {
     this.port = await freePort();
-    let broker = await freePort();
-    while (broker === this.port) broker = await freePort();
-    this.broker = `tcp://127.0.0.1:${broker}`;
+    // lca's default broker (a Unix socket in $XDG_RUNTIME_DIR/lca, closed to
+    // other users), in a runtime directory of this run's own.
+    this.runtime = fs.mkdtempSync(path.join(os.tmpdir(), 'lca-eval-run-'));
+    this.broker = `ipc://${this.runtime}/lca/broker`;
     this.logFile = path.join(this.work, 'lca-up.log');
     const out = fs.openSync(this.logFile, 'w');
-    const env = { ...process.env, LCA_BROKER: this.broker, LCA_PORT: String(this.port), LCA_SHARDS: '2' };
+    const env = { ...process.env, XDG_RUNTIME_DIR: this.runtime, LCA_PORT: String(this.port), LCA_SHARDS: '2' };
+    delete env.LCA_BROKER;
     delete env.LCA_API_KEY;
     delete env.LCA_CURVE_DIR;
     delete env.LCA_SEED;
     this.env = env;
     this.child = spawn(path.join(this.bin, 'lca'),
-      ['up', '--port', String(this.port), '--broker', this.broker, '--data', path.join(this.work, 'data'), '--shards', '2'],
+      ['up', '--port', String(this.port), '--data', path.join(this.work, 'data'), '--shards', '2'],
       { env, stdio: ['ignore', out, out] });
     fs.closeSync(out);
     fs.writeFileSync(path.join(this.work, 'lca-up.pid'), String(this.child.pid));
@@ -71,12 +74,14 @@ export class Stack {
   // Stops lca up (SIGTERM: it stops its workers), SIGKILL after 10 s.
   async stop() {
     const c = this.child;
-    if (!c || c.exitCode !== null || c.signalCode !== null) return;
-    const done = new Promise((r) => c.once('exit', r));
-    c.kill('SIGTERM');
-    const t = setTimeout(() => c.kill('SIGKILL'), 10000);
-    await done;
-    clearTimeout(t);
+    if (c && c.exitCode === null && c.signalCode === null) {
+      const done = new Promise((r) => c.once('exit', r));
+      c.kill('SIGTERM');
+      const t = setTimeout(() => c.kill('SIGKILL'), 10000);
+      await done;
+      clearTimeout(t);
+    }
+    if (this.runtime) fs.rmSync(this.runtime, { recursive: true, force: true });
   }
 
   stopSync() {

@@ -1,7 +1,8 @@
 /*
  * The broker, over real processes: lca-gateway hosts it, tests/tools/test_worker
- * processes serve, and this test is the client over TCP.  Heartbeats run at
- * 100 ms so failure detection is quick.
+ * processes serve, and this test is the client, over a Unix socket of each
+ * test's own (as lca's default broker is) or over TCP with CURVE.
+ * Heartbeats run at 100 ms so failure detection is quick.
  *
  *   make build/tests/integration/broker_test build/tests/tools/test_worker build/bin/lca-gateway
  *   build/tests/integration/broker_test [test names]
@@ -13,11 +14,14 @@
 
 #include <cJSON.h>
 #include <czmq.h>
+#include <grp.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 
 #define HEARTBEAT_MS 100
 
 static char logdir[256];
-static char broker_ep[64];
+static char broker_ep[300];
 static int http_port;
 static pid_t gateway_pid;
 
@@ -34,9 +38,9 @@ static char *log_path(const char *name) {
 static bool gateway_start(const char *const *wrapper, const char *const *extra) {
     if (!logdir[0])
         snprintf(logdir, sizeof logdir, "%s", proc_tmpdir());
-    int broker_port = proc_free_port();
     http_port = proc_free_port();
-    snprintf(broker_ep, sizeof broker_ep, "tcp://127.0.0.1:%d", broker_port);
+    if (!proc_broker_endpoint(broker_ep, sizeof broker_ep))
+        return false;
     char port_arg[16];
     snprintf(port_arg, sizeof port_arg, "%d", http_port);
     char *argv[32];
@@ -468,6 +472,18 @@ static bool copy_public(const char *from, const char *to) {
     return rc == 0;
 }
 
+/* The log of the test's workers holds text. */
+static bool workers_log_has(void *text) {
+    FILE *f = fopen(log_path("workers"), "r");
+    char line[1024];
+    bool found = false;
+    while (f && !found && fgets(line, sizeof line, f))
+        found = strstr(line, (const char *)text) != NULL;
+    if (f)
+        fclose(f);
+    return found;
+}
+
 TEST(curve_lets_in_only_allowed_workers) {
     char dir[256], path[512], path2[512];
     snprintf(dir, sizeof dir, "%s", proc_tmpdir());
@@ -495,43 +511,37 @@ TEST(curve_lets_in_only_allowed_workers) {
     char good_dir[300], bad_dir[300];
     snprintf(good_dir, sizeof good_dir, "%s/good", dir);
     snprintf(bad_dir, sizeof bad_dir, "%s/bad", dir);
-    pid_t bad = worker_start(public_ep, "secure", 1, bad_dir);
-    pid_t good = worker_start(public_ep, "secure", 1, good_dir);
+    pid_t bad = worker_start(public_ep, "generate", 1, bad_dir);
+    pid_t good = worker_start(public_ep, "generate", 1, good_dir);
     proto_client_t *c = client_new();
-    REQUIRE(c && wait_workers(c, "secure", 1));
+    REQUIRE(c && wait_workers(c, "generate", 1));
     int status;
     char err[128];
     for (int i = 0; i < 10; i++) {
         proto_msg_t final;
-        REQUIRE(proto_client_call(c, "secure", "{\"op\":\"echo\"}", "x", 1, 2000, NULL, NULL,
+        REQUIRE(proto_client_call(c, "generate", "{\"op\":\"echo\"}", "x", 1, 2000, NULL, NULL,
                                   &final, &status, err, sizeof err) == 0);
         CHECK_INT(header_long(&final, "pid"), ==, good);
         proto_msg_close(&final);
     }
+    /* These certificates carry no rules (made before there were any, when
+     * keys were for GPU hosts): generate, and nothing else. */
+    pid_t shard = worker_start(public_ep, "retrieve.0", 1, good_dir);
+    CHECK(proc_wait_for(workers_log_has, "refused us: key ? may not serve retrieve.0", 10000));
+    CHECK_INT(workers_of(c, "retrieve.0"), ==, 0);
+    proc_stop(shard, SIGKILL, 1000);
     /* Long enough for the rejected worker to have retried: still one worker. */
     proc_sleep_ms(5 * HEARTBEAT_MS);
-    CHECK_INT(workers_of(c, "secure"), ==, 1);
+    CHECK_INT(workers_of(c, "generate"), ==, 1);
     proc_stop(good, SIGKILL, 1000);
-    CHECK(wait_workers(c, "secure", 0));
-    CHECK_INT(proto_client_call(c, "secure", "{\"op\":\"echo\"}", "x", 1, 500, NULL, NULL, NULL,
+    CHECK(wait_workers(c, "generate", 0));
+    CHECK_INT(proto_client_call(c, "generate", "{\"op\":\"echo\"}", "x", 1, 500, NULL, NULL, NULL,
                                 &status, err, sizeof err),
               ==, -EIO);
     CHECK_INT(status, ==, 503);
     CHECK(proc_alive(bad));
     proto_client_destroy(&c);
     stop_all();
-}
-
-/* The log of the test's workers holds text. */
-static bool workers_log_has(void *text) {
-    FILE *f = fopen(log_path("workers"), "r");
-    char line[1024];
-    bool found = false;
-    while (f && !found && fgets(line, sizeof line, f))
-        found = strstr(line, (const char *)text) != NULL;
-    if (f)
-        fclose(f);
-    return found;
 }
 
 TEST(curve_keys_serve_and_call_only_what_their_certificate_says) {
@@ -591,10 +601,56 @@ TEST(curve_keys_serve_and_call_only_what_their_certificate_says) {
     CHECK_INT(status, ==, 403);
     worker_start(public_ep, "echo", 1, tool);
     CHECK(proc_wait_for(workers_log_has, "refused us: key tool may not serve echo", 10000));
+    /* Its certificate taken out of the allow-list, the tool's next request
+     * is refused on the connection it already has. */
+    char allowed[300];
+    snprintf(allowed, sizeof allowed, "%s/allowed/tool.cert", dir);
+    REQUIRE(unlink(allowed) == 0);
+    CHECK_INT(proto_client_call(as_tool, "generate", "{\"op\":\"echo\"}", "x", 1, 3000, NULL, NULL,
+                                NULL, &status, err, sizeof err),
+              ==, -EIO);
+    CHECK_INT(status, ==, 403);
+    CHECK(strstr(err, "key (revoked) may not call generate") != NULL);
     proto_client_destroy(&as_gpu);
     proto_client_destroy(&as_tool);
     proto_client_destroy(&local);
     stop_all();
+}
+
+/* True when the file at path holds text. */
+static bool file_has(const char *path, const char *text) {
+    char content[8192] = "";
+    FILE *f = fopen(path, "r");
+    if (f) {
+        content[fread(content, 1, sizeof content - 1, f)] = '\0';
+        fclose(f);
+    }
+    bool found = strstr(content, text) != NULL;
+    if (!found)
+        fprintf(stderr, "  %s does not hold \"%s\": %s\n", path, text, content);
+    return found;
+}
+
+/* Connects to the Unix socket at path as uid (and gid) in a child process,
+ * with a plain connect(): what any program, ZeroMQ included, does.
+ * Returns 0 when the connection was accepted, else the errno (-1 when the
+ * child could not become uid). */
+static int connect_as(uid_t uid, const char *path) {
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        if (setgroups(0, NULL) != 0 || setresgid(uid, uid, uid) != 0 ||
+            setresuid(uid, uid, uid) != 0)
+            _exit(255);
+        int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+        struct sockaddr_un addr = {.sun_family = AF_UNIX};
+        snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path);
+        _exit(connect(fd, (struct sockaddr *)&addr, sizeof addr) == 0 ? 0 : errno);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) && WEXITSTATUS(status) != 255 ? WEXITSTATUS(status) : -1;
 }
 
 TEST(ipc_endpoint_lives_in_a_directory_only_its_user_may_enter) {
@@ -607,6 +663,18 @@ TEST(ipc_endpoint_lives_in_a_directory_only_its_user_may_enter) {
     struct stat st;
     REQUIRE(stat(dir, &st) == 0);
     CHECK_INT(st.st_mode & 0777, ==, 0700);
+    char sock[300];
+    snprintf(sock, sizeof sock, "%s/broker", dir);
+    REQUIRE(stat(sock, &st) == 0);
+    CHECK(S_ISSOCK(st.st_mode));
+    CHECK_INT(st.st_mode & 0777, ==, 0600);
+    /* A second gateway on the same address is refused: it would take the
+     * address from the first one without a word. */
+    char http2[16];
+    snprintf(http2, sizeof http2, "%d", proc_free_port());
+    char *second[] = {(char *)proc_bin("lca-gateway"), "--port", http2, "--broker", ep, NULL};
+    CHECK_INT(proc_wait_exit(proc_start(second, NULL, log_path("second-gateway")), 10000), ==, 1);
+    CHECK(file_has(log_path("second-gateway"), "another broker listens on"));
     pid_t w = worker_start(ep, "echo", 1, NULL);
     proto_client_t *c = proto_client_new(ep, NULL, err, sizeof err);
     REQUIRE(c);
@@ -627,17 +695,103 @@ TEST(ipc_endpoint_lives_in_a_directory_only_its_user_may_enter) {
     char *argv[] = {(char *)proc_bin("lca-gateway"), "--port", http, "--broker", ep, NULL};
     pid_t gw = proc_start(argv, NULL, log_path("refused-gateway"));
     CHECK_INT(proc_wait_exit(gw, 10000), ==, 1);
-    FILE *f = fopen(log_path("refused-gateway"), "r");
-    char text[2048] = "";
-    if (f) {
-        text[fread(text, 1, sizeof text - 1, f)] = '\0';
-        fclose(f);
+    CHECK(file_has(log_path("refused-gateway"), "no one else may enter"));
+    /* A directory of another user is refused too, however closed (only
+     * root can give one away: as anyone else, the mode stands for it). */
+    chmod(dir, 0700);
+    if (geteuid() == 0) {
+        REQUIRE(chown(dir, 4242, 4242) == 0);
+        CHECK(proto_client_new(ep, NULL, err, sizeof err) == NULL);
+        CHECK(strstr(err, "it is a directory, uid 4242, mode 700") != NULL);
+        gw = proc_start(argv, NULL, log_path("refused-gateway-2"));
+        CHECK_INT(proc_wait_exit(gw, 10000), ==, 1);
+        CHECK(file_has(log_path("refused-gateway-2"), "must be a directory of this user (uid 0)"));
+        REQUIRE(chown(dir, 0, 0) == 0);
     }
-    CHECK(strstr(text, "no one else may enter") != NULL);
+    /* Something that is not a socket where the socket goes stays. */
+    unlink(sock);
+    REQUIRE(proc_write_file(sock, "precious\n"));
+    gw = proc_start(argv, NULL, log_path("refused-gateway-3"));
+    CHECK_INT(proc_wait_exit(gw, 10000), ==, 1);
+    CHECK(file_has(log_path("refused-gateway-3"), "is there and is not a socket"));
+    CHECK(file_has(sock, "precious"));
     /* A missing directory: the client says the gateway is not there. */
     snprintf(ep, sizeof ep, "ipc://%s/nowhere/broker", dir);
     CHECK(proto_client_new(ep, NULL, err, sizeof err) == NULL);
     CHECK(strstr(err, "is the gateway running?") != NULL);
+    stop_all();
+}
+
+/* What the kernel lets another user do, not what our client code chooses
+ * to do: a plain connect() as another uid.  Needs root to become another
+ * user; as anyone else, the modes above are what can be shown. */
+TEST(another_user_cannot_connect_to_the_broker) {
+    if (geteuid() != 0) {
+        fprintf(stderr, "  # not root: no other uid to connect as (the modes are checked "
+                        "in ipc_endpoint_lives_in_a_directory_only_its_user_may_enter)\n");
+        CHECK(geteuid() != 0);
+        return;
+    }
+    char top[256], dir[300], sock[320], ep[340], err[512];
+    snprintf(top, sizeof top, "%s", proc_tmpdir());
+    chmod(top, 0711); /* others may pass through to the broker's directory */
+    snprintf(dir, sizeof dir, "%s/run", top);
+    snprintf(sock, sizeof sock, "%s/broker", dir);
+    snprintf(ep, sizeof ep, "ipc://%s", sock);
+    const char *extra[] = {"--broker", ep, NULL};
+    REQUIRE(gateway_start(NULL, extra));
+    pid_t w = worker_start(ep, "echo", 1, NULL);
+    proto_client_t *c = proto_client_new(ep, NULL, err, sizeof err);
+    REQUIRE(c);
+    CHECK(wait_workers(c, "echo", 1));
+    /* We get in, of course; uid 4242 does not. */
+    CHECK_INT(connect_as(0, sock), ==, 0);
+    CHECK_INT(connect_as(4242, sock), ==, EACCES);
+    /* The directory alone keeps it out (the socket opened to everyone) ... */
+    chmod(sock, 0666);
+    CHECK_INT(connect_as(4242, sock), ==, EACCES);
+    /* ... and the socket alone (the directory opened) ... */
+    chmod(sock, 0600);
+    chmod(dir, 0755);
+    CHECK_INT(connect_as(4242, sock), ==, EACCES);
+    /* ... while both opened let it in: the test can tell. */
+    chmod(sock, 0666);
+    CHECK_INT(connect_as(4242, sock), ==, 0);
+    chmod(sock, 0600);
+    chmod(dir, 0700);
+    /* The broker went on serving us throughout. */
+    int status;
+    CHECK_INT(proto_client_call(c, "echo", "{\"op\":\"echo\"}", "x", 1, 3000, NULL, NULL, NULL,
+                                &status, err, sizeof err),
+              ==, 0);
+    proto_client_destroy(&c);
+    proc_stop(w, SIGKILL, 1000);
+    stop_all();
+}
+
+/* Every local user reaches a TCP address, loopback included: without CURVE
+ * the gateway refuses one unless told the network is trusted. */
+TEST(a_tcp_broker_takes_curve_even_on_loopback) {
+    if (!logdir[0])
+        snprintf(logdir, sizeof logdir, "%s", proc_tmpdir());
+    char ep[64], http[16], want[160];
+    snprintf(ep, sizeof ep, "tcp://127.0.0.1:%d", proc_free_port());
+    snprintf(http, sizeof http, "%d", proc_free_port());
+    char *argv[] = {(char *)proc_bin("lca-gateway"), "--port", http, "--broker", ep, NULL};
+    pid_t gw = proc_start(argv, NULL, log_path("tcp-refused"));
+    CHECK_INT(proc_wait_exit(gw, 10000), ==, 1);
+    snprintf(want, sizeof want, "refusing to listen on %s without CURVE", ep);
+    CHECK(file_has(log_path("tcp-refused"), want));
+    CHECK(file_has(log_path("tcp-refused"), "every local user, on loopback"));
+    /* Asked for on purpose, it serves a worker without keys. */
+    const char *extra[] = {"--broker", ep, "--insecure-broker", NULL};
+    REQUIRE(gateway_start(NULL, extra));
+    worker_start(ep, "echo", 1, NULL);
+    char err[256];
+    proto_client_t *c = proto_client_new(ep, NULL, err, sizeof err);
+    REQUIRE(c);
+    CHECK(wait_workers(c, "echo", 1));
+    proto_client_destroy(&c);
     stop_all();
 }
 
@@ -692,4 +846,6 @@ TEST_MAIN(
     TEST_CASE(curve_lets_in_only_allowed_workers),
     TEST_CASE(curve_keys_serve_and_call_only_what_their_certificate_says),
     TEST_CASE(ipc_endpoint_lives_in_a_directory_only_its_user_may_enter),
+    TEST_CASE(another_user_cannot_connect_to_the_broker),
+    TEST_CASE(a_tcp_broker_takes_curve_even_on_loopback),
     TEST_CASE(broker_under_valgrind_serves_and_exits_clean))

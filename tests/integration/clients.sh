@@ -68,7 +68,7 @@ wait_until 15 grep -qs '^listening ' "$tmp/fake.out" || fail "the fake Ollama di
 fake_url="http://$(sed -n 's/^listening //p' "$tmp/fake.out")"
 
 port=$(free_port)
-broker="tcp://127.0.0.1:$(free_port)"
+broker="ipc://$tmp/broker" # the test's own, closed to other users (mktemp -d: 0700)
 export LCA_HEARTBEAT_MS=${LCA_HEARTBEAT_MS:-200}
 "$bin/lca-gateway" --port "$port" --broker "$broker" --timeout 20000 >"$tmp/gateway.log" 2>&1 &
 gateway_pid=$!

@@ -6,10 +6,13 @@
 #   - every lca service runs one of our binaries, and every option it passes
 #     (command, entrypoint, health check) appears in that binary's --help;
 #   - what must stay private does: the gateway's HTTP port is published on
-#     127.0.0.1 only, the broker and Ollama are not published, the GPU host
-#     joins with CURVE keys;
-#   - the seeder runs as LCA_UID:LCA_GID (the caller, for private repositories),
-#     Ollama's image follows LCA_OLLAMA_IMAGE;
+#     127.0.0.1 only, Ollama is not published, the broker has no network
+#     address (a Unix socket in the lca-run volume, a tmpfs of mode 0700 that
+#     belongs to LCA_UID:LCA_GID, mounted by lca's services only), the GPU
+#     host joins with CURVE keys;
+#   - every lca service, the seeder included, runs as LCA_UID:LCA_GID (the
+#     caller, for private repositories), Ollama's image follows
+#     LCA_OLLAMA_IMAGE;
 #   - deploy/Dockerfile copies the binaries the compose files run, uses
 #     Debian packages only and declares no VOLUME (no anonymous volumes).
 #
@@ -164,11 +167,29 @@ tap(all(v.get("restart") == "unless-stopped" for k, v in services.items() if k !
     and services.get("seeder", {}).get("restart") == "no",
     "long-running services restart unless stopped; the seeder is one-shot")
 
-workers = [k for k, v in lca_services(main).items() if k not in ("gateway",)]
-bad = [k for k in workers
-       if (v := services[k]).get("environment", {}).get("LCA_BROKER") != "tcp://gateway:5555"
-       or ("--broker" in argv_of(v) and argv_of(v)[argv_of(v).index("--broker") + 1] != "tcp://gateway:5555")]
-tap(not bad, "workers and seeder reach the broker at tcp://gateway:5555", f"wrong: {bad}")
+# The broker: a Unix socket in lca-run, for lca's services only.
+broker = "ipc:///run/lca/broker"
+lca = lca_services(main)
+bad = [k for k, v in lca.items()
+       if v.get("environment", {}).get("LCA_BROKER") != broker
+       or ("--broker" in argv_of(v) and argv_of(v)[argv_of(v).index("--broker") + 1] != broker)]
+tap(not bad, f"the gateway, the workers and the seeder use the broker at {broker}", f"wrong: {bad}")
+def mounts(service):
+    return {(v.get("source"), v.get("target")) if isinstance(v, dict) else tuple(v.split(":")[:2])
+            for v in service.get("volumes", [])}
+bad = [k for k, v in services.items() if (("lca-run", "/run/lca") in mounts(v)) != (k in lca)]
+tap(not bad, "every lca service mounts lca-run at /run/lca, and no other service does", f"wrong: {bad}")
+gw_argv = argv_of(gw)
+tap("--insecure-broker" not in gw_argv and not any(a.startswith("tcp://") for a in gw_argv)
+    and not (gw.get("environment", {}).get("LCA_BROKER_INSECURE")),
+    "the gateway's broker has no TCP address and no --insecure-broker", f"argv {gw_argv}")
+def run_opts(config):
+    return ((config.get("volumes", {}).get("lca-run") or {}).get("driver_opts") or {})
+opts, opts_set = run_opts(main), run_opts(seed)
+tap(opts.get("type") == "tmpfs" and "uid=10001,gid=10001,mode=0700" in str(opts.get("o"))
+    and "uid=4242,gid=4343,mode=0700" in str(opts_set.get("o")),
+    "lca-run is a tmpfs of mode 0700 owned by LCA_UID:LCA_GID (default 10001:10001)",
+    f"without: {opts}, with LCA_UID=4242 LCA_GID=4343: {opts_set}")
 tap(services.get("generator", {}).get("environment", {}).get("OLLAMA_HOST") == "http://ollama:11434",
     "generator streams from http://ollama:11434")
 tap(any((v.get("source") if isinstance(v, dict) else v.split(":")[0]) == "lca-data"
@@ -183,9 +204,11 @@ tap(argv[:2] == ["lca-seeder", "/srv/some/repo"] and any(
         ("/srv/some/repo" in v and "ro" in v) for v in vols),
     "REPO=… mounts the repository read-only and seeds it", f"argv {argv}, volumes {vols}")
 tap("seed" in s.get("profiles", []), "the seeder runs only when asked (profile seed)")
-tap(str(s.get("user")) == "4242:4343" and str(services["seeder"].get("user")) == "10001:10001",
-    "the seeder runs as LCA_UID:LCA_GID (default lca's 10001:10001)",
-    f"with them: {s.get('user')}, without: {services['seeder'].get('user')}")
+users = {k: str(v.get("user")) for k, v in lca.items()}
+users_set = {k: str(v.get("user")) for k, v in lca_services(seed).items()}
+tap(set(users.values()) == {"10001:10001"} and set(users_set.values()) == {"4242:4343"},
+    "every lca service, the seeder included, runs as LCA_UID:LCA_GID (default lca's 10001:10001)",
+    f"without them: {users}, with them: {users_set}")
 tap(services["ollama"].get("image") == "ollama/ollama:latest"
     and seed["services"]["ollama"].get("image") == "example/ollama:pinned",
     "Ollama's image is ollama/ollama:latest unless LCA_OLLAMA_IMAGE names another",
@@ -222,6 +245,11 @@ tap(re.search(r"^USER\s+(?!root|0\b)\S+", runtime, re.M) is not None
     "Dockerfile: non-root user, binaries in /usr/local/bin, LCA_DATA=/data")
 tap(re.search(r"^\s*VOLUME\b", docker, re.M | re.I) is None,
     "Dockerfile: no VOLUME, so no service gets an anonymous volume")
+exposed = re.findall(r"^EXPOSE\s+(.*)$", runtime, re.M)
+tap(exposed == ["11435"], "Dockerfile: only the HTTP port is exposed (the broker has none)", f"EXPOSE {exposed}")
+tap("/run/lca" not in re.sub(r"^#.*$", "", runtime, flags=re.M)
+    and re.search(r"chmod 1777 /data\b", runtime) is not None,
+    "Dockerfile: /data takes the files of any LCA_UID (1777); no /run/lca to cover lca-run's owner and mode")
 with open(".dockerignore") as f:
     ignored = f.read().split()
 tap("build" in ignored and ".git" in ignored, ".dockerignore keeps build/ and .git out of the context")

@@ -33,7 +33,7 @@
 
 static char logdir[256];
 static int gw_port, fake_port;
-static char gw_url[64], fake_url[64], broker_ep[64];
+static char gw_url[64], fake_url[64], broker_ep[300];
 static pid_t fake_pid, gw_pid, gen_pid;
 static bool fixture_ok, fixture_tried;
 
@@ -154,7 +154,7 @@ static bool fixture_up(void) {
     snprintf(logdir, sizeof logdir, "%s", proc_tmpdir());
     fake_port = proc_free_port();
     gw_port = proc_free_port();
-    snprintf(broker_ep, sizeof broker_ep, "tcp://127.0.0.1:%d", proc_free_port());
+    snprintf(broker_ep, sizeof broker_ep, "ipc://%s/broker", logdir);
     snprintf(fake_url, sizeof fake_url, "http://127.0.0.1:%d", fake_port);
     snprintf(gw_url, sizeof gw_url, "http://127.0.0.1:%d", gw_port);
     http_base = gw_url;
@@ -905,9 +905,9 @@ TEST(collection_prefix_routes_the_same) {
 TEST(api_key_is_required_but_not_for_healthz) {
     REQUIRE(fixture_up());
     int port = proc_free_port();
-    char port_arg[16], broker[64], base[64];
+    char port_arg[16], broker[300], base[64];
     snprintf(port_arg, sizeof port_arg, "%d", port);
-    snprintf(broker, sizeof broker, "tcp://127.0.0.1:%d", proc_free_port());
+    REQUIRE(proc_broker_endpoint(broker, sizeof broker));
     snprintf(base, sizeof base, "http://127.0.0.1:%d", port);
     const char *env[] = {"LCA_API_KEY=s3cret", "LCA_HEARTBEAT_MS=200", NULL};
     char *argv[] = {(char *)proc_bin("lca-gateway"), "--port", port_arg, "--broker", broker, NULL};
@@ -1029,9 +1029,9 @@ TEST(public_host_needs_a_key_or_insecure) {
     REQUIRE(fixture_up());
     for (int mode = 0; mode < 3; mode++) {
         int port = proc_free_port();
-        char port_arg[16], broker[64];
+        char port_arg[16], broker[300];
         snprintf(port_arg, sizeof port_arg, "%d", port);
-        snprintf(broker, sizeof broker, "tcp://127.0.0.1:%d", proc_free_port());
+        REQUIRE(proc_broker_endpoint(broker, sizeof broker));
         const char *env[] = {mode == 2 ? "LCA_API_KEY=k" : "LCA_API_KEY=", NULL};
         char *argv[] = {(char *)proc_bin("lca-gateway"),
                         "--host",

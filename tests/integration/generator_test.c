@@ -1,7 +1,7 @@
 /*
  * lca-generator against a fake Ollama, through a real broker.
  *
- * The test runs the broker in-process on a free tcp://127.0.0.1 port, starts
+ * The test runs the broker in-process on a Unix socket of its own, starts
  * the real lca-generator binary and the fake Ollama (Node) as child
  * processes, and talks to the "generate" service with a proto_client.  It
  * scripts the fake over its control API (/_fake/script, /_fake/events, ...)
@@ -55,7 +55,7 @@ typedef struct {
 } fake_t;
 
 static broker_t *broker;
-static char broker_endpoint[64];
+static char broker_endpoint[300];
 static proto_client_t *client;
 static fake_t fakes[2];
 static pid_t generators[2];
@@ -198,7 +198,7 @@ static pid_t generator_start_from_env(int ollama_port, int capacity) {
             strncmp(environ[i], "LCA_BROKER=", 11) != 0 &&
             strncmp(environ[i], "LCA_GENERATOR_CAPACITY=", 23) != 0)
             envp[k++] = environ[i];
-    char host[64], broker_var[96], capacity_var[64];
+    char host[64], broker_var[320], capacity_var[64];
     snprintf(host, sizeof host, "OLLAMA_HOST=127.0.0.1:%d", ollama_port);
     snprintf(broker_var, sizeof broker_var, "LCA_BROKER=%s", broker_endpoint);
     snprintf(capacity_var, sizeof capacity_var, "LCA_GENERATOR_CAPACITY=%d", capacity);
@@ -350,19 +350,6 @@ static void fixture_down(void) {
     curl_global_cleanup();
 }
 
-static int free_port(void) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    int port = -1;
-    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-        port = ntohs(a.sin_port);
-    if (fd >= 0)
-        close(fd);
-    return port;
-}
-
 /* Broker, fake 0 and generator 0, started once for all tests. */
 static bool fixture_up(void) {
     if (fixture_tried)
@@ -370,7 +357,8 @@ static bool fixture_up(void) {
     fixture_tried = true;
     curl_global_init(CURL_GLOBAL_DEFAULT);
     char err[256];
-    snprintf(broker_endpoint, sizeof broker_endpoint, "tcp://127.0.0.1:%d", free_port());
+    if (!proc_broker_endpoint(broker_endpoint, sizeof broker_endpoint))
+        return false;
     broker = broker_new(&(broker_config_t){.endpoint = broker_endpoint}, err, sizeof err);
     if (!broker) {
         fprintf(stderr, "  broker: %s\n", err);

@@ -1,7 +1,10 @@
 /*
  * `lca up` as a user runs it: the whole stack under the supervisor.  Every
  * service answers ping through the broker; a worker killed with kill -9 is
- * restarted and rejoins; SIGTERM leaves no process behind; `lca status`
+ * restarted and rejoins; SIGTERM leaves no process behind; the broker is
+ * the default one, a socket in a directory of the user's alone, where
+ * `lca status` finds it and a second `lca up` is refused; the data
+ * directory is made 0700; `lca status`
  * shows the workers; `lca keys` writes keys the broker accepts.  A number
  * option given junk is refused with one line and exit status 2, by `lca up`
  * itself (not by the gateway it would start) as by the services.
@@ -12,8 +15,9 @@
 
 #include <cJSON.h>
 #include <dirent.h>
+#include <sys/stat.h>
 
-static char broker_ep[64], logfile[300], data_dir[256];
+static char broker_ep[300], logfile[300], data_dir[256], runtime_env[300];
 static int http_port;
 static pid_t lca_pid;
 
@@ -21,7 +25,10 @@ static bool start_up(void) {
     snprintf(data_dir, sizeof data_dir, "%s", proc_tmpdir());
     snprintf(logfile, sizeof logfile, "%s/lca.log", data_dir);
     http_port = proc_free_port();
-    snprintf(broker_ep, sizeof broker_ep, "tcp://127.0.0.1:%d", proc_free_port());
+    /* No --broker: the default, in this test's own runtime directory. */
+    snprintf(runtime_env, sizeof runtime_env, "XDG_RUNTIME_DIR=%s", data_dir);
+    snprintf(broker_ep, sizeof broker_ep, "ipc://%s/lca/broker", data_dir);
+    unsetenv("LCA_BROKER");
     static char port_arg[16], data_arg[300];
     snprintf(port_arg, sizeof port_arg, "%d", http_port);
     snprintf(data_arg, sizeof data_arg, "%s/data", data_dir);
@@ -29,14 +36,13 @@ static bool start_up(void) {
                     "up",
                     "--port",
                     port_arg,
-                    "--broker",
-                    broker_ep,
                     "--data",
                     data_arg,
                     "--shards",
                     "2",
                     NULL};
-    const char *env[] = {"LCA_HEARTBEAT_MS=100", "OLLAMA_HOST=http://127.0.0.1:9", NULL};
+    const char *env[] = {"LCA_HEARTBEAT_MS=100", "OLLAMA_HOST=http://127.0.0.1:9", runtime_env,
+                         NULL};
     lca_pid = proc_start(argv, env, logfile);
     return lca_pid > 0;
 }
@@ -94,6 +100,18 @@ static bool embed_replaced(void *arg) {
     return now != 0 && now != r->old;
 }
 
+/* Runs a shell command; its output (what fits) in out.  Returns its exit
+ * status, or -1. */
+static int run_command(const char *cmd, char *out, size_t size) {
+    FILE *p = popen(cmd, "r");
+    if (!p)
+        return -1;
+    size_t n = fread(out, 1, size - 1, p);
+    out[n] = '\0';
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
 /* Pids of the processes whose parent is ppid. */
 static int children_of(pid_t ppid, pid_t *out, int max) {
     DIR *d = opendir("/proc");
@@ -139,9 +157,17 @@ static bool gone(pid_t pid) {
     return p && p[2] == 'Z';
 }
 
+static bool socket_made(void *arg) {
+    (void)arg;
+    struct stat st;
+    return stat(broker_ep + 6, &st) == 0;
+}
+
 TEST(lca_up_serves_restarts_and_stops_clean) {
     REQUIRE(start_up());
     char err[256];
+    /* The client checks the socket's directory, which lca up makes first. */
+    REQUIRE(proc_wait_for(socket_made, NULL, 10000));
     proto_client_t *c = proto_client_new(broker_ep, NULL, err, sizeof err);
     REQUIRE(c);
     if (!proc_wait_for(all_services_up, c, 15000)) {
@@ -174,14 +200,23 @@ TEST(lca_up_serves_restarts_and_stops_clean) {
     if (status == 200)
         proto_msg_close(&final);
 
-    /* lca status shows the services and workers. */
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "LCA_BROKER=%s %s status", broker_ep, proc_bin("lca"));
-    FILE *p = popen(cmd, "r");
+    /* The broker's socket: in a directory of this user's alone. */
+    char dir[300];
+    snprintf(dir, sizeof dir, "%s/lca", data_dir);
+    struct stat sb;
+    CHECK(stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode) && (sb.st_mode & 0777) == 0700);
+    CHECK(stat(broker_ep + 6, &sb) == 0 && S_ISSOCK(sb.st_mode) && (sb.st_mode & 0777) == 0600);
+    /* The index, which holds the code of private repositories: no one else's. */
+    snprintf(dir, sizeof dir, "%s/data", data_dir);
+    CHECK(stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode) && (sb.st_mode & 0777) == 0700);
+
+    /* lca status shows the services and workers, finding the broker where
+     * lca up put it. */
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "env -u LCA_BROKER %s %s status", runtime_env, proc_bin("lca"));
     char out[8192] = "";
-    size_t n = p ? fread(out, 1, sizeof out - 1, p) : 0;
-    out[n] = '\0';
-    CHECK(p && pclose(p) == 0);
+    CHECK_INT(run_command(cmd, out, sizeof out), ==, 0);
+    CHECK(strstr(out, broker_ep) != NULL);
     CHECK(strstr(out, "retrieve.1") != NULL);
     CHECK(strstr(out, "generate") != NULL);
     /* and the broker's limits, none of them reached. */
@@ -194,6 +229,17 @@ TEST(lca_up_serves_restarts_and_stops_clean) {
     line = limits ? strstr(limits, "  workers ") : NULL;
     CHECK(line && sscanf(line, " workers %lf of %lf %lf refused", &held, &most, &refused) == 3 &&
           held >= 4 && most == 4096 && refused == 0);
+
+    /* A second lca up on the same broker stops at once and says why; so
+     * does one asked for a TCP broker every local user could join. */
+    snprintf(cmd, sizeof cmd, "env -u LCA_BROKER %s %s up --port %d 2>&1", runtime_env,
+             proc_bin("lca"), proc_free_port());
+    CHECK_INT(run_command(cmd, out, sizeof out), ==, 1);
+    CHECK(strstr(out, "another broker listens on") != NULL);
+    snprintf(cmd, sizeof cmd, "%s up --port %d --broker tcp://127.0.0.1:%d 2>&1", proc_bin("lca"),
+             proc_free_port(), proc_free_port());
+    CHECK_INT(run_command(cmd, out, sizeof out), ==, 2);
+    CHECK(strstr(out, "would be open to anyone who reaches it") != NULL);
 
     /* SIGTERM: every process lca started is gone when it returns. */
     pid_t kids[32];
@@ -211,7 +257,9 @@ TEST(lca_keys_and_help) {
     char cmd[600];
     snprintf(cmd, sizeof cmd, "%s keys init %s/k >/dev/null && %s keys add gpu1 %s/k >/dev/null",
              proc_bin("lca"), dir, proc_bin("lca"), dir);
+    mode_t old = umask(022); /* the usual umask: secrets must not follow it */
     CHECK_INT(system(cmd), ==, 0);
+    umask(old);
     const char *files[] = {"k/broker.cert",
                            "k/broker.cert_secret",
                            "k/allowed/gpu1.cert",
@@ -226,6 +274,16 @@ TEST(lca_keys_and_help) {
     char secret[512];
     snprintf(secret, sizeof secret, "%s/k/hosts/gpu1/broker.cert_secret", dir);
     CHECK(access(secret, F_OK) != 0); /* the host never gets the broker's secret */
+    /* Secrets are the user's alone, in directories no one else may enter. */
+    const char *private[] = {"k/broker.cert_secret", "k/hosts/gpu1/client.cert_secret", "k",
+                             "k/hosts/gpu1"};
+    for (size_t i = 0; i < 4; i++) {
+        char path[512];
+        struct stat st;
+        snprintf(path, sizeof path, "%s/%s", dir, private[i]);
+        CHECK(stat(path, &st) == 0);
+        CHECK_INT(st.st_mode & 0777, ==, S_ISDIR(st.st_mode) ? 0700 : 0600);
+    }
     snprintf(cmd, sizeof cmd, "%s --help | grep -q 'lca up'", proc_bin("lca"));
     CHECK_INT(system(cmd), ==, 0);
     snprintf(cmd, sizeof cmd, "%s nonsense 2>/dev/null", proc_bin("lca"));

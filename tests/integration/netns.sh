@@ -4,15 +4,16 @@
 # 10.213.1.0/24 and 10.213.2.0/24), so the generators reach the broker over a
 # real network interface and not over loopback.
 #
-#   laptop  (ns lca-N-laptop)  lca-gateway: broker on 127.0.0.1 for local workers
-#                              and --broker-public tcp://0.0.0.0:5556 (CURVE);
+#   laptop  (ns lca-N-laptop)  lca-gateway: broker on a Unix socket for local
+#                              workers (ipc://, a 0700 directory) and
+#                              --broker-public tcp://0.0.0.0:5556 (CURVE);
 #                              lca-embedder, lca-retriever 0/2 and 1/2
 #   gpu1    (ns lca-N-gpu1)    fake Ollama + lca-generator, keys of host gpu1
 #   gpu2    (ns lca-N-gpu2)    fake Ollama + lca-generator, keys of host gpu2,
 #                              and a generator whose key was revoked
 #
 # Checks: both GPU hosts join over CURVE, and neither a revoked key nor a
-# generator without keys ever does; a broker on a non-loopback address is
+# generator without keys ever does; a TCP broker (loopback or not) is
 # refused without CURVE and works with --insecure-broker; `lca health`; a
 # streamed chat (curl -N inside the laptop) returns every token; two chats at
 # once are spread over both hosts; cutting gpu1's link mid-stream ends its
@@ -137,13 +138,14 @@ ok "lca keys: broker keys, hosts gpu1 and gpu2 allowed, gpu3 revoked"
 # ---- the laptop -----------------------------------------------------------
 
 http=http://127.0.0.1:11435
-start gateway $ns_laptop "$bin/lca-gateway" --port 11435 --broker tcp://127.0.0.1:5555 \
+local_broker=ipc://$tmp/broker.sock # $tmp is 0700 (mktemp -d): this user's alone; $tmp/broker holds the keys
+start gateway $ns_laptop "$bin/lca-gateway" --port 11435 --broker "$local_broker" \
     --broker-public tcp://0.0.0.0:5556 --curve-dir "$keys" --timeout 30000
-start embedder $ns_laptop "$bin/lca-embedder" --broker tcp://127.0.0.1:5555 --threads 2
+start embedder $ns_laptop "$bin/lca-embedder" --broker "$local_broker" --threads 2
 mkdir -p "$tmp/data"
 for s in 0 1; do
     start retriever$s $ns_laptop "$bin/lca-retriever" --shard $s/2 --data "$tmp/data" \
-        --broker tcp://127.0.0.1:5555 --threads 2
+        --broker "$local_broker" --threads 2
 done
 
 # ---- the GPU hosts --------------------------------------------------------
@@ -195,7 +197,7 @@ rogue_kept_out() {
     done
     kill -0 "$pid_rogue" 2>/dev/null && kill -0 "$pid_nokey" 2>/dev/null
 }
-in_ns $ns_laptop env LCA_BROKER=tcp://127.0.0.1:5555 "$bin/lca" status >"$tmp/status.out" 2>&1
+in_ns $ns_laptop env LCA_BROKER="$local_broker" "$bin/lca" status >"$tmp/status.out" 2>&1
 # lca status lists each worker with its pid: both allowed generators, not the rogue.
 listed() { grep -Eq "^  generate +[^ ]+ +pid $1 " "$tmp/status.out"; }
 if rogue_kept_out && grep -Eq '^  generate +2 workers' "$tmp/status.out" &&
@@ -206,18 +208,21 @@ else
     not_ok "generators with a revoked key or no key cannot join" "healthz: $(cat "$tmp/health.json"); lca status: $(cat "$tmp/status.out")"
 fi
 
-# ---- a plain broker on a non-loopback address ------------------------------
+# ---- a plain TCP broker -----------------------------------------------------
 
-# Refused unless asked for (--insecure-broker, as docker-compose.yml does on
-# its private network); when asked for, a worker without keys joins it.
-in_ns $ns_laptop "$bin/lca-gateway" --port 11436 --broker tcp://10.213.1.1:5565 \
-    >"$tmp/plain-refused.log" 2>&1
-refused=$?
-if [ $refused -ne 0 ] && grep -q "without CURVE" "$tmp/plain-refused.log"; then
-    ok "a broker on a non-loopback address without CURVE is refused (exit $refused)"
-else
-    not_ok "a broker on a non-loopback address without CURVE is refused" "$(cat "$tmp/plain-refused.log")"
-fi
+# Refused unless asked for (--insecure-broker), on loopback as on another
+# address: every local user reaches loopback; when asked for, a worker
+# without keys joins it.
+for addr in 127.0.0.1 10.213.1.1; do
+    in_ns $ns_laptop "$bin/lca-gateway" --port 11436 --broker tcp://$addr:5565 \
+        >"$tmp/plain-refused.log" 2>&1
+    refused=$?
+    if [ $refused -ne 0 ] && grep -q "without CURVE" "$tmp/plain-refused.log"; then
+        ok "a broker on tcp://$addr without CURVE is refused (exit $refused)"
+    else
+        not_ok "a broker on tcp://$addr without CURVE is refused" "$(cat "$tmp/plain-refused.log")"
+    fi
+done
 start plain_gateway $ns_laptop "$bin/lca-gateway" --port 11436 --broker tcp://10.213.1.1:5565 \
     --insecure-broker
 OLLAMA_HOST=$fake1 start plain_generator $ns_gpu1 "$bin/lca-generator" --broker tcp://10.213.1.1:5565

@@ -58,7 +58,7 @@
 #define CURSOR_FILE "py/shop/cart.py"
 
 static char workdir[256], datadir[300], shop_dir[300], other_dir[300];
-static char broker_ep[64], gw_url[64], fake_url[64];
+static char broker_ep[300], gw_url[64], fake_url[64];
 static int gw_port;
 static pid_t gw_pid, gen_pid, embedder_pid, fake_pid, retriever_pid[SHARDS];
 static bool stack_ok, stack_tried, shop_seeded, other_seeded;
@@ -254,7 +254,7 @@ static bool stack_up(void) {
     snprintf(workdir, sizeof workdir, "%s", proc_tmpdir());
     snprintf(datadir, sizeof datadir, "%s/data", workdir);
     gw_port = proc_free_port();
-    snprintf(broker_ep, sizeof broker_ep, "tcp://127.0.0.1:%d", proc_free_port());
+    snprintf(broker_ep, sizeof broker_ep, "ipc://%s/broker", workdir);
     snprintf(gw_url, sizeof gw_url, "http://127.0.0.1:%d", gw_port);
     http_base = gw_url;
 

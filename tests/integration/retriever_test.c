@@ -23,7 +23,7 @@
 
 static char logdir[256];
 static char datadir[300];
-static char broker_ep[64];
+static char broker_ep[300];
 static pid_t retriever_pid[SHARDS];
 
 static const char *env_worker[] = {"LCA_HEARTBEAT_MS=100", "LCA_LOG=info", NULL};
@@ -35,8 +35,8 @@ static char *log_path(const char *name) {
 static bool gateway_start(void) {
     snprintf(logdir, sizeof logdir, "%s", proc_tmpdir());
     snprintf(datadir, sizeof datadir, "%s/data", logdir);
-    int broker_port = proc_free_port(), http_port = proc_free_port();
-    snprintf(broker_ep, sizeof broker_ep, "tcp://127.0.0.1:%d", broker_port);
+    int http_port = proc_free_port();
+    snprintf(broker_ep, sizeof broker_ep, "ipc://%s/broker", logdir);
     char port[16];
     snprintf(port, sizeof port, "%d", http_port);
     char *argv[] = {(char *)proc_bin("lca-gateway"), "--port", port, "--broker", broker_ep, NULL};

@@ -36,7 +36,7 @@
 
 static char workdir[256];
 static char datadir[300];
-static char broker_ep[64];
+static char broker_ep[300];
 static pid_t embedder_pid;
 static pid_t retriever_pid[SHARDS];
 static proto_client_t *client;
@@ -120,8 +120,8 @@ static bool stack_up(void) {
     stack_failed = true;
     snprintf(workdir, sizeof workdir, "%s", proc_tmpdir());
     snprintf(datadir, sizeof datadir, "%s/data", workdir);
-    int broker_port = proc_free_port(), http_port = proc_free_port();
-    snprintf(broker_ep, sizeof broker_ep, "tcp://127.0.0.1:%d", broker_port);
+    int http_port = proc_free_port();
+    snprintf(broker_ep, sizeof broker_ep, "ipc://%s/broker", workdir);
     char port[16];
     snprintf(port, sizeof port, "%d", http_port);
     char *gateway[] = {
@@ -822,16 +822,30 @@ TEST(a_refused_put_is_reported_and_the_watch_goes_on) {
 
 TEST(unreachable_broker_is_a_clear_error_within_seconds) {
     REQUIRE(stack_up());
-    char nowhere[64];
-    snprintf(nowhere, sizeof nowhere, "tcp://127.0.0.1:%d", proc_free_port());
-    const char *extra[] = {"--broker", nowhere, NULL}; /* the last --broker wins */
+    /* A broker's directory with no broker in it (one that stopped), and a
+     * TCP address nobody listens on. */
+    char nowhere[2][300];
+    REQUIRE(proc_broker_endpoint(nowhere[0], sizeof nowhere[0]));
+    snprintf(nowhere[1], sizeof nowhere[1], "tcp://127.0.0.1:%d", proc_free_port());
+    for (int i = 0; i < 2; i++) {
+        const char *extra[] = {"--broker", nowhere[i], NULL}; /* the last --broker wins */
+        seed_t r;
+        seed(&r, scratch_copy(), extra, NULL);
+        CHECK_INT(r.status, ==, 1);
+        char want[400];
+        snprintf(want, sizeof want, "cannot reach lca at %s: is `lca up` running?", nowhere[i]);
+        CHECK(strstr(r.err, want) != NULL);
+        CHECK_INT(r.ms, <, 6000);
+        seed_free(&r);
+    }
+    /* No directory at all: nothing was ever started there. */
+    char missing[400];
+    snprintf(missing, sizeof missing, "%s/nothing/broker", nowhere[0]);
+    const char *extra[] = {"--broker", missing, NULL};
     seed_t r;
     seed(&r, scratch_copy(), extra, NULL);
     CHECK_INT(r.status, ==, 1);
-    char want[128];
-    snprintf(want, sizeof want, "cannot reach lca at %s: is `lca up` running?", nowhere);
-    CHECK(strstr(r.err, want) != NULL);
-    CHECK_INT(r.ms, <, 6000);
+    CHECK(strstr(r.err, "No such file or directory (is the gateway running?)") != NULL);
     seed_free(&r);
 }
 

@@ -56,7 +56,9 @@ export async function startStack({ key, shards = 2, gatewayOnly = false, env = {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lca-ui-'));
     const children = [];
     const port = await freePort();
-    const broker = `tcp://127.0.0.1:${await freePort()}`;
+    // The stack's own broker, as lca's default is: a Unix socket in a
+    // directory only this user may enter (mkdtemp makes it 0700).
+    const broker = `ipc://${dir}/broker`;
     const url = `http://127.0.0.1:${port}`;
     const base = { ...process.env, LCA_HEARTBEAT_MS: '200', LCA_LOG: 'info' };
     delete base.LCA_API_KEY;

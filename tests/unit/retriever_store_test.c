@@ -231,6 +231,34 @@ TEST(ensure_creates_verifies_and_rejects_a_mismatch) {
     cleanup(&s);
 }
 
+TEST(a_new_index_is_closed_to_other_users) {
+    fresh_dir();
+    char parent[256];
+    memcpy(parent, dir, sizeof parent);
+    snprintf(dir, sizeof dir, "%.200s/index", parent); /* parent: /tmp/lca-store-XXXXXX */
+    mode_t old = umask(022); /* the usual umask: what it lets through, the store must not */
+    store_t *s = open_store(0, 1);
+    bool created = false;
+    if (s)
+        CHECK_INT(ensure(s, "demo", "builtin", 384, 1, &created), ==, 0); /* a write */
+    umask(old);
+    REQUIRE(s);
+    struct stat st;
+    CHECK(stat(dir, &st) == 0 && (st.st_mode & 0777) == 0700);
+    /* The files too, for a --data directory that others may enter. */
+    const char *files[] = {"shard-0.db", "shard-0.db-wal", "shard-0.db-shm"};
+    for (size_t i = 0; i < 3; i++) {
+        char path[400];
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        CHECK(stat(path, &st) == 0);
+        if ((st.st_mode & 0777) != 0600)
+            fprintf(stderr, "  %s: mode %03o\n", files[i], (unsigned)(st.st_mode & 0777));
+        CHECK_INT(st.st_mode & 0777, ==, 0600);
+    }
+    cleanup(&s);
+    rmdir(parent);
+}
+
 TEST(put_replace_and_delete_keep_counts) {
     fresh_dir();
     store_t *s = open_store(0, 1);
@@ -971,6 +999,7 @@ TEST(members_reexported_through_packages) {
 }
 
 TEST_MAIN(TEST_CASE(ensure_creates_verifies_and_rejects_a_mismatch),
+          TEST_CASE(a_new_index_is_closed_to_other_users),
           TEST_CASE(put_replace_and_delete_keep_counts),
           TEST_CASE(each_signal_finds_its_chunk_and_the_current_file_is_excluded),
           TEST_CASE(import_graph_is_replicated_and_counts_in_degree),
