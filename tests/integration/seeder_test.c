@@ -832,7 +832,7 @@ TEST(unreachable_broker_is_a_clear_error_within_seconds) {
         seed_t r;
         seed(&r, scratch_copy(), extra, NULL);
         CHECK_INT(r.status, ==, 1);
-        char want[400];
+        char want[700];
         snprintf(want, sizeof want, "cannot reach lca at %s: is `lca up` running?", nowhere[i]);
         CHECK(strstr(r.err, want) != NULL);
         CHECK_INT(r.ms, <, 6000);
