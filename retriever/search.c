@@ -1226,25 +1226,26 @@ static long refs_of(search_t *s, const char *target, const char *name) {
 
 static const char SQL_USES_OF[] = "SELECT count FROM uses WHERE collection = ? AND name = ?";
 
-/* How many chunks of this shard use name: what a bare name is reached by
- * (a Go package's own names are written unqualified, so
- * the reference index, which counts `x.name`, does not see them). */
-static long name_uses(search_t *s, const char *name) {
+/* How many chunks of this shard use name (len bytes, -1: up to its NUL): what a bare name is
+ * reached by (a Go package's own names are written unqualified, so the reference index, which
+ * counts `x.name`, does not see them). */
+static long name_uses(search_t *s, const char *name, int len) {
     sqlite3_stmt *st = store_view_stmt(&s->view, SQL_USES_OF);
     if (!st)
         return 0;
     sqlite3_bind_int64(st, 1, s->view.collection_id);
-    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, name, len, SQLITE_STATIC);
     long v = sqlite3_step(st) == SQLITE_ROW ? (long)sqlite3_column_int64(st, 0) : 0;
     sqlite3_reset(st);
     return v;
 }
 
 /* The top-level definitions of the module's files on this shard. */
+/* The top-level definitions of a name: chunk, path, text (at most ?3). */
 static const char SQL_TOP_LEVEL_DEFS[] =
-    "SELECT s.chunk, f.path FROM symbols s JOIN chunks c ON c.id = s.chunk"
+    "SELECT s.chunk, f.path, c.text FROM symbols s JOIN chunks c ON c.id = s.chunk"
     " JOIN files f ON f.id = c.file"
-    " WHERE s.collection = ? AND s.name = ? AND s.scope = '' LIMIT 16";
+    " WHERE s.collection = ?1 AND s.name = ?2 AND s.scope = '' LIMIT ?3";
 
 /* How often the repository reaches name of member file f: as a member of
  * f itself, or of the module the receiver names (a package re-exporting
@@ -1300,6 +1301,7 @@ static int used_members(search_t *s, const member_files_t *mf, tallies_t *tallie
             }
             sqlite3_bind_int64(defs, 1, s->view.collection_id);
             sqlite3_bind_text(defs, 2, names[i], -1, SQLITE_STATIC);
+            sqlite3_bind_int(defs, 3, 16);
             while (rc == 0 && sqlite3_step(defs) == SQLITE_ROW) {
                 const char *path = (const char *)sqlite3_column_text(defs, 1);
                 for (size_t f = 0; path && f < mf->n; f++) {
@@ -1351,7 +1353,7 @@ static int module_members(search_t *s, const member_files_t *mf) {
                 long uses, near;
                 member_tally(s, &tallies, mf, f, e->valuestring, &uses, &near);
                 if (own_package)
-                    uses += name_uses(s, e->valuestring);
+                    uses += name_uses(s, e->valuestring, -1);
                 if ((rc = member_note(s, sqlite3_column_int64(st, 0), e->valuestring,
                                       mf->files[f].weight, uses, near)) != 0)
                     break;
@@ -1364,11 +1366,6 @@ static int module_members(search_t *s, const member_files_t *mf) {
     tallies_free(&tallies);
     return rc;
 }
-
-static const char SQL_FUNCTION_DEFS[] =
-    "SELECT c.text, f.path FROM symbols s JOIN chunks c ON c.id = s.chunk"
-    " JOIN files f ON f.id = c.file"
-    " WHERE s.collection = ? AND s.name = ? AND s.scope = '' LIMIT 32";
 
 /* Whether the directory of path is the package module names: the current
  * file's own (module NULL or "") or a tail of an import path. */
@@ -1388,18 +1385,19 @@ static bool package_of(const char *path, const char *current, const char *module
 /* The class function call returns, from its definition on this shard (the
  * one in the package the call names first), into out. */
 static bool call_type(search_t *s, const char *call, const char *module, char *out, size_t cap) {
-    sqlite3_stmt *st = store_view_stmt(&s->view, SQL_FUNCTION_DEFS);
+    sqlite3_stmt *st = store_view_stmt(&s->view, SQL_TOP_LEVEL_DEFS);
     if (!st)
         return false;
     sqlite3_bind_int64(st, 1, s->view.collection_id);
     sqlite3_bind_text(st, 2, call, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 3, 32);
     bool found = false, found_in_package = false;
     while (!found_in_package && sqlite3_step(st) == SQLITE_ROW) {
-        const char *text = (const char *)sqlite3_column_text(st, 0);
         const char *path = (const char *)sqlite3_column_text(st, 1);
+        const char *text = (const char *)sqlite3_column_text(st, 2);
         char type[256];
         if (!text || !path ||
-            !cursor_return_type(text, (size_t)sqlite3_column_bytes(st, 0), call, type, sizeof type))
+            !cursor_return_type(text, (size_t)sqlite3_column_bytes(st, 2), call, type, sizeof type))
             continue;
         bool in_package = package_of(path, s->q->path, module);
         if (!found || in_package) {
@@ -1529,14 +1527,7 @@ static long uses_of(search_t *s, const char *symbols_json, size_t len) {
             continue;
         keys[nkeys] = e->valuestring + at;
         key_lens[nkeys++] = n;
-        sqlite3_stmt *st = store_view_stmt(&s->view, SQL_USES_OF);
-        if (!st)
-            break;
-        sqlite3_bind_int64(st, 1, s->view.collection_id);
-        sqlite3_bind_text(st, 2, e->valuestring + at, (int)n, SQLITE_STATIC);
-        if (sqlite3_step(st) == SQLITE_ROW)
-            sum += (long)sqlite3_column_int64(st, 0);
-        sqlite3_reset(st);
+        sum += name_uses(s, e->valuestring + at, (int)n);
     }
     cJSON_Delete(a);
     return sum;
