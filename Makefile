@@ -7,7 +7,8 @@
 #   proto/         libproto.a   the wire, broker, worker, client, CURVE, retriever ops
 #   proto/ollama/  libollama.a  the HTTP client for Ollama (generator, embedder)
 #   proto/code/    libcode.a    knowledge about source code (languages, identifiers, imports,
-#                               module stems, sub-words, the cursor, references)
+#                               module stems, sub-words, the cursor, references, the
+#                               built-in embedding the embedder and the gateway share)
 #   proto/base/    libbase.a    buffers, maps, log, clock, settings, signals, UTF-8, JSON
 #                               checks, hashing, allow-list patterns
 #
@@ -29,6 +30,7 @@
 #                   churn, then a minute while workers are killed (kill -9) and
 #                   restarted: no wrong answer, every error well-formed, gateway
 #                   RSS growth under 10% (release build; tests/integration/stress_test)
+#   make layout-check  the tree's house rules (tests/layout.mjs; part of make test)
 #   make deps       install the Debian/npm packages the build and tests need
 #   make fuzz       libFuzzer (clang, ASan+UBSan) on every parser of untrusted
 #                   bytes, FUZZ_SECONDS (default 60) each; `make test` runs a
@@ -89,7 +91,7 @@ TEST_BINS  := $(patsubst tests/%.c,$(BUILD)/tests/%,$(UNIT_SRCS) $(INTEG_SRCS) $
 BENCH_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(BENCH_SRCS))
 
 .PHONY: all test test-compose run bench bench-prompt bench-streams eval deps format lint clean \
-        test-bins tsan-bins npm-deps fuzz fuzz-bins soak
+        test-bins tsan-bins npm-deps fuzz fuzz-bins soak layout-check
 .DEFAULT_GOAL := all
 .SECONDARY:
 all: $(BINARIES)
@@ -114,12 +116,6 @@ $(UI_GEN): $(UI_FILES) gateway/ui/embed.sh
 	@mkdir -p $(dir $@)
 	@echo "  GEN $@"; sh gateway/ui/embed.sh $@ $(UI_FILES)
 $(call lib_of,gateway): $(OBJ)/$(UI_GEN:.c=.o)
-
-# The gateway embeds queries of collections built with the built-in model
-# itself (gateway/context.c): the one file of that model joins its library,
-# the same code the embedder runs, so the vectors are the same.
-EMBED_BUILTIN := embedder/builtin.o
-$(call lib_of,gateway): $(OBJ)/$(EMBED_BUILTIN)
 
 $(BIN)/lca-%: $(OBJ)/%/main.o $(LIB)/lib%.a $(SHARED_LIBS)
 	@mkdir -p $(dir $@)
@@ -201,6 +197,12 @@ lint:
 	  $(SERVICES) proto deploy
 	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
 
+# The house rules of the tree (tests/layout.mjs): folders depend downwards,
+# no loops of modules, a unit test per module, no name of a missing file.
+# tests/run runs it with the suite.
+layout-check:
+	node tests/layout.mjs
+
 clean:
 	rm -rf build
 
@@ -232,7 +234,7 @@ $(FUZZ_DIR)/lib/lib$(notdir $(1)).a: $(patsubst %.c,$(FUZZ_OBJ)/%.o,$(call lib_s
 	@rm -f $$@ && ar rcs $$@ $$^
 endef
 $(foreach s,$(FUZZ_SVCS) $(SHARED_DIRS),$(eval $(call fuzz_lib_rule,$(s))))
-$(FUZZ_DIR)/lib/libgateway.a: $(FUZZ_OBJ)/$(UI_GEN:.c=.o) $(FUZZ_OBJ)/$(EMBED_BUILTIN)
+$(FUZZ_DIR)/lib/libgateway.a: $(FUZZ_OBJ)/$(UI_GEN:.c=.o)
 
 $(FUZZ_DIR)/%_fuzz: $(FUZZ_OBJ)/tests/fuzz/%_fuzz.o $(FUZZ_LIBS)
 	@echo "  LD  $@"; $(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(FUZZ_SAN) \

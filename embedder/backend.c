@@ -8,11 +8,11 @@
  */
 #include "embedder/backend.h"
 
-#include "embedder/builtin.h"
+#include "proto/code/embedding.h"
 #include "embedder/ollama.h"
+#include "proto/base/buf.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -28,15 +28,6 @@ struct embed_backend {
     char *model;                 /* label of the vectors, owned */
     atomic_bool cancel;          /* builtin: stop between texts */
 };
-
-static void set_error(char *err, size_t errlen, const char *fmt, ...) {
-    if (!err || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 /* Parses "<digits>" fully into *value; false on anything else. */
 static bool parse_size(const char *s, size_t *value) {
@@ -55,10 +46,10 @@ static bool parse_size(const char *s, size_t *value) {
 static embed_backend_t *backend_new_builtin(const char *arg, char *err, size_t errlen) {
     size_t dim = BUILTIN_EMBEDDER_DIM_DEFAULT;
     if (arg && (!parse_size(arg, &dim) || builtin_embedder_check_dim(dim) != 0)) {
-        set_error(err, errlen,
-                  "embedder: bad dimension '%s' in builtin:<dim>: want a multiple of 16 "
-                  "from 16 to %d",
-                  arg, BUILTIN_EMBEDDER_DIM_MAX);
+        err_printf(err, errlen,
+                   "embedder: bad dimension '%s' in builtin:<dim>: want a multiple of 16 "
+                   "from 16 to %d",
+                   arg, BUILTIN_EMBEDDER_DIM_MAX);
         return NULL;
     }
     embed_backend_t *b = calloc(1, sizeof *b);
@@ -69,7 +60,7 @@ static embed_backend_t *backend_new_builtin(const char *arg, char *err, size_t e
     }
     if (!b || !b->builtin || !b->model) {
         embed_backend_destroy(&b);
-        set_error(err, errlen, "embedder: out of memory");
+        err_printf(err, errlen, "embedder: out of memory");
         return NULL;
     }
     return b;
@@ -78,7 +69,7 @@ static embed_backend_t *backend_new_builtin(const char *arg, char *err, size_t e
 static embed_backend_t *backend_new_ollama(const char *arg, char *err, size_t errlen) {
     char *model = strdup(arg);
     if (!model) {
-        set_error(err, errlen, "embedder: out of memory");
+        err_printf(err, errlen, "embedder: out of memory");
         return NULL;
     }
     char *host = strchr(model, '@');
@@ -86,18 +77,18 @@ static embed_backend_t *backend_new_ollama(const char *arg, char *err, size_t er
         *host++ = '\0';
     embed_backend_t *b = NULL;
     if (!*model || strpbrk(model, " \t\r\n\"\\")) {
-        set_error(err, errlen,
-                  "embedder: bad model name in 'ollama:%s' (e.g. ollama:nomic-embed-text)", arg);
+        err_printf(err, errlen,
+                   "embedder: bad model name in 'ollama:%s' (e.g. ollama:nomic-embed-text)", arg);
         goto done;
     }
     if (host && !*host) {
-        set_error(err, errlen, "embedder: empty host after '@' in 'ollama:%s'", arg);
+        err_printf(err, errlen, "embedder: empty host after '@' in 'ollama:%s'", arg);
         goto done;
     }
     ollama_embedder_config_t config = {.model = model, .host = host};
     b = calloc(1, sizeof *b);
     if (!b) {
-        set_error(err, errlen, "embedder: out of memory");
+        err_printf(err, errlen, "embedder: out of memory");
         goto done;
     }
     b->kind = BACKEND_OLLAMA;
@@ -110,7 +101,7 @@ static embed_backend_t *backend_new_ollama(const char *arg, char *err, size_t er
     b->model = malloc(need);
     if (!b->model) {
         embed_backend_destroy(&b);
-        set_error(err, errlen, "embedder: out of memory");
+        err_printf(err, errlen, "embedder: out of memory");
         goto done;
     }
     snprintf(b->model, need, "ollama:%s", model);
@@ -128,9 +119,9 @@ embed_backend_t *embed_backend_new(const char *spec, char *err, size_t errlen) {
         return backend_new_builtin(spec + 8, err, errlen);
     if (strncmp(spec, "ollama:", 7) == 0)
         return backend_new_ollama(spec + 7, err, errlen);
-    set_error(err, errlen,
-              "embedder: unknown backend '%s' (want builtin, builtin:<dim> or ollama:<model>)",
-              spec);
+    err_printf(err, errlen,
+               "embedder: unknown backend '%s' (want builtin, builtin:<dim> or ollama:<model>)",
+               spec);
     return NULL;
 }
 
@@ -140,7 +131,7 @@ const char *embed_backend_model(const embed_backend_t *backend) {
 
 size_t embed_backend_dim(embed_backend_t *backend, char *err, size_t errlen) {
     if (!backend) {
-        set_error(err, errlen, "embedder: no backend");
+        err_printf(err, errlen, "embedder: no backend");
         return 0;
     }
     if (backend->kind == BACKEND_BUILTIN)
@@ -155,13 +146,13 @@ static int builtin_embed_all(embed_backend_t *b, const char *const *texts, const
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
         if (atomic_load(&b->cancel)) {
-            set_error(err, errlen, "embedder: cancelled");
+            err_printf(err, errlen, "embedder: cancelled");
             rc = -ECANCELED;
             break;
         }
         rc = builtin_embedder_embed(b->builtin, texts[i], lens[i], out + i * dim);
         if (rc != 0)
-            set_error(err, errlen, "embedder: %s", strerror(-rc));
+            err_printf(err, errlen, "embedder: %s", strerror(-rc));
     }
     atomic_store(&b->cancel, false);
     return rc;
@@ -171,12 +162,12 @@ int embed_backend_embed_kind(embed_backend_t *backend, embed_kind_t kind, const 
                              const size_t *lens, size_t n, float *out, char *err, size_t errlen) {
     if (!backend || (n && (!texts || !lens || !out)) ||
         (kind != EMBED_DOCUMENT && kind != EMBED_QUERY)) {
-        set_error(err, errlen, "embedder: bad arguments");
+        err_printf(err, errlen, "embedder: bad arguments");
         return -EINVAL;
     }
     for (size_t i = 0; i < n; i++) {
         if (!texts[i] && lens[i]) {
-            set_error(err, errlen, "embedder: text %zu is NULL", i);
+            err_printf(err, errlen, "embedder: text %zu is NULL", i);
             return -EINVAL;
         }
     }

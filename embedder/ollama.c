@@ -20,13 +20,13 @@
  */
 #include "embedder/ollama.h"
 
+#include "proto/base/buf.h"
 #include "proto/base/utf8.h"
 #include "proto/ollama/client.h"
 
 #include <cJSON.h>
 #include <errno.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -64,15 +64,6 @@ struct ollama_embedder {
     size_t dim;                        /* the model's dimension; 0 = not known yet */
     atomic_bool cancel;                /* abort the call in progress */
 };
-
-static void set_error(char *err, size_t errlen, const char *fmt, ...) {
-    if (!err || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 /* ---- task prefixes ---- */
 
@@ -132,7 +123,7 @@ static int on_body(void *arg, const char *data, size_t n) {
 ollama_embedder_t *ollama_embedder_new(const ollama_embedder_config_t *config, char *err,
                                        size_t errlen) {
     if (!config || !config->model || !*config->model) {
-        set_error(err, errlen, "ollama: no model given (e.g. ollama:nomic-embed-text)");
+        err_printf(err, errlen, "ollama: no model given (e.g. ollama:nomic-embed-text)");
         return NULL;
     }
     ollama_embedder_t *o = calloc(1, sizeof *o);
@@ -141,7 +132,7 @@ ollama_embedder_t *ollama_embedder_new(const ollama_embedder_config_t *config, c
     pthread_mutex_init(&o->lock, NULL);
     char why[256];
     if (!(o->client = ollama_new(config->host, "lca-embedder", why, sizeof why))) {
-        set_error(err, errlen, "ollama: %s", why);
+        err_printf(err, errlen, "ollama: %s", why);
         ollama_embedder_destroy(&o);
         return NULL;
     }
@@ -163,7 +154,7 @@ ollama_embedder_t *ollama_embedder_new(const ollama_embedder_config_t *config, c
 
 no_memory:
     ollama_embedder_destroy(&o);
-    set_error(err, errlen, "ollama: out of memory");
+    err_printf(err, errlen, "ollama: out of memory");
     return NULL;
 }
 
@@ -280,7 +271,7 @@ static int request_send(ollama_embedder_t *o, const char *body, char *err, size_
     const char *url = ollama_url(o->client);
     for (unsigned attempt = 1; attempt <= o->attempts; attempt++) {
         if (attempt > 1 && !backoff_sleep(o, delay)) {
-            set_error(err, errlen, "ollama: cancelled");
+            err_printf(err, errlen, "ollama: cancelled");
             return -ECANCELED;
         }
         if (attempt > 1)
@@ -298,7 +289,7 @@ static int request_send(ollama_embedder_t *o, const char *body, char *err, size_
                                            .on_body = on_body,
                                            .arg = o});
         if (!call) {
-            set_error(err, errlen, "ollama: out of memory");
+            err_printf(err, errlen, "ollama: out of memory");
             return -ENOMEM;
         }
         /* A cancel from now on reaches this call. */
@@ -316,32 +307,32 @@ static int request_send(ollama_embedder_t *o, const char *body, char *err, size_
                  ollama_call_error(call)[0] ? ollama_call_error(call) : strerror(-run));
         ollama_call_destroy(&call);
         if (run == -ECANCELED) {
-            set_error(err, errlen, "ollama: cancelled");
+            err_printf(err, errlen, "ollama: cancelled");
             return -ECANCELED;
         }
         if (run == -ECONNABORTED) { /* on_body refused the answer */
-            set_error(err, errlen, "ollama: answer from %s %s", url,
-                      o->response_too_big ? "too large" : "could not be stored (out of memory)");
+            err_printf(err, errlen, "ollama: answer from %s %s", url,
+                       o->response_too_big ? "too large" : "could not be stored (out of memory)");
             return o->response_too_big ? -EBADMSG : -ENOMEM;
         }
         if (run == -EIO) {
-            set_error(err, errlen, "ollama: request to %s/api/embed failed: %s", url, detail);
+            err_printf(err, errlen, "ollama: request to %s/api/embed failed: %s", url, detail);
             return -EIO;
         }
         if (run != 0 && timed_out && sent) {
             /* the request went out and Ollama is slow: trying again would
              * only wait as long once more */
-            set_error(err, errlen,
-                      "ollama: %s did not answer within %ld ms (is the model still loading? a "
-                      "larger timeout may help): %s",
-                      url, o->timeout_ms, detail);
+            err_printf(err, errlen,
+                       "ollama: %s did not answer within %ld ms (is the model still loading? a "
+                       "larger timeout may help): %s",
+                       url, o->timeout_ms, detail);
             return -ETIMEDOUT;
         }
         if (run != 0) { /* not reachable, or the connection broke: try again */
-            set_error(err, errlen,
-                      "Ollama not reachable at %s%s (start it with `ollama serve` or set "
-                      "OLLAMA_HOST): %s",
-                      url, timed_out ? " in time" : "", detail);
+            err_printf(err, errlen,
+                       "Ollama not reachable at %s%s (start it with `ollama serve` or set "
+                       "OLLAMA_HOST): %s",
+                       url, timed_out ? " in time" : "", detail);
             rc = timed_out ? -ETIMEDOUT : -ECONNREFUSED;
             continue;
         }
@@ -350,23 +341,23 @@ static int request_send(ollama_embedder_t *o, const char *body, char *err, size_
         if (!ollama_error_text(o->response, o->response_len, message, sizeof message))
             snprintf(message, sizeof message, "(empty answer)");
         if (status == 429 || status >= 500) {
-            set_error(err, errlen, "ollama: %s failed with HTTP %ld: %s", url, status, message);
+            err_printf(err, errlen, "ollama: %s failed with HTTP %ld: %s", url, status, message);
             rc = -EIO;
             continue;
         }
         if (status == 404) {
             bool from_ollama = strstr(message, "model") != NULL;
             if (from_ollama)
-                set_error(err, errlen, "ollama: %s (run `ollama pull %s`)", message, o->model);
+                err_printf(err, errlen, "ollama: %s (run `ollama pull %s`)", message, o->model);
             else
-                set_error(err, errlen,
-                          "ollama: %s has no /api/embed (HTTP 404: %s); is it Ollama 0.3 or "
-                          "newer?",
-                          url, message);
+                err_printf(err, errlen,
+                           "ollama: %s has no /api/embed (HTTP 404: %s); is it Ollama 0.3 or "
+                           "newer?",
+                           url, message);
             return from_ollama ? -ENOENT : -EINVAL;
         }
-        set_error(err, errlen, "ollama: %s refused the request with HTTP %ld: %s", url, status,
-                  message);
+        err_printf(err, errlen, "ollama: %s refused the request with HTTP %ld: %s", url, status,
+                   message);
         return -EINVAL;
     }
     return rc;
@@ -382,9 +373,9 @@ static int answer_read(ollama_embedder_t *o, size_t count, float *out, char *err
     cJSON *root = cJSON_ParseWithLength(o->response, o->response_len);
     const cJSON *rows = cJSON_GetObjectItemCaseSensitive(root, "embeddings");
     if (!cJSON_IsArray(rows) || (size_t)cJSON_GetArraySize(rows) != count) {
-        set_error(err, errlen,
-                  "ollama: malformed answer from %s: want \"embeddings\" with %zu rows",
-                  ollama_url(o->client), count);
+        err_printf(err, errlen,
+                   "ollama: malformed answer from %s: want \"embeddings\" with %zu rows",
+                   ollama_url(o->client), count);
         rc = -EBADMSG;
         goto done;
     }
@@ -393,17 +384,17 @@ static int answer_read(ollama_embedder_t *o, size_t count, float *out, char *err
     cJSON_ArrayForEach(row, rows) {
         int size = cJSON_IsArray(row) ? cJSON_GetArraySize(row) : -1;
         if (size <= 0 || size > DIM_MAX) {
-            set_error(err, errlen, "ollama: malformed answer from %s: row %zu is not a vector",
-                      ollama_url(o->client), r);
+            err_printf(err, errlen, "ollama: malformed answer from %s: row %zu is not a vector",
+                       ollama_url(o->client), r);
             rc = -EBADMSG;
             goto done;
         }
         /* Rows of one answer differ: a broken answer, not a model whose
          * dimension changed (-ERANGE tells the user to re-seed). */
         if (r > 0 && (size_t)size != width) {
-            set_error(err, errlen,
-                      "ollama: malformed answer from %s: row %zu has %d values, row 0 has %zu",
-                      ollama_url(o->client), r, size, width);
+            err_printf(err, errlen,
+                       "ollama: malformed answer from %s: row %zu has %d values, row 0 has %zu",
+                       ollama_url(o->client), r, size, width);
             rc = -EBADMSG;
             goto done;
         }
@@ -412,10 +403,10 @@ static int answer_read(ollama_embedder_t *o, size_t count, float *out, char *err
             o->dim = (size_t)size;
             learned = true;
         } else if ((size_t)size != o->dim) {
-            set_error(err, errlen,
-                      "ollama: dimension of %s changed from %zu to %d between answers (model "
-                      "replaced?); re-seed the collection",
-                      o->model, o->dim, size);
+            err_printf(err, errlen,
+                       "ollama: dimension of %s changed from %zu to %d between answers (model "
+                       "replaced?); re-seed the collection",
+                       o->model, o->dim, size);
             rc = -ERANGE;
             goto done;
         }
@@ -423,9 +414,9 @@ static int answer_read(ollama_embedder_t *o, size_t count, float *out, char *err
         const cJSON *value;
         cJSON_ArrayForEach(value, row) {
             if (!cJSON_IsNumber(value)) {
-                set_error(err, errlen,
-                          "ollama: malformed answer from %s: row %zu holds a non-number",
-                          ollama_url(o->client), r);
+                err_printf(err, errlen,
+                           "ollama: malformed answer from %s: row %zu holds a non-number",
+                           ollama_url(o->client), r);
                 rc = -EBADMSG;
                 goto done;
             }
@@ -450,7 +441,7 @@ static int dim_ensure(ollama_embedder_t *o, char *err, size_t errlen) {
     size_t len = strlen(text), idx = 0;
     char *body = body_build(o, "", &text, &len, &idx, 1);
     if (!body) {
-        set_error(err, errlen, "ollama: out of memory");
+        err_printf(err, errlen, "ollama: out of memory");
         return -ENOMEM;
     }
     int rc = request_send(o, body, err, errlen);
@@ -460,7 +451,7 @@ static int dim_ensure(ollama_embedder_t *o, char *err, size_t errlen) {
 
 int ollama_embedder_dim(ollama_embedder_t *embedder, size_t *dim, char *err, size_t errlen) {
     if (!embedder || !dim) {
-        set_error(err, errlen, "ollama: bad arguments");
+        err_printf(err, errlen, "ollama: bad arguments");
         return -EINVAL;
     }
     int rc = dim_ensure(embedder, err, errlen);
@@ -475,7 +466,7 @@ int ollama_embedder_embed(ollama_embedder_t *embedder, ollama_text_kind_t kind,
     ollama_embedder_t *o = embedder;
     const char *prefix = !o ? "" : kind == OLLAMA_QUERY ? o->query_prefix : o->document_prefix;
     if (!o || (n && (!texts || !lens || !out))) {
-        set_error(err, errlen, "ollama: bad arguments");
+        err_printf(err, errlen, "ollama: bad arguments");
         return -EINVAL;
     }
     size_t *idx = NULL;
@@ -484,7 +475,7 @@ int ollama_embedder_embed(ollama_embedder_t *embedder, ollama_text_kind_t kind,
         goto done;
     idx = malloc((o->batch < n ? o->batch : n) * sizeof *idx);
     if (!idx) {
-        set_error(err, errlen, "ollama: out of memory");
+        err_printf(err, errlen, "ollama: out of memory");
         rc = -ENOMEM;
         goto done;
     }
@@ -502,7 +493,7 @@ int ollama_embedder_embed(ollama_embedder_t *embedder, ollama_text_kind_t kind,
             break;
         char *body = body_build(o, prefix, texts, lens, idx, count);
         if (!body) {
-            set_error(err, errlen, "ollama: out of memory");
+            err_printf(err, errlen, "ollama: out of memory");
             rc = -ENOMEM;
             break;
         }
@@ -512,7 +503,7 @@ int ollama_embedder_embed(ollama_embedder_t *embedder, ollama_text_kind_t kind,
             break;
         float *rows = malloc(count * dim * sizeof *rows);
         if (!rows) {
-            set_error(err, errlen, "ollama: out of memory");
+            err_printf(err, errlen, "ollama: out of memory");
             rc = -ENOMEM;
             break;
         }

@@ -223,12 +223,7 @@ void collections_append_json(const collections_t *s, buf_t *out) {
     buf_append_str(out, "[");
     for (size_t i = 0; s && i < s->count; i++) {
         const collection_t *c = &s->items[i];
-        buf_append_str(out, i ? ",{\"name\":" : "{\"name\":");
-        buf_append_json_string(out, c->name, strlen(c->name));
-        buf_append_str(out, ",\"root\":");
-        buf_append_json_string(out, c->root, strlen(c->root));
-        buf_append_str(out, ",\"model\":");
-        buf_append_json_string(out, c->model, strlen(c->model));
+        ops_collection_open(out, i == 0, c->name, c->root, c->model);
         buf_printf(out,
                    ",\"dim\":%d,\"shards\":%d,\"files\":%.0f,\"chunks\":%.0f,\"seeded_at\":%.0f",
                    c->dim, c->shards, c->files, c->chunks, c->seeded_at);

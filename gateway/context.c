@@ -15,7 +15,7 @@
  */
 #include "gateway/context.h"
 
-#include "embedder/builtin.h"
+#include "proto/code/embedding.h"
 #include "gateway/collections.h"
 #include "gateway/features.h"
 #include "gateway/fusion.h"
@@ -413,7 +413,7 @@ static builtin_embedder_t *builtin_for(int dim) {
 
 /* Embeds the query on the loop thread when the collection was built with the
  * built-in model, whose vectors are the same wherever they are computed
- * (embedder/builtin.h): this saves a hop to the embed service and back,
+ * (proto/code/embedding.h): this saves a hop to the embed service and back,
  * which under load costs far more than the tens of microseconds the
  * embedding takes, and the whole retrieval has only its deadline
  * (LCA_RAG_COMPLETION_MS).  It also uses the collection's own dimension,

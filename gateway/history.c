@@ -8,6 +8,8 @@
  */
 #include "gateway/history.h"
 
+#include "proto/base/buf.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,16 +71,6 @@ uint64_t history_begin(const char *rid, const char *route, const char *model) {
     return id;
 }
 
-static char *dup_bounded(const char *s, size_t len) {
-    char *p = malloc(len + 1);
-    if (p) {
-        if (len)
-            memcpy(p, s, len);
-        p[len] = '\0';
-    }
-    return p;
-}
-
 /* Where UTF-8 text of len bytes may be cut at most max bytes in, without
  * splitting a character. */
 static size_t utf8_cut(const char *text, size_t len, size_t max) {
@@ -112,10 +104,10 @@ void history_context(uint64_t id, const context_result_t *r, const bool *used) {
         history_chunk_t *h = &e->chunks[e->nchunks];
         *h = (history_chunk_t){
             .chunk = *c, .used = !used || used[i], .truncated = c->text && text_len < c->text_len};
-        h->chunk.path = dup_bounded(path, strlen(path));
-        h->chunk.language = dup_bounded(language, strlen(language));
-        h->chunk.kind = dup_bounded(kind, strlen(kind));
-        h->chunk.text = dup_bounded(text, text_len);
+        h->chunk.path = bytes_dup(path, strlen(path));
+        h->chunk.language = bytes_dup(language, strlen(language));
+        h->chunk.kind = bytes_dup(kind, strlen(kind));
+        h->chunk.text = bytes_dup(text, text_len);
         h->chunk.text_len = text_len;
         if (h->chunk.nterms > FUSION_TERMS_MAX)
             h->chunk.nterms = FUSION_TERMS_MAX;

@@ -3,7 +3,8 @@
  *
  * One process, three threads: the h2o event loop (all HTTP), the broker
  * (routes requests between services), and the bridge's I/O thread (the
- * loop's connection to the broker).  See DESIGN.md.
+ * loop's connection to the broker).  README.md, "How the pieces fit", has
+ * the whole picture.
  */
 #include "gateway/gateway.h"
 #include "gateway/http.h"

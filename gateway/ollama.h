@@ -6,12 +6,12 @@
  * stream through the relay and answered the way the client reads them:
  * NDJSON lines exactly as Ollama writes them, one JSON object for
  * "stream": false (Ollama's default is to stream), or SSE when the client
- * sends Accept: text/event-stream (ProxyAI's OpenAI-style readers; the
- * client table in DESIGN.md).  Unknown fields pass through to Ollama, which
- * ignores them; OpenAI-style top-level sampling fields (temperature,
- * max_tokens, stop, ...) that such clients put on these routes move into
- * "options" where Ollama honours them.  The other routes pass through to
- * Ollama unchanged.
+ * sends Accept: text/event-stream (ProxyAI's OpenAI-style readers, replayed
+ * in tests/clients/proxyai.test.mjs).  Unknown fields pass through to
+ * Ollama, which ignores them; OpenAI-style top-level sampling fields
+ * (temperature, max_tokens, stop, ...) that such clients put on these routes
+ * move into "options" where Ollama honours them.  The other routes pass
+ * through to Ollama unchanged.
  */
 #ifndef LCA_GATEWAY_OLLAMA_H
 #define LCA_GATEWAY_OLLAMA_H

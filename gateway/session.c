@@ -7,6 +7,8 @@
  */
 #include "gateway/session.h"
 
+#include "proto/base/buf.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,18 +50,8 @@ struct session_store {
 
 /* ---- helpers ---- */
 
-static char *copy(const char *s, size_t n) {
-    char *p = malloc(n + 1);
-    if (p) {
-        if (n)
-            memcpy(p, s, n);
-        p[n] = '\0';
-    }
-    return p;
-}
-
 static char *copy_str(const char *s) {
-    return copy(s ? s : "", s ? strlen(s) : 0);
+    return bytes_dup(s ? s : "", s ? strlen(s) : 0);
 }
 
 static uint64_t fnv(uint64_t h, const void *data, size_t len) {
@@ -93,7 +85,7 @@ static bool chunk_copy(context_chunk_t *to, const context_chunk_t *from) {
                             .language = copy_str(from->language),
                             .kind = copy_str(from->kind),
                             .score = from->score,
-                            .text = copy(from->text ? from->text : "", from->text_len),
+                            .text = bytes_dup(from->text ? from->text : "", from->text_len),
                             .text_len = from->text_len,
                             .nterms = from->nterms}; /* why it ranked: static names */
     memcpy(to->terms, from->terms, sizeof to->terms);

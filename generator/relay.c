@@ -16,6 +16,7 @@
 #include "generator/relay.h"
 
 #include "generator/ndjson.h"
+#include "proto/base/buf.h"
 #include "proto/base/log.h"
 #include "proto/wire.h"
 #include "proto/base/clock.h"
@@ -42,8 +43,7 @@ typedef struct {
     size_t lines_sent; /* PARTIALs sent */
     int send_rc;       /* first failed send (job cancelled), else 0 */
     bool too_big;      /* the answer or one line passed the size limit */
-    char *body;        /* collected body (non-stream, or non-2xx) */
-    size_t body_len, body_cap;
+    buf_t body;        /* collected body (non-stream, or non-2xx) */
 } exchange_t;
 
 static bool status_ok(long status) {
@@ -87,28 +87,15 @@ static int on_line(void *arg, const char *line, size_t len) {
 }
 
 static int body_append(exchange_t *ex, const char *data, size_t len, size_t limit) {
-    if (ex->body_len + len > limit) {
+    if (ex->body.len + len > limit) {
         if (limit == ERROR_BODY_MAX) { /* the start of an error body is enough */
-            len = limit - ex->body_len;
+            len = limit - ex->body.len;
         } else {
             ex->too_big = true;
             return -1;
         }
     }
-    if (ex->body_len + len + 1 > ex->body_cap) {
-        size_t cap = ex->body_cap ? ex->body_cap : 4096;
-        while (cap < ex->body_len + len + 1)
-            cap *= 2;
-        char *bigger = realloc(ex->body, cap);
-        if (!bigger)
-            return -1;
-        ex->body = bigger;
-        ex->body_cap = cap;
-    }
-    memcpy(ex->body + ex->body_len, data, len);
-    ex->body_len += len;
-    ex->body[ex->body_len] = '\0';
-    return 0;
+    return buf_append(&ex->body, data, len) == 0 ? 0 : -1;
 }
 
 static int on_body(void *arg, const char *data, size_t len) {
@@ -212,7 +199,7 @@ static void send_whole(exchange_t *ex, const request_t *r) {
         return;
     }
     bool head = strcmp(r->method, "HEAD") == 0;
-    proto_job_final(ex->job, text, head ? NULL : ex->body ? ex->body : "", ex->body_len);
+    proto_job_final(ex->job, text, head ? NULL : ex->body.data ? ex->body.data : "", ex->body.len);
     free(text);
 }
 
@@ -238,7 +225,7 @@ static int conclude(exchange_t *ex, const request_t *r, int rc, const char *url,
         return 502;
     }
     if ((rc == 0 || rc == -EPIPE) && status != 0 && !status_ok(status)) {
-        relay_error_message(ex->body, ex->body_len, status, message, size);
+        relay_error_message(ex->body.data, ex->body.len, status, message, size);
         proto_job_error(ex->job, (int)status, message);
         return (int)status;
     }
@@ -338,5 +325,5 @@ void relay_handle_job(proto_job_t *job, void *arg) {
     ollama_call_destroy(&ex.call);
     ndjson_destroy(&ex.lines);
     free(ex.error);
-    free(ex.body);
+    buf_free(&ex.body);
 }

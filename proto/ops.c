@@ -608,3 +608,13 @@ void ops_payload_free(ops_payload_t *p) {
     cJSON_Delete(p->json);
     memset(p, 0, sizeof *p);
 }
+
+void ops_collection_open(buf_t *out, bool first, const char *name, const char *root,
+                         const char *model) {
+    buf_append_str(out, first ? "{\"name\":" : ",{\"name\":");
+    buf_append_json_string(out, name, strlen(name));
+    buf_append_str(out, ",\"root\":");
+    buf_append_json_string(out, root, strlen(root));
+    buf_append_str(out, ",\"model\":");
+    buf_append_json_string(out, model, strlen(model));
+}

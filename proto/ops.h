@@ -208,6 +208,15 @@ int ops_decode(const struct cJSON *header, ops_request_t *req, char *err, size_t
 /* Frees what ops_decode allocated and zeroes *req.  Accepts a zeroed one. */
 void ops_request_free(ops_request_t *req);
 
+/* ---- the reply of collections ---- */
+
+/* Opens one object of the `collections` list with its strings,
+ * `{"name":..,"root":..,"model":..` (a comma first unless it is the list's
+ * first); the caller appends the numbers and the closing brace.  The
+ * retriever writes the list, the gateway writes its merge of the shards'. */
+void ops_collection_open(buf_t *out, bool first, const char *name, const char *root,
+                         const char *model);
+
 /* ---- the payload of file.put ---- */
 
 /* One chunk of a file. */

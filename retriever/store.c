@@ -811,12 +811,7 @@ int store_collections_list(store_t *self, buf_t *out, char *err, size_t err_len)
         sqlite3_bind_int64(st, 1, c->id);
         long files = sqlite3_step(st) == SQLITE_ROW ? (long)sqlite3_column_int64(st, 0) : 0;
         sqlite3_reset(st);
-        buf_append_str(out, i ? ",{\"name\":" : "{\"name\":");
-        buf_append_json_string(out, c->name, strlen(c->name));
-        buf_append_str(out, ",\"root\":");
-        buf_append_json_string(out, c->root, strlen(c->root));
-        buf_append_str(out, ",\"model\":");
-        buf_append_json_string(out, c->model, strlen(c->model));
+        ops_collection_open(out, i == 0, c->name, c->root, c->model);
         buf_printf(out,
                    ",\"dim\":%ld,\"shards\":%ld,\"placement\":%d,\"files\":%ld,\"chunks\":%zu,"
                    "\"seeded_at\":%" PRId64 "}",

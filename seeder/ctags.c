@@ -31,36 +31,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "proto/base/buf.h"
 #include "proto/code/lang.h"
 
 #define CTAGS_STDERR_KEEP 2048
 #define CTAGS_SLICE_MIN 256 /* fewest files worth a process of their own */
 #define CTAGS_SLICES_MAX 8
 #define CTAGS_IDLE_MS 60000 /* silence after which ctags is taken to hang */
-
-/* A growable byte buffer. */
-typedef struct {
-    char *data;
-    size_t len;
-    size_t capacity;
-} ctags_buffer_t;
-
-static int ctags_buffer_append(ctags_buffer_t *b, const char *data, size_t len) {
-    if (b->len + len + 1 > b->capacity) {
-        size_t capacity = b->capacity ? b->capacity : 4096;
-        while (capacity < b->len + len + 1)
-            capacity *= 2;
-        char *grown = realloc(b->data, capacity);
-        if (!grown)
-            return -ENOMEM;
-        b->data = grown;
-        b->capacity = capacity;
-    }
-    memcpy(b->data + b->len, data, len);
-    b->len += len;
-    b->data[b->len] = '\0';
-    return 0;
-}
 
 static const char *ctags_json_string(const cJSON *object, const char *key) {
     const cJSON *item = cJSON_GetObjectItemCaseSensitive(object, key);
@@ -187,7 +164,7 @@ int ctags_run(const char *root, const char *const *paths, size_t n, ctags_tag_fn
               char **error) {
     if (error)
         *error = NULL;
-    ctags_buffer_t input = {0}, output = {0}, errors = {0};
+    buf_t input = BUF_INIT, output = BUF_INIT, errors = BUF_INIT;
     int in_pipe[2] = {-1, -1}, out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1};
     int exec_pipe[2] = {-1, -1};
     size_t first_owned = 0, argc = 0;
@@ -202,11 +179,11 @@ int ctags_run(const char *root, const char *const *paths, size_t n, ctags_tag_fn
     for (size_t i = 0; i < n && rc == 0; i++) {
         if (strchr(paths[i], '\n') || strchr(paths[i], '\r'))
             continue;
-        rc = ctags_buffer_append(&input, "./", 2);
+        rc = buf_append(&input, "./", 2);
         if (rc == 0)
-            rc = ctags_buffer_append(&input, paths[i], strlen(paths[i]));
+            rc = buf_append(&input, paths[i], strlen(paths[i]));
         if (rc == 0)
-            rc = ctags_buffer_append(&input, "\n", 1);
+            rc = buf_append(&input, "\n", 1);
     }
     if (rc < 0)
         goto done;
@@ -303,7 +280,7 @@ int ctags_run(const char *root, const char *const *paths, size_t n, ctags_tag_fn
             if (r <= 0) {
                 if (r == 0 || (errno != EINTR && errno != EAGAIN))
                     out_open = false;
-            } else if ((rc = ctags_buffer_append(&output, chunk, (size_t)r)) == 0) {
+            } else if ((rc = buf_append(&output, chunk, (size_t)r)) == 0) {
                 size_t start = 0;
                 char *nl;
                 while (rc == 0 && (nl = memchr(output.data + start, '\n', output.len - start))) {
@@ -325,7 +302,7 @@ int ctags_run(const char *root, const char *const *paths, size_t n, ctags_tag_fn
                     err_open = false;
             } else if (errors.len < CTAGS_STDERR_KEEP) {
                 size_t keep = CTAGS_STDERR_KEEP - errors.len;
-                ctags_buffer_append(&errors, chunk, (size_t)r < keep ? (size_t)r : keep);
+                buf_append(&errors, chunk, (size_t)r < keep ? (size_t)r : keep);
             }
         }
     }
@@ -361,9 +338,9 @@ done:
             free(argv[i]);
         free(argv);
     }
-    free(input.data);
-    free(output.data);
-    free(errors.data);
+    buf_free(&input);
+    buf_free(&output);
+    buf_free(&errors);
     /* Consume a SIGPIPE raised by our writes before restoring the mask. */
     struct timespec zero = {0, 0};
     while (sigtimedwait(&block, NULL, &zero) > 0)

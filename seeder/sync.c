@@ -841,8 +841,16 @@ static int sync_imports_list(const imports_index_t *index, const char *path, lan
 
 /* ---- the queue of small requests ---- */
 
-static int run_push_op(run_t *r, int shard, ops_op_t op, const char *path,
-                       const import_list_t *imports, bool forget, bool missing_ok) {
+static void write_op_free(write_op_t *w) {
+    free(w->service);
+    free(w->header);
+    free(w->what);
+    free(w->forget);
+    memset(w, 0, sizeof *w);
+}
+
+/* Takes *w (zeroing it) into the FIFO of small requests to send. */
+static int run_queue_op(run_t *r, write_op_t *w) {
     if (r->ops_len == r->ops_cap) {
         size_t cap = r->ops_cap ? r->ops_cap * 2 : 64;
         write_op_t *grown = realloc(r->ops, cap * sizeof *grown);
@@ -851,6 +859,13 @@ static int run_push_op(run_t *r, int shard, ops_op_t op, const char *path,
         r->ops = grown;
         r->ops_cap = cap;
     }
+    r->ops[r->ops_len++] = *w;
+    memset(w, 0, sizeof *w);
+    return 0;
+}
+
+static int run_push_op(run_t *r, int shard, ops_op_t op, const char *path,
+                       const import_list_t *imports, bool forget, bool missing_ok) {
     const sync_t *s = r->sync;
     char service[SHARD_SERVICE_MAX];
     shard_service(shard, service);
@@ -869,14 +884,10 @@ static int run_push_op(run_t *r, int shard, ops_op_t op, const char *path,
                     .what = sync_format("%s %s on %s", ops_name(op), path, service),
                     .forget = forget ? strdup(path) : NULL,
                     .missing_ok = missing_ok};
-    if (!w.service || !w.what || (forget && !w.forget)) {
-        free(w.service);
-        free(w.header);
-        free(w.what);
-        free(w.forget);
+    if (!w.service || !w.what || (forget && !w.forget) || run_queue_op(r, &w) != 0) {
+        write_op_free(&w);
         return -ENOMEM;
     }
-    r->ops[r->ops_len++] = w;
     return 0;
 }
 
@@ -902,14 +913,6 @@ static int run_push_delete(run_t *r, const char *path) {
     for (int shard = 0; shard < s->config.shards && rc == 0; shard++)
         rc = run_push_op(r, shard, OPS_IMPORTS_DELETE, path, NULL, false, true);
     return rc;
-}
-
-static void write_op_free(write_op_t *w) {
-    free(w->service);
-    free(w->header);
-    free(w->what);
-    free(w->forget);
-    memset(w, 0, sizeof *w);
 }
 
 /* ---- jobs ---- */
@@ -1246,21 +1249,6 @@ static void run_on_put(run_t *r, req_t *req, const proto_msg_t *msg) {
         ((!job->is_new || job->imports.count > 0 || job->imports.ref_count > 0) &&
          run_push_imports(r, job->path, &job->imports, -1) != 0))
         run_set_fatal(r, -ENOMEM, strdup("out of memory"));
-}
-
-/* Takes *w (zeroing it) into the FIFO of small requests to send. */
-static int run_queue_op(run_t *r, write_op_t *w) {
-    if (r->ops_len == r->ops_cap) {
-        size_t cap = r->ops_cap ? r->ops_cap * 2 : 64;
-        write_op_t *grown = realloc(r->ops, cap * sizeof *grown);
-        if (!grown)
-            return -ENOMEM;
-        r->ops = grown;
-        r->ops_cap = cap;
-    }
-    r->ops[r->ops_len++] = *w;
-    memset(w, 0, sizeof *w);
-    return 0;
 }
 
 /* Whether a small write that failed with status may succeed if sent again:

@@ -877,13 +877,8 @@ int walk_list(const char *root, const walk_options_t *options, walk_t **out, cha
         w.options = *options;
     else
         walk_options_default(&w.options);
-    int rc = 0;
-    struct stat st;
-    if (stat(root, &st) != 0)
-        rc = -errno;
-    else if (!S_ISDIR(st.st_mode))
-        rc = -ENOTDIR;
-    else
+    int rc = beneath_root_check(root);
+    if (rc == 0)
         rc = walk_root_open(&w.root);
     if (rc < 0) {
         if (error && asprintf(error, "cannot walk %s: %s", root, strerror(-rc)) < 0)

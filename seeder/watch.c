@@ -13,6 +13,7 @@
  */
 #include "seeder/watch.h"
 
+#include "proto/base/beneath.h"
 #include "proto/base/map.h"
 #include "seeder/ignore.h"
 #include "proto/base/clock.h"
@@ -300,12 +301,7 @@ int watch_new(const char *root, watch_t **out, char **error) {
     w->dirs = map_new();
     w->ignores = map_new();
     w->pending = map_new();
-    int rc = 0;
-    struct stat st;
-    if (stat(root, &st) != 0)
-        rc = -errno;
-    else if (!S_ISDIR(st.st_mode))
-        rc = -ENOTDIR;
+    int rc = beneath_root_check(root);
     if (rc != 0) {
         if (error && asprintf(error, "cannot watch %s: %s", root, strerror(-rc)) < 0)
             *error = NULL;

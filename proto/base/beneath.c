@@ -232,3 +232,10 @@ int beneath_open(int root_fd, const char *rel) {
 #endif
     return beneath_open_walk(root_fd, rel);
 }
+
+int beneath_root_check(const char *root) {
+    struct stat st;
+    if (stat(root, &st) != 0)
+        return -errno;
+    return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+}

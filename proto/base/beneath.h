@@ -29,6 +29,10 @@
 #ifndef LCA_BASE_BENEATH_H
 #define LCA_BASE_BENEATH_H
 
+/* Whether root can be the root of a tree: 0 when it is a directory (symlinks
+ * followed), -ENOTDIR for another kind of file, else stat's -errno. */
+int beneath_root_check(const char *root);
+
 /* Opens rel, a path relative to the directory root_fd (which may be an
  * O_PATH fd), for reading: O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, so
  * that a FIFO never blocks the caller.  The file is not checked to be

@@ -53,6 +53,25 @@ int buf_printf(buf_t *b, const char *fmt, ...) {
     return 0;
 }
 
+char *bytes_dup(const void *s, size_t len) {
+    char *p = malloc(len + 1);
+    if (p) {
+        if (len)
+            memcpy(p, s, len);
+        p[len] = '\0';
+    }
+    return p;
+}
+
+void err_printf(char *err, size_t err_len, const char *fmt, ...) {
+    if (!err || err_len == 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, err_len, fmt, ap);
+    va_end(ap);
+}
+
 int buf_append_u32(buf_t *b, uint32_t v) {
     unsigned char le[4] = {(unsigned char)v, (unsigned char)(v >> 8), (unsigned char)(v >> 16),
                            (unsigned char)(v >> 24)};

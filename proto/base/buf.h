@@ -27,6 +27,13 @@ int buf_reserve(buf_t *b, size_t extra);
 int buf_append(buf_t *b, const void *data, size_t len);
 int buf_append_str(buf_t *b, const char *s);
 int buf_printf(buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A NUL-terminated copy of len bytes of s (which may hold NULs), or NULL
+ * when out of memory. */
+char *bytes_dup(const void *s, size_t len);
+/* Formats into a caller's fixed-size error buffer, truncating; does nothing
+ * when err is NULL or err_len is 0 (the caller does not want the message). */
+void err_printf(char *err, size_t err_len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 int buf_append_u32(buf_t *b, uint32_t v);
 /* Appends s as a JSON string literal (quotes and escapes). */
 int buf_append_json_string(buf_t *b, const char *s, size_t len);

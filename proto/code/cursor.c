@@ -129,17 +129,7 @@ static bool is_code(const text_t *t, size_t i) {
 
 /* The identifier ending just before `end` (code only): its start, or end. */
 static size_t ident_back(const text_t *t, size_t end) {
-    size_t i = end;
-    while (i > 0 && is_code(t, i - 1)) {
-        size_t n = ident_char_len_before(t->s, i);
-        if (!n)
-            break;
-        i -= n;
-    }
-    /* a name starts with a letter: skip leading digits of the run */
-    while (i < end && t->s[i] >= '0' && t->s[i] <= '9')
-        i++;
-    return i;
+    return ident_start_before(t->s, t->code, end);
 }
 
 static bool copy_name(char *out, const char *s, size_t n) {

@@ -79,6 +79,19 @@ size_t ident_char_len_before(const char *s, size_t at) {
     return n == at - start ? n : 0;
 }
 
+size_t ident_start_before(const char *s, const uint8_t *code, size_t end) {
+    size_t i = end;
+    while (i > 0 && code[i - 1]) {
+        size_t n = ident_char_len_before(s, i);
+        if (!n)
+            break;
+        i -= n;
+    }
+    while (i < end && s[i] >= '0' && s[i] <= '9')
+        i++;
+    return i;
+}
+
 bool ident_is_whole_word(const char *s, size_t len, size_t at, size_t n) {
     return ident_char_len_before(s, at) == 0 &&
            (at + n >= len || !ident_char_len(s + at + n, len - at - n));

@@ -55,6 +55,11 @@ size_t ident_len(const char *s, size_t len);
  * backwards from a cursor.  Reads s[0..at) only. */
 size_t ident_char_len_before(const char *s, size_t at);
 
+/* Where the name that ends at s[end] starts: back over identifier
+ * characters that code marks as code (code[i] != 0), then forward over the
+ * digits a name cannot start with; end when there is none. */
+size_t ident_start_before(const char *s, const uint8_t *code, size_t end);
+
 /* True when s[at..at+n) is a whole word: no identifier character right
  * before it or right after it, within s[0..len). */
 bool ident_is_whole_word(const char *s, size_t len, size_t at, size_t n);

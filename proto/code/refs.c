@@ -41,20 +41,6 @@ static size_t operator_len_before(const scan_t *t, size_t end) {
     return 0;
 }
 
-/* The name ending at end (code only): its start, or end when none. */
-static size_t name_back(const scan_t *t, size_t end) {
-    size_t i = end;
-    while (i > 0 && t->code[i - 1]) {
-        size_t n = ident_char_len_before(t->s, i);
-        if (!n)
-            break;
-        i -= n;
-    }
-    while (i < end && t->s[i] >= '0' && t->s[i] <= '9')
-        i++;
-    return i;
-}
-
 static int count_pair(scan_t *t, const char *receiver, size_t receiver_len, const char *member,
                       size_t member_len) {
     char key[REFS_CHAIN_MAX * (REFS_NAME_MAX + 2) + REFS_NAME_MAX + 2];
@@ -100,7 +86,7 @@ static int access_at(scan_t *t, size_t op_start, size_t member, size_t member_le
     int names = 0;
     size_t at = op_start;
     for (;;) {
-        size_t s = name_back(t, at);
+        size_t s = ident_start_before(t->s, t->code, at);
         if (s == at || at - s > REFS_NAME_MAX)
             break;
         if (names == REFS_CHAIN_MAX)

@@ -20,7 +20,7 @@
  *   - the built-in embedding is deterministic, finite, and the zero vector
  *     or a unit vector.
  */
-#include "embedder/builtin.h"
+#include "proto/code/embedding.h"
 #include "embedder/ollama.c"
 #include "proto/base/json.h"
 #include "tests/fuzz/fuzz.h"

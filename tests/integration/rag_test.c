@@ -9,7 +9,7 @@
  * (GET /_fake/requests?match=<marker>), so every check compares what the
  * client sent with what the model got, byte for byte:
  *
- * - completion, for every template of ProxyAI's table (CLIENTS.md): the
+ * - completion, for every template of ProxyAI's table (gateway/fim.h): the
  *   family's markers once each and in order, prefix and suffix untouched
  *   (ProxyAI's git-diff comment included), the context in the family's
  *   repository layout at the family's place, within LCA_RAG_COMPLETION_BUDGET
@@ -417,7 +417,7 @@ static bool other_up(void) {
     return true;
 }
 
-/* ---- FIM templates (CLIENTS.md) ---- */
+/* ---- FIM templates (gateway/fim.h) ---- */
 
 #define DS_BEGIN                                                                                   \
     "<\xef\xbd\x9c"                                                                                \

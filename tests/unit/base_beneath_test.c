@@ -216,8 +216,19 @@ TEST(the_root_may_be_a_plain_directory_fd) {
     close(plain);
 }
 
+TEST(a_root_must_be_a_directory) {
+    REQUIRE(setup());
+    char path[PATH_MAX];
+    CHECK_INT(beneath_root_check(root), ==, 0);
+    snprintf(path, sizeof path, "%s/plain.c", root);
+    CHECK_INT(beneath_root_check(path), ==, -ENOTDIR);
+    snprintf(path, sizeof path, "%s/not-there", root);
+    CHECK_INT(beneath_root_check(path), ==, -ENOENT);
+}
+
 TEST_MAIN(TEST_CASE(plain_paths_open), TEST_CASE(paths_out_of_the_root_are_refused),
           TEST_CASE(symlinks_inside_the_root_are_followed),
           TEST_CASE(symlinks_out_of_the_root_are_refused),
           TEST_CASE(a_directory_swapped_for_a_symlink_is_refused),
-          TEST_CASE(a_fifo_opens_without_blocking), TEST_CASE(the_root_may_be_a_plain_directory_fd))
+          TEST_CASE(a_fifo_opens_without_blocking), TEST_CASE(the_root_may_be_a_plain_directory_fd),
+          TEST_CASE(a_root_must_be_a_directory))

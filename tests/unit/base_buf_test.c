@@ -53,5 +53,21 @@ TEST(packed_texts_round_trip) {
     buf_free(&b);
 }
 
+TEST(bytes_dup_and_err_printf) {
+    char *copy = bytes_dup("ab\0cd", 5);
+    REQUIRE(copy);
+    CHECK(memcmp(copy, "ab\0cd", 6) == 0); /* the NUL inside kept, one added */
+    free(copy);
+    copy = bytes_dup(NULL, 0);
+    CHECK(copy && copy[0] == '\0');
+    free(copy);
+    char err[8] = "unset";
+    err_printf(err, sizeof err, "%s %d", "too long", 42);
+    CHECK_STR(err, "too lon"); /* truncated, terminated */
+    err_printf(NULL, 0, "%s", "nowhere");
+    err_printf(err, 0, "%s", "nothing");
+    CHECK_STR(err, "too lon");
+}
+
 TEST_MAIN(TEST_CASE(appends_grow_and_stay_terminated), TEST_CASE(json_strings_are_escaped),
-          TEST_CASE(packed_texts_round_trip))
+          TEST_CASE(packed_texts_round_trip), TEST_CASE(bytes_dup_and_err_printf))

@@ -98,8 +98,24 @@ TEST(subword_splits_identifiers_by_the_same_rule) {
         CHECK_INT(ident_len(w.words[i], strlen(w.words[i])), ==, strlen(w.words[i]));
 }
 
+TEST(a_name_read_back_from_its_end) {
+    const char *s = "x = foo.bar9 /*baz*/ 12ab";
+    uint8_t code[32];
+    memset(code, 1, sizeof code);
+    for (size_t i = 13; i < 20; i++)
+        code[i] = 0;                                    /* the comment */
+    CHECK_INT(ident_start_before(s, code, 12), ==, 8);  /* bar9 */
+    CHECK_INT(ident_start_before(s, code, 7), ==, 4);   /* foo */
+    CHECK_INT(ident_start_before(s, code, 19), ==, 19); /* inside the comment: none */
+    CHECK_INT(ident_start_before(s, code, 25), ==, 23); /* 12ab: a name starts at the letter */
+    CHECK_INT(ident_start_before(s, code, 0), ==, 0);
+    code[9] = 0; /* a masked character ends the name */
+    CHECK_INT(ident_start_before(s, code, 12), ==, 10);
+}
+
 TEST_MAIN(TEST_CASE(ascii_letters_digits_underscore_and_dollar),
           TEST_CASE(letters_beyond_ascii_are_in_names),
           TEST_CASE(bytes_that_are_not_utf8_are_not_in_names), TEST_CASE(whole_identifiers),
           TEST_CASE(reading_backwards), TEST_CASE(whole_words),
-          TEST_CASE(subword_splits_identifiers_by_the_same_rule))
+          TEST_CASE(subword_splits_identifiers_by_the_same_rule),
+          TEST_CASE(a_name_read_back_from_its_end))

@@ -385,9 +385,22 @@ TEST(bad_payloads_get_the_message_the_client_sees) {
     buf_free(&b);
 }
 
+TEST(collection_objects_open_with_their_strings) {
+    buf_t b = BUF_INIT;
+    buf_append_str(&b, "[");
+    ops_collection_open(&b, true, "a", "/r\"", "m");
+    buf_append_str(&b, ",\"dim\":3}");
+    ops_collection_open(&b, false, "b", "/s", "n");
+    buf_append_str(&b, "}]");
+    CHECK_STR(b.data, "[{\"name\":\"a\",\"root\":\"/r\\\"\",\"model\":\"m\",\"dim\":3},"
+                      "{\"name\":\"b\",\"root\":\"/s\",\"model\":\"n\"}]");
+    buf_free(&b);
+}
+
 TEST_MAIN(TEST_CASE(collection_ops_round_trip), TEST_CASE(file_ops_round_trip),
           TEST_CASE(search_round_trips_and_leaves_out_what_is_unset),
           TEST_CASE(encode_refuses_requests_missing_what_the_op_needs),
           TEST_CASE(bad_headers_get_the_message_the_client_sees), TEST_CASE(nulls_count_as_absent),
           TEST_CASE(payload_round_trips_and_drops_names_the_store_refuses),
-          TEST_CASE(bad_payloads_get_the_message_the_client_sees))
+          TEST_CASE(bad_payloads_get_the_message_the_client_sees),
+          TEST_CASE(collection_objects_open_with_their_strings))

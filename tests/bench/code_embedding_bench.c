@@ -1,8 +1,8 @@
 /*
- * Benchmark of embedder/builtin: how many MB of source text per second one
+ * Benchmark of proto/code/embedding: how many MB of source text per second one
  * core turns into vectors, so that embedding is never what seeding waits for.
  *
- *   embedder_builtin_bench [FILE...]
+ *   code_embedding_bench [FILE...]
  *       embeds the files given (e.g. `git ls-files '*.c' '*.py'`), or a
  *       deterministic synthetic corpus of code-like text (16 MiB) when none
  *       is, cut into chunks of about CHUNK bytes at line ends as the seeder
@@ -12,7 +12,7 @@
  *       on stdout:
  *         RESULT|name|MB_per_s|chunks_per_s|ns_per_byte
  */
-#include "embedder/builtin.h"
+#include "proto/code/embedding.h"
 #include "proto/code/subword.h"
 
 #include <stdint.h>

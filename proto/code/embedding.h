@@ -1,5 +1,5 @@
 /*
- * builtin: lca's own code embedding, the default backend.  No model, no
+ * embedding: lca's own code embedding, the embedder's default backend.  No model, no
  * network, deterministic: the same text gives the same vector on every run
  * and every host, so a collection seeded on one machine can be queried from
  * another.
@@ -15,8 +15,8 @@
  * change that moves vectors must bump it, since collections record the model
  * they were built with and refuse to mix.
  */
-#ifndef LCA_EMBEDDER_BUILTIN_H
-#define LCA_EMBEDDER_BUILTIN_H
+#ifndef LCA_CODE_EMBEDDING_H
+#define LCA_CODE_EMBEDDING_H
 
 #include <stddef.h>
 

@@ -1,5 +1,5 @@
 /*
- * builtin: the feature-hashing code embedding (see builtin.h for what it
+ * embedding: the feature-hashing code embedding (see embedding.h for what it
  * computes and why).
  *
  * Work per text, in one pass of proto/code/subword's scanner:
@@ -25,7 +25,7 @@
  * marks an empty slot; a feature whose hash is 0 is stored as 1.  Hashing
  * reads bytes only (no word loads), so vectors do not depend on endianness.
  */
-#include "embedder/builtin.h"
+#include "proto/code/embedding.h"
 
 #include "proto/base/hash.h"
 #include "proto/code/subword.h"
