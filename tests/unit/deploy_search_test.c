@@ -3,8 +3,8 @@
  * (tests/command.h): the POST /api/context it sends (the words joined into
  * one query, k, the collection), how it prints the chunks (path:lines and
  * score, the first --lines lines of each, cut at 110 characters), an empty
- * result, the gateway's error in either API shape, no gateway, and --help
- * and bad options.
+ * result, the gateway's error in either API shape, an answer that is not
+ * lca's, no gateway, and --help and bad options.
  */
 #include "deploy/commands.h"
 #include "tests/command.h"
@@ -131,6 +131,28 @@ TEST(the_gateways_error_in_either_shape_is_exit_status_1) {
     }
 }
 
+TEST(an_answer_that_is_not_lcas_is_exit_status_1) {
+    /* Something else on the port that says 200: not "nothing found". */
+    const char *bodies[] = {"<html>it works</html>", "{\"models\":[]}"};
+    for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
+        char *response = answer("200 OK", bodies[i]);
+        fake_gateway_t g;
+        REQUIRE(fake_gateway_start(&g, response));
+        output_t o;
+        int rc = command_run(command_search, (const char *[]){"search", "x", NULL}, &o);
+        fake_gateway_stop(&g);
+        CHECK_INT(rc, ==, 1);
+        CHECK_STR(o.out, "");
+        char expected[128];
+        snprintf(expected, sizeof expected,
+                 "lca search: http://127.0.0.1:%d/api/context did not answer as lca does\n",
+                 g.port);
+        CHECK_STR(o.err, expected);
+        output_free(&o);
+        free(response);
+    }
+}
+
 TEST(no_gateway_is_exit_status_1_with_a_hint) {
     REQUIRE(fake_gateway_absent());
     output_t o;
@@ -178,4 +200,5 @@ TEST_MAIN(TEST_CASE(the_query_goes_to_api_context_and_the_chunks_are_printed),
           TEST_CASE(lines_says_how_much_of_each_chunk_and_k_defaults_to_8),
           TEST_CASE(nothing_found_says_so),
           TEST_CASE(the_gateways_error_in_either_shape_is_exit_status_1),
+          TEST_CASE(an_answer_that_is_not_lcas_is_exit_status_1),
           TEST_CASE(no_gateway_is_exit_status_1_with_a_hint), TEST_CASE(help_and_bad_options))
