@@ -52,13 +52,15 @@ static void on_header(void *arg, const char *data, size_t len) {
 
 /* One NDJSON line of a 200 answer: print its token, or keep its error. */
 static void on_line(answer_t *a, const char *line, size_t len) {
+    if (a->stream_error)
+        return; /* the answer ended at its error line */
     cJSON *j = cJSON_ParseWithLength(line, len);
     if (!j)
         return; /* not JSON: nothing a chat stream carries */
     const char *error = command_http_error(j);
     const cJSON *content =
         cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "message"), "content");
-    if (error && !a->stream_error) {
+    if (error) {
         a->stream_error = strdup(error);
     } else if (cJSON_IsString(content) && content->valuestring[0]) {
         size_t n = strlen(content->valuestring);

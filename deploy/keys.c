@@ -74,12 +74,17 @@ static int keys_add(const char *name, const char *dir, const char *serves, const
                         "(a-z 0-9 . _ - *), comma-separated\n");
         return 2;
     }
+    /* DIR/hosts/NAME must be a folder of its own: not "", "." or ".."
+     * (DIR/hosts or DIR itself, whose copy would carry the broker's secret). */
+    bool name_valid = name[0] != '\0' && name[0] != '.';
     for (const char *p = name; *p; p++)
-        if (!(*p == '-' || *p == '_' || *p == '.' || (*p >= 'a' && *p <= 'z') ||
-              (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9'))) {
-            fprintf(stderr, "lca keys: a host name may use letters, digits, '.', '_' and '-'\n");
-            return 2;
-        }
+        name_valid &= *p == '-' || *p == '_' || *p == '.' || (*p >= 'a' && *p <= 'z') ||
+                      (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9');
+    if (!name_valid) {
+        fprintf(stderr, "lca keys: a host name may use letters, digits, '.', '_' and '-', and "
+                        "does not begin with '.'\n");
+        return 2;
+    }
     char path[4096], host[4096];
     snprintf(path, sizeof path, "%s/broker.cert", dir);
     zcert_t *broker = zcert_load(path);

@@ -62,6 +62,11 @@ int command_search(int argc, char **argv) {
     } else if (result.status != 200) {
         fprintf(stderr, "lca search: %s\n", message ? message : "unknown error");
         rc = 1;
+    } else if (!cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(j, "chunks")) ||
+               !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(j, "collection"))) {
+        /* Something else answered on the port: not "nothing found". */
+        fprintf(stderr, "lca search: %s did not answer as lca does\n", result.url);
+        rc = 1;
     } else {
         const cJSON *chunks = cJSON_GetObjectItemCaseSensitive(j, "chunks"), *c;
         if (cJSON_GetArraySize(chunks) == 0)

@@ -1,86 +1,26 @@
 /*
  * Tests of deploy/http, the `lca` subcommands' client of the gateway,
- * against a one-request HTTP server run by the test on a thread: the URL
- * from LCA_URL or LCA_PORT, the headers a request carries, a body collected
- * or streamed piece by piece with its status, header lines, a gateway that
- * is not there and one that does not answer in time.
+ * against a one-request HTTP server run by the test on a thread
+ * (tests/command.h): the URL from LCA_URL or LCA_PORT, the headers a
+ * request carries, a body collected or streamed piece by piece with its
+ * status, header lines, a gateway that is not there and one that does not
+ * answer in time.
  */
 #include "deploy/http.h"
-#include "tests/test.h"
+#include "tests/command.h"
 
-#include <arpa/inet.h>
 #include <cJSON.h>
-#include <netinet/in.h>
-#include <pthread.h>
-#include <sys/socket.h>
-
-/* Serves one connection: reads the request, writes `response` (NULL: says
- * nothing until the client goes). */
-typedef struct {
-    int listen_fd, port;
-    const char *response;
-    char request[4096]; /* what arrived, NUL-terminated */
-    pthread_t thread;
-} server_t;
-
-static void *serve(void *arg) {
-    server_t *s = arg;
-    int fd = accept(s->listen_fd, NULL, NULL);
-    size_t len = 0;
-    while (fd >= 0 && len + 1 < sizeof s->request) {
-        ssize_t n = read(fd, s->request + len, sizeof s->request - 1 - len);
-        if (n <= 0)
-            break;
-        len += (size_t)n;
-        s->request[len] = '\0';
-        const char *end = strstr(s->request, "\r\n\r\n");
-        const char *length = strstr(s->request, "Content-Length: ");
-        size_t body = length ? (size_t)atol(length + 16) : 0;
-        if (end && len >= (size_t)(end + 4 - s->request) + body)
-            break;
-    }
-    if (fd >= 0 && s->response && write(fd, s->response, strlen(s->response)) < 0)
-        perror("write");
-    char sink[256];
-    while (fd >= 0 && !s->response && read(fd, sink, sizeof sink) > 0)
-        ; /* held: wait for the client to give up */
-    if (fd >= 0)
-        close(fd);
-    return NULL;
-}
-
-static bool server_start(server_t *s, const char *response) {
-    memset(s, 0, sizeof *s);
-    s->response = response;
-    s->listen_fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t alen = sizeof a;
-    if (s->listen_fd < 0 || bind(s->listen_fd, (struct sockaddr *)&a, sizeof a) != 0 ||
-        listen(s->listen_fd, 1) != 0 || getsockname(s->listen_fd, (struct sockaddr *)&a, &alen))
-        return false;
-    s->port = ntohs(a.sin_port);
-    char port[16];
-    snprintf(port, sizeof port, "%d", s->port);
-    setenv("LCA_PORT", port, 1);
-    unsetenv("LCA_URL");
-    return pthread_create(&s->thread, NULL, serve, s) == 0;
-}
-
-static void server_stop(server_t *s) {
-    pthread_join(s->thread, NULL);
-    close(s->listen_fd);
-}
 
 TEST(a_get_collects_the_body_and_its_status) {
-    server_t s;
-    REQUIRE(server_start(&s, "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 21\r\n"
-                             "Connection: close\r\n\r\n{\"status\":\"starting\"}"));
+    fake_gateway_t s;
+    REQUIRE(fake_gateway_start(&s, "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 21\r\n"
+                                   "Connection: close\r\n\r\n{\"status\":\"starting\"}"));
     unsetenv("LCA_API_KEY");
     buf_t answer = BUF_INIT;
     command_http_result_t r;
     command_http(
         &(command_http_request_t){.path = "/healthz", .timeout_ms = 5000, .answer = &answer}, &r);
-    server_stop(&s);
+    fake_gateway_stop(&s);
     CHECK(r.complete);
     CHECK_INT(r.status, ==, 503);
     CHECK_INT(answer.len, ==, 21);
@@ -115,10 +55,10 @@ static void on_header(void *arg, const char *line, size_t len) {
 }
 
 TEST(a_post_carries_its_headers_and_streams_the_answer) {
-    server_t s;
-    REQUIRE(server_start(&s, "HTTP/1.1 200 OK\r\nContent-Type: application/x-ndjson\r\n"
-                             "X-LCA-Context: 1 chunks: a.py:1-2\r\nConnection: close\r\n\r\n"
-                             "{\"message\":{\"content\":\"hi\"}}\n"));
+    fake_gateway_t s;
+    REQUIRE(fake_gateway_start(&s, "HTTP/1.1 200 OK\r\nContent-Type: application/x-ndjson\r\n"
+                                   "X-LCA-Context: 1 chunks: a.py:1-2\r\nConnection: close\r\n\r\n"
+                                   "{\"message\":{\"content\":\"hi\"}}\n"));
     /* LCA_URL wins over LCA_PORT. */
     char base[64];
     snprintf(base, sizeof base, "http://127.0.0.1:%d", s.port);
@@ -135,7 +75,7 @@ TEST(a_post_carries_its_headers_and_streams_the_answer) {
                                            .on_header = on_header,
                                            .arg = &st},
                  &r);
-    server_stop(&s);
+    fake_gateway_stop(&s);
     unsetenv("LCA_API_KEY");
     unsetenv("LCA_URL");
     CHECK(r.complete);
@@ -154,30 +94,20 @@ TEST(a_post_carries_its_headers_and_streams_the_answer) {
 }
 
 TEST(no_gateway_and_a_silent_gateway_are_incomplete) {
-    /* A port nobody listens on: bound once, closed again. */
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t alen = sizeof a;
-    REQUIRE(fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-            getsockname(fd, (struct sockaddr *)&a, &alen) == 0);
-    char port[16];
-    snprintf(port, sizeof port, "%d", ntohs(a.sin_port));
-    close(fd);
-    setenv("LCA_PORT", port, 1);
-    unsetenv("LCA_URL");
+    REQUIRE(fake_gateway_absent());
     command_http_result_t r;
     command_http(&(command_http_request_t){.path = "/healthz", .timeout_ms = 2000}, &r);
     CHECK(!r.complete);
     CHECK_INT(r.status, ==, 0);
     CHECK(r.error[0] != '\0');
 
-    server_t s;
-    REQUIRE(server_start(&s, NULL));
+    fake_gateway_t s;
+    REQUIRE(fake_gateway_start(&s, NULL));
     command_http(&(command_http_request_t){.path = "/healthz", .timeout_ms = 200}, &r);
     CHECK(!r.complete);
     CHECK_INT(r.status, ==, 0);
     CHECK(strstr(r.error, "imeout") != NULL || strstr(r.error, "timed out") != NULL);
-    server_stop(&s);
+    fake_gateway_stop(&s);
 }
 
 TEST(error_messages_in_either_api_shape) {
