@@ -3,8 +3,8 @@
  * find free ports, wait for conditions with a deadline, and make sure no
  * child outlives the test.
  *
- * Binaries come from $LCA_BIN (default build/bin), test tools from
- * $LCA_TESTS/tools (default build/tests/tools).  Children are put in their
+ * Binaries come from $LCA_BIN (default build/bin of the repository), test
+ * tools from $LCA_TESTS/tools (default build/tests/tools).  Children are put in their
  * own process group and killed with it when the test exits.
  */
 #ifndef LCA_TEST_PROC_H
@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tests/fixture.h"
 #include "tests/test.h"
 
 #define PROC_MAX 64
@@ -71,47 +72,64 @@ static inline void proc_setup(void) {
     signal(SIGPIPE, SIG_IGN);
 }
 
+/* dir/name, dir taken from the environment variable var, else
+ * <repository>/fallback; in one of 16 rotating buffers. */
+static inline const char *proc_build_path(const char *var, const char *fallback, const char *name) {
+    static char path[16][PATH_MAX];
+    static int slot;
+    const char *dir = getenv(var);
+    char *p = path[slot++ % 16];
+    int n = dir && *dir ? snprintf(p, PATH_MAX, "%s/%s", dir, name)
+                        : snprintf(p, PATH_MAX, "%s%s/%s", fixture_root(), fallback, name);
+    if (n < 0 || n >= PATH_MAX)
+        fprintf(stderr, "  path too long: %s...\n", p);
+    return p;
+}
+
 /* Path of a product binary (lca-gateway, lca, ...). */
 static inline const char *proc_bin(const char *name) {
-    static char path[8][1024];
-    static int slot;
-    const char *dir = getenv("LCA_BIN");
-    char *p = path[slot++ % 8];
-    snprintf(p, 1024, "%s/%s", dir && *dir ? dir : "build/bin", name);
-    return p;
+    return proc_build_path("LCA_BIN", "build/bin", name);
 }
 
 /* Path of a test tool (tests/tools/<name>.c). */
 static inline const char *proc_tool(const char *name) {
-    static char path[8][1024];
-    static int slot;
-    const char *dir = getenv("LCA_TESTS");
-    char *p = path[slot++ % 8];
-    snprintf(p, 1024, "%s/tools/%s", dir && *dir ? dir : "build/tests", name);
-    return p;
+    char tool[256];
+    snprintf(tool, sizeof tool, "tools/%s", name);
+    return proc_build_path("LCA_TESTS", "build/tests", tool);
 }
 
-/* Starts argv (NULL-terminated) with extra "NAME=value" entries added to the
- * environment (NULL-terminated, may be NULL); stdout/stderr go to log_path
- * when given (appended), else to ours.  Returns the pid, or -1. */
-static inline pid_t proc_start(char *const argv[], const char *const env[], const char *log_path) {
+/* Starts argv (NULL-terminated; argv[0] a path, or a name looked up in
+ * PATH) with env: "NAME=value" entries added to the environment, "NAME"
+ * alone removed from it (NULL-terminated, may be NULL).  stdout and stderr
+ * are appended to log_path when given (the same file for both); else
+ * stdout goes to out_path and stderr to err_path, each emptied first, when
+ * given; else to ours.  Returns the pid, or -1. */
+static inline pid_t proc_spawn(char *const argv[], const char *const env[], const char *log_path,
+                               const char *out_path, const char *err_path) {
     proc_setup();
     pid_t pid = fork();
     if (pid < 0)
         return -1;
     if (pid == 0) {
         setpgid(0, 0);
-        for (int i = 0; env && env[i]; i++)
-            putenv((char *)env[i]);
-        if (log_path) {
-            int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
-            if (fd >= 0) {
-                dup2(fd, 1);
-                dup2(fd, 2);
-                close(fd);
+        for (int i = 0; env && env[i]; i++) {
+            if (strchr(env[i], '='))
+                putenv((char *)env[i]);
+            else
+                unsetenv(env[i]);
+        }
+        const char *paths[2] = {log_path ? log_path : out_path, log_path ? log_path : err_path};
+        for (int fd = 1; fd <= 2; fd++) {
+            if (!paths[fd - 1])
+                continue;
+            int flags = O_WRONLY | O_CREAT | (log_path ? O_APPEND : O_TRUNC);
+            int to = open(paths[fd - 1], flags, 0644);
+            if (to >= 0) {
+                dup2(to, fd);
+                close(to);
             }
         }
-        execv(argv[0], argv);
+        execvp(argv[0], argv);
         fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
         _exit(127);
     }
@@ -122,6 +140,32 @@ static inline pid_t proc_start(char *const argv[], const char *const env[], cons
             break;
         }
     return pid;
+}
+
+/* proc_spawn with stdout and stderr appended to log_path (NULL: ours). */
+static inline pid_t proc_start(char *const argv[], const char *const env[], const char *log_path) {
+    return proc_spawn(argv, env, log_path, NULL, NULL);
+}
+
+/* proc_spawn with stdout in out_path and stderr in err_path, both emptied
+ * first. */
+static inline pid_t proc_start_split(char *const argv[], const char *const env[],
+                                     const char *out_path, const char *err_path) {
+    return proc_spawn(argv, env, NULL, out_path, err_path);
+}
+
+/* Starts the program name of $LCA_BIN (lca-gateway, lca, ...) with
+ * arguments args and environment env (both NULL-terminated, may be NULL;
+ * env as proc_spawn's), output appended to log_path (NULL: ours). */
+static inline pid_t proc_start_bin(const char *name, const char *const *args,
+                                   const char *const env[], const char *log_path) {
+    char *argv[64];
+    int n = 0;
+    argv[n++] = (char *)proc_bin(name);
+    for (int i = 0; args && args[i] && n < 63; i++)
+        argv[n++] = (char *)args[i];
+    argv[n] = NULL;
+    return proc_start(argv, env, log_path);
 }
 
 static inline void proc_forget(pid_t pid) {
@@ -237,22 +281,34 @@ static inline int proc_free_port(void) {
     return ntohs(a.sin_port);
 }
 
-/* True once something accepts TCP connections on 127.0.0.1:port (waits up
- * to timeout_ms). */
-static inline bool proc_wait_port(int port, int timeout_ms) {
+/* True when something accepts a TCP connection on 127.0.0.1:port now. */
+static inline bool proc_port_open(int port) {
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    bool open = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
+    if (fd >= 0)
+        close(fd);
+    return open;
+}
+
+/* True once 127.0.0.1:port accepts TCP connections (open) or refuses them
+ * (!open); waits up to timeout_ms. */
+static inline bool proc_wait_port_state(int port, bool open, int timeout_ms) {
     int64_t until = proc_now_ms() + timeout_ms;
     do {
-        int fd = socket(AF_INET, SOCK_STREAM, 0);
-        struct sockaddr_in a = {.sin_family = AF_INET,
-                                .sin_port = htons((uint16_t)port),
-                                .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-        int rc = connect(fd, (struct sockaddr *)&a, sizeof a);
-        close(fd);
-        if (rc == 0)
+        if (proc_port_open(port) == open)
             return true;
         proc_sleep_ms(10);
     } while (proc_now_ms() < until);
     return false;
+}
+
+/* True once something accepts TCP connections on 127.0.0.1:port (waits up
+ * to timeout_ms). */
+static inline bool proc_wait_port(int port, int timeout_ms) {
+    return proc_wait_port_state(port, true, timeout_ms);
 }
 
 /* Polls cond(arg) every 5 ms until it holds or timeout_ms passes. */
@@ -276,35 +332,6 @@ static inline char *proc_path(const char *dir, const char *name, const char *suf
     return p;
 }
 
-/* The repository root with a trailing '/': "" when the working directory
- * is it, else the nearest parent of this test binary holding tests/proc.h
- * ("" too when none does). */
-static inline const char *proc_repo_root(void) {
-    static char root[PATH_MAX + 1];
-    static bool found;
-    if (found)
-        return root;
-    found = true;
-    if (access("tests/proc.h", R_OK) == 0)
-        return root;
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    exe[n > 0 ? n : 0] = '\0';
-    for (char *slash; (slash = strrchr(exe, '/'));) {
-        *slash = '\0';
-        char probe[PATH_MAX + 64];
-        snprintf(probe, sizeof probe, "%s/tests/proc.h", exe);
-        if (access(probe, R_OK) == 0) {
-            size_t len = strlen(exe);
-            memcpy(root, exe, len);
-            root[len] = '/';
-            root[len + 1] = '\0';
-            break;
-        }
-    }
-    return root;
-}
-
 /* Runs a shell command made from format; says so on stderr when it fails.
  * Returns system()'s status. */
 static inline int proc_shell(const char *format, ...) __attribute__((format(printf, 1, 2)));
@@ -320,31 +347,10 @@ static inline int proc_shell(const char *format, ...) {
     return rc;
 }
 
-/* Writes text to path, making its missing parent directories.  False on
- * failure. */
-static inline bool proc_write_file(const char *path, const char *text) {
-    char dir[PATH_MAX];
-    size_t len = strlen(path);
-    if (len >= sizeof dir)
-        return false;
-    memcpy(dir, path, len + 1);
-    for (char *p = dir + 1; (p = strchr(p, '/')); p++) {
-        *p = '\0';
-        mkdir(dir, 0755); /* EEXIST is fine; a real failure shows at fopen */
-        *p = '/';
-    }
-    FILE *f = fopen(path, "w");
-    if (!f)
-        return false;
-    bool ok = fputs(text, f) >= 0;
-    return fclose(f) == 0 && ok;
-}
-
 /* A fresh temporary directory (removed by the caller if wanted). */
 static inline const char *proc_tmpdir(void) {
-    static char dir[256];
-    snprintf(dir, sizeof dir, "/tmp/lca-test-XXXXXX");
-    return mkdtemp(dir);
+    static char dir[64];
+    return fixture_tmpdir(dir, sizeof dir, "test") ? dir : NULL;
 }
 
 /* A broker address of the test's own, as lca's default is: a Unix socket in

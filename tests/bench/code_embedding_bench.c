@@ -14,6 +14,7 @@
  */
 #include "proto/code/embedding.h"
 #include "proto/code/subword.h"
+#include "tests/fixture.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -25,16 +26,7 @@
 #define SYNTHETIC_BYTES (16u << 20)
 #define MIN_SECONDS 1.0
 
-static uint64_t rng_state = 0x243f6a8885a308d3ull;
-
-static uint64_t rng_next(void) {
-    uint64_t x = rng_state;
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    rng_state = x;
-    return x * 0x2545f4914f6cdd1dull;
-}
+static fixture_rng_t rng = {0x243f6a8885a308d3ull};
 
 static double now_s(void) {
     struct timespec ts;
@@ -97,11 +89,11 @@ static const char *const statements[] = {
 
 /* One identifier of 1-3 words in one of the common case styles. */
 static void identifier_make(char *out, size_t cap) {
-    int n = 1 + (int)(rng_next() % 3), style = (int)(rng_next() % 4);
+    int n = 1 + (int)(rng_next(&rng) % 3), style = (int)(rng_next(&rng) % 4);
     size_t len = 0;
     out[0] = '\0';
     for (int w = 0; w < n && len + 16 < cap; w++) {
-        const char *word = words[rng_next() % WORDS];
+        const char *word = words[rng_next(&rng) % WORDS];
         if (w && (style == 1 || style == 3))
             out[len++] = '_';
         for (size_t k = 0; word[k]; k++) {
@@ -118,7 +110,7 @@ static void synthetic_make(text_t *t) {
     while (t->len < SYNTHETIC_BYTES) {
         for (int k = 0; k < 4; k++)
             identifier_make(id[k], sizeof id[k]);
-        const char *fmt = statements[rng_next() % STATEMENTS];
+        const char *fmt = statements[rng_next(&rng) % STATEMENTS];
         int n = snprintf(line, sizeof line, fmt, id[0], id[1], id[2], id[3]);
         text_append(t, line, (size_t)n);
     }

@@ -21,6 +21,7 @@
  */
 #include "retriever/scan.h"
 #include "retriever/vectors.h"
+#include "tests/fixture.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -38,22 +39,7 @@
 
 #define HEADER_BYTES 32
 
-static uint64_t rng_state;
-
-static uint64_t rng_next(void) {
-    uint64_t x = rng_state;
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    rng_state = x;
-    return x * 0x2545f4914f6cdd1dull;
-}
-
-static float rng_gauss(void) {
-    double u = ((double)(rng_next() >> 11) + 0.5) / (double)(1ull << 53);
-    double v = (double)(rng_next() >> 11) / (double)(1ull << 53);
-    return (float)(sqrt(-2.0 * log(u)) * cos(2.0 * M_PI * v));
-}
+static fixture_rng_t rng = {1};
 
 static void normalize(float *v, size_t dim) {
     double norm = 0;
@@ -83,15 +69,15 @@ static double now_ms(void) {
 /* One vector: a centre plus noise of the same expected length, normalised,
  * so members of a cluster have cosine ~0.5 with each other. */
 static void draw(float *v, size_t dim, const float *centres, size_t clusters) {
-    const float *c = clusters ? centres + (rng_next() % clusters) * dim : NULL;
+    const float *c = clusters ? centres + (rng_next(&rng) % clusters) * dim : NULL;
     for (size_t i = 0; i < dim; i++)
-        v[i] = rng_gauss() / sqrtf((float)dim) + (c ? c[i] : 0.0f);
+        v[i] = rng_gauss(&rng) / sqrtf((float)dim) + (c ? c[i] : 0.0f);
     normalize(v, dim);
 }
 
 static int cmd_gen(const char *path, size_t rows, size_t dim, size_t queries, size_t clusters,
                    uint64_t seed) {
-    rng_state = seed ? seed : 1;
+    rng.state = seed ? seed : 1;
     FILE *f = fopen(path, "wb");
     if (!f) {
         perror(path);
@@ -103,7 +89,7 @@ static int cmd_gen(const char *path, size_t rows, size_t dim, size_t queries, si
         return 1;
     for (size_t c = 0; c < clusters; c++) {
         for (size_t i = 0; i < dim; i++)
-            centres[c * dim + i] = rng_gauss();
+            centres[c * dim + i] = rng_gauss(&rng);
         normalize(centres + c * dim, dim);
     }
     uint64_t header[4];

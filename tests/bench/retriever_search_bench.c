@@ -22,6 +22,7 @@
 #include "proto/base/buf.h"
 #include "retriever/search.h"
 #include "retriever/store.h"
+#include "tests/fixture.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -37,20 +38,7 @@
 #define WORDS 400
 #define VOCABULARY 50000
 
-static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
-
-static uint64_t rng_next(void) {
-    uint64_t x = rng_state;
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    rng_state = x;
-    return x * 0x2545f4914f6cdd1dull;
-}
-
-static double rng_unit(void) {
-    return (double)(rng_next() >> 11) / (double)(1ull << 53);
-}
+static fixture_rng_t rng = {0x9e3779b97f4a7c15ull};
 
 static void word(char *out, size_t cap, int i) {
     static const char *const syll[] = {"ka", "lo", "mi", "ne", "ru", "sa", "to", "vi",
@@ -82,7 +70,7 @@ static void identifier_of(char *out, size_t cap, uint64_t i) {
 /* An identifier drawn from a vocabulary of VOCABULARY with a Zipf law (rank
  * r has weight 1/r), as in real code: a few names everywhere, most rare. */
 static void identifier(char *out, size_t cap) {
-    double u = rng_unit();
+    double u = rng_unit(&rng);
     /* Inverse of the continuous Zipf CDF: r = V^u. */
     uint64_t rank = (uint64_t)pow((double)VOCABULARY, u);
     identifier_of(out, cap, rank);
@@ -91,7 +79,7 @@ static void identifier(char *out, size_t cap) {
 static void random_unit(float *v, size_t dim) {
     double norm = 0;
     for (size_t i = 0; i < dim; i++) {
-        double u = rng_unit() + 1e-12, w = rng_unit();
+        double u = rng_unit(&rng) + 1e-12, w = rng_unit(&rng);
         v[i] = (float)(sqrt(-2 * log(u)) * cos(2 * M_PI * w));
         norm += (double)v[i] * v[i];
     }
@@ -134,7 +122,7 @@ static int build_file(store_t *s, long f, long files, size_t dim, char *err, siz
     char imports[5][64];
     const char *targets[5];
     for (int i = 0; i < 5; i++) {
-        file_path(imports[i], sizeof imports[i], (long)(rng_next() % (uint64_t)files));
+        file_path(imports[i], sizeof imports[i], (long)(rng_next(&rng) % (uint64_t)files));
         targets[i] = imports[i];
     }
     buf_t json = BUF_INIT, p = BUF_INIT;
@@ -176,7 +164,7 @@ static int build_file(store_t *s, long f, long files, size_t dim, char *err, siz
     store_ref_t refs[REFS_PER_FILE];
     for (int i = 0; rc == 0 && i < REFS_PER_FILE; i++) {
         identifier(names[i], sizeof names[i]);
-        refs[i] = (store_ref_t){targets[i % 5], names[i], 1 + (long)(rng_next() % 5)};
+        refs[i] = (store_ref_t){targets[i % 5], names[i], 1 + (long)(rng_next(&rng) % 5)};
     }
     if (rc == 0)
         rc = store_refs_put(s, "bench", path, refs, REFS_PER_FILE, err, err_len);
@@ -256,7 +244,7 @@ int main(int argc, char **argv) {
     for (size_t r = 0; r < sizeof runs / sizeof runs[0]; r++) {
         if (only && !strstr(runs[r].name, only))
             continue;
-        rng_state = 0x1234567ull; /* the same queries for every run */
+        rng.state = 0x1234567ull; /* the same queries for every run */
         long candidates = 0;
         for (int i = 0; i < queries; i++) {
             char text[2048];
@@ -273,12 +261,12 @@ int main(int argc, char **argv) {
                 n += (size_t)snprintf(text + n, sizeof text - n, "    %s = %s.%s(x)\n", a, b, c);
             }
             char path[64], object[64];
-            file_path(path, sizeof path, (long)(rng_next() % (uint64_t)files));
-            snprintf(object, sizeof object, "mod%ld", (long)(rng_next() % (uint64_t)files));
+            file_path(path, sizeof path, (long)(rng_next(&rng) % (uint64_t)files));
+            snprintf(object, sizeof object, "mod%ld", (long)(rng_next(&rng) % (uint64_t)files));
             random_unit(qv, dim);
             /* `pkg3.mod17.` or `Mod17().`, with two letters typed and the
              * suffix's names as hints */
-            long target = (long)(rng_next() % (uint64_t)files);
+            long target = (long)(rng_next(&rng) % (uint64_t)files);
             char module[64], type[64], partial[3] = {0};
             snprintf(module, sizeof module, "pkg%ld.mod%ld", target % 97, target);
             snprintf(type, sizeof type, "Mod%ld", target);

@@ -9,8 +9,7 @@
  */
 #include "proto/client.h"
 #include "proto/socket.h"
-#include "tests/proc.h"
-#include "tests/test.h"
+#include "tests/stack.h"
 
 #include <cJSON.h>
 #include <czmq.h>
@@ -20,104 +19,49 @@
 
 #define HEARTBEAT_MS 100
 
-static char logdir[256];
-static char broker_ep[300];
-static int http_port;
-static pid_t gateway_pid;
+static test_stack_t gateway; /* the gateway of the test running */
 
 /* Heartbeat of the processes a test starts (slower under valgrind, where a
  * 100 ms beat would be missed by a broker running 20 times slower). */
-static const char *heartbeat_setting = "LCA_HEARTBEAT_MS=100";
+static int heartbeat_ms = HEARTBEAT_MS;
 
 static char *log_path(const char *name) {
-    return proc_path(logdir, name, ".log");
+    return proc_path(gateway.dir, name, ".log");
 }
 
-/* Starts a gateway (the broker) on fresh ports, optionally under a wrapper
- * (valgrind) and with extra arguments. */
-static bool gateway_start(const char *const *wrapper, const char *const *extra) {
-    if (!logdir[0])
-        snprintf(logdir, sizeof logdir, "%s", proc_tmpdir());
-    http_port = proc_free_port();
-    if (!proc_broker_endpoint(broker_ep, sizeof broker_ep))
-        return false;
-    char port_arg[16];
-    snprintf(port_arg, sizeof port_arg, "%d", http_port);
-    char *argv[32];
-    int n = 0;
-    for (int i = 0; wrapper && wrapper[i]; i++)
-        argv[n++] = (char *)wrapper[i];
-    const char *bin = wrapper ? getenv("LCA_RELEASE_BIN") : NULL;
-    static char release[1024];
-    if (bin && *bin)
-        snprintf(release, sizeof release, "%s/lca-gateway", bin);
-    argv[n++] = (char *)(bin && *bin ? release : proc_bin("lca-gateway"));
-    argv[n++] = "--port";
-    argv[n++] = port_arg;
-    argv[n++] = "--broker";
-    argv[n++] = broker_ep;
-    for (int i = 0; extra && extra[i]; i++)
-        argv[n++] = (char *)extra[i];
-    argv[n] = NULL;
-    const char *env[] = {heartbeat_setting, "LCA_LOG=info", NULL};
-    gateway_pid = proc_start(argv, env, log_path("gateway"));
-    return proc_wait_port(http_port, wrapper ? 30000 : 5000);
+/* Starts a gateway (the broker) in a directory of its own, on a fresh port
+ * and on broker (NULL: a Unix socket of its own), with extra arguments,
+ * optionally under a wrapper (valgrind, with the release binary from
+ * $LCA_RELEASE_BIN when set). */
+static bool gateway_start(const char *const *wrapper, const char *broker,
+                          const char *const *extra) {
+    const char *release = wrapper ? getenv("LCA_RELEASE_BIN") : NULL;
+    char bin[1024];
+    snprintf(bin, sizeof bin, "%s/lca-gateway", release ? release : "");
+    return stack_gateway_up(&gateway,
+                            &(stack_options_t){.broker = broker,
+                                               .gateway_args = extra,
+                                               .gateway_wrap = wrapper,
+                                               .gateway_bin = release && *release ? bin : NULL,
+                                               .heartbeat_ms = heartbeat_ms},
+                            wrapper ? 30000 : 5000);
 }
 
+/* A test_worker serving service on endpoint, with the certificates of
+ * curve_dir (NULL: none); its output goes to the gateway's workers.log. */
 static pid_t worker_start(const char *endpoint, const char *service, int capacity,
                           const char *curve_dir) {
     char cap[16];
     snprintf(cap, sizeof cap, "%d", capacity);
     char *argv[] = {(char *)proc_tool("test_worker"), (char *)endpoint, (char *)service, cap, NULL};
-    static char curve_env[300];
-    const char *env[] = {heartbeat_setting, NULL, NULL};
-    if (curve_dir) {
-        snprintf(curve_env, sizeof curve_env, "LCA_CURVE_DIR=%s", curve_dir);
-        env[1] = curve_env;
-    }
+    char curve_env[300];
+    snprintf(curve_env, sizeof curve_env, "LCA_CURVE_DIR=%s", curve_dir ? curve_dir : "");
+    const char *env[] = {gateway.heartbeat, curve_dir ? curve_env : NULL, NULL};
     return proc_start(argv, env, log_path("workers"));
 }
 
-static proto_client_t *client_new(void) {
-    char err[256];
-    proto_client_t *c = proto_client_new(broker_ep, NULL, err, sizeof err);
-    if (!c)
-        fprintf(stderr, "  client: %s\n", err);
-    return c;
-}
-
-/* Number of live workers of service, from broker.status (-1 on failure). */
-static int workers_of(proto_client_t *c, const char *service) {
-    proto_msg_t final;
-    int status;
-    char err[256];
-    if (proto_client_call(c, "broker.status", NULL, NULL, 0, 2000, NULL, NULL, &final, &status, err,
-                          sizeof err) != 0)
-        return -1;
-    cJSON *j = cJSON_ParseWithLength(final.header, final.header_len);
-    proto_msg_close(&final);
-    const cJSON *s =
-        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "services"), service);
-    const cJSON *w = cJSON_GetObjectItemCaseSensitive(s, "workers");
-    int n = cJSON_IsNumber(w) ? (int)w->valuedouble : 0;
-    cJSON_Delete(j);
-    return n;
-}
-
-typedef struct {
-    proto_client_t *c;
-    const char *service;
-    int n;
-} workers_wait_t;
-
-static bool workers_ready(void *arg) {
-    workers_wait_t *w = arg;
-    return workers_of(w->c, w->service) == w->n;
-}
-
 static bool wait_workers(proto_client_t *c, const char *service, int n) {
-    workers_wait_t w = {c, service, n};
-    return proc_wait_for(workers_ready, &w, 5000);
+    return stack_wait_broker_workers(c, service, n, 5000);
 }
 
 static long header_long(const proto_msg_t *m, const char *key) {
@@ -135,10 +79,10 @@ static void stop_all(void) {
 /* ---- tests ---- */
 
 TEST(two_workers_share_100_requests_each_answered_once) {
-    REQUIRE(gateway_start(NULL, NULL));
-    pid_t a = worker_start(broker_ep, "echo", 1, NULL),
-          b = worker_start(broker_ep, "echo", 1, NULL);
-    proto_client_t *c = client_new();
+    REQUIRE(gateway_start(NULL, NULL, NULL));
+    pid_t a = worker_start(gateway.broker, "echo", 1, NULL),
+          b = worker_start(gateway.broker, "echo", 1, NULL);
+    proto_client_t *c = stack_client(&gateway);
     REQUIRE(c && wait_workers(c, "echo", 2));
     enum { N = 100 };
     static int answers[N + 1];
@@ -204,9 +148,9 @@ static bool stream_in_order(proto_client_t *c, uint64_t id, long n, int *partial
 }
 
 TEST(ten_thousand_partials_arrive_complete_and_in_order) {
-    REQUIRE(gateway_start(NULL, NULL));
-    worker_start(broker_ep, "stream", 1, NULL);
-    proto_client_t *c = client_new();
+    REQUIRE(gateway_start(NULL, NULL, NULL));
+    worker_start(gateway.broker, "stream", 1, NULL);
+    proto_client_t *c = stack_client(&gateway);
     REQUIRE(c && wait_workers(c, "stream", 1));
     uint64_t id;
     REQUIRE(proto_client_send(c, "stream", "{\"op\":\"stream\",\"n\":10000,\"size\":64}", NULL, 0,
@@ -219,10 +163,10 @@ TEST(ten_thousand_partials_arrive_complete_and_in_order) {
 }
 
 TEST(two_hundred_concurrent_streams_arrive_complete_and_in_order) {
-    REQUIRE(gateway_start(NULL, NULL));
-    worker_start(broker_ep, "stream", 100, NULL);
-    worker_start(broker_ep, "stream", 100, NULL);
-    proto_client_t *c = client_new();
+    REQUIRE(gateway_start(NULL, NULL, NULL));
+    worker_start(gateway.broker, "stream", 100, NULL);
+    worker_start(gateway.broker, "stream", 100, NULL);
+    proto_client_t *c = stack_client(&gateway);
     REQUIRE(c && wait_workers(c, "stream", 2));
     enum { STREAMS = 200, EACH = 300 };
     static long next[STREAMS + 1];
@@ -262,9 +206,10 @@ TEST(two_hundred_concurrent_streams_arrive_complete_and_in_order) {
 }
 
 TEST(killed_worker_fails_its_request_within_three_heartbeats_and_the_survivor_serves) {
-    REQUIRE(gateway_start(NULL, NULL));
-    pid_t a = worker_start(broker_ep, "svc", 1, NULL), b = worker_start(broker_ep, "svc", 1, NULL);
-    proto_client_t *c = client_new();
+    REQUIRE(gateway_start(NULL, NULL, NULL));
+    pid_t a = worker_start(gateway.broker, "svc", 1, NULL),
+          b = worker_start(gateway.broker, "svc", 1, NULL);
+    proto_client_t *c = stack_client(&gateway);
     REQUIRE(c && wait_workers(c, "svc", 2));
     uint64_t id;
     REQUIRE(proto_client_send(c, "svc", "{\"op\":\"hold\"}", NULL, 0, 10000, &id) == 0);
@@ -300,7 +245,7 @@ TEST(killed_worker_fails_its_request_within_three_heartbeats_and_the_survivor_se
         proto_msg_close(&final);
     }
 
-    pid_t again = worker_start(broker_ep, "svc", 1, NULL);
+    pid_t again = worker_start(gateway.broker, "svc", 1, NULL);
     REQUIRE(wait_workers(c, "svc", 2));
     bool served_by_new = false;
     for (int i = 0; i < 10 && !served_by_new; i++) {
@@ -317,9 +262,9 @@ TEST(killed_worker_fails_its_request_within_three_heartbeats_and_the_survivor_se
 }
 
 TEST(cancel_reaches_the_worker_and_its_handler_stops) {
-    REQUIRE(gateway_start(NULL, NULL));
-    worker_start(broker_ep, "svc", 1, NULL);
-    proto_client_t *c = client_new();
+    REQUIRE(gateway_start(NULL, NULL, NULL));
+    worker_start(gateway.broker, "svc", 1, NULL);
+    proto_client_t *c = stack_client(&gateway);
     REQUIRE(c && wait_workers(c, "svc", 1));
     uint64_t id;
     REQUIRE(proto_client_send(c, "svc", "{\"op\":\"hold\"}", NULL, 0, 10000, &id) == 0);
@@ -342,8 +287,8 @@ TEST(cancel_reaches_the_worker_and_its_handler_stops) {
 }
 
 TEST(service_without_worker_fails_within_the_deadline) {
-    REQUIRE(gateway_start(NULL, NULL));
-    proto_client_t *c = client_new();
+    REQUIRE(gateway_start(NULL, NULL, NULL));
+    proto_client_t *c = stack_client(&gateway);
     REQUIRE(c);
     int64_t start = proc_now_ms();
     int status;
@@ -361,8 +306,8 @@ TEST(service_without_worker_fails_within_the_deadline) {
 }
 
 TEST(service_nobody_runs_fails_after_five_heartbeats_not_the_whole_deadline) {
-    REQUIRE(gateway_start(NULL, NULL));
-    proto_client_t *c = client_new();
+    REQUIRE(gateway_start(NULL, NULL, NULL));
+    proto_client_t *c = stack_client(&gateway);
     REQUIRE(c);
     int64_t start = proc_now_ms();
     int status;
@@ -379,9 +324,9 @@ TEST(service_nobody_runs_fails_after_five_heartbeats_not_the_whole_deadline) {
 }
 
 TEST(worker_errors_and_missing_replies_reach_the_client) {
-    REQUIRE(gateway_start(NULL, NULL));
-    worker_start(broker_ep, "svc", 1, NULL);
-    proto_client_t *c = client_new();
+    REQUIRE(gateway_start(NULL, NULL, NULL));
+    worker_start(gateway.broker, "svc", 1, NULL);
+    proto_client_t *c = stack_client(&gateway);
     REQUIRE(c && wait_workers(c, "svc", 1));
     int status;
     char err[256];
@@ -409,9 +354,9 @@ TEST(worker_errors_and_missing_replies_reach_the_client) {
 /* Quick request/reply traffic opens the broker's busy-poll window; when the
  * traffic stops the broker must go back to sleep, not keep a core busy. */
 TEST(broker_sleeps_once_quick_traffic_stops) {
-    REQUIRE(gateway_start(NULL, NULL));
-    worker_start(broker_ep, "echo", 1, NULL);
-    proto_client_t *c = client_new();
+    REQUIRE(gateway_start(NULL, NULL, NULL));
+    worker_start(gateway.broker, "echo", 1, NULL);
+    proto_client_t *c = stack_client(&gateway);
     REQUIRE(c && wait_workers(c, "echo", 1));
     for (int i = 0; i < 2000; i++) {
         proto_msg_t final;
@@ -421,10 +366,10 @@ TEST(broker_sleeps_once_quick_traffic_stops) {
                                   &status, err, sizeof err) == 0);
         proto_msg_close(&final);
     }
-    double cpu0 = proc_cpu_seconds(gateway_pid);
+    double cpu0 = proc_cpu_seconds(gateway.gateway);
     int64_t t0 = proc_now_ms();
     proc_sleep_ms(500); /* a measuring window: heartbeats still flow in it */
-    double used = proc_cpu_seconds(gateway_pid) - cpu0;
+    double used = proc_cpu_seconds(gateway.gateway) - cpu0;
     double window = (double)(proc_now_ms() - t0) / 1000;
     REQUIRE(cpu0 >= 0);
     CHECK(used < 0.1 * window); /* well under a tenth of a core */
@@ -433,10 +378,10 @@ TEST(broker_sleeps_once_quick_traffic_stops) {
 }
 
 TEST(malformed_messages_do_not_hurt_the_broker) {
-    REQUIRE(gateway_start(NULL, NULL));
-    worker_start(broker_ep, "svc", 1, NULL);
+    REQUIRE(gateway_start(NULL, NULL, NULL));
+    worker_start(gateway.broker, "svc", 1, NULL);
     void *raw = proto_socket_new(ZMQ_DEALER);
-    REQUIRE(zmq_connect(raw, broker_ep) == 0);
+    REQUIRE(zmq_connect(raw, gateway.broker) == 0);
     zmq_send(raw, "garbage", 7, 0);
     zmq_send(raw, "LCA\x01", 4, ZMQ_SNDMORE);
     zmq_send(raw, "\x02", 1, 0);              /* truncated REQUEST */
@@ -446,14 +391,14 @@ TEST(malformed_messages_do_not_hurt_the_broker) {
     zmq_send(raw, "", 0, ZMQ_SNDMORE);
     zmq_send(raw, "", 0, 0);
     proto_socket_close(&raw);
-    proto_client_t *c = client_new();
+    proto_client_t *c = stack_client(&gateway);
     REQUIRE(c && wait_workers(c, "svc", 1));
     int status;
     char err[128];
     CHECK_INT(proto_client_call(c, "svc", "{\"op\":\"echo\"}", "ok", 2, 2000, NULL, NULL, NULL,
                                 &status, err, sizeof err),
               ==, 0);
-    CHECK(proc_alive(gateway_pid));
+    CHECK(proc_alive(gateway.gateway));
     proto_client_destroy(&c);
     stop_all();
 }
@@ -474,14 +419,7 @@ static bool copy_public(const char *from, const char *to) {
 
 /* The log of the test's workers holds text. */
 static bool workers_log_has(void *text) {
-    FILE *f = fopen(log_path("workers"), "r");
-    char line[1024];
-    bool found = false;
-    while (f && !found && fgets(line, sizeof line, f))
-        found = strstr(line, (const char *)text) != NULL;
-    if (f)
-        fclose(f);
-    return found;
+    return fixture_file_has(log_path("workers"), text);
 }
 
 TEST(curve_lets_in_only_allowed_workers) {
@@ -507,13 +445,13 @@ TEST(curve_lets_in_only_allowed_workers) {
     char public_ep[64];
     snprintf(public_ep, sizeof public_ep, "tcp://127.0.0.1:%d", proc_free_port());
     const char *extra[] = {"--broker-public", public_ep, "--curve-dir", dir, NULL};
-    REQUIRE(gateway_start(NULL, extra));
+    REQUIRE(gateway_start(NULL, NULL, extra));
     char good_dir[300], bad_dir[300];
     snprintf(good_dir, sizeof good_dir, "%s/good", dir);
     snprintf(bad_dir, sizeof bad_dir, "%s/bad", dir);
     pid_t bad = worker_start(public_ep, "generate", 1, bad_dir);
     pid_t good = worker_start(public_ep, "generate", 1, good_dir);
-    proto_client_t *c = client_new();
+    proto_client_t *c = stack_client(&gateway);
     REQUIRE(c && wait_workers(c, "generate", 1));
     int status;
     char err[128];
@@ -528,11 +466,11 @@ TEST(curve_lets_in_only_allowed_workers) {
      * keys were for GPU hosts): generate, and nothing else. */
     pid_t shard = worker_start(public_ep, "retrieve.0", 1, good_dir);
     CHECK(proc_wait_for(workers_log_has, "refused us: key ? may not serve retrieve.0", 10000));
-    CHECK_INT(workers_of(c, "retrieve.0"), ==, 0);
+    CHECK_INT(stack_broker_workers(c, "retrieve.0"), ==, 0);
     proc_stop(shard, SIGKILL, 1000);
     /* Long enough for the rejected worker to have retried: still one worker. */
     proc_sleep_ms(5 * HEARTBEAT_MS);
-    CHECK_INT(workers_of(c, "generate"), ==, 1);
+    CHECK_INT(stack_broker_workers(c, "generate"), ==, 1);
     proc_stop(good, SIGKILL, 1000);
     CHECK(wait_workers(c, "generate", 0));
     CHECK_INT(proto_client_call(c, "generate", "{\"op\":\"echo\"}", "x", 1, 500, NULL, NULL, NULL,
@@ -556,17 +494,17 @@ TEST(curve_keys_serve_and_call_only_what_their_certificate_says) {
     char public_ep[64];
     snprintf(public_ep, sizeof public_ep, "tcp://127.0.0.1:%d", proc_free_port());
     const char *extra[] = {"--broker-public", public_ep, "--curve-dir", dir, NULL};
-    REQUIRE(gateway_start(NULL, extra));
+    REQUIRE(gateway_start(NULL, NULL, extra));
     char gpu[300], tool[300];
     snprintf(gpu, sizeof gpu, "%s/hosts/gpu", dir);
     snprintf(tool, sizeof tool, "%s/hosts/tool", dir);
-    proto_client_t *local = client_new();
+    proto_client_t *local = stack_client(&gateway);
     REQUIRE(local);
 
     /* The GPU host's key serves generate, not a retriever shard. */
     worker_start(public_ep, "retrieve.0", 1, gpu);
     CHECK(proc_wait_for(workers_log_has, "refused us: key gpu may not serve retrieve.0", 10000));
-    CHECK_INT(workers_of(local, "retrieve.0"), ==, 0);
+    CHECK_INT(stack_broker_workers(local, "retrieve.0"), ==, 0);
     worker_start(public_ep, "generate", 1, gpu);
     CHECK(wait_workers(local, "generate", 1));
 
@@ -617,18 +555,27 @@ TEST(curve_keys_serve_and_call_only_what_their_certificate_says) {
     stop_all();
 }
 
-/* True when the file at path holds text. */
+/* True when the file at path holds text; says what it holds when not. */
 static bool file_has(const char *path, const char *text) {
-    char content[8192] = "";
-    FILE *f = fopen(path, "r");
-    if (f) {
-        content[fread(content, 1, sizeof content - 1, f)] = '\0';
-        fclose(f);
-    }
-    bool found = strstr(content, text) != NULL;
-    if (!found)
+    bool found = fixture_file_has(path, text);
+    if (!found) {
+        char content[8192];
+        fixture_read_text(path, content, sizeof content);
         fprintf(stderr, "  %s does not hold \"%s\": %s\n", path, text, content);
+    }
     return found;
+}
+
+/* Starts a gateway on broker ep alone, with the product's defaults, in a
+ * directory of its own where its log is (path in log); returns its exit
+ * status once it ended (-1: not within 10 s). */
+static int gateway_refused(const char *ep, char *log, size_t size) {
+    test_stack_t g;
+    log[0] = '\0';
+    if (!stack_init(&g, &(stack_options_t){.broker = ep, .bare_env = true}))
+        return -1;
+    snprintf(log, size, "%s", stack_path(&g, "gateway.log"));
+    return proc_wait_exit(stack_gateway_start(&g), 10000);
 }
 
 /* Connects to the Unix socket at path as uid (and gid) in a child process,
@@ -658,8 +605,7 @@ TEST(ipc_endpoint_lives_in_a_directory_only_its_user_may_enter) {
     snprintf(dir, sizeof dir, "%s/run", proc_tmpdir());
     snprintf(ep, sizeof ep, "ipc://%s/broker", dir);
     /* The gateway makes the directory, closed to everyone else. */
-    const char *extra[] = {"--broker", ep, NULL};
-    REQUIRE(gateway_start(NULL, extra));
+    REQUIRE(gateway_start(NULL, ep, NULL));
     struct stat st;
     REQUIRE(stat(dir, &st) == 0);
     CHECK_INT(st.st_mode & 0777, ==, 0700);
@@ -670,11 +616,9 @@ TEST(ipc_endpoint_lives_in_a_directory_only_its_user_may_enter) {
     CHECK_INT(st.st_mode & 0777, ==, 0600);
     /* A second gateway on the same address is refused: it would take the
      * address from the first one without a word. */
-    char http2[16];
-    snprintf(http2, sizeof http2, "%d", proc_free_port());
-    char *second[] = {(char *)proc_bin("lca-gateway"), "--port", http2, "--broker", ep, NULL};
-    CHECK_INT(proc_wait_exit(proc_start(second, NULL, log_path("second-gateway")), 10000), ==, 1);
-    CHECK(file_has(log_path("second-gateway"), "another broker listens on"));
+    char log[PATH_MAX];
+    CHECK_INT(gateway_refused(ep, log, sizeof log), ==, 1);
+    CHECK(file_has(log, "another broker listens on"));
     pid_t w = worker_start(ep, "echo", 1, NULL);
     proto_client_t *c = proto_client_new(ep, NULL, err, sizeof err);
     REQUIRE(c);
@@ -688,14 +632,10 @@ TEST(ipc_endpoint_lives_in_a_directory_only_its_user_may_enter) {
     chmod(dir, 0755);
     CHECK(proto_client_new(ep, NULL, err, sizeof err) == NULL);
     CHECK(strstr(err, "chmod 700") != NULL);
-    proc_stop(gateway_pid, SIGTERM, 5000);
+    proc_stop(gateway.gateway, SIGTERM, 5000);
     proc_stop(w, SIGKILL, 1000);
-    char http[16];
-    snprintf(http, sizeof http, "%d", proc_free_port());
-    char *argv[] = {(char *)proc_bin("lca-gateway"), "--port", http, "--broker", ep, NULL};
-    pid_t gw = proc_start(argv, NULL, log_path("refused-gateway"));
-    CHECK_INT(proc_wait_exit(gw, 10000), ==, 1);
-    CHECK(file_has(log_path("refused-gateway"), "no one else may enter"));
+    CHECK_INT(gateway_refused(ep, log, sizeof log), ==, 1);
+    CHECK(file_has(log, "no one else may enter"));
     /* A directory of another user is refused too, however closed (only
      * root can give one away: as anyone else, the mode stands for it). */
     chmod(dir, 0700);
@@ -703,17 +643,15 @@ TEST(ipc_endpoint_lives_in_a_directory_only_its_user_may_enter) {
         REQUIRE(chown(dir, 4242, 4242) == 0);
         CHECK(proto_client_new(ep, NULL, err, sizeof err) == NULL);
         CHECK(strstr(err, "it is a directory, uid 4242, mode 700") != NULL);
-        gw = proc_start(argv, NULL, log_path("refused-gateway-2"));
-        CHECK_INT(proc_wait_exit(gw, 10000), ==, 1);
-        CHECK(file_has(log_path("refused-gateway-2"), "must be a directory of this user (uid 0)"));
+        CHECK_INT(gateway_refused(ep, log, sizeof log), ==, 1);
+        CHECK(file_has(log, "must be a directory of this user (uid 0)"));
         REQUIRE(chown(dir, 0, 0) == 0);
     }
     /* Something that is not a socket where the socket goes stays. */
     unlink(sock);
-    REQUIRE(proc_write_file(sock, "precious\n"));
-    gw = proc_start(argv, NULL, log_path("refused-gateway-3"));
-    CHECK_INT(proc_wait_exit(gw, 10000), ==, 1);
-    CHECK(file_has(log_path("refused-gateway-3"), "is there and is not a socket"));
+    REQUIRE(fixture_write_text(NULL, sock, "precious\n") == 0);
+    CHECK_INT(gateway_refused(ep, log, sizeof log), ==, 1);
+    CHECK(file_has(log, "is there and is not a socket"));
     CHECK(file_has(sock, "precious"));
     /* A missing directory: the client says the gateway is not there. */
     snprintf(ep, sizeof ep, "ipc://%s/nowhere/broker", dir);
@@ -738,8 +676,7 @@ TEST(another_user_cannot_connect_to_the_broker) {
     snprintf(dir, sizeof dir, "%s/run", top);
     snprintf(sock, sizeof sock, "%s/broker", dir);
     snprintf(ep, sizeof ep, "ipc://%s", sock);
-    const char *extra[] = {"--broker", ep, NULL};
-    REQUIRE(gateway_start(NULL, extra));
+    REQUIRE(gateway_start(NULL, ep, NULL));
     pid_t w = worker_start(ep, "echo", 1, NULL);
     proto_client_t *c = proto_client_new(ep, NULL, err, sizeof err);
     REQUIRE(c);
@@ -772,20 +709,15 @@ TEST(another_user_cannot_connect_to_the_broker) {
 /* Every local user reaches a TCP address, loopback included: without CURVE
  * the gateway refuses one unless told the network is trusted. */
 TEST(a_tcp_broker_takes_curve_even_on_loopback) {
-    if (!logdir[0])
-        snprintf(logdir, sizeof logdir, "%s", proc_tmpdir());
-    char ep[64], http[16], want[160];
+    char ep[64], want[160], log[PATH_MAX];
     snprintf(ep, sizeof ep, "tcp://127.0.0.1:%d", proc_free_port());
-    snprintf(http, sizeof http, "%d", proc_free_port());
-    char *argv[] = {(char *)proc_bin("lca-gateway"), "--port", http, "--broker", ep, NULL};
-    pid_t gw = proc_start(argv, NULL, log_path("tcp-refused"));
-    CHECK_INT(proc_wait_exit(gw, 10000), ==, 1);
+    CHECK_INT(gateway_refused(ep, log, sizeof log), ==, 1);
     snprintf(want, sizeof want, "refusing to listen on %s without CURVE", ep);
-    CHECK(file_has(log_path("tcp-refused"), want));
-    CHECK(file_has(log_path("tcp-refused"), "every local user, on loopback"));
+    CHECK(file_has(log, want));
+    CHECK(file_has(log, "every local user, on loopback"));
     /* Asked for on purpose, it serves a worker without keys. */
-    const char *extra[] = {"--broker", ep, "--insecure-broker", NULL};
-    REQUIRE(gateway_start(NULL, extra));
+    const char *extra[] = {"--insecure-broker", NULL};
+    REQUIRE(gateway_start(NULL, ep, extra));
     worker_start(ep, "echo", 1, NULL);
     char err[256];
     proto_client_t *c = proto_client_new(ep, NULL, err, sizeof err);
@@ -807,16 +739,15 @@ TEST(broker_under_valgrind_serves_and_exits_clean) {
         CHECK(!"valgrind available");
         return;
     }
-    heartbeat_setting = "LCA_HEARTBEAT_MS=1000";
-    bool started = gateway_start(valgrind, NULL);
-    heartbeat_setting = started ? heartbeat_setting : "LCA_HEARTBEAT_MS=100";
+    heartbeat_ms = 1000;
+    bool started = gateway_start(valgrind, NULL, NULL);
+    heartbeat_ms = HEARTBEAT_MS;
     REQUIRE(started);
-    worker_start(broker_ep, "echo", 2, NULL);
-    worker_start(broker_ep, "echo", 2, NULL);
-    proto_client_t *c = client_new();
+    worker_start(gateway.broker, "echo", 2, NULL);
+    worker_start(gateway.broker, "echo", 2, NULL);
+    proto_client_t *c = stack_client(&gateway);
     REQUIRE(c);
-    workers_wait_t w = {c, "echo", 2};
-    REQUIRE(proc_wait_for(workers_ready, &w, 20000));
+    REQUIRE(stack_wait_broker_workers(c, "echo", 2, 20000));
     for (int i = 0; i < 50; i++) {
         int status;
         char err[128];
@@ -825,11 +756,10 @@ TEST(broker_under_valgrind_serves_and_exits_clean) {
                   ==, 0);
     }
     proto_client_destroy(&c);
-    int status = proc_stop(gateway_pid, SIGTERM, 30000);
+    int status = proc_stop(gateway.gateway, SIGTERM, 30000);
     CHECK(WIFEXITED(status));
     CHECK_INT(WEXITSTATUS(status), ==, 0); /* 99: valgrind found errors (see gateway.log) */
     stop_all();
-    heartbeat_setting = "LCA_HEARTBEAT_MS=100";
 }
 
 TEST_MAIN(

@@ -17,13 +17,10 @@
  *
  *   make build/bin/lca-gateway build/bin/lca-generator build/tests/integration/gateway_test
  *   build/tests/integration/gateway_test [test names]
- * Needs node (the fake: tests/fake-ollama/fake-ollama.mjs, run from the
- * repository root).
+ * Needs node (the fake: tests/fake-ollama/fake-ollama.mjs, or $LCA_FAKE_OLLAMA).
  */
 #include "proto/base/buf.h"
-#include "tests/http.h"
-#include "tests/proc.h"
-#include "tests/test.h"
+#include "tests/stack.h"
 
 #include <cJSON.h>
 #include <curl/curl.h>
@@ -31,15 +28,8 @@
 #define TIMEOUT_MS 2000 /* the gateway's --timeout: hangs end after it */
 #define MAX_BODY 65536  /* the gateway's --max-body */
 
-static char logdir[256];
-static int gw_port, fake_port;
-static char gw_url[64], fake_url[64], broker_ep[300];
-static pid_t fake_pid, gw_pid, gen_pid;
+static test_stack_t stack; /* fake Ollama, gateway, generator */
 static bool fixture_ok, fixture_tried;
-
-static char *log_path(const char *name) {
-    return proc_path(logdir, name, ".log");
-}
 
 /* ---- HTTP client ---- */
 
@@ -70,27 +60,13 @@ static bool error_shape(const char *json_text, bool openai, char *message, size_
 
 /* ---- the fake's control API ---- */
 
-static cJSON *fake_call(const char *path, const char *body) {
-    http_reply_t r;
-    http_request(&(http_request_t){.base = fake_url, .path = path, .body = body}, &r);
-    cJSON *json = r.status == 200 ? http_body_json(&r) : NULL;
-    if (!json)
-        fprintf(stderr, "  fake %s: HTTP %ld %s\n", path, r.status, r.body.data ? r.body.data : "");
-    http_reply_free(&r);
-    return json;
-}
-
 static bool fake_script(const char *script) {
-    cJSON *answer = fake_call("/_fake/script", script);
-    cJSON_Delete(answer);
-    return answer != NULL;
+    return fake_ollama_script(&stack.fake, script);
 }
 
 /* The time (epoch ms) of the first event of type for marker, or 0. */
 static double fake_event_time(const char *marker, const char *type, int index) {
-    char path[160];
-    snprintf(path, sizeof path, "/_fake/events?match=%s", marker);
-    cJSON *events = fake_call(path, NULL);
+    cJSON *events = fake_ollama_records(&stack.fake, "events", marker);
     double t = 0;
     const cJSON *e;
     cJSON_ArrayForEach(e, events) {
@@ -125,25 +101,7 @@ static double wait_event(const char *marker, const char *type, int ms) {
 
 static bool generator_ready(void *arg) {
     (void)arg;
-    http_reply_t r;
-    http_request(&(http_request_t){.path = "/healthz", .timeout_ms = 1000}, &r);
-    cJSON *j = http_body_json(&r);
-    const cJSON *w = cJSON_GetObjectItemCaseSensitive(
-        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "services"),
-                                         "generate"),
-        "workers");
-    bool ok = cJSON_IsNumber(w) && w->valueint > 0;
-    cJSON_Delete(j);
-    http_reply_free(&r);
-    return ok;
-}
-
-static pid_t generator_start(void) {
-    static char ollama_env[96];
-    snprintf(ollama_env, sizeof ollama_env, "OLLAMA_HOST=%s", fake_url);
-    const char *env[] = {"LCA_HEARTBEAT_MS=200", ollama_env, NULL};
-    char *argv[] = {(char *)proc_bin("lca-generator"), "--broker", broker_ep, NULL};
-    return proc_start(argv, env, log_path("generator"));
+    return stack_workers(&stack, "generate") > 0;
 }
 
 static bool fixture_up(void) {
@@ -151,50 +109,21 @@ static bool fixture_up(void) {
         return fixture_ok;
     fixture_tried = true;
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    snprintf(logdir, sizeof logdir, "%s", proc_tmpdir());
-    fake_port = proc_free_port();
-    gw_port = proc_free_port();
-    snprintf(broker_ep, sizeof broker_ep, "ipc://%s/broker", logdir);
-    snprintf(fake_url, sizeof fake_url, "http://127.0.0.1:%d", fake_port);
-    snprintf(gw_url, sizeof gw_url, "http://127.0.0.1:%d", gw_port);
-    http_base = gw_url;
-
-    const char *script = getenv("LCA_FAKE_OLLAMA");
-    char fport[16], gport[16], timeout[16], max_body[16];
-    snprintf(fport, sizeof fport, "%d", fake_port);
-    snprintf(gport, sizeof gport, "%d", gw_port);
+    static char timeout[16], max_body[16];
     snprintf(timeout, sizeof timeout, "%d", TIMEOUT_MS);
     snprintf(max_body, sizeof max_body, "%d", MAX_BODY);
-    char *fake_argv[] = {"/usr/bin/env",
-                         "node",
-                         (char *)(script && *script ? script : "tests/fake-ollama/fake-ollama.mjs"),
-                         "--port",
-                         fport,
-                         "--quiet",
-                         NULL};
-    fake_pid = proc_start(fake_argv, NULL, log_path("fake"));
-    const char *env[] = {"LCA_HEARTBEAT_MS=200", NULL};
-    char *gw_argv[] = {(char *)proc_bin("lca-gateway"),
-                       "--port",
-                       gport,
-                       "--broker",
-                       broker_ep,
-                       "--timeout",
-                       timeout,
-                       "--max-body",
-                       max_body,
-                       NULL};
-    gw_pid = proc_start(gw_argv, env, log_path("gateway"));
-    gen_pid = generator_start();
-    fixture_ok = proc_wait_port(fake_port, 15000) && proc_wait_port(gw_port, 10000) &&
-                 proc_wait_for(generator_ready, NULL, 10000);
+    static const char *const gateway_args[] = {"--timeout", timeout, "--max-body", max_body, NULL};
+    fixture_ok = stack_start(&stack, &(stack_options_t){.generator = true,
+                                                        .no_embedder = true,
+                                                        .no_retrievers = true,
+                                                        .gateway_args = gateway_args,
+                                                        .heartbeat_ms = 200});
+    http_base = stack.url;
     if (fixture_ok) { /* warm every hop up, so that timings measure the steady state */
         http_reply_t r;
         post("/api/chat", "{\"model\":\"llama3.2\",\"messages\":[]}", &r);
         http_reply_free(&r);
     }
-    if (!fixture_ok)
-        fprintf(stderr, "  the fixture did not start; logs in %s\n", logdir);
     return fixture_ok;
 }
 
@@ -326,9 +255,7 @@ TEST(ndjson_json_and_sse_answers) {
     http_reply_free(&r);
 
     /* The top-level OpenAI-style fields reached Ollama as options. */
-    char path[160];
-    snprintf(path, sizeof path, "/_fake/requests?match=%s", m);
-    cJSON *reqs = fake_call(path, NULL);
+    cJSON *reqs = fake_ollama_records(&stack.fake, "requests", m);
     const cJSON *last = cJSON_GetArrayItem(reqs, cJSON_GetArraySize(reqs) - 1);
     const cJSON *opts =
         cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(last, "body"), "options");
@@ -498,7 +425,7 @@ TEST(ollama_failures_have_the_right_status_and_shape) {
 
 TEST(ollama_refusing_connections_is_502) {
     REQUIRE(fixture_up());
-    cJSON *answer = fake_call("/_fake/refuse", "{\"reopen_after_ms\":1200}");
+    cJSON *answer = fake_ollama_call(&stack.fake, "/_fake/refuse", "{\"reopen_after_ms\":1200}");
     REQUIRE(answer);
     cJSON_Delete(answer);
     /* The fake's control API is refused too: its default script applies.  The
@@ -508,7 +435,7 @@ TEST(ollama_refusing_connections_is_502) {
     check_failure(&refused, false);
     check_failure(&refused, true);
     /* Back once the fake listens again. */
-    CHECK(proc_wait_port(fake_port, 5000));
+    CHECK(proc_wait_port(stack.fake.port, 5000));
 }
 
 TEST(generator_killed_mid_stream) {
@@ -525,7 +452,7 @@ TEST(generator_killed_mid_stream) {
         http_reply_t r;
         http_request(&(http_request_t){.path = openai ? "/v1/chat/completions" : "/api/chat",
                                        .body = body,
-                                       .kill_after_pid = gen_pid,
+                                       .kill_after_pid = stack.generator,
                                        .kill_after = 2},
                      &r);
         CHECK_INT(r.status, ==, 200);
@@ -537,9 +464,9 @@ TEST(generator_killed_mid_stream) {
                           message, sizeof message));
         printf("# generator killed: the client read \"%s\"\n", message);
         http_reply_free(&r);
-        proc_stop(gen_pid, SIGKILL, 1000);
-        CHECK(proc_alive(gw_pid));
-        gen_pid = generator_start();
+        proc_stop(stack.generator, SIGKILL, 1000);
+        CHECK(proc_alive(stack.gateway));
+        stack_generator_start(&stack);
         REQUIRE(proc_wait_for(generator_ready, NULL, 10000));
     }
     chat_body(body, sizeof body, "llama3.2", "after-kill", "\"stream\":false");
@@ -693,14 +620,12 @@ TEST(bad_input_is_4xx_in_the_family_shape) {
     curl_easy_cleanup(c);
     printf("# %d mutated bodies, %d answered with a 5xx or nothing\n", requests, server_errors);
     CHECK_INT(server_errors, ==, 0);
-    CHECK(proc_alive(gw_pid));
+    CHECK(proc_alive(stack.gateway));
 }
 
 /* What the fake received for marker (the last request), as parsed JSON. */
 static cJSON *fake_last_body(const char *marker) {
-    char path[160];
-    snprintf(path, sizeof path, "/_fake/requests?match=%s", marker);
-    cJSON *list = fake_call(path, NULL);
+    cJSON *list = fake_ollama_records(&stack.fake, "requests", marker);
     cJSON *body = cJSON_DetachItemFromObjectCaseSensitive(
         cJSON_GetArrayItem(list, cJSON_GetArraySize(list) - 1), "body");
     cJSON_Delete(list);
@@ -904,15 +829,11 @@ TEST(collection_prefix_routes_the_same) {
 
 TEST(api_key_is_required_but_not_for_healthz) {
     REQUIRE(fixture_up());
-    int port = proc_free_port();
-    char port_arg[16], broker[300], base[64];
-    snprintf(port_arg, sizeof port_arg, "%d", port);
-    REQUIRE(proc_broker_endpoint(broker, sizeof broker));
-    snprintf(base, sizeof base, "http://127.0.0.1:%d", port);
-    const char *env[] = {"LCA_API_KEY=s3cret", "LCA_HEARTBEAT_MS=200", NULL};
-    char *argv[] = {(char *)proc_bin("lca-gateway"), "--port", port_arg, "--broker", broker, NULL};
-    pid_t pid = proc_start(argv, env, log_path("gateway-key"));
-    REQUIRE(proc_wait_port(port, 10000));
+    static const char *const env[] = {"LCA_API_KEY=s3cret", NULL};
+    test_stack_t keyed; /* a gateway of its own */
+    REQUIRE(stack_gateway_up(&keyed, &(stack_options_t){.gateway_env = env, .heartbeat_ms = 200},
+                             10000));
+    const char *base = keyed.url;
     char message[256];
     http_reply_t r;
     http_request(&(http_request_t){.base = base, .path = "/api/tags"}, &r);
@@ -930,7 +851,7 @@ TEST(api_key_is_required_but_not_for_healthz) {
     CHECK_INT(r.status, ==, 200);
     CHECK(r.body.data && strcmp(r.body.data, "Ollama is running") == 0);
     http_reply_free(&r);
-    int status = proc_stop(pid, SIGTERM, 5000);
+    int status = proc_stop(keyed.gateway, SIGTERM, 5000);
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
@@ -960,16 +881,13 @@ TEST(a_body_of_too_many_values_is_refused_before_it_is_parsed) {
     /* A gateway of its own: the default --max-body (8 MiB) holds the 8 MB array below. */
     for (int mode = 0; mode < 2; mode++) {
         long limit = mode == 0 ? 262144 : 1000; /* the default; --max-json-values */
-        int port = proc_free_port();
-        char port_arg[16], broker[300], base[64];
-        snprintf(port_arg, sizeof port_arg, "%d", port);
-        REQUIRE(proc_broker_endpoint(broker, sizeof broker)); /* TCP would need CURVE */
-        snprintf(base, sizeof base, "http://127.0.0.1:%d", port);
-        char *argv[] = {
-            (char *)proc_bin("lca-gateway"),        "--port", port_arg, "--broker", broker,
-            mode == 1 ? "--max-json-values" : NULL, "1000",   NULL};
-        pid_t pid = proc_start(argv, NULL, log_path("gateway-values"));
-        REQUIRE(proc_wait_port(port, 10000));
+        static const char *const values[] = {"--max-json-values", "1000", NULL};
+        test_stack_t own; /* its broker a Unix socket of its own: TCP would need CURVE */
+        REQUIRE(stack_gateway_up(
+            &own, &(stack_options_t){.gateway_args = mode == 1 ? values : NULL, .bare_env = true},
+            10000));
+        const char *base = own.url;
+        pid_t pid = own.gateway;
         /* At the limit the body is read (and the retrieval, with no shard
          * to ask, ends at its deadline); one value more is a 413. */
         for (long extra = 0; extra < 2; extra++) {
@@ -1028,21 +946,12 @@ TEST(a_body_of_too_many_values_is_refused_before_it_is_parsed) {
 TEST(public_host_needs_a_key_or_insecure) {
     REQUIRE(fixture_up());
     for (int mode = 0; mode < 3; mode++) {
-        int port = proc_free_port();
-        char port_arg[16], broker[300];
-        snprintf(port_arg, sizeof port_arg, "%d", port);
-        REQUIRE(proc_broker_endpoint(broker, sizeof broker));
         const char *env[] = {mode == 2 ? "LCA_API_KEY=k" : "LCA_API_KEY=", NULL};
-        char *argv[] = {(char *)proc_bin("lca-gateway"),
-                        "--host",
-                        "0.0.0.0",
-                        "--port",
-                        port_arg,
-                        "--broker",
-                        broker,
-                        mode == 1 ? "--insecure" : NULL,
-                        NULL};
-        pid_t pid = proc_start(argv, env, log_path("gateway-host"));
+        const char *args[] = {"--host", "0.0.0.0", mode == 1 ? "--insecure" : NULL, NULL};
+        test_stack_t own;
+        REQUIRE(stack_init(
+            &own, &(stack_options_t){.gateway_args = args, .gateway_env = env, .bare_env = true}));
+        pid_t pid = stack_gateway_start(&own);
         if (mode == 0) {
             int status;
             int64_t until = proc_now_ms() + 5000;
@@ -1051,7 +960,7 @@ TEST(public_host_needs_a_key_or_insecure) {
             proc_forget(pid);
             CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 2);
         } else {
-            CHECK(proc_wait_port(port, 10000));
+            CHECK(proc_wait_port(own.port, 10000));
             int status = proc_stop(pid, SIGTERM, 5000);
             CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
         }
@@ -1060,12 +969,12 @@ TEST(public_host_needs_a_key_or_insecure) {
 
 TEST(gateway_exits_clean_on_sigterm) {
     REQUIRE(fixture_up());
-    int status = proc_stop(gen_pid, SIGTERM, 5000);
+    int status = proc_stop(stack.generator, SIGTERM, 5000);
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-    status = proc_stop(gw_pid, SIGTERM, 5000);
+    status = stack_gateway_stop(&stack);
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0))
-        fprintf(stderr, "  gateway log: %s\n", log_path("gateway"));
+        fprintf(stderr, "  gateway log: %s\n", stack_path(&stack, "gateway.log"));
 }
 
 TEST_MAIN(TEST_CASE(tokens_reach_the_client_unbuffered), TEST_CASE(ndjson_json_and_sse_answers),

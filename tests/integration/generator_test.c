@@ -21,258 +21,51 @@
  * Needs node; LCA_BIN (default <repo>/build/bin) holds the binaries, LCA_FAKE_OLLAMA
  * overrides tests/fake-ollama/fake-ollama.mjs.
  */
+#include "proto/base/clock.h"
 #include "proto/broker.h"
 #include "proto/client.h"
 #include "proto/wire.h"
-#include "tests/proc.h"
-#include "tests/test.h"
-#include "proto/base/clock.h"
+#include "tests/stack.h"
 
-#include <arpa/inet.h>
 #include <cJSON.h>
 #include <curl/curl.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <signal.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
 #define MAX_PARTIALS 512
 
 /* ---- child processes ---- */
 
-typedef struct {
-    pid_t pid;    /* 0: not running */
-    int port;     /* where it listens */
-    char url[64]; /* http://127.0.0.1:<port> */
-} fake_t;
-
+static test_stack_t stack; /* its directory (the fakes' logs) and broker address */
 static broker_t *broker;
-static char broker_endpoint[300];
 static proto_client_t *client;
-static fake_t fakes[2];
+static fake_ollama_t fakes[2];
 static pid_t generators[2];
 static bool fixture_ok, fixture_tried;
 
-static void pause_ms(int ms) {
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-extern char **environ;
-
-/* fork + exec with envp (NULL: ours); the child dies with us
- * (PR_SET_PDEATHSIG) so that a crashed test leaves no process behind. */
-static pid_t spawn(char *const argv[], char *const envp[], int stdout_fd) {
-    pid_t pid = fork();
-    if (pid != 0)
-        return pid;
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (stdout_fd >= 0)
-        dup2(stdout_fd, STDOUT_FILENO);
-    execvpe(argv[0], argv, envp ? envp : environ);
-    _exit(127);
-}
-
-/* Waits for pid to exit within ms; stores its wait status.  True if it did. */
-static bool wait_exit(pid_t pid, int ms, int *status) {
-    int64_t until = clock_ms() + ms;
-    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-    for (;;) {
-        pid_t got = waitpid(pid, status, WNOHANG);
-        if (got == pid || (got < 0 && errno != EINTR))
-            break;
-        int64_t left = until - clock_ms();
-        if (left <= 0) {
-            if (pidfd >= 0)
-                close(pidfd);
-            return false;
-        }
-        if (pidfd >= 0) {
-            struct pollfd p = {.fd = pidfd, .events = POLLIN};
-            poll(&p, 1, (int)left);
-        } else {
-            pause_ms(5); /* no pidfd: poll the child's state */
-        }
-    }
-    if (pidfd >= 0)
-        close(pidfd);
-    return true;
-}
-
-/* SIGTERM, then SIGKILL if it lingers.  Returns the wait status (-1: none). */
-static int stop_child(pid_t *pid) {
-    int status = -1;
-    if (*pid <= 0)
-        return status;
-    kill(*pid, SIGTERM);
-    if (!wait_exit(*pid, 5000, &status)) {
-        kill(*pid, SIGKILL);
-        wait_exit(*pid, 5000, &status);
-        status = -1;
-    }
-    *pid = 0;
-    return status;
-}
-
-static bool fake_start(fake_t *f) {
-    char default_script[PATH_MAX + 64];
-    snprintf(default_script, sizeof default_script, "%stests/fake-ollama/fake-ollama.mjs",
-             proc_repo_root());
-    const char *script = getenv("LCA_FAKE_OLLAMA");
-    if (!script || !*script)
-        script = default_script;
-    int fds[2];
-    if (pipe2(fds, O_CLOEXEC) != 0)
-        return false;
-    char *argv[] = {"node", (char *)script, "--port", "0", "--quiet", NULL};
-    f->pid = spawn(argv, NULL, fds[1]);
-    close(fds[1]);
-    char line[128];
-    size_t n = 0;
-    int64_t until = clock_ms() + 15000;
-    while (n < sizeof line - 1 && !memchr(line, '\n', n)) {
-        int64_t left = until - clock_ms();
-        struct pollfd p = {.fd = fds[0], .events = POLLIN};
-        if (left <= 0 || poll(&p, 1, (int)left) <= 0)
-            break;
-        ssize_t k = read(fds[0], line + n, sizeof line - 1 - n);
-        if (k <= 0)
-            break;
-        n += (size_t)k;
-    }
-    close(fds[0]);
-    line[n] = '\0';
-    if (sscanf(line, "listening 127.0.0.1:%d", &f->port) != 1) {
-        fprintf(stderr, "  the fake Ollama did not start (run from the repository root): %s\n",
-                line);
-        stop_child(&f->pid);
-        return false;
-    }
-    snprintf(f->url, sizeof f->url, "http://127.0.0.1:%d", f->port);
-    return true;
-}
-
-static void generator_path(char *path, size_t size) {
-    path[0] = '\0';
-    if (size < PATH_MAX + 32)
-        return;
-    const char *bin = getenv("LCA_BIN");
-    if (bin && *bin)
-        snprintf(path, size, "%s/lca-generator", bin);
-    else
-        snprintf(path, size, "%sbuild/bin/lca-generator", proc_repo_root());
-}
-
 /* A generator configured by its command line. */
 static pid_t generator_start(const char *ollama_url) {
-    char path[PATH_MAX + 32];
-    generator_path(path, sizeof path);
-    char *argv[] = {path, "--broker", broker_endpoint, "--ollama", (char *)ollama_url, "--capacity",
-                    "8",  NULL};
-    return spawn(argv, NULL, -1);
+    const char *args[] = {"--broker",   stack.broker, "--ollama", ollama_url,
+                          "--capacity", "8",          NULL};
+    return proc_start_bin("lca-generator", args, NULL, NULL);
 }
 
 /* A generator configured by its environment only: OLLAMA_HOST as host:port
  * (no scheme, as people write it for Ollama), LCA_BROKER and
- * LCA_GENERATOR_CAPACITY; the environment is built before fork. */
+ * LCA_GENERATOR_CAPACITY. */
 static pid_t generator_start_from_env(int ollama_port, int capacity) {
-    char path[PATH_MAX + 32];
-    generator_path(path, sizeof path);
-    size_t n = 0;
-    while (environ[n])
-        n++;
-    char **envp = calloc(n + 4, sizeof *envp);
-    if (!envp)
-        return -1;
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++)
-        if (strncmp(environ[i], "OLLAMA_HOST=", 12) != 0 &&
-            strncmp(environ[i], "LCA_BROKER=", 11) != 0 &&
-            strncmp(environ[i], "LCA_GENERATOR_CAPACITY=", 23) != 0)
-            envp[k++] = environ[i];
     char host[64], broker_var[320], capacity_var[64];
     snprintf(host, sizeof host, "OLLAMA_HOST=127.0.0.1:%d", ollama_port);
-    snprintf(broker_var, sizeof broker_var, "LCA_BROKER=%s", broker_endpoint);
+    snprintf(broker_var, sizeof broker_var, "LCA_BROKER=%s", stack.broker);
     snprintf(capacity_var, sizeof capacity_var, "LCA_GENERATOR_CAPACITY=%d", capacity);
-    envp[k++] = host;
-    envp[k++] = broker_var;
-    envp[k++] = capacity_var;
-    char *argv[] = {path, NULL};
-    pid_t pid = spawn(argv, envp, -1);
-    free(envp);
-    return pid;
+    const char *env[] = {host, broker_var, capacity_var, NULL};
+    return proc_start_bin("lca-generator", NULL, env, NULL);
 }
 
-/* ---- the fake's control API (libcurl) ---- */
+/* ---- the fake's control API ---- */
 
-typedef struct {
-    char *data;
-    size_t len;
-} buffer_t;
-
-static size_t buffer_write(char *p, size_t size, size_t n, void *arg) {
-    buffer_t *b = arg;
-    char *bigger = realloc(b->data, b->len + size * n + 1);
-    if (!bigger)
-        return 0;
-    memcpy(bigger + b->len, p, size * n);
-    b->data = bigger;
-    b->len += size * n;
-    b->data[b->len] = '\0';
-    return size * n;
-}
-
-/* GET (body NULL) or POST a JSON body; returns the parsed answer or NULL. */
-static cJSON *fake_call(const fake_t *f, const char *path, const char *body) {
-    CURL *c = curl_easy_init();
-    if (!c)
-        return NULL;
-    char url[256];
-    snprintf(url, sizeof url, "%s%s", f->url, path);
-    buffer_t b = {0};
-    struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 5000L);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, buffer_write);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-    if (body) {
-        curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-    }
-    long status = 0;
-    CURLcode rc = curl_easy_perform(c);
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    curl_slist_free_all(headers);
-    curl_easy_cleanup(c);
-    cJSON *json = rc == CURLE_OK && status == 200 && b.data ? cJSON_Parse(b.data) : NULL;
-    if (!json)
-        fprintf(stderr, "  fake %s%s failed: curl %d, HTTP %ld, %s\n", f->url, path, (int)rc,
-                status, b.data ? b.data : "");
-    free(b.data);
-    return json;
-}
-
-static bool fake_script(const fake_t *f, const char *script) {
-    cJSON_Delete(fake_call(f, "/_fake/reset", "{}"));
-    cJSON *answer = fake_call(f, "/_fake/script", script);
-    cJSON_Delete(answer);
-    return answer != NULL;
-}
-
-/* Events of the requests whose body holds marker (NULL: all). */
-static cJSON *fake_events(const fake_t *f, const char *marker) {
-    char path[160];
-    snprintf(path, sizeof path, "/_fake/events%s%s", marker ? "?match=" : "", marker ? marker : "");
-    return fake_call(f, path, NULL);
+/* A fresh script: the fake forgets the ones before and what it recorded. */
+static bool fake_script(const fake_ollama_t *f, const char *script) {
+    cJSON_Delete(fake_ollama_call(f, "/_fake/reset", "{}"));
+    return fake_ollama_script(f, script);
 }
 
 static int count_type(const cJSON *events, const char *type) {
@@ -287,23 +80,21 @@ static int count_type(const cJSON *events, const char *type) {
 
 /* Polls the fake's events until one of `type` shows up for marker; returns
  * the milliseconds waited, or -1 at the deadline. */
-static int wait_event(const fake_t *f, const char *marker, const char *type, int ms) {
+static int wait_event(const fake_ollama_t *f, const char *marker, const char *type, int ms) {
     int64_t start = clock_ms();
     while (clock_ms() - start < ms) {
-        cJSON *events = fake_events(f, marker);
+        cJSON *events = fake_ollama_records(f, "events", marker);
         int n = count_type(events, type);
         cJSON_Delete(events);
         if (n > 0)
             return (int)(clock_ms() - start);
-        pause_ms(5);
+        proc_sleep_ms(5);
     }
     return -1;
 }
 
-static int count_requests(const fake_t *f, const char *marker) {
-    char path[160];
-    snprintf(path, sizeof path, "/_fake/requests?match=%s", marker);
-    cJSON *requests = fake_call(f, path, NULL);
+static int count_requests(const fake_ollama_t *f, const char *marker) {
+    cJSON *requests = fake_ollama_records(f, "requests", marker);
     int n = cJSON_GetArraySize(requests);
     cJSON_Delete(requests);
     return n;
@@ -311,40 +102,13 @@ static int count_requests(const fake_t *f, const char *marker) {
 
 /* ---- the fixture ---- */
 
-static cJSON *broker_status(void) {
-    proto_msg_t final;
-    int status = 0;
-    char err[256];
-    if (proto_client_call(client, "broker.status", NULL, NULL, 0, 2000, NULL, NULL, &final, &status,
-                          err, sizeof err) != 0)
-        return NULL;
-    cJSON *json = cJSON_ParseWithLength(final.header, final.header_len);
-    proto_msg_close(&final);
-    return json;
-}
-
 /* Waits until the broker knows n generate workers. */
 static bool wait_workers(int n, int ms) {
-    int64_t until = clock_ms() + ms;
-    while (clock_ms() < until) {
-        cJSON *status = broker_status();
-        const cJSON *s = cJSON_GetObjectItemCaseSensitive(
-            cJSON_GetObjectItemCaseSensitive(status, "services"), "generate");
-        const cJSON *w = cJSON_GetObjectItemCaseSensitive(s, "workers");
-        bool ok = cJSON_IsNumber(w) && w->valueint == n;
-        cJSON_Delete(status);
-        if (ok)
-            return true;
-        pause_ms(10);
-    }
-    return false;
+    return stack_wait_broker_workers(client, "generate", n, ms);
 }
 
 static void fixture_down(void) {
-    for (int i = 0; i < 2; i++) {
-        stop_child(&generators[i]);
-        stop_child(&fakes[i].pid);
-    }
+    proc_kill_all();
     proto_client_destroy(&client);
     broker_destroy(&broker);
     curl_global_cleanup();
@@ -356,10 +120,14 @@ static bool fixture_up(void) {
         return fixture_ok;
     fixture_tried = true;
     curl_global_init(CURL_GLOBAL_DEFAULT);
+    /* The children go at exit, before the broker (fixture_down); then this
+     * process exits as usual, its own leaks checked under SAN=1. */
+    proc_setup();
+    test_before_exit = NULL;
     char err[256];
-    if (!proc_broker_endpoint(broker_endpoint, sizeof broker_endpoint))
+    if (!stack_init(&stack, NULL))
         return false;
-    broker = broker_new(&(broker_config_t){.endpoint = broker_endpoint}, err, sizeof err);
+    broker = broker_new(&(broker_config_t){.endpoint = stack.broker}, err, sizeof err);
     if (!broker) {
         fprintf(stderr, "  broker: %s\n", err);
         return false;
@@ -368,7 +136,7 @@ static bool fixture_up(void) {
      * socket), so it runs first: czmq's would wait for our open sockets. */
     atexit(fixture_down);
     client = proto_client_new(broker_local_endpoint(broker), NULL, err, sizeof err);
-    if (!client || !fake_start(&fakes[0]))
+    if (!client || !fake_ollama_start(&fakes[0], stack.dir, "fake0"))
         return false;
     generators[0] = generator_start(fakes[0].url);
     fixture_ok = generators[0] > 0 && wait_workers(1, 10000);
@@ -534,7 +302,7 @@ TEST(stream_chat_returns_each_token_at_once) {
            (long long)(r.npartials ? r.partial_ms[0] - r.sent_ms : -1), r.npartials,
            (long long)(r.ended_ms - r.sent_ms));
     /* The body reached Ollama byte for byte, as JSON. */
-    cJSON *requests = fake_call(&fakes[0], "/_fake/requests?match=m-stream", NULL);
+    cJSON *requests = fake_ollama_call(&fakes[0], "/_fake/requests?match=m-stream", NULL);
     REQUIRE(cJSON_GetArraySize(requests) == 1);
     const cJSON *req = cJSON_GetArrayItem(requests, 0);
     CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(req, "method")), "POST");
@@ -766,31 +534,13 @@ TEST(cut_mid_stream_is_502) {
     reply_free(&r);
 }
 
-/* Waits until a TCP connect to port succeeds (open) or is refused (!open). */
-static bool wait_port(int port, bool open, int ms) {
-    int64_t until = clock_ms() + ms;
-    while (clock_ms() < until) {
-        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        struct sockaddr_in a = {.sin_family = AF_INET,
-                                .sin_port = htons((uint16_t)port),
-                                .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-        bool connected = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
-        if (fd >= 0)
-            close(fd);
-        if (connected == open)
-            return true;
-        pause_ms(5);
-    }
-    return false;
-}
-
 TEST(refused_connection_is_502_with_a_hint) {
     REQUIRE(fixture_up());
     REQUIRE(fake_script(&fakes[0], "{}"));
     /* The fake stops listening (its control API too) and closes idle
      * connections, so the generator's kept-alive connection cannot hide it. */
-    cJSON_Delete(fake_call(&fakes[0], "/_fake/refuse", "{\"reopen_after_ms\":1500}"));
-    REQUIRE(wait_port(fakes[0].port, false, 1000));
+    cJSON_Delete(fake_ollama_call(&fakes[0], "/_fake/refuse", "{\"reopen_after_ms\":1500}"));
+    REQUIRE(proc_wait_port_state(fakes[0].port, false, 1000));
     char body[256];
     chat_body(body, sizeof body, "llama3.2", "m-refused", true);
     reply_t r;
@@ -805,7 +555,7 @@ TEST(refused_connection_is_502_with_a_hint) {
     CHECK_INT(r.ended_ms - r.sent_ms, <, 500);
     reply_free(&r);
     /* Once Ollama is back, the next request works. */
-    REQUIRE(wait_port(fakes[0].port, true, 5000));
+    REQUIRE(proc_wait_port_state(fakes[0].port, true, 5000));
     chat_body(body, sizeof body, "llama3.2", "m-back", true);
     REQUIRE(exchange(chat_stream_header, body, 10000, &r));
     CHECK(r.final);
@@ -855,7 +605,7 @@ TEST(cancel_closes_the_upstream_connection) {
     int waited = wait_event(&fakes[0], "m-cancel", "client_closed", 1000);
     CHECK(waited >= 0);
     printf("# upstream connection closed %d ms after CANCEL\n", waited);
-    cJSON *events = fake_events(&fakes[0], "m-cancel");
+    cJSON *events = fake_ollama_records(&fakes[0], "events", "m-cancel");
     CHECK_INT(count_type(events, "token"), <, 6);
     cJSON_Delete(events);
 
@@ -890,11 +640,11 @@ TEST(bad_requests_are_400) {
 
 TEST(two_generators_share_the_requests) {
     REQUIRE(fixture_up());
-    REQUIRE(fake_start(&fakes[1]));
+    REQUIRE(fake_ollama_start(&fakes[1], stack.dir, "fake1"));
     generators[1] = generator_start_from_env(fakes[1].port, 5);
     REQUIRE(wait_workers(2, 10000));
     /* Each declared the capacity it was given (flag 8, environment 5). */
-    cJSON *status_json = broker_status();
+    cJSON *status_json = stack_broker_status(client, 2000);
     int capacities = 0;
     const cJSON *w;
     cJSON_ArrayForEach(w, cJSON_GetObjectItemCaseSensitive(status_json, "workers")) {
@@ -932,9 +682,11 @@ TEST(two_generators_share_the_requests) {
     CHECK_INT(a + b, ==, N);
     CHECK_INT(a, >=, 1);
     CHECK_INT(b, >=, 1);
-    int status = stop_child(&generators[1]);
+    int status = proc_stop(generators[1], SIGTERM, 5000);
+    generators[1] = 0;
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-    stop_child(&fakes[1].pid);
+    proc_stop(fakes[1].pid, SIGTERM, 5000);
+    fakes[1].pid = 0;
     CHECK(wait_workers(1, 5000));
 }
 
@@ -956,7 +708,8 @@ TEST(generator_exits_clean_on_sigterm_mid_stream) {
     REQUIRE(partial);
     /* A stream in progress neither delays the exit nor outlives it. */
     int64_t start = clock_ms();
-    int status = stop_child(&generators[0]);
+    int status = proc_stop(generators[0], SIGTERM, 5000);
+    generators[0] = 0;
     printf("# exited %lld ms after SIGTERM, mid-stream\n", (long long)(clock_ms() - start));
     CHECK(status != -1);
     CHECK(WIFEXITED(status));

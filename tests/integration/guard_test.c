@@ -32,9 +32,7 @@ static bool setup(void) {
 
 /* How many inference requests the fake Ollama has seen. */
 static int upstream_requests(void) {
-    http_reply_t r;
-    http_request(&(http_request_t){.base = stack.fake_url, .path = "/_fake/requests"}, &r);
-    cJSON *all = http_body_json(&r);
+    cJSON *all = fake_ollama_records(&stack.fake, "requests", NULL);
     int n = 0;
     const cJSON *q;
     cJSON_ArrayForEach(q, all) {
@@ -42,7 +40,6 @@ static int upstream_requests(void) {
         n += path && !strcmp(path, "/api/generate");
     }
     cJSON_Delete(all);
-    http_reply_free(&r);
     return n;
 }
 
@@ -143,7 +140,7 @@ TEST(listed_origins_and_hosts_are_served) {
     REQUIRE(setup());
     static const char *const env[] = {"LCA_ORIGINS=https://*.ide.example", "LCA_HOSTS=devbox.lan",
                                       NULL};
-    REQUIRE(stack_gateway_restart(&stack, env));
+    REQUIRE(stack_gateway_restart(&stack, env, NULL));
     check_served("Origin: https://web.ide.example", "https://web.ide.example");
     http_reply_t r;
     http_request(&(http_request_t){.path = "/api/version", .headers = {"Host: devbox.lan"}}, &r);
@@ -154,13 +151,13 @@ TEST(listed_origins_and_hosts_are_served) {
                  &r);
     CHECK_INT(r.status, ==, 403);
     http_reply_free(&r);
-    REQUIRE(stack_gateway_restart(&stack, NULL));
+    REQUIRE(stack_gateway_restart(&stack, NULL, NULL));
 }
 
 TEST(with_a_key_the_key_decides) {
     REQUIRE(setup());
     static const char *const env[] = {"LCA_API_KEY=s3cret-key", NULL};
-    REQUIRE(stack_gateway_restart(&stack, env));
+    REQUIRE(stack_gateway_restart(&stack, env, NULL));
     http_reply_t r;
     http_request(&(http_request_t){.path = "/api/version",
                                    .auth = "Bearer s3cret-key",
@@ -175,7 +172,7 @@ TEST(with_a_key_the_key_decides) {
     http_request(&(http_request_t){.path = "/healthz", .headers = {"Host: gateway.example"}}, &r);
     CHECK_INT(r.status, ==, 200);
     http_reply_free(&r);
-    REQUIRE(stack_gateway_restart(&stack, NULL));
+    REQUIRE(stack_gateway_restart(&stack, NULL, NULL));
 }
 
 /* Sends request (headers only, no body) on a fresh connection to the
@@ -216,7 +213,7 @@ static int status_of_headers_only(const char *request, int timeout_ms) {
 TEST(with_a_key_a_stranger_cannot_make_the_gateway_hold_much) {
     REQUIRE(setup());
     static const char *const env[] = {"LCA_API_KEY=s3cret-key", NULL};
-    REQUIRE(stack_gateway_restart(&stack, env));
+    REQUIRE(stack_gateway_restart(&stack, env, NULL));
     /* h2o reads a body whole before the key can be checked; what bounds it
      * is --max-body (8 MiB here), and a larger Content-Length is refused
      * from the headers alone, before a byte of the body is sent. */
@@ -246,7 +243,7 @@ TEST(with_a_key_a_stranger_cannot_make_the_gateway_hold_much) {
     CHECK_INT(proc_status_kib(stack.gateway, "VmHWM") - before, <, 100 * 1024);
     http_reply_free(&r);
     free(body);
-    REQUIRE(stack_gateway_restart(&stack, NULL));
+    REQUIRE(stack_gateway_restart(&stack, NULL, NULL));
 }
 
 TEST_MAIN(TEST_CASE(a_rebinding_page_gets_403_everywhere),

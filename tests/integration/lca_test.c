@@ -10,8 +10,7 @@
  * itself (not by the gateway it would start) as by the services.
  */
 #include "proto/client.h"
-#include "tests/proc.h"
-#include "tests/test.h"
+#include "tests/stack.h"
 
 #include <cJSON.h>
 #include <dirent.h>
@@ -29,34 +28,18 @@ static bool start_up(void) {
     snprintf(runtime_env, sizeof runtime_env, "XDG_RUNTIME_DIR=%s", data_dir);
     snprintf(broker_ep, sizeof broker_ep, "ipc://%s/lca/broker", data_dir);
     unsetenv("LCA_BROKER");
-    static char port_arg[16], data_arg[300];
+    char port_arg[16], data_arg[300];
     snprintf(port_arg, sizeof port_arg, "%d", http_port);
     snprintf(data_arg, sizeof data_arg, "%s/data", data_dir);
-    char *argv[] = {(char *)proc_bin("lca"),
-                    "up",
-                    "--port",
-                    port_arg,
-                    "--data",
-                    data_arg,
-                    "--shards",
-                    "2",
-                    NULL};
+    const char *args[] = {"up", "--port", port_arg, "--data", data_arg, "--shards", "2", NULL};
     const char *env[] = {"LCA_HEARTBEAT_MS=100", "OLLAMA_HOST=http://127.0.0.1:9", runtime_env,
                          NULL};
-    lca_pid = proc_start(argv, env, logfile);
+    lca_pid = proc_start_bin("lca", args, env, logfile);
     return lca_pid > 0;
 }
 
 static cJSON *broker_status(proto_client_t *c) {
-    proto_msg_t final;
-    int status;
-    char err[256];
-    if (proto_client_call(c, "broker.status", NULL, NULL, 0, 1000, NULL, NULL, &final, &status, err,
-                          sizeof err) != 0)
-        return NULL;
-    cJSON *j = cJSON_ParseWithLength(final.header, final.header_len);
-    proto_msg_close(&final);
-    return j;
+    return stack_broker_status(c, 1000);
 }
 
 static const char *const services[] = {"embed", "generate", "retrieve.0", "retrieve.1"};

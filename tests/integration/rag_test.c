@@ -38,13 +38,11 @@
  *   make build/bin/lca build/bin/lca-gateway build/bin/lca-generator build/bin/lca-embedder \
  *        build/bin/lca-retriever build/bin/lca-seeder build/tests/integration/rag_test
  *   build/tests/integration/rag_test [test names]
- * Needs node (the fake), run from the repository root.
+ * Needs node (the fake: tests/fake-ollama).
  */
 #include "proto/base/buf.h"
 #include "proto/wire.h"
-#include "tests/http.h"
-#include "tests/proc.h"
-#include "tests/test.h"
+#include "tests/stack.h"
 
 #include <cJSON.h>
 #include <curl/curl.h>
@@ -57,10 +55,8 @@
 #define SLOW_MS 400            /* the slowed retrievers' delay */
 #define CURSOR_FILE "py/shop/cart.py"
 
-static char workdir[256], datadir[300], shop_dir[300], other_dir[300];
-static char broker_ep[300], gw_url[64], fake_url[64];
-static int gw_port;
-static pid_t gw_pid, gen_pid, embedder_pid, fake_pid, retriever_pid[SHARDS];
+static test_stack_t stack;
+static char shop_dir[300], other_dir[300];
 static bool stack_ok, stack_tried, shop_seeded, other_seeded;
 
 /* Every model the tests name, for the fake's list. */
@@ -70,21 +66,6 @@ static const char *fake_models =
     "\"stable-code:3b-code\",\"starcoder2:3b\",\"codellama:7b-code\","
     "\"deepseek-coder:6.7b-base\",\"codestral:22b\",\"granite-code:3b\","
     "{\"name\":\"qwen2.5-coder:small\",\"num_ctx\":1536}]}";
-
-static const char *env_worker[] = {"LCA_HEARTBEAT_MS=100", "LCA_LOG=info", NULL};
-
-static char *path_in(const char *name) {
-    return proc_path(workdir, name, "");
-}
-
-static size_t read_text(const char *path, char *out, size_t len) {
-    FILE *f = fopen(path, "r");
-    size_t n = f ? fread(out, 1, len - 1, f) : 0;
-    out[n] = '\0';
-    if (f)
-        fclose(f);
-    return n;
-}
 
 static size_t count_of(const char *hay, size_t len, const char *needle) {
     size_t n = 0, nl = strlen(needle);
@@ -117,26 +98,16 @@ static char *error_message(const http_reply_t *r, bool openai) {
 
 /* Every inference request the fake got whose body contains marker. */
 static int upstream_count(const char *marker) {
-    char path[200];
-    snprintf(path, sizeof path, "/_fake/requests?match=%s", marker);
-    http_reply_t r;
-    http_request(&(http_request_t){.base = fake_url, .path = path}, &r);
-    cJSON *all = r.status == 200 ? http_body_json(&r) : NULL;
+    cJSON *all = fake_ollama_records(&stack.fake, "requests", marker);
     int n = cJSON_GetArraySize(all);
     cJSON_Delete(all);
-    http_reply_free(&r);
     return n;
 }
 
 /* The body of the last request the fake got whose body contains marker
  * (caller deletes), and its path. */
 static cJSON *upstream_body(const char *marker, char *path_out, size_t size) {
-    char path[200];
-    snprintf(path, sizeof path, "/_fake/requests?match=%s", marker);
-    http_reply_t r;
-    http_request(&(http_request_t){.base = fake_url, .path = path}, &r);
-    cJSON *all = r.status == 200 ? http_body_json(&r) : NULL;
-    http_reply_free(&r);
+    cJSON *all = fake_ollama_records(&stack.fake, "requests", marker);
     cJSON *last = cJSON_GetArrayItem(all, cJSON_GetArraySize(all) - 1);
     cJSON *body = cJSON_DetachItemFromObjectCaseSensitive(last, "body");
     if (path_out)
@@ -151,11 +122,7 @@ static cJSON *upstream_body(const char *marker, char *path_out, size_t size) {
 }
 
 static bool fake_script(const char *script) {
-    http_reply_t r;
-    http_request(&(http_request_t){.base = fake_url, .path = "/_fake/script", .body = script}, &r);
-    bool ok = r.status == 200;
-    http_reply_free(&r);
-    return ok;
+    return fake_ollama_script(&stack.fake, script);
 }
 
 static void marker_new(char *out, size_t size, const char *label) {
@@ -168,82 +135,23 @@ static void marker_new(char *out, size_t size, const char *label) {
 
 /* ---- the stack ---- */
 
-/* The worker count of every service from /healthz is at least want. */
-static bool workers_ready(void *arg) {
-    (void)arg;
-    http_reply_t r;
-    http_request(&(http_request_t){.path = "/healthz", .timeout_ms = 1000}, &r);
-    cJSON *j = http_body_json(&r);
-    const cJSON *services = cJSON_GetObjectItemCaseSensitive(j, "services");
-    static const char *const names[] = {"generate", "embed", "retrieve.0", "retrieve.1"};
-    bool ok = services != NULL;
-    for (size_t i = 0; i < 4 && ok; i++) {
-        const cJSON *w = cJSON_GetObjectItemCaseSensitive(
-            cJSON_GetObjectItemCaseSensitive(services, names[i]), "workers");
-        ok = cJSON_IsNumber(w) && w->valueint == 1;
-    }
-    cJSON_Delete(j);
-    http_reply_free(&r);
-    return ok;
-}
-
-/* Starts the gateway with extra environment entries (NULL-terminated).
- * Unless extra says otherwise, completion retrieval gets 2 s instead of
+/* The gateway's environment: extra entries (NULL-terminated, may be NULL)
+ * and, unless extra says otherwise, 2 s for completion retrieval instead of
  * 40 ms: on a loaded machine under the sanitizers a 40 ms deadline would
  * make the checks of the context's content flaky.  The deadline test runs
  * with the default. */
-static void gateway_start(const char *const *extra) {
-    const char *env[8];
+static const char *const *gateway_env(const char *const *extra) {
+    static const char *env[STACK_ENV_MAX + 1];
     int n = 0;
-    for (int i = 0; env_worker[i]; i++)
-        env[n++] = env_worker[i];
     bool deadline_given = false;
-    for (int i = 0; extra && extra[i] && n < 6; i++) {
+    for (int i = 0; extra && extra[i] && n < STACK_ENV_MAX - 1; i++) {
         env[n++] = extra[i];
         deadline_given |= strncmp(extra[i], "LCA_RAG_COMPLETION_MS", 21) == 0;
     }
     if (!deadline_given)
         env[n++] = "LCA_RAG_COMPLETION_MS=2000";
     env[n] = NULL;
-    char port[16];
-    snprintf(port, sizeof port, "%d", gw_port);
-    char *argv[] = {(char *)proc_bin("lca-gateway"), "--port", port, "--broker", broker_ep, NULL};
-    gw_pid = proc_start(argv, env, path_in("gateway.log"));
-}
-
-static void retriever_start(int shard, const char *delay_env) {
-    char spec[16];
-    snprintf(spec, sizeof spec, "%d/%d", shard, SHARDS);
-    const char *env[] = {env_worker[0], env_worker[1], delay_env, NULL};
-    char *argv[] = {(char *)proc_bin("lca-retriever"),
-                    "--shard",
-                    spec,
-                    "--data",
-                    datadir,
-                    "--broker",
-                    broker_ep,
-                    "--threads",
-                    "4",
-                    NULL};
-    retriever_pid[shard] = proc_start(argv, env, path_in("retriever.log"));
-}
-
-/* The fake's port, from the "listening host:port" line it prints. */
-static bool fake_listening(void *arg) {
-    char text[256];
-    read_text(path_in("fake.out"), text, sizeof text);
-    const char *l = strstr(text, "listening ");
-    const char *colon = l ? strrchr(l, ':') : NULL;
-    if (!colon)
-        return false;
-    *(int *)arg = atoi(colon + 1);
-    return *(int *)arg > 0;
-}
-
-static void embedder_start(void) {
-    char *embedder[] = {
-        (char *)proc_bin("lca-embedder"), "--broker", broker_ep, "--threads", "2", NULL};
-    embedder_pid = proc_start(embedder, env_worker, path_in("embedder.log"));
+    return env;
 }
 
 static bool stack_up(void) {
@@ -251,57 +159,15 @@ static bool stack_up(void) {
         return stack_ok;
     stack_tried = true;
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    snprintf(workdir, sizeof workdir, "%s", proc_tmpdir());
-    snprintf(datadir, sizeof datadir, "%s/data", workdir);
-    gw_port = proc_free_port();
-    snprintf(broker_ep, sizeof broker_ep, "ipc://%s/broker", workdir);
-    snprintf(gw_url, sizeof gw_url, "http://127.0.0.1:%d", gw_port);
-    http_base = gw_url;
-
-    char script[PATH_MAX + 64];
-    snprintf(script, sizeof script, "%stests/fake-ollama/fake-ollama.mjs", proc_repo_root());
-    char *fake_argv[] = {"/usr/bin/env", "node", script, "--port", "0", "--quiet", NULL};
-    /* stdout (the "listening" line) and stderr apart */
-    pid_t pid = fork();
-    if (pid == 0) {
-        setpgid(0, 0);
-        int out = open(path_in("fake.out"), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        int err = open(path_in("fake.log"), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        dup2(out, 1);
-        dup2(err, 2);
-        execv(fake_argv[0], fake_argv);
-        _exit(127);
+    stack_ok = stack_start(&stack, &(stack_options_t){.shards = SHARDS,
+                                                      .generator = true,
+                                                      .gateway_env = gateway_env(NULL),
+                                                      .retriever_threads = 4});
+    http_base = stack.url;
+    if (stack_ok && !fake_script(fake_models)) {
+        fprintf(stderr, "  the fake refused its list of models; logs in %s\n", stack.dir);
+        stack_ok = false;
     }
-    proc_setup();
-    setpgid(pid, pid);
-    for (int i = 0; i < PROC_MAX; i++)
-        if (proc_children[i] == 0) {
-            proc_children[i] = pid;
-            break;
-        }
-    fake_pid = pid;
-    gateway_start(NULL);
-    embedder_start();
-    for (int s = 0; s < SHARDS; s++)
-        retriever_start(s, NULL);
-    int fake_port = 0;
-    if (!proc_wait_for(fake_listening, &fake_port, 15000)) {
-        fprintf(stderr, "  the fake did not start; logs in %s\n", workdir);
-        return false;
-    }
-    snprintf(fake_url, sizeof fake_url, "http://127.0.0.1:%d", fake_port);
-    if (!fake_script(fake_models)) {
-        fprintf(stderr, "  the fake refused its list of models; logs in %s\n", workdir);
-        return false;
-    }
-    char ollama_env[96];
-    snprintf(ollama_env, sizeof ollama_env, "OLLAMA_HOST=%s", fake_url);
-    const char *gen_env[] = {env_worker[0], env_worker[1], ollama_env, NULL};
-    char *generator[] = {(char *)proc_bin("lca-generator"), "--broker", broker_ep, NULL};
-    gen_pid = proc_start(generator, gen_env, path_in("generator.log"));
-    stack_ok = proc_wait_port(gw_port, 10000) && proc_wait_for(workers_ready, NULL, 15000);
-    if (!stack_ok)
-        fprintf(stderr, "  the stack did not start; logs in %s\n", workdir);
     return stack_ok;
 }
 
@@ -319,15 +185,6 @@ static void big_function(buf_t *out, const char *name) {
     buf_append_str(out, "    return total_00\n");
 }
 
-static const char *discounts_py =
-    "\"\"\"Discounts for returning customers.\"\"\"\n"
-    "\n"
-    "\n"
-    "def apply_loyalty_discount(total, years):\n"
-    "    \"\"\"Takes 2 % off per year of loyalty, at most 20 %.\"\"\"\n"
-    "    rate = min(years * 0.02, 0.2)\n"
-    "    return round(total * (1 - rate), 2)\n";
-
 static const char *tariffs_py = "\"\"\"Wholesale tariffs per region.\"\"\"\n"
                                 "\n"
                                 "\n"
@@ -336,35 +193,23 @@ static const char *tariffs_py = "\"\"\"Wholesale tariffs per region.\"\"\"\n"
                                 "    return {\"north\": 0.1, \"south\": 0.2}.get(region, 0.0)\n";
 
 static bool make_repos(void) {
-    snprintf(shop_dir, sizeof shop_dir, "%s/shop", workdir);
-    snprintf(other_dir, sizeof other_dir, "%s/other", workdir);
-    if (proc_shell("cp -r '%stests/fixtures/repo' '%s'", proc_repo_root(), shop_dir) != 0)
+    snprintf(shop_dir, sizeof shop_dir, "%s/shop", stack.dir);
+    snprintf(other_dir, sizeof other_dir, "%s/other", stack.dir);
+    if (fixture_copy_repo(shop_dir) != 0)
         return false;
-    char path[PATH_MAX];
-    snprintf(path, sizeof path, "%s/py/shop/pricing/__init__.py", shop_dir);
-    bool ok = proc_write_file(path, "");
-    snprintf(path, sizeof path, "%s/py/shop/pricing/discounts.py", shop_dir);
-    ok &= proc_write_file(path, discounts_py);
-    snprintf(path, sizeof path, "%s/py/shop/pricing/tariffs.py", shop_dir);
-    ok &= proc_write_file(path, tariffs_py);
+    bool ok = fixture_write_tree(shop_dir, fixture_pricing_files()) == 0 &&
+              fixture_write_text(shop_dir, "py/shop/pricing/tariffs.py", tariffs_py) == 0;
     static const char *const ledger[] = {"reconcile", "archive", "audit"};
     for (int i = 0; i < 3; i++) {
         buf_t text = BUF_INIT;
-        char name[64];
+        char name[64], path[64];
         snprintf(name, sizeof name, "ledger_%s_accounts", ledger[i]);
         big_function(&text, name);
-        snprintf(path, sizeof path, "%s/py/shop/ledger/%s.py", shop_dir, ledger[i]);
-        ok &= proc_write_file(path, text.data);
+        snprintf(path, sizeof path, "py/shop/ledger/%s.py", ledger[i]);
+        ok &= fixture_write_text(shop_dir, path, text.data) == 0;
         buf_free(&text);
     }
-    snprintf(path, sizeof path, "%s/lib/greet.py", other_dir);
-    ok &= proc_write_file(path, "\"\"\"Greetings.\"\"\"\n\n\ndef greet_visitor(name):\n"
-                                "    \"\"\"Says hello to a visitor.\"\"\"\n"
-                                "    return \"Welcome, \" + name\n");
-    snprintf(path, sizeof path, "%s/lib/visitors.py", other_dir);
-    ok &= proc_write_file(path, "from .greet import greet_visitor\n\n\ndef welcome_all(names):\n"
-                                "    return [greet_visitor(n) for n in names]\n");
-    return ok;
+    return ok && fixture_write_tree(other_dir, fixture_other_files()) == 0;
 }
 
 static bool collection_listed(void *name) {
@@ -384,10 +229,7 @@ static void collections_refresh(void) {
 }
 
 static bool seed(const char *dir) {
-    char *argv[] = {(char *)proc_bin("lca-seeder"), (char *)dir, "--broker", broker_ep, NULL};
-    pid_t pid = proc_start(argv, env_worker, path_in("seeder.log"));
-    int status = proc_wait_exit(pid, 30000);
-    return status == 0;
+    return stack_seed(&stack, dir, NULL);
 }
 
 static void warm_up(void);
@@ -400,7 +242,7 @@ static bool shop_up(void) {
     if (!shop_dir[0] && !make_repos())
         return false;
     if (!seed(shop_dir) || !proc_wait_for(collection_listed, "\"shop\"", 5000)) {
-        fprintf(stderr, "  seeding failed; logs in %s\n", workdir);
+        fprintf(stderr, "  seeding failed; logs in %s\n", stack.dir);
         return false;
     }
     shop_seeded = true;
@@ -763,10 +605,7 @@ TEST(completion_family_follows_the_model_name) {
 static cJSON *upstream_prompt_record(const char *marker) {
     char path[200];
     snprintf(path, sizeof path, "/_fake/prompts?match=%s&text=0", marker);
-    http_reply_t r;
-    http_request(&(http_request_t){.base = fake_url, .path = path}, &r);
-    cJSON *all = r.status == 200 ? http_body_json(&r) : NULL;
-    http_reply_free(&r);
+    cJSON *all = fake_ollama_call(&stack.fake, path, NULL);
     cJSON *last = cJSON_DetachItemFromArray(all, cJSON_GetArraySize(all) - 1);
     cJSON_Delete(all);
     return last;
@@ -923,7 +762,7 @@ TEST(completion_leaves_out_the_file_being_edited) {
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/py/shop/main.py", shop_dir);
     char text[4096];
-    REQUIRE(read_text(path, text, sizeof text) > 0);
+    REQUIRE(fixture_read_text(path, text, sizeof text) > 0);
     char *cut = strstr(text, "    total = billing.charge(");
     REQUIRE(cut != NULL);
     buf_t p = BUF_INIT, prompt = BUF_INIT;
@@ -1402,9 +1241,7 @@ typedef struct {
 
 static bool file_has(void *arg) {
     file_has_t *f = arg;
-    static char text[65536];
-    read_text(f->path, text, sizeof text);
-    return strstr(text, f->text) != NULL;
+    return fixture_file_has(f->path, f->text);
 }
 
 /* Runs `lca ask args...` with stdout and stderr to files; returns its pid. */
@@ -1417,29 +1254,9 @@ static pid_t ask_start(const char *const *args, const char *out, const char *err
         argv[n++] = (char *)args[i];
     argv[n] = NULL;
     char port_env[32];
-    snprintf(port_env, sizeof port_env, "LCA_PORT=%d", gw_port);
-    proc_setup();
-    pid_t pid = fork();
-    if (pid == 0) {
-        setpgid(0, 0);
-        unsetenv("LCA_URL");
-        unsetenv("LCA_CHAT_MODEL");
-        unsetenv("LCA_API_KEY");
-        putenv(port_env);
-        int o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        int e = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        dup2(o, 1);
-        dup2(e, 2);
-        execv(argv[0], argv);
-        _exit(127);
-    }
-    setpgid(pid, pid);
-    for (int i = 0; i < PROC_MAX; i++)
-        if (proc_children[i] == 0) {
-            proc_children[i] = pid;
-            break;
-        }
-    return pid;
+    snprintf(port_env, sizeof port_env, "LCA_PORT=%d", stack.port);
+    const char *env[] = {"LCA_URL", "LCA_CHAT_MODEL", "LCA_API_KEY", port_env, NULL};
+    return proc_start_split(argv, env, out, err);
 }
 
 TEST(lca_ask_streams_and_lists_sources) {
@@ -1454,7 +1271,7 @@ TEST(lca_ask_streams_and_lists_sources) {
     REQUIRE(fake_script(script));
     snprintf(question, sizeof question, "How does apply_loyalty_discount work? %s", marker);
     const char *args[] = {"--collection", "shop", question, NULL};
-    char *out = path_in("ask.out"), *err = path_in("ask.err");
+    char *out = stack_path(&stack, "ask.out"), *err = stack_path(&stack, "ask.err");
     pid_t pid = ask_start(args, out, err);
     /* The first token is on stdout while the answer is still coming. */
     file_has_t first = {out, "alpha"}, last = {out, "delta"};
@@ -1464,7 +1281,7 @@ TEST(lca_ask_streams_and_lists_sources) {
     int status = proc_wait_exit(pid, 10000);
     CHECK_INT(status, ==, 0);
     static char text[65536];
-    read_text(out, text, sizeof text);
+    fixture_read_text(out, text, sizeof text);
     CHECK(strncmp(text, "alpha beta gamma delta\n", 23) == 0);
     CHECK(strstr(text, "\nsources (") != NULL);
     CHECK(strstr(text, "  py/shop/pricing/discounts.py:4-7\n") != NULL);
@@ -1489,7 +1306,7 @@ TEST(lca_ask_streams_and_lists_sources) {
     const char *args3[] = {"--collection", "nope", "anything", NULL};
     pid = ask_start(args3, out, err);
     CHECK_INT(proc_wait_exit(pid, 10000), ==, 1);
-    read_text(err, text, sizeof text);
+    fixture_read_text(err, text, sizeof text);
     CHECK(strstr(text, "no collection named 'nope'") != NULL);
     const char *args4[] = {NULL};
     pid = ask_start(args4, out, err);
@@ -1664,21 +1481,19 @@ TEST(collection_by_prefix_header_path_or_default) {
 
 /* ---- control by environment, and the deadline (restarts) ---- */
 
-/* Stops the gateway; it must exit 0 (with SAN=1: nothing leaked). */
-static void gateway_stop(void) {
-    int status = proc_stop(gw_pid, SIGTERM, 5000);
+/* A gateway's exit status must be 0 (with SAN=1: nothing leaked). */
+static void check_gateway_exit(int status) {
     CHECK(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0);
     if (!(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0))
         fprintf(stderr, "  the gateway exited with status %d; see %s\n", status,
-                path_in("gateway.log"));
-    gw_pid = 0;
+                stack_path(&stack, "gateway.log"));
 }
 
+/* Starts the gateway again with extra environment (see gateway_env()). */
 static void gateway_restart(const char *const *extra) {
-    gateway_stop();
-    gateway_start(extra);
-    CHECK(proc_wait_port(gw_port, 10000));
-    CHECK(proc_wait_for(workers_ready, NULL, 15000));
+    int status;
+    CHECK(stack_gateway_restart(&stack, gateway_env(extra), &status));
+    check_gateway_exit(status);
 }
 
 TEST(rag_off_by_environment) {
@@ -1779,12 +1594,16 @@ static bool shards_answer(void *arg) {
     return ok;
 }
 
+/* Starts both retrievers again with delay_env (NULL: none). */
 static void retrievers_restart(const char *delay_env) {
+    static const char *env[2];
+    env[0] = delay_env;
+    stack.options.retriever_env = env;
     for (int s = 0; s < SHARDS; s++)
-        proc_stop(retriever_pid[s], SIGTERM, 5000);
+        proc_stop(stack.retriever[s], SIGTERM, 5000);
     for (int s = 0; s < SHARDS; s++)
-        retriever_start(s, delay_env);
-    CHECK(proc_wait_for(workers_ready, NULL, 15000));
+        stack_retriever_start(&stack, s);
+    CHECK(stack_ready(&stack, 15000));
     CHECK(proc_wait_for(shards_answer, NULL, 15000));
 }
 
@@ -1853,9 +1672,7 @@ TEST(completion_deadline_with_slow_retrievers) {
 TEST(no_upstream_prompt_went_over_its_window) {
     REQUIRE(stack_up());
     /* Every prompt of every test above, as the fake's runner read it. */
-    http_reply_t r;
-    http_request(&(http_request_t){.base = fake_url, .path = "/_fake/prompts?text=0"}, &r);
-    cJSON *all = http_body_json(&r);
+    cJSON *all = fake_ollama_call(&stack.fake, "/_fake/prompts?text=0", NULL);
     CHECK(cJSON_IsArray(all)); /* the fake's record of every prompt (the last 5000) */
     const cJSON *p;
     cJSON_ArrayForEach(p, all) {
@@ -1868,22 +1685,6 @@ TEST(no_upstream_prompt_went_over_its_window) {
         CHECK(!over);
     }
     cJSON_Delete(all);
-    http_reply_free(&r);
-}
-
-/* Whether the file at path holds needle anywhere. */
-static bool file_holds(const char *path, const char *needle) {
-    FILE *f = fopen(path, "r");
-    buf_t text = BUF_INIT;
-    char chunk[65536];
-    size_t n;
-    while (f && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        buf_append(&text, chunk, n);
-    if (f)
-        fclose(f);
-    bool found = text.data && memmem(text.data, text.len, needle, strlen(needle)) != NULL;
-    buf_free(&text);
-    return found;
 }
 
 /* After the window check: this test's prompt is far over any window, on purpose. */
@@ -1926,8 +1727,8 @@ TEST(a_query_longer_than_the_wire_carries) {
     http_joined_text(&r, text, sizeof text);
     CHECK_STR(text, "Hello from the fake Ollama.");
     CHECK_INT(strtol(r.context, NULL, 10), ==, 0);
-    CHECK(file_holds(path_in("gateway.log"),
-                     "req=query-too-long no context: 413 the query is too long to search"));
+    CHECK(fixture_file_has(stack_path(&stack, "gateway.log"),
+                           "req=query-too-long no context: 413 the query is too long to search"));
     http_reply_free(&r);
     free(body);
     buf_free(&prompt);
@@ -1941,7 +1742,7 @@ TEST(a_query_longer_than_the_wire_carries) {
  * vector, so the gateway's vectors are the ones the seeder's embedder wrote. */
 TEST(dense_queries_of_a_builtin_collection_need_no_embed_service) {
     REQUIRE(shop_up());
-    proc_stop(embedder_pid, SIGKILL, 5000);
+    proc_stop(stack.embedder, SIGKILL, 5000);
     http_reply_t r;
     http_request(&(http_request_t){.path = "/api/context",
                                    .body = "{\"collection\":\"shop\",\"query\":\"apply the "
@@ -1965,27 +1766,28 @@ TEST(dense_queries_of_a_builtin_collection_need_no_embed_service) {
     CHECK(dense > 0.2);
     cJSON_Delete(j);
     http_reply_free(&r);
-    embedder_start();
-    CHECK(proc_wait_for(workers_ready, NULL, 15000));
+    stack_embedder_start(&stack);
+    CHECK(stack_ready(&stack, 15000));
 }
 
 TEST(every_process_exits_clean) {
     REQUIRE(stack_up());
     /* The workers first: their clients leave the gateway's broker, then it. */
     static const char *const names[] = {"lca-generator", "lca-retriever 0", "lca-retriever 1"};
-    pid_t pids[] = {gen_pid, retriever_pid[0], retriever_pid[1]};
+    pid_t pids[] = {stack.generator, stack.retriever[0], stack.retriever[1]};
     for (int i = 0; i < 3; i++) {
         int status = proc_stop(pids[i], SIGTERM, 5000);
         bool clean = status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
         CHECK(clean);
         if (!clean)
-            fprintf(stderr, "  %s exited with status %d; logs in %s\n", names[i], status, workdir);
+            fprintf(stderr, "  %s exited with status %d; logs in %s\n", names[i], status,
+                    stack.dir);
     }
     /* (lca-embedder is not checked: its per-thread backends are never
      * freed, which LeakSanitizer reports at exit; not a RAG matter.) */
-    proc_stop(embedder_pid, SIGTERM, 5000);
-    gateway_stop();
-    proc_stop(fake_pid, SIGTERM, 5000);
+    proc_stop(stack.embedder, SIGTERM, 5000);
+    check_gateway_exit(stack_gateway_stop(&stack));
+    proc_stop(stack.fake.pid, SIGTERM, 5000);
     stack_ok = false; /* nothing runs any more */
 }
 

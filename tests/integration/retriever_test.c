@@ -13,60 +13,14 @@
 #include "proto/base/buf.h"
 #include "proto/client.h"
 #include "proto/shard.h"
-#include "tests/proc.h"
-#include "tests/test.h"
+#include "tests/stack.h"
 
 #include <cJSON.h>
 
 #define DIM 16
 #define SHARDS 2
 
-static char logdir[256];
-static char datadir[300];
-static char broker_ep[300];
-static pid_t retriever_pid[SHARDS];
-
-static const char *env_worker[] = {"LCA_HEARTBEAT_MS=100", "LCA_LOG=info", NULL};
-
-static char *log_path(const char *name) {
-    return proc_path(logdir, name, ".log");
-}
-
-static bool gateway_start(void) {
-    snprintf(logdir, sizeof logdir, "%s", proc_tmpdir());
-    snprintf(datadir, sizeof datadir, "%s/data", logdir);
-    int http_port = proc_free_port();
-    snprintf(broker_ep, sizeof broker_ep, "ipc://%s/broker", logdir);
-    char port[16];
-    snprintf(port, sizeof port, "%d", http_port);
-    char *argv[] = {(char *)proc_bin("lca-gateway"), "--port", port, "--broker", broker_ep, NULL};
-    proc_start(argv, env_worker, log_path("gateway"));
-    return proc_wait_port(http_port, 5000);
-}
-
-static void retriever_start(int shard) {
-    char spec[16];
-    snprintf(spec, sizeof spec, "%d/%d", shard, SHARDS);
-    char *argv[] = {(char *)proc_bin("lca-retriever"),
-                    "--shard",
-                    spec,
-                    "--data",
-                    datadir,
-                    "--broker",
-                    broker_ep,
-                    "--threads",
-                    "4",
-                    NULL};
-    retriever_pid[shard] = proc_start(argv, env_worker, log_path("retriever"));
-}
-
-static proto_client_t *client_new(void) {
-    char err[256];
-    proto_client_t *c = proto_client_new(broker_ep, NULL, err, sizeof err);
-    if (!c)
-        fprintf(stderr, "  client: %s\n", err);
-    return c;
-}
+static test_stack_t stack;
 
 static const char *service_of(int shard) {
     static char name[4][SHARD_SERVICE_MAX];
@@ -228,12 +182,14 @@ static int chunks_of(const cJSON *result, const char *path) {
     return n;
 }
 
+/* A gateway and the two shards, new for every test. */
 static bool setup(proto_client_t **c) {
-    if (!gateway_start())
+    if (!stack_gateway_up(&stack, &(stack_options_t){.shards = SHARDS, .retriever_threads = 4},
+                          5000))
         return false;
     for (int s = 0; s < SHARDS; s++)
-        retriever_start(s);
-    *c = client_new();
+        stack_retriever_start(&stack, s);
+    *c = stack_client(&stack);
     return *c && wait_shard(*c, 0) && wait_shard(*c, 1) && ensure_all(*c);
 }
 
@@ -343,7 +299,7 @@ TEST(files_go_to_their_shards_and_search_spans_both) {
     cJSON_Delete(stats);
     /* SIGTERM: a clean exit (under ASan also: nothing leaked). */
     for (int s = 0; s < SHARDS; s++) {
-        int st = proc_stop(retriever_pid[s], SIGTERM, 10000);
+        int st = proc_stop(stack.retriever[s], SIGTERM, 10000);
         CHECK(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
     }
     proto_client_destroy(&c);
@@ -395,7 +351,7 @@ TEST(bad_requests_get_400_and_the_shard_keeps_serving) {
               ==, -EIO);
     CHECK_INT(status, ==, 404);
     CHECK(ping_shard(c, shard));
-    CHECK(proc_alive(retriever_pid[shard]));
+    CHECK(proc_alive(stack.retriever[shard]));
     CHECK_INT(put_file(c, 0, 2), ==, 0);
     proto_client_destroy(&c);
     proc_kill_all();
@@ -443,10 +399,10 @@ TEST(kill_9_during_writes_loses_nothing_acknowledged_and_leaves_no_half_file) {
         ended++;
         proto_msg_close(&m);
         if (!killed && acks >= KILL_AFTER) {
-            kill(retriever_pid[0], SIGKILL);
-            proc_stop(retriever_pid[0], SIGKILL, 2000);
+            kill(stack.retriever[0], SIGKILL);
+            proc_stop(stack.retriever[0], SIGKILL, 2000);
             killed = true;
-            retriever_start(0); /* takes the requests still queued */
+            stack_retriever_start(&stack, 0); /* takes the requests still queued */
         }
     }
     REQUIRE(killed);

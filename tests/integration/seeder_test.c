@@ -24,8 +24,7 @@
 #include "proto/client.h"
 #include "proto/ops.h"
 #include "proto/shard.h"
-#include "tests/proc.h"
-#include "tests/test.h"
+#include "tests/stack.h"
 
 #include <cJSON.h>
 #include <dirent.h>
@@ -34,19 +33,9 @@
 
 #define SHARDS 2
 
-static char workdir[256];
-static char datadir[300];
-static char broker_ep[300];
-static pid_t embedder_pid;
-static pid_t retriever_pid[SHARDS];
+static test_stack_t stack;
 static proto_client_t *client;
 static bool stack_failed;
-
-static const char *env_worker[] = {"LCA_HEARTBEAT_MS=100", "LCA_LOG=info", NULL};
-
-static char *path_in(const char *name) {
-    return proc_path(workdir, name, "");
-}
 
 /* ---- the stack ---- */
 
@@ -67,50 +56,6 @@ static bool embedder_ready(void *arg) {
                              &st, err, sizeof err) == 0;
 }
 
-static void retriever_start(int shard) {
-    char spec[16];
-    snprintf(spec, sizeof spec, "%d/%d", shard, SHARDS);
-    char *argv[] = {(char *)proc_bin("lca-retriever"),
-                    "--shard",
-                    spec,
-                    "--data",
-                    datadir,
-                    "--broker",
-                    broker_ep,
-                    "--threads",
-                    "2",
-                    NULL};
-    retriever_pid[shard] = proc_start(argv, env_worker, path_in("retriever.log"));
-}
-
-/* Live workers of service as the broker counts them (-1 on failure). */
-static int workers_of(const char *service) {
-    proto_msg_t m;
-    int st;
-    char err[256];
-    if (proto_client_call(client, "broker.status", NULL, NULL, 0, 2000, NULL, NULL, &m, &st, err,
-                          sizeof err) != 0)
-        return -1;
-    cJSON *j = cJSON_ParseWithLength(m.header, m.header_len);
-    proto_msg_close(&m);
-    const cJSON *w = cJSON_GetObjectItemCaseSensitive(
-        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "services"), service),
-        "workers");
-    int n = cJSON_IsNumber(w) ? (int)w->valuedouble : 0;
-    cJSON_Delete(j);
-    return n;
-}
-
-static bool no_workers(void *service) {
-    return workers_of(service) == 0;
-}
-
-static void embedder_start(void) {
-    char *argv[] = {
-        (char *)proc_bin("lca-embedder"), "--broker", broker_ep, "--threads", "2", NULL};
-    embedder_pid = proc_start(argv, env_worker, path_in("embedder.log"));
-}
-
 /* Starts gateway, embedder and two shards once for the whole file. */
 static bool stack_up(void) {
     if (client)
@@ -118,22 +63,9 @@ static bool stack_up(void) {
     if (stack_failed)
         return false;
     stack_failed = true;
-    snprintf(workdir, sizeof workdir, "%s", proc_tmpdir());
-    snprintf(datadir, sizeof datadir, "%s/data", workdir);
-    int http_port = proc_free_port();
-    snprintf(broker_ep, sizeof broker_ep, "ipc://%s/broker", workdir);
-    char port[16];
-    snprintf(port, sizeof port, "%d", http_port);
-    char *gateway[] = {
-        (char *)proc_bin("lca-gateway"), "--port", port, "--broker", broker_ep, NULL};
-    proc_start(gateway, env_worker, path_in("gateway.log"));
-    if (!proc_wait_port(http_port, 10000))
+    if (!stack_start(&stack, &(stack_options_t){.shards = SHARDS}))
         return false;
-    embedder_start();
-    for (int s = 0; s < SHARDS; s++)
-        retriever_start(s);
-    char err[256];
-    client = proto_client_new(broker_ep, NULL, err, sizeof err);
+    client = stack_client(&stack);
     if (!client)
         return false;
     for (int s = 0; s < SHARDS; s++)
@@ -159,57 +91,20 @@ static void seed_free(seed_t *r) {
     r->json = NULL;
 }
 
-static size_t read_text(const char *path, char *out, size_t len) {
-    FILE *f = fopen(path, "r");
-    size_t n = f ? fread(out, 1, len - 1, f) : 0;
-    out[n] = '\0';
-    if (f)
-        fclose(f);
-    return n;
-}
-
-/* Starts lca-seeder DIR --broker EP --json extra... with stdout and stderr
- * to files; env entries are added. */
+/* Starts lca-seeder DIR --json extra... on the stack's broker with stdout
+ * and stderr to files; env entries are added. */
 static pid_t seed_start(const char *dir, const char *const *extra, const char *const *env,
                         const char *out_path, const char *err_path) {
-    char *argv[32];
-    int n = 0;
-    argv[n++] = (char *)proc_bin("lca-seeder");
-    argv[n++] = (char *)dir;
-    argv[n++] = "--broker";
-    argv[n++] = broker_ep;
-    argv[n++] = "--json";
-    for (int i = 0; extra && extra[i] && n < 30; i++)
-        argv[n++] = (char *)extra[i];
-    argv[n] = NULL;
-    proc_setup();
-    pid_t pid = fork();
-    if (pid == 0) {
-        setpgid(0, 0);
-        for (int i = 0; env && env[i]; i++)
-            putenv((char *)env[i]);
-        int out = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        int err = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        dup2(out, 1);
-        dup2(err, 2);
-        execv(argv[0], argv);
-        _exit(127);
-    }
-    if (pid > 0) {
-        setpgid(pid, pid);
-        for (int i = 0; i < PROC_MAX; i++)
-            if (proc_children[i] == 0) {
-                proc_children[i] = pid;
-                break;
-            }
-    }
-    return pid;
+    const char *args[32] = {"--json"};
+    for (int i = 0; extra && extra[i] && i < 30; i++)
+        args[i + 1] = extra[i];
+    return stack_seeder_start(&stack, dir, args, env, out_path, err_path);
 }
 
 /* The last JSON line of a file. */
 static cJSON *last_json(const char *path) {
     static char text[1 << 20];
-    size_t n = read_text(path, text, sizeof text);
+    size_t n = fixture_read_text(path, text, sizeof text);
     while (n > 0 && text[n - 1] == '\n')
         text[--n] = '\0';
     char *line = strrchr(text, '\n');
@@ -219,26 +114,12 @@ static cJSON *last_json(const char *path) {
 /* Runs the seeder to its end (at most 30 s). */
 static void seed(seed_t *r, const char *dir, const char *const *extra, const char *const *env) {
     memset(r, 0, sizeof *r);
-    char *out = path_in("seed.out"), *err = path_in("seed.err");
+    char *out = stack_path(&stack, "seed.out"), *err = stack_path(&stack, "seed.err");
     int64_t start = proc_now_ms();
     pid_t pid = seed_start(dir, extra, env, out, err);
-    int status = -1;
-    while (pid > 0) {
-        pid_t done = waitpid(pid, &status, WNOHANG);
-        if (done == pid)
-            break;
-        if (proc_now_ms() - start > 30000) {
-            kill(-pid, SIGKILL);
-            waitpid(pid, &status, 0);
-            status = -1;
-            break;
-        }
-        proc_sleep_ms(2);
-    }
-    proc_forget(pid);
+    r->status = proc_wait_exit(pid, 30000);
     r->ms = proc_now_ms() - start;
-    r->status = status >= 0 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    read_text(err, r->err, sizeof r->err);
+    fixture_read_text(err, r->err, sizeof r->err);
     r->json = last_json(out);
     if (r->status != 0)
         fprintf(stderr, "  seeder exited %d:\n%s", r->status, r->err);
@@ -439,11 +320,11 @@ static int count_files(const char *dir) {
     return n;
 }
 
-/* A fresh copy of the fixture at workdir/name; with git, a checkout. */
+/* A fresh copy of the fixture at <stack dir>/name; with git, a checkout. */
 static const char *fixture_copy(const char *name, bool git) {
-    const char *dir = path_in(name);
-    if (proc_shell("rm -rf '%s' && cp -r '%stests/fixtures/repo' '%s'", dir, proc_repo_root(),
-                   dir) != 0)
+    const char *dir = stack_path(&stack, name);
+    fixture_remove_tree(dir);
+    if (fixture_copy_repo(dir) != 0)
         return NULL;
     if (git && proc_shell("cd '%s' && git init -q && git add -A", dir) != 0)
         return NULL;
@@ -530,7 +411,7 @@ TEST(unchanged_reseed_embeds_and_writes_nothing) {
     REQUIRE(stack_up() && fixture_files > 0);
     seed_t r;
     const char *extra[] = {"--collection", "git", NULL};
-    seed(&r, path_in("git"), extra, NULL);
+    seed(&r, stack_path(&stack, "git"), extra, NULL);
     CHECK_INT(r.status, ==, 0);
     REQUIRE(r.json);
     CHECK_INT(num(&r, "files.unchanged"), ==, fixture_files);
@@ -544,7 +425,7 @@ TEST(unchanged_reseed_embeds_and_writes_nothing) {
 
 TEST(edit_delete_and_rename_touch_only_those_files) {
     REQUIRE(stack_up() && fixture_files > 0);
-    const char *dir = path_in("git");
+    const char *dir = stack_path(&stack, "git");
     const char *extra[] = {"--collection", "git", NULL};
     REQUIRE(proc_shell(
                 "printf '\\ndef freshly_added(x):\\n    return x * 2\\n' >> '%s/py/shop/util.py'",
@@ -646,7 +527,7 @@ TEST(a_hostile_checkout_runs_nothing_and_skips_what_it_must) {
     const char *dir = fixture_copy("hostile", true);
     REQUIRE(dir);
     int good = count_files(dir);
-    char *marker = path_in("fsmonitor-ran");
+    char *marker = stack_path(&stack, "fsmonitor-ran");
     REQUIRE(proc_shell("cd '%s' && printf '#!/bin/sh\\ntouch %s\\n' > ../hook.sh && "
                        "chmod +x ../hook.sh && git config core.fsmonitor \"$PWD/../hook.sh\" && "
                        "printf 'x = 1\\n' > \"$(printf 'caf\\351.py')\" && "
@@ -687,7 +568,7 @@ static bool held_as_wanted(void *arg) {
 
 static bool seed_line_written(void *arg) {
     char text[65536];
-    read_text(arg, text, sizeof text);
+    fixture_read_text(arg, text, sizeof text);
     return strstr(text, "\"event\":\"seed\"") != NULL;
 }
 
@@ -711,15 +592,14 @@ static int64_t change_and_wait(const char *dir, const char *command, const char 
  * yet their imports now resolve elsewhere: the shards must hear of it. */
 TEST(an_edited_tsconfig_re_resolves_imports_of_unchanged_files) {
     REQUIRE(stack_up());
-    const char *dir = path_in("tsproject");
-    REQUIRE(proc_write_file(path_in("tsproject/tsconfig.json"),
-                            "{\"compilerOptions\": {\"paths\": {\"@app/*\": [\"src/app/*\"]}}}\n"));
-    REQUIRE(proc_write_file(path_in("tsproject/src/app/db.ts"),
-                            "export function openDb() { return 1; }\n"));
-    REQUIRE(proc_write_file(path_in("tsproject/lib/db.ts"),
-                            "export function openDb() { return 2; }\n"));
-    REQUIRE(proc_write_file(path_in("tsproject/src/main.ts"),
-                            "import { openDb } from '@app/db';\nexport const db = openDb();\n"));
+    const char *dir = stack_path(&stack, "tsproject");
+    const fixture_file_t files[] = {
+        {"tsconfig.json", "{\"compilerOptions\": {\"paths\": {\"@app/*\": [\"src/app/*\"]}}}\n"},
+        {"src/app/db.ts", "export function openDb() { return 1; }\n"},
+        {"lib/db.ts", "export function openDb() { return 2; }\n"},
+        {"src/main.ts", "import { openDb } from '@app/db';\nexport const db = openDb();\n"},
+        {NULL, NULL}};
+    REQUIRE(fixture_write_tree(dir, files) == 0);
     const char *extra[] = {"--collection", "ts", NULL};
     seed_t r;
     seed(&r, dir, extra, NULL);
@@ -730,8 +610,8 @@ TEST(an_edited_tsconfig_re_resolves_imports_of_unchanged_files) {
     CHECK(in_list(imported, k, "src/app/db.ts"));
     CHECK(!in_list(imported, k, "lib/db.ts"));
 
-    REQUIRE(proc_write_file(path_in("tsproject/tsconfig.json"),
-                            "{\"compilerOptions\": {\"paths\": {\"@app/*\": [\"lib/*\"]}}}\n"));
+    const char *moved = "{\"compilerOptions\": {\"paths\": {\"@app/*\": [\"lib/*\"]}}}\n";
+    REQUIRE(fixture_write_text(dir, "tsconfig.json", moved) == 0);
     seed(&r, dir, extra, NULL);
     CHECK_INT(r.status, ==, 0);
     REQUIRE(r.json);
@@ -747,7 +627,7 @@ TEST(watch_applies_edits_creates_deletes_and_renames_within_two_seconds) {
     REQUIRE(stack_up());
     const char *dir = fixture_copy("watched", true);
     REQUIRE(dir);
-    char *out = path_in("watch.out"), *err = path_in("watch.err");
+    char *out = stack_path(&stack, "watch.out"), *err = stack_path(&stack, "watch.err");
     const char *extra[] = {"--collection", "watched", "--watch", NULL};
     pid_t pid = seed_start(dir, extra, NULL, out, err);
     REQUIRE(pid > 0);
@@ -774,7 +654,7 @@ TEST(watch_applies_edits_creates_deletes_and_renames_within_two_seconds) {
                      dir) == 0);
     held_wait_t ignore_file = {"watched", ".gitignore", NULL};
     char hex[65];
-    sha256_file(path_in("watched/.gitignore"), hex);
+    sha256_file(stack_path(&stack, "watched/.gitignore"), hex);
     ignore_file.hash = hex;
     CHECK(proc_wait_for(held_as_wanted, &ignore_file, 3000));
     static held_t held[256];
@@ -787,7 +667,7 @@ TEST(watch_applies_edits_creates_deletes_and_renames_within_two_seconds) {
 
 static bool text_in_file(const char *path, const char *text) {
     static char buf[65536];
-    read_text(path, buf, sizeof buf);
+    fixture_read_text(path, buf, sizeof buf);
     return strstr(buf, text) != NULL;
 }
 
@@ -799,7 +679,7 @@ TEST(a_refused_put_is_reported_and_the_watch_goes_on) {
     REQUIRE(stack_up());
     const char *dir = fixture_copy("refused", false);
     REQUIRE(dir);
-    char *out = path_in("refused.out"), *err = path_in("refused.err");
+    char *out = stack_path(&stack, "refused.out"), *err = stack_path(&stack, "refused.err");
     const char *extra[] = {"--collection", "refused", "--watch", NULL};
     pid_t pid = seed_start(dir, extra, NULL, out, err);
     REQUIRE(pid > 0);
@@ -851,8 +731,8 @@ TEST(unreachable_broker_is_a_clear_error_within_seconds) {
 
 TEST(a_shard_without_worker_is_named) {
     REQUIRE(stack_up());
-    proc_stop(retriever_pid[1], SIGKILL, 2000);
-    REQUIRE(proc_wait_for(no_workers, "retrieve.1", 5000));
+    proc_stop(stack.retriever[1], SIGKILL, 2000);
+    REQUIRE(stack_wait_broker_workers(client, "retrieve.1", 0, 5000));
     const char *extra[] = {"--collection", "noshard", NULL};
     const char *env[] = {"LCA_SEEDER_TIMEOUT_MS=800", NULL};
     seed_t r;
@@ -862,7 +742,7 @@ TEST(a_shard_without_worker_is_named) {
     CHECK(strstr(r.err, "is lca-retriever --shard 1/2 running?") != NULL);
     CHECK_INT(r.ms, <, 5000);
     seed_free(&r);
-    retriever_start(1);
+    stack_retriever_start(&stack, 1);
     int shard = 1;
     CHECK(proc_wait_for(shard_ready, &shard, 15000));
 }
@@ -904,8 +784,8 @@ TEST(model_mismatch_fails_and_reset_reindexes) {
 
 TEST(missing_embedder_is_named) {
     REQUIRE(stack_up());
-    proc_stop(embedder_pid, SIGKILL, 2000);
-    REQUIRE(proc_wait_for(no_workers, "embed", 5000));
+    proc_stop(stack.embedder, SIGKILL, 2000);
+    REQUIRE(stack_wait_broker_workers(client, "embed", 0, 5000));
     const char *extra[] = {"--collection", "noembed", NULL};
     const char *env[] = {"LCA_SEEDER_TIMEOUT_MS=800", NULL};
     seed_t r;
@@ -913,7 +793,7 @@ TEST(missing_embedder_is_named) {
     CHECK_INT(r.status, ==, 1);
     CHECK(strstr(r.err, "no embed worker available: is lca-embedder running?") != NULL);
     seed_free(&r);
-    embedder_start();
+    stack_embedder_start(&stack);
     CHECK(proc_wait_for(embedder_ready, NULL, 15000));
 }
 
@@ -999,8 +879,7 @@ TEST(a_collection_placed_the_old_way_is_indexed_again_from_scratch) {
 static void teardown(void) {
     proto_client_destroy(&client);
     proc_kill_all();
-    if (workdir[0])
-        proc_shell("rm -rf '%s'", workdir);
+    fixture_remove_tree(stack.dir);
 }
 
 static const test_case_t cases[] = {

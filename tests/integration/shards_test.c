@@ -24,11 +24,9 @@ static bool stack_ok;
 /* collection.ensure on the live shard: "wide", 40 shards. */
 static bool collection_made(void) {
     char err[256], header[256], service[32];
-    proto_client_t *c = proto_client_new(stack.broker, NULL, err, sizeof err);
-    if (!c) {
-        fprintf(stderr, "  client: %s\n", err);
+    proto_client_t *c = stack_client(&stack);
+    if (!c)
         return false;
-    }
     snprintf(service, sizeof service, "retrieve.%d", LIVE);
     snprintf(header, sizeof header,
              "{\"op\":\"collection.ensure\",\"collection\":\"wide\",\"root\":\"/srv/wide\","
@@ -117,17 +115,6 @@ TEST(healthz_names_every_shard) {
     http_reply_free(&r);
 }
 
-/* Whether the file at path holds needle. */
-static bool log_holds(const char *path, const char *needle) {
-    char text[4096];
-    FILE *f = fopen(path, "r");
-    size_t n = f ? fread(text, 1, sizeof text - 1, f) : 0;
-    if (f)
-        fclose(f);
-    text[n] = '\0';
-    return strstr(text, needle) != NULL;
-}
-
 TEST(every_program_refuses_more_than_shard_max) {
     REQUIRE(setup());
     char over[16], over_spec[32];
@@ -166,8 +153,8 @@ TEST(every_program_refuses_more_than_shard_max) {
         int status = proc_wait_exit(pid, 10000);
         CHECK_INT(status, ==, 2);
         /* One line that names the most there may be. */
-        CHECK(log_holds(path_copy, wanted));
-        if (status != 2 || !log_holds(path_copy, wanted))
+        CHECK(fixture_file_has(path_copy, wanted));
+        if (status != 2 || !fixture_file_has(path_copy, wanted))
             fprintf(stderr, "  %s: exit %d, log %s\n", cases[i].name, status, path_copy);
     }
 }

@@ -62,22 +62,6 @@ static test_stack_t stack;
 static char shop_dir[512], other_dir[512], churn_dir[512];
 static bool up, up_tried;
 
-static const char *discounts_py =
-    "\"\"\"Discounts for returning customers.\"\"\"\n"
-    "\n"
-    "\n"
-    "def apply_loyalty_discount(total, years):\n"
-    "    \"\"\"Takes 2 % off per year of loyalty, at most 20 %.\"\"\"\n"
-    "    rate = min(years * 0.02, 0.2)\n"
-    "    return round(total * (1 - rate), 2)\n";
-
-static const char *greet_py = "\"\"\"Greetings.\"\"\"\n\n\ndef greet_visitor(name):\n"
-                              "    \"\"\"Says hello to a visitor.\"\"\"\n"
-                              "    return \"Welcome, \" + name\n";
-
-static const char *visitors_py = "from .greet import greet_visitor\n\n\ndef welcome_all(names):\n"
-                                 "    return [greet_visitor(n) for n in names]\n";
-
 /* ---- what a right answer is ---- */
 
 typedef struct {
@@ -412,11 +396,6 @@ static void *client_main(void *arg) {
 
 /* ---- the stack ---- */
 
-static bool make_repo(char *dir, size_t size, const char *name) {
-    snprintf(dir, size, "%s/%s", stack.dir, name);
-    return mkdir(dir, 0755) == 0;
-}
-
 static bool setup(void) {
     if (up_tried)
         return up;
@@ -435,43 +414,25 @@ static bool setup(void) {
                                                 .heartbeat_ms = 1000}))
         return false;
     http_base = stack.url;
-    char path[1024];
-    bool ok = make_repo(shop_dir, sizeof shop_dir, "shop") &&
-              proc_shell("cp -r '%stests/fixtures/repo/.' '%s'", proc_repo_root(), shop_dir) == 0;
-    snprintf(path, sizeof path, "%s/py/shop/pricing/__init__.py", shop_dir);
-    ok = ok && proc_write_file(path, "");
-    snprintf(path, sizeof path, "%s/py/shop/pricing/discounts.py", shop_dir);
-    ok = ok && proc_write_file(path, discounts_py);
-    ok = ok && make_repo(other_dir, sizeof other_dir, "other");
-    snprintf(path, sizeof path, "%s/lib/greet.py", other_dir);
-    ok = ok && proc_write_file(path, greet_py);
-    snprintf(path, sizeof path, "%s/lib/visitors.py", other_dir);
-    ok = ok && proc_write_file(path, visitors_py);
-    ok = ok && make_repo(churn_dir, sizeof churn_dir, "churn");
-    snprintf(path, sizeof path, "%s/churn.py", churn_dir);
-    ok = ok && proc_write_file(path, "def churn_again():\n    return 1\n");
+    snprintf(shop_dir, sizeof shop_dir, "%s/shop", stack.dir);
+    snprintf(other_dir, sizeof other_dir, "%s/other", stack.dir);
+    snprintf(churn_dir, sizeof churn_dir, "%s/churn", stack.dir);
+    bool ok = fixture_copy_repo(shop_dir) == 0 &&
+              fixture_write_tree(shop_dir, fixture_pricing_files()) == 0 &&
+              fixture_write_tree(other_dir, fixture_other_files()) == 0 &&
+              fixture_write_text(churn_dir, "churn.py", "def churn_again():\n    return 1\n") == 0;
     if (!ok || !stack_seed(&stack, shop_dir, NULL) || !stack_seed(&stack, other_dir, NULL)) {
         fprintf(stderr, "  seeding failed; logs in %s\n", stack.dir);
         return false;
     }
     /* The fake answers every completion with the prompt it got, and every
      * chat with the first message it got. */
-    http_reply_t r;
-    http_request(&(http_request_t){.base = stack.fake_url,
-                                   .path = "/_fake/script",
-                                   .body = "{\"echo_prompt\":true}"},
-                 &r);
-    ok = r.status == 200;
-    http_reply_free(&r);
-    http_request(&(http_request_t){.base = stack.fake_url,
-                                   .path = "/_fake/script",
-                                   .body = "{\"match\":\"" CHAT_MARKER
-                                           "\",\"echo_field\":\"messages.0.content\"}"},
-                 &r);
-    ok = ok && r.status == 200;
-    http_reply_free(&r);
+    ok = fake_ollama_script(&stack.fake, "{\"echo_prompt\":true}") &&
+         fake_ollama_script(&stack.fake, "{\"match\":\"" CHAT_MARKER
+                                         "\",\"echo_field\":\"messages.0.content\"}");
     /* The gateway's first list of collections; from here on no request may
      * find it unknown. */
+    http_reply_t r;
     http_request(&(http_request_t){.path = "/api/collections"}, &r);
     ok = ok && r.status == 200 && strstr(r.body.data, "\"other\"");
     http_reply_free(&r);

@@ -15,37 +15,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "tests/fixture.h"
 #include "tests/test.h"
 
 static char root[64], outside[64]; /* short: every path built from them fits PATH_MAX */
 static int root_fd = -1;
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-    (void)st, (void)flag, (void)ftw;
-    remove(path);
-    return 0;
-}
-
-static void remove_tree(const char *dir) {
-    if (dir[0])
-        nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-/* dir/rel holding text, its directories made on the way. */
-static void put(const char *dir, const char *rel, const char *text) {
-    char path[PATH_MAX];
-    snprintf(path, sizeof path, "%s/%s", dir, rel);
-    for (char *p = path + strlen(dir) + 1; (p = strchr(p, '/')); p++) {
-        *p = '\0';
-        mkdir(path, 0755);
-        *p = '/';
-    }
-    FILE *f = fopen(path, "w");
-    if (f) {
-        fputs(text, f);
-        fclose(f);
-    }
-}
 
 static void link_at(const char *rel, const char *target) {
     char path[PATH_MAX];
@@ -84,24 +58,27 @@ static const char *outcome(open_fn open_below, const char *rel) {
 static void teardown(void) {
     if (root_fd >= 0)
         close(root_fd);
-    remove_tree(root);
-    remove_tree(outside);
+    fixture_remove_tree(root);
+    fixture_remove_tree(outside);
 }
 
 /* The trees, made once for the whole file. */
 static bool setup(void) {
     if (root_fd >= 0)
         return true;
-    snprintf(root, sizeof root, "/tmp/lca-beneath-XXXXXX");
-    snprintf(outside, sizeof outside, "/tmp/lca-beneath-out-XXXXXX");
-    if (!mkdtemp(root) || !mkdtemp(outside))
+    if (!fixture_tmpdir(root, sizeof root, "beneath") ||
+        !fixture_tmpdir(outside, sizeof outside, "beneath-out"))
         return false;
-    put(root, "top.c", "top\n");
-    put(root, "plain.c", "plain\n");
-    put(root, "src/real.c", "real\n");
-    put(root, "src/deep/leaf.c", "leaf\n");
-    put(outside, "secret.c", "SECRET\n");
-    put(outside, "src/real.c", "SECRET real\n");
+    static const fixture_file_t inside_files[] = {{"top.c", "top\n"},
+                                                  {"plain.c", "plain\n"},
+                                                  {"src/real.c", "real\n"},
+                                                  {"src/deep/leaf.c", "leaf\n"},
+                                                  {NULL, NULL}};
+    static const fixture_file_t outside_files[] = {
+        {"secret.c", "SECRET\n"}, {"src/real.c", "SECRET real\n"}, {NULL, NULL}};
+    if (fixture_write_tree(root, inside_files) != 0 ||
+        fixture_write_tree(outside, outside_files) != 0)
+        return false;
     root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
     test_before_exit = teardown;
     return root_fd >= 0;

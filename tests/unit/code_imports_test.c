@@ -7,15 +7,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "tests/proc.h"
+#include "tests/fixture.h"
 #include "tests/test.h"
-
-static const char *fixture_dir(void) {
-    static char path[4096];
-    const char *source = getenv("LCA_SOURCE_DIR");
-    snprintf(path, sizeof path, "%s/tests/fixtures/repo", source ? source : ".");
-    return path;
-}
 
 /* Every file of the fixture, as the walk lists them. */
 static const char *const fixture_paths[] = {
@@ -60,23 +53,19 @@ static const char *const fixture_paths[] = {
 
 static imports_index_t *fixture_index(void) {
     static imports_index_t *index;
-    if (!index && imports_index_new(fixture_dir(), fixture_paths, FIXTURE_COUNT, &index) != 0)
+    if (!index && imports_index_new(fixture_repo(), fixture_paths, FIXTURE_COUNT, &index) != 0)
         return NULL;
     return index;
 }
 
 static imports_t *extract_fixture(const char *rel, lang_id_t lang) {
-    char path[4200];
-    snprintf(path, sizeof path, "%s/%s", fixture_dir(), rel);
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    size_t len = 0;
+    char *data = fixture_repo_read(rel, &len);
+    if (!data)
         return NULL;
-    char *data = malloc(1 << 20);
-    size_t len = data ? fread(data, 1, 1 << 20, f) : 0;
-    fclose(f);
     imports_t *out = NULL;
     imports_index_t *index = fixture_index();
-    if (data && index && imports_extract(index, rel, lang, data, len, &out) != 0)
+    if (index && imports_extract(index, rel, lang, data, len, &out) != 0)
         out = NULL;
     free(data);
     return out;
@@ -426,27 +415,16 @@ TEST(rust_edge_cases) {
     imports_destroy(&im);
 }
 
-static void write_text(const char *root, const char *rel, const char *text) {
-    proc_write_file(proc_path(root, rel, ""), text);
-}
-
-/* Removes what write_text made: files, then directories deepest first. */
-static void remove_tree(const char *root, const char *const *rels, size_t n) {
-    for (size_t i = n; i-- > 0;) {
-        char path[4200];
-        snprintf(path, sizeof path, "%s/%s", root, rels[i]);
-        remove(path);
-    }
-    remove(root);
-}
-
 TEST(rust_workspace_crates) {
-    char root[] = "/tmp/lca-imports-test-XXXXXX";
-    REQUIRE(mkdtemp(root));
-    write_text(root, "Cargo.toml", "[workspace]\nmembers = [\"crates/*\"]\n");
-    write_text(root, "crates/core-lib/Cargo.toml", "[package]\nname = \"core-lib\"\n");
-    write_text(root, "crates/app/Cargo.toml",
-               "[package]\nname = \"app\"\n\n[dependencies]\nname = \"decoy\"\n");
+    char root[64];
+    REQUIRE(fixture_tmpdir(root, sizeof root, "imports-test"));
+    const fixture_file_t files[] = {
+        {"Cargo.toml", "[workspace]\nmembers = [\"crates/*\"]\n"},
+        {"crates/core-lib/Cargo.toml", "[package]\nname = \"core-lib\"\n"},
+        {"crates/app/Cargo.toml",
+         "[package]\nname = \"app\"\n\n[dependencies]\nname = \"decoy\"\n"},
+        {NULL, NULL}};
+    REQUIRE(fixture_write_tree(root, files) == 0);
     const char *paths[] = {
         "Cargo.toml",
         "crates/core-lib/Cargo.toml",
@@ -473,35 +451,35 @@ TEST(rust_workspace_crates) {
     CHECK(resolves_to(im, "crate::cli::Args", "crates/app/src/cli.rs"));
     imports_destroy(&im);
     imports_index_destroy(&index);
-    const char *made[] = {"Cargo.toml",      "crates",
-                          "crates/core-lib", "crates/core-lib/Cargo.toml",
-                          "crates/app",      "crates/app/Cargo.toml"};
-    remove_tree(root, made, sizeof made / sizeof made[0]);
+    fixture_remove_tree(root);
 }
 
 TEST(tsconfig_paths_and_base_url) {
-    char root[] = "/tmp/lca-imports-test-XXXXXX";
-    REQUIRE(mkdtemp(root));
+    char root[64];
+    REQUIRE(fixture_tmpdir(root, sizeof root, "imports-test"));
     /* JSON with comments and trailing commas, a pattern key holding a star,
      * a first target that does not exist, and a longer competing prefix. */
-    write_text(root, "tsconfig.base.json",
-               "// shared settings\n"
-               "{\n"
-               "  \"compilerOptions\": {\n"
-               "    /* everything is relative to the repository root */\n"
-               "    \"baseUrl\": \".\",\n"
-               "    \"paths\": {\n"
-               "      \"@app/*\": [\"apps/web/src/app/*\"],\n"
-               "      \"@app/special/*\": [\"apps/web/src/special/*\",],\n"
-               "      \"@lib\": [\"libs/core/src/index.ts\"],\n"
-               "      \"@shared/*\": [\"missing/*\", \"libs/shared/src/*\"], // fallback\n"
-               "    },\n"
-               "  },\n"
-               "}\n");
-    write_text(root, "apps/web/tsconfig.json", "{ \"extends\": \"../../tsconfig.base\" }\n");
-    write_text(root, "apps/admin/jsconfig.json", "{\"compilerOptions\": {\"baseUrl\": \"lib\"}}");
-    write_text(root, "apps/admin/tsconfig.json", "{\"compilerOptions\": {\"baseUrl\": \"src\"}}");
-    write_text(root, "broken/tsconfig.json", "{\"compilerOptions\": {\"baseUrl\": ");
+    const fixture_file_t files[] = {
+        {"tsconfig.base.json",
+         "// shared settings\n"
+         "{\n"
+         "  \"compilerOptions\": {\n"
+         "    /* everything is relative to the repository root */\n"
+         "    \"baseUrl\": \".\",\n"
+         "    \"paths\": {\n"
+         "      \"@app/*\": [\"apps/web/src/app/*\"],\n"
+         "      \"@app/special/*\": [\"apps/web/src/special/*\",],\n"
+         "      \"@lib\": [\"libs/core/src/index.ts\"],\n"
+         "      \"@shared/*\": [\"missing/*\", \"libs/shared/src/*\"], // fallback\n"
+         "    },\n"
+         "  },\n"
+         "}\n"},
+        {"apps/web/tsconfig.json", "{ \"extends\": \"../../tsconfig.base\" }\n"},
+        {"apps/admin/jsconfig.json", "{\"compilerOptions\": {\"baseUrl\": \"lib\"}}"},
+        {"apps/admin/tsconfig.json", "{\"compilerOptions\": {\"baseUrl\": \"src\"}}"},
+        {"broken/tsconfig.json", "{\"compilerOptions\": {\"baseUrl\": "},
+        {NULL, NULL}};
+    REQUIRE(fixture_write_tree(root, files) == 0);
     const char *paths[] = {
         "tsconfig.base.json",
         "apps/web/tsconfig.json",
@@ -554,23 +532,14 @@ TEST(tsconfig_paths_and_base_url) {
     CHECK(resolves_to(im, "src/b", ""));
     imports_destroy(&im);
     imports_index_destroy(&index);
-    const char *made[] = {"apps",
-                          "apps/web",
-                          "apps/web/tsconfig.json",
-                          "apps/admin",
-                          "apps/admin/jsconfig.json",
-                          "apps/admin/tsconfig.json",
-                          "broken",
-                          "broken/tsconfig.json",
-                          "tsconfig.base.json"};
-    remove_tree(root, made, sizeof made / sizeof made[0]);
+    fixture_remove_tree(root);
 }
 
 /* Token soup as tsconfig files: whatever reads, nothing crashes, and
  * whatever resolves is a file of the collection. */
 TEST(random_tsconfigs_are_survived) {
-    char root[] = "/tmp/lca-imports-test-XXXXXX";
-    REQUIRE(mkdtemp(root));
+    char root[64];
+    REQUIRE(fixture_tmpdir(root, sizeof root, "imports-test"));
     static const char *const tokens[] = {"{",
                                          "}",
                                          "[",
@@ -604,7 +573,7 @@ TEST(random_tsconfigs_are_survived) {
         int n = rand_r(&seed) % 40;
         for (int i = 0; i < n; i++)
             strcat(text, tokens[rand_r(&seed) % (sizeof tokens / sizeof tokens[0])]);
-        write_text(root, "tsconfig.json", text);
+        fixture_write_text(root, "tsconfig.json", text);
         imports_index_t *index = NULL;
         REQUIRE(imports_index_new(root, paths, 4, &index) == 0);
         const char *src = "import a from 'a';\nimport b from 'src/b';\nimport c from 'zz';\n";
@@ -618,8 +587,7 @@ TEST(random_tsconfigs_are_survived) {
         imports_destroy(&im);
         imports_index_destroy(&index);
     }
-    const char *made[] = {"tsconfig.json"};
-    remove_tree(root, made, 1);
+    fixture_remove_tree(root);
 }
 
 TEST(kotlin_and_unknown_languages) {

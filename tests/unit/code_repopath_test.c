@@ -1,8 +1,7 @@
 /* Repository paths: joining, parents, directories and reading small files. */
 #include "proto/code/repopath.h"
+#include "tests/fixture.h"
 #include "tests/test.h"
-
-#include <sys/stat.h>
 
 static const char *join(const char *dir, const char *rel) {
     static char out[256];
@@ -46,14 +45,9 @@ TEST(dirname_and_parent) {
 }
 
 TEST(read_text_reads_at_most_max_bytes) {
-    char root[] = "/tmp/lca-repopath-XXXXXX";
-    REQUIRE(mkdtemp(root) != NULL);
-    char file[128];
-    snprintf(file, sizeof file, "%s/go.mod", root);
-    FILE *f = fopen(file, "w");
-    REQUIRE(f != NULL);
-    fputs("module example.com/shop\n", f);
-    fclose(f);
+    char root[64];
+    REQUIRE(fixture_tmpdir(root, sizeof root, "repopath"));
+    REQUIRE(fixture_write_text(root, "go.mod", "module example.com/shop\n") == 0);
     char *text = repopath_read_text(root, "go.mod", 1024);
     CHECK_STR(text, "module example.com/shop\n");
     free(text);
@@ -61,21 +55,17 @@ TEST(read_text_reads_at_most_max_bytes) {
     CHECK_STR(text, "module");
     free(text);
     CHECK(repopath_read_text(root, "missing.toml", 64) == NULL);
-    unlink(file);
-    rmdir(root);
+    fixture_remove_tree(root);
 }
 
 /* A config that is, or sits behind, a symlink out of the repository is not
  * read; one that stays inside is. */
 TEST(read_text_stays_inside_the_root) {
-    char root[] = "/tmp/lca-repopath-XXXXXX", outside[] = "/tmp/lca-repopath-out-XXXXXX";
-    REQUIRE(mkdtemp(root) != NULL && mkdtemp(outside) != NULL);
+    char root[64], outside[64];
+    REQUIRE(fixture_tmpdir(root, sizeof root, "repopath") &&
+            fixture_tmpdir(outside, sizeof outside, "repopath-out"));
     char path[128], target[128];
-    snprintf(path, sizeof path, "%s/Cargo.toml", outside);
-    FILE *f = fopen(path, "w");
-    REQUIRE(f != NULL);
-    fputs("[package]\nname = \"elsewhere\"\n", f);
-    fclose(f);
+    REQUIRE(fixture_write_text(outside, "Cargo.toml", "[package]\nname = \"elsewhere\"\n") == 0);
     snprintf(path, sizeof path, "%s/Cargo.toml", root);
     snprintf(target, sizeof target, "%s/Cargo.toml", outside);
     CHECK_INT(symlink(target, path), ==, 0);
@@ -87,25 +77,14 @@ TEST(read_text_stays_inside_the_root) {
     CHECK(repopath_read_text(root, "sub/Cargo.toml", 64) == NULL);
     CHECK(repopath_read_text(root, "alias.toml", 64) == NULL);
     CHECK(repopath_read_text(root, "sub", 64) == NULL); /* nor a directory */
-    snprintf(path, sizeof path, "%s/real.toml", root);
-    f = fopen(path, "w");
-    REQUIRE(f != NULL);
-    fputs("inside\n", f);
-    fclose(f);
+    REQUIRE(fixture_write_text(root, "real.toml", "inside\n") == 0);
     snprintf(path, sizeof path, "%s/link.toml", root);
     CHECK_INT(symlink("real.toml", path), ==, 0);
     char *text = repopath_read_text(root, "link.toml", 64);
     CHECK_STR(text, "inside\n");
     free(text);
-    const char *names[] = {"Cargo.toml", "sub", "alias.toml", "real.toml", "link.toml"};
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        snprintf(path, sizeof path, "%s/%s", root, names[i]);
-        unlink(path);
-    }
-    snprintf(path, sizeof path, "%s/Cargo.toml", outside);
-    unlink(path);
-    rmdir(root);
-    rmdir(outside);
+    fixture_remove_tree(root);
+    fixture_remove_tree(outside);
 }
 
 TEST_MAIN(TEST_CASE(join_folds_dots), TEST_CASE(join_never_leaves_the_root),

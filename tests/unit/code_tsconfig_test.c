@@ -1,25 +1,13 @@
 /* Project module paths from tsconfig.json / jsconfig.json: comments,
  * trailing commas, extends, baseUrl, and TypeScript's choice of pattern. */
 #include "proto/code/tsconfig.h"
+#include "tests/fixture.h"
 #include "tests/test.h"
 
-#include <sys/stat.h>
-
-static char root[] = "/tmp/lca-tsconfig-XXXXXX";
+static char root[64]; /* made by the first test */
 
 static void write_file(const char *rel, const char *text) {
-    char path[256];
-    snprintf(path, sizeof path, "%s/%s", root, rel);
-    for (char *slash = strchr(path + strlen(root) + 1, '/'); slash;
-         slash = strchr(slash + 1, '/')) {
-        *slash = '\0';
-        mkdir(path, 0755);
-        *slash = '/';
-    }
-    FILE *f = fopen(path, "w");
-    REQUIRE(f != NULL);
-    fputs(text, f);
-    fclose(f);
+    CHECK_INT(fixture_write_text(root, rel, text), ==, 0);
 }
 
 /* Collects every candidate tsconfig_resolve() offers, accepting none. */
@@ -45,7 +33,7 @@ static const char *tries(const tsconfig_t *config, const char *spec, const char 
 }
 
 TEST(paths_with_comments_trailing_commas_and_extends) {
-    REQUIRE(mkdtemp(root) != NULL);
+    REQUIRE(fixture_tmpdir(root, sizeof root, "tsconfig"));
     write_file("web/tsconfig.base.json", "{\n"
                                          "  // shared by every package\n"
                                          "  \"compilerOptions\": {\n"
@@ -103,9 +91,8 @@ TEST(configs_that_declare_nothing_or_cannot_be_read) {
     REQUIRE(config != NULL);
     CHECK_STR(tries(config, "x", NULL), "loop/x");
     tsconfig_destroy(&config);
-    char command[128];
-    snprintf(command, sizeof command, "rm -rf '%s'", root);
-    CHECK_INT(system(command), ==, 0);
+    fixture_remove_tree(root);
+    CHECK(access(root, F_OK) != 0);
 }
 
 TEST_MAIN(TEST_CASE(paths_with_comments_trailing_commas_and_extends),

@@ -2,6 +2,7 @@
  * default socket goes, which endpoints count as private, and what
  * proto_endpoint_prepare accepts before binding or connecting (the broker
  * and clients over a live socket are in tests/integration/broker_test.c). */
+#include "tests/fixture.h"
 #include "tests/test.h"
 #include "proto/socket.h"
 
@@ -73,8 +74,7 @@ TEST(only_inproc_and_unix_sockets_are_private) {
 static char top[64];
 
 static const char *fresh_top(void) {
-    snprintf(top, sizeof top, "/tmp/lca-endpoint-XXXXXX");
-    return mkdtemp(top);
+    return fixture_tmpdir(top, sizeof top, "endpoint") ? top : NULL;
 }
 
 static void ep_in(char *ep, size_t len, const char *dir) {

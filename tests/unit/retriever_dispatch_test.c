@@ -8,6 +8,7 @@
 #include "proto/ops.h"
 #include "proto/shard.h"
 #include "retriever/dispatch.h"
+#include "tests/fixture.h"
 #include "tests/test.h"
 
 #include <cJSON.h>
@@ -21,8 +22,7 @@ static char dir[256];
 static dispatch_t d;
 
 static bool setup(void) {
-    snprintf(dir, sizeof dir, "/tmp/lca-dispatch-XXXXXX");
-    if (!mkdtemp(dir))
+    if (!fixture_tmpdir(dir, sizeof dir, "dispatch"))
         return false;
     char err[256];
     d = (dispatch_t){.store = store_open(dir, 0, SHARDS, err, sizeof err), .scan_threads = 1};
@@ -33,10 +33,7 @@ static bool setup(void) {
 
 static void teardown(void) {
     store_destroy(&d.store);
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (dir[0] && system(cmd) != 0)
-        fprintf(stderr, "  could not remove %s\n", dir);
+    fixture_remove_tree(dir);
 }
 
 /* Encodes req, dispatches it with payload and returns the reply's status

@@ -5,6 +5,7 @@
  * the input checks.
  */
 #include "retriever/scan.h"
+#include "tests/fixture.h"
 #include "tests/test.h"
 
 #include <errno.h>
@@ -13,27 +14,7 @@
 
 /* ---- helpers ---- */
 
-static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
-
-static uint64_t rng_next(void) {
-    uint64_t x = rng_state;
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    rng_state = x;
-    return x * 0x2545f4914f6cdd1dull;
-}
-
-/* Uniform in [-1, 1). */
-static float rng_uniform(void) {
-    return (float)((double)(rng_next() >> 11) / (double)(1ull << 53) * 2.0 - 1.0);
-}
-
-static float rng_gauss(void) {
-    double u = ((double)(rng_next() >> 11) + 0.5) / (double)(1ull << 53);
-    double v = (double)(rng_next() >> 11) / (double)(1ull << 53);
-    return (float)(sqrt(-2.0 * log(u)) * cos(2.0 * M_PI * v));
-}
+static fixture_rng_t rng = {0x9e3779b97f4a7c15ull};
 
 static void *alloc_aligned(size_t bytes) {
     size_t rounded = (bytes + SCAN_ALIGN - 1) / SCAN_ALIGN * SCAN_ALIGN;
@@ -43,22 +24,15 @@ static void *alloc_aligned(size_t bytes) {
 static float *random_matrix(size_t nrows, size_t dim) {
     float *m = alloc_aligned(nrows * dim * sizeof *m);
     for (size_t i = 0; m && i < nrows * dim; i++)
-        m[i] = rng_uniform();
+        m[i] = rng_uniform(&rng);
     return m;
 }
 
 /* Unit-length Gaussian rows: what embeddings look like to the scan. */
 static float *normal_matrix(size_t nrows, size_t dim) {
     float *m = alloc_aligned(nrows * dim * sizeof *m);
-    for (size_t r = 0; m && r < nrows; r++) {
-        double norm = 0;
-        for (size_t i = 0; i < dim; i++) {
-            m[r * dim + i] = rng_gauss();
-            norm += (double)m[r * dim + i] * m[r * dim + i];
-        }
-        for (size_t i = 0; i < dim; i++)
-            m[r * dim + i] = (float)(m[r * dim + i] / sqrt(norm));
-    }
+    for (size_t r = 0; m && r < nrows; r++)
+        rng_unit_vector(&rng, m + r * dim, dim);
     return m;
 }
 
@@ -216,13 +190,13 @@ TEST(i8_kernels_match_scalar_exactly) {
         float *want = malloc(nmax * sizeof *want), *got = malloc(nmax * sizeof *got);
         REQUIRE(rows && query && scales && want && got);
         for (size_t i = 0; i < nmax * dim; i++)
-            rows[i] = (int8_t)(rng_next() >> 56);
+            rows[i] = (int8_t)(rng_next(&rng) >> 56);
         for (size_t i = 0; i < dim + 32; i++)
             query[i] = i >= dim ? 0
-                                : (int16_t)((long)(rng_next() % (2 * SCAN_QUERY_LEVELS + 1)) -
+                                : (int16_t)((long)(rng_next(&rng) % (2 * SCAN_QUERY_LEVELS + 1)) -
                                             SCAN_QUERY_LEVELS);
         for (size_t r = 0; r < nmax; r++)
-            scales[r] = (rng_uniform() + 1.0f) / 127.0f;
+            scales[r] = (rng_uniform(&rng) + 1.0f) / 127.0f;
         /* The extremes, where a saturating or overflowing kernel would be
          * wrong; scale 1 for row 0 so that its score shows the integer dot. */
         for (size_t i = 0; i < dim; i++)
@@ -396,7 +370,7 @@ TEST(quantize_row_bounds_the_error) {
     int8_t out[64];
     float scale = -1;
     for (size_t i = 0; i < 64; i++)
-        in[i] = rng_gauss() * 3.0f;
+        in[i] = rng_gauss(&rng) * 3.0f;
     in[17] = -9.5f; /* the largest magnitude, negative */
     CHECK_INT(scan_quantize_row(in, 64, out, &scale), ==, 0);
     CHECK(fabsf(scale - 9.5f / 127.0f) < 1e-7f);
@@ -466,7 +440,7 @@ TEST(i8_scores_are_within_the_quantisation_bound) {
 static float *clustered_matrix(size_t nrows, size_t dim, const float *centres, size_t clusters) {
     float *m = normal_matrix(nrows, dim);
     for (size_t r = 0; m && clusters && r < nrows; r++) {
-        const float *c = centres + (rng_next() % clusters) * dim;
+        const float *c = centres + (rng_next(&rng) % clusters) * dim;
         double norm = 0;
         for (size_t i = 0; i < dim; i++) {
             m[r * dim + i] += c[i];

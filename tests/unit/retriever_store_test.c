@@ -9,6 +9,7 @@
 #include "proto/shard.h"
 #include "retriever/search.h"
 #include "retriever/store.h"
+#include "tests/fixture.h"
 #include "tests/test.h"
 
 #include <cJSON.h>
@@ -28,9 +29,7 @@ static char dir[256];
 static char err[512];
 
 static void fresh_dir(void) {
-    snprintf(dir, sizeof dir, "/tmp/lca-store-XXXXXX");
-    if (!mkdtemp(dir))
-        dir[0] = '\0';
+    fixture_tmpdir(dir, sizeof dir, "store");
 }
 
 static store_t *open_store(int shard, int shards) {
@@ -201,10 +200,7 @@ static long listed(store_t *s, const char *field) {
 
 static void cleanup(store_t **s) {
     store_destroy(s);
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (dir[0] && system(cmd) != 0)
-        fprintf(stderr, "  could not remove %s\n", dir);
+    fixture_remove_tree(dir);
 }
 
 /* ---- tests ---- */

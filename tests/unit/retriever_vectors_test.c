@@ -5,38 +5,14 @@
  */
 #include "retriever/vectors.h"
 #include "retriever/scan.h"
+#include "tests/fixture.h"
 #include "tests/test.h"
 
 #include <errno.h>
 #include <math.h>
 #include <stdint.h>
 
-static uint64_t rng_state = 0x2545f4914f6cdd1dull;
-
-static uint64_t rng_next(void) {
-    uint64_t x = rng_state;
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    rng_state = x;
-    return x * 0x2545f4914f6cdd1dull;
-}
-
-static float rng_gauss(void) {
-    double u = ((double)(rng_next() >> 11) + 0.5) / (double)(1ull << 53);
-    double v = (double)(rng_next() >> 11) / (double)(1ull << 53);
-    return (float)(sqrt(-2.0 * log(u)) * cos(2.0 * M_PI * v));
-}
-
-static void random_unit(float *v, size_t dim) {
-    double norm = 0;
-    for (size_t i = 0; i < dim; i++) {
-        v[i] = rng_gauss();
-        norm += (double)v[i] * v[i];
-    }
-    for (size_t i = 0; i < dim; i++)
-        v[i] = (float)(v[i] / sqrt(norm));
-}
+static fixture_rng_t rng = {0x2545f4914f6cdd1dull};
 
 static double dot_double(const float *a, const float *b, size_t dim) {
     double s = 0;
@@ -119,7 +95,7 @@ TEST(add_get_replace_remove) {
     vectors_t *v = vectors_new(dim);
     REQUIRE(v);
     float a[32], b[32], c[32];
-    random_unit(a, dim), random_unit(b, dim), random_unit(c, dim);
+    rng_unit_vector(&rng, a, dim), rng_unit_vector(&rng, b, dim), rng_unit_vector(&rng, c, dim);
     CHECK_INT(vectors_add(v, 7, a), ==, 0);
     CHECK_INT(vectors_add(v, UINT64_MAX, b), ==, 0);
     CHECK_INT(vectors_add(v, 0, c), ==, 0);
@@ -174,14 +150,14 @@ TEST(random_churn_matches_a_model) {
     float vec[16];
     bool ok = true;
     for (int step = 0; step < 30000 && ok; step++) {
-        uint64_t op = rng_next() % 10;
+        uint64_t op = rng_next(&rng) % 10;
         /* Ids from a small range so that replaces and misses happen; half of
          * them far apart, to exercise probing across the table. */
-        uint64_t id = rng_next() % 3000;
+        uint64_t id = rng_next(&rng) % 3000;
         if (id % 2)
             id = id << 40 | 1;
         if (op < 6) {
-            random_unit(vec, dim);
+            rng_unit_vector(&rng, vec, dim);
             ok &= vectors_add(v, id, vec) == 0;
             model_put(&m, id, vec);
         } else {
@@ -212,13 +188,13 @@ TEST(search_finds_the_exact_top_k_by_id) {
     float *vecs = malloc(n * dim * sizeof *vecs), query[64];
     REQUIRE(v && vecs);
     for (size_t i = 0; i < n; i++) {
-        random_unit(vecs + i * dim, dim);
+        rng_unit_vector(&rng, vecs + i * dim, dim);
         REQUIRE(vectors_add(v, 1000000 + i * 13, vecs + i * dim) == 0);
     }
     /* Remove a third so that rows have moved. */
     for (size_t i = 0; i < n; i += 3)
         REQUIRE(vectors_remove(v, 1000000 + i * 13) == 0);
-    random_unit(query, dim);
+    rng_unit_vector(&rng, query, dim);
     vectors_hit_t hits[20];
     long got = vectors_search(v, query, k, VECTORS_F32, 2, hits);
     CHECK_INT(got, ==, (long)k);
@@ -250,12 +226,12 @@ TEST(i8_search_reranks_to_the_f32_answer) {
     float vec[384];
     REQUIRE(v);
     for (size_t i = 0; i < n; i++) {
-        random_unit(vec, dim);
+        rng_unit_vector(&rng, vec, dim);
         REQUIRE(vectors_add(v, i, vec) == 0);
     }
     size_t same_lists = 0, found = 0;
     for (size_t q = 0; q < nq; q++) {
-        random_unit(vec, dim);
+        rng_unit_vector(&rng, vec, dim);
         vectors_hit_t exact[10], approx[10];
         REQUIRE(vectors_search(v, vec, k, VECTORS_F32, 2, exact) == (long)k);
         REQUIRE(vectors_search(v, vec, k, VECTORS_I8, 2, approx) == (long)k);
@@ -284,12 +260,12 @@ TEST(search_edges) {
     vectors_t *v = vectors_new(dim);
     float q[16], x[16];
     REQUIRE(v);
-    random_unit(q, dim);
+    rng_unit_vector(&rng, q, dim);
     vectors_hit_t hits[8];
     CHECK_INT(vectors_search(v, q, 5, VECTORS_F32, 1, hits), ==, 0);
     CHECK_INT(vectors_search(v, q, 5, VECTORS_I8, 1, hits), ==, 0);
     for (uint64_t i = 0; i < 5; i++) {
-        random_unit(x, dim);
+        rng_unit_vector(&rng, x, dim);
         REQUIRE(vectors_add(v, i, x) == 0);
     }
     CHECK_INT(vectors_search(v, q, 0, VECTORS_F32, 1, hits), ==, 0);
@@ -313,7 +289,7 @@ TEST(delete_and_re_add_does_not_grow_memory) {
     size_t empty = vectors_bytes(v);
     float x[128];
     for (uint64_t i = 0; i < n; i++) {
-        random_unit(x, dim);
+        rng_unit_vector(&rng, x, dim);
         REQUIRE(vectors_add(v, i, x) == 0);
     }
     size_t full = vectors_bytes(v);
@@ -330,7 +306,7 @@ TEST(delete_and_re_add_does_not_grow_memory) {
         if (step == 1)
             CHECK_INT(vectors_bytes(v), ==, empty);
         for (uint64_t i = start; i < n; i += step) {
-            random_unit(x, dim);
+            rng_unit_vector(&rng, x, dim);
             REQUIRE(vectors_add(v, i, x) == 0);
         }
         size_t now = vectors_bytes(v);

@@ -8,14 +8,8 @@
 #include <string.h>
 
 #include "seeder/ctags.h"
+#include "tests/fixture.h"
 #include "tests/test.h"
-
-static const char *fixture_dir(void) {
-    static char path[4096];
-    const char *source = getenv("LCA_SOURCE_DIR");
-    snprintf(path, sizeof path, "%s/tests/fixtures/repo", source ? source : ".");
-    return path;
-}
 
 static const char *const fixture_files[] = {
     "py/shop/models.py",
@@ -34,18 +28,6 @@ static const char *const fixture_files[] = {
 #define FIXTURE_COUNT (sizeof fixture_files / sizeof fixture_files[0])
 
 static ctags_batch_t *fixture_tags;
-
-static char *read_fixture(const char *rel, size_t *len) {
-    char path[4200];
-    snprintf(path, sizeof path, "%s/%s", fixture_dir(), rel);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    char *data = malloc(1 << 20);
-    *len = data ? fread(data, 1, 1 << 20, f) : 0;
-    fclose(f);
-    return data;
-}
 
 /* The chunks of a fixture file, checked against the invariants of chunk.h. */
 static chunk_list_t *chunk_fixture(const char *rel, lang_id_t lang);
@@ -113,14 +95,14 @@ static void check_invariants(const chunk_list_t *list, const char *data, size_t 
 static chunk_list_t *chunk_fixture(const char *rel, lang_id_t lang) {
     if (!fixture_tags) {
         char *error = NULL;
-        if (ctags_batch_run(fixture_dir(), fixture_files, FIXTURE_COUNT, &fixture_tags, &error)) {
+        if (ctags_batch_run(fixture_repo(), fixture_files, FIXTURE_COUNT, &fixture_tags, &error)) {
             fprintf(stderr, "  ctags: %s\n", error ? error : "?");
             free(error);
             return NULL;
         }
     }
     size_t len = 0, n_tags = 0;
-    char *data = read_fixture(rel, &len);
+    char *data = fixture_repo_read(rel, &len);
     if (!data)
         return NULL;
     const ctags_tag_t *tags = ctags_batch_tags(fixture_tags, rel, &n_tags);

@@ -12,14 +12,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "tests/fixture.h"
 #include "tests/test.h"
-
-static const char *fixture_dir(void) {
-    static char path[4096];
-    const char *source = getenv("LCA_SOURCE_DIR");
-    snprintf(path, sizeof path, "%s/tests/fixtures/repo", source ? source : ".");
-    return path;
-}
 
 static const char *const fixture_files[] = {
     "py/shop/models.py",
@@ -49,7 +43,7 @@ static const ctags_tag_t *find_tag(const ctags_batch_t *batch, const char *path,
 TEST(batch_over_fixture_languages) {
     ctags_batch_t *batch = NULL;
     char *error = NULL;
-    int rc = ctags_batch_run(fixture_dir(), fixture_files, FIXTURE_COUNT, &batch, &error);
+    int rc = ctags_batch_run(fixture_repo(), fixture_files, FIXTURE_COUNT, &batch, &error);
     if (rc != 0)
         fprintf(stderr, "  %s\n", error ? error : "");
     free(error);
@@ -106,7 +100,7 @@ static int count_tags(const ctags_tag_t *tag, void *arg) {
 
 TEST(callback_can_stop_the_run) {
     counter_t counter = {0, 3};
-    int rc = ctags_run(fixture_dir(), fixture_files, FIXTURE_COUNT, count_tags, &counter, NULL);
+    int rc = ctags_run(fixture_repo(), fixture_files, FIXTURE_COUNT, count_tags, &counter, NULL);
     CHECK_INT(rc, ==, 42);
     CHECK_INT(counter.count, ==, 3);
     /* The child was reaped: no zombie is left to wait for. */
@@ -117,21 +111,21 @@ TEST(odd_paths_are_harmless) {
     const char *paths[] = {"missing/file.py", "bad\nname.py", "py/shop/util.py"};
     counter_t counter = {0, 0};
     char *error = NULL;
-    int rc = ctags_run(fixture_dir(), paths, 3, count_tags, &counter, &error);
+    int rc = ctags_run(fixture_repo(), paths, 3, count_tags, &counter, &error);
     CHECK_INT(rc, ==, 0);
     CHECK(error == NULL);
     free(error);
     CHECK_INT(counter.count, ==, 2); /* slugify and clamp */
     counter.count = 0;
-    CHECK_INT(ctags_run(fixture_dir(), NULL, 0, count_tags, &counter, NULL), ==, 0);
+    CHECK_INT(ctags_run(fixture_repo(), NULL, 0, count_tags, &counter, NULL), ==, 0);
     CHECK_INT(counter.count, ==, 0);
     /* Batches with nothing in them, or nothing tagged. */
     ctags_batch_t *batch = NULL;
-    CHECK_INT(ctags_batch_run(fixture_dir(), NULL, 0, &batch, NULL), ==, 0);
+    CHECK_INT(ctags_batch_run(fixture_repo(), NULL, 0, &batch, NULL), ==, 0);
     CHECK_INT(ctags_batch_count(batch), ==, 0);
     ctags_batch_destroy(&batch);
     const char *untagged[] = {"docs/notes.txt"};
-    CHECK_INT(ctags_batch_run(fixture_dir(), untagged, 1, &batch, NULL), ==, 0);
+    CHECK_INT(ctags_batch_run(fixture_repo(), untagged, 1, &batch, NULL), ==, 0);
     CHECK_INT(ctags_batch_count(batch), ==, 0);
     ctags_batch_destroy(&batch);
 }
@@ -143,9 +137,9 @@ TEST(missing_ctags_is_a_clear_error) {
     setenv("PATH", "/nonexistent-lca-bin", 1);
     counter_t counter = {0, 0};
     char *error = NULL;
-    int rc = ctags_run(fixture_dir(), fixture_files, 1, count_tags, &counter, &error);
+    int rc = ctags_run(fixture_repo(), fixture_files, 1, count_tags, &counter, &error);
     ctags_batch_t *batch = (ctags_batch_t *)1;
-    int batch_rc = ctags_batch_run(fixture_dir(), fixture_files, 1, &batch, NULL);
+    int batch_rc = ctags_batch_run(fixture_repo(), fixture_files, 1, &batch, NULL);
     setenv("PATH", saved, 1);
     free(saved);
     CHECK_INT(rc, ==, -ENOENT);
@@ -226,9 +220,9 @@ TEST(a_crash_costs_only_the_file_responsible) {
     REQUIRE(saved);
     ctags_batch_t *batch = NULL;
     char *error = NULL;
-    int rc = ctags_batch_run(fixture_dir(), odd_batch, 5, &batch, &error);
+    int rc = ctags_batch_run(fixture_repo(), odd_batch, 5, &batch, &error);
     counter_t counter = {0, 0};
-    int run_rc = ctags_run(fixture_dir(), odd_batch, 5, count_tags, &counter, NULL);
+    int run_rc = ctags_run(fixture_repo(), odd_batch, 5, count_tags, &counter, NULL);
     restore_path(saved, dir);
     CHECK_INT(rc, ==, 0);
     CHECK(error == NULL);
@@ -246,10 +240,10 @@ TEST(a_hang_costs_only_the_file_responsible) {
     REQUIRE(saved);
     setenv("LCA_CTAGS_TIMEOUT_MS", "150", 1);
     ctags_batch_t *batch = NULL;
-    int rc = ctags_batch_run(fixture_dir(), odd_batch, 5, &batch, NULL);
+    int rc = ctags_batch_run(fixture_repo(), odd_batch, 5, &batch, NULL);
     char *error = NULL;
     counter_t counter = {0, 0};
-    int run_rc = ctags_run(fixture_dir(), odd_batch, 5, count_tags, &counter, &error);
+    int run_rc = ctags_run(fixture_repo(), odd_batch, 5, count_tags, &counter, &error);
     unsetenv("LCA_CTAGS_TIMEOUT_MS");
     restore_path(saved, dir);
     CHECK_INT(rc, ==, 0);
@@ -262,34 +256,21 @@ TEST(a_hang_costs_only_the_file_responsible) {
     CHECK_INT(waitpid(-1, NULL, WNOHANG), ==, -1); /* every child reaped */
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-    (void)st, (void)flag, (void)ftw;
-    remove(path);
-    return 0;
-}
-
 /* More paths in and tags out than a pipe holds (64 KiB each way), through
  * one process: feeding and draining must not deadlock. */
 #define LONG_NAME "a_file_name_long_enough_that_a_thousand_of_them_fill_more_than_one_pipe_buffer"
 
 TEST(large_batch_streams) {
-    char dir[] = "/tmp/lca-ctags-test-XXXXXX";
-    REQUIRE(mkdtemp(dir));
+    char dir[64];
+    REQUIRE(fixture_tmpdir(dir, sizeof dir, "ctags-test"));
     enum { FILES = 1000 };
     char **paths = calloc(FILES, sizeof *paths);
     REQUIRE(paths);
     for (int i = 0; i < FILES; i++) {
-        char rel[160], full[256], text[128];
+        char rel[160], text[128];
         snprintf(rel, sizeof rel, "%s_%04d.py", LONG_NAME, i);
-        snprintf(full, sizeof full, "%s/%s", dir, rel);
-        int len =
-            snprintf(text, sizeof text, "def f%d():\n    pass\n\nclass C%d:\n    pass\n", i, i);
-        int fd = open(full, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (fd >= 0) {
-            if (write(fd, text, (size_t)len) != len)
-                test_failed_checks++;
-            close(fd);
-        }
+        snprintf(text, sizeof text, "def f%d():\n    pass\n\nclass C%d:\n    pass\n", i, i);
+        CHECK_INT(fixture_write_text(dir, rel, text), ==, 0);
         paths[i] = strdup(rel);
     }
     ctags_batch_t *batch = NULL;
@@ -303,7 +284,7 @@ TEST(large_batch_streams) {
     for (int i = 0; i < FILES; i++)
         free(paths[i]);
     free(paths);
-    nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    fixture_remove_tree(dir);
 }
 
 TEST_MAIN(TEST_CASE(batch_over_fixture_languages), TEST_CASE(callback_can_stop_the_run),

@@ -32,6 +32,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "tests/fixture.h"
 #include "tests/test.h"
 
 #define SHARDS 2
@@ -153,12 +154,6 @@ static bool serve(const char *service, proto_handler_t handler) {
     return true;
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-    (void)st, (void)flag, (void)ftw;
-    remove(path);
-    return 0;
-}
-
 static void teardown(void) {
     stop_request(); /* the workers' end; sync runs would stop too, so it comes last */
     for (int i = 0; i < nworkers; i++) {
@@ -168,10 +163,8 @@ static void teardown(void) {
     proto_client_destroy(&client);
     broker_destroy(&broker);
     buf_free(&fake.texts);
-    if (root[0])
-        nftw(root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-    if (outside[0])
-        nftw(outside, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    fixture_remove_tree(root);
+    fixture_remove_tree(outside);
 }
 
 /* The broker, the services and the two trees, once for the whole file. */
@@ -190,31 +183,14 @@ static bool setup(void) {
         !serve(shard_service(1, service), shard_handler))
         return false;
     client = proto_client_new(broker_local_endpoint(broker), NULL, err, sizeof err);
-    snprintf(root, sizeof root, "/tmp/lca-sync-XXXXXX");
-    snprintf(outside, sizeof outside, "/tmp/lca-sync-out-XXXXXX");
-    if (!client || !mkdtemp(root) || !mkdtemp(outside))
+    if (!client || !fixture_tmpdir(root, sizeof root, "sync") ||
+        !fixture_tmpdir(outside, sizeof outside, "sync-out"))
         return false;
     char real[PATH_MAX];
     if (!realpath(root, real) || strlen(real) >= sizeof root)
         return false;
     memcpy(root, real, strlen(real) + 1);
     return true;
-}
-
-/* dir/rel holding text, its directories made on the way. */
-static void put(const char *dir, const char *rel, const char *text) {
-    char path[PATH_MAX];
-    snprintf(path, sizeof path, "%s/%s", dir, rel);
-    for (char *p = path + strlen(dir) + 1; (p = strchr(p, '/')); p++) {
-        *p = '\0';
-        mkdir(path, 0755);
-        *p = '/';
-    }
-    FILE *f = fopen(path, "w");
-    if (f) {
-        fputs(text, f);
-        fclose(f);
-    }
 }
 
 /* One sync_full of root into collection, its report lines in report. */
@@ -297,11 +273,11 @@ static void swap_for_symlinks(void) {
 
 TEST(a_tree_changed_after_the_walk_is_not_read_outside_the_root) {
     REQUIRE(setup());
-    put(root, "main.py", "def main():\n    return 1\n");
-    put(root, "lib/code.py", "def helper():\n    return 2\n");
-    put(root, "other.py", "def other():\n    return 3\n");
-    put(outside, "lib/code.py", "def leaked():\n    return 'SECRET in lib'\n");
-    put(outside, "secret.py", "def leaked():\n    return 'SECRET in a file'\n");
+    fixture_write_text(root, "main.py", "def main():\n    return 1\n");
+    fixture_write_text(root, "lib/code.py", "def helper():\n    return 2\n");
+    fixture_write_text(root, "other.py", "def other():\n    return 3\n");
+    fixture_write_text(outside, "lib/code.py", "def leaked():\n    return 'SECRET in lib'\n");
+    fixture_write_text(outside, "secret.py", "def leaked():\n    return 'SECRET in a file'\n");
     refuse_imports(0, 0);
     run_t run;
     sync_root(&run, "swapped", 0, swap_for_symlinks);
@@ -322,8 +298,8 @@ static void put_importing_files(void) {
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/main.py", root);
     unlink(path);
-    put(root, "main.py", "import util\n\n\ndef main():\n    return util.helper()\n");
-    put(root, "util.py", "def helper():\n    return 1\n");
+    fixture_write_text(root, "main.py", "import util\n\n\ndef main():\n    return util.helper()\n");
+    fixture_write_text(root, "util.py", "def helper():\n    return 1\n");
 }
 
 TEST(an_imports_put_a_shard_fails_once_is_sent_again) {

@@ -12,32 +12,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "tests/fixture.h"
 #include "tests/test.h"
 
 /* ---- helpers --------------------------------------------------------------- */
 
-static const char *fixture_dir(void) {
-    static char path[4096];
-    const char *source = getenv("LCA_SOURCE_DIR");
-    snprintf(path, sizeof path, "%s/tests/fixtures/repo", source ? source : ".");
-    return path;
-}
-
 static char *make_temp_dir(void) {
-    char *dir = strdup("/tmp/lca-walk-test-XXXXXX");
-    if (dir && !mkdtemp(dir)) {
-        free(dir);
-        return NULL;
-    }
-    return dir;
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-    (void)st, (void)ftw;
-    if (flag == FTW_DP || flag == FTW_D)
-        chmod(path, 0700);
-    remove(path);
-    return 0;
+    char dir[64];
+    return fixture_tmpdir(dir, sizeof dir, "walk-test") ? strdup(dir) : NULL;
 }
 
 static void remove_tree(char **dir) {
@@ -47,38 +29,9 @@ static void remove_tree(char **dir) {
     char locked[4200];
     snprintf(locked, sizeof locked, "%s/locked", *dir);
     chmod(locked, 0700);
-    nftw(*dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    fixture_remove_tree(*dir);
     free(*dir);
     *dir = NULL;
-}
-
-/* Creates root/rel (and its directories) holding len bytes of data. */
-static int write_file(const char *root, const char *rel, const char *data, size_t len) {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", root, rel);
-    for (char *p = path + strlen(root) + 1; (p = strchr(p, '/')); p++) {
-        *p = '\0';
-        mkdir(path, 0755);
-        *p = '/';
-    }
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd < 0)
-        return -errno;
-    size_t done = 0;
-    while (done < len) {
-        ssize_t n = write(fd, data + done, len - done);
-        if (n <= 0) {
-            close(fd);
-            return -EIO;
-        }
-        done += (size_t)n;
-    }
-    close(fd);
-    return 0;
-}
-
-static int write_text(const char *root, const char *rel, const char *text) {
-    return write_file(root, rel, text, strlen(text));
 }
 
 static int make_link(const char *root, const char *rel, const char *target) {
@@ -131,21 +84,23 @@ static walk_t *walk_dir(const char *root, bool use_git) {
 TEST(gitignore_is_honoured_without_git) {
     char *root = make_temp_dir();
     REQUIRE(root);
-    write_text(root, ".gitignore",
-               "# logs\n*.log\n!keep.log\nout/\n/only_root.txt\ndocs/**/*.tmp\n");
-    write_text(root, "a.c", "int a;\n");
-    write_text(root, "x.log", "log\n");
-    write_text(root, "keep.log", "kept\n");
-    write_text(root, "out/gen.c", "int gen;\n");
-    write_text(root, "src/out", "a file named out is not a directory\n");
-    write_text(root, "only_root.txt", "x\n");
-    write_text(root, "sub/only_root.txt", "y\n");
-    write_text(root, "sub/.gitignore", "local.txt\n!*.log\n");
-    write_text(root, "sub/local.txt", "z\n");
-    write_text(root, "sub/y.log", "re-included by the deeper file\n");
-    write_text(root, "docs/a/b/c.tmp", "tmp\n");
-    write_text(root, "docs/readme.md", "# docs\n");
-    write_text(root, ".git/config", "[core]\n");
+    const fixture_file_t files[] = {
+        {".gitignore", "# logs\n*.log\n!keep.log\nout/\n/only_root.txt\ndocs/**/*.tmp\n"},
+        {"a.c", "int a;\n"},
+        {"x.log", "log\n"},
+        {"keep.log", "kept\n"},
+        {"out/gen.c", "int gen;\n"},
+        {"src/out", "a file named out is not a directory\n"},
+        {"only_root.txt", "x\n"},
+        {"sub/only_root.txt", "y\n"},
+        {"sub/.gitignore", "local.txt\n!*.log\n"},
+        {"sub/local.txt", "z\n"},
+        {"sub/y.log", "re-included by the deeper file\n"},
+        {"docs/a/b/c.tmp", "tmp\n"},
+        {"docs/readme.md", "# docs\n"},
+        {".git/config", "[core]\n"},
+        {NULL, NULL}};
+    REQUIRE(fixture_write_tree(root, files) == 0);
     char empty[4200];
     snprintf(empty, sizeof empty, "%s/empty", root);
     CHECK_INT(mkdir(empty, 0755), ==, 0); /* an empty directory lists nothing */
@@ -177,28 +132,30 @@ TEST(every_skip_reason) {
     char *root = make_temp_dir();
     char *outside = make_temp_dir();
     REQUIRE(root && outside);
-    write_text(root, "ok.py",
-               "def f():\n    return 'h\xc3\xa9llo \xe2\x82\xac \xf0\x9f\x98\x80'\n");
-    write_file(root, "bin.dat", "abc\0def\n", 8);
-    write_text(root, "latin1.txt", "caf\xe9\n");
+    fixture_write_text(root, "ok.py",
+                       "def f():\n    return 'h\xc3\xa9llo \xe2\x82\xac \xf0\x9f\x98\x80'\n");
+    fixture_write(root, "bin.dat", "abc\0def\n", 8);
+    fixture_write_text(root, "latin1.txt", "caf\xe9\n");
     size_t big = 10u << 20;
     char *line = malloc(big);
     REQUIRE(line);
     memset(line, 'x', big - 1);
     line[big - 1] = '\n';
-    write_file(root, "huge.js", line, big);
-    write_file(root, "wide.js", line, 4096); /* one 4 KiB line: minified */
+    fixture_write(root, "huge.js", line, big);
+    fixture_write(root, "wide.js", line, 4096); /* one 4 KiB line: minified */
     free(line);
-    write_text(root, "node_modules/pkg/index.js", "module.exports = 1;\n");
-    write_text(root, "build/out.js", "var built = 1;\n");     /* output at the root */
-    write_text(root, "go/build/build.go", "package build\n"); /* a package named build */
-    write_text(root, "web/lib.min.js", "var a=1;\n");
-    write_text(root, "api/types.go",
-               "// Code generated by protoc-gen-go. DO NOT EDIT.\n\npackage api\n");
-    write_text(root, "gen/model.py", "# @generated by a tool\nX = 1\n");
-    write_text(root, "package-lock.json", "{}\n");
-    write_text(root, "target.c", "int t;\n");
-    write_text(outside, "secret.c", "int s;\n");
+    fixture_write_text(root, "node_modules/pkg/index.js", "module.exports = 1;\n");
+    fixture_write_text(root, "build/out.js", "var built = 1;\n");     /* output at the root */
+    fixture_write_text(root, "go/build/build.go", "package build\n"); /* a package named build */
+    const fixture_file_t files[] = {
+        {"web/lib.min.js", "var a=1;\n"},
+        {"api/types.go", "// Code generated by protoc-gen-go. DO NOT EDIT.\n\npackage api\n"},
+        {"gen/model.py", "# @generated by a tool\nX = 1\n"},
+        {"package-lock.json", "{}\n"},
+        {"target.c", "int t;\n"},
+        {NULL, NULL}};
+    REQUIRE(fixture_write_tree(root, files) == 0);
+    fixture_write_text(outside, "secret.c", "int s;\n");
     char outside_file[4200];
     snprintf(outside_file, sizeof outside_file, "%s/secret.c", outside);
     CHECK_INT(make_link(root, "loop_a", "loop_b"), ==, 0);
@@ -287,10 +244,12 @@ static void check_unreadable(const char *root) {
 TEST(unreadable_files_are_reported_not_fatal) {
     char *root = make_temp_dir();
     REQUIRE(root);
-    write_text(root, "a.c", "int a;\n");
-    write_text(root, "secret.c", "int s;\n");
-    write_text(root, "locked/inner.c", "int i;\n");
-    write_text(root, "z.c", "int z;\n");
+    const fixture_file_t files[] = {{"a.c", "int a;\n"},
+                                    {"secret.c", "int s;\n"},
+                                    {"locked/inner.c", "int i;\n"},
+                                    {"z.c", "int z;\n"},
+                                    {NULL, NULL}};
+    REQUIRE(fixture_write_tree(root, files) == 0);
     char path[4200];
     snprintf(path, sizeof path, "%s/secret.c", root);
     chmod(path, 0);
@@ -320,12 +279,7 @@ TEST(unreadable_files_are_reported_not_fatal) {
 /* Copies the fixture to a new temporary directory; NULL on failure. */
 static char *copy_fixture(void) {
     char *dir = make_temp_dir();
-    if (!dir)
-        return NULL;
-    char source[4200];
-    snprintf(source, sizeof source, "%s/.", fixture_dir());
-    const char *argv[] = {"cp", "-a", source, dir, NULL};
-    if (run(".", argv) != 0)
+    if (dir && fixture_copy_repo(dir) != 0)
         remove_tree(&dir);
     return dir;
 }
@@ -341,10 +295,12 @@ static size_t count_accepted_with_prefix(const walk_t *w, const char *prefix) {
 TEST(fixture_is_listed_by_git) {
     char *root = copy_fixture();
     REQUIRE(root);
-    write_text(root, "vendor/lib/x.go", "package lib\n");
-    write_text(root, "web/vendor/y.js", "var y;\n");
-    write_text(root, "dist/app.js", "var app;\n");
-    write_text(root, "tools/build/main.go", "package main\n");
+    const fixture_file_t tracked[] = {{"vendor/lib/x.go", "package lib\n"},
+                                      {"web/vendor/y.js", "var y;\n"},
+                                      {"dist/app.js", "var app;\n"},
+                                      {"tools/build/main.go", "package main\n"},
+                                      {NULL, NULL}};
+    REQUIRE(fixture_write_tree(root, tracked) == 0);
     const char *init[] = {"git", "init", "-q", ".", NULL};
     const char *add[] = {"git", "add", "-A", NULL};
     if (run(root, init) != 0 || run(root, add) != 0) {
@@ -352,10 +308,12 @@ TEST(fixture_is_listed_by_git) {
         remove_tree(&root);
         return;
     }
-    write_text(root, ".gitignore", "ignored.txt\nnode_modules/\n");
-    write_text(root, "ignored.txt", "not listed\n");
-    write_text(root, "untracked.py", "X = 1\n");
-    write_text(root, "node_modules/dep/index.js", "module.exports = 2;\n");
+    const fixture_file_t untracked[] = {{".gitignore", "ignored.txt\nnode_modules/\n"},
+                                        {"ignored.txt", "not listed\n"},
+                                        {"untracked.py", "X = 1\n"},
+                                        {"node_modules/dep/index.js", "module.exports = 2;\n"},
+                                        {NULL, NULL}};
+    REQUIRE(fixture_write_tree(root, untracked) == 0);
     walk_t *w = walk_dir(root, true);
     REQUIRE(w);
     CHECK_STR(walk_method(w), "git");
@@ -415,7 +373,7 @@ TEST(fixture_walk_agrees_with_git) {
 TEST(single_file_checks) {
     char *root = make_temp_dir();
     REQUIRE(root);
-    write_text(root, "src/a.py", "x = 1\n");
+    fixture_write_text(root, "src/a.py", "x = 1\n");
     char detail[256];
     walk_entry_t e;
     CHECK_INT(walk_check_file(root, "src/a.py", NULL, &e, detail, sizeof detail), ==, 0);
@@ -466,9 +424,9 @@ TEST(a_nul_byte_anywhere_makes_a_file_binary) {
     REQUIRE(text);
     for (size_t i = 0; i < len; i++)
         text[i] = i % 40 == 39 ? '\n' : 'a' + (char)(i % 26);
-    write_file(root, "clean.py", text, len);
+    fixture_write(root, "clean.py", text, len);
     text[100000] = '\0';
-    write_file(root, "late_nul.py", text, len);
+    fixture_write(root, "late_nul.py", text, len);
     walk_options_t options;
     walk_options_default(&options);
     options.use_git = false;
@@ -489,9 +447,9 @@ TEST(a_nul_byte_anywhere_makes_a_file_binary) {
 TEST(names_that_are_not_utf8_are_skipped_unread) {
     char *root = make_temp_dir();
     REQUIRE(root);
-    write_text(root, "caf\xe9.py", "x = 1\n");       /* Latin-1 */
-    write_text(root, "dir\xff/inner.py", "y = 2\n"); /* a directory's name */
-    write_text(root, "na\xc3\xafve.py", "z = 3\n");  /* UTF-8: fine */
+    fixture_write_text(root, "caf\xe9.py", "x = 1\n");       /* Latin-1 */
+    fixture_write_text(root, "dir\xff/inner.py", "y = 2\n"); /* a directory's name */
+    fixture_write_text(root, "na\xc3\xafve.py", "z = 3\n");  /* UTF-8: fine */
     for (int with_git = 0; with_git < 2; with_git++) {
         if (with_git) {
             const char *init[] = {"git", "init", "-q", ".", NULL};
@@ -540,18 +498,20 @@ TEST(git_runs_nothing_the_repository_or_the_environment_names) {
     snprintf(trace, sizeof trace, "%s/trace", elsewhere);
     snprintf(hook, sizeof hook, "%s/fsmonitor.sh", elsewhere);
     snprintf(script, sizeof script, "#!/bin/sh\ntouch '%s'\nexit 1\n", marker);
-    write_text(elsewhere, "fsmonitor.sh", script);
+    fixture_write_text(elsewhere, "fsmonitor.sh", script);
     chmod(hook, 0755);
-    write_text(elsewhere, "hooks/post-checkout", script);
+    fixture_write_text(elsewhere, "hooks/post-checkout", script);
     char hooks[4200];
     snprintf(hooks, sizeof hooks, "%s/hooks", elsewhere);
     const char *fsmonitor[] = {"git", "config", "core.fsmonitor", hook, NULL};
     const char *hooks_path[] = {"git", "config", "core.hooksPath", hooks, NULL};
     CHECK_INT(run(root, fsmonitor), ==, 0);
     CHECK_INT(run(root, hooks_path), ==, 0);
-    write_text(root, "a.py", "x = 1\n");
-    write_text(root, ".gitignore", "ignored.py\n");
-    write_text(root, "ignored.py", "y = 2\n");
+    const fixture_file_t files[] = {{"a.py", "x = 1\n"},
+                                    {".gitignore", "ignored.py\n"},
+                                    {"ignored.py", "y = 2\n"},
+                                    {NULL, NULL}};
+    REQUIRE(fixture_write_tree(root, files) == 0);
     const char *add[] = {"git", "add", "a.py", ".gitignore", NULL};
     /* git add itself reads the index and so runs the hook: that is the
      * test's own git, not the seeder's. */
@@ -581,11 +541,11 @@ TEST(a_gitignore_that_is_a_symlink_is_not_followed) {
     char *root = make_temp_dir();
     char *outside = make_temp_dir();
     REQUIRE(root && outside);
-    write_text(outside, "patterns", "*.py\n");
+    fixture_write_text(outside, "patterns", "*.py\n");
     char target[4200];
     snprintf(target, sizeof target, "%s/patterns", outside);
     CHECK_INT(make_link(root, ".gitignore", target), ==, 0);
-    write_text(root, "a.py", "x = 1\n");
+    fixture_write_text(root, "a.py", "x = 1\n");
     walk_t *w = walk_dir(root, false);
     REQUIRE(w);
     CHECK_INT(reason_of(w, "a.py"), ==, WALK_ACCEPTED);
@@ -616,7 +576,7 @@ TEST(missing_root_is_an_error) {
     free(error);
     char *dir = make_temp_dir();
     REQUIRE(dir);
-    write_text(dir, "file.txt", "not a directory\n");
+    fixture_write_text(dir, "file.txt", "not a directory\n");
     char file[4200];
     snprintf(file, sizeof file, "%s/file.txt", dir);
     CHECK_INT(walk_list(file, NULL, &w, NULL), ==, -ENOTDIR);

@@ -16,22 +16,13 @@
 
 static char root[256];
 
-static int sh(const char *format, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *format, ...) {
-    char command[2048];
-    va_list ap;
-    va_start(ap, format);
-    vsnprintf(command, sizeof command, format, ap);
-    va_end(ap);
-    return system(command);
-}
-
 /* A fresh tree: src/a.c, src/b.c, docs/readme.md, build/ (ignored), .git/. */
 static bool tree_new(void) {
     snprintf(root, sizeof root, "%s", proc_tmpdir());
-    return sh("cd '%s' && mkdir -p src docs build .git && echo a > src/a.c && echo b > src/b.c && "
-              "echo r > docs/readme.md && echo 'build/' > .gitignore && echo x > build/out.o",
-              root) == 0;
+    return proc_shell(
+               "cd '%s' && mkdir -p src docs build .git && echo a > src/a.c && echo b > src/b.c && "
+               "echo r > docs/readme.md && echo 'build/' > .gitignore && echo x > build/out.o",
+               root) == 0;
 }
 
 typedef struct {
@@ -78,10 +69,11 @@ TEST(edits_creates_deletes_and_renames_are_reported_once) {
     REQUIRE(watch_new(root, &w, &err) == 0);
     CHECK_INT(watch_dir_count(w), ==, 3); /* root, src, docs: not build, not .git */
     CHECK_INT(watch_due_in(w), ==, -1);
-    REQUIRE(sh("cd '%s' && echo more >> src/a.c && echo again >> src/a.c && echo n > src/new.c && "
-               "rm src/b.c && mv docs/readme.md docs/README.md && echo g > .git/HEAD && "
-               "echo o > build/out2.o",
-               root) == 0);
+    REQUIRE(proc_shell(
+                "cd '%s' && echo more >> src/a.c && echo again >> src/a.c && echo n > src/new.c && "
+                "rm src/b.c && mv docs/readme.md docs/README.md && echo g > .git/HEAD && "
+                "echo o > build/out2.o",
+                root) == 0);
     burst_t b;
     REQUIRE(burst_wait(w, &b));
     CHECK(!b.rescan);
@@ -96,7 +88,7 @@ TEST(edits_creates_deletes_and_renames_are_reported_once) {
     burst_free(&b);
     CHECK_INT(watch_due_in(w), ==, -1);
     watch_destroy(&w);
-    sh("rm -rf '%s'", root);
+    fixture_remove_tree(root);
 }
 
 TEST(new_directories_are_watched_and_their_files_reported) {
@@ -104,8 +96,8 @@ TEST(new_directories_are_watched_and_their_files_reported) {
     watch_t *w = NULL;
     REQUIRE(watch_new(root, &w, NULL) == 0);
     /* Files may land before the watch on the new directory exists. */
-    REQUIRE(sh("cd '%s' && mkdir -p lib/deep && echo x > lib/deep/x.c && echo y > lib/y.c", root) ==
-            0);
+    REQUIRE(proc_shell("cd '%s' && mkdir -p lib/deep && echo x > lib/deep/x.c && echo y > lib/y.c",
+                       root) == 0);
     burst_t b;
     REQUIRE(burst_wait(w, &b));
     CHECK(burst_has(&b, "lib/deep/x.c"));
@@ -113,37 +105,37 @@ TEST(new_directories_are_watched_and_their_files_reported) {
     burst_free(&b);
     CHECK_INT(watch_dir_count(w), ==, 5);
     /* The new directory is watched: a later edit inside is seen. */
-    REQUIRE(sh("echo z >> '%s/lib/deep/x.c'", root) == 0);
+    REQUIRE(proc_shell("echo z >> '%s/lib/deep/x.c'", root) == 0);
     REQUIRE(burst_wait(w, &b));
     CHECK_INT(b.n, ==, 1);
     CHECK(burst_has(&b, "lib/deep/x.c"));
     burst_free(&b);
     /* A directory moved away is reported as a prefix and stops being watched;
      * moved back in under a new name, its files are reported again. */
-    REQUIRE(sh("cd '%s' && mv lib ../lca-watch-away-$$ && mv ../lca-watch-away-$$ lib2", root) ==
-            0);
+    REQUIRE(proc_shell("cd '%s' && mv lib ../lca-watch-away-$$ && mv ../lca-watch-away-$$ lib2",
+                       root) == 0);
     REQUIRE(burst_wait(w, &b));
     CHECK(burst_has(&b, "lib/"));
     CHECK(burst_has(&b, "lib2/deep/x.c"));
     CHECK(burst_has(&b, "lib2/y.c"));
     burst_free(&b);
     CHECK_INT(watch_dir_count(w), ==, 5);
-    REQUIRE(sh("rm -rf '%s/lib2'", root) == 0);
+    REQUIRE(proc_shell("rm -rf '%s/lib2'", root) == 0);
     REQUIRE(burst_wait(w, &b));
     CHECK(burst_has(&b, "lib2/"));
     burst_free(&b);
     watch_destroy(&w);
-    sh("rm -rf '%s'", root);
+    fixture_remove_tree(root);
 }
 
 TEST(gitignore_rules_hold_for_new_paths_and_a_change_asks_for_a_rescan) {
     REQUIRE(tree_new());
-    REQUIRE(sh("cd '%s' && printf '*.log\\n!keep.log\\n' > src/.gitignore", root) == 0);
+    REQUIRE(proc_shell("cd '%s' && printf '*.log\\n!keep.log\\n' > src/.gitignore", root) == 0);
     watch_t *w = NULL;
     REQUIRE(watch_new(root, &w, NULL) == 0);
-    REQUIRE(sh("cd '%s' && echo 1 > src/debug.log && echo 2 > src/keep.log && mkdir -p "
-               "src/build && echo 3 > src/build/gen.c && echo 4 > src/ok.c",
-               root) == 0);
+    REQUIRE(proc_shell("cd '%s' && echo 1 > src/debug.log && echo 2 > src/keep.log && mkdir -p "
+                       "src/build && echo 3 > src/build/gen.c && echo 4 > src/ok.c",
+                       root) == 0);
     burst_t b;
     REQUIRE(burst_wait(w, &b));
     CHECK(!b.rescan);
@@ -152,35 +144,38 @@ TEST(gitignore_rules_hold_for_new_paths_and_a_change_asks_for_a_rescan) {
     CHECK(!burst_has(&b, "src/debug.log"));
     CHECK(!burst_has(&b, "src/build/gen.c")); /* build/ at any depth, from the root's file */
     burst_free(&b);
-    REQUIRE(sh("echo 'docs/' >> '%s/.gitignore'", root) == 0);
+    REQUIRE(proc_shell("echo 'docs/' >> '%s/.gitignore'", root) == 0);
     REQUIRE(burst_wait(w, &b));
     CHECK(b.rescan);
     burst_free(&b);
     /* The new rule holds from now on. */
-    REQUIRE(sh("cd '%s' && echo 5 > docs/more.md && echo 6 > src/more.c", root) == 0);
+    REQUIRE(proc_shell("cd '%s' && echo 5 > docs/more.md && echo 6 > src/more.c", root) == 0);
     REQUIRE(burst_wait(w, &b));
     CHECK(!burst_has(&b, "docs/more.md"));
     CHECK(burst_has(&b, "src/more.c"));
     burst_free(&b);
     watch_destroy(&w);
-    sh("rm -rf '%s'", root);
+    fixture_remove_tree(root);
 }
 
 /* As the walk and git, the watch does not follow a .gitignore that is a
  * symlink (here to patterns outside the tree that would hide every C file). */
 TEST(a_gitignore_that_is_a_symlink_is_not_followed) {
     REQUIRE(tree_new());
-    REQUIRE(sh("printf '*.c\\n' > '%s-patterns' && ln -s '%s-patterns' '%s/src/.gitignore'", root,
-               root, root) == 0);
+    REQUIRE(proc_shell("printf '*.c\\n' > '%s-patterns' && ln -s '%s-patterns' '%s/src/.gitignore'",
+                       root, root, root) == 0);
     watch_t *w = NULL;
     REQUIRE(watch_new(root, &w, NULL) == 0);
-    REQUIRE(sh("echo 'int n;' > '%s/src/new.c'", root) == 0);
+    REQUIRE(proc_shell("echo 'int n;' > '%s/src/new.c'", root) == 0);
     burst_t b;
     REQUIRE(burst_wait(w, &b));
     CHECK(burst_has(&b, "src/new.c"));
     burst_free(&b);
     watch_destroy(&w);
-    sh("rm -rf '%s' '%s-patterns'", root, root);
+    fixture_remove_tree(root);
+    char patterns[300];
+    snprintf(patterns, sizeof patterns, "%s-patterns", root);
+    unlink(patterns);
 }
 
 TEST(a_missing_root_is_an_error_with_a_message) {
