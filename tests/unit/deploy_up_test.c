@@ -22,6 +22,7 @@
 #include "proto/broker.h"
 #include "proto/worker.h"
 #include "tests/command.h"
+#include "tests/fixture.h"
 #include "tests/proc.h"
 
 /* ---- the roles a copy of this binary plays ---- */
@@ -154,7 +155,7 @@ TEST(a_running_broker_or_an_impossible_data_directory_is_exit_status_1) {
     output_free(&o);
 
     /* A file where a parent directory should be. */
-    REQUIRE(proc_write_file(proc_path(tmp, "file", ""), "x"));
+    REQUIRE(fixture_write_text(tmp, "file", "x") == 0);
     char impossible[300];
     snprintf(impossible, sizeof impossible, "%s/file/data", tmp);
     clean_environment();
@@ -212,7 +213,7 @@ static bool scene_make(scene_t *s) {
         snprintf(then, sizeof then, fakes[i].then, self);
         snprintf(script, sizeof script, "#!/bin/sh\n%s\n%s\n", says, then);
         const char *path = proc_path(s->bin, fakes[i].name, "");
-        if (!proc_write_file(path, script) || chmod(path, 0755) != 0)
+        if (fixture_write_text(NULL, path, script) != 0 || chmod(path, 0755) != 0)
             return false;
     }
     return true;

@@ -7,6 +7,7 @@
  */
 #include "deploy/commands.h"
 #include "tests/command.h"
+#include "tests/fixture.h"
 #include "tests/proc.h"
 
 #include <libgen.h>
@@ -74,7 +75,7 @@ TEST(a_sibling_runs_in_place_of_lca_with_the_arguments) {
     snprintf(script, sizeof script, "%s/lca-sibling", tmp);
     snprintf(text, sizeof text, "#!/bin/sh\nprintf '%%s\\n' \"$0\" \"$@\" > %s\nexit 7\n",
              args_file);
-    REQUIRE(proc_write_file(script, text));
+    REQUIRE(fixture_write_text(NULL, script, text) == 0);
     REQUIRE(chmod(script, 0755) == 0);
     char relative[PATH_MAX] = "";
     for (const char *p = command_bindir(); *p; p++)
