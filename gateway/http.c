@@ -63,9 +63,15 @@ void http_reply(http_ctx_t *ctx, int status, const char *content_type, const cha
     metrics_response(http_route_name(ctx), status);
     req->res.status = status;
     req->res.reason = status < 400 ? "OK" : "Error";
-    if (content_type)
-        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, content_type,
-                       strlen(content_type));
+    /* h2o keeps the value's pointer, not a copy, and the caller's string may
+     * not outlive this call (relay.c passes Ollama's, from a parsed header
+     * it frees next): the request's pool holds the header as long as the
+     * request. */
+    if (content_type) {
+        h2o_iovec_t type = h2o_strdup(&req->pool, content_type, SIZE_MAX);
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, type.base,
+                       type.len);
+    }
     h2o_send_inline(req, body, len);
 }
 
