@@ -11,7 +11,7 @@
  * cancelling its calls with nobody called back.
  */
 #include "gateway/context.h"
-#include "embedder/builtin.h"
+#include "proto/code/embedding.h"
 #include "tests/loopback.h"
 #include "tests/test.h"
 
