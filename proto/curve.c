@@ -44,6 +44,19 @@ static int load_cert(const char *dir, const char *name, bool need_secret, zcert_
         snprintf(err, err_len, "CURVE key %s could not be read", path);
         return -EINVAL;
     }
+    /* zcert_load falls back to the public file when the secret one does not
+     * parse, and reads a secret key of the wrong length as 32 zero bytes:
+     * either way the certificate would hold a secret key that is not its
+     * public key's pair.  The public key must follow from the secret one. */
+    char derived[41];
+    if (need_secret && (zmq_curve_public(derived, zcert_secret_txt(*cert)) != 0 ||
+                        strcmp(derived, zcert_public_txt(*cert)) != 0)) {
+        snprintf(err, err_len,
+                 "CURVE key %s is damaged: it holds no secret key for the public key of %s", secret,
+                 path);
+        zcert_destroy(cert);
+        return -EINVAL;
+    }
     return 0;
 }
 
@@ -196,6 +209,10 @@ void proto_curve_auth_stop(curve_auth_t **auth_p) {
     *auth_p = NULL;
     zmq_send(a->pipe_main, "", 0, 0);
     pthread_join(a->thread, NULL);
+    /* Closing a socket frees its inproc address only later, on ZeroMQ's
+     * own thread; unbinding frees it now, so that an authenticator started
+     * next finds the ZAP address free. */
+    zmq_unbind(a->handler, ZAP_ENDPOINT);
     proto_socket_close(&a->handler);
     proto_socket_close(&a->pipe_thread);
     proto_socket_close(&a->pipe_main);
