@@ -4,7 +4,8 @@
  * of the setting's own, the wildcard bind addresses, IPv6 with and without
  * brackets, a reverse proxy's path, the spaces and quotes a setting copied
  * from a shell line carries, and the settings refused (another scheme, a
- * bad port, an unclosed bracket) with nothing left in *url.
+ * bad port, an unclosed bracket, a byte no host name or proxy path has)
+ * with nothing left in *url.
  */
 #include "proto/ollama/url.h"
 #include "tests/test.h"
@@ -118,9 +119,33 @@ TEST(spaces_and_quotes_around_a_setting_are_dropped) {
     check_url("\" https://h \"", "https://h:443");
 }
 
+/* A host name that is no host name would make the URL name another host,
+ * another port or none ("h#x:1" is host h on port 80 with a fragment);
+ * and the API's paths are appended to a proxy's path. */
+TEST(bytes_no_host_name_has_are_refused) {
+    static const char *const bad[] = {
+        "gpu box",    "evil.example#@127.0.0.1",
+        "user@gpu:1", "gpu?x",
+        "gpu#x:1",    "gpu\x01",
+        "gpu\x7f:1",  "[::1 ]:80",
+        "[::1]x]",    "\\\\gpu",
+        "gpu/a b",    "gpu/p?x",
+        "gpu/p#x",    "gpu/p\x02q",
+        "gpu/a\\b",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        check_refused(bad[i]);
+    /* What host names and proxy paths do hold still goes. */
+    check_url("ollama_gpu:11434", "http://ollama_gpu:11434");
+    check_url("m\xc3\xbcnchen.example", "http://m\xc3\xbcnchen.example:11434");
+    check_url("[fe80::1%eth0]:80", "http://[fe80::1%eth0]:80");
+    check_url("https://h/v1-api/x_y.z~%7E", "https://h:443/v1-api/x_y.z~%7E");
+}
+
 TEST_MAIN(TEST_CASE(hosts_read_like_ollama), TEST_CASE(bad_hosts_are_refused),
           TEST_CASE(the_scheme_decides_the_default_port_whatever_its_case),
           TEST_CASE(the_wildcard_addresses_mean_this_machine),
           TEST_CASE(ipv6_addresses_get_their_brackets),
           TEST_CASE(a_path_is_kept_without_trailing_slashes),
-          TEST_CASE(spaces_and_quotes_around_a_setting_are_dropped))
+          TEST_CASE(spaces_and_quotes_around_a_setting_are_dropped),
+          TEST_CASE(bytes_no_host_name_has_are_refused))
