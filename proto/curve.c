@@ -95,6 +95,7 @@ struct curve_auth {
     void *pipe_thread;     /* PAIR: the thread's end */
     zcertstore_t *allowed; /* the thread's; refreshes itself on lookup */
     char allowed_dir[4096];
+    char pipe[64]; /* the PAIRs' inproc address */
 };
 
 /* Answers one ZAP request waiting on the handler socket. */
@@ -175,8 +176,7 @@ curve_auth_t *proto_curve_auth_start(const char *dir, char *err, size_t err_len)
         free(a);
         return NULL;
     }
-    char pipe[64];
-    snprintf(pipe, sizeof pipe, "inproc://lca-curve-auth-%p", (void *)a);
+    snprintf(a->pipe, sizeof a->pipe, "inproc://lca-curve-auth-%p", (void *)a);
     a->handler = proto_socket_new(ZMQ_REP);
     a->pipe_thread = proto_socket_new(ZMQ_PAIR);
     a->pipe_main = proto_socket_new(ZMQ_PAIR);
@@ -188,7 +188,7 @@ curve_auth_t *proto_curve_auth_start(const char *dir, char *err, size_t err_len)
         snprintf(err, err_len, "cannot start the CURVE authenticator: %s", zmq_strerror(errno));
         goto fail;
     }
-    if (zmq_bind(a->pipe_thread, pipe) != 0 || zmq_connect(a->pipe_main, pipe) != 0 ||
+    if (zmq_bind(a->pipe_thread, a->pipe) != 0 || zmq_connect(a->pipe_main, a->pipe) != 0 ||
         pthread_create(&a->thread, NULL, auth_thread, a) != 0) {
         snprintf(err, err_len, "cannot start the CURVE authenticator");
         goto fail;
@@ -211,8 +211,10 @@ void proto_curve_auth_stop(curve_auth_t **auth_p) {
     pthread_join(a->thread, NULL);
     /* Closing a socket frees its inproc address only later, on ZeroMQ's
      * own thread; unbinding frees it now, so that an authenticator started
-     * next finds the ZAP address free. */
+     * next finds the ZAP address free, and its pipe's (named after its
+     * memory, which it may well get again) too. */
     zmq_unbind(a->handler, ZAP_ENDPOINT);
+    zmq_unbind(a->pipe_thread, a->pipe);
     proto_socket_close(&a->handler);
     proto_socket_close(&a->pipe_thread);
     proto_socket_close(&a->pipe_main);
