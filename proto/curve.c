@@ -44,6 +44,19 @@ static int load_cert(const char *dir, const char *name, bool need_secret, zcert_
         snprintf(err, err_len, "CURVE key %s could not be read", path);
         return -EINVAL;
     }
+    /* zcert_load falls back to the public file when the secret one does not
+     * parse, and reads a secret key of the wrong length as 32 zero bytes:
+     * either way the certificate would hold a secret key that is not its
+     * public key's pair.  The public key must follow from the secret one. */
+    char derived[41];
+    if (need_secret && (zmq_curve_public(derived, zcert_secret_txt(*cert)) != 0 ||
+                        strcmp(derived, zcert_public_txt(*cert)) != 0)) {
+        snprintf(err, err_len,
+                 "CURVE key %s is damaged: it holds no secret key for the public key of %s", secret,
+                 path);
+        zcert_destroy(cert);
+        return -EINVAL;
+    }
     return 0;
 }
 
@@ -82,6 +95,7 @@ struct curve_auth {
     void *pipe_thread;     /* PAIR: the thread's end */
     zcertstore_t *allowed; /* the thread's; refreshes itself on lookup */
     char allowed_dir[4096];
+    char pipe[64]; /* the PAIRs' inproc address */
 };
 
 /* Answers one ZAP request waiting on the handler socket. */
@@ -162,8 +176,7 @@ curve_auth_t *proto_curve_auth_start(const char *dir, char *err, size_t err_len)
         free(a);
         return NULL;
     }
-    char pipe[64];
-    snprintf(pipe, sizeof pipe, "inproc://lca-curve-auth-%p", (void *)a);
+    snprintf(a->pipe, sizeof a->pipe, "inproc://lca-curve-auth-%p", (void *)a);
     a->handler = proto_socket_new(ZMQ_REP);
     a->pipe_thread = proto_socket_new(ZMQ_PAIR);
     a->pipe_main = proto_socket_new(ZMQ_PAIR);
@@ -175,7 +188,7 @@ curve_auth_t *proto_curve_auth_start(const char *dir, char *err, size_t err_len)
         snprintf(err, err_len, "cannot start the CURVE authenticator: %s", zmq_strerror(errno));
         goto fail;
     }
-    if (zmq_bind(a->pipe_thread, pipe) != 0 || zmq_connect(a->pipe_main, pipe) != 0 ||
+    if (zmq_bind(a->pipe_thread, a->pipe) != 0 || zmq_connect(a->pipe_main, a->pipe) != 0 ||
         pthread_create(&a->thread, NULL, auth_thread, a) != 0) {
         snprintf(err, err_len, "cannot start the CURVE authenticator");
         goto fail;
@@ -196,6 +209,12 @@ void proto_curve_auth_stop(curve_auth_t **auth_p) {
     *auth_p = NULL;
     zmq_send(a->pipe_main, "", 0, 0);
     pthread_join(a->thread, NULL);
+    /* Closing a socket frees its inproc address only later, on ZeroMQ's
+     * own thread; unbinding frees it now, so that an authenticator started
+     * next finds the ZAP address free, and its pipe's (named after its
+     * memory, which it may well get again) too. */
+    zmq_unbind(a->handler, ZAP_ENDPOINT);
+    zmq_unbind(a->pipe_thread, a->pipe);
     proto_socket_close(&a->handler);
     proto_socket_close(&a->pipe_thread);
     proto_socket_close(&a->pipe_main);

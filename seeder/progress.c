@@ -28,6 +28,10 @@ struct progress {
     uint64_t files_total, bytes_total;
     int64_t started_ms; /* when the phase began */
     int64_t drawn_ms;   /* last drawing, or 0 */
+    /* The phase's first update that carried work, and its totals: rates
+     * count from there (0: none yet). */
+    int64_t work_ms;
+    uint64_t files_at_work, bytes_at_work;
 };
 
 progress_t *progress_new(FILE *out, bool tty, int interval_ms) {
@@ -57,6 +61,7 @@ void progress_begin(progress_t *self, const char *label, uint64_t files_total,
     self->started_ms = clock_ms();
     self->finished = false;
     self->drawn = false;
+    self->work_ms = 0;
     /* A plain line is due one interval after the phase starts, not at once:
      * short phases then print nothing at all. */
     self->drawn_ms = self->tty ? 0 : self->started_ms;
@@ -87,16 +92,25 @@ void progress_update(progress_t *self, uint64_t files_done, uint64_t bytes_done)
     if (self->finished)
         return;
     int64_t now = clock_ms();
+    if (!self->work_ms && (files_done || bytes_done)) {
+        self->work_ms = now;
+        self->files_at_work = files_done;
+        self->bytes_at_work = bytes_done;
+    }
     if (self->drawn_ms && now - self->drawn_ms < self->interval_ms)
         return;
     self->drawn_ms = now;
-    double seconds = (double)(now - self->started_ms) / 1000.0;
-    double rate = seconds > 0 ? (double)bytes_done / seconds : 0;
+    /* What was done since the first work, over the time since: the wait
+     * before it (the embedder loading its model) is no part of the rate. */
+    double seconds = self->work_ms ? (double)(now - self->work_ms) / 1000.0 : 0;
+    uint64_t bytes = bytes_done > self->bytes_at_work ? bytes_done - self->bytes_at_work : 0;
+    uint64_t files = files_done > self->files_at_work ? files_done - self->files_at_work : 0;
+    double rate = seconds > 0 ? (double)bytes / seconds : 0;
     double eta = -1;
     if (self->bytes_total > 0 && rate > 0 && bytes_done <= self->bytes_total)
         eta = (double)(self->bytes_total - bytes_done) / rate;
-    else if (self->files_total > 0 && files_done > 0 && seconds > 0)
-        eta = (double)(self->files_total - files_done) * seconds / (double)files_done;
+    else if (self->files_total > 0 && files > 0 && seconds > 0)
+        eta = (double)(self->files_total - files_done) * seconds / (double)files;
     char done[32], total[32], speed[32], left[32];
     progress_format_bytes(bytes_done, done, sizeof done);
     progress_format_bytes(self->bytes_total, total, sizeof total);

@@ -45,9 +45,18 @@ static void *tagger_main(void *arg) {
         while (!t->stop && k > t->current + t->ahead)
             pthread_cond_wait(&t->cond, &t->lock);
         bool stop = t->stop;
+        /* The caller went past this slice before it was parsed: nobody
+         * will read its tags. */
+        bool behind = k < t->current;
+        if (behind && !stop) {
+            t->slices[k].ready = true;
+            pthread_cond_broadcast(&t->cond);
+        }
         pthread_mutex_unlock(&t->lock);
         if (stop)
             break;
+        if (behind)
+            continue;
         from = k * t->slice_files;
         size_t to = from + t->slice_files < t->n ? from + t->slice_files : t->n;
         count = 0;
@@ -64,10 +73,14 @@ static void *tagger_main(void *arg) {
             t->error = error ? error : strdup(strerror(rc < 0 ? -rc : rc));
         else
             free(error);
-        t->slices[k].batch = batch;
+        /* Went past while it was parsed: tagger_ready freed the slices
+         * before the caller's then, this one included had it been there. */
+        ctags_batch_t *unread = k < t->current ? batch : NULL;
+        t->slices[k].batch = unread ? NULL : batch;
         t->slices[k].ready = true;
         pthread_cond_broadcast(&t->cond);
         pthread_mutex_unlock(&t->lock);
+        ctags_batch_destroy(&unread);
     }
     free(batch_paths);
     return NULL;

@@ -23,6 +23,32 @@ static bool port_valid(const char *p, size_t n) {
     return v <= 65535;
 }
 
+/* Bytes a host name may hold: letters, digits, '-', '.', '_' (container
+ * names have them) and those of a UTF-8 name; an IPv6 address adds ':' and
+ * '%' (its zone).  Anything else (a space, '#', '?', '@', a control byte)
+ * would make the URL name another host or port, or none. */
+static bool name_valid(const char *p, size_t n, bool v6) {
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)p[i];
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '-' || c == '.' || c == '_' || c >= 0x80 || (v6 && (c == ':' || c == '%'));
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+/* A path may hold what a URL path holds as written, but no space or
+ * control byte, and no '?' or '#': the API's paths are appended to it. */
+static bool path_valid(const char *p, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if (c <= ' ' || c == 0x7f || c == '?' || c == '#' || c == '\\')
+            return false;
+    }
+    return true;
+}
+
 int ollama_url_from_host(const char *host, char **url) {
     *url = NULL;
     if (!host)
@@ -77,7 +103,8 @@ int ollama_url_from_host(const char *host, char **url) {
             port_text = colon + 1, port_len = hostport_len - name_len - 1;
         }
     }
-    if (port_text && !port_valid(port_text, port_len))
+    if ((port_text && !port_valid(port_text, port_len)) || !name_valid(name, name_len, v6) ||
+        !path_valid(path, path_len))
         return -EINVAL;
     if (name_len == 0)
         name = "127.0.0.1", name_len = strlen(name), v6 = false;

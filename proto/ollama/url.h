@@ -15,7 +15,9 @@
  * reverse proxy's prefix) is kept without its trailing '/'.  The wildcard
  * addresses 0.0.0.0 and [::] (what a server binds to) become 127.0.0.1 and
  * [::1].  Stores a heap string in *url.  Returns 0, -EINVAL for a scheme other
- * than http(s) or a bad port, -ENOMEM. */
+ * than http(s), a bad port, a host name with a byte no host name has (a
+ * space, '#', '?', '@', ...) or a path with a space, a control byte, '?' or
+ * '#', -ENOMEM. */
 int ollama_url_from_host(const char *host, char **url);
 
 #endif

@@ -2,28 +2,11 @@
  * deadlines end requests in deadline order, answered and cancelled requests
  * leave no deadline behind, and every request ends exactly once. */
 #include "proto/client.h"
-#include "proto/socket.h"
-#include "tests/test.h"
-#include "proto/base/clock.h"
+#include "tests/unit/proto_peers.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void *router_new(const char *endpoint) {
-    void *r = proto_socket_new(ZMQ_ROUTER);
-    if (r && zmq_bind(r, endpoint) != 0)
-        proto_socket_close(&r);
-    return r;
-}
-
-/* Reads the next message the client sent; false when none comes in 2 s. */
-static bool router_next(void *router, proto_msg_t *m) {
-    zmq_pollitem_t item = {.socket = router, .events = ZMQ_POLLIN};
-    if (zmq_poll(&item, 1, 2000) <= 0)
-        return false;
-    return proto_recv(router, true, m, 0, NULL, 0) == 0;
-}
 
 static void answer(void *router, const proto_msg_t *request) {
     proto_send(router, request->route, request->route_len,

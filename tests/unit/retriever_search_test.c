@@ -1,0 +1,618 @@
+/*
+ * Tests of retriever/search on the corpus of tests/unit/retriever_corpus.h
+ * (a shard in a temporary directory): each signal finds its chunk and the
+ * current file is never returned, the replicated import graph and
+ * in-degree, the fused order, members of modules (Python, Rust, Go, through
+ * packages) and of classes and their bases, searches in parallel with
+ * writes, and rejection of malformed queries.
+ */
+#include "tests/unit/retriever_corpus.h"
+#include "tests/test.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+static bool has_path(const cJSON *chunks, const char *path) {
+    const cJSON *c;
+    cJSON_ArrayForEach(c, chunks) {
+        if (strcmp(cJSON_GetObjectItemCaseSensitive(c, "path")->valuestring, path) == 0)
+            return true;
+    }
+    return false;
+}
+
+static int compare_strings(const void *a, const void *b) {
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The files of the chunks the member signal offers when the cursor in
+ * `path` follows a member of `module`, "|"-joined into got: in rank order,
+ * or in path order when sorted.  False when the search fails. */
+static bool member_files(store_t *s, const char *path, const char *module, bool sorted, char *got,
+                         size_t cap) {
+    search_query_t q = {.path = path, .member = {.kind = SEARCH_MEMBER_MODULE, .module = module}};
+    cJSON *root;
+    const cJSON *chunks = search(s, &q, &root);
+    got[0] = '\0';
+    if (!chunks) {
+        cJSON_Delete(root);
+        return false;
+    }
+    const char *paths[16];
+    size_t np = 0;
+    const cJSON *c;
+    cJSON_ArrayForEach(c, chunks) {
+        if (!isnan(signal(c, "member")) && np < sizeof paths / sizeof paths[0])
+            paths[np++] = cJSON_GetObjectItem(c, "path")->valuestring;
+    }
+    if (sorted)
+        qsort(paths, np, sizeof *paths, compare_strings);
+    size_t n = 0;
+    for (size_t k = 0; k < np && n < cap; k++)
+        n += (size_t)snprintf(got + n, cap - n, "%s%s", k ? "|" : "", paths[k]);
+    cJSON_Delete(root);
+    return true;
+}
+
+/* ---- tests ---- */
+
+TEST(each_signal_finds_its_chunk_and_the_current_file_is_excluded) {
+    fresh_dir();
+    store_t *s = open_store(0, 1);
+    REQUIRE(s && load_corpus(s));
+    cJSON *root;
+
+    /* dense: the query vector points at other.py's chunk. */
+    float q[DIM];
+    unit_vector(q, -7);
+    search_query_t dq = {.path = "src/app.py", .vector = q, .vector_bytes = sizeof q, .limit = 1};
+    const cJSON *chunks = search(s, &dq, &root);
+    REQUIRE(chunks);
+    const cJSON *c = find_chunk(chunks, "lib/other.py", 1);
+    CHECK(c && fabs(signal(c, "dense") - 1.0) < 1e-3);
+    CHECK(!has_path(chunks, "src/app.py"));
+    cJSON_Delete(root);
+
+    /* f32 mode agrees. */
+    dq.mode = VECTORS_F32;
+    chunks = search(s, &dq, &root);
+    CHECK(chunks && find_chunk(chunks, "lib/other.py", 1));
+    cJSON_Delete(root);
+
+    /* bm25: sub-words of tokenizeWhitespace. */
+    search_query_t bq = {.path = "src/app.py", .query = "x = tokenizeWhitespace(line)"};
+    bq.query_len = strlen(bq.query);
+    chunks = search(s, &bq, &root);
+    REQUIRE(chunks);
+    c = find_chunk(chunks, "lib/other.py", 1);
+    CHECK(c && signal(c, "bm25") > 0);
+    const cJSON *e;
+    cJSON_ArrayForEach(e, chunks) {
+        CHECK(e == c || signal(e, "bm25") < signal(c, "bm25"));
+    }
+    cJSON_Delete(root);
+
+    /* symbol: who defines load_user and save (User.save counts once). */
+    static const char *const syms[] = {"load_user", "save", "load_user"};
+    search_query_t sq = {.path = "src/app.py", .symbols = syms, .symbol_count = 3};
+    chunks = search(s, &sq, &root);
+    REQUIRE(chunks);
+    c = find_chunk(chunks, "src/utils.py", 8);
+    CHECK(c && signal(c, "symbol") == 1);
+    c = find_chunk(chunks, "src/models.py", 5);
+    CHECK(c && signal(c, "symbol") == 1);
+    cJSON_Delete(root);
+
+    /* import: app.py imports utils and models (1), utils imports helpers (2). */
+    search_query_t iq = {.path = "src/app.py", .query = "parse config", .query_len = 12};
+    chunks = search(s, &iq, &root);
+    REQUIRE(chunks);
+    c = find_chunk(chunks, "src/utils.py", 1);
+    CHECK(c && signal(c, "import") == 1);
+    c = find_chunk(chunks, "src/models.py", 1);
+    CHECK(c && signal(c, "import") == 1);
+    c = find_chunk(chunks, "src/helpers.py", 1);
+    CHECK(c && signal(c, "import") == 2);
+    c = find_chunk(chunks, "lib/other.py", 1);
+    CHECK(c && signal(c, "import") == 0);
+    CHECK(!has_path(chunks, "src/app.py"));
+    /* uses: parse_config is used by app.py's two chunks and other.py. */
+    c = find_chunk(chunks, "src/utils.py", 1);
+    CHECK(c && signal(c, "uses") == 3);
+    /* in-degree: utils.py is imported by one file. */
+    CHECK(c && signal(c, "imported_by") == 1);
+    cJSON_Delete(root);
+
+    /* object: `utils.` -> the imported module's chunks; `User.` -> the class
+     * and its members. */
+    search_query_t oq = {.path = "src/app.py", .object = "utils"};
+    chunks = search(s, &oq, &root);
+    REQUIRE(chunks);
+    c = find_chunk(chunks, "src/utils.py", 8);
+    CHECK(c && signal(c, "object") == 1);
+    c = find_chunk(chunks, "src/models.py", 1);
+    CHECK(!c || signal(c, "object") == 0);
+    cJSON_Delete(root);
+    oq.object = "User";
+    chunks = search(s, &oq, &root);
+    REQUIRE(chunks);
+    c = find_chunk(chunks, "src/models.py", 1);
+    CHECK(c && signal(c, "object") == 1);
+    c = find_chunk(chunks, "src/models.py", 5);
+    CHECK(c && signal(c, "object") == 1);
+    cJSON_Delete(root);
+
+    /* Go: `helpers.` names the directory of an imported package. */
+    CHECK_INT(store_imports_put(s, "demo", "cmd/main.go", (const char *const[]){"lib/other.py"}, 1,
+                                err, sizeof err),
+              ==, 0);
+    search_query_t gq = {.path = "cmd/main.go", .object = "lib"};
+    chunks = search(s, &gq, &root);
+    REQUIRE(chunks);
+    c = find_chunk(chunks, "lib/other.py", 1);
+    CHECK(c && signal(c, "object") == 1 && signal(c, "import") == 1);
+    cJSON_Delete(root);
+
+    /* A file unknown to the graph still finds the module by its stem. */
+    search_query_t nq = {.path = "src/new.py", .object = "utils"};
+    chunks = search(s, &nq, &root);
+    REQUIRE(chunks);
+    c = find_chunk(chunks, "src/utils.py", 1);
+    CHECK(c && signal(c, "object") == 1 && signal(c, "import") == 0);
+    cJSON_Delete(root);
+
+    /* The text and symbols come back as stored. */
+    chunks = search(s, &bq, &root);
+    c = find_chunk(chunks, "lib/other.py", 1);
+    const cJSON *text = cJSON_GetObjectItemCaseSensitive(c, "text");
+    CHECK(cJSON_IsString(text) && strcmp(text->valuestring, OTHER[0].text) == 0);
+    const cJSON *sy = cJSON_GetObjectItemCaseSensitive(c, "symbols");
+    CHECK(cJSON_IsArray(sy) && cJSON_GetArraySize(sy) == 1);
+    cJSON_Delete(root);
+    cleanup(&s);
+}
+
+TEST(import_graph_is_replicated_and_counts_in_degree) {
+    fresh_dir();
+    store_t *s = open_store(0, 1);
+    REQUIRE(s && load_corpus(s));
+    /* Paths need not be this shard's files: the graph is replicated. */
+    static const char *const t[] = {"src/utils.py", "src/models.py"};
+    CHECK_INT(store_imports_put(s, "demo", "elsewhere/a.py", t, 2, err, sizeof err), ==, 0);
+    CHECK_INT(store_imports_put(s, "demo", "elsewhere/b.py", t, 1, err, sizeof err), ==, 0);
+    cJSON *root;
+    search_query_t q = {.path = "elsewhere/a.py"};
+    const cJSON *chunks = search(s, &q, &root);
+    REQUIRE(chunks);
+    const cJSON *c = find_chunk(chunks, "src/utils.py", 1);
+    CHECK(c && signal(c, "import") == 1 && signal(c, "imported_by") == 3);
+    c = find_chunk(chunks, "src/models.py", 1);
+    CHECK(c && signal(c, "imported_by") == 2);
+    cJSON_Delete(root);
+    CHECK_INT(store_imports_delete(s, "demo", "elsewhere/a.py", err, sizeof err), ==, 0);
+    chunks = search(s, &q, &root);
+    REQUIRE(chunks);
+    CHECK_INT(cJSON_GetArraySize(chunks), ==, 0);
+    cJSON_Delete(root);
+    CHECK_INT(store_imports_put(s, "demo", "", t, 1, err, sizeof err), ==, -EINVAL);
+    CHECK_INT(store_imports_put(s, "nope", "a", t, 1, err, sizeof err), ==, -ENOENT);
+    cleanup(&s);
+}
+
+TEST(malformed_queries_are_rejected) {
+    fresh_dir();
+    store_t *s = open_store(0, 1);
+    REQUIRE(s && load_corpus(s));
+    /* Queries: a vector of the wrong size, a NaN, an unknown collection. */
+    float q[DIM + 1] = {1};
+    search_query_t bad = {.collection = "demo", .vector = q, .vector_bytes = sizeof q, .limit = 4};
+    buf_t out = BUF_INIT;
+    size_t count;
+    CHECK_INT(search_run(s, &bad, &out, &count, err, sizeof err), ==, -EINVAL);
+    q[0] = NAN;
+    bad.vector_bytes = DIM * sizeof(float);
+    CHECK_INT(search_run(s, &bad, &out, &count, err, sizeof err), ==, -EINVAL);
+    bad.collection = "nope";
+    CHECK_INT(search_run(s, &bad, &out, &count, err, sizeof err), ==, -ENOENT);
+    /* No candidates at all asked for. */
+    search_query_t none = {.collection = "demo", .path = "src/app.py", .limit = 0};
+    CHECK_INT(search_run(s, &none, &out, &count, err, sizeof err), ==, -EINVAL);
+    CHECK(strstr(err, "\"limit\" must be at least 1") != NULL);
+    CHECK_INT(out.len, ==, 0);
+    buf_free(&out);
+    cleanup(&s);
+}
+
+typedef struct {
+    store_t *store;
+    atomic_int *stop;
+    int searches, failures;
+} reader_arg_t;
+
+static void *reader_main(void *arg) {
+    reader_arg_t *r = arg;
+    float q[DIM];
+    unit_vector(q, 3);
+    static const char *const syms[] = {"load_user"};
+    while (!*r->stop) {
+        search_query_t sq = {.collection = "demo",
+                             .limit = 8,
+                             .path = "src/app.py",
+                             .query = "load user config",
+                             .query_len = 16,
+                             .symbols = syms,
+                             .symbol_count = 1,
+                             .object = "utils",
+                             .vector = q,
+                             .vector_bytes = sizeof q};
+        buf_t out = BUF_INIT;
+        size_t count;
+        char e[256];
+        int rc = search_run(r->store, &sq, &out, &count, e, sizeof e);
+        cJSON *j = rc == 0 ? cJSON_ParseWithLength(out.data, out.len) : NULL;
+        r->failures += rc != 0 || !j;
+        cJSON_Delete(j);
+        buf_free(&out);
+        r->searches++;
+    }
+    return NULL;
+}
+
+TEST(searches_run_in_parallel_with_each_other_and_with_writes) {
+    fresh_dir();
+    store_t *s = open_store(0, 1);
+    REQUIRE(s && load_corpus(s));
+    atomic_int stop = 0;
+    enum { READERS = 4 };
+    reader_arg_t args[READERS];
+    pthread_t threads[READERS];
+    for (int i = 0; i < READERS; i++) {
+        args[i] = (reader_arg_t){s, &stop, 0, 0};
+        REQUIRE(pthread_create(&threads[i], NULL, reader_main, &args[i]) == 0);
+    }
+    static const char *const utils_imports[] = {"src/helpers.py"};
+    for (int round = 0; round < 50; round++) {
+        CHECK_INT(put(s, "src/utils.py", "h", utils_imports, 1, UTILS, 1 + round % 2), ==, 0);
+        CHECK_INT(store_file_delete(s, "demo", "src/models.py", err, sizeof err), ==, 0);
+        CHECK_INT(put(s, "src/models.py", "h", NULL, 0, MODELS, 2), ==, 0);
+    }
+    stop = 1;
+    int searches = 0, failures = 0;
+    for (int i = 0; i < READERS; i++) {
+        pthread_join(threads[i], NULL);
+        searches += args[i].searches;
+        failures += args[i].failures;
+    }
+    CHECK_INT(failures, ==, 0);
+    CHECK_INT(searches, >, 0);
+    CHECK_INT(listed(s, "chunks"), ==, 8);
+    cleanup(&s);
+}
+
+/* The member signal: the cursor follows `x.` and the gateway knows what x
+ * is.  A module's top-level definitions (not a class's methods), ranked by
+ * how often the repository reaches them; a class's members by scope. */
+TEST(members_of_a_module_and_of_a_class) {
+    fresh_dir();
+    store_t *s = open_store(0, 1);
+    REQUIRE(s && load_corpus(s));
+    /* app.py reached utils.load_user 5 times and parse_config once */
+    static const store_ref_t app_refs[] = {
+        {"src/utils.py", "load_user", 5}, {"src/utils.py", "parse_config", 1}, {"", "save", 7}};
+    CHECK_INT(store_refs_put(s, "demo", "src/app.py", app_refs, 3, err, sizeof err), ==, 0);
+    static const store_ref_t other_refs[] = {{"src/utils.py", "parse_config", 2}};
+    CHECK_INT(store_refs_put(s, "demo", "lib/other.py", other_refs, 1, err, sizeof err), ==, 0);
+
+    search_query_t q = {.path = "src/app.py",
+                        .member = {.kind = SEARCH_MEMBER_MODULE, .module = "utils"}};
+    cJSON *root;
+    const cJSON *chunks = search(s, &q, &root);
+    REQUIRE(chunks);
+    const cJSON *load = find_chunk(chunks, "src/utils.py", 8);
+    const cJSON *parse = find_chunk(chunks, "src/utils.py", 1);
+    REQUIRE(load && parse);
+    CHECK(signal(load, "member") == 1);
+    CHECK(signal(load, "member_uses") == 5);
+    CHECK(signal(parse, "member_uses") == 3); /* summed over the files that reach it */
+    /* a Python module's imports are its attributes: what utils imports
+     * from helpers is reachable as utils.x, weaker than its own */
+    const cJSON *helper = find_chunk(chunks, "src/helpers.py", 1);
+    CHECK(helper && fabs(signal(helper, "member") - 0.6) < 1e-9);
+    cJSON_Delete(root);
+
+    /* what is typed, and what the suffix names, tell the members apart */
+    static const char *const hints[] = {"parseconfig"};
+    q.member.partial = "lo";
+    q.member.hints = hints;
+    q.member.hint_count = 1;
+    chunks = search(s, &q, &root);
+    REQUIRE(chunks);
+    CHECK(signal(find_chunk(chunks, "src/utils.py", 8), "member_partial") == 1);
+    CHECK(signal(find_chunk(chunks, "src/utils.py", 1), "member_partial") == -1);
+    CHECK(signal(find_chunk(chunks, "src/utils.py", 1), "member_hint") == 1);
+    cJSON_Delete(root);
+
+    /* a class: User's members by scope, with how often any receiver
+     * reaches a member of that name */
+    search_query_t c = {.path = "src/app.py",
+                        .member = {.kind = SEARCH_MEMBER_CLASS, .type = "User"}};
+    chunks = search(s, &c, &root);
+    REQUIRE(chunks);
+    const cJSON *save = find_chunk(chunks, "src/models.py", 5);
+    REQUIRE(save);
+    CHECK(signal(save, "member") == 1);
+    CHECK(signal(save, "member_uses") == 7);
+    cJSON_Delete(root);
+
+    /* the references go with the file that made them */
+    CHECK_INT(store_imports_delete(s, "demo", "src/app.py", err, sizeof err), ==, 0);
+    q.member.partial = NULL;
+    chunks = search(s, &q, &root);
+    CHECK(signal(find_chunk(chunks, "src/utils.py", 8), "member_uses") == 0);
+    cJSON_Delete(root);
+    /* bad references are refused whole */
+    static const store_ref_t bad[] = {{"src/utils.py", "", 1}};
+    CHECK_INT(store_refs_put(s, "demo", "x.py", bad, 1, err, sizeof err), ==, -EINVAL);
+    cleanup(&s);
+}
+
+/* Rust module paths: super:: and self:: from the current file's module (a
+ * mod.rs is its directory's), crate:: and a crate's own name by the path's
+ * tail when the file's imports do not name it.  A module's directory
+ * counts whole: its mod.rs mostly re-exports what its files define. */
+TEST(members_of_rust_module_paths) {
+    fresh_dir();
+    store_t *s = open_store(0, 1);
+    REQUIRE(s && ensure(s, "demo", "builtin", DIM, 1, NULL) == 0);
+    static const chunk_def_t RT[] = {
+        {1, 3, "[\"spawn\"]", "[]", "pub fn spawn() {}\n", 1},
+    };
+    static const chunk_def_t TASK[] = {
+        {1, 3, "[\"join\"]", "[]", "pub fn join() {}\n", 2},
+    };
+    static const chunk_def_t TOP[] = {
+        {1, 3, "[\"block_on\"]", "[]", "pub fn block_on() {}\n", 3},
+    };
+    REQUIRE(put(s, "src/rt/mod.rs", "h1", NULL, 0, RT, 1) == 0 &&
+            put(s, "src/rt/task.rs", "h2", NULL, 0, TASK, 1) == 0 &&
+            put(s, "src/lib.rs", "h3", NULL, 0, TOP, 1) == 0);
+    static const struct {
+        const char *path, *module, *want; /* the member files, "|"-joined */
+    } cases[] = {
+        {"src/rt/task.rs", "super", "src/rt/mod.rs"},      /* rt::task's parent, rt */
+        {"src/rt/task.rs", "self", ""},                    /* itself: never its own member */
+        {"src/rt/mod.rs", "self::task", "src/rt/task.rs"}, /* mod.rs is rt itself */
+        {"src/rt/mod.rs", "super", "src/lib.rs"},          /* and its parent the crate */
+        {"src/rt/task.rs", "crate", "src/lib.rs"},
+        {"src/lib.rs", "self::rt", "src/rt/mod.rs|src/rt/task.rs"},
+        {"tests/it.rs", "crate::rt::task", "src/rt/task.rs"},
+        {"tests/it.rs", "mycrate::rt", "src/rt/mod.rs|src/rt/task.rs"}, /* a crate's name */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char got[256];
+        REQUIRE(member_files(s, cases[i].path, cases[i].module, false, got, sizeof got));
+        if (strcmp(got, cases[i].want) != 0)
+            fprintf(stderr, "  %s from %s:\n", cases[i].module, cases[i].path);
+        CHECK_STR(got, cases[i].want);
+    }
+    cleanup(&s);
+}
+
+/* Go: an import path is the go.mod module's path and then the directory,
+ * so a file the current one imports is named by a path that ends with its
+ * directory; and a bare name's members (module ".") are the other files
+ * of the current file's package, ranked by how many chunks use each name
+ * (written unqualified, they are not in the reference index). */
+TEST(members_of_go_packages) {
+    fresh_dir();
+    store_t *s = open_store(0, 1);
+    REQUIRE(s && ensure(s, "demo", "builtin", DIM, 1, NULL) == 0);
+    static const chunk_def_t ENC[] = {
+        {1, 3, "[\"Encode\"]", "[]", "func Encode() {}\n", 1},
+        {5, 7, "[\"Store.Get\"]", "[]", "func (s *Store) Get() {}\n", 6}};
+    static const chunk_def_t DEC[] = {
+        {1, 3, "[\"Decode\"]", "[]", "func Decode() {}\n", 2},
+        {5, 7, "[\"Open\"]", "[]", "func Open(p string) (*Store, error) {\n}\n", 7}};
+    static const chunk_def_t MAIN[] = {
+        {1, 3, "[\"main\"]", "[\"Decode\",\"helper\"]", "func main() {}\n", 3},
+        {5, 7, "[\"run\"]", "[\"Decode\"]", "func run() {}\n", 4}};
+    static const chunk_def_t HELP[] = {{1, 3, "[\"helper\"]", "[]", "func helper() {}\n", 5}};
+    static const char *const main_imports[] = {"cmd/help.go", "format/config/decoder.go",
+                                               "format/config/encoder.go"};
+    static const char *const help_imports[] = {"cmd/main.go"};
+    REQUIRE(put(s, "format/config/encoder.go", "h1", NULL, 0, ENC, 2) == 0 &&
+            put(s, "format/config/decoder.go", "h2", NULL, 0, DEC, 2) == 0 &&
+            put(s, "cmd/main.go", "h3", main_imports, 3, MAIN, 2) == 0 &&
+            put(s, "cmd/help.go", "h4", help_imports, 1, HELP, 1) == 0);
+    static const struct {
+        const char *path, *module, *want; /* the member files, "|"-joined */
+    } cases[] = {
+        {"cmd/main.go", "github.com/x/y/v5/format/config",
+         "format/config/decoder.go|format/config/decoder.go|format/config/encoder.go"},
+        {"cmd/main.go", "github.com/x/y/v5/format", ""}, /* a parent directory is not it */
+        {"cmd/main.go", ".", "cmd/help.go"},             /* its own package */
+        {"cmd/help.go", ".", "cmd/main.go|cmd/main.go"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char got[256];
+        /* in path order, not rank */
+        REQUIRE(member_files(s, cases[i].path, cases[i].module, true, got, sizeof got));
+        if (strcmp(got, cases[i].want) != 0)
+            fprintf(stderr, "  %s from %s:\n", cases[i].module, cases[i].path);
+        CHECK_STR(got, cases[i].want);
+    }
+    /* helper is used by one chunk of the package, unqualified */
+    search_query_t q = {.path = "cmd/main.go",
+                        .member = {.kind = SEARCH_MEMBER_MODULE, .module = "."}};
+    cJSON *root;
+    const cJSON *chunks = search(s, &q, &root);
+    REQUIRE(chunks);
+    CHECK(signal(find_chunk(chunks, "cmd/help.go", 1), "member_uses") == 1);
+    cJSON_Delete(root);
+    /* `st, err := config.Open(p)` then `st.`: Open's definition says a Store */
+    search_query_t v = {.path = "cmd/main.go",
+                        .member = {.kind = SEARCH_MEMBER_CLASS,
+                                   .module = "github.com/x/y/v5/format/config",
+                                   .call = "Open"}};
+    chunks = search(s, &v, &root);
+    REQUIRE(chunks);
+    CHECK(signal(find_chunk(chunks, "format/config/encoder.go", 5), "member") == 1);
+    cJSON_Delete(root);
+    v.member.call = "Decode"; /* returns nothing: no members, and no crash */
+    chunks = search(s, &v, &root);
+    REQUIRE(chunks);
+    CHECK(isnan(signal(find_chunk(chunks, "format/config/encoder.go", 5), "member")));
+    cJSON_Delete(root);
+    cleanup(&s);
+}
+
+/* `import pkg as p` then `p.`: pkg/__init__.py re-exports pkg/sub (a
+ * package) which re-exports pkg/sub/deep.py; what the repository reaches
+ * as p.x is found first, however many other names the packages hold. */
+TEST(members_reexported_through_packages) {
+    fresh_dir();
+    store_t *s = open_store(0, 1);
+    REQUIRE(s && ensure(s, "demo", "builtin", DIM, 1, NULL) == 0);
+    static const chunk_def_t DEEP[] = {
+        {1, 3, "[\"path_graph\"]", "[]", "def path_graph(n):\n    pass\n", 1}};
+    static const chunk_def_t INIT[] = {{1, 1, "[\"VERSION\"]", "[]", "VERSION = 1\n", 2}};
+    static const chunk_def_t APP[] = {{1, 2, "[\"main\"]", "[]", "def main():\n    pass\n", 3}};
+    static const char *const top[] = {"pkg/sub/__init__.py"};
+    static const char *const sub[] = {"pkg/sub/deep.py"};
+    static const char *const app[] = {"pkg/__init__.py"};
+    REQUIRE(put(s, "pkg/sub/deep.py", "h1", NULL, 0, DEEP, 1) == 0 &&
+            put(s, "pkg/sub/__init__.py", "h2", sub, 1, INIT, 1) == 0 &&
+            put(s, "pkg/__init__.py", "h3", top, 1, INIT, 1) == 0 &&
+            put(s, "app.py", "h4", app, 1, APP, 1) == 0);
+    static const store_ref_t refs[] = {{"pkg/__init__.py", "path_graph", 3}};
+    CHECK_INT(store_refs_put(s, "demo", "app.py", refs, 1, err, sizeof err), ==, 0);
+    search_query_t q = {.path = "app.py",
+                        .member = {.kind = SEARCH_MEMBER_MODULE, .module = "pkg"}};
+    cJSON *root;
+    const cJSON *chunks = search(s, &q, &root);
+    REQUIRE(chunks);
+    const cJSON *deep = find_chunk(chunks, "pkg/sub/deep.py", 1);
+    REQUIRE(deep);
+    CHECK(fabs(signal(deep, "member") - 0.6) < 1e-9);
+    CHECK(signal(deep, "member_uses") == 3);
+    cJSON_Delete(root);
+    cleanup(&s);
+}
+
+/* Nothing to go on (no file, text, identifiers, object or vector): an
+ * empty list, still a JSON object. */
+TEST(a_query_with_nothing_to_go_on_finds_nothing) {
+    fresh_dir();
+    store_t *s = open_store(0, 1);
+    REQUIRE(s && load_corpus(s));
+    search_query_t q = {.collection = "demo", .limit = 8};
+    buf_t out = BUF_INIT;
+    size_t count = 99;
+    CHECK_INT(search_run(s, &q, &out, &count, err, sizeof err), ==, 0);
+    CHECK_INT(count, ==, 0);
+    CHECK(out.data && out.len == strlen("{\"chunks\":[]}") &&
+          memcmp(out.data, "{\"chunks\":[]}", out.len) == 0);
+    buf_free(&out);
+    /* An identifier nobody defines and words nobody wrote: nothing either. */
+    static const char *const unknown[] = {"never_defined_anywhere"};
+    search_query_t u = {.path = "lib/other.py",
+                        .query = "zyxxy qwrtp",
+                        .query_len = 11,
+                        .symbols = unknown,
+                        .symbol_count = 1};
+    cJSON *root;
+    const cJSON *chunks = search(s, &u, &root);
+    REQUIRE(chunks);
+    CHECK_INT(cJSON_GetArraySize(chunks), ==, 0);
+    cJSON_Delete(root);
+    cleanup(&s);
+}
+
+/* Reciprocal-rank fusion: the chunk that defines the identifier, matches
+ * the words and sits in an imported file comes first; a chunk only the
+ * words find comes after it; no chunk comes twice. */
+TEST(chunks_found_by_more_signals_rank_first) {
+    fresh_dir();
+    store_t *s = open_store(0, 1);
+    REQUIRE(s && load_corpus(s));
+    static const char *const syms[] = {"parse_config"};
+    search_query_t q = {.path = "src/app.py",
+                        .query = "cfg = parse_config(path)",
+                        .query_len = 24,
+                        .symbols = syms,
+                        .symbol_count = 1};
+    cJSON *root;
+    const cJSON *chunks = search(s, &q, &root);
+    REQUIRE(chunks && cJSON_GetArraySize(chunks) >= 2);
+    const cJSON *first = cJSON_GetArrayItem(chunks, 0);
+    CHECK(first == find_chunk(chunks, "src/utils.py", 1));
+    CHECK(signal(first, "symbol") == 1 && signal(first, "import") == 1 &&
+          signal(first, "bm25") > 0);
+    int at_utils = -1, at_other = -1, i = 0;
+    const cJSON *c;
+    cJSON_ArrayForEach(c, chunks) {
+        const cJSON *d;
+        int same = 0;
+        cJSON_ArrayForEach(d, chunks) {
+            same += cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(c, "id")) ==
+                    cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(d, "id"));
+        }
+        CHECK_INT(same, ==, 1);
+        if (c == first)
+            at_utils = i;
+        if (c == find_chunk(chunks, "lib/other.py", 1))
+            at_other = i;
+        i++;
+    }
+    CHECK_INT(at_other, >, at_utils);
+    cJSON_Delete(root);
+    cleanup(&s);
+}
+
+/* `admin.` where admin is an Admin(User): Admin's own members first (1),
+ * then its base's (0.6); the class itself is no member of it, and what is
+ * typed tells members apart. */
+TEST(members_of_a_class_and_of_its_bases) {
+    fresh_dir();
+    store_t *s = open_store(0, 1);
+    REQUIRE(s && load_corpus(s));
+    static const chunk_def_t ADMIN[] = {
+        {1, 2, "[\"Admin\"]", "[\"User\"]", "class Admin(User):\n    level = 1\n", 8},
+        {3, 5, "[\"grant\",\"Admin.grant\"]", "[\"save\"]",
+         "    def grant(self):\n        self.save()\n", 9},
+    };
+    static const char *const admin_imports[] = {"src/models.py"};
+    REQUIRE(put(s, "src/admin.py", "h-admin", admin_imports, 1, ADMIN, 2) == 0);
+    static const char *const bases[] = {"User"};
+    search_query_t q = {
+        .path = "src/app.py",
+        .member = {.kind = SEARCH_MEMBER_CLASS, .type = "Admin", .bases = bases, .base_count = 1}};
+    cJSON *root;
+    const cJSON *chunks = search(s, &q, &root);
+    REQUIRE(chunks);
+    const cJSON *grant = find_chunk(chunks, "src/admin.py", 3);
+    const cJSON *save = find_chunk(chunks, "src/models.py", 5);
+    REQUIRE(grant && save);
+    CHECK(signal(grant, "member") == 1);
+    CHECK(fabs(signal(save, "member") - 0.6) < 1e-9);
+    CHECK(isnan(signal(find_chunk(chunks, "src/admin.py", 1), "member")));
+    CHECK(isnan(signal(find_chunk(chunks, "src/models.py", 1), "member")));
+    cJSON_Delete(root);
+    q.member.partial = "SA";
+    chunks = search(s, &q, &root);
+    REQUIRE(chunks);
+    CHECK(signal(find_chunk(chunks, "src/models.py", 5), "member_partial") == 1);
+    CHECK(signal(find_chunk(chunks, "src/admin.py", 3), "member_partial") == -1);
+    cJSON_Delete(root);
+    cleanup(&s);
+}
+
+TEST_MAIN(TEST_CASE(each_signal_finds_its_chunk_and_the_current_file_is_excluded),
+          TEST_CASE(import_graph_is_replicated_and_counts_in_degree),
+          TEST_CASE(malformed_queries_are_rejected),
+          TEST_CASE(searches_run_in_parallel_with_each_other_and_with_writes),
+          TEST_CASE(members_of_a_module_and_of_a_class), TEST_CASE(members_of_rust_module_paths),
+          TEST_CASE(members_of_go_packages), TEST_CASE(members_reexported_through_packages),
+          TEST_CASE(a_query_with_nothing_to_go_on_finds_nothing),
+          TEST_CASE(chunks_found_by_more_signals_rank_first),
+          TEST_CASE(members_of_a_class_and_of_its_bases))
