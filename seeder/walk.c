@@ -30,7 +30,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +38,7 @@
 #include <unistd.h>
 
 #include "proto/base/beneath.h"
+#include "proto/base/buf.h"
 #include "proto/base/utf8.h"
 #include "seeder/ignore.h"
 
@@ -135,17 +135,6 @@ const char *walk_reason_name(walk_reason_t reason) {
     return walk_reason_names[reason];
 }
 
-static void walk_say(char *detail, size_t detail_len, const char *format, ...)
-    __attribute__((format(printf, 3, 4)));
-static void walk_say(char *detail, size_t detail_len, const char *format, ...) {
-    if (!detail || detail_len == 0)
-        return;
-    va_list ap;
-    va_start(ap, format);
-    vsnprintf(detail, detail_len, format, ap);
-    va_end(ap);
-}
-
 static bool walk_ends_with(const char *s, const char *suffix) {
     size_t n = strlen(s), m = strlen(suffix);
     return n >= m && strcmp(s + n - m, suffix) == 0;
@@ -172,15 +161,15 @@ static bool walk_is_vendored_dir(const char *name, bool top) {
  * code generators. */
 static walk_reason_t walk_check_name(const char *rel, char *detail, size_t detail_len) {
     if (rel[0] == '/' || rel[0] == '\0') {
-        walk_say(detail, detail_len, "not a path relative to the root");
+        err_printf(detail, detail_len, "not a path relative to the root");
         return WALK_SKIP_OUTSIDE_ROOT;
     }
     /* A path travels as JSON (to the shards, into prompts, to the IDE),
      * which cannot carry it, and no client could name the file back. */
     size_t name_len = strlen(rel), valid = utf8_valid_prefix(rel, name_len);
     if (valid < name_len) {
-        walk_say(detail, detail_len, "the name is not UTF-8 (byte 0x%02x at offset %zu)",
-                 (unsigned char)rel[valid], valid);
+        err_printf(detail, detail_len, "the name is not UTF-8 (byte 0x%02x at offset %zu)",
+                   (unsigned char)rel[valid], valid);
         return WALK_SKIP_NAME_NOT_UTF8;
     }
     const char *component = rel;
@@ -189,7 +178,7 @@ static walk_reason_t walk_check_name(const char *rel, char *detail, size_t detai
         size_t len = slash ? (size_t)(slash - component) : strlen(component);
         if ((len == 2 && component[0] == '.' && component[1] == '.') ||
             (len == 1 && component[0] == '.') || len == 0) {
-            walk_say(detail, detail_len, "path has an empty, '.' or '..' component");
+            err_printf(detail, detail_len, "path has an empty, '.' or '..' component");
             return WALK_SKIP_OUTSIDE_ROOT;
         }
         if (!slash)
@@ -199,7 +188,7 @@ static walk_reason_t walk_check_name(const char *rel, char *detail, size_t detai
             memcpy(name, component, len);
             name[len] = '\0';
             if (walk_is_vendored_dir(name, component == rel)) {
-                walk_say(detail, detail_len, "inside %s/", name);
+                err_printf(detail, detail_len, "inside %s/", name);
                 return WALK_SKIP_VENDORED;
             }
         }
@@ -208,12 +197,12 @@ static walk_reason_t walk_check_name(const char *rel, char *detail, size_t detai
     const char *base = component;
     if (strstr(base, ".min.") || walk_ends_with(base, "-min.js") ||
         walk_ends_with(base, "-min.css") || walk_ends_with(base, ".bundle.js")) {
-        walk_say(detail, detail_len, "minified bundle by name");
+        err_printf(detail, detail_len, "minified bundle by name");
         return WALK_SKIP_VENDORED;
     }
     for (size_t i = 0; i < sizeof walk_lock_files / sizeof walk_lock_files[0]; i++)
         if (strcmp(base, walk_lock_files[i]) == 0) {
-            walk_say(detail, detail_len, "lock file");
+            err_printf(detail, detail_len, "lock file");
             return WALK_SKIP_GENERATED;
         }
     if (walk_ends_with(base, ".lock") || walk_ends_with(base, ".pb.go") ||
@@ -221,7 +210,7 @@ static walk_reason_t walk_check_name(const char *rel, char *detail, size_t detai
         walk_ends_with(base, ".pb.cc") || walk_ends_with(base, ".pb.h") ||
         walk_ends_with(base, ".js.map") || walk_ends_with(base, ".css.map") ||
         walk_ends_with(base, ".designer.cs") || walk_ends_with(base, ".g.dart")) {
-        walk_say(detail, detail_len, "generated file by name");
+        err_printf(detail, detail_len, "generated file by name");
         return WALK_SKIP_GENERATED;
     }
     return WALK_ACCEPTED;
@@ -260,16 +249,16 @@ walk_reason_t walk_check_content(const char *rel_path, const char *data, size_t 
      * with one further on would reach the index, and prompts, whole. */
     const char *nul = memchr(data, '\0', len);
     if (nul) {
-        walk_say(detail, detail_len, "NUL byte at offset %zu", (size_t)(nul - data));
+        err_printf(detail, detail_len, "NUL byte at offset %zu", (size_t)(nul - data));
         return WALK_SKIP_BINARY;
     }
     size_t bad = utf8_valid_prefix(data, len);
     if (bad < len) {
-        walk_say(detail, detail_len, "invalid UTF-8 at offset %zu", bad);
+        err_printf(detail, detail_len, "invalid UTF-8 at offset %zu", bad);
         return WALK_SKIP_NOT_UTF8;
     }
     if (walk_has_generated_header(data, len)) {
-        walk_say(detail, detail_len, "generated-file marker in the header");
+        err_printf(detail, detail_len, "generated-file marker in the header");
         return WALK_SKIP_GENERATED;
     }
     if (len >= options->minified_min_bytes && options->max_average_line > 0) {
@@ -279,7 +268,7 @@ walk_reason_t walk_check_content(const char *rel_path, const char *data, size_t 
         if (len > 0 && data[len - 1] != '\n')
             lines++;
         if (lines == 0 || len / lines > options->max_average_line) {
-            walk_say(detail, detail_len, "average line of %zu bytes", lines ? len / lines : len);
+            err_printf(detail, detail_len, "average line of %zu bytes", lines ? len / lines : len);
             return WALK_SKIP_MINIFIED;
         }
     }
@@ -372,13 +361,13 @@ static int walk_check_at(const walk_root_t *root, const char *rel, const walk_op
     if (asprintf(&full, "%s/%s", root->path, rel) < 0) {
         full = NULL;
         reason = WALK_SKIP_UNREADABLE;
-        walk_say(detail, detail_len, "out of memory");
+        err_printf(detail, detail_len, "out of memory");
         goto done;
     }
     struct stat st;
     if (lstat(full, &st) != 0) {
         rc = errno == ENOENT ? -ENOENT : 0;
-        walk_say(detail, detail_len, "%s", strerror(errno));
+        err_printf(detail, detail_len, "%s", strerror(errno));
         reason = WALK_SKIP_UNREADABLE;
         goto done;
     }
@@ -389,41 +378,41 @@ static int walk_check_at(const walk_root_t *root, const char *rel, const walk_op
     if (S_ISLNK(st.st_mode)) {
         if (!resolved) {
             reason = WALK_SKIP_SYMLINK;
-            walk_say(detail, detail_len, "%s",
-                     errno == ELOOP ? "symlink loop" : "dangling symlink");
+            err_printf(detail, detail_len, "%s",
+                       errno == ELOOP ? "symlink loop" : "dangling symlink");
             goto done;
         }
         if (!walk_is_inside(root->real, resolved)) {
             reason = WALK_SKIP_SYMLINK;
-            walk_say(detail, detail_len, "symlink points outside the root");
+            err_printf(detail, detail_len, "symlink points outside the root");
             goto done;
         }
         if (stat(full, &st) != 0) {
             reason = WALK_SKIP_SYMLINK;
-            walk_say(detail, detail_len, "%s", strerror(errno));
+            err_printf(detail, detail_len, "%s", strerror(errno));
             goto done;
         }
         entry->size = (uint64_t)st.st_size;
         if (S_ISDIR(st.st_mode)) {
             reason = WALK_SKIP_SYMLINK;
-            walk_say(detail, detail_len, "symlink to a directory (not followed)");
+            err_printf(detail, detail_len, "symlink to a directory (not followed)");
             goto done;
         }
     } else if (resolved && !walk_is_inside(root->real, resolved)) {
         reason = WALK_SKIP_OUTSIDE_ROOT;
-        walk_say(detail, detail_len, "a parent directory leads outside the root");
+        err_printf(detail, detail_len, "a parent directory leads outside the root");
         goto done;
     }
     if (!S_ISREG(st.st_mode)) {
         reason = WALK_SKIP_NOT_REGULAR;
-        walk_say(detail, detail_len, "%s",
-                 S_ISDIR(st.st_mode) ? "a directory (submodule?)" : "not a regular file");
+        err_printf(detail, detail_len, "%s",
+                   S_ISDIR(st.st_mode) ? "a directory (submodule?)" : "not a regular file");
         goto done;
     }
     if ((uint64_t)st.st_size > options->max_file_bytes) {
         reason = WALK_SKIP_TOO_BIG;
-        walk_say(detail, detail_len, "%llu bytes, limit %llu", (unsigned long long)st.st_size,
-                 (unsigned long long)options->max_file_bytes);
+        err_printf(detail, detail_len, "%llu bytes, limit %llu", (unsigned long long)st.st_size,
+                   (unsigned long long)options->max_file_bytes);
         goto done;
     }
     /* What was checked above by name is opened again beneath the root:
@@ -433,16 +422,16 @@ static int walk_check_at(const walk_root_t *root, const char *rel, const walk_op
         reason = fd == -EXDEV   ? WALK_SKIP_OUTSIDE_ROOT
                  : fd == -ELOOP ? WALK_SKIP_SYMLINK
                                 : WALK_SKIP_UNREADABLE;
-        walk_say(detail, detail_len, "%s",
-                 fd == -EXDEV   ? "leads outside the root when opened"
-                 : fd == -ELOOP ? "symlink loop"
-                                : strerror(-fd));
+        err_printf(detail, detail_len, "%s",
+                   fd == -EXDEV   ? "leads outside the root when opened"
+                   : fd == -ELOOP ? "symlink loop"
+                                  : strerror(-fd));
         goto done;
     }
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         close(fd);
         reason = WALK_SKIP_NOT_REGULAR;
-        walk_say(detail, detail_len, "not a regular file when opened");
+        err_printf(detail, detail_len, "not a regular file when opened");
         goto done;
     }
     size_t len = 0;
@@ -450,14 +439,14 @@ static int walk_check_at(const walk_root_t *root, const char *rel, const walk_op
     close(fd);
     if (read_rc < 0) {
         reason = WALK_SKIP_UNREADABLE;
-        walk_say(detail, detail_len, "%s", strerror(-read_rc));
+        err_printf(detail, detail_len, "%s", strerror(-read_rc));
         goto done;
     }
     entry->size = len;
     if (len > options->max_file_bytes) {
         reason = WALK_SKIP_TOO_BIG;
-        walk_say(detail, detail_len, "grew past the limit of %llu bytes while read",
-                 (unsigned long long)options->max_file_bytes);
+        err_printf(detail, detail_len, "grew past the limit of %llu bytes while read",
+                   (unsigned long long)options->max_file_bytes);
         goto done;
     }
     reason = walk_check_content(rel, data, len, options, detail, detail_len);
@@ -483,7 +472,7 @@ int walk_check_file(const char *root, const char *rel_path, const walk_options_t
     int rc = walk_root_open(&at);
     if (rc != 0) {
         *entry = (walk_entry_t){.path = rel_path, .reason = WALK_SKIP_UNREADABLE};
-        walk_say(detail, detail_len, "root: %s", strerror(-rc));
+        err_printf(detail, detail_len, "root: %s", strerror(-rc));
         entry->detail = detail;
         return rc;
     }
