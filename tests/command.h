@@ -20,6 +20,7 @@
 #ifndef LCA_TEST_COMMAND_H
 #define LCA_TEST_COMMAND_H
 
+#include "tests/capture.h"
 #include "tests/test.h"
 
 #include <arpa/inet.h>
@@ -150,49 +151,31 @@ static inline const char *fake_gateway_body(const fake_gateway_t *g) {
 /* ---- a subcommand's output, caught ---- */
 
 typedef struct {
-    FILE *file[2]; /* where fds 1 and 2 go meanwhile */
-    int saved[2];
+    capture_t fd[2]; /* fds 1 and 2, meanwhile */
     char *out, *err; /* after output_end: what was written, NUL-terminated */
 } output_t;
 
 static inline void output_begin(output_t *o) {
     memset(o, 0, sizeof *o);
-    fflush(stdout);
-    fflush(stderr);
-    for (int i = 0; i < 2; i++) {
-        o->file[i] = tmpfile();
-        o->saved[i] = dup(i + 1);
-        if (o->file[i])
-            dup2(fileno(o->file[i]), i + 1);
-    }
+    for (int i = 0; i < 2; i++)
+        capture_begin(&o->fd[i], i + 1);
 }
 
-/* What went to fd (1 or 2) so far, NUL-terminated (the caller frees); read
- * with pread, so it may be called while the command runs (from another
- * thread too).  Only what the command flushed is there. */
+/* A caught text, or "" when nothing could be caught. */
+static inline char *output_text(char *text) {
+    return text ? text : strdup("");
+}
+
+/* What went to fd (1 or 2) so far, NUL-terminated (the caller frees); it
+ * may be read while the command runs (from another thread too).  Only what
+ * the command flushed is there. */
 static inline char *output_peek(const output_t *o, int fd) {
-    FILE *f = o->file[fd - 1];
-    struct stat st;
-    if (!f || fstat(fileno(f), &st) != 0)
-        return strdup("");
-    char *text = calloc(1, (size_t)st.st_size + 1);
-    if (text && st.st_size && pread(fileno(f), text, (size_t)st.st_size, 0) < 0)
-        text[0] = '\0';
-    return text;
+    return output_text(capture_text(&o->fd[fd - 1]));
 }
 
 static inline void output_end(output_t *o) {
-    fflush(stdout);
-    fflush(stderr);
-    o->out = output_peek(o, 1);
-    o->err = output_peek(o, 2);
-    for (int i = 0; i < 2; i++) {
-        dup2(o->saved[i], i + 1);
-        close(o->saved[i]);
-        if (o->file[i])
-            fclose(o->file[i]);
-        o->file[i] = NULL;
-    }
+    o->out = output_text(capture_end(&o->fd[0]));
+    o->err = output_text(capture_end(&o->fd[1]));
 }
 
 static inline void output_free(output_t *o) {

@@ -5,6 +5,7 @@
  * and variable of the table with its default, in lines that fit.
  */
 #include "proto/base/settings.h"
+#include "tests/capture.h"
 #include "tests/test.h"
 
 #include <limits.h>
@@ -13,24 +14,11 @@
 static char errors[2048];  /* what the last read wrote on stderr */
 static char printed[4096]; /* and on stdout */
 
-/* Points fd at a new temporary file; returns the saved descriptor. */
-static int catch_fd(int fd, FILE **file) {
-    fflush(fd == 1 ? stdout : stderr);
-    *file = tmpfile();
-    int saved = dup(fd);
-    dup2(fileno(*file), fd);
-    return saved;
-}
-
-/* Restores fd and reads what was written into out. */
-static void release_fd(int fd, int saved, FILE *file, char *out, size_t cap) {
-    fflush(fd == 1 ? stdout : stderr);
-    dup2(saved, fd);
-    close(saved);
-    rewind(file);
-    size_t n = fread(out, 1, cap - 1, file);
-    out[n] = '\0';
-    fclose(file);
+/* Puts fd back (tests/capture.h) and copies what was written into out. */
+static void release(capture_t *c, char *out, size_t cap) {
+    char *text = capture_end(c);
+    snprintf(out, cap, "%s", text ? text : "");
+    free(text);
 }
 
 /* settings_read() on a copy of args (NULL-terminated) with its output caught. */
@@ -40,11 +28,12 @@ static int read_args(const settings_spec_t *spec, const char *const *args, int *
     for (; args[argc] && argc < 31; argc++)
         argv[argc] = (char *)args[argc];
     argv[argc] = NULL;
-    FILE *err_file, *out_file;
-    int saved_err = catch_fd(2, &err_file), saved_out = catch_fd(1, &out_file);
+    capture_t err, out;
+    capture_begin(&err, 2);
+    capture_begin(&out, 1);
     int rc = settings_read(spec, argc, argv, first);
-    release_fd(1, saved_out, out_file, printed, sizeof printed);
-    release_fd(2, saved_err, err_file, errors, sizeof errors);
+    release(&out, printed, sizeof printed);
+    release(&err, errors, sizeof errors);
     return rc;
 }
 

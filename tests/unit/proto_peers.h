@@ -20,6 +20,7 @@
 #include "proto/broker.h"
 #include "proto/socket.h"
 #include "proto/wire.h"
+#include "tests/capture.h"
 #include "tests/test.h"
 
 #include <cJSON.h>
@@ -31,44 +32,26 @@
 /* ---- the broker's log, caught ---- */
 
 /* stderr goes to a file while a test runs, so that the broker's lines can be
- * read; everything caught is copied to the real stderr at the end.  The
- * file is only read with pread, which leaves the offset the writers share
- * alone. */
-static FILE *caught;
-static int real_stderr = -1;
+ * read (tests/capture.h); everything caught is copied to the real stderr at
+ * the end. */
+static capture_t caught = {.saved = -1};
 
 static inline void catch_start(void) {
-    fflush(stderr);
-    caught = tmpfile();
-    real_stderr = dup(2);
-    if (caught)
-        dup2(fileno(caught), 2);
+    capture_begin(&caught, 2);
 }
 
 /* Everything caught so far, NUL-terminated (the caller frees); NULL on failure. */
 static inline char *caught_text(void) {
-    struct stat st;
-    if (!caught || fstat(fileno(caught), &st) != 0)
-        return NULL;
-    char *text = calloc(1, (size_t)st.st_size + 1);
-    if (text && pread(fileno(caught), text, (size_t)st.st_size, 0) < 0)
-        text[0] = '\0';
-    return text;
+    return capture_text(&caught);
 }
 
 static inline void catch_stop(void) {
-    if (real_stderr < 0)
+    if (caught.saved < 0)
         return;
-    char *text = caught_text();
-    dup2(real_stderr, 2);
-    close(real_stderr);
-    real_stderr = -1;
+    char *text = capture_end(&caught);
     if (text)
         fputs(text, stderr);
     free(text);
-    if (caught)
-        fclose(caught);
-    caught = NULL;
 }
 
 /* How many times the caught log holds needle. */

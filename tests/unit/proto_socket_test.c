@@ -6,6 +6,7 @@
  *
  * And settings_arg_long: the strict reading of numeric command-line
  * options, and the one line it prints when a value is refused. */
+#include "tests/capture.h"
 #include "tests/test.h"
 #include "proto/base/settings.h"
 #include "proto/socket.h"
@@ -142,18 +143,12 @@ TEST(a_router_refuses_sends_past_a_peers_mark_instead_of_dropping_them) {
 /* settings_arg_long with stderr caught into message (the line it printed, or
  * "" when it printed nothing). */
 static bool arg_long(const char *text, long min, long max, long *out, char *message, size_t len) {
-    FILE *caught = tmpfile();
-    int saved = dup(2);
-    fflush(stderr);
-    dup2(fileno(caught), 2);
+    capture_t err;
+    capture_begin(&err, 2);
     bool ok = settings_arg_long("lca-test", "--n", text, min, max, out);
-    fflush(stderr);
-    dup2(saved, 2);
-    close(saved);
-    rewind(caught);
-    size_t n = fread(message, 1, len - 1, caught);
-    message[n] = '\0';
-    fclose(caught);
+    char *printed = capture_end(&err);
+    snprintf(message, len, "%s", printed ? printed : "");
+    free(printed);
     return ok;
 }
 
