@@ -15,13 +15,15 @@
 typedef struct {
     imported_name_t *out;
     size_t max, count;
-    size_t ends[64]; /* where each name's import statement ends (for counting uses) */
+    size_t ends[512]; /* where each name's import statement ends (for counting uses) */
 } names_t;
 
-static void add(names_t *acc, const char *name, size_t n, const char *module, size_t module_len,
-                bool module_as_path, size_t end) {
+static void add(names_t *acc, const char *name, size_t n, const char *exported, size_t exported_n,
+                const char *module, size_t module_len, bool module_as_path, size_t end) {
     if (n == 0 || n >= IMPORTED_NAME_MAX || acc->count >= acc->max || ident_len(name, n) != n)
         return;
+    if (exported_n == 0 || exported_n >= IMPORTED_NAME_MAX)
+        exported = name, exported_n = n;
     static const char *const skip[] = {"type", "typeof", "as", "from", "import", "default", NULL};
     for (int i = 0; skip[i]; i++)
         if (strlen(skip[i]) == n && memcmp(skip[i], name, n) == 0)
@@ -32,6 +34,8 @@ static void add(names_t *acc, const char *name, size_t n, const char *module, si
     imported_name_t *out = &acc->out[acc->count];
     memcpy(out->name, name, n);
     out->name[n] = '\0';
+    memcpy(out->exported, exported, exported_n);
+    out->exported[exported_n] = '\0';
     out->uses = 0;
     size_t m = module_len < sizeof out->module - 1 ? module_len : sizeof out->module - 1;
     memcpy(out->module, module, m);
@@ -53,10 +57,10 @@ static int record(const importscan_t *im, void *arg) {
         return 0;
     bool dotted = im->lang == LANG_PYTHON || im->lang == LANG_JAVA || im->lang == LANG_KOTLIN;
     if (im->binds)
-        add(acc, im->binds, im->binds_len, im->module, im->module_len, dotted, im->end);
+        add(acc, im->binds, im->binds_len, NULL, 0, im->module, im->module_len, dotted, im->end);
     for (size_t i = 0; i < im->name_count; i++)
-        add(acc, im->names[i].local, im->names[i].local_len, im->module, im->module_len, false,
-            im->end);
+        add(acc, im->names[i].local, im->names[i].local_len, im->names[i].name,
+            im->names[i].name_len, im->module, im->module_len, false, im->end);
     return 0;
 }
 

@@ -23,8 +23,10 @@
 
 typedef struct {
     char name[IMPORTED_NAME_MAX];
-    int uses;                       /* whole-word occurrences after the import statement */
-    char module[IMPORTED_NAME_MAX]; /* where it comes from: "./g", "a.b.g", ".base" */
+    int uses;                         /* whole-word occurrences after the import statement */
+    char module[IMPORTED_NAME_MAX];   /* where it comes from: "./g", "a.b.g", ".base" */
+    char exported[IMPORTED_NAME_MAX]; /* as the module calls it: `a` of `from m import a as b`
+                                         (the same as name when not renamed) */
 } imported_name_t;
 
 /* module_stem() (see module.h) under its old name, for gateway/context.c

@@ -1061,7 +1061,19 @@ static void imports_rust_path(imports_ctx_t *ctx, const imports_rust_t *rust, co
                 strcmp(c->src, rust->root) != 0)
                 crate = c;
         }
-        if (crate) {
+        char child[IMPORTS_PATH_MAX];
+        imports_hits_t probe = {0};
+        /* `use x::y` inside module m names m's child module x when there
+         * is one (2018 paths are relative to the current module first):
+         * `pub use sleep::Sleep` in time/mod.rs is time/sleep.rs. */
+        bool local = !crate && *rust->module &&
+                     imports_fmt(child, sizeof child, "%s/%.*s", rust->module, (int)first, rest) <
+                         (int)sizeof child &&
+                     imports_rust_module_file(ctx, rust, child, &probe);
+        free(probe.at);
+        if (local) {
+            imports_rust_resolve(ctx, rust, rust->module, rest, false, &hits);
+        } else if (crate) {
             imports_rust_t *other = malloc(sizeof *other);
             if (other) {
                 imports_fmt(other->root, sizeof other->root, "%s", crate->src);

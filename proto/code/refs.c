@@ -240,10 +240,14 @@ static const imports_entry_t *entry_bound_to(const imports_t *imports, const cha
     return found;
 }
 
-static const imports_entry_t *entry_named(const imports_t *imports, const char *module) {
+/* The resolved import a name imported from inside module came with: one
+ * that binds no name to the module itself (`from m import a`), or, in Rust,
+ * the item's own `use` (`use crate::m::a` binds `a`). */
+static const imports_entry_t *entry_named(lang_id_t lang, const imports_t *imports,
+                                          const char *module) {
     for (size_t i = 0; i < imports_count(imports); i++) {
         const imports_entry_t *e = imports_get(imports, i);
-        if (!e->alias && e->file_count && !strcmp(e->name, module))
+        if ((!e->alias || lang == LANG_RUST) && e->file_count && !strcmp(e->name, module))
             return e;
     }
     return NULL;
@@ -266,14 +270,24 @@ int refs_of_file(lang_id_t lang, const char *text, size_t len, const imports_t *
     int rc = r.qualified.index && r.attributes.index ? 0 : -ENOMEM;
     if (rc == 0)
         rc = refs_scan(lang, text, len, on_access, &r);
-    /* Names imported from inside a module, used bare. */
-    imported_name_t names[64];
-    size_t n = rc == 0 && imports ? imported_names_of(lang, text, len, names, 64) : 0;
+    /* Names imported from inside a module: the import itself is one
+     * reference (what a package re-exports by name is its public face:
+     * `from .x import a` in __init__.py, `pub use x::a` in mod.rs), each
+     * bare use after it another. */
+    imported_name_t *names = rc == 0 && imports ? calloc(REFS_IMPORTED_MAX, sizeof *names) : NULL;
+    if (rc == 0 && imports && !names)
+        rc = -ENOMEM;
+    size_t n = names ? imported_names_of(lang, text, len, names, REFS_IMPORTED_MAX) : 0;
     for (size_t i = 0; rc == 0 && i < n; i++) {
-        const imports_entry_t *e = names[i].uses > 0 ? entry_named(imports, names[i].module) : NULL;
-        if (e)
-            rc = qualified_add(&r.qualified, e, names[i].name, names[i].uses);
+        const imports_entry_t *e = entry_named(lang, imports, names[i].module);
+        /* a Rust item is the last step of its path, whatever it is bound to */
+        const char *item = names[i].exported, *sep = strstr(names[i].module, "::");
+        if (lang == LANG_RUST && sep)
+            item = strrchr(names[i].module, ':') + 1;
+        if (e && *item && strcmp(item, "*") != 0 && strcmp(item, "self") != 0)
+            rc = qualified_add(&r.qualified, e, item, names[i].uses + 1);
     }
+    free(names);
     for (size_t i = 0; rc == 0 && qualified && i < r.qualified.n; i++) {
         const char *key = r.qualified.keys[i];
         rc = qualified(key, key + strlen(key) + 1, r.qualified.counts[i], arg);

@@ -26,6 +26,7 @@
 
 #define REFS_CHAIN_MAX 6
 #define REFS_NAME_MAX 128
+#define REFS_IMPORTED_MAX 512 /* names imported from inside modules, per file */
 
 typedef struct {
     const char *receiver; /* NUL-terminated chain ("a.b"), "" when not a name */
@@ -48,9 +49,10 @@ int refs_scan(lang_id_t lang, const char *text, size_t len, refs_fn fn, void *ar
  * member name it accesses at all.
  *
  *   qualified  `X.name` where X is bound to an import that resolves to
- *              files (imports.h), and the bare uses of names imported from
- *              inside a resolved module (`from m import a` ... `a(`): one
- *              call per (target file, name) with the total count;
+ *              files (imports.h), and the names imported from inside a
+ *              resolved module (`from m import a`, `pub use m::a`: the
+ *              import counts once, each bare use `a(` after it once more):
+ *              one call per (target file, name) with the total count;
  *   attribute  every member name reached through any receiver (`.name`,
  *              `->name`, `::name`), with its total count: how popular a
  *              method name is, whatever its class.

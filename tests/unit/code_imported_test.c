@@ -24,6 +24,10 @@ TEST(es_modules) {
     CHECK_INT(find(n, "bar"), ==, 2);
     CHECK_INT(find(n, "qux"), ==, 0);
     CHECK_INT(find(n, "baz"), ==, -1); /* renamed: the local name counts */
+    for (size_t i = 0; i < n; i++)     /* ... and the exported one is kept beside it */
+        CHECK_STR(names[i].exported, !strcmp(names[i].name, "qux")     ? "baz"
+                                     : !strcmp(names[i].name, "other") ? "line"
+                                                                       : names[i].name);
     CHECK_INT(find(n, "T"), ==, 0);
     CHECK_INT(find(n, "ns"), ==, 1);
     CHECK_INT(find(n, "multi"), ==, 0);

@@ -394,6 +394,15 @@ TEST(rust_edge_cases) {
     CHECK(resolves_to(im, "serde::Deserialize", "")); /* an external crate */
     CHECK(entry(im, "mod inline") == NULL);
     imports_destroy(&im);
+    /* a 2018 path inside a module names its child modules first */
+    im = extract("src/x/mod.rs", LANG_RUST,
+                 "mod y;\npub use y::{Thing, other};\npub use z::Z as Zed;\nuse x::z::K;\n");
+    REQUIRE(im);
+    CHECK(resolves_to(im, "y::Thing", "src/x/y.rs"));
+    CHECK(resolves_to(im, "y::other", "src/x/y.rs"));
+    CHECK(resolves_to(im, "z::Z", "src/x/z.rs"));
+    CHECK(resolves_to(im, "x::z::K", "src/x/z.rs")); /* no child x: from the crate root */
+    imports_destroy(&im);
     /* modules named inline are imports too, bound to their path as written */
     im = extract("src/x/y.rs", LANG_RUST,
                  "fn f() -> crate::x::z::Z {\n"

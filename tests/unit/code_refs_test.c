@@ -124,18 +124,30 @@ TEST(members_reached_through_imports) {
                       "    return utils.formatdate()\n",
                       false),
               "email/utils.py#parseaddr=2;email/utils.py#formatdate=1;");
-    CHECK_STR(refs_in("web/app.js", LANG_JAVASCRIPT,
-                      "import * as graph from './lib/graph.js';\n"
-                      "import { clamp } from './lib/util.js';\n"
-                      "graph.addNode(clamp(1), clamp(2));\nx.addNode();\n",
-                      true),
-              "web/lib/graph.js#addNode=1;web/lib/util.js#clamp=2;@addNode=2;");
+    CHECK_STR(
+        refs_in("web/app.js", LANG_JAVASCRIPT,
+                "import * as graph from './lib/graph.js';\n"
+                "import { clamp } from './lib/util.js';\n"
+                "graph.addNode(clamp(1), clamp(2));\nx.addNode();\n",
+                true),
+        "web/lib/graph.js#addNode=1;web/lib/util.js#clamp=3;@addNode=2;"); /* import + 2 uses */
     /* a Rust module named inline, without a `use` */
     CHECK_STR(
         refs_in("src/io/read.rs", LANG_RUST,
                 "fn f() -> E {\n    crate::util::error::closed(crate::util::error::GONE)\n}\n",
                 false),
         "src/util/error.rs#closed=1;src/util/error.rs#GONE=1;");
+    /* what a package imports by name is a reference even when unused:
+     * its public face (`from .utils import a as b` names utils' a) */
+    CHECK_STR(refs_in("email/__init__.py", LANG_PYTHON,
+                      "from .utils import parseaddr, formatdate as fd\nfrom .parser import *\n",
+                      false),
+              "email/utils.py#parseaddr=1;email/utils.py#formatdate=1;");
+    CHECK_STR(refs_in("src/lib.rs", LANG_RUST,
+                      "mod util;\npub use crate::util::error::{closed, GONE as Gone};\n"
+                      "fn f() { closed(); }\n",
+                      false),
+              "src/util/error.rs#closed=2;src/util/error.rs#GONE=1;");
     /* receivers that are not imports count only as attributes */
     CHECK_STR(refs_in("email/parser.py", LANG_PYTHON, "def f(x):\n    x.parse()\n", true),
               "@parse=1;");
