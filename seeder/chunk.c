@@ -195,6 +195,14 @@ static bool chunk_is_symbol_tag(const chunk_builder_t *b, const ctags_tag_t *tag
     /* Python's "namespace" tags are `import x as y` aliases, not definitions. */
     if (lang == LANG_PYTHON && strcmp(tag->kind, "namespace") == 0)
         return false;
+    /* Rust's `mod x;` declares a module whose definitions live in its own
+     * file: the line names it, it defines nothing to look up here. */
+    if (lang == LANG_RUST && strcmp(tag->kind, "module") == 0) {
+        const char *line = b->data + b->line_at[tag->line];
+        size_t line_len = b->line_at[tag->line + 1] - b->line_at[tag->line];
+        if (memchr(line, ';', line_len) && !memchr(line, '{', line_len))
+            return false;
+    }
     if (tag->scope_kind && chunk_kind_in(tag->scope_kind, chunk_local_scopes) &&
         chunk_kind_in(tag->kind, chunk_variable_kinds))
         return false;

@@ -36,6 +36,7 @@
 #include "seeder/chunk.h"
 #include "seeder/ctags.h"
 #include "seeder/jsclass.h"
+#include "seeder/rustitems.h"
 #include "proto/code/imports.h"
 #include "proto/code/refs.h"
 #include "seeder/tagger.h"
@@ -1003,6 +1004,10 @@ static int run_load_job(run_t *r, size_t j) {
     char *more_names = NULL;
     rc = jsclass_complete_tags(job->lang, job->data, job->len, tags, ntags, &more, &nmore,
                                &more_names);
+    /* ... and the Rust items it does not see inside macros */
+    if (rc == 0 && !more)
+        rc = rustitems_complete_tags(job->lang, job->data, job->len, tags, ntags, &more, &nmore,
+                                     &more_names);
     if (rc == 0 && more) {
         tags = more;
         ntags = nmore;

@@ -20,6 +20,7 @@ static const char *const fixture_files[] = {
     "java/src/main/java/com/example/shop/App.java",
     "rust/src/config.rs",
     "rust/src/net/http.rs",
+    "rust/src/main.rs",
     "web/src/index.ts",
     "web/legacy.cjs",
     "docs/notes.txt",
@@ -295,6 +296,13 @@ TEST(rust_ends_found_by_brace_matching) {
     REQUIRE(c);
     CHECK_INT(c->start_line, ==, 9);
     CHECK_INT(c->end_line, ==, 12); /* '{' is a character, not a block */
+    chunk_list_destroy(&list);
+    /* `mod config;` declares a module defined in its own file: no symbol */
+    list = chunk_fixture("rust/src/main.rs", LANG_RUST);
+    REQUIRE(list);
+    CHECK(defining(list, "main"));
+    CHECK(!defining(list, "config"));
+    CHECK(!defining(list, "net"));
     chunk_list_destroy(&list);
 }
 

@@ -1,0 +1,137 @@
+/* Tests of seeder/rustitems: the Rust items ctags does not see inside
+ * macro invocations, and how they complete ctags's tags. */
+#include "seeder/rustitems.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tests/test.h"
+
+static char seen[4096];
+
+/* The tags rustitems adds to ctags's (tags[0..n)), as
+ * "scope.name:kind:line-end;" (no scope: "name:kind:line-end;"). */
+static const char *added(const char *text, const ctags_tag_t *tags, size_t n) {
+    seen[0] = '\0';
+    ctags_tag_t *out = NULL;
+    char *names = NULL;
+    size_t nout = 0;
+    CHECK_INT(rustitems_complete_tags(LANG_RUST, text, strlen(text), tags, n, &out, &nout, &names),
+              ==, 0);
+    for (size_t i = n; out && i < nout; i++) {
+        size_t len = strlen(seen);
+        snprintf(seen + len, sizeof seen - len, "%s%s%s:%s:%d-%d;",
+                 out[i].scope ? out[i].scope : "", out[i].scope ? "." : "", out[i].name,
+                 out[i].kind, out[i].line, out[i].end);
+    }
+    if (out)
+        for (size_t i = 0; i < n; i++) /* ctags's own come first, unchanged */
+            CHECK(out[i].line == tags[i].line && !strcmp(out[i].name, tags[i].name));
+    free(out);
+    free(names);
+    return seen;
+}
+
+/* The shape of a crate that gates whole modules behind feature macros. */
+static const char GATED[] =
+    "use crate::runtime::Handle;\n"                                        /* 1 */
+    "\n"                                                                   /* 2 */
+    "cfg_rt! {\n"                                                          /* 3 */
+    "    /// Runs the closure on a thread where blocking is fine.\n"       /* 4 */
+    "    #[track_caller]\n"                                                /* 5 */
+    "    pub fn spawn_blocking<F, R>(f: F) -> JoinHandle<R>\n"             /* 6 */
+    "    where\n"                                                          /* 7 */
+    "        F: FnOnce() -> R + Send + 'static,\n"                         /* 8 */
+    "    {\n"                                                              /* 9 */
+    "        fn inner() {}\n"                                              /* 10 */
+    "        let s = \"fn not_an_item() {\";\n"                            /* 11 */
+    "        crate::runtime::spawn_blocking(f)\n"                          /* 12 */
+    "    }\n"                                                              /* 13 */
+    "\n"                                                                   /* 14 */
+    "    pub(crate) struct Pool { size: usize }\n"                         /* 15 */
+    "\n"                                                                   /* 16 */
+    "    impl<T: Clone> fmt::Debug for Pool<T> {\n"                        /* 17 */
+    "        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {\n" /* 18 */
+    "            Ok(())\n"                                                 /* 19 */
+    "        }\n"                                                          /* 20 */
+    "    }\n"                                                              /* 21 */
+    "    // pub fn commented_out() {}\n"                                   /* 22 */
+    "    pub trait Schedule {\n"                                           /* 23 */
+    "        fn release(&self, task: &Task) -> Option<Task>;\n"            /* 24 */
+    "    }\n"                                                              /* 25 */
+    "    pub const unsafe fn raw() {}\n"                                   /* 26 */
+    "    pub(crate) const LIMIT: usize = 512;\n"                           /* 27 */
+    "    static mut COUNT: u32 = 0;\n"                                     /* 28 */
+    "    mod inner {\n"                                                    /* 29 */
+    "        pub fn helper() {}\n"                                         /* 30 */
+    "    }\n"                                                              /* 31 */
+    "    macro_rules! gated { () => {} }\n"                                /* 32 */
+    "}\n";                                                                 /* 33 */
+
+TEST(items_inside_a_macro_are_found) {
+    CHECK_STR(added(GATED, NULL, 0), "spawn_blocking:function:6-13;"
+                                     "Pool:struct:15-15;"
+                                     "Pool.fmt:method:18-20;"
+                                     "Schedule:interface:23-25;"
+                                     "Schedule.release:method:24-24;"
+                                     "raw:function:26-26;"
+                                     "LIMIT:constant:27-27;"
+                                     "COUNT:variable:28-28;"
+                                     "inner.helper:function:30-30;"
+                                     "gated:macro:32-32;");
+}
+
+TEST(what_ctags_tagged_is_kept_and_not_repeated) {
+    const ctags_tag_t tags[] = {
+        {.path = "src/a.rs", .name = "spawn_blocking", .kind = "function", .line = 6, .end = 13},
+        {.path = "src/a.rs", .name = "Pool", .kind = "struct", .line = 15, .end = 15},
+    };
+    const char *got = added(GATED, tags, 2);
+    CHECK(strstr(got, "spawn_blocking") == NULL);
+    CHECK(strstr(got, "Pool:struct") == NULL);
+    CHECK(strstr(got, "Pool.fmt:method:18-20;") != NULL);
+}
+
+TEST(other_languages_and_empty_input_change_nothing) {
+    ctags_tag_t *out = (ctags_tag_t *)1;
+    char *names = (char *)1;
+    size_t n = 7;
+    CHECK_INT(rustitems_complete_tags(LANG_C, "fn f() {}\n", 10, NULL, 0, &out, &n, &names), ==, 0);
+    CHECK(out == NULL && names == NULL && n == 0);
+    CHECK_INT(rustitems_complete_tags(LANG_RUST, "", 0, NULL, 0, &out, &n, &names), ==, 0);
+    CHECK(out == NULL);
+    /* a plain file whose items ctags reports: nothing new */
+    const ctags_tag_t tags[] = {{.path = "x.rs", .name = "f", .kind = "function", .line = 1}};
+    CHECK_STR(added("fn f() {}\n", tags, 1), "");
+}
+
+TEST(odd_input_is_read_safely) {
+    static const char *const odd[] = {
+        "}}}} fn a() {", "impl",
+        "impl<",         "pub(",
+        "pub(crate",     "fn",
+        "const",         "static mut",
+        "impl X for",    "trait T { fn x(&self) { { { {",
+        "macro_rules!",  "extern \"C\" fn c_fn() {}",
+    };
+    for (size_t i = 0; i < sizeof odd / sizeof odd[0]; i++) {
+        char *copy = malloc(strlen(odd[i])); /* no NUL after it: reads stay inside */
+        memcpy(copy, odd[i], strlen(odd[i]));
+        ctags_tag_t *out = NULL;
+        char *names = NULL;
+        size_t n = 0;
+        CHECK_INT(
+            rustitems_complete_tags(LANG_RUST, copy, strlen(odd[i]), NULL, 0, &out, &n, &names), ==,
+            0);
+        free(out);
+        free(names);
+        free(copy);
+    }
+    CHECK_STR(added("extern \"C\" fn c_fn() {}\n", NULL, 0), "c_fn:function:1-1;");
+}
+
+TEST_MAIN(TEST_CASE(items_inside_a_macro_are_found),
+          TEST_CASE(what_ctags_tagged_is_kept_and_not_repeated),
+          TEST_CASE(other_languages_and_empty_input_change_nothing),
+          TEST_CASE(odd_input_is_read_safely))
