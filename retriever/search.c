@@ -868,6 +868,7 @@ typedef struct {
     int64_t file;
     char *path;
     double weight; /* 1: the module itself, 0.6: reached through a package */
+    int via;       /* the file it was reached through (an index), -1: none */
 } member_file_t;
 
 typedef struct {
@@ -893,7 +894,7 @@ static int member_file_add(search_t *s, member_files_t *mf, const char *path, do
         return fail(s, -ENOMEM, "out of memory");
     /* files of other shards are kept too: their paths are targets the
      * reference index counts under, even if their chunks are elsewhere */
-    mf->files[mf->n++] = (member_file_t){id, copy, weight};
+    mf->files[mf->n++] = (member_file_t){id, copy, weight, -1};
     return 0;
 }
 
@@ -952,8 +953,12 @@ static int reexports_add(search_t *s, member_files_t *mf, size_t from) {
             char **inner = NULL;
             size_t k = 0;
             rc = imports_of(s, mf->files[f].path, &inner, &k);
-            for (size_t j = 0; rc == 0 && j < k; j++)
+            for (size_t j = 0; rc == 0 && j < k; j++) {
+                size_t before = mf->n;
                 rc = member_file_add(s, mf, inner[j], 0.6);
+                if (mf->n > before)
+                    mf->files[before].via = (int)f;
+            }
             for (size_t j = 0; j < k; j++)
                 free(inner[j]);
             free(inner);
@@ -1267,7 +1272,23 @@ static void member_tally(search_t *s, tallies_t *tallies, const member_files_t *
  * files (`nx.path_graph` counts against networkx/__init__.py), found by
  * name among the member files before any other: a package re-exporting
  * thousands of names has its used ones offered whatever the caps. */
-static int used_members(search_t *s, const member_files_t *mf, tallies_t *tallies, size_t *found) {
+/* Whether name of file path was noted already; notes it.  A name defined
+ * in several chunks of one file (a Rust type and its `impl` blocks) is
+ * offered by its first, the definition itself. */
+static bool noted_before(search_t *s, map_t *noted, const char *path, const char *name) {
+    char key[1024];
+    int n = snprintf(key, sizeof key, "%s%c%s", path, '\0', name);
+    if (n < 0 || (size_t)n >= sizeof key)
+        return false;
+    if (map_get(noted, key, (size_t)n))
+        return true;
+    if (map_put(noted, key, (size_t)n, (void *)1) != 0)
+        fail(s, -ENOMEM, "out of memory");
+    return false;
+}
+
+static int used_members(search_t *s, const member_files_t *mf, tallies_t *tallies, map_t *noted,
+                        size_t *found) {
     int rc = 0;
     for (size_t r = 0; rc == 0 && r < mf->n; r++) {
         if (mf->files[r].weight < 1.0 || tallies_read(s, tallies, mf->files[r].path) != 0)
@@ -1307,10 +1328,12 @@ static int used_members(search_t *s, const member_files_t *mf, tallies_t *tallie
                 for (size_t f = 0; path && f < mf->n; f++) {
                     if (strcmp(mf->files[f].path, path) != 0)
                         continue;
+                    if (noted_before(s, noted, path, names[i]))
+                        break;
                     long uses, near;
                     member_tally(s, tallies, mf, f, names[i], &uses, &near);
-                    rc = member_note(s, sqlite3_column_int64(defs, 0), names[i],
-                                     mf->files[f].weight, uses, near);
+                    /* reached as the receiver's: one of its own members */
+                    rc = member_note(s, sqlite3_column_int64(defs, 0), names[i], 1.0, uses, near);
                     ++*found;
                     break;
                 }
@@ -1324,16 +1347,75 @@ static int used_members(search_t *s, const member_files_t *mf, tallies_t *tallie
     return rc;
 }
 
+static const char SQL_REFS_FROM[] =
+    "SELECT name FROM refs WHERE collection = ?1 AND path = ?2 AND target = ?3";
+
+/* The names file `from` reaches of file `target` (what a package imports by
+ * name from one of its modules is its public face): a set, NULL when none. */
+static int names_reached(search_t *s, const char *from, const char *target, map_t **out) {
+    *out = NULL;
+    sqlite3_stmt *st = store_view_stmt(&s->view, SQL_REFS_FROM);
+    if (!st)
+        return db_fail(s, "reading references");
+    sqlite3_bind_int64(st, 1, s->view.collection_id);
+    sqlite3_bind_text(st, 2, from, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, target, -1, SQLITE_STATIC);
+    int rc = 0;
+    while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(st, 0);
+        if (!name)
+            continue;
+        if ((!*out && !(*out = map_new())) || map_put(*out, name, strlen(name), (void *)1) != 0)
+            rc = fail(s, -ENOMEM, "out of memory");
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+/* The weight of member name of file f: a file reached through a package
+ * that names some of its members (`from .x import a`, `pub use x::a`)
+ * offers those as the module's own, the rest below its other files'. */
+static double member_weight(const member_files_t *mf, size_t f, const map_t *named,
+                            const char *name) {
+    if (!named)
+        return mf->files[f].weight;
+    return map_get(named, name, strlen(name)) ? 1.0 : mf->files[f].weight / 2;
+}
+
+/* Whether symbols (a chunk's) hold name as a member of a scope as well
+ * (`Cart.total` beside `total`): a field or method, not the module's. */
+static bool scoped_in(const cJSON *symbols, const char *name) {
+    size_t n = strlen(name);
+    const cJSON *e;
+    cJSON_ArrayForEach(e, symbols) {
+        if (!cJSON_IsString(e))
+            continue;
+        size_t len = strlen(e->valuestring);
+        if (len > n + 1 && strchr(".:#/", e->valuestring[len - n - 1]) &&
+            !strcmp(e->valuestring + len - n, name))
+            return true;
+    }
+    return false;
+}
+
 static int module_members(search_t *s, const member_files_t *mf) {
     tallies_t tallies = {0};
     bool own_package = s->q->member.module && !strcmp(s->q->member.module, ".");
     size_t found = 0;
-    int rc = used_members(s, mf, &tallies, &found);
+    map_t *noted = map_new();
+    if (!noted)
+        return fail(s, -ENOMEM, "out of memory");
+    int rc = used_members(s, mf, &tallies, noted, &found);
     for (size_t f = 0; rc == 0 && f < mf->n && found < MAX_MEMBER_CHUNKS; f++) {
         if (!mf->files[f].file)
             continue; /* another shard's */
+        map_t *named = NULL;
+        if (mf->files[f].via >= 0 && (rc = names_reached(s, mf->files[mf->files[f].via].path,
+                                                         mf->files[f].path, &named)) != 0)
+            break;
         sqlite3_stmt *st = store_view_stmt(&s->view, SQL_CHUNK_SYMBOLS);
         if (!st) {
+            map_destroy(&named);
             rc = db_fail(s, "reading a module's members");
             break;
         }
@@ -1346,8 +1428,11 @@ static int module_members(search_t *s, const member_files_t *mf) {
                                                    (size_t)sqlite3_column_bytes(st, 1));
             const cJSON *e;
             cJSON_ArrayForEach(e, symbols) {
-                if (!cJSON_IsString(e) || strpbrk(e->valuestring, ".:#/"))
-                    continue; /* `Class.method` is not the module's */
+                if (!cJSON_IsString(e) || strpbrk(e->valuestring, ".:#/") ||
+                    scoped_in(symbols, e->valuestring))
+                    continue; /* `Class.method` is not the module's, nor is its `method` */
+                if (noted_before(s, noted, mf->files[f].path, e->valuestring))
+                    continue;
                 /* reached as a member of its own file, or of the module the
                  * receiver names when that is a package re-exporting it */
                 long uses, near;
@@ -1355,15 +1440,18 @@ static int module_members(search_t *s, const member_files_t *mf) {
                 if (own_package)
                     uses += name_uses(s, e->valuestring, -1);
                 if ((rc = member_note(s, sqlite3_column_int64(st, 0), e->valuestring,
-                                      mf->files[f].weight, uses, near)) != 0)
+                                      member_weight(mf, f, named, e->valuestring), uses, near)) !=
+                    0)
                     break;
                 found++;
             }
             cJSON_Delete(symbols);
         }
         sqlite3_reset(st);
+        map_destroy(&named);
     }
     tallies_free(&tallies);
+    map_destroy(&noted);
     return rc;
 }
 

@@ -264,6 +264,19 @@ static size_t symbol_scope(const char *name, size_t len, size_t *offset) {
     return end - start;
 }
 
+/* Whether the chunk holds name (len bytes) as the member of a scope too
+ * (`Cart.total` beside `total`): then the plain name is that member's, not
+ * a top-level definition, and is stored under its scope only. */
+static bool symbol_scoped(const ops_chunk_t *chunk, const char *name, size_t len) {
+    for (size_t i = 0; i < chunk->symbol_count; i++) {
+        const char *s = chunk->symbols[i];
+        size_t n = strlen(s);
+        if (n > len + 1 && strchr(".:#/", s[n - len - 1]) && !memcmp(s + n - len, name, len))
+            return true;
+    }
+    return false;
+}
+
 /* ---- opening ---- */
 
 static const char SCHEMA[] =
@@ -1231,7 +1244,7 @@ static int chunk_insert(conn_t *w, int64_t cid, int64_t file_id, const char *pat
         size_t len = strlen(s), key_at, scope_at;
         size_t key_len = store_symbol_key(s, len, &key_at);
         size_t scope_len = symbol_scope(s, len, &scope_at);
-        if (key_len == 0)
+        if (key_len == 0 || (scope_len == 0 && symbol_scoped(pc->chunk, s + key_at, key_len)))
             continue;
         if (!(st = conn_stmt(w, SQL_SYMBOL_INSERT)))
             return db_fail(w->db, err, err_len, "storing symbols");

@@ -493,8 +493,45 @@ TEST(members_reexported_through_packages) {
     REQUIRE(chunks);
     const cJSON *deep = find_chunk(chunks, "pkg/sub/deep.py", 1);
     REQUIRE(deep);
-    CHECK(fabs(signal(deep, "member") - 0.6) < 1e-9);
+    CHECK(fabs(signal(deep, "member") - 1.0) < 1e-9); /* reached as the package's own */
     CHECK(signal(deep, "member_uses") == 3);
+    cJSON_Delete(root);
+    cleanup(&s);
+}
+
+/* `from .impl import public` in a package's __init__.py (or `pub use
+ * imp::public` in a mod.rs): of impl's names, those the package names are
+ * its own members, the rest rank below them. */
+TEST(names_a_package_imports_are_its_members) {
+    fresh_dir();
+    store_t *s = open_store(0, 1);
+    REQUIRE(s && ensure(s, "demo", "builtin", DIM, 1, NULL) == 0);
+    static const chunk_def_t IMPL[] = {
+        {1, 2, "[\"public\"]", "[]", "def public():\n    pass\n", 1},
+        {4, 5, "[\"internal\"]", "[]", "def internal():\n    pass\n", 2}};
+    static const chunk_def_t INIT[] = {{1, 1, "[\"VERSION\"]", "[]", "VERSION = 1\n", 3}};
+    static const chunk_def_t APP[] = {{1, 2, "[\"main\"]", "[]", "def main():\n    pass\n", 4}};
+    static const char *const init[] = {"pkg/impl.py"};
+    static const char *const app[] = {"pkg/__init__.py"};
+    REQUIRE(put(s, "pkg/impl.py", "h1", NULL, 0, IMPL, 2) == 0 &&
+            put(s, "pkg/__init__.py", "h2", init, 1, INIT, 1) == 0 &&
+            put(s, "app.py", "h3", app, 1, APP, 1) == 0);
+    static const store_ref_t named[] = {{"pkg/impl.py", "public", 1}};
+    CHECK_INT(store_refs_put(s, "demo", "pkg/__init__.py", named, 1, err, sizeof err), ==, 0);
+    search_query_t q = {.path = "app.py",
+                        .member = {.kind = SEARCH_MEMBER_MODULE, .module = "pkg"}};
+    cJSON *root;
+    const cJSON *chunks = search(s, &q, &root);
+    REQUIRE(chunks);
+    CHECK(fabs(signal(find_chunk(chunks, "pkg/impl.py", 1), "member") - 1.0) < 1e-9);
+    CHECK(fabs(signal(find_chunk(chunks, "pkg/impl.py", 4), "member") - 0.3) < 1e-9);
+    cJSON_Delete(root);
+    /* a package that names none of them (a star import): all alike */
+    CHECK_INT(store_refs_put(s, "demo", "pkg/__init__.py", NULL, 0, err, sizeof err), ==, 0);
+    chunks = search(s, &q, &root);
+    REQUIRE(chunks);
+    CHECK(fabs(signal(find_chunk(chunks, "pkg/impl.py", 1), "member") - 0.6) < 1e-9);
+    CHECK(fabs(signal(find_chunk(chunks, "pkg/impl.py", 4), "member") - 0.6) < 1e-9);
     cJSON_Delete(root);
     cleanup(&s);
 }
@@ -613,6 +650,7 @@ TEST_MAIN(TEST_CASE(each_signal_finds_its_chunk_and_the_current_file_is_excluded
           TEST_CASE(searches_run_in_parallel_with_each_other_and_with_writes),
           TEST_CASE(members_of_a_module_and_of_a_class), TEST_CASE(members_of_rust_module_paths),
           TEST_CASE(members_of_go_packages), TEST_CASE(members_reexported_through_packages),
+          TEST_CASE(names_a_package_imports_are_its_members),
           TEST_CASE(a_query_with_nothing_to_go_on_finds_nothing),
           TEST_CASE(chunks_found_by_more_signals_rank_first),
           TEST_CASE(members_of_a_class_and_of_its_bases))
