@@ -192,6 +192,18 @@ static void member_hints(features_t *f, lang_id_t lang, const char *prefix, size
                  add_hint, &words);
     if (words.count)
         buf_append_str(&f->words, "]");
+    /* the cursor's own line (both sides) and the one before it: the words
+     * most likely to share a sub-word with the name being typed
+     * (`endpoint.Sink = ⟨(endpoint.Sink` wants newRetryingSink) */
+    near.len = 0;
+    around_cursor(prefix, prefix_len, suffix, suffix_len, 1, 1, &near);
+    hints_acc_t line = {&f->line_words, 0};
+    subword_scan(near.data ? near.data : "", near.len,
+                 SUBWORD_WHOLE | SUBWORD_PARTS | SUBWORD_SKIP_KEYWORDS | SUBWORD_SKIP_SINGLE |
+                     SUBWORD_UNIQUE,
+                 add_hint, &line);
+    if (line.count)
+        buf_append_str(&f->line_words, "]");
     buf_free(&near);
 }
 
@@ -272,6 +284,7 @@ void features_free(features_t *f) {
     buf_free(&f->symbols);
     buf_free(&f->hints);
     buf_free(&f->words);
+    buf_free(&f->line_words);
     memset(f, 0, sizeof *f);
 }
 
@@ -294,11 +307,12 @@ static const char **list_of(const buf_t *json, cJSON **holder, size_t *n) {
 
 void features_search_header(const features_t *f, const char *collection, const char *path, int k,
                             unsigned signals, buf_t *out) {
-    cJSON *symbols_json, *hints_json, *words_json;
-    size_t nsymbols, nhints, nwords;
+    cJSON *symbols_json, *hints_json, *words_json, *line_json;
+    size_t nsymbols, nhints, nwords, nline;
     const char **symbols = list_of(&f->symbols, &symbols_json, &nsymbols);
     const char **hints = list_of(&f->hints, &hints_json, &nhints);
     const char **words = list_of(&f->words, &words_json, &nwords);
+    const char **line = list_of(&f->line_words, &line_json, &nline);
     const cursor_t *c = &f->cursor;
     bool members = (c->kind >= CURSOR_MODULE || f->package) && (signals & SIGNAL_OBJECT);
     bool module = c->kind == CURSOR_MODULE || f->package;
@@ -332,12 +346,16 @@ void features_search_header(const features_t *f, const char *collection, const c
                               .hints = hints,
                               .hint_count = nhints,
                               .words = words,
-                              .word_count = nwords}}};
+                              .word_count = nwords,
+                              .line_words = line,
+                              .line_word_count = nline}}};
     ops_encode(&req, out);
     free(symbols);
     free(hints);
     free(words);
+    free(line);
     cJSON_Delete(symbols_json);
     cJSON_Delete(hints_json);
     cJSON_Delete(words_json);
+    cJSON_Delete(line_json);
 }

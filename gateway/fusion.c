@@ -24,6 +24,7 @@ const fusion_weights_t fusion_weights_measured = {.dense = 0.15,
                                                   .member_near = 1.0,
                                                   .member_hint = 1.0,
                                                   .member_words = 1.0,
+                                                  .member_line = 1.0,
                                                   .member_partial = 1.5};
 
 /* For a question in words: what the words match (BM25 over identifier
@@ -52,6 +53,7 @@ static double *weight_named(fusion_weights_t *w, const char *name) {
         {"member_near", &w->member_near},
         {"member_hint", &w->member_hint},
         {"member_words", &w->member_words},
+        {"member_line", &w->member_line},
         {"member_partial", &w->member_partial},
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
@@ -97,7 +99,7 @@ typedef struct {
     const char *path;
     double dense, bm25, symbol, import, object, uses;
     double fresh, imported; /* defines a name the file imports: not used yet / used */
-    double member, member_uses, member_near, member_hint, member_words, member_partial;
+    double member, member_uses, member_near, member_hint, member_words, member_line, member_partial;
     double score;
     fusion_term_t terms[FUSION_TERMS_MAX]; /* the score, term by term */
     size_t nterms;
@@ -154,6 +156,7 @@ static void candidate_read(const fusion_query_t *q, const cJSON *chunk, const ch
         x->member_near = number(signals, "member_near");
         x->member_hint = number(signals, "member_hint");
         x->member_words = number(signals, "member_words");
+        x->member_line = number(signals, "member_line");
         x->member_partial = number(signals, "member_partial");
     }
     /* A preamble "defines" the names it imports (`const X = require(...)`):
@@ -215,6 +218,7 @@ static void score(const fusion_weights_t *w, const fusion_query_t *q, candidate_
              w->member_near},
             {"member_hint", member ? x->member_hint : 0, w->member_hint},
             {"member_words", member ? x->member_words : 0, w->member_words},
+            {"member_line", member ? x->member_line : 0, w->member_line},
             {"member_partial", member ? x->member_partial : 0, w->member_partial},
         };
         _Static_assert(sizeof terms / sizeof terms[0] <= FUSION_TERMS_MAX, "room for every term");

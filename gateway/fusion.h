@@ -72,6 +72,7 @@ typedef struct {
     double member_near;    /* how often the current file's neighbours do (log, normalised) */
     double member_hint;    /* the code after the cursor names that member */
     double member_words;   /* share of its name's sub-words the code around the cursor uses */
+    double member_line;    /* ... the cursor's line and the one before it use */
     double member_partial; /* the member starts with what is typed (against: when it does not) */
 } fusion_weights_t;
 

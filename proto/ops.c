@@ -144,6 +144,8 @@ int ops_encode(const ops_request_t *req, buf_t *b) {
                 rc |= put_strings(b, "hints", m->hints, m->hint_count);
             if (m->word_count)
                 rc |= put_strings(b, "words", m->words, m->word_count);
+            if (m->line_word_count)
+                rc |= put_strings(b, "line", m->line_words, m->line_word_count);
             rc |= buf_append_str(b, "}");
         }
         if (s->f32)
@@ -250,7 +252,7 @@ static const char **field_strings(fields_t *f, ops_request_t *req, const char *n
     return list;
 }
 
-/* "member": {kind, module, member_of, type, call, bases, partial, hints, words} */
+/* "member": {kind, module, member_of, type, call, bases, partial, hints, words, line} */
 static void decode_member(fields_t *f, ops_request_t *req) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(f->json, "member");
     if (!v || cJSON_IsNull(v))
@@ -276,6 +278,7 @@ static void decode_member(fields_t *f, ops_request_t *req) {
     m->bases = field_strings(&inner, req, "bases", &m->base_count);
     m->hints = field_strings(&inner, req, "hints", &m->hint_count);
     m->words = field_strings(&inner, req, "words", &m->word_count);
+    m->line_words = field_strings(&inner, req, "line", &m->line_word_count);
     /* inner wrote its message where f's goes: only its status moves up */
     if (inner.rc && !f->rc)
         f->rc = inner.rc;

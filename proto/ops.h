@@ -51,7 +51,7 @@
  *         shard's counts)
  *  search {collection, k (10), path, query, symbols:[...], object,
  *          member {kind "module"|"class", module, member_of, type, call,
- *          bases:[...], partial, hints:[...], words:[...]},
+ *          bases:[...], partial, hints:[...], words:[...], line:[...]},
  *          mode "i8"|"f32" ("i8"), limit (4*k)}; payload: optional query
  *      vector (dim float32).  member says what the object before the
  *      cursor is (proto/code/cursor.h) so that its members are offered;
@@ -160,6 +160,8 @@ typedef struct {
     size_t hint_count;
     const char *const *words; /* folded sub-words of the identifiers around the cursor */
     size_t word_count;
+    const char *const *line_words; /* ... of the cursor's own line and the one before it */
+    size_t line_word_count;
 } ops_member_t;
 
 /* search */

@@ -65,6 +65,7 @@ typedef struct {
     long member_near;    /* ... and how often the files beside the current file do */
     bool member_hint;    /* the code after the cursor names it */
     double member_words; /* share of its name's sub-words used around the cursor */
+    double member_line;  /* ... on the cursor's line and the one before it */
     int member_partial;  /* 1 starts with what is typed, -1 does not, 0 nothing typed */
     bool has_dense;      /* dense was set by the scan or computed */
     int rank[SIG_COUNT]; /* 1-based rank in each ranked signal, 0: absent */
@@ -1043,9 +1044,22 @@ static bool word_in(const search_member_t *m, const char *name) {
     return false;
 }
 
-/* The share of name's sub-words (of 3 bytes or more) that the code around
- * the cursor uses. */
-static double words_of(const search_member_t *m, const char *name) {
+/* Whether folded word w and sub-word part (n bytes) are one word: equal,
+ * or, when near, one abbreviating the other by 4 letters or more
+ * (`params`, `parameters`; `cfg` is too short to tell). */
+static bool word_matches(const char *w, const char *part, size_t n, bool near) {
+    size_t wl = strlen(w);
+    if (wl == n && !memcmp(w, part, n))
+        return true;
+    size_t common = 0;
+    while (common < wl && common < n && w[common] == part[common])
+        common++;
+    return near && common >= 4 && (common == wl || common == n);
+}
+
+/* The share of name's sub-words (of 3 bytes or more) that words[0..count)
+ * hold (near: abbreviations count, see word_matches). */
+static double share_of(const char *const *words, size_t count, bool near, const char *name) {
     size_t offsets[SUBWORD_PARTS_MAX], lengths[SUBWORD_PARTS_MAX];
     int n = subword_split(name, strlen(name), offsets, lengths, SUBWORD_PARTS_MAX);
     int counted = 0, found = 0;
@@ -1060,8 +1074,8 @@ static double words_of(const search_member_t *m, const char *name) {
             part[k] = (char)(ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch);
         }
         part[len] = '\0';
-        for (size_t w = 0; w < m->word_count; w++)
-            if (!strcmp(m->words[w], part)) {
+        for (size_t w = 0; w < count; w++)
+            if (word_matches(words[w], part, len, near)) {
                 found++;
                 break;
             }
@@ -1095,11 +1109,15 @@ static int member_note(search_t *s, int64_t id, const char *name, double weight,
     const search_member_t *m = &s->q->member;
     int partial = partial_of(m, name);
     bool hint = word_in(m, name);
-    /* The chunk's best member: what is typed first, then named nearby,
-     * then reached most. */
-    bool better = c->member == 0 || partial > c->member_partial ||
-                  (partial == c->member_partial && hint > c->member_hint) ||
-                  (partial == c->member_partial && hint == c->member_hint && uses > c->member_uses);
+    double line = share_of(m->line_words, m->line_word_count, true, name);
+    /* The chunk's best member: what is typed first, then named after the
+     * cursor, then by the words of its line, then reached most. */
+    bool better =
+        c->member == 0 || partial > c->member_partial ||
+        (partial == c->member_partial && hint > c->member_hint) ||
+        (partial == c->member_partial && hint == c->member_hint && line > c->member_line) ||
+        (partial == c->member_partial && hint == c->member_hint && line == c->member_line &&
+         uses > c->member_uses);
     if (weight > c->member)
         c->member = weight;
     if (better) {
@@ -1107,7 +1125,8 @@ static int member_note(search_t *s, int64_t id, const char *name, double weight,
         c->member_hint = hint;
         c->member_uses = uses;
         c->member_near = near;
-        c->member_words = words_of(m, name);
+        c->member_words = share_of(m->words, m->word_count, false, name);
+        c->member_line = line;
     }
     return 0;
 }
@@ -1555,8 +1574,9 @@ static int signal_member(search_t *s) {
         for (size_t i = 0; i < s->ncands; i++) {
             const candidate_t *c = &s->cands[i];
             if (c->member > 0)
-                order[n++] = (scored_t){c->id, c->member + c->member_partial + c->member_hint +
-                                                   log1p((double)c->member_uses) / 10.0};
+                order[n++] =
+                    (scored_t){c->id, c->member + c->member_partial + c->member_hint +
+                                          c->member_line + log1p((double)c->member_uses) / 10.0};
         }
         qsort(order, n, sizeof *order, scored_cmp);
         for (size_t i = 0; i < n; i++)
@@ -1694,9 +1714,10 @@ static int write_results(search_t *s, buf_t *out, size_t *count) {
         if (c->member > 0)
             buf_printf(out,
                        ",\"member\":%.2g,\"member_uses\":%ld,\"member_near\":%ld,"
-                       "\"member_hint\":%d,\"member_words\":%.2g,\"member_partial\":%d",
+                       "\"member_hint\":%d,\"member_words\":%.2g,\"member_line\":%.2g,"
+                       "\"member_partial\":%d",
                        c->member, c->member_uses, c->member_near, c->member_hint, c->member_words,
-                       c->member_partial);
+                       c->member_line, c->member_partial);
         buf_append_str(out, "}}");
         sqlite3_reset(st);
         ++*count;

@@ -35,6 +35,9 @@
  *           directory reach it (`member_near`), whether the code after the
  *           cursor names it (`member_hint`), which share of its name's
  *           sub-words the code around the cursor uses (`member_words`) and
+ *           the cursor's own line and the one before it (`member_line`, a
+ *           word there that starts the same 4 letters as the sub-word
+ *           counting: `params` for `Parameters`), and
  *           whether it starts with what is typed (`member_partial`, -1 when
  *           it does not);
  *
@@ -76,6 +79,8 @@ typedef struct {
     size_t hint_count;
     const char *const *words; /* sub-words of the identifiers around the cursor (folded) */
     size_t word_count;
+    const char *const *line_words; /* ... of the cursor's line and the one before it */
+    size_t line_word_count;
 } search_member_t;
 
 typedef struct {
