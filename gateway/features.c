@@ -166,6 +166,22 @@ static int add_seen(const refs_access_t *a, void *arg) {
     return 0;
 }
 
+/* The distinct sub-words of the identifiers of around_cursor()'s lines, as
+ * a JSON array into out (left empty when there are none). */
+static void words_around(const char *prefix, size_t prefix_len, const char *suffix,
+                         size_t suffix_len, int before, int after, buf_t *out) {
+    buf_t near = BUF_INIT;
+    around_cursor(prefix, prefix_len, suffix, suffix_len, before, after, &near);
+    hints_acc_t acc = {out, 0};
+    subword_scan(near.data ? near.data : "", near.len,
+                 SUBWORD_WHOLE | SUBWORD_PARTS | SUBWORD_SKIP_KEYWORDS | SUBWORD_SKIP_SINGLE |
+                     SUBWORD_UNIQUE,
+                 add_hint, &acc);
+    if (acc.count)
+        buf_append_str(out, "]");
+    buf_free(&near);
+}
+
 static void member_hints(features_t *f, lang_id_t lang, const char *prefix, size_t prefix_len,
                          const char *suffix, size_t suffix_len) {
     hints_acc_t acc = {&f->hints, 0};
@@ -182,29 +198,12 @@ static void member_hints(features_t *f, lang_id_t lang, const char *prefix, size
     subword_scan(suffix, n, SUBWORD_WHOLE | SUBWORD_SKIP_KEYWORDS | SUBWORD_UNIQUE, add_hint, &acc);
     if (acc.count)
         buf_append_str(&f->hints, "]");
-    buf_t near = BUF_INIT;
-    around_cursor(prefix, prefix_len, suffix, suffix_len, SYMBOL_LINES_BEFORE, SYMBOL_LINES_AFTER,
-                  &near);
-    hints_acc_t words = {&f->words, 0};
-    subword_scan(near.data ? near.data : "", near.len,
-                 SUBWORD_WHOLE | SUBWORD_PARTS | SUBWORD_SKIP_KEYWORDS | SUBWORD_SKIP_SINGLE |
-                     SUBWORD_UNIQUE,
-                 add_hint, &words);
-    if (words.count)
-        buf_append_str(&f->words, "]");
+    words_around(prefix, prefix_len, suffix, suffix_len, SYMBOL_LINES_BEFORE, SYMBOL_LINES_AFTER,
+                 &f->words);
     /* the cursor's own line (both sides) and the one before it: the words
      * most likely to share a sub-word with the name being typed
      * (`endpoint.Sink = ⟨(endpoint.Sink` wants newRetryingSink) */
-    near.len = 0;
-    around_cursor(prefix, prefix_len, suffix, suffix_len, 1, 1, &near);
-    hints_acc_t line = {&f->line_words, 0};
-    subword_scan(near.data ? near.data : "", near.len,
-                 SUBWORD_WHOLE | SUBWORD_PARTS | SUBWORD_SKIP_KEYWORDS | SUBWORD_SKIP_SINGLE |
-                     SUBWORD_UNIQUE,
-                 add_hint, &line);
-    if (line.count)
-        buf_append_str(&f->line_words, "]");
-    buf_free(&near);
+    words_around(prefix, prefix_len, suffix, suffix_len, 1, 1, &f->line_words);
 }
 
 /* Whether the cursor starts or continues a bare name (no `.` or `::`
