@@ -167,9 +167,18 @@ static int add_seen(const refs_access_t *a, void *arg) {
 }
 
 /* The distinct sub-words of the identifiers of around_cursor()'s lines, as
- * a JSON array into out (left empty when there are none). */
+ * a JSON array into out (left empty when there are none).  The name the
+ * cursor stands in is left out, both halves: what is typed is the partial
+ * signal's, and the rest of it is a fragment, not a word. */
 static void words_around(const char *prefix, size_t prefix_len, const char *suffix,
                          size_t suffix_len, int before, int after, buf_t *out) {
+    size_t k;
+    while ((k = ident_char_len_before(prefix, prefix_len)) > 0)
+        prefix_len -= k;
+    while (suffix_len && (k = ident_char_len(suffix, suffix_len)) > 0) {
+        suffix += k;
+        suffix_len -= k;
+    }
     buf_t near = BUF_INIT;
     around_cursor(prefix, prefix_len, suffix, suffix_len, before, after, &near);
     hints_acc_t acc = {out, 0};

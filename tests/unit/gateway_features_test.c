@@ -291,6 +291,22 @@ TEST(the_search_request_asks_for_the_objects_members) {
     cJSON_ArrayForEach(h, cJSON_GetObjectItemCaseSensitive(m, "hints")) named |=
         cJSON_IsString(h) && !strcmp(h->valuestring, "formatdate");
     CHECK(named);
+    /* the words of the cursor's line and the one before it; not those
+     * further away, nor keywords, nor the name the cursor stands in */
+    bool line_has[5] = {false};
+    const char *const line_want[] = {"parse", "utils", "return", "pa", "rseaddr"};
+    cJSON_ArrayForEach(h, cJSON_GetObjectItemCaseSensitive(m, "line")) {
+        for (size_t i = 0; i < 5; i++)
+            line_has[i] |= cJSON_IsString(h) && !strcmp(h->valuestring, line_want[i]);
+        CHECK(cJSON_IsString(h) && strcmp(h->valuestring, "email") &&
+              strcmp(h->valuestring, "formatdate"));
+    }
+    CHECK(line_has[0] && line_has[1]);
+    CHECK(!line_has[2] && !line_has[3] && !line_has[4]);
+    bool around = false;
+    cJSON_ArrayForEach(h, cJSON_GetObjectItemCaseSensitive(m, "words")) around |=
+        cJSON_IsString(h) && !strcmp(h->valuestring, "email");
+    CHECK(around);
     cJSON_Delete(j);
     /* without the object signal (an ablation), no members */
     j = header(&f, "c", "mail/reader.py", 5, SIGNAL_BM25);

@@ -122,6 +122,7 @@ TEST(search_round_trips_and_leaves_out_what_is_unset) {
     ops_request_t out;
     cJSON *json;
     const char *symbols[] = {"parse", "Config"};
+    const char *words[] = {"store", "open"}, *line[] = {"get", "params"};
     const char query[] = "def f():\n\treturn \"x\"";
     ops_request_t search = {.op = OPS_SEARCH,
                             .collection = "c",
@@ -136,7 +137,11 @@ TEST(search_round_trips_and_leaves_out_what_is_unset) {
                                        .member = {.kind = OPS_MEMBER_CLASS,
                                                   .module = "example.com/x/store",
                                                   .call = "Open",
-                                                  .partial = "Ge"},
+                                                  .partial = "Ge",
+                                                  .words = words,
+                                                  .word_count = 2,
+                                                  .line_words = line,
+                                                  .line_word_count = 2},
                                        .f32 = true}};
     REQUIRE(round_trip(&search, &out, &json) == 0);
     CHECK_INT(out.search.member.kind, ==, OPS_MEMBER_CLASS);
@@ -144,6 +149,11 @@ TEST(search_round_trips_and_leaves_out_what_is_unset) {
     CHECK_STR(out.search.member.call, "Open");
     CHECK_STR(out.search.member.partial, "Ge");
     CHECK(out.search.member.type == NULL);
+    REQUIRE(out.search.member.word_count == 2 && out.search.member.line_word_count == 2);
+    CHECK_STR(out.search.member.words[1], "open");
+    CHECK_STR(out.search.member.line_words[0], "get");
+    CHECK_STR(out.search.member.line_words[1], "params");
+    CHECK(out.search.member.hint_count == 0);
     CHECK_INT(out.search.k, ==, 8);
     CHECK_INT(out.search.limit, ==, 40);
     CHECK_STR(out.search.path, "a/b.py");

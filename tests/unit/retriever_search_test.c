@@ -332,6 +332,34 @@ TEST(members_of_a_module_and_of_a_class) {
     CHECK(signal(find_chunk(chunks, "src/utils.py", 1), "member_hint") == 1);
     cJSON_Delete(root);
 
+    /* the words of the cursor's line: half of parse_config's sub-words,
+     * an abbreviation of 4 letters or more counting either way (`conf`,
+     * `parsed`); 3 letters do not (`cfg`) */
+    static const char *const conf[] = {"conf", "zzz"}, *const cfg[] = {"cfg", "parsed"};
+    q.member.partial = NULL;
+    q.member.hints = NULL;
+    q.member.hint_count = 0;
+    q.member.line_words = conf;
+    q.member.line_word_count = 2;
+    chunks = search(s, &q, &root);
+    REQUIRE(chunks);
+    CHECK(fabs(signal(find_chunk(chunks, "src/utils.py", 1), "member_line") - 0.5) < 1e-9);
+    CHECK(signal(find_chunk(chunks, "src/utils.py", 8), "member_line") == 0);
+    cJSON_Delete(root);
+    q.member.line_words = cfg;
+    chunks = search(s, &q, &root);
+    REQUIRE(chunks);
+    CHECK(fabs(signal(find_chunk(chunks, "src/utils.py", 1), "member_line") - 0.5) < 1e-9);
+    cJSON_Delete(root);
+    q.member.line_words = cfg;
+    q.member.line_word_count = 1;
+    chunks = search(s, &q, &root);
+    REQUIRE(chunks);
+    CHECK(signal(find_chunk(chunks, "src/utils.py", 1), "member_line") == 0);
+    cJSON_Delete(root);
+    q.member.line_words = NULL;
+    q.member.line_word_count = 0;
+
     /* a class: User's members by scope, with how often any receiver
      * reaches a member of that name */
     search_query_t c = {.path = "src/app.py",
