@@ -247,6 +247,7 @@ void features_extract(features_t *f, const char *path, const char *query, size_t
         prefix = "", prefix_len = 0;
     if (!suffix)
         suffix = "", suffix_len = 0;
+    f->question = query_len > 0;
     if (query_len)
         buf_append(&f->text, query, query_len);
     else
@@ -339,6 +340,7 @@ void features_search_header(const features_t *f, const char *collection, const c
                    .symbols = nsymbols && (signals & SIGNAL_SYMBOL) ? symbols : NULL,
                    .symbol_count = nsymbols,
                    .object = f->object[0] && (signals & SIGNAL_OBJECT) ? f->object : NULL,
+                   .question = f->question && f->text.len && (signals & SIGNAL_BM25),
                    .member = {.kind = !members ? OPS_MEMBER_NONE
                                       : module ? OPS_MEMBER_MODULE
                                                : OPS_MEMBER_CLASS,

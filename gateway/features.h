@@ -55,6 +55,7 @@ typedef struct {
     buf_t hints;          /* JSON array of the suffix's folded identifiers; len 0 when none */
     buf_t words;          /* JSON array of the sub-words around the cursor; len 0 when none */
     buf_t line_words;     /* ... of the cursor's line and the one before it; len 0 when none */
+    bool question;        /* a chat question: its words may name what it asks for */
 } features_t;
 
 /* Reads the features of a chat question (query_len > 0) or of the code

@@ -25,13 +25,14 @@ const fusion_weights_t fusion_weights_measured = {.dense = 0.15,
                                                   .member_hint = 1.0,
                                                   .member_words = 1.0,
                                                   .member_line = 1.0,
-                                                  .member_partial = 1.5};
+                                                  .member_partial = 1.5,
+                                                  .name = 1.0};
 
 /* For a question in words: what the words match (BM25 over identifier
  * sub-words, the dense vector) decides; structure has nothing to say (on
  * the evaluation's questions, tune set: R@5 0.15 with the code weights,
  * 0.29 with these, 0.27 with structure at a fifth). */
-const fusion_weights_t fusion_weights_question = {.dense = 0.3, .bm25 = 1.0}; /* the rest 0 */
+const fusion_weights_t fusion_weights_question = {.dense = 0.3, .bm25 = 1.0, .name = 1.0};
 
 /* ---- weights ---- */
 
@@ -55,6 +56,7 @@ static double *weight_named(fusion_weights_t *w, const char *name) {
         {"member_words", &w->member_words},
         {"member_line", &w->member_line},
         {"member_partial", &w->member_partial},
+        {"name", &w->name},
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (!strcmp(name, names[i].name))
@@ -100,6 +102,7 @@ typedef struct {
     double dense, bm25, symbol, import, object, uses;
     double fresh, imported; /* defines a name the file imports: not used yet / used */
     double member, member_uses, member_near, member_hint, member_words, member_line, member_partial;
+    double name;
     double score;
     fusion_term_t terms[FUSION_TERMS_MAX]; /* the score, term by term */
     size_t nterms;
@@ -144,6 +147,7 @@ static void candidate_read(const fusion_query_t *q, const cJSON *chunk, const ch
     x->path = path;
     x->dense = sig & SIGNAL_DENSE ? number(signals, "dense") : 0;
     x->bm25 = sig & SIGNAL_BM25 ? number(signals, "bm25") : 0;
+    x->name = sig & SIGNAL_BM25 ? number(signals, "name") : 0;
     x->symbol = sig & SIGNAL_SYMBOL ? number(signals, "symbol") : 0;
     /* 1: a file the current file imports; 2: one it imports in turn. */
     double imp = number(signals, "import");
@@ -178,10 +182,12 @@ static int by_score(const void *a, const void *b) {
 
 /* Scores every candidate; -1 for those no wanted signal found. */
 static void score(const fusion_weights_t *w, const fusion_query_t *q, candidate_t *c, size_t n) {
-    double max_bm25 = 0, max_uses = 0, max_member_uses = 0, max_member_near = 0;
+    double max_bm25 = 0, max_uses = 0, max_member_uses = 0, max_member_near = 0, max_name = 0;
     for (size_t i = 0; i < n; i++) {
         if (c[i].bm25 > max_bm25)
             max_bm25 = c[i].bm25;
+        if (c[i].name > max_name)
+            max_name = c[i].name;
         if (c[i].uses > max_uses)
             max_uses = c[i].uses;
         if (c[i].member > 0 && c[i].member_uses > max_member_uses)
@@ -220,6 +226,7 @@ static void score(const fusion_weights_t *w, const fusion_query_t *q, candidate_
             {"member_words", member ? x->member_words : 0, w->member_words},
             {"member_line", member ? x->member_line : 0, w->member_line},
             {"member_partial", member ? x->member_partial : 0, w->member_partial},
+            {"name", max_name > 0 ? x->name / max_name : 0, w->name},
         };
         _Static_assert(sizeof terms / sizeof terms[0] <= FUSION_TERMS_MAX, "room for every term");
         x->score = 0;
@@ -231,7 +238,7 @@ static void score(const fusion_weights_t *w, const fusion_query_t *q, candidate_
         }
         /* A candidate no wanted signal found stays out (ablations). */
         if (x->dense == 0 && x->bm25 == 0 && sym == 0 && x->import == 0 && x->object == 0 &&
-            x->member == 0)
+            x->member == 0 && x->name == 0)
             x->score = -1;
     }
 }

@@ -74,6 +74,8 @@ typedef struct {
     double member_words;   /* share of its name's sub-words the code around the cursor uses */
     double member_line;    /* ... the cursor's line and the one before it use */
     double member_partial; /* the member starts with what is typed (against: when it does not) */
+    /* For a question in words: */
+    double name; /* share of a name it defines that the question's words make up */
 } fusion_weights_t;
 
 /* The weights measured on the retrieval evaluation: for code around a
@@ -111,7 +113,7 @@ typedef struct {
 } fusion_term_t;
 
 /* Room for every term a score may have (8 today; more signals fit). */
-#define FUSION_TERMS_MAX 16
+#define FUSION_TERMS_MAX 17
 
 /* A ranked chunk, borrowed from the shard answers it came from. */
 typedef struct {

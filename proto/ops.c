@@ -150,6 +150,8 @@ int ops_encode(const ops_request_t *req, buf_t *b) {
         }
         if (s->f32)
             rc |= buf_append_str(b, ",\"mode\":\"f32\"");
+        if (s->question)
+            rc |= buf_append_str(b, ",\"question\":true");
         break;
     }
     default:
@@ -336,6 +338,10 @@ static void decode_search(fields_t *f, ops_request_t *req) {
     if (mode && strcmp(mode, "i8") != 0 && strcmp(mode, "f32") != 0)
         field_fail(f, -EINVAL, "\"mode\" must be \"i8\" or \"f32\"");
     s->f32 = mode && strcmp(mode, "f32") == 0;
+    const cJSON *question = cJSON_GetObjectItemCaseSensitive(f->json, "question");
+    if (question && !cJSON_IsNull(question) && !cJSON_IsBool(question))
+        field_fail(f, -EINVAL, "\"question\" must be true or false");
+    s->question = cJSON_IsTrue(question);
 }
 
 static void decode_fields(fields_t *f, ops_request_t *req) {

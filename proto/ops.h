@@ -52,20 +52,21 @@
  *  search {collection, k (10), path, query, symbols:[...], object,
  *          member {kind "module"|"class", module, member_of, type, call,
  *          bases:[...], partial, hints:[...], words:[...], line:[...]},
- *          mode "i8"|"f32" ("i8"), limit (4*k)}; payload: optional query
- *      vector (dim float32).  member says what the object before the
- *      cursor is (proto/code/cursor.h) so that its members are offered;
+ *          mode "i8"|"f32" ("i8"), limit (4*k), question (false)}; payload:
+ *      optional query vector (dim float32).  member says what the object
+ *      before the cursor is (proto/code/cursor.h) so that its members are
+ *      offered; question true says the query is a question in words, whose
+ *      words may name the definition it asks for;
  *      module "." is the current file's own package (a bare name in Go),
  *      call a function whose return type is the class.
  *      -> FINAL {"count": n, "us": time taken}, payload {"chunks":[{"id","path","start_line",
  *         "end_line","language","kind","text","symbols":[...],
  *         "signals":{"dense","bm25","symbol","import","object","uses",
  *         "imported_by", and for a member "member","member_uses",
- *         "member_hint","member_partial"}}...]}: the union of every signal's candidates on
- *         this shard, never a chunk of `path` itself (see retriever/search.h
- *         for what each signal means).
- *  stats {} -> FINAL {"collections","chunks","vector_bytes","db_bytes"}
- *  ping {}  -> answered by the worker library (proto/worker.h).
+ *         "member_hint","member_partial"; for a question "name"}}...]}: the union of every signal's
+ * candidates on this shard, never a chunk of `path` itself (see retriever/search.h for what each
+ * signal means). stats {} -> FINAL {"collections","chunks","vector_bytes","db_bytes"} ping {}  ->
+ * answered by the worker library (proto/worker.h).
  *
  * The decoder checks what the wire can say wrong (types, ranges, required
  * fields, list lengths) and stops at the first fault, with the message the
@@ -176,6 +177,7 @@ typedef struct {
     const char *object;  /* the name before the cursor's dot; NULL: none */
     ops_member_t member; /* what the object is; kind OPS_MEMBER_NONE: leave out */
     bool f32;            /* dense scan in float32 (mode "f32") instead of int8 */
+    bool question;       /* the query is a question in words ("question": true) */
 } ops_search_t;
 
 typedef struct {

@@ -72,6 +72,7 @@ static void run_search(const dispatch_t *d, const ops_request_t *req, const void
                                    .word_count = s->member.word_count,
                                    .line_words = s->member.line_words,
                                    .line_word_count = s->member.line_word_count},
+                        .question = s->question,
                         .mode = s->f32 ? VECTORS_F32 : VECTORS_I8,
                         .vector = payload_len ? payload : NULL,
                         .vector_bytes = payload_len,

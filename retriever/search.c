@@ -46,7 +46,13 @@
 #define REEXPORT_DEPTH 3 /* packages re-exporting packages */
 #define MAX_MEMBER_CHUNKS 512
 
-enum { SIG_DENSE, SIG_BM25, SIG_SYMBOL, SIG_IMPORT, SIG_OBJECT, SIG_MEMBER, SIG_COUNT };
+#define NAME_TERMS 24      /* words of the index the name signal looks for */
+#define NAME_POSTINGS 4000 /* ... in at most this many chunks together */
+#define NAME_WORDS 96      /* words of the index considered before choosing */
+#define NAME_EXTENSIONS 8  /* words of the index that extend one stem */
+#define NAME_IDF_BASE 1e5  /* idf = log(1 + NAME_IDF_BASE / df) */
+
+enum { SIG_DENSE, SIG_BM25, SIG_SYMBOL, SIG_IMPORT, SIG_OBJECT, SIG_MEMBER, SIG_NAME, SIG_COUNT };
 
 typedef struct {
     int64_t id;
@@ -67,6 +73,7 @@ typedef struct {
     double member_words; /* share of its name's sub-words used around the cursor */
     double member_line;  /* ... on the cursor's line and the one before it */
     int member_partial;  /* 1 starts with what is typed, -1 does not, 0 nothing typed */
+    double name;         /* question: best share of a defined name's sub-words it names */
     bool has_dense;      /* dense was set by the scan or computed */
     int rank[SIG_COUNT]; /* 1-based rank in each ranked signal, 0: absent */
     double fused;
@@ -86,7 +93,9 @@ typedef struct {
     size_t n;
     uint32_t *slots; /* token index + 1, open addressing; 0 empty */
     size_t nslots;
-    uint32_t *seen; /* per token: stamp of the last chunk that had it */
+    uint32_t *seen;                       /* per token: stamp of the last chunk that had it */
+    char (*stems)[SUBWORD_IDENT_MAX + 1]; /* question only: each token's subword_stem */
+    size_t *stem_lens;
 } terms_t;
 
 typedef struct {
@@ -96,6 +105,7 @@ typedef struct {
     candidate_t *cands;
     size_t ncands, cap;
     map_t *by_id;         /* chunk id -> index + 1 */
+    map_t *idf;           /* question: sub-word hash -> 1000 * idf + 1 (part_idf) */
     import_file_t *files; /* import neighbourhood, nfiles */
     size_t nfiles;
     int64_t own_file;  /* file id of q->path on this shard, 0 none */
@@ -208,10 +218,20 @@ static int terms_build(search_t *s) {
         }
         p += n;
     }
+    if (!s->q->question)
+        return 0;
+    t->stems = calloc(t->n ? t->n : 1, sizeof *t->stems);
+    t->stem_lens = calloc(t->n ? t->n : 1, sizeof *t->stem_lens);
+    if (!t->stems || !t->stem_lens)
+        return fail(s, -ENOMEM, "out of memory");
+    for (size_t i = 0; i < t->n; i++)
+        t->stem_lens[i] = subword_stem(t->tokens[i], t->lens[i], t->stems[i]);
     return 0;
 }
 
 static void terms_free(terms_t *t) {
+    free(t->stems);
+    free(t->stem_lens);
     free(t->rendered);
     free(t->tokens);
     free(t->lens);
@@ -399,6 +419,221 @@ static int signal_bm25(search_t *s) {
     }
     if (step != SQLITE_DONE)
         rc = db_fail(s, "BM25");
+done:
+    sqlite3_finalize(st);
+    buf_free(&match);
+    return rc;
+}
+
+/* ---- names in a question ---- */
+
+static long term_df(search_t *s, const char *word, size_t len);
+
+/* Whether a name's folded sub-word p[0..m) is the question's word
+ * w[0..n): equal, or one a prefix of the other of 4 bytes or more
+ * (`uninit`, `uninitialized`). */
+static bool word_is(const char *p, size_t m, const char *w, size_t n) {
+    size_t shorter = m < n ? m : n;
+    return shorter > 0 && (m == n || shorter >= 4) && !memcmp(p, w, shorter);
+}
+
+/* How rare a sub-word is on this shard: log(1 + NAME_IDF_BASE / df), df
+ * from the terms table (1 when absent), remembered in s->idf. */
+static double part_idf(search_t *s, const char *part, size_t len) {
+    uint64_t key = hash_bytes(part, len);
+    uintptr_t known = (uintptr_t)map_get_u64(s->idf, key);
+    if (known)
+        return (double)(known - 1) / 1000.0;
+    long df = term_df(s, part, len);
+    double idf = log1p(NAME_IDF_BASE / (double)(df > 0 ? df : 1));
+    map_put_u64(s->idf, key, (void *)(uintptr_t)(idf * 1000.0 + 1));
+    return idf;
+}
+
+/* How well a name (its last step after `.` or `::`) is made of the
+ * question's words: the share of its sub-words (of 2 bytes or more, not
+ * numbers) that a word of the question matches, as written or by stem,
+ * times how rare the matched ones are together (their idf summed): a name
+ * all of whose words the question says, and rare ones, comes first. */
+static double name_share(search_t *s, const char *name) {
+    const terms_t *t = &s->terms;
+    const char *last = name;
+    for (const char *p = name; *p; p++)
+        if (*p == '.' || *p == ':')
+            last = p + 1;
+    size_t offsets[SUBWORD_PARTS_MAX], lengths[SUBWORD_PARTS_MAX];
+    int n = subword_split(last, strlen(last), offsets, lengths, SUBWORD_PARTS_MAX);
+    int counted = 0, found = 0;
+    double mass = 0;
+    for (int i = 0; i < n; i++) {
+        size_t len = lengths[i];
+        char part[SUBWORD_IDENT_MAX + 1], stem[SUBWORD_IDENT_MAX + 1];
+        if (len < 2 || len > SUBWORD_IDENT_MAX)
+            continue;
+        bool number = true;
+        for (size_t k = 0; k < len; k++) {
+            char ch = last[offsets[i] + k];
+            part[k] = (char)(ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch);
+            number &= ch >= '0' && ch <= '9';
+        }
+        if (number)
+            continue;
+        counted++;
+        size_t stem_len = subword_stem(part, len, stem);
+        for (size_t w = 0; w < t->n; w++)
+            if (word_is(part, len, t->tokens[w], t->lens[w]) ||
+                word_is(stem, stem_len, t->stems[w], t->stem_lens[w])) {
+                found++;
+                mass += part_idf(s, part, len);
+                break;
+            }
+    }
+    return counted ? mass * found / counted : 0;
+}
+
+/* The best name_share of the names a chunk defines (its symbols, JSON
+ * array text as stored). */
+static double name_value(search_t *s, const char *symbols_json, size_t len) {
+    cJSON *a = cJSON_ParseWithLength(symbols_json, len);
+    double best = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, a) {
+        if (cJSON_IsString(e)) {
+            double v = name_share(s, e->valuestring);
+            best = v > best ? v : best;
+        }
+    }
+    int names = cJSON_GetArraySize(a);
+    cJSON_Delete(a);
+    return names > 1 ? best / sqrt((double)names) : best;
+}
+
+typedef struct {
+    char word[SUBWORD_IDENT_MAX + 1];
+    long df;
+} vocab_word_t;
+
+typedef struct {
+    vocab_word_t words[NAME_WORDS];
+    size_t n;
+} vocab_t;
+
+static void vocab_add(vocab_t *v, const char *word, size_t len, long df) {
+    if (df <= 0 || df > NAME_POSTINGS || len > SUBWORD_IDENT_MAX || v->n == NAME_WORDS)
+        return;
+    for (size_t i = 0; i < v->n; i++)
+        if (strlen(v->words[i].word) == len && !memcmp(v->words[i].word, word, len))
+            return;
+    memcpy(v->words[v->n].word, word, len);
+    v->words[v->n].word[len] = '\0';
+    v->words[v->n++].df = df;
+}
+
+static long term_df(search_t *s, const char *word, size_t len) {
+    sqlite3_stmt *st = store_view_stmt(&s->view, SQL_TERM_DF);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, s->view.collection_id);
+    sqlite3_bind_text(st, 2, word, (int)len, SQLITE_STATIC);
+    long df = sqlite3_step(st) == SQLITE_ROW ? (long)sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    return df;
+}
+
+static const char SQL_TERMS_EXTENDING[] =
+    "SELECT token, df FROM terms WHERE collection = ? AND token > ? AND token < ? LIMIT ?";
+
+/* The index's words that a question's word may stand for: itself, its
+ * stem, words that extend the stem (`creat`: `create`, `creates`) and
+ * words of 4 bytes or more that it extends (`uninit` of `uninitialized`). */
+static int vocab_of_word(search_t *s, vocab_t *v, size_t i) {
+    const terms_t *t = &s->terms;
+    const char *w = t->tokens[i], *stem = t->stems[i];
+    size_t n = t->lens[i], stem_len = t->stem_lens[i];
+    if (n < 3)
+        return 0;
+    long df = term_df(s, w, n);
+    vocab_add(v, w, n, df);
+    if (stem_len != n)
+        vocab_add(v, stem, stem_len, term_df(s, stem, stem_len));
+    for (size_t k = 4; k < n && df >= 0; k++)
+        vocab_add(v, w, k, df = term_df(s, w, k));
+    if (df < 0)
+        return db_fail(s, "reading term counts");
+    if (stem_len < 4)
+        return 0;
+    sqlite3_stmt *st = store_view_stmt(&s->view, SQL_TERMS_EXTENDING);
+    if (!st)
+        return db_fail(s, "reading terms");
+    char upper[SUBWORD_IDENT_MAX + 2];
+    memcpy(upper, stem, stem_len);
+    upper[stem_len] = '\xff'; /* above every byte of UTF-8 */
+    sqlite3_bind_int64(st, 1, s->view.collection_id);
+    sqlite3_bind_text(st, 2, stem, (int)stem_len, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, upper, (int)stem_len + 1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 4, NAME_EXTENSIONS);
+    while (sqlite3_step(st) == SQLITE_ROW)
+        vocab_add(v, (const char *)sqlite3_column_text(st, 0), (size_t)sqlite3_column_bytes(st, 0),
+                  (long)sqlite3_column_int64(st, 1));
+    sqlite3_reset(st);
+    return 0;
+}
+
+static int vocab_df_cmp(const void *a, const void *b) {
+    const vocab_word_t *x = a, *y = b;
+    return x->df < y->df ? -1 : x->df > y->df;
+}
+
+/* The name signal's candidates: the best `limit` chunks by BM25 over the
+ * sub-words of the names they define, for the index's words the
+ * question's words may stand for, the rarest first. */
+static int signal_name(search_t *s) {
+    terms_t *t = &s->terms;
+    if (!s->q->question || !t->n)
+        return 0;
+    vocab_t *v = calloc(1, sizeof *v);
+    if (!v)
+        return fail(s, -ENOMEM, "out of memory");
+    int rc = 0;
+    for (size_t i = 0; i < t->n && rc == 0; i++)
+        rc = vocab_of_word(s, v, i);
+    qsort(v->words, v->n, sizeof *v->words, vocab_df_cmp);
+    buf_t match = BUF_INIT;
+    buf_append_str(&match, "symbols : (");
+    long postings = 0;
+    size_t used = 0;
+    for (size_t i = 0; i < v->n && used < NAME_TERMS && postings + v->words[i].df <= NAME_POSTINGS;
+         i++) {
+        postings += v->words[i].df;
+        buf_printf(&match, "%s\"%s\"", used++ ? " OR " : "", v->words[i].word);
+    }
+    buf_append_str(&match, ")");
+    free(v);
+    char sql[400];
+    snprintf(sql, sizeof sql,
+             "SELECT rowid FROM %s WHERE %s MATCH ? ORDER BY bm25(%s, 0, 0, 1) LIMIT ?",
+             s->view.fts, s->view.fts, s->view.fts);
+    sqlite3_stmt *st = NULL;
+    if (rc != 0 || !used)
+        goto done;
+    if (!match.data || sqlite3_prepare_v2(s->view.db, sql, -1, &st, NULL) != SQLITE_OK) {
+        rc = match.data ? db_fail(s, "preparing the name search")
+                        : fail(s, -ENOMEM, "out of memory");
+        goto done;
+    }
+    sqlite3_bind_text(st, 1, match.data, (int)match.len, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)(s->q->limit + s->own_chunks));
+    int step, rank = 0;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        candidate_t *c = candidate_get(s, sqlite3_column_int64(st, 0));
+        if (!c) {
+            rc = fail(s, -ENOMEM, "out of memory");
+            goto done;
+        }
+        c->rank[SIG_NAME] = ++rank;
+    }
+    if (step != SQLITE_DONE)
+        rc = db_fail(s, "the name search");
 done:
     sqlite3_finalize(st);
     buf_free(&match);
@@ -1684,6 +1919,10 @@ static int write_results(search_t *s, buf_t *out, size_t *count) {
         }
         c->uses = uses_of(s, (const char *)sqlite3_column_text(st, 4),
                           (size_t)sqlite3_column_bytes(st, 4));
+        /* a preamble's names are those it imports: none it defines */
+        if (s->q->question && strcmp((const char *)sqlite3_column_text(st, 3), "preamble") != 0)
+            c->name = name_value(s, (const char *)sqlite3_column_text(st, 4),
+                                 (size_t)sqlite3_column_bytes(st, 4));
         const char *path = (const char *)sqlite3_column_text(st, 6);
         intptr_t known = (intptr_t)map_get_u64(in_degree, (uint64_t)file);
         if (known) {
@@ -1718,6 +1957,8 @@ static int write_results(search_t *s, buf_t *out, size_t *count) {
                        "\"member_partial\":%d",
                        c->member, c->member_uses, c->member_near, c->member_hint, c->member_words,
                        c->member_line, c->member_partial);
+        if (s->q->question)
+            buf_printf(out, ",\"name\":%.3g", c->name);
         buf_append_str(out, "}}");
         sqlite3_reset(st);
         ++*count;
@@ -1734,18 +1975,21 @@ int search_run(store_t *store, const search_query_t *q, buf_t *out, size_t *coun
     *count = 0;
     if (q->limit < 1)
         return fail(&s, -EINVAL, "\"limit\" must be at least 1");
-    if (!(s.by_id = map_new()))
+    if (!(s.by_id = map_new()) || (q->question && !(s.idf = map_new()))) {
+        map_destroy(&s.by_id);
         return fail(&s, -ENOMEM, "out of memory");
+    }
     int rc = store_read_begin(store, q->collection, &s.view, err, err_len);
     if (rc != 0) {
         map_destroy(&s.by_id);
+        map_destroy(&s.idf);
         return rc;
     }
     if ((rc = terms_build(&s)) == 0 && (rc = find_own_file(&s)) == 0 &&
         (rc = dense_start(&s)) == 0 && (rc = import_neighbourhood(&s)) == 0 &&
-        (rc = signal_bm25(&s)) == 0 && (rc = signal_symbol(&s)) == 0 &&
-        (rc = rank_neighbourhood(&s, SIG_IMPORT)) == 0 && (rc = signal_object(&s)) == 0 &&
-        (rc = signal_member(&s)) == 0)
+        (rc = signal_bm25(&s)) == 0 && (rc = signal_name(&s)) == 0 &&
+        (rc = signal_symbol(&s)) == 0 && (rc = rank_neighbourhood(&s, SIG_IMPORT)) == 0 &&
+        (rc = signal_object(&s)) == 0 && (rc = signal_member(&s)) == 0)
         rc = dense_finish(&s);
     else
         dense_finish(&s); /* join the scan; the first error stands */
@@ -1754,6 +1998,7 @@ int search_run(store_t *store, const search_query_t *q, buf_t *out, size_t *coun
     store_read_end(store, &s.view);
     terms_free(&s.terms);
     map_destroy(&s.by_id);
+    map_destroy(&s.idf);
     free(s.cands);
     free(s.files);
     free(s.vector);

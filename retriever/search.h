@@ -40,6 +40,16 @@
  *           counting: `params` for `Parameters`), and
  *           whether it starts with what is typed (`member_partial`, -1 when
  *           it does not);
+ *   name    for a question in words: the chunks whose defined names are
+ *           made of the question's words ("Reads a symbolic link" asks for
+ *           `read_link`).  Candidates come from FTS5 over the names'
+ *           sub-words only, the question's words taken with their stems
+ *           (subword_stem), the index's words that extend a stem (`creat`:
+ *           `create`) and those a word extends (`uninit` of
+ *           `uninitialized`), rarest first as for bm25; the value, for
+ *           every candidate, is the best share of one defined name's
+ *           sub-words that a word of the question matches (equal, by stem,
+ *           or one a prefix of the other of 4 letters or more);
  *
  * and the answer is the union, each candidate carrying the value of every
  * signal (0 where it has none; `dense` is the exact score whenever a vector
@@ -56,6 +66,7 @@
 #include "retriever/store.h"
 #include "retriever/vectors.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* What the cursor follows, when it follows `x.` (proto/code/cursor.h says
@@ -92,6 +103,7 @@ typedef struct {
     const char *const *symbols; /* identifiers near the cursor */
     size_t symbol_count;
     const char *object;  /* the name before the cursor's dot, or NULL */
+    bool question;       /* query is a question in words: the name signal runs */
     vectors_mode_t mode; /* dense scan: VECTORS_I8 or VECTORS_F32 */
     const void *vector;  /* dim little-endian float32, or NULL */
     size_t vector_bytes;

@@ -640,3 +640,42 @@ char *subword_render_new(const char *text, size_t len, unsigned flags, size_t *o
         *out_len = st.used;
     return st.out;
 }
+
+/* ---- stems ---- */
+
+static bool ends_with(const char *w, size_t n, const char *tail) {
+    size_t t = strlen(tail);
+    return n >= t && !memcmp(w + n - t, tail, t);
+}
+
+size_t subword_stem(const char *word, size_t len, char out[SUBWORD_IDENT_MAX + 1]) {
+    if (len > SUBWORD_IDENT_MAX)
+        return 0;
+    memcpy(out, word, len);
+    size_t n = len;
+    if (n > 4 && ends_with(out, n, "ies")) {
+        n -= 2;
+        out[n - 1] = 'y'; /* copies */
+    } else if (n > 4 && (ends_with(out, n, "sses") || ends_with(out, n, "shes") ||
+                         ends_with(out, n, "ches") || ends_with(out, n, "xes") ||
+                         ends_with(out, n, "zes"))) {
+        n -= 2; /* matches, boxes */
+    } else if (n > 3 && out[n - 1] == 's' && !ends_with(out, n, "ss") && !ends_with(out, n, "us") &&
+               !ends_with(out, n, "is")) {
+        n -= 1; /* reads */
+    } else if (n > 5 && ends_with(out, n, "ing")) {
+        n -= 3; /* returning */
+    } else if (n > 4 && ends_with(out, n, "ed")) {
+        n -= 2; /* created */
+    } else {
+        out[n] = '\0';
+        return n;
+    }
+    /* stopp(ed), runn(ing): one of a doubled consonant goes, but not the
+     * l, s or z that English doubles in the stem too (fill, pass, buzz) */
+    char last = out[n - 1];
+    if (len - n >= 2 && n > 3 && last == out[n - 2] && !strchr("aeioulsz", last))
+        n--;
+    out[n] = '\0';
+    return n;
+}

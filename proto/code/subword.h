@@ -118,6 +118,17 @@ int subword_split(const char *ident, size_t len, size_t *offsets, size_t *length
 bool subword_is_keyword(const char *word, size_t len);
 
 /*
+ * The stem of an English word as a question writes it, for matching it
+ * against the sub-words of names: word[0..len) lower-case ASCII, its
+ * inflection taken off (`reads` read, `copies` copy, `matches` match,
+ * `returning` return, `created` creat, `stopped` stop).  Words of 3 bytes
+ * or fewer, and `-ss`, `-us`, `-is` words, are their own stem.  Writes
+ * the stem into out (NUL-terminated, at most len bytes) and returns its
+ * length; 0 when len > SUBWORD_IDENT_MAX.
+ */
+size_t subword_stem(const char *word, size_t len, char out[SUBWORD_IDENT_MAX + 1]);
+
+/*
  * Renders the tokens of text[0..len) (see subword_scan; flags 0 means
  * SUBWORD_DEFAULT) as one line of space-separated tokens, as an FTS5 column
  * wants it, into out[0..cap), NUL-terminated.  *out_len (if not NULL)

@@ -308,9 +308,37 @@ TEST(unique_tokens) {
     CHECK_STR(c.log, "W:getuser:0/2:getUser;");
 }
 
+TEST(stems_of_question_words) {
+    static const struct {
+        const char *word, *stem;
+    } cases[] = {
+        {"reads", "read"},      {"copies", "copy"},
+        {"matches", "match"},   {"classes", "class"},
+        {"boxes", "box"},       {"returning", "return"},
+        {"created", "creat"},   {"stopped", "stop"},
+        {"running", "run"},     {"called", "call"},
+        {"passes", "pass"},     {"uses", "use"},
+        {"status", "status"},   {"this", "this"},
+        {"process", "process"}, {"thing", "thing"},
+        {"need", "need"},       {"read", "read"},
+        {"its", "its"},         {"added", "add"},
+        {"buzzing", "buzz"},    {"", ""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char out[SUBWORD_IDENT_MAX + 1];
+        size_t n = subword_stem(cases[i].word, strlen(cases[i].word), out);
+        CHECK_STR(out, cases[i].stem);
+        CHECK_INT(n, ==, strlen(cases[i].stem));
+    }
+    /* too long to be a word: no stem, nothing written past the buffer */
+    char big[SUBWORD_IDENT_MAX + 2], out[SUBWORD_IDENT_MAX + 1];
+    memset(big, 's', sizeof big);
+    CHECK_INT(subword_stem(big, sizeof big, out), ==, 0);
+}
+
 TEST_MAIN(TEST_CASE(split_styles), TEST_CASE(split_limits), TEST_CASE(render_whole_and_parts),
           TEST_CASE(render_code), TEST_CASE(keywords), TEST_CASE(scan_callback_fields),
           TEST_CASE(scan_stops_on_callback), TEST_CASE(scan_respects_length), TEST_CASE(unicode),
           TEST_CASE(invalid_utf8_never_crashes), TEST_CASE(long_identifiers_are_data),
           TEST_CASE(many_parts), TEST_CASE(render_new_grows), TEST_CASE(render_overflow),
-          TEST_CASE(unique_tokens))
+          TEST_CASE(unique_tokens), TEST_CASE(stems_of_question_words))

@@ -27,6 +27,9 @@ static int index_of(const cJSON *array, const char *name) {
     return -1;
 }
 
+static cJSON *header(const features_t *f, const char *collection, const char *path, int k,
+                     unsigned signals);
+
 TEST(a_question_is_its_own_query) {
     features_t f;
     const char *q = "where is apply_discount called with a LoyaltyCard?";
@@ -40,6 +43,21 @@ TEST(a_question_is_its_own_query) {
     CHECK_STR(f.object, "");             /* only completions have one */
     CHECK_INT(f.nimports, ==, 0);
     cJSON_Delete(s);
+    /* the retriever is told it is a question (its words may name the
+     * answer), unless the lexical signals are off */
+    cJSON *h = header(&f, "c", NULL, 5, SIGNAL_ALL);
+    CHECK(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(h, "question")));
+    cJSON_Delete(h);
+    h = header(&f, "c", NULL, 5, SIGNAL_DENSE | SIGNAL_STRUCTURE);
+    CHECK(cJSON_GetObjectItemCaseSensitive(h, "question") == NULL);
+    cJSON_Delete(h);
+    features_free(&f);
+    /* code is no question */
+    const char *prefix = "def f():\n    return g";
+    features_extract(&f, "a.py", NULL, 0, prefix, strlen(prefix), NULL, 0);
+    h = header(&f, "c", "a.py", 5, SIGNAL_ALL);
+    CHECK(cJSON_GetObjectItemCaseSensitive(h, "question") == NULL);
+    cJSON_Delete(h);
     features_free(&f);
 }
 

@@ -403,6 +403,28 @@ TEST(lca_fusion_bad_items_are_skipped_the_rest_applies) {
     CHECK_NEAR(w.bm25, 0.2);
 }
 
+/* A question: BM25 and dense weigh as fusion_weights_question says, and
+ * the name signal, normalised by the best of all shards, adds its share:
+ * a chunk only the name signal found still ranks. */
+TEST(a_question_weighs_the_names_its_words_make) {
+    const fusion_weights_t *w = &fusion_weights_question;
+    CHECK_NEAR(w->bm25, 1.0);
+    CHECK_NEAR(w->dense, 0.3);
+    CHECK_NEAR(w->name, 1.0);
+    CHECK_NEAR(w->symbol, 0);
+    cJSON *s0 = answer("{\"path\":\"words.py\",\"signals\":{\"dense\":0.5,\"bm25\":4,\"name\":1}},"
+                       "{\"path\":\"named.py\",\"signals\":{\"bm25\":1,\"name\":4}}");
+    cJSON *s1 = answer("{\"path\":\"only.py\",\"signals\":{\"name\":2}}");
+    fusion_query_t q = query(10);
+    ranked_t r = rank_with(w, &q, s0, s1);
+    REQUIRE(r.count == 3);
+    CHECK_PICK(r, 0, "words.py", 0.3 * 0.5 + 1.0 * 1 + 1.0 * (1.0 / 4));
+    CHECK_PICK(r, 1, "named.py", 1.0 * (1.0 / 4) + 1.0 * 1);
+    CHECK_PICK(r, 2, "only.py", 1.0 * (2.0 / 4));
+    cJSON_Delete(s0);
+    cJSON_Delete(s1);
+}
+
 TEST_MAIN(TEST_CASE(the_measured_weights),
           TEST_CASE(the_score_is_the_weighted_sum_of_normalised_signals),
           TEST_CASE(structure_dominates_bm25_and_dense),
@@ -415,4 +437,5 @@ TEST_MAIN(TEST_CASE(the_measured_weights),
           TEST_CASE(ties_go_to_the_denser_then_to_the_path),
           TEST_CASE(picks_carry_the_chunk_and_tolerate_odd_answers),
           TEST_CASE(lca_fusion_sets_the_named_weights),
-          TEST_CASE(lca_fusion_bad_items_are_skipped_the_rest_applies))
+          TEST_CASE(lca_fusion_bad_items_are_skipped_the_rest_applies),
+          TEST_CASE(a_question_weighs_the_names_its_words_make))

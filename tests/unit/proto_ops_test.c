@@ -142,7 +142,8 @@ TEST(search_round_trips_and_leaves_out_what_is_unset) {
                                                   .word_count = 2,
                                                   .line_words = line,
                                                   .line_word_count = 2},
-                                       .f32 = true}};
+                                       .f32 = true,
+                                       .question = true}};
     REQUIRE(round_trip(&search, &out, &json) == 0);
     CHECK_INT(out.search.member.kind, ==, OPS_MEMBER_CLASS);
     CHECK_STR(out.search.member.module, "example.com/x/store");
@@ -163,6 +164,7 @@ TEST(search_round_trips_and_leaves_out_what_is_unset) {
     CHECK_STR(out.search.symbols[0], "parse");
     CHECK_STR(out.search.object, "utils");
     CHECK(out.search.f32);
+    CHECK(out.search.question);
     ops_request_free(&out);
     cJSON_Delete(json);
 
@@ -174,6 +176,7 @@ TEST(search_round_trips_and_leaves_out_what_is_unset) {
     CHECK_INT(out.search.limit, ==, 40);
     CHECK(!out.search.path && !out.search.query && !out.search.symbols && !out.search.object);
     CHECK(!out.search.f32);
+    CHECK(!out.search.question);
     ops_request_free(&out);
     cJSON_Delete(json);
 }
@@ -210,6 +213,8 @@ TEST(bad_headers_get_the_message_the_client_sees) {
          "\"symbols\" must hold only strings"},
         {"{\"op\":\"search\",\"collection\":\"demo\",\"mode\":\"f16\"}",
          "\"mode\" must be \"i8\" or \"f32\""},
+        {"{\"op\":\"search\",\"collection\":\"demo\",\"question\":1}",
+         "\"question\" must be true or false"},
         /* The first fault wins: k is read before mode. */
         {"{\"op\":\"search\",\"collection\":\"demo\",\"mode\":\"f16\",\"k\":0}",
          "\"k\" must be an integer in [1, 1000]"},

@@ -672,6 +672,64 @@ TEST(members_of_a_class_and_of_its_bases) {
     cleanup(&s);
 }
 
+/* A question in words finds the definitions its words make up: by stem
+ * (`Removes` remove), by a word that extends a name's (`uninitialized`
+ * uninit), by a word of the index that extends a stem (`Creates` create),
+ * even where BM25 has nothing to match; a name a question leaves half
+ * unsaid, or one of many names of a chunk, counts less. */
+TEST(a_question_finds_the_names_its_words_make) {
+    fresh_dir();
+    store_t *s = open_store(0, 1);
+    REQUIRE(s && ensure(s, "demo", "builtin", DIM, 1, NULL) == 0);
+    static const chunk_def_t CACHE[] = {
+        {1, 3, "[\"remove_entries\"]", "[]", "def remove_entries(c):\n    c.clear()\n", 1},
+        {5, 7, "[\"uninit\"]", "[]", "def uninit(n):\n    return bytearray(n)\n", 2},
+        {9, 11, "[\"create_pool\"]", "[]", "def create_pool():\n    return Pool()\n", 3},
+        {13, 17, "[\"Pool\",\"Pool.create\",\"Pool.close\",\"Pool.size\"]", "[]",
+         "class Pool:\n  def create(self): pass\n  def close(self): pass\n", 4},
+        {19, 21, "[\"symlink\"]", "[]", "def symlink(a, b):\n    # a symbolic link to a\n", 5}};
+    REQUIRE(put(s, "cache.py", "h1", NULL, 0, CACHE, 5) == 0);
+    const char *ask = "Removes every entry.";
+    search_query_t q = {.query = ask, .query_len = strlen(ask), .question = true};
+    cJSON *root;
+    const cJSON *chunks = search(s, &q, &root);
+    REQUIRE(chunks);
+    const cJSON *removes = find_chunk(chunks, "cache.py", 1);
+    REQUIRE(removes);
+    CHECK(signal(removes, "bm25") == 0); /* neither `removes` nor `entry` is in its text */
+    double both = signal(removes, "name");
+    cJSON_Delete(root);
+    ask = "Removes it."; /* half the name: less than half the value */
+    q.query = ask;
+    q.query_len = strlen(ask);
+    chunks = search(s, &q, &root);
+    REQUIRE(chunks);
+    double half = signal(find_chunk(chunks, "cache.py", 1), "name");
+    CHECK(half > 0 && both > 2 * half);
+    cJSON_Delete(root);
+
+    ask = "Creates a fully uninitialized symbolic buffer.";
+    q.query = ask;
+    q.query_len = strlen(ask);
+    chunks = search(s, &q, &root);
+    REQUIRE(chunks);
+    double uninit = signal(find_chunk(chunks, "cache.py", 5), "name");
+    double create_pool = signal(find_chunk(chunks, "cache.py", 9), "name");
+    double pool = signal(find_chunk(chunks, "cache.py", 13), "name");
+    CHECK(uninit > 0 && create_pool > 0 && pool > 0);
+    CHECK(pool < 2 * create_pool); /* 1 of 4 names, not half of one */
+    CHECK(signal(find_chunk(chunks, "cache.py", 19), "name") == 0); /* symbolic is not symlink */
+    cJSON_Delete(root);
+
+    /* code around a cursor is no question: no name signal */
+    q.question = false;
+    chunks = search(s, &q, &root);
+    REQUIRE(chunks);
+    CHECK(isnan(signal(find_chunk(chunks, "cache.py", 5), "name")));
+    cJSON_Delete(root);
+    cleanup(&s);
+}
+
 TEST_MAIN(TEST_CASE(each_signal_finds_its_chunk_and_the_current_file_is_excluded),
           TEST_CASE(import_graph_is_replicated_and_counts_in_degree),
           TEST_CASE(malformed_queries_are_rejected),
@@ -681,4 +739,5 @@ TEST_MAIN(TEST_CASE(each_signal_finds_its_chunk_and_the_current_file_is_excluded
           TEST_CASE(names_a_package_imports_are_its_members),
           TEST_CASE(a_query_with_nothing_to_go_on_finds_nothing),
           TEST_CASE(chunks_found_by_more_signals_rank_first),
-          TEST_CASE(members_of_a_class_and_of_its_bases))
+          TEST_CASE(members_of_a_class_and_of_its_bases),
+          TEST_CASE(a_question_finds_the_names_its_words_make))
