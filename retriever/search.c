@@ -259,6 +259,30 @@ static int terms_overlap(terms_t *t, const char *tokens, uint32_t stamp) {
     return hits;
 }
 
+/* Whether folded word w (wl bytes) and sub-word part (n bytes) are one
+ * word: equal, or, when near, one abbreviating the other by 4 letters or
+ * more (`params`, `parameters`; `cfg` is too short to tell). */
+static bool word_matches(const char *w, size_t wl, const char *part, size_t n, bool near) {
+    if (wl == n && !memcmp(w, part, n))
+        return true;
+    size_t common = 0;
+    while (common < wl && common < n && w[common] == part[common])
+        common++;
+    return near && common >= 4 && (common == wl || common == n);
+}
+
+/* Sub-word name[at..at+len) folded to lower case into part (at most
+ * SUBWORD_IDENT_MAX bytes, NUL-terminated); returns its length. */
+static size_t fold_part(const char *name, size_t at, size_t len, char part[SUBWORD_IDENT_MAX + 1]) {
+    len = len < SUBWORD_IDENT_MAX ? len : SUBWORD_IDENT_MAX;
+    for (size_t k = 0; k < len; k++) {
+        char ch = name[at + k];
+        part[k] = (char)(ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch);
+    }
+    part[len] = '\0';
+    return len;
+}
+
 /* ---- the signals ---- */
 
 static const char SQL_OWN_FILE[] =
@@ -345,6 +369,19 @@ static int dense_finish(search_t *s) {
 
 static const char SQL_TERM_DF[] = "SELECT df FROM terms WHERE collection = ? AND token = ?";
 
+/* How many chunks of the collection hold the token word[0..len): 0 when
+ * none, -1 when the table cannot be read. */
+static long term_df(search_t *s, const char *word, size_t len) {
+    sqlite3_stmt *st = store_view_stmt(&s->view, SQL_TERM_DF);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, s->view.collection_id);
+    sqlite3_bind_text(st, 2, word, (int)len, SQLITE_STATIC);
+    long df = sqlite3_step(st) == SQLITE_ROW ? (long)sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    return df;
+}
+
 typedef struct {
     size_t term;
     long df;
@@ -355,6 +392,40 @@ static int term_df_cmp(const void *a, const void *b) {
     if (x->df != y->df)
         return x->df < y->df ? -1 : 1;
     return x->term < y->term ? -1 : x->term > y->term;
+}
+
+/* Ranks as signal sig the best limit (+ the current file's) chunks that
+ * match the FTS5 query in match (NULL data: out of memory), by BM25 with
+ * the column weights given (body, path, symbols); BM25's own score is kept
+ * for SIG_BM25.  what names the search in errors. */
+static int fts_rank(search_t *s, const buf_t *match, const char *weights, int sig,
+                    const char *what) {
+    if (!match->data)
+        return fail(s, -ENOMEM, "out of memory");
+    char sql[400];
+    snprintf(sql, sizeof sql,
+             "SELECT rowid, -bm25(%s, %s) FROM %s WHERE %s MATCH ? ORDER BY bm25(%s, %s) LIMIT ?",
+             s->view.fts, weights, s->view.fts, s->view.fts, s->view.fts, weights);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->view.db, sql, -1, &st, NULL) != SQLITE_OK)
+        return db_fail(s, what);
+    sqlite3_bind_text(st, 1, match->data, (int)match->len, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)(s->q->limit + s->own_chunks));
+    int step, rank = 0, rc = 0;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        candidate_t *c = candidate_get(s, sqlite3_column_int64(st, 0));
+        if (!c) {
+            rc = fail(s, -ENOMEM, "out of memory");
+            break;
+        }
+        if (sig == SIG_BM25)
+            c->bm25 = (float)sqlite3_column_double(st, 1);
+        c->rank[sig] = ++rank;
+    }
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = db_fail(s, what);
+    sqlite3_finalize(st);
+    return rc;
 }
 
 /* BM25 over the query's informative terms: those in fewer than
@@ -370,13 +441,9 @@ static int signal_bm25(search_t *s) {
     term_df_t dfs[MAX_TERMS] = {0};
     size_t n = 0;
     for (size_t i = 0; i < t->n; i++) {
-        sqlite3_stmt *st = store_view_stmt(&s->view, SQL_TERM_DF);
-        if (!st)
+        long df = term_df(s, t->tokens[i], t->lens[i]);
+        if (df < 0)
             return db_fail(s, "reading term counts");
-        sqlite3_bind_int64(st, 1, s->view.collection_id);
-        sqlite3_bind_text(st, 2, t->tokens[i], (int)t->lens[i], SQLITE_STATIC);
-        long df = sqlite3_step(st) == SQLITE_ROW ? (long)sqlite3_column_int64(st, 0) : 0;
-        sqlite3_reset(st);
         if (df > 0 && df <= BM25_POSTINGS)
             dfs[n++] = (term_df_t){i, df};
     }
@@ -391,51 +458,15 @@ static int signal_bm25(search_t *s) {
     }
     if (!postings)
         return 0;
-    char sql[400];
     /* Column weights: a term in the names a chunk defines counts 8 times,
      * in its path twice, in its body once (measured on the evaluation's
      * questions in words: R@5 0.29 -> 0.31 over 1,1,1). */
-    snprintf(sql, sizeof sql,
-             "SELECT rowid, -bm25(%s, 1, 2, 8) FROM %s WHERE %s MATCH ?"
-             " ORDER BY bm25(%s, 1, 2, 8) LIMIT ?",
-             s->view.fts, s->view.fts, s->view.fts, s->view.fts);
-    sqlite3_stmt *st = NULL;
-    int rc = 0;
-    if (!match.data || sqlite3_prepare_v2(s->view.db, sql, -1, &st, NULL) != SQLITE_OK) {
-        rc = match.data ? db_fail(s, "preparing BM25") : fail(s, -ENOMEM, "out of memory");
-        goto done;
-    }
-    sqlite3_bind_text(st, 1, match.data, (int)match.len, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, (sqlite3_int64)(s->q->limit + s->own_chunks));
-    int step, rank = 0;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        candidate_t *c = candidate_get(s, sqlite3_column_int64(st, 0));
-        if (!c) {
-            rc = fail(s, -ENOMEM, "out of memory");
-            goto done;
-        }
-        c->bm25 = (float)sqlite3_column_double(st, 1);
-        c->rank[SIG_BM25] = ++rank;
-    }
-    if (step != SQLITE_DONE)
-        rc = db_fail(s, "BM25");
-done:
-    sqlite3_finalize(st);
+    int rc = fts_rank(s, &match, "1, 2, 8", SIG_BM25, "BM25");
     buf_free(&match);
     return rc;
 }
 
 /* ---- names in a question ---- */
-
-static long term_df(search_t *s, const char *word, size_t len);
-
-/* Whether a name's folded sub-word p[0..m) is the question's word
- * w[0..n): equal, or one a prefix of the other of 4 bytes or more
- * (`uninit`, `uninitialized`). */
-static bool word_is(const char *p, size_t m, const char *w, size_t n) {
-    size_t shorter = m < n ? m : n;
-    return shorter > 0 && (m == n || shorter >= 4) && !memcmp(p, w, shorter);
-}
 
 /* How rare a sub-word is on this shard: log(1 + NAME_IDF_BASE / df), df
  * from the terms table (1 when absent), remembered in s->idf. */
@@ -470,19 +501,14 @@ static double name_share(search_t *s, const char *name) {
         char part[SUBWORD_IDENT_MAX + 1], stem[SUBWORD_IDENT_MAX + 1];
         if (len < 2 || len > SUBWORD_IDENT_MAX)
             continue;
-        bool number = true;
-        for (size_t k = 0; k < len; k++) {
-            char ch = last[offsets[i] + k];
-            part[k] = (char)(ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch);
-            number &= ch >= '0' && ch <= '9';
-        }
-        if (number)
-            continue;
+        fold_part(last, offsets[i], len, part);
+        if (strspn(part, "0123456789") == len)
+            continue; /* a number */
         counted++;
         size_t stem_len = subword_stem(part, len, stem);
         for (size_t w = 0; w < t->n; w++)
-            if (word_is(part, len, t->tokens[w], t->lens[w]) ||
-                word_is(stem, stem_len, t->stems[w], t->stem_lens[w])) {
+            if (word_matches(t->tokens[w], t->lens[w], part, len, true) ||
+                word_matches(t->stems[w], t->stem_lens[w], stem, stem_len, true)) {
                 found++;
                 mass += part_idf(s, part, len);
                 break;
@@ -527,17 +553,6 @@ static void vocab_add(vocab_t *v, const char *word, size_t len, long df) {
     memcpy(v->words[v->n].word, word, len);
     v->words[v->n].word[len] = '\0';
     v->words[v->n++].df = df;
-}
-
-static long term_df(search_t *s, const char *word, size_t len) {
-    sqlite3_stmt *st = store_view_stmt(&s->view, SQL_TERM_DF);
-    if (!st)
-        return -1;
-    sqlite3_bind_int64(st, 1, s->view.collection_id);
-    sqlite3_bind_text(st, 2, word, (int)len, SQLITE_STATIC);
-    long df = sqlite3_step(st) == SQLITE_ROW ? (long)sqlite3_column_int64(st, 0) : 0;
-    sqlite3_reset(st);
-    return df;
 }
 
 static const char SQL_TERMS_EXTENDING[] =
@@ -609,33 +624,8 @@ static int signal_name(search_t *s) {
     }
     buf_append_str(&match, ")");
     free(v);
-    char sql[400];
-    snprintf(sql, sizeof sql,
-             "SELECT rowid FROM %s WHERE %s MATCH ? ORDER BY bm25(%s, 0, 0, 1) LIMIT ?",
-             s->view.fts, s->view.fts, s->view.fts);
-    sqlite3_stmt *st = NULL;
-    if (rc != 0 || !used)
-        goto done;
-    if (!match.data || sqlite3_prepare_v2(s->view.db, sql, -1, &st, NULL) != SQLITE_OK) {
-        rc = match.data ? db_fail(s, "preparing the name search")
-                        : fail(s, -ENOMEM, "out of memory");
-        goto done;
-    }
-    sqlite3_bind_text(st, 1, match.data, (int)match.len, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, (sqlite3_int64)(s->q->limit + s->own_chunks));
-    int step, rank = 0;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        candidate_t *c = candidate_get(s, sqlite3_column_int64(st, 0));
-        if (!c) {
-            rc = fail(s, -ENOMEM, "out of memory");
-            goto done;
-        }
-        c->rank[SIG_NAME] = ++rank;
-    }
-    if (step != SQLITE_DONE)
-        rc = db_fail(s, "the name search");
-done:
-    sqlite3_finalize(st);
+    if (rc == 0 && used)
+        rc = fts_rank(s, &match, "0, 0, 1", SIG_NAME, "the name search");
     buf_free(&match);
     return rc;
 }
@@ -1279,19 +1269,6 @@ static bool word_in(const search_member_t *m, const char *name) {
     return false;
 }
 
-/* Whether folded word w and sub-word part (n bytes) are one word: equal,
- * or, when near, one abbreviating the other by 4 letters or more
- * (`params`, `parameters`; `cfg` is too short to tell). */
-static bool word_matches(const char *w, const char *part, size_t n, bool near) {
-    size_t wl = strlen(w);
-    if (wl == n && !memcmp(w, part, n))
-        return true;
-    size_t common = 0;
-    while (common < wl && common < n && w[common] == part[common])
-        common++;
-    return near && common >= 4 && (common == wl || common == n);
-}
-
 /* The share of name's sub-words (of 3 bytes or more) that words[0..count)
  * hold (near: abbreviations count, see word_matches). */
 static double share_of(const char *const *words, size_t count, bool near, const char *name) {
@@ -1303,14 +1280,9 @@ static double share_of(const char *const *words, size_t count, bool near, const 
             continue;
         counted++;
         char part[SUBWORD_IDENT_MAX + 1];
-        size_t len = lengths[i] < SUBWORD_IDENT_MAX ? lengths[i] : SUBWORD_IDENT_MAX;
-        for (size_t k = 0; k < len; k++) {
-            char ch = name[offsets[i] + k];
-            part[k] = (char)(ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch);
-        }
-        part[len] = '\0';
+        size_t len = fold_part(name, offsets[i], lengths[i], part);
         for (size_t w = 0; w < count; w++)
-            if (word_matches(words[w], part, len, near)) {
+            if (word_matches(words[w], strlen(words[w]), part, len, near)) {
                 found++;
                 break;
             }
