@@ -255,7 +255,8 @@ size_t fim_context_within(fim_family_t family, const context_chunk_t *chunks, si
             buf_printf(out, "<|file_separator|>%s\n", c->path);
             break;
         default:
-            buf_printf(out, "%s %s:%d-%d\n", comment, c->path, c->start_line, c->end_line);
+            buf_printf(out, "%s %s:%d-%d%s\n", comment, c->path, c->start_line, c->end_line,
+                       c->kind && !strcmp(c->kind, "outline") ? " (signatures)" : "");
         }
         buf_append(out, c->text, c->text_len);
         if (c->text_len == 0 || c->text[c->text_len - 1] != '\n')

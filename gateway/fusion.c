@@ -26,6 +26,7 @@ const fusion_weights_t fusion_weights_measured = {.dense = 0.15,
                                                   .member_words = 1.0,
                                                   .member_line = 1.0,
                                                   .member_partial = 1.5,
+                                                  .outline = 0.5,
                                                   .name = 1.0};
 
 /* For a question in words: what the words match (BM25 over identifier
@@ -56,6 +57,7 @@ static double *weight_named(fusion_weights_t *w, const char *name) {
         {"member_words", &w->member_words},
         {"member_line", &w->member_line},
         {"member_partial", &w->member_partial},
+        {"outline", &w->outline},
         {"name", &w->name},
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
@@ -102,6 +104,7 @@ typedef struct {
     double dense, bm25, symbol, import, object, uses;
     double fresh, imported; /* defines a name the file imports: not used yet / used */
     double member, member_uses, member_near, member_hint, member_words, member_line, member_partial;
+    double outline;
     double name;
     double score;
     fusion_term_t terms[FUSION_TERMS_MAX]; /* the score, term by term */
@@ -162,6 +165,7 @@ static void candidate_read(const fusion_query_t *q, const cJSON *chunk, const ch
         x->member_words = number(signals, "member_words");
         x->member_line = number(signals, "member_line");
         x->member_partial = number(signals, "member_partial");
+        x->outline = x->member > 0 && number(signals, "outline") > 1 ? 1 : 0;
     }
     /* A preamble "defines" the names it imports (`const X = require(...)`):
      * never a definition to offer for them. */
@@ -226,6 +230,7 @@ static void score(const fusion_weights_t *w, const fusion_query_t *q, candidate_
             {"member_words", member ? x->member_words : 0, w->member_words},
             {"member_line", member ? x->member_line : 0, w->member_line},
             {"member_partial", member ? x->member_partial : 0, w->member_partial},
+            {"outline", x->outline, w->outline},
             {"name", max_name > 0 ? x->name / max_name : 0, w->name},
         };
         _Static_assert(sizeof terms / sizeof terms[0] <= FUSION_TERMS_MAX, "room for every term");
@@ -240,6 +245,28 @@ static void score(const fusion_weights_t *w, const fusion_query_t *q, candidate_
         if (x->dense == 0 && x->bm25 == 0 && sym == 0 && x->import == 0 && x->object == 0 &&
             x->member == 0 && x->name == 0)
             x->score = -1;
+    }
+}
+
+/* An outline leads the best member of its file that fusion found, whichever
+ * member the shard ranked first: it takes that member's score and terms,
+ * and adds its own. */
+static void outlines_lead(const fusion_weights_t *w, candidate_t *c, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        if (c[i].outline == 0)
+            continue;
+        const candidate_t *best = NULL;
+        for (size_t j = 0; j < n; j++)
+            if (c[j].outline == 0 && c[j].member > 0 && c[j].score > c[i].score - w->outline &&
+                (!best || c[j].score > best->score) && !strcmp(c[j].path, c[i].path))
+                best = &c[j];
+        if (!best)
+            continue;
+        c[i].score = best->score + w->outline;
+        c[i].nterms = 0;
+        for (size_t t = 0; t < best->nterms && c[i].nterms + 1 < FUSION_TERMS_MAX; t++)
+            c[i].terms[c[i].nterms++] = best->terms[t];
+        c[i].terms[c[i].nterms++] = (fusion_term_t){"outline", 1, w->outline};
     }
 }
 
@@ -271,6 +298,7 @@ size_t fusion_rank(const fusion_weights_t *weights, const fusion_query_t *q,
         }
     }
     score(weights, q, c, m);
+    outlines_lead(weights, c, m);
     qsort(c, m, sizeof *c, by_score);
     for (size_t i = 0; i < m && i < 12 && log_enabled(LOG_LEVEL_DEBUG); i++)
         log_debug("fusion %zu: %s:%d %.3f (dense %.2f bm25 %.1f symbol %.0f import %.1f object "
@@ -281,10 +309,12 @@ size_t fusion_rank(const fusion_weights_t *weights, const fusion_query_t *q,
                   c[i].imported, c[i].member, c[i].member_uses, c[i].member_hint,
                   c[i].member_partial);
 
-    size_t count = 0;
+    size_t count = 0, outlines = 0;
     for (size_t i = 0; i < m && count < (size_t)q->k; i++) {
         if (c[i].score < 0)
             break;
+        if (c[i].outline > 0 && outlines++ >= FUSION_OUTLINES)
+            continue;
         /* The members of the object before the cursor live in one file
          * (a module) or a few (a class and its bases): no cap for them. */
         int same_file = 0;

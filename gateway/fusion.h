@@ -32,6 +32,9 @@
  *     (`member_hint`) and whether it starts with what is typed
  *     (`member_partial`, subtracted when it does not); `fresh` and
  *     `imported` weigh 5 times less (the name to come is the object's);
+ *   - an outline (a file's best-ranked members' signatures, one chunk) has
+ *     its best member's signals and adds `outline`: it leads that member;
+ *     at most FUSION_OUTLINES of them are picked;
  *   - ties go to the denser candidate, then to the path that sorts first;
  *   - at most per_file chunks of one file (members of the object before
  *     the cursor excepted: they share a file), and none whose text the
@@ -61,6 +64,8 @@ enum {
     SIGNAL_ALL = SIGNAL_DENSE | SIGNAL_BM25 | SIGNAL_STRUCTURE,
 };
 
+#define FUSION_OUTLINES 2
+
 /* What each normalised signal adds to a candidate's score. */
 typedef struct {
     double dense, bm25, symbol, import, object, uses;
@@ -74,6 +79,7 @@ typedef struct {
     double member_words;   /* share of its name's sub-words the code around the cursor uses */
     double member_line;    /* ... the cursor's line and the one before it use */
     double member_partial; /* the member starts with what is typed (against: when it does not) */
+    double outline;        /* an outline: the signatures of several members, over its best's */
     /* For a question in words: */
     double name; /* share of a name it defines that the question's words make up */
 } fusion_weights_t;
@@ -113,7 +119,7 @@ typedef struct {
 } fusion_term_t;
 
 /* Room for every term a score may have (8 today; more signals fit). */
-#define FUSION_TERMS_MAX 17
+#define FUSION_TERMS_MAX 18
 
 /* A ranked chunk, borrowed from the shard answers it came from. */
 typedef struct {

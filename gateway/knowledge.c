@@ -28,10 +28,13 @@ static const char *string_field(const cJSON *body, const char *key, size_t *len,
 
 void knowledge_append_chunk(buf_t *out, const context_chunk_t *c, bool with_text) {
     const char *path = c->path ? c->path : "", *language = c->language ? c->language : "";
+    const char *kind = c->kind ? c->kind : "";
     buf_append_str(out, "{\"path\":");
     buf_append_json_string(out, path, strlen(path));
     buf_printf(out, ",\"start_line\":%d,\"end_line\":%d,\"language\":", c->start_line, c->end_line);
     buf_append_json_string(out, language, strlen(language));
+    buf_append_str(out, ",\"kind\":");
+    buf_append_json_string(out, kind, strlen(kind));
     buf_printf(out, ",\"score\":%.4f,\"breakdown\":[", c->score);
     for (size_t t = 0; t < c->nterms && t < FUSION_TERMS_MAX; t++) {
         buf_append_str(out, t ? ",{\"signal\":" : "{\"signal\":");

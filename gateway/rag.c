@@ -312,7 +312,8 @@ static void build_chat(rag_t *rag) {
     for (size_t i = 0; i < r->count; i++) {
         const context_chunk_t *c = &r->chunks[i];
         size_t before = text.len;
-        buf_printf(&text, "\n%s:%d-%d\n```%s\n", c->path, c->start_line, c->end_line, c->language);
+        buf_printf(&text, "\n%s:%d-%d%s\n```%s\n", c->path, c->start_line, c->end_line,
+                   c->kind && !strcmp(c->kind, "outline") ? " (signatures only)" : "", c->language);
         buf_append(&text, c->text, c->text_len);
         if (c->text_len && c->text[c->text_len - 1] != '\n')
             buf_append(&text, "\n", 1);

@@ -18,7 +18,9 @@
 #include "proto/base/map.h"
 #include "proto/code/cursor.h"
 #include "proto/code/ident.h"
+#include "proto/code/lang.h"
 #include "proto/code/module.h"
+#include "proto/code/signature.h"
 #include "proto/code/subword.h"
 #include "retriever/scan.h"
 
@@ -45,6 +47,13 @@
 #define MAX_MEMBER_FILES 256
 #define REEXPORT_DEPTH 3 /* packages re-exporting packages */
 #define MAX_MEMBER_CHUNKS 512
+#define MAX_CLASSES 16 /* a class and its bases, for its members */
+#define BASE_DEPTH 4   /* steps up from a class to the bases of its bases */
+
+#define OUTLINE_MIN_MEMBERS 4 /* fewer members than this need no outline */
+#define OUTLINE_FILES 2       /* outlines per query: the receiver and a base */
+#define OUTLINE_MEMBERS 64    /* best-ranked members read for them */
+#define OUTLINE_CHARS 4000    /* the most text one outline holds */
 
 #define NAME_TERMS 24      /* words of the index the name signal looks for */
 #define NAME_POSTINGS 4000 /* ... in at most this many chunks together */
@@ -64,18 +73,19 @@ typedef struct {
     int object;      /* 0 or 1 */
     long uses;
     long imported_by;
-    double member;       /* defines a member of the receiver: 1, through a package or a base
-                            0.6, 0 not one */
-    long member_uses;    /* how often the repository reaches that member (the best of its
-                            members, when the chunk defines several) */
-    long member_near;    /* ... and how often the files beside the current file do */
-    bool member_hint;    /* the code after the cursor names it */
-    double member_words; /* share of its name's sub-words used around the cursor */
-    double member_line;  /* ... on the cursor's line and the one before it */
-    int member_partial;  /* 1 starts with what is typed, -1 does not, 0 nothing typed */
-    double name;         /* question: best share of a defined name's sub-words it names */
-    bool has_dense;      /* dense was set by the scan or computed */
-    int rank[SIG_COUNT]; /* 1-based rank in each ranked signal, 0: absent */
+    double member;        /* defines a member of the receiver: 1, through a package or a base
+                             0.6, 0 not one */
+    long member_uses;     /* how often the repository reaches that member (the best of its
+                             members, when the chunk defines several) */
+    long member_near;     /* ... and how often the files beside the current file do */
+    bool member_hint;     /* the code after the cursor names it */
+    double member_words;  /* share of its name's sub-words used around the cursor */
+    double member_line;   /* ... on the cursor's line and the one before it */
+    int member_partial;   /* 1 starts with what is typed, -1 does not, 0 nothing typed */
+    char member_name[96]; /* the member those describe ("" when it did not fit) */
+    double name;          /* question: best share of a defined name's sub-words it names */
+    bool has_dense;       /* dense was set by the scan or computed */
+    int rank[SIG_COUNT];  /* 1-based rank in each ranked signal, 0: absent */
     double fused;
 } candidate_t;
 
@@ -98,6 +108,18 @@ typedef struct {
     size_t *stem_lens;
 } terms_t;
 
+/* The signatures of one file's best-ranked members, in line order (see
+ * proto/code/signature.h), and the signals of the best of them. */
+typedef struct {
+    int64_t file;
+    char *path, *language;
+    buf_t text;
+    int first, last; /* line numbers of the first and last signature */
+    int members;
+    int64_t best_id;  /* the best-ranked member's chunk */
+    candidate_t best; /* its signals, once write_results has filled them in */
+} outline_t;
+
 typedef struct {
     store_t *store;
     const search_query_t *q;
@@ -112,6 +134,8 @@ typedef struct {
     size_t own_chunks; /* its chunk count */
     bool has_imports;  /* the graph knows what q->path imports */
     terms_t terms;
+    outline_t outlines[OUTLINE_FILES];
+    size_t noutlines;
     float *vector;             /* aligned copy of the query vector, or NULL */
     vectors_hit_t *dense_hits; /* the scan's result, dense_want slots */
     size_t dense_want;
@@ -1334,6 +1358,11 @@ static int member_note(search_t *s, int64_t id, const char *name, double weight,
         c->member_near = near;
         c->member_words = share_of(m->words, m->word_count, false, name);
         c->member_line = line;
+        size_t n = strlen(name);
+        if (n < sizeof c->member_name)
+            memcpy(c->member_name, name, n + 1);
+        else
+            c->member_name[0] = '\0';
     }
     return 0;
 }
@@ -1724,29 +1753,214 @@ static bool call_type(search_t *s, const char *call, const char *module, char *o
     return found;
 }
 
-/* The members of class type and of its bases, by the scope of their
- * symbols. */
+/* The classes whose members an object of class type has: type, the bases
+ * the query names, and the bases their headers declare in the index, up
+ * to BASE_DEPTH steps up and MAX_CLASSES classes; names[k] is weighed
+ * weights[k].  Returns how many. */
+static size_t class_lineage(search_t *s, const char *type, const char *const *bases,
+                            size_t base_count, char names[][CURSOR_NAME_MAX], double *weights) {
+    size_t n = 0;
+    int depth[MAX_CLASSES];
+    for (size_t k = 0; k <= base_count && n < MAX_CLASSES; k++) {
+        const char *cls = k == 0 ? type : bases[k - 1];
+        size_t len = cls ? strlen(cls) : 0;
+        bool seen = len == 0 || len >= CURSOR_NAME_MAX;
+        for (size_t j = 0; j < n && !seen; j++)
+            seen = !strcmp(names[j], cls);
+        if (seen)
+            continue;
+        memcpy(names[n], cls, len + 1);
+        depth[n] = k > 0;
+        weights[n++] = k == 0 ? 1.0 : 0.6;
+    }
+    for (size_t i = 0; i < n && n < MAX_CLASSES; i++) {
+        if (depth[i] >= BASE_DEPTH)
+            continue;
+        sqlite3_stmt *st = store_view_stmt(&s->view, SQL_TOP_LEVEL_DEFS);
+        if (!st)
+            break;
+        sqlite3_bind_int64(st, 1, s->view.collection_id);
+        sqlite3_bind_text(st, 2, names[i], -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int(st, 3, 4);
+        while (n < MAX_CLASSES && sqlite3_step(st) == SQLITE_ROW) {
+            const char *path = (const char *)sqlite3_column_text(st, 1);
+            const char *text = (const char *)sqlite3_column_text(st, 2);
+            char found[CURSOR_BASES_MAX][CURSOR_NAME_MAX];
+            int m = cursor_class_bases(lang_detect(path, NULL, 0), text,
+                                       (size_t)sqlite3_column_bytes(st, 2), names[i], found);
+            for (int b = 0; b < m && n < MAX_CLASSES; b++) {
+                bool seen = false;
+                for (size_t j = 0; j < n && !seen; j++)
+                    seen = !strcmp(names[j], found[b]);
+                if (seen)
+                    continue;
+                memcpy(names[n], found[b], CURSOR_NAME_MAX);
+                depth[n] = depth[i] + 1;
+                weights[n++] = depth[i] == 0 ? 0.6 : 0.5;
+            }
+        }
+        sqlite3_reset(st);
+    }
+    return n;
+}
+
+/* The members of class type and of its bases (see class_lineage), by the
+ * scope of their symbols. */
 static int class_members(search_t *s, const char *type, const char *const *bases,
                          size_t base_count) {
+    char names[MAX_CLASSES][CURSOR_NAME_MAX];
+    double weights[MAX_CLASSES];
+    size_t n = class_lineage(s, type, bases, base_count, names, weights);
     int rc = 0;
     size_t found = 0;
-    for (size_t k = 0; rc == 0 && k <= base_count && found < MAX_MEMBER_CHUNKS; k++) {
-        const char *cls = k == 0 ? type : bases[k - 1];
-        if (!cls || !*cls)
-            continue;
+    for (size_t k = 0; rc == 0 && k < n && found < MAX_MEMBER_CHUNKS; k++) {
         sqlite3_stmt *st = store_view_stmt(&s->view, SQL_CLASS_MEMBERS);
         if (!st)
             return db_fail(s, "reading a class's members");
         sqlite3_bind_int64(st, 1, s->view.collection_id);
-        sqlite3_bind_text(st, 2, cls, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, names[k], -1, SQLITE_STATIC);
         while (rc == 0 && found < MAX_MEMBER_CHUNKS && sqlite3_step(st) == SQLITE_ROW) {
             const char *name = (const char *)sqlite3_column_text(st, 1);
             long uses = refs_of(s, "", name);
-            rc = member_note(s, sqlite3_column_int64(st, 0), name, k == 0 ? 1.0 : 0.6, uses,
+            rc = member_note(s, sqlite3_column_int64(st, 0), name, weights[k], uses,
                              refs_near(s, "", name));
             found++;
         }
         sqlite3_reset(st);
+    }
+    return rc;
+}
+
+/* ---- outlines ---- */
+
+static const char SQL_CHUNK_ROW[] =
+    "SELECT c.file, c.start_line, c.end_line, c.kind, c.symbols, c.text, f.path, f.language"
+    " FROM chunks c JOIN files f ON f.id = c.file WHERE c.id = ?";
+static const char SQL_CHUNK_FILE[] = "SELECT file FROM chunks WHERE id = ?";
+
+typedef struct {
+    int line, end; /* first and last line */
+    char *text;
+} sig_line_t;
+
+static int sig_line_cmp(const void *a, const void *b) {
+    const sig_line_t *x = a, *y = b;
+    return (x->line > y->line) - (x->line < y->line);
+}
+
+/* Adds the signature of candidate c's member, read from its chunk row st,
+ * to outline ol; lines and *nlines are its signatures so far, *chars their
+ * size. */
+static int outline_note(search_t *s, outline_t *ol, const candidate_t *c, sqlite3_stmt *st,
+                        sig_line_t **lines, size_t *nlines, size_t *chars) {
+    if (!ol->path) {
+        ol->path = bytes_dup(sqlite3_column_text(st, 6), (size_t)sqlite3_column_bytes(st, 6));
+        ol->language = bytes_dup(sqlite3_column_text(st, 7), (size_t)sqlite3_column_bytes(st, 7));
+        if (!ol->path || !ol->language)
+            return fail(s, -ENOMEM, "out of memory");
+    }
+    const char *text = (const char *)sqlite3_column_text(st, 5);
+    signature_t sig;
+    if (!signature_find(text, (size_t)sqlite3_column_bytes(st, 5), c->member_name,
+                        strlen(c->member_name), &sig) ||
+        *chars + sig.len + 1 > OUTLINE_CHARS)
+        return 0;
+    int line = (int)sqlite3_column_int64(st, 1) + sig.line;
+    for (size_t k = 0; k < *nlines; k++)
+        if ((*lines)[k].line == line)
+            return 0; /* a chunk defining two members */
+    sig_line_t *grown = realloc(*lines, (*nlines + 1) * sizeof *grown);
+    if (!grown)
+        return fail(s, -ENOMEM, "out of memory");
+    *lines = grown;
+    char *copy = bytes_dup(text + sig.at, sig.len);
+    if (!copy)
+        return fail(s, -ENOMEM, "out of memory");
+    (*lines)[(*nlines)++] = (sig_line_t){line, line + sig.lines - 1, copy};
+    *chars += sig.len + 1;
+    ol->members++;
+    return 0;
+}
+
+/* Renders outline ol's signatures in line order and frees them. */
+static int outline_render(search_t *s, outline_t *ol, sig_line_t *lines, size_t n) {
+    int rc = 0;
+    if (n)
+        qsort(lines, n, sizeof *lines, sig_line_cmp);
+    for (size_t k = 0; k < n; k++) {
+        if (rc == 0 && buf_printf(&ol->text, "%s%s", k ? "\n" : "", lines[k].text) != 0)
+            rc = fail(s, -ENOMEM, "out of memory");
+        free(lines[k].text);
+    }
+    if (n) {
+        ol->first = lines[0].line;
+        ol->last = lines[n - 1].end;
+    }
+    free(lines);
+    return rc;
+}
+
+/* The file of chunk id, 0 when it has none. */
+static int64_t chunk_file(search_t *s, int64_t id) {
+    sqlite3_stmt *st = store_view_stmt(&s->view, SQL_CHUNK_FILE);
+    if (!st)
+        return 0;
+    sqlite3_bind_int64(st, 1, id);
+    int64_t file = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    return file;
+}
+
+/* When the receiver has several members and what is typed leaves several,
+ * the model is served better by their signatures, a line or two each, than
+ * by five of their bodies: it sees what it may call and with what.  The
+ * OUTLINE_MEMBERS best-ranked members (order is the member ranking) are
+ * grouped by file; the OUTLINE_FILES files holding two or more of them, the
+ * best first, get an outline each (the receiver's, a base's, another file
+ * of the module). */
+static int build_outlines(search_t *s, const scored_t *order, size_t n) {
+    const candidate_t *picked[OUTLINE_MEMBERS];
+    int64_t files[OUTLINE_MEMBERS];
+    size_t npicked = 0;
+    for (size_t i = 0; i < n && npicked < OUTLINE_MEMBERS; i++) {
+        const candidate_t *c =
+            &s->cands[(uintptr_t)map_get_u64(s->by_id, (uint64_t)order[i].id) - 1];
+        if (c->member_partial < 0)
+            continue;
+        if (c->member_name[0] && (files[npicked] = chunk_file(s, c->id)) != s->own_file)
+            picked[npicked++] = c;
+    }
+    if (npicked < OUTLINE_MIN_MEMBERS)
+        return 0;
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < npicked && s->noutlines < OUTLINE_FILES; i++) {
+        size_t same = 0;
+        for (size_t j = 0; j < npicked; j++)
+            same += files[j] == files[i];
+        bool taken = false;
+        for (size_t o = 0; o < s->noutlines && !taken; o++)
+            taken = s->outlines[o].file == files[i];
+        if (same < 2 || taken)
+            continue;
+        outline_t *ol = &s->outlines[s->noutlines++];
+        *ol = (outline_t){.file = files[i], .best_id = picked[i]->id};
+        sig_line_t *lines = NULL;
+        size_t nlines = 0, chars = 0;
+        for (size_t j = i; rc == 0 && j < npicked; j++) {
+            if (files[j] != files[i])
+                continue;
+            sqlite3_stmt *st = store_view_stmt(&s->view, SQL_CHUNK_ROW);
+            if (!st) {
+                rc = db_fail(s, "reading a member");
+                break;
+            }
+            sqlite3_bind_int64(st, 1, picked[j]->id);
+            if (sqlite3_step(st) == SQLITE_ROW)
+                rc = outline_note(s, ol, picked[j], st, &lines, &nlines, &chars);
+            sqlite3_reset(st);
+        }
+        int r = outline_render(s, ol, lines, nlines);
+        rc = rc ? rc : r;
     }
     return rc;
 }
@@ -1788,6 +2002,7 @@ static int signal_member(search_t *s) {
         qsort(order, n, sizeof *order, scored_cmp);
         for (size_t i = 0; i < n; i++)
             candidate_get(s, order[i].id)->rank[SIG_MEMBER] = (int)i + 1;
+        rc = build_outlines(s, order, n);
         free(order);
     }
     return rc;
@@ -1795,9 +2010,6 @@ static int signal_member(search_t *s) {
 
 /* ---- filling in and writing out ---- */
 
-static const char SQL_CHUNK_ROW[] =
-    "SELECT c.file, c.start_line, c.end_line, c.kind, c.symbols, c.text, f.path, f.language"
-    " FROM chunks c JOIN files f ON f.id = c.file WHERE c.id = ?";
 static const char SQL_IMPORTED_BY[] =
     "SELECT count(*) FROM imports WHERE collection = ? AND target = ?";
 
@@ -1846,6 +2058,43 @@ static long uses_of(search_t *s, const char *symbols_json, size_t len) {
     }
     cJSON_Delete(a);
     return sum;
+}
+
+/* A candidate's signals, "signals":{...} without its closing brace. */
+static void write_signals(buf_t *out, const candidate_t *c, bool question) {
+    buf_printf(out,
+               ",\"signals\":{\"dense\":%.6g,\"bm25\":%.6g,\"symbol\":%d,\"import\":%d,"
+               "\"object\":%d,\"uses\":%ld,\"imported_by\":%ld",
+               (double)c->dense, (double)c->bm25, c->symbol, c->import, c->object, c->uses,
+               c->imported_by);
+    if (c->member > 0)
+        buf_printf(out,
+                   ",\"member\":%.2g,\"member_uses\":%ld,\"member_near\":%ld,"
+                   "\"member_hint\":%d,\"member_words\":%.2g,\"member_line\":%.2g,"
+                   "\"member_partial\":%d",
+                   c->member, c->member_uses, c->member_near, c->member_hint, c->member_words,
+                   c->member_line, c->member_partial);
+    if (question)
+        buf_printf(out, ",\"name\":%.3g", c->name);
+}
+
+/* An outline as a chunk: id 0 (it is no stored chunk), kind "outline", the
+ * lines of its first and last signature, and its best member's signals
+ * with "outline": how many members it shows.  One member's is its chunk. */
+static void write_outline(buf_t *out, const outline_t *ol, size_t *count) {
+    const candidate_t *c = &ol->best;
+    if (ol->members < 2 || c->id != ol->best_id)
+        return;
+    buf_printf(out, "%s{\"id\":0,\"path\":", *count ? "," : "");
+    buf_append_json_string(out, ol->path, strlen(ol->path));
+    buf_printf(out, ",\"start_line\":%d,\"end_line\":%d,\"language\":", ol->first, ol->last);
+    buf_append_json_string(out, ol->language, strlen(ol->language));
+    buf_append_str(out, ",\"kind\":\"outline\",\"text\":");
+    buf_append_json_string(out, ol->text.data, ol->text.len);
+    buf_append_str(out, ",\"symbols\":[]");
+    write_signals(out, c, false);
+    buf_printf(out, ",\"outline\":%d}}", ol->members);
+    ++*count;
 }
 
 static int write_results(search_t *s, buf_t *out, size_t *count) {
@@ -1917,25 +2166,17 @@ static int write_results(search_t *s, buf_t *out, size_t *count) {
                                (size_t)sqlite3_column_bytes(st, 5));
         buf_append_str(out, ",\"symbols\":");
         buf_append(out, sqlite3_column_text(st, 4), (size_t)sqlite3_column_bytes(st, 4));
-        buf_printf(out,
-                   ",\"signals\":{\"dense\":%.6g,\"bm25\":%.6g,\"symbol\":%d,\"import\":%d,"
-                   "\"object\":%d,\"uses\":%ld,\"imported_by\":%ld",
-                   (double)c->dense, (double)c->bm25, c->symbol, c->import, c->object, c->uses,
-                   c->imported_by);
-        if (c->member > 0)
-            buf_printf(out,
-                       ",\"member\":%.2g,\"member_uses\":%ld,\"member_near\":%ld,"
-                       "\"member_hint\":%d,\"member_words\":%.2g,\"member_line\":%.2g,"
-                       "\"member_partial\":%d",
-                       c->member, c->member_uses, c->member_near, c->member_hint, c->member_words,
-                       c->member_line, c->member_partial);
-        if (s->q->question)
-            buf_printf(out, ",\"name\":%.3g", c->name);
+        write_signals(out, c, s->q->question);
         buf_append_str(out, "}}");
         sqlite3_reset(st);
         ++*count;
+        for (size_t o = 0; o < s->noutlines; o++)
+            if (s->outlines[o].best_id == c->id)
+                s->outlines[o].best = *c;
     }
     map_destroy(&in_degree);
+    for (size_t o = 0; o < s->noutlines; o++)
+        write_outline(out, &s->outlines[o], count);
     if (buf_append_str(out, "]}") != 0)
         return fail(s, -ENOMEM, "out of memory");
     return 0;
@@ -1969,6 +2210,11 @@ int search_run(store_t *store, const search_query_t *q, buf_t *out, size_t *coun
         rc = write_results(&s, out, count);
     store_read_end(store, &s.view);
     terms_free(&s.terms);
+    for (size_t o = 0; o < s.noutlines; o++) {
+        free(s.outlines[o].path);
+        free(s.outlines[o].language);
+        buf_free(&s.outlines[o].text);
+    }
     map_destroy(&s.by_id);
     map_destroy(&s.idf);
     free(s.cands);

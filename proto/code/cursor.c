@@ -641,6 +641,80 @@ static bool brace_class(const text_t *t, cursor_t *out, char *receiver) {
     return false;
 }
 
+/* The bases declared by the header at s[p..] (just after the class's
+ * name) into out: Python `(A, B):`, or before the body's `{` (or a `;`)
+ * `extends A implements B`, `: A, B`. */
+static void header_bases(const text_t *t, size_t p, cursor_t *out) {
+    size_t q = skip_space(t, p);
+    if (t->lang == LANG_PYTHON || (q < t->n && t->s[q] == '(')) {
+        if (q >= t->n || t->s[q] != '(')
+            return;
+        size_t close = q;
+        while (close < t->n && t->s[close] != ')')
+            close++;
+        bases_read(t, q + 1, close, out);
+        return;
+    }
+    size_t end = q;
+    while (end < t->n && !(is_code(t, end) && (t->s[end] == '{' || t->s[end] == ';')))
+        end++;
+    for (; q < end; q++) {
+        if (!is_code(t, q))
+            continue;
+        if (word_at(t, q, "extends") || word_at(t, q, "implements")) {
+            /* extends A implements B: both lists */
+            size_t from = q + ident_at(t, q);
+            size_t to = from;
+            while (to < end && !word_at(t, to, "implements"))
+                to++;
+            bases_read(t, from, to, out);
+            if (to < end)
+                bases_read(t, to + ident_at(t, to), end, out);
+            return;
+        }
+        if (t->s[q] == ':' && !(q + 1 < end && t->s[q + 1] == ':')) {
+            bases_read(t, q + 1, end, out);
+            return;
+        }
+    }
+}
+
+int cursor_class_bases(lang_id_t lang, const char *text, size_t len, const char *name,
+                       char out[][CURSOR_NAME_MAX]) {
+    size_t nlen = name ? strlen(name) : 0;
+    if (!text || len == 0 || nlen == 0 || nlen >= CURSOR_NAME_MAX)
+        return 0;
+    text_t t = {.lang = lang, .s = text, .n = len > WINDOW ? WINDOW : len};
+    t.prefix = text, t.prefix_len = t.n;
+    if (!(t.code = malloc(t.n)))
+        return 0;
+    codemask_build(t.lang, t.s, t.n, t.code);
+    static const char *const words[] = {"class", "interface", "struct", "trait", "object"};
+    cursor_t found;
+    memset(&found, 0, sizeof found);
+    for (size_t i = 0; i < t.n; i++) {
+        if (!is_code(&t, i) || !ident_ascii_start((unsigned char)t.s[i]) ||
+            (i > 0 && ident_ascii_char((unsigned char)t.s[i - 1])))
+            continue;
+        size_t k = 0;
+        while (k < sizeof words / sizeof words[0] && !word_at(&t, i, words[k]))
+            k++;
+        if (k == sizeof words / sizeof words[0])
+            continue;
+        size_t p = skip_space(&t, i + strlen(words[k]));
+        if (ident_at(&t, p) != nlen || memcmp(t.s + p, name, nlen) != 0)
+            continue;
+        header_bases(&t, p + nlen, &found);
+        break;
+    }
+    free(t.code);
+    int n = 0;
+    for (int b = 0; b < found.base_count; b++)
+        if (strcmp(found.bases[b], name) != 0)
+            memcpy(out[n++], found.bases[b], CURSOR_NAME_MAX);
+    return n;
+}
+
 /* ---- putting it together ---- */
 
 static void type_module(const text_t *t, cursor_t *out, const char *qualifier) {

@@ -86,6 +86,14 @@ void cursor_read(lang_id_t lang, const char *prefix, size_t len, cursor_t *out);
  * nothing with members (error, string, int, a slice, a map...). */
 bool cursor_return_type(const char *text, size_t len, const char *name, char *out, size_t cap);
 
+/* The bases that the header of class (or interface, struct, trait) name
+ * declares in text[0..len) (a chunk holding `class name(A, B):`, `class
+ * name<T> extends A implements B {`, `struct name : A`), as lang reads:
+ * the last name of each (`mod.Base` -> Base), at most CURSOR_BASES_MAX,
+ * into out.  Returns how many (0 when text has no such header). */
+int cursor_class_bases(lang_id_t lang, const char *text, size_t len, const char *name,
+                       char out[][CURSOR_NAME_MAX]);
+
 /* Short name of a kind: "none", "unknown", "module", "self", "value", "type". */
 const char *cursor_kind_name(cursor_kind_t kind);
 

@@ -8,8 +8,20 @@ import { parseArgs } from 'node:util';
 import { CORPORA, fetchCorpus, writeCorpus } from './corpora.mjs';
 import { Corpus, KINDS, sampleCases, maskFiles, queryOf, Usage, usagePeer } from './cases.mjs';
 import { WindowIndex, WINDOW, STRIDE } from './baselines.mjs';
-import { score, average, percentile, isFileHit, BUDGET } from './metrics.mjs';
+import { score, average, percentile, isFileHit, shownLines, BUDGET } from './metrics.mjs';
 import { Stack, ContextMissing, relPath } from './lca.mjs';
+
+// A corpus file's text, read once (outlines are checked against it).
+const fileTexts = new Map();
+function fileText(dir, rel) {
+  const abs = path.join(dir, rel);
+  if (!fileTexts.has(abs)) {
+    let text = '';
+    try { text = fs.readFileSync(abs, 'utf8'); } catch { /* not a corpus file: shows nothing */ }
+    fileTexts.set(abs, text);
+  }
+  return fileTexts.get(abs);
+}
 
 const here = path.dirname(new URL(import.meta.url).pathname);
 const { values: opt } = parseArgs({
@@ -179,13 +191,17 @@ async function main() {
             const { chunks, ms, degraded: d } = await stack.context(body);
             if (m.id === 'lca') c.ms = ms;
             if (d) degraded[m.id] = (degraded[m.id] || 0) + 1;
-            results.get(c.id)[m.id] = chunks.map((ch) => ({
-              path: relPath(String(ch.path), k.dir),
-              start_line: ch.start_line,
-              end_line: ch.end_line,
-              chars: typeof ch.text === 'string' ? ch.text.length + 1 : 0,
-              score: ch.score,
-            }));
+            results.get(c.id)[m.id] = chunks.map((ch) => {
+              const r = {
+                path: relPath(String(ch.path), k.dir),
+                start_line: ch.start_line,
+                end_line: ch.end_line,
+                chars: typeof ch.text === 'string' ? ch.text.length + 1 : 0,
+                score: ch.score,
+              };
+              if (ch.kind === 'outline') r.lines = shownLines(fileText(k.dir, r.path), { ...r, text: ch.text });
+              return r;
+            });
           }
         }
         log(`${m.label}: ${cases.length} queries in ${((Date.now() - tm) / 1000).toFixed(1)} s`);

@@ -12,7 +12,7 @@ import { summarize, subwords } from './common.mjs';
 import { parseUse } from './lang-rust.mjs';
 import { unzip, seederText } from './corpora.mjs';
 import { WindowIndex, tokens } from './baselines.mjs';
-import { score, average, BUDGET } from './metrics.mjs';
+import { shownLines, score, average, BUDGET } from './metrics.mjs';
 
 const isCode = (mask, text, needle, nth = 0) => {
   let at = -1;
@@ -387,6 +387,15 @@ test('metrics: ranks, MRR, the character budget and alternative definitions', ()
   assert.equal(score(c, [{ ...hit, start_line: 11 }]).rank, 0, 'the right file, the wrong chunk');
   assert.equal(average([s, score(c, [])]).r5, 0.5);
   assert.equal(score({ ...c, alt: [{ file: 'x.js', lines: [3] }] }, [miss]).rank, 1, 'a hit on an alternative definition');
+  assert.equal(score(c, [{ ...hit, lines: [6, 12] }]).rank, 0, 'an outline that does not show the line');
+  assert.equal(score(c, [{ ...hit, lines: [6, 10] }]).rank, 1, 'an outline that shows it');
+});
+
+test('metrics: the lines an outline shows', () => {
+  const file = ['class A {', '  get(key) {', '    return 1;', '  }', '', '  put(key, value) {', '  }', '}', '  get(key) {'].join('\n');
+  const r = { path: 'a.js', start_line: 2, end_line: 6, text: '  get(key) {\n  put(key, value) {\n' };
+  assert.deepEqual(shownLines(file, r), [2, 6], 'its own lines, within its range only');
+  assert.deepEqual(shownLines(file, { ...r, text: '\n   \n' }), [], 'blank lines show nothing');
 });
 
 test("the seeder's content filter: binary, not UTF-8, generated, minified", () => {

@@ -3,10 +3,26 @@ export const BUDGET = 6000; // characters of context a completion prompt has roo
 
 // A hit: a result of file G whose line range contains a definition line
 // (or of one of the case's alternative definitions: a name defined once per
-// build configuration, in several files).
+// build configuration, in several files).  A result that is not one span of
+// the file (an outline: some members' signatures) lists the lines it shows
+// in r.lines, and holds only those.
 export function isHit(c, r) {
-  const holds = (file, lines) => r.path === file && lines.some((l) => r.start_line <= l && l <= r.end_line);
+  const shows = (l) => (r.lines ? r.lines.includes(l) : r.start_line <= l && l <= r.end_line);
+  const holds = (file, lines) => r.path === file && lines.some(shows);
   return holds(c.def_file, c.def_lines) || (c.alt || []).some((a) => holds(a.file, a.lines));
+}
+
+// The lines of fileText (1-based) within the result's range that its text
+// shows: each line of an outline is a copy of a line of the file.  Blank
+// lines show nothing.
+export function shownLines(fileText, r) {
+  const clean = (t) => t.replace(/\r$/, '').trimEnd();
+  const shown = new Set(String(r.text).split('\n').map(clean).filter((t) => t.trim()));
+  const lines = fileText.split('\n');
+  const out = [];
+  for (let l = Math.max(1, r.start_line); l <= Math.min(r.end_line, lines.length); l++)
+    if (shown.has(clean(lines[l - 1]))) out.push(l);
+  return out;
 }
 
 // A result of the definition's file (any chunk of it).

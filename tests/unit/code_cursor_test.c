@@ -249,6 +249,41 @@ TEST(what_a_function_returns) {
     }
 }
 
+TEST(the_bases_a_class_header_declares) {
+    static const struct {
+        lang_id_t lang;
+        const char *text, *name;
+        int n;
+        const char *first, *second;
+    } cases[] = {
+        {LANG_PYTHON, "@dec\nclass Join(roles.Base, Mixin, metaclass=M):\n    x = 1\n", "Join", 2,
+         "Base", "Mixin"},
+        {LANG_PYTHON, "class Plain:\n    pass\n", "Plain", 0, NULL, NULL},
+        {LANG_JAVA,
+         "/** class Label extends Wrong */\npublic class Label<T> extends Labeled<T>\n"
+         "        implements Skinnable, java.io.Serializable {\n}",
+         "Label", 3, "Labeled", "Skinnable"},
+        {LANG_TYPESCRIPT, "export class Subject<T> extends Observable<T> implements Sub {",
+         "Subject", 2, "Observable", "Sub"},
+        {LANG_JAVA, "interface Cell extends Node, Styleable { }", "Cell", 2, "Node", "Styleable"},
+        {LANG_RUST, "pub trait Stream: Send + Sync {", "Stream", 2, "Send", "Sync"},
+        {LANG_JAVA, "class Other extends Base {}\nclass Labeled {}", "Labeled", 0, NULL, NULL},
+        {LANG_JAVA, "class Labeled extends Labeled {}", "Labeled", 0, NULL, NULL},
+        {LANG_JAVA, "", "Labeled", 0, NULL, NULL},
+        {LANG_JAVA, "class", "class", 0, NULL, NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char bases[CURSOR_BASES_MAX][CURSOR_NAME_MAX];
+        int n = cursor_class_bases(cases[i].lang, cases[i].text, strlen(cases[i].text),
+                                   cases[i].name, bases);
+        CHECK_INT(n, ==, cases[i].n);
+        if (n > 0 && cases[i].first)
+            CHECK_STR(bases[0], cases[i].first);
+        if (n > 1 && cases[i].second)
+            CHECK_STR(bases[1], cases[i].second);
+    }
+}
+
 TEST(hostile_prefixes_do_not_crash) {
     static char big[200000];
     memset(big, '{', sizeof big - 2);
@@ -271,4 +306,5 @@ TEST_MAIN(TEST_CASE(no_member_access_is_none), TEST_CASE(receiver_chain_operator
           TEST_CASE(python_modules), TEST_CASE(python_self_and_values),
           TEST_CASE(javascript_and_typescript), TEST_CASE(go_packages_receivers_and_values),
           TEST_CASE(rust_paths_impls_and_lets), TEST_CASE(java_types_and_declarations),
-          TEST_CASE(what_a_function_returns), TEST_CASE(hostile_prefixes_do_not_crash))
+          TEST_CASE(what_a_function_returns), TEST_CASE(the_bases_a_class_header_declares),
+          TEST_CASE(hostile_prefixes_do_not_crash))

@@ -403,6 +403,49 @@ TEST(lca_fusion_bad_items_are_skipped_the_rest_applies) {
     CHECK_NEAR(w.bm25, 0.2);
 }
 
+/* An outline (a file's member signatures) leads the best member of its
+ * file, whichever the shard ranked first: that member's score and terms,
+ * plus `outline`; an outline of one member counts as none; at most
+ * FUSION_OUTLINES outlines are picked. */
+TEST(an_outline_leads_the_best_member_of_its_file) {
+    cJSON *s0 =
+        answer("{\"path\":\"a.py\",\"kind\":\"definition\",\"start_line\":10,\"end_line\":12,"
+               "\"signals\":{\"member\":1,\"member_uses\":20}},"
+               "{\"path\":\"a.py\",\"kind\":\"definition\",\"start_line\":20,\"end_line\":22,"
+               "\"signals\":{\"member\":1,\"member_uses\":1}},"
+               "{\"path\":\"a.py\",\"kind\":\"outline\",\"start_line\":10,\"end_line\":20,"
+               "\"signals\":{\"member\":1,\"member_uses\":1,\"outline\":2}},"
+               "{\"path\":\"d.py\",\"kind\":\"outline\",\"start_line\":1,\"end_line\":2,"
+               "\"signals\":{\"member\":1,\"member_uses\":20,\"outline\":1}}");
+    cJSON *s1 = answer("{\"path\":\"b.py\",\"kind\":\"definition\",\"start_line\":5,\"end_line\":6,"
+                       "\"signals\":{\"member\":0.6}},"
+                       "{\"path\":\"b.py\",\"kind\":\"outline\",\"start_line\":5,\"end_line\":9,"
+                       "\"signals\":{\"member\":0.6,\"outline\":3}},"
+                       "{\"path\":\"c.py\",\"kind\":\"outline\",\"start_line\":1,\"end_line\":9,"
+                       "\"signals\":{\"member\":0.5,\"outline\":4}}");
+    fusion_query_t q = query(10);
+    ranked_t r = rank(&q, s0, s1);
+    REQUIRE(r.count >= 4);
+    double best = 2.0 + 1.0; /* member 1 x 2, member_uses 20 of 20 x 1 */
+    CHECK_STR(r.picks[0].kind, "outline");
+    CHECK_PICK(r, 0, "a.py", best + 0.5);
+    CHECK_STR(r.picks[0].terms[r.picks[0].nterms - 1].signal, "outline");
+    CHECK_INT(r.picks[1].start_line, ==, 10);
+    CHECK_PICK(r, 1, "a.py", best);
+    size_t outlines = 0;
+    bool d_outline = false, c_outline = false;
+    for (size_t i = 0; i < r.count; i++) {
+        outlines += !strcmp(r.picks[i].kind, "outline") && strcmp(r.picks[i].path, "d.py");
+        d_outline |= !strcmp(r.picks[i].path, "d.py");
+        c_outline |= !strcmp(r.picks[i].path, "c.py");
+    }
+    CHECK_INT(outlines, ==, FUSION_OUTLINES);
+    CHECK(!c_outline); /* the third, and the weakest */
+    CHECK(d_outline);  /* one member: no outline bonus, ranked as its member */
+    cJSON_Delete(s0);
+    cJSON_Delete(s1);
+}
+
 /* A question: BM25 and dense weigh as fusion_weights_question says, and
  * the name signal, normalised by the best of all shards, adds its share:
  * a chunk only the name signal found still ranks. */
@@ -425,7 +468,7 @@ TEST(a_question_weighs_the_names_its_words_make) {
     cJSON_Delete(s1);
 }
 
-TEST_MAIN(TEST_CASE(the_measured_weights),
+TEST_MAIN(TEST_CASE(the_measured_weights), TEST_CASE(an_outline_leads_the_best_member_of_its_file),
           TEST_CASE(the_score_is_the_weighted_sum_of_normalised_signals),
           TEST_CASE(structure_dominates_bm25_and_dense),
           TEST_CASE(a_preamble_never_defines_what_it_imports),

@@ -38,17 +38,21 @@ TEST(a_chunk_is_written_in_one_shape) {
                          .terms = {{"symbol", 1, 1}, {"bm25", 0.5, 0.3}}};
     buf_t out = BUF_INIT;
     knowledge_append_chunk(&out, &c, false);
-    CHECK_STR(out.data, "{\"path\":\"src/\\\"odd\\\"\\nname.py\",\"start_line\":3,\"end_line\":9,"
-                        "\"language\":\"\",\"score\":1.2346,\"breakdown\":[{\"signal\":\"symbol\","
-                        "\"value\":1.0000,\"weight\":1.0000},{\"signal\":\"bm25\",\"value\":0.5000,"
-                        "\"weight\":0.3000}]}");
+    CHECK_STR(
+        out.data,
+        "{\"path\":\"src/\\\"odd\\\"\\nname.py\",\"start_line\":3,\"end_line\":9,"
+        "\"language\":\"\",\"kind\":\"\",\"score\":1.2346,\"breakdown\":[{\"signal\":\"symbol\","
+        "\"value\":1.0000,\"weight\":1.0000},{\"signal\":\"bm25\",\"value\":0.5000,"
+        "\"weight\":0.3000}]}");
     buf_reset(&out);
     c.language = "python";
+    c.kind = "outline";
     knowledge_append_chunk(&out, &c, true);
     cJSON *j = cJSON_Parse(out.data);
     REQUIRE(j);
     CHECK_STR(jstr(j, "path"), "src/\"odd\"\nname.py");
     CHECK_STR(jstr(j, "language"), "python");
+    CHECK_STR(jstr(j, "kind"), "outline");
     CHECK_STR(jstr(j, "text"), "def f():\n    return 1\n"); /* text_len bytes */
     CHECK_INT(cJSON_GetArraySize(jpath(j, "breakdown")), ==, 2);
     cJSON_Delete(j);
@@ -56,7 +60,7 @@ TEST(a_chunk_is_written_in_one_shape) {
     buf_reset(&out);
     knowledge_append_chunk(&out, &(context_chunk_t){0}, true);
     CHECK_STR(out.data, "{\"path\":\"\",\"start_line\":0,\"end_line\":0,\"language\":\"\","
-                        "\"score\":0.0000,\"breakdown\":[],\"text\":\"\"}");
+                        "\"kind\":\"\",\"score\":0.0000,\"breakdown\":[],\"text\":\"\"}");
     buf_free(&out);
 }
 

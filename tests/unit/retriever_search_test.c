@@ -672,6 +672,79 @@ TEST(members_of_a_class_and_of_its_bases) {
     cleanup(&s);
 }
 
+/* The outline chunk of path in chunks, or NULL. */
+static const cJSON *outline_of(const cJSON *chunks, const char *path) {
+    const cJSON *c;
+    cJSON_ArrayForEach(c, chunks) {
+        const cJSON *kind = cJSON_GetObjectItemCaseSensitive(c, "kind");
+        const cJSON *p = cJSON_GetObjectItemCaseSensitive(c, "path");
+        if (cJSON_IsString(kind) && !strcmp(kind->valuestring, "outline") && cJSON_IsString(p) &&
+            !strcmp(p->valuestring, path))
+            return c;
+    }
+    return NULL;
+}
+
+/* `leaf.` where leaf is a Leaf, with no bases given: the index's class
+ * headers say Leaf(Mid) and Mid(Base), so Mid's members weigh 0.6 and
+ * Base's 0.5.  Base's file holds three of them: an outline chunk (id 0)
+ * shows their signatures, a parameter list over two lines included, in
+ * line order, with the signals of the best of them; a file with one
+ * member gets none, and what is typed, leaving fewer than four, none. */
+TEST(a_class_lineage_from_the_index_and_its_outline) {
+    fresh_dir();
+    store_t *s = open_store(0, 1);
+    REQUIRE(s && load_corpus(s));
+    static const chunk_def_t BASE[] = {
+        {1, 2, "[\"Base\"]", "[]", "class Base:\n    name = 'base'\n", 8},
+        {3, 4, "[\"open\",\"Base.open\"]", "[]", "    def open(self):\n        pass\n", 9},
+        {5, 8, "[\"flush\",\"Base.flush\"]", "[]",
+         "    # flush: write it out\n    def flush(self,\n              force=False):\n"
+         "        pass\n",
+         10},
+        {9, 10, "[\"close\",\"Base.close\"]", "[]", "    def close(self):\n        pass\n", 11},
+    };
+    static const chunk_def_t MID[] = {
+        {1, 1, "[\"Mid\"]", "[\"Base\"]", "class Mid(base.Base):\n", 12},
+        {2, 3, "[\"reset\",\"Mid.reset\"]", "[]", "    def reset(self):\n        pass\n", 13},
+    };
+    static const chunk_def_t LEAF[] = {
+        {1, 1, "[\"Leaf\"]", "[\"Mid\"]", "class Leaf(Mid):\n", 14},
+        {2, 3, "[\"grow\",\"Leaf.grow\"]", "[]", "    def grow(self):\n        pass\n", 15},
+    };
+    REQUIRE(put(s, "src/base.py", "h-base", NULL, 0, BASE, 4) == 0);
+    REQUIRE(put(s, "src/mid.py", "h-mid", NULL, 0, MID, 2) == 0);
+    REQUIRE(put(s, "src/leaf.py", "h-leaf", NULL, 0, LEAF, 2) == 0);
+    search_query_t q = {.path = "src/app.py",
+                        .member = {.kind = SEARCH_MEMBER_CLASS, .type = "Leaf"}};
+    cJSON *root;
+    const cJSON *chunks = search(s, &q, &root);
+    REQUIRE(chunks);
+    CHECK(signal(find_chunk(chunks, "src/leaf.py", 2), "member") == 1);
+    CHECK(fabs(signal(find_chunk(chunks, "src/mid.py", 2), "member") - 0.6) < 1e-9);
+    CHECK(fabs(signal(find_chunk(chunks, "src/base.py", 3), "member") - 0.5) < 1e-9);
+    CHECK(fabs(signal(find_chunk(chunks, "src/base.py", 9), "member") - 0.5) < 1e-9);
+    const cJSON *outline = outline_of(chunks, "src/base.py");
+    REQUIRE(outline);
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(outline, "text")),
+              "    def open(self):\n    def flush(self,\n              force=False):\n"
+              "    def close(self):");
+    CHECK_INT(cJSON_GetObjectItemCaseSensitive(outline, "id")->valueint, ==, 0);
+    CHECK_INT(cJSON_GetObjectItemCaseSensitive(outline, "start_line")->valueint, ==, 3);
+    CHECK_INT(cJSON_GetObjectItemCaseSensitive(outline, "end_line")->valueint, ==, 9);
+    CHECK(signal(outline, "outline") == 3);
+    CHECK(fabs(signal(outline, "member") - 0.5) < 1e-9);
+    CHECK(outline_of(chunks, "src/leaf.py") == NULL);
+    CHECK(outline_of(chunks, "src/mid.py") == NULL);
+    cJSON_Delete(root);
+    q.member.partial = "fl";
+    chunks = search(s, &q, &root);
+    REQUIRE(chunks);
+    CHECK(outline_of(chunks, "src/base.py") == NULL);
+    cJSON_Delete(root);
+    cleanup(&s);
+}
+
 /* A question in words finds the definitions its words make up: by stem
  * (`Removes` remove), by a word that extends a name's (`uninitialized`
  * uninit), by a word of the index that extends a stem (`Creates` create),
@@ -731,6 +804,7 @@ TEST(a_question_finds_the_names_its_words_make) {
 }
 
 TEST_MAIN(TEST_CASE(each_signal_finds_its_chunk_and_the_current_file_is_excluded),
+          TEST_CASE(a_class_lineage_from_the_index_and_its_outline),
           TEST_CASE(import_graph_is_replicated_and_counts_in_degree),
           TEST_CASE(malformed_queries_are_rejected),
           TEST_CASE(searches_run_in_parallel_with_each_other_and_with_writes),

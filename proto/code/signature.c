@@ -1,0 +1,79 @@
+/*
+ * signature (see signature.h): a definition's line and its parameters.
+ */
+#include "proto/code/signature.h"
+
+#include "proto/code/ident.h"
+
+#include <string.h>
+
+/* True when the line (without its newline) is a comment or a doc string's
+ * line: it starts with `//`, a block comment's opening or `*`, `--`, `"""`, `'''`, or `#` and a
+ * space (`#define` and `#[attr]` are code). */
+static bool comment_line(const char *p, size_t n) {
+    size_t i = 0;
+    while (i < n && (p[i] == ' ' || p[i] == '\t'))
+        i++;
+    p += i, n -= i;
+    if (n == 0)
+        return false;
+    if (p[0] == '*' || (n >= 2 && p[0] == '/' && (p[1] == '/' || p[1] == '*')) ||
+        (n >= 2 && p[0] == '-' && p[1] == '-'))
+        return true;
+    if (n >= 3 && (!memcmp(p, "\"\"\"", 3) || !memcmp(p, "'''", 3)))
+        return true;
+    return p[0] == '#' && (n == 1 || p[1] == ' ' || p[1] == '\t' || p[1] == '!');
+}
+
+/* Where name is a whole word in line p[0..n), or -1. */
+static long word_at(const char *p, size_t n, const char *name, size_t len) {
+    for (size_t i = 0; i + len <= n; i++) {
+        const char *hit = memchr(p + i, name[0], n - len - i + 1);
+        if (!hit)
+            return -1;
+        i = (size_t)(hit - p);
+        if (!memcmp(hit, name, len) && ident_is_whole_word(p, n, i, len))
+            return (long)i;
+    }
+    return -1;
+}
+
+/* The depth of parentheses after line p[0..n), from depth. */
+static int paren_depth(const char *p, size_t n, int depth) {
+    for (size_t i = 0; i < n; i++)
+        depth += p[i] == '(' ? 1 : p[i] == ')' ? -1 : 0;
+    return depth;
+}
+
+bool signature_find(const char *text, size_t text_len, const char *name, size_t len,
+                    signature_t *out) {
+    if (!text || !name || len == 0)
+        return false;
+    int line = 0;
+    for (size_t at = 0; at < text_len; line++) {
+        const char *nl = memchr(text + at, '\n', text_len - at);
+        size_t end = nl ? (size_t)(nl - text) : text_len;
+        const char *p = text + at;
+        size_t n = end - at;
+        if (!comment_line(p, n) && word_at(p, n, name, len) >= 0) {
+            *out = (signature_t){.at = at, .len = n, .line = line, .lines = 1};
+            int depth = paren_depth(p, n, 0);
+            size_t next = end + 1;
+            while (depth > 0 && next < text_len && out->lines < SIGNATURE_LINES_MAX) {
+                const char *q = text + next;
+                const char *qnl = memchr(q, '\n', text_len - next);
+                size_t qend = qnl ? (size_t)(qnl - text) : text_len;
+                depth = paren_depth(q, qend - next, depth);
+                out->len = qend - out->at;
+                out->lines++;
+                next = qend + 1;
+            }
+            while (out->len &&
+                   (text[out->at + out->len - 1] == '\r' || text[out->at + out->len - 1] == ' '))
+                out->len--;
+            return true;
+        }
+        at = end + 1;
+    }
+    return false;
+}

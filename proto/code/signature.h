@@ -1,0 +1,36 @@
+/*
+ * signature: the lines of a definition that a caller needs, its signature,
+ * found in the text of the chunk that holds it.
+ *
+ * An outline of a class or module (retriever/search) is its members'
+ * signatures, one after another: what an IDE's completion list shows, and
+ * what a model completing `obj.` needs to pick the member and its
+ * arguments, at a line or two per member instead of a whole body each.
+ *
+ * The search is lexical and language-blind: the first line where name is a
+ * whole word outside a comment line is the definition's line (a chunk holds
+ * the definition, so decorators, attributes and doc comments above it do not
+ * name it, or are comments).  The signature goes on while a parenthesis it
+ * opened stays open (parameters over several lines), up to
+ * SIGNATURE_LINES_MAX lines; a body's braces are not followed.
+ */
+#ifndef LCA_CODE_SIGNATURE_H
+#define LCA_CODE_SIGNATURE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define SIGNATURE_LINES_MAX 6
+
+typedef struct {
+    size_t at, len; /* its bytes in the text: whole lines, no final newline */
+    int line;       /* its first line, 0-based from the text's first */
+    int lines;      /* how many lines it spans, 1 to SIGNATURE_LINES_MAX */
+} signature_t;
+
+/* Finds the signature of name (len bytes) in text[0..text_len).  False when
+ * no line outside a comment holds name as a whole word. */
+bool signature_find(const char *text, size_t text_len, const char *name, size_t len,
+                    signature_t *out);
+
+#endif

@@ -1,0 +1,76 @@
+/* A definition's signature found in the text of its chunk: its line, the
+ * parameters that go on over more lines, and the lines that only mention
+ * it (comments, other words) left alone. */
+#include "proto/code/signature.h"
+#include "tests/test.h"
+
+#include <string.h>
+
+#define S(s) (s), strlen(s)
+
+static const char *found(const char *text, const char *name, signature_t *sig) {
+    static char line[512];
+    if (!signature_find(S(text), S(name), sig))
+        return NULL;
+    snprintf(line, sizeof line, "%.*s", (int)sig->len, text + sig->at);
+    return line;
+}
+
+TEST(the_line_that_names_it_after_decorators_and_comments) {
+    signature_t sig;
+    const char *py = "    @property\n"
+                     "    # execute_scalar below\n"
+                     "    def execute_scalar(self, stmt):\n"
+                     "        return self.run(stmt)\n";
+    CHECK_STR(found(py, "execute_scalar", &sig), "    def execute_scalar(self, stmt):");
+    CHECK_INT(sig.line, ==, 2);
+    CHECK_INT(sig.lines, ==, 1);
+    const char *java = "/**\n"
+                       " * Calls layout() when dirty.\n"
+                       " */\n"
+                       "protected void layout() {\n"
+                       "    layoutChildren();\n"
+                       "}\n";
+    CHECK_STR(found(java, "layout", &sig), "protected void layout() {");
+    CHECK_INT(sig.line, ==, 3);
+    const char *go = "// Open opens it.\nfunc (r *Repo) Open(path string) error {\n\treturn nil\n}";
+    CHECK_STR(found(go, "Open", &sig), "func (r *Repo) Open(path string) error {");
+    const char *c = "#define MAX_LEN 64\n";
+    CHECK_STR(found(c, "MAX_LEN", &sig), "#define MAX_LEN 64");
+}
+
+TEST(parameters_over_several_lines) {
+    signature_t sig;
+    const char *py = "def connect(\n"
+                     "    host,\n"
+                     "    port=80,\n"
+                     "):\n"
+                     "    pass\n";
+    CHECK_STR(found(py, "connect", &sig), "def connect(\n    host,\n    port=80,\n):");
+    CHECK_INT(sig.lines, ==, 4);
+    /* a body's braces are not followed */
+    const char *rs = "pub fn spawn<F>(f: F) -> JoinHandle {\n    inner(f)\n}\n";
+    CHECK_STR(found(rs, "spawn", &sig), "pub fn spawn<F>(f: F) -> JoinHandle {");
+    CHECK_INT(sig.lines, ==, 1);
+    /* never more than SIGNATURE_LINES_MAX lines, even unbalanced */
+    const char *open = "f(\na\nb\nc\nd\ne\nf\ng\n";
+    CHECK(found(open, "f", &sig) != NULL);
+    CHECK_INT(sig.lines, ==, SIGNATURE_LINES_MAX);
+    /* a carriage return and trailing spaces are not kept */
+    CHECK_STR(found("int count(void)  \r\n{}", "count", &sig), "int count(void)");
+}
+
+TEST(whole_words_only_and_absent_names) {
+    signature_t sig;
+    CHECK_STR(found("x = spawner()\ndef spawn(): pass\n", "spawn", &sig), "def spawn(): pass");
+    CHECK(found("// spawn it\n", "spawn", &sig) == NULL);
+    CHECK(found("", "spawn", &sig) == NULL);
+    CHECK(!signature_find(S("spawn"), "", 0, &sig));
+    CHECK(!signature_find(NULL, 0, S("spawn"), &sig));
+    /* the last line without a newline */
+    CHECK_STR(found("a\nlet total = 1", "total", &sig), "let total = 1");
+    CHECK_INT(sig.line, ==, 1);
+}
+
+TEST_MAIN(TEST_CASE(the_line_that_names_it_after_decorators_and_comments),
+          TEST_CASE(parameters_over_several_lines), TEST_CASE(whole_words_only_and_absent_names))
