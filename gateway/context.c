@@ -16,6 +16,7 @@
 #include "gateway/context.h"
 
 #include "proto/code/embedding.h"
+#include "proto/code/repopath.h"
 #include "gateway/collections.h"
 #include "gateway/features.h"
 #include "gateway/fusion.h"
@@ -32,6 +33,7 @@
 #include <cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <strings.h>
 #include <string.h>
 
 #define PER_FILE_DEFAULT 2
@@ -271,6 +273,17 @@ static char *pool_strdup(h2o_mem_pool_t *pool, const char *s, size_t len) {
     return p;
 }
 
+/* Whether the query is about tests: its file is a test's, or its question
+ * speaks of them. */
+static bool tests_asked(const context_query_t *q) {
+    if (q->path && repopath_is_test(q->path))
+        return true;
+    for (size_t i = 0; i + 4 <= q->query_len; i++)
+        if (!strncasecmp(q->query + i, "test", 4))
+            return true;
+    return false;
+}
+
 /* Ranks what the shards answered into the result, copied into the pool. */
 static void fuse(query_t *qs) {
     const features_t *f = &qs->features;
@@ -284,7 +297,8 @@ static void fuse(query_t *qs) {
                          .suffix = qs->q.suffix,
                          .suffix_len = qs->q.suffix_len,
                          .k = qs->q.k,
-                         .per_file = per_file};
+                         .per_file = per_file,
+                         .tests_asked = tests_asked(&qs->q)};
     h2o_mem_pool_t *pool = &qs->ctx->req->pool;
     fusion_pick_t *picks = h2o_mem_alloc_pool(pool, sizeof *picks * (size_t)qs->q.k);
     /* A question in words (chat) has no code around a cursor: its own weights. */

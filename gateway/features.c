@@ -239,6 +239,44 @@ static bool bare_name(lang_id_t lang, const char *prefix, size_t len, cursor_t *
     return true;
 }
 
+/* Whether the cursor starts or continues a bare call in Java, Kotlin or
+ * C#, whose methods call their class's and its bases' methods without
+ * `this.`: a name starting lower-case (or none yet), not after `.`, `::`,
+ * a quote or `new`, that the code after the cursor calls (`⟨(`).  Then c
+ * is the enclosing class, as after `this.`, with the part typed. */
+static bool implicit_this(lang_id_t lang, const char *prefix, size_t len, const char *suffix,
+                          size_t suffix_len, cursor_t *c) {
+    if (lang != LANG_JAVA && lang != LANG_KOTLIN && lang != LANG_CSHARP)
+        return false;
+    size_t after = 0; /* the rest of the name, when the cursor is inside it */
+    while (after < suffix_len && ident_char_len(suffix + after, suffix_len - after))
+        after += ident_char_len(suffix + after, suffix_len - after);
+    if (after >= suffix_len || suffix[after] != '(')
+        return false;
+    size_t i = len;
+    while (i > 0 && ident_char_len_before(prefix, i))
+        i -= ident_char_len_before(prefix, i);
+    size_t typed = len - i;
+    if (typed >= sizeof c->partial ||
+        (typed && !(prefix[i] >= 'a' && prefix[i] <= 'z') && prefix[i] != '_'))
+        return false;
+    size_t j = i;
+    while (j > 0 && (prefix[j - 1] == ' ' || prefix[j - 1] == '\t'))
+        j--;
+    if (j > 0 && strchr(".:\"'@", prefix[j - 1]))
+        return false;
+    if (j >= 3 && !memcmp(prefix + j - 3, "new", 3) &&
+        (j == 3 || !ident_char_len_before(prefix, j - 3)))
+        return false;
+    char partial[CURSOR_NAME_MAX];
+    memcpy(partial, prefix + i, typed);
+    partial[typed] = '\0';
+    if (!cursor_enclosing(lang, prefix, len, c))
+        return false;
+    memcpy(c->partial, partial, typed + 1);
+    return true;
+}
+
 void features_extract(features_t *f, const char *path, const char *query, size_t query_len,
                       const char *prefix, size_t prefix_len, const char *suffix,
                       size_t suffix_len) {
@@ -281,6 +319,8 @@ void features_extract(features_t *f, const char *path, const char *query, size_t
         cursor_read(lang, prefix, prefix_len, &f->cursor);
         f->package =
             f->cursor.kind == CURSOR_NONE && bare_name(lang, prefix, prefix_len, &f->cursor);
+        if (f->cursor.kind == CURSOR_NONE && !f->package)
+            implicit_this(lang, prefix, prefix_len, suffix, suffix_len, &f->cursor);
         if (f->cursor.kind >= CURSOR_MODULE || f->package)
             member_hints(f, lang, prefix, prefix_len, suffix, suffix_len);
     }

@@ -4,6 +4,7 @@
 #include "gateway/fusion.h"
 
 #include "proto/base/log.h"
+#include "proto/code/repopath.h"
 
 #include <errno.h>
 #include <math.h>
@@ -33,7 +34,8 @@ const fusion_weights_t fusion_weights_measured = {.dense = 0.15,
  * sub-words, the dense vector) decides; structure has nothing to say (on
  * the evaluation's questions, tune set: R@5 0.15 with the code weights,
  * 0.29 with these, 0.27 with structure at a fifth). */
-const fusion_weights_t fusion_weights_question = {.dense = 0.3, .bm25 = 1.0, .name = 1.0};
+const fusion_weights_t fusion_weights_question = {
+    .dense = 0.3, .bm25 = 1.0, .name = 1.0, .test = 0.3};
 
 /* ---- weights ---- */
 
@@ -59,6 +61,7 @@ static double *weight_named(fusion_weights_t *w, const char *name) {
         {"member_partial", &w->member_partial},
         {"outline", &w->outline},
         {"name", &w->name},
+        {"test", &w->test},
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (!strcmp(name, names[i].name))
@@ -106,6 +109,7 @@ typedef struct {
     double member, member_uses, member_near, member_hint, member_words, member_line, member_partial;
     double outline;
     double name;
+    double test; /* 1: a test file's chunk the query did not ask for */
     double score;
     fusion_term_t terms[FUSION_TERMS_MAX]; /* the score, term by term */
     size_t nterms;
@@ -148,6 +152,7 @@ static void candidate_read(const fusion_query_t *q, const cJSON *chunk, const ch
     const cJSON *signals = cJSON_GetObjectItemCaseSensitive(chunk, "signals");
     x->json = chunk;
     x->path = path;
+    x->test = !q->tests_asked && repopath_is_test(path) ? 1 : 0;
     x->dense = sig & SIGNAL_DENSE ? number(signals, "dense") : 0;
     x->bm25 = sig & SIGNAL_BM25 ? number(signals, "bm25") : 0;
     x->name = sig & SIGNAL_BM25 ? number(signals, "name") : 0;
@@ -232,6 +237,7 @@ static void score(const fusion_weights_t *w, const fusion_query_t *q, candidate_
             {"member_partial", member ? x->member_partial : 0, w->member_partial},
             {"outline", x->outline, w->outline},
             {"name", max_name > 0 ? x->name / max_name : 0, w->name},
+            {"test", -x->test, w->test},
         };
         _Static_assert(sizeof terms / sizeof terms[0] <= FUSION_TERMS_MAX, "room for every term");
         x->score = 0;

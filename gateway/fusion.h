@@ -35,6 +35,9 @@
  *   - an outline (a file's best-ranked members' signatures, one chunk) has
  *     its best member's signals and adds `outline`: it leads that member;
  *     at most FUSION_OUTLINES of them are picked;
+ *   - a chunk of a test file (proto/code/repopath.h) loses `test`, unless
+ *     the query speaks of tests (for a question: what it asks about is the
+ *     code, and tests have no doc comments to answer it with);
  *   - ties go to the denser candidate, then to the path that sorts first;
  *   - at most per_file chunks of one file (members of the object before
  *     the cursor excepted: they share a file), and none whose text the
@@ -82,6 +85,7 @@ typedef struct {
     double outline;        /* an outline: the signatures of several members, over its best's */
     /* For a question in words: */
     double name; /* share of a name it defines that the question's words make up */
+    double test; /* against: a test file's chunk, unless the query asks about tests */
 } fusion_weights_t;
 
 /* The weights measured on the retrieval evaluation: for code around a
@@ -106,6 +110,7 @@ typedef struct {
     size_t prefix_len, suffix_len;  /* ... their lengths (0: none) */
     int k;                          /* chunks wanted, >= 1 */
     int per_file;                   /* chunks of one file, at most, >= 1 */
+    bool tests_asked;               /* the query speaks of tests: test files are not held against */
 } fusion_query_t;
 
 /* Why a chunk ranked: one signal's part of its score.  The score is the
@@ -119,7 +124,7 @@ typedef struct {
 } fusion_term_t;
 
 /* Room for every term a score may have (8 today; more signals fit). */
-#define FUSION_TERMS_MAX 18
+#define FUSION_TERMS_MAX 19
 
 /* A ranked chunk, borrowed from the shard answers it came from. */
 typedef struct {

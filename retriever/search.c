@@ -59,6 +59,7 @@
 #define NAME_POSTINGS 4000 /* ... in at most this many chunks together */
 #define NAME_WORDS 96      /* words of the index considered before choosing */
 #define NAME_EXTENSIONS 8  /* words of the index that extend one stem */
+#define SCOPE_MASS 0.2     /* the share of a name's scope in its value */
 #define NAME_IDF_BASE 1e5  /* idf = log(1 + NAME_IDF_BASE / df) */
 
 enum { SIG_DENSE, SIG_BM25, SIG_SYMBOL, SIG_IMPORT, SIG_OBJECT, SIG_MEMBER, SIG_NAME, SIG_COUNT };
@@ -510,14 +511,13 @@ static double part_idf(search_t *s, const char *part, size_t len) {
  * numbers) that a word of the question matches, as written or by stem,
  * times how rare the matched ones are together (their idf summed): a name
  * all of whose words the question says, and rare ones, comes first. */
-static double name_share(search_t *s, const char *name) {
+/* The idf mass of the sub-words of s[0..n) that the question's words make
+ * up (by the word, its stem or an abbreviation, see word_matches), and in
+ * *share the part of them it makes up. */
+static double words_mass(search_t *s, const char *name, size_t name_len, double *share) {
     const terms_t *t = &s->terms;
-    const char *last = name;
-    for (const char *p = name; *p; p++)
-        if (*p == '.' || *p == ':')
-            last = p + 1;
     size_t offsets[SUBWORD_PARTS_MAX], lengths[SUBWORD_PARTS_MAX];
-    int n = subword_split(last, strlen(last), offsets, lengths, SUBWORD_PARTS_MAX);
+    int n = subword_split(name, name_len, offsets, lengths, SUBWORD_PARTS_MAX);
     int counted = 0, found = 0;
     double mass = 0;
     for (int i = 0; i < n; i++) {
@@ -525,7 +525,7 @@ static double name_share(search_t *s, const char *name) {
         char part[SUBWORD_IDENT_MAX + 1], stem[SUBWORD_IDENT_MAX + 1];
         if (len < 2 || len > SUBWORD_IDENT_MAX)
             continue;
-        fold_part(last, offsets[i], len, part);
+        fold_part(name, offsets[i], len, part);
         if (strspn(part, "0123456789") == len)
             continue; /* a number */
         counted++;
@@ -538,7 +538,23 @@ static double name_share(search_t *s, const char *name) {
                 break;
             }
     }
-    return counted ? mass * found / counted : 0;
+    *share = counted ? (double)found / counted : 0;
+    return mass;
+}
+
+/* How well the question names name: the idf mass of the sub-words of its
+ * last component it makes up, times their share; the words of its scope
+ * (`ReadBuf` of `ReadBuf.uninit`) add SCOPE_MASS of their mass. */
+static double name_share(search_t *s, const char *name) {
+    const char *last = name;
+    for (const char *p = name; *p; p++)
+        if (*p == '.' || *p == ':')
+            last = p + 1;
+    double share, scope_share;
+    double v = words_mass(s, last, strlen(last), &share) * share;
+    if (v > 0 && last > name)
+        v += SCOPE_MASS * words_mass(s, name, (size_t)(last - name), &scope_share);
+    return v;
 }
 
 /* The best name_share of the names a chunk defines (its symbols, JSON

@@ -747,6 +747,27 @@ static bool enclosing_class(const text_t *t, cursor_t *out, char *receiver) {
     return brace_class(t, out, receiver);
 }
 
+bool cursor_enclosing(lang_id_t lang, const char *prefix, size_t len, cursor_t *out) {
+    memset(out, 0, sizeof *out);
+    if (!prefix || len == 0)
+        return false;
+    text_t t = {.lang = lang, .prefix = prefix, .prefix_len = len};
+    t.n = len > WINDOW ? WINDOW : len;
+    t.s = prefix + len - t.n;
+    if (!(t.code = malloc(t.n)))
+        return false;
+    codemask_build(t.lang, t.s, t.n, t.code);
+    char receiver[CURSOR_NAME_MAX];
+    bool found = enclosing_class(&t, out, receiver);
+    free(t.code);
+    if (!found) {
+        memset(out, 0, sizeof *out);
+        return false;
+    }
+    out->kind = CURSOR_SELF;
+    return true;
+}
+
 void cursor_read(lang_id_t lang, const char *prefix, size_t len, cursor_t *out) {
     memset(out, 0, sizeof *out);
     if (!prefix || len == 0)

@@ -79,6 +79,11 @@ typedef struct {
  * out->kind is CURSOR_NONE when the cursor does not follow a member access. */
 void cursor_read(lang_id_t lang, const char *prefix, size_t len, cursor_t *out);
 
+/* The class the end of prefix[0..len) is in, as lang reads: out->kind
+ * CURSOR_SELF with its type and bases, as for `this.` there (for a Go
+ * method, its receiver's type).  False, with out zeroed, outside any. */
+bool cursor_enclosing(lang_id_t lang, const char *prefix, size_t len, cursor_t *out);
+
 /* The class a function returns, read from its definition in text[0..len)
  * (a chunk holding `func name(...) (*T, error)`, `fn name(..) -> T`,
  * `def name(..) -> T:`, `function name(..): T`): T's last name (`pkg.T`

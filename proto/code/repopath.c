@@ -53,6 +53,41 @@ void repopath_dirname(const char *path, char *out, size_t cap) {
     out[len] = '\0';
 }
 
+static bool component_is(const char *p, size_t n, const char *word) {
+    return strlen(word) == n && !memcmp(p, word, n);
+}
+
+static bool ends_with(const char *p, size_t n, const char *tail) {
+    size_t t = strlen(tail);
+    return n > t && !memcmp(p + n - t, tail, t);
+}
+
+bool repopath_is_test(const char *path) {
+    if (!path)
+        return false;
+    static const char *const dirs[] = {"test", "tests", "__tests__", "spec", "testdata"};
+    const char *p = path;
+    for (;;) {
+        const char *slash = strchr(p, '/');
+        size_t n = slash ? (size_t)(slash - p) : strlen(p);
+        if (!slash) { /* the file's name */
+            const char *dot = memchr(p, '.', n);
+            size_t stem = dot ? (size_t)(dot - p) : n;
+            if (ends_with(p, n, "_test.go") || ends_with(p, n, "_test.py") ||
+                (n > 8 && !memcmp(p, "test_", 5) && ends_with(p, n, ".py")) ||
+                component_is(p, n, "conftest.py") || ends_with(p, stem, "Test") ||
+                ends_with(p, stem, "Tests"))
+                return true;
+            /* name.test.js, name.spec.tsx */
+            return dot && (!strncmp(dot, ".test.", 6) || !strncmp(dot, ".spec.", 6));
+        }
+        for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++)
+            if (component_is(p, n, dirs[i]))
+                return true;
+        p = slash + 1;
+    }
+}
+
 bool repopath_parent(char *dir) {
     if (!*dir)
         return false;

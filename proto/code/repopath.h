@@ -30,6 +30,12 @@ void repopath_dirname(const char *path, char *out, size_t cap);
  * false when dir is already the root, "". */
 bool repopath_parent(char *dir);
 
+/* Whether path is a test's by the conventions of the languages lca reads:
+ * a directory test, tests, __tests__, spec, testdata or src/test (Maven),
+ * or a file named *_test.go, test_*.py, *_test.py, *.test.js, *.spec.ts
+ * (any JS/TS extension), *Test.java, *Tests.kt, conftest.py. */
+bool repopath_is_test(const char *path);
+
 /* The first max bytes of root/rel as a NUL-terminated string (caller
  * frees), or NULL when it cannot be read: the small files that steer
  * resolution (go.mod, Cargo.toml, tsconfig.json).  rel is opened beneath

@@ -284,6 +284,23 @@ TEST(the_bases_a_class_header_declares) {
     }
 }
 
+TEST(the_class_the_cursor_is_in) {
+    cursor_t c;
+    const char *py = "class Cart(Base, Mixin):\n    def total(self):\n        return ";
+    CHECK(cursor_enclosing(LANG_PYTHON, py, strlen(py), &c));
+    CHECK_INT(c.kind, ==, CURSOR_SELF);
+    CHECK_STR(c.type, "Cart");
+    CHECK_INT(c.base_count, ==, 2);
+    const char *go = "package p\n\nfunc (r *Repo) Open() {\n\tx := ";
+    CHECK(cursor_enclosing(LANG_GO, go, strlen(go), &c));
+    CHECK_STR(c.type, "Repo");
+    const char *none = "def f():\n    return ";
+    CHECK(!cursor_enclosing(LANG_PYTHON, none, strlen(none), &c));
+    CHECK_INT(c.kind, ==, CURSOR_NONE);
+    CHECK(!cursor_enclosing(LANG_JAVA, "", 0, &c));
+    CHECK(!cursor_enclosing(LANG_JAVA, NULL, 5, &c));
+}
+
 TEST(hostile_prefixes_do_not_crash) {
     static char big[200000];
     memset(big, '{', sizeof big - 2);
@@ -307,4 +324,4 @@ TEST_MAIN(TEST_CASE(no_member_access_is_none), TEST_CASE(receiver_chain_operator
           TEST_CASE(javascript_and_typescript), TEST_CASE(go_packages_receivers_and_values),
           TEST_CASE(rust_paths_impls_and_lets), TEST_CASE(java_types_and_declarations),
           TEST_CASE(what_a_function_returns), TEST_CASE(the_bases_a_class_header_declares),
-          TEST_CASE(hostile_prefixes_do_not_crash))
+          TEST_CASE(the_class_the_cursor_is_in), TEST_CASE(hostile_prefixes_do_not_crash))

@@ -87,6 +87,32 @@ TEST(read_text_stays_inside_the_root) {
     fixture_remove_tree(outside);
 }
 
-TEST_MAIN(TEST_CASE(join_folds_dots), TEST_CASE(join_never_leaves_the_root),
-          TEST_CASE(dirname_and_parent), TEST_CASE(read_text_reads_at_most_max_bytes),
-          TEST_CASE(read_text_stays_inside_the_root))
+TEST(test_paths_by_convention) {
+    static const char *const tests[] = {"tests/io_read.rs", "src/test/java/a/BTest.java",
+                                        "pkg/a_test.go",    "a/test_x.py",
+                                        "a/x_test.py",      "lib/__tests__/a.js",
+                                        "src/a.test.ts",    "src/a.spec.tsx",
+                                        "spec/a.rb",        "a/conftest.py",
+                                        "x/testdata/y.go",  "a/CartTests.kt",
+                                        "test/a.c"};
+    static const char *const others[] = {"src/io/read.rs",
+                                         "pkg/testing.go",
+                                         "sqlalchemy/testing/fixtures.py",
+                                         "a/latest.py",
+                                         "a/contest.py",
+                                         "a/Test.java",
+                                         "a/test_.py",
+                                         "a/Attest.java",
+                                         "src/protest/a.js",
+                                         "",
+                                         "tests.go"};
+    for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++)
+        CHECK(repopath_is_test(tests[i]));
+    for (size_t i = 0; i < sizeof others / sizeof others[0]; i++)
+        CHECK(!repopath_is_test(others[i]));
+    CHECK(!repopath_is_test(NULL));
+}
+
+TEST_MAIN(TEST_CASE(join_folds_dots), TEST_CASE(test_paths_by_convention),
+          TEST_CASE(join_never_leaves_the_root), TEST_CASE(dirname_and_parent),
+          TEST_CASE(read_text_reads_at_most_max_bytes), TEST_CASE(read_text_stays_inside_the_root))

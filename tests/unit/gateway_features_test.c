@@ -379,7 +379,56 @@ TEST(a_bare_go_name_asks_for_its_packages_names) {
     }
 }
 
+/* A bare call in Java (Kotlin, C#): the enclosing class's and its bases'
+ * methods, as after `this.`, with what is typed; not a type (capitalised or
+ * after `new`), not after a dot, not when the code after does not call it,
+ * not outside a class, not in other languages. */
+TEST(a_bare_java_call_asks_for_its_class_members) {
+    static const char JAVA[] = "package p;\nclass Chart extends Region implements Styleable {\n"
+                               "  void layout() {\n    if (animate) {\n      ";
+    static const struct {
+        const char *path, *prefix_tail, *suffix, *partial; /* partial NULL: no members */
+    } cases[] = {
+        {"p/Chart.java", "", "(series);\n", ""},
+        {"p/Chart.java", "req", "uestLayout();\n", "req"},
+        {"p/Chart.java", "int h = snap", "(h);\n", "snap"},
+        {"p/Chart.java", "", " = 1;\n", NULL},              /* not a call */
+        {"p/Chart.java", "Chart c = new ", "(1);\n", NULL}, /* a constructor */
+        {"p/Chart.java", "Leg", "end(1);\n", NULL},         /* a type */
+        {"p/Chart.java", "chart.", "(1);\n", NULL},         /* a member of something else */
+        {"p/Chart.py", "", "(1)\n", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char prefix[512];
+        snprintf(prefix, sizeof prefix, "%s%s", JAVA, cases[i].prefix_tail);
+        features_t f;
+        features_extract(&f, cases[i].path, NULL, 0, prefix, strlen(prefix), cases[i].suffix,
+                         strlen(cases[i].suffix));
+        cJSON *j = header(&f, "c", cases[i].path, 5, SIGNAL_ALL);
+        const cJSON *m = cJSON_GetObjectItemCaseSensitive(j, "member");
+        if (cases[i].partial) {
+            CHECK_INT(f.cursor.kind, ==, CURSOR_SELF);
+            CHECK_STR(string_at(m, "kind"), "class");
+            CHECK_STR(string_at(m, "type"), "Chart");
+            CHECK_STR(cJSON_GetStringValue(
+                          cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(m, "bases"), 1)),
+                      "Styleable");
+            CHECK_STR(f.cursor.partial, cases[i].partial);
+        } else {
+            CHECK(f.cursor.kind != CURSOR_SELF);
+        }
+        cJSON_Delete(j);
+        features_free(&f);
+    }
+    /* outside any class */
+    features_t f;
+    features_extract(&f, "p/A.java", NULL, 0, "import x;\n", 10, "(1);", 4);
+    CHECK_INT(f.cursor.kind, ==, CURSOR_NONE);
+    features_free(&f);
+}
+
 TEST_MAIN(TEST_CASE(a_question_is_its_own_query),
+          TEST_CASE(a_bare_java_call_asks_for_its_class_members),
           TEST_CASE(a_completion_queries_the_lines_around_the_cursor),
           TEST_CASE(imported_names_lead_the_symbols_unused_first),
           TEST_CASE(at_most_48_symbols_of_two_bytes_or_more),

@@ -449,6 +449,26 @@ TEST(an_outline_leads_the_best_member_of_its_file) {
 /* A question: BM25 and dense weigh as fusion_weights_question says, and
  * the name signal, normalised by the best of all shards, adds its share:
  * a chunk only the name signal found still ranks. */
+/* A question's answer is the code, not its tests: a test file's chunk loses
+ * `test` (0.3), unless the query speaks of tests. */
+TEST(a_question_holds_test_files_against) {
+    const fusion_weights_t *w = &fusion_weights_question;
+    CHECK_NEAR(w->test, 0.3);
+    CHECK_NEAR(fusion_weights_measured.test, 0);
+    cJSON *s0 = answer("{\"path\":\"tests/io_read.rs\",\"signals\":{\"bm25\":4,\"name\":1}},"
+                       "{\"path\":\"src/io/read.rs\",\"signals\":{\"bm25\":3.6,\"name\":1}}");
+    fusion_query_t q = query(10);
+    ranked_t r = rank_with(w, &q, s0, NULL);
+    REQUIRE(r.count == 2);
+    CHECK_PICK(r, 0, "src/io/read.rs", 0.9 + 1.0);
+    CHECK_PICK(r, 1, "tests/io_read.rs", 1.0 + 1.0 - 0.3);
+    CHECK_STR(r.picks[1].terms[r.picks[1].nterms - 1].signal, "test");
+    q.tests_asked = true;
+    r = rank_with(w, &q, s0, NULL);
+    CHECK_PICK(r, 0, "tests/io_read.rs", 2.0);
+    cJSON_Delete(s0);
+}
+
 TEST(a_question_weighs_the_names_its_words_make) {
     const fusion_weights_t *w = &fusion_weights_question;
     CHECK_NEAR(w->bm25, 1.0);
@@ -468,7 +488,8 @@ TEST(a_question_weighs_the_names_its_words_make) {
     cJSON_Delete(s1);
 }
 
-TEST_MAIN(TEST_CASE(the_measured_weights), TEST_CASE(an_outline_leads_the_best_member_of_its_file),
+TEST_MAIN(TEST_CASE(the_measured_weights), TEST_CASE(a_question_holds_test_files_against),
+          TEST_CASE(an_outline_leads_the_best_member_of_its_file),
           TEST_CASE(the_score_is_the_weighted_sum_of_normalised_signals),
           TEST_CASE(structure_dominates_bm25_and_dense),
           TEST_CASE(a_preamble_never_defines_what_it_imports),

@@ -760,8 +760,9 @@ TEST(a_question_finds_the_names_its_words_make) {
         {9, 11, "[\"create_pool\"]", "[]", "def create_pool():\n    return Pool()\n", 3},
         {13, 17, "[\"Pool\",\"Pool.create\",\"Pool.close\",\"Pool.size\"]", "[]",
          "class Pool:\n  def create(self): pass\n  def close(self): pass\n", 4},
-        {19, 21, "[\"symlink\"]", "[]", "def symlink(a, b):\n    # a symbolic link to a\n", 5}};
-    REQUIRE(put(s, "cache.py", "h1", NULL, 0, CACHE, 5) == 0);
+        {19, 21, "[\"symlink\"]", "[]", "def symlink(a, b):\n    # a symbolic link to a\n", 5},
+        {23, 24, "[\"Conn.drain\"]", "[]", "  def drain(self):\n    pass\n", 6}};
+    REQUIRE(put(s, "cache.py", "h1", NULL, 0, CACHE, 6) == 0);
     const char *ask = "Removes every entry.";
     search_query_t q = {.query = ask, .query_len = strlen(ask), .question = true};
     cJSON *root;
@@ -792,6 +793,23 @@ TEST(a_question_finds_the_names_its_words_make) {
     CHECK(uninit > 0 && create_pool > 0 && pool > 0);
     CHECK(pool < 2 * create_pool); /* 1 of 4 names, not half of one */
     CHECK(signal(find_chunk(chunks, "cache.py", 19), "name") == 0); /* symbolic is not symlink */
+    cJSON_Delete(root);
+
+    /* the scope's words add a little: `Conn.drain` when the conn is named */
+    ask = "Drains it.";
+    q.query = ask;
+    q.query_len = strlen(ask);
+    chunks = search(s, &q, &root);
+    REQUIRE(chunks);
+    double drain = signal(find_chunk(chunks, "cache.py", 23), "name");
+    cJSON_Delete(root);
+    ask = "Drains the conn.";
+    q.query = ask;
+    q.query_len = strlen(ask);
+    chunks = search(s, &q, &root);
+    REQUIRE(chunks);
+    double drain_conn = signal(find_chunk(chunks, "cache.py", 23), "name");
+    CHECK(drain > 0 && drain_conn > drain && drain_conn < 2 * drain);
     cJSON_Delete(root);
 
     /* code around a cursor is no question: no name signal */
