@@ -125,8 +125,37 @@ static const char *string_or_empty(const cJSON *o, const char *key) {
     return cJSON_IsString(v) ? v->valuestring : "";
 }
 
+/* Whether symbols hold name as a member of some scope too (`Cls.name`
+ * beside `name`): then the chunk defines a field or method of that name, not
+ * the module-level name an import brings in. */
+static bool scoped_too(const cJSON *symbols, const char *name) {
+    size_t n = strlen(name);
+    const cJSON *sym;
+    cJSON_ArrayForEach(sym, symbols) {
+        if (!cJSON_IsString(sym))
+            continue;
+        size_t len = strlen(sym->valuestring);
+        if (len > n + 1 && strchr(".:#/", sym->valuestring[len - n - 1]) &&
+            !strcmp(sym->valuestring + len - n, name))
+            return true;
+    }
+    return false;
+}
+
+/* Whether symbols list name itself, unscoped. */
+static bool listed(const cJSON *symbols, const char *name) {
+    const cJSON *sym;
+    cJSON_ArrayForEach(sym, symbols) {
+        if (cJSON_IsString(sym) && !strcmp(sym->valuestring, name))
+            return true;
+    }
+    return false;
+}
+
 /* Marks x when it defines a name the current file imports (fresh: not used
- * since the import).  Symbols come as `name` or `Scope.name`. */
+ * since the import).  Symbols come as `name` or `Scope.name` (a Java static
+ * import's method); a name listed both ways is a class's field or method
+ * (ctags lists both), not the module-level name an import brings in. */
 static void import_match(const fusion_query_t *q, const cJSON *symbols, candidate_t *x) {
     const cJSON *sym;
     cJSON_ArrayForEach(sym, symbols) {
@@ -134,8 +163,10 @@ static void import_match(const fusion_query_t *q, const cJSON *symbols, candidat
             continue;
         const char *name = sym->valuestring, *dot = strrchr(name, '.');
         const char *last = dot ? dot + 1 : name;
+        if (dot ? listed(symbols, last) : scoped_too(symbols, name))
+            continue;
         for (size_t i = 0; i < q->nimports; i++) {
-            if (strcmp(q->imports[i].name, name) != 0 && strcmp(q->imports[i].name, last) != 0)
+            if (strcmp(q->imports[i].name, last) != 0)
                 continue;
             if (q->imports[i].uses == 0)
                 x->fresh = 1;

@@ -149,12 +149,16 @@ TEST(definitions_of_imported_names_fresh_before_used) {
     /* Symbols come as `name` or `Scope.name`. */
     cJSON *s0 = answer("{\"path\":\"u.py\",\"symbols\":[\"used\"],\"signals\":{\"symbol\":3}},"
                        "{\"path\":\"f.py\",\"symbols\":[\"M.fresh\"],\"signals\":{\"symbol\":3}},"
-                       "{\"path\":\"o.py\",\"symbols\":[\"other\",7],\"signals\":{\"symbol\":3}}");
+                       "{\"path\":\"o.py\",\"symbols\":[\"other\",7],\"signals\":{\"symbol\":3}},"
+                       /* a class's field of the name: ctags lists it both ways */
+                       "{\"path\":\"c.py\",\"symbols\":[\"C\",\"fresh\",\"C.fresh\"],"
+                       "\"signals\":{\"symbol\":2}}");
     ranked_t r = rank(&q, s0, NULL);
-    REQUIRE(r.count == 3);
+    REQUIRE(r.count == 4);
     CHECK_PICK(r, 0, "f.py", 1.0 + 1.0);
     CHECK_PICK(r, 1, "u.py", 1.0 + 0.4);
     CHECK_PICK(r, 2, "o.py", 1.0);
+    CHECK_PICK(r, 3, "c.py", 2.0 / 3);
     /* Without the symbol signal imports are not matched either. */
     q.signals = SIGNAL_ALL & ~SIGNAL_SYMBOL;
     r = rank(&q, s0, NULL);
