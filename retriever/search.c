@@ -1196,6 +1196,20 @@ static int files_by_stem(search_t *s, const char *want, char ***targets, size_t 
     return rc;
 }
 
+/* Whether member file f lies in the directory of the module file it was
+ * reached from first (the files before first are those): a package's
+ * subpackages re-export for it (`networkx/algorithms/__init__.py` for
+ * `networkx`), a package elsewhere that it merely uses does not
+ * (`src/util/mod.rs` for `src/task/mod.rs`). */
+static bool inside_root(const member_files_t *mf, size_t f, size_t first) {
+    size_t root = f;
+    for (int hops = 0; root >= first && mf->files[root].via >= 0 && hops < MAX_MEMBER_FILES; hops++)
+        root = (size_t)mf->files[root].via;
+    const char *rp = mf->files[root].path, *slash = strrchr(rp, '/');
+    size_t dir = slash ? (size_t)(slash - rp) + 1 : 0;
+    return strncmp(mf->files[f].path, rp, dir) == 0;
+}
+
 /* Whether path is a package's own file (__init__.py, index.js, mod.rs). */
 static bool package_file(const char *path) {
     char mod[1024];
@@ -1211,10 +1225,11 @@ static bool package_file(const char *path) {
  * generators/classic.py), at most REEXPORT_DEPTH packages deep. */
 static int reexports_add(search_t *s, member_files_t *mf, size_t from) {
     int rc = 0;
+    size_t from0 = from;
     size_t level_end = mf->n;
     for (int depth = 0; rc == 0 && depth < REEXPORT_DEPTH && from < level_end; depth++) {
         for (size_t f = from; rc == 0 && f < level_end; f++) {
-            if (depth > 0 && !package_file(mf->files[f].path))
+            if (depth > 0 && (!package_file(mf->files[f].path) || !inside_root(mf, f, from0)))
                 continue;
             char **inner = NULL;
             size_t k = 0;
@@ -1989,8 +2004,10 @@ static int signal_member(search_t *s) {
         rc = module_files(s, &mf);
         if (rc == 0)
             rc = module_members(s, &mf);
-        /* `from pkg import thing`: thing may be a class of pkg, not a file */
-        if (rc == 0 && m->member_of && *m->member_of)
+        /* `from pkg import Thing`: Thing may be a class of pkg, not a file
+         * (a class's name starts upper-case in every language read here; a
+         * lower-case one is a module: `use crate::task;`) */
+        if (rc == 0 && m->member_of && *m->member_of >= 'A' && *m->member_of <= 'Z')
             rc = class_members(s, m->member_of, NULL, 0);
         for (size_t i = 0; i < mf.n; i++)
             free(mf.files[i].path);

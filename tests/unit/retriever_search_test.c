@@ -505,12 +505,17 @@ TEST(members_reexported_through_packages) {
         {1, 3, "[\"path_graph\"]", "[]", "def path_graph(n):\n    pass\n", 1}};
     static const chunk_def_t INIT[] = {{1, 1, "[\"VERSION\"]", "[]", "VERSION = 1\n", 2}};
     static const chunk_def_t APP[] = {{1, 2, "[\"main\"]", "[]", "def main():\n    pass\n", 3}};
-    static const char *const top[] = {"pkg/sub/__init__.py"};
+    static const chunk_def_t HELPER[] = {
+        {1, 2, "[\"helper\"]", "[]", "def helper():\n    pass\n", 4}};
+    static const char *const top[] = {"pkg/sub/__init__.py", "util/__init__.py"};
     static const char *const sub[] = {"pkg/sub/deep.py"};
+    static const char *const util[] = {"util/helpers.py"};
     static const char *const app[] = {"pkg/__init__.py"};
     REQUIRE(put(s, "pkg/sub/deep.py", "h1", NULL, 0, DEEP, 1) == 0 &&
             put(s, "pkg/sub/__init__.py", "h2", sub, 1, INIT, 1) == 0 &&
-            put(s, "pkg/__init__.py", "h3", top, 1, INIT, 1) == 0 &&
+            put(s, "pkg/__init__.py", "h3", top, 2, INIT, 1) == 0 &&
+            put(s, "util/__init__.py", "h5", util, 1, INIT, 1) == 0 &&
+            put(s, "util/helpers.py", "h6", NULL, 0, HELPER, 1) == 0 &&
             put(s, "app.py", "h4", app, 1, APP, 1) == 0);
     static const store_ref_t refs[] = {{"pkg/__init__.py", "path_graph", 3}};
     CHECK_INT(store_refs_put(s, "demo", "app.py", refs, 1, err, sizeof err), ==, 0);
@@ -523,6 +528,8 @@ TEST(members_reexported_through_packages) {
     REQUIRE(deep);
     CHECK(fabs(signal(deep, "member") - 1.0) < 1e-9); /* reached as the package's own */
     CHECK(signal(deep, "member_uses") == 3);
+    /* a package elsewhere that pkg merely imports re-exports nothing for it */
+    CHECK(isnan(signal(find_chunk(chunks, "util/helpers.py", 1), "member")));
     cJSON_Delete(root);
     cleanup(&s);
 }
