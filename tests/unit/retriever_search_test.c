@@ -372,6 +372,25 @@ TEST(members_of_a_module_and_of_a_class) {
     CHECK(signal(save, "member_uses") == 7);
     cJSON_Delete(root);
 
+    /* `from models import User` then `User.`: a class of the module, its
+     * members; a lower-case name so imported is a module, not a class */
+    search_query_t imported = {
+        .path = "src/app.py",
+        .member = {.kind = SEARCH_MEMBER_MODULE, .module = "models", .member_of = "User"}};
+    chunks = search(s, &imported, &root);
+    REQUIRE(chunks);
+    CHECK(signal(find_chunk(chunks, "src/models.py", 5), "member") == 1);
+    cJSON_Delete(root);
+    static const chunk_def_t TRACE[] = {
+        {1, 3, "[\"task\",\"task.name\"]", "[]", "def task(name):\n    task.name = name\n", 9}};
+    REQUIRE(put(s, "src/trace.py", "h-trace", NULL, 0, TRACE, 1) == 0);
+    imported.member.member_of = "task";
+    chunks = search(s, &imported, &root);
+    REQUIRE(chunks);
+    const cJSON *lower = find_chunk(chunks, "src/trace.py", 1);
+    CHECK(!lower || isnan(signal(lower, "member")));
+    cJSON_Delete(root);
+
     /* the references go with the file that made them */
     CHECK_INT(store_imports_delete(s, "demo", "src/app.py", err, sizeof err), ==, 0);
     q.member.partial = NULL;
