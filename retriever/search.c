@@ -59,7 +59,10 @@
 #define NAME_POSTINGS 4000 /* ... in at most this many chunks together */
 #define NAME_WORDS 96      /* words of the index considered before choosing */
 #define NAME_EXTENSIONS 8  /* words of the index that extend one stem */
+#define NAME_SUFFIX_MAX 3  /* ... by at most this many bytes */
 #define SCOPE_MASS 0.2     /* the share of a name's scope in its value */
+#define PATH_MASS 0.3      /* ... and of its file's and its folder's names */
+#define NAME_POOL 8        /* the name search reads 8 chunks for each it keeps */
 #define NAME_IDF_BASE 1e5  /* idf = log(1 + NAME_IDF_BASE / df) */
 
 enum { SIG_DENSE, SIG_BM25, SIG_SYMBOL, SIG_IMPORT, SIG_OBJECT, SIG_MEMBER, SIG_NAME, SIG_COUNT };
@@ -86,6 +89,7 @@ typedef struct {
     char member_name[96]; /* the member those describe ("" when it did not fit) */
     double name;          /* question: best share of a defined name's sub-words it names */
     bool has_dense;       /* dense was set by the scan or computed */
+    bool has_name;        /* name was set by the name search */
     int rank[SIG_COUNT];  /* 1-based rank in each ranked signal, 0: absent */
     double fused;
 } candidate_t;
@@ -419,12 +423,15 @@ static int term_df_cmp(const void *a, const void *b) {
     return x->term < y->term ? -1 : x->term > y->term;
 }
 
-/* Ranks as signal sig the best limit (+ the current file's) chunks that
- * match the FTS5 query in match (NULL data: out of memory), by BM25 with
- * the column weights given (body, path, symbols); BM25's own score is kept
- * for SIG_BM25.  what names the search in errors. */
-static int fts_rank(search_t *s, const buf_t *match, const char *weights, int sig,
-                    const char *what) {
+/* Runs the FTS5 query in match (NULL data: out of memory) over the
+ * collection's chunks, best first by BM25 with the column weights given
+ * (body, path, symbols), and calls found(s, rowid, score, at, arg) for each
+ * of at most `limit` rows (at counts from 1); a non-zero return stops.
+ * what names the search in errors. */
+static int fts_each(search_t *s, const buf_t *match, const char *weights, size_t limit,
+                    const char *what,
+                    int (*found)(search_t *s, int64_t id, double score, int at, void *arg),
+                    void *arg) {
     if (!match->data)
         return fail(s, -ENOMEM, "out of memory");
     char sql[400];
@@ -435,22 +442,24 @@ static int fts_rank(search_t *s, const buf_t *match, const char *weights, int si
     if (sqlite3_prepare_v2(s->view.db, sql, -1, &st, NULL) != SQLITE_OK)
         return db_fail(s, what);
     sqlite3_bind_text(st, 1, match->data, (int)match->len, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, (sqlite3_int64)(s->q->limit + s->own_chunks));
-    int step, rank = 0, rc = 0;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        candidate_t *c = candidate_get(s, sqlite3_column_int64(st, 0));
-        if (!c) {
-            rc = fail(s, -ENOMEM, "out of memory");
-            break;
-        }
-        if (sig == SIG_BM25)
-            c->bm25 = (float)sqlite3_column_double(st, 1);
-        c->rank[sig] = ++rank;
-    }
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)limit);
+    int step, at = 0, rc = 0;
+    while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW)
+        rc = found(s, sqlite3_column_int64(st, 0), sqlite3_column_double(st, 1), ++at, arg);
     if (rc == 0 && step != SQLITE_DONE)
         rc = db_fail(s, what);
     sqlite3_finalize(st);
     return rc;
+}
+
+static int bm25_found(search_t *s, int64_t id, double score, int at, void *arg) {
+    (void)arg;
+    candidate_t *c = candidate_get(s, id);
+    if (!c)
+        return fail(s, -ENOMEM, "out of memory");
+    c->bm25 = (float)score;
+    c->rank[SIG_BM25] = at;
+    return 0;
 }
 
 /* BM25 over the query's informative terms: those in fewer than
@@ -486,7 +495,7 @@ static int signal_bm25(search_t *s) {
     /* Column weights: a term in the names a chunk defines counts 8 times,
      * in its path twice, in its body once (measured on the evaluation's
      * questions in words: R@5 0.29 -> 0.31 over 1,1,1). */
-    int rc = fts_rank(s, &match, "1, 2, 8", SIG_BM25, "BM25");
+    int rc = fts_each(s, &match, "1, 2, 8", s->q->limit + s->own_chunks, "BM25", bm25_found, NULL);
     buf_free(&match);
     return rc;
 }
@@ -558,8 +567,10 @@ static double name_share(search_t *s, const char *name) {
 }
 
 /* The best name_share of the names a chunk defines (its symbols, JSON
- * array text as stored). */
-static double name_value(search_t *s, const char *symbols_json, size_t len) {
+ * array text as stored), plus PATH_MASS of the idf mass of its file's and
+ * folder's names that the question makes up (`pop` of `queue.py` for "Pops
+ * from the queue"), over the square root of how many names it defines. */
+static double name_value(search_t *s, const char *symbols_json, size_t len, const char *path) {
     cJSON *a = cJSON_ParseWithLength(symbols_json, len);
     double best = 0;
     const cJSON *e;
@@ -571,12 +582,27 @@ static double name_value(search_t *s, const char *symbols_json, size_t len) {
     }
     int names = cJSON_GetArraySize(a);
     cJSON_Delete(a);
+    if (best > 0 && path) {
+        /* the file's name and its folder's: `queue` of `.../queue.rs` */
+        const char *end = strrchr(path, '.'), *base = strrchr(path, '/');
+        if (!end || (base && end < base))
+            end = path + strlen(path);
+        const char *from = path;
+        for (const char *p = base ? base - 1 : path; base && p > path; p--)
+            if (*p == '/') {
+                from = p + 1;
+                break;
+            }
+        double share;
+        best += PATH_MASS * words_mass(s, from, (size_t)(end - from), &share);
+    }
     return names > 1 ? best / sqrt((double)names) : best;
 }
 
 typedef struct {
     char word[SUBWORD_IDENT_MAX + 1];
     long df;
+    int tier; /* 0: a question's word or its stem; 1: a word made from one */
 } vocab_word_t;
 
 typedef struct {
@@ -584,7 +610,7 @@ typedef struct {
     size_t n;
 } vocab_t;
 
-static void vocab_add(vocab_t *v, const char *word, size_t len, long df) {
+static void vocab_add(vocab_t *v, const char *word, size_t len, long df, int tier) {
     if (df <= 0 || df > NAME_POSTINGS || len > SUBWORD_IDENT_MAX || v->n == NAME_WORDS)
         return;
     for (size_t i = 0; i < v->n; i++)
@@ -592,27 +618,43 @@ static void vocab_add(vocab_t *v, const char *word, size_t len, long df) {
             return;
     memcpy(v->words[v->n].word, word, len);
     v->words[v->n].word[len] = '\0';
-    v->words[v->n++].df = df;
+    v->words[v->n].df = df;
+    v->words[v->n++].tier = tier;
 }
 
 static const char SQL_TERMS_EXTENDING[] =
-    "SELECT token, df FROM terms WHERE collection = ? AND token > ? AND token < ? LIMIT ?";
+    "SELECT token, df FROM terms WHERE collection = ? AND token > ? AND token < ?"
+    " AND length(token) <= ? LIMIT ?";
 
-/* The index's words that a question's word may stand for: itself, its
- * stem, words that extend the stem (`creat`: `create`, `creates`) and
- * words of 4 bytes or more that it extends (`uninit` of `uninitialized`). */
+/* The index's words that a question's word stands for (tier 0): itself
+ * and its stem. */
 static int vocab_of_word(search_t *s, vocab_t *v, size_t i) {
     const terms_t *t = &s->terms;
     const char *w = t->tokens[i], *stem = t->stems[i];
     size_t n = t->lens[i], stem_len = t->stem_lens[i];
     if (n < 3)
         return 0;
-    long df = term_df(s, w, n);
-    vocab_add(v, w, n, df);
-    if (stem_len != n)
-        vocab_add(v, stem, stem_len, term_df(s, stem, stem_len));
+    long df = term_df(s, w, n), stem_df = stem_len != n ? term_df(s, stem, stem_len) : 0;
+    if (df < 0 || stem_df < 0)
+        return db_fail(s, "reading term counts");
+    vocab_add(v, w, n, df, 0);
+    vocab_add(v, stem, stem_len, stem_df, 0);
+    return 0;
+}
+
+/* ... and those it may stand for (tier 1): words of 4 bytes or more that
+ * it extends (`uninit` of `uninitialized`) and words a little longer than
+ * its stem that extend it (`creat`: `create`, `creates`, `creating`), not
+ * the whole folded names that start with it (`readbufcursor`). */
+static int vocab_near_word(search_t *s, vocab_t *v, size_t i) {
+    const terms_t *t = &s->terms;
+    const char *w = t->tokens[i], *stem = t->stems[i];
+    size_t n = t->lens[i], stem_len = t->stem_lens[i];
+    if (n < 3)
+        return 0;
+    long df = 0;
     for (size_t k = 4; k < n && df >= 0; k++)
-        vocab_add(v, w, k, df = term_df(s, w, k));
+        vocab_add(v, w, k, df = term_df(s, w, k), 1);
     if (df < 0)
         return db_fail(s, "reading term counts");
     if (stem_len < 4)
@@ -626,22 +668,72 @@ static int vocab_of_word(search_t *s, vocab_t *v, size_t i) {
     sqlite3_bind_int64(st, 1, s->view.collection_id);
     sqlite3_bind_text(st, 2, stem, (int)stem_len, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, upper, (int)stem_len + 1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 4, NAME_EXTENSIONS);
+    sqlite3_bind_int(st, 4, (int)stem_len + NAME_SUFFIX_MAX);
+    sqlite3_bind_int(st, 5, NAME_EXTENSIONS);
     while (sqlite3_step(st) == SQLITE_ROW)
         vocab_add(v, (const char *)sqlite3_column_text(st, 0), (size_t)sqlite3_column_bytes(st, 0),
-                  (long)sqlite3_column_int64(st, 1));
+                  (long)sqlite3_column_int64(st, 1), 1);
     sqlite3_reset(st);
     return 0;
 }
 
-static int vocab_df_cmp(const void *a, const void *b) {
+/* The question's own words first, then the rarest. */
+static int vocab_cmp(const void *a, const void *b) {
     const vocab_word_t *x = a, *y = b;
+    if (x->tier != y->tier)
+        return x->tier - y->tier;
     return x->df < y->df ? -1 : x->df > y->df;
 }
 
-/* The name signal's candidates: the best `limit` chunks by BM25 over the
- * sub-words of the names they define, for the index's words the
- * question's words may stand for, the rarest first. */
+/* A chunk the name search found, and its name value. */
+typedef struct {
+    int64_t id;
+    double value;
+    int at; /* FTS5's order, for ties */
+} name_hit_t;
+
+typedef struct {
+    name_hit_t *hits;
+    size_t n;
+} name_hits_t;
+
+static const char SQL_CHUNK_NAMES[] =
+    "SELECT c.kind, c.symbols, f.path FROM chunks c JOIN files f ON f.id = c.file WHERE c.id = ?";
+
+/* The name value of one chunk FTS5 found: 0 for a preamble (the names it
+ * lists are those it imports, none it defines). */
+static int name_found(search_t *s, int64_t id, double score, int at, void *arg) {
+    (void)score;
+    name_hits_t *h = arg;
+    sqlite3_stmt *st = store_view_stmt(&s->view, SQL_CHUNK_NAMES);
+    if (!st)
+        return db_fail(s, "reading a chunk's names");
+    sqlite3_bind_int64(st, 1, id);
+    double value = 0;
+    if (sqlite3_step(st) == SQLITE_ROW &&
+        strcmp((const char *)sqlite3_column_text(st, 0), "preamble") != 0)
+        value = name_value(s, (const char *)sqlite3_column_text(st, 1),
+                           (size_t)sqlite3_column_bytes(st, 1),
+                           (const char *)sqlite3_column_text(st, 2));
+    sqlite3_reset(st);
+    if (value > 0)
+        h->hits[h->n++] = (name_hit_t){id, value, at};
+    return 0;
+}
+
+static int name_hit_cmp(const void *a, const void *b) {
+    const name_hit_t *x = a, *y = b;
+    if (x->value != y->value)
+        return x->value < y->value ? 1 : -1;
+    return x->at - y->at;
+}
+
+/* The name signal's candidates: FTS5 finds the chunks whose names hold the
+ * index's words the question's words may stand for (the rarest first), and
+ * of NAME_POOL times `limit` of them in FTS5's order, the best `limit` by
+ * name value stay.  FTS5's order alone favours a name made of many of the
+ * question's words over one made of all of a few: `poll_read_buf` before
+ * `read_exact` for "read exactly enough bytes to fill a buffer". */
 static int signal_name(search_t *s) {
     terms_t *t = &s->terms;
     if (!s->q->question || !t->n)
@@ -652,7 +744,9 @@ static int signal_name(search_t *s) {
     int rc = 0;
     for (size_t i = 0; i < t->n && rc == 0; i++)
         rc = vocab_of_word(s, v, i);
-    qsort(v->words, v->n, sizeof *v->words, vocab_df_cmp);
+    for (size_t i = 0; i < t->n && rc == 0; i++)
+        rc = vocab_near_word(s, v, i);
+    qsort(v->words, v->n, sizeof *v->words, vocab_cmp);
     buf_t match = BUF_INIT;
     buf_append_str(&match, "symbols : (");
     long postings = 0;
@@ -664,8 +758,25 @@ static int signal_name(search_t *s) {
     }
     buf_append_str(&match, ")");
     free(v);
+    size_t keep = s->q->limit + s->own_chunks, pool = NAME_POOL * keep;
+    name_hits_t h = {calloc(pool, sizeof *h.hits), 0};
+    if (rc == 0 && !h.hits)
+        rc = fail(s, -ENOMEM, "out of memory");
     if (rc == 0 && used)
-        rc = fts_rank(s, &match, "0, 0, 1", SIG_NAME, "the name search");
+        rc = fts_each(s, &match, "0, 0, 1", pool, "the name search", name_found, &h);
+    if (rc == 0 && h.n)
+        qsort(h.hits, h.n, sizeof *h.hits, name_hit_cmp);
+    for (size_t i = 0; rc == 0 && i < h.n && i < keep; i++) {
+        candidate_t *c = candidate_get(s, h.hits[i].id);
+        if (!c) {
+            rc = fail(s, -ENOMEM, "out of memory");
+            break;
+        }
+        c->name = h.hits[i].value;
+        c->has_name = true;
+        c->rank[SIG_NAME] = (int)i + 1;
+    }
+    free(h.hits);
     buf_free(&match);
     return rc;
 }
@@ -2174,9 +2285,11 @@ static int write_results(search_t *s, buf_t *out, size_t *count) {
         c->uses = uses_of(s, (const char *)sqlite3_column_text(st, 4),
                           (size_t)sqlite3_column_bytes(st, 4));
         /* a preamble's names are those it imports: none it defines */
-        if (s->q->question && strcmp((const char *)sqlite3_column_text(st, 3), "preamble") != 0)
+        if (s->q->question && !c->has_name &&
+            strcmp((const char *)sqlite3_column_text(st, 3), "preamble") != 0)
             c->name = name_value(s, (const char *)sqlite3_column_text(st, 4),
-                                 (size_t)sqlite3_column_bytes(st, 4));
+                                 (size_t)sqlite3_column_bytes(st, 4),
+                                 (const char *)sqlite3_column_text(st, 6));
         const char *path = (const char *)sqlite3_column_text(st, 6);
         intptr_t known = (intptr_t)map_get_u64(in_degree, (uint64_t)file);
         if (known) {

@@ -776,6 +776,59 @@ TEST(a_class_lineage_from_the_index_and_its_outline) {
  * uninit), by a word of the index that extends a stem (`Creates` create),
  * even where BM25 has nothing to match; a name a question leaves half
  * unsaid, or one of many names of a chunk, counts less. */
+/* The name search looks for the question's own words first: names that
+ * merely start with one (`FutureA`, df 1 each) must not crowd out `read`
+ * and `exact` (df 3), or `read_exact` is never found. */
+TEST(a_question_keeps_the_names_it_makes_best) {
+    fresh_dir();
+    store_t *s = open_store(0, 1);
+    REQUIRE(s && ensure(s, "demo", "builtin", DIM, 1, NULL) == 0);
+    static const char *const stems[] = {"Future", "Fill", "Buffer"};
+    static char names[24][40], texts[24][24];
+    chunk_def_t many[28];
+    for (int i = 0; i < 24; i++) {
+        snprintf(names[i], sizeof names[i], "[\"%s%c\"]", stems[i / 8], 'A' + i % 8);
+        snprintf(texts[i], sizeof texts[i], "x%d = 1\n", i);
+        many[i] = (chunk_def_t){2 * i + 1, 2 * i + 2, names[i], "[]", texts[i], i + 1};
+    }
+    many[24] = (chunk_def_t){60, 61, "[\"read_exact\"]", "[]", "fn r() {}\n", 30};
+    many[25] = (chunk_def_t){62, 63, "[\"read_all\"]", "[]", "fn s() {}\n", 31};
+    many[26] = (chunk_def_t){64, 65, "[\"exact_match\"]", "[]", "fn t() {}\n", 32};
+    many[27] = (chunk_def_t){66, 67, "[\"read_exact\"]", "[]", "fn u() {}\n", 33};
+    REQUIRE(put(s, "io.rs", "h1", NULL, 0, many, 28) == 0);
+    static const chunk_def_t QUEUE[] = {{1, 3, "[\"pop\"]", "[]", "def pop(self): pass\n", 7}};
+    static const chunk_def_t STACK[] = {{1, 3, "[\"pop\"]", "[]", "def pop(self): pass\n", 8}};
+    REQUIRE(put(s, "sched/queue.py", "h2", NULL, 0, QUEUE, 1) == 0);
+    REQUIRE(put(s, "sched/stack.py", "h3", NULL, 0, STACK, 1) == 0);
+
+    const char *ask = "A future to read exactly enough bytes to fill a buffer.";
+    search_query_t q = {.query = ask, .query_len = strlen(ask), .question = true, .limit = 4};
+    cJSON *root;
+    const cJSON *chunks = search(s, &q, &root);
+    REQUIRE(chunks);
+    const cJSON *exact = find_chunk(chunks, "io.rs", 60);
+    if (!exact)
+        exact = find_chunk(chunks, "io.rs", 66);
+    REQUIRE(exact);
+    CHECK(signal(exact, "name") > 0);
+    cJSON_Delete(root);
+    q.limit = 8;
+
+    /* the file's name counts a little: the queue's pop for a queue */
+    ask = "Pops a task from the queue.";
+    q.query = ask;
+    q.query_len = strlen(ask);
+    chunks = search(s, &q, &root);
+    REQUIRE(chunks);
+    const cJSON *queue = find_chunk(chunks, "sched/queue.py", 1);
+    const cJSON *stack = find_chunk(chunks, "sched/stack.py", 1);
+    REQUIRE(queue && stack);
+    CHECK(signal(stack, "name") > 0 && signal(queue, "name") > signal(stack, "name"));
+    CHECK(signal(queue, "name") < 2 * signal(stack, "name"));
+    cJSON_Delete(root);
+    cleanup(&s);
+}
+
 TEST(a_question_finds_the_names_its_words_make) {
     fresh_dir();
     store_t *s = open_store(0, 1);
@@ -858,4 +911,5 @@ TEST_MAIN(TEST_CASE(each_signal_finds_its_chunk_and_the_current_file_is_excluded
           TEST_CASE(a_query_with_nothing_to_go_on_finds_nothing),
           TEST_CASE(chunks_found_by_more_signals_rank_first),
           TEST_CASE(members_of_a_class_and_of_its_bases),
-          TEST_CASE(a_question_finds_the_names_its_words_make))
+          TEST_CASE(a_question_finds_the_names_its_words_make),
+          TEST_CASE(a_question_keeps_the_names_it_makes_best))
