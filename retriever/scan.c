@@ -19,6 +19,8 @@
  */
 #include "retriever/scan.h"
 
+#include "proto/base/log.h"
+
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
@@ -60,13 +62,46 @@ bool scan_isa_supported(scan_isa_t isa) {
     }
 }
 
-scan_isa_t scan_isa_best(void) {
+scan_isa_t scan_isa_detect(void) {
     static const scan_isa_t order[] = {SCAN_ISA_AVX512_VNNI, SCAN_ISA_AVX512, SCAN_ISA_AVX2,
                                        SCAN_ISA_NEON};
     for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
         if (scan_isa_supported(order[i]))
             return order[i];
     return SCAN_ISA_SCALAR;
+}
+
+scan_isa_t scan_isa_choose(const char *setting) {
+    scan_isa_t detected = scan_isa_detect();
+    if (!setting || !*setting)
+        return detected;
+    for (int isa = 0; isa < SCAN_ISA_COUNT; isa++) {
+        if (strcmp(setting, scan_isa_name((scan_isa_t)isa)) != 0)
+            continue;
+        if (scan_isa_supported((scan_isa_t)isa))
+            return (scan_isa_t)isa;
+        log_warn("LCA_SCAN_ISA=%s: this CPU or build cannot run those kernels; using %s", setting,
+                 scan_isa_name(detected));
+        return detected;
+    }
+    log_warn("LCA_SCAN_ISA=%s: unknown kernel set (scalar, avx2, avx512, avx512vnni, neon); "
+             "using %s",
+             setting, scan_isa_name(detected));
+    return detected;
+}
+
+/* Read once: every store and every query of the process agree on it, and
+ * a refused value is reported once, not per search. */
+static scan_isa_t isa_chosen;
+static pthread_once_t isa_chosen_once = PTHREAD_ONCE_INIT;
+
+static void isa_choose_from_environment(void) {
+    isa_chosen = scan_isa_choose(getenv("LCA_SCAN_ISA"));
+}
+
+scan_isa_t scan_isa_best(void) {
+    pthread_once(&isa_chosen_once, isa_choose_from_environment);
+    return isa_chosen;
 }
 
 const char *scan_isa_name(scan_isa_t isa) {

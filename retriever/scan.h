@@ -70,8 +70,21 @@ typedef struct {
     float score;  /* its dot product with the query */
 } scan_hit_t;
 
-/* The widest kernel set this CPU runs.  Detected once; thread-safe. */
+/* The kernel set searches use: the widest this CPU runs, unless the
+ * environment variable LCA_SCAN_ISA names another ("scalar", "avx2",
+ * "avx512", "avx512vnni", "neon"), e.g. to measure on a wide machine what a
+ * narrower one would do.  A name that is unknown, or whose kernels this
+ * build or CPU lacks, is refused with a warning on stderr, and the widest
+ * set is used.  Read once per process (scan_isa_choose); thread-safe. */
 scan_isa_t scan_isa_best(void);
+
+/* The widest kernel set this CPU runs, whatever LCA_SCAN_ISA says. */
+scan_isa_t scan_isa_detect(void);
+
+/* What scan_isa_best() returns when LCA_SCAN_ISA is `setting` (NULL or ""
+ * meaning unset), warning on stderr when it refuses the setting.  Exposed
+ * for the tests; callers use scan_isa_best(). */
+scan_isa_t scan_isa_choose(const char *setting);
 
 /* True when this build has kernels for `isa` and this CPU runs them. */
 bool scan_isa_supported(scan_isa_t isa);

@@ -5,6 +5,7 @@
  * the input checks.
  */
 #include "retriever/scan.h"
+#include "tests/capture.h"
 #include "tests/fixture.h"
 #include "tests/test.h"
 
@@ -142,6 +143,48 @@ TEST(isa_detection_is_consistent) {
     for (size_t i = 0; i < N_ISAS; i++)
         n += scan_isa_supported(all_isas[i]);
     printf("# kernels on this CPU: %zu, best %s\n", n, scan_isa_name(best));
+}
+
+/* LCA_SCAN_ISA: a supported name is obeyed, anything else is refused aloud
+ * and the widest set is used. */
+TEST(isa_setting_is_obeyed_or_refused) {
+    scan_isa_t detected = scan_isa_detect();
+    CHECK(scan_isa_supported(detected));
+    CHECK_INT(scan_isa_choose(NULL), ==, detected);
+    CHECK_INT(scan_isa_choose(""), ==, detected);
+    CHECK_INT(scan_isa_choose("scalar"), ==, SCAN_ISA_SCALAR);
+    CHECK_INT(scan_isa_choose(scan_isa_name(detected)), ==, detected);
+    for (size_t i = 0; i < N_ISAS; i++)
+        if (scan_isa_supported(all_isas[i]))
+            CHECK_INT(scan_isa_choose(scan_isa_name(all_isas[i])), ==, all_isas[i]);
+
+    capture_t c;
+    capture_begin(&c, 2);
+    scan_isa_t unknown = scan_isa_choose("avx1024");
+    char *said = capture_end(&c);
+    CHECK_INT(unknown, ==, detected);
+    CHECK(said && strstr(said, "LCA_SCAN_ISA=avx1024: unknown kernel set"));
+    free(said);
+
+    /* A set this machine cannot run: one of the other architecture's. */
+#if defined(__x86_64__)
+    const char *foreign = "neon";
+#else
+    const char *foreign = "avx2";
+#endif
+    capture_begin(&c, 2);
+    scan_isa_t refused = scan_isa_choose(foreign);
+    said = capture_end(&c);
+    CHECK_INT(refused, ==, detected);
+    CHECK(said && strstr(said, "cannot run those kernels"));
+    free(said);
+    /* Upper case is not a name either: the setting is spelled as documented. */
+    capture_begin(&c, 2);
+    CHECK_INT(scan_isa_choose("SCALAR"), ==, detected);
+    free(capture_end(&c));
+
+    /* scan_isa_best is the choice for this process's environment. */
+    CHECK_INT(scan_isa_best(), ==, scan_isa_choose(getenv("LCA_SCAN_ISA")));
 }
 
 /* ---- kernels against the scalar reference ---- */
@@ -620,7 +663,8 @@ TEST(rows_scoring_nan_are_never_returned) {
     free(rows), free(query);
 }
 
-TEST_MAIN(TEST_CASE(isa_detection_is_consistent), TEST_CASE(f32_kernels_match_scalar_bit_for_bit),
+TEST_MAIN(TEST_CASE(isa_detection_is_consistent), TEST_CASE(isa_setting_is_obeyed_or_refused),
+          TEST_CASE(f32_kernels_match_scalar_bit_for_bit),
           TEST_CASE(i8_kernels_match_scalar_exactly), TEST_CASE(f32_topk_is_the_exact_topk),
           TEST_CASE(every_isa_gives_the_same_hits),
           TEST_CASE(thread_count_does_not_change_the_result),
