@@ -804,7 +804,16 @@ TEST(quantize_row_i4_bounds_the_error_and_lays_out_nibbles) {
         int v = nibble_value(out, i);
         CHECK(v >= -7 && v <= 7);
         CHECK(fabsf(in[i] - scale * (float)v) <= scale * 0.5f * 1.0001f);
+        CHECK_INT(v, ==, lrintf(in[i] * (7.0f / 4.2f))); /* rounded as lrintf rounds */
     }
+    /* Ties go to even, as lrintf's do: 0.5 -> 0, 1.5 -> 2, -2.5 -> -2. */
+    float ties[64] = {7.0f, 0.5f, 1.5f, -2.5f, 3.5f};
+    CHECK_INT(scan_quantize_row_i4(ties, 64, out, &scale), ==, 0);
+    CHECK(scale == 1.0f);
+    CHECK_INT(nibble_value(out, 1), ==, 0);
+    CHECK_INT(nibble_value(out, 2), ==, 2);
+    CHECK_INT(nibble_value(out, 3), ==, -2);
+    CHECK_INT(nibble_value(out, 4), ==, 4);
     /* Dims 80-127 are padding: value 0. */
     for (size_t i = 80; i < 128; i++)
         CHECK_INT(nibble_value(out, i), ==, 0);
