@@ -13,6 +13,9 @@
 #
 # Knobs (environment): SEARCH_CHUNKS (200000) SEARCH_QUERIES (300)
 # SEARCH_DIM (384).  LCA_TESTS points at the built tests (make bench sets it).
+# LCA_SCAN_ISA=avx2 (or scalar, avx512, avx512vnni) runs the vector scan with
+# those kernels instead of the widest this CPU has: the target is stated for
+# a machine with AVX2 only, and an AVX-512 machine measures it that way.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -29,7 +32,8 @@ mkdir -p "$dir"
 
 loadavg() { cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown; }
 echo "== retriever search: $chunks chunks x $dim dims, $queries queries, one shard," \
-     "$(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs, load $(loadavg)"
+     "$(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs, load $(loadavg)," \
+     "LCA_SCAN_ISA ${LCA_SCAN_ISA:-unset}"
 results=$("$bench" "$dir" "$chunks" "$queries" "$dim")
 echo "   load average after the run: $(loadavg) (other work on the machine inflates wall times)"
 awk -F'|' '

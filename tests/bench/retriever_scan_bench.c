@@ -13,8 +13,11 @@
  *       loads the set and times, query by query, on the same memory: a
  *       plain SIMD read of the float32 bytes (the bandwidth floor), the
  *       float32 scan per kernel, a plain read of the int8 bytes, the int8
- *       scan per kernel, and the store's int8 search (retriever/vectors:
- *       int8 candidates re-scored in float32).  Writes the exact top K
+ *       scan per kernel, a plain read of the 4-bit bytes, the 4-bit scan
+ *       per kernel (alone: its recall is that of a prefilter asked for
+ *       only K), and the store's int8 search (retriever/vectors: int8
+ *       candidates, from a 4-bit pool when the store is large enough,
+ *       re-scored in float32).  Writes the exact top K
  *       (the float32 scan) to FILE.truth (queries * K uint32) for the
  *       peers' recall, and prints one line per measurement:
  *         RESULT|name|median_ms|p99_ms|min_ms|bytes_read|recall@K or -
@@ -219,7 +222,7 @@ static double recall_of(const scan_hit_t *got, const uint32_t *truth, size_t k) 
     return (double)found;
 }
 
-typedef enum { FLOOR_F32, SCAN_F32, FLOOR_I8, SCAN_I8, STORE_I8 } measure_kind_t;
+typedef enum { FLOOR_F32, SCAN_F32, FLOOR_I8, SCAN_I8, FLOOR_I4, SCAN_I4, STORE_I8 } measure_kind_t;
 
 typedef struct {
     char name[48];
@@ -230,10 +233,11 @@ typedef struct {
 } measure_t;
 
 static void measure_add(measure_t *m, size_t *n, measure_kind_t kind, scan_isa_t isa) {
-    static const char *const what[] = {"floor f32 read", "lca scan f32", "floor i8 read",
-                                       "lca scan i8", "lca vectors i8+rerank"};
+    static const char *const what[] = {"floor f32 read",       "lca scan f32",  "floor i8 read",
+                                       "lca scan i8",          "floor i4 read", "lca scan i4",
+                                       "lca vectors i8+rerank"};
     m[*n] = (measure_t){.kind = kind, .isa = isa};
-    if (kind == SCAN_F32 || kind == SCAN_I8)
+    if (kind == SCAN_F32 || kind == SCAN_I8 || kind == SCAN_I4)
         snprintf(m[*n].name, sizeof m[*n].name, "%s %s", what[kind], scan_isa_name(isa));
     else
         snprintf(m[*n].name, sizeof m[*n].name, "%s", what[kind]);
@@ -261,8 +265,14 @@ static int cmd_run(const char *path, int threads, size_t k) {
         return 1;
     }
     fclose(f);
+    size_t stride4 = SCAN_I4_ROW_BYTES(dim);
+    uint8_t *data4 = alloc_big(rows * stride4);
+    float *scales4 = alloc_big(rows * sizeof *scales4);
+    if (!data4 || !scales4)
+        return 1;
     for (size_t r = 0; r < rows; r++)
-        if (scan_quantize_row(data + r * dim, dim, data8 + r * dim, &scales[r]) != 0)
+        if (scan_quantize_row(data + r * dim, dim, data8 + r * dim, &scales[r]) != 0 ||
+            scan_quantize_row_i4(data + r * dim, dim, data4 + r * stride4, &scales4[r]) != 0)
             return 1;
     printf("INFO|rows %zu dim %zu queries %zu k %zu threads %d best %s\n", rows, dim, nq, k,
            threads, scan_isa_name(scan_isa_best()));
@@ -270,7 +280,7 @@ static int cmd_run(const char *path, int threads, size_t k) {
     /* The measurements, interleaved query by query: this machine's memory
      * bandwidth drifts over seconds (other tenants), so a floor measured
      * apart from a scan would make their ratio meaningless. */
-    measure_t m[12];
+    measure_t m[16];
     size_t nm = 0;
     measure_add(m, &nm, FLOOR_F32, SCAN_ISA_SCALAR);
     static const scan_isa_t isas[] = {SCAN_ISA_AVX512, SCAN_ISA_AVX2, SCAN_ISA_NEON};
@@ -288,6 +298,10 @@ static int cmd_run(const char *path, int threads, size_t k) {
             measure_add(m, &nm, SCAN_I8, isas8[i]);
     if (!simd)
         measure_add(m, &nm, SCAN_I8, SCAN_ISA_SCALAR);
+    measure_add(m, &nm, FLOOR_I4, SCAN_ISA_SCALAR);
+    for (size_t i = 0; i < sizeof isas8 / sizeof isas8[0]; i++)
+        if (isas8[i] != SCAN_ISA_NEON && scan_isa_supported(isas8[i]))
+            measure_add(m, &nm, SCAN_I4, isas8[i]);
     measure_add(m, &nm, STORE_I8, scan_isa_best());
 
     /* The store holds its own copy; ids are row numbers. */
@@ -300,6 +314,8 @@ static int cmd_run(const char *path, int threads, size_t k) {
         fprintf(stderr, "cannot build the store\n");
         return 1;
     }
+    printf("INFO|the store's int8 search %s the 4-bit prefilter\n",
+           vectors_prefilters(store, k) ? "runs" : "does not run");
     for (size_t i = 0; i < nm; i++)
         if (!(m[i].ms = calloc(nq, sizeof(double))))
             return 1;
@@ -324,6 +340,12 @@ static int cmd_run(const char *path, int threads, size_t k) {
             case SCAN_I8:
                 n = scan_topk_i8(data8, scales, rows, dim, query, k, hits, threads, m[i].isa);
                 break;
+            case FLOOR_I4:
+                sink |= read_all(data4, rows * stride4, threads);
+                break;
+            case SCAN_I4:
+                n = scan_topk_i4(data4, scales4, rows, dim, query, k, hits, threads, m[i].isa);
+                break;
             case STORE_I8:
                 n = vectors_search(store, query, k, VECTORS_I8, threads, store_hits);
                 for (long h = 0; h < n; h++)
@@ -339,16 +361,24 @@ static int cmd_run(const char *path, int threads, size_t k) {
             if (i == 1) /* the widest float32 kernel: exact, the truth */
                 for (size_t j = 0; j < k; j++)
                     truth[(size_t)q * k + j] = hits[j].row;
-            if (m[i].kind == SCAN_I8 || m[i].kind == STORE_I8)
+            if (m[i].kind == SCAN_I8 || m[i].kind == SCAN_I4 || m[i].kind == STORE_I8)
                 m[i].found += recall_of(hits, truth + (size_t)q * k, k);
         }
     }
     for (size_t i = 0; i < nm; i++) {
+        /* The store's search reads the 4-bit rows when it prefilters (and
+         * a few hundred int8 and float32 rows), else the int8 ones. */
+        size_t bytes8 = rows * dim + rows * sizeof *scales,
+               bytes4 = rows * stride4 + rows * sizeof *scales4;
         size_t bytes = m[i].kind == FLOOR_F32 || m[i].kind == SCAN_F32 ? rows * dim * sizeof *data
                        : m[i].kind == FLOOR_I8                         ? rows * dim
-                                               : rows * dim + rows * sizeof *scales;
+                       : m[i].kind == SCAN_I8                          ? bytes8
+                       : m[i].kind == FLOOR_I4                         ? rows * stride4
+                       : m[i].kind == SCAN_I4                          ? bytes4
+                       : vectors_prefilters(store, k)                  ? bytes4
+                                                                       : bytes8;
         double recall = m[i].kind == SCAN_F32 ? 1.0
-                        : m[i].kind == SCAN_I8 || m[i].kind == STORE_I8
+                        : m[i].kind == SCAN_I8 || m[i].kind == SCAN_I4 || m[i].kind == STORE_I8
                             ? m[i].found / (double)(nq * k)
                             : -1;
         report(m[i].name, m[i].ms, nq, bytes, recall);
@@ -368,6 +398,7 @@ static int cmd_run(const char *path, int threads, size_t k) {
     if (sink == 0x5a5a5a5a5a5a5a5aull)
         printf("INFO|sink %" PRIu64 "\n", (uint64_t)sink);
     free(data), free(queries), free(data8), free(scales), free(truth), free(hits);
+    free(data4), free(scales4);
     return 0;
 }
 

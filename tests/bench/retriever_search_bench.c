@@ -20,6 +20,7 @@
  * own thread), the process's is the total work.
  */
 #include "proto/base/buf.h"
+#include "retriever/scan.h"
 #include "retriever/search.h"
 #include "retriever/store.h"
 #include "tests/fixture.h"
@@ -221,6 +222,8 @@ int main(int argc, char **argv) {
     fprintf(stderr, "token index merged in %.0f ms\n", now_ms() - t_merge);
     fprintf(stderr, "shard: %ld chunks, %zu MB vectors, %zu MB on disk, opened in %.0f ms\n",
             st.chunks, st.vector_bytes >> 20, st.db_bytes >> 20, t_open);
+    fprintf(stderr, "scan kernels: %s (LCA_SCAN_ISA picks narrower ones)\n",
+            scan_isa_name(scan_isa_best()));
 
     static const struct {
         const char *name;

@@ -5,6 +5,7 @@
  * the input checks.
  */
 #include "retriever/scan.h"
+#include "tests/capture.h"
 #include "tests/fixture.h"
 #include "tests/test.h"
 
@@ -42,6 +43,21 @@ static int8_t *quantize_matrix(const float *m, size_t nrows, size_t dim, float *
         if (scan_quantize_row(m + r * dim, dim, q + r * dim, &scales[r]) != 0)
             scales[r] = NAN;
     return q;
+}
+
+static uint8_t *quantize_matrix_i4(const float *m, size_t nrows, size_t dim, float *scales) {
+    size_t stride = SCAN_I4_ROW_BYTES(dim);
+    uint8_t *q = alloc_aligned(nrows * stride);
+    for (size_t r = 0; q && r < nrows; r++)
+        if (scan_quantize_row_i4(m + r * dim, dim, q + r * stride, &scales[r]) != 0)
+            scales[r] = NAN;
+    return q;
+}
+
+/* The value v of dim i of a 4-bit row (scan.h's layout). */
+static int nibble_value(const uint8_t *row, size_t i) {
+    uint8_t byte = row[i / 64 * 32 + i % 32];
+    return (i % 64 < 32 ? byte & 15 : byte >> 4) - 8;
 }
 
 static double dot_double(const float *a, const float *b, size_t dim) {
@@ -116,6 +132,25 @@ static scan_kernel_i8_fn i8_kernel(scan_isa_t isa) {
     }
 }
 
+static scan_kernel_i4_fn i4_kernel(scan_isa_t isa) {
+    if (!scan_isa_supported(isa))
+        return NULL;
+    switch (isa) {
+    case SCAN_ISA_SCALAR:
+        return scan_kernel_i4_scalar;
+#if defined(__x86_64__)
+    case SCAN_ISA_AVX2:
+        return scan_kernel_i4_avx2;
+    case SCAN_ISA_AVX512:
+        return scan_kernel_i4_avx512;
+    case SCAN_ISA_AVX512_VNNI:
+        return scan_kernel_i4_avx512_vnni;
+#endif
+    default:
+        return NULL;
+    }
+}
+
 /* ---- ISA detection ---- */
 
 TEST(isa_detection_is_consistent) {
@@ -142,6 +177,48 @@ TEST(isa_detection_is_consistent) {
     for (size_t i = 0; i < N_ISAS; i++)
         n += scan_isa_supported(all_isas[i]);
     printf("# kernels on this CPU: %zu, best %s\n", n, scan_isa_name(best));
+}
+
+/* LCA_SCAN_ISA: a supported name is obeyed, anything else is refused aloud
+ * and the widest set is used. */
+TEST(isa_setting_is_obeyed_or_refused) {
+    scan_isa_t detected = scan_isa_detect();
+    CHECK(scan_isa_supported(detected));
+    CHECK_INT(scan_isa_choose(NULL), ==, detected);
+    CHECK_INT(scan_isa_choose(""), ==, detected);
+    CHECK_INT(scan_isa_choose("scalar"), ==, SCAN_ISA_SCALAR);
+    CHECK_INT(scan_isa_choose(scan_isa_name(detected)), ==, detected);
+    for (size_t i = 0; i < N_ISAS; i++)
+        if (scan_isa_supported(all_isas[i]))
+            CHECK_INT(scan_isa_choose(scan_isa_name(all_isas[i])), ==, all_isas[i]);
+
+    capture_t c;
+    capture_begin(&c, 2);
+    scan_isa_t unknown = scan_isa_choose("avx1024");
+    char *said = capture_end(&c);
+    CHECK_INT(unknown, ==, detected);
+    CHECK(said && strstr(said, "LCA_SCAN_ISA=avx1024: unknown kernel set"));
+    free(said);
+
+    /* A set this machine cannot run: one of the other architecture's. */
+#if defined(__x86_64__)
+    const char *foreign = "neon";
+#else
+    const char *foreign = "avx2";
+#endif
+    capture_begin(&c, 2);
+    scan_isa_t refused = scan_isa_choose(foreign);
+    said = capture_end(&c);
+    CHECK_INT(refused, ==, detected);
+    CHECK(said && strstr(said, "cannot run those kernels"));
+    free(said);
+    /* Upper case is not a name either: the setting is spelled as documented. */
+    capture_begin(&c, 2);
+    CHECK_INT(scan_isa_choose("SCALAR"), ==, detected);
+    free(capture_end(&c));
+
+    /* scan_isa_best is the choice for this process's environment. */
+    CHECK_INT(scan_isa_best(), ==, scan_isa_choose(getenv("LCA_SCAN_ISA")));
 }
 
 /* ---- kernels against the scalar reference ---- */
@@ -234,6 +311,67 @@ TEST(i8_kernels_match_scalar_exactly) {
     }
 }
 
+TEST(i4_kernels_match_scalar_exactly) {
+    /* Odd and even group counts, a lone last group, the largest dim. */
+    static const size_t dims[] = {16, 32, 48, 64, 80, 128, 192, 320, 384, 4096};
+    static const size_t counts[] = {1, 3, 4, 5, 9, 130};
+    for (size_t d = 0; d < sizeof dims / sizeof dims[0]; d++) {
+        size_t dim = dims[d], nmax = 130, stride = SCAN_I4_ROW_BYTES(dim);
+        size_t padded = (dim + 127) / 128 * 128;
+        /* Any nibbles, padding included; query values anywhere in +-127. */
+        uint8_t *rows = alloc_aligned(nmax * stride);
+        int8_t *query = alloc_aligned(padded);
+        float *scales = malloc(nmax * sizeof *scales);
+        float *want = malloc(nmax * sizeof *want), *got = malloc(nmax * sizeof *got);
+        REQUIRE(rows && query && scales && want && got);
+        for (size_t i = 0; i < nmax * stride; i++)
+            rows[i] = (uint8_t)(rng_next(&rng) >> 56);
+        int32_t sum = 0;
+        for (size_t i = 0; i < padded; i++) {
+            query[i] = i >= dim ? 0 : (int8_t)((long)(rng_next(&rng) % 255) - 127);
+            sum += query[i];
+        }
+        for (size_t r = 0; r < nmax; r++)
+            scales[r] = (rng_uniform(&rng) + 1.0f) / 7.0f;
+        /* The extremes, where a saturating kernel would be wrong; scale 1
+         * for row 0 so that its score shows the integer dot. */
+        memset(rows, 0xff, stride);
+        memset(rows + stride, 0x00, stride);
+        if (d % 2) {
+            sum = 0;
+            for (size_t i = 0; i < dim; i++)
+                sum += query[i] = i % 3 ? 127 : -127;
+        }
+        scales[0] = 1.0f, scales[2] = 0.0f;
+        const float query_scale = 0.5f / 127.0f;
+        for (size_t c = 0; c < sizeof counts / sizeof counts[0]; c++) {
+            size_t n = counts[c];
+            scan_kernel_i4_scalar(rows, n, dim, query, sum, scales, query_scale, want);
+            for (size_t i = 0; i < N_ISAS; i++) {
+                scan_kernel_i4_fn kernel = i4_kernel(all_isas[i]);
+                if (!kernel)
+                    continue;
+                memset(got, 0x55, nmax * sizeof *got);
+                kernel(rows, n, dim, query, sum, scales, query_scale, got);
+                bool same = memcmp(want, got, n * sizeof *got) == 0;
+                if (!same)
+                    fprintf(stderr, "  %s dim %zu n %zu differs\n", scan_isa_name(all_isas[i]), dim,
+                            n);
+                CHECK(same);
+            }
+        }
+        /* The reference against a plain sum over the nibble values. */
+        for (size_t r = 0; r < 9; r++) {
+            long dot = 0;
+            for (size_t i = 0; i < dim; i++)
+                dot += (long)nibble_value(rows + r * stride, i) * query[i];
+            float expect = (float)dot * scales[r] * query_scale;
+            CHECK(memcmp(&expect, &want[r], sizeof expect) == 0);
+        }
+        free(rows), free(query), free(scales), free(want), free(got);
+    }
+}
+
 /* ---- top-k ---- */
 
 /* The top k of a brute force in double precision must be what the scan found,
@@ -269,7 +407,14 @@ TEST(every_isa_gives_the_same_hits) {
     REQUIRE(rows && query && scales);
     int8_t *rows8 = quantize_matrix(rows, nrows, dim, scales);
     REQUIRE(rows8);
-    scan_hit_t want[50], got[50], want8[50], got8[50];
+    float *scales4 = malloc(nrows * sizeof *scales4);
+    REQUIRE(scales4);
+    uint8_t *rows4 = quantize_matrix_i4(rows, nrows, dim, scales4);
+    REQUIRE(rows4);
+    scan_hit_t want[50], got[50], want8[50], got8[50], want4[50], got4[50];
+    CHECK_INT(scan_topk_i4(rows4, scales4, nrows, dim, query, k, want4, 1, SCAN_ISA_SCALAR), ==,
+              (long)k);
+    CHECK(hits_sorted(want4, k));
     CHECK_INT(scan_topk_f32(rows, nrows, dim, query, k, want, 1, SCAN_ISA_SCALAR), ==, (long)k);
     CHECK_INT(scan_topk_i8(rows8, scales, nrows, dim, query, k, want8, 1, SCAN_ISA_SCALAR), ==,
               (long)k);
@@ -293,8 +438,18 @@ TEST(every_isa_gives_the_same_hits) {
         CHECK_INT(scan_topk_i8(rows8, scales, nrows, dim, query, k, got8, 2, all_isas[i]), ==,
                   (long)k);
         CHECK(hits_equal(want8, got8, k));
+        for (size_t h = 0; h < k; h++)
+            which[h] = got8[h].row;
+        CHECK_INT(scan_score_rows_i8(rows8, scales, dim, which, k, query, rescored, all_isas[i]),
+                  ==, 0);
+        for (size_t h = 0; h < k; h++)
+            CHECK(memcmp(&rescored[h], &got8[h].score, sizeof(float)) == 0);
+        memset(got4, 0, sizeof got4);
+        CHECK_INT(scan_topk_i4(rows4, scales4, nrows, dim, query, k, got4, 2, all_isas[i]), ==,
+                  (long)k);
+        CHECK(hits_equal(want4, got4, k));
     }
-    free(rows), free(query), free(scales), free(rows8);
+    free(rows), free(query), free(scales), free(rows8), free(scales4), free(rows4);
 }
 
 TEST(thread_count_does_not_change_the_result) {
@@ -335,7 +490,22 @@ TEST(thread_count_does_not_change_the_result) {
                   ==, (long)k);
         CHECK(hits_equal(one8, many8, k));
     }
-    free(rows), free(query), free(scales), free(rows8);
+    /* The 4-bit scan, with a pool as large as the store's prefilter asks. */
+    float *scales4 = malloc(nrows * sizeof *scales4);
+    uint8_t *rows4 = scales4 ? quantize_matrix_i4(rows, nrows, dim, scales4) : NULL;
+    scan_hit_t *one4 = malloc(512 * sizeof *one4), *many4 = malloc(512 * sizeof *many4);
+    REQUIRE(rows4 && one4 && many4);
+    CHECK_INT(scan_topk_i4(rows4, scales4, nrows, dim, query, 512, one4, 1, scan_isa_best()), ==,
+              512);
+    CHECK(hits_sorted(one4, 512));
+    for (size_t t = 0; t < sizeof thread_counts / sizeof thread_counts[0]; t++) {
+        CHECK_INT(scan_topk_i4(rows4, scales4, nrows, dim, query, 512, many4, thread_counts[t],
+                               scan_isa_best()),
+                  ==, 512);
+        CHECK(hits_equal(one4, many4, 512));
+    }
+    free(rows), free(query), free(scales), free(rows8), free(scales4), free(rows4), free(one4),
+        free(many4);
 }
 
 TEST(equal_scores_come_in_row_order) {
@@ -361,6 +531,105 @@ TEST(equal_scores_come_in_row_order) {
             CHECK_INT(hits[h].row, ==, 2 + 4 * (h - 25));
     }
     free(rows);
+}
+
+/* Many rows per score, far more rows than the pool holds: every selection
+ * must keep the lower rows of a tie, in every element type. */
+TEST(ties_survive_the_pool_selections) {
+    /* 6000 x 192: enough work for the scan to use two threads. */
+    size_t nrows = 6000, dim = 192, k = 300;
+    float *rows = alloc_aligned(nrows * dim * sizeof *rows), query[192];
+    float *scales = malloc(nrows * sizeof *scales), *scales4 = malloc(nrows * sizeof *scales4);
+    scan_hit_t *hits = malloc(k * sizeof *hits);
+    REQUIRE(rows && scales && scales4 && hits);
+    /* Score r % 7 / 6 (times query[0]): 857 rows share the best score. */
+    for (size_t r = 0; r < nrows; r++)
+        for (size_t i = 0; i < dim; i++)
+            rows[r * dim + i] = i == 0 ? (float)(r % 7) / 6.0f : 0.0f;
+    for (size_t i = 0; i < dim; i++)
+        query[i] = i == 0 ? 1.0f : 0.25f;
+    int8_t *rows8 = quantize_matrix(rows, nrows, dim, scales);
+    uint8_t *rows4 = quantize_matrix_i4(rows, nrows, dim, scales4);
+    REQUIRE(rows8 && rows4);
+    for (int threads = 1; threads <= 3; threads++) {
+        for (int kind = 0; kind < 3; kind++) {
+            long n = kind == 0
+                         ? scan_topk_f32(rows, nrows, dim, query, k, hits, threads, scan_isa_best())
+                     : kind == 1 ? scan_topk_i8(rows8, scales, nrows, dim, query, k, hits, threads,
+                                                scan_isa_best())
+                                 : scan_topk_i4(rows4, scales4, nrows, dim, query, k, hits, threads,
+                                                scan_isa_best());
+            CHECK_INT(n, ==, (long)k);
+            for (size_t h = 0; h < k; h++)
+                CHECK_INT(hits[h].row, ==, 6 + 7 * h);
+            CHECK(hits[0].score == hits[k - 1].score);
+        }
+    }
+    free(rows), free(scales), free(scales4), free(hits), free(rows8), free(rows4);
+}
+
+/* The selection against a full sort, on scores with many duplicates, for k
+ * from 1 to past the row count. */
+TEST(pool_selection_matches_a_full_sort) {
+    size_t nrows = 3000, dim = 16;
+    float *rows = alloc_aligned(nrows * dim * sizeof *rows), query[16] = {1.0f};
+    scan_hit_t *all = malloc(nrows * sizeof *all), *hits = malloc(nrows * sizeof *hits);
+    REQUIRE(rows && all && hits);
+    memset(rows, 0, nrows * dim * sizeof *rows);
+    for (size_t r = 0; r < nrows; r++)
+        rows[r * dim] = (float)(rng_next(&rng) % 50);
+    rows[17 * dim] = -INFINITY; /* scores -inf: still a hit when k reaches it */
+    CHECK_INT(scan_topk_f32(rows, nrows, dim, query, nrows, all, 1, SCAN_ISA_SCALAR), ==,
+              (long)nrows);
+    CHECK(hits_sorted(all, nrows));
+    CHECK_INT(all[nrows - 1].row, ==, 17);
+    static const size_t ks[] = {1, 2, 17, 255, 256, 257, 600, 1499, 2999, 3000, 5000};
+    for (size_t i = 0; i < sizeof ks / sizeof ks[0]; i++) {
+        size_t k = ks[i] < nrows ? ks[i] : nrows;
+        for (int threads = 1; threads <= 2; threads++) {
+            CHECK_INT(scan_topk_f32(rows, nrows, dim, query, ks[i], hits, threads, scan_isa_best()),
+                      ==, (long)k);
+            CHECK(hits_equal(all, hits, k));
+        }
+    }
+    free(rows), free(all), free(hits);
+}
+
+static int hit_order(const void *a, const void *b) {
+    const scan_hit_t *x = a, *y = b;
+    if (x->score != y->score)
+        return x->score > y->score ? -1 : 1;
+    return x->row < y->row ? -1 : x->row > y->row;
+}
+
+/* scan_hits_best against qsort: random scores with many ties, already
+ * sorted, reversed, all equal, and -inf. */
+TEST(hits_best_matches_qsort) {
+    size_t n = 5000;
+    scan_hit_t *in = malloc(n * sizeof *in), *got = malloc(n * sizeof *got),
+               *want = malloc(n * sizeof *want);
+    REQUIRE(in && got && want);
+    for (int shape = 0; shape < 5; shape++) {
+        for (size_t i = 0; i < n; i++) {
+            float score = shape == 0   ? (float)(rng_next(&rng) % 97)
+                          : shape == 1 ? (float)(n - i)
+                          : shape == 2 ? (float)i
+                          : shape == 3 ? 1.0f
+                                       : (i % 5 ? rng_uniform(&rng) : -INFINITY);
+            /* Rows shuffled, so that ties are not in row order already. */
+            in[i] = (scan_hit_t){(uint32_t)((i * 7919) % n), score};
+        }
+        memcpy(want, in, n * sizeof *in);
+        qsort(want, n, sizeof *want, hit_order);
+        static const size_t keeps[] = {0, 1, 16, 17, 100, 2500, 4999, 5000, 9000};
+        for (size_t k = 0; k < sizeof keeps / sizeof keeps[0]; k++) {
+            memcpy(got, in, n * sizeof *in);
+            size_t kept = scan_hits_best(got, n, keeps[k]);
+            CHECK_INT(kept, ==, keeps[k] < n ? keeps[k] : n);
+            CHECK(hits_equal(got, want, kept));
+        }
+    }
+    free(in), free(got), free(want);
 }
 
 /* ---- int8 ---- */
@@ -517,6 +786,119 @@ TEST(i8_recall_at_10_is_at_least_0_98) {
     CHECK(reranked_g >= 0.98);
 }
 
+/* ---- 4-bit ---- */
+
+TEST(quantize_row_i4_bounds_the_error_and_lays_out_nibbles) {
+    float in[80];
+    uint8_t out[SCAN_I4_ROW_BYTES(80)];
+    float scale = -1;
+    for (size_t i = 0; i < 80; i++)
+        in[i] = rng_gauss(&rng);
+    in[40] = -4.2f; /* the largest magnitude, negative, in a high nibble */
+    CHECK_INT(SCAN_I4_ROW_BYTES(80), ==, 64);
+    CHECK_INT(scan_quantize_row_i4(in, 80, out, &scale), ==, 0);
+    CHECK(fabsf(scale - 4.2f / 7.0f) < 1e-6f);
+    CHECK_INT(nibble_value(out, 40), ==, -7);
+    CHECK_INT(out[8] >> 4, ==, 1); /* dim 40: byte 8, high nibble, -7 + 8 */
+    for (size_t i = 0; i < 80; i++) {
+        int v = nibble_value(out, i);
+        CHECK(v >= -7 && v <= 7);
+        CHECK(fabsf(in[i] - scale * (float)v) <= scale * 0.5f * 1.0001f);
+        CHECK_INT(v, ==, lrintf(in[i] * (7.0f / 4.2f))); /* rounded as lrintf rounds */
+    }
+    /* Ties go to even, as lrintf's do: 0.5 -> 0, 1.5 -> 2, -2.5 -> -2. */
+    float ties[64] = {7.0f, 0.5f, 1.5f, -2.5f, 3.5f};
+    CHECK_INT(scan_quantize_row_i4(ties, 64, out, &scale), ==, 0);
+    CHECK(scale == 1.0f);
+    CHECK_INT(nibble_value(out, 1), ==, 0);
+    CHECK_INT(nibble_value(out, 2), ==, 2);
+    CHECK_INT(nibble_value(out, 3), ==, -2);
+    CHECK_INT(nibble_value(out, 4), ==, 4);
+    /* Dims 80-127 are padding: value 0. */
+    for (size_t i = 80; i < 128; i++)
+        CHECK_INT(nibble_value(out, i), ==, 0);
+    float zeros[16] = {0};
+    uint8_t z[32];
+    memset(z, 1, sizeof z);
+    CHECK_INT(scan_quantize_row_i4(zeros, 16, z, &scale), ==, 0);
+    CHECK(scale == 0.0f);
+    CHECK_INT(z[0], ==, 0x88);
+    CHECK_INT(z[31], ==, 0x88);
+    in[3] = NAN;
+    scale = 42.0f;
+    memset(out, 0x11, sizeof out);
+    CHECK_INT(scan_quantize_row_i4(in, 80, out, &scale), ==, -EINVAL);
+    CHECK(scale == 42.0f);
+    CHECK_INT(out[0], ==, 0x11);
+    CHECK_INT(scan_quantize_row_i4(in, 0, out, &scale), ==, -EINVAL);
+    CHECK_INT(scan_quantize_row_i4(NULL, 16, out, &scale), ==, -EINVAL);
+}
+
+/* The point of the 4-bit scan: a pool of max(8k, 512) candidates, as the
+ * store asks for, holds the exact float32 top k, here on 30,000 rows of
+ * embedding-like data (clustered, and independent Gaussians, where the top
+ * scores are nearly tied), for k = 10 and k = 60.  The pool's int8
+ * re-scoring then keeps the exact top k too: its best 4k (the store's int8
+ * candidates) hold them. */
+static void i4_pool_recall(size_t clusters, size_t k, double *pooled, double *chained) {
+    enum { ROWS = 30000, DIM = 384, QUERIES = 40 };
+    size_t pool = 8 * k > 512 ? 8 * k : 512, want = 4 * k;
+    float *centres = normal_matrix(clusters ? clusters : 1, DIM);
+    float *rows = clustered_matrix(ROWS, DIM, centres, clusters);
+    float *queries = clustered_matrix(QUERIES, DIM, centres, clusters);
+    float *scales = malloc(ROWS * sizeof *scales), *scales4 = malloc(ROWS * sizeof *scales4);
+    int8_t *rows8 = rows && scales ? quantize_matrix(rows, ROWS, DIM, scales) : NULL;
+    uint8_t *rows4 = rows && scales4 ? quantize_matrix_i4(rows, ROWS, DIM, scales4) : NULL;
+    scan_hit_t *exact = malloc(k * sizeof *exact), *candidates = malloc(pool * sizeof *candidates);
+    uint32_t *which = malloc(pool * sizeof *which);
+    float *rescored = malloc(pool * sizeof *rescored);
+    size_t found_pool = 0, found_chain = 0;
+    for (size_t q = 0;
+         rows8 && rows4 && queries && exact && candidates && which && rescored && q < QUERIES;
+         q++) {
+        const float *query = queries + q * DIM;
+        if (scan_topk_f32(rows, ROWS, DIM, query, k, exact, 2, scan_isa_best()) != (long)k ||
+            scan_topk_i4(rows4, scales4, ROWS, DIM, query, pool, candidates, 2, scan_isa_best()) !=
+                (long)pool)
+            break;
+        for (size_t c = 0; c < pool; c++)
+            which[c] = candidates[c].row;
+        if (scan_score_rows_i8(rows8, scales, DIM, which, pool, query, rescored, scan_isa_best()))
+            break;
+        /* The int8 rank of each pooled row: in the best `want` or not. */
+        for (size_t i = 0; i < k; i++) {
+            for (size_t c = 0; c < pool; c++) {
+                if (which[c] != exact[i].row)
+                    continue;
+                found_pool++;
+                size_t better = 0;
+                for (size_t o = 0; o < pool; o++)
+                    better += rescored[o] > rescored[c] ||
+                              (rescored[o] == rescored[c] && which[o] < which[c]);
+                found_chain += better < want;
+            }
+        }
+    }
+    *pooled = (double)found_pool / (double)(QUERIES * k);
+    *chained = (double)found_chain / (double)(QUERIES * k);
+    free(centres), free(rows), free(queries), free(scales), free(scales4), free(rows8), free(rows4);
+    free(exact), free(candidates), free(which), free(rescored);
+}
+
+TEST(i4_pool_holds_the_exact_topk) {
+    static const size_t ks[] = {10, 60};
+    static const size_t clusters[] = {30, 0};
+    for (size_t i = 0; i < 2; i++)
+        for (size_t c = 0; c < 2; c++) {
+            double pooled, chained;
+            i4_pool_recall(clusters[c], ks[i], &pooled, &chained);
+            printf("# 4-bit pool recall@%zu (%s): pool %.4f, int8 re-scored %.4f\n", ks[i],
+                   clusters[c] ? "clustered" : "independent", pooled, chained);
+            CHECK(pooled == 1.0);
+            CHECK(chained == 1.0);
+        }
+}
+
 /* ---- edge cases and input checks ---- */
 
 TEST(k_and_row_count_edges) {
@@ -591,6 +973,22 @@ TEST(bad_input_is_rejected) {
 #endif
     CHECK_INT(scan_topk_f32(rows, (size_t)UINT32_MAX + 1, 64, query, 4, hits, 1, best), ==,
               -EINVAL);
+    /* The 4-bit scan and the int8 re-scoring check the same things. */
+    CHECK_INT(scan_topk_i4((uint8_t *)rows, scales, 4, 64, query, 4, hits, 1, best), ==, 4);
+    CHECK_INT(scan_topk_i4((uint8_t *)rows, scales, 4, 24, query, 4, hits, 1, best), ==, -EINVAL);
+    CHECK_INT(scan_topk_i4((uint8_t *)rows + 32, scales, 2, 64, query, 4, hits, 1, best), ==,
+              -EINVAL);
+    CHECK_INT(scan_topk_i4((uint8_t *)rows, NULL, 4, 64, query, 4, hits, 1, best), ==, -EINVAL);
+    CHECK_INT(scan_topk_i4(NULL, NULL, 0, 64, query, 4, hits, 1, best), ==, 0);
+    CHECK_INT(scan_score_rows_i8((int8_t *)rows, scales, 64, which, 2, query, scores, best), ==, 0);
+    CHECK_INT(scan_score_rows_i8((int8_t *)rows, NULL, 64, which, 2, query, scores, best), ==,
+              -EINVAL);
+    CHECK_INT(scan_score_rows_i8((int8_t *)rows, scales, 64, NULL, 2, query, scores, best), ==,
+              -EINVAL);
+    query[5] = NAN;
+    CHECK_INT(scan_topk_i4((uint8_t *)rows, scales, 4, 64, query, 4, hits, 1, best), ==, -EINVAL);
+    CHECK_INT(scan_score_rows_i8((int8_t *)rows, scales, 64, which, 2, query, scores, best), ==,
+              -EINVAL);
     free(rows), free(query);
 }
 
@@ -617,14 +1015,35 @@ TEST(rows_scoring_nan_are_never_returned) {
         CHECK_INT(scan_topk_f32(rows, nrows, dim, query, 2, hits, 1, all_isas[i]), ==, 2);
         CHECK(hits[0].row != 3 && hits[1].row != 3 && hits[1].row != 8);
     }
-    free(rows), free(query);
+    /* 4-bit rows score NaN through their scale (a row that would not
+     * quantise gets a NaN one in quantize_matrix_i4). */
+    float scales4[40];
+    uint8_t *rows4 = quantize_matrix_i4(rows, nrows, dim, scales4);
+    REQUIRE(rows4);
+    CHECK(isnan(scales4[3]) && isnan(scales4[7]) && isnan(scales4[8]));
+    scales4[20] = NAN;
+    for (size_t i = 0; i < N_ISAS; i++) {
+        if (!scan_isa_supported(all_isas[i]))
+            continue;
+        long n = scan_topk_i4(rows4, scales4, nrows, dim, query, nrows, hits, 1, all_isas[i]);
+        CHECK_INT(n, ==, (long)nrows - 4);
+        CHECK(hits_sorted(hits, (size_t)(n > 0 ? n : 0)));
+        for (long h = 0; h < n; h++)
+            CHECK(hits[h].row != 3 && hits[h].row != 7 && hits[h].row != 8 && hits[h].row != 20);
+    }
+    free(rows), free(query), free(rows4);
 }
 
-TEST_MAIN(TEST_CASE(isa_detection_is_consistent), TEST_CASE(f32_kernels_match_scalar_bit_for_bit),
+TEST_MAIN(TEST_CASE(isa_detection_is_consistent), TEST_CASE(isa_setting_is_obeyed_or_refused),
+          TEST_CASE(f32_kernels_match_scalar_bit_for_bit),
           TEST_CASE(i8_kernels_match_scalar_exactly), TEST_CASE(f32_topk_is_the_exact_topk),
           TEST_CASE(every_isa_gives_the_same_hits),
           TEST_CASE(thread_count_does_not_change_the_result),
           TEST_CASE(equal_scores_come_in_row_order), TEST_CASE(quantize_row_bounds_the_error),
           TEST_CASE(i8_scores_are_within_the_quantisation_bound),
           TEST_CASE(i8_recall_at_10_is_at_least_0_98), TEST_CASE(k_and_row_count_edges),
-          TEST_CASE(bad_input_is_rejected), TEST_CASE(rows_scoring_nan_are_never_returned))
+          TEST_CASE(bad_input_is_rejected), TEST_CASE(rows_scoring_nan_are_never_returned),
+          TEST_CASE(i4_kernels_match_scalar_exactly), TEST_CASE(ties_survive_the_pool_selections),
+          TEST_CASE(pool_selection_matches_a_full_sort), TEST_CASE(hits_best_matches_qsort),
+          TEST_CASE(quantize_row_i4_bounds_the_error_and_lays_out_nibbles),
+          TEST_CASE(i4_pool_holds_the_exact_topk))

@@ -255,6 +255,87 @@ TEST(i8_search_reranks_to_the_f32_answer) {
     vectors_destroy(&v);
 }
 
+/* A store past VECTORS_PREFILTER_MIN_ROWS takes its int8 candidates from the
+ * 4-bit pool: on embedding-like data (unit Gaussians, where the top scores
+ * are nearly tied) the answer must still be the exact float32 one, k = 10
+ * and k = 60 (what a completion query asks a shard for). */
+TEST(prefiltered_i8_search_is_the_f32_answer) {
+    size_t dim = 384, n = VECTORS_PREFILTER_MIN_ROWS + 3000, nq = 30;
+    vectors_t *v = vectors_new(dim);
+    float vec[384];
+    REQUIRE(v);
+    for (size_t i = 0; i < n; i++) {
+        rng_unit_vector(&rng, vec, dim);
+        REQUIRE(vectors_add(v, 7 * i + 1, vec) == 0);
+    }
+    /* Rows moved by removal keep their 4-bit copy in step. */
+    for (size_t i = 0; i < 1000; i++)
+        REQUIRE(vectors_remove(v, 7 * (3 * i) + 1) == 0);
+    scan_isa_t isa = scan_isa_best();
+    bool wide = isa == SCAN_ISA_AVX2 || isa == SCAN_ISA_AVX512 || isa == SCAN_ISA_AVX512_VNNI;
+    static const size_t ks[] = {10, 60};
+    for (size_t t = 0; t < 2; t++) {
+        size_t k = ks[t], found = 0, same_lists = 0;
+        CHECK(vectors_prefilters(v, k) == wide);
+        vectors_hit_t exact[60], approx[60];
+        for (size_t q = 0; q < nq; q++) {
+            rng_unit_vector(&rng, vec, dim);
+            REQUIRE(vectors_search(v, vec, k, VECTORS_F32, 1, exact) == (long)k);
+            REQUIRE(vectors_search(v, vec, k, VECTORS_I8, 1 + (int)(q % 2), approx) == (long)k);
+            bool same = true;
+            for (size_t i = 0; i < k; i++) {
+                same &= exact[i].id == approx[i].id &&
+                        memcmp(&exact[i].score, &approx[i].score, sizeof(float)) == 0;
+                for (size_t j = 0; j < k; j++)
+                    found += exact[i].id == approx[j].id;
+            }
+            same_lists += same;
+        }
+        double recall = (double)found / (double)(nq * k);
+        printf("# %s i8 search: recall@%zu %.4f, identical lists %zu/%zu\n",
+               wide ? "prefiltered" : "plain", k, recall, same_lists, nq);
+        CHECK(recall == 1.0);
+        CHECK_INT(same_lists, ==, nq);
+    }
+    vectors_destroy(&v);
+}
+
+/* Below VECTORS_PREFILTER_MIN_ROWS, or when the pool would be a large part
+ * of the store, the int8 scan runs alone. */
+TEST(small_stores_do_not_prefilter) {
+    size_t dim = 32;
+    vectors_t *v = vectors_new(dim);
+    float vec[32];
+    REQUIRE(v);
+    CHECK(!vectors_prefilters(v, 10));
+    CHECK(!vectors_prefilters(NULL, 10));
+    for (size_t i = 0; i + 1 < VECTORS_PREFILTER_MIN_ROWS; i++) {
+        rng_unit_vector(&rng, vec, dim);
+        REQUIRE(vectors_add(v, i, vec) == 0);
+    }
+    CHECK(!vectors_prefilters(v, 10));
+    rng_unit_vector(&rng, vec, dim);
+    REQUIRE(vectors_add(v, VECTORS_PREFILTER_MIN_ROWS, vec) == 0);
+    scan_isa_t isa = scan_isa_best();
+    bool wide = isa == SCAN_ISA_AVX2 || isa == SCAN_ISA_AVX512 || isa == SCAN_ISA_AVX512_VNNI;
+    CHECK(vectors_prefilters(v, 10) == wide);
+    CHECK(!vectors_prefilters(v, 0));
+    /* A pool of 8 * 300 rows is more than an eighth of 16384. */
+    CHECK(vectors_prefilters(v, 256) == wide);
+    CHECK(!vectors_prefilters(v, 300));
+    /* Both sides of the threshold give the exact answer on this data. */
+    vectors_hit_t exact[10], approx[10];
+    rng_unit_vector(&rng, vec, dim);
+    REQUIRE(vectors_search(v, vec, 10, VECTORS_F32, 1, exact) == 10);
+    REQUIRE(vectors_search(v, vec, 10, VECTORS_I8, 1, approx) == 10);
+    for (size_t i = 0; i < 10; i++)
+        CHECK(exact[i].id == approx[i].id);
+    REQUIRE(vectors_remove(v, 0) == 0);
+    CHECK(!vectors_prefilters(v, 10));
+    REQUIRE(vectors_search(v, vec, 10, VECTORS_I8, 1, approx) == 10);
+    vectors_destroy(&v);
+}
+
 TEST(search_edges) {
     size_t dim = 16;
     vectors_t *v = vectors_new(dim);
@@ -295,7 +376,7 @@ TEST(delete_and_re_add_does_not_grow_memory) {
     size_t full = vectors_bytes(v);
     printf("# bytes: empty %zu, %zu vectors %zu (%.0f per vector)\n", empty, n, full,
            (double)full / (double)n);
-    CHECK(full >= n * dim * 5); /* float32 + int8 copy */
+    CHECK(full >= n * dim * 5); /* float32 + int8 copy (+ 4-bit where kept) */
     CHECK(full <= 2 * n * (dim * 5 + 8 + 4 + 2 * 16) + empty);
     size_t max_seen = full;
     for (int round = 0; round < 100; round++) {
@@ -325,5 +406,7 @@ TEST(delete_and_re_add_does_not_grow_memory) {
 TEST_MAIN(TEST_CASE(new_rejects_bad_dims_and_destroy_accepts_null),
           TEST_CASE(add_get_replace_remove), TEST_CASE(random_churn_matches_a_model),
           TEST_CASE(search_finds_the_exact_top_k_by_id),
-          TEST_CASE(i8_search_reranks_to_the_f32_answer), TEST_CASE(search_edges),
+          TEST_CASE(i8_search_reranks_to_the_f32_answer),
+          TEST_CASE(prefiltered_i8_search_is_the_f32_answer),
+          TEST_CASE(small_stores_do_not_prefilter), TEST_CASE(search_edges),
           TEST_CASE(delete_and_re_add_does_not_grow_memory))
