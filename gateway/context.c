@@ -298,7 +298,8 @@ static void fuse(query_t *qs) {
                          .suffix_len = qs->q.suffix_len,
                          .k = qs->q.k,
                          .per_file = per_file,
-                         .tests_asked = tests_asked(&qs->q)};
+                         .tests_asked = tests_asked(&qs->q),
+                         .type_place = f->after[0] != '\0'};
     h2o_mem_pool_t *pool = &qs->ctx->req->pool;
     fusion_pick_t *picks = h2o_mem_alloc_pool(pool, sizeof *picks * (size_t)qs->q.k);
     /* A question in words (chat) has no code around a cursor: its own weights. */

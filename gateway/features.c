@@ -215,13 +215,39 @@ static void member_hints(features_t *f, lang_id_t lang, const char *prefix, size
     words_around(prefix, prefix_len, suffix, suffix_len, 1, 1, &f->line_words);
 }
 
+/* The keyword that ends prefix[0..at) where Java, Kotlin or C# wants a
+ * type name (`extends`, `implements`, `throws`, `instanceof`, `new`, or
+ * `catch` before a `(`), or NULL. */
+static const char *type_position(const char *prefix, size_t at) {
+    static const char *const kws[] = {"extends", "implements", "throws", "instanceof", "new"};
+    bool paren = at > 0 && prefix[at - 1] == '(';
+    if (paren) {
+        at--;
+        while (at > 0 && (prefix[at - 1] == ' ' || prefix[at - 1] == '\t'))
+            at--;
+    }
+    size_t start = at;
+    while (start > 0 && ident_char_len_before(prefix, start))
+        start -= ident_char_len_before(prefix, start);
+    size_t n = at - start;
+    if (paren)
+        return n == 5 && !memcmp(prefix + start, "catch", 5) ? "catch" : NULL;
+    for (size_t k = 0; k < sizeof kws / sizeof kws[0]; k++)
+        if (n == strlen(kws[k]) && !memcmp(prefix + start, kws[k], n))
+            return kws[k];
+    return NULL;
+}
+
 /* Whether the cursor starts or continues a bare name (no `.` or `::`
- * before it, not a number) in Go, whose files see their package's names
- * unqualified; the part typed goes into c->partial.  (Java's classes of
- * the same package are too: offered so, they crowded out the imported ones
- * and the eval fell from 0.53 to 0.10.) */
-static bool bare_name(lang_id_t lang, const char *prefix, size_t len, cursor_t *c) {
-    if (lang != LANG_GO)
+ * before it, not a number) whose file sees its package's names
+ * unqualified: any in Go; in Java, Kotlin and C# only at a type's place
+ * (type_position, whose keyword goes into after), with nothing typed or
+ * an upper-case start.  The part typed goes into c->partial.  (Java's
+ * classes of the same package offered at every bare name crowded out the
+ * imported ones: the eval fell from 0.53 to 0.10.) */
+static bool bare_name(lang_id_t lang, const char *prefix, size_t len, cursor_t *c, char after[16]) {
+    bool typed_lang = lang == LANG_JAVA || lang == LANG_KOTLIN || lang == LANG_CSHARP;
+    if (lang != LANG_GO && !typed_lang)
         return false;
     size_t i = len;
     while (i > 0 && ident_char_len_before(prefix, i))
@@ -229,11 +255,19 @@ static bool bare_name(lang_id_t lang, const char *prefix, size_t len, cursor_t *
     size_t typed = len - i;
     if (typed >= sizeof c->partial || (typed && prefix[i] >= '0' && prefix[i] <= '9'))
         return false;
+    if (typed_lang && typed && !(prefix[i] >= 'A' && prefix[i] <= 'Z'))
+        return false;
     while (i > 0 && (prefix[i - 1] == ' ' || prefix[i - 1] == '\t'))
         i--;
     if (i > 0 && (prefix[i - 1] == '.' || prefix[i - 1] == ':' || prefix[i - 1] == '"' ||
                   prefix[i - 1] == '\'' || prefix[i - 1] == '`'))
         return false;
+    if (typed_lang) {
+        const char *kw = type_position(prefix, i);
+        if (!kw)
+            return false;
+        snprintf(after, 16, "%s", kw);
+    }
     memcpy(c->partial, prefix + len - typed, typed);
     c->partial[typed] = '\0';
     return true;
@@ -317,8 +351,8 @@ void features_extract(features_t *f, const char *path, const char *query, size_t
         object_before_cursor(prefix, prefix_len, f->object, sizeof f->object);
         object_resolve(f);
         cursor_read(lang, prefix, prefix_len, &f->cursor);
-        f->package =
-            f->cursor.kind == CURSOR_NONE && bare_name(lang, prefix, prefix_len, &f->cursor);
+        f->package = f->cursor.kind == CURSOR_NONE &&
+                     bare_name(lang, prefix, prefix_len, &f->cursor, f->after);
         if (f->cursor.kind == CURSOR_NONE && !f->package)
             implicit_this(lang, prefix, prefix_len, suffix, suffix_len, &f->cursor);
         if (f->cursor.kind >= CURSOR_MODULE || f->package)
@@ -393,6 +427,7 @@ void features_search_header(const features_t *f, const char *collection, const c
                               .bases = module ? NULL : bases,
                               .base_count = module ? 0 : (size_t)c->base_count,
                               .partial = c->partial[0] ? c->partial : NULL,
+                              .after = f->after[0] ? f->after : NULL,
                               .hints = hints,
                               .hint_count = nhints,
                               .words = words,

@@ -4,6 +4,7 @@
 #include "gateway/fusion.h"
 
 #include "proto/base/log.h"
+#include "proto/code/ident.h"
 #include "proto/code/repopath.h"
 
 #include <errno.h>
@@ -134,9 +135,7 @@ static bool scoped_too(const cJSON *symbols, const char *name) {
     cJSON_ArrayForEach(sym, symbols) {
         if (!cJSON_IsString(sym))
             continue;
-        size_t len = strlen(sym->valuestring);
-        if (len > n + 1 && strchr(".:#/", sym->valuestring[len - n - 1]) &&
-            !strcmp(sym->valuestring + len - n, name))
+        if (ident_member_of_scope(sym->valuestring, name, n))
             return true;
     }
     return false;
@@ -240,6 +239,7 @@ static void score(const fusion_weights_t *w, const fusion_query_t *q, candidate_
     double w_object = w->object * (q->object_imported ? 3.0 : 1.0);
     double w_fresh = w->fresh * (q->object_imported || q->members ? 0.2 : 1.0);
     double w_imported = w->imported * (q->members ? 0.2 : 1.0);
+    double w_member_uses = w->member_uses * (q->type_place ? TYPE_PLACE_USES : 1.0);
     for (size_t i = 0; i < n; i++) {
         candidate_t *x = &c[i];
         double sym = x->symbol > 3 ? 1.0 : x->symbol / 3.0;
@@ -258,7 +258,7 @@ static void score(const fusion_weights_t *w, const fusion_query_t *q, candidate_
             {"member", x->member, w->member},
             {"member_uses",
              member && max_member_uses > 0 ? log1p(x->member_uses) / log1p(max_member_uses) : 0,
-             w->member_uses},
+             w_member_uses},
             {"member_near",
              member && max_member_near > 0 ? log1p(x->member_near) / log1p(max_member_near) : 0,
              w->member_near},

@@ -32,6 +32,9 @@
  *     (`member_hint`) and whether it starts with what is typed
  *     (`member_partial`, subtracted when it does not); `fresh` and
  *     `imported` weigh 5 times less (the name to come is the object's);
+ *     at a type's place in Java, Kotlin or C# (`throws ⟨`, the package's
+ *     classes offered as members), member_uses counts how often each is
+ *     written after that keyword and weighs TYPE_PLACE_USES times more;
  *   - an outline (a file's best-ranked members' signatures, one chunk) has
  *     its best member's signals and adds `outline`: it leads that member;
  *     at most FUSION_OUTLINES of them are picked;
@@ -68,6 +71,7 @@ enum {
 };
 
 #define FUSION_OUTLINES 2
+#define TYPE_PLACE_USES 3.0
 
 /* What each normalised signal adds to a candidate's score. */
 typedef struct {
@@ -111,6 +115,9 @@ typedef struct {
     int k;                          /* chunks wanted, >= 1 */
     int per_file;                   /* chunks of one file, at most, >= 1 */
     bool tests_asked;               /* the query speaks of tests: test files are not held against */
+    bool type_place;                /* a type's place (`throws ⟨`): member_uses counts the
+                                       type's uses in that place, and weighs TYPE_PLACE_USES
+                                       times more */
 } fusion_query_t;
 
 /* Why a chunk ranked: one signal's part of its score.  The score is the

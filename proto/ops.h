@@ -157,6 +157,9 @@ typedef struct {
     const char *const *bases; /* its bases, nearest first */
     size_t base_count;
     const char *partial;      /* the member typed so far; NULL */
+    const char *after;        /* a type's place: the keyword before it ("extends", "throws",
+                                 "catch", "new", ...); the members are ranked by how often the
+                                 repository writes them after it; NULL: not one */
     const char *const *hints; /* folded identifiers of the code after the cursor */
     size_t hint_count;
     const char *const *words; /* folded sub-words of the identifiers around the cursor */

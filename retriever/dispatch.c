@@ -66,6 +66,7 @@ static void run_search(const dispatch_t *d, const ops_request_t *req, const void
                                    .bases = s->member.bases,
                                    .base_count = s->member.base_count,
                                    .partial = s->member.partial,
+                                   .after = s->member.after,
                                    .hints = s->member.hints,
                                    .hint_count = s->member.hint_count,
                                    .words = s->member.words,

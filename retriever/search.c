@@ -1642,7 +1642,32 @@ static long name_uses(search_t *s, const char *name, int len) {
     return v;
 }
 
-/* The top-level definitions of the module's files on this shard. */
+/* How many chunks of this shard write name right after keyword (`throws
+ * EvalError`, `catch (IOException`): an FTS5 phrase of the two tokens, the
+ * name folded as the index folds a whole identifier. */
+static long place_uses(search_t *s, const char *keyword, const char *name) {
+    char phrase[2 * CURSOR_NAME_MAX + 32];
+    int at = snprintf(phrase, sizeof phrase, "body : \"%s ", keyword);
+    if (at < 0 || (size_t)at >= sizeof phrase || strchr(keyword, '"'))
+        return 0;
+    for (const char *p = name; *p && (size_t)at + 2 < sizeof phrase; p++)
+        if ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9'))
+            phrase[at++] = *p;
+        else if (*p >= 'A' && *p <= 'Z')
+            phrase[at++] = (char)(*p - 'A' + 'a');
+    phrase[at++] = '"';
+    phrase[at] = '\0';
+    char sql[200];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM %s WHERE %s MATCH ?", s->view.fts, s->view.fts);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->view.db, sql, -1, &st, NULL) != SQLITE_OK)
+        return 0;
+    sqlite3_bind_text(st, 1, phrase, at, SQLITE_STATIC);
+    long n = sqlite3_step(st) == SQLITE_ROW ? (long)sqlite3_column_int64(st, 0) : 0;
+    sqlite3_finalize(st);
+    return n;
+}
+
 /* The top-level definitions of a name: chunk, path, text (at most ?3). */
 static const char SQL_TOP_LEVEL_DEFS[] =
     "SELECT s.chunk, f.path, c.text FROM symbols s JOIN chunks c ON c.id = s.chunk"
@@ -1787,9 +1812,7 @@ static bool scoped_in(const cJSON *symbols, const char *name) {
     cJSON_ArrayForEach(e, symbols) {
         if (!cJSON_IsString(e))
             continue;
-        size_t len = strlen(e->valuestring);
-        if (len > n + 1 && strchr(".:#/", e->valuestring[len - n - 1]) &&
-            !strcmp(e->valuestring + len - n, name))
+        if (ident_member_of_scope(e->valuestring, name, n))
             return true;
     }
     return false;
@@ -1834,7 +1857,9 @@ static int module_members(search_t *s, const member_files_t *mf) {
                  * receiver names when that is a package re-exporting it */
                 long uses, near;
                 member_tally(s, &tallies, mf, f, e->valuestring, &uses, &near);
-                if (own_package)
+                if (own_package && s->q->member.after)
+                    uses = place_uses(s, s->q->member.after, e->valuestring);
+                else if (own_package)
                     uses += name_uses(s, e->valuestring, -1);
                 if ((rc = member_note(s, sqlite3_column_int64(st, 0), e->valuestring,
                                       member_weight(mf, f, named, e->valuestring), uses, near)) !=

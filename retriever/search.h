@@ -86,6 +86,7 @@ typedef struct {
     const char *const *bases; /* CLASS: its bases, nearest first */
     size_t base_count;
     const char *partial;      /* the member typed so far, or NULL */
+    const char *after;        /* a type's place: the keyword before it, or NULL (ops.h) */
     const char *const *hints; /* identifiers the code after the cursor uses (folded) */
     size_t hint_count;
     const char *const *words; /* sub-words of the identifiers around the cursor (folded) */

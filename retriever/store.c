@@ -44,6 +44,7 @@
 #include "proto/base/utf8.h"
 #include "proto/ops.h"
 #include "proto/shard.h"
+#include "proto/code/ident.h"
 #include "proto/code/module.h"
 #include "proto/code/subword.h"
 #include "retriever/scan.h"
@@ -269,9 +270,7 @@ static size_t symbol_scope(const char *name, size_t len, size_t *offset) {
  * a top-level definition, and is stored under its scope only. */
 static bool symbol_scoped(const ops_chunk_t *chunk, const char *name, size_t len) {
     for (size_t i = 0; i < chunk->symbol_count; i++) {
-        const char *s = chunk->symbols[i];
-        size_t n = strlen(s);
-        if (n > len + 1 && strchr(".:#/", s[n - len - 1]) && !memcmp(s + n - len, name, len))
+        if (ident_member_of_scope(chunk->symbols[i], name, len))
             return true;
     }
     return false;

@@ -7,6 +7,8 @@
 
 #include "proto/base/utf8.h"
 
+#include <string.h>
+
 bool ident_code_point_is_letter(uint32_t cp) {
     if (cp < 0x80)
         return ident_ascii_start((unsigned char)cp);
@@ -95,4 +97,17 @@ size_t ident_start_before(const char *s, const uint8_t *code, size_t end) {
 bool ident_is_whole_word(const char *s, size_t len, size_t at, size_t n) {
     return ident_char_len_before(s, at) == 0 &&
            (at + n >= len || !ident_char_len(s + at + n, len - at - n));
+}
+
+bool ident_member_of_scope(const char *sym, const char *name, size_t len) {
+    size_t n = strlen(sym);
+    if (n <= len + 1 || !strchr(".:#/", sym[n - len - 1]) || memcmp(sym + n - len, name, len))
+        return false;
+    size_t end = n - len - 1; /* the scope is sym[0..end), separators trimmed */
+    while (end > 0 && strchr(".:#/", sym[end - 1]))
+        end--;
+    size_t start = end;
+    while (start > 0 && !strchr(".:#/", sym[start - 1]))
+        start--;
+    return !(end - start == len && !memcmp(sym + start, name, len));
 }

@@ -64,4 +64,10 @@ size_t ident_start_before(const char *s, const uint8_t *code, size_t end);
  * before it or right after it, within s[0..len). */
 bool ident_is_whole_word(const char *s, size_t len, size_t at, size_t n);
 
+/* Whether the symbol sym (`Scope.name`, `a::b::name`, `Cls#name`,
+ * `dir/name`) names name (len bytes) as a member of a scope: the steps
+ * before it end in one of . : # / and the last of them is not name itself
+ * (`Cart.Cart`, a constructor, leaves `Cart` the class). */
+bool ident_member_of_scope(const char *sym, const char *name, size_t len);
+
 #endif

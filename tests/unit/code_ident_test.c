@@ -113,9 +113,25 @@ TEST(a_name_read_back_from_its_end) {
     CHECK_INT(ident_start_before(s, code, 12), ==, 10);
 }
 
+/* `Cls.name` names a member; `Cls.Cls` (a constructor) leaves `Cls` the
+ * class itself. */
+TEST(a_member_of_a_scope_is_not_its_constructor) {
+    CHECK(ident_member_of_scope("Cart.total", "total", 5));
+    CHECK(ident_member_of_scope("a::b::spawn", "spawn", 5));
+    CHECK(ident_member_of_scope("Outer.Inner.Cart", "Cart", 4));
+    CHECK(ident_member_of_scope("pkg/Cart#total", "total", 5));
+    CHECK(!ident_member_of_scope("Cart.Cart", "Cart", 4));
+    CHECK(!ident_member_of_scope("pkg.Cart.Cart", "Cart", 4));
+    CHECK(!ident_member_of_scope("total", "total", 5));
+    CHECK(!ident_member_of_scope(".total", "total", 5));
+    CHECK(!ident_member_of_scope("Cart.subtotal", "total", 5));
+    CHECK(!ident_member_of_scope("Cart.totals", "total", 5));
+}
+
 TEST_MAIN(TEST_CASE(ascii_letters_digits_underscore_and_dollar),
           TEST_CASE(letters_beyond_ascii_are_in_names),
           TEST_CASE(bytes_that_are_not_utf8_are_not_in_names), TEST_CASE(whole_identifiers),
           TEST_CASE(reading_backwards), TEST_CASE(whole_words),
           TEST_CASE(subword_splits_identifiers_by_the_same_rule),
-          TEST_CASE(a_name_read_back_from_its_end))
+          TEST_CASE(a_name_read_back_from_its_end),
+          TEST_CASE(a_member_of_a_scope_is_not_its_constructor))

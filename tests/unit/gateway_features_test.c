@@ -346,18 +346,31 @@ TEST(the_search_request_asks_for_the_objects_members) {
 }
 
 /* A bare name in Go: the package's own names are its members (module
- * "."), with what is typed; not after a dot, not in other languages. */
+ * "."), with what is typed; not after a dot, not in other languages.  In
+ * Java, Kotlin and C#, only at a type's place, whose keyword goes along as
+ * "after", and only upper-case when something is typed. */
 TEST(a_bare_go_name_asks_for_its_packages_names) {
     static const struct {
         const char *path, *prefix, *partial; /* partial NULL: no package members */
+        const char *after;                   /* the type place's keyword; NULL: none */
     } cases[] = {
-        {"pkg/a.go", "package pkg\n\nfunc f() {\n\tx := newRe", "newRe"},
-        {"pkg/a.go", "package pkg\n\nfunc f() {\n\treturn ", ""},
-        {"pkg/a.go", "package pkg\n\nfunc f() {\n\tfmt.Pri", NULL},   /* a member */
-        {"pkg/a.go", "package pkg\n\nfunc f() {\n\ts := \"ab", NULL}, /* a string */
-        {"pkg/a.go", "package pkg\n\nfunc f() {\n\tn := 12", NULL},   /* a number */
-        {"pkg/a.py", "def f():\n    return new_re", NULL},
-        {"pkg/A.java", "class A {\n  void f() {\n    new Rea", NULL},
+        {"pkg/a.go", "package pkg\n\nfunc f() {\n\tx := newRe", "newRe", NULL},
+        {"pkg/a.go", "package pkg\n\nfunc f() {\n\treturn ", "", NULL},
+        {"pkg/a.go", "package pkg\n\nfunc f() {\n\tfmt.Pri", NULL, NULL},   /* a member */
+        {"pkg/a.go", "package pkg\n\nfunc f() {\n\ts := \"ab", NULL, NULL}, /* a string */
+        {"pkg/a.go", "package pkg\n\nfunc f() {\n\tn := 12", NULL, NULL},   /* a number */
+        {"pkg/a.py", "def f():\n    return new_re", NULL, NULL},
+        {"pkg/A.java", "class A {\n  void f() {\n    new Rea", "Rea", "new"},
+        {"pkg/A.java", "class A extends ", "", "extends"},
+        {"pkg/A.java", "class A {\n  void f() throws Eval", "Eval", "throws"},
+        {"pkg/A.java", "class A {\n  void f() {\n    try { g(); } catch ( ", "", "catch"},
+        {"pkg/A.java", "class A {\n  boolean f(Object o) { return o instanceof ", "", "instanceof"},
+        {"pkg/A.cs", "class A : B {\n  void f() {\n    var x = new ", "", "new"},
+        {"pkg/A.java", "class A {\n  void f() {\n    new rea", NULL, NULL}, /* lower-case */
+        {"pkg/A.java", "class A {\n  void f() {\n    ", NULL, NULL},        /* no type place */
+        {"pkg/A.java", "class A {\n  void f() {\n    renew ", NULL, NULL},  /* not `new` */
+        {"pkg/A.java", "class A {\n  void f() {\n    g(", NULL, NULL},      /* a call's `(` */
+        {"pkg/a.ts", "class A extends ", NULL, NULL},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         features_t f;
@@ -370,6 +383,10 @@ TEST(a_bare_go_name_asks_for_its_packages_names) {
             CHECK_STR(string_at(m, "kind"), "module");
             CHECK_STR(string_at(m, "module"), ".");
             CHECK_STR(f.cursor.partial, cases[i].partial);
+            if (cases[i].after)
+                CHECK_STR(string_at(m, "after"), cases[i].after);
+            else
+                CHECK(!cJSON_GetObjectItemCaseSensitive(m, "after"));
         } else {
             CHECK(!f.package);
             CHECK(m == NULL || strcmp(string_at(m, "module"), ".") != 0);

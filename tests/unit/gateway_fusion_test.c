@@ -450,6 +450,31 @@ TEST(an_outline_leads_the_best_member_of_its_file) {
     cJSON_Delete(s1);
 }
 
+/* At a type's place (`throws ⟨`), how often a class is written there
+ * weighs TYPE_PLACE_USES times its usual member_uses weight. */
+TEST(a_type_place_weighs_its_uses_more) {
+    cJSON *s0 =
+        answer("{\"path\":\"Oops.java\",\"kind\":\"header\",\"start_line\":3,\"end_line\":9,"
+               "\"signals\":{\"member\":1,\"member_uses\":9}},"
+               "{\"path\":\"Node.java\",\"kind\":\"header\",\"start_line\":3,\"end_line\":5,"
+               "\"signals\":{\"member\":1,\"member_uses\":0,\"member_hint\":1}}");
+    fusion_query_t q = query(10);
+    q.members = true;
+    ranked_t r = rank(&q, s0, NULL);
+    REQUIRE(r.count == 2);
+    double plain = r.picks[0].score;
+    for (size_t i = 0; i < r.count; i++)
+        if (!strcmp(r.picks[i].path, "Oops.java"))
+            plain = r.picks[i].score;
+    q.type_place = true;
+    r = rank(&q, s0, NULL);
+    REQUIRE(r.count == 2);
+    CHECK_STR(r.picks[0].path, "Oops.java");
+    const fusion_weights_t *w = &fusion_weights_measured;
+    CHECK_NEAR(r.picks[0].score - plain, (TYPE_PLACE_USES - 1) * w->member_uses);
+    cJSON_Delete(s0);
+}
+
 /* A question: BM25 and dense weigh as fusion_weights_question says, and
  * the name signal, normalised by the best of all shards, adds its share:
  * a chunk only the name signal found still ranks. */
@@ -494,6 +519,7 @@ TEST(a_question_weighs_the_names_its_words_make) {
 
 TEST_MAIN(TEST_CASE(the_measured_weights), TEST_CASE(a_question_holds_test_files_against),
           TEST_CASE(an_outline_leads_the_best_member_of_its_file),
+          TEST_CASE(a_type_place_weighs_its_uses_more),
           TEST_CASE(the_score_is_the_weighted_sum_of_normalised_signals),
           TEST_CASE(structure_dominates_bm25_and_dense),
           TEST_CASE(a_preamble_never_defines_what_it_imports),

@@ -138,6 +138,7 @@ TEST(search_round_trips_and_leaves_out_what_is_unset) {
                                                   .module = "example.com/x/store",
                                                   .call = "Open",
                                                   .partial = "Ge",
+                                                  .after = "throws",
                                                   .words = words,
                                                   .word_count = 2,
                                                   .line_words = line,
@@ -149,6 +150,7 @@ TEST(search_round_trips_and_leaves_out_what_is_unset) {
     CHECK_STR(out.search.member.module, "example.com/x/store");
     CHECK_STR(out.search.member.call, "Open");
     CHECK_STR(out.search.member.partial, "Ge");
+    CHECK_STR(out.search.member.after, "throws");
     CHECK(out.search.member.type == NULL);
     REQUIRE(out.search.member.word_count == 2 && out.search.member.line_word_count == 2);
     CHECK_STR(out.search.member.words[1], "open");

@@ -513,6 +513,52 @@ TEST(members_of_go_packages) {
     cleanup(&s);
 }
 
+/* Java's classes of one package at a type's place (`throws ⟨`): each is
+ * ranked by how many chunks write it after that keyword; a class whose
+ * chunk also holds its constructor (`Oops.Oops`) is still the class. */
+TEST(a_type_place_ranks_the_packages_classes_by_that_place) {
+    fresh_dir();
+    store_t *s = open_store(0, 1);
+    REQUIRE(s && ensure(s, "demo", "builtin", DIM, 1, NULL) == 0);
+    static const chunk_def_t OOPS[] = {
+        {3, 9, "[\"Oops\",\"Oops.Oops\",\"Oops.why\"]", "[]",
+         "class Oops extends Exception {\n  Oops(String m) { super(m); }\n}\n", 1}};
+    static const chunk_def_t NODE[] = {{3, 5, "[\"Node\"]", "[]", "class Node {\n}\n", 2}};
+    static const chunk_def_t USE[] = {
+        {3, 4, "[\"A.f\"]", "[]", "void f() throws Oops { }\n", 3},
+        {5, 6, "[\"A.g\"]", "[]", "void g() throws Oops { new Node(); }\n", 4},
+        {7, 8, "[\"A.h\"]", "[]", "void h() { new Node(); new Node(); }\n", 5},
+        {9, 10, "[\"A.k\"]", "[]", "void k() { Node n = new Node(); }\n", 6}};
+    REQUIRE(put(s, "p/Oops.java", "h1", NULL, 0, OOPS, 1) == 0 &&
+            put(s, "p/Node.java", "h2", NULL, 0, NODE, 1) == 0 &&
+            put(s, "p/A.java", "h3", NULL, 0, USE, 4) == 0);
+    search_query_t q = {.path = "p/B.java",
+                        .member = {.kind = SEARCH_MEMBER_MODULE, .module = ".", .after = "throws"}};
+    cJSON *root;
+    const cJSON *chunks = search(s, &q, &root);
+    REQUIRE(chunks);
+    const cJSON *oops = find_chunk(chunks, "p/Oops.java", 3);
+    const cJSON *node = find_chunk(chunks, "p/Node.java", 3);
+    REQUIRE(oops && node);
+    CHECK(signal(oops, "member") > 0 && signal(node, "member") > 0);
+    CHECK(signal(oops, "member_uses") == 2 && signal(node, "member_uses") == 0);
+    cJSON_Delete(root);
+    q.member.after = "new";
+    chunks = search(s, &q, &root);
+    REQUIRE(chunks);
+    CHECK(signal(find_chunk(chunks, "p/Node.java", 3), "member_uses") == 3);
+    CHECK(signal(find_chunk(chunks, "p/Oops.java", 3), "member_uses") == 0);
+    cJSON_Delete(root);
+    /* the class is a top-level definition: found by its name */
+    static const char *const syms[] = {"Oops"};
+    search_query_t byname = {.path = "p/B.java", .symbols = syms, .symbol_count = 1};
+    chunks = search(s, &byname, &root);
+    REQUIRE(chunks);
+    CHECK(signal(find_chunk(chunks, "p/Oops.java", 3), "symbol") == 1);
+    cJSON_Delete(root);
+    cleanup(&s);
+}
+
 /* `import pkg as p` then `p.`: pkg/__init__.py re-exports pkg/sub (a
  * package) which re-exports pkg/sub/deep.py; what the repository reaches
  * as p.x is found first, however many other names the packages hold. */
@@ -912,4 +958,5 @@ TEST_MAIN(TEST_CASE(each_signal_finds_its_chunk_and_the_current_file_is_excluded
           TEST_CASE(chunks_found_by_more_signals_rank_first),
           TEST_CASE(members_of_a_class_and_of_its_bases),
           TEST_CASE(a_question_finds_the_names_its_words_make),
-          TEST_CASE(a_question_keeps_the_names_it_makes_best))
+          TEST_CASE(a_question_keeps_the_names_it_makes_best),
+          TEST_CASE(a_type_place_ranks_the_packages_classes_by_that_place))
