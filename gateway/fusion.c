@@ -237,8 +237,12 @@ static void score(const fusion_weights_t *w, const fusion_query_t *q, candidate_
     /* Typing a member of an imported module: its definitions lead, and the
      * file's other imports matter less than usual. */
     double w_object = w->object * (q->object_imported ? 3.0 : 1.0);
-    double w_fresh = w->fresh * (q->object_imported || q->members ? 0.2 : 1.0);
-    double w_imported = w->imported * (q->members ? 0.2 : 1.0);
+    /* At a type's place, the package's classes (members) and the classes
+     * the file imports are alike: neither weighs less. */
+    bool place = q->type_place;
+    double w_fresh = w->fresh * ((q->object_imported || q->members) && !place ? 0.2 : 1.0);
+    double w_imported = w->imported * (q->members && !place ? 0.2 : 1.0);
+    double w_member = w->member * (place ? TYPE_PLACE_MEMBER : 1.0);
     double w_member_uses = w->member_uses * (q->type_place ? TYPE_PLACE_USES : 1.0);
     for (size_t i = 0; i < n; i++) {
         candidate_t *x = &c[i];
@@ -255,7 +259,7 @@ static void score(const fusion_weights_t *w, const fusion_query_t *q, candidate_
             {"uses", max_uses > 0 ? log1p(x->uses) / log1p(max_uses) : 0, w->uses},
             {"fresh", x->fresh, w_fresh},
             {"imported", x->imported, w_imported},
-            {"member", x->member, w->member},
+            {"member", x->member, w_member},
             {"member_uses",
              member && max_member_uses > 0 ? log1p(x->member_uses) / log1p(max_member_uses) : 0,
              w_member_uses},

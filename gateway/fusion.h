@@ -34,7 +34,9 @@
  *     `imported` weigh 5 times less (the name to come is the object's);
  *     at a type's place in Java, Kotlin or C# (`throws ⟨`, the package's
  *     classes offered as members), member_uses counts how often each is
- *     written after that keyword and weighs TYPE_PLACE_USES times more;
+ *     written after that keyword and weighs TYPE_PLACE_USES times more,
+ *     `member` weighs TYPE_PLACE_MEMBER of itself and `fresh` and
+ *     `imported` weigh as much as ever (an imported class is as likely);
  *   - an outline (a file's best-ranked members' signatures, one chunk) has
  *     its best member's signals and adds `outline`: it leads that member;
  *     at most FUSION_OUTLINES of them are picked;
@@ -72,6 +74,7 @@ enum {
 
 #define FUSION_OUTLINES 2
 #define TYPE_PLACE_USES 3.0
+#define TYPE_PLACE_MEMBER 0.25
 
 /* What each normalised signal adds to a candidate's score. */
 typedef struct {
@@ -116,8 +119,7 @@ typedef struct {
     int per_file;                   /* chunks of one file, at most, >= 1 */
     bool tests_asked;               /* the query speaks of tests: test files are not held against */
     bool type_place;                /* a type's place (`throws ⟨`): member_uses counts the
-                                       type's uses in that place, and weighs TYPE_PLACE_USES
-                                       times more */
+                                       type's uses in that place (see the rules above) */
 } fusion_query_t;
 
 /* Why a chunk ranked: one signal's part of its score.  The score is the

@@ -451,7 +451,9 @@ TEST(an_outline_leads_the_best_member_of_its_file) {
 }
 
 /* At a type's place (`throws ⟨`), how often a class is written there
- * weighs TYPE_PLACE_USES times its usual member_uses weight. */
+ * weighs TYPE_PLACE_USES times its usual member_uses weight, `member`
+ * TYPE_PLACE_MEMBER of its own, and an imported class's `fresh` is not
+ * reduced as it is for a module's members. */
 TEST(a_type_place_weighs_its_uses_more) {
     cJSON *s0 =
         answer("{\"path\":\"Oops.java\",\"kind\":\"header\",\"start_line\":3,\"end_line\":9,"
@@ -471,8 +473,24 @@ TEST(a_type_place_weighs_its_uses_more) {
     REQUIRE(r.count == 2);
     CHECK_STR(r.picks[0].path, "Oops.java");
     const fusion_weights_t *w = &fusion_weights_measured;
-    CHECK_NEAR(r.picks[0].score - plain, (TYPE_PLACE_USES - 1) * w->member_uses);
+    CHECK_NEAR(r.picks[0].score - plain,
+               (TYPE_PLACE_USES - 1) * w->member_uses + (TYPE_PLACE_MEMBER - 1) * w->member);
     cJSON_Delete(s0);
+
+    static const imported_name_t imports[] = {{.name = "Fault", .uses = 0}};
+    cJSON *s1 = answer("{\"path\":\"x/Fault.java\",\"kind\":\"header\",\"start_line\":3,"
+                       "\"end_line\":9,\"symbols\":[\"Fault\"],\"signals\":{\"symbol\":1}}");
+    q.imports = imports;
+    q.nimports = 1;
+    q.type_place = false;
+    r = rank(&q, s1, NULL);
+    REQUIRE(r.count == 1);
+    double reduced = r.picks[0].score;
+    q.type_place = true;
+    r = rank(&q, s1, NULL);
+    REQUIRE(r.count == 1);
+    CHECK_NEAR(r.picks[0].score - reduced, 0.8 * w->fresh);
+    cJSON_Delete(s1);
 }
 
 /* A question: BM25 and dense weigh as fusion_weights_question says, and
