@@ -1818,6 +1818,37 @@ static bool scoped_in(const cJSON *symbols, const char *name) {
     return false;
 }
 
+/* At a type's place, the classes the code around the cursor names (the
+ * file's imports first) are as likely as the package's own: their
+ * top-level definitions on this shard join the members, ranked by the
+ * same count of that place. */
+static int place_symbols(search_t *s, map_t *noted, size_t *found) {
+    for (size_t i = 0; i < s->q->symbol_count && i < MAX_SYMBOLS; i++) {
+        const char *name = s->q->symbols[i];
+        if (!(name[0] >= 'A' && name[0] <= 'Z') || strpbrk(name, ".:#/"))
+            continue;
+        sqlite3_stmt *st = store_view_stmt(&s->view, SQL_TOP_LEVEL_DEFS);
+        if (!st)
+            return db_fail(s, "reading a type's definition");
+        sqlite3_bind_int64(st, 1, s->view.collection_id);
+        sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 3, 4);
+        int rc = 0;
+        while (rc == 0 && *found < MAX_MEMBER_CHUNKS && sqlite3_step(st) == SQLITE_ROW) {
+            const char *path = (const char *)sqlite3_column_text(st, 1);
+            if (noted_before(s, noted, path, name))
+                continue;
+            rc = member_note(s, sqlite3_column_int64(st, 0), name, 1.0,
+                             place_uses(s, s->q->member.after, name), 0);
+            ++*found;
+        }
+        sqlite3_reset(st);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
 static int module_members(search_t *s, const member_files_t *mf) {
     tallies_t tallies = {0};
     bool own_package = s->q->member.module && !strcmp(s->q->member.module, ".");
@@ -1872,6 +1903,8 @@ static int module_members(search_t *s, const member_files_t *mf) {
         sqlite3_reset(st);
         map_destroy(&named);
     }
+    if (rc == 0 && own_package && s->q->member.after)
+        rc = place_symbols(s, noted, &found);
     tallies_free(&tallies);
     map_destroy(&noted);
     return rc;

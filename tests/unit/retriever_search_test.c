@@ -529,9 +529,15 @@ TEST(a_type_place_ranks_the_packages_classes_by_that_place) {
         {5, 6, "[\"A.g\"]", "[]", "void g() throws Oops { new Node(); }\n", 4},
         {7, 8, "[\"A.h\"]", "[]", "void h() { new Node(); new Node(); }\n", 5},
         {9, 10, "[\"A.k\"]", "[]", "void k() { Node n = new Node(); }\n", 6}};
+    static const chunk_def_t FAULT[] = {
+        {2, 4, "[\"Fault\"]", "[]", "public class Fault extends Exception {\n}\n", 7}};
+    static const chunk_def_t THROWER[] = {
+        {3, 4, "[\"T.f\"]", "[]", "void f() throws Fault { }\n", 8}};
     REQUIRE(put(s, "p/Oops.java", "h1", NULL, 0, OOPS, 1) == 0 &&
             put(s, "p/Node.java", "h2", NULL, 0, NODE, 1) == 0 &&
-            put(s, "p/A.java", "h3", NULL, 0, USE, 4) == 0);
+            put(s, "p/A.java", "h3", NULL, 0, USE, 4) == 0 &&
+            put(s, "q/Fault.java", "h4", NULL, 0, FAULT, 1) == 0 &&
+            put(s, "r/T.java", "h5", NULL, 0, THROWER, 1) == 0);
     search_query_t q = {.path = "p/B.java",
                         .member = {.kind = SEARCH_MEMBER_MODULE, .module = ".", .after = "throws"}};
     cJSON *root;
@@ -542,7 +548,20 @@ TEST(a_type_place_ranks_the_packages_classes_by_that_place) {
     REQUIRE(oops && node);
     CHECK(signal(oops, "member") > 0 && signal(node, "member") > 0);
     CHECK(signal(oops, "member_uses") == 2 && signal(node, "member_uses") == 0);
+    CHECK(isnan(signal(find_chunk(chunks, "q/Fault.java", 2), "member"))); /* another package */
     cJSON_Delete(root);
+    /* a class the code around names (an import) joins them, by the same count */
+    static const char *const near[] = {"Fault", "helper", "Missing"};
+    q.symbols = near;
+    q.symbol_count = 3;
+    chunks = search(s, &q, &root);
+    REQUIRE(chunks);
+    const cJSON *fault = find_chunk(chunks, "q/Fault.java", 2);
+    REQUIRE(fault);
+    CHECK(signal(fault, "member") == 1 && signal(fault, "member_uses") == 1);
+    cJSON_Delete(root);
+    q.symbols = NULL;
+    q.symbol_count = 0;
     q.member.after = "new";
     chunks = search(s, &q, &root);
     REQUIRE(chunks);
