@@ -26,9 +26,57 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+/* Whether mkdir_p(path) can make path, without making anything: `lca up`
+ * checks every setting before it leaves a trace on disk, so a typo in
+ * another option does not leave a stray data directory behind.  Returns 0
+ * (path is a directory, or its nearest existing ancestor is one this user
+ * may write), or -errno: the name does not fit, a component is not a
+ * directory, the place cannot be written. */
+static int data_dir_check(const char *path) {
+    size_t len = strlen(path);
+    if (len == 0)
+        return -ENOENT;
+    if (len >= PATH_MAX)
+        return -ENAMETOOLONG;
+    for (const char *c = path; *c;) {
+        size_t n = strcspn(c, "/");
+        if (n > NAME_MAX)
+            return -ENAMETOOLONG;
+        c += n + (c[n] == '/');
+    }
+    char at[PATH_MAX];
+    snprintf(at, sizeof at, "%s", path);
+    for (;;) {
+        struct stat st;
+        if (stat(at, &st) == 0) {
+            if (!S_ISDIR(st.st_mode))
+                return -ENOTDIR;
+            if (!strcmp(at, path))
+                return 0; /* there already: mkdir_p() has nothing to do */
+            return access(at, W_OK | X_OK) == 0 ? 0 : -errno;
+        }
+        if (errno != ENOENT)
+            return -errno; /* ENOTDIR: a file where a parent should be */
+        /* up to the parent: "a/b//c/" -> "a/b", "a" -> "." */
+        char *end = at + strlen(at);
+        while (end > at + 1 && end[-1] == '/')
+            *--end = '\0';
+        char *slash = strrchr(at, '/');
+        if (!slash) {
+            snprintf(at, sizeof at, ".");
+            continue;
+        }
+        while (slash > at && slash[-1] == '/')
+            slash--;
+        slash[slash == at] = '\0'; /* "/x" -> "/" */
+    }
+}
 
 /* Makes path and its missing parents; path itself 0700 (the index holds the
- * code of private repositories), the parents 0755. */
+ * code of private repositories), the parents 0755.  path fits PATH_MAX
+ * (data_dir_check()). */
 static int mkdir_p(const char *path) {
     char tmp[PATH_MAX];
     snprintf(tmp, sizeof tmp, "%s", path);
@@ -115,6 +163,90 @@ static bool on_tick(supervisor_t *sv, void *arg) {
     return false;
 }
 
+/* Whether dir is an existing directory; else a message and false. */
+static bool is_directory(const char *what, const char *dir) {
+    struct stat st;
+    if (stat(dir, &st) != 0) {
+        fprintf(stderr, "lca up: %s %s: %s\n", what, dir, strerror(errno));
+        return false;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "lca up: %s %s: %s\n", what, dir, strerror(ENOTDIR));
+        return false;
+    }
+    return true;
+}
+
+/* The checks of `lca up`'s settings that settings_read() cannot make,
+ * touching nothing on disk.  Returns 0, or the exit status after a line on
+ * stderr: 2 for a setting that cannot work, 1 for a data directory that
+ * cannot be made (as when making it fails). */
+static int check_settings(const char *broker, const char *broker_public, const char *curve_dir,
+                          const char *seed, const char *data) {
+    if (broker_public && !curve_dir) {
+        fprintf(stderr, "lca up: --broker-public needs --curve-dir (see `lca keys init`)\n");
+        return 2;
+    }
+    /* The local workers join without keys, so the local broker must be one
+     * that only this user reaches; other hosts join on --broker-public. */
+    const char *insecure = getenv("LCA_BROKER_INSECURE");
+    if (!proto_endpoint_is_private(broker) && !(insecure && !strcmp(insecure, "1"))) {
+        fprintf(stderr,
+                "lca up: the local broker %s would be open to anyone who reaches it: leave "
+                "--broker unset (a Unix socket only you may reach); workers on other hosts join "
+                "on --broker-public with CURVE keys\n",
+                broker);
+        return 2;
+    }
+    /* An inproc:// address lives in one process: the workers, each in its
+     * own, could never reach the gateway's broker. */
+    if (!strncmp(broker, "inproc://", 9)) {
+        fprintf(stderr,
+                "lca up: the broker %s is reachable only inside the gateway's process: use an "
+                "ipc:// address (or leave --broker unset)\n",
+                broker);
+        return 2;
+    }
+    /* The ipc:// path's form and its directory's owner and mode, without
+     * making the directory: missing is fine, it is made once all is well. */
+    char err[512];
+    int rc = proto_endpoint_prepare(broker, false, err, sizeof err);
+    if (rc != 0 && rc != -ENOENT) {
+        fprintf(stderr, "lca up: %s\n", err);
+        return rc == -EINVAL ? 2 : 1;
+    }
+    if (broker_public) { /* the keys serve --broker-public alone */
+        if (!is_directory("--curve-dir", curve_dir))
+            return 2;
+        char secret[PATH_MAX + 32];
+        snprintf(secret, sizeof secret, "%s/broker.cert_secret", curve_dir);
+        if (access(secret, R_OK) != 0) {
+            fprintf(stderr,
+                    "lca up: --curve-dir %s holds no broker key (%s: %s; see `lca keys init`)\n",
+                    curve_dir, secret, strerror(errno));
+            return 2;
+        }
+    }
+    if (seed && !is_directory("--seed", seed))
+        return 2;
+    /* The generator and the embedder read it again: one they refuse would
+     * have them restarted forever. */
+    const char *ollama = getenv("OLLAMA_HOST");
+    char *url = NULL;
+    rc = ollama_url_from_host(ollama ? ollama : "", &url);
+    free(url);
+    if (rc == -EINVAL) {
+        fprintf(stderr, "lca up: OLLAMA_HOST %s is no Ollama address (http://HOST:PORT)\n", ollama);
+        return 2;
+    }
+    rc = data_dir_check(data);
+    if (rc != 0) {
+        fprintf(stderr, "lca up: cannot create the data directory %s: %s\n", data, strerror(-rc));
+        return 1;
+    }
+    return 0;
+}
+
 #define ABOUT                                                                                      \
     "Starts the gateway and one worker of each service on this machine (the "                      \
     "retriever as N shard processes), prefixes every log line with the process's "                 \
@@ -150,7 +282,22 @@ int command_up(int argc, char **argv) {
         return read;
     char port_env[16]; /* the children and the messages get the port as text */
     snprintf(port_env, sizeof port_env, "%ld", port);
-    int rc = mkdir_p(data);
+    /* Every setting is checked before anything is made on disk (the data
+     * directory, the broker's socket directory): a bad one leaves no trace,
+     * and one the children would refuse does not become a supervisor
+     * restarting them forever. */
+    int rc = check_settings(broker, broker_public, curve_dir, seed, data);
+    if (rc != 0)
+        return rc;
+    /* Here rather than in the gateway alone: a second `lca up` says so and
+     * stops, instead of restarting a gateway that cannot start.  It makes
+     * the socket's directory, so it comes after the checks. */
+    char err[512];
+    if (proto_endpoint_prepare(broker, true, err, sizeof err) != 0) {
+        fprintf(stderr, "lca up: %s\n", err);
+        return 1;
+    }
+    rc = mkdir_p(data);
     if (rc != 0) {
         fprintf(stderr, "lca up: cannot create the data directory %s: %s\n", data, strerror(-rc));
         return 1;
@@ -166,28 +313,6 @@ int command_up(int argc, char **argv) {
      * needs the CURVE keys (for hosts joining on --broker-public). */
     unsetenv("LCA_CURVE_DIR");
     unsetenv("LCA_BROKER_PUBLIC");
-    if (broker_public && !curve_dir) {
-        fprintf(stderr, "lca up: --broker-public needs --curve-dir (see `lca keys init`)\n");
-        return 2;
-    }
-    /* The local workers join without keys, so the local broker must be one
-     * that only this user reaches; other hosts join on --broker-public. */
-    const char *insecure = getenv("LCA_BROKER_INSECURE");
-    if (!proto_endpoint_is_private(broker) && !(insecure && !strcmp(insecure, "1"))) {
-        fprintf(stderr,
-                "lca up: the local broker %s would be open to anyone who reaches it: leave "
-                "--broker unset (a Unix socket only you may reach); workers on other hosts join "
-                "on --broker-public with CURVE keys\n",
-                broker);
-        return 2;
-    }
-    /* Here rather than in the gateway alone: a second `lca up` says so and
-     * stops, instead of restarting a gateway that cannot start. */
-    char err[512];
-    if (proto_endpoint_prepare(broker, true, err, sizeof err) != 0) {
-        fprintf(stderr, "lca up: %s\n", err);
-        return 1;
-    }
 
     const char *bin = command_bindir();
     char gateway[PATH_MAX], embedder[PATH_MAX], generator[PATH_MAX], retriever[PATH_MAX],

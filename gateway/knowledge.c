@@ -13,9 +13,16 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *string_field(const cJSON *body, const char *key, size_t *len, bool *bad) {
+/* A field of the body, NULL when it is missing or null: clients send null
+ * for an option they leave unset, and it means the default, not an error. */
+static const cJSON *optional_field(const cJSON *body, const char *key) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(body, key);
-    if (!v || cJSON_IsNull(v))
+    return cJSON_IsNull(v) ? NULL : v;
+}
+
+static const char *string_field(const cJSON *body, const char *key, size_t *len, bool *bad) {
+    const cJSON *v = optional_field(body, key);
+    if (!v)
         return NULL;
     if (!cJSON_IsString(v)) {
         *bad = true;
@@ -86,14 +93,14 @@ int knowledge_handle_context(http_ctx_t *ctx) {
     q.suffix = string_field(body, "suffix", &q.suffix_len, &bad);
     q.path = string_field(body, "path", NULL, &bad);
     q.collection = string_field(body, "collection", NULL, &bad);
-    const cJSON *k = cJSON_GetObjectItemCaseSensitive(body, "k");
+    const cJSON *k = optional_field(body, "k");
     if (k && !(cJSON_IsNumber(k) && k->valuedouble >= 1 && k->valuedouble <= 100))
         bad = true;
     q.k = k ? (int)k->valuedouble : 10;
-    const cJSON *deadline = cJSON_GetObjectItemCaseSensitive(body, "deadline_ms");
+    const cJSON *deadline = optional_field(body, "deadline_ms");
     if (cJSON_IsNumber(deadline) && deadline->valuedouble >= 1 && deadline->valuedouble <= 60000)
         q.deadline_ms = (int)deadline->valuedouble;
-    const cJSON *signals = cJSON_GetObjectItemCaseSensitive(body, "signals"), *sig;
+    const cJSON *signals = optional_field(body, "signals"), *sig;
     if (signals && !cJSON_IsArray(signals))
         bad = true;
     cJSON_ArrayForEach(sig, signals) {

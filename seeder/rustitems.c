@@ -127,7 +127,12 @@ static bool impl_type(const scan_t *t, size_t i, size_t end, size_t *at, size_t 
     from = skip_space(t, from, brace);
     while (from < brace && (t->s[from] == '&' || t->s[from] == '(' || t->s[from] == '*'))
         from = skip_space(t, from + 1, brace);
+    /* a reference's lifetime and mutability: &'a mut T is T */
+    if (from < brace && t->s[from] == '\'')
+        from = skip_space(t, from + 1 + word_at(t, from + 1, brace), brace);
     size_t n = word_at(t, from, brace);
+    if (n && (word_is(t, from, n, "mut") || word_is(t, from, n, "const")))
+        from = skip_space(t, from + n, brace), n = word_at(t, from, brace);
     if (n && word_is(t, from, n, "dyn"))
         from = skip_space(t, from + n, brace), n = word_at(t, from, brace);
     if (!n)
@@ -229,10 +234,14 @@ static void header(scan_t *t, size_t i, size_t end, int line) {
 static void open_block(scan_t *t) {
     block_t b = t->pending ? t->next : (block_t){BLOCK_OTHER, NULL, 0, NULL, -1};
     t->pending = false;
-    if (t->depth < DEPTH_MAX)
+    /* A level too deep to keep is not counted as a function body either:
+     * close_block() cannot tell what it was, and a count it never takes
+     * back would hide every later item of the file. */
+    if (t->depth < DEPTH_MAX) {
         t->stack[t->depth] = b;
+        t->fn_depth += b.kind == BLOCK_FN;
+    }
     t->depth++;
-    t->fn_depth += b.kind == BLOCK_FN;
 }
 
 static void close_block(scan_t *t, int line) {

@@ -7,10 +7,13 @@
  * lexical split they share, per language family: line comments `//` (C
  * family, JavaScript, Go, Rust, Java...) or `#` (Python, Ruby, shell...),
  * block comments `/ * ... * /`, strings in double quotes, backquotes and
- * single quotes (not in Rust, where ' starts a character or a lifetime),
- * and Python's triple-quoted strings.  An unterminated string ends with its
- * line (but a backquoted one, which may span lines).  A lexer, not a parser:
- * at worst a byte is misjudged, never read out of bounds.
+ * single quotes, and Python's triple-quoted strings.  An unterminated
+ * string ends with its line (but a backquoted one, which may span lines).
+ * Rust has its own rules: ' starts a character literal ('{', '"', '\n',
+ * not code) or a lifetime or label ('a, code), raw strings (r#"..."#,
+ * br"...") have no escapes, strings span lines and block comments nest.
+ * A lexer, not a parser: at worst a byte is misjudged, never read out of
+ * bounds.
  */
 #ifndef LCA_CODE_CODEMASK_H
 #define LCA_CODE_CODEMASK_H

@@ -695,6 +695,97 @@ TEST(openai_requests_reach_ollama_translated) {
     cJSON_Delete(seen);
 }
 
+/* A null for an optional field is what many clients send for an option
+ * they leave unset: it means the default on every route, never a 400
+ * ("k": null on /api/context was one). */
+TEST(null_options_mean_the_defaults) {
+    REQUIRE(fixture_up());
+    /* /api/context: no retriever runs here, so the answer is whatever the
+     * same query without the fields gets (the deadline's end); a field of
+     * the wrong type is still a 400. */
+    static const char *const context[] = {
+        "{\"query\":\"x\",\"deadline_ms\":50}",
+        "{\"query\":\"x\",\"deadline_ms\":50,\"k\":null,\"signals\":null,\"prefix\":null,"
+        "\"suffix\":null,\"path\":null,\"collection\":null}",
+        "{\"query\":\"x\",\"deadline_ms\":50,\"k\":0}",
+        /* the default deadline (2 s) is long enough to learn that nothing
+         * is indexed (404): with 50 ms the answer is the deadline's (504) */
+        "{\"prefix\":\"x\",\"deadline_ms\":2000}",
+        "{\"prefix\":\"x\",\"query\":null,\"k\":null,\"deadline_ms\":null}",
+    };
+    long statuses[5];
+    for (int i = 0; i < 5; i++) {
+        http_reply_t r;
+        post("/api/context", context[i], &r);
+        statuses[i] = r.status;
+        if (r.status == 400 && i != 2)
+            fprintf(stderr, "  /api/context %s -> 400 %s\n", context[i],
+                    r.body.data ? r.body.data : "");
+        http_reply_free(&r);
+    }
+    CHECK(statuses[0] != 400);
+    CHECK_INT(statuses[1], ==, statuses[0]);
+    CHECK_INT(statuses[2], ==, 400);
+    CHECK(statuses[3] != 400);
+    CHECK_INT(statuses[4], ==, statuses[3]);
+
+    /* OpenAI: every optional field null reaches Ollama as no option at all. */
+    char m[64], body[1200];
+    marker_new(m, sizeof m, "null");
+    snprintf(body, sizeof body,
+             "{\"model\":\"llama3.2\",\"messages\":[{\"role\":\"user\",\"content\":\"%s\","
+             "\"name\":null}],\"max_tokens\":null,\"max_completion_tokens\":null,"
+             "\"temperature\":null,\"top_p\":null,\"seed\":null,\"stop\":null,"
+             "\"frequency_penalty\":null,\"presence_penalty\":null,\"stream\":null,"
+             "\"stream_options\":null,\"response_format\":null,\"tools\":null,"
+             "\"tool_choice\":null,\"user\":null,\"n\":null}",
+             m);
+    http_reply_t r;
+    post("/v1/chat/completions", body, &r);
+    CHECK_INT(r.status, ==, 200);
+    CHECK(strncmp(r.content_type, "application/json", 16) == 0); /* stream: null is false */
+    http_reply_free(&r);
+    cJSON *seen = fake_last_body(m);
+    REQUIRE(seen);
+    CHECK_STR(json_path(seen, "options", NULL), "(none)");
+    CHECK_STR(json_path(seen, "format", NULL), "(none)");
+    cJSON_Delete(seen);
+    marker_new(m, sizeof m, "null");
+    snprintf(body, sizeof body,
+             "{\"model\":\"qwen2.5-coder:7b\",\"prompt\":\"%s\",\"suffix\":null,"
+             "\"max_tokens\":null,\"stop\":null,\"stream\":null}",
+             m);
+    post("/v1/completions", body, &r);
+    CHECK_INT(r.status, ==, 200);
+    http_reply_free(&r);
+
+    /* Ollama: the same, and stream: null streams, as Ollama does. */
+    marker_new(m, sizeof m, "null");
+    snprintf(body, sizeof body,
+             "{\"model\":\"llama3.2\",\"messages\":[{\"role\":\"user\",\"content\":\"%s\","
+             "\"images\":null}],\"stream\":null,\"format\":null,\"options\":null,"
+             "\"keep_alive\":null,\"tools\":null,\"think\":null}",
+             m);
+    post("/api/chat", body, &r);
+    CHECK_INT(r.status, ==, 200);
+    CHECK_STR(r.content_type, "application/x-ndjson");
+    http_reply_free(&r);
+    marker_new(m, sizeof m, "null");
+    snprintf(body, sizeof body,
+             "{\"model\":\"qwen2.5-coder:7b\",\"prompt\":\"%s\",\"suffix\":null,"
+             "\"system\":null,\"template\":null,\"context\":null,\"raw\":null,"
+             "\"images\":null,\"stream\":false,\"options\":{\"num_predict\":null,"
+             "\"lca_rag\":null},\"temperature\":null}",
+             m);
+    post("/api/generate", body, &r);
+    CHECK_INT(r.status, ==, 200);
+    http_reply_free(&r);
+    seen = fake_last_body(m);
+    REQUIRE(seen);
+    CHECK_STR(json_path(seen, "options", NULL), "{\"num_predict\":null}");
+    cJSON_Delete(seen);
+}
+
 /* ---- the routes passed through to Ollama ---- */
 
 TEST(passthrough_routes) {
@@ -987,6 +1078,7 @@ TEST_MAIN(TEST_CASE(tokens_reach_the_client_unbuffered), TEST_CASE(ndjson_json_a
           TEST_CASE(bad_input_is_4xx_in_the_family_shape), TEST_CASE(passthrough_routes),
           TEST_CASE(healthz_and_metrics_ask_the_broker),
           TEST_CASE(openai_requests_reach_ollama_translated),
+          TEST_CASE(null_options_mean_the_defaults),
           TEST_CASE(keep_alive_serves_two_requests_on_one_connection),
           TEST_CASE(collection_prefix_routes_the_same),
           TEST_CASE(api_key_is_required_but_not_for_healthz),

@@ -26,7 +26,23 @@ TEST(strings_are_not_code) {
               "f(_____, ______, _____) g");
     CHECK_STR(code_of(LANG_PYTHON, "x = \"\"\"doc\nmore\"\"\" y"), "x = ______________ y");
     CHECK_STR(code_of(LANG_PYTHON, "s = 'open\nt"), "s = _____\nt"); /* ends with its line */
-    CHECK_STR(code_of(LANG_RUST, "fn f<'a>(x: &'a str) { 'c' }"), "fn f<'a>(x: &'a str) { 'c' }");
+}
+
+/* Rust: ' starts a character literal or a lifetime; raw strings have no
+ * escapes; strings span lines; block comments nest. */
+TEST(rust_literals_and_comments) {
+    CHECK_STR(code_of(LANG_RUST, "fn f<'a>(x: &'a str) { 'c' }"), "fn f<'a>(x: &'a str) { ___ }");
+    CHECK_STR(code_of(LANG_RUST, "m('{', '\"', '\\'', '\\u{7f}', b'}', 'é') 'outer: x"),
+              "m(___, ___, ____, ________, b___, ____) 'outer: x");
+    CHECK_STR(code_of(LANG_RUST, "a(r#\"x\" {\"#, br\"\\\", r##\"\"#\"##) r#type"),
+              "a(_________, _____, _________) r#type");
+    CHECK_STR(code_of(LANG_RUST, "bar\"x\" f(r\"open"), "bar___ f(______");
+    CHECK_STR(code_of(LANG_RUST, "s = \"a {\nb\"; }"), "s = _______; }");
+    CHECK_STR(code_of(LANG_RUST, "/* a /* b */ { */ }"), "_________________ }");
+    CHECK_STR(code_of(LANG_C, "/* a /* b */ { */ }"), "____________ { */ }");
+    CHECK_STR(code_of(LANG_RUST, "x /* /* open */"), "x _____________");
+    CHECK_STR(code_of(LANG_RUST, "'"), "'");
+    CHECK_STR(code_of(LANG_RUST, "'\\"), "'\\");
 }
 
 TEST(empty_and_edges) {
@@ -37,4 +53,4 @@ TEST(empty_and_edges) {
 }
 
 TEST_MAIN(TEST_CASE(comments_are_not_code), TEST_CASE(strings_are_not_code),
-          TEST_CASE(empty_and_edges))
+          TEST_CASE(rust_literals_and_comments), TEST_CASE(empty_and_edges))

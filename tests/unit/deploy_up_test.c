@@ -1,8 +1,10 @@
 /*
  * Tests of `lca up` (deploy/up.c).  Settings it refuses before starting
- * anything run in this process: --help, numbers out of range (from the
- * environment too), --broker-public without keys, a broker others could
- * reach, a broker that already runs, a data directory that cannot be made.
+ * anything (or making any directory) run in this process: --help, numbers
+ * out of range (from the environment too), --broker-public without keys, a
+ * broker others could reach or no other process could, a repository to
+ * seed that is not there, an OLLAMA_HOST the workers would refuse, a
+ * broker that already runs, a data directory that cannot be made.
  *
  * The whole command runs from a copy of this test binary in a temporary
  * directory whose lca-gateway, lca-embedder, lca-generator, lca-retriever
@@ -98,12 +100,22 @@ TEST(bad_settings_stop_it_before_anything_starts) {
     clean_environment();
     const char *tmp = proc_tmpdir();
     REQUIRE(tmp != NULL);
-    char data[300], ep[300];
-    snprintf(data, sizeof data, "%s/data", tmp);
-    snprintf(ep, sizeof ep, "ipc://%s/broker", tmp);
+    /* The data directory and the broker's socket directory: neither may be
+     * made when any setting is wrong (the data directory once was, before
+     * the other settings were looked at). */
+    char data[300], run[300], ep[320], file[300], seed_file[320], keys[300], no_keys[400];
+    snprintf(data, sizeof data, "%s/share/data", tmp);
+    snprintf(run, sizeof run, "%s/run", tmp);
+    snprintf(ep, sizeof ep, "ipc://%s/broker", run);
+    snprintf(file, sizeof file, "%s/file", tmp);
+    snprintf(seed_file, sizeof seed_file, "--seed=%s", file);
+    snprintf(keys, sizeof keys, "%s/keys", tmp);
+    snprintf(no_keys, sizeof no_keys, "lca up: --curve-dir %s holds no broker key (", keys);
+    REQUIRE(fixture_write_text(tmp, "file", "x") == 0);
+    REQUIRE(mkdir(keys, 0700) == 0);
     const struct {
         const char *env; /* NAME=value, or NULL */
-        const char *args[8];
+        const char *args[10];
         const char *said; /* the start of the one line on stderr */
     } cases[] = {
         {NULL, {"up", "--port", "0", NULL}, "lca up: --port wants a whole number from 1 to 65535"},
@@ -118,7 +130,31 @@ TEST(bad_settings_stop_it_before_anything_starts) {
         {NULL,
          {"up", "--data", data, "--broker", "tcp://127.0.0.1:5555", NULL},
          "lca up: the local broker tcp://127.0.0.1:5555 would be open to anyone who reaches it"},
+        {NULL,
+         {"up", "--data", data, "--broker", "inproc://broker", NULL},
+         "lca up: the broker inproc://broker is reachable only inside the gateway's process"},
+        {NULL,
+         {"up", "--data", data, "--broker", "ipc://relative/broker", NULL},
+         "lca up: ipc://relative/broker: an ipc:// endpoint needs an absolute path"},
+        {NULL,
+         {"up", "--data", data, "--broker", ep, "--broker-public", "tcp://0.0.0.0:5556",
+          "--curve-dir", keys, NULL},
+         no_keys},
+        {NULL,
+         {"up", "--data", data, "--broker", ep, "--broker-public", "tcp://0.0.0.0:5556",
+          "--curve-dir", "/nonexistent/keys", NULL},
+         "lca up: --curve-dir /nonexistent/keys: No such file or directory\n"},
+        {NULL,
+         {"up", "--data", data, "--broker", ep, "--seed", "/nonexistent/repo", NULL},
+         "lca up: --seed /nonexistent/repo: No such file or directory\n"},
+        {NULL, {"up", "--data", data, "--broker", ep, seed_file, NULL}, "lca up: --seed "},
+        {"OLLAMA_HOST=ftp://ollama:11434",
+         {"up", "--data", data, "--broker", ep, NULL},
+         "lca up: OLLAMA_HOST ftp://ollama:11434 is no Ollama address"},
     };
+    /* Were a case let through, `lca up` would run the stack in this process
+     * until stopped: the alarm ends the test rather than have it hang. */
+    alarm(60);
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         if (cases[i].env)
             putenv((char *)cases[i].env);
@@ -127,12 +163,15 @@ TEST(bad_settings_stop_it_before_anything_starts) {
         clean_environment();
         CHECK_INT(rc, ==, 2);
         CHECK_STR(o.out, "");
+        if (!starts_with(o.err, cases[i].said))
+            fprintf(stderr, "  case %zu said: %s", i, o.err);
         CHECK(starts_with(o.err, cases[i].said));
         CHECK_INT(count_of(o.err, "\n"), ==, 1);
         output_free(&o);
+        CHECK(access(proc_path(tmp, "share", ""), F_OK) != 0);
+        CHECK(access(run, F_OK) != 0);
     }
-    /* Nothing listens on the broker's address. */
-    CHECK(access(proc_path(tmp, "broker", ""), F_OK) != 0);
+    alarm(0);
     proc_shell("rm -rf %s", tmp);
 }
 
@@ -154,18 +193,29 @@ TEST(a_running_broker_or_an_impossible_data_directory_is_exit_status_1) {
     CHECK_INT(count_of(o.err, "\n"), ==, 1);
     output_free(&o);
 
-    /* A file where a parent directory should be. */
+    /* A file where a parent directory should be, a name longer than a file
+     * name may be: refused before the broker's directory is made. */
     REQUIRE(fixture_write_text(tmp, "file", "x") == 0);
-    char impossible[300];
+    char impossible[300], long_name[600], run_ep[320];
     snprintf(impossible, sizeof impossible, "%s/file/data", tmp);
-    clean_environment();
-    rc = up((const char *[]){"up", "--data", impossible, "--broker", ep, NULL}, &o);
-    CHECK_INT(rc, ==, 1);
-    char expected[512];
-    snprintf(expected, sizeof expected,
-             "lca up: cannot create the data directory %s: Not a directory\n", impossible);
-    CHECK_STR(o.err, expected);
-    output_free(&o);
+    snprintf(long_name, sizeof long_name, "%s/new/%0300d", tmp, 0);
+    snprintf(run_ep, sizeof run_ep, "ipc://%s/run/broker", tmp);
+    const struct {
+        const char *data, *error;
+    } impossibles[] = {{impossible, "Not a directory"}, {long_name, "File name too long"}};
+    for (size_t i = 0; i < 2; i++) {
+        clean_environment();
+        rc =
+            up((const char *[]){"up", "--data", impossibles[i].data, "--broker", run_ep, NULL}, &o);
+        CHECK_INT(rc, ==, 1);
+        char expected[1024];
+        snprintf(expected, sizeof expected, "lca up: cannot create the data directory %s: %s\n",
+                 impossibles[i].data, impossibles[i].error);
+        CHECK_STR(o.err, expected);
+        output_free(&o);
+        CHECK(access(proc_path(tmp, "run", ""), F_OK) != 0);
+        CHECK(access(proc_path(tmp, "new", ""), F_OK) != 0);
+    }
     clean_environment();
     proc_shell("rm -rf %s", tmp);
 }
@@ -192,7 +242,10 @@ static bool scene_make(scene_t *s) {
     snprintf(s->keys, sizeof s->keys, "%s/keys", tmp);
     snprintf(s->log, sizeof s->log, "%s/up.log", tmp);
     s->port = proc_free_port();
-    if (mkdir(s->bin, 0755) != 0 || mkdir(s->repo, 0755) != 0 ||
+    /* `lca up` looks for the broker's key in the keys directory; the fake
+     * gateway never reads it. */
+    if (mkdir(s->bin, 0755) != 0 || mkdir(s->repo, 0755) != 0 || mkdir(s->keys, 0700) != 0 ||
+        fixture_write_text(s->keys, "broker.cert_secret", "fake") != 0 ||
         proc_shell("cp %s %s", self, s->lca) != 0)
         return false;
     /* What every fake prints first: its arguments, settings and pid. */

@@ -151,6 +151,24 @@ TEST(context_answers_with_the_chunks_and_why_they_ranked) {
     loopback_free(r);
 }
 
+/* null is what clients send for an option they leave unset: the default
+ * (k 10, every signal), as if the field were not there. */
+TEST(a_null_option_is_its_default) {
+    REQUIRE(setup());
+    shard_script(0, &(shard_script_t){.collections = shop});
+    loopback_collections_reset();
+    loopback_req_t *r = call("POST", "/api/context",
+                             "{\"query\":\"cart total\",\"k\":null,\"signals\":null,"
+                             "\"deadline_ms\":null,\"path\":null,\"prefix\":null,"
+                             "\"suffix\":null,\"collection\":null}");
+    CHECK_INT(r->req.res.status, ==, 200);
+    loopback_free(r);
+    cJSON *s = shard_search(0, NULL);
+    CHECK_INT(jnum(s, "k"), ==, 10);
+    CHECK_STR(jstr(s, "collection"), "shop");
+    cJSON_Delete(s);
+}
+
 TEST(a_retrievals_failure_is_its_status) {
     REQUIRE(setup());
     shard_script(0, &(shard_script_t){.collections = shop});
@@ -235,6 +253,6 @@ TEST(everything_stops_clean) {
 
 TEST_MAIN(TEST_CASE(a_chunk_is_written_in_one_shape), TEST_CASE(context_requests_are_checked),
           TEST_CASE(context_answers_with_the_chunks_and_why_they_ranked),
-          TEST_CASE(a_retrievals_failure_is_its_status),
+          TEST_CASE(a_null_option_is_its_default), TEST_CASE(a_retrievals_failure_is_its_status),
           TEST_CASE(the_list_of_collections_is_fresh_when_asked_for),
           TEST_CASE(everything_stops_clean))

@@ -131,7 +131,52 @@ TEST(odd_input_is_read_safely) {
     CHECK_STR(added("extern \"C\" fn c_fn() {}\n", NULL, 0), "c_fn:function:1-1;");
 }
 
+/* Braces and quotes in Rust's literals and comments are not code: before
+ * codemask knew them, the '{' below opened a block that never closed, and
+ * every item after lex() was taken for a local of its body. */
+TEST(braces_in_literals_do_not_hide_later_items) {
+    static const char text[] = "fn lex(c: char) -> i32 {\n"                   /* 1 */
+                               "    let q = '\"';\n"                          /* 2 */
+                               "    let e = '\\'';\n"                         /* 3 */
+                               "    let raw = r#\"a \"quoted\" { brace\"#;\n" /* 4 */
+                               "    let text = \"spans {\n"                   /* 5 */
+                               "        lines\";\n"                           /* 6 */
+                               "    /* nested /* comment */ { */\n"           /* 7 */
+                               "    match c { '{' => 1, _ => 0 }\n"           /* 8 */
+                               "}\n"                                          /* 9 */
+                               "fn after<'a>(x: &'a str) -> &'a str { x }\n"; /* 10 */
+    CHECK_STR(added(text, NULL, 0), "lex:function:1-9;after:function:10-10;");
+}
+
+/* Blocks nested deeper than the scanner keeps: once they close, the items
+ * after them are read again (a function body opened down there used to
+ * stay counted for the rest of the file). */
+TEST(items_after_very_deep_nesting_are_found) {
+    char text[2048] = "";
+    for (int i = 0; i < 140; i++)
+        strcat(text, "{");
+    strcat(text, "\nfn deep() { let x = 1; }\n");
+    for (int i = 0; i < 140; i++)
+        strcat(text, "}");
+    strcat(text, "\nfn after_deep() {}\n");
+    CHECK(strstr(added(text, NULL, 0), "after_deep:function:4-4;") != NULL);
+}
+
+/* An impl for a reference names the type behind the lifetime. */
+TEST(impl_for_a_reference_is_a_scope) {
+    CHECK_STR(added("m! {\n"
+                    "impl<'a, T: Run> Run for &'a mut Task<T> {\n"
+                    "    fn run(&self) {}\n"
+                    "}\n"
+                    "}\n",
+                    NULL, 0),
+              "Task.run:method:3-3;");
+}
+
 TEST_MAIN(TEST_CASE(items_inside_a_macro_are_found),
           TEST_CASE(what_ctags_tagged_is_kept_and_not_repeated),
           TEST_CASE(other_languages_and_empty_input_change_nothing),
-          TEST_CASE(odd_input_is_read_safely))
+          TEST_CASE(odd_input_is_read_safely),
+          TEST_CASE(braces_in_literals_do_not_hide_later_items),
+          TEST_CASE(items_after_very_deep_nesting_are_found),
+          TEST_CASE(impl_for_a_reference_is_a_scope))
