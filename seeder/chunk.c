@@ -112,7 +112,11 @@ static void *chunk_alloc(chunk_list_t *self, size_t size) {
     size = (size + alignof(max_align_t) - 1) & ~(alignof(max_align_t) - 1);
     chunk_block_t *b = self->blocks;
     if (!b || b->size - b->used < size) {
-        size_t block_size = size > 32768 ? size : 32768;
+        /* Blocks double from 1 KiB to 32 KiB: the seeder holds thousands of
+         * lists at once, and a small file's names fill far less than one
+         * 32 KiB block (the first block was that size once, 32 KiB a file). */
+        size_t grow = b ? (b->size < 32768 ? b->size * 2 : 32768) : 1024;
+        size_t block_size = size > grow ? size : grow;
         b = malloc(sizeof *b + block_size);
         if (!b)
             return NULL;

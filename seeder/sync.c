@@ -802,6 +802,11 @@ static int refs_gather(lang_id_t lang, const char *data, size_t len, const impor
         }
     }
     free(g.names.refs);
+    /* The list was made room for SYNC_REFS_MAX references (24 KiB); most
+     * files make far fewer, and a loaded window holds thousands of lists. */
+    ops_ref_t *fit = realloc(out->refs, (out->ref_count ? out->ref_count : 1) * sizeof *fit);
+    if (fit)
+        out->refs = fit;
     return rc;
 }
 
@@ -852,6 +857,8 @@ static void write_op_free(write_op_t *w) {
 
 /* Takes *w (zeroing it) into the FIFO of small requests to send. */
 static int run_queue_op(run_t *r, write_op_t *w) {
+    if (r->ops_head == r->ops_len) /* all sent: start over rather than grow for the whole run */
+        r->ops_head = r->ops_len = 0;
     if (r->ops_len == r->ops_cap) {
         size_t cap = r->ops_cap ? r->ops_cap * 2 : 64;
         write_op_t *grown = realloc(r->ops, cap * sizeof *grown);
@@ -956,6 +963,7 @@ static void run_fail_job(run_t *r, size_t j, const char *format, ...) {
     r->stats->files_failed++;
     run_count_done(r, job);
     job_release(r, job);
+    import_list_free(&job->imports); /* a failed file's list is never sent */
 }
 
 static int run_push_ready(run_t *r, size_t j) {
@@ -1254,6 +1262,9 @@ static void run_on_put(run_t *r, req_t *req, const proto_msg_t *msg) {
         ((!job->is_new || job->imports.count > 0 || job->imports.ref_count > 0) &&
          run_push_imports(r, job->path, &job->imports, -1) != 0))
         run_set_fatal(r, -ENOMEM, strdup("out of memory"));
+    /* The writes above hold their own encoding of the list: kept to the end
+     * of the run, every file's would add up to the repository's references. */
+    import_list_free(&job->imports);
 }
 
 /* Whether a small write that failed with status may succeed if sent again:
