@@ -164,7 +164,7 @@ TEST(bad_settings_stop_it_before_anything_starts) {
         CHECK_INT(rc, ==, 2);
         CHECK_STR(o.out, "");
         if (!starts_with(o.err, cases[i].said))
-            fprintf(stderr, "  case %zu said: %s", i, o.err);
+            fprintf(stderr, "  case %zu said: %s", i, o.err ? o.err : "(nothing)");
         CHECK(starts_with(o.err, cases[i].said));
         CHECK_INT(count_of(o.err, "\n"), ==, 1);
         output_free(&o);
