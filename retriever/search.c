@@ -146,7 +146,8 @@ typedef struct {
     size_t dense_want;
     long dense_n; /* hits found, or a negative errno */
     pthread_t dense_thread;
-    bool dense_running; /* dense_thread must be joined */
+    bool dense_running;  /* dense_thread must be joined */
+    sqlite3_stmt *place; /* place_uses's count, prepared once per query */
     char *err;
     size_t err_len;
 } search_t;
@@ -1657,14 +1658,19 @@ static long place_uses(search_t *s, const char *keyword, const char *name) {
             phrase[at++] = (char)(*p - 'A' + 'a');
     phrase[at++] = '"';
     phrase[at] = '\0';
-    char sql[200];
-    snprintf(sql, sizeof sql, "SELECT count(*) FROM %s WHERE %s MATCH ?", s->view.fts, s->view.fts);
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->view.db, sql, -1, &st, NULL) != SQLITE_OK)
-        return 0;
-    sqlite3_bind_text(st, 1, phrase, at, SQLITE_STATIC);
-    long n = sqlite3_step(st) == SQLITE_ROW ? (long)sqlite3_column_int64(st, 0) : 0;
-    sqlite3_finalize(st);
+    if (!s->place) {
+        char sql[200];
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM %s WHERE %s MATCH ?", s->view.fts,
+                 s->view.fts);
+        if (sqlite3_prepare_v2(s->view.db, sql, -1, &s->place, NULL) != SQLITE_OK) {
+            sqlite3_finalize(s->place);
+            s->place = NULL;
+            return 0;
+        }
+    }
+    sqlite3_bind_text(s->place, 1, phrase, at, SQLITE_STATIC);
+    long n = sqlite3_step(s->place) == SQLITE_ROW ? (long)sqlite3_column_int64(s->place, 0) : 0;
+    sqlite3_reset(s->place);
     return n;
 }
 
@@ -2412,6 +2418,7 @@ int search_run(store_t *store, const search_query_t *q, buf_t *out, size_t *coun
         dense_finish(&s); /* join the scan; the first error stands */
     if (rc == 0)
         rc = write_results(&s, out, count);
+    sqlite3_finalize(s.place); /* before the view's connection goes back */
     store_read_end(store, &s.view);
     terms_free(&s.terms);
     for (size_t o = 0; o < s.noutlines; o++) {
