@@ -37,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "proto/code/ident.h"
 #include "proto/code/subword.h"
 
 typedef struct chunk_block {
@@ -59,6 +60,7 @@ typedef struct {
     int first_child;  /* index into defs, or -1 */
     int next_sibling; /* index into defs, or -1 */
     int tag;          /* index of its tag */
+    int body;         /* overloads: the line that declares the body, else 0 */
 } chunk_def_t;
 
 /* A chunk before its contents are filled in. */
@@ -77,6 +79,7 @@ typedef struct {
     size_t *line_at;   /* line_at[i] = offset of line i (1-based); [line_count + 1] = len */
     bool *blank;       /* blank[i]: line i holds only whitespace */
     chunk_def_t *defs; /* sorted by (start, -end) */
+    int *name_line;    /* per tag: the line whose chunk gets its name */
     int def_count;
     chunk_span_t *spans;
     size_t span_count, span_capacity;
@@ -321,8 +324,10 @@ static bool chunk_skip_literal(const chunk_builder_t *b, size_t *i, int *line) {
 }
 
 /* The end line of a brace-language definition that starts on line `line`,
- * found by matching braces; limit bounds the search.  0 when not found. */
-static int chunk_match_braces(const chunk_builder_t *b, int line, int limit) {
+ * found by matching braces; limit bounds the search.  0 when not found.
+ * *bodiless: it ended at a `;` before any brace (a signature). */
+static int chunk_match_braces(const chunk_builder_t *b, int line, int limit, bool *bodiless) {
+    *bodiless = false;
     size_t i = b->line_at[line], stop = b->line_at[limit + 1];
     int depth = 0, paren = 0, current = line;
     bool newline_ends = b->lang->id == LANG_GO || b->lang->id == LANG_KOTLIN ||
@@ -340,9 +345,10 @@ static int chunk_match_braces(const chunk_builder_t *b, int line, int limit) {
                 paren++;
             else if ((c == ')' || c == ']') && paren > 0)
                 paren--;
-            else if (paren == 0 && c == ';')
+            else if (paren == 0 && c == ';') {
+                *bodiless = true;
                 return current;
-            else if (paren == 0 && c == '{')
+            } else if (paren == 0 && c == '{')
                 depth = 1;
             else if (paren == 0 && c == '}')
                 return current > line ? current - 1 : line;
@@ -355,6 +361,70 @@ static int chunk_match_braces(const chunk_builder_t *b, int line, int limit) {
         i++;
     }
     return 0;
+}
+
+/* Whether line l declares a function named name: [export] [declare]
+ * [default] [async] function name, then `(` or `<`. */
+static bool chunk_declares_function(const chunk_builder_t *b, int l, const char *name) {
+    static const char *const modifiers[] = {"export", "declare", "default", "async", NULL};
+    const char *s = b->data + b->line_at[l], *end = b->data + b->line_at[l + 1];
+    size_t name_len = strlen(name);
+    bool function = false;
+    for (;;) {
+        while (s < end && (*s == ' ' || *s == '\t'))
+            s++;
+        size_t n = 0;
+        while (s + n < end && ident_ascii_char((unsigned char)s[n]))
+            n++;
+        if (n == 0)
+            return false;
+        bool modifier = false;
+        for (const char *const *m = modifiers; *m && !function; m++)
+            modifier |= strlen(*m) == n && memcmp(s, *m, n) == 0;
+        if (modifier) {
+            s += n;
+            continue;
+        }
+        if (!function && n == 8 && memcmp(s, "function", 8) == 0) {
+            function = true;
+            s += n;
+            continue;
+        }
+        if (!function || n != name_len || memcmp(s, name, n) != 0)
+            return false;
+        s += n;
+        while (s < end && (*s == ' ' || *s == '\t'))
+            s++;
+        return s < end && (*s == '(' || *s == '<');
+    }
+}
+
+/* A TypeScript function declared with overloads (`function f(a: A): R;`
+ * lines, then the implementation with its body): ctags 5.9 tags the first
+ * signature only, so the definition would end there and the implementation
+ * would be left as untagged code.  From a signature that ends on line end,
+ * follows the next declarations of the same name (comments and blank lines
+ * between them) to the body's last line; *body is the line that
+ * declares the body (0 if none does). */
+static int chunk_overloads_end(const chunk_builder_t *b, const ctags_tag_t *tag, int end, int limit,
+                               int *body) {
+    *body = 0;
+    for (;;) {
+        int next = end + 1;
+        while (next <= limit && (b->blank[next] || chunk_is_lead_line(b, next)))
+            next++;
+        if (next > limit || !chunk_declares_function(b, next, tag->name))
+            return end;
+        bool bodiless;
+        int last = chunk_match_braces(b, next, limit, &bodiless);
+        if (last == 0)
+            return end;
+        end = last;
+        if (!bodiless) {
+            *body = next;
+            return end;
+        }
+    }
 }
 
 static bool chunk_same_scope(const ctags_tag_t *a, const ctags_tag_t *b) {
@@ -415,13 +485,15 @@ static int chunk_compare_defs(const void *pa, const void *pb) {
 /* Fills b->defs from the tags and links them into a forest. */
 static int chunk_find_definitions(chunk_builder_t *b, const ctags_tag_t *tags, size_t n_tags) {
     b->defs = calloc(n_tags ? n_tags : 1, sizeof *b->defs);
+    b->name_line = malloc((n_tags ? n_tags : 1) * sizeof *b->name_line);
     int *limits = chunk_scope_limits(tags, n_tags, b->line_count);
-    if (!b->defs || !limits) {
+    if (!b->defs || !b->name_line || !limits) {
         free(limits);
         return -ENOMEM;
     }
     for (size_t t = 0; t < n_tags; t++) {
         const ctags_tag_t *tag = &tags[t];
+        b->name_line[t] = tag->line;
         if (!chunk_is_symbol_tag(b, tag) || !tag->kind)
             continue;
         bool always = chunk_kind_in(tag->kind, chunk_boundary_kinds);
@@ -429,9 +501,15 @@ static int chunk_find_definitions(chunk_builder_t *b, const ctags_tag_t *tags, s
         if (!always && !if_long)
             continue;
         int limit = limits[t] < b->line_count ? limits[t] : b->line_count; /* stale tags */
-        int end = tag->end;
-        if (end == 0 && b->lang->braces)
-            end = chunk_match_braces(b, tag->line, limit);
+        int end = tag->end, body = 0;
+        if (end == 0 && b->lang->braces) {
+            bool bodiless;
+            end = chunk_match_braces(b, tag->line, limit, &bodiless);
+            if (bodiless && b->lang->id == LANG_TYPESCRIPT && strcmp(tag->kind, "function") == 0)
+                end = chunk_overloads_end(b, tag, end, limit, &body);
+            if (body > 0)
+                b->name_line[t] = body; /* where the definition is, not a signature */
+        }
         if (end == 0)
             end = if_long ? tag->line : limit;
         if (end > b->line_count)
@@ -442,7 +520,7 @@ static int chunk_find_definitions(chunk_builder_t *b, const ctags_tag_t *tags, s
             end--;
         if (if_long && end == tag->line)
             continue;
-        b->defs[b->def_count++] = (chunk_def_t){tag->line, end, -1, -1, (int)t};
+        b->defs[b->def_count++] = (chunk_def_t){tag->line, end, -1, -1, (int)t, body};
     }
     free(limits);
     qsort(b->defs, (size_t)b->def_count, sizeof *b->defs, chunk_compare_defs);
@@ -574,7 +652,7 @@ static void chunk_layout(chunk_builder_t *b, int lo, int hi, int first_child, bo
                 lead--;
         int rest_hi = last ? hi : lead - 1;
         int code = cursor <= rest_hi ? chunk_count_code_lines(b, cursor, rest_hi) : 0;
-        if (count + 2 > capacity) {
+        if (count + 3 > capacity) {
             capacity *= 2;
             chunk_piece_t *grown = realloc(pieces, capacity * sizeof *pieces);
             if (!grown) {
@@ -593,8 +671,19 @@ static void chunk_layout(chunk_builder_t *b, int lo, int hi, int first_child, bo
         }
         if (last)
             break;
-        pieces[count++] = (chunk_piece_t){lead, b->defs[c].end, CHUNK_DEFINITION, c};
-        cursor = b->defs[c].end + 1;
+        const chunk_def_t *def = &b->defs[c];
+        if (def->body > 0 && def->end - lead + 1 > b->options.max_lines) {
+            /* Overload signatures too many lines ahead of a long body: a
+             * chunk of their own, so that the body's windows start at it. */
+            int body_lead = def->body;
+            while (body_lead - 1 > def->start &&
+                   (b->blank[body_lead - 1] || chunk_is_lead_line(b, body_lead - 1)))
+                body_lead--;
+            pieces[count++] = (chunk_piece_t){lead, body_lead - 1, CHUNK_CODE, -1};
+            lead = body_lead;
+        }
+        pieces[count++] = (chunk_piece_t){lead, def->end, CHUNK_DEFINITION, c};
+        cursor = def->end + 1;
     }
     for (size_t i = 0; i < count && !b->failed; i++) {
         chunk_piece_t *p = &pieces[i];
@@ -851,16 +940,17 @@ static int chunk_fill(chunk_builder_t *b, chunk_list_t *list, const ctags_tag_t 
             continue;
         /* The last chunk starting at or before the line, then back over
          * overlapping windows to the first that holds it. */
+        int line = b->name_line ? b->name_line[t] : tags[t].line;
         size_t lo = 0, hi = list->count;
         while (lo < hi) {
             size_t mid = lo + (hi - lo) / 2;
-            if (list->chunks[mid].start_line <= tags[t].line)
+            if (list->chunks[mid].start_line <= line)
                 lo = mid + 1;
             else
                 hi = mid;
         }
         for (size_t c = lo; c-- > 0;) {
-            if (list->chunks[c].end_line >= tags[t].line)
+            if (list->chunks[c].end_line >= line)
                 owner[t] = (int)c;
             else if (owner[t] >= 0 || list->chunks[c].kind != CHUNK_WINDOW)
                 break;
@@ -969,6 +1059,7 @@ done:
     free(b.line_at);
     free(b.blank);
     free(b.defs);
+    free(b.name_line);
     free(b.spans);
     if (rc < 0) {
         chunk_list_destroy(&list);

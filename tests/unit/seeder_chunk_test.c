@@ -470,6 +470,57 @@ TEST(tiny_definitions_are_packed) {
     chunk_list_destroy(&list);
 }
 
+/* ctags 5.9 tags a TypeScript function with overloads at its first
+ * signature only: the definition runs on to the implementation's body, and
+ * when it is long the name goes with the body, not with the signatures. */
+TEST(typescript_overloads_reach_the_implementation) {
+    const char *text = "import { X } from './x';\n"                 /* 1 */
+                       "\n"                                         /* 2 */
+                       "export function pick(a: number): number;\n" /* 3 */
+                       "export function pick(\n"                    /* 4 */
+                       "  a: string,\n"                             /* 5 */
+                       "): string;\n"                               /* 6 */
+                       "/** Picks. */\n"                            /* 7 */
+                       "export function pick(a: any): any {\n"      /* 8 */
+                       "  return a;\n"                              /* 9 */
+                       "}\n"                                        /* 10 */
+                       "export function other(): void;\n"           /* 11 */
+                       "export function otherwise() {}\n";          /* 12 */
+    ctags_tag_t tags[] = {
+        {"f.ts", "pick", "function", NULL, NULL, 3, 0},
+        {"f.ts", "other", "function", NULL, NULL, 11, 0},
+        {"f.ts", "otherwise", "function", NULL, NULL, 12, 0},
+    };
+    chunk_list_t *list = split(text, LANG_TYPESCRIPT, tags, 3, NULL);
+    REQUIRE(list);
+    const chunk_t *c = defining(list, "pick");
+    REQUIRE(c);
+    CHECK_INT(c->start_line, <=, 3);
+    CHECK_INT(c->end_line, >=, 10);
+    CHECK(defining(list, "otherwise")); /* another name is not an overload */
+    chunk_list_destroy(&list);
+    /* A long body: the signatures are a chunk of their own, the name goes
+     * with the body's first window. */
+    char big[8192] = "export function pick(a: number): number;\n"
+                     "export function pick(a: string): string;\n"
+                     "// Picks.\n"
+                     "export function pick(a: any): any {\n";
+    for (int i = 0; i < 150; i++)
+        strcat(big, "  a = a + 1;\n");
+    strcat(big, "  return a;\n}\n");
+    ctags_tag_t tag = {"f.ts", "pick", "function", NULL, NULL, 1, 0};
+    list = split(big, LANG_TYPESCRIPT, &tag, 1, NULL);
+    REQUIRE(list);
+    c = defining(list, "pick");
+    REQUIRE(c);
+    CHECK_INT(c->start_line, ==, 3);
+    CHECK_INT(c->end_line, >, 4);
+    CHECK_INT(chunk_list_get(list, 0)->start_line, ==, 1);
+    CHECK(!has_symbol(chunk_list_get(list, 0), "pick"));
+    CHECK_INT(chunk_list_get(list, chunk_list_count(list) - 1)->end_line, ==, 156);
+    chunk_list_destroy(&list);
+}
+
 /* Random text and random (often nonsensical) tags, every language and odd
  * options: the invariants hold and nothing reads out of bounds. */
 TEST(random_inputs_keep_the_invariants) {
@@ -521,6 +572,7 @@ TEST(release_fixture_tags) {
 }
 
 TEST_MAIN(TEST_CASE(python_big_class_is_split_into_methods),
+          TEST_CASE(typescript_overloads_reach_the_implementation),
           TEST_CASE(python_preamble_and_decorated_function),
           TEST_CASE(c_long_function_becomes_windows), TEST_CASE(c_functions_with_comments),
           TEST_CASE(go_methods_are_qualified), TEST_CASE(java_class_with_annotated_methods),
