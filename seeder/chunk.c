@@ -808,7 +808,13 @@ static size_t chunk_qualified_name(const ctags_tag_t *tag, lang_id_t lang, char 
 }
 
 /* A tag's plain name and, when it has a scope, its qualified name. */
+/* A tag's name and its qualified name, as names the chunk defines.  A Rust
+ * `impl X` (or `impl Trait for X`) block holds X's methods, under X's name
+ * as their scope; it does not define X: listed as X's definers, a type's
+ * impl blocks crowd out its `struct X`, which a bare use of X looks for. */
 static void chunk_add_symbol(chunk_strings_t *symbols, const ctags_tag_t *tag, lang_id_t lang) {
+    if (lang == LANG_RUST && tag->kind && strcmp(tag->kind, "implementation") == 0)
+        return;
     size_t name_len = strlen(tag->name);
     if (!chunk_strings_has(symbols, tag->name, name_len))
         chunk_strings_add(symbols, tag->name, name_len);

@@ -285,6 +285,9 @@ TEST(rust_ends_found_by_brace_matching) {
     REQUIRE(c);
     CHECK_INT(c->start_line, ==, 10);
     CHECK_INT(c->end_line, ==, 20); /* lifetimes 'a are not character literals */
+    /* `impl Settings` holds Settings's methods; it does not define Settings */
+    CHECK(has_symbol(c, "Settings.describe"));
+    CHECK(!has_symbol(c, "Settings"));
     c = defining(list, "Settings");
     REQUIRE(c);
     CHECK_INT(c->start_line, ==, 3); /* doc comment and #[derive] */
