@@ -209,10 +209,6 @@ static void member_hints(features_t *f, lang_id_t lang, const char *prefix, size
         buf_append_str(&f->hints, "]");
     words_around(prefix, prefix_len, suffix, suffix_len, SYMBOL_LINES_BEFORE, SYMBOL_LINES_AFTER,
                  &f->words);
-    /* the cursor's own line (both sides) and the one before it: the words
-     * most likely to share a sub-word with the name being typed
-     * (`endpoint.Sink = ⟨(endpoint.Sink` wants newRetryingSink) */
-    words_around(prefix, prefix_len, suffix, suffix_len, 1, 1, &f->line_words);
 }
 
 /* The keyword that ends prefix[0..at) where Java, Kotlin or C# wants a
@@ -357,6 +353,11 @@ void features_extract(features_t *f, const char *path, const char *query, size_t
             implicit_this(lang, prefix, prefix_len, suffix, suffix_len, &f->cursor);
         if (f->cursor.kind >= CURSOR_MODULE || f->package)
             member_hints(f, lang, prefix, prefix_len, suffix, suffix_len);
+        /* the cursor's own line (both sides) and the one before it: the
+         * words most likely to share a sub-word with the name being typed
+         * (`endpoint.Sink = ⟨(endpoint.Sink` wants newRetryingSink, `let
+         * stream = ⟨` a TcpStream) */
+        words_around(prefix, prefix_len, suffix, suffix_len, 1, 1, &f->line_words);
     }
     if (acc.count)
         buf_append_str(&f->symbols, "]");
@@ -371,9 +372,7 @@ void features_free(features_t *f) {
     memset(f, 0, sizeof *f);
 }
 
-/* The strings of a JSON array text (the symbols, the hints) as a list
- * borrowed from *holder (delete it after); n 0 when there are none. */
-static const char **list_of(const buf_t *json, cJSON **holder, size_t *n) {
+const char **features_list(const buf_t *json, cJSON **holder, size_t *n) {
     *n = 0;
     *holder = json->len ? cJSON_ParseWithLength(json->data, json->len) : NULL;
     int size = cJSON_GetArraySize(*holder);
@@ -392,10 +391,10 @@ void features_search_header(const features_t *f, const char *collection, const c
                             unsigned signals, buf_t *out) {
     cJSON *symbols_json, *hints_json, *words_json, *line_json;
     size_t nsymbols, nhints, nwords, nline;
-    const char **symbols = list_of(&f->symbols, &symbols_json, &nsymbols);
-    const char **hints = list_of(&f->hints, &hints_json, &nhints);
-    const char **words = list_of(&f->words, &words_json, &nwords);
-    const char **line = list_of(&f->line_words, &line_json, &nline);
+    const char **symbols = features_list(&f->symbols, &symbols_json, &nsymbols);
+    const char **hints = features_list(&f->hints, &hints_json, &nhints);
+    const char **words = features_list(&f->words, &words_json, &nwords);
+    const char **line = features_list(&f->line_words, &line_json, &nline);
     const cursor_t *c = &f->cursor;
     bool members = (c->kind >= CURSOR_MODULE || f->package) && (signals & SIGNAL_OBJECT);
     bool module = c->kind == CURSOR_MODULE || f->package;
@@ -432,8 +431,8 @@ void features_search_header(const features_t *f, const char *collection, const c
                               .hint_count = nhints,
                               .words = words,
                               .word_count = nwords,
-                              .line_words = line,
-                              .line_word_count = nline}}};
+                              .line_words = members ? line : NULL,
+                              .line_word_count = members ? nline : 0}}};
     ops_encode(&req, out);
     free(symbols);
     free(hints);

@@ -36,6 +36,8 @@
 #include "proto/code/imported.h"
 #include "proto/code/subword.h"
 
+#include <cJSON.h>
+
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -68,6 +70,11 @@ void features_extract(features_t *f, const char *path, const char *query, size_t
 
 /* Frees what *f holds; it reads as empty afterwards. */
 void features_free(features_t *f);
+
+/* The strings of one of f's JSON array texts (symbols, hints, words,
+ * line_words) as a list borrowed from *holder (cJSON_Delete it, and free
+ * the list, after); *n 0 and NULL when there are none. */
+const char **features_list(const buf_t *json, cJSON **holder, size_t *n);
 
 /* Writes the header of the retriever's `search` request for f into out
  * (appended): the collection, k and a candidate limit of max(40, 4k), the

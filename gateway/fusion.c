@@ -5,6 +5,7 @@
 
 #include "proto/base/log.h"
 #include "proto/code/ident.h"
+#include "proto/code/subword.h"
 #include "proto/code/repopath.h"
 
 #include <errno.h>
@@ -29,6 +30,7 @@ const fusion_weights_t fusion_weights_measured = {.dense = 0.15,
                                                   .member_line = 1.0,
                                                   .member_partial = 1.5,
                                                   .outline = 0.5,
+                                                  .line = 0.5,
                                                   .name = 1.0};
 
 /* For a question in words: what the words match (BM25 over identifier
@@ -58,6 +60,7 @@ static double *weight_named(fusion_weights_t *w, const char *name) {
         {"member_near", &w->member_near},
         {"member_hint", &w->member_hint},
         {"member_words", &w->member_words},
+        {"line", &w->line},
         {"member_line", &w->member_line},
         {"member_partial", &w->member_partial},
         {"outline", &w->outline},
@@ -107,6 +110,7 @@ typedef struct {
     const char *path;
     double dense, bm25, symbol, import, object, uses;
     double fresh, imported; /* defines a name the file imports: not used yet / used */
+    double line;            /* ... and the share of its sub-words the cursor's line uses */
     double member, member_uses, member_near, member_hint, member_words, member_line, member_partial;
     double outline;
     double name;
@@ -171,6 +175,9 @@ static void import_match(const fusion_query_t *q, const cJSON *symbols, candidat
                 x->fresh = 1;
             else
                 x->imported = 1;
+            double line = subword_share(q->line_words, q->nline_words, true, last);
+            if (line > x->line)
+                x->line = line;
         }
     }
 }
@@ -259,6 +266,7 @@ static void score(const fusion_weights_t *w, const fusion_query_t *q, candidate_
             {"uses", max_uses > 0 ? log1p(x->uses) / log1p(max_uses) : 0, w->uses},
             {"fresh", x->fresh, w_fresh},
             {"imported", x->imported, w_imported},
+            {"line", x->line, w->line},
             {"member", x->member, w_member},
             {"member_uses",
              member && max_member_uses > 0 ? log1p(x->member_uses) / log1p(max_member_uses) : 0,

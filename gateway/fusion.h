@@ -22,7 +22,9 @@
  *     offered as the definition of an imported name;
  *   - with the symbol signal, a chunk defining a name the current file
  *     imports scores `fresh` when the name is not used yet since its
- *     import, `imported` otherwise;
+ *     import, `imported` otherwise, and `line`, the share of the name's
+ *     sub-words that the cursor's line and the one before use (`let stream
+ *     = ⟨` and TcpStream);
  *   - when the object before the cursor's dot is an imported module or
  *     name, `object` weighs 3 times more and `fresh` 5 times less;
  *   - when the shards were asked for the object's members, a member adds
@@ -89,6 +91,7 @@ typedef struct {
     double member_words;   /* share of its name's sub-words the code around the cursor uses */
     double member_line;    /* ... the cursor's line and the one before it use */
     double member_partial; /* the member starts with what is typed (against: when it does not) */
+    double line;           /* an imported name: share of its sub-words the cursor's line uses */
     double outline;        /* an outline: the signatures of several members, over its best's */
     /* For a question in words: */
     double name; /* share of a name it defines that the question's words make up */
@@ -120,6 +123,8 @@ typedef struct {
     bool tests_asked;               /* the query speaks of tests: test files are not held against */
     bool type_place;                /* a type's place (`throws ⟨`): member_uses counts the
                                        type's uses in that place (see the rules above) */
+    const char *const *line_words;  /* the sub-words of the cursor's line and the one before */
+    size_t nline_words;             /* ... how many */
 } fusion_query_t;
 
 /* Why a chunk ranked: one signal's part of its score.  The score is the
@@ -133,7 +138,7 @@ typedef struct {
 } fusion_term_t;
 
 /* Room for every term a score may have (8 today; more signals fit). */
-#define FUSION_TERMS_MAX 19
+#define FUSION_TERMS_MAX 20
 
 /* A ranked chunk, borrowed from the shard answers it came from. */
 typedef struct {

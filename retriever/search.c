@@ -1436,27 +1436,6 @@ static bool word_in(const search_member_t *m, const char *name) {
     return false;
 }
 
-/* The share of name's sub-words (of 3 bytes or more) that words[0..count)
- * hold (near: abbreviations count, see word_matches). */
-static double share_of(const char *const *words, size_t count, bool near, const char *name) {
-    size_t offsets[SUBWORD_PARTS_MAX], lengths[SUBWORD_PARTS_MAX];
-    int n = subword_split(name, strlen(name), offsets, lengths, SUBWORD_PARTS_MAX);
-    int counted = 0, found = 0;
-    for (int i = 0; i < n; i++) {
-        if (lengths[i] < 3)
-            continue;
-        counted++;
-        char part[SUBWORD_IDENT_MAX + 1];
-        size_t len = fold_part(name, offsets[i], lengths[i], part);
-        for (size_t w = 0; w < count; w++)
-            if (word_matches(words[w], strlen(words[w]), part, len, near)) {
-                found++;
-                break;
-            }
-    }
-    return counted ? (double)found / counted : 0;
-}
-
 static int partial_of(const search_member_t *m, const char *name) {
     if (!m->partial || !*m->partial)
         return 0;
@@ -1483,7 +1462,7 @@ static int member_note(search_t *s, int64_t id, const char *name, double weight,
     const search_member_t *m = &s->q->member;
     int partial = partial_of(m, name);
     bool hint = word_in(m, name);
-    double line = share_of(m->line_words, m->line_word_count, true, name);
+    double line = subword_share(m->line_words, m->line_word_count, true, name);
     /* The chunk's best member: what is typed first, then named after the
      * cursor, then by the words of its line, then reached most. */
     bool better =
@@ -1499,7 +1478,7 @@ static int member_note(search_t *s, int64_t id, const char *name, double weight,
         c->member_hint = hint;
         c->member_uses = uses;
         c->member_near = near;
-        c->member_words = share_of(m->words, m->word_count, false, name);
+        c->member_words = subword_share(m->words, m->word_count, false, name);
         c->member_line = line;
         size_t n = strlen(name);
         if (n < sizeof c->member_name)

@@ -641,6 +641,36 @@ char *subword_render_new(const char *text, size_t len, unsigned flags, size_t *o
     return st.out;
 }
 
+/* ---- shares ---- */
+
+double subword_share(const char *const *words, size_t count, bool near, const char *name) {
+    size_t offsets[SUBWORD_PARTS_MAX], lengths[SUBWORD_PARTS_MAX];
+    int n = subword_split(name, strlen(name), offsets, lengths, SUBWORD_PARTS_MAX);
+    int counted = 0, found = 0;
+    for (int i = 0; i < n; i++) {
+        size_t len = lengths[i] < SUBWORD_IDENT_MAX ? lengths[i] : SUBWORD_IDENT_MAX;
+        if (len < 3)
+            continue;
+        counted++;
+        char part[SUBWORD_IDENT_MAX + 1];
+        for (size_t k = 0; k < len; k++) {
+            char c = name[offsets[i] + k];
+            part[k] = (char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+        }
+        for (size_t w = 0; w < count; w++) {
+            size_t wl = strlen(words[w]), common = 0;
+            while (common < wl && common < len && words[w][common] == part[common])
+                common++;
+            if ((common == wl && common == len) ||
+                (near && common >= 4 && (common == wl || common == len))) {
+                found++;
+                break;
+            }
+        }
+    }
+    return counted ? (double)found / counted : 0;
+}
+
 /* ---- stems ---- */
 
 static bool ends_with(const char *w, size_t n, const char *tail) {

@@ -106,6 +106,15 @@ int subword_scan(const char *text, size_t len, unsigned flags, subword_fn fn, vo
 int subword_split(const char *ident, size_t len, size_t *offsets, size_t *lengths, size_t max);
 
 /*
+ * The share of name's sub-words (of 3 bytes or more; see subword_split)
+ * that one of words[0..count) holds, compared in lower case: as written,
+ * or when near, also where one is a prefix of the other and they share 4
+ * bytes or more (`conn` of `connection`).  words are lower-case sub-words
+ * (subword_scan's tokens).  0 when name has no such sub-word.
+ */
+double subword_share(const char *const *words, size_t count, bool near, const char *name);
+
+/*
  * True if word[0..len) is a keyword, literal, primitive type or receiver
  * name of C/C++, Python, JavaScript/TypeScript, Go, Java or Rust (`if`,
  * `def`, `func`, `const`, `return`, `import`, `None`, `NULL`, `self`,

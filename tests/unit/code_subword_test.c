@@ -336,9 +336,24 @@ TEST(stems_of_question_words) {
     CHECK_INT(subword_stem(big, sizeof big, out), ==, 0);
 }
 
+TEST(shares_of_a_names_sub_words) {
+    const char *words[] = {"let", "mut", "stream", "conn"};
+    CHECK(subword_share(words, 4, false, "TcpStream") == 0.5); /* tcp, stream */
+    CHECK(subword_share(words, 4, false, "stream") == 1.0);
+    CHECK(subword_share(words, 4, false, "ReadBuf") == 0.0);
+    CHECK(subword_share(words, 4, false, "x_y") == 0.0); /* no sub-word of 3 bytes */
+    /* near: an abbreviation of 4 bytes or more counts, a shorter one not */
+    CHECK(subword_share(words, 4, false, "ConnectionPool") == 0.0);
+    CHECK(subword_share(words, 4, true, "ConnectionPool") == 0.5);
+    const char *short_words[] = {"str"};
+    CHECK(subword_share(short_words, 1, true, "stream") == 0.0);
+    CHECK(subword_share(NULL, 0, true, "stream") == 0.0);
+}
+
 TEST_MAIN(TEST_CASE(split_styles), TEST_CASE(split_limits), TEST_CASE(render_whole_and_parts),
           TEST_CASE(render_code), TEST_CASE(keywords), TEST_CASE(scan_callback_fields),
           TEST_CASE(scan_stops_on_callback), TEST_CASE(scan_respects_length), TEST_CASE(unicode),
           TEST_CASE(invalid_utf8_never_crashes), TEST_CASE(long_identifiers_are_data),
           TEST_CASE(many_parts), TEST_CASE(render_new_grows), TEST_CASE(render_overflow),
-          TEST_CASE(unique_tokens), TEST_CASE(stems_of_question_words))
+          TEST_CASE(unique_tokens), TEST_CASE(stems_of_question_words),
+          TEST_CASE(shares_of_a_names_sub_words))

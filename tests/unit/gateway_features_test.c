@@ -113,6 +113,21 @@ TEST(imported_names_lead_the_symbols_unused_first) {
     cJSON_ArrayForEach(item, s) n += !strcmp(item->valuestring, "used");
     CHECK_INT(n, ==, 1);
     cJSON_Delete(s);
+    /* The sub-words of the cursor's line and the one before, for fusion's
+     * `line` term: not those of lines further away, nor the name typed. */
+    cJSON *holder;
+    size_t count;
+    const char **line = features_list(&f.line_words, &holder, &count);
+    bool price = false, other = false, used = false;
+    for (size_t i = 0; i < count; i++) {
+        price |= !strcmp(line[i], "price");
+        other |= !strcmp(line[i], "other");
+        used |= !strcmp(line[i], "used");
+    }
+    CHECK(price && other);
+    CHECK(!used);
+    free(line);
+    cJSON_Delete(holder);
     features_free(&f);
 }
 

@@ -166,6 +166,31 @@ TEST(definitions_of_imported_names_fresh_before_used) {
     cJSON_Delete(s0);
 }
 
+TEST(an_import_named_like_its_line_leads_the_others) {
+    /* `let stream = ⟨`: of two names imported and not used yet, the one
+     * whose sub-words the cursor's line uses (TcpStream: half of them). */
+    imported_name_t imports[] = {{.name = "TcpListener", .uses = 0, .module = "tokio::net"},
+                                 {.name = "TcpStream", .uses = 0, .module = "tokio::net"}};
+    fusion_query_t q = query_importing(imports, 2);
+    const char *line[] = {"let", "mut", "stream", "assert", "ok"};
+    q.line_words = line;
+    q.nline_words = 5;
+    cJSON *s0 =
+        answer("{\"path\":\"l.rs\",\"symbols\":[\"TcpListener\"],\"signals\":{\"symbol\":1}},"
+               "{\"path\":\"s.rs\",\"symbols\":[\"TcpStream\"],\"signals\":{\"symbol\":1}}");
+    ranked_t r = rank(&q, s0, NULL);
+    REQUIRE(r.count == 2);
+    CHECK_PICK(r, 0, "s.rs", 1.0 / 3 + 1.0 + 0.5 * 0.5);
+    CHECK_PICK(r, 1, "l.rs", 1.0 / 3 + 1.0);
+    /* Without words around the cursor, neither has the term. */
+    q.line_words = NULL;
+    q.nline_words = 0;
+    r = rank(&q, s0, NULL);
+    CHECK_NEAR(r.picks[0].score, 1.0 / 3 + 1.0);
+    CHECK_NEAR(r.picks[1].score, 1.0 / 3 + 1.0);
+    cJSON_Delete(s0);
+}
+
 TEST(an_imported_object_boosts_its_definitions) {
     imported_name_t imports[] = {{.name = "helper", .uses = 0, .module = "./h"}};
     fusion_query_t q = query_importing(imports, 1);
@@ -542,6 +567,7 @@ TEST_MAIN(TEST_CASE(the_measured_weights), TEST_CASE(a_question_holds_test_files
           TEST_CASE(structure_dominates_bm25_and_dense),
           TEST_CASE(a_preamble_never_defines_what_it_imports),
           TEST_CASE(definitions_of_imported_names_fresh_before_used),
+          TEST_CASE(an_import_named_like_its_line_leads_the_others),
           TEST_CASE(an_imported_object_boosts_its_definitions),
           TEST_CASE(at_most_per_file_chunks_of_one_file),
           TEST_CASE(what_the_prompt_holds_is_not_offered_again),
