@@ -307,6 +307,23 @@ static bool implicit_this(lang_id_t lang, const char *prefix, size_t len, const 
     return true;
 }
 
+/* `token, err := makeToken(...)` with makeToken defined in this file:
+ * what it returns is the value's type.  Each shard reads the call's
+ * definition from its own part of the index and only one holds this file;
+ * read here, the type reaches every shard (the call stays, for the shard
+ * that can check it). */
+static void call_defined_here(features_t *f, const char *prefix, size_t prefix_len,
+                              const char *suffix, size_t suffix_len) {
+    cursor_t *c = &f->cursor;
+    if (c->kind != CURSOR_VALUE || !c->call[0])
+        return;
+    char type[256];
+    if ((cursor_return_type(prefix, prefix_len, c->call, type, sizeof type) ||
+         cursor_return_type(suffix, suffix_len, c->call, type, sizeof type)) &&
+        strlen(type) < sizeof c->type)
+        memcpy(c->type, type, strlen(type) + 1);
+}
+
 void features_extract(features_t *f, const char *path, const char *query, size_t query_len,
                       const char *prefix, size_t prefix_len, const char *suffix,
                       size_t suffix_len) {
@@ -347,6 +364,7 @@ void features_extract(features_t *f, const char *path, const char *query, size_t
         object_before_cursor(prefix, prefix_len, f->object, sizeof f->object);
         object_resolve(f);
         cursor_read(lang, prefix, prefix_len, &f->cursor);
+        call_defined_here(f, prefix, prefix_len, suffix, suffix_len);
         f->package = f->cursor.kind == CURSOR_NONE &&
                      bare_name(lang, prefix, prefix_len, &f->cursor, f->after);
         if (f->cursor.kind == CURSOR_NONE && !f->package)

@@ -364,6 +364,37 @@ TEST(the_search_request_asks_for_the_objects_members) {
  * "."), with what is typed; not after a dot, not in other languages.  In
  * Java, Kotlin and C#, only at a type's place, whose keyword goes along as
  * "after", and only upper-case when something is typed. */
+TEST(a_go_value_made_by_a_function_of_this_file_has_its_type) {
+    /* makeToken is defined before the cursor (newStore after it): every
+     * shard is told the type, not only the one holding this file. */
+    const char *prefix = "package token\n\n"
+                         "func makeToken(issuer string,\n\tn int) (*Token, error) {\n"
+                         "\treturn nil, nil\n}\n\n"
+                         "func TestX(t *testing.T) {\n"
+                         "\ttok, err := makeToken(\"a\", 1)\n"
+                         "\ts := newStore()\n"
+                         "\tq := other()\n";
+    static const struct {
+        const char *line, *type, *call;
+    } cases[] = {
+        {"\ttok.Ver", "Token", "makeToken"},
+        {"\ts.", "store", "newStore"},
+        {"\tq.", "", "other"}, /* defined elsewhere: the shards look */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char text[1024];
+        snprintf(text, sizeof text, "%s%s", prefix, cases[i].line);
+        const char *suffix = "\n}\n\nfunc newStore() *store {\n\treturn &store{}\n}\n";
+        features_t f;
+        features_extract(&f, "token/token_test.go", NULL, 0, text, strlen(text), suffix,
+                         strlen(suffix));
+        CHECK_INT(f.cursor.kind, ==, CURSOR_VALUE);
+        CHECK_STR(f.cursor.type, cases[i].type);
+        CHECK_STR(f.cursor.call, cases[i].call);
+        features_free(&f);
+    }
+}
+
 TEST(a_bare_go_name_asks_for_its_packages_names) {
     static const struct {
         const char *path, *prefix, *partial; /* partial NULL: no package members */
@@ -460,6 +491,7 @@ TEST(a_bare_java_call_asks_for_its_class_members) {
 }
 
 TEST_MAIN(TEST_CASE(a_question_is_its_own_query),
+          TEST_CASE(a_go_value_made_by_a_function_of_this_file_has_its_type),
           TEST_CASE(a_bare_java_call_asks_for_its_class_members),
           TEST_CASE(a_completion_queries_the_lines_around_the_cursor),
           TEST_CASE(imported_names_lead_the_symbols_unused_first),
