@@ -6,6 +6,9 @@
  *   embed        (only when the dense signal is wanted; a collection of the
  *                built-in model is embedded right here, see embed_here())
  *   search       one call per shard, in parallel
+ *   again        (only for `x.` with x an object, when the shards found
+ *                different classes for it: see ask_again()) the shards
+ *                that missed one, asked with all of them
  *   done         rank (fusion.h), cut to k, call back
  * A timer bounds the whole; when it fires, calls still in flight are
  * cancelled and the retrieval finishes with what arrived.  Every bridge
@@ -94,6 +97,7 @@ struct query {
     collections_waiter_t waiter; /* linked while waiting */
     cJSON **answers;             /* per shard, NULL until it answered; in the pool */
     int answered;
+    bool again;                /* the shards that missed a class's lineage were asked again */
     h2o_timeout_entry_t timer; /* the deadline */
     h2o_timeout_entry_t kick;  /* starts the work on the next loop turn */
     int64_t started_us;
@@ -128,7 +132,8 @@ static void cancel_pending(query_t *qs) {
         if (qs->calls[i].call) {
             http_cancel(qs->ctx, qs->calls[i].call);
             qs->calls[i].call = 0;
-            if (qs->calls[i].shard >= 0)
+            /* a shard asked again still has its first answer */
+            if (qs->calls[i].shard >= 0 && !qs->answers[qs->calls[i].shard])
                 qs->result.shards_missing++;
         }
     qs->pending = 0;
@@ -216,16 +221,21 @@ static void on_embed_error(void *arg, int status, const char *message) {
 
 /* -- search -- */
 
+static bool ask_again(query_t *qs);
+
 static void on_search_final(void *arg, const proto_msg_t *msg) {
     call_t *c = arg;
     query_t *qs = c->query;
     call_done(c);
     cJSON *j = msg->payload ? cJSON_ParseWithLength(msg->payload, msg->payload_len) : NULL;
     if (j) {
+        if (qs->answers[c->shard]) /* asked again: the new answer replaces the first */
+            cJSON_Delete(qs->answers[c->shard]);
+        else
+            qs->answered++;
         qs->answers[c->shard] = j;
-        qs->answered++;
     }
-    if (qs->pending == 0)
+    if (qs->pending == 0 && !ask_again(qs))
         finish(qs);
 }
 
@@ -238,8 +248,9 @@ static void on_search_error(void *arg, int status, const char *message) {
         return;
     }
     log_warn("req=%s shard %d did not answer: %d %s", qs->ctx->rid, c->shard, status, message);
-    qs->result.shards_missing++;
-    if (qs->pending == 0)
+    if (!qs->answers[c->shard]) /* asked again, it still has its first answer */
+        qs->result.shards_missing++;
+    if (qs->pending == 0 && !ask_again(qs))
         finish(qs);
 }
 
@@ -262,6 +273,109 @@ static void search_start(query_t *qs) {
     }
     if (qs->pending == 0)
         finish(qs);
+}
+
+/* -- a class's lineage, across shards -- */
+
+static bool lineage_has(const cJSON *lineage, const char *name) {
+    const cJSON *e;
+    cJSON_ArrayForEach(e, lineage) {
+        if (cJSON_IsString(e) && !strcmp(e->valuestring, name))
+            return true;
+    }
+    return false;
+}
+
+/* The members of `x.` where x is an object: each shard offers those of the
+ * classes it knows x to have (its answer's "lineage": x's class, then the
+ * bases it found), and it knows only what its part of the index defines.
+ * The class a call returns (`tok := makeToken()`), a base class, a base's
+ * base, may be defined on one shard only: the others then offered the
+ * members of too few classes, or none.  When the shards' lineages differ,
+ * those that missed a class are asked once more, with the longest lineage
+ * as the type and its bases and every other class any shard found after
+ * them (at most CURSOR_BASES_MAX).  Returns whether calls were made. */
+static bool ask_again(query_t *qs) {
+    features_t *f = &qs->features;
+    cursor_t *c = &f->cursor;
+    if (qs->again || qs->finished || c->kind <= CURSOR_MODULE || f->package ||
+        !(qs->q.signals & SIGNAL_OBJECT))
+        return false;
+    qs->again = true;
+    const cJSON *longest = NULL;
+    int longest_n = 0;
+    for (int i = 0; i < qs->shards; i++) {
+        const cJSON *l = cJSON_GetObjectItemCaseSensitive(qs->answers[i], "lineage");
+        int n = cJSON_GetArraySize(l);
+        if (n > longest_n) {
+            longest = l;
+            longest_n = n;
+        }
+    }
+    if (!longest)
+        return false;
+    /* the classes: the longest lineage, then what the others add */
+    const char *names[1 + CURSOR_BASES_MAX];
+    int n = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, longest) {
+        if (cJSON_IsString(e) && n < 1 + CURSOR_BASES_MAX &&
+            strlen(e->valuestring) < CURSOR_NAME_MAX)
+            names[n++] = e->valuestring;
+    }
+    for (int i = 0; i < qs->shards; i++) {
+        cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(qs->answers[i], "lineage")) {
+            bool seen = false;
+            for (int k = 0; k < n && !seen; k++)
+                seen = cJSON_IsString(e) && !strcmp(names[k], e->valuestring);
+            if (cJSON_IsString(e) && !seen && n < 1 + CURSOR_BASES_MAX &&
+                strlen(e->valuestring) < CURSOR_NAME_MAX)
+                names[n++] = e->valuestring;
+        }
+    }
+    bool missed[SHARD_MAX] = {false}, any = false;
+    for (int i = 0; i < qs->shards && i < SHARD_MAX; i++) {
+        const cJSON *l = cJSON_GetObjectItemCaseSensitive(qs->answers[i], "lineage");
+        if (!qs->answers[i])
+            continue; /* it did not answer: it is not asked again either */
+        for (int k = 0; k < n && !missed[i]; k++)
+            missed[i] = !lineage_has(l, names[k]);
+        any |= missed[i];
+    }
+    if (!any)
+        return false;
+    /* the type and bases as every shard should read them; the call is
+     * answered (names[0] is what it returns, where a shard knew) */
+    cursor_t was = *c;
+    memmove(c->type, names[0], strlen(names[0]) + 1);
+    for (int k = 1; k < n; k++)
+        memmove(c->bases[k - 1], names[k], strlen(names[k]) + 1);
+    c->base_count = n - 1;
+    c->call[0] = '\0';
+    buf_t header = BUF_INIT;
+    features_search_header(f, qs->result.collection, qs->q.path, qs->q.k, qs->q.signals, &header);
+    *c = was;
+    if (!header.data || header.len > PROTO_CLIENT_HEADER_MAX) {
+        buf_free(&header);
+        return false;
+    }
+    static const bridge_callbacks_t callbacks = {NULL, on_search_final, on_search_error};
+    qs->ncalls = 0;
+    for (int i = 0; i < qs->shards && i < SHARD_MAX; i++) {
+        if (!missed[i])
+            continue;
+        char service[SHARD_SERVICE_MAX];
+        shard_service(i, service);
+        call_t *slot = call_slot(qs, i);
+        qs->pending++;
+        slot->call =
+            http_call(qs->ctx, service, header.data, qs->vector, qs->vector ? qs->vector_bytes : 0,
+                      remaining_ms(qs), &callbacks, slot);
+        if (!slot->call)
+            qs->pending--;
+    }
+    buf_free(&header);
+    return qs->pending > 0;
 }
 
 /* -- done -- */

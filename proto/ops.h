@@ -63,7 +63,8 @@
  *         "end_line","language","kind","text","symbols":[...],
  *         "signals":{"dense","bm25","symbol","import","object","uses",
  *         "imported_by", and for a member "member","member_uses",
- *         "member_hint","member_partial"; for a question "name"}}...]}: the union of every signal's
+ *         "member_hint","member_partial"; for a question "name"}}...], and for a class's
+ *         members "lineage":[the class, then the bases found...]}: the union of every signal's
  * candidates on this shard, never a chunk of `path` itself (see retriever/search.h for what each
  * signal means). stats {} -> FINAL {"collections","chunks","vector_bytes","db_bytes"} ping {}  ->
  * answered by the worker library (proto/worker.h).

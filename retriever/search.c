@@ -135,6 +135,10 @@ typedef struct {
     map_t *idf;           /* question: sub-word hash -> 1000 * idf + 1 (part_idf) */
     import_file_t *files; /* import neighbourhood, nfiles */
     size_t nfiles;
+    /* the classes whose members were offered (a class query): the type
+     * and the bases found, for the answer's "lineage" */
+    char lineage[MAX_CLASSES][CURSOR_NAME_MAX];
+    size_t nlineage;
     int64_t own_file;  /* file id of q->path on this shard, 0 none */
     size_t own_chunks; /* its chunk count */
     bool has_imports;  /* the graph knows what q->path imports */
@@ -1996,6 +2000,8 @@ static int class_members(search_t *s, const char *type, const char *const *bases
     char names[MAX_CLASSES][CURSOR_NAME_MAX];
     double weights[MAX_CLASSES];
     size_t n = class_lineage(s, type, bases, base_count, names, weights);
+    for (size_t k = 0; k < n && s->nlineage < MAX_CLASSES; k++)
+        memcpy(s->lineage[s->nlineage++], names[k], sizeof names[k]);
     int rc = 0;
     size_t found = 0;
     for (size_t k = 0; rc == 0 && k < n && found < MAX_MEMBER_CHUNKS; k++) {
@@ -2366,7 +2372,16 @@ static int write_results(search_t *s, buf_t *out, size_t *count) {
     map_destroy(&in_degree);
     for (size_t o = 0; o < s->noutlines; o++)
         write_outline(out, &s->outlines[o], count);
-    if (buf_append_str(out, "]}") != 0)
+    buf_append_str(out, "]");
+    if (s->nlineage) {
+        buf_append_str(out, ",\"lineage\":[");
+        for (size_t k = 0; k < s->nlineage; k++) {
+            buf_append_str(out, k ? "," : "");
+            buf_append_json_string(out, s->lineage[k], strlen(s->lineage[k]));
+        }
+        buf_append_str(out, "]");
+    }
+    if (buf_append_str(out, "}") != 0)
         return fail(s, -ENOMEM, "out of memory");
     return 0;
 }

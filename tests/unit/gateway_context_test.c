@@ -278,6 +278,44 @@ TEST(a_shard_that_says_the_request_is_wrong_fails_it) {
     CHECK(inproc_run_until(&loopback.s, shards_cancelled_at_least, &cancelled, 5000));
 }
 
+TEST(shards_that_missed_a_class_of_the_object_are_asked_again) {
+    REQUIRE(setup());
+    /* `tok.` where tok is what makeToken returns: shard 0 holds makeToken
+     * and found Token and its base; shard 1 knew neither. */
+    both(shop_on_two,
+         "{\"chunks\":[{\"path\":\"token.go\",\"text\":\"func (t *Token) Verify()\","
+         "\"signals\":{\"member\":1}}],\"lineage\":[\"Token\",\"Claims\"]}",
+         "{\"chunks\":[{\"path\":\"claims.go\",\"text\":\"func (c *Claims) Valid()\","
+         "\"signals\":{\"member\":0.6}}]}");
+    static const char prefix[] = "package x\n\nfunc f() {\n\ttok, err := makeToken(1)\n\ttok.";
+    const context_query_t q = {
+        .path = "/src/shop/x/a.go", .prefix = prefix, .prefix_len = sizeof prefix - 1, .k = 5};
+    int searches = atomic_load(&shards.searches);
+    got_t g = retrieve(&q, NULL);
+    CHECK_INT(g.status, ==, 200);
+    CHECK_INT(g.count, ==, 2);
+    CHECK_INT(g.shards_missing, ==, 0);
+    CHECK_INT(atomic_load(&shards.searches), ==, searches + 3);
+    cJSON *s0 = shard_search(0, NULL), *s1 = shard_search(1, NULL);
+    const cJSON *m0 = cJSON_GetObjectItemCaseSensitive(s0, "member");
+    const cJSON *m1 = cJSON_GetObjectItemCaseSensitive(s1, "member");
+    CHECK_STR(jstr(m0, "call"), "makeToken"); /* asked once */
+    CHECK_STR(jstr(m1, "type"), "Token");     /* asked again, told the classes */
+    CHECK(!cJSON_GetObjectItemCaseSensitive(m1, "call"));
+    const cJSON *bases = cJSON_GetObjectItemCaseSensitive(m1, "bases");
+    CHECK_INT(cJSON_GetArraySize(bases), ==, 1);
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetArrayItem(bases, 0)), "Claims");
+    cJSON_Delete(s0);
+    cJSON_Delete(s1);
+    /* Shards that agree are asked once. */
+    both(shop_on_two, "{\"chunks\":[],\"lineage\":[\"Token\"]}",
+         "{\"chunks\":[],\"lineage\":[\"Token\"]}");
+    searches = atomic_load(&shards.searches);
+    g = retrieve(&q, NULL);
+    CHECK_INT(g.status, ==, 200);
+    CHECK_INT(atomic_load(&shards.searches), ==, searches + 2);
+}
+
 TEST(k_cuts_the_answer) {
     REQUIRE(setup());
     const char *five = "{\"chunks\":[{\"path\":\"1.py\",\"signals\":{\"bm25\":5}},"
@@ -353,7 +391,9 @@ TEST_MAIN(TEST_CASE(every_shard_is_searched_and_the_answers_fused),
           TEST_CASE(a_collection_is_named_or_found_by_path),
           TEST_CASE(what_cannot_be_searched_is_refused_with_why),
           TEST_CASE(a_shard_that_fails_or_is_late_costs_only_its_part),
-          TEST_CASE(a_shard_that_says_the_request_is_wrong_fails_it), TEST_CASE(k_cuts_the_answer),
+          TEST_CASE(a_shard_that_says_the_request_is_wrong_fails_it),
+          TEST_CASE(shards_that_missed_a_class_of_the_object_are_asked_again),
+          TEST_CASE(k_cuts_the_answer),
           TEST_CASE(without_a_list_of_collections_in_time_there_is_no_context),
           TEST_CASE(a_request_that_goes_away_cancels_its_calls_and_hears_nothing),
           TEST_CASE(everything_stops_clean))

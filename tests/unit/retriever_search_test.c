@@ -827,6 +827,13 @@ TEST(a_class_lineage_from_the_index_and_its_outline) {
     CHECK(fabs(signal(outline, "member") - 0.5) < 1e-9);
     CHECK(outline_of(chunks, "src/leaf.py") == NULL);
     CHECK(outline_of(chunks, "src/mid.py") == NULL);
+    /* the classes whose members it offered, for the gateway to compare
+     * across shards */
+    const cJSON *lineage = cJSON_GetObjectItemCaseSensitive(root, "lineage");
+    REQUIRE(cJSON_GetArraySize(lineage) == 3);
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetArrayItem(lineage, 0)), "Leaf");
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetArrayItem(lineage, 1)), "Mid");
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetArrayItem(lineage, 2)), "Base");
     cJSON_Delete(root);
     q.member.partial = "fl";
     chunks = search(s, &q, &root);
