@@ -378,6 +378,32 @@ static size_t line_start(const text_t *t, size_t i) {
     return i;
 }
 
+/* The type written right before the name at `at` (`Foo name`, `Foo<T>
+ * name`: Java, C#, C++), capitalised, into type. */
+static bool type_before(const text_t *t, size_t at, char *type) {
+    size_t before = skip_space_back(t, at);
+    if (before >= at || before == 0)
+        return false;
+    size_t end = before;
+    if (t->s[end - 1] == '>') { /* skip generic arguments */
+        int depth = 0;
+        while (end > 0) {
+            char c = t->s[--end];
+            depth += c == '>' ? 1 : c == '<' ? -1 : 0;
+            if (depth == 0)
+                break;
+        }
+    }
+    size_t ts = ident_back(t, end);
+    char found[CURSOR_NAME_MAX];
+    if (ts < end && copy_name(found, t->s + ts, end - ts) && capitalised(found) &&
+        line_start(t, ts) <= ts) {
+        memcpy(type, found, strlen(found) + 1);
+        return true;
+    }
+    return false;
+}
+
 /* Finds the declaration of name nearest before the end of the window and
  * the type it shows.  Patterns, at a word boundary on code:
  *   name = Foo(  name = mod.Foo(  name = new Foo(  name := pkg.NewFoo(
@@ -408,6 +434,12 @@ static bool declaration_find(const text_t *t, const char *name, char *type, char
             size_t after = i + (t->s[i] == ':' ? 2 : 1);
             if (after < t->n && t->s[after] == '=')
                 continue;
+            /* `LHS lhs = Reflect.getField(...)`: the declared type, not a
+             * guess from the call (`Foo f = new Foo()` reads on) */
+            if (!word_at(t, skip_space(t, after), "new") && type_before(t, at, type)) {
+                qualifier[0] = '\0';
+                return true;
+            }
             if (type_at(t, after, type, q, true)) {
                 size_t j = after;
                 while (j < t->n && t->s[j] != '\n' && t->s[j] != '(' && t->s[j] != '{')
@@ -455,24 +487,9 @@ static bool declaration_find(const text_t *t, const char *name, char *type, char
             return true;
         }
         /* Java, C#, C++, TS: Foo name = / Foo name; / Foo<T> name */
-        size_t before = skip_space_back(t, at);
-        if (before < at && before > 0) {
-            size_t end = before;
-            if (t->s[end - 1] == '>') { /* skip generic arguments */
-                int depth = 0;
-                while (end > 0) {
-                    char c = t->s[--end];
-                    depth += c == '>' ? 1 : c == '<' ? -1 : 0;
-                    if (depth == 0)
-                        break;
-                }
-            }
-            size_t ts = ident_back(t, end);
-            if (ts < end && copy_name(type, t->s + ts, end - ts) && capitalised(type) &&
-                line_start(t, ts) <= ts) {
-                qualifier[0] = '\0';
-                return true;
-            }
+        if (type_before(t, at, type)) {
+            qualifier[0] = '\0';
+            return true;
         }
     }
     return false;

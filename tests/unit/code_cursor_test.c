@@ -220,6 +220,22 @@ TEST(java_types_and_declarations) {
     CHECK_INT(c.kind, ==, CURSOR_SELF);
     CHECK_STR(c.type, "Skin");
     CHECK_STR(c.bases[0], "SkinBase");
+    /* The declared type, whatever the value is made by: a local method, a
+     * static one (not its class), an instance's.  `new` names the class. */
+    static const struct {
+        const char *text, *type;
+    } declared[] = {
+        {"class A {\n  Class f() {\n    BSHType node = getTypeNode();\n    node.", "BSHType"},
+        {"class A {\n  void f() {\n    LHS lhs = Reflect.getLHSField(c, n);\n    lhs.", "LHS"},
+        {"class A {\n  void f() {\n    Map<String, Item> m = cm.items(x);\n    m.", "Map"},
+        {"class A {\n  void f() {\n    Object o = new Button();\n    o.", "Button"},
+        {"class A {\n  void f() {\n    x = Reflect.get(c);\n    x.", "Reflect"},
+    };
+    for (size_t i = 0; i < sizeof declared / sizeof declared[0]; i++) {
+        c = read_as(LANG_JAVA, declared[i].text);
+        CHECK_INT(c.kind, ==, CURSOR_VALUE);
+        CHECK_STR(c.type, declared[i].type);
+    }
 }
 
 TEST(what_a_function_returns) {
