@@ -479,6 +479,11 @@ static bool declaration_find(const text_t *t, const char *name, char *type, char
                 snprintf(qualifier, CURSOR_NAME_MAX, "%s", q);
                 return true;
             }
+            /* Java's `for (Foo x : items)` */
+            if (type_before(t, at, type)) {
+                qualifier[0] = '\0';
+                return true;
+            }
             continue;
         }
         /* Go: var name Foo / name *Foo (a parameter) */

@@ -230,6 +230,7 @@ TEST(java_types_and_declarations) {
         {"class A {\n  void f() {\n    Map<String, Item> m = cm.items(x);\n    m.", "Map"},
         {"class A {\n  void f() {\n    Object o = new Button();\n    o.", "Button"},
         {"class A {\n  void f() {\n    x = Reflect.get(c);\n    x.", "Reflect"},
+        {"class A {\n  void f() {\n    for (Item it : items) {\n      it.", "Item"},
     };
     for (size_t i = 0; i < sizeof declared / sizeof declared[0]; i++) {
         c = read_as(LANG_JAVA, declared[i].text);
