@@ -211,11 +211,70 @@ static void member_hints(features_t *f, lang_id_t lang, const char *prefix, size
                  &f->words);
 }
 
+static bool blank(char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* The start of the identifier that ends prefix[0..at) (at itself when none). */
+static size_t word_start(const char *prefix, size_t at) {
+    size_t k;
+    while (at > 0 && (k = ident_char_len_before(prefix, at)) > 0)
+        at -= k;
+    return at;
+}
+
+/* Whether prefix[0..at) ends at the start of a method's parameter, after
+ * the `(` or a `,` of its list (`void set(Object o, ⟨`): the list's `(`
+ * follows a name that follows a type, a modifier, `>` or `]` (a
+ * declaration), not `=`, `.`, `return` or `new` (a call). */
+static bool parameter_place(const char *prefix, size_t at) {
+    static const char *const not_types[] = {"return", "new", "else", "throw", "case", "assert"};
+    size_t i = at;
+    while (i > 0 && blank(prefix[i - 1]))
+        i--;
+    if (i == 0 || (prefix[i - 1] != '(' && prefix[i - 1] != ','))
+        return false;
+    int depth = 0;
+    size_t j = i;
+    while (j > 0) {
+        char ch = prefix[--j];
+        if (ch == ')' || ch == ']')
+            depth++;
+        else if ((ch == '(' || ch == '[') && depth > 0)
+            depth--;
+        else if (ch == '(')
+            break;
+        else if (ch == ';' || ch == '{' || ch == '}' || ch == '=' || ch == '"')
+            return false;
+    }
+    if (prefix[j] != '(')
+        return false;
+    while (j > 0 && blank(prefix[j - 1]))
+        j--;
+    size_t name = word_start(prefix, j);
+    if (name == j)
+        return false;
+    size_t m = name;
+    while (m > 0 && blank(prefix[m - 1]))
+        m--;
+    if (m > 0 && (prefix[m - 1] == '>' || prefix[m - 1] == ']'))
+        return true;
+    size_t word = word_start(prefix, m);
+    if (word == m || (word > 0 && prefix[word - 1] == '.'))
+        return false;
+    for (size_t k = 0; k < sizeof not_types / sizeof not_types[0]; k++)
+        if (m - word == strlen(not_types[k]) && !memcmp(prefix + word, not_types[k], m - word))
+            return false;
+    return true;
+}
+
 /* The keyword that ends prefix[0..at) where Java, Kotlin or C# wants a
  * type name (`extends`, `implements`, `throws`, `instanceof`, `new`, or
- * `catch` before a `(`), or NULL. */
+ * `catch` before a `(`), "(" at a method parameter's start, or NULL. */
 static const char *type_position(const char *prefix, size_t at) {
     static const char *const kws[] = {"extends", "implements", "throws", "instanceof", "new"};
+    if (parameter_place(prefix, at))
+        return "(";
     bool paren = at > 0 && prefix[at - 1] == '(';
     if (paren) {
         at--;

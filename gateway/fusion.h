@@ -34,9 +34,10 @@
  *     (`member_hint`) and whether it starts with what is typed
  *     (`member_partial`, subtracted when it does not); `fresh` and
  *     `imported` weigh 5 times less (the name to come is the object's);
- *     at a type's place in Java, Kotlin or C# (`throws ⟨`, the package's
- *     classes offered as members), member_uses counts how often each is
- *     written after that keyword and weighs TYPE_PLACE_USES times more,
+ *     at a type's place in Java, Kotlin or C# (`throws ⟨`, a method
+ *     parameter's `(Object o, ⟨`; the package's classes offered as
+ *     members), member_uses counts how often each is written after that
+ *     keyword (for a parameter: at all) and weighs TYPE_PLACE_USES times more,
  *     `member` weighs TYPE_PLACE_MEMBER of itself and `fresh` and
  *     `imported` weigh as much as ever (an imported class is as likely);
  *   - an outline (a file's best-ranked members' signatures, one chunk) has

@@ -1628,10 +1628,13 @@ static long name_uses(search_t *s, const char *name, int len) {
 
 /* How many chunks of this shard write name right after keyword (`throws
  * EvalError`, `catch (IOException`): an FTS5 phrase of the two tokens, the
- * name folded as the index folds a whole identifier. */
+ * name folded as the index folds a whole identifier; with keyword "("
+ * (a parameter's place), how many write name. */
 static long place_uses(search_t *s, const char *keyword, const char *name) {
     char phrase[2 * CURSOR_NAME_MAX + 32];
-    int at = snprintf(phrase, sizeof phrase, "body : \"%s ", keyword);
+    /* a place without a keyword (a parameter's, "("): chunks that write it */
+    bool word = (*keyword >= 'a' && *keyword <= 'z') || (*keyword >= 'A' && *keyword <= 'Z');
+    int at = snprintf(phrase, sizeof phrase, "body : \"%s%s", word ? keyword : "", word ? " " : "");
     if (at < 0 || (size_t)at >= sizeof phrase || strchr(keyword, '"'))
         return 0;
     for (const char *p = name; *p && (size_t)at + 2 < sizeof phrase; p++)

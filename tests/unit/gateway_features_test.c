@@ -416,6 +416,12 @@ TEST(a_bare_go_name_asks_for_its_packages_names) {
         {"pkg/A.java", "class A {\n  void f() {\n    ", NULL, NULL},        /* no type place */
         {"pkg/A.java", "class A {\n  void f() {\n    renew ", NULL, NULL},  /* not `new` */
         {"pkg/A.java", "class A {\n  void f() {\n    g(", NULL, NULL},      /* a call's `(` */
+        /* a method parameter's type: after the `(` or a `,` of a declaration */
+        {"pkg/A.java", "class A {\n  void set(Object o, ", "", "("},
+        {"pkg/A.java", "class A {\n  public static <T> List<T> of(\n\t\tNa", "Na", "("},
+        {"pkg/A.java", "class A {\n  void f() {\n    g(a, ", NULL, NULL},    /* a call's */
+        {"pkg/A.java", "class A {\n  int f() {\n    return h(", NULL, NULL}, /* a call's */
+        {"pkg/A.java", "class A {\n  void f() {\n    x = y.m(", NULL, NULL}, /* a call's */
         {"pkg/a.ts", "class A extends ", NULL, NULL},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

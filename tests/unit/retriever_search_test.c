@@ -568,6 +568,13 @@ TEST(a_type_place_ranks_the_packages_classes_by_that_place) {
     CHECK(signal(find_chunk(chunks, "p/Node.java", 3), "member_uses") == 3);
     CHECK(signal(find_chunk(chunks, "p/Oops.java", 3), "member_uses") == 0);
     cJSON_Delete(root);
+    /* a parameter's place has no keyword: the chunks that write the class */
+    q.member.after = "(";
+    chunks = search(s, &q, &root);
+    REQUIRE(chunks);
+    CHECK(signal(find_chunk(chunks, "p/Node.java", 3), "member_uses") == 4);
+    CHECK(signal(find_chunk(chunks, "p/Oops.java", 3), "member_uses") == 3);
+    cJSON_Delete(root);
     /* the class is a top-level definition: found by its name */
     static const char *const syms[] = {"Oops"};
     search_query_t byname = {.path = "p/B.java", .symbols = syms, .symbol_count = 1};
