@@ -269,10 +269,12 @@ static bool parameter_place(const char *prefix, size_t at) {
 }
 
 /* The keyword that ends prefix[0..at) where Java, Kotlin or C# wants a
- * type name (`extends`, `implements`, `throws`, `instanceof`, `new`, or
- * `catch` before a `(`), "(" at a method parameter's start, or NULL. */
+ * type name (`extends`, `implements`, `throws`, `instanceof`, `new`, a
+ * modifier of a field or method, or `catch` before a `(`), "(" at a method
+ * parameter's start, or NULL. */
 static const char *type_position(const char *prefix, size_t at) {
-    static const char *const kws[] = {"extends", "implements", "throws", "instanceof", "new"};
+    static const char *const kws[] = {"extends", "implements", "throws",    "instanceof", "new",
+                                      "public",  "private",    "protected", "static",     "final"};
     if (parameter_place(prefix, at))
         return "(";
     bool paren = at > 0 && prefix[at - 1] == '(';

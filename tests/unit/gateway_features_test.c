@@ -416,6 +416,9 @@ TEST(a_bare_go_name_asks_for_its_packages_names) {
         {"pkg/A.java", "class A {\n  void f() {\n    ", NULL, NULL},        /* no type place */
         {"pkg/A.java", "class A {\n  void f() {\n    renew ", NULL, NULL},  /* not `new` */
         {"pkg/A.java", "class A {\n  void f() {\n    g(", NULL, NULL},      /* a call's `(` */
+        /* after a modifier: a field's or a method's type */
+        {"pkg/A.java", "class A {\n  private Fi", "Fi", "private"},
+        {"pkg/A.java", "class A {\n  public static ", "", "static"},
         /* a method parameter's type: after the `(` or a `,` of a declaration */
         {"pkg/A.java", "class A {\n  void set(Object o, ", "", "("},
         {"pkg/A.java", "class A {\n  public static <T> List<T> of(\n\t\tNa", "Na", "("},
