@@ -417,6 +417,7 @@ static void fuse(query_t *qs) {
                          .per_file = per_file,
                          .tests_asked = tests_asked(&qs->q),
                          .type_place = f->after[0] != '\0',
+                         .type_wanted = f->type_wanted,
                          .line_words = line,
                          .nline_words = nline};
     h2o_mem_pool_t *pool = &qs->ctx->req->pool;

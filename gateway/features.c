@@ -330,6 +330,153 @@ static bool bare_name(lang_id_t lang, const char *prefix, size_t len, cursor_t *
     return true;
 }
 
+/* ---- where a type is wanted (Rust, Python, TypeScript, JavaScript) ---- */
+
+static bool ends_with_word(const char *prefix, size_t at, const char *word) {
+    size_t n = strlen(word);
+    return at >= n && !memcmp(prefix + at - n, word, n) &&
+           (at == n || !ident_char_len_before(prefix, at - n));
+}
+
+/* The first word of the line holding prefix[at] (after its indentation). */
+static bool line_starts_with(const char *prefix, size_t at, const char *word) {
+    size_t l = at;
+    while (l > 0 && prefix[l - 1] != '\n')
+        l--;
+    while (l < at && (prefix[l] == ' ' || prefix[l] == '\t'))
+        l++;
+    size_t n = strlen(word);
+    return at - l >= n && !memcmp(prefix + l, word, n) &&
+           (at - l == n || !ident_char_len(prefix + l + n, at - l - n));
+}
+
+/* The bracket (`(`, `{`, `<`, `[`) that is open at prefix[at], or at
+ * itself when none is (or a statement ends first, for `(` and `[`). */
+static size_t open_bracket(const char *prefix, size_t at) {
+    int depth = 0;
+    for (size_t j = at; j > 0;) {
+        char ch = prefix[--j];
+        if (ch == ')' || ch == '}' || ch == ']')
+            depth++;
+        else if ((ch == '(' || ch == '{' || ch == '[') && depth > 0)
+            depth--;
+        else if (ch == '(' || ch == '{' || ch == '[')
+            return j;
+        else if (ch == ';' && depth == 0)
+            return at;
+    }
+    return at;
+}
+
+/* The word before prefix[at] (blanks skipped) is `word`, and the one
+ * before that is `keyword` (NULL: any). */
+static bool named_after(const char *prefix, size_t at, const char *keyword) {
+    while (at > 0 && blank(prefix[at - 1]))
+        at--;
+    size_t name = word_start(prefix, at);
+    if (name == at)
+        return false;
+    if (!keyword)
+        return true;
+    size_t m = name;
+    while (m > 0 && blank(prefix[m - 1]))
+        m--;
+    return ends_with_word(prefix, m, keyword);
+}
+
+/* Whether the code before the cursor wants a type name (a class, a struct,
+ * a trait) next, as lang reads: `-> ⟨`, `impl ⟨`, `dyn ⟨`, `Vec<⟨`,
+ * `x: ⟨` in a `let`, a parameter list or a struct's fields, `extends ⟨`,
+ * `new ⟨`, `class A(⟨`, `except ⟨`, `isinstance(x, ⟨`; a path typed
+ * so far (`mpsc::⟨`, `typing.⟨`) is skipped.  Languages whose type names
+ * are not told by their case (Go) or that have their own places (Java,
+ * Kotlin, C#: type_position) say false. */
+static bool type_wanted(lang_id_t lang, const char *prefix, size_t len) {
+    bool rust = lang == LANG_RUST, py = lang == LANG_PYTHON, ts = lang == LANG_TYPESCRIPT,
+         js = lang == LANG_JAVASCRIPT;
+    if (!rust && !py && !ts && !js)
+        return false;
+    size_t i = word_start(prefix, len);
+    for (;;) { /* the path before the name: a::b::, a.b. */
+        size_t j = i;
+        if (rust && j >= 2 && prefix[j - 1] == ':' && prefix[j - 2] == ':')
+            j -= 2;
+        else if (!rust && j >= 1 && prefix[j - 1] == '.')
+            j -= 1;
+        else
+            break;
+        size_t w = word_start(prefix, j);
+        if (w == j)
+            break;
+        i = w;
+    }
+    while (i > 0 && (prefix[i - 1] == ' ' || prefix[i - 1] == '\t'))
+        i--;
+    if (i == 0)
+        return false;
+    char c = prefix[i - 1];
+    if ((rust || py) && i >= 2 && c == '>' && prefix[i - 2] == '-')
+        return true;
+    if (rust && (ends_with_word(prefix, i, "impl") || ends_with_word(prefix, i, "dyn") ||
+                 ends_with_word(prefix, i, "as") ||
+                 (ends_with_word(prefix, i, "for") && line_starts_with(prefix, i, "impl"))))
+        return true;
+    if ((ts || js) &&
+        (ends_with_word(prefix, i, "extends") || ends_with_word(prefix, i, "new") ||
+         ends_with_word(prefix, i, "instanceof") ||
+         (ts && (ends_with_word(prefix, i, "implements") || ends_with_word(prefix, i, "as")))))
+        return true;
+    if (py && (ends_with_word(prefix, i, "except") || ends_with_word(prefix, i, "raise")))
+        return true;
+    /* a generic's argument: `Vec<⟨`, `Promise<⟨`, `::<⟨` (not `a < b`) */
+    if ((rust || ts) && c == '<' && i >= 2 &&
+        (ident_char_len_before(prefix, i - 1) || prefix[i - 2] == ':'))
+        return true;
+    if (py && (c == '(' || c == ',')) {
+        size_t open = open_bracket(prefix, i);
+        if (open < i && prefix[open] == '(' &&
+            ((c == '(' || c == ',') && named_after(prefix, open, "class")))
+            return true; /* class A(⟨ */
+        if (open < i && prefix[open] == '(' && c == ',' && open >= 10 &&
+            ends_with_word(prefix, open, "isinstance"))
+            return true;
+        if (c == '(' && ends_with_word(prefix, i - 1, "except"))
+            return true;
+        return false;
+    }
+    if (c != ':' || (i >= 2 && prefix[i - 2] == ':'))
+        return false;
+    /* `name: ⟨`: an annotation, unless it is a value's (a dict's, an
+     * object's, a struct literal's field) */
+    if (ts && i >= 2 && prefix[i - 2] == ')')
+        return true; /* a function's return type */
+    /* let x: ⟨, let mut x: ⟨, const x: ⟨ */
+    if ((rust && (named_after(prefix, i - 1, "let") || named_after(prefix, i - 1, "mut"))) ||
+        (ts && (named_after(prefix, i - 1, "let") || named_after(prefix, i - 1, "const") ||
+                named_after(prefix, i - 1, "var"))))
+        return true;
+    size_t open = open_bracket(prefix, i);
+    if (open == i) { /* Python's `name: ⟨` (or `self.name: ⟨`) as a statement */
+        size_t w = word_start(prefix, i - 1);
+        if (!py || w == i - 1)
+            return false;
+        if (w >= 5 && !memcmp(prefix + w - 5, "self.", 5))
+            w -= 5;
+        while (w > 0 && (prefix[w - 1] == ' ' || prefix[w - 1] == '\t'))
+            w--;
+        return w == 0 || prefix[w - 1] == '\n';
+    }
+    if (prefix[open] == '(') /* a parameter: fn f(, def f(, function f(, m( in a class */
+        return (rust && named_after(prefix, open, "fn")) ||
+               (py && named_after(prefix, open, "def")) || (ts && named_after(prefix, open, NULL));
+    if (prefix[open] == '{')
+        return (rust &&
+                (named_after(prefix, open, "struct") || named_after(prefix, open, "union"))) ||
+               (ts &&
+                (named_after(prefix, open, "interface") || named_after(prefix, open, "class")));
+    return false;
+}
+
 /* Whether the cursor starts or continues a bare call in Java, Kotlin or
  * C#, whose methods call their class's and its bases' methods without
  * `this.`: a name starting lower-case (or none yet), not after `.`, `::`,
@@ -426,6 +573,7 @@ void features_extract(features_t *f, const char *path, const char *query, size_t
         object_resolve(f);
         cursor_read(lang, prefix, prefix_len, &f->cursor);
         call_defined_here(f, prefix, prefix_len, suffix, suffix_len);
+        f->type_wanted = type_wanted(lang, prefix, prefix_len);
         f->package = f->cursor.kind == CURSOR_NONE &&
                      bare_name(lang, prefix, prefix_len, &f->cursor, f->after);
         if (f->cursor.kind == CURSOR_NONE && !f->package)

@@ -53,6 +53,7 @@ typedef struct {
     bool object_imported; /* object names an imported module or name (then: its stem) */
     cursor_t cursor;      /* what the object is; cursor.kind CURSOR_NONE when no object */
     char after[16];       /* a type's place in Java, Kotlin or C#: the keyword before it */
+    bool type_wanted;     /* Rust, Python, TS, JS: a type's place (`-> ⟨`, `impl ⟨`, ...) */
     bool package;         /* a bare name in Go, whose files see their package's names:
                              those are the members offered */
     buf_t hints;          /* JSON array of the suffix's folded identifiers; len 0 when none */

@@ -31,6 +31,7 @@ const fusion_weights_t fusion_weights_measured = {.dense = 0.15,
                                                   .member_partial = 1.5,
                                                   .outline = 0.5,
                                                   .line = 0.5,
+                                                  .type = 0.5,
                                                   .name = 1.0};
 
 /* For a question in words: what the words match (BM25 over identifier
@@ -61,6 +62,7 @@ static double *weight_named(fusion_weights_t *w, const char *name) {
         {"member_hint", &w->member_hint},
         {"member_words", &w->member_words},
         {"line", &w->line},
+        {"type", &w->type},
         {"member_line", &w->member_line},
         {"member_partial", &w->member_partial},
         {"outline", &w->outline},
@@ -111,6 +113,7 @@ typedef struct {
     double dense, bm25, symbol, import, object, uses;
     double fresh, imported; /* defines a name the file imports: not used yet / used */
     double line;            /* ... and the share of its sub-words the cursor's line uses */
+    double type;            /* 1: defines a type (a CamelCase name) */
     double member, member_uses, member_near, member_hint, member_words, member_line, member_partial;
     double outline;
     double name;
@@ -182,6 +185,21 @@ static void import_match(const fusion_query_t *q, const cJSON *symbols, candidat
     }
 }
 
+/* Whether symbols name a type: an unscoped CamelCase name (upper case
+ * first, a lower-case letter after: `TcpStream`, not `MAX_SIZE`). */
+static bool defines_type(const cJSON *symbols) {
+    const cJSON *sym;
+    cJSON_ArrayForEach(sym, symbols) {
+        const char *n = cJSON_GetStringValue(sym);
+        if (!n || !(n[0] >= 'A' && n[0] <= 'Z') || strpbrk(n, ".:"))
+            continue;
+        for (const char *p = n + 1; *p; p++)
+            if (*p >= 'a' && *p <= 'z')
+                return true;
+    }
+    return false;
+}
+
 /* One chunk of a shard answer as a candidate: the wanted signals' raw values. */
 static void candidate_read(const fusion_query_t *q, const cJSON *chunk, const char *path,
                            candidate_t *x) {
@@ -211,6 +229,8 @@ static void candidate_read(const fusion_query_t *q, const cJSON *chunk, const ch
     }
     /* A preamble "defines" the names it imports (`const X = require(...)`):
      * never a definition to offer for them. */
+    if (q->type_wanted && strcmp(string_or_empty(chunk, "kind"), "preamble") != 0)
+        x->type = defines_type(cJSON_GetObjectItemCaseSensitive(chunk, "symbols")) ? 1 : 0;
     if (!strcmp(string_or_empty(chunk, "kind"), "preamble"))
         x->symbol = 0;
     else if (sig & SIGNAL_SYMBOL)
@@ -267,6 +287,7 @@ static void score(const fusion_weights_t *w, const fusion_query_t *q, candidate_
             {"fresh", x->fresh, w_fresh},
             {"imported", x->imported, w_imported},
             {"line", x->line, w->line},
+            {"type", q->type_wanted ? x->type : 0, w->type},
             {"member", x->member, w_member},
             {"member_uses",
              member && max_member_uses > 0 ? log1p(x->member_uses) / log1p(max_member_uses) : 0,

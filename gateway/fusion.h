@@ -40,6 +40,10 @@
  *     keyword (for a parameter: at all) and weighs TYPE_PLACE_USES times more,
  *     `member` weighs TYPE_PLACE_MEMBER of itself and `fresh` and
  *     `imported` weigh as much as ever (an imported class is as likely);
+ *   - where a type is wanted (Rust, Python, TypeScript, JavaScript: `-> ⟨`,
+ *     `impl ⟨`, `x: ⟨`, `extends ⟨`, `class A(⟨`, ...), a chunk that
+ *     defines a type adds `type`: a name it defines, not a member's, is
+ *     CamelCase (these languages write functions and constants otherwise);
  *   - an outline (a file's best-ranked members' signatures, one chunk) has
  *     its best member's signals and adds `outline`: it leads that member;
  *     at most FUSION_OUTLINES of them are picked;
@@ -93,6 +97,7 @@ typedef struct {
     double member_line;    /* ... the cursor's line and the one before it use */
     double member_partial; /* the member starts with what is typed (against: when it does not) */
     double line;           /* an imported name: share of its sub-words the cursor's line uses */
+    double type;           /* where a type is wanted: the chunk defines one (a CamelCase name) */
     double outline;        /* an outline: the signatures of several members, over its best's */
     /* For a question in words: */
     double name; /* share of a name it defines that the question's words make up */
@@ -124,8 +129,9 @@ typedef struct {
     bool tests_asked;               /* the query speaks of tests: test files are not held against */
     bool type_place;                /* a type's place (`throws ⟨`): member_uses counts the
                                        type's uses in that place (see the rules above) */
-    const char *const *line_words;  /* the sub-words of the cursor's line and the one before */
-    size_t nline_words;             /* ... how many */
+    bool type_wanted; /* Rust, Python, TS, JS: a type's place (`-> ⟨`, `impl ⟨`, `x: ⟨`) */
+    const char *const *line_words; /* the sub-words of the cursor's line and the one before */
+    size_t nline_words;            /* ... how many */
 } fusion_query_t;
 
 /* Why a chunk ranked: one signal's part of its score.  The score is the
@@ -139,7 +145,7 @@ typedef struct {
 } fusion_term_t;
 
 /* Room for every term a score may have (8 today; more signals fit). */
-#define FUSION_TERMS_MAX 20
+#define FUSION_TERMS_MAX 21
 
 /* A ranked chunk, borrowed from the shard answers it came from. */
 typedef struct {

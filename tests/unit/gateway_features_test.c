@@ -395,6 +395,53 @@ TEST(a_go_value_made_by_a_function_of_this_file_has_its_type) {
     }
 }
 
+TEST(where_a_type_is_wanted) {
+    static const struct {
+        const char *path, *prefix;
+        bool wanted;
+    } cases[] = {
+        {"a.rs", "fn f() -> ", true},
+        {"a.rs", "impl Foo for ", true},
+        {"a.rs", "fn f(x: &dyn ", true},
+        {"a.rs", "let v: Vec<", true},
+        {"a.rs", "fn f() {\n    let s: Str", true},
+        {"a.rs", "fn f(a: u8, b: ", true},
+        {"a.rs", "struct C {\n    tx: mpsc::", true},
+        {"a.rs", "fn f() {\n    C { tx: ", false}, /* a struct literal's value */
+        {"a.rs", "fn f() {\n    if a < ", false},
+        {"a.rs", "fn f() {\n    let x = ", false},
+        {"a.rs", "for x in ", false},
+        {"a.py", "def f(x) -> ", true},
+        {"a.py", "class A(", true},
+        {"a.py", "class A(Base, mixins.", true},
+        {"a.py", "try:\n    g()\nexcept ", true},
+        {"a.py", "if isinstance(x, ", true},
+        {"a.py", "def f(self, x: ", true},
+        {"a.py", "class A:\n    name: ", true},
+        {"a.py", "d = {\"a\": ", false},
+        {"a.py", "f(x, ", false},
+        {"a.ts", "class A extends ", true},
+        {"a.ts", "function f(x: ", true},
+        {"a.ts", "function f(x): ", true},
+        {"a.ts", "const m: Map<string, ", false}, /* after a comma: not read */
+        {"a.ts", "const p: Promise<", true},
+        {"a.ts", "interface I {\n  a: ", true},
+        {"a.ts", "const o = { a: ", false},
+        {"a.js", "const x = new ", true},
+        {"a.go", "func f() ", false},
+        {"A.java", "class A extends ", false}, /* Java's places are type_position's */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        features_t f;
+        features_extract(&f, cases[i].path, NULL, 0, cases[i].prefix, strlen(cases[i].prefix), "",
+                         0);
+        if (f.type_wanted != cases[i].wanted)
+            fprintf(stderr, "  %s: \"%s\"\n", cases[i].path, cases[i].prefix);
+        CHECK(f.type_wanted == cases[i].wanted);
+        features_free(&f);
+    }
+}
+
 TEST(a_bare_go_name_asks_for_its_packages_names) {
     static const struct {
         const char *path, *prefix, *partial; /* partial NULL: no package members */
@@ -501,7 +548,7 @@ TEST(a_bare_java_call_asks_for_its_class_members) {
 
 TEST_MAIN(TEST_CASE(a_question_is_its_own_query),
           TEST_CASE(a_go_value_made_by_a_function_of_this_file_has_its_type),
-          TEST_CASE(a_bare_java_call_asks_for_its_class_members),
+          TEST_CASE(where_a_type_is_wanted), TEST_CASE(a_bare_java_call_asks_for_its_class_members),
           TEST_CASE(a_completion_queries_the_lines_around_the_cursor),
           TEST_CASE(imported_names_lead_the_symbols_unused_first),
           TEST_CASE(at_most_48_symbols_of_two_bytes_or_more),

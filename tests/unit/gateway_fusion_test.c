@@ -191,6 +191,32 @@ TEST(an_import_named_like_its_line_leads_the_others) {
     cJSON_Delete(s0);
 }
 
+TEST(where_a_type_is_wanted_a_type_leads) {
+    /* `fn f() -> ⟨`: of two names imported, the struct before the function
+     * and the constant; a scoped CamelCase name (a method's scope) is no
+     * type of this chunk's, nor is a preamble's. */
+    imported_name_t imports[] = {{.name = "connect", .uses = 0, .module = "m"},
+                                 {.name = "Conn", .uses = 0, .module = "m"},
+                                 {.name = "MAX_CONNS", .uses = 0, .module = "m"}};
+    fusion_query_t q = query_importing(imports, 3);
+    q.type_wanted = true;
+    cJSON *s0 =
+        answer("{\"path\":\"f.rs\",\"symbols\":[\"connect\",\"Pool.get\"],"
+               "\"signals\":{\"symbol\":1}},"
+               "{\"path\":\"c.rs\",\"symbols\":[\"Conn\"],\"signals\":{\"symbol\":1}},"
+               "{\"path\":\"k.rs\",\"symbols\":[\"MAX_CONNS\"],\"signals\":{\"symbol\":1}}");
+    ranked_t r = rank(&q, s0, NULL);
+    REQUIRE(r.count == 3);
+    CHECK_PICK(r, 0, "c.rs", 1.0 / 3 + 1.0 + 0.5);
+    CHECK_NEAR(r.picks[1].score, 1.0 / 3 + 1.0);
+    CHECK_NEAR(r.picks[2].score, 1.0 / 3 + 1.0);
+    /* elsewhere, none has the term */
+    q.type_wanted = false;
+    r = rank(&q, s0, NULL);
+    CHECK_NEAR(r.picks[0].score, 1.0 / 3 + 1.0);
+    cJSON_Delete(s0);
+}
+
 TEST(an_imported_object_boosts_its_definitions) {
     imported_name_t imports[] = {{.name = "helper", .uses = 0, .module = "./h"}};
     fusion_query_t q = query_importing(imports, 1);
@@ -568,6 +594,7 @@ TEST_MAIN(TEST_CASE(the_measured_weights), TEST_CASE(a_question_holds_test_files
           TEST_CASE(a_preamble_never_defines_what_it_imports),
           TEST_CASE(definitions_of_imported_names_fresh_before_used),
           TEST_CASE(an_import_named_like_its_line_leads_the_others),
+          TEST_CASE(where_a_type_is_wanted_a_type_leads),
           TEST_CASE(an_imported_object_boosts_its_definitions),
           TEST_CASE(at_most_per_file_chunks_of_one_file),
           TEST_CASE(what_the_prompt_holds_is_not_offered_again),
