@@ -552,11 +552,38 @@ void features_extract(features_t *f, const char *path, const char *query, size_t
     symbols_acc_t acc = {&f->symbols, 0, NULL, 0};
     lang_id_t lang = path && *path ? lang_detect(path, prefix, prefix_len) : LANG_UNKNOWN;
     if (!query_len) {
-        f->nimports = imported_names_of(lang, prefix, prefix_len, f->imports, FEATURES_IMPORTS_MAX);
-        for (int pass = 0; pass < 2; pass++)
-            for (size_t i = 0; i < f->nimports; i++)
-                if ((f->imports[i].uses == 0) == (pass == 0))
+        /* the cursor's own line (both sides) and the one before it: the
+         * words most likely to share a sub-word with the name being typed
+         * (`endpoint.Sink = ⟨(endpoint.Sink` wants newRetryingSink, `let
+         * stream = ⟨` a TcpStream) */
+        words_around(prefix, prefix_len, suffix, suffix_len, 1, 1, &f->line_words);
+        cJSON *holder;
+        size_t nline;
+        const char **line = features_list(&f->line_words, &holder, &nline);
+        /* The first FEATURES_IMPORTS_KEPT names imported, and those after
+         * them named like the line (a file may import a hundred). */
+        imported_name_t *all = calloc(FEATURES_IMPORTS_READ, sizeof *all);
+        size_t nall =
+            all ? imported_names_of(lang, prefix, prefix_len, all, FEATURES_IMPORTS_READ) : 0;
+        f->nimports = 0;
+        for (size_t i = 0; i < nall && f->nimports < FEATURES_IMPORTS_MAX; i++)
+            if (i < FEATURES_IMPORTS_KEPT ||
+                (all[i].uses == 0 && subword_share(line, nline, true, all[i].name) > 0))
+                f->imports[f->nimports++] = all[i];
+        free(all);
+        /* Not used yet and named like the line first (`MSBinary = ⟨` and
+         * BINARY, of a file importing sixty names: only so many are
+         * looked up), then the rest not used yet, then those used. */
+        for (int pass = 0; pass < 3; pass++)
+            for (size_t i = 0; i < f->nimports; i++) {
+                bool fresh = f->imports[i].uses == 0;
+                bool named =
+                    fresh && pass < 2 && subword_share(line, nline, true, f->imports[i].name) > 0;
+                if ((pass == 0 && named) || (pass == 1 && fresh && !named) || (pass == 2 && !fresh))
                     add_name(&acc, f->imports[i].name, strlen(f->imports[i].name));
+            }
+        free(line);
+        cJSON_Delete(holder);
         acc.imports = f->imports;
         acc.nimports = f->nimports;
     }
@@ -580,11 +607,6 @@ void features_extract(features_t *f, const char *path, const char *query, size_t
             implicit_this(lang, prefix, prefix_len, suffix, suffix_len, &f->cursor);
         if (f->cursor.kind >= CURSOR_MODULE || f->package)
             member_hints(f, lang, prefix, prefix_len, suffix, suffix_len);
-        /* the cursor's own line (both sides) and the one before it: the
-         * words most likely to share a sub-word with the name being typed
-         * (`endpoint.Sink = ⟨(endpoint.Sink` wants newRetryingSink, `let
-         * stream = ⟨` a TcpStream) */
-        words_around(prefix, prefix_len, suffix, suffix_len, 1, 1, &f->line_words);
     }
     if (acc.count)
         buf_append_str(&f->symbols, "]");

@@ -41,7 +41,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define FEATURES_IMPORTS_MAX 32
+#define FEATURES_IMPORTS_READ 256 /* names imported read from the prefix, */
+#define FEATURES_IMPORTS_KEPT 32  /* ... the first kept, */
+#define FEATURES_IMPORTS_MAX 48   /* ... and after them those named like the line */
 #define FEATURES_HINTS_MAX 96
 
 typedef struct {

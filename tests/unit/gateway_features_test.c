@@ -131,6 +131,32 @@ TEST(imported_names_lead_the_symbols_unused_first) {
     features_free(&f);
 }
 
+TEST(an_import_named_like_the_line_is_looked_up_first) {
+    /* Forty names imported, the 38th named like the line: it is kept
+     * (past the first 32) and is the first symbol looked up. */
+    buf_t prefix = BUF_INIT;
+    for (int i = 0; i < 40; i++) {
+        if (i == 37)
+            buf_append_str(&prefix, "from .types import BINARY\n");
+        else
+            buf_printf(&prefix, "from .types import Kind%02d\n", i);
+    }
+    buf_append_str(&prefix, "MSBlob = blob()\nMSBinary = ");
+    features_t f;
+    features_extract(&f, "pkg/base.py", NULL, 0, prefix.data, prefix.len, "\n", 1);
+    bool kept = false;
+    for (size_t i = 0; i < f.nimports; i++)
+        kept |= !strcmp(f.imports[i].name, "BINARY");
+    CHECK(kept);
+    CHECK_INT(f.nimports, ==, 33); /* the first 32, and BINARY */
+    cJSON *s = symbols_of(&f);
+    REQUIRE(s);
+    CHECK_INT(index_of(s, "BINARY"), ==, 0);
+    cJSON_Delete(s);
+    features_free(&f);
+    buf_free(&prefix);
+}
+
 TEST(at_most_48_symbols_of_two_bytes_or_more) {
     buf_t prefix = BUF_INIT;
     for (int i = 0; i < 12; i++)
@@ -548,7 +574,9 @@ TEST(a_bare_java_call_asks_for_its_class_members) {
 
 TEST_MAIN(TEST_CASE(a_question_is_its_own_query),
           TEST_CASE(a_go_value_made_by_a_function_of_this_file_has_its_type),
-          TEST_CASE(where_a_type_is_wanted), TEST_CASE(a_bare_java_call_asks_for_its_class_members),
+          TEST_CASE(where_a_type_is_wanted),
+          TEST_CASE(an_import_named_like_the_line_is_looked_up_first),
+          TEST_CASE(a_bare_java_call_asks_for_its_class_members),
           TEST_CASE(a_completion_queries_the_lines_around_the_cursor),
           TEST_CASE(imported_names_lead_the_symbols_unused_first),
           TEST_CASE(at_most_48_symbols_of_two_bytes_or_more),
