@@ -316,8 +316,10 @@ static bool bare_name(lang_id_t lang, const char *prefix, size_t len, cursor_t *
         return false;
     while (i > 0 && (prefix[i - 1] == ' ' || prefix[i - 1] == '\t'))
         i--;
-    if (i > 0 && (prefix[i - 1] == '.' || prefix[i - 1] == ':' || prefix[i - 1] == '"' ||
-                  prefix[i - 1] == '\'' || prefix[i - 1] == '`'))
+    /* after a `.` or a quote no bare name starts; nor after `::`, nor in
+     * Java after `:` (a label's, a ternary's); Go's `Field: ⟨` is a value */
+    if (i > 0 && (prefix[i - 1] == '.' || (prefix[i - 1] == ':' && lang != LANG_GO) ||
+                  prefix[i - 1] == '"' || prefix[i - 1] == '\'' || prefix[i - 1] == '`'))
         return false;
     if (typed_lang) {
         const char *kw = type_position(prefix, i);

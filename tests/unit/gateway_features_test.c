@@ -475,6 +475,7 @@ TEST(a_bare_go_name_asks_for_its_packages_names) {
     } cases[] = {
         {"pkg/a.go", "package pkg\n\nfunc f() {\n\tx := newRe", "newRe", NULL},
         {"pkg/a.go", "package pkg\n\nfunc f() {\n\treturn ", "", NULL},
+        {"pkg/a.go", "package pkg\n\nvar t = T{\n\tField: ", "", NULL},     /* a field's value */
         {"pkg/a.go", "package pkg\n\nfunc f() {\n\tfmt.Pri", NULL, NULL},   /* a member */
         {"pkg/a.go", "package pkg\n\nfunc f() {\n\ts := \"ab", NULL, NULL}, /* a string */
         {"pkg/a.go", "package pkg\n\nfunc f() {\n\tn := 12", NULL, NULL},   /* a number */
