@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define QUERY_LINES_BEFORE 40
 #define QUERY_LINES_AFTER 10
@@ -534,6 +535,37 @@ static void call_defined_here(features_t *f, const char *prefix, size_t prefix_l
         memcpy(c->type, type, strlen(type) + 1);
 }
 
+/* Takes out of json (a JSON array of folded sub-words) those of the
+ * receiver's names: around `tokio::time::⟨` every member with "time" in
+ * its name (timeout) would seem named by the line. */
+static void drop_receiver_words(buf_t *json, const cursor_t *c) {
+    cJSON *holder;
+    size_t n;
+    const char **words = features_list(json, &holder, &n);
+    if (!words) {
+        cJSON_Delete(holder);
+        return;
+    }
+    buf_t kept = BUF_INIT;
+    size_t count = 0;
+    for (size_t i = 0; i < n; i++) {
+        bool receiver = false;
+        for (int k = 0; k < c->chain_len && !receiver; k++)
+            receiver = subword_share(&words[i], 1, false, c->chain[k]) > 0 ||
+                       !strcasecmp(words[i], c->chain[k]);
+        if (receiver)
+            continue;
+        buf_append_str(&kept, count++ ? "," : "[");
+        buf_append_json_string(&kept, words[i], strlen(words[i]));
+    }
+    if (count)
+        buf_append_str(&kept, "]");
+    free(words);
+    cJSON_Delete(holder);
+    buf_free(json);
+    *json = kept;
+}
+
 void features_extract(features_t *f, const char *path, const char *query, size_t query_len,
                       const char *prefix, size_t prefix_len, const char *suffix,
                       size_t suffix_len) {
@@ -609,6 +641,10 @@ void features_extract(features_t *f, const char *path, const char *query, size_t
             implicit_this(lang, prefix, prefix_len, suffix, suffix_len, &f->cursor);
         if (f->cursor.kind >= CURSOR_MODULE || f->package)
             member_hints(f, lang, prefix, prefix_len, suffix, suffix_len);
+        if (f->cursor.chain_len > 0) {
+            drop_receiver_words(&f->words, &f->cursor);
+            drop_receiver_words(&f->line_words, &f->cursor);
+        }
     }
     if (acc.count)
         buf_append_str(&f->symbols, "]");

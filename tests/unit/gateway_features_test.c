@@ -157,6 +157,28 @@ TEST(an_import_named_like_the_line_is_looked_up_first) {
     buf_free(&prefix);
 }
 
+TEST(the_receivers_own_words_name_no_member) {
+    /* `tokio::time::⟨`: "time" is the receiver's, not a hint that the
+     * member is `timeout`; the line's other words stay. */
+    const char *prefix = "fn f() {\n    let delay = ms(5);\n    tokio::time::";
+    features_t f;
+    features_extract(&f, "src/a.rs", NULL, 0, prefix, strlen(prefix), "(delay).await;\n", 16);
+    cJSON *holder;
+    size_t n;
+    const char **line = features_list(&f.line_words, &holder, &n);
+    bool time = false, tokio = false, delay = false;
+    for (size_t i = 0; i < n; i++) {
+        time |= !strcmp(line[i], "time");
+        tokio |= !strcmp(line[i], "tokio");
+        delay |= !strcmp(line[i], "delay");
+    }
+    CHECK(!time && !tokio);
+    CHECK(delay);
+    free(line);
+    cJSON_Delete(holder);
+    features_free(&f);
+}
+
 TEST(at_most_48_symbols_of_two_bytes_or_more) {
     buf_t prefix = BUF_INIT;
     for (int i = 0; i < 12; i++)
@@ -351,7 +373,8 @@ TEST(the_search_request_asks_for_the_objects_members) {
         cJSON_IsString(h) && !strcmp(h->valuestring, "formatdate");
     CHECK(named);
     /* the words of the cursor's line and the one before it; not those
-     * further away, nor keywords, nor the name the cursor stands in */
+     * further away, nor keywords, nor the name the cursor stands in, nor
+     * the receiver's own (utils) */
     bool line_has[5] = {false};
     const char *const line_want[] = {"parse", "utils", "return", "pa", "rseaddr"};
     cJSON_ArrayForEach(h, cJSON_GetObjectItemCaseSensitive(m, "line")) {
@@ -360,7 +383,7 @@ TEST(the_search_request_asks_for_the_objects_members) {
         CHECK(cJSON_IsString(h) && strcmp(h->valuestring, "email") &&
               strcmp(h->valuestring, "formatdate"));
     }
-    CHECK(line_has[0] && line_has[1]);
+    CHECK(line_has[0] && !line_has[1]);
     CHECK(!line_has[2] && !line_has[3] && !line_has[4]);
     bool around = false;
     cJSON_ArrayForEach(h, cJSON_GetObjectItemCaseSensitive(m, "words")) around |=
@@ -577,6 +600,7 @@ TEST_MAIN(TEST_CASE(a_question_is_its_own_query),
           TEST_CASE(a_go_value_made_by_a_function_of_this_file_has_its_type),
           TEST_CASE(where_a_type_is_wanted),
           TEST_CASE(an_import_named_like_the_line_is_looked_up_first),
+          TEST_CASE(the_receivers_own_words_name_no_member),
           TEST_CASE(a_bare_java_call_asks_for_its_class_members),
           TEST_CASE(a_completion_queries_the_lines_around_the_cursor),
           TEST_CASE(imported_names_lead_the_symbols_unused_first),
