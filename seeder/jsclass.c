@@ -154,6 +154,48 @@ static int member_at(const text_t *t, size_t i, klass_t *k, jsclass_fn fn, void 
     return 0;
 }
 
+/* Whether only blanks precede i on its line. */
+static bool at_line_start(const text_t *t, size_t i) {
+    while (i > 0 && (t->s[i - 1] == ' ' || t->s[i - 1] == '\t'))
+        i--;
+    return i == 0 || t->s[i - 1] == '\n';
+}
+
+/* A top-level declaration starting at i: `[export] [default] [declare]
+ * [async] const|let|var|function[*] name` is reported (a destructuring
+ * `const {a} =` names nothing here).  Returns the callback's value. */
+static int top_level_at(const text_t *t, size_t i, jsclass_fn fn, void *arg) {
+    static const char *const leading[] = {"export", "default", "declare", "async", NULL};
+    bool function = false, variable = false;
+    for (int guard = 0; guard < 6 && !function && !variable; guard++) {
+        size_t w = word_len(t, i);
+        if (!w)
+            return 0;
+        bool lead = false;
+        for (size_t k = 0; leading[k] && !lead; k++)
+            lead = word_is(t, i, w, leading[k]);
+        function = word_is(t, i, w, "function");
+        variable = word_is(t, i, w, "const") || word_is(t, i, w, "let") || word_is(t, i, w, "var");
+        if (!lead && !function && !variable)
+            return 0;
+        i = skip_space(t, i + w);
+        if (function && i < t->n && t->s[i] == '*')
+            i = skip_space(t, i + 1);
+    }
+    size_t len = word_len(t, i);
+    if ((!function && !variable) || !len || word_is(t, i, len, "enum"))
+        return 0;
+    int line = line_of(t, i);
+    jsclass_member_t m = {.name = t->s + i,
+                          .name_len = len,
+                          .class_name = "",
+                          .line = line,
+                          .end = line,
+                          .method = function,
+                          .top = true};
+    return fn(&m, arg);
+}
+
 int jsclass_scan(lang_id_t lang, const char *text, size_t len, jsclass_fn fn, void *arg) {
     if ((lang != LANG_JAVASCRIPT && lang != LANG_TYPESCRIPT) || !text || !len || !fn)
         return 0;
@@ -195,6 +237,9 @@ int jsclass_scan(lang_id_t lang, const char *text, size_t len, jsclass_fn fn, vo
         }
         size_t w = word_len(&t, i);
         if (w && (i == 0 || !ident_char_len_before(text, i))) {
+            if (depth == 0 && parens == 0 && at_line_start(&t, i) &&
+                (rc = top_level_at(&t, i, fn, arg)) != 0)
+                break;
             if (word_is(&t, i, w, "class") && !(i > 0 && text[i - 1] == '.')) {
                 size_t next = skip_space(&t, i + w);
                 size_t nl = word_len(&t, next);
@@ -289,6 +334,11 @@ static bool tag_is(const ctags_tag_t *t, const char *name, size_t len, int line)
     return t->line == line && t->name && strlen(t->name) == len && !memcmp(t->name, name, len);
 }
 
+static bool top_tag_is(const ctags_tag_t *t, const char *name, size_t len) {
+    return (!t->scope || !*t->scope) && t->name && strlen(t->name) == len &&
+           !memcmp(t->name, name, len);
+}
+
 /* A variable ctags put at the top level that lies inside a method found. */
 static bool local_of_found(const ctags_tag_t *t, const found_t *f) {
     static const char *const variables[] = {"variable", "constant", "let", "var", NULL};
@@ -298,7 +348,8 @@ static bool local_of_found(const ctags_tag_t *t, const found_t *f) {
     if (!variable || (t->scope && *t->scope))
         return false;
     for (size_t i = 0; i < f->count; i++)
-        if (f->items[i].method && t->line > f->items[i].line && t->line <= f->items[i].end)
+        if (f->items[i].method && !f->items[i].top && t->line > f->items[i].line &&
+            t->line <= f->items[i].end)
             return true;
     return false;
 }
@@ -317,9 +368,16 @@ int jsclass_complete_tags(lang_id_t lang, const char *text, size_t len, const ct
     /* the members ctags has already, at the same line, are not new */
     size_t fresh = 0, bytes = 0;
     for (size_t i = 0; i < f.count; i++) {
+        /* a top-level name ctags has anywhere is known (a function's
+         * overloads are one definition: chunk.c joins them) */
         bool known = false;
         for (size_t k = 0; k < n && !known; k++)
-            known = tag_is(&tags[k], f.items[i].name, f.items[i].name_len, f.items[i].line);
+            known = f.items[i].top
+                        ? top_tag_is(&tags[k], f.items[i].name, f.items[i].name_len)
+                        : tag_is(&tags[k], f.items[i].name, f.items[i].name_len, f.items[i].line);
+        for (size_t j = 0; j < i && !known && f.items[i].top; j++)
+            known = f.items[j].top && f.items[j].name_len == f.items[i].name_len &&
+                    !memcmp(f.items[j].name, f.items[i].name, f.items[i].name_len);
         if (known) {
             f.items[i].name_len = 0; /* marked */
             continue;
@@ -361,7 +419,9 @@ int jsclass_complete_tags(lang_id_t lang, const char *text, size_t len, const ct
         at += m->class_len + 1;
         all[count++] = (ctags_tag_t){.path = path,
                                      .name = name,
-                                     .kind = m->method ? "method" : "property",
+                                     .kind = m->top      ? (m->method ? "function" : "constant")
+                                             : m->method ? "method"
+                                                         : "property",
                                      .scope = m->class_len ? scope : NULL,
                                      .scope_kind = m->class_len ? "class" : NULL,
                                      .line = m->line,

@@ -14,7 +14,11 @@
  *
  * with modifiers among public, private, protected, static, readonly,
  * async, abstract, override, declare, accessor, get, set and `*`, and
- * `#name` for private names.  Comments and strings are skipped
+ * `#name` for private names; and at the top level, outside any brace,
+ * the names that `[export] [default] [declare] [async] const|let|var|
+ * function name` declares (ctags 5.9 loses `export const f = <A>(x: A)
+ * => ...`, a generic arrow function, and what follows it).  Comments and
+ * strings are skipped
  * (codemask.h); nesting is followed by braces, so members of classes
  * inside functions and classes inside classes are found too.  A lexer: at
  * worst a member is missed, never a read outside text[0..len).
@@ -36,6 +40,8 @@ typedef struct {
     int line; /* 1-based, the member's first line */
     int end;  /* its last line (a method's closing brace) */
     bool method;
+    bool top; /* a top-level `const`/`let`/`var`/`function` (class_name ""):
+                 method says function */
 } jsclass_member_t;
 
 /* Called per member, in text order; a non-zero return stops the scan. */
@@ -47,11 +53,10 @@ int jsclass_scan(lang_id_t lang, const char *text, size_t len, jsclass_fn fn, vo
 
 /* ctags's tags of one file (tags[0..n)) completed with the members it
  * missed: kind "method" or "property", scope the class (scope kind
- * "class"); ctags's variables without a scope that lie inside a method
- * found here are its locals, and are left out.  Sets *out to NULL when
- * nothing changes (use tags as they are); else *out and *names (the
- * strings the new tags point to) are the caller's to free().  Returns 0
- * or -ENOMEM. */
+ * "class"), and the top-level names: kind "function" or "constant"; ctags's variables without a
+ * scope that lie inside a method found here are its locals, and are left out.  Sets *out to NULL
+ * when nothing changes (use tags as they are); else *out and *names (the strings the new tags point
+ * to) are the caller's to free().  Returns 0 or -ENOMEM. */
 int jsclass_complete_tags(lang_id_t lang, const char *text, size_t len, const ctags_tag_t *tags,
                           size_t n, ctags_tag_t **out, size_t *nout, char **names);
 

@@ -70,7 +70,7 @@ TEST(javascript_nested_anonymous_and_not_classes) {
                                     "  };\n"
                                     "}\n"
                                     "// class Fake { nope() {} }\n"),
-              ".items:m:4-4;Inner.run:m:6-6;.load:m:5-8;");
+              ".o:p:1-1;.make:m:2-2;.items:m:4-4;Inner.run:m:6-6;.load:m:5-8;");
     CHECK_STR(scan(LANG_PYTHON, "class A:\n    def f(self): pass\n"), "");
     CHECK_STR(scan(LANG_TYPESCRIPT, "class {{{{ ( ) } class"), ""); /* nothing to name */
 }
@@ -106,10 +106,52 @@ TEST(completing_ctags_tags) {
     free(all);
     free(names);
     /* nothing to add: the tags stay as they are */
-    REQUIRE(jsclass_complete_tags(LANG_TYPESCRIPT, "let x = 1;\n", 11, tags, 2, &all, &n, &names) ==
-            0);
+    static const ctags_tag_t x_tag[] = {{"x.ts", "x", "variable", NULL, NULL, 1, 0}};
+    REQUIRE(jsclass_complete_tags(LANG_TYPESCRIPT, "let x = 1;\n", 11, x_tag, 1, &all, &n,
+                                  &names) == 0);
     CHECK(all == NULL && names == NULL);
 }
 
+/* ctags 5.9 loses a generic arrow function (`<A>(self: A) =>`) and what
+ * follows it at the top level; a function's overloads are one name. */
+TEST(top_level_names_ctags_missed) {
+    static const char text[] = "import { x } from './x'\n"                            /* 1 */
+                               "export const isEmpty = <A>(self: C<A>): boolean =>\n" /* 2 */
+                               "  self.length === 0\n"
+                               "export const head: <A>(self: C<A>) => A = get(0)\n" /* 4 */
+                               "export function pick(a: number): number;\n"         /* 5 */
+                               "export function pick(a: any): any {\n"
+                               "  const inner = 1\n" /* 7: a local */
+                               "  return a\n"
+                               "}\n"
+                               "const { a, b } = x\n"                      /* 10: destructured */
+                               "export default async function* gen() {}\n" /* 11 */
+                               "let count = 0, other = 1\n";               /* 12 */
+    CHECK_STR(scan(LANG_TYPESCRIPT, text),
+              ".isEmpty:p:2-2;.head:p:4-4;.pick:m:5-5;.pick:m:6-6;.gen:m:11-11;.count:p:12-12;");
+    static const ctags_tag_t tags[] = {{"t.ts", "x", "alias", NULL, NULL, 1, 0},
+                                       {"t.ts", "pick", "function", NULL, NULL, 5, 0}};
+    ctags_tag_t *all = NULL;
+    char *names = NULL;
+    size_t n = 0;
+    REQUIRE(jsclass_complete_tags(LANG_TYPESCRIPT, text, strlen(text), tags, 2, &all, &n, &names) ==
+            0);
+    REQUIRE(all != NULL);
+    CHECK_INT(n, ==, 2 + 4); /* isEmpty, head, gen, count; pick once (ctags's) */
+    int picks = 0;
+    bool is_empty = false, gen = false;
+    for (size_t i = 0; i < n; i++) {
+        picks += !strcmp(all[i].name, "pick");
+        is_empty |= !strcmp(all[i].name, "isEmpty") && !strcmp(all[i].kind, "constant") &&
+                    all[i].line == 2 && !all[i].scope;
+        gen |= !strcmp(all[i].name, "gen") && !strcmp(all[i].kind, "function");
+    }
+    CHECK_INT(picks, ==, 1);
+    CHECK(is_empty && gen);
+    free(all);
+    free(names);
+}
+
 TEST_MAIN(TEST_CASE(typescript_members_with_their_lines),
-          TEST_CASE(javascript_nested_anonymous_and_not_classes), TEST_CASE(completing_ctags_tags))
+          TEST_CASE(javascript_nested_anonymous_and_not_classes), TEST_CASE(completing_ctags_tags),
+          TEST_CASE(top_level_names_ctags_missed))
