@@ -225,9 +225,13 @@ static int terms_build(search_t *s) {
     }
     if (s->q->query && s->q->query_len)
         buf_append(&text, s->q->query, s->q->query_len);
-    t->rendered =
-        subword_render_new(text.data ? text.data : "", text.len,
-                           SUBWORD_DEFAULT | SUBWORD_SKIP_KEYWORDS | SUBWORD_UNIQUE, NULL);
+    /* A question's words are English: `from`, `new`, `is`, `for` there
+     * are words that names are made of (fromEvent, new_task, isEmpty),
+     * not code to skip. */
+    bool question = s->q->question;
+    t->rendered = subword_render_new(
+        text.data ? text.data : "", text.len,
+        SUBWORD_DEFAULT | SUBWORD_UNIQUE | (question ? 0 : SUBWORD_SKIP_KEYWORDS), NULL);
     buf_free(&text);
     t->tokens = calloc(MAX_TERMS, sizeof *t->tokens);
     t->lens = calloc(MAX_TERMS, sizeof *t->lens);

@@ -908,6 +908,29 @@ TEST(a_question_keeps_the_names_it_makes_best) {
     cleanup(&s);
 }
 
+/* A question's `from`, `is`, `new` are English words, and names are made
+ * of them: fromEvent is all of "emits events from a target", eventTarget
+ * only some. */
+TEST(a_questions_keyword_words_make_names_too) {
+    fresh_dir();
+    store_t *s = open_store(0, 1);
+    REQUIRE(s && ensure(s, "demo", "builtin", DIM, 1, NULL) == 0);
+    static const chunk_def_t EV[] = {
+        {1, 3, "[\"fromEvent\"]", "[]", "export function fromEvent(t) {\n  return t;\n}\n", 1},
+        {5, 7, "[\"isEventTarget\"]", "[]", "function isEventTarget(t) {\n  return !!t;\n}\n", 2}};
+    REQUIRE(put(s, "ev.ts", "h1", NULL, 0, EV, 2) == 0);
+    const char *ask = "Emits events from the given event target.";
+    search_query_t q = {.query = ask, .query_len = strlen(ask), .question = true, .limit = 8};
+    cJSON *root;
+    const cJSON *chunks = search(s, &q, &root);
+    REQUIRE(chunks);
+    const cJSON *from = find_chunk(chunks, "ev.ts", 1), *is = find_chunk(chunks, "ev.ts", 5);
+    REQUIRE(from && is);
+    CHECK(signal(from, "name") > signal(is, "name"));
+    cJSON_Delete(root);
+    cleanup(&s);
+}
+
 TEST(a_question_finds_the_names_its_words_make) {
     fresh_dir();
     store_t *s = open_store(0, 1);
@@ -991,5 +1014,6 @@ TEST_MAIN(TEST_CASE(each_signal_finds_its_chunk_and_the_current_file_is_excluded
           TEST_CASE(chunks_found_by_more_signals_rank_first),
           TEST_CASE(members_of_a_class_and_of_its_bases),
           TEST_CASE(a_question_finds_the_names_its_words_make),
+          TEST_CASE(a_questions_keyword_words_make_names_too),
           TEST_CASE(a_question_keeps_the_names_it_makes_best),
           TEST_CASE(a_type_place_ranks_the_packages_classes_by_that_place))
