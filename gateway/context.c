@@ -401,9 +401,6 @@ static bool tests_asked(const context_query_t *q) {
 /* Ranks what the shards answered into the result, copied into the pool. */
 static void fuse(query_t *qs) {
     const features_t *f = &qs->features;
-    cJSON *line_json;
-    size_t nline;
-    const char **line = features_list(&f->line_words, &line_json, &nline);
     fusion_query_t fq = {.signals = qs->q.signals,
                          .imports = f->imports,
                          .nimports = f->nimports,
@@ -418,16 +415,13 @@ static void fuse(query_t *qs) {
                          .tests_asked = tests_asked(&qs->q),
                          .type_place = f->after[0] != '\0',
                          .type_wanted = f->type_wanted,
-                         .line_words = line,
-                         .nline_words = nline};
+                         .import_line = f->import_line};
     h2o_mem_pool_t *pool = &qs->ctx->req->pool;
     fusion_pick_t *picks = h2o_mem_alloc_pool(pool, sizeof *picks * (size_t)qs->q.k);
     /* A question in words (chat) has no code around a cursor: its own weights. */
     bool question = qs->q.query_len > 0 && qs->q.prefix_len == 0 && qs->q.suffix_len == 0;
     size_t count = fusion_rank(question ? &question_weights : &weights, &fq,
                                (const cJSON *const *)qs->answers, (size_t)qs->shards, picks);
-    free(line);
-    cJSON_Delete(line_json);
     qs->result.chunks = h2o_mem_alloc_pool(pool, sizeof *qs->result.chunks * (count ? count : 1));
     for (size_t i = 0; i < count; i++) {
         const fusion_pick_t *p = &picks[i];

@@ -437,10 +437,9 @@ static bool type_wanted(lang_id_t lang, const char *prefix, size_t len) {
         return true;
     if (py && (c == '(' || c == ',')) {
         size_t open = open_bracket(prefix, i);
-        if (open < i && prefix[open] == '(' &&
-            ((c == '(' || c == ',') && named_after(prefix, open, "class")))
+        if (open < i && prefix[open] == '(' && named_after(prefix, open, "class"))
             return true; /* class A(⟨ */
-        if (open < i && prefix[open] == '(' && c == ',' && open >= 10 &&
+        if (open < i && prefix[open] == '(' && c == ',' &&
             ends_with_word(prefix, open, "isinstance"))
             return true;
         if (c == '(' && ends_with_word(prefix, i - 1, "except"))
@@ -600,24 +599,26 @@ void features_extract(features_t *f, const char *path, const char *query, size_t
         size_t nall =
             all ? imported_names_of(lang, prefix, prefix_len, all, FEATURES_IMPORTS_READ) : 0;
         f->nimports = 0;
-        for (size_t i = 0; i < nall && f->nimports < FEATURES_IMPORTS_MAX; i++)
-            if (i < FEATURES_IMPORTS_KEPT ||
-                (all[i].uses == 0 && subword_share(line, nline, true, all[i].name) > 0))
+        for (size_t i = 0; i < nall && f->nimports < FEATURES_IMPORTS_MAX; i++) {
+            double share = subword_share(line, nline, true, all[i].name);
+            if (i < FEATURES_IMPORTS_KEPT || (all[i].uses == 0 && share > 0)) {
+                f->import_line[f->nimports] = share;
                 f->imports[f->nimports++] = all[i];
+            }
+        }
         free(all);
+        free(line);
+        cJSON_Delete(holder);
         /* Not used yet and named like the line first (`MSBinary = ⟨` and
          * BINARY, of a file importing sixty names: only so many are
          * looked up), then the rest not used yet, then those used. */
         for (int pass = 0; pass < 3; pass++)
             for (size_t i = 0; i < f->nimports; i++) {
                 bool fresh = f->imports[i].uses == 0;
-                bool named =
-                    fresh && pass < 2 && subword_share(line, nline, true, f->imports[i].name) > 0;
+                bool named = fresh && f->import_line[i] > 0;
                 if ((pass == 0 && named) || (pass == 1 && fresh && !named) || (pass == 2 && !fresh))
                     add_name(&acc, f->imports[i].name, strlen(f->imports[i].name));
             }
-        free(line);
-        cJSON_Delete(holder);
         acc.imports = f->imports;
         acc.nimports = f->nimports;
     }
@@ -644,6 +645,14 @@ void features_extract(features_t *f, const char *path, const char *query, size_t
         if (f->cursor.chain_len > 0) {
             drop_receiver_words(&f->words, &f->cursor);
             drop_receiver_words(&f->line_words, &f->cursor);
+            /* fewer words on the line: the imports' shares again */
+            cJSON *holder;
+            size_t nline;
+            const char **line = features_list(&f->line_words, &holder, &nline);
+            for (size_t i = 0; i < f->nimports; i++)
+                f->import_line[i] = subword_share(line, nline, true, f->imports[i].name);
+            free(line);
+            cJSON_Delete(holder);
         }
     }
     if (acc.count)

@@ -51,6 +51,8 @@ typedef struct {
     buf_t symbols; /* JSON array of names to look up; empty (len 0) when none */
     char object[SUBWORD_IDENT_MAX + 1];            /* "" when the cursor follows no object */
     imported_name_t imports[FEATURES_IMPORTS_MAX]; /* names the prefix imports */
+    double import_line[FEATURES_IMPORTS_MAX];      /* ... the share of each name's sub-words that
+                                                      line_words hold */
     size_t nimports;
     bool object_imported; /* object names an imported module or name (then: its stem) */
     cursor_t cursor;      /* what the object is; cursor.kind CURSOR_NONE when no object */

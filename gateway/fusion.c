@@ -5,7 +5,6 @@
 
 #include "proto/base/log.h"
 #include "proto/code/ident.h"
-#include "proto/code/subword.h"
 #include "proto/code/repopath.h"
 
 #include <errno.h>
@@ -178,9 +177,8 @@ static void import_match(const fusion_query_t *q, const cJSON *symbols, candidat
                 x->fresh = 1;
             else
                 x->imported = 1;
-            double line = subword_share(q->line_words, q->nline_words, true, last);
-            if (line > x->line)
-                x->line = line;
+            if (q->import_line && q->import_line[i] > x->line)
+                x->line = q->import_line[i];
         }
     }
 }

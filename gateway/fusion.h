@@ -130,8 +130,8 @@ typedef struct {
     bool type_place;                /* a type's place (`throws ⟨`): member_uses counts the
                                        type's uses in that place (see the rules above) */
     bool type_wanted; /* Rust, Python, TS, JS: a type's place (`-> ⟨`, `impl ⟨`, `x: ⟨`) */
-    const char *const *line_words; /* the sub-words of the cursor's line and the one before */
-    size_t nline_words;            /* ... how many */
+    const double *import_line; /* per import: the share of its name's sub-words that the
+                                  cursor's line and the one before use (NULL: none) */
 } fusion_query_t;
 
 /* Why a chunk ranked: one signal's part of its score.  The score is the

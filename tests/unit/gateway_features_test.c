@@ -145,8 +145,12 @@ TEST(an_import_named_like_the_line_is_looked_up_first) {
     features_t f;
     features_extract(&f, "pkg/base.py", NULL, 0, prefix.data, prefix.len, "\n", 1);
     bool kept = false;
-    for (size_t i = 0; i < f.nimports; i++)
-        kept |= !strcmp(f.imports[i].name, "BINARY");
+    for (size_t i = 0; i < f.nimports; i++) {
+        bool binary = !strcmp(f.imports[i].name, "BINARY");
+        kept |= binary;
+        /* the share fusion's `line` term takes: all of BINARY, none of KindNN */
+        CHECK(f.import_line[i] == (binary ? 1.0 : 0.0));
+    }
     CHECK(kept);
     CHECK_INT(f.nimports, ==, 33); /* the first 32, and BINARY */
     cJSON *s = symbols_of(&f);

@@ -172,9 +172,8 @@ TEST(an_import_named_like_its_line_leads_the_others) {
     imported_name_t imports[] = {{.name = "TcpListener", .uses = 0, .module = "tokio::net"},
                                  {.name = "TcpStream", .uses = 0, .module = "tokio::net"}};
     fusion_query_t q = query_importing(imports, 2);
-    const char *line[] = {"let", "mut", "stream", "assert", "ok"};
-    q.line_words = line;
-    q.nline_words = 5;
+    static const double line[] = {0, 0.5}; /* features' shares for `let mut stream =` */
+    q.import_line = line;
     cJSON *s0 =
         answer("{\"path\":\"l.rs\",\"symbols\":[\"TcpListener\"],\"signals\":{\"symbol\":1}},"
                "{\"path\":\"s.rs\",\"symbols\":[\"TcpStream\"],\"signals\":{\"symbol\":1}}");
@@ -183,8 +182,7 @@ TEST(an_import_named_like_its_line_leads_the_others) {
     CHECK_PICK(r, 0, "s.rs", 1.0 / 3 + 1.0 + 0.5 * 0.5);
     CHECK_PICK(r, 1, "l.rs", 1.0 / 3 + 1.0);
     /* Without words around the cursor, neither has the term. */
-    q.line_words = NULL;
-    q.nline_words = 0;
+    q.import_line = NULL;
     r = rank(&q, s0, NULL);
     CHECK_NEAR(r.picks[0].score, 1.0 / 3 + 1.0);
     CHECK_NEAR(r.picks[1].score, 1.0 / 3 + 1.0);
