@@ -40,6 +40,9 @@
 #include <string.h>
 
 #define PER_FILE_DEFAULT 2
+/* A question in words more often asks for one of several neighbouring
+ * definitions of one file (try_acquire beside try_acquire_many). */
+#define PER_FILE_QUESTION_DEFAULT 3
 /* The longest query text embedded on the loop thread (about 0.5 ms of
  * work); a longer one (a pasted file in a chat) goes to the embed service. */
 #define EMBED_HERE_MAX (16 << 10)
@@ -47,11 +50,11 @@
 /* ---- weights ---- */
 
 static fusion_weights_t weights, question_weights;
-static int per_file = PER_FILE_DEFAULT;
+static int per_file = PER_FILE_DEFAULT, per_file_question = PER_FILE_QUESTION_DEFAULT;
 
 /* The weights for code (LCA_FUSION over the measured ones) and for
- * questions in words (LCA_FUSION_QUESTION), and the per-file cap
- * (LCA_CONTEXT_PER_FILE), read once. */
+ * questions in words (LCA_FUSION_QUESTION), and the per-file caps
+ * (LCA_CONTEXT_PER_FILE, LCA_CONTEXT_PER_FILE_QUESTION), read once. */
 static void weights_load(void) {
     static bool loaded;
     if (loaded)
@@ -60,6 +63,8 @@ static void weights_load(void) {
     weights = fusion_weights_measured;
     question_weights = fusion_weights_question;
     per_file = (int)settings_env_long("LCA_CONTEXT_PER_FILE", PER_FILE_DEFAULT, 1, 100);
+    per_file_question =
+        (int)settings_env_long("LCA_CONTEXT_PER_FILE_QUESTION", PER_FILE_QUESTION_DEFAULT, 1, 100);
     const char *env = getenv("LCA_FUSION");
     if (env)
         fusion_weights_parse(&weights, env);
@@ -401,6 +406,9 @@ static bool tests_asked(const context_query_t *q) {
 /* Ranks what the shards answered into the result, copied into the pool. */
 static void fuse(query_t *qs) {
     const features_t *f = &qs->features;
+    /* A question in words (chat) has no code around a cursor: its own
+     * weights and per-file cap. */
+    bool question = qs->q.query_len > 0 && qs->q.prefix_len == 0 && qs->q.suffix_len == 0;
     fusion_query_t fq = {.signals = qs->q.signals,
                          .imports = f->imports,
                          .nimports = f->nimports,
@@ -411,15 +419,13 @@ static void fuse(query_t *qs) {
                          .suffix = qs->q.suffix,
                          .suffix_len = qs->q.suffix_len,
                          .k = qs->q.k,
-                         .per_file = per_file,
+                         .per_file = question ? per_file_question : per_file,
                          .tests_asked = tests_asked(&qs->q),
                          .type_place = f->after[0] != '\0',
                          .type_wanted = f->type_wanted,
                          .import_line = f->import_line};
     h2o_mem_pool_t *pool = &qs->ctx->req->pool;
     fusion_pick_t *picks = h2o_mem_alloc_pool(pool, sizeof *picks * (size_t)qs->q.k);
-    /* A question in words (chat) has no code around a cursor: its own weights. */
-    bool question = qs->q.query_len > 0 && qs->q.prefix_len == 0 && qs->q.suffix_len == 0;
     size_t count = fusion_rank(question ? &question_weights : &weights, &fq,
                                (const cJSON *const *)qs->answers, (size_t)qs->shards, picks);
     qs->result.chunks = h2o_mem_alloc_pool(pool, sizeof *qs->result.chunks * (count ? count : 1));

@@ -563,16 +563,32 @@ static double words_mass(search_t *s, const char *name, size_t name_len, double 
 /* How well the question names name: the idf mass of the sub-words of its
  * last component it makes up, times their share; the words of its scope
  * (`ReadBuf` of `ReadBuf.uninit`) add SCOPE_MASS of their mass. */
-static double name_share(search_t *s, const char *name) {
+/* The last step of a name after `.` or `::`. */
+static const char *name_last(const char *name) {
     const char *last = name;
     for (const char *p = name; *p; p++)
         if (*p == '.' || *p == ':')
             last = p + 1;
+    return last;
+}
+
+static double name_share(search_t *s, const char *name) {
+    const char *last = name_last(name);
     double share, scope_share;
     double v = words_mass(s, last, strlen(last), &share) * share;
     if (v > 0 && last > name)
         v += SCOPE_MASS * words_mass(s, name, (size_t)(last - name), &scope_share);
     return v;
+}
+
+/* Whether a name of a before e has e's last step: a method is listed as
+ * `recv` and as `Socket.recv`, one name. */
+static bool name_listed_before(const cJSON *a, const cJSON *e) {
+    const char *last = name_last(e->valuestring);
+    for (const cJSON *b = a->child; b && b != e; b = b->next)
+        if (cJSON_IsString(b) && !strcmp(name_last(b->valuestring), last))
+            return true;
+    return false;
 }
 
 /* The best name_share of the names a chunk defines (its symbols, JSON
@@ -582,14 +598,15 @@ static double name_share(search_t *s, const char *name) {
 static double name_value(search_t *s, const char *symbols_json, size_t len, const char *path) {
     cJSON *a = cJSON_ParseWithLength(symbols_json, len);
     double best = 0;
+    int names = 0;
     const cJSON *e;
     cJSON_ArrayForEach(e, a) {
         if (cJSON_IsString(e)) {
             double v = name_share(s, e->valuestring);
             best = v > best ? v : best;
+            names += !name_listed_before(a, e);
         }
     }
-    int names = cJSON_GetArraySize(a);
     cJSON_Delete(a);
     if (best > 0 && path) {
         /* the file's name and its folder's: `queue` of `.../queue.rs` */

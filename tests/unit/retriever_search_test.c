@@ -931,6 +931,32 @@ TEST(a_questions_keyword_words_make_names_too) {
     cleanup(&s);
 }
 
+/* A method is listed as `recv` and as `Pipe.recv`: one name, worth as much
+ * as a function `recv`; a chunk of two names is worth less. */
+TEST(a_methods_scoped_name_is_the_same_name) {
+    fresh_dir();
+    store_t *s = open_store(0, 1);
+    REQUIRE(s && ensure(s, "demo", "builtin", DIM, 1, NULL) == 0);
+    static const chunk_def_t A[] = {
+        {1, 3, "[\"recv\",\"Pipe.recv\"]", "[]", "  fn recv(&self) {}\n", 1},
+        {5, 7, "[\"recv\",\"send\"]", "[]", "fn recv() {}\nfn send() {}\n", 2}};
+    static const chunk_def_t B[] = {{1, 3, "[\"recv\"]", "[]", "fn recv() {}\n", 3}};
+    REQUIRE(put(s, "src/a.rs", "h1", NULL, 0, A, 2) == 0);
+    REQUIRE(put(s, "src/b.rs", "h2", NULL, 0, B, 1) == 0);
+    const char *ask = "Receives data.";
+    search_query_t q = {.query = ask, .query_len = strlen(ask), .question = true, .limit = 8};
+    cJSON *root;
+    const cJSON *chunks = search(s, &q, &root);
+    REQUIRE(chunks);
+    double method = signal(find_chunk(chunks, "src/a.rs", 1), "name");
+    double two = signal(find_chunk(chunks, "src/a.rs", 5), "name");
+    double function = signal(find_chunk(chunks, "src/b.rs", 1), "name");
+    CHECK(function > 0 && fabs(method - function) < 1e-9);
+    CHECK(two > 0 && two < function);
+    cJSON_Delete(root);
+    cleanup(&s);
+}
+
 TEST(a_question_finds_the_names_its_words_make) {
     fresh_dir();
     store_t *s = open_store(0, 1);
@@ -1014,6 +1040,7 @@ TEST_MAIN(TEST_CASE(each_signal_finds_its_chunk_and_the_current_file_is_excluded
           TEST_CASE(chunks_found_by_more_signals_rank_first),
           TEST_CASE(members_of_a_class_and_of_its_bases),
           TEST_CASE(a_question_finds_the_names_its_words_make),
+          TEST_CASE(a_methods_scoped_name_is_the_same_name),
           TEST_CASE(a_questions_keyword_words_make_names_too),
           TEST_CASE(a_question_keeps_the_names_it_makes_best),
           TEST_CASE(a_type_place_ranks_the_packages_classes_by_that_place))
