@@ -30,6 +30,7 @@ typedef struct {
     const char *name, *scope, *kind, *scope_kind;
     size_t name_len, scope_len;
     int line, end;
+    long tag; /* ctags's tag on its line, or -1 */
 } item_t;
 
 typedef struct {
@@ -280,11 +281,21 @@ static void scan(scan_t *t) {
     }
 }
 
-static bool tagged_at(const ctags_tag_t *tags, size_t n, int line) {
+/* The first of ctags's tags on line, or -1. */
+static long tagged_at(const ctags_tag_t *tags, size_t n, int line) {
     for (size_t k = 0; k < n; k++)
         if (tags[k].line == line)
-            return true;
-    return false;
+            return (long)k;
+    return -1;
+}
+
+/* Whether ctags's tag is this item's method without its impl: ctags 5.9
+ * loses the scope of an impl whose header goes on past its first line
+ * (`impl<T, S> Harness<T, S>` then a `where` clause), and tags its
+ * methods as plain functions. */
+static bool unscoped_method(const ctags_tag_t *tag, const item_t *it) {
+    return !tag->scope && it->scope_len && !strcmp(it->kind, "method") &&
+           strlen(tag->name) == it->name_len && !memcmp(tag->name, it->name, it->name_len);
 }
 
 int rustitems_complete_tags(lang_id_t lang, const char *text, size_t len, const ctags_tag_t *tags,
@@ -305,16 +316,20 @@ int rustitems_complete_tags(lang_id_t lang, const char *text, size_t len, const 
         free(t.items);
         return -ENOMEM;
     }
-    size_t fresh = 0, bytes = 0;
+    size_t fresh = 0, rescoped = 0, bytes = 0;
     for (size_t i = 0; i < t.count; i++) {
-        if (tagged_at(tags, n, t.items[i].line)) {
-            t.items[i].name_len = 0; /* ctags knows it */
+        item_t *it = &t.items[i];
+        long k = tagged_at(tags, n, it->line);
+        it->tag = k;
+        if (k >= 0 && !unscoped_method(&tags[k], it)) {
+            it->name_len = 0; /* ctags knows it */
             continue;
         }
-        fresh++;
-        bytes += t.items[i].name_len + 1 + t.items[i].scope_len + 1;
+        fresh += k < 0;
+        rescoped += k >= 0;
+        bytes += it->name_len + 1 + it->scope_len + 1;
     }
-    if (fresh == 0) {
+    if (fresh + rescoped == 0) {
         free(t.items);
         return 0;
     }
@@ -343,6 +358,12 @@ int rustitems_complete_tags(lang_id_t lang, const char *text, size_t len, const 
             memcpy(scope, it->scope, it->scope_len);
         scope[it->scope_len] = '\0';
         at += it->scope_len + 1;
+        if (it->tag >= 0) { /* ctags's tag, given its impl */
+            all[it->tag].kind = it->kind;
+            all[it->tag].scope = scope;
+            all[it->tag].scope_kind = it->scope_kind;
+            continue;
+        }
         all[count++] = (ctags_tag_t){.path = path,
                                      .name = name,
                                      .kind = it->kind,

@@ -29,7 +29,9 @@
  * on lines where ctags has no tag: kind "function", "method", "struct",
  * "enum", "union", "interface" (a trait), "typedef", "constant", "variable"
  * (a static) or "macro", with the scope of the impl, trait or module they
- * are in.  Any language but Rust changes nothing.  Sets *out to NULL when
+ * are in; and a method ctags tagged as a plain function (it loses the impl
+ * of a header that goes on past its line, `impl<T> X<T>` then `where`)
+ * gets its impl as scope.  Any language but Rust changes nothing.  Sets *out to NULL when
  * nothing changes (use tags as they are); else *out (*nout tags) and *names
  * (the strings the new tags point to) are the caller's to free().  Returns
  * 0 or -ENOMEM. */

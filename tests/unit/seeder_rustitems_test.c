@@ -173,10 +173,41 @@ TEST(impl_for_a_reference_is_a_scope) {
               "Task.run:method:3-3;");
 }
 
+/* ctags 5.9 tags the methods of an impl whose header goes on past its
+ * line (a `where` clause) as plain functions: they get their impl. */
+TEST(a_method_ctags_left_unscoped_gets_its_impl) {
+    static const char text[] = "impl<T, S> Harness<T, S>\n"
+                               "where\n"
+                               "    S: 'static,\n"
+                               "{\n"
+                               "    pub(super) fn poll(self) {}\n"
+                               "}\n"
+                               "fn free() {}\n";
+    const ctags_tag_t tags[] = {
+        {.path = "src/h.rs", .name = "Harness", .kind = "implementation", .line = 1, .end = 6},
+        {.path = "src/h.rs", .name = "poll", .kind = "function", .line = 5},
+        {.path = "src/h.rs", .name = "free", .kind = "function", .line = 7},
+    };
+    ctags_tag_t *out = NULL;
+    char *names = NULL;
+    size_t nout = 0;
+    REQUIRE(rustitems_complete_tags(LANG_RUST, text, strlen(text), tags, 3, &out, &nout, &names) ==
+            0);
+    REQUIRE(out && nout == 3); /* nothing added */
+    CHECK_STR(out[1].name, "poll");
+    CHECK_STR(out[1].kind, "method");
+    CHECK_STR(out[1].scope, "Harness");
+    CHECK_STR(out[1].scope_kind, "implementation");
+    CHECK(out[2].scope == NULL && !strcmp(out[2].kind, "function"));
+    free(out);
+    free(names);
+}
+
 TEST_MAIN(TEST_CASE(items_inside_a_macro_are_found),
           TEST_CASE(what_ctags_tagged_is_kept_and_not_repeated),
           TEST_CASE(other_languages_and_empty_input_change_nothing),
           TEST_CASE(odd_input_is_read_safely),
           TEST_CASE(braces_in_literals_do_not_hide_later_items),
           TEST_CASE(items_after_very_deep_nesting_are_found),
-          TEST_CASE(impl_for_a_reference_is_a_scope))
+          TEST_CASE(impl_for_a_reference_is_a_scope),
+          TEST_CASE(a_method_ctags_left_unscoped_gets_its_impl))
