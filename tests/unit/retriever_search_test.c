@@ -931,19 +931,19 @@ TEST(a_questions_keyword_words_make_names_too) {
     cleanup(&s);
 }
 
-/* A method is listed as `recv` and as `Pipe.recv`: one name, worth as much
- * as a function `recv`; a chunk of two names is worth less. */
+/* A method is listed as `read` and as `Pipe.read`: one name, worth as much
+ * as a function `read`; a chunk of two names is worth less. */
 TEST(a_methods_scoped_name_is_the_same_name) {
     fresh_dir();
     store_t *s = open_store(0, 1);
     REQUIRE(s && ensure(s, "demo", "builtin", DIM, 1, NULL) == 0);
     static const chunk_def_t A[] = {
-        {1, 3, "[\"recv\",\"Pipe.recv\"]", "[]", "  fn recv(&self) {}\n", 1},
-        {5, 7, "[\"recv\",\"send\"]", "[]", "fn recv() {}\nfn send() {}\n", 2}};
-    static const chunk_def_t B[] = {{1, 3, "[\"recv\"]", "[]", "fn recv() {}\n", 3}};
+        {1, 3, "[\"read\",\"Pipe.read\"]", "[]", "  fn read(&self) {}\n", 1},
+        {5, 7, "[\"read\",\"write\"]", "[]", "fn read() {}\nfn write() {}\n", 2}};
+    static const chunk_def_t B[] = {{1, 3, "[\"read\"]", "[]", "fn read() {}\n", 3}};
     REQUIRE(put(s, "src/a.rs", "h1", NULL, 0, A, 2) == 0);
     REQUIRE(put(s, "src/b.rs", "h2", NULL, 0, B, 1) == 0);
-    const char *ask = "Receives data.";
+    const char *ask = "Reads data.";
     search_query_t q = {.query = ask, .query_len = strlen(ask), .question = true, .limit = 8};
     cJSON *root;
     const cJSON *chunks = search(s, &q, &root);
