@@ -181,6 +181,37 @@ static const char *const chunk_variable_kinds[] = {
     "variable", "constant", "var", "const", "let", "local", NULL,
 };
 
+/* Whether a Python variable's line binds it to None (`config = None`,
+ * `x: Optional[int] = None  # set later`): at a module's top level, a
+ * placeholder that a later `global` or import fills, not the definition a
+ * reader of the name wants.  (A class's `name = None` is a member: kept.) */
+static bool chunk_python_placeholder(const chunk_builder_t *b, const ctags_tag_t *tag) {
+    const char *p = b->data + b->line_at[tag->line];
+    const char *end = b->data + b->line_at[tag->line + 1];
+    size_t n = strlen(tag->name);
+    while (p < end && (*p == ' ' || *p == '\t'))
+        p++;
+    if ((size_t)(end - p) < n || memcmp(p, tag->name, n) != 0)
+        return false;
+    p += n;
+    while (p < end && (*p == ' ' || *p == '\t'))
+        p++;
+    if (p < end && *p == ':') /* an annotation, up to its `=` */
+        while (p < end && *p != '=' && *p != '\n')
+            p++;
+    if (p >= end || *p != '=' || (p + 1 < end && p[1] == '='))
+        return false;
+    p++;
+    while (p < end && (*p == ' ' || *p == '\t'))
+        p++;
+    if ((size_t)(end - p) < 4 || memcmp(p, "None", 4) != 0)
+        return false;
+    p += 4;
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\r'))
+        p++;
+    return p == end || *p == '\n' || *p == '#';
+}
+
 /* Whether tag names a definition of these bytes.  ctags read the file by
  * its name, at another moment than the bytes chunked here were read: a tag
  * whose name is not on its line is about other bytes (a file edited, or
@@ -212,6 +243,9 @@ static bool chunk_is_symbol_tag(const chunk_builder_t *b, const ctags_tag_t *tag
     }
     if (tag->scope_kind && chunk_kind_in(tag->scope_kind, chunk_local_scopes) &&
         chunk_kind_in(tag->kind, chunk_variable_kinds))
+        return false;
+    if (lang == LANG_PYTHON && !tag->scope && chunk_kind_in(tag->kind, chunk_variable_kinds) &&
+        chunk_python_placeholder(b, tag))
         return false;
     return true;
 }

@@ -429,6 +429,37 @@ TEST(tags_of_other_bytes_name_nothing) {
     chunk_list_destroy(&list);
 }
 
+/* A module's `name = None` is a placeholder that a later assignment fills:
+ * not a definition of name.  A class's `name = None` is its member, and a
+ * module's `name = None or x` or `name == None` binds something else. */
+TEST(python_none_placeholders_define_nothing) {
+    const char *text = "config = None\n"
+                       "timeout: Optional[int] = None  # set by setup()\n"
+                       "limit = 10\n"
+                       "fallback = None or limit\n"
+                       "\n"
+                       "\n"
+                       "class Conf:\n"
+                       "    path = None\n";
+    ctags_tag_t tags[] = {
+        {"f.py", "config", "variable", NULL, NULL, 1, 1},
+        {"f.py", "timeout", "variable", NULL, NULL, 2, 2},
+        {"f.py", "limit", "variable", NULL, NULL, 3, 3},
+        {"f.py", "fallback", "variable", NULL, NULL, 4, 4},
+        {"f.py", "Conf", "class", NULL, NULL, 7, 8},
+        {"f.py", "path", "variable", "Conf", "class", 8, 8},
+    };
+    chunk_list_t *list = split(text, LANG_PYTHON, tags, 6, NULL);
+    REQUIRE(list);
+    CHECK(defining(list, "config") == NULL);
+    CHECK(defining(list, "timeout") == NULL);
+    CHECK(defining(list, "limit") != NULL);
+    CHECK(defining(list, "fallback") != NULL);
+    CHECK(defining(list, "Conf") != NULL);
+    CHECK(defining(list, "path") != NULL || defining(list, "Conf.path") != NULL);
+    chunk_list_destroy(&list);
+}
+
 TEST(options_control_sizes) {
     /* A 30-line function with max_lines 10: windows of 8 overlapping by 2. */
     char text[2048] = "int f(void) {\n";
@@ -583,6 +614,6 @@ TEST_MAIN(TEST_CASE(python_big_class_is_split_into_methods),
           TEST_CASE(typescript_and_javascript_classes),
           TEST_CASE(untagged_text_gets_overlapping_windows), TEST_CASE(shell_script_by_shebang),
           TEST_CASE(degenerate_inputs), TEST_CASE(tags_of_other_bytes_name_nothing),
-          TEST_CASE(options_control_sizes), TEST_CASE(tiny_definitions_are_packed),
-          TEST_CASE(random_inputs_keep_the_invariants), TEST_CASE(kind_names),
-          TEST_CASE(release_fixture_tags))
+          TEST_CASE(python_none_placeholders_define_nothing), TEST_CASE(options_control_sizes),
+          TEST_CASE(tiny_definitions_are_packed), TEST_CASE(random_inputs_keep_the_invariants),
+          TEST_CASE(kind_names), TEST_CASE(release_fixture_tags))
