@@ -597,7 +597,7 @@ void features_extract(features_t *f, const char *path, const char *query, size_t
          * them named like the line (a file may import a hundred). */
         imported_name_t *all = calloc(FEATURES_IMPORTS_READ, sizeof *all);
         size_t nall =
-            all ? imported_names_of(lang, prefix, prefix_len, all, FEATURES_IMPORTS_READ) : 0;
+            all ? imported_names_in_code(lang, prefix, prefix_len, all, FEATURES_IMPORTS_READ) : 0;
         f->nimports = 0;
         for (size_t i = 0; i < nall && f->nimports < FEATURES_IMPORTS_MAX; i++) {
             double share = subword_share(line, nline, true, all[i].name);

@@ -5,11 +5,14 @@
  */
 #include "proto/code/imported.h"
 
+#include "proto/code/codemask.h"
 #include "proto/code/ident.h"
 #include "proto/code/importscan.h"
 #include "proto/code/module.h"
 
 #include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct {
@@ -64,30 +67,49 @@ static int record(const importscan_t *im, void *arg) {
     return 0;
 }
 
-/* Counts whole-word occurrences of name in text after `from`. */
-static int count_uses(const char *s, size_t len, size_t from, const char *name) {
+/* Counts whole-word occurrences of name in text after `from`, only where
+ * code[] says code when code is not NULL. */
+static int count_uses(const char *s, size_t len, const uint8_t *code, size_t from,
+                      const char *name) {
     size_t n = strlen(name);
     int count = 0;
     for (const char *p = s + from; p + n <= s + len;) {
         const char *hit = memmem(p, (size_t)(s + len - p), name, n);
         if (!hit)
             break;
-        count += ident_is_whole_word(s, len, (size_t)(hit - s), n);
+        size_t at = (size_t)(hit - s);
+        count += (!code || code[at]) && ident_is_whole_word(s, len, at, n);
         p = hit + n;
     }
     return count;
 }
 
-size_t imported_names_of(lang_id_t lang, const char *text, size_t len, imported_name_t *out,
-                         size_t max) {
+/* The names and their uses; code_only: uses in code only (codemask.h),
+ * else every whole-word mention. */
+static size_t names_of(lang_id_t lang, const char *text, size_t len, imported_name_t *out,
+                       size_t max, bool code_only) {
     names_t acc = {.out = out, .max = max};
     if (importscan_text(lang, text, len, record, &acc) < 0)
         return 0;
+    uint8_t *code = code_only && acc.count ? malloc(len ? len : 1) : NULL;
+    if (code)
+        codemask_build(lang, text, len, code);
     for (size_t i = 0; i < acc.count; i++) {
         size_t from = i < sizeof acc.ends / sizeof acc.ends[0] ? acc.ends[i] : len;
-        out[i].uses = count_uses(text, len, from < len ? from : len, out[i].name);
+        out[i].uses = count_uses(text, len, code, from < len ? from : len, out[i].name);
     }
+    free(code);
     return acc.count;
+}
+
+size_t imported_names_of(lang_id_t lang, const char *text, size_t len, imported_name_t *out,
+                         size_t max) {
+    return names_of(lang, text, len, out, max, false);
+}
+
+size_t imported_names_in_code(lang_id_t lang, const char *text, size_t len, imported_name_t *out,
+                              size_t max) {
+    return names_of(lang, text, len, out, max, true);
 }
 
 size_t imported_names(const char *text, size_t len, imported_name_t *out, size_t max) {

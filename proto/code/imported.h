@@ -39,6 +39,14 @@ void imported_module_stem(const char *module, char *out, size_t size);
 size_t imported_names_of(lang_id_t lang, const char *text, size_t len, imported_name_t *out,
                          size_t max);
 
+/* imported_names_of(), uses counted in code only: a mention in a comment
+ * or a string (`"NCHAR": ⟨`, a docstring naming a class) is no use of the
+ * name, and says nothing of whether the next line needs it.  The gateway's
+ * "fresh" import is one of these with no use.  (The reference index counts
+ * every mention: a name the docs speak of is one the repository leans on.) */
+size_t imported_names_in_code(lang_id_t lang, const char *text, size_t len, imported_name_t *out,
+                              size_t max);
+
 /* imported_names_of() with LANG_UNKNOWN: for a prefix whose language is not
  * known.  gateway/context.c calls it until it passes the file's language. */
 size_t imported_names(const char *text, size_t len, imported_name_t *out, size_t max);

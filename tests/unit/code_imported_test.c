@@ -116,6 +116,27 @@ TEST(comments_docstrings_and_unfinished_statements_import_nothing) {
     CHECK_INT(find(n, "caf"), ==, 1);
 }
 
+/* A name in a string or a comment is not a use: `"NCHAR": ⟨` still wants
+ * NCHAR, imported and not used yet. */
+TEST(mentions_in_strings_and_comments_are_not_uses) {
+    const char *py = "from .types import CHAR, NCHAR\n"
+                     "# NCHAR is Oracle's\n"
+                     "names = {\n    \"CHAR\": CHAR,\n    \"NCHAR\": ";
+    size_t n = imported_names_in_code(LANG_PYTHON, py, strlen(py), names, 64);
+    CHECK_INT(find(n, "CHAR"), ==, 1);
+    CHECK_INT(find(n, "NCHAR"), ==, 0);
+    const char *js = "import { parse, format } from './util';\n"
+                     "/* parse, then format */\n"
+                     "const s = 'parse';\n"
+                     "format(s);\n";
+    n = imported_names_in_code(LANG_JAVASCRIPT, js, strlen(js), names, 64);
+    CHECK_INT(find(n, "parse"), ==, 0);
+    CHECK_INT(find(n, "format"), ==, 1);
+    n = imported_names_of(LANG_JAVASCRIPT, js, strlen(js), names, 64); /* every mention */
+    CHECK_INT(find(n, "parse"), ==, 2);
+    CHECK_INT(find(n, "format"), ==, 2);
+}
+
 TEST(hostile_text_never_crashes) {
     const char *bad[] = {"import",       "import {",
                          "import * as",  "from x import (",
@@ -135,6 +156,7 @@ TEST(hostile_text_never_crashes) {
 }
 
 TEST_MAIN(TEST_CASE(es_modules), TEST_CASE(commonjs), TEST_CASE(python), TEST_CASE(java_go_rust),
-          TEST_CASE(modules), TEST_CASE(the_language_decides_what_binds),
+          TEST_CASE(mentions_in_strings_and_comments_are_not_uses), TEST_CASE(modules),
+          TEST_CASE(the_language_decides_what_binds),
           TEST_CASE(comments_docstrings_and_unfinished_statements_import_nothing),
           TEST_CASE(hostile_text_never_crashes))
