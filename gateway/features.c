@@ -333,6 +333,35 @@ static bool bare_name(lang_id_t lang, const char *prefix, size_t len, cursor_t *
     return true;
 }
 
+/* ---- the member written after a bare name ---- */
+
+/* The member the code right after the cursor reaches through the name being
+ * typed (`obj = ⟨.constructObject(`, `⟨::new()`, `⟨?.close()`): the name is
+ * likely a class that has it.  "" when the suffix, past the rest of the
+ * name, does not go on with `.`, `?.`, `::` or `->` and an identifier. */
+static void member_after(const char *suffix, size_t len, char *out, size_t size) {
+    out[0] = '\0';
+    size_t i = 0, k;
+    while (i < len && (k = ident_char_len(suffix + i, len - i)) > 0)
+        i += k;
+    if (i + 1 < len && suffix[i] == '?' && suffix[i + 1] == '.')
+        i += 2;
+    else if (i + 1 < len && ((suffix[i] == ':' && suffix[i + 1] == ':') ||
+                             (suffix[i] == '-' && suffix[i + 1] == '>')))
+        i += 2;
+    else if (i < len && suffix[i] == '.')
+        i++;
+    else
+        return;
+    size_t from = i;
+    while (i < len && (k = ident_char_len(suffix + i, len - i)) > 0)
+        i += k;
+    if (i > from && i - from < size && !(suffix[from] >= '0' && suffix[from] <= '9')) {
+        memcpy(out, suffix + from, i - from);
+        out[i - from] = '\0';
+    }
+}
+
 /* ---- where a type is wanted (Rust, Python, TypeScript, JavaScript) ---- */
 
 static bool ends_with_word(const char *prefix, size_t at, const char *word) {
@@ -640,6 +669,8 @@ void features_extract(features_t *f, const char *path, const char *query, size_t
                      bare_name(lang, prefix, prefix_len, &f->cursor, f->after);
         if (f->cursor.kind == CURSOR_NONE && !f->package)
             implicit_this(lang, prefix, prefix_len, suffix, suffix_len, &f->cursor);
+        if ((f->cursor.kind == CURSOR_NONE && !f->object[0]) || f->package)
+            member_after(suffix, suffix_len, f->owner, sizeof f->owner);
         if (f->cursor.kind >= CURSOR_MODULE || f->package)
             member_hints(f, lang, prefix, prefix_len, suffix, suffix_len);
         if (f->cursor.chain_len > 0) {
@@ -709,6 +740,7 @@ void features_search_header(const features_t *f, const char *collection, const c
                    .symbols = nsymbols && (signals & SIGNAL_SYMBOL) ? symbols : NULL,
                    .symbol_count = nsymbols,
                    .object = f->object[0] && (signals & SIGNAL_OBJECT) ? f->object : NULL,
+                   .owner = f->owner[0] && (signals & SIGNAL_SYMBOL) ? f->owner : NULL,
                    .question = f->question && f->text.len && (signals & SIGNAL_BM25),
                    .member = {.kind = !members ? OPS_MEMBER_NONE
                                       : module ? OPS_MEMBER_MODULE

@@ -57,6 +57,7 @@ typedef struct {
     bool object_imported; /* object names an imported module or name (then: its stem) */
     cursor_t cursor;      /* what the object is; cursor.kind CURSOR_NONE when no object */
     char after[16];       /* a type's place in Java, Kotlin or C#: the keyword before it */
+    char owner[64];       /* a bare name followed by a member: that member (`run` of `⟨.run(`) */
     bool type_wanted;     /* Rust, Python, TS, JS: a type's place (`-> ⟨`, `impl ⟨`, ...) */
     bool package;         /* a bare name in Go, whose files see their package's names:
                              those are the members offered */

@@ -31,6 +31,7 @@ const fusion_weights_t fusion_weights_measured = {.dense = 0.15,
                                                   .outline = 0.5,
                                                   .line = 0.5,
                                                   .type = 0.5,
+                                                  .owner = 1.0,
                                                   .name = 1.0};
 
 /* For a question in words: what the words match (BM25 over identifier
@@ -62,6 +63,7 @@ static double *weight_named(fusion_weights_t *w, const char *name) {
         {"member_words", &w->member_words},
         {"line", &w->line},
         {"type", &w->type},
+        {"owner", &w->owner},
         {"member_line", &w->member_line},
         {"member_partial", &w->member_partial},
         {"outline", &w->outline},
@@ -113,6 +115,7 @@ typedef struct {
     double fresh, imported; /* defines a name the file imports: not used yet / used */
     double line;            /* ... and the share of its sub-words the cursor's line uses */
     double type;            /* 1: defines a type (a CamelCase name) */
+    double owner;           /* defines a class with the member after a bare name */
     double member, member_uses, member_near, member_hint, member_words, member_line, member_partial;
     double outline;
     double name;
@@ -210,6 +213,7 @@ static void candidate_read(const fusion_query_t *q, const cJSON *chunk, const ch
     x->bm25 = sig & SIGNAL_BM25 ? number(signals, "bm25") : 0;
     x->name = sig & SIGNAL_BM25 ? number(signals, "name") : 0;
     x->symbol = sig & SIGNAL_SYMBOL ? number(signals, "symbol") : 0;
+    x->owner = sig & SIGNAL_SYMBOL ? number(signals, "owner") : 0;
     /* 1: a file the current file imports; 2: one it imports in turn. */
     double imp = number(signals, "import");
     x->import = sig & SIGNAL_IMPORT ? (imp == 1 ? 1.0 : imp == 2 ? 0.4 : 0) : 0;
@@ -286,6 +290,7 @@ static void score(const fusion_weights_t *w, const fusion_query_t *q, candidate_
             {"imported", x->imported, w_imported},
             {"line", x->line, w->line},
             {"type", q->type_wanted ? x->type : 0, w->type},
+            {"owner", x->owner, w->owner},
             {"member", x->member, w_member},
             {"member_uses",
              member && max_member_uses > 0 ? log1p(x->member_uses) / log1p(max_member_uses) : 0,
@@ -311,7 +316,7 @@ static void score(const fusion_weights_t *w, const fusion_query_t *q, candidate_
         }
         /* A candidate no wanted signal found stays out (ablations). */
         if (x->dense == 0 && x->bm25 == 0 && sym == 0 && x->import == 0 && x->object == 0 &&
-            x->member == 0 && x->name == 0)
+            x->member == 0 && x->name == 0 && x->owner == 0)
             x->score = -1;
     }
 }

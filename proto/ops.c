@@ -131,6 +131,7 @@ int ops_encode(const ops_request_t *req, buf_t *b) {
         if (s->symbols)
             rc |= put_strings(b, "symbols", s->symbols, s->symbol_count);
         rc |= put_optional(b, "object", s->object);
+        rc |= put_optional(b, "owner", s->owner);
         if (s->member.kind != OPS_MEMBER_NONE) {
             const ops_member_t *m = &s->member;
             rc |= buf_printf(b, ",\"member\":{\"kind\":\"%s\"",
@@ -334,6 +335,7 @@ static void decode_search(fields_t *f, ops_request_t *req) {
     s->query = field_string(f, "query", false);
     s->query_len = s->query ? strlen(s->query) : 0;
     s->object = field_string(f, "object", false);
+    s->owner = field_string(f, "owner", false);
     const char *mode = field_string(f, "mode", false);
     s->symbols = field_strings(f, req, "symbols", &s->symbol_count);
     decode_member(f, req);

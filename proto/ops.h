@@ -49,7 +49,7 @@
  *      -> FINAL, payload {"collections":[{"name","root","model","dim",
  *         "shards","placement","files","chunks","seeded_at"}...]} (this
  *         shard's counts)
- *  search {collection, k (10), path, query, symbols:[...], object,
+ *  search {collection, k (10), path, query, symbols:[...], object, owner,
  *          member {kind "module"|"class", module, member_of, type, call,
  *          bases:[...], partial, hints:[...], words:[...], line:[...]},
  *          mode "i8"|"f32" ("i8"), limit (4*k), question (false)}; payload:
@@ -58,13 +58,15 @@
  *      offered; question true says the query is a question in words, whose
  *      words may name the definition it asks for;
  *      module "." is the current file's own package (a bare name in Go),
- *      call a function whose return type is the class.
+ *      call a function whose return type is the class; owner the member
+ *      written right after a bare name (`run` of `⟨.run(`): the chunks defining
+ *      a class that has such a member are the candidates of "owner".
  *      -> FINAL {"count": n, "us": time taken}, payload {"chunks":[{"id","path","start_line",
  *         "end_line","language","kind","text","symbols":[...],
  *         "signals":{"dense","bm25","symbol","import","object","uses",
- *         "imported_by", and for a member "member","member_uses",
- *         "member_hint","member_partial"; for a question "name"}}...], and for a class's
- *         members "lineage":[the class, then the bases found...]}: the union of every signal's
+ *         "imported_by", "owner" (1 / how many classes have that member), and for a member
+ * "member","member_uses", "member_hint","member_partial"; for a question "name"}}...], and for a
+ * class's members "lineage":[the class, then the bases found...]}: the union of every signal's
  * candidates on this shard, never a chunk of `path` itself (see retriever/search.h for what each
  * signal means). stats {} -> FINAL {"collections","chunks","vector_bytes","db_bytes"} ping {}  ->
  * answered by the worker library (proto/worker.h).
@@ -179,6 +181,7 @@ typedef struct {
     const char *const *symbols; /* identifiers near the cursor; NULL: none */
     size_t symbol_count;
     const char *object;  /* the name before the cursor's dot; NULL: none */
+    const char *owner;   /* a bare name: the member written after it (`⟨.run(`); NULL */
     ops_member_t member; /* what the object is; kind OPS_MEMBER_NONE: leave out */
     bool f32;            /* dense scan in float32 (mode "f32") instead of int8 */
     bool question;       /* the query is a question in words ("question": true) */

@@ -58,6 +58,7 @@ static void run_search(const dispatch_t *d, const ops_request_t *req, const void
                         .symbols = s->symbols,
                         .symbol_count = s->symbol_count,
                         .object = s->object,
+                        .owner = s->owner,
                         .member = {.kind = (search_member_kind_t)s->member.kind,
                                    .module = s->member.module,
                                    .member_of = s->member.member_of,

@@ -44,6 +44,7 @@
 #define BM25_POSTINGS 2000
 #define BM25_TERMS 16
 #define SYMBOL_DEFINERS 12
+#define OWNER_SCOPES 16 /* classes with the member after a bare name, at most */
 #define MAX_MEMBER_FILES 256
 #define REEXPORT_DEPTH 3 /* packages re-exporting packages */
 #define MAX_MEMBER_CHUNKS 512
@@ -88,6 +89,7 @@ typedef struct {
     int member_partial;   /* 1 starts with what is typed, -1 does not, 0 nothing typed */
     char member_name[96]; /* the member those describe ("" when it did not fit) */
     double name;          /* question: best share of a defined name's sub-words it names */
+    double owner;         /* defines a class with the member after a bare name: 1 / classes */
     bool has_dense;       /* dense was set by the scan or computed */
     bool has_name;        /* name was set by the name search */
     int rank[SIG_COUNT];  /* 1-based rank in each ranked signal, 0: absent */
@@ -848,6 +850,65 @@ static int signal_symbol(search_t *s) {
         for (size_t i = 0; i < s->ncands; i++)
             if (s->cands[i].symbol == want)
                 s->cands[i].rank[SIG_SYMBOL] = ++rank;
+    return 0;
+}
+
+/* ---- owner: the class of the member written after a bare name ---- */
+
+static const char SQL_SCOPES_OF[] =
+    "SELECT DISTINCT scope FROM symbols WHERE collection = ? AND name = ? AND scope != ''"
+    " LIMIT 17";
+
+/* `⟨.constructObject(`: the classes (scopes) defining a member of that
+ * name on this shard, and the chunks defining each of them (the class's
+ * header or definition, which a file's other chunks do not name).  Each
+ * gets 1 / how many classes there are; with more than OWNER_SCOPES, the
+ * member says too little of its class to add anything. */
+static int signal_owner(search_t *s) {
+    if (!s->q->owner || !*s->q->owner)
+        return 0;
+    size_t key_at, key_len = store_symbol_key(s->q->owner, strlen(s->q->owner), &key_at);
+    if (!key_len)
+        return 0;
+    char scopes[OWNER_SCOPES][CURSOR_NAME_MAX];
+    size_t n = 0;
+    sqlite3_stmt *st = store_view_stmt(&s->view, SQL_SCOPES_OF);
+    if (!st)
+        return db_fail(s, "scope lookup");
+    sqlite3_bind_int64(st, 1, s->view.collection_id);
+    sqlite3_bind_text(st, 2, s->q->owner + key_at, (int)key_len, SQLITE_STATIC);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *last = name_last((const char *)sqlite3_column_text(st, 0));
+        bool known = !*last || strlen(last) >= CURSOR_NAME_MAX;
+        for (size_t i = 0; i < n && !known; i++)
+            known = !strcmp(scopes[i], last);
+        if (known)
+            continue;
+        if (n == OWNER_SCOPES) {
+            n = 0; /* too many to say which */
+            break;
+        }
+        snprintf(scopes[n++], CURSOR_NAME_MAX, "%s", last);
+    }
+    sqlite3_reset(st);
+    for (size_t i = 0; i < n; i++) {
+        st = store_view_stmt(&s->view, SQL_DEFINERS);
+        if (!st)
+            return db_fail(s, "symbol lookup");
+        sqlite3_bind_int64(st, 1, s->view.collection_id);
+        sqlite3_bind_text(st, 2, scopes[i], -1, SQLITE_STATIC);
+        size_t definers = 0;
+        while (definers++ < SYMBOL_DEFINERS && sqlite3_step(st) == SQLITE_ROW) {
+            candidate_t *c = candidate_get(s, sqlite3_column_int64(st, 0));
+            if (!c) {
+                sqlite3_reset(st);
+                return fail(s, -ENOMEM, "out of memory");
+            }
+            if (c->owner < 1.0 / (double)n)
+                c->owner = 1.0 / (double)n;
+        }
+        sqlite3_reset(st);
+    }
     return 0;
 }
 
@@ -2291,6 +2352,8 @@ static void write_signals(buf_t *out, const candidate_t *c, bool question) {
                    "\"member_partial\":%d",
                    c->member, c->member_uses, c->member_near, c->member_hint, c->member_words,
                    c->member_line, c->member_partial);
+    if (c->owner > 0)
+        buf_printf(out, ",\"owner\":%.3g", c->owner);
     if (question)
         buf_printf(out, ",\"name\":%.3g", c->name);
 }
@@ -2430,7 +2493,8 @@ int search_run(store_t *store, const search_query_t *q, buf_t *out, size_t *coun
         (rc = dense_start(&s)) == 0 && (rc = import_neighbourhood(&s)) == 0 &&
         (rc = signal_bm25(&s)) == 0 && (rc = signal_name(&s)) == 0 &&
         (rc = signal_symbol(&s)) == 0 && (rc = rank_neighbourhood(&s, SIG_IMPORT)) == 0 &&
-        (rc = signal_object(&s)) == 0 && (rc = signal_member(&s)) == 0)
+        (rc = signal_object(&s)) == 0 && (rc = signal_member(&s)) == 0 &&
+        (rc = signal_owner(&s)) == 0)
         rc = dense_finish(&s);
     else
         dense_finish(&s); /* join the scan; the first error stands */

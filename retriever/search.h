@@ -40,6 +40,10 @@
  *           counting: `params` for `Parameters`), and
  *           whether it starts with what is typed (`member_partial`, -1 when
  *           it does not);
+ *   owner   when a bare name is followed by a member (`⟨.constructObject(`,
+ *           `⟨::new(`): the chunks defining a class (a scope) that defines a
+ *           member of that name, valued 1 / how many such classes there are
+ *           (at most OWNER_SCOPES; a member every class has says nothing);
  *   name    for a question in words: the chunks whose defined names are
  *           made of the question's words ("Reads a symbolic link" asks for
  *           `read_link`).  Candidates come from FTS5 over the names'
@@ -104,6 +108,7 @@ typedef struct {
     const char *const *symbols; /* identifiers near the cursor */
     size_t symbol_count;
     const char *object;  /* the name before the cursor's dot, or NULL */
+    const char *owner;   /* a bare name: the member written right after it, or NULL */
     bool question;       /* query is a question in words: the name signal runs */
     vectors_mode_t mode; /* dense scan: VECTORS_I8 or VECTORS_F32 */
     const void *vector;  /* dim little-endian float32, or NULL */

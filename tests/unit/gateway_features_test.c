@@ -556,6 +556,45 @@ TEST(a_bare_go_name_asks_for_its_packages_names) {
  * methods, as after `this.`, with what is typed; not a type (capitalised or
  * after `new`), not after a dot, not when the code after does not call it,
  * not outside a class, not in other languages. */
+/* A bare name the code after the cursor goes on from with a member
+ * (`obj = ⟨.constructObject(`): the retriever is told the member, whose
+ * class the name likely is. */
+TEST(a_bare_name_followed_by_a_member_names_it) {
+    static const struct {
+        const char *path, *prefix, *suffix, *owner; /* owner NULL: none sent */
+    } cases[] = {
+        {"a/B.java", "class B {\n  void f() {\n    obj = ", ".constructObject( type, args );\n",
+         "constructObject"},
+        {"a/B.java", "class B {\n  void f() {\n    obj = Ref", "lect.invoke(x);\n", "invoke"},
+        {"src/a.rs", "fn f() {\n    let rt = ", "::new().unwrap();\n", "new"},
+        {"a.ts", "const x = ", "?.close();\n", "close"},
+        {"a.py", "def f():\n    return ", "(1).real\n", NULL}, /* a call's member */
+        {"a.py", "def f():\n    return ", ".5\n", NULL},       /* a number */
+        {"a.py", "def f():\n    return ", "\n", NULL},
+        {"a.py", "def f(m):\n    return m.", ".x\n", NULL}, /* a member's own: not bare */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        features_t f;
+        features_extract(&f, cases[i].path, NULL, 0, cases[i].prefix, strlen(cases[i].prefix),
+                         cases[i].suffix, strlen(cases[i].suffix));
+        cJSON *j = header(&f, "c", cases[i].path, 5, SIGNAL_ALL);
+        const cJSON *owner = cJSON_GetObjectItemCaseSensitive(j, "owner");
+        if (cases[i].owner)
+            CHECK_STR(cJSON_IsString(owner) ? owner->valuestring : "(none)", cases[i].owner);
+        else
+            CHECK(owner == NULL);
+        cJSON_Delete(j);
+        features_free(&f);
+        /* nor is it sent when the symbol signal is off */
+        features_extract(&f, cases[i].path, NULL, 0, cases[i].prefix, strlen(cases[i].prefix),
+                         cases[i].suffix, strlen(cases[i].suffix));
+        j = header(&f, "c", cases[i].path, 5, SIGNAL_DENSE);
+        CHECK(cJSON_GetObjectItemCaseSensitive(j, "owner") == NULL);
+        cJSON_Delete(j);
+        features_free(&f);
+    }
+}
+
 TEST(a_bare_java_call_asks_for_its_class_members) {
     static const char JAVA[] = "package p;\nclass Chart extends Region implements Styleable {\n"
                                "  void layout() {\n    if (animate) {\n      ";
@@ -606,6 +645,7 @@ TEST_MAIN(TEST_CASE(a_question_is_its_own_query),
           TEST_CASE(an_import_named_like_the_line_is_looked_up_first),
           TEST_CASE(the_receivers_own_words_name_no_member),
           TEST_CASE(a_bare_java_call_asks_for_its_class_members),
+          TEST_CASE(a_bare_name_followed_by_a_member_names_it),
           TEST_CASE(a_completion_queries_the_lines_around_the_cursor),
           TEST_CASE(imported_names_lead_the_symbols_unused_first),
           TEST_CASE(at_most_48_symbols_of_two_bytes_or_more),

@@ -103,6 +103,27 @@ TEST(the_score_is_the_weighted_sum_of_normalised_signals) {
     cJSON_Delete(s1);
 }
 
+/* A bare name followed by `.m`: the class with a member m scores its
+ * owner value (1 / how many classes have one) times the weight. */
+TEST(the_class_of_the_member_after_a_bare_name_scores) {
+    cJSON *s0 = answer("{\"path\":\"Reflect.java\",\"signals\":{\"owner\":1}},"
+                       "{\"path\":\"Method.java\",\"signals\":{\"symbol\":1}}");
+    cJSON *s1 = answer("{\"path\":\"Other.java\",\"signals\":{\"owner\":0.5}}");
+    fusion_query_t q = query(10);
+    ranked_t r = rank(&q, s0, s1);
+    REQUIRE(r.count == 3);
+    CHECK_PICK(r, 0, "Reflect.java", fusion_weights_measured.owner * 1.0);
+    CHECK_PICK(r, 1, "Other.java", fusion_weights_measured.owner * 0.5);
+    CHECK_PICK(r, 2, "Method.java", 1.0 / 3);
+    /* ... and nothing with the symbol signal off (it is the symbol table's) */
+    q.signals = SIGNAL_ALL & ~SIGNAL_SYMBOL;
+    r = rank(&q, s0, s1);
+    for (size_t i = 0; i < r.count; i++)
+        CHECK(strcmp(r.picks[i].path, "Reflect.java") != 0 || near(r.picks[i].score, 0));
+    cJSON_Delete(s0);
+    cJSON_Delete(s1);
+}
+
 TEST(structure_dominates_bm25_and_dense) {
     /* The best BM25 and dense match of all loses to one symbol match of 3,
      * and to a definition of the object before the cursor. */
@@ -589,6 +610,7 @@ TEST_MAIN(TEST_CASE(the_measured_weights), TEST_CASE(a_question_holds_test_files
           TEST_CASE(a_type_place_weighs_its_uses_more),
           TEST_CASE(the_score_is_the_weighted_sum_of_normalised_signals),
           TEST_CASE(structure_dominates_bm25_and_dense),
+          TEST_CASE(the_class_of_the_member_after_a_bare_name_scores),
           TEST_CASE(a_preamble_never_defines_what_it_imports),
           TEST_CASE(definitions_of_imported_names_fresh_before_used),
           TEST_CASE(an_import_named_like_its_line_leads_the_others),

@@ -134,6 +134,7 @@ TEST(search_round_trips_and_leaves_out_what_is_unset) {
                                        .symbols = symbols,
                                        .symbol_count = 2,
                                        .object = "utils",
+                                       .owner = "constructObject",
                                        .member = {.kind = OPS_MEMBER_CLASS,
                                                   .module = "example.com/x/store",
                                                   .call = "Open",
@@ -165,6 +166,7 @@ TEST(search_round_trips_and_leaves_out_what_is_unset) {
     REQUIRE(out.search.symbol_count == 2);
     CHECK_STR(out.search.symbols[0], "parse");
     CHECK_STR(out.search.object, "utils");
+    CHECK_STR(out.search.owner, "constructObject");
     CHECK(out.search.f32);
     CHECK(out.search.question);
     ops_request_free(&out);

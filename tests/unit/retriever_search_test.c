@@ -957,6 +957,48 @@ TEST(a_methods_scoped_name_is_the_same_name) {
     cleanup(&s);
 }
 
+/* `obj = ⟨.constructObject(`: the chunk defining each class with a member
+ * of that name is a candidate, valued 1 / how many classes have one. */
+TEST(a_member_after_a_bare_name_finds_its_class) {
+    fresh_dir();
+    store_t *s = open_store(0, 1);
+    REQUIRE(s && ensure(s, "demo", "builtin", DIM, 1, NULL) == 0);
+    static const chunk_def_t R[] = {{1, 3, "[\"Reflect\"]", "[]", "class Reflect {\n", 1},
+                                    {5, 9, "[\"constructObject\",\"Reflect.constructObject\"]",
+                                     "[]", "  static Object constructObject(Class c) {}\n", 2}};
+    static const chunk_def_t O[] = {
+        {1, 3, "[\"Other\"]", "[]", "class Other {\n", 3},
+        {5, 7, "[\"run\",\"Other.run\"]", "[]", "  void run() {}\n", 4}};
+    static const chunk_def_t H[] = {
+        {1, 3, "[\"Helper\"]", "[]", "class Helper {\n", 5},
+        {5, 7, "[\"run\",\"Helper.run\"]", "[]", "  void run() {}\n", 6}};
+    REQUIRE(put(s, "src/Reflect.java", "h1", NULL, 0, R, 2) == 0);
+    REQUIRE(put(s, "src/Other.java", "h2", NULL, 0, O, 2) == 0);
+    REQUIRE(put(s, "src/Helper.java", "h3", NULL, 0, H, 2) == 0);
+    search_query_t q = {.path = "src/Main.java", .owner = "constructObject", .limit = 8};
+    cJSON *root;
+    const cJSON *chunks = search(s, &q, &root);
+    REQUIRE(chunks);
+    CHECK(fabs(signal(find_chunk(chunks, "src/Reflect.java", 1), "owner") - 1.0) < 1e-9);
+    CHECK(find_chunk(chunks, "src/Other.java", 1) == NULL);
+    cJSON_Delete(root);
+    /* two classes have `run`: each gets a half */
+    q.owner = "run";
+    chunks = search(s, &q, &root);
+    REQUIRE(chunks);
+    CHECK(fabs(signal(find_chunk(chunks, "src/Other.java", 1), "owner") - 0.5) < 1e-9);
+    CHECK(fabs(signal(find_chunk(chunks, "src/Helper.java", 1), "owner") - 0.5) < 1e-9);
+    CHECK(find_chunk(chunks, "src/Reflect.java", 1) == NULL);
+    cJSON_Delete(root);
+    /* a member no class has, or none at all: nothing */
+    q.owner = "missing";
+    chunks = search(s, &q, &root);
+    REQUIRE(chunks);
+    CHECK_INT(cJSON_GetArraySize(chunks), ==, 0);
+    cJSON_Delete(root);
+    cleanup(&s);
+}
+
 TEST(a_question_finds_the_names_its_words_make) {
     fresh_dir();
     store_t *s = open_store(0, 1);
@@ -1041,6 +1083,7 @@ TEST_MAIN(TEST_CASE(each_signal_finds_its_chunk_and_the_current_file_is_excluded
           TEST_CASE(members_of_a_class_and_of_its_bases),
           TEST_CASE(a_question_finds_the_names_its_words_make),
           TEST_CASE(a_methods_scoped_name_is_the_same_name),
+          TEST_CASE(a_member_after_a_bare_name_finds_its_class),
           TEST_CASE(a_questions_keyword_words_make_names_too),
           TEST_CASE(a_question_keeps_the_names_it_makes_best),
           TEST_CASE(a_type_place_ranks_the_packages_classes_by_that_place))
