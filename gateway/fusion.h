@@ -46,7 +46,7 @@
  *     CamelCase (these languages write functions and constants otherwise);
  *   - a bare name the code after the cursor goes on from with a member
  *     (`obj = ⟨.constructObject(`): a chunk defining a class that has a
- *     member of that name adds `owner`, 1 / how many classes have one;
+ *     member of that name adds `owner`;
  *   - an outline (a file's best-ranked members' signatures, one chunk) has
  *     its best member's signals and adds `outline`: it leads that member;
  *     at most FUSION_OUTLINES of them are picked;
@@ -101,8 +101,7 @@ typedef struct {
     double member_partial; /* the member starts with what is typed (against: when it does not) */
     double line;           /* an imported name: share of its sub-words the cursor's line uses */
     double type;           /* where a type is wanted: the chunk defines one (a CamelCase name) */
-    double owner;   /* a bare name followed by `.m`: the chunk defines a class with a member m
-                       (1 / how many classes have one) */
+    double owner;   /* a bare name followed by `.m`: the chunk defines a class with a member m */
     double outline; /* an outline: the signatures of several members, over its best's */
     /* For a question in words: */
     double name; /* share of a name it defines that the question's words make up */

@@ -89,7 +89,7 @@ typedef struct {
     int member_partial;   /* 1 starts with what is typed, -1 does not, 0 nothing typed */
     char member_name[96]; /* the member those describe ("" when it did not fit) */
     double name;          /* question: best share of a defined name's sub-words it names */
-    double owner;         /* defines a class with the member after a bare name: 1 / classes */
+    double owner;         /* defines a class with the member after a bare name: 1 */
     bool has_dense;       /* dense was set by the scan or computed */
     bool has_name;        /* name was set by the name search */
     int rank[SIG_COUNT];  /* 1-based rank in each ranked signal, 0: absent */
@@ -861,9 +861,9 @@ static const char SQL_SCOPES_OF[] =
 
 /* `⟨.constructObject(`: the classes (scopes) defining a member of that
  * name on this shard, and the chunks defining each of them (the class's
- * header or definition, which a file's other chunks do not name).  Each
- * gets 1 / how many classes there are; with more than OWNER_SCOPES, the
- * member says too little of its class to add anything. */
+ * header or definition, which a file's other chunks do not name), valued
+ * 1; with more than OWNER_SCOPES, the member says too little of its class
+ * to add anything. */
 static int signal_owner(search_t *s) {
     if (!s->q->owner || !*s->q->owner)
         return 0;
@@ -904,8 +904,7 @@ static int signal_owner(search_t *s) {
                 sqlite3_reset(st);
                 return fail(s, -ENOMEM, "out of memory");
             }
-            if (c->owner < 1.0 / (double)n)
-                c->owner = 1.0 / (double)n;
+            c->owner = 1.0;
         }
         sqlite3_reset(st);
     }

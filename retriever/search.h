@@ -42,8 +42,10 @@
  *           it does not);
  *   owner   when a bare name is followed by a member (`⟨.constructObject(`,
  *           `⟨::new(`): the chunks defining a class (a scope) that defines a
- *           member of that name, valued 1 / how many such classes there are
- *           (at most OWNER_SCOPES; a member every class has says nothing);
+ *           member of that name, valued 1 (none when more than OWNER_SCOPES
+ *           classes have one: a member every class has says nothing; a
+ *           value split among the classes would differ from shard to shard,
+ *           each seeing only its own files' classes);
  *   name    for a question in words: the chunks whose defined names are
  *           made of the question's words ("Reads a symbolic link" asks for
  *           `read_link`).  Candidates come from FTS5 over the names'

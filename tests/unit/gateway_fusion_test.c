@@ -104,7 +104,7 @@ TEST(the_score_is_the_weighted_sum_of_normalised_signals) {
 }
 
 /* A bare name followed by `.m`: the class with a member m scores its
- * owner value (1 / how many classes have one) times the weight. */
+ * owner value times the weight. */
 TEST(the_class_of_the_member_after_a_bare_name_scores) {
     cJSON *s0 = answer("{\"path\":\"Reflect.java\",\"signals\":{\"owner\":1}},"
                        "{\"path\":\"Method.java\",\"signals\":{\"symbol\":1}}");

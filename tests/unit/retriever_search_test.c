@@ -958,7 +958,7 @@ TEST(a_methods_scoped_name_is_the_same_name) {
 }
 
 /* `obj = ⟨.constructObject(`: the chunk defining each class with a member
- * of that name is a candidate, valued 1 / how many classes have one. */
+ * of that name is a candidate, valued 1. */
 TEST(a_member_after_a_bare_name_finds_its_class) {
     fresh_dir();
     store_t *s = open_store(0, 1);
@@ -982,12 +982,12 @@ TEST(a_member_after_a_bare_name_finds_its_class) {
     CHECK(fabs(signal(find_chunk(chunks, "src/Reflect.java", 1), "owner") - 1.0) < 1e-9);
     CHECK(find_chunk(chunks, "src/Other.java", 1) == NULL);
     cJSON_Delete(root);
-    /* two classes have `run`: each gets a half */
+    /* two classes have `run`: both are candidates, and only they */
     q.owner = "run";
     chunks = search(s, &q, &root);
     REQUIRE(chunks);
-    CHECK(fabs(signal(find_chunk(chunks, "src/Other.java", 1), "owner") - 0.5) < 1e-9);
-    CHECK(fabs(signal(find_chunk(chunks, "src/Helper.java", 1), "owner") - 0.5) < 1e-9);
+    CHECK(fabs(signal(find_chunk(chunks, "src/Other.java", 1), "owner") - 1.0) < 1e-9);
+    CHECK(fabs(signal(find_chunk(chunks, "src/Helper.java", 1), "owner") - 1.0) < 1e-9);
     CHECK(find_chunk(chunks, "src/Reflect.java", 1) == NULL);
     cJSON_Delete(root);
     /* a member no class has, or none at all: nothing */
