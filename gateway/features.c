@@ -296,14 +296,51 @@ static const char *type_position(const char *prefix, size_t at) {
     return NULL;
 }
 
+/* Whether the code after a name at the cursor declares a variable of it,
+ * the name a statement's first word (Java, C#): `⟨ returnControl = null;`,
+ * `⟨<String> names;`, `⟨[] parts = ...`.  The suffix past the rest of the
+ * name (and a generic's or an array's brackets) is an identifier and then
+ * `=`, `;`, `,`, `:` or `)`. */
+static bool declares_variable(const char *prefix, size_t at, const char *suffix, size_t len) {
+    while (at > 0 && (prefix[at - 1] == ' ' || prefix[at - 1] == '\t'))
+        at--;
+    if (at > 0 && !strchr("\n{};", prefix[at - 1]))
+        return false;
+    size_t i = 0, k;
+    while (i < len && (k = ident_char_len(suffix + i, len - i)) > 0)
+        i += k;
+    int depth = 0;
+    for (; i < len && (depth > 0 || suffix[i] == '<' || suffix[i] == '['); i++) {
+        if (suffix[i] == '<' || suffix[i] == '[')
+            depth++;
+        else if (suffix[i] == '>' || suffix[i] == ']')
+            depth--;
+        else if (suffix[i] == '\n' || suffix[i] == ';' || suffix[i] == '(' || depth > 4)
+            return false;
+    }
+    while (i < len && (suffix[i] == ' ' || suffix[i] == '\t'))
+        i++;
+    size_t name = i;
+    while (i < len && (k = ident_char_len(suffix + i, len - i)) > 0)
+        i += k;
+    if (i == name)
+        return false;
+    while (i < len && (suffix[i] == ' ' || suffix[i] == '\t'))
+        i++;
+    return i < len && strchr("=;,:)", suffix[i]) &&
+           !(suffix[i] == '=' && i + 1 < len && suffix[i + 1] == '=');
+}
+
 /* Whether the cursor starts or continues a bare name (no `.` or `::`
  * before it, not a number) whose file sees its package's names
  * unqualified: any in Go; in Java, Kotlin and C# only at a type's place
- * (type_position, whose keyword goes into after), with nothing typed or
- * an upper-case start.  The part typed goes into c->partial.  (Java's
+ * (type_position, whose keyword goes into after; "(" as well where the
+ * code after it declares a variable of it, in Java and C#), with nothing
+ * typed or an upper-case start.  The part typed goes into c->partial.  (Java's
  * classes of the same package offered at every bare name crowded out the
  * imported ones: the eval fell from 0.53 to 0.10.) */
-static bool bare_name(lang_id_t lang, const char *prefix, size_t len, cursor_t *c, char after[16]) {
+static bool bare_name(lang_id_t lang, const char *prefix, size_t len, const char *suffix,
+                      size_t suffix_len, cursor_t *c, char after[16]) {
     bool typed_lang = lang == LANG_JAVA || lang == LANG_KOTLIN || lang == LANG_CSHARP;
     if (lang != LANG_GO && !typed_lang)
         return false;
@@ -324,6 +361,8 @@ static bool bare_name(lang_id_t lang, const char *prefix, size_t len, cursor_t *
         return false;
     if (typed_lang) {
         const char *kw = type_position(prefix, i);
+        if (!kw && lang != LANG_KOTLIN && declares_variable(prefix, i, suffix, suffix_len))
+            kw = "("; /* a place without a keyword, as a parameter's */
         if (!kw)
             return false;
         snprintf(after, 16, "%s", kw);
@@ -666,7 +705,7 @@ void features_extract(features_t *f, const char *path, const char *query, size_t
         call_defined_here(f, prefix, prefix_len, suffix, suffix_len);
         f->type_wanted = type_wanted(lang, prefix, prefix_len);
         f->package = f->cursor.kind == CURSOR_NONE &&
-                     bare_name(lang, prefix, prefix_len, &f->cursor, f->after);
+                     bare_name(lang, prefix, prefix_len, suffix, suffix_len, &f->cursor, f->after);
         if (f->cursor.kind == CURSOR_NONE && !f->package)
             implicit_this(lang, prefix, prefix_len, suffix, suffix_len, &f->cursor);
         if ((f->cursor.kind == CURSOR_NONE && !f->object[0]) || f->package)

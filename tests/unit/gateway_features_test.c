@@ -595,6 +595,49 @@ TEST(a_bare_name_followed_by_a_member_names_it) {
     }
 }
 
+/* Java and C#: a statement's first word that the code after it declares a
+ * variable of (`⟨ returnControl = null;`) is at a type's place without a
+ * keyword: the package's classes are asked for, as at a parameter's. */
+TEST(a_java_declaration_is_a_type_place) {
+    static const char JAVA[] = "package p;\nclass A {\n  void f() {\n    ";
+    static const struct {
+        const char *path, *prefix_tail, *suffix;
+        bool place;
+    } cases[] = {
+        {"p/A.java", "", " returnControl=null;\n", true},
+        {"p/A.java", "Ret", "urnControl rc;\n", true},
+        {"p/A.java", "", "<String, T> names = new HashMap<>();\n", true},
+        {"p/A.java", "", "[] parts = s.split(x);\n", true},
+        {"p/A.java", "", " a, b;\n", true},
+        {"Cs.cs", "", " conn = Open();\n", true},
+        {"p/A.java", "", " == y;\n", false},      /* a comparison */
+        {"p/A.java", "", " = 3;\n", false},       /* an assignment to it */
+        {"p/A.java", "", "(a);\n", false},        /* a call */
+        {"p/A.java", "x = ", " y;\n", false},     /* not a statement's first word */
+        {"p/A.java", "", "<T, ?> (x);\n", false}, /* no variable */
+        {"a.kt", "", " x = 1\n", false},          /* Kotlin writes `val x: T` */
+        {"a.py", "", " x = 1\n", false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char prefix[256];
+        snprintf(prefix, sizeof prefix, "%s%s", JAVA, cases[i].prefix_tail);
+        features_t f;
+        features_extract(&f, cases[i].path, NULL, 0, prefix, strlen(prefix), cases[i].suffix,
+                         strlen(cases[i].suffix));
+        cJSON *j = header(&f, "c", cases[i].path, 5, SIGNAL_ALL);
+        const cJSON *m = cJSON_GetObjectItemCaseSensitive(j, "member");
+        const char *after = string_at(m, "after");
+        if (cases[i].place) {
+            CHECK(f.package);
+            CHECK_STR(after ? after : "(none)", "(");
+        } else {
+            CHECK(!after || strcmp(after, "(") != 0);
+        }
+        cJSON_Delete(j);
+        features_free(&f);
+    }
+}
+
 TEST(a_bare_java_call_asks_for_its_class_members) {
     static const char JAVA[] = "package p;\nclass Chart extends Region implements Styleable {\n"
                                "  void layout() {\n    if (animate) {\n      ";
@@ -645,6 +688,7 @@ TEST_MAIN(TEST_CASE(a_question_is_its_own_query),
           TEST_CASE(an_import_named_like_the_line_is_looked_up_first),
           TEST_CASE(the_receivers_own_words_name_no_member),
           TEST_CASE(a_bare_java_call_asks_for_its_class_members),
+          TEST_CASE(a_java_declaration_is_a_type_place),
           TEST_CASE(a_bare_name_followed_by_a_member_names_it),
           TEST_CASE(a_completion_queries_the_lines_around_the_cursor),
           TEST_CASE(imported_names_lead_the_symbols_unused_first),
