@@ -64,9 +64,10 @@
  *      -> FINAL {"count": n, "us": time taken}, payload {"chunks":[{"id","path","start_line",
  *         "end_line","language","kind","text","symbols":[...],
  *         "signals":{"dense","bm25","symbol","import","object","uses",
- *         "imported_by", "owner" (1: it defines a class having that member), and for a member
- * "member","member_uses", "member_hint","member_partial"; for a question "name"}}...], and for a
- * class's members "lineage":[the class, then the bases found...]}: the union of every signal's
+ *         "imported_by", "owner" (1: it defines a class having that member), and
+ *         for a member "member","member_uses","member_hint","member_partial";
+ *         for a question "name"}}...], and for a class's members "lineage":[the
+ *         class, then the bases found...]}: the union of every signal's
  * candidates on this shard, never a chunk of `path` itself (see retriever/search.h for what each
  * signal means). stats {} -> FINAL {"collections","chunks","vector_bytes","db_bytes"} ping {}  ->
  * answered by the worker library (proto/worker.h).

@@ -857,7 +857,7 @@ static int signal_symbol(search_t *s) {
 
 static const char SQL_SCOPES_OF[] =
     "SELECT DISTINCT scope FROM symbols WHERE collection = ? AND name = ? AND scope != ''"
-    " LIMIT 17";
+    " LIMIT ?";
 
 /* `⟨.constructObject(`: the classes (scopes) defining a member of that
  * name on this shard, and the chunks defining each of them (the class's
@@ -877,6 +877,7 @@ static int signal_owner(search_t *s) {
         return db_fail(s, "scope lookup");
     sqlite3_bind_int64(st, 1, s->view.collection_id);
     sqlite3_bind_text(st, 2, s->q->owner + key_at, (int)key_len, SQLITE_STATIC);
+    sqlite3_bind_int(st, 3, OWNER_SCOPES + 1); /* one more: too many to say which */
     while (sqlite3_step(st) == SQLITE_ROW) {
         const char *last = name_last((const char *)sqlite3_column_text(st, 0));
         bool known = !*last || strlen(last) >= CURSOR_NAME_MAX;

@@ -11,6 +11,14 @@ static void completion(features_t *f, const char *prefix, const char *suffix) {
     features_extract(f, NULL, NULL, 0, prefix, strlen(prefix), suffix, suffix ? strlen(suffix) : 0);
 }
 
+/* A completion in path whose prefix is head then tail. */
+static void completion_in(features_t *f, const char *path, const char *head, const char *tail,
+                          const char *suffix) {
+    char prefix[512];
+    snprintf(prefix, sizeof prefix, "%s%s", head, tail);
+    features_extract(f, path, NULL, 0, prefix, strlen(prefix), suffix, strlen(suffix));
+}
+
 /* The symbols as a cJSON array (an empty array when there are none). */
 static cJSON *symbols_of(const features_t *f) {
     return f->symbols.len ? cJSON_Parse(f->symbols.data) : cJSON_CreateArray();
@@ -619,11 +627,8 @@ TEST(a_java_declaration_is_a_type_place) {
         {"a.py", "", " x = 1\n", false},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        char prefix[256];
-        snprintf(prefix, sizeof prefix, "%s%s", JAVA, cases[i].prefix_tail);
         features_t f;
-        features_extract(&f, cases[i].path, NULL, 0, prefix, strlen(prefix), cases[i].suffix,
-                         strlen(cases[i].suffix));
+        completion_in(&f, cases[i].path, JAVA, cases[i].prefix_tail, cases[i].suffix);
         cJSON *j = header(&f, "c", cases[i].path, 5, SIGNAL_ALL);
         const cJSON *m = cJSON_GetObjectItemCaseSensitive(j, "member");
         const char *after = string_at(m, "after");
@@ -654,11 +659,8 @@ TEST(a_bare_java_call_asks_for_its_class_members) {
         {"p/Chart.py", "", "(1)\n", NULL},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        char prefix[512];
-        snprintf(prefix, sizeof prefix, "%s%s", JAVA, cases[i].prefix_tail);
         features_t f;
-        features_extract(&f, cases[i].path, NULL, 0, prefix, strlen(prefix), cases[i].suffix,
-                         strlen(cases[i].suffix));
+        completion_in(&f, cases[i].path, JAVA, cases[i].prefix_tail, cases[i].suffix);
         cJSON *j = header(&f, "c", cases[i].path, 5, SIGNAL_ALL);
         const cJSON *m = cJSON_GetObjectItemCaseSensitive(j, "member");
         if (cases[i].partial) {
