@@ -1448,14 +1448,56 @@ static int reexports_add(search_t *s, member_files_t *mf, size_t from) {
     return rc;
 }
 
+/* Whether a directory of one of targets is named name[0..len). */
+static bool a_directory_of(char *const *targets, size_t n, const char *name, size_t len) {
+    for (size_t i = 0; i < n; i++)
+        for (const char *p = targets[i], *q; (q = strchr(p, '/')); p = q + 1)
+            if ((size_t)(q - p) == len && !memcmp(p, name, len))
+                return true;
+    return false;
+}
+
+/* Whether want, a Go import path none of the current file's imports
+ * (targets) matches, names the module's root package: a remote path
+ * (`github.com/x/y/v5`: a dot in its first element) none of whose other
+ * elements is a directory of those imports (as `format` of
+ * `github.com/x/y/v5/format/x` is).  The root's files are the imported Go
+ * files at the collection's root, which no tail of the path spells. */
+static bool go_root_named(const char *want, char *const *targets, size_t n) {
+    const char *dot = strchr(want, '.'), *slash = strchr(want, '/');
+    if (!dot || !slash || dot > slash)
+        return false;
+    for (const char *p = slash + 1; *p;) {
+        size_t len = strcspn(p, "/");
+        if (len && a_directory_of(targets, n, p, len))
+            return false;
+        p += len + (p[len] == '/');
+    }
+    return true;
+}
+
+static bool go_root_file(const char *target) {
+    size_t n = strlen(target);
+    return !strchr(target, '/') && n > 3 && !strcmp(target + n - 3, ".go") &&
+           !(n > 8 && !strcmp(target + n - 8, "_test.go"));
+}
+
 /* Adds the targets that want names (and, for a package's own file or a
- * Python module, what it re-exports). */
+ * Python module, what it re-exports).  The current file's imports (when
+ * imported) name a Go module's root package when nothing else does. */
 static int module_match_targets(search_t *s, member_files_t *mf, char **targets, size_t n,
                                 const char *want, bool anchored, bool imported) {
     int rc = 0;
+    bool named = false;
+    for (size_t i = 0; i < n && imported && !named; i++) {
+        bool package;
+        named = module_matches(targets[i], want, anchored, imported, &package);
+    }
+    bool go_root = imported && !named && go_root_named(want, targets, n);
     for (size_t i = 0; rc == 0 && i < n; i++) {
         bool package = false;
-        if (!module_matches(targets[i], want, anchored, imported, &package))
+        if (!module_matches(targets[i], want, anchored, imported, &package) &&
+            !(go_root && go_root_file(targets[i])))
             continue;
         size_t first = mf->n;
         rc = member_file_add(s, mf, targets[i], 1.0);
@@ -1923,64 +1965,81 @@ static int place_symbols(search_t *s, map_t *noted, size_t *found) {
     return 0;
 }
 
-static int module_members(search_t *s, const member_files_t *mf) {
-    tallies_t tallies = {0};
-    bool own_package = s->q->member.module && !strcmp(s->q->member.module, ".");
-    size_t found = 0;
-    map_t *noted = map_new();
-    if (!noted)
-        return fail(s, -ENOMEM, "out of memory");
-    int rc = used_members(s, mf, &tallies, noted, &found);
-    for (size_t f = 0; rc == 0 && f < mf->n && found < MAX_MEMBER_CHUNKS; f++) {
-        if (!mf->files[f].file)
-            continue; /* another shard's */
-        map_t *named = NULL;
-        if (mf->files[f].via >= 0 && (rc = names_reached(s, mf->files[mf->files[f].via].path,
-                                                         mf->files[f].path, &named)) != 0)
-            break;
-        sqlite3_stmt *st = store_view_stmt(&s->view, SQL_CHUNK_SYMBOLS);
-        if (!st) {
-            map_destroy(&named);
-            rc = db_fail(s, "reading a module's members");
-            break;
-        }
-        sqlite3_bind_int64(st, 1, mf->files[f].file);
-        while (rc == 0 && found < MAX_MEMBER_CHUNKS && sqlite3_step(st) == SQLITE_ROW) {
-            const char *kind = (const char *)sqlite3_column_text(st, 2);
-            if (kind && !strcmp(kind, "preamble"))
-                continue;
-            cJSON *symbols = cJSON_ParseWithLength((const char *)sqlite3_column_text(st, 1),
-                                                   (size_t)sqlite3_column_bytes(st, 1));
-            const cJSON *e;
-            cJSON_ArrayForEach(e, symbols) {
-                if (!cJSON_IsString(e) || strpbrk(e->valuestring, ".:#/") ||
-                    scoped_in(symbols, e->valuestring))
-                    continue; /* `Class.method` is not the module's, nor is its `method` */
-                if (noted_before(s, noted, mf->files[f].path, e->valuestring))
-                    continue;
-                /* reached as a member of its own file, or of the module the
-                 * receiver names when that is a package re-exporting it */
-                long uses, near;
-                member_tally(s, &tallies, mf, f, e->valuestring, &uses, &near);
-                if (own_package && s->q->member.after)
-                    uses = place_uses(s, s->q->member.after, e->valuestring);
-                else if (own_package)
-                    uses += name_uses(s, e->valuestring, -1);
-                if ((rc = member_note(s, sqlite3_column_int64(st, 0), e->valuestring,
-                                      member_weight(mf, f, named, e->valuestring), uses, near)) !=
-                    0)
-                    break;
-                found++;
-            }
-            cJSON_Delete(symbols);
-        }
-        sqlite3_reset(st);
+/* What module_members gathers as it goes. */
+typedef struct {
+    tallies_t tallies;
+    map_t *noted;
+    size_t found;
+    bool own_package;
+} members_acc_t;
+
+/* Notes the members of member file f whose weight is 1 (primary) or below. */
+static int file_members(search_t *s, const member_files_t *mf, size_t f, bool primary,
+                        members_acc_t *acc) {
+    map_t *named = NULL;
+    int rc = 0;
+    if (mf->files[f].via >= 0 &&
+        (rc = names_reached(s, mf->files[mf->files[f].via].path, mf->files[f].path, &named)) != 0)
+        return rc;
+    sqlite3_stmt *st = store_view_stmt(&s->view, SQL_CHUNK_SYMBOLS);
+    if (!st) {
         map_destroy(&named);
+        return db_fail(s, "reading a module's members");
     }
-    if (rc == 0 && own_package && s->q->member.after)
-        rc = place_symbols(s, noted, &found);
-    tallies_free(&tallies);
-    map_destroy(&noted);
+    sqlite3_bind_int64(st, 1, mf->files[f].file);
+    while (rc == 0 && acc->found < MAX_MEMBER_CHUNKS && sqlite3_step(st) == SQLITE_ROW) {
+        const char *kind = (const char *)sqlite3_column_text(st, 2);
+        if (kind && !strcmp(kind, "preamble"))
+            continue;
+        cJSON *symbols = cJSON_ParseWithLength((const char *)sqlite3_column_text(st, 1),
+                                               (size_t)sqlite3_column_bytes(st, 1));
+        const cJSON *e;
+        cJSON_ArrayForEach(e, symbols) {
+            if (!cJSON_IsString(e) || strpbrk(e->valuestring, ".:#/") ||
+                scoped_in(symbols, e->valuestring))
+                continue; /* `Class.method` is not the module's, nor is its `method` */
+            double weight = member_weight(mf, f, named, e->valuestring);
+            if ((weight >= 1.0) != primary ||
+                noted_before(s, acc->noted, mf->files[f].path, e->valuestring))
+                continue;
+            /* reached as a member of its own file, or of the module the
+             * receiver names when that is a package re-exporting it */
+            long uses, near;
+            member_tally(s, &acc->tallies, mf, f, e->valuestring, &uses, &near);
+            if (acc->own_package && s->q->member.after)
+                uses = place_uses(s, s->q->member.after, e->valuestring);
+            else if (acc->own_package)
+                uses += name_uses(s, e->valuestring, -1);
+            if ((rc = member_note(s, sqlite3_column_int64(st, 0), e->valuestring, weight, uses,
+                                  near)) != 0)
+                break;
+            acc->found++;
+        }
+        cJSON_Delete(symbols);
+    }
+    sqlite3_reset(st);
+    map_destroy(&named);
+    return rc;
+}
+
+static int module_members(search_t *s, const member_files_t *mf) {
+    members_acc_t acc = {.own_package = s->q->member.module && !strcmp(s->q->member.module, "."),
+                         .noted = map_new()};
+    if (!acc.noted)
+        return fail(s, -ENOMEM, "out of memory");
+    int rc = used_members(s, mf, &acc.tallies, acc.noted, &acc.found);
+    /* The module's own members first (weight 1: its files', and those a
+     * package names as it re-exports them), then the rest of what it
+     * reaches while the budget lasts: `crate::runtime::` reaches hundreds
+     * of tokio's names, and `pub use runtime::Runtime` must be among them. */
+    for (int primary = 1; primary >= 0; primary--)
+        for (size_t f = 0; rc == 0 && f < mf->n && acc.found < MAX_MEMBER_CHUNKS; f++)
+            if (mf->files[f].file) /* else another shard's */
+                rc = file_members(s, mf, f, primary, &acc);
+    if (rc == 0 && acc.own_package && s->q->member.after)
+        rc = place_symbols(s, acc.noted, &acc.found);
+    tallies_free(&acc.tallies);
+    map_destroy(&acc.noted);
     return rc;
 }
 

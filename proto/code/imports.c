@@ -804,12 +804,14 @@ static void imports_go(imports_ctx_t *ctx, const importscan_t *im) {
         }
     }
     if (best) {
+        /* the module's own path is its root package: dir "" when the
+         * go.mod is the collection's */
         char dir[IMPORTS_PATH_MAX];
         const char *rest = spec + best_len + (spec_len > best_len ? 1 : 0);
         size_t rest_len = spec_len - (size_t)(rest - spec);
-        int n = imports_fmt(dir, sizeof dir, "%s%s%.*s", best->dir,
-                            *best->dir && rest_len ? "/" : "", (int)rest_len, rest);
-        if (n > 0 && (size_t)n < sizeof dir)
+        int n = snprintf(dir, sizeof dir, "%s%s%.*s", best->dir, *best->dir && rest_len ? "/" : "",
+                         (int)rest_len, rest);
+        if (n >= 0 && (size_t)n < sizeof dir)
             imports_files_in(ctx->index, dir, imports_is_go_source, &hits);
     } else if (spec_len < IMPORTS_PATH_MAX && memchr(spec, '.', spec_len)) {
         /* No go.mod declares it (a GOPATH tree, or a checkout without its

@@ -725,10 +725,37 @@ TEST(go_without_a_module_file) {
     imports_index_destroy(&index);
 }
 
-TEST_MAIN(TEST_CASE(go_without_a_module_file), TEST_CASE(python_imports),
-          TEST_CASE(javascript_and_typescript_imports), TEST_CASE(c_includes),
-          TEST_CASE(go_imports), TEST_CASE(java_imports), TEST_CASE(rust_imports),
-          TEST_CASE(python_edge_cases), TEST_CASE(javascript_edge_cases),
+/* A module's own path is its root package: the Go files beside its go.mod. */
+TEST(go_module_root_package) {
+    char root[64];
+    REQUIRE(fixture_tmpdir(root, sizeof root, "gomod"));
+    REQUIRE(fixture_write_tree(
+                root, (const fixture_file_t[]){{"go.mod", "module example.com/m/v5\n\ngo 1.20\n"},
+                                               {"repo.go", "package m\n"},
+                                               {"repo_test.go", "package m\n"},
+                                               {"plumbing/hash.go", "package plumbing\n"},
+                                               {"cmd/app/main.go", "package main\n"},
+                                               {NULL, NULL}}) == 0);
+    static const char *const paths[] = {"cmd/app/main.go", "go.mod", "plumbing/hash.go", "repo.go",
+                                        "repo_test.go"};
+    imports_index_t *index = NULL;
+    REQUIRE(imports_index_new(root, paths, 5, &index) == 0);
+    const char *src = "package main\n\nimport (\n\tgit \"example.com/m/v5\"\n"
+                      "\t\"example.com/m/v5/plumbing\"\n)\n";
+    imports_t *im = NULL;
+    REQUIRE(imports_extract(index, "cmd/app/main.go", LANG_GO, src, strlen(src), &im) == 0);
+    CHECK(resolves_to(im, "example.com/m/v5", "repo.go"));
+    CHECK(binds(im, "example.com/m/v5", "git"));
+    CHECK(resolves_to(im, "example.com/m/v5/plumbing", "plumbing/hash.go"));
+    imports_destroy(&im);
+    imports_index_destroy(&index);
+    fixture_remove_tree(root);
+}
+
+TEST_MAIN(TEST_CASE(go_without_a_module_file), TEST_CASE(go_module_root_package),
+          TEST_CASE(python_imports), TEST_CASE(javascript_and_typescript_imports),
+          TEST_CASE(c_includes), TEST_CASE(go_imports), TEST_CASE(java_imports),
+          TEST_CASE(rust_imports), TEST_CASE(python_edge_cases), TEST_CASE(javascript_edge_cases),
           TEST_CASE(path_aliases_of_js_projects), TEST_CASE(c_edge_cases), TEST_CASE(go_aliases),
           TEST_CASE(rust_edge_cases), TEST_CASE(rust_workspace_crates),
           TEST_CASE(tsconfig_paths_and_base_url), TEST_CASE(random_tsconfigs_are_survived),

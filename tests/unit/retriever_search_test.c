@@ -464,20 +464,27 @@ TEST(members_of_go_packages) {
         {1, 3, "[\"main\"]", "[\"Decode\",\"helper\"]", "func main() {}\n", 3},
         {5, 7, "[\"run\"]", "[\"Decode\"]", "func run() {}\n", 4}};
     static const chunk_def_t HELP[] = {{1, 3, "[\"helper\"]", "[]", "func helper() {}\n", 5}};
+    static const chunk_def_t ROOT[] = {{1, 3, "[\"Clone\"]", "[]", "func Clone() {}\n", 8}};
     static const char *const main_imports[] = {"cmd/help.go", "format/config/decoder.go",
-                                               "format/config/encoder.go"};
+                                               "format/config/encoder.go", "repo.go"};
     static const char *const help_imports[] = {"cmd/main.go"};
     REQUIRE(put(s, "format/config/encoder.go", "h1", NULL, 0, ENC, 2) == 0 &&
             put(s, "format/config/decoder.go", "h2", NULL, 0, DEC, 2) == 0 &&
-            put(s, "cmd/main.go", "h3", main_imports, 3, MAIN, 2) == 0 &&
-            put(s, "cmd/help.go", "h4", help_imports, 1, HELP, 1) == 0);
+            put(s, "cmd/main.go", "h3", main_imports, 4, MAIN, 2) == 0 &&
+            put(s, "cmd/help.go", "h4", help_imports, 1, HELP, 1) == 0 &&
+            put(s, "repo.go", "h5", NULL, 0, ROOT, 1) == 0);
     static const struct {
         const char *path, *module, *want; /* the member files, "|"-joined */
     } cases[] = {
         {"cmd/main.go", "github.com/x/y/v5/format/config",
          "format/config/decoder.go|format/config/decoder.go|format/config/encoder.go"},
         {"cmd/main.go", "github.com/x/y/v5/format", ""}, /* a parent directory is not it */
-        {"cmd/main.go", ".", "cmd/help.go"},             /* its own package */
+        /* the module's own path: its root package, which no tail spells */
+        {"cmd/main.go", "github.com/x/y/v5", "repo.go"},
+        {"cmd/main.go", "github.com/x/y", "repo.go"},
+        {"cmd/main.go", "github.com/x/y/v5/format/gone", ""}, /* under a directory: not it */
+        {"cmd/main.go", "golang.org/x/text", "repo.go"},
+        {"cmd/main.go", ".", "cmd/help.go"}, /* its own package */
         {"cmd/help.go", ".", "cmd/main.go|cmd/main.go"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -637,17 +644,36 @@ TEST(names_a_package_imports_are_its_members) {
         {4, 5, "[\"internal\"]", "[]", "def internal():\n    pass\n", 2}};
     static const chunk_def_t INIT[] = {{1, 1, "[\"VERSION\"]", "[]", "VERSION = 1\n", 3}};
     static const chunk_def_t APP[] = {{1, 2, "[\"main\"]", "[]", "def main():\n    pass\n", 4}};
-    static const char *const init[] = {"pkg/impl.py"};
+    /* and a big module read before impl.py, more names than the member
+     * search takes (MAX_MEMBER_CHUNKS): the named ones are taken first */
+    enum { BIG = 600 };
+    chunk_def_t *big = calloc(BIG, sizeof *big);
+    char(*names)[32] = calloc(BIG, sizeof *names);
+    REQUIRE(big && names);
+    for (int i = 0; i < BIG; i++) {
+        snprintf(names[i], sizeof names[i], "[\"name%d\"]", i);
+        big[i] = (chunk_def_t){2 * i + 1, 2 * i + 1, names[i], "[]", "x = 1\n", i % DIM};
+    }
+    static const char *const init[] = {"pkg/aaa.py", "pkg/impl.py"};
     static const char *const app[] = {"pkg/__init__.py"};
     REQUIRE(put(s, "pkg/impl.py", "h1", NULL, 0, IMPL, 2) == 0 &&
-            put(s, "pkg/__init__.py", "h2", init, 1, INIT, 1) == 0 &&
+            put(s, "pkg/aaa.py", "h4", NULL, 0, big, BIG) == 0 &&
+            put(s, "pkg/__init__.py", "h2", init, 2, INIT, 1) == 0 &&
             put(s, "app.py", "h3", app, 1, APP, 1) == 0);
+    free(big);
+    free(names);
     static const store_ref_t named[] = {{"pkg/impl.py", "public", 1}};
     CHECK_INT(store_refs_put(s, "demo", "pkg/__init__.py", named, 1, err, sizeof err), ==, 0);
     search_query_t q = {.path = "app.py",
                         .member = {.kind = SEARCH_MEMBER_MODULE, .module = "pkg"}};
     cJSON *root;
     const cJSON *chunks = search(s, &q, &root);
+    REQUIRE(chunks);
+    CHECK(fabs(signal(find_chunk(chunks, "pkg/impl.py", 1), "member") - 1.0) < 1e-9);
+    cJSON_Delete(root);
+    /* without the big module, the unnamed ones too, below */
+    CHECK_INT(store_file_delete(s, "demo", "pkg/aaa.py", err, sizeof err), ==, 0);
+    chunks = search(s, &q, &root);
     REQUIRE(chunks);
     CHECK(fabs(signal(find_chunk(chunks, "pkg/impl.py", 1), "member") - 1.0) < 1e-9);
     CHECK(fabs(signal(find_chunk(chunks, "pkg/impl.py", 4), "member") - 0.3) < 1e-9);
