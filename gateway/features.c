@@ -51,6 +51,15 @@ static void around_cursor(const char *prefix, size_t prefix_len, const char *suf
     buf_append(out, suffix, lines_forward(suffix, suffix_len, after));
 }
 
+/* Whether the cursor's line is a decorator's or an annotation's (`@⟨`),
+ * which belongs to the definition on the line after it. */
+static bool decorator_line(const char *prefix, size_t len) {
+    size_t i = lines_back(prefix, len, 0);
+    while (i < len && (prefix[i] == ' ' || prefix[i] == '\t'))
+        i++;
+    return i < len && prefix[i] == '@';
+}
+
 typedef struct {
     buf_t *out;
     int count;
@@ -656,8 +665,10 @@ void features_extract(features_t *f, const char *path, const char *query, size_t
         /* the cursor's own line (both sides) and the one before it: the
          * words most likely to share a sub-word with the name being typed
          * (`endpoint.Sink = ⟨(endpoint.Sink` wants newRetryingSink, `let
-         * stream = ⟨` a TcpStream) */
-        words_around(prefix, prefix_len, suffix, suffix_len, 1, 1, &f->line_words);
+         * stream = ⟨` a TcpStream); a decorator's line with the definition
+         * it decorates (`@⟨.for_db("oracle")` over `def _oracle_drop_db`) */
+        words_around(prefix, prefix_len, suffix, suffix_len, 1,
+                     decorator_line(prefix, prefix_len) ? 2 : 1, &f->line_words);
         cJSON *holder;
         size_t nline;
         const char **line = features_list(&f->line_words, &holder, &nline);

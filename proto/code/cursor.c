@@ -412,12 +412,65 @@ static bool type_before(const text_t *t, size_t at, char *type) {
  *   name: Foo  (annotations, parameters: Python, TS, Rust, Kotlin)
  *   var name Foo  name *Foo  (Go)    Foo name =  Foo name;  Foo<T> name (Java, C#)
  */
-static bool declaration_find(const text_t *t, const char *name, char *type, char *qualifier,
-                             char *call) {
+/* Which declarations before the cursor are still in scope there, in a
+ * language with braces, kept while reading backwards from the cursor: none
+ * inside a block that closed before it, nor among the parameters of a
+ * function whose body did (a block's `{` after them that is not open at
+ * the cursor).  A local of an earlier function (`(effect: Effect<A>)` in
+ * one of a module's signatures) does not type a namespace used later. */
+typedef struct {
+    int closed;            /* blocks closed before the cursor, around here */
+    int parens;            /* parenthesis groups around here */
+    bool body_open;        /* the nearest `{` read is one the cursor is in */
+    uint64_t param_scoped; /* bit k: group k's body is open (or none read) */
+} scope_t;
+
+static void scope_read(scope_t *sc, const text_t *t, size_t at) {
+    if (!is_code(t, at))
+        return;
+    switch (t->s[at]) {
+    case '}':
+        sc->closed++;
+        break;
+    case '{':
+        sc->body_open = sc->closed == 0;
+        sc->closed -= sc->closed > 0;
+        break;
+    case ')':
+        if (sc->closed == 0 && sc->parens < 64) {
+            uint64_t bit = (uint64_t)1 << sc->parens;
+            sc->param_scoped = sc->body_open ? sc->param_scoped | bit : sc->param_scoped & ~bit;
+        }
+        sc->parens++;
+        break;
+    case '(':
+        sc->parens -= sc->parens > 0;
+        break;
+    }
+}
+
+static bool scope_holds(const scope_t *sc) {
+    if (sc->closed > 0)
+        return false;
+    int inner = sc->parens - 1;
+    return inner < 0 || inner >= 64 || (sc->param_scoped >> inner & 1);
+}
+
+/* scoped: the name is a variable (not an attribute set in another method),
+ * so only declarations in scope at the cursor count (not in Python, whose
+ * blocks are its indentation). */
+static bool declaration_find(const text_t *t, const char *name, bool scoped, char *type,
+                             char *qualifier, char *call) {
     size_t n = strlen(name);
     call[0] = '\0';
+    scoped = scoped && t->lang != LANG_PYTHON && t->lang != LANG_UNKNOWN;
+    scope_t sc = {.body_open = true};
     for (size_t at = t->n; at-- > 0;) {
+        if (scoped)
+            scope_read(&sc, t, at);
         if (!word_at(t, at, name) || !is_code(t, at) || at + n >= t->n)
+            continue;
+        if (scoped && !scope_holds(&sc))
             continue;
         size_t i = skip_space(t, at + n);
         char q[CURSOR_NAME_MAX];
@@ -824,7 +877,7 @@ void cursor_read(lang_id_t lang, const char *prefix, size_t len, cursor_t *out) 
         }
         if (out->chain_len == 2) { /* self.x = Foo(...) somewhere above */
             char type[CURSOR_NAME_MAX], q[CURSOR_NAME_MAX];
-            if (declaration_find(&t, out->chain[1], type, q, out->call)) {
+            if (declaration_find(&t, out->chain[1], false, type, q, out->call)) {
                 out->kind = CURSOR_VALUE;
                 memcpy(out->type, type, sizeof out->type);
                 type_module(&t, out, q);
@@ -843,9 +896,9 @@ void cursor_read(lang_id_t lang, const char *prefix, size_t len, cursor_t *out) 
         }
     }
 
-    /* a variable declared above (nearer than any import) */
+    /* a variable declared above and in scope (nearer than any import) */
     char type[CURSOR_NAME_MAX], q[CURSOR_NAME_MAX];
-    if (out->chain_len == 1 && declaration_find(&t, first, type, q, out->call)) {
+    if (out->chain_len == 1 && declaration_find(&t, first, true, type, q, out->call)) {
         out->kind = CURSOR_VALUE;
         memcpy(out->type, type, sizeof out->type);
         type_module(&t, out, q);
@@ -854,7 +907,17 @@ void cursor_read(lang_id_t lang, const char *prefix, size_t len, cursor_t *out) 
 
     /* a module, or a name imported from one */
     import_find_t f;
-    if (import_find(&t, first, &f)) {
+    bool imported = import_find(&t, first, &f);
+    /* else a field, most likely of the type a declaration of the same name
+     * out of scope shows (`Foo(NameSpace namespace) { this.namespace = ...`) */
+    if (!imported && out->chain_len == 1 &&
+        declaration_find(&t, first, false, type, q, out->call)) {
+        out->kind = CURSOR_VALUE;
+        memcpy(out->type, type, sizeof out->type);
+        type_module(&t, out, q);
+        goto done;
+    }
+    if (imported) {
         if (f.bound) {
             if (f.lang == LANG_PYTHON || lang == LANG_PYTHON)
                 python_dotted(out, &f, out->module, sizeof out->module);

@@ -318,6 +318,42 @@ TEST(the_class_the_cursor_is_in) {
     CHECK(!cursor_enclosing(LANG_JAVA, NULL, 5, &c));
 }
 
+TEST(only_declarations_in_scope_type_a_name) {
+    /* a parameter of an earlier signature, a local of a closed block: the
+     * namespace import is what `effect` is at the cursor */
+    const char *ts = "import * as effect from './internal/effect.js'\n"
+                     "export const a: {\n  (effect: Effect<A>): Effect<A>\n} = effect.a\n"
+                     "function f() {\n  const effect = new Effect()\n}\n"
+                     "export const b = effect.";
+    cursor_t c = read_as(LANG_TYPESCRIPT, ts);
+    CHECK_INT(c.kind, ==, CURSOR_MODULE);
+    CHECK_STR(c.module, "./internal/effect.js");
+    /* in scope: the parameters and locals of the function the cursor is in,
+     * also past blocks that closed inside it and in an arrow's body */
+    c = read_as(LANG_TYPESCRIPT, "function f(g: Graph) {\n  if (x) {\n    y()\n  }\n  g.");
+    CHECK_INT(c.kind, ==, CURSOR_VALUE);
+    CHECK_STR(c.type, "Graph");
+    c = read_as(LANG_TYPESCRIPT, "const h = (g: Graph) => g.");
+    CHECK_STR(c.type, "Graph");
+    c = read_as(LANG_JAVA, "class A {\n  void f() {\n    Foo x = make();\n  }\n"
+                           "  void g(Bar x) {\n    x.");
+    CHECK_STR(c.type, "Bar");
+    /* nothing in scope nor imported: most likely a field, of the type a
+     * declaration of the same name elsewhere shows */
+    c = read_as(LANG_JAVA, "class A extends B {\n  A(Space space) {\n    super(space);\n  }\n"
+                           "  void g() {\n    space.");
+    CHECK_INT(c.kind, ==, CURSOR_VALUE);
+    CHECK_STR(c.type, "Space");
+    /* a field set in another method is still the object's */
+    c = read_as(LANG_JAVASCRIPT, "class A {\n  constructor() {\n    this.s = new Scheduler();\n"
+                                 "  }\n  run() {\n    this.s.");
+    CHECK_INT(c.kind, ==, CURSOR_VALUE);
+    CHECK_STR(c.type, "Scheduler");
+    /* Python's blocks are its indentation: no braces to read */
+    c = read_as(LANG_PYTHON, "def f(g: Graph):\n    d = {1: 2}\n    return g.");
+    CHECK_STR(c.type, "Graph");
+}
+
 TEST(hostile_prefixes_do_not_crash) {
     static char big[200000];
     memset(big, '{', sizeof big - 2);
@@ -341,4 +377,5 @@ TEST_MAIN(TEST_CASE(no_member_access_is_none), TEST_CASE(receiver_chain_operator
           TEST_CASE(javascript_and_typescript), TEST_CASE(go_packages_receivers_and_values),
           TEST_CASE(rust_paths_impls_and_lets), TEST_CASE(java_types_and_declarations),
           TEST_CASE(what_a_function_returns), TEST_CASE(the_bases_a_class_header_declares),
-          TEST_CASE(the_class_the_cursor_is_in), TEST_CASE(hostile_prefixes_do_not_crash))
+          TEST_CASE(the_class_the_cursor_is_in), TEST_CASE(only_declarations_in_scope_type_a_name),
+          TEST_CASE(hostile_prefixes_do_not_crash))

@@ -169,6 +169,27 @@ TEST(an_import_named_like_the_line_is_looked_up_first) {
     buf_free(&prefix);
 }
 
+/* A decorator's line belongs to the definition under it: that line's
+ * words count as the cursor's line (drop_db for `def _oracle_drop_db`). */
+TEST(a_decorators_line_reads_the_definition_under_it) {
+    features_t f;
+    const char *prefix = "from .provision import create_db, drop_db\n\n"
+                         "@create_db.for_db(\"x\")\ndef _x_create_db(cfg):\n    pass\n\n@";
+    const char *suffix = ".for_db(\"oracle\")\ndef _oracle_drop_db(cfg, eng):\n    pass\n";
+    completion_in(&f, "dialects/oracle/provision.py", prefix, "", suffix);
+    for (size_t i = 0; i < f.nimports; i++)
+        CHECK(f.import_line[i] == (!strcmp(f.imports[i].name, "drop_db") ? 1.0 : 0.0));
+    CHECK_INT(f.nimports, ==, 2);
+    features_free(&f);
+    /* a line that is no decorator's reads only itself and the one before */
+    completion_in(&f, "dialects/oracle/provision.py", prefix,
+                  "\nhook = ", "\ndef _oracle_drop_db(cfg, eng):\n    pass\n");
+    for (size_t i = 0; i < f.nimports; i++)
+        CHECK(f.import_line[i] == 0.0);
+    CHECK_INT(f.nimports, ==, 2);
+    features_free(&f);
+}
+
 TEST(the_receivers_own_words_name_no_member) {
     /* `tokio::time::⟨`: "time" is the receiver's, not a hint that the
      * member is `timeout`; the line's other words stay. */
@@ -688,6 +709,7 @@ TEST_MAIN(TEST_CASE(a_question_is_its_own_query),
           TEST_CASE(a_go_value_made_by_a_function_of_this_file_has_its_type),
           TEST_CASE(where_a_type_is_wanted),
           TEST_CASE(an_import_named_like_the_line_is_looked_up_first),
+          TEST_CASE(a_decorators_line_reads_the_definition_under_it),
           TEST_CASE(the_receivers_own_words_name_no_member),
           TEST_CASE(a_bare_java_call_asks_for_its_class_members),
           TEST_CASE(a_java_declaration_is_a_type_place),
