@@ -51,6 +51,22 @@ static void around_cursor(const char *prefix, size_t prefix_len, const char *suf
     buf_append(out, suffix, lines_forward(suffix, suffix_len, after));
 }
 
+/* Whether the name at the cursor stands alone (no `.` or `::` before it)
+ * and the code right after it calls it or gives it type arguments
+ * (`⟨(`, `⟨<A>`): then it is no module object. */
+static bool bare_and_called(const char *prefix, size_t len, const char *suffix, size_t suffix_len) {
+    size_t k;
+    while ((k = ident_char_len_before(prefix, len)) > 0)
+        len -= k;
+    while (suffix_len && (k = ident_char_len(suffix, suffix_len)) > 0) {
+        suffix += k;
+        suffix_len -= k;
+    }
+    if (len > 0 && (prefix[len - 1] == '.' || prefix[len - 1] == ':'))
+        return false;
+    return suffix_len > 0 && (suffix[0] == '(' || suffix[0] == '<');
+}
+
 /* Whether the cursor's line is a decorator's or an annotation's (`@⟨`),
  * which belongs to the definition on the line after it. */
 static bool decorator_line(const char *prefix, size_t len) {
@@ -678,7 +694,10 @@ void features_extract(features_t *f, const char *path, const char *query, size_t
         size_t nall =
             all ? imported_names_in_code(lang, prefix, prefix_len, all, FEATURES_IMPORTS_READ) : 0;
         f->nimports = 0;
+        bool called = bare_and_called(prefix, prefix_len, suffix, suffix_len);
         for (size_t i = 0; i < nall && f->nimports < FEATURES_IMPORTS_MAX; i++) {
+            if (called && all[i].binds_module)
+                continue; /* `ns(` or `ns<T>`: no module is typed here */
             double share = subword_share(line, nline, true, all[i].name);
             if (i < FEATURES_IMPORTS_KEPT || (all[i].uses == 0 && share > 0)) {
                 f->import_line[f->nimports] = share;

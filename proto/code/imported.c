@@ -22,7 +22,8 @@ typedef struct {
 } names_t;
 
 static void add(names_t *acc, const char *name, size_t n, const char *exported, size_t exported_n,
-                const char *module, size_t module_len, bool module_as_path, size_t end) {
+                const char *module, size_t module_len, bool module_as_path, bool namespace,
+                size_t end) {
     if (n == 0 || n >= IMPORTED_NAME_MAX || acc->count >= acc->max || ident_len(name, n) != n)
         return;
     if (exported_n == 0 || exported_n >= IMPORTED_NAME_MAX)
@@ -40,6 +41,7 @@ static void add(names_t *acc, const char *name, size_t n, const char *exported, 
     memcpy(out->exported, exported, exported_n);
     out->exported[exported_n] = '\0';
     out->uses = 0;
+    out->binds_module = namespace;
     size_t m = module_len < sizeof out->module - 1 ? module_len : sizeof out->module - 1;
     memcpy(out->module, module, m);
     out->module[m] = '\0';
@@ -60,10 +62,11 @@ static int record(const importscan_t *im, void *arg) {
         return 0;
     bool dotted = im->lang == LANG_PYTHON || im->lang == LANG_JAVA || im->lang == LANG_KOTLIN;
     if (im->binds)
-        add(acc, im->binds, im->binds_len, NULL, 0, im->module, im->module_len, dotted, im->end);
+        add(acc, im->binds, im->binds_len, NULL, 0, im->module, im->module_len, dotted,
+            im->flags & IMPORTSCAN_NAMESPACE, im->end);
     for (size_t i = 0; i < im->name_count; i++)
         add(acc, im->names[i].local, im->names[i].local_len, im->names[i].name,
-            im->names[i].name_len, im->module, im->module_len, false, im->end);
+            im->names[i].name_len, im->module, im->module_len, false, false, im->end);
     return 0;
 }
 

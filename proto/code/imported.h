@@ -15,6 +15,7 @@
 #ifndef LCA_CODE_IMPORTED_H
 #define LCA_CODE_IMPORTED_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "proto/code/lang.h"
@@ -27,6 +28,8 @@ typedef struct {
     char module[IMPORTED_NAME_MAX];   /* where it comes from: "./g", "a.b.g", ".base" */
     char exported[IMPORTED_NAME_MAX]; /* as the module calls it: `a` of `from m import a as b`
                                          (the same as name when not renamed) */
+    bool binds_module; /* the module object itself (`import * as ns`, Python `import m`, a Go
+                    package): never called, never given type arguments */
 } imported_name_t;
 
 /* module_stem() (see module.h) under its old name, for gateway/context.c

@@ -283,11 +283,11 @@ static void python_import(scan_t *sc, token_t t) {
             break;
         const char *binds = module;
         size_t binds_len = strcspn(module, ".");
-        unsigned flags = 0;
+        unsigned flags = IMPORTSCAN_NAMESPACE;
         if (is_word(&t, "as")) {
             t = python_next(sc, &st);
             if (t.kind == TOKEN_IDENT) {
-                binds = t.text, binds_len = t.len, flags = IMPORTSCAN_ALIASED;
+                binds = t.text, binds_len = t.len, flags |= IMPORTSCAN_ALIASED;
                 t = python_next(sc, &st);
             }
         }
@@ -392,8 +392,10 @@ static void js_brace_names(scan_t *sc, const token_t *tokens, size_t n) {
 }
 
 /* An `import` clause (the tokens between `import` and `from`): the default
- * or namespace binding into *binds, named imports into the names. */
-static void js_clause(scan_t *sc, const token_t *clause, size_t n, const token_t **binds) {
+ * or namespace binding into *binds, named imports into the names; returns
+ * IMPORTSCAN_NAMESPACE for a namespace's (`* as ns`). */
+static unsigned js_clause(scan_t *sc, const token_t *clause, size_t n, const token_t **binds) {
+    unsigned flags = 0;
     *binds = NULL;
     size_t i = 0;
     if (i + 1 < n && is_word(&clause[i], "type") && !is_word(&clause[i + 1], "from"))
@@ -408,6 +410,7 @@ static void js_clause(scan_t *sc, const token_t *clause, size_t n, const token_t
             if (default_binding)
                 names_add(sc, "default", 7, default_binding->text, default_binding->len);
             *binds = &clause[i + 2];
+            flags = IMPORTSCAN_NAMESPACE;
         }
         if (is_punct(&clause[i], '{')) {
             size_t close = i + 1;
@@ -417,6 +420,7 @@ static void js_clause(scan_t *sc, const token_t *clause, size_t n, const token_t
             i = close;
         }
     }
+    return flags;
 }
 
 #define CLAUSE_MAX 512
@@ -442,8 +446,8 @@ static void js_import(scan_t *sc, recent_t *recent, token_t t) {
             if (is_word(prev, "from") || is_word(prev, "import")) {
                 const token_t *binds = NULL;
                 names_reset(sc);
-                js_clause(sc, clause, n, &binds);
-                emit(sc, u.text, u.len, binds ? binds->text : NULL, binds ? binds->len : 0, 0,
+                unsigned flags = js_clause(sc, clause, n, &binds);
+                emit(sc, u.text, u.len, binds ? binds->text : NULL, binds ? binds->len : 0, flags,
                      u.line, u.end);
                 recent_push(recent, &u);
             } else {
@@ -587,6 +591,8 @@ static void go_path(scan_t *sc, const token_t *spec, const token_t *alias) {
         }
         binds = start, binds_len = (size_t)(end - start);
     }
+    if (binds)
+        flags |= IMPORTSCAN_NAMESPACE;
     names_reset(sc);
     emit(sc, spec->text, spec->len, binds, binds_len, flags, spec->line, spec->end);
 }

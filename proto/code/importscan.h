@@ -63,6 +63,8 @@ enum {
     IMPORTSCAN_SYSTEM = 1 << 2,      /* C `#include <x.h>` */
     IMPORTSCAN_DECLARATION = 1 << 3, /* Rust `mod x;`: a module declared, not imported */
     IMPORTSCAN_ALIASED = 1 << 4,     /* binds was written (`as`, a Go alias), not implied */
+    IMPORTSCAN_NAMESPACE = 1 << 5,   /* binds is the module object itself (Python `import`, a
+                                        Go package, JS `* as ns`), no class or function */
 };
 
 /* One imported module.  Every pointer is borrowed and valid only during the

@@ -32,6 +32,10 @@ TEST(es_modules) {
     CHECK_INT(find(n, "ns"), ==, 1);
     CHECK_INT(find(n, "multi"), ==, 0);
     CHECK_INT(find(n, "other"), ==, 0);
+    /* only the namespace is the module object itself; a default export may
+     * be a class */
+    for (size_t i = 0; i < n; i++)
+        CHECK(names[i].binds_module == !strcmp(names[i].name, "ns"));
 }
 
 TEST(commonjs) {

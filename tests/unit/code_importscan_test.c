@@ -35,17 +35,17 @@ TEST(python) {
                                 "from . import util\n"
                                 "from m import *\n"
                                 "def f():\n    import lazy\n"),
-              "os.path|osp||16|1\n"
-              "json|json||0|1\n"
-              "a.b|a||0|2\n"
+              "os.path|osp||48|1\n" /* aliased (16), the module itself (32) */
+              "json|json||32|1\n"
+              "a.b|a||32|2\n"
               "..sql||select->select,text->t|0|3\n"
               ".||util->util|0|7\n"
               "m|||1|8\n"
-              "lazy|lazy||0|10\n");
+              "lazy|lazy||32|10\n");
     /* Docstrings, comments and strings hold no imports. */
     CHECK_STR(scan(LANG_PYTHON, "\"\"\"\nfrom x import y\n\"\"\"\n# import z\ns = 'import w'\n"
                                 "x = 1; import after_semicolon\n"),
-              "after_semicolon|after_semicolon||0|6\n");
+              "after_semicolon|after_semicolon||32|6\n");
 }
 
 TEST(javascript_and_typescript) {
@@ -59,13 +59,13 @@ TEST(javascript_and_typescript) {
                                     "import Def, * as all from './g';\n"
                                     "// import nope from './h';\n"),
               "./a|Foo|bar->bar,baz->qux,T->T|0|1\n"
-              "../b|ns||0|2\n"
+              "../b|ns||32|2\n"
               "./c||multi->multi|0|5\n"
               "./side-effect.css|||0|6\n"
               "./d|||0|7\n"
               "./e|||0|8\n"
               "./f|Shape||0|9\n"
-              "./g|all|default->Def|0|10\n");
+              "./g|all|default->Def|32|10\n");
     CHECK_STR(scan(LANG_JAVASCRIPT, "const Compiler = require(\"./Compiler\");\n"
                                     "const { a, b: c } = require('./util');\n"
                                     "module.exports = require('./index');\n"
@@ -81,8 +81,8 @@ TEST(javascript_and_typescript) {
 TEST(go_java_kotlin_rust_c) {
     CHECK_STR(scan(LANG_GO, "import \"fmt\"\nimport (\n\tf \"shop/format\"\n\t_ \"x/driver\"\n"
                             "\t. \"x/dsl\"\n\t\"gopkg.in/yaml/v3\"\n)\n"),
-              "fmt|fmt||0|1\nshop/format|f||16|3\nx/driver|||0|4\nx/dsl|||1|5\n"
-              "gopkg.in/yaml/v3|yaml||0|6\n");
+              "fmt|fmt||32|1\nshop/format|f||48|3\nx/driver|||0|4\nx/dsl|||1|5\n"
+              "gopkg.in/yaml/v3|yaml||32|6\n");
     CHECK_STR(scan(LANG_JAVA, "import com.shop.Order;\nimport static a.b.C.m;\nimport a.b.*;\n"),
               "com.shop.Order|Order||0|1\na.b.C.m|m||2|2\na.b|||1|3\n");
     CHECK_STR(scan(LANG_KOTLIN, "import a.b.C as D\nimport a.b.E\n"),
@@ -108,9 +108,9 @@ TEST(every_language_at_once) {
                                  "  // import commented from './c'\n"
                                  "x = 'import quoted'\n"),
               "./a|Foo||0|1\n"
-              "fmt|fmt||0|2\n"
+              "fmt|fmt||32|2\n"
               "com.shop.Order|Order||0|3\n"
-              "os.path|osp||16|4\n"
+              "os.path|osp||48|4\n"
               ".base||Engine->Engine|0|5\n"
               "crate::x::Y|Y||0|6\n"
               "./q||q->q|0|7\n");

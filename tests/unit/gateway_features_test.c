@@ -190,6 +190,27 @@ TEST(a_decorators_line_reads_the_definition_under_it) {
     features_free(&f);
 }
 
+/* `⟨<A>` or `⟨(`: a module object is neither called nor given type
+ * arguments, so a namespace import is no candidate there; a named one is. */
+TEST(a_called_name_is_no_namespace) {
+    static const char head[] = "import type * as Cause from './Cause.js'\n"
+                               "import type { LazyArg } from './Function.js'\n"
+                               "export const make: (ref: ";
+    const char *suffixes[] = {"<A>) => A", "(x)", ".Cause<A>"};
+    for (int k = 0; k < 3; k++) {
+        features_t f;
+        completion_in(&f, "FiberRef.ts", head, "", suffixes[k]);
+        bool cause = false, lazy = false;
+        for (size_t i = 0; i < f.nimports; i++) {
+            cause |= !strcmp(f.imports[i].name, "Cause");
+            lazy |= !strcmp(f.imports[i].name, "LazyArg");
+        }
+        CHECK(lazy);
+        CHECK(cause == (k == 2));
+        features_free(&f);
+    }
+}
+
 TEST(the_receivers_own_words_name_no_member) {
     /* `tokio::time::⟨`: "time" is the receiver's, not a hint that the
      * member is `timeout`; the line's other words stay. */
@@ -710,6 +731,7 @@ TEST_MAIN(TEST_CASE(a_question_is_its_own_query),
           TEST_CASE(where_a_type_is_wanted),
           TEST_CASE(an_import_named_like_the_line_is_looked_up_first),
           TEST_CASE(a_decorators_line_reads_the_definition_under_it),
+          TEST_CASE(a_called_name_is_no_namespace),
           TEST_CASE(the_receivers_own_words_name_no_member),
           TEST_CASE(a_bare_java_call_asks_for_its_class_members),
           TEST_CASE(a_java_declaration_is_a_type_place),
