@@ -715,7 +715,8 @@ void features_extract(features_t *f, const char *path, const char *query, size_t
                 bool fresh = f->imports[i].uses == 0;
                 bool named = fresh && f->import_line[i] > 0;
                 if ((pass == 0 && named) || (pass == 1 && fresh && !named) || (pass == 2 && !fresh))
-                    add_name(&acc, f->imports[i].name, strlen(f->imports[i].name));
+                    add_name(&acc, imported_defined_as(&f->imports[i]),
+                             strlen(imported_defined_as(&f->imports[i])));
             }
         acc.imports = f->imports;
         acc.nimports = f->nimports;

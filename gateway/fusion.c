@@ -174,7 +174,7 @@ static void import_match(const fusion_query_t *q, const cJSON *symbols, candidat
         if (dot ? listed(symbols, last) : scoped_too(symbols, name))
             continue;
         for (size_t i = 0; i < q->nimports; i++) {
-            if (strcmp(q->imports[i].name, last) != 0)
+            if (strcmp(imported_defined_as(&q->imports[i]), last) != 0)
                 continue;
             if (q->imports[i].uses == 0)
                 x->fresh = 1;

@@ -119,6 +119,11 @@ size_t imported_names(const char *text, size_t len, imported_name_t *out, size_t
     return imported_names_of(LANG_UNKNOWN, text, len, out, max);
 }
 
+const char *imported_defined_as(const imported_name_t *name) {
+    return name->exported[0] && strcmp(name->exported, "default") != 0 ? name->exported
+                                                                       : name->name;
+}
+
 void imported_module_stem(const char *module, char *out, size_t size) {
     module_stem(module, out, size);
 }

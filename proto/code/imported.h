@@ -32,6 +32,11 @@ typedef struct {
                     package): never called, never given type arguments */
 } imported_name_t;
 
+/* The name an imported name's definition has: the module's own name for it
+ * (`getStaticPropertyName` of `{ getStaticPropertyName: getPropertyName }`),
+ * the local one for a default export. */
+const char *imported_defined_as(const imported_name_t *name);
+
 /* module_stem() (see module.h) under its old name, for gateway/context.c
  * until it calls module_stem() itself. */
 void imported_module_stem(const char *module, char *out, size_t size);

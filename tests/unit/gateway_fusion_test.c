@@ -187,6 +187,22 @@ TEST(definitions_of_imported_names_fresh_before_used) {
     cJSON_Delete(s0);
 }
 
+/* `const { getStaticPropertyName: getName } = require(...)`: the definition
+ * is named as the module exports it, not as the file calls it. */
+TEST(a_renamed_import_is_defined_under_its_exported_name) {
+    imported_name_t imports[] = {
+        {.name = "getName", .exported = "getStaticPropertyName", .uses = 0, .module = "./u"}};
+    fusion_query_t q = query_importing(imports, 1);
+    cJSON *s0 = answer(
+        "{\"path\":\"a.js\",\"symbols\":[\"getName\"],\"signals\":{\"symbol\":3}},"
+        "{\"path\":\"u.js\",\"symbols\":[\"getStaticPropertyName\"],\"signals\":{\"symbol\":3}}");
+    ranked_t r = rank(&q, s0, NULL);
+    REQUIRE(r.count == 2);
+    CHECK_PICK(r, 0, "u.js", 1.0 + 1.0);
+    CHECK_PICK(r, 1, "a.js", 1.0);
+    cJSON_Delete(s0);
+}
+
 TEST(an_import_named_like_its_line_leads_the_others) {
     /* `let stream = ⟨`: of two names imported and not used yet, the one
      * whose sub-words the cursor's line uses (TcpStream: half of them). */
@@ -613,6 +629,7 @@ TEST_MAIN(TEST_CASE(the_measured_weights), TEST_CASE(a_question_holds_test_files
           TEST_CASE(the_class_of_the_member_after_a_bare_name_scores),
           TEST_CASE(a_preamble_never_defines_what_it_imports),
           TEST_CASE(definitions_of_imported_names_fresh_before_used),
+          TEST_CASE(a_renamed_import_is_defined_under_its_exported_name),
           TEST_CASE(an_import_named_like_its_line_leads_the_others),
           TEST_CASE(where_a_type_is_wanted_a_type_leads),
           TEST_CASE(an_imported_object_boosts_its_definitions),
