@@ -48,6 +48,7 @@
 #define MAX_MEMBER_FILES 256
 #define REEXPORT_DEPTH 3 /* packages re-exporting packages */
 #define MAX_MEMBER_CHUNKS 512
+#define MAX_USED_NAMES 256 /* of a module, the repository's most used, noted first */
 #define MAX_CLASSES 16 /* a class and its bases, for its members */
 #define BASE_DEPTH 4   /* steps up from a class to the bases of its bases */
 
@@ -1137,7 +1138,7 @@ static const char SQL_REFS_OF[] =
 static const char SQL_REFS_TO[] =
     "SELECT name, sum(count), sum(CASE WHEN substr(path, 1, ?3) = ?4"
     " AND instr(substr(path, ?3 + 1), '/') = 0 AND path <> ?5 THEN count ELSE 0 END)"
-    " FROM refs WHERE collection = ?1 AND target = ?2 GROUP BY name";
+    " FROM refs WHERE collection = ?1 AND target = ?2 GROUP BY name ORDER BY 2 DESC, name";
 static const char SQL_REFS_NEAR[] =
     "SELECT sum(count) FROM refs WHERE collection = ?1 AND target = ?2 AND name = ?3"
     " AND substr(path, 1, ?4) = ?5 AND instr(substr(path, ?4 + 1), '/') = 0 AND path <> ?6";
@@ -1841,7 +1842,9 @@ static int used_members(search_t *s, const member_files_t *mf, tallies_t *tallie
         sqlite3_bind_text(refs, 5, "", 0, SQLITE_STATIC);
         char **names = NULL;
         size_t n = 0;
-        while (rc == 0 && n < MAX_MEMBER_FILES && sqlite3_step(refs) == SQLITE_ROW) {
+        /* the most used first: networkx's `nx.` reaches a thousand names,
+         * and in name order `path_graph` came after the cut */
+        while (rc == 0 && n < MAX_USED_NAMES && sqlite3_step(refs) == SQLITE_ROW) {
             char **grown = realloc(names, (n + 1) * sizeof *grown);
             char *name = grown ? strdup((const char *)sqlite3_column_text(refs, 0)) : NULL;
             if (grown)

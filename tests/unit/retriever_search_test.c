@@ -632,6 +632,51 @@ TEST(members_reexported_through_packages) {
     cleanup(&s);
 }
 
+/* `import pkg as p` then `p.`: of the names the repository reaches as
+ * p.x, the most used are taken first when there are more than the member
+ * search notes as the module's own (256), whatever their spelling. */
+TEST(the_most_used_names_of_a_module_come_first) {
+    fresh_dir();
+    store_t *s = open_store(0, 1);
+    REQUIRE(s && ensure(s, "demo", "builtin", DIM, 1, NULL) == 0);
+    enum { NAMES = 300 };
+    chunk_def_t *defs = calloc(NAMES + 1, sizeof *defs);
+    store_ref_t *refs = calloc(NAMES + 1, sizeof *refs);
+    char(*symbols)[32] = calloc(NAMES + 1, sizeof *symbols);
+    char(*names)[16] = calloc(NAMES + 1, sizeof *names);
+    REQUIRE(defs && refs && symbols && names);
+    for (int i = 0; i <= NAMES; i++) {
+        snprintf(names[i], sizeof names[i], i < NAMES ? "a%03d" : "zeta", i);
+        snprintf(symbols[i], sizeof symbols[i], "[\"%s\"]", names[i]);
+        defs[i] = (chunk_def_t){2 * i + 1, 2 * i + 1, symbols[i], "[]", "x = 1\n", i % DIM};
+        refs[i] = (store_ref_t){"pkg/__init__.py", names[i], i < NAMES ? 1 : 5};
+    }
+    /* defined in pkg/impl.py, which pkg/__init__.py star-imports: reached
+     * as the package's (1) only as names the repository uses as p.x */
+    static const chunk_def_t INIT[] = {{1, 1, "[\"VERSION\"]", "[]", "VERSION = 1\n", 1}};
+    static const char *const init[] = {"pkg/impl.py"};
+    static const char *const app[] = {"pkg/__init__.py"};
+    REQUIRE(put(s, "pkg/impl.py", "h1", NULL, 0, defs, NAMES + 1) == 0 &&
+            put(s, "pkg/__init__.py", "h3", init, 1, INIT, 1) == 0 &&
+            put(s, "app.py", "h2", app, 1, INIT, 1) == 0);
+    CHECK_INT(store_refs_put(s, "demo", "app.py", refs, NAMES + 1, err, sizeof err), ==, 0);
+    search_query_t q = {.path = "app.py",
+                        .member = {.kind = SEARCH_MEMBER_MODULE, .module = "pkg"}};
+    cJSON *root;
+    const cJSON *chunks = search(s, &q, &root);
+    REQUIRE(chunks);
+    const cJSON *zeta = find_chunk(chunks, "pkg/impl.py", 2 * NAMES + 1);
+    REQUIRE(zeta);
+    CHECK(fabs(signal(zeta, "member") - 1.0) < 1e-9);
+    CHECK(signal(zeta, "member_uses") == 5);
+    cJSON_Delete(root);
+    free(defs);
+    free(refs);
+    free(symbols);
+    free(names);
+    cleanup(&s);
+}
+
 /* `from .impl import public` in a package's __init__.py (or `pub use
  * imp::public` in a mod.rs): of impl's names, those the package names are
  * its own members, the rest rank below them. */
@@ -1103,6 +1148,7 @@ TEST_MAIN(TEST_CASE(each_signal_finds_its_chunk_and_the_current_file_is_excluded
           TEST_CASE(searches_run_in_parallel_with_each_other_and_with_writes),
           TEST_CASE(members_of_a_module_and_of_a_class), TEST_CASE(members_of_rust_module_paths),
           TEST_CASE(members_of_go_packages), TEST_CASE(members_reexported_through_packages),
+          TEST_CASE(the_most_used_names_of_a_module_come_first),
           TEST_CASE(names_a_package_imports_are_its_members),
           TEST_CASE(a_query_with_nothing_to_go_on_finds_nothing),
           TEST_CASE(chunks_found_by_more_signals_rank_first),
