@@ -423,6 +423,7 @@ static void fuse(query_t *qs) {
                          .tests_asked = tests_asked(&qs->q),
                          .type_place = f->after[0] != '\0',
                          .type_wanted = f->type_wanted,
+                         .call_wanted = f->call_wanted,
                          .import_line = f->import_line};
     h2o_mem_pool_t *pool = &qs->ctx->req->pool;
     fusion_pick_t *picks = h2o_mem_alloc_pool(pool, sizeof *picks * (size_t)qs->q.k);

@@ -480,6 +480,36 @@ static bool named_after(const char *prefix, size_t at, const char *keyword) {
     return ends_with_word(prefix, m, keyword);
 }
 
+/* Whether the code right after the name at the cursor gives it type
+ * arguments (`⟨<()>`, `⟨<T, U>`): a generic type, in the languages whose
+ * type names are told by their case (see type_wanted). */
+static bool generic_after(lang_id_t lang, const char *suffix, size_t len) {
+    if (lang != LANG_RUST && lang != LANG_TYPESCRIPT)
+        return false;
+    size_t k;
+    while (len && (k = ident_char_len(suffix, len)) > 0) {
+        suffix += k;
+        len -= k;
+    }
+    return len > 0 && suffix[0] == '<';
+}
+
+/* Whether the code right after the bare name at the cursor calls it, in
+ * a language where a type is not called (Rust; TS and JS without `new`,
+ * which type_wanted reads): then a type is the less likely name.  Only a
+ * bare name: a module's members are ranked by what the repository calls
+ * (`Schema.Struct(`), and the same rule measured nothing there. */
+static bool called_after(lang_id_t lang, const char *suffix, size_t len) {
+    if (lang != LANG_RUST && lang != LANG_TYPESCRIPT && lang != LANG_JAVASCRIPT)
+        return false;
+    size_t k;
+    while (len && (k = ident_char_len(suffix, len)) > 0) {
+        suffix += k;
+        len -= k;
+    }
+    return len > 0 && suffix[0] == '(';
+}
+
 /* Whether the code before the cursor wants a type name (a class, a struct,
  * a trait) next, as lang reads: `-> ⟨`, `impl ⟨`, `dyn ⟨`, `Vec<⟨`,
  * `x: ⟨` in a `let`, a parameter list or a struct's fields, `extends ⟨`,
@@ -734,7 +764,10 @@ void features_extract(features_t *f, const char *path, const char *query, size_t
         object_resolve(f);
         cursor_read(lang, prefix, prefix_len, &f->cursor);
         call_defined_here(f, prefix, prefix_len, suffix, suffix_len);
-        f->type_wanted = type_wanted(lang, prefix, prefix_len);
+        f->type_wanted =
+            type_wanted(lang, prefix, prefix_len) || generic_after(lang, suffix, suffix_len);
+        f->call_wanted = !f->type_wanted && f->cursor.kind == CURSOR_NONE &&
+                         called_after(lang, suffix, suffix_len);
         f->package = f->cursor.kind == CURSOR_NONE &&
                      bare_name(lang, prefix, prefix_len, suffix, suffix_len, &f->cursor, f->after);
         if (f->cursor.kind == CURSOR_NONE && !f->package)

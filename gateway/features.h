@@ -59,6 +59,7 @@ typedef struct {
     char after[16];       /* a type's place in Java, Kotlin or C#: the keyword before it */
     char owner[64];       /* a bare name followed by a member: that member (`run` of `⟨.run(`) */
     bool type_wanted;     /* Rust, Python, TS, JS: a type's place (`-> ⟨`, `impl ⟨`, ...) */
+    bool call_wanted;     /* Rust, TS, JS: the name is called (`⟨(`), no `new`: no type */
     bool package;         /* a bare name in Go, whose files see their package's names:
                              those are the members offered */
     buf_t hints;          /* JSON array of the suffix's folded identifiers; len 0 when none */

@@ -231,7 +231,8 @@ static void candidate_read(const fusion_query_t *q, const cJSON *chunk, const ch
     }
     /* A preamble "defines" the names it imports (`const X = require(...)`):
      * never a definition to offer for them. */
-    if (q->type_wanted && strcmp(string_or_empty(chunk, "kind"), "preamble") != 0)
+    if ((q->type_wanted || q->call_wanted) &&
+        strcmp(string_or_empty(chunk, "kind"), "preamble") != 0)
         x->type = defines_type(cJSON_GetObjectItemCaseSensitive(chunk, "symbols")) ? 1 : 0;
     if (!strcmp(string_or_empty(chunk, "kind"), "preamble"))
         x->symbol = 0;
@@ -289,7 +290,11 @@ static void score(const fusion_weights_t *w, const fusion_query_t *q, candidate_
             {"fresh", x->fresh, w_fresh},
             {"imported", x->imported, w_imported},
             {"line", x->line, w->line},
-            {"type", q->type_wanted ? x->type : 0, w->type},
+            {"type",
+             q->type_wanted   ? x->type
+             : q->call_wanted ? -x->type
+                              : 0,
+             w->type},
             {"owner", x->owner, w->owner},
             {"member", x->member, w_member},
             {"member_uses",

@@ -134,6 +134,7 @@ typedef struct {
     bool type_place;                /* a type's place (`throws ⟨`): member_uses counts the
                                        type's uses in that place (see the rules above) */
     bool type_wanted; /* Rust, Python, TS, JS: a type's place (`-> ⟨`, `impl ⟨`, `x: ⟨`) */
+    bool call_wanted; /* Rust, TS, JS: a call's (`fs::⟨(`): a type is held against */
     const double *import_line; /* per import: the share of its name's sub-words that the
                                   cursor's line and the one before use (NULL: none) */
 } fusion_query_t;

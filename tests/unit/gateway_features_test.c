@@ -543,6 +543,48 @@ TEST(where_a_type_is_wanted) {
         CHECK(f.type_wanted == cases[i].wanted);
         features_free(&f);
     }
+    /* type arguments after the name say a generic type (Rust, TypeScript) */
+    static const struct {
+        const char *path, *prefix, *suffix;
+        bool wanted;
+    } after[] = {
+        {"a.rs", "fn f() {\n    is_send::<tokio::task::", "<()>>();", true},
+        {"a.rs", "fn f() {\n    let x = mpsc::Sen", "der<u8>::new();", true},
+        {"a.rs", "fn f() {\n    let x = fs::", "(p);", false},
+        {"a.ts", "const m = new Map<", "<any>, number>()", true},
+        {"a.ts", "const x = ", " < 3", false},
+        {"a.go", "x := ", "[int]{}", false},
+    };
+    for (size_t i = 0; i < sizeof after / sizeof after[0]; i++) {
+        features_t f;
+        features_extract(&f, after[i].path, NULL, 0, after[i].prefix, strlen(after[i].prefix),
+                         after[i].suffix, strlen(after[i].suffix));
+        if (f.type_wanted != after[i].wanted)
+            fprintf(stderr, "  %s: \"%s\"\n", after[i].path, after[i].prefix);
+        CHECK(f.type_wanted == after[i].wanted);
+        features_free(&f);
+    }
+    /* a bare name called (Rust, TS, JS without `new`): no type, most likely */
+    static const struct {
+        const char *path, *prefix, *suffix;
+        bool called;
+    } calls[] = {
+        {"a.rs", "fn f() {\n    let x = ", "(p);", true},
+        {"a.rs", "fn f() {\n    let x = fs::", "(p);", false}, /* a member */
+        {"a.ts", "const x = ", "(a)", true},
+        {"a.ts", "const x = new ", "(a)", false}, /* a type's place */
+        {"a.py", "x = ", "(a)", false},
+        {"a.ts", "const x = ", " (a)", false},
+    };
+    for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++) {
+        features_t f;
+        features_extract(&f, calls[i].path, NULL, 0, calls[i].prefix, strlen(calls[i].prefix),
+                         calls[i].suffix, strlen(calls[i].suffix));
+        if (f.call_wanted != calls[i].called)
+            fprintf(stderr, "  %s: \"%s\"\n", calls[i].path, calls[i].prefix);
+        CHECK(f.call_wanted == calls[i].called);
+        features_free(&f);
+    }
 }
 
 TEST(a_bare_go_name_asks_for_its_packages_names) {

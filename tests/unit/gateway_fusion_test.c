@@ -245,8 +245,14 @@ TEST(where_a_type_is_wanted_a_type_leads) {
     CHECK_PICK(r, 0, "c.rs", 1.0 / 3 + 1.0 + 0.5);
     CHECK_NEAR(r.picks[1].score, 1.0 / 3 + 1.0);
     CHECK_NEAR(r.picks[2].score, 1.0 / 3 + 1.0);
-    /* elsewhere, none has the term */
+    /* `⟨(`: a call, where the type is held against */
     q.type_wanted = false;
+    q.call_wanted = true;
+    r = rank(&q, s0, NULL);
+    REQUIRE(r.count == 3);
+    CHECK_PICK(r, 2, "c.rs", 1.0 / 3 + 1.0 - 0.5);
+    /* elsewhere, none has the term */
+    q.call_wanted = false;
     r = rank(&q, s0, NULL);
     CHECK_NEAR(r.picks[0].score, 1.0 / 3 + 1.0);
     cJSON_Delete(s0);
