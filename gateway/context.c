@@ -291,6 +291,82 @@ static bool lineage_has(const cJSON *lineage, const char *name) {
     return false;
 }
 
+/* Asks the shards missed[] names again with header (freed); whether any
+ * call was made. */
+static bool ask_missed(query_t *qs, const bool *missed, buf_t *header) {
+    static const bridge_callbacks_t callbacks = {NULL, on_search_final, on_search_error};
+    qs->ncalls = 0;
+    for (int i = 0; i < qs->shards && i < SHARD_MAX; i++) {
+        if (!missed[i])
+            continue;
+        char service[SHARD_SERVICE_MAX];
+        shard_service(i, service);
+        call_t *slot = call_slot(qs, i);
+        qs->pending++;
+        slot->call =
+            http_call(qs->ctx, service, header->data, qs->vector, qs->vector ? qs->vector_bytes : 0,
+                      remaining_ms(qs), &callbacks, slot);
+        if (!slot->call)
+            qs->pending--;
+    }
+    buf_free(header);
+    return qs->pending > 0;
+}
+
+/* A declaration's type from the call it is assigned (`⟨ bcm =
+ * interpreter.getClassManager();`): the shard holding the method's
+ * definition read the class it returns (its answer's "returns") and
+ * offered that class first among the package's; a shard that holds no
+ * such definition, but may hold the class, is asked once more with the
+ * class's name among the hints.  Returns whether calls were made. */
+static bool ask_again_returns(query_t *qs) {
+    features_t *f = &qs->features;
+    const char *returns = NULL;
+    for (int i = 0; i < qs->shards && !returns; i++) {
+        const char *r =
+            cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(qs->answers[i], "returns"));
+        if (r && *r && strlen(r) < CURSOR_NAME_MAX)
+            returns = r;
+    }
+    if (!returns)
+        return false;
+    bool missed[SHARD_MAX] = {false}, any = false;
+    for (int i = 0; i < qs->shards && i < SHARD_MAX; i++) {
+        const char *r =
+            cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(qs->answers[i], "returns"));
+        missed[i] = qs->answers[i] && (!r || strcmp(r, returns) != 0);
+        any |= missed[i];
+    }
+    if (!any)
+        return false;
+    /* a hint is a folded identifier (lower case, no `_` or `$`) */
+    char folded[CURSOR_NAME_MAX];
+    size_t n = 0;
+    for (const char *p = returns; *p && n + 1 < sizeof folded; p++)
+        if (*p != '_' && *p != '$')
+            folded[n++] = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
+    folded[n] = '\0';
+    buf_t was = f->hints, hints = BUF_INIT;
+    if (was.len > 1) {
+        buf_append(&hints, was.data, was.len - 1);
+        buf_append_str(&hints, ",");
+    } else {
+        buf_append_str(&hints, "[");
+    }
+    buf_append_json_string(&hints, folded, n);
+    buf_append_str(&hints, "]");
+    f->hints = hints;
+    buf_t header = BUF_INIT;
+    features_search_header(f, qs->result.collection, qs->q.path, qs->q.k, qs->q.signals, &header);
+    f->hints = was;
+    buf_free(&hints);
+    if (!header.data || header.len > PROTO_CLIENT_HEADER_MAX) {
+        buf_free(&header);
+        return false;
+    }
+    return ask_missed(qs, missed, &header);
+}
+
 /* The members of `x.` where x is an object: each shard offers those of the
  * classes it knows x to have (its answer's "lineage": x's class, then the
  * bases it found), and it knows only what its part of the index defines.
@@ -303,8 +379,13 @@ static bool lineage_has(const cJSON *lineage, const char *name) {
 static bool ask_again(query_t *qs) {
     features_t *f = &qs->features;
     cursor_t *c = &f->cursor;
-    if (qs->again || qs->finished || c->kind <= CURSOR_MODULE || f->package ||
-        !(qs->q.signals & SIGNAL_OBJECT))
+    if (qs->again || qs->finished || !(qs->q.signals & SIGNAL_OBJECT))
+        return false;
+    if (f->package && c->call[0]) {
+        qs->again = true;
+        return ask_again_returns(qs);
+    }
+    if (c->kind <= CURSOR_MODULE || f->package)
         return false;
     qs->again = true;
     const cJSON *longest = NULL;
@@ -364,23 +445,7 @@ static bool ask_again(query_t *qs) {
         buf_free(&header);
         return false;
     }
-    static const bridge_callbacks_t callbacks = {NULL, on_search_final, on_search_error};
-    qs->ncalls = 0;
-    for (int i = 0; i < qs->shards && i < SHARD_MAX; i++) {
-        if (!missed[i])
-            continue;
-        char service[SHARD_SERVICE_MAX];
-        shard_service(i, service);
-        call_t *slot = call_slot(qs, i);
-        qs->pending++;
-        slot->call =
-            http_call(qs->ctx, service, header.data, qs->vector, qs->vector ? qs->vector_bytes : 0,
-                      remaining_ms(qs), &callbacks, slot);
-        if (!slot->call)
-            qs->pending--;
-    }
-    buf_free(&header);
-    return qs->pending > 0;
+    return ask_missed(qs, missed, &header);
 }
 
 /* -- done -- */

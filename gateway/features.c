@@ -356,6 +356,51 @@ static bool declares_variable(const char *prefix, size_t at, const char *suffix,
            !(suffix[i] == '=' && i + 1 < len && suffix[i + 1] == '=');
 }
 
+/* The method whose result a declaration at the cursor is assigned
+ * (`⟨<T,?> editCell = table.getEditingCell();`: getEditingCell) into call,
+ * "" when it is none (a `new`, a cast, a literal). */
+static void assigned_from_call(const char *suffix, size_t len, char *call, size_t cap) {
+    call[0] = '\0';
+    size_t i = 0, k;
+    int depth = 0;
+    while (i < len && (k = ident_char_len(suffix + i, len - i)) > 0)
+        i += k;
+    for (; i < len && (depth > 0 || suffix[i] == '<' || suffix[i] == '['); i++) {
+        depth += suffix[i] == '<' || suffix[i] == '[' ? 1 : 0;
+        depth -= suffix[i] == '>' || suffix[i] == ']' ? 1 : 0;
+        if (suffix[i] == '\n' || suffix[i] == ';')
+            return;
+    }
+    while (i < len && (suffix[i] == ' ' || suffix[i] == '\t'))
+        i++;
+    while (i < len && (k = ident_char_len(suffix + i, len - i)) > 0)
+        i += k;
+    while (i < len && (suffix[i] == ' ' || suffix[i] == '\t'))
+        i++;
+    if (i >= len || suffix[i] != '=')
+        return;
+    for (i++; i < len && (suffix[i] == ' ' || suffix[i] == '\t'); i++)
+        ;
+    size_t last = i, last_len = 0;
+    while (i < len && (k = ident_char_len(suffix + i, len - i)) > 0) {
+        last = i;
+        last_len = 0;
+        while (i < len && (k = ident_char_len(suffix + i, len - i)) > 0) {
+            i += k;
+            last_len += k;
+        }
+        if (i < len && suffix[i] == '.')
+            i++;
+        else
+            break;
+    }
+    if (!last_len || i >= len || suffix[i] != '(' || last_len >= cap ||
+        (last_len == 3 && !memcmp(suffix + last, "new", 3)))
+        return;
+    memcpy(call, suffix + last, last_len);
+    call[last_len] = '\0';
+}
+
 /* Whether the cursor starts or continues a bare name (no `.` or `::`
  * before it, not a number) whose file sees its package's names
  * unqualified: any in Go; in Java, Kotlin and C# only at a type's place
@@ -386,8 +431,10 @@ static bool bare_name(lang_id_t lang, const char *prefix, size_t len, const char
         return false;
     if (typed_lang) {
         const char *kw = type_position(prefix, i);
-        if (!kw && lang != LANG_KOTLIN && declares_variable(prefix, i, suffix, suffix_len))
+        if (!kw && lang != LANG_KOTLIN && declares_variable(prefix, i, suffix, suffix_len)) {
             kw = "("; /* a place without a keyword, as a parameter's */
+            assigned_from_call(suffix, suffix_len, c->call, sizeof c->call);
+        }
         if (!kw)
             return false;
         snprintf(after, 16, "%s", kw);
@@ -853,7 +900,7 @@ void features_search_header(const features_t *f, const char *collection, const c
                                                        : NULL,
                               .member_of = module && c->member_of[0] ? c->member_of : NULL,
                               .type = !module && c->type[0] ? c->type : NULL,
-                              .call = !module && c->call[0] ? c->call : NULL,
+                              .call = (!module || f->package) && c->call[0] ? c->call : NULL,
                               .bases = module ? NULL : bases,
                               .base_count = module ? 0 : (size_t)c->base_count,
                               .partial = c->partial[0] ? c->partial : NULL,

@@ -142,6 +142,9 @@ typedef struct {
      * and the bases found, for the answer's "lineage" */
     char lineage[MAX_CLASSES][CURSOR_NAME_MAX];
     size_t nlineage;
+    /* the class the call a declaration is assigned returns, where a
+     * definition of the method on this shard says (the answer's "returns") */
+    char returns[CURSOR_NAME_MAX];
     int64_t own_file;  /* file id of q->path on this shard, 0 none */
     size_t own_chunks; /* its chunk count */
     bool has_imports;  /* the graph knows what q->path imports */
@@ -1590,7 +1593,7 @@ static int member_note(search_t *s, int64_t id, const char *name, double weight,
         return fail(s, -ENOMEM, "out of memory");
     const search_member_t *m = &s->q->member;
     int partial = partial_of(m, name);
-    bool hint = word_in(m, name);
+    bool hint = word_in(m, name) || (s->returns[0] && !strcmp(name, s->returns));
     double line = subword_share(m->line_words, m->line_word_count, true, name);
     /* The chunk's best member: what is typed first, then named after the
      * cursor, then by the words of its line, then reached most. */
@@ -2089,6 +2092,27 @@ static bool call_type(search_t *s, const char *call, const char *module, char *o
     return found;
 }
 
+static const char SQL_DEFINITION_TEXTS[] =
+    "SELECT c.text FROM symbols s JOIN chunks c ON c.id = s.chunk"
+    " WHERE s.collection = ? AND s.name = ? LIMIT 16";
+
+/* What a method named call returns, as a definition of it on this shard
+ * declares before its name (Java, C#: `public Foo getFoo() {`), into out
+ * ("" when none says). */
+static int declared_type(search_t *s, const char *call, char *out, size_t cap) {
+    out[0] = '\0';
+    sqlite3_stmt *st = store_view_stmt(&s->view, SQL_DEFINITION_TEXTS);
+    if (!st)
+        return db_fail(s, "reading a method's definition");
+    sqlite3_bind_int64(st, 1, s->view.collection_id);
+    sqlite3_bind_text(st, 2, call, -1, SQLITE_STATIC);
+    while (!out[0] && sqlite3_step(st) == SQLITE_ROW)
+        cursor_declared_type((const char *)sqlite3_column_text(st, 0),
+                             (size_t)sqlite3_column_bytes(st, 0), call, out, cap);
+    sqlite3_reset(st);
+    return 0;
+}
+
 /* The classes whose members an object of class type has: type, the bases
  * the query names, and the bases their headers declare in the index, up
  * to BASE_DEPTH steps up and MAX_CLASSES classes; names[k] is weighed
@@ -2308,7 +2332,10 @@ static int signal_member(search_t *s) {
     int rc = 0;
     if (m->kind == SEARCH_MEMBER_MODULE) {
         member_files_t mf = {0};
-        rc = module_files(s, &mf);
+        if (m->call && m->module && !strcmp(m->module, "."))
+            rc = declared_type(s, m->call, s->returns, sizeof s->returns);
+        if (rc == 0)
+            rc = module_files(s, &mf);
         if (rc == 0)
             rc = module_members(s, &mf);
         /* `from pkg import Thing`: Thing may be a class of pkg, not a file
@@ -2522,6 +2549,10 @@ static int write_results(search_t *s, buf_t *out, size_t *count) {
     for (size_t o = 0; o < s->noutlines; o++)
         write_outline(out, &s->outlines[o], count);
     buf_append_str(out, "]");
+    if (s->returns[0]) {
+        buf_append_str(out, ",\"returns\":");
+        buf_append_json_string(out, s->returns, strlen(s->returns));
+    }
     if (s->nlineage) {
         buf_append_str(out, ",\"lineage\":[");
         for (size_t k = 0; k < s->nlineage; k++) {

@@ -107,6 +107,83 @@ bool cursor_return_type(const char *text, size_t len, const char *name, char *ou
     return false;
 }
 
+/* Whether text[from..to) is one of the words no type is named. */
+static bool not_a_type(const char *text, size_t from, size_t to) {
+    static const char *const words[] = {
+        "void",    "boolean",   "byte",   "char",   "short",    "int",          "long",
+        "float",   "double",    "return", "new",    "throw",    "else",         "public",
+        "private", "protected", "static", "final",  "abstract", "synchronized", "native",
+        "default", "var",       "String", "Object", "bool",     "string",       "object"};
+    for (size_t k = 0; k < sizeof words / sizeof words[0]; k++)
+        if (strlen(words[k]) == to - from && !memcmp(words[k], text + from, to - from))
+            return true;
+    return false;
+}
+
+bool cursor_declared_type(const char *text, size_t len, const char *name, char *out, size_t cap) {
+    size_t n = name ? strlen(name) : 0;
+    if (!text || !n || cap == 0)
+        return false;
+    for (size_t at = 1; at + n < len; at++) {
+        if (memcmp(text + at, name, n) != 0 || ident_char_len_before(text, at) ||
+            text[at + n] != '(' || (text[at - 1] != ' ' && text[at - 1] != '\t'))
+            continue;
+        /* a header: the parameters, then `{`, `throws` or `;` */
+        size_t i = at + n;
+        int depth = 0;
+        for (; i < len; i++) {
+            depth += text[i] == '(' ? 1 : text[i] == ')' ? -1 : 0;
+            if (depth == 0 || text[i] == ';' || text[i] == '{')
+                break;
+        }
+        if (i >= len || text[i] != ')')
+            continue;
+        for (i++; i < len && (text[i] == ' ' || text[i] == '\t' || text[i] == '\n'); i++)
+            ;
+        if (i >= len ||
+            !(text[i] == '{' || text[i] == ';' || (len - i >= 6 && !memcmp(text + i, "throws", 6))))
+            continue;
+        /* the type before the name: `T`, `a.b.T`, `T<...>`, not `T[]` */
+        size_t j = at;
+        while (j > 0 && (text[j - 1] == ' ' || text[j - 1] == '\t'))
+            j--;
+        if (j > 0 && text[j - 1] == '>') {
+            int nest = 0;
+            while (j > 0) {
+                char c = text[--j];
+                nest += c == '>' ? 1 : c == '<' ? -1 : 0;
+                if (nest == 0 || c == '\n' || c == ';')
+                    break;
+            }
+            if (nest != 0)
+                continue;
+        }
+        size_t end = j;
+        while (j > 0 && ident_char_len_before(text, j))
+            j -= ident_char_len_before(text, j);
+        if (j == end || not_a_type(text, j, end) || end - j >= cap)
+            continue;
+        /* the type (its qualifier's start, `a.b.T`) follows a modifier, an
+         * annotation or the line's start, never `.`, `=` or `(` (a call's
+         * receiver or argument) */
+        size_t k = j;
+        while (k > 1 && text[k - 1] == '.' && ident_char_len_before(text, k - 1)) {
+            k--;
+            while (k > 0 && ident_char_len_before(text, k))
+                k -= ident_char_len_before(text, k);
+        }
+        while (k > 0 && (text[k - 1] == ' ' || text[k - 1] == '\t'))
+            k--;
+        if (k > 0 &&
+            (text[k - 1] == '.' || text[k - 1] == '=' || text[k - 1] == '(' || text[k - 1] == ','))
+            continue;
+        memcpy(out, text + j, end - j);
+        out[end - j] = '\0';
+        return true;
+    }
+    return false;
+}
+
 const char *cursor_kind_name(cursor_kind_t kind) {
     static const char *const names[] = {"none", "unknown", "module", "self", "value", "type"};
     return kind <= CURSOR_TYPE ? names[kind] : "?";

@@ -91,6 +91,12 @@ bool cursor_enclosing(lang_id_t lang, const char *prefix, size_t len, cursor_t *
  * nothing with members (error, string, int, a slice, a map...). */
 bool cursor_return_type(const char *text, size_t len, const char *name, char *out, size_t cap);
 
+/* The same, where the type comes before the name (Java, C#: a method's
+ * header `public final TablePosition<S, ?> getEditingCell() {`): T of
+ * `T name(...)` followed by `{`, `throws` or `;`.  False for void, a
+ * primitive, an array, or no such header. */
+bool cursor_declared_type(const char *text, size_t len, const char *name, char *out, size_t cap);
+
 /* The bases that the header of class (or interface, struct, trait) name
  * declares in text[0..len) (a chunk holding `class name(A, B):`, `class
  * name<T> extends A implements B {`, `struct name : A`), as lang reads:

@@ -264,6 +264,35 @@ TEST(what_a_function_returns) {
         if (found && cases[i].want)
             CHECK_STR(out, cases[i].want);
     }
+    /* the type before the name: Java's and C#'s headers */
+    static const struct {
+        const char *text, *name, *want;
+    } declared[] = {
+        {"    public BshClassManager getClassManager() {\n        return bcm;\n    }\n",
+         "getClassManager", "BshClassManager"},
+        {"  public final TablePosition<S,?> getEditingCell() { return cell.get(); }\n",
+         "getEditingCell", "TablePosition"},
+        {"  @Override\n  protected abstract javafx.scene.Node make(int a)\n      throws Oops;\n",
+         "make", "Node"},
+        {"  Foo find(String name);\n", "find", "Foo"}, /* an interface's */
+        {"  public void run() {\n  }\n", "run", NULL},
+        {"  public int size() {\n  }\n", "size", NULL},
+        {"  public String[] names() {\n  }\n", "names", NULL},
+        {"    Foo x = find(name);\n", "find", NULL}, /* a call */
+        {"    return find(name);\n", "find", NULL},  /* a call */
+        {"    x = a.find(name) {\n", "find", NULL},  /* a call's receiver */
+        {"  Foo find(String name", "find", NULL},    /* cut short */
+    };
+    for (size_t i = 0; i < sizeof declared / sizeof declared[0]; i++) {
+        char out[CURSOR_NAME_MAX] = "";
+        bool found = cursor_declared_type(declared[i].text, strlen(declared[i].text),
+                                          declared[i].name, out, sizeof out);
+        if (found != (declared[i].want != NULL))
+            fprintf(stderr, "  %s", declared[i].text);
+        CHECK(found == (declared[i].want != NULL));
+        if (found && declared[i].want)
+            CHECK_STR(out, declared[i].want);
+    }
 }
 
 TEST(the_bases_a_class_header_declares) {

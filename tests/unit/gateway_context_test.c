@@ -316,6 +316,45 @@ TEST(shards_that_missed_a_class_of_the_object_are_asked_again) {
     CHECK_INT(atomic_load(&shards.searches), ==, searches + 2);
 }
 
+TEST(a_declarations_type_from_its_call_is_told_to_the_other_shards) {
+    REQUIRE(setup());
+    /* `⟨ bcm = interp.getClassManager();`: shard 1 holds getClassManager
+     * and read what it returns; shard 0, which may hold the class, is asked
+     * again with it among the hints. */
+    both(shop_on_two, "{\"chunks\":[]}", "{\"chunks\":[],\"returns\":\"BshClassManager\"}");
+    static const char prefix[] = "package bsh;\nclass A {\n  void f() {\n    ";
+    static const char suffix[] = " bcm = interp.getClassManager();\n  }\n}\n";
+    const context_query_t q = {.path = "/src/shop/bsh/A.java",
+                               .prefix = prefix,
+                               .prefix_len = sizeof prefix - 1,
+                               .suffix = suffix,
+                               .suffix_len = sizeof suffix - 1,
+                               .k = 5};
+    int searches = atomic_load(&shards.searches);
+    got_t g = retrieve(&q, NULL);
+    CHECK_INT(g.status, ==, 200);
+    CHECK_INT(atomic_load(&shards.searches), ==, searches + 3);
+    cJSON *s0 = shard_search(0, NULL);
+    const cJSON *hints =
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(s0, "member"), "hints");
+    bool told = false;
+    const cJSON *h;
+    cJSON_ArrayForEach(h, hints) told |= !strcmp(cJSON_GetStringValue(h), "bshclassmanager");
+    CHECK(told);
+    cJSON_Delete(s0);
+    /* when every shard read it (or none did), none is asked again */
+    both(shop_on_two, "{\"chunks\":[],\"returns\":\"BshClassManager\"}",
+         "{\"chunks\":[],\"returns\":\"BshClassManager\"}");
+    searches = atomic_load(&shards.searches);
+    g = retrieve(&q, NULL);
+    CHECK_INT(g.status, ==, 200);
+    CHECK_INT(atomic_load(&shards.searches), ==, searches + 2);
+    both(shop_on_two, "{\"chunks\":[]}", "{\"chunks\":[]}");
+    searches = atomic_load(&shards.searches);
+    g = retrieve(&q, NULL);
+    CHECK_INT(atomic_load(&shards.searches), ==, searches + 2);
+}
+
 TEST(k_cuts_the_answer) {
     REQUIRE(setup());
     const char *five = "{\"chunks\":[{\"path\":\"1.py\",\"signals\":{\"bm25\":5}},"
@@ -412,6 +451,7 @@ TEST_MAIN(TEST_CASE(every_shard_is_searched_and_the_answers_fused),
           TEST_CASE(a_shard_that_fails_or_is_late_costs_only_its_part),
           TEST_CASE(a_shard_that_says_the_request_is_wrong_fails_it),
           TEST_CASE(shards_that_missed_a_class_of_the_object_are_asked_again),
+          TEST_CASE(a_declarations_type_from_its_call_is_told_to_the_other_shards),
           TEST_CASE(k_cuts_the_answer), TEST_CASE(a_question_takes_one_more_chunk_of_a_file),
           TEST_CASE(without_a_list_of_collections_in_time_there_is_no_context),
           TEST_CASE(a_request_that_goes_away_cancels_its_calls_and_hears_nothing),

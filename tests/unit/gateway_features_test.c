@@ -725,6 +725,27 @@ TEST(a_java_declaration_is_a_type_place) {
         cJSON_Delete(j);
         features_free(&f);
     }
+    /* the method a declaration is assigned from: its class is the type */
+    static const struct {
+        const char *suffix, *call;
+    } calls[] = {
+        {"<T,?> editCell = table.getEditingCell();\n", "getEditingCell"},
+        {" bcm = interpreter.getClassManager();\n", "getClassManager"},
+        {" x = make(a);\n", "make"},
+        {" x = new Foo(a);\n", NULL},
+        {" x = (Foo) get();\n", NULL},
+        {" x = y;\n", NULL},
+        {" x;\n", NULL},
+    };
+    for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++) {
+        features_t f;
+        completion_in(&f, "p/A.java", JAVA, "", calls[i].suffix);
+        cJSON *j = header(&f, "c", "p/A.java", 5, SIGNAL_ALL);
+        const char *call = string_at(cJSON_GetObjectItemCaseSensitive(j, "member"), "call");
+        CHECK_STR(call ? call : "(none)", calls[i].call ? calls[i].call : "(none)");
+        cJSON_Delete(j);
+        features_free(&f);
+    }
 }
 
 TEST(a_bare_java_call_asks_for_its_class_members) {

@@ -535,14 +535,16 @@ TEST(a_type_place_ranks_the_packages_classes_by_that_place) {
         {3, 4, "[\"A.f\"]", "[]", "void f() throws Oops { }\n", 3},
         {5, 6, "[\"A.g\"]", "[]", "void g() throws Oops { new Node(); }\n", 4},
         {7, 8, "[\"A.h\"]", "[]", "void h() { new Node(); new Node(); }\n", 5},
-        {9, 10, "[\"A.k\"]", "[]", "void k() { Node n = new Node(); }\n", 6}};
+        {9, 10, "[\"A.k\"]", "[]", "void k() { Node n = new Node(); }\n", 6},
+        {11, 12, "[\"getNode\",\"A.getNode\"]", "[]", "  public Node getNode() { return n; }\n",
+         9}};
     static const chunk_def_t FAULT[] = {
         {2, 4, "[\"Fault\"]", "[]", "public class Fault extends Exception {\n}\n", 7}};
     static const chunk_def_t THROWER[] = {
         {3, 4, "[\"T.f\"]", "[]", "void f() throws Fault { }\n", 8}};
     REQUIRE(put(s, "p/Oops.java", "h1", NULL, 0, OOPS, 1) == 0 &&
             put(s, "p/Node.java", "h2", NULL, 0, NODE, 1) == 0 &&
-            put(s, "p/A.java", "h3", NULL, 0, USE, 4) == 0 &&
+            put(s, "p/A.java", "h3", NULL, 0, USE, 5) == 0 &&
             put(s, "q/Fault.java", "h4", NULL, 0, FAULT, 1) == 0 &&
             put(s, "r/T.java", "h5", NULL, 0, THROWER, 1) == 0);
     search_query_t q = {.path = "p/B.java",
@@ -579,9 +581,20 @@ TEST(a_type_place_ranks_the_packages_classes_by_that_place) {
     q.member.after = "(";
     chunks = search(s, &q, &root);
     REQUIRE(chunks);
-    CHECK(signal(find_chunk(chunks, "p/Node.java", 3), "member_uses") == 4);
+    CHECK(signal(find_chunk(chunks, "p/Node.java", 3), "member_uses") == 5);
     CHECK(signal(find_chunk(chunks, "p/Oops.java", 3), "member_uses") == 3);
+    CHECK(!cJSON_GetObjectItemCaseSensitive(root, "returns"));
     cJSON_Delete(root);
+    /* `⟨ n = a.getNode();`: the class getNode's header says it returns is
+     * the one the code around names, and the answer says which */
+    q.member.call = "getNode";
+    chunks = search(s, &q, &root);
+    REQUIRE(chunks);
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(root, "returns")), "Node");
+    CHECK(signal(find_chunk(chunks, "p/Node.java", 3), "member_hint") == 1);
+    CHECK(signal(find_chunk(chunks, "p/Oops.java", 3), "member_hint") == 0);
+    cJSON_Delete(root);
+    q.member.call = NULL;
     /* the class is a top-level definition: found by its name */
     static const char *const syms[] = {"Oops"};
     search_query_t byname = {.path = "p/B.java", .symbols = syms, .symbol_count = 1};
