@@ -58,7 +58,8 @@
  *      offered; question true says the query is a question in words, whose
  *      words may name the definition it asks for;
  *      module "." is the current file's own package (a bare name in Go),
- *      call a function whose return type is the class; owner the member
+ *      call a function whose return type is the class (with module ".", the
+ *      method a declaration at the cursor is assigned from); owner the member
  *      written right after a bare name (`run` of `⟨.run(`): the chunks defining
  *      a class that has such a member are the candidates of "owner".
  *      -> FINAL {"count": n, "us": time taken}, payload {"chunks":[{"id","path","start_line",
@@ -66,8 +67,9 @@
  *         "signals":{"dense","bm25","symbol","import","object","uses",
  *         "imported_by", "owner" (1: it defines a class having that member), and
  *         for a member "member","member_uses","member_hint","member_partial";
- *         for a question "name"}}...], and for a class's members "lineage":[the
- *         class, then the bases found...]}: the union of every signal's
+ *         for a question "name"}}...], for a class's members "lineage":[the
+ *         class, then the bases found...], and for module "." with a call
+ *         "returns": the class a definition of the call here returns}: the union of every signal's
  * candidates on this shard, never a chunk of `path` itself (see retriever/search.h for what each
  * signal means). stats {} -> FINAL {"collections","chunks","vector_bytes","db_bytes"} ping {}  ->
  * answered by the worker library (proto/worker.h).
