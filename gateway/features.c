@@ -51,6 +51,17 @@ static void around_cursor(const char *prefix, size_t prefix_len, const char *suf
     buf_append(out, suffix, lines_forward(suffix, suffix_len, after));
 }
 
+/* The character right after the rest of the name at the cursor (the
+ * suffix's identifier characters), '\0' at the end. */
+static char after_name(const char *suffix, size_t len) {
+    size_t k;
+    while (len && (k = ident_char_len(suffix, len)) > 0) {
+        suffix += k;
+        len -= k;
+    }
+    return len ? suffix[0] : '\0';
+}
+
 /* Whether the name at the cursor stands alone (no `.` or `::` before it)
  * and the code right after it calls it or gives it type arguments
  * (`⟨(`, `⟨<A>`): then it is no module object. */
@@ -58,13 +69,10 @@ static bool bare_and_called(const char *prefix, size_t len, const char *suffix, 
     size_t k;
     while ((k = ident_char_len_before(prefix, len)) > 0)
         len -= k;
-    while (suffix_len && (k = ident_char_len(suffix, suffix_len)) > 0) {
-        suffix += k;
-        suffix_len -= k;
-    }
     if (len > 0 && (prefix[len - 1] == '.' || prefix[len - 1] == ':'))
         return false;
-    return suffix_len > 0 && (suffix[0] == '(' || suffix[0] == '<');
+    char next = after_name(suffix, suffix_len);
+    return next == '(' || next == '<';
 }
 
 /* Whether the cursor's line is a decorator's or an annotation's (`@⟨`),
@@ -531,14 +539,7 @@ static bool named_after(const char *prefix, size_t at, const char *keyword) {
  * arguments (`⟨<()>`, `⟨<T, U>`): a generic type, in the languages whose
  * type names are told by their case (see type_wanted). */
 static bool generic_after(lang_id_t lang, const char *suffix, size_t len) {
-    if (lang != LANG_RUST && lang != LANG_TYPESCRIPT)
-        return false;
-    size_t k;
-    while (len && (k = ident_char_len(suffix, len)) > 0) {
-        suffix += k;
-        len -= k;
-    }
-    return len > 0 && suffix[0] == '<';
+    return (lang == LANG_RUST || lang == LANG_TYPESCRIPT) && after_name(suffix, len) == '<';
 }
 
 /* Whether the code right after the bare name at the cursor calls it, in
@@ -547,14 +548,8 @@ static bool generic_after(lang_id_t lang, const char *suffix, size_t len) {
  * bare name: a module's members are ranked by what the repository calls
  * (`Schema.Struct(`), and the same rule measured nothing there. */
 static bool called_after(lang_id_t lang, const char *suffix, size_t len) {
-    if (lang != LANG_RUST && lang != LANG_TYPESCRIPT && lang != LANG_JAVASCRIPT)
-        return false;
-    size_t k;
-    while (len && (k = ident_char_len(suffix, len)) > 0) {
-        suffix += k;
-        len -= k;
-    }
-    return len > 0 && suffix[0] == '(';
+    return (lang == LANG_RUST || lang == LANG_TYPESCRIPT || lang == LANG_JAVASCRIPT) &&
+           after_name(suffix, len) == '(';
 }
 
 /* Whether the code before the cursor wants a type name (a class, a struct,
