@@ -481,14 +481,6 @@ static bool type_before(const text_t *t, size_t at, char *type) {
     return false;
 }
 
-/* Finds the declaration of name nearest before the end of the window and
- * the type it shows.  Patterns, at a word boundary on code:
- *   name = Foo(  name = mod.Foo(  name = new Foo(  name := pkg.NewFoo(
- *   name := &Foo{  name := Foo{  name = Foo::new(  (let|var|const) name ...
- *   name, err := pkg.Open(  (Go: the type is what Open returns; in *call)
- *   name: Foo  (annotations, parameters: Python, TS, Rust, Kotlin)
- *   var name Foo  name *Foo  (Go)    Foo name =  Foo name;  Foo<T> name (Java, C#)
- */
 /* Which declarations before the cursor are still in scope there, in a
  * language with braces, kept while reading backwards from the cursor: none
  * inside a block that closed before it, nor among the parameters of a
@@ -533,9 +525,17 @@ static bool scope_holds(const scope_t *sc) {
     return inner < 0 || inner >= 64 || (sc->param_scoped >> inner & 1);
 }
 
-/* scoped: the name is a variable (not an attribute set in another method),
+/* Finds the declaration of name nearest before the end of the window and
+ * the type it shows.  Patterns, at a word boundary on code:
+ *   name = Foo(  name = mod.Foo(  name = new Foo(  name := pkg.NewFoo(
+ *   name := &Foo{  name := Foo{  name = Foo::new(  (let|var|const) name ...
+ *   name, err := pkg.Open(  (Go: the type is what Open returns; in *call)
+ *   name: Foo  (annotations, parameters: Python, TS, Rust, Kotlin)
+ *   var name Foo  name *Foo  (Go)    Foo name =  Foo name;  Foo<T> name (Java, C#)
+ * scoped: the name is a variable (not an attribute set in another method),
  * so only declarations in scope at the cursor count (not in Python, whose
- * blocks are its indentation). */
+ * blocks are its indentation).
+ */
 static bool declaration_find(const text_t *t, const char *name, bool scoped, char *type,
                              char *qualifier, char *call) {
     size_t n = strlen(name);
