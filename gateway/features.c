@@ -389,18 +389,18 @@ static void assigned_from_call(const char *suffix, size_t len, char *call, size_
         return;
     for (i++; i < len && (suffix[i] == ' ' || suffix[i] == '\t'); i++)
         ;
-    size_t last = i, last_len = 0;
-    while (i < len && (k = ident_char_len(suffix + i, len - i)) > 0) {
-        last = i;
-        last_len = 0;
-        while (i < len && (k = ident_char_len(suffix + i, len - i)) > 0) {
+    size_t last = i, last_len = 0; /* the last name of `a.b.getFoo` */
+    for (;;) {
+        size_t start = i;
+        while (i < len && (k = ident_char_len(suffix + i, len - i)) > 0)
             i += k;
-            last_len += k;
-        }
-        if (i < len && suffix[i] == '.')
-            i++;
-        else
+        if (i == start)
             break;
+        last = start;
+        last_len = i - start;
+        if (i >= len || suffix[i] != '.')
+            break;
+        i++;
     }
     if (!last_len || i >= len || suffix[i] != '(' || last_len >= cap ||
         (last_len == 3 && !memcmp(suffix + last, "new", 3)))
