@@ -19,6 +19,7 @@
 #include "gateway/context.h"
 
 #include "proto/code/embedding.h"
+#include "proto/code/ident.h"
 #include "proto/code/repopath.h"
 #include "gateway/collections.h"
 #include "gateway/features.h"
@@ -339,13 +340,8 @@ static bool ask_again_returns(query_t *qs) {
     }
     if (!any)
         return false;
-    /* a hint is a folded identifier (lower case, no `_` or `$`) */
     char folded[CURSOR_NAME_MAX];
-    size_t n = 0;
-    for (const char *p = returns; *p && n + 1 < sizeof folded; p++)
-        if (*p != '_' && *p != '$')
-            folded[n++] = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
-    folded[n] = '\0';
+    size_t n = ident_fold(returns, folded, sizeof folded);
     buf_t was = f->hints, hints = BUF_INIT;
     if (was.len > 1) {
         buf_append(&hints, was.data, was.len - 1);

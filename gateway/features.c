@@ -189,10 +189,7 @@ static int add_seen(const refs_access_t *a, void *arg) {
     if (strcmp(a->receiver, s->receiver) != 0 || s->acc->count >= FEATURES_HINTS_MAX / 2)
         return 0;
     char folded[CURSOR_NAME_MAX];
-    size_t n = 0;
-    for (const char *p = a->member; *p && n + 1 < sizeof folded; p++)
-        if (*p != '_' && *p != '$')
-            folded[n++] = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
+    size_t n = ident_fold(a->member, folded, sizeof folded);
     if (n) {
         buf_append_str(s->acc->out, s->acc->count++ ? "," : "[");
         buf_append_json_string(s->acc->out, folded, n);

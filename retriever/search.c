@@ -1557,11 +1557,7 @@ static int module_files(search_t *s, member_files_t *mf) {
 
 static bool word_in(const search_member_t *m, const char *name) {
     char folded[256];
-    size_t n = 0;
-    for (const char *p = name; *p && n + 1 < sizeof folded; p++)
-        if (*p != '_' && *p != '$')
-            folded[n++] = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
-    folded[n] = '\0';
+    ident_fold(name, folded, sizeof folded);
     for (size_t i = 0; i < m->hint_count; i++)
         if (!strcmp(m->hints[i], folded))
             return true;

@@ -111,3 +111,12 @@ bool ident_member_of_scope(const char *sym, const char *name, size_t len) {
         start--;
     return !(end - start == len && !memcmp(sym + start, name, len));
 }
+
+size_t ident_fold(const char *name, char *out, size_t cap) {
+    size_t n = 0;
+    for (const char *p = name; *p && n + 1 < cap; p++)
+        if (*p != '_' && *p != '$')
+            out[n++] = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
+    out[n] = '\0';
+    return n;
+}

@@ -128,10 +128,24 @@ TEST(a_member_of_a_scope_is_not_its_constructor) {
     CHECK(!ident_member_of_scope("Cart.totals", "total", 5));
 }
 
+TEST(a_folded_name_as_hints_write_it) {
+    char out[8];
+    CHECK_INT(ident_fold("Get_Value$", out, sizeof out), ==, 7);
+    CHECK_STR(out, "getvalu"); /* cut at cap - 1 */
+    CHECK_INT(ident_fold("BshClassManager", out, 4), ==, 3);
+    CHECK_STR(out, "bsh");
+    CHECK_INT(ident_fold("__", out, sizeof out), ==, 0);
+    CHECK_STR(out, "");
+    char wide[32];
+    CHECK_INT(ident_fold("TablePosition", wide, sizeof wide), ==, 13);
+    CHECK_STR(wide, "tableposition");
+}
+
 TEST_MAIN(TEST_CASE(ascii_letters_digits_underscore_and_dollar),
           TEST_CASE(letters_beyond_ascii_are_in_names),
           TEST_CASE(bytes_that_are_not_utf8_are_not_in_names), TEST_CASE(whole_identifiers),
           TEST_CASE(reading_backwards), TEST_CASE(whole_words),
           TEST_CASE(subword_splits_identifiers_by_the_same_rule),
           TEST_CASE(a_name_read_back_from_its_end),
-          TEST_CASE(a_member_of_a_scope_is_not_its_constructor))
+          TEST_CASE(a_member_of_a_scope_is_not_its_constructor),
+          TEST_CASE(a_folded_name_as_hints_write_it))
