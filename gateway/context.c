@@ -322,20 +322,17 @@ static bool ask_missed(query_t *qs, const bool *missed, buf_t *header) {
  * class's name among the hints.  Returns whether calls were made. */
 static bool ask_again_returns(query_t *qs) {
     features_t *f = &qs->features;
-    const char *returns = NULL;
-    for (int i = 0; i < qs->shards && !returns; i++) {
-        const char *r =
-            cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(qs->answers[i], "returns"));
-        if (r && *r && strlen(r) < CURSOR_NAME_MAX)
-            returns = r;
+    const char *said[SHARD_MAX] = {NULL}, *returns = NULL;
+    for (int i = 0; i < qs->shards && i < SHARD_MAX; i++) {
+        said[i] = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(qs->answers[i], "returns"));
+        if (!returns && said[i] && *said[i] && strlen(said[i]) < CURSOR_NAME_MAX)
+            returns = said[i];
     }
     if (!returns)
         return false;
     bool missed[SHARD_MAX] = {false}, any = false;
     for (int i = 0; i < qs->shards && i < SHARD_MAX; i++) {
-        const char *r =
-            cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(qs->answers[i], "returns"));
-        missed[i] = qs->answers[i] && (!r || strcmp(r, returns) != 0);
+        missed[i] = qs->answers[i] && (!said[i] || strcmp(said[i], returns) != 0);
         any |= missed[i];
     }
     if (!any)

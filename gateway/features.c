@@ -51,15 +51,20 @@ static void around_cursor(const char *prefix, size_t prefix_len, const char *suf
     buf_append(out, suffix, lines_forward(suffix, suffix_len, after));
 }
 
-/* The character right after the rest of the name at the cursor (the
- * suffix's identifier characters), '\0' at the end. */
+/* The length of the rest of the name at the cursor: the suffix's leading
+ * identifier characters. */
+static size_t name_rest(const char *suffix, size_t len) {
+    size_t i = 0, k;
+    while (i < len && (k = ident_char_len(suffix + i, len - i)) > 0)
+        i += k;
+    return i;
+}
+
+/* The character right after the rest of the name at the cursor, '\0' at
+ * the end. */
 static char after_name(const char *suffix, size_t len) {
-    size_t k;
-    while (len && (k = ident_char_len(suffix, len)) > 0) {
-        suffix += k;
-        len -= k;
-    }
-    return len ? suffix[0] : '\0';
+    size_t i = name_rest(suffix, len);
+    return i < len ? suffix[i] : '\0';
 }
 
 /* Whether the name at the cursor stands alone (no `.` or `::` before it)
@@ -326,19 +331,18 @@ static const char *type_position(const char *prefix, size_t at) {
     return NULL;
 }
 
-/* Whether the code after a name at the cursor declares a variable of it,
- * the name a statement's first word (Java, C#): `⟨ returnControl = null;`,
- * `⟨<String> names;`, `⟨[] parts = ...`.  The suffix past the rest of the
- * name (and a generic's or an array's brackets) is an identifier and then
- * `=`, `;`, `,`, `:` or `)`. */
-static bool declares_variable(const char *prefix, size_t at, const char *suffix, size_t len) {
+/* Where the variable's name ends when the code after a name at the cursor
+ * declares a variable of it, the name a statement's first word (Java, C#):
+ * `⟨ returnControl = null;`, `⟨<String> names;`, `⟨[] parts = ...`.  The
+ * suffix past the rest of the name (and a generic's or an array's
+ * brackets) is an identifier and then `=`, `;`, `,`, `:` or `)`; 0 when it
+ * is not. */
+static size_t declared_variable_end(const char *prefix, size_t at, const char *suffix, size_t len) {
     while (at > 0 && (prefix[at - 1] == ' ' || prefix[at - 1] == '\t'))
         at--;
     if (at > 0 && !strchr("\n{};", prefix[at - 1]))
-        return false;
-    size_t i = 0, k;
-    while (i < len && (k = ident_char_len(suffix + i, len - i)) > 0)
-        i += k;
+        return 0;
+    size_t i = name_rest(suffix, len);
     int depth = 0;
     for (; i < len && (depth > 0 || suffix[i] == '<' || suffix[i] == '['); i++) {
         if (suffix[i] == '<' || suffix[i] == '[')
@@ -346,40 +350,28 @@ static bool declares_variable(const char *prefix, size_t at, const char *suffix,
         else if (suffix[i] == '>' || suffix[i] == ']')
             depth--;
         else if (suffix[i] == '\n' || suffix[i] == ';' || suffix[i] == '(' || depth > 4)
-            return false;
+            return 0;
     }
     while (i < len && (suffix[i] == ' ' || suffix[i] == '\t'))
         i++;
     size_t name = i;
-    while (i < len && (k = ident_char_len(suffix + i, len - i)) > 0)
-        i += k;
+    i += name_rest(suffix + i, len - i);
     if (i == name)
-        return false;
+        return 0;
+    size_t end = i;
     while (i < len && (suffix[i] == ' ' || suffix[i] == '\t'))
         i++;
-    return i < len && strchr("=;,:)", suffix[i]) &&
-           !(suffix[i] == '=' && i + 1 < len && suffix[i + 1] == '=');
+    bool declares = i < len && strchr("=;,:)", suffix[i]) &&
+                    !(suffix[i] == '=' && i + 1 < len && suffix[i + 1] == '=');
+    return declares ? end : 0;
 }
 
 /* The method whose result a declaration at the cursor is assigned
  * (`⟨<T,?> editCell = table.getEditingCell();`: getEditingCell) into call,
- * "" when it is none (a `new`, a cast, a literal). */
-static void assigned_from_call(const char *suffix, size_t len, char *call, size_t cap) {
+ * "" when it is none (a `new`, a cast, a literal); the variable's name ends
+ * at suffix[i] (declared_variable_end). */
+static void assigned_from_call(const char *suffix, size_t len, size_t i, char *call, size_t cap) {
     call[0] = '\0';
-    size_t i = 0, k;
-    int depth = 0;
-    while (i < len && (k = ident_char_len(suffix + i, len - i)) > 0)
-        i += k;
-    for (; i < len && (depth > 0 || suffix[i] == '<' || suffix[i] == '['); i++) {
-        depth += suffix[i] == '<' || suffix[i] == '[' ? 1 : 0;
-        depth -= suffix[i] == '>' || suffix[i] == ']' ? 1 : 0;
-        if (suffix[i] == '\n' || suffix[i] == ';')
-            return;
-    }
-    while (i < len && (suffix[i] == ' ' || suffix[i] == '\t'))
-        i++;
-    while (i < len && (k = ident_char_len(suffix + i, len - i)) > 0)
-        i += k;
     while (i < len && (suffix[i] == ' ' || suffix[i] == '\t'))
         i++;
     if (i >= len || suffix[i] != '=')
@@ -389,8 +381,7 @@ static void assigned_from_call(const char *suffix, size_t len, char *call, size_
     size_t last = i, last_len = 0; /* the last name of `a.b.getFoo` */
     for (;;) {
         size_t start = i;
-        while (i < len && (k = ident_char_len(suffix + i, len - i)) > 0)
-            i += k;
+        i += name_rest(suffix + i, len - i);
         if (i == start)
             break;
         last = start;
@@ -436,9 +427,11 @@ static bool bare_name(lang_id_t lang, const char *prefix, size_t len, const char
         return false;
     if (typed_lang) {
         const char *kw = type_position(prefix, i);
-        if (!kw && lang != LANG_KOTLIN && declares_variable(prefix, i, suffix, suffix_len)) {
+        size_t declared =
+            !kw && lang != LANG_KOTLIN ? declared_variable_end(prefix, i, suffix, suffix_len) : 0;
+        if (declared) {
             kw = "("; /* a place without a keyword, as a parameter's */
-            assigned_from_call(suffix, suffix_len, c->call, sizeof c->call);
+            assigned_from_call(suffix, suffix_len, declared, c->call, sizeof c->call);
         }
         if (!kw)
             return false;
@@ -457,9 +450,7 @@ static bool bare_name(lang_id_t lang, const char *prefix, size_t len, const char
  * name, does not go on with `.`, `?.`, `::` or `->` and an identifier. */
 static void member_after(const char *suffix, size_t len, char *out, size_t size) {
     out[0] = '\0';
-    size_t i = 0, k;
-    while (i < len && (k = ident_char_len(suffix + i, len - i)) > 0)
-        i += k;
+    size_t i = name_rest(suffix, len);
     if (i + 1 < len && suffix[i] == '?' && suffix[i + 1] == '.')
         i += 2;
     else if (i + 1 < len && ((suffix[i] == ':' && suffix[i + 1] == ':') ||
@@ -470,8 +461,7 @@ static void member_after(const char *suffix, size_t len, char *out, size_t size)
     else
         return;
     size_t from = i;
-    while (i < len && (k = ident_char_len(suffix + i, len - i)) > 0)
-        i += k;
+    i += name_rest(suffix + i, len - i);
     if (i > from && i - from < size && !(suffix[from] >= '0' && suffix[from] <= '9')) {
         memcpy(out, suffix + from, i - from);
         out[i - from] = '\0';
