@@ -1493,16 +1493,11 @@ static int module_match_targets(search_t *s, member_files_t *mf, char **targets,
                                 const char *want, bool anchored, bool imported) {
     int rc = 0;
     bool named = false;
-    for (size_t i = 0; i < n && imported && !named; i++) {
-        bool package;
-        named = module_matches(targets[i], want, anchored, imported, &package);
-    }
-    bool go_root = imported && !named && go_root_named(want, targets, n);
     for (size_t i = 0; rc == 0 && i < n; i++) {
         bool package = false;
-        if (!module_matches(targets[i], want, anchored, imported, &package) &&
-            !(go_root && go_root_file(targets[i])))
+        if (!module_matches(targets[i], want, anchored, imported, &package))
             continue;
+        named = true;
         size_t first = mf->n;
         rc = member_file_add(s, mf, targets[i], 1.0);
         /* A package's own file re-exports what it imports; so does any
@@ -1512,6 +1507,10 @@ static int module_match_targets(search_t *s, member_files_t *mf, char **targets,
         if (rc == 0 && (package || python) && mf->n > first)
             rc = reexports_add(s, mf, first);
     }
+    if (rc == 0 && imported && !named && go_root_named(want, targets, n))
+        for (size_t i = 0; rc == 0 && i < n; i++)
+            if (go_root_file(targets[i]))
+                rc = member_file_add(s, mf, targets[i], 1.0);
     return rc;
 }
 
@@ -1975,19 +1974,15 @@ typedef struct {
     bool own_package;
 } members_acc_t;
 
-/* Notes the members of member file f whose weight is 1 (primary) or below. */
-static int file_members(search_t *s, const member_files_t *mf, size_t f, bool primary,
-                        members_acc_t *acc) {
-    map_t *named = NULL;
+/* Notes the members of member file f whose weight is 1 (primary) or below;
+ * named: the names the package it was reached through names (see
+ * member_weight). */
+static int file_members(search_t *s, const member_files_t *mf, size_t f, const map_t *named,
+                        bool primary, members_acc_t *acc) {
     int rc = 0;
-    if (mf->files[f].via >= 0 &&
-        (rc = names_reached(s, mf->files[mf->files[f].via].path, mf->files[f].path, &named)) != 0)
-        return rc;
     sqlite3_stmt *st = store_view_stmt(&s->view, SQL_CHUNK_SYMBOLS);
-    if (!st) {
-        map_destroy(&named);
+    if (!st)
         return db_fail(s, "reading a module's members");
-    }
     sqlite3_bind_int64(st, 1, mf->files[f].file);
     while (rc == 0 && acc->found < MAX_MEMBER_CHUNKS && sqlite3_step(st) == SQLITE_ROW) {
         const char *kind = (const char *)sqlite3_column_text(st, 2);
@@ -2020,7 +2015,6 @@ static int file_members(search_t *s, const member_files_t *mf, size_t f, bool pr
         cJSON_Delete(symbols);
     }
     sqlite3_reset(st);
-    map_destroy(&named);
     return rc;
 }
 
@@ -2030,14 +2024,23 @@ static int module_members(search_t *s, const member_files_t *mf) {
     if (!acc.noted)
         return fail(s, -ENOMEM, "out of memory");
     int rc = used_members(s, mf, &acc.tallies, acc.noted, &acc.found);
+    map_t *named[MAX_MEMBER_FILES] = {NULL};
+    for (size_t f = 0; rc == 0 && f < mf->n; f++)
+        if (mf->files[f].file && mf->files[f].via >= 0)
+            rc = names_reached(s, mf->files[mf->files[f].via].path, mf->files[f].path, &named[f]);
     /* The module's own members first (weight 1: its files', and those a
      * package names as it re-exports them), then the rest of what it
      * reaches while the budget lasts: `crate::runtime::` reaches hundreds
-     * of tokio's names, and `pub use runtime::Runtime` must be among them. */
+     * of tokio's names, and `pub use runtime::Runtime` must be among them.
+     * A file reached below weight 1 with no names named has none of the
+     * first. */
     for (int primary = 1; primary >= 0; primary--)
         for (size_t f = 0; rc == 0 && f < mf->n && acc.found < MAX_MEMBER_CHUNKS; f++)
-            if (mf->files[f].file) /* else another shard's */
-                rc = file_members(s, mf, f, primary, &acc);
+            if (mf->files[f].file && /* else another shard's */
+                (!primary || mf->files[f].weight >= 1.0 || named[f]))
+                rc = file_members(s, mf, f, named[f], primary, &acc);
+    for (size_t f = 0; f < mf->n; f++)
+        map_destroy(&named[f]);
     if (rc == 0 && acc.own_package && s->q->member.after)
         rc = place_symbols(s, acc.noted, &acc.found);
     tallies_free(&acc.tallies);
