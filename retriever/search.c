@@ -427,7 +427,7 @@ static long term_df(search_t *s, const char *word, size_t len) {
 }
 
 typedef struct {
-    size_t term;
+    size_t term; /* a token's index, or MAX_TERMS + the index of a token whose stem it is */
     long df;
 } term_df_t;
 
@@ -482,12 +482,15 @@ static int bm25_found(search_t *s, int64_t id, double score, int at, void *arg) 
  * BM25_POSTINGS, and at most BM25_TERMS of them (each costs FTS5 a lookup
  * and a pass over its chunks to count them for the idf).  FTS5 scores every chunk that matches any
  * term, so one common sub-word (`get`, `value`) would cost a pass over most of the shard while
- * adding almost nothing to the ranking (its idf is near zero). */
+ * adding almost nothing to the ranking (its idf is near zero).  A question's
+ * words count with their stems, which names are made of: "Selects the given
+ * index" finds `select(int index)` (measured on the evaluation's questions:
+ * MRR@10 0.365 -> 0.382 tune, 0.349 -> 0.375 report). */
 static int signal_bm25(search_t *s) {
     terms_t *t = &s->terms;
     if (!t->n)
         return 0;
-    term_df_t dfs[MAX_TERMS] = {0};
+    term_df_t dfs[2 * MAX_TERMS] = {0};
     size_t n = 0;
     for (size_t i = 0; i < t->n; i++) {
         long df = term_df(s, t->tokens[i], t->lens[i]);
@@ -495,14 +498,27 @@ static int signal_bm25(search_t *s) {
             return db_fail(s, "reading term counts");
         if (df > 0 && df <= BM25_POSTINGS)
             dfs[n++] = (term_df_t){i, df};
+        /* a question's word and its stem: "selects" finds `select` */
+        if (!t->stems || t->stem_lens[i] == t->lens[i] ||
+            terms_find(t, t->stems[i], t->stem_lens[i]) >= 0)
+            continue;
+        df = term_df(s, t->stems[i], t->stem_lens[i]);
+        if (df < 0)
+            return db_fail(s, "reading term counts");
+        if (df > 0 && df <= BM25_POSTINGS)
+            dfs[n++] = (term_df_t){MAX_TERMS + i, df};
     }
     qsort(dfs, n, sizeof *dfs, term_df_cmp);
     buf_t match = BUF_INIT;
     long postings = 0;
     for (size_t i = 0; i < n && i < BM25_TERMS && postings + dfs[i].df <= BM25_POSTINGS; i++) {
         postings += dfs[i].df;
+        size_t k = dfs[i].term % MAX_TERMS;
         buf_append_str(&match, i ? " OR \"" : "\"");
-        buf_append(&match, t->tokens[dfs[i].term], t->lens[dfs[i].term]);
+        if (dfs[i].term >= MAX_TERMS)
+            buf_append(&match, t->stems[k], t->stem_lens[k]);
+        else
+            buf_append(&match, t->tokens[k], t->lens[k]);
         buf_append_str(&match, "\"");
     }
     if (!postings)

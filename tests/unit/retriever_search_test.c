@@ -1015,6 +1015,29 @@ TEST(a_questions_keyword_words_make_names_too) {
     cleanup(&s);
 }
 
+/* A question's words count in BM25 with their stems: "Selects" finds a
+ * body that calls `select`, which no name makes up. */
+TEST(a_questions_words_match_code_by_their_stems) {
+    fresh_dir();
+    store_t *s = open_store(0, 1);
+    REQUIRE(s && ensure(s, "demo", "builtin", DIM, 1, NULL) == 0);
+    static const chunk_def_t Q[] = {
+        {1, 3, "[\"pick\"]", "[]", "function pick(q) {\n  return q.select();\n}\n", 1},
+        {5, 7, "[\"other\"]", "[]", "function other(q) {\n  return q.rows;\n}\n", 2}};
+    REQUIRE(put(s, "q.js", "h1", NULL, 0, Q, 2) == 0);
+    const char *ask = "Selects the first of them.";
+    search_query_t q = {.query = ask, .query_len = strlen(ask), .question = true, .limit = 8};
+    cJSON *root;
+    const cJSON *chunks = search(s, &q, &root);
+    REQUIRE(chunks);
+    const cJSON *pick = find_chunk(chunks, "q.js", 1);
+    REQUIRE(pick);
+    CHECK(signal(pick, "bm25") > 0);
+    CHECK(!find_chunk(chunks, "q.js", 5));
+    cJSON_Delete(root);
+    cleanup(&s);
+}
+
 /* A method is listed as `read` and as `Pipe.read`: one name, worth as much
  * as a function `read`; a chunk of two names is worth less. */
 TEST(a_methods_scoped_name_is_the_same_name) {
@@ -1096,14 +1119,15 @@ TEST(a_question_finds_the_names_its_words_make) {
         {19, 21, "[\"symlink\"]", "[]", "def symlink(a, b):\n    # a symbolic link to a\n", 5},
         {23, 24, "[\"Conn.drain\"]", "[]", "  def drain(self):\n    pass\n", 6}};
     REQUIRE(put(s, "cache.py", "h1", NULL, 0, CACHE, 6) == 0);
-    const char *ask = "Removes every entry.";
+    const char *ask = "Removing every entry.";
     search_query_t q = {.query = ask, .query_len = strlen(ask), .question = true};
     cJSON *root;
     const cJSON *chunks = search(s, &q, &root);
     REQUIRE(chunks);
     const cJSON *removes = find_chunk(chunks, "cache.py", 1);
     REQUIRE(removes);
-    CHECK(signal(removes, "bm25") == 0); /* neither `removes` nor `entry` is in its text */
+    /* neither `removing`, its stem `remov` nor `entry` is in its text */
+    CHECK(signal(removes, "bm25") == 0);
     double both = signal(removes, "name");
     cJSON_Delete(root);
     ask = "Removes it."; /* half the name: less than half the value */
@@ -1170,5 +1194,6 @@ TEST_MAIN(TEST_CASE(each_signal_finds_its_chunk_and_the_current_file_is_excluded
           TEST_CASE(a_methods_scoped_name_is_the_same_name),
           TEST_CASE(a_member_after_a_bare_name_finds_its_class),
           TEST_CASE(a_questions_keyword_words_make_names_too),
+          TEST_CASE(a_questions_words_match_code_by_their_stems),
           TEST_CASE(a_question_keeps_the_names_it_makes_best),
           TEST_CASE(a_type_place_ranks_the_packages_classes_by_that_place))
