@@ -1163,7 +1163,7 @@ static const char SQL_REFS_NEAR[] =
     " AND substr(path, 1, ?4) = ?5 AND instr(substr(path, ?4 + 1), '/') = 0 AND path <> ?6";
 static const char SQL_CLASS_MEMBERS[] =
     "SELECT chunk, name FROM symbols WHERE collection = ? AND scope = ? LIMIT 512";
-static const char SQL_CHUNK_SYMBOLS[] = "SELECT id, symbols, kind FROM chunks WHERE file = ?";
+static const char SQL_CHUNK_SYMBOLS[] = "SELECT id, symbols, kind, text FROM chunks WHERE file = ?";
 
 /* Rust's self:: and super:: paths, from the current file's module (a
  * mod.rs, lib.rs or main.rs is its directory's module): `super::x` in
@@ -1799,6 +1799,60 @@ static long place_uses(search_t *s, const char *keyword, const char *name) {
     return n;
 }
 
+/* Where the component `component` (a directory's name) of path starts: the
+ * length of its parent's path with the slash, -1 when path has none. */
+static long component_at(const char *path, const char *component) {
+    size_t n = strlen(component);
+    for (const char *p = path; p; p = strchr(p, '/'), p = p ? p + 1 : NULL)
+        if (!strncmp(p, component, n) && p[n] == '/')
+            return (long)(p - path);
+    return -1;
+}
+
+/* Whether a Rust item of path with reach r can be named from the current
+ * file: a private one from its module and the modules inside it (mod.rs,
+ * lib.rs and main.rs are their directory's module; x.rs is x/), a
+ * pub(crate) one from its crate's src/ (what comes before src/ names the
+ * crate; tests/, benches/ and examples/ are crates of their own). */
+static bool rust_reaches(const char *current, const char *path, signature_reach_t r) {
+    if (r == SIGNATURE_PUBLIC || !strcmp(current, path))
+        return true;
+    if (r == SIGNATURE_CRATE) {
+        long crate = component_at(path, "src");
+        return crate < 0 ||
+               (component_at(current, "src") == crate && !strncmp(current, path, (size_t)crate));
+    }
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    if (!strcmp(base, "mod.rs") || !strcmp(base, "lib.rs") || !strcmp(base, "main.rs"))
+        return !strncmp(current, path, (size_t)(base - path));
+    size_t module = strlen(path) - 3; /* x.rs: x/ */
+    return !strncmp(current, path, module) && current[module] == '/';
+}
+
+/* Whether the current file may name member `name` of file path, defined in
+ * text[0..len): a Go package exports only the names that start upper-case,
+ * a Rust item reaches as far as its `pub` says (see rust_reaches). */
+static bool member_visible(const search_t *s, const char *path, const char *text, size_t len,
+                           const char *name) {
+    const char *current = s->q->path;
+    if (!current || !*current || !path)
+        return true;
+    size_t n = strlen(path);
+    if (n > 3 && !strcmp(path + n - 3, ".go")) {
+        if (!(name[0] >= 'a' && name[0] <= 'z') && name[0] != '_')
+            return true;
+        const char *a = strrchr(path, '/'), *b = strrchr(current, '/');
+        size_t da = a ? (size_t)(a - path) : 0, db = b ? (size_t)(b - current) : 0;
+        return da == db && !strncmp(path, current, da);
+    }
+    signature_t sig;
+    if (n > 3 && !strcmp(path + n - 3, ".rs") && text &&
+        signature_find(text, len, name, strlen(name), &sig))
+        return rust_reaches(current, path, signature_rust_reach(text + sig.at, sig.len));
+    return true;
+}
+
 /* The top-level definitions of a name: chunk, path, text (at most ?3). */
 static const char SQL_TOP_LEVEL_DEFS[] =
     "SELECT s.chunk, f.path, c.text FROM symbols s JOIN chunks c ON c.id = s.chunk"
@@ -1883,7 +1937,9 @@ static int used_members(search_t *s, const member_files_t *mf, tallies_t *tallie
                 for (size_t f = 0; path && f < mf->n; f++) {
                     if (strcmp(mf->files[f].path, path) != 0)
                         continue;
-                    if (noted_before(s, noted, path, names[i]))
+                    if (!member_visible(s, path, (const char *)sqlite3_column_text(defs, 2),
+                                        (size_t)sqlite3_column_bytes(defs, 2), names[i]) ||
+                        noted_before(s, noted, path, names[i]))
                         break;
                     long uses, near;
                     member_tally(s, tallies, mf, f, names[i], &uses, &near);
@@ -2013,6 +2069,8 @@ static int file_members(search_t *s, const member_files_t *mf, size_t f, const m
                 continue; /* `Class.method` is not the module's, nor is its `method` */
             double weight = member_weight(mf, f, named, e->valuestring);
             if ((weight >= 1.0) != primary ||
+                !member_visible(s, mf->files[f].path, (const char *)sqlite3_column_text(st, 3),
+                                (size_t)sqlite3_column_bytes(st, 3), e->valuestring) ||
                 noted_before(s, acc->noted, mf->files[f].path, e->valuestring))
                 continue;
             /* reached as a member of its own file, or of the module the

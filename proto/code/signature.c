@@ -77,3 +77,24 @@ bool signature_find(const char *text, size_t text_len, const char *name, size_t 
     }
     return false;
 }
+
+signature_reach_t signature_rust_reach(const char *line, size_t len) {
+    size_t i = 0;
+    while (i < len && (line[i] == ' ' || line[i] == '\t'))
+        i++;
+    const char *p = line + i;
+    size_t n = len - i;
+    if (n >= 12 && !memcmp(p, "macro_rules!", 12))
+        return SIGNATURE_PUBLIC;
+    if (n < 3 || memcmp(p, "pub", 3) != 0)
+        return SIGNATURE_PRIVATE;
+    if (n == 3 || p[3] == ' ' || p[3] == '\t')
+        return SIGNATURE_PUBLIC;
+    if (p[3] != '(')
+        return SIGNATURE_PRIVATE; /* `publish_x()`: a name, not the word */
+    /* pub(self) is the module's own: private */
+    size_t k = 4;
+    while (k < n && p[k] == ' ')
+        k++;
+    return n - k >= 4 && !memcmp(p + k, "self", 4) ? SIGNATURE_PRIVATE : SIGNATURE_CRATE;
+}

@@ -33,4 +33,18 @@ typedef struct {
 bool signature_find(const char *text, size_t text_len, const char *name, size_t len,
                     signature_t *out);
 
+/* How far a language lets a top-level definition be seen, as its
+ * signature line says. */
+typedef enum {
+    SIGNATURE_PUBLIC,  /* anywhere: Rust `pub`, and every language that says nothing */
+    SIGNATURE_CRATE,   /* Rust `pub(crate)`, `pub(super)`, `pub(in path)`: its crate */
+    SIGNATURE_PRIVATE, /* Rust without `pub`: its module and those inside it */
+} signature_reach_t;
+
+/* The reach of the Rust item whose signature line is line[0..len) (as
+ * signature_find gives it): `pub` before its keyword, `pub(...)`, or
+ * nothing.  A macro_rules! macro is public (#[macro_export] is an
+ * attribute line above). */
+signature_reach_t signature_rust_reach(const char *line, size_t len);
+
 #endif

@@ -72,5 +72,34 @@ TEST(whole_words_only_and_absent_names) {
     CHECK_INT(sig.line, ==, 1);
 }
 
+/* A Rust item reaches as far as the `pub` before its keyword says. */
+TEST(how_far_a_rust_item_reaches) {
+    static const struct {
+        const char *line;
+        signature_reach_t want;
+    } cases[] = {
+        {"pub fn spawn() {", SIGNATURE_PUBLIC},
+        {"    pub async fn read(p: &Path) {", SIGNATURE_PUBLIC},
+        {"\tpub struct Runtime {", SIGNATURE_PUBLIC},
+        {"pub(crate) fn asyncify<F>(f: F) {", SIGNATURE_CRATE},
+        {"pub(super) struct Inner;", SIGNATURE_CRATE},
+        {"pub(in crate::rt) fn enter() {", SIGNATURE_CRATE},
+        {"pub( self ) fn mine() {", SIGNATURE_PRIVATE},
+        {"fn helper() {", SIGNATURE_PRIVATE},
+        {"    const LIMIT: usize = 4;", SIGNATURE_PRIVATE},
+        {"publish_all();", SIGNATURE_PRIVATE},
+        {"macro_rules! cfg_rt {", SIGNATURE_PUBLIC},
+        {"pub", SIGNATURE_PUBLIC},
+        {"", SIGNATURE_PRIVATE},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        signature_reach_t got = signature_rust_reach(cases[i].line, strlen(cases[i].line));
+        if (got != cases[i].want)
+            fprintf(stderr, "  %s\n", cases[i].line);
+        CHECK_INT(got, ==, cases[i].want);
+    }
+}
+
 TEST_MAIN(TEST_CASE(the_line_that_names_it_after_decorators_and_comments),
-          TEST_CASE(parameters_over_several_lines), TEST_CASE(whole_words_only_and_absent_names))
+          TEST_CASE(parameters_over_several_lines), TEST_CASE(whole_words_only_and_absent_names),
+          TEST_CASE(how_far_a_rust_item_reaches))

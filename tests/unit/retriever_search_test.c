@@ -445,6 +445,65 @@ TEST(members_of_rust_module_paths) {
     cleanup(&s);
 }
 
+/* A member the language keeps from the current file is none of its
+ * candidates: a Go name that starts lower-case from another package, a
+ * Rust item without `pub` outside its module, a `pub(crate)` one outside
+ * its crate (tests/ is a crate of its own). */
+TEST(members_the_language_hides_are_not_offered) {
+    fresh_dir();
+    store_t *s = open_store(0, 1);
+    REQUIRE(s && ensure(s, "demo", "builtin", DIM, 1, NULL) == 0);
+    static const chunk_def_t RT[] = {
+        {1, 3, "[\"spawn\"]", "[]", "pub fn spawn() {}\n", 1},
+        {5, 7, "[\"enter\"]", "[]", "#[inline]\npub(crate) fn enter() {}\n", 2},
+        {9, 11, "[\"inner\"]", "[]", "fn inner() {}\n", 3},
+    };
+    static const chunk_def_t TASK[] = {{1, 3, "[\"join\"]", "[]", "pub fn join() {}\n", 4}};
+    static const chunk_def_t ENC[] = {{1, 3, "[\"Encode\"]", "[]", "func Encode() {}\n", 5},
+                                      {5, 7, "[\"encodeOne\"]", "[]", "func encodeOne() {}\n", 6}};
+    static const chunk_def_t ENC_TEST[] = {
+        {1, 3, "[\"TestEncode\"]", "[]", "func TestEncode(t *testing.T) {}\n", 7}};
+    static const chunk_def_t MAIN[] = {{1, 3, "[\"main\"]", "[]", "func main() {}\n", 8}};
+    static const char *const main_imports[] = {"format/encoder.go"};
+    REQUIRE(put(s, "cmd/main.go", "h5", main_imports, 1, MAIN, 1) == 0);
+    REQUIRE(put(s, "src/rt/mod.rs", "h1", NULL, 0, RT, 3) == 0 &&
+            put(s, "src/rt/task.rs", "h2", NULL, 0, TASK, 1) == 0 &&
+            put(s, "format/encoder.go", "h3", NULL, 0, ENC, 2) == 0 &&
+            put(s, "format/encoder_test.go", "h4", NULL, 0, ENC_TEST, 1) == 0);
+    static const struct {
+        const char *path, *module;
+        int line; /* of src/rt/mod.rs's or format/encoder.go's chunk */
+        bool offered;
+    } cases[] = {
+        {"tests/it.rs", "mycrate::rt", 1, true},
+        {"tests/it.rs", "mycrate::rt", 5, false}, /* pub(crate), from another crate */
+        {"tests/it.rs", "mycrate::rt", 9, false},
+        {"src/lib.rs", "self::rt", 5, true},  /* pub(crate), in its crate */
+        {"src/lib.rs", "self::rt", 9, false}, /* private to rt */
+        {"src/rt/task.rs", "super", 9, true}, /* a module inside rt sees it */
+        {"cmd/main.go", "github.com/x/y/format", 1, true},
+        {"cmd/main.go", "github.com/x/y/format", 5, false},
+        {"format/encoder_test.go", ".", 5, true}, /* its own package */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        search_query_t q = {.path = cases[i].path,
+                            .member = {.kind = SEARCH_MEMBER_MODULE, .module = cases[i].module}};
+        cJSON *root;
+        const cJSON *chunks = search(s, &q, &root);
+        REQUIRE(chunks);
+        const char *file = strstr(cases[i].module, "format") || !strcmp(cases[i].module, ".")
+                               ? "format/encoder.go"
+                               : "src/rt/mod.rs";
+        const cJSON *c = find_chunk(chunks, file, cases[i].line);
+        bool offered = c && !isnan(signal(c, "member"));
+        if (offered != cases[i].offered)
+            fprintf(stderr, "  %s:%d from %s\n", file, cases[i].line, cases[i].path);
+        CHECK(offered == cases[i].offered);
+        cJSON_Delete(root);
+    }
+    cleanup(&s);
+}
+
 /* Go: an import path is the go.mod module's path and then the directory,
  * so a file the current one imports is named by a path that ends with its
  * directory; and a bare name's members (module ".") are the other files
@@ -1179,6 +1238,7 @@ TEST(a_question_finds_the_names_its_words_make) {
 }
 
 TEST_MAIN(TEST_CASE(each_signal_finds_its_chunk_and_the_current_file_is_excluded),
+          TEST_CASE(members_the_language_hides_are_not_offered),
           TEST_CASE(a_class_lineage_from_the_index_and_its_outline),
           TEST_CASE(import_graph_is_replicated_and_counts_in_degree),
           TEST_CASE(malformed_queries_are_rejected),
