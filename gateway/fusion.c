@@ -27,6 +27,7 @@ const fusion_weights_t fusion_weights_measured = {.dense = 0.15,
                                                   .member_hint = 1.0,
                                                   .member_words = 1.0,
                                                   .member_line = 1.0,
+                                                  .member_params = 1.0,
                                                   .member_partial = 1.5,
                                                   .outline = 0.5,
                                                   .line = 0.5,
@@ -65,6 +66,7 @@ static double *weight_named(fusion_weights_t *w, const char *name) {
         {"type", &w->type},
         {"owner", &w->owner},
         {"member_line", &w->member_line},
+        {"member_params", &w->member_params},
         {"member_partial", &w->member_partial},
         {"outline", &w->outline},
         {"name", &w->name},
@@ -117,6 +119,7 @@ typedef struct {
     double type;            /* 1: defines a type (a CamelCase name) */
     double owner;           /* defines a class with the member after a bare name */
     double member, member_uses, member_near, member_hint, member_words, member_line, member_partial;
+    double member_params;
     double outline;
     double name;
     double test; /* 1: a test file's chunk the query did not ask for */
@@ -226,6 +229,7 @@ static void candidate_read(const fusion_query_t *q, const cJSON *chunk, const ch
         x->member_hint = number(signals, "member_hint");
         x->member_words = number(signals, "member_words");
         x->member_line = number(signals, "member_line");
+        x->member_params = number(signals, "member_params");
         x->member_partial = number(signals, "member_partial");
         x->outline = x->member > 0 && number(signals, "outline") > 1 ? 1 : 0;
     }
@@ -306,6 +310,7 @@ static void score(const fusion_weights_t *w, const fusion_query_t *q, candidate_
             {"member_hint", member ? x->member_hint : 0, w->member_hint},
             {"member_words", member ? x->member_words : 0, w->member_words},
             {"member_line", member ? x->member_line : 0, w->member_line},
+            {"member_params", member ? x->member_params : 0, w->member_params},
             {"member_partial", member ? x->member_partial : 0, w->member_partial},
             {"outline", x->outline, w->outline},
             {"name", max_name > 0 ? x->name / max_name : 0, w->name},

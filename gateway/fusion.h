@@ -98,6 +98,7 @@ typedef struct {
     double member_hint;    /* the code after the cursor names that member */
     double member_words;   /* share of its name's sub-words the code around the cursor uses */
     double member_line;    /* ... the cursor's line and the one before it use */
+    double member_params;  /* share of its parameters' sub-words those lines use */
     double member_partial; /* the member starts with what is typed (against: when it does not) */
     double line;           /* an imported name: share of its sub-words the cursor's line uses */
     double type;           /* where a type is wanted: the chunk defines one (a CamelCase name) */
@@ -150,7 +151,7 @@ typedef struct {
 } fusion_term_t;
 
 /* Room for every term a score may have (8 today; more signals fit). */
-#define FUSION_TERMS_MAX 22
+#define FUSION_TERMS_MAX 23
 
 /* A ranked chunk, borrowed from the shard answers it came from. */
 typedef struct {

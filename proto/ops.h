@@ -66,7 +66,8 @@
  *         "end_line","language","kind","text","symbols":[...],
  *         "signals":{"dense","bm25","symbol","import","object","uses",
  *         "imported_by", "owner" (1: it defines a class having that member), and
- *         for a member "member","member_uses","member_hint","member_partial";
+ *         for a member "member","member_uses","member_near","member_hint",
+ *         "member_words","member_line","member_partial","member_params";
  *         for a question "name"}}...], for a class's members "lineage":[the
  *         class, then the bases found...], and for module "." with a call
  *         "returns": the class a definition of the call here returns}: the union of every signal's

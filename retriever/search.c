@@ -87,6 +87,7 @@ typedef struct {
     bool member_hint;     /* the code after the cursor names it */
     double member_words;  /* share of its name's sub-words used around the cursor */
     double member_line;   /* ... on the cursor's line and the one before it */
+    double member_params; /* ... share of its parameters' sub-words the line uses */
     int member_partial;   /* 1 starts with what is typed, -1 does not, 0 nothing typed */
     char member_name[96]; /* the member those describe ("" when it did not fit) */
     double name;          /* question: best share of a defined name's sub-words it names */
@@ -2511,9 +2512,9 @@ static void write_signals(buf_t *out, const candidate_t *c, bool question) {
         buf_printf(out,
                    ",\"member\":%.2g,\"member_uses\":%ld,\"member_near\":%ld,"
                    "\"member_hint\":%d,\"member_words\":%.2g,\"member_line\":%.2g,"
-                   "\"member_partial\":%d",
+                   "\"member_partial\":%d,\"member_params\":%.2g",
                    c->member, c->member_uses, c->member_near, c->member_hint, c->member_words,
-                   c->member_line, c->member_partial);
+                   c->member_line, c->member_partial, c->member_params);
     if (c->owner > 0)
         buf_printf(out, ",\"owner\":%.3g", c->owner);
     if (question)
@@ -2537,6 +2538,20 @@ static void write_outline(buf_t *out, const outline_t *ol, size_t *count) {
     write_signals(out, c, false);
     buf_printf(out, ",\"outline\":%d}}", ol->members);
     ++*count;
+}
+
+/* How much of what member name's definition (in text[0..len)) takes the
+ * cursor's line names: `self.⟨(err, dbapi_connection, None)` calls
+ * is_disconnect(self, e, connection, cursor) more likely than a method
+ * of no parameters. */
+static double member_params(const search_t *s, const char *text, size_t len, const char *name) {
+    signature_t sig;
+    char params[512];
+    if (!text || !signature_find(text, len, name, strlen(name), &sig) ||
+        !signature_params(text + sig.at, sig.len, name, strlen(name), params, sizeof params))
+        return 0;
+    const search_member_t *m = &s->q->member;
+    return subword_share(m->line_words, m->line_word_count, true, params);
 }
 
 static int write_results(search_t *s, buf_t *out, size_t *count) {
@@ -2580,6 +2595,9 @@ static int write_results(search_t *s, buf_t *out, size_t *count) {
                 dot += (double)v[d] * s->vector[d];
             c->dense = (float)dot;
         }
+        if (c->member > 0 && c->member_name[0] && s->q->member.line_word_count)
+            c->member_params = member_params(s, (const char *)sqlite3_column_text(st, 5),
+                                             (size_t)sqlite3_column_bytes(st, 5), c->member_name);
         c->uses = uses_of(s, (const char *)sqlite3_column_text(st, 4),
                           (size_t)sqlite3_column_bytes(st, 4));
         /* a preamble's names are those it imports: none it defines */

@@ -37,7 +37,10 @@
  *           sub-words the code around the cursor uses (`member_words`) and
  *           the cursor's own line and the one before it (`member_line`, a
  *           word there that starts the same 4 letters as the sub-word
- *           counting: `params` for `Parameters`), and
+ *           counting: `params` for `Parameters`), which share of the
+ *           sub-words of the names in its parameter list those two lines
+ *           use (`member_params`: `self.⟨(err, dbapi_connection)` for
+ *           is_disconnect(self, e, connection)), and
  *           whether it starts with what is typed (`member_partial`, -1 when
  *           it does not);
  *   owner   when a bare name is followed by a member (`⟨.constructObject(`,

@@ -5,6 +5,7 @@
 
 #include "proto/code/ident.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 /* True when the line (without its newline) is a comment or a doc string's
@@ -97,4 +98,42 @@ signature_reach_t signature_rust_reach(const char *line, size_t len) {
     while (k < n && p[k] == ' ')
         k++;
     return n - k >= 4 && !memcmp(p + k, "self", 4) ? SIGNATURE_PRIVATE : SIGNATURE_CRATE;
+}
+
+size_t signature_params(const char *sig, size_t len, const char *name, size_t name_len, char *out,
+                        size_t cap) {
+    if (!cap)
+        return 0;
+    out[0] = '\0';
+    long at = word_at(sig, len, name, name_len);
+    if (at < 0)
+        return 0;
+    size_t i = (size_t)at + name_len, n = 0;
+    while (i < len && sig[i] != '(' && sig[i] != '{' && sig[i] != ';' && sig[i] != '=')
+        i++; /* generic parameters (`<T>`) and spaces before the list */
+    if (i >= len || sig[i] != '(')
+        return 0;
+    for (int depth = 0; i < len; i++) {
+        depth += sig[i] == '(' ? 1 : sig[i] == ')' ? -1 : 0;
+        if (depth == 0)
+            break;
+        if (!ident_ascii_start((unsigned char)sig[i]) ||
+            ident_ascii_char((unsigned char)sig[i - 1]))
+            continue;
+        size_t end = i;
+        while (end < len && ident_ascii_char((unsigned char)sig[end]))
+            end++;
+        size_t w = end - i;
+        bool every = (w == 4 && (!memcmp(sig + i, "self", 4) || !memcmp(sig + i, "this", 4))) ||
+                     (w == 3 && !memcmp(sig + i, "cls", 3));
+        if (!every && n + (n > 0) + w < cap) {
+            if (n)
+                out[n++] = '_';
+            memcpy(out + n, sig + i, w);
+            n += w;
+        }
+        i = end - 1;
+    }
+    out[n] = '\0';
+    return n;
 }

@@ -33,6 +33,14 @@ typedef struct {
 bool signature_find(const char *text, size_t text_len, const char *name, size_t len,
                     signature_t *out);
 
+/* The names in the parameter list that follows name in signature
+ * sig[0..len) (as signature_find gives it), joined by `_` into out (at most
+ * cap bytes with the NUL): parameters and their types alike, but not
+ * `self`, `this` or `cls`, which every method has.  Returns the length
+ * written; 0 when name has no parameter list or it names nothing. */
+size_t signature_params(const char *sig, size_t len, const char *name, size_t name_len, char *out,
+                        size_t cap);
+
 /* How far a language lets a top-level definition be seen, as its
  * signature line says. */
 typedef enum {

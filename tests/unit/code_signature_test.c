@@ -100,6 +100,43 @@ TEST(how_far_a_rust_item_reaches) {
     }
 }
 
+/* What a definition takes: the names in its parameter list, types too,
+ * but not the receiver every method has. */
+TEST(the_names_a_signature_takes) {
+    static const struct {
+        const char *sig, *name, *want;
+    } cases[] = {
+        {"def is_disconnect(self, e, connection, cursor):", "is_disconnect", "e_connection_cursor"},
+        {"func (d *driver) Walk(ctx context.Context, f WalkFn) error {", "Walk",
+         "ctx_context_Context_f_WalkFn"},
+        {"pub fn spawn<F>(f: F) -> JoinHandle {", "spawn", "f_F"},
+        {"public void select(int index) {", "select", "int_index"},
+        {"  setViewOffset( fullWidth, fullHeight ) {", "setViewOffset", "fullWidth_fullHeight"},
+        {"def f(a=g(1), *args, **kw):", "f", "a_g_args_kw"},
+        {"def close(self):", "close", ""},
+        {"MAX_SIZE = 4", "MAX_SIZE", ""},  /* no parameter list */
+        {"let f = g(x)", "f", ""},         /* a call after `=` is none of its own */
+        {"def other(x):", "missing", ""},  /* the name is not there */
+        {"def open(path", "open", "path"}, /* cut short: what there is */
+        {"def go(x, y):", "go(x", ""},     /* never a whole word */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char out[64];
+        size_t n = signature_params(cases[i].sig, strlen(cases[i].sig), cases[i].name,
+                                    strlen(cases[i].name), out, sizeof out);
+        if (strcmp(out, cases[i].want) != 0)
+            fprintf(stderr, "  %s\n", cases[i].sig);
+        CHECK_STR(out, cases[i].want);
+        CHECK_INT(n, ==, strlen(cases[i].want));
+    }
+    /* a name that does not fit is left out whole */
+    char small[8];
+    const char *sig = "def f(alpha, beta, gamma):";
+    CHECK_INT(signature_params(sig, strlen(sig), "f", 1, small, sizeof small), ==, 5);
+    CHECK_STR(small, "alpha");
+    CHECK_INT(signature_params(sig, strlen(sig), "f", 1, small, 0), ==, 0);
+}
+
 TEST_MAIN(TEST_CASE(the_line_that_names_it_after_decorators_and_comments),
-          TEST_CASE(parameters_over_several_lines), TEST_CASE(whole_words_only_and_absent_names),
-          TEST_CASE(how_far_a_rust_item_reaches))
+          TEST_CASE(the_names_a_signature_takes), TEST_CASE(parameters_over_several_lines),
+          TEST_CASE(whole_words_only_and_absent_names), TEST_CASE(how_far_a_rust_item_reaches))

@@ -357,6 +357,15 @@ TEST(members_of_a_module_and_of_a_class) {
     REQUIRE(chunks);
     CHECK(signal(find_chunk(chunks, "src/utils.py", 1), "member_line") == 0);
     cJSON_Delete(root);
+    /* the line passes what load_user(uid) takes, nothing parse_config(path) does */
+    static const char *const args[] = {"uid", "user"};
+    q.member.line_words = args;
+    q.member.line_word_count = 2;
+    chunks = search(s, &q, &root);
+    REQUIRE(chunks);
+    CHECK(signal(find_chunk(chunks, "src/utils.py", 8), "member_params") == 1);
+    CHECK(signal(find_chunk(chunks, "src/utils.py", 1), "member_params") == 0);
+    cJSON_Delete(root);
     q.member.line_words = NULL;
     q.member.line_word_count = 0;
 
