@@ -483,10 +483,15 @@ static void fuse(query_t *qs) {
                          .type_wanted = f->type_wanted,
                          .call_wanted = f->call_wanted,
                          .import_line = f->import_line};
+    cJSON *line_holder = NULL;
+    const char **line = features_list(&f->line_words, &line_holder, &fq.line_word_count);
+    fq.line_words = line;
     h2o_mem_pool_t *pool = &qs->ctx->req->pool;
     fusion_pick_t *picks = h2o_mem_alloc_pool(pool, sizeof *picks * (size_t)qs->q.k);
     size_t count = fusion_rank(question ? &question_weights : &weights, &fq,
                                (const cJSON *const *)qs->answers, (size_t)qs->shards, picks);
+    free(line);
+    cJSON_Delete(line_holder);
     qs->result.chunks = h2o_mem_alloc_pool(pool, sizeof *qs->result.chunks * (count ? count : 1));
     for (size_t i = 0; i < count; i++) {
         const fusion_pick_t *p = &picks[i];

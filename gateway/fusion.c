@@ -6,6 +6,8 @@
 #include "proto/base/log.h"
 #include "proto/code/ident.h"
 #include "proto/code/repopath.h"
+#include "proto/code/signature.h"
+#include "proto/code/subword.h"
 
 #include <errno.h>
 #include <math.h>
@@ -28,6 +30,7 @@ const fusion_weights_t fusion_weights_measured = {.dense = 0.15,
                                                   .member_words = 1.0,
                                                   .member_line = 1.0,
                                                   .member_params = 1.0,
+                                                  .params = 0.5,
                                                   .member_partial = 1.5,
                                                   .outline = 0.5,
                                                   .line = 0.5,
@@ -67,6 +70,7 @@ static double *weight_named(fusion_weights_t *w, const char *name) {
         {"owner", &w->owner},
         {"member_line", &w->member_line},
         {"member_params", &w->member_params},
+        {"params", &w->params},
         {"member_partial", &w->member_partial},
         {"outline", &w->outline},
         {"name", &w->name},
@@ -120,6 +124,8 @@ typedef struct {
     double owner;           /* defines a class with the member after a bare name */
     double member, member_uses, member_near, member_hint, member_words, member_line, member_partial;
     double member_params;
+    double
+        params; /* an imported name it defines: share of its parameters' sub-words the line uses */
     double outline;
     double name;
     double test; /* 1: a test file's chunk the query did not ask for */
@@ -163,11 +169,25 @@ static bool listed(const cJSON *symbols, const char *name) {
     return false;
 }
 
+/* The share of the sub-words of what name's definition in chunk text
+ * takes that the cursor's line and the one before use (see
+ * signature_params). */
+static double params_share(const fusion_query_t *q, const char *text, const char *name) {
+    signature_t sig;
+    char params[512];
+    size_t n = strlen(name);
+    if (!q->line_word_count || !signature_find(text, strlen(text), name, n, &sig) ||
+        !signature_params(text + sig.at, sig.len, name, n, params, sizeof params))
+        return 0;
+    return subword_share(q->line_words, q->line_word_count, true, params);
+}
+
 /* Marks x when it defines a name the current file imports (fresh: not used
  * since the import).  Symbols come as `name` or `Scope.name` (a Java static
  * import's method); a name listed both ways is a class's field or method
  * (ctags lists both), not the module-level name an import brings in. */
-static void import_match(const fusion_query_t *q, const cJSON *symbols, candidate_t *x) {
+static void import_match(const fusion_query_t *q, const cJSON *symbols, const char *text,
+                         candidate_t *x) {
     const cJSON *sym;
     cJSON_ArrayForEach(sym, symbols) {
         if (!cJSON_IsString(sym))
@@ -185,6 +205,9 @@ static void import_match(const fusion_query_t *q, const cJSON *symbols, candidat
                 x->imported = 1;
             if (q->import_line && q->import_line[i] > x->line)
                 x->line = q->import_line[i];
+            double p = params_share(q, text, last);
+            if (p > x->params)
+                x->params = p;
         }
     }
 }
@@ -241,7 +264,8 @@ static void candidate_read(const fusion_query_t *q, const cJSON *chunk, const ch
     if (!strcmp(string_or_empty(chunk, "kind"), "preamble"))
         x->symbol = 0;
     else if (sig & SIGNAL_SYMBOL)
-        import_match(q, cJSON_GetObjectItemCaseSensitive(chunk, "symbols"), x);
+        import_match(q, cJSON_GetObjectItemCaseSensitive(chunk, "symbols"),
+                     string_or_empty(chunk, "text"), x);
 }
 
 static int by_score(const void *a, const void *b) {
@@ -294,6 +318,7 @@ static void score(const fusion_weights_t *w, const fusion_query_t *q, candidate_
             {"fresh", x->fresh, w_fresh},
             {"imported", x->imported, w_imported},
             {"line", x->line, w->line},
+            {"params", x->params, w->params},
             {"type",
              q->type_wanted   ? x->type
              : q->call_wanted ? -x->type

@@ -24,15 +24,18 @@
  *     imports scores `fresh` when the name is not used yet since its
  *     import, `imported` otherwise, and `line`, the share of the name's
  *     sub-words that the cursor's line and the one before use (`let stream
- *     = ⟨` and TcpStream);
+ *     = ⟨` and TcpStream), and `params`, the share of the sub-words of the
+ *     names in its definition's parameter list those lines use (`⟨(table_name)`
+ *     and normalize(self, name));
  *   - when the object before the cursor's dot is an imported module or
  *     name, `object` weighs 3 times more and `fresh` 5 times less;
  *   - when the shards were asked for the object's members, a member adds
  *     `member` (times 0.6 through a package's re-export or a base class),
  *     how often the repository reaches it (`member_uses`, log-scaled over
  *     the members found), whether the code after the cursor names it
- *     (`member_hint`) and whether it starts with what is typed
- *     (`member_partial`, subtracted when it does not); `fresh` and
+ *     (`member_hint`), the share of its parameters' sub-words the cursor's
+ *     line uses (`member_params`, as `params` above) and whether it starts
+ *     with what is typed (`member_partial`, subtracted when it does not); `fresh` and
  *     `imported` weigh 5 times less (the name to come is the object's);
  *     at a type's place in Java, Kotlin or C# (`throws ⟨`, a method
  *     parameter's `(Object o, ⟨`; the package's classes offered as
@@ -99,6 +102,7 @@ typedef struct {
     double member_words;   /* share of its name's sub-words the code around the cursor uses */
     double member_line;    /* ... the cursor's line and the one before it use */
     double member_params;  /* share of its parameters' sub-words those lines use */
+    double params;         /* an imported name: share of its parameters' sub-words they use */
     double member_partial; /* the member starts with what is typed (against: when it does not) */
     double line;           /* an imported name: share of its sub-words the cursor's line uses */
     double type;           /* where a type is wanted: the chunk defines one (a CamelCase name) */
@@ -136,8 +140,10 @@ typedef struct {
                                        type's uses in that place (see the rules above) */
     bool type_wanted; /* Rust, Python, TS, JS: a type's place (`-> ⟨`, `impl ⟨`, `x: ⟨`) */
     bool call_wanted; /* Rust, TS, JS: a call's (`fs::⟨(`): a type is held against */
-    const double *import_line; /* per import: the share of its name's sub-words that the
-                                  cursor's line and the one before use (NULL: none) */
+    const double *import_line;     /* per import: the share of its name's sub-words that the
+                                      cursor's line and the one before use (NULL: none) */
+    const char *const *line_words; /* the sub-words of those lines (folded), or NULL */
+    size_t line_word_count;
 } fusion_query_t;
 
 /* Why a chunk ranked: one signal's part of its score.  The score is the
@@ -151,7 +157,7 @@ typedef struct {
 } fusion_term_t;
 
 /* Room for every term a score may have (8 today; more signals fit). */
-#define FUSION_TERMS_MAX 23
+#define FUSION_TERMS_MAX 24
 
 /* A ranked chunk, borrowed from the shard answers it came from. */
 typedef struct {

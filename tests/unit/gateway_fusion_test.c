@@ -226,6 +226,34 @@ TEST(an_import_named_like_its_line_leads_the_others) {
     cJSON_Delete(s0);
 }
 
+/* `⟨(table_name)`: of two names imported and not used yet, the one whose
+ * definition takes what the line passes leads (half of its parameters'
+ * sub-words: `name` of normalize(self, name, quote)). */
+TEST(an_import_taking_what_its_line_passes_leads_the_others) {
+    imported_name_t imports[] = {{.name = "denormalize", .uses = 0, .module = "m"},
+                                 {.name = "normalize", .uses = 0, .module = "m"}};
+    fusion_query_t q = query_importing(imports, 2);
+    static const char *const words[] = {"table", "name"};
+    q.line_words = words;
+    q.line_word_count = 2;
+    cJSON *s0 = answer("{\"path\":\"d.py\",\"symbols\":[\"denormalize\"],"
+                       "\"text\":\"def denormalize(self, value):\\n    pass\\n\","
+                       "\"signals\":{\"symbol\":1}},"
+                       "{\"path\":\"n.py\",\"symbols\":[\"normalize\"],"
+                       "\"text\":\"def normalize(self, name, quote):\\n    pass\\n\","
+                       "\"signals\":{\"symbol\":1}}");
+    ranked_t r = rank(&q, s0, NULL);
+    REQUIRE(r.count == 2);
+    CHECK_PICK(r, 0, "n.py", 1.0 / 3 + 1.0 + 0.5 * 0.5);
+    CHECK_PICK(r, 1, "d.py", 1.0 / 3 + 1.0);
+    /* Without the line's words, neither has the term. */
+    q.line_word_count = 0;
+    r = rank(&q, s0, NULL);
+    CHECK_NEAR(r.picks[0].score, 1.0 / 3 + 1.0);
+    CHECK_NEAR(r.picks[1].score, 1.0 / 3 + 1.0);
+    cJSON_Delete(s0);
+}
+
 TEST(where_a_type_is_wanted_a_type_leads) {
     /* `fn f() -> ⟨`: of two names imported, the struct before the function
      * and the constant; a scoped CamelCase name (a method's scope) is no
@@ -637,6 +665,7 @@ TEST_MAIN(TEST_CASE(the_measured_weights), TEST_CASE(a_question_holds_test_files
           TEST_CASE(definitions_of_imported_names_fresh_before_used),
           TEST_CASE(a_renamed_import_is_defined_under_its_exported_name),
           TEST_CASE(an_import_named_like_its_line_leads_the_others),
+          TEST_CASE(an_import_taking_what_its_line_passes_leads_the_others),
           TEST_CASE(where_a_type_is_wanted_a_type_leads),
           TEST_CASE(an_imported_object_boosts_its_definitions),
           TEST_CASE(at_most_per_file_chunks_of_one_file),
