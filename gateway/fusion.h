@@ -35,7 +35,10 @@
  *     the members found), whether the code after the cursor names it
  *     (`member_hint`), the share of its parameters' sub-words the cursor's
  *     line uses (`member_params`, as `params` above) and whether it starts
- *     with what is typed (`member_partial`, subtracted when it does not); `fresh` and
+ *     with what is typed (`member_partial`, subtracted when it does not);
+ *     where classes share the receiver's name and one has members in the
+ *     current file's directory (`member_here`), the others' own members'
+ *     `member` is FAR_CLASS of itself (tokio has a dozen `Handle`s); `fresh` and
  *     `imported` weigh 5 times less (the name to come is the object's);
  *     at a type's place in Java, Kotlin or C# (`throws ⟨`, a method
  *     parameter's `(Object o, ⟨`; the package's classes offered as
@@ -88,6 +91,9 @@ enum {
 #define FUSION_OUTLINES 2
 #define TYPE_PLACE_USES 3.0
 #define TYPE_PLACE_MEMBER 0.25
+/* ... and where classes share the receiver's name, one of them with members
+ * in the current file's directory: the others' `member` times this */
+#define FAR_CLASS 0.6
 
 /* What each normalised signal adds to a candidate's score. */
 typedef struct {

@@ -88,6 +88,7 @@ typedef struct {
     double member_words;  /* share of its name's sub-words used around the cursor */
     double member_line;   /* ... on the cursor's line and the one before it */
     double member_params; /* ... share of its parameters' sub-words the line uses */
+    bool member_here;     /* a member of the receiver's class, in the current file's directory */
     int member_partial;   /* 1 starts with what is typed, -1 does not, 0 nothing typed */
     char member_name[96]; /* the member those describe ("" when it did not fit) */
     double name;          /* question: best share of a defined name's sub-words it names */
@@ -1162,8 +1163,18 @@ static const char SQL_REFS_TO[] =
 static const char SQL_REFS_NEAR[] =
     "SELECT sum(count) FROM refs WHERE collection = ?1 AND target = ?2 AND name = ?3"
     " AND substr(path, 1, ?4) = ?5 AND instr(substr(path, ?4 + 1), '/') = 0 AND path <> ?6";
-static const char SQL_CLASS_MEMBERS[] =
-    "SELECT chunk, name FROM symbols WHERE collection = ? AND scope = ? LIMIT 512";
+static const char SQL_CLASS_MEMBERS_AT[] =
+    "SELECT s.chunk, s.name, f.path FROM symbols s JOIN chunks c ON c.id = s.chunk"
+    " JOIN files f ON f.id = c.file WHERE s.collection = ? AND s.scope = ? LIMIT 512";
+
+/* Whether files a and b are in one directory. */
+static bool same_dir(const char *a, const char *b) {
+    if (!a || !b)
+        return false;
+    const char *sa = strrchr(a, '/'), *sb = strrchr(b, '/');
+    size_t da = sa ? (size_t)(sa - a) : 0, db = sb ? (size_t)(sb - b) : 0;
+    return da == db && !strncmp(a, b, da);
+}
 static const char SQL_CHUNK_SYMBOLS[] = "SELECT id, symbols, kind, text FROM chunks WHERE file = ?";
 
 /* Rust's self:: and super:: paths, from the current file's module (a
@@ -2250,7 +2261,7 @@ static int class_members(search_t *s, const char *type, const char *const *bases
     int rc = 0;
     size_t found = 0;
     for (size_t k = 0; rc == 0 && k < n && found < MAX_MEMBER_CHUNKS; k++) {
-        sqlite3_stmt *st = store_view_stmt(&s->view, SQL_CLASS_MEMBERS);
+        sqlite3_stmt *st = store_view_stmt(&s->view, SQL_CLASS_MEMBERS_AT);
         if (!st)
             return db_fail(s, "reading a class's members");
         sqlite3_bind_int64(st, 1, s->view.collection_id);
@@ -2258,8 +2269,12 @@ static int class_members(search_t *s, const char *type, const char *const *bases
         while (rc == 0 && found < MAX_MEMBER_CHUNKS && sqlite3_step(st) == SQLITE_ROW) {
             const char *name = (const char *)sqlite3_column_text(st, 1);
             long uses = refs_of(s, "", name);
-            rc = member_note(s, sqlite3_column_int64(st, 0), name, weights[k], uses,
-                             refs_near(s, "", name));
+            int64_t id = sqlite3_column_int64(st, 0);
+            rc = member_note(s, id, name, weights[k], uses, refs_near(s, "", name));
+            /* several classes may share the name (tokio has a dozen
+             * Handles): the fusion prefers the one beside the current file */
+            if (rc == 0 && k == 0 && same_dir(s->q->path, (const char *)sqlite3_column_text(st, 2)))
+                candidate_get(s, id)->member_here = true;
             found++;
         }
         sqlite3_reset(st);
@@ -2515,6 +2530,8 @@ static void write_signals(buf_t *out, const candidate_t *c, bool question) {
                    "\"member_partial\":%d,\"member_params\":%.2g",
                    c->member, c->member_uses, c->member_near, c->member_hint, c->member_words,
                    c->member_line, c->member_partial, c->member_params);
+    if (c->member_here)
+        buf_append_str(out, ",\"member_here\":1");
     if (c->owner > 0)
         buf_printf(out, ",\"owner\":%.3g", c->owner);
     if (question)

@@ -42,7 +42,8 @@
  *           use (`member_params`: `self.⟨(err, dbapi_connection)` for
  *           is_disconnect(self, e, connection)), and
  *           whether it starts with what is typed (`member_partial`, -1 when
- *           it does not);
+ *           it does not); a member of the receiver's own class defined in
+ *           the current file's directory says so (`member_here`);
  *   owner   when a bare name is followed by a member (`⟨.constructObject(`,
  *           `⟨::new(`): the chunks defining a class (a scope) that defines a
  *           member of that name, valued 1 (none when more than OWNER_SCOPES

@@ -254,6 +254,32 @@ TEST(an_import_taking_what_its_line_passes_leads_the_others) {
     cJSON_Delete(s0);
 }
 
+/* Two classes named Handle: the members of the one beside the current
+ * file (member_here) keep `member`; the other's weigh FAR_CLASS of it.
+ * Without a member beside it, all weigh alike. */
+TEST(of_two_classes_of_one_name_the_near_ones_members_lead) {
+    fusion_query_t q = {.signals = SIGNAL_ALL, .k = 5, .per_file = 5, .members = true};
+    cJSON *s0 =
+        answer("{\"path\":\"far/h.rs\",\"symbols\":[\"Handle.close\"],\"signals\":{\"member\":1}},"
+               "{\"path\":\"near/w.rs\",\"symbols\":[\"Handle.stop\"],"
+               "\"signals\":{\"member\":1,\"member_here\":1}},"
+               "{\"path\":\"far/b.rs\",\"symbols\":[\"Base.run\"],\"signals\":{\"member\":0.5}}");
+    ranked_t r = rank(&q, s0, NULL);
+    REQUIRE(r.count == 3);
+    CHECK_PICK(r, 0, "near/w.rs", 2.0);
+    CHECK_PICK(r, 1, "far/h.rs", 2.0 * FAR_CLASS);
+    CHECK_PICK(r, 2, "far/b.rs", 2.0 * 0.5); /* a base's: as it was */
+    cJSON_Delete(s0);
+    s0 =
+        answer("{\"path\":\"far/h.rs\",\"symbols\":[\"Handle.close\"],\"signals\":{\"member\":1}},"
+               "{\"path\":\"near/w.rs\",\"symbols\":[\"Handle.stop\"],\"signals\":{\"member\":1}}");
+    r = rank(&q, s0, NULL);
+    REQUIRE(r.count == 2);
+    CHECK_NEAR(r.picks[0].score, 2.0);
+    CHECK_NEAR(r.picks[1].score, 2.0);
+    cJSON_Delete(s0);
+}
+
 TEST(where_a_type_is_wanted_a_type_leads) {
     /* `fn f() -> ⟨`: of two names imported, the struct before the function
      * and the constant; a scoped CamelCase name (a method's scope) is no
@@ -666,6 +692,7 @@ TEST_MAIN(TEST_CASE(the_measured_weights), TEST_CASE(a_question_holds_test_files
           TEST_CASE(a_renamed_import_is_defined_under_its_exported_name),
           TEST_CASE(an_import_named_like_its_line_leads_the_others),
           TEST_CASE(an_import_taking_what_its_line_passes_leads_the_others),
+          TEST_CASE(of_two_classes_of_one_name_the_near_ones_members_lead),
           TEST_CASE(where_a_type_is_wanted_a_type_leads),
           TEST_CASE(an_imported_object_boosts_its_definitions),
           TEST_CASE(at_most_per_file_chunks_of_one_file),

@@ -912,7 +912,16 @@ TEST(members_of_a_class_and_of_its_bases) {
     CHECK(fabs(signal(save, "member") - 0.6) < 1e-9);
     CHECK(isnan(signal(find_chunk(chunks, "src/admin.py", 1), "member")));
     CHECK(isnan(signal(find_chunk(chunks, "src/models.py", 1), "member")));
+    /* grant is the receiver's own class's, beside app.py: member_here */
+    CHECK(signal(grant, "member_here") == 1);
+    CHECK(isnan(signal(save, "member_here")));
     cJSON_Delete(root);
+    q.path = "lib/app.py"; /* elsewhere: no member is beside it */
+    chunks = search(s, &q, &root);
+    REQUIRE(chunks);
+    CHECK(isnan(signal(find_chunk(chunks, "src/admin.py", 3), "member_here")));
+    cJSON_Delete(root);
+    q.path = "src/app.py";
     q.member.partial = "SA";
     chunks = search(s, &q, &root);
     REQUIRE(chunks);
