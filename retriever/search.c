@@ -1842,11 +1842,13 @@ static bool rust_reaches(const char *current, const char *path, signature_reach_
     return !strncmp(current, path, module) && current[module] == '/';
 }
 
+static const char SQL_CHUNK_TEXT[] = "SELECT text FROM chunks WHERE id = ?";
+
 /* Whether the current file may name member `name` of file path, defined in
- * text[0..len): a Go package exports only the names that start upper-case,
- * a Rust item reaches as far as its `pub` says (see rust_reaches). */
-static bool member_visible(const search_t *s, const char *path, const char *text, size_t len,
-                           const char *name) {
+ * chunk id (whose text is read only for Rust): a Go package exports only
+ * the names that start upper-case, a Rust item reaches as far as its `pub`
+ * says (see rust_reaches). */
+static bool member_visible(search_t *s, const char *path, int64_t id, const char *name) {
     const char *current = s->q->path;
     if (!current || !*current || !path)
         return true;
@@ -1858,11 +1860,21 @@ static bool member_visible(const search_t *s, const char *path, const char *text
         size_t da = a ? (size_t)(a - path) : 0, db = b ? (size_t)(b - current) : 0;
         return da == db && !strncmp(path, current, da);
     }
+    sqlite3_stmt *st;
+    if (n <= 3 || strcmp(path + n - 3, ".rs") != 0 ||
+        !(st = store_view_stmt(&s->view, SQL_CHUNK_TEXT)))
+        return true;
+    sqlite3_bind_int64(st, 1, id);
+    bool visible = true;
     signature_t sig;
-    if (n > 3 && !strcmp(path + n - 3, ".rs") && text &&
-        signature_find(text, len, name, strlen(name), &sig))
-        return rust_reaches(current, path, signature_rust_reach(text + sig.at, sig.len));
-    return true;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        const char *text = (const char *)sqlite3_column_text(st, 0);
+        if (text &&
+            signature_find(text, (size_t)sqlite3_column_bytes(st, 0), name, strlen(name), &sig))
+            visible = rust_reaches(current, path, signature_rust_reach(text + sig.at, sig.len));
+    }
+    sqlite3_reset(st);
+    return visible;
 }
 
 /* The top-level definitions of a name: chunk, path, text (at most ?3). */
@@ -1949,8 +1961,7 @@ static int used_members(search_t *s, const member_files_t *mf, tallies_t *tallie
                 for (size_t f = 0; path && f < mf->n; f++) {
                     if (strcmp(mf->files[f].path, path) != 0)
                         continue;
-                    if (!member_visible(s, path, (const char *)sqlite3_column_text(defs, 2),
-                                        (size_t)sqlite3_column_bytes(defs, 2), names[i]) ||
+                    if (!member_visible(s, path, sqlite3_column_int64(defs, 0), names[i]) ||
                         noted_before(s, noted, path, names[i]))
                         break;
                     long uses, near;
@@ -2081,8 +2092,8 @@ static int file_members(search_t *s, const member_files_t *mf, size_t f, const m
                 continue; /* `Class.method` is not the module's, nor is its `method` */
             double weight = member_weight(mf, f, named, e->valuestring);
             if ((weight >= 1.0) != primary ||
-                !member_visible(s, mf->files[f].path, (const char *)sqlite3_column_text(st, 3),
-                                (size_t)sqlite3_column_bytes(st, 3), e->valuestring) ||
+                !member_visible(s, mf->files[f].path, sqlite3_column_int64(st, 0),
+                                e->valuestring) ||
                 noted_before(s, acc->noted, mf->files[f].path, e->valuestring))
                 continue;
             /* reached as a member of its own file, or of the module the
