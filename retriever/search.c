@@ -1166,6 +1166,7 @@ static const char SQL_REFS_NEAR[] =
 static const char SQL_CLASS_MEMBERS_AT[] =
     "SELECT s.chunk, s.name, f.path FROM symbols s JOIN chunks c ON c.id = s.chunk"
     " JOIN files f ON f.id = c.file WHERE s.collection = ? AND s.scope = ? LIMIT 512";
+static const char SQL_CHUNK_SYMBOLS[] = "SELECT id, symbols, kind FROM chunks WHERE file = ?";
 
 /* Whether files a and b are in one directory. */
 static bool same_dir(const char *a, const char *b) {
@@ -1175,7 +1176,6 @@ static bool same_dir(const char *a, const char *b) {
     size_t da = sa ? (size_t)(sa - a) : 0, db = sb ? (size_t)(sb - b) : 0;
     return da == db && !strncmp(a, b, da);
 }
-static const char SQL_CHUNK_SYMBOLS[] = "SELECT id, symbols, kind, text FROM chunks WHERE file = ?";
 
 /* Rust's self:: and super:: paths, from the current file's module (a
  * mod.rs, lib.rs or main.rs is its directory's module): `super::x` in
@@ -1853,13 +1853,8 @@ static bool member_visible(search_t *s, const char *path, int64_t id, const char
     if (!current || !*current || !path)
         return true;
     size_t n = strlen(path);
-    if (n > 3 && !strcmp(path + n - 3, ".go")) {
-        if (!(name[0] >= 'a' && name[0] <= 'z') && name[0] != '_')
-            return true;
-        const char *a = strrchr(path, '/'), *b = strrchr(current, '/');
-        size_t da = a ? (size_t)(a - path) : 0, db = b ? (size_t)(b - current) : 0;
-        return da == db && !strncmp(path, current, da);
-    }
+    if (n > 3 && !strcmp(path + n - 3, ".go"))
+        return !((name[0] >= 'a' && name[0] <= 'z') || name[0] == '_') || same_dir(path, current);
     sqlite3_stmt *st;
     if (n <= 3 || strcmp(path + n - 3, ".rs") != 0 ||
         !(st = store_view_stmt(&s->view, SQL_CHUNK_TEXT)))
