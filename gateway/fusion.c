@@ -7,7 +7,6 @@
 #include "proto/code/ident.h"
 #include "proto/code/repopath.h"
 #include "proto/code/signature.h"
-#include "proto/code/subword.h"
 
 #include <errno.h>
 #include <math.h>
@@ -125,8 +124,7 @@ typedef struct {
     double member, member_uses, member_near, member_hint, member_words, member_line, member_partial;
     double member_params;
     bool member_here; /* a member of the receiver's class in the current file's directory */
-    double
-        params; /* an imported name it defines: share of its parameters' sub-words the line uses */
+    double params;    /* an imported name it defines: its parameters the line passes */
     double outline;
     double name;
     double test; /* 1: a test file's chunk the query did not ask for */
@@ -170,19 +168,6 @@ static bool listed(const cJSON *symbols, const char *name) {
     return false;
 }
 
-/* The share of the sub-words of what name's definition in chunk text
- * takes that the cursor's line and the one before use (see
- * signature_params). */
-static double params_share(const fusion_query_t *q, const char *text, const char *name) {
-    signature_t sig;
-    char params[512];
-    size_t n = strlen(name);
-    if (!q->line_word_count || !signature_find(text, strlen(text), name, n, &sig) ||
-        !signature_params(text + sig.at, sig.len, name, n, params, sizeof params))
-        return 0;
-    return subword_share(q->line_words, q->line_word_count, true, params);
-}
-
 /* Marks x when it defines a name the current file imports (fresh: not used
  * since the import).  Symbols come as `name` or `Scope.name` (a Java static
  * import's method); a name listed both ways is a class's field or method
@@ -197,19 +182,23 @@ static void import_match(const fusion_query_t *q, const cJSON *symbols, const ch
         const char *last = dot ? dot + 1 : name;
         if (dot ? listed(symbols, last) : scoped_too(symbols, name))
             continue;
+        bool imported = false;
         for (size_t i = 0; i < q->nimports; i++) {
             if (strcmp(imported_defined_as(&q->imports[i]), last) != 0)
                 continue;
+            imported = true;
             if (q->imports[i].uses == 0)
                 x->fresh = 1;
             else
                 x->imported = 1;
             if (q->import_line && q->import_line[i] > x->line)
                 x->line = q->import_line[i];
-            double p = params_share(q, text, last);
-            if (p > x->params)
-                x->params = p;
         }
+        double p = imported ? signature_params_share(text, strlen(text), last, q->line_words,
+                                                     q->line_word_count)
+                            : 0;
+        if (p > x->params)
+            x->params = p;
     }
 }
 

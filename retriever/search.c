@@ -2145,11 +2145,8 @@ static int module_members(search_t *s, const member_files_t *mf) {
 static bool package_of(const char *path, const char *current, const char *module) {
     const char *slash = strrchr(path, '/');
     size_t dir = slash ? (size_t)(slash - path) : 0;
-    if (!module || !*module) {
-        const char *cs = current ? strrchr(current, '/') : NULL;
-        size_t cdir = cs ? (size_t)(cs - current) : 0;
-        return current && cdir == dir && !strncmp(path, current, dir);
-    }
+    if (!module || !*module)
+        return same_dir(path, current);
     size_t m = strlen(module);
     return dir && m >= dir && !strncmp(module + m - dir, path, dir) &&
            (m == dir || module[m - dir - 1] == '/');
@@ -2563,20 +2560,6 @@ static void write_outline(buf_t *out, const outline_t *ol, size_t *count) {
     ++*count;
 }
 
-/* How much of what member name's definition (in text[0..len)) takes the
- * cursor's line names: `self.⟨(err, dbapi_connection, None)` calls
- * is_disconnect(self, e, connection, cursor) more likely than a method
- * of no parameters. */
-static double member_params(const search_t *s, const char *text, size_t len, const char *name) {
-    signature_t sig;
-    char params[512];
-    if (!text || !signature_find(text, len, name, strlen(name), &sig) ||
-        !signature_params(text + sig.at, sig.len, name, strlen(name), params, sizeof params))
-        return 0;
-    const search_member_t *m = &s->q->member;
-    return subword_share(m->line_words, m->line_word_count, true, params);
-}
-
 static int write_results(search_t *s, buf_t *out, size_t *count) {
     map_t *in_degree = map_new(); /* file id -> imported_by + 1: files recur in the list */
     if (!in_degree)
@@ -2619,8 +2602,9 @@ static int write_results(search_t *s, buf_t *out, size_t *count) {
             c->dense = (float)dot;
         }
         if (c->member > 0 && c->member_name[0] && s->q->member.line_word_count)
-            c->member_params = member_params(s, (const char *)sqlite3_column_text(st, 5),
-                                             (size_t)sqlite3_column_bytes(st, 5), c->member_name);
+            c->member_params = signature_params_share(
+                (const char *)sqlite3_column_text(st, 5), (size_t)sqlite3_column_bytes(st, 5),
+                c->member_name, s->q->member.line_words, s->q->member.line_word_count);
         c->uses = uses_of(s, (const char *)sqlite3_column_text(st, 4),
                           (size_t)sqlite3_column_bytes(st, 4));
         /* a preamble's names are those it imports: none it defines */

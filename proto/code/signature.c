@@ -4,6 +4,7 @@
 #include "proto/code/signature.h"
 
 #include "proto/code/ident.h"
+#include "proto/code/subword.h"
 
 #include <stdbool.h>
 #include <string.h>
@@ -136,4 +137,15 @@ size_t signature_params(const char *sig, size_t len, const char *name, size_t na
     }
     out[n] = '\0';
     return n;
+}
+
+double signature_params_share(const char *text, size_t len, const char *name,
+                              const char *const *words, size_t count) {
+    signature_t sig;
+    char params[512];
+    size_t n = name ? strlen(name) : 0;
+    if (!text || !count || !signature_find(text, len, name, n, &sig) ||
+        !signature_params(text + sig.at, sig.len, name, n, params, sizeof params))
+        return 0;
+    return subword_share(words, count, true, params);
 }

@@ -41,6 +41,14 @@ bool signature_find(const char *text, size_t text_len, const char *name, size_t 
 size_t signature_params(const char *sig, size_t len, const char *name, size_t name_len, char *out,
                         size_t cap);
 
+/* The share of the sub-words of those names, for name's signature in chunk
+ * text[0..len), that words (folded sub-words, see subword_share) hold: how
+ * much of what a definition takes the code at a call passes
+ * (`self.⟨(err, dbapi_connection)` and is_disconnect(self, e, connection,
+ * cursor)).  0 when name has no signature or no parameters there. */
+double signature_params_share(const char *text, size_t len, const char *name,
+                              const char *const *words, size_t count);
+
 /* How far a language lets a top-level definition be seen, as its
  * signature line says. */
 typedef enum {

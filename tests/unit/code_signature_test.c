@@ -4,6 +4,7 @@
 #include "proto/code/signature.h"
 #include "tests/test.h"
 
+#include <math.h>
 #include <string.h>
 
 #define S(s) (s), strlen(s)
@@ -137,6 +138,21 @@ TEST(the_names_a_signature_takes) {
     CHECK_INT(signature_params(sig, strlen(sig), "f", 1, small, 0), ==, 0);
 }
 
+/* How much of what a definition takes a call's words pass: `connection`
+ * of two names (e, a single letter, does not count), nothing without a
+ * signature or words. */
+TEST(the_share_of_its_parameters_a_call_passes) {
+    static const char *const words[] = {"dbapi", "connection"};
+    const char *text = "    def is_disconnect(self, e, connection):\n        return False\n";
+    CHECK(fabs(signature_params_share(text, strlen(text), "is_disconnect", words, 2) - 1.0) < 1e-9);
+    const char *two = "def close(self, connection, cursor):\n";
+    CHECK(fabs(signature_params_share(two, strlen(two), "close", words, 2) - 0.5) < 1e-9);
+    CHECK(signature_params_share(two, strlen(two), "close", words, 0) == 0);
+    CHECK(signature_params_share(two, strlen(two), "open", words, 2) == 0);
+    CHECK(signature_params_share(NULL, 0, "close", words, 2) == 0);
+}
+
 TEST_MAIN(TEST_CASE(the_line_that_names_it_after_decorators_and_comments),
+          TEST_CASE(the_share_of_its_parameters_a_call_passes),
           TEST_CASE(the_names_a_signature_takes), TEST_CASE(parameters_over_several_lines),
           TEST_CASE(whole_words_only_and_absent_names), TEST_CASE(how_far_a_rust_item_reaches))
