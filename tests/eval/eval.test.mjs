@@ -196,7 +196,7 @@ const rsFiles = new Map([
     '    /// Makes a new task with the given identifier number.\n    pub fn new(id: u64) -> Task {\n        let t = Task { id };\n        t\n    }\n}\n'],
   ['src/task/handle.rs', 'use super::Task;\n\npub struct Handle;\n\nimpl Task {\n    pub fn handle(&self) -> Handle {\n        Handle\n    }\n}\n\n' +
     'cfg_rt! {\n    pub fn spawn(t: Task) -> Handle {\n        t.handle()\n    }\n}\n'],
-  ['src/util.rs', "use crate::task::{self, Handle as H};\nuse crate::Task;\n\nfn run<'a>(x: &'a Task) -> H {\n    let t = Task::new(1);\n" +
+  ['src/util.rs', "use crate::task::{self, Handle as H};\nuse crate::Task;\n\nfn run<'a>(x: &'a Task) -> H {\n    let t = Task::new(1);\n    let b = Task::new(3).handle();\n    b.handle();\n" +
     '    let h: H = task::handle::spawn(t);\n    x.handle();\n    crate::task::handle::spawn(Task::new(2))\n}\n\nimpl Task {\n    fn again(&self) -> H {\n        self.handle()\n    }\n}\n'],
 ]);
 
@@ -217,7 +217,7 @@ test('Rust: use trees, module paths, re-exports, self and typed receivers, doc c
   assert.equal(util['module:spawn'].def_file, 'src/task/handle.rs', 'an item inside a macro block');
   assert.deepEqual(util['module:spawn'].def_lines, [12]);
   const objs = corpus.candidates('src/util.rs', newStats()).filter((c) => c.kind === 'object').map((c) => `${c.via}:${c.symbol}`).sort();
-  assert.deepEqual(objs, ['param:handle', 'self:handle']);
+  assert.deepEqual(objs, ['param:handle', 'self:handle'], '`let b = Task::new(3).handle()` is no Task');
   const chat = corpus.chats('src/task/mod.rs');
   assert.equal(chat[0].query, 'Makes a new task with the given identifier number.');
 });

@@ -360,6 +360,20 @@ function callUses(f, x, from, to) {
   return out;
 }
 
+// Whether the bracket at open closes and, past an optional `?`, the statement ends.
+function endsStatement(f, open) {
+  let close = -1;
+  if (f.text[open] === '{') close = f.closeOf(open);
+  else {
+    for (let i = open, depth = 0; i < f.text.length; i++) {
+      if (!f.mask[i]) continue;
+      if (f.text[i] === '(') depth++;
+      else if (f.text[i] === ')' && --depth === 0) { close = i; break; }
+    }
+  }
+  return close >= 0 && /^\s*\??\s*;/.test(f.text.slice(close + 1, close + 64));
+}
+
 function objectCases(corpus, f, choose) {
   const out = [];
   const rel = f.rel;
@@ -385,6 +399,9 @@ function objectCases(corpus, f, choose) {
   for (const [re, via] of decls) {
     for (const m of f.text.matchAll(re)) {
       if (!f.mask[m.index] || m[1] === 'self' || !methods.has(m[2])) continue;
+      // `let x = T::new(…)` types x only when the statement ends there: not
+      // `T::builder().a().build()`, whose value is another type.
+      if (via === 'let' && /[({]$/.test(m[0]) && !endsStatement(f, m.index + m[0].length - 1)) continue;
       const from = m.index + m[0].length;
       let to;
       if (via === 'param') {
