@@ -123,8 +123,8 @@ typedef struct {
     double owner;           /* defines a class with the member after a bare name */
     double member, member_uses, member_near, member_hint, member_words, member_line, member_partial;
     double member_params;
-    bool member_here; /* a member of the receiver's class in the current file's directory */
-    double params;    /* an imported name it defines: its parameters the line passes */
+    int member_here; /* a member of the receiver's class: 2 in the module named, 1 beside */
+    double params;   /* an imported name it defines: its parameters the line passes */
     double outline;
     double name;
     double test; /* 1: a test file's chunk the query did not ask for */
@@ -243,7 +243,8 @@ static void candidate_read(const fusion_query_t *q, const cJSON *chunk, const ch
         x->member_words = number(signals, "member_words");
         x->member_line = number(signals, "member_line");
         x->member_params = number(signals, "member_params");
-        x->member_here = number(signals, "member_here") > 0;
+        double here = number(signals, "member_here"); /* a stranger's number: clamped */
+        x->member_here = here >= 2 ? 2 : here >= 1 ? 1 : 0;
         x->member_partial = number(signals, "member_partial");
         x->outline = x->member > 0 && number(signals, "outline") > 1 ? 1 : 0;
     }
@@ -271,9 +272,10 @@ static int by_score(const void *a, const void *b) {
 /* Scores every candidate; -1 for those no wanted signal found. */
 static void score(const fusion_weights_t *w, const fusion_query_t *q, candidate_t *c, size_t n) {
     double max_bm25 = 0, max_uses = 0, max_member_uses = 0, max_member_near = 0, max_name = 0;
-    bool here = false;
+    int here = 0; /* the nearest class's member_here */
     for (size_t i = 0; i < n; i++) {
-        here |= c[i].member > 0 && c[i].member_here;
+        if (c[i].member > 0 && c[i].member_here > here)
+            here = c[i].member_here;
         if (c[i].bm25 > max_bm25)
             max_bm25 = c[i].bm25;
         if (c[i].name > max_name)
@@ -319,7 +321,7 @@ static void score(const fusion_weights_t *w, const fusion_query_t *q, candidate_
              w->type},
             {"owner", x->owner, w->owner},
             {"member",
-             here && !x->member_here && x->member >= 1.0 ? x->member * FAR_CLASS : x->member,
+             x->member_here < here && x->member >= 1.0 ? x->member * FAR_CLASS : x->member,
              w_member},
             {"member_uses",
              member && max_member_uses > 0 ? log1p(x->member_uses) / log1p(max_member_uses) : 0,

@@ -36,9 +36,10 @@
  *     (`member_hint`), the share of its parameters' sub-words the cursor's
  *     line uses (`member_params`, as `params` above) and whether it starts
  *     with what is typed (`member_partial`, subtracted when it does not);
- *     where classes share the receiver's name and one has members in the
- *     current file's directory (`member_here`), the others' own members'
- *     `member` is FAR_CLASS of itself (tokio has a dozen `Handle`s); `fresh` and
+ *     where classes share the receiver's name and one is nearer (`member_here`:
+ *     in the module the cursor names, else in the current file's directory),
+ *     the others' own members' `member` is FAR_CLASS of itself (tokio has a
+ *     dozen `Handle`s); `fresh` and
  *     `imported` weigh 5 times less (the name to come is the object's);
  *     at a type's place in Java, Kotlin or C# (`throws ⟨`, a method
  *     parameter's `(Object o, ⟨`; the package's classes offered as

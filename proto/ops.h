@@ -68,7 +68,8 @@
  *         "imported_by", "owner" (1: it defines a class having that member), and
  *         for a member "member","member_uses","member_near","member_hint",
  *         "member_words","member_line","member_partial","member_params",
- *         "member_here" (1: its class's, in the current file's directory);
+ *         "member_here" (its class's: 2 in the module the cursor names, 1 in
+ *         the current file's directory);
  *         for a question "name"}}...], for a class's members "lineage":[the
  *         class, then the bases found...], and for module "." with a call
  *         "returns": the class a definition of the call here returns}: the union of every signal's

@@ -88,7 +88,8 @@ typedef struct {
     double member_words;  /* share of its name's sub-words used around the cursor */
     double member_line;   /* ... on the cursor's line and the one before it */
     double member_params; /* ... share of its parameters' sub-words the line uses */
-    bool member_here;     /* a member of the receiver's class, in the current file's directory */
+    int member_here;      /* a member of the receiver's own class: 2 in the module the cursor
+                           * names, 1 in the current file's directory */
     int member_partial;   /* 1 starts with what is typed, -1 does not, 0 nothing typed */
     char member_name[96]; /* the member those describe ("" when it did not fit) */
     double name;          /* question: best share of a defined name's sub-words it names */
@@ -2252,10 +2253,18 @@ static size_t class_lineage(search_t *s, const char *type, const char *const *ba
     return n;
 }
 
+static bool member_file_of(const member_files_t *mf, const char *path) {
+    for (size_t i = 0; mf && i < mf->n; i++)
+        if (!strcmp(mf->files[i].path, path))
+            return true;
+    return false;
+}
+
 /* The members of class type and of its bases (see class_lineage), by the
- * scope of their symbols. */
-static int class_members(search_t *s, const char *type, const char *const *bases,
-                         size_t base_count) {
+ * scope of their symbols; mf: the files of the module the cursor names the
+ * type's from, when it does. */
+static int class_members(search_t *s, const char *type, const char *const *bases, size_t base_count,
+                         const member_files_t *mf) {
     char names[MAX_CLASSES][CURSOR_NAME_MAX];
     double weights[MAX_CLASSES];
     size_t n = class_lineage(s, type, bases, base_count, names, weights);
@@ -2275,9 +2284,12 @@ static int class_members(search_t *s, const char *type, const char *const *bases
             int64_t id = sqlite3_column_int64(st, 0);
             rc = member_note(s, id, name, weights[k], uses, refs_near(s, "", name));
             /* several classes may share the name (tokio has a dozen
-             * Handles): the fusion prefers the one beside the current file */
-            if (rc == 0 && k == 0 && same_dir(s->q->path, (const char *)sqlite3_column_text(st, 2)))
-                candidate_get(s, id)->member_here = true;
+             * Handles): the fusion prefers the one in the module named,
+             * else the one beside the current file */
+            const char *path = (const char *)sqlite3_column_text(st, 2);
+            int here = member_file_of(mf, path) ? 2 : same_dir(s->q->path, path) ? 1 : 0;
+            if (rc == 0 && k == 0 && here > candidate_get(s, id)->member_here)
+                candidate_get(s, id)->member_here = here;
             found++;
         }
         sqlite3_reset(st);
@@ -2434,7 +2446,7 @@ static int signal_member(search_t *s) {
          * (a class's name starts upper-case in every language read here; a
          * lower-case one is a module: `use crate::task;`) */
         if (rc == 0 && m->member_of && *m->member_of >= 'A' && *m->member_of <= 'Z')
-            rc = class_members(s, m->member_of, NULL, 0);
+            rc = class_members(s, m->member_of, NULL, 0, NULL);
         for (size_t i = 0; i < mf.n; i++)
             free(mf.files[i].path);
     } else if (m->kind == SEARCH_MEMBER_CLASS) {
@@ -2442,7 +2454,13 @@ static int signal_member(search_t *s) {
         char returned[256];
         bool known =
             m->call && *m->call && call_type(s, m->call, m->module, returned, sizeof returned);
-        rc = class_members(s, known ? returned : m->type, m->bases, m->base_count);
+        member_files_t mf = {0};
+        if (m->module && *m->module)
+            rc = module_files(s, &mf);
+        if (rc == 0)
+            rc = class_members(s, known ? returned : m->type, m->bases, m->base_count, &mf);
+        for (size_t i = 0; i < mf.n; i++)
+            free(mf.files[i].path);
     }
     /* Rank: members of the receiver itself, what is typed, named nearby,
      * then by how often the repository reaches them. */
@@ -2534,7 +2552,7 @@ static void write_signals(buf_t *out, const candidate_t *c, bool question) {
                    c->member, c->member_uses, c->member_near, c->member_hint, c->member_words,
                    c->member_line, c->member_partial, c->member_params);
     if (c->member_here)
-        buf_append_str(out, ",\"member_here\":1");
+        buf_printf(out, ",\"member_here\":%d", c->member_here);
     if (c->owner > 0)
         buf_printf(out, ",\"owner\":%.3g", c->owner);
     if (question)

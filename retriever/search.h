@@ -42,8 +42,9 @@
  *           use (`member_params`: `self.⟨(err, dbapi_connection)` for
  *           is_disconnect(self, e, connection)), and
  *           whether it starts with what is typed (`member_partial`, -1 when
- *           it does not); a member of the receiver's own class defined in
- *           the current file's directory says so (`member_here`);
+ *           it does not); a member of the receiver's own class says where
+ *           it is defined (`member_here`: 2 in the module the cursor names
+ *           the class from, 1 in the current file's directory);
  *   owner   when a bare name is followed by a member (`⟨.constructObject(`,
  *           `⟨::new(`): the chunks defining a class (a scope) that defines a
  *           member of that name, valued 1 (none when more than OWNER_SCOPES

@@ -229,6 +229,16 @@ static size_t skip_space(const text_t *t, size_t i) {
     return i;
 }
 
+/* A chain goes on on the next line, `local\n    .run_until(`: back over the
+ * blanks before i when they hold a line end (`from .` is no member of from). */
+static size_t skip_blank_back(const text_t *t, size_t i) {
+    size_t j = i;
+    bool line_end = false;
+    while (j > 0 && strchr(" \t\r\n", t->s[j - 1]))
+        line_end |= t->s[--j] == '\n';
+    return line_end ? j : i;
+}
+
 /* An identifier starting at i: its length (0 when none). */
 static size_t ident_at(const text_t *t, size_t i) {
     return i < t->n ? ident_len(t->s + i, t->n - i) : 0;
@@ -279,7 +289,7 @@ static bool receiver_read(const text_t *t, cursor_t *out) {
         return false;
     char names[CURSOR_CHAIN_MAX][CURSOR_NAME_MAX];
     int count = 0;
-    size_t at = start - op;
+    size_t at = skip_blank_back(t, start - op);
     for (;;) {
         size_t name_start = ident_back(t, at);
         if (name_start == at)
@@ -292,7 +302,7 @@ static bool receiver_read(const text_t *t, cursor_t *out) {
         size_t more = operator_back(t, name_start, ignored);
         if (!more || !is_code(t, name_start - 1))
             break;
-        at = name_start - more;
+        at = skip_blank_back(t, name_start - more);
     }
     if (count == 0) {
         /* `f().`, `x[0].`: a member of something that is not a name; `1.`
@@ -371,13 +381,30 @@ static void python_dotted(const cursor_t *c, const import_find_t *f, char *modul
         snprintf(module, cap, "%s", joined);
 }
 
+static bool rust_anchor(const char *name) {
+    return !strcmp(name, "crate") || !strcmp(name, "self") || !strcmp(name, "super");
+}
+
+/* The module a Rust path names (`task::local` with `task` bound by a `use`:
+ * the use's path and ::local) into module[CURSOR_SPEC_MAX]. */
+static bool rust_module(const text_t *t, const char *path, char *module) {
+    const char *sep = strstr(path, "::");
+    size_t first_len = sep ? (size_t)(sep - path) : strlen(path);
+    char first[CURSOR_NAME_MAX];
+    import_find_t f;
+    if (!copy_name(first, path, first_len))
+        return false;
+    bool bound = !rust_anchor(first) && import_find(t, first, &f) && f.bound;
+    int n = snprintf(module, CURSOR_SPEC_MAX, "%s%s", bound ? f.module : first, sep ? sep : "");
+    return n > 0 && n < CURSOR_SPEC_MAX;
+}
+
 /* A Rust path (`crate::a::b::`, `super::`, `tokio::time::`, `task::local::`
  * with `task` bound by a `use`): the module it names, with a capitalised
  * last name read as a type of the module before it (`runtime::Runtime::`).
  * False when the chain is one plain name, which the other rules read. */
 static bool rust_path(const text_t *t, cursor_t *out) {
-    const char *first = out->chain[0];
-    bool anchor = !strcmp(first, "crate") || !strcmp(first, "self") || !strcmp(first, "super");
+    bool anchor = rust_anchor(out->chain[0]);
     if (strcmp(out->op, "::") || (out->chain_len < 2 && !anchor))
         return false;
     int names = out->chain_len;
@@ -385,14 +412,11 @@ static bool rust_path(const text_t *t, cursor_t *out) {
     if (type)
         names--;
     char path[CURSOR_SPEC_MAX];
-    import_find_t f;
-    bool bound = !anchor && import_find(t, first, &f) && f.bound;
-    int n = snprintf(path, sizeof path, "%s", bound ? f.module : first);
-    for (int i = 1; i < names && n > 0 && (size_t)n < sizeof path; i++)
-        n += snprintf(path + n, sizeof path - (size_t)n, "::%s", out->chain[i]);
-    if (n <= 0 || (size_t)n >= sizeof path)
+    int n = 0;
+    for (int i = 0; i < names && n >= 0 && (size_t)n < sizeof path; i++)
+        n += snprintf(path + n, sizeof path - (size_t)n, "%s%s", i ? "::" : "", out->chain[i]);
+    if (n <= 0 || (size_t)n >= sizeof path || !rust_module(t, path, out->module))
         return false;
-    memcpy(out->module, path, (size_t)n + 1);
     out->kind = type ? CURSOR_TYPE : CURSOR_MODULE;
     if (type)
         snprintf(out->type, sizeof out->type, "%s", out->chain[out->chain_len - 1]);
@@ -402,9 +426,10 @@ static bool rust_path(const text_t *t, cursor_t *out) {
 /* ---- declarations before the cursor ---- */
 
 /* The type named at s[i..]: skips `&`, `*`, `mut `, `new `, `const `; a
- * dotted or :: path gives its last name and, in qualifier, the first.
- * Returns false when no capitalised name (or any name with allow_lower)
- * is there. */
+ * dotted path gives its last name and, in qualifier, the first; a :: path
+ * its last name and all the names before (`crate::io::Driver`: Driver in
+ * crate::io).  Returns false when no capitalised name (or any name with
+ * allow_lower) is there. */
 static bool type_at(const text_t *t, size_t i, char *type, char *qualifier, bool allow_lower) {
     qualifier[0] = '\0';
     for (;;) {
@@ -425,15 +450,21 @@ static bool type_at(const text_t *t, size_t i, char *type, char *qualifier, bool
         return false;
     i += n;
     /* pkg.Type, mod::Type, a.b.Type */
-    for (;;) {
+    for (bool path = true;;) {
         size_t sep = i + 1 < t->n && t->s[i] == ':' && t->s[i + 1] == ':' ? 2
                      : i < t->n && t->s[i] == '.'                         ? 1
                                                                           : 0;
         size_t m = sep ? ident_at(t, i + sep) : 0;
         if (!m)
             break;
-        if (!qualifier[0])
+        size_t q = strlen(qualifier);
+        if (!q)
             snprintf(qualifier, CURSOR_NAME_MAX, "%s", type);
+        else if (sep == 2 && path && q + 2 + strlen(type) < CURSOR_NAME_MAX) {
+            memcpy(qualifier + q, "::", 2);
+            memcpy(qualifier + q + 2, type, strlen(type) + 1);
+        } else
+            path = false; /* a dotted path, or one too long: its first name */
         if (!copy_name(type, t->s + i + sep, m))
             return false;
         i += sep + m;
@@ -591,10 +622,16 @@ static bool declaration_find(const text_t *t, const char *name, bool scoped, cha
                 }
                 bool call_made = made;
                 constructor_type(type);
-                /* Foo::new(): the type is the qualifier */
-                if (q[0] && capitalised(q) && !capitalised(type)) {
-                    snprintf(type, CURSOR_NAME_MAX, "%s", q);
-                    q[0] = '\0';
+                /* Foo::new(), a::Foo::new(): the type is the qualifier's
+                 * last name */
+                char *last = strrchr(q, ':');
+                last = last ? last + 1 : q;
+                if (*last && capitalised(last) && !capitalised(type)) {
+                    snprintf(type, CURSOR_NAME_MAX, "%s", last);
+                    if (last == q)
+                        q[0] = '\0';
+                    else
+                        last[-2] = '\0'; /* the `::` before it */
                 }
                 if (call_made && capitalised(type)) {
                     snprintf(qualifier, CURSOR_NAME_MAX, "%s", q);
@@ -870,6 +907,12 @@ int cursor_class_bases(lang_id_t lang, const char *text, size_t len, const char 
 /* ---- putting it together ---- */
 
 static void type_module(const text_t *t, cursor_t *out, const char *qualifier) {
+    /* Rust: `a::b::Foo`, `self::Foo` name Foo's module themselves */
+    if (t->lang == LANG_RUST && qualifier && (strstr(qualifier, "::") || rust_anchor(qualifier))) {
+        if (!rust_module(t, qualifier, out->module))
+            out->module[0] = '\0';
+        return;
+    }
     import_find_t f;
     const char *look = qualifier && *qualifier ? qualifier : out->type;
     if (import_find(t, look, &f)) {

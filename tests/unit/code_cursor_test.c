@@ -37,6 +37,15 @@ TEST(receiver_chain_operator_and_partial) {
     c = read_as(LANG_TYPESCRIPT, "const v = maybe?.");
     CHECK_STR(c.op, "?.");
     CHECK_STR(c.receiver, "maybe");
+    c = read_as(LANG_RUST, "    self.local\n        .inner\n        .aw");
+    CHECK_INT(c.chain_len, ==, 3);
+    CHECK_STR(c.chain[0], "self");
+    CHECK_STR(c.receiver, "inner");
+    CHECK_STR(c.partial, "aw");
+    c = read_as(LANG_RUST, "    local\n        .");
+    CHECK_INT(c.chain_len, ==, 1);
+    CHECK_STR(c.receiver, "local");
+    CHECK_INT(read_as(LANG_PYTHON, "from .").kind, ==, CURSOR_NONE);
 }
 
 TEST(python_modules) {
@@ -204,6 +213,18 @@ TEST(rust_paths_impls_and_lets) {
     CHECK_STR(c.module, "crate::runtime");
     c = read_as(LANG_RUST, "fn f() {\n    tokio::time::");
     CHECK_STR(c.module, "tokio::time");
+    /* a variable made or typed through a path: the type in that module */
+    c = read_as(LANG_RUST,
+                "fn f() {\n    let d = crate::runtime::signal::Driver::new(io)?;\n    d.");
+    CHECK_INT(c.kind, ==, CURSOR_VALUE);
+    CHECK_STR(c.type, "Driver");
+    CHECK_STR(c.module, "crate::runtime::signal");
+    c = read_as(LANG_RUST, "use crate::runtime;\nfn f(h: &runtime::io::Handle) {\n    h.");
+    CHECK_STR(c.type, "Handle");
+    CHECK_STR(c.module, "crate::runtime::io");
+    c = read_as(LANG_RUST, "fn f() {\n    let s = self::Pool::default();\n    s.");
+    CHECK_STR(c.type, "Pool");
+    CHECK_STR(c.module, "self");
 }
 
 TEST(java_types_and_declarations) {

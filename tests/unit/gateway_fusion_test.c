@@ -278,6 +278,20 @@ TEST(of_two_classes_of_one_name_the_near_ones_members_lead) {
     CHECK_NEAR(r.picks[0].score, 2.0);
     CHECK_NEAR(r.picks[1].score, 2.0);
     cJSON_Delete(s0);
+    /* the class in the module the cursor names (2) before the one beside
+     * the file (1); a stranger's number is clamped */
+    s0 = answer("{\"path\":\"far/h.rs\",\"symbols\":[\"Handle.close\"],"
+                "\"signals\":{\"member\":1,\"member_here\":1e300}},"
+                "{\"path\":\"near/w.rs\",\"symbols\":[\"Handle.stop\"],"
+                "\"signals\":{\"member\":1,\"member_here\":1}},"
+                "{\"path\":\"x/y.rs\",\"symbols\":[\"Handle.wait\"],"
+                "\"signals\":{\"member\":1,\"member_here\":-7}}");
+    r = rank(&q, s0, NULL);
+    REQUIRE(r.count == 3);
+    CHECK_PICK(r, 0, "far/h.rs", 2.0);
+    CHECK_NEAR(r.picks[1].score, 2.0 * FAR_CLASS);
+    CHECK_NEAR(r.picks[2].score, 2.0 * FAR_CLASS);
+    cJSON_Delete(s0);
 }
 
 TEST(where_a_type_is_wanted_a_type_leads) {

@@ -921,6 +921,13 @@ TEST(members_of_a_class_and_of_its_bases) {
     REQUIRE(chunks);
     CHECK(isnan(signal(find_chunk(chunks, "src/admin.py", 3), "member_here")));
     cJSON_Delete(root);
+    q.member.module = "src.admin"; /* `x = src.admin.Admin()`: the module named */
+    chunks = search(s, &q, &root);
+    REQUIRE(chunks);
+    CHECK(signal(find_chunk(chunks, "src/admin.py", 3), "member_here") == 2);
+    CHECK(isnan(signal(find_chunk(chunks, "src/models.py", 5), "member_here")));
+    cJSON_Delete(root);
+    q.member.module = NULL;
     q.path = "src/app.py";
     q.member.partial = "SA";
     chunks = search(s, &q, &root);
