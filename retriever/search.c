@@ -1347,7 +1347,11 @@ static bool module_matches(const char *path, const char *want, bool anchored, bo
     if (dot && !strchr(dot, '/'))
         *dot = '\0';
     const char *forms[3] = {mod, dir, bare};
-    for (int i = 0; i < 3; i++) {
+    /* a Go package is its directory only: plumbing/object.go is no part
+     * of plumbing/object/ */
+    size_t len = strlen(path);
+    bool go = len > 3 && !strcmp(path + len - 3, ".go");
+    for (int i = go ? 1 : 0; i < (go ? 2 : 3); i++) {
         size_t n = strlen(forms[i]), w = strlen(want);
         if (imported && i == 1 && n && w > n && want[w - n - 1] == '/' &&
             !strcmp(want + w - n, forms[i]))

@@ -536,7 +536,10 @@ TEST(members_of_go_packages) {
     static const char *const main_imports[] = {"cmd/help.go", "format/config/decoder.go",
                                                "format/config/encoder.go", "repo.go"};
     static const char *const help_imports[] = {"cmd/main.go"};
-    REQUIRE(put(s, "format/config/encoder.go", "h1", NULL, 0, ENC, 2) == 0 &&
+    static const char *const enc_imports[] = {"format/config.go"};
+    static const chunk_def_t NAMED[] = {{1, 3, "[\"Load\"]", "[]", "func Load() {}\n", 9}};
+    REQUIRE(put(s, "format/config.go", "h6", NULL, 0, NAMED, 1) == 0 &&
+            put(s, "format/config/encoder.go", "h1", enc_imports, 1, ENC, 2) == 0 &&
             put(s, "format/config/decoder.go", "h2", NULL, 0, DEC, 2) == 0 &&
             put(s, "cmd/main.go", "h3", main_imports, 4, MAIN, 2) == 0 &&
             put(s, "cmd/help.go", "h4", help_imports, 1, HELP, 1) == 0 &&
@@ -554,6 +557,8 @@ TEST(members_of_go_packages) {
         {"cmd/main.go", "golang.org/x/text", "repo.go"},
         {"cmd/main.go", ".", "cmd/help.go"}, /* its own package */
         {"cmd/help.go", ".", "cmd/main.go|cmd/main.go"},
+        /* format/config.go, which it imports, is package format's */
+        {"format/config/encoder.go", ".", "format/config/decoder.go|format/config/decoder.go"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char got[256];
