@@ -792,6 +792,7 @@ void features_extract(features_t *f, const char *path, const char *query, size_t
         object_before_cursor(prefix, prefix_len, f->object, sizeof f->object);
         object_resolve(f);
         cursor_read(lang, prefix, prefix_len, &f->cursor);
+        f->has_slot = lexeme_slot_read(prefix, prefix_len, suffix, suffix_len, &f->slot);
         call_defined_here(f, prefix, prefix_len, suffix, suffix_len);
         f->type_wanted =
             type_wanted(lang, prefix, prefix_len) || generic_after(lang, suffix, suffix_len);
@@ -860,6 +861,12 @@ void features_search_header(const features_t *f, const char *collection, const c
     const char *bases[CURSOR_BASES_MAX];
     for (int i = 0; i < c->base_count; i++)
         bases[i] = c->bases[i];
+    const lexeme_slot_t *sl = &f->slot;
+    const char *slot[] = {sl->before[0], sl->before[1], sl->before[2], sl->after};
+    const char *anchors[LEXEME_ANCHORS];
+    for (size_t i = 0; i < sl->anchor_count; i++)
+        anchors[i] = sl->anchors[i];
+    bool slotted = f->has_slot && sl->anchor_count && (signals & SIGNAL_USES);
     ops_request_t req = {
         .op = OPS_SEARCH,
         .collection = collection,
@@ -873,6 +880,10 @@ void features_search_header(const features_t *f, const char *collection, const c
                    .symbol_count = nsymbols,
                    .object = f->object[0] && (signals & SIGNAL_OBJECT) ? f->object : NULL,
                    .owner = f->owner[0] && (signals & SIGNAL_SYMBOL) ? f->owner : NULL,
+                   .slot = slotted ? slot : NULL,
+                   .slot_count = slotted ? 4 : 0,
+                   .anchors = slotted ? anchors : NULL,
+                   .anchor_count = slotted ? sl->anchor_count : 0,
                    .question = f->question && f->text.len && (signals & SIGNAL_BM25),
                    .member = {.kind = !members ? OPS_MEMBER_NONE
                                       : module ? OPS_MEMBER_MODULE

@@ -35,6 +35,7 @@ const fusion_weights_t fusion_weights_measured = {.dense = 0.15,
                                                   .line = 0.5,
                                                   .type = 0.5,
                                                   .owner = 1.0,
+                                                  .slot = 6.0,
                                                   .name = 1.0};
 
 /* For a question in words: what the words match (BM25 over identifier
@@ -74,6 +75,7 @@ static double *weight_named(fusion_weights_t *w, const char *name) {
         {"outline", &w->outline},
         {"name", &w->name},
         {"test", &w->test},
+        {"slot", &w->slot},
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (!strcmp(name, names[i].name))
@@ -126,6 +128,7 @@ typedef struct {
     int member_here; /* a member of the receiver's class: 2 in the module named, 1 beside */
     double params;   /* an imported name it defines: its parameters the line passes */
     double outline;
+    double slot; /* the share of the slot's weight of the best name it defines */
     double name;
     double test; /* 1: a test file's chunk the query did not ask for */
     double score;
@@ -335,6 +338,9 @@ static void score(const fusion_weights_t *w, const fusion_query_t *q, candidate_
             {"member_params", member ? x->member_params : 0, w->member_params},
             {"member_partial", member ? x->member_partial : 0, w->member_partial},
             {"outline", x->outline, w->outline},
+            /* what the slot says, for a name the structure offers */
+            {"slot", x->fresh > 0 || x->imported > 0 || member || x->object > 0 ? x->slot : 0,
+             w->slot},
             {"name", max_name > 0 ? x->name / max_name : 0, w->name},
             {"test", -x->test, w->test},
         };
@@ -383,6 +389,70 @@ static bool already_in_prompt(const fusion_query_t *q, const char *text, size_t 
            (q->suffix_len && memmem(q->suffix, q->suffix_len, text, len));
 }
 
+/* ---- the slot ---- */
+
+/* The names the shards found written in the cursor's slot, summed over
+ * them (each answers its heaviest: a name may be missing from one). */
+typedef struct {
+    const char *names[SHARD_SLOT_NAMES];
+    double weights[SHARD_SLOT_NAMES];
+    size_t n;
+    double total;
+} slot_t;
+
+static double slot_weight(const slot_t *sl, const char *name) {
+    for (size_t i = 0; i < sl->n; i++)
+        if (!strcmp(sl->names[i], name))
+            return sl->weights[i];
+    return 0;
+}
+
+static void slot_add(slot_t *sl, const char *name, double weight) {
+    size_t i = 0;
+    while (i < sl->n && strcmp(sl->names[i], name) != 0)
+        i++;
+    if (i == SHARD_SLOT_NAMES)
+        return;
+    if (i == sl->n) {
+        sl->names[sl->n++] = name;
+        sl->weights[i] = 0;
+    }
+    sl->weights[i] += weight;
+}
+
+/* Each candidate's `slot`: the share of the slot's weight of the best name
+ * it defines (a member by its last name: `bar` of `Foo.bar`). */
+static void slot_shares(const cJSON *const *answers, size_t nanswers, candidate_t *c, size_t n) {
+    slot_t sl = {.n = 0};
+    for (size_t s = 0; s < nanswers; s++) {
+        const cJSON *slot = cJSON_GetObjectItemCaseSensitive(answers[s], "slot");
+        double total = number(slot, "total");
+        if (!(total > 0 && total < 1e12))
+            continue; /* none, or a stranger's number that makes no sense */
+        sl.total += total;
+        const cJSON *e;
+        cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(slot, "names")) {
+            if (cJSON_IsNumber(e) && e->valuedouble > 0 && e->valuedouble <= total && e->string)
+                slot_add(&sl, e->string, e->valuedouble);
+        }
+    }
+    if (sl.total <= 0)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        const cJSON *sym;
+        double best = 0;
+        cJSON_ArrayForEach(sym, cJSON_GetObjectItemCaseSensitive(c[i].json, "symbols")) {
+            const char *name = cJSON_GetStringValue(sym), *last = name;
+            for (const char *p = name; p && *p; p++)
+                if (*p == '.' || *p == ':' || *p == '#' || *p == '/')
+                    last = p + 1;
+            double w = last ? slot_weight(&sl, last) : 0;
+            best = w > best ? w : best;
+        }
+        c[i].slot = best / sl.total;
+    }
+}
+
 size_t fusion_rank(const fusion_weights_t *weights, const fusion_query_t *q,
                    const cJSON *const *answers, size_t nanswers, fusion_pick_t *out) {
     size_t n = 0;
@@ -402,6 +472,8 @@ size_t fusion_rank(const fusion_weights_t *weights, const fusion_query_t *q,
                 candidate_read(q, chunk, path->valuestring, &c[m++]);
         }
     }
+    if (q->signals & SIGNAL_USES)
+        slot_shares(answers, nanswers, c, m);
     score(weights, q, c, m);
     outlines_lead(weights, c, m);
     qsort(c, m, sizeof *c, by_score);

@@ -51,6 +51,12 @@
  *     `impl ⟨`, `x: ⟨`, `extends ⟨`, `class A(⟨`, ...), a chunk that
  *     defines a type adds `type`: a name it defines, not a member's, is
  *     CamelCase (these languages write functions and constants otherwise);
+ *   - with the uses signal, the shards count which names the repository
+ *     writes between the tokens around the cursor (`Column("id", ⟨,`:
+ *     Integer; proto/code/lexeme.h): a candidate the structure offers (an
+ *     imported name, a member, the object's definition) adds `slot`, the
+ *     share of that count of the best name it defines (a member by its last
+ *     name); others add nothing, a name every file defines would lead;
  *   - a bare name the code after the cursor goes on from with a member
  *     (`obj = ⟨.constructObject(`): a chunk defining a class that has a
  *     member of that name adds `owner`;
@@ -95,6 +101,8 @@ enum {
 /* ... and where classes share the receiver's name, one of them with members
  * in the current file's directory: the others' `member` times this */
 #define FAR_CLASS 0.6
+/* names of the cursor's slot read from all shards' answers, at most */
+#define SHARD_SLOT_NAMES 256
 
 /* What each normalised signal adds to a candidate's score. */
 typedef struct {
@@ -115,6 +123,8 @@ typedef struct {
     double type;           /* where a type is wanted: the chunk defines one (a CamelCase name) */
     double owner;   /* a bare name followed by `.m`: the chunk defines a class with a member m */
     double outline; /* an outline: the signatures of several members, over its best's */
+    double slot;    /* the share of the names the repository writes in the cursor's slot
+                     * (the tokens around it, proto/code/lexeme.h) that it defines */
     /* For a question in words: */
     double name; /* share of a name it defines that the question's words make up */
     double test; /* against: a test file's chunk, unless the query asks about tests */

@@ -132,6 +132,10 @@ int ops_encode(const ops_request_t *req, buf_t *b) {
             rc |= put_strings(b, "symbols", s->symbols, s->symbol_count);
         rc |= put_optional(b, "object", s->object);
         rc |= put_optional(b, "owner", s->owner);
+        if (s->slot)
+            rc |= put_strings(b, "slot", s->slot, s->slot_count);
+        if (s->anchors)
+            rc |= put_strings(b, "anchors", s->anchors, s->anchor_count);
         if (s->member.kind != OPS_MEMBER_NONE) {
             const ops_member_t *m = &s->member;
             rc |= buf_printf(b, ",\"member\":{\"kind\":\"%s\"",
@@ -338,6 +342,10 @@ static void decode_search(fields_t *f, ops_request_t *req) {
     s->owner = field_string(f, "owner", false);
     const char *mode = field_string(f, "mode", false);
     s->symbols = field_strings(f, req, "symbols", &s->symbol_count);
+    s->slot = field_strings(f, req, "slot", &s->slot_count);
+    if (s->slot && s->slot_count != 4)
+        field_fail(f, -EINVAL, "\"slot\" must hold 4 strings: 3 tokens before the name, 1 after");
+    s->anchors = field_strings(f, req, "anchors", &s->anchor_count);
     decode_member(f, req);
     if (mode && strcmp(mode, "i8") != 0 && strcmp(mode, "f32") != 0)
         field_fail(f, -EINVAL, "\"mode\" must be \"i8\" or \"f32\"");

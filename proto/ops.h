@@ -50,6 +50,7 @@
  *         "shards","placement","files","chunks","seeded_at"}...]} (this
  *         shard's counts)
  *  search {collection, k (10), path, query, symbols:[...], object, owner,
+ *          slot:[b3, b2, b1, a1], anchors:[...],
  *          member {kind "module"|"class", module, member_of, type, call,
  *          bases:[...], partial, hints:[...], words:[...], line:[...]},
  *          mode "i8"|"f32" ("i8"), limit (4*k), question (false)}; payload:
@@ -61,7 +62,12 @@
  *      call a function whose return type is the class (with module ".", the
  *      method a declaration at the cursor is assigned from); owner the member
  *      written right after a bare name (`run` of `⟨.run(`): the chunks defining
- *      a class that has such a member are the candidates of "owner".
+ *      a class that has such a member are the candidates of "owner";
+ *      slot the tokens before the name at the cursor and the one after it
+ *      ("" unknown), anchors identifiers near them: the shard counts which
+ *      names its chunks write between the same tokens (proto/code/lexeme.h)
+ *      and answers "slot": {"total": the patterns' summed weight, "names":
+ *      {name: weight...}} (its SLOT_NAMES heaviest).
  *      -> FINAL {"count": n, "us": time taken}, payload {"chunks":[{"id","path","start_line",
  *         "end_line","language","kind","text","symbols":[...],
  *         "signals":{"dense","bm25","symbol","import","object","uses",
@@ -100,7 +106,7 @@ struct cJSON;
 #define OPS_NAME_MAX 256   /* longest symbol or identifier a chunk carries */
 #define OPS_KIND_MAX 64    /* longest chunk kind */
 #define OPS_REFS_MAX 65536 /* references in one imports.put */
-#define OPS_OWNED_MAX 5    /* lists one decoded request holds */
+#define OPS_OWNED_MAX 7    /* lists one decoded request holds */
 
 typedef enum {
     OPS_COLLECTION_ENSURE,
@@ -186,8 +192,13 @@ typedef struct {
     size_t query_len;
     const char *const *symbols; /* identifiers near the cursor; NULL: none */
     size_t symbol_count;
-    const char *object;  /* the name before the cursor's dot; NULL: none */
-    const char *owner;   /* a bare name: the member written after it (`⟨.run(`); NULL */
+    const char *object;         /* the name before the cursor's dot; NULL: none */
+    const char *owner;          /* a bare name: the member written after it (`⟨.run(`); NULL */
+    const char *const *slot;    /* the tokens around the name (proto/code/lexeme.h): b3 b2 b1
+                                 * a1, "" unknown; NULL: none */
+    size_t slot_count;          /* 4 when slot is set */
+    const char *const *anchors; /* the identifiers near the slot, nearest first */
+    size_t anchor_count;
     ops_member_t member; /* what the object is; kind OPS_MEMBER_NONE: leave out */
     bool f32;            /* dense scan in float32 (mode "f32") instead of int8 */
     bool question;       /* the query is a question in words ("question": true) */

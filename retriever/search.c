@@ -19,6 +19,7 @@
 #include "proto/code/cursor.h"
 #include "proto/code/ident.h"
 #include "proto/code/lang.h"
+#include "proto/code/lexeme.h"
 #include "proto/code/module.h"
 #include "proto/code/signature.h"
 #include "proto/code/subword.h"
@@ -107,6 +108,18 @@ typedef struct {
 } import_file_t;
 
 /* The query's tokens, as a set that chunk tokens are looked up in. */
+/* The names this shard's chunks write in the cursor's slot (lexeme.h):
+ * SLOT_CHUNKS chunks that write its rarest anchor are read, SLOT_TABLE
+ * names at most counted, the SLOT_NAMES heaviest answered. */
+#define SLOT_CHUNKS 200
+#define SLOT_TABLE 1024
+#define SLOT_NAMES 24
+
+typedef struct {
+    char name[LEXEME_MAX];
+    double weight;
+} slot_name_t;
+
 typedef struct {
     char *rendered; /* space-separated tokens (owned) */
     const char **tokens;
@@ -159,8 +172,11 @@ typedef struct {
     size_t dense_want;
     long dense_n; /* hits found, or a negative errno */
     pthread_t dense_thread;
-    bool dense_running;  /* dense_thread must be joined */
-    sqlite3_stmt *place; /* place_uses's count, prepared once per query */
+    bool dense_running;           /* dense_thread must be joined */
+    sqlite3_stmt *place;          /* place_uses's count, prepared once per query */
+    slot_name_t slot[SLOT_NAMES]; /* the names written in the cursor's slot, heaviest first */
+    size_t nslot;
+    double slot_total; /* the patterns' summed weight (0: no slot read) */
     char *err;
     size_t err_len;
 } search_t;
@@ -1816,6 +1832,112 @@ static long place_uses(search_t *s, const char *keyword, const char *name) {
     return n;
 }
 
+/* ---- the slot ---- */
+
+static const char SQL_CHUNK_TEXT[] = "SELECT text FROM chunks WHERE id = ?";
+
+typedef struct {
+    slot_name_t *table; /* SLOT_TABLE entries, open addressing; name "" empty */
+    size_t used;
+} slot_count_t;
+
+static void slot_note(const char *name, size_t len, double weight, void *arg) {
+    slot_count_t *c = arg;
+    if (len >= LEXEME_MAX)
+        return;
+    size_t i = (size_t)hash_bytes(name, len) & (SLOT_TABLE - 1);
+    for (; c->table[i].name[0]; i = (i + 1) & (SLOT_TABLE - 1))
+        if (!memcmp(c->table[i].name, name, len) && !c->table[i].name[len]) {
+            c->table[i].weight += weight;
+            return;
+        }
+    if (4 * (c->used + 1) > 3 * SLOT_TABLE)
+        return; /* full enough: a name not counted yet stays so */
+    memcpy(c->table[i].name, name, len);
+    c->table[i].name[len] = '\0';
+    c->table[i].weight = weight;
+    c->used++;
+}
+
+/* The anchor to look for: of the query's, the one the fewest chunks of
+ * this shard write (but some do), folded as the index folds a whole
+ * identifier, into out; false when none is written. */
+static bool slot_anchor(search_t *s, char out[LEXEME_MAX]) {
+    long best = 0;
+    for (size_t i = 0; i < s->q->anchor_count; i++) {
+        char folded[LEXEME_MAX];
+        size_t n = ident_fold(s->q->anchors[i], folded, sizeof folded);
+        long df = n ? term_df(s, folded, n) : 0;
+        if (df > 0 && (best == 0 || df < best)) {
+            best = df;
+            memcpy(out, folded, n + 1);
+        }
+    }
+    return best > 0;
+}
+
+/* What this shard's chunks write in the cursor's slot: reads SLOT_CHUNKS
+ * chunks that write the anchor and counts the names standing between the
+ * slot's tokens (lexeme_slot_scan) into s->slot. */
+static int signal_slot(search_t *s) {
+    const search_query_t *q = s->q;
+    char anchor[LEXEME_MAX];
+    if (!q->slot || !slot_anchor(s, anchor))
+        return 0;
+    lexeme_slot_t slot = {0};
+    for (int k = 0; k < LEXEME_BEFORE + 1; k++) {
+        char *to = k < LEXEME_BEFORE ? slot.before[k] : slot.after;
+        if (strlen(q->slot[k]) < LEXEME_MAX)
+            strcpy(to, q->slot[k]);
+    }
+    char sql[160], match[LEXEME_MAX + 16];
+    snprintf(sql, sizeof sql, "SELECT rowid FROM %s WHERE %s MATCH ? LIMIT %d", s->view.fts,
+             s->view.fts, SLOT_CHUNKS);
+    snprintf(match, sizeof match, "body : \"%s\"", anchor);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->view.db, sql, -1, &st, NULL) != SQLITE_OK) {
+        sqlite3_finalize(st);
+        return db_fail(s, "reading the cursor's slot");
+    }
+    slot_count_t count = {calloc(SLOT_TABLE, sizeof *count.table), 0};
+    if (!count.table) {
+        sqlite3_finalize(st);
+        return fail(s, -ENOMEM, "out of memory");
+    }
+    sqlite3_bind_text(st, 1, match, -1, SQLITE_STATIC);
+    int rc = 0;
+    while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
+        sqlite3_stmt *text = store_view_stmt(&s->view, SQL_CHUNK_TEXT);
+        if (!text) {
+            rc = db_fail(s, "reading the cursor's slot");
+            break;
+        }
+        sqlite3_bind_int64(text, 1, sqlite3_column_int64(st, 0));
+        if (sqlite3_step(text) == SQLITE_ROW)
+            s->slot_total +=
+                lexeme_slot_scan(&slot, (const char *)sqlite3_column_text(text, 0),
+                                 (size_t)sqlite3_column_bytes(text, 0), slot_note, &count);
+        sqlite3_reset(text);
+    }
+    sqlite3_finalize(st);
+    /* the heaviest SLOT_NAMES, heaviest first */
+    for (size_t i = 0; rc == 0 && i < SLOT_TABLE; i++) {
+        const slot_name_t *e = &count.table[i];
+        if (!e->name[0])
+            continue;
+        size_t at = s->nslot < SLOT_NAMES ? s->nslot++ : SLOT_NAMES;
+        while (at > 0 && s->slot[at - 1].weight < e->weight) {
+            if (at < SLOT_NAMES)
+                s->slot[at] = s->slot[at - 1];
+            at--;
+        }
+        if (at < SLOT_NAMES)
+            s->slot[at] = *e;
+    }
+    free(count.table);
+    return rc;
+}
+
 /* Where the component `component` (a directory's name) of path starts: the
  * length of its parent's path with the slash, -1 when path has none. */
 static long component_at(const char *path, const char *component) {
@@ -1846,8 +1968,6 @@ static bool rust_reaches(const char *current, const char *path, signature_reach_
     size_t module = strlen(path) - 3; /* x.rs: x/ */
     return !strncmp(current, path, module) && current[module] == '/';
 }
-
-static const char SQL_CHUNK_TEXT[] = "SELECT text FROM chunks WHERE id = ?";
 
 /* Whether the current file may name member `name` of file path, defined in
  * chunk id (whose text is read only for Rust): a Go package exports only
@@ -2673,6 +2793,15 @@ static int write_results(search_t *s, buf_t *out, size_t *count) {
         buf_append_str(out, ",\"returns\":");
         buf_append_json_string(out, s->returns, strlen(s->returns));
     }
+    if (s->nslot) {
+        buf_printf(out, ",\"slot\":{\"total\":%.6g,\"names\":{", s->slot_total);
+        for (size_t k = 0; k < s->nslot; k++) {
+            buf_append_str(out, k ? "," : "");
+            buf_append_json_string(out, s->slot[k].name, strlen(s->slot[k].name));
+            buf_printf(out, ":%.6g", s->slot[k].weight);
+        }
+        buf_append_str(out, "}}");
+    }
     if (s->nlineage) {
         buf_append_str(out, ",\"lineage\":[");
         for (size_t k = 0; k < s->nlineage; k++) {
@@ -2707,7 +2836,7 @@ int search_run(store_t *store, const search_query_t *q, buf_t *out, size_t *coun
         (rc = signal_bm25(&s)) == 0 && (rc = signal_name(&s)) == 0 &&
         (rc = signal_symbol(&s)) == 0 && (rc = rank_neighbourhood(&s, SIG_IMPORT)) == 0 &&
         (rc = signal_object(&s)) == 0 && (rc = signal_member(&s)) == 0 &&
-        (rc = signal_owner(&s)) == 0)
+        (rc = signal_owner(&s)) == 0 && (rc = signal_slot(&s)) == 0)
         rc = dense_finish(&s);
     else
         dense_finish(&s); /* join the scan; the first error stands */

@@ -114,8 +114,11 @@ typedef struct {
     size_t query_len;
     const char *const *symbols; /* identifiers near the cursor */
     size_t symbol_count;
-    const char *object;  /* the name before the cursor's dot, or NULL */
-    const char *owner;   /* a bare name: the member written right after it, or NULL */
+    const char *object;         /* the name before the cursor's dot, or NULL */
+    const char *owner;          /* a bare name: the member written right after it, or NULL */
+    const char *const *slot;    /* b3 b2 b1 a1 around the name (lexeme.h), or NULL */
+    const char *const *anchors; /* identifiers near the slot, nearest first */
+    size_t anchor_count;
     bool question;       /* query is a question in words: the name signal runs */
     vectors_mode_t mode; /* dense scan: VECTORS_I8 or VECTORS_F32 */
     const void *vector;  /* dim little-endian float32, or NULL */

@@ -354,6 +354,17 @@ TEST(the_search_request_carries_what_the_signals_want) {
     CHECK_STR(string_at(j, "object"), "graph");
     const cJSON *symbols = cJSON_GetObjectItemCaseSensitive(j, "symbols");
     CHECK_INT(index_of(symbols, "helper"), ==, 0);
+    /* the slot: `v = graph . ⟨` with nothing after, and graph to find it by */
+    const cJSON *slot = cJSON_GetObjectItemCaseSensitive(j, "slot");
+    REQUIRE(cJSON_GetArraySize(slot) == 4);
+    CHECK_INT(index_of(slot, "="), ==, 0);
+    CHECK_INT(index_of(slot, "graph"), ==, 1);
+    CHECK_INT(index_of(slot, "."), ==, 2);
+    CHECK_INT(index_of(slot, ""), ==, 3);
+    CHECK_INT(index_of(cJSON_GetObjectItemCaseSensitive(j, "anchors"), "graph"), ==, 0);
+    cJSON_Delete(j);
+    j = header(&f, "c", NULL, 5, SIGNAL_ALL & ~SIGNAL_USES); /* a use: asked with uses only */
+    CHECK(!cJSON_HasObjectItem(j, "slot"));
     cJSON_Delete(j);
 
     /* Dense only: the vector says it all (it travels as the payload). */

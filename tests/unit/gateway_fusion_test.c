@@ -79,6 +79,7 @@ TEST(the_measured_weights) {
     CHECK_NEAR(w->bm25, 0.3);
     CHECK_NEAR(w->dense, 0.15);
     CHECK_NEAR(w->uses, 0.1);
+    CHECK_NEAR(w->slot, 6.0);
     CHECK_NEAR(w->fresh, 1.0);
     CHECK_NEAR(w->imported, 0.4);
 }
@@ -695,7 +696,50 @@ TEST(a_question_weighs_the_names_its_words_make) {
     cJSON_Delete(s1);
 }
 
-TEST_MAIN(TEST_CASE(the_measured_weights), TEST_CASE(a_question_holds_test_files_against),
+/* The slot: the names the shards found written around the cursor, summed
+ * over them; a candidate the structure offers (an imported name, a
+ * member, the object's definition) adds the share of the best name it
+ * defines (a member by its last name); others add nothing, and a
+ * stranger's numbers are left out. */
+TEST(the_names_written_in_the_slot_lead_among_those_the_structure_offers) {
+    fusion_weights_t w = {.object = 1.0, .member = 1.0, .slot = 6.0};
+    fusion_query_t q = query(5);
+    cJSON *a = cJSON_Parse(
+        "{\"chunks\":[{\"path\":\"a.py\",\"symbols\":[\"Integer\"],\"signals\":{\"object\":1}},"
+        "{\"path\":\"b.py\",\"symbols\":[\"Integer\"],\"signals\":{\"bm25\":1}}],"
+        "\"slot\":{\"total\":6,\"names\":{\"Integer\":3,\"String\":1}}}");
+    cJSON *b =
+        cJSON_Parse("{\"chunks\":[{\"path\":\"c.py\",\"symbols\":[\"Table.String\"],\"signals\":{"
+                    "\"member\":1}}],"
+                    "\"slot\":{\"total\":4,\"names\":{\"Integer\":2,\"Bogus\":1e300,\"Neg\":-1}}}");
+    REQUIRE(a && b);
+    ranked_t r = rank_with(&w, &q, a, b);
+    REQUIRE(r.count == 3);
+    CHECK_PICK(r, 0, "a.py", 1 + 6.0 * 5 / 10);
+    CHECK_PICK(r, 1, "c.py", 1 + 6.0 * 1 / 10);
+    CHECK_PICK(r, 2, "b.py", 0);
+    q.signals &= ~SIGNAL_USES; /* the slot is a use: without uses, none */
+    r = rank_with(&w, &q, a, b);
+    CHECK_NEAR(r.picks[0].score, 1);
+    CHECK_NEAR(r.picks[1].score, 1);
+    cJSON_Delete(a);
+    cJSON_Delete(b);
+    a = cJSON_Parse(
+        "{\"chunks\":[{\"path\":\"a.py\",\"symbols\":[\"Integer\"],"
+        "\"signals\":{\"object\":1}}],\"slot\":{\"total\":1e300,\"names\":{\"Integer\":1}}}");
+    b = cJSON_Parse("{\"chunks\":[],\"slot\":{\"total\":\"many\",\"names\":[1,2]}}");
+    REQUIRE(a && b);
+    q.signals = SIGNAL_ALL;
+    r = rank_with(&w, &q, a, b);
+    REQUIRE(r.count == 1);
+    CHECK_NEAR(r.picks[0].score, 1);
+    cJSON_Delete(a);
+    cJSON_Delete(b);
+}
+
+TEST_MAIN(TEST_CASE(the_measured_weights),
+          TEST_CASE(the_names_written_in_the_slot_lead_among_those_the_structure_offers),
+          TEST_CASE(a_question_holds_test_files_against),
           TEST_CASE(an_outline_leads_the_best_member_of_its_file),
           TEST_CASE(a_type_place_weighs_its_uses_more),
           TEST_CASE(the_score_is_the_weighted_sum_of_normalised_signals),

@@ -1267,7 +1267,46 @@ TEST(a_question_finds_the_names_its_words_make) {
     cleanup(&s);
 }
 
+/* The names the shard's chunks write in the cursor's slot: found through
+ * the rarest anchor, weighed by the patterns each occurrence matches
+ * (lexeme.h), the heaviest first, with the total they are a share of. */
+TEST(the_names_written_in_the_cursors_slot) {
+    fresh_dir();
+    store_t *s = open_store(0, 1);
+    REQUIRE(s && ensure(s, "demo", "builtin", DIM, 1, NULL) == 0);
+    static const chunk_def_t A[] = {
+        {1, 2, "[\"t\"]", "[\"Column\",\"Integer\"]",
+         "t = Table(\"t\", Column(\"id\", Integer, primary_key=True))\n", 1},
+        {3, 4, "[\"u\"]", "[\"Column\",\"String\"]", "u = Column(\"id\", String(30))\n", 2}};
+    static const chunk_def_t B[] = {{1, 2, "[\"v\"]", "[\"Column\",\"Integer\"]",
+                                     "v = [Column(\"id\", Integer, nullable=False)]\n", 3}};
+    REQUIRE(put(s, "a.py", "ha", NULL, 0, A, 2) == 0 && put(s, "b.py", "hb", NULL, 0, B, 1) == 0);
+    static const char *const slot[] = {"(", "\"id\"", ",", ","};
+    static const char *const anchors[] = {"nowhere", "Column", "id"};
+    search_query_t q = {.path = "c.py", .slot = slot, .anchors = anchors, .anchor_count = 3};
+    cJSON *root;
+    REQUIRE(search(s, &q, &root));
+    const cJSON *answer = cJSON_GetObjectItemCaseSensitive(root, "slot");
+    const cJSON *names = cJSON_GetObjectItemCaseSensitive(answer, "names");
+    REQUIRE(cJSON_GetArraySize(names) == 2);
+    CHECK_STR(names->child->string, "Integer");
+    CHECK(names->child->valuedouble == 2 * 3.0); /* every pattern, twice */
+    CHECK_STR(names->child->next->string, "String");
+    CHECK(names->child->next->valuedouble == 1.5); /* `, String(`: b3 b2 b1, b2 b1 */
+    CHECK(cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(answer, "total")) == 7.5);
+    cJSON_Delete(root);
+    /* no anchor the shard writes: no slot answered */
+    static const char *const unknown[] = {"nowhere"};
+    q.anchors = unknown;
+    q.anchor_count = 1;
+    REQUIRE(search(s, &q, &root));
+    CHECK(!cJSON_GetObjectItemCaseSensitive(root, "slot"));
+    cJSON_Delete(root);
+    cleanup(&s);
+}
+
 TEST_MAIN(TEST_CASE(each_signal_finds_its_chunk_and_the_current_file_is_excluded),
+          TEST_CASE(the_names_written_in_the_cursors_slot),
           TEST_CASE(members_the_language_hides_are_not_offered),
           TEST_CASE(a_class_lineage_from_the_index_and_its_outline),
           TEST_CASE(import_graph_is_replicated_and_counts_in_degree),

@@ -1,0 +1,147 @@
+/*
+ * lexeme: tokens of source text, and the names written in a slot
+ * (lexeme.h).
+ */
+#include "proto/code/lexeme.h"
+
+#include "proto/code/ident.h"
+
+#include <string.h>
+
+static bool blank(char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+size_t lexeme_next(const char *s, size_t len, size_t *at, size_t *start) {
+    size_t i = *at;
+    while (i < len && blank(s[i]))
+        i++;
+    *start = i;
+    if (i >= len) {
+        *at = len;
+        return 0;
+    }
+    size_t n = ident_len(s + i, len - i);
+    char c = s[i];
+    if (n == 0 && c >= '0' && c <= '9') {
+        n = 1;
+        while (i + n < len && (s[i + n] == '.' || ident_char_len(s + i + n, len - i - n)))
+            n += s[i + n] == '.' ? 1 : ident_char_len(s + i + n, len - i - n);
+    } else if (n == 0 && (c == '"' || c == '\'')) {
+        n = 1;
+        while (i + n < len && s[i + n] != '\n') {
+            if (s[i + n] == '\\' && i + n + 1 < len && s[i + n + 1] != '\n') {
+                n += 2;
+                continue;
+            }
+            if (s[i + n++] == c)
+                break;
+        }
+    } else if (n == 0) {
+        char d = i + 1 < len ? s[i + 1] : '\0';
+        n = (c == ':' && d == ':') || (c == '-' && d == '>') || (c == '=' && d == '>') ? 2 : 1;
+    }
+    *at = i + n;
+    return n;
+}
+
+bool lexeme_is_name(const char *s, size_t n) {
+    return n > 0 && ident_len(s, n) == n;
+}
+
+static void keep(char out[LEXEME_MAX], const char *s, size_t n) {
+    if (n == 0 || n >= LEXEME_MAX) {
+        out[0] = '\0'; /* unknown */
+        return;
+    }
+    memcpy(out, s, n);
+    out[n] = '\0';
+}
+
+/* How far back the prefix is read for its last tokens: a string or a
+ * number cut at the window's start is a token unknown, not a wrong one. */
+#define SLOT_WINDOW 512
+
+bool lexeme_slot_read(const char *prefix, size_t prefix_len, const char *suffix, size_t suffix_len,
+                      lexeme_slot_t *out) {
+    memset(out, 0, sizeof *out);
+    size_t end = prefix_len;
+    while (end > 0 && ident_char_len_before(prefix, end))
+        end -= ident_char_len_before(prefix, end);
+    size_t from = end > SLOT_WINDOW ? end - SLOT_WINDOW : 0;
+    /* start the window on a line: a token is not cut in two there */
+    while (from > 0 && from < end && prefix[from - 1] != '\n')
+        from++;
+    /* the last LEXEME_ANCHOR_READ tokens, the nearest last */
+    enum { READ = LEXEME_ANCHOR_READ };
+    size_t at = from, start, n;
+    size_t starts[READ] = {0}, lens[READ] = {0}, count = 0;
+    while ((n = lexeme_next(prefix, end, &at, &start)) > 0) {
+        memmove(starts, starts + 1, sizeof starts - sizeof *starts);
+        memmove(lens, lens + 1, sizeof lens - sizeof *lens);
+        starts[READ - 1] = start;
+        lens[READ - 1] = n;
+        count++;
+    }
+    size_t known = count < READ ? count : READ;
+    for (size_t k = 0; k < LEXEME_BEFORE && k < known; k++) {
+        size_t from_end = LEXEME_BEFORE - 1 - k; /* 0: the token right before */
+        keep(out->before[from_end], prefix + starts[READ - 1 - k], lens[READ - 1 - k]);
+    }
+    for (size_t k = 0; k < known && out->anchor_count < LEXEME_ANCHORS; k++) {
+        const char *t = prefix + starts[READ - 1 - k];
+        if (lexeme_is_name(t, lens[READ - 1 - k])) {
+            keep(out->anchors[out->anchor_count], t, lens[READ - 1 - k]);
+            out->anchor_count += out->anchors[out->anchor_count][0] != '\0';
+        }
+    }
+    size_t rest = suffix ? ident_len(suffix, suffix_len) : 0;
+    /* past the rest of the name: the token after it */
+    if (suffix && rest < suffix_len) {
+        at = rest;
+        n = lexeme_next(suffix, suffix_len, &at, &start);
+        keep(out->after, suffix + start, n);
+        if (out->after[0] && lexeme_is_name(out->after, n) && out->anchor_count < LEXEME_ANCHORS)
+            memcpy(out->anchors[out->anchor_count++], out->after, n + 1);
+    }
+    return out->before[LEXEME_BEFORE - 1][0] != '\0';
+}
+
+typedef struct {
+    const char *s;
+    size_t n;
+} tok_t;
+
+static bool same(const tok_t *t, const char *want) {
+    return want[0] && t->n == strlen(want) && !memcmp(t->s, want, t->n);
+}
+
+double lexeme_slot_scan(const lexeme_slot_t *slot, const char *text, size_t len,
+                        lexeme_found_fn found, void *arg) {
+    const char *b1 = slot->before[2], *b2 = slot->before[1], *b3 = slot->before[0];
+    if (!b1[0])
+        return 0;
+    /* the last four tokens read and the one after them */
+    tok_t w[5] = {{0}};
+    size_t at = 0, start;
+    double total = 0;
+    for (;;) {
+        size_t n = lexeme_next(text, len, &at, &start);
+        memmove(w, w + 1, 4 * sizeof *w);
+        w[4] = (tok_t){text + start, n};
+        /* w[3] is the name in question, w[4] what comes after it */
+        const tok_t *name = &w[3];
+        if (name->n && lexeme_is_name(name->s, name->n) && same(&w[2], b1)) {
+            bool two = same(&w[1], b2), after = w[4].n && same(&w[4], slot->after);
+            double weight = (two && same(&w[0], b3) ? 1.0 : 0) + (two && after ? 1.0 : 0) +
+                            (two ? 0.5 : 0) + (after ? 0.5 : 0);
+            if (weight > 0) {
+                total += weight;
+                found(name->s, name->n, weight, arg);
+            }
+        }
+        if (n == 0)
+            break;
+    }
+    return total;
+}

@@ -1,0 +1,75 @@
+/*
+ * lexeme: source text as a stream of tokens, and what the repository writes
+ * in the slot of the cursor.
+ *
+ * A name is often best predicted by the code around it: after `Column("id",`
+ * sqlalchemy writes `Integer`, after `G = nx.` networkx writes `Graph`.  The
+ * gateway takes the tokens right before the cursor (and the one after the
+ * name) from the prefix and suffix; a shard then finds where its chunks
+ * write the same tokens and counts which identifier stands between them.
+ * Both sides cut text into tokens by these rules, so they live here:
+ *
+ *   - an identifier (proto/code/ident.h);
+ *   - a string on one line, quotes included (`"id"`, `'x'`, with `\`
+ *     escapes); a quote that does not close on its line is one token;
+ *   - a number: a digit and the identifier characters and dots after it;
+ *   - `::`, `->`, `=>`; else one byte of punctuation.
+ * White space separates tokens and is no token.  Comments are not told
+ * apart: `#` and `//` are punctuation like any other.
+ *
+ * The patterns, for the tokens b3 b2 b1 before a name and a1 after it, each
+ * counting the identifiers found in its slot, with its weight:
+ *   b3 b2 b1 ⟨⟩      1
+ *   b2 b1 ⟨⟩ a1      1
+ *   b2 b1 ⟨⟩         0.5
+ *   b1 ⟨⟩ a1         0.5
+ * A pattern one of whose tokens is unknown (the text starts there, or the
+ * token is longer than LEXEME_MAX - 1 bytes) counts nothing.
+ */
+#ifndef LCA_CODE_LEXEME_H
+#define LCA_CODE_LEXEME_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define LEXEME_MAX 64   /* longest token kept, NUL included */
+#define LEXEME_BEFORE 3 /* tokens before the name a pattern reads */
+
+/* The token at or after *at in s[0..len): its start in *start, its length
+ * returned (0 at the end); *at moves past it. */
+size_t lexeme_next(const char *s, size_t len, size_t *at, size_t *start);
+
+/* Whether the token s[0..n) is an identifier. */
+bool lexeme_is_name(const char *s, size_t n);
+
+/* The slot of a name: the tokens before it (before[0] the farthest, ""
+ * unknown), the one after it ("" unknown), and the identifiers among the
+ * LEXEME_ANCHOR_READ tokens before it and the one after, nearest first: a
+ * shard looks for the slot among the chunks that write the rarest. */
+#define LEXEME_ANCHORS 4
+#define LEXEME_ANCHOR_READ 8
+typedef struct {
+    char before[LEXEME_BEFORE][LEXEME_MAX];
+    char after[LEXEME_MAX];
+    char anchors[LEXEME_ANCHORS][LEXEME_MAX];
+    size_t anchor_count;
+} lexeme_slot_t;
+
+/* Reads the slot of the name at the cursor: the tokens of the prefix
+ * before the identifier the cursor is in or after (the part typed is the
+ * name's), and the first token of the suffix after the rest of it.
+ * Returns whether the token right before is known. */
+bool lexeme_slot_read(const char *prefix, size_t prefix_len, const char *suffix, size_t suffix_len,
+                      lexeme_slot_t *out);
+
+/* Called for every identifier of a text standing in the slot, with the
+ * weight of the patterns it matched (summed). */
+typedef void (*lexeme_found_fn)(const char *name, size_t len, double weight, void *arg);
+
+/* Scans text for identifiers in the slot; returns the summed weight of
+ * every pattern matched, found or not, at every position (the total the
+ * found weights are a share of). */
+double lexeme_slot_scan(const lexeme_slot_t *slot, const char *text, size_t len,
+                        lexeme_found_fn found, void *arg);
+
+#endif
