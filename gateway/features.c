@@ -862,7 +862,7 @@ void features_search_header(const features_t *f, const char *collection, const c
     for (int i = 0; i < c->base_count; i++)
         bases[i] = c->bases[i];
     const lexeme_slot_t *sl = &f->slot;
-    const char *slot[] = {sl->before[0], sl->before[1], sl->before[2], sl->after};
+    const char *slot[] = {sl->before[0], sl->before[1], sl->before[2], sl->after[0], sl->after[1]};
     const char *anchors[LEXEME_ANCHORS];
     for (size_t i = 0; i < sl->anchor_count; i++)
         anchors[i] = sl->anchors[i];
@@ -881,7 +881,7 @@ void features_search_header(const features_t *f, const char *collection, const c
                    .object = f->object[0] && (signals & SIGNAL_OBJECT) ? f->object : NULL,
                    .owner = f->owner[0] && (signals & SIGNAL_SYMBOL) ? f->owner : NULL,
                    .slot = slotted ? slot : NULL,
-                   .slot_count = slotted ? 4 : 0,
+                   .slot_count = slotted ? 5 : 0,
                    .anchors = slotted ? anchors : NULL,
                    .anchor_count = slotted ? sl->anchor_count : 0,
                    .question = f->question && f->text.len && (signals & SIGNAL_BM25),

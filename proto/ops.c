@@ -343,8 +343,8 @@ static void decode_search(fields_t *f, ops_request_t *req) {
     const char *mode = field_string(f, "mode", false);
     s->symbols = field_strings(f, req, "symbols", &s->symbol_count);
     s->slot = field_strings(f, req, "slot", &s->slot_count);
-    if (s->slot && s->slot_count != 4)
-        field_fail(f, -EINVAL, "\"slot\" must hold 4 strings: 3 tokens before the name, 1 after");
+    if (s->slot && s->slot_count != 5)
+        field_fail(f, -EINVAL, "\"slot\" must hold 5 strings: 3 tokens before the name, 2 after");
     s->anchors = field_strings(f, req, "anchors", &s->anchor_count);
     decode_member(f, req);
     if (mode && strcmp(mode, "i8") != 0 && strcmp(mode, "f32") != 0)

@@ -50,7 +50,7 @@
  *         "shards","placement","files","chunks","seeded_at"}...]} (this
  *         shard's counts)
  *  search {collection, k (10), path, query, symbols:[...], object, owner,
- *          slot:[b3, b2, b1, a1], anchors:[...],
+ *          slot:[b3, b2, b1, a1, a2], anchors:[...],
  *          member {kind "module"|"class", module, member_of, type, call,
  *          bases:[...], partial, hints:[...], words:[...], line:[...]},
  *          mode "i8"|"f32" ("i8"), limit (4*k), question (false)}; payload:
@@ -63,7 +63,7 @@
  *      method a declaration at the cursor is assigned from); owner the member
  *      written right after a bare name (`run` of `⟨.run(`): the chunks defining
  *      a class that has such a member are the candidates of "owner";
- *      slot the tokens before the name at the cursor and the one after it
+ *      slot the tokens before the name at the cursor and the two after it
  *      ("" unknown), anchors identifiers near them: the shard counts which
  *      names its chunks write between the same tokens (proto/code/lexeme.h)
  *      and answers "slot": {"total": the patterns' summed weight, "names":
@@ -195,8 +195,8 @@ typedef struct {
     const char *object;         /* the name before the cursor's dot; NULL: none */
     const char *owner;          /* a bare name: the member written after it (`⟨.run(`); NULL */
     const char *const *slot;    /* the tokens around the name (proto/code/lexeme.h): b3 b2 b1
-                                 * a1, "" unknown; NULL: none */
-    size_t slot_count;          /* 4 when slot is set */
+                                 * a1 a2, "" unknown; NULL: none */
+    size_t slot_count;          /* 5 when slot is set */
     const char *const *anchors; /* the identifiers near the slot, nearest first */
     size_t anchor_count;
     ops_member_t member; /* what the object is; kind OPS_MEMBER_NONE: leave out */

@@ -59,7 +59,7 @@ static void run_search(const dispatch_t *d, const ops_request_t *req, const void
                         .symbol_count = s->symbol_count,
                         .object = s->object,
                         .owner = s->owner,
-                        .slot = s->slot_count == 4 ? s->slot : NULL,
+                        .slot = s->slot_count == 5 ? s->slot : NULL,
                         .anchors = s->anchors,
                         .anchor_count = s->anchor_count,
                         .member = {.kind = (search_member_kind_t)s->member.kind,

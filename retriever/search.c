@@ -111,7 +111,7 @@ typedef struct {
 /* The names this shard's chunks write in the cursor's slot (lexeme.h):
  * SLOT_CHUNKS chunks that write its rarest anchor are read, SLOT_TABLE
  * names at most counted, the SLOT_NAMES heaviest answered. */
-#define SLOT_CHUNKS 200
+#define SLOT_CHUNKS 100
 #define SLOT_TABLE 1024
 #define SLOT_NAMES 24
 
@@ -1860,33 +1860,38 @@ static void slot_note(const char *name, size_t len, double weight, void *arg) {
 }
 
 /* The anchor to look for: of the query's, the one the fewest chunks of
- * this shard write (but some do), folded as the index folds a whole
- * identifier, into out; false when none is written. */
-static bool slot_anchor(search_t *s, char out[LEXEME_MAX]) {
+ * this shard write (but some do); its index, -1 when none is written, and
+ * folded as the index folds a whole identifier into folded. */
+static int slot_anchor(search_t *s, char folded[LEXEME_MAX]) {
     long best = 0;
-    for (size_t i = 0; i < s->q->anchor_count; i++) {
-        char folded[LEXEME_MAX];
-        size_t n = ident_fold(s->q->anchors[i], folded, sizeof folded);
-        long df = n ? term_df(s, folded, n) : 0;
+    int at = -1;
+    for (size_t i = 0; i < s->q->anchor_count && i < LEXEME_ANCHORS; i++) {
+        char f[LEXEME_MAX];
+        size_t n =
+            strlen(s->q->anchors[i]) < LEXEME_MAX ? ident_fold(s->q->anchors[i], f, sizeof f) : 0;
+        long df = n ? term_df(s, f, n) : 0;
         if (df > 0 && (best == 0 || df < best)) {
             best = df;
-            memcpy(out, folded, n + 1);
+            at = (int)i;
+            memcpy(folded, f, n + 1);
         }
     }
-    return best > 0;
+    return at;
 }
 
 /* What this shard's chunks write in the cursor's slot: reads SLOT_CHUNKS
  * chunks that write the anchor and counts the names standing between the
- * slot's tokens (lexeme_slot_scan) into s->slot. */
+ * slot's tokens, on the lines that write it (lexeme_slot_scan_near), into
+ * s->slot. */
 static int signal_slot(search_t *s) {
     const search_query_t *q = s->q;
     char anchor[LEXEME_MAX];
-    if (!q->slot || !slot_anchor(s, anchor))
+    int which = q->slot ? slot_anchor(s, anchor) : -1;
+    if (which < 0)
         return 0;
     lexeme_slot_t slot = {0};
-    for (int k = 0; k < LEXEME_BEFORE + 1; k++) {
-        char *to = k < LEXEME_BEFORE ? slot.before[k] : slot.after;
+    for (int k = 0; k < LEXEME_BEFORE + LEXEME_AFTER; k++) {
+        char *to = k < LEXEME_BEFORE ? slot.before[k] : slot.after[k - LEXEME_BEFORE];
         if (strlen(q->slot[k]) < LEXEME_MAX)
             strcpy(to, q->slot[k]);
     }
@@ -1914,9 +1919,9 @@ static int signal_slot(search_t *s) {
         }
         sqlite3_bind_int64(text, 1, sqlite3_column_int64(st, 0));
         if (sqlite3_step(text) == SQLITE_ROW)
-            s->slot_total +=
-                lexeme_slot_scan(&slot, (const char *)sqlite3_column_text(text, 0),
-                                 (size_t)sqlite3_column_bytes(text, 0), slot_note, &count);
+            s->slot_total += lexeme_slot_scan_near(
+                &slot, q->anchors[which], (const char *)sqlite3_column_text(text, 0),
+                (size_t)sqlite3_column_bytes(text, 0), slot_note, &count);
         sqlite3_reset(text);
     }
     sqlite3_finalize(st);

@@ -116,7 +116,7 @@ typedef struct {
     size_t symbol_count;
     const char *object;         /* the name before the cursor's dot, or NULL */
     const char *owner;          /* a bare name: the member written right after it, or NULL */
-    const char *const *slot;    /* b3 b2 b1 a1 around the name (lexeme.h), or NULL */
+    const char *const *slot;    /* b3 b2 b1 a1 a2 around the name (lexeme.h), or NULL */
     const char *const *anchors; /* identifiers near the slot, nearest first */
     size_t anchor_count;
     bool question;       /* query is a question in words: the name signal runs */

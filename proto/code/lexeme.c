@@ -96,14 +96,17 @@ bool lexeme_slot_read(const char *prefix, size_t prefix_len, const char *suffix,
         }
     }
     size_t rest = suffix ? ident_len(suffix, suffix_len) : 0;
-    /* past the rest of the name: the token after it */
-    if (suffix && rest < suffix_len) {
-        at = rest;
+    /* past the rest of the name: the tokens after it */
+    at = rest;
+    for (int k = 0; suffix && k < LEXEME_AFTER; k++) {
         n = lexeme_next(suffix, suffix_len, &at, &start);
-        keep(out->after, suffix + start, n);
-        if (out->after[0] && lexeme_is_name(out->after, n) && out->anchor_count < LEXEME_ANCHORS)
-            memcpy(out->anchors[out->anchor_count++], out->after, n + 1);
+        if (!n)
+            break;
+        keep(out->after[k], suffix + start, n);
     }
+    const char *a1 = out->after[0];
+    if (a1[0] && lexeme_is_name(a1, strlen(a1)) && out->anchor_count < LEXEME_ANCHORS)
+        memcpy(out->anchors[out->anchor_count++], a1, strlen(a1) + 1);
     return out->before[LEXEME_BEFORE - 1][0] != '\0';
 }
 
@@ -119,29 +122,61 @@ static bool same(const tok_t *t, const char *want) {
 double lexeme_slot_scan(const lexeme_slot_t *slot, const char *text, size_t len,
                         lexeme_found_fn found, void *arg) {
     const char *b1 = slot->before[2], *b2 = slot->before[1], *b3 = slot->before[0];
+    const char *a1 = slot->after[0], *a2 = slot->after[1];
     if (!b1[0])
         return 0;
-    /* the last four tokens read and the one after them */
-    tok_t w[5] = {{0}};
+    /* the last six tokens read: w[3] is the name in question, w[4] and
+     * w[5] what comes after it */
+    tok_t w[6] = {{0}};
     size_t at = 0, start;
     double total = 0;
-    for (;;) {
+    for (int tail = 3; tail > 0;) {
         size_t n = lexeme_next(text, len, &at, &start);
-        memmove(w, w + 1, 4 * sizeof *w);
-        w[4] = (tok_t){text + start, n};
-        /* w[3] is the name in question, w[4] what comes after it */
+        memmove(w, w + 1, 5 * sizeof *w);
+        w[5] = (tok_t){text + start, n};
+        tail -= n == 0; /* past the end: until the last token is w[3] */
         const tok_t *name = &w[3];
-        if (name->n && lexeme_is_name(name->s, name->n) && same(&w[2], b1)) {
-            bool two = same(&w[1], b2), after = w[4].n && same(&w[4], slot->after);
-            double weight = (two && same(&w[0], b3) ? 1.0 : 0) + (two && after ? 1.0 : 0) +
-                            (two ? 0.5 : 0) + (after ? 0.5 : 0);
-            if (weight > 0) {
-                total += weight;
-                found(name->s, name->n, weight, arg);
-            }
+        if (!name->n || !lexeme_is_name(name->s, name->n) || !same(&w[2], b1))
+            continue;
+        bool two = same(&w[1], b2), after = same(&w[4], a1), after2 = after && same(&w[5], a2);
+        double weight = (two && same(&w[0], b3) ? 1.0 : 0) + (two && after ? 1.0 : 0) +
+                        (two && after2 ? 2.0 : 0) + (after2 ? 0.5 : 0) + (two ? 0.5 : 0) +
+                        (after ? 0.5 : 0);
+        if (weight > 0) {
+            total += weight;
+            found(name->s, name->n, weight, arg);
         }
-        if (n == 0)
-            break;
     }
+    return total;
+}
+
+/* The end of the line holding i (its '\n' included). */
+static size_t line_end(const char *text, size_t len, size_t i) {
+    const char *nl = i < len ? memchr(text + i, '\n', len - i) : NULL;
+    return nl ? (size_t)(nl - text) + 1 : len;
+}
+
+double lexeme_slot_scan_near(const lexeme_slot_t *slot, const char *anchor, const char *text,
+                             size_t len, lexeme_found_fn found, void *arg) {
+    size_t n = strlen(anchor);
+    double total = 0;
+    size_t from = 0, to = 0; /* the region to scan next: lines [from, to) */
+    for (size_t i = 0; n && i + n <= len;) {
+        const char *hit = memmem(text + i, len - i, anchor, n);
+        if (!hit)
+            break;
+        size_t at = (size_t)(hit - text), ls = at;
+        while (ls > 0 && text[ls - 1] != '\n')
+            ls--;
+        if (ls > to) { /* apart from the region: scan that first */
+            if (to > from)
+                total += lexeme_slot_scan(slot, text + from, to - from, found, arg);
+            from = ls;
+        }
+        to = line_end(text, len, line_end(text, len, at));
+        i = at + n;
+    }
+    if (to > from)
+        total += lexeme_slot_scan(slot, text + from, to - from, found, arg);
     return total;
 }

@@ -10,7 +10,8 @@
  * so that common names and sub-words match many chunks as in real code;
  * every file imports five others.  Then times
  * QUERIES (default 300) completion-shaped queries: ~1.5 KB of code around a
- * cursor, 8 identifiers, the current file, an object, and a query vector
+ * cursor, 8 identifiers, the current file, an object, the cursor's slot
+ * (the tokens around it, read from the chunks that write them), and a query vector
  * near one chunk's, in i8 and f32 modes, then with the members of a module
  * or of a class asked for as well (every file holds 10 references to what
  * it imports, for the reference index to rank them), and prints, in ms,
@@ -274,6 +275,9 @@ int main(int argc, char **argv) {
             snprintf(module, sizeof module, "pkg%ld.mod%ld", target % 97, target);
             snprintf(type, sizeof type, "Mod%ld", target);
             memcpy(partial, ids[0], 2);
+            /* the slot `x = b.⟨(` with b and c to find it by: the chunks
+             * that write the rarer are read (200 at most) */
+            const char *slot[] = {"=", ids[1], ".", "("}, *anchors[] = {ids[1], ids[2]};
             search_query_t q = {
                 .collection = "bench",
                 .limit = 40,
@@ -283,6 +287,9 @@ int main(int argc, char **argv) {
                 .symbols = runs[r].structure ? symbols : NULL,
                 .symbol_count = runs[r].structure ? 8 : 0,
                 .object = runs[r].structure ? object : NULL,
+                .slot = runs[r].structure && !getenv("BENCH_NO_SLOT") ? slot : NULL,
+                .anchors = anchors,
+                .anchor_count = 2,
                 .mode = runs[r].mode,
                 .vector = runs[r].vector ? qv : NULL,
                 .vector_bytes = runs[r].vector ? dim * sizeof *qv : 0,

@@ -8,7 +8,7 @@
  * after the previous one; the slot's tokens and anchors are NUL-terminated
  * and shorter than LEXEME_MAX, the anchors identifiers; the scan reports
  * identifiers of the text with a positive weight, and its total is their
- * sum.
+ * sum; near an anchor it finds no more than in the whole text.
  */
 #include "proto/code/lexeme.h"
 #include "tests/fuzz/fuzz.h"
@@ -26,7 +26,7 @@ static void found(const char *name, size_t len, double weight, void *arg) {
     seen_t *s = arg;
     FUZZ_ASSERT(name >= s->text && len <= s->len && name - s->text <= (ptrdiff_t)(s->len - len));
     FUZZ_ASSERT(lexeme_is_name(name, len));
-    FUZZ_ASSERT(weight > 0 && weight <= 3.0);
+    FUZZ_ASSERT(weight > 0 && weight <= 5.5);
     s->sum += weight;
 }
 
@@ -45,11 +45,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     lexeme_slot_read(piece[0].data, piece[0].len, piece[1].data, piece[1].len, &slot);
     for (int k = 0; k < LEXEME_BEFORE; k++)
         FUZZ_ASSERT(strlen(slot.before[k]) < LEXEME_MAX);
-    FUZZ_ASSERT(strlen(slot.after) < LEXEME_MAX && slot.anchor_count <= LEXEME_ANCHORS);
+    for (int k = 0; k < LEXEME_AFTER; k++)
+        FUZZ_ASSERT(strlen(slot.after[k]) < LEXEME_MAX);
+    FUZZ_ASSERT(slot.anchor_count <= LEXEME_ANCHORS);
     for (size_t k = 0; k < slot.anchor_count; k++)
         FUZZ_ASSERT(lexeme_is_name(slot.anchors[k], strlen(slot.anchors[k])));
     seen_t seen = {text, len, 0};
     double total = lexeme_slot_scan(&slot, text, len, found, &seen);
     FUZZ_ASSERT(total >= 0 && fabs(total - seen.sum) < 1e-6);
+    /* near each anchor: no more than the whole text finds */
+    for (size_t k = 0; k < slot.anchor_count; k++) {
+        seen_t near = {text, len, 0};
+        double part = lexeme_slot_scan_near(&slot, slot.anchors[k], text, len, found, &near);
+        FUZZ_ASSERT(part >= 0 && fabs(part - near.sum) < 1e-6 && part <= total + 1e-6);
+    }
     return 0;
 }

@@ -44,7 +44,8 @@ TEST(the_slot_is_read_around_the_name_typed) {
     CHECK_STR(s.before[0], "(");
     CHECK_STR(s.before[1], "\"id\"");
     CHECK_STR(s.before[2], ",");
-    CHECK_STR(s.after, ",");
+    CHECK_STR(s.after[0], ",");
+    CHECK_STR(s.after[1], "primary_key");
     /* the identifiers among the last tokens, nearest first */
     REQUIRE(s.anchor_count >= 2);
     CHECK_STR(s.anchors[0], "Column");
@@ -54,13 +55,14 @@ TEST(the_slot_is_read_around_the_name_typed) {
     CHECK_STR(s.before[0], "=");
     CHECK_STR(s.before[1], "nx");
     CHECK_STR(s.before[2], ".");
-    CHECK_STR(s.after, "(");
+    CHECK_STR(s.after[0], "(");
+    CHECK_STR(s.after[1], ""); /* the suffix ends */
     /* nothing before: no slot; the start of the text is unknown */
     CHECK(!lexeme_slot_read("abc", 3, NULL, 0, &s));
     CHECK(lexeme_slot_read("x.", 2, NULL, 0, &s));
     CHECK_STR(s.before[0], "");
     CHECK_STR(s.before[1], "x");
-    CHECK_STR(s.after, "");
+    CHECK_STR(s.after[0], "");
 }
 
 typedef struct {
@@ -89,15 +91,31 @@ TEST(the_names_a_text_writes_in_the_slot_weigh_by_the_patterns_matched) {
     lexeme_slot_read(pre, strlen(pre), ", primary_key=True)", 19, &s);
     const char *text = "a = Column(\"id\", Integer, primary_key=True)\n"
                        "b = Column(\"id\", String(30))\n"
-                       "c = f(x, y)\n"; /* `, y` matches no pattern: y's b2 is x */
+                       "c = f(x, y)\n" /* `, y` matches no pattern: y's b2 is x */
+                       "d = g(\"id\", Float, nullable=True)\n";
     found_t f = {0};
     double total = lexeme_slot_scan(&s, text, strlen(text), note, &f);
-    REQUIRE(f.n == 2);
+    REQUIRE(f.n == 3);
     CHECK_STR(f.names[0], "Integer");
-    CHECK_NEAR(f.weights[0], 1.0 + 1.0 + 0.5 + 0.5); /* every pattern */
+    CHECK_NEAR(f.weights[0], 1.0 + 1.0 + 2.0 + 0.5 + 0.5 + 0.5); /* every pattern */
     CHECK_STR(f.names[1], "String");
     CHECK_NEAR(f.weights[1], 1.0 + 0.5); /* b3 b2 b1, b2 b1 */
-    CHECK_NEAR(total, 4.5);
+    CHECK_STR(f.names[2], "Float");
+    CHECK_NEAR(f.weights[2], 1.0 + 1.0 + 0.5 + 0.5); /* all but those that read a2 */
+    CHECK_NEAR(total, 5.5 + 1.5 + 3.0);
+    /* near the anchor only: the lines that write it and the line after */
+    f = (found_t){0};
+    CHECK_NEAR(lexeme_slot_scan_near(&s, "Column", text, strlen(text), note, &f), 5.5 + 1.5);
+    CHECK_INT(f.n, ==, 2);
+    f = (found_t){0};
+    CHECK_NEAR(lexeme_slot_scan_near(&s, "f(", text, strlen(text), note, &f), 3.0);
+    CHECK_STR(f.names[0], "Float");
+    CHECK_NEAR(lexeme_slot_scan_near(&s, "nowhere", text, strlen(text), note, &f), 0);
+    CHECK_NEAR(lexeme_slot_scan_near(&s, "", text, strlen(text), note, &f), 0);
+    /* a name at the very end is read too, with what it has after it */
+    const char *end = "x = Column(\"id\", Tail";
+    f = (found_t){0};
+    CHECK_NEAR(lexeme_slot_scan(&s, end, strlen(end), note, &f), 1.0 + 0.5);
     lexeme_slot_t none = {{{0}}};
     CHECK_NEAR(lexeme_slot_scan(&none, text, strlen(text), note, &f), 0);
 }

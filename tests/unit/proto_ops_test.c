@@ -123,7 +123,7 @@ TEST(search_round_trips_and_leaves_out_what_is_unset) {
     cJSON *json;
     const char *symbols[] = {"parse", "Config"};
     const char *words[] = {"store", "open"}, *line[] = {"get", "params"};
-    const char *slot[] = {"(", "\"id\"", ",", ""}, *anchors[] = {"Column"};
+    const char *slot[] = {"(", "\"id\"", ",", "", ""}, *anchors[] = {"Column"};
     const char query[] = "def f():\n\treturn \"x\"";
     ops_request_t search = {.op = OPS_SEARCH,
                             .collection = "c",
@@ -137,7 +137,7 @@ TEST(search_round_trips_and_leaves_out_what_is_unset) {
                                        .object = "utils",
                                        .owner = "constructObject",
                                        .slot = slot,
-                                       .slot_count = 4,
+                                       .slot_count = 5,
                                        .anchors = anchors,
                                        .anchor_count = 1,
                                        .member = {.kind = OPS_MEMBER_CLASS,
@@ -172,7 +172,7 @@ TEST(search_round_trips_and_leaves_out_what_is_unset) {
     CHECK_STR(out.search.symbols[0], "parse");
     CHECK_STR(out.search.object, "utils");
     CHECK_STR(out.search.owner, "constructObject");
-    REQUIRE(out.search.slot_count == 4 && out.search.anchor_count == 1);
+    REQUIRE(out.search.slot_count == 5 && out.search.anchor_count == 1);
     CHECK_STR(out.search.slot[1], "\"id\"");
     CHECK_STR(out.search.slot[3], "");
     CHECK_STR(out.search.anchors[0], "Column");
@@ -221,7 +221,7 @@ TEST(bad_headers_get_the_message_the_client_sees) {
         {"{\"op\":\"search\",\"collection\":\"demo\",\"k\":5,\"limit\":4001}",
          "\"limit\" must be an integer in [1, 4000]"},
         {"{\"op\":\"search\",\"collection\":\"demo\",\"slot\":[\"(\",\",\"]}",
-         "\"slot\" must hold 4 strings: 3 tokens before the name, 1 after"},
+         "\"slot\" must hold 5 strings: 3 tokens before the name, 2 after"},
         {"{\"op\":\"search\",\"collection\":\"demo\",\"symbols\":\"x\"}",
          "\"symbols\" must be an array of at most 4096 strings"},
         {"{\"op\":\"search\",\"collection\":\"demo\",\"symbols\":[\"a\",1]}",
