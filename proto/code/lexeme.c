@@ -88,7 +88,7 @@ bool lexeme_slot_read(const char *prefix, size_t prefix_len, const char *suffix,
         size_t from_end = LEXEME_BEFORE - 1 - k; /* 0: the token right before */
         keep(out->before[from_end], prefix + starts[READ - 1 - k], lens[READ - 1 - k]);
     }
-    for (size_t k = 0; k < known && out->anchor_count < LEXEME_ANCHORS; k++) {
+    for (size_t k = 0; k < known && out->anchor_count < LEXEME_ANCHORS_BEFORE; k++) {
         const char *t = prefix + starts[READ - 1 - k];
         if (lexeme_is_name(t, lens[READ - 1 - k])) {
             keep(out->anchors[out->anchor_count], t, lens[READ - 1 - k]);
@@ -96,17 +96,23 @@ bool lexeme_slot_read(const char *prefix, size_t prefix_len, const char *suffix,
         }
     }
     size_t rest = suffix ? ident_len(suffix, suffix_len) : 0;
-    /* past the rest of the name: the tokens after it */
+    /* past the rest of the name: the tokens after it, and the names among
+     * them on its line */
     at = rest;
-    for (int k = 0; suffix && k < LEXEME_AFTER; k++) {
+    bool same_line = true;
+    for (int k = 0; suffix && k < LEXEME_ANCHOR_READ_AFTER; k++) {
+        size_t was = at;
         n = lexeme_next(suffix, suffix_len, &at, &start);
         if (!n)
             break;
-        keep(out->after[k], suffix + start, n);
+        same_line = same_line && !memchr(suffix + was, '\n', start - was);
+        if (k < LEXEME_AFTER)
+            keep(out->after[k], suffix + start, n);
+        if (same_line && lexeme_is_name(suffix + start, n) && out->anchor_count < LEXEME_ANCHORS) {
+            keep(out->anchors[out->anchor_count], suffix + start, n);
+            out->anchor_count += out->anchors[out->anchor_count][0] != '\0';
+        }
     }
-    const char *a1 = out->after[0];
-    if (a1[0] && lexeme_is_name(a1, strlen(a1)) && out->anchor_count < LEXEME_ANCHORS)
-        memcpy(out->anchors[out->anchor_count++], a1, strlen(a1) + 1);
     return out->before[LEXEME_BEFORE - 1][0] != '\0';
 }
 

@@ -50,11 +50,14 @@ bool lexeme_is_name(const char *s, size_t n);
 
 /* The slot of a name: the tokens before it (before[0] the farthest, ""
  * unknown), those after it (after[0] the nearest), and the identifiers
- * among the LEXEME_ANCHOR_READ tokens before it and the one after, nearest
- * first: a shard looks for the slot near where its chunks write the
- * rarest. */
-#define LEXEME_ANCHORS 4
+ * among the LEXEME_ANCHOR_READ tokens before it (nearest first, at most
+ * LEXEME_ANCHORS_BEFORE) and the LEXEME_ANCHOR_READ_AFTER after it on its
+ * line: a shard looks for the slot near where its chunks write the rarest
+ * (`if self.⟨(err, dbapi_connection, None)`: dbapi_connection). */
+#define LEXEME_ANCHORS_BEFORE 4
+#define LEXEME_ANCHORS 7
 #define LEXEME_ANCHOR_READ 8
+#define LEXEME_ANCHOR_READ_AFTER 5
 typedef struct {
     char before[LEXEME_BEFORE][LEXEME_MAX];
     char after[LEXEME_AFTER][LEXEME_MAX];

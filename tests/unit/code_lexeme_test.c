@@ -46,10 +46,17 @@ TEST(the_slot_is_read_around_the_name_typed) {
     CHECK_STR(s.before[2], ",");
     CHECK_STR(s.after[0], ",");
     CHECK_STR(s.after[1], "primary_key");
-    /* the identifiers among the last tokens, nearest first */
-    REQUIRE(s.anchor_count >= 2);
+    /* the identifiers among the last tokens, nearest first, then those
+     * after the name on its line */
+    REQUIRE(s.anchor_count == 4);
     CHECK_STR(s.anchors[0], "Column");
     CHECK_STR(s.anchors[1], "Table");
+    CHECK_STR(s.anchors[2], "primary_key");
+    CHECK_STR(s.anchors[3], "True");
+    const char *two = "x = f(a, ";
+    CHECK(lexeme_slot_read(two, strlen(two), "b, c\nnext_line", 15, &s));
+    REQUIRE(s.anchor_count == 4);
+    CHECK_STR(s.anchors[3], "c"); /* not next_line */
     const char *go = "G = nx.";
     CHECK(lexeme_slot_read(go, strlen(go), "(\n", 2, &s));
     CHECK_STR(s.before[0], "=");
