@@ -449,7 +449,7 @@ static void slot_shares(const cJSON *const *answers, size_t nanswers, candidate_
             double w = last ? slot_weight(&sl, last) : 0;
             best = w > best ? w : best;
         }
-        c[i].slot = best / sl.total;
+        c[i].slot = best < sl.total ? best / sl.total : 1; /* a name twice in an answer */
     }
 }
 

@@ -1861,14 +1861,16 @@ static void slot_note(const char *name, size_t len, double weight, void *arg) {
 
 /* The anchor to look for: of the query's, the one the fewest chunks of
  * this shard write (but some do); its index, -1 when none is written, and
- * folded as the index folds a whole identifier into folded. */
+ * folded as the index folds a whole identifier into folded.  An anchor
+ * that is no identifier is none (it goes into an FTS5 query). */
 static int slot_anchor(search_t *s, char folded[LEXEME_MAX]) {
     long best = 0;
     int at = -1;
     for (size_t i = 0; i < s->q->anchor_count && i < LEXEME_ANCHORS; i++) {
         char f[LEXEME_MAX];
-        size_t n =
-            strlen(s->q->anchors[i]) < LEXEME_MAX ? ident_fold(s->q->anchors[i], f, sizeof f) : 0;
+        const char *a = s->q->anchors[i];
+        size_t len = strlen(a);
+        size_t n = len < LEXEME_MAX && lexeme_is_name(a, len) ? ident_fold(a, f, sizeof f) : 0;
         long df = n ? term_df(s, f, n) : 0;
         if (df > 0 && (best == 0 || df < best)) {
             best = df;

@@ -58,6 +58,13 @@ static void keep(char out[LEXEME_MAX], const char *s, size_t n) {
     out[n] = '\0';
 }
 
+static void anchor_add(lexeme_slot_t *out, const char *s, size_t n) {
+    if (out->anchor_count < LEXEME_ANCHORS && lexeme_is_name(s, n)) {
+        keep(out->anchors[out->anchor_count], s, n);
+        out->anchor_count += out->anchors[out->anchor_count][0] != '\0';
+    }
+}
+
 /* How far back the prefix is read for its last tokens: a string or a
  * number cut at the window's start is a token unknown, not a wrong one. */
 #define SLOT_WINDOW 512
@@ -88,13 +95,8 @@ bool lexeme_slot_read(const char *prefix, size_t prefix_len, const char *suffix,
         size_t from_end = LEXEME_BEFORE - 1 - k; /* 0: the token right before */
         keep(out->before[from_end], prefix + starts[READ - 1 - k], lens[READ - 1 - k]);
     }
-    for (size_t k = 0; k < known && out->anchor_count < LEXEME_ANCHORS_BEFORE; k++) {
-        const char *t = prefix + starts[READ - 1 - k];
-        if (lexeme_is_name(t, lens[READ - 1 - k])) {
-            keep(out->anchors[out->anchor_count], t, lens[READ - 1 - k]);
-            out->anchor_count += out->anchors[out->anchor_count][0] != '\0';
-        }
-    }
+    for (size_t k = 0; k < known && out->anchor_count < LEXEME_ANCHORS_BEFORE; k++)
+        anchor_add(out, prefix + starts[READ - 1 - k], lens[READ - 1 - k]);
     size_t rest = suffix ? ident_len(suffix, suffix_len) : 0;
     /* past the rest of the name: the tokens after it, and the names among
      * them on its line */
@@ -108,10 +110,8 @@ bool lexeme_slot_read(const char *prefix, size_t prefix_len, const char *suffix,
         same_line = same_line && !memchr(suffix + was, '\n', start - was);
         if (k < LEXEME_AFTER)
             keep(out->after[k], suffix + start, n);
-        if (same_line && lexeme_is_name(suffix + start, n) && out->anchor_count < LEXEME_ANCHORS) {
-            keep(out->anchors[out->anchor_count], suffix + start, n);
-            out->anchor_count += out->anchors[out->anchor_count][0] != '\0';
-        }
+        if (same_line)
+            anchor_add(out, suffix + start, n);
     }
     return out->before[LEXEME_BEFORE - 1][0] != '\0';
 }

@@ -730,6 +730,20 @@ TEST(the_names_written_in_the_slot_lead_among_those_the_structure_offers) {
     b = cJSON_Parse("{\"chunks\":[],\"slot\":{\"total\":\"many\",\"names\":[1,2]}}");
     REQUIRE(a && b);
     q.signals = SIGNAL_ALL;
+    ranked_t twice = rank_with(&w, &q, a, b);
+    CHECK_NEAR(twice.picks[0].score, 1); /* 1e300: no sense */
+    cJSON_Delete(a);
+    a = cJSON_Parse("{\"chunks\":[{\"path\":\"a.py\",\"symbols\":[\"Integer\"],"
+                    "\"signals\":{\"object\":1}}],"
+                    "\"slot\":{\"total\":2,\"names\":{\"Integer\":2,\"Integer\":2}}}");
+    twice = rank_with(&w, &q, a, b);
+    CHECK_NEAR(twice.picks[0].score, 1 + 6.0); /* a name twice: its share is at most all */
+    cJSON_Delete(a);
+    a = cJSON_Parse(
+        "{\"chunks\":[{\"path\":\"a.py\",\"symbols\":[\"Integer\"],"
+        "\"signals\":{\"object\":1}}],\"slot\":{\"total\":1e300,\"names\":{\"Integer\":1}}}");
+    REQUIRE(a && b);
+    q.signals = SIGNAL_ALL;
     r = rank_with(&w, &q, a, b);
     REQUIRE(r.count == 1);
     CHECK_NEAR(r.picks[0].score, 1);

@@ -1282,8 +1282,8 @@ TEST(the_names_written_in_the_cursors_slot) {
                                      "v = [Column(\"id\", Integer, nullable=False)]\n", 3}};
     REQUIRE(put(s, "a.py", "ha", NULL, 0, A, 2) == 0 && put(s, "b.py", "hb", NULL, 0, B, 1) == 0);
     static const char *const slot[] = {"(", "\"id\"", ",", ",", "primary_key"};
-    static const char *const anchors[] = {"nowhere", "Column", "id"};
-    search_query_t q = {.path = "c.py", .slot = slot, .anchors = anchors, .anchor_count = 3};
+    static const char *const anchors[] = {"nowhere", "Column", "id\" OR \"x", "id"};
+    search_query_t q = {.path = "c.py", .slot = slot, .anchors = anchors, .anchor_count = 4};
     cJSON *root;
     REQUIRE(search(s, &q, &root));
     const cJSON *answer = cJSON_GetObjectItemCaseSensitive(root, "slot");
