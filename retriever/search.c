@@ -954,6 +954,9 @@ static int signal_owner(search_t *s) {
 static const char SQL_IMPORTS_OF[] =
     "SELECT target FROM imports WHERE collection = ? AND path = ? LIMIT 256";
 static const char SQL_FILE_BY_PATH[] = "SELECT id FROM files WHERE collection = ? AND path = ?";
+static const char SQL_FILES_IN_DIR[] = "SELECT count(*) FROM files WHERE collection = ?1 AND "
+                                       "substr(path, 1, length(?2) + 1) = ?2 || '/'"
+                                       " AND instr(substr(path, length(?2) + 2), '/') = 0";
 static const char SQL_FILES_BY_STEM[] =
     "SELECT id FROM files WHERE collection = ? AND stem = ? LIMIT 64";
 static const char SQL_CHUNKS_OF_FILE[] = "SELECT id FROM chunks WHERE file = ? LIMIT 4096";
@@ -1569,6 +1572,61 @@ static void targets_free(char **targets, size_t n) {
     free(targets);
 }
 
+/* Java, Kotlin: a bare name may be a class of a package the file imports
+ * whole (`import pkg.*;`), which the graph holds as every file of it.  A
+ * directory is taken for such an import when the file imports each of the
+ * files this shard holds of it (two at least), and those join mf at 0.6,
+ * as reached through a package; a class imported by its own name is the
+ * fusion's imported name, not a member. */
+static bool in_dir(const char *path, const char *dir, size_t len) {
+    return !strncmp(path, dir, len) && path[len] == '/' && !strchr(path + len + 1, '/');
+}
+
+static int wildcard_files(search_t *s, member_files_t *mf) {
+    char **targets = NULL;
+    size_t n = 0;
+    int rc = imports_of(s, s->q->path, &targets, &n);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        const char *slash = strrchr(targets[i], '/');
+        size_t dir = slash ? (size_t)(slash - targets[i]) : 0;
+        bool seen = false; /* a directory is judged once, at its first target */
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = in_dir(targets[j], targets[i], dir);
+        if (!dir || seen || same_dir(s->q->path, targets[i]))
+            continue;
+        long here = 0, imported = 0; /* files of it on this shard; of those, imported */
+        for (size_t j = i; rc == 0 && j < n; j++) {
+            if (!in_dir(targets[j], targets[i], dir))
+                continue;
+            sqlite3_stmt *st = store_view_stmt(&s->view, SQL_FILE_BY_PATH);
+            if (!st) {
+                rc = db_fail(s, "reading member files");
+                break;
+            }
+            sqlite3_bind_int64(st, 1, s->view.collection_id);
+            sqlite3_bind_text(st, 2, targets[j], -1, SQLITE_STATIC);
+            imported += sqlite3_step(st) == SQLITE_ROW;
+            sqlite3_reset(st);
+        }
+        sqlite3_stmt *st = rc == 0 ? store_view_stmt(&s->view, SQL_FILES_IN_DIR) : NULL;
+        if (rc == 0 && !st)
+            rc = db_fail(s, "reading member files");
+        if (rc != 0)
+            break;
+        sqlite3_bind_int64(st, 1, s->view.collection_id);
+        sqlite3_bind_text(st, 2, targets[i], (int)dir, SQLITE_STATIC);
+        here = sqlite3_step(st) == SQLITE_ROW ? (long)sqlite3_column_int64(st, 0) : 0;
+        sqlite3_reset(st);
+        if (imported < 2 || imported != here)
+            continue;
+        for (size_t j = i; rc == 0 && j < n; j++)
+            if (in_dir(targets[j], targets[i], dir))
+                rc = member_file_add(s, mf, targets[j], 0.6);
+    }
+    targets_free(targets, n);
+    return rc;
+}
+
 /* The files of the module the receiver names: among what the current file
  * imports when the graph knows it, else (or when none of those is it)
  * among the files of this shard named like it.  A Rust path that starts
@@ -1600,6 +1658,9 @@ static int module_files(search_t *s, member_files_t *mf) {
         }
         targets_free(targets, n);
     }
+    lang_id_t lang = s->q->path ? lang_detect(s->q->path, NULL, 0) : LANG_UNKNOWN;
+    if (rc == 0 && !strcmp(m->module, ".") && (lang == LANG_JAVA || lang == LANG_KOTLIN))
+        rc = wildcard_files(s, mf);
     return rc;
 }
 

@@ -1305,7 +1305,49 @@ TEST(the_names_written_in_the_cursors_slot) {
     cleanup(&s);
 }
 
+/* Java: a bare name's members (module ".") are the package's classes and
+ * those of a package the file imports whole (`import pkg.*;`, which the
+ * graph holds as each of its files: a directory all of whose files the
+ * file imports), weighed as reached through a package (0.6); a class
+ * imported by name is not one (the fusion's imported name is).  Python's
+ * "." is its own package only. */
+TEST(a_java_files_bare_names_are_its_packages_and_the_packages_it_imports_whole) {
+    fresh_dir();
+    store_t *s = open_store(0, 1);
+    REQUIRE(s && ensure(s, "demo", "builtin", DIM, 1, NULL) == 0);
+    static const chunk_def_t CLASS[] = {{1, 3, "[\"C\"]", "[]", "class C {}\n", 1}};
+    static const chunk_def_t PY[] = {{1, 3, "[\"f\"]", "[]", "def f(): pass\n", 4}};
+    static const char *const main_imports[] = {"src/b/Tool.java", "src/b/Kit.java",
+                                               "src/c/One.java"};
+    static const char *const py_imports[] = {"py/b/t.py", "py/b/u.py"};
+    REQUIRE(put(s, "src/a/Main.java", "h1", main_imports, 3, CLASS, 1) == 0 &&
+            put(s, "src/a/Helper.java", "h2", NULL, 0, CLASS, 1) == 0 &&
+            put(s, "src/b/Tool.java", "h3", NULL, 0, CLASS, 1) == 0 &&
+            put(s, "src/b/Kit.java", "h4", NULL, 0, CLASS, 1) == 0 &&
+            put(s, "src/c/One.java", "h5", NULL, 0, CLASS, 1) == 0 &&
+            put(s, "src/c/Two.java", "h6", NULL, 0, CLASS, 1) == 0 &&
+            put(s, "py/a/m.py", "h7", py_imports, 2, PY, 1) == 0 &&
+            put(s, "py/a/n.py", "h8", NULL, 0, PY, 1) == 0 &&
+            put(s, "py/b/t.py", "h9", NULL, 0, PY, 1) == 0 &&
+            put(s, "py/b/u.py", "h10", NULL, 0, PY, 1) == 0);
+    char got[256];
+    REQUIRE(member_files(s, "src/a/Main.java", ".", true, got, sizeof got));
+    CHECK_STR(got, "src/a/Helper.java|src/b/Kit.java|src/b/Tool.java"); /* not src/c */
+    REQUIRE(member_files(s, "py/a/m.py", ".", true, got, sizeof got));
+    CHECK_STR(got, "py/a/n.py");
+    search_query_t q = {.path = "src/a/Main.java",
+                        .member = {.kind = SEARCH_MEMBER_MODULE, .module = "."}};
+    cJSON *root;
+    const cJSON *chunks = search(s, &q, &root);
+    REQUIRE(chunks);
+    CHECK(signal(find_chunk(chunks, "src/a/Helper.java", 1), "member") == 1);
+    CHECK(fabs(signal(find_chunk(chunks, "src/b/Tool.java", 1), "member") - 0.6) < 1e-9);
+    cJSON_Delete(root);
+    cleanup(&s);
+}
+
 TEST_MAIN(TEST_CASE(each_signal_finds_its_chunk_and_the_current_file_is_excluded),
+          TEST_CASE(a_java_files_bare_names_are_its_packages_and_the_packages_it_imports_whole),
           TEST_CASE(the_names_written_in_the_cursors_slot),
           TEST_CASE(members_the_language_hides_are_not_offered),
           TEST_CASE(a_class_lineage_from_the_index_and_its_outline),
