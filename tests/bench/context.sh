@@ -12,7 +12,8 @@
 # for every completion-shaped query.
 #
 # Knobs (environment): SEARCH_CHUNKS (200000) SEARCH_QUERIES (300)
-# SEARCH_DIM (384).  LCA_TESTS points at the built tests (make bench sets it).
+# SEARCH_DIM (384); BENCH_ONLY=name runs the queries whose name holds it,
+# BENCH_NO_SLOT=1 leaves the cursor's slot out of them (what it costs).  LCA_TESTS points at the built tests (make bench sets it).
 # LCA_SCAN_ISA=avx2 (or scalar, avx512, avx512vnni) runs the vector scan with
 # those kernels instead of the widest this CPU has: the target is stated for
 # a machine with AVX2 only, and an AVX-512 machine measures it that way.
