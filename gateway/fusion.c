@@ -442,11 +442,8 @@ static void slot_shares(const cJSON *const *answers, size_t nanswers, candidate_
         const cJSON *sym;
         double best = 0;
         cJSON_ArrayForEach(sym, cJSON_GetObjectItemCaseSensitive(c[i].json, "symbols")) {
-            const char *name = cJSON_GetStringValue(sym), *last = name;
-            for (const char *p = name; p && *p; p++)
-                if (*p == '.' || *p == ':' || *p == '#' || *p == '/')
-                    last = p + 1;
-            double w = last ? slot_weight(&sl, last) : 0;
+            const char *name = cJSON_GetStringValue(sym);
+            double w = name ? slot_weight(&sl, ident_last_name(name)) : 0;
             best = w > best ? w : best;
         }
         c[i].slot = best < sl.total ? best / sl.total : 1; /* a name twice in an answer */

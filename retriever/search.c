@@ -961,6 +961,19 @@ static const char SQL_FILES_BY_STEM[] =
     "SELECT id FROM files WHERE collection = ? AND stem = ? LIMIT 64";
 static const char SQL_CHUNKS_OF_FILE[] = "SELECT id FROM chunks WHERE file = ? LIMIT 4096";
 
+/* The id of this shard's file at path into *id (0: another shard's, or
+ * none); what names the reading in errors. */
+static int file_id(search_t *s, const char *path, const char *what, int64_t *id) {
+    sqlite3_stmt *st = store_view_stmt(&s->view, SQL_FILE_BY_PATH);
+    if (!st)
+        return db_fail(s, what);
+    sqlite3_bind_int64(st, 1, s->view.collection_id);
+    sqlite3_bind_text(st, 2, path, -1, SQLITE_STATIC);
+    *id = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    return 0;
+}
+
 static import_file_t *import_file_find(search_t *s, int64_t file) {
     for (size_t i = 0; i < s->nfiles; i++)
         if (s->files[i].file == file)
@@ -1030,18 +1043,12 @@ static int import_neighbourhood(search_t *s) {
         for (size_t i = 0; rc == 0 && i < n; i++) {
             if (strcmp(list[i], s->q->path) == 0)
                 continue;
-            sqlite3_stmt *st = store_view_stmt(&s->view, SQL_FILE_BY_PATH);
-            if (!st) {
-                rc = db_fail(s, "reading imported files");
-                break;
-            }
-            sqlite3_bind_int64(st, 1, s->view.collection_id);
-            sqlite3_bind_text(st, 2, list[i], -1, SQLITE_STATIC);
-            if (sqlite3_step(st) == SQLITE_ROW) {
+            int64_t id;
+            rc = file_id(s, list[i], "reading imported files", &id);
+            if (rc == 0 && id) {
                 bool object = level == 1 && module_names_file(s->q->object, list[i]);
-                rc = import_file_add(s, sqlite3_column_int64(st, 0), level, object);
+                rc = import_file_add(s, id, level, object);
             }
-            sqlite3_reset(st);
         }
     }
     for (size_t i = 0; i < n1; i++)
@@ -1402,13 +1409,10 @@ static int member_file_add(search_t *s, member_files_t *mf, const char *path, do
             return 0;
     if (mf->n == MAX_MEMBER_FILES || (s->q->path && !strcmp(path, s->q->path)))
         return 0;
-    sqlite3_stmt *st = store_view_stmt(&s->view, SQL_FILE_BY_PATH);
-    if (!st)
-        return db_fail(s, "reading member files");
-    sqlite3_bind_int64(st, 1, s->view.collection_id);
-    sqlite3_bind_text(st, 2, path, -1, SQLITE_TRANSIENT);
-    int64_t id = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-    sqlite3_reset(st);
+    int64_t id;
+    int rc = file_id(s, path, "reading member files", &id);
+    if (rc != 0)
+        return rc;
     char *copy = strdup(path);
     if (!copy)
         return fail(s, -ENOMEM, "out of memory");
@@ -1596,17 +1600,10 @@ static int wildcard_files(search_t *s, member_files_t *mf) {
             continue;
         long here = 0, imported = 0; /* files of it on this shard; of those, imported */
         for (size_t j = i; rc == 0 && j < n; j++) {
-            if (!in_dir(targets[j], targets[i], dir))
-                continue;
-            sqlite3_stmt *st = store_view_stmt(&s->view, SQL_FILE_BY_PATH);
-            if (!st) {
-                rc = db_fail(s, "reading member files");
-                break;
-            }
-            sqlite3_bind_int64(st, 1, s->view.collection_id);
-            sqlite3_bind_text(st, 2, targets[j], -1, SQLITE_STATIC);
-            imported += sqlite3_step(st) == SQLITE_ROW;
-            sqlite3_reset(st);
+            int64_t id = 0;
+            if (in_dir(targets[j], targets[i], dir))
+                rc = file_id(s, targets[j], "reading member files", &id);
+            imported += id != 0;
         }
         sqlite3_stmt *st = rc == 0 ? store_view_stmt(&s->view, SQL_FILES_IN_DIR) : NULL;
         if (rc == 0 && !st)

@@ -112,6 +112,14 @@ bool ident_member_of_scope(const char *sym, const char *name, size_t len) {
     return !(end - start == len && !memcmp(sym + start, name, len));
 }
 
+const char *ident_last_name(const char *sym) {
+    const char *last = sym;
+    for (const char *p = sym; *p; p++)
+        if (strchr(".:#/", *p))
+            last = p + 1;
+    return last;
+}
+
 size_t ident_fold(const char *name, char *out, size_t cap) {
     size_t n = 0;
     for (const char *p = name; *p && n + 1 < cap; p++)

@@ -70,6 +70,10 @@ bool ident_is_whole_word(const char *s, size_t len, size_t at, size_t n);
  * (`Cart.Cart`, a constructor, leaves `Cart` the class). */
 bool ident_member_of_scope(const char *sym, const char *name, size_t len);
 
+/* The last name of symbol sym, after its scope's steps (`bar` of
+ * `Foo.bar`, `a::b`'s b, `Cls#m`'s m); sym itself when it has none. */
+const char *ident_last_name(const char *sym);
+
 /* name as a hint is written (subword's whole form, SUBWORD_KIND_WHOLE):
  * ASCII letters lower-cased, `_` and `$` dropped, at most cap - 1 bytes,
  * into out (NUL-terminated, cap > 0); returns its length. */

@@ -126,6 +126,12 @@ TEST(a_member_of_a_scope_is_not_its_constructor) {
     CHECK(!ident_member_of_scope(".total", "total", 5));
     CHECK(!ident_member_of_scope("Cart.subtotal", "total", 5));
     CHECK(!ident_member_of_scope("Cart.totals", "total", 5));
+    /* and a symbol's last name */
+    CHECK_STR(ident_last_name("Foo.bar"), "bar");
+    CHECK_STR(ident_last_name("a::b::spawn"), "spawn");
+    CHECK_STR(ident_last_name("pkg/Cart#total"), "total");
+    CHECK_STR(ident_last_name("Integer"), "Integer");
+    CHECK_STR(ident_last_name("Foo."), "");
 }
 
 TEST(a_folded_name_as_hints_write_it) {
