@@ -43,7 +43,7 @@
 #define PER_FILE_DEFAULT 2
 /* A question in words more often asks for one of several neighbouring
  * definitions of one file (try_acquire beside try_acquire_many). */
-#define PER_FILE_QUESTION_DEFAULT 3
+#define PER_FILE_QUESTION_DEFAULT 4
 /* The longest query text embedded on the loop thread (about 0.5 ms of
  * work); a longer one (a pasted file in a chat) goes to the embed service. */
 #define EMBED_HERE_MAX (16 << 10)

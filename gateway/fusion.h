@@ -128,6 +128,7 @@ typedef struct {
     /* For a question in words: */
     double name; /* share of a name it defines that the question's words make up */
     double test; /* against: a test file's chunk, unless the query asks about tests */
+    double file; /* the best BM25 of a candidate of its file: what the file is about */
 } fusion_weights_t;
 
 /* The weights measured on the retrieval evaluation: for code around a
@@ -174,7 +175,7 @@ typedef struct {
 } fusion_term_t;
 
 /* Room for every term a score may have (8 today; more signals fit). */
-#define FUSION_TERMS_MAX 24
+#define FUSION_TERMS_MAX 26
 
 /* A ranked chunk, borrowed from the shard answers it came from. */
 typedef struct {

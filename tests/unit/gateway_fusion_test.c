@@ -668,20 +668,23 @@ TEST(a_question_holds_test_files_against) {
     fusion_query_t q = query(10);
     ranked_t r = rank_with(w, &q, s0, NULL);
     REQUIRE(r.count == 2);
-    CHECK_PICK(r, 0, "src/io/read.rs", 0.9 + 1.0);
-    CHECK_PICK(r, 1, "tests/io_read.rs", 1.0 + 1.0 - 0.3);
-    CHECK_STR(r.picks[1].terms[r.picks[1].nterms - 1].signal, "test");
+    CHECK_PICK(r, 0, "src/io/read.rs", (w->bm25 + w->file) * 0.9 + w->name);
+    CHECK_PICK(r, 1, "tests/io_read.rs", w->bm25 + w->file + w->name - w->test);
+    bool held = false;
+    for (size_t t = 0; t < r.picks[1].nterms; t++)
+        held |= !strcmp(r.picks[1].terms[t].signal, "test") && r.picks[1].terms[t].value == -1;
+    CHECK(held);
     q.tests_asked = true;
     r = rank_with(w, &q, s0, NULL);
-    CHECK_PICK(r, 0, "tests/io_read.rs", 2.0);
+    CHECK_PICK(r, 0, "tests/io_read.rs", w->bm25 + w->file + w->name);
     cJSON_Delete(s0);
 }
 
 TEST(a_question_weighs_the_names_its_words_make) {
     const fusion_weights_t *w = &fusion_weights_question;
-    CHECK_NEAR(w->bm25, 1.0);
+    CHECK_NEAR(w->bm25, 0.5);
     CHECK_NEAR(w->dense, 0.3);
-    CHECK_NEAR(w->name, 1.0);
+    CHECK_NEAR(w->name, 1.3);
     CHECK_NEAR(w->symbol, 0);
     cJSON *s0 = answer("{\"path\":\"words.py\",\"signals\":{\"dense\":0.5,\"bm25\":4,\"name\":1}},"
                        "{\"path\":\"named.py\",\"signals\":{\"bm25\":1,\"name\":4}}");
@@ -689,9 +692,33 @@ TEST(a_question_weighs_the_names_its_words_make) {
     fusion_query_t q = query(10);
     ranked_t r = rank_with(w, &q, s0, s1);
     REQUIRE(r.count == 3);
-    CHECK_PICK(r, 0, "words.py", 0.3 * 0.5 + 1.0 * 1 + 1.0 * (1.0 / 4));
-    CHECK_PICK(r, 1, "named.py", 1.0 * (1.0 / 4) + 1.0 * 1);
-    CHECK_PICK(r, 2, "only.py", 1.0 * (2.0 / 4));
+    CHECK_PICK(r, 0, "words.py", w->dense * 0.5 + w->bm25 + w->name / 4 + w->file);
+    CHECK_PICK(r, 1, "named.py", (w->bm25 + w->file) / 4 + w->name);
+    CHECK_PICK(r, 2, "only.py", w->name * 2 / 4);
+    cJSON_Delete(s0);
+    cJSON_Delete(s1);
+}
+
+/* What the file is about: every candidate of a file, from any shard, adds
+ * the best BM25 among them; with the code's weights (no `file`), none. */
+TEST(a_question_counts_what_the_file_is_about) {
+    const fusion_weights_t *w = &fusion_weights_question;
+    CHECK_NEAR(w->file, 1.6);
+    CHECK_NEAR(fusion_weights_measured.file, 0);
+    cJSON *s0 = answer("{\"path\":\"pool.py\",\"symbols\":[\"drain\"],\"signals\":{\"bm25\":4}},"
+                       "{\"path\":\"other.py\",\"symbols\":[\"close\"],"
+                       "\"signals\":{\"bm25\":1,\"name\":2}}");
+    cJSON *s1 = answer("{\"path\":\"pool.py\",\"symbols\":[\"close\"],\"signals\":{\"name\":2}}");
+    fusion_query_t q = query(10);
+    ranked_t r = rank_with(w, &q, s0, s1);
+    REQUIRE(r.count == 3);
+    CHECK_PICK(r, 0, "pool.py", w->name + w->file); /* close: named, and beside drain */
+    CHECK_PICK(r, 1, "pool.py", w->bm25 + w->file);
+    CHECK_PICK(r, 2, "other.py", (w->bm25 + w->file) / 4 + w->name);
+    fusion_weights_t no_file = *w;
+    no_file.file = 0;
+    r = rank_with(&no_file, &q, s0, s1);
+    CHECK_PICK(r, 0, "other.py", w->bm25 / 4 + w->name);
     cJSON_Delete(s0);
     cJSON_Delete(s1);
 }
@@ -754,6 +781,7 @@ TEST(the_names_written_in_the_slot_lead_among_those_the_structure_offers) {
 TEST_MAIN(TEST_CASE(the_measured_weights),
           TEST_CASE(the_names_written_in_the_slot_lead_among_those_the_structure_offers),
           TEST_CASE(a_question_holds_test_files_against),
+          TEST_CASE(a_question_counts_what_the_file_is_about),
           TEST_CASE(an_outline_leads_the_best_member_of_its_file),
           TEST_CASE(a_type_place_weighs_its_uses_more),
           TEST_CASE(the_score_is_the_weighted_sum_of_normalised_signals),
