@@ -40,6 +40,9 @@
 #include "proto/code/ident.h"
 #include "proto/code/subword.h"
 
+/* The most lines one decorator or attribute above a definition spans. */
+#define LEAD_SPAN_MAX 40
+
 typedef struct chunk_block {
     struct chunk_block *next;
     size_t used;
@@ -298,6 +301,44 @@ static bool chunk_is_lead_line(const chunk_builder_t *b, int l) {
     if (n >= 1 && (s[0] == '@' || (s[0] == '*' && b->lang->braces)))
         return true;
     return false;
+}
+
+/* How many more brackets line l closes than it opens (quoted text skipped). */
+static int chunk_bracket_balance(const chunk_builder_t *b, int l) {
+    const char *d = b->data;
+    size_t i = b->line_at[l], end = b->line_at[l + 1];
+    int balance = 0;
+    for (; i < end; i++) {
+        char c = d[i];
+        if (c == '"' || c == '\'') {
+            while (++i < end && d[i] != c)
+                i += d[i] == '\\';
+            continue;
+        }
+        balance += (c == ')' || c == ']' || c == '}') - (c == '(' || c == '[' || c == '{');
+    }
+    return balance;
+}
+
+/* The first line of the comments, decorators and attributes that lead the
+ * definition starting at line `start`, no higher than `floor`.  A decorator
+ * may span lines (`@deprecated(\n  "...",\n)`, `#[cfg(any(\n ...))]`): a line
+ * that closes brackets an earlier decorator line opened belongs to it. */
+static int chunk_lead_start(const chunk_builder_t *b, int start, int floor) {
+    int lead = start;
+    while (lead - 1 >= floor) {
+        if (chunk_is_lead_line(b, lead - 1)) {
+            lead--;
+            continue;
+        }
+        int depth = chunk_bracket_balance(b, lead - 1), open = lead - 1;
+        while (depth > 0 && open - 1 >= floor && lead - open < LEAD_SPAN_MAX)
+            depth += chunk_bracket_balance(b, --open);
+        if (depth > 0 || open == lead - 1 || !chunk_is_lead_line(b, open))
+            break;
+        lead = open;
+    }
+    return lead;
 }
 
 /* ---- definitions ----------------------------------------------------------- */
@@ -682,8 +723,7 @@ static void chunk_layout(chunk_builder_t *b, int lo, int hi, int first_child, bo
         int gap_hi = last ? hi : b->defs[c].start - 1;
         int lead = gap_hi + 1;
         if (!last)
-            while (lead - 1 >= cursor && chunk_is_lead_line(b, lead - 1))
-                lead--;
+            lead = chunk_lead_start(b, lead, cursor);
         int rest_hi = last ? hi : lead - 1;
         int code = cursor <= rest_hi ? chunk_count_code_lines(b, cursor, rest_hi) : 0;
         if (count + 3 > capacity) {

@@ -555,6 +555,72 @@ TEST(typescript_overloads_reach_the_implementation) {
     chunk_list_destroy(&list);
 }
 
+/* A decorator or attribute over several lines leads its definition as a
+ * one-line one does; a call that spans lines before it does not. */
+TEST(decorators_over_several_lines_lead_the_definition) {
+    const char *text = "def before():\n"                           /* 1 */
+                       "    a = 1\n"                               /* 2 */
+                       "    b = 2\n"                               /* 3 */
+                       "    c = 3\n"                               /* 4 */
+                       "    d = 4\n"                               /* 5 */
+                       "    return a + b + c + d\n"                /* 6 */
+                       "\n"                                        /* 7 */
+                       "@util.deprecated(\n"                       /* 8 */
+                       "    \"1.4\",\n"                            /* 9 */
+                       "    \"a method (see [begin]) instead\",\n" /* 10 */
+                       ")\n"                                       /* 11 */
+                       "def transaction(callable_):\n"             /* 12 */
+                       "    a = 1\n"                               /* 13 */
+                       "    b = 2\n"                               /* 14 */
+                       "    c = 3\n"                               /* 15 */
+                       "    d = 4\n"                               /* 16 */
+                       "    return a + b + c + d\n"                /* 17 */
+                       "\n"                                        /* 18 */
+                       "settings = dict(\n"                        /* 19 */
+                       "    mode=1,\n"                             /* 20 */
+                       "    level=2,\n"                            /* 21 */
+                       "    depth=3,\n"                            /* 22 */
+                       "    width=4,\n"                            /* 23 */
+                       ")\n"                                       /* 24 */
+                       "def after():\n"                            /* 25 */
+                       "    a = 1\n"                               /* 26 */
+                       "    b = 2\n"                               /* 27 */
+                       "    c = 3\n"                               /* 28 */
+                       "    d = 4\n"                               /* 29 */
+                       "    return a + b + c + d\n";               /* 30 */
+    ctags_tag_t tags[] = {
+        {"f.py", "before", "function", NULL, NULL, 1, 6},
+        {"f.py", "transaction", "function", NULL, NULL, 12, 17},
+        {"f.py", "after", "function", NULL, NULL, 25, 30},
+    };
+    chunk_list_t *list = split(text, LANG_PYTHON, tags, 3, NULL);
+    REQUIRE(list);
+    const chunk_t *c = defining(list, "transaction");
+    REQUIRE(c);
+    CHECK_INT(c->start_line, ==, 8);
+    c = defining(list, "after");
+    REQUIRE(c);
+    CHECK_INT(c->start_line, >=, 25); /* `settings = dict(...)` is code, not a decorator */
+    chunk_list_destroy(&list);
+    const char *rust = "#[cfg(any(\n"                       /* 1 */
+                       "    feature = \"net\",\n"           /* 2 */
+                       "    feature = \"fs\"\n"             /* 3 */
+                       "))]\n"                              /* 4 */
+                       "pub fn open(path: &str) -> u32 {\n" /* 5 */
+                       "    let a = 1;\n"                   /* 6 */
+                       "    let b = 2;\n"                   /* 7 */
+                       "    let c = 3;\n"                   /* 8 */
+                       "    a + b + c\n"                    /* 9 */
+                       "}\n";                               /* 10 */
+    ctags_tag_t tag = {"f.rs", "open", "function", NULL, NULL, 5, 10};
+    list = split(rust, LANG_RUST, &tag, 1, NULL);
+    REQUIRE(list);
+    c = defining(list, "open");
+    REQUIRE(c);
+    CHECK_INT(c->start_line, ==, 1);
+    chunk_list_destroy(&list);
+}
+
 /* Random text and random (often nonsensical) tags, every language and odd
  * options: the invariants hold and nothing reads out of bounds. */
 TEST(random_inputs_keep_the_invariants) {
@@ -614,6 +680,8 @@ TEST_MAIN(TEST_CASE(python_big_class_is_split_into_methods),
           TEST_CASE(typescript_and_javascript_classes),
           TEST_CASE(untagged_text_gets_overlapping_windows), TEST_CASE(shell_script_by_shebang),
           TEST_CASE(degenerate_inputs), TEST_CASE(tags_of_other_bytes_name_nothing),
-          TEST_CASE(python_none_placeholders_define_nothing), TEST_CASE(options_control_sizes),
-          TEST_CASE(tiny_definitions_are_packed), TEST_CASE(random_inputs_keep_the_invariants),
-          TEST_CASE(kind_names), TEST_CASE(release_fixture_tags))
+          TEST_CASE(python_none_placeholders_define_nothing),
+          TEST_CASE(decorators_over_several_lines_lead_the_definition),
+          TEST_CASE(options_control_sizes), TEST_CASE(tiny_definitions_are_packed),
+          TEST_CASE(random_inputs_keep_the_invariants), TEST_CASE(kind_names),
+          TEST_CASE(release_fixture_tags))
