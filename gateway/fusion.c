@@ -31,6 +31,7 @@ const fusion_weights_t fusion_weights_measured = {.dense = 0.15,
                                                   .member_params = 1.0,
                                                   .params = 0.5,
                                                   .member_partial = 1.5,
+                                                  .member_file = 1.0,
                                                   .outline = 0.5,
                                                   .line = 0.5,
                                                   .type = 0.5,
@@ -78,6 +79,7 @@ static double *weight_named(fusion_weights_t *w, const char *name) {
         {"test", &w->test},
         {"slot", &w->slot},
         {"file", &w->file},
+        {"member_file", &w->member_file},
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (!strcmp(name, names[i].name))
@@ -127,8 +129,9 @@ typedef struct {
     double owner;           /* defines a class with the member after a bare name */
     double member, member_uses, member_near, member_hint, member_words, member_line, member_partial;
     double member_params;
-    int member_here; /* a member of the receiver's class: 2 in the module named, 1 beside */
-    double params;   /* an imported name it defines: its parameters the line passes */
+    double member_file; /* of its file's members, those the current file uses */
+    int member_here;    /* a member of the receiver's class: 2 in the module named, 1 beside */
+    double params;      /* an imported name it defines: its parameters the line passes */
     double outline;
     double slot; /* the share of the slot's weight of the best name it defines */
     double name;
@@ -252,6 +255,7 @@ static void candidate_read(const fusion_query_t *q, const cJSON *chunk, const ch
         double here = number(signals, "member_here"); /* a stranger's number: clamped */
         x->member_here = here >= 2 ? 2 : here >= 1 ? 1 : 0;
         x->member_partial = number(signals, "member_partial");
+        x->member_file = number(signals, "member_file");
         x->outline = x->member > 0 && number(signals, "outline") > 1 ? 1 : 0;
     }
     /* A preamble "defines" the names it imports (`const X = require(...)`):
@@ -303,6 +307,7 @@ static void file_bm25(candidate_t *c, size_t n) {
 /* Scores every candidate; -1 for those no wanted signal found. */
 static void score(const fusion_weights_t *w, const fusion_query_t *q, candidate_t *c, size_t n) {
     double max_bm25 = 0, max_uses = 0, max_member_uses = 0, max_member_near = 0, max_name = 0;
+    double max_member_file = 0;
     int here = 0; /* the nearest class's member_here */
     for (size_t i = 0; i < n; i++) {
         if (c[i].member > 0 && c[i].member_here > here)
@@ -317,6 +322,8 @@ static void score(const fusion_weights_t *w, const fusion_query_t *q, candidate_
             max_member_uses = c[i].member_uses;
         if (c[i].member > 0 && c[i].member_near > max_member_near)
             max_member_near = c[i].member_near;
+        if (c[i].member > 0 && c[i].member_file > max_member_file)
+            max_member_file = c[i].member_file;
     }
     /* Typing a member of an imported module: its definitions lead, and the
      * file's other imports matter less than usual. */
@@ -365,6 +372,9 @@ static void score(const fusion_weights_t *w, const fusion_query_t *q, candidate_
             {"member_line", member ? x->member_line : 0, w->member_line},
             {"member_params", member ? x->member_params : 0, w->member_params},
             {"member_partial", member ? x->member_partial : 0, w->member_partial},
+            {"member_file",
+             member && max_member_file > 0 ? log1p(x->member_file) / log1p(max_member_file) : 0,
+             w->member_file},
             {"outline", x->outline, w->outline},
             /* what the slot says, for a name the structure offers */
             {"slot", x->fresh > 0 || x->imported > 0 || member || x->object > 0 ? x->slot : 0,

@@ -92,6 +92,9 @@ typedef struct {
     int member_here;      /* a member of the receiver's own class: 2 in the module the cursor
                            * names, 1 in the current file's directory */
     int member_partial;   /* 1 starts with what is typed, -1 does not, 0 nothing typed */
+    long member_file;     /* of the receiver's members its file defines, those the current
+                           * file uses already (a module's members) */
+    size_t member_of;     /* index + 1 of that file among the member files, 0 none */
     char member_name[96]; /* the member those describe ("" when it did not fit) */
     double name;          /* question: best share of a defined name's sub-words it names */
     double owner;         /* defines a class with the member after a bare name: 1 */
@@ -1185,7 +1188,8 @@ static const char SQL_REFS_OF[] =
     "SELECT sum(count) FROM refs WHERE collection = ? AND target = ? AND name = ?";
 static const char SQL_REFS_TO[] =
     "SELECT name, sum(count), sum(CASE WHEN substr(path, 1, ?3) = ?4"
-    " AND instr(substr(path, ?3 + 1), '/') = 0 AND path <> ?5 THEN count ELSE 0 END)"
+    " AND instr(substr(path, ?3 + 1), '/') = 0 AND path <> ?5 THEN count ELSE 0 END),"
+    " sum(CASE WHEN path = ?5 THEN count ELSE 0 END)"
     " FROM refs WHERE collection = ?1 AND target = ?2 GROUP BY name ORDER BY 2 DESC, name";
 static const char SQL_REFS_NEAR[] =
     "SELECT sum(count) FROM refs WHERE collection = ?1 AND target = ?2 AND name = ?3"
@@ -1727,7 +1731,7 @@ static int member_note(search_t *s, int64_t id, const char *name, double weight,
  * each name of one target: read once per target with one query, then
  * looked up (a module has hundreds of members). */
 typedef struct {
-    long uses, near;
+    long uses, near, here; /* the repository's uses, its neighbours', the current file's */
 } tally_t;
 
 typedef struct {
@@ -1785,6 +1789,7 @@ static int tallies_read(search_t *s, tallies_t *t, const char *target) {
         }
         v->uses = (long)sqlite3_column_int64(st, 1);
         v->near = (long)sqlite3_column_int64(st, 2);
+        v->here = (long)sqlite3_column_int64(st, 3);
     }
     sqlite3_reset(st);
     return rc;
@@ -1792,7 +1797,7 @@ static int tallies_read(search_t *s, tallies_t *t, const char *target) {
 
 /* The tally of name of target (zeros when nothing reaches it). */
 static tally_t tally_of(search_t *s, tallies_t *t, const char *target, const char *name) {
-    tally_t none = {0, 0};
+    tally_t none = {0, 0, 0};
     if (tallies_read(s, t, target) != 0)
         return none;
     char key[1024];
@@ -2072,16 +2077,29 @@ static const char SQL_TOP_LEVEL_DEFS[] =
  * f itself, or of the module the receiver names (a package re-exporting
  * it, weight 1). */
 static void member_tally(search_t *s, tallies_t *tallies, const member_files_t *mf, size_t f,
-                         const char *name, long *uses, long *near) {
+                         const char *name, long *uses, long *near, long *here) {
     tally_t own = tally_of(s, tallies, mf->files[f].path, name);
     *uses = own.uses;
     *near = own.near;
+    *here = own.here;
     for (size_t t = 0; t < mf->n; t++)
         if (t != f && mf->files[t].weight >= 1.0) {
             tally_t via = tally_of(s, tallies, mf->files[t].path, name);
             *uses += via.uses;
             *near += via.near;
+            *here += via.here;
         }
+}
+
+/* Notes that member `name` of member file f was noted: which file defines
+ * the chunk's member, and one more of f's members the current file uses
+ * when it does. */
+static void member_of_file(search_t *s, int64_t id, size_t f, long here, long *file_here) {
+    candidate_t *c = candidate_get(s, id);
+    if (c && !c->member_of)
+        c->member_of = f + 1;
+    if (here > 0)
+        file_here[f]++;
 }
 
 /* The members the repository already reaches through the receiver's own
@@ -2104,7 +2122,7 @@ static bool noted_before(search_t *s, map_t *noted, const char *path, const char
 }
 
 static int used_members(search_t *s, const member_files_t *mf, tallies_t *tallies, map_t *noted,
-                        size_t *found) {
+                        size_t *found, long *file_here) {
     int rc = 0;
     for (size_t r = 0; rc == 0 && r < mf->n; r++) {
         if (mf->files[r].weight < 1.0 || tallies_read(s, tallies, mf->files[r].path) != 0)
@@ -2149,10 +2167,11 @@ static int used_members(search_t *s, const member_files_t *mf, tallies_t *tallie
                     if (!member_visible(s, path, sqlite3_column_int64(defs, 0), names[i]) ||
                         noted_before(s, noted, path, names[i]))
                         break;
-                    long uses, near;
-                    member_tally(s, tallies, mf, f, names[i], &uses, &near);
+                    long uses, near, here;
+                    member_tally(s, tallies, mf, f, names[i], &uses, &near, &here);
                     /* reached as the receiver's: one of its own members */
                     rc = member_note(s, sqlite3_column_int64(defs, 0), names[i], 1.0, uses, near);
+                    member_of_file(s, sqlite3_column_int64(defs, 0), f, here, file_here);
                     ++*found;
                     break;
                 }
@@ -2252,6 +2271,7 @@ typedef struct {
     map_t *noted;
     size_t found;
     bool own_package;
+    long file_here[MAX_MEMBER_FILES]; /* per member file: its members the current file uses */
 } members_acc_t;
 
 /* Notes the members of member file f whose weight is 1 (primary) or below;
@@ -2283,8 +2303,8 @@ static int file_members(search_t *s, const member_files_t *mf, size_t f, const m
                 continue;
             /* reached as a member of its own file, or of the module the
              * receiver names when that is a package re-exporting it */
-            long uses, near;
-            member_tally(s, &acc->tallies, mf, f, e->valuestring, &uses, &near);
+            long uses, near, here;
+            member_tally(s, &acc->tallies, mf, f, e->valuestring, &uses, &near, &here);
             if (acc->own_package && s->q->member.after)
                 uses = place_uses(s, s->q->member.after, e->valuestring);
             else if (acc->own_package)
@@ -2292,6 +2312,7 @@ static int file_members(search_t *s, const member_files_t *mf, size_t f, const m
             if ((rc = member_note(s, sqlite3_column_int64(st, 0), e->valuestring, weight, uses,
                                   near)) != 0)
                 break;
+            member_of_file(s, sqlite3_column_int64(st, 0), f, here, acc->file_here);
             acc->found++;
         }
         cJSON_Delete(symbols);
@@ -2305,7 +2326,7 @@ static int module_members(search_t *s, const member_files_t *mf) {
                          .noted = map_new()};
     if (!acc.noted)
         return fail(s, -ENOMEM, "out of memory");
-    int rc = used_members(s, mf, &acc.tallies, acc.noted, &acc.found);
+    int rc = used_members(s, mf, &acc.tallies, acc.noted, &acc.found, acc.file_here);
     map_t *named[MAX_MEMBER_FILES] = {NULL};
     for (size_t f = 0; rc == 0 && f < mf->n; f++)
         if (mf->files[f].file && mf->files[f].via >= 0)
@@ -2325,6 +2346,10 @@ static int module_members(search_t *s, const member_files_t *mf) {
         map_destroy(&named[f]);
     if (rc == 0 && acc.own_package && s->q->member.after)
         rc = place_symbols(s, acc.noted, &acc.found);
+    /* each member: how many of its file's members the current file uses */
+    for (size_t i = 0; rc == 0 && i < s->ncands; i++)
+        if (s->cands[i].member_of)
+            s->cands[i].member_file = acc.file_here[s->cands[i].member_of - 1];
     tallies_free(&acc.tallies);
     map_destroy(&acc.noted);
     return rc;
@@ -2742,6 +2767,8 @@ static void write_signals(buf_t *out, const candidate_t *c, bool question) {
                    c->member_line, c->member_partial, c->member_params);
     if (c->member_here)
         buf_printf(out, ",\"member_here\":%d", c->member_here);
+    if (c->member_file)
+        buf_printf(out, ",\"member_file\":%ld", c->member_file);
     if (c->owner > 0)
         buf_printf(out, ",\"owner\":%.3g", c->owner);
     if (question)

@@ -654,6 +654,26 @@ TEST(a_type_place_weighs_its_uses_more) {
     cJSON_Delete(s1);
 }
 
+/* A module's member whose file defines members the current file already
+ * uses adds member_file (log, over the best of them); one the current file
+ * uses none of, nothing; a chunk that is no member, nothing. */
+TEST(a_members_file_the_current_file_uses_adds) {
+    fusion_weights_t w = {.member = 1.0, .member_file = 1.0};
+    CHECK_NEAR(fusion_weights_measured.member_file, 1.0);
+    cJSON *s0 = answer("{\"path\":\"small.py\",\"signals\":{\"member\":1,\"member_file\":7}},"
+                       "{\"path\":\"measures.py\",\"signals\":{\"member\":1,\"member_file\":1}},"
+                       "{\"path\":\"other.py\",\"signals\":{\"member\":1}},"
+                       "{\"path\":\"stray.py\",\"signals\":{\"bm25\":1,\"member_file\":50}}");
+    fusion_query_t q = query(10);
+    ranked_t r = rank_with(&w, &q, s0, NULL);
+    REQUIRE(r.count == 4);
+    CHECK_PICK(r, 0, "small.py", 1 + 1.0);
+    CHECK_PICK(r, 1, "measures.py", 1 + log1p(1) / log1p(7));
+    CHECK_PICK(r, 2, "other.py", 1);
+    CHECK_PICK(r, 3, "stray.py", 0);
+    cJSON_Delete(s0);
+}
+
 /* A question: BM25 and dense weigh as fusion_weights_question says, and
  * the name signal, normalised by the best of all shards, adds its share:
  * a chunk only the name signal found still ranks. */
@@ -782,6 +802,7 @@ TEST_MAIN(TEST_CASE(the_measured_weights),
           TEST_CASE(the_names_written_in_the_slot_lead_among_those_the_structure_offers),
           TEST_CASE(a_question_holds_test_files_against),
           TEST_CASE(a_question_counts_what_the_file_is_about),
+          TEST_CASE(a_members_file_the_current_file_uses_adds),
           TEST_CASE(an_outline_leads_the_best_member_of_its_file),
           TEST_CASE(a_type_place_weighs_its_uses_more),
           TEST_CASE(the_score_is_the_weighted_sum_of_normalised_signals),

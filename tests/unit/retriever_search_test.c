@@ -718,6 +718,53 @@ TEST(members_reexported_through_packages) {
     cleanup(&s);
 }
 
+/* What the current file already uses of a module says which of its files
+ * it is about: each member carries how many members of its file the
+ * current file uses (`nx.bull_graph`, `nx.cube_graph`, then `nx.⟨`: the
+ * rest of small.py), counted by name, not by use. */
+TEST(a_members_file_counts_the_members_the_current_file_uses) {
+    fresh_dir();
+    store_t *s = open_store(0, 1);
+    REQUIRE(s && ensure(s, "demo", "builtin", DIM, 1, NULL) == 0);
+    static const chunk_def_t SMALL[] = {
+        {1, 2, "[\"house_graph\"]", "[]", "def house_graph():\n    pass\n", 1},
+        {4, 5, "[\"bull_graph\"]", "[]", "def bull_graph():\n    pass\n", 2},
+        {7, 8, "[\"cube_graph\"]", "[]", "def cube_graph():\n    pass\n", 3}};
+    static const chunk_def_t MEASURES[] = {
+        {1, 2, "[\"diameter\"]", "[]", "def diameter(g):\n    pass\n", 4},
+        {4, 5, "[\"radius\"]", "[]", "def radius(g):\n    pass\n", 5}};
+    static const chunk_def_t INIT[] = {{1, 1, "[\"VERSION\"]", "[]", "VERSION = 1\n", 6}};
+    static const char *const init[] = {"pkg/small.py", "pkg/measures.py"};
+    static const char *const uses_pkg[] = {"pkg/__init__.py"};
+    REQUIRE(put(s, "pkg/small.py", "h1", NULL, 0, SMALL, 3) == 0 &&
+            put(s, "pkg/measures.py", "h2", NULL, 0, MEASURES, 2) == 0 &&
+            put(s, "pkg/__init__.py", "h3", init, 2, INIT, 1) == 0 &&
+            put(s, "tests/test_small.py", "h4", uses_pkg, 1, INIT, 1) == 0 &&
+            put(s, "app.py", "h5", uses_pkg, 1, INIT, 1) == 0);
+    static const store_ref_t tests[] = {{"pkg/__init__.py", "bull_graph", 2},
+                                        {"pkg/__init__.py", "cube_graph", 1},
+                                        {"pkg/__init__.py", "diameter", 9}};
+    static const store_ref_t app[] = {{"pkg/__init__.py", "diameter", 4}};
+    CHECK_INT(store_refs_put(s, "demo", "tests/test_small.py", tests, 3, err, sizeof err), ==, 0);
+    CHECK_INT(store_refs_put(s, "demo", "app.py", app, 1, err, sizeof err), ==, 0);
+    search_query_t q = {.path = "tests/test_small.py",
+                        .member = {.kind = SEARCH_MEMBER_MODULE, .module = "pkg"}};
+    cJSON *root;
+    const cJSON *chunks = search(s, &q, &root);
+    REQUIRE(chunks);
+    CHECK(signal(find_chunk(chunks, "pkg/small.py", 1), "member_file") == 2);
+    CHECK(signal(find_chunk(chunks, "pkg/small.py", 4), "member_file") == 2);
+    CHECK(signal(find_chunk(chunks, "pkg/measures.py", 4), "member_file") == 1);
+    CHECK(signal(find_chunk(chunks, "pkg/measures.py", 1), "member_uses") == 13);
+    cJSON_Delete(root);
+    q.path = "app.py"; /* uses only diameter: small.py's members carry nothing */
+    REQUIRE((chunks = search(s, &q, &root)));
+    CHECK(isnan(signal(find_chunk(chunks, "pkg/small.py", 1), "member_file")));
+    CHECK(signal(find_chunk(chunks, "pkg/measures.py", 4), "member_file") == 1);
+    cJSON_Delete(root);
+    cleanup(&s);
+}
+
 /* `import pkg as p` then `p.`: of the names the repository reaches as
  * p.x, the most used are taken first when there are more than the member
  * search notes as the module's own (256), whatever their spelling. */
@@ -1357,6 +1404,7 @@ TEST_MAIN(TEST_CASE(each_signal_finds_its_chunk_and_the_current_file_is_excluded
           TEST_CASE(members_of_a_module_and_of_a_class), TEST_CASE(members_of_rust_module_paths),
           TEST_CASE(members_of_go_packages), TEST_CASE(members_reexported_through_packages),
           TEST_CASE(the_most_used_names_of_a_module_come_first),
+          TEST_CASE(a_members_file_counts_the_members_the_current_file_uses),
           TEST_CASE(names_a_package_imports_are_its_members),
           TEST_CASE(a_query_with_nothing_to_go_on_finds_nothing),
           TEST_CASE(chunks_found_by_more_signals_rank_first),
