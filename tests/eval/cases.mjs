@@ -210,6 +210,16 @@ export function maskFiles(corpus, cases) {
   return masked;
 }
 
+// The text of F as the editor holds it when a code case's name is typed:
+// the original, with only that use site masked.  The other sampled sites of
+// F are masked in the indexed copy only; in the editor they are code the
+// user wrote (`new SuppressionsService(` before `suppressions.⟨`).
+export function ownMask(c, text) {
+  if (c.kind === 'chat') return text;
+  if (text.slice(c.offset, c.offset + c.symbol.length) !== c.symbol) throw new Error(`mask: ${c.id} does not point at ${c.symbol}`);
+  return text.slice(0, c.offset) + '_'.repeat(c.symbol.length) + text.slice(c.offset + c.symbol.length);
+}
+
 // The query of a code case, from the masked text of F: the whole prefix up
 // to the use site; the suffix from after the symbol to the end of its line
 // plus 20 lines.  A chat case's query is its sentence.

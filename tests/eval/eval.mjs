@@ -6,7 +6,7 @@ import os from 'node:os';
 import { posix as path } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CORPORA, fetchCorpus, writeCorpus } from './corpora.mjs';
-import { Corpus, KINDS, sampleCases, maskFiles, queryOf, Usage, usagePeer } from './cases.mjs';
+import { Corpus, KINDS, sampleCases, maskFiles, ownMask, queryOf, Usage, usagePeer } from './cases.mjs';
 import { WindowIndex, WINDOW, STRIDE } from './baselines.mjs';
 import { score, average, percentile, isFileHit, shownLines, BUDGET } from './metrics.mjs';
 import { Stack, ContextMissing, relPath } from './lca.mjs';
@@ -125,7 +125,7 @@ async function main() {
     const index = new WindowIndex(files);
     const usage = new Usage(corpus, files);
     for (const c of cases) {
-      Object.assign(c, queryOf(c, files.get(c.file)));
+      Object.assign(c, queryOf(c, ownMask(c, fc.files.get(c.file))));
       c.set = spec.set;
       c.language = spec.lang;
     }

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { codeMaskJs, codeMaskPy, codeMaskC } from './lex.mjs';
-import { Corpus, sampleCases, maskFiles, queryOf, rng, pickUse, newStats, Usage, usagePeer } from './cases.mjs';
+import { Corpus, sampleCases, maskFiles, ownMask, queryOf, rng, pickUse, newStats, Usage, usagePeer } from './cases.mjs';
 import { summarize, subwords } from './common.mjs';
 import { parseUse } from './lang-rust.mjs';
 import { unzip, seederText } from './corpora.mjs';
@@ -270,6 +270,30 @@ test('masking keeps lengths and hides only the use site or the doc comment; the 
   const masked = maskFiles(corpus, sampleCases(corpus, 10, 1, { perFile: 5, perDef: 5 }).cases);
   assert.ok(masked.get('src/app.ts').includes('new ___()'));
   assert.ok(masked.get('src/app.ts').startsWith('import { Vec,'), 'imports stay as they are');
+});
+
+test('a query holds the file as the editor does: only its own use site masked', () => {
+  const corpus = new Corpus('js', jsFiles);
+  const { cases } = sampleCases(corpus, 10, 1, { perFile: 5, perDef: 5 });
+  const masked = maskFiles(corpus, cases);
+  let others = 0;
+  for (const c of cases) {
+    if (c.kind === 'chat') continue;
+    const original = jsFiles.get(c.file);
+    const own = ownMask(c, original);
+    assert.equal(own.length, original.length);
+    assert.equal(own.slice(c.offset, c.offset + c.symbol.length), '_'.repeat(c.symbol.length));
+    assert.equal(own.slice(0, c.offset), original.slice(0, c.offset));
+    const { prefix } = queryOf(c, own);
+    for (const d of cases)
+      if (d !== c && d.kind !== 'chat' && d.file === c.file && d.offset + d.symbol.length <= c.offset) {
+        assert.equal(prefix.slice(d.offset, d.offset + d.symbol.length), d.symbol, 'another case\'s site reads as written');
+        assert.notEqual(masked.get(c.file).slice(d.offset, d.offset + d.symbol.length), d.symbol, '... and is masked in the index');
+        others++;
+      }
+  }
+  assert.ok(others > 0, 'the fixture has two cases in one file');
+  assert.throws(() => ownMask({ ...cases.find((c) => c.kind !== 'chat'), offset: 0 }, 'xyz'), /does not point/);
 });
 
 test('--use random draws among the uses, the same way every time', () => {
