@@ -258,14 +258,9 @@ static void candidate_read(const fusion_query_t *q, const cJSON *chunk, const ch
         x->member_file = number(signals, "member_file");
         x->outline = x->member > 0 && number(signals, "outline") > 1 ? 1 : 0;
     }
-    /* A preamble "defines" the names it imports (`const X = require(...)`):
-     * never a definition to offer for them. */
-    if ((q->type_wanted || q->call_wanted) &&
-        strcmp(string_or_empty(chunk, "kind"), "preamble") != 0)
+    if (q->type_wanted || q->call_wanted)
         x->type = defines_type(cJSON_GetObjectItemCaseSensitive(chunk, "symbols")) ? 1 : 0;
-    if (!strcmp(string_or_empty(chunk, "kind"), "preamble"))
-        x->symbol = 0;
-    else if (sig & SIGNAL_SYMBOL)
+    if (sig & SIGNAL_SYMBOL)
         import_match(q, cJSON_GetObjectItemCaseSensitive(chunk, "symbols"),
                      string_or_empty(chunk, "text"), x);
 }

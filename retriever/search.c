@@ -770,8 +770,7 @@ typedef struct {
 static const char SQL_CHUNK_NAMES[] =
     "SELECT c.kind, c.symbols, f.path FROM chunks c JOIN files f ON f.id = c.file WHERE c.id = ?";
 
-/* The name value of one chunk FTS5 found: 0 for a preamble (the names it
- * lists are those it imports, none it defines). */
+/* The name value of one chunk FTS5 found. */
 static int name_found(search_t *s, int64_t id, double score, int at, void *arg) {
     (void)score;
     name_hits_t *h = arg;
@@ -780,8 +779,7 @@ static int name_found(search_t *s, int64_t id, double score, int at, void *arg) 
         return db_fail(s, "reading a chunk's names");
     sqlite3_bind_int64(st, 1, id);
     double value = 0;
-    if (sqlite3_step(st) == SQLITE_ROW &&
-        strcmp((const char *)sqlite3_column_text(st, 0), "preamble") != 0)
+    if (sqlite3_step(st) == SQLITE_ROW)
         value = name_value(s, (const char *)sqlite3_column_text(st, 1),
                            (size_t)sqlite3_column_bytes(st, 1),
                            (const char *)sqlite3_column_text(st, 2));
@@ -1197,7 +1195,7 @@ static const char SQL_REFS_NEAR[] =
 static const char SQL_CLASS_MEMBERS_AT[] =
     "SELECT s.chunk, s.name, f.path FROM symbols s JOIN chunks c ON c.id = s.chunk"
     " JOIN files f ON f.id = c.file WHERE s.collection = ? AND s.scope = ? LIMIT 512";
-static const char SQL_CHUNK_SYMBOLS[] = "SELECT id, symbols, kind FROM chunks WHERE file = ?";
+static const char SQL_CHUNK_SYMBOLS[] = "SELECT id, symbols FROM chunks WHERE file = ?";
 
 /* Whether files a and b are in one directory. */
 static bool same_dir(const char *a, const char *b) {
@@ -2285,9 +2283,6 @@ static int file_members(search_t *s, const member_files_t *mf, size_t f, const m
         return db_fail(s, "reading a module's members");
     sqlite3_bind_int64(st, 1, mf->files[f].file);
     while (rc == 0 && acc->found < MAX_MEMBER_CHUNKS && sqlite3_step(st) == SQLITE_ROW) {
-        const char *kind = (const char *)sqlite3_column_text(st, 2);
-        if (kind && !strcmp(kind, "preamble"))
-            continue;
         cJSON *symbols = cJSON_ParseWithLength((const char *)sqlite3_column_text(st, 1),
                                                (size_t)sqlite3_column_bytes(st, 1));
         const cJSON *e;
@@ -2841,9 +2836,7 @@ static int write_results(search_t *s, buf_t *out, size_t *count) {
                 c->member_name, s->q->member.line_words, s->q->member.line_word_count);
         c->uses = uses_of(s, (const char *)sqlite3_column_text(st, 4),
                           (size_t)sqlite3_column_bytes(st, 4));
-        /* a preamble's names are those it imports: none it defines */
-        if (s->q->question && !c->has_name &&
-            strcmp((const char *)sqlite3_column_text(st, 3), "preamble") != 0)
+        if (s->q->question && !c->has_name)
             c->name = name_value(s, (const char *)sqlite3_column_text(st, 4),
                                  (size_t)sqlite3_column_bytes(st, 4),
                                  (const char *)sqlite3_column_text(st, 6));

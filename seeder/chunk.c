@@ -215,6 +215,43 @@ static bool chunk_python_placeholder(const chunk_builder_t *b, const ctags_tag_t
     return p == end || *p == '\n' || *p == '#';
 }
 
+/* Whether the statement at tag's line binds its name to a module:
+ * `x = require("x")`, `x = await import("x")` (and a member of one,
+ * `require("x").y`). */
+static bool chunk_binds_require(const chunk_builder_t *b, const ctags_tag_t *tag) {
+    const char *line = b->data + b->line_at[tag->line];
+    const char *end = b->data + b->line_at[tag->line + 1];
+    const char *p = memmem(line, (size_t)(end - line), tag->name, strlen(tag->name));
+    if (!p)
+        return false;
+    p = memchr(p, '=', (size_t)(end - p));
+    if (!p || (p + 1 < end && (p[1] == '=' || p[1] == '>')))
+        return false;
+    for (p++; p < end && (*p == ' ' || *p == '\t'); p++)
+        ;
+    if (end - p > 6 && !memcmp(p, "await ", 6))
+        for (p += 6; p < end && *p == ' '; p++)
+            ;
+    return (end - p > 8 && !memcmp(p, "require(", 8)) || (end - p > 7 && !memcmp(p, "import(", 7));
+}
+
+/* Whether a TypeScript alias tag's line goes on after its name with `=`
+ * or `<` (`type A<T> = ...`, `type B<\n`), as a definition does. */
+static bool chunk_alias_defined(const chunk_builder_t *b, const ctags_tag_t *tag) {
+    const char *line = b->data + b->line_at[tag->line];
+    const char *end = b->data + b->line_at[tag->line + 1];
+    size_t n = strlen(tag->name);
+    for (const char *p = line; (p = memmem(p, (size_t)(end - p), tag->name, n)) != NULL; p++) {
+        const char *q = p + n;
+        if (!ident_is_whole_word(line, (size_t)(end - line), (size_t)(p - line), n))
+            continue; /* inside a longer name */
+        while (q < end && (*q == ' ' || *q == '\t'))
+            q++;
+        return q < end && (*q == '=' || *q == '<');
+    }
+    return false;
+}
+
 /* Whether tag names a definition of these bytes.  ctags read the file by
  * its name, at another moment than the bytes chunked here were read: a tag
  * whose name is not on its line is about other bytes (a file edited, or
@@ -249,6 +286,15 @@ static bool chunk_is_symbol_tag(const chunk_builder_t *b, const ctags_tag_t *tag
         return false;
     if (lang == LANG_PYTHON && !tag->scope && chunk_kind_in(tag->kind, chunk_variable_kinds) &&
         chunk_python_placeholder(b, tag))
+        return false;
+    /* `const x = require("x")` binds what another file defines: an import
+     * by another name, as Python's `import x as y` is. */
+    if ((lang == LANG_JAVASCRIPT || lang == LANG_TYPESCRIPT) &&
+        chunk_kind_in(tag->kind, chunk_variable_kinds) && chunk_binds_require(b, tag))
+        return false;
+    /* ctags takes `import { type X } from "./x"` for a type alias X: one
+     * has `=` (or its generics' `<`) after the name. */
+    if (lang == LANG_TYPESCRIPT && !strcmp(tag->kind, "alias") && !chunk_alias_defined(b, tag))
         return false;
     return true;
 }

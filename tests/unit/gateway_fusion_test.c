@@ -141,26 +141,18 @@ TEST(structure_dominates_bm25_and_dense) {
     cJSON_Delete(s1);
 }
 
-TEST(a_preamble_never_defines_what_it_imports) {
-    imported_name_t imports[] = {{.name = "Graph", .uses = 0, .module = "./graph"}};
+/* A preamble's names are definitions like any chunk's (the seeder lists
+ * none it imports, `const X = require(...)` included): `NO_ARG =
+ * util.symbol("NO_ARG")` before a module's first function is offered as
+ * the definition of NO_ARG. */
+TEST(a_preamble_defines_what_it_lists) {
+    imported_name_t imports[] = {{.name = "NO_ARG", .uses = 0, .module = ".base"}};
     fusion_query_t q = query_importing(imports, 1);
-    /* The preamble "defines" Graph (require) and matches the symbol; the
-     * real definition matches it too.  Only the definition is offered, and
-     * only it gets the fresh-import score. */
-    cJSON *s0 = answer("{\"path\":\"use.js\",\"kind\":\"preamble\",\"symbols\":[\"Graph\"],"
-                       "\"signals\":{\"symbol\":3}},"
-                       "{\"path\":\"graph.js\",\"kind\":\"class\",\"symbols\":[\"Graph\"],"
+    cJSON *s0 = answer("{\"path\":\"sql/base.py\",\"kind\":\"preamble\",\"symbols\":[\"NO_ARG\"],"
                        "\"signals\":{\"symbol\":3}}");
     ranked_t r = rank(&q, s0, NULL);
     REQUIRE(r.count == 1);
-    CHECK_PICK(r, 0, "graph.js", 1.0 + 1.0);
-    cJSON_Delete(s0);
-    /* A preamble found by another signal stays, scored by that alone. */
-    s0 = answer("{\"path\":\"use.js\",\"kind\":\"preamble\",\"symbols\":[\"Graph\"],"
-                "\"signals\":{\"symbol\":3,\"dense\":0.4}}");
-    r = rank(&q, s0, NULL);
-    REQUIRE(r.count == 1);
-    CHECK_NEAR(r.picks[0].score, 0.15 * 0.4);
+    CHECK_PICK(r, 0, "sql/base.py", 1.0 + 1.0);
     cJSON_Delete(s0);
 }
 
@@ -298,7 +290,7 @@ TEST(of_two_classes_of_one_name_the_near_ones_members_lead) {
 TEST(where_a_type_is_wanted_a_type_leads) {
     /* `fn f() -> ⟨`: of two names imported, the struct before the function
      * and the constant; a scoped CamelCase name (a method's scope) is no
-     * type of this chunk's, nor is a preamble's. */
+     * type of this chunk's. */
     imported_name_t imports[] = {{.name = "connect", .uses = 0, .module = "m"},
                                  {.name = "Conn", .uses = 0, .module = "m"},
                                  {.name = "MAX_CONNS", .uses = 0, .module = "m"}};
@@ -808,7 +800,7 @@ TEST_MAIN(TEST_CASE(the_measured_weights),
           TEST_CASE(the_score_is_the_weighted_sum_of_normalised_signals),
           TEST_CASE(structure_dominates_bm25_and_dense),
           TEST_CASE(the_class_of_the_member_after_a_bare_name_scores),
-          TEST_CASE(a_preamble_never_defines_what_it_imports),
+          TEST_CASE(a_preamble_defines_what_it_lists),
           TEST_CASE(definitions_of_imported_names_fresh_before_used),
           TEST_CASE(a_renamed_import_is_defined_under_its_exported_name),
           TEST_CASE(an_import_named_like_its_line_leads_the_others),

@@ -555,6 +555,70 @@ TEST(typescript_overloads_reach_the_implementation) {
     chunk_list_destroy(&list);
 }
 
+/* `const x = require("x")` binds another file's module: no definition of
+ * x, as Python's `import x as y` is none; a constant, or a function that
+ * requires lazily, is one. */
+TEST(a_required_module_is_no_definition) {
+    const char *text = "const fs = require(\"fs\");\n"            /* 1 */
+                       "const util = await import(\"./util\");\n" /* 2 */
+                       "const read = require(\"./io\").read;\n"   /* 3 */
+                       "const LIMIT = 10;\n"                      /* 4 */
+                       "const lazy = () => require(\"./big\");\n" /* 5 */
+                       "\n"                                       /* 6 */
+                       "function main() {\n"                      /* 7 */
+                       "  return fs.readFileSync(LIMIT);\n"       /* 8 */
+                       "}\n";                                     /* 9 */
+    ctags_tag_t tags[] = {
+        {"f.js", "fs", "constant", NULL, NULL, 1, 0},
+        {"f.js", "util", "constant", NULL, NULL, 2, 0},
+        {"f.js", "read", "constant", NULL, NULL, 3, 0},
+        {"f.js", "LIMIT", "constant", NULL, NULL, 4, 0},
+        {"f.js", "lazy", "constant", NULL, NULL, 5, 0},
+        {"f.js", "main", "function", NULL, NULL, 7, 9},
+    };
+    chunk_list_t *list = split(text, LANG_JAVASCRIPT, tags, 6, NULL);
+    REQUIRE(list);
+    CHECK(!defining(list, "fs"));
+    CHECK(!defining(list, "util"));
+    CHECK(!defining(list, "read"));
+    CHECK(defining(list, "LIMIT"));
+    CHECK(defining(list, "lazy"));
+    CHECK(defining(list, "main"));
+    chunk_list_destroy(&list);
+}
+
+/* ctags takes the `type X` of an import for a type alias: only one with
+ * `=` (or generics) after its name defines it. */
+TEST(a_type_imported_is_no_alias) {
+    const char *text = "import { format, type Inspectable } from \"./Inspectable.js\"\n" /* 1 */
+                       "import {\n"                                                      /* 2 */
+                       "  type Predicate,\n"                                             /* 3 */
+                       "} from \"./Predicate.js\"\n"                                     /* 4 */
+                       "export { type Foo } from \"./foo.js\"\n"                         /* 5 */
+                       "export type Bar<A> = A\n"                                        /* 6 */
+                       "export type Baz<\n"                                              /* 7 */
+                       "  A\n"                                                           /* 8 */
+                       "> = A\n"                                                         /* 9 */
+                       "type Inspect = Inspectable\n";                                   /* 10 */
+    ctags_tag_t tags[] = {
+        {"f.ts", "Inspectable", "alias", NULL, NULL, 1, 0},
+        {"f.ts", "Predicate", "alias", NULL, NULL, 3, 0},
+        {"f.ts", "Foo", "alias", NULL, NULL, 5, 0},
+        {"f.ts", "Bar", "alias", NULL, NULL, 6, 0},
+        {"f.ts", "Baz", "alias", NULL, NULL, 7, 0},
+        {"f.ts", "Inspect", "alias", NULL, NULL, 10, 0},
+    };
+    chunk_list_t *list = split(text, LANG_TYPESCRIPT, tags, 6, NULL);
+    REQUIRE(list);
+    CHECK(!defining(list, "Inspectable"));
+    CHECK(!defining(list, "Predicate"));
+    CHECK(!defining(list, "Foo"));
+    CHECK(defining(list, "Bar"));
+    CHECK(defining(list, "Baz"));
+    CHECK(defining(list, "Inspect")); /* `Inspectable` on its line is another name */
+    chunk_list_destroy(&list);
+}
+
 /* A decorator or attribute over several lines leads its definition as a
  * one-line one does; a call that spans lines before it does not. */
 TEST(decorators_over_several_lines_lead_the_definition) {
@@ -682,6 +746,7 @@ TEST_MAIN(TEST_CASE(python_big_class_is_split_into_methods),
           TEST_CASE(degenerate_inputs), TEST_CASE(tags_of_other_bytes_name_nothing),
           TEST_CASE(python_none_placeholders_define_nothing),
           TEST_CASE(decorators_over_several_lines_lead_the_definition),
+          TEST_CASE(a_required_module_is_no_definition), TEST_CASE(a_type_imported_is_no_alias),
           TEST_CASE(options_control_sizes), TEST_CASE(tiny_definitions_are_packed),
           TEST_CASE(random_inputs_keep_the_invariants), TEST_CASE(kind_names),
           TEST_CASE(release_fixture_tags))
