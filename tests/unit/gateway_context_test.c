@@ -380,18 +380,20 @@ TEST(k_cuts_the_answer) {
     cJSON_Delete(s);
 }
 
-/* At most two chunks of one file for code around a cursor, three for a
+/* At most two chunks of one file for code around a cursor, four for a
  * question in words: it asks for one of several neighbouring definitions. */
-TEST(a_question_takes_one_more_chunk_of_a_file) {
+TEST(a_question_takes_more_chunks_of_a_file) {
     REQUIRE(setup());
-    const char *four = "{\"chunks\":[{\"path\":\"q.py\",\"start_line\":1,\"text\":\"a\","
-                       "\"signals\":{\"bm25\":5}},{\"path\":\"q.py\",\"start_line\":5,"
-                       "\"text\":\"b\",\"signals\":{\"bm25\":4}},{\"path\":\"q.py\","
-                       "\"start_line\":9,\"text\":\"c\",\"signals\":{\"bm25\":3}},{\"path\":"
-                       "\"q.py\",\"start_line\":13,\"text\":\"d\",\"signals\":{\"bm25\":2}}]}";
-    both(shop_on_two, four, NULL);
+    const char *five =
+        "{\"chunks\":[{\"path\":\"q.py\",\"start_line\":1,\"text\":\"a\","
+        "\"signals\":{\"bm25\":5}},{\"path\":\"q.py\",\"start_line\":5,"
+        "\"text\":\"b\",\"signals\":{\"bm25\":4}},{\"path\":\"q.py\","
+        "\"start_line\":9,\"text\":\"c\",\"signals\":{\"bm25\":3}},{\"path\":"
+        "\"q.py\",\"start_line\":13,\"text\":\"d\",\"signals\":{\"bm25\":2}},"
+        "{\"path\":\"q.py\",\"start_line\":17,\"text\":\"e\",\"signals\":{\"bm25\":1}}]}";
+    both(shop_on_two, five, NULL);
     got_t g = retrieve(&helper_query, NULL);
-    CHECK_INT(g.count, ==, 3);
+    CHECK_INT(g.count, ==, 4);
     context_query_t q = helper_query;
     q.prefix = "x = ";
     q.prefix_len = 4;
@@ -452,7 +454,7 @@ TEST_MAIN(TEST_CASE(every_shard_is_searched_and_the_answers_fused),
           TEST_CASE(a_shard_that_says_the_request_is_wrong_fails_it),
           TEST_CASE(shards_that_missed_a_class_of_the_object_are_asked_again),
           TEST_CASE(a_declarations_type_from_its_call_is_told_to_the_other_shards),
-          TEST_CASE(k_cuts_the_answer), TEST_CASE(a_question_takes_one_more_chunk_of_a_file),
+          TEST_CASE(k_cuts_the_answer), TEST_CASE(a_question_takes_more_chunks_of_a_file),
           TEST_CASE(without_a_list_of_collections_in_time_there_is_no_context),
           TEST_CASE(a_request_that_goes_away_cancels_its_calls_and_hears_nothing),
           TEST_CASE(everything_stops_clean))

@@ -138,8 +138,10 @@ TEST(context_answers_with_the_chunks_and_why_they_ranked) {
     const cJSON *term;
     cJSON_ArrayForEach(term, jpath(j, "chunks.0.breakdown")) {
         sum += jnum(term, "value") * jnum(term, "weight");
+        /* the signals asked for, and what BM25 says of the file */
         CHECK(jstr(term, "signal") &&
-              (!strcmp(jstr(term, "signal"), "symbol") || !strcmp(jstr(term, "signal"), "bm25")));
+              (!strcmp(jstr(term, "signal"), "symbol") || !strcmp(jstr(term, "signal"), "bm25") ||
+               !strcmp(jstr(term, "signal"), "file")));
     }
     CHECK(sum > 0 && sum - jnum(j, "chunks.0.score") < 0.001 &&
           jnum(j, "chunks.0.score") - sum < 0.001);
