@@ -16,7 +16,7 @@
 
 const fusion_weights_t fusion_weights_measured = {.dense = 0.15,
                                                   .bm25 = 0.3,
-                                                  .symbol = 1.0,
+                                                  .symbol = 0.6,
                                                   .import = 0.5,
                                                   .object = 0.8,
                                                   .uses = 0.1,

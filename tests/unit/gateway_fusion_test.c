@@ -71,9 +71,12 @@ static fusion_query_t query_importing(const imported_name_t *imports, size_t n) 
     return q;
 }
 
+/* The symbol signal's measured weight, in the sums below. */
+#define SYM (fusion_weights_measured.symbol)
+
 TEST(the_measured_weights) {
     const fusion_weights_t *w = &fusion_weights_measured;
-    CHECK_NEAR(w->symbol, 1.0);
+    CHECK_NEAR(w->symbol, 0.6);
     CHECK_NEAR(w->object, 0.8);
     CHECK_NEAR(w->import, 0.5);
     CHECK_NEAR(w->bm25, 0.3);
@@ -96,9 +99,9 @@ TEST(the_score_is_the_weighted_sum_of_normalised_signals) {
     fusion_query_t q = query(10);
     ranked_t r = rank(&q, s0, s1);
     REQUIRE(r.count == 3);
-    CHECK_PICK(r, 0, "a.py", 0.15 * 0.5 + 0.3 * 1 + 1.0 * 1 + 0.5 * 1 + 0.8 * 1 + 0.1 * 1);
+    CHECK_PICK(r, 0, "a.py", 0.15 * 0.5 + 0.3 * 1 + SYM * 1 + 0.5 * 1 + 0.8 * 1 + 0.1 * 1);
     CHECK_PICK(r, 1, "b.py",
-               0.3 * (2.0 / 8) + 1.0 * (1.0 / 3) + 0.5 * 0.4 + 0.1 * (log1p(1) / log1p(7)));
+               0.3 * (2.0 / 8) + SYM * (1.0 / 3) + 0.5 * 0.4 + 0.1 * (log1p(1) / log1p(7)));
     CHECK_PICK(r, 2, "c.py", 0.5 * 0.4);
     cJSON_Delete(s0);
     cJSON_Delete(s1);
@@ -115,7 +118,7 @@ TEST(the_class_of_the_member_after_a_bare_name_scores) {
     REQUIRE(r.count == 3);
     CHECK_PICK(r, 0, "Reflect.java", fusion_weights_measured.owner * 1.0);
     CHECK_PICK(r, 1, "Other.java", fusion_weights_measured.owner * 0.5);
-    CHECK_PICK(r, 2, "Method.java", 1.0 / 3);
+    CHECK_PICK(r, 2, "Method.java", SYM / 3);
     /* ... and nothing with the symbol signal off (it is the symbol table's) */
     q.signals = SIGNAL_ALL & ~SIGNAL_SYMBOL;
     r = rank(&q, s0, s1);
@@ -134,8 +137,8 @@ TEST(structure_dominates_bm25_and_dense) {
     fusion_query_t q = query(10);
     ranked_t r = rank(&q, s0, s1);
     REQUIRE(r.count == 3);
-    CHECK_STR(r.picks[0].path, "symbol.py");
-    CHECK_STR(r.picks[1].path, "object.py");
+    CHECK_PICK(r, 0, "object.py", fusion_weights_measured.object);
+    CHECK_PICK(r, 1, "symbol.py", SYM);
     CHECK_PICK(r, 2, "text.py", 0.15 + 0.3);
     cJSON_Delete(s0);
     cJSON_Delete(s1);
@@ -152,7 +155,7 @@ TEST(a_preamble_defines_what_it_lists) {
                        "\"signals\":{\"symbol\":3}}");
     ranked_t r = rank(&q, s0, NULL);
     REQUIRE(r.count == 1);
-    CHECK_PICK(r, 0, "sql/base.py", 1.0 + 1.0);
+    CHECK_PICK(r, 0, "sql/base.py", SYM + 1.0);
     cJSON_Delete(s0);
 }
 
@@ -169,10 +172,10 @@ TEST(definitions_of_imported_names_fresh_before_used) {
                        "\"signals\":{\"symbol\":2}}");
     ranked_t r = rank(&q, s0, NULL);
     REQUIRE(r.count == 4);
-    CHECK_PICK(r, 0, "f.py", 1.0 + 1.0);
-    CHECK_PICK(r, 1, "u.py", 1.0 + 0.4);
-    CHECK_PICK(r, 2, "o.py", 1.0);
-    CHECK_PICK(r, 3, "c.py", 2.0 / 3);
+    CHECK_PICK(r, 0, "f.py", SYM + 1.0);
+    CHECK_PICK(r, 1, "u.py", SYM + 0.4);
+    CHECK_PICK(r, 2, "o.py", SYM);
+    CHECK_PICK(r, 3, "c.py", SYM * 2 / 3);
     /* Without the symbol signal imports are not matched either. */
     q.signals = SIGNAL_ALL & ~SIGNAL_SYMBOL;
     r = rank(&q, s0, NULL);
@@ -191,8 +194,8 @@ TEST(a_renamed_import_is_defined_under_its_exported_name) {
         "{\"path\":\"u.js\",\"symbols\":[\"getStaticPropertyName\"],\"signals\":{\"symbol\":3}}");
     ranked_t r = rank(&q, s0, NULL);
     REQUIRE(r.count == 2);
-    CHECK_PICK(r, 0, "u.js", 1.0 + 1.0);
-    CHECK_PICK(r, 1, "a.js", 1.0);
+    CHECK_PICK(r, 0, "u.js", SYM + 1.0);
+    CHECK_PICK(r, 1, "a.js", SYM);
     cJSON_Delete(s0);
 }
 
@@ -209,13 +212,13 @@ TEST(an_import_named_like_its_line_leads_the_others) {
                "{\"path\":\"s.rs\",\"symbols\":[\"TcpStream\"],\"signals\":{\"symbol\":1}}");
     ranked_t r = rank(&q, s0, NULL);
     REQUIRE(r.count == 2);
-    CHECK_PICK(r, 0, "s.rs", 1.0 / 3 + 1.0 + 0.5 * 0.5);
-    CHECK_PICK(r, 1, "l.rs", 1.0 / 3 + 1.0);
+    CHECK_PICK(r, 0, "s.rs", SYM / 3 + 1.0 + 0.5 * 0.5);
+    CHECK_PICK(r, 1, "l.rs", SYM / 3 + 1.0);
     /* Without words around the cursor, neither has the term. */
     q.import_line = NULL;
     r = rank(&q, s0, NULL);
-    CHECK_NEAR(r.picks[0].score, 1.0 / 3 + 1.0);
-    CHECK_NEAR(r.picks[1].score, 1.0 / 3 + 1.0);
+    CHECK_NEAR(r.picks[0].score, SYM / 3 + 1.0);
+    CHECK_NEAR(r.picks[1].score, SYM / 3 + 1.0);
     cJSON_Delete(s0);
 }
 
@@ -237,13 +240,13 @@ TEST(an_import_taking_what_its_line_passes_leads_the_others) {
                        "\"signals\":{\"symbol\":1}}");
     ranked_t r = rank(&q, s0, NULL);
     REQUIRE(r.count == 2);
-    CHECK_PICK(r, 0, "n.py", 1.0 / 3 + 1.0 + 0.5 * 0.5);
-    CHECK_PICK(r, 1, "d.py", 1.0 / 3 + 1.0);
+    CHECK_PICK(r, 0, "n.py", SYM / 3 + 1.0 + 0.5 * 0.5);
+    CHECK_PICK(r, 1, "d.py", SYM / 3 + 1.0);
     /* Without the line's words, neither has the term. */
     q.line_word_count = 0;
     r = rank(&q, s0, NULL);
-    CHECK_NEAR(r.picks[0].score, 1.0 / 3 + 1.0);
-    CHECK_NEAR(r.picks[1].score, 1.0 / 3 + 1.0);
+    CHECK_NEAR(r.picks[0].score, SYM / 3 + 1.0);
+    CHECK_NEAR(r.picks[1].score, SYM / 3 + 1.0);
     cJSON_Delete(s0);
 }
 
@@ -303,19 +306,19 @@ TEST(where_a_type_is_wanted_a_type_leads) {
                "{\"path\":\"k.rs\",\"symbols\":[\"MAX_CONNS\"],\"signals\":{\"symbol\":1}}");
     ranked_t r = rank(&q, s0, NULL);
     REQUIRE(r.count == 3);
-    CHECK_PICK(r, 0, "c.rs", 1.0 / 3 + 1.0 + 0.5);
-    CHECK_NEAR(r.picks[1].score, 1.0 / 3 + 1.0);
-    CHECK_NEAR(r.picks[2].score, 1.0 / 3 + 1.0);
+    CHECK_PICK(r, 0, "c.rs", SYM / 3 + 1.0 + 0.5);
+    CHECK_NEAR(r.picks[1].score, SYM / 3 + 1.0);
+    CHECK_NEAR(r.picks[2].score, SYM / 3 + 1.0);
     /* `⟨(`: a call, where the type is held against */
     q.type_wanted = false;
     q.call_wanted = true;
     r = rank(&q, s0, NULL);
     REQUIRE(r.count == 3);
-    CHECK_PICK(r, 2, "c.rs", 1.0 / 3 + 1.0 - 0.5);
+    CHECK_PICK(r, 2, "c.rs", SYM / 3 + 1.0 - 0.5);
     /* elsewhere, none has the term */
     q.call_wanted = false;
     r = rank(&q, s0, NULL);
-    CHECK_NEAR(r.picks[0].score, 1.0 / 3 + 1.0);
+    CHECK_NEAR(r.picks[0].score, SYM / 3 + 1.0);
     cJSON_Delete(s0);
 }
 
@@ -327,14 +330,14 @@ TEST(an_imported_object_boosts_its_definitions) {
     /* Not typing a member of an import: the fresh import leads. */
     ranked_t r = rank(&q, s0, NULL);
     REQUIRE(r.count == 2);
-    CHECK_PICK(r, 0, "h.js", 1.0 + 1.0);
+    CHECK_PICK(r, 0, "h.js", SYM + 1.0);
     CHECK_NEAR(r.picks[1].score, 0.8);
     /* `graph.` where graph is imported: object x3, fresh x0.2. */
     q.object_imported = true;
     r = rank(&q, s0, NULL);
     REQUIRE(r.count == 2);
     CHECK_PICK(r, 0, "graph.js", 0.8 * 3);
-    CHECK_PICK(r, 1, "h.js", 1.0 + 1.0 * 0.2);
+    CHECK_PICK(r, 1, "h.js", SYM + 1.0 * 0.2);
     cJSON_Delete(s0);
 }
 
@@ -432,8 +435,8 @@ TEST(ablation_masks_remove_what_only_that_signal_found) {
     q.signals = SIGNAL_STRUCTURE;
     r = rank(&q, s0, NULL);
     REQUIRE(r.count == 3);
-    CHECK_PICK(r, 0, "symbol.py", 1.0);
-    CHECK_STR(r.picks[1].path, "object.py");
+    CHECK_PICK(r, 0, "object.py", fusion_weights_measured.object);
+    CHECK_PICK(r, 1, "symbol.py", SYM);
     CHECK_STR(r.picks[2].path, "import.py");
 
     q.signals = SIGNAL_OBJECT | SIGNAL_IMPORT;
@@ -473,7 +476,7 @@ TEST(picks_carry_the_chunk_and_tolerate_odd_answers) {
                        "\"signals\":{\"symbol\":3}},"
                        "{\"text\":\"no path\",\"signals\":{\"symbol\":3}},"
                        "{\"path\":7,\"signals\":{\"symbol\":3}},"
-                       "{\"path\":\"bare.ts\",\"signals\":{\"symbol\":\"x\",\"object\":1}},"
+                       "{\"path\":\"bare.ts\",\"signals\":{\"symbol\":\"x\",\"import\":2}},"
                        "{\"path\":\"nothing.ts\"}");
     fusion_query_t q = query(10);
     ranked_t r = rank(&q, s0, NULL);
