@@ -15,11 +15,33 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define IMPORT_SPANS 256
+
 typedef struct {
     imported_name_t *out;
     size_t max, count;
     size_t ends[512]; /* where each name's import statement ends (for counting uses) */
+    /* the import statements, from the start of the line naming the module to
+     * the statement's end: a name written there is imported, not used
+     * (`import a.ScrollPane.ScrollBarPolicy;` after `import a.ScrollPane;`) */
+    size_t spans[IMPORT_SPANS][2];
+    size_t nspans;
+    const char *text;
+    size_t len, at; /* at: the start of line `line`, moving forward */
+    int line;
 } names_t;
+
+static void span_add(names_t *acc, const importscan_t *im) {
+    while (acc->line < im->line && acc->at < acc->len) {
+        const char *nl = memchr(acc->text + acc->at, '\n', acc->len - acc->at);
+        acc->at = nl ? (size_t)(nl - acc->text) + 1 : acc->len;
+        acc->line++;
+    }
+    if (acc->nspans < IMPORT_SPANS && acc->line == im->line && acc->at < im->end) {
+        acc->spans[acc->nspans][0] = acc->at;
+        acc->spans[acc->nspans++][1] = im->end;
+    }
+}
 
 static void add(names_t *acc, const char *name, size_t n, const char *exported, size_t exported_n,
                 const char *module, size_t module_len, bool module_as_path, bool namespace,
@@ -60,6 +82,7 @@ static int record(const importscan_t *im, void *arg) {
     names_t *acc = arg;
     if (im->flags & IMPORTSCAN_DECLARATION)
         return 0;
+    span_add(acc, im);
     bool dotted = im->lang == LANG_PYTHON || im->lang == LANG_JAVA || im->lang == LANG_KOTLIN;
     if (im->binds)
         add(acc, im->binds, im->binds_len, NULL, 0, im->module, im->module_len, dotted,
@@ -70,18 +93,31 @@ static int record(const importscan_t *im, void *arg) {
     return 0;
 }
 
-/* Counts whole-word occurrences of name in text after `from`, only where
- * code[] says code when code is not NULL. */
-static int count_uses(const char *s, size_t len, const uint8_t *code, size_t from,
-                      const char *name) {
-    size_t n = strlen(name);
+/* Whether offset at is inside an import statement (spans come in order). */
+static bool in_import(const names_t *acc, size_t at) {
+    size_t lo = 0, hi = acc->nspans;
+    while (lo < hi) { /* the first span starting after at */
+        size_t mid = lo + (hi - lo) / 2;
+        if (acc->spans[mid][0] <= at)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo > 0 && at < acc->spans[lo - 1][1];
+}
+
+/* Counts whole-word occurrences of name in text after `from`, outside
+ * import statements, only where code[] says code when code is not NULL. */
+static int count_uses(const names_t *acc, const uint8_t *code, size_t from, const char *name) {
+    const char *s = acc->text;
+    size_t len = acc->len, n = strlen(name);
     int count = 0;
     for (const char *p = s + from; p + n <= s + len;) {
         const char *hit = memmem(p, (size_t)(s + len - p), name, n);
         if (!hit)
             break;
         size_t at = (size_t)(hit - s);
-        count += (!code || code[at]) && ident_is_whole_word(s, len, at, n);
+        count += (!code || code[at]) && ident_is_whole_word(s, len, at, n) && !in_import(acc, at);
         p = hit + n;
     }
     return count;
@@ -91,7 +127,7 @@ static int count_uses(const char *s, size_t len, const uint8_t *code, size_t fro
  * else every whole-word mention. */
 static size_t names_of(lang_id_t lang, const char *text, size_t len, imported_name_t *out,
                        size_t max, bool code_only) {
-    names_t acc = {.out = out, .max = max};
+    names_t acc = {.out = out, .max = max, .text = text, .len = len, .line = 1};
     if (importscan_text(lang, text, len, record, &acc) < 0)
         return 0;
     uint8_t *code = code_only && acc.count ? malloc(len ? len : 1) : NULL;
@@ -99,7 +135,7 @@ static size_t names_of(lang_id_t lang, const char *text, size_t len, imported_na
         codemask_build(lang, text, len, code);
     for (size_t i = 0; i < acc.count; i++) {
         size_t from = i < sizeof acc.ends / sizeof acc.ends[0] ? acc.ends[i] : len;
-        out[i].uses = count_uses(text, len, code, from < len ? from : len, out[i].name);
+        out[i].uses = count_uses(&acc, code, from < len ? from : len, out[i].name);
     }
     free(code);
     return acc.count;

@@ -141,6 +141,29 @@ TEST(mentions_in_strings_and_comments_are_not_uses) {
     CHECK_INT(find(n, "format"), ==, 2);
 }
 
+/* A name written in a later import statement is imported again, not used:
+ * `import a.ScrollPane.ScrollBarPolicy;` after `import a.ScrollPane;`, a
+ * Python submodule of an imported package. */
+TEST(mentions_in_import_statements_are_not_uses) {
+    const char *java = "import javafx.scene.control.ScrollPane;\n"
+                       "import javafx.scene.control.ScrollPane.ScrollBarPolicy;\n"
+                       "import javafx.scene.control.SkinBase;\n"
+                       "\n"
+                       "public class ScrollPaneSkin extends SkinBase<";
+    size_t n = imported_names_in_code(LANG_JAVA, java, strlen(java), names, 64);
+    CHECK_INT(find(n, "ScrollPane"), ==, 0);
+    CHECK_INT(find(n, "SkinBase"), ==, 1);
+    CHECK_INT(find(n, "ScrollBarPolicy"), ==, 0);
+    const char *py = "from sqlalchemy import util\n"
+                     "from sqlalchemy.util import (\n"
+                     "    compat,\n"
+                     ")\n"
+                     "x = util.";
+    n = imported_names_in_code(LANG_PYTHON, py, strlen(py), names, 64);
+    CHECK_INT(find(n, "util"), ==, 1);
+    CHECK_INT(find(n, "compat"), ==, 0);
+}
+
 TEST(hostile_text_never_crashes) {
     const char *bad[] = {"import",       "import {",
                          "import * as",  "from x import (",
@@ -160,7 +183,8 @@ TEST(hostile_text_never_crashes) {
 }
 
 TEST_MAIN(TEST_CASE(es_modules), TEST_CASE(commonjs), TEST_CASE(python), TEST_CASE(java_go_rust),
-          TEST_CASE(mentions_in_strings_and_comments_are_not_uses), TEST_CASE(modules),
+          TEST_CASE(mentions_in_strings_and_comments_are_not_uses),
+          TEST_CASE(mentions_in_import_statements_are_not_uses), TEST_CASE(modules),
           TEST_CASE(the_language_decides_what_binds),
           TEST_CASE(comments_docstrings_and_unfinished_statements_import_nothing),
           TEST_CASE(hostile_text_never_crashes))
