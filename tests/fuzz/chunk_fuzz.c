@@ -109,9 +109,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     check_lang(lang);
     FUZZ_ASSERT(lang_get((lang_id_t)(LANG_COUNT + setup[5]))->id == LANG_UNKNOWN);
 
-    static const char *const kinds[] = {
-        "function", "class",     "method", "member", "variable", "constant", "struct", "namespace",
-        "local",    "interface", "impl",   "enum",   "module",   "macro",    "field",  "type"};
+    static const char *const kinds[] = {"function", "class",  "method",    "member", "variable",
+                                        "constant", "struct", "namespace", "local",  "interface",
+                                        "impl",     "enum",   "module",    "macro",  "field",
+                                        "type",     "alias"};
     static const char *const scopes[] = {NULL, "A", "A.B", "main.S", "ns::C", "Inventory", "", "x"};
     static const char *const names[] = {"f", "A", "B", "S", "add", "main", "Inventory", "x_1"};
     ctags_tag_t tags[48];
@@ -121,7 +122,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         tags[n_tags++] = (ctags_tag_t){
             .path = path,
             .name = names[t[at + 4] % 8],
-            .kind = kinds[t[at] % 16],
+            .kind = kinds[t[at] % (sizeof kinds / sizeof kinds[0])],
             .scope = scopes[t[at + 1] % 8],
             .scope_kind = t[at + 1] & 0x80 ? "class" : "package",
             .line = (int)t[at + 2] - 3,
