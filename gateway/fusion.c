@@ -434,17 +434,21 @@ typedef struct {
     double total;
 } slot_t;
 
-static double slot_weight(const slot_t *sl, const char *name) {
-    for (size_t i = 0; i < sl->n; i++)
-        if (!strcmp(sl->names[i], name))
-            return sl->weights[i];
-    return 0;
-}
-
-static void slot_add(slot_t *sl, const char *name, double weight) {
+/* Where name is in sl; sl->n when it is not. */
+static size_t slot_find(const slot_t *sl, const char *name) {
     size_t i = 0;
     while (i < sl->n && strcmp(sl->names[i], name) != 0)
         i++;
+    return i;
+}
+
+static double slot_weight(const slot_t *sl, const char *name) {
+    size_t i = slot_find(sl, name);
+    return i < sl->n ? sl->weights[i] : 0;
+}
+
+static void slot_add(slot_t *sl, const char *name, double weight) {
+    size_t i = slot_find(sl, name);
     if (i == SHARD_SLOT_NAMES)
         return;
     if (i == sl->n) {

@@ -80,27 +80,27 @@ typedef struct {
     int object;      /* 0 or 1 */
     long uses;
     long imported_by;
-    double member;        /* defines a member of the receiver: 1, through a package or a base
-                             0.6, 0 not one */
-    long member_uses;     /* how often the repository reaches that member (the best of its
-                             members, when the chunk defines several) */
-    long member_near;     /* ... and how often the files beside the current file do */
-    bool member_hint;     /* the code after the cursor names it */
-    double member_words;  /* share of its name's sub-words used around the cursor */
-    double member_line;   /* ... on the cursor's line and the one before it */
-    double member_params; /* ... share of its parameters' sub-words the line uses */
-    int member_here;      /* a member of the receiver's own class: 2 in the module the cursor
-                           * names, 1 in the current file's directory */
-    int member_partial;   /* 1 starts with what is typed, -1 does not, 0 nothing typed */
-    long member_file;     /* of the receiver's members its file defines, those the current
-                           * file uses already (a module's members) */
-    size_t member_of;     /* index + 1 of that file among the member files, 0 none */
-    char member_name[96]; /* the member those describe ("" when it did not fit) */
-    double name;          /* question: best share of a defined name's sub-words it names */
-    double owner;         /* defines a class with the member after a bare name: 1 */
-    bool has_dense;       /* dense was set by the scan or computed */
-    bool has_name;        /* name was set by the name search */
-    int rank[SIG_COUNT];  /* 1-based rank in each ranked signal, 0: absent */
+    double member;         /* defines a member of the receiver: 1, through a package or a base
+                              0.6, 0 not one */
+    long member_uses;      /* how often the repository reaches that member (the best of its
+                              members, when the chunk defines several) */
+    long member_near;      /* ... and how often the files beside the current file do */
+    bool member_hint;      /* the code after the cursor names it */
+    double member_words;   /* share of its name's sub-words used around the cursor */
+    double member_line;    /* ... on the cursor's line and the one before it */
+    double member_params;  /* ... share of its parameters' sub-words the line uses */
+    int member_here;       /* a member of the receiver's own class: 2 in the module the cursor
+                            * names, 1 in the current file's directory */
+    int member_partial;    /* 1 starts with what is typed, -1 does not, 0 nothing typed */
+    long member_file;      /* of the receiver's members its file defines, those the current
+                            * file uses already (a module's members) */
+    size_t member_file_at; /* index + 1 of that file among the member files, 0 none */
+    char member_name[96];  /* the member those describe ("" when it did not fit) */
+    double name;           /* question: best share of a defined name's sub-words it names */
+    double owner;          /* defines a class with the member after a bare name: 1 */
+    bool has_dense;        /* dense was set by the scan or computed */
+    bool has_name;         /* name was set by the name search */
+    int rank[SIG_COUNT];   /* 1-based rank in each ranked signal, 0: absent */
     double fused;
 } candidate_t;
 
@@ -110,7 +110,6 @@ typedef struct {
     bool object; /* its stem is the object */
 } import_file_t;
 
-/* The query's tokens, as a set that chunk tokens are looked up in. */
 /* The names this shard's chunks write in the cursor's slot (lexeme.h):
  * SLOT_CHUNKS chunks that write its rarest anchor are read, SLOT_TABLE
  * names at most counted, the SLOT_NAMES heaviest answered. */
@@ -123,6 +122,7 @@ typedef struct {
     double weight;
 } slot_name_t;
 
+/* The query's tokens, as a set that chunk tokens are looked up in. */
 typedef struct {
     char *rendered; /* space-separated tokens (owned) */
     const char **tokens;
@@ -2094,8 +2094,8 @@ static void member_tally(search_t *s, tallies_t *tallies, const member_files_t *
  * when it does. */
 static void member_of_file(search_t *s, int64_t id, size_t f, long here, long *file_here) {
     candidate_t *c = candidate_get(s, id);
-    if (c && !c->member_of)
-        c->member_of = f + 1;
+    if (c && !c->member_file_at)
+        c->member_file_at = f + 1;
     if (here > 0)
         file_here[f]++;
 }
@@ -2343,8 +2343,8 @@ static int module_members(search_t *s, const member_files_t *mf) {
         rc = place_symbols(s, acc.noted, &acc.found);
     /* each member: how many of its file's members the current file uses */
     for (size_t i = 0; rc == 0 && i < s->ncands; i++)
-        if (s->cands[i].member_of)
-            s->cands[i].member_file = acc.file_here[s->cands[i].member_of - 1];
+        if (s->cands[i].member_file_at)
+            s->cands[i].member_file = acc.file_here[s->cands[i].member_file_at - 1];
     tallies_free(&acc.tallies);
     map_destroy(&acc.noted);
     return rc;
@@ -2497,8 +2497,9 @@ static int class_members(search_t *s, const char *type, const char *const *bases
              * else the one beside the current file */
             const char *path = (const char *)sqlite3_column_text(st, 2);
             int here = member_file_of(mf, path) ? 2 : same_dir(s->q->path, path) ? 1 : 0;
-            if (rc == 0 && k == 0 && here > candidate_get(s, id)->member_here)
-                candidate_get(s, id)->member_here = here;
+            candidate_t *c = rc == 0 && k == 0 ? candidate_get(s, id) : NULL;
+            if (c && here > c->member_here)
+                c->member_here = here;
             found++;
         }
         sqlite3_reset(st);
