@@ -215,6 +215,49 @@ static bool chunk_python_placeholder(const chunk_builder_t *b, const ctags_tag_t
     return p == end || *p == '\n' || *p == '#';
 }
 
+/* Whether a TypeScript variable's line declares its name: `const`, `let`
+ * or `var` before it, or the name first on the line (after `{`, `,` or an
+ * object's `x.`) with `=`, `:`, `,`, `;`, `}`, `)` or nothing after it.
+ * ctags 5.9 also takes names out of a typed constant's call signatures
+ * (`<A>(f: (a: A) => A) => ...`, `Predicate<{ ... }> :`) and out of computed
+ * keys (`[TypeId]: TypeId`), none of which defines the name. */
+static bool chunk_ts_declared(const chunk_builder_t *b, const ctags_tag_t *tag) {
+    const char *line = b->data + b->line_at[tag->line];
+    const char *end = b->data + b->line_at[tag->line + 1];
+    size_t n = strlen(tag->name), len = (size_t)(end - line);
+    const char *p = line;
+    while ((p = memmem(p, (size_t)(end - p), tag->name, n)) != NULL &&
+           !ident_is_whole_word(line, len, (size_t)(p - line), n))
+        p++;
+    if (!p)
+        return false;
+    static const char *const keywords[] = {"const", "let", "var"};
+    for (size_t k = 0; k < 3; k++) {
+        size_t kn = strlen(keywords[k]);
+        for (const char *q = line; (q = memmem(q, (size_t)(p - q), keywords[k], kn)) != NULL; q++)
+            if (ident_is_whole_word(line, len, (size_t)(q - line), kn))
+                return true;
+    }
+    const char *q = line;
+    while (q < p && strchr(" \t{,", *q))
+        q++;
+    while (q < p) { /* `x.` steps of a member's owner */
+        const char *word = q;
+        while (q < p && ident_ascii_char((unsigned char)*q))
+            q++;
+        if (q == word || q == p || *q != '.')
+            return false;
+        q++;
+    }
+    for (q = p + n; q < end && (*q == ' ' || *q == '\t' || *q == '?' || *q == '!'); q++)
+        ;
+    if (q == end || *q == '\n' || *q == '\r')
+        return true;
+    if (*q == '=')
+        return !(q + 1 < end && (q[1] == '=' || q[1] == '>'));
+    return strchr(":,;})", *q) != NULL;
+}
+
 /* Whether the statement at tag's line binds its name to a module:
  * `x = require("x")`, `x = await import("x")` (and a member of one,
  * `require("x").y`). */
@@ -291,6 +334,9 @@ static bool chunk_is_symbol_tag(const chunk_builder_t *b, const ctags_tag_t *tag
      * by another name, as Python's `import x as y` is. */
     if ((lang == LANG_JAVASCRIPT || lang == LANG_TYPESCRIPT) &&
         chunk_kind_in(tag->kind, chunk_variable_kinds) && chunk_binds_require(b, tag))
+        return false;
+    if (lang == LANG_TYPESCRIPT && chunk_kind_in(tag->kind, chunk_variable_kinds) &&
+        !chunk_ts_declared(b, tag))
         return false;
     /* ctags takes `import { type X } from "./x"` for a type alias X: one
      * has `=` (or its generics' `<`) after the name. */

@@ -619,6 +619,51 @@ TEST(a_type_imported_is_no_alias) {
     chunk_list_destroy(&list);
 }
 
+/* ctags reads names out of a typed constant's call signatures and out of
+ * computed keys as constants; a TypeScript constant is a name declared. */
+TEST(a_typescript_constant_is_declared) {
+    const char *text = "export const tuple: {\n"                            /* 1 */
+                       "  <A>(f: (a: A) => A): Predicate<A>\n"              /* 2 */
+                       "  Predicate<{ readonly [K in keyof R]: R[K] }> :\n" /* 3 */
+                       "} = internal.tuple\n"                               /* 4 */
+                       "const proto = {\n"                                  /* 5 */
+                       "  [TypeId]: TypeId,\n"                              /* 6 */
+                       "  Debug: [colors.blue],\n"                          /* 7 */
+                       "  handler: () => void\n"                            /* 8 */
+                       "}\n"                                                /* 9 */
+                       "let first = 1,\n"                                   /* 10 */
+                       "  second = 2\n"                                     /* 11 */
+                       "Object3D.DEFAULT_UP = new Vector3()\n"              /* 12 */
+                       "const { a, b } = pair\n";                           /* 13 */
+    ctags_tag_t tags[] = {
+        {"f.ts", "tuple", "constant", NULL, NULL, 1, 4},
+        {"f.ts", "A", "constant", NULL, NULL, 2, 0},
+        {"f.ts", "Predicate", "constant", NULL, NULL, 3, 0},
+        {"f.ts", "proto", "constant", NULL, NULL, 5, 9},
+        {"f.ts", "TypeId", "constant", NULL, NULL, 6, 0},
+        {"f.ts", "Debug", "constant", NULL, NULL, 7, 0},
+        {"f.ts", "void", "constant", NULL, NULL, 8, 0},
+        {"f.ts", "first", "variable", NULL, NULL, 10, 0},
+        {"f.ts", "second", "variable", NULL, NULL, 11, 0},
+        {"f.ts", "DEFAULT_UP", "constant", NULL, NULL, 12, 0},
+        {"f.ts", "b", "constant", NULL, NULL, 13, 0},
+    };
+    chunk_list_t *list = split(text, LANG_TYPESCRIPT, tags, 11, NULL);
+    REQUIRE(list);
+    CHECK(defining(list, "tuple"));
+    CHECK(!defining(list, "A"));
+    CHECK(!defining(list, "Predicate"));
+    CHECK(defining(list, "proto"));
+    CHECK(!defining(list, "TypeId"));
+    CHECK(defining(list, "Debug"));
+    CHECK(!defining(list, "void"));
+    CHECK(defining(list, "first"));
+    CHECK(defining(list, "second"));
+    CHECK(defining(list, "DEFAULT_UP"));
+    CHECK(defining(list, "b"));
+    chunk_list_destroy(&list);
+}
+
 /* A decorator or attribute over several lines leads its definition as a
  * one-line one does; a call that spans lines before it does not. */
 TEST(decorators_over_several_lines_lead_the_definition) {
@@ -747,6 +792,6 @@ TEST_MAIN(TEST_CASE(python_big_class_is_split_into_methods),
           TEST_CASE(python_none_placeholders_define_nothing),
           TEST_CASE(decorators_over_several_lines_lead_the_definition),
           TEST_CASE(a_required_module_is_no_definition), TEST_CASE(a_type_imported_is_no_alias),
-          TEST_CASE(options_control_sizes), TEST_CASE(tiny_definitions_are_packed),
-          TEST_CASE(random_inputs_keep_the_invariants), TEST_CASE(kind_names),
-          TEST_CASE(release_fixture_tags))
+          TEST_CASE(a_typescript_constant_is_declared), TEST_CASE(options_control_sizes),
+          TEST_CASE(tiny_definitions_are_packed), TEST_CASE(random_inputs_keep_the_invariants),
+          TEST_CASE(kind_names), TEST_CASE(release_fixture_tags))
