@@ -530,11 +530,13 @@ size_t fusion_rank(const fusion_weights_t *weights, const fusion_query_t *q,
         if (c[i].outline > 0 && outlines++ >= FUSION_OUTLINES)
             continue;
         /* The members of the object before the cursor live in one file
-         * (a module) or a few (a class and its bases): no cap for them. */
+         * (a module) or a few (a class and its bases), and so may the
+         * names the file imports from a module and has not used yet
+         * (`use registry::{EventId, EventInfo, Init}`): no cap for them. */
         int same_file = 0;
         for (size_t j = 0; j < count; j++)
             same_file += !strcmp(out[j].path, c[i].path);
-        if (same_file >= q->per_file && c[i].member == 0)
+        if (same_file >= q->per_file && c[i].member == 0 && c[i].fresh == 0)
             continue;
         const char *text = string_or_empty(c[i].json, "text");
         size_t text_len = strlen(text);

@@ -368,6 +368,34 @@ TEST(at_most_per_file_chunks_of_one_file) {
     cJSON_Delete(s1);
 }
 
+/* `use registry::{EventId, EventInfo, Init}`: each chunk defining a name
+ * imported and not used yet is an answer of its own, past the file's cap. */
+TEST(fresh_imports_of_one_file_pass_its_cap) {
+    imported_name_t imports[] = {{.name = "EventId", .uses = 0, .module = "registry"},
+                                 {.name = "EventInfo", .uses = 0, .module = "registry"},
+                                 {.name = "Init", .uses = 0, .module = "registry"},
+                                 {.name = "Storage", .uses = 3, .module = "registry"}};
+    fusion_query_t q = query_importing(imports, 4);
+    q.per_file = 2;
+    cJSON *s0 = answer("{\"path\":\"registry.rs\",\"start_line\":55,\"symbols\":[\"Init\"],"
+                       "\"signals\":{\"symbol\":3}},"
+                       "{\"path\":\"registry.rs\",\"start_line\":12,\"symbols\":[\"EventInfo\"],"
+                       "\"signals\":{\"symbol\":3}},"
+                       "{\"path\":\"registry.rs\",\"start_line\":1,\"symbols\":[\"EventId\"],"
+                       "\"signals\":{\"symbol\":2}},"
+                       "{\"path\":\"registry.rs\",\"start_line\":31,\"symbols\":[\"Storage\"],"
+                       "\"signals\":{\"symbol\":3}},"
+                       "{\"path\":\"registry.rs\",\"start_line\":90,\"symbols\":[\"other\"],"
+                       "\"signals\":{\"symbol\":3}}");
+    ranked_t r = rank(&q, s0, NULL);
+    REQUIRE(r.count == 3);
+    CHECK_INT(r.picks[0].start_line, ==, 55);
+    CHECK_INT(r.picks[1].start_line, ==, 12);
+    CHECK_INT(r.picks[2].start_line, ==, 1); /* a third of the file: fresh */
+    CHECK_NEAR(r.picks[2].score, SYM * 2 / 3 + 1.0);
+    cJSON_Delete(s0);
+}
+
 TEST(what_the_prompt_holds_is_not_offered_again) {
     const char *body = "def apply_discount(order, rate):\\n    return order.total * (1 - rate)\\n";
     char chunks[1024];
@@ -812,6 +840,7 @@ TEST_MAIN(TEST_CASE(the_measured_weights),
           TEST_CASE(where_a_type_is_wanted_a_type_leads),
           TEST_CASE(an_imported_object_boosts_its_definitions),
           TEST_CASE(at_most_per_file_chunks_of_one_file),
+          TEST_CASE(fresh_imports_of_one_file_pass_its_cap),
           TEST_CASE(what_the_prompt_holds_is_not_offered_again),
           TEST_CASE(ablation_masks_remove_what_only_that_signal_found),
           TEST_CASE(ties_go_to_the_denser_then_to_the_path),
