@@ -184,13 +184,19 @@ static const char *const chunk_variable_kinds[] = {
     "variable", "constant", "var", "const", "let", "local", NULL,
 };
 
+/* The bytes of tag's line, its newline included: [return, *end). */
+static const char *chunk_tag_line(const chunk_builder_t *b, const ctags_tag_t *tag,
+                                  const char **end) {
+    *end = b->data + b->line_at[tag->line + 1];
+    return b->data + b->line_at[tag->line];
+}
+
 /* Whether a Python variable's line binds it to None (`config = None`,
  * `x: Optional[int] = None  # set later`): at a module's top level, a
  * placeholder that a later `global` or import fills, not the definition a
  * reader of the name wants.  (A class's `name = None` is a member: kept.) */
 static bool chunk_python_placeholder(const chunk_builder_t *b, const ctags_tag_t *tag) {
-    const char *p = b->data + b->line_at[tag->line];
-    const char *end = b->data + b->line_at[tag->line + 1];
+    const char *end, *p = chunk_tag_line(b, tag, &end);
     size_t n = strlen(tag->name);
     while (p < end && (*p == ' ' || *p == '\t'))
         p++;
@@ -222,8 +228,7 @@ static bool chunk_python_placeholder(const chunk_builder_t *b, const ctags_tag_t
  * (`<A>(f: (a: A) => A) => ...`, `Predicate<{ ... }> :`) and out of computed
  * keys (`[TypeId]: TypeId`), none of which defines the name. */
 static bool chunk_ts_declared(const chunk_builder_t *b, const ctags_tag_t *tag) {
-    const char *line = b->data + b->line_at[tag->line];
-    const char *end = b->data + b->line_at[tag->line + 1];
+    const char *end, *line = chunk_tag_line(b, tag, &end);
     size_t n = strlen(tag->name), len = (size_t)(end - line);
     const char *p = line;
     while ((p = memmem(p, (size_t)(end - p), tag->name, n)) != NULL &&
@@ -262,8 +267,7 @@ static bool chunk_ts_declared(const chunk_builder_t *b, const ctags_tag_t *tag) 
  * `x = require("x")`, `x = await import("x")` (and a member of one,
  * `require("x").y`). */
 static bool chunk_binds_require(const chunk_builder_t *b, const ctags_tag_t *tag) {
-    const char *line = b->data + b->line_at[tag->line];
-    const char *end = b->data + b->line_at[tag->line + 1];
+    const char *end, *line = chunk_tag_line(b, tag, &end);
     const char *p = memmem(line, (size_t)(end - line), tag->name, strlen(tag->name));
     if (!p)
         return false;
@@ -281,8 +285,7 @@ static bool chunk_binds_require(const chunk_builder_t *b, const ctags_tag_t *tag
 /* Whether a TypeScript alias tag's line goes on after its name with `=`
  * or `<` (`type A<T> = ...`, `type B<\n`), as a definition does. */
 static bool chunk_alias_defined(const chunk_builder_t *b, const ctags_tag_t *tag) {
-    const char *line = b->data + b->line_at[tag->line];
-    const char *end = b->data + b->line_at[tag->line + 1];
+    const char *end, *line = chunk_tag_line(b, tag, &end);
     size_t n = strlen(tag->name);
     for (const char *p = line; (p = memmem(p, (size_t)(end - p), tag->name, n)) != NULL; p++) {
         const char *q = p + n;
@@ -305,9 +308,11 @@ static bool chunk_is_symbol_tag(const chunk_builder_t *b, const ctags_tag_t *tag
     if (!tag->name || !tag->name[0] || strncmp(tag->name, "__anon", 6) == 0 ||
         strncmp(tag->name, "AnonymousFunction", 17) == 0)
         return false;
-    if (tag->line < 1 || tag->line > b->line_count ||
-        !memmem(b->data + b->line_at[tag->line], b->line_at[tag->line + 1] - b->line_at[tag->line],
-                tag->name, strlen(tag->name)))
+    if (tag->line < 1 || tag->line > b->line_count)
+        return false;
+    const char *end, *line = chunk_tag_line(b, tag, &end);
+    size_t line_len = (size_t)(end - line);
+    if (!memmem(line, line_len, tag->name, strlen(tag->name)))
         return false;
     if (!tag->kind)
         return true;
@@ -319,8 +324,6 @@ static bool chunk_is_symbol_tag(const chunk_builder_t *b, const ctags_tag_t *tag
     /* Rust's `mod x;` declares a module whose definitions live in its own
      * file: the line names it, it defines nothing to look up here. */
     if (lang == LANG_RUST && strcmp(tag->kind, "module") == 0) {
-        const char *line = b->data + b->line_at[tag->line];
-        size_t line_len = b->line_at[tag->line + 1] - b->line_at[tag->line];
         if (memchr(line, ';', line_len) && !memchr(line, '{', line_len))
             return false;
     }
