@@ -672,7 +672,7 @@ static double name_value(search_t *s, const char *symbols_json, size_t len, cons
 typedef struct {
     char word[SUBWORD_IDENT_MAX + 1];
     long df;
-    int tier; /* 0: a question's word or its stem; 1: a word made from one */
+    int tier; /* 0: a question's word or its stem; 1: a word it extends; 2: one extending it */
 } vocab_word_t;
 
 typedef struct {
@@ -684,8 +684,10 @@ static void vocab_add(vocab_t *v, const char *word, size_t len, long df, int tie
     if (df <= 0 || df > NAME_POSTINGS || len > SUBWORD_IDENT_MAX || v->n == NAME_WORDS)
         return;
     for (size_t i = 0; i < v->n; i++)
-        if (strlen(v->words[i].word) == len && !memcmp(v->words[i].word, word, len))
+        if (strlen(v->words[i].word) == len && !memcmp(v->words[i].word, word, len)) {
+            v->words[i].tier = tier < v->words[i].tier ? tier : v->words[i].tier;
             return;
+        }
     memcpy(v->words[v->n].word, word, len);
     v->words[v->n].word[len] = '\0';
     v->words[v->n].df = df;
@@ -712,10 +714,12 @@ static int vocab_of_word(search_t *s, vocab_t *v, size_t i) {
     return 0;
 }
 
-/* ... and those it may stand for (tier 1): words of 4 bytes or more that
- * it extends (`uninit` of `uninitialized`) and words a little longer than
- * its stem that extend it (`creat`: `create`, `creates`, `creating`), not
- * the whole folded names that start with it (`readbufcursor`). */
+/* ... and those it may stand for: words of 4 bytes or more that it extends
+ * (tier 1: `uninit` of `uninitialized`, `connect` of `connection`) and,
+ * after them, words a little longer than its stem that extend it (tier 2,
+ * `creat`: `create`, `creates`, `creating`), not the whole folded names
+ * that start with it (`readbufcursor`).  A rare extension (`observableb`)
+ * would otherwise take the place of the word the question shortens. */
 static int vocab_near_word(search_t *s, vocab_t *v, size_t i) {
     const terms_t *t = &s->terms;
     const char *w = t->tokens[i], *stem = t->stems[i];
@@ -742,7 +746,7 @@ static int vocab_near_word(search_t *s, vocab_t *v, size_t i) {
     sqlite3_bind_int(st, 5, NAME_EXTENSIONS);
     while (sqlite3_step(st) == SQLITE_ROW)
         vocab_add(v, (const char *)sqlite3_column_text(st, 0), (size_t)sqlite3_column_bytes(st, 0),
-                  (long)sqlite3_column_int64(st, 1), 1);
+                  (long)sqlite3_column_int64(st, 1), 2);
     sqlite3_reset(st);
     return 0;
 }

@@ -1128,6 +1128,39 @@ TEST(a_question_keeps_the_names_it_makes_best) {
     cleanup(&s);
 }
 
+/* A word the question shortens (`connect` of "connection") comes before
+ * the rare words that extend its others (`sourcea`, `priorb`, df 1 each):
+ * however many of those, `connect` is looked for. */
+TEST(a_questions_words_look_for_what_they_shorten_first) {
+    fresh_dir();
+    store_t *s = open_store(0, 1);
+    REQUIRE(s && ensure(s, "demo", "builtin", DIM, 1, NULL) == 0);
+    static const char *const stems[] = {"Source", "Prior", "Value"};
+    static char names[24][40], texts[24][24];
+    chunk_def_t many[26];
+    for (int i = 0; i < 24; i++) {
+        snprintf(names[i], sizeof names[i], "[\"%s%c\"]", stems[i / 8], 'A' + i % 8);
+        snprintf(texts[i], sizeof texts[i], "x%d = 1\n", i);
+        many[i] = (chunk_def_t){2 * i + 1, 2 * i + 2, names[i], "[]", texts[i], i + 1};
+    }
+    many[24] = (chunk_def_t){60, 61, "[\"connect\"]", "[]", "def c(): pass\n", 30};
+    many[25] = (chunk_def_t){62, 63, "[\"connect\"]", "[]", "def d(): pass\n", 31};
+    REQUIRE(put(s, "share.py", "h1", NULL, 0, many, 26) == 0);
+
+    const char *ask = "Multicasts the source value prior to connection.";
+    search_query_t q = {.query = ask, .query_len = strlen(ask), .question = true, .limit = 8};
+    cJSON *root;
+    const cJSON *chunks = search(s, &q, &root);
+    REQUIRE(chunks);
+    const cJSON *connect = find_chunk(chunks, "share.py", 60);
+    if (!connect)
+        connect = find_chunk(chunks, "share.py", 62);
+    REQUIRE(connect);
+    CHECK(signal(connect, "name") > 0);
+    cJSON_Delete(root);
+    cleanup(&s);
+}
+
 /* A question's `from`, `is`, `new` are English words, and names are made
  * of them: fromEvent is all of "emits events from a target", eventTarget
  * only some. */
@@ -1415,4 +1448,5 @@ TEST_MAIN(TEST_CASE(each_signal_finds_its_chunk_and_the_current_file_is_excluded
           TEST_CASE(a_questions_keyword_words_make_names_too),
           TEST_CASE(a_questions_words_match_code_by_their_stems),
           TEST_CASE(a_question_keeps_the_names_it_makes_best),
+          TEST_CASE(a_questions_words_look_for_what_they_shorten_first),
           TEST_CASE(a_type_place_ranks_the_packages_classes_by_that_place))
