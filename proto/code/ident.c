@@ -109,7 +109,9 @@ bool ident_member_of_scope(const char *sym, const char *name, size_t len) {
     size_t start = end;
     while (start > 0 && !strchr(".:#/", sym[start - 1]))
         start--;
-    return !(end - start == len && !memcmp(sym + start, name, len));
+    /* `Cart.Cart`, a constructor: the class, scoped only as it is itself
+     * (`Outer.Cart.Cart`, a nested class's) */
+    return !(end - start == len && !memcmp(sym + start, name, len)) || start > 0;
 }
 
 const char *ident_last_name(const char *sym) {

@@ -67,7 +67,8 @@ bool ident_is_whole_word(const char *s, size_t len, size_t at, size_t n);
 /* Whether the symbol sym (`Scope.name`, `a::b::name`, `Cls#name`,
  * `dir/name`) names name (len bytes) as a member of a scope: the steps
  * before it end in one of . : # / and the last of them is not name itself
- * (`Cart.Cart`, a constructor, leaves `Cart` the class). */
+ * (`Cart.Cart`, a constructor, leaves `Cart` the class), unless a scope
+ * holds that class (`Outer.Cart.Cart`, a nested class's constructor). */
 bool ident_member_of_scope(const char *sym, const char *name, size_t len);
 
 /* The last name of symbol sym, after its scope's steps (`bar` of

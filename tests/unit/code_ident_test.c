@@ -114,14 +114,15 @@ TEST(a_name_read_back_from_its_end) {
 }
 
 /* `Cls.name` names a member; `Cls.Cls` (a constructor) leaves `Cls` the
- * class itself. */
+ * class itself, and a nested class's (`Outer.Cls.Cls`) its scope's. */
 TEST(a_member_of_a_scope_is_not_its_constructor) {
     CHECK(ident_member_of_scope("Cart.total", "total", 5));
     CHECK(ident_member_of_scope("a::b::spawn", "spawn", 5));
     CHECK(ident_member_of_scope("Outer.Inner.Cart", "Cart", 4));
     CHECK(ident_member_of_scope("pkg/Cart#total", "total", 5));
     CHECK(!ident_member_of_scope("Cart.Cart", "Cart", 4));
-    CHECK(!ident_member_of_scope("pkg.Cart.Cart", "Cart", 4));
+    CHECK(ident_member_of_scope("TableView.FocusModel.FocusModel", "FocusModel", 10));
+    CHECK(ident_member_of_scope("ns::Cart::Cart", "Cart", 4));
     CHECK(!ident_member_of_scope("total", "total", 5));
     CHECK(!ident_member_of_scope(".total", "total", 5));
     CHECK(!ident_member_of_scope("Cart.subtotal", "total", 5));
