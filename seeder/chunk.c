@@ -237,14 +237,14 @@ static bool chunk_ts_declared(const chunk_builder_t *b, const ctags_tag_t *tag) 
     if (!p)
         return false;
     static const char *const keywords[] = {"const", "let", "var"};
-    for (size_t k = 0; k < 3; k++) {
+    for (size_t k = 0; k < sizeof keywords / sizeof keywords[0]; k++) {
         size_t kn = strlen(keywords[k]);
         for (const char *q = line; (q = memmem(q, (size_t)(p - q), keywords[k], kn)) != NULL; q++)
             if (ident_is_whole_word(line, len, (size_t)(q - line), kn))
                 return true;
     }
     const char *q = line;
-    while (q < p && strchr(" \t{,", *q))
+    while (q < p && *q && strchr(" \t{,", *q))
         q++;
     while (q < p) { /* `x.` steps of a member's owner */
         const char *word = q;
@@ -260,7 +260,7 @@ static bool chunk_ts_declared(const chunk_builder_t *b, const ctags_tag_t *tag) 
         return true;
     if (*q == '=')
         return !(q + 1 < end && (q[1] == '=' || q[1] == '>'));
-    return strchr(":,;})", *q) != NULL;
+    return *q && strchr(":,;})", *q) != NULL;
 }
 
 /* Whether the statement at tag's line binds its name to a module:
