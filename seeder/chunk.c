@@ -495,13 +495,17 @@ static bool chunk_skip_literal(const chunk_builder_t *b, size_t *i, int *line) {
 
 /* The end line of a brace-language definition that starts on line `line`,
  * found by matching braces; limit bounds the search.  0 when not found.
- * *bodiless: it ended at a `;` before any brace (a signature). */
+ * *bodiless: it ended at a `;` before any brace (a signature).  Before the
+ * body, brackets nest and so, in TypeScript, do a type's `<...>` (a `<`
+ * right after a name) and the braces of an object type inside them
+ * (`): Observable<{ [K in keyof T]: T[K] }>;` is a signature, not a body). */
 static int chunk_match_braces(const chunk_builder_t *b, int line, int limit, bool *bodiless) {
     *bodiless = false;
     size_t i = b->line_at[line], stop = b->line_at[limit + 1];
     int depth = 0, paren = 0, current = line;
     bool newline_ends = b->lang->id == LANG_GO || b->lang->id == LANG_KOTLIN ||
                         b->lang->id == LANG_SWIFT || b->lang->id == LANG_SCALA;
+    bool angles = b->lang->id == LANG_TYPESCRIPT;
     while (i < stop) {
         char c = b->data[i];
         if (chunk_skip_literal(b, &i, &current))
@@ -511,9 +515,13 @@ static int chunk_match_braces(const chunk_builder_t *b, int line, int limit, boo
                 return current;
             current++;
         } else if (depth == 0) {
-            if (c == '(' || c == '[')
+            /* a type's `<` follows its name (`Array<`); `a < b` compares */
+            bool generic = c == '<' && i > 0 && ident_ascii_char((unsigned char)b->data[i - 1]);
+            bool arrow = c == '>' && i > 0 && b->data[i - 1] == '=';
+            if (c == '(' || c == '[' || (angles && (generic || (c == '{' && paren > 0))))
                 paren++;
-            else if ((c == ')' || c == ']') && paren > 0)
+            else if ((c == ')' || c == ']' || (angles && ((c == '>' && !arrow) || c == '}'))) &&
+                     paren > 0)
                 paren--;
             else if (paren == 0 && c == ';') {
                 *bodiless = true;

@@ -533,6 +533,21 @@ TEST(typescript_overloads_reach_the_implementation) {
     CHECK_INT(c->end_line, >=, 10);
     CHECK(defining(list, "otherwise")); /* another name is not an overload */
     chunk_list_destroy(&list);
+    /* An object type inside a signature's `<...>` is no body: the name
+     * still goes with the implementation's long body. */
+    char typed[8192] = "export function all<T>(a: T): Observable<{ [K in keyof T]: T[K] }>;\n"
+                       "export function all(...args: any[]): Observable<unknown> {\n";
+    for (int i = 0; i < 150; i++)
+        strcat(typed, "  n = n < 10 ? n + 1 : n;\n"); /* a `<` that compares */
+    strcat(typed, "  return from(args);\n}\n");
+    ctags_tag_t all = {"f.ts", "all", "function", NULL, NULL, 1, 0};
+    list = split(typed, LANG_TYPESCRIPT, &all, 1, NULL);
+    REQUIRE(list);
+    c = defining(list, "all");
+    REQUIRE(c);
+    CHECK_INT(c->start_line, ==, 2);
+    CHECK_INT(chunk_list_get(list, chunk_list_count(list) - 1)->end_line, ==, 154);
+    chunk_list_destroy(&list);
     /* A long body: the signatures are a chunk of their own, the name goes
      * with the body's first window. */
     char big[8192] = "export function pick(a: number): number;\n"
