@@ -119,14 +119,13 @@ typedef struct {
     double member_params;  /* share of its parameters' sub-words those lines use */
     double params;         /* an imported name: share of its parameters' sub-words they use */
     double member_partial; /* the member starts with what is typed (against: when it does not) */
-    double
-        member_file; /* of its file's members, how many the current file uses (log, normalised) */
-    double line;     /* an imported name: share of its sub-words the cursor's line uses */
-    double type;     /* where a type is wanted: the chunk defines one (a CamelCase name) */
-    double owner;    /* a bare name followed by `.m`: the chunk defines a class with a member m */
-    double outline;  /* an outline: the signatures of several members, over its best's */
-    double slot;     /* the share of the names the repository writes in the cursor's slot
-                      * (the tokens around it, proto/code/lexeme.h) that it defines */
+    double member_file;    /* how many members of its file the current file uses (log) */
+    double line;           /* an imported name: share of its sub-words the cursor's line uses */
+    double type;           /* where a type is wanted: the chunk defines one (a CamelCase name) */
+    double owner;   /* a bare name followed by `.m`: the chunk defines a class with a member m */
+    double outline; /* an outline: the signatures of several members, over its best's */
+    double slot;    /* the share of the names the repository writes in the cursor's slot
+                     * (the tokens around it, proto/code/lexeme.h) that it defines */
     /* For a question in words: */
     double name; /* share of a name it defines that the question's words make up */
     double test; /* against: a test file's chunk, unless the query asks about tests */
@@ -176,7 +175,7 @@ typedef struct {
     double weight;      /* its weight for this query (after the query's adjustments) */
 } fusion_term_t;
 
-/* Room for every term a score may have (8 today; more signals fit). */
+/* Room for every term a score may have (fusion.c's score() checks it). */
 #define FUSION_TERMS_MAX 27
 
 /* A ranked chunk, borrowed from the shard answers it came from. */

@@ -772,7 +772,7 @@ typedef struct {
 } name_hits_t;
 
 static const char SQL_CHUNK_NAMES[] =
-    "SELECT c.kind, c.symbols, f.path FROM chunks c JOIN files f ON f.id = c.file WHERE c.id = ?";
+    "SELECT c.symbols, f.path FROM chunks c JOIN files f ON f.id = c.file WHERE c.id = ?";
 
 /* The name value of one chunk FTS5 found. */
 static int name_found(search_t *s, int64_t id, double score, int at, void *arg) {
@@ -784,9 +784,9 @@ static int name_found(search_t *s, int64_t id, double score, int at, void *arg) 
     sqlite3_bind_int64(st, 1, id);
     double value = 0;
     if (sqlite3_step(st) == SQLITE_ROW)
-        value = name_value(s, (const char *)sqlite3_column_text(st, 1),
-                           (size_t)sqlite3_column_bytes(st, 1),
-                           (const char *)sqlite3_column_text(st, 2));
+        value = name_value(s, (const char *)sqlite3_column_text(st, 0),
+                           (size_t)sqlite3_column_bytes(st, 0),
+                           (const char *)sqlite3_column_text(st, 1));
     sqlite3_reset(st);
     if (value > 0)
         h->hits[h->n++] = (name_hit_t){id, value, at};

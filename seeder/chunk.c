@@ -191,6 +191,16 @@ static const char *chunk_tag_line(const chunk_builder_t *b, const ctags_tag_t *t
     return b->data + b->line_at[tag->line];
 }
 
+/* The first occurrence of word (n bytes) that lies before limit in the line
+ * [line, end) and is a whole word of that line, or NULL. */
+static const char *chunk_word_on_line(const char *line, const char *end, const char *limit,
+                                      const char *word, size_t n) {
+    for (const char *p = line; (p = memmem(p, (size_t)(limit - p), word, n)) != NULL; p++)
+        if (ident_is_whole_word(line, (size_t)(end - line), (size_t)(p - line), n))
+            return p;
+    return NULL;
+}
+
 /* Whether a Python variable's line binds it to None (`config = None`,
  * `x: Optional[int] = None  # set later`): at a module's top level, a
  * placeholder that a later `global` or import fills, not the definition a
@@ -229,20 +239,14 @@ static bool chunk_python_placeholder(const chunk_builder_t *b, const ctags_tag_t
  * keys (`[TypeId]: TypeId`), none of which defines the name. */
 static bool chunk_ts_declared(const chunk_builder_t *b, const ctags_tag_t *tag) {
     const char *end, *line = chunk_tag_line(b, tag, &end);
-    size_t n = strlen(tag->name), len = (size_t)(end - line);
-    const char *p = line;
-    while ((p = memmem(p, (size_t)(end - p), tag->name, n)) != NULL &&
-           !ident_is_whole_word(line, len, (size_t)(p - line), n))
-        p++;
+    size_t n = strlen(tag->name);
+    const char *p = chunk_word_on_line(line, end, end, tag->name, n);
     if (!p)
         return false;
     static const char *const keywords[] = {"const", "let", "var"};
-    for (size_t k = 0; k < sizeof keywords / sizeof keywords[0]; k++) {
-        size_t kn = strlen(keywords[k]);
-        for (const char *q = line; (q = memmem(q, (size_t)(p - q), keywords[k], kn)) != NULL; q++)
-            if (ident_is_whole_word(line, len, (size_t)(q - line), kn))
-                return true;
-    }
+    for (size_t k = 0; k < sizeof keywords / sizeof keywords[0]; k++)
+        if (chunk_word_on_line(line, end, p, keywords[k], strlen(keywords[k])))
+            return true;
     const char *q = line;
     while (q < p && *q && strchr(" \t{,", *q))
         q++;
@@ -287,15 +291,12 @@ static bool chunk_binds_require(const chunk_builder_t *b, const ctags_tag_t *tag
 static bool chunk_alias_defined(const chunk_builder_t *b, const ctags_tag_t *tag) {
     const char *end, *line = chunk_tag_line(b, tag, &end);
     size_t n = strlen(tag->name);
-    for (const char *p = line; (p = memmem(p, (size_t)(end - p), tag->name, n)) != NULL; p++) {
-        const char *q = p + n;
-        if (!ident_is_whole_word(line, (size_t)(end - line), (size_t)(p - line), n))
-            continue; /* inside a longer name */
-        while (q < end && (*q == ' ' || *q == '\t'))
-            q++;
-        return q < end && (*q == '=' || *q == '<');
-    }
-    return false;
+    const char *q = chunk_word_on_line(line, end, end, tag->name, n);
+    if (!q)
+        return false;
+    for (q += n; q < end && (*q == ' ' || *q == '\t'); q++)
+        ;
+    return q < end && (*q == '=' || *q == '<');
 }
 
 /* Whether tag names a definition of these bytes.  ctags read the file by
