@@ -1191,8 +1191,9 @@ static const char SQL_REFS_OF[] =
 static const char SQL_REFS_TO[] =
     "SELECT name, sum(count), sum(CASE WHEN substr(path, 1, ?3) = ?4"
     " AND instr(substr(path, ?3 + 1), '/') = 0 AND path <> ?5 THEN count ELSE 0 END),"
-    " sum(CASE WHEN path = ?5 THEN count ELSE 0 END)"
-    " FROM refs WHERE collection = ?1 AND target = ?2 GROUP BY name ORDER BY 2 DESC, name";
+    " sum(CASE WHEN path = ?5 THEN count ELSE 0 END) AS here"
+    " FROM refs WHERE collection = ?1 AND target = ?2 GROUP BY name"
+    " ORDER BY here > 0 DESC, 2 DESC, name";
 static const char SQL_REFS_NEAR[] =
     "SELECT sum(count) FROM refs WHERE collection = ?1 AND target = ?2 AND name = ?3"
     " AND substr(path, 1, ?4) = ?5 AND instr(substr(path, ?4 + 1), '/') = 0 AND path <> ?6";
@@ -2136,11 +2137,13 @@ static int used_members(search_t *s, const member_files_t *mf, tallies_t *tallie
         sqlite3_bind_text(refs, 2, mf->files[r].path, -1, SQLITE_STATIC);
         sqlite3_bind_int(refs, 3, -1);
         sqlite3_bind_text(refs, 4, "", 0, SQLITE_STATIC);
-        sqlite3_bind_text(refs, 5, "", 0, SQLITE_STATIC);
+        sqlite3_bind_text(refs, 5, s->q->path ? s->q->path : "", -1, SQLITE_STATIC);
         char **names = NULL;
         size_t n = 0;
-        /* the most used first: networkx's `nx.` reaches a thousand names,
-         * and in name order `path_graph` came after the cut */
+        /* what the current file uses of it first, then the most used:
+         * networkx's `nx.` reaches a thousand names, and in name order
+         * `path_graph` came after the cut; by use alone, a test's own
+         * `nx.max_flow_min_cost` did */
         while (rc == 0 && n < MAX_USED_NAMES && sqlite3_step(refs) == SQLITE_ROW) {
             char **grown = realloc(names, (n + 1) * sizeof *grown);
             char *name = grown ? strdup((const char *)sqlite3_column_text(refs, 0)) : NULL;

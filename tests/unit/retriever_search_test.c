@@ -810,6 +810,59 @@ TEST(the_most_used_names_of_a_module_come_first) {
     cleanup(&s);
 }
 
+/* ... except that the names the current file itself uses of the module
+ * come before them all: a test's `nx.max_flow_min_cost`, used twice in the
+ * whole repository, both times there. */
+TEST(the_names_a_file_uses_of_a_module_come_first) {
+    fresh_dir();
+    store_t *s = open_store(0, 1);
+    REQUIRE(s && ensure(s, "demo", "builtin", DIM, 1, NULL) == 0);
+    enum { NAMES = 300 };
+    chunk_def_t *defs = calloc(NAMES + 1, sizeof *defs);
+    store_ref_t *refs = calloc(NAMES, sizeof *refs);
+    char(*symbols)[32] = calloc(NAMES + 1, sizeof *symbols);
+    char(*names)[16] = calloc(NAMES + 1, sizeof *names);
+    REQUIRE(defs && refs && symbols && names);
+    for (int i = 0; i <= NAMES; i++) {
+        snprintf(names[i], sizeof names[i], i < NAMES ? "a%03d" : "mine", i);
+        snprintf(symbols[i], sizeof symbols[i], "[\"%s\"]", names[i]);
+        defs[i] = (chunk_def_t){2 * i + 1, 2 * i + 1, symbols[i], "[]", "x = 1\n", i % DIM};
+        if (i < NAMES)
+            refs[i] = (store_ref_t){"pkg/__init__.py", names[i], 2};
+    }
+    static const chunk_def_t INIT[] = {{1, 1, "[\"VERSION\"]", "[]", "VERSION = 1\n", 1}};
+    static const char *const init[] = {"pkg/impl.py"};
+    static const char *const app[] = {"pkg/__init__.py"};
+    REQUIRE(put(s, "pkg/impl.py", "h1", NULL, 0, defs, NAMES + 1) == 0 &&
+            put(s, "pkg/__init__.py", "h3", init, 1, INIT, 1) == 0 &&
+            put(s, "other.py", "h4", app, 1, INIT, 1) == 0 &&
+            put(s, "app.py", "h2", app, 1, INIT, 1) == 0);
+    static const store_ref_t mine[] = {{"pkg/__init__.py", "mine", 1}};
+    CHECK_INT(store_refs_put(s, "demo", "other.py", refs, NAMES, err, sizeof err), ==, 0);
+    CHECK_INT(store_refs_put(s, "demo", "app.py", mine, 1, err, sizeof err), ==, 0);
+    search_query_t q = {.path = "app.py",
+                        .member = {.kind = SEARCH_MEMBER_MODULE, .module = "pkg"}};
+    cJSON *root;
+    const cJSON *chunks = search(s, &q, &root);
+    REQUIRE(chunks);
+    const cJSON *found = find_chunk(chunks, "pkg/impl.py", 2 * NAMES + 1);
+    REQUIRE(found);
+    CHECK(fabs(signal(found, "member") - 1.0) < 1e-9);
+    cJSON_Delete(root);
+    /* from a file that does not use it, it is the least used again, after
+     * the cut: only a name of the package's star-imported file */
+    q.path = "other.py";
+    REQUIRE((chunks = search(s, &q, &root)));
+    found = find_chunk(chunks, "pkg/impl.py", 2 * NAMES + 1);
+    CHECK(!found || signal(found, "member") < 1.0);
+    cJSON_Delete(root);
+    free(defs);
+    free(refs);
+    free(symbols);
+    free(names);
+    cleanup(&s);
+}
+
 /* `from .impl import public` in a package's __init__.py (or `pub use
  * imp::public` in a mod.rs): of impl's names, those the package names are
  * its own members, the rest rank below them. */
@@ -1437,6 +1490,7 @@ TEST_MAIN(TEST_CASE(each_signal_finds_its_chunk_and_the_current_file_is_excluded
           TEST_CASE(members_of_a_module_and_of_a_class), TEST_CASE(members_of_rust_module_paths),
           TEST_CASE(members_of_go_packages), TEST_CASE(members_reexported_through_packages),
           TEST_CASE(the_most_used_names_of_a_module_come_first),
+          TEST_CASE(the_names_a_file_uses_of_a_module_come_first),
           TEST_CASE(a_members_file_counts_the_members_the_current_file_uses),
           TEST_CASE(names_a_package_imports_are_its_members),
           TEST_CASE(a_query_with_nothing_to_go_on_finds_nothing),
