@@ -2124,8 +2124,11 @@ static bool noted_before(search_t *s, map_t *noted, const char *path, const char
     return false;
 }
 
-static int used_members(search_t *s, const member_files_t *mf, tallies_t *tallies, map_t *noted,
-                        size_t *found, long *file_here) {
+static double member_weight(const member_files_t *mf, size_t f, const map_t *named,
+                            const char *name);
+
+static int used_members(search_t *s, const member_files_t *mf, map_t *const *named,
+                        tallies_t *tallies, map_t *noted, size_t *found, long *file_here) {
     int rc = 0;
     for (size_t r = 0; rc == 0 && r < mf->n; r++) {
         if (mf->files[r].weight < 1.0 || tallies_read(s, tallies, mf->files[r].path) != 0)
@@ -2174,8 +2177,13 @@ static int used_members(search_t *s, const member_files_t *mf, tallies_t *tallie
                         break;
                     long uses, near, here;
                     member_tally(s, tallies, mf, f, names[i], &uses, &near, &here);
-                    /* reached as the receiver's: one of its own members */
-                    rc = member_note(s, sqlite3_column_int64(defs, 0), names[i], 1.0, uses, near);
+                    /* reached as the receiver's: one of its own members,
+                     * unless its file was reached for other names (tokio's
+                     * `use mocks::spawn_blocking` does not make the mock
+                     * File's `metadata` one of `tokio::fs::`) */
+                    rc = member_note(s, sqlite3_column_int64(defs, 0), names[i],
+                                     named[f] ? member_weight(mf, f, named[f], names[i]) : 1.0,
+                                     uses, near);
                     member_of_file(s, sqlite3_column_int64(defs, 0), f, here, file_here);
                     ++*found;
                     break;
@@ -2328,11 +2336,13 @@ static int module_members(search_t *s, const member_files_t *mf) {
                          .noted = map_new()};
     if (!acc.noted)
         return fail(s, -ENOMEM, "out of memory");
-    int rc = used_members(s, mf, &acc.tallies, acc.noted, &acc.found, acc.file_here);
     map_t *named[MAX_MEMBER_FILES] = {NULL};
+    int rc = 0;
     for (size_t f = 0; rc == 0 && f < mf->n; f++)
         if (mf->files[f].file && mf->files[f].via >= 0)
             rc = names_reached(s, mf->files[mf->files[f].via].path, mf->files[f].path, &named[f]);
+    if (rc == 0)
+        rc = used_members(s, mf, named, &acc.tallies, acc.noted, &acc.found, acc.file_here);
     /* The module's own members first (weight 1: its files', and those a
      * package names as it re-exports them), then the rest of what it
      * reaches while the budget lasts: `crate::runtime::` reaches hundreds

@@ -863,6 +863,42 @@ TEST(the_names_a_file_uses_of_a_module_come_first) {
     cleanup(&s);
 }
 
+/* A package that imports a file for one name (`use mocks::spawn_blocking`)
+ * does not make that file's other names its own: of the names the
+ * repository uses as p.x, a mock's `metadata` is not p.metadata. */
+TEST(a_file_reached_for_one_name_gives_no_other) {
+    fresh_dir();
+    store_t *s = open_store(0, 1);
+    REQUIRE(s && ensure(s, "demo", "builtin", DIM, 1, NULL) == 0);
+    static const chunk_def_t REAL[] = {
+        {1, 2, "[\"metadata\"]", "[]", "pub fn metadata() {\n}\n", 1}};
+    static const chunk_def_t MOCK[] = {
+        {1, 2, "[\"spawn_blocking\"]", "[]", "pub fn spawn_blocking() {\n}\n", 2},
+        {4, 5, "[\"metadata\"]", "[]", "pub fn metadata(&self);\n", 3}};
+    static const chunk_def_t INIT[] = {{1, 1, "[\"asyncify\"]", "[]", "fn asyncify() {}\n", 4}};
+    static const char *const init[] = {"pkg/metadata.rs", "pkg/mocks.rs"};
+    static const char *const app[] = {"pkg/mod.rs"};
+    REQUIRE(put(s, "pkg/metadata.rs", "h1", NULL, 0, REAL, 1) == 0 &&
+            put(s, "pkg/mocks.rs", "h2", NULL, 0, MOCK, 2) == 0 &&
+            put(s, "pkg/mod.rs", "h3", init, 2, INIT, 1) == 0 &&
+            put(s, "app.rs", "h4", app, 1, INIT, 1) == 0);
+    static const store_ref_t reached[] = {{"pkg/metadata.rs", "metadata", 1},
+                                          {"pkg/mocks.rs", "spawn_blocking", 1}};
+    static const store_ref_t used[] = {{"pkg/mod.rs", "metadata", 4}};
+    CHECK_INT(store_refs_put(s, "demo", "pkg/mod.rs", reached, 2, err, sizeof err), ==, 0);
+    CHECK_INT(store_refs_put(s, "demo", "app.rs", used, 1, err, sizeof err), ==, 0);
+    search_query_t q = {.path = "app.rs",
+                        .member = {.kind = SEARCH_MEMBER_MODULE, .module = "pkg"}};
+    cJSON *root;
+    const cJSON *chunks = search(s, &q, &root);
+    REQUIRE(chunks);
+    CHECK(fabs(signal(find_chunk(chunks, "pkg/metadata.rs", 1), "member") - 1.0) < 1e-9);
+    const cJSON *mock = find_chunk(chunks, "pkg/mocks.rs", 4);
+    CHECK(!mock || !(signal(mock, "member") >= 1.0)); /* below, or none */
+    cJSON_Delete(root);
+    cleanup(&s);
+}
+
 /* `from .impl import public` in a package's __init__.py (or `pub use
  * imp::public` in a mod.rs): of impl's names, those the package names are
  * its own members, the rest rank below them. */
@@ -1491,6 +1527,7 @@ TEST_MAIN(TEST_CASE(each_signal_finds_its_chunk_and_the_current_file_is_excluded
           TEST_CASE(members_of_go_packages), TEST_CASE(members_reexported_through_packages),
           TEST_CASE(the_most_used_names_of_a_module_come_first),
           TEST_CASE(the_names_a_file_uses_of_a_module_come_first),
+          TEST_CASE(a_file_reached_for_one_name_gives_no_other),
           TEST_CASE(a_members_file_counts_the_members_the_current_file_uses),
           TEST_CASE(names_a_package_imports_are_its_members),
           TEST_CASE(a_query_with_nothing_to_go_on_finds_nothing),
