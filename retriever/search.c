@@ -2105,10 +2105,6 @@ static void member_of_file(search_t *s, int64_t id, size_t f, long here, long *f
         file_here[f]++;
 }
 
-/* The members the repository already reaches through the receiver's own
- * files (`nx.path_graph` counts against networkx/__init__.py), found by
- * name among the member files before any other: a package re-exporting
- * thousands of names has its used ones offered whatever the caps. */
 /* Whether name of file path was noted already; notes it.  A name defined
  * in several chunks of one file (a Rust type and its `impl` blocks) is
  * offered by its first, the definition itself. */
@@ -2124,9 +2120,20 @@ static bool noted_before(search_t *s, map_t *noted, const char *path, const char
     return false;
 }
 
+/* The weight of member name of file f: a file reached through a package
+ * that names some of its members (`from .x import a`, `pub use x::a`)
+ * offers those as the module's own, the rest below its other files'. */
 static double member_weight(const member_files_t *mf, size_t f, const map_t *named,
-                            const char *name);
+                            const char *name) {
+    if (!named)
+        return mf->files[f].weight;
+    return map_get(named, name, strlen(name)) ? 1.0 : mf->files[f].weight / 2;
+}
 
+/* The members the repository already reaches through the receiver's own
+ * files (`nx.path_graph` counts against networkx/__init__.py), found by
+ * name among the member files before any other: a package re-exporting
+ * thousands of names has its used ones offered whatever the caps. */
 static int used_members(search_t *s, const member_files_t *mf, map_t *const *named,
                         tallies_t *tallies, map_t *noted, size_t *found, long *file_here) {
     int rc = 0;
@@ -2221,16 +2228,6 @@ static int names_reached(search_t *s, const char *from, const char *target, map_
     }
     sqlite3_reset(st);
     return rc;
-}
-
-/* The weight of member name of file f: a file reached through a package
- * that names some of its members (`from .x import a`, `pub use x::a`)
- * offers those as the module's own, the rest below its other files'. */
-static double member_weight(const member_files_t *mf, size_t f, const map_t *named,
-                            const char *name) {
-    if (!named)
-        return mf->files[f].weight;
-    return map_get(named, name, strlen(name)) ? 1.0 : mf->files[f].weight / 2;
 }
 
 /* Whether symbols (a chunk's) hold name as a member of a scope as well
