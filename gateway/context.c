@@ -472,6 +472,7 @@ static void fuse(query_t *qs) {
                          .nimports = f->nimports,
                          .object_imported = f->object_imported,
                          .members = f->cursor.kind >= CURSOR_MODULE || f->package,
+                         .path = qs->q.path,
                          .prefix = qs->q.prefix,
                          .prefix_len = qs->q.prefix_len,
                          .suffix = qs->q.suffix,

@@ -37,7 +37,8 @@ const fusion_weights_t fusion_weights_measured = {.dense = 0.15,
                                                   .type = 0.5,
                                                   .owner = 1.0,
                                                   .slot = 6.0,
-                                                  .name = 1.0};
+                                                  .name = 1.0,
+                                                  .subject = 0.5};
 
 /* For a question in words: what the words match (BM25 over identifier
  * sub-words, the names they make up, the dense vector) decides, and the
@@ -80,6 +81,7 @@ static double *weight_named(fusion_weights_t *w, const char *name) {
         {"slot", &w->slot},
         {"file", &w->file},
         {"member_file", &w->member_file},
+        {"subject", &w->subject},
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (!strcmp(name, names[i].name))
@@ -130,6 +132,7 @@ typedef struct {
     double member, member_uses, member_near, member_hint, member_words, member_line, member_partial;
     double member_params;
     double member_file; /* of its file's members, those the current file uses */
+    double subject;     /* a chunk of the file the current (test) file tests */
     int member_here;    /* a member of the receiver's class: 2 in the module named, 1 beside */
     double params;      /* an imported name it defines: its parameters the line passes */
     double outline;
@@ -226,14 +229,23 @@ static bool defines_type(const cJSON *symbols) {
     return false;
 }
 
+/* Whether the file name of path is stem and an extension. */
+static bool stem_is(const char *path, const char *stem) {
+    const char *name = strrchr(path, '/');
+    name = name ? name + 1 : path;
+    size_t n = strlen(stem);
+    return !strncmp(name, stem, n) && name[n] == '.';
+}
+
 /* One chunk of a shard answer as a candidate: the wanted signals' raw values. */
-static void candidate_read(const fusion_query_t *q, const cJSON *chunk, const char *path,
-                           candidate_t *x) {
+static void candidate_read(const fusion_query_t *q, const char *subject, const cJSON *chunk,
+                           const char *path, candidate_t *x) {
     unsigned sig = q->signals;
     const cJSON *signals = cJSON_GetObjectItemCaseSensitive(chunk, "signals");
     x->json = chunk;
     x->path = path;
     x->test = !q->tests_asked && repopath_is_test(path) ? 1 : 0;
+    x->subject = *subject && stem_is(path, subject) && !repopath_is_test(path) ? 1 : 0;
     x->dense = sig & SIGNAL_DENSE ? number(signals, "dense") : 0;
     x->bm25 = sig & SIGNAL_BM25 ? number(signals, "bm25") : 0;
     x->name = sig & SIGNAL_BM25 ? number(signals, "name") : 0;
@@ -377,6 +389,7 @@ static void score(const fusion_weights_t *w, const fusion_query_t *q, candidate_
             {"name", max_name > 0 ? x->name / max_name : 0, w->name},
             {"test", -x->test, w->test},
             {"file", max_bm25 > 0 ? x->file / max_bm25 : 0, w->file},
+            {"subject", x->subject, w->subject},
         };
         _Static_assert(sizeof terms / sizeof terms[0] <= FUSION_TERMS_MAX, "room for every term");
         x->score = 0;
@@ -498,13 +511,15 @@ size_t fusion_rank(const fusion_weights_t *weights, const fusion_query_t *q,
     candidate_t *c = calloc(n, sizeof *c);
     if (!c)
         return 0;
+    char subject[256]; /* the file the current one tests, "" when none */
+    repopath_test_subject(q->path, subject, sizeof subject);
     size_t m = 0;
     for (size_t s = 0; s < nanswers; s++) {
         const cJSON *chunk;
         cJSON_ArrayForEach(chunk, cJSON_GetObjectItemCaseSensitive(answers[s], "chunks")) {
             const cJSON *path = cJSON_GetObjectItemCaseSensitive(chunk, "path");
             if (cJSON_IsString(path) && m < n)
-                candidate_read(q, chunk, path->valuestring, &c[m++]);
+                candidate_read(q, subject, chunk, path->valuestring, &c[m++]);
         }
     }
     if (q->signals & SIGNAL_USES)

@@ -63,6 +63,9 @@
  *   - an outline (a file's best-ranked members' signatures, one chunk) has
  *     its best member's signals and adds `outline`: it leads that member;
  *     at most FUSION_OUTLINES of them are picked;
+ *   - in a test file, a chunk of the file it tests by name (test_mincost.py,
+ *     mincost_test.go, mincost.spec.ts, MincostTest.java: mincost.*) adds
+ *     `subject`;
  *   - a chunk of a test file (proto/code/repopath.h) loses `test`, unless
  *     the query speaks of tests (for a question: what it asks about is the
  *     code, and tests have no doc comments to answer it with);
@@ -130,6 +133,8 @@ typedef struct {
     double name; /* share of a name it defines that the question's words make up */
     double test; /* against: a test file's chunk, unless the query asks about tests */
     double file; /* the best BM25 of a candidate of its file: what the file is about */
+    /* In a test file: */
+    double subject; /* a chunk of the file it tests (test_mincost.py: mincost.py) */
 } fusion_weights_t;
 
 /* The weights measured on the retrieval evaluation: for code around a
@@ -150,6 +155,7 @@ typedef struct {
     size_t nimports;                /* ... how many */
     bool object_imported;           /* the object before the cursor is one of them */
     bool members;                   /* the shards were asked for the object's members */
+    const char *path;               /* the current file's (NULL: none) */
     const char *prefix, *suffix;    /* the prompt's code around the cursor */
     size_t prefix_len, suffix_len;  /* ... their lengths (0: none) */
     int k;                          /* chunks wanted, >= 1 */
@@ -176,7 +182,7 @@ typedef struct {
 } fusion_term_t;
 
 /* Room for every term a score may have (fusion.c's score() checks it). */
-#define FUSION_TERMS_MAX 27
+#define FUSION_TERMS_MAX 28
 
 /* A ranked chunk, borrowed from the shard answers it came from. */
 typedef struct {

@@ -88,6 +88,32 @@ bool repopath_is_test(const char *path) {
     }
 }
 
+size_t repopath_test_subject(const char *path, char *out, size_t cap) {
+    *out = '\0';
+    if (!path)
+        return 0;
+    const char *name = strrchr(path, '/');
+    name = name ? name + 1 : path;
+    const char *dot = strchr(name, '.');
+    size_t stem = dot ? (size_t)(dot - name) : strlen(name), from = 0, len = 0;
+    if (dot && (!strcmp(dot, ".py") || !strcmp(dot, ".go")) && stem > 5 &&
+        ends_with(name, stem, "_test"))
+        len = stem - 5;
+    else if (dot && !strcmp(dot, ".py") && stem > 5 && !memcmp(name, "test_", 5))
+        from = 5, len = stem - 5;
+    else if (dot && (!strncmp(dot, ".test.", 6) || !strncmp(dot, ".spec.", 6)))
+        len = stem;
+    else if (dot && stem > 5 && ends_with(name, stem, "Tests"))
+        len = stem - 5;
+    else if (dot && stem > 4 && ends_with(name, stem, "Test"))
+        len = stem - 4;
+    if (!len || len >= cap)
+        return 0;
+    memcpy(out, name + from, len);
+    out[len] = '\0';
+    return len;
+}
+
 bool repopath_parent(char *dir) {
     if (!*dir)
         return false;

@@ -36,6 +36,13 @@ bool repopath_parent(char *dir);
  * (any JS/TS extension), *Test.java, *Tests.kt, conftest.py. */
 bool repopath_is_test(const char *path);
 
+/* The name of the file a test file tests, by the same conventions: the
+ * stem of test_mincost.py, mincost_test.py, mincost_test.go, mincost.test.js,
+ * mincost.spec.ts, MincostTest.java or MincostTests.kt is "mincost" (or
+ * "Mincost").  Written into out (cap >= 1) and its length returned; 0 when
+ * path's file name names no tested file, or it does not fit. */
+size_t repopath_test_subject(const char *path, char *out, size_t cap);
+
 /* The first max bytes of root/rel as a NUL-terminated string (caller
  * frees), or NULL when it cannot be read: the small files that steer
  * resolution (go.mod, Cargo.toml, tsconfig.json).  rel is opened beneath

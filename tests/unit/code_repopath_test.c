@@ -113,6 +113,35 @@ TEST(test_paths_by_convention) {
     CHECK(!repopath_is_test(NULL));
 }
 
+/* The file a test tests, by its name; nothing for a file that names none. */
+TEST(a_tests_subject_by_its_name) {
+    static const char *const tests[][2] = {{"nx/flow/tests/test_mincost.py", "mincost"},
+                                           {"a/mincost_test.py", "mincost"},
+                                           {"plumbing/object_test.go", "object"},
+                                           {"lib/rules/indent.test.js", "indent"},
+                                           {"src/pipe.spec.ts", "pipe"},
+                                           {"src/test/java/a/CartTest.java", "Cart"},
+                                           {"a/CartTests.kt", "Cart"},
+                                           {"test_x.py", "x"}};
+    char out[64];
+    for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
+        CHECK_INT(repopath_test_subject(tests[i][0], out, sizeof out), ==, strlen(tests[i][1]));
+        CHECK_STR(out, tests[i][1]);
+    }
+    static const char *const none[] = {"a/conftest.py", "tests/fs_dir.rs", "a/test_.py",
+                                       "a/Test.java",   "a/_test.go",      "a/mincost.py",
+                                       "test/a.c",      "a/test_x.pyc",    ""};
+    for (size_t i = 0; i < sizeof none / sizeof none[0]; i++) {
+        CHECK_INT(repopath_test_subject(none[i], out, sizeof out), ==, 0);
+        CHECK_STR(out, "");
+    }
+    CHECK_INT(repopath_test_subject(NULL, out, sizeof out), ==, 0);
+    char small[4];
+    CHECK_INT(repopath_test_subject("test_mincost.py", small, sizeof small), ==, 0);
+    CHECK_STR(small, "");
+}
+
 TEST_MAIN(TEST_CASE(join_folds_dots), TEST_CASE(test_paths_by_convention),
           TEST_CASE(join_never_leaves_the_root), TEST_CASE(dirname_and_parent),
-          TEST_CASE(read_text_reads_at_most_max_bytes), TEST_CASE(read_text_stays_inside_the_root))
+          TEST_CASE(a_tests_subject_by_its_name), TEST_CASE(read_text_reads_at_most_max_bytes),
+          TEST_CASE(read_text_stays_inside_the_root))

@@ -697,6 +697,30 @@ TEST(a_members_file_the_current_file_uses_adds) {
     cJSON_Delete(s0);
 }
 
+/* In a test file, the chunks of the file it tests add `subject`: in
+ * flow/tests/test_mincost.py, flow/mincost.py's; not another test's of the
+ * same name, and not outside a test file. */
+TEST(a_test_files_subject_adds) {
+    fusion_weights_t w = {.member = 1.0, .subject = 0.5};
+    CHECK_NEAR(fusion_weights_measured.subject, 0.5);
+    CHECK_NEAR(fusion_weights_question.subject, 0);
+    cJSON *s0 = answer("{\"path\":\"nx/flow/capacity.py\",\"signals\":{\"member\":1.2}},"
+                       "{\"path\":\"nx/flow/mincost.py\",\"signals\":{\"member\":1}},"
+                       "{\"path\":\"nx/flow/mincostx.py\",\"signals\":{\"member\":1}},"
+                       "{\"path\":\"nx/tests/mincost.py\",\"signals\":{\"member\":1.1}}");
+    fusion_query_t q = query(10);
+    q.path = "nx/flow/tests/test_mincost.py";
+    ranked_t r = rank_with(&w, &q, s0, NULL);
+    REQUIRE(r.count == 4);
+    CHECK_PICK(r, 0, "nx/flow/mincost.py", 1 + 0.5);
+    CHECK_PICK(r, 1, "nx/flow/capacity.py", 1.2);
+    CHECK_PICK(r, 2, "nx/tests/mincost.py", 1.1);
+    q.path = "nx/flow/mincost_user.py";
+    r = rank_with(&w, &q, s0, NULL);
+    CHECK_PICK(r, 0, "nx/flow/capacity.py", 1.2);
+    cJSON_Delete(s0);
+}
+
 /* A question: BM25 and dense weigh as fusion_weights_question says, and
  * the name signal, normalised by the best of all shards, adds its share:
  * a chunk only the name signal found still ranks. */
@@ -823,7 +847,7 @@ TEST(the_names_written_in_the_slot_lead_among_those_the_structure_offers) {
 
 TEST_MAIN(TEST_CASE(the_measured_weights),
           TEST_CASE(the_names_written_in_the_slot_lead_among_those_the_structure_offers),
-          TEST_CASE(a_question_holds_test_files_against),
+          TEST_CASE(a_test_files_subject_adds), TEST_CASE(a_question_holds_test_files_against),
           TEST_CASE(a_question_counts_what_the_file_is_about),
           TEST_CASE(a_members_file_the_current_file_uses_adds),
           TEST_CASE(an_outline_leads_the_best_member_of_its_file),
