@@ -50,7 +50,7 @@
 #define REEXPORT_DEPTH 3 /* packages re-exporting packages */
 #define MAX_MEMBER_CHUNKS 512
 #define MAX_USED_NAMES 256 /* of a module, the repository's most used, noted first */
-#define MAX_CLASSES 16     /* a class and its bases, for its members */
+#define MAX_CLASSES 32     /* a class and its bases, for its members */
 #define BASE_DEPTH 4       /* steps up from a class to the bases of its bases */
 
 #define OUTLINE_MIN_MEMBERS 4 /* fewer members than this need no outline */

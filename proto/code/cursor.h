@@ -42,7 +42,7 @@
 #define CURSOR_NAME_MAX 96
 #define CURSOR_SPEC_MAX 256
 #define CURSOR_CHAIN_MAX 6
-#define CURSOR_BASES_MAX 6
+#define CURSOR_BASES_MAX 16
 
 typedef enum {
     CURSOR_NONE = 0, /* no member access at the cursor */

@@ -349,6 +349,14 @@ TEST(the_bases_a_class_header_declares) {
         if (n > 1 && cases[i].second)
             CHECK_STR(bases[1], cases[i].second);
     }
+    /* a dozen roles, then the class that matters (sqlalchemy's ColumnElement) */
+    const char *wide = "class ColumnElement(\n    roles.R1,\n    roles.R2,\n    roles.R3,\n"
+                       "    roles.R4,\n    roles.R5,\n    roles.R6,\n    roles.R7,\n"
+                       "    roles.R8,\n    roles.R9,\n    roles.R10,\n    operators.Ops,\n"
+                       "    ClauseElement,\n):\n    pass\n";
+    char bases[CURSOR_BASES_MAX][CURSOR_NAME_MAX];
+    CHECK_INT(cursor_class_bases(LANG_PYTHON, wide, strlen(wide), "ColumnElement", bases), ==, 12);
+    CHECK_STR(bases[11], "ClauseElement");
 }
 
 TEST(the_class_the_cursor_is_in) {

@@ -1324,6 +1324,49 @@ TEST(a_methods_scoped_name_is_the_same_name) {
 
 /* `obj = ⟨.constructObject(`: the chunk defining each class with a member
  * of that name is a candidate, valued 1. */
+/* A class with a dozen bases, each with a base of its own, and the one
+ * that matters last (sqlalchemy's ColumnElement: ten roles, then
+ * ClauseElement): its members and its base's are reached. */
+TEST(a_wide_lineage_reaches_its_last_base) {
+    fresh_dir();
+    store_t *s = open_store(0, 1);
+    REQUIRE(s && ensure(s, "demo", "builtin", DIM, 1, NULL) == 0);
+    enum { ROLES = 12 };
+    chunk_def_t roles[ROLES];
+    char symbols[ROLES][32], texts[ROLES][48];
+    buf_t header = BUF_INIT;
+    buf_append_str(&header, "class Wide(");
+    for (int i = 0; i < ROLES; i++) {
+        snprintf(symbols[i], sizeof symbols[i], "[\"R%d\"]", i);
+        snprintf(texts[i], sizeof texts[i], "class R%d(RoleBase%d):\n    pass\n", i, i);
+        roles[i] = (chunk_def_t){2 * i + 1, 2 * i + 2, symbols[i], "[]", texts[i], i % DIM};
+        buf_printf(&header, "roles.R%d, ", i);
+    }
+    buf_append_str(&header, "Core):\n    pass\n");
+    REQUIRE(header.data);
+    const chunk_def_t WIDE[] = {{1, 2, "[\"Wide\"]", "[]", header.data, 1}};
+    static const chunk_def_t CORE[] = {
+        {1, 1, "[\"Core\"]", "[]", "class Core(Deep):\n", 2},
+        {2, 3, "[\"reset\",\"Core.reset\"]", "[]", "    def reset(self):\n        pass\n", 3}};
+    static const chunk_def_t DEEP[] = {
+        {1, 1, "[\"Deep\"]", "[]", "class Deep:\n", 4},
+        {2, 3, "[\"memo\",\"Deep.memo\"]", "[]", "    def memo(self):\n        pass\n", 5}};
+    REQUIRE(put(s, "src/roles.py", "h1", NULL, 0, roles, ROLES) == 0 &&
+            put(s, "src/wide.py", "h2", NULL, 0, WIDE, 1) == 0 &&
+            put(s, "src/core.py", "h3", NULL, 0, CORE, 2) == 0 &&
+            put(s, "src/deep.py", "h4", NULL, 0, DEEP, 2) == 0);
+    buf_free(&header);
+    search_query_t q = {.path = "src/app.py",
+                        .member = {.kind = SEARCH_MEMBER_CLASS, .type = "Wide"}};
+    cJSON *root;
+    const cJSON *chunks = search(s, &q, &root);
+    REQUIRE(chunks);
+    CHECK(fabs(signal(find_chunk(chunks, "src/core.py", 2), "member") - 0.6) < 1e-9);
+    CHECK(fabs(signal(find_chunk(chunks, "src/deep.py", 2), "member") - 0.5) < 1e-9);
+    cJSON_Delete(root);
+    cleanup(&s);
+}
+
 TEST(a_member_after_a_bare_name_finds_its_class) {
     fresh_dir();
     store_t *s = open_store(0, 1);
@@ -1528,6 +1571,7 @@ TEST_MAIN(TEST_CASE(each_signal_finds_its_chunk_and_the_current_file_is_excluded
           TEST_CASE(the_most_used_names_of_a_module_come_first),
           TEST_CASE(the_names_a_file_uses_of_a_module_come_first),
           TEST_CASE(a_file_reached_for_one_name_gives_no_other),
+          TEST_CASE(a_wide_lineage_reaches_its_last_base),
           TEST_CASE(a_members_file_counts_the_members_the_current_file_uses),
           TEST_CASE(names_a_package_imports_are_its_members),
           TEST_CASE(a_query_with_nothing_to_go_on_finds_nothing),
