@@ -1333,7 +1333,7 @@ TEST(a_wide_lineage_reaches_its_last_base) {
     REQUIRE(s && ensure(s, "demo", "builtin", DIM, 1, NULL) == 0);
     enum { ROLES = 12 };
     chunk_def_t roles[ROLES];
-    char symbols[ROLES][32], texts[ROLES][48];
+    char symbols[ROLES][32], texts[ROLES][64];
     buf_t header = BUF_INIT;
     buf_append_str(&header, "class Wide(");
     for (int i = 0; i < ROLES; i++) {
