@@ -2682,7 +2682,13 @@ static int signal_member(search_t *s) {
         if (m->module && *m->module)
             rc = module_files(s, &mf);
         if (rc == 0)
-            rc = class_members(s, known ? returned : m->type, m->bases, m->base_count, &mf);
+            /* ... and else the call itself, when it names a class
+             * (`decl = registry(...)`, `G = _AntiGraph()`) */
+            rc = class_members(s,
+                               known                 ? returned
+                               : m->type && *m->type ? m->type
+                                                     : m->call,
+                               m->bases, m->base_count, &mf);
         for (size_t i = 0; i < mf.n; i++)
             free(mf.files[i].path);
     }

@@ -637,6 +637,17 @@ static bool declaration_find(const text_t *t, const char *name, bool scoped, cha
                     snprintf(qualifier, CURSOR_NAME_MAX, "%s", q);
                     return true;
                 }
+                /* `decl = registry(...)`, `const s = makeStore()`: what a
+                 * lower-case call makes, its definition says (a return
+                 * type, or a class of that name) */
+                if (call_made && !capitalised(type) && strcmp(type, "require") != 0 &&
+                    (t->lang == LANG_PYTHON || t->lang == LANG_TYPESCRIPT ||
+                     t->lang == LANG_JAVASCRIPT || t->lang == LANG_RUST)) {
+                    snprintf(call, CURSOR_NAME_MAX, "%s", type);
+                    type[0] = '\0';
+                    snprintf(qualifier, CURSOR_NAME_MAX, "%s", q);
+                    return true;
+                }
             }
             continue;
         }
@@ -1018,16 +1029,24 @@ void cursor_read(lang_id_t lang, const char *prefix, size_t len, cursor_t *out) 
 
     /* a variable declared above and in scope (nearer than any import) */
     char type[CURSOR_NAME_MAX], q[CURSOR_NAME_MAX];
+    import_find_t f;
+    bool imported = false;
     if (out->chain_len == 1 && declaration_find(&t, first, true, type, q, out->call)) {
-        out->kind = CURSOR_VALUE;
-        memcpy(out->type, type, sizeof out->type);
-        type_module(&t, out, q);
-        goto done;
+        /* a lower-case call's value, where the name is also imported
+         * (Python's blocks are not scopes: `schema = fmt(...)` in another
+         * method, `from . import schema` at the top): the import */
+        imported = lang != LANG_GO && !type[0] && import_find(&t, first, &f);
+        if (!imported) {
+            out->kind = CURSOR_VALUE;
+            memcpy(out->type, type, sizeof out->type);
+            type_module(&t, out, q);
+            goto done;
+        }
+        out->call[0] = '\0';
     }
 
     /* a module, or a name imported from one */
-    import_find_t f;
-    bool imported = import_find(&t, first, &f);
+    imported = imported || import_find(&t, first, &f);
     /* else a field, most likely of the type a declaration of the same name
      * out of scope shows (`Foo(NameSpace namespace) { this.namespace = ...`) */
     if (!imported && out->chain_len == 1 &&

@@ -69,9 +69,11 @@ typedef struct {
     char bases[CURSOR_BASES_MAX][CURSOR_NAME_MAX]; /* CURSOR_SELF: the class's bases as written
                                                       (last name of each: `mod.Base` -> Base) */
     int base_count;
-    char call[CURSOR_NAME_MAX]; /* CURSOR_VALUE in Go: the value is what this function returns
-                                   (`x, err := pkg.Open(...)`), its type being unknown here
-                                   ("" then) or guessed (`NewFoo` makes a Foo); "" otherwise */
+    char call[CURSOR_NAME_MAX]; /* CURSOR_VALUE: the value is what this function returns
+                                   (Go `x, err := pkg.Open(...)`; Python, JS, TS, Rust
+                                   `x = make(...)`, a lower-case call, which may also be a
+                                   class: `registry()`), its type being unknown here ("" then)
+                                   or guessed (`NewFoo` makes a Foo); "" otherwise */
 } cursor_t;
 
 /* Reads prefix[0..len) (need not be NUL-terminated) as language lang

@@ -316,6 +316,39 @@ TEST(what_a_function_returns) {
     }
 }
 
+/* Python, JS, TS, Rust: a value a lower-case call makes is what that call
+ * returns (the retriever reads its definition: a return type, or a class
+ * of that name); `require(...)` is an import, and a name imported too
+ * stays the import (Python's blocks are not scopes). */
+TEST(a_lower_case_call_makes_a_value) {
+    cursor_t c = read_as(LANG_PYTHON, "def f(cls):\n    decl = registry(metadata=m)\n    decl.");
+    CHECK_INT(c.kind, ==, CURSOR_VALUE);
+    CHECK_STR(c.type, "");
+    CHECK_STR(c.call, "registry");
+    c = read_as(LANG_PYTHON, "def sub(self):\n    G = _AntiGraph()\n    G.");
+    CHECK_INT(c.kind, ==, CURSOR_VALUE);
+    CHECK_STR(c.call, "_AntiGraph");
+    c = read_as(LANG_TYPESCRIPT, "function f() {\n  const store = makeStore(1);\n  store.");
+    CHECK_INT(c.kind, ==, CURSOR_VALUE);
+    CHECK_STR(c.call, "makeStore");
+    c = read_as(LANG_RUST, "fn f() {\n    let rt = build_runtime();\n    rt.");
+    CHECK_INT(c.kind, ==, CURSOR_VALUE);
+    CHECK_STR(c.call, "build_runtime");
+    c = read_as(LANG_JAVASCRIPT, "const astUtils = require(\"./utils/ast-utils\");\nastUtils.");
+    CHECK_INT(c.kind, ==, CURSOR_MODULE);
+    CHECK_STR(c.call, "");
+    c = read_as(LANG_PYTHON, "from . import schema\n\nclass C:\n    def a(self, x):\n"
+                             "        schema = self.preparer.format_schema(x)\n\n"
+                             "    def b(self, column):\n        return isinstance(column, schema.");
+    CHECK_INT(c.kind, ==, CURSOR_MODULE);
+    CHECK_STR(c.call, "");
+    /* a capitalised call is the class, as ever */
+    c = read_as(LANG_PYTHON, "cart = Cart()\ncart.");
+    CHECK_INT(c.kind, ==, CURSOR_VALUE);
+    CHECK_STR(c.type, "Cart");
+    CHECK_STR(c.call, "");
+}
+
 TEST(the_bases_a_class_header_declares) {
     static const struct {
         lang_id_t lang;
@@ -434,6 +467,7 @@ TEST_MAIN(TEST_CASE(no_member_access_is_none), TEST_CASE(receiver_chain_operator
           TEST_CASE(python_modules), TEST_CASE(python_self_and_values),
           TEST_CASE(javascript_and_typescript), TEST_CASE(go_packages_receivers_and_values),
           TEST_CASE(rust_paths_impls_and_lets), TEST_CASE(java_types_and_declarations),
-          TEST_CASE(what_a_function_returns), TEST_CASE(the_bases_a_class_header_declares),
-          TEST_CASE(the_class_the_cursor_is_in), TEST_CASE(only_declarations_in_scope_type_a_name),
+          TEST_CASE(what_a_function_returns), TEST_CASE(a_lower_case_call_makes_a_value),
+          TEST_CASE(the_bases_a_class_header_declares), TEST_CASE(the_class_the_cursor_is_in),
+          TEST_CASE(only_declarations_in_scope_type_a_name),
           TEST_CASE(hostile_prefixes_do_not_crash))

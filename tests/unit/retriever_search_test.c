@@ -1367,6 +1367,33 @@ TEST(a_wide_lineage_reaches_its_last_base) {
     cleanup(&s);
 }
 
+/* `decl = registry(...)` then `decl.`: a call whose definition declares no
+ * return type but is a class of that name makes one of it (Python's
+ * lower-case and _private classes); a plain function, nothing. */
+TEST(a_call_that_names_a_class_makes_one) {
+    fresh_dir();
+    store_t *s = open_store(0, 1);
+    REQUIRE(s && ensure(s, "demo", "builtin", DIM, 1, NULL) == 0);
+    static const chunk_def_t API[] = {
+        {1, 1, "[\"registry\"]", "[]", "class registry:\n", 1},
+        {2, 3, "[\"map_imperatively\",\"registry.map_imperatively\"]", "[]",
+         "    def map_imperatively(self, cls):\n        pass\n", 2},
+        {5, 6, "[\"declarative_base\"]", "[]", "def declarative_base(m):\n    pass\n", 3}};
+    REQUIRE(put(s, "orm/decl_api.py", "h1", NULL, 0, API, 3) == 0);
+    search_query_t q = {.path = "app.py",
+                        .member = {.kind = SEARCH_MEMBER_CLASS, .call = "registry"}};
+    cJSON *root;
+    const cJSON *chunks = search(s, &q, &root);
+    REQUIRE(chunks);
+    CHECK(signal(find_chunk(chunks, "orm/decl_api.py", 2), "member") == 1);
+    cJSON_Delete(root);
+    q.member.call = "declarative_base";
+    REQUIRE((chunks = search(s, &q, &root)));
+    CHECK(isnan(signal(find_chunk(chunks, "orm/decl_api.py", 2), "member")));
+    cJSON_Delete(root);
+    cleanup(&s);
+}
+
 TEST(a_member_after_a_bare_name_finds_its_class) {
     fresh_dir();
     store_t *s = open_store(0, 1);
@@ -1572,6 +1599,7 @@ TEST_MAIN(TEST_CASE(each_signal_finds_its_chunk_and_the_current_file_is_excluded
           TEST_CASE(the_names_a_file_uses_of_a_module_come_first),
           TEST_CASE(a_file_reached_for_one_name_gives_no_other),
           TEST_CASE(a_wide_lineage_reaches_its_last_base),
+          TEST_CASE(a_call_that_names_a_class_makes_one),
           TEST_CASE(a_members_file_counts_the_members_the_current_file_uses),
           TEST_CASE(names_a_package_imports_are_its_members),
           TEST_CASE(a_query_with_nothing_to_go_on_finds_nothing),
