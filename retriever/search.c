@@ -1483,23 +1483,65 @@ static bool package_file(const char *path) {
     return package;
 }
 
+static int names_reached(search_t *s, const char *from, const char *target, map_t **out);
+
+typedef struct {
+    const map_t *set;
+    bool meet;
+} meet_t;
+
+static void meet_one(const void *key, size_t len, void *value, void *arg) {
+    (void)value;
+    meet_t *m = arg;
+    m->meet = m->meet || map_get(m->set, key, len);
+}
+
+/* Whether the names file `from` reaches of `target` and those of `set`
+ * meet (not when they cannot be read). */
+static bool names_meet(search_t *s, const char *from, const char *target, const map_t *set) {
+    map_t *got = NULL;
+    meet_t m = {set, false};
+    if (names_reached(s, from, target, &got) == 0 && got)
+        map_each(got, meet_one, &m);
+    map_destroy(&got);
+    return m.meet;
+}
+
 /* Adds what mf->files[from] re-exports, breadth first: the files it
  * imports, and through a package's own file among them what that one
  * imports in turn (`import networkx as nx` reaches nx.path_graph through
  * networkx/__init__.py, networkx/generators/__init__.py, then
- * generators/classic.py), at most REEXPORT_DEPTH packages deep. */
+ * generators/classic.py), at most REEXPORT_DEPTH packages deep.  A package
+ * outside the module's directory is followed only from a package, and only
+ * to the files of the names it was reached for. */
 static int reexports_add(search_t *s, member_files_t *mf, size_t from) {
     int rc = 0;
     size_t from0 = from;
     size_t level_end = mf->n;
     for (int depth = 0; rc == 0 && depth < REEXPORT_DEPTH && from < level_end; depth++) {
         for (size_t f = from; rc == 0 && f < level_end; f++) {
-            if (depth > 0 && (!package_file(mf->files[f].path) || !inside_root(mf, f, from0)))
+            if (depth > 0 && !package_file(mf->files[f].path))
                 continue;
+            /* a package outside the module's directory re-exports for it
+             * only the names the module named of it (`pub use
+             * crate::runtime::task::{JoinError, JoinHandle}`): the files
+             * those come from */
+            map_t *only = NULL;
+            if (depth > 0 && !inside_root(mf, f, from0)) {
+                if (!package_file(mf->files[from0].path) || mf->files[f].via < 0)
+                    continue;
+                const char *by = mf->files[mf->files[f].via].path;
+                if ((rc = names_reached(s, by, mf->files[f].path, &only)) != 0)
+                    break;
+                if (!only)
+                    continue;
+            }
             char **inner = NULL;
             size_t k = 0;
             rc = imports_of(s, mf->files[f].path, &inner, &k);
             for (size_t j = 0; rc == 0 && j < k; j++) {
+                if (only && !names_meet(s, mf->files[f].path, inner[j], only))
+                    continue;
                 size_t before = mf->n;
                 rc = member_file_add(s, mf, inner[j], 0.6);
                 if (mf->n > before)
@@ -1508,6 +1550,7 @@ static int reexports_add(search_t *s, member_files_t *mf, size_t from) {
             for (size_t j = 0; j < k; j++)
                 free(inner[j]);
             free(inner);
+            map_destroy(&only);
         }
         from = level_end;
         level_end = mf->n;

@@ -899,6 +899,43 @@ TEST(a_file_reached_for_one_name_gives_no_other) {
     cleanup(&s);
 }
 
+/* A package that names what it takes from a package elsewhere (tokio's
+ * task/mod.rs: `pub use crate::runtime::task::{JoinError, JoinHandle}`)
+ * offers those names from the files that one takes them from
+ * (runtime/task/join.rs), and nothing else of it. */
+TEST(a_package_reexporting_from_elsewhere_reaches_the_names_it_named) {
+    fresh_dir();
+    store_t *s = open_store(0, 1);
+    REQUIRE(s && ensure(s, "demo", "builtin", DIM, 1, NULL) == 0);
+    static const chunk_def_t INIT[] = {{1, 1, "[\"VERSION\"]", "[]", "VERSION = 1\n", 1}};
+    static const chunk_def_t JOIN[] = {
+        {1, 2, "[\"Handle\"]", "[]", "class Handle:\n    pass\n", 2}};
+    static const chunk_def_t CORE[] = {{1, 2, "[\"Cell\"]", "[]", "class Cell:\n    pass\n", 3}};
+    static const char *const pkg[] = {"other/sub/__init__.py"};
+    static const char *const sub[] = {"other/sub/join.py", "other/sub/core.py"};
+    static const char *const app[] = {"pkg/__init__.py"};
+    REQUIRE(put(s, "other/sub/join.py", "h1", NULL, 0, JOIN, 1) == 0 &&
+            put(s, "other/sub/core.py", "h2", NULL, 0, CORE, 1) == 0 &&
+            put(s, "other/sub/__init__.py", "h3", sub, 2, INIT, 1) == 0 &&
+            put(s, "pkg/__init__.py", "h4", pkg, 1, INIT, 1) == 0 &&
+            put(s, "app.py", "h5", app, 1, INIT, 1) == 0);
+    static const store_ref_t named[] = {{"other/sub/__init__.py", "Handle", 1}};
+    static const store_ref_t took[] = {{"other/sub/join.py", "Handle", 1},
+                                       {"other/sub/core.py", "Cell", 1}};
+    CHECK_INT(store_refs_put(s, "demo", "pkg/__init__.py", named, 1, err, sizeof err), ==, 0);
+    CHECK_INT(store_refs_put(s, "demo", "other/sub/__init__.py", took, 2, err, sizeof err), ==, 0);
+    search_query_t q = {.path = "app.py",
+                        .member = {.kind = SEARCH_MEMBER_MODULE, .module = "pkg"}};
+    cJSON *root;
+    const cJSON *chunks = search(s, &q, &root);
+    REQUIRE(chunks);
+    CHECK(fabs(signal(find_chunk(chunks, "other/sub/join.py", 1), "member") - 1.0) < 1e-9);
+    const cJSON *cell = find_chunk(chunks, "other/sub/core.py", 1);
+    CHECK(!cell || !(signal(cell, "member") > 0));
+    cJSON_Delete(root);
+    cleanup(&s);
+}
+
 /* `from .impl import public` in a package's __init__.py (or `pub use
  * imp::public` in a mod.rs): of impl's names, those the package names are
  * its own members, the rest rank below them. */
@@ -1600,6 +1637,7 @@ TEST_MAIN(TEST_CASE(each_signal_finds_its_chunk_and_the_current_file_is_excluded
           TEST_CASE(a_file_reached_for_one_name_gives_no_other),
           TEST_CASE(a_wide_lineage_reaches_its_last_base),
           TEST_CASE(a_call_that_names_a_class_makes_one),
+          TEST_CASE(a_package_reexporting_from_elsewhere_reaches_the_names_it_named),
           TEST_CASE(a_members_file_counts_the_members_the_current_file_uses),
           TEST_CASE(names_a_package_imports_are_its_members),
           TEST_CASE(a_query_with_nothing_to_go_on_finds_nothing),
