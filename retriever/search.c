@@ -1403,6 +1403,8 @@ typedef struct {
     char *path;
     double weight; /* 1: the module itself, 0.6: reached through a package */
     int via;       /* the file it was reached through (an index), -1: none */
+    map_t *named;  /* the names via reaches of it, once read (see member_named) */
+    bool named_read;
 } member_file_t;
 
 typedef struct {
@@ -1410,23 +1412,53 @@ typedef struct {
     size_t n;
 } member_files_t;
 
-static int member_file_add(search_t *s, member_files_t *mf, const char *path, double weight) {
+/* Adds path, reached through file via (-1: none), unless it is there
+ * already; named: the names via reaches of it when read already (taken). */
+static int member_file_add(search_t *s, member_files_t *mf, const char *path, double weight,
+                           int via, map_t *named) {
     for (size_t i = 0; i < mf->n; i++)
-        if (!strcmp(mf->files[i].path, path))
+        if (!strcmp(mf->files[i].path, path)) {
+            map_destroy(&named);
             return 0;
-    if (mf->n == MAX_MEMBER_FILES || (s->q->path && !strcmp(path, s->q->path)))
+        }
+    if (mf->n == MAX_MEMBER_FILES || (s->q->path && !strcmp(path, s->q->path))) {
+        map_destroy(&named);
         return 0;
+    }
     int64_t id;
     int rc = file_id(s, path, "reading member files", &id);
-    if (rc != 0)
-        return rc;
-    char *copy = strdup(path);
-    if (!copy)
-        return fail(s, -ENOMEM, "out of memory");
+    char *copy = rc == 0 ? strdup(path) : NULL;
+    if (!copy) {
+        map_destroy(&named);
+        return rc ? rc : fail(s, -ENOMEM, "out of memory");
+    }
     /* files of other shards are kept too: their paths are targets the
      * reference index counts under, even if their chunks are elsewhere */
-    mf->files[mf->n++] = (member_file_t){id, copy, weight, -1};
+    mf->files[mf->n++] = (member_file_t){id, copy, weight, via, named, named != NULL};
     return 0;
+}
+
+static void member_files_free(member_files_t *mf) {
+    for (size_t i = 0; i < mf->n; i++) {
+        free(mf->files[i].path);
+        map_destroy(&mf->files[i].named);
+    }
+    mf->n = 0;
+}
+
+static int names_reached(search_t *s, const char *from, const char *target, map_t **out);
+
+/* The names the file member file f was reached through reaches of it (what
+ * a package imports by name from one of its modules is its public face),
+ * read once: NULL when none, or when f was not reached through a file. */
+static int member_named(search_t *s, member_files_t *mf, size_t f, const map_t **out) {
+    member_file_t *m = &mf->files[f];
+    int rc = 0;
+    if (!m->named_read && m->via >= 0)
+        rc = names_reached(s, mf->files[m->via].path, m->path, &m->named);
+    m->named_read = rc == 0;
+    *out = m->named;
+    return rc;
 }
 
 /* The files of the module the receiver names: among what the current file
@@ -1483,8 +1515,6 @@ static bool package_file(const char *path) {
     return package;
 }
 
-static int names_reached(search_t *s, const char *from, const char *target, map_t **out);
-
 typedef struct {
     const map_t *set;
     bool meet;
@@ -1496,14 +1526,11 @@ static void meet_one(const void *key, size_t len, void *value, void *arg) {
     m->meet = m->meet || map_get(m->set, key, len);
 }
 
-/* Whether the names file `from` reaches of `target` and those of `set`
- * meet (not when they cannot be read). */
-static bool names_meet(search_t *s, const char *from, const char *target, const map_t *set) {
-    map_t *got = NULL;
-    meet_t m = {set, false};
-    if (names_reached(s, from, target, &got) == 0 && got)
-        map_each(got, meet_one, &m);
-    map_destroy(&got);
+/* Whether two sets of names meet (not when either is NULL). */
+static bool names_meet(const map_t *a, const map_t *b) {
+    meet_t m = {b, false};
+    if (a && b)
+        map_each(a, meet_one, &m);
     return m.meet;
 }
 
@@ -1518,6 +1545,7 @@ static int reexports_add(search_t *s, member_files_t *mf, size_t from) {
     int rc = 0;
     size_t from0 = from;
     size_t level_end = mf->n;
+    bool from_package = package_file(mf->files[from0].path);
     for (int depth = 0; rc == 0 && depth < REEXPORT_DEPTH && from < level_end; depth++) {
         for (size_t f = from; rc == 0 && f < level_end; f++) {
             if (depth > 0 && !package_file(mf->files[f].path))
@@ -1526,31 +1554,27 @@ static int reexports_add(search_t *s, member_files_t *mf, size_t from) {
              * only the names the module named of it (`pub use
              * crate::runtime::task::{JoinError, JoinHandle}`): the files
              * those come from */
-            map_t *only = NULL;
+            const map_t *only = NULL;
             if (depth > 0 && !inside_root(mf, f, from0)) {
-                if (!package_file(mf->files[from0].path) || mf->files[f].via < 0)
-                    continue;
-                const char *by = mf->files[mf->files[f].via].path;
-                if ((rc = names_reached(s, by, mf->files[f].path, &only)) != 0)
-                    break;
-                if (!only)
+                if (!from_package || (rc = member_named(s, mf, f, &only)) != 0 || !only)
                     continue;
             }
             char **inner = NULL;
             size_t k = 0;
             rc = imports_of(s, mf->files[f].path, &inner, &k);
             for (size_t j = 0; rc == 0 && j < k; j++) {
-                if (only && !names_meet(s, mf->files[f].path, inner[j], only))
+                map_t *named = NULL;
+                if (only && (rc = names_reached(s, mf->files[f].path, inner[j], &named)) == 0 &&
+                    !names_meet(named, only)) {
+                    map_destroy(&named);
                     continue;
-                size_t before = mf->n;
-                rc = member_file_add(s, mf, inner[j], 0.6);
-                if (mf->n > before)
-                    mf->files[before].via = (int)f;
+                }
+                if (rc == 0)
+                    rc = member_file_add(s, mf, inner[j], 0.6, (int)f, named);
             }
             for (size_t j = 0; j < k; j++)
                 free(inner[j]);
             free(inner);
-            map_destroy(&only);
         }
         from = level_end;
         level_end = mf->n;
@@ -1605,7 +1629,7 @@ static int module_match_targets(search_t *s, member_files_t *mf, char **targets,
             continue;
         named = true;
         size_t first = mf->n;
-        rc = member_file_add(s, mf, targets[i], 1.0);
+        rc = member_file_add(s, mf, targets[i], 1.0, -1, NULL);
         /* A package's own file re-exports what it imports; so does any
          * Python module (what it imports is an attribute of it). */
         size_t len = strlen(targets[i]);
@@ -1616,7 +1640,7 @@ static int module_match_targets(search_t *s, member_files_t *mf, char **targets,
     if (rc == 0 && imported && !named && go_root_named(want, targets, n))
         for (size_t i = 0; rc == 0 && i < n; i++)
             if (go_root_file(targets[i]))
-                rc = member_file_add(s, mf, targets[i], 1.0);
+                rc = member_file_add(s, mf, targets[i], 1.0, -1, NULL);
     return rc;
 }
 
@@ -1668,7 +1692,7 @@ static int wildcard_files(search_t *s, member_files_t *mf) {
             continue;
         for (size_t j = i; rc == 0 && j < n; j++)
             if (in_dir(targets[j], targets[i], dir))
-                rc = member_file_add(s, mf, targets[j], 0.6);
+                rc = member_file_add(s, mf, targets[j], 0.6, -1, NULL);
     }
     targets_free(targets, n);
     return rc;
@@ -2177,7 +2201,7 @@ static double member_weight(const member_files_t *mf, size_t f, const map_t *nam
  * files (`nx.path_graph` counts against networkx/__init__.py), found by
  * name among the member files before any other: a package re-exporting
  * thousands of names has its used ones offered whatever the caps. */
-static int used_members(search_t *s, const member_files_t *mf, map_t *const *named,
+static int used_members(search_t *s, const member_files_t *mf, const map_t *const *named,
                         tallies_t *tallies, map_t *noted, size_t *found, long *file_here) {
     int rc = 0;
     for (size_t r = 0; rc == 0 && r < mf->n; r++) {
@@ -2371,16 +2395,16 @@ static int file_members(search_t *s, const member_files_t *mf, size_t f, const m
     return rc;
 }
 
-static int module_members(search_t *s, const member_files_t *mf) {
+static int module_members(search_t *s, member_files_t *mf) {
     members_acc_t acc = {.own_package = s->q->member.module && !strcmp(s->q->member.module, "."),
                          .noted = map_new()};
     if (!acc.noted)
         return fail(s, -ENOMEM, "out of memory");
-    map_t *named[MAX_MEMBER_FILES] = {NULL};
+    const map_t *named[MAX_MEMBER_FILES] = {NULL};
     int rc = 0;
     for (size_t f = 0; rc == 0 && f < mf->n; f++)
-        if (mf->files[f].file && mf->files[f].via >= 0)
-            rc = names_reached(s, mf->files[mf->files[f].via].path, mf->files[f].path, &named[f]);
+        if (mf->files[f].file)
+            rc = member_named(s, mf, f, &named[f]);
     if (rc == 0)
         rc = used_members(s, mf, named, &acc.tallies, acc.noted, &acc.found, acc.file_here);
     /* The module's own members first (weight 1: its files', and those a
@@ -2394,8 +2418,6 @@ static int module_members(search_t *s, const member_files_t *mf) {
             if (mf->files[f].file && /* else another shard's */
                 (!primary || mf->files[f].weight >= 1.0 || named[f]))
                 rc = file_members(s, mf, f, named[f], primary, &acc);
-    for (size_t f = 0; f < mf->n; f++)
-        map_destroy(&named[f]);
     if (rc == 0 && acc.own_package && s->q->member.after)
         rc = place_symbols(s, acc.noted, &acc.found);
     /* each member: how many of its file's members the current file uses */
@@ -2714,8 +2736,7 @@ static int signal_member(search_t *s) {
          * lower-case one is a module: `use crate::task;`) */
         if (rc == 0 && m->member_of && *m->member_of >= 'A' && *m->member_of <= 'Z')
             rc = class_members(s, m->member_of, NULL, 0, NULL);
-        for (size_t i = 0; i < mf.n; i++)
-            free(mf.files[i].path);
+        member_files_free(&mf);
     } else if (m->kind == SEARCH_MEMBER_CLASS) {
         /* what a function returns, when its definition says; else the guess */
         char returned[256];
@@ -2732,8 +2753,7 @@ static int signal_member(search_t *s) {
                                : m->type && *m->type ? m->type
                                                      : m->call,
                                m->bases, m->base_count, &mf);
-        for (size_t i = 0; i < mf.n; i++)
-            free(mf.files[i].path);
+        member_files_free(&mf);
     }
     /* Rank: members of the receiver itself, what is typed, named nearby,
      * then by how often the repository reaches them. */
