@@ -483,7 +483,9 @@ static void fuse(query_t *qs) {
                          .type_place = f->after[0] != '\0',
                          .type_wanted = f->type_wanted,
                          .call_wanted = f->call_wanted,
-                         .import_line = f->import_line};
+                         .import_line = f->import_line,
+                         .within =
+                             f->cursor.kind == CURSOR_MODULE || f->package ? f->within : NULL};
     cJSON *line_holder = NULL;
     const char **line = features_list(&f->line_words, &line_holder, &fq.line_word_count);
     fq.line_words = line;

@@ -792,6 +792,7 @@ void features_extract(features_t *f, const char *path, const char *query, size_t
         object_before_cursor(prefix, prefix_len, f->object, sizeof f->object);
         object_resolve(f);
         cursor_read(lang, prefix, prefix_len, &f->cursor);
+        cursor_function(lang, prefix, prefix_len, f->within);
         f->has_slot = lexeme_slot_read(prefix, prefix_len, suffix, suffix_len, &f->slot);
         call_defined_here(f, prefix, prefix_len, suffix, suffix_len);
         f->type_wanted =

@@ -59,16 +59,17 @@ typedef struct {
     cursor_t cursor;      /* what the object is; cursor.kind CURSOR_NONE when no object */
     char after[16];       /* a type's place in Java, Kotlin or C#: the keyword before it */
     char owner[64];       /* a bare name followed by a member: that member (`run` of `⟨.run(`) */
-    lexeme_slot_t slot;   /* the tokens around the name at the cursor */
-    bool has_slot;        /* ... when the one right before it is known */
-    bool type_wanted;     /* Rust, Python, TS, JS: a type's place (`-> ⟨`, `impl ⟨`, ...) */
-    bool call_wanted;     /* Rust, TS, JS: the name is called (`⟨(`), no `new`: no type */
-    bool package;         /* a bare name in Go, whose files see their package's names:
-                             those are the members offered */
-    buf_t hints;          /* JSON array of the suffix's folded identifiers; len 0 when none */
-    buf_t words;          /* JSON array of the sub-words around the cursor; len 0 when none */
-    buf_t line_words;     /* ... of the cursor's line and the one before it; len 0 when none */
-    bool question;        /* a chat question: its words may name what it asks for */
+    char within[CURSOR_NAME_MAX]; /* the function the cursor is in ("" none: cursor_function) */
+    lexeme_slot_t slot;           /* the tokens around the name at the cursor */
+    bool has_slot;                /* ... when the one right before it is known */
+    bool type_wanted; /* Rust, Python, TS, JS: a type's place (`-> ⟨`, `impl ⟨`, ...) */
+    bool call_wanted; /* Rust, TS, JS: the name is called (`⟨(`), no `new`: no type */
+    bool package;     /* a bare name in Go, whose files see their package's names:
+                         those are the members offered */
+    buf_t hints;      /* JSON array of the suffix's folded identifiers; len 0 when none */
+    buf_t words;      /* JSON array of the sub-words around the cursor; len 0 when none */
+    buf_t line_words; /* ... of the cursor's line and the one before it; len 0 when none */
+    bool question;    /* a chat question: its words may name what it asks for */
 } features_t;
 
 /* Reads the features of a chat question (query_len > 0) or of the code

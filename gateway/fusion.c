@@ -7,6 +7,7 @@
 #include "proto/code/ident.h"
 #include "proto/code/repopath.h"
 #include "proto/code/signature.h"
+#include "proto/code/subword.h"
 
 #include <errno.h>
 #include <math.h>
@@ -38,7 +39,8 @@ const fusion_weights_t fusion_weights_measured = {.dense = 0.15,
                                                   .owner = 1.0,
                                                   .slot = 6.0,
                                                   .name = 1.0,
-                                                  .subject = 0.5};
+                                                  .subject = 0.5,
+                                                  .within = 3.0};
 
 /* For a question in words: what the words match (BM25 over identifier
  * sub-words, the names they make up, the dense vector) decides, and the
@@ -82,6 +84,7 @@ static double *weight_named(fusion_weights_t *w, const char *name) {
         {"file", &w->file},
         {"member_file", &w->member_file},
         {"subject", &w->subject},
+        {"within", &w->within},
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (!strcmp(name, names[i].name))
@@ -133,6 +136,7 @@ typedef struct {
     double member_params;
     double member_file; /* of its file's members, those the current file uses */
     double subject;     /* a chunk of the file the current (test) file tests */
+    double within;      /* defines a name the cursor's function's name spells */
     int member_here;    /* a member of the receiver's class: 2 in the module named, 1 beside */
     double params;      /* an imported name it defines: its parameters the line passes */
     double outline;
@@ -237,6 +241,28 @@ static bool stem_is(const char *path, const char *stem) {
     return !strncmp(name, stem, n) && name[n] == '.';
 }
 
+/* How much of the name of the function the cursor is in a name symbols (a
+ * chunk's) hold spells, on its sub-words' edges (subword_spelled): a test
+ * names what it tests
+ * (`test_grid_2d_graph`, `TestReadUint16`), a wrapper what it wraps
+ * (`def goldberg_radzik(...): return nx.goldberg_radzik(...)`).  Names of
+ * the module's own only: a class's methods share names too often
+ * (`constructor`, `__init__`); and not that function's own definition. */
+static double spelled_within(const fusion_query_t *q, const cJSON *symbols, const char *path) {
+    double best = 0;
+    const cJSON *sym;
+    cJSON_ArrayForEach(sym, symbols) {
+        const char *name = cJSON_GetStringValue(sym);
+        if (!name || strpbrk(name, ".:#/") || scoped_too(symbols, name))
+            continue; /* a method: `constructor` in `constructor`, `__init__`... */
+        if (q->path && !strcmp(path, q->path) && !strcmp(name, q->within))
+            continue;
+        double share = subword_spelled(q->within, name);
+        best = share >= 0.5 && share > best ? share : best;
+    }
+    return best;
+}
+
 /* One chunk of a shard answer as a candidate: the wanted signals' raw values. */
 static void candidate_read(const fusion_query_t *q, const char *subject, const cJSON *chunk,
                            const char *path, candidate_t *x) {
@@ -272,6 +298,8 @@ static void candidate_read(const fusion_query_t *q, const char *subject, const c
     }
     if (q->type_wanted || q->call_wanted)
         x->type = defines_type(cJSON_GetObjectItemCaseSensitive(chunk, "symbols")) ? 1 : 0;
+    if (q->within && *q->within && (sig & SIGNAL_OBJECT))
+        x->within = spelled_within(q, cJSON_GetObjectItemCaseSensitive(chunk, "symbols"), path);
     if (sig & SIGNAL_SYMBOL)
         import_match(q, cJSON_GetObjectItemCaseSensitive(chunk, "symbols"),
                      string_or_empty(chunk, "text"), x);
@@ -390,6 +418,7 @@ static void score(const fusion_weights_t *w, const fusion_query_t *q, candidate_
             {"test", -x->test, w->test},
             {"file", max_bm25 > 0 ? x->file / max_bm25 : 0, w->file},
             {"subject", x->subject, w->subject},
+            {"within", member ? x->within : 0, w->within},
         };
         _Static_assert(sizeof terms / sizeof terms[0] <= FUSION_TERMS_MAX, "room for every term");
         x->score = 0;

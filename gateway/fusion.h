@@ -135,6 +135,8 @@ typedef struct {
     double file; /* the best BM25 of a candidate of its file: what the file is about */
     /* In a test file: */
     double subject; /* a chunk of the file it tests (test_mincost.py: mincost.py) */
+    /* In a function: */
+    double within; /* defines a name the function's own name spells (`test_grid_2d_graph`) */
 } fusion_weights_t;
 
 /* The weights measured on the retrieval evaluation: for code around a
@@ -169,6 +171,8 @@ typedef struct {
                                       cursor's line and the one before use (NULL: none) */
     const char *const *line_words; /* the sub-words of those lines (folded), or NULL */
     size_t line_word_count;
+    const char *within; /* the function the cursor is in (`test_grid_2d_graph`), or NULL, when
+                           the members asked for are a module's (not an object's) */
 } fusion_query_t;
 
 /* Why a chunk ranked: one signal's part of its score.  The score is the

@@ -953,6 +953,162 @@ static bool enclosing_class(const text_t *t, cursor_t *out, char *receiver) {
     return brace_class(t, out, receiver);
 }
 
+/* ---- the enclosing function ---- */
+
+/* Python: the nearest `def` of a smaller indent than the cursor's line,
+ * unless a `class` comes first. */
+static bool python_function(const text_t *t, char *out) {
+    size_t line = line_start(t, t->n);
+    int limit = indent_of(t, line);
+    while (line > 0) {
+        line = line_start(t, line - 1);
+        if (blank_line(t, line) || !is_code(t, skip_space(t, line)))
+            continue;
+        int indent = indent_of(t, line);
+        if (indent >= limit)
+            continue;
+        limit = indent;
+        size_t i = skip_space(t, line);
+        if (word_at(t, i, "async"))
+            i = skip_space(t, i + 5);
+        if (word_at(t, i, "def")) {
+            i = skip_space(t, i + 3);
+            return copy_name(out, t->s + i, ident_at(t, i));
+        }
+        if (word_at(t, i, "class") || indent == 0)
+            return false;
+    }
+    return false;
+}
+
+/* Words before `(` that open no function: `if (x) {`, `catch (e) {`. */
+static bool control_word(const char *s, size_t n) {
+    static const char *const words[] = {"if",     "for",          "while",   "switch", "catch",
+                                        "with",   "synchronized", "foreach", "using",  "lock",
+                                        "return", "new",          "typeof",  "await",  "fixed"};
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        if (strlen(words[i]) == n && !memcmp(s, words[i], n))
+            return true;
+    return false;
+}
+
+/* What the block header s[h..end) (up to its `{`) declares: 1 a function
+ * named into out, -1 a class (no function encloses), 0 neither (a
+ * control block, an anonymous callback, an object literal). */
+static int function_header(const text_t *t, size_t h, size_t end, char *out) {
+    bool arrow = false;
+    for (size_t k = h; k + 1 < end; k++)
+        arrow |= is_code(t, k) && t->s[k] == '=' && t->s[k + 1] == '>';
+    for (size_t k = h; k < end; k++) {
+        if (!is_code(t, k) || (k > h && ident_char_len_before(t->s, k)) ||
+            (k > h && t->s[k - 1] == '.')) /* `X.class`, `foo.fn` */
+            continue;
+        if (word_at(t, k, "class") || word_at(t, k, "interface") || word_at(t, k, "struct") ||
+            word_at(t, k, "impl") || word_at(t, k, "trait") || word_at(t, k, "enum")) {
+            /* `struct {` (a Go or C struct type's fields) is none either way */
+            return -1;
+        }
+        static const char *const keywords[] = {"func", "fn", "function", "fun", "def", "sub"};
+        for (size_t w = 0; w < sizeof keywords / sizeof keywords[0]; w++) {
+            if (!word_at(t, k, keywords[w]))
+                continue;
+            size_t p = skip_space(t, k + strlen(keywords[w]));
+            if (t->lang == LANG_GO && p < end && t->s[p] == '(') { /* func (r *T) Name( */
+                int depth = 0;
+                for (; p < end; p++) {
+                    depth += t->s[p] == '(' ? 1 : t->s[p] == ')' ? -1 : 0;
+                    if (depth == 0)
+                        break;
+                }
+                p = skip_space(t, p + 1);
+            }
+            if (p < end && t->s[p] == '*') /* function* gen( */
+                p = skip_space(t, p + 1);
+            size_t n = ident_at(t, p);
+            return n && copy_name(out, t->s + p, n) ? 1 : 0; /* `func() {`: anonymous */
+        }
+    }
+    if (t->lang == LANG_GO || t->lang == LANG_RUST || t->lang == LANG_PYTHON)
+        return 0; /* their functions say `func`, `fn`, `def` */
+    if (arrow) {
+        /* `const load = (x) => {`, `load: async (x) => {`: the name the
+         * arrow function is given, else an anonymous callback */
+        size_t k = h;
+        while (k < end && !(is_code(t, k) && (t->s[k] == '=' || t->s[k] == ':')))
+            k++;
+        size_t b = skip_space_back(t, k), a = ident_back(t, b);
+        return k < end && a < b && t->s[k + 1] != '>' && copy_name(out, t->s + a, b - a) ? 1 : 0;
+    }
+    /* `name(params) ... {` (a method, a C or Java function): the last
+     * name before a `(` closed in the header */
+    size_t name_at = 0, name_len = 0;
+    for (size_t k = h; k < end; k++) {
+        if (!is_code(t, k) || t->s[k] != '(')
+            continue;
+        int depth = 0;
+        size_t close = k;
+        for (; close < end; close++) {
+            depth += !is_code(t, close) ? 0 : t->s[close] == '(' ? 1 : t->s[close] == ')' ? -1 : 0;
+            if (depth == 0)
+                break;
+        }
+        if (close == end)
+            return 0; /* a call's argument: `foo.map(|x| {`, `run(function () {` */
+        size_t b = skip_space_back(t, k), a = ident_back(t, b);
+        if (a < b && !(a > 0 && t->s[a - 1] == '@')) { /* not `@Test(` */
+            name_at = a;
+            name_len = b - a;
+        }
+        k = close;
+    }
+    if (!name_len || control_word(t->s + name_at, name_len))
+        return 0;
+    return copy_name(out, t->s + name_at, name_len) ? 1 : 0;
+}
+
+/* Brace languages: the innermost unclosed `{` whose header names a
+ * function, through blocks that name none; none inside a class's body. */
+static bool brace_function(const text_t *t, char *out) {
+    int depth = 0;
+    for (size_t i = t->n; i-- > 0;) {
+        if (!is_code(t, i) || (t->s[i] != '{' && t->s[i] != '}'))
+            continue;
+        if (t->s[i] == '}') {
+            depth++;
+            continue;
+        }
+        if (depth > 0) {
+            depth--;
+            continue;
+        }
+        size_t h = i;
+        while (h > 0 && !(is_code(t, h - 1) &&
+                          (t->s[h - 1] == ';' || t->s[h - 1] == '{' || t->s[h - 1] == '}')))
+            h--;
+        int what = function_header(t, h, i, out);
+        if (what != 0)
+            return what > 0;
+    }
+    return false;
+}
+
+bool cursor_function(lang_id_t lang, const char *prefix, size_t len, char out[CURSOR_NAME_MAX]) {
+    out[0] = '\0';
+    if (!prefix || len == 0)
+        return false;
+    text_t t = {.lang = lang, .prefix = prefix, .prefix_len = len};
+    t.n = len > WINDOW ? WINDOW : len;
+    t.s = prefix + len - t.n;
+    if (!(t.code = malloc(t.n)))
+        return false;
+    codemask_build(t.lang, t.s, t.n, t.code);
+    bool found = lang == LANG_PYTHON ? python_function(&t, out) : brace_function(&t, out);
+    free(t.code);
+    if (!found)
+        out[0] = '\0';
+    return found;
+}
+
 bool cursor_enclosing(lang_id_t lang, const char *prefix, size_t len, cursor_t *out) {
     memset(out, 0, sizeof *out);
     if (!prefix || len == 0)

@@ -86,6 +86,13 @@ void cursor_read(lang_id_t lang, const char *prefix, size_t len, cursor_t *out);
  * method, its receiver's type).  False, with out zeroed, outside any. */
 bool cursor_enclosing(lang_id_t lang, const char *prefix, size_t len, cursor_t *out);
 
+/* The name of the function the end of prefix[0..len) is in, as lang
+ * reads (`def test_grid_2d_graph():`, `func (c *Client) Get() {`,
+ * `public void testFoo() throws X {`, `const load = (x) => {`) into out:
+ * the innermost named one (an anonymous callback is looked through).
+ * False, with out "", outside any, or directly in a class's body. */
+bool cursor_function(lang_id_t lang, const char *prefix, size_t len, char out[CURSOR_NAME_MAX]);
+
 /* The class a function returns, read from its definition in text[0..len)
  * (a chunk holding `func name(...) (*T, error)`, `fn name(..) -> T`,
  * `def name(..) -> T:`, `function name(..): T`): T's last name (`pkg.T`

@@ -671,6 +671,33 @@ double subword_share(const char *const *words, size_t count, bool near, const ch
     return counted ? (double)found / counted : 0;
 }
 
+double subword_spelled(const char *whole, const char *name) {
+    size_t wl = whole ? strlen(whole) : 0, nl = name ? strlen(name) : 0;
+    if (!wl || !nl || wl > SUBWORD_IDENT_MAX || nl > SUBWORD_IDENT_MAX)
+        return 0;
+    char want[SUBWORD_IDENT_MAX + 1], text[SUBWORD_IDENT_MAX + 1];
+    size_t w = fold_into(want, (const unsigned char *)name, nl);
+    if (w < 4)
+        return 0;
+    size_t offsets[SUBWORD_PARTS_MAX], lengths[SUBWORD_PARTS_MAX];
+    int n = subword_split(whole, wl, offsets, lengths, SUBWORD_PARTS_MAX);
+    size_t starts[SUBWORD_PARTS_MAX + 1], t = 0;
+    for (int i = 0; i < n; i++) {
+        starts[i] = t;
+        t += fold_into(text + t, (const unsigned char *)whole + offsets[i], lengths[i]);
+    }
+    starts[n > 0 ? n : 0] = t;
+    size_t lead = n > 1 && starts[1] == 4 && !memcmp(text, "test", 4) ? 4 : 0;
+    for (int i = 0; i < n; i++) {
+        if (starts[i] + w > t || memcmp(text + starts[i], want, w) != 0)
+            continue;
+        for (int j = i + 1; j <= n; j++)
+            if (starts[j] == starts[i] + w)
+                return (double)w / (double)(t - (starts[i] >= lead ? lead : 0));
+    }
+    return 0;
+}
+
 /* ---- stems ---- */
 
 static bool ends_with(const char *w, size_t n, const char *tail) {

@@ -115,6 +115,16 @@ int subword_split(const char *ident, size_t len, size_t *offsets, size_t *length
 double subword_share(const char *const *words, size_t count, bool near, const char *name);
 
 /*
+ * When name, folded (lower case, only its letters and digits), is a run of
+ * whole's sub-words folded alike, the share of whole it makes up (a first
+ * sub-word `test` left out of whole): 1 for `grid_2d_graph` in
+ * `test_grid_2d_graph` and `MultiDiGraph` in `TestMultiDiGraph`, 7/11 for
+ * `getType` in `getTypeNode`.  0 for `set_level` in `reset_level`, `split`
+ * in `clone_splitter`, and a name that folds to fewer than 4 bytes.
+ */
+double subword_spelled(const char *whole, const char *name);
+
+/*
  * True if word[0..len) is a keyword, literal, primitive type or receiver
  * name of C/C++, Python, JavaScript/TypeScript, Go, Java or Rust (`if`,
  * `def`, `func`, `const`, `return`, `import`, `None`, `NULL`, `self`,

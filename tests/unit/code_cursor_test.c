@@ -409,6 +409,60 @@ TEST(the_class_the_cursor_is_in) {
     CHECK(!cursor_enclosing(LANG_JAVA, NULL, 5, &c));
 }
 
+static const char *function_of(lang_id_t lang, const char *prefix) {
+    static char out[CURSOR_NAME_MAX];
+    bool found = cursor_function(lang, prefix, strlen(prefix), out);
+    CHECK(found == (out[0] != '\0'));
+    return out;
+}
+
+TEST(the_function_the_cursor_is_in) {
+    CHECK_STR(function_of(LANG_PYTHON, "class T:\n    def test_grid(self):\n        if x:\n"
+                                       "            G = nx."),
+              "test_grid");
+    CHECK_STR(function_of(LANG_PYTHON, "async def load():\n    return "), "load");
+    CHECK_STR(function_of(LANG_PYTHON, "class T:\n    x = "), "");
+    CHECK_STR(function_of(LANG_PYTHON, "x = 1\ny = "), "");
+    CHECK_STR(function_of(LANG_GO, "func (c *Client) Get(x int) error {\n\tif x {\n\t\tc."), "Get");
+    CHECK_STR(function_of(LANG_GO, "func TestX(t *testing.T) {\n\tgo func() {\n\t\tx."), "TestX");
+    CHECK_STR(function_of(LANG_RUST, "impl Foo {\n    pub fn read_to_end(&mut self) {\n"
+                                     "        let f = |x| {\n            x."),
+              "read_to_end");
+    CHECK_STR(function_of(LANG_RUST, "impl Foo {\n    const X: u8 = "), "");
+    /* an annotation's parentheses, `X.class`, a lambda and a for loop */
+    CHECK_STR(function_of(LANG_JAVA, "class A {\n  @Test(expected = X.class)\n"
+                                     "  public void testFoo() throws Exception {\n"
+                                     "    for (int i = 0; i < 3; i++) {\n"
+                                     "      run(() -> {\n        a."),
+              "testFoo");
+    CHECK_STR(function_of(LANG_JAVA, "class A {\n  int x = foo."), "");
+    CHECK_STR(function_of(LANG_JAVA, "class A {\n  static {\n    x."), "");
+    /* an arrow function is named by what it is assigned to; a callback is
+     * looked through */
+    CHECK_STR(function_of(LANG_TYPESCRIPT, "describe('x', () => {\n  it('y', async () => {\n"
+                                           "    const load = async (x: number) => {\n      a."),
+              "load");
+    CHECK_STR(function_of(LANG_TYPESCRIPT, "class A {\n  async load(x: number): Promise<void> {\n"
+                                           "    if (x) {\n      this."),
+              "load");
+    CHECK_STR(function_of(LANG_JAVASCRIPT, "function outer() {\n  describe('x', function () {\n"
+                                           "    a."),
+              "outer");
+    CHECK_STR(function_of(LANG_JAVASCRIPT, "describe('x', function () {\n  a."), "");
+    CHECK_STR(function_of(LANG_C, "static int parse(const char *s) {\n  switch (s[0]) {\n"
+                                  "  case 1: {\n    x."),
+              "parse");
+    CHECK_STR(function_of(LANG_JAVA, ""), "");
+    char out[CURSOR_NAME_MAX];
+    CHECK(!cursor_function(LANG_JAVA, NULL, 5, out));
+    static char big[100000];
+    memset(big, '{', sizeof big - 1);
+    CHECK(!cursor_function(LANG_JAVA, big, sizeof big - 1, out));
+    memset(big, '(', sizeof big - 2);
+    big[sizeof big - 2] = '{';
+    CHECK(!cursor_function(LANG_C, big, sizeof big - 1, out));
+}
+
 TEST(only_declarations_in_scope_type_a_name) {
     /* a parameter of an earlier signature, a local of a closed block: the
      * namespace import is what `effect` is at the cursor */
@@ -469,5 +523,6 @@ TEST_MAIN(TEST_CASE(no_member_access_is_none), TEST_CASE(receiver_chain_operator
           TEST_CASE(rust_paths_impls_and_lets), TEST_CASE(java_types_and_declarations),
           TEST_CASE(what_a_function_returns), TEST_CASE(a_lower_case_call_makes_a_value),
           TEST_CASE(the_bases_a_class_header_declares), TEST_CASE(the_class_the_cursor_is_in),
+          TEST_CASE(the_function_the_cursor_is_in),
           TEST_CASE(only_declarations_in_scope_type_a_name),
           TEST_CASE(hostile_prefixes_do_not_crash))

@@ -350,10 +350,38 @@ TEST(shares_of_a_names_sub_words) {
     CHECK(subword_share(NULL, 0, true, "stream") == 0.0);
 }
 
+/* A test names what it tests, a wrapper what it wraps: how much of the
+ * function's name a name spells, on its sub-words' edges only. */
+TEST(what_a_functions_name_spells) {
+    CHECK(subword_spelled("test_grid_2d_graph", "grid_2d_graph") == 1.0);
+    CHECK(subword_spelled("TestMultiDiGraph", "MultiDiGraph") == 1.0);
+    CHECK(subword_spelled("test_multidigraph", "MultiDiGraph") == 1.0);
+    CHECK(subword_spelled("goldberg_radzik", "goldberg_radzik") == 1.0);
+    CHECK(subword_spelled("getTypeNode", "getType") == 7.0 / 11);
+    CHECK(subword_spelled("test_HeapElement_gtlt", "_HeapElement") == 11.0 / 15);
+    CHECK(subword_spelled("ParseNormalizedNamed", "Named") == 0.25);
+    /* not on the edges, too short, or nothing */
+    CHECK(subword_spelled("reset_level", "set_level") == 0);
+    CHECK(subword_spelled("clone_splitter", "split") == 0);
+    CHECK(subword_spelled("TestFileReaderSeek", "Read") == 0);
+    CHECK(subword_spelled("test_get", "get") == 0);
+    CHECK(subword_spelled("test_x", "") == 0);
+    CHECK(subword_spelled("", "grid") == 0);
+    CHECK(subword_spelled(NULL, "grid") == 0);
+    CHECK(subword_spelled("grid", NULL) == 0);
+    /* `test` alone is the name, not a prefix to leave out */
+    CHECK(subword_spelled("test", "test") == 1.0);
+    char big[SUBWORD_IDENT_MAX + 8];
+    memset(big, 'a', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    CHECK(subword_spelled(big, "aaaa") == 0);
+    CHECK(subword_spelled("aaaa", big) == 0);
+}
+
 TEST_MAIN(TEST_CASE(split_styles), TEST_CASE(split_limits), TEST_CASE(render_whole_and_parts),
           TEST_CASE(render_code), TEST_CASE(keywords), TEST_CASE(scan_callback_fields),
           TEST_CASE(scan_stops_on_callback), TEST_CASE(scan_respects_length), TEST_CASE(unicode),
           TEST_CASE(invalid_utf8_never_crashes), TEST_CASE(long_identifiers_are_data),
           TEST_CASE(many_parts), TEST_CASE(render_new_grows), TEST_CASE(render_overflow),
           TEST_CASE(unique_tokens), TEST_CASE(stems_of_question_words),
-          TEST_CASE(shares_of_a_names_sub_words))
+          TEST_CASE(shares_of_a_names_sub_words), TEST_CASE(what_a_functions_name_spells))

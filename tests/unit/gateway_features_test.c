@@ -426,6 +426,7 @@ TEST(the_search_request_asks_for_the_objects_members) {
     features_t f;
     features_extract(&f, "mail/reader.py", NULL, 0, prefix, strlen(prefix), suffix, strlen(suffix));
     CHECK_INT(f.cursor.kind, ==, CURSOR_MODULE);
+    CHECK_STR(f.within, "parse"); /* the function the cursor is in */
     cJSON *j = header(&f, "c", "mail/reader.py", 5, SIGNAL_ALL);
     const cJSON *m = cJSON_GetObjectItemCaseSensitive(j, "member");
     CHECK_STR(string_at(m, "kind"), "module");

@@ -721,6 +721,41 @@ TEST(a_test_files_subject_adds) {
     cJSON_Delete(s0);
 }
 
+/* In a function whose name spells one of a module's members (a test of it,
+ * a wrapper of it), that member adds `within`, by the share of the name it
+ * makes up when that is half or more; not a method, not a chunk that is no
+ * member, not the function's own definition. */
+TEST(a_member_the_functions_name_spells_adds) {
+    fusion_weights_t w = {.member = 1.0, .within = 2.0};
+    CHECK_NEAR(fusion_weights_measured.within, 3.0);
+    CHECK_NEAR(fusion_weights_question.within, 0);
+    cJSON *s0 = answer(
+        "{\"path\":\"gen/classic.py\",\"symbols\":[\"path_graph\"],\"signals\":{\"member\":1.5}},"
+        "{\"path\":\"gen/lattice.py\",\"symbols\":[\"grid_2d_graph\"],\"signals\":{\"member\":1}},"
+        "{\"path\":\"gen/grid.py\",\"symbols\":[\"Grid\",\"Grid.grid_2d\",\"grid_2d\"],"
+        "\"signals\":{\"member\":1}},"
+        "{\"path\":\"gen/graph.py\",\"symbols\":[\"graph\"],\"signals\":{\"member\":1}},"
+        "{\"path\":\"tests/test_grid.py\",\"symbols\":[\"test_grid_2d_graph\"],"
+        "\"signals\":{\"member\":1}},"
+        "{\"path\":\"gen/stray.py\",\"symbols\":[\"grid_2d_graph\"],\"signals\":{\"bm25\":1}}");
+    fusion_query_t q = query(10);
+    q.path = "tests/test_grid.py";
+    q.within = "test_grid_2d_graph";
+    ranked_t r = rank_with(&w, &q, s0, NULL);
+    REQUIRE(r.count == 6);
+    CHECK_PICK(r, 0, "gen/lattice.py", 1 + 2.0);
+    CHECK_PICK(r, 1, "gen/classic.py", 1.5);
+    /* `graph` spells a quarter of it, the method `grid_2d` none, the test
+     * itself is not its own subject */
+    for (size_t i = 2; i < 5; i++)
+        CHECK_NEAR(r.picks[i].score, 1);
+    CHECK_PICK(r, 5, "gen/stray.py", 0);
+    q.within = NULL;
+    r = rank_with(&w, &q, s0, NULL);
+    CHECK_PICK(r, 0, "gen/classic.py", 1.5);
+    cJSON_Delete(s0);
+}
+
 /* A question: BM25 and dense weigh as fusion_weights_question says, and
  * the name signal, normalised by the best of all shards, adds its share:
  * a chunk only the name signal found still ranks. */
@@ -847,7 +882,8 @@ TEST(the_names_written_in_the_slot_lead_among_those_the_structure_offers) {
 
 TEST_MAIN(TEST_CASE(the_measured_weights),
           TEST_CASE(the_names_written_in_the_slot_lead_among_those_the_structure_offers),
-          TEST_CASE(a_test_files_subject_adds), TEST_CASE(a_question_holds_test_files_against),
+          TEST_CASE(a_test_files_subject_adds), TEST_CASE(a_member_the_functions_name_spells_adds),
+          TEST_CASE(a_question_holds_test_files_against),
           TEST_CASE(a_question_counts_what_the_file_is_about),
           TEST_CASE(a_members_file_the_current_file_uses_adds),
           TEST_CASE(an_outline_leads_the_best_member_of_its_file),
