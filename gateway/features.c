@@ -904,7 +904,8 @@ void features_search_header(const features_t *f, const char *collection, const c
                               .words = words,
                               .word_count = nwords,
                               .line_words = members ? line : NULL,
-                              .line_word_count = members ? nline : 0}}};
+                              .line_word_count = members ? nline : 0,
+                              .within = module && f->within[0] ? f->within : NULL}}};
     ops_encode(&req, out);
     free(symbols);
     free(hints);

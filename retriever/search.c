@@ -36,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define MAX_TERMS 64
 #define MAX_SYMBOLS 64
@@ -2143,17 +2144,17 @@ static const char SQL_TOP_LEVEL_DEFS[] =
     " JOIN files f ON f.id = c.file"
     " WHERE s.collection = ?1 AND s.name = ?2 AND s.scope = '' LIMIT ?3";
 
-/* How often the repository reaches name of member file f: as a member of
- * f itself, or of the module the receiver names (a package re-exporting
- * it, weight 1). */
-static void member_tally(search_t *s, tallies_t *tallies, const member_files_t *mf, size_t f,
-                         const char *name, long *uses, long *near, long *here) {
-    tally_t own = tally_of(s, tallies, mf->files[f].path, name);
+/* How often the repository reaches name of the file at path: as a member
+ * of that file itself, or of the module the receiver names (a package
+ * re-exporting it, weight 1). */
+static void member_tally(search_t *s, tallies_t *tallies, const member_files_t *mf,
+                         const char *path, const char *name, long *uses, long *near, long *here) {
+    tally_t own = tally_of(s, tallies, path, name);
     *uses = own.uses;
     *near = own.near;
     *here = own.here;
     for (size_t t = 0; t < mf->n; t++)
-        if (t != f && mf->files[t].weight >= 1.0) {
+        if (mf->files[t].weight >= 1.0 && strcmp(mf->files[t].path, path) != 0) {
             tally_t via = tally_of(s, tallies, mf->files[t].path, name);
             *uses += via.uses;
             *near += via.near;
@@ -2197,6 +2198,49 @@ static double member_weight(const member_files_t *mf, size_t f, const map_t *nam
     return map_get(named, name, strlen(name)) ? 1.0 : mf->files[f].weight / 2;
 }
 
+/* Notes the top-level definitions of name in the member files: as the
+ * receiver's own (weight 1) when root is NULL, else at their file's weight,
+ * or at a re-export's (0.6) in a file under root (a directory) that the
+ * member files did not reach; in a file reached for some names, those at
+ * full weight, the rest at half (member_weight: tokio's `use
+ * mocks::spawn_blocking` does not make the mock File's `metadata` one of
+ * `tokio::fs::`). */
+static int member_by_name(search_t *s, const member_files_t *mf, const map_t *const *named,
+                          const char *name, const char *root, tallies_t *tallies, map_t *noted,
+                          size_t *found, long *file_here) {
+    sqlite3_stmt *defs = store_view_stmt(&s->view, SQL_TOP_LEVEL_DEFS);
+    if (!defs)
+        return db_fail(s, "reading definitions");
+    sqlite3_bind_int64(defs, 1, s->view.collection_id);
+    sqlite3_bind_text(defs, 2, name, -1, SQLITE_STATIC);
+    sqlite3_bind_int(defs, 3, 16);
+    int rc = 0;
+    while (rc == 0 && sqlite3_step(defs) == SQLITE_ROW) {
+        const char *path = (const char *)sqlite3_column_text(defs, 1);
+        int64_t id = sqlite3_column_int64(defs, 0);
+        size_t f = 0;
+        while (path && f < mf->n && strcmp(mf->files[f].path, path) != 0)
+            f++;
+        bool under = root && path && f == mf->n && !strncmp(path, root, strlen(root)) &&
+                     !(s->q->path && !strcmp(path, s->q->path));
+        if (!path || (f == mf->n && !under) || !member_visible(s, path, id, name) ||
+            noted_before(s, noted, path, name))
+            continue;
+        long uses, near, here;
+        member_tally(s, tallies, mf, path, name, &uses, &near, &here);
+        double weight = under      ? 0.6
+                        : named[f] ? member_weight(mf, f, named[f], name)
+                        : root     ? mf->files[f].weight
+                                   : 1.0;
+        rc = member_note(s, id, name, weight, uses, near);
+        if (!under)
+            member_of_file(s, id, f, here, file_here);
+        ++*found;
+    }
+    sqlite3_reset(defs);
+    return rc;
+}
+
 /* The members the repository already reaches through the receiver's own
  * files (`nx.path_graph` counts against networkx/__init__.py), found by
  * name among the member files before any other: a package re-exporting
@@ -2232,43 +2276,51 @@ static int used_members(search_t *s, const member_files_t *mf, const map_t *cons
                 names[n++] = name;
         }
         sqlite3_reset(refs);
-        for (size_t i = 0; rc == 0 && i < n && *found < MAX_MEMBER_CHUNKS; i++) {
-            sqlite3_stmt *defs = store_view_stmt(&s->view, SQL_TOP_LEVEL_DEFS);
-            if (!defs) {
-                rc = db_fail(s, "reading definitions");
-                break;
-            }
-            sqlite3_bind_int64(defs, 1, s->view.collection_id);
-            sqlite3_bind_text(defs, 2, names[i], -1, SQLITE_STATIC);
-            sqlite3_bind_int(defs, 3, 16);
-            while (rc == 0 && sqlite3_step(defs) == SQLITE_ROW) {
-                const char *path = (const char *)sqlite3_column_text(defs, 1);
-                for (size_t f = 0; path && f < mf->n; f++) {
-                    if (strcmp(mf->files[f].path, path) != 0)
-                        continue;
-                    if (!member_visible(s, path, sqlite3_column_int64(defs, 0), names[i]) ||
-                        noted_before(s, noted, path, names[i]))
-                        break;
-                    long uses, near, here;
-                    member_tally(s, tallies, mf, f, names[i], &uses, &near, &here);
-                    /* reached as the receiver's: one of its own members,
-                     * unless its file was reached for other names (tokio's
-                     * `use mocks::spawn_blocking` does not make the mock
-                     * File's `metadata` one of `tokio::fs::`) */
-                    rc = member_note(s, sqlite3_column_int64(defs, 0), names[i],
-                                     named[f] ? member_weight(mf, f, named[f], names[i]) : 1.0,
-                                     uses, near);
-                    member_of_file(s, sqlite3_column_int64(defs, 0), f, here, file_here);
-                    ++*found;
-                    break;
-                }
-            }
-            sqlite3_reset(defs);
-        }
+        for (size_t i = 0; rc == 0 && i < n && *found < MAX_MEMBER_CHUNKS; i++)
+            rc = member_by_name(s, mf, named, names[i], NULL, tallies, noted, found, file_here);
         for (size_t i = 0; i < n; i++)
             free(names[i]);
         free(names);
     }
+    return rc;
+}
+
+/* The members of a package that the name of the function the cursor is in
+ * spells whole: a wrapper's (`def goldberg_radzik(...)`), a test's after
+ * its `test` (`test_grid_2d_graph`, `TestReadUint16`, `testFoo`: also
+ * `foo`), found by name anywhere in the package's tree whatever the caps:
+ * networkx's `nx.` reaches a thousand names through more files than are
+ * read.  Last, so that what the other ways noted keeps their weights. */
+static int spelled_members(search_t *s, const member_files_t *mf, const map_t *const *named,
+                           tallies_t *tallies, map_t *noted, size_t *found, long *file_here) {
+    const char *within = s->q->member.within;
+    size_t len = within ? strlen(within) : 0;
+    if (!len || len >= CURSOR_NAME_MAX || !mf->n || !package_file(mf->files[0].path))
+        return 0;
+    /* the package's tree: its own file's directory */
+    char root[1024];
+    const char *slash = strrchr(mf->files[0].path, '/');
+    size_t dir = slash ? (size_t)(slash - mf->files[0].path) + 1 : 0;
+    if (dir >= sizeof root)
+        return 0;
+    memcpy(root, mf->files[0].path, dir);
+    root[dir] = '\0';
+    char names[3][CURSOR_NAME_MAX];
+    size_t n = 0;
+    memcpy(names[n++], within, len + 1);
+    size_t offsets[2], lengths[2];
+    if (subword_split(within, len, offsets, lengths, 2) == 2 && lengths[0] == 4 &&
+        !strncasecmp(within + offsets[0], "test", 4)) {
+        const char *rest = within + offsets[1];
+        memcpy(names[n++], rest, strlen(rest) + 1);
+        if (rest[0] >= 'A' && rest[0] <= 'Z') {
+            memcpy(names[n], rest, strlen(rest) + 1);
+            names[n++][0] = (char)(rest[0] - 'A' + 'a');
+        }
+    }
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        rc = member_by_name(s, mf, named, names[i], root, tallies, noted, found, file_here);
     return rc;
 }
 
@@ -2378,7 +2430,8 @@ static int file_members(search_t *s, const member_files_t *mf, size_t f, const m
             /* reached as a member of its own file, or of the module the
              * receiver names when that is a package re-exporting it */
             long uses, near, here;
-            member_tally(s, &acc->tallies, mf, f, e->valuestring, &uses, &near, &here);
+            member_tally(s, &acc->tallies, mf, mf->files[f].path, e->valuestring, &uses, &near,
+                         &here);
             if (acc->own_package && s->q->member.after)
                 uses = place_uses(s, s->q->member.after, e->valuestring);
             else if (acc->own_package)
@@ -2418,6 +2471,8 @@ static int module_members(search_t *s, member_files_t *mf) {
             if (mf->files[f].file && /* else another shard's */
                 (!primary || mf->files[f].weight >= 1.0 || named[f]))
                 rc = file_members(s, mf, f, named[f], primary, &acc);
+    if (rc == 0)
+        rc = spelled_members(s, mf, named, &acc.tallies, acc.noted, &acc.found, acc.file_here);
     if (rc == 0 && acc.own_package && s->q->member.after)
         rc = place_symbols(s, acc.noted, &acc.found);
     /* each member: how many of its file's members the current file uses */

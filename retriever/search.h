@@ -104,6 +104,7 @@ typedef struct {
     size_t word_count;
     const char *const *line_words; /* ... of the cursor's line and the one before it */
     size_t line_word_count;
+    const char *within; /* MODULE: the function the cursor is in, or NULL */
 } search_member_t;
 
 typedef struct {

@@ -433,6 +433,7 @@ TEST(the_search_request_asks_for_the_objects_members) {
     CHECK_STR(string_at(m, "module"), "email");
     CHECK_STR(string_at(m, "member_of"), "utils");
     CHECK_STR(string_at(m, "partial"), "pa");
+    CHECK_STR(string_at(m, "within"), "parse");
     bool named = false;
     const cJSON *h;
     cJSON_ArrayForEach(h, cJSON_GetObjectItemCaseSensitive(m, "hints")) named |=

@@ -936,6 +936,53 @@ TEST(a_package_reexporting_from_elsewhere_reaches_the_names_it_named) {
     cleanup(&s);
 }
 
+/* In a function whose name spells a name defined in the package's tree
+ * (a wrapper's `def goldberg_radzik(...)`, a test's `test_goldberg_radzik`
+ * or `testFoo`), that definition is a member even when no import reaches
+ * its file; not one outside the tree, and not without the function. */
+TEST(a_member_the_functions_name_spells_is_found_in_the_packages_tree) {
+    fresh_dir();
+    store_t *s = open_store(0, 1);
+    REQUIRE(s && ensure(s, "demo", "builtin", DIM, 1, NULL) == 0);
+    static const chunk_def_t INIT[] = {{1, 1, "[\"VERSION\"]", "[]", "VERSION = 1\n", 1}};
+    static const chunk_def_t A[] = {{1, 2, "[\"alpha\"]", "[]", "def alpha():\n    pass\n", 2}};
+    static const chunk_def_t DEEP[] = {
+        {1, 2, "[\"goldberg_radzik\"]", "[]", "def goldberg_radzik(g):\n    pass\n", 3},
+        {4, 5, "[\"foo\"]", "[]", "def foo():\n    pass\n", 4}};
+    static const chunk_def_t OTHER[] = {
+        {1, 2, "[\"goldberg_radzik\"]", "[]", "def goldberg_radzik(g):\n    pass\n", 5}};
+    static const char *const init[] = {"pkg/a.py"};
+    static const char *const app[] = {"pkg/__init__.py"};
+    REQUIRE(put(s, "pkg/a.py", "h1", NULL, 0, A, 1) == 0 &&
+            put(s, "pkg/deep/weighted.py", "h2", NULL, 0, DEEP, 2) == 0 &&
+            put(s, "other/weighted.py", "h3", NULL, 0, OTHER, 1) == 0 &&
+            put(s, "pkg/__init__.py", "h4", init, 1, INIT, 1) == 0 &&
+            put(s, "tests/test_w.py", "h5", app, 1, INIT, 1) == 0);
+    static const char *const within[] = {"goldberg_radzik", "test_goldberg_radzik", "testFoo",
+                                         NULL};
+    static const char *const wants[] = {"pkg/deep/weighted.py", "pkg/deep/weighted.py",
+                                        "pkg/deep/weighted.py", NULL};
+    static const int lines[] = {1, 1, 4, 1};
+    for (size_t i = 0; i < 4; i++) {
+        search_query_t q = {
+            .path = "tests/test_w.py",
+            .member = {.kind = SEARCH_MEMBER_MODULE, .module = "pkg", .within = within[i]}};
+        cJSON *root;
+        const cJSON *chunks = search(s, &q, &root);
+        REQUIRE(chunks);
+        CHECK(signal(find_chunk(chunks, "pkg/a.py", 1), "member") > 0);
+        const cJSON *deep = find_chunk(chunks, "pkg/deep/weighted.py", lines[i]);
+        if (wants[i])
+            CHECK(fabs(signal(deep, "member") - 0.6) < 1e-9);
+        else
+            CHECK(!deep || !(signal(deep, "member") > 0));
+        const cJSON *other = find_chunk(chunks, "other/weighted.py", 1);
+        CHECK(!other || !(signal(other, "member") > 0));
+        cJSON_Delete(root);
+    }
+    cleanup(&s);
+}
+
 /* `from .impl import public` in a package's __init__.py (or `pub use
  * imp::public` in a mod.rs): of impl's names, those the package names are
  * its own members, the rest rank below them. */
@@ -1638,6 +1685,7 @@ TEST_MAIN(TEST_CASE(each_signal_finds_its_chunk_and_the_current_file_is_excluded
           TEST_CASE(a_wide_lineage_reaches_its_last_base),
           TEST_CASE(a_call_that_names_a_class_makes_one),
           TEST_CASE(a_package_reexporting_from_elsewhere_reaches_the_names_it_named),
+          TEST_CASE(a_member_the_functions_name_spells_is_found_in_the_packages_tree),
           TEST_CASE(a_members_file_counts_the_members_the_current_file_uses),
           TEST_CASE(names_a_package_imports_are_its_members),
           TEST_CASE(a_query_with_nothing_to_go_on_finds_nothing),
