@@ -792,7 +792,11 @@ void features_extract(features_t *f, const char *path, const char *query, size_t
         object_before_cursor(prefix, prefix_len, f->object, sizeof f->object);
         object_resolve(f);
         cursor_read(lang, prefix, prefix_len, &f->cursor);
-        cursor_function(lang, prefix, prefix_len, f->within);
+        /* in a function, the name a statement sets is a local's (`dialect =
+         * default.⟨`); outside any, a module's own (`export const splitWhere:
+         * ... = internal.⟨` re-exports it) */
+        if (!cursor_function(lang, prefix, prefix_len, f->within))
+            cursor_declared(lang, prefix, prefix_len, f->declared);
         f->has_slot = lexeme_slot_read(prefix, prefix_len, suffix, suffix_len, &f->slot);
         call_defined_here(f, prefix, prefix_len, suffix, suffix_len);
         f->type_wanted =
@@ -905,7 +909,8 @@ void features_search_header(const features_t *f, const char *collection, const c
                               .word_count = nwords,
                               .line_words = members ? line : NULL,
                               .line_word_count = members ? nline : 0,
-                              .within = module && f->within[0] ? f->within : NULL}}};
+                              .within = module && f->within[0] ? f->within : NULL,
+                              .declared = module && f->declared[0] ? f->declared : NULL}}};
     ops_encode(&req, out);
     free(symbols);
     free(hints);

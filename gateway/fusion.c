@@ -241,24 +241,28 @@ static bool stem_is(const char *path, const char *stem) {
     return !strncmp(name, stem, n) && name[n] == '.';
 }
 
-/* How much of the name of the function the cursor is in a name symbols (a
- * chunk's) hold spells, on its sub-words' edges (subword_spelled): a test
- * names what it tests
+/* How much of the name of the function the cursor is in, or of the name its
+ * statement sets, a name symbols (a chunk's) hold spells, on its sub-words'
+ * edges (subword_spelled): `export const splitWhere: ... = internal.⟨`
+ * re-exports splitWhere, a test names what it tests
  * (`test_grid_2d_graph`, `TestReadUint16`), a wrapper what it wraps
  * (`def goldberg_radzik(...): return nx.goldberg_radzik(...)`).  Names of
  * the module's own only: a class's methods share names too often
  * (`constructor`, `__init__`); and not that function's own definition. */
 static double spelled_within(const fusion_query_t *q, const cJSON *symbols, const char *path) {
     double best = 0;
+    const char *spellers[] = {q->within, q->declared};
     const cJSON *sym;
     cJSON_ArrayForEach(sym, symbols) {
         const char *name = cJSON_GetStringValue(sym);
         if (!name || strpbrk(name, ".:#/") || scoped_too(symbols, name))
             continue; /* a method: `constructor` in `constructor`, `__init__`... */
-        if (q->path && !strcmp(path, q->path) && !strcmp(name, q->within))
-            continue;
-        double share = subword_spelled(q->within, name);
-        best = share >= 0.5 && share > best ? share : best;
+        for (size_t i = 0; i < 2; i++) {
+            if (!spellers[i] || (q->path && !strcmp(path, q->path) && !strcmp(name, spellers[i])))
+                continue;
+            double share = subword_spelled(spellers[i], name);
+            best = share >= 0.5 && share > best ? share : best;
+        }
     }
     return best;
 }
@@ -298,7 +302,7 @@ static void candidate_read(const fusion_query_t *q, const char *subject, const c
     }
     if (q->type_wanted || q->call_wanted)
         x->type = defines_type(cJSON_GetObjectItemCaseSensitive(chunk, "symbols")) ? 1 : 0;
-    if (q->within && *q->within && (sig & SIGNAL_OBJECT))
+    if (((q->within && *q->within) || (q->declared && *q->declared)) && (sig & SIGNAL_OBJECT))
         x->within = spelled_within(q, cJSON_GetObjectItemCaseSensitive(chunk, "symbols"), path);
     if (sig & SIGNAL_SYMBOL)
         import_match(q, cJSON_GetObjectItemCaseSensitive(chunk, "symbols"),

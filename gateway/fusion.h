@@ -136,7 +136,8 @@ typedef struct {
     /* In a test file: */
     double subject; /* a chunk of the file it tests (test_mincost.py: mincost.py) */
     /* In a function: */
-    double within; /* defines a name the function's own name spells (`test_grid_2d_graph`) */
+    double within; /* defines a name that the function's own name, or the name the statement
+                      sets, spells (`test_grid_2d_graph`, `const splitWhere = internal.⟨`) */
 } fusion_weights_t;
 
 /* The weights measured on the retrieval evaluation: for code around a
@@ -171,8 +172,9 @@ typedef struct {
                                       cursor's line and the one before use (NULL: none) */
     const char *const *line_words; /* the sub-words of those lines (folded), or NULL */
     size_t line_word_count;
-    const char *within; /* the function the cursor is in (`test_grid_2d_graph`), or NULL, when
-                           the members asked for are a module's (not an object's) */
+    /* When the members asked for are a module's (not an object's), or NULL: */
+    const char *within;   /* the function the cursor is in (`test_grid_2d_graph`) */
+    const char *declared; /* the name the cursor's statement sets (`splitWhere: ... = x.⟨`) */
 } fusion_query_t;
 
 /* Why a chunk ranked: one signal's part of its score.  The score is the

@@ -143,7 +143,8 @@ int ops_encode(const ops_request_t *req, buf_t *b) {
                   put_optional(b, "module", m->module) |
                   put_optional(b, "member_of", m->member_of) | put_optional(b, "type", m->type) |
                   put_optional(b, "call", m->call) | put_optional(b, "partial", m->partial) |
-                  put_optional(b, "after", m->after) | put_optional(b, "within", m->within);
+                  put_optional(b, "after", m->after) | put_optional(b, "within", m->within) |
+                  put_optional(b, "declared", m->declared);
             if (m->base_count)
                 rc |= put_strings(b, "bases", m->bases, m->base_count);
             if (m->hint_count)
@@ -285,6 +286,7 @@ static void decode_member(fields_t *f, ops_request_t *req) {
     m->partial = field_string(&inner, "partial", false);
     m->after = field_string(&inner, "after", false);
     m->within = field_string(&inner, "within", false);
+    m->declared = field_string(&inner, "declared", false);
     m->bases = field_strings(&inner, req, "bases", &m->base_count);
     m->hints = field_strings(&inner, req, "hints", &m->hint_count);
     m->words = field_strings(&inner, req, "words", &m->word_count);

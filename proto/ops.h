@@ -52,7 +52,8 @@
  *  search {collection, k (10), path, query, symbols:[...], object, owner,
  *          slot:[b3, b2, b1, a1, a2], anchors:[...],
  *          member {kind "module"|"class", module, member_of, type, call,
- *          bases:[...], partial, hints:[...], words:[...], line:[...], within},
+ *          bases:[...], partial, hints:[...], words:[...], line:[...], within,
+ *          declared},
  *          mode "i8"|"f32" ("i8"), limit (4*k), question (false)}; payload:
  *      optional query vector (dim float32).  member says what the object
  *      before the cursor is (proto/code/cursor.h) so that its members are
@@ -63,9 +64,9 @@
  *      method a declaration at the cursor is assigned from); owner the member
  *      written right after a bare name (`run` of `⟨.run(`): the chunks defining
  *      a class that has such a member are the candidates of "owner";
- *      within the function the cursor is in (a module's members): a member
- *      its name spells (`test_grid_2d_graph`: grid_2d_graph) is offered
- *      whatever the caps;
+ *      within the function the cursor is in (a module's members), declared
+ *      the name its statement sets outside any: a member either spells
+ *      (`test_grid_2d_graph`: grid_2d_graph) is offered whatever the caps;
  *      slot the tokens before the name at the cursor and the two after it
  *      ("" unknown), anchors identifiers near them: the shard counts which
  *      names its chunks write between the same tokens (proto/code/lexeme.h)
@@ -184,8 +185,10 @@ typedef struct {
     size_t word_count;
     const char *const *line_words; /* ... of the cursor's own line and the one before it */
     size_t line_word_count;
-    const char *within; /* a module: the function the cursor is in, whose name may spell a
-                           member (`test_grid_2d_graph`); NULL */
+    const char *within;   /* a module: the function the cursor is in, whose name may spell a
+                             member (`test_grid_2d_graph`); NULL */
+    const char *declared; /* a module, outside any function: the name the cursor's statement
+                             sets (`export const splitWhere = internal.⟨`); NULL */
 } ops_member_t;
 
 /* search */

@@ -2285,17 +2285,20 @@ static int used_members(search_t *s, const member_files_t *mf, const map_t *cons
     return rc;
 }
 
-/* The members of a package that the name of the function the cursor is in
- * spells whole: a wrapper's (`def goldberg_radzik(...)`), a test's after
+/* The members of a package that the name the cursor's statement sets
+ * outside any function (`export const splitWhere: ... = internal.⟨`), or
+ * the name of the function it is in, spells whole: a wrapper's (`def
+ * goldberg_radzik(...)`), a test's after
  * its `test` (`test_grid_2d_graph`, `TestReadUint16`, `testFoo`: also
  * `foo`), found by name anywhere in the package's tree whatever the caps:
  * networkx's `nx.` reaches a thousand names through more files than are
  * read.  Last, so that what the other ways noted keeps their weights. */
 static int spelled_members(search_t *s, const member_files_t *mf, const map_t *const *named,
                            tallies_t *tallies, map_t *noted, size_t *found, long *file_here) {
-    const char *within = s->q->member.within;
-    size_t len = within ? strlen(within) : 0;
-    if (!len || len >= CURSOR_NAME_MAX || !mf->n || !package_file(mf->files[0].path))
+    const char *within = s->q->member.within, *declared = s->q->member.declared;
+    size_t len = within ? strlen(within) : 0, dlen = declared ? strlen(declared) : 0;
+    if ((!len && !dlen) || len >= CURSOR_NAME_MAX || dlen >= CURSOR_NAME_MAX || !mf->n ||
+        !package_file(mf->files[0].path))
         return 0;
     /* the package's tree: its own file's directory */
     char root[1024];
@@ -2305,11 +2308,14 @@ static int spelled_members(search_t *s, const member_files_t *mf, const map_t *c
         return 0;
     memcpy(root, mf->files[0].path, dir);
     root[dir] = '\0';
-    char names[3][CURSOR_NAME_MAX];
+    char names[4][CURSOR_NAME_MAX];
     size_t n = 0;
-    memcpy(names[n++], within, len + 1);
+    if (dlen)
+        memcpy(names[n++], declared, dlen + 1);
+    if (len)
+        memcpy(names[n++], within, len + 1);
     size_t offsets[2], lengths[2];
-    if (subword_split(within, len, offsets, lengths, 2) == 2 && lengths[0] == 4 &&
+    if (len && subword_split(within, len, offsets, lengths, 2) == 2 && lengths[0] == 4 &&
         !strncasecmp(within + offsets[0], "test", 4)) {
         const char *rest = within + offsets[1];
         memcpy(names[n++], rest, strlen(rest) + 1);

@@ -104,7 +104,8 @@ typedef struct {
     size_t word_count;
     const char *const *line_words; /* ... of the cursor's line and the one before it */
     size_t line_word_count;
-    const char *within; /* MODULE: the function the cursor is in, or NULL */
+    const char *within;   /* MODULE: the function the cursor is in, or NULL */
+    const char *declared; /* MODULE: outside any, the name the cursor's statement sets, or NULL */
 } search_member_t;
 
 typedef struct {

@@ -962,8 +962,9 @@ static bool python_function(const text_t *t, char *out) {
     int limit = indent_of(t, line);
     while (line > 0) {
         line = line_start(t, line - 1);
-        if (blank_line(t, line) || !is_code(t, skip_space(t, line)))
-            continue;
+        size_t first = skip_space(t, line);
+        if (blank_line(t, line) || !is_code(t, first) || strchr(")]}", t->s[first]))
+            continue; /* the `):` closing a signature is as deep as its `def` */
         int indent = indent_of(t, line);
         if (indent >= limit)
             continue;
@@ -1103,6 +1104,90 @@ bool cursor_function(lang_id_t lang, const char *prefix, size_t len, char out[CU
         return false;
     codemask_build(t.lang, t.s, t.n, t.code);
     bool found = lang == LANG_PYTHON ? python_function(&t, out) : brace_function(&t, out);
+    free(t.code);
+    if (!found)
+        out[0] = '\0';
+    return found;
+}
+
+/* ---- the name a statement declares ---- */
+
+/* Whether s[i] closes (1) or opens (-1) a bracket, reading back; 0 for
+ * neither (the `>` of `=>` and `->` is none). */
+static int bracket_back(const text_t *t, size_t i) {
+    char c = t->s[i];
+    if (!is_code(t, i))
+        return 0;
+    if (c == ')' || c == ']' || c == '}')
+        return 1;
+    if (c == '(' || c == '[' || c == '{')
+        return -1;
+    if (c == '>')
+        return i > 0 && (t->s[i - 1] == '=' || t->s[i - 1] == '-') ? 0 : 1;
+    if (c == '<')
+        return -1;
+    return 0;
+}
+
+static bool declared_read(const text_t *t, char *out) {
+    /* back over the name typed and the receiver: `internal.split`, `a::b::` */
+    size_t i = t->n;
+    for (;;) {
+        i = ident_back(t, i);
+        char op[3];
+        size_t n = i > 0 ? operator_back(t, i, op) : 0;
+        if (!n || op[0] == '-' || op[0] == '?')
+            break;
+        i -= n;
+    }
+    i = skip_space_back(t, i);
+    /* `=` or `:=`, not `==`, `<=`, `+=`, `=>` */
+    if (i == 0 || t->s[i - 1] != '=' || !is_code(t, i - 1))
+        return false;
+    i--;
+    if (i > 0 && strchr("=!<>+-*/%&|^", t->s[i - 1]))
+        return false;
+    if (i > 0 && t->s[i - 1] == ':')
+        i--; /* Go's := */
+    /* back to the statement's start, over brackets (a type annotation's) */
+    int depth = 0;
+    size_t start = i, colon = 0;
+    while (start > 0) {
+        size_t k = start - 1;
+        int b = bracket_back(t, k);
+        if (b > 0) {
+            depth++;
+        } else if (b < 0) {
+            if (depth == 0)
+                break;
+            depth--;
+        } else if (depth == 0 && is_code(t, k)) {
+            char c = t->s[k];
+            if (c == ';' || c == '\n' || c == ',')
+                break;
+            if (c == ':' && !(k > 0 && t->s[k - 1] == ':') && t->s[k + 1] != ':')
+                colon = k; /* an annotation's: the leftmost stays */
+        }
+        start = k;
+    }
+    if (depth != 0 || (start > 0 && (t->s[start - 1] == ',' || t->s[start - 1] == '(')))
+        return false; /* `a, b = ` sets two; `f(x = ` is an argument */
+    size_t end = skip_space_back(t, colon ? colon : i);
+    size_t at = ident_back(t, end);
+    return at < end && at >= start && copy_name(out, t->s + at, end - at);
+}
+
+bool cursor_declared(lang_id_t lang, const char *prefix, size_t len, char out[CURSOR_NAME_MAX]) {
+    out[0] = '\0';
+    if (!prefix || len == 0)
+        return false;
+    text_t t = {.lang = lang, .prefix = prefix, .prefix_len = len};
+    t.n = len > 65536 ? 65536 : len;
+    t.s = prefix + len - t.n;
+    if (!(t.code = malloc(t.n)))
+        return false;
+    codemask_build(t.lang, t.s, t.n, t.code);
+    bool found = declared_read(&t, out);
     free(t.code);
     if (!found)
         out[0] = '\0';

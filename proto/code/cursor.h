@@ -93,6 +93,13 @@ bool cursor_enclosing(lang_id_t lang, const char *prefix, size_t len, cursor_t *
  * False, with out "", outside any, or directly in a class's body. */
 bool cursor_function(lang_id_t lang, const char *prefix, size_t len, char out[CURSOR_NAME_MAX]);
 
+/* The name the statement at the end of prefix[0..len) declares or sets,
+ * when that end is a value after its `=` (`export const splitWhere: {...}
+ * = internal.`, `dumps = json.`, `x := pkg.`, `exports.run = impl.`): the
+ * one name before the `=` (and before a type annotation's `:`) into out.
+ * False, with out "", otherwise (`a, b = f.`, `x == y.`). */
+bool cursor_declared(lang_id_t lang, const char *prefix, size_t len, char out[CURSOR_NAME_MAX]);
+
 /* The class a function returns, read from its definition in text[0..len)
  * (a chunk holding `func name(...) (*T, error)`, `fn name(..) -> T`,
  * `def name(..) -> T:`, `function name(..): T`): T's last name (`pkg.T`

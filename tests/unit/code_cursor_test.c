@@ -421,6 +421,10 @@ TEST(the_function_the_cursor_is_in) {
                                        "            G = nx."),
               "test_grid");
     CHECK_STR(function_of(LANG_PYTHON, "async def load():\n    return "), "load");
+    CHECK_STR(function_of(LANG_PYTHON,
+                          "class A:\n    def compile(\n        self,\n        x=None,\n"
+                          "    ):\n        if x:\n            d = default."),
+              "compile");
     CHECK_STR(function_of(LANG_PYTHON, "class T:\n    x = "), "");
     CHECK_STR(function_of(LANG_PYTHON, "x = 1\ny = "), "");
     CHECK_STR(function_of(LANG_GO, "func (c *Client) Get(x int) error {\n\tif x {\n\t\tc."), "Get");
@@ -461,6 +465,45 @@ TEST(the_function_the_cursor_is_in) {
     memset(big, '(', sizeof big - 2);
     big[sizeof big - 2] = '{';
     CHECK(!cursor_function(LANG_C, big, sizeof big - 1, out));
+}
+
+static const char *declared_by(lang_id_t lang, const char *prefix) {
+    static char out[CURSOR_NAME_MAX];
+    bool found = cursor_declared(lang, prefix, strlen(prefix), out);
+    CHECK(found == (out[0] != '\0'));
+    return out;
+}
+
+TEST(the_name_a_statement_sets) {
+    /* a type annotation over lines, with arrows in it */
+    CHECK_STR(declared_by(LANG_TYPESCRIPT, "export const splitWhere: {\n"
+                                           "  <A>(self: Sink<A>, f: Predicate<In>): Sink<A, In>\n"
+                                           "  (x: (_: Utc) => A): B\n} = internal."),
+              "splitWhere");
+    CHECK_STR(declared_by(LANG_PYTHON, "dumps = json."), "dumps");
+    CHECK_STR(declared_by(LANG_PYTHON, "    G = nx.gr"), "G");
+    CHECK_STR(declared_by(LANG_PYTHON, "x: int = mod."), "x");
+    CHECK_STR(declared_by(LANG_GO, "\tx := pkg.Ne"), "x");
+    CHECK_STR(declared_by(LANG_JAVASCRIPT, "exports.run = impl."), "run");
+    CHECK_STR(declared_by(LANG_JAVA, "  private final Foo bar = Baz."), "bar");
+    CHECK_STR(declared_by(LANG_RUST, "    let x: Vec<u8> = io::"), "x");
+    CHECK_STR(declared_by(LANG_TYPESCRIPT, "const m = new Map<string, number>(); const y = a."),
+              "y");
+    /* two names, a comparison, an argument, an arrow's body, an update */
+    CHECK_STR(declared_by(LANG_PYTHON, "a, b = f."), "");
+    CHECK_STR(declared_by(LANG_PYTHON, "if x == y."), "");
+    CHECK_STR(declared_by(LANG_PYTHON, "f(x = mod."), "");
+    CHECK_STR(declared_by(LANG_TYPESCRIPT, "const f = (a: number) => impl."), "");
+    CHECK_STR(declared_by(LANG_PYTHON, "x += mod."), "");
+    CHECK_STR(declared_by(LANG_PYTHON, "return mod."), "");
+    CHECK_STR(declared_by(LANG_PYTHON, "= mod."), "");
+    CHECK_STR(declared_by(LANG_PYTHON, ""), "");
+    char out[CURSOR_NAME_MAX];
+    CHECK(!cursor_declared(LANG_JAVA, NULL, 5, out));
+    static char big[100000];
+    memset(big, '}', sizeof big - 4);
+    memcpy(big + sizeof big - 4, "=a.", 4);
+    CHECK(!cursor_declared(LANG_TYPESCRIPT, big, sizeof big - 1, out));
 }
 
 TEST(only_declarations_in_scope_type_a_name) {
@@ -523,6 +566,6 @@ TEST_MAIN(TEST_CASE(no_member_access_is_none), TEST_CASE(receiver_chain_operator
           TEST_CASE(rust_paths_impls_and_lets), TEST_CASE(java_types_and_declarations),
           TEST_CASE(what_a_function_returns), TEST_CASE(a_lower_case_call_makes_a_value),
           TEST_CASE(the_bases_a_class_header_declares), TEST_CASE(the_class_the_cursor_is_in),
-          TEST_CASE(the_function_the_cursor_is_in),
+          TEST_CASE(the_function_the_cursor_is_in), TEST_CASE(the_name_a_statement_sets),
           TEST_CASE(only_declarations_in_scope_type_a_name),
           TEST_CASE(hostile_prefixes_do_not_crash))

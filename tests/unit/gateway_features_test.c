@@ -420,6 +420,24 @@ TEST(odd_text_is_read_safely) {
     CHECK_INT(f.text.len, ==, 0);
 }
 
+/* Outside any function, the name a statement sets at a module's member is
+ * sent: a re-export names what it re-exports. */
+TEST(a_statement_outside_functions_says_the_name_it_sets) {
+    const char *prefix = "import * as internal from './internal/sink.js'\n"
+                         "export const splitWhere: {\n  <A>(self: Sink<A>): Sink<A>\n} = internal.";
+    features_t f;
+    features_extract(&f, "src/Sink.ts", NULL, 0, prefix, strlen(prefix), "\n", 1);
+    CHECK_INT(f.cursor.kind, ==, CURSOR_MODULE);
+    CHECK_STR(f.within, "");
+    CHECK_STR(f.declared, "splitWhere");
+    cJSON *j = header(&f, "c", "src/Sink.ts", 5, SIGNAL_ALL);
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(j, "member");
+    CHECK_STR(string_at(m, "declared"), "splitWhere");
+    CHECK(!cJSON_GetObjectItemCaseSensitive(m, "within"));
+    cJSON_Delete(j);
+    features_free(&f);
+}
+
 TEST(the_search_request_asks_for_the_objects_members) {
     const char *prefix = "from email import utils\n\ndef parse(s):\n    return utils.pa";
     const char *suffix = "rseaddr(s)\n\ndef again(t):\n    return utils.formatdate(t)\n";
@@ -427,6 +445,7 @@ TEST(the_search_request_asks_for_the_objects_members) {
     features_extract(&f, "mail/reader.py", NULL, 0, prefix, strlen(prefix), suffix, strlen(suffix));
     CHECK_INT(f.cursor.kind, ==, CURSOR_MODULE);
     CHECK_STR(f.within, "parse"); /* the function the cursor is in */
+    CHECK_STR(f.declared, "");    /* a local's name is none */
     cJSON *j = header(&f, "c", "mail/reader.py", 5, SIGNAL_ALL);
     const cJSON *m = cJSON_GetObjectItemCaseSensitive(j, "member");
     CHECK_STR(string_at(m, "kind"), "module");
@@ -818,4 +837,5 @@ TEST_MAIN(TEST_CASE(a_question_is_its_own_query),
           TEST_CASE(the_object_before_the_cursor), TEST_CASE(an_imported_object_is_its_module_stem),
           TEST_CASE(the_search_request_carries_what_the_signals_want),
           TEST_CASE(the_search_request_asks_for_the_objects_members),
+          TEST_CASE(a_statement_outside_functions_says_the_name_it_sets),
           TEST_CASE(a_bare_go_name_asks_for_its_packages_names), TEST_CASE(odd_text_is_read_safely))

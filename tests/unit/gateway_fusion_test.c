@@ -722,7 +722,8 @@ TEST(a_test_files_subject_adds) {
 }
 
 /* In a function whose name spells one of a module's members (a test of it,
- * a wrapper of it), that member adds `within`, by the share of the name it
+ * a wrapper of it), or in a statement setting a name that spells one (a
+ * re-export), that member adds `within`, by the share of the name it
  * makes up when that is half or more; not a method, not a chunk that is no
  * member, not the function's own definition. */
 TEST(a_member_the_functions_name_spells_adds) {
@@ -753,6 +754,10 @@ TEST(a_member_the_functions_name_spells_adds) {
     q.within = NULL;
     r = rank_with(&w, &q, s0, NULL);
     CHECK_PICK(r, 0, "gen/classic.py", 1.5);
+    /* the name a statement outside any function sets spells alike */
+    q.declared = "grid_2d_graph";
+    r = rank_with(&w, &q, s0, NULL);
+    CHECK_PICK(r, 0, "gen/lattice.py", 1 + 2.0);
     cJSON_Delete(s0);
 }
 

@@ -149,7 +149,8 @@ TEST(search_round_trips_and_leaves_out_what_is_unset) {
                                                   .word_count = 2,
                                                   .line_words = line,
                                                   .line_word_count = 2,
-                                                  .within = "test_open"},
+                                                  .within = "test_open",
+                                                  .declared = "open"},
                                        .f32 = true,
                                        .question = true}};
     REQUIRE(round_trip(&search, &out, &json) == 0);
@@ -159,6 +160,7 @@ TEST(search_round_trips_and_leaves_out_what_is_unset) {
     CHECK_STR(out.search.member.partial, "Ge");
     CHECK_STR(out.search.member.after, "throws");
     CHECK_STR(out.search.member.within, "test_open");
+    CHECK_STR(out.search.member.declared, "open");
     CHECK(out.search.member.type == NULL);
     REQUIRE(out.search.member.word_count == 2 && out.search.member.line_word_count == 2);
     CHECK_STR(out.search.member.words[1], "open");

@@ -938,7 +938,8 @@ TEST(a_package_reexporting_from_elsewhere_reaches_the_names_it_named) {
 
 /* In a function whose name spells a name defined in the package's tree
  * (a wrapper's `def goldberg_radzik(...)`, a test's `test_goldberg_radzik`
- * or `testFoo`), that definition is a member even when no import reaches
+ * or `testFoo`), or in a statement outside any that sets such a name
+ * (`goldberg_radzik = pkg.⟨`), that definition is a member even when no import reaches
  * its file; not one outside the tree, and not without the function. */
 TEST(a_member_the_functions_name_spells_is_found_in_the_packages_tree) {
     fresh_dir();
@@ -958,15 +959,19 @@ TEST(a_member_the_functions_name_spells_is_found_in_the_packages_tree) {
             put(s, "other/weighted.py", "h3", NULL, 0, OTHER, 1) == 0 &&
             put(s, "pkg/__init__.py", "h4", init, 1, INIT, 1) == 0 &&
             put(s, "tests/test_w.py", "h5", app, 1, INIT, 1) == 0);
-    static const char *const within[] = {"goldberg_radzik", "test_goldberg_radzik", "testFoo",
+    /* and the name a statement sets outside any function: a re-export */
+    static const char *const within[] = {"goldberg_radzik", "test_goldberg_radzik", "testFoo", NULL,
                                          NULL};
+    static const char *const declared[] = {NULL, NULL, NULL, "goldberg_radzik", NULL};
     static const char *const wants[] = {"pkg/deep/weighted.py", "pkg/deep/weighted.py",
-                                        "pkg/deep/weighted.py", NULL};
-    static const int lines[] = {1, 1, 4, 1};
-    for (size_t i = 0; i < 4; i++) {
-        search_query_t q = {
-            .path = "tests/test_w.py",
-            .member = {.kind = SEARCH_MEMBER_MODULE, .module = "pkg", .within = within[i]}};
+                                        "pkg/deep/weighted.py", "pkg/deep/weighted.py", NULL};
+    static const int lines[] = {1, 1, 4, 1, 1};
+    for (size_t i = 0; i < 5; i++) {
+        search_query_t q = {.path = "tests/test_w.py",
+                            .member = {.kind = SEARCH_MEMBER_MODULE,
+                                       .module = "pkg",
+                                       .within = within[i],
+                                       .declared = declared[i]}};
         cJSON *root;
         const cJSON *chunks = search(s, &q, &root);
         REQUIRE(chunks);
