@@ -204,6 +204,21 @@ static bool is_code(const text_t *t, size_t i) {
     return i < t->n && t->code[i];
 }
 
+/* Reads the last window bytes (at most) of prefix[0..len) as lang into *t,
+ * with its code mask (free t->code).  False when there is nothing to read,
+ * or no memory. */
+static bool text_open(text_t *t, lang_id_t lang, const char *prefix, size_t len, size_t window) {
+    if (!prefix || len == 0)
+        return false;
+    *t = (text_t){.lang = lang, .prefix = prefix, .prefix_len = len};
+    t->n = len > window ? window : len;
+    t->s = prefix + len - t->n;
+    if (!(t->code = malloc(t->n)))
+        return false;
+    codemask_build(t->lang, t->s, t->n, t->code);
+    return true;
+}
+
 /* The identifier ending just before `end` (code only): its start, or end. */
 static size_t ident_back(const text_t *t, size_t end) {
     return ident_start_before(t->s, t->code, end);
@@ -757,28 +772,36 @@ static bool python_class(const text_t *t, cursor_t *out) {
     return false;
 }
 
-/* Brace languages: the innermost unclosed `{` whose header declares a
- * class, interface, struct, object or (Rust) impl. */
-static bool brace_class(const text_t *t, cursor_t *out, char *receiver) {
+/* Brace languages: the next block out from before *i, the innermost `{`
+ * not closed before *i, into *i, and the start of its header (back to the
+ * previous `;`, `{` or `}`) into *h.  False when there is none. */
+static bool block_out(const text_t *t, size_t *i, size_t *h) {
     int depth = 0;
-    for (size_t i = t->n; i-- > 0;) {
-        if (!is_code(t, i))
+    while ((*i)-- > 0) {
+        if (!is_code(t, *i) || (t->s[*i] != '{' && t->s[*i] != '}'))
             continue;
-        if (t->s[i] == '}') {
+        if (t->s[*i] == '}') {
             depth++;
             continue;
         }
-        if (t->s[i] != '{')
-            continue;
         if (depth > 0) {
             depth--;
             continue;
         }
-        /* An enclosing block: read its header, back to the previous ; { or }. */
-        size_t h = i;
-        while (h > 0 && !(is_code(t, h - 1) &&
-                          (t->s[h - 1] == ';' || t->s[h - 1] == '{' || t->s[h - 1] == '}')))
-            h--;
+        *h = *i;
+        while (*h > 0 && !(is_code(t, *h - 1) &&
+                           (t->s[*h - 1] == ';' || t->s[*h - 1] == '{' || t->s[*h - 1] == '}')))
+            --*h;
+        return true;
+    }
+    *i = 0;
+    return false;
+}
+
+/* Brace languages: the innermost unclosed `{` whose header declares a
+ * class, interface, struct, object or (Rust) impl. */
+static bool brace_class(const text_t *t, cursor_t *out, char *receiver) {
+    for (size_t i = t->n, h; block_out(t, &i, &h);) {
         for (size_t k = h; k < i; k++) {
             if (!is_code(t, k))
                 continue;
@@ -1070,22 +1093,7 @@ static int function_header(const text_t *t, size_t h, size_t end, char *out) {
 /* Brace languages: the innermost unclosed `{` whose header names a
  * function, through blocks that name none; none inside a class's body. */
 static bool brace_function(const text_t *t, char *out) {
-    int depth = 0;
-    for (size_t i = t->n; i-- > 0;) {
-        if (!is_code(t, i) || (t->s[i] != '{' && t->s[i] != '}'))
-            continue;
-        if (t->s[i] == '}') {
-            depth++;
-            continue;
-        }
-        if (depth > 0) {
-            depth--;
-            continue;
-        }
-        size_t h = i;
-        while (h > 0 && !(is_code(t, h - 1) &&
-                          (t->s[h - 1] == ';' || t->s[h - 1] == '{' || t->s[h - 1] == '}')))
-            h--;
+    for (size_t i = t->n, h; block_out(t, &i, &h);) {
         int what = function_header(t, h, i, out);
         if (what != 0)
             return what > 0;
@@ -1095,14 +1103,9 @@ static bool brace_function(const text_t *t, char *out) {
 
 bool cursor_function(lang_id_t lang, const char *prefix, size_t len, char out[CURSOR_NAME_MAX]) {
     out[0] = '\0';
-    if (!prefix || len == 0)
+    text_t t;
+    if (!text_open(&t, lang, prefix, len, WINDOW))
         return false;
-    text_t t = {.lang = lang, .prefix = prefix, .prefix_len = len};
-    t.n = len > WINDOW ? WINDOW : len;
-    t.s = prefix + len - t.n;
-    if (!(t.code = malloc(t.n)))
-        return false;
-    codemask_build(t.lang, t.s, t.n, t.code);
     bool found = lang == LANG_PYTHON ? python_function(&t, out) : brace_function(&t, out);
     free(t.code);
     if (!found)
@@ -1111,6 +1114,10 @@ bool cursor_function(lang_id_t lang, const char *prefix, size_t len, char out[CU
 }
 
 /* ---- the name a statement declares ---- */
+
+/* A statement's text is read back this far at most (a type annotation
+ * over a few hundred lines is the longest seen). */
+#define DECLARED_WINDOW 65536
 
 /* Whether s[i] closes (1) or opens (-1) a bracket, reading back; 0 for
  * neither (the `>` of `=>` and `->` is none). */
@@ -1179,14 +1186,9 @@ static bool declared_read(const text_t *t, char *out) {
 
 bool cursor_declared(lang_id_t lang, const char *prefix, size_t len, char out[CURSOR_NAME_MAX]) {
     out[0] = '\0';
-    if (!prefix || len == 0)
+    text_t t;
+    if (!text_open(&t, lang, prefix, len, DECLARED_WINDOW))
         return false;
-    text_t t = {.lang = lang, .prefix = prefix, .prefix_len = len};
-    t.n = len > 65536 ? 65536 : len;
-    t.s = prefix + len - t.n;
-    if (!(t.code = malloc(t.n)))
-        return false;
-    codemask_build(t.lang, t.s, t.n, t.code);
     bool found = declared_read(&t, out);
     free(t.code);
     if (!found)
@@ -1196,14 +1198,9 @@ bool cursor_declared(lang_id_t lang, const char *prefix, size_t len, char out[CU
 
 bool cursor_enclosing(lang_id_t lang, const char *prefix, size_t len, cursor_t *out) {
     memset(out, 0, sizeof *out);
-    if (!prefix || len == 0)
+    text_t t;
+    if (!text_open(&t, lang, prefix, len, WINDOW))
         return false;
-    text_t t = {.lang = lang, .prefix = prefix, .prefix_len = len};
-    t.n = len > WINDOW ? WINDOW : len;
-    t.s = prefix + len - t.n;
-    if (!(t.code = malloc(t.n)))
-        return false;
-    codemask_build(t.lang, t.s, t.n, t.code);
     char receiver[CURSOR_NAME_MAX];
     bool found = enclosing_class(&t, out, receiver);
     free(t.code);
