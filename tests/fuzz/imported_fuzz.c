@@ -1,6 +1,7 @@
 /*
  * proto/code/imported and proto/code/cursor: the names a code prefix sent
- * by a client imports, and what the thing before its cursor's dot is.
+ * by a client imports, what the thing before its cursor's dot is, the
+ * function it is in and the name its statement sets.
  *
  * Invariants, read without a language and as each language: at most max
  * names, each a NUL-terminated identifier (ident.h's rule) shorter than
@@ -48,6 +49,15 @@ static void check_cursor(lang_id_t lang, const char *text, size_t size) {
     }
     for (int i = 0; i < c.base_count; i++)
         FUZZ_ASSERT(strnlen(c.bases[i], CURSOR_NAME_MAX) < CURSOR_NAME_MAX);
+    /* the function the cursor is in, and the name its statement sets: an
+     * identifier when found, "" when not */
+    char name[CURSOR_NAME_MAX];
+    bool found = cursor_function(lang, text, size, name);
+    size_t n = strnlen(name, sizeof name);
+    FUZZ_ASSERT(n < sizeof name && found == (n > 0) && ident_len(name, n) == n);
+    found = cursor_declared(lang, text, size, name);
+    n = strnlen(name, sizeof name);
+    FUZZ_ASSERT(n < sizeof name && found == (n > 0) && ident_len(name, n) == n);
 }
 
 static void check_names(lang_id_t lang, const char *text, size_t size, size_t max) {

@@ -13,7 +13,8 @@
  *   - subword_render() is the tokens joined by spaces; into a small buffer
  *     it is -ENOSPC with a prefix of whole tokens; subword_render_new()
  *     gives the same string;
- *   - subword_split() gives ordered, disjoint parts inside the identifier.
+ *   - subword_split() gives ordered, disjoint parts inside the identifier;
+ *   - subword_spelled() is a share, from 0 to 1.
  */
 #include "proto/base/buf.h"
 #include "proto/base/json.h"
@@ -110,6 +111,22 @@ static void check_split(const char *text, size_t len) {
     }
 }
 
+/* The text cut in two at its first NUL or newline: how much of the first
+ * the second spells is a share, 1 for a name spelling itself whole. */
+static void check_spelled(const char *text, size_t len) {
+    char *copy = malloc(len + 1);
+    memcpy(copy, text, len);
+    copy[len] = '\0';
+    char *second = strchr(copy, '\n');
+    if (second)
+        *second++ = '\0';
+    const char *name = second ? second : copy;
+    double share = subword_spelled(copy, name);
+    FUZZ_ASSERT(share >= 0 && share <= 1);
+    FUZZ_ASSERT(subword_spelled(copy, NULL) == 0 && subword_spelled(NULL, name) == 0);
+    free(copy);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     uint8_t setup = fuzz_take_byte(&data, &size);
     unsigned flags = setup & 0x1f;
@@ -141,6 +158,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     free(rendered);
 
     check_split(text, size);
+    check_spelled(text, size);
     buf_free(&s.joined);
     buf_free(&s.whole);
     buf_free(&s.parts);
