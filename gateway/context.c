@@ -467,7 +467,6 @@ static void fuse(query_t *qs) {
     /* A question in words (chat) has no code around a cursor: its own
      * weights and per-file cap. */
     bool question = qs->q.query_len > 0 && qs->q.prefix_len == 0 && qs->q.suffix_len == 0;
-    bool module = f->cursor.kind == CURSOR_MODULE || f->package; /* a module's members */
     fusion_query_t fq = {.signals = qs->q.signals,
                          .imports = f->imports,
                          .nimports = f->nimports,
@@ -485,8 +484,8 @@ static void fuse(query_t *qs) {
                          .type_wanted = f->type_wanted,
                          .call_wanted = f->call_wanted,
                          .import_line = f->import_line,
-                         .within = module ? f->within : NULL,
-                         .declared = module ? f->declared : NULL};
+                         .within = f->within[0] ? f->within : NULL,
+                         .declared = f->declared[0] ? f->declared : NULL};
     cJSON *line_holder = NULL;
     const char **line = features_list(&f->line_words, &line_holder, &fq.line_word_count);
     fq.line_words = line;

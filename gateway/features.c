@@ -792,11 +792,6 @@ void features_extract(features_t *f, const char *path, const char *query, size_t
         object_before_cursor(prefix, prefix_len, f->object, sizeof f->object);
         object_resolve(f);
         cursor_read(lang, prefix, prefix_len, &f->cursor);
-        /* in a function, the name a statement sets is a local's (`dialect =
-         * default.⟨`); outside any, a module's own (`export const splitWhere:
-         * ... = internal.⟨` re-exports it) */
-        if (!cursor_function(lang, prefix, prefix_len, f->within))
-            cursor_declared(lang, prefix, prefix_len, f->declared);
         f->has_slot = lexeme_slot_read(prefix, prefix_len, suffix, suffix_len, &f->slot);
         call_defined_here(f, prefix, prefix_len, suffix, suffix_len);
         f->type_wanted =
@@ -811,6 +806,13 @@ void features_extract(features_t *f, const char *path, const char *query, size_t
             member_after(suffix, suffix_len, f->owner, sizeof f->owner);
         if (f->cursor.kind >= CURSOR_MODULE || f->package)
             member_hints(f, lang, prefix, prefix_len, suffix, suffix_len);
+        /* a module's members: what the code around names may spell one.  In
+         * a function, the name a statement sets is a local's (`dialect =
+         * default.⟨`); outside any, a module's own (`export const splitWhere:
+         * ... = internal.⟨` re-exports it) */
+        if ((f->cursor.kind == CURSOR_MODULE || f->package) &&
+            !cursor_function(lang, prefix, prefix_len, f->within))
+            cursor_declared(lang, prefix, prefix_len, f->declared);
         if (f->cursor.chain_len > 0) {
             drop_receiver_words(&f->words, &f->cursor);
             drop_receiver_words(&f->line_words, &f->cursor);
@@ -909,8 +911,8 @@ void features_search_header(const features_t *f, const char *collection, const c
                               .word_count = nwords,
                               .line_words = members ? line : NULL,
                               .line_word_count = members ? nline : 0,
-                              .within = module && f->within[0] ? f->within : NULL,
-                              .declared = module && f->declared[0] ? f->declared : NULL}}};
+                              .within = f->within[0] ? f->within : NULL,
+                              .declared = f->declared[0] ? f->declared : NULL}}};
     ops_encode(&req, out);
     free(symbols);
     free(hints);

@@ -59,9 +59,9 @@ typedef struct {
     cursor_t cursor;      /* what the object is; cursor.kind CURSOR_NONE when no object */
     char after[16];       /* a type's place in Java, Kotlin or C#: the keyword before it */
     char owner[64];       /* a bare name followed by a member: that member (`run` of `⟨.run(`) */
-    char within[CURSOR_NAME_MAX];   /* the function the cursor is in ("" none: cursor_function) */
-    char declared[CURSOR_NAME_MAX]; /* outside any function: the name its statement sets ("" none:
-                                       cursor_declared) */
+    /* At a module's members ("" elsewhere, and when none): */
+    char within[CURSOR_NAME_MAX];   /* the function the cursor is in (cursor_function) */
+    char declared[CURSOR_NAME_MAX]; /* outside any, the name its statement sets (cursor_declared) */
     lexeme_slot_t slot;             /* the tokens around the name at the cursor */
     bool has_slot;                  /* ... when the one right before it is known */
     bool type_wanted; /* Rust, Python, TS, JS: a type's place (`-> ⟨`, `impl ⟨`, ...) */

@@ -302,7 +302,7 @@ static void candidate_read(const fusion_query_t *q, const char *subject, const c
     }
     if (q->type_wanted || q->call_wanted)
         x->type = defines_type(cJSON_GetObjectItemCaseSensitive(chunk, "symbols")) ? 1 : 0;
-    if (((q->within && *q->within) || (q->declared && *q->declared)) && (sig & SIGNAL_OBJECT))
+    if ((q->within || q->declared) && (sig & SIGNAL_OBJECT))
         x->within = spelled_within(q, cJSON_GetObjectItemCaseSensitive(chunk, "symbols"), path);
     if (sig & SIGNAL_SYMBOL)
         import_match(q, cJSON_GetObjectItemCaseSensitive(chunk, "symbols"),
