@@ -36,7 +36,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #define MAX_TERMS 64
 #define MAX_SYMBOLS 64
@@ -1494,6 +1493,12 @@ static int files_by_stem(search_t *s, const char *want, char ***targets, size_t 
     return rc;
 }
 
+/* The length of path's directory, its last `/` included (0: none). */
+static size_t dir_len(const char *path) {
+    const char *slash = strrchr(path, '/');
+    return slash ? (size_t)(slash - path) + 1 : 0;
+}
+
 /* Whether member file f lies in the directory of the module file it was
  * reached from first (the files before first are those): a package's
  * subpackages re-export for it (`networkx/algorithms/__init__.py` for
@@ -1503,9 +1508,8 @@ static bool inside_root(const member_files_t *mf, size_t f, size_t first) {
     size_t root = f;
     for (int hops = 0; root >= first && mf->files[root].via >= 0 && hops < MAX_MEMBER_FILES; hops++)
         root = (size_t)mf->files[root].via;
-    const char *rp = mf->files[root].path, *slash = strrchr(rp, '/');
-    size_t dir = slash ? (size_t)(slash - rp) + 1 : 0;
-    return strncmp(mf->files[f].path, rp, dir) == 0;
+    const char *rp = mf->files[root].path;
+    return strncmp(mf->files[f].path, rp, dir_len(rp)) == 0;
 }
 
 /* Whether path is a package's own file (__init__.py, index.js, mod.rs). */
@@ -1832,15 +1836,14 @@ static int tallies_read(search_t *s, tallies_t *t, const char *target) {
     if (map_put(t->read, target, strlen(target), (void *)1) != 0)
         return fail(s, -ENOMEM, "out of memory");
     const char *path = s->q->path ? s->q->path : "";
-    const char *slash = strrchr(path, '/');
-    int dir_len = slash ? (int)(slash - path) + 1 : 0; /* with its slash; 0 at the root */
+    int dir = (int)dir_len(path); /* with its slash; 0 at the root */
     sqlite3_stmt *st = store_view_stmt(&s->view, SQL_REFS_TO);
     if (!st)
         return db_fail(s, "reading references");
     sqlite3_bind_int64(st, 1, s->view.collection_id);
     sqlite3_bind_text(st, 2, target, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 3, *path ? dir_len : -1); /* no current file: no neighbours */
-    sqlite3_bind_text(st, 4, path, dir_len, SQLITE_STATIC);
+    sqlite3_bind_int(st, 3, *path ? dir : -1); /* no current file: no neighbours */
+    sqlite3_bind_text(st, 4, path, dir, SQLITE_STATIC);
     sqlite3_bind_text(st, 5, path, -1, SQLITE_STATIC);
     int rc = 0;
     char key[1024];
@@ -1885,19 +1888,17 @@ static tally_t tally_of(search_t *s, tallies_t *t, const char *target, const cha
  * itself, not its subdirectories) reach name of target. */
 static long refs_near(search_t *s, const char *target, const char *name) {
     const char *path = s->q->path;
-    const char *slash = path ? strrchr(path, '/') : NULL;
     if (!path || !*path)
         return 0;
-    /* the directory with its slash ("" at the root) */
-    int dir_len = slash ? (int)(slash - path) + 1 : 0;
+    int dir = (int)dir_len(path); /* with its slash ("" at the root) */
     sqlite3_stmt *st = store_view_stmt(&s->view, SQL_REFS_NEAR);
     if (!st)
         return 0;
     sqlite3_bind_int64(st, 1, s->view.collection_id);
     sqlite3_bind_text(st, 2, target, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, name, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 4, dir_len);
-    sqlite3_bind_text(st, 5, path, dir_len, SQLITE_STATIC);
+    sqlite3_bind_int(st, 4, dir);
+    sqlite3_bind_text(st, 5, path, dir, SQLITE_STATIC);
     sqlite3_bind_text(st, 6, path, -1, SQLITE_STATIC);
     long v = sqlite3_step(st) == SQLITE_ROW ? (long)sqlite3_column_int64(st, 0) : 0;
     sqlite3_reset(st);
@@ -2144,6 +2145,18 @@ static const char SQL_TOP_LEVEL_DEFS[] =
     " JOIN files f ON f.id = c.file"
     " WHERE s.collection = ?1 AND s.name = ?2 AND s.scope = '' LIMIT ?3";
 
+/* SQL_TOP_LEVEL_DEFS bound for name, at most limit rows (NULL when the
+ * store fails: db_fail says why). */
+static sqlite3_stmt *top_level_defs(search_t *s, const char *name, int limit) {
+    sqlite3_stmt *st = store_view_stmt(&s->view, SQL_TOP_LEVEL_DEFS);
+    if (st) {
+        sqlite3_bind_int64(st, 1, s->view.collection_id);
+        sqlite3_bind_text(st, 2, name, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int(st, 3, limit);
+    }
+    return st;
+}
+
 /* How often the repository reaches name of the file at path: as a member
  * of that file itself, or of the module the receiver names (a package
  * re-exporting it, weight 1). */
@@ -2200,20 +2213,17 @@ static double member_weight(const member_files_t *mf, size_t f, const map_t *nam
 
 /* Notes the top-level definitions of name in the member files: as the
  * receiver's own (weight 1) when root is NULL, else at their file's weight,
- * or at a re-export's (0.6) in a file under root (a directory) that the
+ * or at a re-export's (0.6) in a file under root[0..root_len) (a directory) that the
  * member files did not reach; in a file reached for some names, those at
  * full weight, the rest at half (member_weight: tokio's `use
  * mocks::spawn_blocking` does not make the mock File's `metadata` one of
  * `tokio::fs::`). */
 static int member_by_name(search_t *s, const member_files_t *mf, const map_t *const *named,
-                          const char *name, const char *root, tallies_t *tallies, map_t *noted,
-                          size_t *found, long *file_here) {
-    sqlite3_stmt *defs = store_view_stmt(&s->view, SQL_TOP_LEVEL_DEFS);
+                          const char *name, const char *root, size_t root_len, tallies_t *tallies,
+                          map_t *noted, size_t *found, long *file_here) {
+    sqlite3_stmt *defs = top_level_defs(s, name, 16);
     if (!defs)
         return db_fail(s, "reading definitions");
-    sqlite3_bind_int64(defs, 1, s->view.collection_id);
-    sqlite3_bind_text(defs, 2, name, -1, SQLITE_STATIC);
-    sqlite3_bind_int(defs, 3, 16);
     int rc = 0;
     while (rc == 0 && sqlite3_step(defs) == SQLITE_ROW) {
         const char *path = (const char *)sqlite3_column_text(defs, 1);
@@ -2221,7 +2231,7 @@ static int member_by_name(search_t *s, const member_files_t *mf, const map_t *co
         size_t f = 0;
         while (path && f < mf->n && strcmp(mf->files[f].path, path) != 0)
             f++;
-        bool under = root && path && f == mf->n && !strncmp(path, root, strlen(root)) &&
+        bool under = root && path && f == mf->n && !strncmp(path, root, root_len) &&
                      !(s->q->path && !strcmp(path, s->q->path));
         if (!path || (f == mf->n && !under) || !member_visible(s, path, id, name) ||
             noted_before(s, noted, path, name))
@@ -2277,7 +2287,7 @@ static int used_members(search_t *s, const member_files_t *mf, const map_t *cons
         }
         sqlite3_reset(refs);
         for (size_t i = 0; rc == 0 && i < n && *found < MAX_MEMBER_CHUNKS; i++)
-            rc = member_by_name(s, mf, named, names[i], NULL, tallies, noted, found, file_here);
+            rc = member_by_name(s, mf, named, names[i], NULL, 0, tallies, noted, found, file_here);
         for (size_t i = 0; i < n; i++)
             free(names[i]);
         free(names);
@@ -2301,23 +2311,16 @@ static int spelled_members(search_t *s, const member_files_t *mf, const map_t *c
         !package_file(mf->files[0].path))
         return 0;
     /* the package's tree: its own file's directory */
-    char root[1024];
-    const char *slash = strrchr(mf->files[0].path, '/');
-    size_t dir = slash ? (size_t)(slash - mf->files[0].path) + 1 : 0;
-    if (dir >= sizeof root)
-        return 0;
-    memcpy(root, mf->files[0].path, dir);
-    root[dir] = '\0';
+    const char *root = mf->files[0].path;
+    size_t root_len = dir_len(root);
     char names[4][CURSOR_NAME_MAX];
     size_t n = 0;
     if (dlen)
         memcpy(names[n++], declared, dlen + 1);
     if (len)
         memcpy(names[n++], within, len + 1);
-    size_t offsets[2], lengths[2];
-    if (len && subword_split(within, len, offsets, lengths, 2) == 2 && lengths[0] == 4 &&
-        !strncasecmp(within + offsets[0], "test", 4)) {
-        const char *rest = within + offsets[1];
+    const char *rest = len ? subword_after_test(within) : NULL;
+    if (rest) {
         memcpy(names[n++], rest, strlen(rest) + 1);
         if (rest[0] >= 'A' && rest[0] <= 'Z') {
             memcpy(names[n], rest, strlen(rest) + 1);
@@ -2326,7 +2329,8 @@ static int spelled_members(search_t *s, const member_files_t *mf, const map_t *c
     }
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < n; i++)
-        rc = member_by_name(s, mf, named, names[i], root, tallies, noted, found, file_here);
+        rc = member_by_name(s, mf, named, names[i], root, root_len, tallies, noted, found,
+                            file_here);
     return rc;
 }
 
@@ -2378,12 +2382,9 @@ static int place_symbols(search_t *s, map_t *noted, size_t *found) {
         const char *name = s->q->symbols[i];
         if (!(name[0] >= 'A' && name[0] <= 'Z') || strpbrk(name, ".:#/"))
             continue;
-        sqlite3_stmt *st = store_view_stmt(&s->view, SQL_TOP_LEVEL_DEFS);
+        sqlite3_stmt *st = top_level_defs(s, name, 4);
         if (!st)
             return db_fail(s, "reading a type's definition");
-        sqlite3_bind_int64(st, 1, s->view.collection_id);
-        sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-        sqlite3_bind_int(st, 3, 4);
         int rc = 0;
         while (rc == 0 && *found < MAX_MEMBER_CHUNKS && sqlite3_step(st) == SQLITE_ROW) {
             const char *path = (const char *)sqlite3_column_text(st, 1);
@@ -2505,12 +2506,9 @@ static bool package_of(const char *path, const char *current, const char *module
 /* The class function call returns, from its definition on this shard (the
  * one in the package the call names first), into out. */
 static bool call_type(search_t *s, const char *call, const char *module, char *out, size_t cap) {
-    sqlite3_stmt *st = store_view_stmt(&s->view, SQL_TOP_LEVEL_DEFS);
+    sqlite3_stmt *st = top_level_defs(s, call, 32);
     if (!st)
         return false;
-    sqlite3_bind_int64(st, 1, s->view.collection_id);
-    sqlite3_bind_text(st, 2, call, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 3, 32);
     bool found = false, found_in_package = false;
     while (!found_in_package && sqlite3_step(st) == SQLITE_ROW) {
         const char *path = (const char *)sqlite3_column_text(st, 1);
@@ -2574,12 +2572,9 @@ static size_t class_lineage(search_t *s, const char *type, const char *const *ba
     for (size_t i = 0; i < n && n < MAX_CLASSES; i++) {
         if (depth[i] >= BASE_DEPTH)
             continue;
-        sqlite3_stmt *st = store_view_stmt(&s->view, SQL_TOP_LEVEL_DEFS);
+        sqlite3_stmt *st = top_level_defs(s, names[i], 4);
         if (!st)
             break;
-        sqlite3_bind_int64(st, 1, s->view.collection_id);
-        sqlite3_bind_text(st, 2, names[i], -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int(st, 3, 4);
         while (n < MAX_CLASSES && sqlite3_step(st) == SQLITE_ROW) {
             const char *path = (const char *)sqlite3_column_text(st, 1);
             const char *text = (const char *)sqlite3_column_text(st, 2);

@@ -671,6 +671,16 @@ double subword_share(const char *const *words, size_t count, bool near, const ch
     return counted ? (double)found / counted : 0;
 }
 
+const char *subword_after_test(const char *ident) {
+    size_t offsets[2], lengths[2];
+    if (!ident || subword_split(ident, strlen(ident), offsets, lengths, 2) != 2 || lengths[0] != 4)
+        return NULL;
+    for (size_t i = 0; i < 4; i++)
+        if ((ident[offsets[0] + i] | 0x20) != "test"[i])
+            return NULL;
+    return ident + offsets[1];
+}
+
 double subword_spelled(const char *whole, const char *name) {
     size_t wl = whole ? strlen(whole) : 0, nl = name ? strlen(name) : 0;
     if (!wl || !nl || wl > SUBWORD_IDENT_MAX || nl > SUBWORD_IDENT_MAX)
@@ -687,7 +697,7 @@ double subword_spelled(const char *whole, const char *name) {
         t += fold_into(text + t, (const unsigned char *)whole + offsets[i], lengths[i]);
     }
     starts[n > 0 ? n : 0] = t;
-    size_t lead = n > 1 && starts[1] == 4 && !memcmp(text, "test", 4) ? 4 : 0;
+    size_t lead = subword_after_test(whole) ? 4 : 0;
     for (int i = 0; i < n; i++) {
         if (starts[i] + w > t || memcmp(text + starts[i], want, w) != 0)
             continue;

@@ -115,6 +115,13 @@ int subword_split(const char *ident, size_t len, size_t *offsets, size_t *length
 double subword_share(const char *const *words, size_t count, bool near, const char *name);
 
 /*
+ * A test's name after its first sub-word `test`, in any case (`grid_2d_graph`
+ * of `test_grid_2d_graph`, `ReadUint16` of `TestReadUint16`), or NULL when
+ * it has no such first sub-word or nothing after it.
+ */
+const char *subword_after_test(const char *ident);
+
+/*
  * When name, folded (lower case, only its letters and digits), is a run of
  * whole's sub-words folded alike, the share of whole it makes up (a first
  * sub-word `test` left out of whole): 1 for `grid_2d_graph` in

@@ -369,6 +369,14 @@ TEST(what_a_functions_name_spells) {
     CHECK(subword_spelled("", "grid") == 0);
     CHECK(subword_spelled(NULL, "grid") == 0);
     CHECK(subword_spelled("grid", NULL) == 0);
+    /* a test's name after its `test` */
+    CHECK_STR(subword_after_test("test_grid_2d_graph"), "grid_2d_graph");
+    CHECK_STR(subword_after_test("TestReadUint16"), "ReadUint16");
+    CHECK_STR(subword_after_test("testFoo"), "Foo");
+    CHECK(subword_after_test("test") == NULL);
+    CHECK(subword_after_test("testing_x") == NULL);
+    CHECK(subword_after_test("contest_x") == NULL);
+    CHECK(subword_after_test(NULL) == NULL);
     /* `test` alone is the name, not a prefix to leave out */
     CHECK(subword_spelled("test", "test") == 1.0);
     char big[SUBWORD_IDENT_MAX + 8];
