@@ -52,6 +52,7 @@
 #define MAX_USED_NAMES 256 /* of a module, the repository's most used, noted first */
 #define MAX_CLASSES 32     /* a class and its bases, for its members */
 #define BASE_DEPTH 4       /* steps up from a class to the bases of its bases */
+#define MEMBER_REACHED 0.6 /* a member reached through a package, a re-export or a base */
 
 #define OUTLINE_MIN_MEMBERS 4 /* fewer members than this need no outline */
 #define OUTLINE_FILES 2       /* outlines per query: the receiver and a base */
@@ -81,7 +82,7 @@ typedef struct {
     long uses;
     long imported_by;
     double member;         /* defines a member of the receiver: 1, through a package or a base
-                              0.6, 0 not one */
+                              MEMBER_REACHED, 0 not one */
     long member_uses;      /* how often the repository reaches that member (the best of its
                               members, when the chunk defines several) */
     long member_near;      /* ... and how often the files beside the current file do */
@@ -1401,7 +1402,7 @@ static bool module_matches(const char *path, const char *want, bool anchored, bo
 typedef struct {
     int64_t file;
     char *path;
-    double weight; /* 1: the module itself, 0.6: reached through a package */
+    double weight; /* 1: the module itself, MEMBER_REACHED: through a package */
     int via;       /* the file it was reached through (an index), -1: none */
     map_t *named;  /* the names via reaches of it, once read (see member_named) */
     bool named_read;
@@ -1575,7 +1576,7 @@ static int reexports_add(search_t *s, member_files_t *mf, size_t from) {
                     continue;
                 }
                 if (rc == 0)
-                    rc = member_file_add(s, mf, inner[j], 0.6, (int)f, named);
+                    rc = member_file_add(s, mf, inner[j], MEMBER_REACHED, (int)f, named);
             }
             for (size_t j = 0; j < k; j++)
                 free(inner[j]);
@@ -1658,7 +1659,7 @@ static void targets_free(char **targets, size_t n) {
 /* Java, Kotlin: a bare name may be a class of a package the file imports
  * whole (`import pkg.*;`), which the graph holds as every file of it.  A
  * directory is taken for such an import when the file imports each of the
- * files this shard holds of it (two at least), and those join mf at 0.6,
+ * files this shard holds of it (two at least), and those join mf at MEMBER_REACHED,
  * as reached through a package; a class imported by its own name is the
  * fusion's imported name, not a member. */
 static bool in_dir(const char *path, const char *dir, size_t len) {
@@ -1697,7 +1698,7 @@ static int wildcard_files(search_t *s, member_files_t *mf) {
             continue;
         for (size_t j = i; rc == 0 && j < n; j++)
             if (in_dir(targets[j], targets[i], dir))
-                rc = member_file_add(s, mf, targets[j], 0.6, -1, NULL);
+                rc = member_file_add(s, mf, targets[j], MEMBER_REACHED, -1, NULL);
     }
     targets_free(targets, n);
     return rc;
@@ -2213,7 +2214,7 @@ static double member_weight(const member_files_t *mf, size_t f, const map_t *nam
 
 /* Notes the top-level definitions of name in the member files: as the
  * receiver's own (weight 1) when root is NULL, else at their file's weight,
- * or at a re-export's (0.6) in a file under root[0..root_len) (a directory) that the
+ * or at a re-export's (MEMBER_REACHED) in a file under root[0..root_len) (a directory) that the
  * member files did not reach; in a file reached for some names, those at
  * full weight, the rest at half (member_weight: tokio's `use
  * mocks::spawn_blocking` does not make the mock File's `metadata` one of
@@ -2238,7 +2239,7 @@ static int member_by_name(search_t *s, const member_files_t *mf, const map_t *co
             continue;
         long uses, near, here;
         member_tally(s, tallies, mf, path, name, &uses, &near, &here);
-        double weight = under      ? 0.6
+        double weight = under      ? MEMBER_REACHED
                         : named[f] ? member_weight(mf, f, named[f], name)
                         : root     ? mf->files[f].weight
                                    : 1.0;
@@ -2567,7 +2568,7 @@ static size_t class_lineage(search_t *s, const char *type, const char *const *ba
             continue;
         memcpy(names[n], cls, len + 1);
         depth[n] = k > 0;
-        weights[n++] = k == 0 ? 1.0 : 0.6;
+        weights[n++] = k == 0 ? 1.0 : MEMBER_REACHED;
     }
     for (size_t i = 0; i < n && n < MAX_CLASSES; i++) {
         if (depth[i] >= BASE_DEPTH)
@@ -2589,7 +2590,7 @@ static size_t class_lineage(search_t *s, const char *type, const char *const *ba
                     continue;
                 memcpy(names[n], found[b], CURSOR_NAME_MAX);
                 depth[n] = depth[i] + 1;
-                weights[n++] = depth[i] == 0 ? 0.6 : 0.5;
+                weights[n++] = depth[i] == 0 ? MEMBER_REACHED : 0.5;
             }
         }
         sqlite3_reset(st);
