@@ -267,10 +267,12 @@ async function main() {
       const mod = per(lca, inSet.filter((c) => c.kind === 'module'));
       const chat = per(lca, inSet.filter((c) => c.kind === 'chat'));
       const bad = Object.entries(r5).filter(([, v]) => !(v >= 0.8)).map(([l, v]) => `${l} ${f2(v)}`);
-      targets[set] = !bad.length && !(mod.n && mod.r5 < 0.75) && !(chat.n && chat.mrr < 0.5);
-      lines.push('', `Target (R@5 ≥ 0.80 on every language, module R@5 ≥ 0.75, chat MRR@10 ≥ 0.5): ` +
+      // the targets, and the aim for chat the issue sets beside them
+      targets[set] = !bad.length && !(mod.n && mod.r5 < 0.75);
+      lines.push('', `Target (R@5 ≥ 0.80 on every language, module R@5 ≥ 0.75): ` +
         `${targets[set] ? 'met' : 'NOT met'}` + (bad.length ? ` (below 0.80: ${bad.join(', ')})` : '') +
-        `; module ${f2(mod.r5)}, chat MRR@10 ${f2(chat.mrr)}.`);
+        `; module ${f2(mod.r5)}. Aim (chat MRR@10 ≥ 0.5): ` +
+        `${chat.n ? `${chat.mrr >= 0.5 ? 'met' : 'not met'}, ${f2(chat.mrr)}` : 'no chat cases'}.`);
     }
     lines.push('', 'Every method on the same cases, R@5 / MRR@10 per kind, then R@1, R@5, MRR@10, budget over all:', '');
     const ks = kinds.filter((kind) => inSet.some((c) => c.kind === kind));
