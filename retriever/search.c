@@ -36,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define MAX_TERMS 64
 #define MAX_SYMBOLS 64
@@ -65,6 +66,8 @@
 #define NAME_EXTENSIONS 8  /* words of the index that extend one stem */
 #define NAME_SUFFIX_MAX 3  /* ... by at most this many bytes */
 #define SCOPE_MASS 0.2     /* the share of a name's scope in its value */
+#define SUBJECT_MASS 2.0   /* ... of a scope the question points at (`this constraint`) */
+#define SUBJECTS_MAX 4     /* what a question points at, at most */
 #define PATH_MASS 0.3      /* ... and of its file's and its folder's names */
 #define NAME_POOL 8        /* the name search reads 8 chunks for each it keeps */
 #define NAME_IDF_BASE 1e5  /* idf = log(1 + NAME_IDF_BASE / df) */
@@ -134,6 +137,9 @@ typedef struct {
     uint32_t *seen;                       /* per token: stamp of the last chunk that had it */
     char (*stems)[SUBWORD_IDENT_MAX + 1]; /* question only: each token's subword_stem */
     size_t *stem_lens;
+    /* question only: the words it points at a class by (`this X`, `X's`), folded */
+    char subjects[SUBJECTS_MAX][SUBWORD_IDENT_MAX + 1];
+    size_t nsubjects;
 } terms_t;
 
 /* The signatures of one file's best-ranked members, in line order (see
@@ -242,6 +248,58 @@ static long terms_find(const terms_t *t, const char *p, size_t n) {
     return -1;
 }
 
+/* Sub-word name[at..at+len) folded to lower case into part (at most
+ * SUBWORD_IDENT_MAX bytes, NUL-terminated); returns its length. */
+static size_t fold_part(const char *name, size_t at, size_t len, char part[SUBWORD_IDENT_MAX + 1]) {
+    len = len < SUBWORD_IDENT_MAX ? len : SUBWORD_IDENT_MAX;
+    for (size_t k = 0; k < len; k++) {
+        char ch = name[at + k];
+        part[k] = (char)(ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch);
+    }
+    part[len] = '\0';
+    return len;
+}
+
+static bool word_byte(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+/* Whether w[0..n) is a word English writes after `this` that names no
+ * thing: "turns this into", "this is". */
+static bool function_word(const char *w, size_t n) {
+    static const char *const words[] = {"a",    "an",   "and", "as",  "at",    "by",   "can",
+                                        "for",  "from", "has", "in",  "into",  "is",   "it",
+                                        "may",  "must", "of",  "on",  "one",   "or",   "should",
+                                        "that", "the",  "to",  "was", "which", "will", "with"};
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        if (strlen(words[i]) == n && !strncasecmp(words[i], w, n))
+            return true;
+    return false;
+}
+
+/* The words a doc comment's sentence points at its own class by: the one
+ * after `this` ("Execute this DDL", "this TreeTableCell") and one before
+ * `'s` ("the PMREMGenerator's internal memory"), folded to lower case. */
+static void subjects_read(terms_t *t, const char *q, size_t len) {
+    bool after_this = false;
+    for (size_t i = 0; i < len && t->nsubjects < SUBJECTS_MAX;) {
+        if (!word_byte(q[i])) {
+            i++;
+            continue;
+        }
+        size_t at = i;
+        while (i < len && word_byte(q[i]))
+            i++;
+        size_t n = i - at;
+        bool possessive = i + 1 < len && q[i] == '\'' && q[i + 1] == 's' &&
+                          (i + 2 == len || !word_byte(q[i + 2]));
+        if ((after_this || possessive) && n >= 2 && n <= SUBWORD_IDENT_MAX &&
+            !function_word(q + at, n))
+            fold_part(q, at, n, t->subjects[t->nsubjects++]);
+        after_this = n == 4 && !strncasecmp(q + at, "this", 4) && i < len && q[i] == ' ';
+    }
+}
+
 /* Builds the term set from the free text and the identifiers. */
 static int terms_build(search_t *s) {
     terms_t *t = &s->terms;
@@ -293,6 +351,8 @@ static int terms_build(search_t *s) {
         return fail(s, -ENOMEM, "out of memory");
     for (size_t i = 0; i < t->n; i++)
         t->stem_lens[i] = subword_stem(t->tokens[i], t->lens[i], t->stems[i]);
+    if (s->q->query)
+        subjects_read(t, s->q->query, s->q->query_len);
     return 0;
 }
 
@@ -336,18 +396,6 @@ static bool word_matches(const char *w, size_t wl, const char *part, size_t n, b
     while (common < wl && common < n && w[common] == part[common])
         common++;
     return near && common >= 4 && (common == wl || common == n);
-}
-
-/* Sub-word name[at..at+len) folded to lower case into part (at most
- * SUBWORD_IDENT_MAX bytes, NUL-terminated); returns its length. */
-static size_t fold_part(const char *name, size_t at, size_t len, char part[SUBWORD_IDENT_MAX + 1]) {
-    len = len < SUBWORD_IDENT_MAX ? len : SUBWORD_IDENT_MAX;
-    for (size_t k = 0; k < len; k++) {
-        char ch = name[at + k];
-        part[k] = (char)(ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch);
-    }
-    part[len] = '\0';
-    return len;
 }
 
 /* ---- the signals ---- */
@@ -617,12 +665,45 @@ static const char *name_last(const char *name) {
     return last;
 }
 
+/* Whether the scope name[0..len) (its last step: `Constraint` of
+ * `schema.Constraint.`) is what the question points at (subjects_read):
+ * the whole of it, or one of its sub-words (`this constraint` and
+ * ColumnCollectionConstraint). */
+static bool scope_pointed_at(const search_t *s, const char *name, size_t len) {
+    const terms_t *t = &s->terms;
+    while (len && (name[len - 1] == '.' || name[len - 1] == ':'))
+        len--;
+    size_t from = len;
+    while (from && name[from - 1] != '.' && name[from - 1] != ':')
+        from--;
+    if (!t->nsubjects || from == len)
+        return false;
+    char whole[SUBWORD_IDENT_MAX + 1], part[SUBWORD_IDENT_MAX + 1];
+    size_t whole_len = fold_part(name, from, len - from, whole);
+    size_t offsets[SUBWORD_PARTS_MAX], lengths[SUBWORD_PARTS_MAX];
+    int n = subword_split(name + from, len - from, offsets, lengths, SUBWORD_PARTS_MAX);
+    for (size_t k = 0; k < t->nsubjects; k++) {
+        const char *w = t->subjects[k];
+        size_t wl = strlen(w);
+        if (wl == whole_len && !memcmp(w, whole, wl))
+            return true;
+        for (int i = 0; i < n; i++)
+            if (word_matches(w, wl, part, fold_part(name + from, offsets[i], lengths[i], part),
+                             true))
+                return true;
+    }
+    return false;
+}
+
 static double name_share(search_t *s, const char *name) {
     const char *last = name_last(name);
     double share, scope_share;
     double v = words_mass(s, last, strlen(last), &share) * share;
-    if (v > 0 && last > name)
-        v += SCOPE_MASS * words_mass(s, name, (size_t)(last - name), &scope_share);
+    if (v > 0 && last > name) {
+        size_t scope_len = (size_t)(last - name);
+        double mass = scope_pointed_at(s, name, scope_len) ? SUBJECT_MASS : SCOPE_MASS;
+        v += mass * words_mass(s, name, scope_len, &scope_share);
+    }
     return v;
 }
 

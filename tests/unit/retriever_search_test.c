@@ -1411,6 +1411,53 @@ TEST(a_methods_scoped_name_is_the_same_name) {
     cleanup(&s);
 }
 
+/* A doc comment's sentence points at its own class by `this X` and `X's`:
+ * "Execute this DDL" is DDLElement's execute rather than Connection's, and
+ * the scope's words then count as much as the name's.  "turns this into"
+ * points at nothing. */
+TEST(a_question_pointing_at_a_class_favours_its_members) {
+    fresh_dir();
+    store_t *s = open_store(0, 1);
+    REQUIRE(s && ensure(s, "demo", "builtin", DIM, 1, NULL) == 0);
+    static const chunk_def_t E[] = {
+        {1, 3, "[\"execute\",\"Connection.execute\"]", "[]", "    def execute(self):\n", 1}};
+    static const chunk_def_t D[] = {
+        {1, 3, "[\"execute\",\"DDLElement.execute\"]", "[]", "    def execute(self):\n", 2}};
+    static const chunk_def_t I[] = {
+        {1, 3, "[\"list\",\"IntoIter.list\"]", "[]", "fn list() {}\n", 3},
+        {5, 7, "[\"list\",\"Other.list\"]", "[]", "fn list() {}\n", 4}};
+    REQUIRE(put(s, "engine.py", "h1", NULL, 0, E, 1) == 0);
+    REQUIRE(put(s, "ddl.py", "h2", NULL, 0, D, 1) == 0);
+    REQUIRE(put(s, "src/iter.rs", "h3", NULL, 0, I, 2) == 0);
+    /* pointed at by `this`, by `'s`, and only said */
+    const char *asks[] = {"Execute this DDL immediately.", "Execute the DDL's statement.",
+                          "Execute a DDL statement."};
+    double ratio[3] = {0};
+    for (size_t i = 0; i < 3; i++) {
+        search_query_t q = {
+            .query = asks[i], .query_len = strlen(asks[i]), .question = true, .limit = 8};
+        cJSON *root;
+        const cJSON *chunks = search(s, &q, &root);
+        REQUIRE(chunks);
+        double ddl = signal(find_chunk(chunks, "ddl.py", 1), "name");
+        double conn = signal(find_chunk(chunks, "engine.py", 1), "name");
+        CHECK(conn > 0 && ddl > conn);
+        ratio[i] = conn > 0 ? ddl / conn : 0;
+        cJSON_Delete(root);
+    }
+    CHECK(ratio[2] > 1 && ratio[0] > 2 * ratio[2] && ratio[1] > 2 * ratio[2]);
+    const char *into = "Turns this into a list.";
+    search_query_t q = {.query = into, .query_len = strlen(into), .question = true, .limit = 8};
+    cJSON *root;
+    const cJSON *chunks = search(s, &q, &root);
+    REQUIRE(chunks);
+    double a = signal(find_chunk(chunks, "src/iter.rs", 1), "name");
+    double b = signal(find_chunk(chunks, "src/iter.rs", 5), "name");
+    CHECK(a > 0 && a < b * 1.5);
+    cJSON_Delete(root);
+    cleanup(&s);
+}
+
 /* `obj = ⟨.constructObject(`: the chunk defining each class with a member
  * of that name is a candidate, valued 1. */
 /* A class with a dozen bases, each with a base of its own, and the one
@@ -1698,6 +1745,7 @@ TEST_MAIN(TEST_CASE(each_signal_finds_its_chunk_and_the_current_file_is_excluded
           TEST_CASE(members_of_a_class_and_of_its_bases),
           TEST_CASE(a_question_finds_the_names_its_words_make),
           TEST_CASE(a_methods_scoped_name_is_the_same_name),
+          TEST_CASE(a_question_pointing_at_a_class_favours_its_members),
           TEST_CASE(a_member_after_a_bare_name_finds_its_class),
           TEST_CASE(a_questions_keyword_words_make_names_too),
           TEST_CASE(a_questions_words_match_code_by_their_stems),
