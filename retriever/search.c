@@ -260,10 +260,6 @@ static size_t fold_part(const char *name, size_t at, size_t len, char part[SUBWO
     return len;
 }
 
-static bool word_byte(char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
-}
-
 /* Whether w[0..n) is a word English writes after `this` that names no
  * thing: "turns this into", "this is". */
 static bool function_word(const char *w, size_t n) {
@@ -283,16 +279,16 @@ static bool function_word(const char *w, size_t n) {
 static void subjects_read(terms_t *t, const char *q, size_t len) {
     bool after_this = false;
     for (size_t i = 0; i < len && t->nsubjects < SUBJECTS_MAX;) {
-        if (!word_byte(q[i])) {
+        if (!ident_ascii_char((unsigned char)q[i])) {
             i++;
             continue;
         }
         size_t at = i;
-        while (i < len && word_byte(q[i]))
+        while (i < len && ident_ascii_char((unsigned char)q[i]))
             i++;
         size_t n = i - at;
         bool possessive = i + 1 < len && q[i] == '\'' && q[i + 1] == 's' &&
-                          (i + 2 == len || !word_byte(q[i + 2]));
+                          (i + 2 == len || !ident_ascii_char((unsigned char)q[i + 2]));
         if ((after_this || possessive) && n >= 2 && n <= SUBWORD_IDENT_MAX &&
             !function_word(q + at, n))
             fold_part(q, at, n, t->subjects[t->nsubjects++]);
