@@ -1429,8 +1429,9 @@ TEST(a_question_pointing_at_a_class_favours_its_members) {
     REQUIRE(put(s, "engine.py", "h1", NULL, 0, E, 1) == 0);
     REQUIRE(put(s, "ddl.py", "h2", NULL, 0, D, 1) == 0);
     REQUIRE(put(s, "src/iter.rs", "h3", NULL, 0, I, 2) == 0);
-    /* pointed at by `this`, by `'s`, and only said */
-    const char *asks[] = {"Execute this DDL immediately.", "Execute the DDL's statement.",
+    /* pointed at by `this`, by `'s` (the last word: read to the end, no further), and only
+     * said */
+    const char *asks[] = {"Execute this DDL immediately.", "Execute what is the DDL's",
                           "Execute a DDL statement."};
     double ratio[3] = {0};
     for (size_t i = 0; i < 3; i++) {
