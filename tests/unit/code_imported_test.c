@@ -164,6 +164,41 @@ TEST(mentions_in_import_statements_are_not_uses) {
     CHECK_INT(find(n, "compat"), ==, 0);
 }
 
+/* A use is the whole identifier after the import: `ab` is not used by
+ * `abc`, `_ab`, `ab1` or `xab`, and `café` is one word.  Checked against a
+ * count of the body's words made here, over random bodies. */
+TEST(uses_are_whole_identifiers) {
+    static const char *const words[] = {"ab",  "abc", "_ab", "ab1", "xab", "café",
+                                        "caf", "$el", "el",  "abé", "1ab"};
+    static const char *const seps[] = {" ", ".", "(", "\n", ", ", "+", "é "};
+    static const char head[] = "import { ab, abc, café, $el } from './m';\n";
+    static char text[8192];
+    unsigned seed = 7;
+    for (int round = 0; round < 300; round++) {
+        size_t len = sizeof head - 1;
+        memcpy(text, head, len);
+        int want[4] = {0}; /* ab, abc, café, $el */
+        while (len < sizeof text - 64) {
+            const char *w = words[rand_r(&seed) % (sizeof words / sizeof words[0])];
+            const char *sep = seps[rand_r(&seed) % (sizeof seps / sizeof seps[0])];
+            memcpy(text + len, w, strlen(w));
+            len += strlen(w);
+            memcpy(text + len, sep, strlen(sep));
+            len += strlen(sep);
+            bool joined = !strcmp(sep, "é "); /* a letter after it: one longer word (`caf` é) */
+            want[0] += !joined && !strcmp(w, "ab");
+            want[1] += !joined && !strcmp(w, "abc");
+            want[2] += (!joined && !strcmp(w, "café")) || (joined && !strcmp(w, "caf"));
+            want[3] += !joined && !strcmp(w, "$el");
+        }
+        size_t n = imported_names(text, len, names, 64);
+        CHECK_INT(find(n, "ab"), ==, want[0]);
+        CHECK_INT(find(n, "abc"), ==, want[1]);
+        CHECK_INT(find(n, "café"), ==, want[2]);
+        CHECK_INT(find(n, "$el"), ==, want[3]);
+    }
+}
+
 TEST(hostile_text_never_crashes) {
     const char *bad[] = {"import",       "import {",
                          "import * as",  "from x import (",
@@ -187,4 +222,4 @@ TEST_MAIN(TEST_CASE(es_modules), TEST_CASE(commonjs), TEST_CASE(python), TEST_CA
           TEST_CASE(mentions_in_import_statements_are_not_uses), TEST_CASE(modules),
           TEST_CASE(the_language_decides_what_binds),
           TEST_CASE(comments_docstrings_and_unfinished_statements_import_nothing),
-          TEST_CASE(hostile_text_never_crashes))
+          TEST_CASE(uses_are_whole_identifiers), TEST_CASE(hostile_text_never_crashes))
