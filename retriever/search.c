@@ -667,12 +667,14 @@ static const char *name_last(const char *name) {
  * ColumnCollectionConstraint). */
 static bool scope_pointed_at(const search_t *s, const char *name, size_t len) {
     const terms_t *t = &s->terms;
+    if (!t->nsubjects)
+        return false;
     while (len && (name[len - 1] == '.' || name[len - 1] == ':'))
         len--;
     size_t from = len;
     while (from && name[from - 1] != '.' && name[from - 1] != ':')
         from--;
-    if (!t->nsubjects || from == len)
+    if (from == len)
         return false;
     char whole[SUBWORD_IDENT_MAX + 1], part[SUBWORD_IDENT_MAX + 1];
     size_t whole_len = fold_part(name, from, len - from, whole);

@@ -107,6 +107,13 @@ static bool in_import(const names_t *acc, size_t at) {
     return lo > 0 && at < acc->spans[lo - 1][1];
 }
 
+/* Where name i's uses may start: the end of its import statement (the
+ * text's end for a name past those whose ends are kept). */
+static size_t name_end(const names_t *acc, size_t i) {
+    size_t end = i < sizeof acc->ends / sizeof acc->ends[0] ? acc->ends[i] : acc->len;
+    return end < acc->len ? end : acc->len;
+}
+
 /* Counts whole-word occurrences of name in text after `from`, outside
  * import statements, only where code[] says code when code is not NULL. */
 static int count_uses(const names_t *acc, const uint8_t *code, size_t from, const char *name) {
@@ -136,8 +143,7 @@ static bool count_all_uses(const names_t *acc, const uint8_t *code, imported_nam
     for (size_t i = 0; names && i < count; i++) {
         if (map_put(names, out[i].name, strlen(out[i].name), (void *)(uintptr_t)(i + 1)) != 0)
             map_destroy(&names);
-        size_t end = i < sizeof acc->ends / sizeof acc->ends[0] ? acc->ends[i] : acc->len;
-        from = end < from ? end : from;
+        from = name_end(acc, i) < from ? name_end(acc, i) : from;
     }
     if (!names)
         return false;
@@ -155,9 +161,7 @@ static bool count_all_uses(const names_t *acc, const uint8_t *code, imported_nam
         uintptr_t k = (uintptr_t)map_get(names, s + at, end - at);
         if (k && (!code || code[at]) && ident_is_whole_word(s, len, at, end - at) &&
             !in_import(acc, at)) {
-            size_t i = k - 1;
-            size_t after = i < sizeof acc->ends / sizeof acc->ends[0] ? acc->ends[i] : len;
-            out[i].uses += at >= after;
+            out[k - 1].uses += at >= name_end(acc, k - 1);
         }
         at = end;
     }
@@ -175,14 +179,9 @@ static size_t names_of(lang_id_t lang, const char *text, size_t len, imported_na
     uint8_t *code = code_only && acc.count ? malloc(len ? len : 1) : NULL;
     if (code)
         codemask_build(lang, text, len, code);
-    for (size_t i = 0; i < acc.count; i++)
-        out[i].uses = 0;
-    if (acc.count && !count_all_uses(&acc, code, out, acc.count)) {
-        for (size_t i = 0; i < acc.count; i++) { /* out of memory for the table */
-            size_t from = i < sizeof acc.ends / sizeof acc.ends[0] ? acc.ends[i] : len;
-            out[i].uses = count_uses(&acc, code, from < len ? from : len, out[i].name);
-        }
-    }
+    if (acc.count && !count_all_uses(&acc, code, out, acc.count))
+        for (size_t i = 0; i < acc.count; i++) /* out of memory for the table */
+            out[i].uses = count_uses(&acc, code, name_end(&acc, i), out[i].name);
     free(code);
     return acc.count;
 }
